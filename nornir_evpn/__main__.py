@@ -1,0 +1,3 @@
+from nornir_evpn.cli import main
+
+raise SystemExit(main())

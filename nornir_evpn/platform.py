@@ -1,0 +1,106 @@
+"""SR Linux facts as data: prompts, candidate/commit commands, failure strings, show commands.
+
+Imported by the tasks (client side) and by the twin (server side) so both agree on one
+spelling of every command. No other module should contain a literal `commit now`.
+"""
+
+from __future__ import annotations
+
+PLATFORM = "nokia_srlinux"  # scrapli-community platform name
+
+DEFAULT_USERNAME = "admin"
+# containerlab's documented SR Linux default; the real value comes from NORNIR_EVPN_PASSWORD.
+DEFAULT_PASSWORD_ENV = "NORNIR_EVPN_PASSWORD"
+LAB_DEFAULT_PASSWORD = "NokiaSrl1!"
+
+# --- CLI environment (scrapli's nokia_srlinux on_open sends these) -----------------------
+ENV_CLI_ENGINE_BASIC = "environment cli-engine type basic"
+ENV_NO_COMPLETE_ON_SPACE = "environment complete-on-space false"
+
+# --- candidate datastore ------------------------------------------------------------------
+ENTER_CANDIDATE_PRIVATE = "enter candidate private"
+ENTER_CANDIDATE_EXCLUSIVE = "enter candidate exclusive"
+ENTER_CANDIDATE_SHARED = "enter candidate shared"
+ENTER_RUNNING = "enter running"
+DIFF = "diff"
+DIFF_FLAT = "diff flat"
+INFO_FLAT = "info flat"
+COMMIT_NOW = "commit now"
+COMMIT_STAY = "commit stay"
+COMMIT_VALIDATE = "commit validate"
+DISCARD_NOW = "discard now"
+
+
+def commit_confirmed(timeout_s: int) -> str:
+    """`commit confirmed` with an explicit rollback timer (seconds)."""
+    return f"commit confirmed timeout {int(timeout_s)}"
+
+
+# Accept/reject a pending `commit confirmed` (SR Linux Configuration Basics guide).
+CONFIRMED_ACCEPT = "tools system configuration confirmed-accept"
+CONFIRMED_REJECT = "tools system configuration confirmed-reject"
+
+# --- failure detection ----------------------------------------------------------------------
+# scrapli-community's platform only fails on MINOR/MAJOR/CRITICAL; SR Linux also prints
+# "Error:" and "Parsing error:" for rejected input, which must fail the task.
+FAILED_WHEN_CONTAINS = ["Error:", "Parsing error", "MINOR:", "MAJOR:", "CRITICAL:"]
+
+# --- prompts (same shape as scrapli-community's regexes) -------------------------------------
+RUNNING_MODE = "running"
+CANDIDATE_PRIVATE_MODE = "candidate private private-admin"
+
+
+def prompt(hostname: str, mode: str = RUNNING_MODE, context: str = "", dirty: bool = False) -> str:
+    """The two-line SR Linux prompt, e.g. `--{ running }--[  ]--\\nA:leaf1# `."""
+    star = "* " if dirty else ""
+    ctx = f" {context} " if context else "  "
+    return f"--{{ {star}{mode} }}--[{ctx}]--\nA:{hostname}# "
+
+
+# scrapli escalates to `configuration` with `enter candidate exclusive`; a private candidate
+# lets several operators (and our parallel tasks) edit safely, so we override it.
+SCRAPLI_PRIVATE_CANDIDATE_PRIV = {
+    "pattern": r"^--{(\s\[[\w\s]+\]){0,5}[\+\*\!\s]{1,}candidate[\-\w\s]+}--\[.+?\]--\s*\n[abcd]:\S+#\s*$",
+    "name": "configuration",
+    "previous_priv": "exec",
+    "deescalate": DISCARD_NOW,
+    "escalate": ENTER_CANDIDATE_PRIVATE,
+    "escalate_auth": False,
+    "escalate_prompt": "",
+}
+
+# --- show commands the verify engine reads ------------------------------------------------------
+NETWORK_INSTANCE_DEFAULT = "default"
+
+
+def show_interface(name: str) -> str:
+    return f"show interface {name}"
+
+
+def show_lacp_state(lag: str) -> str:
+    return f"show lag {lag} lacp-state"
+
+
+def show_ethernet_segment(es: str) -> str:
+    return f"show system network-instance ethernet-segments {es} detail"
+
+
+SHOW_BGP_NEIGHBORS = "show network-instance default protocols bgp neighbor"
+
+
+def show_advertised_evpn(peer: str) -> str:
+    return f"show network-instance default protocols bgp neighbor {peer} advertised-routes evpn"
+
+
+SHOW_EVPN_SUMMARY = "show network-instance default protocols bgp routes evpn route-type summary"
+
+
+def show_mac_table(mac_vrf: str) -> str:
+    return f"show network-instance {mac_vrf} bridge-table mac-table all"
+
+
+SHOW_VERSION = "show version"
+
+# CE probe, Linux ping format (twin's simulated CE and `docker exec` on a real lab).
+def ping(ip: str, count: int, interval: float) -> str:
+    return f"ping -c {int(count)} -i {interval:g} {ip}"
