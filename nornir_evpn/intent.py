@@ -1,0 +1,451 @@
+"""Derive the fabric intent (roles, addressing, ASNs, ethernet segments) from a topology.
+
+Rules (documented in the README, section "How the intent is derived"):
+
+* An SR Linux node wired to a CE (kind linux) is a leaf; one wired only to SR Linux nodes
+  is a spine. Label ``role: leaf|spine`` overrides.
+* Leaves are numbered 1.. and spines 1.. in natural name order: leaf N gets system0
+  10.0.0.N/32 and AS 100+N, spine M gets 10.0.1.M/32 and AS 200+M.
+* Leaf–spine links get /30s, leaf .1 and spine .2: 192.168.(10M+N).0/30 while M and N
+  are below 10 (exactly the evpn-mh01 lab), else carved from 172.16.0.0/16 in link order.
+* Overlay: iBGP AS 100 (``local-as``) between leaves, full mesh by default, or spines as
+  route reflectors (``overlay_mode="route-reflector"``) for big fabrics.
+* A CE wired to two or more leaves is an all-active ethernet segment (ES-k for the k-th
+  such CE in name order): lag k on each leaf, LACP admin-key 10+k, system-id-mac and
+  system-priority derived from it, ESI 01:11:11:11:11:11:11:00:HH:LL with k in the last
+  two octets. For evpn-mh01 that is exactly the tutorial: ES-1, lag1, admin-key 11,
+  00:00:00:00:00:11, priority 11, ESI 01:11:11:11:11:11:11:00:00:01.
+  CE labels override: ``es-name``, ``esi``, ``lag``, ``lacp-admin-key``,
+  ``lacp-system-id-mac``, ``lacp-system-priority``.
+* A CE wired to a single leaf gets a plain bridged subinterface (``<if>.0``) in the mac-vrf.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from nornir_evpn.errors import IntentError
+from nornir_evpn.topology import Link, Node, Topology
+from nornir_evpn.validation import (
+    check_esi,
+    check_mac,
+    check_name,
+)
+
+OverlayMode = Literal["full-mesh", "route-reflector"]
+
+OVERLAY_AS = 100
+LEAF_AS_BASE = 100
+SPINE_AS_BASE = 200
+
+
+def natural_key(name: str) -> list[object]:
+    """Sort `leaf10` after `leaf9`, `ethernet-1/10` after `ethernet-1/2`."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+class Lacp(BaseModel):
+    interval: str = "SLOW"
+    mode: str = "ACTIVE"
+    admin_key: int
+    system_id_mac: str
+    system_priority: int
+
+
+class EthernetSegment(BaseModel):
+    """An all-active ES: one CE bond multi-homed to several leaves."""
+
+    name: str
+    esi: str
+    lag: str
+    ce: str
+    ce_mac: str | None = None
+    multi_homing_mode: str = "all-active"
+    member_speed: str = "10G"
+    lacp: Lacp
+    # leaf name -> member interfaces on that leaf
+    members: dict[str, list[str]]
+
+    @property
+    def peers(self) -> list[str]:
+        return sorted(self.members, key=natural_key)
+
+
+class UnderlayLink(BaseModel):
+    interface: str
+    ip: str  # with prefix length, e.g. 192.168.11.1/30
+    peer: str
+    peer_interface: str
+    peer_ip: str  # without prefix length
+    peer_asn: int
+
+
+class Overlay(BaseModel):
+    asn: int = OVERLAY_AS
+    group: str = "iBGP-overlay"
+    mode: OverlayMode = "full-mesh"
+    peers: list[str] = Field(default_factory=list)  # system IPs this node peers with
+    route_reflector: bool = False
+    cluster_id: str | None = None
+
+
+class MacVrf(BaseModel):
+    name: str = "mac-vrf-1"
+    tunnel_interface: str = "vxlan1"
+    vxlan_index: int = 1
+    vni: int = 1
+    evi: int = 111
+    route_target: str = "target:100:111"
+    ecmp: int = 2
+
+    @property
+    def vxlan_interface(self) -> str:
+        return f"{self.tunnel_interface}.{self.vxlan_index}"
+
+
+class AccessPort(BaseModel):
+    """A single-homed CE port: bridged subinterface 0 of `interface` in the mac-vrf."""
+
+    interface: str
+    ce: str
+    ce_interface: str
+    ce_mac: str | None = None
+
+
+class NodeIntent(BaseModel):
+    """Everything the templates and checks need for one SR Linux node."""
+
+    name: str
+    role: Literal["leaf", "spine"]
+    index: int
+    system_ip: str
+    asn: int
+    underlay_group: str = "eBGP-underlay"
+    underlay: list[UnderlayLink] = Field(default_factory=list)
+    overlay: Overlay = Field(default_factory=Overlay)
+    mac_vrf: MacVrf | None = None
+    access: list[AccessPort] = Field(default_factory=list)
+    ethernet_segments: list[str] = Field(default_factory=list)  # ES names this leaf serves
+
+
+class CeInterface(BaseModel):
+    name: str
+    mac: str | None = None
+    ips: list[str] = Field(default_factory=list)
+    master: str | None = None  # bond or vrf
+    bond_mode: str | None = None
+
+
+class CeIntent(BaseModel):
+    name: str
+    interfaces: dict[str, CeInterface] = Field(default_factory=dict)
+    # CE interface -> (leaf, leaf interface)
+    attachments: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    ethernet_segment: str | None = None
+
+    @property
+    def ips(self) -> list[str]:
+        return [ip.split("/")[0] for i in self.interfaces.values() for ip in i.ips]
+
+    @property
+    def macs(self) -> list[str]:
+        return [i.mac for i in self.interfaces.values() if i.mac]
+
+
+class FabricIntent(BaseModel):
+    name: str
+    overlay_mode: OverlayMode = "full-mesh"
+    mac_vrf: MacVrf
+    nodes: dict[str, NodeIntent]
+    ces: dict[str, CeIntent]
+    ethernet_segments: dict[str, EthernetSegment]
+
+    @property
+    def leaves(self) -> list[NodeIntent]:
+        return [n for n in self.nodes.values() if n.role == "leaf"]
+
+    @property
+    def spines(self) -> list[NodeIntent]:
+        return [n for n in self.nodes.values() if n.role == "spine"]
+
+    def segment_of(self, node: str, interface: str) -> EthernetSegment | None:
+        """The ES an interface of a leaf is a member of, if any."""
+        for es in self.ethernet_segments.values():
+            if interface in es.members.get(node, []):
+                return es
+        return None
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -> FabricIntent:
+    """Compute the fabric intent from a validated topology."""
+    srl = sorted((n for n in topology.nodes.values() if n.is_srl), key=lambda n: natural_key(n.name))
+    roles = {n.name: _role(topology, n) for n in srl}
+    leaves = [n.name for n in srl if roles[n.name] == "leaf"]
+    spines = [n.name for n in srl if roles[n.name] == "spine"]
+    ces = _parse_ces(topology)
+    segments = _ethernet_segments(topology, ces, leaves)
+    max_peers = max((len(es.members) for es in segments.values()), default=2)
+    mac_vrf = MacVrf(ecmp=max(2, max_peers))
+
+    nodes: dict[str, NodeIntent] = {}
+    for i, name in enumerate(leaves, start=1):
+        nodes[name] = NodeIntent(
+            name=name, role="leaf", index=i, system_ip=f"10.0.0.{i}", asn=LEAF_AS_BASE + i,
+            mac_vrf=mac_vrf,
+        )
+    for i, name in enumerate(spines, start=1):
+        nodes[name] = NodeIntent(
+            name=name, role="spine", index=i, system_ip=f"10.0.1.{i}", asn=SPINE_AS_BASE + i,
+        )
+    if len(leaves) > 255 or len(spines) > 255:
+        raise IntentError(f"{topology.path}: more than 255 leaves or spines is not supported")
+    _assign_underlay(topology, nodes)
+    _assign_overlay(nodes, overlay_mode)
+    _assign_access(topology, nodes, ces, segments)
+    return FabricIntent(
+        name=topology.name, overlay_mode=overlay_mode, mac_vrf=mac_vrf, nodes=nodes, ces=ces,
+        ethernet_segments=segments,
+    )
+
+
+def _role(topology: Topology, node: Node) -> Literal["leaf", "spine"]:
+    label = node.labels.get("role")
+    if label is not None:
+        if label not in ("leaf", "spine"):
+            raise IntentError(
+                f"{topology.path}: field 'topology.nodes.{node.name}.labels.role' has invalid "
+                f"value {label!r} (expected leaf or spine)"
+            )
+        return label  # type: ignore[return-value]
+    neighbours = topology.neighbors(node.name)
+    if any(not topology.nodes[n].is_srl for n in neighbours):
+        return "leaf"
+    return "spine"
+
+
+def _fabric_links(topology: Topology, nodes: dict[str, NodeIntent]) -> list[tuple[Link, str, str]]:
+    out = []
+    for link in topology.links:
+        a, b = link.a.node, link.b.node
+        if a in nodes and b in nodes and {nodes[a].role, nodes[b].role} == {"leaf", "spine"}:
+            leaf, spine = (a, b) if nodes[a].role == "leaf" else (b, a)
+            out.append((link, leaf, spine))
+    out.sort(key=lambda t: (natural_key(t[2]), natural_key(t[1]), natural_key(t[0].end(t[1]).interface)))
+    return out
+
+
+def _assign_underlay(topology: Topology, nodes: dict[str, NodeIntent]) -> None:
+    links = _fabric_links(topology, nodes)
+    small = all(nodes[leaf].index < 10 and nodes[spine].index < 10 for _, leaf, spine in links)
+    seen_pairs: set[tuple[str, str]] = set()
+    pool = ipaddress.ip_network("172.16.0.0/16")
+    for k, (link, leaf, spine) in enumerate(links):
+        pair = (leaf, spine)
+        if small and pair not in seen_pairs:
+            net = ipaddress.ip_network(f"192.168.{10 * nodes[spine].index + nodes[leaf].index}.0/30")
+        else:
+            small_offset = 0 if not small else 0
+            net = ipaddress.ip_network((int(pool.network_address) + 4 * (k + small_offset), 30))
+        seen_pairs.add(pair)
+        leaf_ip, spine_ip = (str(h) for h in list(net.hosts())[:2])
+        leaf_if, spine_if = link.end(leaf).interface, link.end(spine).interface
+        nodes[leaf].underlay.append(UnderlayLink(
+            interface=leaf_if, ip=f"{leaf_ip}/30", peer=spine, peer_interface=spine_if,
+            peer_ip=spine_ip, peer_asn=nodes[spine].asn,
+        ))
+        nodes[spine].underlay.append(UnderlayLink(
+            interface=spine_if, ip=f"{spine_ip}/30", peer=leaf, peer_interface=leaf_if,
+            peer_ip=leaf_ip, peer_asn=nodes[leaf].asn,
+        ))
+    for n in nodes.values():
+        n.underlay.sort(key=lambda u: natural_key(u.interface))
+
+
+def _assign_overlay(nodes: dict[str, NodeIntent], mode: OverlayMode) -> None:
+    leaves = [n for n in nodes.values() if n.role == "leaf"]
+    spines = [n for n in nodes.values() if n.role == "spine"]
+    if mode == "route-reflector" and not spines:
+        raise IntentError("overlay mode route-reflector needs at least one spine")
+    for n in leaves:
+        if mode == "full-mesh":
+            peers = [o.system_ip for o in leaves if o.name != n.name]
+        else:
+            peers = [s.system_ip for s in spines]
+        n.overlay = Overlay(mode=mode, peers=peers)
+    if mode == "route-reflector":
+        for s in spines:
+            s.overlay = Overlay(
+                mode=mode, peers=[n.system_ip for n in leaves], route_reflector=True,
+                cluster_id=s.system_ip,
+            )
+
+
+# --------------------------------------------------------------------------- CEs and ES
+
+
+def _parse_ces(topology: Topology) -> dict[str, CeIntent]:
+    ces: dict[str, CeIntent] = {}
+    for node in sorted(topology.nodes.values(), key=lambda n: natural_key(n.name)):
+        if node.is_srl:
+            continue
+        ce = CeIntent(name=node.name)
+        for line in node.exec_lines:
+            _apply_ip_command(ce, line)
+        for link in topology.links_of(node.name):
+            mine, other = link.end(node.name), link.other(node.name)
+            if topology.nodes[other.node].is_srl:
+                ce.attachments[mine.interface] = (other.node, other.interface)
+                ce.interfaces.setdefault(mine.interface, CeInterface(name=mine.interface))
+        ces[node.name] = ce
+    return ces
+
+
+def _apply_ip_command(ce: CeIntent, line: str) -> None:
+    """Understand the iproute2 lines the lab's CEs run (bond, MAC, IP, VRF)."""
+    try:
+        w = shlex.split(line)
+    except ValueError:
+        return
+    if len(w) < 3 or w[0] != "ip":
+        return
+
+    def iface(name: str) -> CeInterface:
+        return ce.interfaces.setdefault(name, CeInterface(name=name))
+
+    if w[1] == "link" and w[2] == "add":
+        # ip link add bond0 type bond mode 802.3ad | ip link add dev vrf-1 type vrf table 1
+        rest = w[3:]
+        if rest[:1] == ["dev"]:
+            rest = rest[1:]
+        if rest and "type" in rest:
+            kind = rest[rest.index("type") + 1] if rest.index("type") + 1 < len(rest) else ""
+            if kind == "bond":
+                mode = rest[rest.index("mode") + 1] if "mode" in rest else "balance-rr"
+                iface(rest[0]).bond_mode = mode
+    elif w[1] == "link" and w[2] == "set":
+        rest = w[3:]
+        if "address" in rest and "dev" in rest:
+            iface(rest[rest.index("dev") + 1]).mac = rest[rest.index("address") + 1].lower()
+        elif "master" in rest:
+            name = rest[rest.index("dev") + 1] if "dev" in rest else rest[0]
+            iface(name).master = rest[rest.index("master") + 1]
+    elif w[1] in ("addr", "address") and w[2] == "add" and "dev" in w:
+        iface(w[w.index("dev") + 1]).ips.append(w[3])
+
+
+def _ethernet_segments(
+    topology: Topology, ces: dict[str, CeIntent], leaves: list[str]
+) -> dict[str, EthernetSegment]:
+    segments: dict[str, EthernetSegment] = {}
+    lag_owner: dict[tuple[str, str], str] = {}
+    k = 0
+    for ce in ces.values():
+        leaf_set = {leaf for leaf, _ in ce.attachments.values()}
+        bad = leaf_set - set(leaves)
+        if bad:
+            raise IntentError(
+                f"{topology.path}: CE {ce.name!r} is wired to {sorted(bad)[0]!r}, which is not a leaf"
+            )
+        if not ce.attachments:
+            raise IntentError(f"{topology.path}: CE {ce.name!r} is not wired to any leaf")
+        if len(leaf_set) < 2:
+            continue
+        k += 1
+        labels = topology.nodes[ce.name].labels
+        field = f"topology.nodes.{ce.name}.labels"
+        try:
+            admin_key = int(labels.get("lacp-admin-key", 10 + k))
+            priority = int(labels.get("lacp-system-priority", admin_key))
+        except ValueError:
+            raise IntentError(f"{topology.path}: field '{field}' LACP values must be integers") from None
+        if not 1 <= admin_key <= 65535 or not 0 <= priority <= 65535:
+            raise IntentError(f"{topology.path}: field '{field}' LACP value out of range")
+        digits = f"{admin_key:04d}"[-4:]
+        default_sys_mac = f"00:00:00:00:{digits[:2]}:{digits[2:]}"
+        values = {
+            "es-name": labels.get("es-name", f"ES-{k}"),
+            "esi": labels.get("esi", f"01:11:11:11:11:11:11:00:{k >> 8:02x}:{k & 0xFF:02x}"),
+            "lag": labels.get("lag", f"lag{k}"),
+            "lacp-system-id-mac": labels.get("lacp-system-id-mac", default_sys_mac),
+        }
+        try:
+            check_name(values["es-name"], f"{field}.es-name")
+            check_esi(values["esi"], f"{field}.esi")
+            check_name(values["lag"], f"{field}.lag")
+            check_mac(values["lacp-system-id-mac"], f"{field}.lacp-system-id-mac")
+        except ValueError as exc:
+            raise IntentError(f"{topology.path}: {exc}") from None
+        if not re.fullmatch(r"lag\d+", values["lag"]):
+            raise IntentError(
+                f"{topology.path}: field '{field}.lag' has invalid value {values['lag']!r} "
+                "(expected lagN)"
+            )
+        members: dict[str, list[str]] = {}
+        for ce_if, (leaf, leaf_if) in sorted(ce.attachments.items()):
+            members.setdefault(leaf, []).append(leaf_if)
+        for leaf in members:
+            owner = lag_owner.get((leaf, values["lag"]))
+            if owner is not None:
+                raise IntentError(
+                    f"{topology.path}: CEs {owner!r} and {ce.name!r} both want {values['lag']} "
+                    f"on {leaf}"
+                )
+            lag_owner[(leaf, values["lag"])] = ce.name
+        for other in segments.values():
+            if other.esi == values["esi"].lower():
+                raise IntentError(
+                    f"{topology.path}: CEs {other.ce!r} and {ce.name!r} have the same ESI {other.esi}"
+                )
+            if other.name == values["es-name"]:
+                raise IntentError(
+                    f"{topology.path}: CEs {other.ce!r} and {ce.name!r} have the same ES name "
+                    f"{other.name!r}"
+                )
+        bond_mac = _bond_mac(ce)
+        es = EthernetSegment(
+            name=values["es-name"], esi=values["esi"].lower(), lag=values["lag"], ce=ce.name,
+            ce_mac=bond_mac,
+            lacp=Lacp(admin_key=admin_key, system_id_mac=values["lacp-system-id-mac"].lower(),
+                      system_priority=priority),
+            members={leaf: sorted(v, key=natural_key) for leaf, v in members.items()},
+        )
+        ce.ethernet_segment = es.name
+        segments[es.name] = es
+    return segments
+
+
+def _bond_mac(ce: CeIntent) -> str | None:
+    attached = set(ce.attachments)
+    for i in ce.interfaces.values():
+        if i.bond_mode is not None and any(
+            ce.interfaces[m].master == i.name for m in attached if m in ce.interfaces
+        ):
+            return i.mac
+    return None
+
+
+def _assign_access(
+    topology: Topology, nodes: dict[str, NodeIntent], ces: dict[str, CeIntent],
+    segments: dict[str, EthernetSegment],
+) -> None:
+    for es in segments.values():
+        for leaf in es.members:
+            nodes[leaf].ethernet_segments.append(es.name)
+    for ce in ces.values():
+        if ce.ethernet_segment is not None:
+            continue
+        for ce_if, (leaf, leaf_if) in sorted(ce.attachments.items()):
+            nodes[leaf].access.append(AccessPort(
+                interface=leaf_if, ce=ce.name, ce_interface=ce_if,
+                ce_mac=ce.interfaces[ce_if].mac if ce_if in ce.interfaces else None,
+            ))
+    for n in nodes.values():
+        n.access.sort(key=lambda a: natural_key(a.interface))

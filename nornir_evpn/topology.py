@@ -1,0 +1,271 @@
+"""Parse a containerlab topology file into validated pydantic models.
+
+Both lab forms are read: CE commands inline in `exec`, and CE scripts reached through
+`binds` (`configs/ce1-config.sh:/ce1-config.sh` + `exec: bash /ce1-config.sh`), with paths
+relative to the topology file. Every problem becomes one `TopologyError` line naming the
+file, the field and the value.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nornir_evpn.errors import TopologyError
+
+SRL_KINDS = {"srl", "nokia_srlinux"}
+LINUX_KINDS = {"linux"}
+
+# containerlab short form `e1-49` (also `e1-1-1` breakout is out of scope) or SR Linux
+# long form `ethernet-1/49`; CE (linux) interfaces are plain Linux names (eth1).
+_SHORT_IF = re.compile(r"^e(\d+)-(\d+)$")
+_LONG_IF = re.compile(r"^ethernet-(\d+)/(\d+)$")
+_LINUX_IF = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$")
+_NODE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}$")
+
+
+class Endpoint(BaseModel):
+    """One end of a link: node name and its normalised interface name."""
+
+    model_config = ConfigDict(frozen=True)
+    node: str
+    interface: str
+
+    def __str__(self) -> str:
+        return f"{self.node}:{self.interface}"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    a: Endpoint
+    b: Endpoint
+
+    def other(self, node: str) -> Endpoint:
+        return self.b if self.a.node == node else self.a
+
+    def end(self, node: str) -> Endpoint:
+        return self.a if self.a.node == node else self.b
+
+
+class Node(BaseModel):
+    """A containerlab node; `kind` is normalised to `srl` or `linux`."""
+
+    name: str
+    kind: str
+    image: str | None = None
+    type: str | None = None
+    mgmt_ipv4: str | None = None
+    startup_config: Path | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    exec_lines: list[str] = Field(default_factory=list)
+    binds: list[str] = Field(default_factory=list)
+
+    @property
+    def is_srl(self) -> bool:
+        return self.kind == "srl"
+
+
+class Topology(BaseModel):
+    name: str
+    path: Path
+    mgmt_subnet: str | None = None
+    kinds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    nodes: dict[str, Node]
+    links: list[Link]
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def links_of(self, node: str) -> list[Link]:
+        return [link for link in self.links if node in (link.a.node, link.b.node)]
+
+    def neighbors(self, node: str) -> list[str]:
+        return [link.other(node).node for link in self.links_of(node)]
+
+
+def normalise_srl_interface(name: str) -> str | None:
+    """`e1-49` / `ethernet-1/49` → `ethernet-1/49`; None when malformed."""
+    for pattern in (_SHORT_IF, _LONG_IF):
+        m = pattern.match(name)
+        if m:
+            return f"ethernet-{int(m.group(1))}/{int(m.group(2))}"
+    return None
+
+
+def load_topology(path: str | Path) -> Topology:
+    """Read and validate a containerlab topology file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TopologyError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise TopologyError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_topology(text, path)
+
+
+def parse_topology(text: str, path: Path) -> Topology:
+    """Validate topology YAML text; `path` locates relative files and names errors."""
+    path = path.resolve()
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise TopologyError(f"{path}:{where}: YAML syntax error: {problem}") from None
+    if raw is None:
+        raise TopologyError(f"{path}: file is empty")
+    if not isinstance(raw, dict):
+        raise TopologyError(f"{path}: expected a mapping at top level, got {type(raw).__name__}")
+    name = raw.get("name")
+    if not name:
+        raise TopologyError(f"{path}: field 'name' is missing")
+    if not isinstance(name, str) or not _NODE_NAME.match(name):
+        raise TopologyError(f"{path}: field 'name' has invalid value {name!r}")
+    topo = raw.get("topology")
+    if not isinstance(topo, dict):
+        raise TopologyError(f"{path}: field 'topology' is missing")
+    kinds = topo.get("kinds") or {}
+    if not isinstance(kinds, dict):
+        raise TopologyError(f"{path}: field 'topology.kinds' must be a mapping")
+    raw_nodes = topo.get("nodes")
+    if not isinstance(raw_nodes, dict) or not raw_nodes:
+        raise TopologyError(f"{path}: field 'topology.nodes' is missing or empty")
+    nodes = {n: _parse_node(path, n, spec, kinds) for n, spec in raw_nodes.items()}
+    links = _parse_links(path, topo.get("links") or [], nodes)
+    mgmt = raw.get("mgmt") or {}
+    try:
+        return Topology(
+            name=name,
+            path=path,
+            mgmt_subnet=mgmt.get("ipv4-subnet") if isinstance(mgmt, dict) else None,
+            kinds={k: dict(v or {}) for k, v in kinds.items()},
+            nodes=nodes,
+            links=links,
+        )
+    except ValidationError as exc:  # pragma: no cover - fields are pre-validated above
+        raise TopologyError(f"{path}: {exc.errors()[0]['msg']}") from None
+
+
+def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node:
+    field = f"topology.nodes.{name}"
+    if not isinstance(name, str) or not _NODE_NAME.match(name):
+        raise TopologyError(f"{path}: field 'topology.nodes' has invalid node name {name!r}")
+    spec = spec or {}
+    if not isinstance(spec, dict):
+        raise TopologyError(f"{path}: field '{field}' must be a mapping")
+    kind = spec.get("kind")
+    if kind is None:
+        raise TopologyError(f"{path}: field '{field}.kind' is missing")
+    if kind in SRL_KINDS:
+        norm_kind = "srl"
+    elif kind in LINUX_KINDS:
+        norm_kind = "linux"
+    else:
+        raise TopologyError(
+            f"{path}: field '{field}.kind' has unknown kind {kind!r} "
+            f"(expected one of: linux, nokia_srlinux, srl)"
+        )
+    kind_defaults = kinds.get(kind) or {}
+    labels = spec.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise TopologyError(f"{path}: field '{field}.labels' must be a mapping")
+    exec_lines = spec.get("exec") or []
+    binds = spec.get("binds") or []
+    if not isinstance(exec_lines, list) or not all(isinstance(x, str) for x in exec_lines):
+        raise TopologyError(f"{path}: field '{field}.exec' must be a list of strings")
+    if not isinstance(binds, list) or not all(isinstance(x, str) for x in binds):
+        raise TopologyError(f"{path}: field '{field}.binds' must be a list of strings")
+    startup = spec.get("startup-config")
+    startup_path = (path.parent / startup).resolve() if startup else None
+    if startup_path is not None and not startup_path.is_file():
+        raise TopologyError(f"{path}: field '{field}.startup-config' file not found: {startup}")
+    return Node(
+        name=name,
+        kind=norm_kind,
+        image=spec.get("image") or kind_defaults.get("image"),
+        type=spec.get("type"),
+        mgmt_ipv4=spec.get("mgmt-ipv4") or spec.get("mgmt_ipv4"),
+        startup_config=startup_path,
+        labels={str(k): str(v) for k, v in labels.items()},
+        exec_lines=_expand_exec(path, field, exec_lines, binds),
+        binds=binds,
+    )
+
+
+def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]) -> list[str]:
+    """Inline the CE scripts that `exec` runs from `binds` (the published lab's form)."""
+    mounted: dict[str, Path] = {}
+    for bind in binds:
+        parts = bind.split(":")
+        if len(parts) >= 2:
+            mounted[parts[1]] = (path.parent / parts[0]).resolve()
+    out: list[str] = []
+    for line in exec_lines:
+        words = shlex.split(line, comments=False) if line.strip() else []
+        script = None
+        if len(words) == 2 and words[0] in ("bash", "sh"):
+            script = mounted.get(words[1])
+        elif len(words) == 1:
+            script = mounted.get(words[0])
+        if script is None:
+            out.append(line.strip())
+            continue
+        try:
+            body = script.read_text(encoding="utf-8")
+        except OSError:
+            raise TopologyError(f"{path}: field '{field}.binds' script not found: {script}") from None
+        for sline in body.splitlines():
+            sline = sline.strip()
+            if sline and not sline.startswith("#"):
+                out.append(sline)
+    return out
+
+
+def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node]) -> list[Link]:
+    if not isinstance(raw_links, list):
+        raise TopologyError(f"{path}: field 'topology.links' must be a list")
+    used: dict[tuple[str, str], int] = {}
+    links: list[Link] = []
+    for i, item in enumerate(raw_links):
+        field = f"topology.links[{i}].endpoints"
+        eps = item.get("endpoints") if isinstance(item, dict) else None
+        if not isinstance(eps, list) or len(eps) != 2 or not all(isinstance(e, str) for e in eps):
+            raise TopologyError(f"{path}: field '{field}' must be a list of two 'node:interface'")
+        ends = []
+        for raw_ep in eps:
+            node, sep, iface = raw_ep.partition(":")
+            if not sep or not iface:
+                raise TopologyError(f"{path}: field '{field}' has malformed endpoint {raw_ep!r}")
+            if node not in nodes:
+                raise TopologyError(f"{path}: field '{field}' names unknown node {node!r}")
+            if nodes[node].is_srl:
+                norm = normalise_srl_interface(iface)
+                if norm is None:
+                    raise TopologyError(
+                        f"{path}: field '{field}' has malformed interface {raw_ep!r} "
+                        "(expected e1-N or ethernet-1/N)"
+                    )
+            else:
+                if not _LINUX_IF.match(iface):
+                    raise TopologyError(
+                        f"{path}: field '{field}' has malformed interface {raw_ep!r}"
+                    )
+                norm = iface
+            key = (node, norm)
+            if key in used:
+                raise TopologyError(
+                    f"{path}: field '{field}' uses interface {node}:{norm} already used in "
+                    f"topology.links[{used[key]}]"
+                )
+            used[key] = i
+            ends.append(Endpoint(node=node, interface=norm))
+        links.append(Link(a=ends[0], b=ends[1]))
+    return links

@@ -1,0 +1,63 @@
+"""Validate values before they reach the SR Linux CLI.
+
+Anything rendered into a CLI line is checked here first: a newline, `;`, `{`, `}` or `!`
+in a name could end the line early or open a block and inject configuration.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from nornir_evpn.errors import UnsafeValueError
+
+_UNSAFE = re.compile(r"[\r\n;{}!#\"'`\\\s]")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$")
+_ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}$")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+def check_name(value: str, field: str) -> str:
+    """A CLI identifier (interface, ES, LAG, group, network-instance)."""
+    if not isinstance(value, str) or _UNSAFE.search(value) or not _NAME.match(value):
+        raise ValueError(f"field '{field}' has unsafe or invalid value {value!r}")
+    return value
+
+
+def check_esi(value: str, field: str) -> str:
+    if not isinstance(value, str) or not _ESI.match(value):
+        raise ValueError(f"field '{field}' has invalid ESI {value!r} (expected 10 hex octets)")
+    return value
+
+
+def check_mac(value: str, field: str) -> str:
+    if not isinstance(value, str) or not _MAC.match(value):
+        raise ValueError(f"field '{field}' has invalid MAC {value!r}")
+    return value
+
+
+def check_ip(value: str, field: str, *, with_prefix: bool = False) -> str:
+    try:
+        if with_prefix:
+            ipaddress.ip_interface(value)
+            if "/" not in value:
+                raise ValueError
+        else:
+            ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"field '{field}' has invalid IP address {value!r}") from None
+    return value
+
+
+def assert_cli_safe(data: Any, where: str) -> None:
+    """Walk rendered-into-CLI data; refuse any string that could inject CLI."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            assert_cli_safe(k, where)
+            assert_cli_safe(v, f"{where}.{k}")
+    elif isinstance(data, (list, tuple)):
+        for i, v in enumerate(data):
+            assert_cli_safe(v, f"{where}[{i}]")
+    elif isinstance(data, str) and _UNSAFE.search(data):
+        raise UnsafeValueError(f"{where}: value {data!r} contains characters that could inject CLI")
