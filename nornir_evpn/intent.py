@@ -252,8 +252,7 @@ def _assign_underlay(topology: Topology, nodes: dict[str, NodeIntent]) -> None:
         if small and pair not in seen_pairs:
             net = ipaddress.ip_network(f"192.168.{10 * nodes[spine].index + nodes[leaf].index}.0/30")
         else:
-            small_offset = 0 if not small else 0
-            net = ipaddress.ip_network((int(pool.network_address) + 4 * (k + small_offset), 30))
+            net = ipaddress.ip_network((int(pool.network_address) + 4 * k, 30))
         seen_pairs.add(pair)
         leaf_ip, spine_ip = (str(h) for h in list(net.hosts())[:2])
         leaf_if, spine_if = link.end(leaf).interface, link.end(spine).interface
@@ -389,7 +388,7 @@ def _ethernet_segments(
                 "(expected lagN)"
             )
         members: dict[str, list[str]] = {}
-        for ce_if, (leaf, leaf_if) in sorted(ce.attachments.items()):
+        for _ce_if, (leaf, leaf_if) in sorted(ce.attachments.items()):
             members.setdefault(leaf, []).append(leaf_if)
         for leaf in members:
             owner = lag_owner.get((leaf, values["lag"]))
