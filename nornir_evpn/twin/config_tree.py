@@ -1,0 +1,455 @@
+"""SR Linux configuration as a token trie, with just enough schema to behave like SR Linux.
+
+A path is a tuple of CLI tokens, e.g.
+``("interface", "ethernet-1/49", "subinterface", "0", "ipv4", "address", "192.168.11.1/30")``.
+There is no YANG here: a few tables say which tokens are keyed lists, which are leaf-lists
+and which are containers, and that is enough to print `info`, `info flat` and `diff` the way
+SR Linux does and to give `set` leaf-replace semantics (`admin-state enable` then
+`admin-state disable` keeps one value).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+# Keyed lists: the token consumes the next token as its key.
+LISTS: frozenset[str] = frozenset(
+    {
+        "interface",
+        "subinterface",
+        "network-instance",
+        "neighbor",
+        "group",
+        "afi-safi",
+        "policy",
+        "bgp-instance",
+        "ethernet-segment",
+        "tunnel-interface",
+        "vxlan-interface",
+        "address",
+        "member",
+        "statement",
+        "prefix-set",
+        "prefix",
+        "community-set",
+        "route",
+        "next-hop-group",
+        "next-hop",
+        "user",
+        "server",
+        "mac",
+        "static-mac",
+        "dynamic-neighbors",
+        "accept",
+    }
+)
+
+# (nearest enclosing schema name, token): the token is NOT a list there although it is one
+# elsewhere. `/system network-instance protocols evpn` is a container; a bgp-evpn
+# bgp-instance's `vxlan-interface vxlan1.1` is a leaf reference.
+NOT_LIST_UNDER: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("system", "network-instance"),
+        ("bgp-instance", "vxlan-interface"),
+        ("dynamic-neighbors", "accept"),
+    }
+)
+
+# Leaf-lists: `export-policy all` and `export-policy [ all ]` store the same path.
+LEAF_LISTS: frozenset[str] = frozenset({"export-policy", "import-policy", "members"})
+
+# Tokens that are containers even when empty and alone under their parent, so
+# `encap { untagged { } }` does not print as a leaf `encap untagged`.
+CONTAINERS: frozenset[str] = frozenset({"untagged", "default-action", "bgp-vpn", "evpn"})
+
+_NATURAL = re.compile(r"(\d+)")
+_NEEDS_QUOTES = re.compile(r"[\s\"{}\[\];#]|^$")
+
+
+def natural_key(token: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key giving SR Linux's order: ethernet-1/2 before ethernet-1/10."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in _NATURAL.split(token) if part
+    )
+
+
+def quote(token: str) -> str:
+    """Quote a token for printing when it would not survive tokenizing as-is."""
+    if _NEEDS_QUOTES.search(token):
+        return '"' + token.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return token
+
+
+def tokenize(line: str) -> list[str]:
+    """Split a CLI line into tokens; double-quoted strings are one token, `#` starts a comment."""
+    tokens: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "#":
+            break
+        elif ch == '"':
+            i += 1
+            buf: list[str] = []
+            while i < n and line[i] != '"':
+                if line[i] == "\\" and i + 1 < n:
+                    i += 1
+                buf.append(line[i])
+                i += 1
+            i += 1  # closing quote (tolerate a missing one, as the CLI does)
+            tokens.append("".join(buf))
+        else:
+            j = i
+            while j < n and not line[j].isspace() and line[j] != '"':
+                j += 1
+            tokens.append(line[i:j])
+            i = j
+    return tokens
+
+
+def roles(path: Sequence[str]) -> list[str]:
+    """Schema role of each token: "list", "key", "leaf-list", "value" or "name"."""
+    out: list[str] = []
+    enclosing = ""
+    for token in path:
+        prev = out[-1] if out else ""
+        if prev == "list":
+            out.append("key")
+        elif prev in ("leaf-list", "value"):
+            out.append("value")
+        elif token in LEAF_LISTS:
+            out.append("leaf-list")
+        elif token in LISTS and (enclosing, token) not in NOT_LIST_UNDER:
+            out.append("list")
+            enclosing = token
+        else:
+            out.append("name")
+            enclosing = token
+    return out
+
+
+def _expand_brackets(path: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """Split `... export-policy [ a b ]` into the prefix and the bracketed values."""
+    if "[" not in path:
+        return list(path), None
+    start = list(path).index("[")
+    values = [t for t in path[start + 1 :] if t != "]"]
+    return list(path[:start]), values
+
+
+class ConfigTree:
+    """One node of the configuration trie; the root is the whole configuration."""
+
+    __slots__ = ("children",)
+
+    def __init__(self) -> None:
+        self.children: dict[str, ConfigTree] = {}
+
+    # -- mutation -------------------------------------------------------------------------
+    def set(self, path: Sequence[str]) -> None:
+        """Create `path`; a trailing `name value` replaces the previous value of that leaf."""
+        prefix, values = _expand_brackets(path)
+        if values is not None:
+            node = self._walk_create(prefix)
+            node.children = {v: ConfigTree() for v in values}
+            return
+        if not prefix:
+            return
+        role = roles(prefix)
+        if "leaf-list" in role:
+            # a leaf-list value is a leaf: nothing can hang below it
+            cut = role.index("leaf-list") + 2
+            prefix, role = prefix[:cut], role[:cut]
+        leafish = len(prefix) >= 2 and (
+            role[-2] == "leaf-list" or (role[-2] == "name" and role[-1] == "name")
+        )
+        if leafish and role[-2] == "leaf-list":
+            self._walk_create(prefix[:-1]).children = {prefix[-1]: ConfigTree()}
+            return
+        if leafish:
+            parent = self._walk_create(prefix[:-1])
+            # Replace only while the node still looks like a leaf: a node that already has
+            # grandchildren (or a known container child) is a container whose other
+            # children must survive.
+            looks_like_leaf = all(
+                not c.children and t not in CONTAINERS and roles((*prefix[:-1], t))[-1] == "name"
+                for t, c in parent.children.items()
+            )
+            if looks_like_leaf and prefix[-1] not in CONTAINERS:
+                kept = parent.children.get(prefix[-1], ConfigTree())
+                parent.children = {prefix[-1]: kept}
+            else:
+                parent.children.setdefault(prefix[-1], ConfigTree())
+            return
+        self._walk_create(prefix)
+
+    def ensure(self, path: Sequence[str]) -> ConfigTree:
+        """Create `path` without leaf-replace (a `{` block opening) and return its node."""
+        return self._walk_create(path)
+
+    def _walk_create(self, path: Sequence[str]) -> ConfigTree:
+        node = self
+        for token in path:
+            node = node.children.setdefault(token, ConfigTree())
+        return node
+
+    def delete(self, path: Sequence[str]) -> bool:
+        """Remove the subtree at `path`; False if it does not exist."""
+        prefix, values = _expand_brackets(path)
+        if not prefix:
+            had = bool(self.children)
+            self.children = {}
+            return had
+        parent = self.get(prefix[:-1])
+        if parent is None or prefix[-1] not in parent.children:
+            return False
+        if values is not None:
+            node = parent.children[prefix[-1]]
+            removed = [v for v in values if node.children.pop(v, None) is not None]
+            return bool(removed)
+        del parent.children[prefix[-1]]
+        return True
+
+    def merge(self, other: ConfigTree) -> None:
+        """Add every path of `other` to this tree (set semantics, path by path)."""
+        for path in other.paths():
+            self.set(path)
+
+    # -- queries --------------------------------------------------------------------------
+    def get(self, path: Sequence[str]) -> ConfigTree | None:
+        node: ConfigTree | None = self
+        for token in path:
+            assert node is not None
+            node = node.children.get(token)
+            if node is None:
+                return None
+        return node
+
+    def exists(self, path: Sequence[str]) -> bool:
+        return self.get(path) is not None
+
+    def value(self, path: Sequence[str]) -> str | None:
+        """The single child token of a leaf path, None if absent or not a single value."""
+        node = self.get(path)
+        if node is None or len(node.children) != 1:
+            return None
+        return next(iter(node.children))
+
+    def keys(self, path: Sequence[str]) -> list[str]:
+        """Child tokens at `path` in SR Linux (natural) order; [] if absent."""
+        node = self.get(path)
+        return sorted(node.children, key=natural_key) if node else []
+
+    def copy(self) -> ConfigTree:
+        new = ConfigTree()
+        new.children = {k: v.copy() for k, v in self.children.items()}
+        return new
+
+    def _sorted(self) -> list[tuple[str, ConfigTree]]:
+        return sorted(self.children.items(), key=lambda kv: natural_key(kv[0]))
+
+    def _iter_paths(self, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        if not self.children:
+            if prefix:
+                yield prefix
+            return
+        for token, child in self._sorted():
+            yield from child._iter_paths((*prefix, token))
+
+    def paths(self) -> list[tuple[str, ...]]:
+        """Every root-to-leaf token path, in SR Linux order."""
+        return list(self._iter_paths(()))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ConfigTree):
+            return NotImplemented
+        return self.children == other.children
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"ConfigTree({len(self.paths())} leaves)"
+
+    # -- printing -------------------------------------------------------------------------
+    def flat(self, prefix: Sequence[str] = ()) -> list[str]:
+        """`info flat` lines, e.g. `set / interface ethernet-1/1 admin-state enable`."""
+        node = self.get(prefix)
+        if node is None:
+            return []
+        return [_flat_line(p) for p in _flat_paths(node, tuple(prefix))]
+
+    def render(self, prefix: Sequence[str] = ()) -> str:
+        """Hierarchical `info` text: 4-space indents and `{ }` blocks, as SR Linux prints."""
+        node = self.get(prefix)
+        if node is None:
+            return ""
+        lines: list[str] = []
+        _render_body(node, tuple(prefix), 0, lines, mark="")
+        return "\n".join(lines)
+
+
+def _flat_paths(node: ConfigTree, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Leaf paths; a multi-valued leaf-list becomes one `name [ a b ]` path."""
+    if prefix and roles(prefix)[-1] == "leaf-list" and len(node.children) > 1:
+        yield (*prefix, "[", *sorted(node.children, key=natural_key), "]")
+        return
+    if not node.children:
+        if prefix:
+            yield prefix
+        return
+    items = node._sorted()
+    if prefix and roles(prefix)[-1] == "name":
+        # A container's sub-containers print before its bare tokens, so that re-reading the
+        # lines sees a container (not a leaf to replace) when the bare tokens arrive.
+        items.sort(key=lambda kv: not kv[1].children)
+    for token, child in items:
+        yield from _flat_paths(child, (*prefix, token))
+
+
+def _flat_line(path: Sequence[str]) -> str:
+    return "set / " + " ".join(t if t in ("[", "]") else quote(t) for t in path)
+
+
+def _is_leaf(name: str, node: ConfigTree) -> bool:
+    """A `name value` line: one childless child that is not a known container."""
+    if len(node.children) != 1:
+        return False
+    (child_token, child), = node.children.items()
+    return not child.children and child_token not in CONTAINERS
+
+
+def _render_body(
+    node: ConfigTree, path: tuple[str, ...], depth: int, lines: list[str], mark: str
+) -> None:
+    """Render the children of a container/list-entry node at `depth`."""
+    for token, child in node._sorted():
+        _render_child(token, child, (*path, token), depth, lines, mark)
+
+
+def _render_child(
+    token: str,
+    child: ConfigTree,
+    path: tuple[str, ...],
+    depth: int,
+    lines: list[str],
+    mark: str,
+) -> None:
+    pad = mark + "    " * depth
+    role = roles(path)[-1]
+    if role == "list":
+        for key, entry in child._sorted():
+            lines.append(f"{pad}{token} {quote(key)} {{")
+            _render_body(entry, (*path, key), depth + 1, lines, mark)
+            lines.append(f"{pad}}}")
+    elif role == "leaf-list":
+        values = sorted(child.children, key=natural_key)
+        if len(values) == 1:
+            lines.append(f"{pad}{token} {quote(values[0])}")
+        else:
+            lines.append(f"{pad}{token} [")
+            lines.extend(f"{pad}    {quote(v)}" for v in values)
+            lines.append(f"{pad}]")
+    elif _is_leaf(token, child):
+        lines.append(f"{pad}{token} {quote(next(iter(child.children)))}")
+    else:
+        lines.append(f"{pad}{token} {{")
+        _render_body(child, path, depth + 1, lines, mark)
+        lines.append(f"{pad}}}")
+
+
+def parse_flat(text: str) -> ConfigTree:
+    """Build a tree from `set / ...` lines (startup configs); comments and blanks ignored."""
+    tree = ConfigTree()
+    for raw in text.splitlines():
+        tokens = tokenize(raw)
+        if not tokens:
+            continue
+        if tokens[0] == "set":
+            tokens = tokens[1:]
+        if tokens and tokens[0] == "/":
+            tokens = tokens[1:]
+        tree.set(tokens)
+    return tree
+
+
+# -- diff --------------------------------------------------------------------------------------
+def diff_flat(old: ConfigTree, new: ConfigTree) -> str:
+    """`diff flat`: `- set / ...` for removed leaves, `+ set / ...` for added ones."""
+    old_lines = set(old.flat())
+    new_lines = set(new.flat())
+    removed = [f"- {line}" for line in old.flat() if line not in new_lines]
+    added = [f"+ {line}" for line in new.flat() if line not in old_lines]
+    return "\n".join(removed + added)
+
+
+def diff(old: ConfigTree, new: ConfigTree) -> str:
+    """SR Linux `diff`: the hierarchical view with `+`/`-` on changed lines; "" when equal."""
+    if old == new:
+        return ""
+    lines: list[str] = []
+    _diff_body(old, new, (), 0, lines)
+    return "\n".join(lines)
+
+
+_CTX = "  "  # unchanged context lines carry two spaces where changed ones carry "+ "/"- "
+
+
+def _diff_body(
+    old: ConfigTree, new: ConfigTree, path: tuple[str, ...], depth: int, lines: list[str]
+) -> None:
+    tokens = sorted(set(old.children) | set(new.children), key=natural_key)
+    for token in tokens:
+        o, n = old.children.get(token), new.children.get(token)
+        sub = (*path, token)
+        if o is None:
+            assert n is not None
+            _render_child(token, n, sub, depth, lines, mark="+ ")
+        elif n is None:
+            _render_child(token, o, sub, depth, lines, mark="- ")
+        elif o != n:
+            _diff_changed(token, o, n, sub, depth, lines)
+
+
+def _diff_changed(
+    token: str, o: ConfigTree, n: ConfigTree, path: tuple[str, ...], depth: int, lines: list[str]
+) -> None:
+    pad = "    " * depth
+    role = roles(path)[-1]
+    if role == "list":
+        for key in sorted(set(o.children) | set(n.children), key=natural_key):
+            oe, ne = o.children.get(key), n.children.get(key)
+            if oe == ne:
+                continue
+            if oe is None or ne is None:
+                entry = ConfigTree()
+                entry.children = {key: (ne if oe is None else oe)}  # type: ignore[dict-item]
+                _render_child(token, entry, path, depth, lines, "+ " if oe is None else "- ")
+                continue
+            lines.append(f"{_CTX}{pad}{token} {quote(key)} {{")
+            _diff_body(oe, ne, (*path, key), depth + 1, lines)
+            lines.append(f"{_CTX}{pad}}}")
+    elif role == "leaf-list" or _is_leaf(token, o) or _is_leaf(token, n):
+        _render_child(token, o, path, depth, lines, mark="- ")
+        _render_child(token, n, path, depth, lines, mark="+ ")
+    else:
+        lines.append(f"{_CTX}{pad}{token} {{")
+        _diff_body(o, n, path, depth + 1, lines)
+        lines.append(f"{_CTX}{pad}}}")
+
+
+__all__ = [
+    "CONTAINERS",
+    "LEAF_LISTS",
+    "LISTS",
+    "ConfigTree",
+    "diff",
+    "diff_flat",
+    "natural_key",
+    "parse_flat",
+    "quote",
+    "roles",
+    "tokenize",
+]
