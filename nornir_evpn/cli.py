@@ -1,0 +1,98 @@
+"""`python -m nornir_evpn` / `nornir-evpn`: argument parsing and exit codes, nothing else.
+
+Each command lives in `nornir_evpn/commands/<name>.py` with `add_parser(subparsers)`;
+the parser sets `func(args) -> int`. User errors become one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from nornir_evpn import __version__
+from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
+from nornir_evpn.errors import NornirEvpnError, UserInputError
+
+# (module, command) in the order `--help` lists them.
+COMMANDS = [
+    ("inventory", "inventory"),
+    ("twin", "twin"),
+    ("configure", "configure"),
+    ("verify", "verify"),
+    ("failover", "failover-test"),
+    ("demo", "demo"),
+    ("topology_cmd", "topology"),
+]
+
+EPILOG = """examples:
+  python -m nornir_evpn demo                       # twin + configure + verify + failover, one go
+  python -m nornir_evpn inventory --topology inventory/evpn-mh01.clab.yml --out inventory/
+  python -m nornir_evpn twin up                    # serve every SR Linux node on 127.0.0.1
+  python -m nornir_evpn configure --twin --dry-run # show the diff, commit nothing
+  python -m nornir_evpn verify --twin --json       # one JSON document on stdout
+  python -m nornir_evpn failover-test --twin --host leaf1 --interface ethernet-1/1
+exit codes: 0 ok, 1 a host or check failed, 2 bad input, 130 interrupted
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (its default is usage + message, also 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _not_built(name: str):
+    def add_parser(subparsers: argparse._SubParsersAction) -> None:
+        p = subparsers.add_parser(name, help=f"{name} (not built yet)")
+
+        def run(_args: argparse.Namespace) -> int:
+            sys.stderr.write(f"nornir-evpn: {name}: not built yet in this version\n")
+            return EXIT_USAGE
+
+        p.set_defaults(func=run)
+
+    return add_parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nornir-evpn",
+        description="Operate Nokia SR Linux EVPN multi-homing fabrics with Nornir.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"nornir-evpn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module, name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"nornir_evpn.commands.{module}")
+            add = mod.add_parser
+        except ModuleNotFoundError as exc:
+            if exc.name != f"nornir_evpn.commands.{module}":
+                raise
+            add = _not_built(name)
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except UserInputError as exc:
+        sys.stderr.write(f"nornir-evpn: error: {exc}\n")
+        return EXIT_USAGE
+    except NornirEvpnError as exc:
+        sys.stderr.write(f"nornir-evpn: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("nornir-evpn: interrupted\n")
+        return EXIT_INTERRUPTED

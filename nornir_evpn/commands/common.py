@@ -1,0 +1,133 @@
+"""Options shared by the Nornir commands and the one way to build a Nornir object from them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+from nornir.core.filter import F
+from nornir.core.plugins.inventory import InventoryPluginRegister
+
+from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputError
+from nornir_evpn.intent import FabricIntent
+from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
+from nornir_evpn.inventory_plugin import DocsInventory
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def default_inventory_dir() -> Path:
+    """`./inventory` when it holds an inventory, else the packaged evpn-mh01 one."""
+    local = Path("inventory")
+    if (local / "hosts.yaml").is_file():
+        return local
+    return Path(str(resources.files("nornir_evpn.lab")))
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def add_nornir_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("target and output")
+    g.add_argument("--inventory", type=Path, default=None, metavar="DIR",
+                   help="Nornir SimpleInventory directory (default ./inventory, else the packaged evpn-mh01)")
+    g.add_argument("--twin", action="store_true",
+                   help="target the running digital twin (python -m nornir_evpn twin up) instead of the lab")
+    g.add_argument("--twin-state", type=Path, default=None, metavar="FILE",
+                   help="twin state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
+    g.add_argument("--hosts", default=None, metavar="A,B", help="only these hosts")
+    g.add_argument("--role", choices=["leaf", "spine"], default=None, help="only hosts of this role")
+    g.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="parallel workers (default: one per host, at most 128)")
+    g.add_argument("--json", action="store_true", help="one JSON document on stdout, human output on stderr")
+    g.add_argument("--junit", type=Path, default=None, metavar="FILE", help="write a JUnit XML report")
+    g.add_argument("-v", "--verbose", action="count", default=0, help="more detail (diffs, logs)")
+
+
+@dataclass
+class Target:
+    """What a command runs against: the Nornir object (filtered) and the fabric intent."""
+
+    nr: Nornir
+    fabric: FabricIntent
+    docs: dict[str, dict[str, Any]]
+    inventory_dir: Path
+    twin: bool
+
+
+InventoryPluginRegister.register("NornirEvpnDocs", DocsInventory)
+
+
+def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
+    """Point every host at the twin's endpoint for its node; keep everything else."""
+    from nornir_evpn.twin.runtime import read_twin_state
+
+    state = read_twin_state(state_file)
+    endpoints = state.endpoints
+    for name, host in (docs.get("hosts") or {}).items():
+        if name not in endpoints:
+            raise TwinNotRunningError(
+                f"host {name!r} is not served by the running twin (lab {state.lab!r}); "
+                "start the twin with this inventory's topology"
+            )
+        host["hostname"], host["port"] = endpoints[name][0], int(endpoints[name][1])
+    docs.setdefault("defaults", {})["username"] = state.username or docs["defaults"].get("username")
+    return docs
+
+
+def build_target(
+    args: argparse.Namespace, *, include_ce: bool = False, hosts_required: bool = True
+) -> Target:
+    """Load the inventory, validate it, apply --twin and filters, and init Nornir."""
+    inv_dir = args.inventory or default_inventory_dir()
+    docs = load_inventory_docs(Path(inv_dir))
+    fabric = fabric_from_docs(docs, source=str(inv_dir))
+    if args.twin:
+        docs = apply_twin_endpoints(docs, getattr(args, "twin_state", None))
+    workers = args.workers or max(1, min(128, len(docs.get("hosts") or {})))
+    logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose)}
+    if args.verbose:
+        logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False})
+    nr = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": workers}},
+        inventory={"plugin": "NornirEvpnDocs", "options": {"docs": docs, "password": password()}},
+        logging=logging_cfg,
+    )
+    if not include_ce:
+        nr = nr.filter(F(groups__contains="srl"))
+    if args.role:
+        nr = nr.filter(F(groups__contains=args.role))
+    if args.hosts:
+        wanted = [h.strip() for h in args.hosts.split(",") if h.strip()]
+        unknown = [h for h in wanted if h not in nr.inventory.hosts]
+        if unknown:
+            raise UserInputError(f"--hosts: unknown host {unknown[0]!r} (not in inventory {inv_dir})")
+        nr = nr.filter(filter_func=lambda h: h.name in wanted)
+    if hosts_required and not nr.inventory.hosts:
+        raise InventoryError(f"{inv_dir}: no hosts match the selection")
+    return Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin)

@@ -1,0 +1,36 @@
+"""`inventory`: containerlab topology → Nornir SimpleInventory files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.inventory import build_inventory, write_inventory
+from nornir_evpn.topology import load_topology
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "inventory", help="generate a Nornir inventory from a containerlab topology",
+        description="Write hosts.yaml, groups.yaml and defaults.yaml (intent in host data; no password).",
+        epilog="example: python -m nornir_evpn inventory --topology inventory/evpn-mh01.clab.yml --out inventory/",
+    )
+    p.add_argument("--topology", type=Path, required=True, metavar="FILE", help="containerlab *.clab.yml")
+    p.add_argument("--out", type=Path, default=Path("inventory"), metavar="DIR", help="output directory")
+    p.add_argument("--overlay", choices=["full-mesh", "route-reflector"], default="full-mesh",
+                   help="iBGP overlay design (route-reflector: spines reflect, for big fabrics)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    topology = load_topology(args.topology)
+    fabric = derive_intent(topology, args.overlay)
+    paths = write_inventory(build_inventory(topology, fabric), args.out)
+    sys.stderr.write(
+        f"wrote {', '.join(str(p) for p in paths)}: {len(fabric.leaves)} leaves, "
+        f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "
+        f"{len(fabric.ethernet_segments)} ethernet segments\n"
+    )
+    return 0

@@ -1,0 +1,96 @@
+"""Nornir inventory plugins: straight from a containerlab topology, or from loaded documents.
+
+`ContainerlabInventory` is registered under the `nornir.plugins.inventory` entry point, so
+any runbook can do::
+
+    InitNornir(inventory={"plugin": "ContainerlabInventory",
+                          "options": {"topology_file": "evpn-mh01.clab.yml"}})
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nornir.core.inventory import (
+    ConnectionOptions,
+    Defaults,
+    Group,
+    Groups,
+    Host,
+    Hosts,
+    Inventory,
+    ParentGroups,
+)
+
+from nornir_evpn.intent import OverlayMode, derive_intent
+from nornir_evpn.inventory import build_inventory, password
+from nornir_evpn.topology import load_topology
+
+
+def _options(data: dict[str, Any]) -> dict[str, ConnectionOptions]:
+    return {
+        name: ConnectionOptions(
+            hostname=c.get("hostname"), port=c.get("port"), username=c.get("username"),
+            password=c.get("password"), platform=c.get("platform"), extras=c.get("extras"),
+        )
+        for name, c in (data or {}).items()
+    }
+
+
+def inventory_from_docs(docs: dict[str, dict[str, Any]], secret: str | None = None) -> Inventory:
+    """Build a Nornir Inventory from SimpleInventory-shaped dicts; the password is set here only."""
+    d = docs.get("defaults") or {}
+    defaults = Defaults(
+        hostname=d.get("hostname"), port=d.get("port"), username=d.get("username"),
+        password=secret if secret is not None else d.get("password"),
+        platform=d.get("platform"), data=d.get("data"),
+        connection_options=_options(d.get("connection_options")),
+    )
+
+    def element(cls: type, name: str, spec: dict[str, Any]) -> Any:
+        return cls(
+            name=name, hostname=spec.get("hostname"), port=spec.get("port"),
+            username=spec.get("username"), password=spec.get("password"),
+            platform=spec.get("platform"), data=spec.get("data"), groups=None,
+            defaults=defaults, connection_options=_options(spec.get("connection_options")),
+        )
+
+    group_specs = docs.get("groups") or {}
+    groups = Groups({name: element(Group, name, spec or {}) for name, spec in group_specs.items()})
+    for name, spec in group_specs.items():
+        groups[name].groups = ParentGroups(groups[g] for g in (spec or {}).get("groups") or [])
+    hosts = Hosts()
+    for name, spec in (docs.get("hosts") or {}).items():
+        host = element(Host, name, spec)
+        host.groups = ParentGroups(groups[g] for g in spec.get("groups") or [] if g in groups)
+        hosts[name] = host
+    return Inventory(hosts=hosts, groups=groups, defaults=defaults)
+
+
+class ContainerlabInventory:
+    """Nornir inventory plugin: hosts, groups and intent derived from a clab topology file."""
+
+    def __init__(
+        self, topology_file: str, overlay_mode: OverlayMode = "full-mesh",
+        password: str | None = None,
+    ) -> None:
+        self.topology_file = Path(topology_file)
+        self.overlay_mode = overlay_mode
+        self.password = password
+
+    def load(self) -> Inventory:
+        topology = load_topology(self.topology_file)
+        docs = build_inventory(topology, derive_intent(topology, self.overlay_mode))
+        return inventory_from_docs(docs, self.password or password())
+
+
+class DocsInventory:
+    """Inventory plugin over already-loaded documents (used by the nornir_evpn commands)."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]], password: str | None = None) -> None:
+        self.docs = docs
+        self.password = password
+
+    def load(self) -> Inventory:
+        return inventory_from_docs(self.docs, self.password)

@@ -1,0 +1,68 @@
+"""Output plumbing shared by every command: consoles, the --json document, JUnit XML.
+
+Only the reporting package imports rich. With `--json`, stdout carries exactly one JSON
+document and all human output goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from rich.console import Console
+
+
+def console_for(json_mode: bool) -> Console:
+    """Human output console: stderr when stdout is reserved for JSON."""
+    return Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=False)
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def host_entry(ok: bool, changed: bool = False, error: str | None = None, **extra: Any) -> dict[str, Any]:
+    """One host of the --json contract: ok, changed, error, then command-specific keys."""
+    return {"ok": ok, "changed": changed, "error": error, **extra}
+
+
+@dataclass
+class JUnitCase:
+    classname: str
+    name: str
+    failure: str | None = None
+    error: str | None = None
+    time_s: float = 0.0
+    output: str = ""
+
+
+@dataclass
+class JUnitSuite:
+    name: str
+    cases: list[JUnitCase] = field(default_factory=list)
+
+
+def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
+    root = ET.Element("testsuites")
+    for suite in suites:
+        s = ET.SubElement(
+            root, "testsuite", name=suite.name, tests=str(len(suite.cases)),
+            failures=str(sum(1 for c in suite.cases if c.failure is not None)),
+            errors=str(sum(1 for c in suite.cases if c.error is not None)),
+        )
+        for case in suite.cases:
+            c = ET.SubElement(s, "testcase", classname=case.classname, name=case.name,
+                              time=f"{case.time_s:.3f}")
+            if case.failure is not None:
+                ET.SubElement(c, "failure", message=case.failure.splitlines()[0] if case.failure else "").text = case.failure
+            if case.error is not None:
+                ET.SubElement(c, "error", message=case.error.splitlines()[0] if case.error else "").text = case.error
+            if case.output:
+                ET.SubElement(c, "system-out").text = case.output
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
