@@ -1,0 +1,39 @@
+"""`topology generate`: write a leaf-spine containerlab topology with multi-homed CEs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nornir_evpn.commands.common import positive_int
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.generate import generate_topology, write_topology
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("topology", help="generate containerlab topologies")
+    sub = p.add_subparsers(dest="topology_command", metavar="SUBCOMMAND", required=True)
+    g = sub.add_parser(
+        "generate", help="leaf-spine fabric with CEs multi-homed to leaf pairs",
+        epilog="example: python -m nornir_evpn topology generate --spines 2 --leaves 4 --mh-pairs 2 --out fab.clab.yml",
+    )
+    g.add_argument("--spines", type=positive_int, required=True)
+    g.add_argument("--leaves", type=positive_int, required=True)
+    g.add_argument("--mh-pairs", type=int, default=1, help="leaf pairs sharing multi-homed CEs")
+    g.add_argument("--ce-per-pair", type=positive_int, default=1)
+    g.add_argument("--name", default=None, help="lab name (default gen-<S>s<L>l<P>p)")
+    g.add_argument("--out", type=Path, required=True, metavar="FILE")
+    g.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.mh_pairs < 0:
+        raise UserInputError(f"--mh-pairs: must not be negative, got {args.mh_pairs}")
+    try:
+        doc = generate_topology(args.spines, args.leaves, args.mh_pairs, args.ce_per_pair, args.name)
+    except ValueError as exc:
+        raise UserInputError(f"topology generate: {exc}") from None
+    path = write_topology(doc, args.out)
+    sys.stderr.write(f"wrote {path}: {args.spines} spines, {args.leaves} leaves, {args.mh_pairs} multi-homing pairs\n")
+    return 0
