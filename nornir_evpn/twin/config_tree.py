@@ -60,8 +60,46 @@ NOT_LIST_UNDER: frozenset[tuple[str, str]] = frozenset(
 LEAF_LISTS: frozenset[str] = frozenset({"export-policy", "import-policy", "members"})
 
 # Tokens that are containers even when empty and alone under their parent, so
-# `encap { untagged { } }` does not print as a leaf `encap untagged`.
-CONTAINERS: frozenset[str] = frozenset({"untagged", "default-action", "bgp-vpn", "evpn"})
+# `encap { untagged { } }` does not print as a leaf `encap untagged`, a typed
+# `/system network-instance protocols` navigates instead of setting a leaf, and a value is
+# never replaced by (or replaces) a container.
+CONTAINERS: frozenset[str] = frozenset(
+    {
+        "untagged",
+        "default-action",
+        "bgp-vpn",
+        "bgp-evpn",
+        "bgp",
+        "evpn",
+        "ethernet-segments",
+        "protocols",
+        "lag",
+        "ethernet",
+        "vlan",
+        "encap",
+        "single-tagged",
+        "ipv4",
+        "ipv6",
+        "transport",
+        "timers",
+        "route-target",
+        "ingress",
+        "egress",
+        "local-as",
+        "routing-policy",
+        "system",
+        "dhcp-client",
+        "mac-learning",
+        "mac-duplication",
+        "bridge-table",
+        "ipv4-unicast",
+        "evpn-unicast",
+        "l2vpn-evpn",
+        "df-election",
+        "algorithm",
+        "preference-alg",
+    }
+)
 
 _NATURAL = re.compile(r"(\d+)")
 _NEEDS_QUOTES = re.compile(r"[\s\"{}\[\];#]|^$")
@@ -164,7 +202,8 @@ class ConfigTree:
             cut = role.index("leaf-list") + 2
             prefix, role = prefix[:cut], role[:cut]
         leafish = len(prefix) >= 2 and (
-            role[-2] == "leaf-list" or (role[-2] == "name" and role[-1] == "name")
+            role[-2] == "leaf-list"
+            or (role[-2] == "name" and role[-1] == "name" and prefix[-2] not in CONTAINERS)
         )
         if leafish and role[-2] == "leaf-list":
             self._walk_create(prefix[:-1]).children = {prefix[-1]: ConfigTree()}

@@ -1,0 +1,502 @@
+"""SR Linux CLI as a line-in/text-out engine: modes, prompts, contexts, candidates, commits.
+
+No sockets here: the SSH server (server.py) feeds one `handle_line` per Enter and writes
+what comes back. `show` and `info from state` are delegated to a `ShowProvider` (the fabric
+model implements it); configuration lives in the node's `NodeDatastore`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol, runtime_checkable
+
+from nornir_evpn import platform
+from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
+from nornir_evpn.twin.datastore import CommitError, NodeDatastore
+
+# SR Linux top-level configuration nodes: a candidate line starting elsewhere is a typo.
+TOP_LEVEL = (
+    "acl",
+    "bfd",
+    "interface",
+    "network-instance",
+    "platform",
+    "qos",
+    "routing-policy",
+    "system",
+    "tunnel",
+    "tunnel-interface",
+)
+DEFAULT_CONFIRM_TIMEOUT_S = 600  # SR Linux's default commit confirmed window
+
+MSG_COMMITTED_LEAVING = "All changes have been committed. Leaving candidate mode."
+MSG_COMMITTED_STAYING = "All changes have been committed. Starting new transaction."
+MSG_VALIDATED = "All changes have been validated. No errors found."
+MSG_DISCARDED_LEAVING = "All changes have been discarded. Leaving candidate mode."
+MSG_DISCARDED_STAYING = "All changes have been discarded. Starting new transaction."
+BANNER = (
+    "Welcome to the srlinux CLI.\n"
+    "Type 'help' (and press <ENTER>) if you need any help using this.\n"
+)
+
+
+class UnknownCommand(Exception):
+    """A ShowProvider does not know this command or state path."""
+
+
+class ShowProvider(Protocol):
+    def show(self, node: str, command: str) -> str:
+        """Output of a full `show ...` line; raise UnknownCommand for unknown commands."""
+        ...
+
+    def state(self, node: str, path: str, as_json: bool) -> str:
+        """Output of `info from state <path>`; raise UnknownCommand for unknown paths."""
+        ...
+
+
+@runtime_checkable
+class SessionEngine(Protocol):
+    """What the SSH server drives: one per session. `close()` is optional (lock release)."""
+
+    closed: bool
+
+    async def banner_and_prompt(self) -> str: ...
+
+    async def handle_line(self, line: str) -> str:
+        """Output of the line followed by the next prompt ("" once closed)."""
+        ...
+
+
+class DefaultShowProvider:
+    """Answers `show version` only; the fabric model replaces it for everything else."""
+
+    def show(self, node: str, command: str) -> str:
+        if " ".join(command.split()[:2]) == platform.SHOW_VERSION:
+            return show_version(node)
+        raise UnknownCommand(command)
+
+    def state(self, node: str, path: str, as_json: bool) -> str:
+        raise UnknownCommand(path)
+
+
+def show_version(hostname: str) -> str:
+    """`show version` as SR Linux 23.7 prints it for a 7220 IXR-D2 in containerlab."""
+    rule = "-" * 80
+    rows = [
+        ("Hostname", hostname),
+        ("Chassis Type", "7220 IXR-D2"),
+        ("Part Number", "Sim Part No."),
+        ("Serial Number", "Sim Serial No."),
+        ("System HW MAC Address", "1A:B0:00:FF:00:00"),
+        ("Software Version", "v23.7.1"),
+        ("Build Number", "163-gd408df6a0c"),
+        ("Architecture", "x86_64"),
+        ("Last Booted", "2024-01-01T00:00:00.000Z"),
+        ("Total Memory", "24052875 kB"),
+        ("Free Memory", "13450267 kB"),
+    ]
+    body = "\n".join(f"{k:<21}: {v}" for k, v in rows)
+    return f"{rule}\n{body}\n{rule}"
+
+
+def tree_to_json(node: ConfigTree) -> Any:
+    """Nested dicts for `| as json` of config paths; a leaf's value is a plain string."""
+    if not node.children:
+        return {}
+    if len(node.children) == 1:
+        (token, child), = node.children.items()
+        if not child.children:
+            return token
+    return {token: tree_to_json(child) for token, child in node._sorted()}
+
+
+def _parse_error(token: str, options: list[str] | tuple[str, ...] = ()) -> str:
+    suffix = f" Options are [{', '.join(options)}]" if options else ""
+    return f"Parsing error: Unknown token '{token}'.{suffix}"
+
+
+class CliSession:
+    """One SSH session on an SR Linux node."""
+
+    def __init__(
+        self,
+        datastore: NodeDatastore,
+        show_provider: ShowProvider | None = None,
+        *,
+        hostname: str | None = None,
+        username: str = platform.DEFAULT_USERNAME,
+    ) -> None:
+        self.ds = datastore
+        self.provider: ShowProvider = show_provider or DefaultShowProvider()
+        self.hostname = hostname or datastore.name
+        self.username = username
+        self.closed = False
+        self.kind: str | None = None  # None = running; else private|exclusive|shared
+        self._base: ConfigTree | None = None
+        self._candidate: ConfigTree | None = None
+        self.context: tuple[str, ...] = ()
+        self._blocks: list[tuple[str, ...]] = []
+
+    # -- candidate access ---------------------------------------------------------------------
+    @property
+    def candidate(self) -> ConfigTree | None:
+        if self.kind == "shared":
+            return self.ds.shared_candidate()[1]
+        return self._candidate
+
+    @property
+    def base(self) -> ConfigTree | None:
+        if self.kind == "shared":
+            return self.ds.shared_candidate()[0]
+        return self._base
+
+    # -- prompt ----------------------------------------------------------------------------------
+    def mode_label(self) -> str:
+        if self.kind is None:
+            return platform.RUNNING_MODE
+        if self.kind == "private":
+            return f"candidate private private-{self.username}"
+        return f"candidate {self.kind} default"
+
+    def prompt(self) -> str:
+        dirty = self.kind is not None and self.candidate != self.base
+        return platform.prompt(self.hostname, self.mode_label(), " ".join(self.context), dirty)
+
+    async def banner_and_prompt(self) -> str:
+        return f"{BANNER}\n{self.prompt()}"
+
+    def close(self) -> None:
+        """Session gone: drop the candidate and any exclusive lock it held."""
+        self._leave_candidate(discard_shared=False)
+        self.closed = True
+
+    # -- dispatch ----------------------------------------------------------------------------------
+    async def handle_line(self, line: str) -> str:
+        tokens = tokenize(line)
+        await self.ds.latency.pause(_kind_of(tokens))
+        output = self.execute(line, tokens)
+        if self.closed:
+            return ""
+        return (f"{output}\n" if output else "") + "\n" + self.prompt()
+
+    def execute(self, line: str, tokens: list[str] | None = None) -> str:
+        """Run one line and return its output (no prompt)."""
+        if tokens is None:
+            tokens = tokenize(line)
+        if not tokens:
+            return ""
+        head = tokens[0]
+        handler = {
+            "environment": lambda t: "",
+            "enter": self._enter,
+            "quit": self._quit,
+            "logout": self._quit,
+            "exit": self._exit,
+            "show": lambda t: self._show(line),
+            "info": self._info,
+            "diff": self._diff,
+            "commit": self._commit,
+            "discard": self._discard,
+            "tools": self._tools,
+            "pwc": lambda t: "/" + " ".join(self.context),
+        }.get(head)
+        if handler is not None:
+            return handler(tokens)
+        if head in ("set", "delete"):
+            return self._set_delete(tokens)
+        return self._edit_or_navigate(tokens)
+
+    # -- modes ---------------------------------------------------------------------------------------
+    def _enter(self, tokens: list[str]) -> str:
+        if tokens[1:] == ["running"]:
+            self._leave_candidate(discard_shared=False)
+            return ""
+        if len(tokens) < 2 or tokens[1] != "candidate":
+            return _parse_error(tokens[1] if len(tokens) > 1 else "", ["candidate", "running"])
+        kind = tokens[2] if len(tokens) > 2 else "shared"
+        if kind not in ("private", "exclusive", "shared"):
+            return _parse_error(kind, ["exclusive", "private", "shared"])
+        owner = self.ds.exclusive_owner
+        if owner is not None and owner is not self:
+            return "Error: the candidate is locked by an exclusive session; try again later"
+        if self.kind == kind:
+            return ""
+        if self.kind is not None:
+            return f"Error: already in candidate {self.kind} mode: commit or discard first"
+        self.kind = kind
+        if kind == "exclusive":
+            self.ds.exclusive_owner = self
+        if kind != "shared":
+            self._base = self.ds.running.copy()
+            self._candidate = self.ds.running.copy()
+        self.context, self._blocks = (), []
+        return ""
+
+    def _leave_candidate(self, *, discard_shared: bool) -> None:
+        if self.kind == "shared" and discard_shared:
+            self.ds.drop_shared()
+        if self.ds.exclusive_owner is self:
+            self.ds.exclusive_owner = None
+        self.kind, self._base, self._candidate = None, None, None
+        self.context, self._blocks = (), []
+
+    def _quit(self, tokens: list[str]) -> str:
+        self.close()
+        return ""
+
+    def _exit(self, tokens: list[str]) -> str:
+        self._blocks = []
+        if tokens[1:] == ["all"] or len(self.context) <= 1:
+            self.context = ()
+            return ""
+        ctx = self.context[:-1]
+        if roles(ctx)[-1] == "list":  # leaving a list entry leaves its key too
+            ctx = ctx[:-1]
+        self.context = ctx
+        return ""
+
+    # -- reading -------------------------------------------------------------------------------------
+    def _show(self, line: str) -> str:
+        try:
+            return self.provider.show(self.hostname, line.strip())
+        except UnknownCommand:
+            words = line.split()
+            return _parse_error(words[1] if len(words) > 1 else "")
+
+    def _info(self, tokens: list[str]) -> str:
+        args = tokens[1:]
+        as_json = False
+        if "|" in args:
+            pipe = args[args.index("|") + 1 :]
+            args = args[: args.index("|")]
+            as_json = pipe[:2] == ["as", "json"]
+        source = None
+        if args[:1] == ["from"] and len(args) > 1:
+            source, args = args[1], args[2:]
+        flat = False
+        if args[:1] == ["flat"]:
+            flat, args = True, args[1:]
+        elif args[:1] == ["detail"]:
+            args = args[1:]
+        path = self._resolve(args)
+        if source == "state":
+            try:
+                return self.provider.state(self.hostname, "/" + " ".join(path), as_json)
+            except UnknownCommand:
+                tree = self.ds.running
+        elif source == "running":
+            tree = self.ds.running
+        elif source in (None, "candidate"):
+            tree = self.candidate if self.kind is not None else self.ds.running
+        else:
+            return _parse_error(source, ["candidate", "running", "state"])
+        assert tree is not None
+        node = tree.get(path)
+        if node is None:
+            return ""
+        if as_json:
+            return json.dumps(tree_to_json(node), indent=2)
+        if flat:
+            return "\n".join(tree.flat(path))
+        if not path:
+            return tree.render()
+        wrapper = ConfigTree()
+        wrapper.ensure(path).children = node.children
+        return wrapper.render()
+
+    def _diff(self, tokens: list[str]) -> str:
+        from nornir_evpn.twin.config_tree import diff, diff_flat
+
+        if self.kind is None:
+            return "Error: diff is only available in candidate mode"
+        assert self.base is not None and self.candidate is not None
+        if tokens[1:2] == ["flat"]:
+            return diff_flat(self.base, self.candidate)
+        return diff(self.base, self.candidate)
+
+    # -- commit / discard --------------------------------------------------------------------------------
+    def _commit(self, tokens: list[str]) -> str:
+        if self.kind is None:
+            return "Error: commit is only available in candidate mode"
+        base, cand = self.base, self.candidate
+        assert base is not None and cand is not None
+        action = tokens[1] if len(tokens) > 1 else "now"
+        try:
+            if action == "validate":
+                self.ds.check(base, cand, consume_fault=False)
+                return MSG_VALIDATED
+            if action == "now":
+                self.ds.commit(base, cand)
+                self._leave_candidate(discard_shared=True)
+                return MSG_COMMITTED_LEAVING
+            if action == "stay":
+                self.ds.commit(base, cand)
+                self._restart_candidate()
+                return MSG_COMMITTED_STAYING
+            if action == "confirmed":
+                timeout = _confirm_timeout(tokens[2:])
+                if timeout is None:
+                    return _parse_error(" ".join(tokens[2:]), ["timeout"])
+                self.ds.commit(base, cand, confirm_timeout=timeout)
+                self._leave_candidate(discard_shared=True)
+                return (
+                    f"{MSG_COMMITTED_LEAVING}\nCommit will be rolled back in {timeout:g} seconds "
+                    f"unless accepted with '{platform.CONFIRMED_ACCEPT}'."
+                )
+        except CommitError as exc:
+            return f"Error: {exc}"
+        return _parse_error(action, ["confirmed", "now", "stay", "validate"])
+
+    def _restart_candidate(self) -> None:
+        if self.kind == "shared":
+            self.ds.drop_shared()
+        else:
+            self._base = self.ds.running.copy()
+            self._candidate = self.ds.running.copy()
+
+    def _discard(self, tokens: list[str]) -> str:
+        if self.kind is None:
+            return "Error: discard is only available in candidate mode"
+        action = tokens[1] if len(tokens) > 1 else "now"
+        if action == "now":
+            self._leave_candidate(discard_shared=True)
+            return MSG_DISCARDED_LEAVING
+        if action == "stay":
+            self._restart_candidate()
+            self.context, self._blocks = (), []
+            return MSG_DISCARDED_STAYING
+        return _parse_error(action, ["now", "stay"])
+
+    def _tools(self, tokens: list[str]) -> str:
+        line = " ".join(tokens)
+        try:
+            if line == platform.CONFIRMED_ACCEPT:
+                self.ds.confirm_accept()
+                return ""
+            if line == platform.CONFIRMED_REJECT:
+                self.ds.confirm_reject()
+                return ""
+        except CommitError as exc:
+            return f"Error: {exc}"
+        return _parse_error(tokens[1] if len(tokens) > 1 else "tools", ["system"])
+
+    # -- editing -------------------------------------------------------------------------------------------
+    def _resolve(self, args: list[str]) -> tuple[str, ...]:
+        """A path as typed: absolute when it starts with `/`, else relative to the context."""
+        if not args:
+            return self.context
+        if args[0] == "/":
+            return tuple(args[1:])
+        if args[0].startswith("/"):
+            return (args[0][1:], *args[1:])
+        return (*self.context, *args)
+
+    def _check_root(self, path: tuple[str, ...]) -> str | None:
+        if path and path[0] not in TOP_LEVEL:
+            return _parse_error(path[0], TOP_LEVEL)
+        return None
+
+    def _set_delete(self, tokens: list[str]) -> str:
+        if self.kind is None:
+            return f"Error: '{tokens[0]}' is only available in candidate mode"
+        cand = self.candidate
+        assert cand is not None
+        path = self._resolve(tokens[1:])
+        if error := self._check_root(path):
+            return error
+        if tokens[0] == "set":
+            cand.set(path)
+        else:
+            cand.delete(path)
+        return ""
+
+    def _edit_or_navigate(self, tokens: list[str]) -> str:
+        if tokens[0] == "}":
+            if self._blocks:
+                self.context = self._blocks.pop()
+            return ""
+        opens = tokens[-1] == "{"
+        closes_inline = tokens[-2:] == ["{", "}"]
+        body = tokens[:-2] if closes_inline else tokens[:-1] if opens else tokens
+        path = self._resolve(body) if body else ()
+        if error := self._check_root(path):
+            return error
+        cand = self.candidate
+        if cand is None:
+            # running mode: navigation only, into something that exists
+            if opens or closes_inline or not self.ds.running.exists(path):
+                return _parse_error(body[-1] if body else "{")
+            self.context = path
+            return ""
+        if closes_inline:
+            cand.ensure(path)
+            return ""
+        if opens:
+            cand.ensure(path)
+            self._blocks.append(self.context)
+            self.context = path
+            return ""
+        role = roles(path)
+        is_leaf = "[" in path or (
+            len(path) >= 2
+            and role[-1] in ("name", "value")
+            and role[-2] in ("name", "leaf-list")
+            and path[-1] not in CONTAINERS
+            and path[-2] not in CONTAINERS
+        )
+        if is_leaf:
+            cand.set(path)
+        else:
+            cand.ensure(path)
+            self.context = path
+        return ""
+
+
+def _confirm_timeout(args: list[str]) -> float | None:
+    if not args:
+        return float(DEFAULT_CONFIRM_TIMEOUT_S)
+    if len(args) == 2 and args[0] == "timeout":
+        try:
+            value = float(args[1])
+        except ValueError:
+            return None
+        return value if value > 0 else None
+    return None
+
+
+def _kind_of(tokens: list[str]) -> str:
+    """Latency bucket of a command line."""
+    head = tokens[0] if tokens else ""
+    if head in ("commit", "show", "info"):
+        return head
+    if head in ("enter", "environment", "quit", "logout", "exit", "discard", "diff", "tools", ""):
+        return "default"
+    return "edit"
+
+
+class LinuxShellPlaceholder:
+    """Minimal CE shell until the fabric engineer registers the real one: `echo` only."""
+
+    PROMPT = "bash-5.0# "
+
+    def __init__(self, hostname: str) -> None:
+        self.hostname = hostname
+        self.closed = False
+
+    async def banner_and_prompt(self) -> str:
+        return self.PROMPT
+
+    async def handle_line(self, line: str) -> str:
+        words = line.split()
+        if words[:1] in (["exit"], ["logout"]):
+            self.closed = True
+            return ""
+        if not words:
+            out = ""
+        elif words[0] == "echo":
+            out = " ".join(words[1:])
+        elif words[0] == "hostname":
+            out = self.hostname
+        else:
+            out = f"bash: {words[0]}: command not found"
+        return (f"{out}\n" if out else "") + self.PROMPT

@@ -1,0 +1,200 @@
+"""One SR Linux node's datastores: running, the shared candidate, locks, commit and rollback.
+
+Sessions (cli_engine.CliSession) own their private candidates; everything that must be seen
+by every session of a node lives here: the running tree, the exclusive lock, the pending
+`commit confirmed` timer, the "reject next commit" fault and the commit hooks the fabric
+model subscribes to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nornir_evpn.twin.config_tree import ConfigTree, natural_key
+from nornir_evpn.twin.latency import Latency
+
+log = logging.getLogger(__name__)
+
+CommitHook = Callable[[str, ConfigTree], None]
+
+ES_ROOT = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance")
+FAULT_REJECT_MESSAGE = "commit rejected by twin fault injection"
+
+
+class CommitError(Exception):
+    """The commit was refused; the message is printed after `Error: `."""
+
+
+def validate(tree: ConfigTree) -> list[str]:
+    """The commit-time checks SR Linux would fail on, as messages (empty when valid)."""
+    errors: list[str] = []
+    interfaces = set(tree.keys(("interface",)))
+    esis: Counter[str] = Counter()
+    for bgp_inst in tree.keys(ES_ROOT):
+        es_list = (*ES_ROOT, bgp_inst, "ethernet-segment")
+        for es in tree.keys(es_list):
+            for ifname in tree.keys((*es_list, es, "interface")):
+                if ifname not in interfaces:
+                    errors.append(
+                        f"ethernet-segment {es}: interface {ifname} does not exist "
+                        f"(path /interface[name={ifname}] is not configured)"
+                    )
+            esi = tree.value((*es_list, es, "esi"))
+            if esi:
+                esis[esi] += 1
+    errors.extend(
+        f"esi {esi} is configured on {n} ethernet-segments; an ESI must be unique"
+        for esi, n in sorted(esis.items())
+        if n > 1
+    )
+    owners: dict[str, list[str]] = {}
+    for ni in tree.keys(("network-instance",)):
+        for sub in tree.keys(("network-instance", ni, "interface")):
+            owners.setdefault(sub, []).append(ni)
+    errors.extend(
+        f"subinterface {sub} is attached to more than one network-instance: {', '.join(nis)}"
+        for sub, nis in sorted(owners.items(), key=lambda kv: natural_key(kv[0]))
+        if len(nis) > 1
+    )
+    for ifname in tree.keys(("interface",)):
+        lag = tree.value(("interface", ifname, "ethernet", "aggregate-id"))
+        if lag and lag not in interfaces:
+            errors.append(f"interface {ifname}: aggregate-id {lag} refers to a lag that does not exist")
+    return errors
+
+
+def apply_changes(running: ConfigTree, base: ConfigTree, candidate: ConfigTree) -> ConfigTree:
+    """Replay the candidate's own edits (base → candidate) onto `running`; a new tree."""
+    if running == base:
+        return candidate.copy()
+    merged = running.copy()
+    for path in _removed_roots(base, candidate, ()):
+        merged.delete(path)
+    base_paths = set(base.paths())
+    for path in candidate.paths():
+        if path not in base_paths:
+            merged.set(path)
+    return merged
+
+
+def _removed_roots(
+    old: ConfigTree, new: ConfigTree, prefix: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    """Top-most paths present in `old` and absent in `new`."""
+    out: list[tuple[str, ...]] = []
+    for token, child in old.children.items():
+        other = new.children.get(token)
+        if other is None:
+            out.append((*prefix, token))
+        elif child != other:
+            out.extend(_removed_roots(child, other, (*prefix, token)))
+    return out
+
+
+@dataclass
+class _PendingConfirm:
+    rollback_to: ConfigTree
+    timer: asyncio.TimerHandle | None
+
+
+@dataclass
+class NodeDatastore:
+    """Datastores of one node, shared by all its CLI sessions."""
+
+    name: str
+    running: ConfigTree = field(default_factory=ConfigTree)
+    latency: Latency = field(default_factory=Latency)
+    reject_next_commit: bool = False
+    hooks: list[CommitHook] = field(default_factory=list)
+    # Shared candidate (`enter candidate` / `enter candidate shared`) and the running it
+    # was forked from.
+    shared: ConfigTree | None = None
+    shared_base: ConfigTree | None = None
+    exclusive_owner: object | None = None
+    pending: _PendingConfirm | None = None
+
+    # -- hooks ----------------------------------------------------------------------------
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        self.hooks.append(hook)
+
+    def _notify(self) -> None:
+        for hook in list(self.hooks):
+            try:
+                hook(self.name, self.running)
+            except Exception:  # a broken subscriber must not break the CLI session
+                log.exception("commit hook failed on %s", self.name)
+
+    # -- commit ---------------------------------------------------------------------------
+    def check(
+        self, base: ConfigTree, candidate: ConfigTree, *, consume_fault: bool = True
+    ) -> ConfigTree:
+        """The running tree this commit would produce; raises CommitError if invalid."""
+        if self.reject_next_commit and consume_fault:
+            self.reject_next_commit = False
+            raise CommitError(FAULT_REJECT_MESSAGE)
+        merged = apply_changes(self.running, base, candidate)
+        errors = validate(merged)
+        if errors:
+            raise CommitError("; ".join(errors))
+        return merged
+
+    def commit(
+        self, base: ConfigTree, candidate: ConfigTree, confirm_timeout: float | None = None
+    ) -> None:
+        """Validate and apply; with `confirm_timeout` roll back unless accepted in time."""
+        if self.pending is not None:
+            raise CommitError(
+                "a commit confirmed is pending: accept or reject it first "
+                "(tools system configuration confirmed-accept|confirmed-reject)"
+            )
+        merged = self.check(base, candidate)
+        previous = self.running
+        self.running = merged
+        if confirm_timeout is not None:
+            timer = asyncio.get_running_loop().call_later(confirm_timeout, self._timeout)
+            self.pending = _PendingConfirm(previous, timer)
+        if self.shared is not None and candidate is not self.shared:
+            # the shared candidate now trails running; SR Linux rebases it on commit
+            self.shared = apply_changes(merged, self.shared_base or ConfigTree(), self.shared)
+            self.shared_base = merged.copy()
+        self._notify()
+
+    def confirm_accept(self) -> None:
+        if self.pending is None:
+            raise CommitError("there is no pending commit confirmed to accept")
+        if self.pending.timer is not None:
+            self.pending.timer.cancel()
+        self.pending = None
+
+    def confirm_reject(self) -> None:
+        if self.pending is None:
+            raise CommitError("there is no pending commit confirmed to reject")
+        self._rollback()
+
+    def _timeout(self) -> None:
+        log.info("commit confirmed timer expired on %s: rolling back", self.name)
+        self._rollback()
+
+    def _rollback(self) -> None:
+        assert self.pending is not None
+        if self.pending.timer is not None:
+            self.pending.timer.cancel()
+        self.running = self.pending.rollback_to
+        self.pending = None
+        self._notify()
+
+    # -- shared candidate -------------------------------------------------------------------
+    def shared_candidate(self) -> tuple[ConfigTree, ConfigTree]:
+        """(base, candidate) of the shared candidate, created from running on first use."""
+        if self.shared is None or self.shared_base is None:
+            self.shared_base = self.running.copy()
+            self.shared = self.running.copy()
+        return self.shared_base, self.shared
+
+    def drop_shared(self) -> None:
+        self.shared = None
+        self.shared_base = None

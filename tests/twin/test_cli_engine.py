@@ -1,0 +1,302 @@
+"""CliSession without sockets: the tutorial paste, candidates, commits, faults, prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from conftest import Feed
+
+from nornir_evpn import platform
+from nornir_evpn.twin.cli_engine import CliSession, UnknownCommand
+from nornir_evpn.twin.config_tree import ConfigTree
+from nornir_evpn.twin.datastore import NodeDatastore
+from nornir_evpn.twin.latency import Latency
+
+EXEC_RE = re.compile(
+    r"^--{(\s\[[\w\s]+\]){0,5}[\+\*\s]{1,}running\s}--\[.+?\]--\s*\n[abcd]:\S+#\s*$", re.M | re.I
+)
+CONF_RE = re.compile(platform.SCRAPLI_PRIVATE_CANDIDATE_PRIV["pattern"], re.M | re.I)
+
+# Every leaf the five tutorial snippets configure on leaf1.
+TUTORIAL_LEAVES = [
+    "set / interface ethernet-1/1 admin-state enable",
+    "set / interface ethernet-1/1 ethernet aggregate-id lag1",
+    "set / interface lag1 admin-state enable",
+    "set / interface lag1 lag lacp admin-key 11",
+    "set / interface lag1 lag lacp interval SLOW",
+    "set / interface lag1 lag lacp lacp-mode ACTIVE",
+    "set / interface lag1 lag lacp system-id-mac 00:00:00:00:00:11",
+    "set / interface lag1 lag lacp system-priority 11",
+    "set / interface lag1 lag lag-type lacp",
+    "set / interface lag1 lag member-speed 10G",
+    "set / interface lag1 subinterface 0 type bridged",
+    "set / interface lag1 subinterface 0 vlan encap untagged",
+    "set / interface lag1 vlan-tagging true",
+    "set / network-instance mac-vrf-1 interface lag1.0",
+    "set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp 2",
+    "set / system network-instance protocols bgp-vpn bgp-instance 1",
+    "set / system network-instance protocols evpn ethernet-segments bgp-instance 1"
+    " ethernet-segment ES-1 admin-state enable",
+    "set / system network-instance protocols evpn ethernet-segments bgp-instance 1"
+    " ethernet-segment ES-1 esi 01:11:11:11:11:11:11:00:00:01",
+    "set / system network-instance protocols evpn ethernet-segments bgp-instance 1"
+    " ethernet-segment ES-1 interface lag1",
+    "set / system network-instance protocols evpn ethernet-segments bgp-instance 1"
+    " ethernet-segment ES-1 multi-homing-mode all-active",
+]
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_prompts_match_scrapli_patterns(leaf1_ds: NodeDatastore) -> None:
+    s = CliSession(leaf1_ds)
+    banner = run(s.banner_and_prompt())
+    assert "password" not in banner.lower()
+    assert banner.endswith("\n--{ running }--[  ]--\nA:leaf1# ")
+    assert EXEC_RE.search(s.prompt())
+    run(s.handle_line(platform.ENTER_CANDIDATE_PRIVATE))
+    assert s.prompt() == "--{ candidate private private-admin }--[  ]--\nA:leaf1# "
+    assert CONF_RE.search(s.prompt())
+    reply = run(s.handle_line("/interface lag1"))
+    assert reply == "\n--{ * candidate private private-admin }--[ interface lag1 ]--\nA:leaf1# "
+    assert CONF_RE.search(reply)
+
+
+def test_tutorial_paste_commits_every_leaf(leaf1_ds: NodeDatastore, feed: Feed,
+                                           tutorial_snippets: list[str]) -> None:
+    s = CliSession(leaf1_ds)
+    before = leaf1_ds.running.flat()
+    replies: list[str] = []
+    for snippet in tutorial_snippets:
+        replies += run(feed(s, snippet))
+    assert not [r for r in replies if "rror" in r]
+    assert sum("All changes have been committed. Leaving candidate mode." in r
+               for r in replies) == 5
+    flat = leaf1_ds.running.flat()
+    assert [leaf for leaf in TUTORIAL_LEAVES if leaf not in flat] == []
+    assert set(before) <= set(flat)
+    assert s.kind is None and s.context == ()
+    out = run(s.handle_line("info flat"))
+    assert "set / interface lag1 lag lacp system-id-mac 00:00:00:00:00:11" in out
+
+
+def test_hierarchical_info_in_context(leaf1_ds: NodeDatastore, feed: Feed,
+                                      tutorial_snippets: list[str]) -> None:
+    s = CliSession(leaf1_ds)
+    run(feed(s, tutorial_snippets[1]))
+    out = run(s.handle_line("info /interface ethernet-1/1"))
+    assert out.startswith(
+        "interface ethernet-1/1 {\n    admin-state enable\n    ethernet {\n"
+        "        aggregate-id lag1\n    }\n}\n"
+    )
+    assert run(s.handle_line("info flat interface ethernet-1/1 admin-state")).startswith(
+        "set / interface ethernet-1/1 admin-state enable\n"
+    )
+
+
+def test_discard_leaves_running_untouched(leaf1_ds: NodeDatastore) -> None:
+    s = CliSession(leaf1_ds)
+    before = leaf1_ds.running.copy()
+    for line in ("enter candidate private", "set / interface lag1 admin-state enable"):
+        run(s.handle_line(line))
+    assert "+ set / interface lag1 admin-state enable" in run(s.handle_line("diff flat"))
+    assert "+ interface lag1 {\n+     admin-state enable\n+ }" in run(s.handle_line("diff"))
+    reply = run(s.handle_line(platform.DISCARD_NOW))
+    assert reply.startswith("All changes have been discarded. Leaving candidate mode.\n")
+    assert EXEC_RE.search(reply)
+    assert leaf1_ds.running == before
+
+
+def test_rejected_commit_keeps_running_and_candidate(leaf1_ds: NodeDatastore) -> None:
+    s = CliSession(leaf1_ds)
+    before = leaf1_ds.running.copy()
+    es = ("set / system network-instance protocols evpn ethernet-segments bgp-instance 1 "
+          "ethernet-segment ES-9 interface lag9")
+    run(s.handle_line("enter candidate private"))
+    run(s.handle_line(es))
+    reply = run(s.handle_line("commit now"))
+    assert reply.startswith("Error: ethernet-segment ES-9: interface lag9 does not exist")
+    assert leaf1_ds.running == before
+    assert s.kind == "private" and s.candidate is not None
+    assert s.candidate.exists(("system", "network-instance", "protocols", "evpn"))
+    assert CONF_RE.search(reply)
+
+
+def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
+    cases = {
+        "set / interface ethernet-1/2 ethernet aggregate-id lag7":
+            "Error: interface ethernet-1/2: aggregate-id lag7 refers to a lag that does not exist",
+        "set / network-instance mac-vrf-1 interface ethernet-1/49.0":
+            "Error: subinterface ethernet-1/49.0 is attached to more than one network-instance:"
+            " default, mac-vrf-1",
+    }
+    for line, error in cases.items():
+        s = CliSession(leaf1_ds)
+        run(s.handle_line("enter candidate private"))
+        run(s.handle_line(line))
+        assert run(s.handle_line("commit now")).startswith(error)
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    for es in ("ES-1", "ES-2"):
+        run(s.handle_line(f"set / interface lag{es[-1]} admin-state enable"))
+        run(s.handle_line(f"set / system network-instance protocols evpn ethernet-segments "
+                          f"bgp-instance 1 ethernet-segment {es} esi 01:00:00:00:00:00:00:00:00:01"))
+    assert run(s.handle_line("commit validate")).startswith(
+        "Error: esi 01:00:00:00:00:00:00:00:00:01 is configured on 2 ethernet-segments")
+
+
+def test_fault_rejects_next_commit_only(leaf1_ds: NodeDatastore) -> None:
+    leaf1_ds.reject_next_commit = True
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    run(s.handle_line("set / interface lag1 admin-state enable"))
+    assert run(s.handle_line("commit now")).startswith(
+        "Error: commit rejected by twin fault injection")
+    assert not leaf1_ds.running.exists(("interface", "lag1"))
+    assert run(s.handle_line("commit now")).startswith("All changes have been committed.")
+    assert leaf1_ds.running.value(("interface", "lag1", "admin-state")) == "enable"
+
+
+def test_commit_confirmed_rolls_back_on_timeout(leaf1_ds: NodeDatastore) -> None:
+    async def scenario() -> tuple[bool, bool, list[str]]:
+        seen: list[str] = []
+        leaf1_ds.add_commit_hook(lambda node, running: seen.append(node))
+        s = CliSession(leaf1_ds)
+        await s.handle_line("enter candidate private")
+        await s.handle_line("set / interface lag1 admin-state enable")
+        reply = await s.handle_line(platform.commit_confirmed(1).replace(" 1", " 0.2"))
+        assert reply.startswith("All changes have been committed. Leaving candidate mode.")
+        applied = leaf1_ds.running.exists(("interface", "lag1"))
+        await asyncio.sleep(0.4)
+        return applied, leaf1_ds.running.exists(("interface", "lag1")), seen
+
+    applied, after, seen = run(scenario())
+    assert applied is True and after is False
+    assert seen == ["leaf1", "leaf1"]  # commit, then rollback
+
+
+def test_commit_confirmed_accept_and_reject(leaf1_ds: NodeDatastore) -> None:
+    async def scenario() -> tuple[bool, bool, str]:
+        s = CliSession(leaf1_ds)
+        await s.handle_line("enter candidate private")
+        await s.handle_line("set / interface lag1 admin-state enable")
+        await s.handle_line(platform.commit_confirmed(1))
+        await s.handle_line(platform.CONFIRMED_ACCEPT)
+        await asyncio.sleep(1.2)
+        kept = leaf1_ds.running.exists(("interface", "lag1"))
+        await s.handle_line("enter candidate private")
+        await s.handle_line("delete / interface lag1")
+        await s.handle_line(platform.commit_confirmed(30))
+        await s.handle_line(platform.CONFIRMED_REJECT)
+        restored = leaf1_ds.running.exists(("interface", "lag1"))
+        again = await s.handle_line(platform.CONFIRMED_ACCEPT)
+        return kept, restored, again
+
+    kept, restored, again = run(scenario())
+    assert kept is True and restored is True
+    assert again.startswith("Error: there is no pending commit confirmed to accept")
+
+
+def test_two_private_candidates_merge(leaf1_ds: NodeDatastore) -> None:
+    a, b = CliSession(leaf1_ds), CliSession(leaf1_ds)
+    for s in (a, b):
+        run(s.handle_line("enter candidate private"))
+    run(a.handle_line("set / interface lag1 admin-state enable"))
+    run(b.handle_line("set / interface lag2 admin-state enable"))
+    run(b.handle_line("delete / routing-policy"))
+    assert run(a.handle_line("commit now")).startswith("All changes have been committed.")
+    assert run(b.handle_line("commit now")).startswith("All changes have been committed.")
+    running = leaf1_ds.running
+    assert running.exists(("interface", "lag1")) and running.exists(("interface", "lag2"))
+    assert not running.exists(("routing-policy",))
+    assert running.value(("network-instance", "default", "protocols", "bgp",
+                          "autonomous-system")) == "101"
+
+
+def test_exclusive_locks_out_others(leaf1_ds: NodeDatastore) -> None:
+    owner, other = CliSession(leaf1_ds), CliSession(leaf1_ds)
+    assert run(owner.handle_line(platform.ENTER_CANDIDATE_EXCLUSIVE)).startswith("\n--{ candidate"
+                                                                                " exclusive")
+    reply = run(other.handle_line(platform.ENTER_CANDIDATE_PRIVATE))
+    assert reply.startswith("Error: the candidate is locked by an exclusive session")
+    assert other.kind is None
+    run(owner.handle_line(platform.DISCARD_NOW))
+    run(other.handle_line(platform.ENTER_CANDIDATE_PRIVATE))
+    assert other.kind == "private"
+    # a session that disappears releases its lock
+    third = CliSession(leaf1_ds)
+    run(other.handle_line(platform.DISCARD_NOW))
+    run(third.handle_line(platform.ENTER_CANDIDATE_EXCLUSIVE))
+    third.close()
+    assert leaf1_ds.exclusive_owner is None
+
+
+def test_shared_candidate_is_seen_by_both(leaf1_ds: NodeDatastore) -> None:
+    a, b = CliSession(leaf1_ds), CliSession(leaf1_ds)
+    run(a.handle_line("enter candidate"))
+    run(b.handle_line("enter candidate shared"))
+    run(a.handle_line("set / interface lag1 admin-state enable"))
+    assert run(b.handle_line("info flat /interface lag1")).startswith(
+        "set / interface lag1 admin-state enable")
+    assert a.mode_label() == "candidate shared default"
+    run(b.handle_line("commit now"))
+    assert leaf1_ds.running.exists(("interface", "lag1"))
+    # the shared candidate was committed: a fresh one, equal to running, not dirty
+    assert run(a.handle_line("diff")) == "\n--{ candidate shared default }--[  ]--\nA:leaf1# "
+
+
+def test_errors_and_unknown_commands(leaf1_ds: NodeDatastore) -> None:
+    s = CliSession(leaf1_ds)
+    assert run(s.handle_line("xyz foo")).startswith("Parsing error: Unknown token 'xyz'.")
+    assert run(s.handle_line("show bogus")).startswith("Parsing error: Unknown token 'bogus'.")
+    assert run(s.handle_line("commit now")).startswith("Error: commit is only available")
+    run(s.handle_line("enter candidate private"))
+    assert run(s.handle_line("interfaces lag1 admin-state enable")).startswith(
+        "Parsing error: Unknown token 'interfaces'.")
+    assert run(s.handle_line("quit")) == ""
+    assert s.closed
+
+
+def test_show_version_and_provider_delegation(leaf1_ds: NodeDatastore) -> None:
+    class Provider:
+        def show(self, node: str, command: str) -> str:
+            if command == "show interface ethernet-1/1":
+                return f"{node}: ethernet-1/1 is up"
+            raise UnknownCommand(command)
+
+        def state(self, node: str, path: str, as_json: bool) -> str:
+            if path == "/interface ethernet-1/1 oper-state":
+                return '{"oper-state": "up"}' if as_json else "oper-state up"
+            raise UnknownCommand(path)
+
+    s = CliSession(leaf1_ds)
+    out = run(s.handle_line("show version"))
+    assert "Hostname             : leaf1" in out and "Chassis Type         : 7220 IXR-D2" in out
+    assert "Software Version     : v23.7.1" in out
+    p = CliSession(leaf1_ds, Provider())
+    assert run(p.handle_line("show interface ethernet-1/1")).startswith("leaf1: ethernet-1/1 is up")
+    assert run(p.handle_line("info from state /interface ethernet-1/1 oper-state | as json")
+               ).startswith('{"oper-state": "up"}')
+    # unknown state path: config answered from running
+    assert '"autonomous-system": "101"' in run(p.handle_line(
+        "info from state /network-instance default protocols bgp | as json"))
+
+
+def test_latency_applies_per_kind() -> None:
+    ds = NodeDatastore("n1", running=ConfigTree(), latency=Latency({"show": 0.15}))
+    s = CliSession(ds)
+
+    async def timed(line: str) -> float:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await s.handle_line(line)
+        return loop.time() - t0
+
+    async def scenario() -> tuple[float, float]:
+        return await timed("show version"), await timed("info flat")
+
+    show_s, info_s = run(scenario())
+    assert show_s >= 0.15 and info_s < 0.1
