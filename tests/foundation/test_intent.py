@@ -1,0 +1,133 @@
+"""Fabric intent: evpn-mh01 reproduces the tutorial; generated fabrics get unique ES values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.errors import IntentError
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.topology import load_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB = ROOT / "inventory" / "evpn-mh01.clab.yml"
+PUBLISHED = ROOT / "tests" / "fixtures" / "published-lab" / "evpn-mh.clab.yml"
+FABRIC = ROOT / "tests" / "fixtures" / "fabric-2s4l2es.clab.yml"
+
+
+def test_evpn_mh01_matches_tutorial_and_lab() -> None:
+    f = derive_intent(load_topology(LAB))
+    assert [n.name for n in f.leaves] == ["leaf1", "leaf2", "leaf3"]
+    assert [n.name for n in f.spines] == ["spine1"]
+    leaf1, spine1 = f.nodes["leaf1"], f.nodes["spine1"]
+    assert (leaf1.system_ip, leaf1.asn) == ("10.0.0.1", 101)
+    assert (spine1.system_ip, spine1.asn) == ("10.0.1.1", 201)
+    assert [(u.interface, u.ip, u.peer_ip, u.peer_asn) for u in leaf1.underlay] == [
+        ("ethernet-1/49", "192.168.11.1/30", "192.168.11.2", 201)
+    ]
+    assert [(u.interface, u.ip, u.peer_ip, u.peer_asn) for u in spine1.underlay] == [
+        ("ethernet-1/1", "192.168.11.2/30", "192.168.11.1", 101),
+        ("ethernet-1/2", "192.168.12.2/30", "192.168.12.1", 102),
+        ("ethernet-1/3", "192.168.13.2/30", "192.168.13.1", 103),
+    ]
+    assert leaf1.overlay.peers == ["10.0.0.2", "10.0.0.3"]
+    assert leaf1.overlay.asn == 100 and leaf1.overlay.group == "iBGP-overlay"
+    mv = leaf1.mac_vrf
+    assert mv is not None
+    assert (mv.name, mv.vxlan_interface, mv.vni, mv.evi, mv.route_target, mv.ecmp) == (
+        "mac-vrf-1", "vxlan1.1", 1, 111, "target:100:111", 2,
+    )
+    es = f.ethernet_segments["ES-1"]
+    assert es.esi == "01:11:11:11:11:11:11:00:00:01"
+    assert es.lag == "lag1"
+    assert (es.lacp.admin_key, es.lacp.system_id_mac, es.lacp.system_priority) == (11, "00:00:00:00:00:11", 11)
+    assert (es.lacp.interval, es.lacp.mode, es.member_speed, es.multi_homing_mode) == ("SLOW", "ACTIVE", "10G", "all-active")
+    assert es.members == {"leaf1": ["ethernet-1/1"], "leaf2": ["ethernet-1/1"]}
+    assert es.ce_mac == "00:c1:ab:00:00:11"
+    assert [a.interface for a in f.nodes["leaf3"].access] == ["ethernet-1/1", "ethernet-1/2", "ethernet-1/3"]
+    assert f.ces["ce2"].macs == ["00:c1:ab:00:00:21", "00:c1:ab:00:00:22", "00:c1:ab:00:00:23"]
+    assert f.ces["ce1"].ips == ["192.168.0.11"]
+
+
+def test_both_lab_forms_derive_the_same_intent() -> None:
+    inline = derive_intent(load_topology(LAB))
+    binds = derive_intent(load_topology(PUBLISHED))
+    assert binds.ethernet_segments == inline.ethernet_segments
+    assert binds.nodes == inline.nodes
+    assert binds.ces == inline.ces
+
+
+def test_generated_fabric_has_unique_consistent_segments() -> None:
+    f = derive_intent(load_topology(FABRIC))
+    assert len(f.leaves) == 4 and len(f.spines) == 2
+    segs = list(f.ethernet_segments.values())
+    assert [s.name for s in segs] == ["ES-1", "ES-2"]
+    assert len({s.esi for s in segs}) == 2
+    assert len({s.lacp.admin_key for s in segs}) == 2
+    assert len({s.lacp.system_id_mac for s in segs}) == 2
+    assert segs[1].members == {"leaf3": ["ethernet-1/1"], "leaf4": ["ethernet-1/1"]}
+    assert segs[1].lag == "lag2" and segs[1].esi == "01:11:11:11:11:11:11:00:00:02"
+    # two spines: one /30 per leaf-spine link, every address unique
+    ips = [u.ip for n in f.nodes.values() for u in n.underlay]
+    assert len(ips) == len(set(ips)) == 16
+    assert f.nodes["leaf1"].overlay.peers == ["10.0.0.2", "10.0.0.3", "10.0.0.4"]
+
+
+def test_route_reflector_overlay() -> None:
+    f = derive_intent(load_topology(FABRIC), overlay_mode="route-reflector")
+    assert f.nodes["leaf1"].overlay.peers == ["10.0.1.1", "10.0.1.2"]
+    assert f.nodes["spine1"].overlay.route_reflector is True
+    assert f.nodes["spine1"].overlay.peers == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+
+
+def test_es_across_three_leaves(tmp_path: Path) -> None:
+    text = LAB.read_text().replace(
+        '- endpoints: ["ce1:eth2", "leaf2:e1-1"]',
+        '- endpoints: ["ce1:eth2", "leaf2:e1-1"]\n    - endpoints: ["ce1:eth3", "leaf3:e1-10"]',
+    )
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    f = derive_intent(load_topology(p))
+    assert f.ethernet_segments["ES-1"].peers == ["leaf1", "leaf2", "leaf3"]
+    assert f.mac_vrf.ecmp == 3
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ("{esi: '01:zz'}", "invalid ESI '01:zz'"),
+        ("{lag: 'lag1;reboot'}", "unsafe or invalid value 'lag1;reboot'"),
+        ("{lacp-admin-key: x}", "LACP values must be integers"),
+    ],
+)
+def test_bad_labels_are_refused(tmp_path: Path, labels: str, message: str) -> None:
+    text = LAB.read_text().replace("    ce1:\n      kind: linux\n", f"    ce1:\n      kind: linux\n      labels: {labels}\n")
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(p))
+    assert message in str(err.value)
+
+
+def test_two_ces_wanting_the_same_lag(tmp_path: Path) -> None:
+    text = FABRIC.read_text()
+    text = text.replace("    mhce2:\n      kind: linux\n", "    mhce2:\n      kind: linux\n      labels: {lag: lag1}\n")
+    text = text.replace("- mhce2:eth1\n    - leaf3:e1-1", "- mhce2:eth1\n    - leaf1:e1-2")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(p))
+    assert "CEs 'mhce1' and 'mhce2' both want lag1 on leaf1" in str(err.value)
+
+
+def test_ce_on_no_leaf(tmp_path: Path) -> None:
+    text = LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n")
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(p))
+    assert "CE 'ce3' is not wired to any leaf" in str(err.value)

@@ -1,0 +1,133 @@
+"""Inventory: generated files round-trip through InitNornir; the plugin builds the same."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from nornir import InitNornir
+
+from nornir_evpn.errors import InventoryError
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.inventory import (
+    build_inventory,
+    fabric_from_nornir,
+    load_inventory_docs,
+    write_inventory,
+)
+from nornir_evpn.topology import load_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB = ROOT / "inventory" / "evpn-mh01.clab.yml"
+
+
+def _simple(inv_dir: Path):
+    return InitNornir(
+        inventory={"plugin": "SimpleInventory", "options": {
+            "host_file": str(inv_dir / "hosts.yaml"), "group_file": str(inv_dir / "groups.yaml"),
+            "defaults_file": str(inv_dir / "defaults.yaml")}},
+        logging={"enabled": False},
+    )
+
+
+def test_generated_inventory_round_trips_through_initnornir(tmp_path: Path) -> None:
+    topo = load_topology(LAB)
+    fabric = derive_intent(topo)
+    write_inventory(build_inventory(topo, fabric), tmp_path)
+    nr = _simple(tmp_path)
+    hosts = nr.inventory.hosts
+    assert sorted(hosts) == ["ce1", "ce2", "leaf1", "leaf2", "leaf3", "spine1"]
+    leaf1 = hosts["leaf1"]
+    assert leaf1.hostname == "clab-evpn-mh01-leaf1"
+    assert leaf1.platform == "nokia_srlinux"
+    assert [g.name for g in leaf1.groups] == ["srl", "leaf"]
+    assert [g.name for g in hosts["spine1"].groups] == ["srl", "spine"]
+    assert [g.name for g in hosts["ce1"].groups] == ["ce"]
+    assert leaf1.data["system_ip"] == "10.0.0.1" and leaf1.data["asn"] == 101
+    assert leaf1["ethernet_segments"] == ["ES-1"]
+    assert leaf1.get_connection_parameters("scrapli").platform == "nokia_srlinux"
+    assert leaf1.username == "admin"
+    assert fabric_from_nornir(nr) == fabric
+    # the committed inventory is the generator's current output
+    for name in ("hosts.yaml", "groups.yaml", "defaults.yaml"):
+        assert (tmp_path / name).read_text() == (ROOT / "inventory" / name).read_text()
+
+
+def test_no_secret_in_generated_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORNIR_EVPN_PASSWORD", "S3cret-unique-4711")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )
+    blob = proc.stdout + proc.stderr + "".join(p.read_text() for p in tmp_path.iterdir())
+    assert "S3cret-unique-4711" not in blob
+    assert "NokiaSrl1" not in blob
+    assert "password:" not in blob.lower()
+
+
+def test_inventory_plugin_builds_the_same_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORNIR_EVPN_PASSWORD", "from-env")
+    nr = InitNornir(
+        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
+        logging={"enabled": False},
+    )
+    leaf2 = nr.inventory.hosts["leaf2"]
+    assert leaf2.hostname == "clab-evpn-mh01-leaf2"
+    assert leaf2.password == "from-env"
+    assert leaf2.data["underlay"][0]["ip"] == "192.168.12.1/30"
+    assert sorted(nr.inventory.groups) == ["ce", "leaf", "spine", "srl"]
+    assert fabric_from_nornir(nr).ethernet_segments["ES-1"].peers == ["leaf1", "leaf2"]
+
+
+def test_host_edits_reach_the_fabric(tmp_path: Path) -> None:
+    topo = load_topology(LAB)
+    docs = build_inventory(topo, derive_intent(topo))
+    docs["hosts"]["leaf1"]["data"]["asn"] = 65001
+    write_inventory(docs, tmp_path)
+    fabric = fabric_from_nornir(_simple(tmp_path))
+    assert fabric.nodes["leaf1"].asn == 65001
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: (d / "hosts.yaml").write_text("leaf1:\n  hostname: a\nleaf1:\n  hostname: b\n"), "duplicate key 'leaf1'"),
+        (lambda d: (d / "hosts.yaml").write_text("leaf9:\n  hostname: a\n"), "host 'leaf9' has no platform"),
+    ],
+)
+def test_bad_inventories(tmp_path: Path, mutate, message: str) -> None:
+    inv = tmp_path / "inv"
+    topo = load_topology(LAB)
+    write_inventory(build_inventory(topo, derive_intent(topo)), inv)
+    mutate(inv)
+    with pytest.raises(InventoryError) as err:
+        load_inventory_docs(inv)
+    assert message in str(err.value)
+
+
+def test_missing_inventory_directory(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError) as err:
+        load_inventory_docs(tmp_path / "nope")
+    assert str(err.value) == f"{tmp_path / 'nope'}: inventory directory not found"
+
+
+def test_bad_host_data_is_one_line(tmp_path: Path) -> None:
+    topo = load_topology(LAB)
+    docs = build_inventory(topo, derive_intent(topo))
+    docs["hosts"]["leaf1"]["data"]["asn"] = "not-a-number"
+    write_inventory(docs, tmp_path)
+    from nornir_evpn.inventory import fabric_from_docs
+
+    with pytest.raises(InventoryError) as err:
+        fabric_from_docs(load_inventory_docs(tmp_path), source=str(tmp_path))
+    assert "nodes.leaf1.asn" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_yaml_has_no_python_tags() -> None:
+    text = (ROOT / "inventory" / "hosts.yaml").read_text()
+    assert "!!python" not in text
+    assert yaml.safe_load(text)["leaf3"]["data"]["access"][0]["interface"] == "ethernet-1/1"
