@@ -1,0 +1,263 @@
+"""Read the facts the fabric model needs out of one SR Linux node's running config.
+
+Only what is committed counts: the model never looks at intent, so a wrong config shows up
+as wrong state, like on a device. Defaults follow SR Linux where the model relies on them
+(ethernet and subinterface admin-state enable, LAG min-links 1, BGP neighbor enabled).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from nornir_evpn.twin.config_tree import ConfigTree
+
+ZERO_ESI = "00:00:00:00:00:00:00:00:00:00"
+
+
+@dataclass
+class SubIf:
+    name: str  # e.g. lag1.0
+    admin: bool
+    type: str  # bridged | routed
+    addresses: list[ipaddress.IPv4Interface]
+
+
+@dataclass
+class IfCfg:
+    name: str
+    admin: bool
+    lag: str | None  # ethernet aggregate-id
+    subifs: dict[str, SubIf]
+    # LAG-only settings
+    lag_type: str | None = None
+    lacp_interval: str = "SLOW"
+    lacp_mode: str = "ACTIVE"
+    lacp_admin_key: str = "-"
+    lacp_system_id: str = "-"
+    lacp_system_priority: str = "-"
+    min_links: int = 1
+
+
+@dataclass
+class MacVrf:
+    name: str
+    admin: bool
+    interfaces: list[str]  # subinterface names
+    vxlan: str | None  # vxlan1.1
+    evi: int | None
+    evpn_enabled: bool
+    export_rt: str | None
+    import_rt: str | None
+    vni: int | None
+
+
+@dataclass
+class BgpGroup:
+    name: str
+    peer_as: int | None
+    local_as: int | None
+    export_policy: bool
+    evpn: bool
+    ipv4: bool | None  # None: not set in group (inherits global)
+    rr_client: bool
+    cluster_id: str | None
+
+
+@dataclass
+class BgpNeighbor:
+    address: str
+    group: str | None
+    peer_as: int | None
+    local_address: str | None
+    admin: bool
+
+
+@dataclass
+class EsCfg:
+    name: str
+    admin: bool
+    esi: str
+    mode: str
+    interface: str | None
+
+
+@dataclass
+class NodeConfig:
+    name: str
+    system_ip: str | None
+    interfaces: dict[str, IfCfg]
+    macvrfs: dict[str, MacVrf]
+    default_subifs: list[str]
+    asn: int | None
+    router_id: str | None
+    groups: dict[str, BgpGroup]
+    neighbors: dict[str, BgpNeighbor]
+    ipv4_unicast: bool
+    ethernet_segments: dict[str, EsCfg]
+    bgp_vpn: bool
+    subif_ni: dict[str, str] = field(default_factory=dict)  # subif -> network-instance
+
+    def addresses(self) -> list[tuple[str, ipaddress.IPv4Interface]]:
+        return [
+            (s.name, a) for i in self.interfaces.values() for s in i.subifs.values() for a in s.addresses
+        ]
+
+    def group_of(self, nb: BgpNeighbor) -> BgpGroup | None:
+        return self.groups.get(nb.group) if nb.group else None
+
+    def peer_as(self, nb: BgpNeighbor) -> int | None:
+        if nb.peer_as is not None:
+            return nb.peer_as
+        g = self.group_of(nb)
+        return g.peer_as if g else None
+
+    def local_as(self, nb: BgpNeighbor) -> int | None:
+        g = self.group_of(nb)
+        if g and g.local_as is not None:
+            return g.local_as
+        return self.asn
+
+
+def _int(v: str | None) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def _enabled(tree: ConfigTree, path: tuple[str, ...], default: bool = True) -> bool:
+    v = tree.value((*path, "admin-state"))
+    return default if v is None else v == "enable"
+
+
+def read_node(name: str, tree: ConfigTree) -> NodeConfig:
+    """Extract the model-relevant facts of one node's running config."""
+    interfaces: dict[str, IfCfg] = {}
+    for ifname in tree.keys(("interface",)):
+        base = ("interface", ifname)
+        subifs: dict[str, SubIf] = {}
+        for idx in tree.keys((*base, "subinterface")):
+            sp = (*base, "subinterface", idx)
+            addrs = []
+            for a in tree.keys((*sp, "ipv4", "address")):
+                try:
+                    addrs.append(ipaddress.IPv4Interface(a))
+                except ValueError:
+                    continue
+            sname = f"{ifname}.{idx}"
+            subifs[sname] = SubIf(
+                name=sname,
+                admin=_enabled(tree, sp),
+                type=tree.value((*sp, "type")) or "routed",
+                addresses=addrs,
+            )
+        cfg = IfCfg(
+            name=ifname,
+            admin=_enabled(tree, base),
+            lag=tree.value((*base, "ethernet", "aggregate-id")),
+            subifs=subifs,
+        )
+        if tree.exists((*base, "lag")):
+            lp = (*base, "lag", "lacp")
+            cfg.lag_type = tree.value((*base, "lag", "lag-type")) or "static"
+            cfg.lacp_interval = tree.value((*lp, "interval")) or "SLOW"
+            cfg.lacp_mode = tree.value((*lp, "lacp-mode")) or "ACTIVE"
+            cfg.lacp_admin_key = tree.value((*lp, "admin-key")) or "-"
+            cfg.lacp_system_id = (tree.value((*lp, "system-id-mac")) or "-").upper()
+            cfg.lacp_system_priority = tree.value((*lp, "system-priority")) or "-"
+            cfg.min_links = _int(tree.value((*base, "lag", "min-links"))) or 1
+        interfaces[ifname] = cfg
+
+    vnis: dict[str, int] = {}
+    for tif in tree.keys(("tunnel-interface",)):
+        for idx in tree.keys(("tunnel-interface", tif, "vxlan-interface")):
+            vni = _int(tree.value(("tunnel-interface", tif, "vxlan-interface", idx, "ingress", "vni")))
+            if vni is not None:
+                vnis[f"{tif}.{idx}"] = vni
+
+    macvrfs: dict[str, MacVrf] = {}
+    default_subifs: list[str] = []
+    subif_ni: dict[str, str] = {}
+    for ni in tree.keys(("network-instance",)):
+        np_ = ("network-instance", ni)
+        ifs = tree.keys((*np_, "interface"))
+        for s in ifs:
+            subif_ni[s] = ni
+        if ni == "default":
+            default_subifs = ifs
+        if tree.value((*np_, "type")) != "mac-vrf":
+            continue
+        ev = (*np_, "protocols", "bgp-evpn", "bgp-instance", "1")
+        rt = (*np_, "protocols", "bgp-vpn", "bgp-instance", "1", "route-target")
+        vx = tree.value((*np_, "vxlan-interface")) or tree.value((*ev, "vxlan-interface"))
+        macvrfs[ni] = MacVrf(
+            name=ni,
+            admin=_enabled(tree, np_),
+            interfaces=ifs,
+            vxlan=vx,
+            evi=_int(tree.value((*ev, "evi"))),
+            evpn_enabled=tree.exists(ev) and _enabled(tree, ev),
+            export_rt=tree.value((*rt, "export-rt")),
+            import_rt=tree.value((*rt, "import-rt")),
+            vni=vnis.get(vx) if vx else None,
+        )
+
+    bgp = ("network-instance", "default", "protocols", "bgp")
+    groups: dict[str, BgpGroup] = {}
+    for g in tree.keys((*bgp, "group")):
+        gp = (*bgp, "group", g)
+        ipv4 = tree.value((*gp, "afi-safi", "ipv4-unicast", "admin-state"))
+        groups[g] = BgpGroup(
+            name=g,
+            peer_as=_int(tree.value((*gp, "peer-as"))),
+            local_as=_int(tree.value((*gp, "local-as", "as-number"))),
+            export_policy=bool(tree.keys((*gp, "export-policy"))),
+            evpn=tree.value((*gp, "afi-safi", "evpn", "admin-state")) == "enable",
+            ipv4=None if ipv4 is None else ipv4 == "enable",
+            rr_client=tree.value((*gp, "route-reflector", "client")) == "true",
+            cluster_id=tree.value((*gp, "route-reflector", "cluster-id")),
+        )
+    neighbors: dict[str, BgpNeighbor] = {}
+    for n in tree.keys((*bgp, "neighbor")):
+        np_ = (*bgp, "neighbor", n)
+        neighbors[n] = BgpNeighbor(
+            address=n,
+            group=tree.value((*np_, "peer-group")),
+            peer_as=_int(tree.value((*np_, "peer-as"))),
+            local_address=tree.value((*np_, "transport", "local-address")),
+            admin=_enabled(tree, np_),
+        )
+
+    esp = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance", "1",
+           "ethernet-segment")
+    segments: dict[str, EsCfg] = {}
+    for es in tree.keys(esp):
+        p = (*esp, es)
+        segments[es] = EsCfg(
+            name=es,
+            admin=_enabled(tree, p, default=False),
+            esi=(tree.value((*p, "esi")) or ZERO_ESI).upper(),
+            mode=tree.value((*p, "multi-homing-mode")) or "all-active",
+            interface=tree.value((*p, "interface")),
+        )
+
+    system_ip = None
+    sys0 = interfaces.get("system0")
+    if sys0 and "system0.0" in sys0.subifs and sys0.subifs["system0.0"].addresses:
+        system_ip = str(sys0.subifs["system0.0"].addresses[0].ip)
+    return NodeConfig(
+        name=name,
+        system_ip=system_ip,
+        interfaces=interfaces,
+        macvrfs=macvrfs,
+        default_subifs=default_subifs,
+        asn=_int(tree.value((*bgp, "autonomous-system"))),
+        router_id=tree.value((*bgp, "router-id")),
+        groups=groups,
+        neighbors=neighbors,
+        ipv4_unicast=tree.value((*bgp, "afi-safi", "ipv4-unicast", "admin-state")) == "enable",
+        ethernet_segments=segments,
+        bgp_vpn=tree.exists(("system", "network-instance", "protocols", "bgp-vpn")),
+        subif_ni=subif_ni,
+    )

@@ -1,0 +1,69 @@
+"""The evpn-mh01 reference lab for the fabric model: boot configs and the tutorial's MH config.
+
+Used by tests and demos to get a fabric in the tutorial's state without the SSH layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nornir_evpn.topology import Topology, load_topology
+from nornir_evpn.twin import timing as tm
+from nornir_evpn.twin.config_tree import ConfigTree, parse_flat
+from nornir_evpn.twin.fabric import Fabric
+
+LAB_TOPOLOGY = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
+
+# The tutorial's leaf1/leaf2 multi-homing configuration (000_6bcc7703818999df.txt), flat.
+MH_CONFIG = """\
+set / interface ethernet-1/1 admin-state enable
+set / interface ethernet-1/1 ethernet aggregate-id lag1
+set / interface lag1 admin-state enable
+set / interface lag1 vlan-tagging true
+set / interface lag1 subinterface 0 type bridged
+set / interface lag1 subinterface 0 vlan encap untagged
+set / interface lag1 lag lag-type lacp
+set / interface lag1 lag member-speed 10G
+set / interface lag1 lag lacp interval SLOW
+set / interface lag1 lag lacp lacp-mode ACTIVE
+set / interface lag1 lag lacp admin-key 11
+set / interface lag1 lag lacp system-id-mac 00:00:00:00:00:11
+set / interface lag1 lag lacp system-priority 11
+set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 admin-state enable
+set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 esi 01:11:11:11:11:11:11:00:00:01
+set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 multi-homing-mode all-active
+set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 interface lag1
+set / system network-instance protocols bgp-vpn bgp-instance 1
+set / network-instance mac-vrf-1 interface lag1.0
+set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp 2
+"""
+
+
+def startup_configs(topology: Topology) -> dict[str, ConfigTree]:
+    """Every SR Linux node's startup config parsed (empty tree when it has none)."""
+    out: dict[str, ConfigTree] = {}
+    for node in topology.nodes.values():
+        if node.is_srl:
+            text = node.startup_config.read_text(encoding="utf-8") if node.startup_config else ""
+            out[node.name] = parse_flat(text)
+    return out
+
+
+def with_lines(tree: ConfigTree, flat: str) -> ConfigTree:
+    """A copy of `tree` with the `set / ...` lines of `flat` applied."""
+    new = tree.copy()
+    new.merge(parse_flat(flat))
+    return new
+
+
+def boot_lab(
+    topology: Topology | None = None,
+    profile: tm.TimingProfile | None = None,
+    clock: tm.Clock = tm.monotonic_clock,
+) -> tuple[Fabric, dict[str, ConfigTree]]:
+    """A fabric booted from the lab's startup configs; returns it and the running configs."""
+    topo = topology or load_topology(LAB_TOPOLOGY)
+    running = startup_configs(topo)
+    fabric = Fabric(topo, profile=profile, clock=clock)
+    fabric.load_configs(running)
+    return fabric, running

@@ -1,0 +1,453 @@
+"""One consistent control-plane state computed from a set of inputs (configs, faults, MACs).
+
+A `Snapshot` is pure: the same `Inputs` always give the same state. Every piece is computed
+lazily and cached, so a 128-leaf full mesh only pays for what a reader asks for.
+The layers: links → interfaces/LAG/LACP → BGP sessions (underlay, then overlay over the
+underlay's reachability) → ethernet segments → EVPN routes → DF election and MAC tables.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from nornir_evpn.twin.fabric_ce import CeHost
+from nornir_evpn.twin.fabric_config import ZERO_ESI, BgpNeighbor, NodeConfig
+
+Port = tuple[str, str]  # (node, interface)
+PER_ES_TAG = 4294967295
+
+
+@dataclass(frozen=True)
+class Learnt:
+    """A MAC learnt on a leaf's bridged subinterface (from CE traffic)."""
+
+    subif: str
+    wall_time: float
+
+
+@dataclass(frozen=True)
+class Inputs:
+    configs: Mapping[str, NodeConfig]
+    down_links: frozenset[frozenset[Port]]
+    # (leaf, mac-vrf, MAC) -> where it was learnt
+    learnt: Mapping[tuple[str, str, str], Learnt]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An EVPN route; `key` identifies it within the originator."""
+
+    type: int
+    rd: str
+    originator: str
+    esi: str = ZERO_ESI
+    tag: int = 0
+    mac: str = ""
+    vni: int | None = None
+    rts: frozenset[str] = frozenset()
+
+    @property
+    def next_hop(self) -> str:
+        return self.originator
+
+
+@dataclass
+class Session:
+    node: str
+    address: str  # neighbor address as configured
+    group: str | None
+    peer_as: int | None
+    local_as: int | None
+    established: bool
+    peer: str | None  # peer node name
+    overlay: bool  # evpn afi-safi session (iBGP overlay)
+    peer_evpn: bool = False  # the far end's group also enables evpn
+
+
+@dataclass
+class EsState:
+    name: str
+    esi: str
+    admin: bool
+    oper_up: bool
+    interface: str | None
+    mode: str
+    peers: list[str] = field(default_factory=list)  # sorted ES peer IPs (incl. self if up)
+    df: dict[str, str | None] = field(default_factory=dict)  # mac-vrf -> DF IP
+
+
+@dataclass
+class MacEntry:
+    mac: str
+    destination: str  # subif name, or "vxlan-interface:vxlan1.1 esi:..." / "... vtep:ip vni:n"
+    kind: str  # learnt | evpn
+    esi: str | None = None
+    vteps: tuple[str, ...] = ()  # remote leaves the MAC is reachable through (aliasing)
+    wall_time: float = 0.0
+
+
+def es_import_rt(esi: str) -> str:
+    """ES-import route target: RT4 is imported only by PEs configured with that ESI."""
+    return "es-import:" + esi
+
+
+class Snapshot:
+    """The whole fabric's state for one set of inputs."""
+
+    def __init__(self, inputs: Inputs, links: Mapping[Port, Port], ces: Mapping[str, CeHost]) -> None:
+        self.inputs = inputs
+        self.cfg = inputs.configs
+        self.links = links
+        self.ces = ces
+        self._rib: dict[str, list[tuple[Route, str]]] = {}
+        self._es: dict[str, dict[str, EsState]] = {}
+        self._macs: dict[tuple[str, str], dict[str, MacEntry]] = {}
+        self._orig: dict[str, list[Route]] = {}
+
+    # -- layer 1/2 -------------------------------------------------------------------------
+    def port_admin(self, port: Port) -> bool:
+        node, ifname = port
+        cfg = self.cfg.get(node)
+        if cfg is None:  # CE ports are always up
+            return True
+        ic = cfg.interfaces.get(ifname)
+        return True if ic is None else ic.admin
+
+    def link_up(self, port: Port) -> bool:
+        """Physical link state: both ends admin enabled and the cable is in."""
+        peer = self.links.get(port)
+        if peer is None:
+            return False
+        if frozenset((port, peer)) in self.inputs.down_links:
+            return False
+        return self.port_admin(port) and self.port_admin(peer)
+
+    def _lacp_partner(self, port: Port) -> tuple[str, int] | None:
+        """(partner system MAC, partner port number) when the far end speaks LACP."""
+        peer = self.links.get(port)
+        if peer is None:
+            return None
+        ce = self.ces.get(peer[0])
+        if ce is not None:
+            pif = ce.interfaces.get(peer[1])
+            if pif is None or pif.master is None:
+                return None
+            bond = ce.interfaces[pif.master]
+            if not (bond.bond and bond.lacp):
+                return None
+            return bond.mac, bond.members.index(pif.name) + 1
+        pcfg = self.cfg.get(peer[0])
+        pic = pcfg.interfaces.get(peer[1]) if pcfg else None
+        if pic is None or pic.lag is None:
+            return None
+        plag = pcfg.interfaces.get(pic.lag) if pcfg else None
+        if plag is None or plag.lag_type != "lacp":
+            return None
+        return plag.lacp_system_id, int(peer[1].rsplit("/", 1)[-1])
+
+    def lag_members(self, node: str, lag: str) -> list[str]:
+        cfg = self.cfg[node]
+        return [i for i, c in cfg.interfaces.items() if c.lag == lag]
+
+    def member_up(self, node: str, member: str) -> bool:
+        cfg = self.cfg[node]
+        ic = cfg.interfaces.get(member)
+        if ic is None or ic.lag is None or not self.link_up((node, member)):
+            return False
+        lag = cfg.interfaces.get(ic.lag)
+        if lag is None or not lag.admin:
+            return False
+        if lag.lag_type == "lacp":
+            return self._lacp_partner((node, member)) is not None
+        return True
+
+    def iface_up(self, node: str, ifname: str) -> bool:
+        cfg = self.cfg.get(node)
+        if cfg is None:
+            return True
+        ic = cfg.interfaces.get(ifname)
+        if ic is None or not ic.admin:
+            return False
+        if ifname.startswith("lag"):
+            up = sum(1 for m in self.lag_members(node, ifname) if self.member_up(node, m))
+            return up >= ic.min_links
+        if ifname.startswith("ethernet-"):
+            return self.link_up((node, ifname))
+        return True  # system0, mgmt0: no cable
+
+    def subif_up(self, node: str, subif: str) -> bool:
+        ifname = subif.rsplit(".", 1)[0]
+        ic = self.cfg[node].interfaces.get(ifname)
+        if ic is None or subif not in ic.subifs:
+            return False
+        return ic.subifs[subif].admin and self.iface_up(node, ifname)
+
+    def lacp_partner(self, node: str, member: str) -> tuple[str, int] | None:
+        return self._lacp_partner((node, member)) if self.link_up((node, member)) else None
+
+    # -- BGP -------------------------------------------------------------------------------
+    @cached_property
+    def ip_owner(self) -> dict[str, tuple[str, str, ipaddress.IPv4Interface]]:
+        out: dict[str, tuple[str, str, ipaddress.IPv4Interface]] = {}
+        for node, cfg in self.cfg.items():
+            for subif, addr in cfg.addresses():
+                out[str(addr.ip)] = (node, subif, addr)
+        return out
+
+    def _local_for(self, cfg: NodeConfig, nb: BgpNeighbor) -> tuple[str, str] | None:
+        """(local address, local subif) a session to `nb` is sourced from."""
+        if nb.local_address:
+            own = self.ip_owner.get(nb.local_address)
+            return (nb.local_address, own[1]) if own and own[0] == cfg.name else None
+        try:
+            dst = ipaddress.IPv4Address(nb.address)
+        except ValueError:
+            return None
+        for subif, addr in cfg.addresses():
+            if dst in addr.network and addr.network.prefixlen < 32:
+                return str(addr.ip), subif
+        return None
+
+    def _pair(self, node: str, nb: BgpNeighbor) -> tuple[str, BgpNeighbor, str, str] | None:
+        """Both ends of a session agree (addresses, AS numbers): (peer, peer_nb, local_ip, subif)."""
+        cfg = self.cfg[node]
+        local = self._local_for(cfg, nb)
+        owner = self.ip_owner.get(nb.address)
+        if local is None or owner is None or owner[0] == node:
+            return None
+        peer = owner[0]
+        pcfg = self.cfg[peer]
+        pnb = pcfg.neighbors.get(local[0])
+        if pnb is None or not nb.admin or not pnb.admin:
+            return None
+        plocal = self._local_for(pcfg, pnb)
+        if plocal is None or plocal[0] != nb.address:
+            return None
+        if cfg.peer_as(nb) != pcfg.local_as(pnb) or pcfg.peer_as(pnb) != cfg.local_as(nb):
+            return None
+        return peer, pnb, local[0], local[1]
+
+    @cached_property
+    def _underlay(self) -> tuple[dict[tuple[str, str], bool], dict[str, str]]:
+        """Established directly-connected sessions and the reachability components."""
+        est: dict[tuple[str, str], bool] = {}
+        parent: dict[str, str] = {n: n for n in self.cfg}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for node, cfg in self.cfg.items():
+            for addr, nb in cfg.neighbors.items():
+                if nb.local_address:
+                    continue
+                pair = self._pair(node, nb)
+                ok = False
+                if pair is not None:
+                    peer, _pnb, _lip, subif = pair
+                    psubif = self.ip_owner[addr][1]
+                    ifname, pifname = subif.rsplit(".", 1)[0], psubif.rsplit(".", 1)[0]
+                    ok = (
+                        self.links.get((node, ifname)) == (peer, pifname)
+                        and self.subif_up(node, subif)
+                        and self.subif_up(peer, psubif)
+                    )
+                    g = cfg.group_of(nb)
+                    if ok and g is not None and g.export_policy:
+                        pg = self.cfg[peer].group_of(self.cfg[peer].neighbors[_lip])
+                        if pg is not None and pg.export_policy:
+                            parent[find(node)] = find(peer)
+                est[(node, addr)] = ok
+        comp = {n: find(n) for n in self.cfg}
+        return est, comp
+
+    def session(self, node: str, address: str) -> Session:
+        cfg = self.cfg[node]
+        nb = cfg.neighbors[address]
+        g = cfg.group_of(nb)
+        overlay = bool(g and g.evpn)
+        pair = self._pair(node, nb)
+        est_map, comp = self._underlay
+        if nb.local_address is None:
+            established = est_map.get((node, address), False)
+        else:
+            established = pair is not None and comp[node] == comp[pair[0]]
+        peer_evpn = False
+        if pair is not None:
+            pg = self.cfg[pair[0]].group_of(pair[1])
+            peer_evpn = bool(pg and pg.evpn)
+        return Session(
+            node=node,
+            address=address,
+            group=nb.group,
+            peer_as=cfg.peer_as(nb),
+            local_as=cfg.local_as(nb),
+            established=established,
+            peer=pair[0] if pair else None,
+            overlay=overlay,
+            peer_evpn=peer_evpn,
+        )
+
+    def sessions(self, node: str) -> list[Session]:
+        return [self.session(node, a) for a in self.cfg[node].neighbors]
+
+    def evpn_peers(self, node: str) -> list[tuple[str, str]]:
+        """(peer node, neighbor address) of established EVPN sessions."""
+        return [
+            (s.peer, s.address)
+            for s in self.sessions(node)
+            if s.established and s.overlay and s.peer_evpn and s.peer is not None
+        ]
+
+    # -- ethernet segments and EVPN ----------------------------------------------------------
+    def es_local(self, node: str) -> dict[str, EsState]:
+        """ES oper state from local facts only (no DF yet)."""
+        cfg = self.cfg[node]
+        out: dict[str, EsState] = {}
+        for name, es in cfg.ethernet_segments.items():
+            up = es.admin and es.interface is not None and self.iface_up(node, es.interface)
+            out[name] = EsState(name, es.esi, es.admin, up, es.interface, es.mode)
+        return out
+
+    def _macvrfs_on(self, node: str, ifname: str) -> list[str]:
+        cfg = self.cfg[node]
+        return [m.name for m in cfg.macvrfs.values() if any(s.rsplit(".", 1)[0] == ifname for s in m.interfaces)]
+
+    def originated(self, node: str) -> list[Route]:
+        if node not in self._orig:
+            self._orig[node] = self._originate(node)
+        return self._orig[node]
+
+    def _originate(self, node: str) -> list[Route]:
+        cfg = self.cfg.get(node)
+        if cfg is None or cfg.system_ip is None:
+            return []
+        sip = cfg.system_ip
+        out: list[Route] = []
+        evpn_vrfs = [m for m in cfg.macvrfs.values() if m.admin and m.evpn_enabled and m.evi is not None]
+        for es in self.es_local(node).values():
+            if not es.oper_up or es.interface is None or es.esi == ZERO_ESI:
+                continue
+            vrfs = [m for m in evpn_vrfs if m.name in self._macvrfs_on(node, es.interface)]
+            if vrfs:
+                rts = frozenset(m.export_rt for m in vrfs if m.export_rt)
+                out.append(Route(1, f"{sip}:{vrfs[0].evi}", sip, es.esi, PER_ES_TAG, rts=rts))
+                for m in vrfs:
+                    rt = frozenset({m.export_rt} if m.export_rt else ())
+                    out.append(Route(1, f"{sip}:{m.evi}", sip, es.esi, 0, vni=m.vni, rts=rt))
+            out.append(Route(4, f"{sip}:0", sip, es.esi, rts=frozenset({es_import_rt(es.esi)})))
+        es_by_if = {e.interface: e for e in self.es_local(node).values() if e.oper_up}
+        for m in evpn_vrfs:
+            rt = frozenset({m.export_rt} if m.export_rt else ())
+            out.append(Route(3, f"{sip}:{m.evi}", sip, vni=m.vni, rts=rt))
+            for mac, entry in sorted(self.local_macs(node, m.name).items()):
+                es = es_by_if.get(entry.destination.rsplit(".", 1)[0])
+                out.append(Route(2, f"{sip}:{m.evi}", sip, es.esi if es else ZERO_ESI, 0, mac, m.vni, rt))
+        return out
+
+    def _imports(self, node: str, route: Route) -> bool:
+        cfg = self.cfg[node]
+        if route.type == 4:
+            return any(e.esi == route.esi for e in cfg.ethernet_segments.values())
+        if any(g.rr_client for g in cfg.groups.values()):
+            return True  # a route reflector keeps everything it reflects
+        imports = {m.import_rt for m in cfg.macvrfs.values() if m.import_rt}
+        return bool(imports & route.rts)
+
+    def _is_rr(self, node: str) -> bool:
+        return any(g.rr_client for g in self.cfg[node].groups.values())
+
+    def rib(self, node: str) -> list[tuple[Route, str]]:
+        """Received EVPN routes as (route, neighbor address), in arrival order per peer."""
+        if node in self._rib:
+            return self._rib[node]
+        seen: set[Route] = set()
+        out: list[tuple[Route, str]] = []
+        for peer, addr in self.evpn_peers(node):
+            routes = list(self.originated(peer))
+            if self._is_rr(peer):  # reflect what the RR learnt from its other clients
+                for p2, _a in self.evpn_peers(peer):
+                    if p2 != node:
+                        routes.extend(r for r in self.originated(p2))
+            for r in routes:
+                if r.originator != self.cfg[node].system_ip and r not in seen and self._imports(node, r):
+                    seen.add(r)
+                    out.append((r, addr))
+        self._rib[node] = out
+        return out
+
+    def advertised(self, node: str, address: str) -> list[Route]:
+        """What `node` sends to neighbor `address` (its own routes; RRs also reflect)."""
+        s = self.session(node, address)
+        if not (s.established and s.overlay) or s.peer is None:
+            return []
+        routes = list(self.originated(node))
+        if self._is_rr(node):
+            routes.extend(r for r, _a in self.rib(node) if r.originator != self.cfg[s.peer].system_ip)
+        return routes
+
+    def ethernet_segments(self, node: str) -> dict[str, EsState]:
+        if node in self._es:
+            return self._es[node]
+        cfg = self.cfg[node]
+        out = self.es_local(node)
+        rib = self.rib(node)
+        for es in out.values():
+            peers = {r.originator for r, _a in rib if r.type == 4 and r.esi == es.esi}
+            if es.oper_up and cfg.system_ip:
+                peers.add(cfg.system_ip)
+            es.peers = sorted(peers, key=ipaddress.IPv4Address)
+            for m in (self._macvrfs_on(node, es.interface) if es.interface else []):
+                evi = cfg.macvrfs[m].evi
+                es.df[m] = es.peers[evi % len(es.peers)] if es.peers and evi is not None else None
+        self._es[node] = out
+        return out
+
+    # -- MAC tables ----------------------------------------------------------------------------
+    def local_macs(self, node: str, macvrf: str) -> dict[str, MacEntry]:
+        out: dict[str, MacEntry] = {}
+        for (n, m, mac), where in self.inputs.learnt.items():
+            if n == node and m == macvrf and self.subif_up(node, where.subif):
+                out[mac] = MacEntry(mac, where.subif, "learnt", wall_time=where.wall_time)
+        return out
+
+    def mac_table(self, node: str, macvrf: str) -> dict[str, MacEntry]:
+        key = (node, macvrf)
+        if key in self._macs:
+            return self._macs[key]
+        cfg = self.cfg[node]
+        mv = cfg.macvrfs.get(macvrf)
+        table = self.local_macs(node, macvrf)
+        if mv is not None and mv.evpn_enabled and mv.import_rt:
+            rib = [r for r, _a in self.rib(node) if mv.import_rt in r.rts]
+            aliases: dict[str, set[str]] = {}
+            for r in rib:
+                if r.type == 1 and r.tag == 0:
+                    aliases.setdefault(r.esi, set()).add(r.originator)
+            local_es = {
+                e.esi: e for e in self.es_local(node).values() if e.oper_up and e.interface is not None
+            }
+            for r in sorted((r for r in rib if r.type == 2), key=lambda r: ipaddress.IPv4Address(r.originator)):
+                if r.mac in table:
+                    if table[r.mac].kind == "evpn" and r.esi != ZERO_ESI:
+                        table[r.mac].vteps = tuple(sorted({*table[r.mac].vteps, r.originator}))
+                    continue
+                vx = mv.vxlan or "vxlan1.1"
+                if r.esi != ZERO_ESI and r.esi in local_es:
+                    # a MAC behind our own ES (learnt by the ES peer) is reached locally
+                    subifs = [s for s in mv.interfaces if s.rsplit(".", 1)[0] == local_es[r.esi].interface]
+                    dest = subifs[0] if subifs else f"vxlan-interface:{vx} esi:{r.esi}"
+                    table[r.mac] = MacEntry(r.mac, dest, "evpn", esi=r.esi)
+                elif r.esi != ZERO_ESI:
+                    vteps = tuple(sorted(aliases.get(r.esi, set()) | {r.originator}, key=ipaddress.IPv4Address))
+                    table[r.mac] = MacEntry(r.mac, f"vxlan-interface:{vx} esi:{r.esi}", "evpn", r.esi, vteps)
+                else:
+                    dest = f"vxlan-interface:{vx} vtep:{r.originator} vni:{r.vni}"
+                    table[r.mac] = MacEntry(r.mac, dest, "evpn", None, (r.originator,))
+        self._macs[key] = table
+        return table
