@@ -1,0 +1,51 @@
+"""`show network-instance default protocols bgp neighbor [<ip>]`: the BGP session table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nornir_evpn.errors import ParseError
+from nornir_evpn.parsers.tables import clean_lines, iter_tables
+
+_RAT_RE = re.compile(r"^\[(\d+)/(\d+)/(\d+)\]$")
+
+
+@dataclass
+class BgpNeighbor:
+    network_instance: str
+    peer: str
+    group: str
+    flags: str
+    peer_as: str
+    state: str
+    uptime: str
+    afi_safi: str
+    received: int | None
+    active: int | None
+    sent: int | None
+
+    @property
+    def established(self) -> bool:
+        return self.state == "established"
+
+
+def parse_bgp_neighbors(text: str) -> dict[str, BgpNeighbor]:
+    """Sessions keyed by peer address; a table with no rows gives an empty dict."""
+    lines = clean_lines(text)
+    if not any(ln.startswith("BGP neighbor summary") for ln in lines):
+        raise ParseError("show bgp neighbor: no 'BGP neighbor summary' header")
+    out: dict[str, BgpNeighbor] = {}
+    for table in iter_tables(lines):
+        table.require("Peer", "State", "Peer-AS")
+        rat_key = next((k for k in table.column_keys() if k.startswith("rx")), None)
+        for r in table.records:
+            m = _RAT_RE.match(r.get(rat_key or "", ""))
+            out[r["peer"]] = BgpNeighbor(
+                network_instance=r.get("netinst", ""), peer=r["peer"], group=r.get("group", ""),
+                flags=r.get("flags", ""), peer_as=r["peeras"], state=r["state"],
+                uptime=r.get("uptime", ""), afi_safi=r.get("afisafi", ""),
+                received=int(m[1]) if m else None, active=int(m[2]) if m else None,
+                sent=int(m[3]) if m else None,
+            )
+    return out

@@ -1,0 +1,91 @@
+"""What the two EVPN route views share: route-type sections (`Type N ...` + table) and footers.
+
+Used by `bgp_advertised` (`... neighbor <ip> advertised-routes evpn`) and `evpn_summary`
+(`... bgp routes evpn route-type summary`). Counts come from the footer lines, which
+SR Linux prints for every route type even when its table is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nornir_evpn.errors import ParseError
+from nornir_evpn.parsers.tables import BoxTable, iter_tables
+
+# Footer names of the route types (`2 advertised Ethernet Auto-Discovery routes`).
+ROUTE_TYPE_NAMES = {
+    1: "Ethernet Auto-Discovery",
+    2: "MAC-IP Advertisement",
+    3: "Inclusive Multicast Ethernet Tag",
+    4: "Ethernet Segment",
+    5: "IP Prefix",
+}
+_NAME_TO_TYPE = {v.lower(): k for k, v in ROUTE_TYPE_NAMES.items()}
+_SECTION_RE = re.compile(r"^\s*Type (\d) ")
+
+
+@dataclass
+class EvpnRoute:
+    route_type: int
+    rd: str
+    esi: str = ""
+    tag: str = ""
+    mac: str = ""
+    ip: str = ""
+    originator: str = ""
+    neighbor: str = ""
+    next_hop: str = ""
+    status: str = ""
+
+
+@dataclass
+class EvpnRouteSet:
+    """Routes per type and the footer counts per type (1..5)."""
+
+    routes: dict[int, list[EvpnRoute]] = field(default_factory=dict)
+    counts: dict[int, int] = field(default_factory=dict)
+
+    def of_type(self, route_type: int) -> list[EvpnRoute]:
+        return self.routes.get(route_type, [])
+
+    def count(self, route_type: int) -> int:
+        return self.counts.get(route_type, 0)
+
+
+def _route(route_type: int, r: dict[str, str]) -> EvpnRoute:
+    rd = r.get("routedistinguisher")
+    if rd is None:
+        raise ParseError(f"EVPN type {route_type} table has no Route-distinguisher column")
+    return EvpnRoute(
+        route_type=route_type, rd=rd, esi=r.get("esi", "").lower(), tag=r.get("tagid", ""),
+        mac=r.get("macaddress", "").lower(), ip=r.get("ipaddress", ""),
+        originator=r.get("originatingip") or r.get("originatingrouter") or r.get("originatorip", ""),
+        neighbor=r.get("neighbor", ""), next_hop=r.get("nexthop", ""), status=r.get("status", ""),
+    )
+
+
+def parse_route_sections(lines: list[str], footer_re: re.Pattern[str]) -> EvpnRouteSet:
+    """Tables under `Type N` titles plus the footer counts matched by `footer_re`.
+
+    `footer_re` must have groups `count` and `name`; a view without any footer line is not
+    an EVPN route view and raises ParseError.
+    """
+    out = EvpnRouteSet()
+    titles = [(i, int(m.group(1))) for i, ln in enumerate(lines) if (m := _SECTION_RE.match(ln))]
+    tables: list[BoxTable] = list(iter_tables(lines))
+    for table in tables:
+        before = [t for i, t in titles if i < table.start]
+        if not before:
+            raise ParseError(f"line {table.start + 1}: EVPN table without a 'Type N' title")
+        rtype = before[-1]
+        out.routes.setdefault(rtype, []).extend(_route(rtype, r) for r in table.records)
+    for line in lines:
+        m = footer_re.match(line.strip())
+        if m:
+            rtype = _NAME_TO_TYPE.get(m["name"].lower())
+            if rtype is not None:
+                out.counts[rtype] = int(m["count"])
+    if not out.counts:
+        raise ParseError("EVPN routes: no route count footer (e.g. '2 ... Ethernet Auto-Discovery routes')")
+    return out

@@ -1,0 +1,74 @@
+"""`show interface <name>`: oper state of an interface (a LAG here) and its subinterfaces.
+
+    lag1 is up, speed None, type None
+      lag1.0 is up
+        Network-instance: mac-vrf-1
+        Encapsulation   : null
+        Type            : bridged
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nornir_evpn.errors import ParseError
+from nornir_evpn.parsers.tables import clean_lines, is_rule, key_values
+
+# `lag1 is down, reason lag-min-link-threshold`: state first, anything after the comma is detail.
+_IF_RE = re.compile(r"^(?P<name>[A-Za-z][\w\-/]*) is (?P<state>[\w\-]+)(?:,\s*(?P<rest>.*))?$")
+_SUB_RE = re.compile(r"^\s+(?P<name>[A-Za-z][\w\-/]*\.\d+) is (?P<state>[\w\-]+)(?:,\s*(?P<rest>.*))?$")
+
+
+@dataclass
+class Subinterface:
+    name: str
+    oper_state: str
+    network_instance: str | None = None
+    encapsulation: str | None = None
+    type: str | None = None
+
+
+@dataclass
+class InterfaceState:
+    name: str
+    oper_state: str
+    detail: str = ""  # the rest of the first line, e.g. `speed None, type None` or a down reason
+    subinterfaces: dict[str, Subinterface] = field(default_factory=dict)
+
+    @property
+    def up(self) -> bool:
+        return self.oper_state == "up"
+
+
+def parse_show_interface(text: str) -> InterfaceState:
+    """Parse `show interface <name>` (brief form, one interface)."""
+    lines = [ln for ln in clean_lines(text) if ln.strip() and not is_rule(ln)]
+    if not lines:
+        raise ParseError("show interface: empty output")
+    m = _IF_RE.match(lines[0])
+    if not m:
+        raise ParseError(f"show interface: expected '<name> is <state>', got {lines[0].strip()[:80]!r}")
+    state = InterfaceState(name=m["name"], oper_state=m["state"], detail=m["rest"] or "")
+    current: Subinterface | None = None
+    block: list[str] = []
+
+    def flush() -> None:
+        if current is None:
+            return
+        kv = key_values(block)
+        current.network_instance = kv.get("networkinstance")
+        current.encapsulation = kv.get("encapsulation")
+        current.type = kv.get("type")
+
+    for line in lines[1:]:
+        sm = _SUB_RE.match(line)
+        if sm:
+            flush()
+            current = Subinterface(name=sm["name"], oper_state=sm["state"])
+            state.subinterfaces[current.name] = current
+            block = []
+        elif current is not None:
+            block.append(line)
+    flush()
+    return state

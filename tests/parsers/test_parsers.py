@@ -1,0 +1,197 @@
+"""Parsers on the verbatim transcripts of the tutorials (tests/fixtures/*.txt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.errors import ParseError
+from nornir_evpn.parsers.bgp_advertised import parse_advertised_evpn
+from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
+from nornir_evpn.parsers.ethernet_segment import parse_ethernet_segment
+from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
+from nornir_evpn.parsers.interface import parse_show_interface
+from nornir_evpn.parsers.lacp import parse_lacp_state
+from nornir_evpn.parsers.mac_table import parse_mac_table
+from nornir_evpn.parsers.tables import clean_lines, iter_tables
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ESI = "01:11:11:11:11:11:11:00:00:01"
+
+
+def fx(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+@pytest.mark.parametrize("source", ["tutorial", "verifymd"])
+def test_show_interface_lag(source: str) -> None:
+    lag = parse_show_interface(fx(f"{source}_leaf1_show_interface_lag1.txt"))
+    assert (lag.name, lag.oper_state, lag.up) == ("lag1", "up", True)
+    sub = lag.subinterfaces["lag1.0"]
+    assert (sub.oper_state, sub.network_instance, sub.encapsulation, sub.type) == (
+        "up", "mac-vrf-1", "null", "bridged")
+
+
+def test_show_interface_down_with_reason() -> None:
+    lag = parse_show_interface("lag1 is down, reason lag-min-link-threshold\n  lag1.0 is down\n")
+    assert (lag.oper_state, lag.detail, lag.subinterfaces["lag1.0"].oper_state) == (
+        "down", "reason lag-min-link-threshold", "down")
+
+
+@pytest.mark.parametrize("source", ["tutorial", "verifymd"])
+def test_lacp_state_joins_wrapped_cells(source: str) -> None:
+    st = parse_lacp_state(fx(f"{source}_leaf1_show_lag_lag1_lacp_state.txt"))
+    assert (st.lag, st.interval, st.mode, st.system_id, st.system_priority) == (
+        "lag1", "SLOW", "ACTIVE", "00:00:00:00:00:11", "11")
+    m = st.members["ethernet-1/1"]
+    assert m.state == "IN_SYNC/True/True/True"
+    assert m.partner_id == "00:C1:AB:00:00:11"
+    assert m.system_id == "00:00:00:00:00:11"
+    assert (m.oper_state, m.oper_key, m.partner_key, m.port_no, m.partner_port_no) == (
+        "up", "11", "15", "1", "1")
+    assert m.in_sync
+
+
+@pytest.mark.parametrize("name,esi", [
+    ("tutorial_leaf1_show_es_ES-1_detail.txt", ESI),
+    ("verifymd_leaf1_show_es_ES-1_detail.txt", "00:11:11:11:11:11:11:00:00:01"),
+    ("verifymd_leaf2_show_es_ES-1_detail.txt", "00:11:11:11:11:11:11:00:00:01"),
+])
+def test_ethernet_segment_detail(name: str, esi: str) -> None:
+    es = parse_ethernet_segment(fx(name))
+    assert (es.name, es.admin_state, es.oper_state, es.esi) == ("ES-1", "enable", "up", esi)
+    assert (es.multi_homing, es.oper_multi_homing, es.interface, es.df_election) == (
+        "all-active", "all-active", "lag1", "default")
+    assert es.peers("mac-vrf-1") == ["10.0.0.1", "10.0.0.2"]
+    assert es.df("mac-vrf-1") == "10.0.0.2"
+
+
+def test_bgp_neighbors_spine_table() -> None:
+    peers = parse_bgp_neighbors(fx("l2evpn_spine1_show_bgp_neighbor.txt"))
+    assert list(peers) == ["192.168.11.1", "192.168.12.1"]
+    p = peers["192.168.11.1"]
+    assert (p.group, p.flags, p.peer_as, p.state, p.uptime, p.afi_safi) == (
+        "eBGP-underlay", "S", "101", "established", "0d:18h:20m:49s", "ipv4-unicast")
+    assert (p.received, p.active, p.sent) == (2, 1, 4)
+    assert peers["192.168.12.1"].uptime == "0d:18h:20m:9s"
+
+
+def test_bgp_neighbors_narrow_columns_wrap_words() -> None:
+    peers = parse_bgp_neighbors(fx("l2evpn_leaf1_show_bgp_neighbor_10.0.0.2.txt"))
+    p = peers["10.0.0.2"]
+    # `iBGP-` + `overlay`, `establish` + `ed`, `[Rx/Activ` + `e/Tx]` in the header
+    assert (p.group, p.state, p.established, p.afi_safi) == ("iBGP-overlay", "established", True, "evpn")
+    assert (p.received, p.active, p.sent) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("source,esi", [("tutorial", ESI), ("verifymd", "00:11:11:11:11:11:11:00:00:01")])
+def test_advertised_routes_leaf1(source: str, esi: str) -> None:
+    adv = parse_advertised_evpn(fx(f"{source}_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt"))
+    assert (adv.peer, adv.group) == ("10.0.0.2", "iBGP-overlay")
+    assert adv.routes.counts == {1: 2, 2: 1, 3: 1, 4: 1, 5: 0}
+    rt1 = adv.routes.of_type(1)
+    assert [r.tag for r in rt1] == ["0", "4294967295"]
+    assert {r.esi for r in rt1} == {esi} and {r.rd for r in rt1} == {"10.0.0.1:111"}
+    assert [r.mac for r in adv.routes.of_type(2)] == ["00:c1:ab:00:00:11"]
+    rt4 = adv.routes.of_type(4)
+    assert [(r.rd, r.esi, r.originator) for r in rt4] == [("10.0.0.1:0", esi, "10.0.0.1")]
+
+
+def test_advertised_routes_leaf2_misaligned_header() -> None:
+    adv = parse_advertised_evpn(fx("tutorial_leaf2_show_bgp_neighbor_10.0.0.1_advertised_evpn.txt"))
+    assert adv.peer == "10.0.0.1"
+    assert adv.routes.counts == {1: 2, 2: 1, 3: 1, 4: 1, 5: 0}
+    assert [(r.rd, r.mac, r.next_hop) for r in adv.routes.of_type(2)] == [
+        ("10.0.0.2:111", "00:c1:ab:00:00:11", "10.0.0.2")]
+    assert adv.routes.of_type(4)[0].rd == "10.0.0.2:0"
+
+
+def test_advertised_routes_leaf2_without_rt2() -> None:
+    adv = parse_advertised_evpn(fx("verifymd_leaf2_show_bgp_neighbor_10.0.0.1_advertised_evpn.txt"))
+    assert adv.routes.counts == {1: 2, 2: 0, 3: 1, 4: 1, 5: 0}
+    assert adv.routes.of_type(2) == []
+
+
+def test_evpn_summary_leaf3() -> None:
+    s = parse_evpn_summary(fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt"))
+    assert (s.router_id, s.asn) == ("10.0.0.3", "103")
+    assert s.routes.counts == {1: 4, 2: 2, 3: 2, 4: 0, 5: 0}
+    assert sorted({r.neighbor for r in s.routes.of_type(1)}) == ["10.0.0.1", "10.0.0.2"]
+    rt2 = s.routes.of_type(2)  # `Statu`/`s` header, `00:C1:AB:00:00:` + `11` cells
+    assert [(r.status, r.rd, r.mac, r.esi) for r in rt2] == [
+        ("u*>", "10.0.0.1:111", "00:c1:ab:00:00:11", ESI),
+        ("u*>", "10.0.0.2:111", "00:c1:ab:00:00:11", ESI),
+    ]
+
+
+def test_evpn_summary_leaf2() -> None:
+    s = parse_evpn_summary(fx("tutorial_leaf2_show_bgp_routes_evpn_summary.txt"))
+    assert s.router_id == "10.0.0.2"
+    assert s.routes.counts == {1: 2, 2: 3, 3: 2, 4: 1, 5: 0}
+    assert [(r.originator, r.esi) for r in s.routes.of_type(4)] == [("10.0.0.1", ESI)]
+    assert [r.mac for r in s.routes.of_type(2)] == [
+        "00:c1:ab:00:00:11", "00:c1:ab:00:00:21", "00:c1:ab:00:00:23"]
+
+
+def test_evpn_summary_three_line_header_wrap() -> None:
+    s = parse_evpn_summary(fx("verifymd_leaf2_show_bgp_routes_evpn_summary.txt"))
+    # `Route-dis` + `tinguishe` + `r`; ESI over four lines
+    rt2 = s.routes.of_type(2)
+    assert [r.rd for r in rt2] == ["10.0.0.1:111"] + ["10.0.0.3:111"] * 3
+    assert rt2[0].esi == "00:11:11:11:11:11:11:00:00:01"
+    assert rt2[1].esi == "00:00:00:00:00:00:00:00:00:00"
+    assert s.routes.counts[2] == 4
+
+
+@pytest.mark.parametrize("source,esi", [("tutorial", ESI), ("verifymd", "00:11:11:11:11:11:11:00:00:01")])
+def test_mac_table_leaf3(source: str, esi: str) -> None:
+    t = parse_mac_table(fx(f"{source}_leaf3_show_mac_table_mac-vrf-1.txt"))
+    assert t.network_instance == "mac-vrf-1"
+    e = t.entries["00:c1:ab:00:00:11"]
+    assert e.address == "00:C1:AB:00:00:11"
+    assert (e.type, e.destination, e.esi) == ("evpn", f"vxlan-interface:vxlan1.1 esi:{esi}", esi)
+    assert e.dest_index == "717308117220"
+    learnt = {m: (x.destination, x.type) for m, x in t.entries.items() if x.type == "learnt"}
+    assert learnt == {
+        "00:c1:ab:00:00:21": ("ethernet-1/1.0", "learnt"),
+        "00:c1:ab:00:00:22": ("ethernet-1/2.0", "learnt"),
+        "00:c1:ab:00:00:23": ("ethernet-1/3.0", "learnt"),
+    }
+    assert [x.address for x in t.local()] == ["00:C1:AB:00:00:21", "00:C1:AB:00:00:22", "00:C1:AB:00:00:23"]
+    assert t.totals["learnt"] == (3, 3) and t.totals["evpn"] == (1, 1)
+
+
+def test_empty_mac_table_is_valid() -> None:
+    text = (
+        "-----\nMac-table of network instance mac-vrf-1\n-----\n"
+        "Total Learnt Macs              :    0 Total    0 Active\n"
+    )
+    t = parse_mac_table(text)
+    assert t.entries == {} and t.totals["learnt"] == (0, 0)
+
+
+def test_prompt_and_echo_lines_are_dropped() -> None:
+    text = "\r\nA:leaf1# show interface lag1\r\nlag1 is up, speed None, type None\r\n\r\n--{ running }--[  ]--\r\nA:leaf1# "
+    assert clean_lines(text) == ["lag1 is up, speed None, type None"]
+
+
+@pytest.mark.parametrize("parser,text", [
+    (parse_show_interface, ""),
+    (parse_show_interface, "Error: Path '/interface[name=lag9]' is not valid"),
+    (parse_lacp_state, "some unrelated text"),
+    (parse_ethernet_segment, "Name : ES-1\n"),
+    (parse_bgp_neighbors, fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt")),
+    (parse_advertised_evpn, fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")),
+    (parse_evpn_summary, fx("tutorial_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt")),
+    (parse_mac_table, fx("l2evpn_spine1_show_bgp_neighbor.txt")),
+])
+def test_unknown_output_raises_parse_error(parser, text: str) -> None:
+    with pytest.raises(ParseError):
+        parser(text)
+
+
+def test_broken_table_raises() -> None:
+    text = "+----+----+\n| a  | b  |\n+====+====+\n| 1  | 2  | 3 |\n+----+----+\n"
+    with pytest.raises(ParseError, match="3 cells where the header has 2"):
+        list(iter_tables(clean_lines(text)))
