@@ -104,3 +104,11 @@ SHOW_VERSION = "show version"
 # CE probe, Linux ping format (twin's simulated CE and `docker exec` on a real lab).
 def ping(ip: str, count: int, interval: float) -> str:
     return f"ping -c {int(count)} -i {interval:g} {ip}"
+
+
+# --- failover-test: one interface's admin state (sent in a private candidate) ------------------
+def set_interface_admin_state(interface: str, enabled: bool) -> str:
+    return f"set / interface {interface} admin-state {'enable' if enabled else 'disable'}"
+
+
+CE_SHELL_PROMPT_PATTERN = r"^[\w.@:~/-]*[#$]\s*$"  # `bash-5.0#` on the twin, root shells on a lab
