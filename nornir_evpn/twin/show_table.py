@@ -1,0 +1,65 @@
+"""SR Linux's boxed text tables, cell wrapping included.
+
+SR Linux (written in Python) wraps cells with `textwrap` using the pre-3.7 hyphen rule: a
+break after a hyphen only when a letter precedes it, so `iBGP-overlay` wraps as `iBGP-` /
+`overlay` but `ipv4-unicast` as `ipv4-unic` / `ast` (both in the reference transcripts).
+Headers are centred (extra space on the right), data cells left-aligned, one space of
+padding each side; column widths below include that padding.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Sequence
+
+
+class _SrlWrapper(textwrap.TextWrapper):
+    wordsep_re = re.compile(
+        r"(\s+|"  # whitespace
+        r"[^\s\w]*\w+[^0-9\W]-(?=\w+[^0-9\W])|"  # hyphenated word, letter before the hyphen
+        r"(?<=[\w\!\"\'\&\.\,\?])-{2,}(?=\w))"  # em-dash
+    )
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        # Python >= 3.10 prefers a hyphen inside an over-long word; SR Linux cuts at the width.
+        space_left = max(width - cur_len, 1)
+        chunk = reversed_chunks[-1]
+        cur_line.append(chunk[:space_left])
+        reversed_chunks[-1] = chunk[space_left:]
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Wrap one cell's text to `width` characters the way SR Linux does."""
+    if width <= 0:
+        return [text]
+    lines = _SrlWrapper(width=width).wrap(text)
+    return lines or [""]
+
+
+def _rule(widths: Sequence[int], ch: str) -> str:
+    return "+" + "+".join(ch * w for w in widths) + "+"
+
+
+def _centre(text: str, width: int) -> str:
+    left = (width - len(text)) // 2
+    return " " * left + text + " " * (width - len(text) - left)
+
+
+def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Boxed table lines; `widths` are full cell widths (content + 2 spaces of padding)."""
+    out = [_rule(widths, "-")]
+    head = [wrap(h, w - 2) for h, w in zip(headers, widths)]
+    for i in range(max(len(c) for c in head)):
+        cells = [_centre(c[i] if i < len(c) else "", w) for c, w in zip(head, widths)]
+        out.append("|" + "|".join(cells) + "|")
+    out.append(_rule(widths, "="))
+    for row in rows:
+        cols = [wrap(str(v), w - 2) for v, w in zip(row, widths)]
+        for i in range(max(len(c) for c in cols)):
+            cells = [" " + (c[i] if i < len(c) else "").ljust(w - 1) for c, w in zip(cols, widths)]
+            out.append("|" + "|".join(cells) + "|")
+    out.append(_rule(widths, "-"))
+    return out
