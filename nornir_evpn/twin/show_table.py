@@ -51,15 +51,15 @@ def _centre(text: str, width: int) -> str:
 def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[Sequence[str]]) -> list[str]:
     """Boxed table lines; `widths` are full cell widths (content + 2 spaces of padding)."""
     out = [_rule(widths, "-")]
-    head = [wrap(h, w - 2) for h, w in zip(headers, widths)]
+    head = [wrap(h, w - 2) for h, w in zip(headers, widths, strict=True)]
     for i in range(max(len(c) for c in head)):
-        cells = [_centre(c[i] if i < len(c) else "", w) for c, w in zip(head, widths)]
+        cells = [_centre(c[i] if i < len(c) else "", w) for c, w in zip(head, widths, strict=True)]
         out.append("|" + "|".join(cells) + "|")
     out.append(_rule(widths, "="))
     for row in rows:
-        cols = [wrap(str(v), w - 2) for v, w in zip(row, widths)]
+        cols = [wrap(str(v), w - 2) for v, w in zip(row, widths, strict=True)]
         for i in range(max(len(c) for c in cols)):
-            cells = [" " + (c[i] if i < len(c) else "").ljust(w - 1) for c, w in zip(cols, widths)]
+            cells = [" " + (c[i] if i < len(c) else "").ljust(w - 1) for c, w in zip(cols, widths, strict=True)]
             out.append("|" + "|".join(cells) + "|")
     out.append(_rule(widths, "-"))
     return out
