@@ -1,0 +1,223 @@
+"""`configure`: render the feature templates and apply them to every SR Linux host.
+
+Bad input (unknown feature, bad templates, unsafe host data) fails with exit 2 before any
+connection is opened. `--all-or-nothing` validates everywhere, then commits with a rollback
+timer everywhere and accepts only when every host committed, so hosts never end up with a
+mix of old and new configuration. Ctrl-C discards open candidates and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.task import AggregatedResult
+
+from nornir_evpn.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_nornir_options,
+    build_target,
+    positive_int,
+)
+from nornir_evpn.intent import FabricIntent
+from nornir_evpn.render import FEATURES, Renderer, node_from_data, parse_features
+from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
+from nornir_evpn.reporting.configure import configure_junit, print_configure
+from nornir_evpn.tasks.config import (
+    DEFAULT_CONFIRM_TIMEOUT_S,
+    ConfigMode,
+    configure_fabric,
+    confirm_commit,
+    count_diff,
+    one_line,
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "configure",
+        help="render the templates and commit them (private candidate, diff, commit)",
+        description=(
+            "Render underlay/overlay/mac-vrf/multi-homing configuration from the inventory and "
+            "apply it through a private candidate on every SR Linux host."
+        ),
+    )
+    p.add_argument("--features", default=None, metavar="LIST",
+                   help=f"comma-separated subset of {','.join(FEATURES)} (default: all)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="show the diff, commit nothing")
+    mode.add_argument("--validate-only", action="store_true",
+                      help="`commit validate` on the device, then discard")
+    mode.add_argument("--commit-confirmed", type=positive_int, default=None, metavar="SECONDS",
+                      help="commit with a rollback timer, accept after the device still answers")
+    p.add_argument("--all-or-nothing", action="store_true",
+                   help="validate everywhere first; commit everywhere or nowhere")
+    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
+                   help="directory with <feature>.j2 templates (default: the packaged ones)")
+    add_nornir_options(p)
+    p.set_defaults(func=run)
+
+
+def _mode(args: argparse.Namespace) -> ConfigMode:
+    if args.dry_run:
+        return "dry-run"
+    if args.validate_only:
+        return "validate"
+    if args.commit_confirmed is not None:
+        return "confirmed"
+    return "commit"
+
+
+def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...]) -> None:
+    """Render every host locally: bad templates or unsafe values fail before any connection."""
+    renderer.check(features)
+    for host in nr.inventory.hosts.values():
+        renderer.render(node_from_data(host.name, dict(host.data)), fabric, features)
+
+
+@contextmanager
+def cancel_on_sigint(cancel: threading.Event) -> Iterator[None]:
+    """Ctrl-C sets `cancel` first, so worker threads discard instead of committing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        cancel.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
+    """configure_fabric results → the per-host --json entries."""
+    out: dict[str, dict[str, Any]] = {}
+    for host, multi in agg.items():
+        own = multi[0]
+        data = own.result if isinstance(own.result, dict) else {}
+        error = data.get("error")
+        if own.failed and not error:
+            error = one_line(own.exception) if own.exception else "failed"
+        diff = data.get("diff") or ""
+        added, removed = count_diff(diff)
+        out[host] = host_entry(
+            not own.failed, bool(data.get("changed")) and not own.failed, error,
+            diff=diff, committed=bool(data.get("committed")),
+            device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
+            added=added, removed=removed,
+        )
+    return out
+
+
+def _run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
+    nr.data.reset_failed_hosts()  # every phase runs on every selected host
+    return host_entries(nr.run(task=configure_fabric, **kwargs))
+
+
+def all_or_nothing(
+    nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
+    timeout: int, cancel: threading.Event,
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Validate everywhere; then commit confirmed everywhere and accept only if all did."""
+    common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel}
+    validated = _run_phase(nr, mode="validate", **common)
+    if not all(e["ok"] for e in validated.values()):
+        for e in validated.values():
+            e["changed"] = False
+        return validated, ["validation failed on a host: nothing was committed anywhere"]
+    to_change = [h for h, e in validated.items() if e["changed"]]
+    if not to_change:
+        return validated, []
+    sub = nr.filter(filter_func=lambda h: h.name in to_change)
+    committed = _run_phase(sub, mode="confirmed", confirm_timeout=timeout, accept=False, **common)
+    entries = {**validated, **committed}
+    pending = [h for h in to_change if committed[h]["committed"]]
+    if all(committed[h]["ok"] for h in to_change):
+        accepted = host_entries_confirm(sub, accept=True)
+        for h, (ok, err) in accepted.items():
+            if not ok:
+                entries[h].update(ok=False, error=f"accept failed: {err}")
+        return entries, []
+    # one host failed: roll back the others now rather than after the timer
+    if pending:
+        rolled = nr.filter(filter_func=lambda h: h.name in pending)
+        for h, (ok, err) in host_entries_confirm(rolled, accept=False).items():
+            entries[h].update(committed=False, changed=False)
+            if not ok:
+                entries[h]["error"] = f"reject failed ({err}); rolls back in {timeout}s"
+                entries[h]["ok"] = False
+    for h in to_change:
+        entries[h]["changed"] = False
+    return entries, ["a commit failed: every host was rolled back"]
+
+
+def host_entries_confirm(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str | None]]:
+    nr.data.reset_failed_hosts()
+    agg = nr.run(task=confirm_commit, accept=accept)
+    out = {}
+    for host, multi in agg.items():
+        own = multi[0]
+        err = None
+        if own.failed:
+            err = own.result.get("error") if isinstance(own.result, dict) else one_line(own.exception)
+        out[host] = (not own.failed, err)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    features = parse_features(args.features)
+    renderer = Renderer(args.templates)
+    renderer.check(features)
+    mode = _mode(args)
+    target = build_target(args)
+    preflight(target.nr, target.fabric, renderer, features)
+
+    console = console_for(args.json)
+    cancel = threading.Event()
+    notes: list[str] = []
+    try:
+        with cancel_on_sigint(cancel):
+            if args.all_or_nothing and mode in ("commit", "confirmed"):
+                timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
+                hosts, notes = all_or_nothing(target.nr, target.fabric, renderer, features,
+                                              timeout, cancel)
+            else:
+                hosts = _run_phase(
+                    target.nr, fabric=target.fabric, features=features, mode=mode,
+                    renderer=renderer, cancel=cancel,
+                    confirm_timeout=args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S,
+                )
+    except KeyboardInterrupt:
+        console.print("configure interrupted: open candidates discarded")
+        return EXIT_INTERRUPTED
+    finally:
+        # closing the sessions also drops any private candidate still open on a device
+        target.nr.close_connections()
+
+    doc: dict[str, Any] = {
+        "command": "configure",
+        "ok": all(e["ok"] for e in hosts.values()),
+        "mode": mode,
+        "features": list(features),
+        "all_or_nothing": bool(args.all_or_nothing),
+        "notes": notes,
+        "hosts": hosts,
+    }
+    print_configure(console, doc, show_diff=mode == "dry-run" or bool(args.verbose))
+    if args.json:
+        emit_json(doc)
+    if args.junit:
+        write_junit(args.junit, configure_junit(doc))
+    return EXIT_OK if doc["ok"] else EXIT_FAILED

@@ -1,0 +1,78 @@
+"""Output of `configure`: the per-host table, diffs, the --json document and JUnit cases.
+
+Input is the plain report document the command builds (the --json contract):
+`{"command": "configure", "ok", "mode", "features", "hosts": {h: {"ok", "changed", "error",
+"diff", "committed", "device_error", "seconds", "added", "removed"}}, ...}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite
+
+
+def _status(entry: dict[str, Any], mode: str) -> Text:
+    if not entry["ok"]:
+        return Text("FAILED", style="bold red")
+    if not entry["changed"]:
+        return Text("unchanged", style="dim")
+    word = {"dry-run": "would change", "validate": "validated"}.get(mode)
+    if word is None:
+        word = "committed" if entry.get("committed") else "changed"
+    return Text(word, style="green")
+
+
+def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -> None:
+    """The summary table; each host's diff when asked for (dry-run or -v); errors in full."""
+    mode = doc["mode"]
+    table = Table(title=f"configure ({mode}; features: {', '.join(doc['features'])})")
+    for column, justify in (("host", "left"), ("status", "left"), ("changed", "center"),
+                            ("+/-", "right"), ("seconds", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for host, entry in doc["hosts"].items():
+        table.add_row(
+            host,
+            _status(entry, mode),
+            "yes" if entry["changed"] else "no",
+            f"+{entry.get('added', 0)}/-{entry.get('removed', 0)}",
+            f"{entry.get('seconds', 0.0):.2f}",
+        )
+    console.print(table)
+    for host, entry in doc["hosts"].items():
+        if show_diff and entry.get("diff"):
+            console.rule(f"{host} diff")
+            for line in entry["diff"].splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
+                console.print(Text(line, style=style or ""))
+        if entry.get("error"):
+            console.print(Text(f"{host}: {entry['error']}", style="red"))
+    for note in doc.get("notes", []):
+        console.print(Text(note, style="yellow"))
+    verdict = "ok" if doc["ok"] else "FAILED"
+    changed = sum(1 for e in doc["hosts"].values() if e["changed"])
+    failed = sum(1 for e in doc["hosts"].values() if not e["ok"])
+    console.print(
+        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} changed, {failed} failed",
+             style="bold green" if doc["ok"] else "bold red")
+    )
+
+
+def configure_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
+    """One test case per host: failure = the host's one-line error, output = its diff."""
+    suite = JUnitSuite(name=f"configure {doc['mode']}")
+    for host, entry in doc["hosts"].items():
+        suite.cases.append(
+            JUnitCase(
+                classname="configure",
+                name=host,
+                failure=None if entry["ok"] else (entry.get("error") or "failed"),
+                time_s=float(entry.get("seconds") or 0.0),
+                output=entry.get("diff") or "",
+            )
+        )
+    return [suite]

@@ -1,0 +1,275 @@
+"""Nornir tasks that configure SR Linux: render → private candidate → diff → commit.
+
+`configure_fabric` is the grouped task runbooks embed (`nr.run(task=configure_fabric)`):
+it renders the host's features, loads them into a private candidate over the host's one
+scrapli connection, and dry-runs, validates, commits or commit-confirms them. Every path
+out of `apply_config` leaves the host without an open candidate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from nornir.core.exceptions import NornirSubTaskError
+from nornir.core.task import Result, Task
+from scrapli.driver.network.base_driver import PrivilegeLevel
+from scrapli.response import MultiResponse
+
+from nornir_evpn import platform
+from nornir_evpn.errors import NornirEvpnError
+from nornir_evpn.intent import FabricIntent
+from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.render import FEATURES, Renderer, node_from_data
+
+ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
+MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
+DEFAULT_CONFIRM_TIMEOUT_S = 60
+CONNECTION = "scrapli"
+INTERRUPTED = "interrupted: candidate discarded, nothing committed"
+
+
+def render_config(
+    task: Task,
+    features: Sequence[str] = FEATURES,
+    templates_dir: Path | str | None = None,
+    fabric: FabricIntent | None = None,
+    renderer: Renderer | None = None,
+) -> Result:
+    """Render the host's configuration; result = {"config": [lines], "features": {f: [lines]}}."""
+    fabric = fabric or fabric_from_nornir(task.nornir)
+    node = node_from_data(task.host.name, dict(task.host.data))
+    rendered = (renderer or Renderer(templates_dir)).render(node, fabric, features)
+    lines = [line for feature_lines in rendered.values() for line in feature_lines]
+    return Result(host=task.host, result={"config": lines, "features": rendered})
+
+
+def srl_connection(task: Task) -> Any:
+    """The host's scrapli driver, escalating to a *private* candidate (not exclusive)."""
+    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    current = conn.privilege_levels.get("configuration")
+    if current is None or current.escalate != platform.ENTER_CANDIDATE_PRIVATE:
+        # a new dict: the platform's default levels are shared by every driver instance
+        conn.privilege_levels = {
+            **conn.privilege_levels,
+            "configuration": PrivilegeLevel(**platform.SCRAPLI_PRIVATE_CANDIDATE_PRIV),
+        }
+        conn.update_privilege_levels()
+    return conn
+
+
+def leave_candidate(conn: Any) -> None:
+    """Back to running mode, discarding any open candidate (`discard now`); best effort."""
+    # acquire_priv reads the real prompt, so it also fixes scrapli's idea of the mode
+    # after `commit now`/`discard now` left the candidate inside send_configs. A dead
+    # session has no candidate left to discard, hence the suppress.
+    with contextlib.suppress(Exception):
+        conn.acquire_priv("exec")
+
+
+def _send(conn: Any, lines: list[str]) -> MultiResponse:
+    return conn.send_configs(
+        lines,
+        privilege_level="configuration",
+        stop_on_failed=True,
+        failed_when_contains=list(platform.FAILED_WHEN_CONTAINS),
+    )
+
+
+def _device_error(responses: MultiResponse) -> str:
+    """`<line>: <device text>` of the first failed line."""
+    for response in responses:
+        if response.failed:
+            text = " ".join(response.result.split())
+            return f"{response.channel_input}: {text}" if text else response.channel_input
+    return "device reported a failure"
+
+
+def count_diff(diff: str) -> tuple[int, int]:
+    """(+ lines, - lines) of a `diff flat`."""
+    lines = diff.splitlines()
+    return (
+        sum(1 for line in lines if line.startswith("+")),
+        sum(1 for line in lines if line.startswith("-")),
+    )
+
+
+def apply_config(
+    task: Task,
+    config: list[str],
+    mode: ConfigMode = "commit",
+    confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT_S,
+    cancel: threading.Event | None = None,
+) -> Result:
+    """Load `config` into a private candidate, diff it, then act per `mode`.
+
+    result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings"}.
+    No diff → nothing is committed and `changed` is False.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    t0 = time.monotonic()
+    timings: dict[str, float] = {}
+    out: dict[str, Any] = {
+        "changed": False, "diff": "", "committed": False, "device_error": None,
+        "pending_confirm": False, "timings": timings,
+    }
+
+    def done(failed: bool = False, error: str | None = None) -> Result:
+        timings["total"] = round(time.monotonic() - t0, 4)
+        out["error"] = error
+        return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
+                      failed=failed)
+
+    conn = srl_connection(task)
+    timings["connect"] = round(time.monotonic() - t0, 4)
+    try:
+        leave_candidate(conn)  # a session reused from an earlier task may sit in a candidate
+        t = time.monotonic()
+        loaded = _send(conn, [*config, platform.DIFF_FLAT])
+        timings["load"] = round(time.monotonic() - t, 4)
+        if loaded.failed:
+            out["device_error"] = _device_error(loaded)
+            leave_candidate(conn)
+            return done(True, out["device_error"])
+        out["diff"] = loaded[-1].result.strip()
+        out["changed"] = bool(out["diff"])
+        if not out["changed"] or mode == "dry-run":
+            leave_candidate(conn)
+            return done()
+        if cancel is not None and cancel.is_set():
+            leave_candidate(conn)
+            out["changed"] = False
+            return done(True, INTERRUPTED)
+
+        action = {
+            "validate": platform.COMMIT_VALIDATE,
+            "commit": platform.COMMIT_NOW,
+            "confirmed": platform.commit_confirmed(confirm_timeout),
+        }[mode]
+        t = time.monotonic()
+        committed = _send(conn, [action])
+        timings["commit"] = round(time.monotonic() - t, 4)
+        if committed.failed:
+            out["device_error"] = _device_error(committed)
+            out["changed"] = False  # a failed commit leaves running config untouched
+            leave_candidate(conn)
+            return done(True, out["device_error"])
+        if mode == "validate":
+            leave_candidate(conn)
+        else:
+            out["committed"] = True
+            out["pending_confirm"] = mode == "confirmed"
+            leave_candidate(conn)
+        return done()
+    except BaseException:
+        leave_candidate(conn)
+        raise
+
+
+def confirm_commit(task: Task, accept: bool = True) -> Result:
+    """Accept (keep) or reject (roll back now) a pending `commit confirmed`."""
+    conn = srl_connection(task)
+    leave_candidate(conn)
+    command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
+    response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+    error = " ".join(response.result.split()) if response.failed else None
+    return Result(
+        host=task.host, failed=response.failed,
+        result={"accepted": accept and not response.failed, "rejected": (not accept) and not response.failed,
+                "device_error": error, "error": error},
+    )
+
+
+def health_check(task: Task) -> Result:
+    """The device still answers on our session after a commit (no management lock-out)."""
+    conn = srl_connection(task)
+    response = conn.send_command(
+        platform.SHOW_VERSION, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
+    )
+    return Result(host=task.host, failed=response.failed, result={"ok": not response.failed})
+
+
+def configure_fabric(
+    task: Task,
+    fabric: FabricIntent | None = None,
+    features: Sequence[str] = FEATURES,
+    mode: ConfigMode = "commit",
+    templates_dir: Path | str | None = None,
+    confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT_S,
+    accept: bool = True,
+    cancel: threading.Event | None = None,
+    renderer: Renderer | None = None,
+) -> Result:
+    """Render and apply the host's features in one go; the grouped task for runbooks.
+
+    mode "confirmed" with accept=True commits with a rollback timer, checks the device
+    still answers, then accepts; accept=False leaves the commit pending so the caller can
+    accept or reject every host together (`confirm_commit`).
+    Result = apply_config's dict plus "config", "error" and "seconds".
+    """
+    t0 = time.monotonic()
+    entry: dict[str, Any] = {
+        "changed": False, "diff": "", "committed": False, "device_error": None,
+        "pending_confirm": False, "config": [], "error": None,
+    }
+
+    def finish(failed: bool, error: str | None = None) -> Result:
+        entry["error"] = error
+        entry["seconds"] = round(time.monotonic() - t0, 3)
+        return Result(host=task.host, result=entry, changed=entry["changed"], diff=entry["diff"],
+                      failed=failed)
+
+    try:
+        rendered = task.run(
+            task=render_config, features=features, templates_dir=templates_dir, fabric=fabric,
+            renderer=renderer,
+        )
+        entry["config"] = rendered.result["config"]
+        applied = task.run(
+            task=apply_config, config=entry["config"], mode=mode,
+            confirm_timeout=confirm_timeout, cancel=cancel,
+        )
+        entry.update({k: v for k, v in applied.result.items() if k != "error"})
+        if mode == "confirmed" and entry["committed"] and accept:
+            task.run(task=health_check)
+            task.run(task=confirm_commit, accept=True)
+            entry["pending_confirm"] = False
+    except NornirSubTaskError as exc:
+        own = exc.result[0]  # the failed subtask's own Result
+        if own.exception is None and isinstance(own.result, dict):
+            entry.update({k: v for k, v in own.result.items() if k in entry and k != "config"})
+            error = own.result.get("error") or own.result.get("device_error") or f"{own.name} failed"
+        else:
+            error = one_line(own.exception or exc)
+            _close_quietly(task)
+        if entry["pending_confirm"]:
+            error = f"{error} (commit not accepted: it rolls back in {confirm_timeout}s)"
+        return finish(True, error)
+    return finish(False)
+
+
+def _close_quietly(task: Task) -> None:
+    """After an unexpected error the session state is unknown: drop it (discards candidates)."""
+    try:
+        if CONNECTION in task.host.connections:
+            task.host.close_connection(CONNECTION)
+    except Exception:
+        task.host.connections.pop(CONNECTION, None)
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-line reason for a failure, without traceback."""
+    if isinstance(exc, NornirSubTaskError):
+        inner = exc.result[-1].exception if len(exc.result) else None
+        if inner is not None:
+            return one_line(inner)
+    text = " ".join(str(exc).split())
+    if isinstance(exc, NornirEvpnError):
+        return text
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
