@@ -208,7 +208,7 @@ class Fabric:
         fwd = self._deliver(leaf, vrf, tce, tif.name, tif.mac, h)
         if isinstance(fwd, str):
             return ProbeResult(False, fwd, (ce_name, leaf))
-        tleaf, tvrf, tsubif = fwd
+        tleaf = fwd[0]
         # the reply enters the fabric where the target CE hashes it, and learns its MAC
         back_in = self._ce_ingress(tce, tif.name, h)
         if isinstance(back_in, str):

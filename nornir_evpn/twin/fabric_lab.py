@@ -6,6 +6,7 @@ Used by tests and demos to get a fabric in the tutorial's state without the SSH 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from nornir_evpn.topology import Topology, load_topology
 from nornir_evpn.twin import timing as tm
@@ -67,3 +68,20 @@ def boot_lab(
     fabric = Fabric(topo, profile=profile, clock=clock)
     fabric.load_configs(running)
     return fabric, running
+
+
+def attach(twin: Any, profile: tm.TimingProfile | None = None) -> Fabric:
+    """Wire a fabric model into a `runtime.Twin`: commits feed it, it answers `show`, CEs ping.
+
+    Returns the fabric; the twin also gets it as `twin.fabric` for link faults.
+    """
+    from nornir_evpn.twin.ce_shell import engine_factory
+    from nornir_evpn.twin.show_render import FabricShow
+
+    fabric = Fabric(twin.topology, profile=profile)
+    fabric.load_configs({name: ds.running for name, ds in twin.datastores.items()})
+    twin.add_commit_hook(fabric.on_commit)
+    twin.set_show_provider(FabricShow(fabric))
+    twin.register_engine_factory("linux", engine_factory(fabric))
+    twin.fabric = fabric
+    return fabric
