@@ -1,0 +1,73 @@
+"""The `Check` protocol and the generic expected-vs-observed comparison.
+
+A check is one fact about one node. It names the commands it reads, computes what it
+expects from the intent and faults (`FabricView`), extracts the same keys from parsed
+output, and the comparison turns mismatches into `<host> <item> - Expected: X Actual: Y`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from nornir_evpn.checks.model import CheckResult, FabricView, Observations, Unavailable
+from nornir_evpn.intent import NodeIntent
+
+ABSENT = "absent"
+
+
+class Check:
+    """Base class: subclasses set `name` and implement applies/commands/expected/observe."""
+
+    name: ClassVar[str]
+
+    def applies(self, view: FabricView, node: NodeIntent) -> bool:
+        return True
+
+    def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
+        raise NotImplementedError
+
+    def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
+        """What must be true, from intent + faults only (no device output)."""
+        raise NotImplementedError
+
+    def observe(self, view: FabricView, node: NodeIntent, obs: Observations,
+                expected: dict[str, Any]) -> dict[str, Any]:
+        """The same keys as `expected`, read from parsed output."""
+        raise NotImplementedError
+
+    def refine(self, view: FabricView, node: NodeIntent, obs: Observations,
+               expected: dict[str, Any]) -> dict[str, Any]:
+        """Expectations that depend on other observed state (e.g. RT2 = local MACs)."""
+        return expected
+
+    def run(self, view: FabricView, node: NodeIntent, obs: Observations) -> CheckResult | None:
+        """Evaluate; None when the check has nothing to verify on this node."""
+        if not self.applies(view, node):
+            return None
+        expected = self.expected(view, node)
+        if not expected:
+            return None
+        try:
+            expected = self.refine(view, node, obs, expected)
+            observed = self.observe(view, node, obs, expected)
+        except Unavailable as exc:
+            return CheckResult(node.name, self.name, False, expected, {}, f"{node.name} {exc}")
+        bad = [k for k, v in expected.items() if observed.get(k) != v]
+        if bad:
+            detail = "; ".join(
+                f"{node.name} {k} - Expected: {_fmt(expected[k])} Actual: {_fmt(observed.get(k, ABSENT))}"
+                for k in bad
+            )
+            # say why values are absent (command failed, unparseable output) when we know
+            causes = [p for c in self.commands(view, node) if (p := obs.problem(c))]
+            if causes:
+                detail += " (" + "; ".join(causes) + ")"
+        else:
+            detail = f"{node.name} " + ", ".join(f"{k}: {_fmt(v)}" for k, v in expected.items())
+        return CheckResult(node.name, self.name, not bad, expected, observed, detail)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,74 @@
+"""BGP session checks: eBGP underlay per fabric link, iBGP overlay per EVPN peer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nornir_evpn import platform
+from nornir_evpn.checks.base import ABSENT, Check
+from nornir_evpn.checks.model import FabricView, Observations
+from nornir_evpn.intent import NodeIntent
+from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
+
+ESTABLISHED = "established"
+NOT_ESTABLISHED = "not established"
+
+
+def _state(obs: Observations, peer: str, expected: str) -> str:
+    sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
+    s = sessions.get(peer)
+    if s is None:
+        return ABSENT if expected == ESTABLISHED else NOT_ESTABLISHED
+    if s.established:
+        return ESTABLISHED
+    # any other state (active, connect, idle) is "not established"; keep it visible when wrong
+    return NOT_ESTABLISHED if expected == NOT_ESTABLISHED else s.state
+
+
+class UnderlayEstablished(Check):
+    """`bgp.underlay_established`: one eBGP session per leaf-spine link, established while
+    the link is up.
+
+    Command: `show network-instance default protocols bgp neighbor`.
+    """
+
+    name = "bgp.underlay_established"
+
+    def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
+        return [platform.SHOW_BGP_NEIGHBORS]
+
+    def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
+        return {
+            f"underlay {u.peer_ip} ({u.peer})":
+                ESTABLISHED if view.port_up(node.name, u.interface) else NOT_ESTABLISHED
+            for u in node.underlay
+        }
+
+    def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        return {
+            key: _state(obs, u.peer_ip, expected[key])
+            for u in node.underlay
+            if (key := f"underlay {u.peer_ip} ({u.peer})")
+        }
+
+
+class OverlayEstablished(Check):
+    """`bgp.overlay_established`: every iBGP EVPN session (leaf mesh or leaf-RR) is
+    established while the underlay connects the two loopbacks.
+
+    Command: `show network-instance default protocols bgp neighbor`.
+    """
+
+    name = "bgp.overlay_established"
+
+    def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
+        return [platform.SHOW_BGP_NEIGHBORS]
+
+    def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
+        return {
+            f"overlay {ip}": ESTABLISHED if view.overlay_up(node.name, ip) else NOT_ESTABLISHED
+            for ip in node.overlay.peers
+        }
+
+    def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        return {f"overlay {ip}": _state(obs, ip, expected[f"overlay {ip}"]) for ip in node.overlay.peers}

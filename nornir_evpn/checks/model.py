@@ -1,0 +1,166 @@
+"""Data the checks share: results, the fault-aware view of the fabric, collected outputs.
+
+`FabricView` answers "what should be true" from the intent and a fault set (links that are
+administratively down or failed), so the same checks verify a healthy fabric and the
+degraded one failover-test expects. `Observations` answers "what is true" from `show`
+outputs, parsing each output once. Neither opens a connection.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from nornir_evpn.errors import ParseError
+from nornir_evpn.intent import EthernetSegment, FabricIntent
+from nornir_evpn.topology import normalise_srl_interface
+
+Fault = tuple[str, str]  # (node, interface): a link end that is shut or failed
+T = TypeVar("T")
+
+
+@dataclass
+class CheckResult:
+    """One check on one host. `expected`/`observed` are JSON-able dicts keyed by item."""
+
+    host: str
+    check: str
+    ok: bool
+    expected: dict[str, Any]
+    observed: dict[str, Any]
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.check, "ok": self.ok, "expected": self.expected,
+                "observed": self.observed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CommandFailure:
+    """A command the device rejected or that could not be sent (scrapli `failed`)."""
+
+    reason: str
+
+
+Outputs = Mapping[str, "str | CommandFailure"]
+
+
+class Unavailable(Exception):
+    """An output a check needs is missing, failed, or unparseable; the check fails with it."""
+
+
+@dataclass
+class Observations:
+    """The `show` outputs of one host, parsed lazily and once per (command, parser)."""
+
+    outputs: Outputs
+    _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
+
+    def get(self, command: str, parser: Callable[[str], T]) -> T:
+        key = (command, parser)
+        if key not in self._cache:
+            self._cache[key] = self._parse(command, parser)
+        value = self._cache[key]
+        if isinstance(value, Unavailable):
+            raise value
+        return value
+
+    def problem(self, command: str) -> str | None:
+        """Why `command`'s output could not be used, if it was asked for and could not."""
+        for (cmd, _parser), value in self._cache.items():
+            if cmd == command and isinstance(value, Unavailable):
+                return str(value)
+        return None
+
+    def _parse(self, command: str, parser: Callable[[str], Any]) -> Any:
+        out = self.outputs.get(command)
+        if out is None:
+            return Unavailable(f"`{command}` was not collected")
+        if isinstance(out, CommandFailure):
+            return Unavailable(f"`{command}` failed: {out.reason}")
+        first = next((ln.strip() for ln in out.splitlines() if ln.strip()), "")
+        if first.startswith("Error:"):
+            return Unavailable(f"`{command}`: {first}")
+        try:
+            return parser(out)
+        except ParseError as exc:
+            return Unavailable(f"`{command}`: unexpected output ({exc})")
+
+
+class FabricView:
+    """The fabric intent under a fault set: which links, LAGs, ES and sessions should be up."""
+
+    def __init__(self, fabric: FabricIntent, faults: Iterable[Fault] = ()) -> None:
+        self.fabric = fabric
+        self.faults: frozenset[Fault] = frozenset(
+            (node, normalise_srl_interface(iface) or iface) if node in fabric.nodes else (node, iface)
+            for node, iface in faults
+        )
+        # the other end of every wire the intent knows (leaf-spine links and CE attachments)
+        self._peer: dict[Fault, Fault] = {}
+        for n in fabric.nodes.values():
+            for u in n.underlay:
+                self._peer[(n.name, u.interface)] = (u.peer, u.peer_interface)
+        for ce in fabric.ces.values():
+            for ce_if, (leaf, leaf_if) in ce.attachments.items():
+                self._peer[(ce.name, ce_if)] = (leaf, leaf_if)
+                self._peer[(leaf, leaf_if)] = (ce.name, ce_if)
+        self._ip_to_node = {n.system_ip: n.name for n in fabric.nodes.values()}
+        self._reach: dict[str, set[str]] = {}
+
+    # --- links and LAGs -------------------------------------------------------------------
+    def port_up(self, node: str, interface: str) -> bool:
+        """Both ends of the wire are free of faults."""
+        if (node, interface) in self.faults:
+            return False
+        peer = self._peer.get((node, interface))
+        return peer is None or peer not in self.faults
+
+    def lag_up(self, leaf: str, es: EthernetSegment) -> bool:
+        """A LAG stays up while one member is up (min-links 1, the SR Linux default)."""
+        return any(self.port_up(leaf, m) for m in es.members.get(leaf, []))
+
+    def es_up_on(self, es: EthernetSegment) -> list[str]:
+        """ES peers (leaf names, natural order) whose LAG, hence whose ES, is oper up."""
+        return [leaf for leaf in es.peers if self.lag_up(leaf, es)]
+
+    # --- underlay reachability and BGP sessions ---------------------------------------------
+    def reachable(self, a: str, b: str) -> bool:
+        """b's system IP is reachable from a over the underlay links that are up."""
+        if a == b:
+            return True
+        if a not in self._reach:
+            seen, todo = {a}, deque([a])
+            while todo:
+                cur = todo.popleft()
+                for u in self.fabric.nodes[cur].underlay:
+                    if u.peer not in seen and self.port_up(cur, u.interface):
+                        seen.add(u.peer)
+                        todo.append(u.peer)
+            self._reach[a] = seen
+        return b in self._reach[a]
+
+    def node_of_ip(self, system_ip: str) -> str | None:
+        return self._ip_to_node.get(system_ip)
+
+    def overlay_up(self, node: str, peer_ip: str) -> bool:
+        """An iBGP overlay session (loopback to loopback) is up when the underlay joins them."""
+        peer = self.node_of_ip(peer_ip)
+        return peer is not None and self.reachable(node, peer)
+
+    def overlay_paths(self, receiver: str, origin: str) -> int:
+        """How many overlay sessions bring `origin`'s routes to `receiver` (1 per RR in RR mode)."""
+        if receiver == origin:
+            return 0
+        node = self.fabric.nodes[receiver]
+        if not node.overlay.peers:
+            return 0
+        if self.fabric.overlay_mode == "full-mesh":
+            return 1 if self.reachable(receiver, origin) else 0
+        return sum(
+            1 for ip in node.overlay.peers
+            if (rr := self.node_of_ip(ip)) is not None
+            and self.reachable(receiver, rr) and self.reachable(rr, origin)
+        )

@@ -1,0 +1,188 @@
+"""Checks as tables: transcript outputs (+ faults) -> status and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn import platform
+from nornir_evpn.checks import CHECK_NAMES, CommandFailure, commands_for, evaluate, expected_state
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.intent import FabricIntent, derive_intent
+from nornir_evpn.topology import load_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+ESI1 = "01:11:11:11:11:11:11:00:00:01"
+DOWN = {("leaf1", "ethernet-1/1")}
+
+
+def fx(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+@pytest.fixture(scope="module")
+def mh01() -> FabricIntent:
+    return derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+
+
+@pytest.fixture(scope="module")
+def big() -> FabricIntent:
+    return derive_intent(load_topology(FIXTURES / "fabric-2s4l2es.clab.yml"))
+
+
+LEAF1 = {
+    platform.show_interface("lag1"): "tutorial_leaf1_show_interface_lag1.txt",
+    platform.show_lacp_state("lag1"): "tutorial_leaf1_show_lag_lag1_lacp_state.txt",
+    platform.show_ethernet_segment("ES-1"): "tutorial_leaf1_show_es_ES-1_detail.txt",
+    platform.show_advertised_evpn("10.0.0.2"): "tutorial_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt",
+}
+LEAF2 = {platform.SHOW_EVPN_SUMMARY: "tutorial_leaf2_show_bgp_routes_evpn_summary.txt"}
+LEAF3 = {
+    platform.SHOW_EVPN_SUMMARY: "tutorial_leaf3_show_bgp_routes_evpn_summary.txt",
+    platform.show_mac_table("mac-vrf-1"): "tutorial_leaf3_show_mac_table_mac-vrf-1.txt",
+}
+
+
+def outputs(files: dict[str, str]) -> dict[str, str]:
+    return {cmd: fx(name) for cmd, name in files.items()}
+
+
+def run(fabric: FabricIntent, node: str, files: dict[str, str], checks: list[str], faults=()):
+    return {r.check: r for r in evaluate(fabric, node, outputs(files), faults=faults, checks=checks)}
+
+
+# ---------------------------------------------------------------- healthy, tutorial transcripts
+@pytest.mark.parametrize("node,files,checks", [
+    ("leaf1", LEAF1, ["lag.up", "lacp.members_in_sync", "es.oper_up", "es.esi", "es.df", "evpn.advertised"]),
+    ("leaf2", LEAF2, ["evpn.received"]),
+    ("leaf3", LEAF3, ["evpn.received", "mac.esi_remote", "mac.local"]),
+])
+def test_tutorial_transcripts_pass(mh01, node, files, checks) -> None:
+    results = run(mh01, node, files, checks)
+    assert sorted(results) == sorted(checks)
+    failed = {k: r.detail for k, r in results.items() if not r.ok}
+    assert failed == {}
+
+
+def test_passing_results_carry_values(mh01) -> None:
+    r = run(mh01, "leaf1", LEAF1, ["es.df", "evpn.advertised", "lacp.members_in_sync"])
+    assert r["es.df"].observed == {"ES-1 mac-vrf-1 candidates": ["10.0.0.1", "10.0.0.2"],
+                                   "ES-1 mac-vrf-1 DF": "10.0.0.2"}
+    # no mac table collected: RT2 is not judged, the other counts are
+    assert r["evpn.advertised"].expected == {"to 10.0.0.2 RT1": 2, "to 10.0.0.2 RT3": 1, "to 10.0.0.2 RT4": 1}
+    assert r["evpn.advertised"].observed["to 10.0.0.2 RT2"] == 1
+    assert r["lacp.members_in_sync"].observed["lag1 ethernet-1/1 partner"] == "00:c1:ab:00:00:11"
+    r3 = run(mh01, "leaf3", LEAF3, ["mac.esi_remote"])["mac.esi_remote"]
+    assert r3.observed == {"mac-vrf-1 00:c1:ab:00:00:11": f"evpn esi:{ESI1}"}
+    assert r3.detail == f"leaf3 mac-vrf-1 00:c1:ab:00:00:11: evpn esi:{ESI1}"
+
+
+def test_rt2_judged_against_local_macs(mh01) -> None:
+    # leaf3's own mac table has 3 learnt MACs; the advertised view says 1 RT2 -> mismatch
+    files = {platform.show_advertised_evpn("10.0.0.1"): LEAF1[platform.show_advertised_evpn("10.0.0.2")],
+             platform.show_mac_table("mac-vrf-1"): LEAF3[platform.show_mac_table("mac-vrf-1")]}
+    r = run(mh01, "leaf3", files, ["evpn.advertised"])["evpn.advertised"]
+    assert not r.ok
+    assert "leaf3 to 10.0.0.1 RT2 - Expected: 3 Actual: 1" in r.detail
+    assert "leaf3 to 10.0.0.1 RT1 - Expected: 0 Actual: 2" in r.detail
+
+
+# ---------------------------------------------------------------- failures with precise messages
+@pytest.mark.parametrize("node,files,check,faults,detail", [
+    # degraded fabric (leaf1 e1-1 down) but the healthy transcript: leaf1 must have withdrawn
+    ("leaf3", LEAF3, "evpn.received", DOWN, "leaf3 mac-vrf-1 RT1 - Expected: 2 Actual: 4"),
+    ("leaf2", LEAF2, "evpn.received", DOWN, "leaf2 mac-vrf-1 RT1 - Expected: 0 Actual: 2; "
+                                            "leaf2 mac-vrf-1 RT4 - Expected: 0 Actual: 1"),
+    ("leaf1", LEAF1, "lag.up", DOWN, "leaf1 lag1 - Expected: down Actual: up"),
+    ("leaf1", LEAF1, "es.oper_up", DOWN, "leaf1 ES-1 oper-state - Expected: down Actual: up"),
+    ("leaf1", LEAF1, "lacp.members_in_sync", DOWN,
+     "leaf1 lag1 ethernet-1/1 - Expected: not in sync Actual: IN_SYNC/True/True/True"),
+    ("leaf1", {platform.show_ethernet_segment("ES-1"): "verifymd_leaf1_show_es_ES-1_detail.txt"}, "es.esi", (),
+     f"leaf1 ES-1 esi - Expected: {ESI1} Actual: 00:11:11:11:11:11:11:00:00:01"),
+    ("spine1", {platform.SHOW_BGP_NEIGHBORS: "l2evpn_spine1_show_bgp_neighbor.txt"}, "bgp.underlay_established", (),
+     "spine1 underlay 192.168.13.1 (leaf3) - Expected: established Actual: absent"),
+    ("leaf3", {platform.show_mac_table("mac-vrf-1"): "tutorial_leaf3_show_mac_table_mac-vrf-1.txt"}, "mac.local",
+     {("leaf3", "ethernet-1/2")}, None),
+])
+def test_failures(mh01, node, files, check, faults, detail) -> None:
+    r = run(mh01, node, files, [check], faults)[check]
+    if detail is None:
+        assert r.ok and "00:c1:ab:00:00:22" not in r.expected.__repr__()
+    else:
+        assert (r.ok, r.detail) == (False, detail)
+
+
+def test_degraded_es_peer_is_sole_df(mh01) -> None:
+    exp = expected_state(mh01, "leaf2", DOWN)
+    assert exp["es.df"] == {"ES-1 mac-vrf-1 candidates": ["10.0.0.2"], "ES-1 mac-vrf-1 DF": "10.0.0.2"}
+    assert "es.df" not in expected_state(mh01, "leaf1", DOWN)  # ES down there: no DF role
+    assert exp["bgp.overlay_established"] == {"overlay 10.0.0.1": "established", "overlay 10.0.0.3": "established"}
+    assert expected_state(mh01, "leaf3", DOWN)["mac.esi_remote"] == {
+        "mac-vrf-1 00:c1:ab:00:00:11": f"evpn esi:{ESI1}"}
+    # a CE-side fault means the same wire
+    assert expected_state(mh01, "leaf1", {("ce1", "eth1")})["lag.up"]["lag1"] == "down"
+
+
+def test_uplink_down_takes_overlay_down(mh01) -> None:
+    exp = expected_state(mh01, "leaf1", {("spine1", "e1-1")})
+    assert exp["bgp.underlay_established"] == {"underlay 192.168.11.2 (spine1)": "not established"}
+    assert exp["bgp.overlay_established"] == {"overlay 10.0.0.2": "not established",
+                                              "overlay 10.0.0.3": "not established"}
+    assert "evpn.advertised" not in exp  # no overlay peer to read advertised routes from
+    assert expected_state(mh01, "leaf3", {("leaf1", "ethernet-1/49")})["evpn.received"]["mac-vrf-1 RT1"] == 2
+
+
+def test_missing_or_failed_command_fails_the_check(mh01) -> None:
+    cmd = platform.show_interface("lag1")
+    [r] = evaluate(mh01, "leaf1", {cmd: CommandFailure("Error: lag1 does not exist")}, checks=["lag.up"])
+    assert not r.ok and r.observed == {"lag1": "absent"}
+    assert r.detail == ("leaf1 lag1 - Expected: up Actual: absent; leaf1 lag1.0 network-instance - Expected: "
+                        "mac-vrf-1 Actual: absent (`show interface lag1` failed: Error: lag1 does not exist)")
+    [r] = evaluate(mh01, "leaf1", {}, checks=["es.df"])
+    assert not r.ok and "was not collected" in r.detail
+    [r] = evaluate(mh01, "leaf1", {platform.show_ethernet_segment("ES-1"): "garbage"}, checks=["es.df"])
+    assert not r.ok and "unexpected output" in r.detail
+
+
+def test_mac_not_learnt_is_reported(mh01) -> None:
+    empty = "Mac-table of network instance mac-vrf-1\nTotal Learnt Macs : 0 Total 0 Active\n"
+    [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): empty}, checks=["mac.esi_remote"])
+    assert r.detail == "leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Expected: evpn esi:01:11:11:11:11:11:11:00:00:01 Actual: absent (not learnt: no CE traffic yet?)"
+
+
+def test_commands_and_names(mh01) -> None:
+    assert commands_for(mh01, "spine1") == [platform.SHOW_BGP_NEIGHBORS]
+    assert commands_for(mh01, "leaf1", checks=["es.oper_up", "es.df"]) == [platform.show_ethernet_segment("ES-1")]
+    assert commands_for(mh01, "leaf3", checks=["lag.up"]) == []
+    assert CHECK_NAMES[:3] == ["lag.up", "lacp.members_in_sync", "es.oper_up"]
+    with pytest.raises(UserInputError, match=r"unknown check 'lag\.upp'"):
+        commands_for(mh01, "leaf1", checks=["lag.upp"])
+
+
+# ---------------------------------------------------------------- 2 spines, 4 leaves, 2 ES
+def test_two_es_fabric_expectations(big) -> None:
+    assert sorted(big.ethernet_segments) == ["ES-1", "ES-2"]
+    leaf1 = expected_state(big, "leaf1")
+    assert leaf1["evpn.received"] == {"mac-vrf-1 RT1": 6, "mac-vrf-1 RT3": 3, "mac-vrf-1 RT4": 1}
+    assert leaf1["bgp.underlay_established"] == {
+        "underlay 192.168.11.2 (spine1)": "established", "underlay 192.168.21.2 (spine2)": "established"}
+    es2 = big.ethernet_segments["ES-2"]
+    assert leaf1["mac.esi_remote"] == {f"mac-vrf-1 {es2.ce_mac}": f"evpn esi:{es2.esi}"}
+    assert expected_state(big, "leaf3")["es.df"] == {
+        "ES-2 mac-vrf-1 candidates": ["10.0.0.3", "10.0.0.4"], "ES-2 mac-vrf-1 DF": "10.0.0.4"}
+    # one uplink down: the other spine keeps the overlay up
+    one = expected_state(big, "leaf1", {("leaf1", "ethernet-1/49")})
+    assert set(one["bgp.overlay_established"].values()) == {"established"}
+    # both uplinks down: leaf1 is cut off, the others lose its RT1/RT4
+    cut = {("leaf1", "ethernet-1/49"), ("leaf1", "ethernet-1/50")}
+    assert expected_state(big, "leaf2", cut)["evpn.received"] == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+    assert expected_state(big, "leaf4", cut)["evpn.received"]["mac-vrf-1 RT1"] == 4  # leaf2 ES-1 + leaf3 ES-2
+
+
+def test_route_reflector_counts_one_path_per_rr(big) -> None:
+    from nornir_evpn.topology import load_topology as lt
+    rr = derive_intent(lt(FIXTURES / "fabric-2s4l2es.clab.yml"), overlay_mode="route-reflector")
+    assert expected_state(rr, "leaf1")["evpn.received"] == {"mac-vrf-1 RT1": 12, "mac-vrf-1 RT3": 6, "mac-vrf-1 RT4": 2}
+    assert "evpn.received" not in expected_state(rr, "spine1")
