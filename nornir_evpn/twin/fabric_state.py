@@ -434,7 +434,7 @@ class Snapshot:
             }
             for r in sorted((r for r in rib if r.type == 2), key=lambda r: ipaddress.IPv4Address(r.originator)):
                 if r.mac in table:
-                    if table[r.mac].kind == "evpn" and r.esi != ZERO_ESI:
+                    if table[r.mac].kind == "evpn" and r.esi != ZERO_ESI and r.esi == table[r.mac].esi:
                         table[r.mac].vteps = tuple(sorted({*table[r.mac].vteps, r.originator}))
                     continue
                 vx = mv.vxlan or "vxlan1.1"

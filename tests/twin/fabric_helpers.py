@@ -73,8 +73,12 @@ def tutorial_fabric(profile: TimingProfile | None = None, clock=None) -> tuple[F
     for leaf in ("leaf1", "leaf2"):
         running[leaf] = with_lines(running[leaf], MH_CONFIG)
         fabric.on_commit(leaf, running[leaf])
+    if clock is not None and profile is not None:
+        clock.advance(profile.longest)
     for ip in CE2_IPS:
         assert fabric.probe("ce1", ip).delivered
+    if clock is not None and profile is not None:
+        clock.advance(profile.longest)
     return fabric, running, FabricShow(fabric)
 
 

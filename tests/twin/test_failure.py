@@ -1,0 +1,131 @@
+"""Failover in the fabric model: a leaf1 member goes down (admin or cable), the fabric
+converges after the profile's delays, traffic survives over leaf2, and restore reverses it."""
+
+from __future__ import annotations
+
+import pytest
+from fabric_helpers import CE2_IPS, FakeClock, tables, tutorial_fabric
+
+from nornir_evpn import platform
+from nornir_evpn.twin import timing as tm
+from nornir_evpn.twin.fabric_lab import with_lines
+
+FAST = tm.PROFILES["fast"]
+DISABLE = "set / interface ethernet-1/1 admin-state disable\n"
+ENABLE = "set / interface ethernet-1/1 admin-state enable\n"
+
+
+def summary_counts(show, node: str) -> dict[int, int]:
+    text = show.show(node, platform.SHOW_EVPN_SUMMARY)
+    names = {"Ethernet Auto-Discovery": 1, "MAC-IP Advertisement": 2,
+             "Inclusive Multicast Ethernet Tag": 3, "Ethernet Segment": 4}
+    out = {}
+    for line in text.splitlines():
+        for name, t in names.items():
+            if line.endswith("valid") and f" {name} routes " in line:
+                out[t] = int(line.split()[0])
+    return out
+
+
+def break_leaf1(fabric, running, how: str) -> None:
+    if how == "admin":
+        running["leaf1"] = with_lines(running["leaf1"], DISABLE)
+        fabric.on_commit("leaf1", running["leaf1"])
+    else:
+        fabric.set_link("leaf1:ethernet-1/1", "ce1:eth1", up=False)
+
+
+def restore_leaf1(fabric, running, how: str) -> None:
+    if how == "admin":
+        running["leaf1"] = with_lines(running["leaf1"], ENABLE)
+        fabric.on_commit("leaf1", running["leaf1"])
+    else:
+        fabric.set_link("ce1:eth1", "leaf1:e1-1", up=True)
+
+
+@pytest.mark.parametrize("how", ["admin", "cable"])
+def test_member_down_converges_to_leaf2_and_restores(how):
+    clock = FakeClock()
+    fabric, running, show = tutorial_fabric(FAST, clock)
+    clock.advance(1.0)
+    assert "lag1 is up" in show.show("leaf1", platform.show_interface("lag1"))
+
+    break_leaf1(fabric, running, how)
+    # before any delay elapsed the control plane still shows the old state
+    assert "lag1 is up" in show.show("leaf1", platform.show_interface("lag1"))
+    clock.advance(FAST.lacp)
+    assert "lag1 is down" in show.show("leaf1", platform.show_interface("lag1"))
+    assert "Oper State        : up" in show.show("leaf1", platform.show_ethernet_segment("ES-1"))
+    clock.advance(FAST.longest)
+
+    es1 = show.show("leaf1", platform.show_ethernet_segment("ES-1"))
+    assert "Oper State        : down" in es1
+    es2 = show.show("leaf2", platform.show_ethernet_segment("ES-1"))
+    assert es2.splitlines()[-2:] == ["mac-vrf-1              10.0.0.2 (DF)", "=" * 111]
+    assert "10.0.0.1" not in es2.split("DF Candidates")[1]
+    # leaf1 withdrew its RT1/RT4: leaf3 keeps 2 RT1 (leaf2's), leaf2 has no RT4
+    assert summary_counts(show, "leaf3")[1] == 2
+    assert summary_counts(show, "leaf2").get(4, 0) == 0
+    assert "0 advertised Ethernet Segment routes" in show.show("leaf1", platform.show_advertised_evpn("10.0.0.3"))
+    # traffic survives through leaf2 and leaf3 still reaches ce1's MAC via the ESI
+    for ip in CE2_IPS:
+        result = fabric.probe("ce1", ip)
+        assert result.delivered, result
+        assert result.path[1] == "leaf2"
+    clock.advance(FAST.longest)
+    mac = tables(show.show("leaf3", platform.show_mac_table("mac-vrf-1")))[0][0]
+    assert mac[:2] == ["00:C1:AB:00:00:11", "vxlan-interface:vxlan1.1esi:01:11:11:11:11:11:11:00:00:01"]
+    assert fabric.view(tm.EVPN).mac_table("leaf3", "mac-vrf-1")["00:C1:AB:00:00:11"].vteps == ("10.0.0.2",)
+
+    restore_leaf1(fabric, running, how)
+    clock.advance(FAST.longest)
+    for ip in CE2_IPS:
+        assert fabric.probe("ce1", ip).delivered
+    clock.advance(FAST.longest)
+    assert "lag1 is up" in show.show("leaf1", platform.show_interface("lag1"))
+    assert "mac-vrf-1              10.0.0.1\nmac-vrf-1              10.0.0.2 (DF)" in show.show(
+        "leaf1", platform.show_ethernet_segment("ES-1"))
+    assert summary_counts(show, "leaf3")[1] == 4
+    assert fabric.view(tm.EVPN).mac_table("leaf3", "mac-vrf-1")["00:C1:AB:00:00:11"].vteps == (
+        "10.0.0.1", "10.0.0.2")
+
+
+def test_probe_hashed_onto_dead_member_is_lost_until_lacp_converges():
+    clock = FakeClock()
+    fabric, _running, _show = tutorial_fabric(FAST, clock)
+    clock.advance(1.0)
+    # .21 hashes onto eth1 (leaf1)
+    assert fabric.probe("ce1", "192.168.0.21").path[1] == "leaf1"
+    fabric.set_link("leaf1:ethernet-1/1", "ce1:eth1", up=False)
+    lost = fabric.probe("ce1", "192.168.0.21")
+    assert not lost.delivered and "link down" in lost.reason
+    clock.advance(FAST.lacp)
+    # ce1 now sends via leaf2, but leaf3 still aliases the reply onto leaf1 until the
+    # EVPN withdrawal of leaf1's RT1 is visible
+    half = fabric.probe("ce1", "192.168.0.21")
+    assert not half.delivered and half.path[1] == "leaf2" and "10.0.0.1" in half.reason
+    clock.advance(FAST.evpn)
+    assert fabric.probe("ce1", "192.168.0.21").delivered
+
+
+def test_wrong_esi_on_leaf2_gives_two_segments_and_no_aliasing():
+    clock = FakeClock()
+    fabric, running, show = tutorial_fabric(tm.PROFILES["instant"], clock)
+    running["leaf2"] = with_lines(
+        running["leaf2"],
+        "set / system network-instance protocols evpn ethernet-segments bgp-instance 1 "
+        "ethernet-segment ES-1 esi 01:22:22:22:22:22:22:00:00:02\n",
+    )
+    fabric.on_commit("leaf2", running["leaf2"])
+    for ip in CE2_IPS:
+        fabric.probe("ce1", ip)
+    es1 = show.show("leaf1", platform.show_ethernet_segment("ES-1"))
+    es2 = show.show("leaf2", platform.show_ethernet_segment("ES-1"))
+    assert es1.splitlines()[-2] == "mac-vrf-1              10.0.0.1 (DF)"
+    assert es2.splitlines()[-2] == "mac-vrf-1              10.0.0.2 (DF)"
+    assert "10.0.0.2" not in es1.split("DF Candidates")[1]
+    rt1 = tables(show.show("leaf3", platform.SHOW_EVPN_SUMMARY))[0]
+    assert {r[2] for r in rt1} == {"01:11:11:11:11:11:11:00:00:01", "01:22:22:22:22:22:22:00:00:02"}
+    entry = fabric.view(tm.EVPN).mac_table("leaf3", "mac-vrf-1")["00:C1:AB:00:00:11"]
+    assert len(entry.vteps) == 1  # no aliasing across two different ESIs
+    assert summary_counts(show, "leaf1").get(4, 0) == 0  # RT4 not imported: ESIs differ
