@@ -1,0 +1,179 @@
+"""`failover-test`: shut one ES member link, measure convergence, always restore, measure recovery."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nornir_evpn.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Target,
+    add_nornir_options,
+    build_target,
+    non_negative_float,
+)
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.failover import (
+    FailoverOptions,
+    FailoverReport,
+    probe_targets,
+    read_state,
+    restore_from_state,
+    run_failover,
+    segment_for,
+    state_file_path,
+    verify_evaluator,
+    warm_up_traffic,
+)
+from nornir_evpn.inventory import password
+from nornir_evpn.reporting.common import console_for, emit_json, write_junit
+from nornir_evpn.reporting.failover import (
+    failover_document,
+    junit_suites,
+    print_event,
+    print_report,
+)
+from nornir_evpn.tasks.failover import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
+
+
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "failover-test",
+        help="shut a multi-homed link, measure convergence, restore, measure recovery",
+        description="Shut one ethernet-segment member interface through a private candidate, poll "
+                    "verify until the degraded state predicted from the intent holds, restore the "
+                    "interface (always: also on Ctrl-C, SIGTERM and errors) and poll until healthy.",
+    )
+    p.add_argument("--host", default="leaf1", help="leaf whose interface is shut (default leaf1)")
+    p.add_argument("--interface", default="ethernet-1/1", help="ES member interface (default ethernet-1/1)")
+    p.add_argument("--interval", type=positive_float, default=0.5, metavar="S",
+                   help="poll interval in seconds (default 0.5)")
+    p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
+                   help="max seconds to reach the degraded state, and again to recover (default 60)")
+    p.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=True,
+                   help="ping from the multi-homed CE during the test (default on)")
+    p.add_argument("--force", action="store_true", help="run even if the pre-check fails")
+    p.add_argument("--restore", action="store_true",
+                   help="undo a killed run: re-enable the interface named in the state file, verify")
+    p.add_argument("--state-file", type=Path, default=None, metavar="FILE",
+                   help="failover state file (default ./.nornir_evpn/failover-state.json)")
+    add_nornir_options(p)
+    p.set_defaults(func=run)
+
+
+def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[PingRunner, Callable[[], None]]:
+    """The CE's ping: over SSH to the twin's CE shell, else `docker exec` on the lab host."""
+    if target.twin:
+        from nornir_evpn.twin.runtime import read_twin_state
+
+        state = read_twin_state(getattr(args, "twin_state", None))
+        if ce not in state.endpoints:
+            raise UserInputError(f"CE {ce!r} is not served by the running twin")
+        host, port = state.endpoints[ce]
+        return ssh_ping_runner(host, port, state.username, password())
+    lab = str(target.nr.inventory.defaults.data.get("lab") or target.fabric.name)
+    return docker_ping_runner(f"clab-{lab}-{ce}"), lambda: None
+
+
+def _state_doc(args: argparse.Namespace, target: Target) -> dict[str, Any]:
+    twin_state = getattr(args, "twin_state", None)
+    return {"inventory": str(target.inventory_dir.resolve()), "twin": bool(target.twin),
+            "twin_state": str(Path(twin_state).resolve()) if twin_state else None}
+
+
+def exit_code(report: FailoverReport) -> int:
+    if report.restore_attempted and not report.restore_ok:
+        return EXIT_FAILED
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def run(args: argparse.Namespace) -> int:
+    state_file = state_file_path(args.state_file)
+    if args.restore:
+        return run_restore(args, state_file)
+    target = build_target(args)
+    segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
+    if args.host not in target.nr.inventory.hosts:
+        raise UserInputError(f"--host {args.host} is excluded by --hosts/--role")
+    console = console_for(args.json)
+    options = FailoverOptions(host=args.host, interface=args.interface, interval=args.interval,
+                              timeout=args.timeout, traffic=args.traffic, force=args.force,
+                              state_file=state_file)
+    probe, warm_up, close = None, None, None
+    if args.traffic:
+        try:
+            runner, close = ping_runner(args, target, segment.ce)
+            targets = probe_targets(target.fabric, segment)
+            probe = TrafficProbe(runner, targets)
+            warm_up = warm_up_traffic(runner, targets)
+        except UserInputError:
+            raise
+        except Exception as exc:  # no CE access: the test still runs, without traffic
+            console.print(f"[yellow]traffic probe unavailable ({type(exc).__name__}: {exc}); "
+                          "continuing without traffic[/]")
+    console.print(f"failover-test: {args.host} {args.interface} ({segment.name}, CE {segment.ce}); "
+                  f"interval {args.interval:g}s, timeout {args.timeout:g}s")
+    try:
+        report = run_failover(
+            target.nr, target.fabric, verify_evaluator(target.nr, target.fabric), options,
+            state_doc=_state_doc(args, target), probe=probe, warm_up=warm_up,
+            on_event=lambda ev: print_event(console, ev),
+        )
+    finally:
+        if close is not None:
+            close()
+        target.nr.close_connections()
+    print_report(console, report)
+    hosts = sorted(target.nr.inventory.hosts)
+    if args.json:
+        emit_json(failover_document(report, hosts))
+    if args.junit:
+        write_junit(args.junit, junit_suites(report))
+    return exit_code(report)
+
+
+def run_restore(args: argparse.Namespace, state_file: Path) -> int:
+    """`--restore`: the state file names host, interface, inventory and twin of the killed run."""
+    doc = read_state(state_file)
+    if args.inventory is None and doc.get("inventory"):
+        args.inventory = Path(doc["inventory"])
+    if not args.twin and doc.get("twin"):
+        args.twin = True
+        if getattr(args, "twin_state", None) is None and doc.get("twin_state"):
+            args.twin_state = Path(doc["twin_state"])
+    target = build_target(args)
+    if doc["host"] not in target.nr.inventory.hosts:
+        raise UserInputError(f"{state_file}: host {doc['host']!r} is not in the selected inventory")
+    console = console_for(args.json)
+    try:
+        report = restore_from_state(target.nr, doc, state_file,
+                                    verify_evaluator(target.nr, target.fabric),
+                                    interval=args.interval, timeout=args.timeout)
+    finally:
+        target.nr.close_connections()
+    for ev in report.timeline:
+        print_event(console, ev)
+    if report.ok:
+        console.print(f"[bold green]restored[/] {report.host} {report.interface}; fabric healthy; "
+                      f"{state_file} removed")
+    elif report.restore_ok:
+        console.print(f"[bold red]restored {report.host} {report.interface} but the fabric is not healthy:[/] "
+                      + ", ".join(f"{c}@{h}" for c, h in (report.recovery.failing if report.recovery else [])))
+    else:
+        print_report(console, report)
+    if args.json:
+        emit_json(failover_document(report, sorted(target.nr.inventory.hosts)))
+    return EXIT_OK if report.ok else EXIT_FAILED

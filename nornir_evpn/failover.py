@@ -1,0 +1,483 @@
+"""Failover test orchestration: pre-check, probe, shut, converge, restore (always), recover.
+
+The fabric's expected state comes from the verify engine, given the intent and a *fault
+set* (the shut link): `Evaluator(faults)` answers, for every (check, host), whether the
+device currently shows what the intent predicts under those faults. Healthy is the empty
+fault set. Nothing here prints; `reporting/failover.py` renders a `FailoverReport`.
+
+Safety: a state file is written *before* the shut is sent, and the restore runs in a
+`finally` with SIGINT/SIGTERM deferred, so neither Ctrl-C, `kill`, nor a failing step can
+leave the link down; a SIGKILL leaves the state file for `failover-test --restore`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nornir.core import Nornir
+
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.intent import EthernetSegment, FabricIntent
+from nornir_evpn.tasks.failover import (
+    CheckKey,
+    PollOutcome,
+    TrafficProbe,
+    TrafficStats,
+    restore_interface,
+    shut_interface,
+    wait_for_state,
+)
+
+Port = tuple[str, str]  # (node, interface)
+Faults = frozenset[Port]
+NO_FAULTS: Faults = frozenset()
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    ok: bool
+    detail: str = ""
+
+
+# faults -> {(check, host): outcome}; the verify adapter lives in nornir_evpn.failover_verify
+Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
+
+# checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them)
+TRAFFIC_DEPENDENT = ("mac.", "evpn.")
+WARM_UP_TIMEOUT_S = 10.0
+
+DEFAULT_STATE_FILE = Path(".nornir_evpn") / "failover-state.json"
+STATE_ENV = "NORNIR_EVPN_FAILOVER_STATE"
+
+
+def state_file_path(path: str | Path | None = None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(STATE_ENV) or DEFAULT_STATE_FILE)
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by our SIGTERM handler (a BaseException like Ctrl-C)."""
+
+    def __init__(self, signame: str = "SIGTERM") -> None:
+        super().__init__(signame)
+        self.signame = signame
+
+
+# --------------------------------------------------------------------------- options/report
+
+
+@dataclass
+class FailoverOptions:
+    host: str = "leaf1"
+    interface: str = "ethernet-1/1"
+    interval: float = 0.5
+    timeout: float = 60.0
+    traffic: bool = True
+    force: bool = False
+    state_file: Path = field(default_factory=state_file_path)
+    probe_batch: int = 3
+    probe_interval: float = 0.1
+
+
+@dataclass
+class TimelineEvent:
+    t: float  # seconds since the shut (negative: before it)
+    event: str  # precheck | shut | degraded | converged | restore | recovered | timeout | ...
+    host: str | None = None
+    check: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class FailoverReport:
+    host: str
+    interface: str
+    segment: str | None
+    ok: bool = False
+    refused: bool = False
+    precheck_failures: list[dict[str, str]] = field(default_factory=list)
+    shut_error: str | None = None
+    degraded: PollOutcome | None = None
+    restore_attempted: bool = False
+    restore_ok: bool | None = None
+    restore_error: str | None = None
+    recovery: PollOutcome | None = None
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    traffic: TrafficStats | None = None
+    interrupted: str | None = None  # SIGINT / SIGTERM
+    error: str | None = None
+    state_file: str | None = None
+
+    @property
+    def convergence_s(self) -> float | None:
+        return self.degraded.converged_s if self.degraded else None
+
+    @property
+    def recovery_s(self) -> float | None:
+        return self.recovery.converged_s if self.recovery else None
+
+    def restore_command(self) -> str:
+        sf = f" --state-file {self.state_file}" if self.state_file else ""
+        return f"python -m nornir_evpn failover-test --restore{sf}"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegment:
+    """The ES `interface` of `host` belongs to; UserInputError (exit 2) otherwise."""
+    if host not in fabric.nodes:
+        raise UserInputError(f"--host: unknown host {host!r} (not in the inventory)")
+    es = fabric.segment_of(host, interface)
+    if es is None:
+        members = [f"{leaf} {i}" for s in fabric.ethernet_segments.values()
+                   for leaf, ifs in s.members.items() for i in ifs]
+        raise UserInputError(
+            f"--interface: {host} {interface} is not a member of an ethernet segment "
+            f"(members: {', '.join(members) or 'none'})"
+        )
+    return es
+
+
+def probe_targets(fabric: FabricIntent, es: EthernetSegment) -> list[str]:
+    """IPs of every other CE: traffic from the multi-homed CE crosses the ES links."""
+    return [ip for name, ce in sorted(fabric.ces.items()) if name != es.ce for ip in ce.ips]
+
+
+def warm_up_traffic(runner: Callable[[str, int, float], str], targets: list[str]) -> Callable[[], None]:
+    """One short ping to each target: enough for every leaf to learn both ends' MACs."""
+
+    def run() -> None:
+        for ip in targets:
+            runner(ip, 2, 0.05)
+
+    return run
+
+
+# --------------------------------------------------------------------------- verify adapter
+
+
+def default_checks() -> list[Any]:
+    """Every verify check (the verify package's registry when it has one)."""
+    from nornir_evpn import checks as registry
+
+    for attr in ("ALL_CHECKS", "CHECKS"):
+        found = getattr(registry, attr, None)
+        if found:
+            return [c() if isinstance(c, type) else c for c in found]
+    from nornir_evpn.checks.bgp import OverlayEstablished, UnderlayEstablished
+    from nornir_evpn.checks.evpn import EvpnAdvertised, EvpnReceived
+    from nornir_evpn.checks.mac import MacEsiRemote, MacLocal
+    from nornir_evpn.checks.multihoming import EsConfig, EsDf, EsOperUp, LacpMembersInSync, LagUp
+
+    return [UnderlayEstablished(), OverlayEstablished(), LagUp(), LacpMembersInSync(), EsOperUp(),
+            EsConfig(), EsDf(), EvpnAdvertised(), EvpnReceived(), MacEsiRemote(), MacLocal()]
+
+
+def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None = None) -> Evaluator:
+    """An `Evaluator` that runs the verify checks on every SR Linux host of `nr` once per call."""
+    from nornir_evpn.checks.model import FabricView
+    from nornir_evpn.tasks.failover import collect_and_check
+
+    selected = checks if checks is not None else default_checks()
+
+    def evaluate(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+        view = FabricView(fabric, faults)
+        agg = nr.run(task=collect_and_check, view=view, checks=selected)
+        out: dict[CheckKey, CheckOutcome] = {}
+        for host, multi in sorted(agg.items()):
+            if multi.failed:  # a bug in a check, not a device state: fail loudly per host
+                out[("collect", host)] = CheckOutcome(False, f"{host}: {multi[0].exception}")
+                continue
+            for r in multi[0].result:
+                out[(r.check, host)] = CheckOutcome(r.ok, r.detail)
+        return out
+
+    return evaluate
+
+
+# --------------------------------------------------------------------------- state file
+
+
+def write_state(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(path)  # atomic: a kill mid-write never leaves half a file
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no failover state file (nothing to restore)") from None
+    except (OSError, ValueError) as exc:
+        raise UserInputError(f"{path}: unreadable failover state file: {exc}") from None
+    if not isinstance(doc, dict) or not doc.get("host") or not doc.get("interface"):
+        raise UserInputError(f"{path}: failover state file lacks host/interface")
+    return doc
+
+
+# --------------------------------------------------------------------------- signals
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While active, SIGTERM raises `Terminated` in the main thread (SIGINT already raises)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_deferred(received: list[str]) -> Iterator[None]:
+    """Record (not act on) SIGINT/SIGTERM: the restore must run to its end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+# --------------------------------------------------------------------------- nornir steps
+
+
+def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> tuple[bool, str | None]:
+    """Run one task on one host; (ok, one-line error)."""
+    result = nr.filter(name=host).run(task=task, **kwargs)
+    multi = result[host]
+    if not multi.failed:
+        return True, None
+    for r in multi:
+        if r.failed:
+            if r.exception is not None:
+                return False, str(r.exception).strip().splitlines()[-1] if str(r.exception).strip() \
+                    else type(r.exception).__name__
+            err = (r.result or {}).get("error") if isinstance(r.result, dict) else None
+            return False, err or "failed"
+    return False, "failed"
+
+
+def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
+    return [TimelineEvent(t=round(t, 3), event=event, check=check, host=host)
+            for (check, host), t in sorted(outcome.first_held.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+def _failures(observed: Mapping[CheckKey, CheckOutcome]) -> list[dict[str, str]]:
+    return [{"check": c, "host": h, "detail": o.detail}
+            for (c, h), o in sorted(observed.items()) if not o.ok]
+
+
+def run_failover(
+    nr: Nornir,
+    fabric: FabricIntent,
+    evaluate: Evaluator,
+    options: FailoverOptions,
+    *,
+    state_doc: Mapping[str, Any] | None = None,
+    probe: TrafficProbe | None = None,
+    warm_up: Callable[[], None] | None = None,
+    on_event: Callable[[TimelineEvent], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> FailoverReport:
+    """Run one failover test; the interface is restored whatever happens after the shut.
+
+    `nr` must hold the SR Linux hosts; `probe` (optional) is started before the shut and
+    stopped after recovery; `warm_up` (optional) sends CE traffic when the pre-check only
+    misses traffic-learnt state. `state_doc` is merged into the state file (inventory, twin).
+    """
+    es = segment_for(fabric, options.host, options.interface)
+    report = FailoverReport(host=options.host, interface=options.interface, segment=es.name,
+                            state_file=str(options.state_file))
+    fault: Faults = frozenset({(options.host, options.interface)})
+    t0 = clock()
+
+    def emit(ev: TimelineEvent) -> None:
+        report.timeline.append(ev)
+        if on_event is not None:
+            on_event(ev)
+
+    def observe(faults: Faults) -> dict[CheckKey, bool]:
+        return {k: o.ok for k, o in evaluate(faults).items()}
+
+    # 1. pre-check: refuse to break an already unhealthy fabric
+    healthy = evaluate(NO_FAULTS)
+    report.precheck_failures = _failures(healthy)
+    if report.precheck_failures and warm_up is not None and all(
+        f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures
+    ):
+        # only traffic-learnt state is missing (MACs age out on a quiet fabric): send some
+        # CE traffic and give the fabric a few polls to learn and advertise it
+        warm_up()
+        settle = wait_for_state(lambda: {k: o.ok for k, o in evaluate(NO_FAULTS).items()},
+                                t0=clock(), interval=options.interval,
+                                timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
+        report.precheck_failures = [] if settle.reached else _failures(evaluate(NO_FAULTS))
+        emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
+    if report.precheck_failures and not options.force:
+        report.refused = True
+        report.error = f"fabric not healthy: {len(report.precheck_failures)} check(s) failing; nothing was changed"
+        emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
+        return report
+    emit(TimelineEvent(t=round(clock() - t0, 3), event="precheck",
+                       detail="healthy" if not report.precheck_failures else
+                       f"{len(report.precheck_failures)} failing, --force"))
+
+    shut_sent = False
+    with sigterm_raises():
+        try:
+            if probe is not None:
+                probe.start()
+            # the state file exists before the shut is sent: a SIGKILL at any later
+            # instant still leaves enough to undo it with --restore
+            write_state(options.state_file, {
+                **(state_doc or {}), "host": options.host, "interface": options.interface,
+                "segment": es.name, "time": time.time(), "pid": os.getpid(),
+            })
+            shut_sent = True
+            t0 = clock()
+            ok, err = _run_on(nr, options.host, shut_interface, interface=options.interface)
+            if not ok:
+                report.shut_error = err
+                raise _StepFailed(f"shut failed: {err}")
+            emit(TimelineEvent(t=0.0, event="shut", host=options.host,
+                               detail=f"{options.interface} admin-state disable"))
+            report.degraded = wait_for_state(
+                lambda: observe(fault), t0=t0, interval=options.interval, timeout=options.timeout,
+                clock=clock,
+                on_first_held=lambda k, t: emit(TimelineEvent(t=round(t, 3), event="degraded",
+                                                              check=k[0], host=k[1])),
+            )
+            if report.degraded.reached:
+                emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
+                                   detail="degraded state reached"))
+            else:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
+                                   detail=f"degraded state not reached in {options.timeout:g}s: "
+                                          + ", ".join(f"{c}@{h}" for c, h in report.degraded.failing[:6])))
+        except _StepFailed as exc:
+            report.error = str(exc)
+        except KeyboardInterrupt:
+            report.interrupted = "SIGINT"
+        except Terminated as exc:
+            report.interrupted = exc.signame
+        except Exception as exc:  # any failure still must restore below
+            report.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if shut_sent:
+                _restore(nr, options, report, t0, clock, emit)
+
+    # 6. recovery (only when the link is back)
+    if report.restore_ok and report.interrupted is None:
+        t_restore = clock()
+        try:
+            with sigterm_raises():
+                report.recovery = wait_for_state(
+                    lambda: observe(NO_FAULTS), t0=t_restore, interval=options.interval,
+                    timeout=options.timeout, clock=clock,
+                )
+        except KeyboardInterrupt:
+            report.interrupted = "SIGINT"
+        except Terminated as exc:
+            report.interrupted = exc.signame
+        if report.recovery is not None:
+            offset = t_restore - t0
+            if report.recovery.reached:
+                emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),
+                                   event="recovered", detail=f"healthy again after "
+                                   f"{report.recovery.converged_s:.2f}s"))
+            else:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
+                                   detail="healthy state not reached after restore: "
+                                          + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
+    if probe is not None:
+        report.traffic = probe.stop()
+    report.ok = bool(
+        report.degraded and report.degraded.reached and report.restore_ok
+        and report.recovery and report.recovery.reached and report.interrupted is None
+        and report.error is None
+    )
+    return report
+
+
+class _StepFailed(Exception):
+    pass
+
+
+def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: float,
+             clock: Callable[[], float], emit: Callable[[TimelineEvent], None]) -> None:
+    """Re-enable the interface with signals deferred; keep the state file if it fails."""
+    received: list[str] = []
+    report.restore_attempted = True
+    with signals_deferred(received):
+        try:
+            ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface)
+        except Exception as exc:  # reported loudly, never swallowed
+            ok, err = False, f"{type(exc).__name__}: {exc}"
+    report.restore_ok, report.restore_error = ok, err
+    if received and report.interrupted is None:
+        report.interrupted = received[0]
+    emit(TimelineEvent(t=round(clock() - t0, 3), event="restore" if ok else "restore-failed",
+                       host=options.host,
+                       detail=f"{options.interface} admin-state enable" if ok else str(err)))
+    if ok:
+        with contextlib.suppress(FileNotFoundError):
+            options.state_file.unlink()
+
+
+def restore_from_state(
+    nr: Nornir, doc: Mapping[str, Any], state_file: Path, evaluate: Evaluator | None,
+    *, interval: float = 0.5, timeout: float = 60.0,
+) -> FailoverReport:
+    """`failover-test --restore`: re-enable the interface a killed run left down, verify."""
+    host, interface = str(doc["host"]), str(doc["interface"])
+    report = FailoverReport(host=host, interface=interface, segment=doc.get("segment"),
+                            state_file=str(state_file))
+    t0 = time.monotonic()
+    report.restore_attempted = True
+    ok, err = _run_on(nr, host, restore_interface, interface=interface)
+    report.restore_ok, report.restore_error = ok, err
+    report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
+                                         detail=f"{interface} admin-state enable" if ok else str(err)))
+    if ok and evaluate is not None:
+        report.recovery = wait_for_state(lambda: {k: o.ok for k, o in evaluate(NO_FAULTS).items()},
+                                         t0=time.monotonic(), interval=interval, timeout=timeout)
+        if report.recovery.reached:
+            report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
+    report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))
+    if ok:
+        with contextlib.suppress(FileNotFoundError):
+            state_file.unlink()
+    return report
+
+
+def report_dict(report: FailoverReport) -> dict[str, Any]:
+    """Plain-data view (JSON contract pieces are assembled in reporting)."""
+    return asdict(report)

@@ -1,0 +1,157 @@
+"""failover-test output: live timeline lines, the final summary, the --json document, JUnit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nornir_evpn.failover import FailoverReport, TimelineEvent
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry
+
+_STYLE = {
+    "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
+    "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
+    "refused": "bold red", "precheck": "green", "warm-up": "dim",
+}
+
+
+def event_line(ev: TimelineEvent) -> str:
+    what = f"{ev.check} on {ev.host}" if ev.check else (ev.host or "")
+    detail = f" {ev.detail}" if ev.detail else ""
+    label = {"degraded": "holds", "recovered": "healthy"}.get(ev.event, ev.event)
+    return f"t={ev.t:+7.3f}s  {label:<14} {what}{detail}".rstrip()
+
+
+def print_event(console: Console, ev: TimelineEvent) -> None:
+    console.print(event_line(ev), style=_STYLE.get(ev.event, ""), markup=False)
+
+
+def print_report(console: Console, report: FailoverReport, *, timeline: bool = False) -> None:
+    """Summary (and the whole timeline when it was not streamed live)."""
+    if timeline:
+        for ev in report.timeline:
+            print_event(console, ev)
+    if report.refused:
+        console.print(f"[bold red]failover-test refused:[/] {report.error}")
+        table = Table("check", "host", "detail", title="failing pre-checks", title_justify="left")
+        for f in report.precheck_failures:
+            table.add_row(f["check"], f["host"], f["detail"])
+        console.print(table)
+        return
+    if report.restore_attempted and not report.restore_ok:
+        console.print(
+            f"[bold red on white] RESTORE FAILED [/] [bold red]{report.host} {report.interface} "
+            f"may still be admin-state disable: {report.restore_error}\n"
+            f"undo it with: {report.restore_command()}[/]"
+        )
+    table = Table(title=f"failover-test {report.host} {report.interface} ({report.segment})",
+                  title_justify="left")
+    table.add_column("measure")
+    table.add_column("value")
+    table.add_row("convergence", _secs(report.convergence_s))
+    table.add_row("recovery", _secs(report.recovery_s))
+    if report.traffic is not None:
+        table.add_row("traffic", f"{report.traffic.sent} sent, {report.traffic.lost} lost")
+    if report.degraded is not None and report.degraded.failing and not report.degraded.reached:
+        table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
+    if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
+        table.add_row("not recovered", ", ".join(f"{c}@{h}" for c, h in report.recovery.failing))
+    if report.interrupted:
+        table.add_row("interrupted", f"{report.interrupted} (interface restored: {report.restore_ok})")
+    if report.error:
+        table.add_row("error", report.error)
+    console.print(table)
+    verdict = "[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]"
+    console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
+                  f"recovery {_secs(report.recovery_s)}")
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}s"
+
+
+def checks_times(report: FailoverReport) -> dict[str, dict[str, dict[str, float | None]]]:
+    """{check: {host: {"degraded_s", "recovered_s"}}}: when each expectation first held."""
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for phase, outcome in (("degraded_s", report.degraded), ("recovered_s", report.recovery)):
+        if outcome is None:
+            continue
+        for (check, host), t in outcome.first_held.items():
+            slot = out.setdefault(check, {}).setdefault(host, {"degraded_s": None, "recovered_s": None})
+            slot[phase] = round(t, 3)
+    return out
+
+
+def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str, Any]]:
+    failing: dict[str, list[str]] = {}
+    for phase in (report.degraded, report.recovery):
+        if phase is not None and not phase.reached:
+            for check, host in phase.failing:
+                failing.setdefault(host, []).append(check)
+    for f in report.precheck_failures if report.refused else []:
+        failing.setdefault(f["host"], []).append(f["check"])
+    out: dict[str, dict[str, Any]] = {}
+    for h in hosts:
+        error = None
+        if h == report.host and report.restore_attempted and not report.restore_ok:
+            error = f"restore failed: {report.restore_error}"
+        elif h == report.host and report.shut_error:
+            error = f"shut failed: {report.shut_error}"
+        elif failing.get(h):
+            error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
+        out[h] = host_entry(
+            ok=error is None and not report.refused, changed=h == report.host and report.restore_attempted,
+            error=error,
+            **({"interface": report.interface, "restored": report.restore_ok} if h == report.host else {}),
+        )
+    return out
+
+
+def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any]:
+    """The --json contract: command, ok, hosts, convergence_s, recovery_s, timeline, checks, traffic."""
+    return {
+        "command": "failover-test",
+        "ok": report.ok,
+        "host": report.host,
+        "interface": report.interface,
+        "segment": report.segment,
+        "refused": report.refused,
+        "interrupted": report.interrupted,
+        "error": report.error,
+        "restore": {"attempted": report.restore_attempted, "ok": report.restore_ok,
+                    "error": report.restore_error,
+                    "command": None if report.restore_ok or not report.restore_attempted
+                    else report.restore_command()},
+        "hosts": host_entries(report, hosts),
+        "convergence_s": None if report.convergence_s is None else round(report.convergence_s, 3),
+        "recovery_s": None if report.recovery_s is None else round(report.recovery_s, 3),
+        "timeline": [{"t": ev.t, "event": ev.event, "host": ev.host, "check": ev.check, "detail": ev.detail}
+                     for ev in report.timeline],
+        "checks": checks_times(report),
+        "precheck_failures": report.precheck_failures,
+        "traffic": report.traffic.as_dict() if report.traffic is not None else {"sent": 0, "lost": 0},
+    }
+
+
+def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
+    def fail(ok: bool, msg: str) -> str | None:
+        return None if ok else msg
+
+    suite = JUnitSuite("failover-test")
+    name = f"{report.host} {report.interface}"
+    suite.cases.append(JUnitCase("failover", f"{name} precheck",
+                                 failure=fail(not report.refused, report.error or "refused")))
+    if not report.refused:
+        deg = report.degraded
+        suite.cases.append(JUnitCase("failover", f"{name} degraded state",
+                                     failure=fail(bool(deg and deg.reached), "degraded state not reached"),
+                                     time_s=report.convergence_s or 0.0))
+        suite.cases.append(JUnitCase("failover", f"{name} restore",
+                                     failure=fail(bool(report.restore_ok), str(report.restore_error))))
+        rec = report.recovery
+        suite.cases.append(JUnitCase("failover", f"{name} recovery",
+                                     failure=fail(bool(rec and rec.reached), "healthy state not reached"),
+                                     time_s=report.recovery_s or 0.0))
+    return [suite]

@@ -1,0 +1,285 @@
+"""Failover building blocks as embeddable Nornir tasks and helpers.
+
+* `shut_interface` / `restore_interface`: one interface's admin state through a *private*
+  candidate and `commit now` (other operators' candidates stay untouched).
+* `wait_for_state`: poll a state function until every expectation holds, recording when
+  each one first held (convergence measurement).
+* `TrafficProbe`: a background `ping` from a CE (SSH to the twin's CE shell, or
+  `docker exec` on a containerlab host) that counts sent/lost packets.
+
+Nothing here prints; the orchestration lives in `nornir_evpn.failover`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nornir.core.task import Result, Task
+from nornir_evpn.tasks.config import apply_config
+
+from nornir_evpn import platform
+from nornir_evpn.errors import DeviceError
+
+__all__ = [
+    "CheckKey",
+    "PingRunner",
+    "PollOutcome",
+    "TrafficProbe",
+    "TrafficStats",
+    "docker_ping_runner",
+    "parse_ping",
+    "restore_interface",
+    "set_admin_state",
+    "shut_interface",
+    "ssh_ping_runner",
+    "wait_for_state",
+]
+
+CONNECTION = "scrapli"
+
+
+# --------------------------------------------------------------------------- admin state
+
+
+def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection: bool = False) -> Result:
+    """Set `interface` admin-state through `apply_config` (private candidate, commit now).
+
+    `fresh_connection` drops a cached session first: after an interrupted command the old
+    channel may still hold half an answer, and a restore must not trip over it.
+    result = {"interface", "admin_state", "committed", "diff", "error"}.
+    """
+    if fresh_connection and CONNECTION in task.host.connections:
+        try:
+            task.host.close_connection(CONNECTION)
+        except Exception:  # a broken session is exactly why we reconnect
+            task.host.connections.pop(CONNECTION, None)
+    state = "enable" if enabled else "disable"
+    applied = apply_config(task, [platform.set_interface_admin_state(interface, enabled)], mode="commit")
+    out = applied.result or {}
+    error = out.get("error") or out.get("device_error")
+    result = {"interface": interface, "admin_state": state, "committed": bool(out.get("committed")),
+              "diff": out.get("diff", ""), "error": error}
+    if applied.failed:
+        return Result(host=task.host, failed=True, changed=False, result=result,
+                      exception=DeviceError(f"{task.host.name}: commit of {interface} "
+                                            f"admin-state {state} refused: {error}"))
+    return Result(host=task.host, changed=bool(out.get("changed")), diff=out.get("diff", ""),
+                  result=result)
+
+
+def shut_interface(task: Task, interface: str) -> Result:
+    """`admin-state disable` on one interface, committed from a private candidate."""
+    return set_admin_state(task, interface, enabled=False)
+
+
+def restore_interface(task: Task, interface: str, fresh_connection: bool = True) -> Result:
+    """`admin-state enable` on one interface (on a fresh session by default)."""
+    return set_admin_state(task, interface, enabled=True, fresh_connection=fresh_connection)
+
+
+# --------------------------------------------------------------------------- polling
+
+CheckKey = tuple[str, str]  # (check name, host)
+
+
+@dataclass
+class PollOutcome:
+    """What `wait_for_state` saw: when each expectation first held, and when all did."""
+
+    reached: bool
+    converged_s: float | None
+    first_held: dict[CheckKey, float] = field(default_factory=dict)
+    failing: list[CheckKey] = field(default_factory=list)  # still failing at the end
+    polls: int = 0
+    error: str | None = None
+
+
+def wait_for_state(
+    state: Callable[[], Mapping[CheckKey, bool]],
+    *,
+    t0: float,
+    interval: float,
+    timeout: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_first_held: Callable[[CheckKey, float], None] | None = None,
+) -> PollOutcome:
+    """Poll `state()` every `interval` s until all expectations hold or `timeout` passes.
+
+    Times are seconds since `t0`, taken when a poll *completes*: the outputs it read are
+    at least that old, so a measured convergence is never shorter than the real one.
+    """
+    outcome = PollOutcome(reached=False, converged_s=None)
+    deadline = t0 + timeout
+    while True:
+        started = clock()
+        observed = state()
+        now = clock() - t0
+        outcome.polls += 1
+        for key, ok in observed.items():
+            if ok and key not in outcome.first_held:
+                outcome.first_held[key] = now
+                if on_first_held is not None:
+                    on_first_held(key, now)
+        outcome.failing = sorted(k for k, ok in observed.items() if not ok)
+        if observed and not outcome.failing:
+            outcome.reached, outcome.converged_s = True, now
+            return outcome
+        if clock() >= deadline:
+            return outcome
+        sleep(max(0.0, min(started + interval, deadline) - clock()))
+
+
+# --------------------------------------------------------------------------- traffic
+
+_PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+
+
+def parse_ping(output: str) -> tuple[int, int]:
+    """(sent, received) from Linux ping's summary line; (0, 0) when there is none."""
+    m = _PING_SUMMARY.search(output)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+PingRunner = Callable[[str, int, float], str]  # (ip, count, interval) -> ping output
+
+
+def docker_ping_runner(container: str, timeout: float = 30.0) -> PingRunner:
+    """Ping from a containerlab CE with `docker exec` (real lab)."""
+
+    def run(ip: str, count: int, interval: float) -> str:
+        cmd = ["docker", "exec", container, *platform.ping(ip, count, interval).split()]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        return done.stdout + done.stderr
+
+    return run
+
+
+def ssh_ping_runner(host: str, port: int, username: str, password: str,
+                    timeout: float = 30.0) -> tuple[PingRunner, Callable[[], None]]:
+    """Ping from a CE shell over SSH (the twin's CE); returns (runner, close)."""
+    from scrapli.driver.generic import GenericDriver
+
+    conn = GenericDriver(
+        host=host, port=port, auth_username=username, auth_password=password,
+        auth_strict_key=False, transport="ssh2", timeout_socket=10, timeout_transport=timeout,
+        timeout_ops=timeout, comms_prompt_pattern=platform.CE_SHELL_PROMPT_PATTERN,
+    )
+    conn.open()
+    lock = threading.Lock()
+
+    def run(ip: str, count: int, interval: float) -> str:
+        with lock:
+            return conn.send_command(platform.ping(ip, count, interval)).result
+
+    def close() -> None:
+        # closing a dead session is not worth failing a report over
+        with lock, contextlib.suppress(Exception):
+            conn.close()
+
+    return run, close
+
+
+@dataclass
+class TrafficStats:
+    sent: int = 0
+    lost: int = 0
+    errors: list[str] = field(default_factory=list)
+    per_target: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "lost": self.lost, "per_target": self.per_target,
+                "errors": self.errors[:5]}
+
+
+class TrafficProbe:
+    """Pings `targets` round-robin in small batches on a background thread until stopped.
+
+    Batches (rather than one endless ping) let the probe stop promptly and count packets
+    only inside the window between `start()` and `stop()`.
+    """
+
+    def __init__(self, runner: PingRunner, targets: list[str], *, batch: int = 3,
+                 interval: float = 0.1) -> None:
+        self.runner, self.targets, self.batch, self.interval = runner, list(targets), batch, interval
+        self.stats = TrafficStats(per_target={t: {"sent": 0, "lost": 0} for t in targets})
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> TrafficProbe:
+        if self.targets:
+            self._thread = threading.Thread(target=self._loop, name="traffic-probe", daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        i = 0
+        while not self._stop.is_set():
+            ip = self.targets[i % len(self.targets)]
+            i += 1
+            began = time.monotonic()
+            try:
+                sent, received = parse_ping(self.runner(ip, self.batch, self.interval))
+            except Exception as exc:  # a probe failure is data for the report, not a crash
+                with self._lock:
+                    self.stats.errors.append(f"{ip}: {exc}")
+                self._stop.wait(self.batch * self.interval)
+                continue
+            with self._lock:
+                self.stats.sent += sent
+                self.stats.lost += sent - received
+                self.stats.per_target[ip]["sent"] += sent
+                self.stats.per_target[ip]["lost"] += sent - received
+            # a simulated ping may answer at once; keep the real packet rate anyway
+            self._stop.wait(max(0.0, began + self.batch * self.interval - time.monotonic()))
+
+    def snapshot(self) -> TrafficStats:
+        with self._lock:
+            return TrafficStats(self.stats.sent, self.stats.lost, list(self.stats.errors),
+                                {k: dict(v) for k, v in self.stats.per_target.items()})
+
+    def stop(self, timeout: float = 30.0) -> TrafficStats:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+
+# --------------------------------------------------------------------------- verify adapter
+
+
+def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
+    """Send every command `checks` need on this host and evaluate them against `view`.
+
+    result = list of `CheckResult`. Kept here (not in the verify package) because a poll
+    needs a fault-aware view per call; a broken session is dropped so the next poll
+    reconnects instead of failing forever.
+    """
+    from nornir_evpn.checks.model import CommandFailure, Observations
+    from nornir_evpn.inventory import node_intent
+
+    node = node_intent(dict(task.host.data))
+    wanted = [c for c in checks if c.applies(view, node)]
+    commands = list(dict.fromkeys(cmd for c in wanted for cmd in c.commands(view, node)))
+    outputs: dict[str, str | CommandFailure] = {}
+    try:
+        conn = task.host.get_connection(CONNECTION, task.nornir.config)
+        responses = conn.send_commands(commands, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+        for cmd, resp in zip(commands, responses, strict=False):
+            outputs[cmd] = CommandFailure(" ".join(resp.result.split())[:200]) if resp.failed else resp.result
+    except Exception as exc:  # an unreachable host fails its checks, it does not stop the poll
+        with contextlib.suppress(Exception):
+            task.host.close_connection(CONNECTION)
+        task.host.connections.pop(CONNECTION, None)
+        outputs = {cmd: CommandFailure(f"{type(exc).__name__}: {exc}") for cmd in commands}
+    obs = Observations(outputs)
+    results = [r for c in wanted if (r := c.run(view, node, obs)) is not None]
+    return Result(host=task.host, result=results, failed=False)
