@@ -1,0 +1,112 @@
+"""Table layout and `show` dispatch of the twin's renderers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fabric_helpers import tables, tutorial_fabric
+
+from nornir_evpn import platform
+from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
+from nornir_evpn.twin.cli_engine import UnknownCommand
+from nornir_evpn.twin.show_table import render_table, wrap
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("IN_SYNC/True/True/True", 9, ["IN_SYNC/T", "rue/True/", "True"]),
+        ("iBGP-overlay", 9, ["iBGP-", "overlay"]),  # letter before the hyphen: break there
+        ("ipv4-unicast", 9, ["ipv4-unic", "ast"]),  # digit before it: cut at the width
+        ("Route-distinguisher", 12, ["Route-distin", "guisher"]),
+        ("00:C1:AB:00:00:11", 15, ["00:C1:AB:00:00:", "11"]),
+        ("vxlan-interface:vxlan1.1 esi:01:11:11:11:11:11:11:00:00:01", 37,
+         ["vxlan-interface:vxlan1.1", "esi:01:11:11:11:11:11:11:00:00:01"]),
+        ("", 5, [""]),
+    ],
+)
+def test_wrap_like_sr_linux(text, width, lines):
+    assert wrap(text, width) == lines
+
+
+def test_render_table_centres_headers_and_wraps_cells():
+    out = render_table(["Members", "Partner Id"], [14, 11], [["ethernet-1/1", "00:C1:AB:00:00:11"]])
+    assert out == [
+        "+--------------+-----------+",
+        "|   Members    |  Partner  |",
+        "|              |    Id     |",
+        "+==============+===========+",
+        "| ethernet-1/1 | 00:C1:AB: |",
+        "|              | 00:00:11  |",
+        "+--------------+-----------+",
+    ]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return tutorial_fabric()
+
+
+def test_unknown_commands_raise(lab):
+    show = lab[2]
+    with pytest.raises(UnknownCommand):
+        show.show("leaf1", "show foo bar")
+    with pytest.raises(UnknownCommand):
+        show.show("leaf1", "show interface lag9")
+    with pytest.raises(UnknownCommand):
+        show.show("ce1", "show version")
+
+
+def test_show_version_and_leading_slash(lab):
+    show = lab[2]
+    assert "Hostname             : leaf2" in show.show("leaf2", "show version")
+    assert show.show("leaf1", "/show interface lag1") == show.show("leaf1", "show interface lag1")
+
+
+def test_show_interface_all_lists_every_interface(lab):
+    out = lab[2].show("spine1", "show interface")
+    assert "ethernet-1/1 is up, speed 10G, type None" in out
+    assert "    IPv4 addr    : 192.168.11.2/30 (static, None)" in out
+    assert "    Network-instance: default" in out
+    assert out.index("ethernet-1/1 is up") < out.index("ethernet-1/3 is up") < out.index("system0 is up")
+
+
+def test_bgp_neighbor_table_layout_matches_l2evpn_transcript(lab):
+    out = lab[2].show("spine1", platform.SHOW_BGP_NEIGHBORS)
+    rows = tables(out)[0]
+    assert [r[:6] for r in rows] == [
+        ["default", "192.168.11.1", "eBGP-underlay", "S", "101", "established"],
+        ["default", "192.168.12.1", "eBGP-underlay", "S", "102", "established"],
+        ["default", "192.168.13.1", "eBGP-underlay", "S", "103", "established"],
+    ]
+    assert "| ipv4-unic |" in out and "|  s   |" in out
+    assert "3 configured neighbors, 3 configured sessions are established,0 disabled peers" in out
+    parsed = parse_bgp_neighbors(out)
+    assert len(parsed) == 3
+    leaf1 = lab[2].show("leaf1", "show network-instance default protocols bgp neighbor 10.0.0.2")
+    assert [r[1:7:4] for r in tables(leaf1)[0]] == [["10.0.0.2", "established"]]
+    assert "| evpn" in leaf1
+
+
+def test_received_routes_from_leaf2_on_leaf3(lab):
+    out = lab[2].show("leaf3", "show network-instance default protocols bgp neighbor 10.0.0.2 received-routes evpn")
+    assert "2 received Ethernet Auto-Discovery routes" in out
+    assert "0 received Ethernet Segment routes" in out
+
+
+def test_info_from_state_json_paths(lab):
+    show = lab[2]
+    lag = json.loads(show.state("leaf1", "/interface lag1", True))
+    assert lag["oper-state"] == "up"
+    assert lag["lag"]["member"]["ethernet-1/1"]["oper-state"] == "up"
+    es = json.loads(show.state(
+        "leaf2", "/system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1",
+        True))
+    assert (es["oper-state"], es["df"], es["peers"]) == ("up", {"mac-vrf-1": "10.0.0.2"}, ["10.0.0.1", "10.0.0.2"])
+    nb = json.loads(show.state("leaf3", "/network-instance default protocols bgp neighbor 10.0.0.1", True))
+    assert nb["session-state"] == "established"
+    macs = json.loads(show.state("leaf3", "/network-instance mac-vrf-1 bridge-table mac-table mac", True))
+    assert macs["00:C1:AB:00:00:11"]["type"] == "evpn"
+    with pytest.raises(UnknownCommand):
+        show.state("leaf1", "/nothing here", True)
