@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from importlib.resources import files
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from nornir_evpn.twin.cli_engine import CliSession
 from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import NodeDatastore
+from nornir_evpn.twin.runtime import Twin, default_topology
 
 # The tutorial's "SR Linux Multi-Homing Configurations" snippets for leaf1, verbatim
 # (reference/000_6bcc7703818999df.txt), including the unbalanced brace of the last one.
@@ -119,3 +120,13 @@ def leaf1_ds() -> NodeDatastore:
 def feed() -> Feed:
     """Send text line by line, as a paste; returns each line's reply (output + prompt)."""
     return _feed
+
+
+@pytest.fixture
+def twin() -> Iterator[Twin]:
+    """The evpn-mh01 twin (packaged topology) on free ports, fresh per test (~20 ms)."""
+    with Twin(default_topology(), password=TEST_PASSWORD) as tw:
+        yield tw
+
+
+TEST_PASSWORD = "TwinTest-1!"

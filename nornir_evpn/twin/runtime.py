@@ -1,0 +1,299 @@
+"""The Twin: every node of a containerlab topology served over SSH on 127.0.0.1.
+
+Usable three ways: `async with`/`await twin.start()` inside an event loop, `with Twin(...)`
+from synchronous code (the loop then runs in a background thread), and as a background
+process (`python -m nornir_evpn twin up`) found through its state file (`read_twin_state`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nornir_evpn import platform
+from nornir_evpn.errors import TwinNotRunningError
+from nornir_evpn.topology import Topology, load_topology
+from nornir_evpn.twin.cli_engine import (
+    CliSession,
+    DefaultShowProvider,
+    LinuxShellPlaceholder,
+    SessionEngine,
+    ShowProvider,
+)
+from nornir_evpn.twin.config_tree import ConfigTree, parse_flat
+from nornir_evpn.twin.datastore import CommitHook, NodeDatastore
+from nornir_evpn.twin.latency import Latency
+from nornir_evpn.twin.server import NodeServer
+
+T = TypeVar("T")
+
+# factory(node_name) -> a fresh engine for one SSH session on that node
+KindEngineFactory = Callable[[str], SessionEngine]
+
+STATE_ENV = "NORNIR_EVPN_TWIN_STATE"
+DEFAULT_STATE_FILE = Path(".nornir_evpn") / "twin.json"
+NOT_RUNNING = "no digital twin is running: start one with `python -m nornir_evpn twin up`"
+
+
+def default_password() -> str:
+    return os.environ.get(platform.DEFAULT_PASSWORD_ENV) or platform.LAB_DEFAULT_PASSWORD
+
+
+def default_topology() -> Path:
+    """`./inventory/evpn-mh01.clab.yml` if present, else the packaged copy."""
+    local = Path("inventory") / "evpn-mh01.clab.yml"
+    if local.is_file():
+        return local
+    return Path(str(resources.files("nornir_evpn.lab") / "evpn-mh01.clab.yml"))
+
+
+class _ProviderProxy:
+    """Sessions hold this, so `set_show_provider` also reaches already-open sessions."""
+
+    def __init__(self, twin: Twin) -> None:
+        self._twin = twin
+
+    def show(self, node: str, command: str) -> str:
+        return self._twin.show_provider.show(node, command)
+
+    def state(self, node: str, path: str, as_json: bool) -> str:
+        return self._twin.show_provider.state(node, path, as_json)
+
+
+class Twin:
+    """Digital twin of a topology: datastores, SSH servers, engine factories and faults."""
+
+    def __init__(
+        self,
+        topology_path: str | Path | None = None,
+        *,
+        username: str = platform.DEFAULT_USERNAME,
+        password: str | None = None,
+        latency: Latency | Mapping[str, float] | str | None = None,
+        host: str = "127.0.0.1",
+        show_provider: ShowProvider | None = None,
+        topology: Topology | None = None,
+    ) -> None:
+        self.topology = topology or load_topology(topology_path or default_topology())
+        self.username = username
+        self.password = password if password is not None else default_password()
+        self.host = host
+        self.show_provider: ShowProvider = show_provider or DefaultShowProvider()
+        self.datastores: dict[str, NodeDatastore] = {}
+        for name, node in self.topology.nodes.items():
+            if node.kind == "srl":
+                running = (
+                    parse_flat(node.startup_config.read_text())
+                    if node.startup_config is not None
+                    else ConfigTree()
+                )
+                self.datastores[name] = NodeDatastore(name, running, Latency.of(latency))
+        self._factories: dict[str, KindEngineFactory] = {
+            "srl": self._srl_engine,
+            "linux": LinuxShellPlaceholder,
+        }
+        self.servers: dict[str, NodeServer] = {
+            name: NodeServer(
+                name,
+                self._engine_factory_for(name, node.kind),
+                username=username,
+                password=self.password,
+                host=host,
+            )
+            for name, node in self.topology.nodes.items()
+        }
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- engines -------------------------------------------------------------------------------
+    def _srl_engine(self, node: str) -> SessionEngine:
+        return CliSession(self.datastores[node], _ProviderProxy(self), username=self.username)
+
+    def _engine_factory_for(self, node: str, kind: str) -> Callable[[], SessionEngine]:
+        # looked up at session start, so factories registered after start() apply too
+        return lambda: self._factories[kind](node)
+
+    def register_engine_factory(self, kind: str, factory: KindEngineFactory) -> None:
+        """Serve nodes of `kind` ("srl" or "linux") with `factory(node_name)` engines."""
+        self._factories[kind] = factory
+
+    def set_show_provider(self, provider: ShowProvider) -> None:
+        """Answer `show` / `info from state` with `provider` (new sessions and open ones)."""
+        self.show_provider = provider
+
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        """Call `hook(node, running)` after every commit or rollback on any node."""
+        for ds in self.datastores.values():
+            ds.add_commit_hook(hook)
+
+    def datastore(self, node: str) -> NodeDatastore:
+        return self.datastores[node]
+
+    @property
+    def endpoints(self) -> dict[str, tuple[str, int]]:
+        return {name: (s.host, s.port) for name, s in self.servers.items()}
+
+    # -- async lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        await asyncio.gather(*(s.start() for s in self.servers.values()))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(s.stop() for s in self.servers.values()))
+        for ds in self.datastores.values():
+            if ds.pending is not None and ds.pending.timer is not None:
+                ds.pending.timer.cancel()
+
+    async def __aenter__(self) -> Twin:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- sync lifecycle (loop in a background thread) ------------------------------------------------
+    def __enter__(self) -> Twin:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="twin-loop", daemon=True)
+        self._thread.start()
+        try:
+            self._run(self.start())
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        try:
+            self._run(self.stop())
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            loop.close()
+            self._loop, self._thread = None, None
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the twin's loop from another thread and wait for it."""
+        assert self._loop is not None, "use `with Twin(...)` or call the async API"
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
+
+    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
+        """From the loop's own thread schedule `coro`; from any other thread wait for it."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self._loop is not None and running is not self._loop:
+            self._run(coro)
+        elif running is not None:
+            running.create_task(coro)
+        else:
+            asyncio.run(coro)
+
+    # -- faults -----------------------------------------------------------------------------------
+    def set_unreachable(self, node: str, unreachable: bool = True) -> None:
+        """Close (or reopen, on the same port) the node's listener; open sessions drop."""
+        server = self.servers[node]
+        self._call(server.stop() if unreachable else server.start())
+
+    async def aset_unreachable(self, node: str, unreachable: bool = True) -> None:
+        server = self.servers[node]
+        await (server.stop() if unreachable else server.start())
+
+    def drop_connections(self, node: str) -> None:
+        """Abort every SSH connection to `node`, mid-command or not."""
+        server = self.servers[node]
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(server.drop_connections)
+        else:
+            server.drop_connections()
+
+    def set_slow(self, node: str, seconds: float) -> None:
+        """Delay every command line on `node` by `seconds` (0 restores)."""
+        self.servers[node].extra_delay = max(0.0, seconds)
+
+    def reject_next_commit(self, node: str, reject: bool = True) -> None:
+        self.datastores[node].reject_next_commit = reject
+
+    def set_password(self, node: str, password: str | None) -> None:
+        """Change the node's server-side password (None restores): clients get auth errors."""
+        self.servers[node].password = password if password is not None else self.password
+
+    # -- state file ----------------------------------------------------------------------------------
+    def state(self, pid: int | None = None) -> TwinState:
+        return TwinState(
+            pid=pid if pid is not None else os.getpid(),
+            topology=str(self.topology.path),
+            lab=self.topology.name,
+            username=self.username,
+            nodes={
+                name: {"host": s.host, "port": s.port, "kind": self.topology.nodes[name].kind}
+                for name, s in self.servers.items()
+            },
+        )
+
+
+@dataclass
+class TwinState:
+    """What `twin up` writes for other commands: never the password."""
+
+    pid: int
+    topology: str
+    lab: str
+    username: str
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def endpoints(self) -> dict[str, tuple[str, int]]:
+        return {n: (str(v["host"]), int(v["port"])) for n, v in self.nodes.items()}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        tmp.replace(path)  # atomic: readers never see half a file
+
+
+def state_path(path: str | Path | None = None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(STATE_ENV) or DEFAULT_STATE_FILE)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not running
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def read_twin_state(path: str | Path | None = None) -> TwinState:
+    """The running twin's state; TwinNotRunningError if there is none or its pid is dead."""
+    p = state_path(path)
+    try:
+        raw = json.loads(p.read_text())
+        state = TwinState(**raw)
+    except (OSError, ValueError, TypeError):
+        raise TwinNotRunningError(NOT_RUNNING) from None
+    if not pid_alive(state.pid):
+        raise TwinNotRunningError(NOT_RUNNING)
+    return state

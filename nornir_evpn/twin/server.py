@@ -1,0 +1,233 @@
+"""SSH transport for the twin: one asyncssh listener per node on 127.0.0.1, nothing else.
+
+Echo and line assembly are done here, not by asyncssh's line editor (DESIGN.md, measured):
+the editor loses echo with TERM unset, doubles it with TERM=dumb, and breaks on long lines
+and window-size changes. Typed characters are echoed as they arrive (scrapli waits for its
+own input before pressing Enter); on Enter, `\\r\\n` + output + prompt go out in one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import socket
+from collections.abc import Callable
+
+import asyncssh
+
+from nornir_evpn.twin.cli_engine import SessionEngine
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[], SessionEngine]
+
+_HOST_KEY: asyncssh.SSHKey | None = None
+
+
+def host_key() -> asyncssh.SSHKey:
+    """One host key per process, kept as an object (loading a path costs ~42 ms per login)."""
+    global _HOST_KEY
+    if _HOST_KEY is None:
+        _HOST_KEY = asyncssh.generate_private_key("ecdsa-sha2-nistp256")
+    return _HOST_KEY
+
+
+def crlf(text: str) -> str:
+    """Terminal line ends: every `\\n` becomes `\\r\\n`."""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+class _Auth(asyncssh.SSHServer):
+    """Password auth against the node's current credentials (they can change: a fault)."""
+
+    def __init__(self, node: NodeServer) -> None:
+        self._node = node
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._conn = conn
+        self._node.connections.add(conn)
+        sock = conn.get_extra_info("socket")
+        if sock is not None:
+            # asyncssh sets NODELAY on client connections only; without it every
+            # prompt waits ~40 ms for the client's delayed ACK.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._node.connections.discard(self._conn)
+
+    def session_requested(self) -> _Session:
+        return _Session(self._node)
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        ok_user = hmac.compare_digest(username.encode(), self._node.username.encode())
+        ok_pass = hmac.compare_digest(password.encode(), self._node.password.encode())
+        return ok_user and ok_pass
+
+
+class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
+    """One interactive shell: bytes in, echo and engine replies out, strictly in order."""
+
+    def __init__(self, node: NodeServer) -> None:
+        self._node = node
+        self._chan: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
+        self._engine: SessionEngine | None = None
+        self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._line: list[str] = []
+        self._after_cr = False
+
+    # -- asyncssh callbacks --------------------------------------------------------------------
+    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[type-arg]
+        self._chan = chan
+
+    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
+                      term_modes: dict[int, int]) -> bool:
+        return True
+
+    def terminal_size_changed(self, width: int, height: int, pixwidth: int,
+                              pixheight: int) -> None:
+        """Window size does not matter: output is not wrapped or paged."""
+
+    def shell_requested(self) -> bool:
+        return True
+
+    def session_started(self) -> None:
+        self._engine = self._node.engine_factory()
+        self._worker = asyncio.get_running_loop().create_task(self._run())
+
+    def data_received(self, data: str, datatype: int | None) -> None:
+        self._inbox.put_nowait(data)
+
+    def eof_received(self) -> bool:
+        self._inbox.put_nowait(None)
+        return True  # stay half-open: replies to lines queued before EOF still go out
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+        close = getattr(self._engine, "close", None)
+        if callable(close):
+            close()
+
+    # -- worker --------------------------------------------------------------------------------
+    def _write(self, text: str) -> None:
+        if self._chan is None or not text or self._chan.is_closing():
+            return
+        # the client may hang up first (scrapli closes right after `logout`)
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self._chan.write(text)
+
+    async def _run(self) -> None:
+        assert self._engine is not None and self._chan is not None
+        try:
+            self._write(crlf(await self._engine.banner_and_prompt()))
+            while (data := await self._inbox.get()) is not None:
+                if not await self._feed(data):
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug in an engine must not take the whole twin down
+            log.exception("session on %s failed", self._node.name)
+        if not self._chan.is_closing():
+            self._chan.exit(0)
+
+    async def _feed(self, data: str) -> bool:
+        """Echo, assemble lines, run them; False once the engine closed the session."""
+        assert self._engine is not None
+        echo: list[str] = []
+        for ch in data:
+            if ch == "\n" and self._after_cr:
+                self._after_cr = False  # second half of \r\n: one Enter, not two
+                continue
+            self._after_cr = ch == "\r"
+            if ch in "\r\n":
+                line, self._line = "".join(self._line), []
+                if self._node.extra_delay > 0:
+                    await asyncio.sleep(self._node.extra_delay)
+                reply = await self._engine.handle_line(line)
+                self._write("".join(echo) + "\r\n" + crlf(reply))
+                echo = []
+                if self._engine.closed:
+                    return False
+            elif ch in "\x7f\x08":
+                if self._line:
+                    self._line.pop()
+                    echo.append("\b \b")
+            elif ch == "\x03":  # Ctrl-C: drop the line, fresh prompt
+                self._line = []
+                echo.append("^C\r\n" + crlf(await self._engine.handle_line("")))
+            elif ch == "\x04" and not self._line:  # Ctrl-D on an empty line: log out
+                return False
+            elif ch >= " " or ch == "\t":
+                self._line.append(ch)
+                echo.append(ch)
+        self._write("".join(echo))
+        return True
+
+
+class NodeServer:
+    """The SSH endpoint of one node, with the transport-level faults."""
+
+    def __init__(
+        self,
+        name: str,
+        engine_factory: EngineFactory,
+        *,
+        username: str,
+        password: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        key: asyncssh.SSHKey | None = None,
+    ) -> None:
+        self.name = name
+        self.engine_factory = engine_factory
+        self.username = username
+        self.password = password
+        self.host = host
+        self.port = port
+        self.extra_delay = 0.0  # "slow node" fault, seconds per line
+        self.connections: set[asyncssh.SSHServerConnection] = set()
+        self._key = key or host_key()
+        self._server: asyncssh.SSHAcceptor | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    async def start(self) -> None:
+        """Listen (again) on the node's port; the first start picks a free one."""
+        if self._server is not None:
+            return
+        self._server = await asyncssh.create_server(
+            lambda: _Auth(self),
+            self.host,
+            self.port,
+            server_host_keys=[self._key],
+            line_editor=False,
+            keepalive_interval=0,
+            reuse_address=True,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening and drop every session: the node is unreachable."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        self.drop_connections()
+
+    def drop_connections(self) -> None:
+        """Close every SSH connection to this node now, mid-command or not."""
+        for conn in list(self.connections):
+            conn.abort()
+        self.connections.clear()
