@@ -46,6 +46,7 @@ NO_FAULTS: Faults = frozenset()
 class CheckOutcome:
     ok: bool
     detail: str = ""
+    expected: Any = None  # what the intent predicts under the fault set (None: unknown)
 
 
 # faults -> {(check, host): outcome}; the verify adapter lives in nornir_evpn.failover_verify
@@ -200,7 +201,7 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
                 out[("collect", host)] = CheckOutcome(False, f"{host}: {multi[0].exception}")
                 continue
             for r in multi[0].result:
-                out[(r.check, host)] = CheckOutcome(r.ok, r.detail)
+                out[(r.check, host)] = CheckOutcome(r.ok, r.detail, r.expected)
         return out
 
     return evaluate
@@ -324,11 +325,24 @@ def run_failover(
         if on_event is not None:
             on_event(ev)
 
+    degraded_expected: dict[CheckKey, Any] = {}
+
     def observe(faults: Faults) -> dict[CheckKey, bool]:
-        return {k: o.ok for k, o in evaluate(faults).items()}
+        observed = evaluate(faults)
+        if faults:
+            degraded_expected.update({k: o.expected for k, o in observed.items()})
+        return {k: o.ok for k, o in observed.items()}
+
+    def degraded_event(key: CheckKey, t: float) -> None:
+        # an expectation the fault does not change (BGP sessions...) is "unchanged"
+        before, after = healthy_expected.get(key), degraded_expected.get(key)
+        same = before is not None and before == after
+        emit(TimelineEvent(t=round(t, 3), event="unchanged" if same else "degraded",
+                           check=key[0], host=key[1]))
 
     # 1. pre-check: refuse to break an already unhealthy fabric
     healthy = evaluate(NO_FAULTS)
+    healthy_expected = {k: o.expected for k, o in healthy.items()}
     report.precheck_failures = _failures(healthy)
     if report.precheck_failures and warm_up is not None and all(
         f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures
@@ -372,8 +386,7 @@ def run_failover(
             report.degraded = wait_for_state(
                 lambda: observe(fault), t0=t0, interval=options.interval, timeout=options.timeout,
                 clock=clock,
-                on_first_held=lambda k, t: emit(TimelineEvent(t=round(t, 3), event="degraded",
-                                                              check=k[0], host=k[1])),
+                on_first_held=degraded_event,
             )
             if report.degraded.reached:
                 emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",

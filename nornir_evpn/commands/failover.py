@@ -32,6 +32,7 @@ from nornir_evpn.failover import (
 from nornir_evpn.inventory import password
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.failover import (
+    LivePrinter,
     failover_document,
     junit_suites,
     print_event,
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         report = run_failover(
             target.nr, target.fabric, verify_evaluator(target.nr, target.fabric), options,
             state_doc=_state_doc(args, target), probe=probe, warm_up=warm_up,
-            on_event=lambda ev: print_event(console, ev),
+            on_event=LivePrinter(console),
         )
     finally:
         if close is not None:

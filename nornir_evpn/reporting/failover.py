@@ -13,7 +13,7 @@ from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
     "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
-    "refused": "bold red", "precheck": "green", "warm-up": "dim",
+    "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
 }
 
 
@@ -26,6 +26,25 @@ def event_line(ev: TimelineEvent) -> str:
 
 def print_event(console: Console, ev: TimelineEvent) -> None:
     console.print(event_line(ev), style=_STYLE.get(ev.event, ""), markup=False)
+
+
+class LivePrinter:
+    """Streams the timeline; expectations the fault leaves unchanged are summed up in one line."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.unchanged: list[TimelineEvent] = []
+
+    def __call__(self, ev: TimelineEvent) -> None:
+        if ev.event == "unchanged":
+            self.unchanged.append(ev)
+            return
+        if ev.event in ("converged", "timeout") and self.unchanged:
+            checks = sorted({e.check or "" for e in self.unchanged})
+            self.console.print(f"           {len(self.unchanged)} expectations unchanged by the fault "
+                               f"hold ({', '.join(checks)})", style="dim", markup=False)
+            self.unchanged = []
+        print_event(self.console, ev)
 
 
 def print_report(console: Console, report: FailoverReport, *, timeline: bool = False) -> None:
@@ -46,8 +65,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
             f"may still be admin-state disable: {report.restore_error}\n"
             f"undo it with: {report.restore_command()}[/]"
         )
-    table = Table(title=f"failover-test {report.host} {report.interface} ({report.segment})",
-                  title_justify="left")
+    console.print(f"[bold]failover-test {report.host} {report.interface} ({report.segment})[/]")
+    table = Table()
     table.add_column("measure")
     table.add_column("value")
     table.add_row("convergence", _secs(report.convergence_s))
