@@ -169,20 +169,10 @@ def warm_up_traffic(runner: Callable[[str, int, float], str], targets: list[str]
 
 
 def default_checks() -> list[Any]:
-    """Every verify check (the verify package's registry when it has one)."""
-    from nornir_evpn import checks as registry
+    """Every check of the verify catalog, in catalog order."""
+    from nornir_evpn.checks import resolve_checks
 
-    for attr in ("ALL_CHECKS", "CHECKS"):
-        found = getattr(registry, attr, None)
-        if found:
-            return [c() if isinstance(c, type) else c for c in found]
-    from nornir_evpn.checks.bgp import OverlayEstablished, UnderlayEstablished
-    from nornir_evpn.checks.evpn import EvpnAdvertised, EvpnReceived
-    from nornir_evpn.checks.mac import MacEsiRemote, MacLocal
-    from nornir_evpn.checks.multihoming import EsConfig, EsDf, EsOperUp, LacpMembersInSync, LagUp
-
-    return [UnderlayEstablished(), OverlayEstablished(), LagUp(), LacpMembersInSync(), EsOperUp(),
-            EsConfig(), EsDf(), EvpnAdvertised(), EvpnReceived(), MacEsiRemote(), MacLocal()]
+    return resolve_checks(None)
 
 
 def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None = None) -> Evaluator:
