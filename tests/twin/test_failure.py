@@ -129,3 +129,48 @@ def test_wrong_esi_on_leaf2_gives_two_segments_and_no_aliasing():
     entry = fabric.view(tm.EVPN).mac_table("leaf3", "mac-vrf-1")["00:C1:AB:00:00:11"]
     assert len(entry.vteps) == 1  # no aliasing across two different ESIs
     assert summary_counts(show, "leaf1").get(4, 0) == 0  # RT4 not imported: ESIs differ
+
+
+def test_fault_cli_over_the_control_socket(tmp_path):
+    import argparse
+
+    from conftest import TEST_PASSWORD
+
+    from nornir_evpn.commands.twin_fault import (
+        add_fault_parser,
+        build_request,
+        run_fault,
+        serve_control,
+    )
+    from nornir_evpn.errors import TwinNotRunningError, UserInputError
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.runtime import Twin, default_topology
+
+    state = tmp_path / "twin.json"
+    parser = argparse.ArgumentParser()
+    add_fault_parser(parser.add_subparsers())
+    with pytest.raises(TwinNotRunningError):
+        run_fault(parser.parse_args(["fault", "list", "--twin-state", str(state)]))
+    with Twin(default_topology(), password=TEST_PASSWORD) as tw:
+        fabric = attach(tw)
+        tw.state().write(state)
+        server = tw._run(serve_control(tw, state))
+        try:
+            args = parser.parse_args(["fault", "link-down", "leaf1:e1-1", "ce1:eth1", "--twin-state", str(state)])
+            assert args.func(args) == 0
+            assert fabric.down_links() == [(("ce1", "eth1"), ("leaf1", "ethernet-1/1"))]
+            assert not fabric.view().iface_up("leaf1", "ethernet-1/1")
+            assert run_fault(parser.parse_args(["fault", "reject-commit", "leaf2", "--twin-state", str(state)])) == 0
+            assert tw.datastores["leaf2"].reject_next_commit
+            assert run_fault(parser.parse_args(["fault", "slow", "leaf3", "0.25", "--twin-state", str(state)])) == 0
+            assert tw.servers["leaf3"].extra_delay == 0.25
+            with pytest.raises(UserInputError, match="no link between"):
+                run_fault(parser.parse_args(["fault", "link-down", "leaf1:e1-1", "ce1:eth2", "--twin-state", str(state)]))
+            with pytest.raises(UserInputError, match="unknown node 'leaf9'"):
+                run_fault(parser.parse_args(["fault", "drop", "leaf9", "--twin-state", str(state)]))
+            args = parser.parse_args(["fault", "link-up", "ce1:eth1", "leaf1:ethernet-1/1", "--twin-state", str(state)])
+            assert run_fault(args) == 0 and fabric.down_links() == []
+        finally:
+            server.close()
+    with pytest.raises(UserInputError, match="two endpoints"):
+        build_request("link-down", ["leaf1"])

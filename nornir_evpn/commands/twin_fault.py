@@ -1,0 +1,179 @@
+"""`python -m nornir_evpn twin fault ...`: inject faults into the running twin process.
+
+The twin process serves a control channel: a unix socket next to its state file
+(`.nornir_evpn/twin.json` → `.nornir_evpn/twin.sock`), one JSON request line in, one JSON
+reply line out. Only the local user can reach it (socket mode 0600), nothing listens on TCP.
+
+    twin fault link-down leaf1:ethernet-1/1 ce1:eth1    # pull the cable
+    twin fault link-up   leaf1:ethernet-1/1 ce1:eth1
+    twin fault unreachable leaf1 [--restore]             # port closed / reopened
+    twin fault drop leaf1                                # drop open SSH sessions
+    twin fault slow leaf1 0.5                            # delay each command (0 restores)
+    twin fault reject-commit leaf1 [--restore]           # next commit fails
+    twin fault wrong-credentials leaf1 [--restore]       # server password changes
+    twin fault list                                      # pulled cables
+
+The `twin up` command starts the channel with `await serve_control(twin, state_file)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+from typing import Any
+
+from nornir_evpn.errors import TwinNotRunningError, UserInputError
+from nornir_evpn.twin.runtime import read_twin_state, state_path
+
+ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
+
+
+def control_socket_path(state_file: str | Path | None = None) -> Path:
+    return state_path(state_file).with_suffix(".sock")
+
+
+class FaultController:
+    """Applies fault requests to a `Twin` (and its `fabric`, when one is attached)."""
+
+    def __init__(self, twin: Any) -> None:
+        self.twin = twin
+
+    def apply(self, req: dict[str, Any]) -> dict[str, Any]:
+        action = req.get("action")
+        node = req.get("node")
+        restore = bool(req.get("restore"))
+        try:
+            if action in ("link-down", "link-up"):
+                fabric = getattr(self.twin, "fabric", None)
+                if fabric is None:
+                    return {"ok": False, "error": "this twin has no fabric model attached"}
+                fabric.set_link(req["a"], req["b"], up=action == "link-up")
+                return {"ok": True, "down_links": _links(fabric)}
+            if action == "list":
+                fabric = getattr(self.twin, "fabric", None)
+                return {"ok": True, "down_links": _links(fabric) if fabric else []}
+            if node not in getattr(self.twin, "servers", {}):
+                return {"ok": False, "error": f"unknown node {node!r}"}
+            if action == "unreachable":
+                self.twin.set_unreachable(node, not restore)
+            elif action == "drop":
+                self.twin.drop_connections(node)
+            elif action == "slow":
+                self.twin.set_slow(node, float(req.get("seconds", 0.0)))
+            elif action == "reject-commit":
+                if node not in self.twin.datastores:
+                    return {"ok": False, "error": f"{node} has no SR Linux datastore"}
+                self.twin.reject_next_commit(node, not restore)
+            elif action == "wrong-credentials":
+                self.twin.set_password(node, None if restore else "wrong-" + secrets.token_hex(8))
+            else:
+                return {"ok": False, "error": f"unknown action {action!r}"}
+        except (ValueError, KeyError) as exc:
+            return {"ok": False, "error": str(exc).strip("'\"")}
+        return {"ok": True}
+
+
+def _links(fabric: Any) -> list[str]:
+    return [f"{a[0]}:{a[1]} {b[0]}:{b[1]}" for a, b in fabric.down_links()]
+
+
+async def serve_control(twin: Any, state_file: str | Path | None = None) -> asyncio.AbstractServer:
+    """Start the control socket for `twin` (call inside the twin's event loop)."""
+    path = control_socket_path(state_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    controller = FaultController(twin)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            try:
+                req = json.loads(line)
+                reply = controller.apply(req) if isinstance(req, dict) else {"ok": False, "error": "bad request"}
+            except ValueError:
+                reply = {"ok": False, "error": "bad request"}
+            writer.write((json.dumps(reply) + "\n").encode())
+            await writer.drain()
+        finally:
+            writer.close()
+
+    old = os.umask(0o177)  # the socket is created 0600: only this user may inject faults
+    try:
+        server = await asyncio.start_unix_server(handle, path=str(path))
+    finally:
+        os.umask(old)
+    return server
+
+
+def send_fault(req: dict[str, Any], state_file: str | Path | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """Send one request to the running twin; TwinNotRunningError when there is none."""
+    read_twin_state(state_file)  # raises TwinNotRunningError with the standard message
+    path = control_socket_path(state_file)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(str(path))
+            s.sendall((json.dumps(req) + "\n").encode())
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as exc:
+        raise TwinNotRunningError(f"twin control channel {path} unavailable ({exc.strerror or exc})") from None
+    try:
+        reply = json.loads(data)
+    except ValueError:
+        raise TwinNotRunningError(f"twin control channel {path} sent no reply") from None
+    return reply if isinstance(reply, dict) else {"ok": False, "error": "bad reply"}
+
+
+def add_fault_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `fault` to the `twin` command's subparsers."""
+    p = subparsers.add_parser("fault", help="inject a fault into the running twin")
+    p.add_argument("action", choices=ACTIONS)
+    p.add_argument("targets", nargs="*", help="node, or two node:interface endpoints for link faults; "
+                                              "`slow` takes node and seconds")
+    p.add_argument("--restore", action="store_true", help="undo the fault (unreachable, reject-commit, "
+                                                            "wrong-credentials)")
+    p.add_argument("--twin-state", type=Path, default=None, metavar="FILE", help="twin state file")
+    p.set_defaults(func=run_fault)
+    return p
+
+
+def build_request(action: str, targets: list[str], restore: bool = False) -> dict[str, Any]:
+    """Validate the command line into a request; UserInputError names what is wrong."""
+    if action in ("link-down", "link-up"):
+        if len(targets) != 2 or not all(":" in t for t in targets):
+            raise UserInputError(f"twin fault {action}: expected two endpoints node:interface node:interface")
+        return {"action": action, "a": targets[0], "b": targets[1]}
+    if action == "list":
+        return {"action": "list"}
+    if action == "slow":
+        if len(targets) != 2:
+            raise UserInputError("twin fault slow: expected NODE SECONDS")
+        try:
+            seconds = float(targets[1])
+        except ValueError:
+            raise UserInputError(f"twin fault slow: seconds {targets[1]!r} is not a number") from None
+        return {"action": "slow", "node": targets[0], "seconds": seconds}
+    if len(targets) != 1:
+        raise UserInputError(f"twin fault {action}: expected one NODE")
+    return {"action": action, "node": targets[0], "restore": restore}
+
+
+def run_fault(args: argparse.Namespace) -> int:
+    """CLI entry: 0 applied, 2 user error (bad args, unknown node, no twin)."""
+    req = build_request(args.action, list(args.targets), bool(getattr(args, "restore", False)))
+    reply = send_fault(req, getattr(args, "twin_state", None))
+    if not reply.get("ok"):
+        raise UserInputError(f"twin fault {args.action}: {reply.get('error')}")
+    return 0
