@@ -144,7 +144,8 @@ def add_fault_parser(subparsers: Any) -> argparse.ArgumentParser:
                                               "`slow` takes node and seconds")
     p.add_argument("--restore", action="store_true", help="undo the fault (unreachable, reject-commit, "
                                                             "wrong-credentials)")
-    p.add_argument("--twin-state", type=Path, default=None, metavar="FILE", help="twin state file")
+    p.add_argument("--state-file", "--twin-state", dest="twin_state", type=Path, default=None, metavar="FILE",
+                   help="twin state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
     p.set_defaults(func=run_fault)
     return p
 
@@ -176,4 +177,7 @@ def run_fault(args: argparse.Namespace) -> int:
     reply = send_fault(req, getattr(args, "twin_state", None))
     if not reply.get("ok"):
         raise UserInputError(f"twin fault {args.action}: {reply.get('error')}")
+    if args.action == "list":
+        for link in reply.get("down_links", []):
+            print(f"link-down {link}")
     return 0

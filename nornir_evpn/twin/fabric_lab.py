@@ -5,6 +5,7 @@ Used by tests and demos to get a fabric in the tutorial's state without the SSH 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.config_tree import ConfigTree, parse_flat
 from nornir_evpn.twin.fabric import Fabric
 
+TIMING_ENV = "NORNIR_EVPN_TWIN_TIMING"
 LAB_TOPOLOGY = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
 
 # The tutorial's leaf1/leaf2 multi-homing configuration (000_6bcc7703818999df.txt), flat.
@@ -73,11 +75,14 @@ def boot_lab(
 def attach(twin: Any, profile: tm.TimingProfile | None = None) -> Fabric:
     """Wire a fabric model into a `runtime.Twin`: commits feed it, it answers `show`, CEs ping.
 
-    Returns the fabric; the twin also gets it as `twin.fabric` for link faults.
+    Returns the fabric; the twin also gets it as `twin.fabric` for link faults. Without a
+    profile, `$NORNIR_EVPN_TWIN_TIMING` (instant | fast | realistic | demo) picks one.
     """
     from nornir_evpn.twin.ce_shell import engine_factory
     from nornir_evpn.twin.show_render import FabricShow
 
+    if profile is None:  # `twin up` passes none: let the environment choose (demos: realistic)
+        profile = tm.get_profile(os.environ.get(TIMING_ENV, "instant"))
     fabric = Fabric(twin.topology, profile=profile)
     fabric.load_configs({name: ds.running for name, ds in twin.datastores.items()})
     twin.add_commit_hook(fabric.on_commit)
