@@ -1,0 +1,210 @@
+"""`nornir-evpn twin up|down|status`: run the digital twin as a background process.
+
+`up` starts `python -m nornir_evpn twin up --foreground ...` detached (output to a log file
+next to the state file), waits until every node's port accepts connections and prints the
+endpoints. The state file (JSON, no password) is how `--twin` on other commands finds it.
+Other modules add `twin` actions through `EXTENSIONS` (e.g. `twin fault`, issue 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
+from nornir_evpn.errors import TwinNotRunningError
+from nornir_evpn.topology import load_topology
+from nornir_evpn.twin.latency import PROFILES
+from nornir_evpn.twin.runtime import (
+    Twin,
+    TwinState,
+    default_topology,
+    pid_alive,
+    read_twin_state,
+    state_path,
+)
+
+# (module under nornir_evpn.commands, its function adding an action to `twin`'s subparsers)
+EXTENSIONS = [("twin_fault", "add_fault_parser")]
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("twin", help="SR Linux digital twin on 127.0.0.1 (up/down/status)")
+    sub = p.add_subparsers(dest="twin_action", metavar="ACTION", required=True)
+
+    up = sub.add_parser("up", help="start the twin in the background and print its endpoints")
+    up.add_argument("--topology", type=Path, default=None, metavar="FILE",
+                    help="containerlab topology (default ./inventory/evpn-mh01.clab.yml, "
+                         "else the packaged evpn-mh01)")
+    up.add_argument("--foreground", action="store_true",
+                    help="serve in this process until SIGTERM/Ctrl-C")
+    up.add_argument("--profile", choices=sorted(PROFILES), default="fast",
+                    help="command latency profile (default fast: no added delay)")
+    _state_arg(up)
+    up.set_defaults(func=run_up)
+
+    down = sub.add_parser("down", help="stop the background twin")
+    _state_arg(down)
+    down.set_defaults(func=run_down)
+
+    status = sub.add_parser("status", help="show the running twin; exit 1 if none")
+    _state_arg(status)
+    status.set_defaults(func=run_status)
+
+    for name, func in EXTENSIONS:
+        module = _optional(f"nornir_evpn.commands.{name}")
+        if module is not None:
+            getattr(module, func)(sub)
+
+
+def _optional(module: str) -> Any:
+    """Import a module built by another issue, None while it does not exist yet."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def _state_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state-file", type=Path, default=None, metavar="FILE",
+                   help="state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
+
+
+def _print_endpoints(state: TwinState) -> None:
+    sys.stdout.write(f"twin {state.lab!r} running, pid {state.pid}, user {state.username}\n")
+    for node, (host, port) in state.endpoints.items():
+        kind = state.nodes[node].get("kind", "")
+        sys.stdout.write(f"  {node:<12} {kind:<6} ssh -p {port} {state.username}@{host}\n")
+
+
+def _ports_open(state: TwinState) -> bool:
+    for host, port in state.endpoints.values():
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                pass
+        except OSError:
+            return False
+    return True
+
+
+# -- up ---------------------------------------------------------------------------------------
+def run_up(args: argparse.Namespace) -> int:
+    state_file = state_path(args.state_file).resolve()
+    with contextlib.suppress(TwinNotRunningError):
+        state = read_twin_state(state_file)
+        sys.stderr.write("a digital twin is already running\n")
+        _print_endpoints(state)
+        return EXIT_OK
+    topology = Path(args.topology or default_topology()).resolve()
+    load_topology(topology)  # a bad file is a one-line user error here, not in the child log
+    if args.foreground:
+        return serve(topology, state_file, args.profile)
+    return _spawn(topology, state_file, args.profile)
+
+
+def _spawn(topology: Path, state_file: Path, profile: str) -> int:
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    log_path = state_file.with_suffix(".log")
+    cmd = [sys.executable, "-m", "nornir_evpn", "twin", "up", "--foreground",
+           "--topology", str(topology), "--state-file", str(state_file), "--profile", profile]
+    with open(log_path, "ab") as log:
+        # the password travels in the environment (inherited), never on the command line
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log_path.read_text(errors="replace").splitlines()[-5:]
+            sys.stderr.write(f"twin exited with code {proc.returncode}; see {log_path}\n")
+            sys.stderr.write("".join(f"  {line}\n" for line in tail))
+            return EXIT_FAILED
+        with contextlib.suppress(TwinNotRunningError):
+            state = read_twin_state(state_file)
+            if state.pid == proc.pid and _ports_open(state):
+                _print_endpoints(state)
+                return EXIT_OK
+        time.sleep(0.05)
+    proc.terminate()
+    sys.stderr.write(f"twin did not come up within {START_TIMEOUT_S:g}s; see {log_path}\n")
+    return EXIT_FAILED
+
+
+def serve(topology: Path, state_file: Path, profile: str) -> int:
+    """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
+
+    async def main() -> None:
+        twin = Twin(topology, latency=profile)
+        fabric_lab = _optional("nornir_evpn.twin.fabric_lab")
+        if fabric_lab is not None:  # show outputs and CE shells from the fabric model
+            fabric_lab.attach(twin)
+        await twin.start()
+        fault = _optional("nornir_evpn.commands.twin_fault")
+        control = await fault.serve_control(twin, state_file) if fault is not None else None
+        state = twin.state()
+        state.write(state_file)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        sys.stderr.write(f"twin {state.lab!r} serving {len(state.nodes)} nodes, pid {state.pid}\n")
+        try:
+            await stop.wait()
+        finally:
+            if control is not None:
+                control.close()
+                with contextlib.suppress(OSError):
+                    fault.control_socket_path(state_file).unlink()
+            await twin.stop()
+            with contextlib.suppress(OSError, TwinNotRunningError):
+                if read_twin_state(state_file).pid == os.getpid():
+                    state_file.unlink()
+
+    asyncio.run(main())
+    return EXIT_OK
+
+
+# -- status / down -----------------------------------------------------------------------------
+def run_status(args: argparse.Namespace) -> int:
+    try:
+        state = read_twin_state(args.state_file)
+    except TwinNotRunningError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_FAILED
+    _print_endpoints(state)
+    return EXIT_OK
+
+
+def run_down(args: argparse.Namespace) -> int:
+    path = state_path(args.state_file)
+    try:
+        state = read_twin_state(path)
+    except TwinNotRunningError as exc:
+        sys.stderr.write(f"{exc}\n")
+        with contextlib.suppress(OSError):
+            path.unlink()  # stale file of a dead twin
+        return EXIT_FAILED
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while pid_alive(state.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if pid_alive(state.pid):
+        sys.stderr.write(f"twin pid {state.pid} did not stop within {STOP_TIMEOUT_S:g}s\n")
+        return EXIT_FAILED
+    with contextlib.suppress(OSError):
+        path.unlink()
+    sys.stderr.write(f"twin {state.lab!r} (pid {state.pid}) stopped\n")
+    return EXIT_OK

@@ -1,0 +1,71 @@
+"""`python -m nornir_evpn twin up|status|down` as a user runs it: a real background process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapli import Scrapli
+
+from nornir_evpn import platform
+from nornir_evpn.errors import TwinNotRunningError
+from nornir_evpn.twin.runtime import pid_alive, read_twin_state
+
+PASSWORD = "CmdTest-1!"
+
+
+def twin_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: PASSWORD}
+    env.pop("NORNIR_EVPN_TWIN_STATE", None)
+    return subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_up_status_down(tmp_path: Path) -> None:
+    state_file = tmp_path / ".nornir_evpn" / "twin.json"
+    with pytest.raises(TwinNotRunningError, match="python -m nornir_evpn twin up"):
+        read_twin_state(state_file)
+    assert twin_cmd("status", cwd=tmp_path).returncode == 1
+
+    up = twin_cmd("up", cwd=tmp_path)
+    try:
+        assert up.returncode == 0, up.stderr
+        state = read_twin_state(state_file)  # the default location, relative to cwd
+        raw = json.loads(state_file.read_text())
+        assert PASSWORD not in state_file.read_text() and "password" not in raw
+        assert state.lab == "evpn-mh01" and state.username == "admin"
+        assert set(state.endpoints) == {"leaf1", "leaf2", "leaf3", "spine1", "ce1", "ce2"}
+        assert f"ssh -p {state.endpoints['leaf1'][1]} admin@127.0.0.1" in up.stdout
+
+        host, port = state.endpoints["leaf1"]
+        conn = Scrapli(host=host, port=port, auth_username="admin", auth_password=PASSWORD,
+                       auth_strict_key=False, platform=platform.PLATFORM, transport="ssh2")
+        conn.open()
+        try:
+            flat = conn.send_command(platform.INFO_FLAT).result
+        finally:
+            conn.close()
+        assert "set / network-instance default protocols bgp autonomous-system 101" in flat
+
+        again = twin_cmd("up", cwd=tmp_path)  # idempotent: reports the running one
+        assert again.returncode == 0 and f"pid {state.pid}" in again.stdout
+        status = twin_cmd("status", cwd=tmp_path)
+        assert status.returncode == 0 and f"pid {state.pid}" in status.stdout
+    finally:
+        down = twin_cmd("down", cwd=tmp_path)
+    assert down.returncode == 0, down.stderr
+    assert not pid_alive(state.pid)
+    assert not state_file.exists()
+    assert twin_cmd("status", cwd=tmp_path).returncode == 1
+
+
+def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.clab.yml"
+    bad.write_text("name: x\ntopology:\n  nodes: 3\n")
+    r = twin_cmd("up", "--topology", str(bad), cwd=tmp_path)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "bad.clab.yml" in r.stderr
