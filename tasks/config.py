@@ -262,14 +262,27 @@ def _close_quietly(task: Task) -> None:
         task.host.connections.pop(CONNECTION, None)
 
 
+# scrapli's exception names are not words an operator reads; these are
+_SCRAPLI_REASONS = {
+    "ScrapliAuthenticationFailed": "authentication failed",
+    "ScrapliConnectionNotOpened": "cannot connect",
+    "ScrapliTimeout": "timeout",
+    "ScrapliConnectionError": "connection lost",
+}
+
+
 def one_line(exc: BaseException) -> str:
     """A one-line reason for a failure, without traceback."""
     if isinstance(exc, NornirSubTaskError):
-        inner = exc.result[-1].exception if len(exc.result) else None
+        inner = exc.result[0].exception if len(exc.result) else None
         if inner is not None:
             return one_line(inner)
     text = " ".join(str(exc).split())
     if isinstance(exc, NornirEvpnError):
         return text
     name = type(exc).__name__
-    return f"{name}: {text}" if text else name
+    reason = next((r for cls, r in _SCRAPLI_REASONS.items()
+                   if any(k.__name__ == cls for k in type(exc).__mro__)), name)
+    if text.lower().startswith(reason):
+        return text
+    return f"{reason}: {text}" if text else reason

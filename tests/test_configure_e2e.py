@@ -1,0 +1,285 @@
+"""`configure` end to end: the real CLI (`cli.main`) against the digital twin over SSH."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nornir_evpn.cli import main
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.inventory import build_inventory, write_inventory
+from nornir_evpn.topology import load_topology
+from nornir_evpn.twin.config_tree import parse_flat
+from nornir_evpn.twin.runtime import Twin
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = ROOT / "inventory"
+LAB = INVENTORY / "evpn-mh01.clab.yml"
+FABRIC_2S4L = ROOT / "tests" / "fixtures" / "fabric-2s4l2es.clab.yml"
+TUTORIAL_MH = set((ROOT / "tests" / "templates" / "test_render.py").read_text()
+                  .split('TUTORIAL_MH = """\\\n', 1)[1].split('"""', 1)[0].splitlines())
+
+
+class Lab:
+    def __init__(self, twin: Twin, state: Path, inventory: Path) -> None:
+        self.twin, self.state, self.inventory = twin, state, inventory
+
+    def configure(self, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:
+        capsys.readouterr()
+        code = main(["configure", "--twin", "--twin-state", str(self.state),
+                     "--inventory", str(self.inventory), "--json", *extra])
+        out = capsys.readouterr().out
+        return code, json.loads(out) if out.strip() else {}
+
+    def running(self, node: str) -> set[str]:
+        return set(self.twin.datastore(node).running.flat())
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with Twin(LAB) as twin:
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        yield Lab(twin, state, INVENTORY)
+
+
+def startup(node: str) -> set[str]:
+    return set(parse_flat((INVENTORY / "configs" / f"{node}.cfg").read_text()).flat())
+
+
+def test_dry_run_then_commit_then_idempotent(lab, capsys):
+    before = {n: lab.running(n) for n in ("leaf1", "leaf2", "leaf3", "spine1")}
+
+    code, doc = lab.configure(capsys, "--dry-run")
+    assert code == 0 and doc["ok"] and doc["mode"] == "dry-run"
+    assert {h: e["changed"] for h, e in doc["hosts"].items()} == {
+        "leaf1": True, "leaf2": True, "leaf3": False, "spine1": False}
+    assert doc["hosts"]["leaf1"]["added"] == 20 and doc["hosts"]["leaf1"]["removed"] == 0
+    assert "+ set / interface lag1 lag lacp admin-key 11" in doc["hosts"]["leaf1"]["diff"]
+    assert not any(e["committed"] for e in doc["hosts"].values())
+    assert {n: lab.running(n) for n in before} == before
+
+    code, doc = lab.configure(capsys)
+    assert code == 0 and doc["ok"]
+    assert {h: (e["changed"], e["committed"]) for h, e in doc["hosts"].items()} == {
+        "leaf1": (True, True), "leaf2": (True, True), "leaf3": (False, False),
+        "spine1": (False, False)}
+    for leaf in ("leaf1", "leaf2"):
+        assert lab.running(leaf) - before[leaf] == TUTORIAL_MH
+        assert before[leaf] <= lab.running(leaf)
+    assert lab.running("leaf3") == before["leaf3"] == startup("leaf3")
+
+    code, doc = lab.configure(capsys)
+    assert code == 0
+    assert not any(e["changed"] or e["committed"] for e in doc["hosts"].values())
+
+
+def test_dry_run_human_output_shows_diff(lab, capsys):
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
+                 str(lab.inventory), "--dry-run", "--hosts", "leaf1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "+ set / system network-instance protocols bgp-vpn bgp-instance 1" in out
+    assert "would change" in out and "+20/-0" in out
+
+
+def test_commit_rejected_by_one_host(lab, capsys):
+    lab.twin.reject_next_commit("leaf2")
+    code, doc = lab.configure(capsys)
+    assert code == 1 and doc["ok"] is False
+    leaf2 = doc["hosts"]["leaf2"]
+    assert leaf2["ok"] is False and leaf2["committed"] is False
+    assert leaf2["error"].startswith("commit now: Error:")
+    assert leaf2["device_error"] == leaf2["error"]
+    assert doc["hosts"]["leaf1"]["committed"] is True
+    assert lab.running("leaf1") - startup("leaf1") == TUTORIAL_MH
+    assert lab.running("leaf2") == startup("leaf2")
+
+
+def test_all_or_nothing_leaves_every_host_unchanged(lab, capsys):
+    lab.twin.reject_next_commit("leaf2")
+    code, doc = lab.configure(capsys, "--all-or-nothing", "--commit-confirmed", "30")
+    assert code == 1 and doc["ok"] is False
+    assert doc["hosts"]["leaf2"]["ok"] is False and "Error:" in doc["hosts"]["leaf2"]["error"]
+    for node in ("leaf1", "leaf2", "leaf3", "spine1"):
+        assert lab.running(node) == startup(node)
+        assert doc["hosts"][node]["changed"] is False
+    assert lab.twin.datastore("leaf1").pending is None
+
+
+def test_all_or_nothing_commit_fault_rolls_back_the_others(lab, capsys):
+    # validation passes everywhere; the real commit then fails on leaf2 only
+    ds = lab.twin.datastore("leaf2")
+    original = ds.commit
+
+    def failing_commit(*args, **kwargs):
+        ds.reject_next_commit = True
+        ds.commit = original
+        return original(*args, **kwargs)
+
+    ds.commit = failing_commit
+    code, doc = lab.configure(capsys, "--all-or-nothing")
+    assert code == 1
+    assert doc["hosts"]["leaf2"]["ok"] is False
+    for node in ("leaf1", "leaf2", "leaf3", "spine1"):
+        assert lab.running(node) == startup(node), node
+    assert lab.twin.datastore("leaf1").pending is None
+    assert "rolled back" in " ".join(doc["notes"])
+
+
+def test_all_or_nothing_success_accepts_everywhere(lab, capsys):
+    code, doc = lab.configure(capsys, "--all-or-nothing", "--commit-confirmed", "30")
+    assert code == 0 and doc["ok"]
+    for leaf in ("leaf1", "leaf2"):
+        assert doc["hosts"][leaf]["committed"] is True
+        assert lab.running(leaf) - startup(leaf) == TUTORIAL_MH
+        assert lab.twin.datastore(leaf).pending is None  # accepted, no rollback timer
+
+
+TWIN_PROCESS = """
+import sys, time
+from pathlib import Path
+from nornir_evpn.twin.runtime import Twin
+with Twin(sys.argv[1]) as twin:
+    twin.set_password("leaf2", "not-the-password")
+    twin.set_unreachable("leaf3")
+    twin.state().write(Path(sys.argv[2]))
+    while True:
+        time.sleep(1)
+"""
+
+
+def test_unreachable_host_and_wrong_password(tmp_path, capsys):
+    # Its own process: libssh2 holds the GIL while a refused login waits, which would stall
+    # an in-process twin's event loop (a real device or `twin up` is a separate process).
+    state = tmp_path / "twin.json"
+    proc = subprocess.Popen([sys.executable, "-c", TWIN_PROCESS, str(LAB), str(state)])
+    try:
+        deadline = time.monotonic() + 20
+        while not state.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        code, doc = Lab(None, state, INVENTORY).configure(capsys)  # type: ignore[arg-type]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert code == 1
+    for host in ("leaf2", "leaf3"):
+        err = doc["hosts"][host]["error"]
+        assert doc["hosts"][host]["ok"] is False and err and "\n" not in err
+    assert doc["hosts"]["leaf2"]["error"].startswith("authentication failed")
+    assert doc["hosts"]["leaf3"]["error"].startswith("cannot connect: connection refused")
+    assert doc["hosts"]["leaf1"]["ok"] and doc["hosts"]["leaf1"]["committed"]
+    assert doc["hosts"]["spine1"]["ok"] and doc["hosts"]["spine1"]["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--features", "underlay,vlans"], "unknown feature 'vlans'"),
+        (["--templates", "/nonexistent/templates"], "templates directory not found"),
+    ],
+)
+def test_bad_input_exits_2_before_connecting(lab, capsys, args, message):
+    before = lab.running("leaf1")
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
+                 str(lab.inventory), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert lab.running("leaf1") == before
+
+
+def test_unsafe_host_data_exits_2(lab, capsys, tmp_path):
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    for f in ("groups.yaml", "defaults.yaml"):
+        (inv / f).write_text((INVENTORY / f).read_text())
+    hosts = yaml.safe_load((INVENTORY / "hosts.yaml").read_text())
+    hosts["leaf2"]["data"]["underlay_group"] = "eBGP; commit now"
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    lab.twin.set_unreachable("leaf1")  # any connection attempt would surface as exit 1
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(inv)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "host leaf2" in err and "underlay_group" in err
+
+
+def test_template_syntax_error_exits_2(lab, capsys, tmp_path):
+    for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
+        (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    (tmp_path / "overlay.j2").write_text("{% for x in y %}\nset / a\n")
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
+                 str(lab.inventory), "--templates", str(tmp_path)])
+    assert code == 2
+    assert "overlay.j2:" in capsys.readouterr().err
+
+
+def test_cancel_discards_every_candidate(lab):
+    """What Ctrl-C does to the workers: the cancel event stops them before any commit."""
+    import argparse
+
+    from nornir_evpn.commands.common import build_target
+    from nornir_evpn.commands.configure import _run_phase
+
+    args = argparse.Namespace(inventory=INVENTORY, twin=True, twin_state=lab.state, hosts=None,
+                              role=None, workers=None, verbose=0)
+    target = build_target(args)
+    cancel = threading.Event()
+    cancel.set()
+    try:
+        hosts = _run_phase(target.nr, fabric=target.fabric, mode="commit", cancel=cancel)
+    finally:
+        target.nr.close_connections()
+    assert hosts["leaf1"]["ok"] is False and "interrupted" in hosts["leaf1"]["error"]
+    assert hosts["leaf3"]["ok"] is True  # nothing to change: nothing to interrupt
+    for node in ("leaf1", "leaf2"):
+        assert lab.running(node) == startup(node)
+
+
+def test_2spine_4leaf_2es_fabric_from_empty(tmp_path, capsys):
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    topology = load_topology(FABRIC_2S4L)
+    fabric = derive_intent(topology)
+    inv = tmp_path / "inv"
+    write_inventory(build_inventory(topology, fabric), inv)
+    with Twin(FABRIC_2S4L) as twin:
+        model = attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        lab = Lab(twin, state, inv)
+        assert all(not lab.running(n) for n in fabric.nodes)  # booted empty
+        code, doc = lab.configure(capsys)
+        assert code == 0, doc
+        assert all(e["changed"] and e["committed"] for e in doc["hosts"].values())
+        assert set(doc["hosts"]) == {"spine1", "spine2", "leaf1", "leaf2", "leaf3", "leaf4"}
+        _assert_fabric_up(twin, model, fabric)
+        code, doc = lab.configure(capsys)
+        assert code == 0 and not any(e["changed"] for e in doc["hosts"].values())
+
+
+def _assert_fabric_up(twin, model, fabric) -> None:
+    from nornir_evpn import platform
+
+    for name, node in fabric.nodes.items():
+        text = twin.show_provider.show(name, platform.SHOW_BGP_NEIGHBORS)
+        expected = [u.peer_ip for u in node.underlay] + list(node.overlay.peers)
+        for peer in expected:
+            row = next((ln for ln in text.splitlines() if f" {peer} " in ln), None)
+            assert row is not None, f"{name}: no BGP row for {peer}\n{text}"
+            assert "established" in row, f"{name}: {peer} not established: {row}"
+    for es in fabric.ethernet_segments.values():
+        for leaf in es.members:
+            detail = twin.show_provider.show(leaf, platform.show_ethernet_segment(es.name))
+            state = re.search(r"Oper State\s*:\s*(\S+)", detail)
+            assert state is not None and state.group(1) == "up", detail
+            assert es.esi in detail
