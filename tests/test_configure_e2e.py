@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -92,9 +93,10 @@ def test_dry_run_human_output_shows_diff(lab, capsys):
     assert "would change" in out and "+20/-0" in out
 
 
-def test_commit_rejected_by_one_host(lab, capsys):
+def test_commit_rejected_by_one_host(lab, capsys, tmp_path):
     lab.twin.reject_next_commit("leaf2")
-    code, doc = lab.configure(capsys)
+    junit = tmp_path / "configure.xml"
+    code, doc = lab.configure(capsys, "--junit", str(junit))
     assert code == 1 and doc["ok"] is False
     leaf2 = doc["hosts"]["leaf2"]
     assert leaf2["ok"] is False and leaf2["committed"] is False
@@ -103,6 +105,10 @@ def test_commit_rejected_by_one_host(lab, capsys):
     assert doc["hosts"]["leaf1"]["committed"] is True
     assert lab.running("leaf1") - startup("leaf1") == TUTORIAL_MH
     assert lab.running("leaf2") == startup("leaf2")
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "4" and suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='leaf2']/failure")
+    assert failure is not None and failure.text == leaf2["error"]
 
 
 def test_all_or_nothing_leaves_every_host_unchanged(lab, capsys):
@@ -283,3 +289,39 @@ def _assert_fabric_up(twin, model, fabric) -> None:
             state = re.search(r"Oper State\s*:\s*(\S+)", detail)
             assert state is not None and state.group(1) == "up", detail
             assert es.esi in detail
+
+
+def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
+    """A real SIGINT to the CLI process mid-load: candidates discarded, exit 130."""
+    import signal
+
+    from nornir_evpn import platform
+    from nornir_evpn.twin.cli_engine import CliSession
+
+    in_candidate = threading.Event()
+    execute = CliSession.execute
+
+    def spy(self, line, tokens=None):
+        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
+            in_candidate.set()
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", spy)
+    for node in ("leaf1", "leaf2"):
+        lab.twin.set_slow(node, 0.05)  # ~3 s to load the candidate: time to interrupt
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
+         str(lab.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        # a harness started in the background hands SIGINT down as ignored: restore it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert in_candidate.wait(timeout=20), "configure never opened a candidate"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "configure interrupted: open candidates discarded" in err
+    for node in ("leaf1", "leaf2"):
+        lab.twin.set_slow(node, 0)
+        assert lab.running(node) == startup(node)

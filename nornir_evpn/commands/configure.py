@@ -9,12 +9,12 @@ mix of old and new configuration. Ctrl-C discards open candidates and exits 130.
 from __future__ import annotations
 
 import argparse
-import signal
+import logging
+import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nornir.core import Nornir
 from nornir.core.task import AggregatedResult
@@ -39,6 +39,8 @@ from nornir_evpn.tasks.config import (
     count_diff,
     one_line,
 )
+
+T = TypeVar("T")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -83,22 +85,44 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
         renderer.render(node_from_data(host.name, dict(host.data)), fabric, features)
 
 
-@contextmanager
-def cancel_on_sigint(cancel: threading.Event) -> Iterator[None]:
-    """Ctrl-C sets `cancel` first, so worker threads discard instead of committing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def quiet_library_logs() -> None:
+    """Failed tasks are reported as one line each: keep nornir's and scrapli's tracebacks
+    off stderr (with no handler configured, logging's last resort would print them)."""
+    for name in ("nornir", "scrapli"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
 
-    def handler(signum: int, frame: Any) -> None:
-        cancel.set()
-        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, handler)
+def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
+    """Run `work` in a helper thread so Ctrl-C reaches us while Nornir's workers run.
+
+    On Ctrl-C the workers see `cancel` and discard their candidates instead of committing;
+    we wait for them (so no session is closed under a worker) and re-raise.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="configure-run", daemon=True).start()
+    # an Event, not Thread.join: a join interrupted by Ctrl-C may return early afterwards
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        cancel.set()
+        done.wait()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
@@ -182,25 +206,32 @@ def run(args: argparse.Namespace) -> int:
     renderer.check(features)
     mode = _mode(args)
     target = build_target(args)
+    if not args.verbose:
+        quiet_library_logs()
     preflight(target.nr, target.fabric, renderer, features)
 
     console = console_for(args.json)
     cancel = threading.Event()
     notes: list[str] = []
     try:
-        with cancel_on_sigint(cancel):
-            if args.all_or_nothing and mode in ("commit", "confirmed"):
-                timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
-                hosts, notes = all_or_nothing(target.nr, target.fabric, renderer, features,
-                                              timeout, cancel)
-            else:
-                hosts = _run_phase(
+        if args.all_or_nothing and mode in ("commit", "confirmed"):
+            timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
+            hosts, notes = run_interruptible(
+                lambda: all_or_nothing(target.nr, target.fabric, renderer, features, timeout,
+                                       cancel),
+                cancel,
+            )
+        else:
+            hosts = run_interruptible(
+                lambda: _run_phase(
                     target.nr, fabric=target.fabric, features=features, mode=mode,
                     renderer=renderer, cancel=cancel,
                     confirm_timeout=args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S,
-                )
+                ),
+                cancel,
+            )
     except KeyboardInterrupt:
-        console.print("configure interrupted: open candidates discarded")
+        sys.stderr.write("configure interrupted: open candidates discarded, nothing committed\n")
         return EXIT_INTERRUPTED
     finally:
         # closing the sessions also drops any private candidate still open on a device
