@@ -250,12 +250,22 @@ def test_cancel_discards_every_candidate(lab):
         assert lab.running(node) == startup(node)
 
 
-def test_2spine_4leaf_2es_fabric_from_empty(tmp_path, capsys):
+def test_commit_confirmed_is_accepted_after_health_check(lab, capsys):
+    code, doc = lab.configure(capsys, "--commit-confirmed", "30", "--features", "multihoming")
+    assert code == 0 and doc["ok"] and doc["mode"] == "confirmed"
+    assert doc["features"] == ["multihoming"]
+    assert doc["hosts"]["leaf1"]["committed"] is True
+    assert lab.twin.datastore("leaf1").pending is None  # accepted: no rollback timer left
+    assert lab.running("leaf1") - startup("leaf1") == TUTORIAL_MH
+
+
+@pytest.mark.parametrize("overlay_mode", ["full-mesh", "route-reflector"])
+def test_2spine_4leaf_2es_fabric_from_empty(tmp_path, capsys, overlay_mode):
     from nornir_evpn.twin.fabric_lab import attach
     from nornir_evpn.twin.timing import get_profile
 
     topology = load_topology(FABRIC_2S4L)
-    fabric = derive_intent(topology)
+    fabric = derive_intent(topology, overlay_mode)
     inv = tmp_path / "inv"
     write_inventory(build_inventory(topology, fabric), inv)
     with Twin(FABRIC_2S4L) as twin:
