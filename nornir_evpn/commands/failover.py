@@ -102,9 +102,14 @@ def exit_code(report: FailoverReport) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    return execute(args)[0]
+
+
+def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
+    """The command body: (exit code, report); `demo` calls this to summarise the numbers."""
     state_file = state_file_path(args.state_file)
     if args.restore:
-        return run_restore(args, state_file)
+        return run_restore(args, state_file), None
     target = build_target(args)
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
@@ -143,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         emit_json(failover_document(report, hosts))
     if args.junit:
         write_junit(args.junit, junit_suites(report))
-    return exit_code(report)
+    return exit_code(report), report
 
 
 def run_restore(args: argparse.Namespace, state_file: Path) -> int:
