@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -83,6 +84,15 @@ class Target:
 InventoryPluginRegister.register("NornirEvpnDocs", DocsInventory)
 
 
+def quiet_library_logs() -> None:
+    """Failed tasks are reported as one line each: keep nornir's and scrapli's tracebacks
+    off stderr (with no handler configured, logging's last resort would print them)."""
+    for name in ("nornir", "scrapli", "asyncssh", "paramiko"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
 def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
     """Point every host at the twin's endpoint for its node; keep everything else."""
     from nornir_evpn.twin.runtime import read_twin_state
@@ -109,6 +119,7 @@ def build_target(
     fabric = fabric_from_docs(docs, source=str(inv_dir))
     if args.twin:
         docs = apply_twin_endpoints(docs, getattr(args, "twin_state", None))
+    quiet_library_logs()
     workers = args.workers or max(1, min(128, len(docs.get("hosts") or {})))
     logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose)}
     if args.verbose:

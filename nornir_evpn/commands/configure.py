@@ -9,7 +9,6 @@ mix of old and new configuration. Ctrl-C discards open candidates and exits 130.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -83,15 +82,6 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
     renderer.check(features)
     for host in nr.inventory.hosts.values():
         renderer.render(node_from_data(host.name, dict(host.data)), fabric, features)
-
-
-def quiet_library_logs() -> None:
-    """Failed tasks are reported as one line each: keep nornir's and scrapli's tracebacks
-    off stderr (with no handler configured, logging's last resort would print them)."""
-    for name in ("nornir", "scrapli"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-            logger.addHandler(logging.NullHandler())
 
 
 def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
@@ -206,8 +196,6 @@ def run(args: argparse.Namespace) -> int:
     renderer.check(features)
     mode = _mode(args)
     target = build_target(args)
-    if not args.verbose:
-        quiet_library_logs()
     preflight(target.nr, target.fabric, renderer, features)
 
     console = console_for(args.json)
