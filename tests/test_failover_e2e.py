@@ -1,0 +1,293 @@
+"""failover-test end to end: the real command (a subprocess) against an in-process twin.
+
+The twin runs in the test process with the fabric model attached and a timing profile
+whose slowest component (EVPN) takes `TWIN_DELAY` seconds, so convergence is measurable.
+The command runs as a child so signals can be sent to it and so its ssh2 sessions never
+share a GIL with the twin's event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nornir_evpn.tasks.config import configure_fabric
+from nornir_evpn.tasks.failover import PollOutcome, parse_ping, wait_for_state
+
+from nornir_evpn.cli import main as cli_main
+from nornir_evpn.commands.common import build_target
+from nornir_evpn.failover import NO_FAULTS, verify_evaluator
+from nornir_evpn.twin import timing as tm
+from nornir_evpn.twin.fabric_lab import attach
+from nornir_evpn.twin.runtime import Twin
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPOLOGY = ROOT / "inventory" / "evpn-mh01.clab.yml"
+INVENTORY = ROOT / "inventory"
+TWIN_DELAY = 0.8  # EVPN routes (the last to follow a shut) appear this long after a change
+PROFILE = tm.TimingProfile("failover-test", lacp=0.2, bgp=0.2, es=0.5, evpn=TWIN_DELAY, mac=0.05)
+INTERVAL = 0.25
+LEAF1_ETH1 = "set / interface ethernet-1/1 admin-state"
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class Lab:
+    def __init__(self, twin: Twin, tmp: Path) -> None:
+        self.twin, self.tmp = twin, tmp
+        self.twin_state = tmp / "twin.json"
+        self.fo_state = tmp / "failover-state.json"
+        twin.state().write(self.twin_state)
+
+    def args(self) -> argparse.Namespace:
+        return argparse.Namespace(inventory=INVENTORY, twin=True, twin_state=self.twin_state, hosts=None,
+                                  role=None, workers=None, verbose=0)
+
+    def configure(self) -> None:
+        target = build_target(self.args())
+        try:
+            agg = target.nr.run(task=configure_fabric, fabric=target.fabric)
+            assert not agg.failed, {h: m[0].result for h, m in agg.items()}
+        finally:
+            target.nr.close_connections()  # never leave ssh2 sessions to the GC (GIL + in-process twin)
+
+    def settle(self, timeout: float = 15.0) -> None:
+        """CE traffic (the fabric model's data plane) until every verify check passes."""
+        ces = self.twin.fabric.ces
+        pairs = [(src, str(a.ip)) for src in ces for dst in ces if dst != src
+                 for i in ces[dst].l3_interfaces() for a in i.addresses]
+        deadline = time.monotonic() + timeout
+        while True:
+            for src, ip in pairs:
+                self.twin.fabric.probe(src, ip)
+            failing = self.failing_checks()
+            if not failing:
+                return
+            assert time.monotonic() < deadline, failing
+            time.sleep(0.2)
+
+    def failing_checks(self) -> list[str]:
+        target = build_target(self.args())
+        try:
+            return [f"{c}@{h}" for (c, h), o in verify_evaluator(target.nr, target.fabric)(NO_FAULTS).items()
+                    if not o.ok]
+        finally:
+            target.nr.close_connections()
+
+    def leaf1_eth1(self) -> list[str]:
+        return [line for line in self.twin.datastore("leaf1").running.flat() if line.startswith(LEAF1_ETH1)]
+
+    def cli(self, *argv: str) -> list[str]:
+        return [sys.executable, "-m", "nornir_evpn", *argv, "--inventory", str(INVENTORY), "--twin",
+                "--twin-state", str(self.twin_state), "--state-file", str(self.fo_state)]
+
+    def run(self, *argv: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.cli(*argv), cwd=self.tmp, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+
+    def start(self, *argv: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.cli(*argv), cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "condition not reached"
+            time.sleep(0.005)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with Twin(TOPOLOGY) as twin:
+        attach(twin, PROFILE)
+        yield Lab(twin, tmp_path)
+
+
+@pytest.fixture
+def configured(lab: Lab) -> Lab:
+    lab.configure()
+    lab.settle()
+    return lab
+
+
+def _fo_args() -> list[str]:
+    return ["failover-test", "--interval", str(INTERVAL), "--timeout", "20"]
+
+
+# --------------------------------------------------------------------------- happy path
+
+
+def test_failover_converges_in_order_restores_and_recovers(configured: Lab) -> None:
+    done = configured.run(*_fo_args(), "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    assert doc["command"] == "failover-test" and doc["ok"] is True
+    assert doc["host"] == "leaf1" and doc["interface"] == "ethernet-1/1" and doc["segment"] == "ES-1"
+    # convergence: never before the twin's EVPN delay, at most two poll intervals after it
+    assert TWIN_DELAY <= doc["convergence_s"] <= TWIN_DELAY + 2 * INTERVAL + 0.15
+    assert 0 < doc["recovery_s"] <= TWIN_DELAY + 2 * INTERVAL + 0.5
+    # the degraded expectations, in the order the fabric reaches them: LAG, then ES, then EVPN
+    events = [e for e in doc["timeline"] if e["event"] == "degraded"]
+    held = {(e["check"], e["host"]): e["t"] for e in events}
+    assert held[("lag.up", "leaf1")] <= held[("es.oper_up", "leaf1")] <= held[("evpn.received", "leaf3")]
+    assert held[("lag.up", "leaf1")] < held[("evpn.received", "leaf3")]
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+    assert ("es.df", "leaf2") in held  # leaf2 became the sole DF
+    kinds = [e["event"] for e in doc["timeline"]]
+    assert kinds.index("shut") < kinds.index("converged") < kinds.index("restore") < kinds.index("recovered")
+    # per-check first-held times in both phases
+    assert doc["checks"]["lag.up"]["leaf1"]["degraded_s"] is not None
+    assert doc["checks"]["lag.up"]["leaf1"]["recovered_s"] is not None
+    # BGP sessions are untouched by an access-link failure: unchanged expectations
+    unchanged = {(e["check"], e["host"]) for e in doc["timeline"] if e["event"] == "unchanged"}
+    assert ("bgp.overlay_established", "leaf3") in unchanged
+    # traffic from ce1 kept flowing over leaf2: bounded loss
+    assert doc["traffic"]["sent"] > 0
+    assert doc["traffic"]["lost"] <= doc["traffic"]["sent"] // 2
+    assert doc["hosts"]["leaf1"] == {"ok": True, "changed": True, "error": None,
+                                     "interface": "ethernet-1/1", "restored": True}
+    # the device is back: admin-state enable, every verify check passes, no state file left
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert configured.failing_checks() == []
+    assert not configured.fo_state.exists()
+
+
+def test_other_es_member_leaf2(configured: Lab) -> None:
+    done = configured.run(*_fo_args(), "--host", "leaf2", "--no-traffic", "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    held = {(e["check"], e["host"]) for e in doc["timeline"] if e["event"] == "degraded"}
+    assert ("es.df", "leaf1") in held and ("lag.up", "leaf2") in held
+    assert doc["traffic"] == {"sent": 0, "lost": 0}
+    assert "admin-state enable" in " ".join(
+        line for line in configured.twin.datastore("leaf2").running.flat()
+        if line.startswith(LEAF1_ETH1))
+
+
+# --------------------------------------------------------------------------- always restore
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_after_shut_restores(configured: Lab, sig: signal.Signals) -> None:
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode in (130, 0), err[-2000:]  # 0 only if it had finished already
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+    if proc.returncode == 130:
+        assert "restore " in out and f"interrupted │ {sig.name}" in out
+
+
+def test_restore_after_sigkill(configured: Lab) -> None:
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
+    state = json.loads(configured.fo_state.read_text())
+    assert state["host"] == "leaf1" and state["interface"] == "ethernet-1/1" and state["twin"] is True
+    # --restore needs nothing else: inventory and twin come from the state file
+    done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore",
+                           "--state-file", str(configured.fo_state), "--interval", "0.2", "--json"],
+                          cwd=configured.tmp, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["restore"]["ok"] is True
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+
+
+def test_failed_restore_is_loud(configured: Lab) -> None:
+    proc = configured.start(*_fo_args(), "--no-traffic", "--json")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        configured.twin.reject_next_commit("leaf1")  # the restore commit is the next one
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert "RESTORE FAILED" in err and "leaf1 ethernet-1/1" in err and "--restore" in err
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["restore"]["ok"] is False
+    assert "--restore" in doc["restore"]["command"]
+    assert doc["hosts"]["leaf1"]["ok"] is False and "restore failed" in doc["hosts"]["leaf1"]["error"]
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
+    assert configured.fo_state.exists()  # kept for --restore
+    again = configured.run("failover-test", "--restore", "--interval", "0.2")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_unhealthy_fabric_is_refused_untouched(lab: Lab) -> None:
+    before = {n: list(ds.running.flat()) for n, ds in lab.twin.datastores.items()}
+    done = lab.run(*_fo_args(), "--json")
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False and doc["refused"] is True
+    assert {f["check"] for f in doc["precheck_failures"]} >= {"lag.up", "es.oper_up"}
+    assert [e["event"] for e in doc["timeline"]] == ["refused"]
+    assert {n: list(ds.running.flat()) for n, ds in lab.twin.datastores.items()} == before
+    assert not lab.fo_state.exists()
+
+
+def test_interface_not_in_an_es_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = cli_main(["failover-test", "--inventory", str(INVENTORY), "--interface", "ethernet-1/49"])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "leaf1 ethernet-1/49 is not a member of an ethernet segment" in err[0]
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_wait_for_state_records_first_held_and_convergence() -> None:
+    now = [0.0]
+    seq = iter([
+        {("a", "h"): False, ("b", "h"): True},
+        {("a", "h"): True, ("b", "h"): False},
+        {("a", "h"): True, ("b", "h"): True},
+    ])
+
+    def state() -> dict[tuple[str, str], bool]:
+        now[0] += 0.1  # each poll takes 0.1 s
+        return next(seq)
+
+    out = wait_for_state(state, t0=0.0, interval=0.5, timeout=10, clock=lambda: now[0],
+                         sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert isinstance(out, PollOutcome)
+    assert out.reached and out.polls == 3
+    assert out.first_held == {("b", "h"): pytest.approx(0.1), ("a", "h"): pytest.approx(0.6)}
+    assert out.converged_s == pytest.approx(1.1)
+
+
+def test_wait_for_state_times_out_with_failing_list() -> None:
+    now = [0.0]
+    out = wait_for_state(lambda: {("a", "h"): False}, t0=0.0, interval=0.5, timeout=1.2,
+                         clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert not out.reached and out.failing == [("a", "h")] and out.converged_s is None
+
+
+def test_parse_ping_summary() -> None:
+    text = "--- 192.168.0.21 ping statistics ---\n5 packets transmitted, 3 received, 40% packet loss, time 4ms\n"
+    assert parse_ping(text) == (5, 3)
+    assert parse_ping("ping: connect: Network is unreachable") == (0, 0)
