@@ -1,0 +1,104 @@
+"""`python -m nornir_evpn demo` from a temporary directory: exit 0, one summary, no process left.
+
+Every demo runs with a unique marker in its environment; its twin child inherits it, so
+`/proc/*/environ` tells whether anything it started is still alive (other engineers'
+demos on the same machine carry no marker).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+MARKER = "NORNIR_EVPN_DEMO_TEST_MARKER"
+
+
+def _marked(marker: str) -> list[int]:
+    """pids whose environment carries `marker` (the demo and its children)."""
+    needle = f"{MARKER}={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                stat = (entry / "stat").read_text()
+                if stat.split(") ", 1)[1][:1] != "Z":  # a zombie is gone, just not reaped
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _wait_gone(marker: str, timeout: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (left := _marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def _demo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    marker = uuid.uuid4().hex
+    env = {**os.environ, MARKER: marker}
+    env.pop("NORNIR_EVPN_TWIN_STATE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "nornir_evpn", "demo", "--profile", "fast", *extra],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, marker
+
+
+def test_demo_runs_from_any_directory_and_leaves_nothing(tmp_path: Path) -> None:
+    proc, marker = _demo(tmp_path)
+    out, err = proc.communicate(timeout=110)
+    assert proc.returncode == 0, (out + err)[-3000:]
+    summary = out[out.index("demo summary"):]
+    assert "convergence" in summary and "recovery" in summary and "demo OK" in summary
+    for step in ("twin", "configure", "traffic", "verify", "failover-test"):
+        assert step in summary
+    assert "+ set / interface lag1 lag lacp admin-key 11" in out  # configure printed its diff
+    assert _wait_gone(marker) == []
+    # nothing written to the user's directory (the twin's state lived in a temp dir)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_json_summary(tmp_path: Path) -> None:
+    proc, marker = _demo(tmp_path, "--json")
+    out, err = proc.communicate(timeout=110)
+    assert proc.returncode == 0, err[-3000:]
+    doc = json.loads(out)
+    assert doc["command"] == "demo" and doc["ok"] is True
+    assert [s["name"] for s in doc["steps"]] == ["twin", "configure", "traffic", "verify", "failover-test"]
+    assert doc["convergence_s"] > 0 and doc["recovery_s"] > 0
+    assert doc["traffic"]["sent"] > 0
+    assert "convergence" in err  # human output went to stderr
+    assert _wait_gone(marker) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_demo_killed_mid_run_leaves_no_process(tmp_path: Path, sig: signal.Signals) -> None:
+    proc, marker = _demo(tmp_path)
+    try:
+        assert proc.stdout is not None
+        # wait until the twin child is up (demo prints the twin step header first)
+        deadline = time.monotonic() + 60
+        while len(_marked(marker)) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, "demo twin never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+    assert _wait_gone(marker) == []
