@@ -55,6 +55,8 @@ Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
 # checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them)
 TRAFFIC_DEPENDENT = ("mac.", "evpn.")
 WARM_UP_TIMEOUT_S = 10.0
+RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
+RESTORE_RETRY_DELAY_S = 1.0
 
 DEFAULT_STATE_FILE = Path(".nornir_evpn") / "failover-state.json"
 STATE_ENV = "NORNIR_EVPN_FAILOVER_STATE"
@@ -339,9 +341,11 @@ def run_failover(
     ):
         # only traffic-learnt state is missing (MACs age out on a quiet fabric): send some
         # CE traffic and give the fabric a few polls to learn and advertise it
-        warm_up()
-        settle = wait_for_state(lambda: {k: o.ok for k, o in evaluate(NO_FAULTS).items()},
-                                t0=clock(), interval=options.interval,
+        def settle_state() -> dict[CheckKey, bool]:
+            warm_up()  # again each round: pings sent before the data plane was up teach nothing
+            return {k: o.ok for k, o in evaluate(NO_FAULTS).items()}
+
+        settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
                                 timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
         report.precheck_failures = [] if settle.reached else _failures(evaluate(NO_FAULTS))
         emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
@@ -440,10 +444,15 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     received: list[str] = []
     report.restore_attempted = True
     with signals_deferred(received):
-        try:
-            ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface)
-        except Exception as exc:  # reported loudly, never swallowed
-            ok, err = False, f"{type(exc).__name__}: {exc}"
+        for attempt in range(RESTORE_ATTEMPTS):
+            try:
+                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface)
+            except Exception as exc:  # reported loudly, never swallowed
+                ok, err = False, f"{type(exc).__name__}: {exc}"
+            # a device that refused the commit will refuse it again; a dropped session may not
+            if ok or "Error:" in str(err) or attempt + 1 == RESTORE_ATTEMPTS:
+                break
+            time.sleep(RESTORE_RETRY_DELAY_S)
     report.restore_ok, report.restore_error = ok, err
     if received and report.interrupted is None:
         report.interrupted = received[0]
