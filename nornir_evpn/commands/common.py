@@ -110,6 +110,21 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     return docs
 
 
+def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) -> None:
+    """Every command (not only configure) puts host data into device commands (show
+    targets, ping lines): refuse bad or CLI-injecting values before any connection."""
+    from nornir_evpn.render import node_from_data, node_segments, validate_node
+    from nornir_evpn.validation import assert_cli_safe
+
+    for name, host in (docs.get("hosts") or {}).items():
+        data = host.get("data") or {}
+        if "srl" in (host.get("groups") or []):
+            node = node_from_data(name, data)
+            validate_node(node, node_segments(node, fabric))
+        else:
+            assert_cli_safe(data, f"host {name}: data")
+
+
 def build_target(
     args: argparse.Namespace, *, include_ce: bool = False, hosts_required: bool = True
 ) -> Target:
@@ -117,6 +132,7 @@ def build_target(
     inv_dir = args.inventory or default_inventory_dir()
     docs = load_inventory_docs(Path(inv_dir))
     fabric = fabric_from_docs(docs, source=str(inv_dir))
+    validate_host_data(docs, fabric)
     if args.twin:
         docs = apply_twin_endpoints(docs, getattr(args, "twin_state", None))
     quiet_library_logs()
