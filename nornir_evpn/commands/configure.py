@@ -9,6 +9,7 @@ mix of old and new configuration. Ctrl-C discards open candidates and exits 130.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -84,6 +85,10 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
         renderer.render(node_from_data(host.name, dict(host.data)), fabric, features)
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     """Run `work` in a helper thread so Ctrl-C reaches us while Nornir's workers run.
 
@@ -102,6 +107,10 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
             done.set()
 
     threading.Thread(target=target, name="configure-run", daemon=True).start()
+    # SIGTERM (kill, CI cancel, systemd stop) must discard candidates like Ctrl-C; Python's
+    # default would end the process at once with exit -15 and no report.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
     # an Event, not Thread.join: a join interrupted by Ctrl-C may return early afterwards
     try:
         while not done.wait(0.1):
@@ -110,6 +119,9 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
         cancel.set()
         done.wait()
         raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     if "error" in box:
         raise box["error"]
     return box["result"]
