@@ -268,6 +268,8 @@ _SCRAPLI_REASONS = {
     "ScrapliConnectionNotOpened": "cannot connect",
     "ScrapliTimeout": "timeout",
     "ScrapliConnectionError": "connection lost",
+    # ssh2-python's blocking read gives up after timeout_transport with an empty message
+    "Timeout": "timeout",
 }
 
 
@@ -285,4 +287,6 @@ def one_line(exc: BaseException) -> str:
                    if any(k.__name__ == cls for k in type(exc).__mro__)), name)
     if text.lower().startswith(reason):
         return text
+    if not text and reason == "timeout":
+        return "timeout: the device did not answer in time"
     return f"{reason}: {text}" if text else reason
