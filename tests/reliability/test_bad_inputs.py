@@ -1,0 +1,229 @@
+"""Bad input at the CLI: one line, exit 2, no traceback, and no device touched.
+
+Unit-level versions of the topology cases are in tests/foundation; these go through
+`nornir-evpn` itself and, for the commands that talk to devices, a watched twin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reliability.helpers import (
+    INVENTORY,
+    LAB,
+    ROOT,
+    Watch,
+    assert_usage_error,
+    run_cli,
+    run_subprocess,
+)
+
+FABRIC_2S4L = ROOT / "tests" / "fixtures" / "fabric-2s4l2es.clab.yml"
+LAB_TEXT = LAB.read_text()
+CE1 = "    ce1:\n      kind: linux\n"
+
+
+def _ce1_labels(labels: str) -> str:
+    return LAB_TEXT.replace(CE1, f"{CE1}      labels: {labels}\n")
+
+
+def _same_lag() -> str:
+    text = FABRIC_2S4L.read_text()
+    text = text.replace("    mhce2:\n      kind: linux\n",
+                        "    mhce2:\n      kind: linux\n      labels: {lag: lag1}\n")
+    return text.replace("- mhce2:eth1\n    - leaf3:e1-1", "- mhce2:eth1\n    - leaf1:e1-2")
+
+
+TOPOLOGIES = [
+    ("not-yaml", "name: t\ntopology: [a, b\nx: 1\n", "line 3: YAML syntax error"),
+    ("empty", "", "file is empty"),
+    ("no-topology", "name: t\n", "field 'topology' is missing"),
+    ("unknown-node", LAB_TEXT.replace('"ce2:eth3"', '"ce9:eth3"'), "names unknown node 'ce9'"),
+    ("interface-twice", LAB_TEXT.replace('"leaf3:e1-3"', '"leaf3:e1-2"'),
+     "uses interface leaf3:ethernet-1/2 already used in topology.links[6]"),
+    ("e1-1a", LAB_TEXT.replace('"leaf3:e1-3"', '"leaf3:e1-1a"'), "malformed interface 'leaf3:e1-1a'"),
+    ("unknown-kind", LAB_TEXT.replace("    ce2:\n      kind: linux", "    ce2:\n      kind: ceos"),
+     "field 'topology.nodes.ce2.kind' has unknown kind 'ceos'"),
+    ("ce-on-no-leaf", LAB_TEXT.replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n"),
+     "CE 'ce3' is not wired to any leaf"),
+    ("same-lag", _same_lag(), "CEs 'mhce1' and 'mhce2' both want lag1 on leaf1"),
+    ("malformed-esi", _ce1_labels("{esi: '01:11:zz'}"), "invalid ESI '01:11:zz'"),
+    ("short-esi", _ce1_labels("{esi: '01:11:11:11:11:11:11:00:00'}"), "invalid ESI"),
+    # injection through the topology: names and labels never reach a template
+    ("lag-semicolon", _ce1_labels("{lag: 'lag1;reboot'}"), "unsafe or invalid value 'lag1;reboot'"),
+    ("es-name-brace", _ce1_labels("{es-name: 'ES-1 }'}"), "unsafe or invalid value 'ES-1 }'"),
+    ("es-name-newline", _ce1_labels('{es-name: "ES-1\\ncommit now"}'), "unsafe or invalid value"),
+    ("es-name-bang", _ce1_labels("{es-name: 'ES!1'}"), "unsafe or invalid value 'ES!1'"),
+    ("node-name-semicolon", LAB_TEXT.replace("leaf3", "leaf3;x"), "leaf3;x"),
+    ("node-name-brace", LAB_TEXT.replace("leaf3", "leaf3{"), "leaf3{"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), [t[1:] for t in TOPOLOGIES],
+                         ids=[t[0] for t in TOPOLOGIES])
+def test_bad_topology_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, text, message):
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    topo = tmp_path / "bad.clab.yml"
+    topo.write_text(text)
+    out = tmp_path / "out"
+    run = run_cli(capsys, "inventory", "--topology", str(topo), "--out", str(out))
+    assert_usage_error(run, message)
+    assert str(topo) in run.err  # the line names the file
+    assert not out.exists()
+
+
+def test_bad_topology_in_a_real_process_has_no_traceback(tmp_path):
+    topo = tmp_path / "bad.clab.yml"
+    topo.write_text("name: t\ntopology: {nodes: {a: {kind: srl}}, links: [{endpoints: [a]}]}\n")
+    run = run_subprocess("inventory", "--topology", str(topo), "--out", str(tmp_path / "o"),
+                         cwd=tmp_path)
+    assert_usage_error(run, str(topo))
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_topology_file(tmp_path, capsys):
+    run = run_cli(capsys, "inventory", "--topology", str(tmp_path / "nope.yml"), "--out",
+                  str(tmp_path / "o"))
+    assert_usage_error(run, "nope.yml")
+
+
+# -- inventories -------------------------------------------------------------------------------
+
+def _inventory_copy(tmp_path: Path) -> Path:
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    for f in ("hosts.yaml", "groups.yaml", "defaults.yaml"):
+        (inv / f).write_text((INVENTORY / f).read_text())
+    return inv
+
+
+def _edit_hosts(inv: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    hosts = yaml.safe_load((inv / "hosts.yaml").read_text())
+    edit(hosts)
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+
+
+def _no_platform(inv: Path) -> None:
+    groups = yaml.safe_load((inv / "groups.yaml").read_text())
+    del groups["srl"]["platform"]
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    _edit_hosts(inv, lambda h: h["leaf2"].pop("platform", None))
+
+
+def _duplicate(inv: Path) -> None:
+    text = (inv / "hosts.yaml").read_text()
+    start, end = text.index("\nleaf2:\n"), text.index("\nleaf3:\n")
+    (inv / "hosts.yaml").write_text(text + text[start:end] + "\n")
+
+
+def _data(field: str, value: object):  # type: ignore[no-untyped-def]
+    def edit(inv: Path) -> None:
+        _edit_hosts(inv, lambda h: h["leaf2"]["data"].__setitem__(field, value))
+    return edit
+
+
+def _nested(edit_data):  # type: ignore[no-untyped-def]
+    return lambda inv: _edit_hosts(inv, lambda h: edit_data(h["leaf2"]["data"]))
+
+
+INVENTORIES = [
+    ("no-platform", _no_platform, "host 'leaf2' has no platform"),
+    ("duplicate-host", _duplicate, "duplicate key 'leaf2'"),
+    ("bad-system-ip", _data("system_ip", "10.0.0.300"), "system_ip"),
+    ("bad-asn", _data("asn", "many"), "asn"),
+    ("bad-role", _data("role", "router"), "role"),
+    # injection through host data: refused before any connection
+    ("group-semicolon", _data("underlay_group", "eBGP; commit now"), "underlay_group"),
+    ("group-newline", _data("underlay_group", "eBGP\ncommit now"), "underlay_group"),
+    ("group-brace", _data("underlay_group", "eBGP }"), "underlay_group"),
+    ("access-bang", _nested(lambda d: d["access"].append(
+        {"interface": "ethernet-1/5!", "ce": "ce9", "ce_interface": "eth1",
+         "ce_mac": None})), "ethernet-1/5!"),
+    ("mac-vrf-brace", _nested(lambda d: d["mac_vrf"].__setitem__("name", "mac-vrf-1 {")),
+     "mac-vrf-1 {"),
+]
+
+
+@pytest.mark.parametrize("command", ["verify", "configure"])
+@pytest.mark.parametrize(("edit", "message"), [i[1:] for i in INVENTORIES],
+                         ids=[i[0] for i in INVENTORIES])
+def test_bad_inventory_exits_2_before_connecting(watch: Watch, tmp_path, capsys, command, edit,
+                                                 message):
+    inv = _inventory_copy(tmp_path)
+    edit(inv)
+    before = watch.running()
+    run = run_cli(capsys, command, "--twin", "--twin-state", str(watch.state), "--inventory",
+                  str(inv))
+    assert_usage_error(run, message)
+    assert "host leaf2" in run.err or "leaf2" in run.err
+    assert watch.logins == {} and watch.running() == before
+
+
+def test_missing_inventory_directory(watch: Watch, tmp_path, capsys):
+    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state),
+                  "--inventory", str(tmp_path / "none"))
+    assert_usage_error(run, f"{tmp_path / 'none'}: inventory directory not found")
+    assert watch.logins == {}
+
+
+# -- flags -------------------------------------------------------------------------------------
+
+def _templates_with(tmp_path: Path, name: str, text: str) -> Path:
+    tdir = tmp_path / "templates"
+    tdir.mkdir()
+    for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
+        (tdir / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    (tdir / name).write_text(text)
+    return tdir
+
+
+FLAGS = [
+    ("verify-unknown-host", ["verify", "--hosts", "leaf1,leaf9"], "--hosts: unknown host 'leaf9'"),
+    ("configure-unknown-host", ["configure", "--hosts", "leafX"], "--hosts: unknown host 'leafX'"),
+    ("workers-0", ["verify", "--workers", "0"], "--workers: must be at least 1, got 0"),
+    ("workers-text", ["configure", "--workers", "many"], "--workers: expected a positive integer"),
+    ("timeout-negative", ["failover-test", "--timeout", "-1"], "--timeout"),
+    ("interval-zero", ["failover-test", "--interval", "0"], "--interval"),
+    ("not-es-member", ["failover-test", "--interface", "ethernet-1/49"], "ethernet-1/49"),
+    ("not-es-member-leaf3", ["failover-test", "--host", "leaf3"], "leaf3"),
+    ("failover-unknown-host", ["failover-test", "--host", "leaf9"], "leaf9"),
+    ("unknown-feature", ["configure", "--features", "vlans"], "unknown feature 'vlans'"),
+    ("confirmed-0", ["configure", "--commit-confirmed", "0"], "--commit-confirmed"),
+    ("unknown-check", ["verify", "--checks", "nope"], "nope"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), [f[1:] for f in FLAGS], ids=[f[0] for f in FLAGS])
+def test_bad_flag_exits_2_before_connecting(watch: Watch, capsys, argv, message):
+    before = watch.running()
+    run = run_cli(capsys, *argv, "--twin", "--twin-state", str(watch.state), "--inventory",
+                  str(INVENTORY))
+    assert_usage_error(run, message)
+    assert watch.logins == {} and watch.running() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("overlay.j2", "set / a\n{% for x in y %}\nset / b\n", "overlay.j2:"),
+        ("underlay.j2", "set / a\n\nset / {{ x.name \n", "underlay.j2:3"),
+        ("mac_vrf.j2", "{% endif %}\n", "mac_vrf.j2:1"),
+    ],
+)
+def test_broken_template_reports_file_and_line(watch: Watch, tmp_path, capsys, name, text, message):
+    tdir = _templates_with(tmp_path, name, text)
+    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state), "--inventory",
+                  str(INVENTORY), "--templates", str(tdir))
+    assert_usage_error(run, message)
+    assert watch.logins == {}
+
+
+def test_missing_templates_dir(watch: Watch, tmp_path, capsys):
+    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state), "--inventory",
+                  str(INVENTORY), "--templates", str(tmp_path / "nope"))
+    assert_usage_error(run, "templates directory not found")
+    assert watch.logins == {}
+

@@ -1,0 +1,184 @@
+"""Injected faults: the faulty host fails with one line, the others finish, and no host is
+left with an open candidate, a pending commit-confirmed or a partial config.
+
+Covered elsewhere (tests/test_configure_e2e.py): rejected commit, all-or-nothing rollbacks,
+unreachable + wrong password in a twin process, SIGINT. Here: the same faults plus a hang
+past the timeout and a connection dropped mid-commit, each with the twin's datastores checked.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nornir_evpn import platform
+from nornir_evpn.twin.cli_engine import CliSession
+from nornir_evpn.twin.config_tree import parse_flat
+from reliability.helpers import INVENTORY, SRL_NODES, TwinProcess, Watch, run_cli
+
+TUTORIAL_MH = set((Path(__file__).resolve().parents[1] / "templates" / "test_render.py").read_text()
+                  .split('TUTORIAL_MH = """\\\n', 1)[1].split('"""', 1)[0].splitlines())
+
+
+def startup(node: str) -> frozenset[str]:
+    return frozenset(parse_flat((INVENTORY / "configs" / f"{node}.cfg").read_text()).flat())
+
+
+def configured(node: str) -> frozenset[str]:
+    return startup(node) | TUTORIAL_MH if node in ("leaf1", "leaf2") else startup(node)
+
+
+def configure(watch: Watch, capsys, *extra: str, inventory: Path = INVENTORY):  # type: ignore[no-untyped-def]
+    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state),
+                  "--inventory", str(inventory), "--json", *extra)
+    return run.code, run.doc
+
+
+def assert_others_configured(watch: Watch, doc: dict, faulty: str) -> None:
+    running = watch.running()
+    for node in SRL_NODES:
+        if node != faulty:
+            assert doc["hosts"][node]["ok"] is True, doc["hosts"][node]
+            assert running[node] == configured(node), node
+
+
+def assert_one_line_failure(doc: dict, host: str, starts: str) -> None:
+    entry = doc["hosts"][host]
+    assert entry["ok"] is False and entry["committed"] is False
+    assert entry["error"].startswith(starts), entry["error"]
+    assert "\n" not in entry["error"] and "Traceback" not in entry["error"]
+
+
+def wait_sessions_closed(watch: Watch, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(s.closed or s.kind is None for s in watch.sessions):
+            return
+        time.sleep(0.05)
+
+
+def test_commit_rejected_leaves_no_candidate(watch: Watch, capsys):
+    watch.twin.reject_next_commit("leaf2")
+    code, doc = configure(watch, capsys)
+    assert code == 1
+    assert_one_line_failure(doc, "leaf2", "commit now: Error: commit rejected by twin fault")
+    assert watch.running()["leaf2"] == startup("leaf2")
+    assert_others_configured(watch, doc, "leaf2")
+    wait_sessions_closed(watch)
+    watch.assert_clean()
+
+
+def test_unreachable_host_leaves_the_others_clean(watch: Watch, capsys):
+    watch.twin.set_unreachable("leaf1")
+    code, doc = configure(watch, capsys)
+    assert code == 1
+    assert_one_line_failure(doc, "leaf1", "cannot connect: connection refused")
+    assert "leaf1" not in watch.logins
+    assert watch.running()["leaf1"] == startup("leaf1")
+    assert_others_configured(watch, doc, "leaf1")
+    watch.assert_clean()
+
+
+def test_host_hanging_past_the_timeout_fails_alone(tmp_path, capsys):
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    for f in ("hosts.yaml", "defaults.yaml"):
+        (inv / f).write_text((INVENTORY / f).read_text())
+    groups = yaml.safe_load((INVENTORY / "groups.yaml").read_text())
+    groups["srl"]["connection_options"]["scrapli"]["extras"].update(timeout_ops=1.0,
+                                                                    timeout_transport=3)
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    # every line on leaf2 takes longer than timeout_ops
+    with TwinProcess(tmp_path, {"slow": {"leaf2": 2.5}}) as tp:
+        t0 = time.monotonic()
+        run = run_cli(capsys, "configure", "--twin", "--twin-state", str(tp.state),
+                      "--inventory", str(inv), "--json")
+        elapsed = time.monotonic() - t0
+    assert elapsed < 30
+    assert run.code == 1
+    doc = run.doc
+    assert_one_line_failure(doc, "leaf2", "timeout")
+    for node in ("leaf1", "leaf3", "spine1"):
+        assert doc["hosts"][node]["ok"] is True
+        assert frozenset(tp.report["running"][node]) == configured(node)
+    assert frozenset(tp.report["running"]["leaf2"]) == startup("leaf2")
+    assert tp.report["open"] == []
+
+
+def test_wrong_password_leaves_no_candidate(tmp_path, capsys):
+    with TwinProcess(tmp_path, {"password": {"leaf1": "not-the-password"}}) as tp:
+        run = run_cli(capsys, "configure", "--twin", "--twin-state", str(tp.state),
+                      "--inventory", str(INVENTORY), "--json")
+    assert run.code == 1
+    assert_one_line_failure(run.doc, "leaf1", "authentication failed")
+    assert frozenset(tp.report["running"]["leaf1"]) == startup("leaf1")
+    assert frozenset(tp.report["running"]["leaf2"]) == configured("leaf2")
+    assert tp.report["open"] == []
+
+
+@pytest.mark.parametrize("when", ["before-apply", "after-apply"])
+def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
+    ds = watch.twin.datastore("leaf2")
+    server = watch.twin.servers["leaf2"]
+    original = ds.commit
+
+    def dropping_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ds.commit = original
+        if when == "after-apply":
+            original(*args, **kwargs)
+        server.drop_connections()  # on the twin's loop: the reply never reaches the client
+
+    ds.commit = dropping_commit  # type: ignore[method-assign]
+    code, doc = configure(watch, capsys)
+    assert code == 1
+    entry = doc["hosts"]["leaf2"]
+    assert entry["ok"] is False and entry["error"] and "\n" not in entry["error"]
+    assert_others_configured(watch, doc, "leaf2")
+    expected = configured("leaf2") if when == "after-apply" else startup("leaf2")
+    assert watch.running()["leaf2"] == expected  # old or new, never partial
+    wait_sessions_closed(watch)
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
+    in_candidate = threading.Event()
+    execute = CliSession.execute
+
+    def spy(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
+            in_candidate.set()
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", spy)
+    for node in ("leaf1", "leaf2"):
+        watch.twin.set_slow(node, 0.05)  # ~3 s to load the candidate: time to interrupt
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
+         str(watch.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert in_candidate.wait(timeout=20), "configure never opened a candidate"
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "configure interrupted: open candidates discarded" in err
+    assert "Traceback" not in err
+    for node in ("leaf1", "leaf2"):
+        watch.twin.set_slow(node, 0)
+    wait_sessions_closed(watch)
+    assert watch.running() == {n: startup(n) for n in SRL_NODES}
+    watch.assert_clean()
