@@ -135,7 +135,6 @@ def build_target(
     validate_host_data(docs, fabric)
     if args.twin:
         docs = apply_twin_endpoints(docs, getattr(args, "twin_state", None))
-    quiet_library_logs()
     workers = args.workers or max(1, min(128, len(docs.get("hosts") or {})))
     logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose)}
     if args.verbose:
@@ -145,6 +144,8 @@ def build_target(
         inventory={"plugin": "NornirEvpnDocs", "options": {"docs": docs, "password": password()}},
         logging=logging_cfg,
     )
+    # after InitNornir: nornir skips its nornir.log handler when the logger has any handler
+    quiet_library_logs()
     if not include_ce:
         nr = nr.filter(F(groups__contains="srl"))
     if args.role:
