@@ -1,0 +1,60 @@
+"""`verify`: read the fabric with `show` commands and judge it against the intent.
+
+Read-only. Exit 0 when every check passes on every host, 1 otherwise, 2 on bad input
+(unknown check name, bad inventory, no twin).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nornir.core.task import AggregatedResult
+
+from nornir_evpn.checks import CHECK_NAMES, resolve_checks
+from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK, add_nornir_options, build_target
+from nornir_evpn.reporting.common import console_for, emit_json, write_junit
+from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
+from nornir_evpn.tasks.config import one_line
+from nornir_evpn.tasks.verify import verify_host
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="check LAG/LACP, ethernet segments, DF, BGP, EVPN routes and MACs against the intent",
+        description=(
+            "Send the tutorial's `show` commands to every SR Linux host (one batch per host, "
+            "hosts in parallel), parse them, and compare with what the fabric intent expects."
+        ),
+    )
+    p.add_argument("--checks", default=None, metavar="A,B",
+                   help=f"comma-separated subset of: {', '.join(CHECK_NAMES)} (default: all)")
+    add_nornir_options(p)
+    p.set_defaults(func=run)
+
+
+def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
+    """verify_host results -> {host: {"checks", "error", "seconds"}}; crashes become one line."""
+    out: dict[str, dict[str, Any]] = {}
+    for host, multi in agg.items():
+        own = multi[0]
+        if isinstance(own.result, dict):
+            out[host] = own.result
+        else:
+            out[host] = {"checks": [], "error": one_line(own.exception) if own.exception else "failed"}
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    names = None if args.checks is None else [n for n in args.checks.split(",") if n.strip()]
+    checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
+    target = build_target(args)
+    agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks)
+    doc = verify_document(host_results(agg))
+    print_verify(console_for(args.json), doc, checks)
+    if args.junit:
+        write_junit(args.junit, verify_junit(doc))
+    if args.json:
+        emit_json(doc)
+    return EXIT_OK if doc["ok"] else EXIT_FAILED

@@ -1,0 +1,70 @@
+"""Nornir tasks for `verify`: one batch of `show` commands per host, then the check catalog.
+
+The task is read-only. `collect_outputs` is reusable on its own (failover-test polls with
+it); `verify_host` = collect + `nornir_evpn.checks.evaluate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from nornir.core.task import Result, Task
+from nornir_evpn.tasks.config import CONNECTION, one_line
+
+from nornir_evpn import platform
+from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
+from nornir_evpn.intent import FabricIntent
+
+
+def collect_outputs(task: Task, commands: Sequence[str]) -> dict[str, str | CommandFailure]:
+    """Send `commands` in one scrapli batch; {command: output or CommandFailure}.
+
+    Connection errors propagate (the caller turns them into one line).
+    """
+    if not commands:
+        return {}
+    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    responses = conn.send_commands(
+        list(commands), failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
+    )
+    out: dict[str, str | CommandFailure] = {}
+    for cmd, resp in zip(commands, responses, strict=True):
+        if resp.failed:
+            out[cmd] = CommandFailure(" ".join(resp.result.split())[:200] or "failed")
+        else:
+            out[cmd] = resp.result
+    return out
+
+
+def verify_host(
+    task: Task,
+    fabric: FabricIntent,
+    checks: Sequence[str] | None = None,
+    faults: Iterable[Fault] = frozenset(),
+) -> Result:
+    """Collect the `show` outputs the checks need and evaluate them.
+
+    `Result.result` = {"checks": [{name, ok, expected, observed, detail}], "error", "seconds"};
+    failed when a check fails or the host cannot be reached (error = one line).
+    """
+    started = time.monotonic()
+    faults = frozenset(faults)
+    commands = commands_for(fabric, task.host.name, checks, faults)
+    try:
+        outputs = collect_outputs(task, commands)
+    except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
+        with contextlib.suppress(Exception):
+            task.host.close_connection(CONNECTION)
+        return Result(host=task.host, failed=True, result={
+            "checks": [], "error": one_line(exc), "seconds": round(time.monotonic() - started, 3),
+        })
+    results = evaluate(fabric, task.host.name, outputs, faults, checks)
+    data: dict[str, Any] = {
+        "checks": [r.as_dict() for r in results],
+        "error": None,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    return Result(host=task.host, failed=not all(r.ok for r in results), result=data)

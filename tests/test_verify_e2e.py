@@ -1,0 +1,187 @@
+"""verify against the digital twin.
+
+Part 1 drives the twin's fabric model directly (its `show` text, no SSH): the whole
+catalog on every node, healthy / before multi-homing / degraded / misconfigured.
+Part 2 runs `python -m nornir_evpn verify --twin --json` in-process against a served twin
+(SSH on 127.0.0.1), so the Nornir task, scrapli batch, reporting and exit codes are real.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.checks import CommandFailure, commands_for, evaluate
+from nornir_evpn.intent import FabricIntent, derive_intent
+from nornir_evpn.topology import load_topology
+
+fabric_lab = pytest.importorskip("nornir_evpn.twin.fabric_lab")
+show_render = pytest.importorskip("nornir_evpn.twin.show_render")
+UnknownCommand = pytest.importorskip("nornir_evpn.twin.cli_engine").UnknownCommand
+
+ROOT = Path(__file__).resolve().parents[1]
+TOPOLOGY = ROOT / "inventory" / "evpn-mh01.clab.yml"
+CE2_IPS = ("192.168.0.21", "192.168.0.22", "192.168.0.23")
+MH_CHECKS = {"lag.up", "lacp.members_in_sync", "es.oper_up", "es.esi", "es.df"}
+WRONG_ESI = ("set / system network-instance protocols evpn ethernet-segments bgp-instance 1 "
+             "ethernet-segment ES-1 esi 01:11:11:11:11:11:11:00:00:02\n")
+
+
+@pytest.fixture(scope="module")
+def intent() -> FabricIntent:
+    return derive_intent(load_topology(TOPOLOGY))
+
+
+def _lab(mh: bool = True, traffic: bool = True):
+    fabric, running = fabric_lab.boot_lab()
+    if mh:
+        for leaf in ("leaf1", "leaf2"):
+            running[leaf] = fabric_lab.with_lines(running[leaf], fabric_lab.MH_CONFIG)
+            fabric.on_commit(leaf, running[leaf])
+    if traffic:
+        for ip in CE2_IPS:
+            fabric.probe("ce1", ip)
+    return fabric, running, show_render.FabricShow(fabric)
+
+
+def _show(show, node: str, command: str) -> str | CommandFailure:
+    try:
+        return show.show(node, command)
+    except UnknownCommand as exc:  # what the CLI prints as an `Error:` line
+        return CommandFailure(f"Error: unknown {exc}")
+
+
+def _verify(intent: FabricIntent, show, faults=()) -> dict[str, dict[str, object]]:
+    """{node: {check: result}} over every SR Linux node."""
+    out = {}
+    for node in intent.nodes:
+        outputs = {c: _show(show, node, c) for c in commands_for(intent, node, faults=faults)}
+        out[node] = {r.check: r for r in evaluate(intent, node, outputs, faults=faults)}
+    return out
+
+
+def _failed(results) -> dict[tuple[str, str], str]:
+    return {(n, c): r.detail for n, rs in results.items() for c, r in rs.items() if not r.ok}
+
+
+# ------------------------------------------------------------------ part 1: fabric model
+def test_tutorial_state_passes_every_check(intent) -> None:
+    _, _, show = _lab()
+    results = _verify(intent, show)
+    assert _failed(results) == {}
+    assert set(results["leaf1"]) == MH_CHECKS | {"bgp.underlay_established", "bgp.overlay_established",
+                                                 "evpn.advertised", "evpn.received"}
+    assert set(results["leaf3"]) == {"bgp.underlay_established", "bgp.overlay_established", "evpn.advertised",
+                                     "evpn.received", "mac.esi_remote", "mac.local"}
+    assert results["leaf3"]["evpn.received"].observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+    assert results["leaf2"]["es.df"].observed["ES-1 mac-vrf-1 DF"] == "10.0.0.2"
+
+
+def test_before_multihoming_the_mh_checks_fail(intent) -> None:
+    _, _, show = _lab(mh=False, traffic=False)
+    failed = _failed(_verify(intent, show))
+    for leaf in ("leaf1", "leaf2"):
+        for check in MH_CHECKS - {"es.df"}:
+            assert (leaf, check) in failed
+    assert failed[("leaf3", "evpn.received")].startswith("leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 0")
+    assert "leaf1 lag1 - Expected: up Actual:" in failed[("leaf1", "lag.up")]
+    assert not any(c.startswith("bgp.") for _, c in failed)
+
+
+def test_member_down_degraded_expectations(intent) -> None:
+    fabric, _, show = _lab()
+    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=False)
+    faults = {("leaf1", "ethernet-1/1")}
+    assert _failed(_verify(intent, show, faults)) == {}
+    # judged as healthy, the same state fails exactly where the fault shows
+    failed = _failed(_verify(intent, show))
+    assert {n for n, _ in failed} == {"leaf1", "leaf2", "leaf3"}
+    assert failed[("leaf3", "evpn.received")] == "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2"
+    assert "leaf1 lag1 - Expected: up Actual: down" in failed[("leaf1", "lag.up")]
+    assert ("leaf3", "mac.esi_remote") not in failed and ("spine1", "bgp.underlay_established") not in failed
+
+
+def test_session_down_fails_bgp_checks_on_both_ends(intent) -> None:
+    fabric, _, show = _lab()
+    fabric.set_link("leaf3:e1-49", "spine1:e1-3", up=False)
+    failed = _failed(_verify(intent, show))
+    assert "leaf3 underlay 192.168.13.2 (spine1) - Expected: established" in failed[("leaf3", "bgp.underlay_established")]
+    assert "spine1 underlay 192.168.13.1 (leaf3) - Expected: established" in failed[("spine1", "bgp.underlay_established")]
+    assert ("leaf1", "bgp.overlay_established") in failed and ("leaf1", "lag.up") not in failed
+
+
+def test_wrong_esi_on_leaf2(intent) -> None:
+    fabric, running, show = _lab()
+    running["leaf2"] = fabric_lab.with_lines(running["leaf2"], WRONG_ESI)
+    fabric.on_commit("leaf2", running["leaf2"])
+    failed = _failed(_verify(intent, show))
+    assert failed[("leaf2", "es.esi")] == (
+        "leaf2 ES-1 esi - Expected: 01:11:11:11:11:11:11:00:00:01 Actual: 01:11:11:11:11:11:11:00:00:02")
+    assert ("leaf1", "es.esi") not in failed and ("leaf2", "lag.up") not in failed
+    assert not any(c.startswith("bgp.") for _, c in failed)
+
+
+# ------------------------------------------------------------------ part 2: over SSH
+runtime = pytest.importorskip("nornir_evpn.twin.runtime")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    with runtime.Twin(TOPOLOGY) as twin:
+        fabric = fabric_lab.attach(twin)
+        for leaf in ("leaf1", "leaf2"):
+            ds = twin.datastore(leaf)
+            ds.commit(ds.running, fabric_lab.with_lines(ds.running, fabric_lab.MH_CONFIG))
+        for ip in CE2_IPS:
+            assert fabric.probe("ce1", ip).delivered
+        state = tmp_path_factory.mktemp("twin") / "twin.json"
+        twin.state().write(state)
+        yield twin, fabric, state
+
+
+def _cli(state: Path, *extra: str, capsys=None) -> tuple[int, dict]:
+    """`python -m nornir_evpn verify --twin --json` as a user runs it (its own process)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"), "--twin",
+         "--twin-state", str(state), "--json", *extra],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_cli_verify_over_ssh(served, capsys, tmp_path) -> None:
+    _, fabric, state = served
+    junit = tmp_path / "verify.xml"
+    rc, doc = _cli(state, "--junit", str(junit), capsys=capsys)
+    assert (rc, doc["command"], doc["ok"]) == (0, "verify", True), doc
+    assert set(doc["hosts"]) == {"leaf1", "leaf2", "leaf3", "spine1"}
+    leaf3 = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}
+    assert leaf3["mac.esi_remote"]["observed"] == {"mac-vrf-1 00:c1:ab:00:00:11": "evpn esi:01:11:11:11:11:11:11:00:00:01"}
+    assert doc["hosts"]["spine1"] == {**doc["hosts"]["spine1"], "ok": True, "changed": False, "error": None}
+    assert junit.read_text().count("<testcase") == doc["summary"]["checks"]
+
+    fabric.set_link("leaf2:e1-1", "ce1:eth2", up=False)
+    try:
+        rc, doc = _cli(state, "--checks", "lacp.members_in_sync,lag.up", capsys=capsys)
+    finally:
+        fabric.set_link("leaf2:e1-1", "ce1:eth2", up=True)
+    assert (rc, doc["ok"]) == (1, False)
+    assert [h for h, e in doc["hosts"].items() if not e["ok"]] == ["leaf2"]
+    lacp = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lacp.members_in_sync"]
+    assert lacp["expected"]["lag1 ethernet-1/1"] == "IN_SYNC/True/True/True"
+    assert lacp["observed"]["lag1 ethernet-1/1"] != "IN_SYNC/True/True/True"
+
+
+def test_cli_unreachable_host_is_one_line(served, capsys) -> None:
+    twin, _, state = served
+    twin.set_unreachable("spine1", True)
+    try:
+        rc, doc = _cli(state, "--hosts", "spine1", capsys=capsys)
+    finally:
+        twin.set_unreachable("spine1", False)
+    err = doc["hosts"]["spine1"]["error"]
+    assert rc == 1 and err and "\n" not in err and "Traceback" not in err
