@@ -197,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
         t = time.monotonic()
         with _stdout_to_stderr(args.json):
             rc = int(func(_command(argv)))
+        if rc == EXIT_INTERRUPTED:  # the step swallowed our Ctrl-C: stop the demo too
+            raise KeyboardInterrupt
         steps.append(DemoStep(name, rc == EXIT_OK, time.monotonic() - t, f"exit {rc}"))
         return rc
 
@@ -229,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
                     t = time.monotonic()
                     with _stdout_to_stderr(args.json):
                         rc, report = failover_cmd.execute(_command(argv))
+                    if rc == EXIT_INTERRUPTED:
+                        raise KeyboardInterrupt
                     steps.append(DemoStep("failover-test", rc == EXIT_OK, time.monotonic() - t, f"exit {rc}"))
     except KeyboardInterrupt:
         console.print("demo interrupted: twin stopped")
