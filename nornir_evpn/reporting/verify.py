@@ -1,4 +1,4 @@
-"""verify output: host x check matrix (rich), failure list, --json document, JUnit cases."""
+"""verify output: check x host matrix (rich), failure list, --json document, JUnit cases."""
 
 from __future__ import annotations
 
@@ -41,33 +41,55 @@ def summary(entries: dict[str, dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def print_verify(console: Console, doc: dict[str, Any], check_names: list[str]) -> None:
-    """Matrix with ✓/✗ (− where a check does not apply), then each failure's detail."""
+MAX_HOST_COLUMNS = 10  # beyond this, hosts become rows and checks numbered columns
+
+
+def _cell(entry: dict[str, Any], name: str) -> str:
+    if entry["error"]:
+        return "[red]![/red]"
+    c = next((c for c in entry["checks"] if c["name"] == name), None)
+    if c is None:
+        return NA
+    return f"[green]{PASS}[/green]" if c["ok"] else f"[red]{FAIL}[/red]"
+
+
+def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
+    """check x host matrix (host x numbered check for big fabrics): ✓ ✗, − not applicable,
+    ! host unreachable."""
     hosts = doc["hosts"]
     used = [n for n in check_names if any(c["name"] == n for e in hosts.values() for c in e["checks"])]
-    table = Table(title="verify", show_lines=False)
-    table.add_column("host", style="bold")
-    for name in used:
-        table.add_column(name, justify="center")
-    for host, entry in hosts.items():
-        by_name = {c["name"]: c for c in entry["checks"]}
-        if entry["error"]:
-            table.add_row(host, *([f"[red]{FAIL}[/red]"] * len(used)))
-            continue
-        row = []
+    if len(hosts) <= MAX_HOST_COLUMNS:
+        table = Table(title="verify")
+        table.add_column("check", style="bold")
+        for host in hosts:
+            table.add_column(host, justify="center")
         for name in used:
-            c = by_name.get(name)
-            row.append(NA if c is None else (f"[green]{PASS}[/green]" if c["ok"] else f"[red]{FAIL}[/red]"))
-        table.add_row(host, *row)
-    console.print(table)
-    failures = [(h, e) for h, e in hosts.items() if not e["ok"]]
-    for host, entry in failures:
+            table.add_row(name, *(_cell(e, name) for e in hosts.values()))
+        return table
+    table = Table(title="verify")
+    table.add_column("host", style="bold")
+    for i in range(1, len(used) + 1):
+        table.add_column(str(i), justify="center")
+    for host, entry in hosts.items():
+        table.add_row(host, *(_cell(entry, n) for n in used))
+    return table
+
+
+def print_verify(console: Console, doc: dict[str, Any], check_names: list[str]) -> None:
+    """The matrix, then each failure with expected vs observed, then a one-line verdict."""
+    console.print(verify_table(doc, check_names))
+    if len(doc["hosts"]) > MAX_HOST_COLUMNS:
+        used = [n for n in check_names
+                if any(c["name"] == n for e in doc["hosts"].values() for c in e["checks"])]
+        console.print("  ".join(f"{i}={n}" for i, n in enumerate(used, 1)), soft_wrap=True)
+    for host, entry in doc["hosts"].items():
         if entry["error"]:
-            console.print(f"[red]{FAIL}[/red] {host}: {entry['error']}", markup=True, highlight=False)
+            console.print(f"[red]![/red] {host}: ", end="")
+            console.print(entry["error"], markup=False, highlight=False, soft_wrap=True)
         for c in entry["checks"]:
             if not c["ok"]:
                 console.print(f"[red]{FAIL}[/red] {c['name']}: ", end="")
-                console.print(c["detail"], markup=False, highlight=False)
+                console.print(c["detail"], markup=False, highlight=False, soft_wrap=True)
     s = doc["summary"]
     verdict = "[green]PASS[/green]" if doc["ok"] else "[red]FAIL[/red]"
     console.print(

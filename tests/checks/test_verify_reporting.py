@@ -1,0 +1,64 @@
+"""verify reporting: JSON contract, matrix cells, JUnit cases (no devices)."""
+
+from __future__ import annotations
+
+import io
+from xml.etree import ElementTree
+
+from rich.console import Console
+
+from nornir_evpn.reporting.common import write_junit
+from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
+
+OK = {"name": "bgp.underlay_established", "ok": True, "expected": {"a": 1}, "observed": {"a": 1}, "detail": "spine1 a: 1"}
+BAD = {"name": "evpn.received", "ok": False, "expected": {"mac-vrf-1 RT1": 4}, "observed": {"mac-vrf-1 RT1": 2},
+       "detail": "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2"}
+HOSTS = {
+    "leaf3": {"checks": [dict(OK, detail="leaf3 a: 1"), BAD], "error": None, "seconds": 0.1},
+    "spine1": {"checks": [OK], "error": None, "seconds": 0.1},
+    "leaf9": {"checks": [], "error": "ScrapliAuthenticationFailed: password authentication failed", "seconds": 1.0},
+}
+NAMES = ["bgp.underlay_established", "evpn.received", "mac.local"]
+
+
+def test_json_document_contract() -> None:
+    doc = verify_document(HOSTS)
+    assert (doc["command"], doc["ok"]) == ("verify", False)
+    assert doc["hosts"]["spine1"] == {"ok": True, "changed": False, "error": None, "checks": [OK], "seconds": 0.1}
+    assert doc["hosts"]["leaf3"]["ok"] is False and doc["hosts"]["leaf9"]["ok"] is False
+    assert doc["summary"] == {"hosts": 3, "hosts_failed": 2, "checks": 3, "checks_failed": 1}
+    assert verify_document({"spine1": HOSTS["spine1"]})["ok"] is True
+
+
+def test_matrix_and_failures() -> None:
+    buf = io.StringIO()
+    print_verify(Console(file=buf, width=200, color_system=None), verify_document(HOSTS), NAMES)
+    text = buf.getvalue()
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+            for line in text.splitlines() if line.startswith("│")}
+    assert rows["evpn.received"] == ["✗", "−", "!"]
+    assert rows["bgp.underlay_established"] == ["✓", "✓", "!"]
+    assert "mac.local" not in rows  # no host ran it
+    assert "✗ evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
+    assert "! leaf9: ScrapliAuthenticationFailed: password authentication failed" in text
+    assert text.rstrip().endswith("FAIL: 2/3 checks passed on 1/3 hosts")
+
+
+def test_junit_one_case_per_host_check(tmp_path) -> None:
+    path = tmp_path / "v.xml"
+    write_junit(path, verify_junit(verify_document(HOSTS)))
+    cases = ElementTree.parse(path).getroot().findall(".//testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("leaf3", "bgp.underlay_established"), ("leaf3", "evpn.received"),
+        ("spine1", "bgp.underlay_established"), ("leaf9", "connect")]
+    assert cases[1].find("failure").get("message") == BAD["detail"]
+    assert cases[3].find("error") is not None
+
+
+def test_big_fabric_matrix_has_hosts_as_rows() -> None:
+    hosts = {f"leaf{i}": {"checks": [OK], "error": None} for i in range(1, 13)}
+    buf = io.StringIO()
+    print_verify(Console(file=buf, width=120, color_system=None), verify_document(hosts), NAMES)
+    text = buf.getvalue()
+    assert "1=bgp.underlay_established" in text
+    assert any(line.startswith("│ leaf12") and "✓" in line for line in text.splitlines())
