@@ -120,6 +120,8 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) ->
         data = host.get("data") or {}
         if "srl" in (host.get("groups") or []):
             node = node_from_data(name, data)
+            if node.name != name:  # the fabric is keyed by data.name, Nornir by the host key
+                raise InventoryError(f"host {name!r}: data.name is {node.name!r}; they must match")
             validate_node(node, node_segments(node, fabric))
         else:
             assert_cli_safe(data, f"host {name}: data")
