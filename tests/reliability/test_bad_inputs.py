@@ -142,6 +142,8 @@ INVENTORIES = [
     ("access-bang", _nested(lambda d: d["access"].append(
         {"interface": "ethernet-1/5!", "ce": "ce9", "ce_interface": "eth1",
          "ce_mac": None})), "ethernet-1/5!"),
+    ("host-key-semicolon", lambda inv: _edit_hosts(inv, lambda h: h.__setitem__(
+        "leaf2;reboot", h.pop("leaf2"))), "host 'leaf2;reboot': data.name is 'leaf2'"),
     ("mac-vrf-brace", _nested(lambda d: d["mac_vrf"].__setitem__("name", "mac-vrf-1 {")),
      "mac-vrf-1 {"),
 ]
@@ -185,14 +187,19 @@ FLAGS = [
     ("configure-unknown-host", ["configure", "--hosts", "leafX"], "--hosts: unknown host 'leafX'"),
     ("workers-0", ["verify", "--workers", "0"], "--workers: must be at least 1, got 0"),
     ("workers-text", ["configure", "--workers", "many"], "--workers: expected a positive integer"),
-    ("timeout-negative", ["failover-test", "--timeout", "-1"], "--timeout"),
+    ("timeout-negative", ["failover-test", "--timeout", "-1"],
+     "argument --timeout: must not be negative, got -1"),
     ("interval-zero", ["failover-test", "--interval", "0"], "--interval"),
-    ("not-es-member", ["failover-test", "--interface", "ethernet-1/49"], "ethernet-1/49"),
-    ("not-es-member-leaf3", ["failover-test", "--host", "leaf3"], "leaf3"),
-    ("failover-unknown-host", ["failover-test", "--host", "leaf9"], "leaf9"),
+    ("not-es-member", ["failover-test", "--interface", "ethernet-1/49"],
+     "--interface: leaf1 ethernet-1/49 is not a member of an ethernet segment"),
+    ("not-es-member-leaf3", ["failover-test", "--host", "leaf3"],
+     "--interface: leaf3 ethernet-1/1 is not a member of an ethernet segment"),
+    ("failover-unknown-host", ["failover-test", "--host", "leaf9"],
+     "--host: unknown host 'leaf9'"),
     ("unknown-feature", ["configure", "--features", "vlans"], "unknown feature 'vlans'"),
-    ("confirmed-0", ["configure", "--commit-confirmed", "0"], "--commit-confirmed"),
-    ("unknown-check", ["verify", "--checks", "nope"], "nope"),
+    ("confirmed-0", ["configure", "--commit-confirmed", "0"],
+     "argument --commit-confirmed: must be at least 1, got 0"),
+    ("unknown-check", ["verify", "--checks", "nope"], "unknown check 'nope'"),
 ]
 
 
