@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,16 @@ def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(sys.stderr):
         yield
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def _command(argv: list[str]) -> argparse.Namespace:
@@ -206,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="nornir-evpn-demo-") as tmp:
             state_file = Path(tmp) / "twin.json"
             t = time.monotonic()
-            with twin_process(state_file, args.profile, Path(tmp) / "twin.log") as endpoints:
+            # steps run inside the temp dir: `-v` makes Nornir write ./nornir.log, and the
+            # demo must leave the user's directory as it found it
+            with twin_process(state_file, args.profile, Path(tmp) / "twin.log") as endpoints, _cwd(Path(tmp)):
                 ports = [p for _, p in endpoints.values()]
                 steps.append(DemoStep("twin", True, time.monotonic() - t,
                                       f"{len(endpoints)} nodes on 127.0.0.1, profile {args.profile}"))
