@@ -25,6 +25,7 @@ UnknownCommand = pytest.importorskip("nornir_evpn.twin.cli_engine").UnknownComma
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPOLOGY = ROOT / "inventory" / "evpn-mh01.clab.yml"
+BIG = ROOT / "tests" / "fixtures" / "fabric-2s4l2es.clab.yml"
 CE2_IPS = ("192.168.0.21", "192.168.0.22", "192.168.0.23")
 MH_CHECKS = {"lag.up", "lacp.members_in_sync", "es.oper_up", "es.esi", "es.df"}
 WRONG_ESI = ("set / system network-instance protocols evpn ethernet-segments bgp-instance 1 "
@@ -123,6 +124,41 @@ def test_wrong_esi_on_leaf2(intent) -> None:
         "leaf2 ES-1 esi - Expected: 01:11:11:11:11:11:11:00:00:01 Actual: 01:11:11:11:11:11:11:00:00:02")
     assert ("leaf1", "es.esi") not in failed and ("leaf2", "lag.up") not in failed
     assert not any(c.startswith("bgp.") for _, c in failed)
+
+
+def _big_fabric():
+    """fabric-2s4l2es configured by configure's own templates (all features) in the model."""
+    from nornir_evpn.render import FEATURES, Renderer
+    from nornir_evpn.twin.fabric import Fabric
+
+    topo = load_topology(BIG)
+    intent = derive_intent(topo)
+    fabric = Fabric(topo)
+    running = fabric_lab.startup_configs(topo)
+    fabric.load_configs(running)
+    renderer = Renderer()
+    for name, node in intent.nodes.items():
+        lines = [line for feature in renderer.render(node, intent, FEATURES).values() for line in feature]
+        running[name] = fabric_lab.with_lines(running[name], "\n".join(lines) + "\n")
+        fabric.on_commit(name, running[name])
+    assert fabric.probe("mhce1", "172.30.0.12").delivered and fabric.probe("mhce2", "172.30.0.11").delivered
+    return intent, fabric, show_render.FabricShow(fabric)
+
+
+@pytest.mark.parametrize("links,faults,leaf4_candidates", [
+    ((), set(), ["10.0.0.3", "10.0.0.4"]),
+    ((("leaf3:e1-1", "mhce2:eth1"),), {("leaf3", "ethernet-1/1")}, ["10.0.0.4"]),
+    ((("leaf1:e1-49", "spine1:e1-1"), ("leaf1:e1-50", "spine2:e1-1")),
+     {("leaf1", "ethernet-1/49"), ("leaf1", "ethernet-1/50")}, ["10.0.0.3", "10.0.0.4"]),
+])
+def test_two_spine_four_leaf_two_es_fabric(links, faults, leaf4_candidates) -> None:
+    intent, fabric, show = _big_fabric()
+    for a, b in links:
+        fabric.set_link(a, b, up=False)
+    results = _verify(intent, show, faults)
+    assert _failed(results) == {}
+    assert results["leaf4"]["es.df"].observed["ES-2 mac-vrf-1 candidates"] == leaf4_candidates
+    assert results["leaf1"]["mac.esi_remote"].ok and list(results["spine2"]) == ["bgp.underlay_established"]
 
 
 # ------------------------------------------------------------------ part 2: over SSH

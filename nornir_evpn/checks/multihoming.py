@@ -167,13 +167,18 @@ class EsConfig(_EsCheck):
         return out
 
 
-def df_election(view: FabricView, es: EthernetSegment, evi: int) -> tuple[list[str], str | None]:
-    """Default (modulo) DF election among the ES peers that are up: (candidates, DF).
+def df_election(
+    view: FabricView, es: EthernetSegment, evi: int, seen_from: str
+) -> tuple[list[str], str | None]:
+    """Default (modulo) DF election as `seen_from` runs it: (candidates, DF).
 
-    RFC 7432 §8.5: order the candidates' IPs numerically, DF = candidates[EVI mod N].
+    Candidates are `seen_from` and the ES peers whose ES is up and whose RT4 reaches it
+    (an isolated peer elects itself). RFC 7432 §8.5: order the IPs numerically,
+    DF = candidates[EVI mod N].
     """
-    ips = sorted((view.fabric.nodes[leaf].system_ip for leaf in view.es_up_on(es)),
-                 key=ipaddress.ip_address)
+    leaves = [leaf for leaf in view.es_up_on(es)
+              if leaf == seen_from or view.overlay_paths(seen_from, leaf) > 0]
+    ips = sorted((view.fabric.nodes[leaf].system_ip for leaf in leaves), key=ipaddress.ip_address)
     return ips, (ips[evi % len(ips)] if ips else None)
 
 
@@ -196,7 +201,7 @@ class EsDf(_EsCheck):
         for es in _segments(view, node):
             if not view.lag_up(node.name, es):
                 continue
-            ips, df = df_election(view, es, node.mac_vrf.evi)
+            ips, df = df_election(view, es, node.mac_vrf.evi, node.name)
             out[f"{es.name} {node.mac_vrf.name} candidates"] = ips
             out[f"{es.name} {node.mac_vrf.name} DF"] = df
         return out
