@@ -53,6 +53,14 @@ def targets(doc: dict[str, Any]) -> dict[str, Any]:
                     "met": per_host <= CPU_MS_PER_HOST_MAX,
                     "marginal_met": marginal is not None and marginal <= CPU_MS_PER_HOST_MAX}
     out["tool_cpu"] = {"target_ms": CPU_MS_PER_HOST_MAX, "startup_cpu_s": doc["startup"]["cpu_s"], **cpu}
+    # configuration goes line by line: CPU per line (start-up taken off) is the comparable unit
+    start_cpu = doc["startup"]["cpu_s"]
+    per_line = {}
+    for label, r in (("serial", big["serial"].get("configure", {})),
+                     ("parallel", big["parallel"].get("configure", {})), ("baseline", big["baseline"])):
+        if r.get("cli_lines_total"):
+            per_line[label] = round((r["tool_cpu_s"] - start_cpu) * 1e6 / r["cli_lines_total"])
+    out["configure_cpu_us_per_line"] = per_line
     runs = [big[v][c] for v in ("serial", "parallel") for c in COMMANDS if "tool_cpu_s" in big[v].get(c, {})]
     tool_rss = max(r["tool_maxrss_mb"] for r in runs)
     twin_rss = max(r["twin_rss_peak_mb"] for r in runs)
@@ -80,9 +88,16 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _per_line(r: dict[str, Any]) -> float | None:
+    """Tool CPU per CLI line the twin received: the cost unit of line-by-line configuration."""
+    lines = r.get("cli_lines_total")
+    return round(r["tool_cpu_s"] * 1e6 / lines) if lines else None
+
+
 def _rows(doc: dict[str, Any]) -> list[str]:
     head = ("| leaves | hosts | command | workers | ok | wall s | slowest host s | tool CPU s | "
-            "CPU ms/host | tool RSS MB | twin RSS MB | twin CPU s | logins/host | shows/host |")
+            "CPU ms/host | CLI lines | tool CPU µs/line | tool RSS MB | twin RSS MB | twin CPU s | "
+            "logins/host | shows/host |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for size in doc["sizes"]:
         for variant in ("serial", "parallel"):
@@ -92,18 +107,18 @@ def _rows(doc: dict[str, Any]) -> list[str]:
                     continue
                 if "skipped" in r:
                     lines.append(f"| {size['leaves']} | {size['srl_hosts']} | {cmd} | "
-                                 f"{size[variant]['workers']} | skipped | | | | | | | | | |")
+                                 f"{size[variant]['workers']} | skipped |" + " |" * 11)
                     continue
                 lines.append("| " + " | ".join(_fmt(x) for x in (
                     size["leaves"], size["srl_hosts"], cmd, size[variant]["workers"], r.get("ok"),
                     r["wall_s"], r.get("host_s_max"), r["tool_cpu_s"], r["tool_cpu_ms_per_host"],
-                    r["tool_maxrss_mb"], r["twin_rss_peak_mb"], r["twin_cpu_s"],
+                    r.get("cli_lines_total"), _per_line(r), r["tool_maxrss_mb"], r["twin_rss_peak_mb"], r["twin_cpu_s"],
                     r["logins_per_host_max"], r["shows_per_host_max"])) + " |")
         b = size["baseline"]
         lines.append("| " + " | ".join(_fmt(x) for x in (
             size["leaves"], size["srl_hosts"], "baseline (plain scrapli loop)", 1, b.get("ok"),
             b["wall_s"], b.get("host_s_max"), b["tool_cpu_s"], b["tool_cpu_ms_per_host"],
-            b["tool_maxrss_mb"], b["twin_rss_peak_mb"], b["twin_cpu_s"],
+            b.get("cli_lines_total"), _per_line(b), b["tool_maxrss_mb"], b["twin_rss_peak_mb"], b["twin_cpu_s"],
             b["logins_per_host_max"], b["shows_per_host_max"])) + " |")
     return lines
 
@@ -125,6 +140,9 @@ def _targets_md(t: dict[str, Any]) -> list[str]:
             out.append(f"- tool CPU {cmd}: {_fmt(c['ms_per_host'])} ms/host incl. start-up "
                        f"({_fmt(c['met'])}), marginal {_fmt(c['marginal_ms_per_host'])} ms/host "
                        f"({_fmt(c['marginal_met'])}); target ≤ {cpu['target_ms']} ms")
+    if t.get("configure_cpu_us_per_line"):
+        out.append("- configure tool CPU per CLI line (start-up taken off): "
+                   + ", ".join(f"{k} {v} µs" for k, v in t["configure_cpu_us_per_line"].items()))
     m = t["memory"]
     out.append(f"- memory: tool peak {_fmt(m['tool_peak_mb'])} MB (≤ {TOOL_RSS_MAX_MB:g}: {_fmt(m['tool_met'])}), "
                f"twin peak {_fmt(m['twin_peak_mb'])} MB (≤ {TWIN_RSS_MAX_MB:g}: {_fmt(m['twin_met'])})")
