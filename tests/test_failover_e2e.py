@@ -164,7 +164,7 @@ def test_failover_converges_in_order_restores_and_recovers(configured: Lab) -> N
 
 
 def test_other_es_member_leaf2(configured: Lab) -> None:
-    done = configured.run(*_fo_args(), "--host", "leaf2", "--no-traffic", "--json")
+    done = configured.run(*_fo_args(), "--host", "leaf2", "--interface", "e1-1", "--no-traffic", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads(done.stdout)
     held = {(e["check"], e["host"]) for e in doc["timeline"] if e["event"] == "degraded"}

@@ -39,6 +39,7 @@ from nornir_evpn.reporting.failover import (
     print_report,
 )
 from nornir_evpn.tasks.failover import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
+from nornir_evpn.topology import normalise_srl_interface
 
 
 def positive_float(text: str) -> float:
@@ -110,6 +111,8 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     state_file = state_file_path(args.state_file)
     if args.restore:
         return run_restore(args, state_file), None
+    # containerlab spelling (e1-1) is accepted; the device and the intent use ethernet-1/1
+    args.interface = normalise_srl_interface(args.interface) or args.interface
     target = build_target(args)
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
