@@ -246,7 +246,10 @@ class FabricShow:
             est += s.established
             if s.overlay:
                 afi = "evpn"
-                if s.established and evpn.session(node, a).established:
+                # Views lag each other by their delays: a neighbor just committed may
+                # not exist yet in the (older) EVPN view.
+                in_evpn = node in evpn.cfg and a in evpn.cfg[node].neighbors
+                if s.established and in_evpn and evpn.session(node, a).established:
                     rx = sum(1 for _r, via in evpn.rib(node) if via == a)
                     tx = len(evpn.advertised(node, a))
                     counts = f"[{rx}/{rx}/{tx}]"
@@ -452,7 +455,7 @@ class FabricShow:
         neighbors = {
             a: {"peer-address": a, "session-state": "established" if s.established else "active",
                 "peer-group": s.group, "peer-as": s.peer_as}
-            for a in cfg.neighbors for s in [bgp.session(node, a)]
+            for a in bgp.cfg[node].neighbors for s in [bgp.session(node, a)]
         }
         counts: dict[str, int] = {}
         for r, _a in evpn.rib(node):
