@@ -52,6 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     help="serve in this process until SIGTERM/Ctrl-C")
     up.add_argument("--profile", choices=sorted(PROFILES), default="fast",
                     help="command latency profile (default fast: no added delay)")
+    up.add_argument("--timing", choices=["instant", "fast", "realistic", "demo"], default=None,
+                    help="fabric convergence delays (LACP/BGP/ES/EVPN); default "
+                         "$NORNIR_EVPN_TWIN_TIMING, else the --profile of the same name")
     _state_arg(up)
     up.set_defaults(func=run_up)
 
@@ -111,16 +114,18 @@ def run_up(args: argparse.Namespace) -> int:
         return EXIT_OK
     topology = Path(args.topology or default_topology()).resolve()
     load_topology(topology)  # a bad file is a one-line user error here, not in the child log
+    timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING") or args.profile
     if args.foreground:
-        return serve(topology, state_file, args.profile)
-    return _spawn(topology, state_file, args.profile)
+        return serve(topology, state_file, args.profile, timing)
+    return _spawn(topology, state_file, args.profile, timing)
 
 
-def _spawn(topology: Path, state_file: Path, profile: str) -> int:
+def _spawn(topology: Path, state_file: Path, profile: str, timing: str) -> int:
     state_file.parent.mkdir(parents=True, exist_ok=True)
     log_path = state_file.with_suffix(".log")
     cmd = [sys.executable, "-m", "nornir_evpn", "twin", "up", "--foreground",
-           "--topology", str(topology), "--state-file", str(state_file), "--profile", profile]
+           "--topology", str(topology), "--state-file", str(state_file), "--profile", profile,
+           "--timing", timing]
     with open(log_path, "ab") as log:
         # the password travels in the environment (inherited), never on the command line
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -143,14 +148,16 @@ def _spawn(topology: Path, state_file: Path, profile: str) -> int:
     return EXIT_FAILED
 
 
-def serve(topology: Path, state_file: Path, profile: str) -> int:
+def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant") -> int:
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
 
     async def main() -> None:
         twin = Twin(topology, latency=profile)
         fabric_lab = _optional("nornir_evpn.twin.fabric_lab")
         if fabric_lab is not None:  # show outputs and CE shells from the fabric model
-            fabric_lab.attach(twin)
+            from nornir_evpn.twin.timing import get_profile
+
+            fabric_lab.attach(twin, profile=get_profile(timing))
         await twin.start()
         fault = _optional("nornir_evpn.commands.twin_fault")
         control = await fault.serve_control(twin, state_file) if fault is not None else None
