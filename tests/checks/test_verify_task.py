@@ -1,0 +1,77 @@
+"""tasks/verify.py with a fake scrapli connection: batching, failed commands, connection errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from nornir_evpn.tasks.verify import collect_outputs, verify_host
+
+from nornir_evpn import platform
+from nornir_evpn.checks import CommandFailure
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.topology import load_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@dataclass
+class FakeConn:
+    outputs: dict[str, str]
+    batches: list[list[str]] = field(default_factory=list)
+
+    def send_commands(self, commands: list[str], failed_when_contains: list[str]) -> list[Any]:
+        self.batches.append(commands)
+        out = []
+        for c in commands:
+            text = self.outputs.get(c, "Parsing error: Unknown token 'x'.")
+            out.append(SimpleNamespace(result=text, failed=any(s in text for s in failed_when_contains)))
+        return out
+
+
+class FakeHost:
+    def __init__(self, name: str, conn: FakeConn | Exception) -> None:
+        self.name, self._conn, self.closed = name, conn, False
+
+    def get_connection(self, _name: str, _config: Any) -> FakeConn:
+        if isinstance(self._conn, Exception):
+            raise self._conn
+        return self._conn
+
+    def close_connection(self, _name: str) -> None:
+        self.closed = True
+
+
+def task_for(name: str, conn: FakeConn | Exception) -> Any:
+    return SimpleNamespace(host=FakeHost(name, conn), nornir=SimpleNamespace(config=None))
+
+
+def test_one_batch_and_failed_commands() -> None:
+    conn = FakeConn({platform.SHOW_BGP_NEIGHBORS: (FIXTURES / "l2evpn_spine1_show_bgp_neighbor.txt").read_text()})
+    out = collect_outputs(task_for("spine1", conn), [platform.SHOW_BGP_NEIGHBORS, "show foo"])
+    assert conn.batches == [[platform.SHOW_BGP_NEIGHBORS, "show foo"]]
+    assert out["show foo"] == CommandFailure("Parsing error: Unknown token 'x'.")
+    assert out[platform.SHOW_BGP_NEIGHBORS].startswith("--{ + running }--")
+
+
+def test_verify_host_results() -> None:
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    conn = FakeConn({platform.SHOW_BGP_NEIGHBORS: (FIXTURES / "l2evpn_spine1_show_bgp_neighbor.txt").read_text()})
+    r = verify_host(task_for("spine1", conn), fabric)
+    assert len(conn.batches) == 1
+    assert r.failed and r.result["error"] is None
+    [check] = r.result["checks"]
+    assert (check["name"], check["ok"]) == ("bgp.underlay_established", False)
+    assert check["observed"]["underlay 192.168.13.1 (leaf3)"] == "absent"
+
+
+def test_connection_error_is_one_line() -> None:
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    task = task_for("leaf1", ConnectionRefusedError(111, "Connection refused\nmore"))
+    r = verify_host(task, fabric)
+    assert r.failed and r.result["checks"] == []
+    assert r.result["error"] == "ConnectionRefusedError: [Errno 111] Connection refused more"
+    assert task.host.closed
