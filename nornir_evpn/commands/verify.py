@@ -50,7 +50,12 @@ def run(args: argparse.Namespace) -> int:
     names = None if args.checks is None else [n for n in args.checks.split(",") if n.strip()]
     checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
     target = build_target(args)
-    agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks)
+    try:
+        agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks)
+    finally:
+        # Close explicitly: ssh2 sessions left to the garbage collector can block the GIL
+        # while their peer (an in-process twin) waits to answer.
+        target.nr.close_connections()
     doc = verify_document(host_results(agg))
     print_verify(console_for(args.json), doc, checks)
     if args.junit:
