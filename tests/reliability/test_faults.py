@@ -95,8 +95,8 @@ def test_host_hanging_past_the_timeout_fails_alone(tmp_path, capsys):
     groups["srl"]["connection_options"]["scrapli"]["extras"].update(timeout_ops=1.0,
                                                                     timeout_transport=3)
     (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
-    # every line on leaf2 takes longer than timeout_ops
-    with TwinProcess(tmp_path, {"slow": {"leaf2": 2.5}}) as tp:
+    # leaf2 accepts the login, then never answers a line (within this test)
+    with TwinProcess(tmp_path, {"slow": {"leaf2": 60.0}}) as tp:
         t0 = time.monotonic()
         run = run_cli(capsys, "configure", "--twin", "--twin-state", str(tp.state),
                       "--inventory", str(inv), "--json")
