@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: Exception) -> str:
+    """Errors echo user input: a newline in it must not start a second (forged) line."""
+    return str(exc).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -88,10 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UserInputError as exc:
-        sys.stderr.write(f"nornir-evpn: error: {exc}\n")
+        sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
         return EXIT_USAGE
     except NornirEvpnError as exc:
-        sys.stderr.write(f"nornir-evpn: error: {exc}\n")
+        sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("nornir-evpn: interrupted\n")
