@@ -200,6 +200,12 @@ FLAGS = [
     ("confirmed-0", ["configure", "--commit-confirmed", "0"],
      "argument --commit-confirmed: must be at least 1, got 0"),
     ("unknown-check", ["verify", "--checks", "nope"], "unknown check 'nope'"),
+    # injection through flags: never matched to a host or an interface, so never sent
+    ("hosts-semicolon", ["verify", "--hosts", "leaf1;reboot"], "unknown host 'leaf1;reboot'"),
+    ("interface-newline", ["failover-test", "--interface", "ethernet-1/1\ncommit now"],
+     "is not a member of an ethernet segment"),
+    ("interface-brace", ["failover-test", "--interface", "ethernet-1/1 }"],
+     "is not a member of an ethernet segment"),
 ]
 
 
