@@ -182,3 +182,61 @@ def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkey
     wait_sessions_closed(watch)
     assert watch.running() == {n: startup(n) for n in SRL_NODES}
     watch.assert_clean()
+
+
+def test_connection_dropped_before_confirm_accept_rolls_back(watch: Watch, capsys):
+    """commit confirmed applied, then the session dies: no accept, so the device rolls back."""
+    ds = watch.twin.datastore("leaf2")
+    server = watch.twin.servers["leaf2"]
+    original = ds.commit
+
+    def confirmed_then_drop(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ds.commit = original
+        original(*args, **kwargs)
+        server.drop_connections()
+
+    ds.commit = confirmed_then_drop  # type: ignore[method-assign]
+    code, doc = configure(watch, capsys, "--commit-confirmed", "1")
+    assert code == 1
+    entry = doc["hosts"]["leaf2"]
+    assert entry["ok"] is False and entry["error"] and "\n" not in entry["error"]
+    assert doc["hosts"]["leaf1"]["committed"] is True
+    deadline = time.monotonic() + 5
+    while ds.pending is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert watch.running()["leaf2"] == startup("leaf2")  # rolled back, not half-applied
+    assert watch.running()["leaf1"] == configured("leaf1")  # accepted: no rollback
+    wait_sessions_closed(watch)
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("fault", ["unreachable", "drop-mid-show"])
+def test_verify_isolates_a_faulty_host(watch: Watch, capsys, monkeypatch, fault):
+    """verify is read-only: a faulty host is one line, the others are still checked."""
+    if fault == "unreachable":
+        watch.twin.set_unreachable("leaf3")
+    else:
+        execute = CliSession.execute
+
+        def dropping(self, line, tokens=None):  # type: ignore[no-untyped-def]
+            if self.ds.name == "leaf3" and line.startswith("show"):
+                watch.twin.servers["leaf3"].drop_connections()
+                return ""
+            return execute(self, line, tokens)
+
+        monkeypatch.setattr(CliSession, "execute", dropping)
+    before = watch.running()
+    run = run_cli(capsys, "verify", "--twin", "--twin-state", str(watch.state), "--inventory",
+                  str(INVENTORY), "--json")
+    assert run.code == 1
+    doc = run.doc
+    err = doc["hosts"]["leaf3"]["error"]
+    assert doc["hosts"]["leaf3"]["ok"] is False and err and "\n" not in err
+    assert "Traceback" not in run.err
+    # the other hosts were connected to and checked (without a fabric model they may fail
+    # checks, but they have check results and no transport error)
+    for node in ("leaf1", "leaf2", "spine1"):
+        assert doc["hosts"][node]["error"] is None, doc["hosts"][node]
+        assert doc["hosts"][node]["checks"]
+    assert watch.running() == before
+    watch.assert_clean()
