@@ -18,7 +18,7 @@ from rich.console import Console
 
 def console_for(json_mode: bool) -> Console:
     """Human output console: stderr when stdout is reserved for JSON."""
-    return Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=False)
+    return Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)
 
 
 def emit_json(document: dict[str, Any]) -> None:
