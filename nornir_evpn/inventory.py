@@ -41,12 +41,35 @@ def scrapli_extras() -> dict[str, Any]:
     }
 
 
+def deployed_addresses(topology: Topology) -> dict[str, str]:
+    """Management IPs containerlab assigned, from `clab-<lab>/topology-data.json` if deployed.
+
+    Reading them beats guessing: DNS names `clab-<lab>-<node>` only resolve where
+    containerlab wrote /etc/hosts, and an address set in the topology may be stale.
+    """
+    path = topology.directory / f"clab-{topology.name}" / "topology-data.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if not isinstance(nodes, dict):
+        return {}
+    out: dict[str, str] = {}
+    for name, node in nodes.items():
+        ip = node.get("mgmt-ipv4-address") if isinstance(node, dict) else None
+        if isinstance(ip, str) and ip and name in topology.nodes:
+            out[name] = ip.split("/")[0]
+    return out
+
+
 def build_inventory(topology: Topology, fabric: FabricIntent) -> dict[str, dict[str, Any]]:
     """The three SimpleInventory documents as plain dicts (YAML-ready)."""
     hosts: dict[str, Any] = {}
+    deployed = deployed_addresses(topology)
     for name in sorted(topology.nodes, key=natural_key):
         node = topology.nodes[name]
-        hostname = node.mgmt_ipv4 or f"clab-{topology.name}-{name}"
+        hostname = deployed.get(name) or node.mgmt_ipv4 or f"clab-{topology.name}-{name}"
         if node.is_srl:
             intent = fabric.nodes[name]
             hosts[name] = {

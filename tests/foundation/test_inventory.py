@@ -131,3 +131,27 @@ def test_yaml_has_no_python_tags() -> None:
     text = (ROOT / "inventory" / "hosts.yaml").read_text()
     assert "!!python" not in text
     assert yaml.safe_load(text)["leaf3"]["data"]["access"][0]["interface"] == "ethernet-1/1"
+
+
+def test_deployed_lab_addresses_win(tmp_path: Path) -> None:
+    """A deployed lab's topology-data.json gives the real management IPs."""
+    import json
+    import shutil
+
+    shutil.copytree(LAB.parent / "configs", tmp_path / "configs")
+    topo_file = tmp_path / "evpn-mh01.clab.yml"
+    topo_file.write_text(LAB.read_text())
+    lab_dir = tmp_path / "clab-evpn-mh01"
+    lab_dir.mkdir()
+    (lab_dir / "topology-data.json").write_text(json.dumps({
+        "name": "evpn-mh01",
+        "nodes": {
+            "leaf1": {"longname": "clab-evpn-mh01-leaf1", "kind": "srl", "mgmt-ipv4-address": "172.20.20.4"},
+            "ce1": {"longname": "clab-evpn-mh01-ce1", "kind": "linux", "mgmt-ipv4-address": "172.20.20.2"},
+        },
+    }))
+    topo = load_topology(topo_file)
+    hosts = build_inventory(topo, derive_intent(topo))["hosts"]
+    assert hosts["leaf1"]["hostname"] == "172.20.20.4"
+    assert hosts["ce1"]["hostname"] == "172.20.20.2"
+    assert hosts["leaf2"]["hostname"] == "clab-evpn-mh01-leaf2"
