@@ -89,12 +89,18 @@ def _device_error(responses: MultiResponse) -> str:
     return "device reported a failure"
 
 
+# `diff flat` marks lines `+ set / ...` / `- set / ...` on the twin; some SR Linux releases
+# print `insert / ...`, `replace / ...` and `delete / ...` instead. Count both spellings.
+_ADDED = ("+", "insert ", "replace ")
+_REMOVED = ("-", "delete ")
+
+
 def count_diff(diff: str) -> tuple[int, int]:
     """(+ lines, - lines) of a `diff flat`."""
-    lines = diff.splitlines()
+    lines = [line.lstrip() for line in diff.splitlines()]
     return (
-        sum(1 for line in lines if line.startswith("+")),
-        sum(1 for line in lines if line.startswith("-")),
+        sum(1 for line in lines if line.startswith(_ADDED)),
+        sum(1 for line in lines if line.startswith(_REMOVED)),
     )
 
 
