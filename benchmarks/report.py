@@ -169,7 +169,7 @@ def markdown(docs: dict[str, dict[str, Any]]) -> str:
                   f"fabric timing {doc['twin_fabric_timing']}{', quick' if doc['quick'] else ''})", "",
                   f"CLI start-up (`--help`): {doc['startup']['wall_s']} s wall, {doc['startup']['cpu_s']} s CPU, "
                   f"{doc['startup']['maxrss_mb']} MB.", ""]
-        lines += [*_rows(doc), "", *_targets_md(doc.get("targets") or {}), ""]
+        lines += [*_rows(doc), "", *_targets_md(targets(doc)), ""]
     lines += ["![time vs leaves](scale.png)", ""]
     return "\n".join(lines)
 
