@@ -288,6 +288,13 @@ def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if isinstance(exc, NornirEvpnError):
         return text
+    # scrapli's ssh2 transport reports a read that hit timeout_transport as "EOF"; the
+    # cause says what really happened
+    cause = exc.__cause__
+    while cause is not None:
+        if type(cause).__name__ == "Timeout":
+            return "timeout: the device did not answer in time"
+        cause = cause.__cause__
     name = type(exc).__name__
     reason = next((r for cls, r in _SCRAPLI_REASONS.items()
                    if any(k.__name__ == cls for k in type(exc).__mro__)), name)

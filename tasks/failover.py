@@ -170,7 +170,9 @@ def ssh_ping_runner(host: str, port: int, username: str, password: str,
     conn = GenericDriver(
         host=host, port=port, auth_username=username, auth_password=password,
         auth_strict_key=False, transport="ssh2", timeout_socket=10, timeout_transport=timeout,
-        timeout_ops=timeout, comms_prompt_pattern=platform.CE_SHELL_PROMPT_PATTERN,
+        # timeout_transport bounds each read; scrapli's thread-based timeout_ops would race
+        # ssh2's blocking read from this probe thread (see inventory.scrapli_extras)
+        timeout_ops=0, comms_prompt_pattern=platform.CE_SHELL_PROMPT_PATTERN,
     )
     conn.open()
     lock = threading.Lock()
