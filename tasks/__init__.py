@@ -1,2 +1,16 @@
-from nornir_evpn.tasks.config import apply_config, configure_fabric, confirm_commit, render_config  # noqa: F401
-from nornir_evpn.tasks.failover import restore_interface, shut_interface, wait_for_state  # noqa: F401
+"""Nornir tasks, for `nr.run(task=...)` in anyone's runbook (installed as nornir_evpn.tasks)."""
+
+from nornir_evpn.tasks.config import apply_config, configure_fabric, confirm_commit, render_config
+from nornir_evpn.tasks.failover import restore_interface, shut_interface, wait_for_state
+from nornir_evpn.tasks.verify import verify_host
+
+__all__ = [
+    "apply_config",
+    "configure_fabric",
+    "confirm_commit",
+    "render_config",
+    "restore_interface",
+    "shut_interface",
+    "verify_host",
+    "wait_for_state",
+]
