@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-PROFILES = ("fast", "realistic")
+# <latency profile>[-rr]: -rr runs use spine route reflectors instead of a full iBGP mesh
+PROFILES = ("fast", "realistic", "fast-rr", "realistic-rr")
 COMMANDS = ("configure", "verify", "failover")
 EFFICIENCY_MAX = 1.5  # parallel wall <= 1.5 x the slowest single host
 CPU_MS_PER_HOST_MAX = 10.0
@@ -165,7 +166,8 @@ def markdown(docs: dict[str, dict[str, Any]]) -> str:
     lines += [f"Machine: `{m['uname']}`, {m['cpu_count']} CPUs, Python {m['python']} "
               f"(load average at start {m['load_avg_start']}; the machine was shared).", ""]
     for profile, doc in docs.items():
-        lines += [f"## {profile} profile ({doc['timestamp']}, {doc['duration_s']} s, "
+        lines += [f"## {profile} profile, overlay {doc.get('overlay', 'full-mesh')} "
+                  f"({doc['timestamp']}, {doc['duration_s']} s, "
                   f"fabric timing {doc['twin_fabric_timing']}{', quick' if doc['quick'] else ''})", "",
                   f"CLI start-up (`--help`): {doc['startup']['wall_s']} s wall, {doc['startup']['cpu_s']} s CPU, "
                   f"{doc['startup']['maxrss_mb']} MB.", ""]

@@ -298,7 +298,7 @@ def _fabric_longest(profile: str) -> float:
 
 
 def run_size(leaves: int, root: Path, profile: str, env: dict[str, str],
-             serial_failover_max: int) -> dict[str, Any]:
+             serial_failover_max: int, overlay: str = "full-mesh") -> dict[str, Any]:
     size_dir = root / f"l{leaves}"
     size_dir.mkdir()
     pairs = max(1, leaves // 4)
@@ -306,7 +306,7 @@ def run_size(leaves: int, root: Path, profile: str, env: dict[str, str],
     subprocess.run(tool("topology", "generate", "--spines", str(SPINES), "--leaves", str(leaves),
                         "--mh-pairs", str(pairs), "--out", str(topo)),
                    check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(tool("inventory", "--topology", str(topo), "--out", str(inv)),
+    subprocess.run(tool("inventory", "--topology", str(topo), "--out", str(inv), "--overlay", overlay),
                    check=True, env=env, stdout=subprocess.DEVNULL)
     hosts = srl_hosts(inv)
     result: dict[str, Any] = {"leaves": leaves, "spines": SPINES, "mh_pairs": pairs, "srl_hosts": len(hosts)}
@@ -343,6 +343,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--leaves", default="4,16,64,128", help="comma-separated fabric sizes")
     ap.add_argument("--latency-profile", choices=sorted(FABRIC_TIMING), default="fast")
     ap.add_argument("--quick", action="store_true", help="4 and 16 leaves, fast profile (CI)")
+    ap.add_argument("--overlay", choices=["full-mesh", "route-reflector"], default="full-mesh",
+                    help="iBGP overlay of the generated inventories (results labelled <profile>-rr)")
     ap.add_argument("--serial-failover-max", type=int, default=16,
                     help="largest fabric on which failover-test also runs with --workers 1")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="results directory")
@@ -365,13 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     doc: dict[str, Any] = {
         "benchmark": "scale", "profile": args.latency_profile, "quick": args.quick,
+        "overlay": args.overlay,
         "timestamp": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
         "twin_fabric_timing": FABRIC_TIMING[args.latency_profile],
         "startup": startup_cost(env, root), "sizes": [],
     }
     try:
         for leaves in args.sizes:
-            doc["sizes"].append(run_size(leaves, root, args.latency_profile, env, args.serial_failover_max))
+            doc["sizes"].append(run_size(leaves, root, args.latency_profile, env,
+                                         args.serial_failover_max, args.overlay))
     finally:
         if not args.keep:
             import shutil
@@ -382,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     doc["duration_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1)
     doc["targets"] = report.targets(doc)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    for name in (f"{args.latency_profile}-{stamp}.json", f"latest-{args.latency_profile}.json"):
+    label = args.latency_profile + ("-rr" if args.overlay == "route-reflector" else "")
+    for name in (f"{label}-{stamp}.json", f"latest-{label}.json"):
         (args.out / name).write_text(json.dumps(doc, indent=2) + "\n")
     report.write_all(args.out)
     log(f"results in {args.out}")
