@@ -126,13 +126,13 @@ def test_wrong_esi_on_leaf2(intent) -> None:
     assert not any(c.startswith("bgp.") for _, c in failed)
 
 
-def _big_fabric():
+def _big_fabric(overlay: str = "full-mesh"):
     """fabric-2s4l2es configured by configure's own templates (all features) in the model."""
     from nornir_evpn.render import FEATURES, Renderer
     from nornir_evpn.twin.fabric import Fabric
 
     topo = load_topology(BIG)
-    intent = derive_intent(topo)
+    intent = derive_intent(topo, overlay_mode=overlay)
     fabric = Fabric(topo)
     running = fabric_lab.startup_configs(topo)
     fabric.load_configs(running)
@@ -159,6 +159,18 @@ def test_two_spine_four_leaf_two_es_fabric(links, faults, leaf4_candidates) -> N
     assert _failed(results) == {}
     assert results["leaf4"]["es.df"].observed["ES-2 mac-vrf-1 candidates"] == leaf4_candidates
     assert results["leaf1"]["mac.esi_remote"].ok and list(results["spine2"]) == ["bgp.underlay_established"]
+
+
+def test_route_reflector_fabric_verifies_with_a_path_per_reflector() -> None:
+    """Two spine RRs: every leaf holds each route twice (one path per RR), as SR Linux lists it."""
+    intent, _fabric, show = _big_fabric("route-reflector")
+    results = _verify(intent, show)
+    assert _failed(results) == {}
+    summary = show.show("leaf1", "show network-instance default protocols bgp routes evpn route-type summary")
+    # RT1: leaf2 (ES-1), leaf3 and leaf4 (ES-2) send 2 each = 6 routes, 12 paths via 2 RRs
+    assert "12 Ethernet Auto-Discovery routes 6 used, 12 valid" in summary
+    assert "6 Inclusive Multicast Ethernet Tag routes 3 used, 6 valid" in summary
+    assert "2 Ethernet Segment routes 1 used, 2 valid" in summary
 
 
 # ------------------------------------------------------------------ part 2: over SSH

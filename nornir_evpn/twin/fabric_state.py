@@ -363,10 +363,14 @@ class Snapshot:
         return any(g.rr_client for g in self.cfg[node].groups.values())
 
     def rib(self, node: str) -> list[tuple[Route, str]]:
-        """Received EVPN routes as (route, neighbor address), in arrival order per peer."""
+        """Received EVPN paths as (route, neighbor address), in arrival order per peer.
+
+        One entry per path: with two route reflectors a leaf holds each route twice (one
+        path per RR), as SR Linux lists it; consumers that want routes dedupe.
+        """
         if node in self._rib:
             return self._rib[node]
-        seen: set[Route] = set()
+        seen: set[tuple[Route, str]] = set()
         out: list[tuple[Route, str]] = []
         for peer, addr in self.evpn_peers(node):
             routes = list(self.originated(peer))
@@ -375,8 +379,9 @@ class Snapshot:
                     if p2 != node:
                         routes.extend(r for r in self.originated(p2))
             for r in routes:
-                if r.originator != self.cfg[node].system_ip and r not in seen and self._imports(node, r):
-                    seen.add(r)
+                if (r.originator != self.cfg[node].system_ip and (r, addr) not in seen
+                        and self._imports(node, r)):
+                    seen.add((r, addr))
                     out.append((r, addr))
         self._rib[node] = out
         return out
@@ -389,7 +394,7 @@ class Snapshot:
         routes = list(self.originated(node))
         if self._is_rr(node):
             routes.extend(r for r, _a in self.rib(node) if r.originator != self.cfg[s.peer].system_ip)
-        return routes
+        return list(dict.fromkeys(routes))  # an RR holding two paths advertises the route once
 
     def ethernet_segments(self, node: str) -> dict[str, EsState]:
         if node in self._es:

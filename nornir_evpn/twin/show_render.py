@@ -345,35 +345,41 @@ class FabricShow:
             rule,
         ]
         rib = snap.rib(node)
-        by_type = _by_type([r for r, _a in rib])
-        via = {r: a for r, a in rib}
+        by_type = _by_type(list(dict.fromkeys(r for r, _a in rib)))
+        paths: dict[Route, list[str]] = {}
+        for r, a in rib:
+            paths.setdefault(r, []).append(a)
         tables = {
             1: (["Status", "Route-distinguisher", "ESI", "Tag-ID", "neighbor", "Next-hop", "VNI"],
                 [8, 25, 32, 12, 25, 25, 25],
-                lambda r: ["u*>", r.rd, r.esi, str(r.tag), via[r], r.next_hop,
-                           "-" if r.tag == PER_ES_TAG else str(r.vni)]),
+                lambda r, st, a: [st, r.rd, r.esi, str(r.tag), a, r.next_hop,
+                                  "-" if r.tag == PER_ES_TAG else str(r.vni)]),
             2: (["Status", "Route-distinguisher", "Tag-ID", "MAC-address", "IP-address", "neighbor", "Next-Hop",
                  "VNI", "ESI", "MAC Mobility"],
                 [7, 14, 11, 17, 14, 14, 14, 14, 29, 14],
-                lambda r: ["u*>", r.rd, "0", r.mac, "0.0.0.0", via[r], r.next_hop, str(r.vni), r.esi, "-"]),
+                lambda r, st, a: [st, r.rd, "0", r.mac, "0.0.0.0", a, r.next_hop, str(r.vni), r.esi, "-"]),
             3: (["Status", "Route-distinguisher", "Tag-ID", "Originator-IP", "neighbor", "Next-Hop"],
                 [8, 38, 12, 21, 38, 38],
-                lambda r: ["u*>", r.rd, "0", r.originator, via[r], r.next_hop]),
+                lambda r, st, a: [st, r.rd, "0", r.originator, a, r.next_hop]),
             4: (["Status", "Route-distinguisher", "ESI", "originating-router", "neighbor", "Next-Hop"],
                 [8, 28, 32, 28, 28, 28],
-                lambda r: ["u*>", r.rd, r.esi, r.originator, via[r], r.next_hop]),
+                lambda r, st, a: [st, r.rd, r.esi, r.originator, a, r.next_hop]),
         }
         for t in (1, 2, 3, 4):
             if not by_type[t]:
                 continue
             out.append(RT_TITLES[t])
             headers, widths, row = tables[t]
-            out += render_table(headers, widths, [row(r) for r in by_type[t]])
+            # the first path of a route is used and best; a second path (another RR) is valid
+            rows = [row(r, "u*>" if i == 0 else "*", a)
+                    for r in by_type[t] for i, a in enumerate(paths[r])]
+            out += render_table(headers, widths, rows)
             if t != 1:
                 out.append(rule)
         for t in (1, 2, 3, 4, 5):
-            n = len(by_type.get(t, []))
-            out.append(f"{n} {RT_COUNT_NAMES[t]} routes {n} used, {n} valid")
+            used = len(by_type.get(t, []))
+            valid = sum(len(paths[r]) for r in by_type.get(t, []))
+            out.append(f"{valid} {RT_COUNT_NAMES[t]} routes {used} used, {valid} valid")
         out.append(rule)
         return "\n".join(out)
 
