@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
-from nornir_evpn.intent import CeIntent, FabricIntent, NodeIntent, natural_key
+from nornir_evpn.intent import FabricIntent, natural_key
 from nornir_evpn.topology import Topology
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
@@ -218,11 +218,3 @@ def fabric_from_nornir(nr: Any) -> FabricIntent:
         "defaults": {"data": dict(inv.defaults.data)},
     }
     return fabric_from_docs(docs)
-
-
-def node_intent(data: dict[str, Any]) -> NodeIntent:
-    return NodeIntent.model_validate({k: v for k, v in data.items() if k != "lab"})
-
-
-def ce_intent(data: dict[str, Any]) -> CeIntent:
-    return CeIntent.model_validate({k: v for k, v in data.items() if k not in ("lab", "role")})

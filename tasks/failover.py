@@ -265,18 +265,17 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     needs a fault-aware view per call; a broken session is dropped so the next poll
     reconnects instead of failing forever.
     """
-    from nornir_evpn.checks.model import CommandFailure, Observations
-    from nornir_evpn.inventory import node_intent
+    from nornir_evpn.tasks.verify import collect_outputs
 
-    node = node_intent(dict(task.host.data))
+    from nornir_evpn.checks.model import CommandFailure, Observations
+    from nornir_evpn.render import node_from_data
+
+    node = node_from_data(task.host.name, dict(task.host.data))
     wanted = [c for c in checks if c.applies(view, node)]
     commands = list(dict.fromkeys(cmd for c in wanted for cmd in c.commands(view, node)))
-    outputs: dict[str, str | CommandFailure] = {}
+    outputs: dict[str, str | CommandFailure]
     try:
-        conn = task.host.get_connection(CONNECTION, task.nornir.config)
-        responses = conn.send_commands(commands, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
-        for cmd, resp in zip(commands, responses, strict=False):
-            outputs[cmd] = CommandFailure(" ".join(resp.result.split())[:200]) if resp.failed else resp.result
+        outputs = collect_outputs(task, commands)
     except Exception as exc:  # an unreachable host fails its checks, it does not stop the poll
         with contextlib.suppress(Exception):
             task.host.close_connection(CONNECTION)
