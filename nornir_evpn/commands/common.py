@@ -53,6 +53,13 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
 def add_nornir_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("target and output")
     g.add_argument("--inventory", type=Path, default=None, metavar="DIR",

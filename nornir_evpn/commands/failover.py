@@ -14,7 +14,7 @@ from nornir_evpn.commands.common import (
     Target,
     add_nornir_options,
     build_target,
-    non_negative_float,
+    positive_float,
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover import (
@@ -40,13 +40,6 @@ from nornir_evpn.reporting.failover import (
 )
 from nornir_evpn.tasks.failover import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
 from nornir_evpn.topology import normalise_srl_interface
-
-
-def positive_float(text: str) -> float:
-    value = non_negative_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
