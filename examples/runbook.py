@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     nr = InitNornir(
-        runner={"plugin": "threaded", "options": {"num_workers": 16}},
+        runner={"plugin": "nornir_evpn.threaded", "options": {"num_workers": 16}},
         inventory={"plugin": "ContainerlabInventory",
                    "options": {"topology_file": str(args.topology)}},
         logging={"enabled": False},

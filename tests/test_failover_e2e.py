@@ -218,6 +218,26 @@ def test_signal_after_shut_restores(configured: Lab, sig: signal.Signals) -> Non
         assert "restore " in out and f"interrupted │ {sig.name}" in out
 
 
+def test_signal_mid_poll_waits_for_the_poll_then_restores(configured: Lab) -> None:
+    """SIGTERM while a poll is reading leaf1: the restore (which reconnects to leaf1) and the
+    final close must wait for that read, or ssh2 aborts the process with the link down."""
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        configured.twin.set_slow("leaf1", 0.15)  # every poll of leaf1 now takes > 1 s
+        time.sleep(INTERVAL + 0.3)  # inside the next poll of leaf1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        configured.twin.set_slow("leaf1", 0)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert "restore " in out and "interrupted │ SIGTERM" in out
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+
+
 def test_restore_after_sigkill(configured: Lab) -> None:
     proc = configured.start(*_fo_args(), "--no-traffic")
     try:

@@ -149,7 +149,7 @@ def build_target(
     if args.verbose:
         logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False})
     nr = InitNornir(
-        runner={"plugin": "threaded", "options": {"num_workers": workers}},
+        runner={"plugin": "nornir_evpn.threaded", "options": {"num_workers": workers}},
         inventory={"plugin": "NornirEvpnDocs", "options": {"docs": docs, "password": password()}},
         logging=logging_cfg,
     )
