@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -17,3 +19,9 @@ def lab_topology_path() -> Path:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+# CI runs the property tests with a fixed seed: a red build must be reproducible, not luck.
+if os.environ.get("CI"):
+    settings.register_profile("ci", derandomize=True)
+    settings.load_profile("ci")
