@@ -46,6 +46,9 @@ CONFIRMED_REJECT = "tools system configuration confirmed-reject"
 FAILED_WHEN_CONTAINS = ["Error:", "Parsing error", "MINOR:", "MAJOR:", "CRITICAL:"]
 
 # --- prompts (same shape as scrapli-community's regexes) -------------------------------------
+# one complete two-line prompt anywhere in a stream (scrapli's patterns are anchored to the end
+# of the buffer); pipelined config loads count these to know every line was answered
+ANY_PROMPT_PATTERN = rb"--\{[^\n]*\}--\[[^\n]*\]--[ \t]*\n[abcdABCD]:\S+#[ \t]?"
 RUNNING_MODE = "running"
 CANDIDATE_PRIVATE_MODE = "candidate private private-admin"
 

@@ -110,11 +110,14 @@ def load_topology(path: str | Path) -> Topology:
     return parse_topology(text, path)
 
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parser when available
+
+
 def parse_topology(text: str, path: Path) -> Topology:
     """Validate topology YAML text; `path` locates relative files and names errors."""
     path = path.resolve()
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

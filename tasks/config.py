@@ -9,9 +9,11 @@ out of `apply_config` leaves the host without an open candidate.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +33,11 @@ MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
 DEFAULT_CONFIRM_TIMEOUT_S = 60
 CONNECTION = "scrapli"
 INTERRUPTED = "interrupted: candidate discarded, nothing committed"
+# config lines in flight per round trip (`batch_lines=1`: one at a time, each prompt awaited);
+# a batch is also capped in bytes so it always fits a terminal's input buffer (4 KiB)
+DEFAULT_BATCH_LINES = 64
+BATCH_MAX_BYTES = 3072
+_PROMPT = re.compile(platform.ANY_PROMPT_PATTERN)
 
 
 def render_config(
@@ -69,6 +76,73 @@ def leave_candidate(conn: Any) -> None:
     # session has no candidate left to discard, hence the suppress.
     with contextlib.suppress(Exception):
         conn.acquire_priv("exec")
+
+
+@dataclass
+class Loaded:
+    """What loading lines into the candidate gave: the first device error, the last output."""
+
+    error: str | None
+    last_output: str
+
+
+def _batches(lines: Sequence[str], max_lines: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for line in lines:
+        if batch and (len(batch) >= max_lines or size + len(line) + 1 > BATCH_MAX_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(line)
+        size += len(line) + 1
+    if batch:
+        yield batch
+
+
+def _failed(output: str) -> bool:
+    return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
+
+
+def _read_prompts(conn: Any, count: int) -> list[str]:
+    """Read until `count` prompts came back; the text before each (echo + output)."""
+    buf = b""
+    segments: list[str] = []
+    pos = 0
+    while len(segments) < count:
+        buf += conn.channel.read()  # bounded by timeout_transport; raises on a dead session
+        while len(segments) < count and (match := _PROMPT.search(buf, pos)):
+            segments.append(buf[pos:match.start()].decode(errors="replace"))
+            pos = match.end()
+    return segments
+
+
+def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> Loaded:
+    """Send `lines` in the private candidate, `batch_lines` per round trip.
+
+    A batch is written at once and its prompts are then read back, one per line, in order,
+    like a paste into the SR Linux CLI: the device still runs each line on its own and
+    answers each; only the waiting between lines is gone (with 300 lines per leaf that
+    waiting is most of a configure). Each line's answer is checked for the failure markers;
+    the first failing line stops the load and is reported as `<line>: <device text>`.
+    `batch_lines=1` sends line by line through scrapli's `send_configs` instead.
+    """
+    if batch_lines <= 1:
+        responses = _send(conn, list(lines))
+        if responses.failed:
+            return Loaded(_device_error(responses), "")
+        return Loaded(None, responses[-1].result if len(responses) else "")
+    conn.acquire_priv("configuration")
+    last = ""
+    for batch in _batches(lines, batch_lines):
+        conn.channel.write("\n".join(batch) + "\n")
+        for line, segment in zip(batch, _read_prompts(conn, len(batch)), strict=True):
+            # a segment is the echoed line, then the device's answer to it
+            _, _, answer = segment.partition("\n")
+            if _failed(answer):
+                text = " ".join(answer.split())
+                return Loaded(f"{line}: {text}" if text else line, "")
+            last = answer
+    return Loaded(None, last)
 
 
 def _send(conn: Any, lines: list[str]) -> MultiResponse:
@@ -110,8 +184,11 @@ def apply_config(
     mode: ConfigMode = "commit",
     confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT_S,
     cancel: threading.Event | None = None,
+    batch_lines: int = DEFAULT_BATCH_LINES,
 ) -> Result:
     """Load `config` into a private candidate, diff it, then act per `mode`.
+
+    `batch_lines`: config lines sent per round trip (see `load_lines`; 1 = line by line).
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings"}.
     No diff → nothing is committed and `changed` is False.
@@ -136,13 +213,13 @@ def apply_config(
     try:
         leave_candidate(conn)  # a session reused from an earlier task may sit in a candidate
         t = time.monotonic()
-        loaded = _send(conn, [*config, platform.DIFF_FLAT])
+        loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines)
         timings["load"] = round(time.monotonic() - t, 4)
-        if loaded.failed:
-            out["device_error"] = _device_error(loaded)
+        if loaded.error is not None:
+            out["device_error"] = loaded.error
             leave_candidate(conn)
             return done(True, out["device_error"])
-        out["diff"] = loaded[-1].result.strip()
+        out["diff"] = loaded.last_output.strip()
         out["changed"] = bool(out["diff"])
         if not out["changed"] or mode == "dry-run":
             leave_candidate(conn)
@@ -210,6 +287,7 @@ def configure_fabric(
     accept: bool = True,
     cancel: threading.Event | None = None,
     renderer: Renderer | None = None,
+    batch_lines: int = DEFAULT_BATCH_LINES,
 ) -> Result:
     """Render and apply the host's features in one go; the grouped task for runbooks.
 
@@ -238,7 +316,7 @@ def configure_fabric(
         entry["config"] = rendered.result["config"]
         applied = task.run(
             task=apply_config, config=entry["config"], mode=mode,
-            confirm_timeout=confirm_timeout, cancel=cancel,
+            confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
         )
         entry.update({k: v for k, v in applied.result.items() if k != "error"})
         if mode == "confirmed" and entry["committed"] and accept:

@@ -218,6 +218,44 @@ def test_unsafe_host_data_exits_2(lab, capsys, tmp_path):
     assert "host leaf2" in err and "underlay_group" in err
 
 
+def test_small_batches_give_the_same_running_config(lab, capsys):
+    """Lines sent several per round trip (here 5) end exactly where line by line ends."""
+    code, doc = lab.configure(capsys, "--batch-lines", "5")
+    assert code == 0 and doc["ok"]
+    batched = {n: lab.running(n) for n in ("leaf1", "leaf2", "leaf3", "spine1")}
+    assert batched["leaf1"] - startup("leaf1") == TUTORIAL_MH
+    with Twin(LAB) as twin:  # a second, untouched lab, configured one line at a time
+        state = lab.state.with_name("twin-line-by-line.json")
+        twin.state().write(state)
+        code = main(["configure", "--twin", "--twin-state", str(state), "--inventory",
+                     str(lab.inventory), "--batch-lines", "1", "--json"])
+        capsys.readouterr()
+        assert code == 0
+        assert {n: set(twin.datastore(n).running.flat()) for n in batched} == batched
+
+
+@pytest.mark.parametrize("batch", ["64", "1"])
+def test_rejected_line_mid_batch_is_named_and_nothing_is_committed(lab, capsys, tmp_path, batch):
+    for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
+        (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    good = (ROOT / "templates" / "multihoming.j2").read_text()
+    (tmp_path / "multihoming.j2").write_text(
+        "set / interface ethernet-1/1 description before\n"
+        "set / interfaces ethernet-1/1 description typo\n"
+        "set / interface ethernet-1/1 description after\n" + good)
+    code, doc = lab.configure(capsys, "--templates", str(tmp_path), "--features", "multihoming",
+                              "--hosts", "leaf1", "--batch-lines", batch)
+    assert code == 1
+    leaf1 = doc["hosts"]["leaf1"]
+    assert leaf1["ok"] is False and leaf1["committed"] is False and leaf1["changed"] is False
+    assert leaf1["error"].startswith("set / interfaces ethernet-1/1 description typo: ")
+    assert "Parsing error: Unknown token 'interfaces'" in leaf1["error"]
+    assert "\n" not in leaf1["error"]
+    assert lab.running("leaf1") == startup("leaf1")
+    ds = lab.twin.datastore("leaf1")
+    assert ds.shared is None and ds.exclusive_owner is None and ds.pending is None
+
+
 def test_template_syntax_error_exits_2(lab, capsys, tmp_path):
     for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
         (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())

@@ -32,6 +32,7 @@ from nornir_evpn.render import FEATURES, Renderer, node_from_data, parse_feature
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
 from nornir_evpn.tasks.config import (
+    DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
     ConfigMode,
     configure_fabric,
@@ -64,6 +65,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="validate everywhere first; commit everywhere or nowhere")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
+    p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
+                   help="config lines sent per round trip, like a paste; every line is still "
+                        f"checked for errors (default {DEFAULT_BATCH_LINES}; 1 = wait for each prompt)")
     add_nornir_options(p)
     p.set_defaults(func=run)
 
@@ -154,10 +158,11 @@ def _run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
 
 def all_or_nothing(
     nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
-    timeout: int, cancel: threading.Event,
+    timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Validate everywhere; then commit confirmed everywhere and accept only if all did."""
-    common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel}
+    common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel,
+              "batch_lines": batch_lines}
     validated = _run_phase(nr, mode="validate", **common)
     if not all(e["ok"] for e in validated.values()):
         for e in validated.values():
@@ -218,14 +223,14 @@ def run(args: argparse.Namespace) -> int:
             timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
             hosts, notes = run_interruptible(
                 lambda: all_or_nothing(target.nr, target.fabric, renderer, features, timeout,
-                                       cancel),
+                                       cancel, args.batch_lines),
                 cancel,
             )
         else:
             hosts = run_interruptible(
                 lambda: _run_phase(
                     target.nr, fabric=target.fabric, features=features, mode=mode,
-                    renderer=renderer, cancel=cancel,
+                    renderer=renderer, cancel=cancel, batch_lines=args.batch_lines,
                     confirm_timeout=args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S,
                 ),
                 cancel,
