@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         result = srl.run(task=configure_fabric, fabric=fabric,
                          mode="dry-run" if args.dry_run else "commit")
     finally:
-        nr.close_connections()
+        nr.close_connections(on_failed=True)
 
     for name, multi in sorted(result.items()):
         entry = multi[0].result

@@ -281,7 +281,7 @@ def test_cancel_discards_every_candidate(lab):
     try:
         hosts = _run_phase(target.nr, fabric=target.fabric, mode="commit", cancel=cancel)
     finally:
-        target.nr.close_connections()
+        target.nr.close_connections(on_failed=True)
     assert hosts["leaf1"]["ok"] is False and "interrupted" in hosts["leaf1"]["error"]
     assert hosts["leaf3"]["ok"] is True  # nothing to change: nothing to interrupt
     for node in ("leaf1", "leaf2"):

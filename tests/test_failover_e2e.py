@@ -60,7 +60,7 @@ class Lab:
             agg = target.nr.run(task=configure_fabric, fabric=target.fabric)
             assert not agg.failed, {h: m[0].result for h, m in agg.items()}
         finally:
-            target.nr.close_connections()  # never leave ssh2 sessions to the GC (GIL + in-process twin)
+            target.nr.close_connections(on_failed=True)  # never leave ssh2 sessions to the GC (GIL + in-process twin)
 
     def settle(self, timeout: float = 15.0) -> None:
         """CE traffic (the fabric model's data plane) until every verify check passes."""
@@ -83,7 +83,7 @@ class Lab:
             return [f"{c}@{h}" for (c, h), o in verify_evaluator(target.nr, target.fabric)(NO_FAULTS).items()
                     if not o.ok]
         finally:
-            target.nr.close_connections()
+            target.nr.close_connections(on_failed=True)
 
     def leaf1_eth1(self, node: str = "leaf1") -> list[str]:
         return [line for line in self.twin.datastore(node).running.flat() if line.startswith(LEAF1_ETH1)]

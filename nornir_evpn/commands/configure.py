@@ -240,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         # closing the sessions also drops any private candidate still open on a device
-        target.nr.close_connections()
+        target.nr.close_connections(on_failed=True)
 
     doc: dict[str, Any] = {
         "command": "configure",

@@ -117,7 +117,7 @@ def _settle(twin_args: list[str], timeout: float) -> tuple[bool, list[str]]:
     finally:
         for close in closers:
             close()
-        target.nr.close_connections()
+        target.nr.close_connections(on_failed=True)
 
 
 @contextlib.contextmanager

@@ -137,7 +137,7 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     finally:
         if close is not None:
             close()
-        target.nr.close_connections()
+        target.nr.close_connections(on_failed=True)
     print_report(console, report)
     hosts = sorted(target.nr.inventory.hosts)
     if args.json:
@@ -165,7 +165,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
                                     verify_evaluator(target.nr, target.fabric),
                                     interval=args.interval, timeout=args.timeout)
     finally:
-        target.nr.close_connections()
+        target.nr.close_connections(on_failed=True)
     for ev in report.timeline:
         print_event(console, ev)
     if report.ok:

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         # Close explicitly: ssh2 sessions left to the garbage collector can block the GIL
         # while their peer (an in-process twin) waits to answer.
-        target.nr.close_connections()
+        target.nr.close_connections(on_failed=True)
     doc = verify_document(host_results(agg))
     print_verify(console_for(args.json), doc, checks)
     if args.junit:

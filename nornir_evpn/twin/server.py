@@ -22,6 +22,7 @@ from nornir_evpn.twin.cli_engine import SessionEngine
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[], SessionEngine]
+_FLUSH_CHARS = 16384
 
 _HOST_KEY: asyncssh.SSHKey | None = None
 
@@ -141,9 +142,15 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             self._chan.exit(0)
 
     async def _feed(self, data: str) -> bool:
-        """Echo, assemble lines, run them; False once the engine closed the session."""
+        """Echo, assemble lines, run them; False once the engine closed the session.
+
+        Replies to the lines of one chunk (a pasted batch) go out together, in order, in
+        writes of up to `_FLUSH_CHARS`: one SSH packet per line costs both ends CPU.
+        """
         assert self._engine is not None
         echo: list[str] = []
+        out: list[str] = []
+        size = 0
         for ch in data:
             if ch == "\n" and self._after_cr:
                 self._after_cr = False  # second half of \r\n: one Enter, not two
@@ -153,11 +160,16 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 line, self._line = "".join(self._line), []
                 if self._node.extra_delay > 0:
                     await asyncio.sleep(self._node.extra_delay)
-                reply = await self._engine.handle_line(line)
-                self._write("".join(echo) + "\r\n" + crlf(reply))
+                reply = "".join(echo) + "\r\n" + crlf(await self._engine.handle_line(line))
                 echo = []
+                out.append(reply)
+                size += len(reply)
                 if self._engine.closed:
+                    self._write("".join(out))
                     return False
+                if size >= _FLUSH_CHARS:
+                    self._write("".join(out))
+                    out, size = [], 0
             elif ch in "\x7f\x08":
                 if self._line:
                     self._line.pop()
@@ -166,11 +178,12 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 self._line = []
                 echo.append("^C\r\n" + crlf(await self._engine.handle_line("")))
             elif ch == "\x04" and not self._line:  # Ctrl-D on an empty line: log out
+                self._write("".join(out) + "".join(echo))
                 return False
             elif ch >= " " or ch == "\t":
                 self._line.append(ch)
                 echo.append(ch)
-        self._write("".join(echo))
+        self._write("".join(out) + "".join(echo))
         return True
 
 

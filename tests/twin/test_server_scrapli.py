@@ -240,7 +240,7 @@ def test_nornir_scrapli_send_command(twin: Twin) -> None:
     try:
         result = nr.run(task=send_command, command=platform.SHOW_VERSION)
     finally:
-        nr.close_connections()
+        nr.close_connections(on_failed=True)
     assert not result.failed
     assert {h: f"Hostname             : {h}" in r[0].result for h, r in result.items()} == {
         "leaf1": True, "leaf2": True, "leaf3": True}
