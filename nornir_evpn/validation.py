@@ -6,6 +6,7 @@ in a name could end the line early or open a block and inject configuration.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Any
@@ -37,16 +38,22 @@ def check_mac(value: str, field: str) -> str:
     return value
 
 
-def check_ip(value: str, field: str, *, with_prefix: bool = False) -> str:
+@functools.lru_cache(maxsize=8192)
+def _valid_ip(value: str, with_prefix: bool) -> bool:
+    # cached: a full-mesh inventory repeats every leaf's address in every other leaf's peers
     try:
         if with_prefix:
             ipaddress.ip_interface(value)
-            if "/" not in value:
-                raise ValueError
-        else:
-            ipaddress.ip_address(value)
+            return "/" in value
+        ipaddress.ip_address(value)
     except ValueError:
-        raise ValueError(f"field '{field}' has invalid IP address {value!r}") from None
+        return False
+    return True
+
+
+def check_ip(value: str, field: str, *, with_prefix: bool = False) -> str:
+    if not isinstance(value, str) or not _valid_ip(value, with_prefix):
+        raise ValueError(f"field '{field}' has invalid IP address {value!r}")
     return value
 
 

@@ -102,7 +102,7 @@ def quiet_library_logs() -> None:
 
 def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
     """Point every host at the twin's endpoint for its node; keep everything else."""
-    from nornir_evpn.twin.runtime import read_twin_state
+    from nornir_evpn.twin.state import read_twin_state
 
     state = read_twin_state(state_file)
     endpoints = state.endpoints

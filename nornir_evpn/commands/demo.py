@@ -92,7 +92,7 @@ def _settle(twin_args: list[str], timeout: float) -> tuple[bool, list[str]]:
     target = build_target(ns)
     closers: list[Callable[[], None]] = []
     try:
-        from nornir_evpn.twin.runtime import read_twin_state
+        from nornir_evpn.twin.state import read_twin_state
 
         state = read_twin_state(ns.twin_state)
         pingers = []
@@ -129,7 +129,7 @@ def twin_process(state_file: Path, profile: str, log: Path) -> Iterator[dict[str
     The child also exits when our end of its stdin pipe closes, so not even a SIGKILL of
     this process leaves it behind.
     """
-    from nornir_evpn.twin.runtime import read_twin_state
+    from nornir_evpn.twin.state import read_twin_state
 
     with log.open("w") as log_fh:
         proc = subprocess.Popen(

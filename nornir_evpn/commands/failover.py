@@ -70,7 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[PingRunner, Callable[[], None]]:
     """The CE's ping: over SSH to the twin's CE shell, else `docker exec` on the lab host."""
     if target.twin:
-        from nornir_evpn.twin.runtime import read_twin_state
+        from nornir_evpn.twin.state import read_twin_state
 
         state = read_twin_state(getattr(args, "twin_state", None))
         if ce not in state.endpoints:

@@ -25,8 +25,7 @@ from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
 from nornir_evpn.errors import TwinNotRunningError
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
-from nornir_evpn.twin.runtime import (
-    Twin,
+from nornir_evpn.twin.state import (
     TwinState,
     default_topology,
     pid_alive,
@@ -150,6 +149,7 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str) -> int:
 
 def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant") -> int:
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
+    from nornir_evpn.twin.runtime import Twin  # the SSH server: only where the twin runs
 
     async def main() -> None:
         twin = Twin(topology, latency=profile)

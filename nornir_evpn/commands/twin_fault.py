@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
-from nornir_evpn.twin.runtime import read_twin_state, state_path
+from nornir_evpn.twin.state import read_twin_state, state_path
 
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
 

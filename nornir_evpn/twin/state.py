@@ -1,0 +1,89 @@
+"""The twin's state file and defaults: what other commands need to find a running twin.
+
+Kept apart from `runtime` so that `--twin` on a Nornir command reads the state file
+without importing the SSH server (asyncssh) into the tool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nornir_evpn import platform
+from nornir_evpn.errors import TwinNotRunningError
+
+STATE_ENV = "NORNIR_EVPN_TWIN_STATE"
+DEFAULT_STATE_FILE = Path(".nornir_evpn") / "twin.json"
+NOT_RUNNING = "no digital twin is running: start one with `python -m nornir_evpn twin up`"
+
+
+def default_password() -> str:
+    return os.environ.get(platform.DEFAULT_PASSWORD_ENV) or platform.LAB_DEFAULT_PASSWORD
+
+
+def default_topology() -> Path:
+    """`./inventory/evpn-mh01.clab.yml` if present, else the packaged copy."""
+    local = Path("inventory") / "evpn-mh01.clab.yml"
+    if local.is_file():
+        return local
+    return Path(str(resources.files("nornir_evpn.lab") / "evpn-mh01.clab.yml"))
+
+
+@dataclass
+class TwinState:
+    """What `twin up` writes for other commands: never the password."""
+
+    pid: int
+    topology: str
+    lab: str
+    username: str
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def endpoints(self) -> dict[str, tuple[str, int]]:
+        return {n: (str(v["host"]), int(v["port"])) for n, v in self.nodes.items()}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        tmp.replace(path)  # atomic: readers never see half a file
+
+
+def state_path(path: str | Path | None = None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(STATE_ENV) or DEFAULT_STATE_FILE)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not running
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def read_twin_state(path: str | Path | None = None) -> TwinState:
+    """The running twin's state; TwinNotRunningError if there is none or its pid is dead."""
+    p = state_path(path)
+    try:
+        raw = json.loads(p.read_text())
+        state = TwinState(**raw)
+    except (OSError, ValueError, TypeError):
+        raise TwinNotRunningError(NOT_RUNNING) from None
+    if not pid_alive(state.pid):
+        raise TwinNotRunningError(NOT_RUNNING)
+    return state
