@@ -68,6 +68,10 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self._cache: dict[str, jinja2.Template] = {}
+        # configure renders every host twice (preflight, then the task): the second time,
+        # equal inputs give the first result back instead of rendering again
+        self._rendered: dict[tuple[str, tuple[str, ...]],
+                             tuple[NodeIntent, FabricIntent, dict[str, list[str]]]] = {}
 
     def template(self, feature: str) -> jinja2.Template:
         if feature not in self._cache:
@@ -90,6 +94,10 @@ class Renderer:
         self, node: NodeIntent, fabric: FabricIntent, features: Sequence[str] = FEATURES
     ) -> dict[str, list[str]]:
         """Per feature, the `set / ...` lines for `node` (comments and blank lines dropped)."""
+        key = (node.name, tuple(features))
+        seen = self._rendered.get(key)
+        if seen is not None and seen[1] is fabric and seen[0] == node:
+            return {feature: list(lines) for feature, lines in seen[2].items()}
         segments = node_segments(node, fabric)
         validate_node(node, segments)
         context = {"node": node, "fabric": fabric, "segments": segments}
@@ -101,6 +109,7 @@ class Renderer:
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"{_template_location(exc, template)}: {exc}") from None
             out[feature] = _cli_lines(text)
+        self._rendered[key] = (node, fabric, {feature: list(lines) for feature, lines in out.items()})
         return out
 
 

@@ -173,3 +173,18 @@ def test_parse_features():
     assert parse_features("multihoming, underlay") == ("underlay", "multihoming")
     with pytest.raises(UserInputError, match="unknown feature 'vlans'"):
         parse_features("underlay,vlans")
+
+
+def test_second_render_of_equal_inputs_is_remembered(fabric, renderer, monkeypatch):
+    node = fabric.nodes["leaf1"]
+    first = renderer.render(node, fabric)
+    calls = []
+    real = renderer.template
+    monkeypatch.setattr(renderer, "template", lambda f: calls.append(f) or real(f))
+    again = renderer.render(node.model_copy(deep=True), fabric)  # equal, not identical
+    assert again == first and calls == []
+    again["underlay"].append("mutating a result does not leak into the next one")
+    assert renderer.render(node, fabric) == first
+    moved = node.model_copy(update={"system_ip": "10.0.0.99"})
+    changed = renderer.render(moved, fabric)
+    assert calls and "set / interface system0 subinterface 0 ipv4 address 10.0.0.99/32" in changed["underlay"]
