@@ -17,6 +17,7 @@ from nornir_evpn.tasks.config import CONNECTION, one_line
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.intent import FabricIntent
+from nornir_evpn.parsers.tables import clean_lines
 
 
 def collect_outputs(task: Task, commands: Sequence[str]) -> dict[str, str | CommandFailure]:
@@ -27,13 +28,17 @@ def collect_outputs(task: Task, commands: Sequence[str]) -> dict[str, str | Comm
     if not commands:
         return {}
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    # strip_prompt=False: scrapli's prompt regex over a 128-leaf route table costs more CPU
+    # than parsing it; the parsers drop prompt and echo lines themselves (clean_lines)
     responses = conn.send_commands(
-        list(commands), failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
+        list(commands), failed_when_contains=list(platform.FAILED_WHEN_CONTAINS),
+        strip_prompt=False,
     )
     out: dict[str, str | CommandFailure] = {}
     for cmd, resp in zip(commands, responses, strict=True):
         if resp.failed:
-            out[cmd] = CommandFailure(" ".join(resp.result.split())[:200] or "failed")
+            text = " ".join(" ".join(clean_lines(resp.result)).split())
+            out[cmd] = CommandFailure(text[:200] or "failed")
         else:
             out[cmd] = resp.result
     return out

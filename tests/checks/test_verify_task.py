@@ -23,7 +23,8 @@ class FakeConn:
     outputs: dict[str, str]
     batches: list[list[str]] = field(default_factory=list)
 
-    def send_commands(self, commands: list[str], failed_when_contains: list[str]) -> list[Any]:
+    def send_commands(self, commands: list[str], failed_when_contains: list[str],
+                      strip_prompt: bool = True) -> list[Any]:
         self.batches.append(commands)
         out = []
         for c in commands:
