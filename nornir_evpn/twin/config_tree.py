@@ -10,6 +10,7 @@ SR Linux does and to give `set` leaf-replace semantics (`admin-state enable` the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 
@@ -105,6 +106,7 @@ _NATURAL = re.compile(r"(\d+)")
 _NEEDS_QUOTES = re.compile(r"[\s\"{}\[\];#]|^$")
 
 
+@functools.lru_cache(maxsize=65536)  # the same tokens recur on every node and every sort
 def natural_key(token: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key giving SR Linux's order: ethernet-1/2 before ethernet-1/10."""
     return tuple(
@@ -417,10 +419,10 @@ def parse_flat(text: str) -> ConfigTree:
 # -- diff --------------------------------------------------------------------------------------
 def diff_flat(old: ConfigTree, new: ConfigTree) -> str:
     """`diff flat`: `- set / ...` for removed leaves, `+ set / ...` for added ones."""
-    old_lines = set(old.flat())
-    new_lines = set(new.flat())
-    removed = [f"- {line}" for line in old.flat() if line not in new_lines]
-    added = [f"+ {line}" for line in new.flat() if line not in old_lines]
+    old_flat, new_flat = old.flat(), new.flat()
+    old_lines, new_lines = set(old_flat), set(new_flat)
+    removed = [f"- {line}" for line in old_flat if line not in new_lines]
+    added = [f"+ {line}" for line in new_flat if line not in old_lines]
     return "\n".join(removed + added)
 
 
