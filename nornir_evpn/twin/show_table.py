@@ -9,6 +9,7 @@ padding each side; column widths below include that padding.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -31,12 +32,22 @@ class _SrlWrapper(textwrap.TextWrapper):
         reversed_chunks[-1] = chunk[space_left:]
 
 
+_SPECIAL_WHITESPACE = frozenset("\t\n\r\x0b\x0c")
+
+
+@functools.lru_cache(maxsize=32768)
+def _wrapped(text: str, width: int) -> tuple[str, ...]:
+    # cached: route tables repeat the same RDs, ESIs and addresses on every node
+    if width <= 0:
+        return (text,)
+    if len(text) <= width and text == text.rstrip() and _SPECIAL_WHITESPACE.isdisjoint(text):
+        return (text,)  # fits as it is: what textwrap would return, without its regex work
+    return tuple(_SrlWrapper(width=width).wrap(text)) or ("",)
+
+
 def wrap(text: str, width: int) -> list[str]:
     """Wrap one cell's text to `width` characters the way SR Linux does."""
-    if width <= 0:
-        return [text]
-    lines = _SrlWrapper(width=width).wrap(text)
-    return lines or [""]
+    return list(_wrapped(text, width))
 
 
 def _rule(widths: Sequence[int], ch: str) -> str:
@@ -51,13 +62,13 @@ def _centre(text: str, width: int) -> str:
 def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[Sequence[str]]) -> list[str]:
     """Boxed table lines; `widths` are full cell widths (content + 2 spaces of padding)."""
     out = [_rule(widths, "-")]
-    head = [wrap(h, w - 2) for h, w in zip(headers, widths, strict=True)]
+    head = [_wrapped(h, w - 2) for h, w in zip(headers, widths, strict=True)]
     for i in range(max(len(c) for c in head)):
         cells = [_centre(c[i] if i < len(c) else "", w) for c, w in zip(head, widths, strict=True)]
         out.append("|" + "|".join(cells) + "|")
     out.append(_rule(widths, "="))
     for row in rows:
-        cols = [wrap(str(v), w - 2) for v, w in zip(row, widths, strict=True)]
+        cols = [_wrapped(str(v), w - 2) for v, w in zip(row, widths, strict=True)]
         for i in range(max(len(c) for c in cols)):
             cells = [" " + (c[i] if i < len(c) else "").ljust(w - 1) for c, w in zip(cols, widths, strict=True)]
             out.append("|" + "|".join(cells) + "|")

@@ -110,3 +110,21 @@ def test_info_from_state_json_paths(lab):
     assert macs["00:C1:AB:00:00:11"]["type"] == "evpn"
     with pytest.raises(UnknownCommand):
         show.state("leaf1", "/nothing here", True)
+
+
+def test_cell_fast_path_wraps_exactly_like_textwrap():
+    """Cells that fit skip textwrap (and results are cached): same lines either way."""
+    import random
+    import string
+
+    from nornir_evpn.twin.show_table import _SrlWrapper, wrap
+
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + " -:/._\t"
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        width = rng.randint(1, 30)
+        assert wrap(text, width) == (_SrlWrapper(width=width).wrap(text) or [""]), (text, width)
+    lines = wrap("IN_SYNC/True/True/True", 10)
+    lines.append("callers may change what they get")
+    assert wrap("IN_SYNC/True/True/True", 10) == ["IN_SYNC/Tr", "ue/True/Tr", "ue"]
