@@ -26,7 +26,7 @@ from nornir_evpn import platform
 from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir
-from nornir_evpn.render import FEATURES, Renderer, node_from_data
+from nornir_evpn.render import FEATURES, Renderer, node_from_data, shared_renderer
 
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
 MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
@@ -50,7 +50,7 @@ def render_config(
     """Render the host's configuration; result = {"config": [lines], "features": {f: [lines]}}."""
     fabric = fabric or fabric_from_nornir(task.nornir)
     node = node_from_data(task.host.name, dict(task.host.data))
-    rendered = (renderer or Renderer(templates_dir)).render(node, fabric, features)
+    rendered = (renderer or shared_renderer(templates_dir)).render(node, fabric, features)
     lines = [line for feature_lines in rendered.values() for line in feature_lines]
     return Result(host=task.host, result={"config": lines, "features": rendered})
 
