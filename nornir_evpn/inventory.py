@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
 from nornir_evpn.intent import FabricIntent, natural_key
-from nornir_evpn.topology import Topology
+from nornir_evpn.topology import SafeYamlLoader, Topology
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
@@ -147,12 +147,7 @@ def load_inventory_docs(directory: Path) -> dict[str, dict[str, Any]]:
     return docs
 
 
-# libyaml's parser when PyYAML has it (every wheel does): the inventory of a 128-leaf fabric
-# takes ~1.5 s of CPU to parse in pure Python, ~0.2 s with libyaml
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+class _UniqueKeyLoader(SafeYamlLoader):  # type: ignore[valid-type,misc]
     pass
 
 

@@ -151,6 +151,7 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         echo: list[str] = []
         out: list[str] = []
         size = 0
+        keep_open = True
         for ch in data:
             if ch == "\n" and self._after_cr:
                 self._after_cr = False  # second half of \r\n: one Enter, not two
@@ -165,8 +166,8 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 out.append(reply)
                 size += len(reply)
                 if self._engine.closed:
-                    self._write("".join(out))
-                    return False
+                    keep_open = False
+                    break
                 if size >= _FLUSH_CHARS:
                     self._write("".join(out))
                     out, size = [], 0
@@ -178,13 +179,13 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 self._line = []
                 echo.append("^C\r\n" + crlf(await self._engine.handle_line("")))
             elif ch == "\x04" and not self._line:  # Ctrl-D on an empty line: log out
-                self._write("".join(out) + "".join(echo))
-                return False
+                keep_open = False
+                break
             elif ch >= " " or ch == "\t":
                 self._line.append(ch)
                 echo.append(ch)
         self._write("".join(out) + "".join(echo))
-        return True
+        return keep_open
 
 
 class NodeServer:

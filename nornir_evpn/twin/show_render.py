@@ -345,10 +345,10 @@ class FabricShow:
             rule,
         ]
         rib = snap.rib(node)
-        by_type = _by_type(list(dict.fromkeys(r for r, _a in rib)))
-        paths: dict[Route, list[str]] = {}
+        paths: dict[Route, list[str]] = {}  # route -> its paths' neighbors, in arrival order
         for r, a in rib:
             paths.setdefault(r, []).append(a)
+        by_type = _by_type(list(paths))
         tables = {
             1: (["Status", "Route-distinguisher", "ESI", "Tag-ID", "neighbor", "Next-hop", "VNI"],
                 [8, 25, 32, 12, 25, 25, 25],
