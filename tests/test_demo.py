@@ -62,7 +62,10 @@ def _demo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, MARKER: marker}
     env.pop("NORNIR_EVPN_TWIN_STATE", None)
     proc = subprocess.Popen([sys.executable, "-m", "nornir_evpn", "demo", "--profile", "fast", *extra],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # Ctrl-C must work even when pytest was started with SIGINT ignored
+                            # (a background job of a non-interactive shell)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return proc, marker
 
 

@@ -98,7 +98,7 @@ class Lab:
 
     def start(self, *argv: str) -> subprocess.Popen[str]:
         return subprocess.Popen(self.cli(*argv), cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def wait_for(self, predicate, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -32,6 +32,15 @@ def test_plugin_is_registered_and_runs_every_host() -> None:
 
 
 def test_interrupt_waits_for_running_hosts_and_skips_the_rest() -> None:
+    # Python leaves SIGINT ignored when it started ignored (pytest run as a background job)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_waits_for_running_hosts_and_skips_the_rest()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_waits_for_running_hosts_and_skips_the_rest() -> None:
     started: list[str] = []
     finished: list[str] = []
     lock = threading.Lock()
