@@ -22,7 +22,7 @@ from nornir.core.task import Result, Task
 from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
-from nornir_evpn import platform
+from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir
@@ -31,6 +31,8 @@ from nornir_evpn.render import FEATURES, Renderer, node_from_data, shared_render
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
 MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
 DEFAULT_CONFIRM_TIMEOUT_S = 60
+
+ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
 CONNECTION = "scrapli"
 INTERRUPTED = "interrupted: candidate discarded, nothing committed"
 # config lines in flight per round trip (`batch_lines=1`: one at a time, each prompt awaited);
@@ -339,11 +341,20 @@ def configure_fabric(
 
 def _close_quietly(task: Task) -> None:
     """After an unexpected error the session state is unknown: drop it (discards candidates)."""
+    drop_connection(task.host)
+
+
+def drop_connection(host: Any) -> None:
+    """Close `host`'s scrapli session; if closing fails (session dead or device silent),
+    shut its socket down so the device ends the session, and any private candidate, now."""
+    conn = host.connections.get(CONNECTION)
+    if conn is None:
+        return
     try:
-        if CONNECTION in task.host.connections:
-            task.host.close_connection(CONNECTION)
+        host.close_connection(CONNECTION)
     except Exception:
-        task.host.connections.pop(CONNECTION, None)
+        host.connections.pop(CONNECTION, None)
+        ssh2_guard.release(getattr(conn.connection, "transport", None))
 
 
 # scrapli's exception names are not words an operator reads; these are

@@ -12,7 +12,6 @@ Nothing here prints; the orchestration lives in `nornir_evpn.failover`.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import subprocess
 import threading
@@ -22,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import apply_config
+from nornir_evpn.tasks.config import apply_config, drop_connection
 
-from nornir_evpn import platform
+from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.errors import DeviceError
 
 __all__ = [
@@ -55,11 +54,8 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     channel may still hold half an answer, and a restore must not trip over it.
     result = {"interface", "admin_state", "committed", "diff", "error"}.
     """
-    if fresh_connection and CONNECTION in task.host.connections:
-        try:
-            task.host.close_connection(CONNECTION)
-        except Exception:  # a broken session is exactly why we reconnect
-            task.host.connections.pop(CONNECTION, None)
+    if fresh_connection:
+        drop_connection(task.host)  # a broken session is exactly why we reconnect
     state = "enable" if enabled else "disable"
     applied = apply_config(task, [platform.set_interface_admin_state(interface, enabled)], mode="commit")
     out = applied.result or {}
@@ -183,8 +179,11 @@ def ssh_ping_runner(host: str, port: int, username: str, password: str,
 
     def close() -> None:
         # closing a dead session is not worth failing a report over
-        with lock, contextlib.suppress(Exception):
-            conn.close()
+        with lock:
+            try:
+                conn.close()
+            except Exception:
+                ssh2_guard.release(conn.transport)
 
     return run, close
 
@@ -277,9 +276,7 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     try:
         outputs = collect_outputs(task, commands)
     except Exception as exc:  # an unreachable host fails its checks, it does not stop the poll
-        with contextlib.suppress(Exception):
-            task.host.close_connection(CONNECTION)
-        task.host.connections.pop(CONNECTION, None)
+        drop_connection(task.host)
         outputs = {cmd: CommandFailure(f"{type(exc).__name__}: {exc}") for cmd in commands}
     obs = Observations(outputs)
     results = [r for c in wanted if (r := c.run(view, node, obs)) is not None]

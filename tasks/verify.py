@@ -6,13 +6,12 @@ it); `verify_host` = collect + `nornir_evpn.checks.evaluate`.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import CONNECTION, one_line
+from nornir_evpn.tasks.config import CONNECTION, drop_connection, one_line
 
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
@@ -61,8 +60,7 @@ def verify_host(
     try:
         outputs = collect_outputs(task, commands)
     except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
-        with contextlib.suppress(Exception):
-            task.host.close_connection(CONNECTION)
+        drop_connection(task.host)
         return Result(host=task.host, failed=True, result={
             "checks": [], "error": one_line(exc), "seconds": round(time.monotonic() - started, 3),
         })

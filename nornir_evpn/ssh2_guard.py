@@ -1,0 +1,57 @@
+"""Freeing an ssh2 session that was never closed must not freeze the process.
+
+scrapli's ssh2 transport leaves its libssh2 channel open whenever a connection is dropped
+without `close()` finishing: an `on_open`/`on_close` that raised (device gone silent,
+session dropped mid-command), a driver discarded by a failed open, a connection popped
+after an error. Those drivers live on (scrapli keeps up to 64 in an `lru_cache`) and are
+freed later, in whatever thread happens to evict them. ssh2-python 1.2 frees the channel
+*with the GIL held*, and libssh2 first closes an open channel over the network: it sends
+EOF and CLOSE and waits for the peer's CLOSE, up to twice the session timeout
+(`timeout_transport`). For that whole time no other Python thread runs: every Nornir
+worker stalls, and a twin served from the same process cannot answer, so logins that were
+in flight time out ("failed to complete handshake with host").
+
+`install()` gives the transport a finalizer that shuts its socket down before those objects
+are freed: libssh2's close then fails at once on the dead socket instead of waiting for the
+peer. The file descriptor stays owned by the socket object until the session is gone, so
+libssh2 never touches a descriptor that another connection may already reuse. A transport
+that was closed normally has no channel left and is not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from typing import Any
+
+_INSTALLED = "_nornir_evpn_guard"
+
+
+def release(transport: Any) -> None:
+    """Make freeing `transport`'s libssh2 objects I/O-free (shut its socket down) if its
+    channel is still open. Safe on any transport, closed or not, and idempotent."""
+    if getattr(transport, "session_channel", None) is None:
+        return  # closed by scrapli (or never opened): nothing can block
+    sock = getattr(getattr(transport, "socket", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def install() -> None:
+    """Add the finalizer to scrapli's ssh2 transport (once per process)."""
+    try:
+        from scrapli.transport.plugins.ssh2.transport import Ssh2Transport
+    except ImportError:  # ssh2-python not installed: nothing to guard
+        return
+    if getattr(Ssh2Transport, _INSTALLED, False):
+        return
+    previous = getattr(Ssh2Transport, "__del__", None)
+
+    def __del__(self: Any) -> None:
+        release(self)
+        if previous is not None:
+            previous(self)
+
+    Ssh2Transport.__del__ = __del__  # type: ignore[attr-defined]
+    setattr(Ssh2Transport, _INSTALLED, True)

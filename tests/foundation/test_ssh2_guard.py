@@ -1,0 +1,74 @@
+"""A dropped ssh2 session is freed without waiting for the device (ssh2_guard)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from nornir_evpn.tasks.config import CONNECTION, drop_connection
+from scrapli import Scrapli
+from scrapli.driver.network.base_driver import BaseNetworkDriver
+
+from nornir_evpn import ssh2_guard
+from nornir_evpn.twin.runtime import Twin
+
+LAB = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
+TIMEOUT_S = 5
+
+
+def _open(twin: Twin, node: str) -> Scrapli:
+    host, port = twin.endpoints[node]
+    conn = Scrapli(host=host, port=port, auth_username="admin", auth_password=twin.password,
+                   auth_strict_key=False, transport="ssh2", platform="nokia_srlinux",
+                   timeout_ops=0, timeout_transport=TIMEOUT_S)
+    conn.open()
+    return conn
+
+
+def test_freeing_an_unclosed_session_does_not_wait_for_the_device() -> None:
+    # Unguarded, ssh2-python frees the open channel holding the GIL while libssh2 waits up
+    # to 2 x timeout_transport for the peer's CLOSE: this in-process twin could not answer,
+    # and the process froze for 10 s here (60 s with the inventory's 30 s timeout).
+    ssh2_guard.install()
+    with Twin(LAB) as twin:
+        conn = _open(twin, "leaf1")
+        assert conn.transport.session_channel is not None
+        del conn  # dropped without close(), as after an on_close that raised
+        started = time.monotonic()
+        BaseNetworkDriver._determine_current_priv.cache_clear()  # scrapli's cache held it
+        assert time.monotonic() - started < TIMEOUT_S  # no wait for the peer at all
+        again = _open(twin, "leaf1")  # the device side ended that session; logins still work
+        assert "A:leaf1#" in again.get_prompt()
+        again.close()
+
+
+def test_release_shuts_an_open_session_down_and_leaves_a_closed_one() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        closed = SimpleNamespace(session_channel=None, socket=SimpleNamespace(sock=a))
+        ssh2_guard.release(closed)
+        a.sendall(b"x")  # untouched: still writable
+        assert b.recv(1) == b"x"
+        ssh2_guard.release(SimpleNamespace(session_channel=object(), socket=SimpleNamespace(sock=a)))
+        assert b.recv(1) == b""  # the peer sees the session end now, not at garbage collection
+        ssh2_guard.release(None)  # no transport at all: nothing to do
+
+
+def test_drop_connection_shuts_the_socket_when_close_fails() -> None:
+    a, b = socket.socketpair()
+    transport = SimpleNamespace(session_channel=object(), socket=SimpleNamespace(sock=a))
+
+    class Host:
+        connections = {CONNECTION: SimpleNamespace(connection=SimpleNamespace(transport=transport))}
+
+        def close_connection(self, name: str) -> None:
+            raise OSError("session already gone")  # on_close could not send 'quit'
+
+    host = Host()
+    with a, b:
+        drop_connection(host)
+        assert CONNECTION not in host.connections
+        assert b.recv(1) == b""
+        drop_connection(host)  # nothing left: no error
