@@ -33,17 +33,27 @@ class FakeConn:
         return out
 
 
+class BrokenConn(FakeConn):
+    def send_commands(self, *args: Any, **kwargs: Any) -> list[Any]:
+        raise OSError("session dropped")
+
+
 class FakeHost:
+    """Like a Nornir host: an open connection is kept in `connections` until closed."""
+
     def __init__(self, name: str, conn: FakeConn | Exception) -> None:
         self.name, self._conn, self.closed = name, conn, False
+        self.connections: dict[str, Any] = {}
 
-    def get_connection(self, _name: str, _config: Any) -> FakeConn:
+    def get_connection(self, name: str, _config: Any) -> FakeConn:
         if isinstance(self._conn, Exception):
             raise self._conn
+        self.connections[name] = SimpleNamespace(connection=self._conn)
         return self._conn
 
-    def close_connection(self, _name: str) -> None:
+    def close_connection(self, name: str) -> None:
         self.closed = True
+        del self.connections[name]
 
 
 def task_for(name: str, conn: FakeConn | Exception) -> Any:
@@ -75,4 +85,12 @@ def test_connection_error_is_one_line() -> None:
     r = verify_host(task, fabric)
     assert r.failed and r.result["checks"] == []
     assert r.result["error"] == "ConnectionRefusedError: [Errno 111] Connection refused more"
-    assert task.host.closed
+    assert task.host.connections == {} and not task.host.closed  # never opened: nothing to close
+
+
+def test_session_dropped_mid_show_is_closed() -> None:
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    task = task_for("leaf1", BrokenConn({}))
+    r = verify_host(task, fabric)
+    assert r.failed and r.result["error"] == "OSError: session dropped"
+    assert task.host.closed and task.host.connections == {}
