@@ -17,7 +17,7 @@ from nornir_evpn.checks.base import Check
 from nornir_evpn.checks.bgp import OverlayEstablished, UnderlayEstablished
 from nornir_evpn.checks.evpn import EvpnAdvertised, EvpnReceived
 from nornir_evpn.checks.mac import MacEsiRemote, MacLocal
-from nornir_evpn.checks.model import CheckResult, FabricView, Fault, Observations, Outputs
+from nornir_evpn.checks.model import CheckResult, Fault, Observations, Outputs, shared_view
 from nornir_evpn.checks.multihoming import EsConfig, EsDf, EsOperUp, LacpMembersInSync, LagUp
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
@@ -54,7 +54,7 @@ def commands_for(
     faults: Iterable[Fault] = (),
 ) -> list[str]:
     """The `show` commands the checks need on `node`, deduplicated, in a stable order."""
-    view, n = FabricView(fabric, faults), _node(fabric, node)
+    view, n = shared_view(fabric, faults), _node(fabric, node)
     out: list[str] = []
     for check in resolve_checks(checks):
         if check.applies(view, n):
@@ -67,7 +67,7 @@ def expected_state(
     checks: Iterable[str] | None = None,
 ) -> dict[str, dict[str, object]]:
     """{check: {item: expected value}} for `node` under `faults` (applicable checks only)."""
-    view, n = FabricView(fabric, faults), _node(fabric, node)
+    view, n = shared_view(fabric, faults), _node(fabric, node)
     out: dict[str, dict[str, object]] = {}
     for check in resolve_checks(checks):
         if check.applies(view, n):
@@ -82,7 +82,7 @@ def evaluate(
     checks: Iterable[str] | None = None,
 ) -> list[CheckResult]:
     """Run the checks on collected outputs ({command: text or CommandFailure})."""
-    view, n = FabricView(fabric, faults), _node(fabric, node)
+    view, n = shared_view(fabric, faults), _node(fabric, node)
     obs = Observations(outputs)
     results = []
     for check in resolve_checks(checks):

@@ -8,10 +8,11 @@ SR Linux prints for every route type even when its table is absent.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from nornir_evpn.errors import ParseError
-from nornir_evpn.parsers.tables import BoxTable, iter_tables
+from nornir_evpn.parsers.tables import iter_tables
 
 # Footer names of the route types (`2 advertised Ethernet Auto-Discovery routes`).
 ROUTE_TYPE_NAMES = {
@@ -39,12 +40,37 @@ class EvpnRoute:
     status: str = ""
 
 
-@dataclass
 class EvpnRouteSet:
-    """Routes per type and the footer counts per type (1..5)."""
+    """The footer counts per type (1..5), read at once, and the routes per type, read from
+    the tables on first use: the checks only need the counts, and a 128-leaf fabric's RIB
+    is ~500 rows per leaf (a broken table raises ParseError when `routes` is first read)."""
 
-    routes: dict[int, list[EvpnRoute]] = field(default_factory=dict)
-    counts: dict[int, int] = field(default_factory=dict)
+    def __init__(self, counts: dict[int, int], lines: list[str] | None = None) -> None:
+        self.counts = counts
+        self._lines = lines or []
+
+    @cached_property
+    def routes(self) -> dict[int, list[EvpnRoute]]:
+        lines = self._lines
+        titles = [(i, int(m.group(1))) for i, ln in enumerate(lines) if (m := _SECTION_RE.match(ln))]
+        out: dict[int, list[EvpnRoute]] = {}
+        for table in iter_tables(lines):
+            before = [t for i, t in titles if i < table.start]
+            if not before:
+                raise ParseError(f"line {table.start + 1}: EVPN table without a 'Type N' title")
+            rtype = before[-1]
+            out.setdefault(rtype, []).extend(_route(rtype, r) for r in table.records)
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EvpnRouteSet):
+            return NotImplemented
+        return self.counts == other.counts and self.routes == other.routes
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, like the dataclass it replaces)
+
+    def __repr__(self) -> str:
+        return f"EvpnRouteSet(counts={self.counts!r})"
 
     def of_type(self, route_type: int) -> list[EvpnRoute]:
         return self.routes.get(route_type, [])
@@ -66,26 +92,20 @@ def _route(route_type: int, r: dict[str, str]) -> EvpnRoute:
 
 
 def parse_route_sections(lines: list[str], footer_re: re.Pattern[str]) -> EvpnRouteSet:
-    """Tables under `Type N` titles plus the footer counts matched by `footer_re`.
+    """Footer counts matched by `footer_re` now, the tables under `Type N` titles lazily.
 
     `footer_re` must have groups `count` and `name`; a view without any footer line is not
     an EVPN route view and raises ParseError.
     """
-    out = EvpnRouteSet()
-    titles = [(i, int(m.group(1))) for i, ln in enumerate(lines) if (m := _SECTION_RE.match(ln))]
-    tables: list[BoxTable] = list(iter_tables(lines))
-    for table in tables:
-        before = [t for i, t in titles if i < table.start]
-        if not before:
-            raise ParseError(f"line {table.start + 1}: EVPN table without a 'Type N' title")
-        rtype = before[-1]
-        out.routes.setdefault(rtype, []).extend(_route(rtype, r) for r in table.records)
+    counts: dict[int, int] = {}
     for line in lines:
+        if line.startswith(("|", "+")):
+            continue  # table rows and borders: never a footer
         m = footer_re.match(line.strip())
         if m:
             rtype = _NAME_TO_TYPE.get(m["name"].lower())
             if rtype is not None:
-                out.counts[rtype] = int(m["count"])
-    if not out.counts:
+                counts[rtype] = int(m["count"])
+    if not counts:
         raise ParseError("EVPN routes: no route count footer (e.g. '2 ... Ethernet Auto-Discovery routes')")
-    return out
+    return EvpnRouteSet(counts, lines)

@@ -34,8 +34,8 @@ def clean_lines(text: str) -> list[str]:
     out: list[str] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = raw.rstrip()
-        if _PROMPT_RE.match(line) or _ECHO_RE.match(line):
-            continue
+        if not line.startswith(("|", "+")) and (_PROMPT_RE.match(line) or _ECHO_RE.match(line)):
+            continue  # (table rows, most of a route view, skip the two regexes)
         out.append(line)
     while out and not out[-1].strip():
         out.pop()
@@ -166,7 +166,8 @@ def key_values(lines: list[str]) -> dict[str, str]:
     """`Key : value` pairs (two per line allowed), keys normalised with `norm`."""
     out: dict[str, str] = {}
     for line in lines:
-        if not line.strip() or line.lstrip().startswith(("|", "+")) or is_rule(line):
+        if line.startswith(("|", "+")) or not line.strip() or line.lstrip().startswith(("|", "+")) \
+                or is_rule(line):
             continue
         for part in _KV_SPLIT_RE.split(line.strip()):
             m = _KV_RE.match(part)
