@@ -147,6 +147,22 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
     return Loaded(None, last)
 
 
+def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> list[str]:
+    """Run operational commands (`show ...`) in running mode, `batch_lines` per round trip,
+    the way `load_lines` pastes config lines; each command's answer, in order, without its
+    echo and prompt. `batch_lines=1` uses scrapli's `send_commands` (one round trip each)."""
+    if batch_lines <= 1:
+        responses = conn.send_commands(list(commands), strip_prompt=False)
+        return [r.result for r in responses]
+    if conn._current_priv_level.name != conn.default_desired_privilege_level:
+        conn.acquire_priv(conn.default_desired_privilege_level)  # as scrapli's send_command does
+    answers: list[str] = []
+    for batch in _batches(commands, batch_lines):
+        conn.channel.write("\n".join(batch) + "\n")
+        answers.extend(segment.partition("\n")[2] for segment in _read_prompts(conn, len(batch)))
+    return answers
+
+
 def _send(conn: Any, lines: list[str]) -> MultiResponse:
     return conn.send_configs(
         lines,

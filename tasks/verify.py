@@ -11,7 +11,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import CONNECTION, drop_connection, one_line
+from nornir_evpn.tasks.config import (
+    CONNECTION,
+    DEFAULT_BATCH_LINES,
+    drop_connection,
+    one_line,
+    run_commands,
+)
 
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
@@ -19,27 +25,27 @@ from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
 
 
-def collect_outputs(task: Task, commands: Sequence[str]) -> dict[str, str | CommandFailure]:
-    """Send `commands` in one scrapli batch; {command: output or CommandFailure}.
+def collect_outputs(
+    task: Task, commands: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
+) -> dict[str, str | CommandFailure]:
+    """Send `commands` in one batch (`batch_lines` per round trip, 1 = scrapli's
+    `send_commands`); {command: output or CommandFailure}.
 
     Connection errors propagate (the caller turns them into one line).
     """
     if not commands:
         return {}
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
-    # strip_prompt=False: scrapli's prompt regex over a 128-leaf route table costs more CPU
-    # than parsing it; the parsers drop prompt and echo lines themselves (clean_lines)
-    responses = conn.send_commands(
-        list(commands), failed_when_contains=list(platform.FAILED_WHEN_CONTAINS),
-        strip_prompt=False,
-    )
+    # outputs keep any prompt line: scrapli's prompt regex over a 128-leaf route table costs
+    # more CPU than parsing it; the parsers drop prompt and echo lines themselves (clean_lines)
+    answers = run_commands(conn, commands, batch_lines)
     out: dict[str, str | CommandFailure] = {}
-    for cmd, resp in zip(commands, responses, strict=True):
-        if resp.failed:
-            text = " ".join(" ".join(clean_lines(resp.result)).split())
-            out[cmd] = CommandFailure(text[:200] or "failed")
+    for cmd, text in zip(commands, answers, strict=True):
+        if any(marker in text for marker in platform.FAILED_WHEN_CONTAINS):
+            reason = " ".join(" ".join(clean_lines(text)).split())
+            out[cmd] = CommandFailure(reason[:200] or "failed")
         else:
-            out[cmd] = resp.result
+            out[cmd] = text
     return out
 
 
@@ -48,8 +54,10 @@ def verify_host(
     fabric: FabricIntent,
     checks: Sequence[str] | None = None,
     faults: Iterable[Fault] = frozenset(),
+    batch_lines: int = DEFAULT_BATCH_LINES,
 ) -> Result:
-    """Collect the `show` outputs the checks need and evaluate them.
+    """Collect the `show` outputs the checks need and evaluate them (`batch_lines` as in
+    `collect_outputs`).
 
     `Result.result` = {"checks": [{name, ok, expected, observed, detail}], "error", "seconds"};
     failed when a check fails or the host cannot be reached (error = one line).
@@ -58,7 +66,7 @@ def verify_host(
     faults = frozenset(faults)
     commands = commands_for(fabric, task.host.name, checks, faults)
     try:
-        outputs = collect_outputs(task, commands)
+        outputs = collect_outputs(task, commands, batch_lines)
     except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
         drop_connection(task.host)
         return Result(host=task.host, failed=True, result={

@@ -233,3 +233,16 @@ def test_cli_unreachable_host_is_one_line(served, capsys) -> None:
         twin.set_unreachable("spine1", False)
     err = doc["hosts"]["spine1"]["error"]
     assert rc == 1 and err and "\n" not in err and "Traceback" not in err
+
+
+def test_cli_pasted_shows_and_one_at_a_time_give_the_same_verdicts(served, capsys) -> None:
+    """`--batch-lines 1` (scrapli's send_commands) and 2 (pasted, several round trips) see
+    exactly what the default single paste sees."""
+    _, _, state = served
+    docs = {n: _cli(state, "--batch-lines", str(n), capsys=capsys)[1] for n in (64, 2, 1)}
+
+    def verdicts(doc: dict) -> dict:
+        return {h: [(c["name"], c["ok"], c["observed"]) for c in e["checks"]] for h, e in doc["hosts"].items()}
+
+    assert docs[64]["ok"] is True
+    assert verdicts(docs[2]) == verdicts(docs[64]) == verdicts(docs[1])

@@ -12,10 +12,16 @@ from typing import Any
 from nornir.core.task import AggregatedResult
 
 from nornir_evpn.checks import CHECK_NAMES, resolve_checks
-from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK, add_nornir_options, build_target
+from nornir_evpn.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_nornir_options,
+    build_target,
+    positive_int,
+)
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
-from nornir_evpn.tasks.config import one_line
+from nornir_evpn.tasks.config import DEFAULT_BATCH_LINES, one_line
 from nornir_evpn.tasks.verify import verify_host
 
 
@@ -30,6 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--checks", default=None, metavar="A,B",
                    help=f"comma-separated subset of: {', '.join(CHECK_NAMES)} (default: all)")
+    p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
+                   help=f"show commands sent per round trip (default {DEFAULT_BATCH_LINES}; "
+                        "1 = one at a time through scrapli's send_commands)")
     add_nornir_options(p)
     p.set_defaults(func=run)
 
@@ -51,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
     target = build_target(args)
     try:
-        agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks)
+        agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
+                            batch_lines=args.batch_lines)
     finally:
         # Close explicitly: ssh2 sessions left to the garbage collector can block the GIL
         # while their peer (an in-process twin) waits to answer.

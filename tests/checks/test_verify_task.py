@@ -7,34 +7,56 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from nornir_evpn.tasks.verify import collect_outputs, verify_host
 
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure
 from nornir_evpn.intent import derive_intent
+from nornir_evpn.parsers.tables import clean_lines
 from nornir_evpn.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+PROMPT = "--{ running }--[  ]--\nA:spine1# "
+
+
 @dataclass
 class FakeConn:
+    """A device answering `show`s: pasted lines through `channel`, or scrapli's send_commands."""
+
     outputs: dict[str, str]
     batches: list[list[str]] = field(default_factory=list)
+    default_desired_privilege_level: str = "exec"
+    _current_priv_level: Any = field(default_factory=lambda: SimpleNamespace(name="exec"))
 
-    def send_commands(self, commands: list[str], failed_when_contains: list[str],
-                      strip_prompt: bool = True) -> list[Any]:
-        self.batches.append(commands)
-        out = []
-        for c in commands:
-            text = self.outputs.get(c, "Parsing error: Unknown token 'x'.")
-            out.append(SimpleNamespace(result=text, failed=any(s in text for s in failed_when_contains)))
+    def answer(self, command: str) -> str:
+        return self.outputs.get(command, "Parsing error: Unknown token 'x'.")
+
+    @property
+    def channel(self) -> Any:
+        return self
+
+    def write(self, text: str) -> None:  # channel.write: a pasted batch
+        batch = text.rstrip("\n").split("\n")
+        self.batches.append(batch)
+        # echo, the answer (a transcript without its own prompt and echo lines), the prompt
+        self._pending = "".join(
+            f"{c}\n{chr(10).join(clean_lines(self.answer(c)))}\n{PROMPT}" for c in batch).encode()
+
+    def read(self) -> bytes:  # channel.read: everything at once, prompts included
+        out, self._pending = self._pending, b""
         return out
+
+    def send_commands(self, commands: list[str], strip_prompt: bool = True) -> list[Any]:
+        self.batches.append(commands)
+        return [SimpleNamespace(result=self.answer(c)) for c in commands]
 
 
 class BrokenConn(FakeConn):
-    def send_commands(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def write(self, text: str) -> None:
         raise OSError("session dropped")
 
 
@@ -60,12 +82,24 @@ def task_for(name: str, conn: FakeConn | Exception) -> Any:
     return SimpleNamespace(host=FakeHost(name, conn), nornir=SimpleNamespace(config=None))
 
 
-def test_one_batch_and_failed_commands() -> None:
-    conn = FakeConn({platform.SHOW_BGP_NEIGHBORS: (FIXTURES / "l2evpn_spine1_show_bgp_neighbor.txt").read_text()})
-    out = collect_outputs(task_for("spine1", conn), [platform.SHOW_BGP_NEIGHBORS, "show foo"])
+@pytest.mark.parametrize("batch_lines", [64, 1], ids=["pasted", "send_commands"])
+def test_one_batch_and_failed_commands(batch_lines: int) -> None:
+    transcript = (FIXTURES / "l2evpn_spine1_show_bgp_neighbor.txt").read_text()
+    conn = FakeConn({platform.SHOW_BGP_NEIGHBORS: transcript})
+    out = collect_outputs(task_for("spine1", conn), [platform.SHOW_BGP_NEIGHBORS, "show foo"], batch_lines)
     assert conn.batches == [[platform.SHOW_BGP_NEIGHBORS, "show foo"]]
     assert out["show foo"] == CommandFailure("Parsing error: Unknown token 'x'.")
-    assert out[platform.SHOW_BGP_NEIGHBORS].startswith("--{ + running }--")
+    neighbors = out[platform.SHOW_BGP_NEIGHBORS]
+    assert isinstance(neighbors, str)
+    assert clean_lines(neighbors) == clean_lines(transcript)  # the whole answer, nothing else
+
+
+def test_batches_of_n_commands() -> None:
+    conn = FakeConn({f"show {i}": f"answer {i}" for i in range(5)})
+    out = collect_outputs(task_for("spine1", conn), [f"show {i}" for i in range(5)], 2)
+    assert conn.batches == [["show 0", "show 1"], ["show 2", "show 3"], ["show 4"]]
+    assert {c: o.strip() for c, o in out.items() if isinstance(o, str)} == {
+        f"show {i}": f"answer {i}" for i in range(5)}
 
 
 def test_verify_host_results() -> None:
