@@ -179,13 +179,13 @@ def default_checks() -> list[Any]:
 
 def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None = None) -> Evaluator:
     """An `Evaluator` that runs the verify checks on every SR Linux host of `nr` once per call."""
-    from nornir_evpn.checks.model import FabricView
+    from nornir_evpn.checks.model import shared_view
     from nornir_evpn.tasks.failover import collect_and_check
 
     selected = checks if checks is not None else default_checks()
 
     def evaluate(faults: Faults) -> dict[CheckKey, CheckOutcome]:
-        view = FabricView(fabric, faults)
+        view = shared_view(fabric, faults)  # rounds with the same faults reuse its reachability
         agg = nr.run(task=collect_and_check, view=view, checks=selected)
         out: dict[CheckKey, CheckOutcome] = {}
         for host, multi in sorted(agg.items()):

@@ -269,7 +269,9 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     from nornir_evpn.checks.model import CommandFailure, Observations
     from nornir_evpn.render import node_from_data
 
-    node = node_from_data(task.host.name, dict(task.host.data))
+    # the view's fabric was derived from this inventory: its node is the host's data,
+    # already validated (re-validating a spine's data every poll round costs more)
+    node = view.fabric.nodes.get(task.host.name) or node_from_data(task.host.name, dict(task.host.data))
     wanted = [c for c in checks if c.applies(view, node)]
     commands = list(dict.fromkeys(cmd for c in wanted for cmd in c.commands(view, node)))
     outputs: dict[str, str | CommandFailure]

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry
 
@@ -42,16 +43,20 @@ def summary(entries: dict[str, dict[str, Any]]) -> dict[str, int]:
 
 
 MAX_HOST_COLUMNS = 10  # beyond this, hosts become rows and checks numbered columns
-MAX_HOST_ROWS = 40  # beyond this, only hosts with a failure get a row (all are in --json)
 
 
-def _cell(entry: dict[str, Any], name: str) -> str:
+# styled Text, not markup strings: a 128-leaf matrix has ~1,500 cells to draw
+_CELLS = {"ok": Text(PASS, style="green"), "fail": Text(FAIL, style="red"),
+          "error": Text("!", style="red"), "na": Text(NA)}
+
+
+def _cell(entry: dict[str, Any], name: str) -> Text:
     if entry["error"]:
-        return "[red]![/red]"
+        return _CELLS["error"]
     c = next((c for c in entry["checks"] if c["name"] == name), None)
     if c is None:
-        return NA
-    return f"[green]{PASS}[/green]" if c["ok"] else f"[red]{FAIL}[/red]"
+        return _CELLS["na"]
+    return _CELLS["ok"] if c["ok"] else _CELLS["fail"]
 
 
 def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
@@ -67,35 +72,22 @@ def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
         for name in used:
             table.add_row(name, *(_cell(e, name) for e in hosts.values()))
         return table
-    rows = _listed_hosts(hosts)
     table = Table(title="verify")
     table.add_column("host", style="bold")
     for i in range(1, len(used) + 1):
         table.add_column(str(i), justify="center")
-    for host in rows:
-        table.add_row(host, *(_cell(hosts[host], n) for n in used))
+    for host, entry in hosts.items():
+        table.add_row(host, *(_cell(entry, n) for n in used))
     return table
-
-
-def _listed_hosts(hosts: dict[str, dict[str, Any]]) -> list[str]:
-    """Every host, or on a big fabric only those with a failure (a 128-leaf matrix of
-    ticks hides the one cross that matters, and costs more to draw than to check)."""
-    if len(hosts) <= MAX_HOST_ROWS:
-        return list(hosts)
-    return [h for h, e in hosts.items() if not e["ok"]]
 
 
 def print_verify(console: Console, doc: dict[str, Any], check_names: list[str]) -> None:
     """The matrix, then each failure with expected vs observed, then a one-line verdict."""
-    listed = _listed_hosts(doc["hosts"])
-    if listed:
-        console.print(verify_table(doc, check_names))
-    if listed and len(doc["hosts"]) > MAX_HOST_COLUMNS:
+    console.print(verify_table(doc, check_names))
+    if len(doc["hosts"]) > MAX_HOST_COLUMNS:
         used = [n for n in check_names
                 if any(c["name"] == n for e in doc["hosts"].values() for c in e["checks"])]
         console.print("  ".join(f"{i}={n}" for i, n in enumerate(used, 1)), soft_wrap=True)
-        if passed := len(doc["hosts"]) - len(listed):
-            console.print(f"{passed} more hosts passed every check (not listed; --json has them all)")
     for host, entry in doc["hosts"].items():
         if entry["error"]:
             console.print(f"[red]![/red] {host}: ", end="")
