@@ -19,6 +19,7 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from nornir_evpn.twin import timing as tm
@@ -69,6 +70,17 @@ class FabricShow:
 
     def __init__(self, fabric: Fabric) -> None:
         self.fabric = fabric
+        # route views are pure functions of the snapshot: a failover poll reads every leaf's
+        # 500-row RIB each round while the fabric stands still; keep the text per snapshot
+        self._texts: dict[tuple[str, ...], tuple[Snapshot, str]] = {}
+
+    def _cached(self, key: tuple[str, ...], snap: Snapshot, render: Callable[[], str]) -> str:
+        hit = self._texts.get(key)
+        if hit is not None and hit[0] is snap:
+            return hit[1]
+        text = render()
+        self._texts[key] = (snap, text)
+        return text
 
     # -- dispatch ---------------------------------------------------------------------------------
     def show(self, node: str, command: str) -> str:
@@ -278,6 +290,10 @@ class FabricShow:
 
     def neighbor_routes(self, node: str, address: str, direction: str) -> str:
         snap = self.fabric.view(tm.EVPN)
+        return self._cached(("routes", node, address, direction), snap,
+                            lambda: self._neighbor_routes(snap, node, address, direction))
+
+    def _neighbor_routes(self, snap: Snapshot, node: str, address: str, direction: str) -> str:
         cfg = snap.cfg[node]
         if address not in cfg.neighbors:
             raise UnknownCommand(f"neighbor {address}")
@@ -330,6 +346,9 @@ class FabricShow:
 
     def evpn_summary(self, node: str) -> str:
         snap = self.fabric.view(tm.EVPN)
+        return self._cached(("summary", node), snap, lambda: self._evpn_summary(snap, node))
+
+    def _evpn_summary(self, snap: Snapshot, node: str) -> str:
         cfg = snap.cfg[node]
         rule = "-" * SUMMARY_RULE
         rid = cfg.router_id or cfg.system_ip or "0.0.0.0"

@@ -128,3 +128,21 @@ def test_cell_fast_path_wraps_exactly_like_textwrap():
     lines = wrap("IN_SYNC/True/True/True", 10)
     lines.append("callers may change what they get")
     assert wrap("IN_SYNC/True/True/True", 10) == ["IN_SYNC/Tr", "ue/True/Tr", "ue"]
+
+
+def test_route_views_are_rendered_once_per_fabric_state():
+    """A poll that reads the same RIB again gets the same text without a new render; any
+    change of state (here leaf1's member to ce1 unplugged) shows at once."""
+    fabric, _, show = tutorial_fabric()
+    summary = show.show("leaf3", platform.SHOW_EVPN_SUMMARY)
+    advertised = show.show("leaf1", platform.show_advertised_evpn("10.0.0.2"))
+    assert show.show("leaf3", platform.SHOW_EVPN_SUMMARY) is summary  # cached, not re-rendered
+    assert show.show("leaf1", platform.show_advertised_evpn("10.0.0.2")) is advertised
+    assert "4 Ethernet Auto-Discovery routes 4 used, 4 valid" in summary
+    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=False)
+    after = show.show("leaf3", platform.SHOW_EVPN_SUMMARY)
+    assert "2 Ethernet Auto-Discovery routes 2 used, 2 valid" in after  # leaf1 withdrew ES-1
+    assert "0 advertised Ethernet Auto-Discovery routes" in show.show(
+        "leaf1", platform.show_advertised_evpn("10.0.0.2"))
+    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=True)
+    assert show.show("leaf3", platform.SHOW_EVPN_SUMMARY) == summary
