@@ -106,6 +106,9 @@ class Snapshot:
         self._es: dict[str, dict[str, EsState]] = {}
         self._macs: dict[tuple[str, str], dict[str, MacEntry]] = {}
         self._orig: dict[str, list[Route]] = {}
+        # (node, neighbor address) -> _pair(); every `show` of sessions, routes or ES asks
+        # again, and on a 128-leaf fabric resolving addresses dominated the twin's CPU
+        self._pairs: dict[tuple[str, str], tuple[str, BgpNeighbor, str, str] | None] = {}
 
     # -- layer 1/2 -------------------------------------------------------------------------
     def port_admin(self, port: Port) -> bool:
@@ -213,6 +216,12 @@ class Snapshot:
 
     def _pair(self, node: str, nb: BgpNeighbor) -> tuple[str, BgpNeighbor, str, str] | None:
         """Both ends of a session agree (addresses, AS numbers): (peer, peer_nb, local_ip, subif)."""
+        key = (node, nb.address)
+        if key not in self._pairs:
+            self._pairs[key] = self._pair_uncached(node, nb)
+        return self._pairs[key]
+
+    def _pair_uncached(self, node: str, nb: BgpNeighbor) -> tuple[str, BgpNeighbor, str, str] | None:
         cfg = self.cfg[node]
         local = self._local_for(cfg, nb)
         owner = self.ip_owner.get(nb.address)
