@@ -101,7 +101,8 @@ def _batches(lines: Sequence[str], max_lines: int) -> Iterator[list[str]]:
         yield batch
 
 
-def _failed(output: str) -> bool:
+def device_failed(output: str) -> bool:
+    """The device's answer carries one of the failure markers (`Error:`, `MINOR:`, ...)."""
     return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
 
 
@@ -140,7 +141,7 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         for line, segment in zip(batch, _read_prompts(conn, len(batch)), strict=True):
             # a segment is the echoed line, then the device's answer to it
             _, _, answer = segment.partition("\n")
-            if _failed(answer):
+            if device_failed(answer):
                 text = " ".join(answer.split())
                 return Loaded(f"{line}: {text}" if text else line, "")
             last = answer
@@ -348,16 +349,11 @@ def configure_fabric(
             error = own.result.get("error") or own.result.get("device_error") or f"{own.name} failed"
         else:
             error = one_line(own.exception or exc)
-            _close_quietly(task)
+            drop_connection(task.host)  # session state unknown: drop it (discards candidates)
         if entry["pending_confirm"]:
             error = f"{error} (commit not accepted: it rolls back in {confirm_timeout}s)"
         return finish(True, error)
     return finish(False)
-
-
-def _close_quietly(task: Task) -> None:
-    """After an unexpected error the session state is unknown: drop it (discards candidates)."""
-    drop_connection(task.host)
 
 
 def drop_connection(host: Any) -> None:

@@ -14,12 +14,12 @@ from nornir.core.task import Result, Task
 from nornir_evpn.tasks.config import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
+    device_failed,
     drop_connection,
     one_line,
     run_commands,
 )
 
-from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
@@ -42,7 +42,7 @@ def collect_outputs(
     answers = run_commands(conn, commands, batch_lines)
     out: dict[str, str | CommandFailure] = {}
     for cmd, text in zip(commands, answers, strict=True):
-        if any(marker in text for marker in platform.FAILED_WHEN_CONTAINS):
+        if device_failed(text):
             reason = " ".join(" ".join(clean_lines(text)).split())
             out[cmd] = CommandFailure(reason[:200] or "failed")
         else:

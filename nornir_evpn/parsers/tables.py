@@ -166,10 +166,10 @@ def key_values(lines: list[str]) -> dict[str, str]:
     """`Key : value` pairs (two per line allowed), keys normalised with `norm`."""
     out: dict[str, str] = {}
     for line in lines:
-        if line.startswith(("|", "+")) or not line.strip() or line.lstrip().startswith(("|", "+")) \
-                or is_rule(line):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("|", "+")) or is_rule(line):
             continue
-        for part in _KV_SPLIT_RE.split(line.strip()):
+        for part in _KV_SPLIT_RE.split(stripped):
             m = _KV_RE.match(part)
             if m:
                 out.setdefault(norm(m.group(1)), m.group(2).strip())
