@@ -1,4 +1,14 @@
-"""Freeing an ssh2 session that was never closed must not freeze the process.
+"""Two guards on scrapli's ssh2 transport: a session the device ended raises instead of
+spinning, and freeing a session that was never closed does not freeze the process.
+
+**Ended sessions.** When the device ends the SSH session but not the TCP connection (the
+CLI process exits or crashes, an admin logs the session out), libssh2's blocking read
+returns no data at once, forever: it does not raise. With `timeout_ops` off (see
+`inventory.scrapli_extras`) every read loop, scrapli's and ours, then spins at full CPU
+and never ends. `install()` makes an empty read on a channel at EOF raise
+`ScrapliConnectionError`, which the tasks report as a failed host.
+
+**Unclosed sessions.**
 
 scrapli's ssh2 transport leaves its libssh2 channel open whenever a connection is dropped
 without `close()` finishing: an `on_open`/`on_close` that raised (device gone silent,
@@ -39,19 +49,28 @@ def release(transport: Any) -> None:
 
 
 def install() -> None:
-    """Add the finalizer to scrapli's ssh2 transport (once per process)."""
+    """Add the EOF check and the finalizer to scrapli's ssh2 transport (once per process)."""
     try:
+        from scrapli.exceptions import ScrapliConnectionError
         from scrapli.transport.plugins.ssh2.transport import Ssh2Transport
     except ImportError:  # ssh2-python not installed: nothing to guard
         return
     if getattr(Ssh2Transport, _INSTALLED, False):
         return
     previous = getattr(Ssh2Transport, "__del__", None)
+    read = Ssh2Transport.read
 
     def __del__(self: Any) -> None:
         release(self)
         if previous is not None:
             previous(self)
 
+    def read_or_raise_at_eof(self: Any) -> bytes:
+        buf: bytes = read(self)
+        if not buf and self.session_channel is not None and self.session_channel.eof():
+            raise ScrapliConnectionError("the device ended the SSH session")
+        return buf
+
     Ssh2Transport.__del__ = __del__  # type: ignore[attr-defined]
+    Ssh2Transport.read = read_or_raise_at_eof  # type: ignore[method-assign]
     setattr(Ssh2Transport, _INSTALLED, True)

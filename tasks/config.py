@@ -112,7 +112,7 @@ def _read_prompts(conn: Any, count: int) -> list[str]:
     segments: list[str] = []
     pos = 0
     while len(segments) < count:
-        buf += conn.channel.read()  # bounded by timeout_transport; raises on a dead session
+        buf += conn.channel.read()  # bounded by timeout_transport; raises on an ended session
         while len(segments) < count and (match := _PROMPT.search(buf, pos)):
             segments.append(buf[pos:match.start()].decode(errors="replace"))
             pos = match.end()

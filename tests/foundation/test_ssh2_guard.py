@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from nornir_evpn.tasks.config import CONNECTION, drop_connection
+import pytest
+from nornir_evpn.tasks.config import CONNECTION, drop_connection, run_commands
 from scrapli import Scrapli
 from scrapli.driver.network.base_driver import BaseNetworkDriver
+from scrapli.exceptions import ScrapliConnectionError
 
 from nornir_evpn import ssh2_guard
 from nornir_evpn.twin.runtime import Twin
@@ -42,6 +44,19 @@ def test_freeing_an_unclosed_session_does_not_wait_for_the_device() -> None:
         again = _open(twin, "leaf1")  # the device side ended that session; logins still work
         assert "A:leaf1#" in again.get_prompt()
         again.close()
+
+
+def test_a_session_the_device_ended_raises_instead_of_spinning() -> None:
+    # libssh2 returns empty reads forever once the device ends the session (here: `quit`
+    # in the middle of a pasted batch); unguarded, the read loop spun at full CPU for good.
+    ssh2_guard.install()
+    with Twin(LAB) as twin:
+        conn = _open(twin, "leaf1")
+        started = time.monotonic()
+        with pytest.raises(ScrapliConnectionError, match="ended the SSH session"):
+            run_commands(conn, ["show version", "quit", "show version"])
+        assert time.monotonic() - started < TIMEOUT_S  # at once, not after a timeout
+        ssh2_guard.release(conn.transport)
 
 
 def test_release_shuts_an_open_session_down_and_leaves_a_closed_one() -> None:
