@@ -41,10 +41,10 @@ def _instrument() -> None:
             LOGINS[self._node.name] += 1
         return ok
 
-    async def counted_handle(self: Any, line: str) -> str:
+    async def counted_handle(self: Any, line: str, received_at: float | None = None) -> str:
         tokens = cli_engine.tokenize(line)
         COMMANDS[self.ds.name][cli_engine._kind_of(tokens)] += 1
-        return await handle(self, line)
+        return await handle(self, line, received_at)
 
     server._Auth.validate_password = counted_validate  # type: ignore[method-assign]
     cli_engine.CliSession.handle_line = counted_handle  # type: ignore[method-assign]

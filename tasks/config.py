@@ -12,6 +12,7 @@ import contextlib
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,9 @@ DEFAULT_CONFIRM_TIMEOUT_S = 60
 ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
 CONNECTION = "scrapli"
 INTERRUPTED = "interrupted: candidate discarded, nothing committed"
-# config lines in flight per round trip (`batch_lines=1`: one at a time, each prompt awaited);
-# a batch is also capped in bytes so it always fits a terminal's input buffer (4 KiB)
+# lines typed ahead of the device's answers (`batch_lines=1`: one at a time, each prompt
+# awaited); what is unanswered is also capped in bytes so it always fits a terminal's input
+# buffer (4 KiB)
 DEFAULT_BATCH_LINES = 64
 BATCH_MAX_BYTES = 3072
 _PROMPT = re.compile(platform.ANY_PROMPT_PATTERN)
@@ -88,45 +90,56 @@ class Loaded:
     last_output: str
 
 
-def _batches(lines: Sequence[str], max_lines: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    size = 0
-    for line in lines:
-        if batch and (len(batch) >= max_lines or size + len(line) + 1 > BATCH_MAX_BYTES):
-            yield batch
-            batch, size = [], 0
-        batch.append(line)
-        size += len(line) + 1
-    if batch:
-        yield batch
-
-
 def device_failed(output: str) -> bool:
     """The device's answer carries one of the failure markers (`Error:`, `MINOR:`, ...)."""
     return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
 
 
-def _read_prompts(conn: Any, count: int) -> list[str]:
-    """Read until `count` prompts came back; the text before each (echo + output)."""
+def _paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str, str]]:
+    """Type `lines` ahead of the device and yield (line, its echo + answer) as prompts return.
+
+    At most `max_lines` lines and `BATCH_MAX_BYTES` bytes are ever unanswered (typed but
+    not yet answered by a prompt), so the device's input buffer never holds more than one
+    batch. The window is refilled once half of it has been answered, not when all of it has:
+    the device keeps working on the rest while the next lines are on their way, instead of
+    idling for a round trip per batch (20 of them for a 900-line spine).
+    """
+    sizes = [len(line.encode()) + 1 for line in lines]
+    pending: deque[int] = deque()  # indexes of unanswered lines
+    in_flight = 0
+    nxt = 0
     buf = b""
-    segments: list[str] = []
     pos = 0
-    while len(segments) < count:
+    while nxt < len(lines) or pending:
+        if nxt < len(lines) and (
+            not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
+        ):
+            first = nxt
+            while nxt < len(lines) and ((nxt == first and not pending) or (
+                len(pending) + nxt - first < max_lines and in_flight + sizes[nxt] <= BATCH_MAX_BYTES
+            )):
+                in_flight += sizes[nxt]
+                nxt += 1
+            conn.channel.write("\n".join(lines[first:nxt]) + "\n")
+            pending.extend(range(first, nxt))
         buf += conn.channel.read()  # bounded by timeout_transport; raises on an ended session
-        while len(segments) < count and (match := _PROMPT.search(buf, pos)):
-            segments.append(buf[pos:match.start()].decode(errors="replace"))
+        while pending and (match := _PROMPT.search(buf, pos)):
+            index = pending.popleft()
+            in_flight -= sizes[index]
+            yield lines[index], buf[pos:match.start()].decode(errors="replace")
             pos = match.end()
-    return segments
+        if pos > 1 << 16:  # keep the buffer to the unanswered tail
+            buf, pos = buf[pos:], 0
 
 
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> Loaded:
-    """Send `lines` in the private candidate, `batch_lines` per round trip.
+    """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time.
 
-    A batch is written at once and its prompts are then read back, one per line, in order,
-    like a paste into the SR Linux CLI: the device still runs each line on its own and
-    answers each; only the waiting between lines is gone (with 300 lines per leaf that
-    waiting is most of a configure). Each line's answer is checked for the failure markers;
-    the first failing line stops the load and is reported as `<line>: <device text>`.
+    Lines are typed ahead like a paste into the SR Linux CLI (see `_paste`): the device
+    still runs each line on its own and answers each; only the waiting between lines is
+    gone (with 300 lines per leaf that waiting is most of a configure). Each line's answer
+    is checked for the failure markers; the first failing line stops the load and is
+    reported as `<line>: <device text>`.
     `batch_lines=1` sends line by line through scrapli's `send_configs` instead.
     """
     if batch_lines <= 1:
@@ -136,32 +149,26 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         return Loaded(None, responses[-1].result if len(responses) else "")
     conn.acquire_priv("configuration")
     last = ""
-    for batch in _batches(lines, batch_lines):
-        conn.channel.write("\n".join(batch) + "\n")
-        for line, segment in zip(batch, _read_prompts(conn, len(batch)), strict=True):
-            # a segment is the echoed line, then the device's answer to it
-            _, _, answer = segment.partition("\n")
-            if device_failed(answer):
-                text = " ".join(answer.split())
-                return Loaded(f"{line}: {text}" if text else line, "")
-            last = answer
+    for line, segment in _paste(conn, lines, batch_lines):
+        # a segment is the echoed line, then the device's answer to it
+        _, _, answer = segment.partition("\n")
+        if device_failed(answer):
+            text = " ".join(answer.split())
+            return Loaded(f"{line}: {text}" if text else line, "")
+        last = answer
     return Loaded(None, last)
 
 
 def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> list[str]:
-    """Run operational commands (`show ...`) in running mode, `batch_lines` per round trip,
-    the way `load_lines` pastes config lines; each command's answer, in order, without its
-    echo and prompt. `batch_lines=1` uses scrapli's `send_commands` (one round trip each)."""
+    """Run operational commands (`show ...`) in running mode, typed ahead like `load_lines`
+    pastes config lines; each command's answer, in order, without its echo and prompt.
+    `batch_lines=1` uses scrapli's `send_commands` (one round trip each)."""
     if batch_lines <= 1:
         responses = conn.send_commands(list(commands), strip_prompt=False)
         return [r.result for r in responses]
     if conn._current_priv_level.name != conn.default_desired_privilege_level:
         conn.acquire_priv(conn.default_desired_privilege_level)  # as scrapli's send_command does
-    answers: list[str] = []
-    for batch in _batches(commands, batch_lines):
-        conn.channel.write("\n".join(batch) + "\n")
-        answers.extend(segment.partition("\n")[2] for segment in _read_prompts(conn, len(batch)))
-    return answers
+    return [segment.partition("\n")[2] for _, segment in _paste(conn, commands, batch_lines)]
 
 
 def _send(conn: Any, lines: list[str]) -> MultiResponse:

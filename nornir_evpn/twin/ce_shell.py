@@ -37,7 +37,7 @@ class CeShell:
     async def banner_and_prompt(self) -> str:
         return PROMPT
 
-    async def handle_line(self, line: str) -> str:
+    async def handle_line(self, line: str, received_at: float | None = None) -> str:
         try:
             words = shlex.split(line)
         except ValueError:

@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from nornir_evpn import platform
 from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
 from nornir_evpn.twin.datastore import CommitError, NodeDatastore
+from nornir_evpn.twin.latency import Pacer
 
 # SR Linux top-level configuration nodes: a candidate line starting elsewhere is a typo.
 TOP_LEVEL = (
@@ -62,8 +63,9 @@ class SessionEngine(Protocol):
 
     async def banner_and_prompt(self) -> str: ...
 
-    async def handle_line(self, line: str) -> str:
-        """Output of the line followed by the next prompt ("" once closed)."""
+    async def handle_line(self, line: str, received_at: float | None = None) -> str:
+        """Output of the line followed by the next prompt ("" once closed). `received_at`:
+        the event-loop time the line's input arrived (a device's clock starts there)."""
         ...
 
 
@@ -136,6 +138,7 @@ class CliSession:
         self._candidate: ConfigTree | None = None
         self.context: tuple[str, ...] = ()
         self._blocks: list[tuple[str, ...]] = []
+        self._pacer = Pacer(datastore.latency)
 
     # -- candidate access ---------------------------------------------------------------------
     @property
@@ -171,9 +174,9 @@ class CliSession:
         self.closed = True
 
     # -- dispatch ----------------------------------------------------------------------------------
-    async def handle_line(self, line: str) -> str:
+    async def handle_line(self, line: str, received_at: float | None = None) -> str:
         tokens = tokenize(line)
-        await self.ds.latency.pause(_kind_of(tokens))
+        await self._pacer.pause(_kind_of(tokens), received_at)
         output = self.execute(line, tokens)
         if self.closed:
             return ""
@@ -486,7 +489,7 @@ class LinuxShellPlaceholder:
     async def banner_and_prompt(self) -> str:
         return self.PROMPT
 
-    async def handle_line(self, line: str) -> str:
+    async def handle_line(self, line: str, received_at: float | None = None) -> str:
         words = line.split()
         if words[:1] in (["exit"], ["logout"]):
             self.closed = True

@@ -35,7 +35,28 @@ class Latency:
     def delay(self, kind: str) -> float:
         return self.delays.get(kind, self.delays.get("default", 0.0)) + self.extra
 
-    async def pause(self, kind: str) -> None:
-        seconds = self.delay(kind)
-        if seconds > 0:
-            await asyncio.sleep(seconds)
+
+class Pacer:
+    """A session's device clock: a line finishes `delay` after the later of its arrival and
+    the previous line's finish.
+
+    A device runs a pasted batch line after line, so line k of a batch answers at the batch's
+    arrival plus the delays of lines 1..k. Sleeping `delay` per line would add the emulator's
+    own lateness to every line (a loop busy with 130 sessions wakes a 2 ms sleep late) and
+    make a 900-line spine take far longer than the profile says; sleeping until each line's
+    due time makes that lateness up on the next line. Time spent waiting for input is not
+    made up: the clock restarts at the arrival of the next line.
+    """
+
+    def __init__(self, latency: Latency) -> None:
+        self.latency = latency
+        self._due = 0.0
+
+    async def pause(self, kind: str, received_at: float | None = None) -> None:
+        seconds = self.latency.delay(kind)
+        if seconds <= 0:
+            return
+        now = asyncio.get_running_loop().time()
+        self._due = max(self._due, now if received_at is None else received_at) + seconds
+        if self._due > now:
+            await asyncio.sleep(self._due - now)

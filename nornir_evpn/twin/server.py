@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[], SessionEngine]
 _FLUSH_CHARS = 16384
+_FLUSH_S = 0.01
 
 _HOST_KEY: asyncssh.SSHKey | None = None
 
@@ -81,7 +82,7 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._node = node
         self._chan: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
         self._engine: SessionEngine | None = None
-        self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._inbox: asyncio.Queue[tuple[str, float] | None] = asyncio.Queue()  # (data, arrival)
         self._worker: asyncio.Task[None] | None = None
         self._line: list[str] = []
         self._after_cr = False
@@ -106,7 +107,7 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._worker = asyncio.get_running_loop().create_task(self._run())
 
     def data_received(self, data: str, datatype: int | None) -> None:
-        self._inbox.put_nowait(data)
+        self._inbox.put_nowait((data, asyncio.get_running_loop().time()))
 
     def eof_received(self) -> bool:
         self._inbox.put_nowait(None)
@@ -131,8 +132,8 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         assert self._engine is not None and self._chan is not None
         try:
             self._write(crlf(await self._engine.banner_and_prompt()))
-            while (data := await self._inbox.get()) is not None:
-                if not await self._feed(data):
+            while (item := await self._inbox.get()) is not None:
+                if not await self._feed(*item):
                     break
         except asyncio.CancelledError:
             raise
@@ -141,13 +142,17 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         if not self._chan.is_closing():
             self._chan.exit(0)
 
-    async def _feed(self, data: str) -> bool:
+    async def _feed(self, data: str, received_at: float) -> bool:
         """Echo, assemble lines, run them; False once the engine closed the session.
 
         Replies to the lines of one chunk (a pasted batch) go out together, in order, in
-        writes of up to `_FLUSH_CHARS`: one SSH packet per line costs both ends CPU.
+        writes of up to `_FLUSH_CHARS`: one SSH packet per line costs both ends CPU. With a
+        latency profile the lines of a chunk take time, and what is answered goes out every
+        `_FLUSH_S`, as a device's answers would, so a client typing ahead can refill.
         """
         assert self._engine is not None
+        loop = asyncio.get_running_loop()
+        flushed = loop.time()
         echo: list[str] = []
         out: list[str] = []
         size = 0
@@ -161,23 +166,24 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 line, self._line = "".join(self._line), []
                 if self._node.extra_delay > 0:
                     await asyncio.sleep(self._node.extra_delay)
-                reply = "".join(echo) + "\r\n" + crlf(await self._engine.handle_line(line))
+                reply = "".join(echo) + "\r\n" + crlf(await self._engine.handle_line(line, received_at))
                 echo = []
                 out.append(reply)
                 size += len(reply)
                 if self._engine.closed:
                     keep_open = False
                     break
-                if size >= _FLUSH_CHARS:
+                if size >= _FLUSH_CHARS or loop.time() - flushed >= _FLUSH_S:
                     self._write("".join(out))
                     out, size = [], 0
+                    flushed = loop.time()
             elif ch in "\x7f\x08":
                 if self._line:
                     self._line.pop()
                     echo.append("\b \b")
             elif ch == "\x03":  # Ctrl-C: drop the line, fresh prompt
                 self._line = []
-                echo.append("^C\r\n" + crlf(await self._engine.handle_line("")))
+                echo.append("^C\r\n" + crlf(await self._engine.handle_line("", received_at)))
             elif ch == "\x04" and not self._line:  # Ctrl-D on an empty line: log out
                 keep_open = False
                 break

@@ -1,8 +1,8 @@
-"""Pipelined config loads: batching, and reading one prompt back per line from a stream."""
+"""Pipelined config loads: a bounded type-ahead window, one prompt read back per line."""
 
 from __future__ import annotations
 
-from nornir_evpn.tasks.config import BATCH_MAX_BYTES, _batches, load_lines
+from nornir_evpn.tasks.config import BATCH_MAX_BYTES, load_lines, run_commands
 
 from nornir_evpn import platform
 
@@ -10,21 +10,31 @@ PROMPT = platform.prompt("leaf1", platform.CANDIDATE_PRIVATE_MODE, dirty=True)
 
 
 class FakeChannel:
-    """Answers every written line with echo + output + prompt, in awkward chunk sizes."""
+    """Answers every written line with echo + output + prompt, in awkward chunk sizes, and
+    records how much was ever typed ahead (written but not yet answered by a read prompt)."""
 
     def __init__(self, answers: dict[str, str], chunk: int) -> None:
         self.answers, self.chunk = answers, chunk
-        self.pending = b""
+        self.stream = b""
+        self.read_to = 0
+        self.answered_at: list[tuple[int, int]] = []  # (offset the line counts answered, bytes)
         self.writes: list[str] = []
+        self.max_lines_ahead = self.max_bytes_ahead = 0
 
     def write(self, text: str) -> None:
         self.writes.append(text)
         for line in text.splitlines():
-            self.pending += f"{line}\n{self.answers.get(line, '')}{PROMPT}".encode()
+            self.stream += f"{line}\n{self.answers.get(line, '')}{PROMPT}".encode()
+            # answered once the prompt's `#` is read (the pattern does not wait for its space)
+            self.answered_at.append((len(self.stream) - 1, len(line) + 1))
+        ahead = [size for end, size in self.answered_at if end > self.read_to]
+        self.max_lines_ahead = max(self.max_lines_ahead, len(ahead))
+        self.max_bytes_ahead = max(self.max_bytes_ahead, sum(ahead))
 
     def read(self) -> bytes:
-        out, self.pending = self.pending[:self.chunk], self.pending[self.chunk:]
+        out = self.stream[self.read_to:self.read_to + self.chunk]
         assert out, "read with nothing pending: the loader waited for a prompt never sent"
+        self.read_to += len(out)
         return out
 
 
@@ -32,19 +42,28 @@ class FakeConn:
     def __init__(self, channel: FakeChannel) -> None:
         self.channel = channel
         self.privs: list[str] = []
+        self.default_desired_privilege_level = "exec"
+        self._current_priv_level = type("Priv", (), {"name": "exec"})()
 
     def acquire_priv(self, name: str) -> None:
         self.privs.append(name)
 
 
-def test_batches_cap_lines_and_bytes() -> None:
-    lines = [f"set / system description line{i:03d}" for i in range(10)]
-    assert [len(b) for b in _batches(lines, 4)] == [4, 4, 2]
-    long = ["x" * 1000] * 7
-    batches = list(_batches(long, 64))
-    assert all(sum(len(x) + 1 for x in b) <= BATCH_MAX_BYTES for b in batches)
-    assert sum(len(b) for b in batches) == 7
-    assert list(_batches(["y" * 5000], 64)) == [["y" * 5000]]  # one huge line still goes
+def test_type_ahead_is_capped_in_lines_and_bytes_and_refilled_before_it_drains() -> None:
+    lines = [f"set / interface ethernet-1/{i} description {'x' * 40}" for i in range(1, 201)]
+    channel = FakeChannel({}, chunk=200)
+    assert load_lines(FakeConn(channel), lines, batch_lines=64).error is None
+    assert channel.max_bytes_ahead <= BATCH_MAX_BYTES
+    assert channel.max_lines_ahead <= 64
+    # refilled at half a window: more writes than 4 full batches, each well under a batch
+    assert len(channel.writes) > 200 // 64 + 1
+    assert "".join(channel.writes).splitlines() == lines  # every line once, in order
+
+
+def test_one_line_longer_than_the_byte_cap_still_goes() -> None:
+    channel = FakeChannel({}, chunk=4096)
+    assert load_lines(FakeConn(channel), ["y" * 5000, "set / a 1"], batch_lines=64).error is None
+    assert channel.writes == ["y" * 5000 + "\n", "set / a 1\n"]
 
 
 def test_each_line_answered_and_last_output_kept() -> None:
@@ -54,7 +73,7 @@ def test_each_line_answered_and_last_output_kept() -> None:
     loaded = load_lines(FakeConn(channel), [*lines, "diff flat"], batch_lines=3)
     assert loaded.error is None
     assert loaded.last_output == diff
-    assert len(channel.writes) == 3  # 8 lines, 3 per round trip
+    assert channel.max_lines_ahead <= 3
 
 
 def test_first_failing_line_is_named_and_the_load_stops() -> None:
@@ -64,4 +83,11 @@ def test_first_failing_line_is_named_and_the_load_stops() -> None:
     loaded = load_lines(conn, lines, batch_lines=2)
     assert loaded.error == "set / b 2: Parsing error: Unknown token 'b'."
     assert conn.privs == ["configuration"]
-    assert len(channel.writes) == 1  # the batches after the failing one were never sent
+    assert channel.writes == ["set / a 1\nset / b 2\n"]  # nothing after the failing line was sent
+
+
+def test_run_commands_returns_each_answer_without_echo_or_prompt() -> None:
+    answers = {f"show x {i}": f"answer {i}\n" for i in range(10)}
+    channel = FakeChannel(answers, chunk=13)
+    assert run_commands(FakeConn(channel), list(answers), batch_lines=4) == list(answers.values())
+    assert channel.max_lines_ahead <= 4
