@@ -95,8 +95,9 @@ def device_failed(output: str) -> bool:
     return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
 
 
-def _paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str, str]]:
-    """Type `lines` ahead of the device and yield (line, its echo + answer) as prompts return.
+def _paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str, str, str]]:
+    """Type `lines` ahead of the device; yield (line, its echo + answer, the prompt after it)
+    as prompts return.
 
     At most `max_lines` lines and `BATCH_MAX_BYTES` bytes are ever unanswered (typed but
     not yet answered by a prompt), so the device's input buffer never holds more than one
@@ -126,7 +127,8 @@ def _paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[st
         while pending and (match := _PROMPT.search(buf, pos)):
             index = pending.popleft()
             in_flight -= sizes[index]
-            yield lines[index], buf[pos:match.start()].decode(errors="replace")
+            yield (lines[index], buf[pos:match.start()].decode(errors="replace"),
+                   match.group().decode(errors="replace"))
             pos = match.end()
         if pos > 1 << 16:  # keep the buffer to the unanswered tail
             buf, pos = buf[pos:], 0
@@ -137,9 +139,11 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
 
     Lines are typed ahead like a paste into the SR Linux CLI (see `_paste`): the device
     still runs each line on its own and answers each; only the waiting between lines is
-    gone (with 300 lines per leaf that waiting is most of a configure). Each line's answer
-    is checked for the failure markers; the first failing line stops the load and is
-    reported as `<line>: <device text>`.
+    gone (with 300 lines per leaf that waiting is most of a configure). Unless scrapli knows
+    the session is in a candidate already, `enter candidate private` is the paste's first
+    line: the session must then be in running mode (fresh, or after `leave_candidate`).
+    Each line's answer is checked for the failure markers; the first failing line stops the
+    load and is reported as `<line>: <device text>`.
     `batch_lines=1` sends line by line through scrapli's `send_configs` instead.
     """
     if batch_lines <= 1:
@@ -147,9 +151,11 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         if responses.failed:
             return Loaded(_device_error(responses), "")
         return Loaded(None, responses[-1].result if len(responses) else "")
-    conn.acquire_priv("configuration")
+    if conn._current_priv_level.name != "configuration":
+        lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
     last = ""
-    for line, segment in _paste(conn, lines, batch_lines):
+    for line, segment, prompt in _paste(conn, lines, batch_lines):
+        note_mode(conn, prompt)
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
         if device_failed(answer):
@@ -157,6 +163,39 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
             return Loaded(f"{line}: {text}" if text else line, "")
         last = answer
     return Loaded(None, last)
+
+
+def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> str | None:
+    """One config-mode command (`commit now`, `discard now`, ...): the device's error text, or
+    None. Pasted, it is one round trip and scrapli learns the mode from the prompt after it;
+    `batch_lines=1` goes through scrapli's `send_configs` (it checks the mode first)."""
+    if batch_lines <= 1:
+        responses = _send(conn, [line])
+        return _device_error(responses) if responses.failed else None
+    for _, segment, prompt in _paste(conn, [line], 1):
+        note_mode(conn, prompt)
+        answer = segment.partition("\n")[2]
+        if device_failed(answer):
+            return f"{line}: {' '.join(answer.split())}"
+    return None
+
+
+def note_mode(conn: Any, prompt: str) -> None:
+    """Tell scrapli the mode a prompt shows (pasted lines bypass its privilege tracking)."""
+    in_candidate = "candidate" in prompt.partition("\n")[0]
+    level = "configuration" if in_candidate else conn.default_desired_privilege_level
+    conn._current_priv_level = conn.privilege_levels[level]
+
+
+def discard(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> None:
+    """Leave the candidate this session is known to be in: `discard now`, one round trip when
+    pasted; anything unexpected falls back to `leave_candidate` (which reads the prompt)."""
+    if batch_lines > 1 and conn._current_priv_level.name == "configuration":
+        with contextlib.suppress(Exception):  # leave_candidate below is the careful path
+            if send_line(conn, platform.DISCARD_NOW, batch_lines) is None and \
+                    conn._current_priv_level.name != "configuration":
+                return
+    leave_candidate(conn)
 
 
 def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> list[str]:
@@ -168,7 +207,7 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
         return [r.result for r in responses]
     if conn._current_priv_level.name != conn.default_desired_privilege_level:
         conn.acquire_priv(conn.default_desired_privilege_level)  # as scrapli's send_command does
-    return [segment.partition("\n")[2] for _, segment in _paste(conn, commands, batch_lines)]
+    return [segment.partition("\n")[2] for _, segment, _ in _paste(conn, commands, batch_lines)]
 
 
 def _send(conn: Any, lines: list[str]) -> MultiResponse:
@@ -234,10 +273,12 @@ def apply_config(
         return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
                       failed=failed)
 
+    fresh = CONNECTION not in task.host.connections
     conn = srl_connection(task)
     timings["connect"] = round(time.monotonic() - t0, 4)
     try:
-        leave_candidate(conn)  # a session reused from an earlier task may sit in a candidate
+        if not fresh:  # a session reused from an earlier task may sit in a candidate
+            leave_candidate(conn)
         t = time.monotonic()
         loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines)
         timings["load"] = round(time.monotonic() - t, 4)
@@ -248,10 +289,10 @@ def apply_config(
         out["diff"] = loaded.last_output.strip()
         out["changed"] = bool(out["diff"])
         if not out["changed"] or mode == "dry-run":
-            leave_candidate(conn)
+            discard(conn, batch_lines)
             return done()
         if cancel is not None and cancel.is_set():
-            leave_candidate(conn)
+            discard(conn, batch_lines)
             out["changed"] = False
             return done(True, INTERRUPTED)
 
@@ -261,19 +302,20 @@ def apply_config(
             "confirmed": platform.commit_confirmed(confirm_timeout),
         }[mode]
         t = time.monotonic()
-        committed = _send(conn, [action])
+        error = send_line(conn, action, batch_lines)
         timings["commit"] = round(time.monotonic() - t, 4)
-        if committed.failed:
-            out["device_error"] = _device_error(committed)
+        if error is not None:
+            out["device_error"] = error
             out["changed"] = False  # a failed commit leaves running config untouched
             leave_candidate(conn)
             return done(True, out["device_error"])
         if mode == "validate":
-            leave_candidate(conn)
+            discard(conn, batch_lines)
         else:
             out["committed"] = True
             out["pending_confirm"] = mode == "confirmed"
-            leave_candidate(conn)
+            if batch_lines <= 1 or conn._current_priv_level.name == "configuration":
+                leave_candidate(conn)  # `commit now` left the candidate; scrapli may not know
         return done()
     except BaseException:
         leave_candidate(conn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nornir_evpn.tasks.config import BATCH_MAX_BYTES, load_lines, run_commands
+from nornir_evpn.tasks.config import BATCH_MAX_BYTES, load_lines, run_commands, send_line
 
 from nornir_evpn import platform
 
@@ -24,7 +24,8 @@ class FakeChannel:
     def write(self, text: str) -> None:
         self.writes.append(text)
         for line in text.splitlines():
-            self.stream += f"{line}\n{self.answers.get(line, '')}{PROMPT}".encode()
+            prompt = platform.prompt("leaf1") if line in ("discard now", "commit now") else PROMPT
+            self.stream += f"{line}\n{self.answers.get(line, '')}{prompt}".encode()
             # answered once the prompt's `#` is read (the pattern does not wait for its space)
             self.answered_at.append((len(self.stream) - 1, len(line) + 1))
         ahead = [size for end, size in self.answered_at if end > self.read_to]
@@ -38,15 +39,19 @@ class FakeChannel:
         return out
 
 
+class Priv:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 class FakeConn:
+    """The scrapli driver surface the loader uses: the channel and the tracked mode."""
+
     def __init__(self, channel: FakeChannel) -> None:
         self.channel = channel
-        self.privs: list[str] = []
         self.default_desired_privilege_level = "exec"
-        self._current_priv_level = type("Priv", (), {"name": "exec"})()
-
-    def acquire_priv(self, name: str) -> None:
-        self.privs.append(name)
+        self.privilege_levels = {"exec": Priv("exec"), "configuration": Priv("configuration")}
+        self._current_priv_level = self.privilege_levels["exec"]
 
 
 def test_type_ahead_is_capped_in_lines_and_bytes_and_refilled_before_it_drains() -> None:
@@ -57,13 +62,14 @@ def test_type_ahead_is_capped_in_lines_and_bytes_and_refilled_before_it_drains()
     assert channel.max_lines_ahead <= 64
     # refilled at half a window: more writes than 4 full batches, each well under a batch
     assert len(channel.writes) > 200 // 64 + 1
-    assert "".join(channel.writes).splitlines() == lines  # every line once, in order
+    # every line once, in order, after entering the private candidate
+    assert "".join(channel.writes).splitlines() == ["enter candidate private", *lines]
 
 
 def test_one_line_longer_than_the_byte_cap_still_goes() -> None:
     channel = FakeChannel({}, chunk=4096)
     assert load_lines(FakeConn(channel), ["y" * 5000, "set / a 1"], batch_lines=64).error is None
-    assert channel.writes == ["y" * 5000 + "\n", "set / a 1\n"]
+    assert channel.writes == ["enter candidate private\n", "y" * 5000 + "\n", "set / a 1\n"]
 
 
 def test_each_line_answered_and_last_output_kept() -> None:
@@ -80,10 +86,31 @@ def test_first_failing_line_is_named_and_the_load_stops() -> None:
     lines = ["set / a 1", "set / b 2", "set / c 3", "set / d 4", "set / e 5"]
     channel = FakeChannel({"set / b 2": "Parsing error: Unknown token 'b'.\n"}, chunk=4096)
     conn = FakeConn(channel)
-    loaded = load_lines(conn, lines, batch_lines=2)
+    loaded = load_lines(conn, lines, batch_lines=3)
     assert loaded.error == "set / b 2: Parsing error: Unknown token 'b'."
-    assert conn.privs == ["configuration"]
-    assert channel.writes == ["set / a 1\nset / b 2\n"]  # nothing after the failing line was sent
+    assert conn._current_priv_level.name == "configuration"  # learnt from the prompts
+    # nothing after the failing line was sent
+    assert channel.writes == ["enter candidate private\nset / a 1\nset / b 2\n"]
+
+
+def test_a_session_known_to_be_in_the_candidate_does_not_enter_it_again() -> None:
+    channel = FakeChannel({}, chunk=4096)
+    conn = FakeConn(channel)
+    conn._current_priv_level = conn.privilege_levels["configuration"]
+    assert load_lines(conn, ["set / a 1"], batch_lines=8).error is None
+    assert channel.writes == ["set / a 1\n"]
+
+
+def test_send_line_is_one_round_trip_and_tracks_the_mode() -> None:
+    channel = FakeChannel({"commit now": "All changes have been committed. Leaving candidate mode.\n"},
+                          chunk=10)
+    conn = FakeConn(channel)
+    conn._current_priv_level = conn.privilege_levels["configuration"]
+    assert send_line(conn, "commit now") is None
+    assert channel.writes == ["commit now\n"]
+    assert conn._current_priv_level.name == "exec"  # the running prompt came back
+    bad = FakeChannel({"commit now": "Error: validation failed: mandatory leaf missing\n"}, chunk=4096)
+    assert send_line(FakeConn(bad), "commit now") == "commit now: Error: validation failed: mandatory leaf missing"
 
 
 def test_run_commands_returns_each_answer_without_echo_or_prompt() -> None:
