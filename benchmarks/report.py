@@ -73,7 +73,7 @@ def targets(doc: dict[str, Any]) -> dict[str, Any]:
         for v in ("serial", "parallel") for c in COMMANDS if "logins_per_host_max" in big[v].get(c, {})
     }
     out["connections"]["once_per_command"] = all(
-        big["parallel"][c]["logins_per_host_max"] == 1 for c in ("configure", "verify")
+        big["parallel"][c]["logins_per_host_max"] == 1 for c in ("configure", "verify", "failover")
     )
     return out
 
@@ -148,7 +148,7 @@ def _targets_md(t: dict[str, Any]) -> list[str]:
     out.append(f"- memory: tool peak {_fmt(m['tool_peak_mb'])} MB (≤ {TOOL_RSS_MAX_MB:g}: {_fmt(m['tool_met'])}), "
                f"twin peak {_fmt(m['twin_peak_mb'])} MB (≤ {TWIN_RSS_MAX_MB:g}: {_fmt(m['twin_met'])})")
     conn = t["connections"]
-    out.append(f"- one SSH login per host per command (configure, verify): {_fmt(conn['once_per_command'])}; "
+    out.append(f"- one SSH login per host per command (configure, verify, failover-test): {_fmt(conn['once_per_command'])}; "
                + ", ".join(f"{k} {v['logins_per_host_max']} login(s)/{v['shows_per_host_max']} shows"
                            for k, v in conn.items() if isinstance(v, dict)))
     return out

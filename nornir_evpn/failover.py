@@ -443,10 +443,15 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     """Re-enable the interface with signals deferred; keep the state file if it fails."""
     received: list[str] = []
     report.restore_attempted = True
+    # After a clean run the session that shut the link (and polled since) is idle and sound:
+    # reuse it, so the test logs in once per host. After an error, an interrupt or a failed
+    # attempt its state is unknown (a command may have left half an answer): a fresh one.
+    suspect = report.error is not None or report.interrupted is not None
     with signals_deferred(received):
         for attempt in range(RESTORE_ATTEMPTS):
             try:
-                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface)
+                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface,
+                                  fresh_connection=suspect or attempt > 0)
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
             # a device that refused the commit will refuse it again; a dropped session may not

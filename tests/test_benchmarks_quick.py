@@ -62,7 +62,10 @@ def test_quick_results_are_well_formed(results: tuple[Path, dict]) -> None:
             for cmd in ("configure", "verify", "failover"):
                 _check_measurement(size[variant][cmd], hosts)
             configure, verify = size[variant]["configure"], size[variant]["verify"]
+            failover = size[variant]["failover"]
+            # one session per host per command, failover-test too (its restore reuses the shut's)
             assert configure["logins_per_host_max"] == 1 == verify["logins_per_host_max"]
+            assert failover["logins_per_host_max"] == 1
             assert verify["shows_per_host_max"] >= 1
             assert 0 < configure["host_s_max"] <= configure["wall_s"]
         baseline = size["baseline"]
