@@ -50,13 +50,13 @@ _CELLS = {"ok": Text(PASS, style="green"), "fail": Text(FAIL, style="red"),
           "error": Text("!", style="red"), "na": Text(NA)}
 
 
-def _cell(entry: dict[str, Any], name: str) -> Text:
+def _cells(entry: dict[str, Any], names: list[str]) -> list[Text]:
+    """One host's cells for `names`, in order."""
     if entry["error"]:
-        return _CELLS["error"]
-    c = next((c for c in entry["checks"] if c["name"] == name), None)
-    if c is None:
-        return _CELLS["na"]
-    return _CELLS["ok"] if c["ok"] else _CELLS["fail"]
+        return [_CELLS["error"]] * len(names)
+    seen = {c["name"]: c["ok"] for c in entry["checks"]}
+    return [_CELLS["na"] if (ok := seen.get(n)) is None else _CELLS["ok" if ok else "fail"]
+            for n in names]
 
 
 def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
@@ -69,15 +69,18 @@ def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
         table.add_column("check", style="bold")
         for host in hosts:
             table.add_column(host, justify="center")
-        for name in used:
-            table.add_row(name, *(_cell(e, name) for e in hosts.values()))
+        columns = [_cells(e, used) for e in hosts.values()]
+        for row, name in enumerate(used):
+            table.add_row(name, *(cells[row] for cells in columns))
         return table
+    # fixed widths: rich would otherwise measure every one of the ~1,500 cells (most of
+    # the table's cost); each cell is one glyph, each header a number
     table = Table(title="verify")
-    table.add_column("host", style="bold")
+    table.add_column("host", style="bold", width=max(len(h) for h in hosts), no_wrap=True)
     for i in range(1, len(used) + 1):
-        table.add_column(str(i), justify="center")
+        table.add_column(str(i), justify="center", width=len(str(i)), no_wrap=True)
     for host, entry in hosts.items():
-        table.add_row(host, *(_cell(entry, n) for n in used))
+        table.add_row(host, *_cells(entry, used))
     return table
 
 
