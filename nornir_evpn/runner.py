@@ -13,6 +13,10 @@ transport timeout) before re-raising the first interrupt. Further signals during
 wait are absorbed. Use it in your own runbooks as the `nornir_evpn.threaded` runner plugin:
 
     InitNornir(runner={"plugin": "nornir_evpn.threaded", "options": {"num_workers": 32}}, ...)
+
+`first` names hosts to start before the others (longest job first): a spine has a session
+per leaf and ten times a leaf's configuration, so it is the run's critical path; started
+after 128 leaves it queued behind all of their logins. Results keep the inventory's order.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ class InterruptSafeRunner:
 
     Arguments:
         num_workers: number of threads to use
+        first: names of hosts to start before the others (the busiest ones)
     """
 
-    def __init__(self, num_workers: int = 20) -> None:
+    def __init__(self, num_workers: int = 20, first: list[str] | None = None) -> None:
         self.num_workers = num_workers
+        self.first = set(first or ())
 
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
         result = AggregatedResult(task.name)
@@ -42,7 +48,7 @@ class InterruptSafeRunner:
         futures: list[Future[MultiResult]] = []
         interrupt: BaseException | None = None
         try:
-            for host in hosts:
+            for host in sorted(hosts, key=lambda h: h.name not in self.first):  # stable
                 futures.append(pool.submit(task.copy().start, host))
         except BaseException as exc:  # interrupted while submitting
             interrupt = exc
@@ -59,7 +65,7 @@ class InterruptSafeRunner:
                     interrupt = exc
         if interrupt is not None:
             raise interrupt
-        for future in futures:
-            worker_result = future.result()
-            result[worker_result.host.name] = worker_result
+        done = {(r := future.result()).host.name: r for future in futures}
+        for host in hosts:
+            result[host.name] = done[host.name]
         return result

@@ -153,7 +153,8 @@ def build_target(
     if args.verbose:
         logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False})
     nr = InitNornir(
-        runner={"plugin": "nornir_evpn.threaded", "options": {"num_workers": workers}},
+        runner={"plugin": "nornir_evpn.threaded",
+                "options": {"num_workers": workers, "first": [n.name for n in fabric.spines]}},
         inventory={"plugin": "NornirEvpnDocs", "options": {"docs": docs, "password": password()}},
         logging=logging_cfg,
     )

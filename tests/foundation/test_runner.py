@@ -31,6 +31,15 @@ def test_plugin_is_registered_and_runs_every_host() -> None:
     assert {h: m[0].result for h, m in agg.items()} == {f"h{i}": f"H{i}" for i in range(7)}
 
 
+def test_first_hosts_start_first_and_results_keep_inventory_order() -> None:
+    nr = _nornir(1, 5)  # one worker: start order is run order
+    nr.runner.first = {"h3", "h4"}
+    started: list[str] = []
+    agg = nr.run(task=lambda task: Result(host=task.host, result=started.append(task.host.name)))
+    assert started == ["h3", "h4", "h0", "h1", "h2"]
+    assert list(agg) == ["h0", "h1", "h2", "h3", "h4"]
+
+
 def test_interrupt_waits_for_running_hosts_and_skips_the_rest() -> None:
     # Python leaves SIGINT ignored when it started ignored (pytest run as a background job)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
