@@ -23,6 +23,7 @@ from nornir.core.inventory import (
     ParentGroups,
 )
 
+from nornir_evpn import platform, session
 from nornir_evpn.intent import OverlayMode, derive_intent
 from nornir_evpn.inventory import build_inventory, password
 from nornir_evpn.topology import load_topology
@@ -32,10 +33,19 @@ def _options(data: dict[str, Any]) -> dict[str, ConnectionOptions]:
     return {
         name: ConnectionOptions(
             hostname=c.get("hostname"), port=c.get("port"), username=c.get("username"),
-            password=c.get("password"), platform=c.get("platform"), extras=c.get("extras"),
+            password=c.get("password"), platform=c.get("platform"), extras=_extras(c),
         )
         for name, c in (data or {}).items()
     }
+
+
+def _extras(options: dict[str, Any]) -> dict[str, Any] | None:
+    """SR Linux scrapli connections open and close with `session.on_open`/`on_close` (fewer
+    round trips than scrapli-community's) unless the inventory names its own."""
+    extras = options.get("extras")
+    if options.get("platform") != platform.PLATFORM:
+        return extras
+    return {"on_open": session.on_open, "on_close": session.on_close, **(extras or {})}
 
 
 def inventory_from_docs(docs: dict[str, dict[str, Any]], secret: str | None = None) -> Inventory:

@@ -9,11 +9,9 @@ out of `apply_config` leaves the host without an open candidate.
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +26,7 @@ from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.render import FEATURES, Renderer, node_from_data, shared_renderer
+from nornir_evpn.session import note_mode, paste
 
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
 MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
@@ -37,11 +36,8 @@ ssh2_guard.install()  # a dropped session must never freeze the process when it 
 CONNECTION = "scrapli"
 INTERRUPTED = "interrupted: candidate discarded, nothing committed"
 # lines typed ahead of the device's answers (`batch_lines=1`: one at a time, each prompt
-# awaited); what is unanswered is also capped in bytes so it always fits a terminal's input
-# buffer (4 KiB)
+# awaited); what is unanswered is also capped in bytes (session.BATCH_MAX_BYTES)
 DEFAULT_BATCH_LINES = 64
-BATCH_MAX_BYTES = 3072
-_PROMPT = re.compile(platform.ANY_PROMPT_PATTERN)
 
 
 def render_config(
@@ -95,49 +91,10 @@ def device_failed(output: str) -> bool:
     return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
 
 
-def _paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str, str, str]]:
-    """Type `lines` ahead of the device; yield (line, its echo + answer, the prompt after it)
-    as prompts return.
-
-    At most `max_lines` lines and `BATCH_MAX_BYTES` bytes are ever unanswered (typed but
-    not yet answered by a prompt), so the device's input buffer never holds more than one
-    batch. The window is refilled once half of it has been answered, not when all of it has:
-    the device keeps working on the rest while the next lines are on their way, instead of
-    idling for a round trip per batch (20 of them for a 900-line spine).
-    """
-    sizes = [len(line.encode()) + 1 for line in lines]
-    pending: deque[int] = deque()  # indexes of unanswered lines
-    in_flight = 0
-    nxt = 0
-    buf = b""
-    pos = 0
-    while nxt < len(lines) or pending:
-        if nxt < len(lines) and (
-            not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
-        ):
-            first = nxt
-            while nxt < len(lines) and ((nxt == first and not pending) or (
-                len(pending) + nxt - first < max_lines and in_flight + sizes[nxt] <= BATCH_MAX_BYTES
-            )):
-                in_flight += sizes[nxt]
-                nxt += 1
-            conn.channel.write("\n".join(lines[first:nxt]) + "\n")
-            pending.extend(range(first, nxt))
-        buf += conn.channel.read()  # bounded by timeout_transport; raises on an ended session
-        while pending and (match := _PROMPT.search(buf, pos)):
-            index = pending.popleft()
-            in_flight -= sizes[index]
-            yield (lines[index], buf[pos:match.start()].decode(errors="replace"),
-                   match.group().decode(errors="replace"))
-            pos = match.end()
-        if pos > 1 << 16:  # keep the buffer to the unanswered tail
-            buf, pos = buf[pos:], 0
-
-
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> Loaded:
     """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time.
 
-    Lines are typed ahead like a paste into the SR Linux CLI (see `_paste`): the device
+    Lines are typed ahead like a paste into the SR Linux CLI (see `session.paste`): the device
     still runs each line on its own and answers each; only the waiting between lines is
     gone (with 300 lines per leaf that waiting is most of a configure). Unless scrapli knows
     the session is in a candidate already, `enter candidate private` is the paste's first
@@ -154,7 +111,7 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
     if conn._current_priv_level.name != "configuration":
         lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
     last = ""
-    for line, segment, prompt in _paste(conn, lines, batch_lines):
+    for line, segment, prompt in paste(conn, lines, batch_lines):
         note_mode(conn, prompt)
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
@@ -172,19 +129,12 @@ def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> s
     if batch_lines <= 1:
         responses = _send(conn, [line])
         return _device_error(responses) if responses.failed else None
-    for _, segment, prompt in _paste(conn, [line], 1):
+    for _, segment, prompt in paste(conn, [line], 1):
         note_mode(conn, prompt)
         answer = segment.partition("\n")[2]
         if device_failed(answer):
             return f"{line}: {' '.join(answer.split())}"
     return None
-
-
-def note_mode(conn: Any, prompt: str) -> None:
-    """Tell scrapli the mode a prompt shows (pasted lines bypass its privilege tracking)."""
-    in_candidate = "candidate" in prompt.partition("\n")[0]
-    level = "configuration" if in_candidate else conn.default_desired_privilege_level
-    conn._current_priv_level = conn.privilege_levels[level]
 
 
 def discard(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> None:
@@ -207,7 +157,7 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
         return [r.result for r in responses]
     if conn._current_priv_level.name != conn.default_desired_privilege_level:
         conn.acquire_priv(conn.default_desired_privilege_level)  # as scrapli's send_command does
-    return [segment.partition("\n")[2] for _, segment, _ in _paste(conn, commands, batch_lines)]
+    return [segment.partition("\n")[2] for _, segment, _ in paste(conn, commands, batch_lines)]
 
 
 def _send(conn: Any, lines: list[str]) -> MultiResponse:

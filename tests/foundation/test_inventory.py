@@ -10,6 +10,7 @@ import pytest
 import yaml
 from nornir import InitNornir
 
+from nornir_evpn import session
 from nornir_evpn.errors import InventoryError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.inventory import (
@@ -80,6 +81,12 @@ def test_inventory_plugin_builds_the_same_hosts(monkeypatch: pytest.MonkeyPatch)
     assert leaf2.data["underlay"][0]["ip"] == "192.168.12.1/30"
     assert sorted(nr.inventory.groups) == ["ce", "leaf", "spine", "srl"]
     assert fabric_from_nornir(nr).ethernet_segments["ES-1"].peers == ["leaf1", "leaf2"]
+    # SR Linux sessions open/close with the lighter callables; other settings kept
+    extras = leaf2.get_connection_parameters("scrapli").extras
+    assert extras["on_open"] is session.on_open and extras["on_close"] is session.on_close
+    assert extras["transport"] == "ssh2"
+    ce = nr.inventory.hosts["ce1"].get_connection_parameters("scrapli").extras or {}
+    assert "on_open" not in ce  # not an SR Linux host
 
 
 def test_host_edits_reach_the_fabric(tmp_path: Path) -> None:

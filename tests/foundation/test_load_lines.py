@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from nornir_evpn.tasks.config import BATCH_MAX_BYTES, load_lines, run_commands, send_line
+from nornir_evpn.tasks.config import load_lines, run_commands, send_line
 
 from nornir_evpn import platform
+from nornir_evpn.session import BATCH_MAX_BYTES
 
 PROMPT = platform.prompt("leaf1", platform.CANDIDATE_PRIVATE_MODE, dirty=True)
 
@@ -70,6 +71,16 @@ def test_one_line_longer_than_the_byte_cap_still_goes() -> None:
     channel = FakeChannel({}, chunk=4096)
     assert load_lines(FakeConn(channel), ["y" * 5000, "set / a 1"], batch_lines=64).error is None
     assert channel.writes == ["enter candidate private\n", "y" * 5000 + "\n", "set / a 1\n"]
+
+
+def test_a_late_prompt_left_by_an_earlier_enter_is_not_taken_for_an_answer() -> None:
+    # scrapli's get_prompt returned on the banner's prompt; the answer to its own Enter (a
+    # bare prompt) arrives after our first line was typed. Counted as an answer, it shifted
+    # every answer by one: a restore read an empty diff and committed nothing.
+    channel = FakeChannel({"diff flat": "+ set / a 1\n"}, chunk=16)
+    channel.stream = f"\n{PROMPT}".encode()
+    loaded = load_lines(FakeConn(channel), ["set / a 1", "diff flat"], batch_lines=8)
+    assert loaded.error is None and loaded.last_output == "+ set / a 1\n"
 
 
 def test_each_line_answered_and_last_output_kept() -> None:
