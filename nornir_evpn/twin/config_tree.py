@@ -123,6 +123,8 @@ def quote(token: str) -> str:
 
 def tokenize(line: str) -> list[str]:
     """Split a CLI line into tokens; double-quoted strings are one token, `#` starts a comment."""
+    if '"' not in line and "#" not in line:
+        return line.split()  # the common case, and the same answer: whitespace only
     tokens: list[str] = []
     i, n = 0, len(line)
     while i < n:
@@ -150,8 +152,13 @@ def tokenize(line: str) -> list[str]:
     return tokens
 
 
-def roles(path: Sequence[str]) -> list[str]:
+def roles(path: Sequence[str]) -> tuple[str, ...]:
     """Schema role of each token: "list", "key", "leaf-list", "value" or "name"."""
+    return _roles(tuple(path))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # prefixes repeat on every node and every `info`/diff
+def _roles(path: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     enclosing = ""
     for token in path:
@@ -168,7 +175,7 @@ def roles(path: Sequence[str]) -> list[str]:
         else:
             out.append("name")
             enclosing = token
-    return out
+    return tuple(out)
 
 
 def _expand_brackets(path: Sequence[str]) -> tuple[list[str], list[str] | None]:
