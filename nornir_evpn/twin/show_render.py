@@ -15,6 +15,7 @@ show network-instance MACVRF bridge-table mac-table all | show version.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import json
@@ -51,6 +52,7 @@ RT_COUNT_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
 def _iso(wall: float) -> str:
     t = dt.datetime.fromtimestamp(wall, tz=dt.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
@@ -61,6 +63,7 @@ def _uptime(seconds: float) -> str:
     return f"{s // 86400}d:{s % 86400 // 3600}h:{s % 3600 // 60}m:{s % 60}s"
 
 
+@functools.lru_cache(maxsize=4096)  # route tables sort by a few hundred originators, per node
 def _ip_key(ip: str) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(ip)
 

@@ -67,10 +67,19 @@ def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[S
         cells = [_centre(c[i] if i < len(c) else "", w) for c, w in zip(head, widths, strict=True)]
         out.append("|" + "|".join(cells) + "|")
     out.append(_rule(widths, "="))
+    widths = tuple(widths)
     for row in rows:
-        cols = [_wrapped(str(v), w - 2) for v, w in zip(row, widths, strict=True)]
-        for i in range(max(len(c) for c in cols)):
-            cells = [" " + (c[i] if i < len(c) else "").ljust(w - 1) for c, w in zip(cols, widths, strict=True)]
-            out.append("|" + "|".join(cells) + "|")
+        out += _row_lines(tuple(str(v) for v in row), widths)
     out.append(_rule(widths, "-"))
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _row_lines(row: tuple[str, ...], widths: tuple[int, ...]) -> tuple[str, ...]:
+    # cached: the leaves of a fabric print the same route rows (same RR as neighbor)
+    cols = [_wrapped(v, w - 2) for v, w in zip(row, widths, strict=True)]
+    lines = []
+    for i in range(max(len(c) for c in cols)):
+        cells = [" " + (c[i] if i < len(c) else "").ljust(w - 1) for c, w in zip(cols, widths, strict=True)]
+        lines.append("|" + "|".join(cells) + "|")
+    return tuple(lines)
