@@ -9,7 +9,7 @@ underlay's reachability) → ethernet segments → EVPN routes → DF election a
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -52,6 +52,14 @@ class Route:
     @property
     def next_hop(self) -> str:
         return self.originator
+
+    def __hash__(self) -> int:
+        # computed once: a 128-leaf snapshot hashes each route for every RIB it lands in
+        h: int | None = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.type, self.rd, self.originator, self.esi, self.tag, self.mac, self.vni, self.rts))
+            object.__setattr__(self, "_hash", h)
+        return h
 
 
 @dataclass
@@ -359,14 +367,13 @@ class Snapshot:
                 out.append(Route(2, f"{sip}:{m.evi}", sip, es.esi if es else ZERO_ESI, 0, mac, m.vni, rt))
         return out
 
-    def _imports(self, node: str, route: Route) -> bool:
+    def _importer(self, node: str) -> Callable[[Route], bool]:
+        """`node`'s import policy as a test on a route (its ESIs and import RTs read once)."""
         cfg = self.cfg[node]
-        if route.type == 4:
-            return any(e.esi == route.esi for e in cfg.ethernet_segments.values())
-        if any(g.rr_client for g in cfg.groups.values()):
-            return True  # a route reflector keeps everything it reflects
+        esis = {e.esi for e in cfg.ethernet_segments.values()}
+        rr = any(g.rr_client for g in cfg.groups.values())  # an RR keeps all it reflects
         imports = {m.import_rt for m in cfg.macvrfs.values() if m.import_rt}
-        return bool(imports & route.rts)
+        return lambda r: r.esi in esis if r.type == 4 else (rr or not imports.isdisjoint(r.rts))
 
     def _is_rr(self, node: str) -> bool:
         return any(g.rr_client for g in self.cfg[node].groups.values())
@@ -379,6 +386,8 @@ class Snapshot:
         """
         if node in self._rib:
             return self._rib[node]
+        own = self.cfg[node].system_ip
+        accepts = self._importer(node)
         seen: set[tuple[Route, str]] = set()
         out: list[tuple[Route, str]] = []
         for peer, addr in self.evpn_peers(node):
@@ -386,10 +395,9 @@ class Snapshot:
             if self._is_rr(peer):  # reflect what the RR learnt from its other clients
                 for p2, _a in self.evpn_peers(peer):
                     if p2 != node:
-                        routes.extend(r for r in self.originated(p2))
+                        routes.extend(self.originated(p2))
             for r in routes:
-                if (r.originator != self.cfg[node].system_ip and (r, addr) not in seen
-                        and self._imports(node, r)):
+                if r.originator != own and (r, addr) not in seen and accepts(r):
                     seen.add((r, addr))
                     out.append((r, addr))
         self._rib[node] = out
