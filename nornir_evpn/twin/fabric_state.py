@@ -117,6 +117,10 @@ class Snapshot:
         # (node, neighbor address) -> _pair(); every `show` of sessions, routes or ES asks
         # again, and on a 128-leaf fabric resolving addresses dominated the twin's CPU
         self._pairs: dict[tuple[str, str], tuple[str, BgpNeighbor, str, str] | None] = {}
+        # sessions and EVPN peers per node: a route reflector's are read again for each of
+        # its clients' RIBs (128 x 128 sessions per snapshot without this)
+        self._sessions: dict[tuple[str, str], Session] = {}
+        self._peers: dict[str, list[tuple[str, str]]] = {}
 
     # -- layer 1/2 -------------------------------------------------------------------------
     def port_admin(self, port: Port) -> bool:
@@ -284,6 +288,12 @@ class Snapshot:
         return est, comp
 
     def session(self, node: str, address: str) -> Session:
+        key = (node, address)
+        if key not in self._sessions:
+            self._sessions[key] = self._session(node, address)
+        return self._sessions[key]
+
+    def _session(self, node: str, address: str) -> Session:
         cfg = self.cfg[node]
         nb = cfg.neighbors[address]
         g = cfg.group_of(nb)
@@ -315,11 +325,13 @@ class Snapshot:
 
     def evpn_peers(self, node: str) -> list[tuple[str, str]]:
         """(peer node, neighbor address) of established EVPN sessions."""
-        return [
-            (s.peer, s.address)
-            for s in self.sessions(node)
-            if s.established and s.overlay and s.peer_evpn and s.peer is not None
-        ]
+        if node not in self._peers:
+            self._peers[node] = [
+                (s.peer, s.address)
+                for s in self.sessions(node)
+                if s.established and s.overlay and s.peer_evpn and s.peer is not None
+            ]
+        return self._peers[node]
 
     # -- ethernet segments and EVPN ----------------------------------------------------------
     def es_local(self, node: str) -> dict[str, EsState]:
