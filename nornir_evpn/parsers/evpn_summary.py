@@ -25,7 +25,9 @@ def parse_evpn_summary(text: str) -> EvpnSummary:
     lines = clean_lines(text)
     if not any(ln.startswith("Show report for the BGP route table") for ln in lines):
         raise ParseError("bgp routes evpn summary: no 'Show report for the BGP route table' header")
-    kv = key_values(lines)
+    # the `Key : value` lines are the header above the first table (rows never are)
+    first_table = next((i for i, ln in enumerate(lines) if ln.startswith("+")), len(lines))
+    kv = key_values(lines[:first_table])
     if "bgprouterid" not in kv:
         raise ParseError("bgp routes evpn summary: no 'BGP Router ID:' line")
     return EvpnSummary(router_id=kv["bgprouterid"], asn=kv.get("as", ""),

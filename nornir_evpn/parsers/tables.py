@@ -31,12 +31,11 @@ _GLUE_SUFFIXES = ("-", ":", "/", ".")
 
 def clean_lines(text: str) -> list[str]:
     """Output lines without prompts, command echo, trailing blanks and `\\r`."""
-    out: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = raw.rstrip()
-        if not line.startswith(("|", "+")) and (_PROMPT_RE.match(line) or _ECHO_RE.match(line)):
-            continue  # (table rows, most of a route view, skip the two regexes)
-        out.append(line)
+    out = [
+        line for line in (raw.rstrip() for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        # (table rows, most of a route view, skip the two regexes)
+        if line.startswith(("|", "+")) or not (_PROMPT_RE.match(line) or _ECHO_RE.match(line))
+    ]
     while out and not out[-1].strip():
         out.pop()
     while out and not out[0].strip():

@@ -22,7 +22,10 @@ def console_for(json_mode: bool) -> Console:
 
 
 def emit_json(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    """The document on stdout: indented for a terminal, compact for a pipe or a file (the
+    C encoder; with `indent` json falls back to pure Python, ~1 ms per host at 130 hosts)."""
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
 
 
