@@ -57,7 +57,8 @@ class ShowProvider(Protocol):
 
 @runtime_checkable
 class SessionEngine(Protocol):
-    """What the SSH server drives: one per session. `close()` is optional (lock release)."""
+    """What the SSH server drives: one per session. Optional: `close()` (lock release) and
+    `async settle()` (awaited before answers are written, for a latency model)."""
 
     closed: bool
 
@@ -167,6 +168,10 @@ class CliSession:
 
     async def banner_and_prompt(self) -> str:
         return f"{BANNER}\n{self.prompt()}"
+
+    async def settle(self) -> None:
+        """Wait until the answers handled so far are due (the server calls it before writing)."""
+        await self._pacer.settle()
 
     def close(self) -> None:
         """Session gone: drop the candidate and any exclusive lock it held."""

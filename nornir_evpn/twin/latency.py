@@ -46,10 +46,17 @@ class Pacer:
     make a 900-line spine take far longer than the profile says; sleeping until each line's
     due time makes that lateness up on the next line. Time spent waiting for input is not
     made up: the clock restarts at the arrival of the next line.
+
+    Answers leave the twin only when the server writes (every `coalesce` seconds while a
+    pasted chunk is worked on, and at its end), so `pause` sleeps only once `coalesce` is
+    owed and `settle`, called before each write, sleeps the rest: the written answers are
+    exactly on time, with one timer per write instead of one per line (41.7k timers in a
+    128-leaf full-mesh configure).
     """
 
-    def __init__(self, latency: Latency) -> None:
+    def __init__(self, latency: Latency, coalesce: float = 0.01) -> None:
         self.latency = latency
+        self.coalesce = coalesce
         self._due = 0.0
 
     async def pause(self, kind: str, received_at: float | None = None) -> None:
@@ -58,5 +65,11 @@ class Pacer:
             return
         now = asyncio.get_running_loop().time()
         self._due = max(self._due, now if received_at is None else received_at) + seconds
+        if self._due - now >= self.coalesce:
+            await asyncio.sleep(self._due - now)
+
+    async def settle(self) -> None:
+        """Sleep until the last line handled is due (before its answer is written)."""
+        now = asyncio.get_running_loop().time()
         if self._due > now:
             await asyncio.sleep(self._due - now)

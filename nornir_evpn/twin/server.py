@@ -184,6 +184,7 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                     keep_open = False
                     break
                 if size >= _FLUSH_CHARS or loop.time() - flushed >= _FLUSH_S:
+                    await self._settle()
                     self._write("".join(out))
                     out, size = [], 0
                     flushed = loop.time()
@@ -197,8 +198,15 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             elif ch == "\x04" and not self._line:  # Ctrl-D on an empty line: log out
                 keep_open = False
                 break
+        await self._settle()
         self._write("".join(out) + "".join(echo))
         return keep_open
+
+    async def _settle(self) -> None:
+        """Let the engine's latency model catch up before its answers go out."""
+        settle = getattr(self._engine, "settle", None)
+        if settle is not None:
+            await settle()
 
 
 class NodeServer:
