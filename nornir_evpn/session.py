@@ -19,6 +19,7 @@ from nornir_evpn import platform
 # what is typed ahead but unanswered always fits a terminal's input buffer (4 KiB)
 BATCH_MAX_BYTES = 3072
 _PROMPT = re.compile(platform.ANY_PROMPT_PATTERN)
+_PROMPT_MAX = 1024  # longest prompt searched for again once more data came in (context path)
 
 
 def paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str, str, str]]:
@@ -35,8 +36,8 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str
     pending: deque[int] = deque()  # indexes of unanswered lines
     in_flight = 0
     nxt = 0
-    buf = b""
-    pos = 0
+    buf = bytearray()  # appends in place: a 150 KB route table arrives in dozens of reads
+    pos = 0  # start of the first unanswered segment
     while nxt < len(lines) or pending:
         if nxt < len(lines) and (
             not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
@@ -49,10 +50,12 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str
                 nxt += 1
             conn.channel.write("\n".join(lines[first:nxt]) + "\n")
             pending.extend(range(first, nxt))
+        # a prompt is found where it ends: no need to rescan a long answer from its start
+        scan = max(pos, len(buf) - _PROMPT_MAX)
         buf += conn.channel.read()  # bounded by timeout_transport; raises on an ended session
-        while pending and (match := _PROMPT.search(buf, pos)):
+        while pending and (match := _PROMPT.search(buf, scan)):
             segment = buf[pos:match.start()].decode(errors="replace")
-            pos = match.end()
+            pos = scan = match.end()
             if not segment.strip() and lines[pending[0]].strip():
                 # a prompt with no echo before it answers an earlier bare Enter (scrapli's
                 # get_prompt returns on the first prompt it sees, e.g. the login banner's,
@@ -62,7 +65,8 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str
             in_flight -= sizes[index]
             yield lines[index], segment, match.group().decode(errors="replace")
         if pos > 1 << 16:  # keep the buffer to the unanswered tail
-            buf, pos = buf[pos:], 0
+            del buf[:pos]
+            pos = 0
 
 
 def note_mode(conn: Any, prompt: str) -> None:
