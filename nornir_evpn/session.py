@@ -9,7 +9,9 @@ sets them on every SR Linux host that does not name its own.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -78,7 +80,13 @@ def note_mode(conn: Any, prompt: str) -> None:
 
 def on_open(conn: Any) -> None:
     """scrapli-community's SR Linux on_open (running mode, basic CLI engine, no completion on
-    space) with both `environment` commands in one round trip instead of two."""
+    space) with both `environment` commands in one round trip instead of two; and the socket
+    gets TCP_NODELAY (scrapli leaves Nagle on: a typed-ahead refill written while the previous
+    one is unacknowledged waited for the peer's delayed ACK; serial verify 54 -> 48 ms/host)."""
+    sock = getattr(getattr(conn.transport, "socket", None), "sock", None)  # ssh2/paramiko
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     conn.acquire_priv(conn.default_desired_privilege_level)  # reads the prompt
     for _ in paste(conn, [platform.ENV_CLI_ENGINE_BASIC, platform.ENV_NO_COMPLETE_ON_SPACE], 2):
         pass
