@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[], SessionEngine]
 _FLUSH_CHARS = 16384
 _FLUSH_S = 0.01
+# AES-GCM first and ChaCha20 not offered: the client picks the first cipher of *its* list the
+# server offers, and libssh2 lists chacha20-poly1305 first, which asyncssh runs as several
+# calls per packet; AES-GCM is one (AES-NI). 128-leaf verify: twin CPU 1.66 -> 1.49 s,
+# configure 0.90 -> 0.74 s. CTR modes stay for older clients (paramiko).
+_CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr"]  # libssh2: aes256-gcm
 # runs of typed text (tab and printable, DEL excluded) or one control character: a pasted
 # 3 KiB batch is a few dozen matches instead of 3,000 loop turns
 _TOKENS = re.compile(r"[\t\x20-\x7e\x80-\U0010ffff]+|[\x00-\x08\x0a-\x1f\x7f]", re.S)
@@ -249,6 +254,7 @@ class NodeServer:
             server_host_keys=[self._key],
             line_editor=False,
             keepalive_interval=0,
+            encryption_algs=_CIPHERS,
             reuse_address=True,
         )
         self.port = self._server.sockets[0].getsockname()[1]

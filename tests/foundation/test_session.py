@@ -24,6 +24,9 @@ def test_open_sets_nodelay_and_leaves_the_session_in_running_mode_then_logs_out(
         sock = conn.transport.socket.sock
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
         assert conn._current_priv_level.name == "exec"
+        from ssh2.session import LIBSSH2_METHOD_CRYPT_CS
+        # the twin offers no ChaCha20 (see twin.server._CIPHERS): libssh2 settles on AES-GCM
+        assert conn.transport.session.methods(LIBSSH2_METHOD_CRYPT_CS).endswith("-gcm@openssh.com")
         # the pasted environment commands were answered: the next command lines up
         assert "leaf1" in conn.send_command("show version").result
         conn.close()
