@@ -20,6 +20,7 @@ import hashlib
 import ipaddress
 import json
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -74,15 +75,16 @@ class FabricShow:
     def __init__(self, fabric: Fabric) -> None:
         self.fabric = fabric
         # route views are pure functions of the snapshot: a failover poll reads every leaf's
-        # 500-row RIB each round while the fabric stands still; keep the text per snapshot
-        self._texts: dict[tuple[str, ...], tuple[Snapshot, str]] = {}
+        # 500-row RIB each round while the fabric stands still; keep the text per snapshot.
+        # The snapshot is held weakly: a text must not keep a superseded fabric state alive
+        self._texts: dict[tuple[str, ...], tuple[weakref.ref[Snapshot], str]] = {}
 
     def _cached(self, key: tuple[str, ...], snap: Snapshot, render: Callable[[], str]) -> str:
         hit = self._texts.get(key)
-        if hit is not None and hit[0] is snap:
+        if hit is not None and hit[0]() is snap:
             return hit[1]
         text = render()
-        self._texts[key] = (snap, text)
+        self._texts[key] = (weakref.ref(snap), text)
         return text
 
     # -- dispatch ---------------------------------------------------------------------------------

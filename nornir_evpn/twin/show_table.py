@@ -74,7 +74,7 @@ def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[S
     return out
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=8192)
 def _row_lines(row: tuple[str, ...], widths: tuple[int, ...]) -> tuple[str, ...]:
     # cached: the leaves of a fabric print the same route rows (same RR as neighbor)
     cols = [_wrapped(v, w - 2) for v, w in zip(row, widths, strict=True)]
