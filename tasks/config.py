@@ -110,6 +110,12 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         return Loaded(None, responses[-1].result if len(responses) else "")
     if conn._current_priv_level.name != "configuration":
         lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
+    return _paste_checked(conn, lines, batch_lines)
+
+
+def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int) -> Loaded:
+    """Paste `lines`, keep scrapli's mode in step with each prompt, stop at the first answer
+    carrying a failure marker (reported as `<line>: <device text>`)."""
     last = ""
     for line, segment, prompt in paste(conn, lines, batch_lines):
         note_mode(conn, prompt)
@@ -129,12 +135,7 @@ def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> s
     if batch_lines <= 1:
         responses = _send(conn, [line])
         return _device_error(responses) if responses.failed else None
-    for _, segment, prompt in paste(conn, [line], 1):
-        note_mode(conn, prompt)
-        answer = segment.partition("\n")[2]
-        if device_failed(answer):
-            return f"{line}: {' '.join(answer.split())}"
-    return None
+    return _paste_checked(conn, [line], 1).error
 
 
 def discard(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> None:
@@ -153,6 +154,8 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
     pastes config lines; each command's answer, in order, without its echo and prompt.
     `batch_lines=1` uses scrapli's `send_commands` (one round trip each)."""
     if batch_lines <= 1:
+        # strip_prompt=False: scrapli's prompt regex over a 128-leaf route table costs more
+        # CPU than the parsing, and the parsers drop prompt and echo lines (clean_lines)
         responses = conn.send_commands(list(commands), strip_prompt=False)
         return [r.result for r in responses]
     if conn._current_priv_level.name != conn.default_desired_privilege_level:

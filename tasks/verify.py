@@ -36,9 +36,6 @@ def collect_outputs(
     if not commands:
         return {}
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
-    # the parsers drop any prompt and echo lines themselves (clean_lines): the scrapli path
-    # keeps them (strip_prompt=False) because its prompt regex over a 128-leaf route table
-    # costs more CPU than the parsing
     answers = run_commands(conn, commands, batch_lines)
     out: dict[str, str | CommandFailure] = {}
     for cmd, text in zip(commands, answers, strict=True):
