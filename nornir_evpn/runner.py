@@ -15,8 +15,9 @@ wait are absorbed. Use it in your own runbooks as the `nornir_evpn.threaded` run
     InitNornir(runner={"plugin": "nornir_evpn.threaded", "options": {"num_workers": 32}}, ...)
 
 `first` names hosts to start before the others (longest job first): a spine has a session
-per leaf and ten times a leaf's configuration, so it is the run's critical path; started
-after 128 leaves it queued behind all of their logins. Results keep the inventory's order.
+per leaf and, with route reflectors, 15 times a leaf's configuration lines, so it is the
+run's critical path; started after 128 leaves it queued behind all of their logins.
+Results keep the inventory's order.
 """
 
 from __future__ import annotations

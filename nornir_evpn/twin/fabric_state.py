@@ -383,7 +383,7 @@ class Snapshot:
         """`node`'s import policy as a test on a route (its ESIs and import RTs read once)."""
         cfg = self.cfg[node]
         esis = {e.esi for e in cfg.ethernet_segments.values()}
-        rr = any(g.rr_client for g in cfg.groups.values())  # an RR keeps all it reflects
+        rr = self._is_rr(node)  # a route reflector keeps everything it reflects
         imports = {m.import_rt for m in cfg.macvrfs.values() if m.import_rt}
         return lambda r: r.esi in esis if r.type == 4 else (rr or not imports.isdisjoint(r.rts))
 
