@@ -31,10 +31,13 @@ _GLUE_SUFFIXES = ("-", ":", "/", ".")
 
 def clean_lines(text: str) -> list[str]:
     """Output lines without prompts, command echo, trailing blanks and `\\r`."""
+    if "\r" in text:  # scrapli already drops `\r`; the check is 100x cheaper than replace
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    prompt, echo = _PROMPT_RE.match, _ECHO_RE.match
     out = [
-        line for line in (raw.rstrip() for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        line for raw in text.split("\n")
         # (table rows, most of a route view, skip the two regexes)
-        if line.startswith(("|", "+")) or not (_PROMPT_RE.match(line) or _ECHO_RE.match(line))
+        if (line := raw.rstrip()).startswith(("|", "+")) or not (prompt(line) or echo(line))
     ]
     while out and not out[-1].strip():
         out.pop()
@@ -53,33 +56,47 @@ def norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
-# A cell piece of one table row: (text, room inside the cell = raw width minus padding).
-# Plain tuples, not objects: a 128-leaf fabric's route tables have ~100k rows per verify.
-_Piece = tuple[str, int]
+def _room(raw: str) -> int:
+    """Room inside a raw cell (`| text |` minus the padding): a piece this long was wrapped hard."""
+    return len(raw) - 2 if len(raw) > 3 else 1
 
 
-def _join(pieces: list[_Piece]) -> str:
-    """Join a cell's wrapped pieces: no space after a hard wrap or a `-`/`:`/`/`."""
+def _join_column(raws: list[str]) -> str:
+    """One cell's wrapped pieces (raw, one per row), joined: no space after a hard wrap or
+    after a `-`/`:`/`/`/`.`."""
     out = ""
-    prev: _Piece | None = None
-    for piece in pieces:
-        if not piece[0]:
+    prev, prev_room = "", 0
+    for raw in raws:
+        piece = raw.strip()
+        if not piece:
             continue
-        if prev is None:
-            out = piece[0]
-        elif len(prev[0]) >= prev[1] or prev[0].endswith(_GLUE_SUFFIXES):
-            out += piece[0]
+        if not out:
+            out = piece
+        elif len(prev) >= prev_room or prev.endswith(_GLUE_SUFFIXES):
+            out += piece
         else:
-            out += " " + piece[0]
-        prev = piece
+            out += " " + piece
+        prev, prev_room = piece, _room(raw)
     return out
 
 
-def _cells(line: str, lineno: int) -> list[_Piece]:
+def _row(line: str, lineno: int) -> list[str]:
+    """A table row's raw cells (padding kept: a cell's width tells a hard wrap)."""
     s = line.strip()
     if not (s.startswith("|") and s.endswith("|")):
-        raise ParseError(f"line {lineno}: expected a table row, got {line.strip()[:60]!r}")
-    return [(c.strip(), len(c) - 2 if len(c) > 3 else 1) for c in s[1:-1].split("|")]
+        raise ParseError(f"line {lineno}: expected a table row, got {s[:60]!r}")
+    return s[1:-1].split("|")
+
+
+def _record(keys: list[str], group: list[list[str]]) -> dict[str, str]:
+    """One record from its rows (the first row, then continuation rows)."""
+    values = [c.strip() for c in group[0]]
+    if len(group) > 1:
+        # only columns with text on a continuation row need joining (the MAC table wraps
+        # 2 of 7)
+        for c in {c for row in group[1:] for c, raw in enumerate(row) if raw and not raw.isspace()}:
+            values[c] = _join_column([row[c] for row in group])
+    return dict(zip(keys, values, strict=True))
 
 
 @dataclass
@@ -120,27 +137,28 @@ def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
             continue
         start = i
         i += 1
-        header_rows: list[list[_Piece]] = []
+        header_rows: list[list[str]] = []
         while i < n and lines[i].lstrip().startswith("|"):
-            header_rows.append(_cells(lines[i], i + 1))
+            header_rows.append(_row(lines[i], i + 1))
             i += 1
         if i >= n or not _is_header_sep(lines[i]) or not header_rows:
             raise ParseError(f"line {start + 1}: table without a header (`+===+` line missing)")
         ncols = len(header_rows[0])
         if any(len(r) != ncols for r in header_rows):
             raise ParseError(f"line {start + 1}: header rows have different column counts")
-        headers = [_join([r[c] for r in header_rows]) for c in range(ncols)]
+        headers = [_join_column([r[c] for r in header_rows]) for c in range(ncols)]
         keys = [norm(h) for h in headers]
         i += 1
-        groups: list[list[list[_Piece]]] = []
-        while i < n and lines[i].lstrip().startswith("|"):
-            cells = _cells(lines[i], i + 1)
+        groups: list[list[list[str]]] = []
+        while i < n and (line := lines[i].strip()).startswith("|"):
+            if not line.endswith("|"):
+                raise ParseError(f"line {i + 1}: expected a table row, got {line[:60]!r}")
+            cells = line[1:-1].split("|")
             if len(cells) != ncols:
                 raise ParseError(
-                    f"line {i + 1}: {len(cells)} cells where the header has {ncols}: "
-                    f"{lines[i].strip()[:80]!r}"
+                    f"line {i + 1}: {len(cells)} cells where the header has {ncols}: {line[:80]!r}"
                 )
-            if cells[0][0] or not groups:
+            if not groups or (cells[0] and not cells[0].isspace()):
                 groups.append([cells])
             else:
                 groups[-1].append(cells)
@@ -148,12 +166,7 @@ def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
         if i >= n or not _is_border(lines[i]):
             raise ParseError(f"line {i + 1}: table starting at line {start + 1} is not closed")
         i += 1
-        records = [
-            # most records fit on one row: nothing to join
-            dict(zip(keys, [p[0] for p in group[0]], strict=True)) if len(group) == 1
-            else {keys[c]: _join([row[c] for row in group]) for c in range(ncols)}
-            for group in groups
-        ]
+        records = [_record(keys, group) for group in groups]
         yield BoxTable(headers=headers, records=records, start=start)
 
 
