@@ -109,8 +109,12 @@ class FabricView:
                 self._peer[(ce.name, ce_if)] = (leaf, leaf_if)
                 self._peer[(leaf, leaf_if)] = (ce.name, ce_if)
         self._ip_to_node = {n.system_ip: n.name for n in fabric.nodes.values()}
+        # memos, filled as hosts ask (a view is shared by every host of a run; the values are
+        # pure functions of the intent and the faults, so a race only computes one twice)
         self._reach: dict[str, set[str]] = {}
-        self._rrs: dict[str, list[str]] = {}
+        self._rrs: dict[str, tuple[str, ...]] = {}
+        self._es_up: dict[str, list[str]] = {}
+        self._via: dict[tuple[tuple[str, ...], str], int] = {}
 
     # --- links and LAGs -------------------------------------------------------------------
     def port_up(self, node: str, interface: str) -> bool:
@@ -126,7 +130,10 @@ class FabricView:
 
     def es_up_on(self, es: EthernetSegment) -> list[str]:
         """ES peers (leaf names, natural order) whose LAG, hence whose ES, is oper up."""
-        return [leaf for leaf in es.peers if self.lag_up(leaf, es)]
+        up = self._es_up.get(es.name)
+        if up is None:  # every leaf asks for every ES: 32 ES x 128 leaves at 128 leaves
+            up = self._es_up[es.name] = [leaf for leaf in es.peers if self.lag_up(leaf, es)]
+        return up
 
     # --- underlay reachability and BGP sessions ---------------------------------------------
     def reachable(self, a: str, b: str) -> bool:
@@ -163,10 +170,13 @@ class FabricView:
             return 1 if self.reachable(receiver, origin) else 0
         rrs = self._rrs.get(receiver)
         if rrs is None:  # the route reflectors this receiver has a session with
-            rrs = self._rrs[receiver] = [
+            rrs = self._rrs[receiver] = tuple(
                 rr for ip in node.overlay.peers
-                if (rr := self.node_of_ip(ip)) is not None and self.reachable(receiver, rr)]
-        return sum(1 for rr in rrs if self.reachable(rr, origin))
+                if (rr := self.node_of_ip(ip)) is not None and self.reachable(receiver, rr))
+        paths = self._via.get((rrs, origin))
+        if paths is None:  # the clients share their RRs: one count per (RRs, origin)
+            paths = self._via[(rrs, origin)] = sum(1 for rr in rrs if self.reachable(rr, origin))
+        return paths
 
 
 _VIEWS: dict[tuple[int, frozenset[Fault]], tuple[FabricIntent, FabricView]] = {}
