@@ -60,8 +60,8 @@ def _cells(entry: dict[str, Any], names: list[str]) -> list[Text]:
 
 
 def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
-    """check x host matrix (host x numbered check for big fabrics): ✓ ✗, − not applicable,
-    ! host unreachable."""
+    """check x host matrix (for big fabrics: hosts x numbered checks, alike neighbours folded
+    into one row): ✓ ✗, − not applicable, ! host unreachable."""
     hosts = doc["hosts"]
     used = [n for n in check_names if any(c["name"] == n for e in hosts.values() for c in e["checks"])]
     if len(hosts) <= MAX_HOST_COLUMNS:
@@ -73,14 +73,24 @@ def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
         for row, name in enumerate(used):
             table.add_row(name, *(cells[row] for cells in columns))
         return table
-    # fixed widths: rich would otherwise measure every one of the ~1,500 cells (most of
-    # the table's cost); each cell is one glyph, each header a number
+    # consecutive hosts with the same cells share a row (`leaf1 … leaf64 (64)`): at 128 leaves
+    # the matrix is a handful of rows instead of 130, and a host that differs stands out on
+    # its own row; failures are listed one by one under the matrix anyway
+    runs: list[tuple[str, str, int, list[Text]]] = []
+    for host, entry in hosts.items():
+        cells = _cells(entry, used)
+        if runs and runs[-1][3] == cells:
+            first, _, count, _ = runs[-1]
+            runs[-1] = (first, host, count + 1, cells)
+        else:
+            runs.append((host, host, 1, cells))
+    labels = [first if count == 1 else f"{first} … {last} ({count})" for first, last, count, _ in runs]
     table = Table(title="verify")
-    table.add_column("host", style="bold", width=max(len(h) for h in hosts), no_wrap=True)
+    table.add_column("hosts", style="bold", width=max(map(len, labels)), no_wrap=True)
     for i in range(1, len(used) + 1):
         table.add_column(str(i), justify="center", width=len(str(i)), no_wrap=True)
-    for host, entry in hosts.items():
-        table.add_row(host, *_cells(entry, used))
+    for label, (_, _, _, cells) in zip(labels, runs, strict=True):
+        table.add_row(label, *cells)
     return table
 
 

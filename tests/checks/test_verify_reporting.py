@@ -55,10 +55,15 @@ def test_junit_one_case_per_host_check(tmp_path) -> None:
     assert cases[3].find("error") is not None
 
 
-def test_big_fabric_matrix_has_hosts_as_rows() -> None:
+def test_big_fabric_matrix_has_hosts_as_rows_and_folds_alike_neighbours() -> None:
     hosts = {f"leaf{i}": {"checks": [OK], "error": None} for i in range(1, 13)}
+    hosts["leaf5"] = {"checks": [BAD], "error": None}
     buf = io.StringIO()
     print_verify(Console(file=buf, width=120, color_system=None), verify_document(hosts), NAMES)
     text = buf.getvalue()
     assert "1=bgp.underlay_established" in text
-    assert any(line.startswith("│ leaf12") and "✓" in line for line in text.splitlines())
+    rows = [line for line in text.splitlines() if line.startswith("│ leaf")]
+    assert [r.split("│")[1].strip() for r in rows] == [
+        "leaf1 … leaf4 (4)", "leaf5", "leaf6 … leaf12 (7)"]
+    assert "✗" in rows[1] and "✓" in rows[0] and "✓" in rows[2]
+    assert "✗ evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
