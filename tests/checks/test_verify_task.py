@@ -102,6 +102,18 @@ def test_batches_of_n_commands() -> None:
         f"show {i}": f"answer {i}" for i in range(5)}
 
 
+def test_failure_markers_are_read_at_the_head_of_an_answer_only() -> None:
+    """`Error: ...` first is a failed show; the same text deep in a long table is data."""
+    table = "\n".join(f"| leaf{i} | up | description {i} |" for i in range(200))
+    conn = FakeConn({
+        "show a": "Error: Path '/interface[name=lag9]' is not valid",
+        "show b": table + "\n| leaf200 | down | Error: peer reset by operator |",
+    })
+    out = collect_outputs(task_for("leaf1", conn), ["show a", "show b"])
+    assert out["show a"] == CommandFailure("Error: Path '/interface[name=lag9]' is not valid")
+    assert isinstance(out["show b"], str) and out["show b"].rstrip().endswith("by operator |")
+
+
 def test_verify_host_results() -> None:
     fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
     conn = FakeConn({platform.SHOW_BGP_NEIGHBORS: (FIXTURES / "l2evpn_spine1_show_bgp_neighbor.txt").read_text()})
