@@ -8,11 +8,12 @@ SR Linux prints for every route type even when its table is absent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
 from nornir_evpn.errors import ParseError
-from nornir_evpn.parsers.tables import iter_tables
+from nornir_evpn.parsers.tables import clean_lines, iter_tables
 
 # Footer names of the route types (`2 advertised Ethernet Auto-Discovery routes`).
 ROUTE_TYPE_NAMES = {
@@ -45,13 +46,15 @@ class EvpnRouteSet:
     the tables on first use: the checks only need the counts, and a 128-leaf fabric's RIB
     is ~500 rows per leaf (a broken table raises ParseError when `routes` is first read)."""
 
-    def __init__(self, counts: dict[int, int], lines: list[str] | None = None) -> None:
+    def __init__(self, counts: dict[int, int], lines: list[str] | None = None, text: str = "") -> None:
+        """`lines`: the view's cleaned lines; or `text`, the raw view, cleaned on first use."""
         self.counts = counts
-        self._lines = lines or []
+        self._lines = lines
+        self._text = text
 
     @cached_property
     def routes(self) -> dict[int, list[EvpnRoute]]:
-        lines = self._lines
+        lines = self._lines if self._lines is not None else clean_lines(self._text)
         titles = [(i, int(m.group(1))) for i, ln in enumerate(lines) if (m := _SECTION_RE.match(ln))]
         out: dict[int, list[EvpnRoute]] = {}
         for table in iter_tables(lines):
@@ -91,16 +94,14 @@ def _route(route_type: int, r: dict[str, str]) -> EvpnRoute:
     )
 
 
-def parse_route_sections(lines: list[str], footer_re: re.Pattern[str]) -> EvpnRouteSet:
-    """Footer counts matched by `footer_re` now, the tables under `Type N` titles lazily.
-
-    `footer_re` must have groups `count` and `name`; a view without any footer line is not
-    an EVPN route view and raises ParseError.
-    """
+def route_counts(lines: Iterable[str], footer_re: re.Pattern[str]) -> dict[int, int]:
+    """{route type: count} from the footer lines matched by `footer_re` (groups `count` and
+    `name`; table rows and borders never count). No footer at all: not an EVPN route view,
+    ParseError."""
     counts: dict[int, int] = {}
     for line in lines:
         if line.startswith(("|", "+")):
-            continue  # table rows and borders: never a footer
+            continue
         m = footer_re.match(line.strip())
         if m:
             rtype = _NAME_TO_TYPE.get(m["name"].lower())
@@ -108,4 +109,10 @@ def parse_route_sections(lines: list[str], footer_re: re.Pattern[str]) -> EvpnRo
                 counts[rtype] = int(m["count"])
     if not counts:
         raise ParseError("EVPN routes: no route count footer (e.g. '2 ... Ethernet Auto-Discovery routes')")
-    return EvpnRouteSet(counts, lines)
+    return counts
+
+
+def parse_route_sections(lines: list[str], footer_re: re.Pattern[str]) -> EvpnRouteSet:
+    """Footer counts matched by `footer_re` now (`route_counts`), the tables under `Type N`
+    titles lazily."""
+    return EvpnRouteSet(route_counts(lines, footer_re), lines)

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 
 from nornir_evpn.errors import ParseError
-from nornir_evpn.parsers.evpn_routes import EvpnRouteSet, parse_route_sections
-from nornir_evpn.parsers.tables import clean_lines, key_values
+from nornir_evpn.parsers.evpn_routes import ROUTE_TYPE_NAMES, EvpnRouteSet, route_counts
+from nornir_evpn.parsers.tables import clean_lines, key_values, lines_with
 
 # `4 Ethernet Auto-Discovery routes 4 used, 4 valid`
 _FOOTER_RE = re.compile(r"^(?P<count>\d+) (?P<name>.+?) routes \d+ used, \d+ valid$")
+_FOOTER_MARK = " used, "
 
 
 @dataclass
@@ -21,14 +22,26 @@ class EvpnSummary:
 
 
 def parse_evpn_summary(text: str) -> EvpnSummary:
-    """The BGP EVPN RIB of the default network-instance, per route type."""
-    lines = clean_lines(text)
-    if not any(ln.startswith("Show report for the BGP route table") for ln in lines):
+    """The BGP EVPN RIB of the default network-instance, per route type.
+
+    A 128-leaf fabric's view is 150 KB of route tables between a short header and the footers:
+    the header (above the first table) and the footer lines are read now, the tables on first
+    use of `routes.routes`.
+    """
+    first_table = text.find("\n+")
+    head = clean_lines(text if first_table < 0 else text[:first_table])
+    if not any(ln.startswith("Show report for the BGP route table") for ln in head):
         raise ParseError("bgp routes evpn summary: no 'Show report for the BGP route table' header")
     # the `Key : value` lines are the header above the first table (rows never are)
-    first_table = next((i for i, ln in enumerate(lines) if ln.startswith("+")), len(lines))
-    kv = key_values(lines[:first_table])
+    kv = key_values(head)
     if "bgprouterid" not in kv:
         raise ParseError("bgp routes evpn summary: no 'BGP Router ID:' line")
+    # `N <type> routes N used, N valid`, one per type, printed under the last table: read the
+    # tail first (scanning all 150 KB costs 0.1 ms even in C), the whole view if one is missing
+    last_table = text.rfind("\n+")
+    footers = lines_with(text[last_table + 1:], _FOOTER_MARK)
+    if len(footers) < len(ROUTE_TYPE_NAMES) and last_table >= 0:
+        footers = lines_with(text, _FOOTER_MARK)
+    counts = route_counts(footers, _FOOTER_RE)
     return EvpnSummary(router_id=kv["bgprouterid"], asn=kv.get("as", ""),
-                       routes=parse_route_sections(lines, _FOOTER_RE))
+                       routes=EvpnRouteSet(counts, text=text))

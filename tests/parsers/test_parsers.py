@@ -134,6 +134,21 @@ def test_evpn_summary_leaf2() -> None:
         "00:c1:ab:00:00:11", "00:c1:ab:00:00:21", "00:c1:ab:00:00:23"]
 
 
+def test_evpn_summary_counts_footers_wherever_they_are() -> None:
+    """The footers are read under the last table first; footers printed elsewhere (a format
+    this tool has not seen) are still all found."""
+    text = fx("tutorial_leaf2_show_bgp_routes_evpn_summary.txt")
+    lines = text.splitlines()
+    footers = [ln for ln in lines if " used, " in ln]
+    assert len(footers) == 5
+    first_table = next(i for i, ln in enumerate(lines) if ln.startswith("+"))
+    rest = [ln for ln in lines if ln not in footers]
+    moved = "\n".join(rest[:first_table - 1] + footers + rest[first_table - 1:])
+    assert parse_evpn_summary(moved).routes.counts == {1: 2, 2: 3, 3: 2, 4: 1, 5: 0}
+    with pytest.raises(ParseError, match="no route count footer"):
+        parse_evpn_summary("\n".join(rest))
+
+
 def test_evpn_summary_three_line_header_wrap() -> None:
     s = parse_evpn_summary(fx("verifymd_leaf2_show_bgp_routes_evpn_summary.txt"))
     # `Route-dis` + `tinguishe` + `r`; ESI over four lines
