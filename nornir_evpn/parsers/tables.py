@@ -70,30 +70,6 @@ def norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
-def _room(raw: str) -> int:
-    """Room inside a raw cell (`| text |` minus the padding): a piece this long was wrapped hard."""
-    return len(raw) - 2 if len(raw) > 3 else 1
-
-
-def _join_column(raws: list[str]) -> str:
-    """One cell's wrapped pieces (raw, one per row), joined: no space after a hard wrap or
-    after a `-`/`:`/`/`/`.`."""
-    out = ""
-    prev, prev_room = "", 0
-    for raw in raws:
-        piece = raw.strip()
-        if not piece:
-            continue
-        if not out:
-            out = piece
-        elif len(prev) >= prev_room or prev.endswith(_GLUE_SUFFIXES):
-            out += piece
-        else:
-            out += " " + piece
-        prev, prev_room = piece, _room(raw)
-    return out
-
-
 def _row(line: str, lineno: int) -> list[str]:
     """A table row's raw cells (padding kept: a cell's width tells a hard wrap)."""
     s = line.strip()
@@ -102,15 +78,30 @@ def _row(line: str, lineno: int) -> list[str]:
     return s[1:-1].split("|")
 
 
-def _record(keys: list[str], group: list[list[str]]) -> dict[str, str]:
-    """One record from its rows (the first row, then continuation rows)."""
-    values = [c.strip() for c in group[0]]
-    if len(group) > 1:
-        # only columns with text on a continuation row need joining (the MAC table wraps
-        # 2 of 7)
-        for c in {c for row in group[1:] for c, raw in enumerate(row) if raw and not raw.isspace()}:
-            values[c] = _join_column([row[c] for row in group])
-    return dict(zip(keys, values, strict=True))
+def _join_rows(rows: list[list[str]]) -> list[str]:
+    """One record's cells from its rows (raw cells: the first row, then continuation rows).
+
+    A wrapped piece is joined without a space after a hard wrap (the previous piece filled
+    its cell) or after a `-`/`:`/`/`/`.`, with one space otherwise.
+    """
+    values = [c.strip() for c in rows[0]]
+    if len(rows) == 1:  # most records fit on one row: nothing to join
+        return values
+    last = values[:]  # per column, the last piece joined and the room of its cell
+    rooms = [len(raw) - 2 if len(raw) > 3 else 1 for raw in rows[0]]
+    for row in rows[1:]:
+        for c, raw in enumerate(row):
+            piece = raw.strip()
+            if not piece:
+                continue
+            if not values[c]:
+                values[c] = piece
+            elif len(last[c]) >= rooms[c] or last[c].endswith(_GLUE_SUFFIXES):
+                values[c] += piece
+            else:
+                values[c] += " " + piece
+            last[c], rooms[c] = piece, len(raw) - 2 if len(raw) > 3 else 1
+    return values
 
 
 @dataclass
@@ -160,7 +151,7 @@ def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
         ncols = len(header_rows[0])
         if any(len(r) != ncols for r in header_rows):
             raise ParseError(f"line {start + 1}: header rows have different column counts")
-        headers = [_join_column([r[c] for r in header_rows]) for c in range(ncols)]
+        headers = _join_rows(header_rows)
         keys = [norm(h) for h in headers]
         i += 1
         groups: list[list[list[str]]] = []
@@ -180,7 +171,7 @@ def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
         if i >= n or not _is_border(lines[i]):
             raise ParseError(f"line {i + 1}: table starting at line {start + 1} is not closed")
         i += 1
-        records = [_record(keys, group) for group in groups]
+        records = [dict(zip(keys, _join_rows(group), strict=True)) for group in groups]
         yield BoxTable(headers=headers, records=records, start=start)
 
 
