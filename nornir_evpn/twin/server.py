@@ -255,6 +255,9 @@ class NodeServer:
             line_editor=False,
             keepalive_interval=0,
             encryption_algs=_CIPHERS,
+            # no GSSAPI: asyncssh would otherwise resolve this host's FQDN (socket.getfqdn, a
+            # DNS lookup on a laptop without a hosts entry) for every login it authenticates
+            gss_host=None,
             reuse_address=True,
         )
         self.port = self._server.sockets[0].getsockname()[1]

@@ -55,6 +55,21 @@ def connect(twin: Twin, node: str, transport: str = "ssh2", **kw: Any) -> Any:
     return conn
 
 
+def test_login_does_not_resolve_the_host_name(twin: Twin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DNS lookup per login (asyncssh's GSSAPI default resolves the FQDN on every auth)."""
+    import socket
+
+    def no_dns(*_args: Any) -> str:
+        raise AssertionError("socket.getfqdn called")
+
+    monkeypatch.setattr(socket, "getfqdn", no_dns)
+    conn = connect(twin, "leaf1")
+    try:
+        assert "leaf1" in conn.get_prompt()
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("transport", ["ssh2", "paramiko"])
 def test_open_show_close(twin: Twin, transport: str) -> None:
     conn = connect(twin, "spine1", transport)
