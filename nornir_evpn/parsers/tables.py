@@ -78,6 +78,11 @@ def _row(line: str, lineno: int) -> list[str]:
     return s[1:-1].split("|")
 
 
+def _room(raw: str) -> int:
+    """Room for text in a raw cell (its width minus the padding): a piece this long filled it."""
+    return len(raw) - 2 if len(raw) > 3 else 1
+
+
 def _join_rows(rows: list[list[str]]) -> list[str]:
     """One record's cells from its rows (raw cells: the first row, then continuation rows).
 
@@ -88,7 +93,7 @@ def _join_rows(rows: list[list[str]]) -> list[str]:
     if len(rows) == 1:  # most records fit on one row: nothing to join
         return values
     last = values[:]  # per column, the last piece joined and the room of its cell
-    rooms = [len(raw) - 2 if len(raw) > 3 else 1 for raw in rows[0]]
+    rooms = [_room(raw) for raw in rows[0]]
     for row in rows[1:]:
         for c, raw in enumerate(row):
             piece = raw.strip()
@@ -100,7 +105,7 @@ def _join_rows(rows: list[list[str]]) -> list[str]:
                 values[c] += piece
             else:
                 values[c] += " " + piece
-            last[c], rooms[c] = piece, len(raw) - 2 if len(raw) > 3 else 1
+            last[c], rooms[c] = piece, _room(raw)
     return values
 
 
@@ -155,13 +160,12 @@ def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
         keys = [norm(h) for h in headers]
         i += 1
         groups: list[list[list[str]]] = []
-        while i < n and (line := lines[i].strip()).startswith("|"):
-            if not line.endswith("|"):
-                raise ParseError(f"line {i + 1}: expected a table row, got {line[:60]!r}")
-            cells = line[1:-1].split("|")
+        while i < n and lines[i].lstrip().startswith("|"):
+            cells = _row(lines[i], i + 1)
             if len(cells) != ncols:
                 raise ParseError(
-                    f"line {i + 1}: {len(cells)} cells where the header has {ncols}: {line[:80]!r}"
+                    f"line {i + 1}: {len(cells)} cells where the header has {ncols}: "
+                    f"{lines[i].strip()[:80]!r}"
                 )
             if not groups or (cells[0] and not cells[0].isspace()):
                 groups.append([cells])
