@@ -59,7 +59,9 @@ def _not_built(name: str):
     return add_parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI, or with `only` one command (its module alone is imported: `verify` does
+    not load the failover, twin and template machinery it never runs)."""
     parser = _Parser(
         prog="nornir-evpn",
         description="Operate Nokia SR Linux EVPN multi-homing fabrics with Nornir.",
@@ -69,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nornir-evpn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module, name in COMMANDS:
+        if only is not None and name != only:
+            continue
         try:
             mod = importlib.import_module(f"nornir_evpn.commands.{module}")
             add = mod.add_parser
@@ -85,8 +89,16 @@ def _one_line(exc: Exception) -> str:
     return str(exc).replace("\r", "\\r").replace("\n", "\\n")
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command `argv` runs, when its first word names one (else the whole CLI is built:
+    `--help`, `--version`, a typo)."""
+    first = argv[0] if argv else None
+    return first if first in {name for _, name in COMMANDS} else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_in(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -1,0 +1,40 @@
+"""The CLI entry point: one command's parser when a command is named, the whole CLI otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from nornir_evpn.cli import COMMANDS, main
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    """`verify` does not import the failover, twin, demo or template machinery it never runs
+    (30 ms of start-up per command)."""
+    code = (
+        "import sys\n"
+        "from nornir_evpn.cli import _command_in, build_parser\n"
+        "build_parser(only=_command_in(['verify', '--json'])).parse_args(['verify', '--json'])\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('nornir_evpn.commands.'))))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert loaded == ["nornir_evpn.commands.common", "nornir_evpn.commands.verify"]
+
+
+def test_help_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for _, name in COMMANDS)
+
+
+def test_a_misspelt_command_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["verfy"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid choice: 'verfy'" in err[0]
