@@ -13,14 +13,16 @@ import traceback
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from pydantic import ValidationError
 
 from nornir_evpn.errors import InventoryError, TemplateError, UnsafeValueError, UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent, NodeIntent
 from nornir_evpn.validation import assert_cli_safe, check_esi, check_ip, check_mac, check_name
+
+if TYPE_CHECKING:
+    import jinja2
 
 FEATURES: tuple[str, ...] = ("underlay", "overlay", "mac_vrf", "multihoming")
 # What the lab's startup configs hold: multi-homing is what `configure` adds on top.
@@ -60,6 +62,10 @@ class Renderer:
             self.directory = Path(templates_dir)
             if not self.directory.is_dir():
                 raise TemplateError(f"{self.directory}: templates directory not found")
+        # imported here: verify, failover-test and the inventory checks use this module's
+        # host-data validation and never render (jinja2 is 20 ms of every command's start-up)
+        import jinja2
+
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.directory)),
             undefined=jinja2.StrictUndefined,
@@ -75,6 +81,8 @@ class Renderer:
                              tuple[NodeIntent, FabricIntent, dict[str, list[str]]]] = {}
 
     def template(self, feature: str) -> jinja2.Template:
+        import jinja2
+
         if feature not in self._cache:
             name = f"{feature}.j2"
             try:
@@ -99,6 +107,8 @@ class Renderer:
         seen = self._rendered.get(key)
         if seen is not None and seen[1] is fabric and seen[0] == node:
             return {feature: list(lines) for feature, lines in seen[2].items()}
+        import jinja2
+
         segments = node_segments(node, fabric)
         validate_node(node, segments)
         context = {"node": node, "fabric": fabric, "segments": segments}
