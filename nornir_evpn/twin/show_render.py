@@ -54,6 +54,7 @@ RT_COUNT_NAMES = {
 
 
 @functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
+@functools.lru_cache(maxsize=1024)  # a table's EVPN entries share their update time
 def _iso(wall: float) -> str:
     t = dt.datetime.fromtimestamp(wall, tz=dt.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
@@ -77,15 +78,21 @@ class FabricShow:
         # route views are pure functions of the snapshot: a failover poll reads every leaf's
         # 500-row RIB each round while the fabric stands still; keep the text per snapshot.
         # The snapshot is held weakly: a text must not keep a superseded fabric state alive
-        self._texts: dict[tuple[str, ...], tuple[weakref.ref[Snapshot], str]] = {}
+        self._texts: dict[tuple[str, ...], tuple[tuple[weakref.ref[Snapshot], ...], str]] = {}
 
-    def _cached(self, key: tuple[str, ...], snap: Snapshot, render: Callable[[], str]) -> str:
+    def _cached(self, key: tuple[str, ...], snaps: tuple[Snapshot, ...], render: Callable[[], str]) -> str:
+        """The text `render` gives, kept while the fabric shows the same `snaps`."""
         hit = self._texts.get(key)
-        if hit is not None and hit[0]() is snap:
+        if hit is not None and len(hit[0]) == len(snaps) and all(
+                ref() is snap for ref, snap in zip(hit[0], snaps, strict=True)):
             return hit[1]
         text = render()
-        self._texts[key] = (weakref.ref(snap), text)
+        self._texts[key] = (tuple(weakref.ref(snap) for snap in snaps), text)
         return text
+
+    def _wall_since(self, component: str) -> float:
+        """Wall-clock time at which the state `component` shows now took effect."""
+        return self.fabric.wall_clock() - (self.fabric.clock() - max(self.fabric.state_time(component), 0.0))
 
     # -- dispatch ---------------------------------------------------------------------------------
     def show(self, node: str, command: str) -> str:
@@ -204,7 +211,7 @@ class FabricShow:
         if es_name is not None and es_name not in segs:
             raise UnknownCommand(f"ethernet-segments {es_name}")
         names = [es_name] if es_name else sorted(segs)
-        since = self.fabric.wall_clock() - (self.fabric.clock() - max(self.fabric.state_time(tm.ES), 0.0))
+        since = self._wall_since(tm.ES)
         eq, dash = "=" * ES_RULE, "-" * ES_RULE
         out: list[str] = []
         for name in names:
@@ -295,7 +302,7 @@ class FabricShow:
 
     def neighbor_routes(self, node: str, address: str, direction: str) -> str:
         snap = self.fabric.view(tm.EVPN)
-        return self._cached(("routes", node, address, direction), snap,
+        return self._cached(("routes", node, address, direction), (snap,),
                             lambda: self._neighbor_routes(snap, node, address, direction))
 
     def _neighbor_routes(self, snap: Snapshot, node: str, address: str, direction: str) -> str:
@@ -351,7 +358,7 @@ class FabricShow:
 
     def evpn_summary(self, node: str) -> str:
         snap = self.fabric.view(tm.EVPN)
-        return self._cached(("summary", node), snap, lambda: self._evpn_summary(snap, node))
+        return self._cached(("summary", node), (snap,), lambda: self._evpn_summary(snap, node))
 
     def _evpn_summary(self, snap: Snapshot, node: str) -> str:
         cfg = snap.cfg[node]
@@ -413,6 +420,13 @@ class FabricShow:
         evpn = self.fabric.view(tm.EVPN)
         if macvrf not in snap.cfg[node].macvrfs:
             raise UnknownCommand(f"network-instance {macvrf}")
+        # a pure function of the two states: an EVPN entry was last updated when the EVPN
+        # state it comes from took effect (learnt entries carry their own time)
+        updated = self._wall_since(tm.EVPN)
+        return self._cached(("mac", node, macvrf), (snap, evpn),
+                            lambda: self._mac_table(snap, evpn, node, macvrf, updated))
+
+    def _mac_table(self, snap: Snapshot, evpn: Snapshot, node: str, macvrf: str, updated: float) -> str:
         local = snap.local_macs(node, macvrf)
         remote = {m: e for m, e in evpn.mac_table(node, macvrf).items() if e.kind == "evpn" and m not in local}
         rule = "-" * MAC_RULE
@@ -421,7 +435,7 @@ class FabricShow:
         entries = {**remote, **local}
         for mac in sorted(entries):
             e = entries[mac]
-            when = _iso(e.wall_time or self.fabric.wall_clock())
+            when = _iso(e.wall_time or updated)
             if e.kind == "learnt":
                 rows.append([mac, e.destination, str(_dest_index(e.destination)), "learnt", "true", "300", when])
             else:
@@ -530,6 +544,7 @@ def _down_reason(snap: Snapshot, node: str, ifname: str) -> str:
     return "port-oper-down"
 
 
+@functools.lru_cache(maxsize=8192)  # every leaf lists the same remote destinations
 def _dest_index(dest: str) -> int:
     """Stable index like SR Linux's: small for local subinterfaces, large for VXLAN ones."""
     m = re.fullmatch(r"ethernet-\d+/(\d+)\.\d+", dest)

@@ -174,3 +174,20 @@ def test_fault_cli_over_the_control_socket(tmp_path):
             server.close()
     with pytest.raises(UserInputError, match="two endpoints"):
         build_request("link-down", ["leaf1"])
+
+
+def test_mac_table_stands_still_with_the_state_and_follows_a_new_mac():
+    """`Last Update` is when an entry changed, not when the table is read: the same state
+    prints the same table (the twin keeps the text), and a MAC learnt later shows up."""
+    clock = FakeClock()
+    fabric, _running, show = tutorial_fabric(FAST, clock)
+    clock.advance(FAST.longest)
+    cmd = platform.show_mac_table("mac-vrf-1")
+    first = show.show("leaf3", cmd)
+    clock.advance(5.0)
+    assert show.show("leaf3", cmd) == first
+    fabric.learn("leaf3", "mac-vrf-1", "00:c1:ab:00:00:99", "ethernet-1/1.0")
+    clock.advance(FAST.longest)
+    later = show.show("leaf3", cmd)
+    assert "00:C1:AB:00:00:99" not in first
+    assert any(row[0] == "00:C1:AB:00:00:99" and row[3] == "learnt" for row in tables(later)[0])
