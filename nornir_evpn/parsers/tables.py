@@ -92,20 +92,19 @@ def _join_rows(rows: list[list[str]]) -> list[str]:
     values = [c.strip() for c in rows[0]]
     if len(rows) == 1:  # most records fit on one row: nothing to join
         return values
-    last = values[:]  # per column, the last piece joined and the room of its cell
-    rooms = [_room(raw) for raw in rows[0]]
+    last = list(rows[0])  # per column, the raw cell of the last piece joined
     for row in rows[1:]:
         for c, raw in enumerate(row):
             piece = raw.strip()
             if not piece:
                 continue
-            if not values[c]:
-                values[c] = piece
-            elif len(last[c]) >= rooms[c] or last[c].endswith(_GLUE_SUFFIXES):
-                values[c] += piece
+            if values[c]:
+                prev = last[c].strip()
+                hard = len(prev) >= _room(last[c]) or prev.endswith(_GLUE_SUFFIXES)
+                values[c] += piece if hard else " " + piece
             else:
-                values[c] += " " + piece
-            last[c], rooms[c] = piece, _room(raw)
+                values[c] = piece
+            last[c] = raw
     return values
 
 
