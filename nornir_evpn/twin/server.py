@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[], SessionEngine]
 _FLUSH_CHARS = 16384
 _FLUSH_S = 0.01
-# AES-GCM and ChaCha20 not offered: the client picks the first cipher of *its* list the
+# AES-GCM first and ChaCha20 not offered: the client picks the first cipher of *its* list the
 # server offers (libssh2 then settles on aes256-gcm), and libssh2 lists chacha20-poly1305
 # first, which asyncssh runs as several calls per packet; AES-GCM is one (AES-NI). 128-leaf
 # verify: twin CPU 1.66 -> 1.49 s, configure 0.90 -> 0.74 s. CTR stays for older clients.

@@ -54,7 +54,6 @@ RT_COUNT_NAMES = {
 
 
 @functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
-@functools.lru_cache(maxsize=1024)  # a table's EVPN entries share their update time
 def _iso(wall: float) -> str:
     t = dt.datetime.fromtimestamp(wall, tz=dt.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
