@@ -122,8 +122,7 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int) -> Loaded:
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
         if device_failed(answer):
-            text = " ".join(answer.split())
-            return Loaded(f"{line}: {text}" if text else line, "")
+            return Loaded(_line_error(line, answer), "")
         last = answer
     return Loaded(None, last)
 
@@ -176,9 +175,14 @@ def _device_error(responses: MultiResponse) -> str:
     """`<line>: <device text>` of the first failed line."""
     for response in responses:
         if response.failed:
-            text = " ".join(response.result.split())
-            return f"{response.channel_input}: {text}" if text else response.channel_input
+            return _line_error(response.channel_input, response.result)
     return "device reported a failure"
+
+
+def _line_error(line: str, answer: str) -> str:
+    """`<line>: <device text>` on one line (the line alone when the device said nothing)."""
+    text = " ".join(answer.split())
+    return f"{line}: {text}" if text else line
 
 
 # `diff flat` marks lines `+ set / ...` / `- set / ...` on the twin; some SR Linux releases
