@@ -59,11 +59,17 @@ def _cells(entry: dict[str, Any], names: list[str]) -> list[Text]:
             for n in names]
 
 
+def _used_checks(doc: dict[str, Any], check_names: list[str]) -> list[str]:
+    """The checks of `check_names` that ran on at least one host, in that order."""
+    ran = {c["name"] for e in doc["hosts"].values() for c in e["checks"]}
+    return [n for n in check_names if n in ran]
+
+
 def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
     """check x host matrix (for big fabrics: hosts x numbered checks, alike neighbours folded
     into one row): ✓ ✗, − not applicable, ! host unreachable."""
     hosts = doc["hosts"]
-    used = [n for n in check_names if any(c["name"] == n for e in hosts.values() for c in e["checks"])]
+    used = _used_checks(doc, check_names)
     if len(hosts) <= MAX_HOST_COLUMNS:
         table = Table(title="verify")
         table.add_column("check", style="bold")
@@ -98,8 +104,7 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str]) 
     """The matrix, then each failure with expected vs observed, then a one-line verdict."""
     console.print(verify_table(doc, check_names))
     if len(doc["hosts"]) > MAX_HOST_COLUMNS:
-        used = [n for n in check_names
-                if any(c["name"] == n for e in doc["hosts"].values() for c in e["checks"])]
+        used = _used_checks(doc, check_names)
         console.print("  ".join(f"{i}={n}" for i, n in enumerate(used, 1)), soft_wrap=True)
     for host, entry in doc["hosts"].items():
         if entry["error"]:
