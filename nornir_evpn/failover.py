@@ -298,6 +298,7 @@ def run_failover(
     probe: TrafficProbe | None = None,
     warm_up: Callable[[], None] | None = None,
     on_event: Callable[[TimelineEvent], None] | None = None,
+    on_poll: Callable[[], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> FailoverReport:
     """Run one failover test; the interface is restored whatever happens after the shut.
@@ -305,6 +306,8 @@ def run_failover(
     `nr` must hold the SR Linux hosts; `probe` (optional) is started before the shut and
     stopped after recovery; `warm_up` (optional) sends CE traffic when the pre-check only
     misses traffic-learnt state. `state_doc` is merged into the state file (inventory, twin).
+    `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
+    events are all out (`reporting.failover.LivePrinter` takes both).
     """
     es = segment_for(fabric, options.host, options.interface)
     report = FailoverReport(host=options.host, interface=options.interface, segment=es.name,
@@ -380,7 +383,7 @@ def run_failover(
             report.degraded = wait_for_state(
                 lambda: observe(fault), t0=t0, interval=options.interval, timeout=options.timeout,
                 clock=clock,
-                on_first_held=degraded_event,
+                on_first_held=degraded_event, on_poll=on_poll,
             )
             if report.degraded.reached:
                 emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",

@@ -106,8 +106,12 @@ def wait_for_state(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     on_first_held: Callable[[CheckKey, float], None] | None = None,
+    on_poll: Callable[[], None] | None = None,
 ) -> PollOutcome:
     """Poll `state()` every `interval` s until all expectations hold or `timeout` passes.
+
+    `on_first_held(key, t)` is called for each expectation the first time it holds, and
+    `on_poll()` after each poll's calls (a printer can print them together).
 
     Times are seconds since `t0`, taken when a poll *completes*: the outputs it read are
     at least that old, so a measured convergence is never shorter than the real one.
@@ -124,6 +128,8 @@ def wait_for_state(
                 outcome.first_held[key] = now
                 if on_first_held is not None:
                     on_first_held(key, now)
+        if on_poll is not None:
+            on_poll()
         outcome.failing = sorted(k for k, ok in observed.items() if not ok)
         if observed and not outcome.failing:
             outcome.reached, outcome.converged_s = True, now

@@ -9,6 +9,7 @@ share a GIL with the twin's event loop.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import subprocess
@@ -20,12 +21,15 @@ from pathlib import Path
 import pytest
 from nornir_evpn.tasks.config import configure_fabric
 from nornir_evpn.tasks.failover import PollOutcome, parse_ping, wait_for_state
+from rich.console import Console
 
 from nornir_evpn.cli import main as cli_main
 from nornir_evpn.commands.common import build_target
-from nornir_evpn.failover import NO_FAULTS, verify_evaluator
+from nornir_evpn.failover import NO_FAULTS, TimelineEvent, verify_evaluator
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.inventory import build_inventory, write_inventory
+from nornir_evpn.reporting.common import host_ranges
+from nornir_evpn.reporting.failover import LivePrinter
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.fabric_lab import attach
@@ -325,6 +329,42 @@ def test_wait_for_state_records_first_held_and_convergence() -> None:
     assert out.reached and out.polls == 3
     assert out.first_held == {("b", "h"): pytest.approx(0.1), ("a", "h"): pytest.approx(0.6)}
     assert out.converged_s == pytest.approx(1.1)
+
+
+def test_wait_for_state_calls_on_poll_after_each_polls_first_held() -> None:
+    seq = iter([{("a", "h"): True, ("b", "h"): False}, {("a", "h"): True, ("b", "h"): True}])
+    calls: list[object] = []
+    wait_for_state(lambda: next(seq), t0=0.0, interval=0.0, timeout=10, clock=lambda: 0.0, sleep=lambda s: None,
+                   on_first_held=lambda key, t: calls.append(key), on_poll=lambda: calls.append("poll"))
+    assert calls == [("a", "h"), "poll", ("b", "h"), "poll"]
+
+
+def test_live_printer_folds_a_check_that_holds_on_many_hosts_in_one_poll() -> None:
+    out = io.StringIO()
+    printer = LivePrinter(Console(file=out, width=200, no_color=True))
+    for h in ["leaf1"]:
+        printer(TimelineEvent(t=0.5, event="degraded", check="lag.up", host=h))
+    for h in [f"leaf{i}" for i in range(2, 131) if i != 10]:
+        printer(TimelineEvent(t=0.5, event="degraded", check="evpn.received", host=h))
+    printer(TimelineEvent(t=0.5, event="degraded", check="es.df", host="leaf2"))
+    printer.flush()
+    for h in ["leaf3", "leaf4"]:  # few hosts: a line each, as on the 4-leaf lab
+        printer(TimelineEvent(t=0.8, event="degraded", check="mac.esi_remote", host=h))
+    printer(TimelineEvent(t=0.8, event="converged", detail="degraded state reached"))
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "t= +0.500s  holds          lag.up on leaf1",
+        "t= +0.500s  holds          evpn.received on leaf2 … leaf9 (8), leaf11 … leaf130 (120)",
+        "t= +0.500s  holds          es.df on leaf2",
+        "t= +0.800s  holds          mac.esi_remote on leaf3",
+        "t= +0.800s  holds          mac.esi_remote on leaf4",
+        "t= +0.800s  converged       degraded state reached",
+    ]
+
+
+def test_host_ranges_fold_numbered_runs_in_natural_order() -> None:
+    assert host_ranges(["spine1", "leaf10", "leaf9", "leaf11", "leaf2", "ce1", "spine2"]) == \
+        "ce1, leaf2, leaf9 … leaf11 (3), spine1, spine2"
 
 
 def test_wait_for_state_times_out_with_failing_list() -> None:

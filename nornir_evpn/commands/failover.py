@@ -128,13 +128,15 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
                           "continuing without traffic[/]")
     console.print(f"failover-test: {args.host} {args.interface} ({segment.name}, CE {segment.ce}); "
                   f"interval {args.interval:g}s, timeout {args.timeout:g}s")
+    printer = LivePrinter(console)
     try:
         report = run_failover(
             target.nr, target.fabric, verify_evaluator(target.nr, target.fabric), options,
             state_doc=_state_doc(args, target), probe=probe, warm_up=warm_up,
-            on_event=LivePrinter(console),
+            on_event=printer, on_poll=printer.flush,
         )
     finally:
+        printer.flush()
         if close is not None:
             close()
         target.nr.close_connections(on_failed=True)

@@ -7,13 +7,35 @@ document and all human output goes to stderr.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from rich.console import Console
+
+from nornir_evpn.intent import natural_key
+
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def host_ranges(names: Iterable[str]) -> str:
+    """`leaf2 … leaf9 (8), leaf11, spine1`: names in natural order, numbered runs folded."""
+    runs: list[list[str]] = []
+    last: tuple[str, int] | None = None
+    for name in sorted(set(names), key=natural_key):
+        m = _NUMBERED.fullmatch(name)
+        key = (m[1], int(m[2])) if m else None
+        if key and last and key == (last[0], last[1] + 1):
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+        last = key
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2
+                     else f"{r[0]} … {r[-1]} ({len(r)})" for r in runs)
 
 
 def console_for(json_mode: bool) -> Console:

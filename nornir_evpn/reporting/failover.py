@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nornir_evpn.failover import FailoverReport, TimelineEvent
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry, host_ranges
 
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
@@ -29,22 +29,52 @@ def print_event(console: Console, ev: TimelineEvent) -> None:
 
 
 class LivePrinter:
-    """Streams the timeline; expectations the fault leaves unchanged are summed up in one line."""
+    """Streams the timeline; expectations the fault leaves unchanged are summed up in one line.
+
+    Pass it as `on_event` and its `flush` as `on_poll`: within one poll, a check that first
+    holds on more than `FOLD_AT` hosts gets one line naming them (`leaf2 … leaf128 (127)`),
+    so a 128-leaf fabric prints a line per check instead of one per host.
+    """
+
+    FOLD_AT = 4
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.unchanged: list[TimelineEvent] = []
+        self.held: list[TimelineEvent] = []
 
     def __call__(self, ev: TimelineEvent) -> None:
         if ev.event == "unchanged":
             self.unchanged.append(ev)
             return
+        if ev.event == "degraded":
+            if self.held and self.held[0].t != ev.t:
+                self.flush()
+            self.held.append(ev)
+            return
+        self.flush()
         if ev.event in ("converged", "timeout") and self.unchanged:
             checks = sorted({e.check or "" for e in self.unchanged})
             self.console.print(f"           {len(self.unchanged)} expectations unchanged by the fault "
                                f"hold ({', '.join(checks)})", style="dim", markup=False)
             self.unchanged = []
         print_event(self.console, ev)
+
+    def flush(self) -> None:
+        """Print the held events of the last poll, one line per check beyond `FOLD_AT` hosts."""
+        by_check: dict[str | None, list[TimelineEvent]] = {}
+        for ev in self.held:
+            by_check.setdefault(ev.check, []).append(ev)
+        self.held = []
+        for events in by_check.values():
+            if len(events) <= self.FOLD_AT:
+                for ev in events:
+                    print_event(self.console, ev)
+            else:
+                first = events[0]
+                print_event(self.console, TimelineEvent(
+                    t=first.t, event=first.event, check=first.check,
+                    host=host_ranges(e.host or "" for e in events)))
 
 
 def print_report(console: Console, report: FailoverReport, *, timeline: bool = False) -> None:
