@@ -18,17 +18,25 @@ wait are absorbed. Use it in your own runbooks as the `nornir_evpn.threaded` run
 per leaf and, with route reflectors, 15 times a leaf's configuration lines, so it is the
 run's critical path; started after 128 leaves it queued behind all of their logins.
 Results keep the inventory's order.
+
+The worker threads outlive a run: `Nornir.filter` shares the runner, and a command runs
+several times (failover-test: pre-check, polls, restore, close), so creating and joining
+one thread per host each time was a third of a run's thread cost. Idle workers end with
+the runner or the process; a run started from one of them (a task that calls `nr.run`)
+gets its own pool, so it can never wait on itself.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from nornir.core.inventory import Host
 from nornir.core.task import AggregatedResult, MultiResult, Task
 
 PLUGIN_NAME = "nornir_evpn.threaded"
+_WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to
 
 
 class InterruptSafeRunner:
@@ -42,15 +50,29 @@ class InterruptSafeRunner:
     def __init__(self, num_workers: int = 20, first: list[str] | None = None) -> None:
         self.num_workers = num_workers
         self.first = set(first or ())
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _workers(self) -> tuple[ThreadPoolExecutor, bool]:
+        """(pool, kept): the runner's own pool, or a throw-away one for a nested run."""
+        pool = self._pool
+        if getattr(_WORKER, "runner", None) is self:
+            return ThreadPoolExecutor(self.num_workers), False
+        if pool is None:
+            pool = self._pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="nornir_evpn")
+        return pool, True
+
+    def _start(self, task: Task, host: Host) -> MultiResult:
+        _WORKER.runner = self
+        return task.start(host)
 
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
         result = AggregatedResult(task.name)
-        pool = ThreadPoolExecutor(self.num_workers)
+        pool, kept = self._workers()
         futures: list[Future[MultiResult]] = []
         interrupt: BaseException | None = None
         try:
             for host in sorted(hosts, key=lambda h: h.name not in self.first):  # stable
-                futures.append(pool.submit(task.copy().start, host))
+                futures.append(pool.submit(self._start, task.copy(), host))
         except BaseException as exc:  # interrupted while submitting
             interrupt = exc
         while True:
@@ -59,7 +81,10 @@ class InterruptSafeRunner:
                     for future in futures:
                         future.cancel()  # hosts not started yet never start
                 cf.wait(futures)
-                pool.shutdown(wait=True)
+                if interrupt is not None or not kept:
+                    if kept:
+                        self._pool = None  # the next run starts afresh
+                    pool.shutdown(wait=True)
                 break
             except BaseException as exc:  # KeyboardInterrupt, SystemExit, our Terminated...
                 if interrupt is None:

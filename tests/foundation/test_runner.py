@@ -54,9 +54,12 @@ def _interrupt_waits_for_running_hosts_and_skips_the_rest() -> None:
     finished: list[str] = []
     lock = threading.Lock()
 
+    workers: list[threading.Thread] = []
+
     def slow(task: Task) -> Result:
         with lock:
             started.append(task.host.name)
+            workers.append(threading.current_thread())
         time.sleep(0.6)
         with lock:
             finished.append(task.host.name)
@@ -76,3 +79,32 @@ def _interrupt_waits_for_running_hosts_and_skips_the_rest() -> None:
     assert len(started) == 2  # the 4 queued hosts were cancelled, never started
     time.sleep(0.8)
     assert len(started) == 2
+    # the interrupted run's workers are gone; the next run gets fresh ones and completes
+    assert not any(w.is_alive() for w in workers)
+    assert len(nr.run(task=lambda task: Result(host=task.host))) == 6
+
+
+def test_workers_are_kept_across_runs_and_filters() -> None:
+    nr = _nornir(4, 4)
+
+    def who(task: Task) -> Result:
+        time.sleep(0.05)  # every host gets its own worker
+        return Result(host=task.host, result=threading.get_ident())
+
+    first = {m[0].result for m in nr.run(task=who).values()}
+    again = {m[0].result for m in nr.filter(name="h1").run(task=who).values()}
+    assert len(first) == 4 and again <= first  # the same threads: none created, none joined
+
+
+def test_a_task_that_runs_nornir_gets_its_own_workers() -> None:
+    nr = _nornir(2, 2)  # both workers busy in the outer run: a shared pool would wait forever
+
+    def inner(task: Task) -> Result:
+        return Result(host=task.host, result="inner")
+
+    def outer(task: Task) -> Result:
+        agg = nr.run(task=inner)
+        return Result(host=task.host, result=sorted(m[0].result for m in agg.values()))
+
+    agg = nr.run(task=outer)
+    assert {h: m[0].result for h, m in agg.items()} == {"h0": ["inner", "inner"], "h1": ["inner", "inner"]}
