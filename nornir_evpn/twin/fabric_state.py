@@ -11,10 +11,17 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from nornir_evpn.twin.fabric_ce import CeHost
 from nornir_evpn.twin.fabric_config import ZERO_ESI, BgpNeighbor, NodeConfig
+
+
+@lru_cache(maxsize=8192)  # the fabric's addresses: bounded, and sorted by at every snapshot
+def ip_key(ip: str) -> ipaddress.IPv4Address:
+    """Sort key for dotted IPv4 addresses (raises ValueError like `IPv4Address`)."""
+    return ipaddress.IPv4Address(ip)
+
 
 Port = tuple[str, str]  # (node, interface)
 PER_ES_TAG = 4294967295
@@ -218,7 +225,7 @@ class Snapshot:
             own = self.ip_owner.get(nb.local_address)
             return (nb.local_address, own[1]) if own and own[0] == cfg.name else None
         try:
-            dst = ipaddress.IPv4Address(nb.address)
+            dst = ip_key(nb.address)
         except ValueError:
             return None
         for subif, addr in cfg.addresses():
@@ -435,7 +442,7 @@ class Snapshot:
             peers = {r.originator for r, _a in rib if r.type == 4 and r.esi == es.esi}
             if es.oper_up and cfg.system_ip:
                 peers.add(cfg.system_ip)
-            es.peers = sorted(peers, key=ipaddress.IPv4Address)
+            es.peers = sorted(peers, key=ip_key)
             for m in (self._macvrfs_on(node, es.interface) if es.interface else []):
                 evi = cfg.macvrfs[m].evi
                 es.df[m] = es.peers[evi % len(es.peers)] if es.peers and evi is not None else None
@@ -466,7 +473,7 @@ class Snapshot:
             local_es = {
                 e.esi: e for e in self.es_local(node).values() if e.oper_up and e.interface is not None
             }
-            for r in sorted((r for r in rib if r.type == 2), key=lambda r: ipaddress.IPv4Address(r.originator)):
+            for r in sorted((r for r in rib if r.type == 2), key=lambda r: ip_key(r.originator)):
                 if r.mac in table:
                     if table[r.mac].kind == "evpn" and r.esi != ZERO_ESI and r.esi == table[r.mac].esi:
                         table[r.mac].vteps = tuple(sorted({*table[r.mac].vteps, r.originator}))
@@ -478,7 +485,7 @@ class Snapshot:
                     dest = subifs[0] if subifs else f"vxlan-interface:{vx} esi:{r.esi}"
                     table[r.mac] = MacEntry(r.mac, dest, "evpn", esi=r.esi)
                 elif r.esi != ZERO_ESI:
-                    vteps = tuple(sorted(aliases.get(r.esi, set()) | {r.originator}, key=ipaddress.IPv4Address))
+                    vteps = tuple(sorted(aliases.get(r.esi, set()) | {r.originator}, key=ip_key))
                     table[r.mac] = MacEntry(r.mac, f"vxlan-interface:{vx} esi:{r.esi}", "evpn", r.esi, vteps)
                 else:
                     dest = f"vxlan-interface:{vx} vtep:{r.originator} vni:{r.vni}"

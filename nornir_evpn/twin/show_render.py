@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import ipaddress
 import json
 import re
 import weakref
@@ -27,7 +26,7 @@ from typing import Any
 from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.cli_engine import UnknownCommand, show_version
 from nornir_evpn.twin.fabric import Fabric
-from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot
+from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
 from nornir_evpn.twin.show_table import render_table
 
 IF_RULE = 138
@@ -64,9 +63,6 @@ def _uptime(seconds: float) -> str:
     return f"{s // 86400}d:{s % 86400 // 3600}h:{s % 3600 // 60}m:{s % 60}s"
 
 
-@functools.lru_cache(maxsize=4096)  # route tables sort by a few hundred originators, per node
-def _ip_key(ip: str) -> ipaddress.IPv4Address:
-    return ipaddress.IPv4Address(ip)
 
 
 class FabricShow:
@@ -252,7 +248,7 @@ class FabricShow:
         cfg = snap.cfg[node]
         if address is not None and address not in cfg.neighbors:
             raise UnknownCommand(f"neighbor {address}")
-        addrs = [address] if address else sorted(cfg.neighbors, key=_ip_key)
+        addrs = [address] if address else sorted(cfg.neighbors, key=ip_key)
         uptime = self.fabric.clock() - max(self.fabric.state_time(tm.BGP), self.fabric.clock() - 86400)
         rule = "-" * BGP_NB_RULE
         out = [
@@ -523,10 +519,10 @@ def _by_type(routes: list[Route]) -> dict[int, list[Route]]:
     out: dict[int, list[Route]] = {1: [], 2: [], 3: [], 4: [], 5: []}
     for r in routes:
         out[r.type].append(r)
-    out[1].sort(key=lambda r: (_ip_key(r.originator), r.esi, r.tag))
-    out[2].sort(key=lambda r: (_ip_key(r.originator), r.mac))
-    out[3].sort(key=lambda r: _ip_key(r.originator))
-    out[4].sort(key=lambda r: (_ip_key(r.originator), r.esi))
+    out[1].sort(key=lambda r: (ip_key(r.originator), r.esi, r.tag))
+    out[2].sort(key=lambda r: (ip_key(r.originator), r.mac))
+    out[3].sort(key=lambda r: ip_key(r.originator))
+    out[4].sort(key=lambda r: (ip_key(r.originator), r.esi))
     return out
 
 
