@@ -30,18 +30,20 @@ def _status(entry: dict[str, Any], mode: str) -> Text:
 def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -> None:
     """The summary table; each host's diff when asked for (dry-run or -v); errors in full."""
     mode = doc["mode"]
+    rows = [
+        (Text(host), _status(entry, mode), Text("yes" if entry["changed"] else "no"),
+         Text(f"+{entry.get('added', 0)}/-{entry.get('removed', 0)}"),
+         Text(f"{entry.get('seconds', 0.0):.2f}"))
+        for host, entry in doc["hosts"].items()
+    ]
     table = Table(title=f"configure ({mode}; features: {', '.join(doc['features'])})")
-    for column, justify in (("host", "left"), ("status", "left"), ("changed", "center"),
-                            ("+/-", "right"), ("seconds", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for host, entry in doc["hosts"].items():
-        table.add_row(
-            host,
-            _status(entry, mode),
-            "yes" if entry["changed"] else "no",
-            f"+{entry.get('added', 0)}/-{entry.get('removed', 0)}",
-            f"{entry.get('seconds', 0.0):.2f}",
-        )
+    # widths given up front: rich otherwise measures every cell (a 130-host table: 70 ms)
+    for i, (column, justify) in enumerate((("host", "left"), ("status", "left"), ("changed", "center"),
+                                           ("+/-", "right"), ("seconds", "right"))):
+        width = max([len(column), *(len(r[i]) for r in rows)])
+        table.add_column(column, justify=justify, width=width, no_wrap=True)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     for host, entry in doc["hosts"].items():
         if show_diff and entry.get("diff"):
