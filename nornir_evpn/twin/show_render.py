@@ -63,8 +63,6 @@ def _uptime(seconds: float) -> str:
     return f"{s // 86400}d:{s % 86400 // 3600}h:{s % 3600 // 60}m:{s % 60}s"
 
 
-
-
 class FabricShow:
     """ShowProvider for the CLI engine, backed by a `Fabric`."""
 
