@@ -72,6 +72,8 @@ class FabricShow:
         # 500-row RIB each round while the fabric stands still; keep the text per snapshot.
         # The snapshot is held weakly: a text must not keep a superseded fabric state alive
         self._texts: dict[tuple[str, ...], tuple[tuple[weakref.ref[Snapshot], ...], str]] = {}
+        # (node, ES) -> ((admin, oper), since): an ES's `Last Change` moves with its own state
+        self._es_changed: dict[tuple[str, str], tuple[tuple[bool, bool], float]] = {}
 
     def _cached(self, key: tuple[str, ...], snaps: tuple[Snapshot, ...], render: Callable[[], str]) -> str:
         """The text `render` gives, kept while the fabric shows the same `snaps`."""
@@ -209,6 +211,12 @@ class FabricShow:
         out: list[str] = []
         for name in names:
             es = segs[name]
+            # an ES keeps its `Last Change` while its own admin/oper state holds: a link
+            # failure on another ES (or another node) does not touch it
+            state = (es.admin, es.oper_up)
+            seen = self._es_changed.get((node, name))
+            if seen is None or seen[0] != state:
+                seen = self._es_changed[(node, name)] = (state, since)
             admin = "enable" if es.admin else "disable"
             oper = "up" if es.oper_up else "down"
             out += [
@@ -225,7 +233,7 @@ class FabricShow:
                 f"{'ES Activation Timer':<21}: None",
                 f"{'DF Election':<21}: {'default':<20}{'Oper DF Election':<18}: default",
                 "",
-                f"{'Last Change':<21}: {_iso(since)}",
+                f"{'Last Change':<21}: {_iso(seen[1])}",
                 eq,
                 f"{'MAC-VRF':<10}{'Actv Timer Rem':<17}DF",
             ]

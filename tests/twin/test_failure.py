@@ -191,3 +191,29 @@ def test_mac_table_stands_still_with_the_state_and_follows_a_new_mac():
     later = show.show("leaf3", cmd)
     assert "00:C1:AB:00:00:99" not in first
     assert any(row[0] == "00:C1:AB:00:00:99" and row[3] == "learnt" for row in tables(later)[0])
+
+
+def test_es_last_change_moves_only_with_that_es_state():
+    """`Last Change` of an ES is when its own state changed: leaf1's ES-1 goes down and up
+    again, leaf2's ES-1 stays up (it only becomes the sole DF) and keeps its time."""
+    clock = FakeClock()
+    fabric, running, show = tutorial_fabric(FAST, clock)
+    fabric.wall_clock = lambda: 1.7e9 + clock()  # wall time moves with the fake clock
+
+    def last_change(node: str) -> str:
+        text = show.show(node, platform.show_ethernet_segment("ES-1"))
+        return next(line.split(":", 1)[1].strip() for line in text.splitlines()
+                    if line.startswith("Last Change"))
+
+    before = {node: last_change(node) for node in ("leaf1", "leaf2")}
+    clock.advance(5.0)
+    break_leaf1(fabric, running, "admin")
+    clock.advance(FAST.longest)
+    assert "Oper State        : down" in show.show("leaf1", platform.show_ethernet_segment("ES-1"))
+    down = {node: last_change(node) for node in ("leaf1", "leaf2")}
+    assert down["leaf1"] > before["leaf1"]
+    assert down["leaf2"] == before["leaf2"]
+    clock.advance(5.0)
+    restore_leaf1(fabric, running, "admin")
+    clock.advance(FAST.longest)
+    assert last_change("leaf1") > down["leaf1"] and last_change("leaf2") == before["leaf2"]
