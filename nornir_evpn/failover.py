@@ -346,7 +346,11 @@ def run_failover(
         # CE traffic and give the fabric a few polls to learn and advertise it
         def settle_state() -> dict[CheckKey, bool]:
             warm_up()  # again each round: pings sent before the data plane was up teach nothing
-            return {k: o.ok for k, o in evaluate(NO_FAULTS).items()}
+            observed = evaluate(NO_FAULTS)
+            # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
+            # and the degraded phase tells "unchanged by the fault" by comparing with these
+            healthy_expected.update({k: o.expected for k, o in observed.items()})
+            return {k: o.ok for k, o in observed.items()}
 
         settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
                                 timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)

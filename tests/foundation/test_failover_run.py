@@ -1,0 +1,55 @@
+"""run_failover's bookkeeping with a scripted evaluator: no devices, no twin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from nornir_evpn.failover import CheckOutcome, FailoverOptions, Faults, run_failover
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.topology import load_topology
+
+FABRIC_2S4L = Path(__file__).resolve().parents[1] / "fixtures" / "fabric-2s4l2es.clab.yml"
+ADVERTISED = ("evpn.advertised", "leaf4")  # its RT2 count follows the MACs learnt
+LAG = ("lag.up", "leaf1")  # the fault takes it down
+
+
+class FakeNornir:
+    """Shut and restore succeed; `run_failover` only looks at `failed`."""
+
+    def __init__(self) -> None:
+        self.tasks: list[str] = []
+
+    def filter(self, **_kw: Any) -> FakeNornir:
+        return self
+
+    def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
+        self.tasks.append(task.__name__)
+        return {"leaf1": SimpleNamespace(failed=False)}
+
+
+def test_warm_up_refreshes_what_healthy_expects(tmp_path: Path) -> None:
+    """A pre-check that only misses traffic-learnt state sends traffic and polls again. The
+    expectations read after that are the healthy ones: an expectation the fault leaves as
+    it was is reported "unchanged", not "degraded" (it was, against the stale pre-check)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    warmed = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        learnt = bool(warmed)
+        return {
+            ADVERTISED: CheckOutcome(learnt, "", {"rt2": 2 if learnt else 0}),
+            LAG: CheckOutcome(True, "", "down" if faults else "up"),
+        }
+
+    nr = FakeNornir()
+    report = run_failover(
+        nr, fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+        warm_up=lambda: warmed.append(1),
+    )
+    assert report.ok and warmed and nr.tasks == ["shut_interface", "restore_interface"]
+    events = {(e.check, e.host): e.event for e in report.timeline if e.check}
+    assert events == {ADVERTISED: "unchanged", LAG: "degraded"}
+    assert [e.event for e in report.timeline if not e.check][:2] == ["warm-up", "precheck"]
