@@ -94,7 +94,7 @@ class FailoverOptions:
 
 @dataclass
 class TimelineEvent:
-    t: float  # seconds since the shut (negative: before it)
+    t: float  # seconds since the shut; before it (warm-up, precheck), since the test started
     event: str  # precheck | shut | degraded | converged | restore | recovered | timeout | ...
     host: str | None = None
     check: str | None = None
