@@ -152,9 +152,14 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
     return es
 
 
+def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
+    """The addresses of every CE but `ce`: pinging them teaches the fabric both ends' MACs."""
+    return [ip for name, other in sorted(fabric.ces.items()) if name != ce for ip in other.ips]
+
+
 def probe_targets(fabric: FabricIntent, es: EthernetSegment) -> list[str]:
     """IPs of every other CE: traffic from the multi-homed CE crosses the ES links."""
-    return [ip for name, ce in sorted(fabric.ces.items()) if name != es.ce for ip in ce.ips]
+    return other_ce_ips(fabric, es.ce)
 
 
 def warm_up_traffic(runner: Callable[[str, int, float], str], targets: list[str]) -> Callable[[], None]:

@@ -25,7 +25,7 @@ from nornir_evpn.errors import NornirEvpnError, TwinNotRunningError
 from nornir_evpn.failover import (
     NO_FAULTS,
     FailoverReport,
-    probe_targets,
+    other_ce_ips,
     verify_evaluator,
     warm_up_traffic,
 )
@@ -97,13 +97,10 @@ def _settle(twin_args: list[str], timeout: float) -> tuple[bool, list[str]]:
         state = read_twin_state(ns.twin_state)
         pingers = []
         for ce_name in sorted(target.fabric.ces):
-            segment = next((es for es in target.fabric.ethernet_segments.values() if es.ce == ce_name), None)
-            targets = ([ip for n, ce in sorted(target.fabric.ces.items()) if n != ce_name for ip in ce.ips]
-                       if segment is None else probe_targets(target.fabric, segment))
             host, port = state.endpoints[ce_name]
             runner, close = ssh_ping_runner(host, port, state.username, password())
             closers.append(close)
-            pingers.append(warm_up_traffic(runner, targets))
+            pingers.append(warm_up_traffic(runner, other_ce_ips(target.fabric, ce_name)))
         evaluate = verify_evaluator(target.nr, target.fabric)
 
         def healthy_after_traffic() -> dict[tuple[str, str], bool]:

@@ -34,13 +34,13 @@ from nornir_evpn.twin.state import (
 )
 
 # (module under nornir_evpn.commands, its function adding an action to `twin`'s subparsers)
-EXTENSIONS = [("twin_fault", "add_fault_parser")]
+EXTENSIONS = [("twin_fault", "add_fault_parser"), ("twin_traffic", "add_traffic_parser")]
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("twin", help="SR Linux digital twin on 127.0.0.1 (up/down/status)")
+    p = subparsers.add_parser("twin", help="SR Linux digital twin on 127.0.0.1 (up/down/status/traffic/fault)")
     sub = p.add_subparsers(dest="twin_action", metavar="ACTION", required=True)
 
     up = sub.add_parser("up", help="start the twin in the background and print its endpoints")

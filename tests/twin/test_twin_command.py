@@ -69,3 +69,35 @@ def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path) -> None:
     r = twin_cmd("up", "--topology", str(bad), cwd=tmp_path)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "bad.clab.yml" in r.stderr
+
+
+def nornir_evpn_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: PASSWORD}
+    env.pop("NORNIR_EVPN_TWIN_STATE", None)
+    return subprocess.run([sys.executable, "-m", "nornir_evpn", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_traffic_teaches_the_fabric_the_ce_macs(tmp_path: Path) -> None:
+    none = twin_cmd("traffic", cwd=tmp_path)
+    assert none.returncode == 2 and "twin up" in none.stderr and "Traceback" not in none.stderr
+    assert twin_cmd("up", cwd=tmp_path).returncode == 0
+    try:
+        quiet = twin_cmd("traffic", cwd=tmp_path)  # nothing configured: no path between CEs
+        assert quiet.returncode == 1 and "no reply at all for ce1, ce2" in quiet.stdout
+        assert nornir_evpn_cmd("configure", "--twin", cwd=tmp_path).returncode == 0
+        macs = ("verify", "--twin", "--checks", "mac.local,mac.esi_remote")
+        before = nornir_evpn_cmd(*macs, cwd=tmp_path)
+        assert before.returncode == 1 and "no CE traffic yet?" in before.stdout
+
+        sent = twin_cmd("traffic", "--count", "1", cwd=tmp_path)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        # one ping to each address of the other CE: ce2 has three (.21-.23), ce1 one
+        assert sent.stdout.splitlines() == ["ce1  3/3 replies", "ce2  1/1 replies"]
+        for _ in range(20):  # the twin's fast timing profile: EVPN converges within a second
+            after = nornir_evpn_cmd(*macs, cwd=tmp_path)
+            if after.returncode == 0:
+                break
+        assert after.returncode == 0, after.stdout
+    finally:
+        twin_cmd("down", cwd=tmp_path)
