@@ -67,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
         # while their peer (an in-process twin) waits to answer.
         target.nr.close_connections(on_failed=True)
     doc = verify_document(host_results(agg))
-    print_verify(console_for(args.json), doc, checks)
+    hint = None
+    if args.twin:
+        hint = "python -m nornir_evpn twin traffic" + (
+            f" --twin-state {args.twin_state}" if getattr(args, "twin_state", None) else "")
+    print_verify(console_for(args.json), doc, checks, traffic_hint=hint)
     if args.junit:
         write_junit(args.junit, verify_junit(doc))
     if args.json:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry
 
 PASS, FAIL, NA = "✓", "✗", "−"
@@ -100,8 +101,13 @@ def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
     return table
 
 
-def print_verify(console: Console, doc: dict[str, Any], check_names: list[str]) -> None:
-    """The matrix, then each failure with expected vs observed, then a one-line verdict."""
+def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], *,
+                 traffic_hint: str | None = None) -> None:
+    """The matrix, then each failure with expected vs observed, then a one-line verdict.
+
+    `traffic_hint`: a command that sends CE traffic (the twin's `twin traffic`), printed
+    when checks failed only because no MAC was learnt yet.
+    """
     console.print(verify_table(doc, check_names))
     if len(doc["hosts"]) > MAX_HOST_COLUMNS:
         used = _used_checks(doc, check_names)
@@ -114,6 +120,10 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str]) 
             if not c["ok"]:
                 console.print(f"[red]{FAIL}[/red] {c['name']}: ", end="")
                 console.print(c["detail"], markup=False, highlight=False, soft_wrap=True)
+    if traffic_hint and any(NOT_LEARNT in c["detail"] for e in doc["hosts"].values()
+                            for c in e["checks"] if not c["ok"]):
+        console.print(f"hint: no CE has sent traffic yet; `{traffic_hint}` does, then verify again",
+                      style="yellow", markup=False, highlight=False, soft_wrap=True)
     s = doc["summary"]
     verdict = "[green]PASS[/green]" if doc["ok"] else "[red]FAIL[/red]"
     console.print(

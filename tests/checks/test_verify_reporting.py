@@ -67,3 +67,22 @@ def test_big_fabric_matrix_has_hosts_as_rows_and_folds_alike_neighbours() -> Non
         "leaf1 … leaf4 (4)", "leaf5", "leaf6 … leaf12 (7)"]
     assert "✗" in rows[1] and "✓" in rows[0] and "✓" in rows[2]
     assert "✗ evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
+
+
+def test_traffic_hint_only_when_macs_were_not_learnt() -> None:
+    from nornir_evpn.checks.mac import NOT_LEARNT
+
+    quiet = {"name": "mac.local", "ok": False, "expected": {}, "observed": {},
+             "detail": f"leaf3 mac-vrf-1 00:c1:ab:00:00:21 - Expected: learnt ethernet-1/1.0 Actual: {NOT_LEARNT}"}
+    hint = "python -m nornir_evpn twin traffic"
+
+    def printed(hosts: dict, traffic_hint: str | None) -> str:
+        buf = io.StringIO()
+        print_verify(Console(file=buf, width=200, color_system=None), verify_document(hosts), NAMES,
+                     traffic_hint=traffic_hint)
+        return buf.getvalue()
+
+    not_learnt = {"leaf3": {"checks": [quiet, BAD], "error": None, "seconds": 0.1}}
+    assert f"hint: no CE has sent traffic yet; `{hint}` does, then verify again" in printed(not_learnt, hint)
+    assert "hint:" not in printed(not_learnt, None)  # not on the twin: no command to offer
+    assert "hint:" not in printed(HOSTS, hint)  # failures of another kind

@@ -89,6 +89,7 @@ def test_traffic_teaches_the_fabric_the_ce_macs(tmp_path: Path) -> None:
         macs = ("verify", "--twin", "--checks", "mac.local,mac.esi_remote")
         before = nornir_evpn_cmd(*macs, cwd=tmp_path)
         assert before.returncode == 1 and "no CE traffic yet?" in before.stdout
+        assert "hint: no CE has sent traffic yet; `python -m nornir_evpn twin traffic` does" in before.stdout
 
         sent = twin_cmd("traffic", "--count", "1", cwd=tmp_path)
         assert sent.returncode == 0, sent.stdout + sent.stderr
