@@ -160,15 +160,21 @@ def build_target(
     )
     # after InitNornir: nornir skips its nornir.log handler when the logger has any handler
     quiet_library_logs()
+    everyone = nr.inventory.hosts
     if not include_ce:
         nr = nr.filter(F(groups__contains="srl"))
+    srl = nr.inventory.hosts
     if args.role:
         nr = nr.filter(F(groups__contains=args.role))
     if args.hosts:
         wanted = [h.strip() for h in args.hosts.split(",") if h.strip()]
-        unknown = [h for h in wanted if h not in nr.inventory.hosts]
-        if unknown:
-            raise UserInputError(f"--hosts: unknown host {unknown[0]!r} (not in inventory {inv_dir})")
+        for h in wanted:
+            if h not in everyone:
+                raise UserInputError(f"--hosts: unknown host {h!r} (not in {Path(inv_dir) / 'hosts.yaml'})")
+            if h not in srl:
+                raise UserInputError(f"--hosts: {h!r} is not an SR Linux host (a CE)")
+            if h not in nr.inventory.hosts:
+                raise UserInputError(f"--hosts: {h!r} is not a {args.role} (--role {args.role})")
         nr = nr.filter(filter_func=lambda h: h.name in wanted)
     if hosts_required and not nr.inventory.hosts:
         raise InventoryError(f"{inv_dir}: no hosts match the selection")

@@ -185,6 +185,9 @@ def _templates_with(tmp_path: Path, name: str, text: str) -> Path:
 FLAGS = [
     ("verify-unknown-host", ["verify", "--hosts", "leaf1,leaf9"], "--hosts: unknown host 'leaf9'"),
     ("configure-unknown-host", ["configure", "--hosts", "leafX"], "--hosts: unknown host 'leafX'"),
+    ("verify-ce-host", ["verify", "--hosts", "ce1"], "--hosts: 'ce1' is not an SR Linux host (a CE)"),
+    ("hosts-outside-role", ["verify", "--hosts", "spine1", "--role", "leaf"],
+     "--hosts: 'spine1' is not a leaf (--role leaf)"),
     ("workers-0", ["verify", "--workers", "0"], "--workers: must be at least 1, got 0"),
     ("workers-text", ["configure", "--workers", "many"], "--workers: expected a positive integer"),
     ("timeout-negative", ["failover-test", "--timeout", "-1"],
