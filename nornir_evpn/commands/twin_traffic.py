@@ -32,6 +32,7 @@ def run_traffic(args: argparse.Namespace) -> int:
     from nornir_evpn.failover import other_ce_ips
     from nornir_evpn.intent import derive_intent, natural_key
     from nornir_evpn.inventory import password
+    from nornir_evpn.tasks.config import one_line
     from nornir_evpn.tasks.failover import parse_ping, ssh_ping_runner
     from nornir_evpn.topology import load_topology
     from nornir_evpn.twin.state import read_twin_state
@@ -47,9 +48,11 @@ def run_traffic(args: argparse.Namespace) -> int:
         try:
             run, close = ssh_ping_runner(host, port, state.username, password())
         except Exception as exc:  # one CE that cannot log in does not stop the others
-            return 0, 0, f"{type(exc).__name__}: {exc}"
+            return 0, 0, one_line(exc)
         try:
             counts = [parse_ping(run(ip, args.count, 0.05)) for ip in other_ce_ips(fabric, ce)]
+        except Exception as exc:  # a session dropped mid-way: this CE's line says so
+            return 0, 0, one_line(exc)
         finally:
             close()
         return sum(s for s, _ in counts), sum(r for _, r in counts), None
@@ -60,8 +63,7 @@ def run_traffic(args: argparse.Namespace) -> int:
     width = max(map(len, ces), default=2)
     for ce, (sent, received, error) in results.items():
         print(f"{ce:<{width}}  {error}" if error else f"{ce:<{width}}  {received}/{sent} replies")
-    silent = [ce for ce, (_, received, _) in results.items() if received == 0]
+    silent = [ce for ce, (_, received, error) in results.items() if received == 0 and error is None]
     if silent:
         print(f"no reply at all for {', '.join(silent)}: is the fabric configured (configure --twin)?")
-        return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_OK if not silent and all(error is None for _, _, error in results.values()) else EXIT_FAILED
