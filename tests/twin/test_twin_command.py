@@ -100,5 +100,11 @@ def test_traffic_teaches_the_fabric_the_ce_macs(tmp_path: Path) -> None:
             if after.returncode == 0:
                 break
         assert after.returncode == 0, after.stdout
+
+        assert twin_cmd("fault", "wrong-credentials", "ce1", cwd=tmp_path).returncode == 0
+        locked = twin_cmd("traffic", "--count", "1", cwd=tmp_path)  # ce1 fails alone, in one line
+        assert locked.returncode == 1 and "Traceback" not in locked.stderr
+        assert locked.stdout.splitlines() == ["ce1  authentication failed: all authentication methods failed",
+                                              "ce2  1/1 replies"]
     finally:
         twin_cmd("down", cwd=tmp_path)
