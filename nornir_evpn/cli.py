@@ -32,6 +32,7 @@ EPILOG = """examples:
   python -m nornir_evpn inventory --topology inventory/evpn-mh01.clab.yml --out inventory/
   python -m nornir_evpn twin up                    # serve every SR Linux node on 127.0.0.1
   python -m nornir_evpn configure --twin --dry-run # show the diff, commit nothing
+  python -m nornir_evpn twin traffic               # CEs ping each other: leaves learn their MACs
   python -m nornir_evpn verify --twin --json       # one JSON document on stdout
   python -m nornir_evpn failover-test --twin --host leaf1 --interface ethernet-1/1
 exit codes: 0 ok, 1 a host or check failed, 2 bad input, 130 interrupted
