@@ -10,19 +10,25 @@ addresses come from the topology the twin serves.
 from __future__ import annotations
 
 import argparse
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK, positive_int
+from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK, non_negative_float, positive_int
 from nornir_evpn.errors import UserInputError
 
 PARALLEL_CES = 8  # CE logins at a time
+WAIT_S = 10.0
+RETRY_S = 0.5
 
 
 def add_traffic_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("traffic", help="every CE pings the other CEs, so the leaves learn the CE MACs")
     p.add_argument("--count", type=positive_int, default=2, metavar="N",
                    help="pings to each address (default 2)")
+    p.add_argument("--timeout", type=non_negative_float, default=WAIT_S, metavar="SECONDS",
+                   help=f"keep trying a CE that got no reply for this long: a fabric just configured "
+                        f"may still be converging (default {WAIT_S:g})")
     p.add_argument("--state-file", "--twin-state", dest="twin_state", type=Path, default=None, metavar="FILE",
                    help="twin state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
     p.set_defaults(func=run_traffic)
@@ -58,12 +64,24 @@ def run_traffic(args: argparse.Namespace) -> int:
         return sum(s for s, _ in counts), sum(r for _, r in counts), None
 
     ces = sorted(fabric.ces, key=natural_key)
+    results: dict[str, tuple[int, int, str | None]] = {}
+    deadline = time.monotonic() + args.timeout
+    pending = ces
     with ThreadPoolExecutor(PARALLEL_CES) as pool:
-        results = dict(zip(ces, pool.map(ping_all, ces), strict=True))
+        while pending:
+            results.update(zip(pending, pool.map(ping_all, pending), strict=True))
+            # no reply yet: the LAGs, sessions or EVPN routes may still be coming up
+            pending = [ce for ce in pending if results[ce][1] == 0 and results[ce][2] is None]
+            if pending and time.monotonic() + RETRY_S > deadline:
+                break
+            if pending:
+                time.sleep(RETRY_S)
+    results = {ce: results[ce] for ce in ces}
     width = max(map(len, ces), default=2)
     for ce, (sent, received, error) in results.items():
         print(f"{ce:<{width}}  {error}" if error else f"{ce:<{width}}  {received}/{sent} replies")
     silent = [ce for ce, (_, received, error) in results.items() if received == 0 and error is None]
     if silent:
-        print(f"no reply at all for {', '.join(silent)}: is the fabric configured (configure --twin)?")
+        print(f"no reply at all for {', '.join(silent)} in {args.timeout:g}s: is the fabric configured "
+              "(configure --twin)?")
     return EXIT_OK if not silent and all(error is None for _, _, error in results.values()) else EXIT_FAILED
