@@ -118,6 +118,14 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     return docs
 
 
+def traffic_hint(args: argparse.Namespace) -> str | None:
+    """On the twin, the command that sends CE traffic (offered when only MACs are missing)."""
+    if not getattr(args, "twin", False):
+        return None
+    state = getattr(args, "twin_state", None)
+    return "python -m nornir_evpn twin traffic" + (f" --twin-state {state}" if state else "")
+
+
 def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) -> None:
     """Every command (not only configure) puts host data into device commands (show
     targets, ping lines): refuse bad or CLI-injecting values before any connection."""

@@ -15,6 +15,7 @@ from nornir_evpn.commands.common import (
     add_nornir_options,
     build_target,
     positive_float,
+    traffic_hint,
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover import (
@@ -140,7 +141,7 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
         if close is not None:
             close()
         target.nr.close_connections(on_failed=True)
-    print_report(console, report)
+    print_report(console, report, traffic_hint=traffic_hint(args))
     hosts = sorted(target.nr.inventory.hosts)
     if args.json:
         emit_json(failover_document(report, hosts))

@@ -18,6 +18,7 @@ from nornir_evpn.commands.common import (
     add_nornir_options,
     build_target,
     positive_int,
+    traffic_hint,
 )
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
@@ -67,11 +68,7 @@ def run(args: argparse.Namespace) -> int:
         # while their peer (an in-process twin) waits to answer.
         target.nr.close_connections(on_failed=True)
     doc = verify_document(host_results(agg))
-    hint = None
-    if args.twin:
-        hint = "python -m nornir_evpn twin traffic" + (
-            f" --twin-state {args.twin_state}" if getattr(args, "twin_state", None) else "")
-    print_verify(console_for(args.json), doc, checks, traffic_hint=hint)
+    print_verify(console_for(args.json), doc, checks, traffic_hint=traffic_hint(args))
     if args.junit:
         write_junit(args.junit, verify_junit(doc))
     if args.json:

@@ -38,6 +38,15 @@ def host_ranges(names: Iterable[str]) -> str:
                      else f"{r[0]} … {r[-1]} ({len(r)})" for r in runs)
 
 
+def print_traffic_hint(console: Console, hint: str | None, details: Iterable[str], then: str) -> None:
+    """Offer `hint` (a command sending CE traffic) when a failure is a MAC not learnt yet."""
+    from nornir_evpn.checks.mac import NOT_LEARNT
+
+    if hint and any(NOT_LEARNT in d for d in details):
+        console.print(f"hint: no CE has sent traffic yet; `{hint}` does, then {then}",
+                      style="yellow", markup=False, highlight=False, soft_wrap=True)
+
+
 def console_for(json_mode: bool) -> Console:
     """Human output console: stderr when stdout is reserved for JSON."""
     return Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)

@@ -8,7 +8,13 @@ from rich.console import Console
 from rich.table import Table
 
 from nornir_evpn.failover import FailoverReport, TimelineEvent
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry, host_ranges
+from nornir_evpn.reporting.common import (
+    JUnitCase,
+    JUnitSuite,
+    host_entry,
+    host_ranges,
+    print_traffic_hint,
+)
 
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
@@ -77,8 +83,10 @@ class LivePrinter:
                     host=host_ranges(e.host or "" for e in events)))
 
 
-def print_report(console: Console, report: FailoverReport, *, timeline: bool = False) -> None:
-    """Summary (and the whole timeline when it was not streamed live)."""
+def print_report(console: Console, report: FailoverReport, *, timeline: bool = False,
+                 traffic_hint: str | None = None) -> None:
+    """Summary (and the whole timeline when it was not streamed live); `traffic_hint` as
+    in `print_verify`, for a pre-check refused only because no MAC was learnt."""
     if timeline:
         for ev in report.timeline:
             print_event(console, ev)
@@ -88,6 +96,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         for f in report.precheck_failures:
             table.add_row(f["check"], f["host"], f["detail"])
         console.print(table)
+        print_traffic_hint(console, traffic_hint, (f["detail"] for f in report.precheck_failures),
+                           "run failover-test again")
         return
     if report.restore_attempted and not report.restore_ok:
         console.print(

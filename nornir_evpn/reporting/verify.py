@@ -8,8 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nornir_evpn.checks.mac import NOT_LEARNT
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry, print_traffic_hint
 
 PASS, FAIL, NA = "✓", "✗", "−"
 
@@ -120,10 +119,8 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
             if not c["ok"]:
                 console.print(f"[red]{FAIL}[/red] {c['name']}: ", end="")
                 console.print(c["detail"], markup=False, highlight=False, soft_wrap=True)
-    if traffic_hint and any(NOT_LEARNT in c["detail"] for e in doc["hosts"].values()
-                            for c in e["checks"] if not c["ok"]):
-        console.print(f"hint: no CE has sent traffic yet; `{traffic_hint}` does, then verify again",
-                      style="yellow", markup=False, highlight=False, soft_wrap=True)
+    print_traffic_hint(console, traffic_hint, (c["detail"] for e in doc["hosts"].values()
+                                               for c in e["checks"] if not c["ok"]), "verify again")
     s = doc["summary"]
     verdict = "[green]PASS[/green]" if doc["ok"] else "[red]FAIL[/red]"
     console.print(

@@ -53,3 +53,28 @@ def test_warm_up_refreshes_what_healthy_expects(tmp_path: Path) -> None:
     events = {(e.check, e.host): e.event for e in report.timeline if e.check}
     assert events == {ADVERTISED: "unchanged", LAG: "degraded"}
     assert [e.event for e in report.timeline if not e.check][:2] == ["warm-up", "precheck"]
+
+
+def test_refused_for_unlearnt_macs_offers_the_traffic_command(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from nornir_evpn.checks.mac import NOT_LEARNT
+    from nornir_evpn.reporting.failover import print_report
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {("mac.local", "leaf3"): CheckOutcome(False, f"leaf3 mac-vrf-1 aa - Actual: {NOT_LEARNT}")}
+
+    nr = FakeNornir()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(traffic=False, state_file=tmp_path / "state.json"))
+    assert report.refused and nr.tasks == []  # nothing was shut
+    hint = "python -m nornir_evpn twin traffic --twin-state /x/twin.json"
+    for given, shown in ((hint, True), (None, False)):
+        buf = io.StringIO()
+        print_report(Console(file=buf, width=300, color_system=None), report, traffic_hint=given)
+        assert (f"hint: no CE has sent traffic yet; `{hint}` does, then run failover-test again"
+                in buf.getvalue()) is shown
