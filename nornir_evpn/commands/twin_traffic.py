@@ -68,15 +68,13 @@ def run_traffic(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     pending = ces
     with ThreadPoolExecutor(PARALLEL_CES) as pool:
-        while pending:
+        while True:  # a retry replaces a CE's entry in place: `results` stays in `ces` order
             results.update(zip(pending, pool.map(ping_all, pending), strict=True))
             # no reply yet: the LAGs, sessions or EVPN routes may still be coming up
             pending = [ce for ce in pending if results[ce][1] == 0 and results[ce][2] is None]
-            if pending and time.monotonic() + RETRY_S > deadline:
+            if not pending or time.monotonic() + RETRY_S > deadline:
                 break
-            if pending:
-                time.sleep(RETRY_S)
-    results = {ce: results[ce] for ce in ces}
+            time.sleep(RETRY_S)
     width = max(map(len, ces), default=2)
     for ce, (sent, received, error) in results.items():
         print(f"{ce:<{width}}  {error}" if error else f"{ce:<{width}}  {received}/{sent} replies")
