@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 from rich.console import Console
 
+from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.intent import natural_key
 
 _NUMBERED = re.compile(r"(.*?)(\d+)")
@@ -40,8 +41,6 @@ def host_ranges(names: Iterable[str]) -> str:
 
 def print_traffic_hint(console: Console, hint: str | None, details: Iterable[str], then: str) -> None:
     """Offer `hint` (a command sending CE traffic) when a failure is a MAC not learnt yet."""
-    from nornir_evpn.checks.mac import NOT_LEARNT
-
     if hint and any(NOT_LEARNT in d for d in details):
         console.print(f"hint: no CE has sent traffic yet; `{hint}` does, then {then}",
                       style="yellow", markup=False, highlight=False, soft_wrap=True)
