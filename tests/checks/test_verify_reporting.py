@@ -7,6 +7,7 @@ from xml.etree import ElementTree
 
 from rich.console import Console
 
+from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.reporting.common import write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
 
@@ -70,8 +71,6 @@ def test_big_fabric_matrix_has_hosts_as_rows_and_folds_alike_neighbours() -> Non
 
 
 def test_traffic_hint_only_when_macs_were_not_learnt() -> None:
-    from nornir_evpn.checks.mac import NOT_LEARNT
-
     quiet = {"name": "mac.local", "ok": False, "expected": {}, "observed": {},
              "detail": f"leaf3 mac-vrf-1 00:c1:ab:00:00:21 - Expected: learnt ethernet-1/1.0 Actual: {NOT_LEARNT}"}
     hint = "python -m nornir_evpn twin traffic"

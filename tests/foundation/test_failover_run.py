@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from rich.console import Console
+
+from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.failover import CheckOutcome, FailoverOptions, Faults, run_failover
 from nornir_evpn.intent import derive_intent
+from nornir_evpn.reporting.failover import print_report
 from nornir_evpn.topology import load_topology
 
 FABRIC_2S4L = Path(__file__).resolve().parents[1] / "fixtures" / "fabric-2s4l2es.clab.yml"
@@ -56,13 +61,6 @@ def test_warm_up_refreshes_what_healthy_expects(tmp_path: Path) -> None:
 
 
 def test_refused_for_unlearnt_macs_offers_the_traffic_command(tmp_path: Path) -> None:
-    import io
-
-    from rich.console import Console
-
-    from nornir_evpn.checks.mac import NOT_LEARNT
-    from nornir_evpn.reporting.failover import print_report
-
     fabric = derive_intent(load_topology(FABRIC_2S4L))
 
     def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
