@@ -137,6 +137,24 @@ def _is_header_sep(line: str) -> bool:
     return s.startswith("+") and "=" in s and set(s) <= set("+= ")
 
 
+def _continues(group: list[list[str]], cells: list[str]) -> bool:
+    """Whether a row continues the record whose rows are `group`.
+
+    Usually a continuation row has an empty first cell. A first cell that filled its column
+    wraps too (`ethernet-1/1` / `0` for ethernet-1/10): that row continues the record when
+    the cell above filled its room and the row leaves empty a column the record's first row
+    had a value in (a new record fills every column).
+    """
+    first = cells[0]
+    if not first or first.isspace():
+        return True
+    above = group[-1][0]
+    if len(above.strip()) < _room(above):
+        return False
+    head = group[0]
+    return any((not raw or raw.isspace()) and head[c].strip() for c, raw in enumerate(cells))
+
+
 def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
     """Every box table in cleaned lines, in order; raises ParseError on a broken table."""
     i, n = 0, len(lines)
@@ -166,7 +184,7 @@ def iter_tables(lines: list[str]) -> Iterator[BoxTable]:
                     f"line {i + 1}: {len(cells)} cells where the header has {ncols}: "
                     f"{lines[i].strip()[:80]!r}"
                 )
-            if not groups or (cells[0] and not cells[0].isspace()):
+            if not groups or not _continues(groups[-1], cells):
                 groups.append([cells])
             else:
                 groups[-1].append(cells)

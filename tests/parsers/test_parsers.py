@@ -53,6 +53,25 @@ def test_lacp_state_joins_wrapped_cells(source: str) -> None:
     assert m.in_sync
 
 
+def test_lacp_state_member_name_wrapped_in_its_column() -> None:
+    # The transcript's table with a second member, ethernet-1/10: 13 characters in the
+    # 12-character Members column wrap to `ethernet-1/1` / `0`, and the first row of the
+    # next record fills every column while the wrap row leaves some empty.
+    lines = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt").splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("| ethernet-1/1 ")]
+    assert len(rows) == 1
+    first = lines[rows[0]:rows[0] + 3]
+    second = [first[0].replace("| 1         | 1 ", "| 2         | 2 "),
+              first[1].replace("|              |", "| 0            |", 1), first[2]]
+    text = "\n".join(lines[:rows[0] + 3] + second + lines[rows[0] + 3:])
+    st = parse_lacp_state(text)
+    assert list(st.members) == ["ethernet-1/1", "ethernet-1/10"]
+    m = st.members["ethernet-1/10"]
+    assert (m.state, m.partner_id, m.port_no, m.partner_port_no) == (
+        "IN_SYNC/True/True/True", "00:C1:AB:00:00:11", "2", "2")
+    assert st.members["ethernet-1/1"].port_no == "1"
+
+
 @pytest.mark.parametrize("name,esi", [
     ("tutorial_leaf1_show_es_ES-1_detail.txt", ESI),
     ("verifymd_leaf1_show_es_ES-1_detail.txt", "00:11:11:11:11:11:11:00:00:01"),
