@@ -33,6 +33,7 @@ from nornir_evpn.errors import IntentError
 from nornir_evpn.topology import Link, Node, Topology
 from nornir_evpn.validation import (
     check_esi,
+    check_lag,
     check_mac,
     check_name,
 )
@@ -378,15 +379,10 @@ def _ethernet_segments(
         try:
             check_name(values["es-name"], f"{field}.es-name")
             check_esi(values["esi"], f"{field}.esi")
-            check_name(values["lag"], f"{field}.lag")
+            check_lag(values["lag"], f"{field}.lag")
             check_mac(values["lacp-system-id-mac"], f"{field}.lacp-system-id-mac")
         except ValueError as exc:
             raise IntentError(f"{topology.path}: {exc}") from None
-        if not re.fullmatch(r"lag\d+", values["lag"]):
-            raise IntentError(
-                f"{topology.path}: field '{field}.lag' has invalid value {values['lag']!r} "
-                "(expected lagN)"
-            )
         members: dict[str, list[str]] = {}
         for _ce_if, (leaf, leaf_if) in sorted(ce.attachments.items()):
             members.setdefault(leaf, []).append(leaf_if)

@@ -19,7 +19,14 @@ from pydantic import ValidationError
 
 from nornir_evpn.errors import InventoryError, TemplateError, UnsafeValueError, UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent, NodeIntent
-from nornir_evpn.validation import assert_cli_safe, check_esi, check_ip, check_mac, check_name
+from nornir_evpn.validation import (
+    assert_cli_safe,
+    check_esi,
+    check_ip,
+    check_lag,
+    check_mac,
+    check_name,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -195,7 +202,7 @@ def validate_node(node: NodeIntent, segments: Sequence[EthernetSegment]) -> None
             field = f"ethernet_segments.{es.name}"
             check_name(es.name, f"{field}.name")
             check_esi(es.esi, f"{field}.esi")
-            check_name(es.lag, f"{field}.lag")
+            check_lag(es.lag, f"{field}.lag")
             check_mac(es.lacp.system_id_mac, f"{field}.lacp.system_id_mac")
             for member in es.members[node.name]:
                 check_name(member, f"{field}.members")

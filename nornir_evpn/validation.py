@@ -16,6 +16,7 @@ from nornir_evpn.errors import UnsafeValueError
 _UNSAFE = re.compile(r"[\r\n;{}!#\"'`\\\s]")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$")
 _ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}$")
+_LAG = re.compile(r"^lag[1-9][0-9]*$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
@@ -26,9 +27,27 @@ def check_name(value: str, field: str) -> str:
     return value
 
 
+def check_lag(value: str, field: str) -> str:
+    """A LAG interface name: `lagN`, N from 1 without a leading zero."""
+    check_name(value, field)
+    if not _LAG.match(value):
+        raise ValueError(f"field '{field}' has invalid value {value!r} (expected lagN, N from 1, no leading zero)")
+    return value
+
+
 def check_esi(value: str, field: str) -> str:
+    """10 hex octets, and none SR Linux refuses: ESI-0 (single-homed), MAX-ESI (reserved),
+    or octets 1-6 all zero (they would give a null ES-import route target)."""
     if not isinstance(value, str) or not _ESI.match(value):
         raise ValueError(f"field '{field}' has invalid ESI {value!r} (expected 10 hex octets)")
+    octets = value.lower().split(":")
+    if set(octets) == {"00"} or set(octets) == {"ff"}:
+        raise ValueError(f"field '{field}' has reserved ESI {value!r} (ESI-0 and MAX-ESI are not allowed)")
+    if set(octets[1:7]) == {"00"}:
+        raise ValueError(
+            f"field '{field}' has invalid ESI {value!r} (octets 2-7 all zero give a null ES-import "
+            "route target)"
+        )
     return value
 
 

@@ -46,6 +46,13 @@ def validate(tree: ConfigTree) -> list[str]:
             esi = tree.value((*es_list, es, "esi"))
             if esi:
                 esis[esi] += 1
+                octets = esi.lower().split(":")
+                if set(octets) in ({"00"}, {"ff"}):
+                    errors.append(f"ethernet-segment {es}: ESI-0 or MAX-ESI value {esi} is not allowed")
+                elif set(octets[1:7]) == {"00"}:
+                    errors.append(
+                        f"ethernet-segment {es}: ESI {esi} with bytes 1-6 all zeros is not allowed"
+                    )
     errors.extend(
         f"esi {esi} is configured on {n} ethernet-segments; an ESI must be unique"
         for esi, n in sorted(esis.items())

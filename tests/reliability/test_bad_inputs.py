@@ -52,6 +52,11 @@ TOPOLOGIES = [
     ("same-lag", _same_lag(), "CEs 'mhce1' and 'mhce2' both want lag1 on leaf1"),
     ("malformed-esi", _ce1_labels("{esi: '01:11:zz'}"), "invalid ESI '01:11:zz'"),
     ("short-esi", _ce1_labels("{esi: '01:11:11:11:11:11:11:00:00'}"), "invalid ESI"),
+    ("esi-0", _ce1_labels("{esi: '00:00:00:00:00:00:00:00:00:00'}"), "reserved ESI '00:00:00:00:00:00:00:00:00:00'"),
+    ("max-esi", _ce1_labels("{esi: 'FF:FF:FF:FF:FF:FF:FF:FF:FF:FF'}"), "reserved ESI"),
+    ("esi-null-rt", _ce1_labels("{esi: '01:00:00:00:00:00:00:00:00:07'}"), "null ES-import route target"),
+    ("lag0", _ce1_labels("{lag: lag0}"), "invalid value 'lag0' (expected lagN"),
+    ("lag07", _ce1_labels("{lag: lag07}"), "invalid value 'lag07' (expected lagN"),
     # injection through the topology: names and labels never reach a template
     ("lag-semicolon", _ce1_labels("{lag: 'lag1;reboot'}"), "unsafe or invalid value 'lag1;reboot'"),
     ("es-name-brace", _ce1_labels("{es-name: 'ES-1 }'}"), "unsafe or invalid value 'ES-1 }'"),

@@ -126,9 +126,16 @@ def test_rejected_commit_keeps_running_and_candidate(leaf1_ds: NodeDatastore) ->
 
 
 def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
+    es1 = "set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 "
     cases = {
         "set / interface ethernet-1/2 ethernet aggregate-id lag7":
             "Error: interface ethernet-1/2: aggregate-id lag7 refers to a lag that does not exist",
+        es1 + "esi 00:00:00:00:00:00:00:00:00:00":
+            "Error: ethernet-segment ES-1: ESI-0 or MAX-ESI value 00:00:00:00:00:00:00:00:00:00 is not allowed",
+        es1 + "esi FF:FF:FF:FF:FF:FF:FF:FF:FF:FF":
+            "Error: ethernet-segment ES-1: ESI-0 or MAX-ESI value FF:FF:FF:FF:FF:FF:FF:FF:FF:FF is not allowed",
+        es1 + "esi 01:00:00:00:00:00:00:00:00:01":
+            "Error: ethernet-segment ES-1: ESI 01:00:00:00:00:00:00:00:00:01 with bytes 1-6 all zeros",
         "set / network-instance mac-vrf-1 interface ethernet-1/49.0":
             "Error: subinterface ethernet-1/49.0 is attached to more than one network-instance:"
             " default, mac-vrf-1",
@@ -143,9 +150,9 @@ def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
     for es in ("ES-1", "ES-2"):
         run(s.handle_line(f"set / interface lag{es[-1]} admin-state enable"))
         run(s.handle_line(f"set / system network-instance protocols evpn ethernet-segments "
-                          f"bgp-instance 1 ethernet-segment {es} esi 01:00:00:00:00:00:00:00:00:01"))
+                          f"bgp-instance 1 ethernet-segment {es} esi 01:22:22:22:22:22:22:00:00:01"))
     assert run(s.handle_line("commit validate")).startswith(
-        "Error: esi 01:00:00:00:00:00:00:00:00:01 is configured on 2 ethernet-segments")
+        "Error: esi 01:22:22:22:22:22:22:00:00:01 is configured on 2 ethernet-segments")
 
 
 def test_fault_rejects_next_commit_only(leaf1_ds: NodeDatastore) -> None:
