@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from nornir_evpn.validation import NAME_RE
+
 SRL_IMAGE = "ghcr.io/nokia/srlinux:23.7.1"
 CE_IMAGE = "ghcr.io/srl-labs/alpine:latest"
 
@@ -27,6 +29,8 @@ def generate_topology(
         raise ValueError("ce-per-pair must be between 1 and 40")
     if leaves > 200 or spines > 8:
         raise ValueError("at most 200 leaves and 8 spines")
+    if name is not None and not NAME_RE.match(name):
+        raise ValueError(f"--name {name!r}: a lab name is a letter, then letters, digits, '-' or '_'")
     name = name or f"gen-{spines}s{leaves}l{mh_pairs}p"
     nodes: dict[str, Any] = {}
     links: list[dict[str, Any]] = []

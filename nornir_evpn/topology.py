@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nornir_evpn.errors import TopologyError
+from nornir_evpn.validation import NAME_RE
 
 SRL_KINDS = {"srl", "nokia_srlinux"}
 LINUX_KINDS = {"linux"}
@@ -26,7 +27,6 @@ LINUX_KINDS = {"linux"}
 _SHORT_IF = re.compile(r"^e(\d+)-(\d+)$")
 _LONG_IF = re.compile(r"^ethernet-(\d+)/(\d+)$")
 _LINUX_IF = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$")
-_NODE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}$")
 
 
 class Endpoint(BaseModel):
@@ -132,7 +132,7 @@ def parse_topology(text: str, path: Path) -> Topology:
     name = raw.get("name")
     if not name:
         raise TopologyError(f"{path}: field 'name' is missing")
-    if not isinstance(name, str) or not _NODE_NAME.match(name):
+    if not isinstance(name, str) or not NAME_RE.match(name):
         raise TopologyError(f"{path}: field 'name' has invalid value {name!r}")
     topo = raw.get("topology")
     if not isinstance(topo, dict):
@@ -161,7 +161,7 @@ def parse_topology(text: str, path: Path) -> Topology:
 
 def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node:
     field = f"topology.nodes.{name}"
-    if not isinstance(name, str) or not _NODE_NAME.match(name):
+    if not isinstance(name, str) or not NAME_RE.match(name):
         raise TopologyError(f"{path}: field 'topology.nodes' has invalid node name {name!r}")
     spec = spec or {}
     if not isinstance(spec, dict):

@@ -18,6 +18,7 @@ from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputErr
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
 from nornir_evpn.inventory_plugin import DocsInventory
+from nornir_evpn.outputs import ensure_writable
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -147,6 +148,8 @@ def build_target(
     args: argparse.Namespace, *, include_ce: bool = False, hosts_required: bool = True
 ) -> Target:
     """Load the inventory, validate it, apply --twin and filters, and init Nornir."""
+    if getattr(args, "junit", None):
+        ensure_writable(args.junit, "--junit")
     inv_dir = args.inventory or default_inventory_dir()
     docs = load_inventory_docs(Path(inv_dir))
     fabric = fabric_from_docs(docs, source=str(inv_dir))
@@ -174,8 +177,10 @@ def build_target(
     srl = nr.inventory.hosts
     if args.role:
         nr = nr.filter(F(groups__contains=args.role))
-    if args.hosts:
+    if args.hosts is not None:
         wanted = [h.strip() for h in args.hosts.split(",") if h.strip()]
+        if not wanted:
+            raise UserInputError(f"--hosts: no host named in {args.hosts!r}")
         for h in wanted:
             if h not in everyone:
                 raise UserInputError(f"--hosts: unknown host {h!r} (not in {Path(inv_dir) / 'hosts.yaml'})")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.inventory import build_inventory, write_inventory
+from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.topology import load_topology
 
 
@@ -27,7 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     topology = load_topology(args.topology)
     fabric = derive_intent(topology, args.overlay)
-    paths = write_inventory(build_inventory(topology, fabric), args.out)
+    docs = build_inventory(topology, fabric)
+    with writing(ensure_directory(args.out, "--out"), "--out"):
+        paths = write_inventory(docs, args.out)
     sys.stderr.write(
         f"wrote {', '.join(str(p) for p in paths)}: {len(fabric.leaves)} leaves, "
         f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "

@@ -9,6 +9,7 @@ from pathlib import Path
 from nornir_evpn.commands.common import positive_int
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.generate import generate_topology, write_topology
+from nornir_evpn.outputs import ensure_writable, writing
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         doc = generate_topology(args.spines, args.leaves, args.mh_pairs, args.ce_per_pair, args.name)
     except ValueError as exc:
         raise UserInputError(f"topology generate: {exc}") from None
-    path = write_topology(doc, args.out)
+    with writing(ensure_writable(args.out, "--out"), "--out"):
+        path = write_topology(doc, args.out)
     sys.stderr.write(f"wrote {path}: {args.spines} spines, {args.leaves} leaves, {args.mh_pairs} multi-homing pairs\n")
     return 0

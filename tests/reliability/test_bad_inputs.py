@@ -89,6 +89,25 @@ def test_bad_topology_in_a_real_process_has_no_traceback(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["inventory", "--topology", str(LAB), "--out", "/proc/none/inv"],
+     "--out /proc/none/inv: cannot create directory"),
+    (["inventory", "--topology", str(LAB), "--out", str(LAB)], f"--out {LAB}: exists and is not a directory"),
+    (["topology", "generate", "--spines", "1", "--leaves", "2", "--out", "/proc/none/t.yml"],
+     "--out /proc/none/t.yml: cannot create directory /proc/none"),
+    (["topology", "generate", "--spines", "1", "--leaves", "2", "--out", "/"], "--out /: is a directory"),
+    (["topology", "generate", "--spines", "1", "--leaves", "2", "--name", "bad name/x", "--out", "t.yml"],
+     "--name 'bad name/x': a lab name is a letter"),
+    (["topology", "generate", "--spines", "1", "--leaves", "2", "--name", "", "--out", "t.yml"],
+     "--name '': a lab name is a letter"),
+], ids=["inventory-out-no-dir", "inventory-out-is-file", "generate-out-no-dir", "generate-out-is-dir",
+        "generate-bad-name", "generate-empty-name"])
+def test_unwritable_output_is_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(run_cli(capsys, *argv), message)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_topology_file(tmp_path, capsys):
     run = run_cli(capsys, "inventory", "--topology", str(tmp_path / "nope.yml"), "--out",
                   str(tmp_path / "o"))
@@ -193,6 +212,13 @@ FLAGS = [
     ("verify-ce-host", ["verify", "--hosts", "ce1"], "--hosts: 'ce1' is not an SR Linux host (a CE)"),
     ("hosts-outside-role", ["verify", "--hosts", "spine1", "--role", "leaf"],
      "--hosts: 'spine1' is not a leaf (--role leaf)"),
+    ("hosts-empty", ["configure", "--hosts", ""], "--hosts: no host named in ''"),
+    ("hosts-commas", ["verify", "--hosts", " , "], "--hosts: no host named in ' , '"),
+    ("junit-is-dir", ["configure", "--junit", "/"], "--junit /: is a directory, expected a file"),
+    ("junit-no-dir", ["verify", "--junit", "/proc/none/j.xml"],
+     "--junit /proc/none/j.xml: cannot create directory /proc/none"),
+    ("state-file-no-dir", ["failover-test", "--state-file", "/proc/none/s.json"],
+     "--state-file /proc/none/s.json: cannot create directory /proc/none"),
     ("workers-0", ["verify", "--workers", "0"], "--workers: must be at least 1, got 0"),
     ("workers-text", ["configure", "--workers", "many"], "--workers: expected a positive integer"),
     ("timeout-negative", ["failover-test", "--timeout", "-1"],

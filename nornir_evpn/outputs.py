@@ -1,0 +1,55 @@
+"""Files the commands write (inventory, topology, JUnit report, failover state).
+
+Checked before any device is touched, so a path the file system refuses is bad input
+(one line, exit 2) and never a traceback after the fabric has been changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nornir_evpn.errors import UserInputError
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def ensure_directory(path: Path, what: str) -> Path:
+    """Create directory `path` (and its parents) or fail with one line naming `what`."""
+    if path.exists() and not path.is_dir():
+        raise UserInputError(f"{what} {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"{what} {path}: cannot create directory: {_reason(exc)}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserInputError(f"{what} {path}: directory is not writable")
+    return path
+
+
+def ensure_writable(path: Path, what: str) -> Path:
+    """Make sure file `path` can be written (its directory is created)."""
+    if path.is_dir():
+        raise UserInputError(f"{what} {path}: is a directory, expected a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"{what} {path}: cannot create directory {path.parent}: {_reason(exc)}") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise UserInputError(f"{what} {path}: directory {path.parent} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserInputError(f"{what} {path}: file is not writable")
+    return path
+
+
+@contextmanager
+def writing(path: Path, what: str) -> Iterator[None]:
+    """Turn the file system refusing a write into one line naming `what` and `path`."""
+    try:
+        yield
+    except OSError as exc:
+        raise UserInputError(f"{what} {path}: cannot write: {_reason(exc)}") from None
