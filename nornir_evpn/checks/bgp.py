@@ -18,11 +18,31 @@ def _state(obs: Observations, peer: str, expected: str) -> str:
     sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
     s = sessions.get(peer)
     if s is None:
-        return ABSENT if expected == ESTABLISHED else NOT_ESTABLISHED
+        return ABSENT if expected in (ESTABLISHED, ABSENT) else NOT_ESTABLISHED
     if s.established:
         return ESTABLISHED
     # any other state (active, connect, idle) is "not established"; keep it visible when wrong
     return NOT_ESTABLISHED if expected == NOT_ESTABLISHED else s.state
+
+
+UNKNOWN_PEER = "(not in the intent)"
+
+
+def _with_unknown_peers(obs: Observations, group: str, known: set[str],
+                        expected: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Also expect no session in `group` with a peer the intent does not have: what a
+    configure of an older intent left behind (configure adds, it never deletes)."""
+    sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
+    extra = {
+        f"{prefix} {peer} {UNKNOWN_PEER}": ABSENT
+        for peer, s in sessions.items() if s.group == group and peer not in known
+    }
+    return {**expected, **extra} if extra else expected
+
+
+def _observe(obs: Observations, expected: dict[str, Any]) -> dict[str, Any]:
+    """`<prefix> <peer> ...` keys: each peer's session state (see `_state`)."""
+    return {key: _state(obs, key.split()[1], want) for key, want in expected.items()}
 
 
 class UnderlayEstablished(Check):
@@ -44,12 +64,12 @@ class UnderlayEstablished(Check):
             for u in node.underlay
         }
 
+    def refine(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        known = {u.peer_ip for u in node.underlay}
+        return _with_unknown_peers(obs, node.underlay_group, known, expected, "underlay")
+
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
-        return {
-            key: _state(obs, u.peer_ip, expected[key])
-            for u in node.underlay
-            if (key := f"underlay {u.peer_ip} ({u.peer})")
-        }
+        return _observe(obs, expected)
 
 
 class OverlayEstablished(Check):
@@ -70,5 +90,8 @@ class OverlayEstablished(Check):
             for ip in node.overlay.peers
         }
 
+    def refine(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        return _with_unknown_peers(obs, node.overlay.group, set(node.overlay.peers), expected, "overlay")
+
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
-        return {f"overlay {ip}": _state(obs, ip, expected[f"overlay {ip}"]) for ip in node.overlay.peers}
+        return _observe(obs, expected)

@@ -114,6 +114,24 @@ def test_failures(mh01, node, files, check, faults, detail) -> None:
         assert (r.ok, r.detail) == (False, detail)
 
 
+def test_session_in_the_intents_group_with_a_peer_the_intent_lacks_fails(mh01) -> None:
+    # spine1 of the L2 EVPN transcript peers with leaf1 and leaf2 in eBGP-underlay; an
+    # intent without leaf2 (configure never deletes) must name the session left behind
+    fabric = mh01.model_copy(deep=True)
+    spine1 = fabric.nodes["spine1"]
+    spine1.underlay = [u for u in spine1.underlay if u.peer == "leaf1"]
+    [r] = evaluate(fabric, "spine1", outputs({platform.SHOW_BGP_NEIGHBORS: "l2evpn_spine1_show_bgp_neighbor.txt"}),
+                   checks=["bgp.underlay_established"])
+    assert r.expected == {"underlay 192.168.11.1 (leaf1)": "established",
+                          "underlay 192.168.12.1 (not in the intent)": "absent"}
+    assert (r.ok, r.detail) == (
+        False, "spine1 underlay 192.168.12.1 (not in the intent) - Expected: absent Actual: established")
+    spine1.underlay_group = "another-group"  # sessions of groups the intent does not own are not ours
+    [r] = evaluate(fabric, "spine1", outputs({platform.SHOW_BGP_NEIGHBORS: "l2evpn_spine1_show_bgp_neighbor.txt"}),
+                   checks=["bgp.underlay_established"])
+    assert r.ok and list(r.expected) == ["underlay 192.168.11.1 (leaf1)"]
+
+
 def test_degraded_es_peer_is_sole_df(mh01) -> None:
     exp = expected_state(mh01, "leaf2", DOWN)
     assert exp["es.df"] == {"ES-1 mac-vrf-1 candidates": ["10.0.0.2"], "ES-1 mac-vrf-1 DF": "10.0.0.2"}
