@@ -1,6 +1,12 @@
 """Nornir tasks, for `nr.run(task=...)` in anyone's runbook (installed as nornir_evpn.tasks)."""
 
-from nornir_evpn.tasks.config import apply_config, configure_fabric, confirm_commit, render_config
+from nornir_evpn.tasks.config import (
+    apply_config,
+    configure_fabric,
+    confirm_commit,
+    render_config,
+    stale_config,
+)
 from nornir_evpn.tasks.failover import restore_interface, shut_interface, wait_for_state
 from nornir_evpn.tasks.verify import verify_host
 
@@ -11,6 +17,7 @@ __all__ = [
     "render_config",
     "restore_interface",
     "shut_interface",
+    "stale_config",
     "verify_host",
     "wait_for_state",
 ]

@@ -25,6 +25,8 @@ from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
+from nornir_evpn.prune import prune_lines
 from nornir_evpn.render import FEATURES, Renderer, node_from_data, shared_renderer
 from nornir_evpn.session import note_mode, paste
 
@@ -313,8 +315,13 @@ def configure_fabric(
     cancel: threading.Event | None = None,
     renderer: Renderer | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
+    prune: bool = False,
 ) -> Result:
     """Render and apply the host's features in one go; the grouped task for runbooks.
+
+    prune=True first reads the host's BGP neighbors and deletes, in the same candidate,
+    those of the intent's underlay/overlay groups the intent no longer has
+    (`nornir_evpn.prune`); result["pruned"] lists the delete lines.
 
     mode "confirmed" with accept=True commits with a rollback timer, checks the device
     still answers, then accepts; accept=False leaves the commit pending so the caller can
@@ -324,7 +331,7 @@ def configure_fabric(
     t0 = time.monotonic()
     entry: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
-        "pending_confirm": False, "config": [], "error": None,
+        "pending_confirm": False, "config": [], "pruned": [], "error": None,
     }
 
     def finish(failed: bool, error: str | None = None) -> Result:
@@ -339,6 +346,10 @@ def configure_fabric(
             renderer=renderer,
         )
         entry["config"] = rendered.result["config"]
+        if prune:
+            pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines)
+            entry["pruned"] = pruned.result["pruned"]
+            entry["config"] = [*entry["config"], *entry["pruned"]]
         applied = task.run(
             task=apply_config, config=entry["config"], mode=mode,
             confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
@@ -360,6 +371,16 @@ def configure_fabric(
             error = f"{error} (commit not accepted: it rolls back in {confirm_timeout}s)"
         return finish(True, error)
     return finish(False)
+
+
+def stale_config(task: Task, features: Sequence[str] = FEATURES,
+                 batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+    """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
+    from the device over the host's session; result = {"pruned": [lines]}."""
+    node = node_from_data(task.host.name, dict(task.host.data))
+    conn = srl_connection(task)
+    outputs = run_commands(conn, PRUNE_COMMANDS, batch_lines)
+    return Result(host=task.host, result={"pruned": prune_lines(node, features, outputs[0])})
 
 
 def drop_connection(host: Any) -> None:

@@ -321,6 +321,58 @@ def test_2spine_4leaf_2es_fabric_from_empty(tmp_path, capsys, overlay_mode):
         assert code == 0 and not any(e["changed"] for e in doc["hosts"].values())
 
 
+def test_prune_deletes_the_old_overlay_when_the_design_changes(tmp_path, capsys):
+    """Full mesh, then route reflectors: configure adds the RR sessions and leaves the leaf
+    mesh; --prune deletes exactly the mesh (the diff's `-` lines), and going back deletes
+    the spines' RR sessions. Underlay sessions and groups the intent does not own stay."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    topology = load_topology(FABRIC_2S4L)
+    inv = {}
+    for mode in ("full-mesh", "route-reflector"):
+        inv[mode] = tmp_path / mode
+        write_inventory(build_inventory(topology, derive_intent(topology, mode)), inv[mode])
+    neighbor = re.compile(r"^set / network-instance default protocols bgp neighbor (\S+) peer-group (\S+)$")
+    with Twin(FABRIC_2S4L) as twin:
+        attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        mesh, rr = Lab(twin, state, inv["full-mesh"]), Lab(twin, state, inv["route-reflector"])
+
+        def peers(node: str, group: str) -> set[str]:
+            return {m[1] for line in mesh.running(node) if (m := neighbor.match(line)) and m[2] == group}
+
+        assert mesh.configure(capsys, "--prune")[0] == 0  # nothing configured yet: nothing to prune
+        assert peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4"}
+        # a neighbor of a group the intent does not own must survive every prune
+        twin.datastore("leaf1").running.set(
+            ("network-instance", "default", "protocols", "bgp", "neighbor", "192.0.2.9", "peer-group", "external"))
+
+        code, doc = rr.configure(capsys)
+        assert code == 0 and peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4",
+                                                              "10.0.1.1", "10.0.1.2"}
+        code, doc = rr.configure(capsys, "--prune", "--dry-run")
+        assert code == 0 and doc["hosts"]["leaf1"]["removed"] == 6 and doc["hosts"]["leaf1"]["added"] == 0
+        assert "- set / network-instance default protocols bgp neighbor 10.0.0.2 peer-group iBGP-overlay" in \
+            doc["hosts"]["leaf1"]["diff"]
+        assert not doc["hosts"]["spine1"]["changed"]
+        assert peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.1.1", "10.0.1.2"}
+
+        code, doc = rr.configure(capsys, "--prune")
+        assert code == 0 and {h: e["removed"] for h, e in doc["hosts"].items()} == {
+            "spine1": 0, "spine2": 0, "leaf1": 6, "leaf2": 6, "leaf3": 6, "leaf4": 6}
+        assert peers("leaf1", "iBGP-overlay") == {"10.0.1.1", "10.0.1.2"}
+        assert peers("leaf1", "eBGP-underlay") == {"192.168.11.2", "192.168.21.2"}
+        assert peers("leaf1", "external") == {"192.0.2.9"}
+        assert not any(e["changed"] for e in rr.configure(capsys, "--prune")[1]["hosts"].values())
+
+        code, doc = mesh.configure(capsys, "--prune")
+        assert code == 0 and doc["hosts"]["spine1"]["removed"] == 8  # 4 leaf clients x 2 lines
+        assert peers("spine1", "iBGP-overlay") == set()
+        assert peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4"}
+
+
 def _assert_fabric_up(twin, model, fabric) -> None:
     from nornir_evpn import platform
 

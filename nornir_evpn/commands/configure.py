@@ -63,6 +63,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       help="commit with a rollback timer, accept after the device still answers")
     p.add_argument("--all-or-nothing", action="store_true",
                    help="validate everywhere first; commit everywhere or nowhere")
+    p.add_argument("--prune", action="store_true",
+                   help="also delete BGP neighbors of the intent's underlay/overlay groups that the "
+                        "intent no longer has (configure otherwise never deletes)")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
     p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
@@ -159,10 +162,11 @@ def _run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
 def all_or_nothing(
     nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
     timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
+    prune: bool = False,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Validate everywhere; then commit confirmed everywhere and accept only if all did."""
     common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel,
-              "batch_lines": batch_lines}
+              "batch_lines": batch_lines, "prune": prune}
     validated = _run_phase(nr, mode="validate", **common)
     if not all(e["ok"] for e in validated.values()):
         for e in validated.values():
@@ -223,14 +227,14 @@ def run(args: argparse.Namespace) -> int:
             timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
             hosts, notes = run_interruptible(
                 lambda: all_or_nothing(target.nr, target.fabric, renderer, features, timeout,
-                                       cancel, args.batch_lines),
+                                       cancel, args.batch_lines, args.prune),
                 cancel,
             )
         else:
             hosts = run_interruptible(
                 lambda: _run_phase(
                     target.nr, fabric=target.fabric, features=features, mode=mode,
-                    renderer=renderer, cancel=cancel, batch_lines=args.batch_lines,
+                    renderer=renderer, cancel=cancel, batch_lines=args.batch_lines, prune=args.prune,
                     confirm_timeout=args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S,
                 ),
                 cancel,
