@@ -357,6 +357,13 @@ def _ethernet_segments(
         if not ce.attachments:
             raise IntentError(f"{topology.path}: CE {ce.name!r} is not wired to any leaf")
         if len(leaf_set) < 2:
+            bonded = _bonded_links(ce)
+            if len(bonded) > 1:
+                raise IntentError(
+                    f"{topology.path}: CE {ce.name!r} bonds {', '.join(bonded)} to {leaf_set.pop()} "
+                    "alone: a LAG without an ethernet segment is not modelled; wire the bond to "
+                    "two leaves (all-active multi-homing) or use one link"
+                )
             continue
         k += 1
         labels = topology.nodes[ce.name].labels
@@ -415,6 +422,15 @@ def _ethernet_segments(
         ce.ethernet_segment = es.name
         segments[es.name] = es
     return segments
+
+
+def _bonded_links(ce: CeIntent) -> list[str]:
+    """The CE's wired interfaces that are members of a bond."""
+    return sorted(
+        name for name in ce.attachments
+        if name in ce.interfaces and (master := ce.interfaces[name].master) is not None
+        and master in ce.interfaces and ce.interfaces[master].bond_mode is not None
+    )
 
 
 def _bond_mac(ce: CeIntent) -> str | None:

@@ -50,6 +50,12 @@ TOPOLOGIES = [
     ("ce-on-no-leaf", LAB_TEXT.replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n"),
      "CE 'ce3' is not wired to any leaf"),
     ("same-lag", _same_lag(), "CEs 'mhce1' and 'mhce2' both want lag1 on leaf1"),
+    ("bond-to-one-leaf", LAB_TEXT.replace(
+        "        - ip link set dev eth1 master vrf-1\n",
+        "        - ip link add bond0 type bond mode 802.3ad\n"
+        "        - ip link set eth1 master bond0\n        - ip link set eth2 master bond0\n",
+     ).replace("        - ip link set dev eth2 master vrf-2\n", ""),
+     "CE 'ce2' bonds eth1, eth2 to leaf3 alone: a LAG without an ethernet segment is not modelled"),
     ("malformed-esi", _ce1_labels("{esi: '01:11:zz'}"), "invalid ESI '01:11:zz'"),
     ("short-esi", _ce1_labels("{esi: '01:11:11:11:11:11:11:00:00'}"), "invalid ESI"),
     ("esi-0", _ce1_labels("{esi: '00:00:00:00:00:00:00:00:00:00'}"), "reserved ESI '00:00:00:00:00:00:00:00:00:00'"),
