@@ -117,6 +117,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
     if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
         table.add_row("not recovered", ", ".join(f"{c}@{h}" for c, h in report.recovery.failing))
+    if report.precheck_failures:
+        table.add_row("ignored (--force)", ", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures))
     if report.interrupted:
         table.add_row("interrupted", f"{report.interrupted} (interface restored: {report.restore_ok})")
     if report.error:

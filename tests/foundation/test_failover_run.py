@@ -76,3 +76,50 @@ def test_refused_for_unlearnt_macs_offers_the_traffic_command(tmp_path: Path) ->
         print_report(Console(file=buf, width=300, color_system=None), report, traffic_hint=given)
         assert (f"hint: no CE has sent traffic yet; `{hint}` does, then run failover-test again"
                 in buf.getvalue()) is shown
+
+
+def test_an_expectation_the_fault_only_narrows_is_unchanged(tmp_path: Path) -> None:
+    """The shut leaf stops checking the DF of the ES whose link is down and keeps checking
+    its other ES: that held before the fault, so it is not a "holds" the fault brought."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    df = ("es.df", "leaf1")
+    both = {"ES-1 mac-vrf-1 DF": "10.0.0.2", "ES-3 mac-vrf-1 DF": "10.0.0.1"}
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {
+            df: CheckOutcome(True, "", {"ES-3 mac-vrf-1 DF": "10.0.0.1"} if faults else both),
+            LAG: CheckOutcome(True, "", "down" if faults else "up"),
+        }
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    events = {(e.check, e.host): e.event for e in report.timeline if e.check}
+    assert events == {df: "unchanged", LAG: "degraded"}
+
+
+def test_force_leaves_what_failed_before_out_of_the_targets(tmp_path: Path) -> None:
+    """--force on an unhealthy fabric: a check failing before the fault can hold neither
+    target; it must not keep the test polling until two timeouts pass."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    broken = ("bgp.overlay_established", "leaf4")
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {
+            broken: CheckOutcome(False, "leaf4 overlay 10.0.0.1 - Expected: established", {}),
+            LAG: CheckOutcome(True, "", "down" if faults else "up"),
+        }
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=30, traffic=False, force=True,
+                        state_file=tmp_path / "state.json"),
+    )
+    assert report.ok and report.degraded.reached and report.recovery.reached
+    assert report.degraded.converged_s < 5 and report.recovery.converged_s < 5
+    assert [f["check"] for f in report.precheck_failures] == ["bgp.overlay_established"]
+    assert {(e.check, e.host) for e in report.timeline if e.check} == {LAG}
+    out = io.StringIO()
+    print_report(Console(file=out, width=120), report)
+    assert "ignored (--force) │ bgp.overlay_established@leaf4" in out.getvalue()
