@@ -65,12 +65,26 @@ def _used_checks(doc: dict[str, Any], check_names: list[str]) -> list[str]:
     return [n for n in check_names if n in ran]
 
 
-def verify_table(doc: dict[str, Any], check_names: list[str]) -> Table:
-    """check x host matrix (for big fabrics: hosts x numbered checks, alike neighbours folded
-    into one row): ✓ ✗, − not applicable, ! host unreachable."""
+def hosts_as_columns(doc: dict[str, Any], used: list[str], width: int | None) -> bool:
+    """The check x host layout: at most MAX_HOST_COLUMNS hosts, and (given a console
+    `width`) every check and host name fits uncut; otherwise hosts x numbered checks."""
+    hosts = doc["hosts"]
+    if len(hosts) > MAX_HOST_COLUMNS:
+        return False
+    if width is None:
+        return True
+    # rich's box: `│ ` + cell + ` ` per column, and the closing `│`
+    need = max(map(len, used), default=5) + 3 + sum(len(h) + 3 for h in hosts) + 1
+    return need <= width
+
+
+def verify_table(doc: dict[str, Any], check_names: list[str], width: int | None = None) -> Table:
+    """check x host matrix (for big fabrics, or a console too narrow for it: hosts x
+    numbered checks, alike neighbours folded into one row): ✓ ✗, − not applicable,
+    ! host unreachable."""
     hosts = doc["hosts"]
     used = _used_checks(doc, check_names)
-    if len(hosts) <= MAX_HOST_COLUMNS:
+    if hosts_as_columns(doc, used, width):
         table = Table(title="verify")
         table.add_column("check", style="bold")
         for host in hosts:
@@ -107,9 +121,9 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
     `traffic_hint`: a command that sends CE traffic (the twin's `twin traffic`), printed
     when checks failed only because no MAC was learnt yet.
     """
-    console.print(verify_table(doc, check_names))
-    if len(doc["hosts"]) > MAX_HOST_COLUMNS:
-        used = _used_checks(doc, check_names)
+    console.print(verify_table(doc, check_names, console.width))
+    used = _used_checks(doc, check_names)
+    if not hosts_as_columns(doc, used, console.width):
         console.print("  ".join(f"{i}={n}" for i, n in enumerate(used, 1)), soft_wrap=True)
     for host, entry in doc["hosts"].items():
         if entry["error"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from xml.etree import ElementTree
 
+import pytest
 from rich.console import Console
 
 from nornir_evpn.checks.mac import NOT_LEARNT
@@ -68,6 +69,25 @@ def test_big_fabric_matrix_has_hosts_as_rows_and_folds_alike_neighbours() -> Non
         "leaf1 … leaf4 (4)", "leaf5", "leaf6 … leaf12 (7)"]
     assert "✗" in rows[1] and "✓" in rows[0] and "✓" in rows[2]
     assert "✗ evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
+
+
+@pytest.mark.parametrize(("width", "as_columns"), [(120, True), (80, False)])
+def test_ten_hosts_are_columns_only_when_every_name_fits(width, as_columns) -> None:
+    # 8 leaves + 2 spines: 115 columns as a check x host matrix; at 80 rich would cut the
+    # check names to `es.…` and the hosts to `lea…`
+    names = [f"leaf{i}" for i in range(1, 9)] + ["spine1", "spine2"]
+    hosts = {h: {"checks": [OK], "error": None} for h in names}
+    buf = io.StringIO()
+    print_verify(Console(file=buf, width=width, color_system=None), verify_document(hosts), NAMES)
+    text = buf.getvalue()
+    assert "…" not in text.replace("leaf1 … spine2 (10)", "")
+    assert max(map(len, text.splitlines())) <= width
+    if as_columns:
+        assert "│ bgp.underlay_established │" in text and "1=bgp" not in text
+    else:
+        assert "1=bgp.underlay_established" in text
+        assert [line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│ ")] == [
+            "leaf1 … spine2 (10)"]
 
 
 def test_traffic_hint_only_when_macs_were_not_learnt() -> None:
