@@ -115,6 +115,8 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
                 "start the twin with this inventory's topology"
             )
         host["hostname"], host["port"] = endpoints[name][0], int(endpoints[name][1])
+        if state.username:  # the twin's one user, also for CEs (the ce group says root)
+            host["username"] = state.username
     docs.setdefault("defaults", {})["username"] = state.username or docs["defaults"].get("username")
     return docs
 
