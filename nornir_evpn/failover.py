@@ -197,7 +197,9 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
 
     def evaluate(faults: Faults) -> dict[CheckKey, CheckOutcome]:
         view = shared_view(fabric, faults)  # rounds with the same faults reuse its reachability
-        agg = nr.run(task=collect_and_check, view=view, checks=selected)
+        # on_failed: a host that failed a poll (a dropped session) is polled again, never
+        # silently left out of the next evaluation
+        agg = nr.run(task=collect_and_check, view=view, checks=selected, on_failed=True)
         out: dict[CheckKey, CheckOutcome] = {}
         for host, multi in sorted(agg.items()):
             if multi.failed:  # a bug in a check, not a device state: fail loudly per host
@@ -274,8 +276,9 @@ def signals_deferred(received: list[str]) -> Iterator[None]:
 
 
 def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> tuple[bool, str | None]:
-    """Run one task on one host; (ok, one-line error)."""
-    result = nr.filter(name=host).run(task=task, **kwargs)
+    """Run one task on one host, even one that failed before (a failed shut must still be
+    restored); (ok, one-line error)."""
+    result = nr.filter(name=host).run(task=task, on_failed=True, **kwargs)
     multi = result[host]
     if not multi.failed:
         return True, None

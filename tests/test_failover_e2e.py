@@ -286,6 +286,19 @@ def test_failed_restore_is_loud(configured: Lab) -> None:
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 
 
+def test_refused_shut_is_still_restored(configured: Lab) -> None:
+    """A shut whose commit fails leaves Nornir counting leaf1 as a failed host; the restore
+    must still be sent (Nornir skipped it: `KeyError: 'leaf1'`, and no restore at all)."""
+    configured.twin.reject_next_commit("leaf1")  # the shut's commit
+    done = configured.run(*_fo_args(), "--no-traffic", "--json")
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert "shut failed: leaf1" in doc["error"] and "KeyError" not in done.stderr
+    assert doc["restore"]["ok"] is True and "RESTORE FAILED" not in done.stderr
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+
+
 # --------------------------------------------------------------------------- refusals
 
 
