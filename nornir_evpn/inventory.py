@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
 from nornir_evpn.intent import FabricIntent, natural_key
+from nornir_evpn.inventory_schema import check_inventory
 from nornir_evpn.topology import SafeYamlLoader, Topology
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
@@ -135,9 +136,8 @@ def load_inventory_docs(directory: Path) -> dict[str, dict[str, Any]]:
             docs[fname[:-5]] = {}
             continue
         docs[fname[:-5]] = _load_yaml_unique(path)
+    check_inventory(directory, docs)
     for name, host in (docs["hosts"] or {}).items():
-        if not isinstance(host, dict):
-            raise InventoryError(f"{directory / 'hosts.yaml'}: host {name!r} must be a mapping")
         groups = host.get("groups") or []
         has_platform = host.get("platform") or any(
             (docs["groups"].get(g) or {}).get("platform") for g in groups

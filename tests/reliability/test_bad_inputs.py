@@ -155,6 +155,12 @@ def _data(field: str, value: object):  # type: ignore[no-untyped-def]
     return edit
 
 
+def _host(field: str, value: object):  # type: ignore[no-untyped-def]
+    def edit(inv: Path) -> None:
+        _edit_hosts(inv, lambda h: h["leaf2"].__setitem__(field, value))
+    return edit
+
+
 def _nested(edit_data):  # type: ignore[no-untyped-def]
     return lambda inv: _edit_hosts(inv, lambda h: edit_data(h["leaf2"]["data"]))
 
@@ -176,6 +182,17 @@ INVENTORIES = [
         "leaf2;reboot", h.pop("leaf2"))), "host 'leaf2;reboot': data.name is 'leaf2'"),
     ("mac-vrf-brace", _nested(lambda d: d["mac_vrf"].__setitem__("name", "mac-vrf-1 {")),
      "mac-vrf-1 {"),
+    # how to reach the host: wrong here, it failed at connect time while others committed
+    ("port-text", _host("port", "abc"), "host 'leaf2' field 'port': Input should be a valid integer"),
+    ("port-too-big", _host("port", 70000), "host 'leaf2' field 'port': Input should be less than or equal to 65535"),
+    ("port-float", _host("port", 22.5), "host 'leaf2' field 'port'"),
+    ("hostname-int", _host("hostname", 5), "host 'leaf2' field 'hostname': Input should be a valid string"),
+    ("hostname-empty", _host("hostname", ""), "host 'leaf2' field 'hostname'"),
+    ("username-int", _host("username", 5), "host 'leaf2' field 'username'"),
+    ("groups-string", _host("groups", "srl"), "host 'leaf2' field 'groups': Input should be a valid list"),
+    ("groups-unknown", _host("groups", ["srl", "leafs"]),
+     "host 'leaf2' is in group 'leafs', which groups.yaml does not define"),
+    ("data-string", _host("data", "foo"), "host 'leaf2' field 'data': Input should be a valid dictionary"),
 ]
 
 
@@ -191,6 +208,22 @@ def test_bad_inventory_exits_2_before_connecting(watch: Watch, tmp_path, capsys,
                   str(inv))
     assert_usage_error(run, message)
     assert "host leaf2" in run.err or "leaf2" in run.err
+    assert watch.logins == {} and watch.running() == before
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda g: g["srl"]["connection_options"]["scrapli"]["extras"].__setitem__("timeout_transport", "abc"),
+     "group 'srl' field 'connection_options.scrapli.extras.timeout_transport'"),
+    (lambda g: g["leaf"].__setitem__("groups", "srl"), "group 'leaf' field 'groups': Input should be a valid list"),
+], ids=["timeout-text", "parent-groups-string"])
+def test_bad_group_exits_2_before_connecting(watch: Watch, tmp_path, capsys, edit, message):
+    inv = _inventory_copy(tmp_path)
+    groups = yaml.safe_load((inv / "groups.yaml").read_text())
+    edit(groups)
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    before = watch.running()
+    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state), "--inventory", str(inv))
+    assert_usage_error(run, message)
     assert watch.logins == {} and watch.running() == before
 
 
