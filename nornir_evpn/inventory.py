@@ -20,7 +20,7 @@ from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
 from nornir_evpn.intent import FabricIntent, natural_key
 from nornir_evpn.inventory_schema import check_inventory
-from nornir_evpn.topology import SafeYamlLoader, Topology
+from nornir_evpn.topology import Topology, UniqueKeyLoader
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
@@ -147,30 +147,9 @@ def load_inventory_docs(directory: Path) -> dict[str, dict[str, Any]]:
     return docs
 
 
-class _UniqueKeyLoader(SafeYamlLoader):  # type: ignore[valid-type,misc]
-    pass
-
-
-def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
 def _load_yaml_unique(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -8,6 +8,7 @@ file, the field and the value.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from pathlib import Path
@@ -107,6 +108,8 @@ def load_topology(path: str | Path) -> Topology:
         raise TopologyError(f"{path}: file not found") from None
     except OSError as exc:
         raise TopologyError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise TopologyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return parse_topology(text, path)
 
 
@@ -115,16 +118,40 @@ def load_topology(path: str | Path) -> Topology:
 SafeYamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class UniqueKeyLoader(SafeYamlLoader):  # type: ignore[valid-type,misc]
+    """SafeYamlLoader that refuses a key given twice in one mapping (YAML keeps the last:
+    a node or host defined twice would silently be the second one)."""
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if isinstance(key, (list, dict)):
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a scalar",
+                                                    key_node.start_mark)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def parse_topology(text: str, path: Path) -> Topology:
     """Validate topology YAML text; `path` locates relative files and names errors."""
     path = path.resolve()
     try:
-        raw = yaml.load(text, Loader=SafeYamlLoader)
+        raw = yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise TopologyError(f"{path}:{where}: YAML syntax error: {problem}") from None
+        kind = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error: "
+        raise TopologyError(f"{path}:{where}: {kind}{problem}") from None
     if raw is None:
         raise TopologyError(f"{path}: file is empty")
     if not isinstance(raw, dict):
@@ -140,23 +167,39 @@ def parse_topology(text: str, path: Path) -> Topology:
     kinds = topo.get("kinds") or {}
     if not isinstance(kinds, dict):
         raise TopologyError(f"{path}: field 'topology.kinds' must be a mapping")
+    for kind, spec in kinds.items():
+        if spec is not None and not isinstance(spec, dict):
+            raise TopologyError(f"{path}: field 'topology.kinds.{kind}' must be a mapping")
+    mgmt = raw.get("mgmt") or {}
+    if not isinstance(mgmt, dict):
+        raise TopologyError(f"{path}: field 'mgmt' must be a mapping")
+    subnet = mgmt.get("ipv4-subnet")
+    if subnet is not None and not _is_network(subnet):
+        raise TopologyError(f"{path}: field 'mgmt.ipv4-subnet' has invalid value {subnet!r}")
     raw_nodes = topo.get("nodes")
     if not isinstance(raw_nodes, dict) or not raw_nodes:
         raise TopologyError(f"{path}: field 'topology.nodes' is missing or empty")
     nodes = {n: _parse_node(path, n, spec, kinds) for n, spec in raw_nodes.items()}
+    owners: dict[str, str] = {}
+    for node in nodes.values():
+        if node.mgmt_ipv4 is not None:
+            if node.mgmt_ipv4 in owners:
+                raise TopologyError(f"{path}: nodes {owners[node.mgmt_ipv4]!r} and {node.name!r} "
+                                    f"have the same mgmt-ipv4 {node.mgmt_ipv4}")
+            owners[node.mgmt_ipv4] = node.name
     links = _parse_links(path, topo.get("links") or [], nodes)
-    mgmt = raw.get("mgmt") or {}
     try:
         return Topology(
             name=name,
             path=path,
-            mgmt_subnet=mgmt.get("ipv4-subnet") if isinstance(mgmt, dict) else None,
+            mgmt_subnet=subnet,
             kinds={k: dict(v or {}) for k, v in kinds.items()},
             nodes=nodes,
             links=links,
         )
     except ValidationError as exc:  # pragma: no cover - fields are pre-validated above
-        raise TopologyError(f"{path}: {exc.errors()[0]['msg']}") from None
+        err = exc.errors()[0]
+        raise TopologyError(f"{path}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
 
 
 def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node:
@@ -169,6 +212,8 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
     kind = spec.get("kind")
     if kind is None:
         raise TopologyError(f"{path}: field '{field}.kind' is missing")
+    if not isinstance(kind, str):
+        raise TopologyError(f"{path}: field '{field}.kind' must be a string, got {kind!r}")
     if kind in SRL_KINDS:
         norm_kind = "srl"
     elif kind in LINUX_KINDS:
@@ -188,6 +233,12 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
         raise TopologyError(f"{path}: field '{field}.exec' must be a list of strings")
     if not isinstance(binds, list) or not all(isinstance(x, str) for x in binds):
         raise TopologyError(f"{path}: field '{field}.binds' must be a list of strings")
+    for key in ("image", "type", "startup-config"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            raise TopologyError(f"{path}: field '{field}.{key}' must be a string, got {spec[key]!r}")
+    mgmt_ipv4 = spec.get("mgmt-ipv4") or spec.get("mgmt_ipv4")
+    if mgmt_ipv4 is not None and not (isinstance(mgmt_ipv4, str) and _is_address(mgmt_ipv4)):
+        raise TopologyError(f"{path}: field '{field}.mgmt-ipv4' has invalid IPv4 address {mgmt_ipv4!r}")
     startup = spec.get("startup-config")
     startup_path = (path.parent / startup).resolve() if startup else None
     if startup_path is not None and not startup_path.is_file():
@@ -197,12 +248,28 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
         kind=norm_kind,
         image=spec.get("image") or kind_defaults.get("image"),
         type=spec.get("type"),
-        mgmt_ipv4=spec.get("mgmt-ipv4") or spec.get("mgmt_ipv4"),
+        mgmt_ipv4=mgmt_ipv4,
         startup_config=startup_path,
         labels={str(k): str(v) for k, v in labels.items()},
         exec_lines=_expand_exec(path, field, exec_lines, binds),
         binds=binds,
     )
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_network(text: Any) -> bool:
+    try:
+        ipaddress.IPv4Network(text, strict=False)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(text, str)
 
 
 def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]) -> list[str]:

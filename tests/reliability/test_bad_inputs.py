@@ -63,6 +63,20 @@ TOPOLOGIES = [
     ("esi-null-rt", _ce1_labels("{esi: '01:00:00:00:00:00:00:00:00:07'}"), "null ES-import route target"),
     ("lag0", _ce1_labels("{lag: lag0}"), "invalid value 'lag0' (expected lagN"),
     ("lag07", _ce1_labels("{lag: lag07}"), "invalid value 'lag07' (expected lagN"),
+    ("kind-list", LAB_TEXT.replace("    ce2:\n      kind: linux", "    ce2:\n      kind: [linux]"),
+     "field 'topology.nodes.ce2.kind' must be a string"),
+    ("kinds-string", LAB_TEXT.replace("  kinds:\n", "  kinds:\n    other: ghcr.io/x\n", 1),
+     "field 'topology.kinds.other' must be a mapping"),
+    ("mgmt-ipv4-int", LAB_TEXT.replace(CE1, f"{CE1}      mgmt-ipv4: 12345\n"),
+     "field 'topology.nodes.ce1.mgmt-ipv4' has invalid IPv4 address 12345"),
+    ("mgmt-ipv4-bad", LAB_TEXT.replace(CE1, f"{CE1}      mgmt-ipv4: 999.1.1.1\n"), "invalid IPv4 address '999.1.1.1'"),
+    ("mgmt-ipv4-twice", LAB_TEXT.replace(CE1, f"{CE1}      mgmt-ipv4: 172.20.20.9\n").replace(
+        "    ce2:\n      kind: linux\n", "    ce2:\n      kind: linux\n      mgmt-ipv4: 172.20.20.9\n"),
+     "nodes 'ce1' and 'ce2' have the same mgmt-ipv4 172.20.20.9"),
+    ("image-int", LAB_TEXT.replace(CE1, f"{CE1}      image: 23\n"), "field 'topology.nodes.ce1.image' must be a string"),
+    ("mgmt-subnet-int", LAB_TEXT.replace("ipv4-subnet: 172.20.20.0/24", "ipv4-subnet: 5", 1),
+     "field 'mgmt.ipv4-subnet' has invalid value 5"),
+    ("duplicate-node", LAB_TEXT.replace(CE1, f"{CE1}    ce1:\n      kind: linux\n"), "duplicate key 'ce1'"),
     # injection through the topology: names and labels never reach a template
     ("lag-semicolon", _ce1_labels("{lag: 'lag1;reboot'}"), "unsafe or invalid value 'lag1;reboot'"),
     ("es-name-brace", _ce1_labels("{es-name: 'ES-1 }'}"), "unsafe or invalid value 'ES-1 }'"),
@@ -112,6 +126,15 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path, monkeypatch, capsys, arg
     monkeypatch.chdir(tmp_path)
     assert_usage_error(run_cli(capsys, *argv), message)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_topology_not_utf8(tmp_path, capsys):
+    topo = tmp_path / "bad.clab.yml"
+    topo.write_bytes(LAB_TEXT.encode() + b"\n# \xff\xfe\n")
+    assert_usage_error(run_cli(capsys, "inventory", "--topology", str(topo), "--out", str(tmp_path / "o")),
+                       f"{topo}: not UTF-8 text")
+    assert_usage_error(run_cli(capsys, "twin", "up", "--topology", str(topo), "--state-file",
+                               str(tmp_path / "t.json")), "not UTF-8 text")
 
 
 def test_missing_topology_file(tmp_path, capsys):
