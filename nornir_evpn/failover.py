@@ -36,6 +36,8 @@ from nornir_evpn.tasks.failover import (
     shut_interface,
     wait_for_state,
 )
+from nornir_evpn.topology import normalise_srl_interface
+from nornir_evpn.validation import check_name
 
 Port = tuple[str, str]  # (node, interface)
 Faults = frozenset[Port]
@@ -231,6 +233,15 @@ def read_state(path: Path) -> dict[str, Any]:
         raise UserInputError(f"{path}: unreadable failover state file: {exc}") from None
     if not isinstance(doc, dict) or not doc.get("host") or not doc.get("interface"):
         raise UserInputError(f"{path}: failover state file lacks host/interface")
+    # the file is input like any other: what it names goes into a CLI line on the device
+    interface = doc["interface"]
+    if not isinstance(interface, str) or normalise_srl_interface(interface) != interface:
+        raise UserInputError(f"{path}: failover state file names interface {interface!r}, "
+                             "not an SR Linux port (ethernet-N/M)")
+    try:
+        check_name(doc["host"], "host")
+    except ValueError as exc:
+        raise UserInputError(f"{path}: failover state file: {exc}") from None
     return doc
 
 

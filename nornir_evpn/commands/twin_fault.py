@@ -31,6 +31,7 @@ from typing import Any
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.twin.state import read_twin_state, state_path
 
+MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreachable
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
 
 
@@ -165,6 +166,8 @@ def build_request(action: str, targets: list[str], restore: bool = False) -> dic
             seconds = float(targets[1])
         except ValueError:
             raise UserInputError(f"twin fault slow: seconds {targets[1]!r} is not a number") from None
+        if not 0 <= seconds <= MAX_SLOW_S:  # also refuses nan and inf
+            raise UserInputError(f"twin fault slow: seconds must be from 0 to {MAX_SLOW_S:g}, got {targets[1]}")
         return {"action": "slow", "node": targets[0], "seconds": seconds}
     if len(targets) != 1:
         raise UserInputError(f"twin fault {action}: expected one NODE")

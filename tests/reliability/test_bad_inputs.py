@@ -250,6 +250,23 @@ def test_bad_group_exits_2_before_connecting(watch: Watch, tmp_path, capsys, edi
     assert watch.logins == {} and watch.running() == before
 
 
+@pytest.mark.parametrize(("doc", "message"), [
+    ("not json", "unreadable failover state file"),
+    ('{"host": "leaf1"}', "failover state file lacks host/interface"),
+    ('{"host": "leaf1", "interface": "ethernet-1/1; delete /"}',
+     "names interface 'ethernet-1/1; delete /', not an SR Linux port"),
+    ('{"host": "leaf1\\ncommit now", "interface": "ethernet-1/1"}', "unsafe or invalid value"),
+], ids=["not-json", "no-interface", "interface-injection", "host-newline"])
+def test_restore_state_file_is_input_too(watch: Watch, tmp_path, capsys, doc, message):
+    state = tmp_path / "failover-state.json"
+    state.write_text(doc)
+    before = watch.running()
+    run = run_cli(capsys, "failover-test", "--restore", "--state-file", str(state), "--twin",
+                  "--twin-state", str(watch.state), "--inventory", str(INVENTORY))
+    assert_usage_error(run, message)
+    assert watch.logins == {} and watch.running() == before
+
+
 def test_missing_inventory_directory(watch: Watch, tmp_path, capsys):
     run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state),
                   "--inventory", str(tmp_path / "none"))
@@ -286,6 +303,8 @@ FLAGS = [
     ("timeout-negative", ["failover-test", "--timeout", "-1"],
      "argument --timeout: must not be negative, got -1"),
     ("interval-zero", ["failover-test", "--interval", "0"], "--interval"),
+    ("interval-nan", ["failover-test", "--interval", "nan"], "argument --interval: expected a finite number, got 'nan'"),
+    ("timeout-inf", ["failover-test", "--timeout", "inf"], "argument --timeout: expected a finite number, got 'inf'"),
     ("not-es-member", ["failover-test", "--interface", "ethernet-1/49"],
      "--interface: leaf1 ethernet-1/49 is not a member of an ethernet segment"),
     ("not-es-member-leaf3", ["failover-test", "--host", "leaf3"],

@@ -174,6 +174,10 @@ def test_fault_cli_over_the_control_socket(tmp_path):
             server.close()
     with pytest.raises(UserInputError, match="two endpoints"):
         build_request("link-down", ["leaf1"])
+    for bad in ("-1", "nan", "inf", "301"):
+        with pytest.raises(UserInputError, match="seconds must be from 0 to 300"):
+            build_request("slow", ["leaf1", bad])
+    assert build_request("slow", ["leaf1", "0.5"])["seconds"] == 0.5
 
 
 def test_mac_table_stands_still_with_the_state_and_follows_a_new_mac():
