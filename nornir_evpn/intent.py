@@ -25,7 +25,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,6 +33,7 @@ from nornir_evpn.errors import IntentError
 from nornir_evpn.topology import Link, Node, Topology
 from nornir_evpn.validation import (
     check_esi,
+    check_ip,
     check_lag,
     check_mac,
     check_name,
@@ -77,17 +78,21 @@ class EthernetSegment(BaseModel):
         return sorted(self.members, key=natural_key)
 
 
+# a 4-byte AS number; strict, so `asn: true` is not AS 1
+Asn = Annotated[int, Field(strict=True, ge=1, le=4_294_967_295)]
+
+
 class UnderlayLink(BaseModel):
     interface: str
     ip: str  # with prefix length, e.g. 192.168.11.1/30
     peer: str
     peer_interface: str
     peer_ip: str  # without prefix length
-    peer_asn: int
+    peer_asn: Asn
 
 
 class Overlay(BaseModel):
-    asn: int = OVERLAY_AS
+    asn: Asn = OVERLAY_AS
     group: str = "iBGP-overlay"
     mode: OverlayMode = "full-mesh"
     peers: list[str] = Field(default_factory=list)  # system IPs this node peers with
@@ -98,11 +103,11 @@ class Overlay(BaseModel):
 class MacVrf(BaseModel):
     name: str = "mac-vrf-1"
     tunnel_interface: str = "vxlan1"
-    vxlan_index: int = 1
-    vni: int = 1
-    evi: int = 111
+    vxlan_index: Annotated[int, Field(strict=True, ge=0, le=99_999_999)] = 1
+    vni: Annotated[int, Field(strict=True, ge=1, le=16_777_215)] = 1
+    evi: Annotated[int, Field(strict=True, ge=1, le=65_535)] = 111
     route_target: str = "target:100:111"
-    ecmp: int = 2
+    ecmp: Annotated[int, Field(strict=True, ge=1, le=64)] = 2
 
     @property
     def vxlan_interface(self) -> str:
@@ -125,7 +130,7 @@ class NodeIntent(BaseModel):
     role: Literal["leaf", "spine"]
     index: int
     system_ip: str
-    asn: int
+    asn: Asn
     underlay_group: str = "eBGP-underlay"
     underlay: list[UnderlayLink] = Field(default_factory=list)
     overlay: Overlay = Field(default_factory=Overlay)
@@ -299,6 +304,7 @@ def _parse_ces(topology: Topology) -> dict[str, CeIntent]:
         ce = CeIntent(name=node.name)
         for line in node.exec_lines:
             _apply_ip_command(ce, line)
+        _check_ce_addresses(topology, ce)
         for link in topology.links_of(node.name):
             mine, other = link.end(node.name), link.other(node.name)
             if topology.nodes[other.node].is_srl:
@@ -306,6 +312,20 @@ def _parse_ces(topology: Topology) -> dict[str, CeIntent]:
                 ce.interfaces.setdefault(mine.interface, CeInterface(name=mine.interface))
         ces[node.name] = ce
     return ces
+
+
+def _check_ce_addresses(topology: Topology, ce: CeIntent) -> None:
+    """The MACs and IPs a CE's commands set: verify expects them in MAC tables and pings
+    them, so a typo must stop here rather than fail every MAC check later."""
+    field = f"topology.nodes.{ce.name}.exec"
+    try:
+        for i in ce.interfaces.values():
+            if i.mac is not None:
+                check_mac(i.mac, f"{field} ({i.name} address)")
+            for ip in i.ips:
+                check_ip(ip, f"{field} ({i.name} addr)", with_prefix=True)
+    except ValueError as exc:
+        raise IntentError(f"{topology.path}: {exc}") from None
 
 
 def _apply_ip_command(ce: CeIntent, line: str) -> None:

@@ -140,7 +140,11 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) ->
 
     for name, host in (docs.get("hosts") or {}).items():
         data = host.get("data") or {}
-        if "srl" in (host.get("groups") or []):
+        groups = host.get("groups") or []
+        for role in ("leaf", "spine", "ce"):
+            if role in groups and data.get("role") != role:
+                raise InventoryError(f"host {name!r} is in group {role!r} but data.role is {data.get('role')!r}")
+        if "srl" in groups:
             node = node_from_data(name, data)
             if node.name != name:  # the fabric is keyed by data.name, Nornir by the host key
                 raise InventoryError(f"host {name!r}: data.name is {node.name!r}; they must match")

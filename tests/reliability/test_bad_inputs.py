@@ -76,6 +76,10 @@ TOPOLOGIES = [
     ("image-int", LAB_TEXT.replace(CE1, f"{CE1}      image: 23\n"), "field 'topology.nodes.ce1.image' must be a string"),
     ("mgmt-subnet-int", LAB_TEXT.replace("ipv4-subnet: 172.20.20.0/24", "ipv4-subnet: 5", 1),
      "field 'mgmt.ipv4-subnet' has invalid value 5"),
+    ("ce-mac-typo", LAB_TEXT.replace("address 00:c1:ab:00:00:21 dev eth1", "address zz:zz dev eth1"),
+     "field 'topology.nodes.ce2.exec (eth1 address)' has invalid MAC 'zz:zz'"),
+    ("ce-ip-typo", LAB_TEXT.replace("ip addr add 192.168.0.21/24", "ip addr add 999.1.1.1/24"),
+     "field 'topology.nodes.ce2.exec (eth1 addr)' has invalid IP address '999.1.1.1/24'"),
     ("duplicate-node", LAB_TEXT.replace(CE1, f"{CE1}    ce1:\n      kind: linux\n"), "duplicate key 'ce1'"),
     # injection through the topology: names and labels never reach a template
     ("lag-semicolon", _ce1_labels("{lag: 'lag1;reboot'}"), "unsafe or invalid value 'lag1;reboot'"),
@@ -193,6 +197,10 @@ INVENTORIES = [
     ("duplicate-host", _duplicate, "duplicate key 'leaf2'"),
     ("bad-system-ip", _data("system_ip", "10.0.0.300"), "system_ip"),
     ("bad-asn", _data("asn", "many"), "asn"),
+    ("asn-negative", _data("asn", -5), "field 'nodes.leaf2.asn': Input should be greater than or equal to 1"),
+    ("asn-too-big", _data("asn", 99999999999), "field 'nodes.leaf2.asn': Input should be less than or equal to 4294967295"),
+    ("asn-bool", _data("asn", True), "field 'nodes.leaf2.asn': Input should be a valid integer"),
+    ("role-not-group", _data("role", "spine"), "host 'leaf2' is in group 'leaf' but data.role is 'spine'"),
     ("bad-role", _data("role", "router"), "role"),
     # injection through host data: refused before any connection
     ("group-semicolon", _data("underlay_group", "eBGP; commit now"), "underlay_group"),
