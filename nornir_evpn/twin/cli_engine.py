@@ -14,6 +14,7 @@ from nornir_evpn import platform
 from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
 from nornir_evpn.twin.datastore import CommitError, NodeDatastore
 from nornir_evpn.twin.latency import Pacer
+from nornir_evpn.twin.leaf_values import leaf_error
 
 # SR Linux top-level configuration nodes: a candidate line starting elsewhere is a typo.
 TOP_LEVEL = (
@@ -413,6 +414,8 @@ class CliSession:
         if error := self._check_root(path):
             return error
         if tokens[0] == "set":
+            if "[" not in path and (error := leaf_error(path)):
+                return error
             cand.set(path)
         else:
             cand.delete(path)
@@ -453,6 +456,8 @@ class CliSession:
             and path[-2] not in CONTAINERS
         )
         if is_leaf:
+            if "[" not in path and (error := leaf_error(path)):
+                return error
             cand.set(path)
         else:
             cand.ensure(path)

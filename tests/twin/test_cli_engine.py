@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
 from conftest import Feed
 
 from nornir_evpn import platform
@@ -153,6 +154,30 @@ def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
                           f"bgp-instance 1 ethernet-segment {es} esi 01:22:22:22:22:22:22:00:00:01"))
     assert run(s.handle_line("commit validate")).startswith(
         "Error: esi 01:22:22:22:22:22:22:00:00:01 is configured on 2 ethernet-segments")
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ("set / interface ethernet-1/5 admin-state maybe",
+     "Error: Invalid value 'maybe' for admin-state: expected one of [disable, enable]"),
+    ("set / interface lag1 lag lacp admin-key 99999999",
+     "Error: Invalid value '99999999' for admin-key: expected an integer from 1 to 65535"),
+    ("set / interface lag1 lag lacp interval SOMETIMES",
+     "Error: Invalid value 'SOMETIMES' for interval: expected one of [FAST, SLOW]"),
+    ("set / network-instance default protocols bgp autonomous-system -5",
+     "Error: Invalid value '-5' for autonomous-system: expected an integer from 1 to 4294967295"),
+    ("set / interface ethernet-1/5 ethernet aggregate-id lag07",
+     "Error: Invalid value 'lag07' for aggregate-id: expected a lag interface (lagN)"),
+])
+def test_a_value_the_leaf_cannot_take_fails_its_set_line(leaf1_ds: NodeDatastore, line: str, error: str) -> None:
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    assert run(s.handle_line(line)).startswith(error)
+    assert s.candidate == leaf1_ds.running  # nothing was set
+    # block form too, and a good value still goes in
+    run(s.handle_line("interface ethernet-1/5 {"))
+    assert run(s.handle_line("admin-state maybe")).startswith("Error: Invalid value 'maybe'")
+    run(s.handle_line("admin-state enable"))
+    assert s.candidate.exists(("interface", "ethernet-1/5", "admin-state", "enable"))
 
 
 def test_fault_rejects_next_commit_only(leaf1_ds: NodeDatastore) -> None:

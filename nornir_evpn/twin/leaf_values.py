@@ -1,0 +1,57 @@
+"""Values SR Linux refuses at `set` time, for the leaves this project configures.
+
+The twin has no YANG schema: it knows which tokens are lists and leaf-lists
+(`config_tree`), not the type of every leaf. This table gives the leaves the templates
+render (and a runbook is likely to touch) their type, so `admin-state maybe` or
+`lacp admin-key 99999999` fail on the line that sets them, as on the device, and
+`commit validate` / `--all-or-nothing` on the twin can catch them. A leaf not listed
+here takes any value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_UINT32 = (1, 4_294_967_295)
+ENUMS: dict[str, tuple[str, ...]] = {
+    "admin-state": ("disable", "enable"),
+    "lacp-mode": ("ACTIVE", "PASSIVE"),
+    "lag-type": ("lacp", "static"),
+    "multi-homing-mode": ("all-active", "single-active"),
+    "vlan-tagging": ("false", "true"),
+}
+RANGES: dict[str, tuple[int, int]] = {
+    "admin-key": (1, 65_535),
+    "system-priority": (0, 65_535),
+    "autonomous-system": _UINT32,
+    "peer-as": _UINT32,
+    "as-number": _UINT32,
+    "vni": (1, 16_777_215),
+    "evi": (1, 65_535),
+    "ecmp": (1, 64),
+    "minimum-advertisement-interval": (1, 255),
+}
+# `interval` is a LACP leaf here; under other containers it is not ours to check
+CONTEXT_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {("lacp", "interval"): ("FAST", "SLOW")}
+
+
+def leaf_error(path: Sequence[str]) -> str | None:
+    """The device's complaint about `set <path>` when `path` ends in `<leaf> <value>` with
+    a value that leaf cannot take; None when it can (or the leaf is not typed here)."""
+    if len(path) < 2:
+        return None
+    leaf, value = path[-2], path[-1]
+    choices = CONTEXT_ENUMS.get((path[-3], leaf)) if len(path) >= 3 else None
+    choices = choices or ENUMS.get(leaf)
+    if choices is not None and value not in choices:
+        return f"Error: Invalid value '{value}' for {leaf}: expected one of [{', '.join(choices)}]"
+    if leaf == "aggregate-id":
+        if not (value.startswith("lag") and value[3:].isdigit() and value[3] != "0"):
+            return f"Error: Invalid value '{value}' for aggregate-id: expected a lag interface (lagN)"
+        return None
+    bounds = RANGES.get(leaf)
+    if bounds is not None:
+        low, high = bounds
+        if not value.isdigit() or not low <= int(value) <= high:
+            return f"Error: Invalid value '{value}' for {leaf}: expected an integer from {low} to {high}"
+    return None
