@@ -391,6 +391,37 @@ def _assert_fabric_up(twin, model, fabric) -> None:
             assert es.esi in detail
 
 
+def test_ctrl_c_after_one_host_committed_says_so(lab, tmp_path):
+    """leaf1 commits at once, leaf2 is slow: an interrupt then cannot undo leaf1's commit,
+    and the command must say it was committed rather than "nothing committed"."""
+    import signal
+
+    lab.twin.set_slow("leaf2", 0.05)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
+         str(lab.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while lab.running("leaf1") == startup("leaf1"):
+            assert time.monotonic() < deadline, "leaf1 never committed"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        lab.twin.set_slow("leaf2", 0)
+    assert proc.returncode == 130, err
+    assert "configure interrupted: open candidates discarded; committed before the interrupt: leaf1" in err
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["interrupted"] == {"committed": ["leaf1"]}
+    assert doc["hosts"]["leaf1"]["committed"] and not doc["hosts"]["leaf2"]["committed"]
+    assert lab.running("leaf2") == startup("leaf2")
+
+
 def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
     """A real SIGINT to the CLI process mid-load: candidates discarded, exit 130."""
     import signal

@@ -96,6 +96,15 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C/SIGTERM during a run: `result` is what the work returned once every worker
+    had finished (a host past its commit when the interrupt came is committed), or None."""
+
+    def __init__(self, result: Any = None) -> None:
+        super().__init__()
+        self.result = result
+
+
 def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     """Run `work` in a helper thread so Ctrl-C reaches us while Nornir's workers run.
 
@@ -125,7 +134,7 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     except KeyboardInterrupt:
         cancel.set()
         done.wait()
-        raise
+        raise Interrupted(box.get("result")) from None
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
@@ -239,9 +248,15 @@ def run(args: argparse.Namespace) -> int:
                 ),
                 cancel,
             )
-    except KeyboardInterrupt:
-        sys.stderr.write("configure interrupted: open candidates discarded, nothing committed\n")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        result = getattr(exc, "result", None)
+        if result is None:
+            sys.stderr.write("configure interrupted: open candidates discarded, nothing committed\n")
+            return EXIT_INTERRUPTED
+        hosts, notes = result if isinstance(result, tuple) else (result, notes)
+        interrupted = True
+    else:
+        interrupted = False
     finally:
         # closing the sessions also drops any private candidate still open on a device
         target.nr.close_connections(on_failed=True)
@@ -253,11 +268,20 @@ def run(args: argparse.Namespace) -> int:
         "features": list(features),
         "all_or_nothing": bool(args.all_or_nothing),
         "notes": notes,
+        "interrupted": interrupted,
         "hosts": hosts,
     }
+    if interrupted:
+        # a host already past its commit when the interrupt came keeps it: say which
+        committed = [h for h, e in hosts.items() if e["committed"]]
+        doc.update(ok=False, interrupted={"committed": committed})
     print_configure(console, doc, show_diff=mode == "dry-run" or bool(args.verbose))
     if args.json:
         emit_json(doc)
     if args.junit:
         write_junit(args.junit, configure_junit(doc))
+    if interrupted:
+        sys.stderr.write("configure interrupted: open candidates discarded; " + (
+            f"committed before the interrupt: {', '.join(committed)}\n" if committed else "nothing committed\n"))
+        return EXIT_INTERRUPTED
     return EXIT_OK if doc["ok"] else EXIT_FAILED
