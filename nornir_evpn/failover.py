@@ -466,7 +466,12 @@ def run_failover(
                                    detail="healthy state not reached after restore: "
                                           + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
     if probe is not None:
-        report.traffic = probe.stop()
+        # a Ctrl-C while the probe's last ping finishes must not lose the report
+        received: list[str] = []
+        with signals_deferred(received):
+            report.traffic = probe.stop()
+        if received and report.interrupted is None:
+            report.interrupted = received[0]
     report.ok = bool(
         report.degraded and report.degraded.reached and report.restore_ok
         and report.recovery and report.recovery.reached and report.interrupted is None

@@ -123,3 +123,33 @@ def test_force_leaves_what_failed_before_out_of_the_targets(tmp_path: Path) -> N
     out = io.StringIO()
     print_report(Console(file=out, width=120), report)
     assert "ignored (--force) │ bgp.overlay_established@leaf4" in out.getvalue()
+
+
+def test_ctrl_c_while_the_probe_stops_keeps_the_report(tmp_path: Path) -> None:
+    """The probe's last ping may take a moment to finish; a Ctrl-C then must end in a report
+    that says interrupted (the link was already restored), not in a bare KeyboardInterrupt."""
+    import os
+    import signal
+
+    from nornir_evpn.tasks.failover import TrafficStats
+
+    class Probe:
+        def start(self) -> Probe:
+            return self
+
+        def stop(self) -> TrafficStats:
+            os.kill(os.getpid(), signal.SIGINT)  # delivered while stop() runs
+            return TrafficStats(sent=12, lost=3)
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, traffic=True, state_file=tmp_path / "state.json"),
+        probe=Probe(),  # type: ignore[arg-type]
+    )
+    assert report.interrupted == "SIGINT" and report.restore_ok and not report.ok
+    assert (report.traffic.sent, report.traffic.lost) == (12, 3)
