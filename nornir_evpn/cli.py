@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -108,7 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # every full collection the command's parsing triggers
     gc.freeze()
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is handled below
+        return code
+    except BrokenPipeError:
+        # the reader of stdout left (`twin status | head -1`): stop quietly; point stdout at
+        # /dev/null so the interpreter's own flush at exit does not print a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except UserInputError as exc:
         sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
         return EXIT_USAGE

@@ -393,8 +393,11 @@ def _ethernet_segments(
             priority = int(labels.get("lacp-system-priority", admin_key))
         except ValueError:
             raise IntentError(f"{topology.path}: field '{field}' LACP values must be integers") from None
-        if not 1 <= admin_key <= 65535 or not 0 <= priority <= 65535:
-            raise IntentError(f"{topology.path}: field '{field}' LACP value out of range")
+        for label, value, low in (("lacp-admin-key", admin_key, 1), ("lacp-system-priority", priority, 0)):
+            if not low <= value <= 65535:
+                raise IntentError(
+                    f"{topology.path}: field '{field}.{label}' is {value}, expected {low} to 65535"
+                )
         digits = f"{admin_key:04d}"[-4:]
         default_sys_mac = f"00:00:00:00:{digits[:2]}:{digits[2:]}"
         values = {

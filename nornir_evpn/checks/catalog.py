@@ -36,6 +36,8 @@ def resolve_checks(names: Iterable[str] | None = None) -> list[Check]:
     if names is None:
         return list(CATALOG.values())
     wanted = [n.strip() for n in names if n.strip()]
+    if not wanted:
+        raise UserInputError(f"no check selected; known checks: {', '.join(CHECK_NAMES)}")
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
         raise UserInputError(f"unknown check {unknown[0]!r}; known checks: {', '.join(CHECK_NAMES)}")

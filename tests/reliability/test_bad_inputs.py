@@ -58,6 +58,8 @@ TOPOLOGIES = [
      "CE 'ce2' bonds eth1, eth2 to leaf3 alone: a LAG without an ethernet segment is not modelled"),
     ("malformed-esi", _ce1_labels("{esi: '01:11:zz'}"), "invalid ESI '01:11:zz'"),
     ("short-esi", _ce1_labels("{esi: '01:11:11:11:11:11:11:00:00'}"), "invalid ESI"),
+    ("lacp-key-range", _ce1_labels("{lacp-admin-key: 70000}"),
+     "field 'topology.nodes.ce1.labels.lacp-admin-key' is 70000, expected 1 to 65535"),
     ("esi-0", _ce1_labels("{esi: '00:00:00:00:00:00:00:00:00:00'}"), "reserved ESI '00:00:00:00:00:00:00:00:00:00'"),
     ("max-esi", _ce1_labels("{esi: 'FF:FF:FF:FF:FF:FF:FF:FF:FF:FF'}"), "reserved ESI"),
     ("esi-null-rt", _ce1_labels("{esi: '01:00:00:00:00:00:00:00:00:07'}"), "null ES-import route target"),
@@ -323,6 +325,7 @@ FLAGS = [
     ("confirmed-0", ["configure", "--commit-confirmed", "0"],
      "argument --commit-confirmed: must be at least 1, got 0"),
     ("unknown-check", ["verify", "--checks", "nope"], "unknown check 'nope'"),
+    ("no-check", ["verify", "--checks", ""], "no check selected; known checks: lag.up"),
     # injection through flags: never matched to a host or an interface, so never sent
     ("hosts-semicolon", ["verify", "--hosts", "leaf1;reboot"], "unknown host 'leaf1;reboot'"),
     ("interface-newline", ["failover-test", "--interface", "ethernet-1/1\ncommit now"],

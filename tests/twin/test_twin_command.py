@@ -55,6 +55,11 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert again.returncode == 0 and f"pid {state.pid}" in again.stdout
         status = twin_cmd("status", cwd=tmp_path)
         assert status.returncode == 0 and f"pid {state.pid}" in status.stdout
+        # a reader that left before the output came (`| head -1` on a longer one) ends the
+        # command quietly; `true` reads nothing and exits at once
+        gone = subprocess.run(f"{sys.executable} -m nornir_evpn twin status | true", shell=True, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+        assert gone.stderr == ""
     finally:
         down = twin_cmd("down", cwd=tmp_path)
     assert down.returncode == 0, down.stderr
