@@ -23,6 +23,7 @@ from typing import Any
 
 from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
 from nornir_evpn.errors import TwinNotRunningError
+from nornir_evpn.intent import derive_intent
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
 from nornir_evpn.twin.state import (
@@ -112,7 +113,9 @@ def run_up(args: argparse.Namespace) -> int:
         _print_endpoints(state)
         return EXIT_OK
     topology = Path(args.topology or default_topology()).resolve()
-    load_topology(topology)  # a bad file is a one-line user error here, not in the child log
+    # a bad file is a one-line user error here, not in the child's log; and the same
+    # topology `inventory` refuses (a CE wired to nothing...) is refused here too
+    derive_intent(load_topology(topology))
     timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING") or args.profile
     if args.foreground:
         return serve(topology, state_file, args.profile, timing)

@@ -68,12 +68,22 @@ def test_up_status_down(tmp_path: Path) -> None:
     assert twin_cmd("status", cwd=tmp_path).returncode == 1
 
 
-def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path) -> None:
+LAB = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("name: x\ntopology:\n  nodes: 3\n", "field 'topology.nodes' is missing or empty"),
+    # what `inventory` refuses, `twin up` refuses too
+    (LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n"),
+     "CE 'ce3' is not wired to any leaf"),
+], ids=["not-a-topology", "ce-wired-to-nothing"])
+def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
     bad = tmp_path / "bad.clab.yml"
-    bad.write_text("name: x\ntopology:\n  nodes: 3\n")
+    bad.write_text(text)
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
     r = twin_cmd("up", "--topology", str(bad), cwd=tmp_path)
     assert r.returncode == 2
-    assert len(r.stderr.strip().splitlines()) == 1 and "bad.clab.yml" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "bad.clab.yml" in r.stderr and message in r.stderr
 
 
 def nornir_evpn_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
