@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir.core import Nornir
+from nornir.plugins.runners import SerialRunner
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent
@@ -286,6 +287,61 @@ def signals_deferred(received: list[str]) -> Iterator[None]:
 # --------------------------------------------------------------------------- nornir steps
 
 
+POLL_OVERRUN: CheckKey = ("poll", "still running at the timeout")
+POLL_GRACE_S = 1.0  # how long past the timeout a poll may end before the test goes on without it
+
+
+class _Poller:
+    """Runs each poll in a helper thread, so a poll that hangs (a device answering slowly)
+    cannot hold the shut link down past `--timeout`.
+
+    A poll still running at its deadline (+ POLL_GRACE_S) is left to finish on its own and
+    reported as the expectation POLL_OVERRUN, which never holds; `busy()` then tells the
+    restore to use a second session, and `join()` waits for the poll before its sessions are
+    used again. On Ctrl-C/SIGTERM the poll in flight is waited for, as the runner does.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.thread: threading.Thread | None = None
+
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def bounded(self, poll: Callable[[], dict[CheckKey, bool]],
+                deadline: float) -> Callable[[], dict[CheckKey, bool]]:
+        def call() -> dict[CheckKey, bool]:
+            box: dict[str, Any] = {}
+            done = threading.Event()
+
+            def target() -> None:
+                try:
+                    box["value"] = poll()
+                except BaseException as exc:  # re-raised in the caller's thread
+                    box["error"] = exc
+                finally:
+                    done.set()
+
+            self.thread = threading.Thread(target=target, name="failover-poll", daemon=True)
+            self.thread.start()
+            try:
+                finished = done.wait(max(0.0, deadline - self.clock()) + POLL_GRACE_S)
+            except BaseException:
+                self.thread.join()  # interrupted: the poll in flight ends first
+                raise
+            if not finished:
+                return {POLL_OVERRUN: False}
+            if "error" in box:
+                raise box["error"]
+            return box["value"]
+
+        return call
+
+
 def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> tuple[bool, str | None]:
     """Run one task on one host, even one that failed before (a failed shut must still be
     restored); (ok, one-line error)."""
@@ -400,6 +456,7 @@ def run_failover(
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
 
     shut_sent = False
+    poller = _Poller(clock)
     with sigterm_raises():
         try:
             if probe is not None:
@@ -419,7 +476,8 @@ def run_failover(
             emit(TimelineEvent(t=0.0, event="shut", host=options.host,
                                detail=f"{options.interface} admin-state disable"))
             report.degraded = wait_for_state(
-                lambda: observe(fault), t0=t0, interval=options.interval, timeout=options.timeout,
+                poller.bounded(lambda: observe(fault), t0 + options.timeout),
+                t0=t0, interval=options.interval, timeout=options.timeout,
                 clock=clock,
                 on_first_held=degraded_event, on_poll=on_poll,
             )
@@ -440,7 +498,10 @@ def run_failover(
             report.error = f"{type(exc).__name__}: {exc}"
         finally:
             if shut_sent:
-                _restore(nr, options, report, t0, clock, emit)
+                # a poll still running at the timeout keeps its session: restore on a second
+                # one rather than hold the link down until that poll ends
+                _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
+                poller.join()  # before anything else uses the sessions it reads
 
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
@@ -448,8 +509,8 @@ def run_failover(
         try:
             with sigterm_raises():
                 report.recovery = wait_for_state(
-                    lambda: observe(NO_FAULTS), t0=t_restore, interval=options.interval,
-                    timeout=options.timeout, clock=clock,
+                    poller.bounded(lambda: observe(NO_FAULTS), t_restore + options.timeout),
+                    t0=t_restore, interval=options.interval, timeout=options.timeout, clock=clock,
                 )
         except KeyboardInterrupt:
             report.interrupted = "SIGINT"
@@ -465,6 +526,7 @@ def run_failover(
                 emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
                                    detail="healthy state not reached after restore: "
                                           + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
+    poller.join()  # a recovery poll past its timeout: the caller closes the sessions next
     if probe is not None:
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []
@@ -485,8 +547,15 @@ class _StepFailed(Exception):
 
 
 def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: float,
-             clock: Callable[[], float], emit: Callable[[TimelineEvent], None]) -> None:
-    """Re-enable the interface with signals deferred; keep the state file if it fails."""
+             clock: Callable[[], float], emit: Callable[[TimelineEvent], None], *,
+             spare: bool = False) -> None:
+    """Re-enable the interface with signals deferred; keep the state file if it fails.
+
+    `spare`: a poll still reads the host's session, so the restore opens a second one and
+    runs in this thread (not queued behind that poll's hosts in the worker pool).
+    """
+    if spare:
+        nr = nr.with_runner(SerialRunner())
     received: list[str] = []
     report.restore_attempted = True
     # After a clean run the session that shut the link (and polled since) is idle and sound:
@@ -497,7 +566,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
         for attempt in range(RESTORE_ATTEMPTS):
             try:
                 ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface,
-                                  fresh_connection=suspect or attempt > 0)
+                                  fresh_connection=suspect or attempt > 0, spare_connection=spare)
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
             # a device that refused the commit will refuse it again; a dropped session may not

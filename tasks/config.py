@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nornir.core.exceptions import NornirSubTaskError
+from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import Result, Task
+from nornir_scrapli.connection import ScrapliCore
 from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
@@ -36,6 +38,9 @@ DEFAULT_CONFIRM_TIMEOUT_S = 60
 
 ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
 CONNECTION = "scrapli"
+# a second session to the same host (same plugin, same parameters): see srl_connection
+SPARE_CONNECTION = "scrapli_spare"
+ConnectionPluginRegister.register(SPARE_CONNECTION, ScrapliCore)
 INTERRUPTED = "interrupted: candidate discarded, nothing committed"
 # lines typed ahead of the device's answers (`batch_lines=1`: one at a time, each prompt
 # awaited); what is unanswered is also capped in bytes (session.BATCH_MAX_BYTES)
@@ -57,9 +62,20 @@ def render_config(
     return Result(host=task.host, result={"config": lines, "features": rendered})
 
 
-def srl_connection(task: Task) -> Any:
-    """The host's scrapli driver, escalating to a *private* candidate (not exclusive)."""
-    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+def srl_connection(task: Task, connection: str = CONNECTION) -> Any:
+    """The host's scrapli driver, escalating to a *private* candidate (not exclusive).
+
+    `connection=SPARE_CONNECTION` opens a second session with the same parameters, for a
+    restore that must not wait for (or close) a session another thread is still reading.
+    """
+    if connection != CONNECTION and connection not in task.host.connections:
+        p = task.host.get_connection_parameters(CONNECTION)
+        task.host.open_connection(
+            connection, task.nornir.config, hostname=p.hostname, username=p.username,
+            password=p.password, port=p.port, platform=p.platform, extras=p.extras,
+            default_to_host_attributes=False,
+        )
+    conn = task.host.get_connection(connection, task.nornir.config)
     current = conn.privilege_levels.get("configuration")
     if current is None or current.escalate != platform.ENTER_CANDIDATE_PRIVATE:
         # a new dict: the platform's default levels are shared by every driver instance
@@ -209,10 +225,12 @@ def apply_config(
     confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT_S,
     cancel: threading.Event | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
+    connection: str = CONNECTION,
 ) -> Result:
     """Load `config` into a private candidate, diff it, then act per `mode`.
 
     `batch_lines`: config lines sent per round trip (see `load_lines`; 1 = line by line).
+    `connection`: the host's session to use (`SPARE_CONNECTION`: a second one).
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings"}.
     No diff → nothing is committed and `changed` is False.
@@ -232,8 +250,8 @@ def apply_config(
         return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
                       failed=failed)
 
-    fresh = CONNECTION not in task.host.connections
-    conn = srl_connection(task)
+    fresh = connection not in task.host.connections
+    conn = srl_connection(task, connection)
     timings["connect"] = round(time.monotonic() - t0, 4)
     try:
         if not fresh:  # a session reused from an earlier task may sit in a candidate
@@ -383,16 +401,16 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     return Result(host=task.host, result={"pruned": prune_lines(node, features, outputs[0])})
 
 
-def drop_connection(host: Any) -> None:
+def drop_connection(host: Any, connection: str = CONNECTION) -> None:
     """Close `host`'s scrapli session; if closing fails (session dead or device silent),
     shut its socket down so the device ends the session, and any private candidate, now."""
-    conn = host.connections.get(CONNECTION)
+    conn = host.connections.get(connection)
     if conn is None:
         return
     try:
-        host.close_connection(CONNECTION)
+        host.close_connection(connection)
     except Exception:
-        host.connections.pop(CONNECTION, None)
+        host.connections.pop(connection, None)
         ssh2_guard.release(getattr(conn.connection, "transport", None))
 
 

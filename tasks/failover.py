@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import apply_config, drop_connection
+from nornir_evpn.tasks.config import CONNECTION, SPARE_CONNECTION, apply_config, drop_connection
 
 from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.errors import DeviceError
@@ -41,23 +41,30 @@ __all__ = [
     "wait_for_state",
 ]
 
-CONNECTION = "scrapli"
-
 
 # --------------------------------------------------------------------------- admin state
 
 
-def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection: bool = False) -> Result:
+def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection: bool = False,
+                    spare_connection: bool = False) -> Result:
     """Set `interface` admin-state through `apply_config` (private candidate, commit now).
 
     `fresh_connection` drops a cached session first: after an interrupted command the old
     channel may still hold half an answer, and a restore must not trip over it.
+    `spare_connection` uses a second session, opened for this and closed after: for a
+    restore while a poll still reads the host's session (which must not be closed under it).
     result = {"interface", "admin_state", "committed", "diff", "error"}.
     """
-    if fresh_connection:
-        drop_connection(task.host)  # a broken session is exactly why we reconnect
+    connection = SPARE_CONNECTION if spare_connection else CONNECTION
+    if fresh_connection or spare_connection:
+        drop_connection(task.host, connection)  # a broken session is exactly why we reconnect
     state = "enable" if enabled else "disable"
-    applied = apply_config(task, [platform.set_interface_admin_state(interface, enabled)], mode="commit")
+    try:
+        applied = apply_config(task, [platform.set_interface_admin_state(interface, enabled)], mode="commit",
+                               connection=connection)
+    finally:
+        if spare_connection:
+            drop_connection(task.host, connection)
     out = applied.result or {}
     error = out.get("error") or out.get("device_error")
     result = {"interface": interface, "admin_state": state, "committed": bool(out.get("committed")),
@@ -75,9 +82,12 @@ def shut_interface(task: Task, interface: str) -> Result:
     return set_admin_state(task, interface, enabled=False)
 
 
-def restore_interface(task: Task, interface: str, fresh_connection: bool = True) -> Result:
-    """`admin-state enable` on one interface (on a fresh session by default)."""
-    return set_admin_state(task, interface, enabled=True, fresh_connection=fresh_connection)
+def restore_interface(task: Task, interface: str, fresh_connection: bool = True,
+                      spare_connection: bool = False) -> Result:
+    """`admin-state enable` on one interface (on a fresh session by default; on a second
+    session with `spare_connection`, see `set_admin_state`)."""
+    return set_admin_state(task, interface, enabled=True, fresh_connection=fresh_connection,
+                           spare_connection=spare_connection)
 
 
 # --------------------------------------------------------------------------- polling

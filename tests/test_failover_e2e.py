@@ -286,6 +286,32 @@ def test_failed_restore_is_loud(configured: Lab) -> None:
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 
 
+def test_a_poll_that_hangs_does_not_hold_the_link_down_past_the_timeout(configured: Lab) -> None:
+    """leaf3 turns slow (4 s a command) right after the shut: the poll in flight would take
+    half a minute. The link must be restored about --timeout after the shut, on a second
+    session to leaf1, not once that poll ends; the report says the poll overran."""
+    proc = configured.start("failover-test", "--interval", str(INTERVAL), "--timeout", "2",
+                            "--no-traffic", "--json")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        shut_at = time.monotonic()
+        configured.twin.set_slow("leaf3", 4.0)
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"], timeout=20)
+        down_for = time.monotonic() - shut_at
+        configured.twin.set_slow("leaf3", 0)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        configured.twin.set_slow("leaf3", 0)
+        if proc.poll() is None:
+            proc.kill()
+    assert down_for < 2 + 1 + 2.5, down_for  # timeout + grace + the restore's own commit
+    assert proc.returncode == 1, err[-2000:]
+    doc = json.loads(out)
+    assert doc["restore"]["ok"] is True and "Traceback" not in err
+    assert any("poll@still running at the timeout" in (e.get("detail") or "") for e in doc["timeline"]), doc["timeline"]
+    assert not configured.fo_state.exists()
+
+
 def test_refused_shut_is_still_restored(configured: Lab) -> None:
     """A shut whose commit fails leaves Nornir counting leaf1 as a failed host; the restore
     must still be sent (Nornir skipped it: `KeyError: 'leaf1'`, and no restore at all)."""
