@@ -27,18 +27,8 @@ class _Extras(BaseModel):
     auth_strict_key: bool | None = None
 
 
-class _Connection(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    hostname: str | None = Field(default=None, min_length=1)
-    port: int | None = Field(default=None, ge=1, le=65535)
-    username: str | None = Field(default=None, min_length=1)
-    platform: str | None = Field(default=None, min_length=1)
-    extras: _Extras | None = None
-
-
-class _Entry(BaseModel):
-    """A host, a group or the defaults."""
+class _Reach(BaseModel):
+    """How to reach a host: in an entry itself or in one of its connection options."""
 
     model_config = ConfigDict(extra="allow", strict=True)
 
@@ -47,15 +37,30 @@ class _Entry(BaseModel):
     username: str | None = Field(default=None, min_length=1)
     password: str | None = None
     platform: str | None = Field(default=None, min_length=1)
+
+
+class _Connection(_Reach):
+    extras: _Extras | None = None
+
+
+class _Entry(_Reach):
+    """A host, a group or the defaults."""
+
     groups: list[str] | None = None
     data: dict[str, Any] | None = None
     connection_options: dict[str, _Connection] | None = None
 
 
+# a wrong value of these is shown in the error; any other field may hold a secret
+_SHOWN = {"hostname", "port", "username", "platform", "groups", "data", "transport",
+          "timeout_socket", "timeout_transport", "timeout_ops", "auth_strict_key"}
+
+
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
-    return f"field '{loc}': {err['msg']} (got {err.get('input')!r})"
+    shown = any(part in _SHOWN for part in err["loc"])
+    return f"field '{loc}': {err['msg']}" + (f" (got {err.get('input')!r})" if shown else "")
 
 
 def check_inventory(directory: Path, docs: dict[str, dict[str, Any]]) -> None:

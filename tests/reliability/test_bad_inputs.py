@@ -226,6 +226,7 @@ INVENTORIES = [
     ("groups-unknown", _host("groups", ["srl", "leafs"]),
      "host 'leaf2' is in group 'leafs', which groups.yaml does not define"),
     ("data-string", _host("data", "foo"), "host 'leaf2' field 'data': Input should be a valid dictionary"),
+    ("password-int", _host("password", 98765), "host 'leaf2' field 'password': Input should be a valid string"),
 ]
 
 
@@ -241,6 +242,7 @@ def test_bad_inventory_exits_2_before_connecting(watch: Watch, tmp_path, capsys,
                   str(inv))
     assert_usage_error(run, message)
     assert "host leaf2" in run.err or "leaf2" in run.err
+    assert "98765" not in run.err  # a password is never echoed back
     assert watch.logins == {} and watch.running() == before
 
 
