@@ -254,34 +254,31 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write("configure interrupted: open candidates discarded, nothing committed\n")
             return EXIT_INTERRUPTED
         hosts, notes = result if isinstance(result, tuple) else (result, notes)
-        interrupted = True
+        # a host already past its commit when the interrupt came keeps it: say which
+        interrupted = [h for h, e in hosts.items() if e["committed"]]
     else:
-        interrupted = False
+        interrupted = None
     finally:
         # closing the sessions also drops any private candidate still open on a device
         target.nr.close_connections(on_failed=True)
 
     doc: dict[str, Any] = {
         "command": "configure",
-        "ok": all(e["ok"] for e in hosts.values()),
+        "ok": interrupted is None and all(e["ok"] for e in hosts.values()),
         "mode": mode,
         "features": list(features),
         "all_or_nothing": bool(args.all_or_nothing),
         "notes": notes,
-        "interrupted": interrupted,
+        "interrupted": None if interrupted is None else {"committed": interrupted},
         "hosts": hosts,
     }
-    if interrupted:
-        # a host already past its commit when the interrupt came keeps it: say which
-        committed = [h for h, e in hosts.items() if e["committed"]]
-        doc.update(ok=False, interrupted={"committed": committed})
     print_configure(console, doc, show_diff=mode == "dry-run" or bool(args.verbose))
     if args.json:
         emit_json(doc)
     if args.junit:
         write_junit(args.junit, configure_junit(doc))
-    if interrupted:
+    if interrupted is not None:
         sys.stderr.write("configure interrupted: open candidates discarded; " + (
-            f"committed before the interrupt: {', '.join(committed)}\n" if committed else "nothing committed\n"))
+            f"committed before the interrupt: {', '.join(interrupted)}\n" if interrupted else "nothing committed\n"))
         return EXIT_INTERRUPTED
     return EXIT_OK if doc["ok"] else EXIT_FAILED
