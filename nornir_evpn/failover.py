@@ -28,6 +28,7 @@ from nornir.plugins.runners import SerialRunner
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent
+from nornir_evpn.outputs import ensure_writable
 from nornir_evpn.tasks.failover import (
     CheckKey,
     PollOutcome,
@@ -216,6 +217,31 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
 
 
 # --------------------------------------------------------------------------- state file
+
+
+STATE_KIND = "nornir_evpn failover-test state"  # marks the files this module may replace
+
+
+def prepare_state_file(path: Path) -> None:
+    """Before a run: `path` must be ours to write (the shut is not sent otherwise).
+
+    An existing failover state file is a run killed before its restore: its link may
+    still be down, so `--restore` comes first. Any other existing file is never
+    overwritten (nor deleted after the run)."""
+    if path.exists():
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            doc = None
+        if isinstance(doc, dict) and (doc.get("kind") == STATE_KIND or {"host", "interface", "pid"} <= doc.keys()):
+            raise UserInputError(
+                f"--state-file {path}: a failover-test stopped before its restore left {doc.get('host')} "
+                f"{doc.get('interface')} disabled; run `failover-test --restore --state-file {path}` first"
+            )
+        raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
+                             "it is never overwritten")
+    ensure_writable(path, "--state-file")
+    ensure_writable(path.with_suffix(".tmp"), "--state-file")  # write_state's atomic step
 
 
 def write_state(path: Path, doc: dict[str, Any]) -> None:
@@ -464,7 +490,7 @@ def run_failover(
             # the state file exists before the shut is sent: a SIGKILL at any later
             # instant still leaves enough to undo it with --restore
             write_state(options.state_file, {
-                **(state_doc or {}), "host": options.host, "interface": options.interface,
+                "kind": STATE_KIND, **(state_doc or {}), "host": options.host, "interface": options.interface,
                 "segment": es.name, "time": time.time(), "pid": os.getpid(),
             })
             shut_sent = True

@@ -6,7 +6,7 @@ Checked before any device is touched, so a path the file system refuses is bad i
 
 from __future__ import annotations
 
-import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,8 +26,11 @@ def ensure_directory(path: Path, what: str) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"{what} {path}: cannot create directory: {_reason(exc)}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UserInputError(f"{what} {path}: directory is not writable")
+    try:  # try it: os.access says yes to root for nearly anything
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UserInputError(f"{what} {path}: directory is not writable: {_reason(exc)}") from None
     return path
 
 
@@ -39,10 +42,15 @@ def ensure_writable(path: Path, what: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"{what} {path}: cannot create directory {path.parent}: {_reason(exc)}") from None
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise UserInputError(f"{what} {path}: directory {path.parent} is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UserInputError(f"{what} {path}: file is not writable")
+    # try it: os.access says yes to root for nearly anything (/proc, /sys, read-only mounts)
+    existed = path.exists()
+    try:
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        raise UserInputError(f"{what} {path}: cannot write: {_reason(exc)}") from None
+    if not existed:
+        path.unlink()
     return path
 
 

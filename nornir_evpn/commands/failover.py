@@ -21,6 +21,7 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover import (
     FailoverOptions,
     FailoverReport,
+    prepare_state_file,
     probe_targets,
     read_state,
     restore_from_state,
@@ -31,7 +32,6 @@ from nornir_evpn.failover import (
     warm_up_traffic,
 )
 from nornir_evpn.inventory import password
-from nornir_evpn.outputs import ensure_writable
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.failover import (
     LivePrinter,
@@ -112,7 +112,7 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
         raise UserInputError(f"--host {args.host} is excluded by --hosts/--role")
-    ensure_writable(state_file, "--state-file")  # it must hold the restore before the shut
+    prepare_state_file(state_file)  # it must hold the restore before the shut
     console = console_for(args.json)
     options = FailoverOptions(host=args.host, interface=args.interface, interval=args.interval,
                               timeout=args.timeout, traffic=args.traffic, force=args.force,

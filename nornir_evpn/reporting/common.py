@@ -19,6 +19,7 @@ from rich.console import Console
 
 from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.intent import natural_key
+from nornir_evpn.outputs import writing
 
 _NUMBERED = re.compile(r"(.*?)(\d+)")
 
@@ -97,5 +98,6 @@ def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
                 ET.SubElement(c, "error", message=case.error.splitlines()[0] if case.error else "").text = case.error
             if case.output:
                 ET.SubElement(c, "system-out").text = case.output
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    with writing(path, "--junit"):  # checked before the run; this covers what changed since
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

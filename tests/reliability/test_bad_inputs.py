@@ -279,6 +279,24 @@ def test_restore_state_file_is_input_too(watch: Watch, tmp_path, capsys, doc, me
     assert watch.logins == {} and watch.running() == before
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"pid": 1, "topology": "t.clab.yml", "lab": "evpn-mh01", "username": "admin", "nodes": {}}',
+     "exists and is not a failover-test state file; it is never overwritten"),  # the twin's own
+    ("leaf1:\n  hostname: x\n", "exists and is not a failover-test state file"),
+    ('{"kind": "nornir_evpn failover-test state", "host": "leaf2", "interface": "ethernet-1/1", "pid": 9}',
+     "a failover-test stopped before its restore left leaf2 ethernet-1/1 disabled; run `failover-test --restore"),
+], ids=["twin-state", "hosts-yaml", "left-by-a-killed-run"])
+def test_failover_never_clobbers_an_existing_state_file(watch: Watch, tmp_path, capsys, content, message):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    before = watch.running()
+    run = run_cli(capsys, "failover-test", "--state-file", str(state), "--twin", "--twin-state",
+                  str(watch.state), "--inventory", str(INVENTORY))
+    assert_usage_error(run, message)
+    assert state.read_text() == content
+    assert watch.logins == {} and watch.running() == before
+
+
 def test_missing_inventory_directory(watch: Watch, tmp_path, capsys):
     run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state),
                   "--inventory", str(tmp_path / "none"))
@@ -308,6 +326,8 @@ FLAGS = [
     ("junit-is-dir", ["configure", "--junit", "/"], "--junit /: is a directory, expected a file"),
     ("junit-no-dir", ["verify", "--junit", "/proc/none/j.xml"],
      "--junit /proc/none/j.xml: cannot create directory /proc/none"),
+    ("junit-in-proc", ["verify", "--junit", "/proc/j.xml"], "--junit /proc/j.xml: cannot write"),
+    ("state-file-in-proc", ["failover-test", "--state-file", "/proc/s.json"], "--state-file /proc/s.json: cannot write"),
     ("state-file-no-dir", ["failover-test", "--state-file", "/proc/none/s.json"],
      "--state-file /proc/none/s.json: cannot create directory /proc/none"),
     ("workers-0", ["verify", "--workers", "0"], "--workers: must be at least 1, got 0"),
