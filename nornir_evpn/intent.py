@@ -201,18 +201,18 @@ def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -
     max_peers = max((len(es.members) for es in segments.values()), default=2)
     mac_vrf = MacVrf(ecmp=max(2, max_peers))
 
+    if len(leaves) > 255 or len(spines) > 255:
+        raise IntentError(f"{topology.path}: more than 255 leaves or spines is not supported")
     nodes: dict[str, NodeIntent] = {}
-    for i, name in enumerate(leaves, start=1):
+    for name, i in _numbers(leaves).items():
         nodes[name] = NodeIntent(
             name=name, role="leaf", index=i, system_ip=f"10.0.0.{i}", asn=LEAF_AS_BASE + i,
             mac_vrf=mac_vrf,
         )
-    for i, name in enumerate(spines, start=1):
+    for name, i in _numbers(spines).items():
         nodes[name] = NodeIntent(
             name=name, role="spine", index=i, system_ip=f"10.0.1.{i}", asn=SPINE_AS_BASE + i,
         )
-    if len(leaves) > 255 or len(spines) > 255:
-        raise IntentError(f"{topology.path}: more than 255 leaves or spines is not supported")
     _assign_underlay(topology, nodes)
     _assign_overlay(nodes, overlay_mode)
     _assign_access(topology, nodes, ces, segments)
@@ -220,6 +220,21 @@ def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -
         name=topology.name, overlay_mode=overlay_mode, mac_vrf=mac_vrf, nodes=nodes, ces=ces,
         ethernet_segments=segments,
     )
+
+
+POOL_SPINES, POOL_LINKS = 8, 8  # 8 spines x 256 leaf numbers x 8 links = 16384 /30s in a /16
+
+
+def _numbers(names: list[str]) -> dict[str, int]:
+    """Each node's number N (system IP, AS, /30s): the number its name ends in when every
+    name has a distinct one from 1 to 255, so taking leaf3 out leaves leaf4 as it was (a
+    renumbered leaf4 would take leaf3's addresses while its own stay configured); else the
+    position in natural order."""
+    found = {name: int(m.group(1)) for name in names if (m := re.search(r"(\d+)$", name))}
+    numbers = list(found.values())
+    if len(found) == len(names) and len(set(numbers)) == len(numbers) and all(1 <= n <= 255 for n in numbers):
+        return found
+    return {name: i for i, name in enumerate(names, start=1)}
 
 
 def _role(topology: Topology, node: Node) -> Literal["leaf", "spine"]:
@@ -251,15 +266,24 @@ def _fabric_links(topology: Topology, nodes: dict[str, NodeIntent]) -> list[tupl
 def _assign_underlay(topology: Topology, nodes: dict[str, NodeIntent]) -> None:
     links = _fabric_links(topology, nodes)
     small = all(nodes[leaf].index < 10 and nodes[spine].index < 10 for _, leaf, spine in links)
-    seen_pairs: set[tuple[str, str]] = set()
-    pool = ipaddress.ip_network("172.16.0.0/16")
-    for k, (link, leaf, spine) in enumerate(links):
+    parallel: dict[tuple[str, str], int] = {}
+    pool = int(ipaddress.ip_network("172.16.0.0/16").network_address)
+    for link, leaf, spine in links:
         pair = (leaf, spine)
-        if small and pair not in seen_pairs:
-            net = ipaddress.ip_network(f"192.168.{10 * nodes[spine].index + nodes[leaf].index}.0/30")
+        j = parallel[pair] = parallel.get(pair, -1) + 1  # 0 for a pair's first link
+        m, n = nodes[spine].index, nodes[leaf].index
+        if small and j == 0:
+            net = ipaddress.ip_network(f"192.168.{10 * m + n}.0/30")
         else:
-            net = ipaddress.ip_network((int(pool.network_address) + 4 * k, 30))
-        seen_pairs.add(pair)
+            # a slot per (spine number, leaf number, link): a node's /30s never depend on
+            # which other nodes exist
+            if m > POOL_SPINES or j >= POOL_LINKS:
+                raise IntentError(
+                    f"{topology.path}: the 172.16.0.0/16 underlay pool has room for spines 1-{POOL_SPINES} "
+                    f"and {POOL_LINKS} links per leaf-spine pair ({spine}, {leaf})"
+                )
+            slot = ((m - 1) * 256 + n) * POOL_LINKS + j
+            net = ipaddress.ip_network((pool + 4 * slot, 30))
         leaf_ip, spine_ip = (str(h) for h in list(net.hosts())[:2])
         leaf_if, spine_if = link.end(leaf).interface, link.end(spine).interface
         nodes[leaf].underlay.append(UnderlayLink(

@@ -9,6 +9,8 @@ model subscribes to.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -67,10 +69,33 @@ def validate(tree: ConfigTree) -> list[str]:
         for sub, nis in sorted(owners.items(), key=lambda kv: natural_key(kv[0]))
         if len(nis) > 1
     )
+    errors.extend(_overlapping_subnets(tree, owners))
     for ifname in tree.keys(("interface",)):
         lag = tree.value(("interface", ifname, "ethernet", "aggregate-id"))
         if lag and lag not in interfaces:
             errors.append(f"interface {ifname}: aggregate-id {lag} refers to a lag that does not exist")
+    return errors
+
+
+def _overlapping_subnets(tree: ConfigTree, owners: dict[str, list[str]]) -> list[str]:
+    """Subinterfaces of one network-instance whose IPv4 subnets overlap (the same /30 on two
+    ports: what a renumbered node leaves behind)."""
+    per_ni: dict[str, list[tuple[ipaddress.IPv4Network, str]]] = {}
+    for sub, nis in owners.items():
+        ifname, _, index = sub.rpartition(".")
+        for prefix in tree.keys(("interface", ifname, "subinterface", index, "ipv4", "address")):
+            try:
+                net = ipaddress.IPv4Network(prefix, strict=False)
+            except ValueError:
+                continue
+            for ni in nis:
+                per_ni.setdefault(ni, []).append((net, sub))
+    errors = []
+    for ni, nets in sorted(per_ni.items()):
+        nets.sort(key=lambda t: (t[0].network_address, t[0].prefixlen))
+        for (a, sub_a), (b, sub_b) in itertools.pairwise(nets):
+            if sub_a != sub_b and a.overlaps(b):
+                errors.append(f"network-instance {ni}: subnet {b} of {sub_b} overlaps {a} of {sub_a}")
     return errors
 
 

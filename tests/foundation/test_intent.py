@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nornir_evpn.errors import IntentError
 from nornir_evpn.intent import derive_intent
@@ -131,3 +132,38 @@ def test_ce_on_no_leaf(tmp_path: Path) -> None:
     with pytest.raises(IntentError) as err:
         derive_intent(load_topology(p))
     assert "CE 'ce3' is not wired to any leaf" in str(err.value)
+
+
+@pytest.mark.parametrize("leaves", [4, 12], ids=["192.168-addressing", "172.16-pool"])
+def test_taking_a_leaf_out_leaves_the_others_as_they_were(tmp_path: Path, leaves: int) -> None:
+    """Node numbers come from the names: without leaf3, leaf4 keeps its system IP, AS and
+    /30s (renumbered, it took leaf3's while its own stayed configured: two addresses on an
+    interface, sessions down)."""
+    from nornir_evpn.generate import generate_topology
+
+    doc = generate_topology(2, leaves, 1)
+    before = derive_intent(load_topology(_write(tmp_path / "all.clab.yml", doc)))
+    nodes = doc["topology"]["nodes"]
+    del nodes["leaf3"], nodes["shce3"]
+    doc["topology"]["links"] = [lk for lk in doc["topology"]["links"]
+                                if not any(e.split(":")[0] in ("leaf3", "shce3") for e in lk["endpoints"])]
+    after = derive_intent(load_topology(_write(tmp_path / "no3.clab.yml", doc)))
+    for name in after.nodes:
+        assert after.nodes[name].system_ip == before.nodes[name].system_ip
+        assert after.nodes[name].asn == before.nodes[name].asn
+        assert [(u.interface, u.ip) for u in after.nodes[name].underlay] == \
+            [(u.interface, u.ip) for u in before.nodes[name].underlay if u.peer != "leaf3"]
+    assert after.nodes["leaf4"].system_ip == "10.0.0.4"
+
+
+def _write(path: Path, doc: dict) -> Path:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_names_without_distinct_numbers_are_numbered_in_order(tmp_path: Path) -> None:
+    text = (FABRIC.read_text().replace("leaf1", "leafA").replace("leaf2", "leafB"))
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    f = derive_intent(load_topology(p))
+    assert {n.name: n.index for n in f.leaves} == {"leaf3": 1, "leaf4": 2, "leafA": 3, "leafB": 4}

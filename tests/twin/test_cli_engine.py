@@ -137,6 +137,9 @@ def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
             "Error: ethernet-segment ES-1: ESI-0 or MAX-ESI value FF:FF:FF:FF:FF:FF:FF:FF:FF:FF is not allowed",
         es1 + "esi 01:00:00:00:00:00:00:00:00:01":
             "Error: ethernet-segment ES-1: ESI 01:00:00:00:00:00:00:00:00:01 with bytes 1-6 all zeros",
+        "set / interface system0 subinterface 0 ipv4 address 192.168.11.1/32":
+            "Error: network-instance default: subnet 192.168.11.1/32 of system0.0 overlaps "
+            "192.168.11.0/30 of ethernet-1/49.0",
         "set / network-instance mac-vrf-1 interface ethernet-1/49.0":
             "Error: subinterface ethernet-1/49.0 is attached to more than one network-instance:"
             " default, mac-vrf-1",
