@@ -367,6 +367,13 @@ def test_prune_deletes_the_old_overlay_when_the_design_changes(tmp_path, capsys)
         assert peers("leaf1", "external") == {"192.0.2.9"}
         assert not any(e["changed"] for e in rr.configure(capsys, "--prune")[1]["hosts"].values())
 
+        # back to the full mesh: the spines expect no overlay session, yet verify names theirs
+        capsys.readouterr()
+        code = main(["verify", "--twin", "--twin-state", str(state), "--inventory", str(inv["full-mesh"]),
+                     "--json", "--hosts", "spine1", "--checks", "bgp.overlay_established"])
+        [check] = json.loads(capsys.readouterr().out)["hosts"]["spine1"]["checks"]
+        assert code == 1 and "spine1 overlay 10.0.0.1 (not in the intent) - Expected: absent Actual: " \
+            in check["detail"]
         code, doc = mesh.configure(capsys, "--prune")
         assert code == 0 and doc["hosts"]["spine1"]["removed"] == 8  # 4 leaf clients x 2 lines
         assert peers("spine1", "iBGP-overlay") == set()

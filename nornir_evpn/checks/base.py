@@ -19,6 +19,9 @@ class Check:
     """Base class: subclasses set `name` and implement applies/commands/expected/observe."""
 
     name: ClassVar[str]
+    # runs even when the intent expects nothing on a node, because `refine` may find what is
+    # there and should not be (BGP sessions an older intent left)
+    finds_unexpected: ClassVar[bool] = False
 
     def applies(self, view: FabricView, node: NodeIntent) -> bool:
         return True
@@ -45,10 +48,12 @@ class Check:
         if not self.applies(view, node):
             return None
         expected = self.expected(view, node)
-        if not expected:
+        if not expected and not self.finds_unexpected:
             return None
         try:
             expected = self.refine(view, node, obs, expected)
+            if not expected:
+                return None
             observed = self.observe(view, node, obs, expected)
         except Unavailable as exc:
             return CheckResult(node.name, self.name, False, expected, {}, f"{node.name} {exc}")

@@ -53,6 +53,7 @@ class UnderlayEstablished(Check):
     """
 
     name = "bgp.underlay_established"
+    finds_unexpected = True
 
     def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
         return [platform.SHOW_BGP_NEIGHBORS]
@@ -80,6 +81,7 @@ class OverlayEstablished(Check):
     """
 
     name = "bgp.overlay_established"
+    finds_unexpected = True  # a spine of a full mesh still holding route-reflector sessions
 
     def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
         return [platform.SHOW_BGP_NEIGHBORS]
