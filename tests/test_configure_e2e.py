@@ -362,6 +362,8 @@ def test_prune_deletes_the_old_overlay_when_the_design_changes(tmp_path, capsys)
         code, doc = rr.configure(capsys, "--prune")
         assert code == 0 and {h: e["removed"] for h, e in doc["hosts"].items()} == {
             "spine1": 0, "spine2": 0, "leaf1": 6, "leaf2": 6, "leaf3": 6, "leaf4": 6}
+        assert doc["hosts"]["leaf1"]["pruned"] == [
+            f"delete / network-instance default protocols bgp neighbor 10.0.0.{i}" for i in (2, 3, 4)]
         assert peers("leaf1", "iBGP-overlay") == {"10.0.1.1", "10.0.1.2"}
         assert peers("leaf1", "eBGP-underlay") == {"192.168.11.2", "192.168.21.2"}
         assert peers("leaf1", "external") == {"192.0.2.9"}

@@ -158,7 +158,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
             not own.failed, bool(data.get("changed")) and not own.failed, error,
             diff=diff, committed=bool(data.get("committed")),
             device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
-            added=added, removed=removed,
+            added=added, removed=removed, pruned=data.get("pruned", []),
         )
     return out
 
@@ -180,7 +180,8 @@ def all_or_nothing(
     if not all(e["ok"] for e in validated.values()):
         for e in validated.values():
             e["changed"] = False
-        return validated, ["validation failed on a host: nothing was committed anywhere"]
+        why = "interrupted" if cancel.is_set() else "validation failed on a host"
+        return validated, [f"{why}: nothing was committed anywhere"]
     to_change = [h for h, e in validated.items() if e["changed"]]
     if not to_change:
         return validated, []
@@ -204,7 +205,8 @@ def all_or_nothing(
                 entries[h]["ok"] = False
     for h in to_change:
         entries[h]["changed"] = False
-    return entries, ["a commit failed: every host was rolled back"]
+    why = "interrupted" if cancel.is_set() else "a commit failed"
+    return entries, [f"{why}: every host was rolled back"]
 
 
 def host_entries_confirm(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str | None]]:
