@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from nornir_evpn.tasks.config import configure_fabric
@@ -254,12 +255,20 @@ def test_restore_after_sigkill(configured: Lab) -> None:
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
     state = json.loads(configured.fo_state.read_text())
     assert state["host"] == "leaf1" and state["interface"] == "ethernet-1/1" and state["twin"] is True
+    # a new run must not overwrite what the killed one left to undo
+    again = configured.run(*_fo_args(), "--no-traffic")
+    assert again.returncode == 2 and "run `failover-test --restore" in again.stderr
     # --restore needs nothing else: inventory and twin come from the state file
+    junit = configured.tmp / "restore.xml"
     done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore",
-                           "--state-file", str(configured.fo_state), "--interval", "0.2", "--json"],
+                           "--state-file", str(configured.fo_state), "--interval", "0.2", "--json",
+                           "--junit", str(junit)],
                           cwd=configured.tmp, capture_output=True, text=True, timeout=90, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["restore"]["ok"] is True
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    assert [(c.get("name"), c.find("failure")) for c in cases] == [
+        ("leaf1 ethernet-1/1 restore", None), ("leaf1 ethernet-1/1 recovery", None)]
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
 

@@ -39,6 +39,7 @@ from nornir_evpn.reporting.failover import (
     junit_suites,
     print_event,
     print_report,
+    restore_junit,
 )
 from nornir_evpn.tasks.failover import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
 from nornir_evpn.topology import normalise_srl_interface
@@ -183,4 +184,6 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
         print_report(console, report)
     if args.json:
         emit_json(failover_document(report, sorted(target.nr.inventory.hosts)))
+    if args.junit:
+        write_junit(args.junit, restore_junit(report))
     return EXIT_OK if report.ok else EXIT_FAILED

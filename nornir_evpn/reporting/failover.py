@@ -216,3 +216,16 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
                                      failure=fail(bool(rec and rec.reached), "healthy state not reached"),
                                      time_s=report.recovery_s or 0.0))
     return [suite]
+
+
+def restore_junit(report: FailoverReport) -> list[JUnitSuite]:
+    """`failover-test --restore`: the restore and the recovery after it."""
+    suite = JUnitSuite("failover-test --restore")
+    name = f"{report.host} {report.interface}"
+    suite.cases.append(JUnitCase("failover", f"{name} restore",
+                                 failure=None if report.restore_ok else str(report.restore_error)))
+    rec = report.recovery
+    suite.cases.append(JUnitCase("failover", f"{name} recovery",
+                                 failure=None if rec and rec.reached else "healthy state not reached",
+                                 time_s=report.recovery_s or 0.0))
+    return [suite]
