@@ -20,7 +20,7 @@ from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
 from nornir_evpn.intent import FabricIntent, natural_key
 from nornir_evpn.inventory_schema import check_inventory
-from nornir_evpn.topology import Topology, UniqueKeyLoader
+from nornir_evpn.topology import Topology, UniqueKeyLoader, container_name
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
@@ -74,7 +74,7 @@ def build_inventory(topology: Topology, fabric: FabricIntent) -> dict[str, dict[
     deployed = deployed_addresses(topology)
     for name in sorted(topology.nodes, key=natural_key):
         node = topology.nodes[name]
-        hostname = deployed.get(name) or node.mgmt_ipv4 or f"clab-{topology.name}-{name}"
+        hostname = deployed.get(name) or node.mgmt_ipv4 or container_name(topology.prefix, topology.name, name)
         if node.is_srl:
             intent = fabric.nodes[name]
             hosts[name] = {
@@ -105,7 +105,8 @@ def build_inventory(topology: Topology, fabric: FabricIntent) -> dict[str, dict[
     fabric_doc = fabric.model_dump(mode="json", exclude={"nodes"})
     defaults = {
         "username": platform.DEFAULT_USERNAME,
-        "data": {"lab": topology.name, "topology": topology.path.name, "fabric": fabric_doc},
+        "data": {"lab": topology.name, "clab_prefix": topology.prefix, "topology": topology.path.name,
+                 "fabric": fabric_doc},
     }
     return {"hosts": hosts, "groups": groups, "defaults": defaults}
 

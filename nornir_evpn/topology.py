@@ -71,9 +71,20 @@ class Node(BaseModel):
         return self.kind == "srl"
 
 
+def container_name(prefix: str, lab: str, node: str) -> str:
+    """The container (and /etc/hosts) name containerlab gives `node`: `clab-<lab>-<node>` by
+    default; `prefix: ""` gives `<node>`, `prefix: __lab-name` gives `<lab>-<node>`."""
+    if prefix == "":
+        return node
+    if prefix == "__lab-name":
+        return f"{lab}-{node}"
+    return f"{prefix}-{lab}-{node}"
+
+
 class Topology(BaseModel):
     name: str
     path: Path
+    prefix: str = "clab"  # containerlab's container name prefix
     mgmt_subnet: str | None = None
     kinds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     nodes: dict[str, Node]
@@ -161,6 +172,11 @@ def parse_topology(text: str, path: Path) -> Topology:
         raise TopologyError(f"{path}: field 'name' is missing")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise TopologyError(f"{path}: field 'name' has invalid value {name!r}")
+    prefix = raw.get("prefix", "clab")
+    if prefix is None:
+        prefix = ""
+    if not isinstance(prefix, str) or (prefix and prefix != "__lab-name" and not NAME_RE.match(prefix)):
+        raise TopologyError(f"{path}: field 'prefix' has invalid value {prefix!r}")
     topo = raw.get("topology")
     if not isinstance(topo, dict):
         raise TopologyError(f"{path}: field 'topology' is missing")
@@ -192,6 +208,7 @@ def parse_topology(text: str, path: Path) -> Topology:
         return Topology(
             name=name,
             path=path,
+            prefix=prefix,
             mgmt_subnet=subnet,
             kinds={k: dict(v or {}) for k, v in kinds.items()},
             nodes=nodes,

@@ -42,7 +42,7 @@ from nornir_evpn.reporting.failover import (
     restore_junit,
 )
 from nornir_evpn.tasks.failover import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
-from nornir_evpn.topology import normalise_srl_interface
+from nornir_evpn.topology import container_name, normalise_srl_interface
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -80,8 +80,9 @@ def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[Ping
             raise UserInputError(f"CE {ce!r} is not served by the running twin")
         host, port = state.endpoints[ce]
         return ssh_ping_runner(host, port, state.username, password())
-    lab = str(target.nr.inventory.defaults.data.get("lab") or target.fabric.name)
-    return docker_ping_runner(f"clab-{lab}-{ce}"), lambda: None
+    data = target.nr.inventory.defaults.data
+    lab = str(data.get("lab") or target.fabric.name)
+    return docker_ping_runner(container_name(str(data.get("clab_prefix", "clab")), lab, ce)), lambda: None
 
 
 def _state_doc(args: argparse.Namespace, target: Target) -> dict[str, Any]:

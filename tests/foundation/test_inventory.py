@@ -162,3 +162,29 @@ def test_deployed_lab_addresses_win(tmp_path: Path) -> None:
     assert hosts["leaf1"]["hostname"] == "172.20.20.4"
     assert hosts["ce1"]["hostname"] == "172.20.20.2"
     assert hosts["leaf2"]["hostname"] == "clab-evpn-mh01-leaf2"
+
+
+@pytest.mark.parametrize(("prefix", "leaf1", "ce1"), [
+    (None, "clab-evpn-mh01-leaf1", "clab-evpn-mh01-ce1"),
+    ("lab", "lab-evpn-mh01-leaf1", "lab-evpn-mh01-ce1"),
+    ('""', "leaf1", "ce1"),
+    ("__lab-name", "evpn-mh01-leaf1", "evpn-mh01-ce1"),
+])
+def test_containerlab_prefix_names_the_containers(tmp_path: Path, prefix, leaf1, ce1) -> None:
+    """Hosts are reached (and CE pings run with docker exec) by the container names
+    containerlab gives them, which follow the topology's `prefix`."""
+    from nornir_evpn.topology import container_name
+
+    text = LAB.read_text()
+    if prefix is not None:
+        text = text.replace("name: evpn-mh01\n", f"name: evpn-mh01\nprefix: {prefix}\n", 1)
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    topo = load_topology(_write_text(tmp_path / "t.clab.yml", text))
+    docs = build_inventory(topo, derive_intent(topo))
+    assert docs["hosts"]["leaf1"]["hostname"] == leaf1 and docs["hosts"]["ce1"]["hostname"] == ce1
+    assert container_name(docs["defaults"]["data"]["clab_prefix"], "evpn-mh01", "ce1") == ce1
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
