@@ -195,7 +195,13 @@ def parse_topology(text: str, path: Path) -> Topology:
     raw_nodes = topo.get("nodes")
     if not isinstance(raw_nodes, dict) or not raw_nodes:
         raise TopologyError(f"{path}: field 'topology.nodes' is missing or empty")
-    nodes = {n: _parse_node(path, n, spec, kinds) for n, spec in raw_nodes.items()}
+    inherited = {"defaults": topo.get("defaults") or {}, "groups": topo.get("groups") or {}}
+    for key, value in inherited.items():
+        if not isinstance(value, dict) or (key == "groups" and not all(
+                isinstance(g, dict) for g in value.values())):
+            raise TopologyError(f"{path}: field 'topology.{key}' must be a mapping")
+    nodes = {n: _parse_node(path, n, _inherit(path, n, spec, inherited), kinds)
+             for n, spec in raw_nodes.items()}
     owners: dict[str, str] = {}
     for node in nodes.values():
         if node.mgmt_ipv4 is not None:
@@ -217,6 +223,26 @@ def parse_topology(text: str, path: Path) -> Topology:
     except ValidationError as exc:  # pragma: no cover - fields are pre-validated above
         err = exc.errors()[0]
         raise TopologyError(f"{path}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+
+
+def _inherit(path: Path, name: Any, spec: Any, inherited: dict[str, dict[str, Any]]) -> Any:
+    """A node's spec with what containerlab gives it from its `group` and from `defaults`
+    (the node wins, then its group, then the defaults; labels merge). `kinds` settings are
+    applied later, once the kind is known."""
+    if spec is not None and not isinstance(spec, dict):
+        return spec  # _parse_node reports it
+    spec = dict(spec or {})
+    group_name = spec.get("group")
+    group = inherited["groups"].get(group_name, {}) if isinstance(group_name, str) else {}
+    if group_name is not None and not group:
+        raise TopologyError(f"{path}: field 'topology.nodes.{name}.group' names unknown group {group_name!r}")
+    for source in (group, inherited["defaults"]):
+        for key, value in source.items():
+            if key == "labels" and isinstance(value, dict) and isinstance(spec.get("labels", {}), dict):
+                spec["labels"] = {**value, **(spec.get("labels") or {})}
+            else:
+                spec.setdefault(key, value)
+    return spec
 
 
 def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node:

@@ -97,3 +97,25 @@ def test_cli_reports_bad_topology_with_exit_code_2(tmp_path: Path) -> None:
     assert "names unknown node 'ce9'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "inv").exists()
+
+
+def test_kind_from_group_and_defaults_as_containerlab_does(tmp_path: Path) -> None:
+    """containerlab fills a node from its `group`, then from `topology.defaults`: the same
+    lab written that way is the same fabric (it was refused: kind is missing)."""
+    from nornir_evpn.intent import derive_intent
+
+    text = LAB.read_text().replace("      kind: srl\n", "      group: fabric\n").replace("      kind: linux\n", "")
+    text = text.replace("topology:\n", "topology:\n  defaults:\n    kind: linux\n"
+                        "  groups:\n    fabric:\n      kind: srl\n      labels: {team: dc}\n", 1)
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    (tmp_path / "t.clab.yml").write_text(text)
+    topo = load_topology(tmp_path / "t.clab.yml")
+    assert topo.nodes["leaf1"].kind == "srl" and topo.nodes["ce1"].kind == "linux"
+    assert topo.nodes["leaf1"].labels == {"team": "dc"}
+    assert topo.nodes["leaf1"].image == "ghcr.io/nokia/srlinux:23.3.1"  # from kinds
+    original = derive_intent(load_topology(LAB))
+    assert derive_intent(topo).nodes == original.nodes
+    bad = tmp_path / "bad.clab.yml"
+    bad.write_text(text.replace("group: fabric", "group: fabrik", 1))
+    with pytest.raises(TopologyError, match=r"'topology\.nodes\.leaf1\.group' names unknown group 'fabrik'"):
+        load_topology(bad)
