@@ -120,7 +120,7 @@ def load_topology(path: str | Path) -> Topology:
     except OSError as exc:
         raise TopologyError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
-        raise TopologyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise TopologyError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
     return parse_topology(text, path)
 
 

@@ -330,6 +330,7 @@ def test_refused_shut_is_still_restored(configured: Lab) -> None:
     doc = json.loads(done.stdout)
     assert "shut failed: leaf1" in doc["error"] and "KeyError" not in done.stderr
     assert doc["restore"]["ok"] is True and "RESTORE FAILED" not in done.stderr
+    assert doc["hosts"]["leaf1"]["changed"] is False  # the shut never happened
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
 

@@ -58,7 +58,8 @@ class FaultController:
                 return {"ok": True, "down_links": _links(fabric)}
             if action == "list":
                 fabric = getattr(self.twin, "fabric", None)
-                return {"ok": True, "down_links": _links(fabric) if fabric else []}
+                return {"ok": True, "down_links": _links(fabric) if fabric else [],
+                        "node_faults": self._node_faults()}
             if node not in getattr(self.twin, "servers", {}):
                 return {"ok": False, "error": f"unknown node {node!r}"}
             if action == "unreachable":
@@ -78,6 +79,22 @@ class FaultController:
         except (ValueError, KeyError) as exc:
             return {"ok": False, "error": str(exc).strip("'\"")}
         return {"ok": True}
+
+
+    def _node_faults(self) -> list[str]:
+        """The faults set on nodes, as the `twin fault` arguments that set them."""
+        out = []
+        for name, server in sorted(getattr(self.twin, "servers", {}).items()):
+            if not server.listening:
+                out.append(f"unreachable {name}")
+            if server.extra_delay > 0:
+                out.append(f"slow {name} {server.extra_delay:g}")
+            if server.password != self.twin.password:
+                out.append(f"wrong-credentials {name}")
+            datastore = self.twin.datastores.get(name)
+            if datastore is not None and datastore.reject_next_commit:
+                out.append(f"reject-commit {name}")
+        return out
 
 
 def _links(fabric: Any) -> list[str]:
@@ -183,4 +200,6 @@ def run_fault(args: argparse.Namespace) -> int:
     if args.action == "list":
         for link in reply.get("down_links", []):
             print(f"link-down {link}")
+        for fault in reply.get("node_faults", []):
+            print(fault)
     return 0

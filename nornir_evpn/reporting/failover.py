@@ -163,7 +163,9 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
         elif failing.get(h):
             error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
         out[h] = host_entry(
-            ok=error is None and not report.refused, changed=h == report.host and report.restore_attempted,
+            ok=error is None and not report.refused,
+            # the link went down (and back): not when the device refused the shut
+            changed=h == report.host and report.restore_attempted and report.shut_error is None,
             error=error,
             **({"interface": report.interface, "restored": report.restore_ok} if h == report.host else {}),
         )

@@ -131,7 +131,7 @@ def test_wrong_esi_on_leaf2_gives_two_segments_and_no_aliasing():
     assert summary_counts(show, "leaf1").get(4, 0) == 0  # RT4 not imported: ESIs differ
 
 
-def test_fault_cli_over_the_control_socket(tmp_path):
+def test_fault_cli_over_the_control_socket(tmp_path, capsys):
     import argparse
 
     from conftest import TEST_PASSWORD
@@ -164,6 +164,10 @@ def test_fault_cli_over_the_control_socket(tmp_path):
             assert tw.datastores["leaf2"].reject_next_commit
             assert run_fault(parser.parse_args(["fault", "slow", "leaf3", "0.25", "--twin-state", str(state)])) == 0
             assert tw.servers["leaf3"].extra_delay == 0.25
+            capsys.readouterr()
+            assert run_fault(parser.parse_args(["fault", "list", "--twin-state", str(state)])) == 0
+            assert capsys.readouterr().out.splitlines() == [
+                "link-down ce1:eth1 leaf1:ethernet-1/1", "reject-commit leaf2", "slow leaf3 0.25"]
             with pytest.raises(UserInputError, match="no link between"):
                 run_fault(parser.parse_args(["fault", "link-down", "leaf1:e1-1", "ce1:eth2", "--twin-state", str(state)]))
             with pytest.raises(UserInputError, match="unknown node 'leaf9'"):
