@@ -13,7 +13,7 @@ import contextlib
 import re
 import socket
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nornir_evpn import platform
@@ -24,9 +24,14 @@ _PROMPT = re.compile(platform.ANY_PROMPT_PATTERN)
 _PROMPT_MAX = 1024  # longest prompt searched for again once more data came in (context path)
 
 
-def paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str, str, str]]:
+def paste(conn: Any, lines: Sequence[str], max_lines: int,
+          stop: Callable[[], bool] | None = None) -> Iterator[tuple[str, str, str]]:
     """Type `lines` ahead of the device; yield (line, its echo + answer, the prompt after it)
     as prompts return.
+
+    Once `stop()` is true the paste ends at once, typed lines unanswered (the caller sees
+    fewer answers than lines): the session is then mid-answer and must be dropped, which
+    on SR Linux also drops the private candidate those lines went into.
 
     At most `max_lines` lines and `BATCH_MAX_BYTES` bytes are ever unanswered (typed but
     not yet answered by a prompt), so the device's input buffer never holds more than one
@@ -40,12 +45,15 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int) -> Iterator[tuple[str
     nxt = 0
     buf = bytearray()  # appends in place: a 150 KB route table arrives in dozens of reads
     pos = 0  # start of the first unanswered segment
-    while nxt < len(lines) or pending:
-        if nxt < len(lines) and (
+    end = len(lines)
+    while nxt < end or pending:
+        if stop is not None and stop():
+            return
+        if nxt < end and (
             not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
         ):
             first = nxt
-            while nxt < len(lines) and ((nxt == first and not pending) or (
+            while nxt < end and ((nxt == first and not pending) or (
                 len(pending) + nxt - first < max_lines and in_flight + sizes[nxt] <= BATCH_MAX_BYTES
             )):
                 in_flight += sizes[nxt]

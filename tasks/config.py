@@ -109,7 +109,8 @@ def device_failed(output: str) -> bool:
     return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
 
 
-def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES) -> Loaded:
+def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
+               cancel: threading.Event | None = None) -> Loaded:
     """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time.
 
     Lines are typed ahead like a paste into the SR Linux CLI (see `session.paste`): the device
@@ -120,6 +121,8 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
     Each line's answer is checked for the failure markers; the first failing line stops the
     load and is reported as `<line>: <device text>`.
     `batch_lines=1` sends line by line through scrapli's `send_configs` instead.
+    Once `cancel` is set the load ends with error INTERRUPTED without waiting for the
+    answers to the lines typed: the caller must drop the session (and with it the candidate).
     """
     if batch_lines <= 1:
         responses = _send(conn, list(lines))
@@ -128,20 +131,25 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         return Loaded(None, responses[-1].result if len(responses) else "")
     if conn._current_priv_level.name != "configuration":
         lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
-    return _paste_checked(conn, lines, batch_lines)
+    return _paste_checked(conn, lines, batch_lines, cancel)
 
 
-def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int) -> Loaded:
+def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
+                   cancel: threading.Event | None = None) -> Loaded:
     """Paste `lines`, keep scrapli's mode in step with each prompt, stop at the first answer
     carrying a failure marker (reported as `<line>: <device text>`)."""
     last = ""
-    for line, segment, prompt in paste(conn, lines, batch_lines):
+    answered = 0
+    for line, segment, prompt in paste(conn, lines, batch_lines, None if cancel is None else cancel.is_set):
         note_mode(conn, prompt)
+        answered += 1
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
         if device_failed(answer):
             return Loaded(_line_error(line, answer), "")
         last = answer
+    if answered < len(lines):
+        return Loaded(INTERRUPTED, "")
     return Loaded(None, last)
 
 
@@ -257,8 +265,13 @@ def apply_config(
         if not fresh:  # a session reused from an earlier task may sit in a candidate
             leave_candidate(conn)
         t = time.monotonic()
-        loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines)
+        loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines, cancel)
         timings["load"] = round(time.monotonic() - t, 4)
+        if loaded.error == INTERRUPTED:
+            # answers still on their way: close the session, which ends its private candidate
+            # now (waiting for a slow device to answer every typed line took minutes)
+            drop_connection(task.host, connection, abrupt=True)
+            return done(True, INTERRUPTED)
         if loaded.error is not None:
             out["device_error"] = loaded.error
             leave_candidate(conn)
@@ -401,13 +414,16 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     return Result(host=task.host, result={"pruned": prune_lines(node, features, outputs[0])})
 
 
-def drop_connection(host: Any, connection: str = CONNECTION) -> None:
-    """Close `host`'s scrapli session; if closing fails (session dead or device silent),
+def drop_connection(host: Any, connection: str = CONNECTION, *, abrupt: bool = False) -> None:
+    """Close `host`'s scrapli session; if closing fails (session dead or device silent), or
+    at once when `abrupt` (a graceful close first waits for every typed line's answer),
     shut its socket down so the device ends the session, and any private candidate, now."""
     conn = host.connections.get(connection)
     if conn is None:
         return
     try:
+        if abrupt:
+            raise ConnectionAbortedError
         host.close_connection(connection)
     except Exception:
         host.connections.pop(connection, None)
