@@ -334,9 +334,14 @@ class _Poller:
     def busy(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
-    def join(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
+    def join(self) -> str | None:
+        """Wait for a poll still running; a Ctrl-C/SIGTERM meanwhile is recorded (returned),
+        not raised: its sessions must not be closed under its reads."""
+        received: list[str] = []
+        if self.thread is not None and self.thread.is_alive():
+            with signals_deferred(received):
+                self.thread.join()
+        return received[0] if received else None
 
     def bounded(self, poll: Callable[[], dict[CheckKey, bool]],
                 deadline: float) -> Callable[[], dict[CheckKey, bool]]:
@@ -527,7 +532,8 @@ def run_failover(
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
-                poller.join()  # before anything else uses the sessions it reads
+                # before anything else uses the sessions it reads
+                report.interrupted = report.interrupted or poller.join()
 
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
@@ -552,7 +558,8 @@ def run_failover(
                 emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
                                    detail="healthy state not reached after restore: "
                                           + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
-    poller.join()  # a recovery poll past its timeout: the caller closes the sessions next
+    # a recovery poll past its timeout: the caller closes the sessions next
+    report.interrupted = report.interrupted or poller.join()
     if probe is not None:
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []
