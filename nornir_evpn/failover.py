@@ -324,7 +324,7 @@ class _Poller:
     A poll still running at its deadline (+ POLL_GRACE_S) is left to finish on its own and
     reported as the expectation POLL_OVERRUN, which never holds; `busy()` then tells the
     restore to use a second session, and `join()` waits for the poll before its sessions are
-    used again. On Ctrl-C/SIGTERM the poll in flight is waited for, as the runner does.
+    used again. A Ctrl-C/SIGTERM is not held up by a poll in flight either.
     """
 
     def __init__(self, clock: Callable[[], float]) -> None:
@@ -359,11 +359,10 @@ class _Poller:
 
             self.thread = threading.Thread(target=target, name="failover-poll", daemon=True)
             self.thread.start()
-            try:
-                finished = done.wait(max(0.0, deadline - self.clock()) + POLL_GRACE_S)
-            except BaseException:
-                self.thread.join()  # interrupted: the poll in flight ends first
-                raise
+            # interrupted while waiting: re-raised at once; the restore then goes out on a
+            # second session if this poll is still running (`busy`), and `join` waits for it
+            # before its sessions are closed
+            finished = done.wait(max(0.0, deadline - self.clock()) + POLL_GRACE_S)
             if not finished:
                 return {POLL_OVERRUN: False}
             if "error" in box:
@@ -487,6 +486,7 @@ def run_failover(
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
 
     shut_sent = False
+    restored_at = 0.0
     poller = _Poller(clock)
     with sigterm_raises():
         try:
@@ -532,12 +532,13 @@ def run_failover(
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
+                restored_at = clock()  # recovery counts from here, not from the end of the wait below
                 # before anything else uses the sessions it reads
                 report.interrupted = report.interrupted or poller.join()
 
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
-        t_restore = clock()
+        t_restore = restored_at
         try:
             with sigterm_raises():
                 report.recovery = wait_for_state(

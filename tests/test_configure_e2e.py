@@ -419,6 +419,8 @@ def test_ctrl_c_after_one_host_committed_says_so(lab, tmp_path):
             assert time.monotonic() < deadline, "leaf1 never committed"
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)  # an impatient second Ctrl-C changes nothing
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:

@@ -321,6 +321,29 @@ def test_a_poll_that_hangs_does_not_hold_the_link_down_past_the_timeout(configur
     assert not configured.fo_state.exists()
 
 
+def test_ctrl_c_during_a_hung_poll_restores_at_once(configured: Lab) -> None:
+    """Ctrl-C while a poll of a slowed leaf3 runs: the restore goes out on a second session
+    right away, not when that poll ends (half a minute later)."""
+    proc = configured.start("failover-test", "--interval", str(INTERVAL), "--timeout", "20", "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        configured.twin.set_slow("leaf3", 4.0)
+        time.sleep(INTERVAL + 0.5)  # inside a poll of leaf3
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"], timeout=20)
+        restored_after = time.monotonic() - sent
+        configured.twin.set_slow("leaf3", 0)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        configured.twin.set_slow("leaf3", 0)
+        if proc.poll() is None:
+            proc.kill()
+    assert restored_after < 3, restored_after
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted │ SIGINT" in out and not configured.fo_state.exists()
+
+
 def test_refused_shut_is_still_restored(configured: Lab) -> None:
     """A shut whose commit fails leaves Nornir counting leaf1 as a failed host; the restore
     must still be sent (Nornir skipped it: `KeyError: 'leaf1'`, and no restore at all)."""

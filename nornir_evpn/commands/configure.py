@@ -133,7 +133,12 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
             pass
     except KeyboardInterrupt:
         cancel.set()
-        done.wait()
+        while True:  # a second Ctrl-C/SIGTERM must not cut short the wait for the workers
+            try:
+                done.wait()
+                break
+            except KeyboardInterrupt:
+                continue
         raise Interrupted(box.get("result")) from None
     finally:
         if main_thread:
