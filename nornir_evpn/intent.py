@@ -204,12 +204,12 @@ def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -
     if len(leaves) > 255 or len(spines) > 255:
         raise IntentError(f"{topology.path}: more than 255 leaves or spines is not supported")
     nodes: dict[str, NodeIntent] = {}
-    for name, i in _numbers(leaves).items():
+    for name, i in node_numbers(topology, leaves)[0].items():
         nodes[name] = NodeIntent(
             name=name, role="leaf", index=i, system_ip=f"10.0.0.{i}", asn=LEAF_AS_BASE + i,
             mac_vrf=mac_vrf,
         )
-    for name, i in _numbers(spines).items():
+    for name, i in node_numbers(topology, spines)[0].items():
         nodes[name] = NodeIntent(
             name=name, role="spine", index=i, system_ip=f"10.0.1.{i}", asn=SPINE_AS_BASE + i,
         )
@@ -225,16 +225,42 @@ def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -
 POOL_SPINES, POOL_LINKS = 8, 8  # 8 spines x 256 leaf numbers x 8 links = 16384 /30s in a /16
 
 
-def _numbers(names: list[str]) -> dict[str, int]:
-    """Each node's number N (system IP, AS, /30s): the number its name ends in when every
-    name has a distinct one from 1 to 255, so taking leaf3 out leaves leaf4 as it was (a
-    renumbered leaf4 would take leaf3's addresses while its own stay configured); else the
-    position in natural order."""
-    found = {name: int(m.group(1)) for name in names if (m := re.search(r"(\d+)$", name))}
-    numbers = list(found.values())
-    if len(found) == len(names) and len(set(numbers)) == len(numbers) and all(1 <= n <= 255 for n in numbers):
-        return found
-    return {name: i for i, name in enumerate(names, start=1)}
+def node_numbers(topology: Topology, names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Each node's number N (system IP, AS, /30s) and the nodes numbered by position.
+
+    A `number` label pins N. Otherwise N is the number the name ends in, when every other
+    name has a distinct one too, so taking leaf3 out leaves leaf4 as it was (renumbered, it
+    took leaf3's addresses while its own stayed configured). Failing that, the remaining
+    nodes are numbered in natural order, skipping pinned numbers: those are the nodes that
+    taking one out renumbers (`inventory` names them).
+    """
+    pinned: dict[str, int] = {}
+    for name in names:
+        label = topology.nodes[name].labels.get("number")
+        if label is None:
+            continue
+        field = f"topology.nodes.{name}.labels.number"
+        if not label.isdigit() or not 1 <= int(label) <= 255:
+            raise IntentError(f"{topology.path}: field '{field}' is {label!r}, expected 1 to 255")
+        owner = next((n for n, v in pinned.items() if v == int(label)), None)
+        if owner is not None:
+            raise IntentError(f"{topology.path}: nodes {owner!r} and {name!r} both have number {label}")
+        pinned[name] = int(label)
+    rest = [n for n in names if n not in pinned]
+    found = {n: int(m.group(1)) for n in rest if (m := re.search(r"(\d+)$", n))}
+    numbers = [*found.values(), *pinned.values()]
+    if len(found) == len(rest) and len(set(numbers)) == len(numbers) and all(1 <= v <= 255 for v in numbers):
+        return {**pinned, **found}, []
+    free = (i for i in range(1, 256) if i not in set(pinned.values()))
+    return {**pinned, **{n: next(free) for n in rest}}, rest
+
+
+def positional_nodes(topology: Topology) -> list[str]:
+    """SR Linux nodes numbered by their position: taking one of their role out renumbers them."""
+    srl = sorted((n for n in topology.nodes.values() if n.is_srl), key=lambda n: natural_key(n.name))
+    roles = {n.name: _role(topology, n) for n in srl}
+    return [name for role in ("leaf", "spine")
+            for name in node_numbers(topology, [n.name for n in srl if roles[n.name] == role])[1]]
 
 
 def _role(topology: Topology, node: Node) -> Literal["leaf", "spine"]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nornir_evpn.intent import derive_intent
+from nornir_evpn.intent import derive_intent, positional_nodes
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.topology import load_topology
@@ -36,4 +36,10 @@ def run(args: argparse.Namespace) -> int:
         f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "
         f"{len(fabric.ethernet_segments)} ethernet segments\n"
     )
+    positional = positional_nodes(topology)
+    if len(positional) > 1:
+        sys.stderr.write(
+            f"note: {', '.join(positional)} are numbered by position (their names have no distinct "
+            "numbers): taking one out renumbers the others; pin them with a `number` label\n"
+        )
     return 0

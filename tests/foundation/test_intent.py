@@ -162,8 +162,34 @@ def _write(path: Path, doc: dict) -> Path:
 
 
 def test_names_without_distinct_numbers_are_numbered_in_order(tmp_path: Path) -> None:
+    from nornir_evpn.intent import positional_nodes
+
     text = (FABRIC.read_text().replace("leaf1", "leafA").replace("leaf2", "leafB"))
     p = tmp_path / "t.clab.yml"
     p.write_text(text)
-    f = derive_intent(load_topology(p))
+    topo = load_topology(p)
+    f = derive_intent(topo)
     assert {n.name: n.index for n in f.leaves} == {"leaf3": 1, "leaf4": 2, "leafA": 3, "leafB": 4}
+    assert positional_nodes(topo) == ["leaf3", "leaf4", "leafA", "leafB"]
+
+
+def test_a_number_label_pins_a_node(tmp_path: Path) -> None:
+    """Names without numbers: `number` labels keep every node's addresses when one goes."""
+    from nornir_evpn.intent import positional_nodes
+
+    doc = yaml.safe_load(FABRIC.read_text())
+    nodes = doc["topology"]["nodes"]
+    for old, new, number in (("leaf1", "leafA", 1), ("leaf2", "leafB", 2), ("leaf3", "leafC", 3), ("leaf4", "leafD", 4)):
+        nodes[new] = {**nodes.pop(old), "labels": {"number": number}}
+        for link in doc["topology"]["links"]:
+            link["endpoints"] = [e.replace(f"{old}:", f"{new}:") for e in link["endpoints"]]
+    before = derive_intent(load_topology(_write(tmp_path / "all.clab.yml", doc)))
+    assert positional_nodes(load_topology(tmp_path / "all.clab.yml")) == []
+    del nodes["leafC"]  # its CE stays, single-homed to leafD now
+    doc["topology"]["links"] = [lk for lk in doc["topology"]["links"]
+                                if not any(e.startswith("leafC:") for e in lk["endpoints"])]
+    after = derive_intent(load_topology(_write(tmp_path / "no-c.clab.yml", doc)))
+    assert after.nodes["leafD"].system_ip == before.nodes["leafD"].system_ip == "10.0.0.4"
+    doc["topology"]["nodes"]["leafD"]["labels"] = {"number": 1}
+    with pytest.raises(IntentError, match="nodes 'leafA' and 'leafD' both have number 1"):
+        derive_intent(load_topology(_write(tmp_path / "clash.clab.yml", doc)))
