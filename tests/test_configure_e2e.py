@@ -151,6 +151,24 @@ def test_all_or_nothing_success_accepts_everywhere(lab, capsys):
         assert lab.twin.datastore(leaf).pending is None  # accepted, no rollback timer
 
 
+def test_all_or_nothing_never_accepts_after_a_timer_may_have_run_out(lab, capsys):
+    """leaf2 commits at once, leaf1 takes longer than --commit-confirmed: leaf2's timer runs
+    out before anyone could accept, so the run must roll back everywhere rather than
+    accept leaf1 and leave the fabric half changed."""
+    lab.twin.set_slow("leaf1", 0.25)  # ~25 lines: leaf1 commits about 6 s after leaf2
+    try:
+        code, doc = lab.configure(capsys, "--all-or-nothing", "--commit-confirmed", "3",
+                                  "--features", "multihoming")
+    finally:
+        lab.twin.set_slow("leaf1", 0)
+    assert code == 1 and not doc["ok"]
+    assert "longer than --commit-confirmed 3s allows" in doc["notes"][0]
+    assert not any(e["committed"] or e["changed"] for e in doc["hosts"].values())
+    for leaf in ("leaf1", "leaf2"):
+        assert lab.running(leaf) == startup(leaf)
+        assert lab.twin.datastore(leaf).pending is None
+
+
 TWIN_PROCESS = """
 import sys, time
 from pathlib import Path

@@ -12,6 +12,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,6 +95,9 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+ACCEPT_MARGIN_S = 2.0  # an accept must reach every host before its rollback timer ends
 
 
 class Interrupted(KeyboardInterrupt):
@@ -191,10 +195,15 @@ def all_or_nothing(
     if not to_change:
         return validated, []
     sub = nr.filter(filter_func=lambda h: h.name in to_change)
+    started = time.monotonic()
     committed = _run_phase(sub, mode="confirmed", confirm_timeout=timeout, accept=False, **common)
     entries = {**validated, **committed}
     pending = [h for h in to_change if committed[h]["committed"]]
-    if all(committed[h]["ok"] for h in to_change):
+    # each host's rollback timer started at its own commit, the first one soon after
+    # `started`: past the timeout (less a margin) some may have rolled back already, and
+    # accepting the others would leave the fabric half changed
+    late = time.monotonic() - started > timeout - ACCEPT_MARGIN_S
+    if all(committed[h]["ok"] for h in to_change) and not late:
         accepted = host_entries_confirm(sub, accept=True)
         for h, (ok, err) in accepted.items():
             if not ok:
@@ -205,12 +214,18 @@ def all_or_nothing(
         rolled = nr.filter(filter_func=lambda h: h.name in pending)
         for h, (ok, err) in host_entries_confirm(rolled, accept=False).items():
             entries[h].update(committed=False, changed=False)
-            if not ok:
+            if not ok and "no pending commit" in str(err):
+                entries[h]["error"] = f"rolled back by its confirm timer ({timeout}s) before the reject"
+            elif not ok:
                 entries[h]["error"] = f"reject failed ({err}); rolls back in {timeout}s"
                 entries[h]["ok"] = False
     for h in to_change:
         entries[h]["changed"] = False
-    why = "interrupted" if cancel.is_set() else "a commit failed"
+        if late:  # nothing failed on the host itself, yet nothing it had to change is there
+            entries[h]["ok"] = False
+            entries[h]["error"] = entries[h]["error"] or "rolled back: the commits took too long to accept"
+    why = ("interrupted" if cancel.is_set() else "a commit failed" if not late else
+           f"the commits took longer than --commit-confirmed {timeout}s allows (some timers may have run out)")
     return entries, [f"{why}: every host was rolled back"]
 
 
