@@ -172,9 +172,9 @@ def parse_topology(text: str, path: Path) -> Topology:
         raise TopologyError(f"{path}: field 'name' is missing")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise TopologyError(f"{path}: field 'name' has invalid value {name!r}")
-    prefix = raw.get("prefix", "clab")
-    if prefix is None:
-        prefix = ""
+    prefix = raw.get("prefix")
+    if prefix is None:  # absent or `prefix:` with no value: containerlab's default
+        prefix = "clab"
     if not isinstance(prefix, str) or (prefix and prefix != "__lab-name" and not NAME_RE.match(prefix)):
         raise TopologyError(f"{path}: field 'prefix' has invalid value {prefix!r}")
     topo = raw.get("topology")

@@ -166,6 +166,7 @@ def test_deployed_lab_addresses_win(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("prefix", "leaf1", "ce1"), [
     (None, "clab-evpn-mh01-leaf1", "clab-evpn-mh01-ce1"),
+    ("", "clab-evpn-mh01-leaf1", "clab-evpn-mh01-ce1"),  # `prefix:` with no value is the default
     ("lab", "lab-evpn-mh01-leaf1", "lab-evpn-mh01-ce1"),
     ('""', "leaf1", "ce1"),
     ("__lab-name", "evpn-mh01-leaf1", "evpn-mh01-ce1"),
