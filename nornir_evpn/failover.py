@@ -198,12 +198,23 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
     from nornir_evpn.tasks.failover import collect_and_check
 
     selected = checks if checks is not None else default_checks()
+    running: set[str] = set()  # hosts whose poll has not ended: named when a poll overruns
+    lock = threading.Lock()
+
+    def poll_host(task: Any, **kwargs: Any) -> Any:
+        with lock:
+            running.add(task.host.name)
+        try:
+            return collect_and_check(task, **kwargs)
+        finally:
+            with lock:
+                running.discard(task.host.name)
 
     def evaluate(faults: Faults) -> dict[CheckKey, CheckOutcome]:
         view = shared_view(fabric, faults)  # rounds with the same faults reuse its reachability
         # on_failed: a host that failed a poll (a dropped session) is polled again, never
         # silently left out of the next evaluation
-        agg = nr.run(task=collect_and_check, view=view, checks=selected, on_failed=True)
+        agg = nr.run(task=poll_host, name="collect_and_check", view=view, checks=selected, on_failed=True)
         out: dict[CheckKey, CheckOutcome] = {}
         for host, multi in sorted(agg.items()):
             if multi.failed:  # a bug in a check, not a device state: fail loudly per host
@@ -213,6 +224,11 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
                 out[(r.check, host)] = CheckOutcome(r.ok, r.detail, r.expected)
         return out
 
+    def in_flight() -> list[str]:
+        with lock:
+            return sorted(running)
+
+    evaluate.in_flight = in_flight  # type: ignore[attr-defined]
     return evaluate
 
 
@@ -313,7 +329,7 @@ def signals_deferred(received: list[str]) -> Iterator[None]:
 # --------------------------------------------------------------------------- nornir steps
 
 
-POLL_OVERRUN: CheckKey = ("poll", "still running at the timeout")
+POLL_OVERRUN = "poll"  # the check name of "this host's poll was still running at the timeout"
 POLL_GRACE_S = 1.0  # how long past the timeout a poll may end before the test goes on without it
 
 
@@ -322,13 +338,14 @@ class _Poller:
     cannot hold the shut link down past `--timeout`.
 
     A poll still running at its deadline (+ POLL_GRACE_S) is left to finish on its own and
-    reported as the expectation POLL_OVERRUN, which never holds; `busy()` then tells the
+    reported as a `poll` expectation per host it still waits for, which never holds; `busy()` then tells the
     restore to use a second session, and `join()` waits for the poll before its sessions are
     used again. A Ctrl-C/SIGTERM is not held up by a poll in flight either.
     """
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], in_flight: Callable[[], list[str]] | None = None) -> None:
         self.clock = clock
+        self.in_flight = in_flight  # the hosts a poll still waits for, when the evaluator knows
         self.thread: threading.Thread | None = None
 
     def busy(self) -> bool:
@@ -364,7 +381,8 @@ class _Poller:
             # before its sessions are closed
             finished = done.wait(max(0.0, deadline - self.clock()) + POLL_GRACE_S)
             if not finished:
-                return {POLL_OVERRUN: False}
+                hosts = self.in_flight() if self.in_flight is not None else []
+                return {(POLL_OVERRUN, h): False for h in hosts or ["still running at the timeout"]}
             if "error" in box:
                 raise box["error"]
             return box["value"]
@@ -487,7 +505,7 @@ def run_failover(
 
     shut_sent = False
     restored_at = 0.0
-    poller = _Poller(clock)
+    poller = _Poller(clock, getattr(evaluate, "in_flight", None))
     with sigterm_raises():
         try:
             if probe is not None:
