@@ -295,54 +295,48 @@ def test_failed_restore_is_loud(configured: Lab) -> None:
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 
 
-def test_a_poll_that_hangs_does_not_hold_the_link_down_past_the_timeout(configured: Lab) -> None:
-    """leaf3 turns slow (4 s a command) right after the shut: the poll in flight would take
-    half a minute. The link must be restored about --timeout after the shut, on a second
-    session to leaf1, not once that poll ends; the report says the poll overran."""
-    proc = configured.start("failover-test", "--interval", str(INTERVAL), "--timeout", "2",
-                            "--no-traffic", "--json")
+def _leaf3_hangs_after_the_shut(lab: Lab, timeout: str, interrupt: bool, *extra: str) -> tuple[float, str, str, int]:
+    """failover-test, leaf3 slowed to 4 s a command right after the shut (a poll of it takes
+    half a minute), optionally a Ctrl-C inside that poll: (seconds from the shut, or the
+    Ctrl-C, to the restore; stdout; stderr; exit code)."""
+    proc = lab.start("failover-test", "--interval", str(INTERVAL), "--timeout", timeout, "--no-traffic", *extra)
     try:
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
-        shut_at = time.monotonic()
-        configured.twin.set_slow("leaf3", 4.0)
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"], timeout=20)
-        down_for = time.monotonic() - shut_at
-        configured.twin.set_slow("leaf3", 0)
+        lab.wait_for(lambda: lab.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        since = time.monotonic()
+        lab.twin.set_slow("leaf3", 4.0)
+        if interrupt:
+            time.sleep(INTERVAL + 0.5)  # inside a poll of leaf3
+            proc.send_signal(signal.SIGINT)
+            since = time.monotonic()
+        lab.wait_for(lambda: lab.leaf1_eth1() == [f"{LEAF1_ETH1} enable"], timeout=20)
+        took = time.monotonic() - since
+        lab.twin.set_slow("leaf3", 0)
         out, err = proc.communicate(timeout=90)
     finally:
-        configured.twin.set_slow("leaf3", 0)
+        lab.twin.set_slow("leaf3", 0)
         if proc.poll() is None:
             proc.kill()
+    return took, out, err, proc.returncode
+
+
+def test_a_poll_that_hangs_does_not_hold_the_link_down_past_the_timeout(configured: Lab) -> None:
+    """The link is restored about --timeout after the shut, on a second session to leaf1,
+    not once leaf3's poll ends; the report names the host whose poll overran."""
+    down_for, out, err, code = _leaf3_hangs_after_the_shut(configured, "2", False, "--json")
     assert down_for < 2 + 1 + 2.5, down_for  # timeout + grace + the restore's own commit
-    assert proc.returncode == 1, err[-2000:]
+    assert code == 1, err[-2000:]
     doc = json.loads(out)
     assert doc["restore"]["ok"] is True and "Traceback" not in err
-    # the report names the host whose poll overran
     assert any("poll@leaf3" in (e.get("detail") or "") for e in doc["timeline"]), doc["timeline"]
     assert doc["hosts"]["leaf3"]["ok"] is False and "poll" in doc["hosts"]["leaf3"]["error"]
     assert not configured.fo_state.exists()
 
 
 def test_ctrl_c_during_a_hung_poll_restores_at_once(configured: Lab) -> None:
-    """Ctrl-C while a poll of a slowed leaf3 runs: the restore goes out on a second session
-    right away, not when that poll ends (half a minute later)."""
-    proc = configured.start("failover-test", "--interval", str(INTERVAL), "--timeout", "20", "--no-traffic")
-    try:
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
-        configured.twin.set_slow("leaf3", 4.0)
-        time.sleep(INTERVAL + 0.5)  # inside a poll of leaf3
-        proc.send_signal(signal.SIGINT)
-        sent = time.monotonic()
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"], timeout=20)
-        restored_after = time.monotonic() - sent
-        configured.twin.set_slow("leaf3", 0)
-        out, err = proc.communicate(timeout=90)
-    finally:
-        configured.twin.set_slow("leaf3", 0)
-        if proc.poll() is None:
-            proc.kill()
+    """Ctrl-C inside leaf3's hung poll: the restore goes out on a second session right away."""
+    restored_after, out, err, code = _leaf3_hangs_after_the_shut(configured, "20", True)
     assert restored_after < 3, restored_after
-    assert proc.returncode == 130, err[-2000:]
+    assert code == 130, err[-2000:]
     assert "interrupted │ SIGINT" in out and not configured.fo_state.exists()
 
 
