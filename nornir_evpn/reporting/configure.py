@@ -2,7 +2,8 @@
 
 Input is the plain report document the command builds (the --json contract):
 `{"command": "configure", "ok", "mode", "features", "hosts": {h: {"ok", "changed", "error",
-"diff", "committed", "device_error", "seconds", "added", "removed"}}, ...}`.
+"diff", "committed", "device_error", "seconds", "added", "removed", "pruned"}}, "notes",
+"interrupted": null | {"committed": [hosts]}, ...}`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ def _status(entry: dict[str, Any], mode: str) -> Text:
     if not entry["ok"]:
         return Text("FAILED", style="bold red")
     if not entry["changed"]:
+        if entry.get("diff") and mode in ("commit", "confirmed"):  # an --all-or-nothing roll back
+            return Text("not applied", style="yellow")
         return Text("unchanged", style="dim")
     word = {"dry-run": "would change", "validate": "validated"}.get(mode)
     if word is None:

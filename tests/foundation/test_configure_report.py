@@ -1,0 +1,33 @@
+"""configure's table: the status word says what happened on the device."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from nornir_evpn.reporting.configure import print_configure
+
+DIFF = "+ set / interface lag1 admin-state enable"
+
+
+def _entry(**kw):  # type: ignore[no-untyped-def]
+    base = {"ok": True, "changed": False, "error": None, "diff": "", "committed": False,
+            "device_error": None, "seconds": 0.1, "added": 0, "removed": 0, "pruned": []}
+    return {**base, **kw}
+
+
+def test_status_words() -> None:
+    doc = {"command": "configure", "ok": False, "mode": "confirmed", "features": ["multihoming"],
+           "notes": ["a commit failed: every host was rolled back"], "interrupted": None,
+           "hosts": {
+               "leaf1": _entry(diff=DIFF, added=1),  # committed, then rolled back with the others
+               "leaf2": _entry(ok=False, diff=DIFF, added=1, error="Error: commit refused"),
+               "leaf3": _entry(),
+               "spine1": _entry(changed=True, committed=True, diff=DIFF, added=1),
+           }}
+    out = io.StringIO()
+    print_configure(Console(file=out, width=120, color_system=None), doc, show_diff=False)
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in out.getvalue().splitlines() if line.startswith("│")}
+    assert rows == {"leaf1": "not applied", "leaf2": "FAILED", "leaf3": "unchanged", "spine1": "committed"}
