@@ -44,6 +44,15 @@ CONFIRMED_REJECT = "tools system configuration confirmed-reject"
 # scrapli-community's platform only fails on MINOR/MAJOR/CRITICAL; SR Linux also prints
 # "Error:" and "Parsing error:" for rejected input, which must fail the task.
 FAILED_WHEN_CONTAINS = ["Error:", "Parsing error", "MINOR:", "MAJOR:", "CRITICAL:"]
+SHOW_FAILURE_HEAD = 2048  # characters of a `show` answer searched for the markers
+
+
+def show_failed(answer: str) -> bool:
+    """A `show` that fails answers with the error alone (`Error: ...`, a line or two): the
+    markers are looked for at its head only. Deeper in a long answer they are data (an
+    interface description, a peer's last error), and a 128-leaf route table is 150 KB."""
+    head = answer[:SHOW_FAILURE_HEAD]
+    return any(marker in head for marker in FAILED_WHEN_CONTAINS)
 
 # --- prompts (same shape as scrapli-community's regexes) -------------------------------------
 # one complete two-line prompt anywhere in a stream (scrapli's patterns are anchored to the end

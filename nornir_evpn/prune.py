@@ -37,7 +37,7 @@ def prune_lines(node: NodeIntent, features: Sequence[str], neighbors_output: str
     An answer that is a device error (no BGP configured yet) has nothing to prune; one that
     does not parse raises ParseError: pruning blind is not an option.
     """
-    if any(marker in neighbors_output[:2048] for marker in platform.FAILED_WHEN_CONTAINS):
+    if platform.show_failed(neighbors_output):
         return []
     owned = owned_groups(node, features)
     lines = []

@@ -14,17 +14,15 @@ from nornir.core.task import Result, Task
 from nornir_evpn.tasks.config import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
-    device_failed,
     drop_connection,
     one_line,
     run_commands,
 )
 
+from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
-
-FAILURE_HEAD = 2048  # characters of a `show` answer searched for failure markers
 
 
 def collect_outputs(
@@ -41,10 +39,7 @@ def collect_outputs(
     answers = run_commands(conn, commands, batch_lines)
     out: dict[str, str | CommandFailure] = {}
     for cmd, text in zip(commands, answers, strict=True):
-        # a `show` that fails answers with the error alone (`Error: ...`, a line or two): the
-        # markers are looked for at the head only. Deeper in a long answer they are data (an
-        # interface description, a peer's last error), and a 128-leaf route table is 150 KB.
-        if device_failed(text[:FAILURE_HEAD]):
+        if platform.show_failed(text):
             reason = " ".join(" ".join(clean_lines(text)).split())
             out[cmd] = CommandFailure(reason[:200] or "failed")
         else:
