@@ -36,15 +36,26 @@ def check_lag(value: str, field: str) -> str:
     return value
 
 
+def esi_refusal(esi: str) -> str | None:
+    """Why SR Linux refuses a well-formed ESI (per its YANG description), or None:
+    "reserved" for ESI-0 (single-homed) and MAX-ESI, "null-route-target" for octets 2-7
+    all zero (the ES-import route target would be null). The twin's commit uses it too."""
+    octets = esi.lower().split(":")
+    if set(octets) in ({"00"}, {"ff"}):
+        return "reserved"
+    if set(octets[1:7]) == {"00"}:
+        return "null-route-target"
+    return None
+
+
 def check_esi(value: str, field: str) -> str:
-    """10 hex octets, and none SR Linux refuses: ESI-0 (single-homed), MAX-ESI (reserved),
-    or octets 1-6 all zero (they would give a null ES-import route target)."""
+    """10 hex octets, and none SR Linux refuses (`esi_refusal`)."""
     if not isinstance(value, str) or not _ESI.match(value):
         raise ValueError(f"field '{field}' has invalid ESI {value!r} (expected 10 hex octets)")
-    octets = value.lower().split(":")
-    if set(octets) == {"00"} or set(octets) == {"ff"}:
+    refusal = esi_refusal(value)
+    if refusal == "reserved":
         raise ValueError(f"field '{field}' has reserved ESI {value!r} (ESI-0 and MAX-ESI are not allowed)")
-    if set(octets[1:7]) == {"00"}:
+    if refusal == "null-route-target":
         raise ValueError(
             f"field '{field}' has invalid ESI {value!r} (octets 2-7 all zero give a null ES-import "
             "route target)"

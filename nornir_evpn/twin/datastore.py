@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from nornir_evpn.twin.config_tree import ConfigTree, natural_key
 from nornir_evpn.twin.latency import Latency
+from nornir_evpn.validation import esi_refusal
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,10 @@ def validate(tree: ConfigTree) -> list[str]:
             esi = tree.value((*es_list, es, "esi"))
             if esi:
                 esis[esi] += 1
-                octets = esi.lower().split(":")
-                if set(octets) in ({"00"}, {"ff"}):
+                refusal = esi_refusal(esi)
+                if refusal == "reserved":
                     errors.append(f"ethernet-segment {es}: ESI-0 or MAX-ESI value {esi} is not allowed")
-                elif set(octets[1:7]) == {"00"}:
+                elif refusal == "null-route-target":
                     errors.append(
                         f"ethernet-segment {es}: ESI {esi} with bytes 1-6 all zeros is not allowed"
                     )
