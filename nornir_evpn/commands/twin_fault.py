@@ -80,7 +80,6 @@ class FaultController:
             return {"ok": False, "error": str(exc).strip("'\"")}
         return {"ok": True}
 
-
     def _node_faults(self) -> list[str]:
         """The faults set on nodes, as the `twin fault` arguments that set them."""
         out = []

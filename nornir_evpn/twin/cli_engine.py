@@ -414,7 +414,7 @@ class CliSession:
         if error := self._check_root(path):
             return error
         if tokens[0] == "set":
-            if "[" not in path and (error := leaf_error(path)):
+            if error := leaf_error(path):
                 return error
             cand.set(path)
         else:
@@ -456,7 +456,7 @@ class CliSession:
             and path[-2] not in CONTAINERS
         )
         if is_leaf:
-            if "[" not in path and (error := leaf_error(path)):
+            if error := leaf_error(path):
                 return error
             cand.set(path)
         else:

@@ -37,8 +37,9 @@ CONTEXT_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {("lacp", "interval"): (
 
 def leaf_error(path: Sequence[str]) -> str | None:
     """The device's complaint about `set <path>` when `path` ends in `<leaf> <value>` with
-    a value that leaf cannot take; None when it can (or the leaf is not typed here)."""
-    if len(path) < 2:
+    a value that leaf cannot take; None when it can (or the leaf is not typed here, or the
+    path sets a leaf-list with `[ ... ]`)."""
+    if len(path) < 2 or "[" in path:
         return None
     leaf, value = path[-2], path[-1]
     choices = CONTEXT_ENUMS.get((path[-3], leaf)) if len(path) >= 3 else None
