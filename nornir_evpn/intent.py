@@ -192,10 +192,7 @@ class FabricIntent(BaseModel):
 
 def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -> FabricIntent:
     """Compute the fabric intent from a validated topology."""
-    srl = sorted((n for n in topology.nodes.values() if n.is_srl), key=lambda n: natural_key(n.name))
-    roles = {n.name: _role(topology, n) for n in srl}
-    leaves = [n.name for n in srl if roles[n.name] == "leaf"]
-    spines = [n.name for n in srl if roles[n.name] == "spine"]
+    leaves, spines = _leaves_and_spines(topology)
     ces = _parse_ces(topology)
     segments = _ethernet_segments(topology, ces, leaves)
     max_peers = max((len(es.members) for es in segments.values()), default=2)
@@ -251,16 +248,22 @@ def node_numbers(topology: Topology, names: list[str]) -> tuple[dict[str, int], 
     numbers = [*found.values(), *pinned.values()]
     if len(found) == len(rest) and len(set(numbers)) == len(numbers) and all(1 <= v <= 255 for v in numbers):
         return {**pinned, **found}, []
-    free = (i for i in range(1, 256) if i not in set(pinned.values()))
+    taken = set(pinned.values())
+    free = (i for i in range(1, 256) if i not in taken)
     return {**pinned, **{n: next(free) for n in rest}}, rest
 
 
 def positional_nodes(topology: Topology) -> list[str]:
     """SR Linux nodes numbered by their position: taking one of their role out renumbers them."""
+    return [name for names in _leaves_and_spines(topology) for name in node_numbers(topology, names)[1]]
+
+
+def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
+    """The SR Linux nodes' names by role, each in natural order."""
     srl = sorted((n for n in topology.nodes.values() if n.is_srl), key=lambda n: natural_key(n.name))
     roles = {n.name: _role(topology, n) for n in srl}
-    return [name for role in ("leaf", "spine")
-            for name in node_numbers(topology, [n.name for n in srl if roles[n.name] == role])[1]]
+    return ([n.name for n in srl if roles[n.name] == "leaf"],
+            [n.name for n in srl if roles[n.name] == "spine"])
 
 
 def _role(topology: Topology, node: Node) -> Literal["leaf", "spine"]:
