@@ -37,6 +37,17 @@ def _same_lag() -> str:
     return text.replace("- mhce2:eth1\n    - leaf3:e1-1", "- mhce2:eth1\n    - leaf1:e1-2")
 
 
+def refused_before_connecting(watch: Watch, capsys, message: str, *argv: str,  # type: ignore[no-untyped-def]
+                              inventory: Path = INVENTORY):
+    """`nornir-evpn <argv>` against the watched twin: exit 2 with one line containing
+    `message`, no login on any node and no node's running config changed."""
+    before = watch.running()
+    run = run_cli(capsys, *argv, "--twin", "--twin-state", str(watch.state), "--inventory", str(inventory))
+    assert_usage_error(run, message)
+    assert watch.logins == {} and watch.running() == before
+    return run
+
+
 TOPOLOGIES = [
     ("not-yaml", "name: t\ntopology: [a, b\nx: 1\n", "line 3: YAML syntax error"),
     ("empty", "", "file is empty"),
@@ -237,13 +248,9 @@ def test_bad_inventory_exits_2_before_connecting(watch: Watch, tmp_path, capsys,
                                                  message):
     inv = _inventory_copy(tmp_path)
     edit(inv)
-    before = watch.running()
-    run = run_cli(capsys, command, "--twin", "--twin-state", str(watch.state), "--inventory",
-                  str(inv))
-    assert_usage_error(run, message)
+    run = refused_before_connecting(watch, capsys, message, command, inventory=inv)
     assert "host leaf2" in run.err or "leaf2" in run.err
     assert "98765" not in run.err  # a password is never echoed back
-    assert watch.logins == {} and watch.running() == before
 
 
 @pytest.mark.parametrize(("edit", "message"), [
@@ -256,10 +263,7 @@ def test_bad_group_exits_2_before_connecting(watch: Watch, tmp_path, capsys, edi
     groups = yaml.safe_load((inv / "groups.yaml").read_text())
     edit(groups)
     (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
-    before = watch.running()
-    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state), "--inventory", str(inv))
-    assert_usage_error(run, message)
-    assert watch.logins == {} and watch.running() == before
+    refused_before_connecting(watch, capsys, message, "configure", inventory=inv)
 
 
 @pytest.mark.parametrize(("doc", "message"), [
@@ -272,11 +276,7 @@ def test_bad_group_exits_2_before_connecting(watch: Watch, tmp_path, capsys, edi
 def test_restore_state_file_is_input_too(watch: Watch, tmp_path, capsys, doc, message):
     state = tmp_path / "failover-state.json"
     state.write_text(doc)
-    before = watch.running()
-    run = run_cli(capsys, "failover-test", "--restore", "--state-file", str(state), "--twin",
-                  "--twin-state", str(watch.state), "--inventory", str(INVENTORY))
-    assert_usage_error(run, message)
-    assert watch.logins == {} and watch.running() == before
+    refused_before_connecting(watch, capsys, message, "failover-test", "--restore", "--state-file", str(state))
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -289,12 +289,8 @@ def test_restore_state_file_is_input_too(watch: Watch, tmp_path, capsys, doc, me
 def test_failover_never_clobbers_an_existing_state_file(watch: Watch, tmp_path, capsys, content, message):
     state = tmp_path / "state.json"
     state.write_text(content)
-    before = watch.running()
-    run = run_cli(capsys, "failover-test", "--state-file", str(state), "--twin", "--twin-state",
-                  str(watch.state), "--inventory", str(INVENTORY))
-    assert_usage_error(run, message)
+    refused_before_connecting(watch, capsys, message, "failover-test", "--state-file", str(state))
     assert state.read_text() == content
-    assert watch.logins == {} and watch.running() == before
 
 
 def test_missing_inventory_directory(watch: Watch, tmp_path, capsys):
@@ -359,11 +355,7 @@ FLAGS = [
 
 @pytest.mark.parametrize(("argv", "message"), [f[1:] for f in FLAGS], ids=[f[0] for f in FLAGS])
 def test_bad_flag_exits_2_before_connecting(watch: Watch, capsys, argv, message):
-    before = watch.running()
-    run = run_cli(capsys, *argv, "--twin", "--twin-state", str(watch.state), "--inventory",
-                  str(INVENTORY))
-    assert_usage_error(run, message)
-    assert watch.logins == {} and watch.running() == before
+    refused_before_connecting(watch, capsys, message, *argv)
 
 
 @pytest.mark.parametrize(
