@@ -338,9 +338,10 @@ class _Poller:
     cannot hold the shut link down past `--timeout`.
 
     A poll still running at its deadline (+ POLL_GRACE_S) is left to finish on its own and
-    reported as a `poll` expectation per host it still waits for, which never holds; `busy()` then tells the
-    restore to use a second session, and `join()` waits for the poll before its sessions are
-    used again. A Ctrl-C/SIGTERM is not held up by a poll in flight either.
+    reported as a `poll` expectation per host it still waits for, which never holds.
+    `busy()` then tells the restore to use a second session, and `join()` waits for the poll
+    before its sessions are used again. A Ctrl-C/SIGTERM is not held up by a poll in flight
+    either.
     """
 
     def __init__(self, clock: Callable[[], float], in_flight: Callable[[], list[str]] | None = None) -> None:

@@ -45,15 +45,14 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
     nxt = 0
     buf = bytearray()  # appends in place: a 150 KB route table arrives in dozens of reads
     pos = 0  # start of the first unanswered segment
-    end = len(lines)
-    while nxt < end or pending:
+    while nxt < len(lines) or pending:
         if stop is not None and stop():
             return
-        if nxt < end and (
+        if nxt < len(lines) and (
             not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
         ):
             first = nxt
-            while nxt < end and ((nxt == first and not pending) or (
+            while nxt < len(lines) and ((nxt == first and not pending) or (
                 len(pending) + nxt - first < max_lines and in_flight + sizes[nxt] <= BATCH_MAX_BYTES
             )):
                 in_flight += sizes[nxt]
