@@ -160,7 +160,8 @@ def markdown(docs: dict[str, dict[str, Any]]) -> str:
              "subprocess against a fresh digital twin running in its own process; *serial* = "
              "`--workers 1`, *parallel* = default (one worker per host). Wall and CPU include the "
              "CLI's start-up (interpreter + imports of byte-compiled modules, as after an "
-             "install). *slowest host* is the largest per-host `seconds` of the --json output. Logins and shows are counted inside the twin.", ""]
+             "install). *slowest host* is the largest per-host `seconds` of the --json output. "
+             "Logins and shows are counted inside the twin.", ""]
     any_doc = next(iter(docs.values()))
     m = any_doc["machine"]
     lines += [f"Machine: `{m['uname']}`, {m['cpu_count']} CPUs, Python {m['python']} "
