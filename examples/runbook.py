@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         verb = "would change" if args.dry_run else "committed"
         lines = len(entry["diff"].splitlines())
-        print(f"{name}: {verb + f' ({lines} lines)' if entry['changed'] else 'unchanged'}")
+        plural = "" if lines == 1 else "s"
+        print(f"{name}: {verb} ({lines} line{plural})" if entry["changed"] else f"{name}: unchanged")
         if args.dry_run and entry["diff"]:
             print(entry["diff"])
     return 1 if result.failed else 0

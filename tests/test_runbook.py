@@ -29,14 +29,14 @@ def test_runbook_configures_the_twin(tmp_path):
         dry = _run("--topology", str(LAB), "--twin-state", str(state), "--dry-run")
         assert dry.returncode == 0, dry.stderr
         assert "leaf1: would change (20 lines)" in dry.stdout
-        assert "leaf3: unchanged" in dry.stdout
+        assert "leaf3: would change (1 line)" in dry.stdout
         assert twin.datastore("leaf1").running == before
 
         real = _run("--topology", str(LAB), "--twin-state", str(state))
         assert real.returncode == 0, real.stderr
         assert sorted(real.stdout.splitlines()) == [
             "leaf1: committed (20 lines)", "leaf2: committed (20 lines)",
-            "leaf3: unchanged", "spine1: unchanged",
+            "leaf3: committed (1 line)", "spine1: unchanged",
         ]
         running = set(twin.datastore("leaf1").running.flat())
         assert "set / interface lag1 lag lacp admin-key 11" in running

@@ -31,8 +31,13 @@ def startup(node: str) -> frozenset[str]:
     return frozenset(parse_flat((INVENTORY / "configs" / f"{node}.cfg").read_text()).flat())
 
 
+# the remote leaf gets the mac-vrf's ECMP too (aliasing towards ES-1), the spine nothing
+REMOTE_LEAF_MH = frozenset({"set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp 2"})
+
+
 def configured(node: str) -> frozenset[str]:
-    return startup(node) | TUTORIAL_MH if node in ("leaf1", "leaf2") else startup(node)
+    extra = {"leaf1": TUTORIAL_MH, "leaf2": TUTORIAL_MH, "leaf3": REMOTE_LEAF_MH}.get(node, set())
+    return startup(node) | extra
 
 
 def configure(watch: Watch, capsys, *extra: str, inventory: Path = INVENTORY):  # type: ignore[no-untyped-def]

@@ -86,9 +86,15 @@ def test_multihoming_is_exactly_the_tutorial(fabric, renderer, node):
     assert renderer.render(fabric.nodes[node], fabric, ["multihoming"])["multihoming"] == TUTORIAL_MH
 
 
-@pytest.mark.parametrize("node", ["leaf3", "spine1"])
-def test_multihoming_renders_nothing_without_segments(fabric, renderer, node):
-    assert renderer.render(fabric.nodes[node], fabric, ["multihoming"]) == {"multihoming": []}
+def test_a_leaf_without_segments_gets_only_the_ecmp_for_aliasing(fabric, renderer):
+    # learn-srlinux conf.md: "MAC-VRF ECMP configuration applied on all, leaf1, leaf2 and
+    # leaf3": the remote leaf load-balances to the ES peers (aliasing)
+    assert renderer.render(fabric.nodes["leaf3"], fabric, ["multihoming"]) == {"multihoming": [
+        "set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp 2"]}
+
+
+def test_multihoming_renders_nothing_on_a_spine(fabric, renderer):
+    assert renderer.render(fabric.nodes["spine1"], fabric, ["multihoming"]) == {"multihoming": []}
 
 
 def test_route_reflector_overlay():
