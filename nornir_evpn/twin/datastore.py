@@ -75,6 +75,10 @@ def validate(tree: ConfigTree) -> list[str]:
         lag = tree.value(("interface", ifname, "ethernet", "aggregate-id"))
         if lag and lag not in interfaces:
             errors.append(f"interface {ifname}: aggregate-id {lag} refers to a lag that does not exist")
+        # YANG `must` on aggregate-id: a LAG member carries no VLAN config of its own (an
+        # access port re-cabled into a LAG keeps its vlan-tagging unless it is deleted)
+        if lag and tree.value(("interface", ifname, "vlan-tagging")) is not None:
+            errors.append(f"interface {ifname}: vlan-tagging and aggregate-id can not be configured together")
     return errors
 
 

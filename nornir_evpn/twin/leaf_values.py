@@ -28,7 +28,7 @@ RANGES: dict[str, tuple[int, int]] = {
     "as-number": _UINT32,
     "vni": (1, 16_777_215),
     "evi": (1, 65_535),
-    "ecmp": (1, 64),
+    "ecmp": (1, 8),  # SR Linux 23.x, the release the twin reports; 1..64 from 24.3
     "minimum-advertisement-interval": (1, 255),
 }
 # `interval` is a LACP leaf here; under other containers it is not ours to check

@@ -159,6 +159,22 @@ def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
         "Error: esi 01:22:22:22:22:22:22:00:00:01 is configured on 2 ethernet-segments")
 
 
+def test_an_access_port_made_a_lag_member_keeps_its_vlan_tagging_and_is_refused(leaf1_ds: NodeDatastore) -> None:
+    # YANG `must` on aggregate-id; what a single-homed CE re-cabled into a LAG leaves behind
+    s = CliSession(leaf1_ds)
+    before = leaf1_ds.running.copy()
+    run(s.handle_line("enter candidate private"))
+    for line in ("set / interface ethernet-1/5 vlan-tagging true",
+                 "set / interface lag5 admin-state enable",
+                 "set / interface ethernet-1/5 ethernet aggregate-id lag5"):
+        run(s.handle_line(line))
+    assert run(s.handle_line("commit now")).startswith(
+        "Error: interface ethernet-1/5: vlan-tagging and aggregate-id can not be configured together")
+    assert leaf1_ds.running == before
+    run(s.handle_line("delete / interface ethernet-1/5 vlan-tagging"))
+    assert run(s.handle_line("commit now")).startswith("All changes have been committed.")
+
+
 @pytest.mark.parametrize(("line", "error"), [
     ("set / interface ethernet-1/5 admin-state maybe",
      "Error: Invalid value 'maybe' for admin-state: expected one of [disable, enable]"),
@@ -170,6 +186,9 @@ def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
      "Error: Invalid value '-5' for autonomous-system: expected an integer from 1 to 4294967295"),
     ("set / interface ethernet-1/5 ethernet aggregate-id lag07",
      "Error: Invalid value 'lag07' for aggregate-id: expected a lag interface (lagN)"),
+    # 1..8 on SR Linux 23.x, the release the twin reports (1..64 from 24.3)
+    ("set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp 9",
+     "Error: Invalid value '9' for ecmp: expected an integer from 1 to 8"),
 ])
 def test_a_value_the_leaf_cannot_take_fails_its_set_line(leaf1_ds: NodeDatastore, line: str, error: str) -> None:
     s = CliSession(leaf1_ds)
