@@ -179,6 +179,30 @@ class FabricIntent(BaseModel):
     def spines(self) -> list[NodeIntent]:
         return [n for n in self.nodes.values() if n.role == "spine"]
 
+    def gap(self, host: str) -> str | None:
+        """Why checks on `host` cannot run on this intent (None when they can): the host is
+        not one of its SR Linux nodes, or a node it names is missing (an intent built from
+        a filtered inventory)."""
+        if host not in self.nodes:
+            return f"{host} is not an SR Linux node of the fabric intent"
+        named: dict[str, str] = {}
+        for node in self.nodes.values():
+            for link in node.underlay:
+                named.setdefault(link.peer, f"underlay peer of {node.name}")
+        for es in self.ethernet_segments.values():
+            for leaf in es.members:
+                named.setdefault(leaf, f"member of {es.name}")
+        for ce in self.ces.values():
+            for leaf, _ in ce.attachments.values():
+                named.setdefault(leaf, f"attachment of {ce.name}")
+        missing = sorted((n for n in named if n not in self.nodes), key=natural_key)
+        if not missing:
+            return None
+        first = missing[0]
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        return (f"the fabric intent lacks {first} ({named[first]}){more}: build it from the "
+                f"whole inventory (fabric_from_nornir before nr.filter)")
+
     def segment_of(self, node: str, interface: str) -> EthernetSegment | None:
         """The ES an interface of a leaf is a member of, if any."""
         for es in self.ethernet_segments.values():

@@ -181,19 +181,50 @@ def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory")
             data.pop("role", None)
             ces[name] = data
     try:
-        return FabricIntent.model_validate({**fabric_doc, "nodes": nodes, "ces": ces})
+        fabric = FabricIntent.model_validate({**fabric_doc, "nodes": nodes, "ces": ces})
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise InventoryError(f"{source}: host data field '{loc}': {err['msg']}") from None
+    validate_host_data(docs, fabric)
+    return fabric
+
+
+def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) -> None:
+    """Every command (not only configure) puts host data into device commands (show
+    targets, ping lines): refuse bad or CLI-injecting values before any connection."""
+    from nornir_evpn.render import node_from_data, node_segments, validate_node
+    from nornir_evpn.validation import assert_cli_safe
+
+    for name, host in (docs.get("hosts") or {}).items():
+        data = host.get("data") or {}
+        groups = host.get("groups") or []
+        for role in ("leaf", "spine", "ce"):
+            if role in groups and data.get("role") != role:
+                raise InventoryError(f"host {name!r} is in group {role!r} but data.role is {data.get('role')!r}")
+        if "srl" in groups or data.get("role") in ("leaf", "spine"):
+            node = node_from_data(name, data)
+            if node.name != name:  # the fabric is keyed by data.name, Nornir by the host key
+                raise InventoryError(f"host {name!r}: data.name is {node.name!r}; they must match")
+            validate_node(node, node_segments(node, fabric))
+        else:
+            assert_cli_safe(data, f"host {name}: data")
 
 
 def fabric_from_nornir(nr: Any) -> FabricIntent:
-    """The fabric intent of an initialised Nornir object (any inventory plugin)."""
+    """The fabric intent of an initialised Nornir object (any inventory plugin), checked
+    like the CLI checks its inventory (names, roles, values that could inject CLI).
+
+    Build it from the whole inventory: checks look at every node of the fabric, so an
+    intent from a filtered Nornir (`nr.filter(...)`) lacks the nodes filtered out.
+    Hosts that are not part of the fabric (no leaf/spine/ce role) are ignored.
+    """
     inv = nr.inventory
     docs = {
         "hosts": {
-            name: {"data": dict(h.data)} for name, h in inv.hosts.items()
+            name: {"data": dict(h.data), "groups": [g.name for g in h.groups]}
+            for name, h in inv.hosts.items()
+            if h.data.get("role") in ("leaf", "spine", "ce")
         },
         "defaults": {"data": dict(inv.defaults.data)},
     }

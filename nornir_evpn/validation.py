@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from nornir_evpn.errors import UnsafeValueError
@@ -86,6 +87,17 @@ def check_ip(value: str, field: str, *, with_prefix: bool = False) -> str:
     if not isinstance(value, str) or not _valid_ip(value, with_prefix):
         raise ValueError(f"field '{field}' has invalid IP address {value!r}")
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def assert_one_line(lines: Sequence[str], where: str) -> None:
+    """Refuse a command or config line that is not one CLI line: a newline (or any control
+    character) in it would type a second command the caller never meant to send."""
+    for line in lines:
+        if _CONTROL.search(line):
+            raise UnsafeValueError(f"{where}: {line!r} is not one CLI line (it holds a control character)")
 
 
 def assert_cli_safe(data: Any, where: str) -> None:

@@ -24,13 +24,14 @@ from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
 from nornir_evpn import platform, ssh2_guard
-from nornir_evpn.errors import NornirEvpnError
+from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
 from nornir_evpn.prune import prune_lines
 from nornir_evpn.render import FEATURES, Renderer, node_from_data, shared_renderer
 from nornir_evpn.session import note_mode, paste
+from nornir_evpn.validation import assert_one_line
 
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
 MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
@@ -178,6 +179,7 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
     """Run operational commands (`show ...`) in running mode, typed ahead like `load_lines`
     pastes config lines; each command's answer, in order, without its echo and prompt.
     `batch_lines=1` uses scrapli's `send_commands` (one round trip each)."""
+    assert_one_line(commands, "command")
     if batch_lines <= 1:
         # strip_prompt=False: scrapli's prompt regex over a 128-leaf route table costs more
         # CPU than the parsing, and the parsers drop prompt and echo lines (clean_lines)
@@ -240,11 +242,17 @@ def apply_config(
     `batch_lines`: config lines sent per round trip (see `load_lines`; 1 = line by line).
     `connection`: the host's session to use (`SPARE_CONNECTION`: a second one).
 
-    result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings"}.
+    Nornir's own dry-run switch (`InitNornir(dry_run=True)`) makes "commit" and "confirmed"
+    a "dry-run": the diff is read, nothing is committed.
+
+    result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
+    "error"}, also when the host cannot be reached (error = one line).
     No diff → nothing is committed and `changed` is False.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode in ("commit", "confirmed") and task.is_dry_run():
+        mode = "dry-run"
     t0 = time.monotonic()
     timings: dict[str, float] = {}
     out: dict[str, Any] = {
@@ -258,8 +266,15 @@ def apply_config(
         return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
                       failed=failed)
 
+    try:
+        assert_one_line(config, f"{task.host.name}: config")
+    except UnsafeValueError as exc:  # before any connection: nothing may reach the device
+        return done(True, str(exc))
     fresh = connection not in task.host.connections
-    conn = srl_connection(task, connection)
+    try:
+        conn = srl_connection(task, connection)
+    except Exception as exc:  # unreachable, auth, timeout: the documented dict, one line
+        return done(True, one_line(exc))
     timings["connect"] = round(time.monotonic() - t0, 4)
     try:
         if not fresh:  # a session reused from an earlier task may sit in a candidate

@@ -71,8 +71,8 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
               "diff": out.get("diff", ""), "error": error}
     if applied.failed:
         return Result(host=task.host, failed=True, changed=False, result=result,
-                      exception=DeviceError(f"{task.host.name}: commit of {interface} "
-                                            f"admin-state {state} refused: {error}"))
+                      exception=DeviceError(f"{task.host.name}: {interface} admin-state {state} "
+                                            f"not committed: {error}"))
     return Result(host=task.host, changed=bool(out.get("changed")), diff=out.get("diff", ""),
                   result=result)
 

@@ -21,8 +21,10 @@ from nornir_evpn.tasks.config import (
 
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
+from nornir_evpn.errors import UnsafeValueError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
+from nornir_evpn.validation import assert_one_line
 
 
 def collect_outputs(
@@ -61,19 +63,41 @@ def verify_host(
     failed when a check fails or the host cannot be reached (error = one line).
     """
     started = time.monotonic()
+
+    def failed(error: str) -> Result:
+        return Result(host=task.host, failed=True, result={
+            "checks": [], "error": error, "seconds": round(time.monotonic() - started, 3),
+        })
+
     faults = frozenset(faults)
-    commands = commands_for(fabric, task.host.name, checks, faults)
+    if task.host.name not in fabric.nodes:
+        return failed(str(fabric.gap(task.host.name)))
+    try:
+        commands = commands_for(fabric, task.host.name, checks, faults)
+        assert_one_line(commands, f"{task.host.name}: show command")
+    except UnsafeValueError as exc:  # a value of a hand-built intent: nothing is sent
+        return failed(str(exc))
+    except KeyError:  # a node the checks look up is missing: say which, not KeyError('spine1')
+        gap = fabric.gap(task.host.name)
+        if gap is None:
+            raise
+        return failed(gap)
     try:
         outputs = collect_outputs(task, commands, batch_lines)
     except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
         drop_connection(task.host)
-        return Result(host=task.host, failed=True, result={
-            "checks": [], "error": one_line(exc), "seconds": round(time.monotonic() - started, 3),
-        })
-    results = evaluate(fabric, task.host.name, outputs, faults, checks)
+        return failed(one_line(exc))
+    try:
+        results = evaluate(fabric, task.host.name, outputs, faults, checks)
+    except KeyError:
+        gap = fabric.gap(task.host.name)
+        if gap is None:
+            raise
+        return failed(gap)
     data: dict[str, Any] = {
         "checks": [r.as_dict() for r in results],
         "error": None,
         "seconds": round(time.monotonic() - started, 3),
     }
     return Result(host=task.host, failed=not all(r.ok for r in results), result=data)
+

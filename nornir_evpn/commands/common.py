@@ -132,27 +132,6 @@ def traffic_hint(args: argparse.Namespace) -> str | None:
     return "python -m nornir_evpn twin traffic" + (f" --twin-state {state}" if state else "")
 
 
-def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) -> None:
-    """Every command (not only configure) puts host data into device commands (show
-    targets, ping lines): refuse bad or CLI-injecting values before any connection."""
-    from nornir_evpn.render import node_from_data, node_segments, validate_node
-    from nornir_evpn.validation import assert_cli_safe
-
-    for name, host in (docs.get("hosts") or {}).items():
-        data = host.get("data") or {}
-        groups = host.get("groups") or []
-        for role in ("leaf", "spine", "ce"):
-            if role in groups and data.get("role") != role:
-                raise InventoryError(f"host {name!r} is in group {role!r} but data.role is {data.get('role')!r}")
-        if "srl" in groups:
-            node = node_from_data(name, data)
-            if node.name != name:  # the fabric is keyed by data.name, Nornir by the host key
-                raise InventoryError(f"host {name!r}: data.name is {node.name!r}; they must match")
-            validate_node(node, node_segments(node, fabric))
-        else:
-            assert_cli_safe(data, f"host {name}: data")
-
-
 def build_target(
     args: argparse.Namespace, *, include_ce: bool = False, hosts_required: bool = True
 ) -> Target:
@@ -162,7 +141,6 @@ def build_target(
     inv_dir = args.inventory or default_inventory_dir()
     docs = load_inventory_docs(Path(inv_dir))
     fabric = fabric_from_docs(docs, source=str(inv_dir))
-    validate_host_data(docs, fabric)
     if args.twin:
         docs = apply_twin_endpoints(docs, getattr(args, "twin_state", None))
     # one worker per inventory host (CEs included, so any selection fits): with fewer

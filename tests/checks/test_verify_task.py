@@ -140,3 +140,20 @@ def test_session_dropped_mid_show_is_closed() -> None:
     r = verify_host(task, fabric)
     assert r.failed and r.result["error"] == "OSError: session dropped"
     assert task.host.closed and task.host.connections == {}
+
+
+def test_a_show_command_that_is_not_one_line_is_never_sent() -> None:
+    """A hand-built intent skips the inventory's checks: the task still refuses to type a
+    value with a newline into the device (it would run as a command of its own)."""
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    leaf3 = fabric.nodes["leaf3"]
+    assert leaf3.mac_vrf is not None
+    evil = leaf3.model_copy(update={"mac_vrf": leaf3.mac_vrf.model_copy(update={"name": "mac-vrf-1\ncommit now"})})
+    fabric = fabric.model_copy(update={"nodes": {**fabric.nodes, "leaf3": evil}})
+    conn = FakeConn({})
+    task = task_for("leaf3", conn)
+    r = verify_host(task, fabric)
+    assert r.failed and r.result["checks"] == [] and conn.batches == [] and task.host.connections == {}
+    assert r.result["error"].startswith(
+        "leaf3: show command: 'show network-instance mac-vrf-1\\ncommit now bridge-table")
+    assert r.result["error"].endswith("is not one CLI line (it holds a control character)")

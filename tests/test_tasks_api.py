@@ -1,0 +1,101 @@
+"""The tasks embedded in a user's own Nornir runbook, against an in-process twin: Nornir's
+dry-run switch, the documented result dict on an unreachable host, an intent built from a
+filtered Nornir, and host data that could inject CLI (refused before any connection)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nornir import InitNornir
+from nornir.core.filter import F
+
+from nornir_evpn.errors import UnsafeValueError
+from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
+from nornir_evpn.twin.runtime import Twin
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB = ROOT / "inventory" / "evpn-mh01.clab.yml"
+DESCRIPTION = "set / interface ethernet-1/5 description runbook"
+
+
+@pytest.fixture(scope="module")
+def twin():
+    with Twin(LAB) as t:
+        yield t
+
+
+def runbook(twin: Twin, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+    nr = InitNornir(
+        dry_run=dry_run,
+        runner={"plugin": "threaded", "options": {"num_workers": 4}},
+        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
+        logging={"enabled": False},
+    )
+    for name, (host, port) in twin.endpoints.items():
+        nr.inventory.hosts[name].hostname, nr.inventory.hosts[name].port = host, port
+    return nr
+
+
+def test_nornirs_dry_run_switch_commits_nothing(twin: Twin) -> None:
+    nr = runbook(twin, dry_run=True)
+    before = twin.datastore("leaf1").running.copy()
+    try:
+        leaf1 = nr.filter(name="leaf1")
+        configured = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr))["leaf1"][0].result
+        applied = leaf1.run(task=apply_config, config=[DESCRIPTION])["leaf1"][0].result
+    finally:
+        nr.close_connections(on_failed=True)
+    assert (configured["changed"], configured["committed"]) == (True, False)
+    assert "+ set / interface lag1 lag lacp admin-key 11" in configured["diff"]
+    assert (applied["changed"], applied["committed"]) == (True, False)
+    assert applied["diff"] == f"+ {DESCRIPTION}"
+    assert twin.datastore("leaf1").running == before
+
+
+def test_apply_config_on_an_unreachable_host_returns_the_documented_dict(twin: Twin) -> None:
+    nr = runbook(twin)
+    twin.set_unreachable("leaf2")
+    try:
+        result = nr.filter(F(name="leaf2")).run(task=apply_config, config=[DESCRIPTION])
+    finally:
+        twin.set_unreachable("leaf2", False)
+        nr.close_connections(on_failed=True)
+    assert result["leaf2"].failed
+    out = result["leaf2"][0].result
+    assert (out["committed"], out["changed"]) == (False, False)
+    assert out["error"].startswith("cannot connect: connection refused") and "\n" not in out["error"]
+
+
+def test_verify_on_an_intent_of_a_filtered_nornir_names_what_it_lacks(twin: Twin) -> None:
+    nr = runbook(twin)
+    leaves = nr.filter(F(role="leaf"))
+    try:
+        result = leaves.run(task=verify_host, fabric=fabric_from_nornir(leaves))
+    finally:
+        nr.close_connections(on_failed=True)
+    assert set(result) == {"leaf1", "leaf2", "leaf3"}
+    for multi in result.values():
+        assert multi.failed and multi[0].exception is None  # one line, not KeyError('spine1')
+        assert multi[0].result["error"] == (
+            "the fabric intent lacks spine1 (underlay peer of leaf1): build it from the whole "
+            "inventory (fabric_from_nornir before nr.filter)")
+
+
+def test_host_data_that_could_inject_cli_is_refused_before_any_connection(twin: Twin) -> None:
+    nr = runbook(twin)
+    leaf3 = nr.inventory.hosts["leaf3"]
+    leaf3.data["mac_vrf"] = {**leaf3.data["mac_vrf"],
+                             "name": "mac-vrf-1\nset / interface ethernet-1/49 admin-state disable"}
+    with pytest.raises(UnsafeValueError, match=r"host leaf3: data\.mac_vrf\.name: value .* could inject CLI"):
+        fabric_from_nornir(nr)
+
+
+def test_renamed_host_keys_are_refused_like_the_cli_refuses_them(twin: Twin) -> None:
+    nr = runbook(twin)
+    hosts = nr.inventory.hosts
+    hosts["dc1-leaf1"] = hosts.pop("leaf1")
+    hosts["dc1-leaf1"].name = "dc1-leaf1"
+    with pytest.raises(Exception, match="host 'dc1-leaf1': data.name is 'leaf1'; they must match"):
+        fabric_from_nornir(nr)
