@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from nornir import InitNornir
 from nornir.core.filter import F
+from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
 
 from nornir_evpn.errors import UnsafeValueError
 from nornir_evpn.inventory import fabric_from_nornir
-from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
 from nornir_evpn.twin.runtime import Twin
 
 ROOT = Path(__file__).resolve().parent.parent
