@@ -11,7 +11,7 @@ from nornir import InitNornir
 from nornir.core.filter import F
 from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
 
-from nornir_evpn.errors import UnsafeValueError
+from nornir_evpn.errors import InventoryError, UnsafeValueError
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.twin.runtime import Twin
 
@@ -97,5 +97,5 @@ def test_renamed_host_keys_are_refused_like_the_cli_refuses_them(twin: Twin) -> 
     hosts = nr.inventory.hosts
     hosts["dc1-leaf1"] = hosts.pop("leaf1")
     hosts["dc1-leaf1"].name = "dc1-leaf1"
-    with pytest.raises(Exception, match="host 'dc1-leaf1': data.name is 'leaf1'; they must match"):
+    with pytest.raises(InventoryError, match=r"host 'dc1-leaf1': data\.name is 'leaf1'; they must match"):
         fabric_from_nornir(nr)
