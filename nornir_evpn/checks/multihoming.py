@@ -66,7 +66,9 @@ class LagUp(_EsCheck):
 
 class LacpMembersInSync(_EsCheck):
     """`lacp.members_in_sync`: every LAG member that is up is IN_SYNC/True/True/True with
-    the CE bond as partner and the intent's LACP system id; a member that is down is not.
+    the CE bond as partner; a member that is down is not. The LAG presents the intent's
+    LACP system (id, priority), mode and key: all ES peers must present the same ones, or
+    the CE bundles their links into different aggregators and drops what one of them sends.
 
     Command: `show lag <lag> lacp-state`.
     """
@@ -80,9 +82,13 @@ class LacpMembersInSync(_EsCheck):
         out: dict[str, Any] = {}
         for es in _segments(view, node):
             out[f"{es.lag} system-id"] = es.lacp.system_id_mac.lower()
+            out[f"{es.lag} system-priority"] = str(es.lacp.system_priority)
+            out[f"{es.lag} mode"] = es.lacp.mode
             for member in es.members.get(node.name, []):
                 up = view.port_up(node.name, member)
                 out[f"{es.lag} {member}"] = IN_SYNC if up else NOT_IN_SYNC
+                if up:
+                    out[f"{es.lag} {member} key"] = str(es.lacp.admin_key)
                 if up and es.ce_mac:
                     out[f"{es.lag} {member} partner"] = es.ce_mac.lower()
         return out
@@ -95,11 +101,14 @@ class LacpMembersInSync(_EsCheck):
             except Unavailable:
                 continue  # every key of this LAG stays absent
             out[f"{es.lag} system-id"] = st.system_id.lower()
+            out[f"{es.lag} system-priority"] = st.system_priority
+            out[f"{es.lag} mode"] = st.mode
             for member in es.members.get(node.name, []):
                 m = st.members.get(member)
                 if m is None:
                     out[f"{es.lag} {member}"] = ABSENT
                     continue
+                out[f"{es.lag} {member} key"] = m.oper_key
                 out[f"{es.lag} {member}"] = IN_SYNC if m.in_sync else (
                     NOT_IN_SYNC if expected.get(f"{es.lag} {member}") == NOT_IN_SYNC else f"{m.oper_state} {m.state}")
                 out[f"{es.lag} {member} partner"] = m.partner_id.lower()

@@ -114,6 +114,21 @@ def test_failures(mh01, node, files, check, faults, detail) -> None:
         assert (r.ok, r.detail) == (False, detail)
 
 
+def test_lacp_key_priority_and_mode_are_the_intents(mh01) -> None:
+    """Both ES peers must present one LACP system and key to the CE bond: the tutorial's
+    leaf1 does (key 11, priority 11, ACTIVE); a leaf2 edited to key 99 / priority 99 does not."""
+    healthy = run(mh01, "leaf1", LEAF1, ["lacp.members_in_sync"])["lacp.members_in_sync"]
+    assert healthy.ok
+    assert {k: healthy.observed[k] for k in ("lag1 system-priority", "lag1 mode", "lag1 ethernet-1/1 key")} == {
+        "lag1 system-priority": "11", "lag1 mode": "ACTIVE", "lag1 ethernet-1/1 key": "11"}
+    text = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt")
+    text = text.replace("System Priority: 11", "System Priority: 99").replace(
+        "| 11        | 00:C1:AB: |", "| 99        | 00:C1:AB: |")
+    [r] = evaluate(mh01, "leaf1", {platform.show_lacp_state("lag1"): text}, checks=["lacp.members_in_sync"])
+    assert (r.ok, r.detail) == (False, "leaf1 lag1 system-priority - Expected: 11 Actual: 99; "
+                                       "leaf1 lag1 ethernet-1/1 key - Expected: 11 Actual: 99")
+
+
 def test_session_in_the_intents_group_with_a_peer_the_intent_lacks_fails(mh01) -> None:
     # spine1 of the L2 EVPN transcript peers with leaf1 and leaf2 in eBGP-underlay; an
     # intent without leaf2 (configure never deletes) must name the session left behind
