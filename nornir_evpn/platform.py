@@ -107,6 +107,9 @@ def show_advertised_evpn(peer: str) -> str:
 SHOW_EVPN_SUMMARY = "show network-instance default protocols bgp routes evpn route-type summary"
 
 
+SHOW_VXLAN_BRIEF = "show tunnel-interface vxlan-interface brief"
+
+
 def show_mac_table(mac_vrf: str) -> str:
     return f"show network-instance {mac_vrf} bridge-table mac-table all"
 

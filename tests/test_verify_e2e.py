@@ -75,9 +75,9 @@ def test_tutorial_state_passes_every_check(intent) -> None:
     results = _verify(intent, show)
     assert _failed(results) == {}
     assert set(results["leaf1"]) == MH_CHECKS | {"bgp.underlay_established", "bgp.overlay_established",
-                                                 "evpn.advertised", "evpn.received"}
+                                                 "evpn.advertised", "evpn.received", "vxlan.vni"}
     assert set(results["leaf3"]) == {"bgp.underlay_established", "bgp.overlay_established", "evpn.advertised",
-                                     "evpn.received", "mac.esi_remote", "mac.local"}
+                                     "evpn.received", "vxlan.vni", "mac.esi_remote", "mac.local"}
     assert results["leaf3"]["evpn.received"].observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
     assert results["leaf2"]["es.df"].observed["ES-1 mac-vrf-1 DF"] == "10.0.0.2"
 
@@ -124,6 +124,20 @@ def test_wrong_esi_on_leaf2(intent) -> None:
         "leaf2 ES-1 esi - Expected: 01:11:11:11:11:11:11:00:00:01 Actual: 01:11:11:11:11:11:11:00:00:02")
     assert ("leaf1", "es.esi") not in failed and ("leaf2", "lag.up") not in failed
     assert not any(c.startswith("bgp.") for _, c in failed)
+
+
+def test_wrong_vni_on_leaf1(intent) -> None:
+    """Every session and route count still looks right; only the VNI check sees it."""
+    fabric, running, show = _lab()
+    running["leaf1"] = fabric_lab.with_lines(
+        running["leaf1"], "set / tunnel-interface vxlan1 vxlan-interface 1 ingress vni 2\n")
+    fabric.on_commit("leaf1", running["leaf1"])
+    assert _failed(_verify(intent, show)) == {
+        ("leaf1", "vxlan.vni"): "leaf1 vxlan1.1 ingress vni - Expected: 1 Actual: 2"}
+    # and the data plane agrees: flows that hash to leaf1 no longer reach leaf3's CE
+    probes = [fabric.probe("ce1", ip) for ip in CE2_IPS]
+    assert [p.delivered for p in probes] == [False, True, False]
+    assert probes[0].reason == "leaf1: VTEP 10.0.0.3 sends VNI 1, not 2"
 
 
 def _big_fabric(overlay: str = "full-mesh"):

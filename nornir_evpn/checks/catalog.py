@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from nornir_evpn.checks.base import Check
 from nornir_evpn.checks.bgp import OverlayEstablished, UnderlayEstablished
-from nornir_evpn.checks.evpn import EvpnAdvertised, EvpnReceived
+from nornir_evpn.checks.evpn import EvpnAdvertised, EvpnReceived, VxlanVni
 from nornir_evpn.checks.mac import MacEsiRemote, MacLocal
 from nornir_evpn.checks.model import CheckResult, Fault, Observations, Outputs, shared_view
 from nornir_evpn.checks.multihoming import EsConfig, EsDf, EsOperUp, LacpMembersInSync, LagUp
@@ -25,7 +25,7 @@ from nornir_evpn.intent import FabricIntent
 CATALOG: dict[str, Check] = {c.name: c for c in (
     LagUp(), LacpMembersInSync(), EsOperUp(), EsConfig(), EsDf(),
     UnderlayEstablished(), OverlayEstablished(),
-    EvpnAdvertised(), EvpnReceived(),
+    EvpnAdvertised(), EvpnReceived(), VxlanVni(),
     MacEsiRemote(), MacLocal(),
 )}
 CHECK_NAMES: list[str] = list(CATALOG)

@@ -16,6 +16,7 @@ from nornir_evpn.intent import NodeIntent
 from nornir_evpn.parsers.bgp_advertised import parse_advertised_evpn
 from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.mac_table import parse_mac_table
+from nornir_evpn.parsers.vxlan import parse_vxlan_brief
 
 LOCAL_MACS = "= local MACs"  # RT2 placeholder until the mac table is read
 
@@ -125,3 +126,34 @@ class EvpnReceived(Check):
         assert node.mac_vrf is not None
         s = obs.get(platform.SHOW_EVPN_SUMMARY, parse_evpn_summary)
         return {f"{node.mac_vrf.name} RT{t}": s.routes.count(t) for t in (1, 3, 4)}
+
+
+class VxlanVni(Check):
+    """`vxlan.vni`: the mac-vrf's vxlan-interface is bridged and takes the intent's VNI in.
+    SR Linux forwards between two leaves only when the egress VNI they learn from each
+    other's routes equals their configured ingress VNI: a leaf with another VNI is cut off
+    from the rest while every session and route count still looks right.
+
+    Command: `show tunnel-interface vxlan-interface brief`.
+    """
+
+    name = "vxlan.vni"
+
+    def applies(self, view: FabricView, node: NodeIntent) -> bool:
+        return _leaf_with_vrf(node)
+
+    def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
+        return [platform.SHOW_VXLAN_BRIEF]
+
+    def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
+        assert node.mac_vrf is not None  # applies() holds
+        vx = node.mac_vrf.vxlan_interface
+        return {f"{vx} type": "bridged", f"{vx} ingress vni": str(node.mac_vrf.vni)}
+
+    def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        assert node.mac_vrf is not None
+        vx = node.mac_vrf.vxlan_interface
+        found = obs.get(platform.SHOW_VXLAN_BRIEF, parse_vxlan_brief).get(vx)
+        if found is None:
+            return {}
+        return {f"{vx} type": found.type, f"{vx} ingress vni": found.ingress_vni}

@@ -288,14 +288,22 @@ class Fabric:
         evpn = self.view(tm.EVPN)
         entry = evpn.mac_table(leaf, vrf).get(mac)
         sips = {c.system_ip: n for n, c in now.cfg.items() if c.system_ip}
+        # SR Linux uses a remote VTEP only when the VNI its routes carry (the egress VNI) is
+        # this mac-vrf's own ingress VNI: a leaf with another VNI is cut off both ways
+        own = now.cfg[leaf].macvrfs.get(vrf)
+        vni = own.vni if own is not None else None
+        vtep_vni = {r.originator: r.vni for r, _a in evpn.rib(leaf) if r.type == 3}
         if entry is not None and entry.kind == "evpn" and entry.vteps:
-            vtep = entry.vteps[h % len(entry.vteps)]
+            vteps = [v for v in entry.vteps if vtep_vni.get(v, vni) == vni]
+            if not vteps:
+                return f"{leaf}: VTEP {entry.vteps[0]} sends VNI {vtep_vni.get(entry.vteps[0])}, not {vni}"
+            vtep = vteps[h % len(vteps)]
             far = sips.get(vtep)
             hit = self._egress_ok(now, far, ce, ifname) if far else None
             return hit if hit is not None else f"{leaf}: VTEP {vtep} cannot reach {mac}"
         # unknown unicast: flooded to every VTEP that sent us an IMET route
         for r, _a in evpn.rib(leaf):
-            if r.type == 3 and r.originator in sips:
+            if r.type == 3 and r.originator in sips and r.vni == vni:
                 hit = self._egress_ok(now, sips[r.originator], ce, ifname)
                 if hit is not None:
                     return hit

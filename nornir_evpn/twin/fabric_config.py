@@ -97,6 +97,8 @@ class NodeConfig:
     ethernet_segments: dict[str, EsCfg]
     bgp_vpn: bool
     subif_ni: dict[str, str] = field(default_factory=dict)  # subif -> network-instance
+    # vxlan-interface (vxlan1.1) -> (type, ingress VNI), as configured
+    vxlan_interfaces: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
 
     def addresses(self) -> list[tuple[str, ipaddress.IPv4Interface]]:
         return [
@@ -170,9 +172,12 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
         interfaces[ifname] = cfg
 
     vnis: dict[str, int] = {}
+    vxlan_interfaces: dict[str, tuple[str | None, int | None]] = {}
     for tif in tree.keys(("tunnel-interface",)):
         for idx in tree.keys(("tunnel-interface", tif, "vxlan-interface")):
-            vni = _int(tree.value(("tunnel-interface", tif, "vxlan-interface", idx, "ingress", "vni")))
+            vp = ("tunnel-interface", tif, "vxlan-interface", idx)
+            vni = _int(tree.value((*vp, "ingress", "vni")))
+            vxlan_interfaces[f"{tif}.{idx}"] = (tree.value((*vp, "type")), vni)
             if vni is not None:
                 vnis[f"{tif}.{idx}"] = vni
 
@@ -260,4 +265,5 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
         ethernet_segments=segments,
         bgp_vpn=tree.exists(("system", "network-instance", "protocols", "bgp-vpn")),
         subif_ni=subif_ni,
+        vxlan_interfaces=vxlan_interfaces,
     )

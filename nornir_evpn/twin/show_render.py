@@ -9,7 +9,8 @@ Commands: show interface [NAME] | show lag LAG lacp-state |
 show system network-instance ethernet-segments [ES [detail]] |
 show network-instance default protocols bgp neighbor [IP [advertised-routes|received-routes evpn]] |
 show network-instance default protocols bgp routes evpn route-type summary |
-show network-instance MACVRF bridge-table mac-table all | show version.
+show network-instance MACVRF bridge-table mac-table all |
+show tunnel-interface vxlan-interface brief | show version.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ BGP_NB_RULE = 142
 ADV_RULE = 158
 SUMMARY_RULE = 163
 MAC_RULE = 149
+VXLAN_RULE = 81
 
 RT_TITLES = {
     1: "Type 1 Ethernet Auto-Discovery Routes",
@@ -118,6 +120,8 @@ class FabricShow:
         m = re.fullmatch(r"network-instance (\S+) bridge-table mac-table all", cmd)
         if m:
             return self.mac_table(node, m.group(1))
+        if cmd == "tunnel-interface vxlan-interface brief":
+            return self.vxlan_brief(node)
         raise UnknownCommand(command)
 
     # -- interfaces --------------------------------------------------------------------------------
@@ -451,6 +455,43 @@ class FabricShow:
                   ("Eth-cfm", 0)]
         for label, n in counts:
             out.append(f"{f'Total {label} Macs':<31}:{n:>5} Total{n:>5} Active")
+        return "\n".join(out)
+
+    # -- vxlan-interfaces -------------------------------------------------------------------------------
+    def vxlan_brief(self, node: str) -> str:
+        snap = self.fabric.view(tm.EVPN)
+        return self._cached(("vxlan", node), (snap,), lambda: self._vxlan_brief(snap, node))
+
+    def _vxlan_brief(self, snap: Snapshot, node: str) -> str:
+        cfg = snap.cfg[node]
+        sys0 = cfg.interfaces.get("system0")
+        subif = sys0.subifs.get("system0.0") if sys0 else None
+        source = str(subif.addresses[0]) if subif and subif.addresses else "-"
+        rule = "-" * VXLAN_RULE
+        out = [rule, "Show report for vxlan-tunnels", rule]
+        rows = []
+        for vx, (kind, vni) in sorted(cfg.vxlan_interfaces.items(), key=lambda kv: _if_sort(kv[0])):
+            rows.append([vx.split(".")[0], vx, kind or "-", "-" if vni is None else str(vni), source])
+        if rows:
+            headers = ["Tunnel Interface", "VxLAN Interface", "Type", "Ingress VNI", "Egress source-ip"]
+            out += render_table(headers, [18, 17, 9, 13, 18], rows)
+        # destinations the EVPN routes built: flooding list (RT3), VTEPs and ESs of remote MACs
+        multicast, unicast, es = set(), set(), set()
+        for mv in cfg.macvrfs.values():
+            if mv.vxlan not in cfg.vxlan_interfaces or not (mv.evpn_enabled and mv.import_rt):
+                continue
+            multicast |= {(mv.vxlan, r.originator) for r, _a in snap.rib(node)
+                          if r.type == 3 and mv.import_rt in r.rts}
+            for e in snap.mac_table(node, mv.name).values():
+                if e.kind == "evpn":
+                    (es if " esi:" in e.destination else unicast).add(e.destination.split(" vni:")[0])
+        tunnels = {vx.split(".")[0] for vx in cfg.vxlan_interfaces}
+        total = len(multicast) + len(unicast) + len(es)
+        out += [rule, "Summary",
+                f"  {len(tunnels)} tunnel-interfaces, {len(cfg.vxlan_interfaces)} vxlan interfaces",
+                f"  {total} vxlan-destinations, {len(unicast)} unicast, {len(es)} es, "
+                f"{len(multicast)} multicast, 0 ip",
+                rule]
         return "\n".join(out)
 
     # -- info from state ------------------------------------------------------------------------------

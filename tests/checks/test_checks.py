@@ -129,6 +129,24 @@ def test_lacp_key_priority_and_mode_are_the_intents(mh01) -> None:
                                        "leaf1 lag1 ethernet-1/1 key - Expected: 11 Actual: 99")
 
 
+def test_vxlan_vni_is_the_intents() -> None:
+    """The L2 EVPN tutorial's leaf2 takes VNI 1 in on vxlan1.1; the same table with VNI 2
+    (a leaf cut off from the others: its ingress VNI no longer matches what they send)
+    fails, and so does a mac-vrf whose vxlan-interface is not configured."""
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    brief = fx("l2evpn_leaf2_show_tunnel_interface_vxlan_interface_brief.txt")
+    [ok] = evaluate(fabric, "leaf2", {platform.SHOW_VXLAN_BRIEF: brief}, checks=["vxlan.vni"])
+    assert ok.ok and ok.observed == {"vxlan1.1 type": "bridged", "vxlan1.1 ingress vni": "1"}
+    [r] = evaluate(fabric, "leaf2", {platform.SHOW_VXLAN_BRIEF: brief.replace("| 1           |", "| 2           |")},
+                   checks=["vxlan.vni"])
+    assert (r.ok, r.detail) == (False, "leaf2 vxlan1.1 ingress vni - Expected: 1 Actual: 2")
+    [r] = evaluate(fabric, "leaf2", {platform.SHOW_VXLAN_BRIEF: brief.replace("vxlan1.1", "vxlan1.7")},
+                   checks=["vxlan.vni"])
+    assert (r.ok, r.detail) == (False, "leaf2 vxlan1.1 type - Expected: bridged Actual: absent; "
+                                       "leaf2 vxlan1.1 ingress vni - Expected: 1 Actual: absent")
+    assert evaluate(fabric, "spine1", {}, checks=["vxlan.vni"]) == []  # no mac-vrf on a spine
+
+
 def test_session_in_the_intents_group_with_a_peer_the_intent_lacks_fails(mh01) -> None:
     # spine1 of the L2 EVPN transcript peers with leaf1 and leaf2 in eBGP-underlay; an
     # intent without leaf2 (configure never deletes) must name the session left behind

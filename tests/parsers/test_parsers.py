@@ -15,6 +15,7 @@ from nornir_evpn.parsers.interface import parse_show_interface
 from nornir_evpn.parsers.lacp import parse_lacp_state
 from nornir_evpn.parsers.mac_table import parse_mac_table
 from nornir_evpn.parsers.tables import clean_lines, iter_tables
+from nornir_evpn.parsers.vxlan import VxlanInterface, parse_vxlan_brief
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ESI = "01:11:11:11:11:11:11:00:00:01"
@@ -205,6 +206,12 @@ def test_empty_mac_table_is_valid() -> None:
     assert t.entries == {} and t.totals["learnt"] == (0, 0)
 
 
+def test_vxlan_interface_brief() -> None:
+    assert parse_vxlan_brief(fx("l2evpn_leaf2_show_tunnel_interface_vxlan_interface_brief.txt")) == {
+        "vxlan1.1": VxlanInterface(name="vxlan1.1", tunnel_interface="vxlan1", type="bridged",
+                                   ingress_vni="1", source_ip="10.0.0.2/32")}
+
+
 def test_prompt_and_echo_lines_are_dropped() -> None:
     text = "\r\nA:leaf1# show interface lag1\r\nlag1 is up, speed None, type None\r\n\r\n--{ running }--[  ]--\r\nA:leaf1# "
     assert clean_lines(text) == ["lag1 is up, speed None, type None"]
@@ -219,6 +226,7 @@ def test_prompt_and_echo_lines_are_dropped() -> None:
     (parse_advertised_evpn, fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")),
     (parse_evpn_summary, fx("tutorial_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt")),
     (parse_mac_table, fx("l2evpn_spine1_show_bgp_neighbor.txt")),
+    (parse_vxlan_brief, fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt")),
 ])
 def test_unknown_output_raises_parse_error(parser, text: str) -> None:
     with pytest.raises(ParseError):

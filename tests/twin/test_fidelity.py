@@ -20,6 +20,7 @@ from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.interface import parse_show_interface
 from nornir_evpn.parsers.lacp import parse_lacp_state
 from nornir_evpn.parsers.mac_table import parse_mac_table
+from nornir_evpn.parsers.vxlan import parse_vxlan_brief
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 VOLATILE = ("time", "update", "change", "uptime", "dest_index")
@@ -136,3 +137,15 @@ def test_leaf3_mac_table_rows_and_totals(show):
     assert scrub(parse_mac_table(ours)) == scrub(parse_mac_table(ref))
     # line layout too: the ESI destination wraps exactly like the device
     assert "|                    | esi:01:11:11:11:11:11:11:00:00:01     |" in ours
+
+
+def test_vxlan_interface_brief_is_the_l2evpn_transcript(show):
+    """Identical to the L2 EVPN tutorial's leaf2 but for the destinations: the transcript was
+    taken before any EVPN route; here leaf2 floods to leaf1 and leaf3 (2 RT3) and reaches
+    ce2's MACs at leaf3's VTEP."""
+    ours = show.show("leaf2", platform.SHOW_VXLAN_BRIEF).splitlines()
+    ref = reference("l2evpn_leaf2_show_tunnel_interface_vxlan_interface_brief.txt").splitlines()
+    destinations = ref.index("  0 vxlan-destinations, 0 unicast, 0 es, 0 multicast, 0 ip")
+    assert ours[:destinations] + ours[destinations + 1:] == ref[:destinations] + ref[destinations + 1:]
+    assert ours[destinations] == "  3 vxlan-destinations, 1 unicast, 0 es, 2 multicast, 0 ip"
+    assert parse_vxlan_brief("\n".join(ours)) == parse_vxlan_brief("\n".join(ref))
