@@ -8,6 +8,7 @@ Public API (used by verify and failover-test)::
 from nornir_evpn.checks.catalog import (
     CATALOG,
     CHECK_NAMES,
+    applicable,
     commands_for,
     evaluate,
     expected_state,
@@ -17,5 +18,5 @@ from nornir_evpn.checks.model import CheckResult, CommandFailure, FabricView, Fa
 
 __all__ = [
     "CATALOG", "CHECK_NAMES", "CheckResult", "CommandFailure", "FabricView", "Fault",
-    "commands_for", "evaluate", "expected_state", "resolve_checks",
+    "applicable", "commands_for", "evaluate", "expected_state", "resolve_checks",
 ]

@@ -79,6 +79,15 @@ def expected_state(
     return out
 
 
+def applicable(
+    fabric: FabricIntent, node: str, checks: Iterable[str] | None = None,
+) -> list[str]:
+    """The checks that have something to verify on `node` (no device output needed)."""
+    view, n = shared_view(fabric), _node(fabric, node)
+    return [c.name for c in resolve_checks(checks)
+            if c.applies(view, n) and (c.finds_unexpected or c.expected(view, n))]
+
+
 def evaluate(
     fabric: FabricIntent, node: str, outputs: Outputs, faults: Iterable[Fault] = (),
     checks: Iterable[str] | None = None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from nornir.core.task import AggregatedResult
 
-from nornir_evpn.checks import CHECK_NAMES, resolve_checks
+from nornir_evpn.checks import CHECK_NAMES, applicable, resolve_checks
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -20,6 +20,7 @@ from nornir_evpn.commands.common import (
     positive_int,
     traffic_hint,
 )
+from nornir_evpn.errors import UserInputError
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
 from nornir_evpn.tasks.config import DEFAULT_BATCH_LINES, one_line
@@ -60,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
     names = None if args.checks is None else [n for n in args.checks.split(",") if n.strip()]
     checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
     target = build_target(args)
+    hosts = list(target.nr.inventory.hosts)
+    if not any(applicable(target.fabric, h, checks) for h in hosts):
+        # a PASS of 0/0 would turn a CI gate green on a typo'd selection
+        named = ", ".join(hosts[:5]) + (f", ... ({len(hosts)} hosts)" if len(hosts) > 5 else "")
+        raise UserInputError(f"no selected check applies to the selected hosts ({named}): nothing to verify")
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
                             batch_lines=args.batch_lines)

@@ -344,6 +344,9 @@ FLAGS = [
      "argument --commit-confirmed: must be at least 1, got 0"),
     ("unknown-check", ["verify", "--checks", "nope"], "unknown check 'nope'"),
     ("no-check", ["verify", "--checks", ""], "no check selected; known checks: lag.up"),
+    # a PASS of 0/0 would turn a CI gate green
+    ("no-check-applies", ["verify", "--hosts", "spine1,leaf3", "--checks", "es.df,lag.up"],
+     "no selected check applies to the selected hosts (leaf3, spine1): nothing to verify"),
     # injection through flags: never matched to a host or an interface, so never sent
     ("hosts-semicolon", ["verify", "--hosts", "leaf1;reboot"], "unknown host 'leaf1;reboot'"),
     ("interface-newline", ["failover-test", "--interface", "ethernet-1/1\ncommit now"],
