@@ -12,7 +12,7 @@ from nornir_evpn.checks.model import FabricView, Observations
 from nornir_evpn.intent import NodeIntent
 from nornir_evpn.parsers.mac_table import MacEntry, parse_mac_table
 
-NOT_LEARNT = "absent (not learnt: no CE traffic yet?)"
+NOT_LEARNT = "absent (not learnt: no CE traffic yet, or the CE's link down?)"
 
 
 def _describe(entry: MacEntry | None, via_esi: bool) -> str:

@@ -43,7 +43,8 @@ def host_ranges(names: Iterable[str]) -> str:
 def print_traffic_hint(console: Console, hint: str | None, details: Iterable[str], then: str) -> None:
     """Offer `hint` (a command sending CE traffic) when a failure is a MAC not learnt yet."""
     if hint and any(NOT_LEARNT in d for d in details):
-        console.print(f"hint: no CE has sent traffic yet; `{hint}` does, then {then}",
+        console.print(f"hint: leaves learn MACs from CE traffic only; if none was sent, `{hint}` "
+                      f"sends some, then {then} (if it was, look at the CE's access link)",
                       style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 

@@ -200,7 +200,7 @@ def test_missing_or_failed_command_fails_the_check(mh01) -> None:
 def test_mac_not_learnt_is_reported(mh01) -> None:
     empty = "Mac-table of network instance mac-vrf-1\nTotal Learnt Macs : 0 Total 0 Active\n"
     [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): empty}, checks=["mac.esi_remote"])
-    assert r.detail == "leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Expected: evpn esi:01:11:11:11:11:11:11:00:00:01 Actual: absent (not learnt: no CE traffic yet?)"
+    assert r.detail == "leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Expected: evpn esi:01:11:11:11:11:11:11:00:00:01 Actual: absent (not learnt: no CE traffic yet, or the CE's link down?)"
 
 
 def test_commands_and_names(mh01) -> None:

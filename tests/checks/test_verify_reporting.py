@@ -102,6 +102,6 @@ def test_traffic_hint_only_when_macs_were_not_learnt() -> None:
         return buf.getvalue()
 
     not_learnt = {"leaf3": {"checks": [quiet, BAD], "error": None, "seconds": 0.1}}
-    assert f"hint: no CE has sent traffic yet; `{hint}` does, then verify again" in printed(not_learnt, hint)
+    assert f"hint: leaves learn MACs from CE traffic only; if none was sent, `{hint}` sends some, then verify again" in printed(not_learnt, hint)
     assert "hint:" not in printed(not_learnt, None)  # not on the twin: no command to offer
     assert "hint:" not in printed(HOSTS, hint)  # failures of another kind

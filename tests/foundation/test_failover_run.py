@@ -74,7 +74,7 @@ def test_refused_for_unlearnt_macs_offers_the_traffic_command(tmp_path: Path) ->
     for given, shown in ((hint, True), (None, False)):
         buf = io.StringIO()
         print_report(Console(file=buf, width=300, color_system=None), report, traffic_hint=given)
-        assert (f"hint: no CE has sent traffic yet; `{hint}` does, then run failover-test again"
+        assert (f"hint: leaves learn MACs from CE traffic only; if none was sent, `{hint}` sends some, then run failover-test again"
                 in buf.getvalue()) is shown
 
 
