@@ -76,8 +76,12 @@ def test_tutorial_state_passes_every_check(intent) -> None:
     assert _failed(results) == {}
     assert set(results["leaf1"]) == MH_CHECKS | {"bgp.underlay_established", "bgp.overlay_established",
                                                  "evpn.advertised", "evpn.received", "vxlan.vni"}
-    assert set(results["leaf3"]) == {"bgp.underlay_established", "bgp.overlay_established", "evpn.advertised",
-                                     "evpn.received", "vxlan.vni", "mac.esi_remote", "mac.local"}
+    assert set(results["leaf3"]) == {"access.up", "bgp.underlay_established", "bgp.overlay_established",
+                                     "evpn.advertised", "evpn.received", "vxlan.vni", "mac.esi_remote", "mac.local"}
+    assert results["leaf3"]["access.up"].observed == {
+        "ethernet-1/1": "up", "ethernet-1/1.0 network-instance": "mac-vrf-1",
+        "ethernet-1/2": "up", "ethernet-1/2.0 network-instance": "mac-vrf-1",
+        "ethernet-1/3": "up", "ethernet-1/3.0 network-instance": "mac-vrf-1"}
     assert results["leaf3"]["evpn.received"].observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
     assert results["leaf2"]["es.df"].observed["ES-1 mac-vrf-1 DF"] == "10.0.0.2"
 
@@ -138,6 +142,22 @@ def test_wrong_vni_on_leaf1(intent) -> None:
     probes = [fabric.probe("ce1", ip) for ip in CE2_IPS]
     assert [p.delivered for p in probes] == [False, True, False]
     assert probes[0].reason == "leaf1: VTEP 10.0.0.3 sends VNI 1, not 2"
+
+
+def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
+    """Named as what it is, not only as a CE MAC not learnt."""
+    fabric, running, show = _lab()
+    fabric.set_link("leaf3:e1-2", "ce2:eth2", up=False)
+    running["leaf3"] = fabric_lab.with_lines(running["leaf3"], "")
+    running["leaf3"].delete(("network-instance", "mac-vrf-1", "interface", "ethernet-1/1.0"))
+    fabric.on_commit("leaf3", running["leaf3"])
+    failed = _failed(_verify(intent, show))
+    assert failed[("leaf3", "access.up")] == (
+        "leaf3 ethernet-1/1.0 network-instance - Expected: mac-vrf-1 Actual: absent; "
+        "leaf3 ethernet-1/2 - Expected: up Actual: down")
+    # the port out of the mac-vrf took its learnt MAC with it (SR Linux flushes it)
+    assert "leaf3 mac-vrf-1 00:c1:ab:00:00:21 - Expected: learnt ethernet-1/1.0 Actual: absent" in failed[
+        ("leaf3", "mac.local")]
 
 
 def _big_fabric(overlay: str = "full-mesh"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nornir_evpn.checks.access import AccessUp
 from nornir_evpn.checks.base import Check
 from nornir_evpn.checks.bgp import OverlayEstablished, UnderlayEstablished
 from nornir_evpn.checks.evpn import EvpnAdvertised, EvpnReceived, VxlanVni
@@ -23,7 +24,7 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 
 CATALOG: dict[str, Check] = {c.name: c for c in (
-    LagUp(), LacpMembersInSync(), EsOperUp(), EsConfig(), EsDf(),
+    LagUp(), LacpMembersInSync(), EsOperUp(), EsConfig(), EsDf(), AccessUp(),
     UnderlayEstablished(), OverlayEstablished(),
     EvpnAdvertised(), EvpnReceived(), VxlanVni(),
     MacEsiRemote(), MacLocal(),

@@ -452,8 +452,11 @@ class Snapshot:
     # -- MAC tables ----------------------------------------------------------------------------
     def local_macs(self, node: str, macvrf: str) -> dict[str, MacEntry]:
         out: dict[str, MacEntry] = {}
+        mv = self.cfg[node].macvrfs.get(macvrf)
+        members = set(mv.interfaces) if mv is not None else set()
         for (n, m, mac), where in self.inputs.learnt.items():
-            if n == node and m == macvrf and self.subif_up(node, where.subif):
+            # a subinterface taken out of the mac-vrf takes its MACs with it
+            if n == node and m == macvrf and where.subif in members and self.subif_up(node, where.subif):
                 out[mac] = MacEntry(mac, where.subif, "learnt", wall_time=where.wall_time)
         return out
 
