@@ -8,6 +8,8 @@ fault set. Nothing here prints; `reporting/failover.py` renders a `FailoverRepor
 Safety: a state file is written *before* the shut is sent, and the restore runs in a
 `finally` with SIGINT/SIGTERM deferred, so neither Ctrl-C, `kill`, nor a failing step can
 leave the link down; a SIGKILL leaves the state file for `failover-test --restore`.
+A shut that commits nothing (the interface was already disabled) is never "restored": the
+run fails, measures nothing and leaves the interface as it found it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ class FailoverReport:
     refused: bool = False
     precheck_failures: list[dict[str, str]] = field(default_factory=list)
     shut_error: str | None = None
+    # the shut committed nothing (the interface was already admin-state disable): nothing
+    # was measured and nothing restored, the interface is left as it was found
+    already_disabled: bool = False
     degraded: PollOutcome | None = None
     restore_attempted: bool = False
     restore_ok: bool | None = None
@@ -391,21 +396,22 @@ class _Poller:
         return call
 
 
-def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> tuple[bool, str | None]:
+def _run_on(nr: Nornir, host: str, task: Callable[..., Any],
+            **kwargs: Any) -> tuple[bool, str | None, bool]:
     """Run one task on one host, even one that failed before (a failed shut must still be
-    restored); (ok, one-line error)."""
+    restored); (ok, one-line error, changed: the device's diff was not empty)."""
     result = nr.filter(name=host).run(task=task, on_failed=True, **kwargs)
     multi = result[host]
     if not multi.failed:
-        return True, None
+        return True, None, bool(multi.changed)
     for r in multi:
         if r.failed:
             if r.exception is not None:
                 return False, str(r.exception).strip().splitlines()[-1] if str(r.exception).strip() \
-                    else type(r.exception).__name__
+                    else type(r.exception).__name__, False
             err = (r.result or {}).get("error") if isinstance(r.result, dict) else None
-            return False, err or "failed"
-    return False, "failed"
+            return False, err or "failed", False
+    return False, "failed", False
 
 
 def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
@@ -519,10 +525,20 @@ def run_failover(
             })
             shut_sent = True
             t0 = clock()
-            ok, err = _run_on(nr, options.host, shut_interface, interface=options.interface)
+            ok, err, changed = _run_on(nr, options.host, shut_interface, interface=options.interface)
             if not ok:
                 report.shut_error = err
                 raise _StepFailed(f"shut failed: {err}")
+            if not changed:
+                # an empty diff: the interface was already disabled (an operator's shut). The
+                # fault is already there, so there is nothing to measure (with --force what it
+                # breaks is ignored and "degraded" would hold at once), and a restore would
+                # enable a port someone shut on purpose
+                report.already_disabled = True
+                detail = (f"{options.interface} was already admin-state disable: "
+                          "nothing to test; left as found")
+                emit(TimelineEvent(t=0.0, event="left-as-found", host=options.host, detail=detail))
+                raise _StepFailed(f"{options.host} {detail}")
             emit(TimelineEvent(t=0.0, event="shut", host=options.host,
                                detail=f"{options.interface} admin-state disable"))
             report.degraded = wait_for_state(
@@ -547,7 +563,11 @@ def run_failover(
         except Exception as exc:  # any failure still must restore below
             report.error = f"{type(exc).__name__}: {exc}"
         finally:
-            if shut_sent:
+            if report.already_disabled:
+                # nothing to restore: the state file must not send a --restore to enable it
+                with contextlib.suppress(FileNotFoundError):
+                    options.state_file.unlink()
+            elif shut_sent:
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
@@ -618,7 +638,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     with signals_deferred(received):
         for attempt in range(RESTORE_ATTEMPTS):
             try:
-                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface,
+                ok, err, _ = _run_on(nr, options.host, restore_interface, interface=options.interface,
                                   fresh_connection=suspect or attempt > 0, spare_connection=spare)
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
@@ -647,7 +667,7 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
-    ok, err = _run_on(nr, host, restore_interface, interface=interface)
+    ok, err, _ = _run_on(nr, host, restore_interface, interface=interface)
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))

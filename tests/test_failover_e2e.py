@@ -20,7 +20,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from nornir_evpn.tasks.config import configure_fabric
+from nornir_evpn.tasks.config import apply_config, configure_fabric
 from nornir_evpn.tasks.failover import PollOutcome, parse_ping, wait_for_state
 from rich.console import Console
 
@@ -81,6 +81,15 @@ class Lab:
                 return
             assert time.monotonic() < deadline, failing
             time.sleep(0.2)
+
+    def commit(self, node: str, *lines: str) -> None:
+        """Change `node`'s config over its CLI (private candidate, commit now), as an operator would."""
+        target = build_target(self.args())
+        try:
+            agg = target.nr.filter(name=node).run(task=apply_config, config=list(lines))
+            assert not agg.failed and agg[node][0].changed, agg[node][0].result
+        finally:
+            target.nr.close_connections(on_failed=True)
 
     def failing_checks(self) -> list[str]:
         target = build_target(self.args())
@@ -351,6 +360,35 @@ def test_refused_shut_is_still_restored(configured: Lab) -> None:
     assert doc["restore"]["ok"] is True and "RESTORE FAILED" not in done.stderr
     assert doc["hosts"]["leaf1"]["changed"] is False  # the shut never happened
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+
+
+def test_force_on_a_link_already_shut_tests_nothing_and_leaves_it_shut(configured: Lab) -> None:
+    """An operator shut leaf1 ethernet-1/1 for maintenance; `--force` gets past the pre-check.
+    The shut then commits nothing: no measurement (every check it could change already
+    failed and is ignored, so "converged" would hold at once), and no restore (it would
+    enable a port the operator shut). A FAIL that says so, the state file gone."""
+    configured.commit("leaf1", f"{LEAF1_ETH1} disable")
+    configured.wait_for(lambda: "es.oper_up@leaf1" in configured.failing_checks(), timeout=10)
+    junit = configured.tmp / "failover.xml"
+    done = configured.run(*_fo_args(), "--force", "--json", "--junit", str(junit))
+    assert done.returncode == 1, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    message = "leaf1 ethernet-1/1 was already admin-state disable: nothing to test; left as found"
+    assert doc["ok"] is False and doc["refused"] is False and doc["already_disabled"] is True
+    assert doc["error"] == message
+    assert doc["convergence_s"] is None and doc["recovery_s"] is None and doc["checks"] == {}
+    assert doc["restore"] == {"attempted": False, "ok": None, "error": None, "command": None}
+    events = [e["event"] for e in doc["timeline"]]
+    assert events == ["precheck", "left-as-found"], doc["timeline"]
+    assert doc["hosts"]["leaf1"] == {"ok": False, "changed": False, "error": message,
+                                     "interface": "ethernet-1/1", "restored": None}
+    assert f"failover-test FAIL: {message}" in done.stderr
+    cases = {c.get("name"): c.find("failure") for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert cases["leaf1 ethernet-1/1 shut"].get("message") == message
+    assert "leaf1 ethernet-1/1 restore" not in cases
+    # left as found: still disabled, nothing to restore
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
     assert not configured.fo_state.exists()
 
 

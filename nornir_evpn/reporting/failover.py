@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nornir_evpn.failover import FailoverReport, TimelineEvent
@@ -20,6 +21,7 @@ _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
     "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
     "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
+    "left-as-found": "bold red",
 }
 
 
@@ -121,10 +123,13 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         table.add_row("ignored (--force)", ", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures))
     if report.interrupted:
         table.add_row("interrupted", f"{report.interrupted} (interface restored: {report.restore_ok})")
-    if report.error:
+    if report.error and not report.already_disabled:  # that one is the verdict line below
         table.add_row("error", report.error)
     console.print(table)
     verdict = "[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]"
+    if report.already_disabled:  # nothing was measured
+        console.print(f"failover-test {verdict}: {escape(report.error or '')}")
+        return
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
                   f"recovery {_secs(report.recovery_s)}")
 
@@ -160,6 +165,8 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
             error = f"restore failed: {report.restore_error}"
         elif h == report.host and report.shut_error:
             error = f"shut failed: {report.shut_error}"
+        elif h == report.host and report.already_disabled:
+            error = report.error
         elif failing.get(h):
             error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
         out[h] = host_entry(
@@ -181,6 +188,7 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "interface": report.interface,
         "segment": report.segment,
         "refused": report.refused,
+        "already_disabled": report.already_disabled,
         "interrupted": report.interrupted,
         "error": report.error,
         "restore": {"attempted": report.restore_attempted, "ok": report.restore_ok,
@@ -206,7 +214,9 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
     name = f"{report.host} {report.interface}"
     suite.cases.append(JUnitCase("failover", f"{name} precheck",
                                  failure=fail(not report.refused, report.error or "refused")))
-    if not report.refused:
+    if report.already_disabled:  # nothing was measured nor restored: only the shut has a verdict
+        suite.cases.append(JUnitCase("failover", f"{name} shut", failure=report.error))
+    elif not report.refused:
         deg = report.degraded
         suite.cases.append(JUnitCase("failover", f"{name} degraded state",
                                      failure=fail(bool(deg and deg.reached), "degraded state not reached"),

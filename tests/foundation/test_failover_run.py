@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from nornir_evpn.checks.mac import NOT_LEARNT
+from nornir_evpn.commands.failover import exit_code
 from nornir_evpn.failover import CheckOutcome, FailoverOptions, Faults, run_failover
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.reporting.failover import print_report
@@ -21,17 +22,19 @@ LAG = ("lag.up", "leaf1")  # the fault takes it down
 
 
 class FakeNornir:
-    """Shut and restore succeed; `run_failover` only looks at `failed`."""
+    """Shut and restore succeed; `run_failover` only looks at `failed` and `changed`
+    (`changed=False`: the device's diff was empty, the interface already so)."""
 
-    def __init__(self) -> None:
+    def __init__(self, changed: bool = True) -> None:
         self.tasks: list[str] = []
+        self.changed = changed
 
     def filter(self, **_kw: Any) -> FakeNornir:
         return self
 
     def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
         self.tasks.append(task.__name__)
-        return {"leaf1": SimpleNamespace(failed=False)}
+        return {"leaf1": SimpleNamespace(failed=False, changed=self.changed)}
 
 
 def test_warm_up_refreshes_what_healthy_expects(tmp_path: Path) -> None:
@@ -123,6 +126,35 @@ def test_force_leaves_what_failed_before_out_of_the_targets(tmp_path: Path) -> N
     out = io.StringIO()
     print_report(Console(file=out, width=120), report)
     assert "ignored (--force) │ bgp.overlay_established@leaf4" in out.getvalue()
+
+
+def test_a_shut_that_changes_nothing_measures_nothing_and_restores_nothing(tmp_path: Path) -> None:
+    """The pre-check passed (no check looks at what is down, or a warm-up hid it) but the
+    shut's diff is empty: the interface was already admin-state disable. No degraded poll,
+    no restore (it would enable a port an operator shut), no state file left; a FAIL."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    polled: list[Faults] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        polled.append(faults)
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = FakeNornir(changed=False)
+    state = tmp_path / "state.json"
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=state))
+    message = "leaf1 ethernet-1/1 was already admin-state disable: nothing to test; left as found"
+    assert not report.ok and report.already_disabled and report.error == message
+    assert nr.tasks == ["shut_interface"] and not report.restore_attempted and report.restore_ok is None
+    assert polled == [frozenset()]  # the pre-check only: nothing measured
+    assert report.degraded is None and report.recovery is None and report.convergence_s is None
+    assert [(e.event, e.host) for e in report.timeline] == [("precheck", None), ("left-as-found", "leaf1")]
+    assert not state.exists()
+    assert exit_code(report) == 1
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert out.getvalue().splitlines()[-1] == f"failover-test FAIL: {message}"
+    assert "restore" not in out.getvalue().lower()
 
 
 def test_ctrl_c_while_the_probe_stops_keeps_the_report(tmp_path: Path) -> None:
