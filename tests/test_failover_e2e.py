@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -169,6 +170,9 @@ def test_failover_converges_in_order_restores_and_recovers(configured: Lab) -> N
     # traffic from ce1 kept flowing over leaf2: bounded loss
     assert doc["traffic"]["sent"] > 0
     assert doc["traffic"]["lost"] <= doc["traffic"]["sent"] // 2
+    assert doc["traffic"]["never_answered"] == []
+    assert {ip: t["ce"] for ip, t in doc["traffic"]["per_target"].items()} == {
+        "192.168.0.21": "ce2", "192.168.0.22": "ce2", "192.168.0.23": "ce2"}
     assert doc["hosts"]["leaf1"] == {"ok": True, "changed": True, "error": None,
                                      "interface": "ethernet-1/1", "restored": True}
     # the device is back: admin-state enable, every verify check passes, no state file left
@@ -389,6 +393,37 @@ def test_force_on_a_link_already_shut_tests_nothing_and_leaves_it_shut(configure
     assert "leaf1 ethernet-1/1 restore" not in cases
     # left as found: still disabled, nothing to restore
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
+    assert not configured.fo_state.exists()
+
+
+def test_a_probe_target_that_never_answers_fails_the_run(configured: Lab) -> None:
+    """ce2's 192.168.0.21 is cut off (leaf3's ethernet-1/1.0 out of mac-vrf-1) for the whole
+    test: convergence and recovery are fine, the CE traffic is not, and the run FAILs naming
+    it. The other targets lose some pings during the failover at most, which is no failure."""
+    configured.commit("leaf3", "delete / network-instance mac-vrf-1 interface ethernet-1/1.0")
+    # --force: verify may or may not notice the access port left the mac-vrf; the probe must
+    junit = configured.tmp / "failover.xml"
+    done = configured.run(*_fo_args(), "--force", "--json", "--junit", str(junit))
+    assert done.returncode == 1, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False and doc["error"] is None and doc["restore"]["ok"] is True
+    assert doc["convergence_s"] is not None and doc["recovery_s"] is not None
+    per_target = doc["traffic"]["per_target"]
+    cut = per_target["192.168.0.21"]
+    assert cut["sent"] > 0 and cut["lost"] == cut["sent"] and cut["ce"] == "ce2"
+    assert doc["traffic"]["never_answered"] == ["192.168.0.21"]
+    for ip in ("192.168.0.22", "192.168.0.23"):
+        assert per_target[ip]["lost"] < per_target[ip]["sent"], per_target
+    line = f"traffic: 192.168.0.21 (ce2) never answered ({cut['lost']}/{cut['sent']} lost)"
+    cases = {c.get("name"): c.find("failure") for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert cases["leaf1 ethernet-1/1 traffic"].get("message") == line
+    assert [n for n, f in cases.items() if f is not None] == ["leaf1 ethernet-1/1 traffic"]
+    assert doc["hosts"]["leaf1"]["ok"] is True  # no host is to blame: the verdict is the traffic's
+    human = done.stderr
+    assert f"failover-test FAIL: convergence {doc['convergence_s']:.3f}s, recovery " in human
+    assert line in human
+    assert re.search(rf"│   192\.168\.0\.21 \(ce2\) *│ {cut['sent']} sent, {cut['lost']} lost: never answered *│", human)
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
 
 

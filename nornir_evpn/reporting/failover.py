@@ -114,7 +114,14 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table.add_row("convergence", _secs(report.convergence_s))
     table.add_row("recovery", _secs(report.recovery_s))
     if report.traffic is not None:
-        table.add_row("traffic", f"{report.traffic.sent} sent, {report.traffic.lost} lost")
+        traffic = report.traffic
+        table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost")
+        never = set(traffic.never_answered())
+        for target, counts in traffic.per_target.items():  # only where packets were lost
+            if counts["lost"]:
+                table.add_row(f"  {escape(traffic.label(target))}",
+                              f"{counts['sent']} sent, {counts['lost']} lost"
+                              + (": never answered" if target in never else ""))
     if report.degraded is not None and report.degraded.failing and not report.degraded.reached:
         table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
     if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
@@ -130,8 +137,9 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     if report.already_disabled:  # nothing was measured
         console.print(f"failover-test {verdict}: {escape(report.error or '')}")
         return
+    why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
-                  f"recovery {_secs(report.recovery_s)}")
+                  f"recovery {_secs(report.recovery_s)}{why}")
 
 
 def _secs(value: float | None) -> str:
@@ -227,6 +235,9 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
         suite.cases.append(JUnitCase("failover", f"{name} recovery",
                                      failure=fail(bool(rec and rec.reached), "healthy state not reached"),
                                      time_s=report.recovery_s or 0.0))
+        if report.traffic is not None:
+            suite.cases.append(JUnitCase("failover", f"{name} traffic",
+                                         failure="\n".join(report.traffic_failures) or None))
     return [suite]
 
 
