@@ -8,6 +8,8 @@ fault set. Nothing here prints; `reporting/failover.py` renders a `FailoverRepor
 Safety: a state file is written *before* the shut is sent, and the restore runs in a
 `finally` with SIGINT/SIGTERM deferred, so neither Ctrl-C, `kill`, nor a failing step can
 leave the link down; a SIGKILL leaves the state file for `failover-test --restore`.
+A shut that commits nothing (the interface was already disabled) is never "restored": the
+run fails, measures nothing and leaves the interface as it found it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ class FailoverReport:
     refused: bool = False
     precheck_failures: list[dict[str, str]] = field(default_factory=list)
     shut_error: str | None = None
+    # the shut committed nothing (the interface was already admin-state disable): nothing
+    # was measured and nothing restored, the interface is left as it was found
+    already_disabled: bool = False
     degraded: PollOutcome | None = None
     restore_attempted: bool = False
     restore_ok: bool | None = None
@@ -138,6 +143,16 @@ class FailoverReport:
     @property
     def recovery_s(self) -> float | None:
         return self.recovery.converged_s if self.recovery else None
+
+    @property
+    def traffic_failures(self) -> list[str]:
+        """One line per probe target that never answered during the whole test. Some loss
+        while the link is down is normal for all-active multi-homing; none at all is not."""
+        if self.traffic is None:
+            return []
+        return [f"traffic: {self.traffic.label(t)} never answered "
+                f"({self.traffic.per_target[t]['lost']}/{self.traffic.per_target[t]['sent']} lost)"
+                for t in self.traffic.never_answered()]
 
     def restore_command(self) -> str:
         sf = f" --state-file {self.state_file}" if self.state_file else ""
@@ -165,6 +180,11 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
 def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
     """The addresses of every CE but `ce`: pinging them teaches the fabric both ends' MACs."""
     return [ip for name, other in sorted(fabric.ces.items()) if name != ce for ip in other.ips]
+
+
+def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:
+    """{CE address: CE name}: the probe's targets named in the report."""
+    return {ip: name for name, ce in sorted(fabric.ces.items()) for ip in ce.ips}
 
 
 def probe_targets(fabric: FabricIntent, es: EthernetSegment) -> list[str]:
@@ -391,21 +411,22 @@ class _Poller:
         return call
 
 
-def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> tuple[bool, str | None]:
+def _run_on(nr: Nornir, host: str, task: Callable[..., Any],
+            **kwargs: Any) -> tuple[bool, str | None, bool]:
     """Run one task on one host, even one that failed before (a failed shut must still be
-    restored); (ok, one-line error)."""
+    restored); (ok, one-line error, changed: the device's diff was not empty)."""
     result = nr.filter(name=host).run(task=task, on_failed=True, **kwargs)
     multi = result[host]
     if not multi.failed:
-        return True, None
+        return True, None, bool(multi.changed)
     for r in multi:
         if r.failed:
             if r.exception is not None:
                 return False, str(r.exception).strip().splitlines()[-1] if str(r.exception).strip() \
-                    else type(r.exception).__name__
+                    else type(r.exception).__name__, False
             err = (r.result or {}).get("error") if isinstance(r.result, dict) else None
-            return False, err or "failed"
-    return False, "failed"
+            return False, err or "failed", False
+    return False, "failed", False
 
 
 def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
@@ -434,7 +455,7 @@ def run_failover(
     """Run one failover test; the interface is restored whatever happens after the shut.
 
     `nr` must hold the SR Linux hosts; `probe` (optional) is started before the shut and
-    stopped after recovery; `warm_up` (optional) sends CE traffic when the pre-check only
+    stopped after recovery (a target that never answered in that window fails the run); `warm_up` (optional) sends CE traffic when the pre-check only
     misses traffic-learnt state. `state_doc` is merged into the state file (inventory, twin).
     `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
     events are all out (`reporting.failover.LivePrinter` takes both).
@@ -519,10 +540,20 @@ def run_failover(
             })
             shut_sent = True
             t0 = clock()
-            ok, err = _run_on(nr, options.host, shut_interface, interface=options.interface)
+            ok, err, changed = _run_on(nr, options.host, shut_interface, interface=options.interface)
             if not ok:
                 report.shut_error = err
                 raise _StepFailed(f"shut failed: {err}")
+            if not changed:
+                # an empty diff: the interface was already disabled (an operator's shut). The
+                # fault is already there, so there is nothing to measure (with --force what it
+                # breaks is ignored and "degraded" would hold at once), and a restore would
+                # enable a port someone shut on purpose
+                report.already_disabled = True
+                detail = (f"{options.interface} was already admin-state disable: "
+                          "nothing to test; left as found")
+                emit(TimelineEvent(t=0.0, event="left-as-found", host=options.host, detail=detail))
+                raise _StepFailed(f"{options.host} {detail}")
             emit(TimelineEvent(t=0.0, event="shut", host=options.host,
                                detail=f"{options.interface} admin-state disable"))
             report.degraded = wait_for_state(
@@ -547,7 +578,11 @@ def run_failover(
         except Exception as exc:  # any failure still must restore below
             report.error = f"{type(exc).__name__}: {exc}"
         finally:
-            if shut_sent:
+            if report.already_disabled:
+                # nothing to restore: the state file must not send a --restore to enable it
+                with contextlib.suppress(FileNotFoundError):
+                    options.state_file.unlink()
+            elif shut_sent:
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
@@ -583,14 +618,21 @@ def run_failover(
     if probe is not None:
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []
+        # recovered: a target that has not answered yet gets one more batch now that the
+        # fabric is healthy, so the failover's own loss window never counts as "never answered"
+        recheck = bool(report.recovery and report.recovery.reached and report.interrupted is None)
         with signals_deferred(received):
-            report.traffic = probe.stop()
+            report.traffic = probe.stop(recheck=recheck)
         if received and report.interrupted is None:
             report.interrupted = received[0]
+        names = ce_of_ip(fabric)
+        for target in report.traffic.per_target:
+            if target in names:
+                report.traffic.names.setdefault(target, names[target])
     report.ok = bool(
         report.degraded and report.degraded.reached and report.restore_ok
         and report.recovery and report.recovery.reached and report.interrupted is None
-        and report.error is None
+        and report.error is None and not report.traffic_failures
     )
     return report
 
@@ -618,7 +660,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     with signals_deferred(received):
         for attempt in range(RESTORE_ATTEMPTS):
             try:
-                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface,
+                ok, err, _ = _run_on(nr, options.host, restore_interface, interface=options.interface,
                                   fresh_connection=suspect or attempt > 0, spare_connection=spare)
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
@@ -647,7 +689,7 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
-    ok, err = _run_on(nr, host, restore_interface, interface=interface)
+    ok, err, _ = _run_on(nr, host, restore_interface, interface=interface)
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))

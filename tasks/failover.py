@@ -210,17 +210,33 @@ class TrafficStats:
     lost: int = 0
     errors: list[str] = field(default_factory=list)
     per_target: dict[str, dict[str, int]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # target -> what it is (its CE), when known
+
+    def label(self, target: str) -> str:
+        """`192.168.0.21 (ce2)`, or the bare target when its name is unknown."""
+        name = self.names.get(target)
+        return f"{target} ({name})" if name else target
+
+    def never_answered(self) -> list[str]:
+        """Targets pinged that lost every packet: unreachable for the whole window, which a
+        failover's brief loss never explains."""
+        return [t for t, c in self.per_target.items() if c["sent"] > 0 and c["lost"] == c["sent"]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "lost": self.lost, "per_target": self.per_target,
-                "errors": self.errors[:5]}
+        per_target = {t: {**c, **({"ce": self.names[t]} if t in self.names else {})}
+                      for t, c in self.per_target.items()}
+        return {"sent": self.sent, "lost": self.lost, "per_target": per_target,
+                "never_answered": self.never_answered(), "errors": self.errors[:5]}
 
 
 class TrafficProbe:
     """Pings `targets` round-robin in small batches on a background thread until stopped.
 
     Batches (rather than one endless ping) let the probe stop promptly and count packets
-    only inside the window between `start()` and `stop()`.
+    only inside the window between `start()` and `stop()`. `stop(recheck=True)` first
+    pings once more every target that has not answered yet: on a short test (or many
+    targets) a target's only batch may have fallen in the failover's loss window, which
+    must not read as a target that never answers.
     """
 
     def __init__(self, runner: PingRunner, targets: list[str], *, batch: int = 3,
@@ -228,6 +244,7 @@ class TrafficProbe:
         self.runner, self.targets, self.batch, self.interval = runner, list(targets), batch, interval
         self.stats = TrafficStats(per_target={t: {"sent": 0, "lost": 0} for t in targets})
         self._stop = threading.Event()
+        self._recheck = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -243,27 +260,37 @@ class TrafficProbe:
             ip = self.targets[i % len(self.targets)]
             i += 1
             began = time.monotonic()
-            try:
-                sent, received = parse_ping(self.runner(ip, self.batch, self.interval))
-            except Exception as exc:  # a probe failure is data for the report, not a crash
-                with self._lock:
-                    self.stats.errors.append(f"{ip}: {exc}")
-                self._stop.wait(self.batch * self.interval)
-                continue
-            with self._lock:
-                self.stats.sent += sent
-                self.stats.lost += sent - received
-                self.stats.per_target[ip]["sent"] += sent
-                self.stats.per_target[ip]["lost"] += sent - received
+            self._ping(ip)
             # a simulated ping may answer at once; keep the real packet rate anyway
             self._stop.wait(max(0.0, began + self.batch * self.interval - time.monotonic()))
+        if self._recheck:
+            for ip in self.snapshot().never_answered():
+                self._ping(ip)
+
+    def _ping(self, ip: str) -> None:
+        """One batch to `ip`, counted."""
+        try:
+            sent, received = parse_ping(self.runner(ip, self.batch, self.interval))
+        except Exception as exc:  # a probe failure is data for the report, not a crash
+            with self._lock:
+                self.stats.errors.append(f"{ip}: {exc}")
+            self._stop.wait(self.batch * self.interval)
+            return
+        with self._lock:
+            self.stats.sent += sent
+            self.stats.lost += sent - received
+            self.stats.per_target[ip]["sent"] += sent
+            self.stats.per_target[ip]["lost"] += sent - received
 
     def snapshot(self) -> TrafficStats:
         with self._lock:
             return TrafficStats(self.stats.sent, self.stats.lost, list(self.stats.errors),
-                                {k: dict(v) for k, v in self.stats.per_target.items()})
+                                {k: dict(v) for k, v in self.stats.per_target.items()}, dict(self.stats.names))
 
-    def stop(self, timeout: float = 30.0) -> TrafficStats:
+    def stop(self, timeout: float = 30.0, *, recheck: bool = False) -> TrafficStats:
+        """Stop (after one more batch to each target not answered yet, with `recheck`: call
+        it so once the fabric is healthy again); waits at most `timeout` for the thread."""
+        self._recheck = recheck
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from nornir_evpn.tasks.config import configure_fabric
+from nornir_evpn.tasks.config import apply_config, configure_fabric
 from nornir_evpn.tasks.failover import PollOutcome, parse_ping, wait_for_state
 from rich.console import Console
 
@@ -81,6 +82,15 @@ class Lab:
                 return
             assert time.monotonic() < deadline, failing
             time.sleep(0.2)
+
+    def commit(self, node: str, *lines: str) -> None:
+        """Change `node`'s config over its CLI (private candidate, commit now), as an operator would."""
+        target = build_target(self.args())
+        try:
+            agg = target.nr.filter(name=node).run(task=apply_config, config=list(lines))
+            assert not agg.failed and agg[node][0].changed, agg[node][0].result
+        finally:
+            target.nr.close_connections(on_failed=True)
 
     def failing_checks(self) -> list[str]:
         target = build_target(self.args())
@@ -160,6 +170,9 @@ def test_failover_converges_in_order_restores_and_recovers(configured: Lab) -> N
     # traffic from ce1 kept flowing over leaf2: bounded loss
     assert doc["traffic"]["sent"] > 0
     assert doc["traffic"]["lost"] <= doc["traffic"]["sent"] // 2
+    assert doc["traffic"]["never_answered"] == []
+    assert {ip: t["ce"] for ip, t in doc["traffic"]["per_target"].items()} == {
+        "192.168.0.21": "ce2", "192.168.0.22": "ce2", "192.168.0.23": "ce2"}
     assert doc["hosts"]["leaf1"] == {"ok": True, "changed": True, "error": None,
                                      "interface": "ethernet-1/1", "restored": True}
     # the device is back: admin-state enable, every verify check passes, no state file left
@@ -350,6 +363,66 @@ def test_refused_shut_is_still_restored(configured: Lab) -> None:
     assert "shut failed: leaf1" in doc["error"] and "KeyError" not in done.stderr
     assert doc["restore"]["ok"] is True and "RESTORE FAILED" not in done.stderr
     assert doc["hosts"]["leaf1"]["changed"] is False  # the shut never happened
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+
+
+def test_force_on_a_link_already_shut_tests_nothing_and_leaves_it_shut(configured: Lab) -> None:
+    """An operator shut leaf1 ethernet-1/1 for maintenance; `--force` gets past the pre-check.
+    The shut then commits nothing: no measurement (every check it could change already
+    failed and is ignored, so "converged" would hold at once), and no restore (it would
+    enable a port the operator shut). A FAIL that says so, the state file gone."""
+    configured.commit("leaf1", f"{LEAF1_ETH1} disable")
+    configured.wait_for(lambda: "es.oper_up@leaf1" in configured.failing_checks(), timeout=10)
+    junit = configured.tmp / "failover.xml"
+    done = configured.run(*_fo_args(), "--force", "--json", "--junit", str(junit))
+    assert done.returncode == 1, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    message = "leaf1 ethernet-1/1 was already admin-state disable: nothing to test; left as found"
+    assert doc["ok"] is False and doc["refused"] is False and doc["already_disabled"] is True
+    assert doc["error"] == message
+    assert doc["convergence_s"] is None and doc["recovery_s"] is None and doc["checks"] == {}
+    assert doc["restore"] == {"attempted": False, "ok": None, "error": None, "command": None}
+    events = [e["event"] for e in doc["timeline"]]
+    assert events == ["precheck", "left-as-found"], doc["timeline"]
+    assert doc["hosts"]["leaf1"] == {"ok": False, "changed": False, "error": message,
+                                     "interface": "ethernet-1/1", "restored": None}
+    assert f"failover-test FAIL: {message}" in done.stderr
+    cases = {c.get("name"): c.find("failure") for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert cases["leaf1 ethernet-1/1 shut"].get("message") == message
+    assert "leaf1 ethernet-1/1 restore" not in cases
+    # left as found: still disabled, nothing to restore
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
+    assert not configured.fo_state.exists()
+
+
+def test_a_probe_target_that_never_answers_fails_the_run(configured: Lab) -> None:
+    """ce2's 192.168.0.21 is cut off (leaf3's ethernet-1/1.0 out of mac-vrf-1) for the whole
+    test: convergence and recovery are fine, the CE traffic is not, and the run FAILs naming
+    it. The other targets lose some pings during the failover at most, which is no failure."""
+    configured.commit("leaf3", "delete / network-instance mac-vrf-1 interface ethernet-1/1.0")
+    # --force: verify may or may not notice the access port left the mac-vrf; the probe must
+    junit = configured.tmp / "failover.xml"
+    done = configured.run(*_fo_args(), "--force", "--json", "--junit", str(junit))
+    assert done.returncode == 1, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False and doc["error"] is None and doc["restore"]["ok"] is True
+    assert doc["convergence_s"] is not None and doc["recovery_s"] is not None
+    per_target = doc["traffic"]["per_target"]
+    cut = per_target["192.168.0.21"]
+    assert cut["sent"] > 0 and cut["lost"] == cut["sent"] and cut["ce"] == "ce2"
+    assert doc["traffic"]["never_answered"] == ["192.168.0.21"]
+    for ip in ("192.168.0.22", "192.168.0.23"):
+        assert per_target[ip]["lost"] < per_target[ip]["sent"], per_target
+    line = f"traffic: 192.168.0.21 (ce2) never answered ({cut['lost']}/{cut['sent']} lost)"
+    cases = {c.get("name"): c.find("failure") for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert cases["leaf1 ethernet-1/1 traffic"].get("message") == line
+    assert [n for n, f in cases.items() if f is not None] == ["leaf1 ethernet-1/1 traffic"]
+    assert doc["hosts"]["leaf1"]["ok"] is True  # no host is to blame: the verdict is the traffic's
+    human = done.stderr
+    assert f"failover-test FAIL: convergence {doc['convergence_s']:.3f}s, recovery " in human
+    assert line in human
+    assert re.search(rf"│   192\.168\.0\.21 \(ce2\) *│ {cut['sent']} sent, {cut['lost']} lost: never answered *│", human)
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
 

@@ -60,7 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
                    help="max seconds to reach the degraded state, and again to recover (default 60)")
     p.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=True,
-                   help="ping from the multi-homed CE during the test (default on)")
+                   help="ping the other CEs from the multi-homed CE during the test (default on); "
+                        "a target that never answers fails the run")
     p.add_argument("--force", action="store_true", help="run even if the pre-check fails (what fails before is left out of the targets)")
     p.add_argument("--restore", action="store_true",
                    help="undo a killed run: re-enable the interface named in the state file, verify")

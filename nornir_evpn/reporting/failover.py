@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nornir_evpn.failover import FailoverReport, TimelineEvent
@@ -20,6 +21,7 @@ _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
     "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
     "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
+    "left-as-found": "bold red",
 }
 
 
@@ -112,7 +114,14 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table.add_row("convergence", _secs(report.convergence_s))
     table.add_row("recovery", _secs(report.recovery_s))
     if report.traffic is not None:
-        table.add_row("traffic", f"{report.traffic.sent} sent, {report.traffic.lost} lost")
+        traffic = report.traffic
+        table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost")
+        never = set(traffic.never_answered())
+        for target, counts in traffic.per_target.items():  # only where packets were lost
+            if counts["lost"]:
+                table.add_row(f"  {escape(traffic.label(target))}",
+                              f"{counts['sent']} sent, {counts['lost']} lost"
+                              + (": never answered" if target in never else ""))
     if report.degraded is not None and report.degraded.failing and not report.degraded.reached:
         table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
     if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
@@ -121,12 +130,16 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         table.add_row("ignored (--force)", ", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures))
     if report.interrupted:
         table.add_row("interrupted", f"{report.interrupted} (interface restored: {report.restore_ok})")
-    if report.error:
+    if report.error and not report.already_disabled:  # that one is the verdict line below
         table.add_row("error", report.error)
     console.print(table)
     verdict = "[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]"
+    if report.already_disabled:  # nothing was measured
+        console.print(f"failover-test {verdict}: {escape(report.error or '')}")
+        return
+    why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
-                  f"recovery {_secs(report.recovery_s)}")
+                  f"recovery {_secs(report.recovery_s)}{why}")
 
 
 def _secs(value: float | None) -> str:
@@ -160,6 +173,8 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
             error = f"restore failed: {report.restore_error}"
         elif h == report.host and report.shut_error:
             error = f"shut failed: {report.shut_error}"
+        elif h == report.host and report.already_disabled:
+            error = report.error
         elif failing.get(h):
             error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
         out[h] = host_entry(
@@ -181,6 +196,7 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "interface": report.interface,
         "segment": report.segment,
         "refused": report.refused,
+        "already_disabled": report.already_disabled,
         "interrupted": report.interrupted,
         "error": report.error,
         "restore": {"attempted": report.restore_attempted, "ok": report.restore_ok,
@@ -206,7 +222,9 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
     name = f"{report.host} {report.interface}"
     suite.cases.append(JUnitCase("failover", f"{name} precheck",
                                  failure=fail(not report.refused, report.error or "refused")))
-    if not report.refused:
+    if report.already_disabled:  # nothing was measured nor restored: only the shut has a verdict
+        suite.cases.append(JUnitCase("failover", f"{name} shut", failure=report.error))
+    elif not report.refused:
         deg = report.degraded
         suite.cases.append(JUnitCase("failover", f"{name} degraded state",
                                      failure=fail(bool(deg and deg.reached), "degraded state not reached"),
@@ -217,6 +235,9 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
         suite.cases.append(JUnitCase("failover", f"{name} recovery",
                                      failure=fail(bool(rec and rec.reached), "healthy state not reached"),
                                      time_s=report.recovery_s or 0.0))
+        if report.traffic is not None:
+            suite.cases.append(JUnitCase("failover", f"{name} traffic",
+                                         failure="\n".join(report.traffic_failures) or None))
     return [suite]
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from nornir_evpn.checks.mac import NOT_LEARNT
+from nornir_evpn.commands.failover import exit_code
 from nornir_evpn.failover import CheckOutcome, FailoverOptions, Faults, run_failover
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.reporting.failover import print_report
@@ -21,17 +24,19 @@ LAG = ("lag.up", "leaf1")  # the fault takes it down
 
 
 class FakeNornir:
-    """Shut and restore succeed; `run_failover` only looks at `failed`."""
+    """Shut and restore succeed; `run_failover` only looks at `failed` and `changed`
+    (`changed=False`: the device's diff was empty, the interface already so)."""
 
-    def __init__(self) -> None:
+    def __init__(self, changed: bool = True) -> None:
         self.tasks: list[str] = []
+        self.changed = changed
 
     def filter(self, **_kw: Any) -> FakeNornir:
         return self
 
     def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
         self.tasks.append(task.__name__)
-        return {"leaf1": SimpleNamespace(failed=False)}
+        return {"leaf1": SimpleNamespace(failed=False, changed=self.changed)}
 
 
 def test_warm_up_refreshes_what_healthy_expects(tmp_path: Path) -> None:
@@ -125,6 +130,35 @@ def test_force_leaves_what_failed_before_out_of_the_targets(tmp_path: Path) -> N
     assert "ignored (--force) │ bgp.overlay_established@leaf4" in out.getvalue()
 
 
+def test_a_shut_that_changes_nothing_measures_nothing_and_restores_nothing(tmp_path: Path) -> None:
+    """The pre-check passed (no check looks at what is down, or a warm-up hid it) but the
+    shut's diff is empty: the interface was already admin-state disable. No degraded poll,
+    no restore (it would enable a port an operator shut), no state file left; a FAIL."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    polled: list[Faults] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        polled.append(faults)
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = FakeNornir(changed=False)
+    state = tmp_path / "state.json"
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=state))
+    message = "leaf1 ethernet-1/1 was already admin-state disable: nothing to test; left as found"
+    assert not report.ok and report.already_disabled and report.error == message
+    assert nr.tasks == ["shut_interface"] and not report.restore_attempted and report.restore_ok is None
+    assert polled == [frozenset()]  # the pre-check only: nothing measured
+    assert report.degraded is None and report.recovery is None and report.convergence_s is None
+    assert [(e.event, e.host) for e in report.timeline] == [("precheck", None), ("left-as-found", "leaf1")]
+    assert not state.exists()
+    assert exit_code(report) == 1
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert out.getvalue().splitlines()[-1] == f"failover-test FAIL: {message}"
+    assert "restore" not in out.getvalue().lower()
+
+
 def test_ctrl_c_while_the_probe_stops_keeps_the_report(tmp_path: Path) -> None:
     """The probe's last ping may take a moment to finish; a Ctrl-C then must end in a report
     that says interrupted (the link was already restored), not in a bare KeyboardInterrupt."""
@@ -137,7 +171,7 @@ def test_ctrl_c_while_the_probe_stops_keeps_the_report(tmp_path: Path) -> None:
         def start(self) -> Probe:
             return self
 
-        def stop(self) -> TrafficStats:
+        def stop(self, **_kw: Any) -> TrafficStats:
             os.kill(os.getpid(), signal.SIGINT)  # delivered while stop() runs
             return TrafficStats(sent=12, lost=3)
 
@@ -153,3 +187,109 @@ def test_ctrl_c_while_the_probe_stops_keeps_the_report(tmp_path: Path) -> None:
     )
     assert report.interrupted == "SIGINT" and report.restore_ok and not report.ok
     assert (report.traffic.sent, report.traffic.lost) == (12, 3)
+
+
+class StatsProbe:
+    """A probe whose numbers are given: what `run_failover` judges."""
+
+    def __init__(self, per_target: dict[str, tuple[int, int]]) -> None:
+        self.per_target = per_target
+        self.rechecked: list[bool] = []
+
+    def start(self) -> StatsProbe:
+        return self
+
+    def stop(self, *, recheck: bool = False) -> Any:
+        from nornir_evpn.tasks.failover import TrafficStats
+
+        self.rechecked.append(recheck)
+        return TrafficStats(sum(s for s, _ in self.per_target.values()), sum(lost for _, lost in self.per_target.values()),
+                            per_target={t: {"sent": s, "lost": lost} for t, (s, lost) in self.per_target.items()})
+
+
+def _traffic_run(tmp_path: Path, per_target: dict[str, tuple[int, int]]) -> tuple[Any, StatsProbe]:
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    probe = StatsProbe(per_target)
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
+                          probe=probe)  # type: ignore[arg-type]
+    return report, probe
+
+
+def test_a_probe_target_that_never_answered_fails_the_run(tmp_path: Path) -> None:
+    """Convergence and recovery fine, but one target lost every ping of the whole test: FAIL,
+    naming it (its CE from the intent when the address is one); partial loss elsewhere is the
+    failover's and fails nothing."""
+    import json
+    from xml.etree import ElementTree
+
+    from nornir_evpn.reporting.common import write_junit
+    from nornir_evpn.reporting.failover import failover_document, junit_suites
+
+    report, probe = _traffic_run(tmp_path, {"172.30.0.12": (18, 18), "10.9.9.9": (15, 8)})
+    assert report.degraded.reached and report.recovery.reached and report.restore_ok
+    assert probe.rechecked == [True]  # recovered: not-yet-answered targets get a last batch
+    assert not report.ok and report.error is None
+    line = "traffic: 172.30.0.12 (mhce2) never answered (18/18 lost)"
+    assert report.traffic_failures == [line]
+    assert exit_code(report) == 1
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    text = out.getvalue()
+    assert "│ traffic               │ 33 sent, 26 lost                 │" in text
+    assert "│   172.30.0.12 (mhce2) │ 18 sent, 18 lost: never answered │" in text
+    assert "│   10.9.9.9            │ 15 sent, 8 lost                  │" in text
+    assert text.splitlines()[-1].endswith(f"s; {line}")
+    assert text.splitlines()[-1].startswith("failover-test FAIL: convergence ")
+    doc = json.loads(json.dumps(failover_document(report, ["leaf1"])))
+    assert doc["ok"] is False
+    assert doc["traffic"]["never_answered"] == ["172.30.0.12"]
+    assert doc["traffic"]["per_target"] == {"172.30.0.12": {"sent": 18, "lost": 18, "ce": "mhce2"},
+                                            "10.9.9.9": {"sent": 15, "lost": 8}}
+    junit = tmp_path / "f.xml"
+    write_junit(junit, junit_suites(report))
+    failures = {c.get("name"): c.find("failure").get("message")
+                for c in ElementTree.parse(junit).getroot().iter("testcase") if c.find("failure") is not None}
+    assert failures == {"leaf1 ethernet-1/1 traffic": line}
+
+
+def test_loss_during_the_failover_alone_passes(tmp_path: Path) -> None:
+    report, _ = _traffic_run(tmp_path, {"172.30.0.12": (18, 17), "10.9.9.9": (0, 0)})
+    assert report.ok and report.traffic_failures == []
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    text = out.getvalue()
+    assert "172.30.0.12 (mhce2) │ 18 sent, 17 lost │" in text and "10.9.9.9" not in text  # nothing lost there
+    assert text.splitlines()[-1].startswith("failover-test PASS: convergence ")
+
+
+@pytest.mark.parametrize("recheck", [True, False])
+def test_probe_recheck_gives_a_target_hit_only_in_the_loss_window_one_more_batch(recheck: bool) -> None:
+    """Every ping to `b` so far fell in the failover's loss window: the batch `stop(recheck=True)`
+    sends once the fabric is healthy again answers; `a`, really cut off, stays never answered."""
+    import threading
+
+    from nornir_evpn.tasks.failover import TrafficProbe
+
+    healthy = threading.Event()
+    pinged: dict[str, int] = {}
+
+    def runner(ip: str, count: int, interval: float) -> str:
+        pinged[ip] = pinged.get(ip, 0) + 1
+        received = count if ip == "b" and healthy.is_set() else 0
+        return f"{count} packets transmitted, {received} received"
+
+    # the loop sleeps 0.3 s between batches: it is waiting, not pinging, when `healthy` is set
+    probe = TrafficProbe(runner, ["a", "b"], interval=0.1).start()
+    deadline = time.monotonic() + 5
+    while len(pinged) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    healthy.set()
+    stats = probe.stop(recheck=recheck)
+    assert stats.never_answered() == (["a"] if recheck else ["a", "b"])
+    assert stats.per_target["a"]["lost"] == stats.per_target["a"]["sent"] > 0
