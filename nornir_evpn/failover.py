@@ -455,8 +455,8 @@ def run_failover(
     """Run one failover test; the interface is restored whatever happens after the shut.
 
     `nr` must hold the SR Linux hosts; `probe` (optional) is started before the shut and
-    stopped after recovery (a target that never answered in that window fails the run); `warm_up` (optional) sends CE traffic when the pre-check only
-    misses traffic-learnt state. `state_doc` is merged into the state file (inventory, twin).
+    stopped after recovery (a target that never answered in that window fails the run);
+    `warm_up` (optional) sends CE traffic when the pre-check only misses traffic-learnt state. `state_doc` is merged into the state file (inventory, twin).
     `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
     events are all out (`reporting.failover.LivePrinter` takes both).
     """
