@@ -70,6 +70,18 @@ class Node(BaseModel):
     def is_srl(self) -> bool:
         return self.kind == "srl"
 
+    def startup_text(self) -> str:
+        """The startup config's text ("" without one). Read only by what boots the node (the
+        twin): an inventory for a lab deployed elsewhere needs none of these files."""
+        if self.startup_config is None:
+            return ""
+        try:
+            return self.startup_config.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TopologyError(f"{self.name}: startup-config file not found: {self.startup_config}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TopologyError(f"{self.name}: startup-config {self.startup_config} cannot be read: {exc}") from None
+
 
 def container_name(prefix: str, lab: str, node: str) -> str:
     """The container (and /etc/hosts) name containerlab gives `node`: `clab-<lab>-<node>` by
@@ -284,8 +296,6 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
         raise TopologyError(f"{path}: field '{field}.mgmt-ipv4' has invalid IPv4 address {mgmt_ipv4!r}")
     startup = spec.get("startup-config")
     startup_path = (path.parent / startup).resolve() if startup else None
-    if startup_path is not None and not startup_path.is_file():
-        raise TopologyError(f"{path}: field '{field}.startup-config' file not found: {startup}")
     return Node(
         name=name,
         kind=norm_kind,

@@ -115,7 +115,11 @@ def run_up(args: argparse.Namespace) -> int:
     topology = Path(args.topology or default_topology()).resolve()
     # a bad file is a one-line user error here, not in the child's log; and the same
     # topology `inventory` refuses (a CE wired to nothing...) is refused here too
-    derive_intent(load_topology(topology))
+    topo = load_topology(topology)
+    derive_intent(topo)
+    for node in topo.nodes.values():  # the twin boots the SR Linux nodes from these
+        if node.is_srl:
+            node.startup_text()
     timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING") or args.profile
     if args.foreground:
         return serve(topology, state_file, args.profile, timing)

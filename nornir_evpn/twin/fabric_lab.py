@@ -47,8 +47,7 @@ def startup_configs(topology: Topology) -> dict[str, ConfigTree]:
     out: dict[str, ConfigTree] = {}
     for node in topology.nodes.values():
         if node.is_srl:
-            text = node.startup_config.read_text(encoding="utf-8") if node.startup_config else ""
-            out[node.name] = parse_flat(text)
+            out[node.name] = parse_flat(node.startup_text())
     return out
 
 

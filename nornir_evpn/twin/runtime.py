@@ -80,11 +80,7 @@ class Twin:
         self.datastores: dict[str, NodeDatastore] = {}
         for name, node in self.topology.nodes.items():
             if node.kind == "srl":
-                running = (
-                    parse_flat(node.startup_config.read_text())
-                    if node.startup_config is not None
-                    else ConfigTree()
-                )
+                running = parse_flat(node.startup_text()) if node.startup_config is not None else ConfigTree()
                 self.datastores[name] = NodeDatastore(name, running, Latency.of(latency))
         self._factories: dict[str, KindEngineFactory] = {
             "srl": self._srl_engine,

@@ -86,6 +86,18 @@ def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path, text: str, mess
     assert len(r.stderr.strip().splitlines()) == 1 and "bad.clab.yml" in r.stderr and message in r.stderr
 
 
+def test_startup_configs_are_needed_by_the_twin_only(tmp_path: Path) -> None:
+    """A topology copied without its configs/ (the lab is deployed elsewhere): inventory
+    works; the twin, which boots the nodes from those files, says which one is missing."""
+    (tmp_path / "lab.clab.yml").write_text(LAB.read_text())
+    inv = nornir_evpn_cmd("inventory", "--topology", "lab.clab.yml", "--out", "inv", cwd=tmp_path)
+    assert inv.returncode == 0, inv.stderr
+    assert (tmp_path / "inv" / "hosts.yaml").is_file()
+    r = twin_cmd("up", "--topology", "lab.clab.yml", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        f"nornir-evpn: error: leaf1: startup-config file not found: {tmp_path.resolve() / 'configs' / 'leaf1.cfg'}"]
+
+
 def nornir_evpn_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: PASSWORD}
     env.pop("NORNIR_EVPN_TWIN_STATE", None)
