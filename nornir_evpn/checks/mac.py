@@ -9,8 +9,17 @@ from typing import Any
 from nornir_evpn import platform
 from nornir_evpn.checks.base import ABSENT, Check
 from nornir_evpn.checks.model import FabricView, Observations
-from nornir_evpn.intent import NodeIntent
+from nornir_evpn.intent import FabricIntent, NodeIntent
 from nornir_evpn.parsers.mac_table import MacEntry, parse_mac_table
+
+MAC_CHECKS = ("mac.esi_remote", "mac.local")
+
+
+def ces_without_mac(fabric: FabricIntent) -> list[str]:
+    """CEs wired to the fabric whose MAC the intent does not know: the MAC checks (and the
+    LACP partner) cannot check them. The topology pins a MAC with `ip link set ... address`."""
+    return sorted(name for name, ce in fabric.ces.items() if ce.attachments and not ce.macs)
+
 
 NOT_LEARNT = "absent (not learnt: no CE traffic yet, or the CE's link down?)"
 

@@ -12,6 +12,7 @@ from typing import Any
 from nornir.core.task import AggregatedResult
 
 from nornir_evpn.checks import CHECK_NAMES, applicable, resolve_checks
+from nornir_evpn.checks.mac import MAC_CHECKS, ces_without_mac
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -57,6 +58,15 @@ def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
     return out
 
 
+def skipped_notes(fabric: Any, checks: list[str]) -> list[str]:
+    """What the selected checks cannot look at, said rather than left out of the matrix."""
+    missing = ces_without_mac(fabric) if set(checks) & set(MAC_CHECKS) else []
+    if not missing:
+        return []
+    return [f"MAC checks skip {', '.join(missing)}: the topology gives no MAC for them "
+            f"(pin one with `ip link set dev <if> address <mac>` in the CE's exec)"]
+
+
 def run(args: argparse.Namespace) -> int:
     names = None if args.checks is None else [n for n in args.checks.split(",") if n.strip()]
     checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
@@ -74,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         # while their peer (an in-process twin) waits to answer.
         target.nr.close_connections(on_failed=True)
     doc = verify_document(host_results(agg))
+    doc["notes"] = skipped_notes(target.fabric, checks)
     print_verify(console_for(args.json), doc, checks, traffic_hint=traffic_hint(args))
     if args.junit:
         write_junit(args.junit, verify_junit(doc))

@@ -135,6 +135,8 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
                 console.print(c["detail"], markup=False, highlight=False, soft_wrap=True)
     print_traffic_hint(console, traffic_hint, (c["detail"] for e in doc["hosts"].values()
                                                for c in e["checks"] if not c["ok"]), "verify again")
+    for note in doc.get("notes") or []:
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     s = doc["summary"]
     verdict = "[green]PASS[/green]" if doc["ok"] else "[red]FAIL[/red]"
     console.print(

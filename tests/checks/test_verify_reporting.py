@@ -105,3 +105,26 @@ def test_traffic_hint_only_when_macs_were_not_learnt() -> None:
     assert f"hint: leaves learn MACs from CE traffic only; if none was sent, `{hint}` sends some, then verify again" in printed(not_learnt, hint)
     assert "hint:" not in printed(not_learnt, None)  # not on the twin: no command to offer
     assert "hint:" not in printed(HOSTS, hint)  # failures of another kind
+
+
+def test_checks_that_cannot_look_at_a_ce_say_so() -> None:
+    """A CE whose MAC the topology does not pin (a real server's burned-in MAC) drops out of
+    the MAC checks: verify says which, instead of a quieter matrix."""
+    from pathlib import Path
+
+    from nornir_evpn.commands.verify import skipped_notes
+    from nornir_evpn.intent import derive_intent
+    from nornir_evpn.topology import parse_topology
+
+    lab = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
+    text = "\n".join(ln for ln in lab.read_text().splitlines() if "ip link set address" not in ln)
+    fabric = derive_intent(parse_topology(text, lab))
+    note = ("MAC checks skip ce1, ce2: the topology gives no MAC for them "
+            "(pin one with `ip link set dev <if> address <mac>` in the CE's exec)")
+    assert skipped_notes(fabric, ["mac.local", "es.df"]) == [note]
+    assert skipped_notes(fabric, ["es.df"]) == []  # no MAC check selected
+    assert skipped_notes(derive_intent(parse_topology(lab.read_text(), lab)), ["mac.local"]) == []
+    doc = dict(verify_document({"spine1": HOSTS["spine1"]}), notes=[note])
+    buf = io.StringIO()
+    print_verify(Console(file=buf, width=300, color_system=None), doc, NAMES)
+    assert f"note: {note}\nPASS: 1/1 checks passed on 1/1 hosts" in buf.getvalue()
