@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from nornir_evpn import platform
-from nornir_evpn.checks.base import ABSENT, Check
-from nornir_evpn.checks.model import FabricView, Observations, Unavailable
+from nornir_evpn.checks.base import Check, observe_bridged
+from nornir_evpn.checks.model import FabricView, Observations
 from nornir_evpn.intent import NodeIntent
-from nornir_evpn.parsers.interface import parse_show_interface
 
 
 class AccessUp(Check):
@@ -41,12 +40,5 @@ class AccessUp(Check):
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for port in node.access:
-            try:
-                st = obs.get(platform.show_interface(port.interface), parse_show_interface)
-            except Unavailable:
-                out[port.interface] = ABSENT
-                continue
-            out[port.interface] = st.oper_state
-            sub = st.subinterfaces.get(f"{port.interface}.0")
-            out[f"{port.interface}.0 network-instance"] = (sub.network_instance if sub else None) or ABSENT
+            out.update(observe_bridged(obs, port.interface))
         return out

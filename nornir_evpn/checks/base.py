@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from nornir_evpn import platform
 from nornir_evpn.checks.model import CheckResult, FabricView, Observations, Unavailable
 from nornir_evpn.intent import NodeIntent
+from nornir_evpn.parsers.interface import parse_show_interface
 
 ABSENT = "absent"
 
@@ -70,6 +72,18 @@ class Check:
         else:
             detail = f"{node.name} " + ", ".join(f"{k}: {_fmt(v)}" for k, v in expected.items())
         return CheckResult(node.name, self.name, not bad, expected, observed, detail)
+
+
+def observe_bridged(obs: Observations, ifname: str) -> dict[str, str]:
+    """`<if>` oper state and the network-instance of `<if>.0`, from `show interface <if>`
+    (a LAG of an ES or a single-homed access port); ABSENT when unreadable."""
+    try:
+        st = obs.get(platform.show_interface(ifname), parse_show_interface)
+    except Unavailable:
+        return {ifname: ABSENT}
+    sub = st.subinterfaces.get(f"{ifname}.0")
+    return {ifname: st.oper_state,
+            f"{ifname}.0 network-instance": (sub.network_instance if sub else None) or ABSENT}
 
 
 def _fmt(value: Any) -> str:

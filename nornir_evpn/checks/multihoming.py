@@ -10,11 +10,10 @@ import ipaddress
 from typing import Any
 
 from nornir_evpn import platform
-from nornir_evpn.checks.base import ABSENT, Check
+from nornir_evpn.checks.base import ABSENT, Check, observe_bridged
 from nornir_evpn.checks.model import FabricView, Observations, Unavailable
 from nornir_evpn.intent import EthernetSegment, NodeIntent
 from nornir_evpn.parsers.ethernet_segment import parse_ethernet_segment
-from nornir_evpn.parsers.interface import parse_show_interface
 from nornir_evpn.parsers.lacp import IN_SYNC, parse_lacp_state
 
 NOT_IN_SYNC = "not in sync"
@@ -53,14 +52,7 @@ class LagUp(_EsCheck):
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for es in _segments(view, node):
-            try:
-                st = obs.get(platform.show_interface(es.lag), parse_show_interface)
-            except Unavailable:
-                out[es.lag] = ABSENT
-                continue
-            out[es.lag] = st.oper_state
-            sub = st.subinterfaces.get(f"{es.lag}.0")
-            out[f"{es.lag}.0 network-instance"] = (sub.network_instance if sub else None) or ABSENT
+            out.update(observe_bridged(obs, es.lag))
         return out
 
 
