@@ -217,6 +217,11 @@ class TrafficStats:
         name = self.names.get(target)
         return f"{target} ({name})" if name else target
 
+    def unanswered(self) -> list[str]:
+        """Targets with no answer yet: pinged and lost every packet, or not pinged at all (a
+        short test with many targets reaches only some of them round-robin)."""
+        return [t for t, c in self.per_target.items() if c["lost"] == c["sent"]]
+
     def never_answered(self) -> list[str]:
         """Targets pinged that lost every packet: unreachable for the whole window, which a
         failover's brief loss never explains."""
@@ -234,9 +239,10 @@ class TrafficProbe:
 
     Batches (rather than one endless ping) let the probe stop promptly and count packets
     only inside the window between `start()` and `stop()`. `stop(recheck=True)` first
-    pings once more every target that has not answered yet: on a short test (or many
-    targets) a target's only batch may have fallen in the failover's loss window, which
-    must not read as a target that never answers.
+    pings once more every target that has not answered yet, pinged or not: on a short test
+    (or many targets) a target's only batch may have fallen in the failover's loss window,
+    which must not read as a target that never answers, and a target the round-robin never
+    reached must still be judged.
     """
 
     def __init__(self, runner: PingRunner, targets: list[str], *, batch: int = 3,
@@ -264,7 +270,7 @@ class TrafficProbe:
             # a simulated ping may answer at once; keep the real packet rate anyway
             self._stop.wait(max(0.0, began + self.batch * self.interval - time.monotonic()))
         if self._recheck:
-            for ip in self.snapshot().never_answered():
+            for ip in self.snapshot().unanswered():
                 self._ping(ip)
 
     def _ping(self, ip: str) -> None:

@@ -293,3 +293,19 @@ def test_probe_recheck_gives_a_target_hit_only_in_the_loss_window_one_more_batch
     stats = probe.stop(recheck=recheck)
     assert stats.never_answered() == (["a"] if recheck else ["a", "b"])
     assert stats.per_target["a"]["lost"] == stats.per_target["a"]["sent"] > 0
+
+
+def test_probe_recheck_judges_a_target_the_round_robin_never_reached() -> None:
+    """A short test with many targets pings only some of them; the recheck after recovery
+    pings the rest, so a dead one among them fails the run instead of passing unseen."""
+    from nornir_evpn.tasks.failover import TrafficProbe
+
+    def runner(ip: str, count: int, interval: float) -> str:
+        return f"{count} packets transmitted, {0 if ip == 'dead' else count} received"
+
+    targets = [f"t{i}" for i in range(20)] + ["dead"]
+    probe = TrafficProbe(runner, targets, interval=0.1).start()
+    time.sleep(0.05)  # one batch (0.3 s each): far from reaching the 21st target
+    stats = probe.stop(recheck=True)
+    assert all(c["sent"] > 0 for c in stats.per_target.values())
+    assert stats.never_answered() == ["dead"]
