@@ -438,6 +438,9 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
         iface(w[w.index("dev") + 1]).ips.append(w[3])
 
 
+MAX_ES_PEERS = 4  # "An ethernet segment can be distributed up to 4 PE" (the tutorial)
+
+
 def _ethernet_segments(
     topology: Topology, ces: dict[str, CeIntent], leaves: list[str]
 ) -> dict[str, EthernetSegment]:
@@ -462,6 +465,11 @@ def _ethernet_segments(
                     "two leaves (all-active multi-homing) or use one link"
                 )
             continue
+        if len(leaf_set) > MAX_ES_PEERS:
+            raise IntentError(
+                f"{topology.path}: CE {ce.name!r} is wired to {len(leaf_set)} leaves; an ethernet "
+                f"segment spans at most {MAX_ES_PEERS} (SR Linux)"
+            )
         k += 1
         labels = topology.nodes[ce.name].labels
         field = f"topology.nodes.{ce.name}.labels"

@@ -95,6 +95,19 @@ def test_es_across_three_leaves(tmp_path: Path) -> None:
     assert f.mac_vrf.ecmp == 3
 
 
+def test_an_es_spans_at_most_four_leaves(tmp_path: Path) -> None:
+    """SR Linux distributes an ES over up to 4 PEs (ecmp for its aliasing is 1..8 on 23.x):
+    a CE bonded to five leaves is refused by the inventory, not by five failed commits."""
+    from nornir_evpn.errors import IntentError
+    from nornir_evpn.generate import generate_topology, write_topology
+
+    doc = generate_topology(spines=1, leaves=5, mh_pairs=1)
+    doc["topology"]["links"] += [{"endpoints": [f"mhce1:eth{i}", f"leaf{i}:e1-20"]} for i in range(3, 6)]
+    p = write_topology(doc, tmp_path / "t.clab.yml")
+    with pytest.raises(IntentError, match="CE 'mhce1' is wired to 5 leaves; an ethernet segment spans at most 4"):
+        derive_intent(load_topology(p))
+
+
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
@@ -139,7 +152,7 @@ def test_taking_a_leaf_out_leaves_the_others_as_they_were(tmp_path: Path, leaves
     """Node numbers come from the names: without leaf3, leaf4 keeps its system IP, AS and
     /30s (renumbered, it took leaf3's while its own stayed configured: two addresses on an
     interface, sessions down)."""
-    from nornir_evpn.generate import generate_topology
+    from nornir_evpn.generate import generate_topology, write_topology
 
     doc = generate_topology(2, leaves, 1)
     before = derive_intent(load_topology(_write(tmp_path / "all.clab.yml", doc)))
