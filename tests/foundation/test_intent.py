@@ -152,7 +152,7 @@ def test_taking_a_leaf_out_leaves_the_others_as_they_were(tmp_path: Path, leaves
     """Node numbers come from the names: without leaf3, leaf4 keeps its system IP, AS and
     /30s (renumbered, it took leaf3's while its own stayed configured: two addresses on an
     interface, sessions down)."""
-    from nornir_evpn.generate import generate_topology, write_topology
+    from nornir_evpn.generate import generate_topology
 
     doc = generate_topology(2, leaves, 1)
     before = derive_intent(load_topology(_write(tmp_path / "all.clab.yml", doc)))
