@@ -161,14 +161,17 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
     async def main() -> None:
         twin = Twin(topology, latency=profile)
         fabric_lab = _optional("nornir_evpn.twin.fabric_lab")
+        settle_s = 0.0
         if fabric_lab is not None:  # show outputs and CE shells from the fabric model
             from nornir_evpn.twin.timing import get_profile
 
             fabric_lab.attach(twin, profile=get_profile(timing))
+            settle_s = get_profile(timing).longest
         await twin.start()
         fault = _optional("nornir_evpn.commands.twin_fault")
         control = await fault.serve_control(twin, state_file) if fault is not None else None
         state = twin.state()
+        state.settle_s = settle_s
         state.write(state_file)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -75,6 +75,10 @@ def run_traffic(args: argparse.Namespace) -> int:
             if not pending or time.monotonic() + RETRY_S > deadline:
                 break
             time.sleep(RETRY_S)
+    if state.settle_s > 0 and any(received for _, received, _ in results.values()):
+        # the MACs just learnt reach the other leaves as RT2 routes after the fabric's own
+        # delay: return once they have, so a `verify` right after sees them
+        time.sleep(state.settle_s)
     width = max(map(len, ces), default=2)
     for ce, (sent, received, error) in results.items():
         print(f"{ce:<{width}}  {error}" if error else f"{ce:<{width}}  {received}/{sent} replies")

@@ -44,6 +44,9 @@ class TwinState:
     username: str
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
+    # the fabric timing's longest delay: how long a change (a MAC learnt) takes to show
+    # everywhere; `twin traffic` waits that long after its pings
+    settle_s: float = 0.0
 
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:

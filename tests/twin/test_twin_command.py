@@ -122,10 +122,10 @@ def test_traffic_teaches_the_fabric_the_ce_macs(tmp_path: Path) -> None:
         assert sent.returncode == 0, sent.stdout + sent.stderr
         # one ping to each address of the other CE: ce2 has three (.21-.23), ce1 one
         assert sent.stdout.splitlines() == ["ce1  3/3 replies", "ce2  1/1 replies"]
-        for _ in range(20):  # the twin's fast timing profile: EVPN converges within a second
-            after = nornir_evpn_cmd(*macs, cwd=tmp_path)
-            if after.returncode == 0:
-                break
+        # traffic returns once the MACs it taught have spread (the fabric timing's longest
+        # delay, in the state file): a verify right after passes
+        assert read_twin_state(tmp_path / ".nornir_evpn" / "twin.json").settle_s > 0
+        after = nornir_evpn_cmd(*macs, cwd=tmp_path)
         assert after.returncode == 0, after.stdout
 
         assert twin_cmd("fault", "wrong-credentials", "ce1", cwd=tmp_path).returncode == 0
@@ -133,5 +133,21 @@ def test_traffic_teaches_the_fabric_the_ce_macs(tmp_path: Path) -> None:
         assert locked.returncode == 1 and "Traceback" not in locked.stderr
         assert locked.stdout.splitlines() == ["ce1  authentication failed: all authentication methods failed",
                                               "ce2  1/1 replies"]
+    finally:
+        twin_cmd("down", cwd=tmp_path)
+
+
+def test_traffic_returns_once_the_macs_have_spread_on_realistic_timing(tmp_path: Path) -> None:
+    """EVPN takes 2.5 s to carry a MAC to the other leaves on the realistic timing: a verify
+    straight after `twin traffic` failed mac.esi_remote on leaf3 until then."""
+    assert twin_cmd("up", "--timing", "realistic", cwd=tmp_path).returncode == 0
+    try:
+        assert read_twin_state(tmp_path / ".nornir_evpn" / "twin.json").settle_s == 2.5
+        assert nornir_evpn_cmd("configure", "--twin", cwd=tmp_path).returncode == 0
+        sent = twin_cmd("traffic", "--count", "1", cwd=tmp_path)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        after = nornir_evpn_cmd("verify", "--twin", "--checks", "mac.local,mac.esi_remote,evpn.advertised",
+                                cwd=tmp_path)
+        assert after.returncode == 0, after.stdout
     finally:
         twin_cmd("down", cwd=tmp_path)
