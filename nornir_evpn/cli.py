@@ -7,6 +7,7 @@ the parser sets `func(args) -> int`. User errors become one line on stderr and e
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import importlib
 import os
@@ -117,6 +118,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # /dev/null so the interpreter's own flush at exit does not print a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:
+        if exc.errno != errno.EIO:
+            raise
+        # the terminal went away (SIGHUP: the operator's SSH session dropped) after the work
+        # was done and any link restored; there is no one left to print the report to
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.stderr.fileno())
+        return EXIT_INTERRUPTED
     except UserInputError as exc:
         sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
         return EXIT_USAGE

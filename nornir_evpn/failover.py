@@ -31,6 +31,7 @@ from nornir.plugins.runners import SerialRunner
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent
 from nornir_evpn.outputs import ensure_writable
+from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.failover import (
     CheckKey,
     PollOutcome,
@@ -313,7 +314,7 @@ def read_state(path: Path) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
-    """While active, SIGTERM raises `Terminated` in the main thread (SIGINT already raises)."""
+    """While active, SIGTERM/SIGHUP raise `Terminated` in the main thread (SIGINT already raises)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -321,16 +322,17 @@ def sigterm_raises() -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         raise Terminated(signal.Signals(signum).name)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {s: signal.signal(s, handler) for s in TERMINATION_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 @contextlib.contextmanager
 def signals_deferred(received: list[str]) -> Iterator[None]:
-    """Record (not act on) SIGINT/SIGTERM: the restore must run to its end."""
+    """Record (not act on) SIGINT/SIGTERM/SIGHUP: the restore must run to its end."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -338,7 +340,7 @@ def signals_deferred(received: list[str]) -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         received.append(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, *TERMINATION_SIGNALS)}
     try:
         yield
     finally:

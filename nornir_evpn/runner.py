@@ -29,6 +29,7 @@ calls `nr.run`) gets its own pool, so it can never wait on itself.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -36,6 +37,11 @@ from nornir.core.inventory import Host
 from nornir.core.task import AggregatedResult, MultiResult, Task
 
 PLUGIN_NAME = "nornir_evpn.threaded"
+# Signals that end a command the way Ctrl-C does, so candidates are discarded and a shut link
+# restored first: kill / CI cancel / systemd stop (SIGTERM), and the operator's SSH session
+# to the jump host dropping (SIGHUP, whose default would end the process on the spot)
+TERMINATION_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 _WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to
 
 

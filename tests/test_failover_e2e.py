@@ -219,7 +219,8 @@ def test_second_es_of_the_2spine_4leaf_fabric(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- always restore
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+# SIGHUP: the operator's SSH session to the jump host dropped
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signal_after_shut_restores(configured: Lab, sig: signal.Signals) -> None:
     proc = configured.start(*_fo_args(), "--no-traffic")
     try:

@@ -32,6 +32,7 @@ from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import FEATURES, Renderer, node_from_data, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
+from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
@@ -127,10 +128,10 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
             done.set()
 
     threading.Thread(target=target, name="configure-run", daemon=True).start()
-    # SIGTERM (kill, CI cancel, systemd stop) must discard candidates like Ctrl-C; Python's
-    # default would end the process at once with exit -15 and no report.
+    # SIGTERM (kill, CI cancel, systemd stop) and SIGHUP (the operator's session dropped) must
+    # discard candidates like Ctrl-C; Python's default would end the process at once, no report
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
+    previous = {s: signal.signal(s, _raise_interrupt) for s in TERMINATION_SIGNALS} if main_thread else {}
     # an Event, not Thread.join: a join interrupted by Ctrl-C may return early afterwards
     try:
         while not done.wait(0.1):
@@ -145,8 +146,8 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
                 continue
         raise Interrupted(box.get("result")) from None
     finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for s, h in previous.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
     if "error" in box:
         raise box["error"]
     return box["result"]

@@ -51,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="shut a multi-homed link, measure convergence, restore, measure recovery",
         description="Shut one ethernet-segment member interface through a private candidate, poll "
                     "verify until the degraded state predicted from the intent holds, restore the "
-                    "interface (always: also on Ctrl-C, SIGTERM and errors) and poll until healthy.",
+                    "interface (always: also on Ctrl-C, SIGTERM, SIGHUP and errors) and poll until healthy.",
     )
     p.add_argument("--host", default="leaf1", help="leaf whose interface is shut (default leaf1)")
     p.add_argument("--interface", default="ethernet-1/1", help="ES member interface (default ethernet-1/1)")

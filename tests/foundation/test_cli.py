@@ -58,3 +58,19 @@ def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
     docs = apply_twin_endpoints(docs, state)
     assert {h["username"] for h in docs["hosts"].values()} == {"admin"}
     assert (docs["hosts"]["ce1"]["hostname"], docs["hosts"]["ce1"]["port"]) == ("127.0.0.1", nodes["ce1"]["port"])
+
+
+def test_a_terminal_gone_after_the_work_is_a_quiet_interrupted_exit() -> None:
+    """SIGHUP took the operator's terminal: printing the report then fails with EIO. The work
+    (and any restore) is done; the command ends 130 without a traceback."""
+    code = """
+import errno, sys
+import nornir_evpn.commands.verify as verify
+def run(args):
+    raise OSError(errno.EIO, "Input/output error")
+verify.run = run
+from nornir_evpn.cli import main
+sys.exit(main(["verify"]))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout, r.stderr) == (130, "", "")

@@ -153,7 +153,7 @@ def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
     watch.assert_clean()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
     in_candidate = threading.Event()
     execute = CliSession.execute
