@@ -7,12 +7,14 @@ the parser sets `func(args) -> int`. User errors become one line on stderr and e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from nornir_evpn import __version__
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
@@ -99,6 +101,20 @@ def _command_in(argv: Sequence[str]) -> str | None:
     return first if first in {name for _, name in COMMANDS} else None
 
 
+def _report_refusal(args: argparse.Namespace, command: str | None, message: str) -> None:
+    """A command that stopped before its report still answers `--json` and `--junit`: a CI
+    job must not read the previous run's passing JUnit file, or an empty stdout, as a pass."""
+    from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, emit_json, write_junit
+
+    name = command or "nornir-evpn"
+    junit = getattr(args, "junit", None)
+    if junit:
+        with contextlib.suppress(OSError, NornirEvpnError):  # the path may be what was refused
+            write_junit(Path(junit), [JUnitSuite(name, [JUnitCase(f"nornir_evpn.{name}", "run", error=message)])])
+    if getattr(args, "json", False):
+        emit_json({"command": name, "ok": False, "error": message, "hosts": {}})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(only=_command_in(argv))
@@ -129,9 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except UserInputError as exc:
         sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
+        _report_refusal(args, _command_in(argv), _one_line(exc))
         return EXIT_USAGE
     except NornirEvpnError as exc:
         sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
+        _report_refusal(args, _command_in(argv), _one_line(exc))
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("nornir-evpn: interrupted\n")

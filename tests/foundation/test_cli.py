@@ -74,3 +74,24 @@ sys.exit(main(["verify"]))
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (r.returncode, r.stdout, r.stderr) == (130, "", "")
+
+
+def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
+    """A CI job keeping its workspace must not read the previous run's passing JUnit file
+    (or an empty stdout) as the result of a run that stopped at its input."""
+    import json
+    import os
+    from xml.etree import ElementTree
+
+    junit = tmp_path / "verify.xml"
+    junit.write_text('<testsuites><testsuite name="verify" tests="29" failures="0" errors="0"/></testsuites>')
+    env = {k: v for k, v in os.environ.items() if k != "NORNIR_EVPN_TWIN_STATE"}
+    r = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--twin", "--twin-state",
+                        str(tmp_path / "none.json"), "--junit", str(junit), "--json"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    message = "no digital twin is running: start one with `python -m nornir_evpn twin up`"
+    assert r.returncode == 2 and r.stderr == f"nornir-evpn: error: {message}\n"
+    assert json.loads(r.stdout) == {"command": "verify", "ok": False, "error": message, "hosts": {}}
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("errors")) == ("1", "1")
+    assert suite.find("testcase/error").get("message") == message
