@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nornir.core import Nornir
 from nornir.plugins.runners import SerialRunner
@@ -413,22 +413,33 @@ class _Poller:
         return call
 
 
-def _run_on(nr: Nornir, host: str, task: Callable[..., Any],
-            **kwargs: Any) -> tuple[bool, str | None, bool]:
+class Step(NamedTuple):
+    """One task on one host: ok, a one-line error, whether the device's diff was not empty,
+    and whether the device was reached at all (False: nothing can have been applied)."""
+
+    ok: bool
+    error: str | None
+    changed: bool = False
+    reached: bool = True
+
+
+def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> Step:
     """Run one task on one host, even one that failed before (a failed shut must still be
-    restored); (ok, one-line error, changed: the device's diff was not empty)."""
+    restored)."""
     result = nr.filter(name=host).run(task=task, on_failed=True, **kwargs)
     multi = result[host]
     if not multi.failed:
-        return True, None, bool(multi.changed)
+        return Step(True, None, bool(multi.changed))
     for r in multi:
         if r.failed:
+            reached = not (isinstance(r.result, dict) and r.result.get("reached") is False)
             if r.exception is not None:
-                return False, str(r.exception).strip().splitlines()[-1] if str(r.exception).strip() \
-                    else type(r.exception).__name__, False
+                text = str(r.exception).strip()
+                return Step(False, text.splitlines()[-1] if text else type(r.exception).__name__,
+                            reached=reached)
             err = (r.result or {}).get("error") if isinstance(r.result, dict) else None
-            return False, err or "failed", False
-    return False, "failed", False
+            return Step(False, err or "failed", reached=reached)
+    return Step(False, "failed")
 
 
 def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
@@ -542,11 +553,15 @@ def run_failover(
             })
             shut_sent = True
             t0 = clock()
-            ok, err, changed = _run_on(nr, options.host, shut_interface, interface=options.interface)
-            if not ok:
-                report.shut_error = err
-                raise _StepFailed(f"shut failed: {err}")
-            if not changed:
+            shut = _run_on(nr, options.host, shut_interface, interface=options.interface)
+            if not shut.ok:
+                report.shut_error = shut.error
+                if not shut.reached:  # never connected: nothing was applied, nothing to restore
+                    shut_sent = False
+                    with contextlib.suppress(FileNotFoundError):
+                        options.state_file.unlink()
+                raise _StepFailed(f"shut failed: {shut.error}")
+            if not shut.changed:
                 # an empty diff: the interface was already disabled (an operator's shut). The
                 # fault is already there, so there is nothing to measure (with --force what it
                 # breaks is ignored and "degraded" would hold at once), and a restore would
@@ -662,8 +677,8 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     with signals_deferred(received):
         for attempt in range(RESTORE_ATTEMPTS):
             try:
-                ok, err, _ = _run_on(nr, options.host, restore_interface, interface=options.interface,
-                                  fresh_connection=suspect or attempt > 0, spare_connection=spare)
+                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface,
+                                  fresh_connection=suspect or attempt > 0, spare_connection=spare)[:2]
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
             # a device that refused the commit will refuse it again; a dropped session may not
@@ -691,7 +706,7 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
-    ok, err, _ = _run_on(nr, host, restore_interface, interface=interface)
+    ok, err = _run_on(nr, host, restore_interface, interface=interface)[:2]
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))

@@ -53,7 +53,8 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     channel may still hold half an answer, and a restore must not trip over it.
     `spare_connection` uses a second session, opened for this and closed after: for a
     restore while a poll still reads the host's session (which must not be closed under it).
-    result = {"interface", "admin_state", "committed", "diff", "error"}.
+    result = {"interface", "admin_state", "committed", "diff", "error", "reached"}; reached is
+    False when the host could not be reached at all (nothing can have been applied).
     """
     connection = SPARE_CONNECTION if spare_connection else CONNECTION
     if fresh_connection or spare_connection:
@@ -68,7 +69,8 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     out = applied.result or {}
     error = out.get("error") or out.get("device_error")
     result = {"interface": interface, "admin_state": state, "committed": bool(out.get("committed")),
-              "diff": out.get("diff", ""), "error": error}
+              "diff": out.get("diff", ""), "error": error,
+              "reached": "connect" in (out.get("timings") or {})}
     if applied.failed:
         return Result(host=task.host, failed=True, changed=False, result=result,
                       exception=DeviceError(f"{task.host.name}: {interface} admin-state {state} "

@@ -520,3 +520,22 @@ def test_parse_ping_summary() -> None:
     text = "--- 192.168.0.21 ping statistics ---\n5 packets transmitted, 3 received, 40% packet loss, time 4ms\n"
     assert parse_ping(text) == (5, 3)
     assert parse_ping("ping: connect: Network is unreachable") == (0, 0)
+
+
+def test_a_shut_that_never_reached_the_host_restores_nothing(configured: Lab) -> None:
+    """leaf1 unreachable and --force: the shut never connected, so nothing was applied. No
+    restore is attempted (no 'RESTORE FAILED ... may still be disabled') and no state file
+    is left to block the next drill."""
+    configured.twin.set_unreachable("leaf1")
+    try:
+        r = configured.run(*_fo_args(), "--no-traffic", "--force", "--json")
+    finally:
+        configured.twin.set_unreachable("leaf1", False)
+    assert r.returncode == 1, r.stderr[-2000:]
+    assert "RESTORE FAILED" not in r.stderr and "Traceback" not in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is False and doc["error"].startswith("shut failed: ")
+    assert "cannot connect" in doc["error"]
+    assert not doc["restore"]["attempted"]
+    assert not configured.fo_state.exists()
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
