@@ -507,6 +507,11 @@ def run_failover(
         emit(TimelineEvent(t=round(t, 3), event="unchanged" if same else "degraded",
                            check=key[0], host=key[1]))
 
+    def changed_event(key: CheckKey, t: float, holds: bool) -> None:
+        if key not in ignored:
+            emit(TimelineEvent(t=round(t, 3), event="holds again" if holds else "breaks",
+                               check=key[0], host=key[1]))
+
     # 1. pre-check: refuse to break an already unhealthy fabric
     healthy = evaluate(NO_FAULTS)
     healthy_expected = {k: o.expected for k, o in healthy.items()}
@@ -577,7 +582,7 @@ def run_failover(
                 poller.bounded(lambda: observe(fault), t0 + options.timeout),
                 t0=t0, interval=options.interval, timeout=options.timeout,
                 clock=clock,
-                on_first_held=degraded_event, on_poll=on_poll,
+                on_first_held=degraded_event, on_poll=on_poll, on_change=changed_event,
             )
             if report.degraded.reached:
                 emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
@@ -610,18 +615,19 @@ def run_failover(
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
         t_restore = restored_at
+        offset = t_restore - t0
         try:
             with sigterm_raises():
                 report.recovery = wait_for_state(
                     poller.bounded(lambda: observe(NO_FAULTS), t_restore + options.timeout),
                     t0=t_restore, interval=options.interval, timeout=options.timeout, clock=clock,
+                    on_change=lambda key, t, holds: changed_event(key, offset + t, holds),
                 )
         except KeyboardInterrupt:
             report.interrupted = "SIGINT"
         except Terminated as exc:
             report.interrupted = exc.signame
         if report.recovery is not None:
-            offset = t_restore - t0
             if report.recovery.reached:
                 emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),
                                    event="recovered", detail=f"healthy again after "

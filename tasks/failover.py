@@ -104,6 +104,8 @@ class PollOutcome:
     reached: bool
     converged_s: float | None
     first_held: dict[CheckKey, float] = field(default_factory=dict)
+    # (key, t, holds): an expectation that held and stopped holding, or held again after
+    changes: list[tuple[CheckKey, float, bool]] = field(default_factory=list)
     failing: list[CheckKey] = field(default_factory=list)  # still failing at the end
     polls: int = 0
     error: str | None = None
@@ -119,17 +121,21 @@ def wait_for_state(
     sleep: Callable[[float], None] = time.sleep,
     on_first_held: Callable[[CheckKey, float], None] | None = None,
     on_poll: Callable[[], None] | None = None,
+    on_change: Callable[[CheckKey, float, bool], None] | None = None,
 ) -> PollOutcome:
     """Poll `state()` every `interval` s until all expectations hold or `timeout` passes.
 
-    `on_first_held(key, t)` is called for each expectation the first time it holds, and
-    `on_poll()` after each poll's calls (a printer can print them together).
+    `on_first_held(key, t)` is called for each expectation the first time it holds,
+    `on_change(key, t, holds)` when one that held stops holding (False) and when it holds
+    again (True): the convergence then waits for it, and the timeline must say why. `on_poll()`
+    comes after each poll's calls (a printer can print them together).
 
     Times are seconds since `t0`, taken when a poll *completes*: the outputs it read are
     at least that old, so a measured convergence is never shorter than the real one.
     """
     outcome = PollOutcome(reached=False, converged_s=None)
     deadline = t0 + timeout
+    broken: set[CheckKey] = set()
     while True:
         started = clock()
         observed = state()
@@ -140,6 +146,11 @@ def wait_for_state(
                 outcome.first_held[key] = now
                 if on_first_held is not None:
                     on_first_held(key, now)
+            elif key in outcome.first_held and ok == (key in broken):  # held <-> not any more
+                (broken.discard if ok else broken.add)(key)
+                outcome.changes.append((key, now, ok))
+                if on_change is not None:
+                    on_change(key, now, ok)
         if on_poll is not None:
             on_poll()
         outcome.failing = sorted(k for k, ok in observed.items() if not ok)

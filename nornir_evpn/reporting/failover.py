@@ -21,7 +21,7 @@ _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
     "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
     "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
-    "left-as-found": "bold red",
+    "left-as-found": "bold red", "breaks": "yellow", "holds again": "cyan",
 }
 
 

@@ -309,3 +309,50 @@ def test_probe_recheck_judges_a_target_the_round_robin_never_reached() -> None:
     stats = probe.stop(recheck=True)
     assert all(c["sent"] > 0 for c in stats.per_target.values())
     assert stats.never_answered() == ["dead"]
+
+
+def test_an_expectation_that_breaks_after_it_held_is_on_the_timeline() -> None:
+    """leaf3's ESI entry for mhce1 holds, goes away for a moment (the withdrawals reach it
+    before the other peer's routes), then holds again: the convergence waited for it, and
+    the timeline says so instead of only 'holds' lines that all end earlier."""
+    from nornir_evpn.tasks.failover import wait_for_state
+
+    key = ("mac.esi_remote", "leaf3")
+    other = ("lag.up", "leaf1")
+    polls = [{key: True, other: False}, {key: False, other: True}, {key: False, other: True},
+             {key: True, other: True}]
+    done = [0]  # the clock reads the number of polls done: poll n completes at t = n
+
+    def state() -> dict[tuple[str, str], bool]:
+        done[0] += 1
+        return polls[done[0] - 1]
+
+    seen: list[tuple[tuple[str, str], float, bool]] = []
+    outcome = wait_for_state(state, t0=0.0, interval=0.0, timeout=50, clock=lambda: float(done[0]),
+                             sleep=lambda _s: None, on_change=lambda k, t, h: seen.append((k, t, h)))
+    assert outcome.reached and (outcome.first_held[key], outcome.first_held[other]) == (1.0, 2.0)
+    assert seen == outcome.changes == [(key, 2.0, False), (key, 4.0, True)]
+    assert outcome.converged_s == 4.0
+
+
+def test_the_timeline_shows_an_expectation_breaking_and_holding_again(tmp_path: Path) -> None:
+    """mac.esi_remote on leaf3 holds at the shut, breaks on the next poll, holds again on
+    the one after: the report's timeline carries both, so a convergence later than every
+    'holds' line is explained."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    esi = ("mac.esi_remote", "leaf3")
+    # (esi holds, lag holds) per poll under the fault: the LAG goes down on the 2nd poll
+    degraded_polls = iter([(True, False), (False, True), (True, True)])
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        esi_ok, lag_ok = next(degraded_polls, (True, True)) if faults else (True, True)
+        return {esi: CheckOutcome(esi_ok, "", "evpn esi:01:..."),
+                LAG: CheckOutcome(lag_ok, "", "down" if faults else "up")}
+
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "s.json"))
+    assert report.ok
+    events = [(e.event, e.check, e.host) for e in report.timeline if e.check == "mac.esi_remote"]
+    assert events == [("unchanged", *esi), ("breaks", *esi), ("holds again", *esi)]
+    times = {e.event: e.t for e in report.timeline}
+    assert times["breaks"] < times["holds again"] <= times["converged"]
