@@ -94,6 +94,7 @@ def test_dry_run_human_output_shows_diff(lab, capsys):
     assert code == 0
     assert "+ set / system network-instance protocols bgp-vpn bgp-instance 1" in out
     assert "would change" in out and "+20/-0" in out
+    assert "configure ok: 1 hosts, 1 would change, 0 failed" in out  # nothing was committed
 
 
 def test_commit_rejected_by_one_host(lab, capsys, tmp_path):

@@ -61,8 +61,10 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     verdict = "ok" if doc["ok"] else "FAILED"
     changed = sum(1 for e in doc["hosts"].values() if e["changed"])
     failed = sum(1 for e in doc["hosts"].values() if not e["ok"])
+    # nothing was committed in these modes: say what the diff means
+    changed_word = "would change" if mode in ("dry-run", "validate") else "changed"
     console.print(
-        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} changed, {failed} failed",
+        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}, {failed} failed",
              style="bold green" if doc["ok"] else "bold red")
     )
 
