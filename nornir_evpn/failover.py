@@ -29,7 +29,7 @@ from nornir.core import Nornir
 from nornir.plugins.runners import SerialRunner
 
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.intent import EthernetSegment, FabricIntent
+from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.outputs import ensure_writable
 from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.failover import (
@@ -165,6 +165,10 @@ class FailoverReport:
 
 def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegment:
     """The ES `interface` of `host` belongs to; UserInputError (exit 2) otherwise."""
+    if host in fabric.ces:
+        leaves = sorted({leaf for leaf, _ in fabric.ces[host].attachments.values()}, key=natural_key)
+        raise UserInputError(f"--host: {host!r} is a CE; failover-test shuts a leaf's link to it "
+                             f"(--host {' or '.join(leaves)})")
     if host not in fabric.nodes:
         raise UserInputError(f"--host: unknown host {host!r} (not in the inventory)")
     es = fabric.segment_of(host, interface)

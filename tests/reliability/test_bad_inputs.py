@@ -339,6 +339,8 @@ FLAGS = [
      "--interface: leaf3 ethernet-1/1 is not a member of an ethernet segment"),
     ("failover-unknown-host", ["failover-test", "--host", "leaf9"],
      "--host: unknown host 'leaf9'"),
+    ("failover-ce-host", ["failover-test", "--host", "ce1"],
+     "--host: 'ce1' is a CE; failover-test shuts a leaf's link to it (--host leaf1 or leaf2)"),
     ("unknown-feature", ["configure", "--features", "vlans"], "unknown feature 'vlans'"),
     ("confirmed-0", ["configure", "--commit-confirmed", "0"],
      "argument --commit-confirmed: must be at least 1, got 0"),
