@@ -116,9 +116,10 @@ def show_mac_table(mac_vrf: str) -> str:
 
 SHOW_VERSION = "show version"
 
-# CE probe, Linux ping format (twin's simulated CE and `docker exec` on a real lab).
+# CE probe, Linux ping format (twin's simulated CE and `docker exec` on a real lab). `-W 1`:
+# a target that does not answer costs a second after the last packet, not ping's default 10
 def ping(ip: str, count: int, interval: float) -> str:
-    return f"ping -c {int(count)} -i {interval:g} {ip}"
+    return f"ping -c {int(count)} -i {interval:g} -W 1 {ip}"
 
 
 # --- failover-test: one interface's admin state (sent in a private candidate) ------------------

@@ -300,7 +300,10 @@ def test_probe_recheck_judges_a_target_the_round_robin_never_reached() -> None:
     pings the rest, so a dead one among them fails the run instead of passing unseen."""
     from nornir_evpn.tasks.failover import TrafficProbe
 
+    counts: dict[str, list[int]] = {}
+
     def runner(ip: str, count: int, interval: float) -> str:
+        counts.setdefault(ip, []).append(count)
         return f"{count} packets transmitted, {0 if ip == 'dead' else count} received"
 
     targets = [f"t{i}" for i in range(20)] + ["dead"]
@@ -309,6 +312,8 @@ def test_probe_recheck_judges_a_target_the_round_robin_never_reached() -> None:
     stats = probe.stop(recheck=True)
     assert all(c["sent"] > 0 for c in stats.per_target.values())
     assert stats.never_answered() == ["dead"]
+    # the recheck sends one packet per target (~100 targets at 128 leaves), batches before it 3
+    assert counts["t0"] == [3] and counts["dead"] == [1] and counts["t19"] == [1]
 
 
 def test_an_expectation_that_breaks_after_it_held_is_on_the_timeline() -> None:
