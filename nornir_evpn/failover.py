@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -126,6 +127,8 @@ class FailoverReport:
     # the shut committed nothing (the interface was already admin-state disable): nothing
     # was measured and nothing restored, the interface is left as it was found
     already_disabled: bool = False
+    # probe targets of CEs the pre-check found broken (--force): not judged by the traffic verdict
+    traffic_left_out: list[str] = field(default_factory=list)
     degraded: PollOutcome | None = None
     restore_attempted: bool = False
     restore_ok: bool | None = None
@@ -148,12 +151,14 @@ class FailoverReport:
     @property
     def traffic_failures(self) -> list[str]:
         """One line per probe target that never answered during the whole test. Some loss
-        while the link is down is normal for all-active multi-homing; none at all is not."""
+        while the link is down is normal for all-active multi-homing; none at all is not.
+        Targets of CEs already broken before the test (--force) are left out, like the
+        pre-check failures that name them."""
         if self.traffic is None:
             return []
         return [f"traffic: {self.traffic.label(t)} never answered "
                 f"({self.traffic.per_target[t]['lost']}/{self.traffic.per_target[t]['sent']} lost)"
-                for t in self.traffic.never_answered()]
+                for t in self.traffic.never_answered() if t not in self.traffic_left_out]
 
     def restore_command(self) -> str:
         sf = f" --state-file {self.state_file}" if self.state_file else ""
@@ -190,6 +195,21 @@ def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
 def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:
     """{CE address: CE name}: the probe's targets named in the report."""
     return {ip: name for name, ce in sorted(fabric.ces.items()) for ip in ce.ips}
+
+
+def ces_failing_before(fabric: FabricIntent, failures: list[dict[str, str]]) -> set[str]:
+    """CEs a pre-check failure names: one on a leaf the CE is wired to that mentions the
+    CE's port there (`ethernet-1/3`, not `ethernet-1/30`) or one of its MACs."""
+    out: set[str] = set()
+    for name, ce in fabric.ces.items():
+        macs = [m.lower() for m in ce.macs]
+        for leaf, port in ce.attachments.values():
+            port_re = re.compile(re.escape(port) + r"(?!\d)")
+            if any(f["host"] == leaf and (port_re.search(f["detail"])
+                                          or any(m in f["detail"].lower() for m in macs))
+                   for f in failures):
+                out.add(name)
+    return out
 
 
 def probe_targets(fabric: FabricIntent, es: EthernetSegment) -> list[str]:
@@ -656,6 +676,8 @@ def run_failover(
         for target in report.traffic.per_target:
             if target in names:
                 report.traffic.names.setdefault(target, names[target])
+        broken = ces_failing_before(fabric, report.precheck_failures) if options.force else set()
+        report.traffic_left_out = [t for t in report.traffic.per_target if names.get(t) in broken]
     report.ok = bool(
         report.degraded and report.degraded.reached and report.restore_ok
         and report.recovery and report.recovery.reached and report.interrupted is None

@@ -119,9 +119,11 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         never = set(traffic.never_answered())
         for target, counts in traffic.per_target.items():  # only where packets were lost
             if counts["lost"]:
+                left_out = target in report.traffic_left_out
                 table.add_row(f"  {escape(traffic.label(target))}",
                               f"{counts['sent']} sent, {counts['lost']} lost"
-                              + (": never answered" if target in never else ""))
+                              + (": never answered" if target in never else "")
+                              + (" (broken before, --force: not judged)" if left_out else ""))
     if report.degraded is not None and report.degraded.failing and not report.degraded.reached:
         table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
     if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
@@ -210,7 +212,8 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
                      for ev in report.timeline],
         "checks": checks_times(report),
         "precheck_failures": report.precheck_failures,
-        "traffic": report.traffic.as_dict() if report.traffic is not None else {"sent": 0, "lost": 0},
+        "traffic": ({**report.traffic.as_dict(), "left_out": report.traffic_left_out}
+                    if report.traffic is not None else {"sent": 0, "lost": 0}),
     }
 
 

@@ -361,3 +361,42 @@ def test_the_timeline_shows_an_expectation_breaking_and_holding_again(tmp_path: 
     assert events == [("unchanged", *esi), ("breaks", *esi), ("holds again", *esi)]
     times = {e.event: e.t for e in report.timeline}
     assert times["breaks"] < times["holds again"] <= times["converged"]
+
+
+def test_force_leaves_a_ce_broken_before_the_test_out_of_the_traffic_verdict(tmp_path: Path) -> None:
+    """--force leaves pre-check failures out of the targets; a CE those failures name (its
+    port on its leaf) is left out of the traffic verdict the same way, and said so."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    broken = ("lacp.members_in_sync", "leaf3")
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
+                broken: CheckOutcome(False, "leaf3 lag2 ethernet-1/1 - Expected: IN_SYNC/True/True/True "
+                                            "Actual: down", "IN_SYNC")}
+
+    def run(force: bool) -> Any:
+        probe = StatsProbe({"172.30.0.12": (18, 18), "10.9.9.9": (15, 8)})
+        return run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                            FailoverOptions(interval=0.01, timeout=5, force=force,
+                                            state_file=tmp_path / "state.json"),
+                            probe=probe)  # type: ignore[arg-type]
+
+    report = run(force=True)
+    assert report.traffic_left_out == ["172.30.0.12"] and report.traffic_failures == []
+    assert report.ok
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert "18 sent, 18 lost: never answered (broken before, --force: not judged)" in out.getvalue()
+    assert run(force=False).refused  # without --force the pre-check refuses the test
+
+
+def test_ces_failing_before_match_their_own_port_only() -> None:
+    from nornir_evpn.failover import ces_failing_before
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    on = {"check": "lag.up", "host": "leaf3", "detail": "leaf3 ethernet-1/1 - Expected: up Actual: down"}
+    ten = dict(on, detail="leaf3 ethernet-1/10 - Expected: up Actual: down")  # not mhce2's port
+    elsewhere = dict(on, host="leaf1")  # leaf1's ethernet-1/1 is mhce1's
+    assert ces_failing_before(fabric, [on]) == {"mhce2"}
+    assert ces_failing_before(fabric, [ten]) == set()
+    assert ces_failing_before(fabric, [elsewhere]) == {"mhce1"}
