@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from nornir_evpn import __version__
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
@@ -101,6 +102,12 @@ def _command_in(argv: Sequence[str]) -> str | None:
     return first if first in {name for _, name in COMMANDS} else None
 
 
+def _to_devnull(*streams: TextIO) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in streams:
+        os.dup2(devnull, stream.fileno())
+
+
 def _report_refusal(args: argparse.Namespace, command: str | None, message: str) -> None:
     """A command that stopped before its report still answers `--json` and `--junit`: a CI
     job must not read the previous run's passing JUnit file, or an empty stdout, as a pass."""
@@ -130,27 +137,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) is handled below
         return code
     except BrokenPipeError:
-        # the reader of stdout left (`twin status | head -1`): stop quietly; point stdout at
-        # /dev/null so the interpreter's own flush at exit does not print a traceback
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the reader of stdout left (`twin status | head -1`): stop quietly, and keep the
+        # interpreter's own flush at exit from printing a traceback
+        _to_devnull(sys.stdout)
         return 1
     except OSError as exc:
         if exc.errno != errno.EIO:
             raise
         # the terminal went away (SIGHUP: the operator's SSH session dropped) after the work
         # was done and any link restored; there is no one left to print the report to
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.dup2(devnull, sys.stderr.fileno())
+        _to_devnull(sys.stdout, sys.stderr)
         return EXIT_INTERRUPTED
-    except UserInputError as exc:
-        sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
-        _report_refusal(args, _command_in(argv), _one_line(exc))
-        return EXIT_USAGE
-    except NornirEvpnError as exc:
-        sys.stderr.write(f"nornir-evpn: error: {_one_line(exc)}\n")
-        _report_refusal(args, _command_in(argv), _one_line(exc))
-        return 1
+    except NornirEvpnError as exc:  # UserInputError (exit 2) is one
+        message = _one_line(exc)
+        sys.stderr.write(f"nornir-evpn: error: {message}\n")
+        _report_refusal(args, _command_in(argv), message)
+        return EXIT_USAGE if isinstance(exc, UserInputError) else 1
     except KeyboardInterrupt:
         sys.stderr.write("nornir-evpn: interrupted\n")
         return EXIT_INTERRUPTED

@@ -312,6 +312,12 @@ def write_state(path: Path, doc: dict[str, Any]) -> None:
     tmp.replace(path)  # atomic: a kill mid-write never leaves half a file
 
 
+def remove_state(path: Path) -> None:
+    """The link is as it was before the run (restored, or never changed): nothing to undo."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
 def read_state(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text())
@@ -493,7 +499,8 @@ def run_failover(
 
     `nr` must hold the SR Linux hosts; `probe` (optional) is started before the shut and
     stopped after recovery (a target that never answered in that window fails the run);
-    `warm_up` (optional) sends CE traffic when the pre-check only misses traffic-learnt state. `state_doc` is merged into the state file (inventory, twin).
+    `warm_up` (optional) sends CE traffic when the pre-check only misses traffic-learnt
+    state. `state_doc` is merged into the state file (inventory, twin).
     `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
     events are all out (`reporting.failover.LivePrinter` takes both).
     """
@@ -587,8 +594,7 @@ def run_failover(
                 report.shut_error = shut.error
                 if not shut.reached:  # never connected: nothing was applied, nothing to restore
                     shut_sent = False
-                    with contextlib.suppress(FileNotFoundError):
-                        options.state_file.unlink()
+                    remove_state(options.state_file)
                 raise _StepFailed(f"shut failed: {shut.error}")
             if not shut.changed:
                 # an empty diff: the interface was already disabled (an operator's shut). The
@@ -626,8 +632,7 @@ def run_failover(
         finally:
             if report.already_disabled:
                 # nothing to restore: the state file must not send a --restore to enable it
-                with contextlib.suppress(FileNotFoundError):
-                    options.state_file.unlink()
+                remove_state(options.state_file)
             elif shut_sent:
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
@@ -709,8 +714,9 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     with signals_deferred(received):
         for attempt in range(RESTORE_ATTEMPTS):
             try:
-                ok, err = _run_on(nr, options.host, restore_interface, interface=options.interface,
-                                  fresh_connection=suspect or attempt > 0, spare_connection=spare)[:2]
+                step = _run_on(nr, options.host, restore_interface, interface=options.interface,
+                               fresh_connection=suspect or attempt > 0, spare_connection=spare)
+                ok, err = step.ok, step.error
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
             # a device that refused the commit will refuse it again; a dropped session may not
@@ -724,8 +730,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
                        host=options.host,
                        detail=f"{options.interface} admin-state enable" if ok else str(err)))
     if ok:
-        with contextlib.suppress(FileNotFoundError):
-            options.state_file.unlink()
+        remove_state(options.state_file)
 
 
 def restore_from_state(
@@ -738,7 +743,8 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
-    ok, err = _run_on(nr, host, restore_interface, interface=interface)[:2]
+    step = _run_on(nr, host, restore_interface, interface=interface)
+    ok, err = step.ok, step.error
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))
@@ -749,8 +755,7 @@ def restore_from_state(
             report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
     report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))
     if ok:
-        with contextlib.suppress(FileNotFoundError):
-            state_file.unlink()
+        remove_state(state_file)
     return report
 
 

@@ -246,7 +246,8 @@ def apply_config(
     a "dry-run": the diff is read, nothing is committed.
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
-    "error"}, also when the host cannot be reached (error = one line).
+    "error", "reached"}, also when the host cannot be reached (error = one line, reached
+    False: nothing can have been applied).
     No diff → nothing is committed and `changed` is False.
     """
     if mode not in MODES:
@@ -257,7 +258,7 @@ def apply_config(
     timings: dict[str, float] = {}
     out: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
-        "pending_confirm": False, "timings": timings,
+        "pending_confirm": False, "timings": timings, "reached": False,
     }
 
     def done(failed: bool = False, error: str | None = None) -> Result:
@@ -275,6 +276,7 @@ def apply_config(
         conn = srl_connection(task, connection)
     except Exception as exc:  # unreachable, auth, timeout: the documented dict, one line
         return done(True, one_line(exc))
+    out["reached"] = True
     timings["connect"] = round(time.monotonic() - t0, 4)
     try:
         if not fresh:  # a session reused from an earlier task may sit in a candidate

@@ -70,7 +70,7 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     error = out.get("error") or out.get("device_error")
     result = {"interface": interface, "admin_state": state, "committed": bool(out.get("committed")),
               "diff": out.get("diff", ""), "error": error,
-              "reached": "connect" in (out.get("timings") or {})}
+              "reached": bool(out.get("reached"))}
     if applied.failed:
         return Result(host=task.host, failed=True, changed=False, result=result,
                       exception=DeviceError(f"{task.host.name}: {interface} admin-state {state} "
@@ -238,7 +238,7 @@ class TrafficStats:
     def never_answered(self) -> list[str]:
         """Targets pinged that lost every packet: unreachable for the whole window, which a
         failover's brief loss never explains."""
-        return [t for t, c in self.per_target.items() if c["sent"] > 0 and c["lost"] == c["sent"]]
+        return [t for t in self.unanswered() if self.per_target[t]["sent"] > 0]
 
     def as_dict(self) -> dict[str, Any]:
         per_target = {t: {**c, **({"ce": self.names[t]} if t in self.names else {})}
@@ -309,7 +309,7 @@ class TrafficProbe:
                                 {k: dict(v) for k, v in self.stats.per_target.items()}, dict(self.stats.names))
 
     def stop(self, timeout: float = 30.0, *, recheck: bool = False) -> TrafficStats:
-        """Stop (after one more batch to each target not answered yet, with `recheck`: call
+        """Stop (after one more packet to each target not answered yet, with `recheck`: call
         it so once the fabric is healthy again); waits at most `timeout` for the thread."""
         self._recheck = recheck
         self._stop.set()

@@ -75,21 +75,15 @@ def verify_host(
     try:
         commands = commands_for(fabric, task.host.name, checks, faults)
         assert_one_line(commands, f"{task.host.name}: show command")
+        try:
+            outputs = collect_outputs(task, commands, batch_lines)
+        except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
+            drop_connection(task.host)
+            return failed(one_line(exc))
+        results = evaluate(fabric, task.host.name, outputs, faults, checks)
     except UnsafeValueError as exc:  # a value of a hand-built intent: nothing is sent
         return failed(str(exc))
     except KeyError:  # a node the checks look up is missing: say which, not KeyError('spine1')
-        gap = fabric.gap(task.host.name)
-        if gap is None:
-            raise
-        return failed(gap)
-    try:
-        outputs = collect_outputs(task, commands, batch_lines)
-    except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
-        drop_connection(task.host)
-        return failed(one_line(exc))
-    try:
-        results = evaluate(fabric, task.host.name, outputs, faults, checks)
-    except KeyError:
         gap = fabric.gap(task.host.name)
         if gap is None:
             raise

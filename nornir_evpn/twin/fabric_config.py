@@ -171,15 +171,11 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
             cfg.min_links = _int(tree.value((*base, "lag", "min-links"))) or 1
         interfaces[ifname] = cfg
 
-    vnis: dict[str, int] = {}
     vxlan_interfaces: dict[str, tuple[str | None, int | None]] = {}
     for tif in tree.keys(("tunnel-interface",)):
         for idx in tree.keys(("tunnel-interface", tif, "vxlan-interface")):
             vp = ("tunnel-interface", tif, "vxlan-interface", idx)
-            vni = _int(tree.value((*vp, "ingress", "vni")))
-            vxlan_interfaces[f"{tif}.{idx}"] = (tree.value((*vp, "type")), vni)
-            if vni is not None:
-                vnis[f"{tif}.{idx}"] = vni
+            vxlan_interfaces[f"{tif}.{idx}"] = (tree.value((*vp, "type")), _int(tree.value((*vp, "ingress", "vni"))))
 
     macvrfs: dict[str, MacVrf] = {}
     default_subifs: list[str] = []
@@ -205,7 +201,7 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
             evpn_enabled=tree.exists(ev) and _enabled(tree, ev),
             export_rt=tree.value((*rt, "export-rt")),
             import_rt=tree.value((*rt, "import-rt")),
-            vni=vnis.get(vx) if vx else None,
+            vni=vxlan_interfaces.get(vx, (None, None))[1] if vx else None,
         )
 
     bgp = ("network-instance", "default", "protocols", "bgp")
