@@ -103,7 +103,8 @@ def expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
 
 
 class EvpnReceived(Check):
-    """`evpn.received`: RT1/RT3/RT4 counts in the leaf's BGP EVPN table.
+    """`evpn.received`: RT1/RT3/RT4 counts in the leaf's BGP EVPN table (valid paths: an
+    invalid or stale path is received but not usable).
 
     evpn-mh01 healthy: leaf3 RT1 4 / RT4 0, leaf2 RT1 2 / RT4 1; with leaf1's member down,
     leaf1 withdraws: leaf3 RT1 2, leaf2 RT4 0. RT2 depends on traffic and is not judged.

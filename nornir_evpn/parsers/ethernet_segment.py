@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from nornir_evpn.errors import ParseError
 from nornir_evpn.parsers.tables import clean_lines, is_rule, key_values
 
-# `mac-vrf-1              10.0.0.2 (DF)` under `Network-instance       ES Peers`.
-_CANDIDATE_RE = re.compile(r"^(?P<ni>\S+)\s+(?P<peer>\d{1,3}(?:\.\d{1,3}){3})(?P<df>\s+\(DF\))?\s*$")
+# `mac-vrf-1              10.0.0.2 (DF)` under `Network-instance       ES Peers`; an
+# instance name may hold a space (`MAC-VRF 1              100.0.0.1`, a 24.x lab)
+_CANDIDATE_RE = re.compile(r"^(?P<ni>\S(?:.*?\S)?)\s+(?P<peer>\d{1,3}(?:\.\d{1,3}){3})(?P<df>\s+\(DF\))?\s*$")
 
 
 @dataclass

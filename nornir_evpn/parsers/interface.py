@@ -1,8 +1,19 @@
 """`show interface <name>`: oper state of an interface (a LAG here) and its subinterfaces.
 
+SR Linux 23.x names a subinterface's network-instance on one line:
+
     lag1 is up, speed None, type None
       lag1.0 is up
         Network-instance: mac-vrf-1
+        Encapsulation   : null
+        Type            : bridged
+
+24.x and later list them under a heading, one `* Name: <ni> (<type>)` line each:
+
+    ethernet-1/10 is up, speed 100G, type None
+      ethernet-1/10.0 is up
+        Network-instances:
+          * Name: store1 (mac-vrf)
         Encapsulation   : null
         Type            : bridged
 """
@@ -18,13 +29,16 @@ from nornir_evpn.parsers.tables import clean_lines, is_rule, key_values
 # `lag1 is down, reason lag-min-link-threshold`: state first, anything after the comma is detail.
 _IF_RE = re.compile(r"^(?P<name>[A-Za-z][\w\-/]*) is (?P<state>[\w\-]+)(?:,\s*(?P<rest>.*))?$")
 _SUB_RE = re.compile(r"^\s+(?P<name>[A-Za-z][\w\-/]*\.\d+) is (?P<state>[\w\-]+)(?:,\s*(?P<rest>.*))?$")
+# `* Name: mac-vrf-1 (mac-vrf)` under `Network-instances:` (24.x+); names may hold spaces
+_NI_ITEM_RE = re.compile(r"^\*\s+Name:\s+(?P<name>.+?)(?:\s+\((?P<type>[\w\-]+)\))?$")
 
 
 @dataclass
 class Subinterface:
     name: str
     oper_state: str
-    network_instance: str | None = None
+    network_instance: str | None = None  # the first one listed (a bridged one is in one only)
+    network_instances: list[str] = field(default_factory=list)
     encapsulation: str | None = None
     type: str | None = None
 
@@ -57,7 +71,9 @@ def parse_show_interface(text: str) -> InterfaceState:
         if current is None:
             return
         kv = key_values(block)
-        current.network_instance = kv.get("networkinstance")
+        listed = [m["name"] for ln in block if (m := _NI_ITEM_RE.match(ln.strip()))]
+        current.network_instances = listed or ([kv["networkinstance"]] if "networkinstance" in kv else [])
+        current.network_instance = current.network_instances[0] if current.network_instances else None
         current.encapsulation = kv.get("encapsulation")
         current.type = kv.get("type")
 

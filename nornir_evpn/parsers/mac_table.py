@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from nornir_evpn.errors import ParseError
 from nornir_evpn.parsers.tables import clean_lines, iter_tables
 
-_HEADER_RE = re.compile(r"^Mac-table of network instance (\S+)")
+_HEADER_RE = re.compile(r"^Mac-table of network instance (.+?)\s*$")  # `MAC-VRF 1` too
 _TOTAL_RE = re.compile(r"^Total (.+?) Macs\s*:\s*(\d+) Total\s+(\d+) Active")
 _ESI_RE = re.compile(r"esi:([0-9a-fA-F:]+)")
 

@@ -185,6 +185,22 @@ def test_uplink_down_takes_overlay_down(mh01) -> None:
     assert expected_state(mh01, "leaf3", {("leaf1", "ethernet-1/49")})["evpn.received"]["mac-vrf-1 RT1"] == 2
 
 
+def test_lag_up_reads_the_24x_interface_layout(mh01) -> None:
+    # SR Linux 24.x+ lists a subinterface's instances under `Network-instances:` as
+    # `* Name: <ni> (<type>)` (tests/fixtures/srl24_pe2_show_interface.txt); the 23.x
+    # transcript's lag1 in that layout must pass as the transcript itself does
+    text = fx("tutorial_leaf1_show_interface_lag1.txt").replace(
+        "    Network-instance: mac-vrf-1\n",
+        "    Network-instances:\n      * Name: mac-vrf-1 (mac-vrf)\n")
+    assert "* Name: mac-vrf-1 (mac-vrf)" in text
+    [r] = evaluate(mh01, "leaf1", {platform.show_interface("lag1"): text}, checks=["lag.up"])
+    assert r.ok, r.detail
+    assert r.observed == {"lag1": "up", "lag1.0 network-instance": "mac-vrf-1"}
+    [r] = evaluate(mh01, "leaf1", {platform.show_interface("lag1"): text.replace(
+        "mac-vrf-1 (mac-vrf)", "mac-vrf-9 (mac-vrf)")}, checks=["lag.up"])
+    assert not r.ok and r.observed["lag1.0 network-instance"] == "mac-vrf-9"
+
+
 def test_missing_or_failed_command_fails_the_check(mh01) -> None:
     cmd = platform.show_interface("lag1")
     [r] = evaluate(mh01, "leaf1", {cmd: CommandFailure("Error: lag1 does not exist")}, checks=["lag.up"])

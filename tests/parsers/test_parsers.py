@@ -237,3 +237,56 @@ def test_broken_table_raises() -> None:
     text = "+----+----+\n| a  | b  |\n+====+====+\n| 1  | 2  | 3 |\n+----+----+\n"
     with pytest.raises(ParseError, match="3 cells where the header has 2"):
         list(iter_tables(clean_lines(text)))
+
+
+# SR Linux 24.x transcripts from public labs (tests/fixtures/srl24_*): the layouts changed
+# after the tutorial's 23.x, and a real lab may run either. srl24_pe2_*: an SR Linux
+# 24.10.1 PE in a containerlab VM workshop's README; srl24_3stage_*: a 3-stage Clos
+# (RFC 7938) EVPN multi-homing lab's README, output of 2024-10-08.
+
+def _interface_block(text: str, name: str) -> str:
+    """One interface of a full `show interface`, as `show interface <name>` prints it."""
+    return next(b for b in text.split("-" * 82)
+                if any(ln.startswith(f"{name} is ") for ln in b.splitlines()))
+
+
+def test_show_interface_24x_lists_network_instances() -> None:
+    # 24.x: `Network-instances:` then `* Name: store1 (mac-vrf)`; 23.x had
+    # `Network-instance: mac-vrf-1` and read the same (test_show_interface_lag)
+    text = fx("srl24_pe2_show_interface.txt")
+    port = parse_show_interface(_interface_block(text, "ethernet-1/10"))
+    sub = port.subinterfaces["ethernet-1/10.0"]
+    assert (port.name, port.up, sub.oper_state, sub.network_instance, sub.type) == (
+        "ethernet-1/10", True, "up", "store1", "bridged")
+    mgmt = parse_show_interface(_interface_block(text, "mgmt0")).subinterfaces["mgmt0.0"]
+    assert (mgmt.network_instance, mgmt.network_instances, mgmt.type) == ("mgmt", ["mgmt"], "None")
+
+
+def test_es_detail_24x_instance_name_with_space() -> None:
+    es = parse_ethernet_segment(fx("srl24_3stage_leaf1_show_es_detail.txt"))
+    assert (es.name, es.oper_state, es.esi, es.interface) == (
+        "ES-Client12", "up", "01:12:00:00:00:00:00:00:00:00", "ethernet-1/1")
+    assert es.peers("MAC-VRF 1") == ["100.0.0.1", "100.0.0.2"]
+    assert es.df("MAC-VRF 1") == "100.0.0.2"
+
+
+def test_mac_table_24x() -> None:
+    t = parse_mac_table(fx("srl24_3stage_leaf1_show_mac_table.txt"))
+    assert t.network_instance == "MAC-VRF 1"
+    local = t.entries["aa:c1:ab:99:96:9d"]
+    remote = t.entries["aa:c1:ab:a4:6d:69"]
+    assert (local.type, local.destination, local.aging) == ("learnt", "ethernet-1/1.1", "293")
+    assert (remote.type, remote.esi, remote.dest_index) == (
+        "evpn", "01:34:00:00:00:00:00:00:00:00", "436547439498")
+    assert [e.address for e in t.local()] == ["AA:C1:AB:99:96:9D"]
+    assert t.totals["learnt"] == (1, 1) and t.totals["evpn"] == (1, 1)
+
+
+def test_evpn_summary_counts_valid_paths() -> None:
+    # the footers of a 24.x lab that keeps all routes: the first number also counts
+    # invalid paths (6 ES routes, 2 valid); the check compares the valid ones
+    text = fx("tutorial_leaf2_show_bgp_routes_evpn_summary.txt")
+    text = text.replace("1 Ethernet Segment routes 1 used, 1 valid",
+                        "6 Ethernet Segment routes 1 used, 2 valid")
+    assert "6 Ethernet Segment routes 1 used, 2 valid" in text
+    assert parse_evpn_summary(text).routes.count(4) == 2
