@@ -141,17 +141,18 @@ def _continues(group: list[list[str]], cells: list[str]) -> bool:
     """Whether a row continues the record whose rows are `group`.
 
     Usually a continuation row has an empty first cell. A first cell that filled its column
-    wraps too (`ethernet-1/1` / `0` for ethernet-1/10): that row continues the record when
-    the cell above filled its room and the row leaves empty a column the record's first row
+    wraps too (`ethernet-1/1` / `0` for ethernet-1/10). Such a row continues the record when
+    each of its values sits under a cell that filled its room (only a full cell wraps: a
+    new record has `down` under `up`) and it leaves empty a column the record's first row
     had a value in (a new record fills every column).
     """
     first = cells[0]
     if not first or first.isspace():
         return True
-    above = group[-1][0]
-    if len(above.strip()) < _room(above):
+    above, head = group[-1], group[0]
+    if not all(not raw or raw.isspace() or len(above[c].strip()) >= _room(above[c])
+               for c, raw in enumerate(cells)):
         return False
-    head = group[0]
     return any((not raw or raw.isspace()) and head[c].strip() for c, raw in enumerate(cells))
 
 

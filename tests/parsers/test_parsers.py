@@ -73,6 +73,42 @@ def test_lacp_state_member_name_wrapped_in_its_column() -> None:
     assert st.members["ethernet-1/1"].port_no == "1"
 
 
+def test_lacp_state_member_without_partner_is_its_own_record() -> None:
+    # A second member, down, with no partner: its first cell fills the Members column
+    # like the wrapped `ethernet-1/1` / `0` above, and it leaves the partner columns empty,
+    # but `down` under `up` (a short cell cannot wrap) makes it a new record
+    lines = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ethernet-1/1 "))
+    down = ("| ethernet-1/2 | down      | ACTIVE    | LONG      | OUT_OF_SY | 00:00:00: | 11        "
+            "|           |           | 2         |           |")
+    assert len(down) == len(lines[at])
+    text = "\n".join([*lines[:at + 3], down, *lines[at + 3:]])
+    st = parse_lacp_state(text)
+    assert list(st.members) == ["ethernet-1/1", "ethernet-1/2"]
+    assert st.members["ethernet-1/1"].in_sync and st.members["ethernet-1/1"].port_no == "1"
+    m = st.members["ethernet-1/2"]
+    assert (m.oper_state, m.partner_id, m.port_no, m.in_sync) == ("down", "", "2", False)
+
+
+def test_table_row_with_a_value_under_a_short_cell_is_a_new_record() -> None:
+    # one-row records: `ethernet-1/1` fills its column and the next row leaves a column
+    # empty that the first had, yet `down` under `up` cannot be wrapped text
+    text = """\
++--------------+-----------+-----------+
+|   Members    |   Oper    |  Partner  |
+|              |   state   |    Key    |
++==============+===========+===========+
+| ethernet-1/1 | up        | 15        |
+| ethernet-1/2 | down      |           |
+| ethernet-1/1 | up        | 15        |
+| 0            |           |           |
++--------------+-----------+-----------+
+"""
+    [table] = iter_tables(clean_lines(text))
+    assert [(r["members"], r["operstate"], r["partnerkey"]) for r in table.records] == [
+        ("ethernet-1/1", "up", "15"), ("ethernet-1/2", "down", ""), ("ethernet-1/10", "up", "15")]
+
+
 @pytest.mark.parametrize("name,esi", [
     ("tutorial_leaf1_show_es_ES-1_detail.txt", ESI),
     ("verifymd_leaf1_show_es_ES-1_detail.txt", "00:11:11:11:11:11:11:00:00:01"),
