@@ -275,7 +275,7 @@ def apply_config(
     try:
         conn = srl_connection(task, connection)
     except Exception as exc:  # unreachable, auth, timeout: the documented dict, one line
-        return done(True, one_line(exc))
+        return done(True, host_error(task.host, exc))
     out["reached"] = True
     timings["connect"] = round(time.monotonic() - t0, 4)
     try:
@@ -445,6 +445,15 @@ def drop_connection(host: Any, connection: str = CONNECTION, *, abrupt: bool = F
     except Exception:
         host.connections.pop(connection, None)
         ssh2_guard.release(getattr(conn.connection, "transport", None))
+
+
+def host_error(host: Any, exc: BaseException) -> str:
+    """`one_line(exc)` for a failure on `host`, naming the address when scrapli's text does
+    not (a name that does not resolve: `failed to determine socket address family`)."""
+    text = one_line(exc)
+    if "socket address family" in text:
+        return f"cannot connect: {host.hostname}:{host.port or 22}: the host name does not resolve"
+    return text
 
 
 # scrapli's exception names are not words an operator reads; these are

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import CONNECTION, SPARE_CONNECTION, apply_config, drop_connection
+from nornir_evpn.tasks.config import (
+    CONNECTION,
+    SPARE_CONNECTION,
+    apply_config,
+    drop_connection,
+    host_error,
+)
 
 from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.errors import DeviceError
@@ -321,6 +327,9 @@ class TrafficProbe:
 # --------------------------------------------------------------------------- verify adapter
 
 
+CONNECT_CHECK = "connect"  # a poll's host that could not be reached or read
+
+
 def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     """Send every command `checks` need on this host and evaluate them against `view`.
 
@@ -330,7 +339,7 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     """
     from nornir_evpn.tasks.verify import collect_outputs
 
-    from nornir_evpn.checks.model import CommandFailure, Observations
+    from nornir_evpn.checks.model import CheckResult, Observations
     from nornir_evpn.render import node_from_data
 
     # the view's fabric was derived from this inventory: its node is the host's data,
@@ -338,12 +347,17 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     node = view.fabric.nodes.get(task.host.name) or node_from_data(task.host.name, dict(task.host.data))
     wanted = [c for c in checks if c.applies(view, node)]
     commands = list(dict.fromkeys(cmd for c in wanted for cmd in c.commands(view, node)))
-    outputs: dict[str, str | CommandFailure]
     try:
         outputs = collect_outputs(task, commands)
-    except Exception as exc:  # an unreachable host fails its checks, it does not stop the poll
+    except Exception as exc:
+        # an unreachable host fails the poll as one `connect` expectation, named once with
+        # its reason (not once per check); it does not stop the poll, and the next one
+        # reconnects
         drop_connection(task.host)
-        outputs = {cmd: CommandFailure(f"{type(exc).__name__}: {exc}") for cmd in commands}
+        reason = host_error(task.host, exc)
+        down = CheckResult(task.host.name, CONNECT_CHECK, False, {"session": "open"},
+                           {"session": reason}, f"{task.host.name}: {reason}")
+        return Result(host=task.host, result=[down], failed=False)
     obs = Observations(outputs)
     results = [r for c in wanted if (r := c.run(view, node, obs)) is not None]
     return Result(host=task.host, result=results, failed=False)

@@ -15,7 +15,7 @@ from nornir_evpn.tasks.config import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
     drop_connection,
-    one_line,
+    host_error,
     run_commands,
 )
 
@@ -79,7 +79,7 @@ def verify_host(
             outputs = collect_outputs(task, commands, batch_lines)
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
             drop_connection(task.host)
-            return failed(one_line(exc))
+            return failed(host_error(task.host, exc))
         results = evaluate(fabric, task.host.name, outputs, faults, checks)
     except UnsafeValueError as exc:  # a value of a hand-built intent: nothing is sent
         return failed(str(exc))

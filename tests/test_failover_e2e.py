@@ -519,6 +519,23 @@ def test_parse_ping_summary() -> None:
     assert parse_ping("ping: connect: Network is unreachable") == (0, 0)
 
 
+def test_an_unreachable_host_is_one_precheck_row(configured: Lab) -> None:
+    """leaf3 unreachable: the run is refused before any shut, and leaf3 is named once with
+    why (not once per check it could not read)."""
+    configured.twin.set_unreachable("leaf3")
+    try:
+        r = configured.run(*_fo_args(), "--no-traffic", "--json")
+    finally:
+        configured.twin.set_unreachable("leaf3", False)
+    assert r.returncode == 1, r.stderr[-2000:]
+    doc = json.loads(r.stdout)
+    assert doc["refused"] is True
+    leaf3 = [f for f in doc["precheck_failures"] if f["host"] == "leaf3"]
+    assert [f["check"] for f in leaf3] == ["connect"]
+    assert leaf3[0]["detail"].startswith("leaf3: cannot connect: connection refused")
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+
+
 def test_a_shut_that_never_reached_the_host_restores_nothing(configured: Lab) -> None:
     """leaf1 unreachable and --force: the shut never connected, so nothing was applied. No
     restore is attempted (no 'RESTORE FAILED ... may still be disabled') and no state file

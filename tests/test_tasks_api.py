@@ -68,6 +68,23 @@ def test_apply_config_on_an_unreachable_host_returns_the_documented_dict(twin: T
     assert out["error"].startswith("cannot connect: connection refused") and "\n" not in out["error"]
 
 
+def test_a_host_name_that_does_not_resolve_is_named(twin: Twin) -> None:
+    # scrapli says only "failed to determine socket address family for host": the operator
+    # must see which name failed (a lab not deployed: clab-<lab>-<node> is not in /etc/hosts)
+    nr = runbook(twin)
+    nr.inventory.hosts["leaf2"].hostname = "clab-nowhere-leaf2.invalid"
+    try:
+        result = nr.filter(F(name="leaf2")).run(task=apply_config, config=[DESCRIPTION])
+        checked = nr.filter(F(name="leaf2")).run(task=verify_host, fabric=fabric_from_nornir(nr),
+                                                 on_failed=True)
+    finally:
+        nr.close_connections(on_failed=True)
+    expected = "cannot connect: clab-nowhere-leaf2.invalid:"
+    assert result["leaf2"][0].result["error"].startswith(expected)
+    assert result["leaf2"][0].result["error"].endswith("the host name does not resolve")
+    assert checked["leaf2"][0].result["error"] == result["leaf2"][0].result["error"]
+
+
 def test_verify_on_an_intent_of_a_filtered_nornir_names_what_it_lacks(twin: Twin) -> None:
     nr = runbook(twin)
     leaves = nr.filter(F(role="leaf"))
