@@ -16,7 +16,7 @@ scrapli loop (`baseline.py`) pushes the same configuration on a fresh twin for c
     python benchmarks/scale.py --quick            # 4 and 16 leaves, fast profile (CI)
 
 Writes results/<profile>-<timestamp>.json, results/latest-<profile>.json, results/RESULTS.md
-and results/scale.png (see report.py).
+and results/scale.png (see report.py); --quick writes to results/quick/ (not committed).
 """
 
 from __future__ import annotations
@@ -361,11 +361,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="iBGP overlay of the generated inventories (results labelled <profile>-rr)")
     ap.add_argument("--serial-failover-max", type=int, default=16,
                     help="largest fabric on which failover-test also runs with --workers 1")
-    ap.add_argument("--out", type=Path, default=HERE / "results", help="results directory")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="results directory (default results/, with --quick results/quick/: a "
+                         "smoke run never replaces the committed measurements)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
     args = ap.parse_args(argv)
     if args.quick:
         args.leaves, args.latency_profile = "4,16", "fast"
+    if args.out is None:
+        args.out = HERE / "results" / "quick" if args.quick else HERE / "results"
     args.sizes = [int(x) for x in args.leaves.split(",") if x.strip()]
     return args
 

@@ -80,3 +80,14 @@ def test_quick_results_are_well_formed(results: tuple[Path, dict]) -> None:
     table = (out / "RESULTS.md").read_text()
     assert "| 16 | 18 | configure | 18 | yes |" in table and "baseline" in table
     assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_mode_never_replaces_the_committed_results() -> None:
+    sys.path.insert(0, str(SCALE.parent))
+    try:
+        import scale
+    finally:
+        sys.path.remove(str(SCALE.parent))
+    assert scale.parse_args(["--quick"]).out == SCALE.parent / "results" / "quick"
+    assert scale.parse_args([]).out == SCALE.parent / "results"
+    assert scale.parse_args(["--quick", "--out", "x"]).out == Path("x")
