@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
-from nornir_evpn.errors import TwinNotRunningError
+from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
@@ -50,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                          "else the packaged evpn-mh01)")
     up.add_argument("--foreground", action="store_true",
                     help="serve in this process until SIGTERM/Ctrl-C")
-    up.add_argument("--profile", choices=sorted(PROFILES), default="fast",
+    up.add_argument("--profile", choices=sorted(PROFILES), default=None,
                     help="command latency profile (default fast: no added delay)")
     up.add_argument("--timing", choices=["instant", "fast", "realistic", "demo"], default=None,
                     help="fabric convergence delays (LACP/BGP/ES/EVPN); default "
@@ -88,7 +88,8 @@ def _state_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _print_endpoints(state: TwinState) -> None:
-    sys.stdout.write(f"twin {state.lab!r} running, pid {state.pid}, user {state.username}\n")
+    profiles = f", profile {state.profile}, timing {state.timing}" if state.profile else ""
+    sys.stdout.write(f"twin {state.lab!r} running, pid {state.pid}, user {state.username}{profiles}\n")
     for node, (host, port) in state.endpoints.items():
         kind = state.nodes[node].get("kind", "")
         sys.stdout.write(f"  {node:<12} {kind:<6} ssh -p {port} {state.username}@{host}\n")
@@ -107,11 +108,24 @@ def _ports_open(state: TwinState) -> bool:
 # -- up ---------------------------------------------------------------------------------------
 def run_up(args: argparse.Namespace) -> int:
     state_file = state_path(args.state_file).resolve()
+    timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING")
     with contextlib.suppress(TwinNotRunningError):
         state = read_twin_state(state_file)
+        # the same twin again is a no-op; another one asked for must not pass for it
+        asked = {"topology": str(args.topology.resolve()) if args.topology else None,
+                 "profile": args.profile, "timing": timing}
+        running = {"topology": state.topology, "profile": state.profile, "timing": state.timing}
+        differ = [f"{k} {Path(v).name if k == 'topology' else v}" for k, v in asked.items()
+                  if v is not None and running[k] and v != running[k]]
+        if differ:
+            raise UserInputError(
+                f"a digital twin is already running ({state.lab}, profile {state.profile}, timing "
+                f"{state.timing}; {state_file}): run `twin down` first to start one with "
+                + ", ".join(differ))
         sys.stderr.write("a digital twin is already running\n")
         _print_endpoints(state)
         return EXIT_OK
+    profile = args.profile or "fast"
     topology = Path(args.topology or default_topology()).resolve()
     # a bad file is a one-line user error here, not in the child's log; and the same
     # topology `inventory` refuses (a CE wired to nothing...) is refused here too
@@ -120,10 +134,10 @@ def run_up(args: argparse.Namespace) -> int:
     for node in topo.nodes.values():  # the twin boots the SR Linux nodes from these
         if node.is_srl:
             node.startup_text()
-    timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING") or args.profile
+    timing = timing or profile
     if args.foreground:
-        return serve(topology, state_file, args.profile, timing)
-    return _spawn(topology, state_file, args.profile, timing)
+        return serve(topology, state_file, profile, timing)
+    return _spawn(topology, state_file, profile, timing)
 
 
 def _spawn(topology: Path, state_file: Path, profile: str, timing: str) -> int:
@@ -172,6 +186,7 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
         control = await fault.serve_control(twin, state_file) if fault is not None else None
         state = twin.state()
         state.settle_s = settle_s
+        state.profile, state.timing = profile, timing
         state.write(state_file)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

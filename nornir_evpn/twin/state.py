@@ -47,6 +47,8 @@ class TwinState:
     # the fabric timing's longest delay: how long a change (a MAC learnt) takes to show
     # everywhere; `twin traffic` waits that long after its pings
     settle_s: float = 0.0
+    profile: str = ""  # command latency profile (`twin up --profile`)
+    timing: str = ""  # fabric timing profile (`twin up --timing`)
 
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:

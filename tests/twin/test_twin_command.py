@@ -16,6 +16,7 @@ from nornir_evpn.errors import TwinNotRunningError
 from nornir_evpn.twin.runtime import pid_alive, read_twin_state
 
 PASSWORD = "CmdTest-1!"
+LAB = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
 
 
 def twin_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -53,6 +54,16 @@ def test_up_status_down(tmp_path: Path) -> None:
 
         again = twin_cmd("up", cwd=tmp_path)  # idempotent: reports the running one
         assert again.returncode == 0 and f"pid {state.pid}" in again.stdout
+        assert "profile fast, timing fast" in again.stdout
+        same = twin_cmd("up", "--profile", "fast", "--topology", str(LAB), cwd=tmp_path)
+        assert same.returncode == 0 and f"pid {state.pid}" in same.stdout
+        # another twin asked for must not pass for the running one
+        other = twin_cmd("up", "--timing", "realistic", "--profile", "realistic", cwd=tmp_path)
+        assert other.returncode == 2 and other.stdout == ""
+        assert other.stderr.count("\n") == 1 and "Traceback" not in other.stderr
+        assert "already running (evpn-mh01, profile fast, timing fast;" in other.stderr
+        assert other.stderr.rstrip().endswith("`twin down` first to start one with profile realistic, "
+                                              "timing realistic")
         status = twin_cmd("status", cwd=tmp_path)
         assert status.returncode == 0 and f"pid {state.pid}" in status.stdout
         # a reader that left before the output came (`| head -1` on a longer one) ends the
@@ -66,9 +77,6 @@ def test_up_status_down(tmp_path: Path) -> None:
     assert not pid_alive(state.pid)
     assert not state_file.exists()
     assert twin_cmd("status", cwd=tmp_path).returncode == 1
-
-
-LAB = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
 
 
 @pytest.mark.parametrize(("text", "message"), [
