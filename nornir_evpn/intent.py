@@ -4,20 +4,20 @@ Rules (documented in the README, section "How the intent is derived"):
 
 * An SR Linux node wired to a CE (kind linux) is a leaf; one wired only to SR Linux nodes
   is a spine. Label ``role: leaf|spine`` overrides.
-* Leaves are numbered 1.. and spines 1.. in natural name order: leaf N gets system0
-  10.0.0.N/32 and AS 100+N, spine M gets 10.0.1.M/32 and AS 200+M.
-* Leaf–spine links get /30s, leaf .1 and spine .2: 192.168.(10M+N).0/30 while M and N
-  are below 10 (exactly the evpn-mh01 lab), else carved from 172.16.0.0/16 in link order.
+* Leaf N gets system0 10.0.0.N/32 and AS 100+N, spine M gets 10.0.1.M/32 and AS 200+M
+  (from 100 on, 4200000000+N and 4200001000+M), N and M from the names (`node_numbers`).
+* Leaf–spine links get /30s, leaf .1 and spine .2: 192.168.(10M+N).0/30 when M and N
+  are below 10 (exactly the evpn-mh01 lab), else a fixed 172.16.0.0/16 slot per link.
 * Overlay: iBGP AS 100 (``local-as``) between leaves, full mesh by default, or spines as
   route reflectors (``overlay_mode="route-reflector"``) for big fabrics.
-* A CE wired to two or more leaves is an all-active ethernet segment (ES-k for the k-th
-  such CE in name order): lag k on each leaf, LACP admin-key 10+k, system-id-mac and
+* A CE whose bond reaches two or more leaves is an all-active ethernet segment (ES-k, k
+  from the CE's name like a node's number): lag k on each leaf, LACP admin-key 10+k, system-id-mac and
   system-priority derived from it, ESI 01:11:11:11:11:11:11:00:HH:LL with k in the last
   two octets. For evpn-mh01 that is exactly the tutorial: ES-1, lag1, admin-key 11,
   00:00:00:00:00:11, priority 11, ESI 01:11:11:11:11:11:11:00:00:01.
   CE labels override: ``es-name``, ``esi``, ``lag``, ``lacp-admin-key``,
   ``lacp-system-id-mac``, ``lacp-system-priority``.
-* A CE wired to a single leaf gets a plain bridged subinterface (``<if>.0``) in the mac-vrf.
+* Every other CE link gets a plain bridged subinterface (``<if>.0``) in the mac-vrf.
 """
 
 from __future__ import annotations
@@ -227,12 +227,12 @@ def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -
     nodes: dict[str, NodeIntent] = {}
     for name, i in node_numbers(topology, leaves)[0].items():
         nodes[name] = NodeIntent(
-            name=name, role="leaf", index=i, system_ip=f"10.0.0.{i}", asn=LEAF_AS_BASE + i,
+            name=name, role="leaf", index=i, system_ip=f"10.0.0.{i}", asn=node_asn("leaf", i),
             mac_vrf=mac_vrf,
         )
     for name, i in node_numbers(topology, spines)[0].items():
         nodes[name] = NodeIntent(
-            name=name, role="spine", index=i, system_ip=f"10.0.1.{i}", asn=SPINE_AS_BASE + i,
+            name=name, role="spine", index=i, system_ip=f"10.0.1.{i}", asn=node_asn("spine", i),
         )
     _assign_underlay(topology, nodes)
     _assign_overlay(nodes, overlay_mode)
@@ -244,9 +244,20 @@ def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -
 
 
 POOL_SPINES, POOL_LINKS = 8, 8  # 8 spines x 256 leaf numbers x 8 links = 16384 /30s in a /16
+# private 4-byte ASes (RFC 6996) for numbers of 100 and up: 100+N would make leaf101 share
+# AS 201 with spine1, turning their eBGP underlay session into iBGP
+PRIVATE_AS_LEAF, PRIVATE_AS_SPINE = 4_200_000_000, 4_200_001_000
 
 
-def node_numbers(topology: Topology, names: list[str]) -> tuple[dict[str, int], list[str]]:
+def node_asn(role: Literal["leaf", "spine"], number: int) -> int:
+    """Leaf N: AS 100+N, spine M: 200+M (the lab's); from 100 on, 4200000000+N and
+    4200001000+M, so that no leaf, spine or the overlay's AS 100 ever share one."""
+    if number < 100:
+        return (LEAF_AS_BASE if role == "leaf" else SPINE_AS_BASE) + number
+    return (PRIVATE_AS_LEAF if role == "leaf" else PRIVATE_AS_SPINE) + number
+
+
+def node_numbers(topology: Topology, names: list[str], limit: int = 255) -> tuple[dict[str, int], list[str]]:
     """Each node's number N (system IP, AS, /30s) and the nodes numbered by position.
 
     A `number` label pins N. Otherwise N is the number the name ends in, when every other
@@ -261,8 +272,8 @@ def node_numbers(topology: Topology, names: list[str]) -> tuple[dict[str, int], 
         if label is None:
             continue
         field = f"topology.nodes.{name}.labels.number"
-        if not label.isdigit() or not 1 <= int(label) <= 255:
-            raise IntentError(f"{topology.path}: field '{field}' is {label!r}, expected 1 to 255")
+        if not label.isdigit() or not 1 <= int(label) <= limit:
+            raise IntentError(f"{topology.path}: field '{field}' is {label!r}, expected 1 to {limit}")
         owner = next((n for n, v in pinned.items() if v == int(label)), None)
         if owner is not None:
             raise IntentError(f"{topology.path}: nodes {owner!r} and {name!r} both have number {label}")
@@ -270,16 +281,21 @@ def node_numbers(topology: Topology, names: list[str]) -> tuple[dict[str, int], 
     rest = [n for n in names if n not in pinned]
     found = {n: int(m.group(1)) for n in rest if (m := re.search(r"(\d+)$", n))}
     numbers = [*found.values(), *pinned.values()]
-    if len(found) == len(rest) and len(set(numbers)) == len(numbers) and all(1 <= v <= 255 for v in numbers):
+    if len(found) == len(rest) and len(set(numbers)) == len(numbers) and all(1 <= v <= limit for v in numbers):
         return {**pinned, **found}, []
     taken = set(pinned.values())
-    free = (i for i in range(1, 256) if i not in taken)
+    free = (i for i in range(1, limit + 1) if i not in taken)
     return {**pinned, **{n: next(free) for n in rest}}, rest
 
 
 def positional_nodes(topology: Topology) -> list[str]:
-    """SR Linux nodes numbered by their position: taking one of their role out renumbers them."""
-    return [name for names in _leaves_and_spines(topology) for name in node_numbers(topology, names)[1]]
+    """Nodes numbered by their position: taking one of their role out renumbers them (SR
+    Linux nodes, and multi-homed CEs, whose number is their ethernet segment's)."""
+    leaves, spines = _leaves_and_spines(topology)
+    ces = _parse_ces(topology)
+    multihomed = [name for name, ce in ces.items() if _multihomed(topology, ce, leaves)]
+    return [name for names, limit in ((leaves, 255), (spines, 255), (multihomed, MAX_ES_NUMBER))
+            for name in node_numbers(topology, names, limit)[1]]
 
 
 def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
@@ -318,18 +334,17 @@ def _fabric_links(topology: Topology, nodes: dict[str, NodeIntent]) -> list[tupl
 
 def _assign_underlay(topology: Topology, nodes: dict[str, NodeIntent]) -> None:
     links = _fabric_links(topology, nodes)
-    small = all(nodes[leaf].index < 10 and nodes[spine].index < 10 for _, leaf, spine in links)
     parallel: dict[tuple[str, str], int] = {}
     pool = int(ipaddress.ip_network("172.16.0.0/16").network_address)
     for link, leaf, spine in links:
         pair = (leaf, spine)
         j = parallel[pair] = parallel.get(pair, -1) + 1  # 0 for a pair's first link
         m, n = nodes[spine].index, nodes[leaf].index
-        if small and j == 0:
+        # each link's /30 follows from its own (spine, leaf, link) numbers alone: adding
+        # leaf10 re-addresses no other link
+        if m < 10 and n < 10 and j == 0:
             net = ipaddress.ip_network(f"192.168.{10 * m + n}.0/30")
         else:
-            # a slot per (spine number, leaf number, link): a node's /30s never depend on
-            # which other nodes exist
             if m > POOL_SPINES or j >= POOL_LINKS:
                 raise IntentError(
                     f"{topology.path}: the 172.16.0.0/16 underlay pool has room for spines 1-{POOL_SPINES} "
@@ -439,6 +454,7 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
 
 
 MAX_ES_PEERS = 4  # "An ethernet segment can be distributed up to 4 PE" (the tutorial)
+MAX_ES_NUMBER = 65535 - 10  # ES-k's LACP admin-key is 10+k
 
 
 def _ethernet_segments(
@@ -446,31 +462,12 @@ def _ethernet_segments(
 ) -> dict[str, EthernetSegment]:
     segments: dict[str, EthernetSegment] = {}
     lag_owner: dict[tuple[str, str], str] = {}
-    k = 0
-    for ce in ces.values():
-        leaf_set = {leaf for leaf, _ in ce.attachments.values()}
-        bad = leaf_set - set(leaves)
-        if bad:
-            raise IntentError(
-                f"{topology.path}: CE {ce.name!r} is wired to {sorted(bad)[0]!r}, which is not a leaf"
-            )
-        if not ce.attachments:
-            raise IntentError(f"{topology.path}: CE {ce.name!r} is not wired to any leaf")
-        if len(leaf_set) < 2:
-            bonded = _bonded_links(ce)
-            if len(bonded) > 1:
-                raise IntentError(
-                    f"{topology.path}: CE {ce.name!r} bonds {', '.join(bonded)} to {leaf_set.pop()} "
-                    "alone: a LAG without an ethernet segment is not modelled; wire the bond to "
-                    "two leaves (all-active multi-homing) or use one link"
-                )
-            continue
-        if len(leaf_set) > MAX_ES_PEERS:
-            raise IntentError(
-                f"{topology.path}: CE {ce.name!r} is wired to {len(leaf_set)} leaves; an ethernet "
-                f"segment spans at most {MAX_ES_PEERS} (SR Linux)"
-            )
-        k += 1
+    multihomed = [ce for ce in ces.values() if _multihomed(topology, ce, leaves)]
+    # ES-k, lag k, ... from the CE's name (mhce3 is 3) as for nodes, so adding a CE whose
+    # name sorts first changes no other CE's ethernet segment
+    numbers = node_numbers(topology, [ce.name for ce in multihomed], MAX_ES_NUMBER)[0]
+    for ce in multihomed:
+        k = numbers[ce.name]
         labels = topology.nodes[ce.name].labels
         field = f"topology.nodes.{ce.name}.labels"
         try:
@@ -530,6 +527,45 @@ def _ethernet_segments(
         ce.ethernet_segment = es.name
         segments[es.name] = es
     return segments
+
+
+def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
+    """Whether `ce` is an all-active ethernet segment: its bond (or, when the topology
+    does not say how the CE is configured, its links) reaches two leaves or more. A CE
+    whose commands bond none of its links (the lab's ce2: one VRF per port) is single-homed
+    on each of its links, whatever leaves they reach."""
+    leaf_set = {leaf for leaf, _ in ce.attachments.values()}
+    bad = leaf_set - set(leaves)
+    if bad:
+        raise IntentError(
+            f"{topology.path}: CE {ce.name!r} is wired to {sorted(bad)[0]!r}, which is not a leaf"
+        )
+    if not ce.attachments:
+        raise IntentError(f"{topology.path}: CE {ce.name!r} is not wired to any leaf")
+    bonded = _bonded_links(ce)
+    if len(leaf_set) < 2:
+        if len(bonded) > 1:
+            raise IntentError(
+                f"{topology.path}: CE {ce.name!r} bonds {', '.join(bonded)} to {leaf_set.pop()} "
+                "alone: a LAG without an ethernet segment is not modelled; wire the bond to "
+                "two leaves (all-active multi-homing) or use one link"
+            )
+        return False
+    if not bonded and topology.nodes[ce.name].exec_lines:
+        return False
+    loose = sorted(set(ce.attachments) - set(bonded), key=natural_key) if bonded else []
+    if loose:
+        raise IntentError(
+            f"{topology.path}: CE {ce.name!r} bonds {', '.join(bonded)} but not "
+            f"{', '.join(loose)}, also wired to a leaf: a CE is either one all-active bond or "
+            "single-homed links, not both"
+        )
+    if len(leaf_set) > MAX_ES_PEERS:
+        raise IntentError(
+            f"{topology.path}: CE {ce.name!r} is wired to {len(leaf_set)} leaves; an ethernet "
+            f"segment spans at most {MAX_ES_PEERS} (SR Linux)"
+        )
+    return True
 
 
 def _bonded_links(ce: CeIntent) -> list[str]:

@@ -86,7 +86,7 @@ def test_es_across_three_leaves(tmp_path: Path) -> None:
     text = LAB.read_text().replace(
         '- endpoints: ["ce1:eth2", "leaf2:e1-1"]',
         '- endpoints: ["ce1:eth2", "leaf2:e1-1"]\n    - endpoints: ["ce1:eth3", "leaf3:e1-10"]',
-    )
+    ).replace("- ip link set eth2 master bond0", "- ip link set eth2 master bond0\n        - ip link set eth3 master bond0")
     (tmp_path / "configs").symlink_to(LAB.parent / "configs")
     p = tmp_path / "t.clab.yml"
     p.write_text(text)
@@ -103,6 +103,7 @@ def test_an_es_spans_at_most_four_leaves(tmp_path: Path) -> None:
 
     doc = generate_topology(spines=1, leaves=5, mh_pairs=1)
     doc["topology"]["links"] += [{"endpoints": [f"mhce1:eth{i}", f"leaf{i}:e1-20"]} for i in range(3, 6)]
+    doc["topology"]["nodes"]["mhce1"]["exec"] += [f"ip link set eth{i} master bond0" for i in range(3, 6)]
     p = write_topology(doc, tmp_path / "t.clab.yml")
     with pytest.raises(IntentError, match="CE 'mhce1' is wired to 5 leaves; an ethernet segment spans at most 4"):
         derive_intent(load_topology(p))
@@ -206,3 +207,75 @@ def test_a_number_label_pins_a_node(tmp_path: Path) -> None:
     doc["topology"]["nodes"]["leafD"]["labels"] = {"number": 1}
     with pytest.raises(IntentError, match="nodes 'leafA' and 'leafD' both have number 1"):
         derive_intent(load_topology(_write(tmp_path / "clash.clab.yml", doc)))
+
+
+def test_leaves_numbered_100_and_up_never_share_an_as_with_a_spine(tmp_path: Path) -> None:
+    """leaf101 got AS 100+101 = 201, spine1's: its 'eBGP' underlay session was iBGP."""
+    from nornir_evpn.generate import generate_topology
+
+    doc = generate_topology(2, 2, 1)
+    text = yaml.safe_dump(doc, sort_keys=False).replace("leaf1", "leaf101").replace("leaf2", "leaf102")
+    f = derive_intent(load_topology(_write_text(tmp_path / "dc.clab.yml", text)))
+    asns = {name: n.asn for name, n in f.nodes.items()}
+    assert asns == {"leaf101": 4_200_000_101, "leaf102": 4_200_000_102, "spine1": 201, "spine2": 202}
+    assert f.nodes["leaf101"].underlay[0].peer_asn == 201
+    assert 100 not in asns.values()  # the overlay's AS
+
+
+def test_adding_a_tenth_leaf_readdresses_no_other_link(tmp_path: Path) -> None:
+    """The 192.168 / 172.16 choice was made for the whole fabric: leaf10 moved every link
+    of leaves 1-9 to 172.16 (a second address and session on every uplink)."""
+    from nornir_evpn.generate import generate_topology
+
+    nine = derive_intent(load_topology(_write(tmp_path / "g9.clab.yml", generate_topology(2, 9, 1, name="g"))))
+    ten = derive_intent(load_topology(_write(tmp_path / "g10.clab.yml", generate_topology(2, 10, 1, name="g"))))
+    for name in nine.nodes:
+        assert [(u.interface, u.ip, u.peer_ip) for u in ten.nodes[name].underlay if u.peer != "leaf10"] == \
+            [(u.interface, u.ip, u.peer_ip) for u in nine.nodes[name].underlay]
+    assert ten.nodes["leaf1"].underlay[0].ip == "192.168.11.1/30"
+    assert ten.nodes["leaf10"].underlay[0].ip.startswith("172.16.")
+
+
+def test_adding_a_multihomed_ce_changes_no_other_segment(tmp_path: Path) -> None:
+    """ES-k came from the CE's position: a new CE sorting first moved every other CE to
+    another LAG, ESI and LACP system-id (every bond re-negotiated, stale ESes left)."""
+    from nornir_evpn.generate import generate_topology
+    from nornir_evpn.intent import positional_nodes
+
+    doc = generate_topology(1, 6, 3)
+    nodes, links = doc["topology"]["nodes"], doc["topology"]["links"]
+    del nodes["mhce1"]
+    doc["topology"]["links"] = [lk for lk in links if not any(e.startswith("mhce1:") for e in lk["endpoints"])]
+    before = derive_intent(load_topology(_write(tmp_path / "b.clab.yml", doc)))
+    after = derive_intent(load_topology(_write(tmp_path / "a.clab.yml", generate_topology(1, 6, 3))))
+    for ce in ("mhce2", "mhce3"):
+        old = before.ethernet_segments[before.ces[ce].ethernet_segment]
+        new = after.ethernet_segments[after.ces[ce].ethernet_segment]
+        assert (new.name, new.esi, new.lag, new.lacp) == (old.name, old.esi, old.lag, old.lacp)
+    assert after.ces["mhce2"].ethernet_segment == "ES-2"
+    assert after.ethernet_segments["ES-1"].ce == "mhce1"
+    assert positional_nodes(load_topology(tmp_path / "a.clab.yml")) == []
+
+
+def test_a_ce_without_a_bond_is_single_homed_on_each_leaf(tmp_path: Path) -> None:
+    """The lab's ce2 (one VRF per port) with eth2 moved to leaf2: its commands bond no link,
+    so each link is a single-homed access port, not a LACP ethernet segment it cannot join."""
+    text = LAB.read_text().replace('["ce2:eth2", "leaf3:e1-2"]', '["ce2:eth2", "leaf2:e1-2"]')
+    f = derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
+    assert list(f.ethernet_segments) == ["ES-1"] and f.ces["ce2"].ethernet_segment is None
+    assert [(a.interface, a.ce_interface) for a in f.nodes["leaf2"].access] == [("ethernet-1/2", "eth2")]
+    assert [a.interface for a in f.nodes["leaf3"].access] == ["ethernet-1/1", "ethernet-1/3"]
+
+
+def test_a_ce_with_links_in_and_out_of_its_bond_is_refused(tmp_path: Path) -> None:
+    text = LAB.read_text().replace(
+        '- endpoints: ["ce1:eth2", "leaf2:e1-1"]',
+        '- endpoints: ["ce1:eth2", "leaf2:e1-1"]\n    - endpoints: ["ce1:eth3", "leaf3:e1-10"]')
+    with pytest.raises(IntentError, match="CE 'ce1' bonds eth1, eth2 but not eth3, also wired to a leaf"):
+        derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
+
+
+def _write_text(path: Path, text: str) -> Path:
+    (path.parent / "configs").symlink_to(LAB.parent / "configs")
+    path.write_text(text)
+    return path
