@@ -15,6 +15,8 @@ import yaml
 from nornir_evpn.validation import NAME_RE
 
 SRL_IMAGE = "ghcr.io/nokia/srlinux:23.7.1"
+SPINE_TYPE = "ixrd3"
+SPINE_PORTS = 34  # 7220 IXR-D3: 32 x 100G + 2 x 10G, ethernet-1/1..1/34; leaf N is on e1-N
 CE_IMAGE = "ghcr.io/srl-labs/alpine:latest"
 
 
@@ -35,7 +37,7 @@ def generate_topology(
     nodes: dict[str, Any] = {}
     links: list[dict[str, Any]] = []
     for s in range(1, spines + 1):
-        nodes[f"spine{s}"] = {"kind": "srl", "type": "ixrd3"}
+        nodes[f"spine{s}"] = {"kind": "srl", "type": SPINE_TYPE}
     for leaf in range(1, leaves + 1):
         nodes[f"leaf{leaf}"] = {"kind": "srl", "type": "ixrd2"}
         for s in range(1, spines + 1):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nornir_evpn.commands.common import positive_int
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.generate import generate_topology, write_topology
+from nornir_evpn.generate import SPINE_PORTS, SPINE_TYPE, generate_topology, write_topology
 from nornir_evpn.outputs import ensure_writable, writing
 
 
@@ -19,10 +19,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "generate", help="leaf-spine fabric with CEs multi-homed to leaf pairs",
         epilog="example: python -m nornir_evpn topology generate --spines 2 --leaves 4 --mh-pairs 2 --out fab.clab.yml",
     )
-    g.add_argument("--spines", type=positive_int, required=True)
-    g.add_argument("--leaves", type=positive_int, required=True)
-    g.add_argument("--mh-pairs", type=int, default=1, help="leaf pairs sharing multi-homed CEs")
-    g.add_argument("--ce-per-pair", type=positive_int, default=1)
+    g.add_argument("--spines", type=positive_int, required=True, help="1 to 8")
+    g.add_argument("--leaves", type=positive_int, required=True,
+                   help=f"1 to 200 (a containerlab deploy: at most {SPINE_PORTS}, the spines' ports)")
+    g.add_argument("--mh-pairs", type=int, default=1,
+                   help="leaf pairs sharing multi-homed CEs (at most leaves/2)")
+    g.add_argument("--ce-per-pair", type=positive_int, default=1, help="1 to 40")
     g.add_argument("--name", default=None, help="lab name (default gen-<S>s<L>l<P>p)")
     g.add_argument("--out", type=Path, required=True, metavar="FILE")
     g.set_defaults(func=run)
@@ -38,4 +40,8 @@ def run(args: argparse.Namespace) -> int:
     with writing(ensure_writable(args.out, "--out"), "--out"):
         path = write_topology(doc, args.out)
     sys.stderr.write(f"wrote {path}: {args.spines} spines, {args.leaves} leaves, {args.mh_pairs} multi-homing pairs\n")
+    if args.leaves > SPINE_PORTS:
+        sys.stderr.write(
+            f"note: leaves {SPINE_PORTS + 1}-{args.leaves} sit on spine ports e1-{SPINE_PORTS + 1} and up, "
+            f"which a spine of type {SPINE_TYPE} does not have: fine for the twin, not for a containerlab deploy\n")
     return 0
