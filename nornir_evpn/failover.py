@@ -34,6 +34,7 @@ from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.outputs import ensure_writable
 from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.failover import (
+    CONNECT_CHECK,
     CheckKey,
     PollOutcome,
     TrafficProbe,
@@ -139,6 +140,8 @@ class FailoverReport:
     interrupted: str | None = None  # SIGINT / SIGTERM
     error: str | None = None
     state_file: str | None = None
+    # hosts a poll after the shut could not reach or read: host -> the last reason
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     @property
     def convergence_s(self) -> float | None:
@@ -521,8 +524,25 @@ def run_failover(
     # otherwise hold neither target and cost two full timeouts for a certain FAIL
     ignored: set[CheckKey] = set()
 
+    down: set[str] = set()  # hosts the last poll could not reach
+
+    def note_unreachable(observed: Mapping[CheckKey, CheckOutcome]) -> None:
+        # a host the poll could not read is said so, once per outage: its checks are not
+        # a fabric that broke (`breaks bgp.underlay_established` for a management blip)
+        now = {h: o.detail.removeprefix(f"{h}: ") for (c, h), o in observed.items()
+               if c == CONNECT_CHECK and not o.ok}
+        t = round(clock() - t0, 3)
+        for h in sorted(now.keys() - down):
+            emit(TimelineEvent(t=t, event="unreachable", host=h, detail=now[h]))
+        for h in sorted(down - now.keys()):
+            emit(TimelineEvent(t=t, event="reachable", host=h, detail="read again"))
+        report.unreachable.update(now)
+        down.clear()
+        down.update(now)
+
     def observe(faults: Faults) -> dict[CheckKey, bool]:
         observed = evaluate(faults)
+        note_unreachable(observed)
         if faults:
             degraded_expected.update({k: o.expected for k, o in observed.items()})
         return {k: o.ok or k in ignored for k, o in observed.items()}

@@ -462,6 +462,10 @@ _SCRAPLI_REASONS = {
     "ScrapliConnectionNotOpened": "cannot connect",
     "ScrapliTimeout": "timeout",
     "ScrapliConnectionError": "connection lost",
+    # ssh2-python's own, raised from a session the device or the network ended
+    "SocketRecvError": "connection lost",
+    "SocketSendError": "connection lost",
+    "SocketDisconnectError": "connection lost",
     # ssh2-python's blocking read gives up after timeout_transport with an empty message
     "Timeout": "timeout",
 }

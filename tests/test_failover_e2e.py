@@ -346,6 +346,29 @@ def test_a_poll_that_hangs_does_not_hold_the_link_down_past_the_timeout(configur
     assert not configured.fo_state.exists()
 
 
+def test_a_host_lost_during_the_polls_is_named_unreachable_not_broken(configured: Lab) -> None:
+    """leaf2 unreachable right after the shut: the timeline says so with the reason, once,
+    instead of `breaks bgp.underlay_established on leaf2` and the rest of its checks (a
+    management blip read as a fabric failure); leaf2's JSON entry carries the reason."""
+    proc = configured.start("failover-test", "--interval", str(INTERVAL), "--timeout", "2",
+                            "--no-traffic", "--json")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        configured.twin.set_unreachable("leaf2")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        configured.twin.set_unreachable("leaf2", False)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err[-2000:]
+    doc = json.loads(out)
+    leaf2 = [e for e in doc["timeline"] if e.get("host") == "leaf2"]
+    assert [e["event"] for e in leaf2][:1] == ["unreachable"], leaf2
+    assert not any(e["event"] == "breaks" for e in leaf2), leaf2
+    assert doc["hosts"]["leaf2"]["error"].startswith("cannot connect: connection refused")
+    assert doc["restore"]["ok"] is True and configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+
+
 def test_ctrl_c_during_a_hung_poll_restores_at_once(configured: Lab) -> None:
     """Ctrl-C inside leaf3's hung poll: the restore goes out on a second session right away."""
     restored_after, out, err, code = _leaf3_hangs_after_the_shut(configured, "20", True)

@@ -16,12 +16,14 @@ from nornir_evpn.reporting.common import (
     host_ranges,
     print_traffic_hint,
 )
+from nornir_evpn.tasks.failover import CONNECT_CHECK
 
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
     "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
     "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
     "left-as-found": "bold red", "breaks": "yellow", "holds again": "cyan",
+    "unreachable": "bold red", "reachable": "cyan",
 }
 
 
@@ -177,6 +179,8 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
             error = f"shut failed: {report.shut_error}"
         elif h == report.host and report.already_disabled:
             error = report.error
+        elif CONNECT_CHECK in failing.get(h, []) and h in report.unreachable:
+            error = report.unreachable[h]
         elif failing.get(h):
             error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
         out[h] = host_entry(
