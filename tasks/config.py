@@ -246,8 +246,9 @@ def apply_config(
     a "dry-run": the diff is read, nothing is committed.
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
-    "error", "reached"}, also when the host cannot be reached (error = one line, reached
-    False: nothing can have been applied).
+    "error", "reached", "commit_unknown"}, also when the host cannot be reached (error = one
+    line, reached False: nothing can have been applied). commit_unknown: the session was
+    lost after the commit was sent, so it may have been applied (the diff is kept).
     No diff → nothing is committed and `changed` is False.
     """
     if mode not in MODES:
@@ -258,7 +259,7 @@ def apply_config(
     timings: dict[str, float] = {}
     out: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
-        "pending_confirm": False, "timings": timings, "reached": False,
+        "pending_confirm": False, "timings": timings, "reached": False, "commit_unknown": False,
     }
 
     def done(failed: bool = False, error: str | None = None) -> Result:
@@ -309,7 +310,17 @@ def apply_config(
             "confirmed": platform.commit_confirmed(confirm_timeout),
         }[mode]
         t = time.monotonic()
-        error = send_line(conn, action, batch_lines)
+        try:
+            error = send_line(conn, action, batch_lines)
+        except Exception as exc:
+            if mode == "validate":
+                raise
+            # the commit went out and its answer never came back: the device may well have
+            # applied it, so this is no "unchanged, not committed" (the diff stays)
+            out["commit_unknown"] = True
+            drop_connection(task.host, connection, abrupt=True)
+            return done(True, f"{host_error(task.host, exc)} after `{action}` was sent: it may "
+                              f"have committed; check {task.host.name}'s running config")
         timings["commit"] = round(time.monotonic() - t, 4)
         if error is not None:
             out["device_error"] = error
@@ -379,7 +390,7 @@ def configure_fabric(
     t0 = time.monotonic()
     entry: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
-        "pending_confirm": False, "config": [], "pruned": [], "error": None,
+        "pending_confirm": False, "config": [], "pruned": [], "error": None, "commit_unknown": False,
     }
 
     def finish(failed: bool, error: str | None = None) -> Result:

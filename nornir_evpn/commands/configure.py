@@ -166,7 +166,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
         added, removed = count_diff(diff)
         out[host] = host_entry(
             not own.failed, bool(data.get("changed")) and not own.failed, error,
-            diff=diff, committed=bool(data.get("committed")),
+            diff=diff, committed=bool(data.get("committed")), commit_unknown=bool(data.get("commit_unknown")),
             device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
             added=added, removed=removed, pruned=data.get("pruned", []),
         )
@@ -199,7 +199,8 @@ def all_or_nothing(
     started = time.monotonic()
     committed = _run_phase(sub, mode="confirmed", confirm_timeout=timeout, accept=False, **common)
     entries = {**validated, **committed}
-    pending = [h for h in to_change if committed[h]["committed"]]
+    # a host whose commit answer was lost may have committed: it is rolled back too
+    pending = [h for h in to_change if committed[h]["committed"] or committed[h]["commit_unknown"]]
     # each host's rollback timer started at its own commit, the first one soon after
     # `started`: past the timeout (less a margin) some may have rolled back already, and
     # accepting the others would leave the fabric half changed

@@ -18,6 +18,8 @@ from nornir_evpn.reporting.common import JUnitCase, JUnitSuite
 
 
 def _status(entry: dict[str, Any], mode: str) -> Text:
+    if entry.get("commit_unknown"):
+        return Text("UNKNOWN", style="bold red")  # the commit went out, its answer was lost
     if not entry["ok"]:
         return Text("FAILED", style="bold red")
     if not entry["changed"]:
@@ -34,7 +36,8 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     """The summary table; each host's diff when asked for (dry-run or -v); errors in full."""
     mode = doc["mode"]
     rows = [
-        (Text(host), _status(entry, mode), Text("yes" if entry["changed"] else "no"),
+        (Text(host), _status(entry, mode),
+         Text("?" if entry.get("commit_unknown") else "yes" if entry["changed"] else "no"),
          Text(f"+{entry.get('added', 0)}/-{entry.get('removed', 0)}"),
          Text(f"{entry.get('seconds', 0.0):.2f}"))
         for host, entry in doc["hosts"].items()

@@ -146,7 +146,14 @@ def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
     assert code == 1
     entry = doc["hosts"]["leaf2"]
     assert entry["ok"] is False and entry["error"] and "\n" not in entry["error"]
+    # either way the answer to `commit now` was lost: the outcome is unknown, not "nothing
+    # changed" (after-apply, the device did commit), and the diff read before is kept
+    assert entry["commit_unknown"] is True and entry["committed"] is False
+    assert entry["error"].endswith("after `commit now` was sent: it may have committed; "
+                                   "check leaf2's running config"), entry["error"]
+    assert (entry["added"], entry["removed"]) == (20, 0)
     assert_others_configured(watch, doc, "leaf2")
+    assert not any(doc["hosts"][n]["commit_unknown"] for n in SRL_NODES if n != "leaf2")
     expected = configured("leaf2") if when == "after-apply" else startup("leaf2")
     assert watch.running()["leaf2"] == expected  # old or new, never partial
     wait_sessions_closed(watch)
