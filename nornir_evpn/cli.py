@@ -44,12 +44,34 @@ exit codes: 0 ok, 1 a host or check failed, 2 bad input, 130 interrupted
 """
 
 
+class _UsageError(SystemExit):
+    """argparse refused the command line (exit 2); `message` is its one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_USAGE)
+        self.message = message
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one line (its default is usage + message, also 2)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+        raise _UsageError(message)
+
+
+def _outputs_asked(argv: Sequence[str]) -> argparse.Namespace:
+    """`--json` and `--junit FILE` read off a command line argparse refused (a bad option
+    value), so the refusal still answers them."""
+    json_asked, junit = False, None
+    for i, word in enumerate(argv):
+        if word == "--json":
+            json_asked = True
+        elif word == "--junit" and i + 1 < len(argv):
+            junit = argv[i + 1]
+        elif word.startswith("--junit="):
+            junit = word.split("=", 1)[1]
+    return argparse.Namespace(json=json_asked, junit=junit)
 
 
 def _not_built(name: str):
@@ -125,7 +147,11 @@ def _report_refusal(args: argparse.Namespace, command: str | None, message: str)
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(only=_command_in(argv))
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        _report_refusal(_outputs_asked(argv), _command_in(argv), _one_line(Exception(exc.message)))
+        raise
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -95,3 +95,26 @@ def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     assert suite is not None and (suite.get("tests"), suite.get("errors")) == ("1", "1")
     assert suite.find("testcase/error").get("message") == message
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "--workers", "0"],
+    ["failover-test", "--timeout", "-1"],
+], ids=["verify-workers-0", "failover-timeout--1"])
+def test_an_option_value_argparse_refuses_still_answers_json_and_junit(tmp_path, capsys, argv) -> None:
+    """argparse's own refusals (a bad --workers) left the previous --junit file in place."""
+    import json
+    from xml.etree import ElementTree
+
+    junit = tmp_path / "old.xml"
+    junit.write_text('<testsuites><testsuite name="verify" tests="29" failures="0" errors="0"/></testsuites>')
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--json", f"--junit={junit}"])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["command"] == argv[0]
+    assert err == f"nornir-evpn {argv[0]}: error: {doc['error']}\n"
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    assert suite.find("testcase/error").get("message") == doc["error"]
