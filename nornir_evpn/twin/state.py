@@ -85,10 +85,20 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     """The running twin's state; TwinNotRunningError if there is none or its pid is dead."""
     p = state_path(path)
     try:
-        raw = json.loads(p.read_text())
-        state = TwinState(**raw)
-    except (OSError, ValueError, TypeError):
+        text = p.read_text()
+    except OSError:
         raise TwinNotRunningError(NOT_RUNNING) from None
+    try:
+        state = TwinState(**json.loads(text))
+        if not isinstance(state.pid, int) or not all(
+                0 < port < 65536 for _host, port in state.endpoints.values()):
+            raise ValueError("a pid or port out of range")
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a truncated write or a hand edit: say which file, not "no twin is running"
+        reason = " ".join(str(exc).split())[:120]
+        raise TwinNotRunningError(
+            f"{p}: not a twin state file ({type(exc).__name__}: {reason}); delete it, and "
+            "stop its twin if one still runs") from None
     if not pid_alive(state.pid):
         raise TwinNotRunningError(NOT_RUNNING)
     return state

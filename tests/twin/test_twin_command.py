@@ -159,3 +159,21 @@ def test_traffic_returns_once_the_macs_have_spread_on_realistic_timing(tmp_path:
         assert after.returncode == 0, after.stdout
     finally:
         twin_cmd("down", cwd=tmp_path)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("{garbage", "JSONDecodeError"),
+    ('{"pid": 1, "topology": "t", "lab": "l", "username": "admin", '
+     '"nodes": {"leaf1": {"host": "127.0.0.1", "port": "abc"}}}', "invalid literal for int()"),
+    ('{"pid": 1, "topology": "t", "lab": "l", "username": "admin", '
+     '"nodes": {"leaf1": {"host": "127.0.0.1", "port": 99999}}}', "a pid or port out of range"),
+], ids=["not-json", "port-not-a-number", "port-out-of-range"])
+def test_a_corrupt_state_file_is_named(tmp_path: Path, text: str, reason: str) -> None:
+    """A truncated or hand-edited state file: one line naming it (it said "no digital twin
+    is running", or gave a traceback for a port that is not a number)."""
+    state_file = tmp_path / "twin.json"
+    state_file.write_text(text)
+    with pytest.raises(TwinNotRunningError) as err:
+        read_twin_state(state_file)
+    assert str(err.value).startswith(f"{state_file}: not a twin state file (")
+    assert reason in str(err.value) and "\n" not in str(err.value)
