@@ -63,7 +63,10 @@ def run_traffic(args: argparse.Namespace) -> int:
             close()
         return sum(s for s, _ in counts), sum(r for _, r in counts), None
 
-    ces = sorted(fabric.ces, key=natural_key)
+    # a CE alone in the fabric has nobody to ping: said so, at once (it waited the whole
+    # timeout and blamed the configuration)
+    alone = [ce for ce in sorted(fabric.ces, key=natural_key) if not other_ce_ips(fabric, ce)]
+    ces = [ce for ce in sorted(fabric.ces, key=natural_key) if ce not in alone]
     results: dict[str, tuple[int, int, str | None]] = {}
     deadline = time.monotonic() + args.timeout
     pending = ces
@@ -79,7 +82,9 @@ def run_traffic(args: argparse.Namespace) -> int:
         # the MACs just learnt reach the other leaves as RT2 routes after the fabric's own
         # delay: return once they have, so a `verify` right after sees them
         time.sleep(state.settle_s)
-    width = max(map(len, ces), default=2)
+    width = max(map(len, [*ces, *alone]), default=2)
+    for ce in alone:
+        print(f"{ce:<{width}}  no other CE to ping")
     for ce, (sent, received, error) in results.items():
         print(f"{ce:<{width}}  {error}" if error else f"{ce:<{width}}  {received}/{sent} replies")
     silent = [ce for ce, (_, received, error) in results.items() if received == 0 and error is None]

@@ -177,3 +177,17 @@ def test_a_corrupt_state_file_is_named(tmp_path: Path, text: str, reason: str) -
         read_twin_state(state_file)
     assert str(err.value).startswith(f"{state_file}: not a twin state file (")
     assert reason in str(err.value) and "\n" not in str(err.value)
+
+
+def test_traffic_with_a_single_ce_says_so_at_once(tmp_path: Path) -> None:
+    """One CE has nobody to ping: it waited the whole --timeout and asked whether the
+    fabric was configured (exit 1), which stopped `configure && twin traffic && verify`."""
+    from nornir_evpn.generate import generate_topology, write_topology
+
+    topo = write_topology(generate_topology(1, 2, 1), tmp_path / "one.clab.yml")
+    assert twin_cmd("up", "--topology", str(topo), cwd=tmp_path).returncode == 0
+    try:
+        traffic = twin_cmd("traffic", "--timeout", "30", cwd=tmp_path)
+    finally:
+        twin_cmd("down", cwd=tmp_path)
+    assert (traffic.returncode, traffic.stdout) == (0, "mhce1  no other CE to ping\n"), traffic.stderr
