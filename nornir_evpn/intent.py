@@ -435,7 +435,7 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
     if w[1] == "link" and w[2] == "add":
         # ip link add bond0 type bond mode 802.3ad | ip link add dev vrf-1 type vrf table 1
         rest = w[3:]
-        if rest[:1] == ["dev"]:
+        if rest[:1] in (["dev"], ["name"]):
             rest = rest[1:]
         if rest and "type" in rest:
             kind = rest[rest.index("type") + 1] if rest.index("type") + 1 < len(rest) else ""
@@ -530,10 +530,11 @@ def _ethernet_segments(
 
 
 def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
-    """Whether `ce` is an all-active ethernet segment: its bond (or, when the topology
-    does not say how the CE is configured, its links) reaches two leaves or more. A CE
-    whose commands bond none of its links (the lab's ce2: one VRF per port) is single-homed
-    on each of its links, whatever leaves they reach."""
+    """Whether `ce` is an all-active ethernet segment: its links reach two leaves or more,
+    unless its commands give each wired link an address or VRF of its own (the lab's ce2:
+    one VRF per port), which makes it single-homed on each link, whatever leaves they
+    reach. Commands this reader does not follow (a script baked into the image, another
+    way to build the bond) keep the default: one bond, one ethernet segment."""
     leaf_set = {leaf for leaf, _ in ce.attachments.values()}
     bad = leaf_set - set(leaves)
     if bad:
@@ -551,9 +552,10 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
                 "two leaves (all-active multi-homing) or use one link"
             )
         return False
-    if not bonded and topology.nodes[ce.name].exec_lines:
+    standalone = _standalone_links(ce)
+    if not bonded and len(standalone) == len(ce.attachments):
         return False
-    loose = sorted(set(ce.attachments) - set(bonded), key=natural_key) if bonded else []
+    loose = sorted(standalone, key=natural_key) if bonded else []
     if loose:
         raise IntentError(
             f"{topology.path}: CE {ce.name!r} bonds {', '.join(bonded)} but not "
@@ -566,6 +568,20 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
             f"segment spans at most {MAX_ES_PEERS} (SR Linux)"
         )
     return True
+
+
+def _standalone_links(ce: CeIntent) -> list[str]:
+    """The CE's wired interfaces its commands use on their own: an address on them, or a
+    master that is not a bond (a VRF)."""
+    out = []
+    for name in ce.attachments:
+        i = ce.interfaces.get(name)
+        if i is None:
+            continue
+        master = ce.interfaces.get(i.master) if i.master else None
+        if i.ips or (i.master is not None and (master is None or master.bond_mode is None)):
+            out.append(name)
+    return out
 
 
 def _bonded_links(ce: CeIntent) -> list[str]:

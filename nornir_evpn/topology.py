@@ -336,7 +336,7 @@ def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]
     for line in exec_lines:
         words = shlex.split(line, comments=False) if line.strip() else []
         script = None
-        if len(words) == 2 and words[0] in ("bash", "sh"):
+        if len(words) == 2 and Path(words[0]).name in ("bash", "sh"):  # `/bin/bash /x.sh` too
             script = mounted.get(words[1])
         elif len(words) == 1:
             script = mounted.get(words[0])

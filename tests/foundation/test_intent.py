@@ -270,7 +270,8 @@ def test_a_ce_without_a_bond_is_single_homed_on_each_leaf(tmp_path: Path) -> Non
 def test_a_ce_with_links_in_and_out_of_its_bond_is_refused(tmp_path: Path) -> None:
     text = LAB.read_text().replace(
         '- endpoints: ["ce1:eth2", "leaf2:e1-1"]',
-        '- endpoints: ["ce1:eth2", "leaf2:e1-1"]\n    - endpoints: ["ce1:eth3", "leaf3:e1-10"]')
+        '- endpoints: ["ce1:eth2", "leaf2:e1-1"]\n    - endpoints: ["ce1:eth3", "leaf3:e1-10"]',
+    ).replace("- ip link set bond0 up", "- ip link set bond0 up\n        - ip addr add 192.168.9.1/24 dev eth3")
     with pytest.raises(IntentError, match="CE 'ce1' bonds eth1, eth2 but not eth3, also wired to a leaf"):
         derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
 
@@ -279,3 +280,28 @@ def _write_text(path: Path, text: str) -> Path:
     (path.parent / "configs").symlink_to(LAB.parent / "configs")
     path.write_text(text)
     return path
+
+
+@pytest.mark.parametrize("edit", [
+    ("- bash /ce1-config.sh", "- /bin/bash /ce1-config.sh"),  # the script, by its full path
+    ("- bash /ce1-config.sh", "- /opt/lacp-bond.sh"),  # a script baked into the image
+], ids=["bin-bash", "image-script"])
+def test_a_bond_the_reader_cannot_follow_keeps_the_segment(tmp_path: Path, edit: tuple[str, str]) -> None:
+    """Commands that do not say how the links are used keep the default (one bond, one
+    ES): a first version made such a CE single-homed on both leaves under a CE running LACP."""
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "configs").symlink_to(PUBLISHED.parent / "configs")
+    text = PUBLISHED.read_text()
+    assert edit[0] in text
+    (lab / "t.clab.yml").write_text(text.replace(*edit))
+    f = derive_intent(load_topology(lab / "t.clab.yml"))
+    assert f.ethernet_segments["ES-1"].members == {"leaf1": ["ethernet-1/1"], "leaf2": ["ethernet-1/1"]}
+
+
+def test_ip_link_add_name_builds_a_bond(tmp_path: Path) -> None:
+    text = LAB.read_text().replace("- ip link add bond0 type bond mode 802.3ad",
+                                   "- ip link add name bond0 type bond mode 802.3ad")
+    f = derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
+    assert f.ethernet_segments["ES-1"].ce == "ce1"
+    assert f.ethernet_segments["ES-1"].ce_mac == "00:c1:ab:00:00:11"
