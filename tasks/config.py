@@ -319,8 +319,10 @@ def apply_config(
             # applied it, so this is no "unchanged, not committed" (the diff stays)
             out["commit_unknown"] = True
             drop_connection(task.host, connection, abrupt=True)
+            then = (f"; if it did, it rolls back by itself in {confirm_timeout}s (nobody accepts it)"
+                    if mode == "confirmed" else f"; check {task.host.name}'s running config")
             return done(True, f"{host_error(task.host, exc)} after `{action}` was sent: it may "
-                              f"have committed; check {task.host.name}'s running config")
+                              f"have committed{then}")
         timings["commit"] = round(time.monotonic() - t, 4)
         if error is not None:
             out["device_error"] = error

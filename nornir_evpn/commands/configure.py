@@ -216,7 +216,16 @@ def all_or_nothing(
         rolled = nr.filter(filter_func=lambda h: h.name in pending)
         for h, (ok, err) in host_entries_confirm(rolled, accept=False).items():
             entries[h].update(committed=False, changed=False)
-            if not ok and "no pending commit" in str(err):
+            unknown = entries[h]["commit_unknown"]
+            if unknown and ok:  # its commit had gone through: the reject undid it
+                entries[h].update(commit_unknown=False,
+                                  error=f"{entries[h]['error'].split(' after `')[0]} after the commit; "
+                                        "rolled back")
+            elif unknown and "no pending commit" in str(err):  # it never committed
+                entries[h].update(commit_unknown=False,
+                                  error=f"{entries[h]['error'].split(' after `')[0]} before the commit "
+                                        "applied: nothing committed")
+            elif not ok and "no pending commit" in str(err):
                 entries[h]["error"] = f"rolled back by its confirm timer ({timeout}s) before the reject"
             elif not ok:
                 entries[h]["error"] = f"reject failed ({err}); rolls back in {timeout}s"

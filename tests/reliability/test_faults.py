@@ -160,6 +160,58 @@ def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
     watch.assert_clean()
 
 
+@pytest.mark.parametrize("when", ["before-apply", "after-apply"])
+def test_all_or_nothing_settles_a_commit_whose_answer_was_lost(watch: Watch, capsys, when):
+    """--all-or-nothing rejects a host whose `commit confirmed` answer was lost: the reject
+    says whether it had committed (rolled back now) or not (nothing pending), so the
+    outcome is no longer unknown; a first version said "rolled back by its confirm timer"
+    for a commit that never applied, or UNKNOWN for one it had just rolled back."""
+    ds = watch.twin.datastore("leaf2")
+    server = watch.twin.servers["leaf2"]
+    original = ds.commit
+
+    def dropping_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ds.commit = original
+        if when == "after-apply":
+            original(*args, **kwargs)
+        server.drop_connections()
+
+    ds.commit = dropping_commit  # type: ignore[method-assign]
+    code, doc = configure(watch, capsys, "--all-or-nothing")
+    assert code == 1
+    entry = doc["hosts"]["leaf2"]
+    assert entry["commit_unknown"] is False and entry["committed"] is False
+    tail = "after the commit; rolled back" if when == "after-apply" else \
+        "before the commit applied: nothing committed"
+    assert entry["error"].startswith("connection lost") and entry["error"].endswith(tail), entry["error"]
+    assert all(r == startup(n) for n, r in watch.running().items())  # every host rolled back
+    wait_sessions_closed(watch)
+    watch.assert_clean()
+
+
+def test_commit_confirmed_answer_lost_says_it_rolls_back_by_itself(watch: Watch, capsys):
+    ds = watch.twin.datastore("leaf2")
+    server = watch.twin.servers["leaf2"]
+    original = ds.commit
+
+    def applied_then_drop(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ds.commit = original
+        original(*args, **kwargs)
+        server.drop_connections()
+
+    ds.commit = applied_then_drop  # type: ignore[method-assign]
+    code, doc = configure(watch, capsys, "--commit-confirmed", "1")
+    assert code == 1
+    entry = doc["hosts"]["leaf2"]
+    assert entry["commit_unknown"] is True
+    assert entry["error"].endswith("it may have committed; if it did, it rolls back by itself in 1s "
+                                   "(nobody accepts it)"), entry["error"]
+    deadline = time.monotonic() + 5
+    while ds.pending is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert watch.running()["leaf2"] == startup("leaf2")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
     in_candidate = threading.Event()
