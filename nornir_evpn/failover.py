@@ -565,6 +565,7 @@ def run_failover(
 
     # 1. pre-check: refuse to break an already unhealthy fabric
     healthy = evaluate(NO_FAULTS)
+    note_unreachable(healthy)
     healthy_expected = {k: o.expected for k, o in healthy.items()}
     report.precheck_failures = _failures(healthy)
     if report.precheck_failures and warm_up is not None and all(
@@ -586,7 +587,11 @@ def run_failover(
         emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True
-        report.error = f"fabric not healthy: {len(report.precheck_failures)} check(s) failing; nothing was changed"
+        lost = sum(1 for f in report.precheck_failures if f["check"] == CONNECT_CHECK)
+        failing = len(report.precheck_failures) - lost
+        what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
+                                           f"{lost} host(s) unreachable" if lost else "") if part)
+        report.error = f"fabric not healthy: {what}; nothing was changed"
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)

@@ -130,6 +130,10 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
     if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
         table.add_row("not recovered", ", ".join(f"{c}@{h}" for c, h in report.recovery.failing))
+    if report.unreachable and not report.refused:
+        # a host the polls could not read holds its expectations back: the times include it
+        table.add_row("could not read", "; ".join(f"{h}: {escape(r)}" for h, r in sorted(report.unreachable.items()))
+                      + " (times include it)")
     if report.precheck_failures:
         table.add_row("ignored (--force)", ", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures))
     if report.interrupted:
@@ -216,6 +220,9 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
                      for ev in report.timeline],
         "checks": checks_times(report),
         "precheck_failures": report.precheck_failures,
+        # hosts a poll could not reach or read (host: last reason); convergence and recovery
+        # times include such an outage
+        "unreachable": dict(sorted(report.unreachable.items())),
         "traffic": ({**report.traffic.as_dict(), "left_out": report.traffic_left_out}
                     if report.traffic is not None else {"sent": 0, "lost": 0}),
     }
