@@ -525,10 +525,15 @@ def run_failover(
     ignored: set[CheckKey] = set()
 
     down: set[str] = set()  # hosts the last poll could not reach
+    # a poll still running when a phase ends (timeout, Ctrl-C) has its session dropped by
+    # us: its "connection lost" says nothing about the host
+    phase_over = threading.Event()
 
     def note_unreachable(observed: Mapping[CheckKey, CheckOutcome]) -> None:
         # a host the poll could not read is said so, once per outage: its checks are not
         # a fabric that broke (`breaks bgp.underlay_established` for a management blip)
+        if phase_over.is_set():
+            return
         now = {h: o.detail.removeprefix(f"{h}: ") for (c, h), o in observed.items()
                if c == CONNECT_CHECK and not o.ok}
         t = round(clock() - t0, 3)
@@ -659,6 +664,7 @@ def run_failover(
                 # nothing to restore: the state file must not send a --restore to enable it
                 remove_state(options.state_file)
             elif shut_sent:
+                phase_over.set()
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
@@ -668,6 +674,7 @@ def run_failover(
 
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
+        phase_over.clear()
         t_restore = restored_at
         offset = t_restore - t0
         try:
