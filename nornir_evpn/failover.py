@@ -159,9 +159,14 @@ class FailoverReport:
         pre-check failures that name them."""
         if self.traffic is None:
             return []
-        return [f"traffic: {self.traffic.label(t)} never answered "
-                f"({self.traffic.per_target[t]['lost']}/{self.traffic.per_target[t]['sent']} lost)"
-                for t in self.traffic.never_answered() if t not in self.traffic_left_out]
+        stats = self.traffic
+        return [
+            *(f"traffic: {stats.label(t)} never answered "
+              f"({stats.per_target[t]['lost']}/{stats.per_target[t]['sent']} lost)"
+              for t in stats.never_answered() if t not in self.traffic_left_out),
+            *(f"traffic: {stats.label(t)} not measured ({stats.error_for(t) or 'no ping ran'})"
+              for t in stats.not_measured() if t not in self.traffic_left_out),
+        ]
 
     def restore_command(self) -> str:
         sf = f" --state-file {self.state_file}" if self.state_file else ""

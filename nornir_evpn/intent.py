@@ -30,6 +30,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from nornir_evpn.errors import IntentError
+from nornir_evpn.platform import MEMBER_SPEEDS
 from nornir_evpn.topology import Link, Node, Topology
 from nornir_evpn.validation import (
     check_esi,
@@ -52,8 +53,8 @@ def natural_key(name: str) -> list[object]:
 
 
 class Lacp(BaseModel):
-    interval: str = "SLOW"
-    mode: str = "ACTIVE"
+    interval: Literal["SLOW", "FAST"] = "SLOW"
+    mode: Literal["ACTIVE", "PASSIVE"] = "ACTIVE"
     admin_key: int
     system_id_mac: str
     system_priority: int
@@ -67,8 +68,8 @@ class EthernetSegment(BaseModel):
     lag: str
     ce: str
     ce_mac: str | None = None
-    multi_homing_mode: str = "all-active"
-    member_speed: str = "10G"
+    multi_homing_mode: Literal["all-active", "single-active"] = "all-active"
+    member_speed: Literal[MEMBER_SPEEDS] = "10G"  # type: ignore[valid-type]
     lacp: Lacp
     # leaf name -> member interfaces on that leaf
     members: dict[str, list[str]]

@@ -43,6 +43,9 @@ CONFIRMED_REJECT = "tools system configuration confirmed-reject"
 # --- failure detection ----------------------------------------------------------------------
 # scrapli-community's platform only fails on MINOR/MAJOR/CRITICAL; SR Linux also prints
 # "Error:" and "Parsing error:" for rejected input, which must fail the task.
+# `interface lagN lag member-speed` values (SR Linux YANG)
+MEMBER_SPEEDS = ("10M", "100M", "1G", "10G", "25G", "40G", "50G", "100G", "200G", "400G", "800G")
+
 FAILED_WHEN_CONTAINS = ["Error:", "Parsing error", "MINOR:", "MAJOR:", "CRITICAL:"]
 SHOW_FAILURE_HEAD = 2048  # characters of a `show` answer searched for the markers
 

@@ -25,9 +25,9 @@ LINUX_KINDS = {"linux"}
 
 # containerlab short form `e1-49` (also `e1-1-1` breakout is out of scope) or SR Linux
 # long form `ethernet-1/49`; CE (linux) interfaces are plain Linux names (eth1).
-_SHORT_IF = re.compile(r"^e(\d+)-(\d+)$")
-_LONG_IF = re.compile(r"^ethernet-(\d+)/(\d+)$")
-_LINUX_IF = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$")
+_SHORT_IF = re.compile(r"^e(\d+)-(\d+)\Z")
+_LONG_IF = re.compile(r"^ethernet-(\d+)/(\d+)\Z")
+_LINUX_IF = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,14}\Z")
 
 
 class Endpoint(BaseModel):

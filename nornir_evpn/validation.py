@@ -15,11 +15,12 @@ from typing import Any
 from nornir_evpn.errors import UnsafeValueError
 
 _UNSAFE = re.compile(r"[\r\n;{}!#\"'`\\\s]")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$")
-_ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}$")
-NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}$")  # containerlab lab and node names
-_LAG = re.compile(r"^lag[1-9][0-9]*$")
-_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+# \Z, not $: `$` also matches before a trailing newline ("leaf1\n" passed)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}\Z")
+_ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}\Z")
+NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}\Z")  # containerlab lab and node names
+_LAG = re.compile(r"^lag[1-9][0-9]*\Z")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
 
 
 def check_name(value: str, field: str) -> str:

@@ -230,6 +230,17 @@ class TrafficStats:
     errors: list[str] = field(default_factory=list)
     per_target: dict[str, dict[str, int]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # target -> what it is (its CE), when known
+    rechecked: bool = False  # every target not answered got one more packet at the end
+
+    def not_measured(self) -> list[str]:
+        """After the recheck, targets no ping was ever counted for: the probe itself failed
+        (no docker, no permission, an address ping took for an option), not the fabric.
+        "0 sent, 0 lost" must not read as a pass."""
+        return [t for t, c in self.per_target.items() if c["sent"] == 0] if self.rechecked else []
+
+    def error_for(self, target: str) -> str | None:
+        """The last probe error about `target`."""
+        return next((e.split(": ", 1)[1] for e in reversed(self.errors) if e.startswith(f"{target}: ")), None)
 
     def label(self, target: str) -> str:
         """`192.168.0.21 (ce2)`, or the bare target when its name is unknown."""
@@ -250,7 +261,8 @@ class TrafficStats:
         per_target = {t: {**c, **({"ce": self.names[t]} if t in self.names else {})}
                       for t, c in self.per_target.items()}
         return {"sent": self.sent, "lost": self.lost, "per_target": per_target,
-                "never_answered": self.never_answered(), "errors": self.errors[:5]}
+                "never_answered": self.never_answered(), "not_measured": self.not_measured(),
+                "errors": self.errors[:5]}
 
 
 class TrafficProbe:
@@ -297,10 +309,14 @@ class TrafficProbe:
     def _ping(self, ip: str, count: int | None = None) -> None:
         """One batch to `ip` (`count` packets, default the probe's batch), counted."""
         try:
-            sent, received = parse_ping(self.runner(ip, count or self.batch, self.interval))
+            output = self.runner(ip, count or self.batch, self.interval)
+            sent, received = parse_ping(output)
+            if sent == 0:  # no summary: ping did not run (or is not ping)
+                first = next((ln.strip() for ln in output.splitlines() if ln.strip()), "no output")
+                raise RuntimeError(f"no ping result: {first[:120]}")
         except Exception as exc:  # a probe failure is data for the report, not a crash
             with self._lock:
-                self.stats.errors.append(f"{ip}: {exc}")
+                self.stats.errors.append(f"{ip}: {' '.join(str(exc).split()) or type(exc).__name__}")
             self._stop.wait(self.batch * self.interval)
             return
         with self._lock:
@@ -312,7 +328,8 @@ class TrafficProbe:
     def snapshot(self) -> TrafficStats:
         with self._lock:
             return TrafficStats(self.stats.sent, self.stats.lost, list(self.stats.errors),
-                                {k: dict(v) for k, v in self.stats.per_target.items()}, dict(self.stats.names))
+                                {k: dict(v) for k, v in self.stats.per_target.items()}, dict(self.stats.names),
+                                self.stats.rechecked)
 
     def stop(self, timeout: float = 30.0, *, recheck: bool = False) -> TrafficStats:
         """Stop (after one more packet to each target not answered yet, with `recheck`: call
@@ -321,6 +338,8 @@ class TrafficProbe:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        with self._lock:
+            self.stats.rechecked = recheck and bool(self.targets)
         return self.snapshot()
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nornir_evpn.platform import MEMBER_SPEEDS
+
 _UINT32 = (1, 4_294_967_295)
 ENUMS: dict[str, tuple[str, ...]] = {
     "admin-state": ("disable", "enable"),
     "lacp-mode": ("ACTIVE", "PASSIVE"),
     "lag-type": ("lacp", "static"),
+    "member-speed": MEMBER_SPEEDS,
     "multi-homing-mode": ("all-active", "single-active"),
     "vlan-tagging": ("false", "true"),
 }

@@ -400,3 +400,28 @@ def test_ces_failing_before_match_their_own_port_only() -> None:
     assert ces_failing_before(fabric, [on]) == {"mhce2"}
     assert ces_failing_before(fabric, [ten]) == set()
     assert ces_failing_before(fabric, [elsewhere]) == {"mhce1"}
+
+
+def test_a_probe_that_never_ran_a_ping_fails_the_traffic_verdict() -> None:
+    """docker missing or refused, or an address ping takes for an option: no ping summary
+    at all. That read "traffic 0 sent, 0 lost" and PASS; it is "not measured" now."""
+    from nornir_evpn.tasks.failover import TrafficProbe
+
+    from nornir_evpn.failover import FailoverReport
+
+    def runner(ip: str, count: int, interval: float) -> str:
+        return "permission denied while trying to connect to the Docker daemon socket\n"
+
+    probe = TrafficProbe(runner, ["192.168.0.21", "192.168.0.22"], interval=0.01).start()
+    time.sleep(0.05)
+    stats = probe.stop(recheck=True)
+    assert (stats.sent, stats.lost) == (0, 0)
+    assert stats.not_measured() == ["192.168.0.21", "192.168.0.22"]
+    reason = "no ping result: permission denied while trying to connect to the Docker daemon socket"
+    assert stats.error_for("192.168.0.21") == reason
+    report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", traffic=stats)
+    assert report.traffic_failures == [f"traffic: 192.168.0.21 not measured ({reason})",
+                                       f"traffic: 192.168.0.22 not measured ({reason})"]
+    assert stats.as_dict()["not_measured"] == ["192.168.0.21", "192.168.0.22"]
+    # not rechecked (the run failed before recovery): nothing is judged as not measured
+    assert TrafficProbe(runner, ["x"]).stop(recheck=False).not_measured() == []

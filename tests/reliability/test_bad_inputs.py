@@ -205,8 +205,42 @@ def _nested(edit_data):  # type: ignore[no-untyped-def]
     return lambda inv: _edit_hosts(inv, lambda h: edit_data(h["leaf2"]["data"]))
 
 
+def _ce2_ip(value: str):  # type: ignore[no-untyped-def]
+    return lambda inv: _edit_hosts(inv, lambda h: h["ce2"]["data"]["interfaces"]["eth1"].__setitem__("ips", [value]))
+
+
+def _es1(field: str, value: object):  # type: ignore[no-untyped-def]
+    def edit(inv: Path) -> None:
+        defaults = yaml.safe_load((inv / "defaults.yaml").read_text())
+        defaults["data"]["fabric"]["ethernet_segments"]["ES-1"][field] = value
+        (inv / "defaults.yaml").write_text(yaml.safe_dump(defaults))
+    return edit
+
+
+FABRIC_VALUES = [
+    # a CE address is a ping target: "-f" became a ping option, a typo pinged nothing
+    ("ce-ip-typo", _ce2_ip("192.168.0.21x/24"),
+     "host ce2: data field 'interfaces.eth1.ips' has invalid IP address '192.168.0.21x/24'"),
+    ("ce-ip-option", _ce2_ip("-f/24"), "host ce2: data field 'interfaces.eth1.ips' has invalid IP address '-f/24'"),
+    # typed into `set` lines: only the values SR Linux takes
+    ("member-speed-pipe", _es1("member_speed", "10G | x"),
+     "field 'ethernet_segments.ES-1.member_speed': Input should be '10M'"),
+    ("lacp-mode", _es1("lacp", {"interval": "SLOW", "mode": "ACTIVE > x", "admin_key": 11,
+                                "system_id_mac": "00:00:00:00:00:11", "system_priority": 11}),
+     "field 'ethernet_segments.ES-1.lacp.mode': Input should be 'ACTIVE' or 'PASSIVE'"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), [i[1:] for i in FABRIC_VALUES], ids=[i[0] for i in FABRIC_VALUES])
+def test_bad_fabric_value_exits_2_before_connecting(watch: Watch, tmp_path, capsys, edit, message):
+    inv = _inventory_copy(tmp_path)
+    edit(inv)
+    refused_before_connecting(watch, capsys, message, "verify", inventory=inv)
+
+
 INVENTORIES = [
     ("no-platform", _no_platform, "host 'leaf2' has no platform"),
+    ("name-newline", _data("name", "leaf2\n"), "host 'leaf2': data.name is 'leaf2\\n'"),
     ("duplicate-host", _duplicate, "duplicate key 'leaf2'"),
     ("bad-system-ip", _data("system_ip", "10.0.0.300"), "system_ip"),
     ("bad-asn", _data("asn", "many"), "asn"),
