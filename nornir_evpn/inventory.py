@@ -25,9 +25,13 @@ from nornir_evpn.topology import Topology, UniqueKeyLoader, container_name
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
 
-def password() -> str:
-    """Device password: NORNIR_EVPN_PASSWORD, else containerlab's documented SR Linux default."""
-    return os.environ.get(platform.DEFAULT_PASSWORD_ENV) or platform.LAB_DEFAULT_PASSWORD
+def password(docs: dict[str, dict[str, Any]] | None = None) -> str:
+    """Device password: NORNIR_EVPN_PASSWORD, else the inventory's defaults.yaml `password`
+    (hosts.yaml and groups.yaml ones apply to their hosts as in Nornir), else containerlab's
+    documented SR Linux default."""
+    own = ((docs or {}).get("defaults") or {}).get("password")
+    return (os.environ.get(platform.DEFAULT_PASSWORD_ENV) or (own if isinstance(own, str) and own else None)
+            or platform.LAB_DEFAULT_PASSWORD)
 
 
 def scrapli_extras() -> dict[str, Any]:

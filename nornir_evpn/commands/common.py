@@ -153,7 +153,7 @@ def build_target(
     nr = InitNornir(
         runner={"plugin": "nornir_evpn.threaded",
                 "options": {"num_workers": workers, "first": [n.name for n in fabric.spines]}},
-        inventory={"plugin": "NornirEvpnDocs", "options": {"docs": docs, "password": password()}},
+        inventory={"plugin": "NornirEvpnDocs", "options": {"docs": docs, "password": password(docs)}},
         logging=logging_cfg,
     )
     # after InitNornir: nornir skips its nornir.log handler when the logger has any handler

@@ -189,3 +189,16 @@ def test_containerlab_prefix_names_the_containers(tmp_path: Path, prefix, leaf1,
 def _write_text(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_a_password_in_defaults_yaml_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was dropped for the lab default, which every device was then offered."""
+    from nornir_evpn import platform
+    from nornir_evpn.inventory import password
+
+    docs = {"defaults": {"password": "from-defaults"}}
+    monkeypatch.delenv(platform.DEFAULT_PASSWORD_ENV, raising=False)
+    assert password(docs) == "from-defaults"
+    assert password({"defaults": {}}) == password() == platform.LAB_DEFAULT_PASSWORD
+    monkeypatch.setenv(platform.DEFAULT_PASSWORD_ENV, "from-env")
+    assert password(docs) == "from-env"
