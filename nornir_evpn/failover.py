@@ -31,7 +31,7 @@ from nornir.plugins.runners import SerialRunner
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.outputs import ensure_writable
+from nornir_evpn.outputs import ensure_directory, ensure_writable, replace_atomically
 from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.failover import (
     CONNECT_CHECK,
@@ -310,14 +310,11 @@ def prepare_state_file(path: Path) -> None:
         raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
                              "it is never overwritten")
     ensure_writable(path, "--state-file")
-    ensure_writable(path.with_suffix(".tmp"), "--state-file")  # write_state's atomic step
+    ensure_directory(path.parent, "--state-file")  # write_state's temporary file goes there
 
 
 def write_state(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(path)  # atomic: a kill mid-write never leaves half a file
+    replace_atomically(path, json.dumps(doc, indent=2) + "\n")  # a kill mid-write never leaves half a file
 
 
 def remove_state(path: Path) -> None:

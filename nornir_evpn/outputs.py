@@ -6,6 +6,7 @@ Checked before any device is touched, so a path the file system refuses is bad i
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,3 +62,17 @@ def writing(path: Path, what: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise UserInputError(f"{what} {path}: cannot write: {_reason(exc)}") from None
+
+
+def replace_atomically(path: Path, text: str) -> None:
+    """Write `path` so a reader never sees half of it: a temporary file of its own, created
+    next to it (a sibling `<name>.tmp` someone else owns is never touched), then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -282,6 +282,11 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
     labels = spec.get("labels") or {}
     if not isinstance(labels, dict):
         raise TopologyError(f"{path}: field '{field}.labels' must be a mapping")
+    for key, value in labels.items():
+        # a label is one value; a nested one could be an alias bomb whose str() never ends
+        if not isinstance(value, (str, int, float, bool)) or isinstance(key, (list, dict)):
+            raise TopologyError(f"{path}: field '{field}.labels.{key}' must be a string or number, "
+                                f"got a {type(value).__name__}")
     exec_lines = spec.get("exec") or []
     binds = spec.get("binds") or []
     if not isinstance(exec_lines, list) or not all(isinstance(x, str) for x in exec_lines):

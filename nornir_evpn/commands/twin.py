@@ -27,6 +27,7 @@ from nornir_evpn.intent import derive_intent
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
 from nornir_evpn.twin.state import (
+    NotATwinStateFile,
     TwinState,
     default_topology,
     pid_alive,
@@ -109,8 +110,14 @@ def _ports_open(state: TwinState) -> bool:
 def run_up(args: argparse.Namespace) -> int:
     state_file = state_path(args.state_file).resolve()
     timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING")
-    with contextlib.suppress(TwinNotRunningError):
+    try:
         state = read_twin_state(state_file)
+    except NotATwinStateFile as exc:  # another file, or a corrupt one: never overwritten
+        raise UserInputError(f"--state-file {exc}; it is never overwritten: delete it or "
+                             "choose another path") from None
+    except TwinNotRunningError:
+        state = None
+    if state is not None:
         # the same twin again is a no-op; another one asked for must not pass for it
         asked = {"topology": str(args.topology.resolve()) if args.topology else None,
                  "profile": args.profile, "timing": timing}
@@ -213,6 +220,8 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
 def run_status(args: argparse.Namespace) -> int:
     try:
         state = read_twin_state(args.state_file)
+    except NotATwinStateFile as exc:
+        raise UserInputError(f"--state-file {exc}") from None
     except TwinNotRunningError as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_FAILED
@@ -224,6 +233,8 @@ def run_down(args: argparse.Namespace) -> int:
     path = state_path(args.state_file)
     try:
         state = read_twin_state(path)
+    except NotATwinStateFile as exc:  # not ours to delete, nor a pid to signal
+        raise UserInputError(f"--state-file {exc}; left as it is") from None
     except TwinNotRunningError as exc:
         sys.stderr.write(f"{exc}\n")
         with contextlib.suppress(OSError):

@@ -16,6 +16,7 @@ from typing import Any
 
 from nornir_evpn import platform
 from nornir_evpn.errors import TwinNotRunningError
+from nornir_evpn.outputs import replace_atomically
 
 STATE_ENV = "NORNIR_EVPN_TWIN_STATE"
 DEFAULT_STATE_FILE = Path(".nornir_evpn") / "twin.json"
@@ -55,10 +56,7 @@ class TwinState:
         return {n: (str(v["host"]), int(v["port"])) for n, v in self.nodes.items()}
 
     def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        tmp.replace(path)  # atomic: readers never see half a file
+        replace_atomically(path, json.dumps(asdict(self), indent=2) + "\n")  # readers never see half a file
 
 
 def state_path(path: str | Path | None = None) -> Path:
@@ -81,6 +79,27 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+class NotATwinStateFile(TwinNotRunningError):
+    """The state file exists but is not one `twin up` wrote (corrupt, or another file)."""
+
+
+def twin_alive(pid: int, started_at: float) -> bool:
+    """`pid` runs and is the process that wrote the state file at `started_at`: after a
+    crash or a reboot a stale file's pid may belong to a process started since, which
+    `twin down` must not signal."""
+    if not pid_alive(pid):
+        return False
+    try:
+        with open("/proc/stat") as fh:
+            boot = next(float(line.split()[1]) for line in fh if line.startswith("btime "))
+        with open(f"/proc/{pid}/stat") as fh:
+            ticks = int(fh.read().rsplit(") ", 1)[1].split()[19])
+    except (OSError, StopIteration, IndexError, ValueError):  # no /proc: the pid is all there is
+        return True
+    # btime has a 1 s resolution; the twin writes its state after it started
+    return boot + ticks / os.sysconf("SC_CLK_TCK") <= started_at + 2.0
+
+
 def read_twin_state(path: str | Path | None = None) -> TwinState:
     """The running twin's state; TwinNotRunningError if there is none or its pid is dead."""
     p = state_path(path)
@@ -90,15 +109,13 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
         raise TwinNotRunningError(NOT_RUNNING) from None
     try:
         state = TwinState(**json.loads(text))
-        if not isinstance(state.pid, int) or not all(
+        if not isinstance(state.pid, int) or not isinstance(state.started_at, (int, float)) or not all(
                 0 < port < 65536 for _host, port in state.endpoints.values()):
             raise ValueError("a pid or port out of range")
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # a truncated write or a hand edit: say which file, not "no twin is running"
         reason = " ".join(str(exc).split())[:120]
-        raise TwinNotRunningError(
-            f"{p}: not a twin state file ({type(exc).__name__}: {reason}); delete it, and "
-            "stop its twin if one still runs") from None
-    if not pid_alive(state.pid):
+        raise NotATwinStateFile(f"{p}: not a twin state file ({type(exc).__name__}: {reason})") from None
+    if not twin_alive(state.pid, state.started_at):
         raise TwinNotRunningError(NOT_RUNNING)
     return state

@@ -425,3 +425,15 @@ def test_a_probe_that_never_ran_a_ping_fails_the_traffic_verdict() -> None:
     assert stats.as_dict()["not_measured"] == ["192.168.0.21", "192.168.0.22"]
     # not rechecked (the run failed before recovery): nothing is judged as not measured
     assert TrafficProbe(runner, ["x"]).stop(recheck=False).not_measured() == []
+
+
+def test_the_state_file_is_written_without_touching_a_sibling_tmp(tmp_path: Path) -> None:
+    """write_state went through `<name>.tmp`, overwriting then deleting a file of that name."""
+    from nornir_evpn.failover import read_state, write_state
+
+    theirs = tmp_path / "fo.tmp"
+    theirs.write_text("someone else's\n")
+    write_state(tmp_path / "fo.json", {"kind": "x", "host": "leaf1", "interface": "ethernet-1/1"})
+    assert theirs.read_text() == "someone else's\n"
+    assert read_state(tmp_path / "fo.json")["host"] == "leaf1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fo.json", "fo.tmp"]

@@ -191,3 +191,35 @@ def test_traffic_with_a_single_ce_says_so_at_once(tmp_path: Path) -> None:
     finally:
         twin_cmd("down", cwd=tmp_path)
     assert (traffic.returncode, traffic.stdout) == (0, "mhce1  no other CE to ping\n"), traffic.stderr
+
+
+def test_a_file_that_is_not_a_twin_state_file_is_never_touched(tmp_path: Path) -> None:
+    """`twin down --state-file X` deleted X whatever it was, `twin up` wrote over it."""
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}\n')
+    for action in ("down", "up", "status"):
+        r = twin_cmd(action, "--state-file", str(notes), cwd=tmp_path)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, (action, r.stderr)
+        assert f"{notes}: not a twin state file" in r.stderr and r.stderr.count("\n") == 1
+        assert notes.read_text() == '{"mine": true}\n'
+
+
+def test_a_stale_state_file_whose_pid_was_reused_is_not_signalled(tmp_path: Path) -> None:
+    """After a crash or reboot the pid of a stale file may be another process's: one started
+    after the twin wrote the file is not the twin, and `twin down` must not SIGTERM it."""
+    import time
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        state_file = tmp_path / "twin.json"
+        state_file.write_text(json.dumps({"pid": other.pid, "topology": "t", "lab": "l", "username": "admin",
+                                          "nodes": {}, "started_at": time.time() - 3600}))
+        with pytest.raises(TwinNotRunningError):
+            read_twin_state(state_file)
+        r = twin_cmd("down", "--state-file", str(state_file), cwd=tmp_path)
+        assert r.returncode == 1 and "no digital twin is running" in r.stderr
+        assert other.poll() is None  # not signalled
+        assert not state_file.exists()  # a stale file of a dead twin goes
+    finally:
+        other.kill()
+        other.wait()
