@@ -60,9 +60,22 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _outputs_asked(argv: Sequence[str]) -> argparse.Namespace:
+def _options_of(parser: argparse.ArgumentParser, command: str | None) -> set[str]:
+    """The option strings `command` takes (none for an unknown command)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return set(action.choices[command]._option_string_actions)
+    return set()
+
+
+def _outputs_asked(argv: Sequence[str], options: set[str]) -> argparse.Namespace:
     """`--json` and `--junit FILE` read off a command line argparse refused (a bad option
-    value), so the refusal still answers them."""
+    value), so the refusal still answers them; only when the command has them (`inventory
+    --junit x` is refused as an unknown option, and writes no x)."""
+    if "--json" not in options:
+        argv = [w for w in argv if w != "--json"]
+    if "--junit" not in options:
+        argv = [w for w in argv if w != "--junit" and not w.startswith("--junit=")]
     json_asked, junit = False, None
     for i, word in enumerate(argv):
         if word == "--json":
@@ -150,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        _report_refusal(_outputs_asked(argv), _command_in(argv), _one_line(Exception(exc.message)))
+        command = _command_in(argv)
+        _report_refusal(_outputs_asked(argv, _options_of(parser, command)), command,
+                        _one_line(Exception(exc.message)))
         raise
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

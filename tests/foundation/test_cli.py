@@ -118,3 +118,14 @@ def test_an_option_value_argparse_refuses_still_answers_json_and_junit(tmp_path,
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("errors") == "1"
     assert suite.find("testcase/error").get("message") == doc["error"]
+
+
+def test_a_refused_command_without_junit_writes_no_junit_file(tmp_path, capsys) -> None:
+    """`inventory` has no --junit: `--junit x` is an unknown option, and no x is written."""
+    target = tmp_path / "r.xml"
+    with pytest.raises(SystemExit) as exit_:
+        main(["inventory", "--topology", "t.yml", "--junit", str(target), "--json"])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and not target.exists()
+    assert err == f"nornir-evpn: error: unrecognized arguments: --junit {target} --json\n"
