@@ -299,6 +299,14 @@ def positional_nodes(topology: Topology) -> list[str]:
             for name in node_numbers(topology, names, limit)[1]]
 
 
+def assumed_bonds(topology: Topology) -> list[str]:
+    """Multi-homed CEs whose commands show no bond: taken as one LACP bond by default
+    (`inventory` names them, so a CE using its links one by one is not made an ES unseen)."""
+    leaves = _leaves_and_spines(topology)[0]
+    return [name for name, ce in _parse_ces(topology).items()
+            if _multihomed(topology, ce, leaves) and not _bonded_links(ce)]
+
+
 def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
     """The SR Linux nodes' names by role, each in natural order."""
     srl = sorted((n for n in topology.nodes.values() if n.is_srl), key=lambda n: natural_key(n.name))
@@ -427,8 +435,16 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
         w = shlex.split(line)
     except ValueError:
         return
-    if len(w) < 3 or w[0] != "ip":
+    if not w or w[0] != "ip":
         return
+    # `ip -6 addr add ...`, `ip a add ...`, `ip address replace ...`: one spelling each
+    while len(w) > 1 and w[1].startswith("-"):
+        w.pop(1)
+    if len(w) < 3:
+        return
+    w[1] = {"a": "addr", "address": "addr", "l": "link"}.get(w[1], w[1])
+    if w[1] == "addr" and w[2] == "replace":
+        w[2] = "add"
 
     def iface(name: str) -> CeInterface:
         return ce.interfaces.setdefault(name, CeInterface(name=name))
@@ -447,9 +463,11 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
         rest = w[3:]
         if "address" in rest and "dev" in rest:
             iface(rest[rest.index("dev") + 1]).mac = rest[rest.index("address") + 1].lower()
-        elif "master" in rest:
+        elif "master" in rest or "vrf" in rest:  # `vrf NAME`: iproute2's short form of master
+            key = "master" if "master" in rest else "vrf"
             name = rest[rest.index("dev") + 1] if "dev" in rest else rest[0]
-            iface(name).master = rest[rest.index("master") + 1]
+            if rest.index(key) + 1 < len(rest):
+                iface(name).master = rest[rest.index(key) + 1]
     elif w[1] in ("addr", "address") and w[2] == "add" and "dev" in w:
         iface(w[w.index("dev") + 1]).ips.append(w[3])
 
@@ -554,7 +572,9 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
             )
         return False
     standalone = _standalone_links(ce)
-    if not bonded and len(standalone) == len(ce.attachments):
+    if not bonded and standalone:
+        # a link with an address or VRF of its own is no bond member, and no bond is in
+        # sight: the CE uses its links one by one
         return False
     loose = sorted(standalone, key=natural_key) if bonded else []
     if loose:

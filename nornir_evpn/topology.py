@@ -284,8 +284,8 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
         raise TopologyError(f"{path}: field '{field}.labels' must be a mapping")
     for key, value in labels.items():
         # a label is one value; a nested one could be an alias bomb whose str() never ends
-        if not isinstance(value, (str, int, float, bool)) or isinstance(key, (list, dict)):
-            raise TopologyError(f"{path}: field '{field}.labels.{key}' must be a string or number, "
+        if isinstance(value, (list, dict, set, tuple)) or isinstance(key, (list, dict, tuple)):
+            raise TopologyError(f"{path}: field '{field}.labels.{key}' must be a single value, "
                                 f"got a {type(value).__name__}")
     exec_lines = spec.get("exec") or []
     binds = spec.get("binds") or []
@@ -337,14 +337,26 @@ def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]
         parts = bind.split(":")
         if len(parts) >= 2:
             mounted[parts[1]] = (path.parent / parts[0]).resolve()
+
+    def host_path(inside: str) -> Path | None:
+        """The host file behind a path inside the CE: a file bind, or under a directory one."""
+        if inside in mounted:
+            return mounted[inside]
+        for target, source in mounted.items():
+            prefix = target.rstrip("/") + "/"
+            if inside.startswith(prefix):
+                return source / inside[len(prefix):]
+        return None
+
     out: list[str] = []
     for line in exec_lines:
         words = shlex.split(line, comments=False) if line.strip() else []
         script = None
-        if len(words) == 2 and Path(words[0]).name in ("bash", "sh"):  # `/bin/bash /x.sh` too
-            script = mounted.get(words[1])
+        if words and Path(words[0]).name in ("bash", "sh"):  # `/bin/bash -x /x.sh` too
+            args = [w for w in words[1:] if not w.startswith("-")]
+            script = host_path(args[0]) if len(args) == 1 else None
         elif len(words) == 1:
-            script = mounted.get(words[0])
+            script = host_path(words[0])
         if script is None:
             out.append(line.strip())
             continue

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nornir_evpn.intent import derive_intent, positional_nodes
+from nornir_evpn.intent import assumed_bonds, derive_intent, positional_nodes
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.topology import load_topology
@@ -36,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
         f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "
         f"{len(fabric.ethernet_segments)} ethernet segments\n"
     )
+    assumed = assumed_bonds(topology)
+    if assumed:
+        sys.stderr.write(
+            f"note: {', '.join(assumed)}: no bond in their commands (exec or bound scripts), taken "
+            "as one LACP bond each (an ethernet segment); give each link an address or VRF of "
+            "its own in the CE's commands to make it single-homed\n")
     positional = positional_nodes(topology)
     if len(positional) > 1:
         sys.stderr.write(

@@ -305,3 +305,43 @@ def test_ip_link_add_name_builds_a_bond(tmp_path: Path) -> None:
     f = derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
     assert f.ethernet_segments["ES-1"].ce == "ce1"
     assert f.ethernet_segments["ES-1"].ce_mac == "00:c1:ab:00:00:11"
+
+
+@pytest.mark.parametrize("commands", [
+    ["ip -6 addr add 2001:db8::21/64 dev eth1", "ip a add 192.168.9.22/24 dev eth2"],
+    ["ip addr replace 192.168.9.21/24 dev eth1", "ip link set eth2 vrf vrf-2"],
+    ["ip -4 address add 192.168.9.21/24 dev eth1"],  # the other link: nothing said
+], ids=["ipv6-and-ip-a", "replace-and-vrf", "one-link-addressed"])
+def test_other_spellings_of_links_used_one_by_one_are_single_homed(tmp_path: Path, commands: list[str]) -> None:
+    """A first version took any command it could not read as "one bond" and made these an
+    ethernet segment of a CE that never speaks LACP."""
+    from nornir_evpn.intent import assumed_bonds
+
+    text = LAB.read_text()
+    start = text.index("    ce1:\n")
+    end = text.index("    ce2:\n")
+    ce1 = "    ce1:\n      kind: linux\n      exec:\n" + "".join(f"        - {c}\n" for c in commands)
+    topo = load_topology(_write_text(tmp_path / "t.clab.yml", text[:start] + ce1 + text[end:]))
+    f = derive_intent(topo)
+    assert f.ethernet_segments == {} and f.ces["ce1"].ethernet_segment is None
+    assert [a.interface for a in f.nodes["leaf1"].access] == ["ethernet-1/1"]
+    assert [a.interface for a in f.nodes["leaf2"].access] == ["ethernet-1/1"]
+    assert assumed_bonds(topo) == []
+
+
+def test_a_script_under_a_directory_bind_is_read(tmp_path: Path) -> None:
+    """`configs:/configs` + `bash -x /configs/ce1-config.sh`: the bond in it is seen."""
+    from nornir_evpn.intent import assumed_bonds
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "configs").symlink_to(PUBLISHED.parent / "configs")
+    text = PUBLISHED.read_text().replace("configs/ce1-config.sh:/ce1-config.sh", "configs:/configs").replace(
+        "bash /ce1-config.sh", "bash -x /configs/ce1-config.sh")
+    (lab / "t.clab.yml").write_text(text)
+    topo = load_topology(lab / "t.clab.yml")
+    assert derive_intent(topo).ethernet_segments["ES-1"].ce_mac == "00:c1:ab:00:00:11"
+    assert assumed_bonds(topo) == []
+    image = PUBLISHED.read_text().replace("bash /ce1-config.sh", "/opt/bond.sh")
+    (lab / "u.clab.yml").write_text(image)
+    assert assumed_bonds(load_topology(lab / "u.clab.yml")) == ["ce1"]  # named by `inventory`
