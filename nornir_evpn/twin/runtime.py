@@ -35,6 +35,7 @@ from nornir_evpn.twin.state import (  # noqa: F401  (re-exported: the runtime's 
     default_password,
     default_topology,
     pid_alive,
+    process_start,
     read_twin_state,
     state_path,
 )
@@ -218,8 +219,10 @@ class Twin:
 
     # -- state file ----------------------------------------------------------------------------------
     def state(self, pid: int | None = None) -> TwinState:
+        pid = pid if pid is not None else os.getpid()
         return TwinState(
-            pid=pid if pid is not None else os.getpid(),
+            pid=pid,
+            pid_start=process_start(pid),
             topology=str(self.topology.path),
             lab=self.topology.name,
             username=self.username,

@@ -48,6 +48,8 @@ class TwinState:
     # the fabric timing's longest delay: how long a change (a MAC learnt) takes to show
     # everywhere; `twin traffic` waits that long after its pings
     settle_s: float = 0.0
+    # the twin process's start (`process_start`): tells it from a later process with its pid
+    pid_start: int | None = None
     profile: str = ""  # command latency profile (`twin up --profile`)
     timing: str = ""  # fabric timing profile (`twin up --timing`)
 
@@ -83,21 +85,23 @@ class NotATwinStateFile(TwinNotRunningError):
     """The state file exists but is not one `twin up` wrote (corrupt, or another file)."""
 
 
-def twin_alive(pid: int, started_at: float) -> bool:
-    """`pid` runs and is the process that wrote the state file at `started_at`: after a
-    crash or a reboot a stale file's pid may belong to a process started since, which
-    `twin down` must not signal."""
+def process_start(pid: int) -> int | None:
+    """When `pid` started, in clock ticks since boot (/proc/<pid>/stat); None without /proc.
+    Unlike wall-clock times it never moves with the clock (NTP steps, a VM resumed)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(") ", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def twin_alive(pid: int, start: int | None) -> bool:
+    """`pid` runs and is the process that wrote the state file: after a crash or a reboot a
+    stale file's pid may belong to another process, which `twin down` must not signal."""
     if not pid_alive(pid):
         return False
-    try:
-        with open("/proc/stat") as fh:
-            boot = next(float(line.split()[1]) for line in fh if line.startswith("btime "))
-        with open(f"/proc/{pid}/stat") as fh:
-            ticks = int(fh.read().rsplit(") ", 1)[1].split()[19])
-    except (OSError, StopIteration, IndexError, ValueError):  # no /proc: the pid is all there is
-        return True
-    # btime has a 1 s resolution; the twin writes its state after it started
-    return boot + ticks / os.sysconf("SC_CLK_TCK") <= started_at + 2.0
+    now = process_start(pid)
+    return start is None or now is None or now == start
 
 
 def read_twin_state(path: str | Path | None = None) -> TwinState:
@@ -109,13 +113,13 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
         raise TwinNotRunningError(NOT_RUNNING) from None
     try:
         state = TwinState(**json.loads(text))
-        if not isinstance(state.pid, int) or not isinstance(state.started_at, (int, float)) or not all(
+        if not isinstance(state.pid, int) or not isinstance(state.pid_start, (int, type(None))) or not all(
                 0 < port < 65536 for _host, port in state.endpoints.values()):
             raise ValueError("a pid or port out of range")
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # a truncated write or a hand edit: say which file, not "no twin is running"
         reason = " ".join(str(exc).split())[:120]
         raise NotATwinStateFile(f"{p}: not a twin state file ({type(exc).__name__}: {reason})") from None
-    if not twin_alive(state.pid, state.started_at):
+    if not twin_alive(state.pid, state.pid_start):
         raise TwinNotRunningError(NOT_RUNNING)
     return state

@@ -205,15 +205,17 @@ def test_a_file_that_is_not_a_twin_state_file_is_never_touched(tmp_path: Path) -
 
 
 def test_a_stale_state_file_whose_pid_was_reused_is_not_signalled(tmp_path: Path) -> None:
-    """After a crash or reboot the pid of a stale file may be another process's: one started
-    after the twin wrote the file is not the twin, and `twin down` must not SIGTERM it."""
-    import time
+    """After a crash or reboot the pid of a stale file may be another process's: one that
+    did not start when the twin did is not the twin, and `twin down` must not SIGTERM it."""
+    from nornir_evpn.twin.state import process_start
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         state_file = tmp_path / "twin.json"
+        start = process_start(other.pid)
+        assert start is not None
         state_file.write_text(json.dumps({"pid": other.pid, "topology": "t", "lab": "l", "username": "admin",
-                                          "nodes": {}, "started_at": time.time() - 3600}))
+                                          "nodes": {}, "pid_start": start - 100}))
         with pytest.raises(TwinNotRunningError):
             read_twin_state(state_file)
         r = twin_cmd("down", "--state-file", str(state_file), cwd=tmp_path)
