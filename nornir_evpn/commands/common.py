@@ -121,6 +121,11 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
         if state.username:  # the twin's one user, also for CEs (the ce group says root)
             host["username"] = state.username
     docs.setdefault("defaults", {})["username"] = state.username or docs["defaults"].get("username")
+    # the twin takes its own password (NORNIR_EVPN_PASSWORD, else the lab default), never
+    # the one a lab inventory sets for the real devices
+    for spec in [*(docs.get("hosts") or {}).values(), *(docs.get("groups") or {}).values(), docs["defaults"]]:
+        if isinstance(spec, dict):
+            spec.pop("password", None)
     return docs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,25 @@ def test_a_password_in_defaults_yaml_is_used(monkeypatch: pytest.MonkeyPatch) ->
     assert password({"defaults": {}}) == password() == platform.LAB_DEFAULT_PASSWORD
     monkeypatch.setenv(platform.DEFAULT_PASSWORD_ENV, "from-env")
     assert password(docs) == "from-env"
+
+
+def test_twin_endpoints_drop_the_inventorys_passwords(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab inventory's password is for the real devices; the twin takes its own."""
+    import json
+
+    from nornir_evpn.commands.common import apply_twin_endpoints
+    from nornir_evpn.inventory import load_inventory_docs, password
+
+    monkeypatch.delenv("NORNIR_EVPN_PASSWORD", raising=False)
+    docs = load_inventory_docs(ROOT / "inventory")
+    docs["defaults"]["password"] = "lab-devices"
+    docs["groups"]["srl"]["password"] = "lab-group"
+    docs["hosts"]["leaf1"]["password"] = "lab-host"
+    state = tmp_path / "twin.json"
+    state.write_text(json.dumps({"pid": os.getpid(), "topology": "t", "lab": "evpn-mh01", "username": "admin",
+                                 "nodes": {n: {"host": "127.0.0.1", "port": 1000 + i}
+                                           for i, n in enumerate(docs["hosts"])}}))
+    docs = apply_twin_endpoints(docs, state)
+    assert "password" not in docs["defaults"] and "password" not in docs["groups"]["srl"]
+    assert "password" not in docs["hosts"]["leaf1"]
+    assert password(docs) == "NokiaSrl1!"
