@@ -23,8 +23,11 @@ from nornir.core import Nornir
 from nornir.core.filter import F
 from nornir_evpn.tasks import restore_interface, shut_interface, verify_host, wait_for_state
 
+from nornir_evpn.errors import NornirEvpnError
+from nornir_evpn.failover import segment_for
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.topology import normalise_srl_interface
 from nornir_evpn.twin.runtime import read_twin_state
 
 PACKAGED_TOPOLOGY = Path(str(resources.files("nornir_evpn.lab") / "evpn-mh01.clab.yml"))
@@ -61,22 +64,33 @@ def main(argv: list[str] | None = None) -> int:
         for name, host in nr.inventory.hosts.items():
             host.hostname, host.port = endpoints[name]
     fabric = fabric_from_nornir(nr)
+    try:  # an ethernet segment's member link, and its name as the intent spells it
+        interface = normalise_srl_interface(args.interface) or args.interface
+        segment_for(fabric, args.host, interface)
+    except NornirEvpnError as exc:
+        print(exc)
+        return 2
     srl = nr.filter(F(groups__contains="srl"))
     leaf = srl.filter(name=args.host)
-    fault = frozenset({(args.host, args.interface)})
+    fault = frozenset({(args.host, interface)})
     try:
         if not all(fabric_state(srl, fabric, frozenset()).values()):
             print("fabric not healthy: run verify first; nothing was changed")
             return 1
+        shut = leaf.run(task=shut_interface, interface=interface)
+        if shut.failed:  # nothing committed: nothing to restore
+            print(f"shut failed: {shut[args.host][0].result.get('error')}")
+            return 1
+        if not shut[args.host][0].changed:
+            # already admin-state disable (an operator's shut): a restore would enable a
+            # port someone shut on purpose
+            print(f"{args.host} {interface} was already disabled: nothing to test; left as found")
+            return 1
         try:
-            shut = leaf.run(task=shut_interface, interface=args.interface)
-            if shut.failed:
-                print(f"shut failed: {shut[args.host][0].exception}")
-                return 1
             degraded = wait_for_state(lambda: fabric_state(srl, fabric, fault), t0=time.monotonic(),
                                       interval=0.5, timeout=args.timeout)
         finally:
-            restored = leaf.run(task=restore_interface, interface=args.interface, on_failed=True)
+            restored = leaf.run(task=restore_interface, interface=interface, on_failed=True)
         recovery = wait_for_state(lambda: fabric_state(srl, fabric, frozenset()), t0=time.monotonic(),
                                   interval=0.5, timeout=args.timeout)
     finally:

@@ -80,8 +80,8 @@ def _outputs_asked(argv: Sequence[str], options: set[str]) -> argparse.Namespace
     for i, word in enumerate(argv):
         if word == "--json":
             json_asked = True
-        elif word == "--junit" and i + 1 < len(argv):
-            junit = argv[i + 1]
+        elif word == "--junit" and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            junit = argv[i + 1]  # `--junit --json`: argparse refused it; no file named --json
         elif word.startswith("--junit="):
             junit = word.split("=", 1)[1]
     return argparse.Namespace(json=json_asked, junit=junit)

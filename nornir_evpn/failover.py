@@ -583,6 +583,7 @@ def run_failover(
         def settle_state() -> dict[CheckKey, bool]:
             warm_up()  # again each round: pings sent before the data plane was up teach nothing
             observed = evaluate(NO_FAULTS)
+            note_unreachable(observed)
             # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
             # and the degraded phase tells "unchanged by the fault" by comparing with these
             healthy_expected.update({k: o.expected for k, o in observed.items()})
@@ -590,7 +591,12 @@ def run_failover(
 
         settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
                                 timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
-        report.precheck_failures = [] if settle.reached else _failures(evaluate(NO_FAULTS))
+        if settle.reached:
+            report.precheck_failures = []
+        else:
+            last = evaluate(NO_FAULTS)
+            note_unreachable(last)
+            report.precheck_failures = _failures(last)
         emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True

@@ -67,3 +67,27 @@ def test_failover_runbook_shuts_waits_restores_and_recovers(tmp_path):
         assert lines[0].startswith("degraded state: reached in ") and lines[1] == "restore: ok"
         assert lines[2].startswith("recovery: healthy in ")
         assert "set / interface ethernet-1/1 admin-state enable" in twin.datastore("leaf1").running.flat()
+
+        # the example keeps the CLI's guards: a port that is no ES member is refused, and
+        # one an operator shut is left as found (it "restored" both to enable)
+        other = _run("--topology", str(LAB), "--twin-state", str(state), "--host", "leaf3",
+                     "--interface", "e1-3", script=FAILOVER_RUNBOOK)
+        assert other.returncode == 2 and "not a member of an ethernet segment" in other.stdout, other.stdout
+        from scrapli import Scrapli
+
+        from nornir_evpn import platform
+
+        host, port = twin.state().endpoints["leaf1"]
+        with Scrapli(host=host, port=port, auth_username=twin.username, auth_password=twin.password,
+                     auth_strict_key=False, platform=platform.PLATFORM, transport="ssh2") as conn:
+            conn.send_commands([platform.ENTER_CANDIDATE_PRIVATE,
+                                "set / interface ethernet-1/1 admin-state disable", platform.COMMIT_NOW])
+        shut = "set / interface ethernet-1/1 admin-state disable"
+        assert shut in twin.datastore("leaf1").running.flat()
+        found = _run("--topology", str(LAB), "--twin-state", str(state), "--timeout", "3",
+                     script=FAILOVER_RUNBOOK)
+        # the pre-check sees the operator's shut (--force is the CLI's way past it); the port
+        # stays shut either way
+        assert found.returncode == 1, found.stdout
+        assert shut in twin.datastore("leaf1").running.flat()
+

@@ -131,9 +131,15 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
         table.add_row("not recovered", ", ".join(f"{c}@{h}" for c, h in report.recovery.failing))
     if report.unreachable and not report.refused:
-        # a host the polls could not read holds its expectations back: the times include it
-        table.add_row("could not read", "; ".join(f"{h}: {escape(r)}" for h, r in sorted(report.unreachable.items()))
-                      + " (times include it)")
+        # a host the polls could not read holds its expectations back: the times include it;
+        # one --force left out from the start (unreachable at the pre-check) was never judged
+        left_out = {f["host"] for f in report.precheck_failures if f["check"] == CONNECT_CHECK}
+        for label, hosts, note in (("could not read", sorted(report.unreachable.keys() - left_out),
+                                    " (times include it)"),
+                                   ("never read", sorted(report.unreachable.keys() & left_out),
+                                    " (--force: left out, not judged)")):
+            if hosts:
+                table.add_row(label, "; ".join(f"{h}: {escape(report.unreachable[h])}" for h in hosts) + note)
     if report.precheck_failures:
         table.add_row("ignored (--force)", ", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures))
     if report.interrupted:

@@ -63,7 +63,7 @@ TOPOLOGIES = [
     # a nested label could be an alias bomb: 48 s and 3 GB to turn into a string
     ("label-not-a-value", LAB_TEXT.replace("    ce1:\n      kind: linux\n",
                                            "    ce1:\n      kind: linux\n      labels:\n        es-name: [a, b]\n"),
-     "field 'topology.nodes.ce1.labels.es-name' must be a string or number, got a list"),
+     "field 'topology.nodes.ce1.labels.es-name' must be a single value, got a list"),
     ("same-lag", _same_lag(), "CEs 'mhce1' and 'mhce2' both want lag1 on leaf1"),
     ("bond-to-one-leaf", LAB_TEXT.replace(
         "        - ip link set dev eth1 master vrf-1\n",
