@@ -493,6 +493,8 @@ def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if isinstance(exc, NornirEvpnError):
         return text
+    if "do you need to call 'open()'" in text:  # scrapli's words for a session that never came up
+        return "cannot connect: the connection closed before the SSH login (an SSH server there?)"
     # scrapli's ssh2 transport reports a read that hit timeout_transport as "EOF"; the
     # cause says what really happened
     cause = exc.__cause__

@@ -134,6 +134,18 @@ def test_connection_error_is_one_line() -> None:
     assert task.host.connections == {} and not task.host.closed  # never opened: nothing to close
 
 
+def test_a_session_that_never_came_up_is_said_in_words() -> None:
+    """A port that accepts TCP and closes it: scrapli's "do you need to call 'open()'?"."""
+    from scrapli.exceptions import ScrapliConnectionNotOpened
+
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    task = task_for("leaf1", ScrapliConnectionNotOpened(
+        "connection not opened, but attempting to call a method that requires an open connection, "
+        "do you need to call 'open()'?"))
+    r = verify_host(task, fabric)
+    assert r.result["error"] == "cannot connect: the connection closed before the SSH login (an SSH server there?)"
+
+
 def test_session_dropped_mid_show_is_closed() -> None:
     fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
     task = task_for("leaf1", BrokenConn({}))
