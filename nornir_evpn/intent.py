@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
-from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -262,11 +261,11 @@ def node_asn(role: Literal["leaf", "spine"], number: int) -> int:
 def node_numbers(topology: Topology, names: list[str], limit: int = 255) -> tuple[dict[str, int], list[str]]:
     """Each node's number N (system IP, AS, /30s) and the nodes numbered by position.
 
-    A `number` label pins N. Otherwise N is the number the name ends in, when no other node
-    has it, so taking leaf3 out leaves leaf4 as it was (renumbered, it took leaf3's
-    addresses while its own stayed configured). The nodes left (no number, out of range, a
-    number twice) are numbered in natural order from the numbers no node has: those are the
-    nodes that taking one out renumbers (`inventory` names them).
+    A `number` label pins N. Otherwise N is the number the name ends in, when every other
+    name has a distinct one too, so taking leaf3 out leaves leaf4 as it was (renumbered, it
+    took leaf3's addresses while its own stayed configured). Failing that, the remaining
+    nodes are numbered in natural order, skipping pinned numbers: those are the nodes that
+    taking one out renumbers (`inventory` names them).
     """
     pinned: dict[str, int] = {}
     for name in names:
@@ -281,15 +280,13 @@ def node_numbers(topology: Topology, names: list[str], limit: int = 255) -> tupl
             raise IntentError(f"{topology.path}: nodes {owner!r} and {name!r} both have number {label}")
         pinned[name] = int(label)
     rest = [n for n in names if n not in pinned]
-    found = {n: int(m.group(1)) for n in rest if (m := re.search(r"(\d+)\Z", n))}
-    counts = Counter([*found.values(), *pinned.values()])
-    # a name's own number when it has one no other node claims; only the others (no number,
-    # out of range, a number twice) are numbered by position, from the numbers left
-    own = {n: v for n, v in found.items() if 1 <= v <= limit and counts[v] == 1}
-    odd = [n for n in rest if n not in own]
-    taken = {*pinned.values(), *own.values()}
+    found = {n: int(m.group(1)) for n in rest if (m := re.search(r"(\d+)$", n))}
+    numbers = [*found.values(), *pinned.values()]
+    if len(found) == len(rest) and len(set(numbers)) == len(numbers) and all(1 <= v <= limit for v in numbers):
+        return {**pinned, **found}, []
+    taken = set(pinned.values())
     free = (i for i in range(1, limit + 1) if i not in taken)
-    return {**pinned, **own, **{n: next(free) for n in odd}}, odd
+    return {**pinned, **{n: next(free) for n in rest}}, rest
 
 
 def positional_nodes(topology: Topology) -> list[str]:

