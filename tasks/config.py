@@ -493,8 +493,6 @@ def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if isinstance(exc, NornirEvpnError):
         return text
-    if "do you need to call 'open()'" in text:  # scrapli's words for a session that never came up
-        return "cannot connect: the connection closed before the SSH login (an SSH server there?)"
     # scrapli's ssh2 transport reports a read that hit timeout_transport as "EOF"; the
     # cause says what really happened
     cause = exc.__cause__
@@ -502,6 +500,8 @@ def one_line(exc: BaseException) -> str:
         if type(cause).__name__ == "Timeout":
             return "timeout: the device did not answer in time"
         cause = cause.__cause__
+    if "do you need to call 'open()'" in text:  # scrapli's words for a session that never came up
+        return "cannot connect: the connection closed before the SSH login (an SSH server there?)"
     name = type(exc).__name__
     reason = next((r for cls, r in _SCRAPLI_REASONS.items()
                    if any(k.__name__ == cls for k in type(exc).__mro__)), name)

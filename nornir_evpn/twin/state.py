@@ -100,8 +100,14 @@ def twin_alive(pid: int, start: int | None) -> bool:
     stale file's pid may belong to another process, which `twin down` must not signal."""
     if not pid_alive(pid):
         return False
+    if start is None:  # a state file of an older version: the process must at least be ours
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                return b"nornir_evpn" in fh.read()
+        except OSError:
+            return True
     now = process_start(pid)
-    return start is None or now is None or now == start
+    return now is None or now == start
 
 
 def read_twin_state(path: str | Path | None = None) -> TwinState:

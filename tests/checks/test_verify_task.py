@@ -145,6 +145,14 @@ def test_a_session_that_never_came_up_is_said_in_words() -> None:
     r = verify_host(task, fabric)
     assert r.result["error"] == "cannot connect: the connection closed before the SSH login (an SSH server there?)"
 
+    class Timeout(Exception):  # ssh2-python's, by name: a host that accepted TCP and hung
+        pass
+
+    hung = ScrapliConnectionNotOpened("connection not opened, ... do you need to call 'open()'?")
+    hung.__cause__ = Timeout()
+    r = verify_host(task_for("leaf1", hung), fabric)
+    assert r.result["error"] == "timeout: the device did not answer in time"
+
 
 def test_session_dropped_mid_show_is_closed() -> None:
     fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))

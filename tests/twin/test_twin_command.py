@@ -225,3 +225,19 @@ def test_a_stale_state_file_whose_pid_was_reused_is_not_signalled(tmp_path: Path
     finally:
         other.kill()
         other.wait()
+
+
+def test_an_older_state_file_names_a_pid_that_must_be_a_nornir_evpn_process(tmp_path: Path) -> None:
+    """A state file written before `pid_start` existed: its pid, reused by another program,
+    was taken for the twin and `twin down` sent it SIGTERM."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        state_file = tmp_path / "twin.json"
+        state_file.write_text(json.dumps({"pid": other.pid, "topology": "t", "lab": "l",
+                                          "username": "admin", "nodes": {}, "started_at": 1.0}))
+        r = twin_cmd("down", "--state-file", str(state_file), cwd=tmp_path)
+        assert r.returncode == 1 and "no digital twin is running" in r.stderr
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
