@@ -196,8 +196,10 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
 
 
 def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
-    """The addresses of every CE but `ce`: pinging them teaches the fabric both ends' MACs."""
-    return [ip for name, other in sorted(fabric.ces.items()) if name != ce for ip in other.ips]
+    """The IPv4 addresses of every CE but `ce`: pinging them teaches the fabric both ends'
+    MACs (`ping` is IPv4; a CE's IPv6 address would fail every ping, fabric or not)."""
+    return [ip for name, other in sorted(fabric.ces.items()) if name != ce for ip in other.ips
+            if ":" not in ip]
 
 
 def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:

@@ -437,3 +437,15 @@ def test_the_state_file_is_written_without_touching_a_sibling_tmp(tmp_path: Path
     assert theirs.read_text() == "someone else's\n"
     assert read_state(tmp_path / "fo.json")["host"] == "leaf1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fo.json", "fo.tmp"]
+
+
+def test_probe_targets_are_the_ipv4_addresses() -> None:
+    """A CE with an IPv6 address too: `ping` to it failed on the twin and failed the run."""
+    from nornir_evpn.failover import other_ce_ips
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    ce = next(c for c in fabric.ces.values() if c.ethernet_segment is None)
+    ce.interfaces[next(iter(ce.interfaces))].ips.append("2001:db8::9/64")
+    targets = other_ce_ips(fabric, "nobody")
+    assert targets and all(":" not in t for t in targets)
+    assert set(targets) == {ip for c in fabric.ces.values() for ip in c.ips if ":" not in ip}
