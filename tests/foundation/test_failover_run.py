@@ -444,8 +444,8 @@ def test_probe_targets_are_the_ipv4_addresses() -> None:
     from nornir_evpn.failover import other_ce_ips
 
     fabric = derive_intent(load_topology(FABRIC_2S4L))
-    ce = next(c for c in fabric.ces.values() if c.ethernet_segment is None)
-    ce.interfaces[next(iter(ce.interfaces))].ips.append("2001:db8::9/64")
+    iface = next(i for c in fabric.ces.values() for i in c.interfaces.values() if i.ips)
+    iface.ips.append("2001:db8::9/64")
     targets = other_ce_ips(fabric, "nobody")
     assert targets and all(":" not in t for t in targets)
     assert set(targets) == {ip for c in fabric.ces.values() for ip in c.ips if ":" not in ip}
