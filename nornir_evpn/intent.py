@@ -27,7 +27,7 @@ import re
 import shlex
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from nornir_evpn.errors import IntentError
 from nornir_evpn.platform import MEMBER_SPEEDS
@@ -154,6 +154,9 @@ class CeIntent(BaseModel):
     # CE interface -> (leaf, leaf interface)
     attachments: dict[str, tuple[str, str]] = Field(default_factory=dict)
     ethernet_segment: str | None = None
+    # VRF devices its commands create (`ip link add vrf-1 type vrf`); read while deriving
+    # the intent, not part of the inventory
+    _vrfs: set[str] = PrivateAttr(default_factory=set)
 
     @property
     def ips(self) -> list[str]:
@@ -437,13 +440,15 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
         return
     if not w or w[0] != "ip":
         return
-    # `ip -6 addr add ...`, `ip a add ...`, `ip address replace ...`: one spelling each
+    # `ip -6 addr add ...`, `ip -f inet a a ...`, `ip address replace ...`: one spelling each
     while len(w) > 1 and w[1].startswith("-"):
-        w.pop(1)
+        option = w.pop(1)
+        if option in ("-f", "-family", "-n", "-netns") and len(w) > 1:
+            w.pop(1)  # its argument
     if len(w) < 3:
         return
     w[1] = {"a": "addr", "address": "addr", "l": "link"}.get(w[1], w[1])
-    if w[1] == "addr" and w[2] == "replace":
+    if w[1] == "addr" and w[2] in ("replace", "a"):
         w[2] = "add"
 
     def iface(name: str) -> CeInterface:
@@ -459,6 +464,8 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
             if kind == "bond":
                 mode = rest[rest.index("mode") + 1] if "mode" in rest else "balance-rr"
                 iface(rest[0]).bond_mode = mode
+            elif kind == "vrf":
+                ce._vrfs.add(rest[0])
     elif w[1] == "link" and w[2] == "set":
         rest = w[3:]
         if "address" in rest and "dev" in rest:
@@ -468,8 +475,12 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
             name = rest[rest.index("dev") + 1] if "dev" in rest else rest[0]
             if rest.index(key) + 1 < len(rest):
                 iface(name).master = rest[rest.index(key) + 1]
-    elif w[1] in ("addr", "address") and w[2] == "add" and "dev" in w:
-        iface(w[w.index("dev") + 1]).ips.append(w[3])
+    elif w[1] == "addr" and w[2] == "add" and "dev" in w[3:-1]:
+        rest = w[3:]
+        at = rest.index("dev")
+        device, others = rest[at + 1], rest[:at] + rest[at + 2:]  # `add dev eth1 ADDR` too
+        if others:
+            iface(device).ips.append(others[0])
 
 
 MAX_ES_PEERS = 4  # "An ethernet segment can be distributed up to 4 PE" (the tutorial)
@@ -593,16 +604,10 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
 
 def _standalone_links(ce: CeIntent) -> list[str]:
     """The CE's wired interfaces its commands use on their own: an address on them, or a
-    master that is not a bond (a VRF)."""
-    out = []
-    for name in ce.attachments:
-        i = ce.interfaces.get(name)
-        if i is None:
-            continue
-        master = ce.interfaces.get(i.master) if i.master else None
-        if i.ips or (i.master is not None and (master is None or master.bond_mode is None)):
-            out.append(name)
-    return out
+    VRF its commands create as their master (a master of unknown kind proves nothing: it
+    may be a bond built in a way this reader does not follow)."""
+    return [name for name in ce.attachments
+            if (i := ce.interfaces.get(name)) is not None and (i.ips or i.master in ce._vrfs)]
 
 
 def _bonded_links(ce: CeIntent) -> list[str]:

@@ -362,9 +362,12 @@ def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]
             continue
         try:
             body = script.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # a program in a bound directory, not a script: nothing to read
+            out.append(line.strip())
+            continue
         except OSError:
             raise TopologyError(f"{path}: field '{field}.binds' script not found: {script}") from None
-        for sline in body.splitlines():
+        for sline in body.replace("\\\n", " ").splitlines():  # `\` continues a line
             sline = sline.strip()
             if sline and not sline.startswith("#"):
                 out.append(sline)

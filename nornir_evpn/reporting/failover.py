@@ -133,7 +133,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     if report.unreachable and not report.refused:
         # a host the polls could not read holds its expectations back: the times include it;
         # one --force left out from the start (unreachable at the pre-check) was never judged
-        left_out = {f["host"] for f in report.precheck_failures if f["check"] == CONNECT_CHECK}
+        came_back = {ev.host for ev in report.timeline if ev.event == "reachable"}
+        left_out = {f["host"] for f in report.precheck_failures if f["check"] == CONNECT_CHECK} - came_back
         for label, hosts, note in (("could not read", sorted(report.unreachable.keys() - left_out),
                                     " (times include it)"),
                                    ("never read", sorted(report.unreachable.keys() & left_out),

@@ -345,3 +345,37 @@ def test_a_script_under_a_directory_bind_is_read(tmp_path: Path) -> None:
     image = PUBLISHED.read_text().replace("bash /ce1-config.sh", "/opt/bond.sh")
     (lab / "u.clab.yml").write_text(image)
     assert assumed_bonds(load_topology(lab / "u.clab.yml")) == ["ce1"]  # named by `inventory`
+
+
+def test_a_bond_line_continued_with_a_backslash_is_read(tmp_path: Path) -> None:
+    """The bond line, split with `\\`, was dropped; `master bond0` of an unknown kind then
+    counted as a VRF and made the CE single-homed with no note."""
+    lab = tmp_path / "lab"
+    (lab / "configs").mkdir(parents=True)
+    script = (PUBLISHED.parent / "configs" / "ce1-config.sh").read_text()
+    assert "ip link add bond0 type bond mode 802.3ad" in script
+    (lab / "configs" / "ce1-config.sh").write_text(
+        script.replace("ip link add bond0 type bond mode 802.3ad", "ip link add bond0 \\\n  type bond mode 802.3ad"))
+    (lab / "configs" / "tool").write_bytes(b"\x7fELF\x02\x01\xff\xfe")  # a program, not a script
+    for name in ("ce2-config.sh",):
+        (lab / "configs" / name).write_text((PUBLISHED.parent / "configs" / name).read_text())
+    for cfg in (PUBLISHED.parent / "configs").glob("*.cfg"):
+        (lab / "configs" / cfg.name).write_text(cfg.read_text())
+    (lab / "t.clab.yml").write_text(PUBLISHED.read_text())
+    f = derive_intent(load_topology(lab / "t.clab.yml"))
+    assert f.ethernet_segments["ES-1"].ce == "ce1" and f.ces["ce1"].interfaces["bond0"].bond_mode == "802.3ad"
+    text = PUBLISHED.read_text().replace("configs/ce1-config.sh:/ce1-config.sh", "configs:/configs").replace(
+        "bash /ce1-config.sh", "/configs/tool")
+    (lab / "u.clab.yml").write_text(text)
+    assert derive_intent(load_topology(lab / "u.clab.yml")).ethernet_segments["ES-1"].ce == "ce1"
+
+
+def test_more_address_spellings() -> None:
+    from nornir_evpn.intent import CeIntent, _apply_ip_command
+
+    ce = CeIntent(name="c")
+    for line in ("ip a a 10.0.0.1/24 dev eth1", "ip -f inet addr add 10.0.0.2/24 dev eth2",
+                 "ip addr add dev eth3 10.0.0.3/24"):
+        _apply_ip_command(ce, line)
+    assert {n: i.ips for n, i in ce.interfaces.items()} == {
+        "eth1": ["10.0.0.1/24"], "eth2": ["10.0.0.2/24"], "eth3": ["10.0.0.3/24"]}
