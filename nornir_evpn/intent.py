@@ -27,7 +27,7 @@ import re
 import shlex
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 
 from nornir_evpn.errors import IntentError
 from nornir_evpn.platform import MEMBER_SPEEDS
@@ -154,9 +154,6 @@ class CeIntent(BaseModel):
     # CE interface -> (leaf, leaf interface)
     attachments: dict[str, tuple[str, str]] = Field(default_factory=dict)
     ethernet_segment: str | None = None
-    # VRF devices its commands create (`ip link add vrf-1 type vrf`); read while deriving
-    # the intent, not part of the inventory
-    _vrfs: set[str] = PrivateAttr(default_factory=set)
 
     @property
     def ips(self) -> list[str]:
@@ -464,8 +461,7 @@ def _apply_ip_command(ce: CeIntent, line: str) -> None:
             if kind == "bond":
                 mode = rest[rest.index("mode") + 1] if "mode" in rest else "balance-rr"
                 iface(rest[0]).bond_mode = mode
-            elif kind == "vrf":
-                ce._vrfs.add(rest[0])
+
     elif w[1] == "link" and w[2] == "set":
         rest = w[3:]
         if "address" in rest and "dev" in rest:
@@ -582,7 +578,7 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
                 "two leaves (all-active multi-homing) or use one link"
             )
         return False
-    standalone = _standalone_links(ce)
+    standalone = _standalone_links(topology, ce)
     if not bonded and standalone:
         # a link with an address or VRF of its own is no bond member, and no bond is in
         # sight: the CE uses its links one by one
@@ -602,12 +598,23 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
     return True
 
 
-def _standalone_links(ce: CeIntent) -> list[str]:
+def _standalone_links(topology: Topology, ce: CeIntent) -> list[str]:
     """The CE's wired interfaces its commands use on their own: an address on them, or a
     VRF its commands create as their master (a master of unknown kind proves nothing: it
     may be a bond built in a way this reader does not follow)."""
+    vrfs = _created_vrfs(topology.nodes[ce.name].exec_lines)
     return [name for name in ce.attachments
-            if (i := ce.interfaces.get(name)) is not None and (i.ips or i.master in ce._vrfs)]
+            if (i := ce.interfaces.get(name)) is not None and (i.ips or i.master in vrfs)]
+
+
+def _created_vrfs(lines: list[str]) -> set[str]:
+    """The VRF devices `ip link add [dev|name] <vrf> type vrf ...` lines create."""
+    out = set()
+    for line in lines:
+        m = re.match(r"^ip\s+link\s+add\s+(?:(?:dev|name)\s+)?(\S+)\s+.*\btype\s+vrf\b", line.strip())
+        if m:
+            out.add(m.group(1))
+    return out
 
 
 def _bonded_links(ce: CeIntent) -> list[str]:

@@ -53,6 +53,10 @@ class TwinState:
     profile: str = ""  # command latency profile (`twin up --profile`)
     timing: str = ""  # fabric timing profile (`twin up --timing`)
 
+    def __post_init__(self) -> None:
+        if self.pid_start is None and self.pid == os.getpid():  # a state of this very process
+            self.pid_start = process_start(self.pid)
+
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:
         return {n: (str(v["host"]), int(v["port"])) for n, v in self.nodes.items()}
