@@ -367,10 +367,19 @@ def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]
             continue
         except OSError:
             raise TopologyError(f"{path}: field '{field}.binds' script not found: {script}") from None
-        for sline in body.replace("\\\n", " ").splitlines():  # `\` continues a line
-            sline = sline.strip()
-            if sline and not sline.startswith("#"):
+        pending = ""
+        for raw in body.splitlines():
+            sline = raw.strip()
+            if sline.startswith("#") and not pending:  # a comment never continues (bash)
+                continue
+            if sline.endswith("\\"):  # `\` continues a command on the next line
+                pending += sline[:-1] + " "
+                continue
+            sline, pending = (pending + sline).strip(), ""
+            if sline:
                 out.append(sline)
+        if pending.strip():
+            out.append(pending.strip())
     return out
 
 

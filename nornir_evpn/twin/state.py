@@ -53,10 +53,6 @@ class TwinState:
     profile: str = ""  # command latency profile (`twin up --profile`)
     timing: str = ""  # fabric timing profile (`twin up --timing`)
 
-    def __post_init__(self) -> None:
-        if self.pid_start is None and self.pid == os.getpid():  # a state of this very process
-            self.pid_start = process_start(self.pid)
-
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:
         return {n: (str(v["host"]), int(v["port"])) for n, v in self.nodes.items()}
@@ -99,17 +95,19 @@ def process_start(pid: int) -> int | None:
         return None
 
 
-def twin_alive(pid: int, start: int | None) -> bool:
+def twin_alive(pid: int, start: int | None, state_file: Path | None = None) -> bool:
     """`pid` runs and is the process that wrote the state file: after a crash or a reboot a
     stale file's pid may belong to another process, which `twin down` must not signal."""
     if not pid_alive(pid):
         return False
-    if start is None:  # a state file of an older version: the process must at least be ours
+    if start is None:  # a file of an older version: the twin `twin up` started for this file
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                return b"nornir_evpn" in fh.read()
+                words = fh.read().split(b"\0")
         except OSError:
             return True
+        return b"nornir_evpn" in words and state_file is not None and \
+            str(state_file.resolve()).encode() in words
     now = process_start(pid)
     return now is None or now == start
 
@@ -130,6 +128,6 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
         # a truncated write or a hand edit: say which file, not "no twin is running"
         reason = " ".join(str(exc).split())[:120]
         raise NotATwinStateFile(f"{p}: not a twin state file ({type(exc).__name__}: {reason})") from None
-    if not twin_alive(state.pid, state.pid_start):
+    if not twin_alive(state.pid, state.pid_start, p):
         raise TwinNotRunningError(NOT_RUNNING)
     return state

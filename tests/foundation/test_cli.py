@@ -48,13 +48,14 @@ def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
 
     from nornir_evpn.commands.common import apply_twin_endpoints
     from nornir_evpn.inventory import load_inventory_docs
-    from nornir_evpn.twin.state import TwinState
+    from nornir_evpn.twin.state import TwinState, process_start
 
     docs = load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory")
     assert docs["groups"]["ce"]["username"] == "root"
     nodes = {n: {"host": "127.0.0.1", "port": 20000 + i} for i, n in enumerate(docs["hosts"])}
     state = tmp_path / "twin.json"
-    TwinState(pid=os.getpid(), topology="t.clab.yml", lab="evpn-mh01", username="admin", nodes=nodes).write(state)
+    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab="evpn-mh01",
+              username="admin", nodes=nodes).write(state)
     docs = apply_twin_endpoints(docs, state)
     assert {h["username"] for h in docs["hosts"].values()} == {"admin"}
     assert (docs["hosts"]["ce1"]["hostname"], docs["hosts"]["ce1"]["port"]) == ("127.0.0.1", nodes["ce1"]["port"])

@@ -379,3 +379,17 @@ def test_more_address_spellings() -> None:
         _apply_ip_command(ce, line)
     assert {n: i.ips for n, i in ce.interfaces.items()} == {
         "eth1": ["10.0.0.1/24"], "eth2": ["10.0.0.2/24"], "eth3": ["10.0.0.3/24"]}
+
+
+def test_a_comment_ending_in_a_backslash_does_not_swallow_the_next_line(tmp_path: Path) -> None:
+    """bash never continues a comment: the bond line after `# bond \\` still runs."""
+    lab = tmp_path / "lab"
+    (lab / "configs").mkdir(parents=True)
+    for f in (PUBLISHED.parent / "configs").iterdir():
+        (lab / "configs" / f.name).write_text(f.read_text())
+    script = lab / "configs" / "ce1-config.sh"
+    script.write_text(script.read_text().replace(
+        "ip link add bond0 type bond mode 802.3ad", "# the bond \\\nip link add bond0 type bond mode 802.3ad"))
+    (lab / "t.clab.yml").write_text(PUBLISHED.read_text())
+    f = derive_intent(load_topology(lab / "t.clab.yml"))
+    assert f.ces["ce1"].interfaces["bond0"].bond_mode == "802.3ad"

@@ -211,6 +211,7 @@ def test_twin_endpoints_drop_the_inventorys_passwords(tmp_path: Path, monkeypatc
 
     from nornir_evpn.commands.common import apply_twin_endpoints
     from nornir_evpn.inventory import load_inventory_docs, password
+    from nornir_evpn.twin.state import process_start
 
     monkeypatch.delenv("NORNIR_EVPN_PASSWORD", raising=False)
     docs = load_inventory_docs(ROOT / "inventory")
@@ -218,7 +219,8 @@ def test_twin_endpoints_drop_the_inventorys_passwords(tmp_path: Path, monkeypatc
     docs["groups"]["srl"]["password"] = "lab-group"
     docs["hosts"]["leaf1"]["password"] = "lab-host"
     state = tmp_path / "twin.json"
-    state.write_text(json.dumps({"pid": os.getpid(), "topology": "t", "lab": "evpn-mh01", "username": "admin",
+    state.write_text(json.dumps({"pid": os.getpid(), "pid_start": process_start(os.getpid()),
+                                 "topology": "t", "lab": "evpn-mh01", "username": "admin",
                                  "nodes": {n: {"host": "127.0.0.1", "port": 1000 + i}
                                            for i, n in enumerate(docs["hosts"])}}))
     docs = apply_twin_endpoints(docs, state)

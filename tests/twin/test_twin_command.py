@@ -241,3 +241,19 @@ def test_an_older_state_file_names_a_pid_that_must_be_a_nornir_evpn_process(tmp_
     finally:
         other.kill()
         other.wait()
+
+
+def test_an_older_state_file_is_only_the_twin_started_for_it(tmp_path: Path) -> None:
+    """Any nornir_evpn process (another twin, an editor on a module) once passed for the
+    twin of an older state file: its command line must name that state file."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "nornir_evpn", "twin"])
+    try:
+        state_file = tmp_path / "twin.json"
+        state_file.write_text(json.dumps({"pid": other.pid, "topology": "t", "lab": "l",
+                                          "username": "admin", "nodes": {}}))
+        with pytest.raises(TwinNotRunningError):
+            read_twin_state(state_file)
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
