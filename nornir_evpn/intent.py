@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -415,16 +416,22 @@ def _parse_ces(topology: Topology) -> dict[str, CeIntent]:
     return ces
 
 
+def check_ce_addresses(ce: CeIntent, field: Callable[[str, str], str]) -> None:
+    """ValueError for the first MAC or IP of `ce` that is not one; `field(interface, kind)`
+    names it (kind "mac" or "ips"). They are MAC-table keys and ping targets: a typo, or
+    "-f" (a ping option), must stop before anything is sent."""
+    for i in ce.interfaces.values():
+        if i.mac is not None:
+            check_mac(i.mac, field(i.name, "mac"))
+        for ip in i.ips:
+            check_ip(ip, field(i.name, "ips"), with_prefix=True)
+
+
 def _check_ce_addresses(topology: Topology, ce: CeIntent) -> None:
-    """The MACs and IPs a CE's commands set: verify expects them in MAC tables and pings
-    them, so a typo must stop here rather than fail every MAC check later."""
-    field = f"topology.nodes.{ce.name}.exec"
+    """The MACs and IPs a CE's commands set."""
+    where = f"topology.nodes.{ce.name}.exec"
     try:
-        for i in ce.interfaces.values():
-            if i.mac is not None:
-                check_mac(i.mac, f"{field} ({i.name} address)")
-            for ip in i.ips:
-                check_ip(ip, f"{field} ({i.name} addr)", with_prefix=True)
+        check_ce_addresses(ce, lambda name, kind: f"{where} ({name} {'address' if kind == 'mac' else 'addr'})")
     except ValueError as exc:
         raise IntentError(f"{topology.path}: {exc}") from None
 

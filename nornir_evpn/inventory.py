@@ -197,8 +197,9 @@ def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory")
 def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) -> None:
     """Every command (not only configure) puts host data into device commands (show
     targets, ping lines): refuse bad or CLI-injecting values before any connection."""
+    from nornir_evpn.intent import check_ce_addresses
     from nornir_evpn.render import node_from_data, node_segments, validate_node
-    from nornir_evpn.validation import assert_cli_safe, check_ip, check_mac
+    from nornir_evpn.validation import assert_cli_safe
 
     for name, host in (docs.get("hosts") or {}).items():
         data = host.get("data") or {}
@@ -213,15 +214,11 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) ->
             validate_node(node, node_segments(node, fabric))
         else:
             assert_cli_safe(data, f"host {name}: data")
-    # the CEs' addresses are ping targets and MAC-table keys: "192.168.0.21x" pinged nothing
-    # and "-f" became a ping option, and the traffic verdict read "0 sent, 0 lost"
+    # a hand-edited CE address: "192.168.0.21x" pinged nothing and "-f" became a ping
+    # option, and the traffic verdict read "0 sent, 0 lost"
     for ce in fabric.ces.values():
         try:
-            for i in ce.interfaces.values():
-                if i.mac is not None:
-                    check_mac(i.mac, f"interfaces.{i.name}.mac")
-                for ip in i.ips:
-                    check_ip(ip, f"interfaces.{i.name}.ips", with_prefix=True)
+            check_ce_addresses(ce, lambda name, kind: f"interfaces.{name}.{kind}")
         except ValueError as exc:
             raise InventoryError(f"host {ce.name}: data {exc}") from None
 

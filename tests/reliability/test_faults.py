@@ -69,6 +69,22 @@ def wait_sessions_closed(watch: Watch, timeout: float = 5.0) -> None:
         time.sleep(0.05)
 
 
+def drop_on_next_commit(watch: Watch, node: str, *, applied: bool) -> None:
+    """`node`'s next commit drops every SSH session on the twin's loop, so the answer never
+    reaches the client; with `applied` the commit is made first, else never."""
+    ds = watch.twin.datastore(node)
+    server = watch.twin.servers[node]
+    original = ds.commit
+
+    def dropping_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ds.commit = original
+        if applied:
+            original(*args, **kwargs)
+        server.drop_connections()
+
+    ds.commit = dropping_commit  # type: ignore[method-assign]
+
+
 def test_commit_rejected_leaves_no_candidate(watch: Watch, capsys):
     watch.twin.reject_next_commit("leaf2")
     code, doc = configure(watch, capsys)
@@ -131,17 +147,7 @@ def test_wrong_password_leaves_no_candidate(tmp_path, capsys):
 
 @pytest.mark.parametrize("when", ["before-apply", "after-apply"])
 def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
-    ds = watch.twin.datastore("leaf2")
-    server = watch.twin.servers["leaf2"]
-    original = ds.commit
-
-    def dropping_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
-        ds.commit = original
-        if when == "after-apply":
-            original(*args, **kwargs)
-        server.drop_connections()  # on the twin's loop: the reply never reaches the client
-
-    ds.commit = dropping_commit  # type: ignore[method-assign]
+    drop_on_next_commit(watch, "leaf2", applied=when == "after-apply")
     code, doc = configure(watch, capsys)
     assert code == 1
     entry = doc["hosts"]["leaf2"]
@@ -166,17 +172,7 @@ def test_all_or_nothing_settles_a_commit_whose_answer_was_lost(watch: Watch, cap
     says whether it had committed (rolled back now) or not (nothing pending), so the
     outcome is no longer unknown; a first version said "rolled back by its confirm timer"
     for a commit that never applied, or UNKNOWN for one it had just rolled back."""
-    ds = watch.twin.datastore("leaf2")
-    server = watch.twin.servers["leaf2"]
-    original = ds.commit
-
-    def dropping_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
-        ds.commit = original
-        if when == "after-apply":
-            original(*args, **kwargs)
-        server.drop_connections()
-
-    ds.commit = dropping_commit  # type: ignore[method-assign]
+    drop_on_next_commit(watch, "leaf2", applied=when == "after-apply")
     code, doc = configure(watch, capsys, "--all-or-nothing")
     assert code == 1
     entry = doc["hosts"]["leaf2"]
@@ -187,29 +183,6 @@ def test_all_or_nothing_settles_a_commit_whose_answer_was_lost(watch: Watch, cap
     assert all(r == startup(n) for n, r in watch.running().items())  # every host rolled back
     wait_sessions_closed(watch)
     watch.assert_clean()
-
-
-def test_commit_confirmed_answer_lost_says_it_rolls_back_by_itself(watch: Watch, capsys):
-    ds = watch.twin.datastore("leaf2")
-    server = watch.twin.servers["leaf2"]
-    original = ds.commit
-
-    def applied_then_drop(*args, **kwargs):  # type: ignore[no-untyped-def]
-        ds.commit = original
-        original(*args, **kwargs)
-        server.drop_connections()
-
-    ds.commit = applied_then_drop  # type: ignore[method-assign]
-    code, doc = configure(watch, capsys, "--commit-confirmed", "1")
-    assert code == 1
-    entry = doc["hosts"]["leaf2"]
-    assert entry["commit_unknown"] is True
-    assert entry["error"].endswith("it may have committed; if it did, it rolls back by itself in 1s "
-                                   "(nobody accepts it)"), entry["error"]
-    deadline = time.monotonic() + 5
-    while ds.pending is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert watch.running()["leaf2"] == startup("leaf2")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
@@ -251,23 +224,18 @@ def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkey
 
 def test_connection_dropped_before_confirm_accept_rolls_back(watch: Watch, capsys):
     """commit confirmed applied, then the session dies: no accept, so the device rolls back."""
-    ds = watch.twin.datastore("leaf2")
-    server = watch.twin.servers["leaf2"]
-    original = ds.commit
-
-    def confirmed_then_drop(*args, **kwargs):  # type: ignore[no-untyped-def]
-        ds.commit = original
-        original(*args, **kwargs)
-        server.drop_connections()
-
-    ds.commit = confirmed_then_drop  # type: ignore[method-assign]
+    drop_on_next_commit(watch, "leaf2", applied=True)
     code, doc = configure(watch, capsys, "--commit-confirmed", "1")
     assert code == 1
     entry = doc["hosts"]["leaf2"]
     assert entry["ok"] is False and entry["error"] and "\n" not in entry["error"]
+    # the answer to the commit was lost: unknown, and it rolls back by itself
+    assert entry["commit_unknown"] is True
+    assert entry["error"].endswith("it may have committed; if it did, it rolls back by itself in 1s "
+                                   "(nobody accepts it)"), entry["error"]
     assert doc["hosts"]["leaf1"]["committed"] is True
     deadline = time.monotonic() + 5
-    while ds.pending is not None and time.monotonic() < deadline:
+    while watch.twin.datastore("leaf2").pending is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert watch.running()["leaf2"] == startup("leaf2")  # rolled back, not half-applied
     assert watch.running()["leaf1"] == configured("leaf1")  # accepted: no rollback
