@@ -549,9 +549,14 @@ def run_failover(
         down.clear()
         down.update(now)
 
-    def observe(faults: Faults) -> dict[CheckKey, bool]:
+    def read_fabric(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+        """One poll of every host, with the hosts it could not reach said on the timeline."""
         observed = evaluate(faults)
         note_unreachable(observed)
+        return observed
+
+    def observe(faults: Faults) -> dict[CheckKey, bool]:
+        observed = read_fabric(faults)
         if faults:
             degraded_expected.update({k: o.expected for k, o in observed.items()})
         return {k: o.ok or k in ignored for k, o in observed.items()}
@@ -573,8 +578,7 @@ def run_failover(
                                check=key[0], host=key[1]))
 
     # 1. pre-check: refuse to break an already unhealthy fabric
-    healthy = evaluate(NO_FAULTS)
-    note_unreachable(healthy)
+    healthy = read_fabric(NO_FAULTS)
     healthy_expected = {k: o.expected for k, o in healthy.items()}
     report.precheck_failures = _failures(healthy)
     if report.precheck_failures and warm_up is not None and all(
@@ -584,8 +588,7 @@ def run_failover(
         # CE traffic and give the fabric a few polls to learn and advertise it
         def settle_state() -> dict[CheckKey, bool]:
             warm_up()  # again each round: pings sent before the data plane was up teach nothing
-            observed = evaluate(NO_FAULTS)
-            note_unreachable(observed)
+            observed = read_fabric(NO_FAULTS)
             # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
             # and the degraded phase tells "unchanged by the fault" by comparing with these
             healthy_expected.update({k: o.expected for k, o in observed.items()})
@@ -593,12 +596,7 @@ def run_failover(
 
         settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
                                 timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
-        if settle.reached:
-            report.precheck_failures = []
-        else:
-            last = evaluate(NO_FAULTS)
-            note_unreachable(last)
-            report.precheck_failures = _failures(last)
+        report.precheck_failures = [] if settle.reached else _failures(read_fabric(NO_FAULTS))
         emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True

@@ -74,11 +74,18 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a zombie (exited, not yet reaped by its parent) is not running
+    fields = _proc_stat(pid)  # a zombie (exited, not yet reaped by its parent) is not running
+    return fields is None or fields[0] != "Z"
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first); None without it."""
+    try:
         with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ", 1)[1][:1] != "Z"
+            fields = fh.read().rsplit(") ", 1)[1].split()
     except (OSError, IndexError):
-        return True
+        return None
+    return fields or None
 
 
 class NotATwinStateFile(TwinNotRunningError):
@@ -88,10 +95,10 @@ class NotATwinStateFile(TwinNotRunningError):
 def process_start(pid: int) -> int | None:
     """When `pid` started, in clock ticks since boot (/proc/<pid>/stat); None without /proc.
     Unlike wall-clock times it never moves with the clock (NTP steps, a VM resumed)."""
+    fields = _proc_stat(pid)
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return int(fh.read().rsplit(") ", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
+        return int(fields[19]) if fields is not None else None
+    except (IndexError, ValueError):
         return None
 
 
