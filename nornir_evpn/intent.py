@@ -294,8 +294,7 @@ def positional_nodes(topology: Topology) -> list[str]:
     """Nodes numbered by their position: taking one of their role out renumbers them (SR
     Linux nodes, and multi-homed CEs, whose number is their ethernet segment's)."""
     leaves, spines = _leaves_and_spines(topology)
-    ces = _parse_ces(topology)
-    multihomed = [name for name, ce in ces.items() if _multihomed(topology, ce, leaves)]
+    multihomed = [ce.name for ce in _multihomed_ces(topology, _parse_ces(topology), leaves)]
     return [name for names, limit in ((leaves, 255), (spines, 255), (multihomed, MAX_ES_NUMBER))
             for name in node_numbers(topology, names, limit)[1]]
 
@@ -304,8 +303,7 @@ def assumed_bonds(topology: Topology) -> list[str]:
     """Multi-homed CEs whose commands show no bond: taken as one LACP bond by default
     (`inventory` names them, so a CE using its links one by one is not made an ES unseen)."""
     leaves = _leaves_and_spines(topology)[0]
-    return [name for name, ce in _parse_ces(topology).items()
-            if _multihomed(topology, ce, leaves) and not _bonded_links(ce)]
+    return [ce.name for ce in _multihomed_ces(topology, _parse_ces(topology), leaves) if not _bonded_links(ce)]
 
 
 def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
@@ -495,7 +493,7 @@ def _ethernet_segments(
 ) -> dict[str, EthernetSegment]:
     segments: dict[str, EthernetSegment] = {}
     lag_owner: dict[tuple[str, str], str] = {}
-    multihomed = [ce for ce in ces.values() if _multihomed(topology, ce, leaves)]
+    multihomed = _multihomed_ces(topology, ces, leaves)
     # ES-k, lag k, ... from the CE's name (mhce3 is 3) as for nodes, so adding a CE whose
     # name sorts first changes no other CE's ethernet segment
     numbers = node_numbers(topology, [ce.name for ce in multihomed], MAX_ES_NUMBER)[0]
@@ -560,6 +558,11 @@ def _ethernet_segments(
         ce.ethernet_segment = es.name
         segments[es.name] = es
     return segments
+
+
+def _multihomed_ces(topology: Topology, ces: dict[str, CeIntent], leaves: list[str]) -> list[CeIntent]:
+    """The CEs that are all-active ethernet segments, in name order (`_multihomed`)."""
+    return [ce for ce in ces.values() if _multihomed(topology, ce, leaves)]
 
 
 def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
