@@ -9,6 +9,7 @@ out of `apply_config` leaves the host without an open candidate.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -105,9 +106,12 @@ class Loaded:
     last_output: str
 
 
+_FAILED = re.compile("|".join(map(re.escape, platform.FAILED_WHEN_CONTAINS)))
+
+
 def device_failed(output: str) -> bool:
     """The device's answer carries one of the failure markers (`Error:`, `MINOR:`, ...)."""
-    return any(marker in output for marker in platform.FAILED_WHEN_CONTAINS)
+    return _FAILED.search(output) is not None
 
 
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
@@ -141,8 +145,11 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
     carrying a failure marker (reported as `<line>: <device text>`)."""
     last = ""
     answered = 0
+    mode_of = ""  # the prompt scrapli's mode was last set from (it changes a few times a load)
     for line, segment, prompt in paste(conn, lines, batch_lines, None if cancel is None else cancel.is_set):
-        note_mode(conn, prompt)
+        if prompt != mode_of:
+            note_mode(conn, prompt)
+            mode_of = prompt
         answered += 1
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
