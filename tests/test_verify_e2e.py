@@ -207,6 +207,23 @@ def test_route_reflector_fabric_verifies_with_a_path_per_reflector() -> None:
     assert "2 Ethernet Segment routes 1 used, 2 valid" in summary
 
 
+def test_srl_24_10_layouts_give_the_same_verdicts(intent) -> None:
+    """The twin printing SR Linux 24.10's layouts (a subinterface's `Network-instances:` list,
+    the indented ES header, one more mac-table total): every check reads them alike."""
+    fabric, _, _ = _lab()
+    show = show_render.FabricShow(fabric, "24.10")
+    assert "      * Name: mac-vrf-1 (mac-vrf)" in show.show("leaf1", "show interface lag1")
+    results = _verify(intent, show)
+    assert _failed(results) == {}
+    assert results["leaf3"]["access.up"].observed["ethernet-1/2.0 network-instance"] == "mac-vrf-1"
+    assert results["leaf1"]["lag.up"].observed["lag1.0 network-instance"] == "mac-vrf-1"
+    assert results["leaf2"]["es.df"].observed["ES-1 mac-vrf-1 DF"] == "10.0.0.2"
+    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=False)
+    failed = _failed(_verify(intent, show))
+    assert "leaf1 lag1 - Expected: up Actual: down" in failed[("leaf1", "lag.up")]
+    assert failed[("leaf3", "evpn.received")] == "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2"
+
+
 # ------------------------------------------------------------------ part 2: over SSH
 runtime = pytest.importorskip("nornir_evpn.twin.runtime")
 
@@ -221,6 +238,21 @@ def served(tmp_path_factory):
         for ip in CE2_IPS:
             assert fabric.probe("ce1", ip).delivered
         state = tmp_path_factory.mktemp("twin") / "twin.json"
+        twin.state().write(state)
+        yield twin, fabric, state
+
+
+@pytest.fixture(scope="module")
+def served_24(tmp_path_factory):
+    """The same lab, its nodes printing SR Linux 24.10's layouts (`twin up --release 24.10`)."""
+    with runtime.Twin(TOPOLOGY) as twin:
+        fabric = fabric_lab.attach(twin, release="24.10")
+        for leaf in ("leaf1", "leaf2"):
+            ds = twin.datastore(leaf)
+            ds.commit(ds.running, fabric_lab.with_lines(ds.running, fabric_lab.MH_CONFIG))
+        for ip in CE2_IPS:
+            assert fabric.probe("ce1", ip).delivered
+        state = tmp_path_factory.mktemp("twin24") / "twin.json"
         twin.state().write(state)
         yield twin, fabric, state
 
@@ -256,6 +288,24 @@ def test_cli_verify_over_ssh(served, capsys, tmp_path) -> None:
     lacp = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lacp.members_in_sync"]
     assert lacp["expected"]["lag1 ethernet-1/1"] == "IN_SYNC/True/True/True"
     assert lacp["observed"]["lag1 ethernet-1/1"] != "IN_SYNC/True/True/True"
+
+
+def test_cli_verify_over_ssh_on_srl_24_10(served, served_24) -> None:
+    _, fabric, state = served_24
+    rc, doc = _cli(state)
+    assert (rc, doc["ok"], doc["summary"]["checks_failed"]) == (0, True, 0), doc["summary"]
+    assert doc["summary"] == _cli(served[2])[1]["summary"]  # the checks 23.7 runs, all of them
+    leaf1 = {c["name"]: c for c in doc["hosts"]["leaf1"]["checks"]}
+    assert leaf1["lag.up"]["observed"]["lag1.0 network-instance"] == "mac-vrf-1"
+    fabric.set_link("leaf2:e1-1", "ce1:eth2", up=False)
+    try:
+        rc, doc = _cli(state, "--hosts", "leaf2", "--checks", "lag.up,lacp.members_in_sync")
+    finally:
+        fabric.set_link("leaf2:e1-1", "ce1:eth2", up=True)
+    assert (rc, doc["ok"]) == (1, False)
+    lag = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lag.up"]
+    assert not lag["ok"] and "leaf2 lag1 - Expected: up Actual: down" in lag["detail"]
+    assert lag["observed"]["lag1.0 network-instance"] == "mac-vrf-1"  # read while down too
 
 
 def test_cli_unreachable_host_is_one_line(served, capsys) -> None:

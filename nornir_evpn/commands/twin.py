@@ -26,6 +26,7 @@ from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
+from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
 from nornir_evpn.twin.state import (
     NotATwinStateFile,
     TwinState,
@@ -56,6 +57,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--timing", choices=["instant", "fast", "realistic", "demo"], default=None,
                     help="fabric convergence delays (LACP/BGP/ES/EVPN); default "
                          "$NORNIR_EVPN_TWIN_TIMING, else the --profile of the same name")
+    up.add_argument("--release", choices=list(RELEASES), default=None,
+                    help=f"SR Linux release whose `show` layouts the nodes print (default "
+                         f"{DEFAULT_RELEASE}; 24.10 lists a subinterface's network-instances)")
     _state_arg(up)
     up.set_defaults(func=run_up)
 
@@ -90,6 +94,7 @@ def _state_arg(p: argparse.ArgumentParser) -> None:
 
 def _print_endpoints(state: TwinState) -> None:
     profiles = f", profile {state.profile}, timing {state.timing}" if state.profile else ""
+    profiles += f", SR Linux {state.release}" if state.release else ""
     sys.stdout.write(f"twin {state.lab!r} running, pid {state.pid}, user {state.username}{profiles}\n")
     for node, (host, port) in state.endpoints.items():
         kind = state.nodes[node].get("kind", "")
@@ -120,8 +125,9 @@ def run_up(args: argparse.Namespace) -> int:
     if state is not None:
         # the same twin again is a no-op; another one asked for must not pass for it
         asked = {"topology": str(args.topology.resolve()) if args.topology else None,
-                 "profile": args.profile, "timing": timing}
-        running = {"topology": state.topology, "profile": state.profile, "timing": state.timing}
+                 "profile": args.profile, "timing": timing, "release": args.release}
+        running = {"topology": state.topology, "profile": state.profile, "timing": state.timing,
+                   "release": state.release or DEFAULT_RELEASE}
         differ = [f"{k} {Path(v).name if k == 'topology' else v}" for k, v in asked.items()
                   if v is not None and running[k] and v != running[k]]
         if differ:
@@ -142,17 +148,18 @@ def run_up(args: argparse.Namespace) -> int:
         if node.is_srl:
             node.startup_text()
     timing = timing or profile
+    release = args.release or DEFAULT_RELEASE
     if args.foreground:
-        return serve(topology, state_file, profile, timing)
-    return _spawn(topology, state_file, profile, timing)
+        return serve(topology, state_file, profile, timing, release)
+    return _spawn(topology, state_file, profile, timing, release)
 
 
-def _spawn(topology: Path, state_file: Path, profile: str, timing: str) -> int:
+def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release: str) -> int:
     state_file.parent.mkdir(parents=True, exist_ok=True)
     log_path = state_file.with_suffix(".log")
     cmd = [sys.executable, "-m", "nornir_evpn", "twin", "up", "--foreground",
            "--topology", str(topology), "--state-file", str(state_file), "--profile", profile,
-           "--timing", timing]
+           "--timing", timing, "--release", release]
     with open(log_path, "ab") as log:
         # the password travels in the environment (inherited), never on the command line
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -175,7 +182,8 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str) -> int:
     return EXIT_FAILED
 
 
-def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant") -> int:
+def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant",
+          release: str = DEFAULT_RELEASE) -> int:
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
     from nornir_evpn.twin.runtime import Twin  # the SSH server: only where the twin runs
 
@@ -186,14 +194,14 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
         if fabric_lab is not None:  # show outputs and CE shells from the fabric model
             from nornir_evpn.twin.timing import get_profile
 
-            fabric_lab.attach(twin, profile=get_profile(timing))
+            fabric_lab.attach(twin, profile=get_profile(timing), release=release)
             settle_s = get_profile(timing).longest
         await twin.start()
         fault = _optional("nornir_evpn.commands.twin_fault")
         control = await fault.serve_control(twin, state_file) if fault is not None else None
         state = twin.state()
         state.settle_s = settle_s
-        state.profile, state.timing = profile, timing
+        state.profile, state.timing, state.release = profile, timing, release
         state.write(state_file)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

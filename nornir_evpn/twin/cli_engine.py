@@ -15,6 +15,7 @@ from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
 from nornir_evpn.twin.datastore import CommitError, NodeDatastore
 from nornir_evpn.twin.latency import Pacer
 from nornir_evpn.twin.leaf_values import leaf_error
+from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
 
 # SR Linux top-level configuration nodes: a candidate line starting elsewhere is a typo.
 TOP_LEVEL = (
@@ -83,17 +84,18 @@ class DefaultShowProvider:
         raise UnknownCommand(path)
 
 
-def show_version(hostname: str) -> str:
-    """`show version` as SR Linux 23.7 prints it for a 7220 IXR-D2 in containerlab."""
+def show_version(hostname: str, release: str = DEFAULT_RELEASE) -> str:
+    """`show version` as SR Linux prints it for a 7220 IXR-D2 in containerlab."""
     rule = "-" * 80
+    version, build = RELEASES[release]
     rows = [
         ("Hostname", hostname),
         ("Chassis Type", "7220 IXR-D2"),
         ("Part Number", "Sim Part No."),
         ("Serial Number", "Sim Serial No."),
         ("System HW MAC Address", "1A:B0:00:FF:00:00"),
-        ("Software Version", "v23.7.1"),
-        ("Build Number", "163-gd408df6a0c"),
+        ("Software Version", version),
+        ("Build Number", build),
         ("Architecture", "x86_64"),
         ("Last Booted", "2024-01-01T00:00:00.000Z"),
         ("Total Memory", "24052875 kB"),

@@ -71,11 +71,12 @@ def boot_lab(
     return fabric, running
 
 
-def attach(twin: Any, profile: tm.TimingProfile | None = None) -> Fabric:
+def attach(twin: Any, profile: tm.TimingProfile | None = None, release: str | None = None) -> Fabric:
     """Wire a fabric model into a `runtime.Twin`: commits feed it, it answers `show`, CEs ping.
 
     Returns the fabric; the twin also gets it as `twin.fabric` for link faults. Without a
     profile, `$NORNIR_EVPN_TWIN_TIMING` (instant | fast | realistic | demo) picks one.
+    `release` picks the SR Linux release whose `show` layouts are printed (default 23.7).
     """
     from nornir_evpn.twin.ce_shell import engine_factory
     from nornir_evpn.twin.show_render import FabricShow
@@ -85,7 +86,7 @@ def attach(twin: Any, profile: tm.TimingProfile | None = None) -> Fabric:
     fabric = Fabric(twin.topology, profile=profile)
     fabric.load_configs({name: ds.running for name, ds in twin.datastores.items()})
     twin.add_commit_hook(fabric.on_commit)
-    twin.set_show_provider(FabricShow(fabric))
+    twin.set_show_provider(FabricShow(fabric) if release is None else FabricShow(fabric, release))
     twin.register_engine_factory("linux", engine_factory(fabric))
     twin.fabric = fabric
     return fabric

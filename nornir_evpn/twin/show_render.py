@@ -28,6 +28,7 @@ from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.cli_engine import UnknownCommand, show_version
 from nornir_evpn.twin.fabric import Fabric
 from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
+from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
 from nornir_evpn.twin.show_table import render_table
 
 IF_RULE = 138
@@ -68,8 +69,13 @@ def _uptime(seconds: float) -> str:
 class FabricShow:
     """ShowProvider for the CLI engine, backed by a `Fabric`."""
 
-    def __init__(self, fabric: Fabric) -> None:
+    def __init__(self, fabric: Fabric, release: str = DEFAULT_RELEASE) -> None:
+        if release not in RELEASES:
+            raise ValueError(f"release {release!r}: the twin prints {', '.join(RELEASES)}")
         self.fabric = fabric
+        # 23.7 (the tutorial's transcripts) or 24.10: where their `show` layouts differ
+        self.release = release
+        self._v24 = release != "23.7"
         # route views are pure functions of the snapshot: a failover poll reads every leaf's
         # 500-row RIB each round while the fabric stands still; keep the text per snapshot.
         # The snapshot is held weakly: a text must not keep a superseded fabric state alive
@@ -100,7 +106,7 @@ class FabricShow:
             raise UnknownCommand(command)
         cmd = " ".join(words)
         if cmd == "version":
-            return show_version(node)
+            return show_version(node, self.release)
         if words[:1] == ["interface"] and len(words) <= 2:
             return self.interface(node, words[1] if len(words) == 2 else None)
         m = re.fullmatch(r"lag (\S+) lacp-state", cmd)
@@ -159,11 +165,17 @@ class FabricShow:
             s = ic.subifs[sname]
             sup = snap.subif_up(node, sname)
             lines.append(f"  {sname} is up" if sup else f"  {sname} is down")
-            lines.append(f"    Network-instance: {cfg.subif_ni.get(sname, '')}")
+            ni = cfg.subif_ni.get(sname, "")
+            if not self._v24:
+                lines.append(f"    Network-instance: {ni}")
+            elif ni:  # 24.x lists them, with their type (the 24.10 transcripts)
+                kind = "default" if ni == "default" else "mac-vrf" if ni in cfg.macvrfs else "ip-vrf"
+                lines += ["    Network-instances:", f"      * Name: {ni} ({kind})"]
             lines.append("    Encapsulation   : null")
             lines.append(f"    Type            : {s.type}")
+            origin = "(static, preferred, primary)" if self._v24 else "(static, None)"
             for a in s.addresses:
-                lines.append(f"    IPv4 addr    : {a.with_prefixlen} (static, None)")
+                lines.append(f"    IPv4 addr    : {a.with_prefixlen} {origin}")
         return lines
 
     def lacp_state(self, node: str, lag: str) -> str:
@@ -239,11 +251,13 @@ class FabricShow:
                 "",
                 f"{'Last Change':<21}: {_iso(seen[1])}",
                 eq,
-                f"{'MAC-VRF':<10}{'Actv Timer Rem':<17}DF",
             ]
             # SR Linux 23.x prints "Yes" here on every ES peer while the ES is up (the
             # tutorial's non-DF leaf1 shows it too); the elected DF is in the list below.
-            out.append(f"{es.name:<10}{'0':<17}{'Yes' if es.oper_up else 'No'}")
+            # 24.x indents the header and widens the first column.
+            width = max(14, len(es.name) + 1) if self._v24 else 10
+            out += [f"{'  MAC-VRF' if self._v24 else 'MAC-VRF':<{width}}{'Actv Timer Rem':<17}DF",
+                    f"{es.name:<{width}}{'0':<17}{'Yes' if es.oper_up else 'No'}"]
             out += [dash, "DF Candidates", dash, f"{'Network-instance':<23}ES Peers"]
             for vrf, df in sorted(es.df.items()):
                 for peer in es.peers:
@@ -453,8 +467,11 @@ class FabricShow:
         counts = [("Irb", 0), ("Static", 0), ("Duplicate", 0), ("Learnt", learnt), ("Evpn", ev),
                   ("Evpn static", 0), ("Irb anycast", 0), ("Proxy Antispoof", 0), ("Reserved", 0),
                   ("Eth-cfm", 0)]
-        for label, n in counts:
-            out.append(f"{f'Total {label} Macs':<31}:{n:>5} Total{n:>5} Active")
+        totals = [(f"Total {label} Macs", n) for label, n in counts]
+        if self._v24:
+            totals.append(("Total Irb Vrrps", 0))
+        for label, n in totals:
+            out.append(f"{label:<31}:{n:>5} Total{n:>5} Active")
         return "\n".join(out)
 
     # -- vxlan-interfaces -------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class TwinState:
     pid_start: int | None = None
     profile: str = ""  # command latency profile (`twin up --profile`)
     timing: str = ""  # fabric timing profile (`twin up --timing`)
+    release: str = ""  # SR Linux release the `show` layouts follow (`twin up --release`)
 
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:

@@ -146,3 +146,33 @@ def test_route_views_are_rendered_once_per_fabric_state():
         "leaf1", platform.show_advertised_evpn("10.0.0.2"))
     fabric.set_link("leaf1:e1-1", "ce1:eth1", up=True)
     assert show.show("leaf3", platform.SHOW_EVPN_SUMMARY) == summary
+
+
+# --------------------------------------------------------------------- SR Linux 24.10 layouts
+def _fixture_lines(fixtures, name: str) -> list[str]:
+    return (fixtures / name).read_text().splitlines()
+
+
+def test_release_24_10_prints_the_24_x_transcripts_layouts(fixtures) -> None:
+    """Where 24.x prints differently from 23.7, the twin's 24.10 lines are those of the
+    verbatim 24.x transcripts (the values differ: another lab)."""
+    from nornir_evpn.twin.show_render import FabricShow
+
+    fabric, _, _ = tutorial_fabric()
+    show = FabricShow(fabric, "24.10")
+    interface = _fixture_lines(fixtures, "srl24_pe2_show_interface.txt")
+    lag = show.show("leaf1", "show interface lag1").splitlines()
+    assert lag[3:5] == ["    Network-instances:", "      * Name: mac-vrf-1 (mac-vrf)"]
+    uplink = show.show("leaf1", "show interface ethernet-1/49").splitlines()
+    assert uplink[3:5] == interface[3:5]  # `* Name: default (default)`
+    assert uplink[7].endswith(" (static, preferred, primary)") and interface[7].endswith(" (static, preferred, primary)")
+    es = show.show("leaf1", "show system network-instance ethernet-segments ES-1 detail").splitlines()
+    es24 = _fixture_lines(fixtures, "srl24_3stage_leaf1_show_es_detail.txt")
+    assert es[15] == es24[16] == "  MAC-VRF     Actv Timer Rem   DF"
+    macs = show.show("leaf3", "show network-instance mac-vrf-1 bridge-table mac-table all").splitlines()
+    macs24 = _fixture_lines(fixtures, "srl24_3stage_leaf1_show_mac_table.txt")
+    assert [ln.split(":")[0] for ln in macs[-11:]] == [ln.split(":")[0] for ln in macs24[-11:]]
+    assert "v24.10.1" in show.show("leaf1", "show version")
+    assert "Network-instance: mac-vrf-1" in FabricShow(fabric).show("leaf1", "show interface lag1")
+    with pytest.raises(ValueError, match=r"release .25\.3.: the twin prints 23\.7, 24\.10"):
+        FabricShow(fabric, "25.3")

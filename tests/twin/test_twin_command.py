@@ -54,8 +54,8 @@ def test_up_status_down(tmp_path: Path) -> None:
 
         again = twin_cmd("up", cwd=tmp_path)  # idempotent: reports the running one
         assert again.returncode == 0 and f"pid {state.pid}" in again.stdout
-        assert "profile fast, timing fast" in again.stdout
-        same = twin_cmd("up", "--profile", "fast", "--topology", str(LAB), cwd=tmp_path)
+        assert "profile fast, timing fast, SR Linux 23.7" in again.stdout
+        same = twin_cmd("up", "--profile", "fast", "--topology", str(LAB), "--release", "23.7", cwd=tmp_path)
         assert same.returncode == 0 and f"pid {state.pid}" in same.stdout
         # another twin asked for must not pass for the running one
         other = twin_cmd("up", "--timing", "realistic", "--profile", "realistic", cwd=tmp_path)
@@ -64,6 +64,8 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert "already running (evpn-mh01, profile fast, timing fast;" in other.stderr
         assert other.stderr.rstrip().endswith("`twin down` first to start one with profile realistic, "
                                               "timing realistic")
+        newer = twin_cmd("up", "--release", "24.10", cwd=tmp_path)
+        assert newer.returncode == 2 and newer.stderr.rstrip().endswith("start one with release 24.10")
         status = twin_cmd("status", cwd=tmp_path)
         assert status.returncode == 0 and f"pid {state.pid}" in status.stdout
         # a reader that left before the output came (`| head -1` on a longer one) ends the
