@@ -19,6 +19,7 @@ import json
 import os
 import re
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +33,7 @@ from nornir.plugins.runners import SerialRunner
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.outputs import ensure_directory, ensure_writable, replace_atomically
+from nornir_evpn.processes import pid_alive, process_start
 from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.failover import (
     CONNECT_CHECK,
@@ -293,36 +295,117 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
 STATE_KIND = "nornir_evpn failover-test state"  # marks the files this module may replace
 
 
-def prepare_state_file(path: Path) -> None:
-    """Before a run: `path` must be ours to write (the shut is not sent otherwise).
+# a state file's phase: claimed by a run still in its pre-check (nothing disabled yet), or
+# written just before the shut (the link may be down until the restore)
+PHASE_CLAIMED = "pre-check"
+PHASE_SHUT = "shut"
 
-    An existing failover state file is a run killed before its restore: its link may
-    still be down, so `--restore` comes first. Any other existing file is never
-    overwritten (nor deleted after the run)."""
+
+def _owner() -> dict[str, Any]:
+    """This process, as a state file names it: its pid and when it started (a pid alone may be
+    another process's after a reboot)."""
+    return {"pid": os.getpid(), "pid_start": process_start(os.getpid())}
+
+
+def run_alive(doc: Mapping[str, Any]) -> bool:
+    """The failover-test that wrote `doc` still runs. A file of an older version (no start
+    recorded) is taken as a stopped run, as that version did."""
+    pid, start = doc.get("pid"), doc.get("pid_start")
+    if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(start, int):
+        return False
+    return pid_alive(pid) and process_start(pid) == start
+
+
+def running_error(path: Path, doc: Mapping[str, Any]) -> UserInputError:
+    return UserInputError(
+        f"--state-file {path}: a failover-test (pid {doc.get('pid')}) is running on {doc.get('host')} "
+        f"{doc.get('interface')}; wait for it to end (it restores the link itself) or stop it with Ctrl-C"
+    )
+
+
+def _state_doc_of(path: Path) -> dict[str, Any] | None:
+    """The failover state file at `path`, None for any other file (or none)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(doc, dict) and (doc.get("kind") == STATE_KIND or {"host", "interface", "pid"} <= doc.keys()):
+        return doc
+    return None
+
+
+def prepare_state_file(path: Path, host: str | None = None, interface: str | None = None) -> None:
+    """Before a run: claim `path` for this run (the shut is not sent otherwise).
+
+    The claim is an exclusive create: a second failover-test given the same state file while
+    this one runs is refused, from its pre-check on. An existing failover state file is a run
+    still going (refused), one killed in its pre-check (nothing was disabled: replaced), or
+    one killed after its shut, whose link may still be down: `--restore` comes first. Any
+    other existing file is never overwritten (nor deleted after the run)."""
     if path.exists():
-        try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError):
-            doc = None
-        if isinstance(doc, dict) and (doc.get("kind") == STATE_KIND or {"host", "interface", "pid"} <= doc.keys()):
+        doc = _state_doc_of(path)
+        if doc is None:
+            raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
+                                 "it is never overwritten")
+        if run_alive(doc):
+            raise running_error(path, doc)
+        if doc.get("phase") != PHASE_CLAIMED:
             raise UserInputError(
                 f"--state-file {path}: a failover-test stopped before its restore left {doc.get('host')} "
                 f"{doc.get('interface')} disabled; run `failover-test --restore --state-file {path}` first"
             )
-        raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
-                             "it is never overwritten")
+        with contextlib.suppress(FileNotFoundError):  # stopped before its shut: nothing to undo
+            path.unlink()
     ensure_writable(path, "--state-file")
     ensure_directory(path.parent, "--state-file")  # write_state's temporary file goes there
+    claim = {"kind": STATE_KIND, "phase": PHASE_CLAIMED, "host": host, "interface": interface,
+             "time": time.time(), **_owner()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(claim, indent=2) + "\n")
+        os.link(tmp, path)  # atomic and exclusive: whole, and never over another run's claim
+    except FileExistsError:
+        doc = _state_doc_of(path) or {}
+        raise (running_error(path, doc) if run_alive(doc) else UserInputError(
+            f"--state-file {path}: another process created it just now")) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def release_claim(path: Path) -> None:
+    """After a run: drop this run's claim if it never got past its pre-check (refused,
+    failed, interrupted). A file written for the shut is left to the restore."""
+    doc = _state_doc_of(path)
+    if doc is not None and doc.get("phase") == PHASE_CLAIMED and doc.get("pid") == os.getpid():
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def write_state(path: Path, doc: dict[str, Any]) -> None:
-    replace_atomically(path, json.dumps(doc, indent=2) + "\n")  # a kill mid-write never leaves half a file
+    """Write the state file of this run (`doc` + this process). A state file of another
+    run in its place is never replaced: the shut is then not sent."""
+    current = _state_doc_of(path) if path.exists() else None
+    if path.exists() and (current is None or current.get("pid") != os.getpid()):
+        if current is not None and run_alive(current):
+            raise running_error(path, current)
+        raise UserInputError(f"--state-file {path}: another run's file took its place; "
+                             "the link was not shut")
+    # a kill mid-write never leaves half a file
+    replace_atomically(path, json.dumps({**doc, **_owner()}, indent=2) + "\n")
 
 
-def remove_state(path: Path) -> None:
-    """The link is as it was before the run (restored, or never changed): nothing to undo."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+def remove_state(path: Path, owner: Mapping[str, Any] | None = None) -> None:
+    """The link is as it was before the run (restored, or never changed): nothing to undo.
+    Only the file of this run (or of the run `owner` describes: `--restore`) is removed: a
+    file another run wrote in its place names a link that may still be down."""
+    current = _state_doc_of(path)
+    if current is None:
+        return
+    pid = os.getpid() if owner is None else owner.get("pid")
+    if current.get("pid") == pid:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def read_state(path: Path) -> dict[str, Any]:
@@ -622,8 +705,8 @@ def run_failover(
             # the state file exists before the shut is sent: a SIGKILL at any later
             # instant still leaves enough to undo it with --restore
             write_state(options.state_file, {
-                "kind": STATE_KIND, **(state_doc or {}), "host": options.host, "interface": options.interface,
-                "segment": es.name, "time": time.time(), "pid": os.getpid(),
+                "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
+                "interface": options.interface, "segment": es.name, "time": time.time(),
             })
             shut_sent = True
             t0 = clock()
@@ -677,8 +760,10 @@ def run_failover(
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
                 restored_at = clock()  # recovery counts from here, not from the end of the wait below
-                # before anything else uses the sessions it reads
-                report.interrupted = report.interrupted or poller.join()
+                # before anything else uses the sessions it reads (joined whether or not the
+                # run was interrupted: `interrupted or join()` skipped it on an interrupt)
+                late_signal = poller.join()
+                report.interrupted = report.interrupted or late_signal
 
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
@@ -705,8 +790,10 @@ def run_failover(
                 emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
                                    detail="healthy state not reached after restore: "
                                           + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
-    # a recovery poll past its timeout: the caller closes the sessions next
-    report.interrupted = report.interrupted or poller.join()
+    # a recovery poll past its timeout, or cut short by Ctrl-C: the caller closes the
+    # sessions next, and must not close one under its reads
+    late_signal = poller.join()
+    report.interrupted = report.interrupted or late_signal
     if probe is not None:
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []
@@ -795,7 +882,7 @@ def restore_from_state(
             report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
     report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))
     if ok:
-        remove_state(state_file)
+        remove_state(state_file, owner=doc)
     return report
 
 

@@ -287,6 +287,71 @@ def test_restore_after_sigkill(configured: Lab) -> None:
     assert not configured.fo_state.exists()
 
 
+def test_a_second_run_on_the_same_state_file_is_refused_while_the_first_runs(configured: Lab) -> None:
+    """Two operators (or CI jobs) in one checkout: the second run, and a --restore, are told
+    the first is running, instead of "stopped before its restore" and a restore that enabled
+    the link under the live test (or two shuts, and a state file deleted by the wrong run)."""
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.fo_state.exists())  # claimed from its pre-check on
+        second = configured.run(*_fo_args(), "--no-traffic", "--host", "leaf2")
+        assert second.returncode == 2, second.stderr[-2000:]
+        assert f"a failover-test (pid {proc.pid}) is running on leaf1 ethernet-1/1" in second.stderr
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        restore = configured.run("failover-test", "--restore")
+        assert restore.returncode == 2 and f"(pid {proc.pid}) is running" in restore.stderr
+        assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]  # left to the running test
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:] + out[-2000:]
+    assert configured.leaf1_eth1("leaf2") == configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
+
+
+def test_a_run_killed_in_its_precheck_does_not_block_the_next(configured: Lab) -> None:
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.fo_state.exists())
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    if json.loads(configured.fo_state.read_text())["phase"] != "pre-check":
+        pytest.skip("the run got to its shut before the kill")
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]  # never shut
+    r = configured.run(*_fo_args(), "--no-traffic")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert not configured.fo_state.exists()
+
+
+def test_ctrl_c_during_recovery_waits_for_the_poll_in_flight(configured: Lab) -> None:
+    """Ctrl-C while a recovery poll reads: the sessions were closed under that poll (its join
+    was skipped once the run was interrupted), and the healthy hosts it was reading were
+    reported "could not read ... the device ended the SSH session"."""
+    proc = configured.start(*_fo_args(), "--no-traffic", "--json")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"])
+        for node in ("leaf2", "leaf3"):
+            configured.twin.set_slow(node, 0.15)  # every poll of them now takes > 1 s
+        time.sleep(INTERVAL + 0.3)  # inside a recovery poll
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        for node in ("leaf2", "leaf3"):
+            configured.twin.set_slow(node, 0)
+        if proc.poll() is None:
+            proc.kill()
+    doc = json.loads(out)
+    assert (proc.returncode, doc["interrupted"]) == (130, "SIGINT"), err[-2000:]
+    assert doc["unreachable"] == {}
+    assert not [e for e in doc["timeline"] if e["event"] == "unreachable"]
+    assert "could not read" not in err
+
+
 def test_failed_restore_is_loud(configured: Lab) -> None:
     proc = configured.start(*_fo_args(), "--no-traffic", "--json")
     try:

@@ -19,13 +19,18 @@ from nornir_evpn.commands.common import (
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover import (
+    PHASE_CLAIMED,
     FailoverOptions,
     FailoverReport,
     prepare_state_file,
     probe_targets,
     read_state,
+    release_claim,
+    remove_state,
     restore_from_state,
+    run_alive,
     run_failover,
+    running_error,
     segment_for,
     state_file_path,
     verify_evaluator,
@@ -115,7 +120,15 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
         raise UserInputError(f"--host {args.host} is excluded by --hosts/--role")
-    prepare_state_file(state_file)  # it must hold the restore before the shut
+    prepare_state_file(state_file, args.host, args.interface)  # it must hold the restore before the shut
+    try:
+        return _claimed_run(args, target, segment, state_file)
+    finally:
+        release_claim(state_file)  # a run that ended before its shut leaves nothing behind
+
+
+def _claimed_run(args: argparse.Namespace, target: Target, segment: Any,
+                 state_file: Path) -> tuple[int, FailoverReport | None]:
     console = console_for(args.json)
     options = FailoverOptions(host=args.host, interface=args.interface, interval=args.interval,
                               timeout=args.timeout, traffic=args.traffic, force=args.force,
@@ -158,6 +171,12 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
 def run_restore(args: argparse.Namespace, state_file: Path) -> int:
     """`--restore`: the state file names host, interface, inventory and twin of the killed run."""
     doc = read_state(state_file)
+    if run_alive(doc):  # its own restore is coming: enabling the link now breaks its measure
+        raise running_error(state_file, doc)
+    if doc.get("phase") == PHASE_CLAIMED:  # as with no file: nothing to restore (exit 2)
+        remove_state(state_file, owner=doc)
+        raise UserInputError(f"{state_file}: the failover-test that wrote it ended before its shut "
+                             "(nothing to restore); file removed")
     if args.inventory is None and doc.get("inventory"):
         args.inventory = Path(doc["inventory"])
     if not args.twin and doc.get("twin"):

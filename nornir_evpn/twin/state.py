@@ -17,6 +17,7 @@ from typing import Any
 from nornir_evpn import platform
 from nornir_evpn.errors import TwinNotRunningError
 from nornir_evpn.outputs import replace_atomically
+from nornir_evpn.processes import pid_alive, process_start
 
 STATE_ENV = "NORNIR_EVPN_TWIN_STATE"
 DEFAULT_STATE_FILE = Path(".nornir_evpn") / "twin.json"
@@ -68,39 +69,8 @@ def state_path(path: str | Path | None = None) -> Path:
     return Path(os.environ.get(STATE_ENV) or DEFAULT_STATE_FILE)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    fields = _proc_stat(pid)  # a zombie (exited, not yet reaped by its parent) is not running
-    return fields is None or fields[0] != "Z"
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (state first); None without it."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(") ", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields or None
-
-
 class NotATwinStateFile(TwinNotRunningError):
     """The state file exists but is not one `twin up` wrote (corrupt, or another file)."""
-
-
-def process_start(pid: int) -> int | None:
-    """When `pid` started, in clock ticks since boot (/proc/<pid>/stat); None without /proc.
-    Unlike wall-clock times it never moves with the clock (NTP steps, a VM resumed)."""
-    fields = _proc_stat(pid)
-    try:
-        return int(fields[19]) if fields is not None else None
-    except (IndexError, ValueError):
-        return None
 
 
 def twin_alive(pid: int, start: int | None, state_file: Path | None = None) -> bool:

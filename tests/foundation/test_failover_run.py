@@ -449,3 +449,64 @@ def test_probe_targets_are_the_ipv4_addresses() -> None:
     targets = other_ce_ips(fabric, "nobody")
     assert targets and all(":" not in t for t in targets)
     assert set(targets) == {ip for c in fabric.ces.values() for ip in c.ips if ":" not in ip}
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_state_file_belongs_to_the_run_that_wrote_it(tmp_path: Path) -> None:
+    """Two runs on one state file: the second overwrote the first's file, and the first's
+    restore then deleted the second's, whose link stayed down with no record."""
+    import json
+    import os
+
+    from nornir_evpn.errors import UserInputError
+    from nornir_evpn.failover import (
+        PHASE_CLAIMED,
+        prepare_state_file,
+        release_claim,
+        remove_state,
+        run_alive,
+        write_state,
+    )
+    from nornir_evpn.processes import process_start
+
+    path = tmp_path / "fo.json"
+    prepare_state_file(path, "leaf1", "ethernet-1/1")
+    mine = json.loads(path.read_text())
+    assert (mine["phase"], mine["pid"], mine["host"]) == (PHASE_CLAIMED, os.getpid(), "leaf1") and run_alive(mine)
+    with pytest.raises(UserInputError, match=rf"a failover-test \(pid {os.getpid()}\) is running on leaf1 ethernet-1/1"):
+        prepare_state_file(path, "leaf2", "ethernet-1/1")
+    write_state(path, {"kind": "nornir_evpn failover-test state", "phase": "shut", "host": "leaf1",
+                       "interface": "ethernet-1/1"})
+    release_claim(path)  # past its pre-check: left to the restore
+    assert json.loads(path.read_text())["phase"] == "shut"
+
+    # another run's file (a killed run after its shut) in the same place
+    theirs = {"kind": "nornir_evpn failover-test state", "phase": "shut", "host": "leaf2",
+              "interface": "ethernet-1/1", "pid": _dead_pid(), "pid_start": 1}
+    path.write_text(json.dumps(theirs))
+    remove_state(path)  # our restore done: their file stays
+    assert json.loads(path.read_text())["host"] == "leaf2"
+    with pytest.raises(UserInputError, match="another run's file took its place"):
+        write_state(path, {"kind": "x", "host": "leaf1", "interface": "ethernet-1/1"})
+    with pytest.raises(UserInputError, match="stopped before its restore left leaf2 ethernet-1/1 disabled"):
+        prepare_state_file(path, "leaf1", "ethernet-1/1")
+    remove_state(path, owner=theirs)  # `--restore` of their file removes it
+    assert not path.exists()
+
+    # a run killed in its pre-check disabled nothing: its claim is taken over
+    path.write_text(json.dumps({**theirs, "phase": PHASE_CLAIMED}))
+    prepare_state_file(path, "leaf1", "ethernet-1/1")
+    assert json.loads(path.read_text())["pid"] == os.getpid()
+    release_claim(path)
+    assert not path.exists()
+    # a live pid that started at another time is another process (reused pid)
+    assert not run_alive({"pid": os.getpid(), "pid_start": (process_start(os.getpid()) or 0) + 1})
+    assert not run_alive({"pid": os.getpid()})  # an older version's file: taken as stopped
