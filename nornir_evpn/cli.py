@@ -12,7 +12,9 @@ import errno
 import gc
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -20,6 +22,7 @@ from typing import TextIO
 from nornir_evpn import __version__
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, UserInputError
+from nornir_evpn.runner import TERMINATION_SIGNALS
 
 # (module, command) in the order `--help` lists them.
 COMMANDS = [
@@ -157,6 +160,18 @@ def _report_refusal(args: argparse.Namespace, command: str | None, message: str)
         emit_json({"command": name, "ok": False, "error": message, "hosts": {}})
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP outside a command's own handling: it ends the command like Ctrl-C."""
+
+    def __init__(self, signame: str) -> None:
+        super().__init__(signame)
+        self.signame = signame
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(only=_command_in(argv))
@@ -173,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # what the imports loaded lives until exit: keep the cyclic GC from walking it again in
     # every full collection the command's parsing triggers
     gc.freeze()
+    # SIGTERM (kill, a CI job cancelled) and SIGHUP end a command like Ctrl-C: sessions closed,
+    # --json/--junit answered; Python's default would end the process with neither. Commands
+    # with more to undo (configure, failover-test) set their own handlers while they run.
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, _terminate) for sig in TERMINATION_SIGNALS}
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) is handled below
@@ -194,6 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"nornir-evpn: error: {message}\n")
         _report_refusal(args, _command_in(argv), message)
         return EXIT_USAGE if isinstance(exc, UserInputError) else 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # a command that ends on an interrupt with its report (configure, failover-test after
+        # its shut) never gets here: this one stopped before it, and says so on --json/--junit
+        signame = getattr(exc, "signame", "SIGINT")
         sys.stderr.write("nornir-evpn: interrupted\n")
+        _report_refusal(args, _command_in(argv), f"interrupted ({signame}) before the report")
         return EXIT_INTERRUPTED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -423,3 +423,35 @@ def test_missing_templates_dir(watch: Watch, tmp_path, capsys):
     assert_usage_error(run, "templates directory not found")
     assert watch.logins == {}
 
+
+
+# -- interrupted before the report ------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupt_before_the_report_still_answers_json_and_junit(monkeypatch, tmp_path, capsys, sig):
+    """Ctrl-C or `kill` while verify (or failover-test's pre-check) runs left the previous
+    run's passing JUnit file in place and printed no --json: a cancelled CI job published
+    the last green report. SIGTERM also ended the process with neither."""
+    import os
+    import signal
+    import time
+
+    import nornir_evpn.commands.verify as verify_cmd
+
+    def interrupted(args):
+        if sig == "SIGINT":
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises here
+        raise AssertionError("SIGTERM was not turned into an interrupt")
+
+    monkeypatch.setattr(verify_cmd, "build_target", interrupted)
+    junit = tmp_path / "verify.xml"
+    junit.write_text('<testsuites><testsuite name="verify" tests="29" failures="0"/></testsuites>')
+    before = signal.getsignal(signal.SIGTERM)
+    run = run_cli(capsys, "verify", "--json", "--junit", str(junit))
+    assert run.code == 130 and run.err == "nornir-evpn: interrupted\n"
+    assert run.doc == {"command": "verify", "ok": False, "hosts": {},
+                       "error": f"interrupted ({sig}) before the report"}
+    assert f"interrupted ({sig}) before the report" in junit.read_text() and 'errors="1"' in junit.read_text()
+    assert signal.getsignal(signal.SIGTERM) is before  # the CLI's handler is gone with it
