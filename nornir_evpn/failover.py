@@ -144,6 +144,11 @@ class FailoverReport:
     state_file: str | None = None
     # hosts a poll after the shut could not reach or read: host -> the last reason
     unreachable: dict[str, str] = field(default_factory=dict)
+    # how long the device took to commit the shut / the restore (~1 s on SR Linux). The
+    # convergence and recovery times count from each commit's end, when the link changed:
+    # the commit's own validation is not fabric convergence
+    shut_commit_s: float | None = None
+    restore_commit_s: float | None = None
 
     @property
     def convergence_s(self) -> float | None:
@@ -709,8 +714,11 @@ def run_failover(
                 "interface": options.interface, "segment": es.name, "time": time.time(),
             })
             shut_sent = True
-            t0 = clock()
+            sent_at = t0 = clock()
             shut = _run_on(nr, options.host, shut_interface, interface=options.interface)
+            # the fabric starts converging once the commit applied the shut: count from there
+            t0 = clock()
+            report.shut_commit_s = round(t0 - sent_at, 3)
             if not shut.ok:
                 report.shut_error = shut.error
                 if not shut.reached:  # never connected: nothing was applied, nothing to restore
@@ -838,6 +846,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     # reuse it, so the test logs in once per host. After an error, an interrupt or a failed
     # attempt its state is unknown (a command may have left half an answer): a fresh one.
     suspect = report.error is not None or report.interrupted is not None
+    sent_at = clock()
     with signals_deferred(received):
         for attempt in range(RESTORE_ATTEMPTS):
             try:
@@ -851,6 +860,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
                 break
             time.sleep(RESTORE_RETRY_DELAY_S)
     report.restore_ok, report.restore_error = ok, err
+    report.restore_commit_s = round(clock() - sent_at, 3)
     if received and report.interrupted is None:
         report.interrupted = received[0]
     emit(TimelineEvent(t=round(clock() - t0, 3), event="restore" if ok else "restore-failed",

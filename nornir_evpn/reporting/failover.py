@@ -113,8 +113,9 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table = Table()
     table.add_column("measure")
     table.add_column("value")
-    table.add_row("convergence", _secs(report.convergence_s))
-    table.add_row("recovery", _secs(report.recovery_s))
+    # both count from the end of the commit that changed the link (its own time apart)
+    table.add_row("convergence", _secs(report.convergence_s) + _commit_note("shut", report.shut_commit_s))
+    table.add_row("recovery", _secs(report.recovery_s) + _commit_note("restore", report.restore_commit_s))
     if report.traffic is not None:
         traffic = report.traffic
         table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost")
@@ -204,6 +205,10 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
     return out
 
 
+def _commit_note(what: str, seconds: float | None) -> str:
+    return "" if seconds is None else f" (from the {what}'s commit, which took {seconds:.2f}s)"
+
+
 def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any]:
     """The --json contract: command, ok, hosts, convergence_s, recovery_s, timeline, checks, traffic."""
     return {
@@ -223,6 +228,9 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "hosts": host_entries(report, hosts),
         "convergence_s": None if report.convergence_s is None else round(report.convergence_s, 3),
         "recovery_s": None if report.recovery_s is None else round(report.recovery_s, 3),
+        # the commits themselves; convergence_s and recovery_s count from their end
+        "shut_commit_s": report.shut_commit_s,
+        "restore_commit_s": report.restore_commit_s,
         "timeline": [{"t": ev.t, "event": ev.event, "host": ev.host, "check": ev.check, "detail": ev.detail}
                      for ev in report.timeline],
         "checks": checks_times(report),
