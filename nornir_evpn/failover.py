@@ -149,6 +149,9 @@ class FailoverReport:
     # the commit's own validation is not fabric convergence
     shut_commit_s: float | None = None
     restore_commit_s: float | None = None
+    # what the last poll saw of each expectation still failing at the end of its phase
+    # ("<host> <item> - Expected: ... Actual: ..."): verify cannot tell later, the link is back
+    failing_details: dict[CheckKey, str] = field(default_factory=dict)
 
     @property
     def convergence_s(self) -> float | None:
@@ -637,11 +640,20 @@ def run_failover(
         down.clear()
         down.update(now)
 
+    last_seen: dict[CheckKey, CheckOutcome] = {}
+
     def read_fabric(faults: Faults) -> dict[CheckKey, CheckOutcome]:
         """One poll of every host, with the hosts it could not reach said on the timeline."""
         observed = evaluate(faults)
         note_unreachable(observed)
+        last_seen.update(observed)
         return observed
+
+    def note_failing(outcome: PollOutcome | None) -> None:
+        for key in outcome.failing if outcome is not None and not outcome.reached else ():
+            seen = last_seen.get(key)
+            if seen is not None and seen.detail:
+                report.failing_details[key] = seen.detail
 
     def observe(faults: Faults) -> dict[CheckKey, bool]:
         observed = read_fabric(faults)
@@ -743,6 +755,7 @@ def run_failover(
                 clock=clock,
                 on_first_held=degraded_event, on_poll=on_poll, on_change=changed_event,
             )
+            note_failing(report.degraded)
             if report.degraded.reached:
                 emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
                                    detail="degraded state reached"))
@@ -789,6 +802,7 @@ def run_failover(
             report.interrupted = "SIGINT"
         except Terminated as exc:
             report.interrupted = exc.signame
+        note_failing(report.recovery)
         if report.recovery is not None:
             if report.recovery.reached:
                 emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),

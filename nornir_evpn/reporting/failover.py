@@ -16,7 +16,7 @@ from nornir_evpn.reporting.common import (
     host_ranges,
     print_traffic_hint,
 )
-from nornir_evpn.tasks.failover import CONNECT_CHECK
+from nornir_evpn.tasks.failover import CONNECT_CHECK, PollOutcome
 
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
@@ -127,10 +127,12 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
                               f"{counts['sent']} sent, {counts['lost']} lost"
                               + (": never answered" if target in never else "")
                               + (" (broken before, --force: not judged)" if left_out else ""))
-    if report.degraded is not None and report.degraded.failing and not report.degraded.reached:
-        table.add_row("never held", ", ".join(f"{c}@{h}" for c, h in report.degraded.failing))
-    if report.recovery is not None and report.recovery.failing and not report.recovery.reached:
-        table.add_row("not recovered", ", ".join(f"{c}@{h}" for c, h in report.recovery.failing))
+    for label, phase in (("never held", report.degraded), ("not recovered", report.recovery)):
+        if phase is not None and phase.failing and not phase.reached:
+            # with what the last poll saw: the link is restored by now, verify cannot tell
+            table.add_row(label, escape("\n".join(
+                f"{c}@{h}" + (f": {report.failing_details[(c, h)]}" if (c, h) in report.failing_details else "")
+                for c, h in phase.failing)))
     if report.unreachable and not report.refused:
         # a host the polls could not read holds its expectations back: the times include it;
         # one --force left out from the start (unreachable at the pre-check) was never judged
@@ -163,12 +165,20 @@ def _secs(value: float | None) -> str:
 
 
 def checks_times(report: FailoverReport) -> dict[str, dict[str, dict[str, float | None]]]:
-    """{check: {host: {"degraded_s", "recovered_s"}}}: when each expectation first held."""
+    """{check: {host: {"degraded_s", "recovered_s"}}}: when each expectation held for good,
+    i.e. first held, or held again after its last break (an expectation that broke and held
+    again is the one that set the phase's time; its first hold is on the timeline)."""
     out: dict[str, dict[str, dict[str, float | None]]] = {}
     for phase, outcome in (("degraded_s", report.degraded), ("recovered_s", report.recovery)):
         if outcome is None:
             continue
-        for (check, host), t in outcome.first_held.items():
+        settled = dict(outcome.first_held)
+        for key, t, holds in outcome.changes:  # in time order: the last one wins
+            if holds:
+                settled[key] = t
+            else:
+                settled.pop(key, None)  # broke and never held again: not settled
+        for (check, host), t in settled.items():
             slot = out.setdefault(check, {}).setdefault(host, {"degraded_s": None, "recovered_s": None})
             slot[phase] = round(t, 3)
     return out
@@ -205,6 +215,12 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
     return out
 
 
+def _failing(report: FailoverReport, phase: PollOutcome | None) -> list[dict[str, str]]:
+    if phase is None or phase.reached:
+        return []
+    return [{"check": c, "host": h, "detail": report.failing_details.get((c, h), "")} for c, h in phase.failing]
+
+
 def _commit_note(what: str, seconds: float | None) -> str:
     return "" if seconds is None else f" (from the {what}'s commit, which took {seconds:.2f}s)"
 
@@ -235,6 +251,9 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
                      for ev in report.timeline],
         "checks": checks_times(report),
         "precheck_failures": report.precheck_failures,
+        # expectations still failing when a phase timed out, with what the last poll saw
+        "never_held": _failing(report, report.degraded),
+        "not_recovered": _failing(report, report.recovery),
         # hosts a poll could not reach or read (host: last reason); convergence and recovery
         # times include such an outage
         "unreachable": dict(sorted(report.unreachable.items())),

@@ -540,3 +540,51 @@ def test_convergence_and_recovery_count_from_the_end_of_their_commits(tmp_path: 
     assert (report.convergence_s, report.recovery_s) == (0.25, 0.25)  # one poll each, no commit
     events = {ev.event: ev.t for ev in report.timeline}
     assert events["shut"] == 0.0 and events["restore"] == 1.25  # the restore's commit ended then
+
+
+def test_what_never_held_is_reported_with_what_the_last_poll_saw(tmp_path: Path) -> None:
+    """`never held │ mac.esi_remote@leaf3` was all a FAIL said: no expected, no observed, and
+    verify cannot tell afterwards (the link is back)."""
+    import json
+
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    mac = ("mac.esi_remote", "leaf3")
+    detail = "leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Expected: evpn esi:01:11 Actual: absent"
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
+                mac: CheckOutcome(not faults, "" if not faults else detail, "evpn esi:01:11")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=0.05, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    assert not report.ok and not report.degraded.reached and report.recovery.reached
+    assert report.failing_details == {mac: detail}
+    doc = json.loads(json.dumps(failover_document(report, ["leaf1", "leaf3"])))
+    assert doc["never_held"] == [{"check": "mac.esi_remote", "host": "leaf3", "detail": detail}]
+    assert doc["not_recovered"] == []
+    out = io.StringIO()
+    print_report(Console(file=out, width=250, color_system=None), report)
+    assert f"mac.esi_remote@leaf3: {detail}" in out.getvalue()
+
+
+def test_a_check_that_broke_and_held_again_is_timed_when_it_held_for_good() -> None:
+    """Its first hold was kept: the check that set the convergence carried an early time, and
+    none carried the reported figure."""
+    from nornir_evpn.tasks.failover import PollOutcome
+
+    from nornir_evpn.failover import FailoverReport
+    from nornir_evpn.reporting.failover import checks_times
+
+    adv, rcv, gone = ("evpn.advertised", "leaf2"), ("evpn.received", "leaf4"), ("mac.local", "leaf4")
+    degraded = PollOutcome(reached=True, converged_s=4.02,
+                           first_held={adv: 0.017, rcv: 2.529, gone: 0.5},
+                           changes=[(adv, 2.018, False), (adv, 4.02, True), (gone, 1.0, False)])
+    report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", degraded=degraded)
+    times = checks_times(report)
+    assert times["evpn.advertised"]["leaf2"]["degraded_s"] == 4.02 == report.convergence_s
+    assert times["evpn.received"]["leaf4"]["degraded_s"] == 2.529
+    assert "mac.local" not in times  # broke and never held again
