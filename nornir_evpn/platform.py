@@ -39,6 +39,9 @@ def commit_confirmed(timeout_s: int) -> str:
 # Accept/reject a pending `commit confirmed` (SR Linux Configuration Basics guide).
 CONFIRMED_ACCEPT = "tools system configuration confirmed-accept"
 CONFIRMED_REJECT = "tools system configuration confirmed-reject"
+# /system/configuration/commit[id]/status is `unconfirmed` while a commit confirmed waits for
+# its accept (srl_nokia-configuration)
+COMMIT_STATE = "info from state system configuration commit | as json"
 
 # --- failure detection ----------------------------------------------------------------------
 # scrapli-community's platform only fails on MINOR/MAJOR/CRITICAL; SR Linux also prints

@@ -9,6 +9,7 @@ out of `apply_config` leaves the host without an open candidate.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import threading
 import time
@@ -305,6 +306,10 @@ def apply_config(
         out["changed"] = bool(out["diff"])
         if not out["changed"] or mode == "dry-run":
             discard(conn, batch_lines)
+            if not out["changed"] and mode in ("commit", "confirmed"):
+                pending = pending_confirm(conn, batch_lines)
+                if pending is not None:
+                    return done(True, pending)
             return done()
         if cancel is not None and cancel.is_set():
             discard(conn, batch_lines)
@@ -347,6 +352,38 @@ def apply_config(
     except BaseException:
         leave_candidate(conn)
         raise
+
+
+def pending_confirm(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> str | None:
+    """Why "unchanged" would not be true: a commit confirmed that nobody accepted (a run
+    killed by SIGKILL before its accept) is in the running config this run compared with,
+    and rolls back when its timer ends. None when there is none, or the device cannot say."""
+    try:
+        [text] = run_commands(conn, [platform.COMMIT_STATE], batch_lines)
+    except Exception:  # the session is still used after this: the next step reports it
+        return None
+    if platform.show_failed(text):
+        return None
+    try:
+        doc = json.loads(text[text.find("{"):]) if "{" in text else None
+    except ValueError:
+        return None
+    ids = sorted(_unconfirmed(doc), key=str)
+    if not ids:
+        return None
+    return (f"a commit confirmed (commit {', '.join(map(str, ids))}) is pending: it was never accepted and "
+            "rolls back when its timer ends, so this configuration only looks applied; accept it "
+            f"(`{platform.CONFIRMED_ACCEPT}`) or reject it (`{platform.CONFIRMED_REJECT}`), then run again")
+
+
+def _unconfirmed(doc: Any) -> list[Any]:
+    """The ids of the commits whose status is `unconfirmed`, wherever the JSON nests them."""
+    if isinstance(doc, dict):
+        found = [doc.get("id", "?")] if doc.get("status") == "unconfirmed" else []
+        return found + [i for v in doc.values() for i in _unconfirmed(v)]
+    if isinstance(doc, list):
+        return [i for v in doc for i in _unconfirmed(v)]
+    return []
 
 
 def confirm_commit(task: Task, accept: bool = True) -> Result:

@@ -320,6 +320,41 @@ def test_commit_confirmed_is_accepted_after_health_check(lab, capsys):
     assert lab.running("leaf1") - startup("leaf1") == TUTORIAL_MH
 
 
+def test_a_commit_confirmed_nobody_accepted_is_no_unchanged(lab, capsys):
+    """A configure --commit-confirmed killed (SIGKILL) before its accept leaves the commit
+    pending: it is in running config, so the next configure said "unchanged, ok" and verify
+    passed, until the timer rolled it back minutes later."""
+    import argparse
+
+    from nornir_evpn.tasks.config import apply_config, render_config
+
+    from nornir_evpn.commands.common import build_target
+
+    target = build_target(argparse.Namespace(inventory=lab.inventory, twin=True, twin_state=lab.state,
+                                             hosts="leaf1", role=None, workers=None, verbose=0))
+    try:  # what the killed run got to: leaf1 committed with a timer, never accepted
+        agg = target.nr.run(task=lambda t: apply_config(
+            t, render_config(t, fabric=target.fabric).result["config"], mode="confirmed", confirm_timeout=120))
+        assert agg["leaf1"][0].result["pending_confirm"] is True
+    finally:
+        target.nr.close_connections(on_failed=True)
+    assert lab.twin.datastore("leaf1").pending is not None
+    code, doc = lab.configure(capsys)
+    assert code == 1 and not doc["ok"]
+    leaf1 = doc["hosts"]["leaf1"]
+    assert (leaf1["changed"], leaf1["committed"]) == (False, False)
+    assert leaf1["error"].startswith("a commit confirmed (commit 1) is pending: it was never accepted")
+    assert "tools system configuration confirmed-accept" in leaf1["error"]
+    assert doc["hosts"]["leaf2"]["ok"] and doc["hosts"]["leaf2"]["error"] is None  # the others go on
+    # accepted on the device: the next run is a true "unchanged"
+    async def accept() -> None:  # on the twin's loop: the rollback timer lives there
+        lab.twin.datastore("leaf1").confirm_accept()
+
+    lab.twin._run(accept())
+    code, doc = lab.configure(capsys)
+    assert code == 0 and doc["ok"] and doc["hosts"]["leaf1"]["changed"] is False
+
+
 @pytest.mark.parametrize("overlay_mode", ["full-mesh", "route-reflector"])
 def test_2spine_4leaf_2es_fabric_from_empty(tmp_path, capsys, overlay_mode):
     from nornir_evpn.twin.fabric_lab import attach

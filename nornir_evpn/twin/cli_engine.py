@@ -290,6 +290,9 @@ class CliSession:
         elif args[:1] == ["detail"]:
             args = args[1:]
         path = self._resolve(args)
+        if source == "state" and path[:3] == ("system", "configuration", "commit"):
+            # the node's own commit history (the datastore's), not the fabric's state
+            return json.dumps(self.ds.commit_state(), indent=2)
         if source == "state":
             try:
                 return self.provider.state(self.hostname, "/" + " ".join(path), as_json)

@@ -136,6 +136,7 @@ def _removed_roots(
 class _PendingConfirm:
     rollback_to: ConfigTree
     timer: asyncio.TimerHandle | None
+    commit_id: int = 0
 
 
 @dataclass
@@ -153,6 +154,8 @@ class NodeDatastore:
     shared_base: ConfigTree | None = None
     exclusive_owner: object | None = None
     pending: _PendingConfirm | None = None
+    # /system/configuration/commit state: (id, status) of the last commits, newest last
+    commits: list[tuple[int, str | None]] = field(default_factory=list)
 
     # -- hooks ----------------------------------------------------------------------------
     def add_commit_hook(self, hook: CommitHook) -> None:
@@ -191,9 +194,11 @@ class NodeDatastore:
         merged = self.check(base, candidate)
         previous = self.running
         self.running = merged
+        commit_id = (self.commits[-1][0] if self.commits else 0) + 1
+        self.commits = [*self.commits[-9:], (commit_id, "complete" if confirm_timeout is None else "unconfirmed")]
         if confirm_timeout is not None:
             timer = asyncio.get_running_loop().call_later(confirm_timeout, self._timeout)
-            self.pending = _PendingConfirm(previous, timer)
+            self.pending = _PendingConfirm(previous, timer, commit_id)
         if self.shared is not None and candidate is not self.shared:
             # the shared candidate now trails running; SR Linux rebases it on commit
             self.shared = apply_changes(merged, self.shared_base or ConfigTree(), self.shared)
@@ -205,6 +210,7 @@ class NodeDatastore:
             raise CommitError("there is no pending commit confirmed to accept")
         if self.pending.timer is not None:
             self.pending.timer.cancel()
+        self._settle("complete")
         self.pending = None
 
     def confirm_reject(self) -> None:
@@ -221,8 +227,20 @@ class NodeDatastore:
         if self.pending.timer is not None:
             self.pending.timer.cancel()
         self.running = self.pending.rollback_to
+        self._settle(None)  # rolled back: no longer a commit of this configuration
         self.pending = None
         self._notify()
+
+    def _settle(self, status: str | None) -> None:
+        assert self.pending is not None
+        pending = self.pending.commit_id
+        self.commits = [(i, s if i != pending else status) for i, s in self.commits
+                        if i != pending or status is not None]
+
+    def commit_state(self) -> dict[str, object]:
+        """`info from state system configuration commit | as json`: the last commits, a
+        commit confirmed not yet accepted with status `unconfirmed` (SR Linux's enum)."""
+        return {"commit": [{"id": i, "type": "private", "status": s} for i, s in self.commits]}
 
     # -- shared candidate -------------------------------------------------------------------
     def shared_candidate(self) -> tuple[ConfigTree, ConfigTree]:
