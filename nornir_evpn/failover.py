@@ -331,7 +331,7 @@ def running_error(path: Path, doc: Mapping[str, Any]) -> UserInputError:
     )
 
 
-def _state_doc_of(path: Path) -> dict[str, Any] | None:
+def failover_state_doc(path: Path) -> dict[str, Any] | None:
     """The failover state file at `path`, None for any other file (or none)."""
     try:
         doc = json.loads(path.read_text())
@@ -351,7 +351,7 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
     one killed after its shut, whose link may still be down: `--restore` comes first. Any
     other existing file is never overwritten (nor deleted after the run)."""
     if path.exists():
-        doc = _state_doc_of(path)
+        doc = failover_state_doc(path)
         if doc is None:
             raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
                                  "it is never overwritten")
@@ -374,7 +374,7 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
             fh.write(json.dumps(claim, indent=2) + "\n")
         os.link(tmp, path)  # atomic and exclusive: whole, and never over another run's claim
     except FileExistsError:
-        doc = _state_doc_of(path) or {}
+        doc = failover_state_doc(path) or {}
         raise (running_error(path, doc) if run_alive(doc) else UserInputError(
             f"--state-file {path}: another process created it just now")) from None
     finally:
@@ -384,7 +384,7 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
 def release_claim(path: Path) -> None:
     """After a run: drop this run's claim if it never got past its pre-check (refused,
     failed, interrupted). A file written for the shut is left to the restore."""
-    doc = _state_doc_of(path)
+    doc = failover_state_doc(path)
     if doc is not None and doc.get("phase") == PHASE_CLAIMED and doc.get("pid") == os.getpid():
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -393,7 +393,7 @@ def release_claim(path: Path) -> None:
 def write_state(path: Path, doc: dict[str, Any]) -> None:
     """Write the state file of this run (`doc` + this process). A state file of another
     run in its place is never replaced: the shut is then not sent."""
-    current = _state_doc_of(path) if path.exists() else None
+    current = failover_state_doc(path) if path.exists() else None
     if path.exists() and (current is None or current.get("pid") != os.getpid()):
         if current is not None and run_alive(current):
             raise running_error(path, current)
@@ -407,7 +407,7 @@ def remove_state(path: Path, owner: Mapping[str, Any] | None = None) -> None:
     """The link is as it was before the run (restored, or never changed): nothing to undo.
     Only the file of this run (or of the run `owner` describes: `--restore`) is removed: a
     file another run wrote in its place names a link that may still be down."""
-    current = _state_doc_of(path)
+    current = failover_state_doc(path)
     if current is None:
         return
     pid = os.getpid() if owner is None else owner.get("pid")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -646,3 +647,23 @@ def test_a_shut_that_never_reached_the_host_restores_nothing(configured: Lab) ->
     assert not doc["restore"]["attempted"]
     assert not configured.fo_state.exists()
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+
+
+def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> None:
+    """configure next to a failover-test re-enabled the link the test had shut (the intent
+    says enable): the test measured nothing true and its restore was a no-op."""
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        env = {**os.environ, "NORNIR_EVPN_FAILOVER_STATE": str(configured.fo_state)}
+        done = subprocess.run([sys.executable, "-m", "nornir_evpn", "configure", "--inventory", str(configured.inventory),
+                               "--twin", "--twin-state", str(configured.twin_state)],
+                              cwd=configured.tmp, capture_output=True, text=True, timeout=60, env=env, check=False)
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert f"a failover-test (pid {proc.pid}) is running on leaf1 ethernet-1/1" in done.stderr
+        assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]  # untouched
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:] + out[-2000:]

@@ -28,6 +28,7 @@ from nornir_evpn.commands.common import (
     build_target,
     positive_int,
 )
+from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import FEATURES, Renderer, node_from_data, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
@@ -253,6 +254,20 @@ def host_entries_confirm(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, s
     return out
 
 
+def refuse_during_failover_test(hosts: Any) -> None:
+    """A commit while a failover-test (of this checkout: its default state file) has a link
+    shut would re-enable that link (the intent says `admin-state enable`): the test then
+    measures nothing true, and its restore is a no-op. Exit 2 before any connection."""
+    from nornir_evpn.failover import failover_state_doc, run_alive, state_file_path
+
+    path = state_file_path()
+    doc = failover_state_doc(path)
+    if doc is not None and run_alive(doc) and doc.get("host") in hosts:
+        raise UserInputError(
+            f"a failover-test (pid {doc.get('pid')}) is running on {doc.get('host')} {doc.get('interface')} "
+            f"({path}); a commit now would re-enable the link it shut: run configure once it has ended")
+
+
 def run(args: argparse.Namespace) -> int:
     features = parse_features(args.features)
     renderer = Renderer(args.templates)
@@ -260,6 +275,8 @@ def run(args: argparse.Namespace) -> int:
     mode = _mode(args)
     target = build_target(args)
     preflight(target.nr, target.fabric, renderer, features)
+    if mode in ("commit", "confirmed"):
+        refuse_during_failover_test(target.nr.inventory.hosts)
 
     console = console_for(args.json)
     cancel = threading.Event()
