@@ -65,6 +65,14 @@ Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
 
 # checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them)
 TRAFFIC_DEPENDENT = ("mac.", "evpn.")
+# checks a fabric passes again after a change only once the CE sends: a leaf whose link went
+# down flushed the CE's MAC and learns it back from the CE's next frame only, and an ES peer
+# that merely synced it does not advertise it (RFC 7432), so it may leave the fabric. Without
+# CE traffic they are left out of the degraded and recovery targets. evpn.received (RT1/RT3/
+# RT4) and evpn.advertised (its RT2 count is the leaf's own MAC table) hold either way.
+RELEARNT_FROM_TRAFFIC = ("mac.",)
+NOT_JUDGED_WITHOUT_TRAFFIC = ("without CE traffic, MAC checks are not judged after the shut: "
+                              "a fabric re-learns MACs only from traffic")
 WARM_UP_TIMEOUT_S = 10.0
 RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
 RESTORE_RETRY_DELAY_S = 1.0
@@ -144,6 +152,8 @@ class FailoverReport:
     state_file: str | None = None
     # hosts a poll after the shut could not reach or read: host -> the last reason
     unreachable: dict[str, str] = field(default_factory=dict)
+    # checks left out of both targets because no CE traffic ran (RELEARNT_FROM_TRAFFIC)
+    not_judged: list[str] = field(default_factory=list)
 
     @property
     def convergence_s(self) -> float | None:
@@ -642,7 +652,7 @@ def run_failover(
         observed = read_fabric(faults)
         if faults:
             degraded_expected.update({k: o.expected for k, o in observed.items()})
-        return {k: o.ok or k in ignored for k, o in observed.items()}
+        return {k: o.ok or k in ignored for k, o in observed.items() if k[0] not in report.not_judged}
 
     def degraded_event(key: CheckKey, t: float) -> None:
         if key in ignored:
@@ -691,6 +701,8 @@ def run_failover(
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
+    if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
+        report.not_judged = sorted({c for c, _h in healthy if c.startswith(RELEARNT_FROM_TRAFFIC)})
     emit(TimelineEvent(t=round(clock() - t0, 3), event="precheck",
                        detail="healthy" if not report.precheck_failures else
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
@@ -876,8 +888,12 @@ def restore_from_state(
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))
     if ok and evaluate is not None:
-        report.recovery = wait_for_state(lambda: {k: o.ok for k, o in evaluate(NO_FAULTS).items()},
-                                         t0=time.monotonic(), interval=interval, timeout=timeout)
+        def healthy() -> dict[CheckKey, bool]:  # no CE traffic here either: MACs are not judged
+            observed = evaluate(NO_FAULTS)
+            report.not_judged = sorted({c for c, _h in observed if c.startswith(RELEARNT_FROM_TRAFFIC)})
+            return {k: o.ok for k, o in observed.items() if k[0] not in report.not_judged}
+
+        report.recovery = wait_for_state(healthy, t0=time.monotonic(), interval=interval, timeout=timeout)
         if report.recovery.reached:
             report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
     report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))

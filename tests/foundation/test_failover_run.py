@@ -355,7 +355,8 @@ def test_the_timeline_shows_an_expectation_breaking_and_holding_again(tmp_path: 
                 LAG: CheckOutcome(lag_ok, "", "down" if faults else "up")}
 
     report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
-                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "s.json"))
+                          FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "s.json"),
+                          probe=StatsProbe({}))  # type: ignore[arg-type] (with traffic: MACs judged)
     assert report.ok
     events = [(e.event, e.check, e.host) for e in report.timeline if e.check == "mac.esi_remote"]
     assert events == [("unchanged", *esi), ("breaks", *esi), ("holds again", *esi)]
@@ -510,3 +511,52 @@ def test_a_state_file_belongs_to_the_run_that_wrote_it(tmp_path: Path) -> None:
     # a live pid that started at another time is another process (reused pid)
     assert not run_alive({"pid": os.getpid(), "pid_start": (process_start(os.getpid()) or 0) + 1})
     assert not run_alive({"pid": os.getpid()})  # an older version's file: taken as stopped
+
+
+def test_without_traffic_the_mac_checks_are_left_out_of_both_targets(tmp_path: Path) -> None:
+    """The tester's F2: ce1's MAC was learnt through the shut leaf only, so it leaves the
+    fabric at the shut and comes back only with CE traffic. Without a probe the MAC checks
+    are not judged after the shut (said once, in the report and --json) and the rest is;
+    with one, the same fabric FAILs on them (nothing re-taught the MAC)."""
+    from nornir_evpn.failover import NOT_JUDGED_WITHOUT_TRAFFIC, restore_from_state
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    esi, local = ("mac.esi_remote", "leaf3"), ("mac.local", "leaf3")
+    shut = [False]
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        shut[0] = shut[0] or bool(faults)
+        gone = f"leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Actual: {NOT_LEARNT}"
+        return {esi: CheckOutcome(not shut[0], "" if not shut[0] else gone, "evpn esi:01:..."),
+                local: CheckOutcome(True, "", "learnt ethernet-1/1.0"),
+                LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    def run(probe: Any = None) -> Any:
+        shut[0] = False
+        return run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                            FailoverOptions(interval=0.01, timeout=0.3, traffic=probe is not None,
+                                            state_file=tmp_path / "s.json"), probe=probe)
+
+    report = run()
+    assert report.ok and report.not_judged == ["mac.esi_remote", "mac.local"]
+    assert not [e for e in report.timeline if (e.check or "").startswith("mac.")]
+    assert [e.event for e in report.timeline if e.check == "lag.up"] == ["degraded"]
+    doc = failover_document(report, ["leaf1", "leaf3"])
+    assert doc["not_judged"] == {"checks": ["mac.esi_remote", "mac.local"], "reason": NOT_JUDGED_WITHOUT_TRAFFIC}
+    assert set(doc["checks"]) == {"lag.up"}
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert [line for line in out.getvalue().splitlines() if "MAC checks" in line] == [
+        f"{NOT_JUDGED_WITHOUT_TRAFFIC} (mac.esi_remote, mac.local)"]
+
+    judged = run(probe=StatsProbe({"192.168.0.21": (6, 2)}))
+    assert not judged.ok and judged.not_judged == []
+    assert judged.degraded.failing == judged.recovery.failing == [esi]
+    assert failover_document(judged, ["leaf3"])["not_judged"] is None
+
+    # --restore sends no traffic either: the fabric is healthy without the MAC checks
+    shut[0] = True
+    restored = restore_from_state(FakeNornir(), {"host": "leaf1", "interface": "ethernet-1/1"},  # type: ignore[arg-type]
+                                  tmp_path / "gone.json", evaluate, interval=0.01, timeout=0.3)
+    assert restored.ok and restored.not_judged == ["mac.esi_remote", "mac.local"]
