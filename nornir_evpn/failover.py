@@ -32,7 +32,7 @@ from nornir.plugins.runners import SerialRunner
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.outputs import ensure_directory, ensure_writable, replace_atomically
+from nornir_evpn.outputs import replace_atomically
 from nornir_evpn.processes import pid_alive, process_start
 from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.tasks.failover import (
@@ -65,6 +65,14 @@ Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
 
 # checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them)
 TRAFFIC_DEPENDENT = ("mac.", "evpn.")
+# checks a fabric passes again after a change only once the CE sends: a leaf whose link went
+# down flushed the CE's MAC and learns it back from the CE's next frame only, and an ES peer
+# that merely synced it does not advertise it (RFC 7432), so it may leave the fabric. Without
+# CE traffic they are left out of the degraded and recovery targets. evpn.received (RT1/RT3/
+# RT4) and evpn.advertised (its RT2 count is the leaf's own MAC table) hold either way.
+RELEARNT_FROM_TRAFFIC = ("mac.",)
+NOT_JUDGED_WITHOUT_TRAFFIC = ("without CE traffic, MAC checks are not judged after the shut: "
+                              "a fabric re-learns MACs only from traffic")
 WARM_UP_TIMEOUT_S = 10.0
 RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
 RESTORE_RETRY_DELAY_S = 1.0
@@ -152,6 +160,8 @@ class FailoverReport:
     # what the last poll saw of each expectation still failing at the end of its phase
     # ("<host> <item> - Expected: ... Actual: ..."): verify cannot tell later, the link is back
     failing_details: dict[CheckKey, str] = field(default_factory=dict)
+    # checks left out of both targets because no CE traffic ran (RELEARNT_FROM_TRAFFIC)
+    not_judged: list[str] = field(default_factory=list)
 
     @property
     def convergence_s(self) -> float | None:
@@ -364,12 +374,20 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
             )
         with contextlib.suppress(FileNotFoundError):  # stopped before its shut: nothing to undo
             path.unlink()
-    ensure_writable(path, "--state-file")
-    ensure_directory(path.parent, "--state-file")  # write_state's temporary file goes there
+    if path.is_dir():
+        raise UserInputError(f"--state-file {path}: is a directory, expected a file")
+    # not `ensure_writable`: its probe creates the file empty for a moment, and a run killed
+    # then left an empty file that refused every later run. The claim below is the probe.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
+                             f"{exc.strerror or exc}") from None
     claim = {"kind": STATE_KIND, "phase": PHASE_CLAIMED, "host": host, "interface": interface,
              "time": time.time(), **_owner()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(claim, indent=2) + "\n")
         os.link(tmp, path)  # atomic and exclusive: whole, and never over another run's claim
@@ -377,8 +395,11 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
         doc = failover_state_doc(path) or {}
         raise (running_error(path, doc) if run_alive(doc) else UserInputError(
             f"--state-file {path}: another process created it just now")) from None
+    except OSError as exc:
+        raise UserInputError(f"--state-file {path}: cannot write: {exc.strerror or exc}") from None
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def release_claim(path: Path) -> None:
@@ -659,7 +680,7 @@ def run_failover(
         observed = read_fabric(faults)
         if faults:
             degraded_expected.update({k: o.expected for k, o in observed.items()})
-        return {k: o.ok or k in ignored for k, o in observed.items()}
+        return {k: o.ok or k in ignored for k, o in observed.items() if k[0] not in report.not_judged}
 
     def degraded_event(key: CheckKey, t: float) -> None:
         if key in ignored:
@@ -708,6 +729,8 @@ def run_failover(
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
+    if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
+        report.not_judged = sorted({c for c, _h in healthy if c.startswith(RELEARNT_FROM_TRAFFIC)})
     emit(TimelineEvent(t=round(clock() - t0, 3), event="precheck",
                        detail="healthy" if not report.precheck_failures else
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
@@ -900,8 +923,12 @@ def restore_from_state(
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))
     if ok and evaluate is not None:
-        report.recovery = wait_for_state(lambda: {k: o.ok for k, o in evaluate(NO_FAULTS).items()},
-                                         t0=time.monotonic(), interval=interval, timeout=timeout)
+        def healthy() -> dict[CheckKey, bool]:  # no CE traffic here either: MACs are not judged
+            observed = evaluate(NO_FAULTS)
+            report.not_judged = sorted({c for c, _h in observed if c.startswith(RELEARNT_FROM_TRAFFIC)})
+            return {k: o.ok for k, o in observed.items() if k[0] not in report.not_judged}
+
+        report.recovery = wait_for_state(healthy, t0=time.monotonic(), interval=interval, timeout=timeout)
         if report.recovery.reached:
             report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
     report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))

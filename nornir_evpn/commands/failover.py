@@ -43,6 +43,7 @@ from nornir_evpn.reporting.failover import (
     failover_document,
     junit_suites,
     print_event,
+    print_not_judged,
     print_report,
     restore_junit,
 )
@@ -195,6 +196,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
         target.nr.close_connections(on_failed=True)
     for ev in report.timeline:
         print_event(console, ev)
+    print_not_judged(console, report)
     if report.ok:
         console.print(f"[bold green]restored[/] {report.host} {report.interface}; fabric healthy; "
                       f"{state_file} removed")

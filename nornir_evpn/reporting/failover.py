@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nornir_evpn.failover import FailoverReport, TimelineEvent
+from nornir_evpn.failover import NOT_JUDGED_WITHOUT_TRAFFIC, FailoverReport, TimelineEvent
 from nornir_evpn.reporting.common import (
     JUnitCase,
     JUnitSuite,
@@ -151,6 +151,7 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     if report.error and not report.already_disabled:  # that one is the verdict line below
         table.add_row("error", report.error)
     console.print(table)
+    print_not_judged(console, report)
     verdict = "[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]"
     if report.already_disabled:  # nothing was measured
         console.print(f"failover-test {verdict}: {escape(report.error or '')}")
@@ -158,6 +159,20 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
                   f"recovery {_secs(report.recovery_s)}{why}")
+
+
+def print_not_judged(console: Console, report: FailoverReport) -> None:
+    """One line when checks were left out of the targets for want of CE traffic."""
+    if report.not_judged:
+        console.print(f"{NOT_JUDGED_WITHOUT_TRAFFIC} ({', '.join(report.not_judged)})",
+                      style="yellow", markup=False)
+
+
+def not_judged_entry(report: FailoverReport) -> dict[str, Any] | None:
+    """--json `not_judged`: the checks left out of the targets without CE traffic, and why."""
+    if not report.not_judged:
+        return None
+    return {"checks": report.not_judged, "reason": NOT_JUDGED_WITHOUT_TRAFFIC}
 
 
 def _secs(value: float | None) -> str:
@@ -250,6 +265,8 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "timeline": [{"t": ev.t, "event": ev.event, "host": ev.host, "check": ev.check, "detail": ev.detail}
                      for ev in report.timeline],
         "checks": checks_times(report),
+        # checks left out of the degraded and recovery targets: no CE traffic re-taught the MACs
+        "not_judged": not_judged_entry(report),
         "precheck_failures": report.precheck_failures,
         # expectations still failing when a phase timed out, with what the last poll saw
         "never_held": _failing(report, report.degraded),

@@ -83,16 +83,29 @@ class Fabric:
     def _push(self, **changes: object) -> None:
         with self._lock:
             cur = self._inputs[-1]
-            new = Inputs(
+            new = self._flushed(Inputs(
                 configs=changes.get("configs", cur.configs),  # type: ignore[arg-type]
                 down_links=changes.get("down_links", cur.down_links),  # type: ignore[arg-type]
                 learnt=changes.get("learnt", cur.learnt),  # type: ignore[arg-type]
-            )
+            ))
             now = self.clock()
             self._times.append(now)
             self._inputs.append(new)
             self.last_change = now
             self._prune(now)
+
+    def _flushed(self, inputs: Inputs) -> Inputs:
+        """`inputs` without the MACs its change flushed: a port, LAG member or subinterface
+        that goes down (or leaves the mac-vrf) drops the MACs learnt on it for good, as a
+        leaf does (and withdraws their RT2). Bringing it back up teaches nothing: the MAC
+        returns only with the CE's next frame through that leaf (`learn`)."""
+        if not inputs.learnt:
+            return inputs
+        snap = Snapshot(inputs, self.links, self.ces)
+        kept = {k: v for k, v in inputs.learnt.items() if snap.holds_learnt(k[0], k[1], v.subif)}
+        if len(kept) == len(inputs.learnt):
+            return inputs
+        return Inputs(inputs.configs, inputs.down_links, kept)
 
     def _prune(self, now: float) -> None:
         """Forget versions no reader can see any more (older than the longest delay)."""

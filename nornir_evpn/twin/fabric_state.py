@@ -450,13 +450,18 @@ class Snapshot:
         return out
 
     # -- MAC tables ----------------------------------------------------------------------------
+    def holds_learnt(self, node: str, macvrf: str, subif: str) -> bool:
+        """A MAC learnt on `subif` of `node`'s `macvrf` can stay: the subinterface is still
+        in the mac-vrf and up. One that went down (its port, LAG or itself) or left the
+        mac-vrf takes its MACs with it (`Fabric` flushes them for good)."""
+        cfg = self.cfg.get(node)
+        mv = cfg.macvrfs.get(macvrf) if cfg is not None else None
+        return mv is not None and subif in mv.interfaces and self.subif_up(node, subif)
+
     def local_macs(self, node: str, macvrf: str) -> dict[str, MacEntry]:
         out: dict[str, MacEntry] = {}
-        mv = self.cfg[node].macvrfs.get(macvrf)
-        members = set(mv.interfaces) if mv is not None else set()
         for (n, m, mac), where in self.inputs.learnt.items():
-            # a subinterface taken out of the mac-vrf takes its MACs with it
-            if n == node and m == macvrf and where.subif in members and self.subif_up(node, where.subif):
+            if n == node and m == macvrf and self.holds_learnt(node, macvrf, where.subif):
                 out[mac] = MacEntry(mac, where.subif, "learnt", wall_time=where.wall_time)
         return out
 

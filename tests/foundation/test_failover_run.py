@@ -357,7 +357,8 @@ def test_the_timeline_shows_an_expectation_breaking_and_holding_again(tmp_path: 
                 LAG: CheckOutcome(lag_ok, "", "down" if faults else "up")}
 
     report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
-                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "s.json"))
+                          FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "s.json"),
+                          probe=StatsProbe({}))  # type: ignore[arg-type] (with traffic: MACs judged)
     assert report.ok
     events = [(e.event, e.check, e.host) for e in report.timeline if e.check == "mac.esi_remote"]
     assert events == [("unchanged", *esi), ("breaks", *esi), ("holds again", *esi)]
@@ -543,32 +544,32 @@ def test_convergence_and_recovery_count_from_the_end_of_their_commits(tmp_path: 
 
 
 def test_what_never_held_is_reported_with_what_the_last_poll_saw(tmp_path: Path) -> None:
-    """`never held │ mac.esi_remote@leaf3` was all a FAIL said: no expected, no observed, and
-    verify cannot tell afterwards (the link is back)."""
+    """`never held │ es.df@leaf2` was all a FAIL said: no expected, no observed, and verify
+    cannot tell afterwards (the link is back)."""
     import json
 
     from nornir_evpn.reporting.failover import failover_document
 
     fabric = derive_intent(load_topology(FABRIC_2S4L))
-    mac = ("mac.esi_remote", "leaf3")
-    detail = "leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Expected: evpn esi:01:11 Actual: absent"
+    df = ("es.df", "leaf2")
+    detail = "leaf2 ES-1 mac-vrf-1 DF - Expected: 10.0.0.2 Actual: 10.0.0.1"
 
     def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
         return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
-                mac: CheckOutcome(not faults, "" if not faults else detail, "evpn esi:01:11")}
+                df: CheckOutcome(not faults, "" if not faults else detail, "10.0.0.2")}
 
     report = run_failover(
         FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
         FailoverOptions(interval=0.01, timeout=0.05, traffic=False, state_file=tmp_path / "state.json"),
     )
     assert not report.ok and not report.degraded.reached and report.recovery.reached
-    assert report.failing_details == {mac: detail}
+    assert report.failing_details == {df: detail}
     doc = json.loads(json.dumps(failover_document(report, ["leaf1", "leaf3"])))
-    assert doc["never_held"] == [{"check": "mac.esi_remote", "host": "leaf3", "detail": detail}]
+    assert doc["never_held"] == [{"check": "es.df", "host": "leaf2", "detail": detail}]
     assert doc["not_recovered"] == []
     out = io.StringIO()
     print_report(Console(file=out, width=250, color_system=None), report)
-    assert f"mac.esi_remote@leaf3: {detail}" in out.getvalue()
+    assert f"es.df@leaf2: {detail}" in out.getvalue()
 
 
 def test_a_check_that_broke_and_held_again_is_timed_when_it_held_for_good() -> None:
@@ -588,3 +589,52 @@ def test_a_check_that_broke_and_held_again_is_timed_when_it_held_for_good() -> N
     assert times["evpn.advertised"]["leaf2"]["degraded_s"] == 4.02 == report.convergence_s
     assert times["evpn.received"]["leaf4"]["degraded_s"] == 2.529
     assert "mac.local" not in times  # broke and never held again
+
+
+def test_without_traffic_the_mac_checks_are_left_out_of_both_targets(tmp_path: Path) -> None:
+    """The tester's F2: ce1's MAC was learnt through the shut leaf only, so it leaves the
+    fabric at the shut and comes back only with CE traffic. Without a probe the MAC checks
+    are not judged after the shut (said once, in the report and --json) and the rest is;
+    with one, the same fabric FAILs on them (nothing re-taught the MAC)."""
+    from nornir_evpn.failover import NOT_JUDGED_WITHOUT_TRAFFIC, restore_from_state
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    esi, local = ("mac.esi_remote", "leaf3"), ("mac.local", "leaf3")
+    shut = [False]
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        shut[0] = shut[0] or bool(faults)
+        gone = f"leaf3 mac-vrf-1 00:c1:ab:00:00:11 - Actual: {NOT_LEARNT}"
+        return {esi: CheckOutcome(not shut[0], "" if not shut[0] else gone, "evpn esi:01:..."),
+                local: CheckOutcome(True, "", "learnt ethernet-1/1.0"),
+                LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    def run(probe: Any = None) -> Any:
+        shut[0] = False
+        return run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                            FailoverOptions(interval=0.01, timeout=0.3, traffic=probe is not None,
+                                            state_file=tmp_path / "s.json"), probe=probe)
+
+    report = run()
+    assert report.ok and report.not_judged == ["mac.esi_remote", "mac.local"]
+    assert not [e for e in report.timeline if (e.check or "").startswith("mac.")]
+    assert [e.event for e in report.timeline if e.check == "lag.up"] == ["degraded"]
+    doc = failover_document(report, ["leaf1", "leaf3"])
+    assert doc["not_judged"] == {"checks": ["mac.esi_remote", "mac.local"], "reason": NOT_JUDGED_WITHOUT_TRAFFIC}
+    assert set(doc["checks"]) == {"lag.up"}
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert [line for line in out.getvalue().splitlines() if "MAC checks" in line] == [
+        f"{NOT_JUDGED_WITHOUT_TRAFFIC} (mac.esi_remote, mac.local)"]
+
+    judged = run(probe=StatsProbe({"192.168.0.21": (6, 2)}))
+    assert not judged.ok and judged.not_judged == []
+    assert judged.degraded.failing == judged.recovery.failing == [esi]
+    assert failover_document(judged, ["leaf3"])["not_judged"] is None
+
+    # --restore sends no traffic either: the fabric is healthy without the MAC checks
+    shut[0] = True
+    restored = restore_from_state(FakeNornir(), {"host": "leaf1", "interface": "ethernet-1/1"},  # type: ignore[arg-type]
+                                  tmp_path / "gone.json", evaluate, interval=0.01, timeout=0.3)
+    assert restored.ok and restored.not_judged == ["mac.esi_remote", "mac.local"]

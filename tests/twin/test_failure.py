@@ -225,3 +225,78 @@ def test_es_last_change_moves_only_with_that_es_state():
     restore_leaf1(fabric, running, "admin")
     clock.advance(FAST.longest)
     assert last_change("leaf1") > down["leaf1"] and last_change("leaf2") == before["leaf2"]
+
+
+CE1_MAC = "00:C1:AB:00:00:11"
+
+
+def _mac_rows(show, node: str) -> dict[str, list[str]]:
+    return {row[0]: row for row in tables(show.show(node, platform.show_mac_table("mac-vrf-1")))[0]}
+
+
+def _rt2_to(show, node: str, peer: str) -> int:
+    text = show.show(node, platform.show_advertised_evpn(peer))
+    return int(next(line.split()[0] for line in text.splitlines() if "advertised MAC-IP" in line))
+
+
+@pytest.mark.parametrize("how", ["admin", "cable"])
+def test_a_mac_flushed_by_a_link_down_stays_gone_after_link_up_until_the_ce_sends(how):
+    """leaf1 flushes ce1's MAC when its member goes down and withdraws the RT2. The link
+    coming back teaches it nothing: the MAC is not `learnt` on leaf1 (nor advertised) until
+    ce1 sends a frame through leaf1 again, and then it has a new Last Update."""
+    clock = FakeClock()
+    fabric, running, show = tutorial_fabric(FAST, clock)
+    fabric.wall_clock = lambda: 2e9 + clock()  # later than the learn in tutorial_fabric
+    clock.advance(FAST.longest)
+    before = _mac_rows(show, "leaf1")[CE1_MAC]
+    assert before[3] == "learnt" and _rt2_to(show, "leaf1", "10.0.0.3") == 1
+
+    break_leaf1(fabric, running, how)
+    clock.advance(FAST.longest)
+    assert CE1_MAC not in _mac_rows(show, "leaf1") or _mac_rows(show, "leaf1")[CE1_MAC][3] == "evpn"
+    assert _rt2_to(show, "leaf1", "10.0.0.3") == 0
+
+    restore_leaf1(fabric, running, how)
+    clock.advance(5.0)  # long past every delay, no CE traffic at all
+    assert "lag1 is up" in show.show("leaf1", platform.show_interface("lag1"))
+    # leaf2 learnt ce1's MAC too (the flows hash over both links): leaf1 holds it as
+    # leaf2's synced entry on its own lag1.0, not as a MAC of its own
+    assert _mac_rows(show, "leaf1")[CE1_MAC][3] == "evpn"
+    assert _rt2_to(show, "leaf1", "10.0.0.3") == 0
+    assert fabric.view(tm.EVPN).mac_table("leaf3", "mac-vrf-1")[CE1_MAC].vteps == ("10.0.0.1", "10.0.0.2")
+
+    assert fabric.probe("ce1", "192.168.0.21").path[1] == "leaf1"  # .21 hashes onto leaf1
+    clock.advance(FAST.longest)
+    after = _mac_rows(show, "leaf1")[CE1_MAC]
+    assert after[3] == "learnt" and after[1] == "lag1.0" and after[-1] > before[-1]
+    assert _rt2_to(show, "leaf1", "10.0.0.3") == 1
+
+
+def test_a_mac_only_the_shut_leaf_learnt_leaves_the_fabric_until_the_ce_sends():
+    """The tester's F2 state: every ce1 flow went through leaf1 (leaf2's link was down while
+    ce1 sent), so leaf2 holds ce1's MAC only as leaf1's synced RT2. When leaf1's member
+    goes down the MAC leaves the fabric, leaf3 included, and stays gone after the link is
+    back (RFC 7432: no peer advertises a MAC it did not learn); a ping brings it back."""
+    clock = FakeClock()
+    fabric, running, show = tutorial_fabric(FAST, clock)
+    fabric.set_link("leaf2:e1-1", "ce1:eth2", up=False)  # flushes leaf2's learnt copy
+    clock.advance(FAST.longest)
+    for ip in CE2_IPS:
+        assert fabric.probe("ce1", ip).path[1] == "leaf1"
+    fabric.set_link("leaf2:e1-1", "ce1:eth2", up=True)
+    clock.advance(FAST.longest)
+    assert _mac_rows(show, "leaf1")[CE1_MAC][3] == "learnt"
+    assert _mac_rows(show, "leaf2")[CE1_MAC][3] == "evpn"
+    assert _mac_rows(show, "leaf3")[CE1_MAC][1].endswith("esi:01:11:11:11:11:11:11:00:00:01")
+
+    break_leaf1(fabric, running, "admin")
+    clock.advance(FAST.longest)
+    assert all(CE1_MAC not in _mac_rows(show, leaf) for leaf in ("leaf1", "leaf2", "leaf3"))
+    restore_leaf1(fabric, running, "admin")
+    clock.advance(5.0)
+    assert all(CE1_MAC not in _mac_rows(show, leaf) for leaf in ("leaf1", "leaf2", "leaf3"))
+    assert summary_counts(show, "leaf3").get(2, 0) == 0  # no leaf advertises it
+
+    assert fabric.probe("ce1", "192.168.0.23").delivered
+    clock.advance(FAST.longest)
+    assert CE1_MAC in _mac_rows(show, "leaf3")

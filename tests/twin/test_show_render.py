@@ -145,6 +145,15 @@ def test_route_views_are_rendered_once_per_fabric_state():
     assert "0 advertised Ethernet Auto-Discovery routes" in show.show(
         "leaf1", platform.show_advertised_evpn("10.0.0.2"))
     fabric.set_link("leaf1:e1-1", "ce1:eth1", up=True)
+    back = show.show("leaf3", platform.SHOW_EVPN_SUMMARY)
+    assert "4 Ethernet Auto-Discovery routes 4 used, 4 valid" in back
+    # leaf1 flushed ce1's MAC with the link: its RT2 comes back with ce1's next frame only
+    def rt2(text: str) -> str:
+        return text.split("Type 2 ")[1].split("Type 3 ")[0]
+
+    assert "| 10.0.0.1:111 |" in rt2(summary) and "| 10.0.0.1:111 |" not in rt2(back)
+    assert "| 10.0.0.2:111 |" in rt2(back) and "1 MAC-IP Advertisement routes 1 used, 1 valid" in back
+    assert fabric.probe("ce1", "192.168.0.21").path[1] == "leaf1"
     assert show.show("leaf3", platform.SHOW_EVPN_SUMMARY) == summary
 
 
