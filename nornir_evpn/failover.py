@@ -736,7 +736,7 @@ def run_failover(
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
 
     shut_sent = False
-    restored_at = 0.0
+    restored_at = joined_at = 0.0
     poller = _Poller(clock, getattr(evaluate, "in_flight", None))
     with sigterm_raises():
         try:
@@ -808,17 +808,22 @@ def run_failover(
                 # run was interrupted: `interrupted or join()` skipped it on an interrupt)
                 late_signal = poller.join()
                 report.interrupted = report.interrupted or late_signal
+                joined_at = clock()
 
     # 6. recovery (only when the link is back)
     if report.restore_ok and report.interrupted is None:
         phase_over.clear()
         t_restore = restored_at
         offset = t_restore - t0
+        # times count from the restore; the --timeout for recovery starts once the degraded
+        # phase's last poll (behind a slow host) has ended: waiting for it spent the whole
+        # recovery timeout before the first recovery poll
+        held_up = max(0.0, joined_at - t_restore)
         try:
             with sigterm_raises():
                 report.recovery = wait_for_state(
-                    poller.bounded(lambda: observe(NO_FAULTS), t_restore + options.timeout),
-                    t0=t_restore, interval=options.interval, timeout=options.timeout, clock=clock,
+                    poller.bounded(lambda: observe(NO_FAULTS), joined_at + options.timeout),
+                    t0=t_restore, interval=options.interval, timeout=options.timeout + held_up, clock=clock,
                     on_change=lambda key, t, holds: changed_event(key, offset + t, holds),
                 )
         except KeyboardInterrupt:

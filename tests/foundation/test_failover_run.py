@@ -34,6 +34,9 @@ class FakeNornir:
     def filter(self, **_kw: Any) -> FakeNornir:
         return self
 
+    def with_runner(self, _runner: Any) -> FakeNornir:  # the restore's spare session
+        return self
+
     def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
         self.tasks.append(task.__name__)
         return {"leaf1": SimpleNamespace(failed=False, changed=self.changed)}
@@ -638,3 +641,27 @@ def test_without_traffic_the_mac_checks_are_left_out_of_both_targets(tmp_path: P
     restored = restore_from_state(FakeNornir(), {"host": "leaf1", "interface": "ethernet-1/1"},  # type: ignore[arg-type]
                                   tmp_path / "gone.json", evaluate, interval=0.01, timeout=0.3)
     assert restored.ok and restored.not_judged == ["mac.esi_remote", "mac.local"]
+
+
+def test_recovery_gets_its_timeout_after_a_degraded_poll_that_overran(tmp_path: Path) -> None:
+    """A degraded-phase poll behind a slow host outlives --timeout: the restore goes out on
+    time, then waits for that poll. Its wait was taken out of the recovery's --timeout, so
+    a fabric that recovers on the second poll was reported as not recovered."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    calls = {"healthy": 0}
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        if faults:
+            time.sleep(1.6)  # longer than --timeout + the 1 s grace: left to finish
+            return {LAG: CheckOutcome(False, "", "down")}
+        calls["healthy"] += 1
+        ok = calls["healthy"] != 2  # the pre-check holds; recovery on its second poll
+        return {LAG: CheckOutcome(ok, "", "up")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.05, timeout=0.3, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    assert report.restore_ok and not report.degraded.reached
+    assert report.recovery is not None and report.recovery.reached, report.recovery
+    assert report.recovery.polls == 2
