@@ -14,6 +14,7 @@ from nornir_evpn.checks.base import Check
 from nornir_evpn.checks.model import FabricView, Observations, Unavailable
 from nornir_evpn.intent import NodeIntent
 from nornir_evpn.parsers.bgp_advertised import parse_advertised_evpn
+from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.mac_table import parse_mac_table
 from nornir_evpn.parsers.vxlan import parse_vxlan_brief
@@ -25,9 +26,14 @@ def _leaf_with_vrf(node: NodeIntent) -> bool:
     return node.role == "leaf" and node.mac_vrf is not None
 
 
-def advertise_peer(view: FabricView, node: NodeIntent) -> str | None:
-    """The overlay peer whose advertised routes we read: an ES peer first (as the tutorial
-    does), else the first peer; only one whose session should be up."""
+ADVERTISE_PEERS = 2  # overlay peers whose advertised routes are read (a fallback if one is down)
+
+
+def advertise_peers(view: FabricView, node: NodeIntent) -> list[str]:
+    """The overlay peers whose advertised routes we read: ES peers first (as the tutorial
+    does), then the others; only ones whose session should be up, at most ADVERTISE_PEERS.
+    The second is read in case the first's session is down after all (spine1 lost): what the
+    leaf advertises is judged through a peer that gets it, not reported as 0."""
     es_peer_ips = [
         view.fabric.nodes[leaf].system_ip
         for name in node.ethernet_segments
@@ -35,7 +41,22 @@ def advertise_peer(view: FabricView, node: NodeIntent) -> str | None:
     ]
     ordered = [ip for ip in node.overlay.peers if ip in es_peer_ips] + [
         ip for ip in node.overlay.peers if ip not in es_peer_ips]
-    return next((ip for ip in ordered if view.overlay_up(node.name, ip)), None)
+    return [ip for ip in ordered if view.overlay_up(node.name, ip)][:ADVERTISE_PEERS]
+
+
+def advertise_peer(view: FabricView, node: NodeIntent, obs: Observations | None = None) -> str | None:
+    """The peer the check judges: the first candidate whose session the device shows
+    established (the first candidate when none is, or the session table is not read)."""
+    peers = advertise_peers(view, node)
+    if not peers:
+        return None
+    if obs is not None:
+        try:
+            sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
+        except Unavailable:
+            return peers[0]
+        return next((p for p in peers if (s := sessions.get(p)) is not None and s.established), peers[0])
+    return peers[0]
 
 
 def _local_es_up(view: FabricView, node: NodeIntent) -> int:
@@ -57,22 +78,30 @@ class EvpnAdvertised(Check):
         return _leaf_with_vrf(node)
 
     def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
-        peer = advertise_peer(view, node)
-        if peer is None or node.mac_vrf is None:
+        peers = advertise_peers(view, node)
+        if not peers or node.mac_vrf is None:
             return []
-        return [platform.show_advertised_evpn(peer), platform.show_mac_table(node.mac_vrf.name)]
+        # the session table picks the peer (verify reads it for the bgp checks anyway)
+        return [*map(platform.show_advertised_evpn, peers), platform.show_mac_table(node.mac_vrf.name),
+                platform.SHOW_BGP_NEIGHBORS]
 
     def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
         peer = advertise_peer(view, node)
         if peer is None:
             return {}
+        return self._expected_to(view, node, peer)
+
+    def _expected_to(self, view: FabricView, node: NodeIntent, peer: str) -> dict[str, Any]:
         es_up = _local_es_up(view, node)
         return {f"to {peer} RT1": 2 * es_up, f"to {peer} RT2": LOCAL_MACS,
                 f"to {peer} RT3": 1, f"to {peer} RT4": es_up}
 
     def refine(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         assert node.mac_vrf is not None
-        key = next(k for k in expected if k.endswith(" RT2"))
+        peer = advertise_peer(view, node, obs)
+        assert peer is not None
+        expected = self._expected_to(view, node, peer)
+        key = f"to {peer} RT2"
         try:
             local = len(obs.get(platform.show_mac_table(node.mac_vrf.name), parse_mac_table).local())
         except Unavailable:
@@ -80,7 +109,7 @@ class EvpnAdvertised(Check):
         return {**expected, key: local}
 
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
-        peer = advertise_peer(view, node)
+        peer = advertise_peer(view, node, obs)
         assert peer is not None
         adv = obs.get(platform.show_advertised_evpn(peer), parse_advertised_evpn)
         return {f"to {peer} RT{t}": adv.routes.count(t) for t in (1, 2, 3, 4)}
