@@ -753,13 +753,13 @@ def run_failover(
             shut = _run_on(nr, options.host, shut_interface, interface=options.interface)
             # the fabric starts converging once the commit applied the shut: count from there
             t0 = clock()
-            report.shut_commit_s = round(t0 - sent_at, 3)
             if not shut.ok:
                 report.shut_error = shut.error
                 if not shut.reached:  # never connected: nothing was applied, nothing to restore
                     shut_sent = False
                     remove_state(options.state_file)
                 raise _StepFailed(f"shut failed: {shut.error}")
+            report.shut_commit_s = round(t0 - sent_at, 3)
             if not shut.changed:
                 # an empty diff: the interface was already disabled (an operator's shut). The
                 # fault is already there, so there is nothing to measure (with --force what it
@@ -811,7 +811,9 @@ def run_failover(
                 joined_at = clock()
 
     # 6. recovery (only when the link is back)
-    if report.restore_ok and report.interrupted is None:
+    # a shut that failed broke nothing to recover from (the restore still went out, in case
+    # it applied): "healthy again after 0.07s" would time a failover that never happened
+    if report.restore_ok and report.interrupted is None and report.shut_error is None:
         phase_over.clear()
         t_restore = restored_at
         offset = t_restore - t0

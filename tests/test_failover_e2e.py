@@ -455,6 +455,10 @@ def test_refused_shut_is_still_restored(configured: Lab) -> None:
     assert "shut failed: leaf1" in doc["error"] and "KeyError" not in done.stderr
     assert doc["restore"]["ok"] is True and "RESTORE FAILED" not in done.stderr
     assert doc["hosts"]["leaf1"]["changed"] is False  # the shut never happened
+    # nothing broke, so nothing is timed: "healthy again after 0.07s" timed a failover that
+    # never happened
+    assert (doc["shut_commit_s"], doc["convergence_s"], doc["recovery_s"]) == (None, None, None)
+    assert not [e for e in doc["timeline"] if e["event"] in ("recovered", "healthy")]
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
 
