@@ -65,6 +65,15 @@ def check_esi(value: str, field: str) -> str:
     return value
 
 
+def es_import_rt(esi: str) -> str:
+    """An ESI's ES-import route target (RFC 7432 7.6): the high-order 6 octets of its 9-octet
+    value, so octets 2-7 of the ESI. A PE imports the RT4 (Ethernet Segment) routes carrying
+    the RT of any ES it is configured with: ESIs that share those octets share the RT, and
+    each such PE holds the others' RT4 routes too (the DF election still keeps only its own
+    ESI's)."""
+    return ":".join(esi.lower().split(":")[1:7])
+
+
 def check_mac(value: str, field: str) -> str:
     if not isinstance(value, str) or not _MAC.match(value):
         raise ValueError(f"field '{field}' has invalid MAC {value!r}")

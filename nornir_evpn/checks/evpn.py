@@ -2,7 +2,7 @@
 
 Counts per route type, derived from the intent: per ES that is up on a leaf, 2 RT1 (tag 0
 per EVI, tag 4294967295 per ES) and 1 RT4; 1 RT3 per mac-vrf; RT2 per local MAC. RT4 is
-imported only by the ES's own peers.
+imported by the PEs configured with an ES of the same ES-import RT (ESI octets 2-7).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.mac_table import parse_mac_table
 from nornir_evpn.parsers.vxlan import parse_vxlan_brief
+from nornir_evpn.validation import es_import_rt
 
 LOCAL_MACS = "= local MACs"  # RT2 placeholder until the mac table is read
 
@@ -119,11 +120,15 @@ def expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     """RT1/RT3/RT4 counts in `node`'s EVPN RIB (routes of other leaves only)."""
     fabric = view.fabric
     rt1 = rt4 = rt3 = 0
+    # RT4 of every ES whose ES-import RT one of node's own ESes has (its own ESes', and any
+    # other ES whose ESI shares octets 2-7 with one of them: RFC 7432 7.6)
+    own_rts = {es_import_rt(es.esi) for es in fabric.ethernet_segments.values() if node.name in es.members}
     for es in fabric.ethernet_segments.values():
+        imported = es_import_rt(es.esi) in own_rts
         for leaf in view.es_up_on(es):
             paths = view.overlay_paths(node.name, leaf)
             rt1 += 2 * paths
-            if node.name in es.members:
+            if imported:
                 rt4 += paths
     for other in fabric.leaves:
         if other.name != node.name and other.mac_vrf is not None:

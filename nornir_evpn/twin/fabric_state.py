@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 
 from nornir_evpn.twin.fabric_ce import CeHost
 from nornir_evpn.twin.fabric_config import ZERO_ESI, BgpNeighbor, NodeConfig
+from nornir_evpn.validation import es_import_rt as import_rt_of
 
 
 @lru_cache(maxsize=8192)  # the fabric's addresses: bounded, and sorted by at every snapshot
@@ -105,8 +106,8 @@ class MacEntry:
 
 
 def es_import_rt(esi: str) -> str:
-    """ES-import route target: RT4 is imported only by PEs configured with that ESI."""
-    return "es-import:" + esi
+    """ES-import route target of an RT4 (RFC 7432: ESI octets 2-7; see validation)."""
+    return "es-import:" + import_rt_of(esi)
 
 
 class Snapshot:
@@ -389,10 +390,11 @@ class Snapshot:
     def _importer(self, node: str) -> Callable[[Route], bool]:
         """`node`'s import policy as a test on a route (its ESIs and import RTs read once)."""
         cfg = self.cfg[node]
-        esis = {e.esi for e in cfg.ethernet_segments.values()}
+        # RT4: the ES-import RTs of its own ESes, which other ESes' may share (RFC 7432 7.6)
+        es_rts = {es_import_rt(e.esi) for e in cfg.ethernet_segments.values()}
         rr = self._is_rr(node)  # a route reflector keeps everything it reflects
         imports = {m.import_rt for m in cfg.macvrfs.values() if m.import_rt}
-        return lambda r: r.esi in esis if r.type == 4 else (rr or not imports.isdisjoint(r.rts))
+        return lambda r: not es_rts.isdisjoint(r.rts) if r.type == 4 else (rr or not imports.isdisjoint(r.rts))
 
     def _is_rr(self, node: str) -> bool:
         return any(g.rr_client for g in self.cfg[node].groups.values())

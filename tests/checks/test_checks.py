@@ -232,7 +232,8 @@ def test_commands_and_names(mh01) -> None:
 def test_two_es_fabric_expectations(big) -> None:
     assert sorted(big.ethernet_segments) == ["ES-1", "ES-2"]
     leaf1 = expected_state(big, "leaf1")
-    assert leaf1["evpn.received"] == {"mac-vrf-1 RT1": 6, "mac-vrf-1 RT3": 3, "mac-vrf-1 RT4": 1}
+    # RT4: ES-1's (leaf2) and ES-2's (leaf3, leaf4): both ESIs have ES-import RT 11:11:11:11:11:11
+    assert leaf1["evpn.received"] == {"mac-vrf-1 RT1": 6, "mac-vrf-1 RT3": 3, "mac-vrf-1 RT4": 3}
     assert leaf1["bgp.underlay_established"] == {
         "underlay 192.168.11.2 (spine1)": "established", "underlay 192.168.21.2 (spine2)": "established"}
     es2 = big.ethernet_segments["ES-2"]
@@ -244,12 +245,26 @@ def test_two_es_fabric_expectations(big) -> None:
     assert set(one["bgp.overlay_established"].values()) == {"established"}
     # both uplinks down: leaf1 is cut off, the others lose its RT1/RT4
     cut = {("leaf1", "ethernet-1/49"), ("leaf1", "ethernet-1/50")}
-    assert expected_state(big, "leaf2", cut)["evpn.received"] == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+    assert expected_state(big, "leaf2", cut)["evpn.received"] == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 2}
     assert expected_state(big, "leaf4", cut)["evpn.received"]["mac-vrf-1 RT1"] == 4  # leaf2 ES-1 + leaf3 ES-2
 
 
 def test_route_reflector_counts_one_path_per_rr(big) -> None:
     from nornir_evpn.topology import load_topology as lt
     rr = derive_intent(lt(FIXTURES / "fabric-2s4l2es.clab.yml"), overlay_mode="route-reflector")
-    assert expected_state(rr, "leaf1")["evpn.received"] == {"mac-vrf-1 RT1": 12, "mac-vrf-1 RT3": 6, "mac-vrf-1 RT4": 2}
+    assert expected_state(rr, "leaf1")["evpn.received"] == {"mac-vrf-1 RT1": 12, "mac-vrf-1 RT3": 6, "mac-vrf-1 RT4": 6}
     assert "evpn.received" not in expected_state(rr, "spine1")
+
+
+def test_rt4_follows_the_es_import_route_target_not_the_esi(big) -> None:
+    """A PE imports the RT4 routes whose ES-import RT (ESI octets 2-7, RFC 7432 7.6) one of its
+    own ESes has. The generated ESIs share those octets, so every ES leaf holds every ES's
+    RT4: expecting only its own ES's gave a false FAIL on a real fabric of two ESes or more."""
+    from nornir_evpn.validation import es_import_rt
+
+    assert es_import_rt("01:11:11:11:11:11:11:00:00:02") == es_import_rt("01:11:11:11:11:11:11:00:00:01")
+    assert es_import_rt("01:12:00:00:00:00:00:00:00:00") == "12:00:00:00:00:00"
+    other = big.model_copy(deep=True)
+    other.ethernet_segments["ES-2"].esi = "01:22:22:22:22:22:22:00:00:02"  # its own RT
+    assert expected_state(other, "leaf1")["evpn.received"]["mac-vrf-1 RT4"] == 1  # leaf2's ES-1 only
+    assert expected_state(other, "leaf3")["evpn.received"]["mac-vrf-1 RT4"] == 1  # leaf4's ES-2 only
