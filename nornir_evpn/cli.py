@@ -191,9 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM (kill, a CI job cancelled) and SIGHUP end a command like Ctrl-C: sessions closed,
     # --json/--junit answered; Python's default would end the process with neither. Commands
     # with more to undo (configure, failover-test) set their own handlers while they run.
+    # Only where the signal has its default action: `nohup` (SIGHUP ignored) and a caller's
+    # own handler (a script calling main) keep theirs.
     previous = {}
     if threading.current_thread() is threading.main_thread():
-        previous = {sig: signal.signal(sig, _terminate) for sig in TERMINATION_SIGNALS}
+        previous = {sig: signal.signal(sig, _terminate) for sig in TERMINATION_SIGNALS
+                    if signal.getsignal(sig) is signal.SIG_DFL}
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) is handled below

@@ -455,3 +455,32 @@ def test_an_interrupt_before_the_report_still_answers_json_and_junit(monkeypatch
                        "error": f"interrupted ({sig}) before the report"}
     assert f"interrupted ({sig}) before the report" in junit.read_text() and 'errors="1"' in junit.read_text()
     assert signal.getsignal(signal.SIGTERM) is before  # the CLI's handler is gone with it
+
+
+def test_the_cli_keeps_an_ignored_or_a_callers_own_signal_handler(monkeypatch, tmp_path, capsys):
+    """`nohup ... twin up --foreground` died on SIGHUP once cli.main took the signal over, and a
+    script calling main() in-process with its own SIGTERM handler had it swallowed."""
+    import signal
+
+    import nornir_evpn.commands.verify as verify_cmd
+
+    seen = {}
+
+    def look(args):
+        seen.update({s: signal.getsignal(s) for s in (signal.SIGHUP, signal.SIGTERM)})
+        raise KeyboardInterrupt
+
+    def mine(signum, frame):  # the caller's own
+        pass
+
+    monkeypatch.setattr(verify_cmd, "build_target", look)
+    before = {s: signal.getsignal(s) for s in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup
+        signal.signal(signal.SIGTERM, mine)
+        run_cli(capsys, "verify")
+        assert seen == {signal.SIGHUP: signal.SIG_IGN, signal.SIGTERM: mine}
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
