@@ -30,11 +30,14 @@ from typing import Any, NamedTuple
 from nornir.core import Nornir
 from nornir.plugins.runners import SerialRunner
 
+from nornir_evpn import ssh2_guard
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.outputs import replace_atomically
 from nornir_evpn.processes import pid_alive, process_start
 from nornir_evpn.runner import TERMINATION_SIGNALS
+from nornir_evpn.session import opening_transport
+from nornir_evpn.tasks.config import CONNECTION
 from nornir_evpn.tasks.failover import (
     CONNECT_CHECK,
     CheckKey,
@@ -523,6 +526,24 @@ class _Poller:
     def busy(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
+    def abort(self, nr: Nornir) -> None:
+        """Ctrl-C/SIGTERM during a poll: end its reads now instead of waiting for them (a
+        slow host held the exit for its whole timeout, deaf to further signals). The
+        sockets of the hosts it still reads are shut down: their reads fail at once, and
+        libssh2's objects are not freed under them (that aborts the process)."""
+        if not self.busy() or self.in_flight is None:
+            return
+        hosts = getattr(getattr(nr, "inventory", None), "hosts", {})
+        for name in self.in_flight():
+            if name not in hosts:
+                continue
+            host = hosts[name]
+            conn = host.connections.get(CONNECTION)
+            transport = (getattr(conn.connection, "transport", None) if conn is not None
+                         else opening_transport(host.hostname, host.port))  # still logging in
+            if transport is not None:
+                ssh2_guard.release(transport)
+
     def join(self) -> str | None:
         """Wait for a poll still running; a Ctrl-C/SIGTERM meanwhile is recorded (returned),
         not raised: its sessions must not be closed under its reads."""
@@ -698,8 +719,21 @@ def run_failover(
             emit(TimelineEvent(t=round(t, 3), event="holds again" if holds else "breaks",
                                check=key[0], host=key[1]))
 
+    poller = _Poller(clock, getattr(evaluate, "in_flight", None))
+
+    def read_now(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+        """One poll before the shut, in its own thread: a Ctrl-C/SIGTERM reaches us at once
+        and cuts its reads short, instead of waiting behind a slow host (deaf to signals)."""
+        try:
+            return poller.bounded(lambda: read_fabric(faults), clock() + 1e9)()  # type: ignore[return-value]
+        except BaseException:
+            phase_over.set()  # cut short by us: its hosts are not "unreachable"
+            poller.abort(nr)
+            poller.join()
+            raise
+
     # 1. pre-check: refuse to break an already unhealthy fabric
-    healthy = read_fabric(NO_FAULTS)
+    healthy = read_now(NO_FAULTS)
     healthy_expected = {k: o.expected for k, o in healthy.items()}
     report.precheck_failures = _failures(healthy)
     if report.precheck_failures and warm_up is not None and all(
@@ -709,7 +743,7 @@ def run_failover(
         # CE traffic and give the fabric a few polls to learn and advertise it
         def settle_state() -> dict[CheckKey, bool]:
             warm_up()  # again each round: pings sent before the data plane was up teach nothing
-            observed = read_fabric(NO_FAULTS)
+            observed = read_now(NO_FAULTS)
             # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
             # and the degraded phase tells "unchanged by the fault" by comparing with these
             healthy_expected.update({k: o.expected for k, o in observed.items()})
@@ -717,7 +751,7 @@ def run_failover(
 
         settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
                                 timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
-        report.precheck_failures = [] if settle.reached else _failures(read_fabric(NO_FAULTS))
+        report.precheck_failures = [] if settle.reached else _failures(read_now(NO_FAULTS))
         emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True
@@ -737,7 +771,6 @@ def run_failover(
 
     shut_sent = False
     restored_at = joined_at = 0.0
-    poller = _Poller(clock, getattr(evaluate, "in_flight", None))
     with sigterm_raises():
         try:
             if probe is not None:
@@ -800,6 +833,8 @@ def run_failover(
                 remove_state(options.state_file)
             elif shut_sent:
                 phase_over.set()
+                if report.interrupted:
+                    poller.abort(nr)  # cut short by us: its hosts are not "unreachable"
                 # a poll still running at the timeout keeps its session: restore on a second
                 # one rather than hold the link down until that poll ends
                 _restore(nr, options, report, t0, clock, emit, spare=poller.busy())
@@ -832,6 +867,9 @@ def run_failover(
             report.interrupted = "SIGINT"
         except Terminated as exc:
             report.interrupted = exc.signame
+        if report.interrupted:
+            phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
+            poller.abort(nr)
         note_failing(report.recovery)
         if report.recovery is not None:
             if report.recovery.reached:

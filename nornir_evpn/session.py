@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -85,6 +86,17 @@ def note_mode(conn: Any, prompt: str) -> None:
     conn._current_priv_level = conn.privilege_levels[level]
 
 
+_OPENING: dict[tuple[str, int], Any] = {}  # (host, port) -> transport of a session in on_open
+_OPENING_LOCK = threading.Lock()
+
+
+def opening_transport(host: str, port: int | None) -> Any | None:
+    """The transport of a session to `host` still in its `on_open` (Nornir registers a
+    connection only once it is open): a Ctrl-C must be able to cut a slow login short too."""
+    with _OPENING_LOCK:
+        return _OPENING.get((host, port or 22))
+
+
 def on_open(conn: Any) -> None:
     """scrapli-community's SR Linux on_open (running mode, basic CLI engine, no completion on
     space) with both `environment` commands in one round trip instead of two; and the socket
@@ -94,9 +106,17 @@ def on_open(conn: Any) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    conn.acquire_priv(conn.default_desired_privilege_level)  # reads the prompt
-    for _ in paste(conn, [platform.ENV_CLI_ENGINE_BASIC, platform.ENV_NO_COMPLETE_ON_SPACE], 2):
-        pass
+    key = (conn.host, conn.port or 22)
+    with _OPENING_LOCK:
+        _OPENING[key] = conn.transport
+    try:
+        conn.acquire_priv(conn.default_desired_privilege_level)  # reads the prompt
+        for _ in paste(conn, [platform.ENV_CLI_ENGINE_BASIC, platform.ENV_NO_COMPLETE_ON_SPACE], 2):
+            pass
+    finally:
+        with _OPENING_LOCK:
+            if _OPENING.get(key) is conn.transport:
+                del _OPENING[key]
 
 
 def on_close(conn: Any) -> None:

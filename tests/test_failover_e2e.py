@@ -671,3 +671,38 @@ def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> Non
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err[-2000:] + out[-2000:]
+
+
+@pytest.mark.parametrize("when", ["precheck", "recovery"])
+def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: str) -> None:
+    """SIGTERM while a poll waited on a slow leaf (2 s per command): the run sat out that
+    poll (16 s), deaf to further signals. Its reads are cut short now: prompt exit, the
+    link restored if it was shut, and the cut hosts not reported unreachable."""
+    slow = "leaf3"
+    if when == "precheck":
+        configured.twin.set_slow(slow, 2.0)
+    proc = configured.start(*_fo_args(), "--no-traffic", "--json")
+    try:
+        if when == "recovery":
+            configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+            configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"])
+            configured.twin.set_slow(slow, 2.0)
+        time.sleep(1.0)  # inside a poll of the slow leaf
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        configured.twin.set_slow(slow, 0)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert took < 8, took
+    doc = json.loads(out)
+    if when == "precheck":
+        assert doc == {"command": "failover-test", "ok": False, "hosts": {},
+                       "error": "interrupted (SIGTERM) before the report"}
+    else:
+        assert doc["interrupted"] == "SIGTERM" and doc["unreachable"] == {}
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    assert not configured.fo_state.exists()
