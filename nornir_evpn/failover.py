@@ -362,7 +362,41 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
     this one runs is refused, from its pre-check on. An existing failover state file is a run
     still going (refused), one killed in its pre-check (nothing was disabled: replaced), or
     one killed after its shut, whose link may still be down: `--restore` comes first. Any
-    other existing file is never overwritten (nor deleted after the run)."""
+    other existing file is never overwritten (nor deleted after the run). Claims of one
+    state file are made one at a time (a lock on its directory): two runs replacing the same
+    stale claim both took it."""
+    if path.is_dir():
+        raise UserInputError(f"--state-file {path}: is a directory, expected a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
+                             f"{exc.strerror or exc}") from None
+    with _directory_lock(path.parent):
+        _claim(path, host, interface)
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """An advisory lock on `directory` (flock), where the platform has one."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the exclusive create alone
+        yield
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _claim(path: Path, host: str | None, interface: str | None) -> None:
     if path.exists():
         doc = failover_state_doc(path)
         if doc is None:
@@ -377,15 +411,8 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
             )
         with contextlib.suppress(FileNotFoundError):  # stopped before its shut: nothing to undo
             path.unlink()
-    if path.is_dir():
-        raise UserInputError(f"--state-file {path}: is a directory, expected a file")
     # not `ensure_writable`: its probe creates the file empty for a moment, and a run killed
     # then left an empty file that refused every later run. The claim below is the probe.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
-                             f"{exc.strerror or exc}") from None
     claim = {"kind": STATE_KIND, "phase": PHASE_CLAIMED, "host": host, "interface": interface,
              "time": time.time(), **_owner()}
     tmp: str | None = None

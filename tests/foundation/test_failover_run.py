@@ -665,3 +665,42 @@ def test_recovery_gets_its_timeout_after_a_degraded_poll_that_overran(tmp_path: 
     assert report.restore_ok and not report.degraded.reached
     assert report.recovery is not None and report.recovery.reached, report.recovery
     assert report.recovery.polls == 2
+
+
+def _claim_in_child(path: str, go: Any, hold: Any, out: Any) -> None:
+    from nornir_evpn.errors import UserInputError
+    from nornir_evpn.failover import prepare_state_file
+
+    go.wait()
+    try:
+        prepare_state_file(Path(path), "leaf1", "ethernet-1/1")
+        out.put("claimed")
+    except UserInputError as exc:
+        out.put(str(exc))
+    hold.wait(30)  # a run that claimed is alive while the others try
+
+
+def test_only_one_of_many_runs_takes_over_a_stale_claim(tmp_path: Path) -> None:
+    """Two runs replacing the same stale claim (a run killed in its pre-check) could both
+    take it: each unlinked the file, then created its own over the other's."""
+    import json
+    import multiprocessing
+
+    path = tmp_path / "fo.json"
+    ctx = multiprocessing.get_context("fork")
+    for _ in range(5):
+        path.write_text(json.dumps({"kind": "nornir_evpn failover-test state", "phase": "pre-check",
+                                    "host": "leaf1", "interface": "ethernet-1/1", "pid": _dead_pid(),
+                                    "pid_start": 1}))
+        go, hold, out = ctx.Event(), ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_claim_in_child, args=(str(path), go, hold, out)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        go.set()
+        answers = [out.get(timeout=30) for _ in procs]
+        hold.set()
+        for p in procs:
+            p.join(30)
+        assert answers.count("claimed") == 1, answers
+        assert all("is running" in a or "just now" in a for a in answers if a != "claimed"), answers
+        path.unlink()
