@@ -355,9 +355,11 @@ def apply_config(
 
 
 def pending_confirm(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> str | None:
-    """Why "unchanged" would not be true: a commit confirmed that nobody accepted (a run
-    killed by SIGKILL before its accept) is in the running config this run compared with,
-    and rolls back when its timer ends. None when there is none, or the device cannot say."""
+    """Why "unchanged" may not be true: a commit confirmed that nobody accepted (a run killed
+    by SIGKILL before its accept, or another operator's) is in the running config this run
+    compared with, and rolls back when its timer ends. Which of our lines it holds cannot be
+    told, so the host is failed with how to settle it. None when there is none, or the device
+    cannot say."""
     try:
         [text] = run_commands(conn, [platform.COMMIT_STATE], batch_lines)
     except Exception:  # the session is still used after this: the next step reports it
@@ -371,9 +373,10 @@ def pending_confirm(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> str | 
     ids = sorted(_unconfirmed(doc), key=str)
     if not ids:
         return None
-    return (f"a commit confirmed (commit {', '.join(map(str, ids))}) is pending: it was never accepted and "
-            "rolls back when its timer ends, so this configuration only looks applied; accept it "
-            f"(`{platform.CONFIRMED_ACCEPT}`) or reject it (`{platform.CONFIRMED_REJECT}`), then run again")
+    return (f"a commit confirmed (commit {', '.join(map(str, ids))}) is pending: until someone accepts it, "
+            "it rolls back when its timer ends, and what it holds of this configuration with it (a "
+            "--commit-confirmed run killed before its accept, or another operator's change); settle it "
+            f"(`{platform.CONFIRMED_ACCEPT}` or `{platform.CONFIRMED_REJECT}`), then run again")
 
 
 def _unconfirmed(doc: Any) -> list[Any]:

@@ -343,7 +343,7 @@ def test_a_commit_confirmed_nobody_accepted_is_no_unchanged(lab, capsys):
     assert code == 1 and not doc["ok"]
     leaf1 = doc["hosts"]["leaf1"]
     assert (leaf1["changed"], leaf1["committed"]) == (False, False)
-    assert leaf1["error"].startswith("a commit confirmed (commit 1) is pending: it was never accepted")
+    assert leaf1["error"].startswith("a commit confirmed (commit 1) is pending: until someone accepts it")
     assert "tools system configuration confirmed-accept" in leaf1["error"]
     assert doc["hosts"]["leaf2"]["ok"] and doc["hosts"]["leaf2"]["error"] is None  # the others go on
     # accepted on the device: the next run is a true "unchanged"

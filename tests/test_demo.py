@@ -116,3 +116,24 @@ def test_demo_killed_mid_run_leaves_no_process(tmp_path: Path, sig: signal.Signa
     if sig == signal.SIGINT:
         assert proc.returncode == 130, err[-3000:]
     assert _wait_gone(marker) == []
+
+
+def test_demo_json_interrupted_says_so(tmp_path: Path) -> None:
+    """`demo --json` interrupted printed nothing on stdout: a CI step reading it had no verdict."""
+    proc, marker = _demo(tmp_path, "--json")
+    try:
+        deadline = time.monotonic() + 60
+        while not _twin_child_up(marker):
+            assert time.monotonic() < deadline and proc.poll() is None, "demo twin never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err[-3000:]
+    doc = json.loads(out)
+    assert (doc["command"], doc["ok"], doc["interrupted"]) == ("demo", False, True)
+    assert _wait_gone(marker) == []

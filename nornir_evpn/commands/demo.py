@@ -246,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
                     steps.append(DemoStep("failover-test", rc == EXIT_OK, time.monotonic() - t, f"exit {rc}"))
     except KeyboardInterrupt:
         console.print("demo interrupted: twin stopped")
+        if args.json:  # the steps it ran, and no pass
+            emit_json({**demo_document(steps, report, False), "interrupted": True})
         return EXIT_INTERRUPTED
     ok = bool(steps) and all(s.ok for s in steps) and report is not None and report.ok
     print_summary(console, steps, report, ok, time.monotonic() - started)
