@@ -210,20 +210,20 @@ def test_route_reflector_fabric_verifies_with_a_path_per_reflector() -> None:
 
 
 def test_a_reflector_down_fails_the_sessions_not_what_every_leaf_advertises() -> None:
-    """spine1 cut off: evpn.advertised read what each leaf sends to spine1 only, and all leaves
-    failed with '0 RT1/RT3/RT4 advertised', while they advertise everything through spine2."""
+    """spine1 cut off: evpn.advertised read what each leaf sends to spine1, and all leaves
+    failed with '0 RT1/RT3/RT4 advertised', while they advertise everything through spine2.
+    A peer whose session the device shows down is not judged there (bgp.* report it)."""
     intent, fabric, show = _big_fabric("route-reflector")
     for leaf in range(1, 5):
         fabric.set_link(f"leaf{leaf}:e1-49", f"spine1:e1-{leaf}", up=False)
     results = _verify(intent, show)
     failed = _failed(results)
     assert {c for _, c in failed} == {"bgp.underlay_established", "bgp.overlay_established", "evpn.received"}
-    adv = results["leaf1"]["evpn.advertised"]
-    assert adv.ok and adv.observed == {"to 10.0.1.2 RT1": 2, "to 10.0.1.2 RT2": 0, "to 10.0.1.2 RT3": 1,
-                                       "to 10.0.1.2 RT4": 1}
-    fabric.set_link("leaf1:e1-50", "spine2:e1-1", up=False)  # no reflector left for leaf1
+    assert all("evpn.advertised" not in results[f"leaf{n}"] for n in range(1, 5))  # not judged
+    for leaf in range(1, 5):
+        fabric.set_link(f"leaf{leaf}:e1-49", f"spine1:e1-{leaf}", up=True)
     adv = _verify(intent, show)["leaf1"]["evpn.advertised"]
-    assert not adv.ok and "leaf1 to 10.0.1.1 RT1 - Expected: 2 Actual: 0" in adv.detail
+    assert adv.ok and adv.observed["to 10.0.1.1 RT1"] == 2  # judged again once the session is back
 
 
 def test_srl_24_10_layouts_give_the_same_verdicts(intent) -> None:

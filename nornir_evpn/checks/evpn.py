@@ -27,14 +27,9 @@ def _leaf_with_vrf(node: NodeIntent) -> bool:
     return node.role == "leaf" and node.mac_vrf is not None
 
 
-ADVERTISE_PEERS = 2  # overlay peers whose advertised routes are read (a fallback if one is down)
-
-
-def advertise_peers(view: FabricView, node: NodeIntent) -> list[str]:
-    """The overlay peers whose advertised routes we read: ES peers first (as the tutorial
-    does), then the others; only ones whose session should be up, at most ADVERTISE_PEERS.
-    The second is read in case the first's session is down after all (spine1 lost): what the
-    leaf advertises is judged through a peer that gets it, not reported as 0."""
+def advertise_peer(view: FabricView, node: NodeIntent) -> str | None:
+    """The overlay peer whose advertised routes we read: an ES peer first (as the tutorial
+    does), else the first peer; only one whose session should be up."""
     es_peer_ips = [
         view.fabric.nodes[leaf].system_ip
         for name in node.ethernet_segments
@@ -42,22 +37,16 @@ def advertise_peers(view: FabricView, node: NodeIntent) -> list[str]:
     ]
     ordered = [ip for ip in node.overlay.peers if ip in es_peer_ips] + [
         ip for ip in node.overlay.peers if ip not in es_peer_ips]
-    return [ip for ip in ordered if view.overlay_up(node.name, ip)][:ADVERTISE_PEERS]
+    return next((ip for ip in ordered if view.overlay_up(node.name, ip)), None)
 
 
-def advertise_peer(view: FabricView, node: NodeIntent, obs: Observations | None = None) -> str | None:
-    """The peer the check judges: the first candidate whose session the device shows
-    established (the first candidate when none is, or the session table is not read)."""
-    peers = advertise_peers(view, node)
-    if not peers:
-        return None
-    if obs is not None:
-        try:
-            sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
-        except Unavailable:
-            return peers[0]
-        return next((p for p in peers if (s := sessions.get(p)) is not None and s.established), peers[0])
-    return peers[0]
+def _session_down(obs: Observations, peer: str) -> bool:
+    """The device shows the session to `peer` not established (False when it cannot say)."""
+    try:
+        session = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors).get(peer)
+    except Unavailable:
+        return False
+    return session is not None and not session.established
 
 
 def _local_es_up(view: FabricView, node: NodeIntent) -> int:
@@ -79,29 +68,30 @@ class EvpnAdvertised(Check):
         return _leaf_with_vrf(node)
 
     def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
-        peers = advertise_peers(view, node)
-        if not peers or node.mac_vrf is None:
+        peer = advertise_peer(view, node)
+        if peer is None or node.mac_vrf is None:
             return []
-        # the session table picks the peer (verify reads it for the bgp checks anyway)
-        return [*map(platform.show_advertised_evpn, peers), platform.show_mac_table(node.mac_vrf.name),
+        # the session table tells a peer that is not there (verify reads it for bgp.* anyway)
+        return [platform.show_advertised_evpn(peer), platform.show_mac_table(node.mac_vrf.name),
                 platform.SHOW_BGP_NEIGHBORS]
 
     def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
         peer = advertise_peer(view, node)
         if peer is None:
             return {}
-        return self._expected_to(view, node, peer)
-
-    def _expected_to(self, view: FabricView, node: NodeIntent, peer: str) -> dict[str, Any]:
         es_up = _local_es_up(view, node)
         return {f"to {peer} RT1": 2 * es_up, f"to {peer} RT2": LOCAL_MACS,
                 f"to {peer} RT3": 1, f"to {peer} RT4": es_up}
 
     def refine(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         assert node.mac_vrf is not None
-        peer = advertise_peer(view, node, obs)
+        peer = advertise_peer(view, node)
         assert peer is not None
-        expected = self._expected_to(view, node, peer)
+        if _session_down(obs, peer):
+            # nothing reaches that peer (spine1 lost): "0 RT1/RT3/RT4 advertised" would say
+            # the leaf advertises nothing, while it does to its other peers. Not judged here:
+            # the session is bgp.overlay_established's to report
+            return {}
         key = f"to {peer} RT2"
         try:
             local = len(obs.get(platform.show_mac_table(node.mac_vrf.name), parse_mac_table).local())
@@ -110,7 +100,7 @@ class EvpnAdvertised(Check):
         return {**expected, key: local}
 
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
-        peer = advertise_peer(view, node, obs)
+        peer = advertise_peer(view, node)
         assert peer is not None
         adv = obs.get(platform.show_advertised_evpn(peer), parse_advertised_evpn)
         return {f"to {peer} RT{t}": adv.routes.count(t) for t in (1, 2, 3, 4)}
