@@ -247,10 +247,10 @@ def test_srl_24_10_layouts_give_the_same_verdicts(intent) -> None:
 runtime = pytest.importorskip("nornir_evpn.twin.runtime")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def _served(tmp_path_factory, release: str | None = None):
+    """The tutorial's lab, multi-homing committed and ce1's MACs learnt, served over SSH."""
     with runtime.Twin(TOPOLOGY) as twin:
-        fabric = fabric_lab.attach(twin)
+        fabric = fabric_lab.attach(twin, release=release)
         for leaf in ("leaf1", "leaf2"):
             ds = twin.datastore(leaf)
             ds.commit(ds.running, fabric_lab.with_lines(ds.running, fabric_lab.MH_CONFIG))
@@ -262,18 +262,14 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    yield from _served(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
 def served_24(tmp_path_factory):
     """The same lab, its nodes printing SR Linux 24.10's layouts (`twin up --release 24.10`)."""
-    with runtime.Twin(TOPOLOGY) as twin:
-        fabric = fabric_lab.attach(twin, release="24.10")
-        for leaf in ("leaf1", "leaf2"):
-            ds = twin.datastore(leaf)
-            ds.commit(ds.running, fabric_lab.with_lines(ds.running, fabric_lab.MH_CONFIG))
-        for ip in CE2_IPS:
-            assert fabric.probe("ce1", ip).delivered
-        state = tmp_path_factory.mktemp("twin24") / "twin.json"
-        twin.state().write(state)
-        yield twin, fabric, state
+    yield from _served(tmp_path_factory, "24.10")
 
 
 def _cli(state: Path, *extra: str, capsys=None) -> tuple[int, dict]:
