@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,12 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     except OSError:
         raise TwinNotRunningError(NOT_RUNNING) from None
     try:
-        state = TwinState(**json.loads(text))
+        doc = json.loads(text)
+        # a field a later version adds (`release` came this way) is left to that version: an
+        # older tool reading a newer twin's file still finds the twin
+        known = {f.name for f in fields(TwinState)}
+        state = TwinState(**{k: v for k, v in doc.items() if k in known}) if isinstance(doc, dict) \
+            else TwinState(**doc)
         if not isinstance(state.pid, int) or not isinstance(state.pid_start, (int, type(None))) or not all(
                 0 < port < 65536 for _host, port in state.endpoints.values()):
             raise ValueError("a pid or port out of range")

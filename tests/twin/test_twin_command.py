@@ -259,3 +259,19 @@ def test_an_older_state_file_is_only_the_twin_started_for_it(tmp_path: Path) -> 
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_state_file_of_a_later_version_is_still_read(tmp_path: Path) -> None:
+    """An older tool read a newer twin's state file as "not a twin state file" (the new
+    `release` field): it found no twin to talk to. Fields it does not know are left alone."""
+    import os
+
+    from nornir_evpn.processes import process_start
+
+    doc = {"pid": os.getpid(), "pid_start": process_start(os.getpid()), "topology": "t.clab.yml", "lab": "l",
+           "username": "admin", "nodes": {"leaf1": {"host": "127.0.0.1", "port": 2222}},
+           "field_of_a_later_version": {"any": "thing"}}
+    state_file = tmp_path / "twin.json"
+    state_file.write_text(json.dumps(doc))
+    state = read_twin_state(state_file)
+    assert (state.lab, state.endpoints) == ("l", {"leaf1": ("127.0.0.1", 2222)})
