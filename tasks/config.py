@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -107,12 +106,9 @@ class Loaded:
     last_output: str
 
 
-_FAILED = re.compile("|".join(map(re.escape, platform.FAILED_WHEN_CONTAINS)))
-
-
 def device_failed(output: str) -> bool:
     """The device's answer carries one of the failure markers (`Error:`, `MINOR:`, ...)."""
-    return _FAILED.search(output) is not None
+    return platform.has_failure_marker(output)
 
 
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
