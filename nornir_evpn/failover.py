@@ -22,7 +22,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -77,6 +77,13 @@ RELEARNT_FROM_TRAFFIC = ("mac.",)
 NOT_JUDGED_WITHOUT_TRAFFIC = ("without CE traffic, MAC checks are not judged after the shut: "
                               "a fabric re-learns MACs only from traffic")
 WARM_UP_TIMEOUT_S = 10.0
+
+
+def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
+    """The checks among `keys` that only CE traffic makes hold again after a change."""
+    return sorted({c for c, _h in keys if c.startswith(RELEARNT_FROM_TRAFFIC)})
+
+
 RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
 RESTORE_RETRY_DELAY_S = 1.0
 
@@ -791,7 +798,7 @@ def run_failover(
         return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
     if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
-        report.not_judged = sorted({c for c, _h in healthy if c.startswith(RELEARNT_FROM_TRAFFIC)})
+        report.not_judged = relearnt_from_traffic(healthy)
     emit(TimelineEvent(t=round(clock() - t0, 3), event="precheck",
                        detail="healthy" if not report.precheck_failures else
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
@@ -997,7 +1004,7 @@ def restore_from_state(
     if ok and evaluate is not None:
         def healthy() -> dict[CheckKey, bool]:  # no CE traffic here either: MACs are not judged
             observed = evaluate(NO_FAULTS)
-            report.not_judged = sorted({c for c, _h in observed if c.startswith(RELEARNT_FROM_TRAFFIC)})
+            report.not_judged = relearnt_from_traffic(observed)
             return {k: o.ok for k, o in observed.items() if k[0] not in report.not_judged}
 
         report.recovery = wait_for_state(healthy, t0=time.monotonic(), interval=interval, timeout=timeout)
