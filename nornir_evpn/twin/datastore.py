@@ -232,10 +232,13 @@ class NodeDatastore:
         self._notify()
 
     def _settle(self, status: str | None) -> None:
+        """The pending commit's entry takes `status`; None (rolled back) drops it."""
         assert self.pending is not None
         pending = self.pending.commit_id
-        self.commits = [(i, s if i != pending else status) for i, s in self.commits
-                        if i != pending or status is not None]
+        if status is None:
+            self.commits = [(i, s) for i, s in self.commits if i != pending]
+        else:
+            self.commits = [(i, status if i == pending else s) for i, s in self.commits]
 
     def commit_state(self) -> dict[str, object]:
         """`info from state system configuration commit | as json`: the last commits, a
