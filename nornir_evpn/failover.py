@@ -7,7 +7,7 @@ fault set. Nothing here prints; `reporting/failover.py` renders a `FailoverRepor
 
 Safety: a state file is written *before* the shut is sent, and the restore runs in a
 `finally` with SIGINT/SIGTERM deferred, so neither Ctrl-C, `kill`, nor a failing step can
-leave the link down; a SIGKILL leaves the state file for `failover-test --restore`.
+leave the link down; a SIGKILL leaves the state file (`failover_state.py`) for `failover-test --restore`.
 A shut that commits nothing (the interface was already disabled) is never "restored": the
 run fails, measures nothing and leaves the interface as it found it.
 """
@@ -15,11 +15,8 @@ run fails, measures nothing and leaves the interface as it found it.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -32,9 +29,14 @@ from nornir.plugins.runners import SerialRunner
 
 from nornir_evpn import ssh2_guard
 from nornir_evpn.errors import UserInputError
+from nornir_evpn.failover_state import (
+    PHASE_SHUT,
+    STATE_KIND,
+    remove_state,
+    state_file_path,
+    write_state,
+)
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.outputs import replace_atomically
-from nornir_evpn.processes import pid_alive, process_start
 from nornir_evpn.runner import TERMINATION_SIGNALS
 from nornir_evpn.session import opening_transport
 from nornir_evpn.tasks.config import CONNECTION
@@ -48,8 +50,6 @@ from nornir_evpn.tasks.failover import (
     shut_interface,
     wait_for_state,
 )
-from nornir_evpn.topology import normalise_srl_interface
-from nornir_evpn.validation import check_name
 
 Port = tuple[str, str]  # (node, interface)
 Faults = frozenset[Port]
@@ -86,16 +86,6 @@ def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
 
 RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
 RESTORE_RETRY_DELAY_S = 1.0
-
-DEFAULT_STATE_FILE = Path(".nornir_evpn") / "failover-state.json"
-STATE_ENV = "NORNIR_EVPN_FAILOVER_STATE"
-
-
-def state_file_path(path: str | Path | None = None) -> Path:
-    if path is not None:
-        return Path(path)
-    return Path(os.environ.get(STATE_ENV) or DEFAULT_STATE_FILE)
-
 
 def _narrowed(before: Any, after: Any) -> bool:
     """`after` is `before` with some items dropped and none changed."""
@@ -315,184 +305,6 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
 
     evaluate.in_flight = in_flight  # type: ignore[attr-defined]
     return evaluate
-
-
-# --------------------------------------------------------------------------- state file
-
-
-STATE_KIND = "nornir_evpn failover-test state"  # marks the files this module may replace
-
-
-# a state file's phase: claimed by a run still in its pre-check (nothing disabled yet), or
-# written just before the shut (the link may be down until the restore)
-PHASE_CLAIMED = "pre-check"
-PHASE_SHUT = "shut"
-
-
-def _owner() -> dict[str, Any]:
-    """This process, as a state file names it: its pid and when it started (a pid alone may be
-    another process's after a reboot)."""
-    return {"pid": os.getpid(), "pid_start": process_start(os.getpid())}
-
-
-def run_alive(doc: Mapping[str, Any]) -> bool:
-    """The failover-test that wrote `doc` still runs. A file of an older version (no start
-    recorded) is taken as a stopped run, as that version did."""
-    pid, start = doc.get("pid"), doc.get("pid_start")
-    if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(start, int):
-        return False
-    return pid_alive(pid) and process_start(pid) == start
-
-
-def running_error(path: Path, doc: Mapping[str, Any]) -> UserInputError:
-    return UserInputError(
-        f"--state-file {path}: a failover-test (pid {doc.get('pid')}) is running on {doc.get('host')} "
-        f"{doc.get('interface')}; wait for it to end (it restores the link itself) or stop it with Ctrl-C"
-    )
-
-
-def failover_state_doc(path: Path) -> dict[str, Any] | None:
-    """The failover state file at `path`, None for any other file (or none)."""
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if isinstance(doc, dict) and (doc.get("kind") == STATE_KIND or {"host", "interface", "pid"} <= doc.keys()):
-        return doc
-    return None
-
-
-def prepare_state_file(path: Path, host: str | None = None, interface: str | None = None) -> None:
-    """Before a run: claim `path` for this run (the shut is not sent otherwise).
-
-    The claim is an exclusive create: a second failover-test given the same state file while
-    this one runs is refused, from its pre-check on. An existing failover state file is a run
-    still going (refused), one killed in its pre-check (nothing was disabled: replaced), or
-    one killed after its shut, whose link may still be down: `--restore` comes first. Any
-    other existing file is never overwritten (nor deleted after the run). Claims of one
-    state file are made one at a time (a lock on its directory): two runs replacing the same
-    stale claim both took it."""
-    if path.is_dir():
-        raise UserInputError(f"--state-file {path}: is a directory, expected a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
-                             f"{exc.strerror or exc}") from None
-    with _directory_lock(path.parent):
-        _claim(path, host, interface)
-
-
-@contextlib.contextmanager
-def _directory_lock(directory: Path) -> Iterator[None]:
-    """An advisory lock on `directory` (flock), where the platform has one."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the exclusive create alone
-        yield
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _claim(path: Path, host: str | None, interface: str | None) -> None:
-    if path.exists():
-        doc = failover_state_doc(path)
-        if doc is None:
-            raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
-                                 "it is never overwritten")
-        if run_alive(doc):
-            raise running_error(path, doc)
-        if doc.get("phase") != PHASE_CLAIMED:
-            raise UserInputError(
-                f"--state-file {path}: a failover-test stopped before its restore left {doc.get('host')} "
-                f"{doc.get('interface')} disabled; run `failover-test --restore --state-file {path}` first"
-            )
-        with contextlib.suppress(FileNotFoundError):  # stopped before its shut: nothing to undo
-            path.unlink()
-    # not `ensure_writable`: its probe creates the file empty for a moment, and a run killed
-    # then left an empty file that refused every later run. The claim below is the probe.
-    claim = {"kind": STATE_KIND, "phase": PHASE_CLAIMED, "host": host, "interface": interface,
-             "time": time.time(), **_owner()}
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(claim, indent=2) + "\n")
-        os.link(tmp, path)  # atomic and exclusive: whole, and never over another run's claim
-    except FileExistsError:
-        doc = failover_state_doc(path) or {}
-        raise (running_error(path, doc) if run_alive(doc) else UserInputError(
-            f"--state-file {path}: another process created it just now")) from None
-    except OSError as exc:
-        raise UserInputError(f"--state-file {path}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def release_claim(path: Path) -> None:
-    """After a run: drop this run's claim if it never got past its pre-check (refused,
-    failed, interrupted). A file written for the shut is left to the restore."""
-    doc = failover_state_doc(path)
-    if doc is not None and doc.get("phase") == PHASE_CLAIMED and doc.get("pid") == os.getpid():
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def write_state(path: Path, doc: dict[str, Any]) -> None:
-    """Write the state file of this run (`doc` + this process). A state file of another
-    run in its place is never replaced: the shut is then not sent."""
-    current = failover_state_doc(path) if path.exists() else None
-    if path.exists() and (current is None or current.get("pid") != os.getpid()):
-        if current is not None and run_alive(current):
-            raise running_error(path, current)
-        raise UserInputError(f"--state-file {path}: another run's file took its place; "
-                             "the link was not shut")
-    # a kill mid-write never leaves half a file
-    replace_atomically(path, json.dumps({**doc, **_owner()}, indent=2) + "\n")
-
-
-def remove_state(path: Path, owner: Mapping[str, Any] | None = None) -> None:
-    """The link is as it was before the run (restored, or never changed): nothing to undo.
-    Only the file of this run (or of the run `owner` describes: `--restore`) is removed: a
-    file another run wrote in its place names a link that may still be down."""
-    current = failover_state_doc(path)
-    if current is None:
-        return
-    pid = os.getpid() if owner is None else owner.get("pid")
-    if current.get("pid") == pid:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def read_state(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no failover state file (nothing to restore)") from None
-    except (OSError, ValueError) as exc:
-        raise UserInputError(f"{path}: unreadable failover state file: {exc}") from None
-    if not isinstance(doc, dict) or not doc.get("host") or not doc.get("interface"):
-        raise UserInputError(f"{path}: failover state file lacks host/interface")
-    # the file is input like any other: what it names goes into a CLI line on the device
-    interface = doc["interface"]
-    if not isinstance(interface, str) or normalise_srl_interface(interface) != interface:
-        raise UserInputError(f"{path}: failover state file names interface {interface!r}, "
-                             "not an SR Linux port (ethernet-N/M)")
-    try:
-        check_name(doc["host"], "host")
-    except ValueError as exc:
-        raise UserInputError(f"{path}: failover state file: {exc}") from None
-    return doc
 
 
 # --------------------------------------------------------------------------- signals

@@ -29,6 +29,7 @@ from nornir_evpn.commands.common import (
     positive_int,
 )
 from nornir_evpn.errors import UserInputError
+from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import FEATURES, Renderer, node_from_data, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
@@ -258,8 +259,6 @@ def refuse_during_failover_test(hosts: Any) -> None:
     """A commit while a failover-test (of this checkout: its default state file) has a link
     shut would re-enable that link (the intent says `admin-state enable`): the test then
     measures nothing true, and its restore is a no-op. Exit 2 before any connection."""
-    from nornir_evpn.failover import failover_state_doc, run_alive, state_file_path
-
     path = state_file_path()
     doc = failover_state_doc(path)
     if doc is not None and run_alive(doc) and doc.get("host") in hosts:

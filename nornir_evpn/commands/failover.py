@@ -19,22 +19,24 @@ from nornir_evpn.commands.common import (
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover import (
-    PHASE_CLAIMED,
     FailoverOptions,
     FailoverReport,
-    prepare_state_file,
     probe_targets,
+    restore_from_state,
+    run_failover,
+    segment_for,
+    verify_evaluator,
+    warm_up_traffic,
+)
+from nornir_evpn.failover_state import (
+    PHASE_CLAIMED,
+    prepare_state_file,
     read_state,
     release_claim,
     remove_state,
-    restore_from_state,
     run_alive,
-    run_failover,
     running_error,
-    segment_for,
     state_file_path,
-    verify_evaluator,
-    warm_up_traffic,
 )
 from nornir_evpn.inventory import password
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit

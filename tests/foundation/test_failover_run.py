@@ -435,7 +435,7 @@ def test_a_probe_that_never_ran_a_ping_fails_the_traffic_verdict() -> None:
 
 def test_the_state_file_is_written_without_touching_a_sibling_tmp(tmp_path: Path) -> None:
     """write_state went through `<name>.tmp`, overwriting then deleting a file of that name."""
-    from nornir_evpn.failover import read_state, write_state
+    from nornir_evpn.failover_state import read_state, write_state
 
     theirs = tmp_path / "fo.tmp"
     theirs.write_text("someone else's\n")
@@ -473,7 +473,7 @@ def test_a_state_file_belongs_to_the_run_that_wrote_it(tmp_path: Path) -> None:
     import os
 
     from nornir_evpn.errors import UserInputError
-    from nornir_evpn.failover import (
+    from nornir_evpn.failover_state import (
         PHASE_CLAIMED,
         prepare_state_file,
         release_claim,
@@ -669,7 +669,7 @@ def test_recovery_gets_its_timeout_after_a_degraded_poll_that_overran(tmp_path: 
 
 def _claim_in_child(path: str, go: Any, hold: Any, out: Any) -> None:
     from nornir_evpn.errors import UserInputError
-    from nornir_evpn.failover import prepare_state_file
+    from nornir_evpn.failover_state import prepare_state_file
 
     go.wait()
     try:
