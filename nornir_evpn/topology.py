@@ -9,8 +9,11 @@ file, the field and the value.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import shlex
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,8 @@ class Node(BaseModel):
     type: str | None = None
     mgmt_ipv4: str | None = None
     startup_config: Path | None = None
+    startup_inline: str | None = None  # containerlab's embedded form: the config text itself
+    startup_url: str | None = None  # containerlab downloads it at deploy time
     labels: dict[str, str] = Field(default_factory=dict)
     exec_lines: list[str] = Field(default_factory=list)
     binds: list[str] = Field(default_factory=list)
@@ -73,6 +78,11 @@ class Node(BaseModel):
     def startup_text(self) -> str:
         """The startup config's text ("" without one). Read only by what boots the node (the
         twin): an inventory for a lab deployed elsewhere needs none of these files."""
+        if self.startup_inline is not None:
+            return self.startup_inline
+        if self.startup_url is not None:
+            raise TopologyError(f"{self.name}: startup-config {self.startup_url} is a URL: the twin "
+                                "reads local files only; download it and give its path")
         if self.startup_config is None:
             return ""
         try:
@@ -98,9 +108,10 @@ class Topology(BaseModel):
     path: Path
     prefix: str = "clab"  # containerlab's container name prefix
     mgmt_subnet: str | None = None
-    kinds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     nodes: dict[str, Node]
     links: list[Link]
+    # what the file has that is not part of the fabric, and is left out (said by `inventory`)
+    notes: list[str] = Field(default_factory=list)
 
     @property
     def directory(self) -> Path:
@@ -146,9 +157,14 @@ class UniqueKeyLoader(SafeYamlLoader):  # type: ignore[valid-type,misc]
     a node or host defined twice would silently be the second one)."""
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == MERGE_TAG:  # `<<: *anchor`: construct_mapping merges it, keys given here win
+            continue
         key = loader.construct_object(key_node)
         if isinstance(key, (list, dict)):
             raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a scalar",
@@ -165,10 +181,14 @@ UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, 
 
 
 def parse_topology(text: str, path: Path) -> Topology:
-    """Validate topology YAML text; `path` locates relative files and names errors."""
+    """Validate topology YAML text; `path` locates relative files and names errors.
+
+    What containerlab does to the file before deploying it is done here too: environment
+    variables are substituted (`expand_env`), the magic variables are replaced, and each
+    node inherits from `defaults`, its kind and its group as containerlab's do."""
     path = path.resolve()
     try:
-        raw = yaml.load(text, Loader=UniqueKeyLoader)
+        raw = yaml.load(expand_env(text), Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -182,6 +202,8 @@ def parse_topology(text: str, path: Path) -> Topology:
     name = raw.get("name")
     if not name:
         raise TopologyError(f"{path}: field 'name' is missing")
+    if isinstance(name, str) and any(v in name for v in GIT_VARS):
+        name = _git_name(name, path.parent)
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise TopologyError(f"{path}: field 'name' has invalid value {name!r}")
     prefix = raw.get("prefix")
@@ -192,28 +214,20 @@ def parse_topology(text: str, path: Path) -> Topology:
     topo = raw.get("topology")
     if not isinstance(topo, dict):
         raise TopologyError(f"{path}: field 'topology' is missing")
-    kinds = topo.get("kinds") or {}
-    if not isinstance(kinds, dict):
-        raise TopologyError(f"{path}: field 'topology.kinds' must be a mapping")
-    for kind, spec in kinds.items():
-        if spec is not None and not isinstance(spec, dict):
-            raise TopologyError(f"{path}: field 'topology.kinds.{kind}' must be a mapping")
     mgmt = raw.get("mgmt") or {}
     if not isinstance(mgmt, dict):
         raise TopologyError(f"{path}: field 'mgmt' must be a mapping")
     subnet = mgmt.get("ipv4-subnet")
-    if subnet is not None and not _is_network(subnet):
+    if subnet == "auto":  # containerlab picks a free subnet at deploy time
+        subnet = None
+    elif subnet is not None and not _is_network(subnet):
         raise TopologyError(f"{path}: field 'mgmt.ipv4-subnet' has invalid value {subnet!r}")
     raw_nodes = topo.get("nodes")
     if not isinstance(raw_nodes, dict) or not raw_nodes:
         raise TopologyError(f"{path}: field 'topology.nodes' is missing or empty")
-    inherited = {"defaults": topo.get("defaults") or {}, "groups": topo.get("groups") or {}}
-    for key, value in inherited.items():
-        if not isinstance(value, dict) or (key == "groups" and not all(
-                isinstance(g, dict) for g in value.values())):
-            raise TopologyError(f"{path}: field 'topology.{key}' must be a mapping")
-    nodes = {n: _parse_node(path, n, _inherit(path, n, spec, inherited), kinds)
-             for n, spec in raw_nodes.items()}
+    levels = _levels(path, topo)
+    lab = _LabDirs(path.parent / f"clab-{name}")
+    nodes = {n: _parse_node(path, n, _inherit(path, n, spec, levels), lab) for n, spec in raw_nodes.items()}
     owners: dict[str, str] = {}
     for node in nodes.values():
         if node.mgmt_ipv4 is not None:
@@ -221,43 +235,177 @@ def parse_topology(text: str, path: Path) -> Topology:
                 raise TopologyError(f"{path}: nodes {owners[node.mgmt_ipv4]!r} and {node.name!r} "
                                     f"have the same mgmt-ipv4 {node.mgmt_ipv4}")
             owners[node.mgmt_ipv4] = node.name
-    links = _parse_links(path, topo.get("links") or [], nodes)
+    notes: list[str] = []
+    links = _parse_links(path, topo.get("links") or [], nodes, notes)
+    wired = {ep.node for link in links for ep in (link.a, link.b)}
+    unwired = sorted(n for n, node in nodes.items() if node.kind == "linux" and n not in wired)
+    if unwired:  # a collector, a dashboard: no CE, as nothing connects it to the fabric
+        notes.append(f"{', '.join(unwired)}: linux node(s) with no link to the fabric, left out "
+                     "(not CEs)")
+        nodes = {n: node for n, node in nodes.items() if n not in unwired}
     try:
         return Topology(
             name=name,
             path=path,
             prefix=prefix,
             mgmt_subnet=subnet,
-            kinds={k: dict(v or {}) for k, v in kinds.items()},
             nodes=nodes,
             links=links,
+            notes=notes,
         )
     except ValidationError as exc:  # pragma: no cover - fields are pre-validated above
         err = exc.errors()[0]
         raise TopologyError(f"{path}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
 
 
-def _inherit(path: Path, name: Any, spec: Any, inherited: dict[str, dict[str, Any]]) -> Any:
-    """A node's spec with what containerlab gives it from its `group` and from `defaults`
-    (the node wins, then its group, then the defaults; labels merge). `kinds` settings are
-    applied later, once the kind is known."""
+# --------------------------------------------------------------------------- what containerlab substitutes
+
+# containerlab runs the file through hellt/envsubst (restricted, "no replace"): `$V` and
+# `${V}` give V's value, and stay as written when V is unset or empty; `${V:-d}`/`${V:=d}`
+# give d then; `${V-d}`/`${V=d}` give d only when V is unset; `${V+a}`/`${V:+a}` give a when
+# V is set, else nothing; `$$` is a `$`; `$1` is left alone.
+_ENV_RE = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+])((?:[^${}]|\$\{[^}]*\}|\$)*))?\}"
+                     r"|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
+    """`text` with environment variables substituted as containerlab does to a topology file."""
+    env = os.environ if env is None else env
+
+    def one(m: re.Match[str]) -> str:
+        dollar, braced, op, default, bare = m.groups()
+        if dollar:
+            return "$"
+        name = braced or bare
+        if name == "_":
+            return m.group(0)
+        value = env.get(name, "")
+        if op is None:
+            return value or m.group(0)
+        if op in ("+", ":+"):
+            return expand_env(default, env) if name in env else ""
+        if op in (":-", ":="):
+            return value or expand_env(default, env)
+        return expand_env(default, env) if name not in env else (value or f"${name}")  # "-", "="
+
+    return _ENV_RE.sub(one, text)
+
+
+GIT_VARS = ("__gitBranch__", "__gitHash__")
+
+
+def _git_name(name: str, directory: Path) -> str:
+    """The lab name with containerlab's git variables replaced: the branch (a `/` made `-`)
+    and the 7-digit commit of the repository holding the topology, `none` outside one."""
+    def git(*args: str) -> str:
+        try:
+            out = subprocess.run(["git", "-C", str(directory), *args], capture_output=True,
+                                 text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return "none"
+        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "none"
+
+    branch = git("rev-parse", "--abbrev-ref", "HEAD").replace("/", "-")
+    commit = git("rev-parse", "--short=7", "HEAD")
+    return name.replace("__gitBranch__", branch).replace("__gitHash__", commit)
+
+
+class _LabDirs:
+    """containerlab's magic variables of a node: replaced in its startup-config, binds, exec."""
+
+    def __init__(self, lab_dir: Path) -> None:
+        self.lab_dir = lab_dir
+
+    def replace(self, text: str, node: str) -> str:
+        for var, value in (("__clabDir__", str(self.lab_dir)), ("__clabLabName__", self.lab_dir.name),
+                           ("__clabNodeDir__", str(self.lab_dir / node)), ("__clabNodeName__", node)):
+            text = text.replace(var, value)
+        return text
+
+
+# --------------------------------------------------------------------------- inheritance
+
+_Levels = dict[str, Any]
+
+
+def _levels(path: Path, topo: dict[str, Any]) -> _Levels:
+    """`defaults`, `kinds` and `groups`, checked to be mappings."""
+    out: _Levels = {}
+    for key in ("defaults", "kinds", "groups"):
+        value = topo.get(key) or {}
+        if not isinstance(value, dict):
+            raise TopologyError(f"{path}: field 'topology.{key}' must be a mapping")
+        for name, spec in value.items() if key != "defaults" else ():
+            if spec is not None and not isinstance(spec, dict):
+                raise TopologyError(f"{path}: field 'topology.{key}.{name}' must be a mapping")
+        out[key] = {k: v or {} for k, v in value.items()} if key != "defaults" else value
+    return out
+
+
+def _inherit(path: Path, name: Any, spec: Any, levels: _Levels) -> Any:
+    """A node's spec as containerlab resolves it (types/topology.go): a setting is the node's,
+    else its group's, else its kind's, else the defaults'; `exec` lists are joined (defaults
+    first, duplicates dropped), `binds` merged by path inside the node (the most specific
+    wins), `labels` merged. The kind is the node's, its group's or the defaults'; the group the
+    node's, its kind's or the defaults'."""
     if spec is not None and not isinstance(spec, dict):
         return spec  # _parse_node reports it
     spec = dict(spec or {})
-    group_name = spec.get("group")
-    group = inherited["groups"].get(group_name, {}) if isinstance(group_name, str) else {}
-    if group_name is not None and not group:
-        raise TopologyError(f"{path}: field 'topology.nodes.{name}.group' names unknown group {group_name!r}")
-    for source in (group, inherited["defaults"]):
-        for key, value in source.items():
-            if key == "labels" and isinstance(value, dict) and isinstance(spec.get("labels", {}), dict):
-                spec["labels"] = {**value, **(spec.get("labels") or {})}
-            else:
-                spec.setdefault(key, value)
-    return spec
+    defaults, kinds, groups = levels["defaults"], levels["kinds"], levels["groups"]
+
+    def group_of(group_name: Any, where: str) -> dict[str, Any]:
+        if group_name is None:
+            return {}
+        if not isinstance(group_name, str) or group_name not in groups:
+            raise TopologyError(f"{path}: field '{where}.group' names unknown group {group_name!r}")
+        return groups[group_name]
+
+    field = f"topology.nodes.{name}"
+    kind = (spec.get("kind") or group_of(spec.get("group"), field).get("kind")
+            or group_of(defaults.get("group"), "topology.defaults").get("kind") or defaults.get("kind"))
+    kind_spec = kinds.get(kind, {}) if isinstance(kind, str) else {}
+    group_name = spec.get("group") or kind_spec.get("group") or defaults.get("group")
+    group = group_of(group_name, field)
+    chain = [defaults, kind_spec, group, spec]  # least specific first
+    out: dict[str, Any] = {}
+    for level in chain:
+        for key, value in level.items():
+            if value is not None and value != "":
+                out[key] = value
+    out["kind"] = kind
+    out["mgmt-ipv4"] = spec.get("mgmt-ipv4", spec.get("mgmt_ipv4"))  # a node's own, never inherited
+    where = [("topology.defaults", defaults), (f"topology.kinds.{kind}", kind_spec),
+             (f"topology.groups.{group_name}", group), (field, spec)]
+    exec_lines: list[str] = []
+    binds: dict[str, str] = {}
+    labels: dict[Any, Any] = {}
+    for at, level in where:
+        for line in _strings(path, f"{at}.exec", level.get("exec")):
+            if line not in exec_lines:
+                exec_lines.append(line)
+        for bind in _strings(path, f"{at}.binds", level.get("binds")):
+            parts = bind.split(":")
+            binds[parts[1] if len(parts) >= 2 else bind] = bind
+        node_labels = level.get("labels") or {}
+        if not isinstance(node_labels, dict):
+            raise TopologyError(f"{path}: field '{at}.labels' must be a mapping")
+        labels.update(node_labels)
+    out["exec"], out["binds"], out["labels"] = exec_lines, list(binds.values()), labels
+    return out
 
 
-def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node:
+def _strings(path: Path, field: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise TopologyError(f"{path}: field '{field}' must be a list of strings")
+    return value
+
+
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _parse_node(path: Path, name: Any, spec: Any, lab: _LabDirs) -> Node:
     field = f"topology.nodes.{name}"
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise TopologyError(f"{path}: field 'topology.nodes' has invalid node name {name!r}")
@@ -278,36 +426,32 @@ def _parse_node(path: Path, name: Any, spec: Any, kinds: dict[str, Any]) -> Node
             f"{path}: field '{field}.kind' has unknown kind {kind!r} "
             f"(expected one of: linux, nokia_srlinux, srl)"
         )
-    kind_defaults = kinds.get(kind) or {}
     labels = spec.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise TopologyError(f"{path}: field '{field}.labels' must be a mapping")
     for key, value in labels.items():
         # a label is one value; a nested one could be an alias bomb whose str() never ends
         if isinstance(value, (list, dict, set, tuple)) or isinstance(key, (list, dict, tuple)):
             raise TopologyError(f"{path}: field '{field}.labels.{key}' must be a single value, "
                                 f"got a {type(value).__name__}")
-    exec_lines = spec.get("exec") or []
-    binds = spec.get("binds") or []
-    if not isinstance(exec_lines, list) or not all(isinstance(x, str) for x in exec_lines):
-        raise TopologyError(f"{path}: field '{field}.exec' must be a list of strings")
-    if not isinstance(binds, list) or not all(isinstance(x, str) for x in binds):
-        raise TopologyError(f"{path}: field '{field}.binds' must be a list of strings")
+    exec_lines = [lab.replace(line, name) for line in spec["exec"]]
+    binds = [":".join([lab.replace(b.split(":")[0], name), *b.split(":")[1:]]) for b in spec["binds"]]
     for key in ("image", "type", "startup-config"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
             raise TopologyError(f"{path}: field '{field}.{key}' must be a string, got {spec[key]!r}")
-    mgmt_ipv4 = spec.get("mgmt-ipv4") or spec.get("mgmt_ipv4")
+    mgmt_ipv4 = spec.get("mgmt-ipv4")
     if mgmt_ipv4 is not None and not (isinstance(mgmt_ipv4, str) and _is_address(mgmt_ipv4)):
         raise TopologyError(f"{path}: field '{field}.mgmt-ipv4' has invalid IPv4 address {mgmt_ipv4!r}")
-    startup = spec.get("startup-config")
-    startup_path = (path.parent / startup).resolve() if startup else None
+    startup = lab.replace(spec["startup-config"], name) if spec.get("startup-config") else None
+    inline = startup if startup is not None and "\n" in startup else None  # containerlab: embedded
+    url = startup if startup is not None and inline is None and _URL_RE.match(startup) else None
     return Node(
         name=name,
         kind=norm_kind,
-        image=spec.get("image") or kind_defaults.get("image"),
+        image=spec.get("image"),
         type=spec.get("type"),
         mgmt_ipv4=mgmt_ipv4,
-        startup_config=startup_path,
+        startup_config=(path.parent / startup).resolve() if startup and not (inline or url) else None,
+        startup_inline=inline,
+        startup_url=url,
         labels={str(k): str(v) for k, v in labels.items()},
         exec_lines=_expand_exec(path, field, exec_lines, binds),
         binds=binds,
@@ -383,16 +527,49 @@ def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]
     return out
 
 
-def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node]) -> list[Link]:
+# containerlab's links that join no two lab nodes: a node to the host, the management network,
+# a host interface (macvlan), a VXLAN tunnel, a dummy interface. They carry nothing of the fabric.
+OUTSIDE_LINK_TYPES = {"host", "mgmt-net", "macvlan", "vxlan", "vxlan-stitch", "dummy"}
+OUTSIDE_ENDPOINTS = {"host", "mgmt-net", "macvlan"}  # the brief form's `host:veth0`
+
+
+def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list[str]) -> list[Link]:
+    """The links between lab nodes, in containerlab's brief form (`endpoints: ["leaf1:e1-1",
+    "ce1:eth1"]`) or its extended one (`type: veth`, `endpoints: [{node:, interface:}, ...]`).
+    Links to the outside (host, mgmt-net, macvlan, vxlan, dummy) are left out, with a note."""
     if not isinstance(raw_links, list):
         raise TopologyError(f"{path}: field 'topology.links' must be a list")
     used: dict[tuple[str, str], int] = {}
     links: list[Link] = []
+    outside: list[str] = []
+    addressed: list[str] = []
     for i, item in enumerate(raw_links):
         field = f"topology.links[{i}].endpoints"
+        link_type = item.get("type") if isinstance(item, dict) else None
+        if link_type in OUTSIDE_LINK_TYPES:
+            outside.append(f"links[{i}] ({link_type})")
+            continue
+        if link_type not in (None, "veth"):
+            raise TopologyError(f"{path}: field 'topology.links[{i}].type' has unsupported link type "
+                                f"{link_type!r} (expected veth, or one to the outside: "
+                                f"{', '.join(sorted(OUTSIDE_LINK_TYPES))})")
         eps = item.get("endpoints") if isinstance(item, dict) else None
-        if not isinstance(eps, list) or len(eps) != 2 or not all(isinstance(e, str) for e in eps):
+        if link_type == "veth":
+            if not isinstance(eps, list) or len(eps) != 2 or not all(
+                    isinstance(e, dict) and isinstance(e.get("node"), str) and isinstance(e.get("interface"), str)
+                    for e in eps):
+                raise TopologyError(f"{path}: field '{field}' must be a list of two "
+                                    "{node: ..., interface: ...} (type: veth)")
+            if any(e.get("ipv4") or e.get("ipv6") for e in eps):
+                addressed.append(f"links[{i}]")
+            eps = [f"{e['node']}:{e['interface']}" for e in eps]
+        elif not isinstance(eps, list) or len(eps) != 2 or not all(isinstance(e, str) for e in eps):
             raise TopologyError(f"{path}: field '{field}' must be a list of two 'node:interface'")
+        elif item.get("ipv4") or item.get("ipv6"):
+            addressed.append(f"links[{i}]")
+        if any(e.partition(":")[0] in OUTSIDE_ENDPOINTS and e.partition(":")[0] not in nodes for e in eps):
+            outside.append(f"links[{i}] ({', '.join(eps)})")
+            continue
         ends = []
         for raw_ep in eps:
             node, sep, iface = raw_ep.partition(":")
@@ -422,4 +599,10 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node]) -> list[Lin
             used[key] = i
             ends.append(Endpoint(node=node, interface=norm))
         links.append(Link(a=ends[0], b=ends[1]))
+    if outside:
+        notes.append(f"{', '.join(outside)}: link(s) to the outside of the lab, left out")
+    if addressed:
+        notes.append(f"{', '.join(addressed)}: the link addresses the topology gives (ipv4/ipv6) are "
+                     "not used: the intent derives the fabric's own, which configure adds beside "
+                     "those containerlab sets")
     return links

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "
         f"{len(fabric.ethernet_segments)} ethernet segments\n"
     )
+    for note in topology.notes:
+        sys.stderr.write(f"note: {note}\n")
     assumed = assumed_bonds(topology)
     if assumed:
         sys.stderr.write(

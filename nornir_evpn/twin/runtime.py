@@ -23,7 +23,7 @@ from nornir_evpn.twin.cli_engine import (
     SessionEngine,
     ShowProvider,
 )
-from nornir_evpn.twin.config_tree import ConfigTree, parse_flat
+from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import CommitHook, NodeDatastore
 from nornir_evpn.twin.latency import Latency
 from nornir_evpn.twin.server import NodeServer
@@ -81,7 +81,7 @@ class Twin:
         self.datastores: dict[str, NodeDatastore] = {}
         for name, node in self.topology.nodes.items():
             if node.kind == "srl":
-                running = parse_flat(node.startup_text()) if node.startup_config is not None else ConfigTree()
+                running = parse_flat(node.startup_text())
                 self.datastores[name] = NodeDatastore(name, running, Latency.of(latency))
         self._factories: dict[str, KindEngineFactory] = {
             "srl": self._srl_engine,

@@ -139,13 +139,28 @@ def test_two_ces_wanting_the_same_lag(tmp_path: Path) -> None:
 
 
 def test_ce_on_no_leaf(tmp_path: Path) -> None:
-    text = LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n")
+    text = LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n    ce4:\n      kind: linux\n"
+                                   "  links:\n    - endpoints: [\"ce3:eth1\", \"ce4:eth1\"]\n")
     (tmp_path / "configs").symlink_to(LAB.parent / "configs")
     p = tmp_path / "t.clab.yml"
     p.write_text(text)
     with pytest.raises(IntentError) as err:
         derive_intent(load_topology(p))
     assert "CE 'ce3' is not wired to any leaf" in str(err.value)
+
+
+def test_a_linux_node_with_no_link_is_no_ce(tmp_path: Path) -> None:
+    """A collector beside the fabric (gnmic, prometheus) stopped `inventory`: every linux
+    node was taken for a CE, and this one "is not wired to any leaf"."""
+    text = LAB.read_text().replace("  links:\n", "    gnmic:\n      kind: linux\n      image: ghcr.io/openconfig/gnmic\n"
+                                   "  links:\n")
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    topo = load_topology(p)
+    assert "gnmic" not in topo.nodes
+    assert topo.notes == ["gnmic: linux node(s) with no link to the fabric, left out (not CEs)"]
+    assert sorted(derive_intent(topo).ces) == ["ce1", "ce2"]
 
 
 @pytest.mark.parametrize("leaves", [4, 12], ids=["192.168-addressing", "172.16-pool"])

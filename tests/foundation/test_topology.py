@@ -119,3 +119,161 @@ def test_kind_from_group_and_defaults_as_containerlab_does(tmp_path: Path) -> No
     bad.write_text(text.replace("group: fabric", "group: fabrik", 1))
     with pytest.raises(TopologyError, match=r"'topology\.nodes\.leaf1\.group' names unknown group 'fabrik'"):
         load_topology(bad)
+
+
+# --------------------------------------------------------------------------- what containerlab does to the file
+
+
+@pytest.mark.parametrize(("text", "env", "out"), [
+    ("$A ${A} x${A}y", {"A": "1"}, "1 1 x1y"),
+    ("$A ${A}", {}, "$A ${A}"),  # unset: left as written (containerlab's "no replace")
+    ("${A}", {"A": ""}, "${A}"),  # empty: the same
+    ("${A:=d} ${A:-d}", {}, "d d"),
+    ("${A:=d} ${A:-d}", {"A": ""}, "d d"),
+    ("${A:=d}", {"A": "v"}, "v"),
+    ("${A=d} ${A-d}", {}, "d d"),
+    ("${A=d}", {"A": "v"}, "v"),
+    ("${A+alt}|${A:+alt}", {"A": "v"}, "alt|alt"),
+    ("${A+alt}|${A:+alt}", {}, "|"),
+    ("${A:=${B}}", {"B": "b"}, "b"),
+    ("$$A costs $1 and ${1}", {"A": "x"}, "$A costs $1 and ${1}"),
+    ("${DIR:=configs}/leaf1.cfg", {}, "configs/leaf1.cfg"),
+])
+def test_environment_variables_are_substituted_as_containerlab_does(text: str, env: dict[str, str], out: str) -> None:
+    from nornir_evpn.topology import expand_env
+
+    assert expand_env(text, env) == out
+
+
+def _lab_copy(tmp_path: Path, text: str, name: str = "t.clab.yml") -> Path:
+    if not (tmp_path / "configs").exists():
+        (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_lab_written_with_variables_is_the_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`${VAR:=default}` was read literally: "field 'name' has invalid value", or a startup
+    config path and a bond name holding `${...}` that passed `inventory`."""
+    from nornir_evpn.intent import derive_intent
+
+    monkeypatch.setenv("LAB", "mylab")
+    monkeypatch.delenv("CFG", raising=False)
+    text = (LAB.read_text().replace("name: evpn-mh01", "name: ${LAB}")
+            .replace("configs/leaf1.cfg", "${CFG:=configs}/leaf1.cfg")
+            .replace("192.168.0.11/24", "${CE1_IP:=192.168.0.11/24}"))
+    topo = load_topology(_lab_copy(tmp_path, text))
+    assert topo.name == "mylab"
+    assert topo.nodes["leaf1"].startup_config == (LAB.parent / "configs" / "leaf1.cfg").resolve()
+    assert derive_intent(topo).ces == derive_intent(load_topology(LAB)).ces
+
+
+def test_yaml_merge_keys_are_read(tmp_path: Path) -> None:
+    """`leaf2: {<<: *srl, ...}` (YAML merge keys, which containerlab reads) failed with
+    "could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"."""
+    text = LAB.read_text().replace("    leaf1:\n      kind: srl\n", "    leaf1: &srl\n      kind: srl\n")
+    text = text.replace("    leaf2:\n      kind: srl\n", "    leaf2:\n      <<: *srl\n")
+    topo = load_topology(_lab_copy(tmp_path, text))
+    assert topo.nodes["leaf2"].kind == "srl"
+    # the node's own key wins over the merged one
+    assert topo.nodes["leaf2"].startup_config == (LAB.parent / "configs" / "leaf2.cfg").resolve()
+    dup = _lab_copy(tmp_path, text.replace("      <<: *srl\n", "      <<: *srl\n      kind: srl\n      kind: srl\n"), "d.clab.yml")
+    with pytest.raises(TopologyError, match="duplicate key 'kind'"):
+        load_topology(dup)
+
+
+def test_group_and_kind_lists_join_the_nodes_as_containerlab_does(tmp_path: Path) -> None:
+    """containerlab runs the defaults', the kind's, the group's and the node's `exec` lines,
+    in that order, and merges `binds` by their path in the node. Only the node's were kept:
+    a bond made by the group was "no bond", and a script in a directory the group binds was
+    never read (ce2 lost its addresses and MACs)."""
+    from nornir_evpn.intent import derive_intent
+
+    original = load_topology(PUBLISHED)
+    text = PUBLISHED.read_text()
+    ce1 = original.nodes["ce1"].exec_lines
+    # ce1's bond lines in a group, its address on the node
+    assert ce1[2].startswith("ip addr add")
+    lines = "".join(f"        - {line}\n" for line in ce1[:2] + ce1[3:])
+    head = text.index("    ce1:\n")
+    end = text.index("    ce2:\n")
+    text = (text[:head] + f"    ce1:\n      kind: linux\n      group: bonded\n      exec:\n        - {ce1[2]}\n"
+            + text[end:])
+    text = text.replace("  nodes:\n", f"  groups:\n    bonded:\n      exec:\n{lines}  nodes:\n", 1)
+    published = PUBLISHED.parent
+    for item in ("configs",):
+        (tmp_path / item).symlink_to(published / item)
+    path = tmp_path / "g.clab.yml"
+    path.write_text(text)
+    topo = load_topology(path)
+    assert topo.nodes["ce1"].exec_lines == ce1[:2] + ce1[3:] + [ce1[2]]
+    assert derive_intent(topo).ethernet_segments == derive_intent(original).ethernet_segments
+    # a directory bound by the kind, a file by the node: both are mounted
+    text2 = PUBLISHED.read_text()
+    assert "configs/ce2-config.sh:/ce2-config.sh" in text2
+    text2 = text2.replace("configs/ce2-config.sh:/ce2-config.sh", "configs/motd:/etc/motd")
+    text2 = text2.replace("bash /ce2-config.sh", "bash /configs/ce2-config.sh")
+    text2 = text2.replace("    linux:\n", "    linux:\n      binds:\n        - configs:/configs\n", 1)
+    path2 = tmp_path / "b.clab.yml"
+    path2.write_text(text2)
+    assert load_topology(path2).nodes["ce2"].exec_lines == original.nodes["ce2"].exec_lines
+
+
+def test_magic_variables_and_startup_config_forms(tmp_path: Path) -> None:
+    """`__clabNodeName__` (a startup config per node from the defaults), an embedded config
+    (`startup-config: |`) and a URL: twin up said "file not found" for each."""
+    text = LAB.read_text()
+    for n in ("leaf1", "leaf2", "leaf3", "spine1"):
+        text = text.replace(f"      startup-config: configs/{n}.cfg\n", "")
+    text = text.replace("topology:\n", "topology:\n  defaults:\n    startup-config: configs/__clabNodeName__.cfg\n", 1)
+    topo = load_topology(_lab_copy(tmp_path, text))
+    assert topo.nodes["leaf3"].startup_config == (LAB.parent / "configs" / "leaf3.cfg").resolve()
+    assert topo.nodes["spine1"].startup_text() == (LAB.parent / "configs" / "spine1.cfg").read_text()
+    embedded = LAB.read_text().replace(
+        "      startup-config: configs/spine1.cfg\n",
+        "      startup-config: |\n        set / system name host-name spine1\n        set / interface system0 admin-state enable\n")
+    spine = load_topology(_lab_copy(tmp_path, embedded, "e.clab.yml")).nodes["spine1"]
+    assert spine.startup_text() == "set / system name host-name spine1\nset / interface system0 admin-state enable\n"
+    url = LAB.read_text().replace("configs/spine1.cfg", "https://example.com/spine1.cfg")
+    spine = load_topology(_lab_copy(tmp_path, url, "u.clab.yml")).nodes["spine1"]
+    with pytest.raises(TopologyError, match=r"spine1: startup-config https://example.com/spine1.cfg is a URL: "
+                                            "the twin reads local files only"):
+        spine.startup_text()
+
+
+def test_git_variables_in_the_name(tmp_path: Path) -> None:
+    """containerlab names the lab after the branch and commit holding the topology; the
+    literal `__gitBranch__` went into every host name."""
+    text = LAB.read_text().replace("name: evpn-mh01", "name: evpn-__gitBranch__-__gitHash__")
+    assert load_topology(_lab_copy(tmp_path, text)).name == "evpn-none-none"  # not in a repository
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", "-b", "feature/x"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "--short=7", "HEAD"], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    assert load_topology(tmp_path / "t.clab.yml").name == f"evpn-feature-x-{commit}"
+
+
+def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:
+    """containerlab's extended link form (`type: veth`, endpoints as mappings) is the same
+    fabric as the brief one; links to the host or the management network, a `mgmt` subnet
+    `auto`, and link addresses are taken with a note, not refused."""
+    brief = load_topology(LAB)
+    text = LAB.read_text().replace("ipv4-subnet: 172.20.20.0/24", "ipv4-subnet: auto")
+    text = text.replace('    - endpoints: ["leaf1:e1-49", "spine1:e1-1"]\n',
+                        "    - type: veth\n      endpoints:\n        - {node: leaf1, interface: ethernet-1/49}\n"
+                        "        - {node: spine1, interface: e1-1, ipv4: 10.1.1.1/31}\n"
+                        '    - endpoints: ["leaf3:e1-10", "host:leaf3-e1-10"]\n'
+                        "    - type: mgmt-net\n      endpoint: {node: leaf2, interface: e1-11}\n      host-interface: l2e11\n")
+    assert text != LAB.read_text()
+    topo = load_topology(_lab_copy(tmp_path, text))
+    assert topo.links == brief.links and topo.mgmt_subnet is None
+    assert topo.notes == [
+        "links[1] (leaf3:e1-10, host:leaf3-e1-10), links[2] (mgmt-net): link(s) to the outside of the lab, left out",
+        "links[0]: the link addresses the topology gives (ipv4/ipv6) are not used: the intent derives the "
+        "fabric's own, which configure adds beside those containerlab sets",
+    ]
+    bad = _lab_copy(tmp_path, text.replace("type: veth", "type: vethx"), "b.clab.yml")
+    with pytest.raises(TopologyError, match=r"links\[0\]\.type' has unsupported link type 'vethx'"):
+        load_topology(bad)

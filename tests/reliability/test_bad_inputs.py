@@ -58,7 +58,8 @@ TOPOLOGIES = [
     ("e1-1a", LAB_TEXT.replace('"leaf3:e1-3"', '"leaf3:e1-1a"'), "malformed interface 'leaf3:e1-1a'"),
     ("unknown-kind", LAB_TEXT.replace("    ce2:\n      kind: linux", "    ce2:\n      kind: ceos"),
      "field 'topology.nodes.ce2.kind' has unknown kind 'ceos'"),
-    ("ce-on-no-leaf", LAB_TEXT.replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n"),
+    ("ce-on-no-leaf", LAB_TEXT.replace("  links:\n", "    ce3:\n      kind: linux\n    ce4:\n      kind: linux\n"
+                                       "  links:\n    - endpoints: [\"ce3:eth1\", \"ce4:eth1\"]\n"),
      "CE 'ce3' is not wired to any leaf"),
     # a nested label could be an alias bomb: 48 s and 3 GB to turn into a string
     ("label-not-a-value", LAB_TEXT.replace("    ce1:\n      kind: linux\n",

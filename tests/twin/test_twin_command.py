@@ -84,7 +84,8 @@ def test_up_status_down(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("name: x\ntopology:\n  nodes: 3\n", "field 'topology.nodes' is missing or empty"),
     # what `inventory` refuses, `twin up` refuses too
-    (LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n  links:\n"),
+    (LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n    ce4:\n      kind: linux\n"
+                             "  links:\n    - endpoints: [\"ce3:eth1\", \"ce4:eth1\"]\n"),
      "CE 'ce3' is not wired to any leaf"),
 ], ids=["not-a-topology", "ce-wired-to-nothing"])
 def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
