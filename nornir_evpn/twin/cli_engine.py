@@ -43,8 +43,27 @@ BANNER = (
 )
 
 
+HELP = """This is the nornir_evpn digital twin of an SR Linux node: it answers what the tool sends.
+  enter candidate [private|exclusive|shared], enter running, set / ..., delete / ...,
+  diff [flat], commit now|stay|save|validate|confirmed, discard now, info [flat|detail] [from running|state] ...,
+  exit [all], quit
+  show version
+  show interface [NAME]
+  show lag LAG lacp-state
+  show system network-instance ethernet-segments [ES] [detail]
+  show network-instance default protocols bgp neighbor [PEER [advertised-routes|received-routes evpn]]
+  show network-instance default protocols bgp routes evpn route-type summary
+  show network-instance MAC-VRF bridge-table mac-table all
+  show tunnel-interface vxlan-interface brief"""
+
+
 class UnknownCommand(Exception):
-    """A ShowProvider does not know this command or state path."""
+    """A ShowProvider does not know this command or state path; `word` is the first word of
+    it that is unknown, when one is (None: the command is known but not modelled)."""
+
+    def __init__(self, what: str, word: str | None = None) -> None:
+        super().__init__(what)
+        self.word = word
 
 
 class ShowProvider(Protocol):
@@ -76,9 +95,10 @@ class DefaultShowProvider:
     """Answers `show version` only; the fabric model replaces it for everything else."""
 
     def show(self, node: str, command: str) -> str:
-        if " ".join(command.split()[:2]) == platform.SHOW_VERSION:
+        words = command.strip().lstrip("/").split()
+        if words[:2] == platform.SHOW_VERSION.split():
             return show_version(node)
-        raise UnknownCommand(command)
+        raise UnknownCommand(command, words[1] if len(words) > 1 else None)
 
     def state(self, node: str, path: str, as_json: bool) -> str:
         raise UnknownCommand(path)
@@ -204,6 +224,8 @@ class CliSession:
             "logout": self._quit,
             "exit": self._exit,
             "show": lambda t: self._show(line),
+            "/show": lambda t: self._show(line),  # SR Linux: `/` makes a command absolute
+            "help": lambda t: HELP,
             "info": self._info,
             "diff": self._diff,
             "commit": self._commit,
@@ -268,11 +290,14 @@ class CliSession:
 
     # -- reading -------------------------------------------------------------------------------------
     def _show(self, line: str) -> str:
+        if "|" in line:
+            return "Error: output modifiers (| grep, | as json ...) of show are not modelled by the digital twin"
         try:
             return self.provider.show(self.hostname, line.strip())
-        except UnknownCommand:
-            words = line.split()
-            return _parse_error(words[1] if len(words) > 1 else "")
+        except UnknownCommand as exc:
+            if exc.word is not None:
+                return _parse_error(exc.word)
+            return f"Error: not modelled by the digital twin: {line.strip()} (type 'help' for what it answers)"
 
     def _info(self, tokens: list[str]) -> str:
         args = tokens[1:]

@@ -55,6 +55,35 @@ RT_COUNT_NAMES = {
 }
 
 
+# the show commands the twin answers, word by word (`*`: any value), to name the first word
+# of an unknown one as SR Linux's parser does
+SHOW_GRAMMAR = tuple(pattern.split() for pattern in (
+    "version",
+    "interface *",
+    "lag * lacp-state",
+    "system network-instance ethernet-segments * detail",
+    "network-instance default protocols bgp neighbor * advertised-routes evpn",
+    "network-instance default protocols bgp neighbor * received-routes evpn",
+    "network-instance default protocols bgp routes evpn route-type summary",
+    "network-instance * bridge-table mac-table all",
+    "tunnel-interface vxlan-interface brief",
+))
+
+
+def unknown_word(words: list[str]) -> str | None:
+    """The first of `words` (after `show`) that no show command of the twin has there; None
+    when every word fits one (a command cut short, such as `show lag`)."""
+    best = 0
+    for pattern in SHOW_GRAMMAR:
+        n = 0
+        for word, expected in zip(words, pattern, strict=False):
+            if expected not in ("*", word):
+                break
+            n += 1
+        best = max(best, n)
+    return words[best] if best < len(words) else None
+
+
 @functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
 def _iso(wall: float) -> str:
     t = dt.datetime.fromtimestamp(wall, tz=dt.timezone.utc)
@@ -128,7 +157,7 @@ class FabricShow:
             return self.mac_table(node, m.group(1))
         if cmd == "tunnel-interface vxlan-interface brief":
             return self.vxlan_brief(node)
-        raise UnknownCommand(command)
+        raise UnknownCommand(command, unknown_word(words))
 
     # -- interfaces --------------------------------------------------------------------------------
     def interface(self, node: str, name: str | None) -> str:
@@ -136,7 +165,7 @@ class FabricShow:
         cfg = snap.cfg[node]
         names = [name] if name else [n for n in cfg.interfaces if n != "mgmt0"]
         if name and name not in cfg.interfaces:
-            raise UnknownCommand(f"interface {name}")
+            raise UnknownCommand(f"interface {name}", name)
         blocks = []
         for ifname in sorted(names, key=_if_sort):
             blocks.append(self._interface_block(snap, node, ifname))

@@ -354,3 +354,4 @@ def test_latency_applies_per_kind() -> None:
 
     show_s, info_s = run(scenario())
     assert show_s >= 0.15 and info_s < 0.1
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -185,3 +186,30 @@ def test_release_24_10_prints_the_24_x_transcripts_layouts(fixtures) -> None:
     assert "Network-instance: mac-vrf-1" in FabricShow(fabric).show("leaf1", "show interface lag1")
     with pytest.raises(ValueError, match=r"release .25\.3.: the twin prints 23\.7, 24\.10"):
         FabricShow(fabric, "25.3")
+
+
+
+def test_a_human_at_the_twin() -> None:
+    """What an engineer types from the tutorials: `/show ...` (absolute, as the tutorial
+    does) was refused as "Unknown token 'show'", and an unknown show named its first word
+    ('system' for `show system lldp neighbor`, 'version' for `show version | grep X`)."""
+    from nornir_evpn.twin.cli_engine import CliSession
+    from nornir_evpn.twin.datastore import NodeDatastore
+    from nornir_evpn.twin.show_render import FabricShow
+
+    fabric, running, _ = tutorial_fabric()
+    session = CliSession(NodeDatastore("leaf1", running["leaf1"]), FabricShow(fabric))
+
+    def run(line: str) -> str:
+        return asyncio.run(session.handle_line(line))
+
+    assert run("/show version") == run("show version")
+    assert run("/show lag lag1 lacp-state") == run("show lag lag1 lacp-state")
+    assert run("show system lldp neighbor").startswith("Parsing error: Unknown token 'lldp'.")
+    assert run("show network-instance default protocols bgp summary").startswith(
+        "Parsing error: Unknown token 'summary'.")
+    assert run("show interface ethernet-1/33").startswith("Parsing error: Unknown token 'ethernet-1/33'.")
+    assert run("show version | grep Software").startswith(
+        "Error: output modifiers (| grep, | as json ...) of show are not modelled by the digital twin")
+    assert run("show lag").startswith("Error: not modelled by the digital twin: show lag")
+    assert "show lag LAG lacp-state" in run("help")
