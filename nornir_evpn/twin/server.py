@@ -263,12 +263,18 @@ class NodeServer:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Stop listening and drop every session: the node is unreachable."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        """Stop listening and drop every session: the node is unreachable.
+
+        The sessions go before the wait: from Python 3.12.1, `wait_closed` waits for every
+        connection the listener accepted (cpython gh-79033), so a session still open held the
+        stop (and `twin down`) until its client left. The listener is forgotten before the
+        wait too: a `start` meanwhile (a fault's restore) listens again instead of returning."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         self.drop_connections()
+        if server is not None:
+            await server.wait_closed()
 
     def drop_connections(self) -> None:
         """Close every SSH connection to this node now, mid-command or not."""
