@@ -76,11 +76,13 @@ RUNNING_MODE = "running"
 CANDIDATE_PRIVATE_MODE = "candidate private private-admin"
 
 
-def prompt(hostname: str, mode: str = RUNNING_MODE, context: str = "", dirty: bool = False) -> str:
-    """The two-line SR Linux prompt, e.g. `--{ running }--[  ]--\\nA:leaf1# `."""
-    star = "* " if dirty else ""
+def prompt(hostname: str, mode: str = RUNNING_MODE, context: str = "", dirty: bool = False,
+           *, unsaved: bool = False) -> str:
+    """The two-line SR Linux prompt, e.g. `--{ + running }--[  ]--\\nA:leaf1# `: `+` once running
+    differs from the startup config (any commit not saved), `*` while the candidate has changes."""
+    flags = ("+" if unsaved else "") + ("*" if dirty else "")
     ctx = f" {context} " if context else "  "
-    return f"--{{ {star}{mode} }}--[{ctx}]--\nA:{hostname}# "
+    return f"--{{ {flags + ' ' if flags else ''}{mode} }}--[{ctx}]--\nA:{hostname}# "
 
 
 # scrapli escalates to `configuration` with `enter candidate exclusive`; a private candidate

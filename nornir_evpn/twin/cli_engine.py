@@ -35,6 +35,7 @@ DEFAULT_CONFIRM_TIMEOUT_S = 600  # SR Linux's default commit confirmed window
 MSG_COMMITTED_LEAVING = "All changes have been committed. Leaving candidate mode."
 MSG_COMMITTED_STAYING = "All changes have been committed. Starting new transaction."
 MSG_VALIDATED = "All changes have been validated. No errors found."
+MSG_SAVED = "Saved current running configuration as initial (startup) configuration '/etc/opt/srlinux/config.json'"
 MSG_DISCARDED_LEAVING = "All changes have been discarded. Leaving candidate mode."
 MSG_DISCARDED_STAYING = "All changes have been discarded. Starting new transaction."
 BANNER = (
@@ -45,7 +46,7 @@ BANNER = (
 
 HELP = """This is the nornir_evpn digital twin of an SR Linux node: it answers what the tool sends.
   enter candidate [private|exclusive|shared], enter running, set / ..., delete / ...,
-  diff [flat], commit now|stay|save|validate|confirmed, discard now, info [flat|detail] [from running|state] ...,
+  diff [flat], commit now|stay|save|validate|confirmed, discard now, save startup, info [flat|detail] [from running|state] ...,
   exit [all], quit
   show version
   show interface [NAME]
@@ -187,7 +188,8 @@ class CliSession:
 
     def prompt(self) -> str:
         dirty = self.kind is not None and self.candidate != self.base
-        return platform.prompt(self.hostname, self.mode_label(), " ".join(self.context), dirty)
+        return platform.prompt(self.hostname, self.mode_label(), " ".join(self.context), dirty,
+                               unsaved=self.ds.unsaved)
 
     async def banner_and_prompt(self) -> str:
         return f"{BANNER}\n{self.prompt()}"
@@ -231,6 +233,7 @@ class CliSession:
             "commit": self._commit,
             "discard": self._discard,
             "tools": self._tools,
+            "save": self._save,
             "pwc": lambda t: "/" + " ".join(self.context),
         }.get(head)
         if handler is not None:
@@ -364,9 +367,12 @@ class CliSession:
             if action == "validate":
                 self.ds.check(base, cand, consume_fault=False)
                 return MSG_VALIDATED
-            if action == "now":
+            if action in ("now", "save"):
                 self.ds.commit(base, cand)
                 self._leave_candidate(discard_shared=True)
+                if action == "save":
+                    self.ds.save()
+                    return f"{MSG_COMMITTED_LEAVING}\n{MSG_SAVED}"
                 return MSG_COMMITTED_LEAVING
             if action == "stay":
                 self.ds.commit(base, cand)
@@ -384,7 +390,7 @@ class CliSession:
                 )
         except CommitError as exc:
             return f"Error: {exc}"
-        return _parse_error(action, ["confirmed", "now", "stay", "validate"])
+        return _parse_error(action, ["confirmed", "now", "save", "stay", "validate"])
 
     def _restart_candidate(self) -> None:
         if self.kind == "shared":
@@ -405,6 +411,12 @@ class CliSession:
             self.context, self._blocks = (), []
             return MSG_DISCARDED_STAYING
         return _parse_error(action, ["now", "stay"])
+
+    def _save(self, tokens: list[str]) -> str:
+        if tokens[1:] != ["startup"]:
+            return _parse_error(tokens[1] if len(tokens) > 1 else "", ["startup"])
+        self.ds.save()
+        return MSG_SAVED
 
     def _tools(self, tokens: list[str]) -> str:
         line = " ".join(tokens)

@@ -156,6 +156,9 @@ class NodeDatastore:
     pending: _PendingConfirm | None = None
     # /system/configuration/commit state: (id, status) of the last commits, newest last
     commits: list[tuple[int, str | None]] = field(default_factory=list)
+    # running differs from the startup config the node booted from or last saved (SR Linux's
+    # `+` in the prompt): set by a commit that changes running, cleared by a save
+    unsaved: bool = False
 
     # -- hooks ----------------------------------------------------------------------------
     def add_commit_hook(self, hook: CommitHook) -> None:
@@ -194,6 +197,7 @@ class NodeDatastore:
         merged = self.check(base, candidate)
         previous = self.running
         self.running = merged
+        self.unsaved = self.unsaved or merged != previous
         commit_id = (self.commits[-1][0] if self.commits else 0) + 1
         self.commits = [*self.commits[-9:], (commit_id, "complete" if confirm_timeout is None else "unconfirmed")]
         if confirm_timeout is not None:
@@ -227,6 +231,7 @@ class NodeDatastore:
         if self.pending.timer is not None:
             self.pending.timer.cancel()
         self.running = self.pending.rollback_to
+        self.unsaved = True
         self._settle(None)  # rolled back: no longer a commit of this configuration
         self.pending = None
         self._notify()
@@ -239,6 +244,10 @@ class NodeDatastore:
             self.commits = [(i, s) for i, s in self.commits if i != pending]
         else:
             self.commits = [(i, status if i == pending else s) for i, s in self.commits]
+
+    def save(self) -> None:
+        """`save startup`, `commit save`: running becomes the startup config."""
+        self.unsaved = False
 
     def commit_state(self) -> dict[str, object]:
         """`info from state system configuration commit | as json`: the last commits, a

@@ -298,8 +298,20 @@ def test_shared_candidate_is_seen_by_both(leaf1_ds: NodeDatastore) -> None:
     assert a.mode_label() == "candidate shared default"
     run(b.handle_line("commit now"))
     assert leaf1_ds.running.exists(("interface", "lag1"))
-    # the shared candidate was committed: a fresh one, equal to running, not dirty
-    assert run(a.handle_line("diff")) == "\n--{ candidate shared default }--[  ]--\nA:leaf1# "
+    # the shared candidate was committed: a fresh one, equal to running, not dirty; running
+    # now differs from the startup config (`+`, as in the tutorial's transcript)
+    assert run(a.handle_line("diff")) == "\n--{ + candidate shared default }--[  ]--\nA:leaf1# "
+    run(a.handle_line("set / interface lag1 description x"))
+    assert run(a.handle_line("diff")).endswith("\n--{ +* candidate shared default }--[  ]--\nA:leaf1# ")
+    assert run(a.handle_line("commit save")) == (
+        "All changes have been committed. Leaving candidate mode.\n"
+        "Saved current running configuration as initial (startup) configuration "
+        "'/etc/opt/srlinux/config.json'\n\n--{ running }--[  ]--\nA:leaf1# ")
+    run(a.handle_line("enter candidate private"))
+    run(a.handle_line("set / interface lag1 description y"))
+    assert run(a.handle_line("commit now")).endswith("\n--{ + running }--[  ]--\nA:leaf1# ")
+    assert run(a.handle_line("save startup")).endswith("configuration '/etc/opt/srlinux/config.json'\n\n"
+                                                       "--{ running }--[  ]--\nA:leaf1# ")
 
 
 def test_errors_and_unknown_commands(leaf1_ds: NodeDatastore) -> None:
