@@ -130,3 +130,20 @@ def test_a_refused_command_without_junit_writes_no_junit_file(tmp_path, capsys) 
     out, err = capsys.readouterr()
     assert out == "" and not target.exists()
     assert err == f"nornir-evpn: error: unrecognized arguments: --junit {target} --json\n"
+
+
+def test_the_checkout_shadowing_a_regular_install_says_how_to_run(tmp_path) -> None:
+    """`pip install .` then `python -m nornir_evpn` inside the checkout imports the checkout's
+    nornir_evpn/, where only an editable install maps tasks/: a traceback, even for --help.
+    Simulated without the editable finder: site-packages on the path, its .pth files unread."""
+    import sysconfig
+    from pathlib import Path
+
+    (tmp_path / "nornir_evpn").symlink_to(Path(__file__).resolve().parents[2] / "nornir_evpn")
+    env = {"PYTHONPATH": sysconfig.get_paths()["purelib"], "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-S", "-m", "nornir_evpn", "--help"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines() == [
+        "nornir-evpn: error: no module nornir_evpn.tasks: this is the checkout's nornir_evpn/, which only an "
+        "editable install maps (`pip install -e .` here), or run from another directory"]
