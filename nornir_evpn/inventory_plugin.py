@@ -9,6 +9,7 @@ any runbook can do::
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from nornir_evpn import platform, session
 from nornir_evpn.intent import OverlayMode, derive_intent
 from nornir_evpn.inventory import build_inventory, password
 from nornir_evpn.topology import load_topology
+
+log = logging.getLogger(__name__)
 
 
 def _options(data: dict[str, Any]) -> dict[str, ConnectionOptions]:
@@ -91,6 +94,8 @@ class ContainerlabInventory:
 
     def load(self) -> Inventory:
         topology = load_topology(self.topology_file)
+        for note in topology.notes:  # Nornir's log (nornir.log by default), as `inventory` prints them
+            log.warning("%s: %s", self.topology_file, note)
         docs = build_inventory(topology, derive_intent(topology, self.overlay_mode))
         return inventory_from_docs(docs, self.password or password())
 

@@ -236,12 +236,15 @@ def parse_topology(text: str, path: Path) -> Topology:
                                     f"have the same mgmt-ipv4 {node.mgmt_ipv4}")
             owners[node.mgmt_ipv4] = node.name
     notes: list[str] = []
+    free = sorted({g for spec in raw_nodes.values() if isinstance(spec, dict)
+                   and isinstance(g := spec.get("group"), str) and g not in levels["groups"]})
+    if free:
+        notes.append(f"group(s) {', '.join(free)}: not in topology.groups, nothing inherited from them")
     links = _parse_links(path, topo.get("links") or [], nodes, notes)
     wired = {ep.node for link in links for ep in (link.a, link.b)}
     unwired = sorted(n for n, node in nodes.items() if node.kind == "linux" and n not in wired)
     if unwired:  # a collector, a dashboard: no CE, as nothing connects it to the fabric
-        notes.append(f"{', '.join(unwired)}: linux node(s) with no link to the fabric, left out "
-                     "(not CEs)")
+        notes.append(f"{', '.join(unwired)}: linux node(s) with no link at all, left out (not CEs)")
         nodes = {n: node for n, node in nodes.items() if n not in unwired}
     try:
         return Topology(
@@ -260,12 +263,12 @@ def parse_topology(text: str, path: Path) -> Topology:
 
 # --------------------------------------------------------------------------- what containerlab substitutes
 
-# containerlab runs the file through hellt/envsubst (restricted, "no replace"): `$V` and
-# `${V}` give V's value, and stay as written when V is unset or empty; `${V:-d}`/`${V:=d}`
-# give d then; `${V-d}`/`${V=d}` give d only when V is unset; `${V+a}`/`${V:+a}` give a when
-# V is set, else nothing; `$$` is a `$`; `$1` is left alone.
-_ENV_RE = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+])((?:[^${}]|\$\{[^}]*\}|\$)*))?\}"
-                     r"|([A-Za-z_][A-Za-z0-9_]*))")
+# containerlab runs the file through hellt/envsubst v0.2.0 (restricted, "no replace";
+# core/file.go): `$V` and `${V}` give V's value, and `$V` when V is unset or empty; `${V:-d}`
+# and `${V:=d}` give d then; `${V-d}` and `${V=d}` give d only when V is unset; `${V+a}` and
+# `${V:+a}` give a when V is set, else nothing. A default is text (a `$` in it is kept), an
+# empty one is none. `$$` is a `$`; `$1` and `${1}` are left alone.
+_ENV_RE = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+])([^}\n]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
@@ -280,13 +283,14 @@ def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
         if name == "_":
             return m.group(0)
         value = env.get(name, "")
-        if op is None:
-            return value or m.group(0)
+        plain = value or f"${name}"
+        if op is None or not default:
+            return plain
         if op in ("+", ":+"):
-            return expand_env(default, env) if name in env else ""
+            return default if name in env else ""
         if op in (":-", ":="):
-            return value or expand_env(default, env)
-        return expand_env(default, env) if name not in env else (value or f"${name}")  # "-", "="
+            return value or default
+        return plain if name in env else default  # "-", "="
 
     return _ENV_RE.sub(one, text)
 
@@ -296,18 +300,24 @@ GIT_VARS = ("__gitBranch__", "__gitHash__")
 
 def _git_name(name: str, directory: Path) -> str:
     """The lab name with containerlab's git variables replaced: the branch (a `/` made `-`)
-    and the 7-digit commit of the repository holding the topology, `none` outside one."""
+    and the 7-digit commit of the repository at the topology's directory, `none` otherwise.
+    containerlab opens `<directory>/.git` only (go-git PlainOpen, core/config.go getGitInfo):
+    a topology in a subdirectory of a repository is `none` too. No commit yet: the branch
+    HEAD names, commit `none`."""
     def git(*args: str) -> str:
         try:
-            out = subprocess.run(["git", "-C", str(directory), *args], capture_output=True,
-                                 text=True, timeout=10, check=False)
+            out = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True,
+                                 timeout=10, check=False,
+                                 env={**os.environ, "GIT_CEILING_DIRECTORIES": str(directory.parent)})
         except (OSError, subprocess.SubprocessError):
             return "none"
         return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "none"
 
-    branch = git("rev-parse", "--abbrev-ref", "HEAD").replace("/", "-")
-    commit = git("rev-parse", "--short=7", "HEAD")
-    return name.replace("__gitBranch__", branch).replace("__gitHash__", commit)
+    branch, commit = "none", "none"
+    if (directory / ".git").exists():
+        commit = git("rev-parse", "--short=7", "HEAD")
+        branch = git("rev-parse", "--abbrev-ref", "HEAD") if commit != "none" else git("symbolic-ref", "--short", "HEAD")
+    return name.replace("__gitBranch__", branch.replace("/", "-")).replace("__gitHash__", commit)
 
 
 class _LabDirs:
@@ -354,11 +364,13 @@ def _inherit(path: Path, name: Any, spec: Any, levels: _Levels) -> Any:
     defaults, kinds, groups = levels["defaults"], levels["kinds"], levels["groups"]
 
     def group_of(group_name: Any, where: str) -> dict[str, Any]:
+        """A group's settings; a name `groups` lacks gives none (containerlab: a group is also
+        free text, which `containerlab graph` lays nodes out by)."""
         if group_name is None:
             return {}
-        if not isinstance(group_name, str) or group_name not in groups:
-            raise TopologyError(f"{path}: field '{where}.group' names unknown group {group_name!r}")
-        return groups[group_name]
+        if not isinstance(group_name, str):
+            raise TopologyError(f"{path}: field '{where}.group' must be a string, got {group_name!r}")
+        return groups.get(group_name, {})
 
     field = f"topology.nodes.{name}"
     kind = (spec.get("kind") or group_of(spec.get("group"), field).get("kind")
@@ -603,6 +615,6 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
         notes.append(f"{', '.join(outside)}: link(s) to the outside of the lab, left out")
     if addressed:
         notes.append(f"{', '.join(addressed)}: the link addresses the topology gives (ipv4/ipv6) are "
-                     "not used: the intent derives the fabric's own, which configure adds beside "
-                     "those containerlab sets")
+                     "not used: the intent derives the fabric's own, and containerlab's stay on the "
+                     "device beside them: remove them from the topology")
     return links

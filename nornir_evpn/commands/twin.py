@@ -147,6 +147,8 @@ def run_up(args: argparse.Namespace) -> int:
     for node in topo.nodes.values():  # the twin boots the SR Linux nodes from these
         if node.is_srl:
             node.startup_text()
+    for note in topo.notes:  # what `inventory` says of the file, the twin leaves out too
+        sys.stderr.write(f"note: {note}\n")
     timing = timing or profile
     release = args.release or DEFAULT_RELEASE
     if args.foreground:

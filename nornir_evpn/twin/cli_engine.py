@@ -413,8 +413,12 @@ class CliSession:
         return _parse_error(action, ["now", "stay"])
 
     def _save(self, tokens: list[str]) -> str:
-        if tokens[1:] != ["startup"]:
-            return _parse_error(tokens[1] if len(tokens) > 1 else "", ["startup"])
+        if len(tokens) < 2:
+            return "Parsing error: Incomplete command. Options are [startup]"
+        if tokens[1] != "startup":
+            return _parse_error(tokens[1], ["startup"])
+        if len(tokens) > 2:
+            return _parse_error(tokens[2])
         self.ds.save()
         return MSG_SAVED
 

@@ -55,33 +55,19 @@ RT_COUNT_NAMES = {
 }
 
 
-# the show commands the twin answers, word by word (`*`: any value), to name the first word
-# of an unknown one as SR Linux's parser does
-SHOW_GRAMMAR = tuple(pattern.split() for pattern in (
-    "version",
-    "interface *",
-    "lag * lacp-state",
-    "system network-instance ethernet-segments * detail",
-    "network-instance default protocols bgp neighbor * advertised-routes evpn",
-    "network-instance default protocols bgp neighbor * received-routes evpn",
-    "network-instance default protocols bgp routes evpn route-type summary",
-    "network-instance * bridge-table mac-table all",
-    "tunnel-interface vxlan-interface brief",
-))
+# the first words of SR Linux's show commands (23.x/24.x CLI): one the twin does not model
+# is a real command, not a typo
+SHOW_ROOTS = frozenset({
+    "acl", "arpnd", "bfd", "interface", "lag", "network-instance", "platform", "qos",
+    "routing-policy", "system", "tunnel", "tunnel-interface", "version",
+})
 
 
 def unknown_word(words: list[str]) -> str | None:
-    """The first of `words` (after `show`) that no show command of the twin has there; None
-    when every word fits one (a command cut short, such as `show lag`)."""
-    best = 0
-    for pattern in SHOW_GRAMMAR:
-        n = 0
-        for word, expected in zip(words, pattern, strict=False):
-            if expected not in ("*", word):
-                break
-            n += 1
-        best = max(best, n)
-    return words[best] if best < len(words) else None
+    """The first of `words` (after `show`) when SR Linux has no show command starting with it
+    (a typo); None when it has one, modelled or not: a word further on may be valid on the
+    device while the twin does not know it."""
+    return words[0] if words and words[0] not in SHOW_ROOTS else None
 
 
 @functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
@@ -165,7 +151,7 @@ class FabricShow:
         cfg = snap.cfg[node]
         names = [name] if name else [n for n in cfg.interfaces if n != "mgmt0"]
         if name and name not in cfg.interfaces:
-            raise UnknownCommand(f"interface {name}", name)
+            raise UnknownCommand(f"interface {name}")  # a port not configured: not modelled
         blocks = []
         for ifname in sorted(names, key=_if_sort):
             blocks.append(self._interface_block(snap, node, ifname))

@@ -159,7 +159,7 @@ def test_a_linux_node_with_no_link_is_no_ce(tmp_path: Path) -> None:
     p.write_text(text)
     topo = load_topology(p)
     assert "gnmic" not in topo.nodes
-    assert topo.notes == ["gnmic: linux node(s) with no link to the fabric, left out (not CEs)"]
+    assert topo.notes == ["gnmic: linux node(s) with no link at all, left out (not CEs)"]
     assert sorted(derive_intent(topo).ces) == ["ce1", "ce2"]
 
 

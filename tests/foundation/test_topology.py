@@ -117,25 +117,29 @@ def test_kind_from_group_and_defaults_as_containerlab_does(tmp_path: Path) -> No
     assert derive_intent(topo).nodes == original.nodes
     bad = tmp_path / "bad.clab.yml"
     bad.write_text(text.replace("group: fabric", "group: fabrik", 1))
-    with pytest.raises(TopologyError, match=r"'topology\.nodes\.leaf1\.group' names unknown group 'fabrik'"):
-        load_topology(bad)
+    # a group `groups` lacks is free text (containerlab lays out `graph` by it): nothing inherited
+    free = load_topology(bad)
+    assert free.nodes["leaf1"].kind == "linux" and free.nodes["leaf1"].labels == {}
+    assert free.notes == ["group(s) fabrik: not in topology.groups, nothing inherited from them"]
 
 
 # --------------------------------------------------------------------------- what containerlab does to the file
 
 
-@pytest.mark.parametrize(("text", "env", "out"), [
+@pytest.mark.parametrize(("text", "env", "out"), [  # hellt/envsubst v0.2.0, read from its source
     ("$A ${A} x${A}y", {"A": "1"}, "1 1 x1y"),
-    ("$A ${A}", {}, "$A ${A}"),  # unset: left as written (containerlab's "no replace")
-    ("${A}", {"A": ""}, "${A}"),  # empty: the same
+    ("$A ${A}", {}, "$A $A"),  # unset: `$A` (containerlab's "no replace")
+    ("${A}_x", {"A": ""}, "$A_x"),  # empty: the same
     ("${A:=d} ${A:-d}", {}, "d d"),
     ("${A:=d} ${A:-d}", {"A": ""}, "d d"),
     ("${A:=d}", {"A": "v"}, "v"),
     ("${A=d} ${A-d}", {}, "d d"),
     ("${A=d}", {"A": "v"}, "v"),
+    ("${A-d}", {"A": ""}, "$A"),
     ("${A+alt}|${A:+alt}", {"A": "v"}, "alt|alt"),
     ("${A+alt}|${A:+alt}", {}, "|"),
-    ("${A:=${B}}", {"B": "b"}, "b"),
+    ("${A:-} ${A:+}", {}, "$A $A"),  # an empty default is none
+    ("${A:-x$B}", {"B": "b"}, "x$B"),  # a default is text
     ("$$A costs $1 and ${1}", {"A": "x"}, "$A costs $1 and ${1}"),
     ("${DIR:=configs}/leaf1.cfg", {}, "configs/leaf1.cfg"),
 ])
@@ -253,6 +257,14 @@ def test_git_variables_in_the_name(tmp_path: Path) -> None:
     commit = subprocess.run([*git, "rev-parse", "--short=7", "HEAD"], check=True, capture_output=True,
                             text=True).stdout.strip()
     assert load_topology(tmp_path / "t.clab.yml").name == f"evpn-feature-x-{commit}"
+    # containerlab opens <topology dir>/.git only: in a subdirectory of the repository, `none`
+    (tmp_path / "labs").mkdir()
+    assert load_topology(_lab_copy(tmp_path / "labs", text)).name == "evpn-none-none"
+    # a repository with no commit yet: the branch HEAD names, no commit
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    subprocess.run(["git", "-C", str(fresh), "init", "-q", "-b", "main"], check=True)
+    assert load_topology(_lab_copy(fresh, text)).name == "evpn-main-none"
 
 
 def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:
@@ -272,7 +284,7 @@ def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:
     assert topo.notes == [
         "links[1] (leaf3:e1-10, host:leaf3-e1-10), links[2] (mgmt-net): link(s) to the outside of the lab, left out",
         "links[0]: the link addresses the topology gives (ipv4/ipv6) are not used: the intent derives the "
-        "fabric's own, which configure adds beside those containerlab sets",
+        "fabric's own, and containerlab's stay on the device beside them: remove them from the topology",
     ]
     bad = _lab_copy(tmp_path, text.replace("type: veth", "type: vethx"), "b.clab.yml")
     with pytest.raises(TopologyError, match=r"links\[0\]\.type' has unsupported link type 'vethx'"):
