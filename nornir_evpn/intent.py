@@ -593,6 +593,13 @@ def _multihomed(topology: Topology, ce: CeIntent, leaves: list[str]) -> bool:
         # a link with an address or VRF of its own is no bond member, and no bond is in
         # sight: the CE uses its links one by one
         return False
+    both = sorted(set(standalone) & set(bonded), key=natural_key)
+    if both:
+        raise IntentError(
+            f"{topology.path}: CE {ce.name!r} bonds {', '.join(both)} and also gives them an address or "
+            "VRF of their own (its commands: the defaults', its kind's and its group's exec, then its own): "
+            "a bond member carries neither"
+        )
     loose = sorted(standalone, key=natural_key) if bonded else []
     if loose:
         raise IntentError(

@@ -345,3 +345,22 @@ def test_cli_pasted_shows_and_one_at_a_time_give_the_same_verdicts(served, capsy
 
     assert docs[64]["ok"] is True
     assert verdicts(docs[2]) == verdicts(docs[64]) == verdicts(docs[1])
+
+
+def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
+    """A twin left running across an upgrade models the topology as the version that started
+    it read it (0.4 reads groups and env vars differently): its verdicts are that version's."""
+    _, _, state = served
+    doc = json.loads(state.read_text())
+    same = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
+                           "--twin", "--twin-state", str(state), "--checks", "lag.up"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert same.returncode == 0 and "note: the twin was started by" not in same.stderr
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({k: v for k, v in doc.items() if k != "version"}))  # written by 0.3
+    r = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
+                        "--twin", "--twin-state", str(old), "--checks", "lag.up"],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0
+    assert ("note: the twin was started by nornir_evpn before 0.4, this is 0.4.0: restart it (`twin down`, "
+            "`twin up`) to model the topology as this version reads it") in r.stderr

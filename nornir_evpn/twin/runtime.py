@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nornir_evpn import platform
+from nornir_evpn import __version__, platform
 from nornir_evpn.topology import Topology, load_topology
 from nornir_evpn.twin.cli_engine import (
     CliSession,
@@ -226,6 +226,7 @@ class Twin:
             topology=str(self.topology.path),
             lab=self.topology.name,
             username=self.username,
+            version=__version__,
             nodes={
                 name: {"host": s.host, "port": s.port, "kind": self.topology.nodes[name].kind}
                 for name, s in self.servers.items()

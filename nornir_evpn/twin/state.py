@@ -54,6 +54,7 @@ class TwinState:
     profile: str = ""  # command latency profile (`twin up --profile`)
     timing: str = ""  # fabric timing profile (`twin up --timing`)
     release: str = ""  # SR Linux release the `show` layouts follow (`twin up --release`)
+    version: str = ""  # the nornir_evpn that started it ("" before 0.4): its reading of the topology
 
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:

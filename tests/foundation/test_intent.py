@@ -408,3 +408,22 @@ def test_a_comment_ending_in_a_backslash_does_not_swallow_the_next_line(tmp_path
     (lab / "t.clab.yml").write_text(PUBLISHED.read_text())
     f = derive_intent(load_topology(lab / "t.clab.yml"))
     assert f.ces["ce1"].interfaces["bond0"].bond_mode == "802.3ad"
+
+
+def test_a_bond_member_given_an_address_is_named_once(tmp_path: Path) -> None:
+    """A group bonds eth1/eth2 and the node's own exec gives them addresses: the message read
+    "bonds eth1, eth2 but not eth1, eth2" (0.4 joins the group's exec to the node's)."""
+    text = LAB.read_text()
+    ce1 = load_topology(LAB).nodes["ce1"].exec_lines
+    head, end = text.index("    ce1:\n"), text.index("    ce2:\n")
+    text = (text[:head] + "    ce1:\n      kind: linux\n      group: bonded\n      exec:\n"
+            "        - ip addr add 192.168.0.31/24 dev eth1\n        - ip addr add 192.168.0.32/24 dev eth2\n"
+            + text[end:])
+    lines = "".join(f"        - {line}\n" for line in ce1)
+    text = text.replace("  nodes:\n", f"  groups:\n    bonded:\n      exec:\n{lines}  nodes:\n", 1)
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(p))
+    assert "CE 'ce1' bonds eth1, eth2 and also gives them an address or VRF of their own" in str(err.value)
