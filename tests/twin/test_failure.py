@@ -175,7 +175,13 @@ def test_fault_cli_over_the_control_socket(tmp_path, capsys):
             args = parser.parse_args(["fault", "link-up", "ce1:eth1", "leaf1:ethernet-1/1", "--twin-state", str(state)])
             assert run_fault(args) == 0 and fabric.down_links() == []
         finally:
-            server.close()
+            # on the twin's loop: asyncio's Server is not thread-safe (closed from this thread it
+            # raced the loop's own wake-up: "'NoneType' object is not iterable", once in CI)
+            async def close() -> None:
+                server.close()
+                await server.wait_closed()
+
+            tw._run(close())
     with pytest.raises(UserInputError, match="two endpoints"):
         build_request("link-down", ["leaf1"])
     for bad in ("-1", "nan", "inf", "301"):
