@@ -29,7 +29,7 @@ from nornir_evpn.intent import OverlayMode, derive_intent
 from nornir_evpn.inventory import build_inventory, password
 from nornir_evpn.topology import load_topology
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("nornir.nornir_evpn")  # under Nornir's logger: its nornir.log
 
 
 def _options(data: dict[str, Any]) -> dict[str, ConnectionOptions]:
@@ -94,7 +94,7 @@ class ContainerlabInventory:
 
     def load(self) -> Inventory:
         topology = load_topology(self.topology_file)
-        for note in topology.notes:  # Nornir's log (nornir.log by default), as `inventory` prints them
+        for note in topology.notes:  # as `inventory` prints them
             log.warning("%s: %s", self.topology_file, note)
         docs = build_inventory(topology, derive_intent(topology, self.overlay_mode))
         return inventory_from_docs(docs, self.password or password())

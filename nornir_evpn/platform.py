@@ -132,6 +132,13 @@ def show_mac_table(mac_vrf: str) -> str:
 
 SHOW_VERSION = "show version"
 
+# the first words of SR Linux's show commands (23.x/24.x CLI): the twin calls another first
+# word a typo, and a command it does not model under one of these "not modelled"
+SHOW_ROOTS = frozenset({
+    "acl", "arpnd", "bfd", "interface", "lag", "network-instance", "platform", "qos",
+    "routing-policy", "system", "tunnel", "tunnel-interface", "version",
+})
+
 # CE probe, Linux ping format (twin's simulated CE and `docker exec` on a real lab). `-W 1`:
 # a target that does not answer costs a second after the last packet, not ping's default 10
 def ping(ip: str, count: int, interval: float) -> str:

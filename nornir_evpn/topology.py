@@ -266,9 +266,13 @@ def parse_topology(text: str, path: Path) -> Topology:
 # containerlab runs the file through hellt/envsubst v0.2.0 (restricted, "no replace";
 # core/file.go): `$V` and `${V}` give V's value, and `$V` when V is unset or empty; `${V:-d}`
 # and `${V:=d}` give d then; `${V-d}` and `${V=d}` give d only when V is unset; `${V+a}` and
-# `${V:+a}` give a when V is set, else nothing. A default is text (a `$` in it is kept), an
-# empty one is none. `$$` is a `$`; `$1` and `${1}` are left alone.
+# `${V:+a}` give a when V is set, else nothing. A default that is one variable (`${V:-$W}`)
+# is W's value (or `$W`); any other is text (`${V:-x$W}` keeps `$W`); an empty one is none.
+# `$$` is a `$`; `$1` and `${1}` are left alone.
 _ENV_RE = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+])([^}\n]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+_DEFAULT_VAR_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
@@ -286,6 +290,8 @@ def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
         plain = value or f"${name}"
         if op is None or not default:
             return plain
+        if (var := _DEFAULT_VAR_RE.fullmatch(default)) is not None:
+            default = env.get(var.group(1), "") or default
         if op in ("+", ":+"):
             return default if name in env else ""
         if op in (":-", ":="):
@@ -302,20 +308,24 @@ def _git_name(name: str, directory: Path) -> str:
     """The lab name with containerlab's git variables replaced: the branch (a `/` made `-`)
     and the 7-digit commit of the repository at the topology's directory, `none` otherwise.
     containerlab opens `<directory>/.git` only (go-git PlainOpen, core/config.go getGitInfo):
-    a topology in a subdirectory of a repository is `none` too. No commit yet: the branch
-    HEAD names, commit `none`."""
+    a topology in a subdirectory of a repository is `none` too. Where it cannot resolve HEAD
+    (no commit yet; a linked worktree, whose `.git` is a file) the branch HEAD names, commit
+    `none`. The environment's GIT_* variables and git's ownership check do not apply to it."""
     def git(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         try:
-            out = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True,
-                                 timeout=10, check=False,
-                                 env={**os.environ, "GIT_CEILING_DIRECTORIES": str(directory.parent)})
+            out = subprocess.run(["git", "-c", "safe.directory=*", "-C", str(directory), *args],
+                                 capture_output=True, text=True, timeout=10, check=False,
+                                 env={**env, "GIT_CEILING_DIRECTORIES": str(directory.parent)})
         except (OSError, subprocess.SubprocessError):
             return "none"
         return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "none"
 
     branch, commit = "none", "none"
-    if (directory / ".git").exists():
+    dot_git = directory / ".git"
+    if dot_git.is_dir():
         commit = git("rev-parse", "--short=7", "HEAD")
+    if dot_git.exists():
         branch = git("rev-parse", "--abbrev-ref", "HEAD") if commit != "none" else git("symbolic-ref", "--short", "HEAD")
     return name.replace("__gitBranch__", branch.replace("/", "-")).replace("__gitHash__", commit)
 

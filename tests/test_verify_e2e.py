@@ -361,6 +361,9 @@ def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
     r = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
                         "--twin", "--twin-state", str(old), "--checks", "lag.up"],
                        capture_output=True, text=True, timeout=60, check=False)
-    assert r.returncode == 0
-    assert ("note: the twin was started by nornir_evpn before 0.4, this is 0.4.0: restart it (`twin down`, "
-            "`twin up`) to model the topology as this version reads it") in r.stderr
+    note = ("note: the twin was started by nornir_evpn before 0.4, this is 0.4.0: restart it (`twin down`, "
+            "`twin up`) to model the topology as this version reads it")
+    assert r.returncode == 0 and note in r.stderr
+    status = subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", "status", "--state-file", str(old)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert status.returncode == 0 and status.stderr.splitlines() == [note]

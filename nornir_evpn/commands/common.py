@@ -16,7 +16,6 @@ from nornir.core import Nornir
 from nornir.core.filter import F
 from nornir.core.plugins.inventory import InventoryPluginRegister
 
-from nornir_evpn import __version__
 from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
@@ -109,13 +108,12 @@ def quiet_library_logs() -> None:
 
 def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
     """Point every host at the twin's endpoint for its node; keep everything else."""
-    from nornir_evpn.twin.state import read_twin_state
+    from nornir_evpn.twin.state import other_version_note, read_twin_state
 
     state = read_twin_state(state_file)
-    if state.version != __version__:  # it models the fabric as its own version reads the topology
-        sys.stderr.write(
-            f"note: the twin was started by nornir_evpn {state.version or 'before 0.4'}, this is "
-            f"{__version__}: restart it (`twin down`, `twin up`) to model the topology as this version reads it\n")
+    note = other_version_note(state)
+    if note is not None:
+        sys.stderr.write(f"{note}\n")
     endpoints = state.endpoints
     for name, host in (docs.get("hosts") or {}).items():
         if name not in endpoints:

@@ -31,6 +31,7 @@ from nornir_evpn.twin.state import (
     NotATwinStateFile,
     TwinState,
     default_topology,
+    other_version_note,
     pid_alive,
     read_twin_state,
     state_path,
@@ -99,6 +100,9 @@ def _print_endpoints(state: TwinState) -> None:
     for node, (host, port) in state.endpoints.items():
         kind = state.nodes[node].get("kind", "")
         sys.stdout.write(f"  {node:<12} {kind:<6} ssh -p {port} {state.username}@{host}\n")
+    note = other_version_note(state)
+    if note is not None:
+        sys.stderr.write(f"{note}\n")
 
 
 def _ports_open(state: TwinState) -> bool:

@@ -99,7 +99,7 @@ class DefaultShowProvider:
         words = command.strip().lstrip("/").split()
         if words[:2] == platform.SHOW_VERSION.split():
             return show_version(node)
-        raise UnknownCommand(command, words[1] if len(words) > 1 else None)
+        raise UnknownCommand(command, words[1] if len(words) > 1 and words[1] not in platform.SHOW_ROOTS else None)
 
     def state(self, node: str, path: str, as_json: bool) -> str:
         raise UnknownCommand(path)

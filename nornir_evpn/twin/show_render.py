@@ -24,6 +24,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from nornir_evpn import platform
 from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.cli_engine import UnknownCommand, show_version
 from nornir_evpn.twin.fabric import Fabric
@@ -55,19 +56,11 @@ RT_COUNT_NAMES = {
 }
 
 
-# the first words of SR Linux's show commands (23.x/24.x CLI): one the twin does not model
-# is a real command, not a typo
-SHOW_ROOTS = frozenset({
-    "acl", "arpnd", "bfd", "interface", "lag", "network-instance", "platform", "qos",
-    "routing-policy", "system", "tunnel", "tunnel-interface", "version",
-})
-
-
 def unknown_word(words: list[str]) -> str | None:
     """The first of `words` (after `show`) when SR Linux has no show command starting with it
     (a typo); None when it has one, modelled or not: a word further on may be valid on the
     device while the twin does not know it."""
-    return words[0] if words and words[0] not in SHOW_ROOTS else None
+    return words[0] if words and words[0] not in platform.SHOW_ROOTS else None
 
 
 @functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll

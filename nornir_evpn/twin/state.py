@@ -115,3 +115,14 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     if not twin_alive(state.pid, state.pid_start, p):
         raise TwinNotRunningError(NOT_RUNNING)
     return state
+
+
+def other_version_note(state: TwinState) -> str | None:
+    """The note for a twin started by another nornir_evpn (it models the topology as that
+    version reads it), None for one of this version."""
+    from nornir_evpn import __version__
+
+    if state.version == __version__:
+        return None
+    return (f"note: the twin was started by nornir_evpn {state.version or 'before 0.4'}, this is "
+            f"{__version__}: restart it (`twin down`, `twin up`) to model the topology as this version reads it")

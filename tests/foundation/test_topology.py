@@ -139,7 +139,8 @@ def test_kind_from_group_and_defaults_as_containerlab_does(tmp_path: Path) -> No
     ("${A+alt}|${A:+alt}", {"A": "v"}, "alt|alt"),
     ("${A+alt}|${A:+alt}", {}, "|"),
     ("${A:-} ${A:+}", {}, "$A $A"),  # an empty default is none
-    ("${A:-x$B}", {"B": "b"}, "x$B"),  # a default is text
+    ("${A:-x$B}", {"B": "b"}, "x$B"),  # a default is text ...
+    ("${A:-$B} ${A=$B} ${C:-$A}", {"B": "bar"}, "bar bar $A"),  # ... unless it is one variable
     ("$$A costs $1 and ${1}", {"A": "x"}, "$A costs $1 and ${1}"),
     ("${DIR:=configs}/leaf1.cfg", {}, "configs/leaf1.cfg"),
 ])
@@ -265,6 +266,17 @@ def test_git_variables_in_the_name(tmp_path: Path) -> None:
     fresh.mkdir()
     subprocess.run(["git", "-C", str(fresh), "init", "-q", "-b", "main"], check=True)
     assert load_topology(_lab_copy(fresh, text)).name == "evpn-main-none"
+    # a linked worktree (`.git` a file): containerlab's go-git resolves no HEAD there
+    subprocess.run([*git, "worktree", "add", "-q", "-b", "wt", str(tmp_path / "wt")], check=True)
+    assert load_topology(_lab_copy(tmp_path / "wt", text)).name == "evpn-wt-none"
+    # a GIT_DIR in the environment (a hook's) names another repository: not the lab's
+    other = _lab_copy(tmp_path / "labs", text, "o.clab.yml")
+    import os
+    os.environ["GIT_DIR"] = str(tmp_path / ".git")
+    try:
+        assert load_topology(other).name == "evpn-none-none"
+    finally:
+        del os.environ["GIT_DIR"]
 
 
 def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:

@@ -367,3 +367,11 @@ def test_latency_applies_per_kind() -> None:
     show_s, info_s = run(scenario())
     assert show_s >= 0.15 and info_s < 0.1
 
+
+
+def test_the_default_provider_calls_no_real_command_a_typo(leaf1_ds: NodeDatastore) -> None:
+    """Without the fabric model, `show network-instance ...` was "Unknown token 'network-instance'"."""
+    s = CliSession(leaf1_ds)
+    assert run(s.handle_line("show network-instance default protocols bgp neighbor")).startswith(
+        "Error: not modelled by the digital twin: show network-instance default protocols bgp neighbor")
+    assert run(s.handle_line("/show version")).startswith("-" * 80)
