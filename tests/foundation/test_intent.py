@@ -87,9 +87,7 @@ def test_es_across_three_leaves(tmp_path: Path) -> None:
         '- endpoints: ["ce1:eth2", "leaf2:e1-1"]',
         '- endpoints: ["ce1:eth2", "leaf2:e1-1"]\n    - endpoints: ["ce1:eth3", "leaf3:e1-10"]',
     ).replace("- ip link set eth2 master bond0", "- ip link set eth2 master bond0\n        - ip link set eth3 master bond0")
-    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
-    p = tmp_path / "t.clab.yml"
-    p.write_text(text)
+    p = _write_text(tmp_path / "t.clab.yml", text)
     f = derive_intent(load_topology(p))
     assert f.ethernet_segments["ES-1"].peers == ["leaf1", "leaf2", "leaf3"]
     assert f.mac_vrf.ecmp == 3
@@ -119,12 +117,7 @@ def test_an_es_spans_at_most_four_leaves(tmp_path: Path) -> None:
 )
 def test_bad_labels_are_refused(tmp_path: Path, labels: str, message: str) -> None:
     text = LAB.read_text().replace("    ce1:\n      kind: linux\n", f"    ce1:\n      kind: linux\n      labels: {labels}\n")
-    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
-    p = tmp_path / "t.clab.yml"
-    p.write_text(text)
-    with pytest.raises(IntentError) as err:
-        derive_intent(load_topology(p))
-    assert message in str(err.value)
+    assert message in _intent_error(tmp_path, text)
 
 
 def test_two_ces_wanting_the_same_lag(tmp_path: Path) -> None:
@@ -141,12 +134,7 @@ def test_two_ces_wanting_the_same_lag(tmp_path: Path) -> None:
 def test_ce_on_no_leaf(tmp_path: Path) -> None:
     text = LAB.read_text().replace("  links:\n", "    ce3:\n      kind: linux\n    ce4:\n      kind: linux\n"
                                    "  links:\n    - endpoints: [\"ce3:eth1\", \"ce4:eth1\"]\n")
-    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
-    p = tmp_path / "t.clab.yml"
-    p.write_text(text)
-    with pytest.raises(IntentError) as err:
-        derive_intent(load_topology(p))
-    assert "CE 'ce3' is not wired to any leaf" in str(err.value)
+    assert "CE 'ce3' is not wired to any leaf" in _intent_error(tmp_path, text)
 
 
 def test_a_linux_node_with_no_link_is_no_ce(tmp_path: Path) -> None:
@@ -154,9 +142,7 @@ def test_a_linux_node_with_no_link_is_no_ce(tmp_path: Path) -> None:
     node was taken for a CE, and this one "is not wired to any leaf"."""
     text = LAB.read_text().replace("  links:\n", "    gnmic:\n      kind: linux\n      image: ghcr.io/openconfig/gnmic\n"
                                    "  links:\n")
-    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
-    p = tmp_path / "t.clab.yml"
-    p.write_text(text)
+    p = _write_text(tmp_path / "t.clab.yml", text)
     topo = load_topology(p)
     assert "gnmic" not in topo.nodes
     assert topo.notes == ["gnmic: linux node(s) with no link at all, left out (not CEs)"]
@@ -291,6 +277,13 @@ def test_a_ce_with_links_in_and_out_of_its_bond_is_refused(tmp_path: Path) -> No
         derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
 
 
+def _intent_error(tmp_path: Path, text: str) -> str:
+    """The one-line IntentError the lab edited to `text` gives."""
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(_write_text(tmp_path / "t.clab.yml", text)))
+    return str(err.value)
+
+
 def _write_text(path: Path, text: str) -> Path:
     (path.parent / "configs").symlink_to(LAB.parent / "configs")
     path.write_text(text)
@@ -421,9 +414,4 @@ def test_a_bond_member_given_an_address_is_named_once(tmp_path: Path) -> None:
             + text[end:])
     lines = "".join(f"        - {line}\n" for line in ce1)
     text = text.replace("  nodes:\n", f"  groups:\n    bonded:\n      exec:\n{lines}  nodes:\n", 1)
-    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
-    p = tmp_path / "t.clab.yml"
-    p.write_text(text)
-    with pytest.raises(IntentError) as err:
-        derive_intent(load_topology(p))
-    assert "CE 'ce1' bonds eth1, eth2 and also gives them an address or VRF of their own" in str(err.value)
+    assert "CE 'ce1' bonds eth1, eth2 and also gives them an address or VRF of their own" in _intent_error(tmp_path, text)
