@@ -368,9 +368,13 @@ class _Poller:
         self.clock = clock
         self.in_flight = in_flight  # the hosts a poll still waits for, when the evaluator knows
         self.thread: threading.Thread | None = None
+        self.done: threading.Event | None = None  # set when the poll has its answer
 
     def busy(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        """A poll is still reading. Not the thread's liveness: a thread that has set `done`
+        may still be exiting, and the restore then took a second session for nothing (a
+        second login, seen on Python 3.13)."""
+        return self.done is not None and not self.done.is_set()
 
     def abort(self, nr: Nornir) -> None:
         """Ctrl-C/SIGTERM during a poll: end its reads now instead of waiting for them (a
@@ -414,6 +418,7 @@ class _Poller:
                     done.set()
 
             self.thread = threading.Thread(target=target, name="failover-poll", daemon=True)
+            self.done = done
             self.thread.start()
             # interrupted while waiting: re-raised at once; the restore then goes out on a
             # second session if this poll is still running (`busy`), and `join` waits for it
