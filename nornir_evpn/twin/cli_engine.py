@@ -67,6 +67,13 @@ class UnknownCommand(Exception):
         self.word = word
 
 
+def unknown_word(words: list[str]) -> str | None:
+    """The first of `words` (after `show`) when SR Linux has no show command starting with it
+    (a typo); None when it has one, modelled or not: a word further on may be valid on the
+    device while the twin does not know it."""
+    return words[0] if words and words[0] not in platform.SHOW_ROOTS else None
+
+
 class ShowProvider(Protocol):
     def show(self, node: str, command: str) -> str:
         """Output of a full `show ...` line; raise UnknownCommand for unknown commands."""
@@ -99,7 +106,7 @@ class DefaultShowProvider:
         words = command.strip().lstrip("/").split()
         if words[:2] == platform.SHOW_VERSION.split():
             return show_version(node)
-        raise UnknownCommand(command, words[1] if len(words) > 1 and words[1] not in platform.SHOW_ROOTS else None)
+        raise UnknownCommand(command, unknown_word(words[1:]))
 
     def state(self, node: str, path: str, as_json: bool) -> str:
         raise UnknownCommand(path)

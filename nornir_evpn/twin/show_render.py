@@ -24,9 +24,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from nornir_evpn import platform
 from nornir_evpn.twin import timing as tm
-from nornir_evpn.twin.cli_engine import UnknownCommand, show_version
+from nornir_evpn.twin.cli_engine import UnknownCommand, show_version, unknown_word
 from nornir_evpn.twin.fabric import Fabric
 from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
@@ -54,13 +53,6 @@ RT_COUNT_NAMES = {
     4: "Ethernet Segment",
     5: "IP Prefix",
 }
-
-
-def unknown_word(words: list[str]) -> str | None:
-    """The first of `words` (after `show`) when SR Linux has no show command starting with it
-    (a typo); None when it has one, modelled or not: a word further on may be valid on the
-    device while the twin does not know it."""
-    return words[0] if words and words[0] not in platform.SHOW_ROOTS else None
 
 
 @functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
