@@ -388,32 +388,34 @@ def _inherit(path: Path, name: Any, spec: Any, levels: _Levels) -> Any:
     kind_spec = kinds.get(kind, {}) if isinstance(kind, str) else {}
     group_name = spec.get("group") or kind_spec.get("group") or defaults.get("group")
     group = group_of(group_name, field)
-    chain = [defaults, kind_spec, group, spec]  # least specific first
     out: dict[str, Any] = {}
-    for level in chain:
-        for key, value in level.items():
-            if value is not None and value != "":
-                out[key] = value
-    out["kind"] = kind
-    out["mgmt-ipv4"] = spec.get("mgmt-ipv4", spec.get("mgmt_ipv4"))  # a node's own, never inherited
-    where = [("topology.defaults", defaults), (f"topology.kinds.{kind}", kind_spec),
-             (f"topology.groups.{group_name}", group), (field, spec)]
     exec_lines: list[str] = []
     binds: dict[str, str] = {}
     labels: dict[Any, Any] = {}
-    for at, level in where:
+    for at, level in (("topology.defaults", defaults), (f"topology.kinds.{kind}", kind_spec),
+                      (f"topology.groups.{group_name}", group), (field, spec)):  # least specific first
+        for key, value in level.items():
+            if value is not None and value != "":
+                out[key] = value
         for line in _strings(path, f"{at}.exec", level.get("exec")):
             if line not in exec_lines:
                 exec_lines.append(line)
         for bind in _strings(path, f"{at}.binds", level.get("binds")):
-            parts = bind.split(":")
-            binds[parts[1] if len(parts) >= 2 else bind] = bind
+            binds[_bind_target(bind) or bind] = bind
         node_labels = level.get("labels") or {}
         if not isinstance(node_labels, dict):
             raise TopologyError(f"{path}: field '{at}.labels' must be a mapping")
         labels.update(node_labels)
+    out["kind"] = kind
+    out["mgmt-ipv4"] = spec.get("mgmt-ipv4", spec.get("mgmt_ipv4"))  # a node's own, never inherited
     out["exec"], out["binds"], out["labels"] = exec_lines, list(binds.values()), labels
     return out
+
+
+def _bind_target(bind: str) -> str | None:
+    """The path inside the node of a bind `source:target[:options]`; None without one."""
+    parts = bind.split(":")
+    return parts[1] if len(parts) >= 2 else None
 
 
 def _strings(path: Path, field: str, value: Any) -> list[str]:
@@ -455,7 +457,8 @@ def _parse_node(path: Path, name: Any, spec: Any, lab: _LabDirs) -> Node:
             raise TopologyError(f"{path}: field '{field}.labels.{key}' must be a single value, "
                                 f"got a {type(value).__name__}")
     exec_lines = [lab.replace(line, name) for line in spec["exec"]]
-    binds = [":".join([lab.replace(b.split(":")[0], name), *b.split(":")[1:]]) for b in spec["binds"]]
+    binds = [lab.replace(source, name) + sep + rest
+             for source, sep, rest in (b.partition(":") for b in spec["binds"])]  # the host side only
     for key in ("image", "type", "startup-config"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
             raise TopologyError(f"{path}: field '{field}.{key}' must be a string, got {spec[key]!r}")
@@ -500,9 +503,8 @@ def _expand_exec(path: Path, field: str, exec_lines: list[str], binds: list[str]
     """Inline the CE scripts that `exec` runs from `binds` (the published lab's form)."""
     mounted: dict[str, Path] = {}
     for bind in binds:
-        parts = bind.split(":")
-        if len(parts) >= 2:
-            mounted[parts[1]] = (path.parent / parts[0]).resolve()
+        if (target := _bind_target(bind)) is not None:
+            mounted[target] = (path.parent / bind.partition(":")[0]).resolve()
 
     def host_path(inside: str) -> Path | None:
         """The host file behind a path inside the CE: a file bind, or under a directory one."""
