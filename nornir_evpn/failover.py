@@ -87,6 +87,7 @@ def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
 RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
 RESTORE_RETRY_DELAY_S = 1.0
 
+
 def _narrowed(before: Any, after: Any) -> bool:
     """`after` is `before` with some items dropped and none changed."""
     return (isinstance(before, dict) and isinstance(after, dict) and bool(after)

@@ -106,11 +106,6 @@ class Loaded:
     last_output: str
 
 
-def device_failed(output: str) -> bool:
-    """The device's answer carries one of the failure markers (`Error:`, `MINOR:`, ...)."""
-    return platform.has_failure_marker(output)
-
-
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
                cancel: threading.Event | None = None) -> Loaded:
     """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time.
@@ -150,7 +145,7 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
         answered += 1
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
-        if device_failed(answer):
+        if platform.has_failure_marker(answer):
             return Loaded(_line_error(line, answer), "")
         last = answer
     if answered < len(lines):
