@@ -355,10 +355,13 @@ def _levels(path: Path, topo: dict[str, Any]) -> _Levels:
         value = topo.get(key) or {}
         if not isinstance(value, dict):
             raise TopologyError(f"{path}: field 'topology.{key}' must be a mapping")
-        for name, spec in value.items() if key != "defaults" else ():
+        if key == "defaults":  # one node's settings; kinds and groups map names to them
+            out[key] = value
+            continue
+        for name, spec in value.items():
             if spec is not None and not isinstance(spec, dict):
                 raise TopologyError(f"{path}: field 'topology.{key}.{name}' must be a mapping")
-        out[key] = {k: v or {} for k, v in value.items()} if key != "defaults" else value
+        out[key] = {k: v or {} for k, v in value.items()}
     return out
 
 
