@@ -49,35 +49,47 @@ def run_traffic(args: argparse.Namespace) -> int:
     if missing:
         raise UserInputError(f"the twin serves no CE {', '.join(missing)}: its state file is stale")
 
-    def ping_all(ce: str) -> tuple[int, int, str | None]:
+    def ping_all(job: tuple[str, list[str]]) -> tuple[dict[str, tuple[int, int]], str | None]:
+        """CE `ce` pings each of `ips`: {ip: (sent, received)}, or the error that stopped it."""
+        ce, ips = job
         host, port = state.endpoints[ce]
         try:
             run, close = ssh_ping_runner(host, port, state.username, password())
         except Exception as exc:  # one CE that cannot log in does not stop the others
-            return 0, 0, one_line(exc)
+            return {}, one_line(exc)
         try:
-            counts = [parse_ping(run(ip, args.count, 0.05)) for ip in other_ce_ips(fabric, ce)]
+            return {ip: parse_ping(run(ip, args.count, 0.05)) for ip in ips}, None
         except Exception as exc:  # a session dropped mid-way: this CE's line says so
-            return 0, 0, one_line(exc)
+            return {}, one_line(exc)
         finally:
             close()
-        return sum(s for s, _ in counts), sum(r for _, r in counts), None
 
     # a CE alone in the fabric has nobody to ping: said so, at once (it waited the whole
     # timeout and blamed the configuration)
     alone = [ce for ce in sorted(fabric.ces, key=natural_key) if not other_ce_ips(fabric, ce)]
     ces = [ce for ce in sorted(fabric.ces, key=natural_key) if ce not in alone]
-    results: dict[str, tuple[int, int, str | None]] = {}
+    # per CE and address, the last try's (sent, received); a CE's error ends its tries
+    counts: dict[str, dict[str, tuple[int, int]]] = {ce: {} for ce in ces}
+    errors: dict[str, str] = {}
     deadline = time.monotonic() + args.timeout
-    pending = ces
+    pending = {ce: other_ce_ips(fabric, ce) for ce in ces}
     with ThreadPoolExecutor(PARALLEL_CES) as pool:
-        while True:  # a retry replaces a CE's entry in place: `results` stays in `ces` order
-            results.update(zip(pending, pool.map(ping_all, pending), strict=True))
-            # no reply yet: the LAGs, sessions or EVPN routes may still be coming up
-            pending = [ce for ce in pending if results[ce][1] == 0 and results[ce][2] is None]
+        while True:
+            for ce, (got, error) in zip(pending, pool.map(ping_all, pending.items()), strict=True):
+                counts[ce].update(got)
+                if error is not None:
+                    errors[ce] = error
+            # an address that never answered may be one the LAGs, sessions or EVPN routes did
+            # not reach yet: try it again, since its reply is what teaches the fabric its MAC
+            # (a CE retried only when nothing answered kept a MAC the leaves never learnt)
+            pending = {ce: [ip for ip, (_, received) in counts[ce].items() if received == 0]
+                       for ce in pending if ce not in errors}
+            pending = {ce: ips for ce, ips in pending.items() if ips}
             if not pending or time.monotonic() + RETRY_S > deadline:
                 break
             time.sleep(RETRY_S)
+    results = {ce: (sum(s for s, _ in counts[ce].values()), sum(r for _, r in counts[ce].values()),
+                    errors.get(ce)) for ce in ces}
     if state.settle_s > 0 and any(received for _, received, _ in results.values()):
         # the MACs just learnt reach the other leaves as RT2 routes after the fabric's own
         # delay: return once they have, so a `verify` right after sees them
@@ -86,7 +98,10 @@ def run_traffic(args: argparse.Namespace) -> int:
     for ce in alone:
         print(f"{ce:<{width}}  no other CE to ping")
     for ce, (sent, received, error) in results.items():
-        print(f"{ce:<{width}}  {error}" if error else f"{ce:<{width}}  {received}/{sent} replies")
+        # some addresses silent to the end: the MACs behind them were not learnt, say which
+        mute = [ip for ip, (_, r) in counts[ce].items() if r == 0] if received else []
+        line = error or f"{received}/{sent} replies" + (f", none from {', '.join(mute)}" if mute else "")
+        print(f"{ce:<{width}}  {line}")
     silent = [ce for ce, (_, received, error) in results.items() if received == 0 and error is None]
     if silent:
         print(f"no reply at all for {', '.join(silent)} in {args.timeout:g}s: is the fabric configured "
