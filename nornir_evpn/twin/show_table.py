@@ -69,7 +69,7 @@ def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[S
     out.append(_rule(widths, "="))
     widths = tuple(widths)
     for row in rows:
-        out += _row_lines(tuple(str(v) for v in row), widths)
+        out += _row_lines(tuple(map(str, row)), widths)
     out.append(_rule(widths, "-"))
     return out
 
