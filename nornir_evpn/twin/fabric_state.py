@@ -9,6 +9,7 @@ underlay's reachability) → ethernet segments → EVPN routes → DF election a
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -127,6 +128,7 @@ class Snapshot:
         # its clients' RIBs (128 x 128 sessions per snapshot without this)
         self._sessions: dict[tuple[str, str], Session] = {}
         self._peers: dict[str, list[tuple[str, str]]] = {}
+        self._adv: dict[str, tuple[int, Counter[str]]] = {}
 
     # -- layer 1/2 -------------------------------------------------------------------------
     def port_admin(self, port: Port) -> bool:
@@ -431,6 +433,26 @@ class Snapshot:
         if self._is_rr(node):
             routes.extend(r for r, _a in self.rib(node) if r.originator != self.cfg[s.peer].system_ip)
         return list(dict.fromkeys(routes))  # an RR holding two paths advertises the route once
+
+    def advertised_count(self, node: str, address: str) -> int:
+        """`len(self.advertised(node, address))` without building the list: the neighbor
+        summary of a route reflector with 128 clients asked for it once per client."""
+        s = self.session(node, address)
+        if not (s.established and s.overlay) or s.peer is None:
+            return 0
+        own, reflected = self._advertisable(node)
+        if not self._is_rr(node):
+            return own
+        return own + sum(reflected.values()) - reflected.get(self.cfg[s.peer].system_ip or "", 0)
+
+    def _advertisable(self, node: str) -> tuple[int, Counter[str]]:
+        """(distinct routes `node` originates, distinct received routes it does not
+        originate counted per originator)."""
+        if node not in self._adv:
+            own = dict.fromkeys(self.originated(node))
+            received = dict.fromkeys(r for r, _a in self.rib(node))
+            self._adv[node] = len(own), Counter(r.originator for r in received if r not in own)
+        return self._adv[node]
 
     def ethernet_segments(self, node: str) -> dict[str, EsState]:
         if node in self._es:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -284,6 +285,7 @@ class FabricShow:
         ]
         rows = []
         est = 0
+        received: Counter[str] | None = None
         for a in addrs:
             s = snap.session(node, a)
             est += s.established
@@ -293,8 +295,10 @@ class FabricShow:
                 # not exist yet in the (older) EVPN view.
                 in_evpn = node in evpn.cfg and a in evpn.cfg[node].neighbors
                 if s.established and in_evpn and evpn.session(node, a).established:
-                    rx = sum(1 for _r, via in evpn.rib(node) if via == a)
-                    tx = len(evpn.advertised(node, a))
+                    if received is None:  # one pass over the RIB, not one per neighbor
+                        received = Counter(via for _r, via in evpn.rib(node))
+                    rx = received[a]
+                    tx = evpn.advertised_count(node, a)
                     counts = f"[{rx}/{rx}/{tx}]"
                 else:
                     counts = "[0/0/0]"
