@@ -109,7 +109,9 @@ class MacVrf(BaseModel):
     vni: Annotated[int, Field(strict=True, ge=1, le=16_777_215)] = 1
     evi: Annotated[int, Field(strict=True, ge=1, le=65_535)] = 111
     route_target: str = "target:100:111"
-    ecmp: Annotated[int, Field(strict=True, ge=1, le=64)] = 2
+    # 1..8 in a mac-vrf (srl_nokia-bgp-evpn.yang: a uint8 1..8 in 23.10; 1..64 from 24.10
+    # with a `must` that keeps a mac-vrf at 8, refused only at commit)
+    ecmp: Annotated[int, Field(strict=True, ge=1, le=8)] = 2
 
     @property
     def vxlan_interface(self) -> str:

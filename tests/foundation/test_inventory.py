@@ -135,6 +135,19 @@ def test_bad_host_data_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(err.value)
 
 
+def test_a_mac_vrf_ecmp_above_8_is_refused_before_any_device(tmp_path: Path) -> None:
+    """SR Linux keeps a mac-vrf's ecmp at 1..8 (a 24.x box refuses 16 only at commit)."""
+    topo = load_topology(LAB)
+    docs = build_inventory(topo, derive_intent(topo))
+    docs["hosts"]["leaf1"]["data"]["mac_vrf"]["ecmp"] = 16
+    write_inventory(docs, tmp_path)
+    from nornir_evpn.inventory import fabric_from_docs
+
+    with pytest.raises(InventoryError) as err:
+        fabric_from_docs(load_inventory_docs(tmp_path), source=str(tmp_path))
+    assert "ecmp" in str(err.value) and "8" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_yaml_has_no_python_tags() -> None:
     text = (ROOT / "inventory" / "hosts.yaml").read_text()
     assert "!!python" not in text
