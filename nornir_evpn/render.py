@@ -107,10 +107,14 @@ class Renderer:
             self.template(feature)
 
     def render(
-        self, node: NodeIntent, fabric: FabricIntent, features: Sequence[str] = FEATURES
+        self, node: NodeIntent, fabric: FabricIntent, features: Sequence[str] = FEATURES,
+        *, startup: bool = False,
     ) -> dict[str, list[str]]:
-        """Per feature, the `set / ...` lines for `node` (comments and blank lines dropped)."""
-        key = (node.name, tuple(features))
+        """Per feature, the CLI lines for `node` (comments and blank lines dropped).
+
+        `startup=True`: for a startup config, which starts from nothing, so the templates
+        leave out what only undoes earlier configuration (their `delete` lines)."""
+        key = (node.name, tuple(features), startup)
         seen = self._rendered.get(key)
         if seen is not None and seen[1] is fabric and seen[0] == node:
             return {feature: list(lines) for feature, lines in seen[2].items()}
@@ -118,7 +122,7 @@ class Renderer:
 
         segments = node_segments(node, fabric)
         validate_node(node, segments)
-        context = {"node": node, "fabric": fabric, "segments": segments}
+        context = {"node": node, "fabric": fabric, "segments": segments, "startup": startup}
         out: dict[str, list[str]] = {}
         for feature in features:
             template = self.template(feature)
@@ -222,7 +226,7 @@ def node_from_data(name: str, data: dict[str, Any]) -> NodeIntent:
 
 def startup_config(node: NodeIntent, fabric: FabricIntent, renderer: Renderer | None = None) -> str:
     """The lab startup config of a node: header, then one commented block per feature."""
-    rendered = (renderer or Renderer()).render(node, fabric, STARTUP_FEATURES)
+    rendered = (renderer or Renderer()).render(node, fabric, STARTUP_FEATURES, startup=True)
     blocks = [STARTUP_HEADER.rstrip("\n")]
     for feature, lines in rendered.items():
         if lines:

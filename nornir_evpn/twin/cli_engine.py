@@ -15,7 +15,7 @@ from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
 from nornir_evpn.twin.datastore import CommitError, NodeDatastore
 from nornir_evpn.twin.latency import Pacer
 from nornir_evpn.twin.leaf_values import leaf_error
-from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
+from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES, at_least
 
 # SR Linux top-level configuration nodes: a candidate line starting elsewhere is a typo.
 TOP_LEVEL = (
@@ -142,6 +142,10 @@ def tree_to_json(node: ConfigTree) -> Any:
         if not child.children:
             return token
     return {token: tree_to_json(child) for token, child in node._sorted()}
+
+
+# leaf-lists that were single leaves before SR Linux 24.7 (`set` replaced their value)
+POLICY_LEAVES_BEFORE_24_7 = frozenset({"export-policy", "import-policy"})
 
 
 def _parse_error(token: str, options: list[str] | tuple[str, ...] = ()) -> str:
@@ -469,10 +473,29 @@ class CliSession:
         if tokens[0] == "set":
             if error := leaf_error(path):
                 return error
-            cand.set(path)
+            cand.set(self._adding_to_leaf_list(cand, path))
         else:
             cand.delete(path)
         return ""
+
+    def _adding_to_leaf_list(self, cand: ConfigTree, path: tuple[str, ...]) -> tuple[str, ...]:
+        """`set` adds to a leaf-list, it never replaces it (delete it first for that): the
+        path with the values already there, then the new ones. BGP export-policy and
+        import-policy became leaf-lists in 24.7 (srl_nokia-bgp.yang): before, the one value
+        of a leaf is replaced."""
+        role = roles(path)
+        if "leaf-list" not in role:
+            return path
+        at = role.index("leaf-list")
+        release = getattr(self.provider, "release", DEFAULT_RELEASE)
+        if path[at] in POLICY_LEAVES_BEFORE_24_7 and not at_least(release, (24, 7)):
+            return path
+        held = cand.get(path[: at + 1])
+        if held is None or not held.children:
+            return path
+        new = [t for t in path[at + 1 :] if t not in ("[", "]")]
+        merged = list(held.children) + [v for v in new if v not in held.children]
+        return (*path[: at + 1], "[", *merged, "]")
 
     def _edit_or_navigate(self, tokens: list[str]) -> str:
         if tokens[0] == "}":
@@ -511,7 +534,7 @@ class CliSession:
         if is_leaf:
             if error := leaf_error(path):
                 return error
-            cand.set(path)
+            cand.set(self._adding_to_leaf_list(cand, path))
         else:
             cand.ensure(path)
             self.context = path

@@ -342,7 +342,7 @@ class ConfigTree:
 def _flat_paths(node: ConfigTree, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     """Leaf paths; a multi-valued leaf-list becomes one `name [ a b ]` path."""
     if prefix and roles(prefix)[-1] == "leaf-list" and len(node.children) > 1:
-        yield (*prefix, "[", *sorted(node.children, key=natural_key), "]")
+        yield (*prefix, "[", *node.children, "]")  # in the order given: a policy chain's order
         return
     if not node.children:
         if prefix:
@@ -393,7 +393,7 @@ def _render_child(
             _render_body(entry, (*path, key), depth + 1, lines, mark)
             lines.append(f"{pad}}}")
     elif role == "leaf-list":
-        values = sorted(child.children, key=natural_key)
+        values = list(child.children)  # ordered by user, as SR Linux keeps policy chains
         if len(values) == 1:
             lines.append(f"{pad}{token} {quote(values[0])}")
         else:

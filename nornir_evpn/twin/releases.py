@@ -14,3 +14,9 @@ RELEASES: dict[str, tuple[str, str]] = {
     "24.10": ("v24.10.1", "492-gf8858c5836"),
 }
 DEFAULT_RELEASE = "23.7"
+
+
+def at_least(release: str, version: tuple[int, int]) -> bool:
+    """`release` ("24.10") is `version` ((24, 7)) or newer."""
+    major, _, minor = release.partition(".")
+    return (int(major), int(minor or 0)) >= version

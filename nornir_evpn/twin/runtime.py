@@ -26,6 +26,7 @@ from nornir_evpn.twin.cli_engine import (
 from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import CommitHook, NodeDatastore
 from nornir_evpn.twin.latency import Latency
+from nornir_evpn.twin.releases import DEFAULT_RELEASE
 from nornir_evpn.twin.server import NodeServer
 from nornir_evpn.twin.state import (  # noqa: F401  (re-exported: the runtime's public names)
     DEFAULT_STATE_FILE,
@@ -57,6 +58,11 @@ class _ProviderProxy:
 
     def state(self, node: str, path: str, as_json: bool) -> str:
         return self._twin.show_provider.state(node, path, as_json)
+
+    @property
+    def release(self) -> str:
+        """The SR Linux release the twin plays (its `set` semantics follow it too)."""
+        return getattr(self._twin.show_provider, "release", DEFAULT_RELEASE)
 
 
 class Twin:

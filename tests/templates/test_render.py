@@ -67,7 +67,8 @@ def _reference(node: str) -> str:
 
 @pytest.mark.parametrize("node", NODES)
 def test_render_equals_reference_lab_as_trees(fabric, renderer, node):
-    lines = [line for f in renderer.render(fabric.nodes[node], fabric, STARTUP_FEATURES).values() for line in f]
+    lines = [line for f in renderer.render(fabric.nodes[node], fabric, STARTUP_FEATURES, startup=True).values()
+             for line in f]
     rendered = parse_flat("\n".join(lines))
     reference = parse_flat(_reference(node))
     assert sorted(rendered.paths()) == sorted(reference.paths())
@@ -194,3 +195,20 @@ def test_second_render_of_equal_inputs_is_remembered(fabric, renderer, monkeypat
     moved = node.model_copy(update={"system_ip": "10.0.0.99"})
     changed = renderer.render(moved, fabric)
     assert calls and "set / interface system0 subinterface 0 ipv4 address 10.0.0.99/32" in changed["underlay"]
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_configure_deletes_the_policy_lists_before_setting_them(fabric, renderer, node):
+    """export-policy/import-policy are leaf-lists from SR Linux 24.7, where `set` adds to
+    them: configure deletes each first, in the same candidate, so a group holding another
+    policy ends with exactly `all` (srl_nokia-bgp.yang, v24.7.1); a startup config does not."""
+    lines = [line for f in renderer.render(fabric.nodes[node], fabric, STARTUP_FEATURES).values() for line in f]
+    startup = [line for f in renderer.render(fabric.nodes[node], fabric, STARTUP_FEATURES, startup=True).values()
+               for line in f]
+    deletes = [line for line in lines if line.startswith("delete ")]
+    groups = ["eBGP-underlay"] + ([] if node == "spine1" else ["iBGP-overlay"])
+    assert deletes == [f"delete / network-instance default protocols bgp group {g} {p}"
+                       for g in groups for p in ("export-policy", "import-policy")]
+    for line in deletes:
+        assert lines.index(line) < lines.index(line.replace("delete", "set", 1) + " all")
+    assert [line for line in lines if line not in deletes] == startup

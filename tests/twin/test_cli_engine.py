@@ -375,3 +375,34 @@ def test_the_default_provider_calls_no_real_command_a_typo(leaf1_ds: NodeDatasto
     assert run(s.handle_line("show network-instance default protocols bgp neighbor")).startswith(
         "Error: not modelled by the digital twin: show network-instance default protocols bgp neighbor")
     assert run(s.handle_line("/show version")).startswith("-" * 80)
+
+
+class _Release:
+    """A show provider that only says which SR Linux release the twin plays."""
+
+    def __init__(self, release: str) -> None:
+        self.release = release
+
+
+@pytest.mark.parametrize(("release", "policies"), [
+    ("23.7", ["all"]),  # a leaf before 24.7: the value is replaced
+    ("24.10", ["other", "all"]),  # a leaf-list from 24.7: set adds to it (netlab#1298)
+])
+def test_set_export_policy_replaces_before_24_7_and_adds_after(release: str, policies: list[str]) -> None:
+    ds = NodeDatastore("leaf1")
+    s = CliSession(ds, _Release(release))  # type: ignore[arg-type]
+    group = "/ network-instance default protocols bgp group g"
+    for line in ("enter candidate private", f"set {group} export-policy other", "commit now",
+                 "enter candidate private", f"set {group} export-policy all", "commit now"):
+        assert "rror" not in run(s.handle_line(line))
+    held = ds.running.get(("network-instance", "default", "protocols", "bgp", "group", "g", "export-policy"))
+    assert held is not None and list(held.children) == policies
+    # deleting the list first replaces it on every release (what the templates do)
+    for line in ("enter candidate private", f"delete {group} export-policy", f"set {group} export-policy all"):
+        run(s.handle_line(line))
+    diff = run(s.handle_line("diff flat")).split("\n--{")[0]
+    assert diff == ("" if release == "23.7" else
+                    f"- set {group} export-policy [ other all ]\n+ set {group} export-policy all\n")
+    run(s.handle_line("commit now"))
+    held = ds.running.get(("network-instance", "default", "protocols", "bgp", "group", "g", "export-policy"))
+    assert held is not None and list(held.children) == ["all"]
