@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
+from nornir_evpn.inputs import read_text
 from nornir_evpn.intent import FabricIntent, natural_key
 from nornir_evpn.inventory_schema import check_inventory
 from nornir_evpn.topology import Topology, UniqueKeyLoader, container_name
@@ -154,7 +155,7 @@ def load_inventory_docs(directory: Path) -> dict[str, dict[str, Any]]:
 
 def _load_yaml_unique(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
+        data = yaml.load(read_text(path, InventoryError), Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nornir_evpn.errors import InventoryError, TemplateError, UnsafeValueError, UserInputError
+from nornir_evpn.inputs import unreadable
 from nornir_evpn.intent import EthernetSegment, FabricIntent, NodeIntent
 from nornir_evpn.validation import (
     assert_cli_safe,
@@ -99,6 +100,8 @@ class Renderer:
             except jinja2.TemplateSyntaxError as exc:
                 where = exc.filename or str(self.directory / name)
                 raise TemplateError(f"{where}:{exc.lineno}: {exc.message}") from None
+            except (OSError, UnicodeDecodeError) as exc:  # jinja2 reads it as UTF-8
+                raise TemplateError(unreadable(self.directory / name, exc)) from None
         return self._cache[feature]
 
     def check(self, features: Iterable[str]) -> None:

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nornir_evpn.errors import TopologyError
+from nornir_evpn.inputs import read_text
 from nornir_evpn.validation import NAME_RE
 
 SRL_KINDS = {"srl", "nokia_srlinux"}
@@ -136,15 +137,7 @@ def normalise_srl_interface(name: str) -> str | None:
 def load_topology(path: str | Path) -> Topology:
     """Read and validate a containerlab topology file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TopologyError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise TopologyError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise TopologyError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
-    return parse_topology(text, path)
+    return parse_topology(read_text(path, TopologyError), path)
 
 
 # libyaml's parser when PyYAML has it (every wheel does): a 128-leaf fabric's inventory takes

@@ -20,7 +20,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nornir_evpn.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, build_target
+from nornir_evpn.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    build_target,
+    positive_float,
+)
 from nornir_evpn.errors import NornirEvpnError, TwinNotRunningError
 from nornir_evpn.failover import (
     NO_FAULTS,
@@ -46,8 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--profile", default="demo", choices=["demo", "realistic", "fast", "instant"],
                    help="twin timing profile (default demo: a few seconds of convergence)")
-    p.add_argument("--interval", type=float, default=0.5, metavar="S", help="failover poll interval")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="failover timeouts")
+    # checked here as failover-test checks them: a bad value is refused before the twin starts
+    p.add_argument("--interval", type=positive_float, default=0.5, metavar="S", help="failover poll interval")
+    p.add_argument("--timeout", type=positive_float, default=30.0, metavar="S", help="failover timeouts")
     p.add_argument("--json", action="store_true", help="one summary JSON document on stdout")
     p.set_defaults(func=run)
 

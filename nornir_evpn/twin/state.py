@@ -95,9 +95,11 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     """The running twin's state; TwinNotRunningError if there is none or its pid is dead."""
     p = state_path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError:
         raise TwinNotRunningError(NOT_RUNNING) from None
+    except UnicodeDecodeError:  # not a file `twin up` wrote
+        raise NotATwinStateFile(f"{p}: not a twin state file (not UTF-8 text)") from None
     try:
         doc = json.loads(text)
         # a field a later version adds (`release` came this way) is left to that version: an

@@ -6,6 +6,7 @@ Unit-level versions of the topology cases are in tests/foundation; these go thro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -332,6 +333,14 @@ def test_failover_never_clobbers_an_existing_state_file(watch: Watch, tmp_path, 
     assert state.read_text() == content
 
 
+def test_inventory_not_utf8(watch: Watch, tmp_path, capsys):
+    """A Latin-1 byte in hosts.yaml gave a UnicodeDecodeError traceback and exit 1."""
+    inv = _inventory_copy(tmp_path)
+    (inv / "groups.yaml").write_bytes(b"srl:\n  platform: nokia_srlinux # \xe9\n")
+    refused_before_connecting(watch, capsys, f"{inv / 'groups.yaml'}: not UTF-8 text (invalid byte at offset 33)",
+                              "verify", inventory=inv)
+
+
 def test_missing_inventory_directory(watch: Watch, tmp_path, capsys):
     run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state),
                   "--inventory", str(tmp_path / "none"))
@@ -416,6 +425,23 @@ def test_broken_template_reports_file_and_line(watch: Watch, tmp_path, capsys, n
                   str(INVENTORY), "--templates", str(tdir))
     assert_usage_error(run, message)
     assert watch.logins == {}
+
+
+def test_template_not_utf8(watch: Watch, tmp_path, capsys):
+    tdir = _templates_with(tmp_path, "overlay.j2", "")
+    (tdir / "overlay.j2").write_bytes(b"set / system information location caf\xe9\n")
+    run = run_cli(capsys, "configure", "--twin", "--twin-state", str(watch.state), "--inventory",
+                  str(INVENTORY), "--templates", str(tdir))
+    assert_usage_error(run, f"{tdir / 'overlay.j2'}: not UTF-8 text (invalid byte at offset 37)")
+    assert watch.logins == {}
+
+
+def test_demo_refuses_a_bad_interval_before_starting_anything(capsys):
+    """demo ran the twin, configure and verify, then its failover step refused the value."""
+    run = run_cli(capsys, "demo", "--json", "--interval", "-1")
+    assert run.code == 2 and "Traceback" not in run.err
+    assert json.loads(run.out) == {"command": "demo", "ok": False, "hosts": {},
+                                   "error": "argument --interval: must not be negative, got -1"}
 
 
 def test_missing_templates_dir(watch: Watch, tmp_path, capsys):

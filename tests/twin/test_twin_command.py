@@ -170,12 +170,13 @@ def test_traffic_returns_once_the_macs_have_spread_on_realistic_timing(tmp_path:
      '"nodes": {"leaf1": {"host": "127.0.0.1", "port": "abc"}}}', "invalid literal for int()"),
     ('{"pid": 1, "topology": "t", "lab": "l", "username": "admin", '
      '"nodes": {"leaf1": {"host": "127.0.0.1", "port": 99999}}}', "a pid or port out of range"),
-], ids=["not-json", "port-not-a-number", "port-out-of-range"])
+    ('{"pid": 1, "lab": "caf\xe9"}', "not UTF-8 text"),
+], ids=["not-json", "port-not-a-number", "port-out-of-range", "not-utf8"])
 def test_a_corrupt_state_file_is_named(tmp_path: Path, text: str, reason: str) -> None:
     """A truncated or hand-edited state file: one line naming it (it said "no digital twin
     is running", or gave a traceback for a port that is not a number)."""
     state_file = tmp_path / "twin.json"
-    state_file.write_text(text)
+    state_file.write_bytes(text.encode("latin-1"))
     with pytest.raises(TwinNotRunningError) as err:
         read_twin_state(state_file)
     assert str(err.value).startswith(f"{state_file}: not a twin state file (")
