@@ -48,9 +48,45 @@ def print_traffic_hint(console: Console, hint: str | None, details: Iterable[str
                       style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
+# the reports' glyphs, for a stream that cannot encode them: one character each, as they
+# sit in one-character matrix cells (`leaf1 - leaf64 (64)` for a folded run of hosts)
+_ASCII_GLYPHS = str.maketrans({"✓": "+", "✗": "X", "−": "-", "…": "-"})
+
+
+class AsciiStream:
+    """Writes to a stream whose encoding cannot carry the reports' glyphs (PYTHONIOENCODING=
+    ascii, a C locale without UTF-8 mode): they become ASCII stand-ins and any other such
+    character a `?`. It was a UnicodeEncodeError traceback once the work was done."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.encoding = stream.encoding
+
+    def write(self, text: str) -> int:
+        plain = text.translate(_ASCII_GLYPHS).encode(self.encoding, "replace").decode(self.encoding)
+        return int(self._stream.write(plain))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+
+def _carries_unicode(stream: Any) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+    return encoding.startswith("utf")
+
+
 def console_for(json_mode: bool) -> Console:
     """Human output console: stderr when stdout is reserved for JSON."""
-    return Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)
+    stream = sys.stderr if json_mode else sys.stdout
+    if not _carries_unicode(stream):
+        stream = AsciiStream(stream)
+    return Console(file=stream, highlight=False, soft_wrap=True)
 
 
 def emit_json(document: dict[str, Any]) -> None:

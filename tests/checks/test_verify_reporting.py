@@ -128,3 +128,23 @@ def test_checks_that_cannot_look_at_a_ce_say_so() -> None:
     buf = io.StringIO()
     print_verify(Console(file=buf, width=300, color_system=None), doc, NAMES)
     assert f"note: {note}\nPASS: 1/1 checks passed on 1/1 hosts" in buf.getvalue()
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_stream_that_cannot_encode_the_glyphs_gets_ascii_stand_ins(monkeypatch, encoding) -> None:
+    """PYTHONIOENCODING=ascii (or a C locale without UTF-8 mode): verify ran every check,
+    then died on `✓` with a UnicodeEncodeError traceback and exit 1."""
+    from nornir_evpn.reporting.common import console_for
+
+    raw = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding=encoding))
+    hosts = {f"leaf{i}": {"checks": [OK], "error": None} for i in range(1, 13)}
+    hosts["leaf5"] = {"checks": [BAD], "error": None}
+    console = console_for(json_mode=False)
+    print_verify(console, verify_document(hosts), NAMES)
+    console.file.flush()
+    text = raw.getvalue().decode("ascii")  # nothing outside ASCII, latin-1 included
+    rows = [line for line in text.splitlines() if line.startswith("| leaf")]
+    assert [[c.strip() for c in r.split("|")[1:-1]] for r in rows] == [
+        ["leaf1 - leaf4 (4)", "+", "-"], ["leaf5", "-", "X"], ["leaf6 - leaf12 (7)", "+", "-"]]
+    assert "X evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
