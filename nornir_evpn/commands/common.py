@@ -80,7 +80,10 @@ def add_nornir_options(parser: argparse.ArgumentParser) -> None:
                    help=f"parallel workers (default: one per host, at most {MAX_WORKERS})")
     g.add_argument("--json", action="store_true", help="one JSON document on stdout, human output on stderr")
     g.add_argument("--junit", type=Path, default=None, metavar="FILE", help="write a JUnit XML report")
-    g.add_argument("-v", "--verbose", action="count", default=0, help="more detail (diffs, logs)")
+    g.add_argument("-v", "--verbose", action="count", default=0,
+                   help="more detail: diffs here, and Nornir's log (-v INFO, -vv DEBUG) appended to --log-file")
+    g.add_argument("--log-file", type=Path, default=Path("nornir.log"), metavar="FILE",
+                   help="where -v appends Nornir's log (default ./nornir.log)")
 
 
 @dataclass
@@ -158,7 +161,10 @@ def build_target(
     workers = args.workers or max(1, min(MAX_WORKERS, len(docs.get("hosts") or {})))
     logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose)}
     if args.verbose:
-        logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False})
+        # checked now: a read-only working directory was a PermissionError traceback
+        log_file = ensure_writable(args.log_file, "--log-file")
+        logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False,
+                            "log_file": str(log_file)})
     nr = InitNornir(
         runner={"plugin": "nornir_evpn.threaded",
                 "options": {"num_workers": workers, "first": [n.name for n in fabric.spines]}},

@@ -371,6 +371,8 @@ FLAGS = [
     ("junit-no-dir", ["verify", "--junit", "/proc/none/j.xml"],
      "--junit /proc/none/j.xml: cannot create directory /proc/none"),
     ("junit-in-proc", ["verify", "--junit", "/proc/j.xml"], "--junit /proc/j.xml: cannot write"),
+    # -v wrote ./nornir.log: a read-only working directory was a PermissionError traceback
+    ("log-file-in-proc", ["verify", "-v", "--log-file", "/proc/n.log"], "--log-file /proc/n.log: cannot write"),
     ("state-file-in-proc", ["failover-test", "--state-file", "/proc/s.json"], "--state-file /proc/s.json: cannot write"),
     ("state-file-no-dir", ["failover-test", "--state-file", "/proc/none/s.json"],
      "--state-file /proc/none/s.json: cannot create directory /proc/none"),
