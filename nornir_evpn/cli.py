@@ -143,7 +143,8 @@ def _command_in(argv: Sequence[str]) -> str | None:
 def _to_devnull(*streams: TextIO) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in streams:
-        os.dup2(devnull, stream.fileno())
+        with contextlib.suppress(OSError, ValueError):  # a stream without a file descriptor
+            os.dup2(devnull, stream.fileno())
 
 
 def _report_refusal(args: argparse.Namespace, command: str | None, message: str) -> None:
@@ -172,8 +173,16 @@ def _terminate(signum: int, _frame: object) -> None:
     raise Terminated(signal.Signals(signum).name)
 
 
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    # started with stdout or stderr closed (`>&-`): Python leaves it None, and the report's
+    # first write was an AttributeError traceback; what is written there goes nowhere
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives until exit
     parser = build_parser(only=_command_in(argv))
     try:
         args = parser.parse_args(argv)
@@ -207,6 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _to_devnull(sys.stdout)
         return 1
     except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            # stdout (or a report file) on a full disk, `> /dev/full`: one line, no traceback;
+            # exit 1, as the report this run owed is lost
+            _to_devnull(sys.stdout)
+            with contextlib.suppress(OSError):
+                sys.stderr.write(f"nornir-evpn: error: cannot write the output: {exc.strerror}\n")
+            return 1
         if exc.errno != errno.EIO:
             raise
         # the terminal went away (SIGHUP: the operator's SSH session dropped) after the work
