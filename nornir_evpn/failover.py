@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 from nornir.core import Nornir
 from nornir.plugins.runners import SerialRunner
 
-from nornir_evpn import ssh2_guard
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover_state import (
     PHASE_SHUT,
@@ -38,7 +37,7 @@ from nornir_evpn.failover_state import (
 )
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.runner import TERMINATION_SIGNALS
-from nornir_evpn.session import opening_transport
+from nornir_evpn.session import cut_short
 from nornir_evpn.tasks.config import CONNECTION
 from nornir_evpn.tasks.failover import (
     CONNECT_CHECK,
@@ -386,14 +385,8 @@ class _Poller:
             return
         hosts = getattr(getattr(nr, "inventory", None), "hosts", {})
         for name in self.in_flight():
-            if name not in hosts:
-                continue
-            host = hosts[name]
-            conn = host.connections.get(CONNECTION)
-            transport = (getattr(conn.connection, "transport", None) if conn is not None
-                         else opening_transport(host.hostname, host.port))  # still logging in
-            if transport is not None:
-                ssh2_guard.release(transport)
+            if name in hosts:
+                cut_short(hosts[name], CONNECTION)
 
     def join(self) -> str | None:
         """Wait for a poll still running; a Ctrl-C/SIGTERM meanwhile is recorded (returned),

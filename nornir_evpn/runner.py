@@ -29,8 +29,10 @@ calls `nr.run`) gets its own pool, so it can never wait on itself.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from nornir.core.inventory import Host
@@ -57,6 +59,10 @@ class InterruptSafeRunner:
         self.num_workers = num_workers
         self.first = set(first or ())
         self._pool: ThreadPoolExecutor | None = None
+        # called once per interrupted run with the hosts still running their task, before
+        # the wait: a read-only command (verify) cuts their reads short there
+        # (`session.cut_short`) instead of waiting out a slow device
+        self.on_interrupt: Callable[[list[Host]], None] | None = None
 
     def _workers(self) -> tuple[ThreadPoolExecutor, bool]:
         """(pool, kept): the runner's own pool, or a throw-away one for a nested run."""
@@ -75,9 +81,11 @@ class InterruptSafeRunner:
         result = AggregatedResult(task.name)
         pool, kept = self._workers()
         futures: list[Future[MultiResult]] = []
+        order = sorted(hosts, key=lambda h: h.name not in self.first)  # stable
         interrupt: BaseException | None = None
+        told = False
         try:
-            for host in sorted(hosts, key=lambda h: h.name not in self.first):  # stable
+            for host in order:
                 futures.append(pool.submit(self._start, task.copy(), host))
         except BaseException as exc:  # interrupted while submitting
             interrupt = exc
@@ -86,6 +94,11 @@ class InterruptSafeRunner:
                 if interrupt is not None:
                     for future in futures:
                         future.cancel()  # hosts not started yet never start
+                    if not told and self.on_interrupt is not None:
+                        told = True
+                        with contextlib.suppress(Exception):
+                            # (fewer futures than hosts when submitting was interrupted)
+                            self.on_interrupt([h for f, h in zip(futures, order, strict=False) if not f.done()])
                 cf.wait(futures)
                 if interrupt is not None or not kept:
                     if kept:

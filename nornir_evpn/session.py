@@ -97,6 +97,19 @@ def opening_transport(host: str, port: int | None) -> Any | None:
         return _OPENING.get((host, port or 22))
 
 
+def cut_short(host: Any, connection: str) -> None:
+    """End the reads of `host`'s session now, open or still logging in: its socket is shut
+    down (`ssh2_guard.release`), so a task waiting on a slow device fails at once instead
+    of holding up a Ctrl-C for the transport timeout. The session is dead afterwards."""
+    from nornir_evpn import ssh2_guard
+
+    conn = host.connections.get(connection)
+    transport = (getattr(conn.connection, "transport", None) if conn is not None
+                 else opening_transport(host.hostname, host.port))
+    if transport is not None:
+        ssh2_guard.release(transport)
+
+
 def on_open(conn: Any) -> None:
     """scrapli-community's SR Linux on_open (running mode, basic CLI engine, no completion on
     space) with both `environment` commands in one round trip instead of two; and the socket

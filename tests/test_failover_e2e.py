@@ -706,3 +706,30 @@ def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: st
         assert doc["interrupted"] == "SIGTERM" and doc["unreachable"] == {}
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
+
+
+def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab) -> None:
+    """Ctrl-C while verify read a slow leaf (2 s per command): the exit came once that
+    leaf had answered everything (about a whole run later), deaf to a second Ctrl-C, so a
+    CI cancel with a short grace period killed it before any report. verify only reads:
+    its reads are cut short now."""
+    configured.twin.set_slow("leaf3", 2.0)
+    argv = [sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(configured.inventory), "--twin",
+            "--twin-state", str(configured.twin_state), "--json"]
+    proc = subprocess.Popen(argv, cwd=configured.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(2.0)  # past start-up, inside leaf3's slow answers
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        configured.twin.set_slow("leaf3", 0)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert took < 4, took
+    assert json.loads(out) == {"command": "verify", "ok": False, "hosts": {},
+                               "error": "interrupted (SIGINT) before the report"}
+    assert "Traceback" not in err

@@ -24,7 +24,9 @@ from nornir_evpn.commands.common import (
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
-from nornir_evpn.tasks.config import DEFAULT_BATCH_LINES, one_line
+from nornir_evpn.runner import InterruptSafeRunner
+from nornir_evpn.session import cut_short
+from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES, one_line
 from nornir_evpn.tasks.verify import verify_host
 
 
@@ -76,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
         # a PASS of 0/0 would turn a CI gate green on a typo'd selection
         named = ", ".join(hosts[:5]) + (f", ... ({len(hosts)} hosts)" if len(hosts) > 5 else "")
         raise UserInputError(f"no selected check applies to the selected hosts ({named}): nothing to verify")
+    runner = target.nr.runner
+    if isinstance(runner, InterruptSafeRunner):
+        # verify only reads: a Ctrl-C/SIGTERM cuts the reads in flight short rather than
+        # waiting for a slow host's answer (the exit came a whole run later)
+        runner.on_interrupt = lambda running: [cut_short(h, CONNECTION) for h in running]
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
                             batch_lines=args.batch_lines)
