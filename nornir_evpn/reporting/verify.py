@@ -93,9 +93,21 @@ def verify_table(doc: dict[str, Any], check_names: list[str], width: int | None 
         for row, name in enumerate(used):
             table.add_row(name, *(cells[row] for cells in columns))
         return table
-    # consecutive hosts with the same cells share a row (`leaf1 … leaf64 (64)`): at 128 leaves
-    # the matrix is a handful of rows instead of 130, and a host that differs stands out on
-    # its own row; failures are listed one by one under the matrix anyway
+    labels, rows = _folded_rows(hosts, used)
+    table = Table(title="verify")
+    table.add_column("hosts", style="bold", width=max(map(len, labels)), no_wrap=True)
+    for i in range(1, len(used) + 1):
+        table.add_column(str(i), justify="center", width=len(str(i)), no_wrap=True)
+    for label, cells in zip(labels, rows, strict=True):
+        table.add_row(label, *cells)
+    return table
+
+
+def _folded_rows(hosts: dict[str, Any], used: list[str]) -> tuple[list[str], list[list[Text]]]:
+    """(labels, cells) with consecutive hosts that have the same cells sharing a row
+    (`leaf1 … leaf64 (64)`): at 128 leaves the matrix is a handful of rows instead of 130,
+    and a host that differs stands out on its own row; failures are listed one by one under
+    the matrix anyway."""
     runs: list[tuple[str, str, int, list[Text]]] = []
     for host, entry in hosts.items():
         cells = _cells(entry, used)
@@ -105,13 +117,28 @@ def verify_table(doc: dict[str, Any], check_names: list[str], width: int | None 
         else:
             runs.append((host, host, 1, cells))
     labels = [first if count == 1 else f"{first} … {last} ({count})" for first, last, count, _ in runs]
-    table = Table(title="verify")
-    table.add_column("hosts", style="bold", width=max(map(len, labels)), no_wrap=True)
-    for i in range(1, len(used) + 1):
-        table.add_column(str(i), justify="center", width=len(str(i)), no_wrap=True)
-    for label, (_, _, _, cells) in zip(labels, runs, strict=True):
-        table.add_row(label, *cells)
-    return table
+    return labels, [cells for _, _, _, cells in runs]
+
+
+def _rows_width(labels: list[str], used: list[str]) -> int:
+    """Columns the hosts x numbered checks table needs (rich's `│ ` + cell + ` ` each)."""
+    return max(map(len, labels), default=5) + 3 + sum(len(str(i)) + 3 for i in range(1, len(used) + 1)) + 1
+
+
+def verify_strips(doc: dict[str, Any], check_names: list[str]) -> list[Text]:
+    """For a console too narrow even for hosts x numbered checks (rich squeezed the cells
+    to nothing, blank where a ✗ belonged): per (folded) row of hosts, its cells as one
+    strip of characters, checks 1, 2, ... left to right."""
+    used = _used_checks(doc, check_names)
+    labels, rows = _folded_rows(doc["hosts"], used)
+    width = max(map(len, labels), default=0)
+    out = []
+    for label, cells in zip(labels, rows, strict=True):
+        line = Text(label.ljust(width) + "  ", style="bold")
+        for cell in cells:
+            line.append_text(cell)
+        out.append(line)
+    return out
 
 
 def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], *,
@@ -121,8 +148,14 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
     `traffic_hint`: a command that sends CE traffic (the twin's `twin traffic`), printed
     when checks failed only because no MAC was learnt yet.
     """
-    console.print(verify_table(doc, check_names, console.width))
     used = _used_checks(doc, check_names)
+    labels, _ = _folded_rows(doc["hosts"], used)
+    if hosts_as_columns(doc, used, console.width) or _rows_width(labels, used) <= console.width:
+        console.print(verify_table(doc, check_names, console.width))
+    else:
+        console.print(f"verify (checks 1-{len(used)} left to right)")
+        for strip in verify_strips(doc, check_names):
+            console.print(strip, no_wrap=True, crop=False, soft_wrap=True)
     if not hosts_as_columns(doc, used, console.width):
         console.print("  ".join(f"{i}={n}" for i, n in enumerate(used, 1)), soft_wrap=True)
     for host, entry in doc["hosts"].items():

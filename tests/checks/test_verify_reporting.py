@@ -148,3 +148,19 @@ def test_a_stream_that_cannot_encode_the_glyphs_gets_ascii_stand_ins(monkeypatch
     assert [[c.strip() for c in r.split("|")[1:-1]] for r in rows] == [
         ["leaf1 - leaf4 (4)", "+", "-"], ["leaf5", "-", "X"], ["leaf6 - leaf12 (7)", "+", "-"]]
     assert "X evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
+
+
+def test_a_console_too_narrow_for_any_table_gets_one_strip_per_host() -> None:
+    """COLUMNS=40: rich squeezed the hosts x numbered checks table to blank cells, blank
+    where a ✗ belonged. Each host (run of alike hosts) is now one strip of cells."""
+    names = [f"check.n{i}" for i in range(1, 14)]
+    hosts = {f"leaf{i}": {"checks": [dict(OK, name=n) for n in names], "error": None} for i in range(1, 5)}
+    hosts["leaf2"] = {"checks": [dict(OK, name=n) for n in names[:12]] + [dict(BAD, name=names[12])],
+                      "error": None}
+    buf = io.StringIO()
+    print_verify(Console(file=buf, width=40, color_system=None), verify_document(hosts), names)
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == "verify (checks 1-13 left to right)"
+    assert [line.rstrip() for line in lines[1:4]] == ["leaf1              " + "✓" * 13,
+                                                      "leaf2              " + "✓" * 12 + "✗",
+                                                      "leaf3 … leaf4 (2)  " + "✓" * 13]
