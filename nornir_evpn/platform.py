@@ -151,3 +151,10 @@ def set_interface_admin_state(interface: str, enabled: bool) -> str:
 
 
 CE_SHELL_PROMPT_PATTERN = r"^[\w.@:~/-]*[#$]\s*$"  # `bash-5.0#` on the twin, root shells on a lab
+
+
+# `diff flat` line prefixes: SR Linux prints `insert / <path>` for each node a candidate adds
+# (a changed leaf included) and `delete / <path>` for each subtree it removes; `replace` is
+# counted as an addition too, and `+`/`-` are the hierarchical `diff`'s spelling.
+DIFF_ADDED = ("+", "insert ", "replace ")
+DIFF_REMOVED = ("-", "delete ")

@@ -212,18 +212,12 @@ def _line_error(line: str, answer: str) -> str:
     return f"{line}: {text}" if text else line
 
 
-# `diff flat` marks lines `+ set / ...` / `- set / ...` on the twin; some SR Linux releases
-# print `insert / ...`, `replace / ...` and `delete / ...` instead. Count both spellings.
-_ADDED = ("+", "insert ", "replace ")
-_REMOVED = ("-", "delete ")
-
-
 def count_diff(diff: str) -> tuple[int, int]:
-    """(+ lines, - lines) of a `diff flat`."""
+    """(+ lines, - lines) of a `diff flat` (`platform.DIFF_ADDED` / `DIFF_REMOVED`)."""
     lines = [line.lstrip() for line in diff.splitlines()]
     return (
-        sum(1 for line in lines if line.startswith(_ADDED)),
-        sum(1 for line in lines if line.startswith(_REMOVED)),
+        sum(1 for line in lines if line.startswith(platform.DIFF_ADDED)),
+        sum(1 for line in lines if line.startswith(platform.DIFF_REMOVED)),
     )
 
 

@@ -64,8 +64,9 @@ def test_dry_run_then_commit_then_idempotent(lab, capsys):
     assert code == 0 and doc["ok"] and doc["mode"] == "dry-run"
     assert {h: e["changed"] for h, e in doc["hosts"].items()} == {
         "leaf1": True, "leaf2": True, "leaf3": True, "spine1": False}
-    assert doc["hosts"]["leaf1"]["added"] == 20 and doc["hosts"]["leaf1"]["removed"] == 0
-    assert "+ set / interface lag1 lag lacp admin-key 11" in doc["hosts"]["leaf1"]["diff"]
+    # 36 `insert` lines: the 20 leaves and the 16 list entries and containers they create
+    assert doc["hosts"]["leaf1"]["added"] == 36 and doc["hosts"]["leaf1"]["removed"] == 0
+    assert "insert / interface lag1 lag lacp admin-key 11" in doc["hosts"]["leaf1"]["diff"]
     assert not any(e["committed"] for e in doc["hosts"].values())
     assert {n: lab.running(n) for n in before} == before
 
@@ -92,8 +93,8 @@ def test_dry_run_human_output_shows_diff(lab, capsys):
                  str(lab.inventory), "--dry-run", "--hosts", "leaf1"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "+ set / system network-instance protocols bgp-vpn bgp-instance 1" in out
-    assert "would change" in out and "+20/-0" in out
+    assert "insert / system network-instance protocols bgp-vpn bgp-instance 1" in out
+    assert "would change" in out and "+36/-0" in out
     assert "configure ok: 1 hosts, 1 would change, 0 failed" in out  # nothing was committed
 
 
@@ -411,15 +412,14 @@ def test_prune_deletes_the_old_overlay_when_the_design_changes(tmp_path, capsys)
         assert code == 0 and peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4",
                                                               "10.0.1.1", "10.0.1.2"}
         code, doc = rr.configure(capsys, "--prune", "--dry-run")
-        assert code == 0 and doc["hosts"]["leaf1"]["removed"] == 6 and doc["hosts"]["leaf1"]["added"] == 0
-        assert "- set / network-instance default protocols bgp neighbor 10.0.0.2 peer-group iBGP-overlay" in \
-            doc["hosts"]["leaf1"]["diff"]
+        assert code == 0 and doc["hosts"]["leaf1"]["removed"] == 3 and doc["hosts"]["leaf1"]["added"] == 0
+        assert "delete / network-instance default protocols bgp neighbor 10.0.0.2" in doc["hosts"]["leaf1"]["diff"]
         assert not doc["hosts"]["spine1"]["changed"]
         assert peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.1.1", "10.0.1.2"}
 
         code, doc = rr.configure(capsys, "--prune")
         assert code == 0 and {h: e["removed"] for h, e in doc["hosts"].items()} == {
-            "spine1": 0, "spine2": 0, "leaf1": 6, "leaf2": 6, "leaf3": 6, "leaf4": 6}
+            "spine1": 0, "spine2": 0, "leaf1": 3, "leaf2": 3, "leaf3": 3, "leaf4": 3}
         assert doc["hosts"]["leaf1"]["pruned"] == [
             f"delete / network-instance default protocols bgp neighbor 10.0.0.{i}" for i in (2, 3, 4)]
         assert peers("leaf1", "iBGP-overlay") == {"10.0.1.1", "10.0.1.2"}
@@ -435,7 +435,7 @@ def test_prune_deletes_the_old_overlay_when_the_design_changes(tmp_path, capsys)
         assert code == 1 and "spine1 overlay 10.0.0.1 (not in the intent) - Expected: absent Actual: " \
             in check["detail"]
         code, doc = mesh.configure(capsys, "--prune")
-        assert code == 0 and doc["hosts"]["spine1"]["removed"] == 8  # 4 leaf clients x 2 lines
+        assert code == 0 and doc["hosts"]["spine1"]["removed"] == 4  # one `delete` per leaf client
         assert peers("spine1", "iBGP-overlay") == set()
         assert peers("leaf1", "iBGP-overlay") == {"10.0.0.2", "10.0.0.3", "10.0.0.4"}
 

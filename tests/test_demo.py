@@ -77,7 +77,7 @@ def test_demo_runs_from_any_directory_and_leaves_nothing(tmp_path: Path) -> None
     assert "convergence" in summary and "recovery" in summary and "demo OK" in summary
     for step in ("twin", "configure", "traffic", "verify", "failover-test"):
         assert step in summary
-    assert "+ set / interface lag1 lag lacp admin-key 11" in out  # configure printed its diff
+    assert "insert / interface lag1 lag lacp admin-key 11" in out  # configure printed its diff
     assert _wait_gone(marker) == []
     # nothing written to the user's directory (the twin's state lived in a temp dir)
     assert list(tmp_path.iterdir()) == []

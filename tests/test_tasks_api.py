@@ -48,9 +48,10 @@ def test_nornirs_dry_run_switch_commits_nothing(twin: Twin) -> None:
     finally:
         nr.close_connections(on_failed=True)
     assert (configured["changed"], configured["committed"]) == (True, False)
-    assert "+ set / interface lag1 lag lacp admin-key 11" in configured["diff"]
+    assert "insert / interface lag1 lag lacp admin-key 11" in configured["diff"]
     assert (applied["changed"], applied["committed"]) == (True, False)
-    assert applied["diff"] == f"+ {DESCRIPTION}"
+    # a new interface entry, then its leaf: SR Linux prints every node it inserts
+    assert applied["diff"] == "insert / interface ethernet-1/5\n" + DESCRIPTION.replace("set", "insert", 1)
     assert twin.datastore("leaf1").running == before
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nornir_evpn import platform
 from nornir_evpn.reporting.common import JUnitCase, JUnitSuite
 
 
@@ -55,7 +56,8 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
         if show_diff and entry.get("diff"):
             console.rule(f"{host} diff")
             for line in entry["diff"].splitlines():
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
+                style = ("green" if line.startswith(platform.DIFF_ADDED) else
+                         "red" if line.startswith(platform.DIFF_REMOVED) else None)
                 console.print(Text(line, style=style or ""))
         if entry.get("error"):
             console.print(Text(f"{host}: {entry['error']}", style="red"))

@@ -425,12 +425,50 @@ def parse_flat(text: str) -> ConfigTree:
 
 # -- diff --------------------------------------------------------------------------------------
 def diff_flat(old: ConfigTree, new: ConfigTree) -> str:
-    """`diff flat`: `- set / ...` for removed leaves, `+ set / ...` for added ones."""
-    old_flat, new_flat = old.flat(), new.flat()
-    old_lines, new_lines = set(old_flat), set(new_flat)
-    removed = [f"- {line}" for line in old_flat if line not in new_lines]
-    added = [f"+ {line}" for line in new_flat if line not in old_lines]
-    return "\n".join(removed + added)
+    """`diff flat` as SR Linux prints it (learn-srlinux CLI pages, lab transcripts):
+    `insert / <path>` for every node the candidate adds, list entries and containers
+    included (`insert / interface ethernet-1/21`, `... subinterface 0 ipv4`), and for a leaf
+    whose value it sets or changes (one line, no `delete` of the old value); `delete /
+    <path>` for the highest node it removes. In path order, like the device."""
+    lines: list[str] = []
+    _flat_diff(old, new, (), lines)
+    return "\n".join(lines)
+
+
+def _flat_diff(old: ConfigTree, new: ConfigTree, path: tuple[str, ...], lines: list[str]) -> None:
+    # the old value of a leaf the candidate sets again is replaced, not deleted
+    replaced = bool(path) and _is_leaf(path[-1], new) and roles(path)[-1] == "name"
+    for token in sorted(set(old.children) | set(new.children), key=natural_key):
+        o, n = old.children.get(token), new.children.get(token)
+        sub = (*path, token)
+        if n is None:
+            if replaced:
+                continue
+            if roles(sub)[-1] == "list":  # a list's last entries went: one delete per entry
+                lines += [_diff_line("delete", (*sub, key)) for key, _ in o._sorted()] if o else []
+            else:
+                lines.append(_diff_line("delete", sub))
+        elif o is None:
+            _inserted(n, sub, lines)
+        elif o != n:
+            _flat_diff(o, n, sub, lines)
+
+
+def _inserted(node: ConfigTree, path: tuple[str, ...], lines: list[str]) -> None:
+    """`insert` lines for a new subtree: each list entry, container and leaf value in it
+    (not a list's name or a leaf's name alone: `interface`, `admin-state`)."""
+    role = roles(path)[-1]
+    named = role in ("key", "value") or (role == "name" and not _is_leaf(path[-1], node))
+    if named:
+        lines.append(_diff_line("insert", path))
+    # a leaf-list's values in the order given (a policy chain), anything else sorted
+    children = node.children.items() if role == "leaf-list" else node._sorted()
+    for token, child in children:
+        _inserted(child, (*path, token), lines)
+
+
+def _diff_line(op: str, path: Sequence[str]) -> str:
+    return f"{op} / " + " ".join(quote(t) for t in path)
 
 
 def diff(old: ConfigTree, new: ConfigTree) -> str:

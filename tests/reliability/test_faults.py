@@ -157,7 +157,7 @@ def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
     assert entry["commit_unknown"] is True and entry["committed"] is False
     assert entry["error"].endswith("after `commit now` was sent: it may have committed; "
                                    "check leaf2's running config"), entry["error"]
-    assert (entry["added"], entry["removed"]) == (20, 0)
+    assert (entry["added"], entry["removed"]) == (36, 0)  # leaf1's multi-homing: 36 `insert` lines
     assert_others_configured(watch, doc, "leaf2")
     assert not any(doc["hosts"][n]["commit_unknown"] for n in SRL_NODES if n != "leaf2")
     expected = configured("leaf2") if when == "after-apply" else startup("leaf2")

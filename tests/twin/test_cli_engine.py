@@ -103,7 +103,7 @@ def test_discard_leaves_running_untouched(leaf1_ds: NodeDatastore) -> None:
     before = leaf1_ds.running.copy()
     for line in ("enter candidate private", "set / interface lag1 admin-state enable"):
         run(s.handle_line(line))
-    assert "+ set / interface lag1 admin-state enable" in run(s.handle_line("diff flat"))
+    assert "insert / interface lag1 admin-state enable" in run(s.handle_line("diff flat"))
     assert "+ interface lag1 {\n+     admin-state enable\n+ }" in run(s.handle_line("diff"))
     reply = run(s.handle_line(platform.DISCARD_NOW))
     assert reply.startswith("All changes have been discarded. Leaving candidate mode.\n")
@@ -402,7 +402,7 @@ def test_set_export_policy_replaces_before_24_7_and_adds_after(release: str, pol
         run(s.handle_line(line))
     diff = run(s.handle_line("diff flat")).split("\n--{")[0]
     assert diff == ("" if release == "23.7" else
-                    f"- set {group} export-policy [ other all ]\n+ set {group} export-policy all\n")
+                    f"delete {group} export-policy other\n")
     run(s.handle_line("commit now"))
     held = ds.running.get(("network-instance", "default", "protocols", "bgp", "group", "g", "export-policy"))
     assert held is not None and list(held.children) == ["all"]

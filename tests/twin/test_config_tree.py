@@ -108,10 +108,10 @@ def test_delete_and_diff() -> None:
     d = diff(old, new)
     assert "  interface system0 {\n-     admin-state enable\n+     admin-state disable\n  }" in d
     assert "- routing-policy {" in d
+    # as SR Linux prints it: a changed value is one `insert`, a removed subtree one `delete`
     assert diff_flat(old, new).splitlines() == [
-        "- set / interface system0 admin-state enable",
-        "- set / routing-policy policy all default-action policy-result accept",
-        "+ set / interface system0 admin-state disable",
+        "insert / interface system0 admin-state disable",
+        "delete / routing-policy",
     ]
 
 

@@ -119,7 +119,7 @@ def test_discard_keeps_running(twin: Twin) -> None:
     try:
         r = conn.send_configs([*LAG_LINES, platform.DIFF_FLAT, platform.DISCARD_NOW],
                               privilege_level="configuration")
-        assert "+ set / interface lag1 admin-state enable" in r[3].result
+        assert "insert / interface lag1 admin-state enable" in r[3].result
         assert conn.send_command(f"{platform.INFO_FLAT} /interface lag1").result == ""
     finally:
         conn.close()
