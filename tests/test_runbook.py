@@ -28,14 +28,14 @@ def test_runbook_configures_the_twin(tmp_path):
 
         dry = _run("--topology", str(LAB), "--twin-state", str(state), "--dry-run")
         assert dry.returncode == 0, dry.stderr
-        assert "leaf1: would change (20 lines)" in dry.stdout
+        assert "leaf1: would change (36 lines)" in dry.stdout
         assert "leaf3: would change (1 line)" in dry.stdout
         assert twin.datastore("leaf1").running == before
 
         real = _run("--topology", str(LAB), "--twin-state", str(state))
         assert real.returncode == 0, real.stderr
         assert sorted(real.stdout.splitlines()) == [
-            "leaf1: committed (20 lines)", "leaf2: committed (20 lines)",
+            "leaf1: committed (36 lines)", "leaf2: committed (36 lines)",
             "leaf3: committed (1 line)", "spine1: unchanged",
         ]
         running = set(twin.datastore("leaf1").running.flat())
