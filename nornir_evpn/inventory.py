@@ -168,15 +168,50 @@ def _load_yaml_unique(path: Path) -> dict[str, Any]:
     return data
 
 
+def _extended_groups(names: list[Any], groups: dict[str, Any]) -> list[str]:
+    """Group names in Nornir's lookup order: each group, then its own groups, depth first."""
+    out: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or name in out:
+            continue
+        out.append(name)
+        parents = (groups.get(name) or {}).get("groups") or []
+        out += [g for g in _extended_groups(list(parents), groups) if g not in out]
+    return out
+
+
+def docs_host_data(host: dict[str, Any], groups: dict[str, Any]) -> dict[str, Any]:
+    """A host document's data with what its groups give it, as Nornir resolves `host[key]`
+    (host first, then its groups in order; not the defaults, which hold the fabric): a
+    `role` set in groups.yaml counts."""
+    merged: dict[str, Any] = {}
+    for name in reversed(_extended_groups(list(host.get("groups") or []), groups)):
+        data = (groups.get(name) or {}).get("data")
+        if isinstance(data, dict):
+            merged.update(data)
+    merged.update(host.get("data") or {})
+    return merged
+
+
+def host_data(host: Any) -> dict[str, Any]:
+    """`docs_host_data` for an initialised Nornir host (any inventory plugin)."""
+    merged: dict[str, Any] = {}
+    for group in reversed(host.extended_groups()):
+        merged.update(group.data)
+    merged.update(host.data)
+    return merged
+
+
 def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory") -> FabricIntent:
-    """Rebuild the fabric intent from inventory documents (host data wins)."""
+    """Rebuild the fabric intent from inventory documents (host data wins over its groups')."""
     fabric_doc = ((docs.get("defaults") or {}).get("data") or {}).get("fabric")
     if not isinstance(fabric_doc, dict):
         raise InventoryError(f"{source}: defaults.data.fabric is missing (regenerate the inventory)")
     nodes: dict[str, Any] = {}
     ces: dict[str, Any] = dict(fabric_doc.get("ces") or {})
+    groups = docs.get("groups") or {}
     for name, host in (docs.get("hosts") or {}).items():
-        data = dict(host.get("data") or {})
+        data = docs_host_data(host, groups)
         role = data.get("role")
         if role in ("leaf", "spine"):
             data.pop("lab", None)
@@ -203,7 +238,7 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) ->
     from nornir_evpn.validation import assert_cli_safe
 
     for name, host in (docs.get("hosts") or {}).items():
-        data = host.get("data") or {}
+        data = docs_host_data(host, docs.get("groups") or {})
         groups = host.get("groups") or []
         for role in ("leaf", "spine", "ce"):
             if role in groups and data.get("role") != role:
@@ -233,11 +268,14 @@ def fabric_from_nornir(nr: Any) -> FabricIntent:
     Hosts that are not part of the fabric (no leaf/spine/ce role) are ignored.
     """
     inv = nr.inventory
+    data = {name: host_data(h) for name, h in inv.hosts.items()}
     docs = {
         "hosts": {
-            name: {"data": dict(h.data), "groups": [g.name for g in h.groups]}
+            name: {"data": data[name], "groups": [g.name for g in h.groups]}
             for name, h in inv.hosts.items()
-            if h.data.get("role") in ("leaf", "spine", "ce")
+            # a host in a leaf/spine/ce group without that role is refused, not dropped
+            if data[name].get("role") in ("leaf", "spine", "ce")
+            or {g.name for g in h.groups} & {"leaf", "spine", "ce"}
         },
         "defaults": {"data": dict(inv.defaults.data)},
     }

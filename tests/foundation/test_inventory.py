@@ -240,3 +240,27 @@ def test_twin_endpoints_drop_the_inventorys_passwords(tmp_path: Path, monkeypatc
     assert "password" not in docs["defaults"] and "password" not in docs["groups"]["srl"]
     assert "password" not in docs["hosts"]["leaf1"]
     assert password(docs) == "NokiaSrl1!"
+
+
+def test_a_role_given_by_a_group_counts_in_the_cli_and_in_runbooks(tmp_path: Path) -> None:
+    """`role: leaf` set once in groups.yaml, not per host, is how Nornir inventories are
+    written: the CLI refused it ("in group 'leaf' but data.role is None") and
+    fabric_from_nornir dropped every such host without a word (an empty intent)."""
+    from nornir import InitNornir
+
+    from nornir_evpn.inventory import fabric_from_docs, fabric_from_nornir
+
+    topo = load_topology(LAB)
+    docs = build_inventory(topo, derive_intent(topo))
+    for host in docs["hosts"].values():
+        del host["data"]["role"]
+    write_inventory(docs, tmp_path)
+    from_docs = fabric_from_docs(load_inventory_docs(tmp_path), source=str(tmp_path))
+    assert sorted(from_docs.nodes) == ["leaf1", "leaf2", "leaf3", "spine1"]
+    assert sorted(from_docs.ces) == ["ce1", "ce2"]
+    nr = InitNornir(inventory={"plugin": "SimpleInventory", "options": {
+        "host_file": str(tmp_path / "hosts.yaml"), "group_file": str(tmp_path / "groups.yaml"),
+        "defaults_file": str(tmp_path / "defaults.yaml")}}, logging={"enabled": False})
+    from_nornir = fabric_from_nornir(nr)
+    assert from_nornir == from_docs
+    assert from_nornir.nodes["spine1"].role == "spine"
