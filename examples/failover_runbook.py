@@ -33,7 +33,8 @@ from nornir_evpn.twin.runtime import read_twin_state
 PACKAGED_TOPOLOGY = Path(str(resources.files("nornir_evpn.lab") / "evpn-mh01.clab.yml"))
 
 
-def fabric_state(srl: Nornir, fabric: FabricIntent, faults: frozenset[tuple[str, str]]) -> dict:
+def fabric_state(srl: Nornir, fabric: FabricIntent,
+                 faults: frozenset[tuple[str, str]]) -> dict[tuple[str, str], bool]:
     """{(check, host): ok} for every verify check, expected as under `faults`."""
     agg = srl.run(task=verify_host, fabric=fabric, faults=faults, on_failed=True)
     state = {}

@@ -375,11 +375,19 @@ def _unconfirmed(doc: Any) -> list[Any]:
 
 
 def confirm_commit(task: Task, accept: bool = True) -> Result:
-    """Accept (keep) or reject (roll back now) a pending `commit confirmed`."""
-    conn = srl_connection(task)
-    leave_candidate(conn)
-    command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
-    response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+    """Accept (keep) or reject (roll back now) a pending `commit confirmed`.
+
+    A host that cannot be reached fails with result["error"] in one line, like the other
+    tasks (the host that dropped after its commit is the case this step exists for)."""
+    try:
+        conn = srl_connection(task)
+        leave_candidate(conn)
+        command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
+        response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+    except Exception as exc:  # transport/auth/timeout: one line, the session dropped
+        drop_connection(task.host)
+        return Result(host=task.host, failed=True, result={
+            "accepted": False, "rejected": False, "device_error": None, "error": host_error(task.host, exc)})
     error = " ".join(response.result.split()) if response.failed else None
     return Result(
         host=task.host, failed=response.failed,
@@ -471,9 +479,13 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
     from the device over the host's session; result = {"pruned": [lines]}."""
     node = node_from_data(task.host.name, host_data(task.host))
-    conn = srl_connection(task)
-    outputs = run_commands(conn, PRUNE_COMMANDS, batch_lines)
-    return Result(host=task.host, result={"pruned": prune_lines(node, features, outputs[0])})
+    try:
+        conn = srl_connection(task)
+        outputs = run_commands(conn, PRUNE_COMMANDS, batch_lines)
+    except Exception as exc:  # one line in the result, as the other tasks
+        drop_connection(task.host)
+        return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
+    return Result(host=task.host, result={"pruned": prune_lines(node, features, outputs[0]), "error": None})
 
 
 def drop_connection(host: Any, connection: str = CONNECTION, *, abrupt: bool = False) -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from nornir import InitNornir
 from nornir.core.filter import F
-from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
+from nornir_evpn.tasks import (
+    apply_config,
+    configure_fabric,
+    confirm_commit,
+    stale_config,
+    verify_host,
+)
 
 from nornir_evpn.errors import InventoryError, UnsafeValueError
 from nornir_evpn.inventory import fabric_from_nornir
@@ -67,6 +73,37 @@ def test_apply_config_on_an_unreachable_host_returns_the_documented_dict(twin: T
     out = result["leaf2"][0].result
     assert (out["committed"], out["changed"]) == (False, False)
     assert out["error"].startswith("cannot connect: connection refused") and "\n" not in out["error"]
+
+
+def test_confirm_and_stale_config_on_an_unreachable_host_return_the_documented_dict(twin: Twin) -> None:
+    """confirm_commit is the second step of a confirmed commit, for exactly the host that
+    dropped after committing; it (and stale_config) returned a 30-line traceback string."""
+    nr = runbook(twin)
+    twin.set_unreachable("leaf2")
+    try:
+        leaf2 = nr.filter(F(name="leaf2"))
+        confirmed = leaf2.run(task=confirm_commit, accept=False)["leaf2"]
+        stale = leaf2.run(task=stale_config, on_failed=True)["leaf2"]
+    finally:
+        twin.set_unreachable("leaf2", False)
+        nr.close_connections(on_failed=True)
+    for result in (confirmed, stale):
+        assert result.failed and isinstance(result[0].result, dict)
+        error = result[0].result["error"]
+        assert error.startswith("cannot connect: connection refused") and "\n" not in error
+    assert (confirmed[0].result["accepted"], confirmed[0].result["rejected"]) == (False, False)
+    assert stale[0].result["pruned"] == []
+
+
+def test_an_unknown_check_name_is_one_line_in_the_result(twin: Twin) -> None:
+    nr = runbook(twin)
+    try:
+        result = nr.filter(F(name="leaf1")).run(task=verify_host, fabric=fabric_from_nornir(nr),
+                                                checks=["bgp.overlay"])["leaf1"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert result.failed and result[0].result["checks"] == []
+    assert result[0].result["error"].startswith("unknown check 'bgp.overlay'")
 
 
 def test_a_host_name_that_does_not_resolve_is_named(twin: Twin) -> None:

@@ -28,18 +28,18 @@ from nornir_evpn.twin.datastore import CommitHook, NodeDatastore
 from nornir_evpn.twin.latency import Latency
 from nornir_evpn.twin.releases import DEFAULT_RELEASE
 from nornir_evpn.twin.server import NodeServer
-from nornir_evpn.twin.state import (  # noqa: F401  (re-exported: the runtime's public names)
-    DEFAULT_STATE_FILE,
-    NOT_RUNNING,
-    STATE_ENV,
-    TwinState,
-    default_password,
-    default_topology,
-    pid_alive,
-    process_start,
-    read_twin_state,
-    state_path,
-)
+
+# re-exported: the runtime's public names (`X as X` marks them so for type checkers)
+from nornir_evpn.twin.state import DEFAULT_STATE_FILE as DEFAULT_STATE_FILE
+from nornir_evpn.twin.state import NOT_RUNNING as NOT_RUNNING
+from nornir_evpn.twin.state import STATE_ENV as STATE_ENV
+from nornir_evpn.twin.state import TwinState as TwinState
+from nornir_evpn.twin.state import default_password as default_password
+from nornir_evpn.twin.state import default_topology as default_topology
+from nornir_evpn.twin.state import pid_alive as pid_alive
+from nornir_evpn.twin.state import process_start as process_start
+from nornir_evpn.twin.state import read_twin_state as read_twin_state
+from nornir_evpn.twin.state import state_path as state_path
 
 T = TypeVar("T")
 
