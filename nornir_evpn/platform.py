@@ -158,3 +158,9 @@ CE_SHELL_PROMPT_PATTERN = r"^[\w.@:~/-]*[#$]\s*$"  # `bash-5.0#` on the twin, ro
 # counted as an addition too, and `+`/`-` are the hierarchical `diff`'s spelling.
 DIFF_ADDED = ("+", "insert ", "replace ")
 DIFF_REMOVED = ("-", "delete ")
+
+
+# An interface name SR Linux accepts (srl_nokia-common.yang, typedef interface-all, the
+# forms this project meets): `Ethernet1/1` or `eth1` is refused at `set` time.
+INTERFACE_NAME_RE = re.compile(
+    r"^(mgmt0|mgmt0-standby|system0|lo\d+|irb\d+|lag\d+|ethernet-\d+/\d+(/\d+)?(/\d+)?|lif-\S+|vhn-\S+|enp\S+)$")

@@ -62,10 +62,16 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     result = {"interface", "admin_state", "committed", "diff", "error", "reached"}; reached is
     False when the host could not be reached at all (nothing can have been applied).
     """
+    state = "enable" if enabled else "disable"
+    if not platform.INTERFACE_NAME_RE.match(interface):
+        # a typo the device would refuse (`Ethernet1/1`, `eth1`): said here, nothing sent
+        error = f"{interface!r} is not an SR Linux interface name (ethernet-N/M, lagN, ...)"
+        return Result(host=task.host, failed=True, changed=False, result={
+            "interface": interface, "admin_state": state, "committed": False, "diff": "",
+            "error": error, "reached": False})
     connection = SPARE_CONNECTION if spare_connection else CONNECTION
     if fresh_connection or spare_connection:
         drop_connection(task.host, connection)  # a broken session is exactly why we reconnect
-    state = "enable" if enabled else "disable"
     try:
         applied = apply_config(task, [platform.set_interface_admin_state(interface, enabled)], mode="commit",
                                connection=connection)

@@ -13,6 +13,7 @@ from nornir_evpn.tasks import (
     apply_config,
     configure_fabric,
     confirm_commit,
+    shut_interface,
     stale_config,
     verify_host,
 )
@@ -104,6 +105,20 @@ def test_an_unknown_check_name_is_one_line_in_the_result(twin: Twin) -> None:
         nr.close_connections(on_failed=True)
     assert result.failed and result[0].result["checks"] == []
     assert result[0].result["error"].startswith("unknown check 'bgp.overlay'")
+
+
+def test_shut_refuses_a_name_sr_linux_would_refuse(twin: Twin) -> None:
+    """`Ethernet1/1` (or `eth1`) was committed on the twin, which a real device refuses at
+    `set`: a runbook that passed on the twin failed on the lab."""
+    nr = runbook(twin)
+    before = twin.datastore("leaf1").running.copy()
+    try:
+        result = nr.filter(F(name="leaf1")).run(task=shut_interface, interface="Ethernet1/1")["leaf1"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert result.failed and result[0].result["committed"] is False
+    assert result[0].result["error"] == "'Ethernet1/1' is not an SR Linux interface name (ethernet-N/M, lagN, ...)"
+    assert twin.datastore("leaf1").running == before
 
 
 def test_a_host_name_that_does_not_resolve_is_named(twin: Twin) -> None:

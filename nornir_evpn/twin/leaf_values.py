@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nornir_evpn.platform import MEMBER_SPEEDS
+from nornir_evpn.platform import INTERFACE_NAME_RE, MEMBER_SPEEDS
 
 _UINT32 = (1, 4_294_967_295)
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -42,6 +42,8 @@ def leaf_error(path: Sequence[str]) -> str | None:
     """The device's complaint about `set <path>` when `path` ends in `<leaf> <value>` with
     a value that leaf cannot take; None when it can (or the leaf is not typed here, or the
     path sets a leaf-list with `[ ... ]`)."""
+    if len(path) >= 2 and path[0] == "interface" and not INTERFACE_NAME_RE.match(path[1]):
+        return f"Error: Invalid value '{path[1]}' for name: not an interface name (ethernet-N/M, lagN, ...)"
     if len(path) < 2 or "[" in path:
         return None
     leaf, value = path[-2], path[-1]

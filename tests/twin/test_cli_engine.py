@@ -406,3 +406,13 @@ def test_set_export_policy_replaces_before_24_7_and_adds_after(release: str, pol
     run(s.handle_line("commit now"))
     held = ds.running.get(("network-instance", "default", "protocols", "bgp", "group", "g", "export-policy"))
     assert held is not None and list(held.children) == ["all"]
+
+
+@pytest.mark.parametrize("name", ["Ethernet1/1", "eth1", "ethernet1/1"])
+def test_an_interface_name_sr_linux_refuses_is_refused_at_set(name: str) -> None:
+    """The twin committed any key: a runbook's typo passed here and failed on the lab."""
+    s = CliSession(NodeDatastore("leaf1"))
+    run(s.handle_line("enter candidate private"))
+    reply = run(s.handle_line(f"set / interface {name} admin-state disable"))
+    assert reply.startswith(f"Error: Invalid value '{name}' for name")
+    assert run(s.handle_line("diff flat")).split("\n--{")[0] == ""
