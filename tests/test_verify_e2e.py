@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from nornir_evpn import __version__
 from nornir_evpn.checks import CommandFailure, commands_for, evaluate
 from nornir_evpn.intent import FabricIntent, derive_intent
 from nornir_evpn.topology import load_topology
@@ -361,7 +362,7 @@ def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
     r = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
                         "--twin", "--twin-state", str(old), "--checks", "lag.up"],
                        capture_output=True, text=True, timeout=60, check=False)
-    note = ("note: the twin was started by nornir_evpn before 0.4, this is 0.4.0: restart it (`twin down`, "
+    note = (f"note: the twin was started by nornir_evpn before 0.4, this is {__version__}: restart it (`twin down`, "
             "`twin up`) to model the topology as this version reads it")
     assert r.returncode == 0 and note in r.stderr
     status = subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", "status", "--state-file", str(old)],
