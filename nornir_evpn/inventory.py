@@ -168,15 +168,17 @@ def _load_yaml_unique(path: Path) -> dict[str, Any]:
     return data
 
 
-def _extended_groups(names: list[Any], groups: dict[str, Any]) -> list[str]:
+def _extended_groups(names: list[Any], groups: dict[str, Any], chain: tuple[str, ...] = ()) -> list[str]:
     """Group names in Nornir's lookup order: each group, then its own groups, depth first."""
     out: list[str] = []
     for name in names:
         if not isinstance(name, str) or name in out:
             continue
+        if name in chain:
+            raise InventoryError(f"groups.yaml: group cycle {' -> '.join((*chain, name))}")
         out.append(name)
         parents = (groups.get(name) or {}).get("groups") or []
-        out += [g for g in _extended_groups(list(parents), groups) if g not in out]
+        out += [g for g in _extended_groups(list(parents), groups, (*chain, name)) if g not in out]
     return out
 
 

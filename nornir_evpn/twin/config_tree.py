@@ -54,6 +54,7 @@ NOT_LIST_UNDER: frozenset[tuple[str, str]] = frozenset(
         ("system", "network-instance"),
         ("bgp-instance", "vxlan-interface"),
         ("dynamic-neighbors", "accept"),
+        ("policy-result", "accept"),  # `default-action policy-result accept`: a value
     }
 )
 
@@ -435,9 +436,24 @@ def diff_flat(old: ConfigTree, new: ConfigTree) -> str:
     return "\n".join(lines)
 
 
+def _same(a: ConfigTree, b: ConfigTree, path: tuple[str, ...]) -> bool:
+    """`a == b`, except that a leaf-list's order counts (a policy chain reordered is a
+    change, which `ConfigTree.__eq__`, a dict comparison, does not see)."""
+    if path and roles(path)[-1] == "leaf-list":
+        return list(a.children) == list(b.children)
+    if a.children.keys() != b.children.keys():
+        return False
+    return all(_same(child, b.children[t], (*path, t)) for t, child in a.children.items())
+
+
 def _flat_diff(old: ConfigTree, new: ConfigTree, path: tuple[str, ...], lines: list[str]) -> None:
+    role = roles(path)[-1] if path else ""
+    if role == "leaf-list" and old.children.keys() == new.children.keys():
+        # the same values in another order: the chain as it now stands
+        lines.append(_diff_line("insert", (*path, "[", *new.children, "]")))
+        return
     # the old value of a leaf the candidate sets again is replaced, not deleted
-    replaced = bool(path) and _is_leaf(path[-1], new) and roles(path)[-1] == "name"
+    replaced = bool(path) and _is_leaf(path[-1], new) and role == "name"
     for token in sorted(set(old.children) | set(new.children), key=natural_key):
         o, n = old.children.get(token), new.children.get(token)
         sub = (*path, token)
@@ -450,7 +466,7 @@ def _flat_diff(old: ConfigTree, new: ConfigTree, path: tuple[str, ...], lines: l
                 lines.append(_diff_line("delete", sub))
         elif o is None:
             _inserted(n, sub, lines)
-        elif o != n:
+        elif not _same(o, n, sub):
             _flat_diff(o, n, sub, lines)
 
 
@@ -468,12 +484,12 @@ def _inserted(node: ConfigTree, path: tuple[str, ...], lines: list[str]) -> None
 
 
 def _diff_line(op: str, path: Sequence[str]) -> str:
-    return f"{op} / " + " ".join(quote(t) for t in path)
+    return f"{op} / " + " ".join(t if t in ("[", "]") else quote(t) for t in path)
 
 
 def diff(old: ConfigTree, new: ConfigTree) -> str:
     """SR Linux `diff`: the hierarchical view with `+`/`-` on changed lines; "" when equal."""
-    if old == new:
+    if _same(old, new, ()):
         return ""
     lines: list[str] = []
     _diff_body(old, new, (), 0, lines)
@@ -495,7 +511,7 @@ def _diff_body(
             _render_child(token, n, sub, depth, lines, mark="+ ")
         elif n is None:
             _render_child(token, o, sub, depth, lines, mark="- ")
-        elif o != n:
+        elif not _same(o, n, sub):
             _diff_changed(token, o, n, sub, depth, lines)
 
 
@@ -507,7 +523,7 @@ def _diff_changed(
     if role == "list":
         for key in sorted(set(o.children) | set(n.children), key=natural_key):
             oe, ne = o.children.get(key), n.children.get(key)
-            if oe == ne:
+            if oe is not None and ne is not None and _same(oe, ne, (*path, key)):
                 continue
             if oe is None or ne is None:
                 entry = ConfigTree()

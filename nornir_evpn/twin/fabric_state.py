@@ -21,7 +21,6 @@ from nornir_evpn.validation import es_import_rt as import_rt_of
 
 
 @lru_cache(maxsize=8192)  # the fabric's addresses: bounded, and sorted by at every snapshot
-@lru_cache(maxsize=4096)
 def ip_key(ip: str) -> int:
     """Sort key for dotted IPv4 addresses (raises ValueError like `IPv4Address`): an int,
     cached, as a 128-leaf route table sorts its routes by originator ~100k times and

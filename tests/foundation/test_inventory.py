@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from nornir import InitNornir
+from nornir.core.filter import F
 
 from nornir_evpn import session
 from nornir_evpn.errors import InventoryError
@@ -264,3 +265,22 @@ def test_a_role_given_by_a_group_counts_in_the_cli_and_in_runbooks(tmp_path: Pat
     from_nornir = fabric_from_nornir(nr)
     assert from_nornir == from_docs
     assert from_nornir.nodes["spine1"].role == "spine"
+    # configure renders every host before connecting: it read host.data alone and refused
+    from nornir_evpn.commands.configure import preflight
+    from nornir_evpn.render import FEATURES, Renderer
+
+    preflight(nr.filter(F(groups__contains="srl")), from_nornir, Renderer(), FEATURES)
+
+
+def test_a_group_cycle_is_one_line(tmp_path: Path) -> None:
+    """leaf: groups [loopy], loopy: groups [leaf] was a RecursionError traceback."""
+    from nornir_evpn.inventory import fabric_from_docs
+
+    topo = load_topology(LAB)
+    docs = build_inventory(topo, derive_intent(topo))
+    docs["groups"]["leaf"]["groups"] = ["loopy"]
+    docs["groups"]["loopy"] = {"groups": ["leaf"]}
+    write_inventory(docs, tmp_path)
+    with pytest.raises(InventoryError) as err:
+        fabric_from_docs(load_inventory_docs(tmp_path), source=str(tmp_path))
+    assert str(err.value) == "groups.yaml: group cycle leaf -> loopy -> leaf"

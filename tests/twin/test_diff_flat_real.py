@@ -38,3 +38,26 @@ def test_a_changed_value_is_one_insert_and_a_removed_entry_one_delete() -> None:
         "insert / interface ethernet-1/1 description test",
         "delete / network-instance n static-routes route 10.60.99.0/24",
     ]
+
+
+POLICY = "set / routing-policy policy all default-action policy-result {}\n"
+
+
+def test_a_drifted_policy_result_diffs_as_an_insert() -> None:
+    """`accept` is a list elsewhere (dynamic-neighbors accept): as policy-result's value it
+    printed no line, a drifted `reject` diffed empty, and configure never repaired it."""
+    old, new = parse_flat(POLICY.format("reject")), parse_flat(POLICY.format("accept"))
+    assert diff_flat(old, new) == "insert / routing-policy policy all default-action policy-result accept"
+    assert diff_flat(ConfigTree(), new).splitlines()[-1] == \
+        "insert / routing-policy policy all default-action policy-result accept"
+
+
+def test_a_reordered_policy_chain_is_a_change() -> None:
+    """The twin keeps a leaf-list in the order given (a policy chain), but a dict
+    comparison does not see order: [ a b ] -> [ b a ] diffed empty."""
+    from nornir_evpn.twin.config_tree import diff
+
+    group = "/ network-instance default protocols bgp group g export-policy"
+    old, new = parse_flat(f"set {group} [ a b ]\n"), parse_flat(f"set {group} [ b a ]\n")
+    assert diff_flat(old, new) == f"insert {group} [ b a ]"
+    assert "+                 export-policy [\n+                     b\n+                     a\n" in diff(old, new)
