@@ -8,7 +8,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_entry, print_traffic_hint
+from nornir_evpn.reporting.common import (
+    JUnitCase,
+    JUnitSuite,
+    host_entry,
+    host_ranges,
+    print_traffic_hint,
+)
 
 PASS, FAIL, NA = "✓", "✗", "−"
 
@@ -172,9 +178,13 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
         console.print(f"note: {note}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     s = doc["summary"]
     verdict = "[green]PASS[/green]" if doc["ok"] else "[red]FAIL[/red]"
+    # a host that could not be reached ran no check: "FAIL: 21/21 checks passed" alone
+    # read as a contradiction, so the verdict names it
+    unreached = [h for h, e in doc["hosts"].items() if e["error"]]
+    tail = f"; not checked: {host_ranges(unreached)}" if unreached else ""
     console.print(
         f"{verdict}: {s['checks'] - s['checks_failed']}/{s['checks']} checks passed on "
-        f"{s['hosts'] - s['hosts_failed']}/{s['hosts']} hosts"
+        f"{s['hosts'] - s['hosts_failed']}/{s['hosts']} hosts{tail}"
     )
 
 

@@ -43,7 +43,7 @@ def test_matrix_and_failures() -> None:
     assert "mac.local" not in rows  # no host ran it
     assert "✗ evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
     assert "! leaf9: ScrapliAuthenticationFailed: password authentication failed" in text
-    assert text.rstrip().endswith("FAIL: 2/3 checks passed on 1/3 hosts")
+    assert text.rstrip().endswith("FAIL: 2/3 checks passed on 1/3 hosts; not checked: leaf9")
 
 
 def test_junit_one_case_per_host_check(tmp_path) -> None:
