@@ -31,7 +31,7 @@ UNKNOWN_PEER = "(not in the intent)"
 def _with_unknown_peers(obs: Observations, group: str, known: set[str],
                         expected: dict[str, Any], prefix: str) -> dict[str, Any]:
     """Also expect no session in `group` with a peer the intent does not have: what a
-    configure of an older intent left behind (configure adds, it never deletes)."""
+    configure of an older intent left behind (configure adds; only --prune deletes neighbors)."""
     sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
     extra = {
         f"{prefix} {peer} {UNKNOWN_PEER}": ABSENT

@@ -471,12 +471,23 @@ class CliSession:
         if error := self._check_root(path):
             return error
         if tokens[0] == "set":
-            if error := leaf_error(path):
+            if error := leaf_error(path) or self._leaf_before_24_7(path):
                 return error
             cand.set(self._adding_to_leaf_list(cand, path))
         else:
             cand.delete(path)
         return ""
+
+    def _leaf_before_24_7(self, path: tuple[str, ...]) -> str | None:
+        """Before 24.7 export-policy and import-policy are single leaves: a `[ ... ]` list
+        is refused (a twin playing 23.7 committed a chain no such device can hold)."""
+        if "[" not in path:
+            return None
+        name = path[path.index("[") - 1] if path.index("[") else ""
+        if name in POLICY_LEAVES_BEFORE_24_7 and not at_least(
+                getattr(self.provider, "release", DEFAULT_RELEASE), (24, 7)):
+            return f"Error: {name} is a single policy name before SR Linux 24.7: [ ... ] is not accepted"
+        return None
 
     def _adding_to_leaf_list(self, cand: ConfigTree, path: tuple[str, ...]) -> tuple[str, ...]:
         """`set` adds to a leaf-list, it never replaces it (delete it first for that): the
@@ -532,7 +543,7 @@ class CliSession:
             and path[-2] not in CONTAINERS
         )
         if is_leaf:
-            if error := leaf_error(path):
+            if error := leaf_error(path) or self._leaf_before_24_7(path):
                 return error
             cand.set(self._adding_to_leaf_list(cand, path))
         else:

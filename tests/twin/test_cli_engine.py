@@ -416,3 +416,13 @@ def test_an_interface_name_sr_linux_refuses_is_refused_at_set(name: str) -> None
     reply = run(s.handle_line(f"set / interface {name} admin-state disable"))
     assert reply.startswith(f"Error: Invalid value '{name}' for name")
     assert run(s.handle_line("diff flat")).split("\n--{")[0] == ""
+
+
+@pytest.mark.parametrize(("release", "refused"), [("23.7", True), ("24.10", False)])
+def test_a_policy_list_is_refused_where_the_policy_is_a_single_leaf(release: str, refused: bool) -> None:
+    """A twin playing 23.7 committed `import-policy [ other all ]`, a chain that release
+    cannot hold (a leaf before 24.7, srl_nokia-bgp.yang)."""
+    s = CliSession(NodeDatastore("leaf1"), _Release(release))  # type: ignore[arg-type]
+    run(s.handle_line("enter candidate private"))
+    reply = run(s.handle_line("set / network-instance default protocols bgp group g import-policy [ other all ]"))
+    assert reply.startswith("Error: import-policy is a single policy name before SR Linux 24.7") is refused
