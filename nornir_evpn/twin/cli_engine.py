@@ -471,42 +471,38 @@ class CliSession:
         if error := self._check_root(path):
             return error
         if tokens[0] == "set":
-            if error := leaf_error(path) or self._leaf_before_24_7(path):
-                return error
-            cand.set(self._adding_to_leaf_list(cand, path))
-        else:
-            cand.delete(path)
+            return self._set_leaf(cand, path)
+        cand.delete(path)
         return ""
 
-    def _leaf_before_24_7(self, path: tuple[str, ...]) -> str | None:
-        """Before 24.7 export-policy and import-policy are single leaves: a `[ ... ]` list
-        is refused (a twin playing 23.7 committed a chain no such device can hold)."""
-        if "[" not in path:
-            return None
-        name = path[path.index("[") - 1] if path.index("[") else ""
-        if name in POLICY_LEAVES_BEFORE_24_7 and not at_least(
-                getattr(self.provider, "release", DEFAULT_RELEASE), (24, 7)):
-            return f"Error: {name} is a single policy name before SR Linux 24.7: [ ... ] is not accepted"
-        return None
+    def _single_policy_leaf(self, name: str) -> bool:
+        """`name` is export-policy/import-policy on a release before 24.7, where each is one
+        leaf (srl_nokia-bgp.yang), not the leaf-list it became."""
+        return name in POLICY_LEAVES_BEFORE_24_7 and not at_least(
+            getattr(self.provider, "release", DEFAULT_RELEASE), (24, 7))
 
-    def _adding_to_leaf_list(self, cand: ConfigTree, path: tuple[str, ...]) -> tuple[str, ...]:
-        """`set` adds to a leaf-list, it never replaces it (delete it first for that): the
-        path with the values already there, then the new ones. BGP export-policy and
-        import-policy became leaf-lists in 24.7 (srl_nokia-bgp.yang): before, the one value
-        of a leaf is replaced."""
+    def _set_leaf(self, cand: ConfigTree, path: tuple[str, ...]) -> str:
+        """`set <path>` into the candidate; the device's complaint, or "".
+
+        `set` adds to a leaf-list, it never replaces it (delete it first for that): the path
+        stored is the values already there, then the new ones. A policy that is still a
+        single leaf takes one value, replacing the old, and refuses `[ ... ]` (a twin playing
+        23.7 committed a chain no such device can hold)."""
+        if error := leaf_error(path):
+            return error
         role = roles(path)
-        if "leaf-list" not in role:
-            return path
-        at = role.index("leaf-list")
-        release = getattr(self.provider, "release", DEFAULT_RELEASE)
-        if path[at] in POLICY_LEAVES_BEFORE_24_7 and not at_least(release, (24, 7)):
-            return path
-        held = cand.get(path[: at + 1])
-        if held is None or not held.children:
-            return path
-        new = [t for t in path[at + 1 :] if t not in ("[", "]")]
-        merged = list(held.children) + [v for v in new if v not in held.children]
-        return (*path[: at + 1], "[", *merged, "]")
+        if "leaf-list" in role:
+            at = role.index("leaf-list")
+            if self._single_policy_leaf(path[at]):
+                if "[" in path:
+                    return (f"Error: {path[at]} is a single policy name before SR Linux 24.7: "
+                            "[ ... ] is not accepted")
+            elif (held := cand.get(path[: at + 1])) is not None and held.children:
+                new = [t for t in path[at + 1 :] if t not in ("[", "]")]
+                merged = list(held.children) + [v for v in new if v not in held.children]
+                path = (*path[: at + 1], "[", *merged, "]")
+        cand.set(path)
+        return ""
 
     def _edit_or_navigate(self, tokens: list[str]) -> str:
         if tokens[0] == "}":
@@ -543,9 +539,8 @@ class CliSession:
             and path[-2] not in CONTAINERS
         )
         if is_leaf:
-            if error := leaf_error(path) or self._leaf_before_24_7(path):
+            if error := self._set_leaf(cand, path):
                 return error
-            cand.set(self._adding_to_leaf_list(cand, path))
         else:
             cand.ensure(path)
             self.context = path
