@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
 from nornir_evpn.inputs import read_text
-from nornir_evpn.intent import FabricIntent, natural_key
+from nornir_evpn.intent import FabricIntent, NodeIntent, natural_key
 from nornir_evpn.inventory_schema import check_inventory
 from nornir_evpn.topology import Topology, UniqueKeyLoader, container_name
 
@@ -204,6 +204,14 @@ def host_data(host: Any) -> dict[str, Any]:
     return merged
 
 
+def host_node(host: Any) -> NodeIntent:
+    """The NodeIntent of a Nornir host, from its data with its groups' (`host_data`): the
+    tasks and configure's preflight all read a node this way, never from `host.data` alone."""
+    from nornir_evpn.render import node_from_data
+
+    return node_from_data(host.name, host_data(host))
+
+
 def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory") -> FabricIntent:
     """Rebuild the fabric intent from inventory documents (host data wins over its groups')."""
     fabric_doc = ((docs.get("defaults") or {}).get("data") or {}).get("fabric")
@@ -212,8 +220,9 @@ def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory")
     nodes: dict[str, Any] = {}
     ces: dict[str, Any] = dict(fabric_doc.get("ces") or {})
     groups = docs.get("groups") or {}
-    for name, host in (docs.get("hosts") or {}).items():
-        data = docs_host_data(host, groups)
+    merged = {name: docs_host_data(host, groups) for name, host in (docs.get("hosts") or {}).items()}
+    for name, host_merged in merged.items():
+        data = dict(host_merged)
         role = data.get("role")
         if role in ("leaf", "spine"):
             data.pop("lab", None)
@@ -228,19 +237,21 @@ def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory")
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise InventoryError(f"{source}: host data field '{loc}': {err['msg']}") from None
-    validate_host_data(docs, fabric)
+    validate_host_data(docs, fabric, merged)
     return fabric
 
 
-def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent) -> None:
+def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
+                       merged: dict[str, dict[str, Any]]) -> None:
     """Every command (not only configure) puts host data into device commands (show
-    targets, ping lines): refuse bad or CLI-injecting values before any connection."""
+    targets, ping lines): refuse bad or CLI-injecting values before any connection.
+    `merged`: each host's data with its groups' (`docs_host_data`)."""
     from nornir_evpn.intent import check_ce_addresses
     from nornir_evpn.render import node_from_data, node_segments, validate_node
     from nornir_evpn.validation import assert_cli_safe
 
     for name, host in (docs.get("hosts") or {}).items():
-        data = docs_host_data(host, docs.get("groups") or {})
+        data = merged[name]
         groups = host.get("groups") or []
         for role in ("leaf", "spine", "ce"):
             if role in groups and data.get("role") != role:

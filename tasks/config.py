@@ -27,10 +27,10 @@ from scrapli.response import MultiResponse
 from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.inventory import fabric_from_nornir, host_data
+from nornir_evpn.inventory import fabric_from_nornir, host_node
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
 from nornir_evpn.prune import prune_lines
-from nornir_evpn.render import FEATURES, Renderer, node_from_data, shared_renderer
+from nornir_evpn.render import FEATURES, Renderer, shared_renderer
 from nornir_evpn.session import note_mode, paste
 from nornir_evpn.validation import assert_one_line
 
@@ -58,7 +58,7 @@ def render_config(
 ) -> Result:
     """Render the host's configuration; result = {"config": [lines], "features": {f: [lines]}}."""
     fabric = fabric or fabric_from_nornir(task.nornir)
-    node = node_from_data(task.host.name, host_data(task.host))
+    node = host_node(task.host)
     rendered = (renderer or shared_renderer(templates_dir)).render(node, fabric, features)
     lines = [line for feature_lines in rendered.values() for line in feature_lines]
     return Result(host=task.host, result={"config": lines, "features": rendered})
@@ -478,7 +478,7 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
                  batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
     """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
     from the device over the host's session; result = {"pruned": [lines]}."""
-    node = node_from_data(task.host.name, host_data(task.host))
+    node = host_node(task.host)
     try:
         conn = srl_connection(task)
         outputs = run_commands(conn, PRUNE_COMMANDS, batch_lines)

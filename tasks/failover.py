@@ -365,12 +365,11 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
     from nornir_evpn.tasks.verify import collect_outputs
 
     from nornir_evpn.checks.model import CheckResult, Observations
-    from nornir_evpn.inventory import host_data
-    from nornir_evpn.render import node_from_data
+    from nornir_evpn.inventory import host_node
 
     # the view's fabric was derived from this inventory: its node is the host's data,
     # already validated (re-validating a spine's data every poll round costs more)
-    node = view.fabric.nodes.get(task.host.name) or node_from_data(task.host.name, host_data(task.host))
+    node = view.fabric.nodes.get(task.host.name) or host_node(task.host)
     wanted = [c for c in checks if c.applies(view, node)]
     commands = list(dict.fromkeys(cmd for c in wanted for cmd in c.commands(view, node)))
     try:

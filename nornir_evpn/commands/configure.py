@@ -31,8 +31,8 @@ from nornir_evpn.commands.common import (
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.inventory import host_data
-from nornir_evpn.render import FEATURES, Renderer, node_from_data, parse_features
+from nornir_evpn.inventory import host_node
+from nornir_evpn.render import FEATURES, Renderer, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
 from nornir_evpn.runner import TERMINATION_SIGNALS
@@ -94,7 +94,7 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
     """Render every host locally: bad templates or unsafe values fail before any connection."""
     renderer.check(features)
     for host in nr.inventory.hosts.values():
-        renderer.render(node_from_data(host.name, host_data(host)), fabric, features)
+        renderer.render(host_node(host), fabric, features)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
