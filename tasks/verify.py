@@ -21,7 +21,7 @@ from nornir_evpn.tasks.config import (
 
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
-from nornir_evpn.errors import UnsafeValueError, UserInputError
+from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
 from nornir_evpn.validation import assert_one_line
@@ -81,8 +81,8 @@ def verify_host(
             drop_connection(task.host)
             return failed(host_error(task.host, exc))
         results = evaluate(fabric, task.host.name, outputs, faults, checks)
-    except (UnsafeValueError, UserInputError) as exc:  # a hand-built intent's value, an unknown
-        return failed(str(exc))                         # check name: nothing is sent, one line
+    except UserInputError as exc:  # an unsafe value of a hand-built intent, an unknown check
+        return failed(str(exc))       # name: nothing is sent, one line
     except KeyError:  # a node the checks look up is missing: say which, not KeyError('spine1')
         gap = fabric.gap(task.host.name)
         if gap is None:

@@ -68,13 +68,14 @@ def run_traffic(args: argparse.Namespace) -> int:
 
     # a CE alone in the fabric has nobody to ping: said so, at once (it waited the whole
     # timeout and blamed the configuration)
-    alone = [ce for ce in sorted(fabric.ces, key=natural_key) if not other_ce_ips(fabric, ce)]
-    ces = [ce for ce in sorted(fabric.ces, key=natural_key) if ce not in alone]
+    targets = {ce: other_ce_ips(fabric, ce) for ce in sorted(fabric.ces, key=natural_key)}
+    alone = [ce for ce, ips in targets.items() if not ips]
+    ces = [ce for ce, ips in targets.items() if ips]
     # per CE and address, the last try's (sent, received); a CE's error ends its tries
     counts: dict[str, dict[str, tuple[int, int]]] = {ce: {} for ce in ces}
     errors: dict[str, str] = {}
     deadline = time.monotonic() + args.timeout
-    pending = {ce: other_ce_ips(fabric, ce) for ce in ces}
+    pending = {ce: targets[ce] for ce in ces}
     with ThreadPoolExecutor(PARALLEL_CES) as pool:
         while True:
             for ce, (got, error) in zip(pending, pool.map(ping_all, pending.items()), strict=True):
@@ -84,9 +85,8 @@ def run_traffic(args: argparse.Namespace) -> int:
             # an address that never answered may be one the LAGs, sessions or EVPN routes did
             # not reach yet: try it again, since its reply is what teaches the fabric its MAC
             # (a CE retried only when nothing answered kept a MAC the leaves never learnt)
-            pending = {ce: [ip for ip, (_, received) in counts[ce].items() if received == 0]
-                       for ce in pending if ce not in errors}
-            pending = {ce: ips for ce, ips in pending.items() if ips}
+            pending = {ce: silent for ce in pending if ce not in errors
+                       if (silent := [ip for ip, (_, received) in counts[ce].items() if received == 0])}
             if not pending or time.monotonic() + RETRY_S > deadline:
                 break
             time.sleep(RETRY_S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -79,9 +80,13 @@ def hosts_as_columns(doc: dict[str, Any], used: list[str], width: int | None) ->
         return False
     if width is None:
         return True
-    # rich's box: `│ ` + cell + ` ` per column, and the closing `│`
-    need = max(map(len, used), default=5) + 3 + sum(len(h) + 3 for h in hosts) + 1
-    return need <= width
+    return _box_width(used, hosts) <= width
+
+
+def _box_width(first: Iterable[str], columns: Iterable[str]) -> int:
+    """Columns a table needs whose first column holds `first` and whose other columns are
+    headed `columns`: rich's box draws `│ ` + cell + ` ` per column, and the closing `│`."""
+    return max(map(len, first), default=5) + 3 + sum(len(c) + 3 for c in columns) + 1
 
 
 def verify_table(doc: dict[str, Any], check_names: list[str], width: int | None = None) -> Table:
@@ -126,17 +131,10 @@ def _folded_rows(hosts: dict[str, Any], used: list[str]) -> tuple[list[str], lis
     return labels, [cells for _, _, _, cells in runs]
 
 
-def _rows_width(labels: list[str], used: list[str]) -> int:
-    """Columns the hosts x numbered checks table needs (rich's `│ ` + cell + ` ` each)."""
-    return max(map(len, labels), default=5) + 3 + sum(len(str(i)) + 3 for i in range(1, len(used) + 1)) + 1
-
-
-def verify_strips(doc: dict[str, Any], check_names: list[str]) -> list[Text]:
+def _strips(labels: list[str], rows: list[list[Text]]) -> list[Text]:
     """For a console too narrow even for hosts x numbered checks (rich squeezed the cells
-    to nothing, blank where a ✗ belonged): per (folded) row of hosts, its cells as one
-    strip of characters, checks 1, 2, ... left to right."""
-    used = _used_checks(doc, check_names)
-    labels, rows = _folded_rows(doc["hosts"], used)
+    to nothing, blank where a ✗ belonged): per (folded) row of hosts (`_folded_rows`), its
+    cells as one strip of characters, checks 1, 2, ... left to right."""
     width = max(map(len, labels), default=0)
     out = []
     for label, cells in zip(labels, rows, strict=True):
@@ -155,14 +153,16 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
     when checks failed only because no MAC was learnt yet.
     """
     used = _used_checks(doc, check_names)
-    labels, _ = _folded_rows(doc["hosts"], used)
-    if hosts_as_columns(doc, used, console.width) or _rows_width(labels, used) <= console.width:
+    as_columns = hosts_as_columns(doc, used, console.width)
+    labels, rows = _folded_rows(doc["hosts"], used)
+    numbers = [str(i) for i in range(1, len(used) + 1)]
+    if as_columns or _box_width(labels, numbers) <= console.width:
         console.print(verify_table(doc, check_names, console.width))
     else:
         console.print(f"verify (checks 1-{len(used)} left to right)")
-        for strip in verify_strips(doc, check_names):
+        for strip in _strips(labels, rows):
             console.print(strip, no_wrap=True, crop=False, soft_wrap=True)
-    if not hosts_as_columns(doc, used, console.width):
+    if not as_columns:
         console.print("  ".join(f"{i}={n}" for i, n in enumerate(used, 1)), soft_wrap=True)
     for host, entry in doc["hosts"].items():
         if entry["error"]:
