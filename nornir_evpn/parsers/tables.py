@@ -150,6 +150,8 @@ def _continues(group: list[list[str]], cells: list[str]) -> bool:
     if not first or first.isspace():
         return True
     above, head = group[-1], group[0]
+    if len(above[0].strip()) < _room(above[0]):  # the usual new record: the cell above it had room
+        return False
     if not all(not raw or raw.isspace() or len(above[c].strip()) >= _room(above[c])
                for c, raw in enumerate(cells)):
         return False
