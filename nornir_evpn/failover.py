@@ -275,12 +275,14 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
     selected = checks if checks is not None else default_checks()
     running: set[str] = set()  # hosts whose poll has not ended: named when a poll overruns
     lock = threading.Lock()
+    memos: dict[str, dict[Any, Any]] = {}  # per host: its last parses (entries are consistent pairs)
 
     def poll_host(task: Any, **kwargs: Any) -> Any:
         with lock:
             running.add(task.host.name)
+            memo = memos.setdefault(task.host.name, {})
         try:
-            return collect_and_check(task, **kwargs)
+            return collect_and_check(task, memo=memo, **kwargs)
         finally:
             with lock:
                 running.discard(task.host.name)

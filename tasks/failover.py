@@ -355,12 +355,13 @@ class TrafficProbe:
 CONNECT_CHECK = "connect"  # a poll's host that could not be reached or read
 
 
-def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
+def collect_and_check(task: Task, view: Any, checks: list[Any], memo: dict[Any, Any] | None = None) -> Result:
     """Send every command `checks` need on this host and evaluate them against `view`.
 
     result = list of `CheckResult`. Kept here (not in the verify package) because a poll
     needs a fault-aware view per call; a broken session is dropped so the next poll
-    reconnects instead of failing forever.
+    reconnects instead of failing forever. `memo`: a dict the caller keeps for this host
+    from one poll to the next; an output unchanged since the last poll is not parsed again.
     """
     from nornir_evpn.tasks.verify import collect_outputs
 
@@ -383,6 +384,6 @@ def collect_and_check(task: Task, view: Any, checks: list[Any]) -> Result:
         down = CheckResult(task.host.name, CONNECT_CHECK, False, {"session": "open"},
                            {"session": reason}, f"{task.host.name}: {reason}")
         return Result(host=task.host, result=[down], failed=False)
-    obs = Observations(outputs)
+    obs = Observations(outputs, memo)
     results = [r for c in wanted if (r := c.run(view, node, obs)) is not None]
     return Result(host=task.host, result=results, failed=False)

@@ -108,6 +108,10 @@ class EvpnAdvertised(Check):
 
 def expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     """RT1/RT3/RT4 counts in `node`'s EVPN RIB (routes of other leaves only)."""
+    return dict(view.memoised(("evpn.received", node.name), lambda: _expected_received(view, node)))
+
+
+def _expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     fabric = view.fabric
     rt1 = rt4 = rt3 = 0
     # RT4 of every ES whose ES-import RT one of node's own ESes has (its own ESes', and any
