@@ -40,7 +40,11 @@ def validate(tree: ConfigTree) -> list[str]:
     for bgp_inst in tree.keys(ES_ROOT):
         es_list = (*ES_ROOT, bgp_inst, "ethernet-segment")
         for es in tree.keys(es_list):
-            for ifname in tree.keys((*es_list, es, "interface")):
+            es_ifs = tree.keys((*es_list, es, "interface"))
+            if len(es_ifs) > 1:  # YANG: list interface { max-elements 1; } (a renamed LAG)
+                errors.append(f"ethernet-segment {es}: interface has {len(es_ifs)} entries "
+                              f"({', '.join(es_ifs)}); at most 1 is allowed")
+            for ifname in es_ifs:
                 if ifname not in interfaces:
                     errors.append(
                         f"ethernet-segment {es}: interface {ifname} does not exist "
@@ -79,6 +83,14 @@ def validate(tree: ConfigTree) -> list[str]:
         # access port re-cabled into a LAG keeps its vlan-tagging unless it is deleted)
         if lag and tree.value(("interface", ifname, "vlan-tagging")) is not None:
             errors.append(f"interface {ifname}: vlan-tagging and aggregate-id can not be configured together")
+        # YANG `must` on subinterface vlan encap untagged (an access port half cleaned by hand)
+        if tree.value(("interface", ifname, "vlan-tagging")) != "true":
+            errors.extend(
+                f"interface {ifname} subinterface {sub}: untagged only configurable if vlan-tagging "
+                "enabled on parent interface"
+                for sub in tree.keys(("interface", ifname, "subinterface"))
+                if tree.exists(("interface", ifname, "subinterface", sub, "vlan", "encap", "untagged"))
+            )
     return errors
 
 

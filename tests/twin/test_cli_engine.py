@@ -175,6 +175,37 @@ def test_an_access_port_made_a_lag_member_keeps_its_vlan_tagging_and_is_refused(
     assert run(s.handle_line("commit now")).startswith("All changes have been committed.")
 
 
+def test_an_ethernet_segment_takes_one_interface(leaf1_ds: NodeDatastore) -> None:
+    # YANG: ethernet-segment `list interface { max-elements 1; }` (23.7.1 and 24.10.3): a LAG
+    # renamed in the intent and set next to the old one is refused at commit
+    es = "system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1"
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    for line in TUTORIAL_LEAVES:
+        run(s.handle_line(line))
+    assert run(s.handle_line("commit stay")).startswith("All changes have been committed.")
+    run(s.handle_line("set / interface lag10 admin-state enable"))
+    run(s.handle_line(f"set / {es} interface lag10"))
+    assert run(s.handle_line("commit validate")).startswith(
+        "Error: ethernet-segment ES-1: interface has 2 entries (lag1, lag10); at most 1 is allowed")
+    run(s.handle_line(f"delete / {es} interface"))  # what configure sends first
+    run(s.handle_line(f"set / {es} interface lag10"))
+    assert run(s.handle_line("commit now")).startswith("All changes have been committed.")
+    assert leaf1_ds.running.keys((*es.split(), "interface")) == ["lag10"]
+
+
+def test_untagged_needs_vlan_tagging_on_the_parent(leaf1_ds: NodeDatastore) -> None:
+    # YANG `must` on vlan encap untagged: an access port whose vlan-tagging was deleted by
+    # hand while its bridged subinterface stayed
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    for line in TUTORIAL_LEAVES:
+        run(s.handle_line(line))
+    run(s.handle_line("delete / interface lag1 vlan-tagging"))
+    assert run(s.handle_line("commit now")).startswith(
+        "Error: interface lag1 subinterface 0: untagged only configurable if vlan-tagging enabled on parent interface")
+
+
 @pytest.mark.parametrize(("line", "error"), [
     ("set / interface ethernet-1/5 admin-state maybe",
      "Error: Invalid value 'maybe' for admin-state: expected one of [disable, enable]"),
