@@ -1,6 +1,7 @@
 """`configure --prune`: delete what an older intent left in the BGP groups this one owns.
 
-configure renders `set` lines: it adds and changes, it never removes. Switching the
+configure renders `set` lines: it adds and changes, and empties only the few lists the
+intent owns before setting them (addresses, policies, an ES's interface). Switching the
 overlay to route reflectors, or taking a leaf out of the topology, leaves its old BGP
 neighbors configured (verify names them `(not in the intent)`). With prune, every
 neighbor whose peer-group is the intent's underlay or overlay group and whose address the

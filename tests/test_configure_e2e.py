@@ -528,3 +528,35 @@ def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
     for node in ("leaf1", "leaf2"):
         lab.twin.set_slow(node, 0)
         assert lab.running(node) == startup(node)
+
+
+def test_a_renumbered_leaf_and_a_renamed_lag_end_with_exactly_the_intent(tmp_path, capsys):
+    """The intent owns the address lists it sets and the ethernet segment's one interface:
+    leaf3 renumbered (label number: 5) kept its old system0 /32, the lowest hence the primary
+    address, and its old /30; ce1's LAG renamed to lag10 made ES-1 hold lag1 and lag10,
+    which SR Linux refuses at commit (`list interface` has max-elements 1)."""
+    with Twin(LAB) as twin:
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        assert Lab(twin, state, INVENTORY).configure(capsys)[0] == 0
+        doc = yaml.safe_load(LAB.read_text())
+        doc["topology"]["nodes"]["leaf3"]["labels"] = {"number": 5}
+        doc["topology"]["nodes"]["ce1"]["labels"] = {"lag": "lag10"}
+        (tmp_path / "configs").symlink_to(INVENTORY / "configs")
+        topo = tmp_path / "edited.clab.yml"
+        topo.write_text(yaml.safe_dump(doc, sort_keys=False))
+        topology = load_topology(topo)
+        write_inventory(build_inventory(topology, derive_intent(topology)), tmp_path / "inv")
+        code, out = Lab(twin, state, tmp_path / "inv").configure(capsys)
+        assert code == 0, out
+        leaf3 = Lab(twin, state, INVENTORY).running("leaf3")
+        assert [ln for ln in leaf3 if " system0 subinterface 0 ipv4 address " in ln] == [
+            "set / interface system0 subinterface 0 ipv4 address 10.0.0.5/32"]
+        assert [ln.rsplit(" ", 1)[1] for ln in leaf3 if ln.startswith(
+            "set / interface ethernet-1/49 subinterface 0 ipv4 address ")] == ["192.168.15.1/30"]
+        es_if = "set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 interface "
+        for leaf in ("leaf1", "leaf2"):
+            assert [ln for ln in Lab(twin, state, INVENTORY).running(leaf) if ln.startswith(es_if)] == [es_if + "lag10"]
+        # configured again: nothing left to change (the deletes put back what they take)
+        code, out = Lab(twin, state, tmp_path / "inv").configure(capsys)
+        assert code == 0 and not any(h["changed"] for h in out["hosts"].values())
