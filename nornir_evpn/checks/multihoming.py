@@ -56,6 +56,9 @@ class LagUp(_EsCheck):
         return out
 
 
+UNKNOWN_MEMBER = "(not in the intent)"
+
+
 class LacpMembersInSync(_EsCheck):
     """`lacp.members_in_sync`: every LAG member that is up is IN_SYNC/True/True/True with
     the CE bond as partner; a member that is down is not. The LAG presents the intent's
@@ -85,6 +88,20 @@ class LacpMembersInSync(_EsCheck):
                     out[f"{es.lag} {member} partner"] = es.ce_mac.lower()
         return out
 
+    def refine(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        """Also expect no member the intent does not have: a port moved out of the LAG in the
+        topology keeps its `aggregate-id` (configure sets, it does not delete), stays in the
+        bundle, and a CE re-cabled to it later joins this LAG."""
+        extra: dict[str, Any] = {}
+        for es in _segments(view, node):
+            try:
+                st = obs.get(platform.show_lacp_state(es.lag), parse_lacp_state)
+            except Unavailable:
+                continue  # observe leaves this LAG's keys absent: the check fails already
+            members = set(es.members.get(node.name, []))
+            extra.update({f"{es.lag} {m} {UNKNOWN_MEMBER}": ABSENT for m in st.members if m not in members})
+        return {**expected, **extra} if extra else expected
+
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for es in _segments(view, node):
@@ -95,6 +112,9 @@ class LacpMembersInSync(_EsCheck):
             out[f"{es.lag} system-id"] = st.system_id.lower()
             out[f"{es.lag} system-priority"] = st.system_priority
             out[f"{es.lag} mode"] = st.mode
+            members = set(es.members.get(node.name, []))
+            out.update({f"{es.lag} {m} {UNKNOWN_MEMBER}": f"member, {st.members[m].oper_state}"
+                        for m in st.members if m not in members})
             for member in es.members.get(node.name, []):
                 m = st.members.get(member)
                 if m is None:

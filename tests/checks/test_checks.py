@@ -129,6 +129,23 @@ def test_lacp_key_priority_and_mode_are_the_intents(mh01) -> None:
                                        "leaf1 lag1 ethernet-1/1 key - Expected: 11 Actual: 99")
 
 
+def test_a_lag_member_the_intent_moved_away_fails(mh01) -> None:
+    """A CE re-cabled from ethernet-1/1 to ethernet-1/5 in the topology: configure adds
+    ethernet-1/5 to lag1 and leaves ethernet-1/1's aggregate-id. lag1 then lists both; the
+    old port is no member of the intent's and must fail the check (it passed)."""
+    text = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt")
+    rows = text.splitlines()
+    first = next(i for i, ln in enumerate(rows) if ln.startswith("| ethernet-1/1 "))
+    stale = [ln.replace("ethernet-1/1", "ethernet-1/5").replace("| up        |", "| down      |")
+             for ln in rows[first:first + 3]]
+    text = "\n".join(rows[:first + 3] + stale + rows[first + 3:])
+    [r] = evaluate(mh01, "leaf1", {platform.show_lacp_state("lag1"): text}, checks=["lacp.members_in_sync"])
+    assert r.ok is False
+    assert r.detail == ("leaf1 lag1 ethernet-1/5 (not in the intent) - Expected: absent Actual: member, down")
+    # the intent's own member is still judged as before
+    assert r.observed["lag1 ethernet-1/1"] == "IN_SYNC/True/True/True"
+
+
 def test_vxlan_vni_is_the_intents() -> None:
     """The L2 EVPN tutorial's leaf2 takes VNI 1 in on vxlan1.1; the same table with VNI 2
     (a leaf cut off from the others: its ingress VNI no longer matches what they send)
