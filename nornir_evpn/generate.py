@@ -61,6 +61,11 @@ def generate_topology(
                 "ip link set eth2 up",
                 "ip link set bond0 up",
             ]}
+            if ce_per_pair > 1:
+                # `ce2x1` names no number of its own: pinned, its ethernet segment keeps its
+                # number (hence ESI, LAG, LACP key) when another CE or leaf pair is taken out
+                # (by position, ce2x1 became ES-1 once pair 1 was gone: an ESI leaf1 still had)
+                nodes[ce]["labels"] = {"number": (p - 1) * ce_per_pair + k}
             links.append({"endpoints": [f"{ce}:eth1", f"leaf{a}:e1-{k}"]})
             links.append({"endpoints": [f"{ce}:eth2", f"leaf{b}:e1-{k}"]})
     for leaf in range(2 * mh_pairs + 1, leaves + 1):

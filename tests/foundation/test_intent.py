@@ -415,3 +415,22 @@ def test_a_bond_member_given_an_address_is_named_once(tmp_path: Path) -> None:
     lines = "".join(f"        - {line}\n" for line in ce1)
     text = text.replace("  nodes:\n", f"  groups:\n    bonded:\n      exec:\n{lines}  nodes:\n", 1)
     assert "CE 'ce1' bonds eth1, eth2 and also gives them an address or VRF of their own" in _intent_error(tmp_path, text)
+
+
+def test_generated_ces_keep_their_segment_when_another_is_taken_out(tmp_path: Path) -> None:
+    """ce2x1 names no number of its own: numbered by position it became ES-1 once pair 1's
+    CEs were gone, an ESI leaf1 still held (two CEs on one ESI after configure)."""
+    from nornir_evpn.generate import generate_topology
+
+    doc = generate_topology(2, 4, 2, ce_per_pair=2)
+    before = derive_intent(load_topology(_write(tmp_path / "a.clab.yml", doc)))
+    owner = {es.ce: (name, es.esi, es.lag) for name, es in before.ethernet_segments.items()}
+    assert owner["ce2x1"] == ("ES-3", "01:11:11:11:11:11:11:00:00:03", "lag3")
+    nodes = doc["topology"]["nodes"]
+    for ce in ("ce1x1", "ce1x2"):
+        del nodes[ce]
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
+                                if not any(e.startswith(("ce1x1:", "ce1x2:")) for e in ln["endpoints"])]
+    after = derive_intent(load_topology(_write(tmp_path / "b.clab.yml", doc)))
+    assert {es.ce: (name, es.esi, es.lag) for name, es in after.ethernet_segments.items()} == {
+        ce: owner[ce] for ce in ("ce2x1", "ce2x2")}
