@@ -57,7 +57,7 @@ def parse_mac_table(text: str) -> MacTable:
                 last_update=r.get("lastupdate", ""),
             )
     for line in lines:
-        m = _TOTAL_RE.match(line.strip())
+        m = _TOTAL_RE.match(line.strip()) if "Total" in line else None  # the few footer lines
         if m:
             table.totals[m.group(1).lower()] = (int(m.group(2)), int(m.group(3)))
     return table
