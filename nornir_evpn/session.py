@@ -10,6 +10,7 @@ sets them on every SR Linux host that does not name its own.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import socket
 import threading
@@ -18,6 +19,26 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nornir_evpn import platform
+
+PREFERRED_TRANSPORT = "ssh2"  # measured fastest (pyproject.toml); paramiko where it is missing
+
+
+@functools.cache
+def ssh2_available() -> bool:
+    """Whether ssh2-python imports: it has no wheel for macOS on Intel or Python 3.10/3.13,
+    where it is not installed (pyproject marker) and scrapli's paramiko transport serves."""
+    try:
+        import ssh2.session  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def transport(wanted: str | None = PREFERRED_TRANSPORT) -> str | None:
+    """The scrapli transport to use for `wanted`: `ssh2` becomes `paramiko` where ssh2-python
+    is not installed (an inventory written on Linux works unchanged on a Mac)."""
+    return "paramiko" if wanted == "ssh2" and not ssh2_available() else wanted
+
 
 # what is typed ahead but unanswered always fits a terminal's input buffer (4 KiB)
 BATCH_MAX_BYTES = 3072

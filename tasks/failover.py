@@ -29,7 +29,7 @@ from nornir_evpn.tasks.config import (
     host_error,
 )
 
-from nornir_evpn import platform, ssh2_guard
+from nornir_evpn import platform, session, ssh2_guard
 from nornir_evpn.errors import DeviceError
 
 __all__ = [
@@ -206,7 +206,7 @@ def ssh_ping_runner(host: str, port: int, username: str, password: str,
 
     conn = GenericDriver(
         host=host, port=port, auth_username=username, auth_password=password,
-        auth_strict_key=False, transport="ssh2", timeout_socket=10, timeout_transport=timeout,
+        auth_strict_key=False, transport=session.transport(), timeout_socket=10, timeout_transport=timeout,
         # timeout_transport bounds each read; scrapli's thread-based timeout_ops would race
         # ssh2's blocking read from this probe thread (see inventory.scrapli_extras)
         timeout_ops=0, comms_prompt_pattern=platform.CE_SHELL_PROMPT_PATTERN,
