@@ -292,6 +292,10 @@ def test_a_second_run_on_the_same_state_file_is_refused_while_the_first_runs(con
     """Two operators (or CI jobs) in one checkout: the second run, and a --restore, are told
     the first is running, instead of "stopped before its restore" and a restore that enabled
     the link under the live test (or two shuts, and a state file deleted by the wrong run)."""
+    # every poll of leaf3 takes seconds: the first run's fault window outlasts the two CLI
+    # processes started under it (on a loaded machine its whole shut-restore once fit in
+    # the second's start-up, and the restore found nothing to refuse)
+    configured.twin.set_slow("leaf3", 0.5)
     proc = configured.start(*_fo_args(), "--no-traffic")
     try:
         configured.wait_for(lambda: configured.fo_state.exists())  # claimed from its pre-check on
@@ -302,6 +306,7 @@ def test_a_second_run_on_the_same_state_file_is_refused_while_the_first_runs(con
         restore = configured.run("failover-test", "--restore")
         assert restore.returncode == 2 and f"(pid {proc.pid}) is running" in restore.stderr
         assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]  # left to the running test
+        configured.twin.set_slow("leaf3", 0)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
