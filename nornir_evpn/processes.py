@@ -2,7 +2,7 @@
 
 A pid alone may be another process's after a crash or a reboot: the files record the
 process's start too, read from /proc/<pid>/stat in clock ticks since boot (unlike
-wall-clock times, it never moves with the clock).
+wall-clock times, it never moves with the clock), or from psutil where there is no /proc.
 """
 
 from __future__ import annotations
@@ -32,10 +32,27 @@ def _proc_stat(pid: int) -> list[str] | None:
 
 
 def process_start(pid: int) -> int | None:
-    """When `pid` started, in clock ticks since boot (/proc/<pid>/stat); None without /proc.
-    Unlike wall-clock times it never moves with the clock (NTP steps, a VM resumed)."""
+    """When `pid` started, in clock ticks since boot (/proc/<pid>/stat). Unlike wall-clock
+    times it never moves with the clock (NTP steps, a VM resumed). Without /proc (macOS)
+    psutil's creation time in hundredths of a second (a process's own, fixed at its start);
+    None when neither can tell (the process is gone)."""
     fields = _proc_stat(pid)
+    if fields is None and not os.path.isdir("/proc"):
+        return _created_centiseconds(pid)
     try:
         return int(fields[19]) if fields is not None else None
     except (IndexError, ValueError):
+        return None
+
+
+def _created_centiseconds(pid: int) -> int | None:
+    """psutil (installed wherever there is no /proc): a None here made every state file
+    say "not running", so a configure could re-enable the link a live failover-test shut."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    try:
+        return round(psutil.Process(pid).create_time() * 100)
+    except (psutil.Error, OSError):
         return None
