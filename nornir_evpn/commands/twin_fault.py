@@ -21,10 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import secrets
 import socket
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +38,37 @@ MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreach
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
 
 
+# a unix socket's path is at most 104 bytes on macOS (108 on Linux), NUL included
+SOCKET_PATH_MAX = 100
+
+
 def control_socket_path(state_file: str | Path | None = None) -> Path:
-    return state_path(state_file).with_suffix(".sock")
+    """Next to the state file; where that path is too long for a unix socket (a checkout
+    deep in ~/Documents on a Mac: `twin up` died with "AF_UNIX path too long"), in a
+    directory of this user's own under the temp directory, named after the state file."""
+    path = Path(os.path.abspath(state_path(state_file).with_suffix(".sock")))  # the twin's and its clients' alike
+    if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:20]
+    return _private_dir() / f"{digest}.sock"
+
+
+def _private_dir() -> Path:
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"nornir-evpn-{uid}"
+
+
+def _make_socket_dir(directory: Path) -> None:
+    """Create the socket's directory; the shared one under the temp directory must be this
+    user's alone (0700), or another user could stand in for the twin."""
+    if directory != _private_dir():
+        directory.mkdir(parents=True, exist_ok=True)
+        return
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = directory.lstat()
+    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()) \
+            or st.st_mode & 0o077:
+        raise OSError(f"{directory} is not a directory of this user's alone (mode 0700)")
 
 
 class FaultController:
@@ -103,7 +135,7 @@ def _links(fabric: Any) -> list[str]:
 async def serve_control(twin: Any, state_file: str | Path | None = None) -> asyncio.AbstractServer:
     """Start the control socket for `twin` (call inside the twin's event loop)."""
     path = control_socket_path(state_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_socket_dir(path.parent)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     controller = FaultController(twin)

@@ -8,6 +8,7 @@ process (`python -m nornir_evpn twin up`) found through its state file (`read_tw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Coroutine, Mapping
@@ -63,6 +64,21 @@ class _ProviderProxy:
     def release(self) -> str:
         """The SR Linux release the twin plays (its `set` semantics follow it too)."""
         return getattr(self._twin.show_provider, "release", DEFAULT_RELEASE)
+
+
+def raise_open_files_limit(needed: int) -> None:
+    """Raise this process's soft limit on open files toward `needed` (up to the hard limit):
+    one listening socket per node, and one per session. macOS starts shells at 256, which a
+    128-leaf topology's 257 nodes exceed before anyone connects."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 class Twin:
@@ -136,6 +152,7 @@ class Twin:
 
     # -- async lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
+        raise_open_files_limit(2 * len(self.servers) + 64)
         await asyncio.gather(*(s.start() for s in self.servers.values()))
 
     async def stop(self) -> None:

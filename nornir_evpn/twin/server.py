@@ -260,6 +260,9 @@ class NodeServer:
             gss_host=None,
             reuse_address=True,
         )
+        if not self._server.sockets:  # asyncio skips an address it could not bind (EMFILE)
+            raise OSError(f"{self.name}: could not listen on {self.host} (too many open files? "
+                          "raise `ulimit -n`)")
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

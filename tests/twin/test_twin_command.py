@@ -277,3 +277,45 @@ def test_a_state_file_of_a_later_version_is_still_read(tmp_path: Path) -> None:
     state_file.write_text(json.dumps(doc))
     state = read_twin_state(state_file)
     assert (state.lab, state.endpoints) == ("l", {"leaf1": ("127.0.0.1", 2222)})
+
+
+def test_up_in_a_deep_directory_serves_its_fault_channel(tmp_path: Path) -> None:
+    """A checkout deep in ~/Documents on a Mac: the control socket next to the state file
+    was longer than a unix socket path may be, and `twin up` died ("AF_UNIX path too long")."""
+    deep = tmp_path.joinpath(*["Network-Automation-customer-acme"] * 4)
+    deep.mkdir(parents=True)
+    assert len(str(deep / ".nornir_evpn" / "twin.sock")) > 108
+    up = twin_cmd("up", cwd=deep)
+    try:
+        assert up.returncode == 0, up.stderr
+        down = twin_cmd("fault", "link-down", "leaf1:e1-1", "ce1:eth1", cwd=deep)
+        assert down.returncode == 0, down.stderr
+        listed = twin_cmd("fault", "list", cwd=deep)
+        assert "link-down ce1:eth1 leaf1:ethernet-1/1" in listed.stdout
+    finally:
+        assert twin_cmd("down", cwd=deep).returncode == 0
+    from nornir_evpn.commands.twin_fault import control_socket_path
+
+    sock = control_socket_path(deep / ".nornir_evpn" / "twin.json")
+    assert len(str(sock)) <= 100 and not sock.exists()  # removed with the twin
+
+
+def test_up_raises_a_low_open_files_limit(tmp_path: Path) -> None:
+    """macOS shells start at 256 open files; a twin serves one socket per node: with a soft
+    limit of 32 a 16-leaf fabric's 33 nodes died with an IndexError in the twin's log."""
+    from nornir_evpn.generate import generate_topology, write_topology
+
+    topo = write_topology(generate_topology(2, 16, 2), tmp_path / "f16.clab.yml")
+    env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: PASSWORD}
+    env.pop("NORNIR_EVPN_TWIN_STATE", None)
+    script = ("import resource, subprocess, sys; "
+              "resource.setrlimit(resource.RLIMIT_NOFILE, (32, resource.getrlimit(resource.RLIMIT_NOFILE)[1])); "
+              "sys.exit(subprocess.run([sys.executable, '-m', 'nornir_evpn', 'twin', 'up', '--topology', "
+              f"{str(topo)!r}]).returncode)")
+    up = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                        text=True, timeout=60)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert len(read_twin_state(tmp_path / ".nornir_evpn" / "twin.json").endpoints) == 2 + 16 + 2 * 1 + 12
+    finally:
+        twin_cmd("down", cwd=tmp_path)
