@@ -147,7 +147,7 @@ def run_child(argv: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any]
     return {
         "rc": proc.returncode, "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime,
         "cpu_user_s": ru.ru_utime, "cpu_sys_s": ru.ru_stime,
-        "maxrss_mb": ru.ru_maxrss / 1024,  # Linux: kilobytes
+        "maxrss_mb": ru.ru_maxrss / (2**20 if sys.platform == "darwin" else 1024),  # macOS: bytes, Linux: KiB
         "stdout": out_path.read_text(errors="replace"),
     }
 

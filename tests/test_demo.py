@@ -1,7 +1,7 @@
 """`python -m nornir_evpn demo` from a temporary directory: exit 0, one summary, no process left.
 
 Every demo runs with a unique marker in its environment; its twin child inherits it, so
-`/proc/*/environ` tells whether anything it started is still alive (other engineers'
+each process's environment (psutil) tells whether anything it started is still alive (other engineers'
 demos on the same machine carry no marker).
 """
 
@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.timeout(120)
@@ -23,29 +24,29 @@ MARKER = "NORNIR_EVPN_DEMO_TEST_MARKER"
 
 
 def _marked(marker: str) -> list[int]:
-    """pids whose environment carries `marker` (the demo and its children)."""
-    needle = f"{MARKER}={marker}".encode()
+    """pids whose environment carries `marker` (the demo and its children); psutil, not
+    /proc, so the README's test command passes on macOS too."""
+    return [p.pid for p in _marked_processes(marker)]
+
+
+def _marked_processes(marker: str) -> list[psutil.Process]:
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for proc in psutil.process_iter():
         try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                stat = (entry / "stat").read_text()
-                if stat.split(") ", 1)[1][:1] != "Z":  # a zombie is gone, just not reaped
-                    found.append(int(entry.name))
-        except OSError:
+            if proc.environ().get(MARKER) == marker and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)  # (a zombie is gone, just not reaped)
+        except (psutil.Error, OSError):
             continue
     return found
 
 
 def _twin_child_up(marker: str) -> bool:
     """The demo's twin child exists (imports may briefly spawn other helpers, e.g. ldconfig)."""
-    for pid in _marked(marker):
+    for proc in _marked_processes(marker):
         try:
-            if b"--serve-twin" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if "--serve-twin" in proc.cmdline():
                 return True
-        except OSError:
+        except (psutil.Error, OSError):
             continue
     return False
 
