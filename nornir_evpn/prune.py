@@ -1,16 +1,23 @@
-"""`configure --prune`: delete what an older intent left in the BGP groups this one owns.
+"""`configure --prune`: delete what an older intent left in what this one owns.
 
-configure renders `set` lines: it adds and changes, and empties only the few lists the
-intent owns before setting them (addresses, policies, an ES's interface). Switching the
-overlay to route reflectors, or taking a leaf out of the topology, leaves its old BGP
-neighbors configured (verify names them `(not in the intent)`). With prune, every
-neighbor whose peer-group is the intent's underlay or overlay group and whose address the
-intent lacks is deleted in the same private candidate, so it shows in the diff (`-`
-lines) and goes with the same commit. Neighbors of other groups are never touched.
+configure renders `set` lines: it adds and changes (and resets the export/import-policy
+leaf-lists of its BGP groups). Switching the overlay to route reflectors, or taking a leaf
+out of the topology, leaves its old BGP neighbors configured (verify names them `(not in
+the intent)`). With prune, every neighbor whose peer-group is the intent's underlay or
+overlay group and whose address the intent lacks is deleted in the same private
+candidate, so it shows in the diff (`-` lines) and goes with the same commit. Neighbors
+of other groups are never touched.
+
+Prune also empties, first in that candidate, the lists whose entries the intent sets:
+the IPv4 addresses of system0.0 and of the uplinks (a renumbered node kept its old /32,
+the lowest address hence the primary one, and its old /30s) and each ethernet segment's
+one-entry `interface` (a renamed LAG became a second entry, refused at commit). The
+rendered `set` lines put back what the intent has: no diff where nothing was left over.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from nornir_evpn import platform
@@ -52,3 +59,24 @@ def prune_lines(node: NodeIntent, features: Sequence[str], neighbors_output: str
             raise ParseError(f"prune: unexpected BGP neighbor {peer!r} in group {session.group}") from None
         lines.append(f"delete / network-instance default protocols bgp neighbor {peer}")
     return lines
+
+
+# `set` lines whose last token is an entry of a list the intent owns entirely
+_OWNED_LISTS = (
+    re.compile(r"^set / (interface \S+ subinterface 0 ipv4 address) \S+$"),
+    re.compile(r"^set / (system network-instance protocols evpn ethernet-segments bgp-instance 1 "
+               r"ethernet-segment \S+ interface) \S+$"),
+)
+
+
+def list_resets(config: Sequence[str]) -> list[str]:
+    """`delete` lines emptying each owned list the rendered `config` sets entries of, in
+    order and once each; they go before `config` in the candidate."""
+    out: dict[str, None] = {}
+    for line in config:
+        for pattern in _OWNED_LISTS:
+            m = pattern.match(line)
+            if m:
+                out[f"delete / {m[1]}"] = None
+                break
+    return list(out)

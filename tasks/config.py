@@ -29,7 +29,7 @@ from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir, host_node
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
-from nornir_evpn.prune import prune_lines
+from nornir_evpn.prune import list_resets, prune_lines
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
 from nornir_evpn.session import note_mode, paste
 from nornir_evpn.validation import assert_one_line
@@ -421,8 +421,9 @@ def configure_fabric(
     """Render and apply the host's features in one go; the grouped task for runbooks.
 
     prune=True first reads the host's BGP neighbors and deletes, in the same candidate,
-    those of the intent's underlay/overlay groups the intent no longer has
-    (`nornir_evpn.prune`); result["pruned"] lists the delete lines.
+    those of the intent's underlay/overlay groups the intent no longer has, and empties the
+    address lists and ES interfaces it then sets (`nornir_evpn.prune`); result["pruned"]
+    lists the neighbor delete lines, result["config"] has them all.
 
     mode "confirmed" with accept=True commits with a rollback timer, checks the device
     still answers, then accepts; accept=False leaves the commit pending so the caller can
@@ -450,7 +451,8 @@ def configure_fabric(
         if prune:
             pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines)
             entry["pruned"] = pruned.result["pruned"]
-            entry["config"] = [*entry["config"], *entry["pruned"]]
+            # owned lists emptied first, set again by the rendered lines (`nornir_evpn.prune`)
+            entry["config"] = [*list_resets(entry["config"]), *entry["config"], *entry["pruned"]]
         applied = task.run(
             task=apply_config, config=entry["config"], mode=mode,
             confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,

@@ -530,11 +530,12 @@ def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
         assert lab.running(node) == startup(node)
 
 
-def test_a_renumbered_leaf_and_a_renamed_lag_end_with_exactly_the_intent(tmp_path, capsys):
+def test_prune_leaves_a_renumbered_leaf_and_a_renamed_lag_with_exactly_the_intent(tmp_path, capsys):
     """The intent owns the address lists it sets and the ethernet segment's one interface:
     leaf3 renumbered (label number: 5) kept its old system0 /32, the lowest hence the primary
     address, and its old /30; ce1's LAG renamed to lag10 made ES-1 hold lag1 and lag10,
-    which SR Linux refuses at commit (`list interface` has max-elements 1)."""
+    which SR Linux refuses at commit (`list interface` has max-elements 1). --prune empties
+    those lists first in the same candidate."""
     with Twin(LAB) as twin:
         state = tmp_path / "twin.json"
         twin.state().write(state)
@@ -548,6 +549,9 @@ def test_a_renumbered_leaf_and_a_renamed_lag_end_with_exactly_the_intent(tmp_pat
         topology = load_topology(topo)
         write_inventory(build_inventory(topology, derive_intent(topology)), tmp_path / "inv")
         code, out = Lab(twin, state, tmp_path / "inv").configure(capsys)
+        assert code == 1 and "ES-1: interface has 2 entries (lag1, lag10)" in out["hosts"]["leaf1"]["error"]
+        assert not out["hosts"]["leaf1"]["committed"]
+        code, out = Lab(twin, state, tmp_path / "inv").configure(capsys, "--prune")
         assert code == 0, out
         leaf3 = Lab(twin, state, INVENTORY).running("leaf3")
         assert [ln for ln in leaf3 if " system0 subinterface 0 ipv4 address " in ln] == [
@@ -557,6 +561,6 @@ def test_a_renumbered_leaf_and_a_renamed_lag_end_with_exactly_the_intent(tmp_pat
         es_if = "set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 interface "
         for leaf in ("leaf1", "leaf2"):
             assert [ln for ln in Lab(twin, state, INVENTORY).running(leaf) if ln.startswith(es_if)] == [es_if + "lag10"]
-        # configured again: nothing left to change (the deletes put back what they take)
-        code, out = Lab(twin, state, tmp_path / "inv").configure(capsys)
+        # pruned again: nothing left to change (the rendered sets put back what the deletes take)
+        code, out = Lab(twin, state, tmp_path / "inv").configure(capsys, "--prune")
         assert code == 0 and not any(h["changed"] for h in out["hosts"].values())

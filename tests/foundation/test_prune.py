@@ -35,3 +35,20 @@ def test_no_bgp_yet_prunes_nothing_and_garbage_is_an_error(spine1) -> None:
     assert prune_lines(spine1, ["underlay"], "Error: network-instance default has no bgp\n") == []
     with pytest.raises(ParseError):
         prune_lines(spine1, ["underlay"], "something else entirely\n")
+
+
+def test_list_resets_empty_each_owned_list_the_config_sets_once_before_it() -> None:
+    from nornir_evpn.prune import list_resets
+    from nornir_evpn.render import Renderer
+
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    config = [ln for lines in Renderer().render(fabric.nodes["leaf1"], fabric).values() for ln in lines]
+    es = "system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 interface"
+    assert list_resets(config) == [
+        "delete / interface ethernet-1/49 subinterface 0 ipv4 address",
+        "delete / interface system0 subinterface 0 ipv4 address",
+        f"delete / {es}",
+    ]
+    # nothing else the intent sets is emptied: not a BGP group, not the mac-vrf's interfaces
+    assert list_resets(["set / network-instance mac-vrf-1 interface lag1.0",
+                        "set / interface lag1 subinterface 0 vlan encap untagged"]) == []
