@@ -199,6 +199,9 @@ def serve_twin(state_file: Path, profile: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nornir_evpn.commands.twin import refuse_native_windows
+
+    refuse_native_windows()
     from nornir_evpn.commands import configure as configure_cmd
     from nornir_evpn.commands import failover as failover_cmd
     from nornir_evpn.commands import verify as verify_cmd

@@ -116,7 +116,16 @@ def _ports_open(state: TwinState) -> bool:
 
 
 # -- up ---------------------------------------------------------------------------------------
+def refuse_native_windows() -> None:
+    """The twin serves on asyncio signal handlers and a unix control socket, which native
+    Windows has not: one line, not a NotImplementedError from the twin's child."""
+    if sys.platform == "win32":
+        raise UserInputError("the digital twin needs a POSIX system (signals, unix sockets): "
+                             "on Windows run nornir_evpn in WSL")
+
+
 def run_up(args: argparse.Namespace) -> int:
+    refuse_native_windows()
     state_file = state_path(args.state_file).resolve()
     timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING")
     try:

@@ -147,3 +147,21 @@ def test_the_checkout_shadowing_a_regular_install_says_how_to_run(tmp_path) -> N
     assert r.stderr.splitlines() == [
         "nornir-evpn: error: no module nornir_evpn.tasks: this is the checkout's nornir_evpn/, which only an "
         "editable install maps (`pip install -e .` here), or run from another directory"]
+
+
+@pytest.mark.parametrize("argv", [["twin", "up"], ["demo"]])
+def test_native_windows_is_told_to_use_wsl(monkeypatch, capsys, tmp_path, argv) -> None:
+    import types
+
+    from nornir_evpn.commands import twin
+
+    # the twin command's view of the platform only (asyncio itself would then import its
+    # Windows modules)
+    monkeypatch.setattr(twin, "sys", types.SimpleNamespace(platform="win32"))
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "nornir-evpn: error: the digital twin needs a POSIX system (signals, unix sockets): "
+        "on Windows run nornir_evpn in WSL"]
+    assert not (tmp_path / ".nornir_evpn").exists()
