@@ -8,6 +8,10 @@ overlay group and whose address the intent lacks is deleted in the same private
 candidate, so it shows in the diff (`-` lines) and goes with the same commit. Neighbors
 of other groups are never touched.
 
+A port moved out of an intent's LAG in the topology keeps its `aggregate-id` (verify names
+it `(not in the intent)`): prune deletes that leaf on each port a LAG the intent sets lists
+as a member and the intent does not.
+
 Prune also empties, first in that candidate, the lists whose entries the intent sets:
 the IPv4 addresses of system0.0 and of the uplinks (a renumbered node kept its old /32,
 the lowest address hence the primary one, and its old /30s) and each ethernet segment's
@@ -24,6 +28,7 @@ from nornir_evpn import platform
 from nornir_evpn.errors import ParseError
 from nornir_evpn.intent import NodeIntent
 from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
+from nornir_evpn.parsers.lacp import parse_lacp_state
 from nornir_evpn.validation import check_ip
 
 COMMANDS = (platform.SHOW_BGP_NEIGHBORS,)
@@ -80,3 +85,37 @@ def list_resets(config: Sequence[str]) -> list[str]:
                 out[f"delete / {m[1]}"] = None
                 break
     return list(out)
+
+
+_MEMBER = re.compile(r"^set / interface (\S+) ethernet aggregate-id (\S+)$")
+
+
+def intent_lag_members(config: Sequence[str]) -> dict[str, set[str]]:
+    """LAG -> the member ports the rendered `config` gives it."""
+    members: dict[str, set[str]] = {}
+    for line in config:
+        m = _MEMBER.match(line)
+        if m:
+            members.setdefault(m[2], set()).add(m[1])
+    return members
+
+
+def lag_commands(config: Sequence[str]) -> list[str]:
+    """The `show lag <lag> lacp-state` of each LAG the rendered `config` has members for."""
+    return [platform.show_lacp_state(lag) for lag in intent_lag_members(config)]
+
+
+def stale_member_lines(config: Sequence[str], outputs: Sequence[str]) -> list[str]:
+    """`delete` lines for the ports in an intent LAG that the intent does not list
+    (`outputs`: the answers to `lag_commands(config)`, in order). A LAG not configured yet
+    (a device error) has none; an answer that does not parse raises ParseError."""
+    lines = []
+    for (lag, wanted), out in zip(intent_lag_members(config).items(), outputs, strict=True):
+        if platform.show_failed(out):
+            continue
+        for port in parse_lacp_state(out).members:
+            if port not in wanted:
+                if not platform.INTERFACE_NAME_RE.match(port):
+                    raise ParseError(f"prune: unexpected member {port!r} in {lag}")
+                lines.append(f"delete / interface {port} ethernet aggregate-id")
+    return lines

@@ -29,7 +29,7 @@ from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir, host_node
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
-from nornir_evpn.prune import list_resets, prune_lines
+from nornir_evpn.prune import lag_commands, list_resets, prune_lines, stale_member_lines
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
 from nornir_evpn.session import note_mode, paste
 from nornir_evpn.validation import assert_one_line
@@ -449,7 +449,8 @@ def configure_fabric(
         )
         entry["config"] = rendered.result["config"]
         if prune:
-            pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines)
+            pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines,
+                              config=entry["config"])
             entry["pruned"] = pruned.result["pruned"]
             # owned lists emptied first, set again by the rendered lines (`nornir_evpn.prune`)
             entry["config"] = [*list_resets(entry["config"]), *entry["config"], *entry["pruned"]]
@@ -477,17 +478,22 @@ def configure_fabric(
 
 
 def stale_config(task: Task, features: Sequence[str] = FEATURES,
-                 batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+                 batch_lines: int = DEFAULT_BATCH_LINES, config: Sequence[str] = ()) -> Result:
     """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
-    from the device over the host's session; result = {"pruned": [lines]}."""
+    from the device over the host's session: BGP neighbors, and the members of the LAGs the
+    rendered `config` sets that it does not list; result = {"pruned": [lines]}."""
     node = host_node(task.host)
+    lags = lag_commands(config) if "multihoming" in features else []
     try:
         conn = srl_connection(task)
-        outputs = run_commands(conn, PRUNE_COMMANDS, batch_lines)
+        outputs = run_commands(conn, [*PRUNE_COMMANDS, *lags], batch_lines)
     except Exception as exc:  # one line in the result, as the other tasks
         drop_connection(task.host)
         return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
-    return Result(host=task.host, result={"pruned": prune_lines(node, features, outputs[0]), "error": None})
+    pruned = prune_lines(node, features, outputs[0])
+    if lags:
+        pruned += stale_member_lines(config, outputs[len(PRUNE_COMMANDS):])
+    return Result(host=task.host, result={"pruned": pruned, "error": None})
 
 
 def drop_connection(host: Any, connection: str = CONNECTION, *, abrupt: bool = False) -> None:

@@ -564,3 +564,45 @@ def test_prune_leaves_a_renumbered_leaf_and_a_renamed_lag_with_exactly_the_inten
         # pruned again: nothing left to change (the rendered sets put back what the deletes take)
         code, out = Lab(twin, state, tmp_path / "inv").configure(capsys, "--prune")
         assert code == 0 and not any(h["changed"] for h in out["hosts"].values())
+
+
+def test_a_member_recabled_in_the_topology_fails_verify_until_prune_takes_it_out(tmp_path, capsys):
+    """ce1 re-cabled from leaf1 e1-1 to e1-5: configure adds ethernet-1/5 to lag1 and leaves
+    ethernet-1/1's aggregate-id (verify PASSed with it still in the bundle); verify names it,
+    --prune deletes it, verify passes."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    doc = yaml.safe_load(LAB.read_text())
+    doc["topology"]["links"] = [
+        {"endpoints": ["ce1:eth1", "leaf1:e1-5"]} if link["endpoints"] == ["ce1:eth1", "leaf1:e1-1"] else link
+        for link in doc["topology"]["links"]]
+    (tmp_path / "configs").symlink_to(INVENTORY / "configs")
+    topo = tmp_path / "recabled.clab.yml"
+    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
+    topology = load_topology(topo)
+    write_inventory(build_inventory(topology, derive_intent(topology)), tmp_path / "inv")
+    with Twin(topo) as twin:  # the cable is moved; the fabric still has the old intent's config
+        attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        assert Lab(twin, state, INVENTORY).configure(capsys)[0] == 0
+        recabled = Lab(twin, state, tmp_path / "inv")
+
+        def lacp_check() -> tuple[int, dict]:
+            capsys.readouterr()
+            code = main(["verify", "--twin", "--twin-state", str(state), "--inventory", str(tmp_path / "inv"),
+                         "--json", "--hosts", "leaf1", "--checks", "lacp.members_in_sync"])
+            return code, json.loads(capsys.readouterr().out)["hosts"]["leaf1"]["checks"][0]
+
+        assert recabled.configure(capsys)[0] == 0
+        code, check = lacp_check()
+        assert code == 1 and check["expected"]["lag1 ethernet-1/1 (not in the intent)"] == "absent"
+        assert check["observed"]["lag1 ethernet-1/1 (not in the intent)"].startswith("member, ")
+        code, out = recabled.configure(capsys, "--prune")
+        assert code == 0 and out["hosts"]["leaf1"]["pruned"] == ["delete / interface ethernet-1/1 ethernet aggregate-id"]
+        assert out["hosts"]["leaf2"]["pruned"] == []
+        assert not any(ln.startswith("set / interface ethernet-1/1 ethernet aggregate-id")
+                       for ln in recabled.running("leaf1"))
+        code, check = lacp_check()
+        assert code == 0 and check["ok"], check

@@ -70,7 +70,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="validate everywhere first; commit everywhere or nowhere")
     p.add_argument("--prune", action="store_true",
                    help="also delete BGP neighbors of the intent's underlay/overlay groups that the "
-                        "intent no longer has, and old addresses of system0/uplinks and ES interfaces "
+                        "intent no longer has, ports no longer in an intent LAG, and old addresses of "
+                        "system0/uplinks and ES interfaces "
                         "(otherwise configure deletes nothing but those groups' policy lists)")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
