@@ -1,0 +1,100 @@
+"""Verdicts no other test pinned: each of these went unnoticed when the code deciding it was
+flipped (mutation testing of checks/ and parsers/). Verbatim transcripts, edited where a
+test needs a broken fabric."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn import platform
+from nornir_evpn.checks import CommandFailure, evaluate
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.topology import load_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def fx(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+@pytest.fixture(scope="module")
+def mh01():
+    return derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+
+
+# 1. a check whose command failed / was unparseable must FAIL, for the checks whose observe()
+#    lets Unavailable through (bgp.*, evpn.*, vxlan.vni, mac.*), not only those that catch it
+@pytest.mark.parametrize("node,check,cmd", [
+    ("spine1", "bgp.underlay_established", platform.SHOW_BGP_NEIGHBORS),
+    ("leaf2", "evpn.received", platform.SHOW_EVPN_SUMMARY),
+    ("leaf2", "vxlan.vni", platform.SHOW_VXLAN_BRIEF),
+    ("leaf3", "mac.esi_remote", platform.show_mac_table("mac-vrf-1")),
+    ("leaf3", "mac.local", platform.show_mac_table("mac-vrf-1")),
+])
+@pytest.mark.parametrize("answer", [CommandFailure("Error: Path not found"), "garbage"])
+def test_a_check_that_cannot_read_its_command_fails(mh01, node, check, cmd, answer) -> None:
+    [r] = evaluate(mh01, node, {cmd: answer}, checks=[check])
+    assert not r.ok, r.detail
+
+
+# 2. a full-mesh spine still holding an iBGP-overlay session (left by a route-reflector
+#    intent) fails bgp.overlay_established although the intent expects no overlay there
+def test_full_mesh_spine_with_a_leftover_overlay_session_fails(mh01) -> None:
+    text = fx("l2evpn_spine1_show_bgp_neighbor.txt")
+    row1 = "| default        | 10.0.0.1              | iBGP-overlay   | S    | 100     | established | 0d:18h:20m: | evpn      | [4/4/2]               |\n"
+    row2 = "|                |                       |                |      |         |             | 49s         |           |                       |\n"
+    at = text.index("+----------------+", text.index("+====="))
+    text = text[:at] + row1 + row2 + text[at:]
+    [r] = evaluate(mh01, "spine1", {platform.SHOW_BGP_NEIGHBORS: text}, checks=["bgp.overlay_established"])
+    assert (r.ok, r.detail) == (
+        False, "spine1 overlay 10.0.0.1 (not in the intent) - Expected: absent Actual: established")
+
+
+# 3. a LAG member bundled with the wrong partner (CE cabled to the wrong port / wrong bond)
+def test_lacp_partner_other_than_the_es_ce_fails(mh01) -> None:
+    text = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt")
+    assert "00:C1:AB: |" in text
+    row = "| rue/True/ | 00:00:11  |           | 00:00:11  |"
+    bad = text.replace(row, "| rue/True/ | 00:00:11  |           | 00:00:99  |")
+    assert bad != text
+    [r] = evaluate(mh01, "leaf1", {platform.show_lacp_state("lag1"): bad}, checks=["lacp.members_in_sync"])
+    assert not r.ok and "partner - Expected: 00:c1:ab:00:00:11 Actual: 00:c1:ab:00:00:99" in r.detail
+
+
+# 4. a session in any state but established, where the intent expects it up, fails
+def test_underlay_session_not_established_fails(mh01) -> None:
+    text = fx("l2evpn_spine1_show_bgp_neighbor.txt").replace("| established |", "| active      |", 1)
+    [r] = evaluate(mh01, "spine1", {platform.SHOW_BGP_NEIGHBORS: text}, checks=["bgp.underlay_established"])
+    assert not r.ok
+    assert "spine1 underlay 192.168.11.1 (leaf1) - Expected: established Actual: active" in r.detail
+
+
+# 5. evpn.advertised is judged when the session to the peer is up (verify always collects the
+#    session table): a leaf that stopped advertising its ES routes fails
+def test_advertised_routes_are_judged_when_the_session_is_up(mh01) -> None:
+    files = {
+        platform.show_advertised_evpn("10.0.0.2"): fx("tutorial_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt"),
+        platform.SHOW_BGP_NEIGHBORS: fx("l2evpn_leaf1_show_bgp_neighbor_10.0.0.2.txt"),
+    }
+    [r] = evaluate(mh01, "leaf1", files, checks=["evpn.advertised"])
+    assert r.ok, r.detail
+    files[platform.show_advertised_evpn("10.0.0.2")] = files[platform.show_advertised_evpn("10.0.0.2")].replace(
+        "1 advertised Ethernet Segment routes", "0 advertised Ethernet Segment routes")
+    [r] = evaluate(mh01, "leaf1", files, checks=["evpn.advertised"])
+    assert not r.ok and r.detail.startswith("leaf1 to 10.0.0.2 RT4 - Expected: 1 Actual: 0"), r.detail
+
+
+# 6. verify asks each leaf for its advertised routes (commands_for drives what is collected)
+def test_leaf_commands_include_the_advertised_routes(mh01) -> None:
+    from nornir_evpn.checks import commands_for
+    assert platform.show_advertised_evpn("10.0.0.2") in commands_for(mh01, "leaf1", checks=["evpn.advertised"])
+
+
+# 7. a poll that judged nothing (every check filtered out) is not "converged"
+def test_an_empty_poll_never_reaches_a_state() -> None:
+    from nornir_evpn.tasks.failover import wait_for_state
+
+    assert not wait_for_state(lambda: {}, t0=0, interval=0.01, timeout=0.05).reached
