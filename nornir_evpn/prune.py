@@ -106,15 +106,19 @@ def lag_commands(config: Sequence[str]) -> list[str]:
 
 
 def stale_member_lines(config: Sequence[str], outputs: Sequence[str]) -> list[str]:
-    """`delete` lines for the ports in an intent LAG that the intent does not list
+    """`delete` lines for the ports in an intent LAG that the intent puts in no LAG
     (`outputs`: the answers to `lag_commands(config)`, in order). A LAG not configured yet
     (a device error) has none; an answer that does not parse raises ParseError."""
     lines = []
-    for (lag, wanted), out in zip(intent_lag_members(config).items(), outputs, strict=True):
+    members = intent_lag_members(config)
+    # a port the intent moves to another of its LAGs is that LAG's now: its `set` moves it
+    # (a delete after it would leave the port in no LAG at all)
+    in_a_lag = set().union(*members.values())
+    for lag, out in zip(members, outputs, strict=True):
         if platform.show_failed(out):
             continue
         for port in parse_lacp_state(out).members:
-            if port not in wanted:
+            if port not in in_a_lag:
                 if not platform.INTERFACE_NAME_RE.match(port):
                     raise ParseError(f"prune: unexpected member {port!r} in {lag}")
                 lines.append(f"delete / interface {port} ethernet aggregate-id")

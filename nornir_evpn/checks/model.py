@@ -75,7 +75,9 @@ class Observations:
             self._cache[key] = self._parse_memoised(key)
         value = self._cache[key]
         if isinstance(value, Unavailable):
-            raise value
+            # a fresh exception: the memoised one is raised again in every poll, and each
+            # raise would chain that poll's frames (and its outputs) onto its traceback
+            raise Unavailable(*value.args)
         return value
 
     def problem(self, command: str) -> str | None:

@@ -46,7 +46,9 @@ def control_socket_path(state_file: str | Path | None = None) -> Path:
     """Next to the state file; where that path is too long for a unix socket (a checkout
     deep in ~/Documents on a Mac: `twin up` died with "AF_UNIX path too long"), in a
     directory of this user's own under the temp directory, named after the state file."""
-    path = Path(os.path.abspath(state_path(state_file).with_suffix(".sock")))  # the twin's and its clients' alike
+    # resolved: the twin and each client reach one path however they spell the state file
+    # (a symlinked directory, macOS's /tmp -> /private/tmp)
+    path = state_path(state_file).with_suffix(".sock").resolve()
     if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
         return path
     digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:20]
