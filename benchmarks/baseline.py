@@ -20,7 +20,7 @@ from scrapli import Scrapli
 from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli_community.nokia.srlinux.nokia_srlinux import DEFAULT_PRIVILEGE_LEVELS
 
-from nornir_evpn import platform
+from nornir_evpn import platform, session
 from nornir_evpn.commands.common import apply_twin_endpoints
 from nornir_evpn.intent import natural_key
 from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password, scrapli_extras
@@ -33,6 +33,7 @@ PRIVS = {**DEFAULT_PRIVILEGE_LEVELS,
 def push(host: str, port: int, username: str, lines: list[str]) -> str | None:
     """One host: connect, private candidate, lines + commit now, close. Error text or None."""
     extras = {k: v for k, v in scrapli_extras().items() if k != "failed_when_contains"}
+    extras["transport"] = session.transport(extras["transport"])
     conn = Scrapli(host=host, port=port, auth_username=username, auth_password=password(),
                    platform=platform.PLATFORM, privilege_levels=PRIVS, **extras)
     conn.open()

@@ -27,6 +27,7 @@ from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli_community.nokia.srlinux.nokia_srlinux import DEFAULT_PRIVILEGE_LEVELS
 
 from nornir_evpn import platform
+from nornir_evpn import session as sessions
 
 PASSWORD = "Bench-1!"
 PRIVS = {**DEFAULT_PRIVILEGE_LEVELS,
@@ -71,7 +72,7 @@ def rss_mb(pid: int) -> float:
 
 def session(host: str, port: int, node: str) -> None:
     conn = Scrapli(host=host, port=port, auth_username="admin", auth_password=PASSWORD,
-                   auth_strict_key=False, platform=platform.PLATFORM, transport="ssh2",
+                   auth_strict_key=False, platform=platform.PLATFORM, transport=sessions.transport(),
                    privilege_levels=PRIVS, timeout_ops=30)
     conn.open()
     for cmd in (platform.SHOW_VERSION, platform.INFO_FLAT, platform.SHOW_VERSION,

@@ -48,8 +48,39 @@ def release(transport: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+def _install_paramiko() -> None:
+    """paramiko's Channel.recv returns b"" forever once the channel is closed (device ended
+    the session, TCP reset, or our own socket shutdown): raise instead of spinning."""
+    try:
+        from scrapli.exceptions import ScrapliConnectionError
+        from scrapli.transport.plugins.paramiko.transport import ParamikoTransport
+    except ImportError:
+        return
+    if getattr(ParamikoTransport, _INSTALLED, False):
+        return
+    read, write = ParamikoTransport.read, ParamikoTransport.write
+
+    def read_or_raise_at_eof(self: Any) -> bytes:
+        buf: bytes = read(self)
+        if not buf:
+            raise ScrapliConnectionError("the device ended the SSH session")
+        return buf
+
+    def write_or_raise_when_ended(self: Any, channel_input: bytes) -> None:
+        try:
+            write(self, channel_input)
+        except OSError as exc:  # paramiko's "Socket is closed": what ssh2 reports as lost
+            raise ScrapliConnectionError("the device ended the SSH session") from exc
+
+    ParamikoTransport.read = read_or_raise_at_eof  # type: ignore[method-assign]
+    ParamikoTransport.write = write_or_raise_when_ended  # type: ignore[method-assign]
+    setattr(ParamikoTransport, _INSTALLED, True)
+
+
 def install() -> None:
-    """Add the EOF check and the finalizer to scrapli's ssh2 transport (once per process)."""
+    """Add the EOF check to scrapli's paramiko and ssh2 transports, and the finalizer to ssh2's
+    (once per process)."""
+    _install_paramiko()
     try:
         from scrapli.exceptions import ScrapliConnectionError
         from scrapli.transport.plugins.ssh2.transport import Ssh2Transport

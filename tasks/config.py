@@ -549,7 +549,7 @@ def one_line(exc: BaseException) -> str:
     # cause says what really happened
     cause = exc.__cause__
     while cause is not None:
-        if type(cause).__name__ == "Timeout":
+        if type(cause).__name__ == "Timeout" or isinstance(cause, TimeoutError):  # ssh2 / paramiko
             return "timeout: the device did not answer in time"
         cause = cause.__cause__
     if "do you need to call 'open()'" in text:  # scrapli's words for a session that never came up

@@ -661,6 +661,7 @@ def test_a_shut_that_never_reached_the_host_restores_nothing(configured: Lab) ->
 def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> None:
     """configure next to a failover-test re-enabled the link the test had shut (the intent
     says enable): the test measured nothing true and its restore was a no-op."""
+    configured.twin.set_slow("leaf3", 0.5)  # the fault window outlasts configure's start-up under load
     proc = configured.start(*_fo_args(), "--no-traffic")
     try:
         configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
@@ -671,6 +672,7 @@ def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> Non
         assert done.returncode == 2, done.stderr[-2000:]
         assert f"a failover-test (pid {proc.pid}) is running on leaf1 ethernet-1/1" in done.stderr
         assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]  # untouched
+        configured.twin.set_slow("leaf3", 0)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

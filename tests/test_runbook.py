@@ -75,11 +75,11 @@ def test_failover_runbook_shuts_waits_restores_and_recovers(tmp_path):
         assert other.returncode == 2 and "not a member of an ethernet segment" in other.stdout, other.stdout
         from scrapli import Scrapli
 
-        from nornir_evpn import platform
+        from nornir_evpn import platform, session
 
         host, port = twin.state().endpoints["leaf1"]
         with Scrapli(host=host, port=port, auth_username=twin.username, auth_password=twin.password,
-                     auth_strict_key=False, platform=platform.PLATFORM, transport="ssh2") as conn:
+                     auth_strict_key=False, platform=platform.PLATFORM, transport=session.transport()) as conn:
             conn.send_commands([platform.ENTER_CANDIDATE_PRIVATE,
                                 "set / interface ethernet-1/1 admin-state disable", platform.COMMIT_NOW])
         shut = "set / interface ethernet-1/1 admin-state disable"

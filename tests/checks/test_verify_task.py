@@ -153,6 +153,15 @@ def test_a_session_that_never_came_up_is_said_in_words() -> None:
     r = verify_host(task_for("leaf1", hung), fabric)
     assert r.result["error"] == "timeout: the device did not answer in time"
 
+    # paramiko's read past timeout_transport: socket.timeout under scrapli's "EOF" wording
+    from scrapli.exceptions import ScrapliConnectionError
+
+    slow = ScrapliConnectionError("encountered EOF reading from transport; typically means the device "
+                                  "closed the connection")
+    slow.__cause__ = TimeoutError("timed out")
+    r = verify_host(task_for("leaf1", slow), fabric)
+    assert r.result["error"] == "timeout: the device did not answer in time"
+
 
 def test_session_dropped_mid_show_is_closed() -> None:
     fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))

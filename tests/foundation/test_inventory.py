@@ -86,7 +86,7 @@ def test_inventory_plugin_builds_the_same_hosts(monkeypatch: pytest.MonkeyPatch)
     # SR Linux sessions open/close with the lighter callables; other settings kept
     extras = leaf2.get_connection_parameters("scrapli").extras
     assert extras["on_open"] is session.on_open and extras["on_close"] is session.on_close
-    assert extras["transport"] == "ssh2"
+    assert extras["transport"] == session.transport("ssh2")  # paramiko where ssh2-python is not
     ce = nr.inventory.hosts["ce1"].get_connection_parameters("scrapli").extras or {}
     assert "on_open" not in ce  # not an SR Linux host
 

@@ -1,4 +1,5 @@
-"""A dropped ssh2 session is freed without waiting for the device (ssh2_guard)."""
+"""A dropped session is freed without waiting for the device, and a session the device ended
+raises instead of spinning (ssh2_guard: ssh2 and paramiko)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,25 @@ from scrapli import Scrapli
 from scrapli.driver.network.base_driver import BaseNetworkDriver
 from scrapli.exceptions import ScrapliConnectionError
 
-from nornir_evpn import ssh2_guard
+from nornir_evpn import session, ssh2_guard
 from nornir_evpn.twin.runtime import Twin
 
 LAB = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
 TIMEOUT_S = 5
 
 
-def _open(twin: Twin, node: str) -> Scrapli:
+def _open(twin: Twin, node: str, transport: str = "ssh2") -> Scrapli:
     host, port = twin.endpoints[node]
     conn = Scrapli(host=host, port=port, auth_username="admin", auth_password=twin.password,
-                   auth_strict_key=False, transport="ssh2", platform="nokia_srlinux",
+                   auth_strict_key=False, transport=transport, platform="nokia_srlinux",
                    timeout_ops=0, timeout_transport=TIMEOUT_S)
     conn.open()
     return conn
 
 
 def test_freeing_an_unclosed_session_does_not_wait_for_the_device() -> None:
+    if not session.ssh2_available():
+        pytest.skip("ssh2-python not installed: the finalizer guards libssh2 objects only")
     # Unguarded, ssh2-python frees the open channel holding the GIL while libssh2 waits up
     # to 2 x timeout_transport for the peer's CLOSE: this in-process twin could not answer,
     # and the process froze for 10 s here (60 s with the inventory's 30 s timeout).
@@ -46,12 +49,16 @@ def test_freeing_an_unclosed_session_does_not_wait_for_the_device() -> None:
         again.close()
 
 
-def test_a_session_the_device_ended_raises_instead_of_spinning() -> None:
-    # libssh2 returns empty reads forever once the device ends the session (here: `quit`
-    # in the middle of a pasted batch); unguarded, the read loop spun at full CPU for good.
+@pytest.mark.parametrize("transport", ["ssh2", "paramiko"])
+def test_a_session_the_device_ended_raises_instead_of_spinning(transport: str) -> None:
+    # libssh2 and paramiko both return empty reads forever once the device ends the session
+    # (here: `quit` in the middle of a pasted batch); unguarded, the read loop spun at full
+    # CPU for good (on paramiko, macOS's transport, also after our own Ctrl-C socket shutdown)
+    if session.transport(transport) != transport:
+        pytest.skip("ssh2-python not installed")
     ssh2_guard.install()
     with Twin(LAB) as twin:
-        conn = _open(twin, "leaf1")
+        conn = _open(twin, "leaf1", transport)
         started = time.monotonic()
         with pytest.raises(ScrapliConnectionError, match="ended the SSH session"):
             run_commands(conn, ["show version", "quit", "show version"])

@@ -10,7 +10,7 @@ import asyncssh
 import pytest
 from scrapli import Scrapli
 
-from nornir_evpn import platform
+from nornir_evpn import platform, session
 from reliability.helpers import SRL_NODES, Watch
 
 CLIENTS = 100
@@ -52,7 +52,7 @@ async def _abrupt_clients(port: int, password: str) -> None:
 
 def _scrapli_show_version(port: int, password: str) -> str:
     with Scrapli(host="127.0.0.1", port=port, auth_username="admin", auth_password=password,
-                 auth_strict_key=False, platform="nokia_srlinux", transport="ssh2",
+                 auth_strict_key=False, platform="nokia_srlinux", transport=session.transport(),
                  timeout_ops=10) as conn:
         return conn.send_command("show version").result
 

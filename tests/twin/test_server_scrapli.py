@@ -18,9 +18,8 @@ from scrapli.exceptions import (
     ScrapliConnectionNotOpened,
 )
 from scrapli_community.nokia.srlinux.nokia_srlinux import DEFAULT_PRIVILEGE_LEVELS
-from ssh2.exceptions import SSH2Error
 
-from nornir_evpn import platform
+from nornir_evpn import platform, session
 from nornir_evpn.twin.runtime import Twin
 
 # The recipe for a private candidate with scrapli: override the `configuration` level.
@@ -28,6 +27,13 @@ PRIVATE_PRIVS = {
     **DEFAULT_PRIVILEGE_LEVELS,
     "configuration": PrivilegeLevel(**platform.SCRAPLI_PRIVATE_CANDIDATE_PRIV),
 }
+try:  # ssh2-python's own errors; absent where it is not installed (macOS)
+    from ssh2.exceptions import SSH2Error as _SSH2Error
+    TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (ScrapliConnectionError, OSError, _SSH2Error)
+except ImportError:  # paramiko, unguarded here, raises "Socket is closed" (an OSError)
+    TRANSPORT_ERRORS = (ScrapliConnectionError, OSError)
+# each transport this machine has: ssh2 where ssh2-python imports, paramiko always
+TRANSPORTS = [t for t in ("ssh2", "paramiko") if session.transport(t) == t]
 LAG_LINES = [
     "set / interface lag1 admin-state enable",
     "set / interface lag1 vlan-tagging true",
@@ -35,7 +41,7 @@ LAG_LINES = [
 ]
 
 
-def connect(twin: Twin, node: str, transport: str = "ssh2", **kw: Any) -> Any:
+def connect(twin: Twin, node: str, transport: str = session.transport(), **kw: Any) -> Any:
     host, port = twin.endpoints[node]
     conn = Scrapli(
         host=host,
@@ -70,7 +76,7 @@ def test_login_does_not_resolve_the_host_name(twin: Twin, monkeypatch: pytest.Mo
         conn.close()
 
 
-@pytest.mark.parametrize("transport", ["ssh2", "paramiko"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_open_show_close(twin: Twin, transport: str) -> None:
     conn = connect(twin, "spine1", transport)
     try:
@@ -126,7 +132,7 @@ def test_discard_keeps_running(twin: Twin) -> None:
     assert twin.datastore("leaf3").running == before
 
 
-@pytest.mark.parametrize("transport", ["ssh2", "paramiko"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_rejected_commit_fails_the_response(twin: Twin, transport: str) -> None:
     before = twin.datastore("leaf1").running.copy()
     conn = connect(twin, "leaf1", transport)
@@ -193,7 +199,7 @@ def test_fault_drop_connections_mid_command(twin: Twin) -> None:
         assert time.monotonic() - t0 >= 0.3  # slow node: every line waits
         twin.drop_connections("spine1")
         t0 = time.monotonic()
-        with pytest.raises((ScrapliConnectionError, SSH2Error)):
+        with pytest.raises(TRANSPORT_ERRORS):
             conn.send_command("show version")
         assert time.monotonic() - t0 < 2  # dropped at once, not a timeout
     finally:
@@ -224,7 +230,7 @@ class _TwinInventory:
         self.endpoints = endpoints
 
     def load(self) -> Inventory:
-        extras = {"auth_strict_key": False, "transport": "ssh2", "privilege_levels": PRIVATE_PRIVS}
+        extras = {"auth_strict_key": False, "transport": session.transport(), "privilege_levels": PRIVATE_PRIVS}
         defaults = Defaults(
             username="admin",
             password=TEST_PASSWORD,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from scrapli import Scrapli
 
-from nornir_evpn import platform
+from nornir_evpn import platform, session
 from nornir_evpn.errors import TwinNotRunningError
 from nornir_evpn.twin.runtime import pid_alive, read_twin_state
 
@@ -44,7 +44,7 @@ def test_up_status_down(tmp_path: Path) -> None:
 
         host, port = state.endpoints["leaf1"]
         conn = Scrapli(host=host, port=port, auth_username="admin", auth_password=PASSWORD,
-                       auth_strict_key=False, platform=platform.PLATFORM, transport="ssh2")
+                       auth_strict_key=False, platform=platform.PLATFORM, transport=session.transport())
         conn.open()
         try:
             flat = conn.send_command(platform.INFO_FLAT).result
