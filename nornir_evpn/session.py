@@ -136,6 +136,9 @@ def on_open(conn: Any) -> None:
     space) with both `environment` commands in one round trip instead of two; and the socket
     gets TCP_NODELAY (scrapli leaves Nagle on: a typed-ahead refill written while the previous
     one is unacknowledged waited for the peer's delayed ACK; serial verify 54 -> 48 ms/host)."""
+    from nornir_evpn import ssh2_guard
+
+    ssh2_guard.guard(conn)  # paramiko's EOF check, before the first read that could spin
     sock = getattr(getattr(conn.transport, "socket", None), "sock", None)  # ssh2/paramiko
     if sock is not None:
         with contextlib.suppress(OSError):

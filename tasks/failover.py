@@ -212,6 +212,7 @@ def ssh_ping_runner(host: str, port: int, username: str, password: str,
         timeout_ops=0, comms_prompt_pattern=platform.CE_SHELL_PROMPT_PATTERN,
     )
     conn.open()
+    ssh2_guard.guard(conn)  # a CE session over paramiko (macOS) must not spin once it ends
     lock = threading.Lock()
 
     def run(ip: str, count: int, interval: float) -> str:
