@@ -93,7 +93,7 @@ class Observations:
     def _parse_memoised(self, key: tuple[str, Callable[[str], Any]]) -> Any:
         command, parser = key
         out = self.outputs.get(command)
-        if self.memo is None or not isinstance(out, str):
+        if self.memo is None or not isinstance(out, str) or not getattr(parser, "memoise", True):
             return self._parse(command, parser)
         seen = (len(out), hash(out))  # one pass over the text, far cheaper than a parse
         last = self.memo.get(key)

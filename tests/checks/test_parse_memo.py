@@ -67,3 +67,14 @@ def test_view_memo_computes_once_per_key() -> None:
     assert view.memoised(("k", "leaf1"), compute) == 7
     assert view.memoised(("k", "leaf2"), compute) == 7
     assert len(calls) == 2
+
+
+def test_a_parser_that_keeps_its_text_is_not_memoised() -> None:
+    from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
+
+    summary = (ROOT / "tests" / "fixtures" / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
+    memo: dict = {}
+    cmd = platform.SHOW_EVPN_SUMMARY
+    first = Observations({cmd: summary}, memo).get(cmd, parse_evpn_summary)
+    assert memo == {}  # its value holds the whole view: a memo would keep every host's
+    assert first.routes.count(1) == Observations({cmd: summary}, memo).get(cmd, parse_evpn_summary).routes.count(1)
