@@ -12,6 +12,8 @@ from nornir_evpn.checks import CommandFailure, evaluate
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.topology import load_topology
 
+from .edited import spine1_with_leftover_overlay_session
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -43,11 +45,7 @@ def test_a_check_that_cannot_read_its_command_fails(mh01, node, check, cmd, answ
 # 2. a full-mesh spine still holding an iBGP-overlay session (left by a route-reflector
 #    intent) fails bgp.overlay_established although the intent expects no overlay there
 def test_full_mesh_spine_with_a_leftover_overlay_session_fails(mh01) -> None:
-    text = fx("l2evpn_spine1_show_bgp_neighbor.txt")
-    row1 = "| default        | 10.0.0.1              | iBGP-overlay   | S    | 100     | established | 0d:18h:20m: | evpn      | [4/4/2]               |\n"
-    row2 = "|                |                       |                |      |         |             | 49s         |           |                       |\n"
-    at = text.index("+----------------+", text.index("+====="))
-    text = text[:at] + row1 + row2 + text[at:]
+    text = spine1_with_leftover_overlay_session()
     [r] = evaluate(mh01, "spine1", {platform.SHOW_BGP_NEIGHBORS: text}, checks=["bgp.overlay_established"])
     assert (r.ok, r.detail) == (
         False, "spine1 overlay 10.0.0.1 (not in the intent) - Expected: absent Actual: established")

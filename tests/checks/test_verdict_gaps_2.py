@@ -16,6 +16,8 @@ from nornir_evpn.prune import lag_commands, stale_member_lines
 from nornir_evpn.render import Renderer
 from nornir_evpn.topology import load_topology
 
+from .edited import spine1_with_leftover_overlay_session
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 LACP = (FIXTURES / "tutorial_leaf1_show_lag_lag1_lacp_state.txt").read_text()
@@ -115,11 +117,7 @@ def test_prune_takes_a_leftover_overlay_session_only_with_the_overlay_feature(mh
 
     # the spine1 transcript with an iBGP-overlay session a route-reflector intent left behind
     # (mh01 is a full mesh: spine1's intent has the overlay group but no overlay peer)
-    text = fx("l2evpn_spine1_show_bgp_neighbor.txt")
-    row1 = "| default        | 10.0.0.1              | iBGP-overlay   | S    | 100     | established | 0d:18h:20m: | evpn      | [4/4/2]               |\n"
-    row2 = "|                |                       |                |      |         |             | 49s         |           |                       |\n"
-    at = text.index("+----------------+", text.index("+====="))
-    text = text[:at] + row1 + row2 + text[at:]
+    text = spine1_with_leftover_overlay_session()
     spine1 = mh01.nodes["spine1"]
     delete = "delete / network-instance default protocols bgp neighbor 10.0.0.1"
     assert prune_lines(spine1, ["underlay", "overlay"], text) == [delete]
