@@ -59,6 +59,12 @@ class LagUp(_EsCheck):
 UNKNOWN_MEMBER = "(not in the intent)"
 
 
+def _unknown_members(es: EthernetSegment, node: NodeIntent, st: Any) -> list[str]:
+    """The members `show lag <lag> lacp-state` lists that the intent does not give the LAG."""
+    members = set(es.members.get(node.name, []))
+    return [m for m in st.members if m not in members]
+
+
 class LacpMembersInSync(_EsCheck):
     """`lacp.members_in_sync`: every LAG member that is up is IN_SYNC/True/True/True with
     the CE bond as partner; a member that is down is not. The LAG presents the intent's
@@ -98,8 +104,7 @@ class LacpMembersInSync(_EsCheck):
                 st = obs.get(platform.show_lacp_state(es.lag), parse_lacp_state)
             except Unavailable:
                 continue  # observe leaves this LAG's keys absent: the check fails already
-            members = set(es.members.get(node.name, []))
-            extra.update({f"{es.lag} {m} {UNKNOWN_MEMBER}": ABSENT for m in st.members if m not in members})
+            extra.update({f"{es.lag} {m} {UNKNOWN_MEMBER}": ABSENT for m in _unknown_members(es, node, st)})
         return {**expected, **extra} if extra else expected
 
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
@@ -112,9 +117,8 @@ class LacpMembersInSync(_EsCheck):
             out[f"{es.lag} system-id"] = st.system_id.lower()
             out[f"{es.lag} system-priority"] = st.system_priority
             out[f"{es.lag} mode"] = st.mode
-            members = set(es.members.get(node.name, []))
             out.update({f"{es.lag} {m} {UNKNOWN_MEMBER}": f"member, {st.members[m].oper_state}"
-                        for m in st.members if m not in members})
+                        for m in _unknown_members(es, node, st)})
             for member in es.members.get(node.name, []):
                 m = st.members.get(member)
                 if m is None:
