@@ -46,8 +46,8 @@ def _extras(options: dict[str, Any]) -> dict[str, Any] | None:
     """SR Linux scrapli connections open and close with `session.on_open`/`on_close` (fewer
     round trips than scrapli-community's) unless the inventory names its own."""
     extras = options.get("extras")
-    if extras and extras.get("transport") == "ssh2" and session.transport("ssh2") != "ssh2":
-        extras = {**extras, "transport": session.transport("ssh2")}
+    if extras and (wanted := extras.get("transport")) != session.transport(wanted):
+        extras = {**extras, "transport": session.transport(wanted)}  # ssh2 -> paramiko
     if options.get("platform") != platform.PLATFORM:
         return extras
     return {"on_open": session.on_open, "on_close": session.on_close, **(extras or {})}

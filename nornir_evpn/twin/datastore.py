@@ -77,14 +77,15 @@ def validate(tree: ConfigTree) -> list[str]:
     errors.extend(_overlapping_subnets(tree, owners))
     for ifname in tree.keys(("interface",)):
         lag = tree.value(("interface", ifname, "ethernet", "aggregate-id"))
+        tagging = tree.value(("interface", ifname, "vlan-tagging"))
         if lag and lag not in interfaces:
             errors.append(f"interface {ifname}: aggregate-id {lag} refers to a lag that does not exist")
         # YANG `must` on aggregate-id: a LAG member carries no VLAN config of its own (an
         # access port re-cabled into a LAG keeps its vlan-tagging unless it is deleted)
-        if lag and tree.value(("interface", ifname, "vlan-tagging")) is not None:
+        if lag and tagging is not None:
             errors.append(f"interface {ifname}: vlan-tagging and aggregate-id can not be configured together")
         # YANG `must` on subinterface vlan encap untagged (an access port half cleaned by hand)
-        if tree.value(("interface", ifname, "vlan-tagging")) != "true":
+        if tagging != "true":
             errors.extend(
                 f"interface {ifname} subinterface {sub}: untagged only configurable if vlan-tagging "
                 "enabled on parent interface"
