@@ -188,6 +188,26 @@ def test_yaml_merge_keys_are_read(tmp_path: Path) -> None:
         load_topology(dup)
 
 
+def test_unique_key_loader_reads_as_yaml_does_and_names_every_repeated_key() -> None:
+    """The loader builds a mapping once and counts its keys (it built every key twice, doubling
+    a large inventory's parse): the same data as PyYAML's loader, and a repeat at any depth,
+    a repeat of equal keys spelled differently and a list as a key still named."""
+    import yaml
+
+    from nornir_evpn.topology import UniqueKeyLoader
+
+    text = LAB.read_text()
+    assert yaml.load(text, Loader=UniqueKeyLoader) == yaml.safe_load(text)
+    for doc, message in (
+        ("a:\n  b:\n    c: 1\n    c: 2\n", "duplicate key 'c'"),
+        ("1: x\n1.0: y\n", "duplicate key 1.0"),
+        ("a:\n  ? [1]\n  : 2\n", "a mapping key must be a scalar"),
+        ("? {k: 1}\n: 2\n", "a mapping key must be a scalar"),
+    ):
+        with pytest.raises(yaml.constructor.ConstructorError, match=message):
+            yaml.load(doc, Loader=UniqueKeyLoader)
+
+
 def test_group_and_kind_lists_join_the_nodes_as_containerlab_does(tmp_path: Path) -> None:
     """containerlab runs the defaults', the kind's, the group's and the node's `exec` lines,
     in that order, and merges `binds` by their path in the node. Only the node's were kept:
