@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -146,8 +148,8 @@ def _claimed_run(args: argparse.Namespace, target: Target, segment: Any,
         except UserInputError:
             raise
         except Exception as exc:  # no CE access: the test still runs, without traffic
-            console.print(f"[yellow]traffic probe unavailable ({type(exc).__name__}: {exc}); "
-                          "continuing without traffic[/]")
+            console.print(f"traffic probe unavailable ({type(exc).__name__}: {exc}); "
+                          "continuing without traffic", style="yellow", markup=False)
     console.print(f"failover-test: {args.host} {args.interface} ({segment.name}, CE {segment.ce}); "
                   f"interval {args.interval:g}s, timeout {args.timeout:g}s")
     printer = LivePrinter(console)
@@ -204,7 +206,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
                       f"{state_file} removed")
     elif report.restore_ok:
         console.print(f"[bold red]restored {report.host} {report.interface} but the fabric is not healthy:[/] "
-                      + ", ".join(f"{c}@{h}" for c, h in (report.recovery.failing if report.recovery else [])))
+                      + escape(", ".join(f"{c}@{h}" for c, h in (report.recovery.failing if report.recovery else []))))
     else:
         print_report(console, report)
     if args.json:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 
@@ -34,7 +35,7 @@ def print_summary(console: Console, steps: list[DemoStep], report: FailoverRepor
     console.print(Rule("[bold]demo summary[/]", align="left"))
     table = Table("step", "result", "time", "detail")
     for s in steps:
-        table.add_row(s.name, "[green]ok[/]" if s.ok else "[red]FAILED[/]", f"{s.seconds:.1f}s", s.detail)
+        table.add_row(s.name, "[green]ok[/]" if s.ok else "[red]FAILED[/]", f"{s.seconds:.1f}s", escape(s.detail))
     console.print(table)
     if report is not None:
         traffic = f"{report.traffic.sent} sent, {report.traffic.lost} lost" if report.traffic else "not measured"

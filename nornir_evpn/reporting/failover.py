@@ -95,10 +95,13 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         for ev in report.timeline:
             print_event(console, ev)
     if report.refused:
-        console.print(f"[bold red]failover-test refused:[/] {report.error}")
-        table = Table("check", "host", "detail", title="failing pre-checks", title_justify="left")
+        console.print(f"[bold red]failover-test refused:[/] {escape(report.error or '')}")
+        # device text is data (`/interface[name=lag1]` is not markup); long values wrap whole
+        table = Table(title="failing pre-checks", title_justify="left")
+        for column in ("check", "host", "detail"):
+            table.add_column(column, overflow="fold")
         for f in report.precheck_failures:
-            table.add_row(f["check"], f["host"], f["detail"])
+            table.add_row(escape(f["check"]), escape(f["host"]), escape(f["detail"]))
         console.print(table)
         print_traffic_hint(console, traffic_hint, (f["detail"] for f in report.precheck_failures),
                            "run failover-test again")
@@ -106,13 +109,13 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     if report.restore_attempted and not report.restore_ok:
         console.print(
             f"[bold red on white] RESTORE FAILED [/] [bold red]{report.host} {report.interface} "
-            f"may still be admin-state disable: {report.restore_error}\n"
+            f"may still be admin-state disable: {escape(report.restore_error or '')}\n"
             f"undo it with: {report.restore_command()}[/]"
         )
     console.print(f"[bold]failover-test {report.host} {report.interface} ({report.segment})[/]")
     table = Table()
-    table.add_column("measure")
-    table.add_column("value")
+    table.add_column("measure", overflow="fold")
+    table.add_column("value", overflow="fold")
     # both count from the end of the commit that changed the link (its own time apart)
     table.add_row("convergence", _secs(report.convergence_s) + _commit_note("shut", report.shut_commit_s))
     table.add_row("recovery", _secs(report.recovery_s) + _commit_note("restore", report.restore_commit_s))
@@ -145,11 +148,12 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
             if hosts:
                 table.add_row(label, "; ".join(f"{h}: {escape(report.unreachable[h])}" for h in hosts) + note)
     if report.precheck_failures:
-        table.add_row("ignored (--force)", ", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures))
+        table.add_row("ignored (--force)",
+                      escape(", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures)))
     if report.interrupted:
-        table.add_row("interrupted", f"{report.interrupted} (interface restored: {report.restore_ok})")
+        table.add_row("interrupted", escape(f"{report.interrupted} (interface restored: {report.restore_ok})"))
     if report.error and not report.already_disabled:  # that one is the verdict line below
-        table.add_row("error", report.error)
+        table.add_row("error", escape(report.error))
     console.print(table)
     print_not_judged(console, report)
     verdict = "[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]"

@@ -704,3 +704,32 @@ def test_only_one_of_many_runs_takes_over_a_stale_claim(tmp_path: Path) -> None:
         assert answers.count("claimed") == 1, answers
         assert all("is running" in a or "just now" in a for a in answers if a != "claimed"), answers
         path.unlink()
+
+
+def test_device_text_in_the_report_is_printed_as_it_is_never_as_markup() -> None:
+    """SR Linux names paths in brackets (`/interface[name=lag1]`): rich read them as style
+    tags and dropped them (the RESTORE FAILED line lost its interface), and `[/system/lldp]`
+    raised MarkupError before the --json document and the JUnit file were written. Long
+    values folded, not cut to "…" in a 40-column terminal."""
+    from nornir_evpn.failover import FailoverReport
+
+    refused = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", refused=True,
+                             error="pre-check failed on [/system/lldp]", precheck_failures=[{
+                                 "check": "lag.up", "host": "leaf-ams-dc3-hall2-row12-rack07-unit42-2",
+                                 "detail": "`show interface lag1`: Error: Path '/interface[name=lag1]' is not valid"}])
+    restore = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", restore_attempted=True,
+                             restore_ok=False, error="shut failed: Error: [/system/lldp] is locked",
+                             restore_error="Error: Path '/interface[name=ethernet-1/1]/admin-state' is locked")
+    for report, shown in ((refused, ("[/system/lldp]", "/interface[name=lag1]",
+                                     "leaf-ams-dc3-hall2-row12-rack07-unit42-2")),
+                          (restore, ("/interface[name=ethernet-1/1]/admin-state", "[/system/lldp] is locked"))):
+        out = io.StringIO()
+        print_report(Console(file=out, width=40, color_system=None), report)
+        lines = out.getvalue().splitlines()
+        assert "…" not in out.getvalue()
+        # undo the wrapping: the text outside the table, and each column of the table
+        text = "".join(line for line in lines if not line.startswith(("│", "┃", "┏", "┡", "└")))
+        cells = [line.split("│")[1:-1] for line in lines if line.startswith("│")]
+        text += "".join("".join(row[i] for row in cells) for i in range(len(cells[0]) if cells else 0))
+        for value in shown:
+            assert value.replace(" ", "") in text.replace(" ", "")
