@@ -43,15 +43,25 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
          Text(f"{entry.get('seconds', 0.0):.2f}"))
         for host, entry in doc["hosts"].items()
     ]
-    table = Table(title=f"configure ({mode}; features: {', '.join(doc['features'])})")
+    title = f"configure ({mode}; features: {', '.join(doc['features'])})"
+    columns = (("host", "left"), ("status", "left"), ("changed", "center"), ("+/-", "right"),
+               ("seconds", "right"))
     # widths given up front: rich otherwise measures every cell (a 130-host table: 70 ms)
-    for i, (column, justify) in enumerate((("host", "left"), ("status", "left"), ("changed", "center"),
-                                           ("+/-", "right"), ("seconds", "right"))):
-        width = max([len(column), *(len(r[i]) for r in rows)])
-        table.add_column(column, justify=justify, width=width, no_wrap=True)  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    widths = [max([len(column), *(len(r[i]) for r in rows)]) for i, (column, _) in enumerate(columns)]
+    if sum(widths) + 3 * len(widths) + 1 > console.width:
+        # too narrow for the box (long host names, a 40-column terminal): rich would cut the
+        # cells to "…"; one whole line per host instead
+        console.print(title, markup=False)
+        for host, status, changed, counts, seconds in rows:
+            console.print(Text.assemble(host, ": ", status, f", changed {changed}, {counts}, {seconds}s"),
+                          crop=False, soft_wrap=True)
+    else:
+        table = Table(title=title)
+        for (column, justify), width in zip(columns, widths, strict=True):
+            table.add_column(column, justify=justify, width=width, no_wrap=True)  # type: ignore[arg-type]
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     for host, entry in doc["hosts"].items():
         if show_diff and entry.get("diff"):
             console.rule(f"{host} diff")

@@ -31,3 +31,26 @@ def test_status_words() -> None:
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
             for line in out.getvalue().splitlines() if line.startswith("│")}
     assert rows == {"leaf1": "not applied", "leaf2": "FAILED", "leaf3": "unchanged", "spine1": "committed"}
+
+
+def test_names_too_long_for_the_box_print_one_whole_line_per_host() -> None:
+    """A host name longer than the terminal leaves room for (or a 40-column terminal): rich
+    cut every cell to "leaf-ams-dc3-hall2-row12-rack07-unit42…" and "committ…", so the
+    failed leaf of a pair could not be told from the other."""
+    doc = {"command": "configure", "ok": False, "mode": "commit", "features": ["multihoming"],
+           "notes": [], "interrupted": None, "hosts": {
+               "leaf-ams-dc3-hall2-row12-rack07-unit42-1": _entry(changed=True, committed=True,
+                                                                  diff=DIFF, added=102),
+               "leaf-ams-dc3-hall2-row12-rack07-unit42-2": _entry(ok=False, diff=DIFF, added=102,
+                                                                  error="Error: commit refused"),
+           }}
+    for width in (40, 80):
+        out = io.StringIO()
+        print_configure(Console(file=out, width=width, color_system=None), doc, show_diff=False)
+        text = out.getvalue()
+        assert "…" not in text
+        assert "leaf-ams-dc3-hall2-row12-rack07-unit42-1: committed, changed yes, +102/-0, 0.10s" in text
+        assert "leaf-ams-dc3-hall2-row12-rack07-unit42-2: FAILED, changed no, +102/-0, 0.10s" in text
+    out = io.StringIO()  # wide enough: still the table
+    print_configure(Console(file=out, width=120, color_system=None), doc, show_diff=False)
+    assert "│ leaf-ams-dc3-hall2-row12-rack07-unit42-2 │ FAILED" in out.getvalue()
