@@ -17,6 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "inventory", help="generate a Nornir inventory from a containerlab topology",
         description="Write hosts.yaml, groups.yaml and defaults.yaml (intent in host data; no password).",
         epilog="example: python -m nornir_evpn inventory --topology inventory/evpn-mh01.clab.yml --out inventory/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the example stays one copyable line
     )
     p.add_argument("--topology", type=Path, required=True, metavar="FILE", help="containerlab *.clab.yml")
     p.add_argument("--out", type=Path, default=Path("inventory"), metavar="DIR", help="output directory")

@@ -18,6 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g = sub.add_parser(
         "generate", help="leaf-spine fabric with CEs multi-homed to leaf pairs",
         epilog="example: python -m nornir_evpn topology generate --spines 2 --leaves 4 --mh-pairs 2 --out fab.clab.yml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the example stays one copyable line
     )
     g.add_argument("--spines", type=positive_int, required=True, help="1 to 8")
     g.add_argument("--leaves", type=positive_int, required=True,

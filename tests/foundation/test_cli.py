@@ -32,6 +32,17 @@ def test_help_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     assert all(name in out for _, name in COMMANDS)
 
 
+@pytest.mark.parametrize("argv", [["inventory", "--help"], ["topology", "generate", "--help"]])
+def test_a_help_example_stays_one_copyable_line(monkeypatch, capsys, argv) -> None:
+    """argparse wrapped the examples at a hyphen at 80 columns (`inventory/evpn-` /
+    `mh01.clab.yml`, `--mh-` / `pairs 2`): a copied example was a wrong path or option."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(argv)
+    example = [line for line in capsys.readouterr().out.splitlines() if line.startswith("example:")]
+    assert len(example) == 1 and example[0].endswith((".clab.yml", "inventory/"))
+
+
 def test_a_misspelt_command_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["verfy"])
