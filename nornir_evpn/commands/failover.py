@@ -203,7 +203,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
     print_not_judged(console, report)
     if report.ok:
         console.print(f"[bold green]restored[/] {report.host} {report.interface}; fabric healthy; "
-                      f"{state_file} removed")
+                      f"{escape(str(state_file))} removed")
     elif report.restore_ok:
         console.print(f"[bold red]restored {report.host} {report.interface} but the fabric is not healthy:[/] "
                       + escape(", ".join(f"{c}@{h}" for c, h in (report.recovery.failing if report.recovery else []))))
