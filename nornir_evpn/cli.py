@@ -147,7 +147,8 @@ def _to_devnull(*streams: TextIO) -> None:
             os.dup2(devnull, stream.fileno())
 
 
-def _report_refusal(args: argparse.Namespace, command: str | None, message: str) -> None:
+def _report_refusal(args: argparse.Namespace, command: str | None, message: str,
+                    interrupted: str | None = None) -> None:
     """A command that stopped before its report still answers `--json` and `--junit`: a CI
     job must not read the previous run's passing JUnit file, or an empty stdout, as a pass."""
     from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, emit_json, write_junit
@@ -158,7 +159,10 @@ def _report_refusal(args: argparse.Namespace, command: str | None, message: str)
         with contextlib.suppress(OSError, NornirEvpnError):  # the path may be what was refused
             write_junit(Path(junit), [JUnitSuite(name, [JUnitCase(f"nornir_evpn.{name}", "run", error=message)])])
     if getattr(args, "json", False):
-        emit_json({"command": name, "ok": False, "error": message, "hosts": {}})
+        doc: dict[str, object] = {"command": name, "ok": False, "error": message, "hosts": {}}
+        if interrupted:  # as in every report of an interrupted run: test it for truth
+            doc["interrupted"] = interrupted
+        emit_json(doc)
 
 
 class Terminated(KeyboardInterrupt):
@@ -239,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # its shut) never gets here: this one stopped before it, and says so on --json/--junit
         signame = getattr(exc, "signame", "SIGINT")
         sys.stderr.write("nornir-evpn: interrupted\n")
-        _report_refusal(args, _command_in(argv), f"interrupted ({signame}) before the report")
+        _report_refusal(args, _command_in(argv), f"interrupted ({signame}) before the report",
+                        interrupted=signame)
         return EXIT_INTERRUPTED
     finally:
         for sig, handler in previous.items():

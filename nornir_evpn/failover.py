@@ -60,6 +60,7 @@ class CheckOutcome:
     ok: bool
     detail: str = ""
     expected: Any = None  # what the intent predicts under the fault set (None: unknown)
+    failing: tuple[str, ...] = ()  # the items that did not match (`lag1`, `lag1 ethernet-1/1`)
 
 
 # faults -> {(check, host): outcome}; the verify adapter lives in nornir_evpn.failover_verify
@@ -83,8 +84,13 @@ def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
     return sorted({c for c, _h in keys if c.startswith(RELEARNT_FROM_TRAFFIC)})
 
 
-RESTORE_ATTEMPTS = 3  # transport failures only: a refused commit is not retried
+# A restore that cannot reach the leaf is tried again (a refused commit is not) for as long
+# as the run waited for the fabric (--timeout), at least RESTORE_ATTEMPTS times, RESTORE_RETRY_
+# DELAY_S apart doubling up to RESTORE_RETRY_MAX_S: a management blip of a few seconds must
+# not leave a CE link down until someone reads the report. A signal ends the retries early.
+RESTORE_ATTEMPTS = 3
 RESTORE_RETRY_DELAY_S = 1.0
+RESTORE_RETRY_MAX_S = 5.0
 
 
 def _narrowed(before: Any, after: Any) -> bool:
@@ -148,6 +154,8 @@ class FailoverReport:
     timeline: list[TimelineEvent] = field(default_factory=list)
     traffic: TrafficStats | None = None
     interrupted: str | None = None  # SIGINT / SIGTERM
+    # where the run was when the signal came: shut | convergence | restore | recovery | traffic
+    interrupted_phase: str | None = None
     error: str | None = None
     state_file: str | None = None
     # hosts a poll after the shut could not reach or read: host -> the last reason
@@ -176,8 +184,9 @@ class FailoverReport:
         """One line per probe target that never answered during the whole test. Some loss
         while the link is down is normal for all-active multi-homing; none at all is not.
         Targets of CEs already broken before the test (--force) are left out, like the
-        pre-check failures that name them."""
-        if self.traffic is None:
+        pre-check failures that name them. An interrupted run judges no traffic: a target
+        pinged only inside the loss window, never re-checked after recovery, proves nothing."""
+        if self.traffic is None or self.interrupted:
             return []
         stats = self.traffic
         return [
@@ -187,6 +196,18 @@ class FailoverReport:
             *(f"traffic: {stats.label(t)} not measured ({stats.error_for(t) or 'no ping ran'})"
               for t in stats.not_measured() if t not in self.traffic_left_out),
         ]
+
+    def interrupted_line(self) -> str:
+        """`interrupted (SIGINT) during convergence`, or "" when the run was not."""
+        if not self.interrupted:
+            return ""
+        return f"interrupted ({self.interrupted})" + (
+            f" during {self.interrupted_phase}" if self.interrupted_phase else "")
+
+    def note_interrupt(self, signame: str | None, phase: str) -> None:
+        """Record the first signal and the phase it came in; later ones change nothing."""
+        if signame and self.interrupted is None:
+            self.interrupted, self.interrupted_phase = signame, phase
 
     def restore_command(self) -> str:
         sf = f" --state-file {self.state_file}" if self.state_file else ""
@@ -298,7 +319,9 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
                 out[("collect", host)] = CheckOutcome(False, f"{host}: {multi[0].exception}")
                 continue
             for r in multi[0].result:
-                out[(r.check, host)] = CheckOutcome(r.ok, r.detail, r.expected)
+                out[(r.check, host)] = CheckOutcome(
+                    r.ok, r.detail, r.expected,
+                    () if r.ok else tuple(k for k, v in r.expected.items() if r.observed.get(k) != v))
         return out
 
     def in_flight() -> list[str]:
@@ -464,6 +487,26 @@ def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
             for (check, host), t in sorted(outcome.first_held.items(), key=lambda kv: (kv[1], kv[0]))]
 
 
+def links_left(es: EthernetSegment, shut: tuple[str, str],
+               precheck: Mapping[CheckKey, CheckOutcome]) -> list[tuple[str, str]]:
+    """The ES's links, other than `shut`, that the pre-check did not see down: a LAG or ES
+    down on their leaf, the member out of sync, or the leaf not read. Without one, shutting
+    `shut` cuts the CE off (what --force must not do without a word)."""
+    def failing(check: str, leaf: str) -> tuple[str, ...]:
+        outcome = precheck.get((check, leaf))
+        return outcome.failing if outcome is not None else ()
+
+    left = []
+    for leaf, interfaces in es.members.items():
+        if any(not o.ok for (c, h), o in precheck.items() if h == leaf and c in (CONNECT_CHECK, "collect")):
+            continue
+        if es.lag in failing("lag.up", leaf) or f"{es.name} oper-state" in failing("es.oper_up", leaf):
+            continue
+        left += [(leaf, i) for i in interfaces
+                 if (leaf, i) != shut and f"{es.lag} {i}" not in failing("lacp.members_in_sync", leaf)]
+    return left
+
+
 def _failures(observed: Mapping[CheckKey, CheckOutcome]) -> list[dict[str, str]]:
     return [{"check": c, "host": h, "detail": o.detail}
             for (c, h), o in sorted(observed.items()) if not o.ok]
@@ -580,7 +623,7 @@ def run_failover(
             raise
 
     # 1. pre-check: refuse to break an already unhealthy fabric
-    healthy = read_now(NO_FAULTS)
+    healthy = precheck = read_now(NO_FAULTS)
     healthy_expected = {k: o.expected for k, o in healthy.items()}
     report.precheck_failures = _failures(healthy)
     if report.precheck_failures and warm_up is not None and all(
@@ -598,7 +641,11 @@ def run_failover(
 
         settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
                                 timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
-        report.precheck_failures = [] if settle.reached else _failures(read_now(NO_FAULTS))
+        if settle.reached:
+            report.precheck_failures = []
+        else:
+            precheck = read_now(NO_FAULTS)
+            report.precheck_failures = _failures(precheck)
         emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True
@@ -609,6 +656,13 @@ def run_failover(
         report.error = f"fabric not healthy: {what}; nothing was changed"
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
+    if report.precheck_failures and not links_left(es, (options.host, options.interface), precheck):
+        # --force measures despite what was broken before; it never takes the CE off the fabric
+        report.refused = True
+        report.error = (f"--force: no other link of {es.name} passed the pre-check, so shutting "
+                        f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
+        emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
+        return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
     if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
         report.not_judged = relearnt_from_traffic(healthy)
@@ -617,6 +671,7 @@ def run_failover(
                        f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
 
     shut_sent = False
+    phase = "shut"
     restored_at = joined_at = 0.0
     with sigterm_raises():
         try:
@@ -629,6 +684,7 @@ def run_failover(
                 "interface": options.interface, "segment": es.name, "time": time.time(),
             })
             shut_sent = True
+            phase = "shut"
             sent_at = t0 = clock()
             shut = _run_on(nr, options.host, shut_interface, interface=options.interface)
             # the fabric starts converging once the commit applied the shut: count from there
@@ -652,6 +708,7 @@ def run_failover(
                 raise _StepFailed(f"{options.host} {detail}")
             emit(TimelineEvent(t=0.0, event="shut", host=options.host,
                                detail=f"{options.interface} admin-state disable"))
+            phase = "convergence"
             report.degraded = wait_for_state(
                 poller.bounded(lambda: observe(fault), t0 + options.timeout),
                 t0=t0, interval=options.interval, timeout=options.timeout,
@@ -669,9 +726,9 @@ def run_failover(
         except _StepFailed as exc:
             report.error = str(exc)
         except KeyboardInterrupt:
-            report.interrupted = "SIGINT"
+            report.note_interrupt("SIGINT", phase)
         except Terminated as exc:
-            report.interrupted = exc.signame
+            report.note_interrupt(exc.signame, phase)
         except Exception as exc:  # any failure still must restore below
             report.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -688,8 +745,7 @@ def run_failover(
                 restored_at = clock()  # recovery counts from here, not from the end of the wait below
                 # before anything else uses the sessions it reads (joined whether or not the
                 # run was interrupted: `interrupted or join()` skipped it on an interrupt)
-                late_signal = poller.join()
-                report.interrupted = report.interrupted or late_signal
+                report.note_interrupt(poller.join(), phase)
                 joined_at = clock()
 
     # 6. recovery (only when the link is back)
@@ -711,9 +767,9 @@ def run_failover(
                     on_change=lambda key, t, holds: changed_event(key, offset + t, holds),
                 )
         except KeyboardInterrupt:
-            report.interrupted = "SIGINT"
+            report.note_interrupt("SIGINT", "recovery")
         except Terminated as exc:
-            report.interrupted = exc.signame
+            report.note_interrupt(exc.signame, "recovery")
         if report.interrupted:
             phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
             poller.abort(nr)
@@ -729,8 +785,7 @@ def run_failover(
                                           + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
     # a recovery poll past its timeout, or cut short by Ctrl-C: the caller closes the
     # sessions next, and must not close one under its reads
-    late_signal = poller.join()
-    report.interrupted = report.interrupted or late_signal
+    report.note_interrupt(poller.join(), "recovery")
     if probe is not None:
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []
@@ -739,8 +794,7 @@ def run_failover(
         recheck = bool(report.recovery and report.recovery.reached and report.interrupted is None)
         with signals_deferred(received):
             report.traffic = probe.stop(recheck=recheck)
-        if received and report.interrupted is None:
-            report.interrupted = received[0]
+        report.note_interrupt(received[0] if received else None, "traffic")
         names = ce_of_ip(fabric)
         for target in report.traffic.per_target:
             if target in names:
@@ -776,22 +830,30 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     # attempt its state is unknown (a command may have left half an answer): a fresh one.
     suspect = report.error is not None or report.interrupted is not None
     sent_at = clock()
+    deadline = time.monotonic() + options.timeout
+    delay = RESTORE_RETRY_DELAY_S
     with signals_deferred(received):
-        for attempt in range(RESTORE_ATTEMPTS):
+        attempt = 0
+        while True:
             try:
                 step = _run_on(nr, options.host, restore_interface, interface=options.interface,
                                fresh_connection=suspect or attempt > 0, spare_connection=spare)
                 ok, err = step.ok, step.error
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
+            attempt += 1
             # a device that refused the commit will refuse it again; a dropped session may not
-            if ok or "Error:" in str(err) or attempt + 1 == RESTORE_ATTEMPTS:
+            if ok or "Error:" in str(err):
                 break
-            time.sleep(RESTORE_RETRY_DELAY_S)
+            if attempt >= RESTORE_ATTEMPTS and (received or time.monotonic() + delay > deadline):
+                break
+            emit(TimelineEvent(t=round(clock() - t0, 3), event="restore-retry", host=options.host,
+                               detail=f"attempt {attempt} failed ({err}); again in {delay:g}s"))
+            time.sleep(delay)
+            delay = min(delay * 2, RESTORE_RETRY_MAX_S)
     report.restore_ok, report.restore_error = ok, err
     report.restore_commit_s = round(clock() - sent_at, 3)
-    if received and report.interrupted is None:
-        report.interrupted = received[0]
+    report.note_interrupt(received[0] if received else None, "restore")
     emit(TimelineEvent(t=round(clock() - t0, 3), event="restore" if ok else "restore-failed",
                        host=options.host,
                        detail=f"{options.interface} admin-state enable" if ok else str(err)))

@@ -52,8 +52,8 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
         # too narrow for the box (long host names, a 40-column terminal): rich would cut the
         # cells to "…"; one whole line per host instead
         console.print(title, markup=False)
-        for host, status, changed, counts, seconds in rows:
-            console.print(Text.assemble(host, ": ", status, f", changed {changed}, {counts}, {seconds}s"),
+        for host, status, was_changed, counts, seconds in rows:
+            console.print(Text.assemble(host, ": ", status, f", changed {was_changed}, {counts}, {seconds}s"),
                           crop=False, soft_wrap=True)
     else:
         table = Table(title=title)

@@ -20,7 +20,7 @@ from nornir_evpn.tasks.failover import CONNECT_CHECK, PollOutcome
 
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
-    "restore-failed": "bold red", "recovered": "bold green", "timeout": "bold red",
+    "restore-failed": "bold red", "restore-retry": "yellow", "recovered": "bold green", "timeout": "bold red",
     "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
     "left-as-found": "bold red", "breaks": "yellow", "holds again": "cyan",
     "unreachable": "bold red", "reachable": "cyan",
@@ -121,8 +121,9 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table.add_row("recovery", _secs(report.recovery_s) + _commit_note("restore", report.restore_commit_s))
     if report.traffic is not None:
         traffic = report.traffic
-        table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost")
-        never = set(traffic.never_answered())
+        table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost"
+                      + (" (interrupted: not judged)" if report.interrupted else ""))
+        never = set() if report.interrupted else set(traffic.never_answered())
         for target, counts in traffic.per_target.items():  # only where packets were lost
             if counts["lost"]:
                 left_out = target in report.traffic_left_out
@@ -151,7 +152,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         table.add_row("ignored (--force)",
                       escape(", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures)))
     if report.interrupted:
-        table.add_row("interrupted", escape(f"{report.interrupted} (interface restored: {report.restore_ok})"))
+        during = f" during {report.interrupted_phase}" if report.interrupted_phase else ""
+        table.add_row("interrupted", f"{report.interrupted}{during} (interface restored: {report.restore_ok})")
     if report.error and not report.already_disabled:  # that one is the verdict line below
         table.add_row("error", escape(report.error))
     console.print(table)
@@ -159,6 +161,12 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     verdict = "[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]"
     if report.already_disabled:  # nothing was measured
         console.print(f"failover-test {verdict}: {escape(report.error or '')}")
+        return
+    if report.interrupted:  # nothing was judged to the end: say what stopped it, not a verdict
+        restored = ("restored" if report.restore_ok else
+                    "NOT restored" if report.restore_attempted else "untouched")
+        console.print(f"failover-test [bold red]INTERRUPTED[/]: {escape(report.interrupted_line())}; "
+                      f"{report.host} {report.interface} {restored}")
         return
     why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
@@ -255,6 +263,8 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "refused": report.refused,
         "already_disabled": report.already_disabled,
         "interrupted": report.interrupted,
+        # shut | convergence | restore | recovery | traffic: where the signal came
+        "interrupted_phase": report.interrupted_phase,
         "error": report.error,
         "restore": {"attempted": report.restore_attempted, "ok": report.restore_ok,
                     "error": report.restore_error,
@@ -287,6 +297,12 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
     def fail(ok: bool, msg: str) -> str | None:
         return None if ok else msg
 
+    def cut(ok: bool, msg: str) -> dict[str, str | None]:
+        """A phase the interrupt cut short is an error (not run to the end), not a failure."""
+        if ok:
+            return {}
+        return {"error": report.interrupted_line()} if report.interrupted else {"failure": msg}
+
     suite = JUnitSuite("failover-test")
     name = f"{report.host} {report.interface}"
     suite.cases.append(JUnitCase("failover", f"{name} precheck",
@@ -296,17 +312,18 @@ def junit_suites(report: FailoverReport) -> list[JUnitSuite]:
     elif not report.refused:
         deg = report.degraded
         suite.cases.append(JUnitCase("failover", f"{name} degraded state",
-                                     failure=fail(bool(deg and deg.reached), "degraded state not reached"),
+                                     **cut(bool(deg and deg.reached), "degraded state not reached"),
                                      time_s=report.convergence_s or 0.0))
         suite.cases.append(JUnitCase("failover", f"{name} restore",
                                      failure=fail(bool(report.restore_ok), str(report.restore_error))))
         rec = report.recovery
         suite.cases.append(JUnitCase("failover", f"{name} recovery",
-                                     failure=fail(bool(rec and rec.reached), "healthy state not reached"),
+                                     **cut(bool(rec and rec.reached), "healthy state not reached"),
                                      time_s=report.recovery_s or 0.0))
         if report.traffic is not None:
             suite.cases.append(JUnitCase("failover", f"{name} traffic",
-                                         failure="\n".join(report.traffic_failures) or None))
+                                         **cut(not report.traffic_failures and not report.interrupted,
+                                               "\n".join(report.traffic_failures))))
     return [suite]
 
 

@@ -733,3 +733,129 @@ def test_device_text_in_the_report_is_printed_as_it_is_never_as_markup() -> None
         text += "".join("".join(row[i] for row in cells) for i in range(len(cells[0]) if cells else 0))
         for value in shown:
             assert value.replace(" ", "") in text.replace(" ", "")
+
+
+def test_an_interrupt_is_the_verdict_not_the_traffic_it_cut_short(tmp_path: Path) -> None:
+    """A Ctrl-C during convergence: the targets were pinged only inside the loss window and
+    never re-checked, yet the verdict read `FAIL ... ce2 never answered` (JUnit: a traffic
+    failure) and nothing said where the run was when the signal came."""
+    import os
+    import signal
+
+    from nornir_evpn.reporting.failover import failover_document, junit_suites
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        if faults:
+            os.kill(os.getpid(), signal.SIGINT)  # while the run waits for the degraded state
+        return {LAG: CheckOutcome(True, "", "up"), ("lag.up", "leaf2"): CheckOutcome(not faults, "")}
+
+    nr = FakeNornir()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
+                          probe=StatsProbe({"192.168.0.23": (3, 3)}))  # type: ignore[arg-type]
+    assert (report.interrupted, report.interrupted_phase) == ("SIGINT", "convergence")
+    assert report.restore_ok and nr.tasks == ["shut_interface", "restore_interface"]
+    assert report.traffic_failures == [] and exit_code(report) == 130
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert ("failover-test INTERRUPTED: interrupted (SIGINT) during convergence; leaf1 ethernet-1/1 restored"
+            in out.getvalue())
+    assert "never answered" not in out.getvalue()
+    assert failover_document(report, ["leaf1"])["interrupted_phase"] == "convergence"
+    cases = {c.name.split(" ", 2)[2]: c for c in junit_suites(report)[0].cases}
+    for name in ("degraded state", "recovery", "traffic"):
+        assert (cases[name].failure, cases[name].error) == (None, "interrupted (SIGINT) during convergence")
+
+
+@pytest.mark.parametrize(("leaf2", "refused"), [
+    ({("lag.up", "leaf2"): ("lag1",)}, True),
+    ({("es.oper_up", "leaf2"): ("ES-1 oper-state",)}, True),
+    ({("lacp.members_in_sync", "leaf2"): ("lag1 ethernet-1/1",)}, True),
+    ({("connect", "leaf2"): ("session",)}, True),
+    # broken, but not the CE's other link: --force measures as before
+    ({("lacp.members_in_sync", "leaf2"): ("lag1 system-priority",)}, False),
+    ({("bgp.overlay_established", "leaf2"): ("overlay 10.0.0.1",)}, False),
+])
+def test_force_never_shuts_the_last_link_of_a_ce(tmp_path: Path, leaf2, refused) -> None:
+    """With ES-1's other link (leaf2) down before the test, --force shut leaf1's and cut the CE
+    off the fabric for the whole test, saying nothing: it refuses that one case now."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        out = {key: CheckOutcome(False, f"{key[1]} {items[0]} - Expected: x Actual: y", {}, items)
+               for key, items in leaf2.items()}
+        return {**out, LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = FakeNornir()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, force=True,
+                                          state_file=tmp_path / "state.json"))
+    assert report.refused is refused
+    if refused:
+        assert nr.tasks == [] and report.error == (
+            "--force: no other link of ES-1 passed the pre-check, so shutting leaf1 ethernet-1/1 "
+            "would cut mhce1 off; nothing was changed")
+    else:
+        assert report.ok and nr.tasks == ["shut_interface", "restore_interface"]
+
+
+class FlakyRestoreNornir(FakeNornir):
+    """The shut goes through; the leaf's management plane is gone for the first `lost`
+    restores (a transport error), or refuses the restore's commit for good."""
+
+    def __init__(self, lost: int, error: str = "connection lost") -> None:
+        super().__init__()
+        self.lost, self.error = lost, error
+
+    def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
+        self.tasks.append(task.__name__)
+        if task.__name__ == "restore_interface" and self.lost:
+            self.lost -= 1
+            return {"leaf1": SimpleNamespace(failed=True, changed=False, error=self.error)}
+        return {"leaf1": SimpleNamespace(failed=False, changed=True)}
+
+
+@pytest.mark.parametrize(("lost", "error", "restores", "ok"), [
+    (5, "connection lost", 6, True),  # a blip longer than 3 attempts: still restored in time
+    (99, "connection lost", None, False),  # gone for good: gives up at --timeout
+    (99, "Error: commit refused", 1, False),  # the device refuses: it will again, no retry
+])
+def test_the_restore_keeps_trying_a_leaf_it_cannot_reach_until_the_timeout(
+        tmp_path: Path, monkeypatch, lost, error, restores, ok) -> None:
+    """Three restores one second apart, then RESTORE FAILED: a leaf whose management plane
+    blipped for ~2 s kept the CE link down until someone read the report."""
+    import nornir_evpn.failover as failover
+
+    monkeypatch.setattr(failover, "RESTORE_RETRY_DELAY_S", 0.01)
+    monkeypatch.setattr(failover, "RESTORE_RETRY_MAX_S", 0.05)
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    nr = FlakyRestoreNornir(lost, error)
+    monkeypatch.setattr(failover, "_run_on", _fake_run_on)
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=0.5, traffic=False,
+                                          state_file=tmp_path / "state.json"))
+    tries = nr.tasks.count("restore_interface")
+    if restores is None:  # until the timeout: many more than 3 at these delays
+        assert 5 < tries < 40, tries
+    else:
+        assert tries == restores
+    assert report.restore_ok is ok and report.ok is ok
+    retries = [e for e in report.timeline if e.event == "restore-retry"]
+    assert len(retries) == tries - 1
+    assert (tmp_path / "state.json").exists() is not ok  # kept for --restore when it failed
+
+
+def _fake_run_on(nr: Any, host: str, task: Any, **_kw: Any) -> Any:
+    """`_run_on` over FlakyRestoreNornir's plain results."""
+    from nornir_evpn.failover import Step
+
+    result = nr.run(task)[host]
+    if not result.failed:
+        return Step(True, None, True)
+    return Step(False, result.error)

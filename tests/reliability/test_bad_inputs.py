@@ -480,7 +480,7 @@ def test_an_interrupt_before_the_report_still_answers_json_and_junit(monkeypatch
     before = signal.getsignal(signal.SIGTERM)
     run = run_cli(capsys, "verify", "--json", "--junit", str(junit))
     assert run.code == 130 and run.err == "nornir-evpn: interrupted\n"
-    assert run.doc == {"command": "verify", "ok": False, "hosts": {},
+    assert run.doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": sig,
                        "error": f"interrupted ({sig}) before the report"}
     assert f"interrupted ({sig}) before the report" in junit.read_text() and 'errors="1"' in junit.read_text()
     assert signal.getsignal(signal.SIGTERM) is before  # the CLI's handler is gone with it
