@@ -309,26 +309,40 @@ def assumed_bonds(topology: Topology) -> list[str]:
 
 
 def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
-    """The SR Linux nodes' names by role, each in natural order."""
+    """The SR Linux nodes' names by role, each in natural order.
+
+    A `role` label decides; otherwise a node with a CE (a non-SR Linux neighbour) is a leaf,
+    an SR Linux neighbour of a leaf is a spine, and a node left over is a leaf if it links
+    to a spine (a leaf whose last CE was taken out: as a spine it lost its underlay and
+    its AS, and its link to the spine was dropped as spine-to-spine), a spine otherwise.
+    """
     srl = sorted((n for n in topology.nodes.values() if n.is_srl), key=lambda n: natural_key(n.name))
-    roles = {n.name: _role(topology, n) for n in srl}
+    roles: dict[str, str | None] = {n.name: _labelled_role(topology, n) for n in srl}
+    for n in srl:
+        if roles[n.name] is None and any(not topology.nodes[m].is_srl for m in topology.neighbors(n.name)):
+            roles[n.name] = "leaf"
+    leaves = {name for name, role in roles.items() if role == "leaf"}
+    for name, role in roles.items():
+        if role is None and any(m in leaves for m in topology.neighbors(name)):
+            roles[name] = "spine"
+    spines = {name for name, role in roles.items() if role == "spine"}
+    for name, role in roles.items():
+        if role is None:
+            roles[name] = "leaf" if any(m in spines for m in topology.neighbors(name)) else "spine"
     return ([n.name for n in srl if roles[n.name] == "leaf"],
             [n.name for n in srl if roles[n.name] == "spine"])
 
 
-def _role(topology: Topology, node: Node) -> Literal["leaf", "spine"]:
+def _labelled_role(topology: Topology, node: Node) -> Literal["leaf", "spine"] | None:
     label = node.labels.get("role")
-    if label is not None:
-        if label not in ("leaf", "spine"):
-            raise IntentError(
-                f"{topology.path}: field 'topology.nodes.{node.name}.labels.role' has invalid "
-                f"value {label!r} (expected leaf or spine)"
-            )
-        return label  # type: ignore[return-value]
-    neighbours = topology.neighbors(node.name)
-    if any(not topology.nodes[n].is_srl for n in neighbours):
-        return "leaf"
-    return "spine"
+    if label is None:
+        return None
+    if label not in ("leaf", "spine"):
+        raise IntentError(
+            f"{topology.path}: field 'topology.nodes.{node.name}.labels.role' has invalid "
+            f"value {label!r} (expected leaf or spine)"
+        )
+    return label  # type: ignore[return-value]
 
 
 def _fabric_links(topology: Topology, nodes: dict[str, NodeIntent]) -> list[tuple[Link, str, str]]:

@@ -434,3 +434,38 @@ def test_generated_ces_keep_their_segment_when_another_is_taken_out(tmp_path: Pa
     after = derive_intent(load_topology(_write(tmp_path / "b.clab.yml", doc)))
     assert {es.ce: (name, es.esi, es.lag) for name, es in after.ethernet_segments.items()} == {
         ce: owner[ce] for ce in ("ce2x1", "ce2x2")}
+
+
+def test_a_leaf_whose_last_ce_is_taken_out_stays_a_leaf(tmp_path: Path) -> None:
+    """A node with no CE was a spine: taking out the only CE of a leaf pair made leaf1 and
+    leaf2 spines (new system IP and AS on commit, their spine links dropped as spine-to-
+    spine): verify then failed the underlay and overlay of every host. A node with no CE that
+    links to a spine stays a leaf."""
+    from nornir_evpn.generate import generate_topology
+
+    doc = generate_topology(1, 4, 2)
+    before = derive_intent(load_topology(_write(tmp_path / "a.clab.yml", doc)))
+    gone = [name for name, es in before.ethernet_segments.items() if "leaf1" in es.members]
+    ce = before.ethernet_segments[gone[0]].ce
+    del doc["topology"]["nodes"][ce]
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
+                                if not any(e.startswith(f"{ce}:") for e in ln["endpoints"])]
+    after = derive_intent(load_topology(_write(tmp_path / "b.clab.yml", doc)))
+    for name in ("leaf1", "leaf2", "leaf3", "leaf4", "spine1"):
+        old, new = before.nodes[name], after.nodes[name]
+        assert (new.role, new.system_ip, new.asn, new.underlay) == (old.role, old.system_ip, old.asn, old.underlay)
+    assert set(after.ethernet_segments) == set(before.ethernet_segments) - set(gone)
+
+
+def test_roles_without_labels_follow_the_links(tmp_path: Path) -> None:
+    """Leaves: nodes with a CE, and nodes with none that link to a spine; spines: the SR
+    Linux neighbours of leaves; a `role` label overrides both."""
+    doc = {"name": "r", "topology": {
+        "nodes": {"s1": {"kind": "nokia_srlinux"}, "a": {"kind": "nokia_srlinux"},
+                  "b": {"kind": "nokia_srlinux"}, "c": {"kind": "nokia_srlinux", "labels": {"role": "spine"}},
+                  "h1": {"kind": "linux"}},
+        "links": [{"endpoints": ["a:e1-1", "h1:eth1"]}, {"endpoints": ["a:e1-49", "s1:e1-1"]},
+                  {"endpoints": ["b:e1-49", "s1:e1-2"]}, {"endpoints": ["b:e1-50", "c:e1-2"]}]}}
+    fabric = derive_intent(load_topology(_write(tmp_path / "r.clab.yml", doc)))
+    assert {n: node.role for n, node in fabric.nodes.items()} == {
+        "a": "leaf", "b": "leaf", "s1": "spine", "c": "spine"}
