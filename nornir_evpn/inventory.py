@@ -261,6 +261,7 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
             if node.name != name:  # the fabric is keyed by data.name, Nornir by the host key
                 raise InventoryError(f"host {name!r}: data.name is {node.name!r}; they must match")
             validate_node(node, node_segments(node, fabric))
+            _same_mac_vrf(name, node.mac_vrf, fabric.mac_vrf)
         else:
             assert_cli_safe(data, f"host {name}: data")
     # a hand-edited CE address: "192.168.0.21x" pinged nothing and "-f" became a ping
@@ -270,6 +271,18 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
             check_ce_addresses(ce, lambda name, kind: f"interfaces.{name}.{kind}")
         except ValueError as exc:
             raise InventoryError(f"host {ce.name}: data {exc}") from None
+
+
+def _same_mac_vrf(host: str, mine: Any, fabrics: Any) -> None:
+    """A leaf's mac-vrf (what configure renders) must be the fabric's (defaults.yaml): a VNI
+    edited in one place only was silently ignored there (configure: nothing to change)."""
+    if mine is None or mine == fabrics:
+        return
+    field = next(f for f in type(mine).model_fields if getattr(mine, f) != getattr(fabrics, f))
+    raise InventoryError(
+        f"host {host}: data.mac_vrf.{field} is {getattr(mine, field)!r} but defaults "
+        f"data.fabric.mac_vrf.{field} is {getattr(fabrics, field)!r}: the fabric has one "
+        "mac-vrf, set both alike")
 
 
 def fabric_from_nornir(nr: Any) -> FabricIntent:

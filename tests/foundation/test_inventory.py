@@ -100,6 +100,23 @@ def test_host_edits_reach_the_fabric(tmp_path: Path) -> None:
     assert fabric.nodes["leaf1"].asn == 65001
 
 
+def test_a_vni_edited_in_one_place_only_is_refused(tmp_path: Path) -> None:
+    """defaults.yaml's fabric.mac_vrf was read by nothing: a VNI edited there left configure
+    with nothing to change and verify passing. Edited in both places it reaches the leaves."""
+    topo = load_topology(LAB)
+    docs = build_inventory(topo, derive_intent(topo))
+    docs["defaults"]["data"]["fabric"]["mac_vrf"]["vni"] = 5
+    write_inventory(docs, tmp_path)
+    with pytest.raises(InventoryError) as err:
+        fabric_from_nornir(_simple(tmp_path))
+    assert str(err.value) == ("host leaf1: data.mac_vrf.vni is 1 but defaults data.fabric.mac_vrf.vni "
+                              "is 5: the fabric has one mac-vrf, set both alike")
+    for leaf in ("leaf1", "leaf2", "leaf3"):
+        docs["hosts"][leaf]["data"]["mac_vrf"]["vni"] = 5
+    write_inventory(docs, tmp_path)
+    assert {n.mac_vrf.vni for n in fabric_from_nornir(_simple(tmp_path)).nodes.values() if n.mac_vrf} == {5}
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
