@@ -115,6 +115,18 @@ def test_delete_and_diff() -> None:
     ]
 
 
+def test_a_lists_last_entry_deleted_takes_the_list_with_it() -> None:
+    """`delete / interface ethernet-1/1 subinterface 0` left `set / interface ethernet-1/1
+    subinterface` in `info flat`: an empty list SR Linux never prints."""
+    t = parse_flat("set / interface ethernet-1/1 admin-state enable\n"
+                   "set / interface ethernet-1/1 subinterface 0 admin-state enable\n")
+    assert t.delete(("interface", "ethernet-1/1", "subinterface", "0")) is True
+    assert t.flat() == ["set / interface ethernet-1/1 admin-state enable"]
+    t.set(("interface", "ethernet-1/1", "description", "x"))
+    assert t.delete(("interface", "ethernet-1/1", "description")) is True
+    assert t.flat() == ["set / interface ethernet-1/1 admin-state enable"]  # an entry stays
+
+
 def test_tokenize_quotes_and_comments() -> None:
     assert tokenize('set / interface e1 description "to ce1 eth1" # note') == [
         "set", "/", "interface", "e1", "description", "to ce1 eth1"]
