@@ -36,7 +36,7 @@ from nornir_evpn.failover_state import (
     write_state,
 )
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.runner import TERMINATION_SIGNALS
+from nornir_evpn.runner import CUT_AGAIN_S, TERMINATION_SIGNALS
 from nornir_evpn.session import cut_short
 from nornir_evpn.tasks.config import CONNECTION
 from nornir_evpn.tasks.failover import (
@@ -413,13 +413,18 @@ class _Poller:
             if name in hosts:
                 cut_short(hosts[name], CONNECTION)
 
-    def join(self) -> str | None:
+    def join(self, cutting: Nornir | None = None) -> str | None:
         """Wait for a poll still running; a Ctrl-C/SIGTERM meanwhile is recorded (returned),
-        not raised: its sessions must not be closed under its reads."""
+        not raised: its sessions must not be closed under its reads. `cutting`: the poll was
+        aborted, and a session that opens meanwhile (it was still logging in at the abort,
+        beyond its reach) is cut too, or the wait lasted that host's whole poll."""
         received: list[str] = []
         if self.thread is not None and self.thread.is_alive():
             with signals_deferred(received):
-                self.thread.join()
+                while self.thread.is_alive():
+                    if cutting is not None:
+                        self.abort(cutting)
+                    self.thread.join(CUT_AGAIN_S)
         return received[0] if received else None
 
     def bounded(self, poll: Callable[[], dict[CheckKey, bool]],
@@ -619,7 +624,7 @@ def run_failover(
         except BaseException:
             phase_over.set()  # cut short by us: its hosts are not "unreachable"
             poller.abort(nr)
-            poller.join()
+            poller.join(cutting=nr)
             raise
 
     # 1. pre-check: refuse to break an already unhealthy fabric
@@ -745,7 +750,7 @@ def run_failover(
                 restored_at = clock()  # recovery counts from here, not from the end of the wait below
                 # before anything else uses the sessions it reads (joined whether or not the
                 # run was interrupted: `interrupted or join()` skipped it on an interrupt)
-                report.note_interrupt(poller.join(), phase)
+                report.note_interrupt(poller.join(cutting=nr if report.interrupted else None), phase)
                 joined_at = clock()
 
     # 6. recovery (only when the link is back)
@@ -785,7 +790,7 @@ def run_failover(
                                           + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
     # a recovery poll past its timeout, or cut short by Ctrl-C: the caller closes the
     # sessions next, and must not close one under its reads
-    report.note_interrupt(poller.join(), "recovery")
+    report.note_interrupt(poller.join(cutting=nr if report.interrupted else None), "recovery")
     if probe is not None:
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []

@@ -47,6 +47,9 @@ TERMINATION_SIGNALS: tuple[signal.Signals, ...] = tuple(
 _WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to
 
 
+CUT_AGAIN_S = 0.05  # an interrupted run cuts the sessions that opened since, this often
+
+
 class InterruptSafeRunner:
     """Threaded runner; an interrupt waits for running hosts before it propagates.
 
@@ -59,9 +62,10 @@ class InterruptSafeRunner:
         self.num_workers = num_workers
         self.first = set(first or ())
         self._pool: ThreadPoolExecutor | None = None
-        # called once per interrupted run with the hosts still running their task, before
-        # the wait: a read-only command (verify) cuts their reads short there
-        # (`session.cut_short`) instead of waiting out a slow device
+        # called on an interrupted run with the hosts still running their task, again every
+        # CUT_AGAIN_S while any runs: a read-only command (verify) cuts their reads short
+        # there (`session.cut_short`) instead of waiting out a slow device; a host still
+        # logging in at the first call is cut once its session opens
         self.on_interrupt: Callable[[list[Host]], None] | None = None
 
     def _workers(self) -> tuple[ThreadPoolExecutor, bool]:
@@ -83,7 +87,6 @@ class InterruptSafeRunner:
         futures: list[Future[MultiResult]] = []
         order = sorted(hosts, key=lambda h: h.name not in self.first)  # stable
         interrupt: BaseException | None = None
-        told = False
         try:
             for host in order:
                 futures.append(pool.submit(self._start, task.copy(), host))
@@ -94,11 +97,12 @@ class InterruptSafeRunner:
                 if interrupt is not None:
                     for future in futures:
                         future.cancel()  # hosts not started yet never start
-                    if not told and self.on_interrupt is not None:
-                        told = True
+                    if self.on_interrupt is not None:
                         with contextlib.suppress(Exception):
                             # (fewer futures than hosts when submitting was interrupted)
                             self.on_interrupt([h for f, h in zip(futures, order, strict=False) if not f.done()])
+                        if cf.wait(futures, timeout=CUT_AGAIN_S).not_done:
+                            continue
                 cf.wait(futures)
                 if interrupt is not None or not kept:
                     if kept:

@@ -694,7 +694,12 @@ def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: st
             configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
             configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"])
             configured.twin.set_slow(slow, 2.0)
-        time.sleep(1.0)  # inside a poll of the slow leaf
+            time.sleep(1.0)  # inside a recovery poll of the slow leaf
+        else:
+            # the CLI is up (its handlers installed: a SIGTERM before them killed it, -15,
+            # on a loaded machine) and reading the slow leaf; a fixed sleep was a race
+            configured.wait_for(lambda: configured.twin.servers[slow].connections)
+            time.sleep(0.3)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
@@ -726,7 +731,8 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     proc = subprocess.Popen(argv, cwd=configured.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        time.sleep(2.0)  # past start-up, inside leaf3's slow answers
+        configured.wait_for(lambda: configured.twin.servers["leaf3"].connections)  # past start-up
+        time.sleep(0.3)  # inside leaf3's slow answers
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

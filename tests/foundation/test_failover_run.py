@@ -859,3 +859,29 @@ def _fake_run_on(nr: Any, host: str, task: Any, **_kw: Any) -> Any:
     if not result.failed:
         return Step(True, None, True)
     return Step(False, result.error)
+
+
+def test_an_aborted_poll_is_cut_again_until_it_ends(monkeypatch) -> None:
+    """The poll was cut once at the interrupt: a host still logging in then had no session
+    to cut, and the exit waited for its whole poll. The join keeps cutting."""
+    import threading
+
+    import nornir_evpn.failover as failover
+
+    released = threading.Event()
+    cuts: list[str] = []
+
+    def cut_short(host: Any, _connection: str) -> None:
+        cuts.append(host)
+        if len(cuts) == 3:  # its session opened: this cut ends the poll's reads
+            released.set()
+
+    monkeypatch.setattr(failover, "cut_short", cut_short)
+    poller = failover._Poller(time.monotonic, in_flight=lambda: ["leaf3"])
+    poller.done = threading.Event()  # the poll has no answer yet
+    poller.thread = threading.Thread(target=released.wait, args=(30,))
+    poller.thread.start()
+    nr = SimpleNamespace(inventory=SimpleNamespace(hosts={"leaf3": "leaf3"}))
+    start = time.monotonic()
+    assert poller.join(cutting=nr) is None
+    assert time.monotonic() - start < 5 and cuts[:3] == ["leaf3"] * 3

@@ -108,3 +108,37 @@ def test_a_task_that_runs_nornir_gets_its_own_workers() -> None:
 
     agg = nr.run(task=outer)
     assert {h: m[0].result for h, m in agg.items()} == {"h0": ["inner", "inner"], "h1": ["inner", "inner"]}
+
+
+def test_an_interrupt_keeps_cutting_until_every_running_host_is_done() -> None:
+    """on_interrupt was called once: a host still logging in then (no session yet to cut)
+    went on to its slow reads and the Ctrl-C waited its whole poll (22 s in a tester's
+    run). It is called again while any host runs, so the session is cut once it opens."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        calls: list[list[str]] = []
+        cut = threading.Event()
+
+        def interrupted(running: list) -> None:  # type: ignore[type-arg]
+            calls.append(sorted(h.name for h in running))
+            if len(calls) == 3:  # the session "opened" after the first two calls
+                cut.set()
+
+        def logging_in(task: Task) -> Result:
+            cut.wait(30)
+            return Result(host=task.host)
+
+        nr = _nornir(2, 2)
+        nr.runner.on_interrupt = interrupted
+        main = threading.main_thread().ident
+        assert main is not None
+        timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
+        timer.start()
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            nr.run(task=logging_in)
+        timer.join()
+        assert time.monotonic() - start < 5
+        assert len(calls) >= 3 and calls[0] == ["h0", "h1"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
