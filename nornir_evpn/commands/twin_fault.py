@@ -45,25 +45,31 @@ SOCKET_PATH_MAX = 100
 def control_socket_path(state_file: str | Path | None = None) -> Path:
     """Next to the state file; where that path is too long for a unix socket (a checkout
     deep in ~/Documents on a Mac: `twin up` died with "AF_UNIX path too long"), in a
-    directory of this user's own under the temp directory, named after the state file."""
+    directory of this user's own under the temp directory (or /tmp, when $TMPDIR is itself
+    too long), named after the state file."""
     # resolved: the twin and each client reach one path however they spell the state file
     # (a symlinked directory, macOS's /tmp -> /private/tmp)
     path = state_path(state_file).with_suffix(".sock").resolve()
     if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
         return path
-    digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:20]
-    return _private_dir() / f"{digest}.sock"
+    name = hashlib.sha256(os.fsencode(path)).hexdigest()[:20] + ".sock"
+    for directory in _private_dirs():
+        if len(os.fsencode(directory / name)) <= SOCKET_PATH_MAX:
+            return directory / name
+    raise UserInputError(f"no place for the twin's control socket: {path} and the temp directory "
+                         f"{tempfile.gettempdir()} are too long for a unix socket "
+                         f"({SOCKET_PATH_MAX} bytes); set TMPDIR to a shorter directory")
 
 
-def _private_dir() -> Path:
+def _private_dirs() -> list[Path]:
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"nornir-evpn-{uid}"
+    return [Path(base) / f"nornir-evpn-{uid}" for base in dict.fromkeys((tempfile.gettempdir(), "/tmp"))]
 
 
 def _make_socket_dir(directory: Path) -> None:
     """Create the socket's directory; the shared one under the temp directory must be this
     user's alone (0700), or another user could stand in for the twin."""
-    if directory != _private_dir():
+    if directory not in _private_dirs():
         directory.mkdir(parents=True, exist_ok=True)
         return
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)

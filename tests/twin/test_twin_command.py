@@ -319,3 +319,23 @@ def test_up_raises_a_low_open_files_limit(tmp_path: Path) -> None:
         assert len(read_twin_state(tmp_path / ".nornir_evpn" / "twin.json").endpoints) == 2 + 16 + 2 * 1 + 12
     finally:
         twin_cmd("down", cwd=tmp_path)
+
+
+def test_a_long_temp_directory_puts_the_control_socket_under_tmp(tmp_path: Path, monkeypatch) -> None:
+    """A state file deep in a checkout puts its socket in the temp directory; a $TMPDIR
+    itself 68+ characters long made that path too long too ("AF_UNIX path too long", and
+    7 tests failed). /tmp is tried next; when nothing fits, one line says what to do."""
+    import tempfile
+
+    from nornir_evpn.commands import twin_fault
+    from nornir_evpn.errors import UserInputError
+
+    deep = tmp_path / ("d" * 110) / ".nornir_evpn" / "twin.json"
+    long_tmp = tmp_path / ("t" * 80)
+    long_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    sock = twin_fault.control_socket_path(deep)
+    assert sock.parent == Path("/tmp") / f"nornir-evpn-{os.getuid()}" and len(str(sock)) <= 100
+    monkeypatch.setattr(twin_fault, "SOCKET_PATH_MAX", 20)
+    with pytest.raises(UserInputError, match="set TMPDIR to a shorter directory"):
+        twin_fault.control_socket_path(deep)
