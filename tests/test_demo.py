@@ -58,9 +58,15 @@ def _wait_gone(marker: str, timeout: float = 10.0) -> list[int]:
     return left
 
 
+def _temp(tmp_path: Path) -> Path:
+    """The demo's TMPDIR: beside its working directory, which must be left as it was."""
+    return tmp_path.with_name(tmp_path.name + "-tmp")
+
+
 def _demo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     marker = uuid.uuid4().hex
-    env = {**os.environ, MARKER: marker}
+    _temp(tmp_path).mkdir(exist_ok=True)  # the demo's own temp directory goes in here
+    env = {**os.environ, MARKER: marker, "TMPDIR": str(_temp(tmp_path))}
     env.pop("NORNIR_EVPN_TWIN_STATE", None)
     proc = subprocess.Popen([sys.executable, "-m", "nornir_evpn", "demo", "--profile", "fast", *extra],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -117,6 +123,8 @@ def test_demo_killed_mid_run_leaves_no_process(tmp_path: Path, sig: signal.Signa
     if sig == signal.SIGINT:
         assert proc.returncode == 130, err[-3000:]
     assert _wait_gone(marker) == []
+    # a kill -9 skips the demo's own clean-up: its twin, left alone, removes the directory
+    assert list(_temp(tmp_path).iterdir()) == []
 
 
 def test_demo_json_interrupted_says_so(tmp_path: Path) -> None:

@@ -137,7 +137,8 @@ def twin_process(state_file: Path, profile: str, log: Path) -> Iterator[dict[str
 
     with log.open("w") as log_fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nornir_evpn.commands.demo", "--serve-twin", str(state_file), profile],
+            [sys.executable, "-m", "nornir_evpn.commands.demo", "--serve-twin", str(state_file), profile,
+             str(os.getpid())],
             stdin=subprocess.PIPE, stdout=log_fh, stderr=subprocess.STDOUT,
         )
     try:
@@ -154,10 +155,10 @@ def twin_process(state_file: Path, profile: str, log: Path) -> Iterator[dict[str
                 time.sleep(0.05)
         yield state.endpoints
     finally:
+        proc.terminate()  # first: a child that sees its stdin close first takes us for dead
         with contextlib.suppress(OSError):
             assert proc.stdin is not None
             proc.stdin.close()
-        proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -165,7 +166,10 @@ def twin_process(state_file: Path, profile: str, log: Path) -> Iterator[dict[str
             proc.wait()
 
 
-def serve_twin(state_file: Path, profile: str) -> None:
+DEMO_TMP_PREFIX = "nornir-evpn-demo-"  # a demo killed with -9 leaves it: its twin removes it
+
+
+def serve_twin(state_file: Path, profile: str, parent: int | None = None) -> None:
     """Child side of `twin_process`: serve until SIGTERM/SIGINT or stdin EOF."""
     import asyncio
     import signal
@@ -175,18 +179,26 @@ def serve_twin(state_file: Path, profile: str) -> None:
     from nornir_evpn.twin.fabric_lab import attach
     from nornir_evpn.twin.runtime import Twin
 
+    # the demo's pid, given: it may be dead (kill -9) before this child is even up
+    parent = parent if parent is not None else os.getppid()
+    why: list[str] = []  # what ended the twin first: "signal" (the demo's stop) or "eof"
+
     async def main() -> None:
         twin = Twin(packaged_topology())
         attach(twin, timing.get_profile(profile))
         await twin.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        def stop_for(reason: str) -> None:
+            why.append(reason)
+            stop.set()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, stop_for, "signal")
 
         def watch_parent() -> None:
             sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe or died
-            loop.call_soon_threadsafe(stop.set)
+            loop.call_soon_threadsafe(stop_for, "eof")
 
         threading.Thread(target=watch_parent, daemon=True).start()
         twin.state().write(state_file)
@@ -196,6 +208,17 @@ def serve_twin(state_file: Path, profile: str) -> None:
             await twin.stop()
 
     asyncio.run(main())
+    if why[:1] == ["eof"] and state_file.parent.name.startswith(DEMO_TMP_PREFIX):
+        # the demo died without stopping us (kill -9): its temp directory is left to us. The
+        # kernel closes a dying process's files before it hands its children to init: wait
+        # for that, so a demo that is alive (it only closed the pipe) keeps its directory
+        deadline = time.monotonic() + 2.0
+        while os.getppid() == parent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if os.getppid() != parent:
+            import shutil
+
+            shutil.rmtree(state_file.parent, ignore_errors=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -221,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         return rc
 
     try:
-        with tempfile.TemporaryDirectory(prefix="nornir-evpn-demo-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=DEMO_TMP_PREFIX) as tmp:
             state_file = Path(tmp) / "twin.json"
             t = time.monotonic()
             # steps run inside the temp dir: `-v` makes Nornir write ./nornir.log, and the
@@ -266,6 +289,6 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-if __name__ == "__main__":  # the demo's twin child: python -m nornir_evpn.commands.demo --serve-twin FILE PROFILE
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve-twin":
-        serve_twin(Path(sys.argv[2]), sys.argv[3])
+if __name__ == "__main__":  # the demo's twin child: ... demo --serve-twin FILE PROFILE [DEMO_PID]
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--serve-twin":
+        serve_twin(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) == 5 else None)
