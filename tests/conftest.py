@@ -10,6 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAB = ROOT / "inventory" / "evpn-mh01.clab.yml"
 
+# Tests read rich's output at its 80-column default (a pipe's width); an exported COLUMNS
+# (a narrow shell, some CI runners) folded their tables. Subprocesses inherit this too.
+os.environ["COLUMNS"] = "80"
+
 
 @pytest.fixture
 def lab_topology_path() -> Path:

@@ -267,9 +267,15 @@ def test_magic_variables_and_startup_config_forms(tmp_path: Path) -> None:
         spine.startup_text()
 
 
-def test_git_variables_in_the_name(tmp_path: Path) -> None:
+def test_git_variables_in_the_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """containerlab names the lab after the branch and commit holding the topology; the
     literal `__gitBranch__` went into every host name."""
+    import os
+
+    # this test's own git runs and the loader must not see a GIT_DIR / GIT_INDEX_FILE of the
+    # caller's (a pre-commit hook's): the test committed into that repository
+    for name in [k for k in os.environ if k.startswith("GIT_")]:
+        monkeypatch.delenv(name)
     text = LAB.read_text().replace("name: evpn-mh01", "name: evpn-__gitBranch__-__gitHash__")
     assert load_topology(_lab_copy(tmp_path, text)).name == "evpn-none-none"  # not in a repository
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
@@ -291,12 +297,8 @@ def test_git_variables_in_the_name(tmp_path: Path) -> None:
     assert load_topology(_lab_copy(tmp_path / "wt", text)).name == "evpn-wt-none"
     # a GIT_DIR in the environment (a hook's) names another repository: not the lab's
     other = _lab_copy(tmp_path / "labs", text, "o.clab.yml")
-    import os
-    os.environ["GIT_DIR"] = str(tmp_path / ".git")
-    try:
-        assert load_topology(other).name == "evpn-none-none"
-    finally:
-        del os.environ["GIT_DIR"]
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / ".git"))
+    assert load_topology(other).name == "evpn-none-none"
 
 
 def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:
