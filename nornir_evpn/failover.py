@@ -227,11 +227,19 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
         raise UserInputError(f"--host: unknown host {host!r} (not in the inventory)")
     es = fabric.segment_of(host, interface)
     if es is None:
-        members = [f"{leaf} {i}" for s in fabric.ethernet_segments.values()
-                   for leaf, ifs in s.members.items() for i in ifs]
+        own = sorted((i for s in fabric.ethernet_segments.values() for i in s.members.get(host, [])),
+                     key=natural_key)
+        if own:
+            shown = ", ".join(own[:8]) + (f" and {len(own) - 8} more" if len(own) > 8 else "")
+            hint = f"{host}'s members: {shown}"
+        else:
+            leaves = sorted({leaf for s in fabric.ethernet_segments.values() for leaf in s.members},
+                            key=natural_key)
+            hint = (f"{host} serves no ethernet segment; leaves that do: "
+                    + (", ".join(leaves[:8]) + (f" and {len(leaves) - 8} more" if len(leaves) > 8 else "")
+                       if leaves else "none"))
         raise UserInputError(
-            f"--interface: {host} {interface} is not a member of an ethernet segment "
-            f"(members: {', '.join(members) or 'none'})"
+            f"--interface: {host} {interface} is not a member of an ethernet segment ({hint})"
         )
     return es
 

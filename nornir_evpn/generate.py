@@ -18,6 +18,7 @@ SRL_IMAGE = "ghcr.io/nokia/srlinux:23.7.1"
 SPINE_TYPE = "ixrd3"
 SPINE_PORTS = 34  # 7220 IXR-D3: 32 x 100G + 2 x 10G, ethernet-1/1..1/34; leaf N is on e1-N
 CE_IMAGE = "ghcr.io/srl-labs/alpine:latest"
+MAX_LEAVES = 128  # srl_nokia-common.yang interface-all: ethernet-<slot>/<port>, port 1..128
 
 
 def generate_topology(
@@ -29,8 +30,9 @@ def generate_topology(
         raise ValueError(f"{mh_pairs} multi-homing pairs need {mh_pairs * 2} leaves, got {leaves}")
     if ce_per_pair < 1 or ce_per_pair > 40:
         raise ValueError("ce-per-pair must be between 1 and 40")
-    if leaves > 200 or spines > 8:
-        raise ValueError("at most 200 leaves and 8 spines")
+    if leaves > MAX_LEAVES or spines > 8:
+        # leaf N sits on each spine's port N, and SR Linux numbers ports 1 to 128
+        raise ValueError(f"at most {MAX_LEAVES} leaves (a spine's ports: ethernet-1/1 to 1/128) and 8 spines")
     if name is not None and not NAME_RE.match(name):
         raise ValueError(f"--name {name!r}: a lab name is a letter, then letters, digits, '-' or '_'")
     name = name or f"gen-{spines}s{leaves}l{mh_pairs}p"
@@ -65,7 +67,9 @@ def generate_topology(
                 # `ce2x1` names no number of its own: pinned, its ethernet segment keeps its
                 # number (hence ESI, LAG, LACP key) when another CE or leaf pair is taken out
                 # (by position, ce2x1 became ES-1 once pair 1 was gone: an ESI leaf1 still had)
-                nodes[ce]["labels"] = {"number": (p - 1) * ce_per_pair + k}
+                # lag k on its pair's two leaves: a LAG name need only be unique on its leaf,
+                # and SR Linux bounds N (lag1..lag1000; 1..64 on a 7220 D2/D3 running 23.7)
+                nodes[ce]["labels"] = {"number": (p - 1) * ce_per_pair + k, "lag": f"lag{k}"}
             links.append({"endpoints": [f"{ce}:eth1", f"leaf{a}:e1-{k}"]})
             links.append({"endpoints": [f"{ce}:eth2", f"leaf{b}:e1-{k}"]})
     for leaf in range(2 * mh_pairs + 1, leaves + 1):

@@ -34,11 +34,11 @@ from nornir_evpn.errors import IntentError
 from nornir_evpn.platform import MEMBER_SPEEDS
 from nornir_evpn.topology import Link, Node, Topology
 from nornir_evpn.validation import (
+    check_es_name,
     check_esi,
     check_ip,
     check_lag,
     check_mac,
-    check_name,
 )
 
 OverlayMode = Literal["full-mesh", "route-reflector"]
@@ -535,8 +535,12 @@ def _ethernet_segments(
             "lag": labels.get("lag", f"lag{k}"),
             "lacp-system-id-mac": labels.get("lacp-system-id-mac", default_sys_mac),
         }
+        if "lag" not in labels and k > 1000:
+            raise IntentError(
+                f"{topology.path}: CE {ce.name!r} is ethernet segment {k}: its LAG would be lag{k}, and SR "
+                "Linux numbers LAGs 1 to 1000; give it a `lag` label (lag1 to lag1000)")
         try:
-            check_name(values["es-name"], f"{field}.es-name")
+            check_es_name(values["es-name"], f"{field}.es-name")
             check_esi(values["esi"], f"{field}.esi")
             check_lag(values["lag"], f"{field}.lag")
             check_mac(values["lacp-system-id-mac"], f"{field}.lacp-system-id-mac")

@@ -163,4 +163,4 @@ DIFF_REMOVED = ("-", "delete ")
 # An interface name SR Linux accepts (srl_nokia-common.yang, typedef interface-all, the
 # forms this project meets): `Ethernet1/1` or `eth1` is refused at `set` time.
 INTERFACE_NAME_RE = re.compile(
-    r"^(mgmt0|mgmt0-standby|system0|lo\d+|irb\d+|lag\d+|ethernet-\d+/\d+(/\d+)?(/\d+)?|lif-\S+|vhn-\S+|enp\S+)$")
+    r"^(mgmt0|mgmt0-standby|system0|lo\d+|irb\d+|lag([1-9]\d{0,2}|1000)|ethernet-[1-9]\d?(/[abcd])?(/[1-9]\d?)?/([1-9]\d?|1[01]\d|12[0-8])|lif-\S+|vhn-\S+|enp\S+)$")

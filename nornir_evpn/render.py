@@ -22,6 +22,7 @@ from nornir_evpn.inputs import unreadable
 from nornir_evpn.intent import EthernetSegment, FabricIntent, NodeIntent
 from nornir_evpn.validation import (
     assert_cli_safe,
+    check_es_name,
     check_esi,
     check_ip,
     check_lag,
@@ -207,7 +208,7 @@ def validate_node(node: NodeIntent, segments: Sequence[EthernetSegment]) -> None
             check_name(port.interface, f"access[{i}].interface")
         for es in segments:
             field = f"ethernet_segments.{es.name}"
-            check_name(es.name, f"{field}.name")
+            check_es_name(es.name, f"{field}.name")
             check_esi(es.esi, f"{field}.esi")
             check_lag(es.lag, f"{field}.lag")
             check_mac(es.lacp.system_id_mac, f"{field}.lacp.system_id_mac")

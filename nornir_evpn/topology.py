@@ -129,7 +129,8 @@ def normalise_srl_interface(name: str) -> str | None:
     """`e1-49` / `ethernet-1/49` → `ethernet-1/49`; None when malformed."""
     for pattern in (_SHORT_IF, _LONG_IF):
         m = pattern.match(name)
-        if m:
+        # srl_nokia-common.yang interface-all: slot 1..99, port 1..128
+        if m and 1 <= int(m.group(1)) <= 99 and 1 <= int(m.group(2)) <= 128:
             return f"ethernet-{int(m.group(1))}/{int(m.group(2))}"
     return None
 
@@ -609,7 +610,7 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
                 if norm is None:
                     raise TopologyError(
                         f"{path}: field '{field}' has malformed interface {raw_ep!r} "
-                        "(expected e1-N or ethernet-1/N)"
+                        "(expected e1-N or ethernet-1/N, N from 1 to 128)"
                     )
             else:
                 if not _LINUX_IF.match(iface):

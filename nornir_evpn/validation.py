@@ -19,7 +19,9 @@ _UNSAFE = re.compile(r"[\r\n;{}!#\"'`\\\s]")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}\Z")
 _ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}\Z")
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}\Z")  # containerlab lab and node names
-_LAG = re.compile(r"^lag[1-9][0-9]*\Z")
+# srl_nokia-common.yang typedef interface-all: lag(([1-9](\d){0,2})|(1000))
+_LAG = re.compile(r"^lag([1-9][0-9]{0,2}|1000)\Z")
+ES_NAME_MAX = 32  # ethernet-segment name: srl_nokia-comm:name { length "1..32" }
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
 
 
@@ -30,11 +32,20 @@ def check_name(value: str, field: str) -> str:
     return value
 
 
+def check_es_name(value: str, field: str) -> str:
+    """An ethernet-segment name: a CLI name of at most 32 characters (SR Linux YANG)."""
+    check_name(value, field)
+    if len(value) > ES_NAME_MAX:
+        raise ValueError(f"field '{field}' has invalid value {value!r} ({len(value)} characters; "
+                         f"an SR Linux ethernet-segment name has at most {ES_NAME_MAX})")
+    return value
+
+
 def check_lag(value: str, field: str) -> str:
     """A LAG interface name: `lagN`, N from 1 without a leading zero."""
     check_name(value, field)
     if not _LAG.match(value):
-        raise ValueError(f"field '{field}' has invalid value {value!r} (expected lagN, N from 1, no leading zero)")
+        raise ValueError(f"field '{field}' has invalid value {value!r} (expected lagN, N from 1 to 1000, no leading zero: SR Linux interface name)")
     return value
 
 

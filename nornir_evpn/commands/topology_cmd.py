@@ -8,7 +8,13 @@ from pathlib import Path
 
 from nornir_evpn.commands.common import positive_int
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.generate import SPINE_PORTS, SPINE_TYPE, generate_topology, write_topology
+from nornir_evpn.generate import (
+    MAX_LEAVES,
+    SPINE_PORTS,
+    SPINE_TYPE,
+    generate_topology,
+    write_topology,
+)
 from nornir_evpn.outputs import ensure_writable, writing
 
 
@@ -22,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--spines", type=positive_int, required=True, help="1 to 8")
     g.add_argument("--leaves", type=positive_int, required=True,
-                   help=f"1 to 200 (a containerlab deploy: at most {SPINE_PORTS}, the spines' ports)")
+                   help=f"1 to {MAX_LEAVES} (a containerlab deploy: at most {SPINE_PORTS}, the spines' ports)")
     g.add_argument("--mh-pairs", type=int, default=1,
                    help="leaf pairs sharing multi-homed CEs (at most leaves/2)")
     g.add_argument("--ce-per-pair", type=positive_int, default=1, help="1 to 40")

@@ -10,6 +10,7 @@ here takes any value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from nornir_evpn.platform import INTERFACE_NAME_RE, MEMBER_SPEEDS
@@ -51,8 +52,12 @@ def leaf_error(path: Sequence[str]) -> str | None:
     choices = choices or ENUMS.get(leaf)
     if choices is not None and value not in choices:
         return f"Error: Invalid value '{value}' for {leaf}: expected one of [{', '.join(choices)}]"
+    if "ethernet-segment" in path[:-1]:
+        name = path[path.index("ethernet-segment") + 1]
+        if len(name) > 32:
+            return f"Error: Invalid value '{name}' for name: length must be 1..32"
     if leaf == "aggregate-id":
-        if not (value.startswith("lag") and value[3:].isdigit() and value[3] != "0"):
+        if not re.fullmatch(r"lag([1-9]\d{0,2}|1000)", value):
             return f"Error: Invalid value '{value}' for aggregate-id: expected a lag interface (lagN)"
         return None
     bounds = RANGES.get(leaf)

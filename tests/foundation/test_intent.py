@@ -425,7 +425,7 @@ def test_generated_ces_keep_their_segment_when_another_is_taken_out(tmp_path: Pa
     doc = generate_topology(2, 4, 2, ce_per_pair=2)
     before = derive_intent(load_topology(_write(tmp_path / "a.clab.yml", doc)))
     owner = {es.ce: (name, es.esi, es.lag) for name, es in before.ethernet_segments.items()}
-    assert owner["ce2x1"] == ("ES-3", "01:11:11:11:11:11:11:00:00:03", "lag3")
+    assert owner["ce2x1"] == ("ES-3", "01:11:11:11:11:11:11:00:00:03", "lag1")  # lag k on its own pair
     nodes = doc["topology"]["nodes"]
     for ce in ("ce1x1", "ce1x2"):
         del nodes[ce]
