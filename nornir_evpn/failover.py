@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shlex
 import signal
 import threading
 import time
@@ -210,7 +211,8 @@ class FailoverReport:
             self.interrupted, self.interrupted_phase = signame, phase
 
     def restore_command(self) -> str:
-        sf = f" --state-file {self.state_file}" if self.state_file else ""
+        """The command that undoes the shut, to copy: a path with a space or `[` stays one word."""
+        sf = f" --state-file {shlex.quote(self.state_file)}" if self.state_file else ""
         return f"python -m nornir_evpn failover-test --restore{sf}"
 
 
@@ -501,16 +503,20 @@ def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
 
 
 def links_left(es: EthernetSegment, shut: tuple[str, str],
-               precheck: Mapping[CheckKey, CheckOutcome]) -> list[tuple[str, str]]:
-    """The ES's links, other than `shut`, that the pre-check did not see down: a LAG or ES
-    down on their leaf, the member out of sync, or the leaf not read. Without one, shutting
-    `shut` cuts the CE off (what --force must not do without a word)."""
+               precheck: Mapping[CheckKey, CheckOutcome],
+               polled: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The ES's links, other than `shut`, that the pre-check saw working: not on a leaf it
+    did not poll (`polled`: left out by --hosts/--role) or could not read, not with the LAG
+    or ES down on their leaf or the member out of sync. Without one, shutting `shut` may cut
+    the CE off (what failover-test must not do without a word)."""
     def failing(check: str, leaf: str) -> tuple[str, ...]:
         outcome = precheck.get((check, leaf))
         return outcome.failing if outcome is not None else ()
 
     left = []
     for leaf, interfaces in es.members.items():
+        if polled is not None and leaf not in polled:
+            continue
         if any(not o.ok for (c, h), o in precheck.items() if h == leaf and c in (CONNECT_CHECK, "collect")):
             continue
         if es.lag in failing("lag.up", leaf) or f"{es.name} oper-state" in failing("es.oper_up", leaf):
@@ -669,11 +675,19 @@ def run_failover(
         report.error = f"fabric not healthy: {what}; nothing was changed"
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
-    if report.precheck_failures and not links_left(es, (options.host, options.interface), precheck):
-        # --force measures despite what was broken before; it never takes the CE off the fabric
+    polled = getattr(getattr(nr, "inventory", None), "hosts", None)
+    if not links_left(es, (options.host, options.interface), precheck, polled):
+        # --force measures despite what was broken before, --hosts polls fewer hosts: neither
+        # takes the CE off the fabric
         report.refused = True
-        report.error = (f"--force: no other link of {es.name} passed the pre-check, so shutting "
-                        f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
+        unpolled = [leaf for leaf in es.members if polled is not None and leaf not in polled]
+        if unpolled:
+            report.error = (f"no other link of {es.name} was checked: {', '.join(unpolled)} left out by "
+                            f"--hosts/--role, and shutting {options.host} {options.interface} may cut "
+                            f"{es.ce} off; nothing was changed")
+        else:
+            report.error = (f"--force: no other link of {es.name} passed the pre-check, so shutting "
+                            f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
@@ -848,6 +862,7 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
     with signals_deferred(received):
         attempt = 0
         while True:
+            sent_at = clock()  # the commit's own time is the last attempt's, not the retries'
             try:
                 step = _run_on(nr, options.host, restore_interface, interface=options.interface,
                                fresh_connection=suspect or attempt > 0, spare_connection=spare)
@@ -858,11 +873,16 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
             # a device that refused the commit will refuse it again; a dropped session may not
             if ok or "Error:" in str(err):
                 break
-            if attempt >= RESTORE_ATTEMPTS and (received or time.monotonic() + delay > deadline):
+            # an interrupt (the one that brought us here, or one since) ends the retries after
+            # RESTORE_ATTEMPTS: the operator asked to stop, and is told the link is still down
+            if attempt >= RESTORE_ATTEMPTS and (received or report.interrupted
+                                                or time.monotonic() + delay > deadline):
                 break
             emit(TimelineEvent(t=round(clock() - t0, 3), event="restore-retry", host=options.host,
                                detail=f"attempt {attempt} failed ({err}); again in {delay:g}s"))
-            time.sleep(delay)
+            wake = time.monotonic() + delay
+            while time.monotonic() < wake and not (received and attempt >= RESTORE_ATTEMPTS):
+                time.sleep(min(0.05, max(0.0, wake - time.monotonic())))  # a signal ends the wait
             delay = min(delay * 2, RESTORE_RETRY_MAX_S)
     report.restore_ok, report.restore_error = ok, err
     report.restore_commit_s = round(clock() - sent_at, 3)

@@ -110,7 +110,7 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         console.print(
             f"[bold red on white] RESTORE FAILED [/] [bold red]{report.host} {report.interface} "
             f"may still be admin-state disable: {escape(report.restore_error or '')}\n"
-            f"undo it with: {report.restore_command()}[/]"
+            f"undo it with: {escape(report.restore_command())}[/]"
         )
     console.print(f"[bold]failover-test {report.host} {report.interface} ({report.segment})[/]")
     table = Table()

@@ -885,3 +885,66 @@ def test_an_aborted_poll_is_cut_again_until_it_ends(monkeypatch) -> None:
     start = time.monotonic()
     assert poller.join(cutting=nr) is None
     assert time.monotonic() - start < 5 and cuts[:3] == ["leaf3"] * 3
+
+
+def test_a_ce_whose_other_link_was_not_polled_is_not_cut_off(tmp_path: Path) -> None:
+    """`--force --hosts leaf1` with ES-1's other link down: leaf2 was never polled, so
+    nothing failed there, and the shut cut the CE off (a reviewer's run: PASS)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    class OnlyLeaf1(FakeNornir):
+        inventory = SimpleNamespace(hosts={"leaf1": None})
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = OnlyLeaf1()
+    for force in (False, True):
+        report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                              FailoverOptions(interval=0.01, timeout=5, traffic=False, force=force,
+                                              state_file=tmp_path / "state.json"))
+        assert report.refused and nr.tasks == []
+        assert report.error == ("no other link of ES-1 was checked: leaf2 left out by --hosts/--role, and "
+                                "shutting leaf1 ethernet-1/1 may cut mhce1 off; nothing was changed")
+
+
+def test_an_interrupt_ends_the_restore_retries(tmp_path: Path, monkeypatch) -> None:
+    """The Ctrl-C that brought the run to its restore did not count: an unreachable leaf
+    kept the operator waiting the whole --timeout (57 s) through 13 retries."""
+    import os
+    import signal
+
+    import nornir_evpn.failover as failover
+
+    monkeypatch.setattr(failover, "RESTORE_RETRY_DELAY_S", 0.2)
+    monkeypatch.setattr(failover, "_run_on", _fake_run_on)
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    nr = FlakyRestoreNornir(99)
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        if faults:
+            os.kill(os.getpid(), signal.SIGINT)
+        return {LAG: CheckOutcome(True, "", "up")}
+
+    start = time.monotonic()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=60, traffic=False,
+                                          state_file=tmp_path / "state.json"))
+    assert nr.tasks.count("restore_interface") == failover.RESTORE_ATTEMPTS
+    assert time.monotonic() - start < 10
+    assert report.interrupted == "SIGINT" and report.restore_ok is False
+    assert (tmp_path / "state.json").exists()  # kept for --restore
+
+
+def test_the_undo_command_survives_any_state_file_path() -> None:
+    """`--state-file 'job[ci]/state.json'`: rich ate `[ci]` from the printed undo command
+    (a file that does not exist), and `[/nightly]` crashed the report, on the very run
+    that left the link down. The path is shell-quoted and printed as it is."""
+    from nornir_evpn.failover import FailoverReport
+
+    for path in ("/srv/ci/[/nightly]/state.json", "/srv/job[ci]/my state.json"):
+        report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", restore_attempted=True,
+                                restore_ok=False, restore_error="connection lost", state_file=path)
+        out = io.StringIO()
+        print_report(Console(file=out, width=300, color_system=None), report)
+        assert f"undo it with: python -m nornir_evpn failover-test --restore --state-file '{path}'" in out.getvalue()
