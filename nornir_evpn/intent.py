@@ -333,6 +333,15 @@ def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
             [n.name for n in srl if roles[n.name] == "spine"])
 
 
+def leaves_without_ce(topology: Topology) -> list[str]:
+    """Leaves by inference that have no CE (they link to a spine): a leaf whose CEs were
+    taken out, or a super-spine, which links alone cannot tell apart (`inventory` names them)."""
+    leaves = _leaves_and_spines(topology)[0]
+    return [name for name in leaves
+            if topology.nodes[name].labels.get("role") is None
+            and all(topology.nodes[m].is_srl for m in topology.neighbors(name))]
+
+
 def _labelled_role(topology: Topology, node: Node) -> Literal["leaf", "spine"] | None:
     label = node.labels.get("role")
     if label is None:

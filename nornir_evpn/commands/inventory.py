@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nornir_evpn.intent import assumed_bonds, derive_intent, positional_nodes
+from nornir_evpn.intent import assumed_bonds, derive_intent, leaves_without_ce, positional_nodes
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.topology import load_topology
@@ -45,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
             f"note: {', '.join(assumed)}: no bond in their commands (exec or bound scripts), taken "
             "as one LACP bond each (an ethernet segment); give each link an address or VRF of "
             "its own in the CE's commands to make it single-homed\n")
+    no_ce = leaves_without_ce(topology)
+    if no_ce:
+        sys.stderr.write(
+            f"note: {', '.join(no_ce)}: no CE, taken as leaves (they link to a spine); label one "
+            "`role: spine` if it is not a leaf (a super-spine)\n")
     positional = positional_nodes(topology)
     if len(positional) > 1:
         sys.stderr.write(

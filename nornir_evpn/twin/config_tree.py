@@ -260,8 +260,9 @@ class ConfigTree:
             removed = [v for v in values if node.children.pop(v, None) is not None]
             return bool(removed)
         del parent.children[prefix[-1]]
-        # a list's last entry gone, the list is gone (no bare `set / interface e1-1 subinterface`)
-        if len(prefix) >= 2 and not parent.children and roles(tuple(prefix))[-1] == "key":
+        # a list's last entry (or a leaf-list's last value) gone, the list is gone: no bare
+        # `set / interface e1-1 subinterface` or `... export-policy` line
+        if len(prefix) >= 2 and not parent.children and roles(tuple(prefix))[-1] in ("key", "value"):
             grandparent = self.get(prefix[:-2])
             if grandparent is not None:
                 grandparent.children.pop(prefix[-2], None)

@@ -455,6 +455,11 @@ def test_a_leaf_whose_last_ce_is_taken_out_stays_a_leaf(tmp_path: Path) -> None:
         old, new = before.nodes[name], after.nodes[name]
         assert (new.role, new.system_ip, new.asn, new.underlay) == (old.role, old.system_ip, old.asn, old.underlay)
     assert set(after.ethernet_segments) == set(before.ethernet_segments) - set(gone)
+    # inventory names them: a super-spine (no CE, links to spines) looks the same
+    from nornir_evpn.intent import leaves_without_ce
+
+    assert leaves_without_ce(load_topology(tmp_path / "b.clab.yml")) == ["leaf1", "leaf2"]
+    assert leaves_without_ce(load_topology(tmp_path / "a.clab.yml")) == []
 
 
 def test_roles_without_labels_follow_the_links(tmp_path: Path) -> None:

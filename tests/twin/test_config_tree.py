@@ -151,3 +151,10 @@ def test_flat_round_trip(paths: list[list[str]]) -> None:
     for p in paths:
         t.set(p)
     assert parse_flat("\n".join(t.flat())) == t
+
+
+def test_a_leaf_lists_last_value_deleted_takes_the_leaf_list_with_it() -> None:
+    t = parse_flat("set / network-instance default protocols bgp group g export-policy all\n"
+                   "set / network-instance default protocols bgp group g admin-state enable\n")
+    assert t.delete(("network-instance", "default", "protocols", "bgp", "group", "g", "export-policy", "all"))
+    assert t.flat() == ["set / network-instance default protocols bgp group g admin-state enable"]
