@@ -711,7 +711,6 @@ def run_failover(
                 "interface": options.interface, "segment": es.name, "time": time.time(),
             })
             shut_sent = True
-            phase = "shut"
             sent_at = t0 = clock()
             shut = _run_on(nr, options.host, shut_interface, interface=options.interface)
             # the fabric starts converging once the commit applied the shut: count from there

@@ -12,13 +12,14 @@ from typing import Any
 
 import yaml
 
+from nornir_evpn.platform import ETHERNET_PORT_MAX
 from nornir_evpn.validation import NAME_RE
 
 SRL_IMAGE = "ghcr.io/nokia/srlinux:23.7.1"
 SPINE_TYPE = "ixrd3"
 SPINE_PORTS = 34  # 7220 IXR-D3: 32 x 100G + 2 x 10G, ethernet-1/1..1/34; leaf N is on e1-N
 CE_IMAGE = "ghcr.io/srl-labs/alpine:latest"
-MAX_LEAVES = 128  # srl_nokia-common.yang interface-all: ethernet-<slot>/<port>, port 1..128
+MAX_LEAVES = ETHERNET_PORT_MAX  # leaf N sits on each spine's ethernet-1/N
 
 
 def generate_topology(
@@ -31,8 +32,8 @@ def generate_topology(
     if ce_per_pair < 1 or ce_per_pair > 40:
         raise ValueError("ce-per-pair must be between 1 and 40")
     if leaves > MAX_LEAVES or spines > 8:
-        # leaf N sits on each spine's port N, and SR Linux numbers ports 1 to 128
-        raise ValueError(f"at most {MAX_LEAVES} leaves (a spine's ports: ethernet-1/1 to 1/128) and 8 spines")
+        raise ValueError(f"at most {MAX_LEAVES} leaves (a spine's ports: ethernet-1/1 to 1/{ETHERNET_PORT_MAX}) "
+                         "and 8 spines")
     if name is not None and not NAME_RE.match(name):
         raise ValueError(f"--name {name!r}: a lab name is a letter, then letters, digits, '-' or '_'")
     name = name or f"gen-{spines}s{leaves}l{mh_pairs}p"

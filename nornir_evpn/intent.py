@@ -31,7 +31,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from nornir_evpn.errors import IntentError
-from nornir_evpn.platform import MEMBER_SPEEDS
+from nornir_evpn.platform import LAG_MAX, MEMBER_SPEEDS
 from nornir_evpn.topology import Link, Node, Topology
 from nornir_evpn.validation import (
     check_es_name,
@@ -544,10 +544,10 @@ def _ethernet_segments(
             "lag": labels.get("lag", f"lag{k}"),
             "lacp-system-id-mac": labels.get("lacp-system-id-mac", default_sys_mac),
         }
-        if "lag" not in labels and k > 1000:
+        if "lag" not in labels and k > LAG_MAX:
             raise IntentError(
                 f"{topology.path}: CE {ce.name!r} is ethernet segment {k}: its LAG would be lag{k}, and SR "
-                "Linux numbers LAGs 1 to 1000; give it a `lag` label (lag1 to lag1000)")
+                f"Linux numbers LAGs 1 to {LAG_MAX}; give it a `lag` label (lag1 to lag{LAG_MAX})")
         try:
             check_es_name(values["es-name"], f"{field}.es-name")
             check_esi(values["esi"], f"{field}.esi")

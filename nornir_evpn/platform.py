@@ -160,7 +160,18 @@ DIFF_ADDED = ("+", "insert ", "replace ")
 DIFF_REMOVED = ("-", "delete ")
 
 
-# An interface name SR Linux accepts (srl_nokia-common.yang, typedef interface-all, the
-# forms this project meets): `Ethernet1/1` or `eth1` is refused at `set` time.
+# SR Linux's own bounds (YANG v23.7.1..v24.10.3; the twin, the intent and the generator all
+# read them here): srl_nokia-common.yang typedef interface-all numbers LAGs lag1..lag1000 and
+# an ethernet port's N in ethernet-<slot>/N from 1 to 128; an ethernet-segment's name (the
+# ethernet-segments module, srl_nokia-comm:name) is 1..32 characters.
+LAG_MAX = 1000
+LAG_NAME = r"lag(?:[1-9]\d{0,2}|1000)"  # lag1..lag<LAG_MAX>, no leading zero
+LAG_NAME_RE = re.compile(rf"{LAG_NAME}\Z")
+ETHERNET_PORT_MAX = 128
+ES_NAME_MAX = 32
+
+# An interface name SR Linux accepts (interface-all, the forms this project meets):
+# `Ethernet1/1` or `eth1` is refused at `set` time. The port alternatives spell 1..128.
 INTERFACE_NAME_RE = re.compile(
-    r"^(mgmt0|mgmt0-standby|system0|lo\d+|irb\d+|lag([1-9]\d{0,2}|1000)|ethernet-[1-9]\d?(/[abcd])?(/[1-9]\d?)?/([1-9]\d?|1[01]\d|12[0-8])|lif-\S+|vhn-\S+|enp\S+)$")
+    r"^(mgmt0|mgmt0-standby|system0|lo\d+|irb\d+|" + LAG_NAME
+    + r"|ethernet-[1-9]\d?(/[abcd])?(/[1-9]\d?)?/([1-9]\d?|1[01]\d|12[0-8])|lif-\S+|vhn-\S+|enp\S+)$")

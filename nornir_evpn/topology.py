@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nornir_evpn.errors import TopologyError
 from nornir_evpn.inputs import read_text
+from nornir_evpn.platform import ETHERNET_PORT_MAX
 from nornir_evpn.validation import NAME_RE
 
 SRL_KINDS = {"srl", "nokia_srlinux"}
@@ -130,7 +131,7 @@ def normalise_srl_interface(name: str) -> str | None:
     for pattern in (_SHORT_IF, _LONG_IF):
         m = pattern.match(name)
         # srl_nokia-common.yang interface-all: slot 1..99, port 1..128
-        if m and 1 <= int(m.group(1)) <= 99 and 1 <= int(m.group(2)) <= 128:
+        if m and 1 <= int(m.group(1)) <= 99 and 1 <= int(m.group(2)) <= ETHERNET_PORT_MAX:
             return f"ethernet-{int(m.group(1))}/{int(m.group(2))}"
     return None
 

@@ -13,15 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from nornir_evpn.errors import UnsafeValueError
+from nornir_evpn.platform import ES_NAME_MAX, LAG_NAME_RE
 
 _UNSAFE = re.compile(r"[\r\n;{}!#\"'`\\\s]")
 # \Z, not $: `$` also matches before a trailing newline ("leaf1\n" passed)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}\Z")
 _ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}\Z")
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}\Z")  # containerlab lab and node names
-# srl_nokia-common.yang typedef interface-all: lag(([1-9](\d){0,2})|(1000))
-_LAG = re.compile(r"^lag([1-9][0-9]{0,2}|1000)\Z")
-ES_NAME_MAX = 32  # ethernet-segment name: srl_nokia-comm:name { length "1..32" }
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
 
 
@@ -44,7 +42,7 @@ def check_es_name(value: str, field: str) -> str:
 def check_lag(value: str, field: str) -> str:
     """A LAG interface name: `lagN`, N from 1 without a leading zero."""
     check_name(value, field)
-    if not _LAG.match(value):
+    if not LAG_NAME_RE.match(value):
         raise ValueError(f"field '{field}' has invalid value {value!r} (expected lagN, N from 1 to 1000, no leading zero: SR Linux interface name)")
     return value
 

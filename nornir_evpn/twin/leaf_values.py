@@ -10,10 +10,9 @@ here takes any value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from nornir_evpn.platform import INTERFACE_NAME_RE, MEMBER_SPEEDS
+from nornir_evpn.platform import ES_NAME_MAX, INTERFACE_NAME_RE, LAG_NAME_RE, MEMBER_SPEEDS
 
 _UINT32 = (1, 4_294_967_295)
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -54,10 +53,10 @@ def leaf_error(path: Sequence[str]) -> str | None:
         return f"Error: Invalid value '{value}' for {leaf}: expected one of [{', '.join(choices)}]"
     if "ethernet-segment" in path[:-1]:
         name = path[path.index("ethernet-segment") + 1]
-        if len(name) > 32:
-            return f"Error: Invalid value '{name}' for name: length must be 1..32"
+        if len(name) > ES_NAME_MAX:
+            return f"Error: Invalid value '{name}' for name: length must be 1..{ES_NAME_MAX}"
     if leaf == "aggregate-id":
-        if not re.fullmatch(r"lag([1-9]\d{0,2}|1000)", value):
+        if not LAG_NAME_RE.match(value):
             return f"Error: Invalid value '{value}' for aggregate-id: expected a lag interface (lagN)"
         return None
     bounds = RANGES.get(leaf)
