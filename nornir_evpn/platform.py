@@ -132,6 +132,12 @@ def show_mac_table(mac_vrf: str) -> str:
 
 SHOW_VERSION = "show version"
 
+
+def info_flat_running(path: str) -> str:
+    """The running configuration under `path` as `set / ...` lines (`interface *`: every
+    interface). SR Linux takes the format and the datastore in either order."""
+    return f"info flat from running {path}"
+
 # the first words of SR Linux's show commands (23.x/24.x CLI): the twin calls another first
 # word a typo, and a command it does not model under one of these "not modelled"
 SHOW_ROOTS = frozenset({

@@ -123,3 +123,97 @@ def stale_member_lines(config: Sequence[str], outputs: Sequence[str]) -> list[st
                     raise ParseError(f"prune: unexpected member {port!r} in {lag}")
                 lines.append(f"delete / interface {port} ethernet aggregate-id")
     return lines
+
+
+# --- a CE taken out of the topology: its mac-vrf attachment, ES and LAG ----------------------
+_ES_PATH = "/system network-instance protocols evpn ethernet-segments"
+_ES_LIST = "system network-instance protocols evpn ethernet-segments bgp-instance 1"
+_ES_IFACE = re.compile(rf"^set / {re.escape(_ES_LIST)} ethernet-segment (\S+) interface (\S+)$")
+_ES_NAME = re.compile(r"^(?:set|delete) / system network-instance protocols evpn ethernet-segments "
+                      r"bgp-instance 1 ethernet-segment (\S+)")
+_SUBINTERFACE = re.compile(r"^(\S+)\.(\d+)$")
+_SET_INTERFACE = re.compile(r"^set / interface (\S+) (.*)$")
+
+
+def attachment_commands(node: NodeIntent, features: Sequence[str]) -> list[str]:
+    """The configuration reads `stale_attachment_lines` needs: the intent's mac-vrf, the
+    ethernet segments and every interface. None on a node without the mac-vrf, or unless
+    configure sets both the access ports (mac_vrf) and the LAGs (multihoming): the mac-vrf's
+    interface list is owned whole only then."""
+    if node.mac_vrf is None or not {"mac_vrf", "multihoming"} <= set(features):
+        return []
+    return [platform.info_flat_running(f"/network-instance {node.mac_vrf.name}"),
+            platform.info_flat_running(_ES_PATH),
+            platform.info_flat_running("/interface *")]
+
+
+def _set_lines(answer: str, what: str, *, required: bool) -> list[str]:
+    if platform.show_failed(answer):
+        if required:
+            raise ParseError(f"prune: could not read {what}: {answer.strip().splitlines()[0][:120]}")
+        return []
+    lines = [ln.strip() for ln in answer.splitlines() if ln.strip()]
+    if any(not ln.startswith("set / ") for ln in lines if not ln.startswith(("--{", "A:", "B:"))):
+        raise ParseError(f"prune: unexpected answer reading {what}")
+    return [ln for ln in lines if ln.startswith("set / ")]
+
+
+def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Sequence[str]) -> list[str]:
+    """`delete` lines for what a CE taken out of the topology left on this leaf.
+
+    The intent owns its mac-vrf's interface list: an entry the rendered `config` does not
+    attach is deleted; so are, when its interface is one the config does not set up, a LAG
+    (`interface lagN`, the `aggregate-id` of its ports that join no intent LAG, the ethernet
+    segment on it unless the config keeps that ES) or a single-homed port's subinterface and
+    `vlan-tagging`. `outputs`: the answers to `attachment_commands`, in order. A mac-vrf not
+    configured yet has nothing to prune; an answer that does not parse raises ParseError.
+    """
+    if node.mac_vrf is None or not outputs:
+        return []
+    mv = node.mac_vrf.name
+    mv_out, es_out, if_out = outputs
+    attached_re = re.compile(rf"^set / network-instance {re.escape(mv)} interface (\S+)(?: |$)")
+    device_attached = [m[1] for ln in _set_lines(mv_out, f"network-instance {mv}", required=False)
+                       if (m := attached_re.match(ln))]
+    intent_attached = {m[1] for ln in config if (m := attached_re.match(ln))}
+    stale = [x for x in dict.fromkeys(device_attached) if x not in intent_attached]
+    if not stale:
+        return []
+    es_iface = {m[1]: m[2] for ln in _set_lines(es_out, "the ethernet segments", required=False)
+                if (m := _ES_IFACE.match(ln))}
+    device_if: dict[str, list[str]] = {}
+    for ln in _set_lines(if_out, "the interfaces", required=True):
+        if m := _SET_INTERFACE.match(ln):
+            device_if.setdefault(m[1], []).append(m[2])
+    intent_if: dict[str, list[str]] = {}
+    for ln in config:
+        if m := _SET_INTERFACE.match(ln):
+            intent_if.setdefault(m[1], []).append(m[2])
+    intent_es = {m[1] for ln in config if (m := _ES_NAME.match(ln))}
+    in_a_lag = set().union(*intent_lag_members(config).values())
+    lines = []
+    for attachment in stale:
+        m = _SUBINTERFACE.match(attachment)
+        if not m or not platform.INTERFACE_NAME_RE.match(m[1]):
+            raise ParseError(f"prune: unexpected interface {attachment!r} in network-instance {mv}")
+        port, index = m[1], m[2]
+        lines.append(f"delete / network-instance {mv} interface {attachment}")
+        kept = intent_if.get(port, [])  # what the config still sets on this interface
+        if platform.LAG_NAME_RE.match(port):
+            if kept:
+                continue
+            lines += [f"delete / {_ES_LIST} ethernet-segment {es}" for es, iface in es_iface.items()
+                      if iface == port and es not in intent_es]
+            lines += [f"delete / interface {member} ethernet aggregate-id"
+                      for member, leaves in device_if.items()
+                      if f"ethernet aggregate-id {port}" in leaves and member not in in_a_lag]
+            lines.append(f"delete / interface {port}")
+            continue
+        # a single-homed CE's port; taken out, or now a LAG member (which SR Linux refuses
+        # alongside `vlan-tagging`)
+        if not any(leaf.startswith(f"subinterface {index} ") for leaf in kept):
+            lines.append(f"delete / interface {port} subinterface {index}")
+        if "vlan-tagging true" in device_if.get(port, []) and not any(
+                leaf.startswith("vlan-tagging ") for leaf in kept):
+            lines.append(f"delete / interface {port} vlan-tagging")
+    return lines

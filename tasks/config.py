@@ -29,7 +29,14 @@ from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir, host_node
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
-from nornir_evpn.prune import lag_commands, list_resets, prune_lines, stale_member_lines
+from nornir_evpn.prune import (
+    attachment_commands,
+    lag_commands,
+    list_resets,
+    prune_lines,
+    stale_attachment_lines,
+    stale_member_lines,
+)
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
 from nornir_evpn.session import note_mode, paste
 from nornir_evpn.validation import assert_one_line
@@ -480,20 +487,25 @@ def configure_fabric(
 def stale_config(task: Task, features: Sequence[str] = FEATURES,
                  batch_lines: int = DEFAULT_BATCH_LINES, config: Sequence[str] = ()) -> Result:
     """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
-    from the device over the host's session: BGP neighbors, and the members of the LAGs the
-    rendered `config` sets that it does not list; result = {"pruned": [lines]}."""
+    from the device over the host's session: BGP neighbors, the members of the LAGs the
+    rendered `config` sets that it does not list, and what a CE taken out of the topology
+    left attached to the mac-vrf (its LAG and ES, or its port's subinterface);
+    result = {"pruned": [lines]}."""
     node = host_node(task.host)
     lags = lag_commands(config) if "multihoming" in features else []
+    reads = attachment_commands(node, features)
     try:
         conn = srl_connection(task)
-        outputs = run_commands(conn, [*PRUNE_COMMANDS, *lags], batch_lines)
+        outputs = run_commands(conn, [*PRUNE_COMMANDS, *lags, *reads], batch_lines)
     except Exception as exc:  # one line in the result, as the other tasks
         drop_connection(task.host)
         return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
     pruned = prune_lines(node, features, outputs[0])
+    lag_outputs = outputs[len(PRUNE_COMMANDS):len(PRUNE_COMMANDS) + len(lags)]
     if lags:
-        pruned += stale_member_lines(config, outputs[len(PRUNE_COMMANDS):])
-    return Result(host=task.host, result={"pruned": pruned, "error": None})
+        pruned += stale_member_lines(config, lag_outputs)
+    pruned += stale_attachment_lines(node, config, outputs[len(PRUNE_COMMANDS) + len(lags):])
+    return Result(host=task.host, result={"pruned": list(dict.fromkeys(pruned)), "error": None})
 
 
 def drop_connection(host: Any, connection: str = CONNECTION, *, abrupt: bool = False) -> None:

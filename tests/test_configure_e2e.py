@@ -606,3 +606,52 @@ def test_a_member_recabled_in_the_topology_fails_verify_until_prune_takes_it_out
                        for ln in recabled.running("leaf1"))
         code, check = lacp_check()
         assert code == 0 and check["ok"], check
+
+
+def test_prune_takes_out_what_a_removed_multihomed_ce_left_and_verify_passes(tmp_path, capsys):
+    """mhce2 (ES-2 on leaf3/leaf4) taken out of the topology: configure changes nothing and
+    leaves lag2, its member's aggregate-id, lag2.0 in mac-vrf-1 and ES-2 (oper down, unseen by
+    verify). --prune deletes exactly those, in the diff; leaf1/leaf2 (ES-1) are untouched and
+    the next prune has nothing to do."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    doc = yaml.safe_load(FABRIC_2S4L.read_text())
+    del doc["topology"]["nodes"]["mhce2"]
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
+                                if not any(e.startswith("mhce2:") for e in ln["endpoints"])]
+    topo = tmp_path / "without-mhce2.clab.yml"
+    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for path, source in ((tmp_path / "inv-before", FABRIC_2S4L), (tmp_path / "inv-after", topo)):
+        topology = load_topology(source)
+        write_inventory(build_inventory(topology, derive_intent(topology)), path)
+    with Twin(FABRIC_2S4L) as twin:
+        model = attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        assert Lab(twin, state, tmp_path / "inv-before").configure(capsys)[0] == 0
+        after = Lab(twin, state, tmp_path / "inv-after")
+        code, out = after.configure(capsys)
+        assert code == 0 and not any(h["changed"] for h in out["hosts"].values())
+        code, out = after.configure(capsys, "--prune", "--dry-run")
+        es2 = "system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-2"
+        left = ["delete / network-instance mac-vrf-1 interface lag2.0", f"delete / {es2}",
+                "delete / interface ethernet-1/1 ethernet aggregate-id", "delete / interface lag2"]
+        assert code == 0 and {h: e["pruned"] for h, e in out["hosts"].items()} == {
+            "leaf1": [], "leaf2": [], "leaf3": left, "leaf4": left, "spine1": [], "spine2": []}
+        assert not any(e["committed"] for e in out["hosts"].values())
+        code, out = after.configure(capsys, "--prune")
+        assert code == 0 and [h for h, e in out["hosts"].items() if e["committed"]] == ["leaf3", "leaf4"]
+        for leaf in ("leaf3", "leaf4"):
+            running = after.running(leaf)
+            assert not [ln for ln in running if "lag2" in ln or "ES-2" in ln or "aggregate-id" in ln], running
+            assert "set / interface ethernet-1/1 admin-state enable" in running  # the port stays
+        assert "set / interface lag1 admin-state enable" in after.running("leaf1")
+        code, out = after.configure(capsys, "--prune")
+        assert code == 0 and not any(h["changed"] for h in out["hosts"].values())
+        model.probe("mhce1", "172.30.0.12")  # mhce1's MAC learnt (mhce2, still cabled, is off the fabric)
+        capsys.readouterr()
+        code = main(["verify", "--twin", "--twin-state", str(state), "--inventory", str(tmp_path / "inv-after"),
+                     "--json"])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 0 and doc["ok"], [c for h in doc["hosts"].values() for c in h["checks"] if not c["ok"]]

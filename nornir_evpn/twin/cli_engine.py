@@ -320,14 +320,17 @@ class CliSession:
             pipe = args[args.index("|") + 1 :]
             args = args[: args.index("|")]
             as_json = pipe[:2] == ["as", "json"]
+        # `info flat from running /x` and `info from running flat /x`: SR Linux takes the
+        # output format and the datastore in either order, before the path
         source = None
-        if args[:1] == ["from"] and len(args) > 1:
-            source, args = args[1], args[2:]
         flat = False
-        if args[:1] == ["flat"]:
-            flat, args = True, args[1:]
-        elif args[:1] == ["detail"]:
-            args = args[1:]
+        while args:
+            if args[0] == "from" and len(args) > 1:
+                source, args = args[1], args[2:]
+            elif args[0] in ("flat", "detail"):
+                flat, args = flat or args[0] == "flat", args[1:]
+            else:
+                break
         path = self._resolve(args)
         if source == "state" and path[:3] == ("system", "configuration", "commit"):
             # the node's own commit history (the datastore's), not the fabric's state
@@ -344,6 +347,12 @@ class CliSession:
         else:
             return _parse_error(source, ["candidate", "running", "state"])
         assert tree is not None
+        if "*" in path:  # `info flat interface *`: every entry of the list
+            return "\n".join(out for p in tree.expand(path) if (out := self._info_at(tree, p, flat, as_json)))
+        return self._info_at(tree, path, flat, as_json)
+
+    @staticmethod
+    def _info_at(tree: ConfigTree, path: tuple[str, ...], flat: bool, as_json: bool) -> str:
         node = tree.get(path)
         if node is None:
             return ""

@@ -103,6 +103,11 @@ CONTAINERS: frozenset[str] = frozenset(
     }
 )
 
+# Containers without a YANG `presence` (srl_nokia-interfaces.yang, srl_nokia-interfaces-vlans
+# .yang): one whose last child is deleted is gone. (`lag`, `untagged`, `bgp` are presence
+# containers: they stay.)
+NON_PRESENCE: frozenset[str] = frozenset({"ethernet", "vlan", "encap"})
+
 _NATURAL = re.compile(r"(\d+)")
 _NEEDS_QUOTES = re.compile(r"[\s\"{}\[\];#]|^$")
 
@@ -260,6 +265,13 @@ class ConfigTree:
             removed = [v for v in values if node.children.pop(v, None) is not None]
             return bool(removed)
         del parent.children[prefix[-1]]
+        # an emptied non-presence container is not configuration: no bare `set / interface
+        # ethernet-1/1 ethernet` once its aggregate-id is deleted
+        while len(prefix) >= 2 and not parent.children and prefix[-2] in NON_PRESENCE:
+            prefix = prefix[:-1]
+            parent = self.get(prefix[:-1])
+            assert parent is not None
+            del parent.children[prefix[-1]]
         # a list's last entry (or a leaf-list's last value) gone, the list is gone: no bare
         # `set / interface e1-1 subinterface` or `... export-policy` line
         if len(prefix) >= 2 and not parent.children and roles(tuple(prefix))[-1] in ("key", "value"):
@@ -282,6 +294,22 @@ class ConfigTree:
             if node is None:
                 return None
         return node
+
+    def expand(self, path: Sequence[str]) -> list[tuple[str, ...]]:
+        """The paths `path` names, each `*` standing for every key there, in SR Linux order."""
+        found: list[tuple[str, ...]] = [()]
+        for token in path:
+            nxt: list[tuple[str, ...]] = []
+            for p in found:
+                node = self.get(p)
+                if node is None:
+                    continue
+                if token == "*":
+                    nxt += [(*p, key) for key in sorted(node.children, key=natural_key)]
+                elif token in node.children:
+                    nxt.append((*p, token))
+            found = nxt
+        return found
 
     def exists(self, path: Sequence[str]) -> bool:
         return self.get(path) is not None

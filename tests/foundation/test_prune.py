@@ -52,3 +52,162 @@ def test_list_resets_empty_each_owned_list_the_config_sets_once_before_it() -> N
     # nothing else the intent sets is emptied: not a BGP group, not the mac-vrf's interfaces
     assert list_resets(["set / network-instance mac-vrf-1 interface lag1.0",
                         "set / interface lag1 subinterface 0 vlan encap untagged"]) == []
+
+
+# --- a CE taken out: what it left attached to the mac-vrf ------------------------------------
+MH01 = ROOT / "inventory" / "evpn-mh01.clab.yml"
+ALL = ["underlay", "overlay", "mac_vrf", "multihoming"]
+ES = "system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment"
+
+
+def _rendered(fabric, node: str) -> list[str]:
+    from nornir_evpn.render import Renderer
+
+    return [ln for lines in Renderer().render(fabric.nodes[node], fabric).values() for ln in lines]
+
+
+def _device(config: list[str], mac_vrf: str = "mac-vrf-1") -> list[str]:
+    """The three `info flat from running` answers for a device configured with `config`."""
+    from nornir_evpn.twin.config_tree import parse_flat
+
+    tree = parse_flat("\n".join(config))
+    return ["\n".join(tree.flat(("network-instance", mac_vrf))),
+            "\n".join(tree.flat(tuple(ES.split()[:-2]))),
+            "\n".join(ln for p in tree.expand(("interface", "*")) for ln in tree.flat(p))]
+
+
+def _without(topology_text: str, node: str, link_end: str | None = None) -> str:
+    import yaml
+
+    doc = yaml.safe_load(topology_text)
+    if link_end is None:
+        del doc["topology"]["nodes"][node]
+        link_end = f"{node}:"
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
+                                if not any(e.startswith(link_end) for e in ln["endpoints"])]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _intent(tmp_path: Path, text: str):
+    (tmp_path / "configs").symlink_to(ROOT / "inventory" / "configs")
+    path = tmp_path / "t.clab.yml"
+    path.write_text(text)
+    return derive_intent(load_topology(path))
+
+
+def test_a_multihomed_ce_taken_out_leaves_its_attachment_es_lag_and_members(tmp_path) -> None:
+    from nornir_evpn.prune import attachment_commands, stale_attachment_lines
+
+    before = derive_intent(load_topology(MH01))
+    after = _intent(tmp_path, _without(MH01.read_text(), "ce1"))
+    leaf1 = after.nodes["leaf1"]
+    assert attachment_commands(leaf1, ALL) == [
+        "info flat from running /network-instance mac-vrf-1",
+        "info flat from running /system network-instance protocols evpn ethernet-segments",
+        "info flat from running /interface *"]
+    device = _device(_rendered(before, "leaf1"))
+    assert stale_attachment_lines(leaf1, _rendered(after, "leaf1"), device) == [
+        "delete / network-instance mac-vrf-1 interface lag1.0",
+        f"delete / {ES} ES-1",
+        "delete / interface ethernet-1/1 ethernet aggregate-id",
+        "delete / interface lag1",
+    ]
+    # the intent unchanged: nothing; leaf3 (ce2 still there): nothing
+    assert stale_attachment_lines(before.nodes["leaf1"], _rendered(before, "leaf1"), device) == []
+    leaf3 = _device(_rendered(before, "leaf3"))
+    assert stale_attachment_lines(after.nodes["leaf3"], _rendered(after, "leaf3"), leaf3) == []
+
+
+def test_a_single_homed_link_taken_out_leaves_its_subinterface_and_vlan_tagging(tmp_path) -> None:
+    from nornir_evpn.prune import stale_attachment_lines
+
+    before = derive_intent(load_topology(MH01))
+    after = _intent(tmp_path, _without(MH01.read_text(), "ce2", link_end="ce2:eth3"))
+    assert stale_attachment_lines(after.nodes["leaf3"], _rendered(after, "leaf3"),
+                                  _device(_rendered(before, "leaf3"))) == [
+        "delete / network-instance mac-vrf-1 interface ethernet-1/3.0",
+        "delete / interface ethernet-1/3 subinterface 0",
+        "delete / interface ethernet-1/3 vlan-tagging",
+    ]
+
+
+def test_a_renamed_lag_keeps_its_es_and_its_member_moves_with_it() -> None:
+    """ce1's LAG renamed lag1 -> lag10: the old attachment and LAG go; ES-1 (the intent's,
+    its interface list reset by list_resets) and ethernet-1/1 (now lag10's) stay."""
+    from nornir_evpn.prune import stale_attachment_lines
+
+    fabric = derive_intent(load_topology(MH01))
+    old = _rendered(fabric, "leaf1")
+    new = [ln.replace("lag1", "lag10") for ln in old]
+    assert stale_attachment_lines(fabric.nodes["leaf1"], new, _device(old)) == [
+        "delete / network-instance mac-vrf-1 interface lag1.0", "delete / interface lag1"]
+
+
+def test_a_single_homed_port_made_a_lag_member_loses_its_vlan_tagging() -> None:
+    """SR Linux refuses `vlan-tagging` beside `aggregate-id`: the port's access config goes."""
+    from nornir_evpn.prune import stale_attachment_lines
+
+    fabric = derive_intent(load_topology(MH01))
+    old = _rendered(fabric, "leaf3")
+    new = [ln for ln in old if "ethernet-1/3" not in ln] + [
+        "set / interface ethernet-1/3 ethernet aggregate-id lag3",
+        "set / interface lag3 admin-state enable", "set / network-instance mac-vrf-1 interface lag3.0"]
+    assert stale_attachment_lines(fabric.nodes["leaf3"], new, _device(old)) == [
+        "delete / network-instance mac-vrf-1 interface ethernet-1/3.0",
+        "delete / interface ethernet-1/3 subinterface 0",
+        "delete / interface ethernet-1/3 vlan-tagging",
+    ]
+
+
+def test_attachments_are_read_only_when_configure_owns_the_whole_mac_vrf() -> None:
+    from nornir_evpn.prune import attachment_commands
+
+    fabric = derive_intent(load_topology(MH01))
+    assert attachment_commands(fabric.nodes["spine1"], ALL) == []  # no mac-vrf
+    # access ports without LAGs (or LAGs without access ports) would look stale
+    assert attachment_commands(fabric.nodes["leaf1"], ["mac_vrf"]) == []
+    assert attachment_commands(fabric.nodes["leaf1"], ["multihoming", "overlay"]) == []
+
+
+def test_attachments_no_mac_vrf_yet_prunes_nothing_and_garbage_is_an_error() -> None:
+    from nornir_evpn.prune import stale_attachment_lines
+
+    fabric = derive_intent(load_topology(MH01))
+    leaf1, config = fabric.nodes["leaf1"], _rendered(fabric, "leaf1")
+    assert stale_attachment_lines(leaf1, config, ["", "", ""]) == []
+    assert stale_attachment_lines(leaf1, config, ["Error: Path not found", "", ""]) == []
+    stale = ["set / network-instance mac-vrf-1 interface lag7.0", "", ""]
+    with pytest.raises(ParseError, match="could not read the interfaces"):
+        stale_attachment_lines(leaf1, config, [stale[0], "", "Error: something"])
+    with pytest.raises(ParseError, match="unexpected answer"):
+        stale_attachment_lines(leaf1, config, ["interface lag7.0 {", "", ""])
+    with pytest.raises(ParseError, match="unexpected interface"):
+        stale_attachment_lines(leaf1, config, ["set / network-instance mac-vrf-1 interface Lag7", "", ""])
+
+
+def test_an_extra_subinterface_of_an_intent_lag_loses_its_attachment_only() -> None:
+    from nornir_evpn.prune import stale_attachment_lines
+
+    fabric = derive_intent(load_topology(MH01))
+    config = _rendered(fabric, "leaf1")
+    device = _device([*config, "set / interface lag1 subinterface 5 type bridged",
+                      "set / network-instance mac-vrf-1 interface lag1.5"])
+    assert stale_attachment_lines(fabric.nodes["leaf1"], config, device) == [
+        "delete / network-instance mac-vrf-1 interface lag1.5"]
+
+
+def test_a_port_keeps_what_the_config_still_sets_and_only_deletes_what_is_there() -> None:
+    from nornir_evpn.prune import stale_attachment_lines
+
+    fabric = derive_intent(load_topology(MH01))
+    old = _rendered(fabric, "leaf3")
+    attach = "set / network-instance mac-vrf-1 interface ethernet-1/3.0"
+    # the config still sets up the subinterface (and tagging), it only no longer attaches it
+    assert stale_attachment_lines(fabric.nodes["leaf3"], [ln for ln in old if ln != attach], _device(old)) == [
+        "delete / network-instance mac-vrf-1 interface ethernet-1/3.0"]
+    # a port attached by hand without vlan-tagging: no delete for a leaf that is not there
+    device = _device([*old, "set / interface ethernet-1/9 subinterface 0 type bridged",
+                      "set / network-instance mac-vrf-1 interface ethernet-1/9.0"])
+    assert stale_attachment_lines(fabric.nodes["leaf3"], old, device) == [
+        "delete / network-instance mac-vrf-1 interface ethernet-1/9.0",
+        "delete / interface ethernet-1/9 subinterface 0"]

@@ -319,6 +319,50 @@ def test_exclusive_locks_out_others(leaf1_ds: NodeDatastore) -> None:
     assert leaf1_ds.exclusive_owner is None
 
 
+def _answer(s: CliSession, line: str) -> str:
+    return run(s.handle_line(line)).rsplit("\n--{", 1)[0]
+
+
+def _tutorial_committed(leaf1_ds: NodeDatastore, feed: Feed, snippets: list[str]) -> CliSession:
+    s = CliSession(leaf1_ds)
+    for snippet in snippets:
+        run(feed(s, snippet))
+    assert "set / interface ethernet-1/1 ethernet aggregate-id lag1" in leaf1_ds.running.flat()
+    return s
+
+
+def test_info_takes_format_and_datastore_in_either_order_and_star_keys(
+        leaf1_ds: NodeDatastore, feed: Feed, tutorial_snippets: list[str]) -> None:
+    """`info flat from running /x` (the spelling of Nokia's guides and labs) and `info from
+    running flat /x` read the same; `interface *` is every interface, in SR Linux order."""
+    s = _tutorial_committed(leaf1_ds, feed, tutorial_snippets)
+    path = "/interface ethernet-1/1"
+    a = _answer(s, f"info flat from running {path}")
+    assert a == _answer(s, f"info from running flat {path}")
+    assert a.splitlines() == ["set / interface ethernet-1/1 admin-state enable",
+                              "set / interface ethernet-1/1 ethernet aggregate-id lag1"]
+    every = _answer(s, "info flat from running /interface *").splitlines()
+    names = list(dict.fromkeys(ln.split()[3] for ln in every))
+    assert names[:2] == ["ethernet-1/1", "ethernet-1/49"] and names.index("lag1") < names.index("system0")
+    assert all(ln.startswith("set / interface ") for ln in every)
+    assert _answer(s, "info flat from running /interface * ethernet aggregate-id").splitlines() == [
+        "set / interface ethernet-1/1 ethernet aggregate-id lag1"]
+
+
+def test_deleting_a_containers_last_leaf_takes_the_container(leaf1_ds: NodeDatastore, feed: Feed,
+                                                             tutorial_snippets: list[str]) -> None:
+    """`ethernet` has no YANG presence: with its aggregate-id deleted it is not configuration
+    (no bare `set / interface ethernet-1/1 ethernet`); `lag` is a presence container: it stays."""
+    s = _tutorial_committed(leaf1_ds, feed, tutorial_snippets)
+    for line in (platform.ENTER_CANDIDATE_PRIVATE, "delete / interface ethernet-1/1 ethernet aggregate-id",
+                 "delete / interface lag1 lag lag-type", "commit now"):
+        assert "rror" not in _answer(s, line)
+    flat = leaf1_ds.running.flat()
+    assert [ln for ln in flat if ln.startswith("set / interface ethernet-1/1 ")] == [
+        "set / interface ethernet-1/1 admin-state enable"]
+    assert "set / interface lag1 lag lacp lacp-mode ACTIVE" in flat
+
+
 def test_shared_candidate_is_seen_by_both(leaf1_ds: NodeDatastore) -> None:
     a, b = CliSession(leaf1_ds), CliSession(leaf1_ds)
     run(a.handle_line("enter candidate"))
