@@ -12,7 +12,7 @@ from nornir_evpn.parsers.tables import clean_lines, key_values, lines_with
 # `4 Ethernet Auto-Discovery routes 4 used, 4 valid`: the count is the valid paths. The
 # first number also holds invalid or stale ones (`6 Ethernet Segment routes 1 used, 2
 # valid` in a 24.x lab that keeps all routes), which the fabric cannot use.
-_FOOTER_RE = re.compile(r"^\d+ (?P<name>.+?) routes \d+ used, (?P<count>\d+) valid$")
+_FOOTER_RE = re.compile(r"^\d+ (?P<name>.+?) routes \d+ used, (?P<count>\d+) valid(?:, \d+ stale)?$")
 _FOOTER_MARK = " used, "
 
 

@@ -11,6 +11,9 @@ from nornir_evpn.parsers.tables import clean_lines, iter_tables
 _HEADER_RE = re.compile(r"^Mac-table of network instance (.+?)\s*$")  # `MAC-VRF 1` too
 _TOTAL_RE = re.compile(r"^Total (.+?) Macs\s*:\s*(\d+) Total\s+(\d+) Active")
 _ESI_RE = re.compile(r"esi:([0-9a-fA-F:]+)")
+# `vxlan-interface:vxlan1.1 vtep:10.0.0.3 vni:1`: a piece that filled its cell exactly reads
+# like a cut word and is glued to the next (`vxlan1.1vtep:...`); these fields start a word
+_DEST_FIELD_RE = re.compile(r"(?<=\S)(?=(?:vtep|vni|esi):)")
 
 
 @dataclass
@@ -52,7 +55,7 @@ def parse_mac_table(text: str) -> MacTable:
         for r in box.records:
             mac = r["address"].lower()
             table.entries[mac] = MacEntry(
-                address=r["address"], destination=r["destination"], dest_index=r.get("destindex", ""),
+                address=r["address"], destination=_DEST_FIELD_RE.sub(" ", r["destination"]), dest_index=r.get("destindex", ""),
                 type=r["type"], active=r.get("active", "") == "true", aging=r.get("aging", ""),
                 last_update=r.get("lastupdate", ""),
             )

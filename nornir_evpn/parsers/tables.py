@@ -137,6 +137,13 @@ def _is_header_sep(line: str) -> bool:
     return s.startswith("+") and "=" in s and set(s) <= set("+= ")
 
 
+def _wrapped_into(above: str, raw: str) -> bool:
+    """`raw` can be the wrap of the cell `above`: above filled its room (hard wrap), or
+    the next word did not fit after it (a soft wrap at a space: `... vtep:2.2.2.2` / `vni:1`)."""
+    prev, piece = above.strip(), raw.strip()
+    return len(prev) >= _room(above) or (bool(prev) and len(prev) + 1 + len(piece.split()[0]) > _room(above))
+
+
 def _continues(group: list[list[str]], cells: list[str]) -> bool:
     """Whether a row continues the record whose rows are `group`.
 
@@ -152,7 +159,7 @@ def _continues(group: list[list[str]], cells: list[str]) -> bool:
     above, head = group[-1], group[0]
     if len(above[0].strip()) < _room(above[0]):  # the usual new record: the cell above it had room
         return False
-    if not all(not raw or raw.isspace() or len(above[c].strip()) >= _room(above[c])
+    if not all(not raw or raw.isspace() or _wrapped_into(above[c], raw)
                for c, raw in enumerate(cells)):
         return False
     return any((not raw or raw.isspace()) and head[c].strip() for c, raw in enumerate(cells))

@@ -326,3 +326,35 @@ def test_evpn_summary_counts_valid_paths() -> None:
                         "6 Ethernet Segment routes 1 used, 2 valid")
     assert "6 Ethernet Segment routes 1 used, 2 valid" in text
     assert parse_evpn_summary(text).routes.count(4) == 2
+
+
+# SR Linux 25.x/26.x transcripts from public labs: srl25_eda_*: a 25.7.2 EDA CX simulator
+# (a "Testing EDA on WSL" write-up); srl26_iffirb_*: the 26.3.1 lab andywhitaker/
+# srl-evpn-iff-irb (README). Copied verbatim.
+
+def test_evpn_summary_25x_footers_count_stale_too() -> None:
+    # 25.x prints `3 MAC-IP Advertisement routes 1 used, 2 valid, 0 stale` and three more
+    # multicast route types; the `valid` count is still the one compared
+    summary = parse_evpn_summary(fx("srl25_eda_leaf1_show_bgp_routes_evpn_summary.txt"))
+    assert {t: summary.routes.count(t) for t in range(1, 6)} == {1: 0, 2: 2, 3: 2, 4: 0, 5: 0}
+
+
+def test_mac_table_26x_wrapped_addresses_and_soft_wrapped_destinations() -> None:
+    """26.x's extra columns narrow Address to 15: every MAC wraps (`AA:C1:AB:12:DF:` / `09`)
+    while, on the same row, Destination wraps at a space (`... vtep:3.3.3.3` / `vni:10010`):
+    a piece that did not fit after the text above, not one that filled its cell."""
+    t = parse_mac_table(fx("srl26_iffirb_leaf1_show_mac_table.txt"))
+    assert t.network_instance == "app" and len(t.entries) == 9
+    remote = t.entries["aa:c1:ab:12:df:09"]
+    assert (remote.destination, remote.dest_index, remote.type) == (
+        "vxlan-interface:vxlan0.101 vtep:3.3.3.3 vni:10010", "285108343473", "evpn")
+    assert t.entries["00:00:5e:00:01:01"].type == "irb-interface-anycast"
+    assert [e.address for e in t.local()] == ["AA:C1:AB:3E:6A:2B"]
+
+
+def test_bgp_neighbors_26x_session_with_two_address_families() -> None:
+    # a second AFI is a continuation row; peer, group and state are the record's
+    n = parse_bgp_neighbors(fx("srl26_iffirb_leaf1_show_bgp_neighbor.txt"))
+    assert {p: (s.group, s.state, s.afi_safi) for p, s in n.items()} == {
+        "10.1.10.10": ("ebgp-evpn", "established", "evpn ipv4-unicast"),
+        "10.1.20.20": ("ebgp-evpn", "established", "evpn ipv4-unicast")}
