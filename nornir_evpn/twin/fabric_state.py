@@ -391,9 +391,9 @@ class Snapshot:
         cfg = self.cfg[node]
         # RT4: the ES-import RTs of its own ESes, which other ESes' may share (RFC 7432 7.6)
         es_rts = {es_import_rt(e.esi) for e in cfg.ethernet_segments.values()}
-        rr = self._is_rr(node)  # a route reflector keeps everything it reflects
+        rr = self._is_rr(node)  # a route reflector keeps everything it reflects, RT4 too
         imports = {m.import_rt for m in cfg.macvrfs.values() if m.import_rt}
-        return lambda r: not es_rts.isdisjoint(r.rts) if r.type == 4 else (rr or not imports.isdisjoint(r.rts))
+        return lambda r: rr or (not es_rts.isdisjoint(r.rts) if r.type == 4 else not imports.isdisjoint(r.rts))
 
     def _is_rr(self, node: str) -> bool:
         return any(g.rr_client for g in self.cfg[node].groups.values())

@@ -38,3 +38,31 @@ def test_advertised_count_is_the_advertised_routes(tmp_path: Path, overlay: str)
         assert len(tx) == 6 and min(tx.values()) > 0 and len(set(tx.values())) > 1
     else:
         assert tx == {}
+
+
+def test_a_route_reflector_holds_what_it_reflects_rt4_included(tmp_path: Path) -> None:
+    """A spine RR kept RT1/RT2/RT3 but dropped RT4 (it has no ethernet segment to import
+    for) while reflecting them: its table showed 0 RT4 and it counted 4 routes received
+    from a leaf that sent 5. What a client sends is what its RR receives, RT4 too."""
+    from nornir_evpn.twin.show_render import FabricShow
+
+    topo = load_topology(write_topology(generate_topology(2, 6, 2), tmp_path / "g.clab.yml"))
+    fabric = derive_intent(topo, "route-reflector")
+    twin, running = boot_lab(topo)
+    renderer = Renderer()
+    for name, node in fabric.nodes.items():
+        lines = [line for block in renderer.render(node, fabric, FEATURES).values() for line in block]
+        running[name] = with_lines(running[name], "\n".join(lines))
+        twin.on_commit(name, running[name])
+    snap = twin.view()
+    es_leaves = sorted({leaf for es in fabric.ethernet_segments.values() for leaf in es.members})
+    rr_rib = [r for r, _a in snap.rib("spine1")]
+    assert sum(r.type == 4 for r in rr_rib) == sum(len(es.members) for es in fabric.ethernet_segments.values())
+    spine1 = fabric.nodes["spine1"]
+    for leaf in es_leaves:
+        ip = fabric.nodes[leaf].system_ip
+        sent = len(snap.advertised(leaf, fabric.nodes["spine1"].system_ip))
+        received = sum(1 for r in rr_rib if r.originator == ip)
+        assert sent == received and any(r.type == 4 for r in snap.advertised(leaf, spine1.system_ip))
+    summary = FabricShow(twin).show("spine1", "show network-instance default protocols bgp routes evpn route-type summary")
+    assert "4 Ethernet Segment routes 4 used, 4 valid" in summary, summary[-600:]
