@@ -41,6 +41,8 @@ def commit_confirmed(timeout_s: int) -> str:
 # Accept/reject a pending `commit confirmed` (SR Linux Configuration Basics guide).
 CONFIRMED_ACCEPT = "tools system configuration confirmed-accept"
 CONFIRMED_REJECT = "tools system configuration confirmed-reject"
+# what an accept/reject answers when no commit confirmed waits (its timer ran out)
+NO_PENDING_CONFIRM = "no pending commit"
 # /system/configuration/commit[id]/status is `unconfirmed` while a commit confirmed waits for
 # its accept (srl_nokia-configuration)
 COMMIT_STATE = "info from state system configuration commit | as json"

@@ -298,7 +298,7 @@ def apply_config(
         out["changed"] = bool(out["diff"])
         if not out["changed"] or mode == "dry-run":
             discard(conn, batch_lines)
-            if not out["changed"] and mode in ("commit", "confirmed"):
+            if not out["changed"]:  # every mode: all-or-nothing decides on its validate phase
                 pending = pending_confirm(conn, batch_lines)
                 if pending is not None:
                     return done(True, pending)
@@ -478,8 +478,12 @@ def configure_fabric(
         else:
             error = one_line(own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)
-        if entry["pending_confirm"]:
-            error = f"{error} (commit not accepted: it rolls back in {confirm_timeout}s)"
+        if entry["pending_confirm"] and platform.NO_PENDING_CONFIRM in error:
+            # the accept came after the rollback timer: the device has already undone it
+            entry.update(pending_confirm=False, committed=False, changed=False)
+            error = f"{error}: the commit rolled back, its {confirm_timeout}s timer ran out before the accept"
+        elif entry["pending_confirm"]:
+            error = f"{error} (commit not accepted: it rolls back {confirm_timeout}s after its commit)"
         return finish(True, error)
     return finish(False)
 

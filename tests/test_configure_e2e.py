@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -20,6 +21,7 @@ from nornir_evpn.intent import derive_intent
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.config_tree import parse_flat
+from nornir_evpn.twin.datastore import CommitError
 from nornir_evpn.twin.runtime import Twin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -655,3 +657,149 @@ def test_prune_takes_out_what_a_removed_multihomed_ce_left_and_verify_passes(tmp
                      "--json"])
         doc = json.loads(capsys.readouterr().out)
         assert code == 0 and doc["ok"], [c for h in doc["hosts"].values() for c in h["checks"] if not c["ok"]]
+
+
+# --- a change window: what --commit-confirmed and --all-or-nothing report when it goes wrong
+def _leave_pending(lab, host: str = "leaf1") -> None:
+    """What a --commit-confirmed run killed before its accept leaves: `host` committed with
+    a rollback timer nobody accepts."""
+    import argparse
+
+    from nornir_evpn.tasks.config import apply_config, render_config
+
+    from nornir_evpn.commands.common import build_target
+
+    target = build_target(argparse.Namespace(inventory=lab.inventory, twin=True, twin_state=lab.state,
+                                             hosts=host, role=None, workers=None, verbose=0))
+    try:
+        target.nr.run(task=lambda t: apply_config(
+            t, render_config(t, fabric=target.fabric).result["config"], mode="confirmed", confirm_timeout=120))
+    finally:
+        target.nr.close_connections(on_failed=True)
+    assert lab.twin.datastore(host).pending is not None
+
+
+def test_all_or_nothing_and_dry_run_see_a_pending_commit_confirmed(lab, capsys):
+    """leaf1 holds an unaccepted commit confirmed: "unchanged" there is untrue (it rolls
+    back at its timer). Plain configure refused it; --all-or-nothing decides on its validate
+    phase and committed leaf2 and leaf3, reporting ok: the timer then left a mixed fabric."""
+    _leave_pending(lab)
+    code, doc = lab.configure(capsys, "--all-or-nothing")
+    assert code == 1 and doc["notes"] == ["validation failed on a host: nothing was committed anywhere"]
+    assert doc["hosts"]["leaf1"]["error"].startswith("a commit confirmed (commit 1) is pending")
+    assert not any(e["committed"] for e in doc["hosts"].values())
+    for node in ("leaf2", "leaf3", "spine1"):
+        assert lab.running(node) == startup(node)
+    code, doc = lab.configure(capsys, "--dry-run")
+    assert code == 1 and doc["hosts"]["leaf1"]["error"].startswith("a commit confirmed (commit 1) is pending")
+
+
+def test_an_accept_after_the_timer_says_the_commit_rolled_back(lab, capsys):
+    """The rollback timer ran out before the accept (a slow device): the accept answers that
+    nothing is pending. That commit is gone, not "committed, rolls back in Ns"."""
+    ds = lab.twin.datastore("leaf1")
+    original = ds.commit
+
+    def commit_then_time_out(base, candidate, confirm_timeout=None):
+        original(base, candidate, confirm_timeout)
+        if confirm_timeout is not None:
+            asyncio.get_running_loop().call_soon(ds._timeout)  # the timer ends before the accept
+
+    ds.commit = commit_then_time_out
+    code, doc = lab.configure(capsys, "--commit-confirmed", "30", "--hosts", "leaf1")
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and (leaf1["committed"], leaf1["changed"]) == (False, False)
+    assert leaf1["error"].endswith("the commit rolled back, its 30s timer ran out before the accept")
+    assert lab.running("leaf1") == startup("leaf1")
+
+
+def test_all_or_nothing_names_a_host_whose_accept_failed_and_the_mixed_fabric(lab, capsys):
+    ds = lab.twin.datastore("leaf2")
+
+    def refuse() -> None:
+        raise CommitError("the accept was refused")
+
+    ds.confirm_accept = refuse
+    code, doc = lab.configure(capsys, "--all-or-nothing", "--commit-confirmed", "30")
+    leaf2 = doc["hosts"]["leaf2"]
+    assert code == 1 and not leaf2["ok"] and leaf2["committed"]
+    assert leaf2["error"].startswith("accept failed: ") and "rolls back 30s after it was made" in leaf2["error"]
+    assert doc["notes"] == ["the accept failed on leaf2: the fabric is mixed, leaf1, leaf3 kept the change; "
+                            "run configure again"]
+    assert lab.twin.datastore("leaf1").pending is None and ds.pending is not None
+    lab.twin._run(_reject(ds))
+
+
+async def _reject(ds) -> None:  # on the twin's loop: the rollback timer lives there
+    ds.confirm_reject()
+
+
+def test_all_or_nothing_names_a_host_whose_reject_failed_as_still_committed(lab, capsys):
+    """A commit fails on leaf2: the others are rejected. leaf1's reject fails: its change
+    stays until its timer, so it is not "rolled back" and the note does not say "every host"."""
+    leaf2 = lab.twin.datastore("leaf2")
+    original = leaf2.commit
+
+    def failing_commit(*args, **kwargs):
+        leaf2.reject_next_commit = True
+        leaf2.commit = original
+        return original(*args, **kwargs)
+
+    leaf2.commit = failing_commit
+    leaf1 = lab.twin.datastore("leaf1")
+
+    def refuse() -> None:
+        raise CommitError("the reject was refused")
+
+    leaf1.confirm_reject = refuse
+    code, doc = lab.configure(capsys, "--all-or-nothing", "--commit-confirmed", "30")
+    assert code == 1
+    assert doc["notes"] == ["a commit failed: rolled back everywhere but leaf1, whose reject failed: "
+                            "its commit stays until its 30s timer ends"]
+    assert (doc["hosts"]["leaf1"]["committed"], doc["hosts"]["leaf1"]["changed"]) == (True, True)
+    assert doc["hosts"]["leaf1"]["error"].startswith("reject failed (")
+    assert (doc["hosts"]["leaf3"]["committed"], doc["hosts"]["leaf3"]["changed"]) == (False, False)
+    assert lab.running("leaf3") == startup("leaf3")
+    del leaf1.confirm_reject
+    lab.twin._run(_reject(leaf1))
+
+
+def test_all_or_nothing_interrupted_after_the_commits_accepts_nothing(lab):
+    """Ctrl-C once every host had committed confirmed: the accept went out anyway."""
+    import argparse
+
+    from nornir_evpn.commands import configure as cfg
+    from nornir_evpn.commands.common import build_target
+    from nornir_evpn.render import FEATURES, Renderer
+
+    target = build_target(argparse.Namespace(inventory=INVENTORY, twin=True, twin_state=lab.state, hosts=None,
+                                             role=None, workers=None, verbose=0))
+    cancel = threading.Event()
+    run_phase = cfg._run_phase
+
+    def phase(nr, **kwargs):
+        out = run_phase(nr, **kwargs)
+        if kwargs["mode"] == "confirmed":
+            cancel.set()  # the interrupt comes as the last commit answers
+        return out
+
+    try:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(cfg, "_run_phase", phase)
+            hosts, notes = cfg.all_or_nothing(target.nr, target.fabric, Renderer(), FEATURES, 30, cancel)
+    finally:
+        target.nr.close_connections(on_failed=True)
+    assert notes == ["interrupted: every host was rolled back"]
+    assert not any(e["committed"] or e["changed"] for e in hosts.values())
+    for node in ("leaf1", "leaf2", "leaf3", "spine1"):
+        assert lab.running(node) == startup(node)
+        assert lab.twin.datastore(node).pending is None
+
+
+def test_all_or_nothing_refuses_a_timer_too_short_to_accept(lab, capsys):
+    capsys.readouterr()
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--all-or-nothing",
+                 "--commit-confirmed", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--commit-confirmed 2 with --all-or-nothing" in err
+    assert lab.running("leaf1") == startup("leaf1")

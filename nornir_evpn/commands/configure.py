@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from nornir.core import Nornir
 from nornir.core.task import AggregatedResult
 
+from nornir_evpn import platform
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -210,39 +211,63 @@ def all_or_nothing(
     # `started`: past the timeout (less a margin) some may have rolled back already, and
     # accepting the others would leave the fabric half changed
     late = time.monotonic() - started > timeout - ACCEPT_MARGIN_S
-    if all(committed[h]["ok"] for h in to_change) and not late:
-        accepted = host_entries_confirm(sub, accept=True)
-        for h, (ok, err) in accepted.items():
-            if not ok:
-                entries[h].update(ok=False, error=f"accept failed: {err}")
-        return entries, []
+    # an interrupt that came once the commits were out: reject them, accept nothing
+    if all(committed[h]["ok"] for h in to_change) and not late and not cancel.is_set():
+        return _accept_everywhere(sub, entries, to_change, timeout)
     # one host failed: roll back the others now rather than after the timer
+    still_pending: list[str] = []
     if pending:
         rolled = nr.filter(filter_func=lambda h: h.name in pending)
         for h, (ok, err) in host_entries_confirm(rolled, accept=False).items():
-            entries[h].update(committed=False, changed=False)
             unknown = entries[h]["commit_unknown"]
+            gone = platform.NO_PENDING_CONFIRM in str(err)
+            if not ok and not gone:  # still applied, until its own timer ends
+                entries[h]["error"] = f"reject failed ({err}); its commit rolls back {timeout}s after it was made"
+                entries[h]["ok"] = False
+                still_pending.append(h)
+                continue
+            entries[h].update(committed=False, changed=False)
             if unknown and ok:  # its commit had gone through: the reject undid it
                 entries[h].update(commit_unknown=False,
                                   error=f"{entries[h]['error'].split(' after `')[0]} after the commit; "
                                         "rolled back")
-            elif unknown and "no pending commit" in str(err):  # it never committed
+            elif unknown:  # it never committed
                 entries[h].update(commit_unknown=False,
                                   error=f"{entries[h]['error'].split(' after `')[0]} before the commit "
                                         "applied: nothing committed")
-            elif not ok and "no pending commit" in str(err):
-                entries[h]["error"] = f"rolled back by its confirm timer ({timeout}s) before the reject"
             elif not ok:
-                entries[h]["error"] = f"reject failed ({err}); rolls back in {timeout}s"
-                entries[h]["ok"] = False
+                entries[h]["error"] = f"rolled back by its confirm timer ({timeout}s) before the reject"
     for h in to_change:
+        if h in still_pending:
+            continue
         entries[h]["changed"] = False
         if late:  # nothing failed on the host itself, yet nothing it had to change is there
             entries[h]["ok"] = False
             entries[h]["error"] = entries[h]["error"] or "rolled back: the commits took too long to accept"
     why = ("interrupted" if cancel.is_set() else "a commit failed" if not late else
            f"the commits took longer than --commit-confirmed {timeout}s allows (some timers may have run out)")
+    if still_pending:
+        return entries, [f"{why}: rolled back everywhere but {', '.join(still_pending)}, whose reject "
+                         f"failed: its commit stays until its {timeout}s timer ends"]
     return entries, [f"{why}: every host was rolled back"]
+
+
+def _accept_everywhere(sub: Nornir, entries: dict[str, dict[str, Any]], to_change: list[str],
+                       timeout: int) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Accept every pending commit; a host whose accept fails is named, with what it leaves."""
+    failed = {h: err for h, (ok, err) in host_entries_confirm(sub, accept=True).items() if not ok}
+    for h, err in failed.items():
+        if platform.NO_PENDING_CONFIRM in str(err):  # its timer ran out first: already undone
+            entries[h].update(ok=False, committed=False, changed=False,
+                              error=f"accept failed: {err}: its commit rolled back, its timer ran out")
+        else:
+            entries[h].update(ok=False, error=f"accept failed: {err}; its commit rolls back "
+                                              f"{timeout}s after it was made unless accepted")
+    if not failed:
+        return entries, []
+    kept = [h for h in to_change if h not in failed]
+    return entries, [f"the accept failed on {', '.join(failed)}: the fabric is mixed, "
+                     f"{', '.join(kept) or 'no host'} kept the change; run configure again"]
 
 
 def host_entries_confirm(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str | None]]:
@@ -275,6 +300,9 @@ def run(args: argparse.Namespace) -> int:
     renderer = Renderer(args.templates)
     renderer.check(features)
     mode = _mode(args)
+    if args.all_or_nothing and args.commit_confirmed is not None and args.commit_confirmed <= ACCEPT_MARGIN_S:
+        raise UserInputError(f"--commit-confirmed {args.commit_confirmed} with --all-or-nothing: the accept "
+                             f"needs {ACCEPT_MARGIN_S:g}s of the timer; give more than {ACCEPT_MARGIN_S:g}")
     target = build_target(args)
     preflight(target.nr, target.fabric, renderer, features)
     if mode in ("commit", "confirmed"):

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from nornir_evpn import platform
 from nornir_evpn.twin.config_tree import ConfigTree, natural_key
 from nornir_evpn.twin.latency import Latency
 from nornir_evpn.validation import esi_refusal
@@ -169,6 +170,7 @@ class NodeDatastore:
     pending: _PendingConfirm | None = None
     # /system/configuration/commit state: (id, status) of the last commits, newest last
     commits: list[tuple[int, str | None]] = field(default_factory=list)
+    last_commit_id: int = 0  # the system's commit ids are never reused, a rolled-back one neither
     # running differs from the startup config the node booted from or last saved (SR Linux's
     # `+` in the prompt): set by a commit that changes running, cleared by a save
     unsaved: bool = False
@@ -211,7 +213,8 @@ class NodeDatastore:
         previous = self.running
         self.running = merged
         self.unsaved = self.unsaved or merged != previous
-        commit_id = (self.commits[-1][0] if self.commits else 0) + 1
+        self.last_commit_id += 1
+        commit_id = self.last_commit_id
         self.commits = [*self.commits[-9:], (commit_id, "complete" if confirm_timeout is None else "unconfirmed")]
         if confirm_timeout is not None:
             timer = asyncio.get_running_loop().call_later(confirm_timeout, self._timeout)
@@ -224,7 +227,7 @@ class NodeDatastore:
 
     def confirm_accept(self) -> None:
         if self.pending is None:
-            raise CommitError("there is no pending commit confirmed to accept")
+            raise CommitError(f"there is {platform.NO_PENDING_CONFIRM} confirmed to accept")
         if self.pending.timer is not None:
             self.pending.timer.cancel()
         self._settle("complete")
@@ -232,7 +235,7 @@ class NodeDatastore:
 
     def confirm_reject(self) -> None:
         if self.pending is None:
-            raise CommitError("there is no pending commit confirmed to reject")
+            raise CommitError(f"there is {platform.NO_PENDING_CONFIRM} confirmed to reject")
         self._rollback()
 
     def _timeout(self) -> None:

@@ -282,7 +282,18 @@ def test_commit_confirmed_accept_and_reject(leaf1_ds: NodeDatastore) -> None:
 
     kept, restored, again = run(scenario())
     assert kept is True and restored is True
-    assert again.startswith("Error: there is no pending commit confirmed to accept")
+    assert again.startswith(f"Error: there is {platform.NO_PENDING_CONFIRM} confirmed to accept")
+    # the rejected commit's id is not given to the next commit: ids are never reused
+    assert [c["id"] for c in leaf1_ds.commit_state()["commit"]] == [1]
+
+    async def one_more() -> None:
+        s = CliSession(leaf1_ds)
+        await s.handle_line("enter candidate private")
+        await s.handle_line("set / interface lag1 description x")
+        await s.handle_line(platform.COMMIT_NOW)
+
+    run(one_more())
+    assert [(c["id"], c["status"]) for c in leaf1_ds.commit_state()["commit"]] == [(1, "complete"), (3, "complete")]
 
 
 def test_two_private_candidates_merge(leaf1_ds: NodeDatastore) -> None:
