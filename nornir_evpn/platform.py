@@ -30,6 +30,7 @@ INFO_FLAT = "info flat"
 COMMIT_NOW = "commit now"
 COMMIT_STAY = "commit stay"
 COMMIT_VALIDATE = "commit validate"
+SAVE_STARTUP = "save startup"  # running -> the startup config a reboot loads
 DISCARD_NOW = "discard now"
 
 

@@ -5,6 +5,7 @@ from nornir_evpn.tasks.config import (
     configure_fabric,
     confirm_commit,
     render_config,
+    save_startup,
     stale_config,
 )
 from nornir_evpn.tasks.failover import restore_interface, shut_interface, wait_for_state
@@ -16,6 +17,7 @@ __all__ = [
     "confirm_commit",
     "render_config",
     "restore_interface",
+    "save_startup",
     "shut_interface",
     "stale_config",
     "verify_host",

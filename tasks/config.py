@@ -412,6 +412,22 @@ def health_check(task: Task) -> Result:
     return Result(host=task.host, failed=response.failed, result={"ok": not response.failed})
 
 
+def save_startup(task: Task) -> Result:
+    """`save startup`: the running configuration becomes the one the device boots from (a
+    commit changes running only; without a save a reboot brings the old one back).
+    result = {"saved": bool, "error": one line or None}."""
+    try:
+        conn = srl_connection(task)
+        leave_candidate(conn)
+        response = conn.send_command(platform.SAVE_STARTUP,
+                                     failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+    except Exception as exc:  # transport/auth/timeout: one line, the session dropped
+        drop_connection(task.host)
+        return Result(host=task.host, failed=True, result={"saved": False, "error": host_error(task.host, exc)})
+    error = " ".join(response.result.split()) if response.failed else None
+    return Result(host=task.host, failed=error is not None, result={"saved": error is None, "error": error})
+
+
 def configure_fabric(
     task: Task,
     fabric: FabricIntent | None = None,
@@ -424,6 +440,7 @@ def configure_fabric(
     renderer: Renderer | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
     prune: bool = False,
+    save: bool = False,
 ) -> Result:
     """Render and apply the host's features in one go; the grouped task for runbooks.
 
@@ -435,12 +452,15 @@ def configure_fabric(
     mode "confirmed" with accept=True commits with a rollback timer, checks the device
     still answers, then accepts; accept=False leaves the commit pending so the caller can
     accept or reject every host together (`confirm_commit`).
-    Result = apply_config's dict plus "config", "error" and "seconds".
+    save=True (modes "commit" and "confirmed" with accept) then saves the running
+    configuration as the startup one, changed or not (`save_startup`): result["saved"].
+    Result = apply_config's dict plus "config", "error", "saved" and "seconds".
     """
     t0 = time.monotonic()
     entry: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "config": [], "pruned": [], "error": None, "commit_unknown": False,
+        "saved": False,
     }
 
     def finish(failed: bool, error: str | None = None) -> Result:
@@ -470,11 +490,16 @@ def configure_fabric(
             task.run(task=health_check)
             task.run(task=confirm_commit, accept=True)
             entry["pending_confirm"] = False
+        if save and mode in ("commit", "confirmed") and accept:
+            saved = task.run(task=save_startup)
+            entry["saved"] = saved.result["saved"]
     except NornirSubTaskError as exc:
         own = exc.result[0]  # the failed subtask's own Result
         if own.exception is None and isinstance(own.result, dict):
             entry.update({k: v for k, v in own.result.items() if k in entry and k != "config"})
             error = own.result.get("error") or own.result.get("device_error") or f"{own.name} failed"
+            if own.name == save_startup.__name__:  # committed (and accepted): only the save failed
+                error = f"{'committed' if entry['committed'] else 'unchanged'}, not saved to startup: {error}"
         else:
             error = one_line(own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)

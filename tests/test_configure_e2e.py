@@ -803,3 +803,46 @@ def test_all_or_nothing_refuses_a_timer_too_short_to_accept(lab, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--commit-confirmed 2 with --all-or-nothing" in err
     assert lab.running("leaf1") == startup("leaf1")
+
+
+# --- --save: the startup configuration a reboot loads ---------------------------------------
+@pytest.mark.parametrize("extra", [(), ("--commit-confirmed", "30"), ("--all-or-nothing",)],
+                         ids=["commit", "confirmed", "all-or-nothing"])
+def test_save_makes_running_the_startup_config_everywhere(lab, capsys, extra):
+    """A commit changes running only (SR Linux's `+` in the prompt): a reboot after the change
+    window brought the old configuration back. --save saves every host, changed or not, once
+    its change is final."""
+    assert lab.configure(capsys, "--features", "underlay")[0] == 0  # committed, not saved
+    assert lab.twin.datastore("leaf1").unsaved is False  # the underlay was there already
+    code, doc = lab.configure(capsys, *extra)
+    assert code == 0 and doc["save"] is False and not any(e["saved"] for e in doc["hosts"].values())
+    assert lab.twin.datastore("leaf1").unsaved is True
+    capsys.readouterr()
+    code, doc = lab.configure(capsys, "--save", *extra)
+    assert code == 0 and doc["save"] is True
+    assert {h: (e["changed"], e["saved"]) for h, e in doc["hosts"].items()} == {
+        h: (False, True) for h in ("leaf1", "leaf2", "leaf3", "spine1")}
+    assert not any(lab.twin.datastore(h).unsaved for h in doc["hosts"])
+    assert lab.twin.datastore("leaf1").pending is None
+
+
+def test_save_after_a_change_and_a_save_that_fails(lab, capsys):
+    def full_disk() -> None:
+        raise CommitError("could not write the startup configuration: no space left on device")
+
+    lab.twin.datastore("leaf2").save = full_disk
+    code, doc = lab.configure(capsys, "--save")
+    assert code == 1
+    leaf1, leaf2 = doc["hosts"]["leaf1"], doc["hosts"]["leaf2"]
+    assert (leaf1["ok"], leaf1["committed"], leaf1["saved"]) == (True, True, True)
+    assert (leaf2["ok"], leaf2["committed"], leaf2["saved"]) == (False, True, False)
+    assert leaf2["error"] == ("committed, not saved to startup: Error: could not write the startup "
+                              "configuration: no space left on device")
+    assert lab.running("leaf2") - startup("leaf2") == TUTORIAL_MH  # the commit stays
+
+
+def test_save_is_refused_where_nothing_is_committed(lab, capsys):
+    capsys.readouterr()
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--dry-run", "--save"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--save with --dry-run" in err

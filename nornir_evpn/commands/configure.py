@@ -45,6 +45,7 @@ from nornir_evpn.tasks.config import (
     confirm_commit,
     count_diff,
     one_line,
+    save_startup,
 )
 
 T = TypeVar("T")
@@ -69,6 +70,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       help="commit with a rollback timer, accept after the device still answers")
     p.add_argument("--all-or-nothing", action="store_true",
                    help="validate everywhere first; commit everywhere or nowhere")
+    p.add_argument("--save", action="store_true",
+                   help="then `save startup` on every host (after the accept with --commit-confirmed): "
+                        "a commit changes the running configuration only, and a reboot loads the startup one")
     p.add_argument("--prune", action="store_true",
                    help="also delete BGP neighbors of the intent's underlay/overlay groups that the "
                         "intent no longer has, ports no longer in an intent LAG, and old addresses of "
@@ -174,7 +178,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
             not own.failed, bool(data.get("changed")) and not own.failed, error,
             diff=diff, committed=bool(data.get("committed")), commit_unknown=bool(data.get("commit_unknown")),
             device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
-            added=added, removed=removed, pruned=data.get("pruned", []),
+            added=added, removed=removed, pruned=data.get("pruned", []), saved=bool(data.get("saved")),
         )
     return out
 
@@ -187,9 +191,10 @@ def _run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
 def all_or_nothing(
     nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
     timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
-    prune: bool = False,
+    prune: bool = False, save: bool = False,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Validate everywhere; then commit confirmed everywhere and accept only if all did."""
+    """Validate everywhere; then commit confirmed everywhere and accept only if all did
+    (then, with `save`, `save startup` everywhere)."""
     common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel,
               "batch_lines": batch_lines, "prune": prune}
     validated = _run_phase(nr, mode="validate", **common)
@@ -200,7 +205,7 @@ def all_or_nothing(
         return validated, [f"{why}: nothing was committed anywhere"]
     to_change = [h for h, e in validated.items() if e["changed"]]
     if not to_change:
-        return validated, []
+        return _saved(nr, validated) if save else validated, []
     sub = nr.filter(filter_func=lambda h: h.name in to_change)
     started = time.monotonic()
     committed = _run_phase(sub, mode="confirmed", confirm_timeout=timeout, accept=False, **common)
@@ -213,7 +218,10 @@ def all_or_nothing(
     late = time.monotonic() - started > timeout - ACCEPT_MARGIN_S
     # an interrupt that came once the commits were out: reject them, accept nothing
     if all(committed[h]["ok"] for h in to_change) and not late and not cancel.is_set():
-        return _accept_everywhere(sub, entries, to_change, timeout)
+        entries, notes = _accept_everywhere(sub, entries, to_change, timeout)
+        # saved once every host holds the change for good (a save before the accept would
+        # put in the startup config what may still roll back)
+        return (_saved(nr, entries) if save and not notes else entries), notes
     # one host failed: roll back the others now rather than after the timer
     still_pending: list[str] = []
     if pending:
@@ -270,6 +278,20 @@ def _accept_everywhere(sub: Nornir, entries: dict[str, dict[str, Any]], to_chang
                      f"{', '.join(kept) or 'no host'} kept the change; run configure again"]
 
 
+def _saved(nr: Nornir, entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`save startup` on every host; one whose save fails is failed, its commit kept."""
+    nr.data.reset_failed_hosts()
+    for host, multi in nr.run(task=save_startup).items():
+        own = multi[0]
+        data = own.result if isinstance(own.result, dict) else {}
+        entries[host]["saved"] = bool(data.get("saved"))
+        if own.failed:
+            err = data.get("error") or one_line(own.exception)
+            state = "committed" if entries[host]["committed"] else "unchanged"
+            entries[host].update(ok=False, error=f"{state}, not saved to startup: {err}")
+    return entries
+
+
 def host_entries_confirm(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str | None]]:
     nr.data.reset_failed_hosts()
     agg = nr.run(task=confirm_commit, accept=accept)
@@ -300,6 +322,9 @@ def run(args: argparse.Namespace) -> int:
     renderer = Renderer(args.templates)
     renderer.check(features)
     mode = _mode(args)
+    if args.save and mode in ("dry-run", "validate"):
+        raise UserInputError(f"--save with --{'dry-run' if mode == 'dry-run' else 'validate-only'}: "
+                             "nothing is committed, so nothing would be saved")
     if args.all_or_nothing and args.commit_confirmed is not None and args.commit_confirmed <= ACCEPT_MARGIN_S:
         raise UserInputError(f"--commit-confirmed {args.commit_confirmed} with --all-or-nothing: the accept "
                              f"needs {ACCEPT_MARGIN_S:g}s of the timer; give more than {ACCEPT_MARGIN_S:g}")
@@ -316,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
             timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
             hosts, notes = run_interruptible(
                 lambda: all_or_nothing(target.nr, target.fabric, renderer, features, timeout,
-                                       cancel, args.batch_lines, args.prune),
+                                       cancel, args.batch_lines, args.prune, args.save),
                 cancel,
             )
         else:
@@ -324,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
                 lambda: _run_phase(
                     target.nr, fabric=target.fabric, features=features, mode=mode,
                     renderer=renderer, cancel=cancel, batch_lines=args.batch_lines, prune=args.prune,
+                    save=args.save,
                     confirm_timeout=args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S,
                 ),
                 cancel,
@@ -348,6 +374,7 @@ def run(args: argparse.Namespace) -> int:
         "mode": mode,
         "features": list(features),
         "all_or_nothing": bool(args.all_or_nothing),
+        "save": bool(args.save),
         "notes": notes,
         "interrupted": None if interrupted is None else {"committed": interrupted},
         "hosts": hosts,

@@ -2,8 +2,8 @@
 
 Input is the plain report document the command builds (the --json contract):
 `{"command": "configure", "ok", "mode", "features", "hosts": {h: {"ok", "changed", "error",
-"diff", "committed", "device_error", "seconds", "added", "removed", "pruned"}}, "notes",
-"interrupted": null | {"committed": [hosts]}, ...}`.
+"diff", "committed", "device_error", "seconds", "added", "removed", "pruned", "saved"}}, "notes",
+"save", "interrupted": null | {"committed": [hosts]}, ...}`.
 """
 
 from __future__ import annotations
@@ -78,8 +78,10 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     failed = sum(1 for e in doc["hosts"].values() if not e["ok"])
     # nothing was committed in these modes: say what the diff means
     changed_word = "would change" if mode in ("dry-run", "validate") else "changed"
+    saved = (f", {sum(1 for e in doc['hosts'].values() if e.get('saved'))} saved to startup"
+             if doc.get("save") else "")
     console.print(
-        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}, {failed} failed",
+        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}, {failed} failed{saved}",
              style="bold green" if doc["ok"] else "bold red")
     )
 

@@ -439,7 +439,10 @@ class CliSession:
             return _parse_error(tokens[1], ["startup"])
         if len(tokens) > 2:
             return _parse_error(tokens[2])
-        self.ds.save()
+        try:
+            self.ds.save()
+        except CommitError as exc:  # the startup file could not be written
+            return f"Error: {exc}"
         return MSG_SAVED
 
     def _tools(self, tokens: list[str]) -> str:

@@ -54,3 +54,16 @@ def test_names_too_long_for_the_box_print_one_whole_line_per_host() -> None:
     out = io.StringIO()  # wide enough: still the table
     print_configure(Console(file=out, width=120, color_system=None), doc, show_diff=False)
     assert "│ leaf-ams-dc3-hall2-row12-rack07-unit42-2 │ FAILED" in out.getvalue()
+
+
+def test_the_summary_counts_the_saved_hosts_when_asked_to_save() -> None:
+    hosts = {"leaf1": _entry(changed=True, committed=True, diff=DIFF, added=1, saved=True),
+             "leaf2": _entry(ok=False, changed=True, committed=True, diff=DIFF, added=1, saved=False,
+                             error="committed, not saved to startup: Error: disk full")}
+    for save, tail in ((True, "configure FAILED: 2 hosts, 2 changed, 1 failed, 1 saved to startup"),
+                       (False, "configure FAILED: 2 hosts, 2 changed, 1 failed")):
+        doc = {"command": "configure", "ok": False, "mode": "commit", "features": ["multihoming"],
+               "notes": [], "interrupted": None, "save": save, "hosts": hosts}
+        out = io.StringIO()
+        print_configure(Console(file=out, width=120, color_system=None), doc, show_diff=False)
+        assert out.getvalue().rstrip().splitlines()[-1] == tail

@@ -211,3 +211,20 @@ def test_a_port_keeps_what_the_config_still_sets_and_only_deletes_what_is_there(
     assert stale_attachment_lines(fabric.nodes["leaf3"], old, device) == [
         "delete / network-instance mac-vrf-1 interface ethernet-1/9.0",
         "delete / interface ethernet-1/9 subinterface 0"]
+
+
+def test_a_multihomed_ce_made_single_homed_frees_its_port_for_access(tmp_path) -> None:
+    """ce1 keeps its link to leaf1 only: leaf1's ethernet-1/1 becomes an access port (which
+    SR Linux refuses beside an aggregate-id), leaf2's ethernet-1/1 joins nothing."""
+    from nornir_evpn.prune import stale_attachment_lines
+
+    before = derive_intent(load_topology(MH01))
+    after = _intent(tmp_path, _without(MH01.read_text(), "ce1", link_end="ce1:eth2"))
+    assert "set / interface ethernet-1/1 vlan-tagging true" in _rendered(after, "leaf1")
+    for leaf in ("leaf1", "leaf2"):
+        assert stale_attachment_lines(after.nodes[leaf], _rendered(after, leaf), _device(_rendered(before, leaf))) == [
+            "delete / network-instance mac-vrf-1 interface lag1.0",
+            f"delete / {ES} ES-1",
+            "delete / interface ethernet-1/1 ethernet aggregate-id",
+            "delete / interface lag1",
+        ], leaf
