@@ -217,6 +217,38 @@ def test_second_es_of_the_2spine_4leaf_fabric(tmp_path: Path) -> None:
         assert lab.leaf1_eth1("leaf4") == [f"{LEAF1_ETH1} enable"]
 
 
+def test_tables_fitted_to_an_80_column_terminal_pass_end_to_end(tmp_path: Path) -> None:
+    """SR Linux fits `show` tables to the session's terminal, and libssh2 asks for 80
+    columns: every table this run reads wraps where the transcripts' do not. configure,
+    verify and failover-test over ssh2 on a twin that fits its tables, route reflectors."""
+    from scrapli import Scrapli
+
+    topology = load_topology(FABRIC_2S4L)
+    inv = tmp_path / "inv"
+    write_inventory(build_inventory(topology, derive_intent(topology, "route-reflector")), inv)
+    with Twin(FABRIC_2S4L, fit_terminal=True) as twin:
+        attach(twin, tm.get_profile("instant"))
+        lab = Lab(twin, tmp_path, inv)
+        lab.configure()
+        lab.settle()
+        port = twin.state().nodes["leaf1"]["port"]
+        conn = Scrapli(host="127.0.0.1", port=port, auth_username=twin.username, auth_password=twin.password,
+                       auth_strict_key=False, platform="nokia_srlinux", transport="ssh2")
+        with conn:
+            text = conn.send_command("show network-instance default protocols bgp neighbor").result
+        rows = [ln for ln in text.splitlines() if ln.startswith(("|", "+"))]
+        assert max(map(len, rows)) <= 80 and any(ln.startswith("|  ") and "|" in ln[3:] for ln in rows)
+        verify = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--json", "--inventory", str(inv),
+                                 "--twin", "--twin-state", str(lab.twin_state)],
+                                capture_output=True, text=True, timeout=90, check=False)
+        assert verify.returncode == 0, verify.stdout[-3000:]
+        summary = json.loads(verify.stdout)["summary"]
+        assert summary["checks"] > 40 and summary["checks_failed"] == 0
+        done = lab.run(*_fo_args(), "--host", "leaf4", "--json")
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout)["ok"] is True
+
+
 # --------------------------------------------------------------------------- always restore
 
 

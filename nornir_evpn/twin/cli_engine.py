@@ -16,6 +16,7 @@ from nornir_evpn.twin.datastore import CommitError, NodeDatastore
 from nornir_evpn.twin.latency import Pacer
 from nornir_evpn.twin.leaf_values import leaf_error
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES, at_least
+from nornir_evpn.twin.show_table import TERMINAL_COLUMNS
 
 # SR Linux top-level configuration nodes: a candidate line starting elsewhere is a typo.
 TOP_LEVEL = (
@@ -163,8 +164,12 @@ class CliSession:
         *,
         hostname: str | None = None,
         username: str = platform.DEFAULT_USERNAME,
+        fit_terminal: bool = False,
     ) -> None:
         self.ds = datastore
+        # fit `show` tables to the terminal the SSH session asked for, as SR Linux does
+        self.fit_terminal = fit_terminal
+        self.terminal_columns: int | None = None  # set by the SSH server from the pty request
         self.provider: ShowProvider = show_provider or DefaultShowProvider()
         self.hostname = hostname or datastore.name
         self.username = username
@@ -306,12 +311,15 @@ class CliSession:
     def _show(self, line: str) -> str:
         if "|" in line:
             return "Error: output modifiers (| grep, | as json ...) of show are not modelled by the digital twin"
+        token = TERMINAL_COLUMNS.set(self.terminal_columns if self.fit_terminal else None)
         try:
             return self.provider.show(self.hostname, line.strip())
         except UnknownCommand as exc:
             if exc.word is not None:
                 return _parse_error(exc.word)
             return f"Error: not modelled by the digital twin: {line.strip()} (type 'help' for what it answers)"
+        finally:
+            TERMINAL_COLUMNS.reset(token)
 
     def _info(self, tokens: list[str]) -> str:
         args = tokens[1:]

@@ -43,6 +43,7 @@ from nornir_evpn.twin.state import read_twin_state as read_twin_state
 from nornir_evpn.twin.state import state_path as state_path
 
 T = TypeVar("T")
+FIT_TERMINAL_ENV = "NORNIR_EVPN_TWIN_FIT_TERMINAL"
 
 # factory(node_name) -> a fresh engine for one SSH session on that node
 KindEngineFactory = Callable[[str], SessionEngine]
@@ -94,12 +95,17 @@ class Twin:
         host: str = "127.0.0.1",
         show_provider: ShowProvider | None = None,
         topology: Topology | None = None,
+        fit_terminal: bool | None = None,
     ) -> None:
         self.topology = topology or load_topology(topology_path or default_topology())
         self.username = username
         self.password = password if password is not None else default_password()
         self.host = host
         self.show_provider: ShowProvider = show_provider or DefaultShowProvider()
+        # `show` tables fitted to each session's terminal, as SR Linux prints them (default:
+        # the tutorial transcripts' widths; $NORNIR_EVPN_TWIN_FIT_TERMINAL=1 turns it on)
+        self.fit_terminal = (os.environ.get(FIT_TERMINAL_ENV, "").lower() in ("1", "true", "yes")
+                             if fit_terminal is None else fit_terminal)
         self.datastores: dict[str, NodeDatastore] = {}
         for name, node in self.topology.nodes.items():
             if node.kind == "srl":
@@ -124,7 +130,8 @@ class Twin:
 
     # -- engines -------------------------------------------------------------------------------
     def _srl_engine(self, node: str) -> SessionEngine:
-        return CliSession(self.datastores[node], _ProviderProxy(self), username=self.username)
+        return CliSession(self.datastores[node], _ProviderProxy(self), username=self.username,
+                          fit_terminal=self.fit_terminal)
 
     def _engine_factory_for(self, node: str, kind: str) -> Callable[[], SessionEngine]:
         # looked up at session start, so factories registered after start() apply too

@@ -95,6 +95,7 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._worker: asyncio.Task[None] | None = None
         self._line: list[str] = []
         self._after_cr = False
+        self._columns: int | None = None  # the pty's width, if one was asked for
 
     # -- asyncssh callbacks --------------------------------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[type-arg]
@@ -102,17 +103,23 @@ class _Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes: dict[int, int]) -> bool:
+        self._columns = term_size[0] or None  # libssh2 and paramiko ask for 80, OpenSSH its own
         return True
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
                               pixheight: int) -> None:
-        """Window size does not matter: output is not wrapped or paged."""
+        """Output is not paged; the width fits `show` tables when the twin is asked to."""
+        self._columns = width or None
+        if self._engine is not None and hasattr(self._engine, "terminal_columns"):
+            self._engine.terminal_columns = self._columns
 
     def shell_requested(self) -> bool:
         return True
 
     def session_started(self) -> None:
         self._engine = self._node.engine_factory()
+        if hasattr(self._engine, "terminal_columns"):
+            self._engine.terminal_columns = self._columns
         self._worker = asyncio.get_running_loop().create_task(self._run())
 
     def data_received(self, data: str, datatype: int | None) -> None:

@@ -30,7 +30,7 @@ from nornir_evpn.twin.cli_engine import UnknownCommand, show_version, unknown_wo
 from nornir_evpn.twin.fabric import Fabric
 from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
-from nornir_evpn.twin.show_table import render_table
+from nornir_evpn.twin.show_table import TERMINAL_COLUMNS, render_table
 
 IF_RULE = 138
 LACP_RULE = 138
@@ -85,7 +85,9 @@ class FabricShow:
         self._es_changed: dict[tuple[str, str], tuple[tuple[bool, bool], float]] = {}
 
     def _cached(self, key: tuple[str, ...], snaps: tuple[Snapshot, ...], render: Callable[[], str]) -> str:
-        """The text `render` gives, kept while the fabric shows the same `snaps`."""
+        """The text `render` gives, kept while the fabric shows the same `snaps` (per width
+        of terminal the tables are fitted to)."""
+        key = (*key, str(TERMINAL_COLUMNS.get()))
         hit = self._texts.get(key)
         if hit is not None and len(hit[0]) == len(snaps) and all(
                 ref() is snap for ref, snap in zip(hit[0], snaps, strict=True)):

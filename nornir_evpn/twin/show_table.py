@@ -13,6 +13,7 @@ import functools
 import re
 import textwrap
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 
 class _SrlWrapper(textwrap.TextWrapper):
@@ -59,8 +60,32 @@ def _centre(text: str, width: int) -> str:
     return " " * left + text + " " * (width - len(text) - left)
 
 
+# The columns of the terminal the session asked for, when the twin fits its tables to it
+# (NORNIR_EVPN_TWIN_FIT_TERMINAL); None: the reference transcripts' widths.
+TERMINAL_COLUMNS: ContextVar[int | None] = ContextVar("terminal_columns", default=None)
+MIN_CELL = 5  # 3 characters of text and the padding
+
+
+def fit(widths: Sequence[int], columns: int) -> list[int]:
+    """Cell widths for a terminal of `columns`: SR Linux shrinks a table that does not fit;
+    here the widest columns are cut down to one level until it does (its exact rule is not
+    published: a 25.7 node shared a 128-column terminal equally among eleven columns)."""
+    room = columns - len(widths) - 1  # the `|` between and around the cells
+    if sum(widths) <= room:
+        return list(widths)
+    for cap in range(max(widths), MIN_CELL - 1, -1):
+        out = [min(w, cap) for w in widths]
+        if sum(out) <= room:
+            return out
+    return [min(w, MIN_CELL) for w in widths]
+
+
 def render_table(headers: Sequence[str], widths: Sequence[int], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Boxed table lines; `widths` are full cell widths (content + 2 spaces of padding)."""
+    """Boxed table lines; `widths` are full cell widths (content + 2 spaces of padding),
+    shrunk to the session's terminal when the twin fits tables to it."""
+    columns = TERMINAL_COLUMNS.get()
+    if columns is not None:
+        widths = fit(widths, columns)
     out = [_rule(widths, "-")]
     head = [_wrapped(h, w - 2) for h, w in zip(headers, widths, strict=True)]
     for i in range(max(len(c) for c in head)):

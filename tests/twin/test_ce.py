@@ -93,7 +93,7 @@ def test_shell_misc_commands():
 
 @pytest.fixture
 def live_twin():
-    with Twin(default_topology(), password=TEST_PASSWORD) as tw:
+    with Twin(default_topology(), password=TEST_PASSWORD, fit_terminal=False) as tw:  # the transcripts' rows
         fabric = attach(tw, tm.PROFILES["instant"])
         yield tw, fabric
 

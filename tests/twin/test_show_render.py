@@ -217,3 +217,23 @@ def test_a_human_at_the_twin() -> None:
         "Error: output modifiers (| grep, | as json ...) of show are not modelled by the digital twin")
     assert run("show lag").startswith("Error: not modelled by the digital twin: show lag")
     assert "show lag LAG lacp-state" in run("help")
+
+
+def test_tables_fit_the_sessions_terminal_only_when_asked() -> None:
+    from nornir_evpn.twin.show_table import MIN_CELL, TERMINAL_COLUMNS, fit, render_table
+
+    widths = [20, 39, 12, 12, 9, 8, 39]  # the mac table's: 139 + 8 borders
+    assert fit(widths, 200) == widths  # it fits: the transcripts' widths
+    assert fit(widths, 80) == [11, 11, 11, 11, 9, 8, 11]  # the widest cut to one level: 72 + 8 borders
+    assert fit(widths, 20) == [MIN_CELL] * 7  # never narrower than a readable cell
+    rows = [("00:C1:AB:00:00:11", "vxlan-interface:vxlan1.1 esi:01:11:11:11:11:11:11:00:00:01",
+             "1001", "evpn", "true", "N/A", "2026-11-27T06:12:27.487Z")]
+    headers = ["Address", "Destination", "Dest Index", "Type", "Active", "Aging", "Last Update"]
+    wide = render_table(headers, widths, rows)
+    token = TERMINAL_COLUMNS.set(80)
+    try:
+        narrow = render_table(headers, widths, rows)
+    finally:
+        TERMINAL_COLUMNS.reset(token)
+    assert max(map(len, wide)) == 147 and max(map(len, narrow)) <= 80
+    assert len(narrow) > len(wide)  # cells wrapped onto more rows
