@@ -199,9 +199,7 @@ def test_second_es_of_the_2spine_4leaf_fabric(tmp_path: Path) -> None:
     inv = tmp_path / "inv"
     write_inventory(build_inventory(topology, derive_intent(topology)), inv)
     with Twin(FABRIC_2S4L) as twin:
-        # instant: with delayed views this fabric's show renderer trips over a KeyError
-        # (BGP view vs EVPN view configs, reported to the twin owners)
-        attach(twin, tm.get_profile("instant"))
+        attach(twin, PROFILE)  # delayed views: LACP, ES and EVPN converge one after another
         lab = Lab(twin, tmp_path, inv)
         lab.configure()
         lab.settle()
