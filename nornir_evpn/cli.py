@@ -23,6 +23,7 @@ from nornir_evpn import __version__
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, UserInputError
 from nornir_evpn.runner import TERMINATION_SIGNALS
+from nornir_evpn.timestamps import mark_run_start
 
 # (module, command) in the order `--help` lists them.
 COMMANDS = [
@@ -181,6 +182,7 @@ _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    mark_run_start()
     argv = sys.argv[1:] if argv is None else list(argv)
     # started with stdout or stderr closed (`>&-`): Python leaves it None, and the report's
     # first write was an AttributeError traceback; what is written there goes nowhere

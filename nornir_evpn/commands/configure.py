@@ -209,6 +209,8 @@ def all_or_nothing(
     sub = nr.filter(filter_func=lambda h: h.name in to_change)
     started = time.monotonic()
     committed = _run_phase(sub, mode="confirmed", confirm_timeout=timeout, accept=False, **common)
+    for h, e in committed.items():  # a host's time is both phases' (validate, then commit)
+        e["seconds"] = round(e["seconds"] + validated[h]["seconds"], 3)
     entries = {**validated, **committed}
     # a host whose commit answer was lost may have committed: it is rolled back too
     pending = [h for h in to_change if committed[h]["committed"] or committed[h]["commit_unknown"]]

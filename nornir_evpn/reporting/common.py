@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.console import Console
 from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.intent import natural_key
 from nornir_evpn.outputs import writing
+from nornir_evpn.timestamps import iso_utc, run_started
 
 _NUMBERED = re.compile(r"(.*?)(\d+)")
 
@@ -91,7 +93,13 @@ def console_for(json_mode: bool) -> Console:
 
 def emit_json(document: dict[str, Any]) -> None:
     """The document on stdout: indented for a terminal, compact for a pipe or a file (the
-    C encoder; with `indent` json falls back to pure Python, ~1 ms per host at 130 hosts)."""
+    C encoder; with `indent` json falls back to pure Python, ~1 ms per host at 130 hosts).
+
+    It says when the command ran (`started_at`, `finished_at`, UTC): a change record, and
+    what to match against the devices' logs and `info from state system configuration
+    commit` (whose `started`/`ended` are the devices' clocks)."""
+    now = time.time()
+    document = {**document, "started_at": iso_utc(run_started(now)), "finished_at": iso_utc(now)}
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()

@@ -67,3 +67,19 @@ def test_the_summary_counts_the_saved_hosts_when_asked_to_save() -> None:
         out = io.StringIO()
         print_configure(Console(file=out, width=120, color_system=None), doc, show_diff=False)
         assert out.getvalue().rstrip().splitlines()[-1] == tail
+
+
+def test_every_json_document_says_when_the_command_ran(capsys) -> None:
+    import json
+    import re
+
+    from nornir_evpn.reporting.common import emit_json
+    from nornir_evpn.timestamps import iso_utc, mark_run_start
+
+    assert iso_utc(1795760000.5) == "2026-11-27T06:13:20.500Z"
+    mark_run_start(1795760000.0)
+    emit_json({"command": "verify", "ok": True})
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["started_at"] == "2026-11-27T06:13:20.000Z"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["finished_at"])
+    assert doc["finished_at"] > doc["started_at"] and doc["command"] == "verify"

@@ -449,8 +449,10 @@ def test_demo_refuses_a_bad_interval_before_starting_anything(capsys):
     """demo ran the twin, configure and verify, then its failover step refused the value."""
     run = run_cli(capsys, "demo", "--json", "--interval", "-1")
     assert run.code == 2 and "Traceback" not in run.err
-    assert json.loads(run.out) == {"command": "demo", "ok": False, "hosts": {},
-                                   "error": "argument --interval: must not be negative, got -1"}
+    doc = json.loads(run.out)
+    assert doc.pop("started_at") <= doc.pop("finished_at")
+    assert doc == {"command": "demo", "ok": False, "hosts": {},
+                   "error": "argument --interval: must not be negative, got -1"}
 
 
 def test_missing_templates_dir(watch: Watch, tmp_path, capsys):
@@ -487,8 +489,10 @@ def test_an_interrupt_before_the_report_still_answers_json_and_junit(monkeypatch
     before = signal.getsignal(signal.SIGTERM)
     run = run_cli(capsys, "verify", "--json", "--junit", str(junit))
     assert run.code == 130 and run.err == "nornir-evpn: interrupted\n"
-    assert run.doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": sig,
-                       "error": f"interrupted ({sig}) before the report"}
+    doc = dict(run.doc)
+    assert doc.pop("started_at") <= doc.pop("finished_at")
+    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": sig,
+                   "error": f"interrupted ({sig}) before the report"}
     assert f"interrupted ({sig}) before the report" in junit.read_text() and 'errors="1"' in junit.read_text()
     assert signal.getsignal(signal.SIGTERM) is before  # the CLI's handler is gone with it
 
