@@ -165,7 +165,9 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
     attach is deleted; so are, when its interface is one the config does not set up, a LAG
     (`interface lagN`, the `aggregate-id` of its ports that join no intent LAG, the ethernet
     segment on it unless the config keeps that ES) or a single-homed port's subinterface and
-    `vlan-tagging`. `outputs`: the answers to `attachment_commands`, in order. A mac-vrf not
+    `vlan-tagging`. A port or LAG with another subinterface (a VLAN serving something else)
+    loses this subinterface only; an IRB or loopback attachment is left alone (never a CE's).
+    `outputs`: the answers to `attachment_commands`, in order. A mac-vrf not
     configured yet has nothing to prune; an answer that does not parse raises ParseError.
     """
     if node.mac_vrf is None or not outputs:
@@ -197,9 +199,14 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
         if not m or not platform.INTERFACE_NAME_RE.match(m[1]):
             raise ParseError(f"prune: unexpected interface {attachment!r} in network-instance {mv}")
         port, index = m[1], m[2]
+        if not (port.startswith("ethernet-") or platform.LAG_NAME_RE.match(port)):
+            continue  # an IRB or loopback in the mac-vrf is never what a CE left: someone's design
         lines.append(f"delete / network-instance {mv} interface {attachment}")
         kept = intent_if.get(port, [])  # what the config still sets on this interface
-        if platform.LAG_NAME_RE.match(port):
+        # another subinterface of the port serves something else (a VLAN in another mac-vrf):
+        # the port, its tagging, its LAG and ES stay; only this subinterface goes
+        others = {leaf.split()[1] for leaf in device_if.get(port, []) if leaf.startswith("subinterface ")} - {index}
+        if platform.LAG_NAME_RE.match(port) and not others:
             if kept:
                 continue
             lines += [f"delete / {_ES_LIST} ethernet-segment {es}" for es, iface in es_iface.items()
@@ -213,7 +220,7 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
         # alongside `vlan-tagging`)
         if not any(leaf.startswith(f"subinterface {index} ") for leaf in kept):
             lines.append(f"delete / interface {port} subinterface {index}")
-        if "vlan-tagging true" in device_if.get(port, []) and not any(
+        if not others and "vlan-tagging true" in device_if.get(port, []) and not any(
                 leaf.startswith("vlan-tagging ") for leaf in kept):
             lines.append(f"delete / interface {port} vlan-tagging")
     return lines

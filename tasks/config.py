@@ -296,12 +296,16 @@ def apply_config(
             return done(True, out["device_error"])
         out["diff"] = loaded.last_output.strip()
         out["changed"] = bool(out["diff"])
+        # a commit confirmed nobody accepted makes "unchanged" untrue, and a commit on top of
+        # it is undone with it when its timer ends: every mode, changed or not, fails the host
+        # (all-or-nothing decides on its validate phase)
+        pending = pending_confirm(conn)
+        if pending is not None:
+            discard(conn, batch_lines)
+            out["changed"] = out["changed"] and mode == "dry-run"  # nothing was applied
+            return done(True, pending)
         if not out["changed"] or mode == "dry-run":
             discard(conn, batch_lines)
-            if not out["changed"]:  # every mode: all-or-nothing decides on its validate phase
-                pending = pending_confirm(conn, batch_lines)
-                if pending is not None:
-                    return done(True, pending)
             return done()
         if cancel is not None and cancel.is_set():
             discard(conn, batch_lines)
@@ -346,14 +350,16 @@ def apply_config(
         raise
 
 
-def pending_confirm(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> str | None:
+def pending_confirm(conn: Any) -> str | None:
     """Why "unchanged" may not be true: a commit confirmed that nobody accepted (a run killed
     by SIGKILL before its accept, or another operator's) is in the running config this run
     compared with, and rolls back when its timer ends. Which of our lines it holds cannot be
     told, so the host is failed with how to settle it. None when there is none, or the device
     cannot say."""
     try:
-        [text] = run_commands(conn, [platform.COMMIT_STATE], batch_lines)
+        # `info from state` answers in any mode: typed as is, an open candidate stays open
+        [(_line, segment, _prompt)] = list(paste(conn, [platform.COMMIT_STATE], 1))
+        text = segment.partition("\n")[2]
     except Exception:  # the session is still used after this: the next step reports it
         return None
     if platform.show_failed(text):

@@ -660,9 +660,9 @@ def test_prune_takes_out_what_a_removed_multihomed_ce_left_and_verify_passes(tmp
 
 
 # --- a change window: what --commit-confirmed and --all-or-nothing report when it goes wrong
-def _leave_pending(lab, host: str = "leaf1") -> None:
+def _leave_pending(lab, host: str = "leaf1", config: list[str] | None = None) -> None:
     """What a --commit-confirmed run killed before its accept leaves: `host` committed with
-    a rollback timer nobody accepts."""
+    a rollback timer nobody accepts (the intent's config, or `config`: someone else's)."""
     import argparse
 
     from nornir_evpn.tasks.config import apply_config, render_config
@@ -673,7 +673,8 @@ def _leave_pending(lab, host: str = "leaf1") -> None:
                                              hosts=host, role=None, workers=None, verbose=0))
     try:
         target.nr.run(task=lambda t: apply_config(
-            t, render_config(t, fabric=target.fabric).result["config"], mode="confirmed", confirm_timeout=120))
+            t, config or render_config(t, fabric=target.fabric).result["config"], mode="confirmed",
+            confirm_timeout=120))
     finally:
         target.nr.close_connections(on_failed=True)
     assert lab.twin.datastore(host).pending is not None
@@ -692,6 +693,27 @@ def test_all_or_nothing_and_dry_run_see_a_pending_commit_confirmed(lab, capsys):
         assert lab.running(node) == startup(node)
     code, doc = lab.configure(capsys, "--dry-run")
     assert code == 1 and doc["hosts"]["leaf1"]["error"].startswith("a commit confirmed (commit 1) is pending")
+
+
+def test_a_pending_commit_confirmed_fails_a_host_with_changes_before_anything_commits(lab, capsys):
+    """(review) Someone's commit confirmed of an unrelated line waits on leaf1, which also
+    has this run's changes: --all-or-nothing validated everywhere, committed leaf2/leaf3,
+    then leaf1 refused and everything was rolled back. And a commit on top of a pending one
+    would go with it when its timer ends. The host fails before any commit, in every mode."""
+    _leave_pending(lab, config=["set / interface ethernet-1/9 description someone-else"])
+    code, doc = lab.configure(capsys, "--all-or-nothing")
+    assert code == 1 and doc["notes"] == ["validation failed on a host: nothing was committed anywhere"]
+    assert doc["hosts"]["leaf1"]["error"].startswith("a commit confirmed (commit 1) is pending")
+    for node in ("leaf2", "leaf3"):
+        assert lab.running(node) == startup(node) and not lab.twin.datastore(node).commits
+    code, doc = lab.configure(capsys)
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and (leaf1["ok"], leaf1["committed"], leaf1["changed"]) == (False, False, False)
+    assert doc["hosts"]["leaf2"]["committed"]  # the others go on
+    code, doc = lab.configure(capsys, "--dry-run")
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and leaf1["diff"] and leaf1["error"].startswith("a commit confirmed")  # its diff shown
+    lab.twin._run(_reject(lab.twin.datastore("leaf1")))
 
 
 def test_an_accept_after_the_timer_says_the_commit_rolled_back(lab, capsys):

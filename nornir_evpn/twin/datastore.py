@@ -73,8 +73,14 @@ def validate(tree: ConfigTree) -> list[str]:
     errors.extend(
         f"subinterface {sub} is attached to more than one network-instance: {', '.join(nis)}"
         for sub, nis in sorted(owners.items(), key=lambda kv: natural_key(kv[0]))
-        if len(nis) > 1
+        if len(nis) > 1 and not _irb_pair(tree, sub, nis)
     )
+    # a network-instance's interface is a leafref to an existing subinterface
+    for sub, nis in sorted(owners.items(), key=lambda kv: natural_key(kv[0])):
+        port, _, index = sub.rpartition(".")
+        if port and not tree.exists(("interface", port, "subinterface", index)):
+            errors.extend(f"network-instance {ni}: interface {sub} refers to a subinterface that does "
+                          "not exist" for ni in nis)
     errors.extend(_overlapping_subnets(tree, owners))
     for ifname in tree.keys(("interface",)):
         lag = tree.value(("interface", ifname, "ethernet", "aggregate-id"))
@@ -85,15 +91,22 @@ def validate(tree: ConfigTree) -> list[str]:
         # access port re-cabled into a LAG keeps its vlan-tagging unless it is deleted)
         if lag and tagging is not None:
             errors.append(f"interface {ifname}: vlan-tagging and aggregate-id can not be configured together")
-        # YANG `must` on subinterface vlan encap untagged (an access port half cleaned by hand)
+        # YANG `must` on each subinterface vlan encap (untagged, single-tagged vlan-id, ...;
+        # srl_nokia-interfaces-vlans.yang): an access port half cleaned by hand
         if tagging != "true":
             errors.extend(
-                f"interface {ifname} subinterface {sub}: untagged only configurable if vlan-tagging "
+                f"interface {ifname} subinterface {sub}: {encap} only configurable if vlan-tagging "
                 "enabled on parent interface"
                 for sub in tree.keys(("interface", ifname, "subinterface"))
-                if tree.exists(("interface", ifname, "subinterface", sub, "vlan", "encap", "untagged"))
+                for encap in tree.keys(("interface", ifname, "subinterface", sub, "vlan", "encap"))
             )
     return errors
+
+
+def _irb_pair(tree: ConfigTree, sub: str, nis: list[str]) -> bool:
+    """An IRB subinterface in one mac-vrf and one ip-vrf: SR Linux's EVPN IRB design."""
+    types = sorted(tree.value(("network-instance", ni, "type")) or "" for ni in nis)
+    return sub.startswith("irb") and types == ["ip-vrf", "mac-vrf"]
 
 
 def _overlapping_subnets(tree: ConfigTree, owners: dict[str, list[str]]) -> list[str]:

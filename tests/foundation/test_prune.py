@@ -185,7 +185,7 @@ def test_attachments_no_mac_vrf_yet_prunes_nothing_and_garbage_is_an_error() -> 
         stale_attachment_lines(leaf1, config, ["set / network-instance mac-vrf-1 interface Lag7", "", ""])
 
 
-def test_an_extra_subinterface_of_an_intent_lag_loses_its_attachment_only() -> None:
+def test_an_extra_subinterface_of_an_intent_lag_goes_alone() -> None:
     from nornir_evpn.prune import stale_attachment_lines
 
     fabric = derive_intent(load_topology(MH01))
@@ -193,7 +193,7 @@ def test_an_extra_subinterface_of_an_intent_lag_loses_its_attachment_only() -> N
     device = _device([*config, "set / interface lag1 subinterface 5 type bridged",
                       "set / network-instance mac-vrf-1 interface lag1.5"])
     assert stale_attachment_lines(fabric.nodes["leaf1"], config, device) == [
-        "delete / network-instance mac-vrf-1 interface lag1.5"]
+        "delete / network-instance mac-vrf-1 interface lag1.5", "delete / interface lag1 subinterface 5"]
 
 
 def test_a_port_keeps_what_the_config_still_sets_and_only_deletes_what_is_there() -> None:
@@ -228,3 +228,36 @@ def test_a_multihomed_ce_made_single_homed_frees_its_port_for_access(tmp_path) -
             "delete / interface ethernet-1/1 ethernet aggregate-id",
             "delete / interface lag1",
         ], leaf
+
+
+def test_a_port_or_lag_serving_another_vlan_keeps_all_but_the_ces_subinterface(tmp_path) -> None:
+    """(review) A CE taken out of the topology, its LAG or port still carrying a VLAN of a
+    hand-made mac-vrf-2: deleting `interface lag2` or the port's `vlan-tagging` broke that
+    service (SR Linux refuses a vlan-id without vlan-tagging)."""
+    from nornir_evpn.prune import stale_attachment_lines
+
+    before = derive_intent(load_topology(MH01))
+    vlan10 = ["set / interface {p} subinterface 1 type bridged",
+              "set / interface {p} subinterface 1 vlan encap single-tagged vlan-id 10",
+              "set / network-instance mac-vrf-2 type mac-vrf", "set / network-instance mac-vrf-2 interface {p}.1"]
+    after = _intent(tmp_path, _without(MH01.read_text(), "ce1"))
+    leaf1 = _device([*_rendered(before, "leaf1"), *(ln.format(p="lag1") for ln in vlan10)])
+    assert stale_attachment_lines(after.nodes["leaf1"], _rendered(after, "leaf1"), leaf1) == [
+        "delete / network-instance mac-vrf-1 interface lag1.0", "delete / interface lag1 subinterface 0"]
+    leaf3 = _device([*_rendered(before, "leaf3"), *(ln.format(p="ethernet-1/3") for ln in vlan10)])
+    (tmp_path / "sh").mkdir()
+    shce_after = _intent(tmp_path / "sh", _without(MH01.read_text(), "ce2", link_end="ce2:eth3"))
+    assert stale_attachment_lines(shce_after.nodes["leaf3"], _rendered(shce_after, "leaf3"), leaf3) == [
+        "delete / network-instance mac-vrf-1 interface ethernet-1/3.0", "delete / interface ethernet-1/3 subinterface 0"]
+
+
+def test_an_irb_in_the_mac_vrf_is_nobodys_leftover() -> None:
+    """(review) irb0.1 in mac-vrf-1 and ip-vrf-1, the EVPN IRB design: prune deleted the
+    subinterface and left ip-vrf-1 pointing at nothing."""
+    from nornir_evpn.prune import stale_attachment_lines
+
+    fabric = derive_intent(load_topology(MH01))
+    config = _rendered(fabric, "leaf1")
+    device = _device([*config, "set / interface irb0 subinterface 1 ipv4 admin-state enable",
+                      "set / network-instance mac-vrf-1 interface irb0.1"])
+    assert stale_attachment_lines(fabric.nodes["leaf1"], config, device) == []

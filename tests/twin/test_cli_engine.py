@@ -206,6 +206,31 @@ def test_untagged_needs_vlan_tagging_on_the_parent(leaf1_ds: NodeDatastore) -> N
         "Error: interface lag1 subinterface 0: untagged only configurable if vlan-tagging enabled on parent interface")
 
 
+@pytest.mark.parametrize(("extra", "error"), [
+    # a vlan-id needs vlan-tagging on the parent as untagged does (srl_nokia-interfaces-vlans)
+    (["set / interface ethernet-1/9 subinterface 1 vlan encap single-tagged vlan-id 10"],
+     "interface ethernet-1/9 subinterface 1: single-tagged only configurable if vlan-tagging enabled"),
+    # a network-instance's interface refers to an existing subinterface (a deleted LAG)
+    (["set / network-instance mac-vrf-2 type mac-vrf", "set / network-instance mac-vrf-2 interface lag7.1"],
+     "network-instance mac-vrf-2: interface lag7.1 refers to a subinterface that does not exist"),
+    # an IRB in one mac-vrf and one ip-vrf is SR Linux's EVPN IRB design: accepted
+    (["set / interface irb0 subinterface 1 ipv4 admin-state enable",
+      "set / network-instance mac-vrf-1 interface irb0.1",
+      "set / network-instance ip-vrf-1 type ip-vrf", "set / network-instance ip-vrf-1 interface irb0.1"], None),
+])
+def test_commit_refuses_dangling_and_untagged_references(leaf1_ds: NodeDatastore, extra: list[str],
+                                                         error: str | None) -> None:
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    for line in [*TUTORIAL_LEAVES, *extra]:
+        run(s.handle_line(line))
+    answer = run(s.handle_line("commit now"))
+    if error is None:
+        assert answer.startswith("All changes have been committed."), answer
+    else:
+        assert answer.startswith(f"Error: {error}"), answer
+
+
 @pytest.mark.parametrize(("line", "error"), [
     ("set / interface ethernet-1/5 admin-state maybe",
      "Error: Invalid value 'maybe' for admin-state: expected one of [disable, enable]"),
