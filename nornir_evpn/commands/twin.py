@@ -60,7 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                          "$NORNIR_EVPN_TWIN_TIMING, else the --profile of the same name")
     up.add_argument("--release", choices=list(RELEASES), default=None,
                     help=f"SR Linux release whose `show` layouts the nodes print (default "
-                         f"{DEFAULT_RELEASE}; 24.10 lists a subinterface's network-instances)")
+                         f"{DEFAULT_RELEASE}; 24.10 lists a subinterface's network-instances; 25.10 "
+                         f"prints 25.x's BGP EVPN route summary)")
     _state_arg(up)
     up.set_defaults(func=run_up)
 

@@ -29,7 +29,7 @@ from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.cli_engine import UnknownCommand, show_version, unknown_word
 from nornir_evpn.twin.fabric import Fabric
 from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
-from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
+from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES, at_least
 from nornir_evpn.twin.show_table import TERMINAL_COLUMNS, render_table
 
 IF_RULE = 138
@@ -38,6 +38,9 @@ ES_RULE = 111
 BGP_NB_RULE = 142
 ADV_RULE = 158
 SUMMARY_RULE = 163
+# 25.x: the route summary of a 25.10.2 leaf ("Multi-Vendor EVPN Lab", SR Linux and EOS,
+# README, `show network-instance protocols bgp routes evpn route-type summary`): its rules
+SUMMARY_RULE_25 = 188
 MAC_RULE = 149
 VXLAN_RULE = 81
 
@@ -53,6 +56,15 @@ RT_COUNT_NAMES = {
     3: "Inclusive Multicast Ethernet Tag",
     4: "Ethernet Segment",
     5: "IP Prefix",
+}
+# 25.x's route summary counts three more route types, each on its own footer line even at
+# zero (25.7.2: tests/fixtures/srl25_eda_leaf1_show_bgp_routes_evpn_summary.txt; 25.10.2:
+# the multi-vendor lab above)
+RT_COUNT_NAMES_25 = {
+    **RT_COUNT_NAMES,
+    6: "Selective Multicast Ethernet Tag",
+    7: "Selective Multicast Membership Report Sync",
+    8: "Selective Multicast Leave Sync",
 }
 
 
@@ -77,6 +89,9 @@ class FabricShow:
         # 23.7 (the tutorial's transcripts) or 24.10: where their `show` layouts differ
         self.release = release
         self._v24 = release != "23.7"
+        # 25.x: only where a 25.x transcript shows another layout (the BGP views); the rest
+        # is printed as 24.10
+        self._v25 = at_least(release, (25, 0))
         # route views are pure functions of the snapshot: a failover poll reads every leaf's
         # 500-row RIB each round while the fabric stands still; keep the text per snapshot.
         # The snapshot is held weakly: a text must not keep a superseded fabric state alive
@@ -320,7 +335,10 @@ class FabricShow:
         out += [
             rule,
             "Summary:",
-            f"{len(addrs)} configured neighbors, {est} configured sessions are established,0 disabled peers",
+            # 25.10.2 ("Multi-Vendor EVPN Lab" README) and 26.3.1 (tests/fixtures/
+            # srl26_iffirb_leaf1_show_bgp_neighbor.txt) put a space after the comma
+            f"{len(addrs)} configured neighbors, {est} configured sessions are established,"
+            f"{' ' if self._v25 else ''}0 disabled peers",
             "0 dynamic peers",
         ]
         return "\n".join(out)
@@ -387,24 +405,30 @@ class FabricShow:
 
     def _evpn_summary(self, snap: Snapshot, node: str) -> str:
         cfg = snap.cfg[node]
-        rule = "-" * SUMMARY_RULE
+        rule = "-" * (SUMMARY_RULE_25 if self._v25 else SUMMARY_RULE)
         rid = cfg.router_id or cfg.system_ip or "0.0.0.0"
-        out = [
-            rule,
-            'Show report for the BGP route table of network-instance "default"',
-            rule,
-            "Status codes: u=used, *=valid, >=best, x=stale",
-            "Origin codes: i=IGP, e=EGP, ?=incomplete",
-            rule,
-            f"BGP Router ID: {rid}      AS: {cfg.asn}      Local AS: {cfg.asn}",
-            rule,
-            rule,
-        ]
         rib = snap.rib(node)
         paths: dict[Route, list[str]] = {}  # route -> its paths' neighbors, in arrival order
         for r, a in rib:
             paths.setdefault(r, []).append(a)
         by_type = _by_type(list(paths))
+        out = [
+            rule,
+            'Show report for the BGP route table of network-instance "default"',
+            rule,
+            # 25.7.2 and 25.10.2 name two more status codes
+            "Status codes: u=used, *=valid, >=best, x=stale, b=backup, w=unused-weight-only" if self._v25
+            else "Status codes: u=used, *=valid, >=best, x=stale",
+            "Origin codes: i=IGP, e=EGP, ?=incomplete",
+            rule,
+            f"BGP Router ID: {rid}      AS: {cfg.asn}      Local AS: {cfg.asn}",
+            rule,
+        ]
+        # The second rule opens the Type 1 table (SR Linux's route-summary formatter draws it
+        # only when there are RT1 routes); 25.7.2 and 25.10.2, with no RT1, print none. With
+        # RT1 routes no 25.x transcript is known: 24.10's rule stays.
+        if not self._v25 or by_type[1]:
+            out.append(rule)
         tables = {
             1: (["Status", "Route-distinguisher", "ESI", "Tag-ID", "neighbor", "Next-hop", "VNI"],
                 [8, 25, 32, 12, 25, 25, 25],
@@ -421,6 +445,8 @@ class FabricShow:
                 [8, 28, 32, 28, 28, 28],
                 lambda r, st, a: [st, r.rd, r.esi, r.originator, a, r.next_hop]),
         }
+        if self._v25:
+            tables.update(_SUMMARY_TABLES_25)
         for t in (1, 2, 3, 4):
             if not by_type[t]:
                 continue
@@ -432,10 +458,12 @@ class FabricShow:
             out += render_table(headers, widths, rows)
             if t != 1:
                 out.append(rule)
-        for t in (1, 2, 3, 4, 5):
+        # 25.x counts stale paths too (`3 MAC-IP Advertisement routes 1 used, 2 valid, 0 stale`)
+        for t, name in (RT_COUNT_NAMES_25 if self._v25 else RT_COUNT_NAMES).items():
             used = len(by_type.get(t, []))
             valid = sum(len(paths[r]) for r in by_type.get(t, []))
-            out.append(f"{valid} {RT_COUNT_NAMES[t]} routes {used} used, {valid} valid")
+            stale = ", 0 stale" if self._v25 else ""
+            out.append(f"{valid} {name} routes {used} used, {valid} valid{stale}")
         out.append(rule)
         return "\n".join(out)
 
@@ -474,6 +502,9 @@ class FabricShow:
                   ("Evpn static", 0), ("Irb anycast", 0), ("Proxy Antispoof", 0), ("Reserved", 0),
                   ("Eth-cfm", 0)]
         totals = [(f"Total {label} Macs", n) for label, n in counts]
+        # 25.x prints 24.10's table and totals: a 25.7 lab and the 25.10.2 multi-vendor lab
+        # show the same seven columns and eleven totals (the `Not-Programmed Reason` and
+        # `GBP Tags` columns of tests/fixtures/srl26_iffirb_leaf1_show_mac_table.txt are 26.x)
         if self._v24:
             totals.append(("Total Irb Vrrps", 0))
         for label, n in totals:
@@ -583,6 +614,26 @@ class FabricShow:
                 "bgp-instance": {"1": {"ethernet-segment": segs}}}}}}},
             "network-instance": nis,
         }
+
+
+# 25.x route-summary tables where a 25.x transcript shows them: a `Path-id` column after
+# `neighbor` (0 without add-path) and, in RT2, `Label` where 24.10 says `VNI` (its value is
+# the VNI: `10001` for a VNI 10001 mac-vrf). Widths are the transcripts': RT2 and RT3 from
+# the 25.10.2 multi-vendor lab (188-column rules), RT4 from a 25.7 lab ("SR Linux <->
+# Multivendor EVPN-VXLAN Lab" README, `... bgp routes evpn route-type 4 summary`). RT1: no
+# 25.x transcript known, printed as 24.10.
+_SUMMARY_TABLES_25: dict[int, tuple[list[str], list[int], Callable[[Route, str, str], list[str]]]] = {
+    2: (["Status", "Route-distinguisher", "Tag-ID", "MAC-address", "IP-address", "neighbor", "Path-id",
+         "Next-Hop", "Label", "ESI", "MAC Mobility"],
+        [7, 17, 11, 17, 17, 17, 7, 17, 17, 30, 17],
+        lambda r, st, a: [st, r.rd, "0", r.mac, "0.0.0.0", a, "0", r.next_hop, str(r.vni), r.esi, "-"]),
+    3: (["Status", "Route-distinguisher", "Tag-ID", "Originator-IP", "neighbor", "Path-id", "Next-Hop"],
+        [8, 43, 12, 21, 43, 8, 43],
+        lambda r, st, a: [st, r.rd, "0", r.originator, a, "0", r.next_hop]),
+    4: (["Status", "Route-distinguisher", "ESI", "originating-router", "neighbor", "Path-id", "Next-Hop"],
+        [8, 32, 32, 32, 32, 8, 32],
+        lambda r, st, a: [st, r.rd, r.esi, r.originator, a, "0", r.next_hop]),
+}
 
 
 def _by_type(routes: list[Route]) -> dict[int, list[Route]]:
