@@ -182,6 +182,28 @@ def test_failover_converges_in_order_restores_and_recovers(configured: Lab) -> N
     assert not configured.fo_state.exists()
 
 
+def test_failover_on_srl_25_10_layouts(tmp_path: Path) -> None:
+    """configure, verify and failover-test on a twin printing SR Linux 25.10's layouts
+    (`twin up --release 25.10`: the route summary's Path-id/Label columns and `, 0 stale`
+    footers the EVPN checks poll): the same degraded states, in the same order."""
+    with Twin(TOPOLOGY) as twin:
+        attach(twin, PROFILE, release="25.10")
+        lab = Lab(twin, tmp_path)
+        lab.configure()
+        lab.settle()
+        done = lab.run(*_fo_args(), "--json")
+        assert done.returncode == 0, done.stderr[-3000:]
+        doc = json.loads(done.stdout)
+        assert doc["ok"] is True and doc["segment"] == "ES-1"
+        held = {(e["check"], e["host"]): e["t"] for e in doc["timeline"] if e["event"] == "degraded"}
+        assert held[("lag.up", "leaf1")] <= held[("es.oper_up", "leaf1")] <= held[("evpn.received", "leaf3")]
+        assert ("es.df", "leaf2") in held
+        assert TWIN_DELAY <= doc["convergence_s"] <= TWIN_DELAY + 2 * INTERVAL + 0.15
+        assert doc["traffic"]["sent"] > 0 and doc["traffic"]["never_answered"] == []
+        assert lab.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+        assert lab.failing_checks() == []
+
+
 def test_other_es_member_leaf2(configured: Lab) -> None:
     done = configured.run(*_fo_args(), "--host", "leaf2", "--interface", "e1-1", "--no-traffic", "--json")
     assert done.returncode == 0, done.stderr[-3000:]

@@ -244,6 +244,26 @@ def test_srl_24_10_layouts_give_the_same_verdicts(intent) -> None:
     assert failed[("leaf3", "evpn.received")] == "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2"
 
 
+def test_srl_25_10_layouts_give_the_same_verdicts(intent) -> None:
+    """The twin printing SR Linux 25.10's layouts (the route summary's Path-id and Label
+    columns, `, 0 stale` and Selective Multicast footers): the same verdicts and observed
+    values as 24.10, healthy and degraded."""
+    fabric, _, _ = _lab()
+    v24, v25 = show_render.FabricShow(fabric, "24.10"), show_render.FabricShow(fabric, "25.10")
+    assert "| Path-  |" in v25.show("leaf3", "show network-instance default protocols bgp routes evpn route-type summary")
+
+    def observed(show):
+        return {(n, c): (r.ok, r.observed, r.detail) for n, rs in _verify(intent, show).items() for c, r in rs.items()}
+
+    healthy = observed(v25)
+    assert all(ok for ok, _, _ in healthy.values()) and healthy == observed(v24)
+    assert healthy[("leaf3", "evpn.received")][1] == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=False)
+    degraded = observed(v25)
+    assert degraded == observed(v24)
+    assert _failed(_verify(intent, v25))[("leaf3", "evpn.received")] == "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2"
+
+
 # ------------------------------------------------------------------ part 2: over SSH
 runtime = pytest.importorskip("nornir_evpn.twin.runtime")
 
@@ -271,6 +291,12 @@ def served(tmp_path_factory):
 def served_24(tmp_path_factory):
     """The same lab, its nodes printing SR Linux 24.10's layouts (`twin up --release 24.10`)."""
     yield from _served(tmp_path_factory, "24.10")
+
+
+@pytest.fixture(scope="module")
+def served_25(tmp_path_factory):
+    """The same lab, its nodes printing SR Linux 25.10's layouts (`twin up --release 25.10`)."""
+    yield from _served(tmp_path_factory, "25.10")
 
 
 def _cli(state: Path, *extra: str, capsys=None) -> tuple[int, dict]:
@@ -322,6 +348,23 @@ def test_cli_verify_over_ssh_on_srl_24_10(served, served_24) -> None:
     lag = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lag.up"]
     assert not lag["ok"] and "leaf2 lag1 - Expected: up Actual: down" in lag["detail"]
     assert lag["observed"]["lag1.0 network-instance"] == "mac-vrf-1"  # read while down too
+
+
+def test_cli_verify_over_ssh_on_srl_25_10(served, served_25) -> None:
+    _, fabric, state = served_25
+    rc, doc = _cli(state)
+    assert (rc, doc["ok"], doc["summary"]["checks_failed"]) == (0, True, 0), doc["summary"]
+    assert doc["summary"] == _cli(served[2])[1]["summary"]  # the checks 23.7 runs, all of them
+    leaf3 = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}
+    assert leaf3["evpn.received"]["observed"] == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=False)
+    try:
+        rc, doc = _cli(state, "--hosts", "leaf3", "--checks", "evpn.received")
+    finally:
+        fabric.set_link("leaf1:e1-1", "ce1:eth1", up=True)
+    assert (rc, doc["ok"]) == (1, False)
+    received = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}["evpn.received"]
+    assert "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in received["detail"]
 
 
 def test_cli_unreachable_host_is_one_line(served, capsys) -> None:

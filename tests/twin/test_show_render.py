@@ -184,7 +184,7 @@ def test_release_24_10_prints_the_24_x_transcripts_layouts(fixtures) -> None:
     assert [ln.split(":")[0] for ln in macs[-11:]] == [ln.split(":")[0] for ln in macs24[-11:]]
     assert "v24.10.1" in show.show("leaf1", "show version")
     assert "Network-instance: mac-vrf-1" in FabricShow(fabric).show("leaf1", "show interface lag1")
-    with pytest.raises(ValueError, match=r"release .25\.3.: the twin prints 23\.7, 24\.10"):
+    with pytest.raises(ValueError, match=r"release .25\.3.: the twin prints 23\.7, 24\.10, 25\.10$"):
         FabricShow(fabric, "25.3")
 
 
