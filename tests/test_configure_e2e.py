@@ -129,9 +129,8 @@ def test_all_or_nothing_leaves_every_host_unchanged(lab, capsys):
     assert lab.twin.datastore("leaf1").pending is None
 
 
-def test_all_or_nothing_commit_fault_rolls_back_the_others(lab, capsys):
-    # validation passes everywhere; the real commit then fails on leaf2 only
-    ds = lab.twin.datastore("leaf2")
+def _fail_the_commit_after_validation(ds) -> None:
+    """`ds`'s next commit (not `commit validate`) is refused, once."""
     original = ds.commit
 
     def failing_commit(*args, **kwargs):
@@ -140,6 +139,11 @@ def test_all_or_nothing_commit_fault_rolls_back_the_others(lab, capsys):
         return original(*args, **kwargs)
 
     ds.commit = failing_commit
+
+
+def test_all_or_nothing_commit_fault_rolls_back_the_others(lab, capsys):
+    # validation passes everywhere; the real commit then fails on leaf2 only
+    _fail_the_commit_after_validation(lab.twin.datastore("leaf2"))
     code, doc = lab.configure(capsys, "--all-or-nothing")
     assert code == 1
     assert doc["hosts"]["leaf2"]["ok"] is False
@@ -759,15 +763,7 @@ async def _reject(ds) -> None:  # on the twin's loop: the rollback timer lives t
 def test_all_or_nothing_names_a_host_whose_reject_failed_as_still_committed(lab, capsys):
     """A commit fails on leaf2: the others are rejected. leaf1's reject fails: its change
     stays until its timer, so it is not "rolled back" and the note does not say "every host"."""
-    leaf2 = lab.twin.datastore("leaf2")
-    original = leaf2.commit
-
-    def failing_commit(*args, **kwargs):
-        leaf2.reject_next_commit = True
-        leaf2.commit = original
-        return original(*args, **kwargs)
-
-    leaf2.commit = failing_commit
+    _fail_the_commit_after_validation(lab.twin.datastore("leaf2"))
     leaf1 = lab.twin.datastore("leaf1")
 
     def refuse() -> None:
