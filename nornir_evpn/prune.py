@@ -217,9 +217,9 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
             lines.append(f"delete / interface {port}")
             continue
         # a single-homed CE's port; taken out, or now a LAG member (which SR Linux refuses
-        # alongside `vlan-tagging`)
-        if not any(leaf.startswith(f"subinterface {index} ") for leaf in kept):
-            lines.append(f"delete / interface {port} subinterface {index}")
+        # alongside `vlan-tagging`), or an uplink: the subinterface goes whole (bridged, its
+        # vlan encap); the rendered lines, after the prune's, set what the intent has on it
+        lines.append(f"delete / interface {port} subinterface {index}")
         if not others and "vlan-tagging true" in device_if.get(port, []) and not any(
                 leaf.startswith("vlan-tagging ") for leaf in kept):
             lines.append(f"delete / interface {port} vlan-tagging")

@@ -299,7 +299,15 @@ def apply_config(
         # a commit confirmed nobody accepted makes "unchanged" untrue, and a commit on top of
         # it is undone with it when its timer ends: every mode, changed or not, fails the host
         # (all-or-nothing decides on its validate phase)
-        pending = pending_confirm(conn)
+        try:
+            pending = pending_confirm(conn)
+        except Exception as exc:
+            # its answer may still come: the session cannot be trusted with a commit now
+            drop_connection(task.host, connection, abrupt=True)
+            if cancel is not None and cancel.is_set():
+                return done(True, INTERRUPTED)
+            out["changed"] = False
+            return done(True, f"could not read the commit state before committing: {host_error(task.host, exc)}")
         if pending is not None:
             discard(conn, batch_lines)
             out["changed"] = out["changed"] and mode == "dry-run"  # nothing was applied
@@ -356,12 +364,11 @@ def pending_confirm(conn: Any) -> str | None:
     compared with, and rolls back when its timer ends. Which of our lines it holds cannot be
     told, so the host is failed with how to settle it. None when there is none, or the device
     cannot say."""
-    try:
-        # `info from state` answers in any mode: typed as is, an open candidate stays open
-        [(_line, segment, _prompt)] = list(paste(conn, [platform.COMMIT_STATE], 1))
-        text = segment.partition("\n")[2]
-    except Exception:  # the session is still used after this: the next step reports it
-        return None
+    # `info from state` answers in any mode: typed as is, an open candidate stays open. A
+    # read that fails raises: the caller drops the session (a late answer would be taken
+    # for the next command's)
+    [(_line, segment, _prompt)] = list(paste(conn, [platform.COMMIT_STATE], 1))
+    text = segment.partition("\n")[2]
     if platform.show_failed(text):
         return None
     try:
@@ -485,8 +492,9 @@ def configure_fabric(
             pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines,
                               config=entry["config"])
             entry["pruned"] = pruned.result["pruned"]
-            # owned lists emptied first, set again by the rendered lines (`nornir_evpn.prune`)
-            entry["config"] = [*list_resets(entry["config"]), *entry["config"], *entry["pruned"]]
+            # owned lists emptied and leftovers deleted first; the rendered lines then set what
+            # the intent has (a deleted subinterface it re-uses comes back with its lines only)
+            entry["config"] = [*list_resets(entry["config"]), *entry["pruned"], *entry["config"]]
         applied = task.run(
             task=apply_config, config=entry["config"], mode=mode,
             confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,

@@ -864,3 +864,59 @@ def test_save_is_refused_where_nothing_is_committed(lab, capsys):
     code = main(["configure", "--twin", "--twin-state", str(lab.state), "--dry-run", "--save"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--save with --dry-run" in err
+
+
+def test_prune_turns_a_ces_access_port_into_an_uplink_in_one_run(tmp_path, capsys):
+    """(review) ce2's eth3 link on leaf3 e1-3 re-cabled to spine1 e1-9: the intent sets
+    ethernet-1/3.0 again, as a routed uplink. The prune kept the old subinterface whole
+    (bridged, untagged) and deleted vlan-tagging: the device refused the commit. The
+    subinterface goes whole first; the rendered lines set the uplink's."""
+    doc = yaml.safe_load(LAB.read_text())
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"] if ln["endpoints"] != ["ce2:eth3", "leaf3:e1-3"]]
+    doc["topology"]["links"].append({"endpoints": ["leaf3:e1-3", "spine1:e1-9"]})
+    (tmp_path / "configs").symlink_to(INVENTORY / "configs")
+    topo = tmp_path / "recabled.clab.yml"
+    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
+    topology = load_topology(topo)
+    write_inventory(build_inventory(topology, derive_intent(topology)), tmp_path / "inv")
+    with Twin(LAB) as twin:
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        assert Lab(twin, state, INVENTORY).configure(capsys)[0] == 0
+        recabled = Lab(twin, state, tmp_path / "inv")
+        code, out = recabled.configure(capsys, "--prune", "--hosts", "leaf3,spine1")
+        assert code == 0, {h: e["error"] for h, e in out["hosts"].items()}
+        assert out["hosts"]["leaf3"]["pruned"] == [
+            "delete / network-instance mac-vrf-1 interface ethernet-1/3.0",
+            "delete / interface ethernet-1/3 subinterface 0", "delete / interface ethernet-1/3 vlan-tagging"]
+        port = sorted(ln for ln in recabled.running("leaf3") if ln.startswith("set / interface ethernet-1/3 "))
+        assert not [ln for ln in port if "bridged" in ln or "vlan" in ln], port
+        assert any(" subinterface 0 ipv4 address " in ln for ln in port), port
+        code, out = recabled.configure(capsys, "--prune", "--hosts", "leaf3,spine1")
+        assert code == 0 and not any(e["changed"] for e in out["hosts"].values())
+
+
+def test_a_commit_state_that_cannot_be_read_fails_the_host_before_any_commit(lab, capsys, monkeypatch):
+    """(review) The pending-commit check timed out: the session went on to `commit now` and
+    read the check's late answer as the commit's, reporting a refused commit committed."""
+    from nornir_evpn.tasks import config as task_config
+
+    from nornir_evpn import platform
+
+    paste = task_config.paste
+
+    def slow_state(conn, lines, *args, **kwargs):
+        if list(lines) == [platform.COMMIT_STATE] and conn.host == "127.0.0.1" and \
+                conn.port == lab.twin.state().nodes["leaf1"]["port"]:
+            conn.channel.write(lines[0] + "\n")  # typed; its answer comes after the read gave up
+            raise TimeoutError("timed out reading from the device")
+        return paste(conn, lines, *args, **kwargs)
+
+    monkeypatch.setattr(task_config, "paste", slow_state)
+    lab.twin.reject_next_commit("leaf1")
+    code, doc = lab.configure(capsys)
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and (leaf1["ok"], leaf1["committed"], leaf1["changed"]) == (False, False, False)
+    assert leaf1["error"].startswith("could not read the commit state before committing: ")
+    assert lab.running("leaf1") == startup("leaf1")
+    assert doc["hosts"]["leaf2"]["committed"]

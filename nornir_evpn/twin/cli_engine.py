@@ -123,9 +123,9 @@ def show_version(hostname: str, release: str = DEFAULT_RELEASE) -> str:
         ("Part Number", "Sim Part No."),
         ("Serial Number", "Sim Serial No."),
         ("System HW MAC Address", "1A:B0:00:FF:00:00"),
-        # 25.10.1 prints `OS                   : SR Linux` above the version (the same
-        # hackathon transcript as the version in releases.py)
-        *([("OS", "SR Linux")] if at_least(release, (25, 10)) else []),
+        # `OS                   : SR Linux` above the version from 24.7 on (public 24.7.1,
+        # 24.10.1 build 492-gf8858c5836, 24.10.3/.5 and 25.10.1 transcripts); 23.7 has none
+        *([("OS", "SR Linux")] if at_least(release, (24, 7)) else []),
         ("Software Version", version),
         ("Build Number", build),
         ("Architecture", "x86_64"),

@@ -196,15 +196,16 @@ def test_an_extra_subinterface_of_an_intent_lag_goes_alone() -> None:
         "delete / network-instance mac-vrf-1 interface lag1.5", "delete / interface lag1 subinterface 5"]
 
 
-def test_a_port_keeps_what_the_config_still_sets_and_only_deletes_what_is_there() -> None:
+def test_a_port_keeps_its_tagging_while_the_config_sets_it_and_only_deletes_what_is_there() -> None:
     from nornir_evpn.prune import stale_attachment_lines
 
     fabric = derive_intent(load_topology(MH01))
     old = _rendered(fabric, "leaf3")
     attach = "set / network-instance mac-vrf-1 interface ethernet-1/3.0"
-    # the config still sets up the subinterface (and tagging), it only no longer attaches it
+    # the config still sets up the subinterface (and tagging), it only no longer attaches it:
+    # the subinterface goes whole before the rendered lines, which set what the intent has
     assert stale_attachment_lines(fabric.nodes["leaf3"], [ln for ln in old if ln != attach], _device(old)) == [
-        "delete / network-instance mac-vrf-1 interface ethernet-1/3.0"]
+        "delete / network-instance mac-vrf-1 interface ethernet-1/3.0", "delete / interface ethernet-1/3 subinterface 0"]
     # a port attached by hand without vlan-tagging: no delete for a leaf that is not there
     device = _device([*old, "set / interface ethernet-1/9 subinterface 0 type bridged",
                       "set / network-instance mac-vrf-1 interface ethernet-1/9.0"])

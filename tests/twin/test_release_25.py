@@ -102,7 +102,9 @@ def test_release_25_10_prints_the_rest_as_24_10() -> None:
     assert summary[:-2] == v24.show("spine1", platform.SHOW_BGP_NEIGHBORS).splitlines()[:-2]
     version = v25.show("leaf1", "show version").splitlines()
     assert version[6:8] == ["OS                   : SR Linux", "Software Version     : v25.10.1"]
-    assert "OS  " not in v24.show("leaf1", "show version")
+    # 24.7 and later print the OS line (public 24.7.1, 24.10.1/.3/.5 transcripts); 23.7 none
+    assert v24.show("leaf1", "show version").splitlines()[6] == "OS                   : SR Linux"
+    assert "OS  " not in FabricShow(fabric, "23.7").show("leaf1", "show version")
     # no 25.x transcript shows these otherwise: 24.10's text, byte for byte (the mac table
     # is 24.10's in 25.7 and 25.10.2 transcripts too; 26.x adds two columns)
     same = ["show interface lag1", "show interface ethernet-1/49", "show lag lag1 lacp-state",
