@@ -460,13 +460,16 @@ def configure_fabric(
     prune=True first reads the host's BGP neighbors and deletes, in the same candidate,
     those of the intent's underlay/overlay groups the intent no longer has, and empties the
     address lists and ES interfaces it then sets (`nornir_evpn.prune`); result["pruned"]
-    lists the neighbor delete lines, result["config"] has them all.
+    lists the delete lines read from the device (stale neighbors, LAG members, mac-vrf
+    attachments and what stood behind them), result["config"] has them all.
 
     mode "confirmed" with accept=True commits with a rollback timer, checks the device
     still answers, then accepts; accept=False leaves the commit pending so the caller can
     accept or reject every host together (`confirm_commit`).
-    save=True (modes "commit" and "confirmed" with accept) then saves the running
-    configuration as the startup one, changed or not (`save_startup`): result["saved"].
+    save=True (modes "commit" and "confirmed" with accept; never under Nornir's dry-run)
+    then saves the running configuration as the startup one, changed or not
+    (`save_startup`): result["saved"]. With accept=False, accept (`confirm_commit`) and
+    save (`save_startup`) yourself, on_failed=True.
     Result = apply_config's dict plus "config", "error", "saved" and "seconds".
     """
     t0 = time.monotonic()
@@ -504,7 +507,7 @@ def configure_fabric(
             task.run(task=health_check)
             task.run(task=confirm_commit, accept=True)
             entry["pending_confirm"] = False
-        if save and mode in ("commit", "confirmed") and accept:
+        if save and mode in ("commit", "confirmed") and accept and not task.is_dry_run():
             saved = task.run(task=save_startup)
             entry["saved"] = saved.result["saved"]
     except NornirSubTaskError as exc:

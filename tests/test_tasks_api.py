@@ -50,11 +50,16 @@ def test_nornirs_dry_run_switch_commits_nothing(twin: Twin) -> None:
     before = twin.datastore("leaf1").running.copy()
     try:
         leaf1 = nr.filter(name="leaf1")
-        configured = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr))["leaf1"][0].result
+        twin.datastore("leaf1").unsaved = True  # someone's change, committed and not saved
+        multi = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), save=True)["leaf1"]
+        configured = multi[0].result
         applied = leaf1.run(task=apply_config, config=[DESCRIPTION])["leaf1"][0].result
     finally:
         nr.close_connections(on_failed=True)
-    assert (configured["changed"], configured["committed"]) == (True, False)
+    assert (configured["changed"], configured["committed"], configured["saved"]) == (True, False, False)
+    # (runbook tester) save=True saved every host anyway: `save startup` never goes out
+    assert [r.name for r in multi] == ["configure_fabric", "render_config", "apply_config"]
+    assert twin.datastore("leaf1").unsaved is True
     assert "insert / interface lag1 lag lacp admin-key 11" in configured["diff"]
     assert (applied["changed"], applied["committed"]) == (True, False)
     # a new interface entry, then its leaf: SR Linux prints every node it inserts
