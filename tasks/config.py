@@ -394,24 +394,31 @@ def _unconfirmed(doc: Any) -> list[Any]:
     return []
 
 
+def _one_command(task: Task, command: str) -> tuple[str | None, str | None]:
+    """Run `command` in running mode: (the device's error, the transport's), one line each,
+    None when there is none. A transport error drops the session."""
+    try:
+        conn = srl_connection(task)
+        leave_candidate(conn)
+        response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+    except Exception as exc:  # transport/auth/timeout: one line, the session dropped
+        drop_connection(task.host)
+        return None, host_error(task.host, exc)
+    return (" ".join(response.result.split()) if response.failed else None), None
+
+
 def confirm_commit(task: Task, accept: bool = True) -> Result:
     """Accept (keep) or reject (roll back now) a pending `commit confirmed`.
 
     A host that cannot be reached fails with result["error"] in one line, like the other
     tasks (the host that dropped after its commit is the case this step exists for)."""
-    try:
-        conn = srl_connection(task)
-        leave_candidate(conn)
-        command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
-        response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
-    except Exception as exc:  # transport/auth/timeout: one line, the session dropped
-        drop_connection(task.host)
+    error, lost = _one_command(task, platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT)
+    if lost is not None:
         return Result(host=task.host, failed=True, result={
-            "accepted": False, "rejected": False, "device_error": None, "error": host_error(task.host, exc)})
-    error = " ".join(response.result.split()) if response.failed else None
+            "accepted": False, "rejected": False, "device_error": None, "error": lost})
     return Result(
-        host=task.host, failed=response.failed,
-        result={"accepted": accept and not response.failed, "rejected": (not accept) and not response.failed,
+        host=task.host, failed=error is not None,
+        result={"accepted": accept and error is None, "rejected": (not accept) and error is None,
                 "device_error": error, "error": error},
     )
 
@@ -429,15 +436,8 @@ def save_startup(task: Task) -> Result:
     """`save startup`: the running configuration becomes the one the device boots from (a
     commit changes running only; without a save a reboot brings the old one back).
     result = {"saved": bool, "error": one line or None}."""
-    try:
-        conn = srl_connection(task)
-        leave_candidate(conn)
-        response = conn.send_command(platform.SAVE_STARTUP,
-                                     failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
-    except Exception as exc:  # transport/auth/timeout: one line, the session dropped
-        drop_connection(task.host)
-        return Result(host=task.host, failed=True, result={"saved": False, "error": host_error(task.host, exc)})
-    error = " ".join(response.result.split()) if response.failed else None
+    error, lost = _one_command(task, platform.SAVE_STARTUP)
+    error = lost or error
     return Result(host=task.host, failed=error is not None, result={"saved": error is None, "error": error})
 
 
