@@ -126,11 +126,10 @@ def stale_member_lines(config: Sequence[str], outputs: Sequence[str]) -> list[st
 
 
 # --- a CE taken out of the topology: its mac-vrf attachment, ES and LAG ----------------------
-_ES_PATH = "/system network-instance protocols evpn ethernet-segments"
-_ES_LIST = "system network-instance protocols evpn ethernet-segments bgp-instance 1"
+_ES_ROOT = "system network-instance protocols evpn ethernet-segments"
+_ES_LIST = f"{_ES_ROOT} bgp-instance 1"
 _ES_IFACE = re.compile(rf"^set / {re.escape(_ES_LIST)} ethernet-segment (\S+) interface (\S+)$")
-_ES_NAME = re.compile(r"^(?:set|delete) / system network-instance protocols evpn ethernet-segments "
-                      r"bgp-instance 1 ethernet-segment (\S+)")
+_ES_NAME = re.compile(rf"^(?:set|delete) / {re.escape(_ES_LIST)} ethernet-segment (\S+)")
 _SUBINTERFACE = re.compile(r"^(\S+)\.(\d+)$")
 _SET_INTERFACE = re.compile(r"^set / interface (\S+) (.*)$")
 
@@ -143,8 +142,17 @@ def attachment_commands(node: NodeIntent, features: Sequence[str]) -> list[str]:
     if node.mac_vrf is None or not {"mac_vrf", "multihoming"} <= set(features):
         return []
     return [platform.info_flat_running(f"/network-instance {node.mac_vrf.name}"),
-            platform.info_flat_running(_ES_PATH),
+            platform.info_flat_running(f"/{_ES_ROOT}"),
             platform.info_flat_running("/interface *")]
+
+
+def _by_interface(lines: Sequence[str]) -> dict[str, list[str]]:
+    """`set / interface <name> <rest>` lines -> {name: [rest, ...]}."""
+    out: dict[str, list[str]] = {}
+    for ln in lines:
+        if m := _SET_INTERFACE.match(ln):
+            out.setdefault(m[1], []).append(m[2])
+    return out
 
 
 def _set_lines(answer: str, what: str, *, required: bool) -> list[str]:
@@ -183,14 +191,8 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
         return []
     es_iface = {m[1]: m[2] for ln in _set_lines(es_out, "the ethernet segments", required=False)
                 if (m := _ES_IFACE.match(ln))}
-    device_if: dict[str, list[str]] = {}
-    for ln in _set_lines(if_out, "the interfaces", required=True):
-        if m := _SET_INTERFACE.match(ln):
-            device_if.setdefault(m[1], []).append(m[2])
-    intent_if: dict[str, list[str]] = {}
-    for ln in config:
-        if m := _SET_INTERFACE.match(ln):
-            intent_if.setdefault(m[1], []).append(m[2])
+    device_if = _by_interface(_set_lines(if_out, "the interfaces", required=True))
+    intent_if = _by_interface(config)
     intent_es = {m[1] for ln in config if (m := _ES_NAME.match(ln))}
     in_a_lag = set().union(*intent_lag_members(config).values())
     lines = []
