@@ -15,7 +15,6 @@ show tunnel-interface vxlan-interface brief | show version.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -25,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from nornir_evpn.timestamps import iso_utc
 from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.cli_engine import UnknownCommand, show_version, unknown_word
 from nornir_evpn.twin.fabric import Fabric
@@ -68,10 +68,8 @@ RT_COUNT_NAMES_25 = {
 }
 
 
-@functools.lru_cache(maxsize=8192)  # MAC tables print the same learn times on every poll
-def _iso(wall: float) -> str:
-    t = dt.datetime.fromtimestamp(wall, tz=dt.timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+# MAC tables print the same learn times on every poll
+_iso = functools.lru_cache(maxsize=8192)(iso_utc)
 
 
 def _uptime(seconds: float) -> str:
