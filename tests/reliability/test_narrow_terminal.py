@@ -6,7 +6,7 @@ SR Linux fits a table to the terminal: past its width, columns shrink and cells 
 that width (libssh2 asks for 80 columns), so the verdicts must not depend on it. Here the
 twin's tables are re-rendered with their columns shrunk to a terminal of 50 to 140
 columns (every third width from 50 to 167 passed once) by two rules (cap the widest
-columns; share the width equally), and every check on every node must come out the same,
+columns, the twin's `show_table.fit`; share the width equally), and every check on every node must come out the same,
 observed values included, as with the transcripts' widths.
 """
 
@@ -30,31 +30,21 @@ UnknownCommand = pytest.importorskip("nornir_evpn.twin.cli_engine").UnknownComma
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = ROOT / "inventory" / "evpn-mh01.clab.yml"
-MIN_CELL = 5  # 3 characters of text and the padding
 
 
-def capped(widths: Sequence[int], room: int) -> list[int]:
-    """The widest columns cut down to one level until the row fits `room`."""
-    for cap in range(max(widths), MIN_CELL - 1, -1):
-        out = [min(w, cap) for w in widths]
-        if sum(out) <= room:
-            return out
-    return [MIN_CELL] * len(widths)
-
-
-def shared(widths: Sequence[int], room: int) -> list[int]:
+def shared(widths: Sequence[int], terminal: int) -> list[int]:
     """Every column the same share of the terminal (what the 25.7 transcript shows)."""
-    return [max(MIN_CELL, room // len(widths))] * len(widths)
+    room = terminal - len(widths) - 1  # the `|` between and around the cells
+    if sum(widths) <= room:
+        return list(widths)
+    return [max(show_table.MIN_CELL, room // len(widths))] * len(widths)
 
 
 def squeezing(terminal: int, rule: Callable[[Sequence[int], int], list[int]]):
     original = show_table.render_table
 
     def render(headers, widths, rows):
-        room = terminal - len(widths) - 1  # the `|` between and around the cells
-        if sum(widths) > room:
-            widths = rule(widths, room)
-        return original(headers, widths, rows)
+        return original(headers, rule(widths, terminal), rows)
     return render
 
 
@@ -103,7 +93,7 @@ def wide():
     return intent, show, outputs, _verdicts(intent, outputs)
 
 
-@pytest.mark.parametrize("rule", [capped, shared], ids=["capped", "shared"])
+@pytest.mark.parametrize("rule", [show_table.fit, shared], ids=["capped", "shared"])
 @pytest.mark.parametrize("terminal", [50, 80, 100, 140])
 def test_every_verdict_reads_the_same_in_a_narrow_terminal(wide, monkeypatch, rule, terminal) -> None:
     intent, _, wide_outputs, wide_verdicts = wide
