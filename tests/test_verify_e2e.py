@@ -332,19 +332,32 @@ def test_cli_verify_over_ssh(served, capsys, tmp_path) -> None:
     assert lacp["observed"]["lag1 ethernet-1/1"] != "IN_SYNC/True/True/True"
 
 
-def test_cli_verify_over_ssh_on_srl_24_10(served, served_24) -> None:
-    _, fabric, state = served_24
-    rc, doc = _cli(state)
+def _passes_as_on_23_7(served, release_state) -> dict:
+    """verify over SSH on a twin of another release: every check 23.7 runs, all passing."""
+    rc, doc = _cli(release_state)
     assert (rc, doc["ok"], doc["summary"]["checks_failed"]) == (0, True, 0), doc["summary"]
     assert doc["summary"] == _cli(served[2])[1]["summary"]  # the checks 23.7 runs, all of them
+    return doc
+
+
+def _with_link_down(fabric, ends: tuple[str, str], state, *args: str) -> dict:
+    """verify `args` while the link between `ends` is down: it fails, and the doc says how."""
+    fabric.set_link(*ends, up=False)
+    try:
+        rc, doc = _cli(state, *args)
+    finally:
+        fabric.set_link(*ends, up=True)
+    assert (rc, doc["ok"]) == (1, False)
+    return doc
+
+
+def test_cli_verify_over_ssh_on_srl_24_10(served, served_24) -> None:
+    _, fabric, state = served_24
+    doc = _passes_as_on_23_7(served, state)
     leaf1 = {c["name"]: c for c in doc["hosts"]["leaf1"]["checks"]}
     assert leaf1["lag.up"]["observed"]["lag1.0 network-instance"] == "mac-vrf-1"
-    fabric.set_link("leaf2:e1-1", "ce1:eth2", up=False)
-    try:
-        rc, doc = _cli(state, "--hosts", "leaf2", "--checks", "lag.up,lacp.members_in_sync")
-    finally:
-        fabric.set_link("leaf2:e1-1", "ce1:eth2", up=True)
-    assert (rc, doc["ok"]) == (1, False)
+    doc = _with_link_down(fabric, ("leaf2:e1-1", "ce1:eth2"), state,
+                          "--hosts", "leaf2", "--checks", "lag.up,lacp.members_in_sync")
     lag = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lag.up"]
     assert not lag["ok"] and "leaf2 lag1 - Expected: up Actual: down" in lag["detail"]
     assert lag["observed"]["lag1.0 network-instance"] == "mac-vrf-1"  # read while down too
@@ -352,17 +365,10 @@ def test_cli_verify_over_ssh_on_srl_24_10(served, served_24) -> None:
 
 def test_cli_verify_over_ssh_on_srl_25_10(served, served_25) -> None:
     _, fabric, state = served_25
-    rc, doc = _cli(state)
-    assert (rc, doc["ok"], doc["summary"]["checks_failed"]) == (0, True, 0), doc["summary"]
-    assert doc["summary"] == _cli(served[2])[1]["summary"]  # the checks 23.7 runs, all of them
+    doc = _passes_as_on_23_7(served, state)
     leaf3 = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}
     assert leaf3["evpn.received"]["observed"] == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
-    fabric.set_link("leaf1:e1-1", "ce1:eth1", up=False)
-    try:
-        rc, doc = _cli(state, "--hosts", "leaf3", "--checks", "evpn.received")
-    finally:
-        fabric.set_link("leaf1:e1-1", "ce1:eth1", up=True)
-    assert (rc, doc["ok"]) == (1, False)
+    doc = _with_link_down(fabric, ("leaf1:e1-1", "ce1:eth1"), state, "--hosts", "leaf3", "--checks", "evpn.received")
     received = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}["evpn.received"]
     assert "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in received["detail"]
 
