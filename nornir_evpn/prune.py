@@ -8,6 +8,12 @@ overlay group and whose address the intent lacks is deleted in the same private
 candidate, so it shows in the diff (`-` lines) and goes with the same commit. Neighbors
 of other groups are never touched.
 
+A leaf or spine taken out of the topology also leaves, on each node it was cabled to, the
+routed subinterface of that link and its default network-instance entry: prune deletes the
+subinterface whose subnet holds the address of an underlay neighbor it deletes, unless the
+rendered config still sets that subinterface (a renumbered peer: the list reset below
+renews its address).
+
 A port moved out of an intent's LAG in the topology keeps its `aggregate-id` (verify names
 it `(not in the intent)`): prune deletes that leaf on each port a LAG the intent sets lists
 as a member and the intent does not.
@@ -21,6 +27,7 @@ rendered `set` lines put back what the intent has: no diff where nothing was lef
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 
@@ -44,16 +51,14 @@ def owned_groups(node: NodeIntent, features: Sequence[str]) -> dict[str, set[str
     return owned
 
 
-def prune_lines(node: NodeIntent, features: Sequence[str], neighbors_output: str) -> list[str]:
-    """`delete` lines for the neighbors the intent no longer has (COMMANDS[0]'s output).
-
-    An answer that is a device error (no BGP configured yet) has nothing to prune; one that
-    does not parse raises ParseError: pruning blind is not an option.
-    """
+def stale_neighbors(node: NodeIntent, features: Sequence[str], neighbors_output: str) -> dict[str, str]:
+    """Peer -> group of each neighbor of an owned group the intent no longer has
+    (COMMANDS[0]'s output). An answer that is a device error (no BGP configured yet) has
+    none; one that does not parse raises ParseError: pruning blind is not an option."""
     if platform.show_failed(neighbors_output):
-        return []
+        return {}
     owned = owned_groups(node, features)
-    lines = []
+    stale = {}
     for peer, session in parse_bgp_neighbors(neighbors_output).items():
         known = owned.get(session.group)
         if known is None or peer in known:
@@ -62,8 +67,14 @@ def prune_lines(node: NodeIntent, features: Sequence[str], neighbors_output: str
             check_ip(peer, "neighbor")
         except ValueError:
             raise ParseError(f"prune: unexpected BGP neighbor {peer!r} in group {session.group}") from None
-        lines.append(f"delete / network-instance default protocols bgp neighbor {peer}")
-    return lines
+        stale[peer] = session.group
+    return stale
+
+
+def prune_lines(node: NodeIntent, features: Sequence[str], neighbors_output: str) -> list[str]:
+    """`delete` lines for the neighbors the intent no longer has (COMMANDS[0]'s output)."""
+    return [f"delete / network-instance default protocols bgp neighbor {peer}"
+            for peer in stale_neighbors(node, features, neighbors_output)]
 
 
 # `set` lines whose last token is an entry of a list the intent owns entirely
@@ -226,3 +237,53 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
                 leaf.startswith("vlan-tagging ") for leaf in kept):
             lines.append(f"delete / interface {port} vlan-tagging")
     return lines
+
+
+# --- a leaf or spine taken out: the routed link that faced it --------------------------------
+_SUBIF_V4 = re.compile(r"^set / interface (\S+) subinterface (\d+) ipv4 address (\S+)$")
+_DEFAULT_NI_IFACE = re.compile(r"^set / network-instance default interface (\S+?)(?: |$)")
+
+
+def link_commands(features: Sequence[str]) -> list[str]:
+    """The configuration reads `stale_link_lines` needs (every interface, the default
+    network-instance's interfaces): only when configure sets the underlay."""
+    if "underlay" not in features:
+        return []
+    return [platform.info_flat_running("/interface *"),
+            platform.info_flat_running("/network-instance default interface *")]
+
+
+def stale_link_lines(node: NodeIntent, features: Sequence[str], config: Sequence[str],
+                     neighbors_output: str, outputs: Sequence[str]) -> list[str]:
+    """`delete` lines for the fabric links to the underlay peers prune deletes (a node taken
+    out of the topology): the routed subinterface whose subnet holds such a peer's address,
+    and its default network-instance entry, unless the rendered `config` still sets that
+    subinterface. The port itself stays (its admin-state is the lab's). `outputs`: the
+    answers to `link_commands`, in order; one that does not parse raises ParseError."""
+    if not outputs:
+        return []
+    gone = [ipaddress.ip_address(peer) for peer, group in
+            stale_neighbors(node, features, neighbors_output).items() if group == node.underlay_group]
+    if not gone:
+        return []
+    if_out, ni_out = outputs
+    in_default = {m[1] for ln in _set_lines(ni_out, "the default network-instance", required=False)
+                  if (m := _DEFAULT_NI_IFACE.match(ln))}
+    lines: list[str] = []
+    for ln in _set_lines(if_out, "the interfaces", required=True):
+        if not (m := _SUBIF_V4.match(ln)):
+            continue
+        port, index, prefix = m[1], m[2], m[3]
+        try:
+            subnet = ipaddress.ip_interface(prefix).network
+        except ValueError:
+            raise ParseError(f"prune: unexpected address {prefix!r} on {port}") from None
+        if not any(peer in subnet for peer in gone) or any(
+                c.startswith(f"set / interface {port} subinterface {index} ") for c in config):
+            continue
+        if not platform.INTERFACE_NAME_RE.match(port):
+            raise ParseError(f"prune: unexpected interface {port!r}")
+        if f"{port}.{index}" in in_default:
+            lines.append(f"delete / network-instance default interface {port}.{index}")
+        lines.append(f"delete / interface {port} subinterface {index}")
+    return list(dict.fromkeys(lines))

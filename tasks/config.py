@@ -32,9 +32,11 @@ from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
 from nornir_evpn.prune import (
     attachment_commands,
     lag_commands,
+    link_commands,
     list_resets,
     prune_lines,
     stale_attachment_lines,
+    stale_link_lines,
     stale_member_lines,
 )
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
@@ -535,22 +537,24 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
     from the device over the host's session: BGP neighbors, the members of the LAGs the
     rendered `config` sets that it does not list, and what a CE taken out of the topology
-    left attached to the mac-vrf (its LAG and ES, or its port's subinterface);
-    result = {"pruned": [lines]}."""
+    left attached to the mac-vrf (its LAG and ES, or its port's subinterface), and the
+    routed link that faced a node taken out; result = {"pruned": [lines]}."""
     node = host_node(task.host)
     lags = lag_commands(config) if "multihoming" in features else []
-    reads = attachment_commands(node, features)
+    attachments, links = attachment_commands(node, features), link_commands(features)
+    reads = list(dict.fromkeys([*PRUNE_COMMANDS, *lags, *attachments, *links]))  # `interface *` once
     try:
         conn = srl_connection(task)
-        outputs = run_commands(conn, [*PRUNE_COMMANDS, *lags, *reads], batch_lines)
+        answer = dict(zip(reads, run_commands(conn, reads, batch_lines), strict=True))
     except Exception as exc:  # one line in the result, as the other tasks
         drop_connection(task.host)
         return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
-    pruned = prune_lines(node, features, outputs[0])
-    lag_outputs = outputs[len(PRUNE_COMMANDS):len(PRUNE_COMMANDS) + len(lags)]
+    neighbors = answer[PRUNE_COMMANDS[0]]
+    pruned = prune_lines(node, features, neighbors)
     if lags:
-        pruned += stale_member_lines(config, lag_outputs)
-    pruned += stale_attachment_lines(node, config, outputs[len(PRUNE_COMMANDS) + len(lags):])
+        pruned += stale_member_lines(config, [answer[c] for c in lags])
+    pruned += stale_attachment_lines(node, config, [answer[c] for c in attachments])
+    pruned += stale_link_lines(node, features, config, neighbors, [answer[c] for c in links])
     return Result(host=task.host, result={"pruned": list(dict.fromkeys(pruned)), "error": None})
 
 

@@ -663,6 +663,67 @@ def test_prune_takes_out_what_a_removed_multihomed_ce_left_and_verify_passes(tmp
         assert code == 0 and doc["ok"], [c for h in doc["hosts"].values() for c in h["checks"] if not c["ok"]]
 
 
+def test_prune_takes_out_the_spine_ports_of_a_leaf_pair_taken_out_and_verify_passes(tmp_path, capsys):
+    """leaf3/leaf4 (and mhce2 on them) decommissioned: --prune deleted their BGP sessions but
+    each spine kept the routed subinterface of the port that faced them (/30 and default
+    network-instance entry). Now those go too, in the same candidate; the ports stay."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    doc = yaml.safe_load(FABRIC_2S4L.read_text())
+    gone = ("leaf3", "leaf4", "mhce2")
+    for node in gone:
+        del doc["topology"]["nodes"][node]
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
+                                if not any(e.split(":")[0] in gone for e in ln["endpoints"])]
+    topo = tmp_path / "without-leaf3-leaf4.clab.yml"
+    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for path, source in ((tmp_path / "inv-before", FABRIC_2S4L), (tmp_path / "inv-after", topo)):
+        topology = load_topology(source)
+        write_inventory(build_inventory(topology, derive_intent(topology)), path)
+    with Twin(FABRIC_2S4L) as twin:
+        attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        assert Lab(twin, state, tmp_path / "inv-before").configure(capsys)[0] == 0
+        after = Lab(twin, state, tmp_path / "inv-after")
+        code, out = after.configure(capsys, "--prune", "--dry-run")
+        assert code == 0 and {h: e["pruned"] for h, e in out["hosts"].items()} == {
+            "spine1": ["delete / network-instance default protocols bgp neighbor 192.168.13.1",
+                       "delete / network-instance default protocols bgp neighbor 192.168.14.1",
+                       "delete / network-instance default interface ethernet-1/3.0",
+                       "delete / interface ethernet-1/3 subinterface 0",
+                       "delete / network-instance default interface ethernet-1/4.0",
+                       "delete / interface ethernet-1/4 subinterface 0"],
+            "spine2": ["delete / network-instance default protocols bgp neighbor 192.168.23.1",
+                       "delete / network-instance default protocols bgp neighbor 192.168.24.1",
+                       "delete / network-instance default interface ethernet-1/3.0",
+                       "delete / interface ethernet-1/3 subinterface 0",
+                       "delete / network-instance default interface ethernet-1/4.0",
+                       "delete / interface ethernet-1/4 subinterface 0"],
+            "leaf1": ["delete / network-instance default protocols bgp neighbor 10.0.0.3",
+                      "delete / network-instance default protocols bgp neighbor 10.0.0.4"],
+            "leaf2": ["delete / network-instance default protocols bgp neighbor 10.0.0.3",
+                      "delete / network-instance default protocols bgp neighbor 10.0.0.4"]}
+        assert out["hosts"]["spine1"]["removed"] == 6 and out["hosts"]["spine1"]["added"] == 0
+        code, out = after.configure(capsys, "--prune")
+        assert code == 0 and all(e["committed"] for e in out["hosts"].values())
+        for spine in ("spine1", "spine2"):
+            running = after.running(spine)
+            assert not [ln for ln in running if "ethernet-1/3 subinterface" in ln or "ethernet-1/3.0" in ln
+                        or "ethernet-1/4 subinterface" in ln or "ethernet-1/4.0" in ln], running
+            assert {"set / interface ethernet-1/1 subinterface 0 ipv4 address",
+                    "set / network-instance default interface ethernet-1/2.0"} <= {
+                ln.rsplit(" ", 1)[0] if " ipv4 address " in ln else ln for ln in running}
+        code, out = after.configure(capsys, "--prune")
+        assert code == 0 and not any(h["changed"] for h in out["hosts"].values())
+        capsys.readouterr()
+        code = main(["verify", "--twin", "--twin-state", str(state), "--inventory", str(tmp_path / "inv-after"),
+                     "--json"])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 0 and doc["ok"], [c for h in doc["hosts"].values() for c in h["checks"] if not c["ok"]]
+
+
 # --- a change window: what --commit-confirmed and --all-or-nothing report when it goes wrong
 def _leave_pending(lab, host: str = "leaf1", config: list[str] | None = None) -> None:
     """What a --commit-confirmed run killed before its accept leaves: `host` committed with

@@ -262,3 +262,63 @@ def test_an_irb_in_the_mac_vrf_is_nobodys_leftover() -> None:
     device = _device([*config, "set / interface irb0 subinterface 1 ipv4 admin-state enable",
                       "set / network-instance mac-vrf-1 interface irb0.1"])
     assert stale_attachment_lines(fabric.nodes["leaf1"], config, device) == []
+
+
+# --- a leaf or spine taken out: the routed link that faced it ----------------------------------
+def _links(config: list[str]) -> list[str]:
+    """The two `link_commands` answers for a device configured with `config`."""
+    from nornir_evpn.twin.config_tree import parse_flat
+
+    tree = parse_flat("\n".join(config))
+    return ["\n".join(ln for p in tree.expand(("interface", "*")) for ln in tree.flat(p)),
+            "\n".join(ln for p in tree.expand(("network-instance", "default", "interface", "*"))
+                      for ln in tree.flat(p))]
+
+
+def test_a_leaf_taken_out_leaves_the_spine_subinterface_that_faced_it(tmp_path) -> None:
+    from nornir_evpn.prune import link_commands, stale_link_lines
+
+    before = derive_intent(load_topology(MH01))
+    after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
+    assert link_commands(ALL) == ["info flat from running /interface *",
+                                  "info flat from running /network-instance default interface *"]
+    assert link_commands(["overlay", "mac_vrf"]) == []  # the underlay not configured: not owned
+    device = _links(_rendered(before, "spine1"))
+    # SPINE1 (the transcript) has the session to leaf2's 192.168.12.1: spine1's ethernet-1/2
+    # holds 192.168.12.2/30
+    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1, device) == [
+        "delete / network-instance default interface ethernet-1/2.0",
+        "delete / interface ethernet-1/2 subinterface 0"]
+    # the same intent: the session is not stale, nothing goes; no reads, nothing either
+    assert stale_link_lines(before.nodes["spine1"], ALL, _rendered(before, "spine1"), SPINE1, device) == []
+    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1, []) == []
+
+
+def test_a_renumbered_peer_keeps_the_subinterface_and_a_routed_port_nobody_owned_stays(tmp_path) -> None:
+    from nornir_evpn.prune import stale_link_lines
+
+    before = derive_intent(load_topology(MH01))
+    spine1 = before.nodes["spine1"]
+    config = _rendered(before, "spine1")
+    # leaf2 renumbered: the intent still sets ethernet-1/2.0 (a new /30); the list reset renews it
+    spine1.underlay = [u.model_copy(update={"peer_ip": "192.168.99.1"}) if u.peer == "leaf2" else u
+                       for u in spine1.underlay]
+    assert stale_link_lines(spine1, ALL, config, SPINE1, _links(config)) == []
+    # a hand-made routed port whose subnet holds no pruned peer is someone else's
+    extra = ["set / interface ethernet-1/9 subinterface 0 ipv4 address 203.0.113.1/30",
+             "set / network-instance default interface ethernet-1/9.0"]
+    after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
+    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1,
+                            _links(config + extra)) == [
+        "delete / network-instance default interface ethernet-1/2.0",
+        "delete / interface ethernet-1/2 subinterface 0"]
+
+
+def test_links_an_unreadable_interface_list_is_an_error(tmp_path) -> None:
+    from nornir_evpn.prune import stale_link_lines
+
+    after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
+    with pytest.raises(ParseError):
+        stale_link_lines(after.nodes["spine1"], ALL, [], SPINE1, ["Error: permission denied", ""])
+    with pytest.raises(ParseError):
+        stale_link_lines(after.nodes["spine1"], ALL, [], SPINE1, ["something else entirely", ""])
