@@ -27,6 +27,7 @@ from nornir.core.inventory import (
 from nornir_evpn import platform, session
 from nornir_evpn.intent import OverlayMode, derive_intent
 from nornir_evpn.inventory import build_inventory, password
+from nornir_evpn.ssh_keys import leave_out_rsa_keys
 from nornir_evpn.topology import load_topology
 
 log = logging.getLogger("nornir.nornir_evpn")  # under Nornir's logger: its nornir.log
@@ -99,7 +100,10 @@ class ContainerlabInventory:
         for note in topology.notes:  # as `inventory` prints them
             log.warning("%s: %s", self.topology_file, note)
         docs = build_inventory(topology, derive_intent(topology, self.overlay_mode))
-        return inventory_from_docs(docs, self.password or password())
+        inventory = inventory_from_docs(docs, self.password or password())
+        for note in leave_out_rsa_keys(inventory.hosts.values()):  # ssh2 crashes signing with RSA
+            log.warning("%s", note)
+        return inventory
 
 
 class DocsInventory:

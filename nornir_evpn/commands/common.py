@@ -21,6 +21,7 @@ from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
 from nornir_evpn.inventory_plugin import DocsInventory
 from nornir_evpn.outputs import ensure_writable
+from nornir_evpn.ssh_keys import leave_out_rsa_keys
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -173,6 +174,8 @@ def build_target(
     )
     # after InitNornir: nornir skips its nornir.log handler when the logger has any handler
     quiet_library_logs()
+    for note in leave_out_rsa_keys(nr.inventory.hosts.values()):  # before any login: ssh2 crashes on one
+        sys.stderr.write(f"{note}\n")
     everyone = nr.inventory.hosts
     if not include_ce:
         nr = nr.filter(F(groups__contains="srl"))
