@@ -66,6 +66,7 @@ class Node(BaseModel):
     image: str | None = None
     type: str | None = None
     mgmt_ipv4: str | None = None
+    mgmt_ipv6: str | None = None
     startup_config: Path | None = None
     startup_inline: str | None = None  # containerlab's embedded form: the config text itself
     startup_url: str | None = None  # containerlab downloads it at deploy time
@@ -413,6 +414,7 @@ def _inherit(path: Path, name: Any, spec: Any, levels: _Levels) -> Any:
         labels.update(node_labels)
     out["kind"] = kind
     out["mgmt-ipv4"] = spec.get("mgmt-ipv4", spec.get("mgmt_ipv4"))  # a node's own, never inherited
+    out["mgmt-ipv6"] = spec.get("mgmt-ipv6", spec.get("mgmt_ipv6"))
     out["exec"], out["binds"], out["labels"] = exec_lines, list(binds.values()), labels
     return out
 
@@ -470,6 +472,9 @@ def _parse_node(path: Path, name: Any, spec: Any, lab: _LabDirs) -> Node:
     mgmt_ipv4 = spec.get("mgmt-ipv4")
     if mgmt_ipv4 is not None and not (isinstance(mgmt_ipv4, str) and _is_address(mgmt_ipv4)):
         raise TopologyError(f"{path}: field '{field}.mgmt-ipv4' has invalid IPv4 address {mgmt_ipv4!r}")
+    mgmt_ipv6 = spec.get("mgmt-ipv6")
+    if mgmt_ipv6 is not None and not (isinstance(mgmt_ipv6, str) and _is_address(mgmt_ipv6, 6)):
+        raise TopologyError(f"{path}: field '{field}.mgmt-ipv6' has invalid IPv6 address {mgmt_ipv6!r}")
     startup = lab.replace(spec["startup-config"], name) if spec.get("startup-config") else None
     inline = startup if startup is not None and "\n" in startup else None  # containerlab: embedded
     url = startup if startup is not None and inline is None and _URL_RE.match(startup) else None
@@ -479,6 +484,7 @@ def _parse_node(path: Path, name: Any, spec: Any, lab: _LabDirs) -> Node:
         image=spec.get("image"),
         type=spec.get("type"),
         mgmt_ipv4=mgmt_ipv4,
+        mgmt_ipv6=mgmt_ipv6,
         startup_config=(path.parent / startup).resolve() if startup and not (inline or url) else None,
         startup_inline=inline,
         startup_url=url,
@@ -488,9 +494,9 @@ def _parse_node(path: Path, name: Any, spec: Any, lab: _LabDirs) -> Node:
     )
 
 
-def _is_address(text: str) -> bool:
+def _is_address(text: str, version: int = 4) -> bool:
     try:
-        ipaddress.IPv4Address(text)
+        (ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address)(text)
     except ValueError:
         return False
     return True

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from nornir_evpn.intent import assumed_bonds, derive_intent, leaves_without_ce, positional_nodes
-from nornir_evpn.inventory import build_inventory, write_inventory
+from nornir_evpn.inventory import build_inventory, keep_connection_settings, write_inventory
 from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.topology import load_topology
 
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     topology = load_topology(args.topology)
     fabric = derive_intent(topology, args.overlay)
     docs = build_inventory(topology, fabric)
+    kept = keep_connection_settings(docs, args.out) if args.out.is_dir() else []
     with writing(ensure_directory(args.out, "--out"), "--out"):
         paths = write_inventory(docs, args.out)
     sys.stderr.write(
@@ -37,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "
         f"{len(fabric.ethernet_segments)} ethernet segments\n"
     )
+    if kept:
+        sys.stderr.write(f"note: kept your connection settings: {', '.join(kept)} (delete the "
+                         "files to write the generated ones)\n")
     for note in topology.notes:
         sys.stderr.write(f"note: {note}\n")
     assumed = assumed_bonds(topology)

@@ -301,3 +301,63 @@ def test_a_group_cycle_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InventoryError) as err:
         fabric_from_docs(load_inventory_docs(tmp_path), source=str(tmp_path))
     assert str(err.value) == "groups.yaml: group cycle leaf -> loopy -> leaf"
+
+
+def test_ipv6_management_addresses_become_hostnames(tmp_path: Path) -> None:
+    """An IPv6-only management network (containerlab leaves mgmt-ipv4-address empty) and a
+    node's own `mgmt-ipv6` gave container names, which resolve only on the lab host."""
+    import json
+    import shutil
+
+    from nornir_evpn.errors import TopologyError
+
+    shutil.copytree(LAB.parent / "configs", tmp_path / "configs")
+    doc = yaml.safe_load(LAB.read_text())
+    doc["topology"]["nodes"]["leaf2"]["mgmt-ipv6"] = "3fff:172:20:20::12"
+    topo_file = tmp_path / "evpn-mh01.clab.yml"
+    topo_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (tmp_path / "clab-evpn-mh01").mkdir()
+    (tmp_path / "clab-evpn-mh01" / "topology-data.json").write_text(json.dumps({"nodes": {
+        "leaf1": {"mgmt-ipv4-address": "", "mgmt-ipv6-address": "3fff:172:20:20::4"},
+        "ce1": {"mgmt-ipv4-address": "172.20.20.2", "mgmt-ipv6-address": "3fff:172:20:20::2"}}}))
+    topo = load_topology(topo_file)
+    hosts = build_inventory(topo, derive_intent(topo))["hosts"]
+    assert (hosts["leaf1"]["hostname"], hosts["ce1"]["hostname"], hosts["leaf2"]["hostname"],
+            hosts["leaf3"]["hostname"]) == ("3fff:172:20:20::4", "172.20.20.2", "3fff:172:20:20::12",
+                                            "clab-evpn-mh01-leaf3")
+    doc["topology"]["nodes"]["leaf2"]["mgmt-ipv6"] = "172.20.20.12"
+    topo_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(TopologyError, match=r"leaf2\.mgmt-ipv6' has invalid IPv6 address '172\.20\.20\.12'"):
+        load_topology(topo_file)
+
+
+def test_writing_the_inventory_again_keeps_your_connection_settings(tmp_path: Path) -> None:
+    """A topology change means writing the inventory again: it reset `transport: system`, a
+    known_hosts file and a password in defaults.yaml to the generated ones, silently."""
+    out = tmp_path / "inv"
+    cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "kept" not in first.stderr
+    groups = yaml.safe_load((out / "groups.yaml").read_text())
+    extras = groups["srl"]["connection_options"]["scrapli"]["extras"]
+    extras.update(transport="system", ssh_known_hosts_file="/etc/lab_known_hosts")
+    del extras["timeout_ops"]
+    groups["ce"]["username"] = "clab"
+    (out / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
+    defaults = yaml.safe_load((out / "defaults.yaml").read_text())
+    (out / "defaults.yaml").write_text(yaml.safe_dump({**defaults, "password": "Secret-pw-1"}))
+    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert again.stderr.splitlines()[1] == (
+        "note: kept your connection settings: groups.yaml srl.connection_options.scrapli.extras.transport, "
+        "groups.yaml srl.connection_options.scrapli.extras.ssh_known_hosts_file, groups.yaml ce.username, "
+        "defaults.yaml password (delete the files to write the generated ones)")
+    assert "Secret-pw-1" not in again.stderr + again.stdout
+    groups = yaml.safe_load((out / "groups.yaml").read_text())
+    extras = groups["srl"]["connection_options"]["scrapli"]["extras"]
+    assert (extras["transport"], extras["ssh_known_hosts_file"], extras["timeout_ops"]) == (
+        "system", "/etc/lab_known_hosts", 0)  # a generated setting deleted by hand comes back
+    assert groups["ce"] == {"data": {"role": "ce"}, "username": "clab"}
+    assert yaml.safe_load((out / "defaults.yaml").read_text())["password"] == "Secret-pw-1"
+    # the data is the topology's again, and the inventory loads
+    docs = load_inventory_docs(out)
+    assert docs["hosts"]["leaf1"]["data"]["role"] == "leaf"
