@@ -268,9 +268,9 @@ def test_srl_25_10_layouts_give_the_same_verdicts(intent) -> None:
 runtime = pytest.importorskip("nornir_evpn.twin.runtime")
 
 
-def _served(tmp_path_factory, release: str | None = None):
+def _served(tmp_path_factory, release: str | None = None, topology: Path = TOPOLOGY):
     """The tutorial's lab, multi-homing committed and ce1's MACs learnt, served over SSH."""
-    with runtime.Twin(TOPOLOGY) as twin:
+    with runtime.Twin(topology) as twin:
         fabric = fabric_lab.attach(twin, release=release)
         for leaf in ("leaf1", "leaf2"):
             ds = twin.datastore(leaf)
@@ -297,6 +297,21 @@ def served_24(tmp_path_factory):
 def served_25(tmp_path_factory):
     """The same lab, its nodes printing SR Linux 25.10's layouts (`twin up --release 25.10`)."""
     yield from _served(tmp_path_factory, "25.10")
+
+
+@pytest.fixture(scope="module")
+def served_mixed(tmp_path_factory):
+    """The same lab halfway through a rolling upgrade: leaf1 on 25.10.1, leaf2 and spine1 on
+    24.10.3, leaf3 on the kind's 23.3.1 (`twin up`: each node its image's release)."""
+    import yaml
+
+    doc = yaml.safe_load(TOPOLOGY.read_text())
+    for node, tag in (("leaf1", "25.10.1"), ("leaf2", "24.10.3"), ("spine1", "24.10.3")):
+        doc["topology"]["nodes"][node]["image"] = f"ghcr.io/nokia/srlinux:{tag}"
+    lab = tmp_path_factory.mktemp("mixed")
+    (lab / "configs").symlink_to(TOPOLOGY.parent / "configs")
+    (lab / "mixed.clab.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    yield from _served(tmp_path_factory, "image", lab / "mixed.clab.yml")
 
 
 def _cli(state: Path, *extra: str, capsys=None) -> tuple[int, dict]:
@@ -417,3 +432,25 @@ def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
     status = subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", "status", "--state-file", str(old)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert status.returncode == 0 and status.stderr.splitlines() == [note]
+
+
+def test_cli_verify_over_ssh_on_a_fabric_halfway_through_an_upgrade(served, served_mixed) -> None:
+    """Each node prints its own release's layouts (and `show version`): verify runs the same
+    checks with the same verdicts as on a 23.7 fabric, healthy and with a link down."""
+    twin, fabric, state = served_mixed
+    assert {n: twin.show_provider.show(n, "show version").split("Software Version")[1].split()[1]
+            for n in ("leaf1", "leaf2", "leaf3", "spine1")} == {
+        "leaf1": "v25.10.1", "leaf2": "v24.10.1", "leaf3": "v23.7.1", "spine1": "v24.10.1"}
+    doc = _passes_as_on_23_7(served, state)
+    leaf2 = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}
+    assert leaf2["lag.up"]["observed"]["lag1.0 network-instance"] == "mac-vrf-1"  # 24.10's layout
+    args = ("--checks", "evpn.received,lag.up")
+    doc = _with_link_down(fabric, ("leaf1:e1-1", "ce1:eth1"), state, *args)
+    same = _with_link_down(served[1], ("leaf1:e1-1", "ce1:eth1"), served[2], *args)  # all on 23.7
+
+    def verdicts(d: dict) -> dict:
+        return {(h, c["name"]): (c["ok"], c["detail"]) for h, e in d["hosts"].items() for c in e["checks"]}
+
+    assert verdicts(doc) == verdicts(same)
+    received = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}["evpn.received"]
+    assert "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in received["detail"]

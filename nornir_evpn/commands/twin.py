@@ -26,7 +26,7 @@ from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
-from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES
+from nornir_evpn.twin.releases import DEFAULT_RELEASE, IMAGE, RELEASES
 from nornir_evpn.twin.state import (
     NotATwinStateFile,
     TwinState,
@@ -58,10 +58,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--timing", choices=["instant", "fast", "realistic", "demo"], default=None,
                     help="fabric convergence delays (LACP/BGP/ES/EVPN); default "
                          "$NORNIR_EVPN_TWIN_TIMING, else the --profile of the same name")
-    up.add_argument("--release", choices=list(RELEASES), default=None,
-                    help=f"SR Linux release whose `show` layouts the nodes print (default "
-                         f"{DEFAULT_RELEASE}; 24.10 lists a subinterface's network-instances; 25.10 "
-                         f"prints 25.x's BGP EVPN route summary)")
+    up.add_argument("--release", choices=[IMAGE, *RELEASES], default=None,
+                    help="SR Linux release whose `show` layouts every node prints (default image: "
+                         "each node its containerlab image's, the newest of these not newer than "
+                         "its tag, untagged/latest the newest; 24.10 lists a subinterface's "
+                         "network-instances; 25.10 prints 25.x's BGP EVPN route summary)")
     _state_arg(up)
     up.set_defaults(func=run_up)
 
@@ -96,7 +97,7 @@ def _state_arg(p: argparse.ArgumentParser) -> None:
 
 def _print_endpoints(state: TwinState) -> None:
     profiles = f", profile {state.profile}, timing {state.timing}" if state.profile else ""
-    profiles += f", SR Linux {state.release}" if state.release else ""
+    profiles += f", SR Linux {releases_line(state)}" if state.release else ""
     sys.stdout.write(f"twin {state.lab!r} running, pid {state.pid}, user {state.username}{profiles}\n")
     for node, (host, port) in state.endpoints.items():
         kind = state.nodes[node].get("kind", "")
@@ -104,6 +105,16 @@ def _print_endpoints(state: TwinState) -> None:
     note = other_version_note(state)
     if note is not None:
         sys.stderr.write(f"{note}\n")
+
+
+def releases_line(state: TwinState) -> str:
+    """`23.7`, or per release the nodes that print it: `24.10 (spine1, spine2), 25.10 (leaf1)`."""
+    by_release: dict[str, list[str]] = {}
+    for node, release in (state.releases or {}).items():
+        by_release.setdefault(release, []).append(node)
+    if len(by_release) <= 1:
+        return next(iter(by_release), state.release)
+    return ", ".join(f"{r} ({', '.join(nodes)})" for r, nodes in sorted(by_release.items(), key=lambda kv: kv[1][0]))
 
 
 def _ports_open(state: TwinState) -> bool:
@@ -142,6 +153,8 @@ def run_up(args: argparse.Namespace) -> int:
                  "profile": args.profile, "timing": timing, "release": args.release}
         running = {"topology": state.topology, "profile": state.profile, "timing": state.timing,
                    "release": state.release or DEFAULT_RELEASE}
+        if set((state.releases or {}).values()) == {args.release}:  # `image` gave every node it
+            running["release"] = args.release
         differ = [f"{k} {Path(v).name if k == 'topology' else v}" for k, v in asked.items()
                   if v is not None and running[k] and v != running[k]]
         if differ:
@@ -164,7 +177,7 @@ def run_up(args: argparse.Namespace) -> int:
     for note in topo.notes:  # what `inventory` says of the file, the twin leaves out too
         sys.stderr.write(f"note: {note}\n")
     timing = timing or profile
-    release = args.release or DEFAULT_RELEASE
+    release = args.release or IMAGE
     if args.foreground:
         return serve(topology, state_file, profile, timing, release)
     return _spawn(topology, state_file, profile, timing, release)
@@ -199,7 +212,7 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release:
 
 
 def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant",
-          release: str = DEFAULT_RELEASE) -> int:
+          release: str = IMAGE) -> int:
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
     from nornir_evpn.twin.runtime import Twin  # the SSH server: only where the twin runs
 
@@ -218,6 +231,9 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
         state = twin.state()
         state.settle_s = settle_s
         state.profile, state.timing, state.release = profile, timing, release
+        release_of = getattr(twin.show_provider, "release_of", None)
+        if release_of is not None:
+            state.releases = {n.name: release_of(n.name) for n in twin.topology.nodes.values() if n.is_srl}
         state.write(state_file)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -501,8 +501,10 @@ class CliSession:
     def _single_policy_leaf(self, name: str) -> bool:
         """`name` is export-policy/import-policy on a release before 24.7, where each is one
         leaf (srl_nokia-bgp.yang), not the leaf-list it became."""
-        return name in POLICY_LEAVES_BEFORE_24_7 and not at_least(
-            getattr(self.provider, "release", DEFAULT_RELEASE), (24, 7))
+        if name not in POLICY_LEAVES_BEFORE_24_7:
+            return False
+        of = getattr(self.provider, "release_of", None)
+        return not at_least(of(self.ds.name) if of is not None else DEFAULT_RELEASE, (24, 7))
 
     def _set_leaf(self, cand: ConfigTree, path: tuple[str, ...]) -> str:
         """`set <path>` into the candidate; the device's complaint, or "".

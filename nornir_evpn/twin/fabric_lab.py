@@ -76,17 +76,22 @@ def attach(twin: Any, profile: tm.TimingProfile | None = None, release: str | No
 
     Returns the fabric; the twin also gets it as `twin.fabric` for link faults. Without a
     profile, `$NORNIR_EVPN_TWIN_TIMING` (instant | fast | realistic | demo) picks one.
-    `release` picks the SR Linux release whose `show` layouts are printed (default 23.7).
+    `release` picks the SR Linux release whose `show` layouts (and `set` semantics) every
+    node follows (default 23.7), or `image`: each node its containerlab image's.
     """
     from nornir_evpn.twin.ce_shell import engine_factory
-    from nornir_evpn.twin.show_render import FabricShow
+    from nornir_evpn.twin.releases import node_releases
+    from nornir_evpn.twin.show_render import FabricShow, PerNodeShow
 
     if profile is None:  # `twin up` passes none: let the environment choose (demos: realistic)
         profile = tm.get_profile(os.environ.get(TIMING_ENV, "instant"))
     fabric = Fabric(twin.topology, profile=profile)
     fabric.load_configs({name: ds.running for name, ds in twin.datastores.items()})
     twin.add_commit_hook(fabric.on_commit)
-    twin.set_show_provider(FabricShow(fabric) if release is None else FabricShow(fabric, release))
+    releases = node_releases({n.name: n.image for n in twin.topology.nodes.values() if n.is_srl}, release)
+    shows = {r: FabricShow(fabric, r) for r in sorted(set(releases.values()))}
+    twin.set_show_provider(PerNodeShow(shows, releases) if len(shows) > 1
+                           else next(iter(shows.values()), FabricShow(fabric)))
     twin.register_engine_factory("linux", engine_factory(fabric))
     twin.fabric = fabric
     return fabric

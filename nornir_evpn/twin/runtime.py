@@ -61,10 +61,10 @@ class _ProviderProxy:
     def state(self, node: str, path: str, as_json: bool) -> str:
         return self._twin.show_provider.state(node, path, as_json)
 
-    @property
-    def release(self) -> str:
-        """The SR Linux release the twin plays (its `set` semantics follow it too)."""
-        return getattr(self._twin.show_provider, "release", DEFAULT_RELEASE)
+    def release_of(self, node: str) -> str:
+        """The SR Linux release `node` plays (its `set` semantics follow it too)."""
+        of = getattr(self._twin.show_provider, "release_of", None)
+        return of(node) if of is not None else DEFAULT_RELEASE
 
 
 def raise_open_files_limit(needed: int) -> None:

@@ -77,6 +77,24 @@ def _uptime(seconds: float) -> str:
     return f"{s // 86400}d:{s % 86400 // 3600}h:{s % 3600 // 60}m:{s % 60}s"
 
 
+class PerNodeShow:
+    """ShowProvider for a fabric whose nodes run different releases (a rolling upgrade):
+    each node's `show` and `info from state` answered by its release's FabricShow."""
+
+    def __init__(self, shows: dict[str, FabricShow], releases: dict[str, str]) -> None:
+        self._of = {node: shows[release] for node, release in releases.items()}
+        self._any = next(iter(shows.values()))
+
+    def release_of(self, node: str) -> str:
+        return self._of.get(node, self._any).release
+
+    def show(self, node: str, command: str) -> str:
+        return self._of.get(node, self._any).show(node, command)
+
+    def state(self, node: str, path: str, as_json: bool) -> str:
+        return self._of.get(node, self._any).state(node, path, as_json)
+
+
 class FabricShow:
     """ShowProvider for the CLI engine, backed by a `Fabric`."""
 
@@ -96,6 +114,9 @@ class FabricShow:
         self._texts: dict[tuple[str, ...], tuple[tuple[weakref.ref[Snapshot], ...], str]] = {}
         # (node, ES) -> ((admin, oper), since): an ES's `Last Change` moves with its own state
         self._es_changed: dict[tuple[str, str], tuple[tuple[bool, bool], float]] = {}
+
+    def release_of(self, node: str) -> str:
+        return self.release
 
     def _cached(self, key: tuple[str, ...], snaps: tuple[Snapshot, ...], render: Callable[[], str]) -> str:
         """The text `render` gives, kept while the fabric shows the same `snaps` (per width

@@ -53,7 +53,8 @@ class TwinState:
     pid_start: int | None = None
     profile: str = ""  # command latency profile (`twin up --profile`)
     timing: str = ""  # fabric timing profile (`twin up --timing`)
-    release: str = ""  # SR Linux release the `show` layouts follow (`twin up --release`)
+    release: str = ""  # SR Linux release the `show` layouts follow (`twin up --release`), or `image`
+    releases: dict[str, str] = field(default_factory=dict)  # SR Linux node -> the release it prints
     version: str = ""  # the nornir_evpn that started it ("" before 0.4): its reading of the topology
 
     @property

@@ -494,6 +494,9 @@ class _Release:
     def __init__(self, release: str) -> None:
         self.release = release
 
+    def release_of(self, node: str) -> str:
+        return self.release
+
 
 @pytest.mark.parametrize(("release", "policies"), [
     ("23.7", ["all"]),  # a leaf before 24.7: the value is replaced

@@ -64,6 +64,7 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert "already running (evpn-mh01, profile fast, timing fast;" in other.stderr
         assert other.stderr.rstrip().endswith("`twin down` first to start one with profile realistic, "
                                               "timing realistic")
+        assert state.release == "image" and state.releases == dict.fromkeys(("leaf1", "leaf2", "leaf3", "spine1"), "23.7")
         newer = twin_cmd("up", "--release", "24.10", cwd=tmp_path)
         assert newer.returncode == 2 and newer.stderr.rstrip().endswith("start one with release 24.10")
         status = twin_cmd("status", cwd=tmp_path)
@@ -339,3 +340,39 @@ def test_a_long_temp_directory_puts_the_control_socket_under_tmp(tmp_path: Path,
     monkeypatch.setattr(twin_fault, "SOCKET_PATH_MAX", 20)
     with pytest.raises(UserInputError, match="set TMPDIR to a shorter directory"):
         twin_fault.control_socket_path(deep)
+
+
+def test_each_node_prints_the_release_of_its_image(tmp_path: Path) -> None:
+    """A fabric halfway through a rolling upgrade: `twin up` gives each SR Linux node the
+    newest release it prints that is not newer than its image's tag; --release one for all."""
+    import yaml
+
+    from nornir_evpn.twin.releases import release_for_image
+
+    assert [release_for_image(i) for i in (
+        "ghcr.io/nokia/srlinux:23.3.1", "ghcr.io/nokia/srlinux:24.7.2", "ghcr.io/nokia/srlinux:v24.10.3",
+        "ghcr.io/nokia/srlinux:25.3.1", "ghcr.io/nokia/srlinux:26.3.1", "ghcr.io/nokia/srlinux:latest",
+        "ghcr.io/nokia/srlinux", "localhost:5000/srlinux", "ghcr.io/nokia/srlinux@sha256:0a1b", None,
+    )] == ["23.7", "23.7", "24.10", "24.10", "25.10", "25.10", "25.10", "25.10", "25.10", "25.10"]
+    doc = yaml.safe_load(LAB.read_text())
+    doc["topology"]["nodes"]["leaf1"]["image"] = "ghcr.io/nokia/srlinux:25.10.1"
+    doc["topology"]["nodes"]["spine1"]["image"] = "ghcr.io/nokia/srlinux:24.10.3"
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    (tmp_path / "mixed.clab.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    up = twin_cmd("up", "--topology", "mixed.clab.yml", cwd=tmp_path)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "SR Linux 25.10 (leaf1), 23.7 (leaf2, leaf3), 24.10 (spine1)" in up.stdout
+        state = read_twin_state(tmp_path / ".nornir_evpn" / "twin.json")
+        assert state.releases == {"leaf1": "25.10", "leaf2": "23.7", "leaf3": "23.7", "spine1": "24.10"}
+        versions = {}
+        for node in ("leaf1", "leaf3", "spine1"):
+            host, port = state.endpoints[node]
+            with Scrapli(host=host, port=port, auth_username="admin", auth_password=PASSWORD,
+                         auth_strict_key=False, platform=platform.PLATFORM, transport=session.transport()) as conn:
+                versions[node] = conn.send_command("show version").result.split("Software Version")[1].split()[1]
+        assert versions == {"leaf1": "v25.10.1", "leaf3": "v23.7.1", "spine1": "v24.10.1"}
+        other = twin_cmd("up", "--topology", "mixed.clab.yml", "--release", "23.7", cwd=tmp_path)
+        assert other.returncode == 2 and other.stderr.rstrip().endswith("start one with release 23.7")
+    finally:
+        assert twin_cmd("down", cwd=tmp_path).returncode == 0
