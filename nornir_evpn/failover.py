@@ -37,7 +37,7 @@ from nornir_evpn.failover_state import (
     write_state,
 )
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.runner import CUT_AGAIN_S, TERMINATION_SIGNALS
+from nornir_evpn.runner import CUT_AGAIN_S, TERMINATION_SIGNALS, not_ignored
 from nornir_evpn.session import cut_short
 from nornir_evpn.tasks.config import CONNECTION
 from nornir_evpn.tasks.failover import (
@@ -355,7 +355,7 @@ def sigterm_raises() -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         raise Terminated(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, handler) for s in TERMINATION_SIGNALS}
+    previous = {s: signal.signal(s, handler) for s in not_ignored(TERMINATION_SIGNALS)}
     try:
         yield
     finally:
@@ -373,7 +373,7 @@ def signals_deferred(received: list[str]) -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         received.append(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, *TERMINATION_SIGNALS)}
+    previous = {s: signal.signal(s, handler) for s in not_ignored((signal.SIGINT, *TERMINATION_SIGNALS))}
     try:
         yield
     finally:

@@ -32,7 +32,7 @@ import concurrent.futures as cf
 import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from nornir.core.inventory import Host
@@ -44,6 +44,12 @@ PLUGIN_NAME = "nornir_evpn.threaded"
 # to the jump host dropping (SIGHUP, whose default would end the process on the spot)
 TERMINATION_SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
+    """The signals of `signals` this process does not ignore: under `nohup` (SIGHUP) or as a
+    background job of a non-interactive shell (SIGINT) they must stay ignored."""
+    return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]
 _WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to
 
 

@@ -112,9 +112,14 @@ class Lab:
         return subprocess.run(self.cli(*argv), cwd=self.tmp, capture_output=True, text=True, timeout=timeout,
                               check=False)
 
-    def start(self, *argv: str) -> subprocess.Popen[str]:
+    def start(self, *argv: str, ignore: tuple[signal.Signals, ...] = ()) -> subprocess.Popen[str]:
+        def preexec() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            for sig in ignore:  # `nohup`: SIGHUP ignored from the start
+                signal.signal(sig, signal.SIG_IGN)
+
         return subprocess.Popen(self.cli(*argv), cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                                text=True, preexec_fn=preexec)
 
     def wait_for(self, predicate, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -288,6 +293,22 @@ def test_signal_after_shut_restores(configured: Lab, sig: signal.Signals) -> Non
     assert not configured.fo_state.exists()
     if proc.returncode == 130:
         assert "restore " in out and f"interrupted │ {sig.name}" in out
+
+
+def test_sighup_under_nohup_is_ignored_and_the_test_runs_to_its_end(configured: Lab) -> None:
+    """`nohup failover-test ...`: the operator's session dropping (SIGHUP) must not end the
+    run; 0.8 took the signal over whatever its disposition and reported INTERRUPTED."""
+    proc = configured.start(*_fo_args(), "--no-traffic", ignore=(signal.SIGHUP,))
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "failover-test PASS" in out and "interrupted" not in out
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 
 
 def test_signal_mid_poll_waits_for_the_poll_then_restores(configured: Lab) -> None:

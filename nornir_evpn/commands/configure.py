@@ -36,7 +36,7 @@ from nornir_evpn.inventory import host_node
 from nornir_evpn.render import FEATURES, Renderer, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
-from nornir_evpn.runner import TERMINATION_SIGNALS
+from nornir_evpn.runner import TERMINATION_SIGNALS, not_ignored
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
@@ -141,7 +141,8 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     # SIGTERM (kill, CI cancel, systemd stop) and SIGHUP (the operator's session dropped) must
     # discard candidates like Ctrl-C; Python's default would end the process at once, no report
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, _raise_interrupt) for s in TERMINATION_SIGNALS} if main_thread else {}
+    previous = ({s: signal.signal(s, _raise_interrupt) for s in not_ignored(TERMINATION_SIGNALS)}
+                if main_thread else {})  # `nohup`: SIGHUP stays ignored
     # an Event, not Thread.join: a join interrupted by Ctrl-C may return early afterwards
     try:
         while not done.wait(0.1):

@@ -222,6 +222,38 @@ def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkey
     watch.assert_clean()
 
 
+def test_sighup_under_nohup_mid_configure_is_ignored(watch: Watch, tmp_path, monkeypatch):
+    """`nohup configure ...`: SIGHUP (the operator's session dropped) stays ignored and every
+    host commits; 0.8 discarded the candidates still open and reported interrupted."""
+    in_candidate = threading.Event()
+    execute = CliSession.execute
+
+    def spy(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
+            in_candidate.set()
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", spy)
+    watch.twin.set_slow("leaf1", 0.02)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
+         str(watch.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        assert in_candidate.wait(timeout=20), "configure never opened a candidate"
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        watch.twin.set_slow("leaf1", 0)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "configure ok: 2 hosts, 2 changed, 0 failed" in out + err
+    assert all(watch.running()[n] != startup(n) for n in ("leaf1", "leaf2"))
+
+
 def test_connection_dropped_before_confirm_accept_rolls_back(watch: Watch, capsys):
     """commit confirmed applied, then the session dies: no accept, so the device rolls back."""
     drop_on_next_commit(watch, "leaf2", applied=True)
