@@ -63,7 +63,7 @@ def _temp(tmp_path: Path) -> Path:
     return tmp_path.with_name(tmp_path.name + "-tmp")
 
 
-def _demo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+def _demo(tmp_path: Path, *extra: str, session: bool = False) -> tuple[subprocess.Popen[str], str]:
     marker = uuid.uuid4().hex
     _temp(tmp_path).mkdir(exist_ok=True)  # the demo's own temp directory goes in here
     env = {**os.environ, MARKER: marker, "TMPDIR": str(_temp(tmp_path))}
@@ -72,7 +72,8 @@ def _demo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             # Ctrl-C must work even when pytest was started with SIGINT ignored
                             # (a background job of a non-interactive shell)
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            start_new_session=session)  # a group of its own, as a terminal's job
     return proc, marker
 
 
@@ -145,4 +146,43 @@ def test_demo_json_interrupted_says_so(tmp_path: Path) -> None:
     assert proc.returncode == 130, err[-3000:]
     doc = json.loads(out)
     assert (doc["command"], doc["ok"], doc["interrupted"]) == ("demo", False, True)
+    assert _wait_gone(marker) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_to_the_whole_group_mid_failover_restores_and_says_interrupted(tmp_path: Path, sig) -> None:
+    """A terminal's Ctrl-C and `timeout` signal the demo's process group: the twin child went
+    down with the demo, the restore found no device (RESTORE FAILED) and the demo said FAILED,
+    exit 1. The twin has a session of its own now: the link is restored, exit 130."""
+    import threading
+
+    proc, marker = _demo(tmp_path, "--json", session=True)
+    failover = threading.Event()
+    err: list[str] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            err.append(line)
+            if "leaf1 ethernet-1/1" in line and "shut" in line:
+                failover.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert failover.wait(90), "".join(err)[-3000:]
+        time.sleep(0.3)
+        os.killpg(proc.pid, sig)
+        out = proc.stdout.read() if proc.stdout else ""
+        proc.wait(60)
+        reader.join(10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    text = "".join(err)
+    assert proc.returncode == 130, text[-3000:]
+    assert "restored" in text and "RESTORE FAILED" not in text, text[-3000:]
+    doc = json.loads(out)
+    assert (doc["ok"], doc["interrupted"]) == (False, True)
     assert _wait_gone(marker) == []

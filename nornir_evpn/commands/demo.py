@@ -140,6 +140,10 @@ def twin_process(state_file: Path, profile: str, log: Path) -> Iterator[dict[str
             [sys.executable, "-m", "nornir_evpn.commands.demo", "--serve-twin", str(state_file), profile,
              str(os.getpid())],
             stdin=subprocess.PIPE, stdout=log_fh, stderr=subprocess.STDOUT,
+            # a session of its own: a terminal's Ctrl-C and `timeout` signal the demo's whole
+            # process group, and a twin stopped with the demo left failover-test no device to
+            # restore the link on (RESTORE FAILED, "demo FAILED"); the demo stops it itself
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + TWIN_START_TIMEOUT_S
