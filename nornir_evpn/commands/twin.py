@@ -24,6 +24,7 @@ from typing import Any
 from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
+from nornir_evpn.outputs import ensure_directory
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, IMAGE, RELEASES
@@ -138,7 +139,24 @@ def refuse_native_windows() -> None:
 
 def run_up(args: argparse.Namespace) -> int:
     refuse_native_windows()
-    state_file = state_path(args.state_file).resolve()
+    try:
+        state_file = state_path(args.state_file).resolve()
+    except OSError as exc:  # the working directory was removed under the shell
+        raise UserInputError(f"--state-file {state_path(args.state_file)}: cannot resolve: "
+                             f"{exc.strerror or exc} (was the working directory removed?)") from None
+    ensure_directory(state_file.parent, "--state-file")  # one line, not a PermissionError later
+    if args.foreground:  # the child of a `twin up`, which holds the lock (or a user's own)
+        return _up(args, state_file)
+    import fcntl  # POSIX, as the twin (refuse_native_windows)
+
+    # one `twin up` at a time per state file: two at once (CI jobs in one workspace, two
+    # panes) both found no twin and started one each, the first left where `down` cannot reach
+    with open(state_file.with_name(state_file.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _up(args, state_file)
+
+
+def _up(args: argparse.Namespace, state_file: Path) -> int:
     timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING")
     try:
         state = read_twin_state(state_file)
@@ -204,6 +222,9 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release:
             state = read_twin_state(state_file)
             if state.pid == proc.pid and _ports_open(state):
                 _print_endpoints(state)
+                # it runs on, detached, on purpose: no "subprocess is still running"
+                # ResourceWarning when this Popen goes (`-W error` CI jobs grep for it)
+                proc.returncode = 0
                 return EXIT_OK
         time.sleep(0.05)
     proc.terminate()
@@ -280,7 +301,11 @@ def run_down(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError):
             path.unlink()  # stale file of a dead twin
         return EXIT_FAILED
-    os.kill(state.pid, signal.SIGTERM)
+    try:
+        os.kill(state.pid, signal.SIGTERM)
+    except PermissionError:
+        raise UserInputError(f"the twin of {path} (pid {state.pid}) belongs to another user: "
+                             "stop it as that user") from None
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while pid_alive(state.pid) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -97,8 +97,10 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     p = state_path(path)
     try:
         text = p.read_text(encoding="utf-8")
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         raise TwinNotRunningError(NOT_RUNNING) from None
+    except OSError as exc:  # there, and not ours to read (another user's twin): not "no twin"
+        raise NotATwinStateFile(f"{p}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:  # not a file `twin up` wrote
         raise NotATwinStateFile(f"{p}: not a twin state file (not UTF-8 text)") from None
     try:

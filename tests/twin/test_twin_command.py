@@ -376,3 +376,52 @@ def test_each_node_prints_the_release_of_its_image(tmp_path: Path) -> None:
         assert other.returncode == 2 and other.stderr.rstrip().endswith("start one with release 23.7")
     finally:
         assert twin_cmd("down", cwd=tmp_path).returncode == 0
+
+
+def test_two_twin_ups_at_once_start_one_twin(tmp_path: Path) -> None:
+    """Two `twin up` at once in one directory (parallel CI jobs, two panes) both found no twin
+    and started one each: the state file named the second, the first ran on where `twin down`
+    could not reach it. One waits for the other now, then reports it running."""
+    env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: PASSWORD}
+    env.pop("NORNIR_EVPN_TWIN_STATE", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "nornir_evpn", "twin", "up"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=90) for p in procs]
+    state = read_twin_state(tmp_path / ".nornir_evpn" / "twin.json")
+    try:
+        assert [p.returncode for p in procs] == [0, 0, 0], outs
+        assert sorted(err.count("a digital twin is already running") for _out, err in outs) == [0, 1, 1]
+        assert all(f"pid {state.pid}" in out for out, _err in outs)
+        twins = [p for p in _foreground_twins() if f"--state-file {tmp_path}" in " ".join(p)]
+        assert len(twins) == 1, twins
+    finally:
+        assert twin_cmd("down", cwd=tmp_path).returncode == 0
+    assert not any(f"--state-file {tmp_path}" in " ".join(p) for p in _foreground_twins())
+
+
+def _foreground_twins() -> list[list[str]]:
+    """The command lines of every `twin up --foreground` process on the machine."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            cmd = proc.cmdline()
+        except (psutil.Error, OSError):
+            continue
+        if "--foreground" in cmd and "twin" in cmd:
+            found.append(cmd)
+    return found
+
+
+def test_an_unusable_state_location_is_one_line(tmp_path: Path) -> None:
+    """`twin up` where the state directory cannot be made was a PermissionError traceback; a
+    state file that cannot be read was reported as "no digital twin is running"."""
+    (tmp_path / "file").write_text("x")
+    up = twin_cmd("up", "--state-file", str(tmp_path / "file" / "twin.json"), cwd=tmp_path)
+    assert (up.returncode, up.stdout) == (2, "") and "Traceback" not in up.stderr
+    assert up.stderr.strip().endswith("file: exists and is not a directory")
+    (tmp_path / "dir.json").mkdir()
+    status = twin_cmd("status", "--state-file", str(tmp_path / "dir.json"), cwd=tmp_path)
+    assert status.returncode == 2 and "cannot read: Is a directory" in status.stderr
+    assert "no digital twin is running" not in status.stderr
