@@ -176,6 +176,11 @@ def build_target(
     quiet_library_logs()
     for note in leave_out_rsa_keys(nr.inventory.hosts.values()):  # before any login: ssh2 crashes on one
         sys.stderr.write(f"{note}\n")
+    if args.inventory is None and Path(inv_dir) != Path("inventory"):
+        # a cron job or unit started in $HOME: the packaged lab's intent, not yours, would be
+        # configured without a word
+        sys.stderr.write(f"note: no ./inventory/hosts.yaml here: using the packaged evpn-mh01 "
+                         f"inventory ({inv_dir}); pass --inventory for yours\n")
     everyone = nr.inventory.hosts
     if not include_ce:
         nr = nr.filter(F(groups__contains="srl"))

@@ -7,6 +7,7 @@ document and all human output goes to stderr.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -88,7 +89,11 @@ def console_for(json_mode: bool) -> Console:
     stream = sys.stderr if json_mode else sys.stdout
     if not _carries_unicode(stream):
         stream = AsciiStream(stream)
-    return Console(file=stream, highlight=False, soft_wrap=True)
+    # rich takes COLUMNS=0 (or LINES=0) for a width of 0 and prints nothing at all; Python's
+    # own terminal size reading treats such a value as unset, and so do we
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("COLUMNS", "LINES") or (v.isdigit() and int(v) > 0)}
+    return Console(file=stream, highlight=False, soft_wrap=True, _environ=environ)
 
 
 def emit_json(document: dict[str, Any]) -> None:
