@@ -248,8 +248,12 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
             settle_s = get_profile(timing).longest
         await twin.start()
         fault = _optional("nornir_evpn.commands.twin_fault")
+        control_path = fault.control_socket_path(state_file) if fault is not None else None
         control = await fault.serve_control(twin, state_file) if fault is not None else None
         state = twin.state()
+        # the clients read it here: one whose $TMPDIR differs (a tmux pane, a CI step, systemd's
+        # PrivateTmp) computed another place for a long state path's socket
+        state.control = str(control_path or "")
         state.settle_s = settle_s
         state.profile, state.timing, state.release = profile, timing, release
         release_of = getattr(twin.show_provider, "release_of", None)
@@ -267,7 +271,7 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
             if control is not None:
                 control.close()
                 with contextlib.suppress(OSError):
-                    fault.control_socket_path(state_file).unlink()
+                    Path(state.control).unlink()
             await twin.stop()
             with contextlib.suppress(OSError, TwinNotRunningError):
                 if read_twin_state(state_file).pid == os.getpid():

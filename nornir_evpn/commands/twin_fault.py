@@ -171,8 +171,8 @@ async def serve_control(twin: Any, state_file: str | Path | None = None) -> asyn
 
 def send_fault(req: dict[str, Any], state_file: str | Path | None = None, timeout: float = 10.0) -> dict[str, Any]:
     """Send one request to the running twin; TwinNotRunningError when there is none."""
-    read_twin_state(state_file)  # raises TwinNotRunningError with the standard message
-    path = control_socket_path(state_file)
+    state = read_twin_state(state_file)  # raises TwinNotRunningError with the standard message
+    path = Path(state.control) if state.control else control_socket_path(state_file)
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)

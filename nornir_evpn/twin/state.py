@@ -55,6 +55,7 @@ class TwinState:
     timing: str = ""  # fabric timing profile (`twin up --timing`)
     release: str = ""  # SR Linux release the `show` layouts follow (`twin up --release`), or `image`
     releases: dict[str, str] = field(default_factory=dict)  # SR Linux node -> the release it prints
+    control: str = ""  # the fault/traffic control socket ("" before 0.9: computed from this file's path)
     version: str = ""  # the nornir_evpn that started it ("" before 0.4): its reading of the topology
 
     @property

@@ -293,6 +293,15 @@ def test_up_in_a_deep_directory_serves_its_fault_channel(tmp_path: Path) -> None
         assert down.returncode == 0, down.stderr
         listed = twin_cmd("fault", "list", cwd=deep)
         assert "link-down ce1:eth1 leaf1:ethernet-1/1" in listed.stdout
+        # another $TMPDIR (a tmux pane, a CI step, systemd's PrivateTmp) finds the same socket:
+        # the state file names it
+        other_tmp = tmp_path / "other-tmp"
+        other_tmp.mkdir()
+        env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: PASSWORD, "TMPDIR": str(other_tmp)}
+        env.pop("NORNIR_EVPN_TWIN_STATE", None)
+        elsewhere = subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", "fault", "list"], cwd=deep,
+                                   env=env, capture_output=True, text=True, timeout=60)
+        assert elsewhere.returncode == 0 and "link-down ce1:eth1" in elsewhere.stdout, elsewhere.stderr
     finally:
         assert twin_cmd("down", cwd=deep).returncode == 0
     from nornir_evpn.commands.twin_fault import control_socket_path
