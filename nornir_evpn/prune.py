@@ -10,9 +10,9 @@ of other groups are never touched.
 
 A leaf or spine taken out of the topology also leaves, on each node it was cabled to, the
 routed subinterface of that link and its default network-instance entry: prune deletes the
-subinterface whose subnet holds the address of an underlay neighbor it deletes, unless the
-rendered config still sets that subinterface (a renumbered peer: the list reset below
-renews its address).
+default network-instance's subinterface whose /30 (or /31) holds the address of an underlay
+neighbor it deletes, unless the rendered config still routes it (a renumbered peer: the list
+reset below renews its address); an old uplink now a CE's access port goes whole first.
 
 A port moved out of an intent's LAG in the topology keeps its `aggregate-id` (verify names
 it `(not in the intent)`): prune deletes that leaf on each port a LAG the intent sets lists
@@ -240,6 +240,7 @@ def stale_attachment_lines(node: NodeIntent, config: Sequence[str], outputs: Seq
 
 
 # --- a leaf or spine taken out: the routed link that faced it --------------------------------
+LINK_PREFIX_MIN = 30  # an IPv4 fabric link: /30 (what the templates set) or /31
 _SUBIF_V4 = re.compile(r"^set / interface (\S+) subinterface (\d+) ipv4 address (\S+)$")
 _DEFAULT_NI_IFACE = re.compile(r"^set / network-instance default interface (\S+?)(?: |$)")
 
@@ -256,10 +257,11 @@ def link_commands(features: Sequence[str]) -> list[str]:
 def stale_link_lines(node: NodeIntent, features: Sequence[str], config: Sequence[str],
                      neighbors_output: str, outputs: Sequence[str]) -> list[str]:
     """`delete` lines for the fabric links to the underlay peers prune deletes (a node taken
-    out of the topology): the routed subinterface whose subnet holds such a peer's address,
-    and its default network-instance entry, unless the rendered `config` still sets that
-    subinterface. The port itself stays (its admin-state is the lab's). `outputs`: the
-    answers to `link_commands`, in order; one that does not parse raises ParseError."""
+    out of the topology): the subinterface of the default network-instance whose /30 or /31
+    holds such a peer's address, and its network-instance entry, unless the rendered `config`
+    still gives it an IPv4 address. The port itself stays (its admin-state is the lab's).
+    `outputs`: the answers to `link_commands`, in order; one that does not parse raises
+    ParseError."""
     if not outputs:
         return []
     gone = [ipaddress.ip_address(peer) for peer, group in
@@ -278,12 +280,18 @@ def stale_link_lines(node: NodeIntent, features: Sequence[str], config: Sequence
             subnet = ipaddress.ip_interface(prefix).network
         except ValueError:
             raise ParseError(f"prune: unexpected address {prefix!r} on {port}") from None
-        if not any(peer in subnet for peer in gone) or any(
-                c.startswith(f"set / interface {port} subinterface {index} ") for c in config):
+        # a fabric link: a point-to-point subnet in the default network-instance (a tenant's
+        # ip-vrf port or a hand-made /16 that happens to hold the peer's address is not one)
+        if (f"{port}.{index}" not in in_default or subnet.prefixlen < LINK_PREFIX_MIN
+                or not any(peer in subnet for peer in gone)):
+            continue
+        # still routed by the intent (a renumbered peer: the list reset renews the address);
+        # set up as something else (an old uplink now a CE's access port), it goes whole and
+        # the rendered lines, after prune's, set what the intent has
+        if any(c.startswith(f"set / interface {port} subinterface {index} ipv4 address ") for c in config):
             continue
         if not platform.INTERFACE_NAME_RE.match(port):
             raise ParseError(f"prune: unexpected interface {port!r}")
-        if f"{port}.{index}" in in_default:
-            lines.append(f"delete / network-instance default interface {port}.{index}")
+        lines.append(f"delete / network-instance default interface {port}.{index}")
         lines.append(f"delete / interface {port} subinterface {index}")
     return list(dict.fromkeys(lines))

@@ -322,3 +322,26 @@ def test_links_an_unreadable_interface_list_is_an_error(tmp_path) -> None:
         stale_link_lines(after.nodes["spine1"], ALL, [], SPINE1, ["Error: permission denied", ""])
     with pytest.raises(ParseError):
         stale_link_lines(after.nodes["spine1"], ALL, [], SPINE1, ["something else entirely", ""])
+
+
+def test_only_the_default_instances_point_to_point_link_goes_and_an_uplink_made_access_port_too(tmp_path) -> None:
+    """Review: a tenant's ip-vrf port or a hand-made /16 holding the removed peer's address
+    was deleted too; an old uplink the intent now uses as a CE's access port was kept routed
+    (its /30 and default-instance entry beside the new bridged use: refused at commit)."""
+    from nornir_evpn.prune import stale_link_lines
+
+    before = derive_intent(load_topology(MH01))
+    after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
+    hand_made = ["set / interface ethernet-1/9 subinterface 0 ipv4 address 192.168.0.1/16",
+                 "set / network-instance default interface ethernet-1/9.0",
+                 "set / interface ethernet-1/9 subinterface 5 ipv4 address 192.168.12.1/24",
+                 "set / network-instance tenant interface ethernet-1/9.5"]
+    device = _links(_rendered(before, "spine1") + hand_made)
+    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1, device) == [
+        "delete / network-instance default interface ethernet-1/2.0",
+        "delete / interface ethernet-1/2 subinterface 0"]
+    # ethernet-1/2 now faces a CE: the config sets it up bridged, with no address
+    access = [*_rendered(after, "spine1"), "set / interface ethernet-1/2 subinterface 0 type bridged"]
+    assert stale_link_lines(after.nodes["spine1"], ALL, access, SPINE1, device) == [
+        "delete / network-instance default interface ethernet-1/2.0",
+        "delete / interface ethernet-1/2 subinterface 0"]
