@@ -10,8 +10,10 @@ hands it `~/.ssh/config`, scrapli falls back to `/etc/ssh/ssh_config`, and
 
 `leave_out_rsa_keys` gives each ssh2 host that would offer an RSA key its connection extras
 without it (`ssh_config_file: false`, no `auth_private_key`): it logs in with its password,
-and the caller says so once per key. ed25519 and ECDSA keys, and the `system` and `paramiko`
-transports, are left as they are.
+and the caller says so once per key. A key whose type cannot be told without its
+passphrase (encrypted PKCS#8, no `.pub` beside it) is left out too. ed25519 and ECDSA keys,
+a key file that does not exist, and the `system` and `paramiko` transports are left as they
+are.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from nornir_evpn import platform
 CONNECTION = "scrapli"
 NORNIR_SSH_CONFIG = "~/.ssh/config"  # Nornir's default `ssh.config_file`, which nornir-scrapli passes on
 RSA = "ssh-rsa"
+UNKNOWN = "unknown"  # a key file whose type cannot be told without its passphrase
+_RSA_OID = bytes.fromhex("06092a864886f70d010101")
 
 
 def _string(blob: bytes, at: int) -> tuple[bytes, int]:
@@ -40,7 +44,8 @@ def _string(blob: bytes, at: int) -> tuple[bytes, int]:
 
 def key_type(path: str | Path) -> str | None:
     """The SSH key type of a private key file (`ssh-rsa`, `ssh-ed25519`, `ecdsa-sha2-...`),
-    from its public part (readable without the passphrase); None when unreadable or unknown."""
+    from its public part (readable without the passphrase); UNKNOWN for a key whose type
+    cannot be told (encrypted PKCS#8 without a `.pub` beside it); None when unreadable."""
     p = Path(path).expanduser()
     try:
         text = p.read_text(encoding="ascii", errors="replace")
@@ -66,9 +71,21 @@ def key_type(path: str | Path) -> str | None:
             return kind.decode("ascii")
         except (binascii.Error, ValueError, struct.error, UnicodeDecodeError):
             return None
-    # PKCS#8 (`BEGIN [ENCRYPTED] PRIVATE KEY`) and anything else: the public key beside it
+    if "-----BEGIN PRIVATE KEY-----" in text:  # PKCS#8 (openssl genpkey, ssh-keygen -m PKCS8)
+        body = text.split("-----BEGIN PRIVATE KEY-----", 1)[1].split("-----END", 1)[0]
+        try:
+            der = base64.b64decode("".join(body.split()))
+        except binascii.Error:
+            return None
+        # its AlgorithmIdentifier, in the clear: rsaEncryption (1.2.840.113549.1.1.1)
+        return RSA if _RSA_OID in der[:32] else "pkcs8"  # another algorithm: not RSA
+    # encrypted PKCS#8 and anything else: the public key beside it, if any
+    return _pub_type(p) or UNKNOWN
+
+
+def _pub_type(private: Path) -> str | None:
     try:
-        words = Path(f"{p}.pub").read_text(encoding="ascii", errors="replace").split()
+        words = Path(f"{private}.pub").read_text(encoding="ascii", errors="replace").split()
     except OSError:
         return None
     return words[0] if words else None
@@ -113,7 +130,7 @@ def leave_out_rsa_keys(hosts: Iterable[Any], config_file: str | bool = NORNIR_SS
             continue
         if key not in types:
             types[key] = key_type(key)
-        if types[key] != RSA:
+        if types[key] not in (RSA, UNKNOWN):  # an unknown one may be RSA: no crash risked
             continue
         from nornir.core.inventory import ConnectionOptions
 
@@ -126,9 +143,10 @@ def leave_out_rsa_keys(hosts: Iterable[Any], config_file: str | bool = NORNIR_SS
         )
         left_out.setdefault(key, []).append(host.name)
     return [
-        f"note: {key} is an RSA key, which the ssh2 transport cannot sign with (libssh2 1.11 "
-        f"crashes the process): {_hosts(names)} log in with the password instead; for key "
-        "login use an ed25519 or ECDSA key, or `transport: system` in groups.yaml"
+        f"note: {key} {'is an RSA key' if types[key] == RSA else 'may be an RSA key (its type needs its passphrase)'}"
+        f", which the ssh2 transport cannot sign with (libssh2 1.11 crashes the process): "
+        f"{_hosts(names)} log in with the password instead; for key login use an ed25519 or "
+        "ECDSA key, or `transport: system` in groups.yaml"
         for key, names in left_out.items()
     ]
 
