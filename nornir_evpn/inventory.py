@@ -122,47 +122,6 @@ def build_inventory(topology: Topology, fabric: FabricIntent) -> dict[str, dict[
     return {"hosts": hosts, "groups": groups, "defaults": defaults}
 
 
-# what an operator sets beside the generated data in groups.yaml and defaults.yaml: how to
-# reach the devices (transport, keys, known_hosts, timeouts, user, password, port)
-CONNECTION_KEYS = ("connection_options", "username", "password", "port")
-
-
-def _merged(generated: Any, own: Any) -> Any:
-    if isinstance(generated, dict) and isinstance(own, dict):
-        return {**generated, **{k: _merged(generated.get(k), v) for k, v in own.items()}}
-    return own
-
-
-def _changed_paths(generated: Any, own: Any, prefix: str) -> list[str]:
-    if isinstance(generated, dict) and isinstance(own, dict):
-        return [p for k, v in own.items() for p in _changed_paths(generated.get(k), v, f"{prefix}.{k}")]
-    return [] if generated == own else [prefix]
-
-
-def keep_connection_settings(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
-    """Carry the connection settings of an inventory already in `out_dir` into `docs`
-    (CONNECTION_KEYS of its groups.yaml groups the new one also has, and of defaults.yaml):
-    writing the inventory again after a topology change kept the data, not `transport:
-    system` or a known_hosts file. Returns the settings kept that differ from the generated
-    ones, as `groups.yaml srl.connection_options.scrapli.extras.transport` (never values)."""
-    kept: list[str] = []
-    for fname, key in (("groups.yaml", "groups"), ("defaults.yaml", "defaults")):
-        path = out_dir / fname
-        if not path.is_file():
-            continue
-        old = _load_yaml_unique(path)
-        pairs = ([(name, docs[key][name], spec) for name, spec in old.items()
-                  if name in docs[key] and isinstance(spec, dict)] if key == "groups"
-                 else [("", docs[key], old)])
-        for name, new, spec in pairs:
-            for setting in CONNECTION_KEYS:
-                if setting in spec:
-                    here = f"{name}.{setting}" if name else setting
-                    kept += [f"{fname} {p}" for p in _changed_paths(new.get(setting), spec[setting], here)]
-                    new[setting] = _merged(new.get(setting), spec[setting])
-    return kept
-
-
 def write_inventory(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 
 from nornir_evpn.intent import assumed_bonds, derive_intent, leaves_without_ce, positional_nodes
-from nornir_evpn.inventory import build_inventory, keep_connection_settings, write_inventory
+from nornir_evpn.inventory import build_inventory, write_inventory
+from nornir_evpn.inventory_settings import (
+    generated_settings,
+    keep_connection_settings,
+    write_snapshot,
+)
 from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.topology import load_topology
 
@@ -30,9 +35,11 @@ def run(args: argparse.Namespace) -> int:
     topology = load_topology(args.topology)
     fabric = derive_intent(topology, args.overlay)
     docs = build_inventory(topology, fabric)
+    generated = generated_settings(docs)
     kept = keep_connection_settings(docs, args.out) if args.out.is_dir() else []
     with writing(ensure_directory(args.out, "--out"), "--out"):
         paths = write_inventory(docs, args.out)
+        write_snapshot(generated, args.out)
     sys.stderr.write(
         f"wrote {', '.join(str(p) for p in paths)}: {len(fabric.leaves)} leaves, "
         f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "

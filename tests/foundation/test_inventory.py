@@ -333,31 +333,64 @@ def test_ipv6_management_addresses_become_hostnames(tmp_path: Path) -> None:
 
 def test_writing_the_inventory_again_keeps_your_connection_settings(tmp_path: Path) -> None:
     """A topology change means writing the inventory again: it reset `transport: system`, a
-    known_hosts file and a password in defaults.yaml to the generated ones, silently."""
+    known_hosts file and a password in defaults.yaml to the generated ones, silently. Your
+    edits (changed, added, deleted keys) are kept now; what you left alone follows the
+    generator (the snapshot of what it wrote last time tells the two apart)."""
     out = tmp_path / "inv"
     cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
     first = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    assert "kept" not in first.stderr
+    assert "kept" not in first.stderr and (out / ".generated-connection.yaml").is_file()
     groups = yaml.safe_load((out / "groups.yaml").read_text())
     extras = groups["srl"]["connection_options"]["scrapli"]["extras"]
     extras.update(transport="system", ssh_known_hosts_file="/etc/lab_known_hosts")
-    del extras["timeout_ops"]
+    del extras["auth_strict_key"]  # scrapli's default (true), on purpose
     groups["ce"]["username"] = "clab"
     (out / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
     defaults = yaml.safe_load((out / "defaults.yaml").read_text())
     (out / "defaults.yaml").write_text(yaml.safe_dump({**defaults, "password": "Secret-pw-1"}))
+    # a default an older version generated and you left alone: the new one replaces it
+    snapshot = yaml.safe_load((out / ".generated-connection.yaml").read_text())
+    snapshot["groups"]["srl"]["connection_options"]["scrapli"]["extras"]["timeout_transport"] = 20
+    (out / ".generated-connection.yaml").write_text(yaml.safe_dump(snapshot))
+    groups["srl"]["connection_options"]["scrapli"]["extras"]["timeout_transport"] = 20
+    (out / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
+
     again = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert again.stderr.splitlines()[1] == (
         "note: kept your connection settings: groups.yaml srl.connection_options.scrapli.extras.transport, "
-        "groups.yaml srl.connection_options.scrapli.extras.ssh_known_hosts_file, groups.yaml ce.username, "
+        "groups.yaml srl.connection_options.scrapli.extras.ssh_known_hosts_file, "
+        "groups.yaml srl.connection_options.scrapli.extras.auth_strict_key (deleted), groups.yaml ce.username, "
         "defaults.yaml password (delete the files to write the generated ones)")
     assert "Secret-pw-1" not in again.stderr + again.stdout
     groups = yaml.safe_load((out / "groups.yaml").read_text())
     extras = groups["srl"]["connection_options"]["scrapli"]["extras"]
-    assert (extras["transport"], extras["ssh_known_hosts_file"], extras["timeout_ops"]) == (
-        "system", "/etc/lab_known_hosts", 0)  # a generated setting deleted by hand comes back
+    assert (extras["transport"], extras["ssh_known_hosts_file"], extras["timeout_transport"]) == (
+        "system", "/etc/lab_known_hosts", 30)
+    assert "auth_strict_key" not in extras
     assert groups["ce"] == {"data": {"role": "ce"}, "username": "clab"}
     assert yaml.safe_load((out / "defaults.yaml").read_text())["password"] == "Secret-pw-1"
-    # the data is the topology's again, and the inventory loads
-    docs = load_inventory_docs(out)
-    assert docs["hosts"]["leaf1"]["data"]["role"] == "leaf"
+    assert load_inventory_docs(out)["hosts"]["leaf1"]["data"]["role"] == "leaf"
+    # the same again: the same settings, nothing new to say but what is kept
+    third = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert third.stderr.splitlines()[1] == again.stderr.splitlines()[1]
+    assert yaml.safe_load((out / "groups.yaml").read_text()) == groups
+
+
+def test_an_inventory_of_0_8_keeps_every_setting_found_and_a_broken_one_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "inv"
+    cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    (out / ".generated-connection.yaml").unlink()  # as 0.8 wrote it
+    groups = yaml.safe_load((out / "groups.yaml").read_text())
+    extras = groups["srl"]["connection_options"]["scrapli"]["extras"]
+    del extras["timeout_ops"]  # 0.8 may not have written what this version adds: not a deletion
+    extras["transport"] = "system"
+    (out / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
+    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "groups.yaml srl.connection_options.scrapli.extras.transport (delete" in again.stderr
+    extras = yaml.safe_load((out / "groups.yaml").read_text())["srl"]["connection_options"]["scrapli"]["extras"]
+    assert (extras["transport"], extras["timeout_ops"]) == ("system", 0)
+    (out / "groups.yaml").write_text("srl: [unclosed\n")
+    broken = subprocess.run(cmd, capture_output=True, text=True)
+    assert broken.returncode == 2 and broken.stderr.count("\n") == 1 and "Traceback" not in broken.stderr
+    assert broken.stderr.rstrip().endswith("fix the file or delete it)")

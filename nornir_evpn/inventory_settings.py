@@ -1,0 +1,126 @@
+"""Your connection settings survive `inventory` written again over an inventory.
+
+Writing the inventory again after a topology change replaces hosts.yaml, groups.yaml and
+defaults.yaml; what an operator sets there to reach the devices (`transport: system` for a
+jump host, a known_hosts file, a password in defaults.yaml) must not go with them.
+`inventory` keeps, beside the three files, what it generated for those settings
+(SNAPSHOT); the next run applies your changes to that (edited, added, deleted keys) onto
+what it generates now, so a default a newer version changes still reaches the settings you
+left alone. An inventory written before 0.9 (no snapshot): every setting found there wins.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nornir_evpn.errors import InventoryError
+
+# what an operator sets beside the generated data in groups.yaml and defaults.yaml: how to
+# reach the devices (transport, keys, known_hosts, timeouts, user, password, port)
+CONNECTION_KEYS = ("connection_options", "username", "password", "port")
+SNAPSHOT = ".generated-connection.yaml"
+_ABSENT: Any = object()
+
+
+def generated_settings(docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The CONNECTION_KEYS of the generated groups and defaults (a copy)."""
+    def pick(spec: dict[str, Any]) -> dict[str, Any]:
+        return {k: copy.deepcopy(spec[k]) for k in CONNECTION_KEYS if k in spec}
+
+    return {"groups": {name: pick(spec) for name, spec in docs["groups"].items()},
+            "defaults": pick(docs["defaults"])}
+
+
+def write_snapshot(settings: dict[str, Any], out_dir: Path) -> Path:
+    path = out_dir / SNAPSHOT
+    path.write_text("# what `nornir_evpn inventory` generated for the connection settings: the next run\n"
+                    "# keeps what you changed in groups.yaml/defaults.yaml against this\n"
+                    + yaml.safe_dump(json.loads(json.dumps(settings)), sort_keys=False, width=100))
+    return path
+
+
+def _three_way(generated: Any, base: Any, own: Any) -> Any:
+    """`own`'s changes from `base` (what was generated then) applied to `generated` (now)."""
+    if own == base:
+        return generated
+    if not (isinstance(generated, dict) and isinstance(base, dict) and isinstance(own, dict)):
+        return own
+    out = dict(generated)
+    for k in [*base, *(k for k in own if k not in base)]:
+        mine, was = own.get(k, _ABSENT), base.get(k, _ABSENT)
+        if mine is _ABSENT:
+            out.pop(k, None)  # deleted by you
+        elif was is _ABSENT:
+            out[k] = mine  # added by you
+        else:
+            now = generated.get(k, _ABSENT)
+            out[k] = _three_way(was if now is _ABSENT else now, was, mine)
+    return out
+
+
+def _own_wins(generated: Any, own: Any) -> Any:
+    if isinstance(generated, dict) and isinstance(own, dict):
+        return {**generated, **{k: _own_wins(generated.get(k), v) for k, v in own.items()}}
+    return own
+
+
+def _differences(generated: Any, final: Any, prefix: str) -> list[str]:
+    if isinstance(generated, dict) and isinstance(final, dict):
+        return [p for k in [*final, *(k for k in generated if k not in final)]
+                for p in (_differences(generated.get(k, _ABSENT), final[k], f"{prefix}.{k}") if k in final
+                          else [f"{prefix}.{k} (deleted)"])]
+    return [] if generated == final else [prefix]
+
+
+def _load(path: Path) -> dict[str, Any]:
+    from nornir_evpn.inventory import _load_yaml_unique
+
+    try:
+        return _load_yaml_unique(path)
+    except InventoryError as exc:
+        raise InventoryError(f"{exc} (the inventory is written there again, keeping its connection "
+                             "settings: fix the file or delete it)") from None
+
+
+def keep_connection_settings(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
+    """Carry the connection settings of the inventory in `out_dir` into `docs` (the groups
+    both have, and defaults). Returns where they differ from the generated ones, as
+    `groups.yaml srl.connection_options.scrapli.extras.transport` (never values)."""
+    snapshot_path = out_dir / SNAPSHOT
+    snapshot = _load(snapshot_path) if snapshot_path.is_file() else None
+    kept: list[str] = []
+    for fname, key in (("groups.yaml", "groups"), ("defaults.yaml", "defaults")):
+        path = out_dir / fname
+        if not path.is_file():
+            continue
+        old = _load(path)
+        base_doc = (snapshot or {}).get(key) or {}
+        pairs = ([(name, docs[key][name], spec, base_doc.get(name)) for name, spec in old.items()
+                  if name in docs[key] and isinstance(spec, dict)] if key == "groups"
+                 else [("", docs[key], old, base_doc)])
+        for name, new, spec, base in pairs:
+            for setting in CONNECTION_KEYS:
+                generated = new.get(setting, _ABSENT)
+                mine = spec.get(setting, _ABSENT)
+                if snapshot is not None and isinstance(base, dict):
+                    was = base.get(setting, _ABSENT)
+                    final = generated if mine == was else (
+                        _ABSENT if mine is _ABSENT else _three_way(generated, was, mine))
+                elif mine is _ABSENT:
+                    continue
+                else:
+                    final = _own_wins(None if generated is _ABSENT else generated, mine)
+                here = f"{name}.{setting}" if name else setting
+                if final is _ABSENT:
+                    new.pop(setting, None)
+                    kept += [f"{fname} {here} (deleted)"] if generated is not _ABSENT else []
+                    continue
+                new[setting] = final
+                kept += [f"{fname} {p}" for p in _differences(
+                    None if generated is _ABSENT else generated, final, here)]
+    return kept
