@@ -183,6 +183,7 @@ _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 def main(argv: Sequence[str] | None = None) -> int:
     mark_run_start()
+    entry_point = argv is None  # `python -m nornir_evpn`, `nornir-evpn`; not a script's call
     argv = sys.argv[1:] if argv is None else list(argv)
     # started with stdout or stderr closed (`>&-`): Python leaves it None, and the report's
     # first write was an AttributeError traceback; what is written there goes nowhere
@@ -201,8 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     # what the imports loaded lives until exit: keep the cyclic GC from walking it again in
-    # every full collection the command's parsing triggers
-    gc.freeze()
+    # every full collection the command's parsing triggers. Only as the process's own entry
+    # point: frozen objects are never collected, a calling script's garbage included
+    if entry_point:
+        gc.freeze()
     # SIGTERM (kill, a CI job cancelled) and SIGHUP end a command like Ctrl-C: sessions closed,
     # --json/--junit answered; Python's default would end the process with neither. Commands
     # with more to undo (configure, failover-test) set their own handlers while they run.

@@ -111,6 +111,17 @@ _OPENING: dict[tuple[str, int], Any] = {}  # (host, port) -> transport of a sess
 _OPENING_LOCK = threading.Lock()
 
 
+def session_lock(conn: Any) -> threading.RLock:
+    """The lock of one scrapli session: one exchange at a time on it. Two runs of one Nornir
+    object in two threads (a service's two requests) read each other's answers without it,
+    a healthy host failing its checks or a candidate taking the other run's lines."""
+    lock = conn.__dict__.get("_nornir_evpn_lock")
+    if lock is None:
+        with _OPENING_LOCK:
+            lock = conn.__dict__.setdefault("_nornir_evpn_lock", threading.RLock())
+    return lock
+
+
 def opening_transport(host: str, port: int | None) -> Any | None:
     """The transport of a session to `host` still in its `on_open` (Nornir registers a
     connection only once it is open): a Ctrl-C must be able to cut a slow login short too."""

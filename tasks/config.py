@@ -40,7 +40,7 @@ from nornir_evpn.prune import (
     stale_member_lines,
 )
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
-from nornir_evpn.session import note_mode, paste
+from nornir_evpn.session import note_mode, paste, session_lock
 from nornir_evpn.validation import assert_one_line
 
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
@@ -281,11 +281,21 @@ def apply_config(
         return done(True, host_error(task.host, exc))
     out["reached"] = True
     timings["connect"] = round(time.monotonic() - t0, 4)
+    lock = session_lock(conn)  # the candidate is this run's alone from load to commit
+    lock.acquire()
     try:
         if not fresh:  # a session reused from an earlier task may sit in a candidate
             leave_candidate(conn)
         t = time.monotonic()
-        loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines, cancel)
+        try:
+            loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines, cancel)
+        except Exception as exc:
+            # the session ended mid-load (the device dropped it): nothing was committed, and
+            # the documented one-line dict, not a traceback Nornir would log to stderr
+            drop_connection(task.host, connection, abrupt=True)
+            if cancel is not None and cancel.is_set():
+                return done(True, INTERRUPTED)
+            return done(True, f"{host_error(task.host, exc)} while loading the candidate: nothing committed")
         timings["load"] = round(time.monotonic() - t, 4)
         if loaded.error == INTERRUPTED:
             # answers still on their way: close the session, which ends its private candidate
@@ -358,6 +368,8 @@ def apply_config(
     except BaseException:
         leave_candidate(conn)
         raise
+    finally:
+        lock.release()
 
 
 def pending_confirm(conn: Any) -> str | None:
@@ -583,16 +595,17 @@ def host_error(host: Any, exc: BaseException) -> str:
     return text
 
 
+LOST = "connection lost"  # a session the device or the network ended
 # scrapli's exception names are not words an operator reads; these are
 _SCRAPLI_REASONS = {
     "ScrapliAuthenticationFailed": "authentication failed",
     "ScrapliConnectionNotOpened": "cannot connect",
     "ScrapliTimeout": "timeout",
-    "ScrapliConnectionError": "connection lost",
+    "ScrapliConnectionError": LOST,
     # ssh2-python's own, raised from a session the device or the network ended
-    "SocketRecvError": "connection lost",
-    "SocketSendError": "connection lost",
-    "SocketDisconnectError": "connection lost",
+    "SocketRecvError": LOST,
+    "SocketSendError": LOST,
+    "SocketDisconnectError": LOST,
     # ssh2-python's blocking read gives up after timeout_transport with an empty message
     "Timeout": "timeout",
 }

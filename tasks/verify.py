@@ -14,6 +14,7 @@ from nornir.core.task import Result, Task
 from nornir_evpn.tasks.config import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
+    LOST,
     drop_connection,
     host_error,
     run_commands,
@@ -24,6 +25,7 @@ from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
+from nornir_evpn.session import session_lock
 from nornir_evpn.validation import assert_one_line
 
 
@@ -38,7 +40,10 @@ def collect_outputs(
     if not commands:
         return {}
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
-    answers = run_commands(conn, commands, batch_lines)
+    # one exchange at a time per session: two runs of one Nornir object at once (a service's
+    # two requests) read each other's answers, a healthy host failing its checks
+    with session_lock(conn):
+        answers = run_commands(conn, commands, batch_lines)
     out: dict[str, str | CommandFailure] = {}
     for cmd, text in zip(commands, answers, strict=True):
         if platform.show_failed(text):
@@ -75,8 +80,17 @@ def verify_host(
     try:
         commands = commands_for(fabric, task.host.name, checks, faults)
         assert_one_line(commands, f"{task.host.name}: show command")
+        kept = CONNECTION in task.host.connections  # a session an earlier run left open
         try:
-            outputs = collect_outputs(task, commands, batch_lines)
+            try:
+                outputs = collect_outputs(task, commands, batch_lines)
+            except Exception as exc:
+                # a kept session the device ended meanwhile (a reboot, an idle timeout): only
+                # reads, so once more on a fresh one, not a false alarm in a scheduled verify
+                if not kept or not host_error(task.host, exc).startswith(LOST):
+                    raise
+                drop_connection(task.host)
+                outputs = collect_outputs(task, commands, batch_lines)
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
             drop_connection(task.host)
             return failed(host_error(task.host, exc))
