@@ -82,6 +82,7 @@ _OWNED_LISTS = (
     re.compile(r"^set / (interface \S+ subinterface 0 ipv4 address) \S+$"),
     re.compile(r"^set / (system network-instance protocols evpn ethernet-segments bgp-instance 1 "
                r"ethernet-segment \S+ interface) \S+$"),
+    re.compile(r"^set / (network-instance \S+ vxlan-interface) \S+$"),  # max-elements 1
 )
 
 

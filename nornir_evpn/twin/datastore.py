@@ -82,6 +82,19 @@ def validate(tree: ConfigTree) -> list[str]:
             errors.extend(f"network-instance {ni}: interface {sub} refers to a subinterface that does "
                           "not exist" for ni in nis)
     errors.extend(_overlapping_subnets(tree, owners))
+    for ni in tree.keys(("network-instance",)):
+        vxs = tree.keys(("network-instance", ni, "vxlan-interface"))
+        if len(vxs) > 1:  # YANG: list vxlan-interface { max-elements 1; }
+            errors.append(f"network-instance {ni}: vxlan-interface has {len(vxs)} entries "
+                          f"({', '.join(vxs)}); at most 1 is allowed")
+        for inst in tree.keys(("network-instance", ni, "protocols", "bgp-evpn", "bgp-instance")):
+            ev = ("network-instance", ni, "protocols", "bgp-evpn", "bgp-instance", inst)
+            ref = tree.value((*ev, "vxlan-interface"))
+            if ref and ref not in vxs:  # leafref ../../../../vxlan-interface/name
+                errors.append(f"network-instance {ni}: bgp-evpn bgp-instance {inst} vxlan-interface {ref} "
+                              "refers to a vxlan-interface the network-instance does not have")
+            if tree.value((*ev, "evi")) is None:  # mandatory true
+                errors.append(f"network-instance {ni}: bgp-evpn bgp-instance {inst}: missing mandatory evi")
     for ifname in tree.keys(("interface",)):
         lag = tree.value(("interface", ifname, "ethernet", "aggregate-id"))
         tagging = tree.value(("interface", ifname, "vlan-tagging"))

@@ -191,14 +191,16 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
             continue
         ev = (*np_, "protocols", "bgp-evpn", "bgp-instance", "1")
         rt = (*np_, "protocols", "bgp-vpn", "bgp-instance", "1", "route-target")
-        vx = tree.value((*np_, "vxlan-interface")) or tree.value((*ev, "vxlan-interface"))
+        vxs = tree.keys((*np_, "vxlan-interface"))
+        # the bgp-evpn instance is oper-down (no-vxlan-interface) without one in the mac-vrf
+        vx = vxs[0] if vxs else None
         macvrfs[ni] = MacVrf(
             name=ni,
             admin=_enabled(tree, np_),
             interfaces=ifs,
             vxlan=vx,
             evi=_int(tree.value((*ev, "evi"))),
-            evpn_enabled=tree.exists(ev) and _enabled(tree, ev),
+            evpn_enabled=tree.exists(ev) and _enabled(tree, ev) and vx is not None,
             export_rt=tree.value((*rt, "export-rt")),
             import_rt=tree.value((*rt, "import-rt")),
             vni=vxlan_interfaces.get(vx, (None, None))[1] if vx else None,
@@ -227,7 +229,11 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
             group=tree.value((*np_, "peer-group")),
             peer_as=_int(tree.value((*np_, "peer-as"))),
             local_address=tree.value((*np_, "transport", "local-address")),
-            admin=_enabled(tree, np_),
+            # SR Linux: the BGP instance's and the peer-group's admin-state disable tear the
+            # session down too (srl_nokia-bgp.yang)
+            admin=_enabled(tree, np_) and _enabled(tree, bgp) and (
+                tree.value((*np_, "peer-group")) is None
+                or _enabled(tree, (*bgp, "group", tree.value((*np_, "peer-group"))))),
         )
 
     esp = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance", "1",

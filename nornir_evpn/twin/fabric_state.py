@@ -79,6 +79,12 @@ class Session:
     peer: str | None  # peer node name
     overlay: bool  # evpn afi-safi session (iBGP overlay)
     peer_evpn: bool = False  # the far end's group also enables evpn
+    admin: bool = True  # admin-state (the neighbor's, its group's, BGP's): disabled is idle
+
+    @property
+    def state(self) -> str:
+        """The session-state SR Linux shows: a disabled session returns to idle."""
+        return "established" if self.established else ("active" if self.admin else "idle")
 
 
 @dataclass
@@ -325,6 +331,7 @@ class Snapshot:
             peer=pair[0] if pair else None,
             overlay=overlay,
             peer_evpn=peer_evpn,
+            admin=nb.admin,
         )
 
     def sessions(self, node: str) -> list[Session]:

@@ -343,7 +343,7 @@ class FabricShow:
                 counts = "[0/0/0]" if not s.established else "[1/1/1]"
             rows.append([
                 "default", a, s.group or "-", "S", str(s.peer_as or "-"),
-                "established" if s.established else "active",
+                s.state,
                 _uptime(uptime) if s.established else "-",
                 afi if s.established else "-",
                 counts if s.established else "-",
@@ -612,7 +612,7 @@ class FabricShow:
             for n, e in es_v.ethernet_segments(node).items()
         }
         neighbors = {
-            a: {"peer-address": a, "session-state": "established" if s.established else "active",
+            a: {"peer-address": a, "session-state": s.state,
                 "peer-group": s.group, "peer-as": s.peer_as}
             for a in bgp.cfg[node].neighbors for s in [bgp.session(node, a)]
         }

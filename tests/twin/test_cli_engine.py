@@ -213,6 +213,18 @@ def test_untagged_needs_vlan_tagging_on_the_parent(leaf1_ds: NodeDatastore) -> N
     # a network-instance's interface refers to an existing subinterface (a deleted LAG)
     (["set / network-instance mac-vrf-2 type mac-vrf", "set / network-instance mac-vrf-2 interface lag7.1"],
      "network-instance mac-vrf-2: interface lag7.1 refers to a subinterface that does not exist"),
+    # the bgp-evpn vxlan-interface is a leafref to the mac-vrf's (srl_nokia-bgp-evpn.yang): a
+    # hand edit taking it out of the mac-vrf is refused, not a mac-vrf that still advertises
+    (["delete / network-instance mac-vrf-1 vxlan-interface vxlan1.1"],
+     "network-instance mac-vrf-1: bgp-evpn bgp-instance 1 vxlan-interface vxlan1.1 refers to a "
+     "vxlan-interface the network-instance does not have"),
+    # `list vxlan-interface { max-elements 1; }` (srl_nokia-network-instance.yang)
+    (["set / tunnel-interface vxlan1 vxlan-interface 2 type bridged",
+      "set / tunnel-interface vxlan1 vxlan-interface 2 ingress vni 2",
+      "set / network-instance mac-vrf-1 vxlan-interface vxlan1.2"],
+     "network-instance mac-vrf-1: vxlan-interface has 2 entries (vxlan1.1, vxlan1.2); at most 1 is allowed"),
+    (["delete / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 evi"],  # mandatory true
+     "network-instance mac-vrf-1: bgp-evpn bgp-instance 1: missing mandatory evi"),
     # an IRB in one mac-vrf and one ip-vrf is SR Linux's EVPN IRB design: accepted
     (["set / interface irb0 subinterface 1 ipv4 admin-state enable",
       "set / network-instance mac-vrf-1 interface irb0.1",

@@ -42,6 +42,39 @@ def test_peer_as_mismatch_keeps_session_down():
     assert not fabric.view().session("leaf1", "192.168.11.2").established
 
 
+@pytest.mark.parametrize("line", [
+    "set / network-instance default protocols bgp group iBGP-overlay admin-state disable",
+    "set / network-instance default protocols bgp admin-state disable",
+])
+def test_a_disabled_bgp_group_or_instance_takes_its_sessions_down(line: str):
+    """A hand edit disabling the overlay group or BGP itself left every session up in the
+    twin (verify PASS); SR Linux tears them down (srl_nokia-bgp.yang admin-state)."""
+    fabric, running = boot_lab()
+    tree = running["leaf3"].copy()
+    tree.merge(parse_flat(line))
+    fabric.on_commit("leaf3", tree)
+    v = fabric.view()
+    assert not v.session("leaf3", "10.0.0.1").established
+    assert not v.session("leaf1", "10.0.0.3").established
+    assert v.session("leaf1", "10.0.0.2").established
+    underlay_up = v.session("leaf3", "192.168.13.2").established
+    assert underlay_up == ("group" in line)  # the group disables the overlay only
+    # the disabled side is idle (a disabled session returns to IDLE), the other one active
+    assert (v.session("leaf3", "10.0.0.1").state, v.session("leaf1", "10.0.0.3").state) == ("idle", "active")
+
+
+def test_a_mac_vrf_without_its_vxlan_interface_advertises_nothing():
+    """bgp-evpn with no vxlan-interface in the mac-vrf is oper-down (no-vxlan-interface):
+    the twin kept originating leaf3's RT3 (verify PASS after the edit)."""
+    fabric, running = boot_lab()
+    assert [r.type for r in fabric.view().originated("leaf3")] == [3]
+    tree = running["leaf3"].copy()
+    tree.delete(("network-instance", "mac-vrf-1", "vxlan-interface", "vxlan1.1"))
+    tree.delete(("network-instance", "mac-vrf-1", "protocols", "bgp-evpn", "bgp-instance", "1", "vxlan-interface"))
+    fabric.on_commit("leaf3", tree)
+    assert fabric.view().originated("leaf3") == []
+
+
 def test_before_mh_config_leaf1_has_no_lag_and_no_es_routes():
     fabric, _ = boot_lab()
     v = fabric.view()
