@@ -161,6 +161,22 @@ def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
         ("leaf3", "mac.local")]
 
 
+def test_a_ces_subinterface_disabled_by_hand_under_an_up_lag_fails(intent) -> None:
+    """`set / interface lag1 subinterface 0 admin-state disable` on leaf1: LACP and the ES
+    stay up, the CE keeps hashing onto the link and its frames go nowhere; verify said PASS
+    (it read only the subinterface's network-instance). An access port alike."""
+    fabric, running, show = _lab()
+    running["leaf1"] = fabric_lab.with_lines(running["leaf1"], "set / interface lag1 subinterface 0 admin-state disable")
+    fabric.on_commit("leaf1", running["leaf1"])
+    running["leaf3"] = fabric_lab.with_lines(running["leaf3"],
+                                             "set / interface ethernet-1/1 subinterface 0 admin-state disable")
+    fabric.on_commit("leaf3", running["leaf3"])
+    failed = _failed(_verify(intent, show))
+    assert failed[("leaf1", "lag.up")] == "leaf1 lag1 - Expected: up Actual: up, lag1.0 down"
+    assert failed[("leaf3", "access.up")] == "leaf3 ethernet-1/1 - Expected: up Actual: up, ethernet-1/1.0 down"
+    assert ("leaf2", "lag.up") not in failed
+
+
 def _big_fabric(overlay: str = "full-mesh"):
     """fabric-2s4l2es configured by configure's own templates (all features) in the model."""
     from nornir_evpn.render import FEATURES, Renderer

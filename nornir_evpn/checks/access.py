@@ -16,7 +16,7 @@ from nornir_evpn.intent import NodeIntent
 
 class AccessUp(Check):
     """`access.up`: each single-homed access port is oper up (down while its link is shut
-    or failed) and its subinterface 0 sits in the mac-vrf.
+    or failed), its subinterface 0 up with it and in the mac-vrf.
 
     Command: `show interface <port>`.
     """

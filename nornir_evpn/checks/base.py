@@ -76,13 +76,18 @@ class Check:
 
 def observe_bridged(obs: Observations, ifname: str) -> dict[str, str]:
     """`<if>` oper state and the network-instance of `<if>.0`, from `show interface <if>`
-    (a LAG of an ES or a single-homed access port); ABSENT when unreadable."""
+    (a LAG of an ES or a single-homed access port); ABSENT when unreadable. An `<if>` up
+    whose subinterface 0 is not (disabled by hand: the CE is off the fabric while LACP and
+    the ES stay up) reads `up, <if>.0 down`, which no expectation holds."""
     try:
         st = obs.get(platform.show_interface(ifname), parse_show_interface)
     except Unavailable:
         return {ifname: ABSENT}
     sub = st.subinterfaces.get(f"{ifname}.0")
-    return {ifname: st.oper_state,
+    state = st.oper_state
+    if state == "up" and sub is not None and sub.oper_state != "up":
+        state = f"up, {sub.name} {sub.oper_state}"
+    return {ifname: state,
             f"{ifname}.0 network-instance": (sub.network_instance if sub else None) or ABSENT}
 
 

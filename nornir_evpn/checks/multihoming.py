@@ -31,7 +31,7 @@ class _EsCheck(Check):
 
 class LagUp(_EsCheck):
     """`lag.up`: each ES LAG is oper up (down when all its members on this leaf are down),
-    and its subinterface 0 sits in the mac-vrf.
+    and its subinterface 0 is up with it and sits in the mac-vrf.
 
     Command: `show interface <lag>`.
     """
