@@ -23,6 +23,7 @@ from nornir_evpn.topology import load_topology
 fabric_lab = pytest.importorskip("nornir_evpn.twin.fabric_lab")
 show_render = pytest.importorskip("nornir_evpn.twin.show_render")
 UnknownCommand = pytest.importorskip("nornir_evpn.twin.cli_engine").UnknownCommand
+NoSuchEntry = pytest.importorskip("nornir_evpn.twin.cli_engine").NoSuchEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPOLOGY = ROOT / "inventory" / "evpn-mh01.clab.yml"
@@ -53,7 +54,9 @@ def _lab(mh: bool = True, traffic: bool = True):
 def _show(show, node: str, command: str) -> str | CommandFailure:
     try:
         return show.show(node, command)
-    except UnknownCommand as exc:  # what the CLI prints as an `Error:` line
+    except NoSuchEntry as exc:  # what the CLI prints as an `Error:` line
+        return CommandFailure(f"Error: {exc} is not configured")
+    except UnknownCommand as exc:
         return CommandFailure(f"Error: unknown {exc}")
 
 
@@ -175,6 +178,24 @@ def test_a_ces_subinterface_disabled_by_hand_under_an_up_lag_fails(intent) -> No
     assert failed[("leaf1", "lag.up")] == "leaf1 lag1 - Expected: up Actual: up, lag1.0 down"
     assert failed[("leaf3", "access.up")] == "leaf3 ethernet-1/1 - Expected: up Actual: up, ethernet-1/1.0 down"
     assert ("leaf2", "lag.up") not in failed
+
+
+def test_a_neighbor_or_es_deleted_by_hand_is_named_once_and_not_as_a_twin_gap(intent) -> None:
+    """leaf3's iBGP neighbor 10.0.0.1 deleted: evpn.advertised reported it a second time
+    (its advertised-routes read failing), and a deleted ES read "not modelled by the digital
+    twin" where the device says it is not configured."""
+    fabric, running, show = _lab()
+    running["leaf3"].delete(("network-instance", "default", "protocols", "bgp", "neighbor", "10.0.0.1"))
+    fabric.on_commit("leaf3", running["leaf3"])
+    running["leaf2"].delete(("system", "network-instance", "protocols", "evpn", "ethernet-segments",
+                             "bgp-instance", "1", "ethernet-segment", "ES-1"))
+    fabric.on_commit("leaf2", running["leaf2"])
+    failed = _failed(_verify(intent, show))
+    assert "leaf3 overlay 10.0.0.1 - Expected: established Actual: absent" in failed[
+        ("leaf3", "bgp.overlay_established")]
+    assert ("leaf3", "evpn.advertised") not in failed
+    assert "not modelled" not in failed[("leaf2", "es.oper_up")]
+    assert "ethernet-segment ES-1 is not configured" in failed[("leaf2", "es.oper_up")]
 
 
 def _big_fabric(overlay: str = "full-mesh"):

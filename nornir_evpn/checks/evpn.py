@@ -41,12 +41,13 @@ def advertise_peer(view: FabricView, node: NodeIntent) -> str | None:
 
 
 def _session_down(obs: Observations, peer: str) -> bool:
-    """The device shows the session to `peer` not established (False when it cannot say)."""
+    """The device shows the session to `peer` not established, or has none (a neighbor
+    deleted by hand: bgp.overlay_established names it once); False when it cannot say."""
     try:
         session = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors).get(peer)
     except Unavailable:
         return False
-    return session is not None and not session.established
+    return session is None or not session.established
 
 
 def _local_es_up(view: FabricView, node: NodeIntent) -> int:

@@ -68,6 +68,11 @@ class UnknownCommand(Exception):
         self.word = word
 
 
+class NoSuchEntry(UnknownCommand):
+    """A ShowProvider knows the command; the entry it names is not configured on the node
+    (a deleted ES, a neighbor taken out): the device says so, not "not modelled"."""
+
+
 def unknown_word(words: list[str]) -> str | None:
     """The first of `words` (after `show`) when SR Linux has no show command starting with it
     (a typo); None when it has one, modelled or not: a word further on may be valid on the
@@ -317,6 +322,8 @@ class CliSession:
         token = TERMINAL_COLUMNS.set(self.terminal_columns if self.fit_terminal else None)
         try:
             return self.provider.show(self.hostname, line.strip())
+        except NoSuchEntry as exc:
+            return f"Error: {exc} is not configured"
         except UnknownCommand as exc:
             if exc.word is not None:
                 return _parse_error(exc.word)

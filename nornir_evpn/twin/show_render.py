@@ -26,7 +26,7 @@ from typing import Any
 
 from nornir_evpn.timestamps import iso_utc
 from nornir_evpn.twin import timing as tm
-from nornir_evpn.twin.cli_engine import UnknownCommand, show_version, unknown_word
+from nornir_evpn.twin.cli_engine import NoSuchEntry, UnknownCommand, show_version, unknown_word
 from nornir_evpn.twin.fabric import Fabric
 from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES, at_least
@@ -219,7 +219,7 @@ class FabricShow:
         snap = self.fabric.view(tm.LACP)
         ic = snap.cfg[node].interfaces.get(lag)
         if ic is None or not lag.startswith("lag"):
-            raise UnknownCommand(f"lag {lag}")
+            raise NoSuchEntry(f"interface {lag}")
         rule = "-" * LACP_RULE
         out = [
             rule,
@@ -257,7 +257,7 @@ class FabricShow:
         snap = self.fabric.view(tm.ES)
         segs = snap.ethernet_segments(node)
         if es_name is not None and es_name not in segs:
-            raise UnknownCommand(f"ethernet-segments {es_name}")
+            raise NoSuchEntry(f"ethernet-segment {es_name}")
         names = [es_name] if es_name else sorted(segs)
         since = self._wall_since(tm.ES)
         eq, dash = "=" * ES_RULE, "-" * ES_RULE
@@ -308,7 +308,7 @@ class FabricShow:
         evpn = self.fabric.view(tm.EVPN)
         cfg = snap.cfg[node]
         if address is not None and address not in cfg.neighbors:
-            raise UnknownCommand(f"neighbor {address}")
+            raise NoSuchEntry(f"neighbor {address}")
         addrs = [address] if address else sorted(cfg.neighbors, key=ip_key)
         uptime = self.fabric.clock() - max(self.fabric.state_time(tm.BGP), self.fabric.clock() - 86400)
         rule = "-" * BGP_NB_RULE
@@ -370,7 +370,7 @@ class FabricShow:
     def _neighbor_routes(self, snap: Snapshot, node: str, address: str, direction: str) -> str:
         cfg = snap.cfg[node]
         if address not in cfg.neighbors:
-            raise UnknownCommand(f"neighbor {address}")
+            raise NoSuchEntry(f"neighbor {address}")
         s = snap.session(node, address)
         if direction == "advertised":
             routes = snap.advertised(node, address)
@@ -491,7 +491,7 @@ class FabricShow:
         snap = self.fabric.view(tm.MAC)
         evpn = self.fabric.view(tm.EVPN)
         if macvrf not in snap.cfg[node].macvrfs:
-            raise UnknownCommand(f"network-instance {macvrf}")
+            raise NoSuchEntry(f"network-instance {macvrf}")
         # a pure function of the two states: an EVPN entry was last updated when the EVPN
         # state it comes from took effect (learnt entries carry their own time)
         updated = self._wall_since(tm.EVPN)

@@ -217,6 +217,12 @@ def test_a_human_at_the_twin() -> None:
         "Error: output modifiers (| grep, | as json ...) of show are not modelled by the digital twin")
     assert run("show lag").startswith("Error: not modelled by the digital twin: show lag")
     assert "show lag LAG lacp-state" in run("help")
+    # an entry that is simply not configured (deleted by hand) is not a gap of the twin
+    for command, entry in (("show system network-instance ethernet-segments ES-9 detail", "ethernet-segment ES-9"),
+                           ("show network-instance default protocols bgp neighbor 10.0.0.9", "neighbor 10.0.0.9"),
+                           ("show network-instance mac-vrf-9 bridge-table mac-table all", "network-instance mac-vrf-9"),
+                           ("show lag lag9 lacp-state", "interface lag9")):
+        assert run(command).startswith(f"Error: {entry} is not configured\n"), command
 
 
 def test_tables_fit_the_sessions_terminal_only_when_asked() -> None:
