@@ -614,6 +614,21 @@ def test_a_member_recabled_in_the_topology_fails_verify_until_prune_takes_it_out
         assert code == 0 and check["ok"], check
 
 
+def _inventories_without(tmp_path: Path, *gone: str) -> None:
+    """inv-before (fabric-2s4l2es) and inv-after (the same without the `gone` nodes and
+    their links) under tmp_path."""
+    doc = yaml.safe_load(FABRIC_2S4L.read_text())
+    for node in gone:
+        del doc["topology"]["nodes"][node]
+    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
+                                if not any(e.split(":")[0] in gone for e in ln["endpoints"])]
+    topo = tmp_path / "after.clab.yml"
+    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for path, source in ((tmp_path / "inv-before", FABRIC_2S4L), (tmp_path / "inv-after", topo)):
+        topology = load_topology(source)
+        write_inventory(build_inventory(topology, derive_intent(topology)), path)
+
+
 def test_prune_takes_out_what_a_removed_multihomed_ce_left_and_verify_passes(tmp_path, capsys):
     """mhce2 (ES-2 on leaf3/leaf4) taken out of the topology: configure changes nothing and
     leaves lag2, its member's aggregate-id, lag2.0 in mac-vrf-1 and ES-2 (oper down, unseen by
@@ -622,15 +637,7 @@ def test_prune_takes_out_what_a_removed_multihomed_ce_left_and_verify_passes(tmp
     from nornir_evpn.twin.fabric_lab import attach
     from nornir_evpn.twin.timing import get_profile
 
-    doc = yaml.safe_load(FABRIC_2S4L.read_text())
-    del doc["topology"]["nodes"]["mhce2"]
-    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
-                                if not any(e.startswith("mhce2:") for e in ln["endpoints"])]
-    topo = tmp_path / "without-mhce2.clab.yml"
-    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
-    for path, source in ((tmp_path / "inv-before", FABRIC_2S4L), (tmp_path / "inv-after", topo)):
-        topology = load_topology(source)
-        write_inventory(build_inventory(topology, derive_intent(topology)), path)
+    _inventories_without(tmp_path, "mhce2")
     with Twin(FABRIC_2S4L) as twin:
         model = attach(twin, get_profile("instant"))
         state = tmp_path / "twin.json"
@@ -670,17 +677,7 @@ def test_prune_takes_out_the_spine_ports_of_a_leaf_pair_taken_out_and_verify_pas
     from nornir_evpn.twin.fabric_lab import attach
     from nornir_evpn.twin.timing import get_profile
 
-    doc = yaml.safe_load(FABRIC_2S4L.read_text())
-    gone = ("leaf3", "leaf4", "mhce2")
-    for node in gone:
-        del doc["topology"]["nodes"][node]
-    doc["topology"]["links"] = [ln for ln in doc["topology"]["links"]
-                                if not any(e.split(":")[0] in gone for e in ln["endpoints"])]
-    topo = tmp_path / "without-leaf3-leaf4.clab.yml"
-    topo.write_text(yaml.safe_dump(doc, sort_keys=False))
-    for path, source in ((tmp_path / "inv-before", FABRIC_2S4L), (tmp_path / "inv-after", topo)):
-        topology = load_topology(source)
-        write_inventory(build_inventory(topology, derive_intent(topology)), path)
+    _inventories_without(tmp_path, "leaf3", "leaf4", "mhce2")
     with Twin(FABRIC_2S4L) as twin:
         attach(twin, get_profile("instant"))
         state = tmp_path / "twin.json"

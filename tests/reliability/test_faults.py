@@ -185,8 +185,8 @@ def test_all_or_nothing_settles_a_commit_whose_answer_was_lost(watch: Watch, cap
     watch.assert_clean()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
-def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
+def _candidate_opened(monkeypatch) -> threading.Event:  # type: ignore[no-untyped-def]
+    """Set once a twin session enters a candidate: configure is then mid-change."""
     in_candidate = threading.Event()
     execute = CliSession.execute
 
@@ -196,6 +196,12 @@ def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkey
         return execute(self, line, tokens)
 
     monkeypatch.setattr(CliSession, "execute", spy)
+    return in_candidate
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
+    in_candidate = _candidate_opened(monkeypatch)
     for node in ("leaf1", "leaf2"):
         watch.twin.set_slow(node, 0.05)  # ~3 s to load the candidate: time to interrupt
     proc = subprocess.Popen(
@@ -225,15 +231,7 @@ def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkey
 def test_sighup_under_nohup_mid_configure_is_ignored(watch: Watch, tmp_path, monkeypatch):
     """`nohup configure ...`: SIGHUP (the operator's session dropped) stays ignored and every
     host commits; 0.8 discarded the candidates still open and reported interrupted."""
-    in_candidate = threading.Event()
-    execute = CliSession.execute
-
-    def spy(self, line, tokens=None):  # type: ignore[no-untyped-def]
-        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
-            in_candidate.set()
-        return execute(self, line, tokens)
-
-    monkeypatch.setattr(CliSession, "execute", spy)
+    in_candidate = _candidate_opened(monkeypatch)
     watch.twin.set_slow("leaf1", 0.02)
     proc = subprocess.Popen(
         [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
