@@ -59,6 +59,9 @@ def _three_way(generated: Any, base: Any, own: Any) -> Any:
             out[k] = mine  # added by you
         else:
             now = generated.get(k, _ABSENT)
+            if now is _ABSENT and mine == was:
+                out.pop(k, None)  # no longer generated, and you left it alone: it goes
+                continue
             out[k] = _three_way(was if now is _ABSENT else now, was, mine)
     return out
 

@@ -122,6 +122,19 @@ def session_lock(conn: Any) -> threading.RLock:
     return lock
 
 
+# Nornir's Host has __slots__ and a plain dict of connections: nothing of a host can carry
+# a lock or be weakly referenced. Striped locks, one chosen per host: bounded however many
+# Nornir objects a service builds, and two hosts rarely share one (opens stay parallel)
+_HOST_LOCKS = tuple(threading.RLock() for _ in range(1024))
+
+
+def host_lock(host: Any) -> threading.RLock:
+    """The lock for opening or replacing a host's sessions: Nornir's `get_connection` is not
+    thread-safe, and two runs of one Nornir object at once each opened a session (one left
+    open after `close_connections`) or dropped the one the other had just opened."""
+    return _HOST_LOCKS[hash((host.name, id(host.connections))) % len(_HOST_LOCKS)]
+
+
 def opening_transport(host: str, port: int | None) -> Any | None:
     """The transport of a session to `host` still in its `on_open` (Nornir registers a
     connection only once it is open): a Ctrl-C must be able to cut a slow login short too."""
@@ -169,8 +182,12 @@ def on_open(conn: Any) -> None:
 
 def on_close(conn: Any) -> None:
     """`logout`, without first asking for the prompt when scrapli already knows the session
-    is in running mode (a session in a candidate is brought back first, discarding it)."""
-    if conn._current_priv_level.name != conn.default_desired_privilege_level:
-        conn.acquire_priv(conn.default_desired_privilege_level)
-    conn.channel.write(channel_input="logout")
-    conn.channel.send_return()
+    is in running mode (a session in a candidate is brought back first, discarding it).
+    A session the device already ended closes quietly: raising here skipped scrapli's
+    transport close, and `close_connections` printed a traceback per such host (a kept
+    session in a service, after a device reboot)."""
+    with contextlib.suppress(Exception):
+        if conn._current_priv_level.name != conn.default_desired_privilege_level:
+            conn.acquire_priv(conn.default_desired_privilege_level)
+        conn.channel.write(channel_input="logout")
+        conn.channel.send_return()

@@ -40,7 +40,7 @@ from nornir_evpn.prune import (
     stale_member_lines,
 )
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
-from nornir_evpn.session import note_mode, paste, session_lock
+from nornir_evpn.session import host_lock, note_mode, paste, session_lock
 from nornir_evpn.validation import assert_one_line
 
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
@@ -79,14 +79,15 @@ def srl_connection(task: Task, connection: str = CONNECTION) -> Any:
     `connection=SPARE_CONNECTION` opens a second session with the same parameters, for a
     restore that must not wait for (or close) a session another thread is still reading.
     """
-    if connection != CONNECTION and connection not in task.host.connections:
-        p = task.host.get_connection_parameters(CONNECTION)
-        task.host.open_connection(
-            connection, task.nornir.config, hostname=p.hostname, username=p.username,
-            password=p.password, port=p.port, platform=p.platform, extras=p.extras,
-            default_to_host_attributes=False,
-        )
-    conn = task.host.get_connection(connection, task.nornir.config)
+    with host_lock(task.host):  # two runs of one Nornir object: one session, not two
+        if connection != CONNECTION and connection not in task.host.connections:
+            p = task.host.get_connection_parameters(CONNECTION)
+            task.host.open_connection(
+                connection, task.nornir.config, hostname=p.hostname, username=p.username,
+                password=p.password, port=p.port, platform=p.platform, extras=p.extras,
+                default_to_host_attributes=False,
+            )
+        conn = task.host.get_connection(connection, task.nornir.config)
     current = conn.privilege_levels.get("configuration")
     if current is None or current.escalate != platform.ENTER_CANDIDATE_PRIVATE:
         # a new dict: the platform's default levels are shared by every driver instance
@@ -413,8 +414,9 @@ def _one_command(task: Task, command: str) -> tuple[str | None, str | None]:
     None when there is none. A transport error drops the session."""
     try:
         conn = srl_connection(task)
-        leave_candidate(conn)
-        response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+        with session_lock(conn):
+            leave_candidate(conn)
+            response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
     except Exception as exc:  # transport/auth/timeout: one line, the session dropped
         drop_connection(task.host)
         return None, host_error(task.host, exc)
@@ -440,9 +442,10 @@ def confirm_commit(task: Task, accept: bool = True) -> Result:
 def health_check(task: Task) -> Result:
     """The device still answers on our session after a commit (no management lock-out)."""
     conn = srl_connection(task)
-    response = conn.send_command(
-        platform.SHOW_VERSION, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
-    )
+    with session_lock(conn):
+        response = conn.send_command(
+            platform.SHOW_VERSION, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
+        )
     return Result(host=task.host, failed=response.failed, result={"ok": not response.failed})
 
 
@@ -557,7 +560,8 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     reads = list(dict.fromkeys([*PRUNE_COMMANDS, *lags, *attachments, *links]))  # `interface *` once
     try:
         conn = srl_connection(task)
-        answer = dict(zip(reads, run_commands(conn, reads, batch_lines), strict=True))
+        with session_lock(conn):
+            answer = dict(zip(reads, run_commands(conn, reads, batch_lines), strict=True))
     except Exception as exc:  # one line in the result, as the other tasks
         drop_connection(task.host)
         return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
@@ -606,6 +610,10 @@ _SCRAPLI_REASONS = {
     "SocketRecvError": LOST,
     "SocketSendError": LOST,
     "SocketDisconnectError": LOST,
+    # a session dropped (by the device, or by another run of the same Nornir object after
+    # its own read failed) while this run waited to use it
+    "ChannelClosedError": LOST,
+    "ChannelEOFSentError": LOST,
     # ssh2-python's blocking read gives up after timeout_transport with an empty message
     "Timeout": "timeout",
 }

@@ -6,6 +6,7 @@ it); `verify_host` = collect + `nornir_evpn.checks.evaluate`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
-from nornir_evpn.session import session_lock
+from nornir_evpn.session import host_lock, session_lock
 from nornir_evpn.validation import assert_one_line
 
 
@@ -39,7 +40,8 @@ def collect_outputs(
     """
     if not commands:
         return {}
-    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    with host_lock(task.host):  # opened once when two runs of one Nornir object start together
+        conn = task.host.get_connection(CONNECTION, task.nornir.config)
     # one exchange at a time per session: two runs of one Nornir object at once (a service's
     # two requests) read each other's answers, a healthy host failing its checks
     with session_lock(conn):
@@ -52,6 +54,19 @@ def collect_outputs(
         else:
             out[cmd] = text
     return out
+
+
+def _drop_if_current(host: Any, used: Any) -> None:
+    """Drop the host's session if it is still the one that failed (`used`; None: whichever
+    is there): another run of the same Nornir object may already have opened a fresh one,
+    which is not to be closed under its reads."""
+    with host_lock(host):
+        current = host.connections.get(CONNECTION)
+        if current is not None and (used is None or current is used):
+            driver = getattr(current, "connection", None)
+            # not under another run's read of it (an ssh2 session freed mid-read aborts)
+            with session_lock(driver) if driver is not None else contextlib.nullcontext():
+                drop_connection(host)
 
 
 def verify_host(
@@ -80,19 +95,20 @@ def verify_host(
     try:
         commands = commands_for(fabric, task.host.name, checks, faults)
         assert_one_line(commands, f"{task.host.name}: show command")
-        kept = CONNECTION in task.host.connections  # a session an earlier run left open
+        used = task.host.connections.get(CONNECTION)  # a session an earlier run left open
         try:
             try:
                 outputs = collect_outputs(task, commands, batch_lines)
             except Exception as exc:
                 # a kept session the device ended meanwhile (a reboot, an idle timeout): only
                 # reads, so once more on a fresh one, not a false alarm in a scheduled verify
-                if not kept or not host_error(task.host, exc).startswith(LOST):
+                if used is None or not host_error(task.host, exc).startswith(LOST):
                     raise
-                drop_connection(task.host)
+                _drop_if_current(task.host, used)
+                used = None
                 outputs = collect_outputs(task, commands, batch_lines)
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
-            drop_connection(task.host)
+            _drop_if_current(task.host, used)
             return failed(host_error(task.host, exc))
         results = evaluate(fabric, task.host.name, outputs, faults, checks)
     except UserInputError as exc:  # an unsafe value of a hand-built intent, an unknown check

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from nornir import InitNornir
-from nornir_evpn.tasks import apply_config, verify_host
+from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
 
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.twin import fabric_lab
@@ -91,6 +91,49 @@ def test_two_runs_of_one_nornir_at_once_read_their_own_answers(fabric_twin: Twin
         fabric_twin.set_slow("leaf1", 0)
         nr.close_connections(on_failed=True)
     assert all(r == HEALTHY for r in results), results
+
+
+def test_a_prune_dry_run_and_a_verify_at_once_take_turns_on_each_session(fabric_twin: Twin, capfd) -> None:
+    """Review: prune's reads, the health check, accept/reject and save used the session
+    without its lock: a verify beside a `configure_fabric(prune=True)` read prune's answers."""
+    nr = service_nornir(fabric_twin)
+    fabric = fabric_from_nornir(nr)
+
+    def configure(nr) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+        agg = nr.run(task=configure_fabric, fabric=fabric, mode="dry-run", prune=True)
+        return {h: m[0].result["error"] for h, m in agg.items()}
+
+    try:
+        _verify(nr)
+        fabric_twin.set_slow("leaf1", 0.002)
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(f, nr) for _ in range(3) for f in (_verify, configure)]
+            results = [r.result(timeout=120) for r in runs]
+    finally:
+        fabric_twin.set_slow("leaf1", 0)
+        nr.close_connections(on_failed=True)
+    assert results[0::2] == [HEALTHY] * 3
+    assert results[1::2] == [dict.fromkeys(HEALTHY)] * 3  # no error on any host
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_runs_sharing_a_session_the_device_drops_each_read_again(fabric_twin: Twin, capfd) -> None:
+    """Review: one run's retry dropped the fresh session another run had just opened, under
+    its read ("connection lost" again, or a session left open after close_connections)."""
+    nr = service_nornir(fabric_twin)
+    try:
+        _verify(nr)
+        fabric_twin.set_slow("leaf1", 0.003)
+        for delay in (0.05, 0.07, 0.09):
+            with ThreadPoolExecutor(3) as pool:
+                runs = [pool.submit(_verify, nr) for _ in range(3)]
+                time.sleep(delay)
+                fabric_twin.drop_connections("leaf1")
+                assert [r.result(timeout=60)["leaf1"] for r in runs] == [[], [], []]
+    finally:
+        fabric_twin.set_slow("leaf1", 0)
+        nr.close_connections(on_failed=True)  # a session the device ended closes quietly
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_kept_session_the_device_ended_is_read_again_not_a_false_alarm(fabric_twin: Twin) -> None:

@@ -150,10 +150,19 @@ def run_up(args: argparse.Namespace) -> int:
     import fcntl  # POSIX, as the twin (refuse_native_windows)
 
     # one `twin up` at a time per state file: two at once (CI jobs in one workspace, two
-    # panes) both found no twin and started one each, the first left where `down` cannot reach
-    with open(state_file.with_name(state_file.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # panes) both found no twin and started one each, the first left where `down` cannot reach.
+    # Read-only is enough for flock: another user's lock file (a shared /tmp) still serves
+    lock_path = state_file.with_name(state_file.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UserInputError(f"--state-file {state_file}: cannot open its lock {lock_path}: "
+                             f"{exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         return _up(args, state_file)
+    finally:
+        os.close(fd)
 
 
 def _up(args: argparse.Namespace, state_file: Path) -> int:

@@ -348,11 +348,12 @@ def test_writing_the_inventory_again_keeps_your_connection_settings(tmp_path: Pa
     (out / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
     defaults = yaml.safe_load((out / "defaults.yaml").read_text())
     (out / "defaults.yaml").write_text(yaml.safe_dump({**defaults, "password": "Secret-pw-1"}))
-    # a default an older version generated and you left alone: the new one replaces it
+    # a default an older version generated and you left alone: the new one replaces it, and
+    # one it no longer generates goes (review: it stayed, named as yours)
     snapshot = yaml.safe_load((out / ".generated-connection.yaml").read_text())
-    snapshot["groups"]["srl"]["connection_options"]["scrapli"]["extras"]["timeout_transport"] = 20
+    for doc in (snapshot["groups"]["srl"], groups["srl"]):
+        doc["connection_options"]["scrapli"]["extras"].update(timeout_transport=20, timeout_keepalive=5)
     (out / ".generated-connection.yaml").write_text(yaml.safe_dump(snapshot))
-    groups["srl"]["connection_options"]["scrapli"]["extras"]["timeout_transport"] = 20
     (out / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
 
     again = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -366,7 +367,7 @@ def test_writing_the_inventory_again_keeps_your_connection_settings(tmp_path: Pa
     extras = groups["srl"]["connection_options"]["scrapli"]["extras"]
     assert (extras["transport"], extras["ssh_known_hosts_file"], extras["timeout_transport"]) == (
         "system", "/etc/lab_known_hosts", 30)
-    assert "auth_strict_key" not in extras
+    assert "auth_strict_key" not in extras and "timeout_keepalive" not in extras
     assert groups["ce"] == {"data": {"role": "ce"}, "username": "clab"}
     assert yaml.safe_load((out / "defaults.yaml").read_text())["password"] == "Secret-pw-1"
     assert load_inventory_docs(out)["hosts"]["leaf1"]["data"]["role"] == "leaf"

@@ -430,6 +430,11 @@ def test_an_unusable_state_location_is_one_line(tmp_path: Path) -> None:
     up = twin_cmd("up", "--state-file", str(tmp_path / "file" / "twin.json"), cwd=tmp_path)
     assert (up.returncode, up.stdout) == (2, "") and "Traceback" not in up.stderr
     assert up.stderr.strip().endswith("file: exists and is not a directory")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "twin.json.lock").mkdir()  # review: its lock unopenable was a traceback
+    locked = twin_cmd("up", "--state-file", str(tmp_path / "locked" / "twin.json"), cwd=tmp_path)
+    assert locked.returncode == 2 and "Traceback" not in locked.stderr
+    assert "cannot open its lock" in locked.stderr and locked.stderr.count("\n") == 1
     (tmp_path / "dir.json").mkdir()
     status = twin_cmd("status", "--state-file", str(tmp_path / "dir.json"), cwd=tmp_path)
     assert status.returncode == 2 and "cannot read: Is a directory" in status.stderr
