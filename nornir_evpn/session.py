@@ -123,16 +123,30 @@ def session_lock(conn: Any) -> threading.RLock:
 
 
 # Nornir's Host has __slots__ and a plain dict of connections: nothing of a host can carry
-# a lock or be weakly referenced. Striped locks, one chosen per host: bounded however many
-# Nornir objects a service builds, and two hosts rarely share one (opens stay parallel)
-_HOST_LOCKS = tuple(threading.RLock() for _ in range(1024))
+# a lock or be weakly referenced. A lock per host while someone holds or waits for it, gone
+# after: no two hosts share one (a slow login never holds up another host's), and a service
+# building a Nornir object a minute keeps none of them
+_HOST_LOCKS: dict[tuple[str, int], list[Any]] = {}  # key -> [RLock, users]
+_HOST_LOCKS_GUARD = threading.Lock()
 
 
-def host_lock(host: Any) -> threading.RLock:
-    """The lock for opening or replacing a host's sessions: Nornir's `get_connection` is not
-    thread-safe, and two runs of one Nornir object at once each opened a session (one left
-    open after `close_connections`) or dropped the one the other had just opened."""
-    return _HOST_LOCKS[hash((host.name, id(host.connections))) % len(_HOST_LOCKS)]
+@contextlib.contextmanager
+def host_lock(host: Any) -> Iterator[None]:
+    """Hold the lock for opening or replacing a host's sessions: Nornir's `get_connection`
+    is not thread-safe, and two runs of one Nornir object at once each opened a session (one
+    left open after `close_connections`) or dropped the one the other had just opened."""
+    key = (host.name, id(host.connections))
+    with _HOST_LOCKS_GUARD:
+        entry = _HOST_LOCKS.setdefault(key, [threading.RLock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0]:
+            yield
+    finally:
+        with _HOST_LOCKS_GUARD:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _HOST_LOCKS[key]
 
 
 def opening_transport(host: str, port: int | None) -> Any | None:
