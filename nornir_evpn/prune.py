@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from nornir_evpn import platform
 from nornir_evpn.errors import ParseError
@@ -73,8 +73,12 @@ def stale_neighbors(node: NodeIntent, features: Sequence[str], neighbors_output:
 
 def prune_lines(node: NodeIntent, features: Sequence[str], neighbors_output: str) -> list[str]:
     """`delete` lines for the neighbors the intent no longer has (COMMANDS[0]'s output)."""
-    return [f"delete / network-instance default protocols bgp neighbor {peer}"
-            for peer in stale_neighbors(node, features, neighbors_output)]
+    return neighbor_deletes(stale_neighbors(node, features, neighbors_output))
+
+
+def neighbor_deletes(stale: Mapping[str, str]) -> list[str]:
+    """`delete` lines for the `stale_neighbors`."""
+    return [f"delete / network-instance default protocols bgp neighbor {peer}" for peer in stale]
 
 
 # `set` lines whose last token is an entry of a list the intent owns entirely
@@ -255,18 +259,17 @@ def link_commands(features: Sequence[str]) -> list[str]:
             platform.info_flat_running("/network-instance default interface *")]
 
 
-def stale_link_lines(node: NodeIntent, features: Sequence[str], config: Sequence[str],
-                     neighbors_output: str, outputs: Sequence[str]) -> list[str]:
+def stale_link_lines(node: NodeIntent, config: Sequence[str], stale: Mapping[str, str],
+                     outputs: Sequence[str]) -> list[str]:
     """`delete` lines for the fabric links to the underlay peers prune deletes (a node taken
     out of the topology): the subinterface of the default network-instance whose /30 or /31
     holds such a peer's address, and its network-instance entry, unless the rendered `config`
     still gives it an IPv4 address. The port itself stays (its admin-state is the lab's).
-    `outputs`: the answers to `link_commands`, in order; one that does not parse raises
-    ParseError."""
+    `stale`: the node's `stale_neighbors`; `outputs`: the answers to `link_commands`, in
+    order; one that does not parse raises ParseError."""
     if not outputs:
         return []
-    gone = [ipaddress.ip_address(peer) for peer, group in
-            stale_neighbors(node, features, neighbors_output).items() if group == node.underlay_group]
+    gone = [ipaddress.ip_address(peer) for peer, group in stale.items() if group == node.underlay_group]
     if not gone:
         return []
     if_out, ni_out = outputs

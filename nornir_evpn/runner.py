@@ -50,6 +50,8 @@ def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
     """The signals of `signals` this process does not ignore: under `nohup` (SIGHUP) or as a
     background job of a non-interactive shell (SIGINT) they must stay ignored."""
     return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]
+
+
 _WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to
 
 

@@ -56,9 +56,8 @@ def key_type(path: str | Path) -> str | None:
     if "-----BEGIN EC PRIVATE KEY-----" in text:
         return "ecdsa"
     if "-----BEGIN OPENSSH PRIVATE KEY-----" in text:
-        body = text.split("-----BEGIN OPENSSH PRIVATE KEY-----", 1)[1].split("-----END", 1)[0]
         try:
-            blob = base64.b64decode("".join(body.split()))
+            blob = _pem_der(text, "OPENSSH PRIVATE KEY")
             magic = b"openssh-key-v1\0"
             if not blob.startswith(magic):
                 return None
@@ -72,15 +71,21 @@ def key_type(path: str | Path) -> str | None:
         except (binascii.Error, ValueError, struct.error, UnicodeDecodeError):
             return None
     if "-----BEGIN PRIVATE KEY-----" in text:  # PKCS#8 (openssl genpkey, ssh-keygen -m PKCS8)
-        body = text.split("-----BEGIN PRIVATE KEY-----", 1)[1].split("-----END", 1)[0]
         try:
-            der = base64.b64decode("".join(body.split()))
+            der = _pem_der(text, "PRIVATE KEY")
         except binascii.Error:
             return None
         # its AlgorithmIdentifier, in the clear: rsaEncryption (1.2.840.113549.1.1.1)
         return RSA if _RSA_OID in der[:32] else "pkcs8"  # another algorithm: not RSA
     # encrypted PKCS#8 and anything else: the public key beside it, if any
     return _pub_type(p) or UNKNOWN
+
+
+def _pem_der(text: str, label: str) -> bytes:
+    """The decoded body of the `-----BEGIN <label>-----` block of `text` (binascii.Error
+    when it is not base64)."""
+    body = text.split(f"-----BEGIN {label}-----", 1)[1].split("-----END", 1)[0]
+    return base64.b64decode("".join(body.split()))
 
 
 def _pub_type(private: Path) -> str | None:

@@ -34,10 +34,11 @@ from nornir_evpn.prune import (
     lag_commands,
     link_commands,
     list_resets,
-    prune_lines,
+    neighbor_deletes,
     stale_attachment_lines,
     stale_link_lines,
     stale_member_lines,
+    stale_neighbors,
 )
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
 from nornir_evpn.session import host_lock, note_mode, paste, session_lock
@@ -271,6 +272,12 @@ def apply_config(
         return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
                       failed=failed)
 
+    def lost_before_commit(error: str) -> Result:
+        """A read failed before the commit went out: the session is dropped (which ends its
+        private candidate; a late answer cannot be trusted), `error` unless interrupted."""
+        drop_connection(task.host, connection, abrupt=True)
+        return done(True, INTERRUPTED if cancel is not None and cancel.is_set() else error)
+
     try:
         assert_one_line(config, f"{task.host.name}: config")
     except UnsafeValueError as exc:  # before any connection: nothing may reach the device
@@ -293,10 +300,8 @@ def apply_config(
         except Exception as exc:
             # the session ended mid-load (the device dropped it): nothing was committed, and
             # the documented one-line dict, not a traceback Nornir would log to stderr
-            drop_connection(task.host, connection, abrupt=True)
-            if cancel is not None and cancel.is_set():
-                return done(True, INTERRUPTED)
-            return done(True, f"{host_error(task.host, exc)} while loading the candidate: nothing committed")
+            return lost_before_commit(f"{host_error(task.host, exc)} while loading the candidate: "
+                                      "nothing committed")
         timings["load"] = round(time.monotonic() - t, 4)
         if loaded.error == INTERRUPTED:
             # answers still on their way: close the session, which ends its private candidate
@@ -316,11 +321,9 @@ def apply_config(
             pending = pending_confirm(conn)
         except Exception as exc:
             # its answer may still come: the session cannot be trusted with a commit now
-            drop_connection(task.host, connection, abrupt=True)
-            if cancel is not None and cancel.is_set():
-                return done(True, INTERRUPTED)
             out["changed"] = False
-            return done(True, f"could not read the commit state before committing: {host_error(task.host, exc)}")
+            return lost_before_commit(
+                f"could not read the commit state before committing: {host_error(task.host, exc)}")
         if pending is not None:
             discard(conn, batch_lines)
             out["changed"] = out["changed"] and mode == "dry-run"  # nothing was applied
@@ -565,12 +568,12 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     except Exception as exc:  # one line in the result, as the other tasks
         drop_connection(task.host)
         return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
-    neighbors = answer[PRUNE_COMMANDS[0]]
-    pruned = prune_lines(node, features, neighbors)
+    stale = stale_neighbors(node, features, answer[PRUNE_COMMANDS[0]])  # parsed once: two uses
+    pruned = neighbor_deletes(stale)
     if lags:
         pruned += stale_member_lines(config, [answer[c] for c in lags])
     pruned += stale_attachment_lines(node, config, [answer[c] for c in attachments])
-    pruned += stale_link_lines(node, features, config, neighbors, [answer[c] for c in links])
+    pruned += stale_link_lines(node, config, stale, [answer[c] for c in links])
     return Result(host=task.host, result={"pruned": list(dict.fromkeys(pruned)), "error": None})
 
 

@@ -258,7 +258,7 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
         await twin.start()
         fault = _optional("nornir_evpn.commands.twin_fault")
         control_path = fault.control_socket_path(state_file) if fault is not None else None
-        control = await fault.serve_control(twin, state_file) if fault is not None else None
+        control = await fault.serve_control(twin, path=control_path) if fault is not None else None
         state = twin.state()
         # the clients read it here: one whose $TMPDIR differs (a tmux pane, a CI step, systemd's
         # PrivateTmp) computed another place for a long state path's socket

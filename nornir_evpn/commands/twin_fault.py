@@ -140,9 +140,11 @@ def _links(fabric: Any) -> list[str]:
     return [f"{a[0]}:{a[1]} {b[0]}:{b[1]}" for a, b in fabric.down_links()]
 
 
-async def serve_control(twin: Any, state_file: str | Path | None = None) -> asyncio.AbstractServer:
-    """Start the control socket for `twin` (call inside the twin's event loop)."""
-    path = control_socket_path(state_file)
+async def serve_control(twin: Any, state_file: str | Path | None = None,
+                        path: Path | None = None) -> asyncio.AbstractServer:
+    """Start the control socket for `twin` (call inside the twin's event loop), at `path`
+    (default: `control_socket_path(state_file)`)."""
+    path = path or control_socket_path(state_file)
     _make_socket_dir(path.parent)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()

@@ -224,16 +224,16 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
     neighbors: dict[str, BgpNeighbor] = {}
     for n in tree.keys((*bgp, "neighbor")):
         np_ = (*bgp, "neighbor", n)
+        group = tree.value((*np_, "peer-group"))
         neighbors[n] = BgpNeighbor(
             address=n,
-            group=tree.value((*np_, "peer-group")),
+            group=group,
             peer_as=_int(tree.value((*np_, "peer-as"))),
             local_address=tree.value((*np_, "transport", "local-address")),
             # SR Linux: the BGP instance's and the peer-group's admin-state disable tear the
             # session down too (srl_nokia-bgp.yang)
             admin=_enabled(tree, np_) and _enabled(tree, bgp) and (
-                tree.value((*np_, "peer-group")) is None
-                or _enabled(tree, (*bgp, "group", tree.value((*np_, "peer-group"))))),
+                group is None or _enabled(tree, (*bgp, "group", group))),
         )
 
     esp = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance", "1",

@@ -268,6 +268,13 @@ def test_an_irb_in_the_mac_vrf_is_nobodys_leftover() -> None:
 
 
 # --- a leaf or spine taken out: the routed link that faced it ----------------------------------
+def _stale_links(node, config: list[str], outputs: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """`stale_link_lines` with the neighbors prune finds stale in SPINE1 (the transcript)."""
+    from nornir_evpn.prune import stale_link_lines, stale_neighbors
+
+    return stale_link_lines(node, config, stale_neighbors(node, ALL, SPINE1), outputs)
+
+
 def _links(config: list[str]) -> list[str]:
     """The two `link_commands` answers for a device configured with `config`."""
     from nornir_evpn.twin.config_tree import parse_flat
@@ -279,7 +286,7 @@ def _links(config: list[str]) -> list[str]:
 
 
 def test_a_leaf_taken_out_leaves_the_spine_subinterface_that_faced_it(tmp_path) -> None:
-    from nornir_evpn.prune import link_commands, stale_link_lines
+    from nornir_evpn.prune import link_commands
 
     before = derive_intent(load_topology(MH01))
     after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
@@ -289,50 +296,44 @@ def test_a_leaf_taken_out_leaves_the_spine_subinterface_that_faced_it(tmp_path) 
     device = _links(_rendered(before, "spine1"))
     # SPINE1 (the transcript) has the session to leaf2's 192.168.12.1: spine1's ethernet-1/2
     # holds 192.168.12.2/30
-    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1, device) == [
+    assert _stale_links(after.nodes["spine1"], _rendered(after, "spine1"), device) == [
         "delete / network-instance default interface ethernet-1/2.0",
         "delete / interface ethernet-1/2 subinterface 0"]
     # the same intent: the session is not stale, nothing goes; no reads, nothing either
-    assert stale_link_lines(before.nodes["spine1"], ALL, _rendered(before, "spine1"), SPINE1, device) == []
-    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1, []) == []
+    assert _stale_links(before.nodes["spine1"], _rendered(before, "spine1"), device) == []
+    assert _stale_links(after.nodes["spine1"], _rendered(after, "spine1"), []) == []
 
 
 def test_a_renumbered_peer_keeps_the_subinterface_and_a_routed_port_nobody_owned_stays(tmp_path) -> None:
-    from nornir_evpn.prune import stale_link_lines
-
     before = derive_intent(load_topology(MH01))
     spine1 = before.nodes["spine1"]
     config = _rendered(before, "spine1")
     # leaf2 renumbered: the intent still sets ethernet-1/2.0 (a new /30); the list reset renews it
     spine1.underlay = [u.model_copy(update={"peer_ip": "192.168.99.1"}) if u.peer == "leaf2" else u
                        for u in spine1.underlay]
-    assert stale_link_lines(spine1, ALL, config, SPINE1, _links(config)) == []
+    assert _stale_links(spine1, config, _links(config)) == []
     # a hand-made routed port whose subnet holds no pruned peer is someone else's
     extra = ["set / interface ethernet-1/9 subinterface 0 ipv4 address 203.0.113.1/30",
              "set / network-instance default interface ethernet-1/9.0"]
     after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
-    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1,
-                            _links(config + extra)) == [
+    assert _stale_links(after.nodes["spine1"], _rendered(after, "spine1"),
+                        _links(config + extra)) == [
         "delete / network-instance default interface ethernet-1/2.0",
         "delete / interface ethernet-1/2 subinterface 0"]
 
 
 def test_links_an_unreadable_interface_list_is_an_error(tmp_path) -> None:
-    from nornir_evpn.prune import stale_link_lines
-
     after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
     with pytest.raises(ParseError):
-        stale_link_lines(after.nodes["spine1"], ALL, [], SPINE1, ["Error: permission denied", ""])
+        _stale_links(after.nodes["spine1"], [], ["Error: permission denied", ""])
     with pytest.raises(ParseError):
-        stale_link_lines(after.nodes["spine1"], ALL, [], SPINE1, ["something else entirely", ""])
+        _stale_links(after.nodes["spine1"], [], ["something else entirely", ""])
 
 
 def test_only_the_default_instances_point_to_point_link_goes_and_an_uplink_made_access_port_too(tmp_path) -> None:
     """Review: a tenant's ip-vrf port or a hand-made /16 holding the removed peer's address
     was deleted too; an old uplink the intent now uses as a CE's access port was kept routed
     (its /30 and default-instance entry beside the new bridged use: refused at commit)."""
-    from nornir_evpn.prune import stale_link_lines
-
     before = derive_intent(load_topology(MH01))
     after = _intent(tmp_path, _without(MH01.read_text(), "leaf2"))
     hand_made = ["set / interface ethernet-1/9 subinterface 0 ipv4 address 192.168.0.1/16",
@@ -340,11 +341,11 @@ def test_only_the_default_instances_point_to_point_link_goes_and_an_uplink_made_
                  "set / interface ethernet-1/9 subinterface 5 ipv4 address 192.168.12.1/24",
                  "set / network-instance tenant interface ethernet-1/9.5"]
     device = _links(_rendered(before, "spine1") + hand_made)
-    assert stale_link_lines(after.nodes["spine1"], ALL, _rendered(after, "spine1"), SPINE1, device) == [
+    assert _stale_links(after.nodes["spine1"], _rendered(after, "spine1"), device) == [
         "delete / network-instance default interface ethernet-1/2.0",
         "delete / interface ethernet-1/2 subinterface 0"]
     # ethernet-1/2 now faces a CE: the config sets it up bridged, with no address
     access = [*_rendered(after, "spine1"), "set / interface ethernet-1/2 subinterface 0 type bridged"]
-    assert stale_link_lines(after.nodes["spine1"], ALL, access, SPINE1, device) == [
+    assert _stale_links(after.nodes["spine1"], access, device) == [
         "delete / network-instance default interface ethernet-1/2.0",
         "delete / interface ethernet-1/2 subinterface 0"]
