@@ -199,17 +199,23 @@ def _candidate_opened(monkeypatch) -> threading.Event:  # type: ignore[no-untype
     return in_candidate
 
 
+def _configure_leaf1_leaf2(watch: Watch, cwd, sig: signal.Signals, disposition) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    """`configure --twin --hosts leaf1,leaf2` in its own process, `sig` set to `disposition`
+    there (SIGINT default: pytest may run with it ignored; SIGHUP ignored: `nohup`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
+         str(watch.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        preexec_fn=lambda: signal.signal(sig, disposition),
+    )
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
     in_candidate = _candidate_opened(monkeypatch)
     for node in ("leaf1", "leaf2"):
         watch.twin.set_slow(node, 0.05)  # ~3 s to load the candidate: time to interrupt
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
-         str(watch.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = _configure_leaf1_leaf2(watch, tmp_path, signal.SIGINT, signal.SIG_DFL)
     try:
         assert in_candidate.wait(timeout=20), "configure never opened a candidate"
         time.sleep(0.3)
@@ -233,12 +239,7 @@ def test_sighup_under_nohup_mid_configure_is_ignored(watch: Watch, tmp_path, mon
     host commits; 0.8 discarded the candidates still open and reported interrupted."""
     in_candidate = _candidate_opened(monkeypatch)
     watch.twin.set_slow("leaf1", 0.02)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
-         str(watch.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
-    )
+    proc = _configure_leaf1_leaf2(watch, tmp_path, signal.SIGHUP, signal.SIG_IGN)  # nohup
     try:
         assert in_candidate.wait(timeout=20), "configure never opened a candidate"
         proc.send_signal(signal.SIGHUP)
