@@ -385,6 +385,6 @@ def collect_and_check(task: Task, view: Any, checks: list[Any], memo: dict[Any, 
         down = CheckResult(task.host.name, CONNECT_CHECK, False, {"session": "open"},
                            {"session": reason}, f"{task.host.name}: {reason}")
         return Result(host=task.host, result=[down], failed=False)
-    obs = Observations(outputs, memo)
+    obs = Observations(outputs, memo, frozenset(c.name for c in checks))
     results = [r for c in wanted if (r := c.run(view, node, obs)) is not None]
     return Result(host=task.host, result=results, failed=False)

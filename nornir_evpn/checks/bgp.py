@@ -14,7 +14,7 @@ ESTABLISHED = "established"
 NOT_ESTABLISHED = "not established"
 
 
-def _state(obs: Observations, peer: str, expected: str) -> str:
+def session_state(obs: Observations, peer: str, expected: str) -> str:
     sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
     s = sessions.get(peer)
     if s is None:
@@ -42,7 +42,7 @@ def _with_unknown_peers(obs: Observations, group: str, known: set[str],
 
 def _observe(obs: Observations, expected: dict[str, Any]) -> dict[str, Any]:
     """`<prefix> <peer> ...` keys: each peer's session state (see `_state`)."""
-    return {key: _state(obs, key.split()[1], want) for key, want in expected.items()}
+    return {key: session_state(obs, key.split()[1], want) for key, want in expected.items()}
 
 
 class UnderlayEstablished(Check):

@@ -95,9 +95,10 @@ def evaluate(
 ) -> list[CheckResult]:
     """Run the checks on collected outputs ({command: text or CommandFailure})."""
     view, n = shared_view(fabric, faults), _node(fabric, node)
-    obs = Observations(outputs)
+    selected = resolve_checks(checks)
+    obs = Observations(outputs, checks=frozenset(c.name for c in selected))
     results = []
-    for check in resolve_checks(checks):
+    for check in selected:
         r = check.run(view, n, obs)
         if r is not None:
             results.append(r)

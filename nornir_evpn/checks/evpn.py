@@ -11,6 +11,7 @@ from typing import Any
 
 from nornir_evpn import platform
 from nornir_evpn.checks.base import Check
+from nornir_evpn.checks.bgp import ESTABLISHED, OverlayEstablished, session_state
 from nornir_evpn.checks.model import FabricView, Observations, Unavailable
 from nornir_evpn.intent import NodeIntent
 from nornir_evpn.parsers.bgp_advertised import parse_advertised_evpn
@@ -48,6 +49,10 @@ def _session_down(obs: Observations, peer: str) -> bool:
     except Unavailable:
         return False
     return session is None or not session.established
+
+
+def _session_key(peer: str) -> str:
+    return f"to {peer} session"
 
 
 def _local_es_up(view: FabricView, node: NodeIntent) -> int:
@@ -90,9 +95,9 @@ class EvpnAdvertised(Check):
         assert peer is not None
         if _session_down(obs, peer):
             # nothing reaches that peer (spine1 lost): "0 RT1/RT3/RT4 advertised" would say
-            # the leaf advertises nothing, while it does to its other peers. Not judged here:
-            # the session is bgp.overlay_established's to report
-            return {}
+            # the leaf advertises nothing, while it does to its other peers. The session is
+            # bgp.overlay_established's to report; run without it, this check reports it
+            return {} if obs.runs(OverlayEstablished.name) else {_session_key(peer): ESTABLISHED}
         key = f"to {peer} RT2"
         try:
             local = len(obs.get(platform.show_mac_table(node.mac_vrf.name), parse_mac_table).local())
@@ -103,6 +108,8 @@ class EvpnAdvertised(Check):
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         peer = advertise_peer(view, node)
         assert peer is not None
+        if _session_key(peer) in expected:
+            return {_session_key(peer): session_state(obs, peer, ESTABLISHED)}
         adv = obs.get(platform.show_advertised_evpn(peer), parse_advertised_evpn)
         return {f"to {peer} RT{t}": adv.routes.count(t) for t in (1, 2, 3, 4)}
 

@@ -70,6 +70,9 @@ class Observations:
 
     outputs: Outputs
     memo: ParseMemo | None = None
+    # the names of the checks this evaluation runs (None: all): a check leaves a fact to
+    # another only when that other one is run
+    checks: frozenset[str] | None = None
     _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
 
     def get(self, command: str, parser: Callable[[str], T]) -> T:
@@ -82,6 +85,10 @@ class Observations:
             # raise would chain that poll's frames (and its outputs) onto its traceback
             raise Unavailable(*value.args)
         return value
+
+    def runs(self, check: str) -> bool:
+        """`check` is judged in this evaluation too."""
+        return self.checks is None or check in self.checks
 
     def problem(self, command: str) -> str | None:
         """Why `command`'s output could not be used, if it was asked for and could not."""

@@ -85,6 +85,28 @@ def test_advertised_routes_are_judged_when_the_session_is_up(mh01) -> None:
     assert not r.ok and r.detail.startswith("leaf1 to 10.0.0.2 RT4 - Expected: 1 Actual: 0"), r.detail
 
 
+# 5b. a session to that peer that is down is bgp.overlay_established's to report; when that
+#     check is not run (`verify --checks evpn.advertised`), evpn.advertised reports it itself
+#     instead of judging nothing and passing
+@pytest.mark.parametrize("table,actual", [
+    (lambda t: t.replace("| establish |", "| active    |").replace("| ed        |", "|           |"), "active"),
+    (lambda t: t.replace("| 10.0.0.2  |", "| 10.0.0.9  |"), "absent"),  # deleted by hand
+])
+def test_advertised_alone_fails_when_the_session_to_its_peer_is_down(mh01, table, actual) -> None:
+    files = {
+        platform.show_advertised_evpn("10.0.0.2"): fx("tutorial_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt"),
+        platform.SHOW_BGP_NEIGHBORS: table(fx("l2evpn_leaf1_show_bgp_neighbor_10.0.0.2.txt")),
+    }
+    [r] = evaluate(mh01, "leaf1", files, checks=["evpn.advertised"])
+    assert not r.ok
+    assert r.detail == f"leaf1 to 10.0.0.2 session - Expected: established Actual: {actual}", r.detail
+    # with the session check selected, the session is reported once, by it
+    results = {x.check: x for x in evaluate(mh01, "leaf1", files,
+                                            checks=["evpn.advertised", "bgp.overlay_established"])}
+    assert "evpn.advertised" not in results
+    assert not results["bgp.overlay_established"].ok
+
+
 # 6. verify asks each leaf for its advertised routes (commands_for drives what is collected)
 def test_leaf_commands_include_the_advertised_routes(mh01) -> None:
     from nornir_evpn.checks import commands_for
