@@ -978,3 +978,44 @@ def test_a_commit_state_that_cannot_be_read_fails_the_host_before_any_commit(lab
     assert leaf1["error"].startswith("could not read the commit state before committing: ")
     assert lab.running("leaf1") == startup("leaf1")
     assert doc["hosts"]["leaf2"]["committed"]
+
+
+def test_configure_enables_again_what_was_disabled_by_hand(lab, capsys):
+    """An uplink, its subinterface, a BGP session (group, neighbor, the whole instance), an
+    access port, a CE's subinterface and LAG min-links changed by hand: configure puts each
+    back to its default (enable, 1) and names the lines; where nothing was touched (spine1) it
+    changes nothing."""
+    from nornir_evpn.twin.fabric_lab import with_lines
+
+    assert lab.configure(capsys)[0] == 0
+    bgp = "network-instance default protocols bgp"
+    edits = {
+        "leaf1": ["interface ethernet-1/49 admin-state disable",
+                  "interface lag1 subinterface 0 admin-state disable",
+                  "interface lag1 lag min-links 2"],
+        "leaf3": ["interface ethernet-1/49 subinterface 0 admin-state disable",
+                  f"{bgp} neighbor 10.0.0.1 admin-state disable",
+                  f"{bgp} group iBGP-overlay admin-state disable",
+                  "interface ethernet-1/1 admin-state disable"],
+        "leaf2": [f"{bgp} admin-state disable",
+                  f"{bgp} neighbor 192.168.12.2 admin-state disable"],
+    }
+    before = {n: lab.running(n) for n in ("leaf1", "leaf2", "leaf3", "spine1")}
+
+    async def edit(node: str, lines: list[str]) -> None:
+        ds = lab.twin.datastore(node)
+        ds.commit(ds.running, with_lines(ds.running, "".join(f"set / {x}\n" for x in lines)))
+
+    for node, lines in edits.items():
+        lab.twin._run(edit(node, lines))
+        assert lab.running(node) - before[node] == {f"set / {x}" for x in lines}
+
+    code, doc = lab.configure(capsys)
+    assert code == 0 and doc["ok"]
+    assert {h: e["changed"] for h, e in doc["hosts"].items()} == {
+        "leaf1": True, "leaf2": True, "leaf3": True, "spine1": False}
+    for node, lines in edits.items():
+        assert lab.running(node) == before[node]
+        assert doc["hosts"][node]["removed"] == len(lines) and doc["hosts"][node]["added"] == 0
+        assert doc["hosts"][node]["diff"].splitlines() == sorted(
+            f"delete / {line.rsplit(' ', 1)[0]}" for line in lines)

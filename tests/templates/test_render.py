@@ -84,7 +84,33 @@ def test_committed_startup_configs_match_current_templates(fabric, renderer, nod
 
 @pytest.mark.parametrize("node", ["leaf1", "leaf2"])
 def test_multihoming_is_exactly_the_tutorial(fabric, renderer, node):
-    assert renderer.render(fabric.nodes[node], fabric, ["multihoming"])["multihoming"] == TUTORIAL_MH
+    lines = renderer.render(fabric.nodes[node], fabric, ["multihoming"])["multihoming"]
+    assert [line for line in lines if line.startswith("set ")] == TUTORIAL_MH
+    # and what a hand edit may have changed goes back to its default (no diff where untouched)
+    assert [line for line in lines if not line.startswith("set ")] == [
+        "delete / interface lag1 subinterface 0 admin-state", "delete / interface lag1 lag min-links"]
+
+
+def test_configure_puts_admin_states_back_to_their_defaults(fabric, renderer):
+    """A port, subinterface or BGP session disabled by hand (`verify` names it) comes back
+    with the next configure: the line goes back to its default, `enable`, so the published
+    lab's configs, which never set it, get no diff. A startup config has none of them."""
+    def deletes(node, startup=False):
+        return [line for f in renderer.render(fabric.nodes[node], fabric, [*STARTUP_FEATURES, "multihoming"],
+                                              startup=startup).values()
+                for line in f if line.startswith("delete ") and "admin-state" in line]
+    leaf3 = deletes("leaf3")
+    for line in ("delete / interface ethernet-1/49 admin-state",
+                 "delete / interface ethernet-1/49 subinterface 0 admin-state",
+                 "delete / network-instance default protocols bgp admin-state",
+                 "delete / network-instance default protocols bgp group eBGP-underlay admin-state",
+                 "delete / network-instance default protocols bgp neighbor 192.168.13.2 admin-state",
+                 "delete / network-instance default protocols bgp group iBGP-overlay admin-state",
+                 "delete / network-instance default protocols bgp neighbor 10.0.0.1 admin-state",
+                 "delete / interface ethernet-1/1 admin-state"):  # ce2's single-homed port
+        assert line in leaf3
+    assert "delete / network-instance default protocols bgp neighbor 192.168.11.1 admin-state" in deletes("spine1")
+    assert deletes("leaf3", startup=True) == [] and deletes("spine1", startup=True) == []
 
 
 def test_a_leaf_without_segments_gets_only_the_ecmp_for_aliasing(fabric, renderer):
@@ -111,6 +137,7 @@ def test_route_reflector_overlay():
     assert [ln for ln in leaf if " neighbor " in ln] == [
         f"{bgp} neighbor 10.0.1.1 peer-group iBGP-overlay",
         f"{bgp} neighbor 10.0.1.1 transport local-address 10.0.0.1",
+        "delete / network-instance default protocols bgp neighbor 10.0.1.1 admin-state",
     ]
     assert not any("route-reflector" in ln for ln in leaf)
 
@@ -207,8 +234,8 @@ def test_configure_deletes_the_policy_lists_before_setting_them(fabric, renderer
                for line in f]
     deletes = [line for line in lines if line.startswith("delete ")]
     groups = ["eBGP-underlay"] + ([] if node == "spine1" else ["iBGP-overlay"])
-    assert deletes == [f"delete / network-instance default protocols bgp group {g} {p}"
+    assert [line for line in deletes if "-policy" in line] == [f"delete / network-instance default protocols bgp group {g} {p}"
                        for g in groups for p in ("export-policy", "import-policy")]
-    for line in deletes:
+    for line in (line for line in deletes if "-policy" in line):
         assert lines.index(line) < lines.index(line.replace("delete", "set", 1) + " all")
     assert [line for line in lines if line not in deletes] == startup
