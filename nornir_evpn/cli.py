@@ -22,7 +22,7 @@ from typing import TextIO
 from nornir_evpn import __version__, home  # noqa: F401 - home: before nornir is imported
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, UserInputError
-from nornir_evpn.runner import TERMINATION_SIGNALS
+from nornir_evpn.runner import TERMINATION_SIGNALS, not_ignored
 from nornir_evpn.timestamps import mark_run_start
 
 # (module, command) in the order `--help` lists them.
@@ -215,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, _terminate) for sig in TERMINATION_SIGNALS
                     if signal.getsignal(sig) is signal.SIG_DFL}
+    code = None
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) is handled below
@@ -254,3 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if entry_point and code == EXIT_INTERRUPTED and threading.current_thread() is threading.main_thread():
+            # the run ended on an interrupt and reported it: a second Ctrl-C on the way out
+            # would only turn exit 130 into a death by signal (or a traceback)
+            for sig in not_ignored((signal.SIGINT, *TERMINATION_SIGNALS)):
+                signal.signal(sig, signal.SIG_IGN)

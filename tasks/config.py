@@ -24,7 +24,7 @@ from nornir_scrapli.connection import ScrapliCore
 from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
-from nornir_evpn import platform, ssh2_guard
+from nornir_evpn import platform, ssh2_guard, uncommitted
 from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_nornir, host_node
@@ -282,98 +282,110 @@ def apply_config(
         assert_one_line(config, f"{task.host.name}: config")
     except UnsafeValueError as exc:  # before any connection: nothing may reach the device
         return done(True, str(exc))
-    fresh = connection not in task.host.connections
-    try:
-        conn = srl_connection(task, connection)
-    except Exception as exc:  # unreachable, auth, timeout: the documented dict, one line
-        return done(True, host_error(task.host, exc))
-    out["reached"] = True
-    timings["connect"] = round(time.monotonic() - t0, 4)
-    lock = session_lock(conn)  # the candidate is this run's alone from load to commit
-    lock.acquire()
-    try:
-        if not fresh:  # a session reused from an earlier task may sit in a candidate
-            leave_candidate(conn)
-        t = time.monotonic()
+    # until its commit goes out, an interrupt may close the session under this host
+    with uncommitted.before_commit(cancel, task.host, connection):
+        fresh = connection not in task.host.connections
         try:
-            loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines, cancel)
-        except Exception as exc:
-            # the session ended mid-load (the device dropped it): nothing was committed, and
-            # the documented one-line dict, not a traceback Nornir would log to stderr
-            return lost_before_commit(f"{host_error(task.host, exc)} while loading the candidate: "
-                                      "nothing committed")
-        timings["load"] = round(time.monotonic() - t, 4)
-        if loaded.error == INTERRUPTED:
-            # answers still on their way: close the session, which ends its private candidate
-            # now (waiting for a slow device to answer every typed line took minutes)
-            drop_connection(task.host, connection, abrupt=True)
-            return done(True, INTERRUPTED)
-        if loaded.error is not None:
-            out["device_error"] = loaded.error
-            leave_candidate(conn)
-            return done(True, out["device_error"])
-        out["diff"] = loaded.last_output.strip()
-        out["changed"] = bool(out["diff"])
-        # a commit confirmed nobody accepted makes "unchanged" untrue, and a commit on top of
-        # it is undone with it when its timer ends: every mode, changed or not, fails the host
-        # (all-or-nothing decides on its validate phase)
+            conn = srl_connection(task, connection)
+        except Exception as exc:  # unreachable, auth, timeout: the documented dict, one line
+            return done(True, INTERRUPTED if cancel is not None and cancel.is_set() else host_error(task.host, exc))
+        out["reached"] = True
+        timings["connect"] = round(time.monotonic() - t0, 4)
+        lock = session_lock(conn)  # the candidate is this run's alone from load to commit
+        lock.acquire()
+        cuttable = True  # until may_commit: an interrupt may close the session under us
         try:
-            pending = pending_confirm(conn)
-        except Exception as exc:
-            # its answer may still come: the session cannot be trusted with a commit now
-            out["changed"] = False
-            return lost_before_commit(
-                f"could not read the commit state before committing: {host_error(task.host, exc)}")
-        if pending is not None:
-            discard(conn, batch_lines)
-            out["changed"] = out["changed"] and mode == "dry-run"  # nothing was applied
-            return done(True, pending)
-        if not out["changed"] or mode == "dry-run":
-            discard(conn, batch_lines)
-            return done()
-        if cancel is not None and cancel.is_set():
-            discard(conn, batch_lines)
-            out["changed"] = False
-            return done(True, INTERRUPTED)
+            if not fresh:  # a session reused from an earlier task may sit in a candidate
+                leave_candidate(conn)
+            t = time.monotonic()
+            try:
+                loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines, cancel)
+            except Exception as exc:
+                # the session ended mid-load (the device dropped it): nothing was committed, and
+                # the documented one-line dict, not a traceback Nornir would log to stderr
+                return lost_before_commit(f"{host_error(task.host, exc)} while loading the candidate: "
+                                          "nothing committed")
+            timings["load"] = round(time.monotonic() - t, 4)
+            if loaded.error == INTERRUPTED:
+                # answers still on their way: close the session, which ends its private candidate
+                # now (waiting for a slow device to answer every typed line took minutes)
+                drop_connection(task.host, connection, abrupt=True)
+                return done(True, INTERRUPTED)
+            if loaded.error is not None:
+                out["device_error"] = loaded.error
+                leave_candidate(conn)
+                return done(True, out["device_error"])
+            out["diff"] = loaded.last_output.strip()
+            out["changed"] = bool(out["diff"])
+            # a commit confirmed nobody accepted makes "unchanged" untrue, and a commit on top of
+            # it is undone with it when its timer ends: every mode, changed or not, fails the host
+            # (all-or-nothing decides on its validate phase)
+            try:
+                pending = pending_confirm(conn)
+            except Exception as exc:
+                # its answer may still come: the session cannot be trusted with a commit now
+                out["changed"] = False
+                return lost_before_commit(
+                    f"could not read the commit state before committing: {host_error(task.host, exc)}")
+            if pending is not None:
+                discard(conn, batch_lines)
+                out["changed"] = out["changed"] and mode == "dry-run"  # nothing was applied
+                return done(True, pending)
+            if not out["changed"] or mode == "dry-run":
+                discard(conn, batch_lines)
+                return done()
+            if not uncommitted.may_commit(cancel, task.host):
+                # cancelled: its session may be cut already (nothing is read from it again)
+                out["changed"] = False
+                return lost_before_commit(INTERRUPTED)
+            cuttable = False
 
-        action = {
-            "validate": platform.COMMIT_VALIDATE,
-            "commit": platform.COMMIT_NOW,
-            "confirmed": platform.commit_confirmed(confirm_timeout),
-        }[mode]
-        t = time.monotonic()
-        try:
-            error = send_line(conn, action, batch_lines)
-        except Exception as exc:
+            action = {
+                "validate": platform.COMMIT_VALIDATE,
+                "commit": platform.COMMIT_NOW,
+                "confirmed": platform.commit_confirmed(confirm_timeout),
+            }[mode]
+            t = time.monotonic()
+            try:
+                error = send_line(conn, action, batch_lines)
+            except Exception as exc:
+                if mode == "validate":
+                    raise
+                # the commit went out and its answer never came back: the device may well have
+                # applied it, so this is no "unchanged, not committed" (the diff stays)
+                out["commit_unknown"] = True
+                drop_connection(task.host, connection, abrupt=True)
+                then = (f"; if it did, it rolls back by itself in {confirm_timeout}s (nobody accepts it)"
+                        if mode == "confirmed" else f"; check {task.host.name}'s running config")
+                return done(True, f"{host_error(task.host, exc)} after `{action}` was sent: it may "
+                                  f"have committed{then}")
+            timings["commit"] = round(time.monotonic() - t, 4)
+            if error is not None:
+                out["device_error"] = error
+                out["changed"] = False  # a failed commit leaves running config untouched
+                leave_candidate(conn)
+                return done(True, out["device_error"])
             if mode == "validate":
-                raise
-            # the commit went out and its answer never came back: the device may well have
-            # applied it, so this is no "unchanged, not committed" (the diff stays)
-            out["commit_unknown"] = True
-            drop_connection(task.host, connection, abrupt=True)
-            then = (f"; if it did, it rolls back by itself in {confirm_timeout}s (nobody accepts it)"
-                    if mode == "confirmed" else f"; check {task.host.name}'s running config")
-            return done(True, f"{host_error(task.host, exc)} after `{action}` was sent: it may "
-                              f"have committed{then}")
-        timings["commit"] = round(time.monotonic() - t, 4)
-        if error is not None:
-            out["device_error"] = error
-            out["changed"] = False  # a failed commit leaves running config untouched
+                discard(conn, batch_lines)
+            else:
+                out["committed"] = True
+                out["pending_confirm"] = mode == "confirmed"
+                if batch_lines <= 1 or conn._current_priv_level.name == "configuration":
+                    leave_candidate(conn)  # `commit now` left the candidate; scrapli may not know
+            return done()
+        except Exception:
+            if cuttable and cancel is not None and cancel.is_set():
+                # the interrupt closed the session under a read (a discard, a device error's
+                # way out): its candidate ended with it
+                out["changed"] = False
+                return lost_before_commit(INTERRUPTED)
             leave_candidate(conn)
-            return done(True, out["device_error"])
-        if mode == "validate":
-            discard(conn, batch_lines)
-        else:
-            out["committed"] = True
-            out["pending_confirm"] = mode == "confirmed"
-            if batch_lines <= 1 or conn._current_priv_level.name == "configuration":
-                leave_candidate(conn)  # `commit now` left the candidate; scrapli may not know
-        return done()
-    except BaseException:
-        leave_candidate(conn)
-        raise
-    finally:
-        lock.release()
+            raise
+        except BaseException:
+            leave_candidate(conn)
+            raise
+        finally:
+            lock.release()
 
 
 def pending_confirm(conn: Any) -> str | None:
@@ -511,17 +523,19 @@ def configure_fabric(
             renderer=renderer,
         )
         entry["config"] = rendered.result["config"]
-        if prune:
-            pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines,
-                              config=entry["config"])
-            entry["pruned"] = pruned.result["pruned"]
-            # owned lists emptied and leftovers deleted first; the rendered lines then set what
-            # the intent has (a deleted subinterface it re-uses comes back with its lines only)
-            entry["config"] = [*list_resets(entry["config"]), *entry["pruned"], *entry["config"]]
-        applied = task.run(
-            task=apply_config, config=entry["config"], mode=mode,
-            confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
-        )
+        # the reads before the commit may be cut by an interrupt too (`nornir_evpn.uncommitted`)
+        with uncommitted.before_commit(cancel, task.host, CONNECTION):
+            if prune:
+                pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines,
+                                  config=entry["config"])
+                entry["pruned"] = pruned.result["pruned"]
+                # owned lists emptied and leftovers deleted first; the rendered lines then set what
+                # the intent has (a deleted subinterface it re-uses comes back with its lines only)
+                entry["config"] = [*list_resets(entry["config"]), *entry["pruned"], *entry["config"]]
+            applied = task.run(
+                task=apply_config, config=entry["config"], mode=mode,
+                confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
+            )
         entry.update({k: v for k, v in applied.result.items() if k != "error"})
         if mode == "confirmed" and entry["committed"] and accept:
             task.run(task=health_check)
@@ -540,7 +554,9 @@ def configure_fabric(
         else:
             error = one_line(own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)
-        if entry["pending_confirm"] and platform.NO_PENDING_CONFIRM in error:
+        if cancel is not None and cancel.is_set() and not entry["committed"]:
+            error = INTERRUPTED  # whatever failed, the interrupt is why nothing was committed
+        elif entry["pending_confirm"] and platform.NO_PENDING_CONFIRM in error:
             # the accept came after the rollback timer: the device has already undone it
             entry.update(pending_confirm=False, committed=False, changed=False)
             error = f"{error}: the commit rolled back, its {confirm_timeout}s timer ran out before the accept"

@@ -536,6 +536,59 @@ def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
         assert lab.running(node) == startup(node)
 
 
+@pytest.mark.parametrize("extra,when", [
+    ((), "in its candidate"),
+    (("--prune",), "logging in"),  # every line waits a minute, the login's too
+])
+def test_an_interrupt_does_not_wait_for_a_device_that_stopped_answering(lab, tmp_path, monkeypatch, extra, when):
+    """leaf2 answers nothing (a hung device): SIGTERM cut its session at once instead of
+    waiting 30 s for the transport timeout, and named it interrupted, not "timeout"; leaf1,
+    already committed, keeps its commit."""
+    import signal
+
+    from nornir_evpn import platform
+    from nornir_evpn.twin.cli_engine import CliSession
+
+    in_candidate = threading.Event()
+    execute = CliSession.execute
+
+    def spy(self, line, tokens=None):
+        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
+            in_candidate.set()
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", spy)
+    if when == "logging in":
+        lab.twin.set_slow("leaf2", 60)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state", str(lab.state),
+         "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2", "--json", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        if when == "in its candidate":
+            assert in_candidate.wait(timeout=20), "configure never opened a candidate"
+            lab.twin.set_slow("leaf2", 60)
+        deadline = time.monotonic() + 20
+        while lab.running("leaf1") == startup("leaf1"):
+            assert time.monotonic() < deadline, "leaf1 never committed"
+            time.sleep(0.01)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        lab.twin.set_slow("leaf2", 0)
+    assert took < 5, err
+    assert proc.returncode == 130, err
+    doc = json.loads(out)
+    assert doc["interrupted"] == {"committed": ["leaf1"]}
+    assert doc["hosts"]["leaf2"]["error"] == "interrupted: candidate discarded, nothing committed"
+    assert not doc["hosts"]["leaf2"]["committed"] and lab.running("leaf2") == startup("leaf2")
+
+
 def test_prune_leaves_a_renumbered_leaf_and_a_renamed_lag_with_exactly_the_intent(tmp_path, capsys):
     """The intent owns the address lists it sets and the ethernet segment's one interface:
     leaf3 renumbered (label number: 5) kept its old system0 /32, the lowest hence the primary

@@ -9,18 +9,19 @@ mix of old and new configuration. Ctrl-C discards open candidates and exits 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from nornir.core import Nornir
 from nornir.core.task import AggregatedResult
 
-from nornir_evpn import platform
+from nornir_evpn import platform, uncommitted
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -36,7 +37,7 @@ from nornir_evpn.inventory import host_node
 from nornir_evpn.render import FEATURES, Renderer, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
-from nornir_evpn.runner import TERMINATION_SIGNALS, not_ignored
+from nornir_evpn.runner import CUT_AGAIN_S, TERMINATION_SIGNALS, not_ignored
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
@@ -104,8 +105,29 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
         renderer.render(host_node(host), fabric, features)
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+@contextlib.contextmanager
+def interrupt_once() -> Iterator[None]:
+    """While active (in the main thread), the first SIGINT, SIGTERM (kill, CI cancel, systemd
+    stop) or SIGHUP (the operator's session dropped) raises KeyboardInterrupt, as Ctrl-C does,
+    and later ones are absorbed: the run is ending (candidates dropped, report owed) and an
+    impatient second Ctrl-C must not cut that short. A signal ignored (`nohup`) stays so."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal seen
+        if not seen:
+            seen = True
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in not_ignored((signal.SIGINT, *TERMINATION_SIGNALS))}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
 
 
 ACCEPT_MARGIN_S = 2.0  # an accept must reach every host before its rollback timer ends
@@ -124,7 +146,10 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     """Run `work` in a helper thread so Ctrl-C reaches us while Nornir's workers run.
 
     On Ctrl-C the workers see `cancel` and discard their candidates instead of committing;
-    we wait for them (so no session is closed under a worker) and re-raise.
+    the sessions of hosts still before their commit are cut (`nornir_evpn.uncommitted`: a
+    device that stopped answering held the interrupt for the transport timeout), again
+    every CUT_AGAIN_S for a host that was still logging in; we wait for the workers (a commit
+    already sent gets its answer) and re-raise.
     """
     box: dict[str, Any] = {}
     done = threading.Event()
@@ -138,11 +163,6 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
             done.set()
 
     threading.Thread(target=target, name="configure-run", daemon=True).start()
-    # SIGTERM (kill, CI cancel, systemd stop) and SIGHUP (the operator's session dropped) must
-    # discard candidates like Ctrl-C; Python's default would end the process at once, no report
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = ({s: signal.signal(s, _raise_interrupt) for s in not_ignored(TERMINATION_SIGNALS)}
-                if main_thread else {})  # `nohup`: SIGHUP stays ignored
     # an Event, not Thread.join: a join interrupted by Ctrl-C may return early afterwards
     try:
         while not done.wait(0.1):
@@ -151,14 +171,12 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
         cancel.set()
         while True:  # a second Ctrl-C/SIGTERM must not cut short the wait for the workers
             try:
-                done.wait()
-                break
+                uncommitted.cut(cancel)
+                if done.wait(CUT_AGAIN_S):
+                    break
             except KeyboardInterrupt:
                 continue
         raise Interrupted(box.get("result")) from None
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
     if "error" in box:
         raise box["error"]
     return box["result"]
@@ -337,6 +355,13 @@ def run(args: argparse.Namespace) -> int:
         refuse_during_failover_test(target.nr.inventory.hosts)
 
     console = console_for(args.json)
+    # from here to the report, one interrupt ends the run and the next ones wait for its end
+    with interrupt_once():
+        return _run_and_report(args, target, renderer, features, mode, console)
+
+
+def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
+                    features: tuple[str, ...], mode: str, console: Any) -> int:
     cancel = threading.Event()
     notes: list[str] = []
     try:
