@@ -307,16 +307,19 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
     running: set[str] = set()  # hosts whose poll has not ended: named when a poll overruns
     lock = threading.Lock()
     memos: dict[str, dict[Any, Any]] = {}  # per host: its last parses (entries are consistent pairs)
+    took: dict[str, float] = {}  # per host: seconds its last read took
 
     def poll_host(task: Any, **kwargs: Any) -> Any:
         with lock:
             running.add(task.host.name)
             memo = memos.setdefault(task.host.name, {})
+        started = time.monotonic()
         try:
             return collect_and_check(task, memo=memo, **kwargs)
         finally:
             with lock:
                 running.discard(task.host.name)
+                took[task.host.name] = time.monotonic() - started
 
     def evaluate(faults: Faults) -> dict[CheckKey, CheckOutcome]:
         view = shared_view(fabric, faults)  # rounds with the same faults reuse its reachability
@@ -338,7 +341,12 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
         with lock:
             return sorted(running)
 
+    def read_seconds() -> dict[str, float]:
+        with lock:
+            return dict(took)
+
     evaluate.in_flight = in_flight  # type: ignore[attr-defined]
+    evaluate.read_seconds = read_seconds  # type: ignore[attr-defined]
     return evaluate
 
 
@@ -386,6 +394,11 @@ def signals_deferred(received: list[str]) -> Iterator[None]:
 
 POLL_OVERRUN = "poll"  # the check name of "this host's poll was still running at the timeout"
 POLL_GRACE_S = 1.0  # how long past the timeout a poll may end before the test goes on without it
+# a pre-check read longer than this share of --timeout is refused: with the interval, the
+# degraded phase would get at most 3 polls
+SLOW_READ_SHARE = 0.3
+SLOW_READ_MIN_S = 1.0  # ... and never one under this (a test's --timeout 0.1 still runs)
+UNREACHABLE_POLLS = 3  # a host unreachable in this many polls in a row ends a phase's wait
 
 
 class _Poller:
@@ -571,6 +584,7 @@ def run_failover(
     ignored: set[CheckKey] = set()
 
     down: set[str] = set()  # hosts the last poll could not reach
+    down_polls: dict[str, int] = {}  # ... and in how many polls in a row
     # a poll still running when a phase ends (timeout, Ctrl-C) has its session dropped by
     # us: its "connection lost" says nothing about the host
     phase_over = threading.Event()
@@ -588,8 +602,22 @@ def run_failover(
         for h in sorted(down - now.keys()):
             emit(TimelineEvent(t=t, event="reachable", host=h, detail="read again"))
         report.unreachable.update(now)
+        for h in list(down_polls):
+            if h not in now:
+                del down_polls[h]
+        for h in now:
+            down_polls[h] = down_polls.get(h, 0) + 1
         down.clear()
         down.update(now)
+
+    def lost_host() -> str | None:
+        """A host unreachable in UNREACHABLE_POLLS polls in a row: what it would show cannot
+        be read, so waiting out the timeout (with the link down) would tell nothing more."""
+        gone = sorted(h for h, n in down_polls.items() if n >= UNREACHABLE_POLLS)
+        if not gone:
+            return None
+        return f"{', '.join(gone)} unreachable in {UNREACHABLE_POLLS} polls in a row: " + \
+            "; ".join(f"{h} {report.unreachable.get(h, '')}".strip() for h in gone)
 
     last_seen: dict[CheckKey, CheckOutcome] = {}
 
@@ -605,6 +633,11 @@ def run_failover(
             seen = last_seen.get(key)
             if seen is not None and seen.detail:
                 report.failing_details[key] = seen.detail
+            elif key[0] == POLL_OVERRUN:  # no poll result: say what kept it
+                took = getattr(evaluate, "read_seconds", dict)().get(key[1])
+                report.failing_details[key] = (
+                    f"{key[1]}: its read was still running at the {options.timeout:g}s timeout"
+                    + (f" (its last whole read took {took:.1f}s)" if took is not None else ""))
 
     def observe(faults: Faults) -> dict[CheckKey, bool]:
         observed = read_fabric(faults)
@@ -642,7 +675,9 @@ def run_failover(
             raise
 
     # 1. pre-check: refuse to break an already unhealthy fabric
+    read_started = clock()
     healthy = precheck = read_now(NO_FAULTS)
+    read_took = clock() - read_started
     healthy_expected = {k: o.expected for k, o in healthy.items()}
     report.precheck_failures = _failures(healthy)
     if report.precheck_failures and warm_up is not None and all(
@@ -673,6 +708,19 @@ def run_failover(
         what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
                                            f"{lost} host(s) unreachable" if lost else "") if part)
         report.error = f"fabric not healthy: {what}; nothing was changed"
+        emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
+        return report
+    if read_took > max(options.timeout * SLOW_READ_SHARE, SLOW_READ_MIN_S):
+        # a fabric read that slow leaves too few polls to see the fault's state before the
+        # timeout: the link would stay down the whole --timeout, twice, for no verdict
+        report.refused = True
+        took = getattr(evaluate, "read_seconds", dict)()
+        slowest = sorted((h for h in took if took[h] > options.timeout * SLOW_READ_SHARE / 2),
+                         key=lambda h: -took[h])[:3]
+        which = f" (slowest: {', '.join(f'{h} {took[h]:.1f}s' for h in slowest)})" if slowest else ""
+        report.error = (f"one read of the fabric took {read_took:.1f}s{which}, over "
+                        f"{SLOW_READ_SHARE:.0%} of --timeout {options.timeout:g}s: too few polls to watch "
+                        "it converge; nothing was changed (raise --timeout, or see why those hosts answer slowly)")
         emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
         return report
     polled = getattr(getattr(nr, "inventory", None), "hosts", None)
@@ -740,11 +788,15 @@ def run_failover(
                 t0=t0, interval=options.interval, timeout=options.timeout,
                 clock=clock,
                 on_first_held=degraded_event, on_poll=on_poll, on_change=changed_event,
+                stop=lost_host,
             )
             note_failing(report.degraded)
             if report.degraded.reached:
                 emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
                                    detail="degraded state reached"))
+            elif report.degraded.stopped:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="stopped",
+                                   detail=f"degraded state not watched to its end: {report.degraded.stopped}"))
             else:
                 emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
                                    detail=f"degraded state not reached in {options.timeout:g}s: "
@@ -791,6 +843,7 @@ def run_failover(
                     poller.bounded(lambda: observe(NO_FAULTS), joined_at + options.timeout),
                     t0=t_restore, interval=options.interval, timeout=options.timeout + held_up, clock=clock,
                     on_change=lambda key, t, holds: changed_event(key, offset + t, holds),
+                    stop=lost_host,
                 )
         except KeyboardInterrupt:
             report.note_interrupt("SIGINT", "recovery")
@@ -805,6 +858,9 @@ def run_failover(
                 emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),
                                    event="recovered", detail=f"healthy again after "
                                    f"{report.recovery.converged_s:.2f}s"))
+            elif report.recovery.stopped:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="stopped",
+                                   detail=f"recovery not watched to its end: {report.recovery.stopped}"))
             else:
                 emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
                                    detail="healthy state not reached after restore: "

@@ -121,6 +121,7 @@ class PollOutcome:
     failing: list[CheckKey] = field(default_factory=list)  # still failing at the end
     polls: int = 0
     error: str | None = None
+    stopped: str | None = None  # why the wait ended before its timeout without the state
 
 
 def wait_for_state(
@@ -134,13 +135,16 @@ def wait_for_state(
     on_first_held: Callable[[CheckKey, float], None] | None = None,
     on_poll: Callable[[], None] | None = None,
     on_change: Callable[[CheckKey, float, bool], None] | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> PollOutcome:
     """Poll `state()` every `interval` s until all expectations hold or `timeout` passes.
 
     `on_first_held(key, t)` is called for each expectation the first time it holds,
     `on_change(key, t, holds)` when one that held stops holding (False) and when it holds
     again (True): the convergence then waits for it, and the timeline must say why. `on_poll()`
-    comes after each poll's calls (a printer can print them together).
+    comes after each poll's calls (a printer can print them together). `stop()`, asked after
+    each poll that did not reach the state, ends the wait early when it gives a reason
+    (`outcome.stopped`): the state can no longer be seen (a host that stays unreachable).
 
     Times are seconds since `t0`, taken when a poll *completes*: the outputs it read are
     at least that old, so a measured convergence is never shorter than the real one.
@@ -168,6 +172,9 @@ def wait_for_state(
         outcome.failing = sorted(k for k, ok in observed.items() if not ok)
         if observed and not outcome.failing:
             outcome.reached, outcome.converged_s = True, now
+            return outcome
+        if stop is not None and (why := stop()) is not None:
+            outcome.stopped = why
             return outcome
         if clock() >= deadline:
             return outcome

@@ -23,7 +23,7 @@ _STYLE = {
     "restore-failed": "bold red", "restore-retry": "yellow", "recovered": "bold green", "timeout": "bold red",
     "refused": "bold red", "precheck": "green", "warm-up": "dim", "unchanged": "dim",
     "left-as-found": "bold red", "breaks": "yellow", "holds again": "cyan",
-    "unreachable": "bold red", "reachable": "cyan",
+    "unreachable": "bold red", "reachable": "cyan", "stopped": "bold red",
 }
 
 
@@ -63,7 +63,7 @@ class LivePrinter:
             self.held.append(ev)
             return
         self.flush()
-        if ev.event in ("converged", "timeout") and self.unchanged:
+        if ev.event in ("converged", "timeout", "stopped") and self.unchanged:
             checks = sorted({e.check or "" for e in self.unchanged})
             self.console.print(f"           {len(self.unchanged)} expectations unchanged by the fault "
                                f"hold ({', '.join(checks)})", style="dim", markup=False)

@@ -948,3 +948,52 @@ def test_the_undo_command_survives_any_state_file_path() -> None:
         out = io.StringIO()
         print_report(Console(file=out, width=300, color_system=None), report)
         assert f"undo it with: python -m nornir_evpn failover-test --restore --state-file '{path}'" in out.getvalue()
+
+
+def test_a_fabric_too_slow_to_read_within_the_timeout_is_not_shut(tmp_path: Path) -> None:
+    """One host answering slowly made the pre-check take 44 s of a 60 s timeout: the link was
+    shut anyway and stayed down the whole timeout, twice, for `never held │ poll@leaf3`."""
+    from nornir_evpn.failover import SLOW_READ_SHARE
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        time.sleep(1.2)
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    evaluate.read_seconds = lambda: {"leaf3": 1.2, "leaf1": 0.01}  # type: ignore[attr-defined]
+    nr = FakeNornir()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=3, traffic=False, state_file=tmp_path / "s.json"))
+    assert report.refused and not report.ok and nr.tasks == []  # never shut
+    assert 3 * SLOW_READ_SHARE < 1.2
+    assert report.error.startswith("one read of the fabric took 1.2s (slowest: leaf3 1.2s), over 30% of "
+                                   "--timeout 3s: too few polls to watch it converge; nothing was changed"), report.error
+
+
+def test_a_host_unreachable_three_polls_in_a_row_ends_the_wait_with_the_link_back(tmp_path: Path) -> None:
+    """leaf3 gone right after the shut: the degraded phase could never be seen to its end, and
+    waited the whole --timeout with the link down, then the whole timeout again after it."""
+    from nornir_evpn.tasks.failover import CONNECT_CHECK
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    lost = ("connect", "leaf3")
+    assert lost[0] == CONNECT_CHECK
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        out = {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+        if faults or nr.tasks[-1:] == ["restore_interface"]:
+            out[lost] = CheckOutcome(False, "leaf3: cannot connect: refused", {"session": "open"})
+        return out
+
+    nr = FakeNornir()
+    started = time.monotonic()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=30, traffic=False, state_file=tmp_path / "s.json"))
+    assert time.monotonic() - started < 5  # not 2 x 30 s
+    assert not report.ok and nr.tasks == ["shut_interface", "restore_interface"]
+    assert report.degraded.stopped == "leaf3 unreachable in 3 polls in a row: leaf3 cannot connect: refused"
+    assert report.degraded.polls == 3 and report.recovery.stopped
+    stopped = [e.detail for e in report.timeline if e.event == "stopped"]
+    assert stopped[0].startswith("degraded state not watched to its end: leaf3 unreachable")
+    assert stopped[1].startswith("recovery not watched to its end: leaf3 unreachable")
