@@ -22,7 +22,7 @@ from typing import TextIO
 from nornir_evpn import __version__, home  # noqa: F401 - home: before nornir is imported
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, UserInputError
-from nornir_evpn.runner import TERMINATION_SIGNALS, not_ignored
+from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, not_ignored
 from nornir_evpn.timestamps import mark_run_start
 
 # (module, command) in the order `--help` lists them.
@@ -91,19 +91,6 @@ def _outputs_asked(argv: Sequence[str], options: set[str]) -> argparse.Namespace
     return argparse.Namespace(json=json_asked, junit=junit)
 
 
-def _not_built(name: str):
-    def add_parser(subparsers: argparse._SubParsersAction) -> None:
-        p = subparsers.add_parser(name, help=f"{name} (not built yet)")
-
-        def run(_args: argparse.Namespace) -> int:
-            sys.stderr.write(f"nornir-evpn: {name}: not built yet in this version\n")
-            return EXIT_USAGE
-
-        p.set_defaults(func=run)
-
-    return add_parser
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole CLI, or with `only` one command (its module alone is imported: `verify` does
     not load the failover, twin and template machinery it never runs)."""
@@ -118,14 +105,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for module, name in COMMANDS:
         if only is not None and name != only:
             continue
-        try:
-            mod = importlib.import_module(f"nornir_evpn.commands.{module}")
-            add = mod.add_parser
-        except ModuleNotFoundError as exc:
-            if exc.name != f"nornir_evpn.commands.{module}":
-                raise
-            add = _not_built(name)
-        add(sub)
+        importlib.import_module(f"nornir_evpn.commands.{module}").add_parser(sub)
     return parser
 
 
@@ -258,5 +238,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if entry_point and code == EXIT_INTERRUPTED and threading.current_thread() is threading.main_thread():
             # the run ended on an interrupt and reported it: a second Ctrl-C on the way out
             # would only turn exit 130 into a death by signal (or a traceback)
-            for sig in not_ignored((signal.SIGINT, *TERMINATION_SIGNALS)):
+            for sig in not_ignored(ALL_SIGNALS):
                 signal.signal(sig, signal.SIG_IGN)

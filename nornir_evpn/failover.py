@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,8 +37,9 @@ from nornir_evpn.failover_state import (
     write_state,
 )
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.runner import CUT_AGAIN_S, TERMINATION_SIGNALS, not_ignored
+from nornir_evpn.runner import CUT_AGAIN_S
 from nornir_evpn.session import cut_short
+from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled
 from nornir_evpn.tasks.config import CONNECTION
 from nornir_evpn.tasks.failover import (
     CONNECT_CHECK,
@@ -356,37 +357,23 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
 @contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
     """While active, SIGTERM/SIGHUP raise `Terminated` in the main thread (SIGINT already raises)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def handler(signum: int, _frame: object) -> None:
         raise Terminated(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, handler) for s in not_ignored(TERMINATION_SIGNALS)}
-    try:
+    with handled(TERMINATION_SIGNALS, handler):
         yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 @contextlib.contextmanager
 def signals_deferred(received: list[str]) -> Iterator[None]:
     """Record (not act on) SIGINT/SIGTERM/SIGHUP: the restore must run to its end."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def handler(signum: int, _frame: object) -> None:
         received.append(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, handler) for s in not_ignored((signal.SIGINT, *TERMINATION_SIGNALS))}
-    try:
+    with handled(ALL_SIGNALS, handler):
         yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 # --------------------------------------------------------------------------- nornir steps
@@ -508,11 +495,6 @@ def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> S
             err = (r.result or {}).get("error") if isinstance(r.result, dict) else None
             return Step(False, err or "failed", reached=reached)
     return Step(False, "failed")
-
-
-def _held_events(outcome: PollOutcome, event: str) -> list[TimelineEvent]:
-    return [TimelineEvent(t=round(t, 3), event=event, check=check, host=host)
-            for (check, host), t in sorted(outcome.first_held.items(), key=lambda kv: (kv[1], kv[0]))]
 
 
 def links_left(es: EthernetSegment, shut: tuple[str, str],
@@ -977,8 +959,3 @@ def restore_from_state(
     if ok:
         remove_state(state_file, owner=doc)
     return report
-
-
-def report_dict(report: FailoverReport) -> dict[str, Any]:
-    """Plain-data view (JSON contract pieces are assembled in reporting)."""
-    return asdict(report)

@@ -22,13 +22,10 @@ ENV_NO_COMPLETE_ON_SPACE = "environment complete-on-space false"
 # --- candidate datastore ------------------------------------------------------------------
 ENTER_CANDIDATE_PRIVATE = "enter candidate private"
 ENTER_CANDIDATE_EXCLUSIVE = "enter candidate exclusive"
-ENTER_CANDIDATE_SHARED = "enter candidate shared"
-ENTER_RUNNING = "enter running"
 DIFF = "diff"
 DIFF_FLAT = "diff flat"
 INFO_FLAT = "info flat"
 COMMIT_NOW = "commit now"
-COMMIT_STAY = "commit stay"
 COMMIT_VALIDATE = "commit validate"
 SAVE_STARTUP = "save startup"  # running -> the startup config a reboot loads
 DISCARD_NOW = "discard now"
@@ -101,7 +98,6 @@ SCRAPLI_PRIVATE_CANDIDATE_PRIV = {
 }
 
 # --- show commands the verify engine reads ------------------------------------------------------
-NETWORK_INSTANCE_DEFAULT = "default"
 
 
 def show_interface(name: str) -> str:

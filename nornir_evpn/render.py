@@ -236,15 +236,3 @@ def startup_config(node: NodeIntent, fabric: FabricIntent, renderer: Renderer | 
         if lines:
             blocks.append(f"# {feature}\n" + "\n".join(lines))
     return "\n\n".join(blocks) + "\n"
-
-
-def write_startup_configs(fabric: FabricIntent, out_dir: Path) -> list[Path]:
-    """Regenerate `<node>.cfg` for every SR Linux node (CE scripts are left alone)."""
-    renderer = Renderer()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, node in fabric.nodes.items():
-        path = out_dir / f"{name}.cfg"
-        path.write_text(startup_config(node, fabric, renderer), encoding="utf-8")
-        written.append(path)
-    return written

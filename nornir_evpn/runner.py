@@ -30,26 +30,16 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from nornir.core.inventory import Host
 from nornir.core.task import AggregatedResult, MultiResult, Task
 
+from nornir_evpn.signals import TERMINATION_SIGNALS, not_ignored  # noqa: F401 - their old home
+
 PLUGIN_NAME = "nornir_evpn.threaded"
-# Signals that end a command the way Ctrl-C does, so candidates are discarded and a shut link
-# restored first: kill / CI cancel / systemd stop (SIGTERM), and the operator's SSH session
-# to the jump host dropping (SIGHUP, whose default would end the process on the spot)
-TERMINATION_SIGNALS: tuple[signal.Signals, ...] = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
-    """The signals of `signals` this process does not ignore: under `nohup` (SIGHUP) or as a
-    background job of a non-interactive shell (SIGINT) they must stay ignored."""
-    return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]
 
 
 _WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 import threading
 import time
@@ -37,7 +36,8 @@ from nornir_evpn.inventory import host_node
 from nornir_evpn.render import FEATURES, Renderer, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
-from nornir_evpn.runner import CUT_AGAIN_S, TERMINATION_SIGNALS, not_ignored
+from nornir_evpn.runner import CUT_AGAIN_S
+from nornir_evpn.signals import ALL_SIGNALS, handled
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
@@ -111,9 +111,6 @@ def interrupt_once() -> Iterator[None]:
     stop) or SIGHUP (the operator's session dropped) raises KeyboardInterrupt, as Ctrl-C does,
     and later ones are absorbed: the run is ending (candidates dropped, report owed) and an
     impatient second Ctrl-C must not cut that short. A signal ignored (`nohup`) stays so."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     seen = False
 
     def handler(signum: int, frame: object) -> None:
@@ -122,12 +119,8 @@ def interrupt_once() -> Iterator[None]:
             seen = True
             raise KeyboardInterrupt
 
-    previous = {s: signal.signal(s, handler) for s in not_ignored((signal.SIGINT, *TERMINATION_SIGNALS))}
-    try:
+    with handled(ALL_SIGNALS, handler):
         yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
 
 
 ACCEPT_MARGIN_S = 2.0  # an accept must reach every host before its rollback timer ends

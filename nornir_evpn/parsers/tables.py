@@ -222,10 +222,3 @@ def key_values(lines: list[str]) -> dict[str, str]:
             if m:
                 out.setdefault(norm(m.group(1)), m.group(2).strip())
     return out
-
-
-def to_int(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ParseError(f"{what}: expected an integer, got {value!r}") from None

@@ -1,0 +1,41 @@
+"""Which signals end a command, and one way to handle them for a while.
+
+SIGTERM (kill, a CI job cancelled, systemd stop) and SIGHUP (the operator's SSH session to
+the jump host dropped) end a command the way Ctrl-C does: candidates discarded, a shut link
+restored, the report still written. A signal the process ignores stays ignored: `nohup`
+(SIGHUP), a background job of a non-interactive shell (SIGINT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+TERMINATION_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+ALL_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, *TERMINATION_SIGNALS)
+
+Handler = Callable[[int, object], None]
+
+
+def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
+    """The signals of `signals` this process does not ignore."""
+    return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]
+
+
+@contextlib.contextmanager
+def handled(signals: Iterable[signal.Signals], handler: Handler | int) -> Iterator[None]:
+    """While inside, `handler` handles those of `signals` not ignored; the previous handlers
+    come back after (one installed outside Python, `None`, comes back as the default). In
+    any thread but the main one, where Python cannot set handlers, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, handler) for s in not_ignored(signals)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
