@@ -300,7 +300,7 @@ def test_cancel_discards_every_candidate(lab):
     import argparse
 
     from nornir_evpn.commands.common import build_target
-    from nornir_evpn.commands.configure import _run_phase
+    from nornir_evpn.transaction import run_phase
 
     args = argparse.Namespace(inventory=INVENTORY, twin=True, twin_state=lab.state, hosts=None,
                               role=None, workers=None, verbose=0)
@@ -308,7 +308,7 @@ def test_cancel_discards_every_candidate(lab):
     cancel = threading.Event()
     cancel.set()
     try:
-        hosts = _run_phase(target.nr, fabric=target.fabric, mode="commit", cancel=cancel)
+        hosts = run_phase(target.nr, fabric=target.fabric, mode="commit", cancel=cancel)
     finally:
         target.nr.close_connections(on_failed=True)
     # set before any line was typed: no host loads anything, not even one with nothing to change
@@ -897,14 +897,14 @@ def test_all_or_nothing_interrupted_after_the_commits_accepts_nothing(lab):
     """Ctrl-C once every host had committed confirmed: the accept went out anyway."""
     import argparse
 
-    from nornir_evpn.commands import configure as cfg
+    from nornir_evpn import transaction as cfg
     from nornir_evpn.commands.common import build_target
     from nornir_evpn.render import FEATURES, Renderer
 
     target = build_target(argparse.Namespace(inventory=INVENTORY, twin=True, twin_state=lab.state, hosts=None,
                                              role=None, workers=None, verbose=0))
     cancel = threading.Event()
-    run_phase = cfg._run_phase
+    run_phase = cfg.run_phase
 
     def phase(nr, **kwargs):
         out = run_phase(nr, **kwargs)
@@ -914,7 +914,7 @@ def test_all_or_nothing_interrupted_after_the_commits_accepts_nothing(lab):
 
     try:
         with pytest.MonkeyPatch.context() as m:
-            m.setattr(cfg, "_run_phase", phase)
+            m.setattr(cfg, "run_phase", phase)
             hosts, notes = cfg.all_or_nothing(target.nr, target.fabric, Renderer(), FEATURES, 30, cancel)
     finally:
         target.nr.close_connections(on_failed=True)

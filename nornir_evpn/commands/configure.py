@@ -12,15 +12,13 @@ import argparse
 import contextlib
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from nornir.core import Nornir
-from nornir.core.task import AggregatedResult
 
-from nornir_evpn import platform, uncommitted
+from nornir_evpn import uncommitted
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -34,20 +32,12 @@ from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import host_node
 from nornir_evpn.render import FEATURES, Renderer, parse_features
-from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
+from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
 from nornir_evpn.runner import CUT_AGAIN_S
 from nornir_evpn.signals import ALL_SIGNALS, handled
-from nornir_evpn.tasks.config import (
-    DEFAULT_BATCH_LINES,
-    DEFAULT_CONFIRM_TIMEOUT_S,
-    ConfigMode,
-    configure_fabric,
-    confirm_commit,
-    count_diff,
-    one_line,
-    save_startup,
-)
+from nornir_evpn.tasks.config import DEFAULT_BATCH_LINES, DEFAULT_CONFIRM_TIMEOUT_S, ConfigMode
+from nornir_evpn.transaction import ACCEPT_MARGIN_S, all_or_nothing, run_phase
 
 T = TypeVar("T")
 
@@ -123,9 +113,6 @@ def interrupt_once() -> Iterator[None]:
         yield
 
 
-ACCEPT_MARGIN_S = 2.0  # an accept must reach every host before its rollback timer ends
-
-
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C/SIGTERM during a run: `result` is what the work returned once every worker
     had finished (a host past its commit when the interrupt came is committed), or None."""
@@ -173,150 +160,6 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     if "error" in box:
         raise box["error"]
     return box["result"]
-
-
-def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
-    """configure_fabric results → the per-host --json entries."""
-    out: dict[str, dict[str, Any]] = {}
-    for host, multi in agg.items():
-        own = multi[0]
-        data = own.result if isinstance(own.result, dict) else {}
-        error = data.get("error")
-        if own.failed and not error:
-            error = one_line(own.exception) if own.exception else "failed"
-        diff = data.get("diff") or ""
-        added, removed = count_diff(diff)
-        out[host] = host_entry(
-            not own.failed, bool(data.get("changed")) and not own.failed, error,
-            diff=diff, committed=bool(data.get("committed")), commit_unknown=bool(data.get("commit_unknown")),
-            device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
-            added=added, removed=removed, pruned=data.get("pruned", []), saved=bool(data.get("saved")),
-        )
-    return out
-
-
-def _run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
-    nr.data.reset_failed_hosts()  # every phase runs on every selected host
-    return host_entries(nr.run(task=configure_fabric, **kwargs))
-
-
-def all_or_nothing(
-    nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
-    timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
-    prune: bool = False, save: bool = False,
-) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Validate everywhere; then commit confirmed everywhere and accept only if all did
-    (then, with `save`, `save startup` everywhere)."""
-    common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel,
-              "batch_lines": batch_lines, "prune": prune}
-    validated = _run_phase(nr, mode="validate", **common)
-    if not all(e["ok"] for e in validated.values()):
-        for e in validated.values():
-            e["changed"] = False
-        why = "interrupted" if cancel.is_set() else "validation failed on a host"
-        return validated, [f"{why}: nothing was committed anywhere"]
-    to_change = [h for h, e in validated.items() if e["changed"]]
-    if not to_change:
-        return _saved(nr, validated) if save else validated, []
-    sub = nr.filter(filter_func=lambda h: h.name in to_change)
-    started = time.monotonic()
-    committed = _run_phase(sub, mode="confirmed", confirm_timeout=timeout, accept=False, **common)
-    for h, e in committed.items():  # a host's time is both phases' (validate, then commit)
-        e["seconds"] = round(e["seconds"] + validated[h]["seconds"], 3)
-    entries = {**validated, **committed}
-    # a host whose commit answer was lost may have committed: it is rolled back too
-    pending = [h for h in to_change if committed[h]["committed"] or committed[h]["commit_unknown"]]
-    # each host's rollback timer started at its own commit, the first one soon after
-    # `started`: past the timeout (less a margin) some may have rolled back already, and
-    # accepting the others would leave the fabric half changed
-    late = time.monotonic() - started > timeout - ACCEPT_MARGIN_S
-    # an interrupt that came once the commits were out: reject them, accept nothing
-    if all(committed[h]["ok"] for h in to_change) and not late and not cancel.is_set():
-        entries, notes = _accept_everywhere(sub, entries, to_change, timeout)
-        # saved once every host holds the change for good (a save before the accept would
-        # put in the startup config what may still roll back)
-        return (_saved(nr, entries) if save and not notes else entries), notes
-    # one host failed: roll back the others now rather than after the timer
-    still_pending: list[str] = []
-    if pending:
-        rolled = nr.filter(filter_func=lambda h: h.name in pending)
-        for h, (ok, err) in host_entries_confirm(rolled, accept=False).items():
-            unknown = entries[h]["commit_unknown"]
-            gone = platform.NO_PENDING_CONFIRM in str(err)
-            if not ok and not gone:  # still applied, until its own timer ends
-                entries[h]["error"] = f"reject failed ({err}); its commit rolls back {timeout}s after it was made"
-                entries[h]["ok"] = False
-                still_pending.append(h)
-                continue
-            entries[h].update(committed=False, changed=False)
-            if unknown and ok:  # its commit had gone through: the reject undid it
-                entries[h].update(commit_unknown=False,
-                                  error=f"{entries[h]['error'].split(' after `')[0]} after the commit; "
-                                        "rolled back")
-            elif unknown:  # it never committed
-                entries[h].update(commit_unknown=False,
-                                  error=f"{entries[h]['error'].split(' after `')[0]} before the commit "
-                                        "applied: nothing committed")
-            elif not ok:
-                entries[h]["error"] = f"rolled back by its confirm timer ({timeout}s) before the reject"
-    for h in to_change:
-        if h in still_pending:
-            continue
-        entries[h]["changed"] = False
-        if late:  # nothing failed on the host itself, yet nothing it had to change is there
-            entries[h]["ok"] = False
-            entries[h]["error"] = entries[h]["error"] or "rolled back: the commits took too long to accept"
-    why = ("interrupted" if cancel.is_set() else "a commit failed" if not late else
-           f"the commits took longer than --commit-confirmed {timeout}s allows (some timers may have run out)")
-    if still_pending:
-        return entries, [f"{why}: rolled back everywhere but {', '.join(still_pending)}, whose reject "
-                         f"failed: its commit stays until its {timeout}s timer ends"]
-    return entries, [f"{why}: every host was rolled back"]
-
-
-def _accept_everywhere(sub: Nornir, entries: dict[str, dict[str, Any]], to_change: list[str],
-                       timeout: int) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Accept every pending commit; a host whose accept fails is named, with what it leaves."""
-    failed = {h: err for h, (ok, err) in host_entries_confirm(sub, accept=True).items() if not ok}
-    for h, err in failed.items():
-        if platform.NO_PENDING_CONFIRM in str(err):  # its timer ran out first: already undone
-            entries[h].update(ok=False, committed=False, changed=False,
-                              error=f"accept failed: {err}: its commit rolled back, its timer ran out")
-        else:
-            entries[h].update(ok=False, error=f"accept failed: {err}; its commit rolls back "
-                                              f"{timeout}s after it was made unless accepted")
-    if not failed:
-        return entries, []
-    kept = [h for h in to_change if h not in failed]
-    return entries, [f"the accept failed on {', '.join(failed)}: the fabric is mixed, "
-                     f"{', '.join(kept) or 'no host'} kept the change; run configure again"]
-
-
-def _saved(nr: Nornir, entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """`save startup` on every host; one whose save fails is failed, its commit kept."""
-    nr.data.reset_failed_hosts()
-    for host, multi in nr.run(task=save_startup).items():
-        own = multi[0]
-        data = own.result if isinstance(own.result, dict) else {}
-        entries[host]["saved"] = bool(data.get("saved"))
-        if own.failed:
-            err = data.get("error") or one_line(own.exception)
-            state = "committed" if entries[host]["committed"] else "unchanged"
-            entries[host].update(ok=False, error=f"{state}, not saved to startup: {err}")
-    return entries
-
-
-def host_entries_confirm(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str | None]]:
-    nr.data.reset_failed_hosts()
-    agg = nr.run(task=confirm_commit, accept=accept)
-    out = {}
-    for host, multi in agg.items():
-        own = multi[0]
-        err = None
-        if own.failed:
-            err = own.result.get("error") if isinstance(own.result, dict) else one_line(own.exception)
-        out[host] = (not own.failed, err)
-    return out
 
 
 def refuse_during_failover_test(hosts: Any) -> None:
@@ -367,7 +210,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
             )
         else:
             hosts = run_interruptible(
-                lambda: _run_phase(
+                lambda: run_phase(
                     target.nr, fabric=target.fabric, features=features, mode=mode,
                     renderer=renderer, cancel=cancel, batch_lines=args.batch_lines, prune=args.prune,
                     save=args.save,
