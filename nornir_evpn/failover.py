@@ -93,6 +93,16 @@ def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
 RESTORE_ATTEMPTS = 3
 RESTORE_RETRY_DELAY_S = 1.0
 RESTORE_RETRY_MAX_S = 5.0
+# a device error that says "not now" rather than "no": another session holds the candidate
+# (`enter candidate exclusive`) or a commit is in progress. Retried like a dropped session
+_BUSY = re.compile(r"\block|try again|in progress|\bbusy\b", re.IGNORECASE)
+
+
+def refused_for_good(error: str | None) -> bool:
+    """The device refused the restore and will refuse it again (a validation error); not a
+    lock or a commit in progress, which end by themselves."""
+    text = str(error)
+    return "Error:" in text and not _BUSY.search(text)
 
 
 def _narrowed(before: Any, after: Any) -> bool:
@@ -907,8 +917,9 @@ def _restore(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: f
             except Exception as exc:  # reported loudly, never swallowed
                 ok, err = False, f"{type(exc).__name__}: {exc}"
             attempt += 1
-            # a device that refused the commit will refuse it again; a dropped session may not
-            if ok or "Error:" in str(err):
+            # a device that refused the commit will refuse it again; a dropped session, or
+            # a candidate locked by another session, may not
+            if ok or refused_for_good(err):
                 break
             # an interrupt (the one that brought us here, or one since) ends the retries after
             # RESTORE_ATTEMPTS: the operator asked to stop, and is told the link is still down
@@ -941,8 +952,16 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
-    step = _run_on(nr, host, restore_interface, interface=interface)
-    ok, err = step.ok, step.error
+    delay, deadline, attempt = RESTORE_RETRY_DELAY_S, t0 + timeout, 0
+    while True:
+        step = _run_on(nr, host, restore_interface, interface=interface, fresh_connection=attempt > 0)
+        ok, err = step.ok, step.error
+        attempt += 1
+        # a lock or a dropped session ends by itself: try again while the timeout lasts
+        if ok or refused_for_good(err) or time.monotonic() + delay > deadline:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, RESTORE_RETRY_MAX_S)
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))

@@ -997,3 +997,49 @@ def test_a_host_unreachable_three_polls_in_a_row_ends_the_wait_with_the_link_bac
     stopped = [e.detail for e in report.timeline if e.event == "stopped"]
     assert stopped[0].startswith("degraded state not watched to its end: leaf3 unreachable")
     assert stopped[1].startswith("recovery not watched to its end: leaf3 unreachable")
+
+
+class _Multi(list):  # type: ignore[type-arg]
+    """A Nornir MultiResult as `_run_on` reads it."""
+
+    def __init__(self, error: str | None) -> None:
+        super().__init__([SimpleNamespace(failed=error is not None, result={"error": error}, exception=None)])
+        self.failed, self.changed = error is not None, error is None
+
+
+class LockedOnce(FakeNornir):
+    """The restore's first commit meets another session's exclusive candidate."""
+
+    def __init__(self, answers: list[str | None]) -> None:
+        super().__init__()
+        self.answers = answers
+
+    def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
+        if task.__name__ == "restore_interface" and self.answers:
+            self.tasks.append(task.__name__)
+            return {"leaf1": _Multi(self.answers.pop(0))}
+        return super().run(task)
+
+
+@pytest.mark.parametrize("error,attempts,restored", [
+    ("Error: the candidate is locked by an exclusive session; try again later", 2, True),
+    ("Error: commit in progress", 2, True),
+    ("Error: Path '/interface[name=ethernet-1/1]/admin-state' is locked", 2, True),
+    ("Error: leafref ... does not exist", 1, False),  # refused for good: not again
+])
+def test_a_restore_refused_only_for_now_is_tried_again(tmp_path: Path, error, attempts, restored) -> None:
+    """Another session's `enter candidate exclusive` right after the shut: the one restore
+    attempt failed with `... locked ...; try again later` and left the port disabled with 17 s
+    of the timeout unused (a chaos test)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = LockedOnce([error])
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "s.json"))
+    assert nr.tasks.count("restore_interface") == attempts
+    assert report.restore_ok is restored and report.ok is restored
+    assert [e.event for e in report.timeline if e.event.startswith("restore")] == (
+        ["restore-retry", "restore"] if restored else ["restore-failed"])
