@@ -613,6 +613,30 @@ def test_unhealthy_fabric_is_refused_untouched(lab: Lab) -> None:
     assert not lab.fo_state.exists()
 
 
+@pytest.mark.parametrize("fault", ["wrong password", "unreachable"])
+def test_a_ce_the_probe_cannot_log_in_to_is_refused_before_the_shut(configured: Lab, fault: str) -> None:
+    """ce1's SSH login failing made the probe 'unavailable; continuing without traffic': the
+    link was shut and the run PASSed with no traffic measured, where on a real lab a probe
+    that cannot ping fails it (a chaos test)."""
+    before = configured.leaf1_eth1()
+    if fault == "wrong password":
+        configured.twin.set_password("ce1", "not-the-password")
+    else:
+        configured.twin.set_unreachable("ce1")
+    try:
+        done = configured.run(*_fo_args(), "--json")
+    finally:
+        configured.twin.set_password("ce1", None)
+        configured.twin.set_unreachable("ce1", False)
+    assert done.returncode == 1, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False and doc["refused"] is True and not doc["restore"]["attempted"]
+    assert doc["error"].startswith("traffic probe unavailable on ce1 (")
+    assert doc["error"].endswith("); nothing was changed (--no-traffic tests without CE traffic)")
+    assert configured.leaf1_eth1() == before  # never shut
+    assert configured.run(*_fo_args(), "--json").returncode == 0  # and with the CE back, it runs
+
+
 def test_interface_not_in_an_es_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     rc = cli_main(["failover-test", "--inventory", str(INVENTORY), "--interface", "ethernet-1/49"])
     assert rc == 2

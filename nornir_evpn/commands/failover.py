@@ -23,6 +23,7 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover import (
     FailoverOptions,
     FailoverReport,
+    TimelineEvent,
     probe_targets,
     restore_from_state,
     run_failover,
@@ -147,9 +148,16 @@ def _claimed_run(args: argparse.Namespace, target: Target, segment: Any,
             warm_up = warm_up_traffic(runner, targets)
         except UserInputError:
             raise
-        except Exception as exc:  # no CE access: the test still runs, without traffic
-            console.print(f"traffic probe unavailable ({type(exc).__name__}: {exc}); "
-                          "continuing without traffic", style="yellow", markup=False)
+        except Exception as exc:
+            # no CE access (its login refused, the CE down): every target would read "not
+            # measured", a FAIL, after the link was shut for nothing. Refused before the shut,
+            # as on a real lab a probe that cannot ping fails the run
+            report = FailoverReport(host=args.host, interface=args.interface, segment=segment.name, refused=True,
+                                    error=f"traffic probe unavailable on {segment.ce} ({type(exc).__name__}: "
+                                          f"{exc}); nothing was changed (--no-traffic tests without CE traffic)")
+            report.timeline.append(TimelineEvent(t=0.0, event="refused", detail=report.error))
+            target.nr.close_connections(on_failed=True)
+            return _reported(args, target, console, report)
     console.print(f"failover-test: {args.host} {args.interface} ({segment.name}, CE {segment.ce}); "
                   f"interval {args.interval:g}s, timeout {args.timeout:g}s")
     printer = LivePrinter(console)
@@ -164,10 +172,14 @@ def _claimed_run(args: argparse.Namespace, target: Target, segment: Any,
         if close is not None:
             close()
         target.nr.close_connections(on_failed=True)
+    return _reported(args, target, console, report)
+
+
+def _reported(args: argparse.Namespace, target: Target, console: Any,
+              report: FailoverReport) -> tuple[int, FailoverReport]:
     print_report(console, report, traffic_hint=traffic_hint(args))
-    hosts = sorted(target.nr.inventory.hosts)
     if args.json:
-        emit_json(failover_document(report, hosts))
+        emit_json(failover_document(report, sorted(target.nr.inventory.hosts)))
     if args.junit:
         write_junit(args.junit, junit_suites(report))
     return exit_code(report), report
