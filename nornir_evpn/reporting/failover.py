@@ -117,8 +117,10 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table.add_column("measure", overflow="fold")
     table.add_column("value", overflow="fold")
     # both count from the end of the commit that changed the link (its own time apart)
-    table.add_row("convergence", _secs(report.convergence_s) + _commit_note("shut", report.shut_commit_s))
-    table.add_row("recovery", _secs(report.recovery_s) + _commit_note("restore", report.restore_commit_s))
+    table.add_row("convergence", _secs(report.convergence_s) + _bound(report, "convergence")
+                  + _commit_note("shut", report.shut_commit_s))
+    table.add_row("recovery", _secs(report.recovery_s) + _bound(report, "recovery")
+                  + _commit_note("restore", report.restore_commit_s))
     if report.traffic is not None:
         traffic = report.traffic
         table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost"
@@ -171,6 +173,38 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
                   f"recovery {_secs(report.recovery_s)}{why}")
+
+
+def unread_hosts(report: FailoverReport, phase: str) -> list[str]:
+    """Hosts no poll could read for part of a phase ("convergence": from the shut to the
+    degraded state, "recovery": from the restore to health): the phase's time is then when
+    they could be read again, an upper bound of the fabric's own time."""
+    if phase == "convergence":
+        start, length = 0.0, report.convergence_s
+    else:
+        start = next((ev.t for ev in report.timeline if ev.event == "restore"), None)
+        length = report.recovery_s
+    if start is None or length is None:
+        return []
+    down: set[str] = set()
+    out: set[str] = set()
+    for ev in sorted(report.timeline, key=lambda e: e.t):
+        if ev.t > start + length:
+            break
+        if ev.event == "unreachable" and ev.host:
+            down.add(ev.host)
+            if ev.t >= start:
+                out.add(ev.host)
+        elif ev.event == "reachable" and ev.host:
+            if ev.t >= start and ev.host in down:
+                out.add(ev.host)  # down when the phase began
+            down.discard(ev.host)
+    return sorted(out | down)
+
+
+def _bound(report: FailoverReport, phase: str) -> str:
+    hosts = unread_hosts(report, phase)
+    return f" (at most: {', '.join(hosts)} could not be read for part of it)" if hosts else ""
 
 
 def print_not_judged(console: Console, report: FailoverReport) -> None:
@@ -273,6 +307,9 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "hosts": host_entries(report, hosts),
         "convergence_s": None if report.convergence_s is None else round(report.convergence_s, 3),
         "recovery_s": None if report.recovery_s is None else round(report.recovery_s, 3),
+        # hosts no poll could read for part of the phase: its time above is an upper bound
+        "convergence_unread": unread_hosts(report, "convergence"),
+        "recovery_unread": unread_hosts(report, "recovery"),
         # the commits themselves; convergence_s and recovery_s count from their end
         "shut_commit_s": report.shut_commit_s,
         "restore_commit_s": report.restore_commit_s,

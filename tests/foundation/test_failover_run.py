@@ -1043,3 +1043,27 @@ def test_a_restore_refused_only_for_now_is_tried_again(tmp_path: Path, error, at
     assert report.restore_ok is restored and report.ok is restored
     assert [e.event for e in report.timeline if e.event.startswith("restore")] == (
         ["restore-retry", "restore"] if restored else ["restore-failed"])
+
+
+def test_a_phase_timed_across_a_host_nobody_could_read_is_an_upper_bound() -> None:
+    """leaf1's management dropped 1.3 s after the shut and came back at 10.5 s: the run said
+    `convergence_s: 10.605` with no word that 10.6 s was when leaf1 could be read again."""
+    from nornir_evpn.failover import FailoverReport, TimelineEvent
+    from nornir_evpn.reporting.failover import failover_document
+    from nornir_evpn.tasks.failover import PollOutcome
+
+    report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", ok=True)
+    report.degraded = PollOutcome(reached=True, converged_s=10.605)
+    report.recovery = PollOutcome(reached=True, converged_s=2.5)
+    report.timeline = [TimelineEvent(t=0.0, event="shut", host="leaf1"),
+                       TimelineEvent(t=1.3, event="unreachable", host="leaf1", detail="connection lost"),
+                       TimelineEvent(t=10.5, event="reachable", host="leaf1"),
+                       TimelineEvent(t=10.605, event="converged"),
+                       TimelineEvent(t=11.0, event="restore", host="leaf1"),
+                       TimelineEvent(t=13.5, event="recovered")]
+    doc = failover_document(report, ["leaf1", "leaf2"])
+    assert doc["convergence_s"] == 10.605 and doc["convergence_unread"] == ["leaf1"]
+    assert doc["recovery_unread"] == []
+    out = io.StringIO()
+    print_report(Console(file=out, width=200, color_system=None), report)
+    assert "10.605s (at most: leaf1 could not be read for part of it)" in out.getvalue()
