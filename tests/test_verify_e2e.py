@@ -198,6 +198,21 @@ def test_a_neighbor_or_es_deleted_by_hand_is_named_once_and_not_as_a_twin_gap(in
     assert "ethernet-segment ES-1 is not configured" in failed[("leaf2", "es.oper_up")]
 
 
+def test_a_ce_mac_no_rt2_can_bring_says_so_not_no_traffic(intent) -> None:
+    """leaf3's overlay sessions to both ES peers down: mac.esi_remote said `absent (not learnt:
+    no CE traffic yet ...)` and the report's hint sent the operator to `twin traffic`, while
+    the device showed why no RT2 could arrive (an on-call test)."""
+    fabric, running, show = _lab()
+    for peer in ("10.0.0.1", "10.0.0.2"):
+        running["leaf3"] = fabric_lab.with_lines(
+            running["leaf3"], f"set / network-instance default protocols bgp neighbor {peer} admin-state disable\n")
+    fabric.on_commit("leaf3", running["leaf3"])
+    failed = _failed(_verify(intent, show))
+    detail = failed[("leaf3", "mac.esi_remote")]
+    assert "Actual: absent (no RT2 can arrive: overlay to 10.0.0.1, 10.0.0.2 not established)" in detail, detail
+    assert "no CE traffic" not in detail
+
+
 def _big_fabric(overlay: str = "full-mesh"):
     """fabric-2s4l2es configured by configure's own templates (all features) in the model."""
     from nornir_evpn.render import FEATURES, Renderer

@@ -8,8 +8,9 @@ from typing import Any
 
 from nornir_evpn import platform
 from nornir_evpn.checks.base import ABSENT, Check
-from nornir_evpn.checks.model import FabricView, Observations
-from nornir_evpn.intent import FabricIntent, NodeIntent
+from nornir_evpn.checks.model import FabricView, Observations, Unavailable
+from nornir_evpn.intent import EthernetSegment, FabricIntent, NodeIntent
+from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.parsers.mac_table import MacEntry, parse_mac_table
 
 MAC_CHECKS = ("mac.esi_remote", "mac.local")
@@ -41,6 +42,25 @@ class _MacCheck(Check):
         return [platform.show_mac_table(node.mac_vrf.name)]
 
 
+def _no_route_in(view: FabricView, node: NodeIntent, obs: Observations, es: EthernetSegment) -> str | None:
+    """Why `es`'s CE MAC cannot have arrived, when the device says so: every overlay session
+    that would bring its RT2 is down (the ES peers' in a full mesh, the reflectors' with
+    route reflectors). Then no CE traffic would teach it, and the hint to send some misleads."""
+    peers = node.overlay.peers
+    if node.overlay.mode != "route-reflector":
+        members = {view.fabric.nodes[leaf].system_ip for leaf in es.members if leaf in view.fabric.nodes}
+        peers = [ip for ip in peers if ip in members]
+    if platform.SHOW_BGP_NEIGHBORS not in obs.outputs:  # optional here: not a cause when absent
+        return None
+    try:
+        sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
+    except Unavailable:
+        return None
+    if not peers or any((s := sessions.get(ip)) is not None and s.established for ip in peers):
+        return None
+    return f"absent (no RT2 can arrive: overlay to {', '.join(peers)} not established)"
+
+
 class MacEsiRemote(_MacCheck):
     """`mac.esi_remote`: on a leaf outside an ES, the ES's CE MAC is an `evpn` entry against
     `esi:<ESI>` (aliasing over all ES peers) while any ES peer is up and reachable.
@@ -49,6 +69,10 @@ class MacEsiRemote(_MacCheck):
     """
 
     name = "mac.esi_remote"
+
+    def commands(self, view: FabricView, node: NodeIntent) -> list[str]:
+        # the session table says when no RT2 can arrive at all (verify reads it for bgp.*)
+        return [*super().commands(view, node), platform.SHOW_BGP_NEIGHBORS]
 
     def expected(self, view: FabricView, node: NodeIntent) -> dict[str, Any]:
         assert node.mac_vrf is not None
@@ -63,11 +87,17 @@ class MacEsiRemote(_MacCheck):
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         assert node.mac_vrf is not None
         table = obs.get(platform.show_mac_table(node.mac_vrf.name), parse_mac_table)
+        by_mac = {es.ce_mac.lower(): es for es in view.fabric.ethernet_segments.values() if es.ce_mac}
         out: dict[str, Any] = {}
         for key, want in expected.items():
             mac = key.rsplit(" ", 1)[1]
             entry = table.entries.get(mac)
-            out[key] = ABSENT if entry is None and want == ABSENT else _describe(entry, True)
+            if entry is None and want == ABSENT:
+                out[key] = ABSENT
+            elif entry is None and (why := _no_route_in(view, node, obs, by_mac[mac])) is not None:
+                out[key] = why
+            else:
+                out[key] = _describe(entry, True)
         return out
 
 

@@ -1048,9 +1048,10 @@ def test_a_restore_refused_only_for_now_is_tried_again(tmp_path: Path, error, at
 def test_a_phase_timed_across_a_host_nobody_could_read_is_an_upper_bound() -> None:
     """leaf1's management dropped 1.3 s after the shut and came back at 10.5 s: the run said
     `convergence_s: 10.605` with no word that 10.6 s was when leaf1 could be read again."""
+    from nornir_evpn.tasks.failover import PollOutcome
+
     from nornir_evpn.failover import FailoverReport, TimelineEvent
     from nornir_evpn.reporting.failover import failover_document
-    from nornir_evpn.tasks.failover import PollOutcome
 
     report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", ok=True)
     report.degraded = PollOutcome(reached=True, converged_s=10.605)
