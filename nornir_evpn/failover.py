@@ -692,7 +692,7 @@ def run_failover(
         else:
             precheck = read_now(NO_FAULTS)
             report.precheck_failures = _failures(precheck)
-        emit(TimelineEvent(t=0.0, event="warm-up", detail="CE traffic sent so MACs are learnt"))
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True
         lost = sum(1 for f in report.precheck_failures if f["check"] == CONNECT_CHECK)
@@ -700,7 +700,7 @@ def run_failover(
         what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
                                            f"{lost} host(s) unreachable" if lost else "") if part)
         report.error = f"fabric not healthy: {what}; nothing was changed"
-        emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
         return report
     if read_took > max(options.timeout * SLOW_READ_SHARE, SLOW_READ_MIN_S):
         # a fabric read that slow leaves too few polls to see the fault's state before the
@@ -713,7 +713,7 @@ def run_failover(
         report.error = (f"one read of the fabric took {read_took:.1f}s{which}, over "
                         f"{SLOW_READ_SHARE:.0%} of --timeout {options.timeout:g}s: too few polls to watch "
                         "it converge; nothing was changed (raise --timeout, or see why those hosts answer slowly)")
-        emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
         return report
     polled = getattr(getattr(nr, "inventory", None), "hosts", None)
     if not links_left(es, (options.host, options.interface), precheck, polled):
@@ -728,7 +728,7 @@ def run_failover(
         else:
             report.error = (f"--force: no other link of {es.name} passed the pre-check, so shutting "
                             f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
-        emit(TimelineEvent(t=0.0, event="refused", detail=report.error))
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
         return report
     ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
     if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
