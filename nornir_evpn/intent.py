@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import shlex
 from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from nornir_evpn.ce_commands import parse_ce_commands
 from nornir_evpn.errors import IntentError
 from nornir_evpn.platform import LAG_MAX, MEMBER_SPEEDS
 from nornir_evpn.topology import Link, Node, Topology
@@ -426,9 +426,7 @@ def _parse_ces(topology: Topology) -> dict[str, CeIntent]:
     for node in sorted(topology.nodes.values(), key=lambda n: natural_key(n.name)):
         if node.is_srl:
             continue
-        ce = CeIntent(name=node.name)
-        for line in node.exec_lines:
-            _apply_ip_command(ce, line)
+        ce = ce_from_commands(node.name, node.exec_lines)
         _check_ce_addresses(topology, ce)
         for link in topology.links_of(node.name):
             mine, other = link.end(node.name), link.other(node.name)
@@ -459,54 +457,15 @@ def _check_ce_addresses(topology: Topology, ce: CeIntent) -> None:
         raise IntentError(f"{topology.path}: {exc}") from None
 
 
-def _apply_ip_command(ce: CeIntent, line: str) -> None:
-    """Understand the iproute2 lines the lab's CEs run (bond, MAC, IP, VRF)."""
-    try:
-        w = shlex.split(line)
-    except ValueError:
-        return
-    if not w or w[0] != "ip":
-        return
-    # `ip -6 addr add ...`, `ip -f inet a a ...`, `ip address replace ...`: one spelling each
-    while len(w) > 1 and w[1].startswith("-"):
-        option = w.pop(1)
-        if option in ("-f", "-family", "-n", "-netns") and len(w) > 1:
-            w.pop(1)  # its argument
-    if len(w) < 3:
-        return
-    w[1] = {"a": "addr", "address": "addr", "l": "link"}.get(w[1], w[1])
-    if w[1] == "addr" and w[2] in ("replace", "a"):
-        w[2] = "add"
-
-    def iface(name: str) -> CeInterface:
-        return ce.interfaces.setdefault(name, CeInterface(name=name))
-
-    if w[1] == "link" and w[2] == "add":
-        # ip link add bond0 type bond mode 802.3ad | ip link add dev vrf-1 type vrf table 1
-        rest = w[3:]
-        if rest[:1] in (["dev"], ["name"]):
-            rest = rest[1:]
-        if rest and "type" in rest:
-            kind = rest[rest.index("type") + 1] if rest.index("type") + 1 < len(rest) else ""
-            if kind == "bond":
-                mode = rest[rest.index("mode") + 1] if "mode" in rest else "balance-rr"
-                iface(rest[0]).bond_mode = mode
-
-    elif w[1] == "link" and w[2] == "set":
-        rest = w[3:]
-        if "address" in rest and "dev" in rest:
-            iface(rest[rest.index("dev") + 1]).mac = rest[rest.index("address") + 1].lower()
-        elif "master" in rest or "vrf" in rest:  # `vrf NAME`: iproute2's short form of master
-            key = "master" if "master" in rest else "vrf"
-            name = rest[rest.index("dev") + 1] if "dev" in rest else rest[0]
-            if rest.index(key) + 1 < len(rest):
-                iface(name).master = rest[rest.index(key) + 1]
-    elif w[1] == "addr" and w[2] == "add" and "dev" in w[3:-1]:
-        rest = w[3:]
-        at = rest.index("dev")
-        device, others = rest[at + 1], rest[:at] + rest[at + 2:]  # `add dev eth1 ADDR` too
-        if others:
-            iface(device).ips.append(others[0])
+def ce_from_commands(name: str, lines: list[str]) -> CeIntent:
+    """The CE its commands build (`ce_commands`, the reader the twin's CEs share): each
+    device they give a MAC, an address, a master or a bond mode; the links come later."""
+    ce = CeIntent(name=name)
+    for d in parse_ce_commands(lines).values():
+        if d.mac is not None or d.ips or d.master is not None or d.bond_mode is not None:
+            ce.interfaces[d.name] = CeInterface(
+                name=d.name, mac=d.mac, ips=list(d.ips), master=d.master, bond_mode=d.bond_mode)
+    return ce
 
 
 MAX_ES_PEERS = 4  # "An ethernet segment can be distributed up to 4 PE" (the tutorial)
@@ -648,19 +607,10 @@ def _standalone_links(topology: Topology, ce: CeIntent) -> list[str]:
     """The CE's wired interfaces its commands use on their own: an address on them, or a
     VRF its commands create as their master (a master of unknown kind proves nothing: it
     may be a bond built in a way this reader does not follow)."""
-    vrfs = _created_vrfs(topology.nodes[ce.name].exec_lines)
+    devices = parse_ce_commands(topology.nodes[ce.name].exec_lines)
+    vrfs = {d.name for d in devices.values() if d.kind == "vrf"}
     return [name for name in ce.attachments
             if (i := ce.interfaces.get(name)) is not None and (i.ips or i.master in vrfs)]
-
-
-def _created_vrfs(lines: list[str]) -> set[str]:
-    """The VRF devices `ip link add [dev|name] <vrf> type vrf ...` lines create."""
-    out = set()
-    for line in lines:
-        m = re.match(r"^ip\s+link\s+add\s+(?:(?:dev|name)\s+)?(\S+)\s+.*\btype\s+vrf\b", line.strip())
-        if m:
-            out.add(m.group(1))
-    return out
 
 
 def _bonded_links(ce: CeIntent) -> list[str]:

@@ -1,16 +1,17 @@
 """A Linux CE as the topology's `exec` lines build it: ports, LACP bonds, MACs, IPs, VRFs.
 
-Only the iproute2 forms the evpn-mh labs use are understood (`ip link add X type bond
-mode 802.3ad`, `ip link set [address M] [dev] X [master B]`, `ip link add dev V type vrf`,
-`ip addr add A/L dev X`); anything else is ignored, as a CE's unrelated setup would be.
+The lines are read by `nornir_evpn.ce_commands`, as the intent reads them (so verify and
+failover-test expect of a CE what the twin's CE has); this module adds what only the twin
+needs: default MACs, IPv4 interfaces, and the lookups its traffic model makes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import shlex
 from dataclasses import dataclass, field
+
+from nornir_evpn.ce_commands import parse_ce_commands
 
 
 @dataclass
@@ -60,52 +61,19 @@ def default_mac(node: str, ifname: str) -> str:
 
 
 def parse_ce(name: str, exec_lines: list[str]) -> CeHost:
-    """Build a CE from its iproute2 commands."""
+    """Build a CE from its commands (`ce_commands`, the reader the intent shares); the twin
+    adds default MACs and keeps the IPv4 addresses (its traffic model is IPv4)."""
     ifs: dict[str, CeIf] = {}
-
-    def get(ifname: str) -> CeIf:
-        if ifname not in ifs:
-            ifs[ifname] = CeIf(name=ifname, mac=default_mac(name, ifname))
-        return ifs[ifname]
-
-    for line in exec_lines:
-        try:
-            w = shlex.split(line)
-        except ValueError:
-            continue
-        if len(w) < 3 or w[0] != "ip":
-            continue
-        if w[1] == "link" and w[2] == "add":
-            rest = [x for x in w[3:] if x != "dev"]
-            if not rest:
-                continue
-            iface = get(rest[0])
-            if "bond" in rest:
-                iface.bond = True
-                iface.lacp = "802.3ad" in rest or "4" in rest[rest.index("bond") :]
-        elif w[1] == "link" and w[2] == "set":
-            rest = w[3:]
-            dev = None
-            if "dev" in rest:
-                dev = rest[rest.index("dev") + 1]
-            else:
-                dev = next((x for x in rest if x not in ("up", "down", "address", "master")
-                            and (rest.index(x) == 0 or rest[rest.index(x) - 1] not in ("address", "master"))),
-                           None)
-            if dev is None:
-                continue
-            iface = get(dev)
-            if "address" in rest:
-                iface.mac = rest[rest.index("address") + 1].upper()
-            if "master" in rest:
-                master = get(rest[rest.index("master") + 1])
-                iface.master = master.name
-                if master.bond and iface.name not in master.members:
-                    master.members.append(iface.name)
-        elif w[1] in ("addr", "address", "a") and w[2] == "add" and "dev" in w:
+    for d in parse_ce_commands(exec_lines).values():
+        addresses = []
+        for ip in d.ips:
             try:
-                addr = ipaddress.IPv4Interface(w[3])
+                addresses.append(ipaddress.IPv4Interface(ip))
             except ValueError:
                 continue
-            get(w[w.index("dev") + 1]).addresses.append(addr)
+        ifs[d.name] = CeIf(
+            name=d.name, mac=(d.mac or default_mac(name, d.name)).upper(), bond=d.kind == "bond",
+            lacp=d.lacp, members=list(d.members) if d.kind == "bond" else [], master=d.master,
+            addresses=addresses,
+        )
     return CeHost(name=name, interfaces=ifs)

@@ -379,12 +379,10 @@ def test_a_bond_line_continued_with_a_backslash_is_read(tmp_path: Path) -> None:
 
 
 def test_more_address_spellings() -> None:
-    from nornir_evpn.intent import CeIntent, _apply_ip_command
+    from nornir_evpn.intent import ce_from_commands
 
-    ce = CeIntent(name="c")
-    for line in ("ip a a 10.0.0.1/24 dev eth1", "ip -f inet addr add 10.0.0.2/24 dev eth2",
-                 "ip addr add dev eth3 10.0.0.3/24"):
-        _apply_ip_command(ce, line)
+    ce = ce_from_commands("c", ["ip a a 10.0.0.1/24 dev eth1", "ip -f inet addr add 10.0.0.2/24 dev eth2",
+                                "ip addr add dev eth3 10.0.0.3/24"])
     assert {n: i.ips for n, i in ce.interfaces.items()} == {
         "eth1": ["10.0.0.1/24"], "eth2": ["10.0.0.2/24"], "eth3": ["10.0.0.3/24"]}
 
