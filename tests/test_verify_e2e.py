@@ -158,7 +158,7 @@ def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
     failed = _failed(_verify(intent, show))
     assert failed[("leaf3", "access.up")] == (
         "leaf3 ethernet-1/1.0 network-instance - Expected: mac-vrf-1 Actual: absent; "
-        "leaf3 ethernet-1/2 - Expected: up Actual: down")
+        "leaf3 ethernet-1/2 - Expected: up Actual: down (lower-layer-down)")  # no link, not a shut
     # the port out of the mac-vrf took its learnt MAC with it (SR Linux flushes it)
     assert "leaf3 mac-vrf-1 00:c1:ab:00:00:21 - Expected: learnt ethernet-1/1.0 Actual: absent" in failed[
         ("leaf3", "mac.local")]
@@ -175,8 +175,9 @@ def test_a_ces_subinterface_disabled_by_hand_under_an_up_lag_fails(intent) -> No
                                              "set / interface ethernet-1/1 subinterface 0 admin-state disable")
     fabric.on_commit("leaf3", running["leaf3"])
     failed = _failed(_verify(intent, show))
-    assert failed[("leaf1", "lag.up")] == "leaf1 lag1 - Expected: up Actual: up, lag1.0 down"
-    assert failed[("leaf3", "access.up")] == "leaf3 ethernet-1/1 - Expected: up Actual: up, ethernet-1/1.0 down"
+    assert failed[("leaf1", "lag.up")] == "leaf1 lag1 - Expected: up Actual: up, lag1.0 down (admin-disabled)"
+    assert failed[("leaf3", "access.up")] == (
+        "leaf3 ethernet-1/1 - Expected: up Actual: up, ethernet-1/1.0 down (admin-disabled)")
     assert ("leaf2", "lag.up") not in failed
 
 

@@ -17,6 +17,22 @@ from nornir_evpn.parsers.interface import parse_show_interface
 ABSENT = "absent"
 
 
+class Noted(str):
+    """An observed value that compares as the plain string but carries a note the failure
+    detail shows after it (`down (port-admin-disabled)`): the device's reason for the state,
+    which the expectation cannot know and the comparison must not see."""
+
+    note: str
+
+    def __new__(cls, value: str, note: str) -> Noted:
+        obj = super().__new__(cls, value)
+        obj.note = note
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Noted, (str(self), self.note))
+
+
 class Check:
     """Base class: subclasses set `name` and implement applies/commands/expected/observe."""
 
@@ -63,6 +79,7 @@ class Check:
         if bad:
             detail = "; ".join(
                 f"{node.name} {k} - Expected: {_fmt(expected[k])} Actual: {_fmt(observed.get(k, ABSENT))}"
+                + (f" ({note})" if (note := getattr(observed.get(k), "note", "")) else "")
                 for k in bad
             )
             # say why values are absent (command failed, unparseable output) when we know
@@ -84,11 +101,25 @@ def observe_bridged(obs: Observations, ifname: str) -> dict[str, str]:
     except Unavailable:
         return {ifname: ABSENT}
     sub = st.subinterfaces.get(f"{ifname}.0")
-    state = st.oper_state
+    state: str = st.oper_state
     if state == "up" and sub is not None and sub.oper_state != "up":
         state = f"up, {sub.name} {sub.oper_state}"
+        if why := _reason(sub.detail):
+            state = Noted(state, why)
+    elif state != "up" and (why := _reason(st.detail)):
+        # `lag1 is down, reason port-admin-disabled`: an operator's shut, not a cable
+        state = Noted(state, why)
     return {ifname: state,
             f"{ifname}.0 network-instance": (sub.network_instance if sub else None) or ABSENT}
+
+
+def _reason(detail: str) -> str:
+    """`reason X` out of the rest of a `<if> is down, reason X` line ('' when none)."""
+    for part in detail.split(","):
+        key, _, value = part.strip().partition(" ")
+        if key == "reason" and value.strip():
+            return value.strip()
+    return ""
 
 
 def _fmt(value: Any) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from nornir_evpn.errors import ParseError
 from nornir_evpn.parsers.tables import clean_lines, is_rule, key_values
 
-# `lag1 is down, reason lag-min-link-threshold`: state first, anything after the comma is detail.
+# `lag1 is down, reason no-active-links`: state first, anything after the comma is detail.
 _IF_RE = re.compile(r"^(?P<name>[A-Za-z][\w\-/]*) is (?P<state>[\w\-]+)(?:,\s*(?P<rest>.*))?$")
 _SUB_RE = re.compile(r"^\s+(?P<name>[A-Za-z][\w\-/]*\.\d+) is (?P<state>[\w\-]+)(?:,\s*(?P<rest>.*))?$")
 # `* Name: mac-vrf-1 (mac-vrf)` under `Network-instances:` (24.x+); names may hold spaces
@@ -37,6 +37,7 @@ _NI_ITEM_RE = re.compile(r"^\*\s+Name:\s+(?P<name>.+?)(?:\s+\((?P<type>[\w\-]+)\
 class Subinterface:
     name: str
     oper_state: str
+    detail: str = ""  # the rest of its line: `reason port-down` when down
     network_instance: str | None = None  # the first one listed (a bridged one is in one only)
     network_instances: list[str] = field(default_factory=list)
     encapsulation: str | None = None
@@ -81,7 +82,7 @@ def parse_show_interface(text: str) -> InterfaceState:
         sm = _SUB_RE.match(line)
         if sm:
             flush()
-            current = Subinterface(name=sm["name"], oper_state=sm["state"])
+            current = Subinterface(name=sm["name"], oper_state=sm["state"], detail=sm["rest"] or "")
             state.subinterfaces[current.name] = current
             block = []
         elif current is not None:

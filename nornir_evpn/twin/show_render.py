@@ -201,7 +201,8 @@ class FabricShow:
         for sname in sorted(ic.subifs, key=_if_sort):
             s = ic.subifs[sname]
             sup = snap.subif_up(node, sname)
-            lines.append(f"  {sname} is up" if sup else f"  {sname} is down")
+            lines.append(f"  {sname} is up" if sup else
+                         f"  {sname} is down, reason {'admin-disabled' if not s.admin else 'port-down'}")
             ni = cfg.subif_ni.get(sname, "")
             if not self._v24:
                 lines.append(f"    Network-instance: {ni}")
@@ -671,12 +672,15 @@ def _if_sort(name: str) -> tuple[Any, ...]:
 
 
 def _down_reason(snap: Snapshot, node: str, ifname: str) -> str:
+    """SR Linux's `oper-down-reason` (port-oper-down-reason in srl_nokia-interfaces.yang): an
+    operator's shut, a LAG short of members, or a port without link (`lower-layer-down`)."""
     ic = snap.cfg[node].interfaces[ifname]
     if not ic.admin:
         return "port-admin-disabled"
     if ifname.startswith("lag"):
-        return "lag-min-link-threshold"
-    return "port-oper-down"
+        up = sum(1 for m in snap.lag_members(node, ifname) if snap.member_up(node, m))
+        return "min-link-threshold" if up else "no-active-links"
+    return "lower-layer-down"
 
 
 @functools.lru_cache(maxsize=8192)  # every leaf lists the same remote destinations

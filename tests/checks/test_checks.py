@@ -285,3 +285,23 @@ def test_rt4_follows_the_es_import_route_target_not_the_esi(big) -> None:
     other.ethernet_segments["ES-2"].esi = "01:22:22:22:22:22:22:00:00:02"  # its own RT
     assert expected_state(other, "leaf1")["evpn.received"]["mac-vrf-1 RT4"] == 1  # leaf2's ES-1 only
     assert expected_state(other, "leaf3")["evpn.received"]["mac-vrf-1 RT4"] == 1  # leaf4's ES-2 only
+
+
+def test_lag_down_names_sr_linux_s_reason(mh01) -> None:
+    """The failure says why the LAG is down: an operator's shut (`port-admin-disabled`) or no
+    member with link (`no-active-links`), from the first line of `show interface` (the
+    srl-a transcript's lag5 block, renamed to the intent's lag1); the reason is not part of
+    the compared value."""
+    text = fx("srldocs_srla_show_interface_lag5_down.txt").replace("lag5", "lag1").replace(
+        "    Network-instances:\n", "    Network-instances:\n      * Name: mac-vrf-1 (mac-vrf)\n")
+    cmd = platform.show_interface("lag1")
+    [r] = evaluate(mh01, "leaf1", {cmd: text}, checks=["lag.up"])
+    assert r.detail == "leaf1 lag1 - Expected: up Actual: down (no-active-links)"
+    assert r.observed == {"lag1": "down", "lag1.0 network-instance": "mac-vrf-1"}
+    [r] = evaluate(mh01, "leaf1", {cmd: text}, checks=["lag.up"], faults=DOWN)
+    assert r.ok, r.detail  # expected down: the reason does not spoil the comparison
+    shut = text.replace("reason no-active-links", "reason port-admin-disabled")
+    [r] = evaluate(mh01, "leaf1", {cmd: shut}, checks=["lag.up"])
+    assert r.detail == "leaf1 lag1 - Expected: up Actual: down (port-admin-disabled)"
+    import json
+    assert json.loads(json.dumps(r.as_dict()))["observed"]["lag1"] == "down"

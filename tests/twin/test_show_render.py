@@ -11,6 +11,7 @@ from fabric_helpers import tables, tutorial_fabric
 from nornir_evpn import platform
 from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.twin.cli_engine import UnknownCommand
+from nornir_evpn.twin.fabric_lab import with_lines
 from nornir_evpn.twin.show_table import render_table, wrap
 
 
@@ -243,3 +244,26 @@ def test_tables_fit_the_sessions_terminal_only_when_asked() -> None:
         TERMINAL_COLUMNS.reset(token)
     assert max(map(len, wide)) == 147 and max(map(len, narrow)) <= 80
     assert len(narrow) > len(wide)  # cells wrapped onto more rows
+
+
+def test_show_interface_down_reasons_are_sr_linux_s():
+    """An operator's shut, a LAG without members and a port without link read as SR Linux
+    words them (port-oper-down-reason in srl_nokia-interfaces.yang; the `lag5 is down,
+    reason no-active-links` / `lag5.0 is down, reason ...` block of
+    tests/fixtures/srldocs_srla_show_interface_lag5_down.txt)."""
+    fabric, running, show = tutorial_fabric()
+    fabric.set_link("leaf1:ethernet-1/1", "ce1:eth1", up=False)
+    assert show.show("leaf1", "show interface lag1").splitlines()[1:3] == [
+        "lag1 is down, reason no-active-links", "  lag1.0 is down, reason port-down"]
+    assert show.show("leaf1", "show interface ethernet-1/1").splitlines()[1] == (
+        "ethernet-1/1 is down, reason lower-layer-down")
+    fabric.set_link("leaf1:ethernet-1/1", "ce1:eth1", up=True)
+    running["leaf1"] = with_lines(running["leaf1"], "set / interface lag1 admin-state disable\n")
+    fabric.on_commit("leaf1", running["leaf1"])
+    assert show.show("leaf1", "show interface lag1").splitlines()[1] == (
+        "lag1 is down, reason port-admin-disabled")
+    running["leaf1"] = with_lines(running["leaf1"], "set / interface lag1 admin-state enable\n"
+                                  "set / interface lag1 subinterface 0 admin-state disable\n")
+    fabric.on_commit("leaf1", running["leaf1"])
+    assert show.show("leaf1", "show interface lag1").splitlines()[1:3] == [
+        "lag1 is up, speed None, type None", "  lag1.0 is down, reason admin-disabled"]
