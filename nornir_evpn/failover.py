@@ -531,6 +531,22 @@ def links_left(es: EthernetSegment, shut: tuple[str, str],
     return left
 
 
+# how a host that could not be read failed, by the start of its one-line reason (tasks'
+# host_error): a login refused is not an unreachable host, nor is a device too slow
+_NOT_READ = (("timeout", "timeout"), ("authentication failed", "authentication failed"),
+             ("cannot connect", "unreachable"), ("connection lost", "connection lost"))
+
+
+def _not_read(lost: list[dict[str, str]]) -> str:
+    """`2 host(s) not read (1 timeout, 1 authentication failed)`."""
+    kinds: dict[str, int] = {}
+    for f in lost:
+        reason = f["detail"].removeprefix(f"{f['host']}: ")
+        kind = next((k for start, k in _NOT_READ if reason.startswith(start)), "error")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return f"{len(lost)} host(s) not read ({', '.join(f'{n} {k}' for k, n in kinds.items())})"
+
+
 def _failures(observed: Mapping[CheckKey, CheckOutcome]) -> list[dict[str, str]]:
     return [{"check": c, "host": h, "detail": o.detail}
             for (c, h), o in sorted(observed.items()) if not o.ok]
@@ -695,10 +711,10 @@ def run_failover(
         emit(TimelineEvent(t=round(clock() - t0, 3), event="warm-up", detail="CE traffic sent so MACs are learnt"))
     if report.precheck_failures and not options.force:
         report.refused = True
-        lost = sum(1 for f in report.precheck_failures if f["check"] == CONNECT_CHECK)
-        failing = len(report.precheck_failures) - lost
+        lost = [f for f in report.precheck_failures if f["check"] == CONNECT_CHECK]
+        failing = len(report.precheck_failures) - len(lost)
         what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
-                                           f"{lost} host(s) unreachable" if lost else "") if part)
+                                           _not_read(lost) if lost else "") if part)
         report.error = f"fabric not healthy: {what}; nothing was changed"
         emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
         return report

@@ -552,7 +552,7 @@ def configure_fabric(
             if own.name == save_startup.__name__:  # committed (and accepted): only the save failed
                 error = f"{'committed' if entry['committed'] else 'unchanged'}, not saved to startup: {error}"
         else:
-            error = one_line(own.exception or exc)
+            error = host_error(task.host, own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)
         if cancel is not None and cancel.is_set() and not entry["committed"]:
             error = INTERRUPTED  # whatever failed, the interrupt is why nothing was committed
@@ -611,11 +611,77 @@ def drop_connection(host: Any, connection: str = CONNECTION, *, abrupt: bool = F
 
 def host_error(host: Any, exc: BaseException) -> str:
     """`one_line(exc)` for a failure on `host`, naming the address when scrapli's text does
-    not (a name that does not resolve: `failed to determine socket address family`)."""
+    not (a name that does not resolve: `failed to determine socket address family`), and,
+    for a timeout, how long it waited and which setting says so (`timeout: no answer within
+    30s (timeout_transport in groups.yaml)`)."""
     text = one_line(exc)
     if "socket address family" in text:
         return f"cannot connect: {host.hostname}:{host.port or 22}: the host name does not resolve"
+    setting = timeout_setting(exc)
+    if setting is not None:
+        value, where = connection_setting(host, setting)
+        return f"timeout: no answer within {value:g}s ({setting} {where})"
     return text
+
+
+# scrapli's own defaults, for a setting the inventory does not set
+_SCRAPLI_DEFAULTS = {"timeout_socket": 15.0, "timeout_transport": 30.0, "timeout_ops": 30.0}
+
+
+def timeout_setting(exc: BaseException) -> str | None:
+    """The scrapli timeout that ran out behind `exc` (None: not a timeout): the TCP connect
+    (`timeout_socket`), scrapli's per-operation timer (`timeout_ops`), else a read of the
+    transport (`timeout_transport`: ssh2's `Timeout`, paramiko's `socket.timeout`)."""
+    if isinstance(exc, NornirSubTaskError):
+        inner = exc.result[0].exception if len(exc.result) else None
+        return timeout_setting(inner) if inner is not None else None
+    if isinstance(exc, NornirEvpnError):
+        return None
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "trying to open socket" in str(seen):  # scrapli's socket connect ran out
+            if any(isinstance(c, TimeoutError) for c in _chain(seen)):
+                return "timeout_socket"
+            return None
+        seen = seen.__cause__
+    if any(c.__name__ == "ScrapliTimeout" for c in type(exc).__mro__):
+        return "timeout_transport" if "during read" in str(exc) else "timeout_ops"
+    if any(type(c).__name__ == "Timeout" or isinstance(c, TimeoutError) for c in _chain(exc)):
+        return "timeout_transport"
+    return None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in out:
+        out.append(cur)
+        cur = cur.__cause__
+    return out
+
+
+def connection_setting(host: Any, key: str) -> tuple[float, str]:
+    """`key`'s value in `host`'s scrapli extras as Nornir resolves them, and where it is set:
+    `in hosts.yaml`, `in groups.yaml`, `in defaults.yaml`, or scrapli's default."""
+    levels: list[tuple[str, Any]] = []
+
+    def walk(element: Any, where: str) -> None:
+        levels.append((where, (getattr(element, "connection_options", None) or {}).get(CONNECTION)))
+        for group in getattr(element, "groups", None) or ():
+            walk(group, "groups.yaml")
+
+    walk(host, "hosts.yaml")
+    levels.append(("defaults.yaml", (getattr(getattr(host, "defaults", None), "connection_options", None)
+                                     or {}).get(CONNECTION)))
+    # Nornir takes `extras` whole from the first level that has any
+    extras = next((opts.extras for _, opts in levels if opts is not None and opts.extras is not None), None) or {}
+    if extras.get(key) is None:
+        return _SCRAPLI_DEFAULTS[key], "not set: scrapli's default"
+    value = extras[key]
+    # the most general level holding the value in force (a host's copy of its group's
+    # extras, made to leave out an RSA key, is still the group's setting)
+    where = [w for w, opts in levels if opts is not None and (opts.extras or {}).get(key) == value][-1]
+    return float(value), f"in {where}"
 
 
 LOST = "connection lost"  # a session the device or the network ended

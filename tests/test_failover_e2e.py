@@ -730,7 +730,7 @@ def test_an_unreachable_host_is_one_precheck_row(configured: Lab) -> None:
     leaf3 = [f for f in doc["precheck_failures"] if f["host"] == "leaf3"]
     assert [f["check"] for f in leaf3] == ["connect"]
     assert leaf3[0]["detail"].startswith("leaf3: cannot connect: connection refused")
-    assert doc["error"] == "fabric not healthy: 1 host(s) unreachable; nothing was changed"
+    assert doc["error"] == "fabric not healthy: 1 host(s) not read (1 unreachable); nothing was changed"
     assert doc["hosts"]["leaf3"]["error"].startswith("cannot connect: connection refused")
     assert doc["unreachable"]["leaf3"] == doc["hosts"]["leaf3"]["error"]
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]

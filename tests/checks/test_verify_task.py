@@ -151,7 +151,8 @@ def test_a_session_that_never_came_up_is_said_in_words() -> None:
     hung = ScrapliConnectionNotOpened("connection not opened, ... do you need to call 'open()'?")
     hung.__cause__ = Timeout()
     r = verify_host(task_for("leaf1", hung), fabric)
-    assert r.result["error"] == "timeout: the device did not answer in time"
+    # a host without inventory settings: scrapli's own default
+    assert r.result["error"] == "timeout: no answer within 30s (timeout_transport not set: scrapli's default)"
 
     # paramiko's read past timeout_transport: socket.timeout under scrapli's "EOF" wording
     from scrapli.exceptions import ScrapliConnectionError
@@ -160,7 +161,52 @@ def test_a_session_that_never_came_up_is_said_in_words() -> None:
                                   "closed the connection")
     slow.__cause__ = TimeoutError("timed out")
     r = verify_host(task_for("leaf1", slow), fabric)
-    assert r.result["error"] == "timeout: the device did not answer in time"
+    assert r.result["error"] == "timeout: no answer within 30s (timeout_transport not set: scrapli's default)"
+
+
+def _inventory_host(name: str, host_extras: dict[str, Any] | None = None) -> Any:
+    """`name` of the repo's inventory (groups.yaml's `srl` extras), optionally with
+    connection extras of its own as hosts.yaml would set them."""
+    import yaml
+
+    from nornir_evpn.inventory_plugin import inventory_from_docs
+
+    inv = ROOT / "inventory"
+    docs = {f: yaml.safe_load((inv / f"{f}.yaml").read_text()) for f in ("hosts", "groups", "defaults")}
+    if host_extras is not None:
+        docs["hosts"][name]["connection_options"] = {"scrapli": {"extras": host_extras}}
+    return inventory_from_docs(docs, "x").hosts[name]
+
+
+def test_a_timeout_says_how_long_and_which_setting() -> None:
+    """The seconds and the setting come from the host's inventory, not a constant."""
+    from nornir_evpn.tasks.config import host_error
+    from scrapli.exceptions import (
+        ScrapliConnectionError,
+        ScrapliConnectionNotOpened,
+        ScrapliTimeout,
+    )
+
+    class Timeout(Exception):  # ssh2-python's read past timeout_transport
+        pass
+
+    read = ScrapliConnectionError("encountered EOF reading from transport")
+    read.__cause__ = Timeout()
+    leaf2 = _inventory_host("leaf2")
+    assert host_error(leaf2, read) == "timeout: no answer within 30s (timeout_transport in groups.yaml)"
+    own = _inventory_host("leaf2", {"timeout_transport": 7.5, "timeout_socket": 3})
+    assert host_error(own, read) == "timeout: no answer within 7.5s (timeout_transport in hosts.yaml)"
+    connect = ScrapliConnectionNotOpened("timed out trying to open socket to 10.0.0.9 on port 22 for "
+                                         "address family AF_INET")
+    connect.__cause__ = TimeoutError("timed out")
+    assert host_error(leaf2, connect) == "timeout: no answer within 10s (timeout_socket in groups.yaml)"
+    assert host_error(own, connect) == "timeout: no answer within 3s (timeout_socket in hosts.yaml)"
+    ops = _inventory_host("leaf2", {"timeout_ops": 20})  # scrapli's timer, off in groups.yaml
+    assert host_error(ops, ScrapliTimeout("timed out sending input to device")) == (
+        "timeout: no answer within 20s (timeout_ops in hosts.yaml)")
+    refused = ScrapliConnectionNotOpened("connection refused trying to open socket to 10.0.0.9 on port 22")
+    refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    assert host_error(leaf2, refused).startswith("cannot connect: connection refused")
 
 
 def test_session_dropped_mid_show_is_closed() -> None:

@@ -1068,3 +1068,26 @@ def test_a_phase_timed_across_a_host_nobody_could_read_is_an_upper_bound() -> No
     out = io.StringIO()
     print_report(Console(file=out, width=200, color_system=None), report)
     assert "10.605s (at most: leaf1 could not be read for part of it)" in out.getvalue()
+
+
+def test_precheck_names_why_hosts_were_not_read(tmp_path: Path) -> None:
+    """A login refused or a device too slow is not an "unreachable" host: the refusal says
+    how each host that could not be read failed (the reasons tasks' host_error gives)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {
+            ("connect", "leaf2"): CheckOutcome(False, "leaf2: timeout: no answer within 30s "
+                                               "(timeout_transport in groups.yaml)", {"session": "open"}),
+            ("connect", "leaf3"): CheckOutcome(False, "leaf3: authentication failed: password "
+                                               "authentication failed", {"session": "open"}),
+            ("connect", "leaf4"): CheckOutcome(False, "leaf4: cannot connect: connection refused", {}),
+            ("bgp.overlay_established", "leaf1"): CheckOutcome(False, "leaf1 overlay 10.0.0.3 - x", {}),
+        }
+
+    nr = FakeNornir()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(traffic=False, state_file=tmp_path / "state.json"))
+    assert report.refused and nr.tasks == []
+    assert report.error == ("fabric not healthy: 1 check(s) failing, 3 host(s) not read (1 timeout, "
+                            "1 authentication failed, 1 unreachable); nothing was changed")
