@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import re
 import socket
 import threading
@@ -38,6 +39,25 @@ def transport(wanted: str | None = PREFERRED_TRANSPORT) -> str | None:
     """The scrapli transport to use for `wanted`: `ssh2` becomes `paramiko` where ssh2-python
     is not installed (an inventory written on Linux works unchanged on a Mac)."""
     return "paramiko" if wanted == "ssh2" and not ssh2_available() else wanted
+
+
+# under Nornir's logger, so `-vv` writes it to --log-file (Nornir configures `nornir` only)
+log = logging.getLogger("nornir.nornir_evpn.session")
+
+
+def name_session(conn: Any, host: str) -> None:
+    """Tag a scrapli session with its Nornir host's name, for the DEBUG log of what is sent."""
+    conn.__dict__["_nornir_evpn_host"] = host
+
+
+def log_sent(conn: Any, lines: Sequence[str]) -> None:
+    """At DEBUG, each line typed to a device (`leaf1: > show version`). Only commands and
+    config lines pass through here; a password never does (scrapli sends it in the SSH
+    login, and its own logger is not written to the log file)."""
+    if log.isEnabledFor(logging.DEBUG):
+        who = conn.__dict__.get("_nornir_evpn_host") or f"{getattr(conn, 'host', '?')}:{getattr(conn, 'port', 22)}"
+        for line in lines:
+            log.debug("%s: > %s", who, line)
 
 
 # what is typed ahead but unanswered always fits a terminal's input buffer (4 KiB)
@@ -79,6 +99,7 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
             )):
                 in_flight += sizes[nxt]
                 nxt += 1
+            log_sent(conn, lines[first:nxt])
             conn.channel.write("\n".join(lines[first:nxt]) + "\n")
             pending.extend(range(first, nxt))
         # a prompt is found where it ends: no need to rescan a long answer from its start
@@ -203,5 +224,6 @@ def on_close(conn: Any) -> None:
     with contextlib.suppress(Exception):
         if conn._current_priv_level.name != conn.default_desired_privilege_level:
             conn.acquire_priv(conn.default_desired_privilege_level)
+        log_sent(conn, ["logout"])
         conn.channel.write(channel_input="logout")
         conn.channel.send_return()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -41,7 +42,7 @@ from nornir_evpn.prune import (
     stale_neighbors,
 )
 from nornir_evpn.render import FEATURES, Renderer, shared_renderer
-from nornir_evpn.session import host_lock, note_mode, paste, session_lock
+from nornir_evpn.session import host_lock, log_sent, name_session, note_mode, paste, session_lock
 from nornir_evpn.validation import assert_one_line
 
 ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
@@ -50,6 +51,16 @@ DEFAULT_CONFIRM_TIMEOUT_S = 60
 
 ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
 CONNECTION = "scrapli"
+# under Nornir's logger (the only one it configures): -v writes it to --log-file
+log = logging.getLogger("nornir.nornir_evpn.tasks")
+
+
+def log_failure(task: Any, step: str, reason: str) -> None:
+    """One WARNING line per failed host: `leaf2: verify (show commands): timeout: ...`. A
+    subtask leaves it to the task that ran it (which knows the whole story), so a failure
+    is logged once."""
+    if getattr(task, "parent_task", None) is None:
+        log.warning("%s: %s: %s", task.host.name, step, reason)
 # a second session to the same host (same plugin, same parameters): see srl_connection
 SPARE_CONNECTION = "scrapli_spare"
 ConnectionPluginRegister.register(SPARE_CONNECTION, ScrapliCore)
@@ -89,6 +100,7 @@ def srl_connection(task: Task, connection: str = CONNECTION) -> Any:
                 default_to_host_attributes=False,
             )
         conn = task.host.get_connection(connection, task.nornir.config)
+    name_session(conn, task.host.name)
     current = conn.privilege_levels.get("configuration")
     if current is None or current.escalate != platform.ENTER_CANDIDATE_PRIVATE:
         # a new dict: the platform's default levels are shared by every driver instance
@@ -193,6 +205,7 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
     if batch_lines <= 1:
         # strip_prompt=False: scrapli's prompt regex over a 128-leaf route table costs more
         # CPU than the parsing, and the parsers drop prompt and echo lines (clean_lines)
+        log_sent(conn, commands)
         responses = conn.send_commands(list(commands), strip_prompt=False)
         return [r.result for r in responses]
     if conn._current_priv_level.name != conn.default_desired_privilege_level:
@@ -201,6 +214,7 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
 
 
 def _send(conn: Any, lines: list[str]) -> MultiResponse:
+    log_sent(conn, lines)
     return conn.send_configs(
         lines,
         privilege_level="configuration",
@@ -269,6 +283,8 @@ def apply_config(
     def done(failed: bool = False, error: str | None = None) -> Result:
         timings["total"] = round(time.monotonic() - t0, 4)
         out["error"] = error
+        if failed:
+            log_failure(task, "configure" if out["reached"] else "connect", error or "failed")
         return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
                       failed=failed)
 
@@ -431,6 +447,7 @@ def _one_command(task: Task, command: str) -> tuple[str | None, str | None]:
         conn = srl_connection(task)
         with session_lock(conn):
             leave_candidate(conn)
+            log_sent(conn, [command])
             response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
     except Exception as exc:  # transport/auth/timeout: one line, the session dropped
         drop_connection(task.host)
@@ -443,7 +460,10 @@ def confirm_commit(task: Task, accept: bool = True) -> Result:
 
     A host that cannot be reached fails with result["error"] in one line, like the other
     tasks (the host that dropped after its commit is the case this step exists for)."""
-    error, lost = _one_command(task, platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT)
+    command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
+    error, lost = _one_command(task, command)
+    if lost or error:
+        log_failure(task, f"`{command}`", lost or error or "")
     if lost is not None:
         return Result(host=task.host, failed=True, result={
             "accepted": False, "rejected": False, "device_error": None, "error": lost})
@@ -458,6 +478,7 @@ def health_check(task: Task) -> Result:
     """The device still answers on our session after a commit (no management lock-out)."""
     conn = srl_connection(task)
     with session_lock(conn):
+        log_sent(conn, [platform.SHOW_VERSION])
         response = conn.send_command(
             platform.SHOW_VERSION, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
         )
@@ -470,6 +491,8 @@ def save_startup(task: Task) -> Result:
     result = {"saved": bool, "error": one line or None}."""
     error, lost = _one_command(task, platform.SAVE_STARTUP)
     error = lost or error
+    if error is not None:
+        log_failure(task, f"`{platform.SAVE_STARTUP}`", error)
     return Result(host=task.host, failed=error is not None, result={"saved": error is None, "error": error})
 
 
@@ -511,9 +534,13 @@ def configure_fabric(
         "saved": False,
     }
 
+    step = "render"
+
     def finish(failed: bool, error: str | None = None) -> Result:
         entry["error"] = error
         entry["seconds"] = round(time.monotonic() - t0, 3)
+        if failed:
+            log_failure(task, step, error or "failed")
         return Result(host=task.host, result=entry, changed=entry["changed"], diff=entry["diff"],
                       failed=failed)
 
@@ -546,6 +573,9 @@ def configure_fabric(
             entry["saved"] = saved.result["saved"]
     except NornirSubTaskError as exc:
         own = exc.result[0]  # the failed subtask's own Result
+        step = _STEPS.get(own.name, own.name)
+        if own.name == apply_config.__name__ and isinstance(own.result, dict) and not own.result.get("reached", True):
+            step = "connect"
         if own.exception is None and isinstance(own.result, dict):
             entry.update({k: v for k, v in own.result.items() if k in entry and k != "config"})
             error = own.result.get("error") or own.result.get("device_error") or f"{own.name} failed"
@@ -566,6 +596,12 @@ def configure_fabric(
     return finish(False)
 
 
+# configure_fabric's subtasks, as its failure log line names them
+_STEPS = {"render_config": "render", "stale_config": "prune (reading the device)",
+          "apply_config": "configure (load, diff, commit)", "health_check": "health check after the commit",
+          "confirm_commit": f"`{platform.CONFIRMED_ACCEPT}`", "save_startup": f"`{platform.SAVE_STARTUP}`"}
+
+
 def stale_config(task: Task, features: Sequence[str] = FEATURES,
                  batch_lines: int = DEFAULT_BATCH_LINES, config: Sequence[str] = ()) -> Result:
     """The delete lines for what an older intent left behind (`nornir_evpn.prune`), read
@@ -583,7 +619,9 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
             answer = dict(zip(reads, run_commands(conn, reads, batch_lines), strict=True))
     except Exception as exc:  # one line in the result, as the other tasks
         drop_connection(task.host)
-        return Result(host=task.host, failed=True, result={"pruned": [], "error": host_error(task.host, exc)})
+        error = host_error(task.host, exc)
+        log_failure(task, "prune (reading the device)", error)
+        return Result(host=task.host, failed=True, result={"pruned": [], "error": error})
     stale = stale_neighbors(node, features, answer[PRUNE_COMMANDS[0]])  # parsed once: two uses
     pruned = neighbor_deletes(stale)
     if lags:

@@ -27,6 +27,7 @@ from nornir_evpn.tasks.config import (
     apply_config,
     drop_connection,
     host_error,
+    log_failure,
 )
 
 from nornir_evpn import platform, session, ssh2_guard
@@ -84,6 +85,7 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
               "diff": out.get("diff", ""), "error": error,
               "reached": bool(out.get("reached"))}
     if applied.failed:
+        # apply_config ran as a plain call, in this task: it logged the failure already
         return Result(host=task.host, failed=True, changed=False, result=result,
                       exception=DeviceError(f"{task.host.name}: {interface} admin-state {state} "
                                             f"not committed: {error}"))
@@ -389,6 +391,7 @@ def collect_and_check(task: Task, view: Any, checks: list[Any], memo: dict[Any, 
         # reconnects
         drop_connection(task.host)
         reason = host_error(task.host, exc)
+        log_failure(task, "poll (show commands)", reason)
         down = CheckResult(task.host.name, CONNECT_CHECK, False, {"session": "open"},
                            {"session": reason}, f"{task.host.name}: {reason}")
         return Result(host=task.host, result=[down], failed=False)

@@ -18,6 +18,7 @@ from nornir_evpn.tasks.config import (
     LOST,
     drop_connection,
     host_error,
+    log_failure,
     run_commands,
 )
 
@@ -26,7 +27,7 @@ from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
-from nornir_evpn.session import host_lock, session_lock
+from nornir_evpn.session import host_lock, name_session, session_lock
 from nornir_evpn.validation import assert_one_line
 
 
@@ -42,6 +43,7 @@ def collect_outputs(
         return {}
     with host_lock(task.host):  # opened once when two runs of one Nornir object start together
         conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    name_session(conn, task.host.name)
     # one exchange at a time per session: two runs of one Nornir object at once (a service's
     # two requests) read each other's answers, a healthy host failing its checks
     with session_lock(conn):
@@ -84,7 +86,8 @@ def verify_host(
     """
     started = time.monotonic()
 
-    def failed(error: str) -> Result:
+    def failed(error: str, step: str = "verify") -> Result:
+        log_failure(task, step, error)
         return Result(host=task.host, failed=True, result={
             "checks": [], "error": error, "seconds": round(time.monotonic() - started, 3),
         })
@@ -109,7 +112,7 @@ def verify_host(
                 outputs = collect_outputs(task, commands, batch_lines)
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
             _drop_if_current(task.host, used)
-            return failed(host_error(task.host, exc))
+            return failed(host_error(task.host, exc), "verify (login, show commands)")
         results = evaluate(fabric, task.host.name, outputs, faults, checks)
     except UserInputError as exc:  # an unsafe value of a hand-built intent, an unknown check
         return failed(str(exc))       # name: nothing is sent, one line

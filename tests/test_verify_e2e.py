@@ -507,3 +507,40 @@ def test_cli_verify_over_ssh_on_a_fabric_halfway_through_an_upgrade(served, serv
     assert verdicts(doc) == verdicts(same)
     received = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}["evpn.received"]
     assert "leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in received["detail"]
+
+
+SECRET = "S3cr\"t $ev'pn %s {0} \\n!#"  # quotes, a shell's and Python's format characters
+
+
+def test_the_log_names_each_failure_and_what_was_sent_never_the_password(tmp_path) -> None:
+    """-vv: the tasks log each host's failure at WARNING (host, step, reason) and, at DEBUG,
+    the commands typed to each host; the password (full of characters a shell or a format
+    string would mangle) appears nowhere in the log, also when a login fails."""
+    import os
+
+    with runtime.Twin(TOPOLOGY, password=SECRET) as twin:
+        fabric_lab.attach(twin)
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        twin.set_password("leaf3", "another one")  # leaf3's login fails
+        log = tmp_path / "run.log"
+        env = {**os.environ, "NORNIR_EVPN_PASSWORD": SECRET}
+        for command in (["verify"], ["configure", "--dry-run"]):
+            r = subprocess.run(
+                [sys.executable, "-m", "nornir_evpn", *command, "--inventory", str(ROOT / "inventory"),
+                 "--twin", "--twin-state", str(state), "-vv", "--log-file", str(log)],
+                capture_output=True, text=True, timeout=120, check=False, env=env)
+            assert r.returncode == 1, (r.stdout + r.stderr)[-2000:]
+            assert SECRET not in r.stdout + r.stderr
+    text = log.read_text()
+    lines = [line.split(" - ", 3)[1:] for line in text.splitlines() if " - " in line]
+    warnings = [(who.strip(), what) for who, level, what in
+                ((w, lv.strip(), m) for w, lv, m in (x for x in lines if len(x) == 3)) if level == "WARNING"]
+    assert ("nornir.nornir_evpn.tasks", "log_failure() - leaf3: verify (login, show commands): "
+            "authentication failed: all authentication methods failed") in warnings
+    assert ("nornir.nornir_evpn.tasks", "log_failure() - leaf3: connect: "
+            "authentication failed: all authentication methods failed") in warnings
+    assert "- leaf1: > show interface lag1" in text  # what verify read
+    assert "- spine1: > set / interface system0 subinterface 0 ipv4 address 10.0.1.1/32" in text  # configure's
+    for piece in (SECRET, "S3cr", "ev'pn", "another one"):
+        assert piece not in text
