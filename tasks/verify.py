@@ -77,9 +77,11 @@ def verify_host(
     checks: Sequence[str] | None = None,
     faults: Iterable[Fault] = frozenset(),
     batch_lines: int = DEFAULT_BATCH_LINES,
+    keep_outputs: bool = False,
 ) -> Result:
     """Collect the `show` outputs the checks need and evaluate them (`batch_lines` as in
-    `collect_outputs`).
+    `collect_outputs`). `keep_outputs`: result["outputs"] = {command: its raw output (a
+    failed one: the device's error)}, for `verify --outputs DIR`.
 
     `Result.result` = {"checks": [{name, ok, expected, observed, detail}], "error", "seconds"};
     failed when a check fails or the host cannot be reached (error = one line).
@@ -126,5 +128,7 @@ def verify_host(
         "error": None,
         "seconds": round(time.monotonic() - started, 3),
     }
+    if keep_outputs:
+        data["outputs"] = {c: o if isinstance(o, str) else o.reason for c, o in outputs.items()}
     return Result(host=task.host, failed=not all(r.ok for r in results), result=data)
 

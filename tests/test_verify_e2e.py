@@ -544,3 +544,31 @@ def test_the_log_names_each_failure_and_what_was_sent_never_the_password(tmp_pat
     assert "- spine1: > set / interface system0 subinterface 0 ipv4 address 10.0.1.1/32" in text  # configure's
     for piece in (SECRET, "S3cr", "ev'pn", "another one"):
         assert piece not in text
+
+
+def test_outputs_dir_keeps_what_verify_read(served, tmp_path, capsys) -> None:
+    """`verify --outputs DIR`: each host's raw `show` outputs, one file per command verify
+    sent (no more), and each failure names the commands it read."""
+    _, fabric, state = served
+    out = tmp_path / "outputs"
+    fabric.set_link("leaf2:e1-1", "ce1:eth2", up=False)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"), "--twin",
+             "--twin-state", str(state), "--checks", "lag.up,lacp.members_in_sync", "--outputs", str(out)],
+            capture_output=True, text=True, timeout=60, check=False)
+        rc, doc = _cli(state, "--checks", "lag.up,lacp.members_in_sync", "--outputs", str(tmp_path / "json"))
+    finally:
+        fabric.set_link("leaf2:e1-1", "ce1:eth2", up=True)
+    assert proc.returncode == rc == 1, proc.stderr[-2000:]
+    assert ("✗ lag.up: leaf2 lag1 - Expected: up Actual: down (no-active-links) (from: show interface lag1)"
+            in proc.stdout)
+    assert sorted(p.name for p in out.iterdir()) == ["leaf1", "leaf2"]  # leaf3/spine1: no check selected
+    assert sorted(p.name for p in (out / "leaf2").iterdir()) == [
+        "show_interface_lag1.txt", "show_lag_lag1_lacp-state.txt"]
+    raw = (out / "leaf2" / "show_interface_lag1.txt").read_text()
+    assert "lag1 is down, reason no-active-links" in raw.splitlines()[1]
+    lag = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lag.up"]
+    assert lag["detail"] == "leaf2 lag1 - Expected: up Actual: down (no-active-links)"  # as before
+    assert lag["commands"] == ["show interface lag1"]
+    assert "outputs" not in doc["hosts"]["leaf2"]

@@ -74,7 +74,8 @@ class Check:
                 return None
             observed = self.observe(view, node, obs, expected)
         except Unavailable as exc:
-            return CheckResult(node.name, self.name, False, expected, {}, f"{node.name} {exc}")
+            return CheckResult(node.name, self.name, False, expected, {}, f"{node.name} {exc}",
+                               self.commands(view, node))
         bad = [k for k, v in expected.items() if observed.get(k) != v]
         if bad:
             detail = "; ".join(
@@ -88,7 +89,8 @@ class Check:
                 detail += " (" + "; ".join(causes) + ")"
         else:
             detail = f"{node.name} " + ", ".join(f"{k}: {_fmt(v)}" for k, v in expected.items())
-        return CheckResult(node.name, self.name, not bad, expected, observed, detail)
+        return CheckResult(node.name, self.name, not bad, expected, observed, detail,
+                           self.commands(view, node) if bad else [])
 
 
 def observe_bridged(obs: Observations, ifname: str) -> dict[str, str]:

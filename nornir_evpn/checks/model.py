@@ -32,10 +32,12 @@ class CheckResult:
     expected: dict[str, Any]
     observed: dict[str, Any]
     detail: str
+    # the `show` commands a failed check read (empty when it passed): where to look next
+    commands: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.check, "ok": self.ok, "expected": self.expected,
-                "observed": self.observed, "detail": self.detail}
+                "observed": self.observed, "detail": self.detail, "commands": self.commands}
 
 
 @dataclass(frozen=True)

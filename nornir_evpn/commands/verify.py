@@ -7,6 +7,8 @@ Read-only. Exit 0 when every check passes on every host, 1 otherwise, 2 on bad i
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 from typing import Any
 
 from nornir.core.task import AggregatedResult
@@ -44,8 +46,41 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
                    help=f"show commands sent per round trip (default {DEFAULT_BATCH_LINES}; "
                         "1 = one at a time through scrapli's send_commands)")
+    p.add_argument("--outputs", type=Path, default=None, metavar="DIR",
+                   help="write each host's raw `show` outputs to DIR/<host>/<command>.txt "
+                        "(what verify read, nothing more)")
     add_nornir_options(p)
     p.set_defaults(func=run)
+
+
+def output_file_name(command: str) -> str:
+    """`show interface ethernet-1/1` -> `show_interface_ethernet-11.txt`: spaces as `_`,
+    `/` and anything else a file name should not hold removed."""
+    return re.sub(r"[^A-Za-z0-9._-]", "", command.strip().replace(" ", "_")) + ".txt"
+
+
+def prepare_outputs_dir(path: Path) -> Path:
+    """Create `--outputs DIR` now: a bad path is said before any host is read."""
+    from nornir_evpn.outputs import ensure_writable
+
+    if path.exists() and not path.is_dir():
+        raise UserInputError(f"--outputs {path}: is a file, expected a directory")
+    ensure_writable(path / ".nornir-evpn-write-test", "--outputs")
+    return path
+
+
+def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
+    """DIR/<host>/<command>.txt for every output a host gave (none for a host not read)."""
+    from nornir_evpn.outputs import writing
+
+    with writing(path, "--outputs"):
+        for host, data in hosts.items():
+            outputs = data.get("outputs") or {}
+            if not outputs:
+                continue
+            (path / host).mkdir(parents=True, exist_ok=True)
+            for command, text in outputs.items():
+                (path / host / output_file_name(command)).write_text(text if text.endswith("\n") else text + "\n")
 
 
 def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
@@ -72,6 +107,8 @@ def skipped_notes(fabric: Any, checks: list[str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     names = None if args.checks is None else [n for n in args.checks.split(",") if n.strip()]
     checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
+    if args.outputs is not None:
+        prepare_outputs_dir(args.outputs)
     target = build_target(args)
     hosts = list(target.nr.inventory.hosts)
     if not any(applicable(target.fabric, h, checks) for h in hosts):
@@ -85,13 +122,19 @@ def run(args: argparse.Namespace) -> int:
         runner.on_interrupt = lambda running: [cut_short(h, CONNECTION) for h in running]
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
-                            batch_lines=args.batch_lines)
+                            batch_lines=args.batch_lines, keep_outputs=args.outputs is not None)
     finally:
         # Close explicitly: ssh2 sessions left to the garbage collector can block the GIL
         # while their peer (an in-process twin) waits to answer.
         target.nr.close_connections(on_failed=True)
-    doc = verify_document(host_results(agg))
+    results = host_results(agg)
+    doc = verify_document(results)
     doc["notes"] = skipped_notes(target.fabric, checks)
+    if args.outputs is not None:
+        try:
+            write_outputs(args.outputs, results)
+        except UserInputError as exc:  # the disk filled meanwhile: the verdict still stands
+            doc["notes"].append(str(exc))
     print_verify(console_for(args.json), doc, checks, traffic_hint=traffic_hint(args))
     if args.junit:
         write_junit(args.junit, verify_junit(doc))

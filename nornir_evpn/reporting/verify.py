@@ -171,7 +171,7 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
         for c in entry["checks"]:
             if not c["ok"]:
                 console.print(f"[red]{FAIL}[/red] {c['name']}: ", end="")
-                console.print(c["detail"], markup=False, highlight=False, soft_wrap=True)
+                console.print(failure_text(c), markup=False, highlight=False, soft_wrap=True)
     print_traffic_hint(console, traffic_hint, (c["detail"] for e in doc["hosts"].values()
                                                for c in e["checks"] if not c["ok"]), "verify again")
     for note in doc.get("notes") or []:
@@ -188,6 +188,13 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
     )
 
 
+def failure_text(check: dict[str, Any]) -> str:
+    """A failed check's detail and the `show` commands it read, which `verify --outputs DIR`
+    keeps: `... (from: show interface lag1)`."""
+    commands = check.get("commands") or []
+    return check["detail"] + (f" (from: {'; '.join(commands)})" if commands else "")
+
+
 def verify_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
     """One testcase per host x check; an unreachable host is one errored testcase."""
     suite = JUnitSuite(name="nornir-evpn verify")
@@ -196,7 +203,7 @@ def verify_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
             suite.cases.append(JUnitCase(classname=host, name="connect", error=entry["error"]))
         for c in entry["checks"]:
             suite.cases.append(JUnitCase(
-                classname=host, name=c["name"], failure=None if c["ok"] else c["detail"],
+                classname=host, name=c["name"], failure=None if c["ok"] else failure_text(c),
                 output="" if not c["ok"] else c["detail"],
             ))
     return [suite]

@@ -305,3 +305,19 @@ def test_lag_down_names_sr_linux_s_reason(mh01) -> None:
     assert r.detail == "leaf1 lag1 - Expected: up Actual: down (port-admin-disabled)"
     import json
     assert json.loads(json.dumps(r.as_dict()))["observed"]["lag1"] == "down"
+
+
+def test_a_failed_check_names_the_commands_it_read(mh01) -> None:
+    """What to open in `verify --outputs DIR`: the `show` commands behind a failure (a new
+    "commands" key; "detail" unchanged), none for a pass."""
+    from nornir_evpn.reporting.verify import failure_text
+
+    text = fx("tutorial_leaf1_show_interface_lag1.txt")
+    cmd = platform.show_interface("lag1")
+    [ok] = evaluate(mh01, "leaf1", {cmd: text}, checks=["lag.up"])
+    assert ok.ok and ok.as_dict()["commands"] == []
+    [bad] = evaluate(mh01, "leaf1", {cmd: text}, checks=["lag.up"], faults=DOWN)
+    assert bad.as_dict()["commands"] == ["show interface lag1"]
+    assert failure_text(bad.as_dict()) == "leaf1 lag1 - Expected: down Actual: up (from: show interface lag1)"
+    [gone] = evaluate(mh01, "leaf1", {}, checks=["es.df"])  # an output missing: the same
+    assert gone.commands == [platform.show_ethernet_segment("ES-1")]
