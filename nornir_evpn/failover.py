@@ -37,10 +37,11 @@ from nornir_evpn.failover_state import (
     write_state,
 )
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
+from nornir_evpn.internal import internal_error
 from nornir_evpn.runner import CUT_AGAIN_S
 from nornir_evpn.session import cut_short
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled
-from nornir_evpn.tasks.config import CONNECTION
+from nornir_evpn.tasks.config import CONNECTION, task_error
 from nornir_evpn.tasks.failover import (
     CONNECT_CHECK,
     CheckKey,
@@ -340,7 +341,9 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
         out: dict[CheckKey, CheckOutcome] = {}
         for host, multi in sorted(agg.items()):
             if multi.failed:  # a bug in a check, not a device state: fail loudly per host
-                out[("collect", host)] = CheckOutcome(False, f"{host}: {multi[0].exception}")
+                exc = multi[0].exception
+                out[("collect", host)] = CheckOutcome(
+                    False, f"{host}: {task_error(host, exc) if exc is not None else 'failed'}")
                 continue
             for r in multi[0].result:
                 out[(r.check, host)] = CheckOutcome(
@@ -499,6 +502,9 @@ def _run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> S
         if r.failed:
             reached = not (isinstance(r.result, dict) and r.result.get("reached") is False)
             if r.exception is not None:
+                internal = internal_error(r.exception, host)
+                if internal is not None:
+                    return Step(False, internal, reached=reached)
                 text = str(r.exception).strip()
                 return Step(False, text.splitlines()[-1] if text else type(r.exception).__name__,
                             reached=reached)

@@ -28,8 +28,8 @@ from nornir_evpn.tasks.config import (
     configure_fabric,
     confirm_commit,
     count_diff,
-    one_line,
     save_startup,
+    task_error,
 )
 
 ACCEPT_MARGIN_S = 2.0  # an accept must reach every host before its rollback timer ends
@@ -43,7 +43,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
         data = own.result if isinstance(own.result, dict) else {}
         error = data.get("error")
         if own.failed and not error:
-            error = one_line(own.exception) if own.exception else "failed"
+            error = task_error(host, own.exception) if own.exception else "failed"
         diff = data.get("diff") or ""
         added, removed = count_diff(diff)
         out[host] = host_entry(
@@ -160,7 +160,7 @@ def save_everywhere(nr: Nornir, entries: dict[str, dict[str, Any]]) -> dict[str,
         data = own.result if isinstance(own.result, dict) else {}
         entries[host]["saved"] = bool(data.get("saved"))
         if own.failed:
-            err = data.get("error") or one_line(own.exception)
+            err = data.get("error") or (task_error(host, own.exception) if own.exception else "failed")
             state = "committed" if entries[host]["committed"] else "unchanged"
             entries[host].update(ok=False, error=f"{state}, not saved to startup: {err}")
     return entries
@@ -174,6 +174,7 @@ def confirm_everywhere(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str
         own = multi[0]
         err = None
         if own.failed:
-            err = own.result.get("error") if isinstance(own.result, dict) else one_line(own.exception)
+            err = (own.result.get("error") if isinstance(own.result, dict)
+                   else task_error(host, own.exception) if own.exception else "failed")
         out[host] = (not own.failed, err)
     return out

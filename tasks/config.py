@@ -28,6 +28,7 @@ from scrapli.response import MultiResponse
 from nornir_evpn import platform, ssh2_guard, uncommitted
 from nornir_evpn.errors import NornirEvpnError, UnsafeValueError
 from nornir_evpn.intent import FabricIntent
+from nornir_evpn.internal import in_context, internal_error
 from nornir_evpn.inventory import fabric_from_nornir, host_node
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
 from nornir_evpn.prune import (
@@ -319,8 +320,8 @@ def apply_config(
             except Exception as exc:
                 # the session ended mid-load (the device dropped it): nothing was committed, and
                 # the documented one-line dict, not a traceback Nornir would log to stderr
-                return lost_before_commit(f"{host_error(task.host, exc)} while loading the candidate: "
-                                          "nothing committed")
+                return lost_before_commit(in_context(host_error(task.host, exc),
+                                                     " while loading the candidate: nothing committed"))
             timings["load"] = round(time.monotonic() - t, 4)
             if loaded.error == INTERRUPTED:
                 # answers still on their way: close the session, which ends its private candidate
@@ -373,8 +374,8 @@ def apply_config(
                 drop_connection(task.host, connection, abrupt=True)
                 then = (f"; if it did, it rolls back by itself in {confirm_timeout}s (nobody accepts it)"
                         if mode == "confirmed" else f"; check {task.host.name}'s running config")
-                return done(True, f"{host_error(task.host, exc)} after `{action}` was sent: it may "
-                                  f"have committed{then}")
+                return done(True, in_context(host_error(task.host, exc),
+                                             f" after `{action}` was sent: it may have committed{then}"))
             timings["commit"] = round(time.monotonic() - t, 4)
             if error is not None:
                 out["device_error"] = error
@@ -652,6 +653,9 @@ def host_error(host: Any, exc: BaseException) -> str:
     not (a name that does not resolve: `failed to determine socket address family`), and,
     for a timeout, how long it waited and which setting says so (`timeout: no answer within
     30s (timeout_transport in groups.yaml)`)."""
+    internal = internal_error(exc, host.name)
+    if internal is not None:  # a bug of ours: said as one, its traceback printed once
+        return internal
     text = one_line(exc)
     if "socket address family" in text:
         return f"cannot connect: {host.hostname}:{host.port or 22}: the host name does not resolve"
@@ -660,6 +664,12 @@ def host_error(host: Any, exc: BaseException) -> str:
         value, where = connection_setting(host, setting)
         return f"timeout: no answer within {value:g}s ({setting} {where})"
     return text
+
+
+def task_error(host: str, exc: BaseException) -> str:
+    """One line for an exception a task let out (Nornir kept it in `Result.exception`): a
+    bug of ours said as one (`internal error (...)`, traceback printed once), else `one_line`."""
+    return internal_error(exc, host) or one_line(exc)
 
 
 # scrapli's own defaults, for a setting the inventory does not set

@@ -1072,3 +1072,52 @@ def test_configure_enables_again_what_was_disabled_by_hand(lab, capsys):
         assert doc["hosts"][node]["removed"] == len(lines) and doc["hosts"][node]["added"] == 0
         assert doc["hosts"][node]["diff"].splitlines() == sorted(
             f"delete / {line.rsplit(' ', 1)[0]}" for line in lines)
+
+
+def test_a_bug_of_ours_is_said_as_one_and_the_other_hosts_finish(lab, capsys, monkeypatch):
+    """An exception that is no transport or device error (here an AttributeError on leaf1)
+    still fails leaf1 alone, but not as if it were unreachable: the traceback is printed once
+    on stderr under a line saying it is a bug in nornir_evpn, and the host's error says so."""
+    import nornir_evpn.tasks.config as config
+
+    from nornir_evpn import internal
+
+    real = config.note_mode
+
+    def broken(conn, prompt):
+        if conn.__dict__.get("_nornir_evpn_host") == "leaf1":
+            raise AttributeError("x")
+        return real(conn, prompt)
+
+    monkeypatch.setattr(config, "note_mode", broken)
+    internal.reset()
+    capsys.readouterr()
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory),
+                 "--dry-run", "--json"])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert code == 1
+    assert doc["hosts"]["leaf1"]["error"] == ("internal error (AttributeError: x) while loading the candidate: "
+                                              "nothing committed, see the traceback above")
+    assert {h: e["ok"] for h, e in doc["hosts"].items() if h != "leaf1"} == {
+        "leaf2": True, "leaf3": True, "spine1": True}
+    assert doc["hosts"]["leaf2"]["changed"]  # read its diff as usual
+    err = captured.err
+    assert err.count("Traceback (most recent call last)") == 1
+    assert ("leaf1: internal error: a bug in nornir_evpn, not a device or network problem (the host was "
+            "left out, the others went on); please report it with this traceback:") in err
+    assert "in _paste_checked\n    note_mode(conn, prompt)" in err and "\nAttributeError: x\n" in err
+    # --json: the report goes to stderr too, after the traceback it points to
+    assert err.index("Traceback") < err.index("leaf1: internal error (AttributeError: x) while loading")
+
+
+def test_transport_and_device_errors_are_no_bug() -> None:
+    from scrapli.exceptions import ScrapliTimeout
+
+    from nornir_evpn import internal
+    from nornir_evpn.errors import DeviceError
+
+    for exc in (ScrapliTimeout("t"), ConnectionResetError(104, "reset"), EOFError(), TimeoutError(),
+                DeviceError("refused"), OSError("x")):
+        assert internal.internal_error(exc, "leaf1") is None, exc
+    assert internal.is_internal(AttributeError("x")) and internal.is_internal(IndexError("y"))

@@ -151,6 +151,9 @@ def build_target(
     """Load the inventory, validate it, apply --twin and filters, and init Nornir."""
     if getattr(args, "junit", None):
         ensure_writable(args.junit, "--junit")
+    from nornir_evpn import internal
+
+    internal.reset()  # each run prints the traceback of a bug it hits (once), whatever ran before
     inv_dir = args.inventory or default_inventory_dir()
     docs = load_inventory_docs(Path(inv_dir))
     fabric = fabric_from_docs(docs, source=str(inv_dir))

@@ -28,7 +28,7 @@ from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
 from nornir_evpn.runner import InterruptSafeRunner
 from nornir_evpn.session import cut_short
-from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES, one_line
+from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES, task_error
 from nornir_evpn.tasks.verify import verify_host
 
 
@@ -91,7 +91,7 @@ def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
         if isinstance(own.result, dict):
             out[host] = own.result
         else:
-            out[host] = {"checks": [], "error": one_line(own.exception) if own.exception else "failed"}
+            out[host] = {"checks": [], "error": task_error(host, own.exception) if own.exception else "failed"}
     return out
 
 
