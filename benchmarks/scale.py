@@ -211,9 +211,8 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str], twin: TwinProcess,
 # ----------------------------------------------------------------------------- fabric steps
 def warm_up(inventory: Path, twin: TwinProcess) -> float:
     """Untimed CE pings so every leaf learns its CEs' MACs (verify expects them)."""
-    from nornir_evpn.tasks.failover import ssh_ping_runner
-
     from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
+    from nornir_evpn.traffic import ssh_ping_runner
     from nornir_evpn.twin.runtime import read_twin_state
 
     t0 = time.perf_counter()

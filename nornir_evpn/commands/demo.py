@@ -36,9 +36,10 @@ from nornir_evpn.failover import (
     warm_up_traffic,
 )
 from nornir_evpn.inventory import password
+from nornir_evpn.polling import wait_for_state
 from nornir_evpn.reporting.common import console_for, emit_json
 from nornir_evpn.reporting.demo import DemoStep, demo_document, print_step_header, print_summary
-from nornir_evpn.tasks.failover import ssh_ping_runner, wait_for_state
+from nornir_evpn.traffic import ssh_ping_runner
 
 SETTLE_TIMEOUT_S = 30.0
 TWIN_START_TIMEOUT_S = 30.0

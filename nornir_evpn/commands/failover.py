@@ -52,8 +52,8 @@ from nornir_evpn.reporting.failover import (
     print_report,
     restore_junit,
 )
-from nornir_evpn.tasks.failover import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
 from nornir_evpn.topology import container_name, normalise_srl_interface
+from nornir_evpn.traffic import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

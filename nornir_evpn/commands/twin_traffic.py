@@ -41,8 +41,8 @@ def run_traffic(args: argparse.Namespace) -> int:
     from nornir_evpn.intent import derive_intent, natural_key
     from nornir_evpn.inventory import password
     from nornir_evpn.tasks.config import one_line
-    from nornir_evpn.tasks.failover import parse_ping, ssh_ping_runner
     from nornir_evpn.topology import load_topology
+    from nornir_evpn.traffic import parse_ping, ssh_ping_runner
     from nornir_evpn.twin.state import read_twin_state
 
     state = read_twin_state(args.twin_state)

@@ -6,9 +6,9 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-import nornir_evpn.tasks.failover as task_failover
 import pytest
 
+import nornir_evpn.traffic as traffic
 from nornir_evpn.commands import twin_traffic
 from nornir_evpn.twin import state as twin_state
 
@@ -39,7 +39,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, answers: dict[tuple[str, str], list[in
         return run, lambda: None
 
     monkeypatch.setattr(twin_state, "read_twin_state", lambda path: state)
-    monkeypatch.setattr(task_failover, "ssh_ping_runner", runner)
+    monkeypatch.setattr(traffic, "ssh_ping_runner", runner)
     monkeypatch.setattr(twin_traffic, "RETRY_S", 0.01)
     args = argparse.Namespace(count=1, timeout=timeout, twin_state=None)
     return twin_traffic.run_traffic(args), tried
