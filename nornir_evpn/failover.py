@@ -36,13 +36,14 @@ from nornir_evpn.failover_state import (
     state_file_path,
     write_state,
 )
+from nornir_evpn.failures import task_error
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.internal import internal_error
 from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.runner import CUT_AGAIN_S
 from nornir_evpn.session import cut_short
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled
-from nornir_evpn.tasks.config import CONNECTION, task_error
+from nornir_evpn.tasks.config import CONNECTION
 from nornir_evpn.tasks.failover import CONNECT_CHECK, restore_interface, shut_interface
 from nornir_evpn.traffic import TrafficProbe, TrafficStats
 

@@ -20,6 +20,7 @@ from nornir.core import Nornir
 from nornir.core.task import AggregatedResult
 
 from nornir_evpn import platform
+from nornir_evpn.failures import task_error
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import Renderer
 from nornir_evpn.reporting.common import host_entry
@@ -29,7 +30,6 @@ from nornir_evpn.tasks.config import (
     confirm_commit,
     count_diff,
     save_startup,
-    task_error,
 )
 
 ACCEPT_MARGIN_S = 2.0  # an accept must reach every host before its rollback timer ends

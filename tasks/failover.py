@@ -18,12 +18,12 @@ from nornir_evpn.tasks.config import (
     SPARE_CONNECTION,
     apply_config,
     drop_connection,
-    host_error,
     log_failure,
 )
 
 from nornir_evpn import platform
 from nornir_evpn.errors import DeviceError
+from nornir_evpn.failures import host_error
 from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.traffic import (
     PingRunner,

@@ -15,9 +15,7 @@ from nornir.core.task import Result, Task
 from nornir_evpn.tasks.config import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
-    LOST,
     drop_connection,
-    host_error,
     log_failure,
     run_commands,
 )
@@ -25,6 +23,7 @@ from nornir_evpn.tasks.config import (
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.errors import UserInputError
+from nornir_evpn.failures import LOST, host_error
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.parsers.tables import clean_lines
 from nornir_evpn.session import host_lock, name_session, session_lock

@@ -38,9 +38,9 @@ def add_traffic_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_traffic(args: argparse.Namespace) -> int:
     from nornir_evpn.failover import other_ce_ips
+    from nornir_evpn.failures import one_line
     from nornir_evpn.intent import derive_intent, natural_key
     from nornir_evpn.inventory import password
-    from nornir_evpn.tasks.config import one_line
     from nornir_evpn.topology import load_topology
     from nornir_evpn.traffic import parse_ping, ssh_ping_runner
     from nornir_evpn.twin.state import read_twin_state

@@ -24,11 +24,12 @@ from nornir_evpn.commands.common import (
     traffic_hint,
 )
 from nornir_evpn.errors import UserInputError
+from nornir_evpn.failures import task_error
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
 from nornir_evpn.runner import InterruptSafeRunner
 from nornir_evpn.session import cut_short
-from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES, task_error
+from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES
 from nornir_evpn.tasks.verify import verify_host
 
 
