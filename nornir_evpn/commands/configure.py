@@ -68,7 +68,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="also delete BGP neighbors of the intent's underlay/overlay groups that the "
                         "intent no longer has, ports no longer in an intent LAG, and old addresses of "
                         "system0/uplinks and ES interfaces "
-                        "(otherwise configure deletes nothing but those groups' policy lists)")
+                        "(otherwise configure deletes nothing but those groups' policy lists, and "
+                        "admin-states and LAG min-links changed by hand, back to enable and 1)")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
     p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",

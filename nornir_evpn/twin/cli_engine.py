@@ -14,7 +14,7 @@ from nornir_evpn import platform
 from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
 from nornir_evpn.twin.datastore import CommitError, NodeDatastore
 from nornir_evpn.twin.latency import Pacer
-from nornir_evpn.twin.leaf_values import leaf_error
+from nornir_evpn.twin.leaf_values import key_error, leaf_error
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES, at_least
 from nornir_evpn.twin.show_table import TERMINAL_COLUMNS
 
@@ -502,6 +502,8 @@ class CliSession:
             return error
         if tokens[0] == "set":
             return self._set_leaf(cand, path)
+        if error := key_error(path):  # a delete of what is absent is silent; a bad key is not
+            return error
         cand.delete(path)
         return ""
 

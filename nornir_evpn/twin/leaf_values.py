@@ -33,17 +33,26 @@ RANGES: dict[str, tuple[int, int]] = {
     "evi": (1, 65_535),
     "ecmp": (1, 8),  # SR Linux 23.x, the release the twin reports; 1..64 from 24.3
     "minimum-advertisement-interval": (1, 255),
+    "min-links": (1, 64),  # srl_nokia-interfaces-lag.yang, every release
 }
 # `interval` is a LACP leaf here; under other containers it is not ours to check
 CONTEXT_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {("lacp", "interval"): ("FAST", "SLOW")}
+
+
+def key_error(path: Sequence[str]) -> str | None:
+    """The device's complaint about a path (`set` or `delete`) naming an interface that
+    cannot exist (`e1-49`: the device parses the key before it looks for the entry)."""
+    if len(path) >= 2 and path[0] == "interface" and not INTERFACE_NAME_RE.match(path[1]):
+        return f"Error: Invalid value '{path[1]}' for name: not an interface name (ethernet-N/M, lagN, ...)"
+    return None
 
 
 def leaf_error(path: Sequence[str]) -> str | None:
     """The device's complaint about `set <path>` when `path` ends in `<leaf> <value>` with
     a value that leaf cannot take; None when it can (or the leaf is not typed here, or the
     path sets a leaf-list with `[ ... ]`)."""
-    if len(path) >= 2 and path[0] == "interface" and not INTERFACE_NAME_RE.match(path[1]):
-        return f"Error: Invalid value '{path[1]}' for name: not an interface name (ethernet-N/M, lagN, ...)"
+    if error := key_error(path):
+        return error
     if len(path) < 2 or "[" in path:
         return None
     leaf, value = path[-2], path[-1]

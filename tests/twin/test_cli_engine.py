@@ -257,6 +257,8 @@ def test_commit_refuses_dangling_and_untagged_references(leaf1_ds: NodeDatastore
     # 1..8 on SR Linux 23.x, the release the twin reports (1..64 from 24.3)
     ("set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp 9",
      "Error: Invalid value '9' for ecmp: expected an integer from 1 to 8"),
+    ("set / interface lag1 lag min-links 65",  # range 1..64 (srl_nokia-interfaces-lag.yang)
+     "Error: Invalid value '65' for min-links: expected an integer from 1 to 64"),
 ])
 def test_a_value_the_leaf_cannot_take_fails_its_set_line(leaf1_ds: NodeDatastore, line: str, error: str) -> None:
     s = CliSession(leaf1_ds)
@@ -268,6 +270,24 @@ def test_a_value_the_leaf_cannot_take_fails_its_set_line(leaf1_ds: NodeDatastore
     assert run(s.handle_line("admin-state maybe")).startswith("Error: Invalid value 'maybe'")
     run(s.handle_line("admin-state enable"))
     assert s.candidate.exists(("interface", "ethernet-1/5", "admin-state", "enable"))
+
+
+def test_a_delete_of_what_is_absent_is_silent_but_a_bad_interface_name_is_not(leaf1_ds: NodeDatastore) -> None:
+    """configure resets hand-made admin-states with `delete ... admin-state`: on a device a
+    delete of a valid path that is not configured is accepted without a word (learn.srlinux.dev,
+    JSON-RPC basics: "will not error when trying to delete a valid but non-existing node"),
+    while a key the device cannot parse (`e1-49`) is an error, as for `set`."""
+    def said(line: str) -> list[str]:  # the answer without the prompt
+        return [x for x in run(s.handle_line(line)).splitlines()
+                if x.strip() and not x.startswith(("--{", "A:leaf1#"))]
+
+    s = CliSession(leaf1_ds)
+    run(s.handle_line("enter candidate private"))
+    assert said("delete / interface ethernet-1/55 admin-state") == []
+    assert said("delete / network-instance default protocols bgp group nosuch export-policy") == []
+    assert said("diff flat") == []
+    assert run(s.handle_line("delete / interface e1-49 admin-state")).startswith(
+        "Error: Invalid value 'e1-49' for name: not an interface name")
 
 
 def test_fault_rejects_next_commit_only(leaf1_ds: NodeDatastore) -> None:
