@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,22 @@ def fixtures() -> Path:
 if os.environ.get("CI"):
     settings.register_profile("ci", derandomize=True)
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def in_candidate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once a session to an in-process twin enters a private candidate: a configure is
+    then mid-change (the moment the interrupt tests strike)."""
+    from nornir_evpn import platform
+    from nornir_evpn.twin.cli_engine import CliSession
+
+    opened = threading.Event()
+    execute = CliSession.execute
+
+    def spy(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
+            opened.set()
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", spy)
+    return opened

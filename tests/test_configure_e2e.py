@@ -497,22 +497,10 @@ def test_ctrl_c_after_one_host_committed_says_so(lab, tmp_path):
     assert lab.running("leaf2") == startup("leaf2")
 
 
-def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
+def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, in_candidate):
     """A real SIGINT to the CLI process mid-load: candidates discarded, exit 130."""
     import signal
 
-    from nornir_evpn import platform
-    from nornir_evpn.twin.cli_engine import CliSession
-
-    in_candidate = threading.Event()
-    execute = CliSession.execute
-
-    def spy(self, line, tokens=None):
-        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
-            in_candidate.set()
-        return execute(self, line, tokens)
-
-    monkeypatch.setattr(CliSession, "execute", spy)
     for node in ("leaf1", "leaf2"):
         lab.twin.set_slow(node, 0.3)  # ~18 s to load the candidate: time to interrupt
     proc = subprocess.Popen(
@@ -540,24 +528,12 @@ def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, monkeypatch):
     ((), "in its candidate"),
     (("--prune",), "logging in"),  # every line waits a minute, the login's too
 ])
-def test_an_interrupt_does_not_wait_for_a_device_that_stopped_answering(lab, tmp_path, monkeypatch, extra, when):
+def test_an_interrupt_does_not_wait_for_a_device_that_stopped_answering(lab, tmp_path, in_candidate, extra, when):
     """leaf2 answers nothing (a hung device): SIGTERM cut its session at once instead of
     waiting 30 s for the transport timeout, and named it interrupted, not "timeout"; leaf1,
     already committed, keeps its commit."""
     import signal
 
-    from nornir_evpn import platform
-    from nornir_evpn.twin.cli_engine import CliSession
-
-    in_candidate = threading.Event()
-    execute = CliSession.execute
-
-    def spy(self, line, tokens=None):
-        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
-            in_candidate.set()
-        return execute(self, line, tokens)
-
-    monkeypatch.setattr(CliSession, "execute", spy)
     if when == "logging in":
         lab.twin.set_slow("leaf2", 60)
     proc = subprocess.Popen(

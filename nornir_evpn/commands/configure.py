@@ -35,9 +35,18 @@ from nornir_evpn.render import FEATURES, Renderer, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
 from nornir_evpn.runner import CUT_AGAIN_S
-from nornir_evpn.signals import ALL_SIGNALS, handled
+
+# (TERMINATION_SIGNALS, not_ignored, host_entries, host_entries_confirm: kept importable from
+# here, their 0.9 home)
+from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled, not_ignored  # noqa: F401
 from nornir_evpn.tasks.config import DEFAULT_BATCH_LINES, DEFAULT_CONFIRM_TIMEOUT_S, ConfigMode
-from nornir_evpn.transaction import ACCEPT_MARGIN_S, all_or_nothing, run_phase
+from nornir_evpn.transaction import (
+    ACCEPT_MARGIN_S,
+    all_or_nothing,
+    host_entries,  # noqa: F401
+    run_phase,
+)
+from nornir_evpn.transaction import confirm_everywhere as host_entries_confirm  # noqa: F401
 
 T = TypeVar("T")
 

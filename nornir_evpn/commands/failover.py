@@ -41,6 +41,7 @@ from nornir_evpn.failover_state import (
     running_error,
     state_file_path,
 )
+from nornir_evpn.failures import one_line
 from nornir_evpn.inventory import password
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.failover import (
@@ -153,8 +154,8 @@ def _claimed_run(args: argparse.Namespace, target: Target, segment: Any,
             # measured", a FAIL, after the link was shut for nothing. Refused before the shut,
             # as on a real lab a probe that cannot ping fails the run
             report = FailoverReport(host=args.host, interface=args.interface, segment=segment.name, refused=True,
-                                    error=f"traffic probe unavailable on {segment.ce} ({type(exc).__name__}: "
-                                          f"{exc}); nothing was changed (--no-traffic tests without CE traffic)")
+                                    error=f"traffic probe unavailable on {segment.ce} ({one_line(exc)}); "
+                                          "nothing was changed (--no-traffic tests without CE traffic)")
             report.timeline.append(TimelineEvent(t=0.0, event="refused", detail=report.error))
             target.nr.close_connections(on_failed=True)
             return _reported(args, target, console, report)

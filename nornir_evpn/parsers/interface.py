@@ -37,11 +37,11 @@ _NI_ITEM_RE = re.compile(r"^\*\s+Name:\s+(?P<name>.+?)(?:\s+\((?P<type>[\w\-]+)\
 class Subinterface:
     name: str
     oper_state: str
-    detail: str = ""  # the rest of its line: `reason port-down` when down
     network_instance: str | None = None  # the first one listed (a bridged one is in one only)
     network_instances: list[str] = field(default_factory=list)
     encapsulation: str | None = None
     type: str | None = None
+    detail: str = ""  # the rest of its line: `reason port-down` when down (last: 0.9's order holds)
 
 
 @dataclass

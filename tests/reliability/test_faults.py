@@ -11,14 +11,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from nornir_evpn import platform
 from nornir_evpn.twin.cli_engine import CliSession
 from nornir_evpn.twin.config_tree import parse_flat
 from reliability.helpers import INVENTORY, SRL_NODES, TwinProcess, Watch, run_cli
@@ -185,20 +183,6 @@ def test_all_or_nothing_settles_a_commit_whose_answer_was_lost(watch: Watch, cap
     watch.assert_clean()
 
 
-def _candidate_opened(monkeypatch) -> threading.Event:  # type: ignore[no-untyped-def]
-    """Set once a twin session enters a candidate: configure is then mid-change."""
-    in_candidate = threading.Event()
-    execute = CliSession.execute
-
-    def spy(self, line, tokens=None):  # type: ignore[no-untyped-def]
-        if line.strip() == platform.ENTER_CANDIDATE_PRIVATE:
-            in_candidate.set()
-        return execute(self, line, tokens)
-
-    monkeypatch.setattr(CliSession, "execute", spy)
-    return in_candidate
-
-
 def _configure_leaf1_leaf2(watch: Watch, cwd, sig: signal.Signals, disposition) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
     """`configure --twin --hosts leaf1,leaf2` in its own process, `sig` set to `disposition`
     there (SIGINT default: pytest may run with it ignored; SIGHUP ignored: `nohup`)."""
@@ -211,8 +195,7 @@ def _configure_leaf1_leaf2(watch: Watch, cwd, sig: signal.Signals, disposition) 
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
-def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkeypatch, sig):
-    in_candidate = _candidate_opened(monkeypatch)
+def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, in_candidate, sig):
     for node in ("leaf1", "leaf2"):
         watch.twin.set_slow(node, 0.05)  # ~3 s to load the candidate: time to interrupt
     proc = _configure_leaf1_leaf2(watch, tmp_path, signal.SIGINT, signal.SIG_DFL)
@@ -234,10 +217,9 @@ def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, monkey
     watch.assert_clean()
 
 
-def test_sighup_under_nohup_mid_configure_is_ignored(watch: Watch, tmp_path, monkeypatch):
+def test_sighup_under_nohup_mid_configure_is_ignored(watch: Watch, tmp_path, in_candidate):
     """`nohup configure ...`: SIGHUP (the operator's session dropped) stays ignored and every
     host commits; 0.8 discarded the candidates still open and reported interrupted."""
-    in_candidate = _candidate_opened(monkeypatch)
     watch.twin.set_slow("leaf1", 0.02)
     proc = _configure_leaf1_leaf2(watch, tmp_path, signal.SIGHUP, signal.SIG_IGN)  # nohup
     try:
