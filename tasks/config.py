@@ -593,7 +593,7 @@ def configure_fabric(
         else:
             error = host_error(task.host, own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)
-        if cancel is not None and cancel.is_set() and not entry["committed"]:
+        if cancel is not None and cancel.is_set() and not entry["committed"] and not entry["commit_unknown"]:
             error = INTERRUPTED  # whatever failed, the interrupt is why nothing was committed
         elif entry["pending_confirm"] and platform.NO_PENDING_CONFIRM in error:
             # the accept came after the rollback timer: the device has already undone it

@@ -534,20 +534,20 @@ def test_an_interrupt_does_not_wait_for_a_device_that_stopped_answering(lab, tmp
     already committed, keeps its commit."""
     import signal
 
-    if when == "logging in":
-        lab.twin.set_slow("leaf2", 60)
+    # leaf2 slow from the start (~0.2 s a line: still typing its candidate when leaf1 has
+    # committed), then hung; or hung from its login
+    lab.twin.set_slow("leaf2", 60 if when == "logging in" else 0.2)
     proc = subprocess.Popen(
         [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state", str(lab.state),
          "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2", "--json", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        if when == "in its candidate":
-            assert in_candidate.wait(timeout=20), "configure never opened a candidate"
-            lab.twin.set_slow("leaf2", 60)
+        assert in_candidate.wait(timeout=20), "configure never opened a candidate"
         deadline = time.monotonic() + 20
         while lab.running("leaf1") == startup("leaf1"):
             assert time.monotonic() < deadline, "leaf1 never committed"
             time.sleep(0.01)
+        lab.twin.set_slow("leaf2", 60)  # it stops answering
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         sent = time.monotonic()
