@@ -1098,3 +1098,38 @@ def test_precheck_names_why_hosts_were_not_read(tmp_path: Path) -> None:
     assert report.refused and nr.tasks == []
     assert report.error == ("fabric not healthy: 1 check(s) failing, 3 host(s) not read (1 timeout, "
                             "1 authentication failed, 1 unreachable); nothing was changed")
+
+
+def test_a_slow_first_read_alone_is_not_a_slow_fabric(tmp_path: Path) -> None:
+    """The first read logs in everywhere: a 1.5 s AAA login made a --timeout 4 test refuse a
+    fabric whose polls (on open sessions) take milliseconds (a review)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    calls = [0]
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        calls[0] += 1
+        if calls[0] == 1:
+            time.sleep(1.3)  # the logins
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=4, traffic=False, state_file=tmp_path / "s.json"))
+    assert not report.refused and report.ok, report.error
+
+
+def test_force_past_a_host_lost_before_the_test_still_measures(tmp_path: Path) -> None:
+    """--force with leaf3 unreachable from the start: its polls counted towards the early stop
+    (it is left out of the targets) and the run FAILed after one poll (a review)."""
+    from nornir_evpn.tasks.failover import CONNECT_CHECK
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    lost = (CONNECT_CHECK, "leaf3")
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
+                lost: CheckOutcome(False, "leaf3: cannot connect: refused", {"session": "open"})}
+
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=2, traffic=False, force=True,
+                                          state_file=tmp_path / "s.json"))
+    assert report.ok and report.degraded.stopped is None, report.error
