@@ -106,11 +106,14 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
 
 
 @contextlib.contextmanager
-def interrupt_once() -> Iterator[None]:
+def interrupt_once() -> Iterator[Callable[[], None]]:
     """While active (in the main thread), the first SIGINT, SIGTERM (kill, CI cancel, systemd
     stop) or SIGHUP (the operator's session dropped) raises KeyboardInterrupt, as Ctrl-C does,
     and later ones are absorbed: the run is ending (candidates dropped, report owed) and an
-    impatient second Ctrl-C must not cut that short. A signal ignored (`nohup`) stays so."""
+    impatient second Ctrl-C must not cut that short. A signal ignored (`nohup`) stays so.
+    It yields `settle()`: once the work is done, every signal is absorbed (closing the
+    sessions and printing the report take seconds on a big fabric, and a Ctrl-C there lost
+    the report of hosts already committed)."""
     seen = False
 
     def handler(signum: int, frame: object) -> None:
@@ -119,8 +122,12 @@ def interrupt_once() -> Iterator[None]:
             seen = True
             raise KeyboardInterrupt
 
+    def settle() -> None:
+        nonlocal seen
+        seen = True
+
     with handled(ALL_SIGNALS, handler):
-        yield
+        yield settle
 
 
 class Interrupted(KeyboardInterrupt):
@@ -202,12 +209,12 @@ def run(args: argparse.Namespace) -> int:
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end
-    with interrupt_once():
-        return _run_and_report(args, target, renderer, features, mode, console)
+    with interrupt_once() as settle:
+        return _run_and_report(args, target, renderer, features, mode, console, settle)
 
 
 def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
-                    features: tuple[str, ...], mode: str, console: Any) -> int:
+                    features: tuple[str, ...], mode: str, console: Any, settle: Callable[[], None]) -> int:
     cancel = threading.Event()
     notes: list[str] = []
     try:
@@ -239,6 +246,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
     else:
         interrupted = None
     finally:
+        settle()  # the work is over: what is left (closing, the report) is not cut short
         # closing the sessions also drops any private candidate still open on a device
         target.nr.close_connections(on_failed=True)
 
