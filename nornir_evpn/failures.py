@@ -29,6 +29,8 @@ def host_error(host: Any, exc: BaseException) -> str:
     text = one_line(exc)
     if "socket address family" in text:
         return f"cannot connect: {host.hostname}:{host.port or 22}: the host name does not resolve"
+    if isinstance(exc, UnicodeError) or "'idna' codec" in text:  # `leaf1..lab`, a label over 63
+        return f"cannot connect: {host.hostname}: not a valid host name ({text})"
     setting = timeout_setting(exc)
     if setting is not None:
         value, where = connection_setting(host, setting)

@@ -34,7 +34,20 @@ def is_internal(exc: BaseException) -> bool:
     if not isinstance(exc, Exception):
         return False  # KeyboardInterrupt, SystemExit: handled where they are raised
     module = type(exc).__module__ or ""
-    return module.split(".")[0] not in _TRANSPORT_MODULES
+    if module.split(".")[0] in _TRANSPORT_MODULES:
+        return False
+    # a builtin error raised inside a transport library (socket.getaddrinfo's idna codec
+    # refusing a host name with an empty label: UnicodeError) is the input's, not ours
+    frames = traceback.extract_tb(exc.__traceback__)
+    return not any(_module_of(f.filename) in _TRANSPORT_MODULES for f in frames[-5:])
+
+
+def _module_of(filename: str) -> str:
+    """The top-level package a traceback frame's file belongs to (`.../scrapli/x.py` -> scrapli)."""
+    parts = filename.replace("\\", "/").split("/")
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].removesuffix(".py")
+    return parts[-1].removesuffix(".py") if len(parts) >= 1 else ""
 
 
 def internal_error(exc: BaseException, host: str | None = None) -> str | None:

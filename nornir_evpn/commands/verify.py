@@ -55,9 +55,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def output_file_name(command: str) -> str:
-    """`show interface ethernet-1/1` -> `show_interface_ethernet-11.txt`: spaces as `_`,
-    `/` and anything else a file name should not hold removed."""
-    return re.sub(r"[^A-Za-z0-9._-]", "", command.strip().replace(" ", "_")) + ".txt"
+    """`show interface ethernet-1/1` -> `show_interface_ethernet-1-1.txt`: spaces as `_`,
+    `/` as `-` (`ethernet-1/11` and `ethernet-11/1` stay apart), anything else a file name
+    should not hold removed."""
+    return re.sub(r"[^A-Za-z0-9._-]", "", command.strip().replace(" ", "_").replace("/", "-")) + ".txt"
+
+
+def _host_dir_name(host: str) -> str:
+    """A host name as one directory name inside DIR (never `..`, never a path)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", host)
+    return name if name.strip(".") else f"_{name}"
 
 
 def prepare_outputs_dir(path: Path) -> Path:
@@ -71,17 +78,21 @@ def prepare_outputs_dir(path: Path) -> Path:
 
 
 def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
-    """DIR/<host>/<command>.txt for every output a host gave (none for a host not read)."""
+    """DIR/<host>/<command>.txt for every output a host gave this run. A host's directory is
+    emptied first (an earlier run's files are not this run's); a host not read has none."""
     from nornir_evpn.outputs import writing
 
     with writing(path, "--outputs"):
         for host, data in hosts.items():
+            folder = path / _host_dir_name(host)
+            for old in folder.glob("*.txt") if folder.is_dir() else ():
+                old.unlink()
             outputs = data.get("outputs") or {}
             if not outputs:
                 continue
-            (path / host).mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             for command, text in outputs.items():
-                (path / host / output_file_name(command)).write_text(text if text.endswith("\n") else text + "\n")
+                (folder / output_file_name(command)).write_text(text if text.endswith("\n") else text + "\n")
 
 
 def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,30 @@
+"""A bug of ours is said as one; a bad host name is not a bug (a review)."""
+from __future__ import annotations
+
+import socket
+from types import SimpleNamespace
+
+import pytest
+
+from nornir_evpn.failures import host_error
+from nornir_evpn.internal import is_internal
+
+
+def _raised(call) -> BaseException:  # type: ignore[no-untyped-def]
+    with pytest.raises(Exception) as info:
+        call()
+    return info.value
+
+
+def test_a_host_name_the_resolver_refuses_is_no_bug() -> None:
+    """`leaf1..lab.example` (an empty label) made socket.getaddrinfo's idna codec raise a
+    builtin UnicodeError: it read `internal error ... please report it`, with a traceback."""
+    exc = _raised(lambda: socket.getaddrinfo("leaf1..lab.example", 22))
+    assert isinstance(exc, UnicodeError) and not is_internal(exc)
+    host = SimpleNamespace(name="leaf1", hostname="leaf1..lab.example", port=22)
+    assert host_error(host, exc).startswith("cannot connect: leaf1..lab.example: not a valid host name (")
+
+
+def test_a_builtin_error_in_our_own_code_is_one() -> None:
+    assert is_internal(_raised(lambda: {}["x"]))
+    assert is_internal(_raised(lambda: [].pop()))
