@@ -103,7 +103,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
             table.add_column(column, overflow="fold")
         for f in report.precheck_failures:
             table.add_row(escape(f["check"]), escape(f["host"]), escape(f["detail"]))
-        console.print(table)
+        if report.precheck_failures:  # refused for another reason (slow reads, no probe): no table
+            console.print(table)
         print_traffic_hint(console, traffic_hint, (f["detail"] for f in report.precheck_failures),
                            "run failover-test again")
         return
