@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,23 @@ def in_candidate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
     monkeypatch.setattr(CliSession, "execute", spy)
     return opened
+
+
+@pytest.fixture
+def signals_not_ignored() -> Iterator[None]:
+    """For a test that signals its own process: a harness started in the background (`cmd &`
+    in a non-interactive shell, `nohup`) hands SIGINT or SIGHUP down as ignored, and the code
+    under test rightly keeps an ignored signal ignored. Un-ignored for the test, put back."""
+    import signal
+
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL,
+                signal.SIGHUP: signal.SIG_DFL}
+    before = {s: signal.getsignal(s) for s in defaults}
+    for s, h in defaults.items():
+        if before[s] is signal.SIG_IGN:
+            signal.signal(s, h)
+    try:
+        yield
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)

@@ -162,6 +162,7 @@ def test_a_shut_that_changes_nothing_measures_nothing_and_restores_nothing(tmp_p
     assert "restore" not in out.getvalue().lower()
 
 
+@pytest.mark.usefixtures("signals_not_ignored")
 def test_ctrl_c_while_the_probe_stops_keeps_the_report(tmp_path: Path) -> None:
     """The probe's last ping may take a moment to finish; a Ctrl-C then must end in a report
     that says interrupted (the link was already restored), not in a bare KeyboardInterrupt."""
@@ -735,6 +736,7 @@ def test_device_text_in_the_report_is_printed_as_it_is_never_as_markup() -> None
             assert value.replace(" ", "") in text.replace(" ", "")
 
 
+@pytest.mark.usefixtures("signals_not_ignored")
 def test_an_interrupt_is_the_verdict_not_the_traffic_it_cut_short(tmp_path: Path) -> None:
     """A Ctrl-C during convergence: the targets were pinged only inside the loss window and
     never re-checked, yet the verdict read `FAIL ... ce2 never answered` (JUnit: a traffic
@@ -908,6 +910,7 @@ def test_a_ce_whose_other_link_was_not_polled_is_not_cut_off(tmp_path: Path) -> 
                                 "shutting leaf1 ethernet-1/1 may cut mhce1 off; nothing was changed")
 
 
+@pytest.mark.usefixtures("signals_not_ignored")
 def test_an_interrupt_ends_the_restore_retries(tmp_path: Path, monkeypatch) -> None:
     """The Ctrl-C that brought the run to its restore did not count: an unreachable leaf
     kept the operator waiting the whole --timeout (57 s) through 13 retries."""

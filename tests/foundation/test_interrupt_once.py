@@ -9,6 +9,8 @@ import pytest
 
 from nornir_evpn.commands.configure import interrupt_once
 
+pytestmark = pytest.mark.usefixtures("signals_not_ignored")
+
 
 def _signal(sig: signal.Signals) -> None:
     os.kill(os.getpid(), sig)
