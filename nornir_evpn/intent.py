@@ -175,6 +175,13 @@ class FabricIntent(BaseModel):
     ces: dict[str, CeIntent]
     ethernet_segments: dict[str, EthernetSegment]
 
+    def __repr__(self) -> str:
+        # short: Nornir logs a run's arguments at INFO (`-v`), and the whole intent of a
+        # 128-leaf fabric made that one log line 390 KB. `model_dump()` has it all
+        return (f"FabricIntent(name={self.name!r}, overlay_mode={self.overlay_mode!r}, "
+                f"{len(self.leaves)} leaves, {len(self.spines)} spines, {len(self.ces)} CEs, "
+                f"{len(self.ethernet_segments)} ethernet segments)")
+
     @property
     def leaves(self) -> list[NodeIntent]:
         return [n for n in self.nodes.values() if n.role == "leaf"]
