@@ -594,6 +594,8 @@ def run_failover(
     # otherwise hold neither target and cost two full timeouts for a certain FAIL
     ignored: set[CheckKey] = set()
 
+    # seconds each host's last read took, when the evaluator says (verify_evaluator does)
+    read_seconds: Callable[[], dict[str, float]] = getattr(evaluate, "read_seconds", dict)
     down: set[str] = set()  # hosts the last poll could not reach
     down_polls: dict[str, tuple[int, float]] = {}  # ... in how many polls in a row, since when
     # a poll still running when a phase ends (timeout, Ctrl-C) has its session dropped by
@@ -650,7 +652,7 @@ def run_failover(
             if seen is not None and seen.detail:
                 report.failing_details[key] = seen.detail
             elif key[0] == POLL_OVERRUN:  # no poll result: say what kept it
-                took = getattr(evaluate, "read_seconds", dict)().get(key[1])
+                took = read_seconds().get(key[1])
                 report.failing_details[key] = (
                     f"{key[1]}: its read was still running at the {options.timeout:g}s timeout"
                     + (f" (its last whole read took {took:.1f}s)" if took is not None else ""))
@@ -735,14 +737,14 @@ def run_failover(
         again = read_now(NO_FAULTS)
         read_took = clock() - read_started
         unread = {h for (c, h), o in again.items() if c == CONNECT_CHECK and not o.ok}
-        answering = [t for h, t in getattr(evaluate, "read_seconds", dict)().items() if h not in unread]
+        answering = [t for h, t in read_seconds().items() if h not in unread]
         if answering:
             read_took = max(answering)
     if read_took > threshold:
         # a fabric read that slow leaves too few polls to see the fault's state before the
         # timeout: the link would stay down the whole --timeout, twice, for no verdict
         report.refused = True
-        took = getattr(evaluate, "read_seconds", dict)()
+        took = read_seconds()
         slowest = sorted((h for h in took if took[h] > options.timeout * SLOW_READ_SHARE / 2),
                          key=lambda h: -took[h])[:3]
         which = f" (slowest: {', '.join(f'{h} {took[h]:.1f}s' for h in slowest)})" if slowest else ""

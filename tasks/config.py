@@ -62,6 +62,13 @@ ssh2_guard.install()  # a dropped session must never freeze the process when it 
 CONNECTION = "scrapli"
 # under Nornir's logger (the only one it configures): -v writes it to --log-file
 log = logging.getLogger("nornir.nornir_evpn.tasks")
+# a second session to the same host (same plugin, same parameters): see srl_connection
+SPARE_CONNECTION = "scrapli_spare"
+ConnectionPluginRegister.register(SPARE_CONNECTION, ScrapliCore)
+INTERRUPTED = "interrupted: candidate discarded, nothing committed"
+# lines typed ahead of the device's answers (`batch_lines=1`: one at a time, each prompt
+# awaited); what is unanswered is also capped in bytes (session.BATCH_MAX_BYTES)
+DEFAULT_BATCH_LINES = 64
 
 
 def log_failure(task: Any, step: str, reason: str) -> None:
@@ -70,13 +77,6 @@ def log_failure(task: Any, step: str, reason: str) -> None:
     is logged once."""
     if getattr(task, "parent_task", None) is None:
         log.warning("%s: %s: %s", task.host.name, step, reason)
-# a second session to the same host (same plugin, same parameters): see srl_connection
-SPARE_CONNECTION = "scrapli_spare"
-ConnectionPluginRegister.register(SPARE_CONNECTION, ScrapliCore)
-INTERRUPTED = "interrupted: candidate discarded, nothing committed"
-# lines typed ahead of the device's answers (`batch_lines=1`: one at a time, each prompt
-# awaited); what is unanswered is also capped in bytes (session.BATCH_MAX_BYTES)
-DEFAULT_BATCH_LINES = 64
 
 
 def render_config(

@@ -77,20 +77,21 @@ class Check:
             return CheckResult(node.name, self.name, False, expected, {}, f"{node.name} {exc}",
                                self.commands(view, node))
         bad = [k for k, v in expected.items() if observed.get(k) != v]
+        read: list[str] = []  # the commands behind a failure (none named for a pass)
         if bad:
             detail = "; ".join(
                 f"{node.name} {k} - Expected: {_fmt(expected[k])} Actual: {_fmt(observed.get(k, ABSENT))}"
                 + (f" ({note})" if (note := getattr(observed.get(k), "note", "")) else "")
                 for k in bad
             )
+            read = self.commands(view, node)
             # say why values are absent (command failed, unparseable output) when we know
-            causes = [p for c in self.commands(view, node) if (p := obs.problem(c))]
+            causes = [p for c in read if (p := obs.problem(c))]
             if causes:
                 detail += " (" + "; ".join(causes) + ")"
         else:
             detail = f"{node.name} " + ", ".join(f"{k}: {_fmt(v)}" for k, v in expected.items())
-        return CheckResult(node.name, self.name, not bad, expected, observed, detail,
-                           self.commands(view, node) if bad else [])
+        return CheckResult(node.name, self.name, not bad, expected, observed, detail, read)
 
 
 def observe_bridged(obs: Observations, ifname: str) -> dict[str, str]:
