@@ -828,13 +828,13 @@ def test_the_restore_keeps_trying_a_leaf_it_cannot_reach_until_the_timeout(
         tmp_path: Path, monkeypatch, lost, error, restores, ok) -> None:
     """Three restores one second apart, then RESTORE FAILED: a leaf whose management plane
     blipped for ~2 s kept the CE link down until someone read the report."""
-    import nornir_evpn.failover as failover
+    from nornir_evpn.failover import restore
 
-    monkeypatch.setattr(failover, "RESTORE_RETRY_DELAY_S", 0.01)
-    monkeypatch.setattr(failover, "RESTORE_RETRY_MAX_S", 0.05)
+    monkeypatch.setattr(restore, "RESTORE_RETRY_DELAY_S", 0.01)
+    monkeypatch.setattr(restore, "RESTORE_RETRY_MAX_S", 0.05)
     fabric = derive_intent(load_topology(FABRIC_2S4L))
     nr = FlakyRestoreNornir(lost, error)
-    monkeypatch.setattr(failover, "_run_on", _fake_run_on)
+    _patch_run_on(monkeypatch)
 
     def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
         return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
@@ -853,8 +853,16 @@ def test_the_restore_keeps_trying_a_leaf_it_cannot_reach_until_the_timeout(
     assert (tmp_path / "state.json").exists() is not ok  # kept for --restore when it failed
 
 
+def _patch_run_on(monkeypatch: Any) -> None:
+    """`run_on` for the shut and the restore: over FlakyRestoreNornir's plain results."""
+    from nornir_evpn.failover import restore, run
+
+    monkeypatch.setattr(run, "run_on", _fake_run_on)
+    monkeypatch.setattr(restore, "run_on", _fake_run_on)
+
+
 def _fake_run_on(nr: Any, host: str, task: Any, **_kw: Any) -> Any:
-    """`_run_on` over FlakyRestoreNornir's plain results."""
+    """`run_on` over FlakyRestoreNornir's plain results."""
     from nornir_evpn.failover import Step
 
     result = nr.run(task)[host]
@@ -868,7 +876,7 @@ def test_an_aborted_poll_is_cut_again_until_it_ends(monkeypatch) -> None:
     to cut, and the exit waited for its whole poll. The join keeps cutting."""
     import threading
 
-    import nornir_evpn.failover as failover
+    from nornir_evpn.failover import poller as polling_thread
 
     released = threading.Event()
     cuts: list[str] = []
@@ -878,8 +886,8 @@ def test_an_aborted_poll_is_cut_again_until_it_ends(monkeypatch) -> None:
         if len(cuts) == 3:  # its session opened: this cut ends the poll's reads
             released.set()
 
-    monkeypatch.setattr(failover, "cut_short", cut_short)
-    poller = failover._Poller(time.monotonic, in_flight=lambda: ["leaf3"])
+    monkeypatch.setattr(polling_thread, "cut_short", cut_short)
+    poller = polling_thread.Poller(time.monotonic, in_flight=lambda: ["leaf3"])
     poller.done = threading.Event()  # the poll has no answer yet
     poller.thread = threading.Thread(target=released.wait, args=(30,))
     poller.thread.start()
@@ -917,10 +925,10 @@ def test_an_interrupt_ends_the_restore_retries(tmp_path: Path, monkeypatch) -> N
     import os
     import signal
 
-    import nornir_evpn.failover as failover
+    from nornir_evpn.failover import restore
 
-    monkeypatch.setattr(failover, "RESTORE_RETRY_DELAY_S", 0.2)
-    monkeypatch.setattr(failover, "_run_on", _fake_run_on)
+    monkeypatch.setattr(restore, "RESTORE_RETRY_DELAY_S", 0.2)
+    _patch_run_on(monkeypatch)
     fabric = derive_intent(load_topology(FABRIC_2S4L))
     nr = FlakyRestoreNornir(99)
 
@@ -933,7 +941,7 @@ def test_an_interrupt_ends_the_restore_retries(tmp_path: Path, monkeypatch) -> N
     report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
                           FailoverOptions(interval=0.01, timeout=60, traffic=False,
                                           state_file=tmp_path / "state.json"))
-    assert nr.tasks.count("restore_interface") == failover.RESTORE_ATTEMPTS
+    assert nr.tasks.count("restore_interface") == restore.RESTORE_ATTEMPTS
     assert time.monotonic() - start < 10
     assert report.interrupted == "SIGINT" and report.restore_ok is False
     assert (tmp_path / "state.json").exists()  # kept for --restore

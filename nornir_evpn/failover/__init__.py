@@ -1,0 +1,81 @@
+"""Failover test orchestration: pre-check, probe, shut, converge, restore (always), recover.
+
+The fabric's expected state comes from the verify engine, given the intent and a *fault
+set* (the shut link): `Evaluator(faults)` answers, for every (check, host), whether the
+device currently shows what the intent predicts under those faults. Healthy is the empty
+fault set. Nothing here prints; `reporting/failover.py` renders a `FailoverReport`.
+
+Safety: a state file is written *before* the shut is sent, and the restore runs in a
+`finally` with SIGINT/SIGTERM deferred, so neither Ctrl-C, `kill`, nor a failing step can
+leave the link down; a SIGKILL leaves the state file (`failover_state.py`) for `failover-test --restore`.
+A shut that commits nothing (the interface was already disabled) is never "restored": the
+run fails, measures nothing and leaves the interface as it found it.
+
+| module        | its one job                                                              |
+|---------------|--------------------------------------------------------------------------|
+| `model`       | options, fault sets, an expectation's outcome, timeline, report          |
+| `segment`     | the ethernet segment, links and CEs a test touches                       |
+| `evaluator`   | the verify checks as an `Evaluator` (one read of every host per call)     |
+| `poller`      | polls bounded by the phase's deadline, in a helper thread                |
+| `interrupts`  | SIGTERM raising while watching, signals deferred while restoring         |
+| `restore`     | one step on one host; the restore and its retries; `--restore`           |
+| `run`         | `run_failover`: the phases in order                                      |
+"""
+
+from __future__ import annotations
+
+from nornir_evpn.failover.evaluator import default_checks, verify_evaluator
+from nornir_evpn.failover.interrupts import Terminated, signals_deferred, sigterm_raises
+from nornir_evpn.failover.model import (
+    NO_FAULTS,
+    NOT_JUDGED_WITHOUT_TRAFFIC,
+    RELEARNT_FROM_TRAFFIC,
+    TRAFFIC_DEPENDENT,
+    CheckOutcome,
+    Evaluator,
+    FailoverOptions,
+    FailoverReport,
+    Faults,
+    Port,
+    TimelineEvent,
+    relearnt_from_traffic,
+)
+from nornir_evpn.failover.poller import POLL_GRACE_S, POLL_OVERRUN, Poller
+from nornir_evpn.failover.restore import (
+    RESTORE_ATTEMPTS,
+    RESTORE_RETRY_DELAY_S,
+    RESTORE_RETRY_MAX_S,
+    Step,
+    refused_for_good,
+    restore_after_shut,
+    restore_from_state,
+    run_on,
+)
+from nornir_evpn.failover.run import (
+    SLOW_READ_MIN_S,
+    SLOW_READ_SHARE,
+    UNREACHABLE_MAX_S,
+    UNREACHABLE_POLLS,
+    WARM_UP_TIMEOUT_S,
+    run_failover,
+)
+from nornir_evpn.failover.segment import (
+    ce_of_ip,
+    ces_failing_before,
+    links_left,
+    other_ce_ips,
+    probe_targets,
+    segment_for,
+    warm_up_traffic,
+)
+
+__all__ = [
+    "NOT_JUDGED_WITHOUT_TRAFFIC", "NO_FAULTS", "POLL_GRACE_S", "POLL_OVERRUN", "RELEARNT_FROM_TRAFFIC",
+    "RESTORE_ATTEMPTS", "RESTORE_RETRY_DELAY_S", "RESTORE_RETRY_MAX_S", "SLOW_READ_MIN_S",
+    "SLOW_READ_SHARE", "TRAFFIC_DEPENDENT", "UNREACHABLE_MAX_S", "UNREACHABLE_POLLS",
+    "WARM_UP_TIMEOUT_S", "CheckOutcome", "Evaluator", "FailoverOptions", "FailoverReport", "Faults",
+    "Poller", "Port", "Step", "Terminated", "TimelineEvent", "ce_of_ip", "ces_failing_before",
+    "default_checks", "links_left", "other_ce_ips", "probe_targets", "refused_for_good",
+    "relearnt_from_traffic", "restore_after_shut", "restore_from_state", "run_failover", "run_on",
+    "segment_for", "signals_deferred", "sigterm_raises", "verify_evaluator", "warm_up_traffic",
+]

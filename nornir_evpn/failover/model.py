@@ -1,0 +1,155 @@
+"""What a failover test takes and gives: its options, fault sets, the outcome of one
+expectation, the timeline and the report (`reporting/failover.py` renders it)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nornir_evpn.failover_state import state_file_path
+from nornir_evpn.polling import CheckKey, PollOutcome
+from nornir_evpn.traffic import TrafficStats
+
+Port = tuple[str, str]  # (node, interface)
+Faults = frozenset[Port]
+NO_FAULTS: Faults = frozenset()
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    ok: bool
+    detail: str = ""
+    expected: Any = None  # what the intent predicts under the fault set (None: unknown)
+    failing: tuple[str, ...] = ()  # the items that did not match (`lag1`, `lag1 ethernet-1/1`)
+
+
+# faults -> {(check, host): outcome}; the verify adapter is failover.evaluator
+Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
+
+# checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them)
+TRAFFIC_DEPENDENT = ("mac.", "evpn.")
+# checks a fabric passes again after a change only once the CE sends: a leaf whose link went
+# down flushed the CE's MAC and learns it back from the CE's next frame only, and an ES peer
+# that merely synced it does not advertise it (RFC 7432), so it may leave the fabric. Without
+# CE traffic they are left out of the degraded and recovery targets. evpn.received (RT1/RT3/
+# RT4) and evpn.advertised (its RT2 count is the leaf's own MAC table) hold either way.
+RELEARNT_FROM_TRAFFIC = ("mac.",)
+NOT_JUDGED_WITHOUT_TRAFFIC = ("without CE traffic, MAC checks are not judged after the shut: "
+                              "a fabric re-learns MACs only from traffic")
+
+
+def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
+    """The checks among `keys` that only CE traffic makes hold again after a change."""
+    return sorted({c for c, _h in keys if c.startswith(RELEARNT_FROM_TRAFFIC)})
+
+
+# A restore that cannot reach the leaf is tried again (a refused commit is not) for as long
+# as the run waited for the fabric (--timeout), at least RESTORE_ATTEMPTS times, RESTORE_RETRY_
+
+
+@dataclass
+class FailoverOptions:
+    host: str = "leaf1"
+    interface: str = "ethernet-1/1"
+    interval: float = 0.5
+    timeout: float = 60.0
+    traffic: bool = True
+    force: bool = False
+    state_file: Path = field(default_factory=state_file_path)
+    probe_batch: int = 3
+    probe_interval: float = 0.1
+
+
+@dataclass
+class TimelineEvent:
+    t: float  # seconds since the shut; before it (warm-up, precheck), since the test started
+    event: str  # precheck | shut | degraded | converged | restore | recovered | timeout | ...
+    host: str | None = None
+    check: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class FailoverReport:
+    host: str
+    interface: str
+    segment: str | None
+    ok: bool = False
+    refused: bool = False
+    precheck_failures: list[dict[str, str]] = field(default_factory=list)
+    shut_error: str | None = None
+    # the shut committed nothing (the interface was already admin-state disable): nothing
+    # was measured and nothing restored, the interface is left as it was found
+    already_disabled: bool = False
+    # probe targets of CEs the pre-check found broken (--force): not judged by the traffic verdict
+    traffic_left_out: list[str] = field(default_factory=list)
+    degraded: PollOutcome | None = None
+    restore_attempted: bool = False
+    restore_ok: bool | None = None
+    restore_error: str | None = None
+    recovery: PollOutcome | None = None
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    traffic: TrafficStats | None = None
+    interrupted: str | None = None  # SIGINT / SIGTERM
+    # where the run was when the signal came: shut | convergence | restore | recovery | traffic
+    interrupted_phase: str | None = None
+    error: str | None = None
+    state_file: str | None = None
+    # hosts a poll after the shut could not reach or read: host -> the last reason
+    unreachable: dict[str, str] = field(default_factory=dict)
+    # how long the device took to commit the shut / the restore (~1 s on SR Linux). The
+    # convergence and recovery times count from each commit's end, when the link changed:
+    # the commit's own validation is not fabric convergence
+    shut_commit_s: float | None = None
+    restore_commit_s: float | None = None
+    # what the last poll saw of each expectation still failing at the end of its phase
+    # ("<host> <item> - Expected: ... Actual: ..."): verify cannot tell later, the link is back
+    failing_details: dict[CheckKey, str] = field(default_factory=dict)
+    # checks left out of both targets because no CE traffic ran (RELEARNT_FROM_TRAFFIC)
+    not_judged: list[str] = field(default_factory=list)
+
+    @property
+    def convergence_s(self) -> float | None:
+        return self.degraded.converged_s if self.degraded else None
+
+    @property
+    def recovery_s(self) -> float | None:
+        return self.recovery.converged_s if self.recovery else None
+
+    @property
+    def traffic_failures(self) -> list[str]:
+        """One line per probe target that never answered during the whole test. Some loss
+        while the link is down is normal for all-active multi-homing; none at all is not.
+        Targets of CEs already broken before the test (--force) are left out, like the
+        pre-check failures that name them. An interrupted run judges no traffic: a target
+        pinged only inside the loss window, never re-checked after recovery, proves nothing."""
+        if self.traffic is None or self.interrupted:
+            return []
+        stats = self.traffic
+        return [
+            *(f"traffic: {stats.label(t)} never answered "
+              f"({stats.per_target[t]['lost']}/{stats.per_target[t]['sent']} lost)"
+              for t in stats.never_answered() if t not in self.traffic_left_out),
+            *(f"traffic: {stats.label(t)} not measured ({stats.error_for(t) or 'no ping ran'})"
+              for t in stats.not_measured() if t not in self.traffic_left_out),
+        ]
+
+    def interrupted_line(self) -> str:
+        """`interrupted (SIGINT) during convergence`, or "" when the run was not."""
+        if not self.interrupted:
+            return ""
+        return f"interrupted ({self.interrupted})" + (
+            f" during {self.interrupted_phase}" if self.interrupted_phase else "")
+
+    def note_interrupt(self, signame: str | None, phase: str) -> None:
+        """Record the first signal and the phase it came in; later ones change nothing."""
+        if signame and self.interrupted is None:
+            self.interrupted, self.interrupted_phase = signame, phase
+
+    def restore_command(self) -> str:
+        """The command that undoes the shut, to copy: a path with a space or `[` stays one word."""
+        sf = f" --state-file {shlex.quote(self.state_file)}" if self.state_file else ""
+        return f"python -m nornir_evpn failover-test --restore{sf}"

@@ -1,0 +1,438 @@
+"""`run_failover`: pre-check, probe, shut, converge, restore (always), recover.
+
+See the package's docstring for the safety rules.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nornir.core import Nornir
+
+from nornir_evpn.failover.interrupts import Terminated, signals_deferred, sigterm_raises
+from nornir_evpn.failover.model import (
+    NO_FAULTS,
+    TRAFFIC_DEPENDENT,
+    CheckOutcome,
+    Evaluator,
+    FailoverOptions,
+    FailoverReport,
+    Faults,
+    TimelineEvent,
+    relearnt_from_traffic,
+)
+from nornir_evpn.failover.poller import POLL_OVERRUN, Poller
+from nornir_evpn.failover.restore import restore_after_shut, run_on
+from nornir_evpn.failover.segment import ce_of_ip, ces_failing_before, links_left, segment_for
+from nornir_evpn.failover_state import PHASE_SHUT, STATE_KIND, remove_state, write_state
+from nornir_evpn.intent import FabricIntent
+from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
+from nornir_evpn.tasks.failover import CONNECT_CHECK, shut_interface
+from nornir_evpn.traffic import TrafficProbe
+
+WARM_UP_TIMEOUT_S = 10.0
+# a pre-check read longer than this share of --timeout is refused: with the interval, the
+# degraded phase would get at most 3 polls
+SLOW_READ_SHARE = 0.3
+SLOW_READ_MIN_S = 1.0  # ... and never one under this (a test's --timeout 0.1 still runs)
+# a host unreachable in this many polls in a row, for a quarter of --timeout (at most
+# UNREACHABLE_MAX_S), ends the degraded phase's wait: a management blip does not
+UNREACHABLE_POLLS = 3
+UNREACHABLE_MAX_S = 10.0
+
+
+def _narrowed(before: Any, after: Any) -> bool:
+    """`after` is `before` with some items dropped and none changed."""
+    return (isinstance(before, dict) and isinstance(after, dict) and bool(after)
+            and all(k in before and before[k] == v for k, v in after.items()))
+
+
+# how a host that could not be read failed, by the start of its one-line reason (tasks'
+# host_error): a login refused is not an unreachable host, nor is a device too slow
+_NOT_READ = (("timeout", "timeout"), ("authentication failed", "authentication failed"),
+             ("cannot connect", "unreachable"), ("connection lost", "connection lost"))
+
+
+def _not_read(lost: list[dict[str, str]]) -> str:
+    """`2 host(s) not read (1 timeout, 1 authentication failed)`."""
+    kinds: dict[str, int] = {}
+    for f in lost:
+        reason = f["detail"].removeprefix(f"{f['host']}: ")
+        kind = next((k for start, k in _NOT_READ if reason.startswith(start)), "error")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return f"{len(lost)} host(s) not read ({', '.join(f'{n} {k}' for k, n in kinds.items())})"
+
+
+def _failures(observed: Mapping[CheckKey, CheckOutcome]) -> list[dict[str, str]]:
+    return [{"check": c, "host": h, "detail": o.detail}
+            for (c, h), o in sorted(observed.items()) if not o.ok]
+
+
+def run_failover(
+    nr: Nornir,
+    fabric: FabricIntent,
+    evaluate: Evaluator,
+    options: FailoverOptions,
+    *,
+    state_doc: Mapping[str, Any] | None = None,
+    probe: TrafficProbe | None = None,
+    warm_up: Callable[[], None] | None = None,
+    on_event: Callable[[TimelineEvent], None] | None = None,
+    on_poll: Callable[[], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> FailoverReport:
+    """Run one failover test; the interface is restored whatever happens after the shut.
+
+    `nr` must hold the SR Linux hosts; `probe` (optional) is started before the shut and
+    stopped after recovery (a target that never answered in that window fails the run);
+    `warm_up` (optional) sends CE traffic when the pre-check only misses traffic-learnt
+    state. `state_doc` is merged into the state file (inventory, twin).
+    `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
+    events are all out (`reporting.failover.LivePrinter` takes both).
+    """
+    es = segment_for(fabric, options.host, options.interface)
+    report = FailoverReport(host=options.host, interface=options.interface, segment=es.name,
+                            state_file=str(options.state_file))
+    fault: Faults = frozenset({(options.host, options.interface)})
+    t0 = clock()
+
+    def emit(ev: TimelineEvent) -> None:
+        report.timeline.append(ev)
+        if on_event is not None:
+            on_event(ev)
+
+    degraded_expected: dict[CheckKey, Any] = {}
+
+    # with --force, what failed before the fault is left out of both targets: it would
+    # otherwise hold neither target and cost two full timeouts for a certain FAIL
+    ignored: set[CheckKey] = set()
+
+    # seconds each host's last read took, when the evaluator says (verify_evaluator does)
+    read_seconds: Callable[[], dict[str, float]] = getattr(evaluate, "read_seconds", dict)
+    down: set[str] = set()  # hosts the last poll could not reach
+    down_polls: dict[str, tuple[int, float]] = {}  # ... in how many polls in a row, since when
+    # a poll still running when a phase ends (timeout, Ctrl-C) has its session dropped by
+    # us: its "connection lost" says nothing about the host
+    phase_over = threading.Event()
+
+    def note_unreachable(observed: Mapping[CheckKey, CheckOutcome]) -> None:
+        # a host the poll could not read is said so, once per outage: its checks are not
+        # a fabric that broke (`breaks bgp.underlay_established` for a management blip)
+        if phase_over.is_set():
+            return
+        now = {h: o.detail.removeprefix(f"{h}: ") for (c, h), o in observed.items()
+               if c == CONNECT_CHECK and not o.ok}
+        t = round(clock() - t0, 3)
+        for h in sorted(now.keys() - down):
+            emit(TimelineEvent(t=t, event="unreachable", host=h, detail=now[h]))
+        for h in sorted(down - now.keys()):
+            emit(TimelineEvent(t=t, event="reachable", host=h, detail="read again"))
+        report.unreachable.update(now)
+        for h in list(down_polls):
+            if h not in now:
+                del down_polls[h]
+        for h in now:
+            polls, since = down_polls.get(h, (0, clock()))
+            down_polls[h] = (polls + 1, since)
+        down.clear()
+        down.update(now)
+
+    def lost_host() -> str | None:
+        """A host unreachable in UNREACHABLE_POLLS polls in a row over a quarter of the timeout
+        (at most UNREACHABLE_MAX_S): what it would show cannot be read, so waiting out the
+        timeout with the link down would tell nothing more."""
+        lasting = min(options.timeout / 4, UNREACHABLE_MAX_S)
+        gone = sorted(h for h, (n, since) in down_polls.items()
+                      if n >= UNREACHABLE_POLLS and clock() - since >= lasting
+                      and (CONNECT_CHECK, h) not in ignored)  # --force: lost before, left out
+        if not gone:
+            return None
+        return f"{', '.join(gone)} unreachable for {lasting:g}s ({UNREACHABLE_POLLS}+ polls in a row): " + \
+            "; ".join(f"{h} {report.unreachable.get(h, '')}".strip() for h in gone)
+
+    last_seen: dict[CheckKey, CheckOutcome] = {}
+
+    def read_fabric(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+        """One poll of every host, with the hosts it could not reach said on the timeline."""
+        observed = evaluate(faults)
+        note_unreachable(observed)
+        last_seen.update(observed)
+        return observed
+
+    def note_failing(outcome: PollOutcome | None) -> None:
+        for key in outcome.failing if outcome is not None and not outcome.reached else ():
+            seen = last_seen.get(key)
+            if seen is not None and seen.detail:
+                report.failing_details[key] = seen.detail
+            elif key[0] == POLL_OVERRUN:  # no poll result: say what kept it
+                took = read_seconds().get(key[1])
+                report.failing_details[key] = (
+                    f"{key[1]}: its read was still running at the {options.timeout:g}s timeout"
+                    + (f" (its last whole read took {took:.1f}s)" if took is not None else ""))
+
+    def observe(faults: Faults) -> dict[CheckKey, bool]:
+        observed = read_fabric(faults)
+        if faults:
+            degraded_expected.update({k: o.expected for k, o in observed.items()})
+        return {k: o.ok or k in ignored for k, o in observed.items() if k[0] not in report.not_judged}
+
+    def degraded_event(key: CheckKey, t: float) -> None:
+        if key in ignored:
+            return
+        # an expectation the fault does not change (BGP sessions...) is "unchanged"; so is
+        # one the fault only shrinks (leaf1 keeps the DF of its other ES, and stops checking
+        # the one whose link is down): what is still checked held before the fault
+        before, after = healthy_expected.get(key), degraded_expected.get(key)
+        same = before is not None and (before == after or _narrowed(before, after))
+        emit(TimelineEvent(t=round(t, 3), event="unchanged" if same else "degraded",
+                           check=key[0], host=key[1]))
+
+    def changed_event(key: CheckKey, t: float, holds: bool) -> None:
+        if key not in ignored:
+            emit(TimelineEvent(t=round(t, 3), event="holds again" if holds else "breaks",
+                               check=key[0], host=key[1]))
+
+    poller = Poller(clock, getattr(evaluate, "in_flight", None))
+
+    def read_now(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+        """One poll before the shut, in its own thread: a Ctrl-C/SIGTERM reaches us at once
+        and cuts its reads short, instead of waiting behind a slow host (deaf to signals)."""
+        try:
+            return poller.bounded(lambda: read_fabric(faults), clock() + 1e9)()  # type: ignore[return-value]
+        except BaseException:
+            phase_over.set()  # cut short by us: its hosts are not "unreachable"
+            poller.abort(nr)
+            poller.join(cutting=nr)
+            raise
+
+    # 1. pre-check: refuse to break an already unhealthy fabric
+    read_started = clock()
+    healthy = precheck = read_now(NO_FAULTS)
+    read_took = clock() - read_started
+    healthy_expected = {k: o.expected for k, o in healthy.items()}
+    report.precheck_failures = _failures(healthy)
+    if report.precheck_failures and warm_up is not None and all(
+        f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures
+    ):
+        # only traffic-learnt state is missing (MACs age out on a quiet fabric): send some
+        # CE traffic and give the fabric a few polls to learn and advertise it
+        def settle_state() -> dict[CheckKey, bool]:
+            warm_up()  # again each round: pings sent before the data plane was up teach nothing
+            observed = read_now(NO_FAULTS)
+            # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
+            # and the degraded phase tells "unchanged by the fault" by comparing with these
+            healthy_expected.update({k: o.expected for k, o in observed.items()})
+            return {k: o.ok for k, o in observed.items()}
+
+        settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
+                                timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
+        if settle.reached:
+            report.precheck_failures = []
+        else:
+            precheck = read_now(NO_FAULTS)
+            report.precheck_failures = _failures(precheck)
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="warm-up", detail="CE traffic sent so MACs are learnt"))
+    if report.precheck_failures and not options.force:
+        report.refused = True
+        lost = [f for f in report.precheck_failures if f["check"] == CONNECT_CHECK]
+        failing = len(report.precheck_failures) - len(lost)
+        what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
+                                           _not_read(lost) if lost else "") if part)
+        report.error = f"fabric not healthy: {what}; nothing was changed"
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
+        return report
+    threshold = max(options.timeout * SLOW_READ_SHARE, SLOW_READ_MIN_S)
+    if read_took > threshold:
+        # the first read logged in everywhere (a slow AAA login) and waited out hosts that
+        # could not be read (--force leaves them out): the polls will see a warm read of
+        # the hosts that answer, so that is what is judged
+        read_started = clock()
+        again = read_now(NO_FAULTS)
+        read_took = clock() - read_started
+        unread = {h for (c, h), o in again.items() if c == CONNECT_CHECK and not o.ok}
+        answering = [t for h, t in read_seconds().items() if h not in unread]
+        if answering:
+            read_took = max(answering)
+    if read_took > threshold:
+        # a fabric read that slow leaves too few polls to see the fault's state before the
+        # timeout: the link would stay down the whole --timeout, twice, for no verdict
+        report.refused = True
+        took = read_seconds()
+        slowest = sorted((h for h in took if took[h] > options.timeout * SLOW_READ_SHARE / 2),
+                         key=lambda h: -took[h])[:3]
+        which = f" (slowest: {', '.join(f'{h} {took[h]:.1f}s' for h in slowest)})" if slowest else ""
+        report.error = (f"one read of the fabric took {read_took:.1f}s{which}, over "
+                        f"{SLOW_READ_SHARE:.0%} of --timeout {options.timeout:g}s: too few polls to watch "
+                        "it converge; nothing was changed (raise --timeout, or see why those hosts answer slowly)")
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
+        return report
+    polled = getattr(getattr(nr, "inventory", None), "hosts", None)
+    if not links_left(es, (options.host, options.interface), precheck, polled):
+        # --force measures despite what was broken before, --hosts polls fewer hosts: neither
+        # takes the CE off the fabric
+        report.refused = True
+        unpolled = [leaf for leaf in es.members if polled is not None and leaf not in polled]
+        if unpolled:
+            report.error = (f"no other link of {es.name} was checked: {', '.join(unpolled)} left out by "
+                            f"--hosts/--role, and shutting {options.host} {options.interface} may cut "
+                            f"{es.ce} off; nothing was changed")
+        else:
+            report.error = (f"--force: no other link of {es.name} passed the pre-check, so shutting "
+                            f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
+        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
+        return report
+    ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
+    if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
+        report.not_judged = relearnt_from_traffic(healthy)
+    emit(TimelineEvent(t=round(clock() - t0, 3), event="precheck",
+                       detail="healthy" if not report.precheck_failures else
+                       f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
+
+    shut_sent = False
+    phase = "shut"
+    restored_at = joined_at = 0.0
+    with sigterm_raises():
+        try:
+            if probe is not None:
+                probe.start()
+            # the state file exists before the shut is sent: a SIGKILL at any later
+            # instant still leaves enough to undo it with --restore
+            write_state(options.state_file, {
+                "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
+                "interface": options.interface, "segment": es.name, "time": time.time(),
+            })
+            shut_sent = True
+            sent_at = t0 = clock()
+            shut = run_on(nr, options.host, shut_interface, interface=options.interface)
+            # the fabric starts converging once the commit applied the shut: count from there
+            t0 = clock()
+            if not shut.ok:
+                report.shut_error = shut.error
+                if not shut.reached:  # never connected: nothing was applied, nothing to restore
+                    shut_sent = False
+                    remove_state(options.state_file)
+                raise _StepFailed(f"shut failed: {shut.error}")
+            report.shut_commit_s = round(t0 - sent_at, 3)
+            if not shut.changed:
+                # an empty diff: the interface was already disabled (an operator's shut). The
+                # fault is already there, so there is nothing to measure (with --force what it
+                # breaks is ignored and "degraded" would hold at once), and a restore would
+                # enable a port someone shut on purpose
+                report.already_disabled = True
+                detail = (f"{options.interface} was already admin-state disable: "
+                          "nothing to test; left as found")
+                emit(TimelineEvent(t=0.0, event="left-as-found", host=options.host, detail=detail))
+                raise _StepFailed(f"{options.host} {detail}")
+            emit(TimelineEvent(t=0.0, event="shut", host=options.host,
+                               detail=f"{options.interface} admin-state disable"))
+            phase = "convergence"
+            down_polls.clear()  # what counts is the outage during this phase
+            report.degraded = wait_for_state(
+                poller.bounded(lambda: observe(fault), t0 + options.timeout),
+                t0=t0, interval=options.interval, timeout=options.timeout,
+                clock=clock,
+                on_first_held=degraded_event, on_poll=on_poll, on_change=changed_event,
+                stop=lost_host,
+            )
+            note_failing(report.degraded)
+            if report.degraded.reached:
+                emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
+                                   detail="degraded state reached"))
+            elif report.degraded.stopped:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="stopped",
+                                   detail=f"degraded state not watched to its end: {report.degraded.stopped}"))
+            else:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
+                                   detail=f"degraded state not reached in {options.timeout:g}s: "
+                                          + ", ".join(f"{c}@{h}" for c, h in report.degraded.failing[:6])))
+        except _StepFailed as exc:
+            report.error = str(exc)
+        except KeyboardInterrupt:
+            report.note_interrupt("SIGINT", phase)
+        except Terminated as exc:
+            report.note_interrupt(exc.signame, phase)
+        except Exception as exc:  # any failure still must restore below
+            report.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if report.already_disabled:
+                # nothing to restore: the state file must not send a --restore to enable it
+                remove_state(options.state_file)
+            elif shut_sent:
+                phase_over.set()
+                if report.interrupted:
+                    poller.abort(nr)  # cut short by us: its hosts are not "unreachable"
+                # a poll still running at the timeout keeps its session: restore on a second
+                # one rather than hold the link down until that poll ends
+                restore_after_shut(nr, options, report, t0, clock, emit, spare=poller.busy())
+                restored_at = clock()  # recovery counts from here, not from the end of the wait below
+                # before anything else uses the sessions it reads (joined whether or not the
+                # run was interrupted: `interrupted or join()` skipped it on an interrupt)
+                report.note_interrupt(poller.join(cutting=nr if report.interrupted else None), phase)
+                joined_at = clock()
+
+    # 6. recovery (only when the link is back)
+    # a shut that failed broke nothing to recover from (the restore still went out, in case
+    # it applied): "healthy again after 0.07s" would time a failover that never happened
+    if report.restore_ok and report.interrupted is None and report.shut_error is None:
+        phase_over.clear()
+        t_restore = restored_at
+        offset = t_restore - t0
+        # times count from the restore; the --timeout for recovery starts once the degraded
+        # phase's last poll (behind a slow host) has ended: waiting for it spent the whole
+        # recovery timeout before the first recovery poll
+        held_up = max(0.0, joined_at - t_restore)
+        try:
+            with sigterm_raises():
+                report.recovery = wait_for_state(
+                    poller.bounded(lambda: observe(NO_FAULTS), joined_at + options.timeout),
+                    t0=t_restore, interval=options.interval, timeout=options.timeout + held_up, clock=clock,
+                    on_change=lambda key, t, holds: changed_event(key, offset + t, holds),
+                )
+        except KeyboardInterrupt:
+            report.note_interrupt("SIGINT", "recovery")
+        except Terminated as exc:
+            report.note_interrupt(exc.signame, "recovery")
+        if report.interrupted:
+            phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
+            poller.abort(nr)
+        note_failing(report.recovery)
+        if report.recovery is not None:
+            if report.recovery.reached:
+                emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),
+                                   event="recovered", detail=f"healthy again after "
+                                   f"{report.recovery.converged_s:.2f}s"))
+            else:
+                emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
+                                   detail="healthy state not reached after restore: "
+                                          + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
+    # a recovery poll past its timeout, or cut short by Ctrl-C: the caller closes the
+    # sessions next, and must not close one under its reads
+    report.note_interrupt(poller.join(cutting=nr if report.interrupted else None), "recovery")
+    if probe is not None:
+        # a Ctrl-C while the probe's last ping finishes must not lose the report
+        received: list[str] = []
+        # recovered: a target that has not answered yet gets one more batch now that the
+        # fabric is healthy, so the failover's own loss window never counts as "never answered"
+        recheck = bool(report.recovery and report.recovery.reached and report.interrupted is None)
+        with signals_deferred(received):
+            report.traffic = probe.stop(recheck=recheck)
+        report.note_interrupt(received[0] if received else None, "traffic")
+        names = ce_of_ip(fabric)
+        for target in report.traffic.per_target:
+            if target in names:
+                report.traffic.names.setdefault(target, names[target])
+        broken = ces_failing_before(fabric, report.precheck_failures) if options.force else set()
+        report.traffic_left_out = [t for t in report.traffic.per_target if names.get(t) in broken]
+    report.ok = bool(
+        report.degraded and report.degraded.reached and report.restore_ok
+        and report.recovery and report.recovery.reached and report.interrupted is None
+        and report.error is None and not report.traffic_failures
+    )
+    return report
+
+
+class _StepFailed(Exception):
+    pass

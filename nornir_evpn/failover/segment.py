@@ -1,0 +1,106 @@
+"""Which ethernet segment, links and CEs a failover test touches (from the intent, and
+what the pre-check saw of them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.failover.model import CheckOutcome
+from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
+from nornir_evpn.polling import CheckKey
+from nornir_evpn.tasks.failover import CONNECT_CHECK
+
+
+def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegment:
+    """The ES `interface` of `host` belongs to; UserInputError (exit 2) otherwise."""
+    if host in fabric.ces:
+        leaves = sorted({leaf for leaf, _ in fabric.ces[host].attachments.values()}, key=natural_key)
+        raise UserInputError(f"--host: {host!r} is a CE; failover-test shuts a leaf's link to it "
+                             f"(--host {' or '.join(leaves)})")
+    if host not in fabric.nodes:
+        raise UserInputError(f"--host: unknown host {host!r} (not in the inventory)")
+    es = fabric.segment_of(host, interface)
+    if es is None:
+        own = sorted((i for s in fabric.ethernet_segments.values() for i in s.members.get(host, [])),
+                     key=natural_key)
+        if own:
+            shown = ", ".join(own[:8]) + (f" and {len(own) - 8} more" if len(own) > 8 else "")
+            hint = f"{host}'s members: {shown}"
+        else:
+            leaves = sorted({leaf for s in fabric.ethernet_segments.values() for leaf in s.members},
+                            key=natural_key)
+            hint = (f"{host} serves no ethernet segment; leaves that do: "
+                    + (", ".join(leaves[:8]) + (f" and {len(leaves) - 8} more" if len(leaves) > 8 else "")
+                       if leaves else "none"))
+        raise UserInputError(
+            f"--interface: {host} {interface} is not a member of an ethernet segment ({hint})"
+        )
+    return es
+
+
+def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
+    """The IPv4 addresses of every CE but `ce`: pinging them teaches the fabric both ends'
+    MACs (`ping` is IPv4; a CE's IPv6 address would fail every ping, fabric or not)."""
+    return [ip for name, other in sorted(fabric.ces.items()) if name != ce for ip in other.ips
+            if ":" not in ip]
+
+
+def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:
+    """{CE address: CE name}: the probe's targets named in the report."""
+    return {ip: name for name, ce in sorted(fabric.ces.items()) for ip in ce.ips}
+
+
+def ces_failing_before(fabric: FabricIntent, failures: list[dict[str, str]]) -> set[str]:
+    """CEs a pre-check failure names: one on a leaf the CE is wired to that mentions the
+    CE's port there (`ethernet-1/3`, not `ethernet-1/30`) or one of its MACs."""
+    out: set[str] = set()
+    for name, ce in fabric.ces.items():
+        macs = [m.lower() for m in ce.macs]
+        for leaf, port in ce.attachments.values():
+            port_re = re.compile(re.escape(port) + r"(?!\d)")
+            if any(f["host"] == leaf and (port_re.search(f["detail"])
+                                          or any(m in f["detail"].lower() for m in macs))
+                   for f in failures):
+                out.add(name)
+    return out
+
+
+def probe_targets(fabric: FabricIntent, es: EthernetSegment) -> list[str]:
+    """IPs of every other CE: traffic from the multi-homed CE crosses the ES links."""
+    return other_ce_ips(fabric, es.ce)
+
+
+def warm_up_traffic(runner: Callable[[str, int, float], str], targets: list[str]) -> Callable[[], None]:
+    """One short ping to each target: enough for every leaf to learn both ends' MACs."""
+
+    def run() -> None:
+        for ip in targets:
+            runner(ip, 2, 0.05)
+
+    return run
+
+
+def links_left(es: EthernetSegment, shut: tuple[str, str],
+               precheck: Mapping[CheckKey, CheckOutcome],
+               polled: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The ES's links, other than `shut`, that the pre-check saw working: not on a leaf it
+    did not poll (`polled`: left out by --hosts/--role) or could not read, not with the LAG
+    or ES down on their leaf or the member out of sync. Without one, shutting `shut` may cut
+    the CE off (what failover-test must not do without a word)."""
+    def failing(check: str, leaf: str) -> tuple[str, ...]:
+        outcome = precheck.get((check, leaf))
+        return outcome.failing if outcome is not None else ()
+
+    left = []
+    for leaf, interfaces in es.members.items():
+        if polled is not None and leaf not in polled:
+            continue
+        if any(not o.ok for (c, h), o in precheck.items() if h == leaf and c in (CONNECT_CHECK, "collect")):
+            continue
+        if es.lag in failing("lag.up", leaf) or f"{es.name} oper-state" in failing("es.oper_up", leaf):
+            continue
+        left += [(leaf, i) for i in interfaces
+                 if (leaf, i) != shut and f"{es.lag} {i}" not in failing("lacp.members_in_sync", leaf)]
+    return left
