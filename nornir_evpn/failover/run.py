@@ -93,325 +93,373 @@ def run_failover(
     `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
     events are all out (`reporting.failover.LivePrinter` takes both).
     """
-    es = segment_for(fabric, options.host, options.interface)
-    report = FailoverReport(host=options.host, interface=options.interface, segment=es.name,
-                            state_file=str(options.state_file))
-    fault: Faults = frozenset({(options.host, options.interface)})
-    t0 = clock()
+    run = _Run(nr, fabric, evaluate, options, probe=probe, warm_up=warm_up, on_event=on_event,
+               on_poll=on_poll, clock=clock)
+    if run.precheck():
+        run.shut_and_watch(state_doc)
+        run.recover()
+        run.judge_traffic()
+    return run.verdict()
 
-    def emit(ev: TimelineEvent) -> None:
-        report.timeline.append(ev)
-        if on_event is not None:
-            on_event(ev)
 
-    degraded_expected: dict[CheckKey, Any] = {}
+class _Run:
+    """One failover test's state, phase by phase: `precheck` (False: refused, nothing
+    changed), `shut_and_watch` (the restore always runs at its end), `recover`,
+    `judge_traffic`, `verdict`."""
 
-    # with --force, what failed before the fault is left out of both targets: it would
-    # otherwise hold neither target and cost two full timeouts for a certain FAIL
-    ignored: set[CheckKey] = set()
+    def __init__(self, nr: Nornir, fabric: FabricIntent, evaluate: Evaluator, options: FailoverOptions, *,
+                 probe: TrafficProbe | None, warm_up: Callable[[], None] | None,
+                 on_event: Callable[[TimelineEvent], None] | None, on_poll: Callable[[], None] | None,
+                 clock: Callable[[], float]) -> None:
+        self.nr, self.fabric, self.evaluate, self.options = nr, fabric, evaluate, options
+        self.probe, self.warm_up, self.on_event, self.on_poll, self.clock = probe, warm_up, on_event, on_poll, clock
+        self.es = segment_for(fabric, options.host, options.interface)
+        self.report = FailoverReport(host=options.host, interface=options.interface, segment=self.es.name,
+                                     state_file=str(options.state_file))
+        self.fault: Faults = frozenset({(options.host, options.interface)})
+        # seconds since the test started; from the shut's commit on, since that commit
+        self.t0 = clock()
+        self.healthy_expected: dict[CheckKey, Any] = {}
+        self.degraded_expected: dict[CheckKey, Any] = {}
+        # with --force, what failed before the fault is left out of both targets: it would
+        # otherwise hold neither target and cost two full timeouts for a certain FAIL
+        self.ignored: set[CheckKey] = set()
+        # seconds each host's last read took, when the evaluator says (verify_evaluator does)
+        self.read_seconds: Callable[[], dict[str, float]] = getattr(evaluate, "read_seconds", dict)
+        self.down: set[str] = set()  # hosts the last poll could not reach
+        self.down_polls: dict[str, tuple[int, float]] = {}  # ... in how many polls in a row, since when
+        # a poll still running when a phase ends (timeout, Ctrl-C) has its session dropped by
+        # us: its "connection lost" says nothing about the host
+        self.phase_over = threading.Event()
+        self.last_seen: dict[CheckKey, CheckOutcome] = {}
+        self.poller = Poller(clock, getattr(evaluate, "in_flight", None))
+        self.restored_at = self.joined_at = 0.0
 
-    # seconds each host's last read took, when the evaluator says (verify_evaluator does)
-    read_seconds: Callable[[], dict[str, float]] = getattr(evaluate, "read_seconds", dict)
-    down: set[str] = set()  # hosts the last poll could not reach
-    down_polls: dict[str, tuple[int, float]] = {}  # ... in how many polls in a row, since when
-    # a poll still running when a phase ends (timeout, Ctrl-C) has its session dropped by
-    # us: its "connection lost" says nothing about the host
-    phase_over = threading.Event()
+    # -- the timeline and what the polls saw ---------------------------------------------------
+    def now(self) -> float:
+        return round(self.clock() - self.t0, 3)
 
-    def note_unreachable(observed: Mapping[CheckKey, CheckOutcome]) -> None:
+    def emit(self, ev: TimelineEvent) -> None:
+        self.report.timeline.append(ev)
+        if self.on_event is not None:
+            self.on_event(ev)
+
+    def note_unreachable(self, observed: Mapping[CheckKey, CheckOutcome]) -> None:
         # a host the poll could not read is said so, once per outage: its checks are not
         # a fabric that broke (`breaks bgp.underlay_established` for a management blip)
-        if phase_over.is_set():
+        if self.phase_over.is_set():
             return
         now = {h: o.detail.removeprefix(f"{h}: ") for (c, h), o in observed.items()
                if c == CONNECT_CHECK and not o.ok}
-        t = round(clock() - t0, 3)
-        for h in sorted(now.keys() - down):
-            emit(TimelineEvent(t=t, event="unreachable", host=h, detail=now[h]))
-        for h in sorted(down - now.keys()):
-            emit(TimelineEvent(t=t, event="reachable", host=h, detail="read again"))
-        report.unreachable.update(now)
-        for h in list(down_polls):
+        t = self.now()
+        for h in sorted(now.keys() - self.down):
+            self.emit(TimelineEvent(t=t, event="unreachable", host=h, detail=now[h]))
+        for h in sorted(self.down - now.keys()):
+            self.emit(TimelineEvent(t=t, event="reachable", host=h, detail="read again"))
+        self.report.unreachable.update(now)
+        for h in list(self.down_polls):
             if h not in now:
-                del down_polls[h]
+                del self.down_polls[h]
         for h in now:
-            polls, since = down_polls.get(h, (0, clock()))
-            down_polls[h] = (polls + 1, since)
-        down.clear()
-        down.update(now)
+            polls, since = self.down_polls.get(h, (0, self.clock()))
+            self.down_polls[h] = (polls + 1, since)
+        self.down = set(now)
 
-    def lost_host() -> str | None:
+    def lost_host(self) -> str | None:
         """A host unreachable in UNREACHABLE_POLLS polls in a row over a quarter of the timeout
         (at most UNREACHABLE_MAX_S): what it would show cannot be read, so waiting out the
         timeout with the link down would tell nothing more."""
-        lasting = min(options.timeout / 4, UNREACHABLE_MAX_S)
-        gone = sorted(h for h, (n, since) in down_polls.items()
-                      if n >= UNREACHABLE_POLLS and clock() - since >= lasting
-                      and (CONNECT_CHECK, h) not in ignored)  # --force: lost before, left out
+        lasting = min(self.options.timeout / 4, UNREACHABLE_MAX_S)
+        gone = sorted(h for h, (n, since) in self.down_polls.items()
+                      if n >= UNREACHABLE_POLLS and self.clock() - since >= lasting
+                      and (CONNECT_CHECK, h) not in self.ignored)  # --force: lost before, left out
         if not gone:
             return None
         return f"{', '.join(gone)} unreachable for {lasting:g}s ({UNREACHABLE_POLLS}+ polls in a row): " + \
-            "; ".join(f"{h} {report.unreachable.get(h, '')}".strip() for h in gone)
+            "; ".join(f"{h} {self.report.unreachable.get(h, '')}".strip() for h in gone)
 
-    last_seen: dict[CheckKey, CheckOutcome] = {}
-
-    def read_fabric(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+    def read_fabric(self, faults: Faults) -> Mapping[CheckKey, CheckOutcome]:
         """One poll of every host, with the hosts it could not reach said on the timeline."""
-        observed = evaluate(faults)
-        note_unreachable(observed)
-        last_seen.update(observed)
+        observed = self.evaluate(faults)
+        self.note_unreachable(observed)
+        self.last_seen.update(observed)
         return observed
 
-    def note_failing(outcome: PollOutcome | None) -> None:
+    def note_failing(self, outcome: PollOutcome | None) -> None:
         for key in outcome.failing if outcome is not None and not outcome.reached else ():
-            seen = last_seen.get(key)
+            seen = self.last_seen.get(key)
             if seen is not None and seen.detail:
-                report.failing_details[key] = seen.detail
+                self.report.failing_details[key] = seen.detail
             elif key[0] == POLL_OVERRUN:  # no poll result: say what kept it
-                took = read_seconds().get(key[1])
-                report.failing_details[key] = (
-                    f"{key[1]}: its read was still running at the {options.timeout:g}s timeout"
+                took = self.read_seconds().get(key[1])
+                self.report.failing_details[key] = (
+                    f"{key[1]}: its read was still running at the {self.options.timeout:g}s timeout"
                     + (f" (its last whole read took {took:.1f}s)" if took is not None else ""))
 
-    def observe(faults: Faults) -> dict[CheckKey, bool]:
-        observed = read_fabric(faults)
+    def observe(self, faults: Faults) -> dict[CheckKey, bool]:
+        observed = self.read_fabric(faults)
         if faults:
-            degraded_expected.update({k: o.expected for k, o in observed.items()})
-        return {k: o.ok or k in ignored for k, o in observed.items() if k[0] not in report.not_judged}
+            self.degraded_expected.update({k: o.expected for k, o in observed.items()})
+        return {k: o.ok or k in self.ignored for k, o in observed.items()
+                if k[0] not in self.report.not_judged}
 
-    def degraded_event(key: CheckKey, t: float) -> None:
-        if key in ignored:
+    def degraded_event(self, key: CheckKey, t: float) -> None:
+        if key in self.ignored:
             return
         # an expectation the fault does not change (BGP sessions...) is "unchanged"; so is
         # one the fault only shrinks (leaf1 keeps the DF of its other ES, and stops checking
         # the one whose link is down): what is still checked held before the fault
-        before, after = healthy_expected.get(key), degraded_expected.get(key)
+        before, after = self.healthy_expected.get(key), self.degraded_expected.get(key)
         same = before is not None and (before == after or _narrowed(before, after))
-        emit(TimelineEvent(t=round(t, 3), event="unchanged" if same else "degraded",
-                           check=key[0], host=key[1]))
+        self.emit(TimelineEvent(t=round(t, 3), event="unchanged" if same else "degraded",
+                                check=key[0], host=key[1]))
 
-    def changed_event(key: CheckKey, t: float, holds: bool) -> None:
-        if key not in ignored:
-            emit(TimelineEvent(t=round(t, 3), event="holds again" if holds else "breaks",
-                               check=key[0], host=key[1]))
+    def changed_event(self, key: CheckKey, t: float, holds: bool) -> None:
+        if key not in self.ignored:
+            self.emit(TimelineEvent(t=round(t, 3), event="holds again" if holds else "breaks",
+                                    check=key[0], host=key[1]))
 
-    poller = Poller(clock, getattr(evaluate, "in_flight", None))
-
-    def read_now(faults: Faults) -> dict[CheckKey, CheckOutcome]:
+    def read_now(self, faults: Faults) -> Mapping[CheckKey, CheckOutcome]:
         """One poll before the shut, in its own thread: a Ctrl-C/SIGTERM reaches us at once
         and cuts its reads short, instead of waiting behind a slow host (deaf to signals)."""
         try:
-            return poller.bounded(lambda: read_fabric(faults), clock() + 1e9)()  # type: ignore[return-value]
+            return self.poller.bounded(lambda: self.read_fabric(faults),  # type: ignore[arg-type, return-value]
+                                       self.clock() + 1e9)()
         except BaseException:
-            phase_over.set()  # cut short by us: its hosts are not "unreachable"
-            poller.abort(nr)
-            poller.join(cutting=nr)
+            self.phase_over.set()  # cut short by us: its hosts are not "unreachable"
+            self.poller.abort(self.nr)
+            self.poller.join(cutting=self.nr)
             raise
 
-    # 1. pre-check: refuse to break an already unhealthy fabric
-    read_started = clock()
-    healthy = precheck = read_now(NO_FAULTS)
-    read_took = clock() - read_started
-    healthy_expected = {k: o.expected for k, o in healthy.items()}
-    report.precheck_failures = _failures(healthy)
-    if report.precheck_failures and warm_up is not None and all(
-        f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures
-    ):
-        # only traffic-learnt state is missing (MACs age out on a quiet fabric): send some
-        # CE traffic and give the fabric a few polls to learn and advertise it
+    def refuse(self, error: str) -> bool:
+        self.report.refused = True
+        self.report.error = error
+        self.emit(TimelineEvent(t=self.now(), event="refused", detail=error))
+        return False
+
+    # -- 1. pre-check: refuse to break an already unhealthy fabric -------------------------------
+    def precheck(self) -> bool:
+        """Read the fabric before the fault; False when the test is refused (nothing changed)."""
+        report, options, clock = self.report, self.options, self.clock
+        read_started = clock()
+        healthy = precheck = self.read_now(NO_FAULTS)
+        read_took = clock() - read_started
+        self.healthy_expected = {k: o.expected for k, o in healthy.items()}
+        report.precheck_failures = _failures(healthy)
+        if report.precheck_failures and self.warm_up is not None and all(
+            f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures
+        ):
+            unsettled = self.settle_with_traffic(self.warm_up)
+            if unsettled is not None:
+                precheck = unsettled
+        if report.precheck_failures and not options.force:
+            lost = [f for f in report.precheck_failures if f["check"] == CONNECT_CHECK]
+            failing = len(report.precheck_failures) - len(lost)
+            what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
+                                               _not_read(lost) if lost else "") if part)
+            return self.refuse(f"fabric not healthy: {what}; nothing was changed")
+        threshold = max(options.timeout * SLOW_READ_SHARE, SLOW_READ_MIN_S)
+        if read_took > threshold:
+            # the first read logged in everywhere (a slow AAA login) and waited out hosts that
+            # could not be read (--force leaves them out): the polls will see a warm read of
+            # the hosts that answer, so that is what is judged
+            read_started = clock()
+            again = self.read_now(NO_FAULTS)
+            read_took = clock() - read_started
+            unread = {h for (c, h), o in again.items() if c == CONNECT_CHECK and not o.ok}
+            answering = [t for h, t in self.read_seconds().items() if h not in unread]
+            if answering:
+                read_took = max(answering)
+        if read_took > threshold:
+            # a fabric read that slow leaves too few polls to see the fault's state before the
+            # timeout: the link would stay down the whole --timeout, twice, for no verdict
+            took = self.read_seconds()
+            slowest = sorted((h for h in took if took[h] > options.timeout * SLOW_READ_SHARE / 2),
+                             key=lambda h: -took[h])[:3]
+            which = f" (slowest: {', '.join(f'{h} {took[h]:.1f}s' for h in slowest)})" if slowest else ""
+            return self.refuse(
+                f"one read of the fabric took {read_took:.1f}s{which}, over "
+                f"{SLOW_READ_SHARE:.0%} of --timeout {options.timeout:g}s: too few polls to watch "
+                "it converge; nothing was changed (raise --timeout, or see why those hosts answer slowly)")
+        es = self.es
+        polled = getattr(getattr(self.nr, "inventory", None), "hosts", None)
+        if not links_left(es, (options.host, options.interface), precheck, polled):
+            # --force measures despite what was broken before, --hosts polls fewer hosts: neither
+            # takes the CE off the fabric
+            unpolled = [leaf for leaf in es.members if polled is not None and leaf not in polled]
+            if unpolled:
+                return self.refuse(
+                    f"no other link of {es.name} was checked: {', '.join(unpolled)} left out by "
+                    f"--hosts/--role, and shutting {options.host} {options.interface} may cut "
+                    f"{es.ce} off; nothing was changed")
+            return self.refuse(
+                f"--force: no other link of {es.name} passed the pre-check, so shutting "
+                f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
+        self.ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
+        if self.probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
+            report.not_judged = relearnt_from_traffic(healthy)
+        self.emit(TimelineEvent(t=self.now(), event="precheck",
+                                detail="healthy" if not report.precheck_failures else
+                                f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
+        return True
+
+    def settle_with_traffic(self, warm_up: Callable[[], None]) -> Mapping[CheckKey, CheckOutcome] | None:
+        """Only traffic-learnt state is missing (MACs age out on a quiet fabric): send some CE
+        traffic and give the fabric a few polls to learn and advertise it. The pre-check read
+        to judge by when the fabric did not settle (None: it did)."""
         def settle_state() -> dict[CheckKey, bool]:
             warm_up()  # again each round: pings sent before the data plane was up teach nothing
-            observed = read_now(NO_FAULTS)
+            observed = self.read_now(NO_FAULTS)
             # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
             # and the degraded phase tells "unchanged by the fault" by comparing with these
-            healthy_expected.update({k: o.expected for k, o in observed.items()})
+            self.healthy_expected.update({k: o.expected for k, o in observed.items()})
             return {k: o.ok for k, o in observed.items()}
 
-        settle = wait_for_state(settle_state, t0=clock(), interval=options.interval,
-                                timeout=min(options.timeout, WARM_UP_TIMEOUT_S), clock=clock)
+        settle = wait_for_state(settle_state, t0=self.clock(), interval=self.options.interval,
+                                timeout=min(self.options.timeout, WARM_UP_TIMEOUT_S), clock=self.clock)
+        precheck = None
         if settle.reached:
-            report.precheck_failures = []
+            self.report.precheck_failures = []
         else:
-            precheck = read_now(NO_FAULTS)
-            report.precheck_failures = _failures(precheck)
-        emit(TimelineEvent(t=round(clock() - t0, 3), event="warm-up", detail="CE traffic sent so MACs are learnt"))
-    if report.precheck_failures and not options.force:
-        report.refused = True
-        lost = [f for f in report.precheck_failures if f["check"] == CONNECT_CHECK]
-        failing = len(report.precheck_failures) - len(lost)
-        what = ", ".join(part for part in (f"{failing} check(s) failing" if failing else "",
-                                           _not_read(lost) if lost else "") if part)
-        report.error = f"fabric not healthy: {what}; nothing was changed"
-        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
-        return report
-    threshold = max(options.timeout * SLOW_READ_SHARE, SLOW_READ_MIN_S)
-    if read_took > threshold:
-        # the first read logged in everywhere (a slow AAA login) and waited out hosts that
-        # could not be read (--force leaves them out): the polls will see a warm read of
-        # the hosts that answer, so that is what is judged
-        read_started = clock()
-        again = read_now(NO_FAULTS)
-        read_took = clock() - read_started
-        unread = {h for (c, h), o in again.items() if c == CONNECT_CHECK and not o.ok}
-        answering = [t for h, t in read_seconds().items() if h not in unread]
-        if answering:
-            read_took = max(answering)
-    if read_took > threshold:
-        # a fabric read that slow leaves too few polls to see the fault's state before the
-        # timeout: the link would stay down the whole --timeout, twice, for no verdict
-        report.refused = True
-        took = read_seconds()
-        slowest = sorted((h for h in took if took[h] > options.timeout * SLOW_READ_SHARE / 2),
-                         key=lambda h: -took[h])[:3]
-        which = f" (slowest: {', '.join(f'{h} {took[h]:.1f}s' for h in slowest)})" if slowest else ""
-        report.error = (f"one read of the fabric took {read_took:.1f}s{which}, over "
-                        f"{SLOW_READ_SHARE:.0%} of --timeout {options.timeout:g}s: too few polls to watch "
-                        "it converge; nothing was changed (raise --timeout, or see why those hosts answer slowly)")
-        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
-        return report
-    polled = getattr(getattr(nr, "inventory", None), "hosts", None)
-    if not links_left(es, (options.host, options.interface), precheck, polled):
-        # --force measures despite what was broken before, --hosts polls fewer hosts: neither
-        # takes the CE off the fabric
-        report.refused = True
-        unpolled = [leaf for leaf in es.members if polled is not None and leaf not in polled]
-        if unpolled:
-            report.error = (f"no other link of {es.name} was checked: {', '.join(unpolled)} left out by "
-                            f"--hosts/--role, and shutting {options.host} {options.interface} may cut "
-                            f"{es.ce} off; nothing was changed")
-        else:
-            report.error = (f"--force: no other link of {es.name} passed the pre-check, so shutting "
-                            f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
-        emit(TimelineEvent(t=round(clock() - t0, 3), event="refused", detail=report.error))
-        return report
-    ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
-    if probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
-        report.not_judged = relearnt_from_traffic(healthy)
-    emit(TimelineEvent(t=round(clock() - t0, 3), event="precheck",
-                       detail="healthy" if not report.precheck_failures else
-                       f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
+            precheck = self.read_now(NO_FAULTS)
+            self.report.precheck_failures = _failures(precheck)
+        self.emit(TimelineEvent(t=self.now(), event="warm-up", detail="CE traffic sent so MACs are learnt"))
+        return precheck
 
-    shut_sent = False
-    phase = "shut"
-    restored_at = joined_at = 0.0
-    with sigterm_raises():
-        try:
-            if probe is not None:
-                probe.start()
-            # the state file exists before the shut is sent: a SIGKILL at any later
-            # instant still leaves enough to undo it with --restore
-            write_state(options.state_file, {
-                "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
-                "interface": options.interface, "segment": es.name, "time": time.time(),
-            })
-            shut_sent = True
-            sent_at = t0 = clock()
-            shut = run_on(nr, options.host, shut_interface, interface=options.interface)
-            # the fabric starts converging once the commit applied the shut: count from there
-            t0 = clock()
-            if not shut.ok:
-                report.shut_error = shut.error
-                if not shut.reached:  # never connected: nothing was applied, nothing to restore
-                    shut_sent = False
+    # -- 2-5. shut, watch the fabric converge, restore (always) --------------------------------
+    def shut_and_watch(self, state_doc: Mapping[str, Any] | None) -> None:
+        report, options, clock, nr = self.report, self.options, self.clock, self.nr
+        shut_sent = False
+        phase = "shut"
+        with sigterm_raises():
+            try:
+                if self.probe is not None:
+                    self.probe.start()
+                # the state file exists before the shut is sent: a SIGKILL at any later
+                # instant still leaves enough to undo it with --restore
+                write_state(options.state_file, {
+                    "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
+                    "interface": options.interface, "segment": self.es.name, "time": time.time(),
+                })
+                shut_sent = True
+                sent_at = self.t0 = clock()
+                shut = run_on(nr, options.host, shut_interface, interface=options.interface)
+                # the fabric starts converging once the commit applied the shut: count from there
+                self.t0 = clock()
+                if not shut.ok:
+                    report.shut_error = shut.error
+                    if not shut.reached:  # never connected: nothing was applied, nothing to restore
+                        shut_sent = False
+                        remove_state(options.state_file)
+                    raise _StepFailed(f"shut failed: {shut.error}")
+                report.shut_commit_s = round(self.t0 - sent_at, 3)
+                if not shut.changed:
+                    # an empty diff: the interface was already disabled (an operator's shut). The
+                    # fault is already there, so there is nothing to measure (with --force what it
+                    # breaks is ignored and "degraded" would hold at once), and a restore would
+                    # enable a port someone shut on purpose
+                    report.already_disabled = True
+                    detail = (f"{options.interface} was already admin-state disable: "
+                              "nothing to test; left as found")
+                    self.emit(TimelineEvent(t=0.0, event="left-as-found", host=options.host, detail=detail))
+                    raise _StepFailed(f"{options.host} {detail}")
+                self.emit(TimelineEvent(t=0.0, event="shut", host=options.host,
+                                        detail=f"{options.interface} admin-state disable"))
+                phase = "convergence"
+                self.watch_convergence()
+            except _StepFailed as exc:
+                report.error = str(exc)
+            except KeyboardInterrupt:
+                report.note_interrupt("SIGINT", phase)
+            except Terminated as exc:
+                report.note_interrupt(exc.signame, phase)
+            except Exception as exc:  # any failure still must restore below
+                report.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                if report.already_disabled:
+                    # nothing to restore: the state file must not send a --restore to enable it
                     remove_state(options.state_file)
-                raise _StepFailed(f"shut failed: {shut.error}")
-            report.shut_commit_s = round(t0 - sent_at, 3)
-            if not shut.changed:
-                # an empty diff: the interface was already disabled (an operator's shut). The
-                # fault is already there, so there is nothing to measure (with --force what it
-                # breaks is ignored and "degraded" would hold at once), and a restore would
-                # enable a port someone shut on purpose
-                report.already_disabled = True
-                detail = (f"{options.interface} was already admin-state disable: "
-                          "nothing to test; left as found")
-                emit(TimelineEvent(t=0.0, event="left-as-found", host=options.host, detail=detail))
-                raise _StepFailed(f"{options.host} {detail}")
-            emit(TimelineEvent(t=0.0, event="shut", host=options.host,
-                               detail=f"{options.interface} admin-state disable"))
-            phase = "convergence"
-            down_polls.clear()  # what counts is the outage during this phase
-            report.degraded = wait_for_state(
-                poller.bounded(lambda: observe(fault), t0 + options.timeout),
-                t0=t0, interval=options.interval, timeout=options.timeout,
-                clock=clock,
-                on_first_held=degraded_event, on_poll=on_poll, on_change=changed_event,
-                stop=lost_host,
-            )
-            note_failing(report.degraded)
-            if report.degraded.reached:
-                emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
-                                   detail="degraded state reached"))
-            elif report.degraded.stopped:
-                emit(TimelineEvent(t=round(clock() - t0, 3), event="stopped",
-                                   detail=f"degraded state not watched to its end: {report.degraded.stopped}"))
-            else:
-                emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
-                                   detail=f"degraded state not reached in {options.timeout:g}s: "
-                                          + ", ".join(f"{c}@{h}" for c, h in report.degraded.failing[:6])))
-        except _StepFailed as exc:
-            report.error = str(exc)
-        except KeyboardInterrupt:
-            report.note_interrupt("SIGINT", phase)
-        except Terminated as exc:
-            report.note_interrupt(exc.signame, phase)
-        except Exception as exc:  # any failure still must restore below
-            report.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            if report.already_disabled:
-                # nothing to restore: the state file must not send a --restore to enable it
-                remove_state(options.state_file)
-            elif shut_sent:
-                phase_over.set()
-                if report.interrupted:
-                    poller.abort(nr)  # cut short by us: its hosts are not "unreachable"
-                # a poll still running at the timeout keeps its session: restore on a second
-                # one rather than hold the link down until that poll ends
-                restore_after_shut(nr, options, report, t0, clock, emit, spare=poller.busy())
-                restored_at = clock()  # recovery counts from here, not from the end of the wait below
-                # before anything else uses the sessions it reads (joined whether or not the
-                # run was interrupted: `interrupted or join()` skipped it on an interrupt)
-                report.note_interrupt(poller.join(cutting=nr if report.interrupted else None), phase)
-                joined_at = clock()
+                elif shut_sent:
+                    self.phase_over.set()
+                    if report.interrupted:
+                        self.poller.abort(nr)  # cut short by us: its hosts are not "unreachable"
+                    # a poll still running at the timeout keeps its session: restore on a second
+                    # one rather than hold the link down until that poll ends
+                    restore_after_shut(nr, options, report, self.t0, clock, self.emit, spare=self.poller.busy())
+                    self.restored_at = clock()  # recovery counts from here, not from the end of the wait below
+                    # before anything else uses the sessions it reads (joined whether or not the
+                    # run was interrupted: `interrupted or join()` skipped it on an interrupt)
+                    report.note_interrupt(self.poller.join(cutting=nr if report.interrupted else None), phase)
+                    self.joined_at = clock()
 
-    # 6. recovery (only when the link is back)
-    # a shut that failed broke nothing to recover from (the restore still went out, in case
-    # it applied): "healthy again after 0.07s" would time a failover that never happened
-    if report.restore_ok and report.interrupted is None and report.shut_error is None:
-        phase_over.clear()
-        t_restore = restored_at
-        offset = t_restore - t0
-        # times count from the restore; the --timeout for recovery starts once the degraded
-        # phase's last poll (behind a slow host) has ended: waiting for it spent the whole
-        # recovery timeout before the first recovery poll
-        held_up = max(0.0, joined_at - t_restore)
-        try:
-            with sigterm_raises():
-                report.recovery = wait_for_state(
-                    poller.bounded(lambda: observe(NO_FAULTS), joined_at + options.timeout),
-                    t0=t_restore, interval=options.interval, timeout=options.timeout + held_up, clock=clock,
-                    on_change=lambda key, t, holds: changed_event(key, offset + t, holds),
-                )
-        except KeyboardInterrupt:
-            report.note_interrupt("SIGINT", "recovery")
-        except Terminated as exc:
-            report.note_interrupt(exc.signame, "recovery")
-        if report.interrupted:
-            phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
-            poller.abort(nr)
-        note_failing(report.recovery)
-        if report.recovery is not None:
-            if report.recovery.reached:
-                emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),
-                                   event="recovered", detail=f"healthy again after "
-                                   f"{report.recovery.converged_s:.2f}s"))
-            else:
-                emit(TimelineEvent(t=round(clock() - t0, 3), event="timeout",
-                                   detail="healthy state not reached after restore: "
-                                          + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
-    # a recovery poll past its timeout, or cut short by Ctrl-C: the caller closes the
-    # sessions next, and must not close one under its reads
-    report.note_interrupt(poller.join(cutting=nr if report.interrupted else None), "recovery")
-    if probe is not None:
+    def watch_convergence(self) -> None:
+        report, options, clock = self.report, self.options, self.clock
+        self.down_polls.clear()  # what counts is the outage during this phase
+        report.degraded = wait_for_state(
+            self.poller.bounded(lambda: self.observe(self.fault), self.t0 + options.timeout),
+            t0=self.t0, interval=options.interval, timeout=options.timeout,
+            clock=clock,
+            on_first_held=self.degraded_event, on_poll=self.on_poll, on_change=self.changed_event,
+            stop=self.lost_host,
+        )
+        self.note_failing(report.degraded)
+        if report.degraded.reached:
+            self.emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
+                                    detail="degraded state reached"))
+        elif report.degraded.stopped:
+            self.emit(TimelineEvent(t=self.now(), event="stopped",
+                                    detail=f"degraded state not watched to its end: {report.degraded.stopped}"))
+        else:
+            self.emit(TimelineEvent(t=self.now(), event="timeout",
+                                    detail=f"degraded state not reached in {options.timeout:g}s: "
+                                           + ", ".join(f"{c}@{h}" for c, h in report.degraded.failing[:6])))
+
+    # -- 6. recovery (only when the link is back) -------------------------------------------------
+    def recover(self) -> None:
+        report, options, clock = self.report, self.options, self.clock
+        # a shut that failed broke nothing to recover from (the restore still went out, in case
+        # it applied): "healthy again after 0.07s" would time a failover that never happened
+        if report.restore_ok and report.interrupted is None and report.shut_error is None:
+            self.phase_over.clear()
+            t_restore = self.restored_at
+            offset = t_restore - self.t0
+            # times count from the restore; the --timeout for recovery starts once the degraded
+            # phase's last poll (behind a slow host) has ended: waiting for it spent the whole
+            # recovery timeout before the first recovery poll
+            held_up = max(0.0, self.joined_at - t_restore)
+            try:
+                with sigterm_raises():
+                    report.recovery = wait_for_state(
+                        self.poller.bounded(lambda: self.observe(NO_FAULTS), self.joined_at + options.timeout),
+                        t0=t_restore, interval=options.interval, timeout=options.timeout + held_up, clock=clock,
+                        on_change=lambda key, t, holds: self.changed_event(key, offset + t, holds),
+                    )
+            except KeyboardInterrupt:
+                report.note_interrupt("SIGINT", "recovery")
+            except Terminated as exc:
+                report.note_interrupt(exc.signame, "recovery")
+            if report.interrupted:
+                self.phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
+                self.poller.abort(self.nr)
+            self.note_failing(report.recovery)
+            if report.recovery is not None:
+                if report.recovery.reached:
+                    self.emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),
+                                            event="recovered", detail=f"healthy again after "
+                                            f"{report.recovery.converged_s:.2f}s"))
+                else:
+                    self.emit(TimelineEvent(t=self.now(), event="timeout",
+                                            detail="healthy state not reached after restore: "
+                                                   + ", ".join(f"{c}@{h}" for c, h in report.recovery.failing[:6])))
+        # a recovery poll past its timeout, or cut short by Ctrl-C: the caller closes the
+        # sessions next, and must not close one under its reads
+        report.note_interrupt(self.poller.join(cutting=self.nr if report.interrupted else None), "recovery")
+
+    # -- 7. the traffic probe's verdict, and the run's ----------------------------------------------
+    def judge_traffic(self) -> None:
+        report, probe, fabric = self.report, self.probe, self.fabric
+        if probe is None:
+            return
         # a Ctrl-C while the probe's last ping finishes must not lose the report
         received: list[str] = []
         # recovered: a target that has not answered yet gets one more batch now that the
@@ -424,14 +472,17 @@ def run_failover(
         for target in report.traffic.per_target:
             if target in names:
                 report.traffic.names.setdefault(target, names[target])
-        broken = ces_failing_before(fabric, report.precheck_failures) if options.force else set()
+        broken = ces_failing_before(fabric, report.precheck_failures) if self.options.force else set()
         report.traffic_left_out = [t for t in report.traffic.per_target if names.get(t) in broken]
-    report.ok = bool(
-        report.degraded and report.degraded.reached and report.restore_ok
-        and report.recovery and report.recovery.reached and report.interrupted is None
-        and report.error is None and not report.traffic_failures
-    )
-    return report
+
+    def verdict(self) -> FailoverReport:
+        report = self.report
+        report.ok = bool(
+            report.degraded and report.degraded.reached and report.restore_ok
+            and report.recovery and report.recovery.reached and report.interrupted is None
+            and report.error is None and not report.traffic_failures
+        )
+        return report
 
 
 class _StepFailed(Exception):
