@@ -46,9 +46,6 @@ def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
     return sorted({c for c, _h in keys if c.startswith(RELEARNT_FROM_TRAFFIC)})
 
 
-# A restore that cannot reach the leaf is tried again (a refused commit is not) for as long
-# as the run waited for the fabric (--timeout), at least RESTORE_ATTEMPTS times, RESTORE_RETRY_
-
 
 @dataclass
 class FailoverOptions:

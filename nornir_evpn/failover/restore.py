@@ -27,6 +27,9 @@ from nornir_evpn.internal import internal_error
 from nornir_evpn.polling import CheckKey, wait_for_state
 from nornir_evpn.tasks.failover import restore_interface
 
+# A restore that cannot reach the leaf is tried again (a refused commit is not) for as long
+# as the run waited for the fabric (--timeout), at least RESTORE_ATTEMPTS times, RESTORE_RETRY_
+# DELAY_S apart doubling up to RESTORE_RETRY_MAX_S: a management blip of a few seconds must
 # not leave a CE link down until someone reads the report. A signal ends the retries early.
 RESTORE_ATTEMPTS = 3
 RESTORE_RETRY_DELAY_S = 1.0
@@ -75,9 +78,48 @@ def run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> St
     return Step(False, "failed")
 
 
+def enable_with_retries(
+    nr: Nornir, host: str, interface: str, *, timeout: float, clock: Callable[[], float],
+    fresh: bool = False, spare: bool = False, stop: Callable[[], bool] = lambda: False,
+    on_retry: Callable[[int, str | None, float], None] | None = None,
+) -> tuple[bool, str | None, float]:
+    """`admin-state enable` until it applies or the device refuses it for good (a refused
+    commit will be refused again; a dropped session or a locked candidate may not be), and
+    at least RESTORE_ATTEMPTS times unless the timeout passes or `stop()` says so (then
+    a wait between attempts ends early too). (ok, one-line error, when the last attempt
+    was sent: the commit's own time is the last attempt's, not the retries').
+
+    `fresh`: the first attempt on a new session too (after an error or an interrupt the
+    old one's state is unknown); `spare`: on a second session (see `set_admin_state`).
+    `on_retry(attempt, error, delay)` before each wait.
+    """
+    deadline = time.monotonic() + timeout
+    delay = RESTORE_RETRY_DELAY_S
+    attempt = 0
+    while True:
+        sent_at = clock()
+        try:
+            step = run_on(nr, host, restore_interface, interface=interface,
+                          fresh_connection=fresh or attempt > 0, spare_connection=spare)
+            ok, err = step.ok, step.error
+        except Exception as exc:  # reported loudly, never swallowed
+            ok, err = False, f"{type(exc).__name__}: {exc}"
+        attempt += 1
+        if ok or refused_for_good(err):
+            return ok, err, sent_at
+        if attempt >= RESTORE_ATTEMPTS and (stop() or time.monotonic() + delay > deadline):
+            return ok, err, sent_at
+        if on_retry is not None:
+            on_retry(attempt, err, delay)
+        wake = time.monotonic() + delay
+        while time.monotonic() < wake and not (attempt >= RESTORE_ATTEMPTS and stop()):
+            time.sleep(min(0.05, max(0.0, wake - time.monotonic())))  # a signal ends the wait
+        delay = min(delay * 2, RESTORE_RETRY_MAX_S)
+
+
 def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: float,
-             clock: Callable[[], float], emit: Callable[[TimelineEvent], None], *,
-             spare: bool = False) -> None:
+                       clock: Callable[[], float], emit: Callable[[TimelineEvent], None], *,
+                       spare: bool = False) -> None:
     """Re-enable the interface with signals deferred; keep the state file if it fails.
 
     `spare`: a poll still reads the host's session, so the restore opens a second one and
@@ -91,35 +133,15 @@ def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverRep
     # reuse it, so the test logs in once per host. After an error, an interrupt or a failed
     # attempt its state is unknown (a command may have left half an answer): a fresh one.
     suspect = report.error is not None or report.interrupted is not None
-    sent_at = clock()
-    deadline = time.monotonic() + options.timeout
-    delay = RESTORE_RETRY_DELAY_S
     with signals_deferred(received):
-        attempt = 0
-        while True:
-            sent_at = clock()  # the commit's own time is the last attempt's, not the retries'
-            try:
-                step = run_on(nr, options.host, restore_interface, interface=options.interface,
-                               fresh_connection=suspect or attempt > 0, spare_connection=spare)
-                ok, err = step.ok, step.error
-            except Exception as exc:  # reported loudly, never swallowed
-                ok, err = False, f"{type(exc).__name__}: {exc}"
-            attempt += 1
-            # a device that refused the commit will refuse it again; a dropped session, or
-            # a candidate locked by another session, may not
-            if ok or refused_for_good(err):
-                break
-            # an interrupt (the one that brought us here, or one since) ends the retries after
-            # RESTORE_ATTEMPTS: the operator asked to stop, and is told the link is still down
-            if attempt >= RESTORE_ATTEMPTS and (received or report.interrupted
-                                                or time.monotonic() + delay > deadline):
-                break
-            emit(TimelineEvent(t=round(clock() - t0, 3), event="restore-retry", host=options.host,
-                               detail=f"attempt {attempt} failed ({err}); again in {delay:g}s"))
-            wake = time.monotonic() + delay
-            while time.monotonic() < wake and not (received and attempt >= RESTORE_ATTEMPTS):
-                time.sleep(min(0.05, max(0.0, wake - time.monotonic())))  # a signal ends the wait
-            delay = min(delay * 2, RESTORE_RETRY_MAX_S)
+        # an interrupt (the one that brought us here, or one since) ends the retries after
+        # RESTORE_ATTEMPTS: the operator asked to stop, and is told the link is still down
+        ok, err, sent_at = enable_with_retries(
+            nr, options.host, options.interface, timeout=options.timeout, clock=clock,
+            fresh=suspect, spare=spare, stop=lambda: bool(received or report.interrupted),
+            on_retry=lambda attempt, err, delay: emit(TimelineEvent(
+                t=round(clock() - t0, 3), event="restore-retry", host=options.host,
+                detail=f"attempt {attempt} failed ({err}); again in {delay:g}s")))
     report.restore_ok, report.restore_error = ok, err
     report.restore_commit_s = round(clock() - sent_at, 3)
     report.note_interrupt(received[0] if received else None, "restore")
@@ -140,16 +162,8 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
-    delay, deadline, attempt = RESTORE_RETRY_DELAY_S, t0 + timeout, 0
-    while True:
-        step = run_on(nr, host, restore_interface, interface=interface, fresh_connection=attempt > 0)
-        ok, err = step.ok, step.error
-        attempt += 1
-        # a lock or a dropped session ends by itself: try again while the timeout lasts
-        if ok or refused_for_good(err) or time.monotonic() + delay > deadline:
-            break
-        time.sleep(delay)
-        delay = min(delay * 2, RESTORE_RETRY_MAX_S)
+    # a lock or a dropped session ends by itself: try again while the timeout lasts
+    ok, err, _sent_at = enable_with_retries(nr, host, interface, timeout=timeout, clock=time.monotonic)
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))
