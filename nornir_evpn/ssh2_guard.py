@@ -35,6 +35,7 @@ import socket
 from typing import Any
 
 _INSTALLED = "_nornir_evpn_guard"
+_ssh2_checked = False  # install() ran in this process (guarded or nothing to guard)
 
 
 def release(transport: Any) -> None:
@@ -50,7 +51,7 @@ def release(transport: Any) -> None:
 
 def guard(conn: Any) -> None:
     """Guard the transport class of an opened scrapli connection. ssh2's guard is installed
-    at import (`install`); paramiko's only when a paramiko session opens: importing paramiko
+    before a task opens its session (`install`); paramiko's only when a paramiko session opens: importing paramiko
     for every command cost 0.17 s of CPU and 30 MB where ssh2 serves (the benchmark saw it)."""
     if type(getattr(conn, "transport", None)).__name__ == "ParamikoTransport":
         install_paramiko()
@@ -86,8 +87,16 @@ def install_paramiko() -> None:
 
 
 def install() -> None:
-    """Add the EOF check and the finalizer to scrapli's ssh2 transport (once per process);
-    paramiko's transport is guarded when a session of it opens (`guard`)."""
+    """Add the EOF check and the finalizer to scrapli's ssh2 transport (once per process).
+
+    Called by the tasks before they open or reuse a session, not at import: importing
+    `nornir_evpn.tasks` into a runbook does not patch scrapli for its other devices until
+    a task of ours connects. paramiko's transport is guarded when a session of it opens
+    (`guard`)."""
+    global _ssh2_checked
+    if _ssh2_checked:
+        return
+    _ssh2_checked = True
     try:
         from scrapli.exceptions import ScrapliConnectionError
         from scrapli.transport.plugins.ssh2.transport import Ssh2Transport

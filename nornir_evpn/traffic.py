@@ -43,6 +43,7 @@ def ssh_ping_runner(host: str, port: int, username: str, password: str,
     """Ping from a CE shell over SSH (the twin's CE); returns (runner, close)."""
     from scrapli.driver.generic import GenericDriver
 
+    ssh2_guard.install()
     conn = GenericDriver(
         host=host, port=port, auth_username=username, auth_password=password,
         auth_strict_key=False, transport=session.transport(), timeout_socket=10, timeout_transport=timeout,

@@ -58,7 +58,6 @@ ConfigMode = Literal["dry-run", "validate", "commit", "confirmed"]
 MODES: tuple[str, ...] = ("dry-run", "validate", "commit", "confirmed")
 DEFAULT_CONFIRM_TIMEOUT_S = 60
 
-ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
 CONNECTION = "scrapli"
 # under Nornir's logger (the only one it configures): -v writes it to --log-file
 log = logging.getLogger("nornir.nornir_evpn.tasks")
@@ -100,6 +99,7 @@ def srl_connection(task: Task, connection: str = CONNECTION) -> Any:
     `connection=SPARE_CONNECTION` opens a second session with the same parameters, for a
     restore that must not wait for (or close) a session another thread is still reading.
     """
+    ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
     with host_lock(task.host):  # two runs of one Nornir object: one session, not two
         if connection != CONNECTION and connection not in task.host.connections:
             p = task.host.get_connection_parameters(CONNECTION)

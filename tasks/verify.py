@@ -20,7 +20,7 @@ from nornir_evpn.tasks.config import (
     run_commands,
 )
 
-from nornir_evpn import platform
+from nornir_evpn import platform, ssh2_guard
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import LOST, host_error
@@ -40,6 +40,7 @@ def collect_outputs(
     """
     if not commands:
         return {}
+    ssh2_guard.install()  # a dropped session must never freeze the process when it is freed
     with host_lock(task.host):  # opened once when two runs of one Nornir object start together
         conn = task.host.get_connection(CONNECTION, task.nornir.config)
     name_session(conn, task.host.name)

@@ -109,3 +109,30 @@ def test_paramiko_is_not_imported_where_ssh2_serves() -> None:
             "print('paramiko' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_importing_the_tasks_leaves_scrapli_alone_until_a_task_connects(tmp_path: Path) -> None:
+    """A runbook that imports nornir_evpn.tasks for one job had scrapli's ssh2 transport
+    patched for every device it drives; now the guard goes in when our task first connects."""
+    import subprocess
+    import sys
+
+    if not session.ssh2_available():
+        pytest.skip("ssh2-python not installed: nothing to guard")
+    code = (
+        "import nornir_evpn.tasks, nornir_evpn.tasks.verify as v\n"
+        "from scrapli.transport.plugins.ssh2.transport import Ssh2Transport as T\n"
+        "print(hasattr(T, '_nornir_evpn_guard'))\n"
+        "class Host:\n"
+        "    name, connections = 'leaf1', {}\n"
+        "    def get_connection(self, *a):\n"
+        "        raise ConnectionRefusedError('no device')\n"
+        "task = type('Task', (), {'host': Host(), 'nornir': type('N', (), {'config': None})()})()\n"
+        "try:\n"
+        "    v.collect_outputs(task, ['show version'])\n"
+        "except ConnectionRefusedError:\n"
+        "    pass\n"
+        "print(hasattr(T, '_nornir_evpn_guard'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.split() == ["False", "True"], out.stderr
