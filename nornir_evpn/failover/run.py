@@ -134,6 +134,7 @@ class _Run:
         self.last_seen: dict[CheckKey, CheckOutcome] = {}
         self.poller = Poller(clock, getattr(evaluate, "in_flight", None))
         self.restored_at = self.joined_at = 0.0
+        self.failed_before: dict[CheckKey, CheckOutcome] = {}
 
     # -- the timeline and what the polls saw ---------------------------------------------------
     def now(self) -> float:
@@ -296,6 +297,8 @@ class _Run:
                 f"--force: no other link of {es.name} passed the pre-check, so shutting "
                 f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
         self.ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
+        # --force: what was broken before (none when the warm-up settled the pre-check)
+        self.failed_before = {k: o for k, o in precheck.items() if not o.ok} if report.precheck_failures else {}
         if self.probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
             report.not_judged = relearnt_from_traffic(healthy)
         self.emit(TimelineEvent(t=self.now(), event="precheck",
@@ -472,7 +475,7 @@ class _Run:
         for target in report.traffic.per_target:
             if target in names:
                 report.traffic.names.setdefault(target, names[target])
-        broken = ces_failing_before(fabric, report.precheck_failures) if self.options.force else set()
+        broken = ces_failing_before(fabric, self.failed_before) if self.options.force else set()
         report.traffic_left_out = [t for t in report.traffic.per_target if names.get(t) in broken]
 
     def verdict(self) -> FailoverReport:

@@ -3,7 +3,6 @@ what the pre-check saw of them)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 
 from nornir_evpn.errors import UserInputError
@@ -52,18 +51,21 @@ def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:
     return {ip: name for name, ce in sorted(fabric.ces.items()) for ip in ce.ips}
 
 
-def ces_failing_before(fabric: FabricIntent, failures: list[dict[str, str]]) -> set[str]:
-    """CEs a pre-check failure names: one on a leaf the CE is wired to that mentions the
-    CE's port there (`ethernet-1/3`, not `ethernet-1/30`) or one of its MACs."""
+def ces_failing_before(fabric: FabricIntent, failed: Mapping[CheckKey, CheckOutcome]) -> set[str]:
+    """CEs the pre-check's failed expectations name: an item that did not match, on a leaf
+    the CE is wired to, with the CE's port there (`ethernet-1/3`, `ethernet-1/3.0`, not
+    `ethernet-1/30`) or one of its MACs. Read from the items (the checks' keys), not from
+    the failures' wording."""
     out: set[str] = set()
     for name, ce in fabric.ces.items():
-        macs = [m.lower() for m in ce.macs]
+        macs = {m.lower() for m in ce.macs}
         for leaf, port in ce.attachments.values():
-            port_re = re.compile(re.escape(port) + r"(?!\d)")
-            if any(f["host"] == leaf and (port_re.search(f["detail"])
-                                          or any(m in f["detail"].lower() for m in macs))
-                   for f in failures):
-                out.add(name)
+            for (_check, host), outcome in failed.items():
+                if host != leaf or outcome.ok:
+                    continue
+                tokens = {t for item in outcome.failing for t in item.lower().split()}
+                if macs & tokens or any(t == port or t.startswith(port + ".") for t in tokens):
+                    out.add(name)
     return out
 
 

@@ -379,7 +379,7 @@ def test_force_leaves_a_ce_broken_before_the_test_out_of_the_traffic_verdict(tmp
     def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
         return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
                 broken: CheckOutcome(False, "leaf3 lag2 ethernet-1/1 - Expected: IN_SYNC/True/True/True "
-                                            "Actual: down", "IN_SYNC")}
+                                            "Actual: down", "IN_SYNC", ("lag2 ethernet-1/1",))}
 
     def run(force: bool) -> Any:
         probe = StatsProbe({"172.30.0.12": (18, 18), "10.9.9.9": (15, 8)})
@@ -401,12 +401,17 @@ def test_ces_failing_before_match_their_own_port_only() -> None:
     from nornir_evpn.failover import ces_failing_before
 
     fabric = derive_intent(load_topology(FABRIC_2S4L))
-    on = {"check": "lag.up", "host": "leaf3", "detail": "leaf3 ethernet-1/1 - Expected: up Actual: down"}
-    ten = dict(on, detail="leaf3 ethernet-1/10 - Expected: up Actual: down")  # not mhce2's port
-    elsewhere = dict(on, host="leaf1")  # leaf1's ethernet-1/1 is mhce1's
-    assert ces_failing_before(fabric, [on]) == {"mhce2"}
-    assert ces_failing_before(fabric, [ten]) == set()
-    assert ces_failing_before(fabric, [elsewhere]) == {"mhce1"}
+    port = CheckOutcome(False, "leaf3 ethernet-1/1.0 network-instance - ...", failing=("ethernet-1/1.0 network-instance",))
+    ten = CheckOutcome(False, "leaf3 ethernet-1/10 - ...", failing=("ethernet-1/10",))  # not mhce2's port
+    mac = fabric.ces["mhce1"].macs[0]
+    mac_on_leaf2 = CheckOutcome(False, "...", failing=(f"mac-vrf-1 {mac.lower()}",))
+    assert ces_failing_before(fabric, {("access.up", "leaf3"): port}) == {"mhce2"}
+    assert ces_failing_before(fabric, {("access.up", "leaf3"): ten}) == set()
+    assert ces_failing_before(fabric, {("access.up", "leaf1"): port}) == {"mhce1"}  # leaf1's e1-1 is mhce1's
+    assert ces_failing_before(fabric, {("mac.local", "leaf2"): mac_on_leaf2}) == {"mhce1"}
+    assert ces_failing_before(fabric, {("mac.local", "leaf3"): mac_on_leaf2}) == set()  # not wired there
+    # the wording is not read: a detail that names the port with no failing item names no CE
+    assert ces_failing_before(fabric, {("collect", "leaf3"): CheckOutcome(False, "leaf3 ethernet-1/1 bug")}) == set()
 
 
 def test_a_probe_that_never_ran_a_ping_fails_the_traffic_verdict() -> None:
