@@ -21,7 +21,7 @@ from nornir_evpn.tasks.config import (
 )
 
 from nornir_evpn import platform, ssh2_guard
-from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate
+from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate_host
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import LOST, host_error
 from nornir_evpn.intent import FabricIntent
@@ -83,7 +83,9 @@ def verify_host(
     `collect_outputs`). `keep_outputs`: result["outputs"] = {command: its raw output (a
     failed one: the device's error)}, for `verify --outputs DIR`.
 
-    `Result.result` = {"checks": [{name, ok, expected, observed, detail}], "error", "seconds"};
+    `Result.result` = {"checks": [{name, ok, expected, observed, detail}], "error", "seconds"},
+    and "not_judged": {check: why} when a check that applies could not be judged (its cause is
+    another check's failure);
     failed when a check fails or the host cannot be reached (error = one line).
     """
     started = time.monotonic()
@@ -115,7 +117,8 @@ def verify_host(
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
             _drop_if_current(task.host, used)
             return failed(host_error(task.host, exc), "verify (login, show commands)")
-        results = evaluate(fabric, task.host.name, outputs, faults, checks)
+        evaluation = evaluate_host(fabric, task.host.name, outputs, faults, checks)
+        results = evaluation.results
     except UserInputError as exc:  # an unsafe value of a hand-built intent, an unknown check
         return failed(str(exc))       # name: nothing is sent, one line
     except KeyError:  # a node the checks look up is missing: say which, not KeyError('spine1')
@@ -128,6 +131,8 @@ def verify_host(
         "error": None,
         "seconds": round(time.monotonic() - started, 3),
     }
+    if evaluation.not_judged:
+        data["not_judged"] = evaluation.not_judged
     if keep_outputs:
         data["outputs"] = {c: o if isinstance(o, str) else o.reason for c, o in outputs.items()}
     return Result(host=task.host, failed=not all(r.ok for r in results), result=data)

@@ -419,6 +419,21 @@ def _with_link_down(fabric, ends: tuple[str, str], state, *args: str) -> dict:
     return doc
 
 
+def test_a_check_left_to_another_is_said_not_judged(served) -> None:
+    """leaf3's uplink down: its overlay sessions are bgp.overlay_established's to report, and
+    evpn.advertised (which reads the routes sent to 10.0.0.1) had no cell but "not
+    applicable", as if nothing were expected there (an on-call reading)."""
+    _, fabric, state = served
+    doc = _with_link_down(fabric, ("leaf3:e1-49", "spine1:e1-3"), state)
+    leaf3 = doc["hosts"]["leaf3"]
+    assert "evpn.advertised" not in {c["name"] for c in leaf3["checks"]}
+    assert leaf3["not_judged"] == {
+        "evpn.advertised": "its overlay session to 10.0.0.1 is not established (see bgp.overlay_established)"}
+    assert "leaf3: its overlay session to 10.0.0.1 is not established (see bgp.overlay_established)" in \
+        " ".join(doc["notes"])
+    assert all("not_judged" not in e for h, e in doc["hosts"].items() if h != "leaf3")
+
+
 def test_cli_verify_over_ssh_on_srl_24_10(served, served_24) -> None:
     _, fabric, state = served_24
     doc = _passes_as_on_23_7(served, state)

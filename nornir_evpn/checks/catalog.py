@@ -12,6 +12,7 @@ the other ES peer becomes DF). All of it is pure: no SSH, cheap enough to poll.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from nornir_evpn.checks.access import AccessUp
 from nornir_evpn.checks.base import Check
@@ -94,6 +95,23 @@ def evaluate(
     checks: Iterable[str] | None = None,
 ) -> list[CheckResult]:
     """Run the checks on collected outputs ({command: text or CommandFailure})."""
+    return evaluate_host(fabric, node, outputs, faults, checks).results
+
+
+@dataclass
+class Evaluation:
+    """One host's checks: their results, and the checks that apply but were not judged,
+    with why (`Observations.not_judged`)."""
+
+    results: list[CheckResult]
+    not_judged: dict[str, str]
+
+
+def evaluate_host(
+    fabric: FabricIntent, node: str, outputs: Outputs, faults: Iterable[Fault] = (),
+    checks: Iterable[str] | None = None,
+) -> Evaluation:
+    """`evaluate`, and what it could not judge."""
     view, n = shared_view(fabric, faults), _node(fabric, node)
     selected = resolve_checks(checks)
     obs = Observations(outputs, checks=frozenset(c.name for c in selected))
@@ -102,4 +120,4 @@ def evaluate(
         r = check.run(view, n, obs)
         if r is not None:
             results.append(r)
-    return results
+    return Evaluation(results, dict(obs.not_judged))

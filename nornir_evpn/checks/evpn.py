@@ -97,7 +97,11 @@ class EvpnAdvertised(Check):
             # nothing reaches that peer (spine1 lost): "0 RT1/RT3/RT4 advertised" would say
             # the leaf advertises nothing, while it does to its other peers. The session is
             # bgp.overlay_established's to report; run without it, this check reports it
-            return {} if obs.runs(OverlayEstablished.name) else {_session_key(peer): ESTABLISHED}
+            if obs.runs(OverlayEstablished.name):
+                obs.not_judged[self.name] = (f"its overlay session to {peer} is not established "
+                                             f"(see {OverlayEstablished.name})")
+                return {}
+            return {_session_key(peer): ESTABLISHED}
         key = f"to {peer} RT2"
         try:
             local = len(obs.get(platform.show_mac_table(node.mac_vrf.name), parse_mac_table).local())

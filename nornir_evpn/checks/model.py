@@ -75,6 +75,9 @@ class Observations:
     # the names of the checks this evaluation runs (None: all): a check leaves a fact to
     # another only when that other one is run
     checks: frozenset[str] | None = None
+    # check -> why it was not judged on this host although it applies (another check run
+    # alongside reports the cause): said, not left as a silent "not applicable"
+    not_judged: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
 
     def get(self, command: str, parser: Callable[[str], T]) -> T:

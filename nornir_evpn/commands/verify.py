@@ -26,7 +26,12 @@ from nornir_evpn.commands.common import (
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
-from nornir_evpn.reporting.verify import print_verify, verify_document, verify_junit
+from nornir_evpn.reporting.verify import (
+    not_judged_notes,
+    print_verify,
+    verify_document,
+    verify_junit,
+)
 from nornir_evpn.runner import InterruptSafeRunner
 from nornir_evpn.session import cut_short
 from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES
@@ -141,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         target.nr.close_connections(on_failed=True)
     results = host_results(agg)
     doc = verify_document(results)
-    doc["notes"] = skipped_notes(target.fabric, checks)
+    doc["notes"] = skipped_notes(target.fabric, checks) + not_judged_notes(doc["hosts"])
     if args.outputs is not None:
         try:
             write_outputs(args.outputs, results)

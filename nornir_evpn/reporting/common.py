@@ -121,6 +121,7 @@ class JUnitCase:
     name: str
     failure: str | None = None
     error: str | None = None
+    skipped: str | None = None  # not judged, and why
     time_s: float = 0.0
     output: str = ""
 
@@ -138,6 +139,7 @@ def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
             root, "testsuite", name=suite.name, tests=str(len(suite.cases)),
             failures=str(sum(1 for c in suite.cases if c.failure is not None)),
             errors=str(sum(1 for c in suite.cases if c.error is not None)),
+            skipped=str(sum(1 for c in suite.cases if c.skipped is not None)),
         )
         for case in suite.cases:
             c = ET.SubElement(s, "testcase", classname=case.classname, name=case.name,
@@ -146,6 +148,8 @@ def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
                 ET.SubElement(c, "failure", message=case.failure.splitlines()[0] if case.failure else "").text = case.failure
             if case.error is not None:
                 ET.SubElement(c, "error", message=case.error.splitlines()[0] if case.error else "").text = case.error
+            if case.skipped is not None:
+                ET.SubElement(c, "skipped", message=case.skipped)
             if case.output:
                 ET.SubElement(c, "system-out").text = case.output
     with writing(path, "--junit"):  # checked before the run; this covers what changed since

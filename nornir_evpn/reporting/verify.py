@@ -17,7 +17,7 @@ from nornir_evpn.reporting.common import (
     print_traffic_hint,
 )
 
-PASS, FAIL, NA = "✓", "✗", "−"
+PASS, FAIL, NA, NOT_JUDGED = "✓", "✗", "−", "?"
 
 
 def verify_document(hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -30,13 +30,27 @@ def verify_document(hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
         checks = list(data.get("checks") or [])
         error = data.get("error")
         ok = error is None and all(c["ok"] for c in checks)
-        entries[host] = host_entry(ok, False, error, checks=checks, seconds=data.get("seconds", 0.0))
+        extra = {"not_judged": data["not_judged"]} if data.get("not_judged") else {}
+        entries[host] = host_entry(ok, False, error, checks=checks, seconds=data.get("seconds", 0.0), **extra)
     return {
         "command": "verify",
         "ok": all(e["ok"] for e in entries.values()),
         "hosts": entries,
         "summary": summary(entries),
     }
+
+
+def not_judged_notes(entries: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per check some host could not judge: `evpn.advertised not judged on leaf2
+    (its overlay session to 10.0.0.1 is not established (see ...))`. The matrix shows such a
+    cell as `?`; this says why."""
+    by_check: dict[str, list[str]] = {}
+    for host, entry in entries.items():
+        for check, why in (entry.get("not_judged") or {}).items():
+            by_check.setdefault(check, []).append(f"{host}: {why}")
+    return [f"{check} not judged on {len(hosts)} host(s): " + "; ".join(hosts[:5])
+            + (f"; and {len(hosts) - 5} more" if len(hosts) > 5 else "")
+            for check, hosts in sorted(by_check.items())]
 
 
 def summary(entries: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -54,7 +68,7 @@ MAX_HOST_COLUMNS = 10  # beyond this, hosts become rows and checks numbered colu
 
 # styled Text, not markup strings: a 128-leaf matrix has ~1,500 cells to draw
 _CELLS = {"ok": Text(PASS, style="green"), "fail": Text(FAIL, style="red"),
-          "error": Text("!", style="red"), "na": Text(NA)}
+          "error": Text("!", style="red"), "na": Text(NA), "not_judged": Text(NOT_JUDGED, style="yellow")}
 
 
 def _cells(entry: dict[str, Any], names: list[str]) -> list[Text]:
@@ -62,13 +76,15 @@ def _cells(entry: dict[str, Any], names: list[str]) -> list[Text]:
     if entry["error"]:
         return [_CELLS["error"]] * len(names)
     seen = {c["name"]: c["ok"] for c in entry["checks"]}
-    return [_CELLS["na"] if (ok := seen.get(n)) is None else _CELLS["ok" if ok else "fail"]
-            for n in names]
+    left = entry.get("not_judged") or {}
+    return [(_CELLS["not_judged"] if n in left else _CELLS["na"]) if (ok := seen.get(n)) is None
+            else _CELLS["ok" if ok else "fail"] for n in names]
 
 
 def _used_checks(doc: dict[str, Any], check_names: list[str]) -> list[str]:
     """The checks of `check_names` that ran on at least one host, in that order."""
     ran = {c["name"] for e in doc["hosts"].values() for c in e["checks"]}
+    ran |= {n for e in doc["hosts"].values() for n in e.get("not_judged") or {}}
     return [n for n in check_names if n in ran]
 
 
@@ -92,7 +108,7 @@ def _box_width(first: Iterable[str], columns: Iterable[str]) -> int:
 def verify_table(doc: dict[str, Any], check_names: list[str], width: int | None = None) -> Table:
     """check x host matrix (for big fabrics, or a console too narrow for it: hosts x
     numbered checks, alike neighbours folded into one row): ✓ ✗, − not applicable,
-    ! host unreachable."""
+    ? not judged (left to another check: the notes say why), ! host unreachable."""
     hosts = doc["hosts"]
     used = _used_checks(doc, check_names)
     if hosts_as_columns(doc, used, width):
@@ -196,7 +212,8 @@ def failure_text(check: dict[str, Any]) -> str:
 
 
 def verify_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
-    """One testcase per host x check; an unreachable host is one errored testcase."""
+    """One testcase per host x check; an unreachable host is one errored testcase, a check
+    not judged a skipped one."""
     suite = JUnitSuite(name="nornir-evpn verify")
     for host, entry in doc["hosts"].items():
         if entry["error"]:
@@ -206,4 +223,6 @@ def verify_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
                 classname=host, name=c["name"], failure=None if c["ok"] else failure_text(c),
                 output="" if not c["ok"] else c["detail"],
             ))
+        for name, why in (entry.get("not_judged") or {}).items():
+            suite.cases.append(JUnitCase(classname=host, name=name, skipped=why))
     return [suite]

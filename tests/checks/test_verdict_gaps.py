@@ -105,6 +105,13 @@ def test_advertised_alone_fails_when_the_session_to_its_peer_is_down(mh01, table
                                             checks=["evpn.advertised", "bgp.overlay_established"])}
     assert "evpn.advertised" not in results
     assert not results["bgp.overlay_established"].ok
+    # ... and the check says it was not judged, and why, rather than look not applicable
+    from nornir_evpn.checks import evaluate_host
+
+    both = evaluate_host(mh01, "leaf1", files, checks=["evpn.advertised", "bgp.overlay_established"])
+    assert both.not_judged == {"evpn.advertised": "its overlay session to 10.0.0.2 is not established "
+                                                  "(see bgp.overlay_established)"}
+    assert evaluate_host(mh01, "leaf1", files, checks=["evpn.advertised"]).not_judged == {}
 
 
 # 6. verify asks each leaf for its advertised routes (commands_for drives what is collected)

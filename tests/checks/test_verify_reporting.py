@@ -46,6 +46,37 @@ def test_matrix_and_failures() -> None:
     assert text.rstrip().endswith("FAIL: 2/3 checks passed on 1/3 hosts; not checked: leaf9")
 
 
+
+def test_a_check_not_judged_is_a_question_mark_and_a_note() -> None:
+    """Left to another check (its cause), a check that applies was drawn `−`, as if nothing
+    were expected there."""
+    from nornir_evpn.reporting.verify import not_judged_notes
+
+    why = "its overlay session to 10.0.0.1 is not established (see bgp.overlay_established)"
+    hosts = {**HOSTS, "spine1": {**HOSTS["spine1"], "not_judged": {"mac.local": why}}}
+    doc = verify_document(hosts)
+    assert doc["hosts"]["spine1"]["not_judged"] == {"mac.local": why}
+    assert "not_judged" not in doc["hosts"]["leaf3"]
+    doc["notes"] = not_judged_notes(doc["hosts"])
+    assert doc["notes"] == [f"mac.local not judged on 1 host(s): spine1: {why}"]
+    buf = io.StringIO()
+    print_verify(Console(file=buf, width=200, color_system=None), doc, NAMES)
+    text = buf.getvalue()
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+            for line in text.splitlines() if line.startswith("│")}
+    assert rows["mac.local"] == ["−", "?", "!"]  # shown, though no host judged it
+    assert f"note: mac.local not judged on 1 host(s): spine1: {why}" in text
+
+
+def test_a_check_not_judged_is_a_skipped_junit_case(tmp_path) -> None:
+    why = "its overlay session to 10.0.0.1 is not established (see bgp.overlay_established)"
+    path = tmp_path / "v.xml"
+    write_junit(path, verify_junit(verify_document({"leaf3": {**HOSTS["leaf3"], "not_judged": {"evpn.advertised": why}}})))
+    suite = ElementTree.parse(path).getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
+    [case] = [c for c in suite.findall("testcase") if c.get("name") == "evpn.advertised"]
+    assert case.find("skipped").get("message") == why
+
 def test_junit_one_case_per_host_check(tmp_path) -> None:
     path = tmp_path / "v.xml"
     write_junit(path, verify_junit(verify_document(HOSTS)))
