@@ -135,6 +135,7 @@ class Renderer:
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"{_template_location(exc, template)}: {exc}") from None
             out[feature] = _cli_lines(text)
+            _only_edits(out[feature], template, node.name)
         self._rendered[key] = (node, fabric, {feature: list(lines) for feature, lines in out.items()})
         return out
 
@@ -164,6 +165,20 @@ def _template_location(exc: BaseException, template: jinja2.Template) -> str:
 def _cli_lines(text: str) -> list[str]:
     lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
+
+
+# what a template may render: edits of the candidate configure enters, diffs and commits
+# itself. A `commit now` pasted from a device session committed during --dry-run.
+_EDITS = ("set / ", "delete / ")
+
+
+def _only_edits(lines: list[str], template: Any, host: str) -> None:
+    for line in lines:
+        if not line.startswith(_EDITS):
+            raise TemplateError(
+                f"{template.filename}: renders {line[:80]!r} for {host}: a template renders only "
+                "`set / ...` and `delete / ...` lines (configure enters the candidate, diffs and "
+                "commits itself)")
 
 
 def node_segments(node: NodeIntent, fabric: FabricIntent) -> list[EthernetSegment]:

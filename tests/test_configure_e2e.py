@@ -295,6 +295,22 @@ def test_template_syntax_error_exits_2(lab, capsys, tmp_path):
     assert "overlay.j2:" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize("mode", [(), ("--dry-run",)])
+def test_a_template_that_commits_is_refused_before_any_device(lab, capsys, tmp_path, mode):
+    """A `commit now` pasted into a template from a device session committed what was typed
+    so far, during --dry-run too (a template tester's find)."""
+    for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
+        (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    (tmp_path / "mac_vrf.j2").write_text((ROOT / "templates" / "mac_vrf.j2").read_text()
+                                         + "set / interface ethernet-1/1 description X\ncommit now\n")
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
+                 str(lab.inventory), "--templates", str(tmp_path), *mode])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{tmp_path / 'mac_vrf.j2'}: renders 'commit now' for leaf1: a template renders only" in err
+    assert all(lab.running(h) == startup(h) for h in ("leaf1", "leaf2", "leaf3"))
+
 def test_cancel_discards_every_candidate(lab):
     """What Ctrl-C does to the workers: the cancel event stops them before any commit."""
     import argparse
