@@ -26,7 +26,7 @@ from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
 from nornir_evpn import platform, ssh2_guard, uncommitted
-from nornir_evpn.errors import UnsafeValueError
+from nornir_evpn.errors import UnsafeValueError, UserInputError
 from nornir_evpn.failures import (  # noqa: F401 - also their 0.9 home
     LOST,
     connection_setting,
@@ -50,7 +50,7 @@ from nornir_evpn.prune import (
     stale_member_lines,
     stale_neighbors,
 )
-from nornir_evpn.render import FEATURES, Renderer, shared_renderer
+from nornir_evpn.render import FEATURES, Renderer, parse_features, shared_renderer
 from nornir_evpn.session import host_lock, log_sent, name_session, note_mode, paste, session_lock
 from nornir_evpn.validation import assert_one_line
 
@@ -91,6 +91,40 @@ def render_config(
     rendered = (renderer or shared_renderer(templates_dir)).render(node, fabric, features)
     lines = [line for feature_lines in rendered.values() for line in feature_lines]
     return Result(host=task.host, result={"config": lines, "features": rendered})
+
+
+# (renderer, fabric, features, hosts) -> the first host whose configuration does not render,
+# with why; the last few runs only (a service configures one fabric over and over)
+_RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]], tuple[Any, Any, tuple[str, str] | None]] = {}
+_RUN_RENDERS_LOCK = threading.Lock()
+_RUN_RENDERS_KEPT = 8
+
+
+def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
+                   features: tuple[str, ...]) -> tuple[str, str] | None:
+    """(host, error) for the first host of the run `nr` whose configuration does not render
+    (a template error, an unsafe value), or None: what the CLI's preflight checks before any
+    connection, for a runbook's `nr.run(task=configure_fabric, ...)`. Rendered once per run
+    (renderer, fabric, features and hosts), the hosts' tasks waiting for that one pass."""
+    from nornir_evpn.intent import natural_key
+
+    hosts = nr.inventory.hosts
+    key = (id(renderer), id(fabric), features, frozenset(hosts))
+    with _RUN_RENDERS_LOCK:
+        seen = _RUN_RENDERS.get(key)
+        if seen is not None and seen[0] is renderer and seen[1] is fabric:
+            return seen[2]
+        failure = None
+        for name in sorted(hosts, key=natural_key):
+            try:
+                renderer.render(host_node(hosts[name]), fabric, features)
+            except UserInputError as exc:
+                failure = (name, str(exc))
+                break
+        if len(_RUN_RENDERS) >= _RUN_RENDERS_KEPT:
+            _RUN_RENDERS.pop(next(iter(_RUN_RENDERS)))
+        _RUN_RENDERS[key] = (renderer, fabric, failure)
+        return failure
 
 
 def srl_connection(task: Task, connection: str = CONNECTION) -> Any:
@@ -553,6 +587,29 @@ def configure_fabric(
         return Result(host=task.host, result=entry, changed=entry["changed"], diff=entry["diff"],
                       failed=failed)
 
+    # all or nothing for bad templates and values, as the CLI's preflight: a template that
+    # failed on some hosts left the others committed (a runbook with custom templates), and
+    # each failing host logged a traceback
+    # (with `fabric` passed, as documented: built here, the intent would differ per host and
+    # every host would render the whole run again; then each host is checked on its own)
+    try:
+        features = parse_features(features)
+        renderer = renderer or shared_renderer(templates_dir)
+        if fabric is not None:
+            failure = render_failure(task.nornir, fabric, renderer, features)
+        else:
+            fabric = fabric_from_nornir(task.nornir)
+            failure = render_failure(task.nornir.filter(name=task.host.name), fabric, renderer, features)
+    except UserInputError as exc:  # an unknown feature, no such templates directory
+        return finish(True, str(exc))
+    if failure is not None:
+        if failure[0] == task.host.name:
+            return finish(True, failure[1])
+        try:  # this host's own error, when it has one
+            renderer.render(host_node(task.host), fabric, features)
+        except UserInputError as exc:
+            return finish(True, str(exc))
+        return finish(True, f"not sent: {failure[0]}'s configuration does not render: {failure[1]}")
     try:
         rendered = task.run(
             task=render_config, features=features, templates_dir=templates_dir, fabric=fabric,

@@ -174,3 +174,33 @@ def test_renamed_host_keys_are_refused_like_the_cli_refuses_them(twin: Twin) -> 
     hosts["dc1-leaf1"].name = "dc1-leaf1"
     with pytest.raises(InventoryError, match=r"host 'dc1-leaf1': data\.name is 'leaf1'; they must match"):
         fabric_from_nornir(nr)
+
+
+def test_a_template_failing_on_some_hosts_changes_none(twin: Twin, tmp_path: Path, caplog) -> None:
+    """A custom template that fails on the multi-homed leaves only (`es.customer`): leaf1 and
+    leaf2 failed, leaf3 committed its change, and each failure logged a traceback (a template
+    tester's runbook). As the CLI's preflight: every host reports, none is changed."""
+    for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
+        (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    (tmp_path / "mac_vrf.j2").write_text((ROOT / "templates" / "mac_vrf.j2").read_text()
+                                         + "set / interface ethernet-1/5 description runbook\n")
+    (tmp_path / "multihoming.j2").write_text("{% for es in segments %}\nset / interface {{ es.lag }} "
+                                             "description {{ es.customer }}\n{% endfor %}\n")
+    nr = runbook(twin)
+    srl = nr.filter(F(role="leaf") | F(role="spine"))
+    before = {h: twin.datastore(h).running.copy() for h in srl.inventory.hosts}
+    try:
+        agg = srl.run(task=configure_fabric, fabric=fabric_from_nornir(nr), templates_dir=tmp_path)
+    finally:
+        nr.close_connections(on_failed=True)
+    errors = {h: m[0].result["error"] for h, m in agg.items()}
+    assert all(m.failed for m in agg.values())
+    assert errors["leaf1"].startswith(f"{tmp_path / 'multihoming.j2'}:2: ") and "customer" in errors["leaf1"]
+    assert errors["leaf2"].startswith(f"{tmp_path / 'multihoming.j2'}:2: ")  # its own error
+    assert errors["leaf3"] == f"not sent: leaf1's configuration does not render: {errors['leaf1']}"
+    assert {h: twin.datastore(h).running for h in before} == before
+    assert "Traceback" not in caplog.text
+    # a feature the tool does not have: one line, not `bogus.j2: template not found`
+    bogus = nr.filter(name="leaf3").run(task=configure_fabric, fabric=fabric_from_nornir(nr),
+                                        features=["underlay", "bogus"], on_failed=True)["leaf3"][0].result
+    assert bogus["error"] == "unknown feature 'bogus' (choose from underlay, overlay, mac_vrf, multihoming)"
