@@ -148,6 +148,32 @@ def test_wrong_vni_on_leaf1(intent) -> None:
     assert probes[0].reason == "leaf1: VTEP 10.0.0.3 sends VNI 1, not 2"
 
 
+
+def test_a_second_mac_vrf_of_ones_own_leaves_the_first_one_forwarding() -> None:
+    """The twin kept one VNI per VTEP (the last IMET route's): a second mac-vrf (VNI 2) on
+    every leaf made each VTEP look like the wrong VNI for mac-vrf-1, and all CE traffic was
+    dropped (a template tester's custom templates). SR Linux keys it per mac-vrf."""
+    fabric, running, _show = _lab(traffic=False)
+    second = "".join(f"set / {line}\n" for line in (
+        "tunnel-interface vxlan1 vxlan-interface 2 type bridged",
+        "tunnel-interface vxlan1 vxlan-interface 2 ingress vni 2",
+        "network-instance mac-vrf-2 type mac-vrf",
+        "network-instance mac-vrf-2 admin-state enable",
+        "network-instance mac-vrf-2 vxlan-interface vxlan1.2",
+        "network-instance mac-vrf-2 protocols bgp-evpn bgp-instance 1 admin-state enable",
+        "network-instance mac-vrf-2 protocols bgp-evpn bgp-instance 1 vxlan-interface vxlan1.2",
+        "network-instance mac-vrf-2 protocols bgp-evpn bgp-instance 1 evi 222",
+        "network-instance mac-vrf-2 protocols bgp-vpn bgp-instance 1 route-target export-rt target:100:222",
+        "network-instance mac-vrf-2 protocols bgp-vpn bgp-instance 1 route-target import-rt target:100:222",
+    ))
+    for leaf in ("leaf1", "leaf2", "leaf3"):
+        running[leaf] = fabric_lab.with_lines(running[leaf], second)
+        fabric.on_commit(leaf, running[leaf])
+    for ip in CE2_IPS:
+        fabric.probe("ce1", ip)  # MACs learnt
+    probes = [fabric.probe("ce1", ip) for ip in CE2_IPS]
+    assert [p.delivered for p in probes] == [True, True, True], [p.reason for p in probes]
+
 def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
     """Named as what it is, not only as a CE MAC not learnt."""
     fabric, running, show = _lab()

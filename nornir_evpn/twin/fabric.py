@@ -305,11 +305,17 @@ class Fabric:
         # this mac-vrf's own ingress VNI: a leaf with another VNI is cut off both ways
         own = now.cfg[leaf].macvrfs.get(vrf)
         vni = own.vni if own is not None else None
-        vtep_vni = {r.originator: r.vni for r, _a in evpn.rib(leaf) if r.type == 3}
+        # per VTEP, the VNIs of its IMET routes: one per mac-vrf it has (a second mac-vrf of
+        # the operator's own is not this one's VNI, and must not hide it)
+        vtep_vnis: dict[str, set[int | None]] = {}
+        for r, _a in evpn.rib(leaf):
+            if r.type == 3:
+                vtep_vnis.setdefault(r.originator, set()).add(r.vni)
         if entry is not None and entry.kind == "evpn" and entry.vteps:
-            vteps = [v for v in entry.vteps if vtep_vni.get(v, vni) == vni]
+            vteps = [v for v in entry.vteps if vni in vtep_vnis.get(v, {vni})]
             if not vteps:
-                return f"{leaf}: VTEP {entry.vteps[0]} sends VNI {vtep_vni.get(entry.vteps[0])}, not {vni}"
+                sent = ", ".join(str(x) for x in sorted(vtep_vnis.get(entry.vteps[0], set()), key=str))
+                return f"{leaf}: VTEP {entry.vteps[0]} sends VNI {sent}, not {vni}"
             vtep = vteps[h % len(vteps)]
             far = sips.get(vtep)
             hit = self._egress_ok(now, far, ce, ifname) if far else None
