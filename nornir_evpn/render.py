@@ -8,6 +8,7 @@ value must fail before any template runs and before any device is contacted.
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from collections.abc import Iterable, Sequence
@@ -71,6 +72,10 @@ class Renderer:
             self.directory = Path(templates_dir)
             if not self.directory.is_dir():
                 raise TemplateError(f"{self.directory}: templates directory not found")
+            try:  # jinja2 says "template not found" for a directory it may not list
+                os.listdir(self.directory)
+            except OSError as exc:
+                raise TemplateError(unreadable(self.directory, exc)) from None
         # imported here: verify, failover-test and the inventory checks use this module's
         # host-data validation and never render (jinja2 is 20 ms of every command's start-up)
         import jinja2
@@ -92,7 +97,9 @@ class Renderer:
     def template(self, feature: str) -> jinja2.Template:
         import jinja2
 
-        if feature not in self._cache:
+        cached = self._cache.get(feature)
+        # edited since it was compiled (a service that keeps running): jinja2 loads it again
+        if cached is None or not cached.is_up_to_date:
             name = f"{feature}.j2"
             try:
                 self._cache[feature] = self.env.get_template(name)
@@ -120,7 +127,8 @@ class Renderer:
         leave out what only undoes earlier configuration (their `delete` lines)."""
         key = (node.name, tuple(features), startup)
         seen = self._rendered.get(key)
-        if seen is not None and seen[1] is fabric and seen[0] == node:
+        if seen is not None and seen[1] is fabric and seen[0] == node and all(
+                (t := self._cache.get(f)) is not None and t.is_up_to_date for f in features):
             return {feature: list(lines) for feature, lines in seen[2].items()}
         import jinja2
 

@@ -232,6 +232,15 @@ def test_bad_input_exits_2_before_connecting(lab, capsys, args, message):
     assert lab.running("leaf1") == before
 
 
+
+def test_an_empty_templates_path_is_not_the_current_directory(lab, capsys):
+    """`--templates ''` read the current directory: `underlay.j2: template not found`."""
+    with pytest.raises(SystemExit) as exc:
+        main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
+              str(lab.inventory), "--templates", ""])
+    assert exc.value.code == 2
+    assert "argument --templates: empty path" in capsys.readouterr().err
+
 def test_unsafe_host_data_exits_2(lab, capsys, tmp_path):
     inv = tmp_path / "inv"
     inv.mkdir()
@@ -310,6 +319,20 @@ def test_a_template_that_commits_is_refused_before_any_device(lab, capsys, tmp_p
     assert code == 2
     assert f"{tmp_path / 'mac_vrf.j2'}: renders 'commit now' for leaf1: a template renders only" in err
     assert all(lab.running(h) == startup(h) for h in ("leaf1", "leaf2", "leaf3"))
+
+
+def test_a_feature_that_renders_nothing_is_said(lab, capsys, tmp_path):
+    """An empty template of one's own for a selected feature ran silently: exit 0, nothing
+    of it sent, nothing said (template tester)."""
+    for f in ("underlay", "overlay", "mac_vrf"):
+        (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    (tmp_path / "multihoming.j2").write_text("{# to do #}\n")
+    code, doc = lab.configure(capsys, "--templates", str(tmp_path), "--dry-run")
+    assert code == 0
+    assert doc["notes"] == [f"multihoming renders nothing on the selected hosts ({tmp_path / 'multihoming.j2'}): "
+                            "nothing of it was sent"]
+    code, doc = lab.configure(capsys, "--dry-run")  # the shipped ones: every feature renders
+    assert doc["notes"] == []
 
 def test_cancel_discards_every_candidate(lab):
     """What Ctrl-C does to the workers: the cancel event stops them before any commit."""

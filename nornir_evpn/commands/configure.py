@@ -79,7 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "system0/uplinks and ES interfaces "
                         "(otherwise configure deletes nothing but those groups' policy lists, and "
                         "admin-states and LAG min-links changed by hand, back to enable and 1)")
-    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
+    p.add_argument("--templates", type=_templates_dir, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
     p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
                    help="config lines sent per round trip, like a paste; every line is still "
@@ -98,11 +98,23 @@ def _mode(args: argparse.Namespace) -> ConfigMode:
     return "commit"
 
 
-def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...]) -> None:
-    """Render every host locally: bad templates or unsafe values fail before any connection."""
+def _templates_dir(value: str) -> Path:
+    if not value.strip():  # Path("") is the current directory: "underlay.j2: template not found"
+        raise argparse.ArgumentTypeError("empty path")
+    return Path(value)
+
+
+def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...]) -> list[str]:
+    """Render every host locally: bad templates or unsafe values fail before any connection.
+    Returns notes: a selected feature that renders nothing on any host (an empty template of
+    one's own ran silently)."""
     renderer.check(features)
+    silent = set(features)
     for host in nr.inventory.hosts.values():
-        renderer.render(host_node(host), fabric, features)
+        rendered = renderer.render(host_node(host), fabric, features)
+        silent -= {f for f, lines in rendered.items() if lines}
+    return [f"{f} renders nothing on the selected hosts ({renderer.template(f).filename}): "
+            "nothing of it was sent" for f in features if f in silent]
 
 
 @contextlib.contextmanager
@@ -203,18 +215,19 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError(f"--commit-confirmed {args.commit_confirmed} with --all-or-nothing: the accept "
                              f"needs {ACCEPT_MARGIN_S:g}s of the timer; give more than {ACCEPT_MARGIN_S:g}")
     target = build_target(args)
-    preflight(target.nr, target.fabric, renderer, features)
+    rendered_notes = preflight(target.nr, target.fabric, renderer, features)
     if mode in ("commit", "confirmed"):
         refuse_during_failover_test(target.nr.inventory.hosts)
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end
     with interrupt_once() as settle:
-        return _run_and_report(args, target, renderer, features, mode, console, settle)
+        return _run_and_report(args, target, renderer, features, mode, console, settle, rendered_notes)
 
 
 def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
-                    features: tuple[str, ...], mode: str, console: Any, settle: Callable[[], None]) -> int:
+                    features: tuple[str, ...], mode: str, console: Any, settle: Callable[[], None],
+                    rendered_notes: list[str]) -> int:
     cancel = threading.Event()
     notes: list[str] = []
     try:
@@ -257,7 +270,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         "features": list(features),
         "all_or_nothing": bool(args.all_or_nothing),
         "save": bool(args.save),
-        "notes": notes,
+        "notes": [*rendered_notes, *notes],
         "interrupted": None if interrupted is None else {"committed": interrupted},
         "hosts": hosts,
     }

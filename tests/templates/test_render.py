@@ -239,3 +239,31 @@ def test_configure_deletes_the_policy_lists_before_setting_them(fabric, renderer
     for line in (line for line in deletes if "-policy" in line):
         assert lines.index(line) < lines.index(line.replace("delete", "set", 1) + " all")
     assert [line for line in lines if line not in deletes] == startup
+
+
+def test_an_edited_template_is_rendered_again(tmp_path, fabric):
+    """A service keeps one renderer per templates directory: an edit was never picked up
+    until it restarted (template tester)."""
+    import os
+
+    path = tmp_path / "underlay.j2"
+    path.write_text("set / interface ethernet-1/5 description one\n")
+    renderer = Renderer(tmp_path)
+    node = fabric.nodes["leaf1"]
+    assert renderer.render(node, fabric, ["underlay"])["underlay"] == ["set / interface ethernet-1/5 description one"]
+    path.write_text("set / interface ethernet-1/5 description two\n")
+    later = path.stat().st_mtime + 10
+    os.utime(path, (later, later))
+    assert renderer.render(node, fabric, ["underlay"])["underlay"] == ["set / interface ethernet-1/5 description two"]
+
+
+def test_a_templates_directory_that_cannot_be_listed_says_so(tmp_path, monkeypatch):
+    """jinja2 said `underlay.j2: template not found` for a directory it may not list."""
+    import os
+
+    def denied(path):  # what a mode-000 directory gives a user who is not root
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "listdir", denied)
+    with pytest.raises(TemplateError, match=f"^{tmp_path}: cannot read \\(Permission denied\\)$"):
+        Renderer(tmp_path)
