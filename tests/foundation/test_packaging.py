@@ -26,3 +26,23 @@ def test_every_package_directory_is_listed_for_the_wheel() -> None:
                 on_disk.add(".".join((package, *rel)))
     assert on_disk - listed == set(), "packages missing from [tool.setuptools] packages"
     assert listed - on_disk == set(), "listed packages with no __init__.py"
+
+
+def test_what_a_0_10_runbook_took_from_nornir_evpn_failover_is_still_there() -> None:
+    """0.11 made the module a package; its names, and the types its signatures use that it
+    imported (CheckKey, PollOutcome, ...), are still importable from it (refactor review)."""
+    import nornir_evpn.failover as failover
+
+    names_0_10 = ["NO_FAULTS", "NOT_JUDGED_WITHOUT_TRAFFIC", "RELEARNT_FROM_TRAFFIC",
+                  "TRAFFIC_DEPENDENT", "WARM_UP_TIMEOUT_S", "RESTORE_ATTEMPTS",
+                  "RESTORE_RETRY_DELAY_S", "RESTORE_RETRY_MAX_S", "POLL_OVERRUN", "POLL_GRACE_S",
+                  "SLOW_READ_SHARE", "SLOW_READ_MIN_S", "UNREACHABLE_POLLS", "UNREACHABLE_MAX_S",
+                  "CheckOutcome", "Evaluator", "FailoverOptions", "FailoverReport", "Faults", "Port",
+                  "Step", "Terminated", "TimelineEvent", "ce_of_ip", "ces_failing_before",
+                  "default_checks", "links_left", "other_ce_ips", "probe_targets", "refused_for_good",
+                  "relearnt_from_traffic", "restore_from_state", "run_failover", "segment_for",
+                  "signals_deferred", "sigterm_raises", "verify_evaluator", "warm_up_traffic",
+                  "CheckKey", "PollOutcome", "TrafficProbe", "TrafficStats", "wait_for_state",
+                  "write_state", "remove_state", "state_file_path", "STATE_KIND", "PHASE_SHUT",
+                  "CONNECT_CHECK"]
+    assert [n for n in names_0_10 if not hasattr(failover, n)] == []
