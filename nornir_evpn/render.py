@@ -9,6 +9,7 @@ value must fail before any template runs and before any device is contacted.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import traceback
 from collections.abc import Iterable, Sequence
@@ -69,6 +70,8 @@ class Renderer:
         if templates_dir is None:
             self.directory = packaged_templates_dir()
         else:
+            if not str(templates_dir).strip():  # Path("") is the current directory
+                raise TemplateError("templates directory: empty path")
             self.directory = Path(templates_dir)
             if not self.directory.is_dir():
                 raise TemplateError(f"{self.directory}: templates directory not found")
@@ -91,8 +94,9 @@ class Renderer:
         self._cache: dict[str, jinja2.Template] = {}
         # configure renders every host twice (preflight, then the task): the second time,
         # equal inputs give the first result back instead of rendering again
-        self._rendered: dict[tuple[str, tuple[str, ...]],
-                             tuple[NodeIntent, FabricIntent, dict[str, list[str]]]] = {}
+        # (the templates it was rendered with: an edited one renders every host again)
+        self._rendered: dict[tuple[str, tuple[str, ...], bool],
+                             tuple[NodeIntent, FabricIntent, dict[str, list[str]], dict[str, Any]]] = {}
 
     def template(self, feature: str) -> jinja2.Template:
         import jinja2
@@ -128,7 +132,7 @@ class Renderer:
         key = (node.name, tuple(features), startup)
         seen = self._rendered.get(key)
         if seen is not None and seen[1] is fabric and seen[0] == node and all(
-                (t := self._cache.get(f)) is not None and t.is_up_to_date for f in features):
+                self.template(f) is seen[3].get(f) for f in features):  # none edited since
             return {feature: list(lines) for feature, lines in seen[2].items()}
         import jinja2
 
@@ -144,7 +148,8 @@ class Renderer:
                 raise TemplateError(f"{_template_location(exc, template)}: {exc}") from None
             out[feature] = _cli_lines(text)
             _only_edits(out[feature], template, node.name)
-        self._rendered[key] = (node, fabric, {feature: list(lines) for feature, lines in out.items()})
+        self._rendered[key] = (node, fabric, {feature: list(lines) for feature, lines in out.items()},
+                               {feature: self._cache[feature] for feature in features})
         return out
 
 
@@ -176,16 +181,17 @@ def _cli_lines(text: str) -> list[str]:
 
 
 # what a template may render: edits of the candidate configure enters, diffs and commits
-# itself. A `commit now` pasted from a device session committed during --dry-run.
-_EDITS = ("set / ", "delete / ")
+# itself (`set / interface ...`, `set /interface ...`, `delete ...`). A `commit now` pasted
+# from a device session committed during --dry-run.
+_EDIT_RE = re.compile(r"(?:set|delete)\s+\S")
 
 
 def _only_edits(lines: list[str], template: Any, host: str) -> None:
     for line in lines:
-        if not line.startswith(_EDITS):
+        if not _EDIT_RE.match(line):
             raise TemplateError(
                 f"{template.filename}: renders {line[:80]!r} for {host}: a template renders only "
-                "`set / ...` and `delete / ...` lines (configure enters the candidate, diffs and "
+                "`set ...` and `delete ...` lines (configure enters the candidate, diffs and "
                 "commits itself)")
 
 

@@ -197,6 +197,9 @@ def on_open(conn: Any) -> None:
     one is unacknowledged waited for the peer's delayed ACK; serial verify 54 -> 48 ms/host)."""
     from nornir_evpn import ssh2_guard
 
+    # every SR Linux session of our inventory, a runbook's own nornir_scrapli tasks' too: its
+    # timeout_ops 0 relies on the EOF check (a session the device ended spun at full CPU)
+    ssh2_guard.install()
     ssh2_guard.guard(conn)  # paramiko's EOF check, before the first read that could spin
     sock = getattr(getattr(conn.transport, "socket", None), "sock", None)  # ssh2/paramiko
     if sock is not None:

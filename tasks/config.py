@@ -95,7 +95,8 @@ def render_config(
 
 # (renderer, fabric, features, hosts) -> the first host whose configuration does not render,
 # with why; the last few runs only (a service configures one fabric over and over)
-_RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]], tuple[Any, Any, tuple[str, str] | None]] = {}
+_RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]],
+                   tuple[Any, Any, tuple[Any, ...], tuple[str, str] | None]] = {}
 _RUN_RENDERS_LOCK = threading.Lock()
 _RUN_RENDERS_KEPT = 8
 
@@ -111,9 +112,12 @@ def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
     hosts = nr.inventory.hosts
     key = (id(renderer), id(fabric), features, frozenset(hosts))
     with _RUN_RENDERS_LOCK:
+        # an edited template is another template (`Renderer.template` loads it again): a run
+        # after the edit renders again, whatever the last run found
+        templates = tuple(renderer.template(f) for f in features)
         seen = _RUN_RENDERS.get(key)
-        if seen is not None and seen[0] is renderer and seen[1] is fabric:
-            return seen[2]
+        if seen is not None and seen[0] is renderer and seen[1] is fabric and seen[2] == templates:
+            return seen[3]
         failure = None
         for name in sorted(hosts, key=natural_key):
             try:
@@ -123,7 +127,7 @@ def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
                 break
         if len(_RUN_RENDERS) >= _RUN_RENDERS_KEPT:
             _RUN_RENDERS.pop(next(iter(_RUN_RENDERS)))
-        _RUN_RENDERS[key] = (renderer, fabric, failure)
+        _RUN_RENDERS[key] = (renderer, fabric, templates, failure)
         return failure
 
 

@@ -204,3 +204,38 @@ def test_a_template_failing_on_some_hosts_changes_none(twin: Twin, tmp_path: Pat
     bogus = nr.filter(name="leaf3").run(task=configure_fabric, fabric=fabric_from_nornir(nr),
                                         features=["underlay", "bogus"], on_failed=True)["leaf3"][0].result
     assert bogus["error"] == "unknown feature 'bogus' (choose from underlay, overlay, mac_vrf, multihoming)"
+
+
+
+def test_a_template_edited_between_two_runs_is_judged_again(twin: Twin, tmp_path: Path) -> None:
+    """The run's render check was cached per renderer and fabric: a template broken between
+    two runs of a service let the hosts it renders on go on, a fixed one kept failing (review)."""
+    import os
+
+    for f in ("underlay", "overlay", "mac_vrf", "multihoming"):
+        (tmp_path / f"{f}.j2").write_text((ROOT / "templates" / f"{f}.j2").read_text())
+    nr = runbook(twin)
+    srl = nr.filter(F(role="leaf") | F(role="spine"))
+    fabric = fabric_from_nornir(nr)
+    multihoming = tmp_path / "multihoming.j2"
+    good = multihoming.read_text()
+
+    def run() -> dict[str, str | None]:
+        agg = srl.run(task=configure_fabric, fabric=fabric, templates_dir=tmp_path, mode="dry-run", on_failed=True)
+        return {h: m[0].result["error"] for h, m in agg.items()}
+
+    def edit(text: str) -> None:
+        later = multihoming.stat().st_mtime + 10
+        multihoming.write_text(text)
+        os.utime(multihoming, (later, later))
+
+    try:
+        assert set(run().values()) == {None}
+        edit(good + "{% if segments %}set / system information location {{ node.site }}{% endif %}\n")
+        broken = run()
+        assert all(broken.values()), broken
+        assert broken["leaf3"].startswith("not sent: leaf1's configuration does not render")
+        edit(good)
+        assert set(run().values()) == {None}
+    finally:
+        nr.close_connections(on_failed=True)

@@ -31,7 +31,7 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import host_node
-from nornir_evpn.render import FEATURES, Renderer, parse_features
+from nornir_evpn.render import FEATURES, Renderer, packaged_templates_dir, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
 from nornir_evpn.runner import CUT_AGAIN_S
@@ -106,13 +106,16 @@ def _templates_dir(value: str) -> Path:
 
 def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...]) -> list[str]:
     """Render every host locally: bad templates or unsafe values fail before any connection.
-    Returns notes: a selected feature that renders nothing on any host (an empty template of
-    one's own ran silently)."""
+    Returns notes, for templates of one's own (`--templates`): a selected feature that renders
+    nothing on any host (an empty template ran silently). The shipped ones render nothing
+    where a feature has nothing to do (multihoming on a spine)."""
     renderer.check(features)
     silent = set(features)
     for host in nr.inventory.hosts.values():
         rendered = renderer.render(host_node(host), fabric, features)
         silent -= {f for f, lines in rendered.items() if lines}
+    if renderer.directory == packaged_templates_dir():
+        return []
     return [f"{f} renders nothing on the selected hosts ({renderer.template(f).filename}): "
             "nothing of it was sent" for f in features if f in silent]
 

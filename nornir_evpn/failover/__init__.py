@@ -24,6 +24,10 @@ run fails, measures nothing and leaves the interface as it found it.
 
 from __future__ import annotations
 
+from nornir.core import Nornir
+from nornir.plugins.runners import SerialRunner
+
+from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover.evaluator import default_checks, verify_evaluator
 from nornir_evpn.failover.interrupts import Terminated, signals_deferred, sigterm_raises
 from nornir_evpn.failover.model import (
@@ -77,12 +81,22 @@ from nornir_evpn.failover_state import (
     state_file_path,
     write_state,
 )
+from nornir_evpn.failures import task_error
+from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
+from nornir_evpn.internal import internal_error
 from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
-from nornir_evpn.tasks.failover import CONNECT_CHECK
+from nornir_evpn.runner import CUT_AGAIN_S
+from nornir_evpn.session import cut_short
+from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled
+from nornir_evpn.tasks.config import CONNECTION
+from nornir_evpn.tasks.failover import CONNECT_CHECK, restore_interface, shut_interface
 from nornir_evpn.traffic import TrafficProbe, TrafficStats
 
 __all__ = [
+    "ALL_SIGNALS",
+    "CONNECTION",
     "CONNECT_CHECK",
+    "CUT_AGAIN_S",
     "NOT_JUDGED_WITHOUT_TRAFFIC",
     "NO_FAULTS",
     "PHASE_SHUT",
@@ -95,28 +109,38 @@ __all__ = [
     "SLOW_READ_MIN_S",
     "SLOW_READ_SHARE",
     "STATE_KIND",
+    "TERMINATION_SIGNALS",
     "TRAFFIC_DEPENDENT",
     "UNREACHABLE_MAX_S",
     "UNREACHABLE_POLLS",
     "WARM_UP_TIMEOUT_S",
     "CheckKey",
     "CheckOutcome",
+    "EthernetSegment",
     "Evaluator",
+    "FabricIntent",
     "FailoverOptions",
     "FailoverReport",
     "Faults",
+    "Nornir",
     "PollOutcome",
     "Poller",
     "Port",
+    "SerialRunner",
     "Step",
     "Terminated",
     "TimelineEvent",
     "TrafficProbe",
     "TrafficStats",
+    "UserInputError",
     "ce_of_ip",
     "ces_failing_before",
+    "cut_short",
     "default_checks",
+    "handled",
+    "internal_error",
     "links_left",
+    "natural_key",
     "other_ce_ips",
     "probe_targets",
     "refused_for_good",
@@ -124,12 +148,15 @@ __all__ = [
     "remove_state",
     "restore_after_shut",
     "restore_from_state",
+    "restore_interface",
     "run_failover",
     "run_on",
     "segment_for",
+    "shut_interface",
     "signals_deferred",
     "sigterm_raises",
     "state_file_path",
+    "task_error",
     "verify_evaluator",
     "wait_for_state",
     "warm_up_traffic",

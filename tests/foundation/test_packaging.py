@@ -45,4 +45,8 @@ def test_what_a_0_10_runbook_took_from_nornir_evpn_failover_is_still_there() -> 
                   "CheckKey", "PollOutcome", "TrafficProbe", "TrafficStats", "wait_for_state",
                   "write_state", "remove_state", "state_file_path", "STATE_KIND", "PHASE_SHUT",
                   "CONNECT_CHECK"]
+    # and the project's names it imported (reviewer: `from nornir_evpn.failover import shut_interface`)
+    names_0_10 += ["ALL_SIGNALS", "CONNECTION", "CUT_AGAIN_S", "TERMINATION_SIGNALS", "EthernetSegment",
+                   "FabricIntent", "Nornir", "SerialRunner", "UserInputError", "cut_short", "handled",
+                   "internal_error", "natural_key", "restore_interface", "shut_interface", "task_error"]
     assert [n for n in names_0_10 if not hasattr(failover, n)] == []

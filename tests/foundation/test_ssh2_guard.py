@@ -136,3 +136,28 @@ def test_importing_the_tasks_leaves_scrapli_alone_until_a_task_connects(tmp_path
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_a_session_of_our_inventory_is_guarded_before_any_task_of_ours(tmp_path: Path) -> None:
+    """A runbook's own nornir_scrapli task on our inventory opened the first session: no
+    guard, and the session the device then ended spun at full CPU (review of the lazy install)."""
+    import subprocess
+    import sys
+
+    if not session.ssh2_available():
+        pytest.skip("ssh2-python not installed: nothing to guard")
+    code = (
+        "import nornir_evpn.session as s\n"
+        "from scrapli.transport.plugins.ssh2.transport import Ssh2Transport as T\n"
+        "class Conn:\n"
+        "    transport, host, port, default_desired_privilege_level = None, 'leaf1', 22, 'exec'\n"
+        "    def acquire_priv(self, *a):\n"
+        "        raise RuntimeError('no device')\n"
+        "try:\n"
+        "    s.on_open(Conn())\n"
+        "except RuntimeError:\n"
+        "    pass\n"
+        "print(hasattr(T, '_nornir_evpn_guard'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.strip() == "True", out.stderr

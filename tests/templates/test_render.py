@@ -212,9 +212,11 @@ def test_parse_features():
 def test_second_render_of_equal_inputs_is_remembered(fabric, renderer, monkeypatch):
     node = fabric.nodes["leaf1"]
     first = renderer.render(node, fabric)
-    calls = []
-    real = renderer.template
-    monkeypatch.setattr(renderer, "template", lambda f: calls.append(f) or real(f))
+    import nornir_evpn.render as render_module
+
+    calls = []  # rendered again (a hit only checks that no template was edited since)
+    real = render_module.node_segments
+    monkeypatch.setattr(render_module, "node_segments", lambda n, f: calls.append(n.name) or real(n, f))
     again = renderer.render(node.model_copy(deep=True), fabric)  # equal, not identical
     assert again == first and calls == []
     again["underlay"].append("mutating a result does not leak into the next one")
@@ -243,18 +245,39 @@ def test_configure_deletes_the_policy_lists_before_setting_them(fabric, renderer
 
 def test_an_edited_template_is_rendered_again(tmp_path, fabric):
     """A service keeps one renderer per templates directory: an edit was never picked up
-    until it restarted (template tester)."""
+    until it restarted (template tester), then only for the first host rendered after it
+    (review: the others got their old lines back)."""
     import os
 
     path = tmp_path / "underlay.j2"
-    path.write_text("set / interface ethernet-1/5 description one\n")
+    path.write_text("set / system information location {{ node.name }}-one\n")
     renderer = Renderer(tmp_path)
-    node = fabric.nodes["leaf1"]
-    assert renderer.render(node, fabric, ["underlay"])["underlay"] == ["set / interface ethernet-1/5 description one"]
-    path.write_text("set / interface ethernet-1/5 description two\n")
+    leaf1, leaf2 = fabric.nodes["leaf1"], fabric.nodes["leaf2"]
+    assert renderer.render(leaf1, fabric, ["underlay"])["underlay"] == ["set / system information location leaf1-one"]
+    assert renderer.render(leaf2, fabric, ["underlay"])["underlay"] == ["set / system information location leaf2-one"]
+    path.write_text("set / system information location {{ node.name }}-two\n")
     later = path.stat().st_mtime + 10
     os.utime(path, (later, later))
-    assert renderer.render(node, fabric, ["underlay"])["underlay"] == ["set / interface ethernet-1/5 description two"]
+    assert renderer.render(leaf1, fabric, ["underlay"])["underlay"] == ["set / system information location leaf1-two"]
+    assert renderer.render(leaf2, fabric, ["underlay"])["underlay"] == ["set / system information location leaf2-two"]
+
+
+def test_set_and_delete_lines_in_either_spelling_pass_anything_else_is_refused(tmp_path, fabric):
+    """`set /interface ...` (no space) is how many SR Linux transcripts write it (review);
+    `commit now` committed during --dry-run (template tester)."""
+    lines = ["set / interface ethernet-1/5 description a", "set /interface ethernet-1/5 description b",
+             "delete /interface ethernet-1/5 description", "set interface ethernet-1/6 description c"]
+    (tmp_path / "underlay.j2").write_text("\n".join(lines) + "\n")
+    assert Renderer(tmp_path).render(fabric.nodes["leaf1"], fabric, ["underlay"])["underlay"] == lines
+    for bad in ("commit now", "enter candidate", "discard now", "settings", "insert / x"):
+        (tmp_path / "underlay.j2").write_text(f"set / a\n{bad}\n")
+        with pytest.raises(TemplateError, match=f"renders {bad!r} for leaf1: a template renders only"):
+            Renderer(tmp_path).render(fabric.nodes["leaf1"], fabric, ["underlay"])
+
+
+def test_an_empty_templates_path_is_not_the_current_directory():
+    with pytest.raises(TemplateError, match=r"^templates directory: empty path$"):
+        Renderer("")
 
 
 def test_a_templates_directory_that_cannot_be_listed_says_so(tmp_path, monkeypatch):
