@@ -174,6 +174,46 @@ def test_a_second_mac_vrf_of_ones_own_leaves_the_first_one_forwarding() -> None:
     probes = [fabric.probe("ce1", ip) for ip in CE2_IPS]
     assert [p.delivered for p in probes] == [True, True, True], [p.reason for p in probes]
 
+
+def _tenant_b(port: str) -> str:
+    """A mac-vrf of the operator's own (EVI 222, VLAN 10 on `port`): the multi-tenant tester's."""
+    return "".join(f"set / {line}\n" for line in (
+        f"interface {port} subinterface 10 type bridged",
+        f"interface {port} subinterface 10 vlan encap single-tagged vlan-id 10",
+        "tunnel-interface vxlan1 vxlan-interface 222 type bridged",
+        "tunnel-interface vxlan1 vxlan-interface 222 ingress vni 222",
+        "network-instance tenant-b type mac-vrf",
+        "network-instance tenant-b admin-state enable",
+        f"network-instance tenant-b interface {port}.10",
+        "network-instance tenant-b vxlan-interface vxlan1.222",
+        "network-instance tenant-b protocols bgp-evpn bgp-instance 1 admin-state enable",
+        "network-instance tenant-b protocols bgp-evpn bgp-instance 1 vxlan-interface vxlan1.222",
+        "network-instance tenant-b protocols bgp-evpn bgp-instance 1 evi 222",
+        "network-instance tenant-b protocols bgp-vpn bgp-instance 1 route-target export-rt target:100:222",
+        "network-instance tenant-b protocols bgp-vpn bgp-instance 1 route-target import-rt target:100:222",
+    ))
+
+
+def test_a_tenant_of_ones_own_is_not_the_intents_to_count(intent) -> None:
+    """Another mac-vrf on the same leaves and ES: the EVPN checks counted every EVI's routes
+    (leaf1 received RT1 6 for 2, RT3 6 for 2), verify failed a healthy fabric and
+    failover-test refused it (multi-tenant tester). Its routes carry its own RD (<ip>:222)."""
+    fabric, running, show = _lab()
+    for leaf, port in (("leaf1", "lag1"), ("leaf2", "lag1"), ("leaf3", "ethernet-1/1")):
+        running[leaf] = fabric_lab.with_lines(running[leaf], _tenant_b(port))
+        fabric.on_commit(leaf, running[leaf])
+    summary = show.show("leaf1", "show network-instance default protocols bgp routes evpn route-type summary")
+    assert "10.0.0.2:222" in summary  # the tenant's routes are there
+    assert _failed(_verify(intent, show)) == {}
+    # ... and a tenant's routes do not stand in for the intent's missing ones: leaf3's
+    # mac-vrf-1 stops advertising, its RT3 count must not be made up by tenant-b's
+    running["leaf3"] = fabric_lab.with_lines(
+        running["leaf3"], "set / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 admin-state disable\n")
+    fabric.on_commit("leaf3", running["leaf3"])
+    failed = _failed(_verify(intent, show))
+    assert "leaf3 to 10.0.0.1 RT3 - Expected: 1 Actual: 0" in failed[("leaf3", "evpn.advertised")]
+    assert "leaf1 mac-vrf-1 RT3 - Expected: 2 Actual: 1" in failed[("leaf1", "evpn.received")]
+
 def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
     """Named as what it is, not only as a CE MAC not learnt."""
     fabric, running, show = _lab()

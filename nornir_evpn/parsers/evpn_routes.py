@@ -75,6 +75,11 @@ class EvpnRouteSet:
     def __repr__(self) -> str:
         return f"EvpnRouteSet(counts={self.counts!r})"
 
+    @property
+    def text(self) -> str | None:
+        """The raw view, when the set was made from it (None: from cleaned lines)."""
+        return self._text if self._lines is None else None
+
     def of_type(self, route_type: int) -> list[EvpnRoute]:
         return self.routes.get(route_type, [])
 

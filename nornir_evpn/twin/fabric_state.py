@@ -378,11 +378,13 @@ class Snapshot:
                 continue
             vrfs = [m for m in evpn_vrfs if m.name in self._macvrfs_on(node, es.interface)]
             if vrfs:
-                rts = frozenset(m.export_rt for m in vrfs if m.export_rt)
-                out.append(Route(1, f"{sip}:{vrfs[0].evi}", sip, es.esi, PER_ES_TAG, rts=rts))
+                # per EVI on the ES: an A-D per EVI route and an A-D per ES route, each with that
+                # EVI's RD and RT (RFC 7432 8.2.1.1 lets the per-ES set be split; SR Linux's
+                # YANG says its per-ES routes carry the instance's RD and RTs)
                 for m in vrfs:
                     rt = frozenset({m.export_rt} if m.export_rt else ())
                     out.append(Route(1, f"{sip}:{m.evi}", sip, es.esi, 0, vni=m.vni, rts=rt))
+                    out.append(Route(1, f"{sip}:{m.evi}", sip, es.esi, PER_ES_TAG, rts=rt))
             out.append(Route(4, f"{sip}:0", sip, es.esi, rts=frozenset({es_import_rt(es.esi)})))
         es_by_if = {e.interface: e for e in self.es_local(node).values() if e.oper_up}
         for m in evpn_vrfs:

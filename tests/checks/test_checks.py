@@ -81,9 +81,11 @@ def test_passing_results_carry_values(mh01) -> None:
 
 def test_rt2_judged_against_local_macs(mh01) -> None:
     # leaf3's own mac table has 3 learnt MACs; the advertised view says 1 RT2 -> mismatch
-    files = {platform.show_advertised_evpn("10.0.0.1"): LEAF1[platform.show_advertised_evpn("10.0.0.2")],
-             platform.show_mac_table("mac-vrf-1"): LEAF3[platform.show_mac_table("mac-vrf-1")]}
-    r = run(mh01, "leaf3", files, ["evpn.advertised"])["evpn.advertised"]
+    # (leaf1's view as leaf3's: its routes carry leaf3's RD)
+    as_leaf3 = fx(LEAF1[platform.show_advertised_evpn("10.0.0.2")]).replace("10.0.0.1:111", "10.0.0.3:111")
+    texts = {platform.show_advertised_evpn("10.0.0.1"): as_leaf3,
+             platform.show_mac_table("mac-vrf-1"): fx(LEAF3[platform.show_mac_table("mac-vrf-1")])}
+    r = evaluate(mh01, "leaf3", texts, checks=["evpn.advertised"])[0]
     assert not r.ok
     assert "leaf3 to 10.0.0.1 RT2 - Expected: 3 Actual: 1" in r.detail
     assert "leaf3 to 10.0.0.1 RT1 - Expected: 0 Actual: 2" in r.detail

@@ -79,7 +79,10 @@ def test_advertised_routes_are_judged_when_the_session_is_up(mh01) -> None:
     }
     [r] = evaluate(mh01, "leaf1", files, checks=["evpn.advertised"])
     assert r.ok, r.detail
-    files[platform.show_advertised_evpn("10.0.0.2")] = files[platform.show_advertised_evpn("10.0.0.2")].replace(
+    # its ES route gone: the row and the footer (the rows are what is counted)
+    view = files[platform.show_advertised_evpn("10.0.0.2")]
+    es_row = next(line for line in view.splitlines() if line.startswith("| 10.0.0.1:0 "))
+    files[platform.show_advertised_evpn("10.0.0.2")] = view.replace(es_row + "\n", "").replace(
         "1 advertised Ethernet Segment routes", "0 advertised Ethernet Segment routes")
     [r] = evaluate(mh01, "leaf1", files, checks=["evpn.advertised"])
     assert not r.ok and r.detail.startswith("leaf1 to 10.0.0.2 RT4 - Expected: 1 Actual: 0"), r.detail
@@ -125,3 +128,34 @@ def test_an_empty_poll_never_reaches_a_state() -> None:
     from nornir_evpn.tasks.failover import wait_for_state
 
     assert not wait_for_state(lambda: {}, t0=0, interval=0.01, timeout=0.05).reached
+
+
+# 7. a mac-vrf of the operator's own: its routes (RD <ip>:<its evi>) are told apart without
+#    reading a 128-leaf RIB's tables when there are none, and counted out when there are
+def test_another_evis_routes_are_seen_in_the_rt1_and_rt3_sections() -> None:
+    from nornir_evpn.checks.evpn import other_evi_routes
+    from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
+
+    text = fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")
+    assert other_evi_routes(parse_evpn_summary(text).routes, 111) is False
+    assert other_evi_routes(parse_evpn_summary(text).routes, 222) is True
+    rt3 = "| u*>    | 10.0.0.2:111                         | 0 "
+    assert rt3 in text
+    assert other_evi_routes(parse_evpn_summary(text.replace(rt3, rt3.replace(":111", ":222"))).routes, 111)
+    # an RT2 row (another table) and an RT4 RD (<ip>:0) are not another EVI
+    assert other_evi_routes(parse_evpn_summary(fx("verifymd_leaf3_show_bgp_routes_evpn_summary.txt")).routes, 111) is False
+
+
+def test_the_received_counts_leave_out_another_evis_routes(mh01) -> None:
+    """leaf3's RIB with a second EVI's IMET route from leaf2: the footer says 3, the
+    intent's mac-vrf has 2."""
+    text = fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")
+    rt3 = "| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.2            |"
+    extra = rt3.replace(":111", ":222")
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(rt3))
+    tenant = "".join(lines[:at + 1]) + lines[at].replace(rt3, extra) + "".join(lines[at + 1:])
+    tenant = tenant.replace("2 Inclusive Multicast Ethernet Tag routes 2 used, 2 valid",
+                            "3 Inclusive Multicast Ethernet Tag routes 3 used, 3 valid")
+    [r] = evaluate(mh01, "leaf3", {platform.SHOW_EVPN_SUMMARY: tenant}, checks=["evpn.received"])
+    assert r.ok and r.observed["mac-vrf-1 RT3"] == 2, r.detail
