@@ -212,25 +212,24 @@ def intent_routes(view: FabricView, routes: EvpnRouteSet, rds: set[str], *, vali
 
 @functools.lru_cache(maxsize=8)
 def _other_rd_cell(evi: int) -> re.Pattern[str]:
-    """An RT1/RT3 row whose Route-distinguisher cell is `<ip>:<n>` with n not `evi`
+    """An RT3 row whose Route-distinguisher cell is `<ip>:<n>` with n not `evi`
     (`| u*> | 10.0.0.1:222 |`)."""
     return re.compile(rf"^\|[^|\n]*\|\s*\d{{1,3}}(?:\.\d{{1,3}}){{3}}:(?!{evi}\s)\d+\s*\|", re.M)
 
 
 def other_evi_routes(routes: EvpnRouteSet, evi: int) -> bool:
-    """An RT1 or RT3 row of another EVI is in the view, found without reading its tables
-    (0.3 ms for a 128-leaf RIB; True also when the view's sections cannot be told apart:
-    then the rows are read)."""
+    """An RT3 row of another EVI is in the view, found without reading its tables (0.15 ms
+    for a 128-leaf RIB; True also when it cannot be told: then the rows are read)."""
     text = routes.text
     if text is None:
         return True
     starts = {t: text.find(f"\nType {t} ") for t in (1, 2, 3, 4)}
     ends = sorted(v for v in (*starts.values(), len(text)) if v >= 0)
-    other = _other_rd_cell(evi)
-    for t in (1, 3):
-        if starts[t] >= 0 and other.search(text, starts[t], next(v for v in ends if v > starts[t])):
-            return True
-    return False
+    # the IMET routes: every EVI with a VXLAN sends one per leaf, so another EVI's RT1 come
+    # with its RT3 (reading only that section halves the cost)
+    if starts[3] < 0:
+        return starts[1] >= 0  # RT1 and no RT3 to tell by: read the rows
+    return _other_rd_cell(evi).search(text, starts[3], next(v for v in ends if v > starts[3])) is not None
 
 
 class VxlanVni(Check):
