@@ -9,8 +9,6 @@ tenants are not the intent's to judge (`intent_routes`).
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Any
 
 from nornir_evpn import platform
@@ -210,26 +208,23 @@ def intent_routes(view: FabricView, routes: EvpnRouteSet, rds: set[str], *, vali
     }
 
 
-@functools.lru_cache(maxsize=8)
-def _other_rd_cell(evi: int) -> re.Pattern[str]:
-    """An RT3 row whose Route-distinguisher cell is `<ip>:<n>` with n not `evi`
-    (`| u*> | 10.0.0.1:222 |`)."""
-    return re.compile(rf"^\|[^|\n]*\|\s*\d{{1,3}}(?:\.\d{{1,3}}){{3}}:(?!{evi}\s)\d+\s*\|", re.M)
-
-
 def other_evi_routes(routes: EvpnRouteSet, evi: int) -> bool:
-    """An RT3 row of another EVI is in the view, found without reading its tables (0.15 ms
-    for a 128-leaf RIB; True also when it cannot be told: then the rows are read)."""
+    """An RT3 row of another EVI may be in the view, told without reading its tables: every
+    EVI with a VXLAN sends one IMET route per leaf (so another EVI's RT1 come with its RT3),
+    and the IMET table holds only rows whose RD ends in `:<evi>` exactly when it has as many
+    of those as rows. A wrapped row or anything unusual says True: the rows are then read
+    (20 µs for a 128-leaf RIB, against 2 ms to read them)."""
     text = routes.text
     if text is None:
         return True
-    starts = {t: text.find(f"\nType {t} ") for t in (1, 2, 3, 4)}
-    ends = sorted(v for v in (*starts.values(), len(text)) if v >= 0)
-    # the IMET routes: every EVI with a VXLAN sends one per leaf, so another EVI's RT1 come
-    # with its RT3 (reading only that section halves the cost)
-    if starts[3] < 0:
-        return starts[1] >= 0  # RT1 and no RT3 to tell by: read the rows
-    return _other_rd_cell(evi).search(text, starts[3], next(v for v in ends if v > starts[3])) is not None
+    start = text.rfind("\nType 3 ")  # near the end of the view: found from there
+    if start < 0:
+        return text.find("\nType 1 ") >= 0  # RT1 and no RT3 to tell by: read the rows
+    end = min((i for i in (text.find("\nType 4 ", start), text.find("\n-", start)) if i >= 0), default=len(text))
+    body = text.find("\n+=", start, end)
+    if body < 0:
+        return True
+    return text.count("\n|", body, end) != text.count(f":{evi} ", body, end)
 
 
 class VxlanVni(Check):
