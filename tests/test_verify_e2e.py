@@ -175,9 +175,9 @@ def test_a_second_mac_vrf_of_ones_own_leaves_the_first_one_forwarding() -> None:
     assert [p.delivered for p in probes] == [True, True, True], [p.reason for p in probes]
 
 
-def _tenant_b(port: str) -> str:
+def _tenant_b(port: str, name: str = "tenant-b") -> str:
     """A mac-vrf of the operator's own (EVI 222, VLAN 10 on `port`): the multi-tenant tester's."""
-    return "".join(f"set / {line}\n" for line in (
+    return "".join(f"set / {line.replace('tenant-b', name)}\n" for line in (
         f"interface {port} subinterface 10 type bridged",
         f"interface {port} subinterface 10 vlan encap single-tagged vlan-id 10",
         "tunnel-interface vxlan1 vxlan-interface 222 type bridged",
@@ -213,6 +213,20 @@ def test_a_tenant_of_ones_own_is_not_the_intents_to_count(intent) -> None:
     failed = _failed(_verify(intent, show))
     assert "leaf3 to 10.0.0.1 RT3 - Expected: 1 Actual: 0" in failed[("leaf3", "evpn.advertised")]
     assert "leaf1 mac-vrf-1 RT3 - Expected: 2 Actual: 1" in failed[("leaf1", "evpn.received")]
+
+
+def test_a_ces_untagged_frames_stay_out_of_a_tenants_vlan(intent) -> None:
+    """The twin bridged a CE's untagged frames into the first mac-vrf with any subinterface of
+    its port: a tenant named before mac-vrf-1 (`a-tenant`, VLAN 10 on lag1) took ce1's MACs
+    (multi-tenant tester). Only an untagged subinterface takes them, as on SR Linux."""
+    fabric, running, show = _lab(traffic=False)
+    for leaf, port in (("leaf1", "lag1"), ("leaf2", "lag1"), ("leaf3", "ethernet-1/1")):
+        running[leaf] = fabric_lab.with_lines(running[leaf], _tenant_b(port, "a-tenant"))
+        fabric.on_commit(leaf, running[leaf])
+    for ip in CE2_IPS:
+        fabric.probe("ce1", ip)
+    assert "00:C1:AB:00:00:11" in show.show("leaf1", "show network-instance mac-vrf-1 bridge-table mac-table all")
+    assert _failed(_verify(intent, show)) == {}
 
 def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
     """Named as what it is, not only as a CE MAC not learnt."""

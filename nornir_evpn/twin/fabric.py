@@ -240,9 +240,13 @@ class Fabric:
             return None
         ic = cfg.interfaces.get(leaf_if)
         ifname = ic.lag if ic is not None and ic.lag else leaf_if
+        port = cfg.interfaces.get(ifname)
         for vrf in cfg.macvrfs.values():
             for s in vrf.interfaces:
                 if s.rsplit(".", 1)[0] == ifname and vrf.admin:
+                    sub = port.subifs.get(s) if port is not None else None
+                    if sub is not None and sub.tagged:
+                        continue  # a VLAN of a tenant's: the CE sends untagged frames
                     return vrf.name, s
         return None
 

@@ -21,6 +21,9 @@ class SubIf:
     admin: bool
     type: str  # bridged | routed
     addresses: list[ipaddress.IPv4Interface]
+    # takes VLAN-tagged frames only (`vlan encap single-tagged ...`): a CE's untagged frames
+    # are not bridged into it
+    tagged: bool = False
 
 
 @dataclass
@@ -153,6 +156,8 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
                 admin=_enabled(tree, sp),
                 type=tree.value((*sp, "type")) or "routed",
                 addresses=addrs,
+                tagged=any(tree.exists((*sp, "vlan", "encap", kind))
+                           for kind in ("single-tagged", "single-tagged-range", "double-tagged")),
             )
         cfg = IfCfg(
             name=ifname,
