@@ -228,6 +228,29 @@ def test_a_ces_untagged_frames_stay_out_of_a_tenants_vlan(intent) -> None:
     assert "00:C1:AB:00:00:11" in show.show("leaf1", "show network-instance mac-vrf-1 bridge-table mac-table all")
     assert _failed(_verify(intent, show)) == {}
 
+
+ES_T = "".join(f"set / system network-instance protocols evpn ethernet-segments bgp-instance 1 "
+               f"ethernet-segment ES-T {leaf}\n" for leaf in (
+                   "admin-state enable", "esi 01:11:11:11:11:11:11:00:00:09", "interface ethernet-1/3",
+                   "multi-homing-mode all-active"))
+
+
+def test_an_es_of_ones_own_neither_fails_nor_stands_in(intent) -> None:
+    """An ES configured by hand on leaf3, its ESI numbered like the intent's (same octets
+    2-7, so leaf3 imports ES-1's RT4 too): verify failed a healthy fabric; and with leaf1's
+    ES-1 down, its routes made up leaf2's received counts (review)."""
+    fabric, running, show = _lab()
+    running["leaf3"] = fabric_lab.with_lines(running["leaf3"], ES_T)
+    fabric.on_commit("leaf3", running["leaf3"])
+    assert _failed(_verify(intent, show)) == {}
+    running["leaf1"] = fabric_lab.with_lines(running["leaf1"], (
+        "set / system network-instance protocols evpn ethernet-segments bgp-instance 1 "
+        "ethernet-segment ES-1 admin-state disable\n"))
+    fabric.on_commit("leaf1", running["leaf1"])
+    received = _failed(_verify(intent, show))[("leaf2", "evpn.received")]
+    assert "leaf2 mac-vrf-1 RT1 - Expected: 2 Actual: 0" in received, received
+    assert "leaf2 mac-vrf-1 RT4 - Expected: 1 Actual: 0" in received, received
+
 def test_access_port_down_or_out_of_the_mac_vrf(intent) -> None:
     """Named as what it is, not only as a CE MAC not learnt."""
     fabric, running, show = _lab()

@@ -132,18 +132,49 @@ def test_an_empty_poll_never_reaches_a_state() -> None:
 
 # 7. a mac-vrf of the operator's own: its routes (RD <ip>:<its evi>) are told apart without
 #    reading a 128-leaf RIB's tables when there are none, and counted out when there are
-def test_another_evis_routes_are_seen_in_the_rt1_and_rt3_sections() -> None:
-    from nornir_evpn.checks.evpn import other_evi_routes
+def test_the_footers_are_trusted_only_when_every_row_is_the_intents(mh01) -> None:
+    from nornir_evpn.checks.evpn import only_intent_rows
     from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 
+    leaves, esis = {"10.0.0.1", "10.0.0.2"}, {"01:11:11:11:11:11:11:00:00:01"}
     text = fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")
-    assert other_evi_routes(parse_evpn_summary(text).routes, 111) is False
-    assert other_evi_routes(parse_evpn_summary(text).routes, 222) is True
-    rt3 = "| u*>    | 10.0.0.2:111                         | 0 "
+
+    def only(view: str, evi: int = 111, imported: set[str] = frozenset()) -> bool:
+        return only_intent_rows(parse_evpn_summary(view).routes, evi, leaves, esis, set(imported))
+
+    assert only(text) is True
+    assert only(text, 222) is False
+    rt3 = "| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.2            |"
     assert rt3 in text
-    assert other_evi_routes(parse_evpn_summary(text.replace(rt3, rt3.replace(":111", ":222"))).routes, 111)
-    # an RT2 row (another table) and an RT4 RD (<ip>:0) are not another EVI
-    assert other_evi_routes(parse_evpn_summary(fx("verifymd_leaf3_show_bgp_routes_evpn_summary.txt")).routes, 111) is False
+    assert only(text.replace(rt3, rt3.replace(":111", ":222"))) is False  # another EVI's IMET
+    # an IMET of the intent's EVI from a leaf outside the intent (review)
+    assert only(text.replace(rt3, rt3.replace("10.0.0.2", "10.0.0.9"))) is False
+    # an ES of one's own in the intent's EVI (review): its RT1 carry another ESI
+    assert only(text.replace("01:11:11:11:11:11:11:00:00:01  | 0 ", "01:11:11:11:11:11:11:00:00:09  | 0 ", 1)) is False
+    # another lab's ESI: its rows are not the intent's (mh01's ESI is 01:..., this one 00:...)
+    verifymd = fx("verifymd_leaf3_show_bgp_routes_evpn_summary.txt")
+    assert only(verifymd) is False
+    assert only_intent_rows(parse_evpn_summary(verifymd).routes, 111, leaves,
+                            {"00:11:11:11:11:11:11:00:00:01"}, set()) is True
+
+
+def test_an_imet_from_outside_the_intent_does_not_stand_in_for_a_missing_one(mh01) -> None:
+    """leaf1's IMET replaced by one from 10.0.0.9 with the same EVI: the footers still say 2
+    (review)."""
+    text = fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")
+    rt3 = "| u*>    | 10.0.0.1:111                         | 0          | 10.0.0.1            | 10.0.0.1 "
+    assert rt3 in text
+    view = text.replace(rt3, rt3.replace("10.0.0.1", "10.0.0.9"))
+    [r] = evaluate(mh01, "leaf3", {platform.SHOW_EVPN_SUMMARY: view}, checks=["evpn.received"])
+    assert not r.ok and "leaf3 mac-vrf-1 RT3 - Expected: 2 Actual: 1" in r.detail, r.detail
+
+
+def test_an_rd_configured_on_the_leafs_one_mac_vrf_is_the_intents(mh01) -> None:
+    """`route-distinguisher rd 100:111` on leaf1's mac-vrf-1: every advertised row carries it;
+    counting only <system-ip>:<evi> failed a healthy leaf (review)."""
+    view = fx("tutorial_leaf1_show_bgp_neighbor_10.0.0.2_advertised_evpn.txt").replace("10.0.0.1:111", "100:111   ")
+    [r] = evaluate(mh01, "leaf1", {platform.show_advertised_evpn("10.0.0.2"): view}, checks=["evpn.advertised"])
+    assert r.ok, r.detail
 
 
 def test_the_received_counts_leave_out_another_evis_routes(mh01) -> None:
