@@ -3,8 +3,8 @@
 Counts per route type, derived from the intent: per ES that is up on a leaf, 2 RT1 (tag 0
 per EVI, tag 4294967295 per ES) and 1 RT4; 1 RT3 per mac-vrf; RT2 per local MAC. RT4 is
 imported by the PEs configured with an ES of the same ES-import RT (ESI octets 2-7).
-Only the intent's mac-vrf (RD `<system-ip>:<evi>`, or the one RD a leaf sends) and ESes (ESI) count: a fabric's other
-tenants are not the intent's to judge (`intent_routes`).
+Only the intent's mac-vrf (RD `<system-ip>:<evi>`, or the one RD a leaf sends) and ESes
+(ESI) count: a fabric's other tenants are not the intent's to judge (`intent_routes`).
 """
 
 from __future__ import annotations
