@@ -614,6 +614,7 @@ def configure_fabric(
         except UserInputError as exc:
             return finish(True, str(exc))
         return finish(True, f"not sent: {failure[0]}'s configuration does not render: {failure[1]}")
+    rendered = None
     try:
         rendered = task.run(
             task=render_config, features=features, templates_dir=templates_dir, fabric=fabric,
@@ -662,8 +663,19 @@ def configure_fabric(
             error = f"{error}: the commit rolled back, its {confirm_timeout}s timer ran out before the accept"
         elif entry["pending_confirm"]:
             error = f"{error} (commit not accepted: it rolls back {confirm_timeout}s after its commit)"
+        elif own.name == apply_config.__name__ and rendered is not None:
+            error = _with_template(error, rendered.result["features"], renderer)
         return finish(True, error)
     return finish(False)
+
+
+def _with_template(error: str, features: dict[str, list[str]], renderer: Renderer) -> str:
+    """A line the device refused (`set / ...: Error: ...`) with the template that rendered it:
+    `(from templates/multihoming.j2)`, for the author of one's own templates."""
+    for feature, lines in features.items():
+        if any(error.startswith(f"{line}: ") for line in lines):
+            return f"{error} (from {renderer.template(feature).filename})"
+    return error
 
 
 # configure_fabric's subtasks, as its failure log line names them

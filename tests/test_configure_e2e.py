@@ -288,6 +288,8 @@ def test_rejected_line_mid_batch_is_named_and_nothing_is_committed(lab, capsys, 
     assert leaf1["ok"] is False and leaf1["committed"] is False and leaf1["changed"] is False
     assert leaf1["error"].startswith("set / interfaces ethernet-1/1 description typo: ")
     assert "Parsing error: Unknown token 'interfaces'" in leaf1["error"]
+    # which template rendered it (template tester)
+    assert leaf1["error"].endswith(f" (from {tmp_path / 'multihoming.j2'})")
     assert "\n" not in leaf1["error"]
     assert lab.running("leaf1") == startup("leaf1")
     ds = lab.twin.datastore("leaf1")
