@@ -127,7 +127,7 @@ class EvpnAdvertised(Check):
         rds = {r.rd for t in (1, 2, 3) for r in adv.routes.of_type(t)}
         if rd not in rds and len(rds) == 1 and not (seen := next(iter(rds))).startswith(f"{node.system_ip}:"):
             rd = seen
-        esis = {es.esi.lower() for es in view.fabric.ethernet_segments.values()}
+        esis = _intent_esis(view)
         counts = intent_routes(adv.routes, {rd}, esis, esis, valid_only=False)
         return {f"to {peer} RT{t}": counts[t] for t in (1, 2, 3, 4)}
 
@@ -137,14 +137,30 @@ def expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     return dict(view.memoised(("evpn.received", node.name), lambda: _expected_received(view, node)))
 
 
+def _intent_esis(view: FabricView) -> frozenset[str]:
+    """The ESIs of the intent's ethernet segments (lower case, as the parsers give them)."""
+    return view.memoised("evpn.esis", lambda: frozenset(
+        es.esi.lower() for es in view.fabric.ethernet_segments.values()))
+
+
+def _imported_esis(view: FabricView, node: NodeIntent) -> frozenset[str]:
+    """The intent ESIs whose RT4 `node` imports: every ES whose ES-import RT one of node's
+    own ESes has (its own ESes', and any other ES whose ESI shares octets 2-7 with one of
+    them: RFC 7432 7.6)."""
+    def compute() -> frozenset[str]:
+        segments = view.fabric.ethernet_segments.values()
+        own_rts = {es_import_rt(es.esi) for es in segments if node.name in es.members}
+        return frozenset(es.esi.lower() for es in segments if es_import_rt(es.esi) in own_rts)
+
+    return view.memoised(("evpn.imported_esis", node.name), compute)
+
+
 def _expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     fabric = view.fabric
     rt1 = rt4 = rt3 = 0
-    # RT4 of every ES whose ES-import RT one of node's own ESes has (its own ESes', and any
-    # other ES whose ESI shares octets 2-7 with one of them: RFC 7432 7.6)
-    own_rts = {es_import_rt(es.esi) for es in fabric.ethernet_segments.values() if node.name in es.members}
+    imported_esis = _imported_esis(view, node)
     for es in fabric.ethernet_segments.values():
-        imported = es_import_rt(es.esi) in own_rts
+        imported = es.esi.lower() in imported_esis
         for leaf in view.es_up_on(es):
             paths = view.overlay_paths(node.name, leaf)
             rt1 += 2 * paths
@@ -182,12 +198,10 @@ class EvpnReceived(Check):
         s = obs.get(platform.SHOW_EVPN_SUMMARY, parse_evpn_summary)
         totals = {f"{node.mac_vrf.name} RT{t}": s.routes.count(t) for t in (1, 3, 4)}
         others = [o for o in view.fabric.leaves if o.name != node.name and o.mac_vrf is not None]
-        esis = {es.esi.lower() for es in view.fabric.ethernet_segments.values()}
-        # RT4 of the ESes whose ES-import RT this leaf's own ESes have (an ES configured by
-        # hand with the same octets 2-7 imports the intent's too: not the intent's to count)
-        own_rts = {es_import_rt(es.esi) for es in view.fabric.ethernet_segments.values()
-                   if node.name in es.members}
-        imported = {e for e in esis if es_import_rt(e) in own_rts}
+        esis = _intent_esis(view)
+        # RT4 of the ESes this leaf imports, as expected (an ES configured by hand with the
+        # same octets 2-7 imports the intent's too: not the intent's to count)
+        imported = _imported_esis(view, node)
         # the footers count every network-instance's routes: when they are what the intent
         # gives and every RT1/RT3/RT4 row is the intent's, they are its counts (a 128-leaf
         # RIB's rows cost 2 ms to read); else its routes are counted row by row
@@ -205,7 +219,7 @@ def _rd(node: NodeIntent) -> str:
     return f"{node.system_ip}:{node.mac_vrf.evi}"
 
 
-def intent_routes(routes: EvpnRouteSet, rds: set[str], rt1_esis: set[str], rt4_esis: set[str], *,
+def intent_routes(routes: EvpnRouteSet, rds: set[str], rt1_esis: frozenset[str], rt4_esis: frozenset[str], *,
                   valid_only: bool) -> dict[int, int]:
     """Per route type, the routes of the intent's mac-vrf (RD in `rds`) and ESes, from the
     tables: a mac-vrf of the operator's own adds its RT1/RT2/RT3 (RD `<ip>:<its evi>`) and an
@@ -234,7 +248,8 @@ _ROWS = {
 }
 
 
-def only_intent_rows(routes: EvpnRouteSet, evi: int, leaves: set[str], esis: set[str], imported: set[str]) -> bool:
+def only_intent_rows(routes: EvpnRouteSet, evi: int, leaves: set[str], esis: frozenset[str],
+                     imported: frozenset[str]) -> bool:
     """Every RT1, RT3 and RT4 row of the view is the intent's: RT1 of its EVI and an intent
     ESI, RT3 of its EVI from an intent leaf (Originator-IP), RT4 of an ES `imported` by this
     leaf. False when a row is not, or cannot be told without reading the tables."""
