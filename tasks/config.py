@@ -593,27 +593,25 @@ def configure_fabric(
 
     # all or nothing for bad templates and values, as the CLI's preflight: a template that
     # failed on some hosts left the others committed (a runbook with custom templates), and
-    # each failing host logged a traceback
-    # (with `fabric` passed, as documented: built here, the intent would differ per host and
-    # every host would render the whole run again; then each host is checked on its own)
+    # each failing host logged a traceback. With `fabric` passed, as documented, the whole
+    # run is rendered once; built here, the intent would differ per host (every host would
+    # render the whole run again), so each host is checked on its own
+    failure = None
     try:
         features = parse_features(features)
         renderer = renderer or shared_renderer(templates_dir)
-        if fabric is not None:
-            failure = render_failure(task.nornir, fabric, renderer, features)
-        else:
+        alone = fabric is None
+        if alone:
             fabric = fabric_from_nornir(task.nornir)
-            failure = render_failure(task.nornir.filter(name=task.host.name), fabric, renderer, features)
-    except UserInputError as exc:  # an unknown feature, no such templates directory
+        else:
+            failure = render_failure(task.nornir, fabric, renderer, features)
+        if alone or (failure is not None and failure[0] != task.host.name):  # its own error first
+            renderer.render(host_node(task.host), fabric, features)
+    except UserInputError as exc:  # also an unknown feature, no such templates directory
         return finish(True, str(exc))
     if failure is not None:
-        if failure[0] == task.host.name:
-            return finish(True, failure[1])
-        try:  # this host's own error, when it has one
-            renderer.render(host_node(task.host), fabric, features)
-        except UserInputError as exc:
-            return finish(True, str(exc))
-        return finish(True, f"not sent: {failure[0]}'s configuration does not render: {failure[1]}")
+        return finish(True, failure[1] if failure[0] == task.host.name
+                      else f"not sent: {failure[0]}'s configuration does not render: {failure[1]}")
     rendered = None
     try:
         rendered = task.run(
