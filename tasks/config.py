@@ -93,20 +93,31 @@ def render_config(
     return Result(host=task.host, result={"config": lines, "features": rendered})
 
 
-# (renderer, fabric, features, hosts) -> the first host whose configuration does not render,
-# with why; the last few runs only (a service configures one fabric over and over)
+@dataclass(frozen=True)
+class RunRender:
+    """A whole run rendered locally, before any host connects: the first host (in natural
+    order) whose configuration does not render, with the error (a template error, an unsafe
+    value), or None; and, when every host rendered, the features that rendered nothing on
+    any of them."""
+
+    failure: tuple[str, UserInputError] | None
+    silent: frozenset[str]
+
+
+# (renderer, fabric, features, hosts) -> what rendering that run gave; the last few runs
+# only (a service configures one fabric over and over)
 _RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]],
-                   tuple[Any, Any, tuple[Any, ...], tuple[str, str] | None]] = {}
+                   tuple[Any, Any, tuple[Any, ...], RunRender]] = {}
 _RUN_RENDERS_LOCK = threading.Lock()
 _RUN_RENDERS_KEPT = 8
 
 
-def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
-                   features: tuple[str, ...]) -> tuple[str, str] | None:
-    """(host, error) for the first host of the run `nr` whose configuration does not render
-    (a template error, an unsafe value), or None: what the CLI's preflight checks before any
-    connection, for a runbook's `nr.run(task=configure_fabric, ...)`. Rendered once per run
-    (renderer, fabric, features and hosts), the hosts' tasks waiting for that one pass."""
+def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
+               features: tuple[str, ...]) -> RunRender:
+    """Render every host of the run `nr` once: what the CLI's preflight checks before any
+    connection, and what a runbook's `nr.run(task=configure_fabric, fabric=...)` checks
+    before its first host sends a line. Rendered once per run (renderer, fabric, features
+    and hosts), the hosts' tasks waiting for that one pass."""
     from nornir_evpn.intent import natural_key
 
     hosts = nr.inventory.hosts
@@ -119,16 +130,27 @@ def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
         if seen is not None and seen[0] is renderer and seen[1] is fabric and seen[2] == templates:
             return seen[3]
         failure = None
+        silent = set(features)
         for name in sorted(hosts, key=natural_key):
             try:
-                renderer.render(host_node(hosts[name]), fabric, features)
+                rendered = renderer.render(host_node(hosts[name]), fabric, features)
             except UserInputError as exc:
-                failure = (name, str(exc))
+                failure = (name, exc)
                 break
+            silent -= {f for f, lines in rendered.items() if lines}
+        outcome = RunRender(failure, frozenset() if failure else frozenset(silent))
         if len(_RUN_RENDERS) >= _RUN_RENDERS_KEPT:
             _RUN_RENDERS.pop(next(iter(_RUN_RENDERS)))
-        _RUN_RENDERS[key] = (renderer, fabric, templates, failure)
-        return failure
+        _RUN_RENDERS[key] = (renderer, fabric, templates, outcome)
+        return outcome
+
+
+def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
+                   features: tuple[str, ...]) -> tuple[str, str] | None:
+    """(host, error) for the first host of the run `nr` whose configuration does not render,
+    or None (`render_run`)."""
+    failure = render_run(nr, fabric, renderer, features).failure
+    return None if failure is None else (failure[0], str(failure[1]))
 
 
 def srl_connection(task: Task, connection: str = CONNECTION) -> Any:

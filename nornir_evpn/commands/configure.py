@@ -30,7 +30,6 @@ from nornir_evpn.commands.common import (
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.inventory import host_node
 from nornir_evpn.render import FEATURES, Renderer, packaged_templates_dir, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
@@ -39,7 +38,12 @@ from nornir_evpn.runner import CUT_AGAIN_S
 # (TERMINATION_SIGNALS, not_ignored, host_entries, host_entries_confirm: kept importable from
 # here, their 0.9 home)
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled, not_ignored  # noqa: F401
-from nornir_evpn.tasks.config import DEFAULT_BATCH_LINES, DEFAULT_CONFIRM_TIMEOUT_S, ConfigMode
+from nornir_evpn.tasks.config import (
+    DEFAULT_BATCH_LINES,
+    DEFAULT_CONFIRM_TIMEOUT_S,
+    ConfigMode,
+    render_run,
+)
 from nornir_evpn.transaction import (
     ACCEPT_MARGIN_S,
     all_or_nothing,
@@ -110,14 +114,13 @@ def preflight(nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tu
     nothing on any host (an empty template ran silently). The shipped ones render nothing
     where a feature has nothing to do (multihoming on a spine)."""
     renderer.check(features)
-    silent = set(features)
-    for host in nr.inventory.hosts.values():
-        rendered = renderer.render(host_node(host), fabric, features)
-        silent -= {f for f, lines in rendered.items() if lines}
+    run = render_run(nr, fabric, renderer, features)
+    if run.failure is not None:
+        raise run.failure[1]
     if renderer.directory == packaged_templates_dir():
         return []
     return [f"{f} renders nothing on the selected hosts ({renderer.template(f).filename}): "
-            "nothing of it was sent" for f in features if f in silent]
+            "nothing of it was sent" for f in features if f in run.silent]
 
 
 @contextlib.contextmanager

@@ -290,3 +290,36 @@ def test_a_templates_directory_that_cannot_be_listed_says_so(tmp_path, monkeypat
     monkeypatch.setattr(os, "listdir", denied)
     with pytest.raises(TemplateError, match=f"^{tmp_path}: cannot read \\(Permission denied\\)$"):
         Renderer(tmp_path)
+
+
+def test_the_cli_preflight_and_the_tasks_share_one_render_of_the_run(tmp_path, fabric, monkeypatch):
+    """configure's preflight and configure_fabric's run check were two passes over every
+    host, with two orders and two ways to say what failed: now one pass, whose first
+    failure keeps its class (exit 2 in the CLI) and names the first host in natural order."""
+    from nornir import InitNornir
+    from nornir.core.filter import F
+    from nornir_evpn.tasks.config import render_failure
+
+    from nornir_evpn.commands.configure import preflight
+    from nornir_evpn.inventory import build_inventory, write_inventory
+
+    topo = load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml")
+    write_inventory(build_inventory(topo, fabric), tmp_path / "inv")
+    nr = InitNornir(inventory={"plugin": "SimpleInventory", "options": {
+        f"{k}_file": str(tmp_path / "inv" / f"{k}s.yaml") for k in ("host", "group")} | {
+        "defaults_file": str(tmp_path / "inv" / "defaults.yaml")}}, logging={"enabled": False})
+    srl = nr.filter(F(role="leaf") | F(role="spine"))
+    renderer = Renderer()
+    calls = []
+    real = renderer.render
+    monkeypatch.setattr(renderer, "render", lambda node, *a: calls.append(node.name) or real(node, *a))
+    assert preflight(srl, fabric, renderer, FEATURES) == []
+    assert render_failure(srl, fabric, renderer, FEATURES) is None
+    assert calls == ["leaf1", "leaf2", "leaf3", "spine1"]  # once each, for both
+
+    for f in FEATURES:
+        (tmp_path / f"{f}.j2").write_text("set / interface {{ segments[0].lag }} description x\n")
+    own = Renderer(tmp_path)
+    with pytest.raises(TemplateError, match=r"underlay\.j2:1: list object has no element 0") as raised:
+        preflight(srl, fabric, own, FEATURES)
+    assert render_failure(srl, fabric, own, FEATURES) == ("leaf3", str(raised.value))  # leaf3 has none
