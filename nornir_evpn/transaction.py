@@ -50,7 +50,8 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
             not own.failed, bool(data.get("changed")) and not own.failed, error,
             diff=diff, committed=bool(data.get("committed")), commit_unknown=bool(data.get("commit_unknown")),
             device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
-            added=added, removed=removed, pruned=data.get("pruned", []), saved=bool(data.get("saved")),
+            added=added, removed=removed, replaced=data.get("replaced", []), pruned=data.get("pruned", []),
+            saved=bool(data.get("saved")),
         )
     return out
 

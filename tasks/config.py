@@ -51,6 +51,7 @@ from nornir_evpn.prune import (
     stale_neighbors,
 )
 from nornir_evpn.render import FEATURES, Renderer, parse_features, shared_renderer
+from nornir_evpn.replaced import replaced_values
 from nornir_evpn.session import host_lock, log_sent, name_session, note_mode, paste, session_lock
 from nornir_evpn.validation import assert_one_line
 
@@ -192,10 +193,12 @@ def leave_candidate(conn: Any) -> None:
 
 @dataclass
 class Loaded:
-    """What loading lines into the candidate gave: the first device error, the last output."""
+    """What loading lines into the candidate gave: the first device error, the last output
+    and the one before it."""
 
     error: str | None
     last_output: str
+    previous_output: str = ""
 
 
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
@@ -217,7 +220,8 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         responses = _send(conn, list(lines))
         if responses.failed:
             return Loaded(_device_error(responses), "")
-        return Loaded(None, responses[-1].result if len(responses) else "")
+        answers = [r.result for r in responses]
+        return Loaded(None, *(answers[-1:] or [""]), *answers[-2:-1])
     if conn._current_priv_level.name != "configuration":
         lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
     return _paste_checked(conn, lines, batch_lines, cancel)
@@ -227,7 +231,7 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
                    cancel: threading.Event | None = None) -> Loaded:
     """Paste `lines`, keep scrapli's mode in step with each prompt, stop at the first answer
     carrying a failure marker (reported as `<line>: <device text>`)."""
-    last = ""
+    last = previous = ""
     answered = 0
     mode_of = ""  # the prompt scrapli's mode was last set from (it changes a few times a load)
     for line, segment, prompt in paste(conn, lines, batch_lines, None if cancel is None else cancel.is_set):
@@ -239,10 +243,10 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
         _, _, answer = segment.partition("\n")
         if platform.has_failure_marker(answer):
             return Loaded(_line_error(line, answer), "")
-        last = answer
+        last, previous = answer, last
     if answered < len(lines):
         return Loaded(INTERRUPTED, "")
-    return Loaded(None, last)
+    return Loaded(None, last, previous)
 
 
 def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> str | None:
@@ -333,9 +337,11 @@ def apply_config(
     a "dry-run": the diff is read, nothing is committed.
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
-    "error", "reached", "commit_unknown"}, also when the host cannot be reached (error = one
-    line, reached False: nothing can have been applied). commit_unknown: the session was
-    lost after the commit was sent, so it may have been applied (the diff is kept).
+    "error", "reached", "commit_unknown", "replaced"}, also when the host cannot be reached
+    (error = one line, reached False: nothing can have been applied). commit_unknown: the
+    session was lost after the commit was sent, so it may have been applied (the diff is
+    kept). replaced: [{"path", "old", "new"}] for each running value the candidate changes
+    (read from the hierarchical `diff`; `diff flat` shows them as inserts).
     No diff → nothing is committed and `changed` is False.
     """
     if mode not in MODES:
@@ -347,6 +353,7 @@ def apply_config(
     out: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "timings": timings, "reached": False, "commit_unknown": False,
+        "replaced": [],
     }
 
     def done(failed: bool = False, error: str | None = None) -> Result:
@@ -384,7 +391,8 @@ def apply_config(
                 leave_candidate(conn)
             t = time.monotonic()
             try:
-                loaded = load_lines(conn, [*config, platform.DIFF_FLAT], batch_lines, cancel)
+                # the hierarchical diff too: `diff flat` shows a replaced value as an insert
+                loaded = load_lines(conn, [*config, platform.DIFF, platform.DIFF_FLAT], batch_lines, cancel)
             except Exception as exc:
                 # the session ended mid-load (the device dropped it): nothing was committed, and
                 # the documented one-line dict, not a traceback Nornir would log to stderr
@@ -402,6 +410,7 @@ def apply_config(
                 return done(True, out["device_error"])
             out["diff"] = loaded.last_output.strip()
             out["changed"] = bool(out["diff"])
+            out["replaced"] = [r.as_dict() for r in replaced_values(loaded.previous_output)]
             # a commit confirmed nobody accepted makes "unchanged" untrue, and a commit on top of
             # it is undone with it when its timer ends: every mode, changed or not, fails the host
             # (all-or-nothing decides on its validate phase)
@@ -600,7 +609,7 @@ def configure_fabric(
     entry: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "config": [], "pruned": [], "error": None, "commit_unknown": False,
-        "saved": False,
+        "saved": False, "replaced": [],
     }
 
     step = "render"

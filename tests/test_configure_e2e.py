@@ -100,6 +100,31 @@ def test_dry_run_human_output_shows_diff(lab, capsys):
     assert "configure ok: 1 hosts, 1 would change, 0 failed" in out  # nothing was committed
 
 
+def test_a_running_value_the_change_replaces_is_named(lab, capsys):
+    """A fabric built by hand puts leaf1's CE port in lag5 (a brownfield tester's fabric):
+    `diff flat` shows the move to lag1 as one `insert`, so the dry-run read `+36/-0`, purely
+    additive, and the commit cut the CE off. The value replaced is now named, old and new."""
+    running = lab.twin.datastore("leaf1").running
+    running.set(("interface", "ethernet-1/1", "ethernet", "aggregate-id", "lag5"))
+    running.set(("interface", "lag5", "admin-state", "enable"))
+    code, doc = lab.configure(capsys, "--dry-run")
+    assert code == 0
+    assert doc["hosts"]["leaf1"]["replaced"] == [
+        {"path": "interface ethernet-1/1 ethernet aggregate-id", "old": "lag5", "new": "lag1"}]
+    assert doc["hosts"]["leaf2"]["replaced"] == [] and doc["hosts"]["spine1"]["replaced"] == []
+    assert "insert / interface ethernet-1/1 ethernet aggregate-id lag1" in doc["hosts"]["leaf1"]["diff"]
+
+    main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory), "--dry-run"])
+    out = capsys.readouterr().out
+    assert "leaf1 would replace 1 running value:\n  interface ethernet-1/1 ethernet aggregate-id: lag5 -> lag1" in out
+    assert "configure ok: 4 hosts, 3 would change (1 would replace running values), 0 failed" in out
+
+    code, doc = lab.configure(capsys)
+    assert code == 0 and doc["hosts"]["leaf1"]["replaced"][0]["old"] == "lag5"
+    main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory)])
+    assert "replace" not in capsys.readouterr().out  # done: nothing left to replace
+
+
 def test_commit_rejected_by_one_host(lab, capsys, tmp_path):
     lab.twin.reject_next_commit("leaf2")
     junit = tmp_path / "configure.xml"

@@ -2,7 +2,8 @@
 
 Input is the plain report document the command builds (the --json contract):
 `{"command": "configure", "ok", "mode", "features", "hosts": {h: {"ok", "changed", "error",
-"diff", "committed", "device_error", "seconds", "added", "removed", "pruned", "saved"}}, "notes",
+"diff", "committed", "device_error", "seconds", "added", "removed", "replaced", "pruned", "saved"}},
+"notes",
 "save", "interrupted": null | {"committed": [hosts]}, ...}`.
 """
 
@@ -69,6 +70,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
                 style = ("green" if line.startswith(platform.DIFF_ADDED) else
                          "red" if line.startswith(platform.DIFF_REMOVED) else None)
                 console.print(Text(line, style=style or ""))
+        _print_replaced(console, host, entry, mode, everything=show_diff)
         if entry.get("error"):
             console.print(Text(f"{host}: {entry['error']}", style="red"))
     for note in doc.get("notes", []):
@@ -80,10 +82,33 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     changed_word = "would change" if mode in ("dry-run", "validate") else "changed"
     saved = (f", {sum(1 for e in doc['hosts'].values() if e.get('saved'))} saved to startup"
              if doc.get("save") else "")
+    replacing = sum(1 for e in doc["hosts"].values() if e["changed"] and e.get("replaced"))
+    replaced = f" ({replacing} {'replaced' if changed_word == 'changed' else 'would replace'} running values)" \
+        if replacing else ""
     console.print(
-        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}, {failed} failed{saved}",
+        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}{replaced}, "
+             f"{failed} failed{saved}",
              style="bold green" if doc["ok"] else "bold red")
     )
+
+
+REPLACED_SHOWN = 3  # per host without -v
+
+
+def _print_replaced(console: Console, host: str, entry: dict[str, Any], mode: str, *, everything: bool) -> None:
+    """The running values a change replaces, which `diff flat` shows as inserts (`+64/-0`
+    for a LAG member moved from a LAG of the fabric's own to the intent's): every one with
+    -v or a dry-run, the first few otherwise."""
+    values = entry.get("replaced") or []
+    if not values or not entry["changed"]:
+        return
+    verb = "replaced" if entry.get("committed") else "would replace"
+    console.print(Text(f"{host} {verb} {len(values)} running value{'s' * (len(values) > 1)}:", style="yellow"))
+    shown = values if everything else values[:REPLACED_SHOWN]
+    for r in shown:
+        console.print(Text(f"  {r['path']}: {r['old']} -> {r['new']}", style="yellow"), crop=False, soft_wrap=True)
+    if len(shown) < len(values):
+        console.print(Text(f"  and {len(values) - len(shown)} more (-v lists them)", style="yellow"))
 
 
 def configure_junit(doc: dict[str, Any]) -> list[JUnitSuite]:

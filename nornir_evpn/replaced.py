@@ -1,0 +1,69 @@
+"""The running values a candidate replaces, read from SR Linux's hierarchical `diff`.
+
+`diff flat` prints a changed leaf as one `insert / <path> <new>` line, like a leaf the
+candidate adds: a LAG member moved from `lag5` to `lag1`, or an AS rewritten, reads as a
+pure addition (`+64/-0`). The hierarchical `diff` prints the old value's line with `-` and
+the new one's with `+`, inside the braces of their containers:
+
+        interface ethernet-1/1 {
+            ethernet {
+    -           aggregate-id lag5
+    +           aggregate-id lag1
+            }
+        }
+
+Depth is read from the braces, not the indentation (the marks shift marked lines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_MARKS = ("+", "-")
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """One leaf (or leaf-list) whose running value the candidate changes."""
+
+    path: str  # `interface ethernet-1/1 ethernet aggregate-id`
+    old: str
+    new: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "old": self.old, "new": self.new}
+
+
+def _split(line: str) -> tuple[str, str]:
+    """(mark, text): mark is "+", "-" or "" for a context line."""
+    if line[:1] in _MARKS:
+        return line[0], line[1:].strip()
+    return "", line.strip()
+
+
+def replaced_values(diff: str) -> list[Replaced]:
+    """Every `- <leaf> <old>` line directly followed by `+ <leaf> <new>` in the same container:
+    a value the candidate replaces. Added and removed subtrees are not replacements."""
+    stack: list[str] = []
+    out: list[Replaced] = []
+    pending: tuple[int, str, str] | None = None  # (depth, leaf, old value) of the last `-` leaf
+    for raw in diff.splitlines():
+        mark, text = _split(raw)
+        if not text:
+            continue
+        if text == "}":
+            stack.pop() if stack else None
+            pending = None
+            continue
+        if text.endswith("{"):
+            stack.append(text[:-1].strip())
+            pending = None
+            continue
+        leaf, _, value = text.partition(" ")
+        if mark == "-":
+            pending = (len(stack), leaf, value)
+            continue
+        if mark == "+" and pending is not None and pending[:2] == (len(stack), leaf):
+            out.append(Replaced(" ".join([*stack, leaf]), pending[2], value))
+        pending = None
+    return out

@@ -1,0 +1,55 @@
+"""The running values a candidate replaces, read from the hierarchical `diff`."""
+
+from __future__ import annotations
+
+from nornir_evpn.replaced import Replaced, replaced_values
+from nornir_evpn.twin.config_tree import diff, parse_flat
+
+# the layout of learn-srlinux's `diff /` transcript (l2evpn fabric.md): context lines
+# indented from column 4, marked lines one mark and five spaces, then 4 per level
+SRL_LAYOUT = """\
+    interface ethernet-1/1 {
+        ethernet {
+-           aggregate-id lag5
++           aggregate-id lag1
+        }
+    }
++     interface lag1 {
++         admin-state enable
++     }
+    network-instance default {
+        protocols {
+            bgp {
+-               autonomous-system 65001
++               autonomous-system 101
+-               router-id 10.1.1.1
+                group ebgp {
+-                   export-policy [ mine ]
++                   export-policy [ all ]
+                }
+            }
+        }
+    }
+-     interface lag5 {
+-         admin-state enable
+-     }
+"""
+
+
+def test_a_replaced_value_is_a_minus_then_a_plus_of_the_same_leaf_in_the_same_container():
+    assert replaced_values(SRL_LAYOUT) == [
+        Replaced("interface ethernet-1/1 ethernet aggregate-id", "lag5", "lag1"),
+        Replaced("network-instance default protocols bgp autonomous-system", "65001", "101"),
+        Replaced("network-instance default protocols bgp group ebgp export-policy", "[ mine ]", "[ all ]"),
+    ]  # router-id only removed, lag1 and lag5 added and removed whole: not replacements
+
+
+def test_the_twin_diff_reads_the_same():
+    old = parse_flat("set / interface ethernet-1/1 ethernet aggregate-id lag5\n"
+                     "set / network-instance default protocols bgp autonomous-system 65001\n")
+    new = parse_flat("set / interface ethernet-1/1 ethernet aggregate-id lag1\n"
+                     "set / interface lag1 admin-state enable\n"
+                     "set / network-instance default protocols bgp autonomous-system 65001\n")
+    assert replaced_values(diff(old, new)) == [
+        Replaced("interface ethernet-1/1 ethernet aggregate-id", "lag5", "lag1")]
+    assert replaced_values("") == []
