@@ -8,7 +8,7 @@ from nornir_evpn import platform
 from nornir_evpn.checks.base import ABSENT, Check
 from nornir_evpn.checks.model import FabricView, Observations
 from nornir_evpn.intent import NodeIntent
-from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
+from nornir_evpn.parsers.bgp_neighbors import group_key, parse_bgp_neighbors
 
 ESTABLISHED = "established"
 NOT_ESTABLISHED = "not established"
@@ -35,7 +35,7 @@ def _with_unknown_peers(obs: Observations, group: str, known: set[str],
     sessions = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors)
     extra = {
         f"{prefix} {peer} {UNKNOWN_PEER}": ABSENT
-        for peer, s in sessions.items() if s.group == group and peer not in known
+        for peer, s in sessions.items() if group_key(s.group) == group_key(group) and peer not in known
     }
     return {**expected, **extra} if extra else expected
 

@@ -30,6 +30,14 @@ class BgpNeighbor:
         return self.state == "established"
 
 
+def group_key(name: str) -> str:
+    """A BGP group's name for comparing with one read from the neighbor table: without its
+    spaces. The Group column wraps long names, and a wrap at a space right after a piece
+    that filled the cell reads like a hard wrap (`EVPN-overlay-1` + `rr` is `EVPN-overlay-1rr`
+    to any reader), so the space of `EVPN-overlay-1 rr` is lost."""
+    return "".join(name.split())
+
+
 def parse_bgp_neighbors(text: str) -> dict[str, BgpNeighbor]:
     """Sessions keyed by peer address; a table with no rows gives an empty dict."""
     lines = clean_lines(text)

@@ -23,7 +23,9 @@ from nornir_evpn.errors import ParseError
 # `--{ + running }--[  ]--` and `A:leaf1# show ...`: scrapli may leave these around the
 # output (and the transcripts contain them); they are never data.
 _PROMPT_RE = re.compile(r"^\s*--\{.*\}--\[.*\]--\s*$")
-_ECHO_RE = re.compile(r"^\s*[A-D]:\S+#")
+# (the prompt alone or a `show` echo only: a DF candidate row of a network-instance named
+# `A:x#` is data)
+_ECHO_RE = re.compile(r"^\s*[A-D]:\S+#(?:\s*$|\s+/?show\b)")
 _RULE_RE = re.compile(r"^\s*[-=]{3,}[-= ]*$")
 # A wrapped piece ending in one of these continues without a space (`00:C1:AB:` + `11`).
 _GLUE_SUFFIXES = ("-", ":", "/", ".")

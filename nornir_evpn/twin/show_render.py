@@ -296,10 +296,13 @@ class FabricShow:
             width = max(14, len(es.name) + 1) if self._v24 else 10
             out += [f"{'  MAC-VRF' if self._v24 else 'MAC-VRF':<{width}}{'Actv Timer Rem':<17}DF",
                     f"{es.name:<{width}}{'0':<17}{'Yes' if es.oper_up else 'No'}"]
-            out += [dash, "DF Candidates", dash, f"{'Network-instance':<23}ES Peers"]
+            # the transcripts' 23 characters; a longer instance name widens the column (a
+            # borderless column never runs into the next one)
+            ni_width = max([23, *(len(vrf) + 3 for vrf in es.df)])
+            out += [dash, "DF Candidates", dash, f"{'Network-instance':<{ni_width}}ES Peers"]
             for vrf, df in sorted(es.df.items()):
                 for peer in es.peers:
-                    out.append(f"{vrf:<23}{peer}{' (DF)' if peer == df else ''}")
+                    out.append(f"{vrf:<{ni_width}}{peer}{' (DF)' if peer == df else ''}")
             out.append(eq)
         return "\n".join(out)
 
