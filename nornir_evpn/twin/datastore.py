@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 CommitHook = Callable[[str, ConfigTree], None]
 
 ES_ROOT = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance")
+BGP_VPN_ROOT = ("system", "network-instance", "protocols", "bgp-vpn", "bgp-instance")
 FAULT_REJECT_MESSAGE = "commit rejected by twin fault injection"
 
 
@@ -38,6 +39,13 @@ def validate(tree: ConfigTree) -> list[str]:
     errors: list[str] = []
     interfaces = set(tree.keys(("interface",)))
     esis: Counter[str] = Counter()
+    # YANG: both lists { max-elements 1; } (srl_nokia-system-network-instance-bgp-vpn.yang,
+    # ...-bgp-evpn-ethernet-segments.yang); ids 1..2
+    for root, what in ((ES_ROOT, "ethernet-segments bgp-instance"), (BGP_VPN_ROOT, "bgp-vpn bgp-instance")):
+        ids = tree.keys(root)
+        if len(ids) > 1:
+            errors.append(f"system network-instance protocols {what} has {len(ids)} entries "
+                          f"({', '.join(ids)}); at most 1 is allowed")
     for bgp_inst in tree.keys(ES_ROOT):
         es_list = (*ES_ROOT, bgp_inst, "ethernet-segment")
         for es in tree.keys(es_list):

@@ -241,8 +241,9 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
                 group is None or _enabled(tree, (*bgp, "group", group))),
         )
 
-    esp = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance", "1",
-           "ethernet-segment")
+    # the one ES bgp-instance (max-elements 1), 1 or 2
+    es_root = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance")
+    esp = (*es_root, (tree.keys(es_root) or ["1"])[0], "ethernet-segment")
     segments: dict[str, EsCfg] = {}
     for es in tree.keys(esp):
         p = (*esp, es)

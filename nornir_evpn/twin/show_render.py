@@ -173,6 +173,8 @@ class FabricShow:
         cfg = snap.cfg[node]
         names = [name] if name else [n for n in cfg.interfaces if n != "mgmt0"]
         if name and name not in cfg.interfaces:
+            if name.startswith("lag"):  # a LAG exists only once configured
+                raise NoSuchEntry(f"interface {name}")
             raise UnknownCommand(f"interface {name}")  # a port not configured: not modelled
         blocks = []
         for ifname in sorted(names, key=_if_sort):

@@ -223,6 +223,13 @@ def test_untagged_needs_vlan_tagging_on_the_parent(leaf1_ds: NodeDatastore) -> N
       "set / tunnel-interface vxlan1 vxlan-interface 2 ingress vni 2",
       "set / network-instance mac-vrf-1 vxlan-interface vxlan1.2"],
      "network-instance mac-vrf-1: vxlan-interface has 2 entries (vxlan1.1, vxlan1.2); at most 1 is allowed"),
+    # a second ES bgp-instance, or bgp-vpn one, next to the first (a brownfield fabric on
+    # instance 2, configured again on 1): `list bgp-instance { max-elements 1; }`
+    (["set / system network-instance protocols evpn ethernet-segments bgp-instance 2 ethernet-segment ES-9 "
+      "esi 01:22:22:22:22:22:22:00:00:09"],
+     "system network-instance protocols ethernet-segments bgp-instance has 2 entries (1, 2); at most 1 is allowed"),
+    (["set / system network-instance protocols bgp-vpn bgp-instance 2"],
+     "system network-instance protocols bgp-vpn bgp-instance has 2 entries (1, 2); at most 1 is allowed"),
     (["delete / network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 evi"],  # mandatory true
      "network-instance mac-vrf-1: bgp-evpn bgp-instance 1: missing mandatory evi"),
     # an IRB in one mac-vrf and one ip-vrf is SR Linux's EVPN IRB design: accepted

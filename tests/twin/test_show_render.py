@@ -222,7 +222,8 @@ def test_a_human_at_the_twin() -> None:
     for command, entry in (("show system network-instance ethernet-segments ES-9 detail", "ethernet-segment ES-9"),
                            ("show network-instance default protocols bgp neighbor 10.0.0.9", "neighbor 10.0.0.9"),
                            ("show network-instance mac-vrf-9 bridge-table mac-table all", "network-instance mac-vrf-9"),
-                           ("show lag lag9 lacp-state", "interface lag9")):
+                           ("show lag lag9 lacp-state", "interface lag9"),
+                           ("show interface lag9", "interface lag9")):  # was "not modelled" (review)
         assert run(command).startswith(f"Error: {entry} is not configured\n"), command
 
 
@@ -267,3 +268,21 @@ def test_show_interface_down_reasons_are_sr_linux_s():
     fabric.on_commit("leaf1", running["leaf1"])
     assert show.show("leaf1", "show interface lag1").splitlines()[1:3] == [
         "lag1 is up, speed None, type None", "  lag1.0 is down, reason admin-disabled"]
+
+
+def test_an_ethernet_segment_under_bgp_instance_2_is_shown() -> None:
+    """The ES list's one bgp-instance may be 2 (id 1..2): the twin read instance 1 only and
+    answered `ethernet-segment ES-1 is not configured` while `info` showed it (brownfield)."""
+    from fabric_helpers import boot_lab
+
+    from nornir_evpn.parsers.ethernet_segment import parse_ethernet_segment
+    from nornir_evpn.twin.fabric_lab import MH_CONFIG
+    from nornir_evpn.twin.show_render import FabricShow
+
+    fabric, running = boot_lab()
+    on_2 = MH_CONFIG.replace("ethernet-segments bgp-instance 1", "ethernet-segments bgp-instance 2")
+    for leaf in ("leaf1", "leaf2"):
+        running[leaf] = with_lines(running[leaf], on_2)
+        fabric.on_commit(leaf, running[leaf])
+    es = parse_ethernet_segment(FabricShow(fabric).show("leaf1", "show system network-instance ethernet-segments ES-1 detail"))
+    assert es.esi == "01:11:11:11:11:11:11:00:00:01" and es.interface == "lag1"
