@@ -70,7 +70,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
                 style = ("green" if line.startswith(platform.DIFF_ADDED) else
                          "red" if line.startswith(platform.DIFF_REMOVED) else None)
                 console.print(Text(line, style=style or ""))
-        _print_replaced(console, host, entry, mode, everything=show_diff)
+        _print_replaced(console, host, entry, everything=show_diff)
         if entry.get("error"):
             console.print(Text(f"{host}: {entry['error']}", style="red"))
     for note in doc.get("notes", []):
@@ -95,7 +95,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
 REPLACED_SHOWN = 3  # per host without -v
 
 
-def _print_replaced(console: Console, host: str, entry: dict[str, Any], mode: str, *, everything: bool) -> None:
+def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, everything: bool) -> None:
     """The running values a change replaces, which `diff flat` shows as inserts (`+64/-0`
     for a LAG member moved from a LAG of the fabric's own to the intent's): every one with
     -v or a dry-run, the first few otherwise."""
