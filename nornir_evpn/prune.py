@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from nornir_evpn import platform
 from nornir_evpn.errors import ParseError
 from nornir_evpn.intent import NodeIntent
-from nornir_evpn.parsers.bgp_neighbors import group_key, parse_bgp_neighbors
+from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.parsers.lacp import parse_lacp_state
 from nornir_evpn.validation import check_ip
 
@@ -57,18 +57,17 @@ def stale_neighbors(node: NodeIntent, features: Sequence[str], neighbors_output:
     none; one that does not parse raises ParseError: pruning blind is not an option."""
     if platform.show_failed(neighbors_output):
         return {}
-    # read back, a group's name may have lost a space to the table's wrapping (group_key)
-    owned = {group_key(g): (g, peers) for g, peers in owned_groups(node, features).items()}
+    owned = owned_groups(node, features)
     stale = {}
     for peer, session in parse_bgp_neighbors(neighbors_output).items():
-        group, known = owned.get(group_key(session.group), (session.group, None))
+        known = owned.get(session.group)
         if known is None or peer in known:
             continue
         try:
             check_ip(peer, "neighbor")
         except ValueError:
-            raise ParseError(f"prune: unexpected BGP neighbor {peer!r} in group {group}") from None
-        stale[peer] = group
+            raise ParseError(f"prune: unexpected BGP neighbor {peer!r} in group {session.group}") from None
+        stale[peer] = session.group
     return stale
 
 

@@ -41,15 +41,48 @@ def _split(line: str) -> tuple[str, str]:
     return "", line.strip()
 
 
+def _listed(values: list[str]) -> str:
+    return f"[ {' '.join(values)} ]"
+
+
 def replaced_values(diff: str) -> list[Replaced]:
     """Every `- <leaf> <old>` line directly followed by `+ <leaf> <new>` in the same container:
-    a value the candidate replaces. Added and removed subtrees are not replacements."""
+    a value the candidate replaces. A leaf-list printed as a block (`export-policy [`, one
+    value per line, `]`) is one value: marked whole, it pairs like a leaf; unmarked, its
+    `-` and `+` values inside are the old and new chains. Added and removed subtrees are not
+    replacements."""
     stack: list[str] = []
     out: list[Replaced] = []
     pending: tuple[int, str, str] | None = None  # (depth, leaf, old value) of the last `-` leaf
+    block: tuple[str, str, list[tuple[str, str]]] | None = None  # a leaf-list block: mark, name, items
+
+    def value(mark: str, leaf: str, text: str) -> None:
+        nonlocal pending
+        if mark == "-":
+            pending = (len(stack), leaf, text)
+            return
+        if mark == "+" and pending is not None and pending[:2] == (len(stack), leaf):
+            out.append(Replaced(" ".join([*stack, leaf]), pending[2], text))
+        pending = None
+
     for raw in diff.splitlines():
         mark, text = _split(raw)
         if not text:
+            continue
+        if block is not None:
+            if text != "]":
+                block[2].append((mark, text))
+                continue
+            head, leaf, items = block
+            block = None
+            if head:
+                value(head, leaf, _listed([v for _, v in items]))
+                continue
+            old = [v for m, v in items if m != "+"]
+            new = [v for m, v in items if m != "-"]
+            if old != new:
+                out.append(Replaced(" ".join([*stack, leaf]), _listed(old), _listed(new)))
+            pending = None
             continue
         if text == "}":
             stack.pop() if stack else None
@@ -59,11 +92,9 @@ def replaced_values(diff: str) -> list[Replaced]:
             stack.append(text[:-1].strip())
             pending = None
             continue
-        leaf, _, value = text.partition(" ")
-        if mark == "-":
-            pending = (len(stack), leaf, value)
+        if text.endswith("["):
+            block = (mark, text[:-1].strip(), [])
             continue
-        if mark == "+" and pending is not None and pending[:2] == (len(stack), leaf):
-            out.append(Replaced(" ".join([*stack, leaf]), pending[2], value))
-        pending = None
+        leaf, _, rest = text.partition(" ")
+        value(mark, leaf, rest)
     return out

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -193,17 +193,18 @@ def leave_candidate(conn: Any) -> None:
 
 @dataclass
 class Loaded:
-    """What loading lines into the candidate gave: the first device error, the last output
-    and the one before it."""
+    """What loading lines into the candidate gave: the first device error, the last output,
+    and the answers to the reads sent after the lines (`load_lines(reads=...)`)."""
 
     error: str | None
     last_output: str
-    previous_output: str = ""
+    reads: list[str] = field(default_factory=list)
 
 
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
-               cancel: threading.Event | None = None) -> Loaded:
-    """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time.
+               cancel: threading.Event | None = None, reads: Sequence[str] = ()) -> Loaded:
+    """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time,
+    then the read commands `reads` (the diffs) in the same paste.
 
     Lines are typed ahead like a paste into the SR Linux CLI (see `session.paste`): the device
     still runs each line on its own and answers each; only the waiting between lines is
@@ -211,7 +212,8 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
     the session is in a candidate already, `enter candidate private` is the paste's first
     line: the session must then be in running mode (fresh, or after `leave_candidate`).
     Each line's answer is checked for the failure markers; the first failing line stops the
-    load and is reported as `<line>: <device text>`.
+    load and is reported as `<line>: <device text>`. A read's answer is data (a diff holds
+    descriptions, which may say `MAJOR:`): it fails only when its first line is an error.
     `batch_lines=1` sends line by line through scrapli's `send_configs` instead.
     Once `cancel` is set the load ends with error INTERRUPTED without waiting for the
     answers to the lines typed: the caller must drop the session (and with it the candidate).
@@ -221,32 +223,48 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         if responses.failed:
             return Loaded(_device_error(responses), "")
         answers = [r.result for r in responses]
-        return Loaded(None, *(answers[-1:] or [""]), *answers[-2:-1])
+        if reads:
+            read = _send(conn, list(reads), checked=False)
+            answers = [r.result for r in read]
+            failed = next((r for r in read if _read_failed(r.result)), None)
+            if failed is not None:
+                return Loaded(_line_error(failed.channel_input, failed.result), "")
+        return Loaded(None, answers[-1] if answers else "", answers if reads else [])
     if conn._current_priv_level.name != "configuration":
         lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
-    return _paste_checked(conn, lines, batch_lines, cancel)
+    return _paste_checked(conn, [*lines, *reads], batch_lines, cancel, len(reads))
+
+
+def _read_failed(answer: str) -> bool:
+    """A read command's answer is an error: its first line carries a failure marker."""
+    return platform.has_failure_marker(answer.lstrip().partition("\n")[0])
 
 
 def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
-                   cancel: threading.Event | None = None) -> Loaded:
+                   cancel: threading.Event | None = None, reads: int = 0) -> Loaded:
     """Paste `lines`, keep scrapli's mode in step with each prompt, stop at the first answer
-    carrying a failure marker (reported as `<line>: <device text>`)."""
-    last = previous = ""
+    carrying a failure marker (reported as `<line>: <device text>`). The last `reads` lines
+    are read commands: their answers are kept, and fail only on their first line."""
+    last = ""
     answered = 0
+    kept: list[str] = []
+    first_read = len(lines) - reads
     mode_of = ""  # the prompt scrapli's mode was last set from (it changes a few times a load)
     for line, segment, prompt in paste(conn, lines, batch_lines, None if cancel is None else cancel.is_set):
         if prompt != mode_of:
             note_mode(conn, prompt)
             mode_of = prompt
-        answered += 1
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
-        if platform.has_failure_marker(answer):
+        if (_read_failed(answer) if answered >= first_read else platform.has_failure_marker(answer)):
             return Loaded(_line_error(line, answer), "")
-        last, previous = answer, last
+        if answered >= first_read:
+            kept.append(answer)
+        answered += 1
+        last = answer
     if answered < len(lines):
         return Loaded(INTERRUPTED, "")
-    return Loaded(None, last, previous)
+    return Loaded(None, last, kept)
 
 
 def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> str | None:
@@ -286,13 +304,13 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
     return [segment.partition("\n")[2] for _, segment, _ in paste(conn, commands, batch_lines)]
 
 
-def _send(conn: Any, lines: list[str]) -> MultiResponse:
+def _send(conn: Any, lines: list[str], checked: bool = True) -> MultiResponse:
     log_sent(conn, lines)
     return conn.send_configs(
         lines,
         privilege_level="configuration",
         stop_on_failed=True,
-        failed_when_contains=list(platform.FAILED_WHEN_CONTAINS),
+        failed_when_contains=list(platform.FAILED_WHEN_CONTAINS) if checked else [],
     )
 
 
@@ -392,7 +410,7 @@ def apply_config(
             t = time.monotonic()
             try:
                 # the hierarchical diff too: `diff flat` shows a replaced value as an insert
-                loaded = load_lines(conn, [*config, platform.DIFF, platform.DIFF_FLAT], batch_lines, cancel)
+                loaded = load_lines(conn, config, batch_lines, cancel, reads=(platform.DIFF, platform.DIFF_FLAT))
             except Exception as exc:
                 # the session ended mid-load (the device dropped it): nothing was committed, and
                 # the documented one-line dict, not a traceback Nornir would log to stderr
@@ -408,9 +426,10 @@ def apply_config(
                 out["device_error"] = loaded.error
                 leave_candidate(conn)
                 return done(True, out["device_error"])
-            out["diff"] = loaded.last_output.strip()
+            hierarchical, flat = loaded.reads
+            out["diff"] = flat.strip()
             out["changed"] = bool(out["diff"])
-            out["replaced"] = [r.as_dict() for r in replaced_values(loaded.previous_output)]
+            out["replaced"] = [r.as_dict() for r in replaced_values(hierarchical)]
             # a commit confirmed nobody accepted makes "unchanged" untrue, and a commit on top of
             # it is undone with it when its timer ends: every mode, changed or not, fails the host
             # (all-or-nothing decides on its validate phase)

@@ -117,12 +117,38 @@ def test_a_running_value_the_change_replaces_is_named(lab, capsys):
     main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory), "--dry-run"])
     out = capsys.readouterr().out
     assert "leaf1 would replace 1 running value:\n  interface ethernet-1/1 ethernet aggregate-id: lag5 -> lag1" in out
-    assert "configure ok: 4 hosts, 3 would change (1 would replace running values), 0 failed" in out
+    assert "configure ok: 4 hosts, 3 would change (1 host would replace running values), 0 failed" in out
 
     code, doc = lab.configure(capsys)
     assert code == 0 and doc["hosts"]["leaf1"]["replaced"][0]["old"] == "lag5"
     main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory)])
     assert "replace" not in capsys.readouterr().out  # done: nothing left to replace
+
+
+@pytest.mark.parametrize("batch", ["64", "1"])
+def test_a_failure_word_inside_the_diff_is_data(tmp_path, capsys, batch):
+    """The hierarchical diff prints every value of a subtree --prune deletes: a neighbor
+    described `MAJOR: old route reflector` failed leaf1 with the whole diff as its error
+    (review). A diff fails only when its answer starts with an error."""
+    from nornir_evpn.twin.fabric_lab import attach, with_lines
+    from nornir_evpn.twin.timing import get_profile
+
+    bgp = "network-instance default protocols bgp"
+    with Twin(LAB) as twin:
+        attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        lab = Lab(twin, state, INVENTORY)
+
+        async def edit() -> None:  # in the twin's loop, as a commit of the device's own
+            ds = twin.datastore("leaf1")
+            ds.commit(ds.running, with_lines(ds.running, f"set / {bgp} neighbor 10.0.9.9 peer-group iBGP-overlay\n"
+                                             f'set / {bgp} neighbor 10.0.9.9 description "MAJOR: old route reflector"\n'))
+
+        twin._run(edit())
+        code, doc = lab.configure(capsys, "--prune", "--dry-run", "--hosts", "leaf1", "--batch-lines", batch)
+    assert code == 0 and doc["hosts"]["leaf1"]["ok"], doc["hosts"]["leaf1"]["error"]
+    assert "delete / network-instance default protocols bgp neighbor 10.0.9.9" in doc["hosts"]["leaf1"]["diff"]
 
 
 def test_commit_rejected_by_one_host(lab, capsys, tmp_path):

@@ -83,8 +83,8 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     saved = (f", {sum(1 for e in doc['hosts'].values() if e.get('saved'))} saved to startup"
              if doc.get("save") else "")
     replacing = sum(1 for e in doc["hosts"].values() if e["changed"] and e.get("replaced"))
-    replaced = f" ({replacing} {'replaced' if changed_word == 'changed' else 'would replace'} running values)" \
-        if replacing else ""
+    replaced = (f" ({replacing} host{'s' * (replacing > 1)} "
+                f"{'replaced' if changed_word == 'changed' else 'would replace'} running values)") if replacing else ""
     console.print(
         Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}{replaced}, "
              f"{failed} failed{saved}",

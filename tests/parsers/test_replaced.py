@@ -53,3 +53,30 @@ def test_the_twin_diff_reads_the_same():
     assert replaced_values(diff(old, new)) == [
         Replaced("interface ethernet-1/1 ethernet aggregate-id", "lag5", "lag1")]
     assert replaced_values("") == []
+
+
+# a changed policy chain as an SR Linux lab transcript prints it (srl-labs-style course,
+# "Exercise 4 Results": `diff` after `set ... export-policy [export-hijack]`, condensed)
+TRANSCRIPT_CHAIN = """\
+      network-instance default {
+          protocols { bgp { group spines {
+              export-policy [
+-                 export-bgp
+-                 export-connected
++                 export-hijack
+              ]
+          } } }
+      }
+"""
+
+
+def test_a_leaf_list_block_is_one_value():
+    """A chain printed one value per line read as `export-policy: all -> [`, or not at all
+    (review): the block is one value, marked whole or marked per value inside."""
+    got = replaced_values(TRANSCRIPT_CHAIN)
+    assert [(r.old, r.new) for r in got] == [("[ export-bgp export-connected ]", "[ export-hijack ]")]
+    g = "set / network-instance default protocols bgp group g export-policy "
+    for old, new, expected in (("all", "[ a b ]", ("all", "[ a b ]")), ("[ a b ]", "all", ("[ a b ]", "all")),
+                               ("[ a b ]", "[ b a ]", ("[ a b ]", "[ b a ]"))):
+        [r] = replaced_values(diff(parse_flat(g + old), parse_flat(g + new)))
+        assert (r.path, r.old, r.new) == ("network-instance default protocols bgp group g export-policy", *expected)
