@@ -121,6 +121,14 @@ class Lab:
         return subprocess.Popen(self.cli(*argv), cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=preexec)
 
+    def wait_sessions_gone(self) -> None:
+        """Until the twin has seen every session of the test's own reads end: a closed
+        session stays in `servers[node].connections` until the twin's thread reads its
+        close (after `settle`, 6 runs in 12; longer on a loaded machine), and a test waiting
+        for "a connection to leaf3" took that one for the CLI's and signalled the CLI while
+        it was still importing (empty stdout, or -15 before its handlers)."""
+        self.wait_for(lambda: not any(s.connections for s in self.twin.servers.values()))
+
     def wait_for(self, predicate, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -139,6 +147,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 def configured(lab: Lab) -> Lab:
     lab.configure()
     lab.settle()
+    lab.wait_sessions_gone()  # a test's first connection to the twin is then the CLI's
     return lab
 
 
@@ -846,3 +855,22 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT",
                    "error": "interrupted (SIGINT) before the report"}
     assert "Traceback" not in err
+
+
+def test_a_signal_right_after_the_claim_leaves_no_state_file(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM just after the run wrote its claim (before the try that releases it): the
+    claim of a dead run stayed behind, `--state-file` in phase pre-check."""
+    from nornir_evpn.cli import Terminated
+    from nornir_evpn.commands import failover as command
+
+    claim = command.prepare_state_file
+
+    def then_signalled(*args, **kwargs):  # type: ignore[no-untyped-def]
+        claim(*args, **kwargs)
+        raise Terminated("SIGTERM")  # what the handler raises at the next bytecode
+
+    monkeypatch.setattr(command, "prepare_state_file", then_signalled)
+    code = cli_main([*_fo_args(), "--no-traffic", "--json", "--inventory", str(lab.inventory), "--twin",
+                     "--twin-state", str(lab.twin_state), "--state-file", str(lab.fo_state)])
+    assert code == 130
+    assert not lab.fo_state.exists()

@@ -127,8 +127,10 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
         raise UserInputError(f"--host {args.host} is excluded by --hosts/--role")
-    prepare_state_file(state_file, args.host, args.interface)  # it must hold the restore before the shut
     try:
+        # inside the try: a SIGTERM/Ctrl-C right after the claim was written left it behind
+        # (release_claim drops only this process's own claim: a refusal leaves the other's)
+        prepare_state_file(state_file, args.host, args.interface)  # it must hold the restore before the shut
         return _claimed_run(args, target, segment, state_file)
     finally:
         release_claim(state_file)  # a run that ended before its shut leaves nothing behind
