@@ -22,8 +22,16 @@ from typing import TextIO
 from nornir_evpn import __version__, home  # noqa: F401 - home: before nornir is imported
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, UserInputError
-from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, not_ignored
+from nornir_evpn.signals import (  # noqa: F401
+    ALL_SIGNALS,
+    Terminated,
+    not_ignored,
+    terminate,
+    terminate_on_signals,
+)
 from nornir_evpn.timestamps import mark_run_start
+
+_terminate = terminate  # (and Terminated: importable from here, their 0.11 home)
 
 # (module, command) in the order `--help` lists them.
 COMMANDS = [
@@ -146,16 +154,25 @@ def _report_refusal(args: argparse.Namespace, command: str | None, message: str,
         emit_json(doc)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM/SIGHUP outside a command's own handling: it ends the command like Ctrl-C."""
-
-    def __init__(self, signame: str) -> None:
-        super().__init__(signame)
-        self.signame = signame
+def _restore(previous: dict[signal.Signals, object]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    raise Terminated(signal.Signals(signum).name)
+def report_interrupted_start(argv: Sequence[str], signame: str) -> None:
+    """A signal while the CLI was still starting (importing its modules): say so, and answer
+    `--json`/`--junit` as a run interrupted before its report does (a cancelled CI job must
+    not leave an old passing JUnit file, or an empty stdout). Further signals are ignored
+    meanwhile: the answer is short, and a second Ctrl-C would only lose it."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in not_ignored(ALL_SIGNALS):
+            signal.signal(sig, signal.SIG_IGN)
+    sys.stderr.write("nornir-evpn: interrupted\n")
+    command = _command_in(argv)
+    with contextlib.suppress(Exception):
+        options = _options_of(build_parser(only=command), command)
+        _report_refusal(_outputs_asked(argv, options), command, f"interrupted ({signame}) before the report",
+                        interrupted=signame)
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -170,15 +187,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives until exit
-    parser = build_parser(only=_command_in(argv))
+    # SIGTERM (kill, a CI job cancelled) and SIGHUP end a command like Ctrl-C: sessions closed,
+    # --json/--junit answered; Python's default would end the process with neither. Commands
+    # with more to undo (configure, failover-test) set their own handlers while they run.
+    # Set before the command's modules are imported (0.2 s), which a cancel may interrupt too;
+    # `python -m nornir_evpn` sets them before this module is (`__main__`)
+    previous = terminate_on_signals()
     try:
+        parser = build_parser(only=_command_in(argv))
         args = parser.parse_args(argv)
     except _UsageError as exc:
+        _restore(previous)
         command = _command_in(argv)
         _report_refusal(_outputs_asked(argv, _options_of(parser, command)), command,
                         _one_line(Exception(exc.message)))
         raise
+    except KeyboardInterrupt as exc:
+        _restore(previous)
+        report_interrupted_start(argv, getattr(exc, "signame", "SIGINT"))
+        return EXIT_INTERRUPTED
+    except SystemExit:  # --help, --version
+        _restore(previous)
+        raise
     if not getattr(args, "func", None):
+        _restore(previous)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     # what the imports loaded lives until exit: keep the cyclic GC from walking it again in
@@ -186,15 +218,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # point: frozen objects are never collected, a calling script's garbage included
     if entry_point:
         gc.freeze()
-    # SIGTERM (kill, a CI job cancelled) and SIGHUP end a command like Ctrl-C: sessions closed,
-    # --json/--junit answered; Python's default would end the process with neither. Commands
-    # with more to undo (configure, failover-test) set their own handlers while they run.
-    # Only where the signal has its default action: `nohup` (SIGHUP ignored) and a caller's
-    # own handler (a script calling main) keep theirs.
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {sig: signal.signal(sig, _terminate) for sig in TERMINATION_SIGNALS
-                    if signal.getsignal(sig) is signal.SIG_DFL}
     code = None
     try:
         code = int(args.func(args))
@@ -233,8 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         interrupted=signame)
         return EXIT_INTERRUPTED
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _restore(previous)
         if entry_point and code == EXIT_INTERRUPTED and threading.current_thread() is threading.main_thread():
             # the run ended on an interrupt and reported it: a second Ctrl-C on the way out
             # would only turn exit 130 into a death by signal (or a traceback)

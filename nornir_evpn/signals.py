@@ -20,6 +20,29 @@ ALL_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, *TERMINATION_SIGNALS)
 Handler = Callable[[int, object], None]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP outside a command's own handling: it ends the command like Ctrl-C."""
+
+    def __init__(self, signame: str) -> None:
+        super().__init__(signame)
+        self.signame = signame
+
+
+def terminate(signum: int, _frame: object) -> None:
+    """The handler that makes SIGTERM/SIGHUP end a command like Ctrl-C (`Terminated`)."""
+    raise Terminated(signal.Signals(signum).name)
+
+
+def terminate_on_signals() -> dict[signal.Signals, Handler | int | None]:
+    """In the main thread, SIGTERM and SIGHUP where they have their default action now raise
+    `Terminated`; the handlers replaced, to put back. `nohup` (SIGHUP ignored) and a caller's
+    own handler (a script calling `main`) keep theirs."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, terminate) for sig in TERMINATION_SIGNALS
+            if signal.getsignal(sig) is signal.SIG_DFL}
+
+
 def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
     """The signals of `signals` this process does not ignore."""
     return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]

@@ -178,3 +178,41 @@ def test_native_windows_is_told_to_use_wsl(monkeypatch, capsys, tmp_path, argv) 
         "nornir-evpn: error: the digital twin needs a POSIX system (signals, unix sockets): "
         "on Windows run nornir_evpn in WSL"]
     assert not (tmp_path / ".nornir_evpn").exists()
+
+
+CANCELLED_WHILE_IMPORTING = """
+import builtins, os, signal, sys
+sys.argv = ["nornir_evpn", *sys.argv[1:]]
+real = builtins.__import__
+
+def hook(name, *args, **kwargs):  # a CI cancel landing while the CLI imports
+    if name == {module!r}:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real(name, *args, **kwargs)
+
+builtins.__import__ = hook
+import runpy
+runpy.run_module("nornir_evpn", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("module", ["nornir_evpn.cli", "nornir_evpn.checks"])  # in __main__, in main()
+def test_a_cancel_while_the_cli_starts_still_answers_json_and_junit(tmp_path, module) -> None:
+    """SIGTERM in the first 0.3 s (a CI job cancelled right after it started) killed the
+    process by signal, or answered Ctrl-C with empty stdout: an old passing JUnit file stayed,
+    though the README promises --json/--junit for an interrupted verify (reliability review)."""
+    import json
+    from xml.etree import ElementTree
+
+    junit = tmp_path / "verify.xml"
+    junit.write_text('<testsuites><testsuite name="old" tests="1" failures="0"/></testsuites>')
+    proc = subprocess.run([sys.executable, "-c", CANCELLED_WHILE_IMPORTING.format(module=module), "verify",
+                           "--twin", "--twin-state", str(tmp_path / "none.json"), "--json", "--junit", str(junit)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 130, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["command"] == "verify" and doc["ok"] is False and doc["interrupted"] == "SIGTERM"
+    assert doc["error"] == "interrupted (SIGTERM) before the report"
+    case = ElementTree.parse(junit).getroot().find("testsuite/testcase/error")
+    assert case is not None and case.get("message") == "interrupted (SIGTERM) before the report"
+    assert "Traceback" not in proc.stderr
