@@ -101,6 +101,17 @@ def test_before_multihoming_the_mh_checks_fail(intent) -> None:
     assert failed[("leaf3", "evpn.received")].startswith("leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 0")
     assert "leaf1 lag1 - Expected: up Actual:" in failed[("leaf1", "lag.up")]
     assert not any(c.startswith("bgp.") for _, c in failed)
+    # what the matrix's `absent` cells have in common, said once (a brownfield fabric's names)
+    from nornir_evpn.reporting.verify import absent_objects_note
+
+    results = _verify(intent, show)
+    entries = {n: {"checks": [r.as_dict() for r in rs.values()]} for n, rs in results.items()}
+    assert absent_objects_note(entries) == [
+        "absent: lag1 on leaf1, leaf2; ES-1 on leaf1, leaf2. Not configured yet (`configure`), or configured "
+        "by hand under other names (README, A fabric configured by hand: what the intent can take over)"]
+    _, _, healthy = _lab()
+    assert absent_objects_note({n: {"checks": [r.as_dict() for r in rs.values()]}
+                                for n, rs in _verify(intent, healthy).items()}) == []
 
 
 def test_member_down_degraded_expectations(intent) -> None:

@@ -27,6 +27,7 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import (
+    absent_objects_note,
     not_judged_notes,
     print_verify,
     verify_document,
@@ -146,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         target.nr.close_connections(on_failed=True)
     results = host_results(agg)
     doc = verify_document(results)
-    doc["notes"] = skipped_notes(target.fabric, checks) + not_judged_notes(doc["hosts"])
+    doc["notes"] = (skipped_notes(target.fabric, checks) + not_judged_notes(doc["hosts"])
+                    + absent_objects_note(doc["hosts"]))
     if args.outputs is not None:
         try:
             write_outputs(args.outputs, results)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nornir_evpn.checks.base import ABSENT
 from nornir_evpn.reporting.common import (
     JUnitCase,
     JUnitSuite,
@@ -51,6 +52,32 @@ def not_judged_notes(entries: dict[str, dict[str, Any]]) -> list[str]:
     return [f"{check} not judged on {len(hosts)} host(s): " + "; ".join(hosts[:5])
             + (f"; and {len(hosts) - 5} more" if len(hosts) > 5 else "")
             for check, hosts in sorted(by_check.items())]
+
+
+# (check, observed key suffix) whose ABSENT value means the intent's object is not on the host
+_OBJECT_KEYS = {"lag.up": "", "es.oper_up": " oper-state"}
+
+
+def absent_objects_note(entries: dict[str, dict[str, Any]]) -> list[str]:
+    """One line when the intent's LAGs or ethernet segments are absent on hosts: not
+    configured yet, or configured by hand under other names (a brownfield fabric failed
+    lag.up and es.* with `Actual: absent` and nothing said why)."""
+    hosts_of: dict[str, list[str]] = {}
+    for host, entry in entries.items():
+        for c in entry.get("checks") or []:
+            suffix = _OBJECT_KEYS.get(c["name"])
+            if suffix is None or c["ok"]:
+                continue
+            for key, value in (c.get("observed") or {}).items():
+                if value == ABSENT and key.endswith(suffix) and " " not in key[:len(key) - len(suffix)]:
+                    names = hosts_of.setdefault(key[:len(key) - len(suffix)], [])
+                    if host not in names:
+                        names.append(host)
+    if not hosts_of:
+        return []
+    what = "; ".join(f"{name} on {', '.join(hosts)}" for name, hosts in hosts_of.items())
+    return [f"absent: {what}. Not configured yet (`configure`), or configured by hand under other names "
+            "(README, A fabric configured by hand: what the intent can take over)"]
 
 
 def summary(entries: dict[str, dict[str, Any]]) -> dict[str, int]:
