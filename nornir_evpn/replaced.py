@@ -1,4 +1,4 @@
-"""The running values a candidate replaces, read from SR Linux's hierarchical `diff`.
+"""The running values a candidate replaces or deletes, read from SR Linux's hierarchical `diff`.
 
 `diff flat` prints a changed leaf as one `insert / <path> <new>` line, like a leaf the
 candidate adds: a LAG member moved from `lag5` to `lag1`, or an AS rewritten, reads as a
@@ -12,7 +12,9 @@ the new one's with `+`, inside the braces of their containers:
             }
         }
 
-Depth is read from the braces, not the indentation (the marks shift marked lines).
+A value deleted from a container the candidate keeps (configure puts `admin-state` and
+`min-links` back to their defaults that way: a port shut by hand comes back up) is its `-`
+line alone. Depth is read from the braces, not the indentation (the marks shift marked lines).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ _MARKS = ("+", "-")
 
 @dataclass(frozen=True)
 class Replaced:
-    """One leaf (or leaf-list) whose running value the candidate changes."""
+    """One leaf (or leaf-list) whose running value the candidate changes; `new` None: the
+    candidate deletes it (its default, if it has one, applies)."""
 
     path: str  # `interface ethernet-1/1 ethernet aggregate-id`
     old: str
-    new: str
+    new: str | None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         return {"path": self.path, "old": self.old, "new": self.new}
 
 
@@ -46,24 +49,36 @@ def _listed(values: list[str]) -> str:
 
 
 def replaced_values(diff: str) -> list[Replaced]:
-    """Every `- <leaf> <old>` line directly followed by `+ <leaf> <new>` in the same container:
-    a value the candidate replaces. A leaf-list printed as a block (`export-policy [`, one
-    value per line, `]`) is one value: marked whole, it pairs like a leaf; unmarked, its
-    `-` and `+` values inside are the old and new chains. Added and removed subtrees are not
-    replacements."""
-    stack: list[str] = []
+    """Every `- <leaf> <old>` line in a container the candidate keeps: followed directly by
+    `+ <leaf> <new>`, a value the candidate replaces; alone, one it deletes. A leaf-list
+    printed as a block (`export-policy [`, one value per line, `]`) is one value: marked
+    whole, it pairs like a leaf; unmarked, its `-` and `+` values inside are the old and new
+    chains. What added and removed subtrees hold is neither."""
+    stack: list[tuple[str, str]] = []  # (container, its mark)
     out: list[Replaced] = []
     pending: tuple[int, str, str] | None = None  # (depth, leaf, old value) of the last `-` leaf
     block: tuple[str, str, list[tuple[str, str]]] | None = None  # a leaf-list block: mark, name, items
 
+    def path(leaf: str) -> str:
+        return " ".join([*(name for name, _ in stack), leaf])
+
+    def flush() -> None:  # a `-` value no `+` replaced: deleted
+        nonlocal pending
+        if pending is not None:
+            out.append(Replaced(path(pending[1]), pending[2], None))
+        pending = None
+
     def value(mark: str, leaf: str, text: str) -> None:
         nonlocal pending
-        if mark == "-":
-            pending = (len(stack), leaf, text)
+        if any(m for _, m in stack):  # inside a subtree added or removed whole
             return
         if mark == "+" and pending is not None and pending[:2] == (len(stack), leaf):
-            out.append(Replaced(" ".join([*stack, leaf]), pending[2], text))
-        pending = None
+            out.append(Replaced(path(leaf), pending[2], text))
+            pending = None
+            return
+        flush()
+        if mark == "-":
+            pending = (len(stack), leaf, text)
 
     for raw in diff.splitlines():
         mark, text = _split(raw)
@@ -78,23 +93,24 @@ def replaced_values(diff: str) -> list[Replaced]:
             if head:
                 value(head, leaf, _listed([v for _, v in items]))
                 continue
+            flush()
             old = [v for m, v in items if m != "+"]
             new = [v for m, v in items if m != "-"]
-            if old != new:
-                out.append(Replaced(" ".join([*stack, leaf]), _listed(old), _listed(new)))
-            pending = None
+            if old != new and not any(m for _, m in stack):
+                out.append(Replaced(path(leaf), _listed(old), _listed(new) if new else None))
             continue
         if text == "}":
+            flush()
             stack.pop() if stack else None
-            pending = None
             continue
         if text.endswith("{"):
-            stack.append(text[:-1].strip())
-            pending = None
+            flush()
+            stack.append((text[:-1].strip(), mark))
             continue
         if text.endswith("["):
             block = (mark, text[:-1].strip(), [])
             continue
         leaf, _, rest = text.partition(" ")
         value(mark, leaf, rest)
+    flush()
     return out

@@ -107,16 +107,20 @@ def test_a_running_value_the_change_replaces_is_named(lab, capsys):
     running = lab.twin.datastore("leaf1").running
     running.set(("interface", "ethernet-1/1", "ethernet", "aggregate-id", "lag5"))
     running.set(("interface", "lag5", "admin-state", "enable"))
+    running.set(("interface", "ethernet-1/49", "admin-state", "disable"))  # an uplink shut by hand
     code, doc = lab.configure(capsys, "--dry-run")
     assert code == 0
     assert doc["hosts"]["leaf1"]["replaced"] == [
-        {"path": "interface ethernet-1/1 ethernet aggregate-id", "old": "lag5", "new": "lag1"}]
+        {"path": "interface ethernet-1/1 ethernet aggregate-id", "old": "lag5", "new": "lag1"},
+        # configure puts it back to its default (`delete`), which brings the port up (day-2 tester)
+        {"path": "interface ethernet-1/49 admin-state", "old": "disable", "new": None}]
     assert doc["hosts"]["leaf2"]["replaced"] == [] and doc["hosts"]["spine1"]["replaced"] == []
     assert "insert / interface ethernet-1/1 ethernet aggregate-id lag1" in doc["hosts"]["leaf1"]["diff"]
 
     main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory), "--dry-run"])
     out = capsys.readouterr().out
-    assert "leaf1 would replace 1 running value:\n  interface ethernet-1/1 ethernet aggregate-id: lag5 -> lag1" in out
+    assert ("leaf1 would replace 2 running values:\n  interface ethernet-1/1 ethernet aggregate-id: lag5 -> lag1\n"
+            "  interface ethernet-1/49 admin-state: disable -> deleted") in out
     assert "configure ok: 4 hosts, 3 would change (1 host would replace running values), 0 failed" in out
 
     code, doc = lab.configure(capsys)

@@ -97,8 +97,9 @@ REPLACED_SHOWN = 3  # per host without -v
 
 def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, everything: bool) -> None:
     """The running values a change replaces, which `diff flat` shows as inserts (`+64/-0`
-    for a LAG member moved from a LAG of the fabric's own to the intent's): every one with
-    -v or a dry-run, the first few otherwise."""
+    for a LAG member moved from a LAG of the fabric's own to the intent's), or deletes (a
+    port shut by hand, back to `enable`): every one with -v or a dry-run, the first few
+    otherwise."""
     values = entry.get("replaced") or []
     if not values or not entry["changed"]:
         return
@@ -106,7 +107,8 @@ def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, every
     console.print(Text(f"{host} {verb} {len(values)} running value{'s' * (len(values) > 1)}:", style="yellow"))
     shown = values if everything else values[:REPLACED_SHOWN]
     for r in shown:
-        console.print(Text(f"  {r['path']}: {r['old']} -> {r['new']}", style="yellow"), crop=False, soft_wrap=True)
+        new = "deleted" if r["new"] is None else r["new"]  # a deleted leaf takes its default, if any
+        console.print(Text(f"  {r['path']}: {r['old']} -> {new}", style="yellow"), crop=False, soft_wrap=True)
     if len(shown) < len(values):
         console.print(Text(f"  and {len(values) - len(shown)} more (-v lists them)", style="yellow"))
 

@@ -40,8 +40,9 @@ def test_a_replaced_value_is_a_minus_then_a_plus_of_the_same_leaf_in_the_same_co
     assert replaced_values(SRL_LAYOUT) == [
         Replaced("interface ethernet-1/1 ethernet aggregate-id", "lag5", "lag1"),
         Replaced("network-instance default protocols bgp autonomous-system", "65001", "101"),
+        Replaced("network-instance default protocols bgp router-id", "10.1.1.1", None),  # deleted
         Replaced("network-instance default protocols bgp group ebgp export-policy", "[ mine ]", "[ all ]"),
-    ]  # router-id only removed, lag1 and lag5 added and removed whole: not replacements
+    ]  # lag1 and lag5, added and removed whole: neither
 
 
 def test_the_twin_diff_reads_the_same():
@@ -80,3 +81,14 @@ def test_a_leaf_list_block_is_one_value():
                                ("[ a b ]", "[ b a ]", ("[ a b ]", "[ b a ]"))):
         [r] = replaced_values(diff(parse_flat(g + old), parse_flat(g + new)))
         assert (r.path, r.old, r.new) == ("network-instance default protocols bgp group g export-policy", *expected)
+
+
+def test_a_value_put_back_to_its_default_is_a_deleted_one():
+    """An uplink shut for maintenance: configure's `delete ... admin-state` brings it back up,
+    and the list said nothing (`-` alone; day-2 tester). A leaf of a removed subtree is not."""
+    old = parse_flat("set / interface ethernet-1/49 admin-state disable\n"
+                     "set / interface ethernet-1/49 description uplink\n"
+                     "set / network-instance default protocols bgp neighbor 10.0.9.9 admin-state disable\n")
+    new = parse_flat("set / interface ethernet-1/49 description uplink\n")
+    assert replaced_values(diff(old, new)) == [
+        Replaced("interface ethernet-1/49 admin-state", "disable", None)]  # the neighbor went whole
