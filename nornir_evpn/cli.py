@@ -25,9 +25,10 @@ from nornir_evpn.errors import NornirEvpnError, UserInputError
 from nornir_evpn.signals import (  # noqa: F401
     ALL_SIGNALS,
     Terminated,
+    defer_start,
+    end_start,
     not_ignored,
     terminate,
-    terminate_on_signals,
 )
 from nornir_evpn.timestamps import mark_run_start
 
@@ -159,20 +160,20 @@ def _restore(previous: dict[signal.Signals, object]) -> None:
         signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def report_interrupted_start(argv: Sequence[str], signame: str) -> None:
-    """A signal while the CLI was still starting (importing its modules): say so, and answer
+def report_interrupted_start(argv: Sequence[str], signame: str, parser: argparse.ArgumentParser,
+                             *, ignore: bool = True) -> None:
+    """A signal while the CLI was starting (importing its modules): say so, and answer
     `--json`/`--junit` as a run interrupted before its report does (a cancelled CI job must
-    not leave an old passing JUnit file, or an empty stdout). Further signals are ignored
-    meanwhile: the answer is short, and a second Ctrl-C would only lose it."""
-    if threading.current_thread() is threading.main_thread():
+    not leave an old passing JUnit file, or an empty stdout). With `ignore` (the process's
+    own entry point) further signals are ignored meanwhile: a second Ctrl-C would only lose
+    the answer; a script calling `main` keeps its handlers."""
+    if ignore and threading.current_thread() is threading.main_thread():
         for sig in not_ignored(ALL_SIGNALS):
             signal.signal(sig, signal.SIG_IGN)
     sys.stderr.write("nornir-evpn: interrupted\n")
     command = _command_in(argv)
-    with contextlib.suppress(Exception):
-        options = _options_of(build_parser(only=command), command)
-        _report_refusal(_outputs_asked(argv, options), command, f"interrupted ({signame}) before the report",
-                        interrupted=signame)
+    _report_refusal(_outputs_asked(argv, _options_of(parser, command)), command,
+                    f"interrupted ({signame}) before the report", interrupted=signame)
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -190,25 +191,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM (kill, a CI job cancelled) and SIGHUP end a command like Ctrl-C: sessions closed,
     # --json/--junit answered; Python's default would end the process with neither. Commands
     # with more to undo (configure, failover-test) set their own handlers while they run.
-    # Set before the command's modules are imported (0.2 s), which a cancel may interrupt too;
-    # `python -m nornir_evpn` sets them before this module is (`__main__`)
-    previous = terminate_on_signals()
+    # While the command's modules import (0.2 s; the entry point defers from its first line),
+    # a signal is only recorded, and answered once they are in
+    defer_start()
     try:
-        parser = build_parser(only=_command_in(argv))
-        args = parser.parse_args(argv)
+        try:
+            parser = build_parser(only=_command_in(argv))
+            args = parser.parse_args(argv)
+        finally:
+            signame, previous = end_start()
     except _UsageError as exc:
         _restore(previous)
         command = _command_in(argv)
         _report_refusal(_outputs_asked(argv, _options_of(parser, command)), command,
                         _one_line(Exception(exc.message)))
         raise
-    except KeyboardInterrupt as exc:
-        _restore(previous)
-        report_interrupted_start(argv, getattr(exc, "signame", "SIGINT"))
-        return EXIT_INTERRUPTED
-    except SystemExit:  # --help, --version
+    except BaseException:  # --help, --version; an import that failed
         _restore(previous)
         raise
+    if signame is not None:
+        _restore(previous)
+        report_interrupted_start(argv, signame, parser, ignore=entry_point)
+        return EXIT_INTERRUPTED
     if not getattr(args, "func", None):
         _restore(previous)
         parser.print_help(sys.stderr)

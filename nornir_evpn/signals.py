@@ -43,6 +43,51 @@ def terminate_on_signals() -> dict[signal.Signals, Handler | int | None]:
             if signal.getsignal(sig) is signal.SIG_DFL}
 
 
+# the signals received while the CLI starts, and the handlers `defer_start` replaced
+_start: tuple[list[str], dict[signal.Signals, Handler | int | None]] | None = None
+
+
+def defer_start() -> None:
+    """Until `end_start`, SIGINT/SIGTERM/SIGHUP that have their default action are recorded,
+    not acted on: the CLI's start-up is imports (0.3 s), and an exception raised inside an
+    import leaves modules half-imported (importing them again then fails; Python 3.11 wraps
+    one raised in a dataclass's `__set_name__` in a RuntimeError). In the main thread only;
+    a second call before `end_start` changes nothing."""
+    global _start
+    if _start is not None or threading.current_thread() is not threading.main_thread():
+        return
+    received: list[str] = []
+
+    def record(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+
+    replaced = {}
+    for sig in ALL_SIGNALS:
+        handler = signal.getsignal(sig)
+        if handler is signal.SIG_DFL or handler is signal.default_int_handler:
+            replaced[sig] = signal.signal(sig, record)
+    _start = (received, replaced)
+
+
+def end_start() -> tuple[str | None, dict[signal.Signals, Handler | int | None]]:
+    """Start-up is over: the first signal `defer_start` recorded (None: none), and the
+    handlers to put back when the command ends. From here SIGINT raises KeyboardInterrupt
+    again, and SIGTERM/SIGHUP that had their default action raise `Terminated`."""
+    global _start
+    if _start is None:
+        return None, terminate_on_signals()
+    received, replaced = _start
+    _start = None
+    previous = {}
+    for sig, handler in replaced.items():
+        if sig in TERMINATION_SIGNALS and handler is signal.SIG_DFL:
+            signal.signal(sig, terminate)
+            previous[sig] = handler
+        else:
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+    return (received[0] if received else None), previous
+
+
 def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
     """The signals of `signals` this process does not ignore."""
     return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]

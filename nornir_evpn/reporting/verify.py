@@ -66,7 +66,9 @@ def absent_objects_note(entries: dict[str, dict[str, Any]]) -> list[str]:
     for host, entry in entries.items():
         for c in entry.get("checks") or []:
             suffix = _OBJECT_KEYS.get(c["name"])
-            if suffix is None or c["ok"]:
+            # absent as the device says (its `Error:` answer), not unreadable: an output that
+            # does not parse, or a command that failed in transit, is no missing object (review)
+            if suffix is None or c["ok"] or "Error:" not in c.get("detail", ""):
                 continue
             for key, value in (c.get("observed") or {}).items():
                 if value == ABSENT and key.endswith(suffix) and " " not in key[:len(key) - len(suffix)]:

@@ -216,3 +216,41 @@ def test_a_cancel_while_the_cli_starts_still_answers_json_and_junit(tmp_path, mo
     case = ElementTree.parse(junit).getroot().find("testsuite/testcase/error")
     assert case is not None and case.get("message") == "interrupted (SIGTERM) before the report"
     assert "Traceback" not in proc.stderr
+
+
+def test_the_entry_point_defers_signals_before_any_heavy_import() -> None:
+    """The `nornir-evpn` script called `nornir_evpn.cli:main`, whose import alone takes 0.2 s:
+    a SIGTERM then killed it (exit -15) with no JSON and no JUnit (review). Both entry points
+    now go through `nornir_evpn.entry`, which defers signals before importing anything heavy."""
+    import re
+    from pathlib import Path
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()  # no tomllib on 3.10
+    assert re.findall(r'^nornir-evpn = "(.+)"$', pyproject, re.M) == ["nornir_evpn.entry:main"]
+    probe = ("import sys, nornir_evpn.entry; "
+             "print(sorted(m for m in sys.modules if m.startswith(('nornir', 'scrapli', 'rich', 'pydantic'))))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['nornir_evpn', 'nornir_evpn.entry', 'nornir_evpn.signals']"
+
+
+def test_a_script_interrupted_while_main_starts_keeps_its_handlers(monkeypatch, capsys, tmp_path) -> None:
+    """A Ctrl-C while `main([...])` imported its command left a calling script with SIGINT,
+    SIGTERM and SIGHUP ignored for good (review): the script could no longer be stopped."""
+    import json
+    import os
+    import signal
+
+    import nornir_evpn.cli as cli
+
+    real = cli.build_parser
+
+    def interrupted(only=None):
+        os.kill(os.getpid(), signal.SIGINT)  # lands while main() starts: recorded, answered after
+        return real(only)
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    code = cli.main(["verify", "--twin", "--twin-state", str(tmp_path / "none.json"), "--json"])
+    assert code == 130
+    assert json.loads(capsys.readouterr().out)["interrupted"] == "SIGINT"
+    assert {sig: signal.getsignal(sig) for sig in before} == before
