@@ -14,7 +14,6 @@ import importlib
 import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -23,11 +22,10 @@ from nornir_evpn import __version__, home  # noqa: F401 - home: before nornir is
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, UserInputError
 from nornir_evpn.signals import (  # noqa: F401
-    ALL_SIGNALS,
     Terminated,
     defer_start,
     end_start,
-    not_ignored,
+    ignore_all,
     terminate,
 )
 from nornir_evpn.timestamps import mark_run_start
@@ -167,9 +165,8 @@ def report_interrupted_start(argv: Sequence[str], signame: str, parser: argparse
     not leave an old passing JUnit file, or an empty stdout). With `ignore` (the process's
     own entry point) further signals are ignored meanwhile: a second Ctrl-C would only lose
     the answer; a script calling `main` keeps its handlers."""
-    if ignore and threading.current_thread() is threading.main_thread():
-        for sig in not_ignored(ALL_SIGNALS):
-            signal.signal(sig, signal.SIG_IGN)
+    if ignore:
+        ignore_all()
     sys.stderr.write("nornir-evpn: interrupted\n")
     command = _command_in(argv)
     _report_refusal(_outputs_asked(argv, _options_of(parser, command)), command,
@@ -261,8 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         _restore(previous)
-        if entry_point and code == EXIT_INTERRUPTED and threading.current_thread() is threading.main_thread():
+        if entry_point and code == EXIT_INTERRUPTED:
             # the run ended on an interrupt and reported it: a second Ctrl-C on the way out
             # would only turn exit 130 into a death by signal (or a traceback)
-            for sig in not_ignored(ALL_SIGNALS):
-                signal.signal(sig, signal.SIG_IGN)
+            ignore_all()

@@ -8,7 +8,7 @@ right after it started must not leave an old passing JUnit file behind.
 
 import sys
 
-from nornir_evpn.signals import ALL_SIGNALS, defer_start, not_ignored
+from nornir_evpn.signals import defer_start, ignore_all
 
 # what only an install maps into the package (pyproject's package-dir): from a checkout
 # installed without -e, `python -m nornir_evpn` run inside it imports the checkout's
@@ -34,8 +34,5 @@ def main() -> int:
         return 2
     # the report is out: a signal during the interpreter's teardown (which puts Python's own
     # handlers back to the default) would turn its exit code into a death by signal
-    import signal
-
-    for sig in not_ignored(ALL_SIGNALS):
-        signal.signal(sig, signal.SIG_IGN)
+    ignore_all()
     return code

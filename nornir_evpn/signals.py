@@ -93,6 +93,15 @@ def not_ignored(signals: Iterable[signal.Signals]) -> list[signal.Signals]:
     return [s for s in signals if signal.getsignal(s) is not signal.SIG_IGN]
 
 
+def ignore_all() -> None:
+    """In the main thread, SIGINT, SIGTERM and SIGHUP are ignored from now on: the run has
+    ended and reported (a second Ctrl-C would only turn its exit code into a death by
+    signal, or lose the answer being written)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in not_ignored(ALL_SIGNALS):
+            signal.signal(sig, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def handled(signals: Iterable[signal.Signals], handler: Handler | int) -> Iterator[None]:
     """While inside, `handler` handles those of `signals` not ignored; the previous handlers
