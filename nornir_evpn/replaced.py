@@ -56,7 +56,8 @@ def replaced_values(diff: str) -> list[Replaced]:
     chains. What added and removed subtrees hold is neither."""
     stack: list[tuple[str, str]] = []  # (container, its mark)
     out: list[Replaced] = []
-    pending: tuple[int, str, str] | None = None  # (depth, leaf, old value) of the last `-` leaf
+    # (leaf, old value) of the last `-` leaf: flushed at every brace, so in the current container
+    pending: tuple[str, str] | None = None
     block: tuple[str, str, list[tuple[str, str]]] | None = None  # a leaf-list block: mark, name, items
 
     def path(leaf: str) -> str:
@@ -65,20 +66,23 @@ def replaced_values(diff: str) -> list[Replaced]:
     def flush() -> None:  # a `-` value no `+` replaced: deleted
         nonlocal pending
         if pending is not None:
-            out.append(Replaced(path(pending[1]), pending[2], None))
+            out.append(Replaced(path(pending[0]), pending[1], None))
         pending = None
+
+    def in_marked_subtree() -> bool:  # added or removed whole
+        return any(m for _, m in stack)
 
     def value(mark: str, leaf: str, text: str) -> None:
         nonlocal pending
-        if any(m for _, m in stack):  # inside a subtree added or removed whole
+        if in_marked_subtree():
             return
-        if mark == "+" and pending is not None and pending[:2] == (len(stack), leaf):
-            out.append(Replaced(path(leaf), pending[2], text))
+        if mark == "+" and pending is not None and pending[0] == leaf:
+            out.append(Replaced(path(leaf), pending[1], text))
             pending = None
             return
         flush()
         if mark == "-":
-            pending = (len(stack), leaf, text)
+            pending = (leaf, text)
 
     for raw in diff.splitlines():
         mark, text = _split(raw)
@@ -96,12 +100,13 @@ def replaced_values(diff: str) -> list[Replaced]:
             flush()
             old = [v for m, v in items if m != "+"]
             new = [v for m, v in items if m != "-"]
-            if old != new and not any(m for _, m in stack):
+            if old != new and not in_marked_subtree():
                 out.append(Replaced(path(leaf), _listed(old), _listed(new) if new else None))
             continue
         if text == "}":
             flush()
-            stack.pop() if stack else None
+            if stack:
+                stack.pop()
             continue
         if text.endswith("{"):
             flush()
