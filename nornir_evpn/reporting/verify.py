@@ -71,10 +71,11 @@ def absent_objects_note(entries: dict[str, dict[str, Any]]) -> list[str]:
             if suffix is None or c["ok"] or "Error:" not in c.get("detail", ""):
                 continue
             for key, value in (c.get("observed") or {}).items():
-                if value == ABSENT and key.endswith(suffix) and " " not in key[:len(key) - len(suffix)]:
-                    names = hosts_of.setdefault(key[:len(key) - len(suffix)], [])
-                    if host not in names:
-                        names.append(host)
+                name = key[:len(key) - len(suffix)]  # `lag1`, `ES-1` (not `lag1.0 network-instance`)
+                if value == ABSENT and key.endswith(suffix) and " " not in name:
+                    hosts = hosts_of.setdefault(name, [])
+                    if host not in hosts:
+                        hosts.append(host)
     if not hosts_of:
         return []
     what = "; ".join(f"{name} on {', '.join(hosts)}" for name, hosts in hosts_of.items())
