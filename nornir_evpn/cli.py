@@ -37,6 +37,7 @@ COMMANDS = [
     ("inventory", "inventory"),
     ("twin", "twin"),
     ("configure", "configure"),
+    ("rollback", "rollback"),
     ("verify", "verify"),
     ("failover", "failover-test"),
     ("demo", "demo"),
@@ -50,6 +51,7 @@ EPILOG = """examples:
   python -m nornir_evpn configure --twin --dry-run # show the diff, commit nothing
   python -m nornir_evpn twin traffic               # CEs ping each other: leaves learn their MACs
   python -m nornir_evpn verify --twin --json       # one JSON document on stdout
+  python -m nornir_evpn rollback --twin            # back to before the last configure's commit
   python -m nornir_evpn failover-test --twin --host leaf1 --interface ethernet-1/1
 exit codes: 0 ok, 1 a host or check failed, 2 bad input, 130 interrupted
 """

@@ -45,6 +45,25 @@ NO_PENDING_CONFIRM = "no pending commit"
 # its accept (srl_nokia-configuration)
 COMMIT_STATE = "info from state system configuration commit | as json"
 
+# Checkpoints (srl_nokia-tools-configuration): a named copy of the running configuration kept
+# on the device (`/system configuration max-checkpoints`, default 10: the oldest goes first).
+# `revert` loads one and commits it as one transaction. A name must not start with a digit
+# (srl_nokia-common checkpoint-name).
+CHECKPOINT_STATE = "info from state system configuration checkpoint | as json"
+
+
+def generate_checkpoint(name: str, comment: str) -> str:
+    return f'tools system configuration generate-checkpoint name {name} comment "{comment}"'
+
+
+def revert_checkpoint(name: str) -> str:
+    return f"tools system configuration checkpoint {name} revert"
+
+
+def clear_checkpoint(name: str) -> str:
+    return f"tools system configuration checkpoint {name} clear"
+
+
 # --- failure detection ----------------------------------------------------------------------
 # scrapli-community's platform only fails on MINOR/MAJOR/CRITICAL; SR Linux also prints
 # "Error:" and "Parsing error:" for rejected input, which must fail the task.

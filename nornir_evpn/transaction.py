@@ -51,7 +51,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
             diff=diff, committed=bool(data.get("committed")), commit_unknown=bool(data.get("commit_unknown")),
             device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
             added=added, removed=removed, replaced=data.get("replaced", []), pruned=data.get("pruned", []),
-            saved=bool(data.get("saved")),
+            saved=bool(data.get("saved")), checkpoint=data.get("checkpoint"),
         )
     return out
 
@@ -64,12 +64,12 @@ def run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
 def all_or_nothing(
     nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
     timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
-    prune: bool = False, save: bool = False,
+    prune: bool = False, save: bool = False, checkpoint: str | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Validate everywhere; then commit confirmed everywhere and accept only if all did
-    (then, with `save`, `save startup` everywhere)."""
+    (then, with `save`, `save startup` everywhere). `checkpoint`: generated before each commit."""
     common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel,
-              "batch_lines": batch_lines, "prune": prune}
+              "batch_lines": batch_lines, "prune": prune, "checkpoint": checkpoint}
     validated = run_phase(nr, mode="validate", **common)
     if not all(e["ok"] for e in validated.values()):
         for e in validated.values():

@@ -1,5 +1,6 @@
 """Nornir tasks, for `nr.run(task=...)` in anyone's runbook (installed as nornir_evpn.tasks)."""
 
+from nornir_evpn.tasks.checkpoint import checkpoint_name, list_checkpoints, rollback_checkpoint
 from nornir_evpn.tasks.config import (
     apply_config,
     configure_fabric,
@@ -13,10 +14,13 @@ from nornir_evpn.tasks.verify import verify_host
 
 __all__ = [
     "apply_config",
+    "checkpoint_name",
     "configure_fabric",
     "confirm_commit",
+    "list_checkpoints",
     "render_config",
     "restore_interface",
+    "rollback_checkpoint",
     "save_startup",
     "shut_interface",
     "stale_config",

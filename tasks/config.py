@@ -25,7 +25,7 @@ from nornir_scrapli.connection import ScrapliCore
 from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
-from nornir_evpn import platform, ssh2_guard, uncommitted
+from nornir_evpn import __version__, platform, ssh2_guard, uncommitted
 from nornir_evpn.errors import UnsafeValueError, UserInputError
 from nornir_evpn.failures import (  # noqa: F401 - also their 0.9 home
     LOST,
@@ -69,6 +69,8 @@ INTERRUPTED = "interrupted: candidate discarded, nothing committed"
 # lines typed ahead of the device's answers (`batch_lines=1`: one at a time, each prompt
 # awaited); what is unanswered is also capped in bytes (session.BATCH_MAX_BYTES)
 DEFAULT_BATCH_LINES = 64
+# the comment of the checkpoints configure generates before a commit (`apply_config(checkpoint=)`)
+CHECKPOINT_COMMENT = f"nornir_evpn {__version__}: before configure"
 
 
 def log_failure(task: Any, step: str, reason: str) -> None:
@@ -202,9 +204,12 @@ class Loaded:
 
 
 def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH_LINES,
-               cancel: threading.Event | None = None, reads: Sequence[str] = ()) -> Loaded:
+               cancel: threading.Event | None = None, reads: Sequence[str] = (),
+               before: Sequence[str] = ()) -> Loaded:
     """Send `lines` in the private candidate, at most `batch_lines` unanswered at a time,
-    then the read commands `reads` (the diffs) in the same paste.
+    then the read commands `reads` (the diffs) in the same paste. `before`: commands run in
+    running mode first (a checkpoint), checked like the lines; the session must be in
+    running mode then.
 
     Lines are typed ahead like a paste into the SR Linux CLI (see `session.paste`): the device
     still runs each line on its own and answers each; only the waiting between lines is
@@ -219,6 +224,11 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
     answers to the lines typed: the caller must drop the session (and with it the candidate).
     """
     if batch_lines <= 1:
+        for command in before:
+            log_sent(conn, [command])
+            response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
+            if response.failed:
+                return Loaded(_line_error(command, response.result), "")
         responses = _send(conn, list(lines))
         if responses.failed:
             return Loaded(_device_error(responses), "")
@@ -231,7 +241,9 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
                 return Loaded(_line_error(failed.channel_input, failed.result), "")
         return Loaded(None, answers[-1] if answers else "", answers if reads else [])
     if conn._current_priv_level.name != "configuration":
-        lines = [platform.ENTER_CANDIDATE_PRIVATE, *lines]
+        lines = [*before, platform.ENTER_CANDIDATE_PRIVATE, *lines]
+    elif before:
+        raise ValueError("load_lines(before=...) needs a session in running mode")
     return _paste_checked(conn, [*lines, *reads], batch_lines, cancel, len(reads))
 
 
@@ -345,17 +357,22 @@ def apply_config(
     cancel: threading.Event | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
     connection: str = CONNECTION,
+    checkpoint: str | None = None,
 ) -> Result:
     """Load `config` into a private candidate, diff it, then act per `mode`.
 
     `batch_lines`: config lines sent per round trip (see `load_lines`; 1 = line by line).
     `connection`: the host's session to use (`SPARE_CONNECTION`: a second one).
+    `checkpoint`: in modes "commit" and "confirmed", a checkpoint of this name is generated on
+    the device before the candidate is entered (the running configuration this change
+    starts from; `rollback` reverts to it), and cleared again when nothing is committed.
+    result["checkpoint"] is its name once the commit went through, else None.
 
     Nornir's own dry-run switch (`InitNornir(dry_run=True)`) makes "commit" and "confirmed"
     a "dry-run": the diff is read, nothing is committed.
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
-    "error", "reached", "commit_unknown", "replaced"}, also when the host cannot be reached
+    "error", "reached", "commit_unknown", "replaced", "checkpoint"}, also when the host cannot be reached
     (error = one line, reached False: nothing can have been applied). commit_unknown: the
     session was lost after the commit was sent, so it may have been applied (the diff is
     kept). replaced: [{"path", "old", "new"}] for each running value the candidate changes
@@ -371,8 +388,12 @@ def apply_config(
     out: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "timings": timings, "reached": False, "commit_unknown": False,
-        "replaced": [],
+        "replaced": [], "checkpoint": None,
     }
+    if mode not in ("commit", "confirmed"):
+        checkpoint = None
+    elif checkpoint is not None:
+        assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
 
     def done(failed: bool = False, error: str | None = None) -> Result:
         timings["total"] = round(time.monotonic() - t0, 4)
@@ -407,10 +428,20 @@ def apply_config(
         try:
             if not fresh:  # a session reused from an earlier task may sit in a candidate
                 leave_candidate(conn)
+            made = [platform.generate_checkpoint(checkpoint, CHECKPOINT_COMMENT)] if checkpoint else []
+
+            def drop_checkpoint() -> None:
+                """Nothing committed: the checkpoint goes (best effort, in running mode), so runs
+                that change nothing do not push older checkpoints out of the device's ten."""
+                if made and conn._current_priv_level.name != "configuration":
+                    with contextlib.suppress(Exception):
+                        run_commands(conn, [platform.clear_checkpoint(checkpoint)], batch_lines)
+
             t = time.monotonic()
             try:
                 # the hierarchical diff too: `diff flat` shows a replaced value as an insert
-                loaded = load_lines(conn, config, batch_lines, cancel, reads=(platform.DIFF, platform.DIFF_FLAT))
+                loaded = load_lines(conn, config, batch_lines, cancel, reads=(platform.DIFF, platform.DIFF_FLAT),
+                                    before=made)
             except Exception as exc:
                 # the session ended mid-load (the device dropped it): nothing was committed, and
                 # the documented one-line dict, not a traceback Nornir would log to stderr
@@ -425,6 +456,8 @@ def apply_config(
             if loaded.error is not None:
                 out["device_error"] = loaded.error
                 leave_candidate(conn)
+                if made and not loaded.error.startswith(made[0]):  # a name taken is not ours to clear
+                    drop_checkpoint()
                 return done(True, out["device_error"])
             hierarchical, flat = loaded.reads
             out["diff"] = flat.strip()
@@ -442,10 +475,12 @@ def apply_config(
                     f"could not read the commit state before committing: {host_error(task.host, exc)}")
             if pending is not None:
                 discard(conn, batch_lines)
+                drop_checkpoint()
                 out["changed"] = out["changed"] and mode == "dry-run"  # nothing was applied
                 return done(True, pending)
             if not out["changed"] or mode == "dry-run":
                 discard(conn, batch_lines)
+                drop_checkpoint()
                 return done()
             if not uncommitted.may_commit(cancel, task.host):
                 # cancelled: its session may be cut already (nothing is read from it again)
@@ -467,6 +502,7 @@ def apply_config(
                 # the commit went out and its answer never came back: the device may well have
                 # applied it, so this is no "unchanged, not committed" (the diff stays)
                 out["commit_unknown"] = True
+                out["checkpoint"] = checkpoint  # made before it: if it did commit, the way back
                 drop_connection(task.host, connection, abrupt=True)
                 then = (f"; if it did, it rolls back by itself in {confirm_timeout}s (nobody accepts it)"
                         if mode == "confirmed" else f"; check {task.host.name}'s running config")
@@ -477,12 +513,14 @@ def apply_config(
                 out["device_error"] = error
                 out["changed"] = False  # a failed commit leaves running config untouched
                 leave_candidate(conn)
+                drop_checkpoint()
                 return done(True, out["device_error"])
             if mode == "validate":
                 discard(conn, batch_lines)
             else:
                 out["committed"] = True
                 out["pending_confirm"] = mode == "confirmed"
+                out["checkpoint"] = checkpoint
                 if batch_lines <= 1 or conn._current_priv_level.name == "configuration":
                     leave_candidate(conn)  # `commit now` left the candidate; scrapli may not know
             return done()
@@ -606,6 +644,7 @@ def configure_fabric(
     batch_lines: int = DEFAULT_BATCH_LINES,
     prune: bool = False,
     save: bool = False,
+    checkpoint: str | None = None,
 ) -> Result:
     """Render and apply the host's features in one go; the grouped task for runbooks.
 
@@ -622,13 +661,16 @@ def configure_fabric(
     then saves the running configuration as the startup one, changed or not
     (`save_startup`): result["saved"]. With accept=False, accept (`confirm_commit`) and
     save (`save_startup`) yourself, on_failed=True.
+    checkpoint: a name (e.g. `checkpoint_name()`): modes "commit" and "confirmed" first
+    generate a device checkpoint of that name, kept once the commit is made
+    (result["checkpoint"]; `rollback_checkpoint` reverts to it), cleared if nothing changed.
     Result = apply_config's dict plus "config", "error", "saved" and "seconds".
     """
     t0 = time.monotonic()
     entry: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "config": [], "pruned": [], "error": None, "commit_unknown": False,
-        "saved": False, "replaced": [],
+        "saved": False, "replaced": [], "checkpoint": None,
     }
 
     step = "render"
@@ -681,6 +723,7 @@ def configure_fabric(
             applied = task.run(
                 task=apply_config, config=entry["config"], mode=mode,
                 confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
+                checkpoint=checkpoint,
             )
         entry.update({k: v for k, v in applied.result.items() if k != "error"})
         if mode == "confirmed" and entry["committed"] and accept:

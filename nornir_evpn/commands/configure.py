@@ -38,6 +38,7 @@ from nornir_evpn.runner import CUT_AGAIN_S
 # (TERMINATION_SIGNALS, not_ignored, host_entries, host_entries_confirm: kept importable from
 # here, their 0.9 home)
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled, not_ignored  # noqa: F401
+from nornir_evpn.tasks.checkpoint import checkpoint_name
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
@@ -83,6 +84,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "system0/uplinks and ES interfaces "
                         "(otherwise configure deletes nothing but those groups' policy lists, and "
                         "admin-states and LAG min-links changed by hand, back to enable and 1)")
+    p.add_argument("--no-checkpoint", dest="checkpoint", action="store_false",
+                   help="do not generate a device checkpoint before committing (by default each "
+                        "host that commits keeps one, which `rollback` reverts to)")
     p.add_argument("--templates", type=_templates_dir, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
     p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
@@ -236,12 +240,13 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
                     rendered_notes: list[str]) -> int:
     cancel = threading.Event()
     notes: list[str] = []
+    checkpoint = checkpoint_name() if args.checkpoint and mode in ("commit", "confirmed") else None
     try:
         if args.all_or_nothing and mode in ("commit", "confirmed"):
             timeout = args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S
             hosts, notes = run_interruptible(
                 lambda: all_or_nothing(target.nr, target.fabric, renderer, features, timeout,
-                                       cancel, args.batch_lines, args.prune, args.save),
+                                       cancel, args.batch_lines, args.prune, args.save, checkpoint),
                 cancel,
             )
         else:
@@ -249,7 +254,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
                 lambda: run_phase(
                     target.nr, fabric=target.fabric, features=features, mode=mode,
                     renderer=renderer, cancel=cancel, batch_lines=args.batch_lines, prune=args.prune,
-                    save=args.save,
+                    save=args.save, checkpoint=checkpoint,
                     confirm_timeout=args.commit_confirmed or DEFAULT_CONFIRM_TIMEOUT_S,
                 ),
                 cancel,
@@ -276,6 +281,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         "features": list(features),
         "all_or_nothing": bool(args.all_or_nothing),
         "save": bool(args.save),
+        "checkpoint": checkpoint,
         "notes": [*rendered_notes, *notes],
         "interrupted": None if interrupted is None else {"committed": interrupted},
         "hosts": hosts,

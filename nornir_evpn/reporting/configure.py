@@ -2,9 +2,9 @@
 
 Input is the plain report document the command builds (the --json contract):
 `{"command": "configure", "ok", "mode", "features", "hosts": {h: {"ok", "changed", "error",
-"diff", "committed", "device_error", "seconds", "added", "removed", "replaced", "pruned", "saved"}},
-"notes",
-"save", "interrupted": null | {"committed": [hosts]}, ...}`.
+"diff", "committed", "device_error", "seconds", "added", "removed", "replaced", "pruned", "saved",
+"checkpoint"}}, "notes", "save", "checkpoint": null | name,
+"interrupted": null | {"committed": [hosts]}, ...}`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nornir_evpn import platform
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_ranges
 
 
 def _status(entry: dict[str, Any], mode: str) -> Text:
@@ -75,6 +75,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
             console.print(Text(f"{host}: {entry['error']}", style="red"))
     for note in doc.get("notes", []):
         console.print(Text(note, style="yellow"))
+    _print_checkpoint(console, doc)
     verdict = "ok" if doc["ok"] else "FAILED"
     changed = sum(1 for e in doc["hosts"].values() if e["changed"])
     failed = sum(1 for e in doc["hosts"].values() if not e["ok"])
@@ -90,6 +91,18 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
              f"{failed} failed{saved}",
              style="bold green" if doc["ok"] else "bold red")
     )
+
+
+def _print_checkpoint(console: Console, doc: dict[str, Any]) -> None:
+    """Where the way back is: the hosts whose change stands, each with the checkpoint of the
+    configuration it had before."""
+    kept = [h for h, e in doc["hosts"].items()
+            if e.get("checkpoint") and (e.get("committed") or e.get("commit_unknown"))]
+    if kept:
+        name = doc["hosts"][kept[0]]["checkpoint"]
+        console.print(Text(f"checkpoint {name} holds the configuration from before this commit on "
+                           f"{host_ranges(kept)}: `rollback --checkpoint {name}` (with this run's target "
+                           "options) reverts to it", style="dim"), crop=False, soft_wrap=True)
 
 
 REPLACED_SHOWN = 3  # per host without -v

@@ -353,6 +353,8 @@ class CliSession:
         if source == "state" and path[:3] == ("system", "configuration", "commit"):
             # the node's own commit history (the datastore's), not the fabric's state
             return json.dumps(self.ds.commit_state(), indent=2)
+        if source == "state" and path[:3] == ("system", "configuration", "checkpoint"):
+            return json.dumps(self.ds.checkpoint_state(), indent=2)
         if source == "state":
             try:
                 return self.provider.state(self.hostname, "/" + " ".join(path), as_json)
@@ -472,9 +474,28 @@ class CliSession:
             if line == platform.CONFIRMED_REJECT:
                 self.ds.confirm_reject()
                 return ""
+            if tokens[:3] == ["tools", "system", "configuration"] and len(tokens) > 3:
+                return self._checkpoint_tool(tokens[3:])
         except CommitError as exc:
             return f"Error: {exc}"
         return _parse_error(tokens[1] if len(tokens) > 1 else "tools", ["system"])
+
+    def _checkpoint_tool(self, args: list[str]) -> str:
+        """`generate-checkpoint [name N] [comment C]` and `checkpoint <id|name> revert|clear`
+        (srl_nokia-tools-configuration)."""
+        if args[0] == "generate-checkpoint":
+            options = dict(zip(args[1::2], args[2::2], strict=False))
+            unknown = [k for k in options if k not in ("name", "comment")]
+            if unknown or len(args[1:]) % 2:
+                return _parse_error(unknown[0] if unknown else args[-1], ["comment", "name"])
+            return self.ds.generate_checkpoint(options.get("name"), options.get("comment", ""), self.username)
+        if args[0] == "checkpoint" and len(args) == 3 and args[2] in ("revert", "clear"):
+            if args[2] == "revert":
+                self.ds.revert_checkpoint(args[1])
+                return ""
+            self.ds.clear_checkpoint(args[1])
+            return ""
+        return _parse_error(args[-1], ["checkpoint", "confirmed-accept", "confirmed-reject", "generate-checkpoint"])
 
     # -- editing -------------------------------------------------------------------------------------------
     def _resolve(self, args: list[str]) -> tuple[str, ...]:
@@ -598,6 +619,10 @@ def _kind_of(tokens: list[str]) -> str:
     head = tokens[0] if tokens else ""
     if head in ("commit", "show", "info"):
         return head
+    if head == "tools" and tokens[-1] == "revert":  # a checkpoint's load and commit
+        return "commit"
+    if head == "tools" and "generate-checkpoint" in tokens:  # a file written on the device
+        return "show"
     if head in ("enter", "environment", "quit", "logout", "exit", "discard", "diff", "tools", ""):
         return "default"
     return "edit"

@@ -1,4 +1,5 @@
-"""One SR Linux node's datastores: running, the shared candidate, locks, commit and rollback.
+"""One SR Linux node's datastores: running, the shared candidate, locks, commit and rollback,
+and the node's configuration checkpoints.
 
 Sessions (cli_engine.CliSession) own their private candidates; everything that must be seen
 by every session of a node lives here: the running tree, the exclusive lock, the pending
@@ -9,6 +10,7 @@ model subscribes to.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ipaddress
 import itertools
 import logging
@@ -28,6 +30,7 @@ CommitHook = Callable[[str, ConfigTree], None]
 ES_ROOT = ("system", "network-instance", "protocols", "evpn", "ethernet-segments", "bgp-instance")
 BGP_VPN_ROOT = ("system", "network-instance", "protocols", "bgp-vpn", "bgp-instance")
 FAULT_REJECT_MESSAGE = "commit rejected by twin fault injection"
+MAX_CHECKPOINTS = 10  # /system configuration max-checkpoints, default (srl_nokia-configuration)
 
 
 class CommitError(Exception):
@@ -181,6 +184,17 @@ def _removed_roots(
 
 
 @dataclass
+class Checkpoint:
+    """A named copy of the running configuration (`generate-checkpoint`)."""
+
+    name: str
+    comment: str
+    config: ConfigTree
+    created: str
+    username: str
+
+
+@dataclass
 class _PendingConfirm:
     rollback_to: ConfigTree
     timer: asyncio.TimerHandle | None
@@ -208,6 +222,9 @@ class NodeDatastore:
     # running differs from the startup config the node booted from or last saved (SR Linux's
     # `+` in the prompt): set by a commit that changes running, cleared by a save
     unsaved: bool = False
+    # the configuration checkpoints, newest first: its index is the checkpoint's id (SR Linux
+    # renumbers them, the newest being checkpoint-0.json)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
 
     # -- hooks ----------------------------------------------------------------------------
     def add_commit_hook(self, hook: CommitHook) -> None:
@@ -303,6 +320,46 @@ class NodeDatastore:
         """`info from state system configuration commit | as json`: the last commits, a
         commit confirmed not yet accepted with status `unconfirmed` (SR Linux's enum)."""
         return {"commit": [{"id": i, "type": "private", "status": s} for i, s in self.commits]}
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def generate_checkpoint(self, name: str | None, comment: str, username: str) -> str:
+        """`tools system configuration generate-checkpoint`: running, kept under `name`
+        (default `checkpoint-<time>`); the oldest goes beyond MAX_CHECKPOINTS. Returns the
+        device's answer."""
+        created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        name = f"checkpoint-{created}" if name is None else name
+        if not name or name[0].isdigit():
+            raise CommitError(f"checkpoint name '{name}': Name cannot start with number")
+        if any(c.name == name for c in self.checkpoints):
+            raise CommitError(f"a checkpoint named '{name}' exists already")
+        self.checkpoints = [Checkpoint(name, comment, self.running.copy(), created, username),
+                            *self.checkpoints][:MAX_CHECKPOINTS]
+        # the wording containerlab's `save` transcript shows for the checkpoint a save generates
+        return ("/system:\n    Generated checkpoint '/etc/opt/srlinux/checkpoint/checkpoint-0.json' "
+                f"with name '{name}' and comment '{comment}'")
+
+    def _checkpoint(self, ref: str) -> Checkpoint:
+        """A checkpoint by its id or its name (the YANG key is a union of both)."""
+        for i, cp in enumerate(self.checkpoints):
+            if ref == cp.name or ref == str(i):
+                return cp
+        raise CommitError(f"checkpoint '{ref}' does not exist")
+
+    def revert_checkpoint(self, ref: str) -> None:
+        """`tools system configuration checkpoint <ref> revert`: load it and commit, one
+        transaction (validated like any commit; refused while a commit confirmed waits)."""
+        saved = self._checkpoint(ref).config
+        self.commit(self.running, saved.copy())
+
+    def clear_checkpoint(self, ref: str) -> None:
+        cp = self._checkpoint(ref)
+        self.checkpoints = [c for c in self.checkpoints if c is not cp]
+
+    def checkpoint_state(self) -> dict[str, object]:
+        """`info from state system configuration checkpoint | as json`."""
+        return {"checkpoint": [
+            {"id": i, "name": c.name, "comment": c.comment, "created": c.created, "username": c.username}
+            for i, c in enumerate(self.checkpoints)]}
 
     # -- shared candidate -------------------------------------------------------------------
     def shared_candidate(self) -> tuple[ConfigTree, ConfigTree]:

@@ -579,3 +579,42 @@ def test_a_policy_list_is_refused_where_the_policy_is_a_single_leaf(release: str
     run(s.handle_line("enter candidate private"))
     reply = run(s.handle_line("set / network-instance default protocols bgp group g import-policy [ other all ]"))
     assert reply.startswith("Error: import-policy is a single policy name before SR Linux 24.7") is refused
+
+
+def test_a_checkpoint_keeps_running_and_its_revert_commits_it_back(leaf1_ds: NodeDatastore) -> None:
+    async def scenario() -> tuple[str, str, str, str, str]:
+        s = CliSession(leaf1_ds)
+        made = await s.handle_line(platform.generate_checkpoint("nornir-evpn-a", "before lag9"))
+        await s.handle_line("enter candidate private")
+        await s.handle_line("set / interface lag9 admin-state enable")
+        await s.handle_line(platform.COMMIT_NOW)
+        listed = await s.handle_line(platform.CHECKPOINT_STATE)
+        reverted = await s.handle_line(platform.revert_checkpoint("nornir-evpn-a"))
+        missing = await s.handle_line(platform.revert_checkpoint("nornir-evpn-b"))
+        await s.handle_line(platform.clear_checkpoint("nornir-evpn-a"))
+        cleared = await s.handle_line(platform.CHECKPOINT_STATE)
+        return made, listed, reverted, missing, cleared
+
+    made, listed, reverted, missing, cleared = run(scenario())
+    assert "with name 'nornir-evpn-a' and comment 'before lag9'" in made
+    assert '"name": "nornir-evpn-a"' in listed and '"comment": "before lag9"' in listed
+    assert not reverted.startswith("Error")
+    assert not leaf1_ds.running.exists(("interface", "lag9"))  # the revert undid the commit
+    assert leaf1_ds.commit_state()["commit"][-1]["status"] == "complete"  # a commit of its own
+    assert missing.startswith("Error: checkpoint 'nornir-evpn-b' does not exist")
+    assert '"checkpoint": []' in cleared
+
+
+def test_checkpoints_keep_the_newest_ten_and_refuse_a_name_twice(leaf1_ds: NodeDatastore) -> None:
+    for i in range(12):
+        leaf1_ds.generate_checkpoint(f"c{i}", "", "admin")
+    assert [c["name"] for c in leaf1_ds.checkpoint_state()["checkpoint"]] == [f"c{i}" for i in range(11, 1, -1)]
+
+    async def again() -> tuple[str, str]:
+        s = CliSession(leaf1_ds)
+        return (await s.handle_line(platform.generate_checkpoint("c11", "")),
+                await s.handle_line(platform.generate_checkpoint("1st", "")))
+
+    twice, digit = run(again())
+    assert twice.startswith("Error: a checkpoint named 'c11' exists already")
+    assert digit.startswith("Error: checkpoint name '1st': Name cannot start with number")

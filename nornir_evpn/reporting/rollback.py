@@ -1,0 +1,62 @@
+"""Output of `rollback`: the per-host table, the summary line and JUnit cases.
+
+Input is the report document the command builds (the --json contract):
+`{"command": "rollback", "ok", "checkpoint", "dry_run", "notes", "interrupted",
+"hosts": {h: {"ok", "changed", "error", "found", "reverted", "device_error", "seconds"}}}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite
+
+
+def _status(entry: dict[str, Any], dry_run: bool) -> Text:
+    if not entry["ok"]:
+        return Text("FAILED", style="bold red")
+    if entry.get("reverted"):
+        return Text("reverted", style="green")
+    if not entry.get("found"):
+        return Text("no checkpoint", style="dim")
+    return Text("would revert" if dry_run else "not reverted", style="yellow")
+
+
+def print_rollback(console: Console, doc: dict[str, Any]) -> None:
+    table = Table(title=f"rollback to {doc['checkpoint']}" + (" (dry run)" if doc["dry_run"] else ""))
+    for column, justify in (("host", "left"), ("status", "left"), ("seconds", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for host, entry in doc["hosts"].items():
+        table.add_row(Text(host), _status(entry, doc["dry_run"]), Text(f"{entry.get('seconds', 0.0):.2f}"))
+    console.print(table)
+    for host, entry in doc["hosts"].items():
+        if entry.get("error"):
+            console.print(Text(f"{host}: {entry['error']}", style="red"), crop=False, soft_wrap=True)
+    for note in doc.get("notes", []):
+        console.print(Text(note, style="yellow"), crop=False, soft_wrap=True)
+    hosts = doc["hosts"].values()
+    found = sum(1 for e in hosts if e.get("found"))
+    reverted = sum(1 for e in hosts if e.get("reverted"))
+    failed = sum(1 for e in hosts if not e["ok"])
+    done = f"{found} would revert" if doc["dry_run"] else f"{reverted} reverted"
+    console.print(Text(
+        f"rollback {'ok' if doc['ok'] else 'FAILED'}: {len(doc['hosts'])} hosts, {done}, "
+        f"{len(doc['hosts']) - found} without the checkpoint, {failed} failed",
+        style="bold green" if doc["ok"] else "bold red"))
+
+
+def rollback_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
+    """One test case per host: failure = its one-line error; a host without the checkpoint
+    is skipped (nothing of that run to undo there)."""
+    suite = JUnitSuite(name=f"rollback {doc['checkpoint']}")
+    for host, entry in doc["hosts"].items():
+        suite.cases.append(JUnitCase(
+            classname="rollback", name=host,
+            failure=None if entry["ok"] else (entry.get("error") or "failed"),
+            skipped=None if entry.get("found") or not entry["ok"] else "no such checkpoint on this host",
+            time_s=float(entry.get("seconds") or 0.0)))
+    return [suite]

@@ -1,0 +1,142 @@
+"""Device checkpoints: the running configuration configure started from, and the way back.
+
+`configure` (`apply_config(checkpoint=...)`) generates a checkpoint named
+`checkpoint_name()` on each host before it commits, and clears it again on a host where
+nothing was committed. `rollback_checkpoint` reverts a host to such a checkpoint: SR Linux
+loads it and commits it as one transaction (`tools system configuration checkpoint <name>
+revert`), so a host is either back where it was or untouched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import time
+from typing import Any
+
+from nornir.core.task import Result, Task
+from nornir_evpn.tasks.config import (
+    DEFAULT_BATCH_LINES,
+    drop_connection,
+    leave_candidate,
+    log_failure,
+    run_commands,
+    srl_connection,
+)
+
+from nornir_evpn import platform
+from nornir_evpn.failures import host_error
+from nornir_evpn.session import session_lock
+from nornir_evpn.validation import assert_one_line
+
+# every checkpoint this project generates starts so; the rest is the run's UTC time, which
+# sorts like the runs
+CHECKPOINT_PREFIX = "nornir-evpn-"
+
+
+def checkpoint_name(now: datetime.datetime | None = None) -> str:
+    """`nornir-evpn-20261127-190512.123`: one name for every host of a run (a name must not
+    start with a digit; milliseconds keep two runs apart)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return f"{CHECKPOINT_PREFIX}{now:%Y%m%d-%H%M%S}.{now.microsecond // 1000:03d}"
+
+
+def parse_checkpoints(answer: str) -> list[dict[str, Any]] | None:
+    """The checkpoints of `info from state system configuration checkpoint | as json`, newest
+    first as the device numbers them ({"id", "name", "comment", "created"}); [] when there is
+    none (an empty answer), None when the answer is not that document."""
+    text = answer.strip()
+    if not text:
+        return []
+    if platform.show_failed(text) or "{" not in text:
+        return None
+    try:
+        doc = json.loads(text[text.find("{"):text.rfind("}") + 1])
+    except ValueError:
+        return None
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.split(":")[-1] == "checkpoint" and isinstance(value, list):
+                    found.extend(v for v in value if isinstance(v, dict) and "name" in v)
+                else:
+                    walk(value)
+
+    walk(doc)
+    return sorted(found, key=lambda c: int(c.get("id", 0)) if str(c.get("id", 0)).isdigit() else 0)
+
+
+def _read_checkpoints(conn: Any, batch_lines: int) -> list[dict[str, Any]]:
+    [answer] = run_commands(conn, [platform.CHECKPOINT_STATE], batch_lines)
+    checkpoints = parse_checkpoints(answer)
+    if checkpoints is None:
+        raise ValueError(f"`{platform.CHECKPOINT_STATE}` answered no checkpoint list: "
+                         f"{' '.join(answer.split())[:200]}")
+    return checkpoints
+
+
+def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+    """The host's checkpoints: result = {"checkpoints": [{"id", "name", "comment", "created"}],
+    "error"}, the error one line when the host cannot be read."""
+    try:
+        conn = srl_connection(task)
+        with session_lock(conn):
+            leave_candidate(conn)
+            checkpoints = _read_checkpoints(conn, batch_lines)
+    except Exception as exc:
+        drop_connection(task.host)
+        error = host_error(task.host, exc)
+        log_failure(task, "checkpoints", error)
+        return Result(host=task.host, failed=True, result={"checkpoints": [], "error": error})
+    return Result(host=task.host, result={"checkpoints": checkpoints, "error": None})
+
+
+def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
+                        cancel: threading.Event | None = None,
+                        batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+    """Revert the host's running configuration to its checkpoint named `checkpoint`
+    (`name` is Nornir's own parameter of `nr.run`).
+
+    A host without that checkpoint (configure changed nothing there) is left as it is and
+    does not fail. `dry_run` (or Nornir's dry-run switch) only reads whether it is there.
+    result = {"checkpoint", "found", "reverted", "device_error", "error", "seconds"}."""
+    name = checkpoint
+    assert_one_line([name], f"{task.host.name}: checkpoint name")
+    t0 = time.monotonic()
+    out: dict[str, Any] = {"checkpoint": name, "found": False, "reverted": False,
+                           "device_error": None, "error": None}
+
+    def done(error: str | None = None) -> Result:
+        out["error"] = error
+        out["seconds"] = round(time.monotonic() - t0, 3)
+        if error is not None:
+            log_failure(task, "rollback", error)
+        return Result(host=task.host, failed=error is not None, changed=out["reverted"], result=out)
+
+    command = platform.revert_checkpoint(name)
+    sent = False
+    try:
+        conn = srl_connection(task)
+        with session_lock(conn):
+            leave_candidate(conn)
+            out["found"] = any(c.get("name") == name for c in _read_checkpoints(conn, batch_lines))
+            if not out["found"] or dry_run or task.is_dry_run():
+                return done()
+            if cancel is not None and cancel.is_set():
+                return done("interrupted: not reverted")
+            sent = True
+            [answer] = run_commands(conn, [command], batch_lines)
+    except Exception as exc:
+        drop_connection(task.host)
+        # the revert is one commit: sent and unanswered, it may or may not have applied
+        return done(host_error(task.host, exc) + (
+            f" after `{command}` was sent: it may have reverted; check {task.host.name}'s running config"
+            if sent else ""))
+    if platform.has_failure_marker(answer):
+        out["device_error"] = " ".join(answer.split())
+        return done(out["device_error"])
+    out["reverted"] = True
+    return done()

@@ -1,0 +1,205 @@
+"""Checkpoints and `rollback` end to end: the real CLI against the digital twin over SSH.
+
+configure keeps a device checkpoint of the configuration each host had before its commit;
+`rollback` reverts to it, one commit per host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from nornir_evpn.tasks.checkpoint import CHECKPOINT_PREFIX, checkpoint_name, parse_checkpoints
+
+from nornir_evpn.cli import main
+from nornir_evpn.twin.runtime import Twin
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = ROOT / "inventory"
+LAB = INVENTORY / "evpn-mh01.clab.yml"
+NODES = ("leaf1", "leaf2", "leaf3", "spine1")
+
+
+class Lab:
+    def __init__(self, twin: Twin, state: Path) -> None:
+        self.twin, self.state = twin, state
+
+    def run(self, capsys: pytest.CaptureFixture[str], command: str, *extra: str) -> tuple[int, dict, str]:
+        capsys.readouterr()
+        code = main([command, "--twin", "--twin-state", str(self.state), "--inventory", str(INVENTORY),
+                     "--json", *extra])
+        captured = capsys.readouterr()
+        return code, json.loads(captured.out) if captured.out.strip() else {}, captured.err
+
+    def running(self, node: str) -> set[str]:
+        return set(self.twin.datastore(node).running.flat())
+
+    def checkpoints(self, node: str) -> list[str]:
+        return [c.name for c in self.twin.datastore(node).checkpoints]
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with Twin(LAB) as twin:
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        yield Lab(twin, state)
+
+
+def test_configure_keeps_a_checkpoint_where_it_commits_and_rollback_reverts_to_it(lab, capsys, tmp_path):
+    before = {n: lab.running(n) for n in NODES}
+    code, doc, _ = lab.run(capsys, "configure")
+    assert code == 0
+    name = doc["checkpoint"]
+    assert name.startswith(CHECKPOINT_PREFIX)
+    assert {h: e["checkpoint"] for h, e in doc["hosts"].items()} == {
+        "leaf1": name, "leaf2": name, "leaf3": name, "spine1": None}
+    # spine1 changed nothing: its checkpoint was cleared, not left to push older ones out
+    assert {n: lab.checkpoints(n) for n in NODES} == {
+        "leaf1": [name], "leaf2": [name], "leaf3": [name], "spine1": []}
+    # the checkpoint holds what the host ran before the commit
+    assert set(lab.twin.datastore("leaf1").checkpoints[0].config.flat()) == before["leaf1"]
+    assert lab.running("leaf1") != before["leaf1"]
+
+    code, dry, _ = lab.run(capsys, "rollback", "--dry-run")
+    assert code == 0 and dry["checkpoint"] == name and dry["dry_run"] is True
+    assert {h: (e["found"], e["reverted"]) for h, e in dry["hosts"].items()} == {
+        "leaf1": (True, False), "leaf2": (True, False), "leaf3": (True, False), "spine1": (False, False)}
+    assert lab.running("leaf1") != before["leaf1"]  # a dry run reverts nothing
+
+    junit = tmp_path / "rollback.xml"
+    code, back, _ = lab.run(capsys, "rollback", "--junit", str(junit))
+    assert code == 0 and back["ok"] is True and back["checkpoint"] == name
+    assert {h: (e["ok"], e["reverted"], e["changed"]) for h, e in back["hosts"].items()} == {
+        "leaf1": (True, True, True), "leaf2": (True, True, True), "leaf3": (True, True, True),
+        "spine1": (True, False, False)}
+    assert {n: lab.running(n) for n in NODES} == before
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "4" and suite.get("skipped") == "1"
+    assert suite.find("testcase[@name='spine1']/skipped") is not None
+
+    # the fabric is where it was: configure would make the same change again
+    code, again, _ = lab.run(capsys, "configure", "--dry-run")
+    assert code == 0 and again["hosts"]["leaf1"]["added"] == 36 and again["checkpoint"] is None
+
+
+def test_the_human_report_says_where_the_way_back_is(lab, capsys):
+    main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY)])
+    out = capsys.readouterr().out
+    name = lab.checkpoints("leaf1")[0]
+    assert (f"checkpoint {name} holds the configuration from before this commit on leaf1 … leaf3 (3): "
+            f"`rollback --checkpoint {name}`") in " ".join(out.split())
+    main(["rollback", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY)])
+    out = capsys.readouterr().out
+    assert f"rollback to {name}" in out
+    assert "rollback ok: 4 hosts, 3 reverted, 1 without the checkpoint, 0 failed" in out
+
+
+@pytest.mark.parametrize("extra", [("--no-checkpoint",), ("--dry-run",), ("--validate-only",)])
+def test_no_checkpoint_where_nothing_is_committed_or_none_is_asked_for(lab, capsys, extra):
+    code, doc, _ = lab.run(capsys, "configure", *extra)
+    assert code == 0 and doc["checkpoint"] is None
+    assert not any(e["checkpoint"] for e in doc["hosts"].values())
+    assert not any(lab.checkpoints(n) for n in NODES)
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1
+    assert f"no checkpoint named {CHECKPOINT_PREFIX}* on the selected hosts" in err
+
+
+@pytest.mark.parametrize("extra", [("--batch-lines", "1"), ("--all-or-nothing",), ("--commit-confirmed", "30")])
+def test_every_commit_path_keeps_its_checkpoint(lab, capsys, extra):
+    before = lab.running("leaf2")
+    code, doc, _ = lab.run(capsys, "configure", *extra)
+    assert code == 0 and doc["hosts"]["leaf2"]["committed"] is True
+    assert lab.checkpoints("leaf2") == [doc["checkpoint"]] and lab.checkpoints("spine1") == []
+    assert lab.run(capsys, "rollback", "--hosts", "leaf2")[0] == 0
+    assert lab.running("leaf2") == before
+
+
+def test_a_rejected_commit_clears_its_checkpoint_and_the_others_keep_theirs(lab, capsys):
+    lab.twin.reject_next_commit("leaf2")
+    code, doc, _ = lab.run(capsys, "configure")
+    assert code == 1 and doc["hosts"]["leaf2"]["committed"] is False
+    assert doc["hosts"]["leaf2"]["checkpoint"] is None and lab.checkpoints("leaf2") == []
+    assert lab.checkpoints("leaf1") == [doc["checkpoint"]]
+
+
+def test_a_checkpoint_the_device_refuses_fails_the_host_before_anything_is_loaded(lab, capsys, monkeypatch):
+    """The name is taken on leaf1 (two runs within a millisecond, or by hand): leaf1 fails with
+    the device's words and nothing committed, its checkpoint of that name is not ours to
+    clear, and the other hosts go on."""
+    name = checkpoint_name()
+    monkeypatch.setattr("nornir_evpn.commands.configure.checkpoint_name", lambda: name)
+    lab.twin.datastore("leaf1").generate_checkpoint(name, "by hand", "admin")
+    before = lab.running("leaf1")
+    code, doc, _ = lab.run(capsys, "configure")
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and leaf1["ok"] is False and leaf1["committed"] is False
+    assert leaf1["error"].startswith("tools system configuration generate-checkpoint name ")
+    assert f"Error: a checkpoint named '{name}' exists already" in leaf1["error"]
+    assert lab.running("leaf1") == before
+    assert [c.comment for c in lab.twin.datastore("leaf1").checkpoints] == ["by hand"]
+    assert doc["hosts"]["leaf2"]["committed"] is True
+
+
+def test_a_revert_the_device_refuses_fails_that_host_only(lab, capsys):
+    before = {n: lab.running(n) for n in NODES}
+    assert lab.run(capsys, "configure")[0] == 0
+
+    async def pending_on_leaf1() -> None:  # another operator's commit confirmed, not accepted
+        ds = lab.twin.datastore("leaf1")
+        changed = ds.running.copy()
+        changed.set(("interface", "lag9", "admin-state", "enable"))
+        ds.commit(ds.running, changed, confirm_timeout=120)
+
+    lab.twin._run(pending_on_leaf1())
+    code, doc, _ = lab.run(capsys, "rollback")
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and leaf1["ok"] is False and leaf1["reverted"] is False
+    assert "a commit confirmed is pending" in leaf1["device_error"]
+    assert {h: e["reverted"] for h, e in doc["hosts"].items() if h != "leaf1"} == {
+        "leaf2": True, "leaf3": True, "spine1": False}
+    assert lab.running("leaf2") == before["leaf2"]
+
+
+def test_rollback_names_an_unknown_checkpoint_and_reverts_nothing(lab, capsys):
+    assert lab.run(capsys, "configure")[0] == 0
+    after = lab.running("leaf1")
+    code, _, err = lab.run(capsys, "rollback", "--checkpoint", "nornir-evpn-19990101-000000.000")
+    assert code == 2 and err.count("\n") == 1
+    assert "no selected host holds checkpoint 'nornir-evpn-19990101-000000.000'" in err
+    assert lab.running("leaf1") == after
+
+
+def test_rollback_picks_the_newest_run_and_leaves_hosts_that_run_did_not_change(lab, capsys):
+    before = lab.running("leaf1")
+    assert lab.run(capsys, "configure", "--features", "underlay,overlay")[0] == 0  # nothing to do
+    code, first, _ = lab.run(capsys, "configure", "--hosts", "leaf1,leaf3")
+    assert code == 0
+    mid_leaf2 = lab.running("leaf2")
+    code, second, _ = lab.run(capsys, "configure")  # changes leaf2 only now
+    assert code == 0 and second["checkpoint"] > first["checkpoint"]
+    assert [h for h, e in second["hosts"].items() if e["checkpoint"]] == ["leaf2"]
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert doc["checkpoint"] == second["checkpoint"]
+    assert {h: e["reverted"] for h, e in doc["hosts"].items()} == {
+        "leaf1": False, "leaf2": True, "leaf3": False, "spine1": False}
+    assert lab.running("leaf2") == mid_leaf2 and lab.running("leaf1") != before
+    # the run before is still there to go further back
+    code, doc, _ = lab.run(capsys, "rollback", "--checkpoint", first["checkpoint"])
+    assert code == 0 and lab.running("leaf1") == before
+
+
+def test_checkpoint_names_sort_like_runs_and_the_state_parser_reads_the_list():
+    import datetime
+
+    t = datetime.datetime(2026, 11, 27, 9, 5, 1, 7000, tzinfo=datetime.timezone.utc)
+    assert checkpoint_name(t) == "nornir-evpn-20261127-090501.007"
+    assert checkpoint_name(t) < checkpoint_name(t + datetime.timedelta(milliseconds=1))
+    doc = {"srl_nokia-configuration:checkpoint": [
+        {"id": 1, "name": "b", "comment": ""}, {"id": 0, "name": "a", "comment": "x"}]}
+    assert [c["name"] for c in parse_checkpoints(json.dumps(doc))] == ["a", "b"]
+    assert parse_checkpoints("") == []
+    assert parse_checkpoints("Error: path /system/configuration/checkpoint is not valid") is None
