@@ -26,6 +26,7 @@ from nornir_evpn.signals import (  # noqa: F401
     defer_start,
     end_start,
     ignore_all,
+    signame_of,
     terminate,
 )
 from nornir_evpn.timestamps import mark_run_start
@@ -253,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         # a command that ends on an interrupt with its report (configure, failover-test after
         # its shut) never gets here: this one stopped before it, and says so on --json/--junit
-        signame = getattr(exc, "signame", "SIGINT")
+        signame = signame_of(exc)
         sys.stderr.write("nornir-evpn: interrupted\n")
         _report_refusal(args, _command_in(argv), f"interrupted ({signame}) before the report",
                         interrupted=signame)

@@ -28,6 +28,11 @@ class Terminated(KeyboardInterrupt):
         self.signame = signame
 
 
+def signame_of(exc: KeyboardInterrupt) -> str:
+    """The signal a KeyboardInterrupt stands for: `Terminated`'s, else SIGINT (Ctrl-C)."""
+    return getattr(exc, "signame", "SIGINT")
+
+
 def terminate(signum: int, _frame: object) -> None:
     """The handler that makes SIGTERM/SIGHUP end a command like Ctrl-C (`Terminated`)."""
     raise Terminated(signal.Signals(signum).name)

@@ -7,25 +7,19 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
-from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled
+# one exception for a SIGTERM/SIGHUP everywhere: a KeyboardInterrupt carrying the signal's
+# name (until 0.13 the failover code raised its own BaseException, which a `except
+# KeyboardInterrupt` outside it did not catch). Importable from here, its old home.
+from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, Terminated, handled, terminate
 
-
-class Terminated(BaseException):
-    """Raised in the main thread by our SIGTERM handler (a BaseException like Ctrl-C)."""
-
-    def __init__(self, signame: str = "SIGTERM") -> None:
-        super().__init__(signame)
-        self.signame = signame
+__all__ = ["Terminated", "signals_deferred", "sigterm_raises"]
 
 
 @contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
-    """While active, SIGTERM/SIGHUP raise `Terminated` in the main thread (SIGINT already raises)."""
-
-    def handler(signum: int, _frame: object) -> None:
-        raise Terminated(signal.Signals(signum).name)
-
-    with handled(TERMINATION_SIGNALS, handler):
+    """While active, SIGTERM/SIGHUP raise `Terminated` (a KeyboardInterrupt with `signame`)
+    in the main thread, as SIGINT raises KeyboardInterrupt."""
+    with handled(TERMINATION_SIGNALS, terminate):
         yield
 
 

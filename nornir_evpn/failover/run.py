@@ -12,7 +12,7 @@ from typing import Any
 
 from nornir.core import Nornir
 
-from nornir_evpn.failover.interrupts import Terminated, signals_deferred, sigterm_raises
+from nornir_evpn.failover.interrupts import signals_deferred, sigterm_raises
 from nornir_evpn.failover.model import (
     NO_FAULTS,
     TRAFFIC_DEPENDENT,
@@ -30,6 +30,7 @@ from nornir_evpn.failover.segment import ce_of_ip, ces_failing_before, links_lef
 from nornir_evpn.failover_state import PHASE_SHUT, STATE_KIND, remove_state, write_state
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
+from nornir_evpn.signals import signame_of
 from nornir_evpn.tasks.failover import CONNECT_CHECK, shut_interface
 from nornir_evpn.traffic import TrafficProbe
 
@@ -372,10 +373,8 @@ class _Run:
                 self.watch_convergence()
             except _StepFailed as exc:
                 report.error = str(exc)
-            except KeyboardInterrupt:
-                report.note_interrupt("SIGINT", phase)
-            except Terminated as exc:
-                report.note_interrupt(exc.signame, phase)
+            except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (`Terminated`)
+                report.note_interrupt(signame_of(exc), phase)
             except Exception as exc:  # any failure still must restore below
                 report.error = f"{type(exc).__name__}: {exc}"
             finally:
@@ -437,10 +436,8 @@ class _Run:
                         t0=t_restore, interval=options.interval, timeout=options.timeout + held_up, clock=clock,
                         on_change=lambda key, t, holds: self.changed_event(key, offset + t, holds),
                     )
-            except KeyboardInterrupt:
-                report.note_interrupt("SIGINT", "recovery")
-            except Terminated as exc:
-                report.note_interrupt(exc.signame, "recovery")
+            except KeyboardInterrupt as exc:
+                report.note_interrupt(signame_of(exc), "recovery")
             if report.interrupted:
                 self.phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
                 self.poller.abort(self.nr)
