@@ -77,7 +77,8 @@ def failover_state_doc(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def prepare_state_file(path: Path, host: str | None = None, interface: str | None = None) -> None:
+def prepare_state_file(path: Path, host: str | None = None, interface: str | None = None,
+                       scope: Mapping[str, Any] | None = None) -> None:
     """Before a run: claim `path` for this run (the shut is not sent otherwise).
 
     The claim is an exclusive create: a second failover-test given the same state file while
@@ -95,7 +96,7 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
         raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
                              f"{exc.strerror or exc}") from None
     with _directory_lock(path.parent):
-        _claim(path, host, interface)
+        _claim(path, host, interface, scope)
 
 
 @contextlib.contextmanager
@@ -118,7 +119,7 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _claim(path: Path, host: str | None, interface: str | None) -> None:
+def _claim(path: Path, host: str | None, interface: str | None, scope: Mapping[str, Any] | None = None) -> None:
     if path.exists():
         doc = failover_state_doc(path)
         if doc is None:
@@ -135,7 +136,7 @@ def _claim(path: Path, host: str | None, interface: str | None) -> None:
             path.unlink()
     # not `ensure_writable`: its probe creates the file empty for a moment, and a run killed
     # then left an empty file that refused every later run. The claim below is the probe.
-    claim = {"kind": STATE_KIND, "phase": PHASE_CLAIMED, "host": host, "interface": interface,
+    claim = {"kind": STATE_KIND, **(scope or {}), "phase": PHASE_CLAIMED, "host": host, "interface": interface,
              "time": time.time(), **_owner()}
     tmp: str | None = None
     try:

@@ -340,6 +340,34 @@ def test_signal_mid_poll_waits_for_the_poll_then_restores(configured: Lab) -> No
     assert not configured.fo_state.exists()
 
 
+def test_restore_after_sigkill_goes_to_the_twin_the_test_ran_on(configured: Lab) -> None:
+    """The twin found the default way (./.nornir_evpn/twin.json, no --twin-state): the state
+    file recorded no twin, and a --restore with $NORNIR_EVPN_TWIN_STATE set for another
+    fabric (an operator of two pods) went to that one, said "restored" and left this link down
+    (two-fabric tester). The twin is now recorded resolved, and used, `--twin` typed or not."""
+    default = configured.tmp / ".nornir_evpn" / "twin.json"
+    default.parent.mkdir()
+    configured.twin.state().write(default)
+    argv = [sys.executable, "-m", "nornir_evpn", *_fo_args(), "--no-traffic", "--inventory",
+            str(configured.inventory), "--twin", "--state-file", str(configured.fo_state)]
+    proc = subprocess.Popen(argv, cwd=configured.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert json.loads(configured.fo_state.read_text())["twin_state"] == str(default.resolve())
+    elsewhere = configured.tmp / "other-pod" / "twin.json"  # no twin there: a wrong pick fails loudly
+    done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore", "--twin",
+                           "--state-file", str(configured.fo_state), "--interval", "0.2"],
+                          cwd=configured.tmp / "..", capture_output=True, text=True, timeout=90, check=False,
+                          env={**os.environ, "NORNIR_EVPN_TWIN_STATE": str(elsewhere)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+
+
 def test_restore_after_sigkill(configured: Lab) -> None:
     proc = configured.start(*_fo_args(), "--no-traffic")
     try:

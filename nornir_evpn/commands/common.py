@@ -119,6 +119,13 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     if note is not None:
         sys.stderr.write(f"{note}\n")
     endpoints = state.endpoints
+    inv_lab = ((docs.get("defaults") or {}).get("data") or {}).get("lab")
+    if inv_lab and state.lab and inv_lab != state.lab:
+        from nornir_evpn.twin.state import state_path
+        raise TwinNotRunningError(
+            f"the running twin ({state_path(state_file)}) serves lab {state.lab!r}, this inventory is lab "
+            f"{inv_lab!r}; pass the --twin-state of that lab's twin, or start one with its topology"
+        )
     for name, host in (docs.get("hosts") or {}).items():
         if name not in endpoints:
             raise TwinNotRunningError(

@@ -201,12 +201,14 @@ def run_interruptible(work: Callable[[], T], cancel: threading.Event) -> T:
     return box["result"]
 
 
-def refuse_during_failover_test(hosts: Any) -> None:
+def refuse_during_failover_test(hosts: Any, target: Any = None) -> None:
     """A commit while a failover-test (of this checkout: its default state file) has a link
     shut would re-enable that link (the intent says `admin-state enable`): the test then
     measures nothing true, and its restore is a no-op. Exit 2 before any connection."""
     path = state_file_path()
     doc = failover_state_doc(path)
+    if doc is not None and target is not None and doc.get("lab") and doc.get("lab") != target.fabric.name:
+        return  # another fabric's test (its lab), sharing this directory's state file
     if doc is not None and run_alive(doc) and doc.get("host") in hosts:
         raise UserInputError(
             f"a failover-test (pid {doc.get('pid')}) is running on {doc.get('host')} {doc.get('interface')} "
@@ -227,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     target = build_target(args)
     rendered_notes = preflight(target.nr, target.fabric, renderer, features)
     if mode in ("commit", "confirmed"):
-        refuse_during_failover_test(target.nr.inventory.hosts)
+        refuse_during_failover_test(target.nr.inventory.hosts, target)
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end

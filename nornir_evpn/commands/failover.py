@@ -99,9 +99,11 @@ def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[Ping
 
 
 def _state_doc(args: argparse.Namespace, target: Target) -> dict[str, Any]:
+    from nornir_evpn.twin.state import state_path
+
     twin_state = getattr(args, "twin_state", None)
-    return {"inventory": str(target.inventory_dir.resolve()), "twin": bool(target.twin),
-            "twin_state": str(Path(twin_state).resolve()) if twin_state else None}
+    return {"inventory": str(target.inventory_dir.resolve()), "lab": target.fabric.name, "twin": bool(target.twin),
+            "twin_state": str(state_path(twin_state).resolve()) if target.twin else None}
 
 
 def exit_code(report: FailoverReport) -> int:
@@ -130,7 +132,7 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     try:
         # inside the try: a SIGTERM/Ctrl-C right after the claim was written left it behind
         # (release_claim drops only this process's own claim: a refusal leaves the other's)
-        prepare_state_file(state_file, args.host, args.interface)  # it must hold the restore before the shut
+        prepare_state_file(state_file, args.host, args.interface, _state_doc(args, target))  # it must hold the restore before the shut
         return _claimed_run(args, target, segment, state_file)
     finally:
         release_claim(state_file)  # a run that ended before its shut leaves nothing behind
@@ -199,7 +201,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
                              "(nothing to restore); file removed")
     if args.inventory is None and doc.get("inventory"):
         args.inventory = Path(doc["inventory"])
-    if not args.twin and doc.get("twin"):
+    if doc.get("twin"):
         args.twin = True
         if getattr(args, "twin_state", None) is None and doc.get("twin_state"):
             args.twin_state = Path(doc["twin_state"])

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError("--checkpoint: empty name")
     target = build_target(args)
     if not args.dry_run:
-        refuse_during_failover_test(target.nr.inventory.hosts)
+        refuse_during_failover_test(target.nr.inventory.hosts, target)
     console = console_for(args.json)
     cancel = threading.Event()
     name = args.checkpoint

@@ -212,7 +212,7 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
 
 def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release: str) -> int:
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    log_path = state_file.with_suffix(".log")
+    log_path = state_file.with_name(state_file.name + ".log")
     cmd = [sys.executable, "-m", "nornir_evpn", "twin", "up", "--foreground",
            "--topology", str(topology), "--state-file", str(state_file), "--profile", profile,
            "--timing", timing, "--release", release]

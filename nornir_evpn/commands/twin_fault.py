@@ -1,7 +1,7 @@
 """`python -m nornir_evpn twin fault ...`: inject faults into the running twin process.
 
 The twin process serves a control channel: a unix socket next to its state file
-(`.nornir_evpn/twin.json` → `.nornir_evpn/twin.sock`), one JSON request line in, one JSON
+(`.nornir_evpn/twin.json` → `.nornir_evpn/twin.json.sock`), one JSON request line in, one JSON
 reply line out. Only the local user can reach it (socket mode 0600), nothing listens on TCP.
 
     twin fault link-down leaf1:ethernet-1/1 ce1:eth1    # pull the cable
@@ -49,7 +49,8 @@ def control_socket_path(state_file: str | Path | None = None) -> Path:
     too long), named after the state file."""
     # resolved: the twin and each client reach one path however they spell the state file
     # (a symlinked directory, macOS's /tmp -> /private/tmp)
-    path = state_path(state_file).with_suffix(".sock").resolve()
+    resolved = state_path(state_file).resolve()
+    path = resolved.with_name(resolved.name + ".sock")
     if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
         return path
     name = hashlib.sha256(os.fsencode(path)).hexdigest()[:20] + ".sock"

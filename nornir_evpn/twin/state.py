@@ -66,6 +66,15 @@ class TwinState:
         replace_atomically(path, json.dumps(asdict(self), indent=2) + "\n")  # readers never see half a file
 
 
+def not_running(path: Path) -> str:
+    """"No twin" for the state file `path`: one of another name is named, with the `twin up`
+    that starts a twin there (the plain one would start it on the default file)."""
+    if path == DEFAULT_STATE_FILE:
+        return NOT_RUNNING
+    return (f"no digital twin is running on {path}: start one with "
+            f"`python -m nornir_evpn twin up --state-file {path}`")
+
+
 def state_path(path: str | Path | None = None) -> Path:
     if path is not None:
         return Path(path)
@@ -99,7 +108,7 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     try:
         text = p.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
-        raise TwinNotRunningError(NOT_RUNNING) from None
+        raise TwinNotRunningError(not_running(p)) from None
     except OSError as exc:  # there, and not ours to read (another user's twin): not "no twin"
         raise NotATwinStateFile(f"{p}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:  # not a file `twin up` wrote
@@ -119,7 +128,7 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
         reason = " ".join(str(exc).split())[:120]
         raise NotATwinStateFile(f"{p}: not a twin state file ({type(exc).__name__}: {reason})") from None
     if not twin_alive(state.pid, state.pid_start, p):
-        raise TwinNotRunningError(NOT_RUNNING)
+        raise TwinNotRunningError(not_running(p))
     return state
 
 

@@ -72,6 +72,39 @@ def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
     assert (docs["hosts"]["ce1"]["hostname"], docs["hosts"]["ce1"]["port"]) == ("127.0.0.1", nodes["ce1"]["port"])
 
 
+def test_a_twin_of_another_lab_is_refused_even_when_every_host_name_fits(tmp_path) -> None:
+    """Two pods whose host names overlap (a generated 2s4l fabric and a 2s6l one): the
+    inventory of one against the other's twin passed the name check, and `configure --prune`
+    would have deleted the other fabric's spine ports (two-fabric tester)."""
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    from nornir_evpn.commands.common import apply_twin_endpoints
+    from nornir_evpn.errors import TwinNotRunningError
+    from nornir_evpn.inventory import load_inventory_docs
+    from nornir_evpn.twin.state import TwinState, process_start
+
+    docs = load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory")
+    assert docs["defaults"]["data"]["lab"] == "evpn-mh01"
+    nodes = {n: {"host": "127.0.0.1", "port": 20000 + i} for i, n in enumerate(docs["hosts"])}
+    state = tmp_path / "twin.json"
+    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab="pod-b",
+              username="admin", nodes=nodes).write(state)
+    with pytest.raises(TwinNotRunningError, match="serves lab 'pod-b', this inventory is lab 'evpn-mh01'"):
+        apply_twin_endpoints(docs, state)
+
+
+def test_two_state_files_of_one_directory_have_their_own_control_socket(tmp_path) -> None:
+    """`twin.podA` and `twin.podB` both made `twin.sock` (with_suffix): a fault meant for pod
+    A landed on pod B, and pod A's `twin down` removed pod B's socket."""
+    from nornir_evpn.commands.twin_fault import control_socket_path
+
+    a, b = control_socket_path(tmp_path / "twin.podA"), control_socket_path(tmp_path / "twin.podB")
+    assert a != b and a.name == "twin.podA.sock"
+
+
 def test_a_terminal_gone_after_the_work_is_a_quiet_interrupted_exit() -> None:
     """SIGHUP took the operator's terminal: printing the report then fails with EIO. The work
     (and any restore) is done; the command ends 130 without a traceback."""
@@ -101,7 +134,10 @@ def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
     r = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--twin", "--twin-state",
                         str(tmp_path / "none.json"), "--junit", str(junit), "--json"],
                        capture_output=True, text=True, timeout=60, env=env)
-    message = "no digital twin is running: start one with `python -m nornir_evpn twin up`"
+    # a state file of its own name is named, with the `twin up` that serves it (the plain one
+    # started a twin on the default file, and the run failed the same way: two-fabric tester)
+    message = (f"no digital twin is running on {tmp_path / 'none.json'}: start one with "
+               f"`python -m nornir_evpn twin up --state-file {tmp_path / 'none.json'}`")
     assert r.returncode == 2 and r.stderr == f"nornir-evpn: error: {message}\n"
     doc = json.loads(r.stdout)
     assert doc.pop("started_at") <= doc.pop("finished_at")  # when it ran, even refused

@@ -1150,3 +1150,24 @@ def test_force_past_a_host_lost_before_the_test_still_measures(tmp_path: Path) -
                           FailoverOptions(interval=0.01, timeout=2, traffic=False, force=True,
                                           state_file=tmp_path / "s.json"))
     assert report.ok and report.degraded.stopped is None, report.error
+
+
+def test_configure_is_refused_by_a_failover_test_of_its_own_lab_only(tmp_path, monkeypatch) -> None:
+    """Two fabrics' twins served from one directory share its default failover state file:
+    pod A's test refused pod B's configure because both have a leaf1 (two-fabric tester). The
+    claim now says its lab; a claim of another lab is not this fabric's test."""
+    import types
+
+    from nornir_evpn.commands.configure import refuse_during_failover_test
+    from nornir_evpn.errors import UserInputError
+    from nornir_evpn.failover_state import prepare_state_file, state_file_path
+
+    monkeypatch.chdir(tmp_path)
+    prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1", {"lab": "pod-a"})
+
+    def target(lab: str) -> types.SimpleNamespace:
+        return types.SimpleNamespace(fabric=types.SimpleNamespace(name=lab))
+
+    refuse_during_failover_test({"leaf1": None}, target("pod-b"))  # another fabric's test
+    with pytest.raises(UserInputError, match="is running on leaf1 ethernet-1/1"):
+        refuse_during_failover_test({"leaf1": None}, target("pod-a"))
