@@ -164,6 +164,7 @@ def test_failover_converges_in_order_restores_and_recovers(configured: Lab) -> N
     doc = json.loads(done.stdout)
     assert doc["command"] == "failover-test" and doc["ok"] is True
     assert doc["host"] == "leaf1" and doc["interface"] == "ethernet-1/1" and doc["segment"] == "ES-1"
+    assert doc["target"]["twin_state"] == str(configured.twin_state.resolve())
     # convergence: never before the twin's EVPN delay, at most two poll intervals after it
     assert TWIN_DELAY <= doc["convergence_s"] <= TWIN_DELAY + 2 * INTERVAL + 0.15
     assert 0 < doc["recovery_s"] <= TWIN_DELAY + 2 * INTERVAL + 0.5

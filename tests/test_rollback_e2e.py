@@ -52,6 +52,9 @@ def test_configure_keeps_a_checkpoint_where_it_commits_and_rollback_reverts_to_i
     before = {n: lab.running(n) for n in NODES}
     code, doc, _ = lab.run(capsys, "configure")
     assert code == 0
+    # which fabric the report is about (an operator of two pods could not tell)
+    assert doc["target"] == {"lab": "evpn-mh01", "inventory": str(INVENTORY.resolve()),
+                             "twin_state": str(lab.state.resolve())}
     name = doc["checkpoint"]
     assert name.startswith(CHECKPOINT_PREFIX)
     assert {h: e["checkpoint"] for h, e in doc["hosts"].items()} == {
@@ -72,6 +75,7 @@ def test_configure_keeps_a_checkpoint_where_it_commits_and_rollback_reverts_to_i
     junit = tmp_path / "rollback.xml"
     code, back, _ = lab.run(capsys, "rollback", "--junit", str(junit))
     assert code == 0 and back["ok"] is True and back["checkpoint"] == name
+    assert back["target"] == doc["target"]
     assert {h: (e["ok"], e["reverted"], e["changed"]) for h, e in back["hosts"].items()} == {
         "leaf1": (True, True, True), "leaf2": (True, True, True), "leaf3": (True, True, True),
         "spine1": (True, False, False)}

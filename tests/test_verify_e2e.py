@@ -503,6 +503,8 @@ def test_cli_verify_over_ssh(served, capsys, tmp_path) -> None:
     rc, doc = _cli(state, "--junit", str(junit), capsys=capsys)
     assert (rc, doc["command"], doc["ok"]) == (0, "verify", True), doc
     assert set(doc["hosts"]) == {"leaf1", "leaf2", "leaf3", "spine1"}
+    assert doc["target"] == {"lab": "evpn-mh01", "inventory": str((ROOT / "inventory").resolve()),
+                             "twin_state": str(state.resolve())}
     leaf3 = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}
     assert leaf3["mac.esi_remote"]["observed"] == {"mac-vrf-1 00:c1:ab:00:00:11": "evpn esi:01:11:11:11:11:11:11:00:00:01"}
     assert doc["hosts"]["spine1"] == {**doc["hosts"]["spine1"], "ok": True, "changed": False, "error": None}

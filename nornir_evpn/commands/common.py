@@ -96,6 +96,13 @@ class Target:
     docs: dict[str, dict[str, Any]]
     inventory_dir: Path
     twin: bool
+    twin_state: Path | None = None  # resolved, when the run is on the twin
+
+    def describe(self) -> dict[str, Any]:
+        """Which fabric a report is about (`"target"` in --json): an operator of two pods
+        could not tell their documents apart."""
+        return {"lab": self.fabric.name, "inventory": str(self.inventory_dir.resolve()),
+                "twin_state": None if self.twin_state is None else str(self.twin_state)}
 
 
 InventoryPluginRegister.register("NornirEvpnDocs", DocsInventory)
@@ -211,4 +218,10 @@ def build_target(
         nr = nr.filter(filter_func=lambda h: h.name in wanted)
     if hosts_required and not nr.inventory.hosts:
         raise InventoryError(f"{inv_dir}: no hosts match the selection")
-    return Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin)
+    twin_state = None
+    if args.twin:
+        from nornir_evpn.twin.state import state_path
+
+        twin_state = state_path(getattr(args, "twin_state", None)).resolve()
+    return Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin,
+                  twin_state=twin_state)

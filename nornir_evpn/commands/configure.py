@@ -279,6 +279,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
     doc: dict[str, Any] = {
         "command": "configure",
         "ok": interrupted is None and all(e["ok"] for e in hosts.values()),
+        "target": target.describe(),
         "mode": mode,
         "features": list(features),
         "all_or_nothing": bool(args.all_or_nothing),

@@ -99,11 +99,10 @@ def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[Ping
 
 
 def _state_doc(args: argparse.Namespace, target: Target) -> dict[str, Any]:
-    from nornir_evpn.twin.state import state_path
-
-    twin_state = getattr(args, "twin_state", None)
+    # the twin as this run found it (the default file, $NORNIR_EVPN_TWIN_STATE): a --restore
+    # from elsewhere must reach this one
     return {"inventory": str(target.inventory_dir.resolve()), "lab": target.fabric.name, "twin": bool(target.twin),
-            "twin_state": str(state_path(twin_state).resolve()) if target.twin else None}
+            "twin_state": None if target.twin_state is None else str(target.twin_state)}
 
 
 def exit_code(report: FailoverReport) -> int:
@@ -184,7 +183,7 @@ def _reported(args: argparse.Namespace, target: Target, console: Any,
               report: FailoverReport) -> tuple[int, FailoverReport]:
     print_report(console, report, traffic_hint=traffic_hint(args))
     if args.json:
-        emit_json(failover_document(report, sorted(target.nr.inventory.hosts)))
+        emit_json({**failover_document(report, sorted(target.nr.inventory.hosts)), "target": target.describe()})
     if args.junit:
         write_junit(args.junit, junit_suites(report))
     return exit_code(report), report
@@ -227,7 +226,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
     else:
         print_report(console, report)
     if args.json:
-        emit_json(failover_document(report, sorted(target.nr.inventory.hosts)))
+        emit_json({**failover_document(report, sorted(target.nr.inventory.hosts)), "target": target.describe()})
     if args.junit:
         write_junit(args.junit, restore_junit(report))
     return EXIT_OK if report.ok else EXIT_FAILED

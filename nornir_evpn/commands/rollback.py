@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     doc: dict[str, Any] = {
         "command": "rollback",
         "ok": not interrupted and all(e["ok"] for e in hosts.values()),
+        "target": target.describe(),
         "checkpoint": name,
         "dry_run": bool(args.dry_run),
         "interrupted": interrupted,

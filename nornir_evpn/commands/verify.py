@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         # while their peer (an in-process twin) waits to answer.
         target.nr.close_connections(on_failed=True)
     results = host_results(agg)
-    doc = verify_document(results)
+    doc = {**verify_document(results), "target": target.describe()}
     doc["notes"] = (skipped_notes(target.fabric, checks) + not_judged_notes(doc["hosts"])
                     + absent_objects_note(doc["hosts"]))
     if args.outputs is not None:
