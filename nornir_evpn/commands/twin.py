@@ -29,6 +29,7 @@ from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, IMAGE, RELEASES
 from nornir_evpn.twin.state import (
+    DEFAULT_STATE_FILE,
     NotATwinStateFile,
     TwinState,
     default_topology,
@@ -184,12 +185,15 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
             running["release"] = args.release
         differ = [f"{k} {Path(v).name if k == 'topology' else v}" for k, v in asked.items()
                   if v is not None and running[k] and v != running[k]]
+        down = "twin down" + ("" if state_file == DEFAULT_STATE_FILE.resolve() else f" --state-file {state_file}")
         if differ:
             raise UserInputError(
                 f"a digital twin is already running ({state.lab}, profile {state.profile}, timing "
-                f"{state.timing}; {state_file}): run `twin down` first to start one with "
+                f"{state.timing}; {state_file}): run `{down}` first to start one with "
                 + ", ".join(differ))
-        sys.stderr.write("a digital twin is already running\n")
+        # no --topology: it may not be the lab meant (another pod's twin on this state file)
+        sys.stderr.write(f"a digital twin is already running: lab {state.lab} ({Path(state.topology).name}; "
+                         f"{state_file})\n")
         _print_endpoints(state)
         return EXIT_OK
     profile = args.profile or "fast"

@@ -400,6 +400,8 @@ def test_two_twin_ups_at_once_start_one_twin(tmp_path: Path) -> None:
     try:
         assert [p.returncode for p in procs] == [0, 0, 0], outs
         assert sorted(err.count("a digital twin is already running") for _out, err in outs) == [0, 1, 1]
+        # which lab it serves: a `twin up` with no --topology may have meant another one
+        assert sorted(err.count("already running: lab evpn-mh01 (evpn-mh01.clab.yml;") for _o, err in outs) == [0, 1, 1]
         assert all(f"pid {state.pid}" in out for out, _err in outs)
         twins = [p for p in _foreground_twins() if f"--state-file {tmp_path}" in " ".join(p)]
         assert len(twins) == 1, twins
