@@ -85,6 +85,11 @@ def parse_show_interface(text: str) -> InterfaceState:
             current = Subinterface(name=sm["name"], oper_state=sm["state"], detail=sm["rest"] or "")
             state.subinterfaces[current.name] = current
             block = []
+        elif (other := _IF_RE.match(line)) is not None:
+            # a plain `show interface` (every interface): read as one, each next interface's
+            # subinterfaces were filed under the first
+            raise ParseError(f"show interface: a second interface ({other['name']} after {state.name}): "
+                             "this parser reads `show interface <name>`, one interface")
         elif current is not None:
             block.append(line)
     flush()

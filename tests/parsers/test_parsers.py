@@ -286,6 +286,13 @@ def _interface_block(text: str, name: str) -> str:
                 if any(ln.startswith(f"{name} is ") for ln in b.splitlines()))
 
 
+def test_show_interface_of_every_interface_is_refused_not_misread() -> None:
+    """The whole `show interface` read as one interface gave the first one's state with every
+    other interface's subinterfaces under it (contributor tester)."""
+    with pytest.raises(ParseError, match=r"a second interface \(ethernet-1/\S+ after ethernet-1/1\)"):
+        parse_show_interface(fx("srl24_pe2_show_interface.txt"))
+
+
 def test_show_interface_24x_lists_network_instances() -> None:
     # 24.x: `Network-instances:` then `* Name: store1 (mac-vrf)`; 23.x had
     # `Network-instance: mac-vrf-1` and read the same (test_show_interface_lag)
