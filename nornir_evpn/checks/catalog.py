@@ -24,12 +24,25 @@ from nornir_evpn.checks.multihoming import EsConfig, EsDf, EsOperUp, LacpMembers
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 
-CATALOG: dict[str, Check] = {c.name: c for c in (
+
+def _catalog(*checks: Check) -> dict[str, Check]:
+    """Name -> check; a name given twice (a check copied, its `name` left) is a bug: the
+    later one silently stood in for the first."""
+    out: dict[str, Check] = {}
+    for check in checks:
+        if check.name in out:
+            raise RuntimeError(f"two checks named {check.name!r}: {type(out[check.name]).__name__}, "
+                               f"{type(check).__name__}")
+        out[check.name] = check
+    return out
+
+
+CATALOG: dict[str, Check] = _catalog(
     LagUp(), LacpMembersInSync(), EsOperUp(), EsConfig(), EsDf(), AccessUp(),
     UnderlayEstablished(), OverlayEstablished(),
     EvpnAdvertised(), EvpnReceived(), VxlanVni(),
     MacEsiRemote(), MacLocal(),
-)}
+)
 CHECK_NAMES: list[str] = list(CATALOG)
 
 

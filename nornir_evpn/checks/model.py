@@ -57,6 +57,9 @@ class Unavailable(Exception):
 # (command, parser) -> (length and hash of the text last parsed, its parse): the text itself
 # is not kept (a 128-leaf failover-test held 40 MB of last round's route tables for it)
 ParseMemo = dict[tuple[str, Callable[[str], Any]], tuple[tuple[int, int], Any]]
+# parsers kept per command in a memo: a parser made anew each poll (a lambda, a partial) is a
+# new key every time, and a failover-test's memo lives for the whole run
+MEMO_PARSERS_PER_COMMAND = 4
 
 
 @dataclass
@@ -112,6 +115,10 @@ class Observations:
         if last is not None and last[0] == seen:
             return last[1]
         value = self._parse(command, parser)
+        if last is None:
+            same = [k for k in self.memo if k[0] == command]
+            for stale in same[: max(0, len(same) - MEMO_PARSERS_PER_COMMAND + 1)]:
+                del self.memo[stale]  # the oldest first (insertion order)
         self.memo[key] = (seen, value)
         return value
 

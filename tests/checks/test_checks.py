@@ -294,7 +294,8 @@ def test_lag_down_names_sr_linux_s_reason(mh01) -> None:
     member with link (`no-active-links`), from the first line of `show interface` (the
     srl-a transcript's lag5 block, renamed to the intent's lag1); the reason is not part of
     the compared value."""
-    text = fx("srldocs_srla_show_interface_lag5_down.txt").replace("lag5", "lag1").replace(
+    whole = fx("srldocs_srla_show_interface_lag5_down.txt")  # every interface: lag5's block only
+    text = whole[: whole.index("\n" + "-" * 40)].replace("lag5", "lag1").replace(
         "    Network-instances:\n", "    Network-instances:\n      * Name: mac-vrf-1 (mac-vrf)\n")
     cmd = platform.show_interface("lag1")
     [r] = evaluate(mh01, "leaf1", {cmd: text}, checks=["lag.up"])
@@ -323,3 +324,26 @@ def test_a_failed_check_names_the_commands_it_read(mh01) -> None:
     assert failure_text(bad.as_dict()) == "leaf1 lag1 - Expected: down Actual: up (from: show interface lag1)"
     [gone] = evaluate(mh01, "leaf1", {}, checks=["es.df"])  # an output missing: the same
     assert gone.commands == [platform.show_ethernet_segment("ES-1")]
+
+
+def test_every_check_class_is_in_the_catalog_once() -> None:
+    """A check class left out of CATALOG runs nowhere, and two checks of one name made one
+    silently stand in for the other (contributor tester)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nornir_evpn.checks as package
+    from nornir_evpn.checks.base import Check
+    from nornir_evpn.checks.catalog import CATALOG, _catalog
+
+    defined = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        defined |= {c for _, c in inspect.getmembers(module, inspect.isclass)
+                    if issubclass(c, Check) and c.__module__ == module.__name__
+                    and not c.__name__.startswith("_") and c is not Check}
+    assert defined == {type(c) for c in CATALOG.values()}
+    first = next(iter(CATALOG.values()))
+    with pytest.raises(RuntimeError, match=f"two checks named '{first.name}'"):
+        _catalog(first, type(first)())

@@ -78,3 +78,19 @@ def test_a_parser_that_keeps_its_text_is_not_memoised() -> None:
     first = Observations({cmd: summary}, memo).get(cmd, parse_evpn_summary)
     assert memo == {}  # its value holds the whole view: a memo would keep every host's
     assert first.routes.count(1) == Observations({cmd: summary}, memo).get(cmd, parse_evpn_summary).routes.count(1)
+
+
+def test_a_parser_made_anew_each_poll_does_not_grow_the_memo() -> None:
+    """A lambda (or partial) is a new key every poll: a failover-test's memo, kept for the
+    whole run, gained a parsed copy of the output per poll (contributor tester)."""
+    from nornir_evpn.checks.model import MEMO_PARSERS_PER_COMMAND
+
+    memo: dict = {}
+    for _ in range(100):
+        Observations({CMD: MAC_TABLE}, memo).get(CMD, lambda t: parse_mac_table(t))
+    assert len(memo) == MEMO_PARSERS_PER_COMMAND
+    # a module-level parser keeps its entry (and its memoised parse) among them
+    parser = Counting()
+    for _ in range(3):
+        Observations({CMD: MAC_TABLE}, memo).get(CMD, parser)
+    assert parser.calls == 1 and len(memo) == MEMO_PARSERS_PER_COMMAND
