@@ -11,7 +11,7 @@ import json
 from typing import Any, Protocol, runtime_checkable
 
 from nornir_evpn import platform
-from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, roles, tokenize
+from nornir_evpn.twin.config_tree import CONTAINERS, ConfigTree, learn_leaf_list, roles, tokenize
 from nornir_evpn.twin.datastore import CommitError, NodeDatastore
 from nornir_evpn.twin.latency import Pacer
 from nornir_evpn.twin.leaf_values import key_error, leaf_error
@@ -545,6 +545,11 @@ class CliSession:
         23.7 committed a chain no such device can hold)."""
         if error := leaf_error(path):
             return error
+        if "[" in path and path.index("[") >= 2:
+            # `[ ... ]` is only ever a leaf-list's value: one the twin does not know by name
+            # (a template's `system dns server-list [ ... ]`) is one from now on
+            at = path.index("[")
+            learn_leaf_list(path[at - 2], path[at - 1])
         role = roles(path)
         if "leaf-list" in role:
             at = role.index("leaf-list")

@@ -60,6 +60,17 @@ NOT_LIST_UNDER: frozenset[tuple[str, str]] = frozenset(
 
 # Leaf-lists: `export-policy all` and `export-policy [ all ]` store the same path.
 LEAF_LISTS: frozenset[str] = frozenset({"export-policy", "import-policy", "members"})
+# Leaf-lists learnt from a `[ ... ]` typed or loaded at them, as (parent, name): SR Linux's
+# YANG has 166 leaf-list names, many of them leaves or containers elsewhere (`address`,
+# `type`), so a name alone would mislead
+_LEARNT_LEAF_LISTS: set[tuple[str, str]] = set()
+
+
+def learn_leaf_list(parent: str, name: str) -> None:
+    """`name` under `parent` is a leaf-list (it was given a `[ ... ]`)."""
+    if name not in LEAF_LISTS and (parent, name) not in _LEARNT_LEAF_LISTS:
+        _LEARNT_LEAF_LISTS.add((parent, name))
+        _roles.cache_clear()
 
 # Tokens that are containers even when empty and alone under their parent, so
 # `encap { untagged { } }` does not print as a leaf `encap untagged`, a typed
@@ -167,13 +178,14 @@ def roles(path: Sequence[str]) -> tuple[str, ...]:
 def _roles(path: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     enclosing = ""
+    before = ""
     for token in path:
         prev = out[-1] if out else ""
         if prev == "list":
             out.append("key")
         elif prev in ("leaf-list", "value"):
             out.append("value")
-        elif token in LEAF_LISTS:
+        elif token in LEAF_LISTS or (before, token) in _LEARNT_LEAF_LISTS:
             out.append("leaf-list")
         elif token in LISTS and (enclosing, token) not in NOT_LIST_UNDER:
             out.append("list")
@@ -181,6 +193,7 @@ def _roles(path: tuple[str, ...]) -> tuple[str, ...]:
         else:
             out.append("name")
             enclosing = token
+        before = token
     return tuple(out)
 
 
@@ -206,6 +219,8 @@ class ConfigTree:
         """Create `path`; a trailing `name value` replaces the previous value of that leaf."""
         prefix, values = _expand_brackets(path)
         if values is not None:
+            if len(prefix) >= 2:
+                learn_leaf_list(prefix[-2], prefix[-1])
             node = self._walk_create(prefix)
             node.children = {v: ConfigTree() for v in values}
             return

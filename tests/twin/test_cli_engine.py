@@ -618,3 +618,19 @@ def test_checkpoints_keep_the_newest_ten_and_refuse_a_name_twice(leaf1_ds: NodeD
     twice, digit = run(again())
     assert twice.startswith("Error: a checkpoint named 'c11' exists already")
     assert digit.startswith("Error: checkpoint name '1st': Name cannot start with number")
+
+
+def test_a_leaf_list_the_twin_does_not_know_by_name_is_added_to_like_any_other(leaf1_ds: NodeDatastore) -> None:
+    """`[ ... ]` is only ever a leaf-list's value: a template's `system dns server-list [ ... ]`
+    changed from .1 to .2 read `replaced .1 -> .2` on the twin, where the device holds both
+    (YANG: srl_nokia-dns.yang `leaf-list server-list`; contributor tester)."""
+    s = CliSession(leaf1_ds)
+    for line in ("enter candidate private", "set / system dns server-list [ 172.20.20.1 ]", "commit now",
+                 "enter candidate private", "set / system dns server-list [ 172.20.20.2 ]"):
+        assert "rror" not in run(s.handle_line(line))
+    assert run(s.handle_line("diff flat")).split("\n--{")[0] == "insert / system dns server-list 172.20.20.2\n"
+    run(s.handle_line("commit now"))
+    held = leaf1_ds.running.get(("system", "dns", "server-list"))
+    assert held is not None and list(held.children) == ["172.20.20.1", "172.20.20.2"]
+    assert run(s.handle_line("info flat system dns")).startswith(
+        "set / system dns server-list [ 172.20.20.1 172.20.20.2 ]")
