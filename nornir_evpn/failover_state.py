@@ -14,12 +14,12 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.outputs import replace_atomically
+from nornir_evpn.outputs import directory_lock, replace_atomically
 from nornir_evpn.processes import pid_alive, process_start
 from nornir_evpn.topology import normalise_srl_interface
 from nornir_evpn.validation import check_name
@@ -95,28 +95,8 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
     except OSError as exc:
         raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
                              f"{exc.strerror or exc}") from None
-    with _directory_lock(path.parent):
+    with directory_lock(path.parent):
         _claim(path, host, interface, scope)
-
-
-@contextlib.contextmanager
-def _directory_lock(directory: Path) -> Iterator[None]:
-    """An advisory lock on `directory` (flock), where the platform has one."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the exclusive create alone
-        yield
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def _claim(path: Path, host: str | None, interface: str | None, scope: Mapping[str, Any] | None = None) -> None:

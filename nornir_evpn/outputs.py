@@ -76,3 +76,24 @@ def replace_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def directory_lock(directory: Path) -> Iterator[None]:
+    """An advisory lock on `directory` (flock), where the platform has one: one writer of the
+    state files in it at a time."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the callers' own exclusive creates alone
+        yield
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

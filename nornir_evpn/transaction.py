@@ -52,6 +52,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
             device_error=data.get("device_error"), seconds=data.get("seconds", 0.0),
             added=added, removed=removed, replaced=data.get("replaced", []), pruned=data.get("pruned", []),
             saved=bool(data.get("saved")), checkpoint=data.get("checkpoint"),
+            checkpoint_left=data.get("checkpoint_left"),
         )
     return out
 

@@ -13,6 +13,7 @@ import datetime
 import json
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 from nornir.core.task import Result, Task
@@ -94,14 +95,37 @@ def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES) -> Resu
     return Result(host=task.host, result={"checkpoints": checkpoints, "error": None})
 
 
+def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+    """Clear the host's checkpoint `checkpoint` if it holds one (a run that committed nothing
+    left it). result = {"cleared", "error"}: error one line when the host could not be read
+    or refused."""
+    assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
+    try:
+        conn = srl_connection(task)
+        with session_lock(conn):
+            leave_candidate(conn)
+            if not any(c.get("name") == checkpoint for c in _read_checkpoints(conn, batch_lines)):
+                return Result(host=task.host, result={"cleared": False, "error": None})
+            [answer] = run_commands(conn, [platform.clear_checkpoint(checkpoint)], batch_lines)
+    except Exception as exc:
+        drop_connection(task.host)
+        return Result(host=task.host, failed=True, result={"cleared": False, "error": host_error(task.host, exc)})
+    if platform.has_failure_marker(answer):
+        return Result(host=task.host, failed=True, result={"cleared": False, "error": " ".join(answer.split())})
+    return Result(host=task.host, result={"cleared": True, "error": None})
+
+
 def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
                         cancel: threading.Event | None = None,
-                        batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+                        batch_lines: int = DEFAULT_BATCH_LINES, required: Collection[str] = ()) -> Result:
     """Revert the host's running configuration to its checkpoint named `checkpoint`
     (`name` is Nornir's own parameter of `nr.run`).
 
     A host without that checkpoint (configure changed nothing there) is left as it is and
-    does not fail. `dry_run` (or Nornir's dry-run switch) only reads whether it is there.
+    does not fail, unless it is one of `required` (the hosts that run committed on, from
+    `nornir_evpn.checkpoint_record`): then the checkpoint was pushed out of the device's
+    list by later ones, or cleared, and the host fails. `dry_run` (or Nornir's dry-run
+    switch) only reads whether it is there.
     result = {"checkpoint", "found", "reverted", "device_error", "error", "seconds"}."""
     name = checkpoint
     assert_one_line([name], f"{task.host.name}: checkpoint name")
@@ -122,7 +146,13 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
         conn = srl_connection(task)
         with session_lock(conn):
             leave_candidate(conn)
-            out["found"] = any(c.get("name") == name for c in _read_checkpoints(conn, batch_lines))
+            held = _read_checkpoints(conn, batch_lines)
+            out["found"] = any(c.get("name") == name for c in held)
+            if not out["found"] and task.host.name in required:
+                oldest = f", the oldest {held[-1].get('name')}" if held else ""
+                return done(f"checkpoint {name} is no longer on {task.host.name} ({len(held)} kept there{oldest}): "
+                            "later checkpoints pushed it out (a device keeps max-checkpoints, 10 by default), or "
+                            "it was cleared; not reverted")
             if not out["found"] or dry_run or task.is_dry_run():
                 return done()
             if cancel is not None and cancel.is_set():

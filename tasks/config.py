@@ -388,8 +388,9 @@ def apply_config(
     out: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "timings": timings, "reached": False, "commit_unknown": False,
-        "replaced": [], "checkpoint": None,
+        "replaced": [], "checkpoint": None, "checkpoint_left": None,
     }
+    left = False  # the checkpoint may be on the device though nothing of this run stands
     if mode not in ("commit", "confirmed"):
         checkpoint = None
     elif checkpoint is not None:
@@ -398,6 +399,7 @@ def apply_config(
     def done(failed: bool = False, error: str | None = None) -> Result:
         timings["total"] = round(time.monotonic() - t0, 4)
         out["error"] = error
+        out["checkpoint_left"] = checkpoint if left and out["checkpoint"] is None else None
         if failed:
             log_failure(task, "configure" if out["reached"] else "connect", error or "failed")
         return Result(host=task.host, result=out, changed=out["changed"], diff=out["diff"],
@@ -433,10 +435,13 @@ def apply_config(
             def drop_checkpoint() -> None:
                 """Nothing committed: the checkpoint goes (best effort, in running mode), so runs
                 that change nothing do not push older checkpoints out of the device's ten."""
+                nonlocal left
                 if made and conn._current_priv_level.name != "configuration":
                     with contextlib.suppress(Exception):
-                        run_commands(conn, [platform.clear_checkpoint(checkpoint)], batch_lines)
+                        [answer] = run_commands(conn, [platform.clear_checkpoint(checkpoint)], batch_lines)
+                        left = platform.has_failure_marker(answer)
 
+            left = bool(made)
             t = time.monotonic()
             try:
                 # the hierarchical diff too: `diff flat` shows a replaced value as an insert
@@ -456,7 +461,9 @@ def apply_config(
             if loaded.error is not None:
                 out["device_error"] = loaded.error
                 leave_candidate(conn)
-                if made and not loaded.error.startswith(made[0]):  # a name taken is not ours to clear
+                if made and loaded.error.startswith(made[0]):  # not made (a name taken is not ours)
+                    left = False
+                else:
                     drop_checkpoint()
                 return done(True, out["device_error"])
             hierarchical, flat = loaded.reads

@@ -17,6 +17,16 @@ LAB = ROOT / "inventory" / "evpn-mh01.clab.yml"
 os.environ["COLUMNS"] = "80"
 
 
+@pytest.fixture(autouse=True)
+def own_checkpoint_record(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """configure records its checkpoints in ./.nornir_evpn/checkpoints.json: each test (and
+    the CLI processes it starts) gets a file of its own, never the checkout's, outside the
+    test's tmp_path (whose contents some tests list)."""
+    path = tmp_path_factory.mktemp("record") / "checkpoints.json"
+    monkeypatch.setenv("NORNIR_EVPN_CHECKPOINTS", str(path))
+    return path
+
+
 @pytest.fixture
 def lab_topology_path() -> Path:
     return LAB

@@ -191,9 +191,14 @@ def test_rollback_picks_the_newest_run_and_leaves_hosts_that_run_did_not_change(
     assert {h: e["reverted"] for h, e in doc["hosts"].items()} == {
         "leaf1": False, "leaf2": True, "leaf3": False, "spine1": False}
     assert lab.running("leaf2") == mid_leaf2 and lab.running("leaf1") != before
-    # the run before is still there to go further back
-    code, doc, _ = lab.run(capsys, "rollback", "--checkpoint", first["checkpoint"])
-    assert code == 0 and lab.running("leaf1") == before
+    # a second rollback steps back one more run (it went to the same one again: reviewer)
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0 and doc["checkpoint"] == first["checkpoint"]
+    assert {h: e["reverted"] for h, e in doc["hosts"].items()} == {
+        "leaf1": True, "leaf2": False, "leaf3": True, "spine1": False}
+    assert lab.running("leaf1") == before
+    code, _, err = lab.run(capsys, "rollback")  # every recorded run is rolled back already
+    assert code == 2 and "rolled back already" in err
 
 
 def test_checkpoint_names_sort_like_runs_and_the_state_parser_reads_the_list():
@@ -207,3 +212,96 @@ def test_checkpoint_names_sort_like_runs_and_the_state_parser_reads_the_list():
     assert [c["name"] for c in parse_checkpoints(json.dumps(doc))] == ["a", "b"]
     assert parse_checkpoints("") == []
     assert parse_checkpoints("Error: path /system/configuration/checkpoint is not valid") is None
+
+
+def test_a_checkpoint_a_run_left_without_committing_is_never_the_default(lab, capsys, own_checkpoint_record):
+    """A run interrupted after its checkpoints (or whose session was lost, or an all-or-nothing
+    rolled back) left a newer checkpoint on the leaves: rollback took it, reported "3
+    reverted" and undid nothing (rollback reviewer). The default comes from the record of
+    the runs whose commits stand."""
+    before = lab.running("leaf1")
+    code, a, _ = lab.run(capsys, "configure")
+    assert code == 0
+    for leaf in ("leaf1", "leaf2", "leaf3"):  # what an interrupted run B left behind
+        lab.twin.datastore(leaf).generate_checkpoint("nornir-evpn-29991231-235959.999", "", "admin")
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0 and doc["checkpoint"] == a["checkpoint"]
+    assert lab.running("leaf1") == before
+
+
+def test_an_all_or_nothing_rolled_back_keeps_no_checkpoint_in_the_report(lab, capsys):
+    lab.twin.reject_next_commit("leaf2")
+    code, doc, _ = lab.run(capsys, "configure", "--all-or-nothing")
+    assert code == 1 and not any(e["committed"] for e in doc["hosts"].values())
+    assert doc["checkpoint"] is None and not any(e["checkpoint"] for e in doc["hosts"].values())
+    # the leaves that committed, then were rolled back, had their checkpoint cleared again
+    assert not any(lab.checkpoints(n) for n in NODES)
+    assert not any(e["checkpoint_left"] for e in doc["hosts"].values())
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and "nothing to roll back" in err  # the record has no run of it
+
+
+def test_without_a_record_a_host_that_cannot_be_read_stops_the_choice(lab, capsys, own_checkpoint_record):
+    """The newest checkpoint is read off the devices when this directory has no record (the
+    run was made on another machine): leaf1, unreadable, might hold a newer one, and the
+    others were reverted to an older run's (rollback reviewer)."""
+    assert lab.run(capsys, "configure")[0] == 0
+    own_checkpoint_record.unlink()
+    lab.twin.set_unreachable("leaf1")
+    after = lab.running("leaf2")
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot tell the newest checkpoint: leaf1: " in err and "--checkpoint NAME" in err
+    assert lab.running("leaf2") == after
+    lab.twin.set_unreachable("leaf1", False)
+    assert lab.run(capsys, "rollback")[0] == 0  # all read: the devices' newest
+
+
+def test_a_host_the_run_changed_that_lost_its_checkpoint_fails(lab, capsys):
+    """Ten later checkpoints pushed the run's out of leaf1's list: leaf1 was "no checkpoint"
+    (skipped), leaf2 reverted, exit 0, the ES peers left with different LACP settings."""
+    code, a, _ = lab.run(capsys, "configure")
+    assert code == 0
+    lab.twin.datastore("leaf1").clear_checkpoint(a["checkpoint"])
+    code, doc, err = lab.run(capsys, "rollback")
+    leaf1 = doc["hosts"]["leaf1"]
+    assert code == 1 and leaf1["ok"] is False and leaf1["reverted"] is False
+    assert leaf1["error"].startswith(f"checkpoint {a['checkpoint']} is no longer on leaf1 (0 kept there)")
+    assert doc["hosts"]["leaf2"]["reverted"] is True and doc["hosts"]["spine1"]["ok"] is True
+    # leaf1 failed: it is not counted as a host without the checkpoint too
+    assert "rollback FAILED: 4 hosts, 2 reverted, 1 without the checkpoint, 1 failed" in err
+
+
+def test_rollback_after_a_saved_change_says_so_and_saves_when_asked(lab, capsys):
+    assert lab.run(capsys, "configure", "--save")[0] == 0
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0 and lab.twin.datastore("leaf1").unsaved is True
+    assert any("configure saved that change to the startup configuration" in n for n in doc["notes"])
+    assert lab.run(capsys, "configure", "--save")[0] == 0
+    code, doc, _ = lab.run(capsys, "rollback", "--save")
+    assert code == 0 and doc["save"] is True and not doc["notes"]
+    assert {h: e["saved"] for h, e in doc["hosts"].items()} == {
+        "leaf1": True, "leaf2": True, "leaf3": True, "spine1": False}
+    assert lab.twin.datastore("leaf1").unsaved is False
+
+
+def test_a_checkpoint_name_of_two_lines_is_one_line_of_bad_input(lab, capsys):
+    code, _, err = lab.run(capsys, "rollback", "--checkpoint", "x\ny")
+    assert code == 2 and err.count("\n") == 1 and "--checkpoint" in err
+
+
+def test_an_interrupt_while_reading_the_checkpoint_lists_says_nothing_changed(lab, capsys, monkeypatch,
+                                                                              own_checkpoint_record):
+    """Exit 130 with an empty stdout under --json (rollback reviewer)."""
+    assert lab.run(capsys, "configure")[0] == 0
+    own_checkpoint_record.unlink()  # no record: the lists are read first
+
+    def interrupted(agg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nornir_evpn.commands.rollback.newest_checkpoint", interrupted)
+    after = lab.running("leaf1")
+    code, doc, err = lab.run(capsys, "rollback")
+    assert code == 130 and "rollback interrupted before any revert: nothing changed" in err
+    assert doc["interrupted"] is True and doc["hosts"] == {} and doc["ok"] is False
+    assert lab.running("leaf1") == after

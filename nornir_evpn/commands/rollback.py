@@ -1,19 +1,24 @@
 """`rollback`: revert hosts to the device checkpoint a configure run made before its commit.
 
-Without `--checkpoint`, the newest checkpoint configure made (`nornir-evpn-<time>`) on any
-selected host is the one: a host where that run committed nothing has none and is left as
-it is. Each revert is one commit on the device. Exit 0 when every host holding the
-checkpoint reverted, 1 when one failed, 2 when no selected host holds it.
+Without `--checkpoint`, the run is the newest one configure recorded for this lab in
+`./.nornir_evpn/checkpoints.json` and has not been rolled back (so a second rollback steps
+back one more run); with no record (another machine's run), the newest `nornir-evpn-<time>`
+checkpoint on the selected hosts, provided every one of them could be read. A host that run
+did not change holds none and is left as it is; one it changed that lacks it fails. Each
+revert is one commit on the device. Exit 0 when every host holding the checkpoint
+reverted, 1 when one failed, 2 when no selected host holds it or the choice cannot be made.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from typing import Any
 
 from nornir.core.task import AggregatedResult
 
+from nornir_evpn import checkpoint_record
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -28,9 +33,17 @@ from nornir_evpn.commands.configure import (
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
-from nornir_evpn.reporting.common import console_for, emit_json, host_entry, write_junit
+from nornir_evpn.reporting.common import (
+    console_for,
+    emit_json,
+    host_entry,
+    host_ranges,
+    write_junit,
+)
 from nornir_evpn.reporting.rollback import print_rollback, rollback_junit
 from nornir_evpn.tasks.checkpoint import CHECKPOINT_PREFIX, list_checkpoints, rollback_checkpoint
+from nornir_evpn.tasks.config import save_startup
+from nornir_evpn.validation import assert_one_line
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,11 +58,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default=None, metavar="NAME",
                    help="the checkpoint to revert to (default: the newest configure made on the selected hosts)")
     p.add_argument("--dry-run", action="store_true", help="say which hosts hold the checkpoint, revert nothing")
+    p.add_argument("--save", action="store_true",
+                   help="then `save startup` on every host that reverted (a configure --save had saved the change)")
     add_nornir_options(p)
     p.set_defaults(func=run)
 
 
-def _entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
+def _entries(agg: AggregatedResult, saved: dict[str, tuple[bool, str | None]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for host, multi in agg.items():
         own = multi[0]
@@ -57,61 +72,98 @@ def _entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
         error = data.get("error") or (task_error(host, own.exception) if own.failed and own.exception else None)
         if own.failed and error is None:
             error = "failed"
-        out[host] = host_entry(not own.failed, bool(data.get("reverted")), error,
+        ok = not own.failed
+        was_saved, save_error = saved.get(host, (False, None))
+        if ok and save_error is not None:  # reverted, its startup not saved: failed, the revert kept
+            ok, error = False, f"reverted, not saved to startup: {save_error}"
+        out[host] = host_entry(ok, bool(data.get("reverted")), error,
                                found=bool(data.get("found")), reverted=bool(data.get("reverted")),
-                               device_error=data.get("device_error"), seconds=data.get("seconds", 0.0))
+                               saved=was_saved, device_error=data.get("device_error"),
+                               seconds=data.get("seconds", 0.0))
     return out
 
 
-def newest_checkpoint(agg: AggregatedResult) -> str | None:
-    """The newest name configure gave a checkpoint on any host that answered (the names carry
-    the run's UTC time, so they sort like the runs)."""
-    names = {c["name"] for multi in agg.values() if not multi[0].failed
-             for c in multi[0].result["checkpoints"] if str(c.get("name", "")).startswith(CHECKPOINT_PREFIX)}
-    return max(names, default=None)
+def newest_checkpoint(agg: AggregatedResult) -> str:
+    """The newest checkpoint configure made on the hosts read (the names carry the run's UTC
+    time); a host that could not be read might hold a newer one, so it stops the choice."""
+    unread = [f"{h}: {m[0].result['error']}" for h, m in agg.items() if m[0].failed]
+    if unread:
+        raise UserInputError(f"cannot tell the newest checkpoint: {unread[0]}"
+                             f"{f' (and {len(unread) - 1} more)' if len(unread) > 1 else ''}; give "
+                             "--checkpoint NAME, or --hosts without the hosts that cannot be read")
+    names = {c["name"] for multi in agg.values() for c in multi[0].result["checkpoints"]
+             if str(c.get("name", "")).startswith(CHECKPOINT_PREFIX)}
+    if not names:
+        raise UserInputError(
+            f"no checkpoint named {CHECKPOINT_PREFIX}* on the selected hosts (configure makes one "
+            "before each commit, unless --no-checkpoint): nothing to roll back")
+    return max(names)
+
+
+def _refused_doc(target: Any, name: str | None) -> dict[str, Any]:
+    return {"command": "rollback", "ok": False, "target": target.describe(), "checkpoint": name,
+            "dry_run": False, "interrupted": True, "notes": [], "hosts": {}}
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.checkpoint is not None and not args.checkpoint.strip():
-        raise UserInputError("--checkpoint: empty name")
+    if args.checkpoint is not None:
+        if not args.checkpoint.strip():
+            raise UserInputError("--checkpoint: empty name")
+        assert_one_line([args.checkpoint], "--checkpoint")
     target = build_target(args)
     if not args.dry_run:
-        refuse_during_failover_test(target.nr.inventory.hosts, target)
+        refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback")
     console = console_for(args.json)
     cancel = threading.Event()
-    name = args.checkpoint
+    lab = target.fabric.name
+    # which run: the record of this directory knows the hosts it committed on; without one
+    # (another machine's run), the devices' newest
+    run_record = checkpoint_record.find(lab, args.checkpoint)
+    if args.checkpoint is None and run_record is None and checkpoint_record.runs_of(lab):
+        raise UserInputError(f"every run of lab {lab} recorded in {checkpoint_record.record_path()} is rolled "
+                             "back already: nothing to roll back (give --checkpoint NAME for another)")
+    name = args.checkpoint or (run_record or {}).get("checkpoint")
     with interrupt_once() as settle:
         try:
             if name is None:
                 name = newest_checkpoint(run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel))
                 target.nr.data.reset_failed_hosts()
-                if name is None:
-                    raise UserInputError(
-                        f"no checkpoint named {CHECKPOINT_PREFIX}* on the selected hosts (configure makes one "
-                        "before each commit, unless --no-checkpoint): nothing to roll back")
-            agg = run_interruptible(
-                lambda: target.nr.run(task=rollback_checkpoint, checkpoint=name, dry_run=args.dry_run, cancel=cancel),
-                cancel)
+            agg = run_interruptible(lambda: target.nr.run(
+                task=rollback_checkpoint, checkpoint=name, dry_run=args.dry_run, cancel=cancel,
+                required=(run_record or {}).get("hosts", ())), cancel)
             interrupted = False
+            saved = _save(target, agg, cancel) if args.save and not args.dry_run else {}
         except KeyboardInterrupt as exc:
             result = getattr(exc, "result", None)
-            if result is None or name is None:
+            if result is None:  # while reading the checkpoint lists: no revert was sent
+                sys.stderr.write("rollback interrupted before any revert: nothing changed\n")
+                if args.json:
+                    emit_json(_refused_doc(target, name))
                 return EXIT_INTERRUPTED
-            agg, interrupted = result, True
+            agg, interrupted, saved = result, True, {}
         finally:
             settle()
             target.nr.close_connections(on_failed=True)
-    hosts = _entries(agg)
+    hosts = _entries(agg, saved)
     if not interrupted and not any(e["found"] for e in hosts.values()) and all(e["ok"] for e in hosts.values()):
         raise UserInputError(f"no selected host holds checkpoint {name!r}: nothing rolled back")
+    notes = ["interrupted: hosts not reverted yet were left as they are"] if interrupted else []
+    reverted = [h for h, e in hosts.items() if e["reverted"]]
+    if run_record is not None and run_record.get("saved") and reverted and not args.save and not args.dry_run:
+        notes.append(f"configure saved that change to the startup configuration: {host_ranges(reverted)} "
+                     "would boot with it again; `rollback --save` (or `save startup`) keeps the revert")
+    if (run_record is not None and not args.dry_run and not interrupted
+            and all(e["ok"] for e in hosts.values()) and set(run_record["hosts"]) <= set(reverted)):
+        checkpoint_record.mark_rolled_back(lab, name)  # the next rollback steps back one more run
     doc: dict[str, Any] = {
         "command": "rollback",
         "ok": not interrupted and all(e["ok"] for e in hosts.values()),
         "target": target.describe(),
         "checkpoint": name,
         "dry_run": bool(args.dry_run),
+        "save": bool(args.save),
         "interrupted": interrupted,
-        "notes": ["interrupted: hosts not reverted yet were left as they are"] if interrupted else [],
+        "notes": notes,
         "hosts": hosts,
     }
     print_rollback(console, doc)
@@ -122,3 +174,13 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if doc["ok"] else EXIT_FAILED
+
+
+def _save(target: Any, agg: AggregatedResult, cancel: threading.Event) -> dict[str, tuple[bool, str | None]]:
+    """`save startup` on every host that reverted: host -> (saved, error)."""
+    reverted = [h for h, m in agg.items() if not m[0].failed and m[0].result.get("reverted")]
+    if not reverted:
+        return {}
+    sub = target.nr.filter(filter_func=lambda h: h.name in reverted)
+    done = run_interruptible(lambda: sub.run(task=save_startup, on_failed=True), cancel)
+    return {h: (bool(m[0].result.get("saved")), m[0].result.get("error")) for h, m in done.items()}

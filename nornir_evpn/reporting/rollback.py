@@ -1,8 +1,8 @@
 """Output of `rollback`: the per-host table, the summary line and JUnit cases.
 
 Input is the report document the command builds (the --json contract):
-`{"command": "rollback", "ok", "checkpoint", "dry_run", "notes", "interrupted",
-"hosts": {h: {"ok", "changed", "error", "found", "reverted", "device_error", "seconds"}}}`.
+`{"command": "rollback", "ok", "target", "checkpoint", "dry_run", "save", "notes", "interrupted",
+"hosts": {h: {"ok", "changed", "error", "found", "reverted", "saved", "device_error", "seconds"}}}`.
 """
 
 from __future__ import annotations
@@ -42,10 +42,12 @@ def print_rollback(console: Console, doc: dict[str, Any]) -> None:
     found = sum(1 for e in hosts if e.get("found"))
     reverted = sum(1 for e in hosts if e.get("reverted"))
     failed = sum(1 for e in hosts if not e["ok"])
+    without = sum(1 for e in hosts if e["ok"] and not e.get("found"))  # a host not read is no such host
     done = f"{found} would revert" if doc["dry_run"] else f"{reverted} reverted"
+    saved = f", {sum(1 for e in hosts if e.get('saved'))} saved to startup" if doc.get("save") else ""
     console.print(Text(
         f"rollback {'ok' if doc['ok'] else 'FAILED'}: {len(doc['hosts'])} hosts, {done}, "
-        f"{len(doc['hosts']) - found} without the checkpoint, {failed} failed",
+        f"{without} without the checkpoint, {failed} failed{saved}",
         style="bold green" if doc["ok"] else "bold red"))
 
 
