@@ -347,3 +347,15 @@ def test_every_check_class_is_in_the_catalog_once() -> None:
     first = next(iter(CATALOG.values()))
     with pytest.raises(RuntimeError, match=f"two checks named '{first.name}'"):
         _catalog(first, type(first)())
+
+
+def test_the_readme_lists_every_check_in_catalog_order() -> None:
+    """The README's table of checks went stale with no test failing (contributor tester)."""
+    import re
+    from pathlib import Path
+
+    from nornir_evpn.checks.catalog import CHECK_NAMES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### The checks\n", 1)[1].split("\n### ", 1)[0]
+    assert re.findall(r"^\| `([\w.]+)` \|", section, re.M) == CHECK_NAMES
