@@ -121,6 +121,16 @@ class Lab:
         return subprocess.Popen(self.cli(*argv), cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=preexec)
 
+    def kill_once_shut(self, proc: subprocess.Popen[str]) -> None:
+        """SIGKILL a failover-test once its shut is in leaf1's running config."""
+        try:
+            self.wait_for(lambda: self.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+            proc.kill()
+            proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
     def wait_sessions_gone(self) -> None:
         """Until the twin has seen every session of the test's own reads end: a closed
         session stays in `servers[node].connections` until the twin's thread reads its
@@ -352,13 +362,7 @@ def test_restore_after_sigkill_goes_to_the_twin_the_test_ran_on(configured: Lab)
     argv = [sys.executable, "-m", "nornir_evpn", *_fo_args(), "--no-traffic", "--inventory",
             str(configured.inventory), "--twin", "--state-file", str(configured.fo_state)]
     proc = subprocess.Popen(argv, cwd=configured.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
-        proc.kill()
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    configured.kill_once_shut(proc)
     assert json.loads(configured.fo_state.read_text())["twin_state"] == str(default.resolve())
     elsewhere = configured.tmp / "other-pod" / "twin.json"  # no twin there: a wrong pick fails loudly
     done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore", "--twin",
@@ -371,13 +375,7 @@ def test_restore_after_sigkill_goes_to_the_twin_the_test_ran_on(configured: Lab)
 
 def test_restore_after_sigkill(configured: Lab) -> None:
     proc = configured.start(*_fo_args(), "--no-traffic")
-    try:
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
-        proc.kill()
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    configured.kill_once_shut(proc)
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
     state = json.loads(configured.fo_state.read_text())
     assert state["host"] == "leaf1" and state["interface"] == "ethernet-1/1" and state["twin"] is True

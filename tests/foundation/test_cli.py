@@ -51,22 +51,31 @@ def test_a_misspelt_command_is_one_line_and_exit_2(capsys: pytest.CaptureFixture
     assert len(err) == 1 and "invalid choice: 'verfy'" in err[0]
 
 
+
+def _twin_state_of(docs, tmp_path, lab: str):
+    """A twin state file serving every host of `docs` (this process stands for the twin),
+    as lab `lab`: (its path, the node endpoints)."""
+    import os
+
+    from nornir_evpn.twin.state import TwinState, process_start
+
+    nodes = {n: {"host": "127.0.0.1", "port": 20000 + i} for i, n in enumerate(docs["hosts"])}
+    state = tmp_path / "twin.json"
+    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab=lab,
+              username="admin", nodes=nodes).write(state)
+    return state, nodes
+
 def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
     """The inventory's ce group logs in as root (containerlab's linux nodes); on the twin
     every node, CEs too, has the twin's one user."""
-    import os
     from pathlib import Path
 
     from nornir_evpn.commands.common import apply_twin_endpoints
     from nornir_evpn.inventory import load_inventory_docs
-    from nornir_evpn.twin.state import TwinState, process_start
 
     docs = load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory")
     assert docs["groups"]["ce"]["username"] == "root"
-    nodes = {n: {"host": "127.0.0.1", "port": 20000 + i} for i, n in enumerate(docs["hosts"])}
-    state = tmp_path / "twin.json"
-    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab="evpn-mh01",
-              username="admin", nodes=nodes).write(state)
+    state, nodes = _twin_state_of(docs, tmp_path, "evpn-mh01")
     docs = apply_twin_endpoints(docs, state)
     assert {h["username"] for h in docs["hosts"].values()} == {"admin"}
     assert (docs["hosts"]["ce1"]["hostname"], docs["hosts"]["ce1"]["port"]) == ("127.0.0.1", nodes["ce1"]["port"])
@@ -76,7 +85,6 @@ def test_a_twin_of_another_lab_is_refused_even_when_every_host_name_fits(tmp_pat
     """Two pods whose host names overlap (a generated 2s4l fabric and a 2s6l one): the
     inventory of one against the other's twin passed the name check, and `configure --prune`
     would have deleted the other fabric's spine ports (two-fabric tester)."""
-    import os
     from pathlib import Path
 
     import pytest
@@ -84,14 +92,10 @@ def test_a_twin_of_another_lab_is_refused_even_when_every_host_name_fits(tmp_pat
     from nornir_evpn.commands.common import apply_twin_endpoints
     from nornir_evpn.errors import TwinNotRunningError
     from nornir_evpn.inventory import load_inventory_docs
-    from nornir_evpn.twin.state import TwinState, process_start
 
     docs = load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory")
     assert docs["defaults"]["data"]["lab"] == "evpn-mh01"
-    nodes = {n: {"host": "127.0.0.1", "port": 20000 + i} for i, n in enumerate(docs["hosts"])}
-    state = tmp_path / "twin.json"
-    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab="pod-b",
-              username="admin", nodes=nodes).write(state)
+    state, _nodes = _twin_state_of(docs, tmp_path, "pod-b")
     with pytest.raises(TwinNotRunningError, match="serves lab 'pod-b', this inventory is lab 'evpn-mh01'"):
         apply_twin_endpoints(docs, state)
 
