@@ -42,20 +42,27 @@ def _write(path: Path, runs: list[dict[str, Any]]) -> None:
     replace_atomically(path, json.dumps({"runs": runs[-KEEP:]}, indent=1) + "\n")
 
 
-def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool, path: Path | None = None) -> None:
-    """configure kept `checkpoint` on `hosts` (their change stands). OSError when the file
-    cannot be written (the caller says so; the commits stand)."""
+def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool, path: Path | None = None,
+               left: list[str] | None = None) -> None:
+    """configure kept `checkpoint` on `hosts` (their change stands), and may have left it on
+    `left` (nothing committed there, not cleared: an interrupted run's). OSError when the
+    file cannot be written (the caller says so; the commits stand)."""
     path = path or record_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with directory_lock(path.parent):
         runs = _read(path)
-        runs.append({"lab": lab, "checkpoint": checkpoint, "hosts": sorted(hosts), "saved": saved,
-                     "time": time.time(), "rolled_back": False})
+        runs.append({"lab": lab, "checkpoint": checkpoint, "hosts": sorted(hosts), "left": sorted(left or []),
+                     "saved": saved, "time": time.time(), "rolled_back": False})
         _write(path, runs)
 
 
 def runs_of(lab: str, path: Path | None = None) -> list[dict[str, Any]]:
-    """The recorded runs of `lab`, oldest first."""
+    """The recorded runs of `lab` whose change stands somewhere, oldest first."""
+    return [r for r in known_of(lab, path) if r.get("hosts")]
+
+
+def known_of(lab: str, path: Path | None = None) -> list[dict[str, Any]]:
+    """Every checkpoint of `lab` recorded here, a run's left-overs included, oldest first."""
     return [r for r in _read(path or record_path()) if r.get("lab") == lab]
 
 

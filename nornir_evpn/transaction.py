@@ -23,7 +23,8 @@ from nornir_evpn import platform
 from nornir_evpn.failures import task_error
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import Renderer
-from nornir_evpn.reporting.common import host_entry
+from nornir_evpn.reporting.common import host_entry, host_ranges
+from nornir_evpn.tasks.checkpoint import clear_checkpoint
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     configure_fabric,
@@ -62,13 +63,55 @@ def run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
     return host_entries(nr.run(task=configure_fabric, **kwargs))
 
 
+def settle_checkpoints(nr: Nornir, entries: dict[str, dict[str, Any]], checkpoint: str,
+                       clear: bool = True) -> list[str]:
+    """After a run that generated `checkpoint`: a host whose change stands (committed, or
+    maybe: its answer lost) keeps it in its entry. Any other host's entry says none, and where
+    it may still be on the device (its session lost before the commit, its commit rejected
+    after an all-or-nothing failure) it is cleared on a fresh session (`clear`): a leftover
+    takes one of the device's ten places and is a way back from nothing. A host where that
+    fails keeps `checkpoint_left` and is named in the notes returned."""
+    for entry in entries.values():
+        if entry.get("checkpoint") and not (entry["committed"] or entry.get("commit_unknown")):
+            entry["checkpoint"], entry["checkpoint_left"] = None, entry["checkpoint"]
+    left = [h for h, e in entries.items() if e.get("checkpoint_left")]
+    if not left or not clear:
+        return []
+    sub = nr.filter(filter_func=lambda h: h.name in left)
+    try:
+        done = sub.run(task=clear_checkpoint, checkpoint=checkpoint, on_failed=True)
+    finally:
+        sub.close_connections(on_failed=True)
+    stuck = [h for h, m in done.items() if m[0].failed]
+    for h in left:
+        if h not in stuck:
+            entries[h]["checkpoint_left"] = None
+    if not stuck:
+        return []
+    return [f"checkpoint {checkpoint} may be left on {host_ranges(stuck)} (nothing committed there; not "
+            f"cleared: {done[stuck[0]][0].result['error']}): rollback's default never takes it"]
+
+
 def all_or_nothing(
     nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
     timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
     prune: bool = False, save: bool = False, checkpoint: str | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Validate everywhere; then commit confirmed everywhere and accept only if all did
-    (then, with `save`, `save startup` everywhere). `checkpoint`: generated before each commit."""
+    (then, with `save`, `save startup` everywhere). `checkpoint`: generated before each commit,
+    kept where the change stands, cleared where it was rolled back (`settle_checkpoints`)."""
+    entries, notes = _all_or_nothing(nr, fabric, renderer, features, timeout, cancel, batch_lines,
+                                     prune, save, checkpoint)
+    if checkpoint:
+        notes = [*notes, *settle_checkpoints(nr, entries, checkpoint, clear=not cancel.is_set())]
+    return entries, notes
+
+
+def _all_or_nothing(
+    nr: Nornir, fabric: FabricIntent, renderer: Renderer, features: tuple[str, ...],
+    timeout: int, cancel: threading.Event, batch_lines: int = DEFAULT_BATCH_LINES,
+    prune: bool = False, save: bool = False, checkpoint: str | None = None,
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     common = {"fabric": fabric, "features": features, "renderer": renderer, "cancel": cancel,
               "batch_lines": batch_lines, "prune": prune, "checkpoint": checkpoint}
     validated = run_phase(nr, mode="validate", **common)

@@ -1,6 +1,11 @@
 """Nornir tasks, for `nr.run(task=...)` in anyone's runbook (installed as nornir_evpn.tasks)."""
 
-from nornir_evpn.tasks.checkpoint import checkpoint_name, list_checkpoints, rollback_checkpoint
+from nornir_evpn.tasks.checkpoint import (
+    checkpoint_name,
+    clear_checkpoint,
+    list_checkpoints,
+    rollback_checkpoint,
+)
 from nornir_evpn.tasks.config import (
     apply_config,
     configure_fabric,
@@ -15,6 +20,7 @@ from nornir_evpn.tasks.verify import verify_host
 __all__ = [
     "apply_config",
     "checkpoint_name",
+    "clear_checkpoint",
     "configure_fabric",
     "confirm_commit",
     "list_checkpoints",

@@ -27,6 +27,7 @@ from nornir_evpn.tasks.config import (
 )
 
 from nornir_evpn import platform
+from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import host_error
 from nornir_evpn.session import session_lock
 from nornir_evpn.validation import assert_one_line
@@ -95,11 +96,24 @@ def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES) -> Resu
     return Result(host=task.host, result={"checkpoints": checkpoints, "error": None})
 
 
+def _bad_name(task: Task, checkpoint: Any) -> str | None:
+    """Why `checkpoint` cannot be sent (None when it can): a task's input error is its one
+    line in the documented dict, as a device's is."""
+    if not isinstance(checkpoint, str) or not checkpoint:
+        return f"checkpoint name: expected a non-empty string, got {checkpoint!r}"
+    try:
+        assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
+    except UserInputError as exc:
+        return str(exc)
+    return None
+
+
 def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
     """Clear the host's checkpoint `checkpoint` if it holds one (a run that committed nothing
-    left it). result = {"cleared", "error"}: error one line when the host could not be read
-    or refused."""
-    assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
+    left it: a commit confirmed rejected, an all-or-nothing rolled back). result =
+    {"cleared", "error"}: error one line when the host could not be read or refused."""
+    if (bad := _bad_name(task, checkpoint)) is not None:
+        return Result(host=task.host, failed=True, result={"cleared": False, "error": bad})
     try:
         conn = srl_connection(task)
         with session_lock(conn):
@@ -121,6 +135,8 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     """Revert the host's running configuration to its checkpoint named `checkpoint`
     (`name` is Nornir's own parameter of `nr.run`).
 
+    Run it with `on_failed=True` after a verify: Nornir skips the hosts an earlier task
+    failed, which are the ones to revert.
     A host without that checkpoint (configure changed nothing there) is left as it is and
     does not fail, unless it is one of `required` (the hosts that run committed on, from
     `nornir_evpn.checkpoint_record`): then the checkpoint was pushed out of the device's
@@ -128,7 +144,6 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     switch) only reads whether it is there.
     result = {"checkpoint", "found", "reverted", "device_error", "error", "seconds"}."""
     name = checkpoint
-    assert_one_line([name], f"{task.host.name}: checkpoint name")
     t0 = time.monotonic()
     out: dict[str, Any] = {"checkpoint": name, "found": False, "reverted": False,
                            "device_error": None, "error": None}
@@ -140,6 +155,10 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
             log_failure(task, "rollback", error)
         return Result(host=task.host, failed=error is not None, changed=out["reverted"], result=out)
 
+    if (bad := _bad_name(task, name)) is not None:
+        return done(bad)
+    if isinstance(required, str):  # `"leaf10"` would require leaf1 (a substring)
+        return done(f"required: expected a collection of host names, got the string {required!r}")
     command = platform.revert_checkpoint(name)
     sent = False
     try:

@@ -597,22 +597,31 @@ def _one_command(task: Task, command: str) -> tuple[str | None, str | None]:
     return (" ".join(response.result.split()) if response.failed else None), None
 
 
-def confirm_commit(task: Task, accept: bool = True) -> Result:
+def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = None) -> Result:
     """Accept (keep) or reject (roll back now) a pending `commit confirmed`.
 
+    `checkpoint`: the one the commit was made with (`configure_fabric(checkpoint=...)`); a
+    reject that went through clears it (best effort; result["checkpoint_cleared"]), as
+    nothing of that change stands.
     A host that cannot be reached fails with result["error"] in one line, like the other
     tasks (the host that dropped after its commit is the case this step exists for)."""
     command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
     error, lost = _one_command(task, command)
+    cleared = False
+    if not accept and checkpoint and error is None and lost is None:
+        with contextlib.suppress(UserInputError):  # a name of two lines is sent nowhere
+            assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
+            cleared = _one_command(task, platform.clear_checkpoint(checkpoint)) == (None, None)
     if lost or error:
         log_failure(task, f"`{command}`", lost or error or "")
     if lost is not None:
         return Result(host=task.host, failed=True, result={
-            "accepted": False, "rejected": False, "device_error": None, "error": lost})
+            "accepted": False, "rejected": False, "device_error": None, "error": lost,
+            "checkpoint_cleared": False})
     return Result(
         host=task.host, failed=error is not None,
         result={"accepted": accept and error is None, "rejected": (not accept) and error is None,
-                "device_error": error, "error": error},
+                "device_error": error, "error": error, "checkpoint_cleared": cleared},
     )
 
 
@@ -677,7 +686,7 @@ def configure_fabric(
     entry: dict[str, Any] = {
         "changed": False, "diff": "", "committed": False, "device_error": None,
         "pending_confirm": False, "config": [], "pruned": [], "error": None, "commit_unknown": False,
-        "saved": False, "replaced": [], "checkpoint": None,
+        "saved": False, "replaced": [], "checkpoint": None, "checkpoint_left": None,
     }
 
     step = "render"

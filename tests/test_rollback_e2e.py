@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 import pytest
 from nornir_evpn.tasks.checkpoint import CHECKPOINT_PREFIX, checkpoint_name, parse_checkpoints
 
+from nornir_evpn import checkpoint_record
 from nornir_evpn.cli import main
 from nornir_evpn.twin.runtime import Twin
 
@@ -222,11 +223,29 @@ def test_a_checkpoint_a_run_left_without_committing_is_never_the_default(lab, ca
     before = lab.running("leaf1")
     code, a, _ = lab.run(capsys, "configure")
     assert code == 0
-    for leaf in ("leaf1", "leaf2", "leaf3"):  # what an interrupted run B left behind
-        lab.twin.datastore(leaf).generate_checkpoint("nornir-evpn-29991231-235959.999", "", "admin")
+    left = "nornir-evpn-29991231-235959.999"
+    for leaf in ("leaf1", "leaf2", "leaf3"):  # what an interrupted run B left behind...
+        lab.twin.datastore(leaf).generate_checkpoint(left, "", "admin")
+    # ...and recorded as such (an interrupted run starts no session to clear it)
+    checkpoint_record.record_run("evpn-mh01", left, [], False, left=["leaf1", "leaf2", "leaf3"])
     code, doc, _ = lab.run(capsys, "rollback")
     assert code == 0 and doc["checkpoint"] == a["checkpoint"]
     assert lab.running("leaf1") == before
+
+
+def test_a_newer_checkpoint_this_directory_never_recorded_stops_the_default(lab, capsys):
+    """A runbook (or another machine) changed leaf1 after the last recorded run: the record's
+    default reverted past it and undid both changes without a word (runbook tester)."""
+    code, a, _ = lab.run(capsys, "configure")
+    assert code == 0
+    theirs = "nornir-evpn-29991231-235959.999"
+    lab.twin.datastore("leaf1").generate_checkpoint(theirs, "a runbook's", "admin")
+    after = lab.running("leaf1")
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1
+    assert f"leaf1 holds checkpoint {theirs}, newer than the last run recorded here ({a['checkpoint']})" in err
+    assert lab.running("leaf1") == after
+    assert lab.run(capsys, "rollback", "--checkpoint", a["checkpoint"])[0] == 0  # chosen: done
 
 
 def test_an_all_or_nothing_rolled_back_keeps_no_checkpoint_in_the_report(lab, capsys):

@@ -31,14 +31,14 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import FEATURES, Renderer, packaged_templates_dir, parse_features
-from nornir_evpn.reporting.common import console_for, emit_json, host_ranges, write_junit
+from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.configure import configure_junit, print_configure
 from nornir_evpn.runner import CUT_AGAIN_S
 
 # (TERMINATION_SIGNALS, not_ignored, host_entries, host_entries_confirm: kept importable from
 # here, their 0.9 home)
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled, not_ignored  # noqa: F401
-from nornir_evpn.tasks.checkpoint import checkpoint_name, clear_checkpoint
+from nornir_evpn.tasks.checkpoint import checkpoint_name
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     DEFAULT_CONFIRM_TIMEOUT_S,
@@ -50,6 +50,7 @@ from nornir_evpn.transaction import (
     all_or_nothing,
     host_entries,  # noqa: F401
     run_phase,
+    settle_checkpoints,
 )
 from nornir_evpn.transaction import confirm_everywhere as host_entries_confirm  # noqa: F401
 
@@ -215,49 +216,21 @@ def refuse_during_failover_test(hosts: Any, target: Any = None, command: str = "
             f"({path}); a commit now would re-enable the link it shut: run {command} once it has ended")
 
 
-def keep_checkpoint(target: Any, hosts: dict[str, dict[str, Any]], checkpoint: str | None,
-                    notes: list[str]) -> list[str]:
-    """The hosts whose change stands (committed, or maybe: its answer lost), which keep the
-    run's checkpoint; recorded for `rollback` (`nornir_evpn.checkpoint_record`). Any other
-    host's entry says none: a checkpoint a run that committed nothing could not clear
-    (interrupted, its session lost, rolled back) is no way back from anything."""
-    kept = []
-    for host, entry in hosts.items():
-        if entry.get("checkpoint") and (entry["committed"] or entry.get("commit_unknown")):
-            kept.append(host)
-        elif entry.get("checkpoint"):  # committed, then rolled back (all or nothing)
-            entry["checkpoint"], entry["checkpoint_left"] = None, entry["checkpoint"]
-    if checkpoint and kept:
-        saved = all(hosts[h].get("saved") for h in kept)
+def record_checkpoint(target: Any, hosts: dict[str, dict[str, Any]], checkpoint: str | None,
+                      notes: list[str]) -> list[str]:
+    """The hosts that keep the run's checkpoint (their change stands: `settle_checkpoints`
+    left it in their entries), recorded for `rollback` (`nornir_evpn.checkpoint_record`),
+    with those it may be left on (so rollback knows it for no unknown newer one)."""
+    kept = [h for h, e in hosts.items() if e.get("checkpoint")]
+    left = [h for h, e in hosts.items() if e.get("checkpoint_left")]
+    if checkpoint and (kept or left):
+        saved = bool(kept) and all(hosts[h].get("saved") for h in kept)
         try:
-            checkpoint_record.record_run(target.fabric.name, checkpoint, kept, saved)
+            checkpoint_record.record_run(target.fabric.name, checkpoint, kept, saved, left=left)
         except OSError as exc:
             notes.append(f"checkpoint {checkpoint} not recorded in {checkpoint_record.record_path()} "
                          f"({exc.strerror or exc}): `rollback --checkpoint {checkpoint}` still reverts to it")
     return kept
-
-
-def clear_left_checkpoints(target: Any, hosts: dict[str, dict[str, Any]], checkpoint: str,
-                           notes: list[str]) -> None:
-    """Clear the checkpoint where the run made it and nothing of it stands (its session lost
-    before the commit, an all-or-nothing roll back), on a fresh session: a leftover would
-    take one of the device's ten places and offer a way back from nothing. A host where
-    that fails keeps `checkpoint_left` and is named."""
-    left = [h for h, e in hosts.items() if e.get("checkpoint_left")]
-    if not left:
-        return
-    sub = target.nr.filter(filter_func=lambda h: h.name in left)
-    try:
-        done = sub.run(task=clear_checkpoint, checkpoint=checkpoint, on_failed=True)
-    finally:
-        sub.close_connections(on_failed=True)
-    stuck = [h for h, m in done.items() if m[0].failed]
-    for h in left:
-        if h not in stuck:
-            hosts[h]["checkpoint_left"] = None
-    if stuck:
-        notes.append(f"checkpoint {checkpoint} may be left on {host_ranges(stuck)} (nothing committed there; "
-                     f"not cleared: {done[stuck[0]][0].result['error']}): rollback's default never takes it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -321,9 +294,10 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         # closing the sessions also drops any private candidate still open on a device
         target.nr.close_connections(on_failed=True)
 
-    kept = keep_checkpoint(target, hosts, checkpoint, notes)
-    if checkpoint and interrupted is None:
-        clear_left_checkpoints(target, hosts, checkpoint, notes)
+    if checkpoint:
+        # (an interrupted run starts no new sessions: what it may leave is never the default)
+        notes.extend(settle_checkpoints(target.nr, hosts, checkpoint, clear=interrupted is None))
+    kept = record_checkpoint(target, hosts, checkpoint, notes)
     doc: dict[str, Any] = {
         "command": "configure",
         "ok": interrupted is None and all(e["ok"] for e in hosts.values()),

@@ -100,6 +100,28 @@ def newest_checkpoint(agg: AggregatedResult) -> str:
     return max(names)
 
 
+def newer_unrecorded(agg: AggregatedResult, lab: str, name: str) -> None:
+    """Refuse the record's default when a host holds a newer `nornir-evpn-*` checkpoint this
+    directory has no record of (a runbook's, another machine's run): reverting to the older
+    one would undo that change too, without a word. Hosts that cannot be read are left to
+    the revert, which fails them."""
+    known = {r["checkpoint"] for r in checkpoint_record.known_of(lab)}
+    newer: dict[str, list[str]] = {}
+    for host, multi in agg.items():
+        if multi[0].failed:
+            continue
+        for c in multi[0].result["checkpoints"]:
+            cp = str(c.get("name", ""))
+            if cp.startswith(CHECKPOINT_PREFIX) and cp > name and cp not in known:
+                newer.setdefault(cp, []).append(host)
+    if newer:
+        cp = max(newer)
+        raise UserInputError(
+            f"{host_ranges(newer[cp])} hold{'s' * (len(newer[cp]) == 1)} checkpoint {cp}, newer than the last run "
+            f"recorded here ({name}) and not made by a configure from this directory (a runbook's, another "
+            f"machine's): `--checkpoint {cp}` undoes that change, `--checkpoint {name}` the recorded run and it")
+
+
 def _refused_doc(target: Any, name: str | None) -> dict[str, Any]:
     return {"command": "rollback", "ok": False, "target": target.describe(), "checkpoint": name,
             "dry_run": False, "interrupted": True, "notes": [], "hosts": {}}
@@ -127,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             if name is None:
                 name = newest_checkpoint(run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel))
+                target.nr.data.reset_failed_hosts()
+            elif args.checkpoint is None:  # the record's newest run: is there a newer change it does not know?
+                newer_unrecorded(run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel), lab, name)
                 target.nr.data.reset_failed_hosts()
             agg = run_interruptible(lambda: target.nr.run(
                 task=rollback_checkpoint, checkpoint=name, dry_run=args.dry_run, cancel=cancel,

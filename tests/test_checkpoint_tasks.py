@@ -1,0 +1,101 @@
+"""Checkpoints in a runbook of one's own (the tasks, not the CLI), against an in-process twin:
+what is left on the devices when a change does not stand, and the documented result dicts."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from nornir import InitNornir
+from nornir_evpn.tasks import (
+    checkpoint_name,
+    clear_checkpoint,
+    configure_fabric,
+    confirm_commit,
+    rollback_checkpoint,
+)
+
+from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.render import FEATURES, Renderer
+from nornir_evpn.transaction import all_or_nothing
+from nornir_evpn.twin.runtime import Twin
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB = ROOT / "inventory" / "evpn-mh01.clab.yml"
+LEAVES = ("leaf1", "leaf2", "leaf3")
+
+
+@pytest.fixture
+def twin():
+    with Twin(LAB) as t:
+        yield t
+
+
+@pytest.fixture
+def nr(twin: Twin):
+    nr = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": 4}},
+        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
+        logging={"enabled": False},
+    )
+    for name, (host, port) in twin.endpoints.items():
+        nr.inventory.hosts[name].hostname, nr.inventory.hosts[name].port = host, port
+    yield nr
+    nr.close_connections(on_failed=True)
+
+
+def held(twin: Twin) -> dict[str, list[str]]:
+    return {n: [c.name for c in twin.datastore(n).checkpoints] for n in LEAVES}
+
+
+def test_a_commit_confirmed_rejected_clears_its_checkpoint(twin: Twin, nr) -> None:
+    """A runbook's `confirmed` + `accept=False`, rejected after a failed verify, left the
+    checkpoint on the device and in the result (runbook tester)."""
+    cp = checkpoint_name()
+    leaves = nr.filter(filter_func=lambda h: h.name in LEAVES)
+    applied = leaves.run(task=configure_fabric, fabric=fabric_from_nornir(nr), mode="confirmed",
+                         accept=False, checkpoint=cp)
+    assert {h: m[0].result["checkpoint"] for h, m in applied.items()} == dict.fromkeys(LEAVES, cp)
+    rejected = leaves.run(task=confirm_commit, accept=False, checkpoint=cp)
+    assert {h: (m[0].result["rejected"], m[0].result["checkpoint_cleared"]) for h, m in rejected.items()} == \
+        dict.fromkeys(LEAVES, (True, True))
+    assert held(twin) == {n: [] for n in LEAVES}
+
+
+def test_all_or_nothing_rolled_back_clears_the_checkpoints_for_a_runbook_too(twin: Twin, nr) -> None:
+    cp = checkpoint_name()
+    twin.reject_next_commit("leaf2")
+    srl = nr.filter(filter_func=lambda h: h.name in (*LEAVES, "spine1"))
+    entries, notes = all_or_nothing(srl, fabric_from_nornir(nr), Renderer(), FEATURES, 60, threading.Event(),
+                                    checkpoint=cp)
+    assert not any(e["committed"] for e in entries.values())
+    assert {h: (e["checkpoint"], e["checkpoint_left"]) for h, e in entries.items()} == dict.fromkeys(
+        (*LEAVES, "spine1"), (None, None))
+    assert held(twin) == {n: [] for n in LEAVES}
+    assert notes == ["a commit failed: every host was rolled back"]
+
+
+def test_a_failed_host_keeps_every_documented_key(twin: Twin, nr) -> None:
+    twin.reject_next_commit("leaf1")
+    result = nr.filter(name="leaf1").run(task=configure_fabric, fabric=fabric_from_nornir(nr),
+                                         checkpoint=checkpoint_name())["leaf1"][0].result
+    assert result["committed"] is False and result["checkpoint"] is None
+    assert result["checkpoint_left"] is None  # cleared in its session, and the key is there
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [
+    ({"checkpoint": None}, "checkpoint name: expected a non-empty string, got None"),
+    ({"checkpoint": "x\ny"}, "leaf1: checkpoint name"),
+    ({"checkpoint": "nornir-evpn-x", "required": "leaf10"},
+     "required: expected a collection of host names, got the string 'leaf10'"),
+])
+def test_bad_input_to_rollback_is_one_line_in_the_dict(nr, kwargs, error) -> None:
+    """`checkpoint=r["checkpoint"]` of a host that committed nothing gave a traceback as the
+    result; `required="leaf10"` required leaf1 (a substring) (runbook tester)."""
+    result = nr.filter(name="leaf1").run(task=rollback_checkpoint, **kwargs)["leaf1"][0]
+    assert result.failed and result.result["error"].startswith(error)
+    assert result.result["reverted"] is False
+    cleared = nr.filter(name="leaf1").run(task=clear_checkpoint, checkpoint=None, on_failed=True)["leaf1"][0]
+    assert cleared.failed and cleared.result == {
+        "cleared": False, "error": "checkpoint name: expected a non-empty string, got None"}
