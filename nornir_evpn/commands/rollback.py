@@ -122,6 +122,19 @@ def newer_unrecorded(agg: AggregatedResult, lab: str, name: str) -> None:
             f"machine's): `--checkpoint {cp}` undoes that change, `--checkpoint {name}` the recorded run and it")
 
 
+def _default_checkpoint(target: Any, lab: str, recorded: str | None, cancel: threading.Event) -> str:
+    """The checkpoint rollback goes to when none is named: the newest run recorded here (the
+    record knows the hosts it committed on), unless a host holds a newer one the record does
+    not know; with no record (another machine's run), the devices' newest. Reads every
+    selected host's checkpoints."""
+    listed = run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel)
+    target.nr.data.reset_failed_hosts()
+    if recorded is None:
+        return newest_checkpoint(listed)
+    newer_unrecorded(listed, lab, recorded)
+    return recorded
+
+
 def _refused_doc(target: Any, name: str | None) -> dict[str, Any]:
     return {"command": "rollback", "ok": False, "target": target.describe(), "checkpoint": name,
             "dry_run": False, "interrupted": True, "notes": [], "hosts": {}}
@@ -138,8 +151,6 @@ def run(args: argparse.Namespace) -> int:
     console = console_for(args.json)
     cancel = threading.Event()
     lab = target.fabric.name
-    # which run: the record of this directory knows the hosts it committed on; without one
-    # (another machine's run), the devices' newest
     run_record = checkpoint_record.find(lab, args.checkpoint)
     if args.checkpoint is None and run_record is None and checkpoint_record.runs_of(lab):
         raise UserInputError(f"every run of lab {lab} recorded in {checkpoint_record.record_path()} is rolled "
@@ -147,12 +158,8 @@ def run(args: argparse.Namespace) -> int:
     name = args.checkpoint or (run_record or {}).get("checkpoint")
     with interrupt_once() as settle:
         try:
-            if name is None:
-                name = newest_checkpoint(run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel))
-                target.nr.data.reset_failed_hosts()
-            elif args.checkpoint is None:  # the record's newest run: is there a newer change it does not know?
-                newer_unrecorded(run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel), lab, name)
-                target.nr.data.reset_failed_hosts()
+            if args.checkpoint is None:
+                name = _default_checkpoint(target, lab, name, cancel)
             agg = run_interruptible(lambda: target.nr.run(
                 task=rollback_checkpoint, checkpoint=name, dry_run=args.dry_run, cancel=cancel,
                 required=(run_record or {}).get("hosts", ())), cancel)
