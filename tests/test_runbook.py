@@ -91,3 +91,36 @@ def test_failover_runbook_shuts_waits_restores_and_recovers(tmp_path):
         assert found.returncode == 1, found.stdout
         assert shut in twin.datastore("leaf1").running.flat()
 
+
+
+def test_change_with_rollback_reverts_what_it_committed_when_verify_fails(tmp_path):
+    """examples/change_with_rollback.py: the checks fail (no CE traffic on a fresh twin, so
+    the MAC checks cannot pass), so every host that committed is put back."""
+    with Twin(LAB) as twin:
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        before = {n: twin.datastore(n).running.copy() for n in ("leaf1", "leaf2", "leaf3", "spine1")}
+        done = _run("--topology", str(LAB), "--twin-state", str(state), "--checks", "mac.local,mac.esi_remote",
+                    script=ROOT / "examples" / "change_with_rollback.py")
+        assert done.returncode == 1, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith("committed on leaf1, leaf2, leaf3 (checkpoint nornir-evpn-")
+        assert lines[1].startswith("verify failed on ")
+        assert lines[2:] == ["leaf1: reverted", "leaf2: reverted", "leaf3: reverted"]
+        assert {n: twin.datastore(n).running for n in before} == before
+
+
+def test_change_with_rollback_keeps_a_change_that_verifies(tmp_path):
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    with Twin(LAB) as twin:
+        attach(twin, get_profile("instant"))  # the fabric model: ESes come up with their config
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        done = _run("--topology", str(LAB), "--twin-state", str(state), "--checks", "es.esi",
+                    script=ROOT / "examples" / "change_with_rollback.py")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.splitlines()[1] == "verify passed: the change stays"
+        assert "set / interface lag1 lag lacp admin-key 11" in twin.datastore("leaf1").running.flat()
+        assert twin.datastore("leaf1").checkpoints[0].name.startswith("nornir-evpn-")
