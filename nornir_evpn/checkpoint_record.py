@@ -28,14 +28,28 @@ def record_path() -> Path:
     return Path(os.environ.get(RECORD_ENV) or DEFAULT_RECORD)
 
 
+class RecordUnreadable(OSError):
+    """The record exists and cannot be read as one: it is neither trusted nor overwritten."""
+
+
 def _read(path: Path) -> list[dict[str, Any]]:
+    """The runs recorded in `path`; [] when there is no record yet. A file that cannot be read
+    or is not a record raises RecordUnreadable: taken for "no record", a truncated file sent
+    rollback to the devices' guess and the next configure wrote over the runs it held."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or not ours to read: no record
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return []
-    runs = doc.get("runs") if isinstance(doc, dict) else None
-    return [r for r in runs if isinstance(r, dict) and isinstance(r.get("checkpoint"), str)] if isinstance(
-        runs, list) else []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordUnreadable(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        doc = json.loads(text)
+        runs = doc["runs"]
+        if not isinstance(runs, list):
+            raise TypeError("runs is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RecordUnreadable(f"{path}: not a checkpoint record ({type(exc).__name__}); move it aside") from None
+    return [r for r in runs if isinstance(r, dict) and isinstance(r.get("checkpoint"), str)]
 
 
 def _write(path: Path, runs: list[dict[str, Any]]) -> None:
@@ -43,16 +57,17 @@ def _write(path: Path, runs: list[dict[str, Any]]) -> None:
 
 
 def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool, path: Path | None = None,
-               left: list[str] | None = None) -> None:
-    """configure kept `checkpoint` on `hosts` (their change stands), and may have left it on
-    `left` (nothing committed there, not cleared: an interrupted run's). OSError when the
-    file cannot be written (the caller says so; the commits stand)."""
+               left: list[str] | None = None, failed: list[str] | None = None) -> None:
+    """configure kept `checkpoint` on `hosts` (their change stands), may have left it on `left`
+    (nothing committed there, not cleared: an interrupted run's), and failed on `failed`. A run
+    with no `hosts` committed nothing: rollback's default refuses to reach past it to the run
+    before. OSError when the file cannot be written (the caller says so; the commits stand)."""
     path = path or record_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with directory_lock(path.parent):
         runs = _read(path)
         runs.append({"lab": lab, "checkpoint": checkpoint, "hosts": sorted(hosts), "left": sorted(left or []),
-                     "saved": saved, "time": time.time(), "rolled_back": False})
+                     "failed": sorted(failed or []), "saved": saved, "time": time.time(), "rolled_back": False})
         _write(path, runs)
 
 
@@ -67,19 +82,21 @@ def known_of(lab: str, path: Path | None = None) -> list[dict[str, Any]]:
 
 
 def find(lab: str, checkpoint: str | None = None, path: Path | None = None) -> dict[str, Any] | None:
-    """The run of `lab` that kept `checkpoint`, or (None) its newest not rolled back yet."""
-    runs = runs_of(lab, path)
+    """The run of `lab` that kept `checkpoint`, or (None) its newest run not rolled back yet,
+    one that committed nothing included (its `hosts` empty)."""
     if checkpoint is not None:
-        return next((r for r in reversed(runs) if r["checkpoint"] == checkpoint), None)
-    return next((r for r in reversed(runs) if not r.get("rolled_back")), None)
+        return next((r for r in reversed(runs_of(lab, path)) if r["checkpoint"] == checkpoint), None)
+    return next((r for r in reversed(known_of(lab, path)) if not r.get("rolled_back")), None)
 
 
-def mark_rolled_back(lab: str, checkpoint: str, path: Path | None = None) -> None:
-    """Every host of that run reverted: the next default is the run before (best effort)."""
+def mark_rolled_back(lab: str, checkpoint: str, reverted: list[str], path: Path | None = None) -> None:
+    """`reverted` went back to `checkpoint`: that run and every later one whose hosts all
+    reverted with it (the configuration they changed is gone too) are rolled back; the next
+    default is the run before (best effort: a record that cannot be written stays as it is)."""
     path = path or record_path()
     with contextlib.suppress(OSError), directory_lock(path.parent):
         runs = _read(path)
         for r in runs:
-            if r.get("lab") == lab and r["checkpoint"] == checkpoint:
+            if r.get("lab") == lab and r["checkpoint"] >= checkpoint and set(r.get("hosts") or ()) <= set(reverted):
                 r["rolled_back"] = True
         _write(path, runs)

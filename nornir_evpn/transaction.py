@@ -75,8 +75,11 @@ def settle_checkpoints(nr: Nornir, entries: dict[str, dict[str, Any]], checkpoin
         if entry.get("checkpoint") and not (entry["committed"] or entry.get("commit_unknown")):
             entry["checkpoint"], entry["checkpoint_left"] = None, entry["checkpoint"]
     left = [h for h, e in entries.items() if e.get("checkpoint_left")]
-    if not left or not clear:
+    if not left:
         return []
+    if not clear:  # interrupted: no new session is started
+        return [f"checkpoint {checkpoint} may be left on {host_ranges(left)} (interrupted before their commit; "
+                "not cleared): rollback's default never takes it"]
     sub = nr.filter(filter_func=lambda h: h.name in left)
     try:
         done = sub.run(task=clear_checkpoint, checkpoint=checkpoint, on_failed=True)

@@ -27,6 +27,16 @@ def own_checkpoint_record(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     return path
 
 
+@pytest.fixture(autouse=True)
+def twin_forgets_learnt_leaf_lists() -> Iterator[None]:
+    """The twin learns leaf-lists from `[ ... ]` (module state): one test's must not shape the
+    next one's tree."""
+    from nornir_evpn.twin.config_tree import forget_learnt_leaf_lists
+
+    yield
+    forget_learnt_leaf_lists()
+
+
 @pytest.fixture
 def lab_topology_path() -> Path:
     return LAB

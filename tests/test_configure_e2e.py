@@ -592,6 +592,13 @@ def test_ctrl_c_after_one_host_committed_says_so(lab, tmp_path):
     assert doc["ok"] is False and doc["interrupted"] == {"committed": ["leaf1"]}
     assert doc["hosts"]["leaf1"]["committed"] and not doc["hosts"]["leaf2"]["committed"]
     assert lab.running("leaf2") == startup("leaf2")
+    # leaf2's checkpoint went out first in its paste (or its session was cut before) and no
+    # session clears it after an interrupt: said, not silent (reviewer), never rollback's default
+    name = doc["checkpoint"]
+    assert doc["hosts"]["leaf1"]["checkpoint"] == name and doc["hosts"]["leaf2"]["checkpoint"] is None
+    if lab.twin.datastore("leaf2").checkpoints:  # (the interrupt may come while leaf2 still logs in)
+        assert doc["hosts"]["leaf2"]["checkpoint_left"] == name
+        assert f"checkpoint {name} may be left on leaf2 (interrupted before their commit" in " ".join(doc["notes"])
 
 
 def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, in_candidate):
@@ -602,7 +609,7 @@ def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, in_candidate):
         lab.twin.set_slow(node, 0.3)  # ~18 s to load the candidate: time to interrupt
     proc = subprocess.Popen(
         [sys.executable, "-m", "nornir_evpn", "configure", "--twin", "--twin-state",
-         str(lab.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2"],
+         str(lab.state), "--inventory", str(INVENTORY), "--hosts", "leaf1,leaf2", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         # a harness started in the background hands SIGINT down as ignored: restore it
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -611,7 +618,15 @@ def test_ctrl_c_exits_130_and_commits_nothing(lab, tmp_path, in_candidate):
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
-    _, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)
+    # the checkpoints went out before the candidates; no session clears them after an
+    # interrupt: each is named, not left in silence (reviewer), and recorded as left
+    doc = json.loads(out)
+    left = {h: e["checkpoint_left"] for h, e in doc["hosts"].items()}
+    name = left["leaf1"]
+    assert name and left == {"leaf1": name, "leaf2": name} and doc["checkpoint"] is None
+    assert [c.name for c in lab.twin.datastore("leaf2").checkpoints] == [name]
+    assert f"checkpoint {name} may be left on leaf1, leaf2 (interrupted before their commit" in " ".join(doc["notes"])
     # the typed lines are not waited for: the sessions (and their candidates) are dropped
     assert time.monotonic() - sent < 3, err
     assert proc.returncode == 130, err

@@ -228,6 +228,13 @@ def test_a_checkpoint_a_run_left_without_committing_is_never_the_default(lab, ca
         lab.twin.datastore(leaf).generate_checkpoint(left, "", "admin")
     # ...and recorded as such (an interrupted run starts no session to clear it)
     checkpoint_record.record_run("evpn-mh01", left, [], False, left=["leaf1", "leaf2", "leaf3"])
+    after = lab.running("leaf1")
+    # the last run committed nothing: undoing the one before is not what "the last run" means
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1 and lab.running("leaf1") == after
+    assert f"the last configure run here ({left}) committed nothing (interrupted)" in err
+    assert f"`rollback --checkpoint {a['checkpoint']}` undoes the run before it" in err
+    assert lab.run(capsys, "rollback", "--forget")[0] == 0  # stepped past: the default is A
     code, doc, _ = lab.run(capsys, "rollback")
     assert code == 0 and doc["checkpoint"] == a["checkpoint"]
     assert lab.running("leaf1") == before
@@ -256,8 +263,8 @@ def test_an_all_or_nothing_rolled_back_keeps_no_checkpoint_in_the_report(lab, ca
     # the leaves that committed, then were rolled back, had their checkpoint cleared again
     assert not any(lab.checkpoints(n) for n in NODES)
     assert not any(e["checkpoint_left"] for e in doc["hosts"].values())
-    code, _, err = lab.run(capsys, "rollback")
-    assert code == 2 and "nothing to roll back" in err  # the record has no run of it
+    code, _, err = lab.run(capsys, "rollback")  # a failed run is no way to reach the run before it
+    assert code == 2 and "committed nothing (failed on leaf2): there is nothing of it to undo" in err
 
 
 def test_without_a_record_a_host_that_cannot_be_read_stops_the_choice(lab, capsys, own_checkpoint_record):
@@ -276,20 +283,58 @@ def test_without_a_record_a_host_that_cannot_be_read_stops_the_choice(lab, capsy
     assert lab.run(capsys, "rollback")[0] == 0  # all read: the devices' newest
 
 
-def test_a_host_the_run_changed_that_lost_its_checkpoint_fails(lab, capsys):
+def test_a_host_the_run_changed_that_lost_its_checkpoint_stops_it_before_any_revert(lab, capsys):
     """Ten later checkpoints pushed the run's out of leaf1's list: leaf1 was "no checkpoint"
-    (skipped), leaf2 reverted, exit 0, the ES peers left with different LACP settings."""
+    (skipped), leaf2 reverted, exit 0, the ES peers left with different LACP settings; then
+    leaf1 failed but leaf2 still reverted, and every later default picked that run again
+    (rollback reviewers). Nothing is reverted now, and --forget steps past the run."""
     code, a, _ = lab.run(capsys, "configure")
     assert code == 0
     lab.twin.datastore("leaf1").clear_checkpoint(a["checkpoint"])
-    code, doc, err = lab.run(capsys, "rollback")
-    leaf1 = doc["hosts"]["leaf1"]
-    assert code == 1 and leaf1["ok"] is False and leaf1["reverted"] is False
-    assert leaf1["error"].startswith(f"checkpoint {a['checkpoint']} is no longer on leaf1 (0 kept there)")
-    assert doc["hosts"]["leaf2"]["reverted"] is True and doc["hosts"]["spine1"]["ok"] is True
-    # leaf1 failed: it is not counted as a host without the checkpoint too
-    assert "rollback FAILED: 4 hosts, 2 reverted, 1 without the checkpoint, 1 failed" in err
+    after = lab.running("leaf2")
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1
+    assert f"checkpoint {a['checkpoint']} is no longer on leaf1 (" in err and "rollback --forget" in err
+    assert lab.running("leaf2") == after
+    code, _, err = lab.run(capsys, "rollback", "--forget")
+    assert code == 0 and f"run {a['checkpoint']} marked rolled back" in err and lab.running("leaf2") == after
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and "rolled back already" in err
 
+
+def test_a_rollback_to_an_older_run_marks_the_runs_it_undid(lab, capsys, tmp_path):
+    """`rollback --checkpoint <run1>` undid run2 too; the plain rollback after it picked run2
+    and put its configuration back, exit 0 (rollback reviewer)."""
+    import shutil
+
+    other = tmp_path / "inventory"  # the intent with ecmp 4: a second change on every leaf
+    shutil.copytree(INVENTORY, other)
+    for name in ("hosts.yaml", "defaults.yaml"):
+        (other / name).write_text((other / name).read_text().replace("ecmp: 2", "ecmp: 4"))
+    before = lab.running("leaf1")
+    code, run1, _ = lab.run(capsys, "configure")
+    assert code == 0
+    capsys.readouterr()
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(other), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    run2 = json.loads(captured.out)
+    assert run2["checkpoint"] and run2["hosts"]["leaf1"]["changed"]
+    assert lab.run(capsys, "rollback", "--checkpoint", run1["checkpoint"])[0] == 0
+    assert lab.running("leaf1") == before
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and "rolled back already" in err
+    assert lab.running("leaf1") == before
+
+
+def test_a_corrupt_record_is_one_line_and_never_overwritten(lab, capsys, own_checkpoint_record):
+    assert lab.run(capsys, "configure")[0] == 0
+    own_checkpoint_record.write_text('{"runs": [{"lab": "evpn-mh01", "checkp')  # a truncated write
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1 and "not a checkpoint record" in err
+    code, doc, _ = lab.run(capsys, "configure", "--features", "underlay")
+    assert any("not recorded in" in n for n in doc["notes"]) or doc["checkpoint"] is None
+    assert own_checkpoint_record.read_text() == '{"runs": [{"lab": "evpn-mh01", "checkp'
 
 def test_rollback_after_a_saved_change_says_so_and_saves_when_asked(lab, capsys):
     assert lab.run(capsys, "configure", "--save")[0] == 0
@@ -324,3 +369,21 @@ def test_an_interrupt_while_reading_the_checkpoint_lists_says_nothing_changed(la
     assert code == 130 and "rollback interrupted before any revert: nothing changed" in err
     assert doc["interrupted"] is True and doc["hosts"] == {} and doc["ok"] is False
     assert lab.running("leaf1") == after
+
+
+def test_an_interrupt_during_the_save_keeps_the_reverts_in_the_report(lab, capsys, monkeypatch):
+    """An interrupt in `rollback --save`'s save step was reported as "interrupted before any
+    revert: nothing changed", with every host reverted (reviewer)."""
+    before = lab.running("leaf1")
+    assert lab.run(capsys, "configure", "--save")[0] == 0
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nornir_evpn.commands.rollback._save", interrupted)
+    code, doc, err = lab.run(capsys, "rollback", "--save")
+    assert code == 130 and lab.running("leaf1") == before
+    assert {h: (e["reverted"], e["saved"]) for h, e in doc["hosts"].items()} == {
+        "leaf1": (True, False), "leaf2": (True, False), "leaf3": (True, False), "spine1": (False, False)}
+    assert any("interrupted during the save" in n for n in doc["notes"])
+    assert "nothing changed" not in err

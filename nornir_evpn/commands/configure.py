@@ -220,13 +220,16 @@ def record_checkpoint(target: Any, hosts: dict[str, dict[str, Any]], checkpoint:
                       notes: list[str]) -> list[str]:
     """The hosts that keep the run's checkpoint (their change stands: `settle_checkpoints`
     left it in their entries), recorded for `rollback` (`nornir_evpn.checkpoint_record`),
-    with those it may be left on (so rollback knows it for no unknown newer one)."""
+    with those it may be left on (so rollback knows it for no unknown newer one); a run that
+    failed or left checkpoints without committing anything is recorded too, so that
+    rollback's default does not reach past it to undo the run before."""
     kept = [h for h, e in hosts.items() if e.get("checkpoint")]
     left = [h for h, e in hosts.items() if e.get("checkpoint_left")]
-    if checkpoint and (kept or left):
+    failed = [h for h, e in hosts.items() if not e["ok"]]
+    if checkpoint and (kept or left or failed):  # (an idempotent run that went well is no run to undo)
         saved = bool(kept) and all(hosts[h].get("saved") for h in kept)
         try:
-            checkpoint_record.record_run(target.fabric.name, checkpoint, kept, saved, left=left)
+            checkpoint_record.record_run(target.fabric.name, checkpoint, kept, saved, left=left, failed=failed)
         except OSError as exc:
             notes.append(f"checkpoint {checkpoint} not recorded in {checkpoint_record.record_path()} "
                          f"({exc.strerror or exc}): `rollback --checkpoint {checkpoint}` still reverts to it")

@@ -56,7 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             f"one named {CHECKPOINT_PREFIX}<time> before each commit; the newest is the default."),
     )
     p.add_argument("--checkpoint", default=None, metavar="NAME",
-                   help="the checkpoint to revert to (default: the newest configure made on the selected hosts)")
+                   help="the checkpoint to revert to (default: the newest configure run recorded here and not "
+                        "rolled back yet; with no record, the newest nornir-evpn-* one on the selected hosts)")
+    p.add_argument("--forget", action="store_true",
+                   help="revert nothing: mark that run rolled back in the record, so the default steps past it "
+                        "(its checkpoints are gone: a device reloaded, a twin restarted)")
     p.add_argument("--dry-run", action="store_true", help="say which hosts hold the checkpoint, revert nothing")
     p.add_argument("--save", action="store_true",
                    help="then `save startup` on every host that reverted (a configure --save had saved the change)")
@@ -122,17 +126,39 @@ def newer_unrecorded(agg: AggregatedResult, lab: str, name: str) -> None:
             f"machine's): `--checkpoint {cp}` undoes that change, `--checkpoint {name}` the recorded run and it")
 
 
-def _default_checkpoint(target: Any, lab: str, recorded: str | None, cancel: threading.Event) -> str:
-    """The checkpoint rollback goes to when none is named: the newest run recorded here (the
-    record knows the hosts it committed on), unless a host holds a newer one the record does
-    not know; with no record (another machine's run), the devices' newest. Reads every
-    selected host's checkpoints."""
+def _choose(target: Any, lab: str, recorded: str | None, required: Any, *, explicit: bool,
+            cancel: threading.Event) -> str:
+    """Read every selected host's checkpoints, then the one to revert to: the one named, or
+    the newest run recorded here unless a host holds a newer one the record does not know,
+    or (no record: another machine's run) the devices' newest. Before any revert, a host the
+    recorded run changed that lost its checkpoint stops it: reverting the others would leave
+    the fabric half back (ES peers with different LACP settings)."""
     listed = run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel)
     target.nr.data.reset_failed_hosts()
     if recorded is None:
         return newest_checkpoint(listed)
-    newer_unrecorded(listed, lab, recorded)
+    if not explicit:
+        newer_unrecorded(listed, lab, recorded)
+    lost = [h for h, m in listed.items() if h in required and not m[0].failed
+            and recorded not in {c.get("name") for c in m[0].result["checkpoints"]}]
+    if lost:
+        raise UserInputError(
+            f"checkpoint {recorded} is no longer on {host_ranges(lost)} (pushed out by later ones, cleared, or "
+            f"the device reloaded), which that run changed: nothing reverted, or the fabric would be half "
+            f"back; `rollback --forget{'' if not explicit else ' --checkpoint ' + recorded}` drops that run "
+            "from the record")
     return recorded
+
+
+def _forget(args: argparse.Namespace, lab: str, run_record: dict[str, Any] | None) -> int:
+    """`--forget`: the run is marked rolled back, nothing is sent to any host."""
+    if run_record is None:
+        raise UserInputError("--forget: no such run recorded here"
+                             + (f" ({args.checkpoint})" if args.checkpoint else ""))
+    checkpoint_record.mark_rolled_back(lab, run_record["checkpoint"], run_record["hosts"])
+    sys.stderr.write(f"run {run_record['checkpoint']} marked rolled back in {checkpoint_record.record_path()}; "
+                     "nothing reverted\n")  # (a run that committed nothing: its hosts are none)
+    return EXIT_OK
 
 
 def _refused_doc(target: Any, name: str | None) -> dict[str, Any]:
@@ -151,20 +177,36 @@ def run(args: argparse.Namespace) -> int:
     console = console_for(args.json)
     cancel = threading.Event()
     lab = target.fabric.name
-    run_record = checkpoint_record.find(lab, args.checkpoint)
-    if args.checkpoint is None and run_record is None and checkpoint_record.runs_of(lab):
+    try:
+        run_record = checkpoint_record.find(lab, args.checkpoint)
+        recorded_runs = checkpoint_record.runs_of(lab)
+    except checkpoint_record.RecordUnreadable as exc:
+        raise UserInputError(str(exc)) from None
+    if args.checkpoint is None and run_record is None and recorded_runs:
         raise UserInputError(f"every run of lab {lab} recorded in {checkpoint_record.record_path()} is rolled "
                              "back already: nothing to roll back (give --checkpoint NAME for another)")
     name = args.checkpoint or (run_record or {}).get("checkpoint")
+    if args.forget:
+        return _forget(args, lab, run_record)
+    if run_record is not None and not run_record["hosts"]:
+        before = next((r["checkpoint"] for r in reversed(recorded_runs)
+                       if not r.get("rolled_back") and r["checkpoint"] < run_record["checkpoint"]), None)
+        raise UserInputError(
+            f"the last configure run here ({run_record['checkpoint']}) committed nothing "
+            f"({'failed on ' + host_ranges(run_record['failed']) if run_record.get('failed') else 'interrupted'}): "
+            "there is nothing of it to undo" + (
+                f"; `rollback --checkpoint {before}` undoes the run before it, `rollback --forget` steps past it"
+                if before else ""))
+    required = (run_record or {}).get("hosts", ())
+    notes: list[str] = []
     with interrupt_once() as settle:
         try:
-            if args.checkpoint is None:
-                name = _default_checkpoint(target, lab, name, cancel)
+            if args.checkpoint is None or run_record is not None:
+                name = _choose(target, lab, name, required, explicit=args.checkpoint is not None, cancel=cancel)
             agg = run_interruptible(lambda: target.nr.run(
                 task=rollback_checkpoint, checkpoint=name, dry_run=args.dry_run, cancel=cancel,
-                required=(run_record or {}).get("hosts", ())), cancel)
+                required=required), cancel)
             interrupted = False
-            saved = _save(target, agg, cancel) if args.save and not args.dry_run else {}
         except KeyboardInterrupt as exc:
             result = getattr(exc, "result", None)
             if result is None:  # while reading the checkpoint lists: no revert was sent
@@ -172,21 +214,29 @@ def run(args: argparse.Namespace) -> int:
                 if args.json:
                     emit_json(_refused_doc(target, name))
                 return EXIT_INTERRUPTED
-            agg, interrupted, saved = result, True, {}
-        finally:
-            settle()
-            target.nr.close_connections(on_failed=True)
+            agg, interrupted = result, True
+        saved: dict[str, tuple[bool, str | None]] = {}
+        if args.save and not args.dry_run and not interrupted:
+            try:
+                saved = _save(target, agg, cancel)
+            except KeyboardInterrupt:  # the reverts stand: said as reverted, not saved
+                interrupted = True
+                notes.append("interrupted during the save: the reverted hosts' startup configuration is "
+                             "not saved (`save startup` on them, or `rollback --save` again)")
+        settle()
+        target.nr.close_connections(on_failed=True)
     hosts = _entries(agg, saved)
     if not interrupted and not any(e["found"] for e in hosts.values()) and all(e["ok"] for e in hosts.values()):
         raise UserInputError(f"no selected host holds checkpoint {name!r}: nothing rolled back")
-    notes = ["interrupted: hosts not reverted yet were left as they are"] if interrupted else []
+    if interrupted and not notes:
+        notes.append("interrupted: hosts not reverted yet were left as they are")
     reverted = [h for h, e in hosts.items() if e["reverted"]]
     if run_record is not None and run_record.get("saved") and reverted and not args.save and not args.dry_run:
         notes.append(f"configure saved that change to the startup configuration: {host_ranges(reverted)} "
                      "would boot with it again; `rollback --save` (or `save startup`) keeps the revert")
-    if (run_record is not None and not args.dry_run and not interrupted
-            and all(e["ok"] for e in hosts.values()) and set(run_record["hosts"]) <= set(reverted)):
-        checkpoint_record.mark_rolled_back(lab, name)  # the next rollback steps back one more run
+    if reverted and not args.dry_run:
+        # the next rollback steps back one more run; a later run undone with this one is too
+        checkpoint_record.mark_rolled_back(lab, name, reverted)
     doc: dict[str, Any] = {
         "command": "rollback",
         "ok": not interrupted and all(e["ok"] for e in hosts.values()),

@@ -545,11 +545,10 @@ class CliSession:
         23.7 committed a chain no such device can hold)."""
         if error := leaf_error(path):
             return error
-        if "[" in path and path.index("[") >= 2:
+        if "[" in path:
             # `[ ... ]` is only ever a leaf-list's value: one the twin does not know by name
             # (a template's `system dns server-list [ ... ]`) is one from now on
-            at = path.index("[")
-            learn_leaf_list(path[at - 2], path[at - 1])
+            learn_leaf_list(path[: path.index("[")])
         role = roles(path)
         if "leaf-list" in role:
             at = role.index("leaf-list")

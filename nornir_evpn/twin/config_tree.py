@@ -60,17 +60,28 @@ NOT_LIST_UNDER: frozenset[tuple[str, str]] = frozenset(
 
 # Leaf-lists: `export-policy all` and `export-policy [ all ]` store the same path.
 LEAF_LISTS: frozenset[str] = frozenset({"export-policy", "import-policy", "members"})
-# Leaf-lists learnt from a `[ ... ]` typed or loaded at them, as (parent, name): SR Linux's
-# YANG has 166 leaf-list names, many of them leaves or containers elsewhere (`address`,
-# `type`), so a name alone would mislead
-_LEARNT_LEAF_LISTS: set[tuple[str, str]] = set()
+# Leaf-lists learnt from a `[ ... ]` typed or loaded at them, by schema path (the path's names,
+# list keys left out: `system dns server-list`): SR Linux's YANG has 166 leaf-list names, many
+# of them leaves or containers elsewhere (`address`, `type`), so a name alone would mislead.
+# The schema is every node's, so one set serves the twin's nodes.
+_LEARNT_LEAF_LISTS: set[tuple[str, ...]] = set()
 
 
-def learn_leaf_list(parent: str, name: str) -> None:
-    """`name` under `parent` is a leaf-list (it was given a `[ ... ]`)."""
-    if name not in LEAF_LISTS and (parent, name) not in _LEARNT_LEAF_LISTS:
-        _LEARNT_LEAF_LISTS.add((parent, name))
+def learn_leaf_list(path: Sequence[str]) -> None:
+    """The last token of `path` names a leaf-list (it was given a `[ ... ]`)."""
+    if not path or path[-1] in LEAF_LISTS:
+        return
+    role = roles(path[:-1])
+    schema = (*(t for t, r in zip(path[:-1], role, strict=True) if r not in ("key", "value")), path[-1])
+    if schema not in _LEARNT_LEAF_LISTS:
+        _LEARNT_LEAF_LISTS.add(schema)
         _roles.cache_clear()
+
+
+def forget_learnt_leaf_lists() -> None:
+    """Back to the leaf-lists known by name only (a new twin, a test of its own)."""
+    _LEARNT_LEAF_LISTS.clear()
+    _roles.cache_clear()
 
 # Tokens that are containers even when empty and alone under their parent, so
 # `encap { untagged { } }` does not print as a leaf `encap untagged`, a typed
@@ -178,14 +189,14 @@ def roles(path: Sequence[str]) -> tuple[str, ...]:
 def _roles(path: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     enclosing = ""
-    before = ""
+    schema: tuple[str, ...] = ()  # the names so far, keys and values left out
     for token in path:
         prev = out[-1] if out else ""
         if prev == "list":
             out.append("key")
         elif prev in ("leaf-list", "value"):
             out.append("value")
-        elif token in LEAF_LISTS or (before, token) in _LEARNT_LEAF_LISTS:
+        elif token in LEAF_LISTS or (_LEARNT_LEAF_LISTS and (*schema, token) in _LEARNT_LEAF_LISTS):
             out.append("leaf-list")
         elif token in LISTS and (enclosing, token) not in NOT_LIST_UNDER:
             out.append("list")
@@ -193,7 +204,8 @@ def _roles(path: tuple[str, ...]) -> tuple[str, ...]:
         else:
             out.append("name")
             enclosing = token
-        before = token
+        if out[-1] not in ("key", "value"):
+            schema = (*schema, token)
     return tuple(out)
 
 
@@ -219,8 +231,7 @@ class ConfigTree:
         """Create `path`; a trailing `name value` replaces the previous value of that leaf."""
         prefix, values = _expand_brackets(path)
         if values is not None:
-            if len(prefix) >= 2:
-                learn_leaf_list(prefix[-2], prefix[-1])
+            learn_leaf_list(prefix)
             node = self._walk_create(prefix)
             node.children = {v: ConfigTree() for v in values}
             return

@@ -634,3 +634,16 @@ def test_a_leaf_list_the_twin_does_not_know_by_name_is_added_to_like_any_other(l
     assert held is not None and list(held.children) == ["172.20.20.1", "172.20.20.2"]
     assert run(s.handle_line("info flat system dns")).startswith(
         "set / system dns server-list [ 172.20.20.1 172.20.20.2 ]")
+
+
+def test_a_learnt_leaf_list_is_one_by_its_schema_path_only(leaf1_ds: NodeDatastore) -> None:
+    """Learnt as (parent token, name), a `[ ... ]` under one interface made the name a leaf-list
+    under every list entry's key, and any `host-name` under `name` (reviewer): the schema path
+    (keys left out) is the key now."""
+    from nornir_evpn.twin.config_tree import roles
+
+    s = CliSession(leaf1_ds)
+    for line in ("enter candidate private", "set / interface ethernet-1/1 description-list [ a ]"):
+        assert "rror" not in run(s.handle_line(line))
+    assert roles(("interface", "ethernet-1/2", "description-list"))[-1] == "leaf-list"  # same schema
+    assert roles(("network-instance", "ethernet-1/1", "description-list"))[-1] != "leaf-list"
