@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from nornir import InitNornir
+from conftest import nornir_on_twin
 from nornir_evpn.tasks import (
     checkpoint_name,
     clear_checkpoint,
@@ -34,13 +34,7 @@ def twin():
 
 @pytest.fixture
 def nr(twin: Twin):
-    nr = InitNornir(
-        runner={"plugin": "threaded", "options": {"num_workers": 4}},
-        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
-        logging={"enabled": False},
-    )
-    for name, (host, port) in twin.endpoints.items():
-        nr.inventory.hosts[name].hostname, nr.inventory.hosts[name].port = host, port
+    nr = nornir_on_twin(twin)
     yield nr
     nr.close_connections(on_failed=True)
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from nornir import InitNornir
+from conftest import nornir_on_twin
 from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
 
 from nornir_evpn.inventory import fabric_from_nornir
@@ -39,14 +39,7 @@ def fabric_twin():
 
 
 def service_nornir(twin: Twin):  # type: ignore[no-untyped-def]
-    nr = InitNornir(
-        runner={"plugin": "nornir_evpn.threaded", "options": {"num_workers": 4}},
-        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
-        logging={"enabled": False},
-    )
-    for name, (host, port) in twin.endpoints.items():
-        nr.inventory.hosts[name].hostname, nr.inventory.hosts[name].port = host, port
-    return nr.filter(platform="nokia_srlinux")
+    return nornir_on_twin(twin, runner="nornir_evpn.threaded").filter(platform="nokia_srlinux")
 
 
 def _verify(nr) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]

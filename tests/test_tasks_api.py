@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nornir import InitNornir
+from conftest import nornir_on_twin
 from nornir.core.filter import F
 from nornir_evpn.tasks import (
     apply_config,
@@ -34,15 +34,7 @@ def twin():
 
 
 def runbook(twin: Twin, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
-    nr = InitNornir(
-        dry_run=dry_run,
-        runner={"plugin": "threaded", "options": {"num_workers": 4}},
-        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
-        logging={"enabled": False},
-    )
-    for name, (host, port) in twin.endpoints.items():
-        nr.inventory.hosts[name].hostname, nr.inventory.hosts[name].port = host, port
-    return nr
+    return nornir_on_twin(twin, dry_run=dry_run)
 
 
 def test_nornirs_dry_run_switch_commits_nothing(twin: Twin) -> None:
