@@ -366,14 +366,17 @@ def apply_config(
     `checkpoint`: in modes "commit" and "confirmed", a checkpoint of this name is generated on
     the device before the candidate is entered (the running configuration this change
     starts from; `rollback` reverts to it), and cleared again when nothing is committed.
-    result["checkpoint"] is its name once the commit went through, else None.
+    result["checkpoint"] is its name once the commit went through (or may have: its answer
+    lost), else None; result["checkpoint_left"] is its name when it may still be on the device
+    though nothing was committed (the session lost or cut, its clear refused), else None.
 
     Nornir's own dry-run switch (`InitNornir(dry_run=True)`) makes "commit" and "confirmed"
     a "dry-run": the diff is read, nothing is committed.
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
-    "error", "reached", "commit_unknown", "replaced", "checkpoint"}, also when the host cannot be reached
-    (error = one line, reached False: nothing can have been applied). commit_unknown: the
+    "error", "reached", "commit_unknown", "replaced", "checkpoint", "checkpoint_left"}, also
+    when the host cannot be reached (error = one line, reached False: nothing can have been
+    applied). commit_unknown: the
     session was lost after the commit was sent, so it may have been applied (the diff is
     kept). replaced: [{"path", "old", "new"}] for each running value the candidate changes
     (read from the hierarchical `diff`; `diff flat` shows them as inserts).
