@@ -10,7 +10,6 @@ from one it did not: a host it changed that lacks the checkpoint is failed, not 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -19,6 +18,9 @@ from typing import Any
 
 from nornir_evpn.outputs import directory_lock, replace_atomically
 
+# every checkpoint configure generates starts so; the rest is the run's UTC time, which sorts
+# like the runs
+CHECKPOINT_PREFIX = "nornir-evpn-"
 RECORD_ENV = "NORNIR_EVPN_CHECKPOINTS"
 DEFAULT_RECORD = Path(".nornir_evpn") / "checkpoints.json"
 KEEP = 50  # runs kept per file (a device keeps 10 checkpoints by default)
@@ -56,19 +58,28 @@ def _write(path: Path, runs: list[dict[str, Any]]) -> None:
     replace_atomically(path, json.dumps({"runs": runs[-KEEP:]}, indent=1) + "\n")
 
 
-def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool, path: Path | None = None,
+def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool | list[str], path: Path | None = None,
                left: list[str] | None = None, failed: list[str] | None = None) -> None:
-    """configure kept `checkpoint` on `hosts` (their change stands), may have left it on `left`
-    (nothing committed there, not cleared: an interrupted run's), and failed on `failed`. A run
-    with no `hosts` committed nothing: rollback's default refuses to reach past it to the run
-    before. OSError when the file cannot be written (the caller says so; the commits stand)."""
+    """configure kept `checkpoint` on `hosts` (their change stands) and saved it on `saved`
+    (the hosts, or True for all of them), may have left it on `left` (nothing committed there,
+    not cleared: an interrupted run's), and failed on `failed`. A run with no `hosts`
+    committed nothing: rollback's default refuses to reach past it to the run before.
+    OSError when the file cannot be written (the caller says so; the commits stand)."""
     path = path or record_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    saved_hosts = sorted(hosts) if saved is True else sorted(saved or [])
     with directory_lock(path.parent):
         runs = _read(path)
-        runs.append({"lab": lab, "checkpoint": checkpoint, "hosts": sorted(hosts), "left": sorted(left or []),
-                     "failed": sorted(failed or []), "saved": saved, "time": time.time(), "rolled_back": False})
+        runs.append({"lab": lab, "checkpoint": checkpoint, "hosts": sorted(hosts), "undone": [],
+                     "left": sorted(left or []), "failed": sorted(failed or []), "saved": saved_hosts,
+                     "time": time.time(), "rolled_back": False})
         _write(path, runs)
+
+
+def pending(run: dict[str, Any]) -> list[str]:
+    """The hosts of `run` whose change is not undone yet (reverted to it, or to an earlier run)."""
+    undone = set(run.get("undone") or ())
+    return [h for h in run.get("hosts") or () if h not in undone]
 
 
 def runs_of(lab: str, path: Path | None = None) -> list[dict[str, Any]]:
@@ -81,22 +92,48 @@ def known_of(lab: str, path: Path | None = None) -> list[dict[str, Any]]:
     return [r for r in _read(path or record_path()) if r.get("lab") == lab]
 
 
-def find(lab: str, checkpoint: str | None = None, path: Path | None = None) -> dict[str, Any] | None:
-    """The run of `lab` that kept `checkpoint`, or (None) its newest run not rolled back yet,
-    one that committed nothing included (its `hosts` empty)."""
+def find(lab: str, checkpoint: str | None = None, path: Path | None = None,
+         selected: set[str] | None = None) -> dict[str, Any] | None:
+    """The run of `lab` that kept `checkpoint`; or (None) the newest run that still has a host
+    of `selected` (None: any) to undo, or that committed nothing on them (failed or was
+    interrupted there: its `hosts` empty)."""
     if checkpoint is not None:
         return next((r for r in reversed(runs_of(lab, path)) if r["checkpoint"] == checkpoint), None)
-    return next((r for r in reversed(known_of(lab, path)) if not r.get("rolled_back")), None)
+    for r in reversed(known_of(lab, path)):
+        if r.get("rolled_back"):
+            continue
+        if r.get("hosts"):
+            if selected is None or set(pending(r)) & selected:
+                return r
+        elif selected is None or not (touched := {*r.get("failed", ()), *r.get("left", ())}) or touched & selected:
+            return r
+    return None
 
 
-def mark_rolled_back(lab: str, checkpoint: str, reverted: list[str], path: Path | None = None) -> None:
-    """`reverted` went back to `checkpoint`: that run and every later one whose hosts all
-    reverted with it (the configuration they changed is gone too) are rolled back; the next
-    default is the run before (best effort: a record that cannot be written stays as it is)."""
+def mark_undone(lab: str, checkpoint: str, reverted: list[str], path: Path | None = None) -> None:
+    """`reverted` went back to `checkpoint`: on each of them, that run's change is undone, and
+    so is every later run's (the configuration they changed is gone too); a run whose every
+    host is undone is rolled back, and the next default is the run before it. Only runs of
+    this project's names are ordered by time (a checkpoint of one's own marks nothing).
+    OSError when the record cannot be written."""
+    if not checkpoint.startswith(CHECKPOINT_PREFIX):
+        return
     path = path or record_path()
-    with contextlib.suppress(OSError), directory_lock(path.parent):
+    with directory_lock(path.parent):
         runs = _read(path)
         for r in runs:
-            if r.get("lab") == lab and r["checkpoint"] >= checkpoint and set(r.get("hosts") or ()) <= set(reverted):
-                r["rolled_back"] = True
+            if r.get("lab") == lab and r["checkpoint"].startswith(CHECKPOINT_PREFIX) and r["checkpoint"] >= checkpoint:
+                r["undone"] = sorted({*(r.get("undone") or ()), *(set(reverted) & set(r.get("hosts") or ()))})
+                r["rolled_back"] = not pending(r)
+        _write(path, runs)
+
+
+def forget(lab: str, checkpoint: str, path: Path | None = None) -> None:
+    """That one run is rolled back, nothing reverted (its checkpoints are gone)."""
+    path = path or record_path()
+    with directory_lock(path.parent):
+        runs = _read(path)
+        for r in runs:
+            if r.get("lab") == lab and r["checkpoint"] == checkpoint:
+                r["undone"], r["rolled_back"] = sorted(r.get("hosts") or ()), True
         _write(path, runs)

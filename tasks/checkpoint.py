@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import threading
 import time
 from collections.abc import Collection
@@ -27,21 +28,20 @@ from nornir_evpn.tasks.config import (
 )
 
 from nornir_evpn import platform
+from nornir_evpn.checkpoint_record import CHECKPOINT_PREFIX
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import host_error
 from nornir_evpn.session import session_lock
 from nornir_evpn.validation import assert_one_line
 
-# every checkpoint this project generates starts so; the rest is the run's UTC time, which
-# sorts like the runs
-CHECKPOINT_PREFIX = "nornir-evpn-"
-
 
 def checkpoint_name(now: datetime.datetime | None = None) -> str:
-    """`nornir-evpn-20261127-190512.123`: one name for every host of a run (a name must not
-    start with a digit; milliseconds keep two runs apart)."""
+    """`nornir-evpn-20261127-190512.123456-4242`: one name for every host of a run (a name must
+    not start with a digit): its UTC time, which sorts like the runs, and this process's id
+    (two runs started in one millisecond took the same name, and each failed where the other
+    had made its checkpoint first)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return f"{CHECKPOINT_PREFIX}{now:%Y%m%d-%H%M%S}.{now.microsecond // 1000:03d}"
+    return f"{CHECKPOINT_PREFIX}{now:%Y%m%d-%H%M%S}.{now.microsecond:06d}-{os.getpid()}"
 
 
 def parse_checkpoints(answer: str) -> list[dict[str, Any]] | None:

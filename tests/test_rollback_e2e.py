@@ -6,6 +6,7 @@ configure keeps a device checkpoint of the configuration each host had before it
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -206,7 +207,7 @@ def test_checkpoint_names_sort_like_runs_and_the_state_parser_reads_the_list():
     import datetime
 
     t = datetime.datetime(2026, 11, 27, 9, 5, 1, 7000, tzinfo=datetime.timezone.utc)
-    assert checkpoint_name(t) == "nornir-evpn-20261127-090501.007"
+    assert checkpoint_name(t) == f"nornir-evpn-20261127-090501.007000-{os.getpid()}"
     assert checkpoint_name(t) < checkpoint_name(t + datetime.timedelta(milliseconds=1))
     doc = {"srl_nokia-configuration:checkpoint": [
         {"id": 1, "name": "b", "comment": ""}, {"id": 0, "name": "a", "comment": "x"}]}
@@ -387,3 +388,116 @@ def test_an_interrupt_during_the_save_keeps_the_reverts_in_the_report(lab, capsy
         "leaf1": (True, False), "leaf2": (True, False), "leaf3": (True, False), "spine1": (False, False)}
     assert any("interrupted during the save" in n for n in doc["notes"])
     assert "nothing changed" not in err
+
+
+def _intent(tmp_path: Path, ecmp: int) -> Path:
+    """A copy of the inventory whose mac-vrf has `ecmp` paths: another change on every leaf."""
+    import shutil
+
+    copy = tmp_path / f"inventory-ecmp{ecmp}"
+    if not copy.exists():
+        shutil.copytree(INVENTORY, copy)
+        for name in ("hosts.yaml", "defaults.yaml"):
+            (copy / name).write_text((copy / name).read_text().replace("ecmp: 2", f"ecmp: {ecmp}"))
+    return copy
+
+
+def _configure(lab: Lab, capsys, inventory: Path, *extra: str) -> dict:
+    capsys.readouterr()
+    code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(inventory),
+                 "--json", *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def _ecmp(lab: Lab, node: str) -> str | None:
+    """The mac-vrf's ecmp on `node` (None: not set, as in the lab's startup configs)."""
+    return next((line.rsplit(" ", 1)[1] for line in lab.running(node) if line.endswith(
+        tuple(f"ecmp {n}" for n in range(1, 9))) and "mac-vrf-1" in line), None)
+
+
+def test_no_revert_forward_after_a_revert_that_undid_part_of_a_later_run(lab, capsys, tmp_path):
+    """A1 on leaf1 only, B on every leaf, `rollback --checkpoint A1` (leaf1 back, B undone
+    there too), then the plain rollback picked B and put leaf1 forward to A1's ecmp 8, exit 0
+    (third review). leaf1 is done with B: only leaf2 and leaf3 go back."""
+    a1 = _configure(lab, capsys, _intent(tmp_path, 8), "--hosts", "leaf1")
+    b = _configure(lab, capsys, INVENTORY)
+    assert [_ecmp(lab, n) for n in ("leaf1", "leaf2", "leaf3")] == ["2", "2", "2"]
+    assert lab.run(capsys, "rollback", "--checkpoint", a1["checkpoint"])[0] == 0
+    assert _ecmp(lab, "leaf1") is None  # before A1: the startup's
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0 and doc["checkpoint"] == b["checkpoint"] and "leaf1" not in doc["hosts"]
+    assert [_ecmp(lab, n) for n in ("leaf1", "leaf2", "leaf3")] == [None, None, None]  # (not 8 on leaf1)
+
+
+def test_rollback_of_one_host_twice_steps_back_on_that_host(lab, capsys, tmp_path):
+    """`rollback --hosts leaf1` twice reverted leaf1 to B's checkpoint again (exit 0) and never
+    stepped back to A (third review); and with the newest run not touching the selection,
+    the default was refused."""
+    a = _configure(lab, capsys, _intent(tmp_path, 4))
+    _configure(lab, capsys, _intent(tmp_path, 8))
+    _configure(lab, capsys, INVENTORY, "--hosts", "leaf2")  # the newest run: leaf2 only
+    assert lab.run(capsys, "rollback", "--hosts", "leaf1")[0] == 0
+    assert _ecmp(lab, "leaf1") == "4"  # before the ecmp-8 run
+    code, doc, _ = lab.run(capsys, "rollback", "--hosts", "leaf1")
+    assert code == 0 and doc["checkpoint"] == a["checkpoint"] and _ecmp(lab, "leaf1") is None
+
+
+def test_a_checkpoint_of_ones_own_marks_no_run(lab, capsys, tmp_path):
+    """`rollback --checkpoint before-maint` (made after the run) marked the run rolled back by
+    name order, and the default then refused (third review)."""
+    run = _configure(lab, capsys, _intent(tmp_path, 4))
+    for leaf in ("leaf1", "leaf2", "leaf3"):
+        lab.twin.datastore(leaf).generate_checkpoint("before-maint", "", "admin")
+    assert lab.run(capsys, "rollback", "--checkpoint", "before-maint")[0] == 0
+    assert _ecmp(lab, "leaf1") == "4"  # made after the run: nothing of it undone
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0 and doc["checkpoint"] == run["checkpoint"] and _ecmp(lab, "leaf1") is None
+
+
+def test_forget_marks_that_run_only_and_says_so_in_json(lab, capsys, tmp_path):
+    a = _configure(lab, capsys, _intent(tmp_path, 4))
+    b = _configure(lab, capsys, _intent(tmp_path, 8))
+    code, _, err = lab.run(capsys, "rollback", "--forget", "--dry-run")
+    assert code == 2 and "--forget with --dry-run" in err
+    code, doc, _ = lab.run(capsys, "rollback", "--forget", "--checkpoint", a["checkpoint"])
+    assert code == 0 and doc == {**doc, "forget": True, "checkpoint": a["checkpoint"], "hosts": {}}
+    code, doc, _ = lab.run(capsys, "rollback")  # B still stands: it is the default
+    assert code == 0 and doc["checkpoint"] == b["checkpoint"] and _ecmp(lab, "leaf1") == "4"
+
+
+def test_a_host_the_run_changed_that_cannot_be_read_stops_it(lab, capsys, tmp_path):
+    """leaf2 unreachable: leaf1 and leaf3 were reverted, leaf2 not, ES peers apart (third review)."""
+    _configure(lab, capsys, _intent(tmp_path, 4))
+    lab.twin.set_unreachable("leaf2")
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2 and err.count("\n") == 1 and "cannot read the checkpoints of leaf2: " in err
+    assert _ecmp(lab, "leaf1") == "4"
+    lab.twin.set_unreachable("leaf2", False)
+
+
+def test_the_startup_note_names_the_hosts_configure_saved(lab, capsys, tmp_path, monkeypatch):
+    """One host's save failed: the record said "not saved" for the run, and rollback said
+    nothing of the two hosts that would boot with the change (third review)."""
+    def full_disk() -> None:
+        from nornir_evpn.twin.datastore import CommitError
+
+        raise CommitError("no space left on device")
+
+    lab.twin.datastore("leaf1").save = full_disk
+    capsys.readouterr()
+    main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(_intent(tmp_path, 4)),
+          "--json", "--save"])
+    capsys.readouterr()
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0
+    assert any(n.startswith("configure saved that change to the startup configuration: leaf2, leaf3 would boot")
+               for n in doc["notes"])
+
+
+def test_two_runs_in_one_millisecond_get_two_names() -> None:
+    import datetime
+
+    t = datetime.datetime(2026, 11, 27, 9, 5, 1, 7000, tzinfo=datetime.timezone.utc)
+    assert checkpoint_name(t).endswith(f"-{os.getpid()}")  # (another process: another name)

@@ -227,7 +227,7 @@ def record_checkpoint(target: Any, hosts: dict[str, dict[str, Any]], checkpoint:
     left = [h for h, e in hosts.items() if e.get("checkpoint_left")]
     failed = [h for h, e in hosts.items() if not e["ok"]]
     if checkpoint and (kept or left or failed):  # (an idempotent run that went well is no run to undo)
-        saved = bool(kept) and all(hosts[h].get("saved") for h in kept)
+        saved = [h for h in kept if hosts[h].get("saved")]
         try:
             checkpoint_record.record_run(target.fabric.name, checkpoint, kept, saved, left=left, failed=failed)
         except OSError as exc:
@@ -297,7 +297,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         # closing the sessions also drops any private candidate still open on a device
         target.nr.close_connections(on_failed=True)
 
-    if checkpoint:
+    if checkpoint and not args.all_or_nothing:  # (all_or_nothing settles its own)
         # (an interrupted run starts no new sessions: what it may leave is never the default)
         notes.extend(settle_checkpoints(target.nr, hosts, checkpoint, clear=interrupted is None))
     kept = record_checkpoint(target, hosts, checkpoint, notes)

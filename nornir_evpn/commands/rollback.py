@@ -139,6 +139,10 @@ def _choose(target: Any, lab: str, recorded: str | None, required: Any, *, expli
         return newest_checkpoint(listed)
     if not explicit:
         newer_unrecorded(listed, lab, recorded)
+    unread = [f"{h}: {m[0].result['error']}" for h, m in listed.items() if h in required and m[0].failed]
+    if unread:
+        raise UserInputError(f"cannot read the checkpoints of {unread[0]}, which run {recorded} changed: nothing "
+                             "reverted, or the fabric would be half back (`--hosts` without it reverts the others)")
     lost = [h for h, m in listed.items() if h in required and not m[0].failed
             and recorded not in {c.get("name") for c in m[0].result["checkpoints"]}]
     if lost:
@@ -150,14 +154,28 @@ def _choose(target: Any, lab: str, recorded: str | None, required: Any, *, expli
     return recorded
 
 
-def _forget(args: argparse.Namespace, lab: str, run_record: dict[str, Any] | None) -> int:
-    """`--forget`: the run is marked rolled back, nothing is sent to any host."""
+def _saved_hosts(run_record: dict[str, Any] | None) -> list[str]:
+    """The hosts that run saved to startup (a 0.13 record before the list: all or none)."""
+    saved = (run_record or {}).get("saved") or []
+    return list((run_record or {}).get("hosts") or ()) if saved is True else list(saved)
+
+
+def _forget(args: argparse.Namespace, target: Any, run_record: dict[str, Any] | None) -> int:
+    """`--forget`: that one run is marked rolled back, nothing is sent to any host."""
+    if args.dry_run:
+        raise UserInputError("--forget with --dry-run: --forget sends nothing to any host, it changes the record")
     if run_record is None:
         raise UserInputError("--forget: no such run recorded here"
                              + (f" ({args.checkpoint})" if args.checkpoint else ""))
-    checkpoint_record.mark_rolled_back(lab, run_record["checkpoint"], run_record["hosts"])
+    try:
+        checkpoint_record.forget(target.fabric.name, run_record["checkpoint"])
+    except OSError as exc:
+        raise UserInputError(f"--forget: {checkpoint_record.record_path()}: {exc.strerror or exc}") from None
     sys.stderr.write(f"run {run_record['checkpoint']} marked rolled back in {checkpoint_record.record_path()}; "
-                     "nothing reverted\n")  # (a run that committed nothing: its hosts are none)
+                     "nothing reverted\n")
+    if args.json:
+        emit_json({"command": "rollback", "ok": True, "target": target.describe(),
+                   "checkpoint": run_record["checkpoint"], "forget": True, "hosts": {}})
     return EXIT_OK
 
 
@@ -177,27 +195,39 @@ def run(args: argparse.Namespace) -> int:
     console = console_for(args.json)
     cancel = threading.Event()
     lab = target.fabric.name
+    selected = set(target.nr.inventory.hosts)
     try:
-        run_record = checkpoint_record.find(lab, args.checkpoint)
+        run_record = checkpoint_record.find(lab, args.checkpoint, selected=selected)
         recorded_runs = checkpoint_record.runs_of(lab)
     except checkpoint_record.RecordUnreadable as exc:
         raise UserInputError(str(exc)) from None
     if args.checkpoint is None and run_record is None and recorded_runs:
         raise UserInputError(f"every run of lab {lab} recorded in {checkpoint_record.record_path()} is rolled "
-                             "back already: nothing to roll back (give --checkpoint NAME for another)")
+                             "back already on the selected hosts: nothing to roll back (give --checkpoint NAME "
+                             "for another)")
     name = args.checkpoint or (run_record or {}).get("checkpoint")
     if args.forget:
-        return _forget(args, lab, run_record)
+        return _forget(args, target, run_record)
     if run_record is not None and not run_record["hosts"]:
-        before = next((r["checkpoint"] for r in reversed(recorded_runs)
-                       if not r.get("rolled_back") and r["checkpoint"] < run_record["checkpoint"]), None)
+        before = next((r["checkpoint"] for r in reversed(recorded_runs) if set(checkpoint_record.pending(r))
+                       & selected and r["checkpoint"] < run_record["checkpoint"]), None)
         raise UserInputError(
             f"the last configure run here ({run_record['checkpoint']}) committed nothing "
             f"({'failed on ' + host_ranges(run_record['failed']) if run_record.get('failed') else 'interrupted'}): "
             "there is nothing of it to undo" + (
                 f"; `rollback --checkpoint {before}` undoes the run before it, `rollback --forget` steps past it"
                 if before else ""))
-    required = (run_record or {}).get("hosts", ())
+    if run_record is not None:
+        # a host whose change this run made is undone already (reverted to it, or to an earlier
+        # run) holds the run's checkpoint still: reverting it again would put back what came
+        # after (a revert forward). Only the others are sent anything.
+        undone = set(run_record.get("undone") or ())
+        if undone & selected:
+            target.nr = target.nr.filter(filter_func=lambda h: h.name not in undone)
+            if not target.nr.inventory.hosts:
+                raise UserInputError(f"every selected host is reverted to {name} or before already: "
+                                     "nothing to roll back")
+    required = checkpoint_record.pending(run_record) if run_record is not None else []
     notes: list[str] = []
     with interrupt_once() as settle:
         try:
@@ -231,12 +261,16 @@ def run(args: argparse.Namespace) -> int:
     if interrupted and not notes:
         notes.append("interrupted: hosts not reverted yet were left as they are")
     reverted = [h for h, e in hosts.items() if e["reverted"]]
-    if run_record is not None and run_record.get("saved") and reverted and not args.save and not args.dry_run:
-        notes.append(f"configure saved that change to the startup configuration: {host_ranges(reverted)} "
+    boot_with_it = sorted(set(reverted) & set(_saved_hosts(run_record)))
+    if boot_with_it and not args.save and not args.dry_run:
+        notes.append(f"configure saved that change to the startup configuration: {host_ranges(boot_with_it)} "
                      "would boot with it again; `rollback --save` (or `save startup`) keeps the revert")
     if reverted and not args.dry_run:
-        # the next rollback steps back one more run; a later run undone with this one is too
-        checkpoint_record.mark_rolled_back(lab, name, reverted)
+        try:  # the next rollback steps back one more run; a later run undone with this one is too
+            checkpoint_record.mark_undone(lab, name, reverted)
+        except OSError as exc:
+            notes.append(f"not recorded in {checkpoint_record.record_path()} ({exc.strerror or exc}): the next "
+                         f"rollback would choose {name} again; give it --checkpoint")
     doc: dict[str, Any] = {
         "command": "rollback",
         "ok": not interrupted and all(e["ok"] for e in hosts.values()),
