@@ -1,12 +1,14 @@
 """`rollback`: revert hosts to the device checkpoint a configure run made before its commit.
 
 Without `--checkpoint`, the run is the newest one configure recorded for this lab in
-`./.nornir_evpn/checkpoints.json` and has not been rolled back (so a second rollback steps
-back one more run); with no record (another machine's run), the newest `nornir-evpn-<time>`
-checkpoint on the selected hosts, provided every one of them could be read. A host that run
-did not change holds none and is left as it is; one it changed that lacks it fails. Each
-revert is one commit on the device. Exit 0 when every host holding the checkpoint
-reverted, 1 when one failed, 2 when no selected host holds it or the choice cannot be made.
+`./.nornir_evpn/checkpoints.json` that still has a selected host to undo (so a second
+rollback steps back one more run; the record keeps per host what is undone, and a host
+already back past the run is sent nothing); with no record (another machine's run), the
+newest `nornir-evpn-*` checkpoint on the selected hosts, provided every one of them could
+be read. A host that run did not change holds none and is left as it is; one it changed
+that lost it, or cannot be read, stops the rollback before any revert. Each revert is one
+commit on the device. Exit 0 when every host holding the checkpoint reverted, 1 when one
+failed, 2 when no selected host holds it or the choice cannot be made.
 """
 
 from __future__ import annotations
