@@ -114,26 +114,39 @@ def mark_undone(lab: str, checkpoint: str, reverted: list[str], path: Path | Non
     """`reverted` went back to `checkpoint`: on each of them, that run's change is undone, and
     so is every later run's (the configuration they changed is gone too); a run whose every
     host is undone is rolled back, and the next default is the run before it. Only runs of
-    this project's names are ordered by time (a checkpoint of one's own marks nothing).
-    OSError when the record cannot be written."""
-    if not checkpoint.startswith(CHECKPOINT_PREFIX):
-        return
+    this project's names are ordered by time: a checkpoint of another name cannot be placed
+    among the runs, and every recorded run counts as undone on the hosts reverted (the safe
+    side: a later default may then leave a change in place, never put one back). OSError when
+    the record cannot be written."""
+    ordered = checkpoint.startswith(CHECKPOINT_PREFIX)
     path = path or record_path()
     with directory_lock(path.parent):
         runs = _read(path)
         for r in runs:
-            if r.get("lab") == lab and r["checkpoint"].startswith(CHECKPOINT_PREFIX) and r["checkpoint"] >= checkpoint:
-                r["undone"] = sorted({*(r.get("undone") or ()), *(set(reverted) & set(r.get("hosts") or ()))})
-                r["rolled_back"] = not pending(r)
+            if r.get("lab") == lab and (not ordered or (
+                    r["checkpoint"].startswith(CHECKPOINT_PREFIX) and r["checkpoint"] >= checkpoint)):
+                _undo(r, reverted)
         _write(path, runs)
 
 
-def forget(lab: str, checkpoint: str, path: Path | None = None) -> None:
-    """That one run is rolled back, nothing reverted (its checkpoints are gone)."""
+def _undo(run: dict[str, Any], hosts: Any) -> None:
+    run["undone"] = sorted({*(run.get("undone") or ()), *(set(hosts) & set(run.get("hosts") or ()))})
+    run["rolled_back"] = not pending(run)
+
+
+def forget(lab: str, checkpoint: str, hosts: Any, path: Path | None = None) -> None:
+    """That run counts as undone on `hosts` (the selected ones), nothing reverted (its
+    checkpoints are gone there)."""
     path = path or record_path()
     with directory_lock(path.parent):
         runs = _read(path)
         for r in runs:
             if r.get("lab") == lab and r["checkpoint"] == checkpoint:
-                r["undone"], r["rolled_back"] = sorted(r.get("hosts") or ()), True
+                _undo(r, hosts)
         _write(path, runs)
+
+
+def changed_again(lab: str, checkpoint: str, host: str, path: Path | None = None) -> bool:
+    """A run after `checkpoint`'s changed `host` and is not undone there: `host` has moved on
+    since it was reverted to (or before) that run."""
+    return any(r["checkpoint"] > checkpoint and host in pending(r) for r in runs_of(lab, path))

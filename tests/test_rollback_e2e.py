@@ -298,7 +298,8 @@ def test_a_host_the_run_changed_that_lost_its_checkpoint_stops_it_before_any_rev
     assert f"checkpoint {a['checkpoint']} is no longer on leaf1 (" in err and "rollback --forget" in err
     assert lab.running("leaf2") == after
     code, _, err = lab.run(capsys, "rollback", "--forget")
-    assert code == 0 and f"run {a['checkpoint']} marked rolled back" in err and lab.running("leaf2") == after
+    assert code == 0 and f"run {a['checkpoint']} marked undone on leaf1 … leaf3 (3)" in err
+    assert lab.running("leaf2") == after
     code, _, err = lab.run(capsys, "rollback")
     assert code == 2 and "rolled back already" in err
 
@@ -444,17 +445,21 @@ def test_rollback_of_one_host_twice_steps_back_on_that_host(lab, capsys, tmp_pat
     assert code == 0 and doc["checkpoint"] == a["checkpoint"] and _ecmp(lab, "leaf1") is None
 
 
-def test_a_checkpoint_of_ones_own_marks_no_run(lab, capsys, tmp_path):
-    """`rollback --checkpoint before-maint` (made after the run) marked the run rolled back by
-    name order, and the default then refused (third review)."""
-    run = _configure(lab, capsys, _intent(tmp_path, 4))
-    for leaf in ("leaf1", "leaf2", "leaf3"):
-        lab.twin.datastore(leaf).generate_checkpoint("before-maint", "", "admin")
-    assert lab.run(capsys, "rollback", "--checkpoint", "before-maint")[0] == 0
-    assert _ecmp(lab, "leaf1") == "4"  # made after the run: nothing of it undone
-    code, doc, _ = lab.run(capsys, "rollback")
-    assert code == 0 and doc["checkpoint"] == run["checkpoint"] and _ecmp(lab, "leaf1") is None
-
+def test_a_checkpoint_of_ones_own_never_leads_to_a_revert_forward(lab, capsys, tmp_path):
+    """`rollback --checkpoint before-maint` marked runs by alphabetical order (third review); left
+    unmarked, a run older than the checkpoint was then reverted to, forward (final review). A
+    checkpoint of another name cannot be placed among the runs: the record counts them undone
+    on the hosts reverted, and says so."""
+    a = _configure(lab, capsys, _intent(tmp_path, 4))
+    _configure(lab, capsys, _intent(tmp_path, 8))
+    for leaf in ("leaf1", "leaf2", "leaf3"):  # taken after both runs... then everything reverted
+        lab.twin.datastore(leaf).generate_checkpoint("mine", "", "admin")
+    code, doc, _ = lab.run(capsys, "rollback", "--checkpoint", "mine")
+    assert code == 0 and any(n.startswith("mine is no checkpoint of configure's") for n in doc["notes"])
+    code, _, err = lab.run(capsys, "rollback")  # no run left to undo: nothing put forward
+    assert code == 2 and "rolled back already" in err and _ecmp(lab, "leaf1") == "8"
+    assert lab.run(capsys, "rollback", "--checkpoint", a["checkpoint"])[0] == 0  # chosen by name: done
+    assert _ecmp(lab, "leaf1") is None
 
 def test_forget_marks_that_run_only_and_says_so_in_json(lab, capsys, tmp_path):
     a = _configure(lab, capsys, _intent(tmp_path, 4))
@@ -462,7 +467,8 @@ def test_forget_marks_that_run_only_and_says_so_in_json(lab, capsys, tmp_path):
     code, _, err = lab.run(capsys, "rollback", "--forget", "--dry-run")
     assert code == 2 and "--forget with --dry-run" in err
     code, doc, _ = lab.run(capsys, "rollback", "--forget", "--checkpoint", a["checkpoint"])
-    assert code == 0 and doc == {**doc, "forget": True, "checkpoint": a["checkpoint"], "hosts": {}}
+    assert code == 0 and doc == {**doc, "forget": ["leaf1", "leaf2", "leaf3"], "checkpoint": a["checkpoint"],
+                                 "hosts": {}}
     code, doc, _ = lab.run(capsys, "rollback")  # B still stands: it is the default
     assert code == 0 and doc["checkpoint"] == b["checkpoint"] and _ecmp(lab, "leaf1") == "4"
 
@@ -501,3 +507,26 @@ def test_two_runs_in_one_millisecond_get_two_names() -> None:
 
     t = datetime.datetime(2026, 11, 27, 9, 5, 1, 7000, tzinfo=datetime.timezone.utc)
     assert checkpoint_name(t).endswith(f"-{os.getpid()}")  # (another process: another name)
+
+
+def test_a_host_changed_again_after_its_revert_is_reverted_with_its_run(lab, capsys, tmp_path):
+    """A on every leaf, `rollback --hosts leaf1` (A undone there), B on leaf1 again, then
+    `rollback --checkpoint A` skipped leaf1 without a word (final review): leaf1 moved on since,
+    so it goes back with the others."""
+    _configure(lab, capsys, INVENTORY)
+    a = _configure(lab, capsys, _intent(tmp_path, 4))
+    assert lab.run(capsys, "rollback", "--hosts", "leaf1")[0] == 0
+    _configure(lab, capsys, _intent(tmp_path, 8), "--hosts", "leaf1")
+    code, doc, _ = lab.run(capsys, "rollback", "--checkpoint", a["checkpoint"])
+    assert code == 0 and doc["hosts"]["leaf1"]["reverted"] is True
+    assert [_ecmp(lab, n) for n in ("leaf1", "leaf2", "leaf3")] == ["2", "2", "2"]
+
+
+def test_forget_on_some_hosts_leaves_the_run_to_undo_on_the_others(lab, capsys, tmp_path):
+    _configure(lab, capsys, INVENTORY)
+    c = _configure(lab, capsys, _intent(tmp_path, 4))
+    assert lab.run(capsys, "rollback", "--forget", "--hosts", "leaf1")[0] == 0
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0 and doc["checkpoint"] == c["checkpoint"] and "leaf1" not in doc["hosts"]
+    assert any(n.startswith("leaf1: reverted to") for n in doc["notes"])
+    assert [_ecmp(lab, n) for n in ("leaf1", "leaf2", "leaf3")] == ["4", "2", "2"]

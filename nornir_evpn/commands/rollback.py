@@ -169,15 +169,16 @@ def _forget(args: argparse.Namespace, target: Any, run_record: dict[str, Any] | 
     if run_record is None:
         raise UserInputError("--forget: no such run recorded here"
                              + (f" ({args.checkpoint})" if args.checkpoint else ""))
+    hosts = sorted(set(run_record["hosts"]) & set(target.nr.inventory.hosts))
     try:
-        checkpoint_record.forget(target.fabric.name, run_record["checkpoint"])
+        checkpoint_record.forget(target.fabric.name, run_record["checkpoint"], hosts)
     except OSError as exc:
         raise UserInputError(f"--forget: {checkpoint_record.record_path()}: {exc.strerror or exc}") from None
-    sys.stderr.write(f"run {run_record['checkpoint']} marked rolled back in {checkpoint_record.record_path()}; "
-                     "nothing reverted\n")
+    sys.stderr.write(f"run {run_record['checkpoint']} marked undone on {host_ranges(hosts) or 'no host'} in "
+                     f"{checkpoint_record.record_path()}; nothing reverted\n")
     if args.json:
         emit_json({"command": "rollback", "ok": True, "target": target.describe(),
-                   "checkpoint": run_record["checkpoint"], "forget": True, "hosts": {}})
+                   "checkpoint": run_record["checkpoint"], "forget": hosts, "hosts": {}})
     return EXIT_OK
 
 
@@ -219,18 +220,21 @@ def run(args: argparse.Namespace) -> int:
             "there is nothing of it to undo" + (
                 f"; `rollback --checkpoint {before}` undoes the run before it, `rollback --forget` steps past it"
                 if before else ""))
-    if run_record is not None:
-        # a host whose change this run made is undone already (reverted to it, or to an earlier
-        # run) holds the run's checkpoint still: reverting it again would put back what came
-        # after (a revert forward). Only the others are sent anything.
-        undone = set(run_record.get("undone") or ())
-        if undone & selected:
+    notes: list[str] = []
+    if run_record is not None and args.checkpoint is None:
+        # the default: a host whose change this run made is undone already (reverted to it, or
+        # to an earlier run) and not changed again since holds the run's checkpoint still:
+        # reverting it again would put back what came after (a revert forward). It is sent
+        # nothing, and named. (A checkpoint named is reverted to on every host holding it.)
+        undone = {h for h in run_record.get("undone") or () if h in selected
+                  and not checkpoint_record.changed_again(lab, run_record["checkpoint"], h)}
+        if undone:
             target.nr = target.nr.filter(filter_func=lambda h: h.name not in undone)
             if not target.nr.inventory.hosts:
                 raise UserInputError(f"every selected host is reverted to {name} or before already: "
                                      "nothing to roll back")
-    required = checkpoint_record.pending(run_record) if run_record is not None else []
-    notes: list[str] = []
+            notes.append(f"{host_ranges(undone)}: reverted to {name} or before already, left as they are")
+    required = [h for h in run_record["hosts"] if h in target.nr.inventory.hosts] if run_record else []
     with interrupt_once() as settle:
         try:
             if args.checkpoint is None or run_record is not None:
@@ -268,6 +272,9 @@ def run(args: argparse.Namespace) -> int:
         notes.append(f"configure saved that change to the startup configuration: {host_ranges(boot_with_it)} "
                      "would boot with it again; `rollback --save` (or `save startup`) keeps the revert")
     if reverted and not args.dry_run:
+        if not name.startswith(CHECKPOINT_PREFIX) and checkpoint_record.runs_of(lab):
+            notes.append(f"{name} is no checkpoint of configure's: the record counts every run it holds as "
+                         f"undone on {host_ranges(reverted)}")
         try:  # the next rollback steps back one more run; a later run undone with this one is too
             checkpoint_record.mark_undone(lab, name, reverted)
         except OSError as exc:
