@@ -91,18 +91,3 @@ def signals_not_ignored() -> Iterator[None]:
         for s, h in before.items():
             signal.signal(s, h)
 
-
-def nornir_on_twin(twin, *, dry_run: bool = False, runner: str = "threaded"):  # type: ignore[no-untyped-def]
-    """A runbook's Nornir: the evpn-mh01 topology through the ContainerlabInventory plugin,
-    every host pointed at `twin`'s endpoint."""
-    from nornir import InitNornir
-
-    nr = InitNornir(
-        dry_run=dry_run,
-        runner={"plugin": runner, "options": {"num_workers": 4}},
-        inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
-        logging={"enabled": False},
-    )
-    for name, (host, port) in twin.endpoints.items():
-        nr.inventory.hosts[name].hostname, nr.inventory.hosts[name].port = host, port
-    return nr

@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import nornir_on_twin
 from nornir_evpn.tasks import (
     checkpoint_name,
     clear_checkpoint,
@@ -15,6 +14,7 @@ from nornir_evpn.tasks import (
     confirm_commit,
     rollback_checkpoint,
 )
+from runbook_nornir import nornir_on_twin
 
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.render import FEATURES, Renderer

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import nornir_on_twin
 from nornir_evpn.tasks import apply_config, configure_fabric, verify_host
+from runbook_nornir import nornir_on_twin
 
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.twin import fabric_lab

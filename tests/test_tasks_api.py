@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import nornir_on_twin
 from nornir.core.filter import F
 from nornir_evpn.tasks import (
     apply_config,
@@ -17,6 +16,7 @@ from nornir_evpn.tasks import (
     stale_config,
     verify_host,
 )
+from runbook_nornir import nornir_on_twin
 
 from nornir_evpn.errors import InventoryError, UnsafeValueError
 from nornir_evpn.inventory import fabric_from_nornir
