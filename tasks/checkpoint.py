@@ -21,17 +21,15 @@ from nornir.core.task import Result, Task
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
     drop_connection,
-    leave_candidate,
     log_failure,
     run_commands,
-    srl_connection,
+    running_session,
 )
 
 from nornir_evpn import platform
 from nornir_evpn.checkpoint_record import CHECKPOINT_PREFIX
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import host_error
-from nornir_evpn.session import session_lock
 from nornir_evpn.validation import assert_one_line
 
 
@@ -84,9 +82,7 @@ def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES) -> Resu
     """The host's checkpoints: result = {"checkpoints": [{"id", "name", "comment", "created"}],
     "error"}, the error one line when the host cannot be read."""
     try:
-        conn = srl_connection(task)
-        with session_lock(conn):
-            leave_candidate(conn)
+        with running_session(task) as conn:
             checkpoints = _read_checkpoints(conn, batch_lines)
     except Exception as exc:
         drop_connection(task.host)
@@ -115,9 +111,7 @@ def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BAT
     if (bad := _bad_name(task, checkpoint)) is not None:
         return Result(host=task.host, failed=True, result={"cleared": False, "error": bad})
     try:
-        conn = srl_connection(task)
-        with session_lock(conn):
-            leave_candidate(conn)
+        with running_session(task) as conn:
             if not any(c.get("name") == checkpoint for c in _read_checkpoints(conn, batch_lines)):
                 return Result(host=task.host, result={"cleared": False, "error": None})
             [answer] = run_commands(conn, [platform.clear_checkpoint(checkpoint)], batch_lines)
@@ -162,9 +156,7 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     command = platform.revert_checkpoint(name)
     sent = False
     try:
-        conn = srl_connection(task)
-        with session_lock(conn):
-            leave_candidate(conn)
+        with running_session(task) as conn:
             held = _read_checkpoints(conn, batch_lines)
             out["found"] = any(c.get("name") == name for c in held)
             if not out["found"] and task.host.name in required:

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -585,13 +585,21 @@ def _unconfirmed(doc: Any) -> list[Any]:
     return []
 
 
+@contextlib.contextmanager
+def running_session(task: Task) -> Iterator[Any]:
+    """The host's session in running mode (no candidate left open by an earlier task), held
+    for this task alone while the block runs. Its failures are the caller's to report."""
+    conn = srl_connection(task)
+    with session_lock(conn):
+        leave_candidate(conn)
+        yield conn
+
+
 def _one_command(task: Task, command: str) -> tuple[str | None, str | None]:
     """Run `command` in running mode: (the device's error, the transport's), one line each,
     None when there is none. A transport error drops the session."""
     try:
-        conn = srl_connection(task)
-        with session_lock(conn):
-            leave_candidate(conn)
+        with running_session(task) as conn:
             log_sent(conn, [command])
             response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
     except Exception as exc:  # transport/auth/timeout: one line, the session dropped
