@@ -204,7 +204,7 @@ def _roles(path: tuple[str, ...]) -> tuple[str, ...]:
         else:
             out.append("name")
             enclosing = token
-        if out[-1] not in ("key", "value"):
+        if _LEARNT_LEAF_LISTS and out[-1] not in ("key", "value"):  # (nothing learnt: no schema needed)
             schema = (*schema, token)
     return tuple(out)
 
