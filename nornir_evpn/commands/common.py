@@ -119,7 +119,7 @@ def quiet_library_logs() -> None:
 
 def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
     """Point every host at the twin's endpoint for its node; keep everything else."""
-    from nornir_evpn.twin.state import other_version_note, read_twin_state
+    from nornir_evpn.twin.state import other_version_note, read_twin_state, state_path
 
     state = read_twin_state(state_file)
     note = other_version_note(state)
@@ -128,7 +128,6 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     endpoints = state.endpoints
     inv_lab = ((docs.get("defaults") or {}).get("data") or {}).get("lab")
     if inv_lab and state.lab and inv_lab != state.lab:
-        from nornir_evpn.twin.state import state_path
         raise TwinNotRunningError(
             f"the running twin ({state_path(state_file)}) serves lab {state.lab!r}, this inventory is lab "
             f"{inv_lab!r}; pass the --twin-state of that lab's twin, or start one with its topology"

@@ -96,8 +96,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
 def _print_checkpoint(console: Console, doc: dict[str, Any]) -> None:
     """Where the way back is: the hosts whose change stands, each with the checkpoint of the
     configuration it had before."""
-    kept = [h for h, e in doc["hosts"].items()
-            if e.get("checkpoint") and (e.get("committed") or e.get("commit_unknown"))]
+    kept = [h for h, e in doc["hosts"].items() if e.get("checkpoint")]  # (only a change that stands keeps it)
     if kept:
         name = doc["hosts"][kept[0]]["checkpoint"]
         console.print(Text(f"checkpoint {name} holds the configuration from before this commit on "
