@@ -56,9 +56,11 @@ def natural_key(name: str) -> list[object]:
 class Lacp(BaseModel):
     interval: Literal["SLOW", "FAST"] = "SLOW"
     mode: Literal["ACTIVE", "PASSIVE"] = "ACTIVE"
-    admin_key: int
+    # srl_nokia-lacp.yang: admin-key 1..65535, system-priority 0..65535. Out of range, the
+    # host data is refused before any connection (exit 2), not by every device's commit
+    admin_key: Annotated[int, Field(strict=True, ge=1, le=65_535)]
     system_id_mac: str
-    system_priority: int
+    system_priority: Annotated[int, Field(strict=True, ge=0, le=65_535)]
 
 
 class EthernetSegment(BaseModel):

@@ -241,6 +241,13 @@ FABRIC_VALUES = [
     ("lacp-mode", _es1("lacp", {"interval": "SLOW", "mode": "ACTIVE > x", "admin_key": 11,
                                 "system_id_mac": "00:00:00:00:00:11", "system_priority": 11}),
      "field 'ethernet_segments.ES-1.lacp.mode': Input should be 'ACTIVE' or 'PASSIVE'"),
+    # out of the YANG ranges: every device refused its commit (exit 1), the others' ran on
+    ("lacp-admin-key-range", _es1("lacp", {"interval": "SLOW", "mode": "ACTIVE", "admin_key": 70000,
+                                           "system_id_mac": "00:00:00:00:00:11", "system_priority": 11}),
+     "field 'ethernet_segments.ES-1.lacp.admin_key': Input should be less than or equal to 65535"),
+    ("lacp-priority-negative", _es1("lacp", {"interval": "SLOW", "mode": "ACTIVE", "admin_key": 11,
+                                             "system_id_mac": "00:00:00:00:00:11", "system_priority": -1}),
+     "field 'ethernet_segments.ES-1.lacp.system_priority': Input should be greater than or equal to 0"),
 ]
 
 
