@@ -49,6 +49,10 @@ def relearnt_from_traffic(keys: Iterable[CheckKey]) -> list[str]:
 
 @dataclass
 class FailoverOptions:
+    """What `run_failover` tests. `traffic=False` runs it without CE traffic (the CLI's
+    `--no-traffic`): a `probe` and `warm_up` given with it are not used, and the MAC checks
+    are not judged after the shut. The probe's batch and interval are `TrafficProbe`'s."""
+
     host: str = "leaf1"
     interface: str = "ethernet-1/1"
     interval: float = 0.5
@@ -56,8 +60,6 @@ class FailoverOptions:
     traffic: bool = True
     force: bool = False
     state_file: Path = field(default_factory=state_file_path)
-    probe_batch: int = 3
-    probe_interval: float = 0.1
 
 
 @dataclass

@@ -93,7 +93,10 @@ def run_failover(
     state. `state_doc` is merged into the state file (inventory, twin).
     `on_event` gets each timeline event as it happens; `on_poll` is called once a poll's
     events are all out (`reporting.failover.LivePrinter` takes both).
+    `options.traffic` False: `probe` and `warm_up` are not used (no CE traffic at all).
     """
+    if not options.traffic:
+        probe, warm_up = None, None
     run = _Run(nr, fabric, evaluate, options, probe=probe, warm_up=warm_up, on_event=on_event,
                on_poll=on_poll, clock=clock)
     if run.precheck():

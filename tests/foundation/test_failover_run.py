@@ -59,7 +59,7 @@ def test_warm_up_refreshes_what_healthy_expects(tmp_path: Path) -> None:
     nr = FakeNornir()
     report = run_failover(
         nr, fabric, evaluate,  # type: ignore[arg-type]
-        FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+        FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
         warm_up=lambda: warmed.append(1),
     )
     assert report.ok and warmed and nr.tasks == ["shut_interface", "restore_interface"]
@@ -223,6 +223,25 @@ def _traffic_run(tmp_path: Path, per_target: dict[str, tuple[int, int]]) -> tupl
                           FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
                           probe=probe)  # type: ignore[arg-type]
     return report, probe
+
+
+def test_traffic_false_uses_neither_the_probe_nor_the_warm_up(tmp_path: Path) -> None:
+    """A runbook's `FailoverOptions(traffic=False)` is the CLI's --no-traffic: a probe and a
+    warm-up passed along are not used (both ran before, and the option was read nowhere)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    warmed: list[int] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {("mac.local", "leaf3"): CheckOutcome(not faults, ""),
+                LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    probe = StatsProbe({"172.30.0.12": (18, 18)})
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+                          probe=probe, warm_up=lambda: warmed.append(1))  # type: ignore[arg-type]
+    assert probe.rechecked == [] and warmed == [] and report.traffic is None
+    assert report.not_judged == ["mac.local"]
+    assert report.ok  # a target lost every ping, but no traffic was asked for
 
 
 def test_a_probe_target_that_never_answered_fails_the_run(tmp_path: Path) -> None:
