@@ -22,11 +22,13 @@ from nornir.core.task import AggregatedResult
 from nornir_evpn import platform
 from nornir_evpn.failures import task_error
 from nornir_evpn.intent import FabricIntent
+from nornir_evpn.internal import in_context
 from nornir_evpn.render import Renderer
 from nornir_evpn.reporting.common import host_entry, host_ranges
 from nornir_evpn.tasks.checkpoint import clear_checkpoint
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,
+    commit_lost_reason,
     configure_fabric,
     confirm_commit,
     count_diff,
@@ -157,14 +159,10 @@ def _all_or_nothing(
                 still_pending.append(h)
                 continue
             entries[h].update(committed=False, changed=False)
-            if unknown and ok:  # its commit had gone through: the reject undid it
-                entries[h].update(commit_unknown=False,
-                                  error=f"{entries[h]['error'].split(' after `')[0]} after the commit; "
-                                        "rolled back")
-            elif unknown:  # it never committed
-                entries[h].update(commit_unknown=False,
-                                  error=f"{entries[h]['error'].split(' after `')[0]} before the commit "
-                                        "applied: nothing committed")
+            if unknown:  # the reject tells: it had committed (now undone), or it never had
+                reason = commit_lost_reason(entries[h]["error"])
+                entries[h].update(commit_unknown=False, error=in_context(
+                    reason, " after the commit; rolled back" if ok else " before the commit applied: nothing committed"))
             elif not ok:
                 entries[h]["error"] = f"rolled back by its confirm timer ({timeout}s) before the reject"
     for h in to_change:

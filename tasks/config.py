@@ -36,7 +36,7 @@ from nornir_evpn.failures import (  # noqa: F401 - also their 0.9 home
     timeout_setting,
 )
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.internal import in_context
+from nornir_evpn.internal import SEE_TRACEBACK, in_context
 from nornir_evpn.inventory import fabric_from_nornir, host_node
 from nornir_evpn.prune import COMMANDS as PRUNE_COMMANDS
 from nornir_evpn.prune import (
@@ -517,7 +517,7 @@ def apply_config(
                 then = (f"; if it did, it rolls back by itself in {confirm_timeout}s (nobody accepts it)"
                         if mode == "confirmed" else f"; check {task.host.name}'s running config")
                 return done(True, in_context(host_error(task.host, exc),
-                                             f" after `{action}` was sent: it may have committed{then}"))
+                                             f"{COMMIT_SENT}{action}` was sent: it may have committed{then}"))
             timings["commit"] = round(time.monotonic() - t, 4)
             if error is not None:
                 out["device_error"] = error
@@ -547,6 +547,17 @@ def apply_config(
             raise
         finally:
             lock.release()
+
+
+COMMIT_SENT = " after `"  # how a lost commit's error goes on after the reason it was lost
+
+
+def commit_lost_reason(error: str) -> str:
+    """Why a commit's answer was lost, from apply_config's error for it (its context, "after
+    `commit now` was sent: ...", taken off; an internal error's pointer to its traceback kept):
+    for a caller that settled the outcome and says it in its own words (`in_context`)."""
+    reason = error.split(COMMIT_SENT)[0]
+    return reason + SEE_TRACEBACK if error.endswith(SEE_TRACEBACK) and not reason.endswith(SEE_TRACEBACK) else reason
 
 
 def pending_confirm(conn: Any) -> str | None:

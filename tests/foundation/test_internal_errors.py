@@ -5,9 +5,10 @@ import socket
 from types import SimpleNamespace
 
 import pytest
+from nornir_evpn.tasks.config import commit_lost_reason
 
 from nornir_evpn.failures import host_error
-from nornir_evpn.internal import is_internal
+from nornir_evpn.internal import in_context, is_internal
 
 
 def _raised(call) -> BaseException:  # type: ignore[no-untyped-def]
@@ -28,3 +29,18 @@ def test_a_host_name_the_resolver_refuses_is_no_bug() -> None:
 def test_a_builtin_error_in_our_own_code_is_one() -> None:
     assert is_internal(_raised(lambda: {}["x"]))
     assert is_internal(_raised(lambda: [].pop()))
+
+
+@pytest.mark.parametrize(("reason", "then"), [
+    ("connection lost (EOF)", ": it may have committed; check leaf2's running config"),
+    ("internal error (KeyError: 'x'), see the traceback above", ": it may have committed"),
+])
+def test_a_settled_lost_commit_keeps_its_reason_and_the_pointer_to_a_traceback(reason: str, then: str) -> None:
+    """--all-or-nothing settles a commit whose answer was lost and says the outcome in its own
+    words: the reason stays, and a bug's "see the traceback above" stays last (the reason was
+    cut at the first " after `", which dropped the pointer: maintainer review)."""
+    error = in_context(reason, f" after `commit confirmed 60` was sent{then}")
+    assert commit_lost_reason(error) == reason
+    assert in_context(commit_lost_reason(error), " after the commit; rolled back") == (
+        "internal error (KeyError: 'x') after the commit; rolled back, see the traceback above"
+        if "traceback" in reason else "connection lost (EOF) after the commit; rolled back")
