@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 CheckKey = tuple[str, str]  # (check name, host)
+CONNECT_CHECK = "connect"  # the check name of a poll's host that could not be reached or read
 
 
 @dataclass

@@ -24,7 +24,7 @@ from nornir_evpn.tasks.config import (
 from nornir_evpn import platform
 from nornir_evpn.errors import DeviceError
 from nornir_evpn.failures import host_error
-from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
+from nornir_evpn.polling import CONNECT_CHECK, CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.traffic import (
     PingRunner,
     TrafficProbe,
@@ -108,9 +108,6 @@ def restore_interface(task: Task, interface: str, fresh_connection: bool = True,
 
 
 # --------------------------------------------------------------------------- verify adapter
-
-
-CONNECT_CHECK = "connect"  # a poll's host that could not be reached or read
 
 
 def collect_and_check(task: Task, view: Any, checks: list[Any], memo: dict[Any, Any] | None = None) -> Result:

@@ -29,9 +29,9 @@ from nornir_evpn.failover.restore import restore_after_shut, run_on
 from nornir_evpn.failover.segment import ce_of_ip, ces_failing_before, links_left, segment_for
 from nornir_evpn.failover_state import PHASE_SHUT, STATE_KIND, remove_state, write_state
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
+from nornir_evpn.polling import CONNECT_CHECK, CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.signals import signame_of
-from nornir_evpn.tasks.failover import CONNECT_CHECK, shut_interface
+from nornir_evpn.tasks.failover import shut_interface
 from nornir_evpn.traffic import TrafficProbe
 
 WARM_UP_TIMEOUT_S = 10.0

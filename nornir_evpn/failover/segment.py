@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover.model import CheckOutcome
 from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
-from nornir_evpn.polling import CheckKey
-from nornir_evpn.tasks.failover import CONNECT_CHECK
+from nornir_evpn.polling import CONNECT_CHECK, CheckKey
 
 
 def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegment:

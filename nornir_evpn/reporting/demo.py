@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 
-from nornir_evpn.failover import FailoverReport
+from nornir_evpn.failover.model import FailoverReport
 
 
 @dataclass

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nornir_evpn.failover import NOT_JUDGED_WITHOUT_TRAFFIC, FailoverReport, TimelineEvent
-from nornir_evpn.polling import PollOutcome
+from nornir_evpn.failover.model import NOT_JUDGED_WITHOUT_TRAFFIC, FailoverReport, TimelineEvent
+from nornir_evpn.polling import CONNECT_CHECK, PollOutcome
 from nornir_evpn.reporting.common import (
     JUnitCase,
     JUnitSuite,
@@ -17,7 +17,6 @@ from nornir_evpn.reporting.common import (
     host_ranges,
     print_traffic_hint,
 )
-from nornir_evpn.tasks.failover import CONNECT_CHECK
 
 _STYLE = {
     "shut": "bold yellow", "degraded": "cyan", "converged": "bold green", "restore": "bold green",
