@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir_evpn.failover_state import state_file_path
-from nornir_evpn.polling import CheckKey, PollOutcome
+from nornir_evpn.polling import CONNECT_CHECK, CheckKey, PollOutcome
 from nornir_evpn.traffic import TrafficStats
 
 Port = tuple[str, str]  # (node, interface)
@@ -135,6 +135,79 @@ class FailoverReport:
             *(f"traffic: {stats.label(t)} not measured ({stats.error_for(t) or 'no ping ran'})"
               for t in stats.not_measured() if t not in self.traffic_left_out),
         ]
+
+    def unread_hosts(self, phase: str) -> list[str]:
+        """Hosts no poll could read for part of a phase ("convergence": from the shut to the
+        degraded state, "recovery": from the restore to health): the phase's time is then when
+        they could be read again, an upper bound of the fabric's own time."""
+        if phase == "convergence":
+            start: float | None = 0.0
+            length = self.convergence_s
+        else:
+            start = next((ev.t for ev in self.timeline if ev.event == "restore"), None)
+            length = self.recovery_s
+        if start is None or length is None:
+            return []
+        down: set[str] = set()
+        out: set[str] = set()
+        for ev in sorted(self.timeline, key=lambda e: e.t):
+            if ev.t > start + length:
+                break
+            if ev.event == "unreachable" and ev.host:
+                down.add(ev.host)
+                if ev.t >= start:
+                    out.add(ev.host)
+            elif ev.event == "reachable" and ev.host:
+                if ev.t >= start and ev.host in down:
+                    out.add(ev.host)  # down when the phase began
+                down.discard(ev.host)
+        return sorted(out | down)
+
+    def checks_times(self) -> dict[str, dict[str, dict[str, float | None]]]:
+        """{check: {host: {"degraded_s", "recovered_s"}}}: when each expectation held for good,
+        i.e. first held, or held again after its last break (an expectation that broke and held
+        again is the one that set the phase's time; its first hold is on the timeline)."""
+        out: dict[str, dict[str, dict[str, float | None]]] = {}
+        for phase, outcome in (("degraded_s", self.degraded), ("recovered_s", self.recovery)):
+            if outcome is None:
+                continue
+            settled = dict(outcome.first_held)
+            for key, t, holds in outcome.changes:  # in time order: the last one wins
+                if holds:
+                    settled[key] = t
+                else:
+                    settled.pop(key, None)  # broke and never held again: not settled
+            for (check, host), t in settled.items():
+                slot = out.setdefault(check, {}).setdefault(host, {"degraded_s": None, "recovered_s": None})
+                slot[phase] = round(t, 3)
+        return out
+
+    def host_errors(self, hosts: Iterable[str]) -> dict[str, str | None]:
+        """Per host, what failed on it (None: nothing): the shut or restore of the tested
+        link, the host lost to the polls, or the checks that did not hold (the phase that
+        timed out, or the pre-check that refused the run)."""
+        failing: dict[str, list[str]] = {}
+        for phase in (self.degraded, self.recovery):
+            if phase is not None and not phase.reached:
+                for check, host in phase.failing:
+                    failing.setdefault(host, []).append(check)
+        for f in self.precheck_failures if self.refused else []:
+            failing.setdefault(f["host"], []).append(f["check"])
+        out: dict[str, str | None] = {}
+        for h in hosts:
+            error = None
+            if h == self.host and self.restore_attempted and not self.restore_ok:
+                error = f"restore failed: {self.restore_error}"
+            elif h == self.host and self.shut_error:
+                error = f"shut failed: {self.shut_error}"
+            elif h == self.host and self.already_disabled:
+                error = self.error
+            elif CONNECT_CHECK in failing.get(h, []) and h in self.unreachable:
+                error = self.unreachable[h]
+            elif failing.get(h):
+                error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
+            out[h] = error
+        return out
 
     def interrupted_line(self) -> str:
         """`interrupted (SIGINT) during convergence`, or "" when the run was not."""

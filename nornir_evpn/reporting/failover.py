@@ -179,35 +179,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
                   f"recovery {_secs(report.recovery_s)}{why}")
 
 
-def unread_hosts(report: FailoverReport, phase: str) -> list[str]:
-    """Hosts no poll could read for part of a phase ("convergence": from the shut to the
-    degraded state, "recovery": from the restore to health): the phase's time is then when
-    they could be read again, an upper bound of the fabric's own time."""
-    if phase == "convergence":
-        start, length = 0.0, report.convergence_s
-    else:
-        start = next((ev.t for ev in report.timeline if ev.event == "restore"), None)
-        length = report.recovery_s
-    if start is None or length is None:
-        return []
-    down: set[str] = set()
-    out: set[str] = set()
-    for ev in sorted(report.timeline, key=lambda e: e.t):
-        if ev.t > start + length:
-            break
-        if ev.event == "unreachable" and ev.host:
-            down.add(ev.host)
-            if ev.t >= start:
-                out.add(ev.host)
-        elif ev.event == "reachable" and ev.host:
-            if ev.t >= start and ev.host in down:
-                out.add(ev.host)  # down when the phase began
-            down.discard(ev.host)
-    return sorted(out | down)
-
-
 def _bound(report: FailoverReport, phase: str) -> str:
-    hosts = unread_hosts(report, phase)
+    hosts = report.unread_hosts(phase)
     return f" (at most: {', '.join(hosts)} could not be read for part of it)" if hosts else ""
 
 
@@ -229,55 +202,17 @@ def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}s"
 
 
-def checks_times(report: FailoverReport) -> dict[str, dict[str, dict[str, float | None]]]:
-    """{check: {host: {"degraded_s", "recovered_s"}}}: when each expectation held for good,
-    i.e. first held, or held again after its last break (an expectation that broke and held
-    again is the one that set the phase's time; its first hold is on the timeline)."""
-    out: dict[str, dict[str, dict[str, float | None]]] = {}
-    for phase, outcome in (("degraded_s", report.degraded), ("recovered_s", report.recovery)):
-        if outcome is None:
-            continue
-        settled = dict(outcome.first_held)
-        for key, t, holds in outcome.changes:  # in time order: the last one wins
-            if holds:
-                settled[key] = t
-            else:
-                settled.pop(key, None)  # broke and never held again: not settled
-        for (check, host), t in settled.items():
-            slot = out.setdefault(check, {}).setdefault(host, {"degraded_s": None, "recovered_s": None})
-            slot[phase] = round(t, 3)
-    return out
-
-
 def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str, Any]]:
-    failing: dict[str, list[str]] = {}
-    for phase in (report.degraded, report.recovery):
-        if phase is not None and not phase.reached:
-            for check, host in phase.failing:
-                failing.setdefault(host, []).append(check)
-    for f in report.precheck_failures if report.refused else []:
-        failing.setdefault(f["host"], []).append(f["check"])
-    out: dict[str, dict[str, Any]] = {}
-    for h in hosts:
-        error = None
-        if h == report.host and report.restore_attempted and not report.restore_ok:
-            error = f"restore failed: {report.restore_error}"
-        elif h == report.host and report.shut_error:
-            error = f"shut failed: {report.shut_error}"
-        elif h == report.host and report.already_disabled:
-            error = report.error
-        elif CONNECT_CHECK in failing.get(h, []) and h in report.unreachable:
-            error = report.unreachable[h]
-        elif failing.get(h):
-            error = "checks not holding: " + ", ".join(sorted(set(failing[h])))
-        out[h] = host_entry(
+    return {
+        h: host_entry(
             ok=error is None and not report.refused,
             # the link went down (and back): not when the device refused the shut
             changed=h == report.host and report.restore_attempted and report.shut_error is None,
             error=error,
             **({"interface": report.interface, "restored": report.restore_ok} if h == report.host else {}),
         )
-    return out
+        for h, error in report.host_errors(hosts).items()
+    }
 
 
 def _failing(report: FailoverReport, phase: PollOutcome | None) -> list[dict[str, str]]:
@@ -312,14 +247,14 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "convergence_s": None if report.convergence_s is None else round(report.convergence_s, 3),
         "recovery_s": None if report.recovery_s is None else round(report.recovery_s, 3),
         # hosts no poll could read for part of the phase: its time above is an upper bound
-        "convergence_unread": unread_hosts(report, "convergence"),
-        "recovery_unread": unread_hosts(report, "recovery"),
+        "convergence_unread": report.unread_hosts("convergence"),
+        "recovery_unread": report.unread_hosts("recovery"),
         # the commits themselves; convergence_s and recovery_s count from their end
         "shut_commit_s": report.shut_commit_s,
         "restore_commit_s": report.restore_commit_s,
         "timeline": [{"t": ev.t, "event": ev.event, "host": ev.host, "check": ev.check, "detail": ev.detail}
                      for ev in report.timeline],
-        "checks": checks_times(report),
+        "checks": report.checks_times(),
         # checks left out of the degraded and recovery targets: no CE traffic re-taught the MACs
         "not_judged": not_judged_entry(report),
         "precheck_failures": report.precheck_failures,

@@ -607,14 +607,13 @@ def test_a_check_that_broke_and_held_again_is_timed_when_it_held_for_good() -> N
     from nornir_evpn.tasks.failover import PollOutcome
 
     from nornir_evpn.failover import FailoverReport
-    from nornir_evpn.reporting.failover import checks_times
 
     adv, rcv, gone = ("evpn.advertised", "leaf2"), ("evpn.received", "leaf4"), ("mac.local", "leaf4")
     degraded = PollOutcome(reached=True, converged_s=4.02,
                            first_held={adv: 0.017, rcv: 2.529, gone: 0.5},
                            changes=[(adv, 2.018, False), (adv, 4.02, True), (gone, 1.0, False)])
     report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", degraded=degraded)
-    times = checks_times(report)
+    times = report.checks_times()
     assert times["evpn.advertised"]["leaf2"]["degraded_s"] == 4.02 == report.convergence_s
     assert times["evpn.received"]["leaf4"]["degraded_s"] == 2.529
     assert "mac.local" not in times  # broke and never held again
