@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir_evpn.outputs import directory_lock, replace_atomically
+from nornir_evpn.own_files import NotOwnFile, read_own_text
 
 # every checkpoint configure generates starts so; the rest is the run's UTC time, which sorts
 # like the runs
@@ -39,9 +40,11 @@ def _read(path: Path) -> list[dict[str, Any]]:
     or is not a record raises RecordUnreadable: taken for "no record", a truncated file sent
     rollback to the devices' guess and the next configure wrote over the runs it held."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_own_text(path)
     except FileNotFoundError:
         return []
+    except NotOwnFile as exc:  # it picks what rollback reverts
+        raise RecordUnreadable(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordUnreadable(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
@@ -66,7 +69,7 @@ def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool | list[s
     committed nothing: rollback's default refuses to reach past it to the run before.
     OSError when the file cannot be written (the caller says so; the commits stand)."""
     path = path or record_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     saved_hosts = sorted(hosts) if saved is True else sorted(saved or [])
     with directory_lock(path.parent):
         runs = _read(path)

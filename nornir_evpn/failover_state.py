@@ -20,6 +20,7 @@ from typing import Any
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.outputs import directory_lock, replace_atomically
+from nornir_evpn.own_files import NotOwnFile, read_own_text
 from nornir_evpn.processes import pid_alive, process_start
 from nornir_evpn.topology import normalise_srl_interface
 from nornir_evpn.validation import check_name
@@ -69,8 +70,8 @@ def running_error(path: Path, doc: Mapping[str, Any]) -> UserInputError:
 def failover_state_doc(path: Path) -> dict[str, Any] | None:
     """The failover state file at `path`, None for any other file (or none)."""
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
+        doc = json.loads(read_own_text(path))
+    except (OSError, ValueError):  # NotOwnFile too: another user's file is no state of ours
         return None
     if isinstance(doc, dict) and (doc.get("kind") == STATE_KIND or {"host", "interface", "pid"} <= doc.keys()):
         return doc
@@ -91,7 +92,7 @@ def prepare_state_file(path: Path, host: str | None = None, interface: str | Non
     if path.is_dir():
         raise UserInputError(f"--state-file {path}: is a directory, expected a file")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"--state-file {path}: cannot create directory {path.parent}: "
                              f"{exc.strerror or exc}") from None
@@ -172,9 +173,11 @@ def remove_state(path: Path, owner: Mapping[str, Any] | None = None) -> None:
 
 def read_state(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(read_own_text(path))
     except FileNotFoundError:
         raise UserInputError(f"{path}: no failover state file (nothing to restore)") from None
+    except NotOwnFile as exc:  # it names the inventory --restore logs in with
+        raise UserInputError(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise UserInputError(f"{path}: unreadable failover state file: {exc}") from None
     if not isinstance(doc, dict) or not doc.get("host") or not doc.get("interface"):

@@ -19,12 +19,13 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def ensure_directory(path: Path, what: str) -> Path:
-    """Create directory `path` (and its parents) or fail with one line naming `what`."""
+def ensure_directory(path: Path, what: str, mode: int = 0o777) -> Path:
+    """Create directory `path` (and its parents) or fail with one line naming `what`; `mode`
+    is the new directory's (0o700 for the tool's state files)."""
     if path.exists() and not path.is_dir():
         raise UserInputError(f"{what} {path}: exists and is not a directory")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"{what} {path}: cannot create directory: {_reason(exc)}") from None
     try:  # try it: os.access says yes to root for nearly anything
@@ -66,8 +67,9 @@ def writing(path: Path, what: str) -> Iterator[None]:
 
 def replace_atomically(path: Path, text: str) -> None:
     """Write `path` so a reader never sees half of it: a temporary file of its own, created
-    next to it (a sibling `<name>.tmp` someone else owns is never touched), then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    next to it (a sibling `<name>.tmp` someone else owns is never touched), then renamed.
+    For the tool's state files: created 0600, in a directory created 0700 (own_files)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

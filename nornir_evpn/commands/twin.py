@@ -25,6 +25,7 @@ from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.outputs import ensure_directory
+from nornir_evpn.own_files import open_own
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.latency import PROFILES
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, IMAGE, RELEASES
@@ -145,17 +146,18 @@ def run_up(args: argparse.Namespace) -> int:
     except OSError as exc:  # the working directory was removed under the shell
         raise UserInputError(f"--state-file {state_path(args.state_file)}: cannot resolve: "
                              f"{exc.strerror or exc} (was the working directory removed?)") from None
-    ensure_directory(state_file.parent, "--state-file")  # one line, not a PermissionError later
+    ensure_directory(state_file.parent, "--state-file", mode=0o700)  # one line, not a PermissionError later
     if args.foreground:  # the child of a `twin up`, which holds the lock (or a user's own)
         return _up(args, state_file)
     import fcntl  # POSIX, as the twin (refuse_native_windows)
 
     # one `twin up` at a time per state file: two at once (CI jobs in one workspace, two
     # panes) both found no twin and started one each, the first left where `down` cannot reach.
-    # Read-only is enough for flock: another user's lock file (a shared /tmp) still serves
+    # Read-only is enough for flock. A symlink or another user's file there is refused
+    # (own_files): it made `twin up` create the file a symlink named
     lock_path = state_file.with_name(state_file.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+        fd = open_own(lock_path, os.O_RDONLY | os.O_CREAT)
     except OSError as exc:
         raise UserInputError(f"--state-file {state_file}: cannot open its lock {lock_path}: "
                              f"{exc.strerror or exc}") from None
@@ -215,12 +217,17 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
 
 
 def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release: str) -> int:
-    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_path = state_file.with_name(state_file.name + ".log")
     cmd = [sys.executable, "-m", "nornir_evpn", "twin", "up", "--foreground",
            "--topology", str(topology), "--state-file", str(state_file), "--profile", profile,
            "--timing", timing, "--release", release]
-    with open(log_path, "ab") as log:
+    try:  # appended to, never through a symlink (it appended to the file the link named)
+        log = os.fdopen(open_own(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab")
+    except OSError as exc:
+        raise UserInputError(f"--state-file {state_file}: cannot open its log {log_path}: "
+                             f"{exc.strerror or exc}") from None
+    with log:
         # the password travels in the environment (inherited), never on the command line
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -17,6 +17,7 @@ from typing import Any
 from nornir_evpn import platform
 from nornir_evpn.errors import TwinNotRunningError
 from nornir_evpn.outputs import replace_atomically
+from nornir_evpn.own_files import NotOwnFile, read_own_text
 from nornir_evpn.processes import pid_alive, process_start
 
 STATE_ENV = "NORNIR_EVPN_TWIN_STATE"
@@ -106,9 +107,11 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
     """The running twin's state; TwinNotRunningError if there is none or its pid is dead."""
     p = state_path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_own_text(p)
     except (FileNotFoundError, NotADirectoryError):
         raise TwinNotRunningError(not_running(p)) from None
+    except NotOwnFile as exc:  # another user's file names ports and a pid: never followed
+        raise NotATwinStateFile(str(exc)) from None
     except OSError as exc:  # there, and not ours to read (another user's twin): not "no twin"
         raise NotATwinStateFile(f"{p}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:  # not a file `twin up` wrote

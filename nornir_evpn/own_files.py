@@ -1,0 +1,55 @@
+"""The tool's own state files (twin, failover-test, checkpoint record) are trusted only when
+this user owns them and nobody else can change them.
+
+What they hold steers the tool: a twin state file names the ports the password is sent to
+and the pid `twin down` signals; a failover state file names the inventory `--restore`
+logs in with; the checkpoint record picks what `rollback` reverts. In a project directory
+shared with a group (a jump host) or under /tmp, another user could write one: the next
+`verify --twin` then logged in to that user's SSH server, and `twin down` signalled that
+user's choice of process (security review). The tool writes them 0600 in a directory it
+creates 0700; a file of another owner, or one others may write, is refused by name.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class NotOwnFile(OSError):
+    """A state file this user does not own, or others may change: never trusted."""
+
+
+def untrusted(st: os.stat_result) -> str | None:
+    """Why a file with this status is not trusted (None: it is)."""
+    if not hasattr(os, "getuid"):  # no POSIX owners: nothing to compare
+        return None
+    uid = os.getuid()
+    if st.st_uid != uid:
+        return f"owned by uid {st.st_uid}, not by this user (uid {uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"writable by others (mode {stat.S_IMODE(st.st_mode):04o}; `chmod go-w` it if it is yours)"
+    return None
+
+
+def read_own_text(path: Path) -> str:
+    """The text of `path`, an existing file of this user that only this user can change;
+    NotOwnFile naming why otherwise (OSError/UnicodeDecodeError as `open` raises them)."""
+    with open(path, encoding="utf-8") as fh:
+        why = untrusted(os.fstat(fh.fileno()))  # of the file read, not of what a path names later
+        if why is not None:
+            raise NotOwnFile(f"{path}: {why}: not trusted, as it decides where this tool logs in; "
+                             "remove it if it is not yours")
+        return fh.read()
+
+
+def open_own(path: Path, flags: int) -> int:
+    """os.open for a file beside a state file (lock, log): a symlink there is refused (it made
+    `twin up` create or append to the file it named), and so is a file another user owns."""
+    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+    why = untrusted(os.fstat(fd))
+    if why is not None:
+        os.close(fd)
+        raise NotOwnFile(f"{path}: {why}")
+    return fd
