@@ -17,6 +17,7 @@ from nornir.core.filter import F
 from nornir.core.plugins.inventory import InventoryPluginRegister
 
 from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputError
+from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
 from nornir_evpn.inventory_plugin import DocsInventory
@@ -215,6 +216,11 @@ def build_target(
             if h not in nr.inventory.hosts:
                 raise UserInputError(f"--hosts: {h!r} is not a {args.role} (--role {args.role})")
         nr = nr.filter(filter_func=lambda h: h.name in wanted)
+    if not args.twin:  # the selected hosts a password may go to unchecked (the twin: loopback)
+        lab_data = (docs.get("defaults") or {}).get("data") or {}
+        srl_hosts = [h for h in nr.inventory.hosts.values() if "srl" in h.groups]
+        if unchecked := unchecked_hosts(srl_hosts, lab_data):
+            sys.stderr.write(unchecked_note(unchecked) + "\n")
     if hosts_required and not nr.inventory.hosts:
         raise InventoryError(f"{inv_dir}: no hosts match the selection")
     twin_state = None

@@ -395,3 +395,39 @@ def test_an_inventory_of_0_8_keeps_every_setting_found_and_a_broken_one_is_one_l
     broken = subprocess.run(cmd, capture_output=True, text=True)
     assert broken.returncode == 2 and broken.stderr.count("\n") == 1 and "Traceback" not in broken.stderr
     assert broken.stderr.rstrip().endswith("fix the file or delete it)")
+
+
+@pytest.mark.parametrize(("subnet", "hostname", "lab"), [
+    (None, "clab-evpn-mh01-leaf1", True),  # the container name containerlab gives it
+    (None, "172.20.20.4", True),  # containerlab's default management network
+    (None, "127.0.0.1", True),
+    (None, "::1", True),
+    ("10.99.0.0/24", "10.99.0.7", True),  # the topology's own mgmt subnet, recorded by `inventory`
+    (None, "10.99.0.7", False),
+    (None, "leaf1.dc1.example.net", False),  # a hosts.yaml edited to production names
+    ("10.99.0.0/24", "clab-other-lab-leaf1", False),
+])
+def test_hosts_whose_keys_go_unchecked_outside_their_lab_are_named(tmp_path: Path, subnet, hostname, lab) -> None:
+    """The generated inventory turns host-key checking off for containerlab (new keys each
+    deploy); at an address that is not the lab's, the password went to whatever answered
+    there without a word (security review): those hosts are named in one note."""
+    from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
+
+    text = LAB.read_text()
+    if subnet is not None:
+        text = text.replace("ipv4-subnet: 172.20.20.0/24", f"ipv4-subnet: {subnet}")
+    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
+    topo = load_topology(_write_text(tmp_path / "t.clab.yml", text))
+    docs = build_inventory(topo, derive_intent(topo))
+    assert docs["defaults"]["data"].get("mgmt_subnet") == subnet  # the default one is not written
+    docs["hosts"]["leaf1"]["hostname"] = hostname
+    nr = _simple(Path(write_inventory(docs, tmp_path / "inv")[0]).parent)
+    srl = [h for h in nr.inventory.hosts.values() if "srl" in h.groups]
+    named = unchecked_hosts(srl, docs["defaults"]["data"])
+    assert named == ([] if lab else ["leaf1"])
+    strict = docs["groups"]["srl"]["connection_options"]["scrapli"]["extras"]
+    strict["auth_strict_key"] = True  # checked: nothing to say
+    nr = _simple(Path(write_inventory(docs, tmp_path / "inv2")[0]).parent)
+    assert unchecked_hosts(nr.inventory.hosts.values(), docs["defaults"]["data"]) == []
+    if not lab:
+        assert unchecked_note(named).startswith("note: SSH host keys are not checked for leaf1 (auth_strict_key: false")

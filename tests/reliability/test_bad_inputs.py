@@ -531,3 +531,15 @@ def test_the_cli_keeps_an_ignored_or_a_callers_own_signal_handler(monkeypatch, t
     finally:
         for s, h in before.items():
             signal.signal(s, h)
+
+
+def test_a_host_moved_out_of_the_lab_with_host_keys_unchecked_is_named_once(tmp_path, capsys) -> None:
+    """hosts.yaml edited to an address outside the lab, groups.yaml still containerlab's
+    `auth_strict_key: false`: one note names the host before it is logged in to."""
+    inv = _inventory_copy(tmp_path)
+    _edit_hosts(inv, lambda h: h["leaf2"].__setitem__("hostname", "leaf2.invalid"))
+    for selection, named in (("leaf2", True), ("leaf1", False)):
+        run = run_cli(capsys, "verify", "--inventory", str(inv), "--hosts", selection)
+        assert run.code == 1  # leaf2.invalid resolves nowhere; leaf1 has no lab running
+        notes = [ln for ln in run.err.splitlines() if ln.startswith("note: SSH host keys are not checked")]
+        assert notes == ([notes[0]] if named else []) and (not named or "for leaf2 (auth_strict_key: false" in notes[0])
