@@ -124,6 +124,18 @@ _SCRAPLI_REASONS = {
 }
 
 
+# what kind of failure a one-line reason says, by the words it starts with (one_line and
+# host_error put them first): a login refused is not an unreachable host, nor is a slow device
+_KINDS = (("timeout", "timeout"), ("authentication failed", "authentication failed"),
+          ("cannot connect", "unreachable"), (LOST, LOST))
+
+
+def failure_kind(reason: str) -> str:
+    """`timeout`, `authentication failed`, `unreachable`, `connection lost`, else `error`, for
+    a reason `host_error` gave."""
+    return next((kind for start, kind in _KINDS if reason.startswith(start)), "error")
+
+
 def one_line(exc: BaseException) -> str:
     """A one-line reason for a failure, without traceback."""
     if isinstance(exc, NornirSubTaskError):

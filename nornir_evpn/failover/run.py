@@ -28,6 +28,7 @@ from nornir_evpn.failover.poller import POLL_OVERRUN, Poller
 from nornir_evpn.failover.restore import restore_after_shut, run_on
 from nornir_evpn.failover.segment import ce_of_ip, ces_failing_before, links_left, segment_for
 from nornir_evpn.failover_state import PHASE_SHUT, STATE_KIND, remove_state, write_state
+from nornir_evpn.failures import failure_kind
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.polling import CONNECT_CHECK, CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.signals import signame_of
@@ -51,18 +52,11 @@ def _narrowed(before: Any, after: Any) -> bool:
             and all(k in before and before[k] == v for k, v in after.items()))
 
 
-# how a host that could not be read failed, by the start of its one-line reason (tasks'
-# host_error): a login refused is not an unreachable host, nor is a device too slow
-_NOT_READ = (("timeout", "timeout"), ("authentication failed", "authentication failed"),
-             ("cannot connect", "unreachable"), ("connection lost", "connection lost"))
-
-
 def _not_read(lost: list[dict[str, str]]) -> str:
     """`2 host(s) not read (1 timeout, 1 authentication failed)`."""
     kinds: dict[str, int] = {}
     for f in lost:
-        reason = f["detail"].removeprefix(f"{f['host']}: ")
-        kind = next((k for start, k in _NOT_READ if reason.startswith(start)), "error")
+        kind = failure_kind(f["detail"].removeprefix(f"{f['host']}: "))
         kinds[kind] = kinds.get(kind, 0) + 1
     return f"{len(lost)} host(s) not read ({', '.join(f'{n} {k}' for k, n in kinds.items())})"
 

@@ -44,3 +44,23 @@ def test_a_settled_lost_commit_keeps_its_reason_and_the_pointer_to_a_traceback(r
     assert in_context(commit_lost_reason(error), " after the commit; rolled back") == (
         "internal error (KeyError: 'x') after the commit; rolled back, see the traceback above"
         if "traceback" in reason else "connection lost (EOF) after the commit; rolled back")
+
+
+def test_the_kind_of_a_host_failure_is_told_by_the_words_host_error_puts_first() -> None:
+    """failover-test counts the hosts it could not read by kind: the words are host_error's
+    own, so the two are tested together (a reworded reason fell into `error`)."""
+    from scrapli.exceptions import (
+        ScrapliAuthenticationFailed,
+        ScrapliConnectionError,
+        ScrapliTimeout,
+    )
+
+    from nornir_evpn.failures import failure_kind
+
+    host = SimpleNamespace(name="leaf1", hostname="leaf1.invalid", port=22, connection_options={})
+    for exc, kind in ((ScrapliAuthenticationFailed("nope"), "authentication failed"),
+                      (ScrapliConnectionError("EOF"), "connection lost"),
+                      (ScrapliTimeout("timed out"), "timeout"),
+                      (OSError("failed to determine socket address family"), "unreachable"),
+                      (ValueError("x"), "error")):
+        assert failure_kind(host_error(host, exc)) == kind, (exc, host_error(host, exc))
