@@ -21,10 +21,10 @@ from nornir.core.task import AggregatedResult
 
 from nornir_evpn import platform
 from nornir_evpn.failures import task_error
+from nornir_evpn.host_results import host_entry, host_ranges
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.internal import in_context
 from nornir_evpn.render import Renderer
-from nornir_evpn.reporting.common import host_entry, host_ranges
 from nornir_evpn.tasks.checkpoint import clear_checkpoint
 from nornir_evpn.tasks.config import (
     DEFAULT_BATCH_LINES,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable
@@ -20,27 +19,9 @@ from xml.etree import ElementTree as ET
 from rich.console import Console
 
 from nornir_evpn.checks.mac import NOT_LEARNT
-from nornir_evpn.intent import natural_key
+from nornir_evpn.host_results import host_entry, host_ranges  # noqa: F401 - reporting's own names too
 from nornir_evpn.outputs import writing
 from nornir_evpn.timestamps import iso_utc, run_started
-
-_NUMBERED = re.compile(r"(.*?)(\d+)")
-
-
-def host_ranges(names: Iterable[str]) -> str:
-    """`leaf2 … leaf9 (8), leaf11, spine1`: names in natural order, numbered runs folded."""
-    runs: list[list[str]] = []
-    last: tuple[str, int] | None = None
-    for name in sorted(set(names), key=natural_key):
-        m = _NUMBERED.fullmatch(name)
-        key = (m[1], int(m[2])) if m else None
-        if key and last and key == (last[0], last[1] + 1):
-            runs[-1].append(name)
-        else:
-            runs.append([name])
-        last = key
-    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2
-                     else f"{r[0]} … {r[-1]} ({len(r)})" for r in runs)
 
 
 def print_traffic_hint(console: Console, hint: str | None, details: Iterable[str], then: str) -> None:
@@ -108,11 +89,6 @@ def emit_json(document: dict[str, Any]) -> None:
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
-
-
-def host_entry(ok: bool, changed: bool = False, error: str | None = None, **extra: Any) -> dict[str, Any]:
-    """One host of the --json contract: ok, changed, error, then command-specific keys."""
-    return {"ok": ok, "changed": changed, "error": error, **extra}
 
 
 @dataclass
