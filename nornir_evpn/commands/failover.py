@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -48,9 +46,8 @@ from nornir_evpn.reporting.failover import (
     LivePrinter,
     failover_document,
     junit_suites,
-    print_event,
-    print_not_judged,
     print_report,
+    print_restore,
     restore_junit,
 )
 from nornir_evpn.topology import container_name, normalise_srl_interface
@@ -214,17 +211,7 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
                                     interval=args.interval, timeout=args.timeout)
     finally:
         target.nr.close_connections(on_failed=True)
-    for ev in report.timeline:
-        print_event(console, ev)
-    print_not_judged(console, report)
-    if report.ok:
-        console.print(f"[bold green]restored[/] {report.host} {report.interface}; fabric healthy; "
-                      f"{escape(str(state_file))} removed")
-    elif report.restore_ok:
-        console.print(f"[bold red]restored {report.host} {report.interface} but the fabric is not healthy:[/] "
-                      + escape(", ".join(f"{c}@{h}" for c, h in (report.recovery.failing if report.recovery else []))))
-    else:
-        print_report(console, report)
+    print_restore(console, report, state_file)
     if args.json:
         emit_json({**failover_document(report, sorted(target.nr.inventory.hosts)), "target": target.describe()})
     if args.junit:

@@ -314,3 +314,19 @@ def restore_junit(report: FailoverReport) -> list[JUnitSuite]:
                                  failure=None if rec and rec.reached else "healthy state not reached",
                                  time_s=report.recovery_s or 0.0))
     return [suite]
+
+
+def print_restore(console: Console, report: FailoverReport, state_file: Any) -> None:
+    """`failover-test --restore`: its timeline, then restored and healthy, restored but not
+    healthy (the checks still failing), or the full report of a restore that failed."""
+    for ev in report.timeline:
+        print_event(console, ev)
+    print_not_judged(console, report)
+    if report.ok:
+        console.print(f"[bold green]restored[/] {report.host} {report.interface}; fabric healthy; "
+                      f"{escape(str(state_file))} removed")
+    elif report.restore_ok:
+        console.print(f"[bold red]restored {report.host} {report.interface} but the fabric is not healthy:[/] "
+                      + escape(", ".join(f"{c}@{h}" for c, h in (report.recovery.failing if report.recovery else []))))
+    else:
+        print_report(console, report)
