@@ -68,6 +68,7 @@ class Check:
         expected = self.expected(view, node)
         if not expected and not self.finds_unexpected:
             return None
+        reads = obs.reading()
         try:
             expected = self.refine(view, node, obs, expected)
             if not expected:
@@ -84,7 +85,8 @@ class Check:
                 + (f" ({note})" if (note := getattr(observed.get(k), "note", "")) else "")
                 for k in bad
             )
-            read = self.commands(view, node)
+            # the commands it read (a failure rests on them), not all it may read
+            read = [c for c in self.commands(view, node) if c in reads] or self.commands(view, node)
             # say why values are absent (command failed, unparseable output) when we know
             causes = [p for c in read if (p := obs.problem(c))]
             if causes:

@@ -82,8 +82,17 @@ class Observations:
     # alongside reports the cause): said, not left as a silent "not applicable"
     not_judged: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
+    _read: list[str] | None = None  # while a check runs (`reading`): the commands it read
+
+    def reading(self) -> list[str]:
+        """From now until the next call, the commands `get` is asked for, in order: the ones
+        a check's verdict rests on (of all it may read)."""
+        self._read = []
+        return self._read
 
     def get(self, command: str, parser: Callable[[str], T]) -> T:
+        if self._read is not None and command not in self._read:
+            self._read.append(command)
         key = (command, parser)
         if key not in self._cache:
             self._cache[key] = self._parse_memoised(key)

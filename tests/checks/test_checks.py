@@ -359,3 +359,16 @@ def test_the_readme_lists_every_check_in_catalog_order() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("### The checks\n", 1)[1].split("\n### ", 1)[0]
     assert re.findall(r"^\| `([\w.]+)` \|", section, re.M) == CHECK_NAMES
+
+
+def test_a_failing_check_names_the_commands_it_read_not_all_it_may_read(mh01) -> None:
+    """mac.esi_remote may read the BGP sessions (to say no RT2 can arrive) but reads them only
+    for a MAC that is absent: a MAC against the wrong ESI rests on the MAC table alone, and
+    naming the session table too sent the operator to the wrong output (contributor tester)."""
+    table = fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt").replace(
+        "esi:01:11:11:11:11:11:11:00:00:01", "esi:01:11:11:11:11:11:11:00:00:09")
+    mac_table = platform.show_mac_table("mac-vrf-1")
+    [r] = evaluate(mh01, "leaf3", {mac_table: table, platform.SHOW_BGP_NEIGHBORS: fx(
+        "l2evpn_spine1_show_bgp_neighbor.txt")}, checks=["mac.esi_remote"])
+    assert not r.ok and r.observed == {"mac-vrf-1 00:c1:ab:00:00:11": "evpn esi:01:11:11:11:11:11:11:00:00:09"}
+    assert r.commands == [mac_table]
