@@ -12,6 +12,7 @@ from typing import Any
 
 from nornir.core.exceptions import NornirSubTaskError
 
+from nornir_evpn.device_text import visible
 from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.internal import internal_error
 
@@ -142,7 +143,7 @@ def one_line(exc: BaseException) -> str:
         inner = exc.result[0].exception if len(exc.result) else None
         if inner is not None:
             return one_line(inner)
-    text = " ".join(str(exc).split())
+    text = " ".join(visible(str(exc)).split())  # an exception may quote a device's answer
     if isinstance(exc, NornirEvpnError):
         return text
     # scrapli's ssh2 transport reports a read that hit timeout_transport as "EOF"; the

@@ -29,6 +29,11 @@ COMMIT_NOW = "commit now"
 COMMIT_VALIDATE = "commit validate"
 SAVE_STARTUP = "save startup"  # running -> the startup config a reboot loads
 DISCARD_NOW = "discard now"
+# how SR Linux says a commit went through (`All changes have been committed. Leaving
+# candidate mode.`, learn-srlinux l2evpn fabric.md; `Starting new transaction.` for commit
+# stay): a commit answered without it is not taken for one (an answer cut short, a device
+# saying `Commit aborted: ...` without an error marker)
+COMMITTED = "All changes have been committed"
 
 
 def commit_confirmed(timeout_s: int) -> str:

@@ -15,11 +15,14 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nornir_evpn import platform
+from nornir_evpn.device_text import visible
+from nornir_evpn.errors import DeviceError
 
 PREFERRED_TRANSPORT = "ssh2"  # measured fastest (pyproject.toml); paramiko where it is missing
 
@@ -62,6 +65,12 @@ def log_sent(conn: Any, lines: Sequence[str]) -> None:
 
 # what is typed ahead but unanswered always fits a terminal's input buffer (4 KiB)
 BATCH_MAX_BYTES = 3072
+# A device that never stops answering one line (no prompt ever comes) is cut off: reads
+# that keep returning data never hit timeout_transport. A 128-leaf fabric's largest answer
+# (its EVPN route table) is ~200 KB; a flood held 1.25 GB after 110 s and no host of the
+# run was reported (hostile-device tester). A drip (a byte now and then) ends by time.
+MAX_ANSWER_BYTES = 64 << 20
+ANSWER_DEADLINE_TIMEOUTS = 10  # x timeout_transport (30 s by default): 5 minutes per answer
 _PROMPT = re.compile(platform.ANY_PROMPT_PATTERN)
 _PROMPT_MAX = 1024  # longest prompt searched for again once more data came in (context path)
 
@@ -87,9 +96,15 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
     nxt = 0
     buf = bytearray()  # appends in place: a 150 KB route table arrives in dozens of reads
     pos = 0  # start of the first unanswered segment
+    deadline_s = ANSWER_DEADLINE_TIMEOUTS * float(getattr(conn, "timeout_transport", 0) or 30)
+    answered_at = time.monotonic()  # when the last answer (or the first line) came
     while nxt < len(lines) or pending:
         if stop is not None and stop():
             return
+        if pending and (len(buf) - pos > MAX_ANSWER_BYTES or time.monotonic() - answered_at > deadline_s):
+            raise DeviceError(f"the answer to `{lines[pending[0]]}` went on past "
+                              + (f"{MAX_ANSWER_BYTES >> 20} MiB" if len(buf) - pos > MAX_ANSWER_BYTES
+                                 else f"{deadline_s:g}s") + " without a prompt: session dropped")
         if nxt < len(lines) and (
             not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
         ):
@@ -106,7 +121,7 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
         scan = max(pos, len(buf) - _PROMPT_MAX)
         buf += conn.channel.read()  # bounded by timeout_transport; raises on an ended session
         while pending and (match := _PROMPT.search(buf, scan)):
-            segment = buf[pos:match.start()].decode(errors="replace")
+            segment = visible(buf[pos:match.start()].decode(errors="replace"))  # no escape sequence passes
             pos = scan = match.end()
             if not segment.strip() and lines[pending[0]].strip():
                 # a prompt with no echo before it answers an earlier bare Enter (scrapli's
@@ -115,6 +130,7 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
                 continue
             index = pending.popleft()
             in_flight -= sizes[index]
+            answered_at = time.monotonic()
             yield lines[index], segment, match.group().decode(errors="replace")
         if pos > 1 << 16:  # keep the buffer to the unanswered tail
             del buf[:pos]

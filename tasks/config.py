@@ -26,7 +26,8 @@ from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
 from nornir_evpn import __version__, platform, ssh2_guard, uncommitted
-from nornir_evpn.errors import UnsafeValueError, UserInputError
+from nornir_evpn.device_text import visible
+from nornir_evpn.errors import DeviceError, UnsafeValueError, UserInputError
 from nornir_evpn.failures import (  # noqa: F401 - also their 0.9 home
     LOST,
     connection_setting,
@@ -232,10 +233,10 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
         responses = _send(conn, list(lines))
         if responses.failed:
             return Loaded(_device_error(responses), "")
-        answers = [r.result for r in responses]
+        answers = [visible(r.result) for r in responses]
         if reads:
             read = _send(conn, list(reads), checked=False)
-            answers = [r.result for r in read]
+            answers = [visible(r.result) for r in read]
             failed = next((r for r in read if _read_failed(r.result)), None)
             if failed is not None:
                 return Loaded(_line_error(failed.channel_input, failed.result), "")
@@ -289,6 +290,15 @@ def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> s
     return _paste_checked(conn, [line], 1).error
 
 
+def _answered(conn: Any, line: str, batch_lines: int) -> tuple[str | None, str]:
+    """`send_line` that also gives the device's answer: (its error text or None, the answer)."""
+    if batch_lines <= 1:
+        responses = _send(conn, [line])
+        return (_device_error(responses) if responses.failed else None), visible(responses[0].result)
+    loaded = _paste_checked(conn, [line], 1)
+    return loaded.error, loaded.last_output
+
+
 def discard(conn: Any, batch_lines: int = DEFAULT_BATCH_LINES) -> None:
     """Leave the candidate this session is known to be in: `discard now`, one round trip when
     pasted; anything unexpected falls back to `leave_candidate` (which reads the prompt)."""
@@ -310,7 +320,7 @@ def run_commands(conn: Any, commands: Sequence[str], batch_lines: int = DEFAULT_
         # CPU than the parsing, and the parsers drop prompt and echo lines (clean_lines)
         log_sent(conn, commands)
         responses = conn.send_commands(list(commands), strip_prompt=False)
-        return [r.result for r in responses]
+        return [visible(r.result) for r in responses]
     if conn._current_priv_level.name != conn.default_desired_privilege_level:
         conn.acquire_priv(conn.default_desired_privilege_level)  # as scrapli's send_command does
     return [segment.partition("\n")[2] for _, segment, _ in paste(conn, commands, batch_lines)]
@@ -336,7 +346,7 @@ def _device_error(responses: MultiResponse) -> str:
 
 def _line_error(line: str, answer: str) -> str:
     """`<line>: <device text>` on one line (the line alone when the device said nothing)."""
-    text = " ".join(answer.split())
+    text = " ".join(visible(answer).split())
     return f"{line}: {text}" if text else line
 
 
@@ -505,7 +515,12 @@ def apply_config(
             }[mode]
             t = time.monotonic()
             try:
-                error = send_line(conn, action, batch_lines)
+                error, answer = _answered(conn, action, batch_lines)
+                if error is None and mode != "validate" and platform.COMMITTED not in answer:
+                    # no error marker, and no word that it committed either (an answer cut short
+                    # by a prompt inside it, `Commit aborted: ...`): unknown, not "committed"
+                    said = " ".join(answer.split())[:160] or "nothing"
+                    raise DeviceError(f"its answer does not say it committed ({said!r})")
             except Exception as exc:
                 if mode == "validate":
                     raise

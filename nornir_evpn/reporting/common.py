@@ -19,6 +19,7 @@ from xml.etree import ElementTree as ET
 from rich.console import Console
 
 from nornir_evpn.checks.mac import NOT_LEARNT
+from nornir_evpn.device_text import xml_safe
 from nornir_evpn.host_results import host_entry, host_ranges  # noqa: F401 - reporting's own names too
 from nornir_evpn.outputs import writing
 from nornir_evpn.timestamps import iso_utc, run_started
@@ -118,16 +119,20 @@ def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
             skipped=str(sum(1 for c in suite.cases if c.skipped is not None)),
         )
         for case in suite.cases:
-            c = ET.SubElement(s, "testcase", classname=case.classname, name=case.name,
+            # what XML cannot hold is written out (a device's text, an exception's): one
+            # control character made the whole file unparseable for the CI reading it
+            failure, error, skipped, output = (None if t is None else xml_safe(t) for t in (
+                case.failure, case.error, case.skipped, case.output))
+            c = ET.SubElement(s, "testcase", classname=xml_safe(case.classname), name=xml_safe(case.name),
                               time=f"{case.time_s:.3f}")
-            if case.failure is not None:
-                ET.SubElement(c, "failure", message=case.failure.splitlines()[0] if case.failure else "").text = case.failure
-            if case.error is not None:
-                ET.SubElement(c, "error", message=case.error.splitlines()[0] if case.error else "").text = case.error
-            if case.skipped is not None:
-                ET.SubElement(c, "skipped", message=case.skipped)
-            if case.output:
-                ET.SubElement(c, "system-out").text = case.output
+            if failure is not None:
+                ET.SubElement(c, "failure", message=failure.splitlines()[0] if failure else "").text = failure
+            if error is not None:
+                ET.SubElement(c, "error", message=error.splitlines()[0] if error else "").text = error
+            if skipped is not None:
+                ET.SubElement(c, "skipped", message=skipped)
+            if output:
+                ET.SubElement(c, "system-out").text = output
     with writing(path, "--junit"):  # checked before the run; this covers what changed since
         path.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
