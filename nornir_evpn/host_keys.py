@@ -11,6 +11,7 @@ names containerlab gives (`clab-<lab>-<node>`), and its management subnets.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -36,7 +37,12 @@ def lab_address(hostname: str, node: str, lab_data: dict[str, Any]) -> bool:
     except ValueError:
         return hostname == "localhost"
     subnets = [*CLAB_SUBNETS, *([lab_data["mgmt_subnet"]] if isinstance(lab_data.get("mgmt_subnet"), str) else [])]
-    return ip.is_loopback or any(ip in ipaddress.ip_network(s, strict=False) for s in subnets)
+    return ip.is_loopback or any(ip in _network(s) for s in subnets)
+
+
+@functools.lru_cache(maxsize=16)
+def _network(subnet: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(subnet, strict=False)  # built once, not once per host
 
 
 def unchecked_hosts(hosts: Iterable[Any], lab_data: dict[str, Any]) -> list[str]:
