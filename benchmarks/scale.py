@@ -213,6 +213,7 @@ def warm_up(inventory: Path, twin: TwinProcess) -> float:
     """Untimed CE pings so every leaf learns its CEs' MACs (verify expects them)."""
     from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
     from nornir_evpn.traffic import ssh_ping_runner
+    from nornir_evpn.twin.keys import twin_known_hosts
     from nornir_evpn.twin.runtime import read_twin_state
 
     t0 = time.perf_counter()
@@ -225,7 +226,8 @@ def warm_up(inventory: Path, twin: TwinProcess) -> float:
 
     def ping(ce: str) -> None:
         host, port = state.endpoints[ce]
-        run, close = ssh_ping_runner(host, port, state.username, password())
+        run, close = ssh_ping_runner(host, port, state.username, password(),
+                                     known_hosts=twin_known_hosts(twin.state))
         try:
             run(ips[ces[1]] if ce == ces[0] else ips[ces[0]], 2, 0.05)
         finally:

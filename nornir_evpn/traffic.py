@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nornir_evpn import platform, session, ssh2_guard
@@ -39,14 +40,17 @@ def docker_ping_runner(container: str, timeout: float = 30.0) -> PingRunner:
 
 
 def ssh_ping_runner(host: str, port: int, username: str, password: str,
-                    timeout: float = 30.0) -> tuple[PingRunner, Callable[[], None]]:
-    """Ping from a CE shell over SSH (the twin's CE); returns (runner, close)."""
+                    timeout: float = 30.0, *, known_hosts: str | Path) -> tuple[PingRunner, Callable[[], None]]:
+    """Ping from a CE shell over SSH (the twin's CE); returns (runner, close). The CE's host
+    key is checked against `known_hosts` (the twin's: `twin.keys.twin_known_hosts`) before
+    the password goes out."""
     from scrapli.driver.generic import GenericDriver
 
     ssh2_guard.install()
     conn = GenericDriver(
         host=host, port=port, auth_username=username, auth_password=password,
-        auth_strict_key=False, transport=session.transport(), timeout_socket=10, timeout_transport=timeout,
+        auth_strict_key=True, ssh_known_hosts_file=str(known_hosts),
+        transport=session.transport(), timeout_socket=10, timeout_transport=timeout,
         # timeout_transport bounds each read; scrapli's thread-based timeout_ops would race
         # ssh2's blocking read from this probe thread (see inventory.scrapli_extras)
         timeout_ops=0, comms_prompt_pattern=platform.CE_SHELL_PROMPT_PATTERN,

@@ -19,7 +19,7 @@ from nornir.core.plugins.inventory import InventoryPluginRegister
 from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputError
 from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.inventory import fabric_from_docs, load_inventory_docs, password
+from nornir_evpn.inventory import _extended_groups, fabric_from_docs, load_inventory_docs, password
 from nornir_evpn.inventory_plugin import DocsInventory
 from nornir_evpn.outputs import ensure_writable
 from nornir_evpn.ssh_keys import leave_out_rsa_keys
@@ -120,6 +120,7 @@ def quiet_library_logs() -> None:
 
 def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
     """Point every host at the twin's endpoint for its node; keep everything else."""
+    from nornir_evpn.twin.keys import twin_known_hosts
     from nornir_evpn.twin.state import other_version_note, read_twin_state, state_path
 
     state = read_twin_state(state_file)
@@ -143,12 +144,37 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
         if state.username:  # the twin's one user, also for CEs (the ce group says root)
             host["username"] = state.username
     docs.setdefault("defaults", {})["username"] = state.username or docs["defaults"].get("username")
+    # the twin's own host key, checked whatever the inventory says of keys (its settings are
+    # for the lab's devices): what answers on a twin port without it gets no password
+    known_hosts = str(twin_known_hosts(state_file))
+    groups = docs.get("groups") or {}
+    for host in (docs.get("hosts") or {}).values():
+        options = _scrapli_options(host, groups, docs["defaults"])
+        options["extras"] = {**(options.get("extras") or {}), "auth_strict_key": True,
+                             "ssh_known_hosts_file": known_hosts}
+        host.setdefault("connection_options", {})["scrapli"] = options
     # the twin takes its own password (NORNIR_EVPN_PASSWORD, else the lab default), never
     # the one a lab inventory sets for the real devices
     for spec in [*(docs.get("hosts") or {}).values(), *(docs.get("groups") or {}).values(), docs["defaults"]]:
         if isinstance(spec, dict):
             spec.pop("password", None)
     return docs
+
+
+def _scrapli_options(host: dict[str, Any], groups: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The host's own scrapli connection options with the `extras` and `platform` Nornir
+    would resolve for it (host, its groups depth first, defaults): `extras` is taken whole
+    from the first level that has any, so a host's own must carry its group's too; the
+    platform goes with it, as the inventory plugin adds the SR Linux open/close by it."""
+    levels = [host, *(groups.get(g) or {} for g in _extended_groups(list(host.get("groups") or []), groups)),
+              defaults]
+    found = [((level.get("connection_options") or {}).get("scrapli") or {}) for level in levels]
+    options = dict(found[0])
+    for key in ("extras", "platform"):
+        value = next((f[key] for f in found if f.get(key) is not None), None)
+        if value is not None:
+            options[key] = value
+    return options
 
 
 def traffic_hint(args: argparse.Namespace) -> str | None:

@@ -100,13 +100,15 @@ def _settle(twin_args: list[str], timeout: float) -> tuple[bool, list[str]]:
     target = build_target(ns)
     closers: list[Callable[[], None]] = []
     try:
+        from nornir_evpn.twin.keys import twin_known_hosts
         from nornir_evpn.twin.state import read_twin_state
 
         state = read_twin_state(ns.twin_state)
         pingers = []
         for ce_name in sorted(target.fabric.ces):
             host, port = state.endpoints[ce_name]
-            runner, close = ssh_ping_runner(host, port, state.username, password())
+            runner, close = ssh_ping_runner(host, port, state.username, password(),
+                                            known_hosts=twin_known_hosts(ns.twin_state))
             closers.append(close)
             pingers.append(warm_up_traffic(runner, other_ce_ips(target.fabric, ce_name)))
         evaluate = verify_evaluator(target.nr, target.fabric)

@@ -83,13 +83,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[PingRunner, Callable[[], None]]:
     """The CE's ping: over SSH to the twin's CE shell, else `docker exec` on the lab host."""
     if target.twin:
+        from nornir_evpn.twin.keys import twin_known_hosts
         from nornir_evpn.twin.state import read_twin_state
 
         state = read_twin_state(getattr(args, "twin_state", None))
         if ce not in state.endpoints:
             raise UserInputError(f"CE {ce!r} is not served by the running twin")
         host, port = state.endpoints[ce]
-        return ssh_ping_runner(host, port, state.username, password())
+        return ssh_ping_runner(host, port, state.username, password(),
+                               known_hosts=twin_known_hosts(getattr(args, "twin_state", None)))
     data = target.nr.inventory.defaults.data
     lab = str(data.get("lab") or target.fabric.name)
     return docker_ping_runner(container_name(str(data.get("clab_prefix", "clab")), lab, ce)), lambda: None

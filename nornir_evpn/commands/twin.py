@@ -27,6 +27,7 @@ from nornir_evpn.intent import derive_intent
 from nornir_evpn.outputs import ensure_directory
 from nornir_evpn.own_files import open_own
 from nornir_evpn.topology import load_topology
+from nornir_evpn.twin.keys import check_key, load_or_create_key
 from nornir_evpn.twin.latency import PROFILES
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, IMAGE, RELEASES
 from nornir_evpn.twin.state import (
@@ -211,6 +212,7 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
         sys.stderr.write(f"note: {note}\n")
     timing = timing or profile
     release = args.release or IMAGE
+    check_key(state_file)  # one line here, not a dead child's log
     if args.foreground:
         return serve(topology, state_file, profile, timing, release)
     return _spawn(topology, state_file, profile, timing, release)
@@ -257,8 +259,10 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
     from nornir_evpn.twin.runtime import Twin  # the SSH server: only where the twin runs
 
+    key = load_or_create_key(state_file)  # kept across restarts: clients check it (twin/keys.py)
+
     async def main() -> None:
-        twin = Twin(topology, latency=profile)
+        twin = Twin(topology, latency=profile, host_key=key)
         fabric_lab = _optional("nornir_evpn.twin.fabric_lab")
         settle_s = 0.0
         if fabric_lab is not None:  # show outputs and CE shells from the fabric model
@@ -279,7 +283,7 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
         release_of = getattr(twin.show_provider, "release_of", None)
         if release_of is not None:
             state.releases = {n.name: release_of(n.name) for n in twin.topology.nodes.values() if n.is_srl}
-        state.write(state_file)
+        state.write(state_file)  # and its known_hosts (Twin.state)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -43,9 +43,11 @@ def run_traffic(args: argparse.Namespace) -> int:
     from nornir_evpn.inventory import password
     from nornir_evpn.topology import load_topology
     from nornir_evpn.traffic import parse_ping, ssh_ping_runner
+    from nornir_evpn.twin.keys import twin_known_hosts
     from nornir_evpn.twin.state import read_twin_state
 
     state = read_twin_state(args.twin_state)
+    known_hosts = twin_known_hosts(args.twin_state)
     fabric = derive_intent(load_topology(state.topology))
     missing = sorted(set(fabric.ces) - set(state.endpoints))
     if missing:
@@ -56,7 +58,7 @@ def run_traffic(args: argparse.Namespace) -> int:
         ce, ips = job
         host, port = state.endpoints[ce]
         try:
-            run, close = ssh_ping_runner(host, port, state.username, password())
+            run, close = ssh_ping_runner(host, port, state.username, password(), known_hosts=known_hosts)
         except Exception as exc:  # one CE that cannot log in does not stop the others
             return {}, one_line(exc)
         try:

@@ -26,9 +26,11 @@ from nornir_evpn.twin.cli_engine import (
 )
 from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import CommitHook, NodeDatastore
+from nornir_evpn.twin.keys import write_known_hosts
 from nornir_evpn.twin.latency import Latency
 from nornir_evpn.twin.releases import DEFAULT_RELEASE
 from nornir_evpn.twin.server import NodeServer
+from nornir_evpn.twin.server import host_key as server_host_key
 
 # re-exported: the runtime's public names (`X as X` marks them so for type checkers)
 from nornir_evpn.twin.state import DEFAULT_STATE_FILE as DEFAULT_STATE_FILE
@@ -96,6 +98,7 @@ class Twin:
         show_provider: ShowProvider | None = None,
         topology: Topology | None = None,
         fit_terminal: bool | None = None,
+        host_key: Any = None,
     ) -> None:
         self.topology = topology or load_topology(topology_path or default_topology())
         self.username = username
@@ -115,6 +118,8 @@ class Twin:
             "srl": self._srl_engine,
             "linux": LinuxShellPlaceholder,
         }
+        # one key for every node; None: the process's own (made anew each run, see twin/keys.py)
+        self.host_key = host_key or server_host_key()
         self.servers: dict[str, NodeServer] = {
             name: NodeServer(
                 name,
@@ -122,6 +127,7 @@ class Twin:
                 username=username,
                 password=self.password,
                 host=host,
+                key=self.host_key,
             )
             for name, node in self.topology.nodes.items()
         }
@@ -249,8 +255,9 @@ class Twin:
 
     # -- state file ----------------------------------------------------------------------------------
     def state(self, pid: int | None = None) -> TwinState:
+        """What the state file says of this twin; its `write` writes the known_hosts file too."""
         pid = pid if pid is not None else os.getpid()
-        return TwinState(
+        state = _KeyedState(
             pid=pid,
             pid_start=process_start(pid),
             topology=str(self.topology.path),
@@ -262,5 +269,19 @@ class Twin:
                 for name, s in self.servers.items()
             },
         )
+        state.host_key = self.host_key
+        return state
+
+
+class _KeyedState(TwinState):
+    """A state whose file goes with `<file>.known_hosts`: `--twin` checks the twin's host key
+    against it, so a twin embedded in a runbook (`twin.state().write(path)`, as `twin up`
+    does) is found with its key."""
+
+    host_key: Any = None  # not a dataclass field: never in the state file
+
+    def write(self, path: Path) -> None:
+        write_known_hosts(path, self.host_key, self.endpoints)  # first: who finds the state finds the key
+        super().write(path)
 
 

@@ -63,6 +63,7 @@ def _twin_state_of(docs, tmp_path, lab: str):
     state = tmp_path / "twin.json"
     TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab=lab,
               username="admin", nodes=nodes).write(state)
+    (tmp_path / "twin.json.known_hosts").write_text("")  # as `twin up` leaves it
     return state, nodes
 
 def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
@@ -79,6 +80,33 @@ def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
     docs = apply_twin_endpoints(docs, state)
     assert {h["username"] for h in docs["hosts"].values()} == {"admin"}
     assert (docs["hosts"]["ce1"]["hostname"], docs["hosts"]["ce1"]["port"]) == ("127.0.0.1", nodes["ce1"]["port"])
+
+
+def test_twin_endpoints_check_the_twins_host_key_whatever_the_inventory_says(tmp_path) -> None:
+    """The lab's key settings are for its devices: on the twin every host, CEs too, checks the
+    twin's own key (its group's other extras kept); a twin that wrote no known_hosts file (one
+    of 0.13) is named, not connected to unchecked."""
+    from pathlib import Path
+
+    import pytest
+
+    from nornir_evpn.commands.common import apply_twin_endpoints
+    from nornir_evpn.errors import TwinNotRunningError
+    from nornir_evpn.inventory import load_inventory_docs
+
+    docs = load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory")
+    docs["groups"]["srl"]["connection_options"]["scrapli"]["extras"]["ssh_known_hosts_file"] = "/etc/lab_known_hosts"
+    state, _nodes = _twin_state_of(docs, tmp_path, "evpn-mh01")
+    twin_docs = apply_twin_endpoints(docs, state)
+    for name, host in twin_docs["hosts"].items():
+        scrapli = host["connection_options"]["scrapli"]
+        assert scrapli["extras"]["auth_strict_key"] is True, name
+        assert scrapli["extras"]["ssh_known_hosts_file"] == str(tmp_path / "twin.json.known_hosts"), name
+    leaf1 = twin_docs["hosts"]["leaf1"]["connection_options"]["scrapli"]
+    assert leaf1["platform"] == "nokia_srlinux" and leaf1["extras"]["transport"] == "ssh2"
+    (tmp_path / "twin.json.known_hosts").unlink()
+    with pytest.raises(TwinNotRunningError, match=r"has no known_hosts file .* restart it"):
+        apply_twin_endpoints(load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory"), state)
 
 
 def test_a_twin_of_another_lab_is_refused_even_when_every_host_name_fits(tmp_path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 import nornir_evpn.traffic as traffic
 from nornir_evpn.commands import twin_traffic
+from nornir_evpn.twin import keys as twin_keys
 from nornir_evpn.twin import state as twin_state
 
 LAB = Path(__file__).resolve().parents[2] / "inventory" / "evpn-mh01.clab.yml"
@@ -28,7 +29,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, answers: dict[tuple[str, str], list[in
                                  nodes={"ce1": {"host": "127.0.0.1", "port": 1},
                                         "ce2": {"host": "127.0.0.1", "port": 2}})
 
-    def runner(host: str, port: int, username: str, password: str):
+    def runner(host: str, port: int, username: str, password: str, **_kw):
         ce = "ce1" if port == 1 else "ce2"
 
         def run(ip: str, count: int, interval: float) -> str:
@@ -39,6 +40,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, answers: dict[tuple[str, str], list[in
         return run, lambda: None
 
     monkeypatch.setattr(twin_state, "read_twin_state", lambda path: state)
+    monkeypatch.setattr(twin_keys, "twin_known_hosts", lambda path: Path("known_hosts"))
     monkeypatch.setattr(traffic, "ssh_ping_runner", runner)
     monkeypatch.setattr(twin_traffic, "RETRY_S", 0.01)
     args = argparse.Namespace(count=1, timeout=timeout, twin_state=None)
