@@ -153,7 +153,9 @@ def one_line(exc: BaseException) -> str:
         if type(cause).__name__ == "Timeout" or isinstance(cause, TimeoutError):  # ssh2 / paramiko
             return "timeout: the device did not answer in time"
         cause = cause.__cause__
-    if "do you need to call 'open()'" in text:  # scrapli's words for a session that never came up
+    # scrapli's words for a session that never came up; and a reset the TCP connect itself
+    # saw (scrapli lets it out as it is): the host took the connection and dropped it at once
+    if "do you need to call 'open()'" in text or isinstance(exc, ConnectionResetError):
         return "cannot connect: the connection closed before the SSH login (an SSH server there?)"
     name = type(exc).__name__
     reason = next((r for cls, r in _SCRAPLI_REASONS.items()

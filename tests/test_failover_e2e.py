@@ -41,6 +41,8 @@ from nornir_evpn.twin.runtime import Twin
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGY = ROOT / "inventory" / "evpn-mh01.clab.yml"
 INVENTORY = ROOT / "inventory"
+# a node under the twin's `unreachable` fault resets each connection before the SSH banner
+UNREACHABLE = "cannot connect: the connection closed before the SSH login"
 FABRIC_2S4L = ROOT / "tests" / "fixtures" / "fabric-2s4l2es.clab.yml"
 TWIN_DELAY = 0.8  # EVPN routes (the last to follow a shut) appear this long after a change
 PROFILE = tm.TimingProfile("failover-test", lacp=0.2, bgp=0.2, es=0.5, evpn=TWIN_DELAY, mac=0.05)
@@ -546,7 +548,7 @@ def test_a_host_lost_during_the_polls_is_named_unreachable_not_broken(configured
     # a first poll may have read leaf2 before it went away ("unchanged ..."); from then on
     # one "unreachable", and none of its checks "breaks"
     assert leaf2.count("unreachable") == 1 and "breaks" not in leaf2, leaf2
-    assert doc["hosts"]["leaf2"]["error"].startswith("cannot connect: connection refused")
+    assert doc["hosts"]["leaf2"]["error"].startswith(UNREACHABLE)
     assert doc["unreachable"] == {"leaf2": doc["hosts"]["leaf2"]["error"]}
     assert doc["restore"]["ok"] is True and configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 
@@ -765,9 +767,9 @@ def test_an_unreachable_host_is_one_precheck_row(configured: Lab) -> None:
     assert doc["refused"] is True
     leaf3 = [f for f in doc["precheck_failures"] if f["host"] == "leaf3"]
     assert [f["check"] for f in leaf3] == ["connect"]
-    assert leaf3[0]["detail"].startswith("leaf3: cannot connect: connection refused")
+    assert leaf3[0]["detail"].startswith(f"leaf3: {UNREACHABLE}")
     assert doc["error"] == "fabric not healthy: 1 host(s) not read (1 unreachable); nothing was changed"
-    assert doc["hosts"]["leaf3"]["error"].startswith("cannot connect: connection refused")
+    assert doc["hosts"]["leaf3"]["error"].startswith(UNREACHABLE)
     assert doc["unreachable"]["leaf3"] == doc["hosts"]["leaf3"]["error"]
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 

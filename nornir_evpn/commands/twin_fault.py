@@ -6,7 +6,7 @@ reply line out. Only the local user can reach it (socket mode 0600), nothing lis
 
     twin fault link-down leaf1:ethernet-1/1 ce1:eth1    # pull the cable
     twin fault link-up   leaf1:ethernet-1/1 ce1:eth1
-    twin fault unreachable leaf1 [--restore]             # port closed / reopened
+    twin fault unreachable leaf1 [--restore]             # connections closed at once / served
     twin fault drop leaf1                                # drop open SSH sessions
     twin fault slow leaf1 0.5                            # delay each command (0 restores)
     twin fault reject-commit leaf1 [--restore]           # next commit fails
@@ -27,6 +27,7 @@ import os
 import secrets
 import socket
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,15 @@ class FaultController:
                 return {"ok": False, "error": f"unknown action {action!r}"}
         except (ValueError, KeyError) as exc:
             return {"ok": False, "error": str(exc).strip("'\"")}
+        except OSError as exc:  # asked right, not done (a node that cannot serve again): not ok either
+            return {"ok": False, "error": f"{node}: {exc.strerror or exc}", "failed": True}
         return {"ok": True}
 
     def _node_faults(self) -> list[str]:
         """The faults set on nodes, as the `twin fault` arguments that set them."""
         out = []
         for name, server in sorted(getattr(self.twin, "servers", {}).items()):
-            if not server.listening:
+            if server.unreachable:
                 out.append(f"unreachable {name}")
             if server.extra_delay > 0:
                 out.append(f"slow {name} {server.extra_delay:g}")
@@ -234,9 +237,13 @@ def build_request(action: str, targets: list[str], restore: bool = False) -> dic
 
 
 def run_fault(args: argparse.Namespace) -> int:
-    """CLI entry: 0 applied, 2 user error (bad args, unknown node, no twin)."""
+    """CLI entry: 0 applied, 1 the twin could not apply it, 2 user error (bad args, unknown
+    node, no twin)."""
     req = build_request(args.action, list(args.targets), bool(getattr(args, "restore", False)))
     reply = send_fault(req, getattr(args, "twin_state", None))
+    if reply.get("failed"):  # the twin tried and could not: the fault is not what was asked
+        sys.stderr.write(f"twin fault {args.action}: {reply.get('error')}\n")
+        return 1
     if not reply.get("ok"):
         raise UserInputError(f"twin fault {args.action}: {reply.get('error')}")
     if args.action == "list":

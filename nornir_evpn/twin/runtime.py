@@ -211,28 +211,23 @@ class Twin:
         assert self._loop is not None, "use `with Twin(...)` or call the async API"
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
 
-    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
-        """From the loop's own thread schedule `coro`; from any other thread wait for it."""
+    # -- faults -----------------------------------------------------------------------------------
+    def set_unreachable(self, node: str, unreachable: bool = True) -> None:
+        """Close every new connection to the node before its SSH banner, drop its open
+        sessions (or restore); its port stays its own. OSError when it cannot be restored."""
+        server = self.servers[node]
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if self._loop is not None and running is not self._loop:
-            self._run(coro)
-        elif running is not None:
-            running.create_task(coro)
+            # from another thread: the sessions are the loop's to abort, and an error is the caller's
+            self._run(self.aset_unreachable(node, unreachable))
         else:
-            asyncio.run(coro)
-
-    # -- faults -----------------------------------------------------------------------------------
-    def set_unreachable(self, node: str, unreachable: bool = True) -> None:
-        """Close (or reopen, on the same port) the node's listener; open sessions drop."""
-        server = self.servers[node]
-        self._call(server.stop() if unreachable else server.start())
+            server.set_unreachable(unreachable)
 
     async def aset_unreachable(self, node: str, unreachable: bool = True) -> None:
-        server = self.servers[node]
-        await (server.stop() if unreachable else server.start())
+        self.servers[node].set_unreachable(unreachable)
 
     def drop_connections(self, node: str) -> None:
         """Abort every SSH connection to `node`, mid-command or not."""

@@ -58,6 +58,14 @@ class _Auth(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
+        if self._node.unreachable:
+            # closed before the SSH banner (asyncssh sends it after this returns, to a closed
+            # transport: not at all): the client finds no SSH server there, and the port stays
+            # the node's (closing the listener let any local process take it). A close, not a
+            # reset: a reset can beat the client's own connect(), which scrapli lets out as a
+            # bare ConnectionResetError instead of ScrapliConnectionNotOpened
+            conn.abort()
+            return
         self._node.connections.add(conn)
         sock = conn.get_extra_info("socket")
         if sock is not None:
@@ -242,6 +250,7 @@ class NodeServer:
         self.host = host
         self.port = port
         self.extra_delay = 0.0  # "slow node" fault, seconds per line
+        self.unreachable = False  # "unreachable" fault: every connection is closed at once
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self._key = key or host_key()
         self._server: asyncssh.SSHAcceptor | None = None
@@ -285,6 +294,16 @@ class NodeServer:
         self.drop_connections()
         if server is not None:
             await server.wait_closed()
+
+    def set_unreachable(self, unreachable: bool = True) -> None:
+        """Close every new connection before the SSH banner, and drop the open sessions (or
+        restore: serve again). The listener stays: its port is never free for another
+        process to take while the twin's state file names it. Call it on the twin's loop."""
+        if not unreachable and self._server is None:
+            raise OSError(f"{self.name} is not listening (the twin is stopping)")
+        self.unreachable = unreachable
+        if unreachable:
+            self.drop_connections()
 
     def drop_connections(self) -> None:
         """Close every SSH connection to this node now, mid-command or not."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import errno
+import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,6 +192,47 @@ def test_fault_unreachable_and_back_on_same_port(twin: Twin) -> None:
     twin.set_unreachable("spine1", False)
     assert twin.endpoints["spine1"] == endpoint
     connect(twin, "spine1").close()
+
+
+def test_an_unreachable_node_keeps_its_port(twin: Twin) -> None:
+    """Its listener was closed: any local process could take the port (and be taken for the
+    node by every client the state file sends there), and `--restore` then failed to bind."""
+    host, port = twin.endpoints["leaf2"]
+    twin.set_unreachable("leaf2")
+    try:
+        for reuse in (False, True):
+            with socket.socket() as rogue, pytest.raises(OSError) as taken:
+                rogue.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, reuse)
+                rogue.bind((host, port))
+            assert taken.value.errno == errno.EADDRINUSE
+        # no SSH banner: the connection is closed at once
+        with socket.create_connection((host, port), timeout=5) as probe, \
+                contextlib.suppress(ConnectionResetError):
+            assert probe.recv(64) == b""
+    finally:
+        twin.set_unreachable("leaf2", False)
+    connect(twin, "leaf2").close()
+
+
+def test_a_restore_the_twin_cannot_do_is_reported(twin: Twin, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`twin fault unreachable leaf1 --restore` answered ok (exit 0) when the node could not
+    serve again (0.13: its port taken meanwhile): the fault is said, with why, exit 1."""
+    from nornir_evpn.commands import twin_fault
+    from nornir_evpn.twin.server import NodeServer
+
+    def cannot(self: NodeServer, unreachable: bool = True) -> None:
+        raise OSError(errno.EADDRINUSE, "Address already in use")
+
+    controller = twin_fault.FaultController(twin)
+    monkeypatch.setattr(NodeServer, "set_unreachable", cannot)
+    reply = controller.apply({"action": "unreachable", "node": "leaf1", "restore": True})
+    assert reply == {"ok": False, "error": "leaf1: Address already in use", "failed": True}
+    monkeypatch.setattr(twin_fault, "send_fault", lambda req, state: controller.apply(req))
+    args = argparse.Namespace(action="unreachable", targets=["leaf1"], restore=True, twin_state=tmp_path / "t.json")
+    assert twin_fault.run_fault(args) == 1
+    assert capsys.readouterr().err == "twin fault unreachable: leaf1: Address already in use\n"
 
 
 def test_fault_drop_connections_mid_command(twin: Twin) -> None:
