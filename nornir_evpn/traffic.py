@@ -40,16 +40,19 @@ def docker_ping_runner(container: str, timeout: float = 30.0) -> PingRunner:
 
 
 def ssh_ping_runner(host: str, port: int, username: str, password: str,
-                    timeout: float = 30.0, *, known_hosts: str | Path) -> tuple[PingRunner, Callable[[], None]]:
+                    timeout: float = 30.0, *, known_hosts: str | Path | None = None,
+                    ) -> tuple[PingRunner, Callable[[], None]]:
     """Ping from a CE shell over SSH (the twin's CE); returns (runner, close). The CE's host
-    key is checked against `known_hosts` (the twin's: `twin.keys.twin_known_hosts`) before
-    the password goes out."""
+    key is checked against `known_hosts` (the twin's: `twin.keys.twin_known_hosts`; the
+    commands always give it) before the password goes out; None leaves it unchecked, as
+    before 0.14 (a runbook's own call)."""
     from scrapli.driver.generic import GenericDriver
 
     ssh2_guard.install()
     conn = GenericDriver(
         host=host, port=port, auth_username=username, auth_password=password,
-        auth_strict_key=True, ssh_known_hosts_file=str(known_hosts),
+        auth_strict_key=known_hosts is not None,
+        ssh_known_hosts_file=str(known_hosts) if known_hosts is not None else False,
         transport=session.transport(), timeout_socket=10, timeout_transport=timeout,
         # timeout_transport bounds each read; scrapli's thread-based timeout_ops would race
         # ssh2's blocking read from this probe thread (see inventory.scrapli_extras)

@@ -20,6 +20,7 @@ from typing import Any
 
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.outputs import replace_atomically
+from nornir_evpn.own_files import untrusted
 from nornir_evpn.twin.state import state_path
 
 KEY_TYPE = "ecdsa-sha2-nistp256"  # signed in one call by every transport (ssh2, paramiko, OpenSSH)
@@ -115,9 +116,8 @@ def twin_known_hosts(state_file: str | Path | None = None) -> Path:
     with contextlib.suppress(OSError):
         st = path.lstat()
     if st is not None and stat.S_ISREG(st.st_mode):
-        if hasattr(os, "getuid") and st.st_uid != os.getuid():  # whoever wrote it picks the key trusted
-            raise UserInputError(f"the twin's known_hosts file {path} is owned by uid {st.st_uid}, "
-                                 "not this user: left unused")
+        if (why := untrusted(st)) is not None:  # whoever can write it picks the key trusted
+            raise UserInputError(f"the twin's known_hosts file {path} is {why}: left unused")
         return path
     raise TwinNotRunningError(f"the running twin has no known_hosts file {path} (started by a nornir_evpn "
                               "before 0.14?): restart it (`twin down`, `twin up`)")
