@@ -104,6 +104,12 @@ def _claim(path: Path, host: str | None, interface: str | None, scope: Mapping[s
     if path.exists():
         doc = failover_state_doc(path)
         if doc is None:
+            try:
+                read_own_text(path)
+            except NotOwnFile as exc:  # a state file, perhaps, but not one to trust: say why
+                raise UserInputError(f"--state-file {exc}") from None
+            except (OSError, ValueError):
+                pass
             raise UserInputError(f"--state-file {path}: exists and is not a failover-test state file; "
                                  "it is never overwritten")
         if run_alive(doc):

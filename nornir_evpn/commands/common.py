@@ -150,8 +150,16 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     groups = docs.get("groups") or {}
     for host in (docs.get("hosts") or {}).values():
         options = _scrapli_options(host, groups, docs["defaults"])
-        options["extras"] = {**(options.get("extras") or {}), "auth_strict_key": True,
-                             "ssh_known_hosts_file": known_hosts}
+        extras = {**(options.get("extras") or {}), "auth_strict_key": True, "ssh_known_hosts_file": known_hosts}
+        if extras.get("transport") == "system" and any(c in known_hosts for c in " \t%"):
+            # OpenSSH splits UserKnownHostsFile at blanks and expands %: quoted, given as
+            # open_cmd (scrapli checks ssh_known_hosts_file is a file, then passes it bare)
+            topts = dict(extras.get("transport_options") or {})
+            user = topts.get("open_cmd") or []
+            topts["open_cmd"] = ["-o", f'UserKnownHostsFile="{known_hosts.replace("%", "%%")}"',
+                                 *([user] if isinstance(user, str) else user)]
+            extras.update(ssh_known_hosts_file=False, transport_options=topts)
+        options["extras"] = extras
         host.setdefault("connection_options", {})["scrapli"] = options
     # the twin takes its own password (NORNIR_EVPN_PASSWORD, else the lab default), never
     # the one a lab inventory sets for the real devices

@@ -116,7 +116,7 @@ def twin_known_hosts(state_file: str | Path | None = None) -> Path:
     with contextlib.suppress(OSError):
         st = path.lstat()
     if st is not None and stat.S_ISREG(st.st_mode):
-        if (why := untrusted(st)) is not None:  # whoever can write it picks the key trusted
+        if (why := untrusted(st, path.parent)) is not None:  # whoever can write it picks the key trusted
             raise UserInputError(f"the twin's known_hosts file {path} is {why}: left unused")
         return path
     raise TwinNotRunningError(f"the running twin has no known_hosts file {path} (started by a nornir_evpn "

@@ -115,3 +115,44 @@ def test_read_own_text_checks_the_file_it_read(tmp_path: Path) -> None:
     mine.chmod(0o602)
     with pytest.raises(NotOwnFile, match="writable by others"):
         read_own_text(link)
+
+
+def test_a_log_an_older_version_left_group_writable_is_tightened_not_refused(tmp_path: Path) -> None:
+    """0.13 made the twin's log 0664 under umask 002 (Debian/Ubuntu's default): the first
+    `twin up` after the upgrade exited 2 (regression tester). A lock or log steers nothing."""
+    state = tmp_path / ".nornir_evpn" / "twin.json"
+    state.parent.mkdir(mode=0o700)
+    log = tmp_path / ".nornir_evpn" / "twin.json.log"
+    log.write_text("0.13's lines\n")
+    log.chmod(0o664)
+    up = twin_cmd("up", cwd=tmp_path)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert stat.S_IMODE(log.stat().st_mode) == 0o644 and log.read_text().startswith("0.13's lines\n")
+    finally:
+        twin_cmd("down", cwd=tmp_path)
+
+
+def test_where_the_file_system_keeps_no_modes_the_owner_alone_decides(tmp_path: Path, monkeypatch) -> None:
+    """A Windows drive under WSL, FAT or CIFS shows every file 0777: no state file there could
+    be used (failover-test refused its own). The probe tells such a directory apart."""
+    from nornir_evpn import own_files
+
+    mine = tmp_path / "state.json"
+    mine.write_text("{}")
+    mine.chmod(0o666)
+    with pytest.raises(NotOwnFile, match="writable by others"):
+        read_own_text(mine)
+    assert own_files.keeps_modes(tmp_path)  # this one does
+    monkeypatch.setattr(own_files, "keeps_modes", lambda directory: False)
+    assert read_own_text(mine) == "{}"
+
+
+def test_a_failover_state_others_may_write_is_named_as_such_before_a_run(tmp_path: Path) -> None:
+    """It said "exists and is not a failover-test state file", hiding why."""
+    state = tmp_path / "failover.json"
+    state.write_text(json.dumps({"host": "leaf1", "interface": "ethernet-1/1", "pid": 1}))
+    state.chmod(0o666)
+    run = nornir_evpn_cmd("failover-test", "--inventory", str(INVENTORY), "--state-file", str(state),
+                          "--no-traffic", cwd=tmp_path)
+    assert run.returncode == 2 and f"--state-file {state}: writable by others (mode 0666" in run.stderr, run.stderr

@@ -147,3 +147,24 @@ def test_another_key_on_a_twin_port_gets_no_password(tmp_path: Path, rogue: _Rog
         assert PASSWORD not in rogue.auth_attempts and os.environ.get("NORNIR_EVPN_PASSWORD", "?") not in rogue.auth_attempts
     finally:
         twin_cmd("down", cwd=tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="transport: system runs OpenSSH")
+def test_openssh_checks_the_twins_key_from_a_path_with_a_space_and_a_percent(tmp_path: Path) -> None:
+    """OpenSSH splits UserKnownHostsFile at blanks and expands `%` in it: every host of a twin
+    whose state file was under `sp ace/` failed `Host key verification failed` (regression
+    tester)."""
+    inv = tmp_path / "inventory"
+    _lab(tmp_path, strict=False)
+    groups = yaml.safe_load((inv / "groups.yaml").read_text())
+    groups["srl"]["connection_options"]["scrapli"]["extras"]["transport"] = "system"
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    state = tmp_path / "sp ace %d" / "twin A.json"
+    assert twin_cmd("up", "--state-file", str(state), cwd=tmp_path).returncode == 0
+    try:
+        verify = nornir_evpn_cmd("verify", "--twin", "--twin-state", str(state), "--hosts", "leaf1,spine1",
+                                 "--checks", "bgp.underlay_established", cwd=tmp_path)
+        assert "Host key verification failed" not in verify.stdout + verify.stderr
+        assert verify.returncode in (0, 1) and "checks passed on 2/2 hosts" in verify.stdout, verify.stdout + verify.stderr
+    finally:
+        twin_cmd("down", "--state-file", str(state), cwd=tmp_path)
