@@ -5,8 +5,8 @@ gives every node a new key on each deploy, and sets `StrictHostKeyChecking no` f
 itself. Pointed at devices that are not such a lab (a hosts.yaml edited to production
 addresses), the same setting sends the password to whatever answers at the address (the
 security review captured it with a rogue SSH server). `unchecked_hosts` names those hosts,
-for one note per command; the lab's own addresses are left out: loopback, the container
-names containerlab gives (`clab-<lab>-<node>`), and its management subnets.
+for one note per command; the lab's own addresses are left out: the ones `inventory` wrote,
+loopback, and (an older inventory) container names and containerlab's default networks.
 """
 
 from __future__ import annotations
@@ -28,7 +28,14 @@ def _strict(host: Any) -> bool:
 
 
 def lab_address(hostname: str, node: str, lab_data: dict[str, Any]) -> bool:
-    """`hostname` is an address containerlab gives `node` of the lab `lab_data` describes."""
+    """`hostname` is an address containerlab gives `node` of the lab `lab_data` (the inventory's
+    defaults data) describes: the one `inventory` wrote for it (`lab_hostnames`: a container
+    name, a deployed or configured management address, whatever the lab's subnet), else,
+    for an inventory of an older version, its container name or containerlab's default
+    management networks; loopback always."""
+    written = lab_data.get("lab_hostnames")
+    if isinstance(written, dict) and written.get(node) == hostname:
+        return True
     lab, prefix = lab_data.get("lab"), lab_data.get("clab_prefix", "clab")
     if isinstance(lab, str) and isinstance(prefix, str) and hostname == container_name(prefix, lab, node):
         return True
@@ -36,8 +43,7 @@ def lab_address(hostname: str, node: str, lab_data: dict[str, Any]) -> bool:
         ip = ipaddress.ip_address(hostname.split("%")[0])
     except ValueError:
         return hostname == "localhost"
-    subnets = [*CLAB_SUBNETS, *([lab_data["mgmt_subnet"]] if isinstance(lab_data.get("mgmt_subnet"), str) else [])]
-    return ip.is_loopback or any(ip in _network(s) for s in subnets)
+    return ip.is_loopback or any(ip in _network(s) for s in CLAB_SUBNETS)
 
 
 @functools.lru_cache(maxsize=16)
@@ -55,4 +61,5 @@ def unchecked_note(names: list[str]) -> str:
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return (f"note: SSH host keys are not checked for {shown} (auth_strict_key: false, set for containerlab "
             "labs): the password goes to whatever answers at the address; for devices outside a lab set "
-            "auth_strict_key: true and ssh_known_hosts_file in groups.yaml (README: Against a real containerlab lab)")
+            "auth_strict_key: true and ssh_known_hosts_file in groups.yaml, for a lab's own addresses run "
+            "`inventory` again (README: Against a real containerlab lab)")

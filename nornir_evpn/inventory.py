@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from nornir_evpn import platform
 from nornir_evpn.errors import InventoryError
-from nornir_evpn.host_keys import CLAB_SUBNETS
 from nornir_evpn.inputs import read_text
 from nornir_evpn.intent import FabricIntent, NodeIntent, natural_key
 from nornir_evpn.inventory_schema import check_inventory
@@ -118,9 +117,9 @@ def build_inventory(topology: Topology, fabric: FabricIntent) -> dict[str, dict[
     defaults = {
         "username": platform.DEFAULT_USERNAME,
         "data": {"lab": topology.name, "clab_prefix": topology.prefix, "topology": topology.path.name,
-                 # a subnet of its own: its addresses are the lab's (host_keys), not a network's
-                 **({"mgmt_subnet": topology.mgmt_subnet}
-                    if topology.mgmt_subnet and topology.mgmt_subnet not in CLAB_SUBNETS else {}),
+                 # the addresses written above are the lab's (host_keys): one edited away is not
+                 "lab_hostnames": {name: host["hostname"] for name, host in hosts.items()
+                                   if host["platform"] == platform.PLATFORM},
                  "fabric": fabric_doc},
     }
     return {"hosts": hosts, "groups": groups, "defaults": defaults}

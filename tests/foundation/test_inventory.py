@@ -398,37 +398,44 @@ def test_an_inventory_of_0_8_keeps_every_setting_found_and_a_broken_one_is_one_l
     assert broken.stderr.rstrip().endswith("fix the file or delete it)")
 
 
-@pytest.mark.parametrize(("subnet", "hostname", "lab"), [
-    (None, "clab-evpn-mh01-leaf1", True),  # the container name containerlab gives it
-    (None, "172.20.20.4", True),  # containerlab's default management network
+@pytest.mark.parametrize(("written", "hostname", "lab"), [
+    (None, "clab-evpn-mh01-leaf1", True),  # what `inventory` wrote: the container name
+    ("10.99.0.7", "10.99.0.7", True),  # a deployed or configured address, whatever its subnet
+    ("10.99.0.7", "10.99.0.8", False),  # edited away from it
+    (None, "leaf1.dc1.example.net", False),  # a hosts.yaml edited to production names
     (None, "127.0.0.1", True),
     (None, "::1", True),
-    ("10.99.0.0/24", "10.99.0.7", True),  # the topology's own mgmt subnet, recorded by `inventory`
-    (None, "10.99.0.7", False),
-    (None, "leaf1.dc1.example.net", False),  # a hosts.yaml edited to production names
-    ("10.99.0.0/24", "clab-other-lab-leaf1", False),
 ])
-def test_hosts_whose_keys_go_unchecked_outside_their_lab_are_named(tmp_path: Path, subnet, hostname, lab) -> None:
+def test_hosts_whose_keys_go_unchecked_outside_their_lab_are_named(tmp_path: Path, written, hostname, lab) -> None:
     """The generated inventory turns host-key checking off for containerlab (new keys each
     deploy); at an address that is not the lab's, the password went to whatever answered
     there without a word (security review): those hosts are named in one note."""
     from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
 
-    text = LAB.read_text()
-    if subnet is not None:
-        text = text.replace("ipv4-subnet: 172.20.20.0/24", f"ipv4-subnet: {subnet}")
-    (tmp_path / "configs").symlink_to(LAB.parent / "configs")
-    topo = load_topology(_write_text(tmp_path / "t.clab.yml", text))
+    topo = load_topology(LAB)
     docs = build_inventory(topo, derive_intent(topo))
-    assert docs["defaults"]["data"].get("mgmt_subnet") == subnet  # the default one is not written
+    lab_data = docs["defaults"]["data"]
+    assert lab_data["lab_hostnames"] == {n: f"clab-evpn-mh01-{n}" for n in ("leaf1", "leaf2", "leaf3", "spine1")}
+    if written is not None:  # as `inventory` writes a deployed lab's (topology-data.json)
+        lab_data["lab_hostnames"]["leaf1"] = written
     docs["hosts"]["leaf1"]["hostname"] = hostname
     nr = _simple(Path(write_inventory(docs, tmp_path / "inv")[0]).parent)
     srl = [h for h in nr.inventory.hosts.values() if "srl" in h.groups]
-    named = unchecked_hosts(srl, docs["defaults"]["data"])
+    named = unchecked_hosts(srl, lab_data)
     assert named == ([] if lab else ["leaf1"])
-    strict = docs["groups"]["srl"]["connection_options"]["scrapli"]["extras"]
-    strict["auth_strict_key"] = True  # checked: nothing to say
+    docs["groups"]["srl"]["connection_options"]["scrapli"]["extras"]["auth_strict_key"] = True  # checked
     nr = _simple(Path(write_inventory(docs, tmp_path / "inv2")[0]).parent)
-    assert unchecked_hosts(nr.inventory.hosts.values(), docs["defaults"]["data"]) == []
+    assert unchecked_hosts(nr.inventory.hosts.values(), lab_data) == []
     if not lab:
         assert unchecked_note(named).startswith("note: SSH host keys are not checked for leaf1 (auth_strict_key: false")
+
+
+def test_an_older_inventory_counts_containerlab_names_and_default_networks_as_the_lab() -> None:
+    """0.13 wrote no lab_hostnames: its container names and deployed 172.20.20.x addresses
+    are still the lab's."""
+    from nornir_evpn.host_keys import lab_address
+
+    old = {"lab": "evpn-mh01", "clab_prefix": "clab"}
+    assert lab_address("clab-evpn-mh01-leaf1", "leaf1", old) and lab_address("172.20.20.4", "leaf1", old)
+    assert lab_address("3fff:172:20:20::4", "leaf1", old)
+    assert not lab_address("clab-other-leaf1", "leaf1", old) and not lab_address("10.1.1.1", "leaf1", old)
