@@ -633,6 +633,9 @@ def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
     status = subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", "status", "--state-file", str(old)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert status.returncode == 0 and status.stderr.splitlines() == [note]
+    up = subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", "up", "--state-file", str(old)],
+                        capture_output=True, text=True, timeout=60, check=False)
+    assert up.returncode == 0 and note in up.stderr.splitlines()  # it said "already running" alone
 
 
 def test_cli_verify_over_ssh_on_a_fabric_halfway_through_an_upgrade(served, served_mixed) -> None:
