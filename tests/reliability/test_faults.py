@@ -159,6 +159,8 @@ def test_connection_dropped_mid_commit(watch: Watch, capsys, when):
     assert entry["error"].endswith("after `commit now` was sent: it may have committed; "
                                    "check leaf2's running config"), entry["error"]
     assert (entry["added"], entry["removed"]) == (36, 0)  # leaf1's multi-homing: 36 `insert` lines
+    # it may have committed: its checkpoint stays its way back, not cleared as a leftover
+    assert doc["checkpoint"] and (entry["checkpoint"], entry["checkpoint_left"]) == (doc["checkpoint"], None)
     assert_others_configured(watch, doc, "leaf2")
     assert not any(doc["hosts"][n]["commit_unknown"] for n in SRL_NODES if n != "leaf2")
     expected = configured("leaf2") if when == "after-apply" else startup("leaf2")
@@ -181,6 +183,7 @@ def test_all_or_nothing_settles_a_commit_whose_answer_was_lost(watch: Watch, cap
     tail = "after the commit; rolled back" if when == "after-apply" else \
         "before the commit applied: nothing committed"
     assert entry["error"].startswith("connection lost") and entry["error"].endswith(tail), entry["error"]
+    assert "was sent" not in entry["error"] and "may have committed" not in entry["error"], entry["error"]
     assert all(r == startup(n) for n, r in watch.running().items())  # every host rolled back
     wait_sessions_closed(watch)
     watch.assert_clean()

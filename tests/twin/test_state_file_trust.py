@@ -84,8 +84,12 @@ def test_a_symlink_at_the_twins_log_or_lock_is_refused(tmp_path: Path) -> None:
         link = shared / name
         link.symlink_to(target)
         r = twin_cmd("up", "--state-file", str(shared / "s.json"), cwd=tmp_path)
-        assert r.returncode == 2 and f"{link}" in r.stderr and r.stderr.count("\n") == 1, r.stderr
-        assert not (shared / "s.json").exists()  # no twin started
+        try:
+            assert r.returncode == 2 and f"{link}" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+            assert not (shared / "s.json").exists()  # no twin started
+        finally:  # a twin that did start is not left running (a regression would leak one)
+            if r.returncode == 0:
+                twin_cmd("down", "--state-file", str(shared / "s.json"), cwd=tmp_path)
     assert victim.read_text() == "mine\n" and not created.exists()
 
 

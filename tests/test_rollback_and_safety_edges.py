@@ -1,0 +1,381 @@
+"""Edges of rollback, checkpoints and the safety guards that the suite did not pin down (found
+by hand-made mutation testing of the newest modules): each test fails on its mutant."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from nornir_evpn.tasks import checkpoint as checkpoint_tasks
+from nornir_evpn.tasks import clear_checkpoint, rollback_checkpoint
+from runbook_nornir import nornir_on_twin
+from test_rollback_e2e import INVENTORY, _configure, _intent, lab  # noqa: F401  (fixture)
+
+from nornir_evpn import checkpoint_record, platform, session
+from nornir_evpn.errors import DeviceError
+from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
+from nornir_evpn.twin.cli_engine import CliSession
+from nornir_evpn.twin.runtime import Twin
+
+
+def twin_cmd(*args: str, cwd: Path):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, platform.DEFAULT_PASSWORD_ENV: "Trust-1!"}
+    env.pop("NORNIR_EVPN_TWIN_STATE", None)
+    return subprocess.run([sys.executable, "-m", "nornir_evpn", "twin", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=90)
+
+
+LAB = Path(__file__).resolve().parent.parent / "inventory" / "evpn-mh01.clab.yml"
+PROMPT = platform.prompt("leaf1").encode()
+
+
+# --- checkpoint_record ------------------------------------------------------------------
+
+def test_the_record_keeps_the_newest_runs_not_the_oldest(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoints.json"
+    for i in range(checkpoint_record.KEEP + 1):
+        checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf1"], False, path=path)
+    runs = checkpoint_record.runs_of("lab", path)
+    assert len(runs) == checkpoint_record.KEEP
+    assert (runs[0]["checkpoint"], runs[-1]["checkpoint"]) == ("nornir-evpn-001", "nornir-evpn-050")
+    assert checkpoint_record.find("lab", path=path)["checkpoint"] == "nornir-evpn-050"  # rollback's default
+
+
+@pytest.mark.parametrize("runs", [{"x": {"checkpoint": "nornir-evpn-1"}}, "nornir-evpn-1"])
+def test_a_record_whose_runs_is_no_list_is_unreadable_not_empty(tmp_path: Path, runs) -> None:
+    path = tmp_path / "checkpoints.json"
+    path.write_text(json.dumps({"runs": runs}))
+    path.chmod(0o600)
+    with pytest.raises(checkpoint_record.RecordUnreadable, match="not a checkpoint record"):
+        checkpoint_record.known_of("lab", path)
+
+
+# --- rollback without a record: the devices' newest -----------------------------------
+
+def test_without_a_record_the_newest_of_several_runs_is_the_default(lab, capsys, tmp_path,  # noqa: F811
+                                                                      own_checkpoint_record) -> None:
+    _configure(lab, capsys, INVENTORY)
+    older = _configure(lab, capsys, _intent(tmp_path, 4))["checkpoint"]
+    newer = _configure(lab, capsys, _intent(tmp_path, 8))["checkpoint"]
+    assert older < newer
+    own_checkpoint_record.unlink()
+    code, doc, _ = lab.run(capsys, "rollback", "--dry-run")
+    assert code == 0 and doc["checkpoint"] == newer
+
+
+def test_a_failed_save_after_a_revert_fails_the_host(lab, capsys, monkeypatch) -> None:  # noqa: F811
+    assert lab.run(capsys, "configure")[0] == 0
+    execute = CliSession.execute
+
+    def refuse(self, typed, tokens=None):  # type: ignore[no-untyped-def]
+        if self.hostname == "leaf2" and typed.strip() == platform.SAVE_STARTUP:
+            return "Error: disk full\n"
+        return execute(self, typed, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", refuse)
+    code, doc, _ = lab.run(capsys, "rollback", "--save")
+    leaf2 = doc["hosts"]["leaf2"]
+    assert code == 1 and doc["ok"] is False
+    assert leaf2["ok"] is False and leaf2["reverted"] is True and leaf2["saved"] is False
+    assert leaf2["error"].startswith("reverted, not saved to startup: ")
+    assert doc["hosts"]["leaf1"]["ok"] is True
+
+
+# --- tasks.checkpoint in a runbook ------------------------------------------------------
+
+@pytest.fixture
+def twin():
+    with Twin(LAB) as t:
+        yield t
+
+
+def _one(twin: Twin, node: str, **kwargs):  # type: ignore[no-untyped-def]
+    nr = nornir_on_twin(twin).filter(name=node)
+    if kwargs.pop("dry_run", False):
+        nr.data.dry_run = True
+    task = kwargs.pop("task")
+    try:
+        return nr.run(task=task, **kwargs)[node][0]
+    finally:
+        nr.close_connections(on_failed=True)
+
+
+def _generate(twin: Twin, node: str, name: str) -> None:
+    from nornir_evpn.tasks.config import run_commands, running_session
+
+    def gen(task):  # type: ignore[no-untyped-def]
+        with running_session(task) as conn:
+            run_commands(conn, [platform.generate_checkpoint(name, "t")])
+
+    assert not _one(twin, node, task=gen).failed
+
+
+def test_nornirs_dry_run_switch_reverts_nothing(twin: Twin) -> None:
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    r = _one(twin, "leaf1", task=rollback_checkpoint, checkpoint="nornir-evpn-a", dry_run=True)
+    assert not r.failed and r.result["found"] is True and r.result["reverted"] is False and not r.changed
+
+
+def test_a_cancelled_rollback_sends_no_revert(twin: Twin) -> None:
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    cancel = threading.Event()
+    cancel.set()
+    r = _one(twin, "leaf1", task=rollback_checkpoint, checkpoint="nornir-evpn-a", cancel=cancel)
+    assert r.failed and r.result["error"] == "interrupted: not reverted" and r.result["reverted"] is False
+
+
+def test_a_revert_sent_and_unanswered_says_it_may_have_reverted(twin: Twin, monkeypatch) -> None:
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    real = checkpoint_tasks.run_commands
+
+    def lost(conn, commands, batch_lines=1):  # type: ignore[no-untyped-def]
+        if commands[0].endswith(" revert"):
+            raise EOFError("session closed")
+        return real(conn, commands, batch_lines)
+
+    monkeypatch.setattr(checkpoint_tasks, "run_commands", lost)
+    r = _one(twin, "leaf1", task=rollback_checkpoint, checkpoint="nornir-evpn-a")
+    assert r.failed and "after `tools system configuration checkpoint nornir-evpn-a revert` was sent: " \
+        "it may have reverted; check leaf1's running config" in r.result["error"]
+
+
+def test_clearing_a_checkpoint_the_host_lacks_is_no_failure(twin: Twin) -> None:
+    r = _one(twin, "leaf1", task=clear_checkpoint, checkpoint="nornir-evpn-none")
+    assert not r.failed and r.result == {"cleared": False, "error": None}
+
+
+def test_a_clear_the_device_refuses_fails_the_host(twin: Twin, monkeypatch) -> None:
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    execute = CliSession.execute
+
+    def refuse(self, typed, tokens=None):  # type: ignore[no-untyped-def]
+        if typed.strip() == platform.clear_checkpoint("nornir-evpn-a"):
+            return "Error: checkpoint is locked\n"
+        return execute(self, typed, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", refuse)
+    r = _one(twin, "leaf1", task=clear_checkpoint, checkpoint="nornir-evpn-a")
+    assert r.failed and r.result == {"cleared": False, "error": "Error: checkpoint is locked"}
+
+
+# --- session.paste's deadline -------------------------------------------------------------
+
+class _Answering:
+    """Answers each typed line with its echo and a prompt; every other read returns nothing."""
+
+    def __init__(self, timeout_transport: float = 30.0) -> None:
+        self.timeout_transport = timeout_transport
+        self.channel = self
+        self.queue: list[bytes] = []
+        self.reads = 0
+
+    def write(self, data: str) -> None:
+        self.queue += [f"{line}\nok\n".encode() + PROMPT for line in data.splitlines()]
+
+    def read(self) -> bytes:
+        self.reads += 1
+        return self.queue.pop(0) if self.queue and self.reads % 2 == 0 else b""
+
+
+def _clock(monkeypatch, step: float) -> None:  # type: ignore[no-untyped-def]
+    now = [1000.0]
+
+    def clock() -> float:
+        now[0] += step
+        return now[0]
+
+    monkeypatch.setattr(session.time, "monotonic", clock)
+
+
+def test_the_deadline_is_per_answer_not_per_paste(monkeypatch) -> None:
+    _clock(monkeypatch, 20.0)  # each answer within a minute; the whole paste far past 300 s
+    lines = [f"show line {i}" for i in range(40)]
+    assert [line for line, _, _ in session.paste(_Answering(), lines, 1)] == lines
+
+
+class _Dripping:
+    timeout_transport = 60.0
+
+    def __init__(self) -> None:
+        self.channel = self
+
+    def write(self, _data: str) -> None:
+        pass
+
+    def read(self) -> bytes:
+        return b"x"
+
+
+def test_the_deadline_follows_the_sessions_timeout_transport(monkeypatch) -> None:
+    _clock(monkeypatch, 30.0)
+    with pytest.raises(DeviceError, match=r"went on past 600s without a prompt"):
+        list(session.paste(_Dripping(), ["show version"], 8))
+
+
+# --- own_files: the twin's lock and log -------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root")
+@pytest.mark.parametrize("name", ["s.json.log", "s.json.lock"])
+def test_a_twin_log_or_lock_of_another_user_is_refused(tmp_path: Path, name: str) -> None:
+    """(One of this user's that others may write is tightened instead: test_state_file_trust.)"""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / name).write_text("")
+    os.chown(shared / name, 65534, -1)
+    r = twin_cmd("up", "--state-file", str(shared / "s.json"), cwd=tmp_path)
+    try:
+        assert r.returncode == 2 and "owned by uid 65534" in r.stderr and name in r.stderr, r.stderr
+        assert not (shared / "s.json").exists()
+    finally:
+        if (shared / "s.json").exists():
+            twin_cmd("down", "--state-file", str(shared / "s.json"), cwd=tmp_path)
+
+
+# --- host_keys ----------------------------------------------------------------------------
+
+class _Host:
+    def __init__(self, name: str, hostname: str, extras: dict | None) -> None:
+        self.name, self.hostname, self._extras = name, hostname, extras
+
+    def get_connection_parameters(self, _connection: str):  # type: ignore[no-untyped-def]
+        return type("P", (), {"extras": self._extras})()
+
+
+def test_a_host_with_scrapli_s_default_strict_checking_is_not_named() -> None:
+    hosts = [_Host("leaf1", "10.99.0.7", {}), _Host("leaf2", "10.99.0.8", None),
+             _Host("leaf3", "10.99.0.9", {"auth_strict_key": False})]
+    assert unchecked_hosts(hosts, {"lab": "evpn-mh01"}) == ["leaf3"]
+
+
+def test_five_unchecked_hosts_are_all_named_without_a_more() -> None:
+    five = [f"leaf{i}" for i in range(1, 6)]
+    assert "for leaf1, leaf2, leaf3, leaf4, leaf5 (auth_strict_key" in unchecked_note(five)
+    assert "and 1 more" in unchecked_note([*five, "leaf6"])
+
+
+def test_the_checkpoint_list_is_ordered_by_the_devices_ids() -> None:
+    from nornir_evpn.tasks.checkpoint import parse_checkpoints
+
+    doc = {"srl_nokia-configuration:checkpoint": [
+        {"id": 1, "name": "b"}, {"id": 2, "name": "c"}, {"id": 0, "name": "a"}]}
+    assert [c["name"] for c in parse_checkpoints(json.dumps(doc))] == ["a", "b", "c"]
+
+
+# --- device_text ---------------------------------------------------------------------------
+
+def test_an_escape_sequence_alone_in_ascii_text_is_written_out() -> None:
+    from nornir_evpn.device_text import visible
+
+    assert visible("desc \x1bc\x1b[2J end") == "desc \\x1bc\\x1b[2J end"  # reset, clear: pure ASCII
+
+
+def test_a_bidi_override_or_c1_control_alone_is_written_out() -> None:
+    from nornir_evpn.device_text import visible
+
+    assert visible("| \u202edehsilbatse |") == "| \\u202edehsilbatse |"
+    assert visible("| \x9b2J |") == "| \\x9b2J |"
+
+
+def test_a_junit_failure_keeps_its_lines(tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, write_junit
+
+    write_junit(tmp_path / "r.xml", [JUnitSuite("verify", [JUnitCase("verify.bgp", "leaf1",
+                                                                     failure="Expected: up\n\tActual: down")])])
+    failure = ElementTree.parse(tmp_path / "r.xml").getroot().find("testsuite/testcase/failure")
+    assert failure is not None and failure.text == "Expected: up\n\tActual: down"
+    assert failure.get("message") == "Expected: up"
+
+
+# --- transaction.settle_checkpoints / all_or_nothing ---------------------------------------
+
+def _entry(**kw):  # type: ignore[no-untyped-def]
+    return {"checkpoint": "nornir-evpn-x", "checkpoint_left": None, "committed": False,
+            "commit_unknown": False, **kw}
+
+
+def test_a_host_whose_commit_answer_was_lost_keeps_its_checkpoint() -> None:
+    """It may have committed: its checkpoint is the way back, never cleared (no session is
+    even opened: nr is None)."""
+    from nornir_evpn.transaction import settle_checkpoints
+
+    entries = {"leaf1": _entry(commit_unknown=True), "leaf2": _entry(committed=True)}
+    assert settle_checkpoints(None, entries, "nornir-evpn-x") == []  # type: ignore[arg-type]
+    assert [(e["checkpoint"], e["checkpoint_left"]) for e in entries.values()] == [("nornir-evpn-x", None)] * 2
+
+
+def test_an_interrupted_all_or_nothing_logs_in_nowhere_to_clear(monkeypatch) -> None:
+    from nornir_evpn import transaction
+
+    monkeypatch.setattr(transaction, "_all_or_nothing",
+                        lambda *a, **k: ({"leaf1": _entry()}, ["interrupted: every host was rolled back"]))
+    cancel = threading.Event()
+    cancel.set()
+    entries, notes = transaction.all_or_nothing(None, None, None, (), 60, cancel,  # type: ignore[arg-type]
+                                                checkpoint="nornir-evpn-x")
+    assert entries["leaf1"]["checkpoint_left"] == "nornir-evpn-x" and entries["leaf1"]["checkpoint"] is None
+    assert notes[1] == ("checkpoint nornir-evpn-x may be left on leaf1 (interrupted before their commit; "
+                        "not cleared): rollback's default never takes it")
+
+
+def test_an_accept_refused_as_nothing_pending_says_the_commit_rolled_back(monkeypatch) -> None:
+    from nornir_evpn import transaction
+
+    monkeypatch.setattr(transaction, "confirm_everywhere", lambda sub, accept: {
+        "leaf1": (False, "Error: no pending commit to accept"), "leaf2": (True, None)})
+    entries = {h: {"ok": True, "committed": True, "changed": True, "error": None} for h in ("leaf1", "leaf2")}
+    entries, notes = transaction.accept_everywhere(None, entries, ["leaf1", "leaf2"], 60)  # type: ignore[arg-type]
+    assert entries["leaf1"] == {"ok": False, "committed": False, "changed": False, "error":
+                                "accept failed: Error: no pending commit to accept: its commit rolled back, "
+                                "its timer ran out"}
+    assert entries["leaf2"]["committed"] is True and notes == [
+        "the accept failed on leaf1: the fabric is mixed, leaf2 kept the change; run configure again"]
+
+
+def test_a_run_with_no_change_whose_clear_is_refused_says_its_checkpoint_is_left(twin: Twin, monkeypatch) -> None:
+    from nornir_evpn.tasks import checkpoint_name, configure_fabric
+
+    from nornir_evpn.inventory import fabric_from_nornir
+
+    nr = nornir_on_twin(twin)
+    leaf1, fabric = nr.filter(name="leaf1"), fabric_from_nornir(nr)
+    try:
+        assert not leaf1.run(task=configure_fabric, fabric=fabric)["leaf1"].failed  # the change is in
+        execute = CliSession.execute
+
+        def refuse(self, typed, tokens=None):  # type: ignore[no-untyped-def]
+            if typed.strip().endswith(" clear"):
+                return "Error: checkpoint is locked\n"
+            return execute(self, typed, tokens)
+
+        monkeypatch.setattr(CliSession, "execute", refuse)
+        cp = checkpoint_name()
+        r = leaf1.run(task=configure_fabric, fabric=fabric, checkpoint=cp)["leaf1"][0].result
+    finally:
+        nr.close_connections(on_failed=True)
+    assert r["changed"] is False and (r["checkpoint"], r["checkpoint_left"]) == (None, cp)
+    assert cp in [c.name for c in twin.datastore("leaf1").checkpoints]
+
+
+def test_a_runbook_run_with_no_change_leaves_no_checkpoint_on_the_device(twin: Twin) -> None:
+    from nornir_evpn.tasks import checkpoint_name, configure_fabric
+
+    from nornir_evpn.inventory import fabric_from_nornir
+
+    nr = nornir_on_twin(twin)
+    leaf1, fabric = nr.filter(name="leaf1"), fabric_from_nornir(nr)
+    try:
+        assert not leaf1.run(task=configure_fabric, fabric=fabric)["leaf1"].failed
+        cp = checkpoint_name()
+        r = leaf1.run(task=configure_fabric, fabric=fabric, checkpoint=cp)["leaf1"][0].result
+    finally:
+        nr.close_connections(on_failed=True)
+    assert r["changed"] is False and (r["checkpoint"], r["checkpoint_left"]) == (None, None)
+    assert cp not in [c.name for c in twin.datastore("leaf1").checkpoints]
