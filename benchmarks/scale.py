@@ -227,7 +227,7 @@ def warm_up(inventory: Path, twin: TwinProcess) -> float:
     def ping(ce: str) -> None:
         host, port = state.endpoints[ce]
         run, close = ssh_ping_runner(host, port, state.username, password(),
-                                     known_hosts=twin_known_hosts(twin.state))
+                                     known_hosts=twin_known_hosts(twin.state, scrapli=True))
         try:
             run(ips[ces[1]] if ce == ces[0] else ips[ces[0]], 2, 0.05)
         finally:

@@ -623,7 +623,8 @@ def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
     old = tmp_path / "old.json"
     old.write_text(json.dumps({k: v for k, v in doc.items() if k != "version"}))  # written by 0.3
     # (with the known_hosts file a twin of 0.14 on writes: one without it is refused, "restart it")
-    Path(f"{old}.known_hosts").write_text(Path(f"{state}.known_hosts").read_text())
+    for suffix in (".known_hosts", ".known_hosts.scrapli"):
+        Path(f"{old}{suffix}").write_text(Path(f"{state}{suffix}").read_text())
     r = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
                         "--twin", "--twin-state", str(old), "--checks", "lag.up"],
                        capture_output=True, text=True, timeout=60, check=False)

@@ -146,12 +146,16 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     docs.setdefault("defaults", {})["username"] = state.username or docs["defaults"].get("username")
     # the twin's own host key, checked whatever the inventory says of keys (its settings are
     # for the lab's devices): what answers on a twin port without it gets no password
-    known_hosts = str(twin_known_hosts(state_file))
     groups = docs.get("groups") or {}
+    files: dict[bool, str] = {}  # OpenSSH's (every [address]:port) or scrapli's own (the address)
     for host in (docs.get("hosts") or {}).values():
         options = _scrapli_options(host, groups, docs["defaults"])
+        openssh = (options.get("extras") or {}).get("transport") == "system"
+        if openssh not in files:
+            files[openssh] = str(twin_known_hosts(state_file, scrapli=not openssh))
+        known_hosts = files[openssh]
         extras = {**(options.get("extras") or {}), "auth_strict_key": True, "ssh_known_hosts_file": known_hosts}
-        if extras.get("transport") == "system" and any(c in known_hosts for c in " \t%"):
+        if openssh and any(c in known_hosts for c in " \t%"):
             # OpenSSH splits UserKnownHostsFile at blanks and expands %: quoted, given as
             # open_cmd (scrapli checks ssh_known_hosts_file is a file, then passes it bare)
             topts = dict(extras.get("transport_options") or {})

@@ -108,7 +108,7 @@ def _settle(twin_args: list[str], timeout: float) -> tuple[bool, list[str]]:
         for ce_name in sorted(target.fabric.ces):
             host, port = state.endpoints[ce_name]
             runner, close = ssh_ping_runner(host, port, state.username, password(),
-                                            known_hosts=twin_known_hosts(ns.twin_state))
+                                            known_hosts=twin_known_hosts(ns.twin_state, scrapli=True))
             closers.append(close)
             pingers.append(warm_up_traffic(runner, other_ce_ips(target.fabric, ce_name)))
         evaluate = verify_evaluator(target.nr, target.fabric)

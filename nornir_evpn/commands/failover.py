@@ -91,7 +91,7 @@ def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[Ping
             raise UserInputError(f"CE {ce!r} is not served by the running twin")
         host, port = state.endpoints[ce]
         return ssh_ping_runner(host, port, state.username, password(),
-                               known_hosts=twin_known_hosts(getattr(args, "twin_state", None)))
+                               known_hosts=twin_known_hosts(getattr(args, "twin_state", None), scrapli=True))
     data = target.nr.inventory.defaults.data
     lab = str(data.get("lab") or target.fabric.name)
     return docker_ping_runner(container_name(str(data.get("clab_prefix", "clab")), lab, ce)), lambda: None

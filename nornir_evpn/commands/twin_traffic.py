@@ -47,7 +47,7 @@ def run_traffic(args: argparse.Namespace) -> int:
     from nornir_evpn.twin.state import read_twin_state
 
     state = read_twin_state(args.twin_state)
-    known_hosts = twin_known_hosts(args.twin_state)
+    known_hosts = twin_known_hosts(args.twin_state, scrapli=True)
     fabric = derive_intent(load_topology(state.topology))
     missing = sorted(set(fabric.ces) - set(state.endpoints))
     if missing:

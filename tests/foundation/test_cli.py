@@ -63,8 +63,10 @@ def _twin_state_of(docs, tmp_path, lab: str):
     state = tmp_path / "twin.json"
     TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology="t.clab.yml", lab=lab,
               username="admin", nodes=nodes).write(state)
-    (tmp_path / "twin.json.known_hosts").write_text("")  # as `twin up` leaves it
+    for name in ("twin.json.known_hosts", "twin.json.known_hosts.scrapli"):  # as `twin up` leaves them
+        (tmp_path / name).write_text("")
     return state, nodes
+
 
 def test_twin_endpoints_give_every_host_the_twins_user(tmp_path) -> None:
     """The inventory's ce group logs in as root (containerlab's linux nodes); on the twin
@@ -101,10 +103,11 @@ def test_twin_endpoints_check_the_twins_host_key_whatever_the_inventory_says(tmp
     for name, host in twin_docs["hosts"].items():
         scrapli = host["connection_options"]["scrapli"]
         assert scrapli["extras"]["auth_strict_key"] is True, name
-        assert scrapli["extras"]["ssh_known_hosts_file"] == str(tmp_path / "twin.json.known_hosts"), name
+        # scrapli's own transports look the address up, its one line (not a line per port)
+        assert scrapli["extras"]["ssh_known_hosts_file"] == str(tmp_path / "twin.json.known_hosts.scrapli"), name
     leaf1 = twin_docs["hosts"]["leaf1"]["connection_options"]["scrapli"]
     assert leaf1["platform"] == "nokia_srlinux" and leaf1["extras"]["transport"] == "ssh2"
-    (tmp_path / "twin.json.known_hosts").unlink()
+    (tmp_path / "twin.json.known_hosts.scrapli").unlink()
     with pytest.raises(TwinNotRunningError, match=r"has no known_hosts file .* restart it"):
         apply_twin_endpoints(load_inventory_docs(Path(__file__).resolve().parents[2] / "inventory"), state)
 

@@ -43,7 +43,8 @@ def test_a_state_file_others_may_write_is_refused_and_the_twin_keeps_running(tmp
         assert stat.S_IMODE(state.parent.stat().st_mode) == 0o700
         assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in state.parent.iterdir()
                 if not p.is_socket()} == dict.fromkeys(
-            ("twin.json", "twin.json.lock", "twin.json.log", "twin.json.key", "twin.json.known_hosts"), 0o600)
+            ("twin.json", "twin.json.lock", "twin.json.log", "twin.json.key", "twin.json.known_hosts",
+             "twin.json.known_hosts.scrapli"), 0o600)
         state.chmod(0o620)
         for argv in (("verify", "--twin", "--inventory", str(INVENTORY)), ("twin", "down")):
             r = nornir_evpn_cmd(*argv, cwd=tmp_path)

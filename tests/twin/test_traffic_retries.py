@@ -40,7 +40,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, answers: dict[tuple[str, str], list[in
         return run, lambda: None
 
     monkeypatch.setattr(twin_state, "read_twin_state", lambda path: state)
-    monkeypatch.setattr(twin_keys, "twin_known_hosts", lambda path: Path("known_hosts"))
+    monkeypatch.setattr(twin_keys, "twin_known_hosts", lambda path, **_: Path("known_hosts"))
     monkeypatch.setattr(traffic, "ssh_ping_runner", runner)
     monkeypatch.setattr(twin_traffic, "RETRY_S", 0.01)
     args = argparse.Namespace(count=1, timeout=timeout, twin_state=None)
