@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nornir_evpn import platform
-from nornir_evpn.device_text import visible
+from nornir_evpn.device_text import plain, visible
 from nornir_evpn.errors import DeviceError
 
 PREFERRED_TRANSPORT = "ssh2"  # measured fastest (pyproject.toml); paramiko where it is missing
@@ -98,6 +98,7 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
     pos = 0  # start of the first unanswered segment
     deadline_s = ANSWER_DEADLINE_TIMEOUTS * float(getattr(conn, "timeout_transport", 0) or 30)
     answered_at = time.monotonic()  # when the last answer (or the first line) came
+    raw = False  # a read so far held non-ASCII or a control character a terminal acts on
     while nxt < len(lines) or pending:
         if stop is not None and stop():
             return
@@ -119,9 +120,13 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
             pending.extend(range(first, nxt))
         # a prompt is found where it ends: no need to rescan a long answer from its start
         scan = max(pos, len(buf) - _PROMPT_MAX)
-        buf += conn.channel.read()  # bounded by timeout_transport; raises on an ended session
+        chunk = conn.channel.read()  # bounded by timeout_transport; raises on an ended session
+        buf += chunk
+        raw = raw or not plain(chunk)  # per read, not per answer: 60k one-line answers at 128 leaves
         while pending and (match := _PROMPT.search(buf, scan)):
-            segment = visible(buf[pos:match.start()].decode(errors="replace"))  # no escape sequence passes
+            segment = buf[pos:match.start()].decode(errors="replace")
+            if raw:  # a read had what a terminal acts on: no escape sequence passes
+                segment = visible(segment)
             pos = scan = match.end()
             if not segment.strip() and lines[pending[0]].strip():
                 # a prompt with no echo before it answers an earlier bare Enter (scrapli's
