@@ -254,7 +254,8 @@ def test_twin_endpoints_drop_the_inventorys_passwords(tmp_path: Path, monkeypatc
                                  "topology": "t", "lab": "evpn-mh01", "username": "admin",
                                  "nodes": {n: {"host": "127.0.0.1", "port": 1000 + i}
                                            for i, n in enumerate(docs["hosts"])}}))
-    (tmp_path / "twin.json.known_hosts").write_text("")  # as `twin up` leaves it
+    for name in ("twin.json.known_hosts", "twin.json.known_hosts.scrapli"):  # as `twin up` leaves them
+        (tmp_path / name).write_text("")
     docs = apply_twin_endpoints(docs, state)
     assert "password" not in docs["defaults"] and "password" not in docs["groups"]["srl"]
     assert "password" not in docs["hosts"]["leaf1"]
