@@ -284,10 +284,7 @@ def send_line(conn: Any, line: str, batch_lines: int = DEFAULT_BATCH_LINES) -> s
     """One config-mode command (`commit now`, `discard now`, ...): the device's error text, or
     None. Pasted, it is one round trip and scrapli learns the mode from the prompt after it;
     `batch_lines=1` goes through scrapli's `send_configs` (it checks the mode first)."""
-    if batch_lines <= 1:
-        responses = _send(conn, [line])
-        return _device_error(responses) if responses.failed else None
-    return _paste_checked(conn, [line], 1).error
+    return _answered(conn, line, batch_lines)[0]
 
 
 def _answered(conn: Any, line: str, batch_lines: int) -> tuple[str | None, str]:
