@@ -86,7 +86,8 @@ class Check:
                 for k in bad
             )
             # the commands it read (a failure rests on them), not all it may read
-            read = [c for c in self.commands(view, node) if c in reads] or self.commands(view, node)
+            may_read = self.commands(view, node)
+            read = [c for c in may_read if c in reads] or may_read
             # say why values are absent (command failed, unparseable output) when we know
             causes = [p for c in read if (p := obs.problem(c))]
             if causes:
