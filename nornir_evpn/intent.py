@@ -141,8 +141,18 @@ class NodeIntent(BaseModel):
     underlay: list[UnderlayLink] = Field(default_factory=list)
     overlay: Overlay = Field(default_factory=Overlay)
     mac_vrf: MacVrf | None = None
+    # the mac-vrf's RD when set by hand (a fabric built before this tool); None: SR Linux
+    # derives `<system-ip>:<evi>` (srl_nokia-bgp-vpn.yang). Per leaf: RFC 7432 7.9 wants it
+    # unique per PE, and the checks count a leaf's routes by it
+    route_distinguisher: str | None = None
     access: list[AccessPort] = Field(default_factory=list)
     ethernet_segments: list[str] = Field(default_factory=list)  # ES names this leaf serves
+
+    @property
+    def rd(self) -> str:
+        """The RD of this leaf's mac-vrf on the device: the one set, else the derived one."""
+        assert self.mac_vrf is not None
+        return self.route_distinguisher or f"{self.system_ip}:{self.mac_vrf.evi}"
 
 
 class CeInterface(BaseModel):

@@ -92,7 +92,10 @@ def build_inventory(topology: Topology, fabric: FabricIntent) -> dict[str, dict[
                 "hostname": hostname,
                 "platform": platform.PLATFORM,
                 "groups": ["srl", intent.role],
-                "data": {"lab": topology.name, **intent.model_dump(mode="json")},
+                # route_distinguisher: an RD set by hand before this tool, for the user to add
+                # (README); the intent derives none
+                "data": {"lab": topology.name, **intent.model_dump(
+                    mode="json", exclude={"route_distinguisher"} if intent.route_distinguisher is None else None)},
             }
         else:
             ce = fabric.ces[name]
@@ -273,6 +276,7 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
             _same_mac_vrf(name, node.mac_vrf, fabric.mac_vrf)
         else:
             assert_cli_safe(data, f"host {name}: data")
+    _distinct_route_distinguishers(fabric)
     # a hand-edited CE address: "192.168.0.21x" pinged nothing and "-f" became a ping
     # option, and the traffic verdict read "0 sent, 0 lost"
     for ce in fabric.ces.values():
@@ -280,6 +284,22 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
             check_ce_addresses(ce, lambda name, kind: f"interfaces.{name}.{kind}")
         except ValueError as exc:
             raise InventoryError(f"host {ce.name}: data {exc}") from None
+
+
+def _distinct_route_distinguishers(fabric: FabricIntent) -> None:
+    """Two leaves whose mac-vrfs share an RD (one set by hand, or one set to another's derived
+    `<system-ip>:<evi>`): their A-D and MAC routes for one ES or MAC are one route to a route
+    reflector, which passes on only the best (RFC 7432 7.9 wants the RD unique per PE), and
+    the checks could not tell whose routes they count."""
+    seen: dict[str, str] = {}
+    for node in fabric.leaves:
+        if node.mac_vrf is None:
+            continue
+        other = seen.setdefault(node.rd, node.name)
+        if other != node.name:
+            raise InventoryError(
+                f"hosts {other} and {node.name}: both mac-vrfs have route distinguisher {node.rd!r} "
+                "(data.route_distinguisher): each leaf needs its own (RFC 7432 7.9)")
 
 
 def _same_mac_vrf(host: str, mine: Any, fabrics: Any) -> None:

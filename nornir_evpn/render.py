@@ -30,6 +30,7 @@ from nornir_evpn.validation import (
     check_lag,
     check_mac,
     check_name,
+    check_route_distinguisher,
 )
 
 if TYPE_CHECKING:
@@ -233,6 +234,10 @@ def validate_node(node: NodeIntent, segments: Sequence[EthernetSegment]) -> None
             check_name(node.mac_vrf.name, "mac_vrf.name")
             check_name(node.mac_vrf.tunnel_interface, "mac_vrf.tunnel_interface")
             check_name(node.mac_vrf.route_target, "mac_vrf.route_target")
+        if node.route_distinguisher is not None:
+            if node.mac_vrf is None:
+                raise ValueError("field 'route_distinguisher' is set but the node has no mac_vrf")
+            check_route_distinguisher(node.route_distinguisher, "route_distinguisher")
         for i, port in enumerate(node.access):
             check_name(port.interface, f"access[{i}].interface")
         for es in segments:

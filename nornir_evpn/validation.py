@@ -21,6 +21,10 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}\Z")
 _ESI = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){9}\Z")
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,62}\Z")  # containerlab lab and node names
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
+# the shape of a route distinguisher: decimals, no leading zeros (the YANG's patterns);
+# the ranges are checked in check_route_distinguisher
+_DEC = r"(?:0|[1-9][0-9]{0,9})"
+_RD = re.compile(rf"^(?:{_DEC}(?:\.{_DEC}){{0,3}}):{_DEC}\Z")
 
 
 def check_name(value: str, field: str) -> str:
@@ -71,6 +75,32 @@ def check_esi(value: str, field: str) -> str:
             f"field '{field}' has invalid ESI {value!r} (octets 2-7 all zero give a null ES-import "
             "route target)"
         )
+    return value
+
+
+def check_route_distinguisher(value: str, field: str) -> str:
+    """A route distinguisher SR Linux takes for a bgp-vpn instance (srl_nokia-common.yang
+    `route-distinguisher`): `<2-byte AS>:<4-byte>`, `<IPv4>:<2-byte>`, `<4-byte AS>:<2-byte>`
+    or `<2-byte>.<2-byte>:<2-byte>`; not `0:*`, `0.0:*`, nor `0.0.0.0:` below 513
+    (srl_nokia-bgp-vpn.yang)."""
+    bad = ValueError(f"field '{field}' has invalid route distinguisher {value!r} (expected "
+                     "ASN:NN or IPv4:NN, e.g. 65001:111 or 10.0.0.1:111)")
+    if not isinstance(value, str) or not _RD.match(value) or value.split(":")[0].count(".") == 2:
+        raise bad
+    admin, number = value.rsplit(":", 1)
+    n = int(number)
+    if admin.count(".") == 3:
+        if not _valid_ip(admin, False) or n > 0xFFFF:
+            raise bad
+        if admin == "0.0.0.0" and n < 513:
+            raise ValueError(f"field '{field}' has reserved route distinguisher {value!r}")
+    elif "." in admin:  # asdot, each half 2 bytes
+        if any(int(half) > 0xFFFF for half in admin.split(".")) or n > 0xFFFF:
+            raise bad
+    elif int(admin) > 0xFFFFFFFF or (int(admin) > 0xFFFF and n > 0xFFFF) or n > 0xFFFFFFFF:
+        raise bad
+    if admin in ("0", "0.0"):
+        raise ValueError(f"field '{field}' has invalid route distinguisher {value!r} (0:* is not allowed)")
     return value
 
 

@@ -120,12 +120,14 @@ class EvpnAdvertised(Check):
             return {_session_key(peer): session_state(obs, peer, ESTABLISHED)}
         adv = obs.get(platform.show_advertised_evpn(peer), parse_advertised_evpn)
         # the routes of the intent's mac-vrf and ESes (a few rows to one peer: always read).
-        # A leaf whose one mac-vrf has an RD configured by hand (`100:111`) sends it on all of
-        # them: that one is the intent's; not another EVI's derived one (`10.0.0.3:222`), which
-        # would stand in for the intent's missing routes
-        rd = _rd(node)
+        # A leaf whose one mac-vrf has an RD configured by hand (`100:111`) the intent does not
+        # know (no data.route_distinguisher) sends it on all of them: that one is the
+        # intent's; not another EVI's derived one (`10.0.0.3:222`), which would stand in for
+        # the intent's missing routes
+        rd = node.rd
         rds = {r.rd for t in (1, 2, 3) for r in adv.routes.of_type(t)}
-        if rd not in rds and len(rds) == 1 and not (seen := next(iter(rds))).startswith(f"{node.system_ip}:"):
+        if (node.route_distinguisher is None and rd not in rds and len(rds) == 1
+                and not (seen := next(iter(rds))).startswith(f"{node.system_ip}:")):
             rd = seen
         esis = _intent_esis(view)
         counts = intent_routes(adv.routes, {rd}, esis, esis, valid_only=False)
@@ -204,19 +206,13 @@ class EvpnReceived(Check):
         imported = _imported_esis(view, node)
         # the footers count every network-instance's routes: when they are what the intent
         # gives and every RT1/RT3/RT4 row is the intent's, they are its counts (a 128-leaf
-        # RIB's rows cost 2 ms to read); else its routes are counted row by row
-        if totals == expected and only_intent_rows(
+        # RIB's rows cost 2 ms to read); else its routes are counted row by row (and always
+        # with RDs set by hand: the rows are told by derived RDs, `<ip>:<evi>`)
+        if totals == expected and not any(o.route_distinguisher for o in others) and only_intent_rows(
                 s.routes, node.mac_vrf.evi, {o.system_ip for o in others}, esis, imported):
             return totals
-        counts = intent_routes(s.routes, {_rd(o) for o in others}, esis, imported, valid_only=True)
+        counts = intent_routes(s.routes, {o.rd for o in others}, esis, imported, valid_only=True)
         return {f"{node.mac_vrf.name} RT{t}": counts[t] for t in (1, 3, 4)}
-
-
-def _rd(node: NodeIntent) -> str:
-    """The RD SR Linux derives for the intent's mac-vrf when none is configured:
-    `<system-ip>:<evi>` (srl_nokia-bgp-vpn.yang); its RT1, per EVI and per ES, carry it."""
-    assert node.mac_vrf is not None
-    return f"{node.system_ip}:{node.mac_vrf.evi}"
 
 
 def intent_routes(routes: EvpnRouteSet, rds: set[str], rt1_esis: frozenset[str], rt4_esis: frozenset[str], *,

@@ -53,6 +53,7 @@ class MacVrf:
     export_rt: str | None
     import_rt: str | None
     vni: int | None
+    rd: str | None = None  # route-distinguisher rd, when set (else derived: <system-ip>:<evi>)
 
 
 @dataclass
@@ -195,7 +196,8 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
         if tree.value((*np_, "type")) != "mac-vrf":
             continue
         ev = (*np_, "protocols", "bgp-evpn", "bgp-instance", "1")
-        rt = (*np_, "protocols", "bgp-vpn", "bgp-instance", "1", "route-target")
+        vpn = (*np_, "protocols", "bgp-vpn", "bgp-instance", "1")
+        rt = (*vpn, "route-target")
         vxs = tree.keys((*np_, "vxlan-interface"))
         # the bgp-evpn instance is oper-down (no-vxlan-interface) without one in the mac-vrf
         vx = vxs[0] if vxs else None
@@ -209,6 +211,7 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
             export_rt=tree.value((*rt, "export-rt")),
             import_rt=tree.value((*rt, "import-rt")),
             vni=vxlan_interfaces.get(vx, (None, None))[1] if vx else None,
+            rd=tree.value((*vpn, "route-distinguisher", "rd")),
         )
 
     bgp = ("network-instance", "default", "protocols", "bgp")
