@@ -26,8 +26,8 @@ from nornir_evpn.intent import FabricIntent
 from nornir_evpn.internal import in_context
 from nornir_evpn.render import Renderer
 from nornir_evpn.tasks.checkpoint import clear_checkpoint
+from nornir_evpn.tasks.cli_lines import DEFAULT_BATCH_LINES
 from nornir_evpn.tasks.config import (
-    DEFAULT_BATCH_LINES,
     commit_lost_reason,
     configure_fabric,
     confirm_commit,

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import (
+from nornir_evpn.tasks.cli_lines import (
     DEFAULT_BATCH_LINES,
     drop_connection,
     log_failure,

@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import (
+from nornir_evpn.tasks.cli_lines import (
     CONNECTION,
     SPARE_CONNECTION,
-    apply_config,
     drop_connection,
     log_failure,
 )
+from nornir_evpn.tasks.config import apply_config
 
 from nornir_evpn import platform
 from nornir_evpn.errors import DeviceError

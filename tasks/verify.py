@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.config import (
+from nornir_evpn.tasks.cli_lines import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
     drop_connection,

@@ -1167,7 +1167,7 @@ def test_a_bug_of_ours_is_said_as_one_and_the_other_hosts_finish(lab, capsys, mo
     """An exception that is no transport or device error (here an AttributeError on leaf1)
     still fails leaf1 alone, but not as if it were unreachable: the traceback is printed once
     on stderr under a line saying it is a bug in nornir_evpn, and the host's error says so."""
-    import nornir_evpn.tasks.config as config
+    import nornir_evpn.tasks.cli_lines as config
 
     from nornir_evpn import internal
 

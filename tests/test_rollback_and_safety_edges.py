@@ -107,7 +107,7 @@ def _one(twin: Twin, node: str, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def _generate(twin: Twin, node: str, name: str) -> None:
-    from nornir_evpn.tasks.config import run_commands, running_session
+    from nornir_evpn.tasks.cli_lines import run_commands, running_session
 
     def gen(task):  # type: ignore[no-untyped-def]
         with running_session(task) as conn:

@@ -39,12 +39,9 @@ from nornir_evpn.runner import CUT_AGAIN_S
 # here, their 0.9 home)
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled, not_ignored  # noqa: F401
 from nornir_evpn.tasks.checkpoint import checkpoint_name
-from nornir_evpn.tasks.config import (
-    DEFAULT_BATCH_LINES,
-    DEFAULT_CONFIRM_TIMEOUT_S,
-    ConfigMode,
-    render_run,
-)
+from nornir_evpn.tasks.cli_lines import DEFAULT_BATCH_LINES
+from nornir_evpn.tasks.config import DEFAULT_CONFIRM_TIMEOUT_S, ConfigMode
+from nornir_evpn.tasks.preflight import render_run
 from nornir_evpn.transaction import (
     ACCEPT_MARGIN_S,
     all_or_nothing,

@@ -22,6 +22,9 @@ from nornir_evpn.errors import UserInputError
 PARALLEL_CES = 128
 WAIT_S = 10.0
 RETRY_S = 0.5
+# past the fabric's own delay: the twin's timers fire late on a busy machine (a verify right
+# after `twin traffic` on the realistic timing missed a MAC under the load of a test run)
+SETTLE_MARGIN_S = 0.5
 
 
 def add_traffic_parser(sub: argparse._SubParsersAction) -> None:
@@ -97,7 +100,7 @@ def run_traffic(args: argparse.Namespace) -> int:
     if state.settle_s > 0 and any(received for _, received, _ in results.values()):
         # the MACs just learnt reach the other leaves as RT2 routes after the fabric's own
         # delay: return once they have, so a `verify` right after sees them
-        time.sleep(state.settle_s)
+        time.sleep(state.settle_s + SETTLE_MARGIN_S)
     width = max(map(len, [*ces, *alone]), default=2)
     for ce in alone:
         print(f"{ce:<{width}}  no other CE to ping")

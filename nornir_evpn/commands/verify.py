@@ -35,7 +35,7 @@ from nornir_evpn.reporting.verify import (
 )
 from nornir_evpn.runner import InterruptSafeRunner
 from nornir_evpn.session import cut_short
-from nornir_evpn.tasks.config import CONNECTION, DEFAULT_BATCH_LINES
+from nornir_evpn.tasks.cli_lines import CONNECTION, DEFAULT_BATCH_LINES
 from nornir_evpn.tasks.verify import verify_host
 
 

@@ -88,7 +88,7 @@ from nornir_evpn.polling import CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.runner import CUT_AGAIN_S
 from nornir_evpn.session import cut_short
 from nornir_evpn.signals import ALL_SIGNALS, TERMINATION_SIGNALS, handled
-from nornir_evpn.tasks.config import CONNECTION
+from nornir_evpn.tasks.cli_lines import CONNECTION
 from nornir_evpn.tasks.failover import CONNECT_CHECK, restore_interface, shut_interface
 from nornir_evpn.traffic import TrafficProbe, TrafficStats
 

@@ -13,7 +13,7 @@ from nornir_evpn.failover.interrupts import signals_deferred
 from nornir_evpn.polling import CheckKey
 from nornir_evpn.runner import CUT_AGAIN_S
 from nornir_evpn.session import cut_short
-from nornir_evpn.tasks.config import CONNECTION
+from nornir_evpn.tasks.cli_lines import CONNECTION
 
 POLL_OVERRUN = "poll"  # the check name of "this host's poll was still running at the timeout"
 POLL_GRACE_S = 1.0  # how long past the timeout a poll may end before the test goes on without it

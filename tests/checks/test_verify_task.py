@@ -180,12 +180,13 @@ def _inventory_host(name: str, host_extras: dict[str, Any] | None = None) -> Any
 
 def test_a_timeout_says_how_long_and_which_setting() -> None:
     """The seconds and the setting come from the host's inventory, not a constant."""
-    from nornir_evpn.tasks.config import host_error
     from scrapli.exceptions import (
         ScrapliConnectionError,
         ScrapliConnectionNotOpened,
         ScrapliTimeout,
     )
+
+    from nornir_evpn.failures import host_error
 
     class Timeout(Exception):  # ssh2-python's read past timeout_transport
         pass

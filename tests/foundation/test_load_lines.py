@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nornir_evpn.tasks.config import load_lines, run_commands, send_line
+from nornir_evpn.tasks.cli_lines import load_lines, run_commands, send_line
 
 from nornir_evpn import platform
 from nornir_evpn.session import BATCH_MAX_BYTES

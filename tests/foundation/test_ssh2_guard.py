@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from nornir_evpn.tasks.config import CONNECTION, drop_connection, run_commands
+from nornir_evpn.tasks.cli_lines import CONNECTION, drop_connection, run_commands
 from scrapli import Scrapli
 from scrapli.driver.network.base_driver import BaseNetworkDriver
 from scrapli.exceptions import ScrapliConnectionError

@@ -298,7 +298,7 @@ def test_the_cli_preflight_and_the_tasks_share_one_render_of_the_run(tmp_path, f
     failure keeps its class (exit 2 in the CLI) and names the first host in natural order."""
     from nornir import InitNornir
     from nornir.core.filter import F
-    from nornir_evpn.tasks.config import render_failure
+    from nornir_evpn.tasks.preflight import render_failure
 
     from nornir_evpn.commands.configure import preflight
     from nornir_evpn.inventory import build_inventory, write_inventory

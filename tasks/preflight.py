@@ -1,0 +1,74 @@
+"""A whole configure run rendered once, before any host connects: the CLI's preflight, and
+what a runbook's `nr.run(task=configure_fabric, fabric=...)` checks before its first host
+sends a line."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.intent import FabricIntent
+from nornir_evpn.inventory import host_node
+from nornir_evpn.render import Renderer
+
+
+@dataclass(frozen=True)
+class RunRender:
+    """A whole run rendered locally, before any host connects: the first host (in natural
+    order) whose configuration does not render, with the error (a template error, an unsafe
+    value), or None; and, when every host rendered, the features that rendered nothing on
+    any of them."""
+
+    failure: tuple[str, UserInputError] | None
+    silent: frozenset[str]
+
+
+# (renderer, fabric, features, hosts) -> what rendering that run gave; the last few runs
+# only (a service configures one fabric over and over)
+_RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]],
+                   tuple[Any, Any, tuple[Any, ...], RunRender]] = {}
+_RUN_RENDERS_LOCK = threading.Lock()
+_RUN_RENDERS_KEPT = 8
+
+
+def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
+               features: tuple[str, ...]) -> RunRender:
+    """Render every host of the run `nr` once: what the CLI's preflight checks before any
+    connection, and what a runbook's `nr.run(task=configure_fabric, fabric=...)` checks
+    before its first host sends a line. Rendered once per run (renderer, fabric, features
+    and hosts), the hosts' tasks waiting for that one pass."""
+    from nornir_evpn.intent import natural_key
+
+    hosts = nr.inventory.hosts
+    key = (id(renderer), id(fabric), features, frozenset(hosts))
+    with _RUN_RENDERS_LOCK:
+        # an edited template is another template (`Renderer.template` loads it again): a run
+        # after the edit renders again, whatever the last run found
+        templates = tuple(renderer.template(f) for f in features)
+        seen = _RUN_RENDERS.get(key)
+        if seen is not None and seen[0] is renderer and seen[1] is fabric and seen[2] == templates:
+            return seen[3]
+        failure = None
+        silent = set(features)
+        for name in sorted(hosts, key=natural_key):
+            try:
+                rendered = renderer.render(host_node(hosts[name]), fabric, features)
+            except UserInputError as exc:
+                failure = (name, exc)
+                break
+            silent -= {f for f, lines in rendered.items() if lines}
+        outcome = RunRender(failure, frozenset() if failure else frozenset(silent))
+        if len(_RUN_RENDERS) >= _RUN_RENDERS_KEPT:
+            _RUN_RENDERS.pop(next(iter(_RUN_RENDERS)))
+        _RUN_RENDERS[key] = (renderer, fabric, templates, outcome)
+        return outcome
+
+
+def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
+                   features: tuple[str, ...]) -> tuple[str, str] | None:
+    """(host, error) for the first host of the run `nr` whose configuration does not render,
+    or None (`render_run`)."""
+    failure = render_run(nr, fabric, renderer, features).failure
+    return None if failure is None else (failure[0], str(failure[1]))
