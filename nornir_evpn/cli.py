@@ -20,7 +20,7 @@ from typing import TextIO
 
 from nornir_evpn import __version__, home  # noqa: F401 - home: before nornir is imported
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
-from nornir_evpn.errors import NornirEvpnError, UserInputError
+from nornir_evpn.errors import NornirEvpnError, ReportNotWrittenError, UserInputError
 from nornir_evpn.signals import (  # noqa: F401
     Terminated,
     defer_start,
@@ -249,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NornirEvpnError as exc:  # UserInputError (exit 2) is one
         message = _one_line(exc)
         sys.stderr.write(f"nornir-evpn: error: {message}\n")
+        if isinstance(exc, ReportNotWrittenError):
+            return 1  # the run reported on stdout (--json) already; the file refused is the junit
         _report_refusal(args, _command_in(argv), message)
         return EXIT_USAGE if isinstance(exc, UserInputError) else 1
     except KeyboardInterrupt as exc:

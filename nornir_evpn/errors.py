@@ -49,6 +49,12 @@ class TwinNotRunningError(UserInputError):
     """`--twin` was requested but no digital twin is running."""
 
 
+class ReportNotWrittenError(NornirEvpnError):
+    """A report file the run owed (`--junit`) could not be written once the run was done:
+    exit 1, not 2 (the fabric may have changed; the input was good). As for stdout on a
+    full disk."""
+
+
 class DeviceError(NornirEvpnError):
     """A device rejected an operation (commit failed, `Error:` in output)."""
 

@@ -21,6 +21,7 @@ from nornir_evpn.errors import InventoryError
 from nornir_evpn.inputs import read_text
 from nornir_evpn.intent import FabricIntent, NodeIntent, natural_key
 from nornir_evpn.inventory_schema import check_inventory
+from nornir_evpn.outputs import replace_atomically
 from nornir_evpn.topology import Topology, UniqueKeyLoader, container_name
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
@@ -136,7 +137,9 @@ def write_inventory(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[Path
         path = out_dir / f"{key}.yaml"
         # JSON round trip drops tuples/pydantic types so the YAML is plain and stable.
         plain = json.loads(json.dumps(docs[key]))
-        path.write_text(header + yaml.safe_dump(plain, sort_keys=False, width=100))
+        # whole or not at all: a full disk cut hosts.yaml mid-file, and over an inventory
+        # being rewritten it lost the user's groups.yaml/defaults.yaml edits
+        replace_atomically(path, header + yaml.safe_dump(plain, sort_keys=False, width=100), shared=True)
         written.append(path)
     return written
 

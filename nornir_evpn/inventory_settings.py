@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from nornir_evpn.errors import InventoryError
+from nornir_evpn.outputs import replace_atomically
 
 # what an operator sets beside the generated data in groups.yaml and defaults.yaml: how to
 # reach the devices (transport, keys, known_hosts, timeouts, user, password, port)
@@ -38,9 +39,10 @@ def generated_settings(docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def write_snapshot(settings: dict[str, Any], out_dir: Path) -> Path:
     path = out_dir / SNAPSHOT
-    path.write_text("# what `nornir_evpn inventory` generated for the connection settings: the next run\n"
-                    "# keeps what you changed in groups.yaml/defaults.yaml against this\n"
-                    + yaml.safe_dump(json.loads(json.dumps(settings)), sort_keys=False, width=100))
+    replace_atomically(path, "# what `nornir_evpn inventory` generated for the connection settings: the next run\n"
+                       "# keeps what you changed in groups.yaml/defaults.yaml against this\n"
+                       + yaml.safe_dump(json.loads(json.dumps(settings)), sort_keys=False, width=100),
+                       shared=True)
     return path
 
 

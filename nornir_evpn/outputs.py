@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from nornir_evpn.errors import UserInputError
+from nornir_evpn.errors import ReportNotWrittenError, UserInputError
 
 
 def _reason(exc: OSError) -> str:
@@ -57,27 +57,44 @@ def ensure_writable(path: Path, what: str) -> Path:
 
 
 @contextmanager
-def writing(path: Path, what: str) -> Iterator[None]:
-    """Turn the file system refusing a write into one line naming `what` and `path`."""
+def writing(path: Path, what: str, *, after_run: bool = False) -> Iterator[None]:
+    """Turn the file system refusing a write into one line naming `what` and `path`: bad
+    input (exit 2) before a run, `ReportNotWrittenError` (exit 1) for a report written
+    after it (`after_run`)."""
     try:
         yield
     except OSError as exc:
-        raise UserInputError(f"{what} {path}: cannot write: {_reason(exc)}") from None
+        error = ReportNotWrittenError if after_run else UserInputError
+        raise error(f"{what} {path}: cannot write: {_reason(exc)}") from None
 
 
-def replace_atomically(path: Path, text: str) -> None:
+def replace_atomically(path: Path, text: str, *, shared: bool = False) -> None:
     """Write `path` so a reader never sees half of it: a temporary file of its own, created
     next to it (a sibling `<name>.tmp` someone else owns is never touched), then renamed.
-    For the tool's state files: created 0600, in a directory created 0700 (own_files)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    For the tool's state files: created 0600, in a directory created 0700 (own_files).
+    `shared`: a file of the user's (an inventory): the mode it had, else what the umask
+    gives a new file, in a directory made as `mkdir` makes it."""
+    path.parent.mkdir(mode=0o777 if shared else 0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if shared and hasattr(os, "fchmod"):
+            os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_of(path: Path) -> int:
+    """The permission bits `path` has, or a new file would get under the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 @contextmanager

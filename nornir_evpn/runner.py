@@ -37,12 +37,47 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from nornir.core.inventory import Host
 from nornir.core.task import AggregatedResult, MultiResult, Task
 
+from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.signals import TERMINATION_SIGNALS, not_ignored  # noqa: F401 - their old home
 
 PLUGIN_NAME = "nornir_evpn.threaded"
 
 
 _WORKER = threading.local()  # .runner: the runner whose pool this thread belongs to
+
+
+class BestEffortPool(ThreadPoolExecutor):
+    """A thread pool that goes on with the threads it could start.
+
+    `submit` queues the work before it starts a thread for it: a thread that cannot start
+    (`ulimit -u`, a container's pids.max, `ulimit -v`: "can't start new thread") raised
+    with the work queued, and the runner took it for an interrupt while the hosts already
+    running went on (a configure committed on some hosts and reported none). With one
+    worker or more the queue is served, the hosts in turn; `on_short(text)` is told once.
+    With none, submit raises (`ShortOfThreads`) and nothing queued ever runs."""
+
+    def __init__(self, *args, on_short: Callable[[str], None] | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.on_short = on_short
+        self.short: str | None = None
+
+    def _adjust_thread_count(self) -> None:
+        try:
+            super()._adjust_thread_count()
+        except RuntimeError as exc:
+            if not self._threads:
+                raise ShortOfThreads(f"cannot start a thread ({exc}): the process limit (ulimit -u, a "
+                                     "container's pids limit) or memory limit (ulimit -v) is too low") from None
+            if self.short is None:
+                self.short = (f"only {len(self._threads)} of {self._max_workers} worker threads could start "
+                              f"({exc}): hosts wait for a free one (raise ulimit -u / -v, or pass --workers)")
+                if self.on_short is not None:
+                    self.on_short(self.short)
+
+
+class ShortOfThreads(NornirEvpnError, RuntimeError):
+    """Not one worker thread could start: nothing of the run was started (the CLI: one
+    line, exit 1)."""
 
 
 CUT_AGAIN_S = 0.05  # an interrupted run cuts the sessions that opened since, this often
@@ -65,15 +100,21 @@ class InterruptSafeRunner:
         # there (`session.cut_short`) instead of waiting out a slow device; a host still
         # logging in at the first call is cut once its session opens
         self.on_interrupt: Callable[[list[Host]], None] | None = None
+        # told once when fewer worker threads than wanted could start (`BestEffortPool`)
+        self.on_short_of_threads: Callable[[str], None] | None = None
 
     def _workers(self) -> tuple[ThreadPoolExecutor, bool]:
         """(pool, kept): the runner's own pool, or a throw-away one for a nested run."""
         pool = self._pool
         if getattr(_WORKER, "runner", None) is self:
-            return ThreadPoolExecutor(self.num_workers), False
+            return BestEffortPool(self.num_workers, on_short=self._short), False
         if pool is None:
-            pool = self._pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="nornir_evpn")
+            pool = self._pool = BestEffortPool(self.num_workers, thread_name_prefix="nornir_evpn", on_short=self._short)
         return pool, True
+
+    def _short(self, text: str) -> None:
+        if self.on_short_of_threads is not None:
+            self.on_short_of_threads(text)
 
     def _start(self, task: Task, host: Host) -> MultiResult:
         _WORKER.runner = self

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import sys
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,6 +24,7 @@ from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import _extended_groups, fabric_from_docs, load_inventory_docs, password
 from nornir_evpn.inventory_plugin import DocsInventory
 from nornir_evpn.outputs import ensure_writable
+from nornir_evpn.runner import InterruptSafeRunner
 from nornir_evpn.ssh_keys import leave_out_rsa_keys
 
 EXIT_OK = 0
@@ -116,6 +119,29 @@ def quiet_library_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
             logger.addHandler(logging.NullHandler())
+
+
+def stop_logging_when_it_cannot_write() -> None:
+    """The --log-file handler (nornir's) on a full disk printed logging's "--- Logging error
+    ---" traceback for every record: 7,620 lines of stderr for one `verify -vv`. The first
+    failed write now says so in one line and the handler is removed (the run goes on)."""
+    logger = logging.getLogger("nornir")
+    lock = threading.Lock()
+    for handler in list(logger.handlers):
+        if not isinstance(handler, logging.FileHandler):
+            continue
+
+        def handle_error(record: logging.LogRecord, handler: logging.FileHandler = handler) -> None:
+            exc = sys.exc_info()[1]
+            with lock:
+                if handler not in logger.handlers:
+                    return
+                logger.removeHandler(handler)
+            with contextlib.suppress(Exception):  # stderr on that same disk
+                sys.stderr.write(f"note: --log-file {handler.baseFilename}: cannot write: "
+                                 f"{getattr(exc, 'strerror', None) or exc}; logging stopped\n")
+
+        handler.handleError = handle_error  # type: ignore[method-assign]
 
 
 def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | None) -> dict[str, Any]:
@@ -229,6 +255,9 @@ def build_target(
     )
     # after InitNornir: nornir skips its nornir.log handler when the logger has any handler
     quiet_library_logs()
+    stop_logging_when_it_cannot_write()
+    if isinstance(nr.runner, InterruptSafeRunner):
+        nr.runner.on_short_of_threads = lambda text: sys.stderr.write(f"note: {text}\n")
     for note in leave_out_rsa_keys(nr.inventory.hosts.values()):  # before any login: ssh2 crashes on one
         sys.stderr.write(f"{note}\n")
     if args.inventory is None and Path(inv_dir) != Path("inventory"):

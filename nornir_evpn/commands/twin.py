@@ -27,8 +27,9 @@ from nornir_evpn.intent import derive_intent
 from nornir_evpn.outputs import ensure_directory
 from nornir_evpn.own_files import open_own
 from nornir_evpn.topology import load_topology
-from nornir_evpn.twin.keys import check_key, load_or_create_key
+from nornir_evpn.twin.keys import load_or_create_key
 from nornir_evpn.twin.latency import PROFILES
+from nornir_evpn.twin.limits import open_files_note
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, IMAGE, RELEASES
 from nornir_evpn.twin.state import (
     DEFAULT_STATE_FILE,
@@ -212,9 +213,13 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
             node.startup_text()
     for note in topo.notes:  # what `inventory` says of the file, the twin leaves out too
         sys.stderr.write(f"note: {note}\n")
+    if (note := open_files_note(len(topo.nodes))) is not None:
+        sys.stderr.write(f"{note}\n")
     timing = timing or profile
     release = args.release or IMAGE
-    check_key(state_file)  # one line here, not a dead child's log
+    # made here, not in the child: a key that cannot be written (a full disk) is one line
+    # here, not a dead child's log on that same disk
+    load_or_create_key(state_file)
     if args.foreground:
         return serve(topology, state_file, profile, timing, release)
     return _spawn(topology, state_file, profile, timing, release)
@@ -239,7 +244,9 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = log_path.read_text(errors="replace").splitlines()[-5:]
-            sys.stderr.write(f"twin exited with code {proc.returncode}; see {log_path}\n")
+            sys.stderr.write(f"twin exited with code {proc.returncode}; see {log_path}\n" if tail else
+                             f"twin exited with code {proc.returncode} and an empty log ({log_path}): "
+                             "could it write there (a full disk)?\n")
             sys.stderr.write("".join(f"  {line}\n" for line in tail))
             return EXIT_FAILED
         with contextlib.suppress(TwinNotRunningError):

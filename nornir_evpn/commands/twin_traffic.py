@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK, non_negative_float, positive_int
 from nornir_evpn.errors import UserInputError
+from nornir_evpn.runner import BestEffortPool
 
 # CE logins at a time: a CE's pings are mostly waiting, so all of them at once (the 96 CEs
 # of a 128-leaf fabric took 68 s 8 at a time, 11 s all together)
@@ -81,7 +81,7 @@ def run_traffic(args: argparse.Namespace) -> int:
     errors: dict[str, str] = {}
     deadline = time.monotonic() + args.timeout
     pending = {ce: targets[ce] for ce in ces}
-    with ThreadPoolExecutor(PARALLEL_CES) as pool:
+    with BestEffortPool(PARALLEL_CES) as pool:
         while True:
             for ce, (got, error) in zip(pending, pool.map(ping_all, pending.items()), strict=True):
                 counts[ce].update(got)

@@ -84,7 +84,11 @@ class Poller:
 
             self.thread = threading.Thread(target=target, name="failover-poll", daemon=True)
             self.done = done
-            self.thread.start()
+            try:
+                self.thread.start()
+            except RuntimeError:  # no thread to spare (ulimit -u, pids.max): poll here, unbounded
+                self.thread = None  # by the deadline but by each host's transport timeout
+                target()
             # interrupted while waiting: re-raised at once; the restore then goes out on a
             # second session if this poll is still running (`busy`), and `join` waits for it
             # before its sessions are closed

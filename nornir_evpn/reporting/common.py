@@ -133,6 +133,6 @@ def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
                 ET.SubElement(c, "skipped", message=skipped)
             if output:
                 ET.SubElement(c, "system-out").text = output
-    with writing(path, "--junit"):  # checked before the run; this covers what changed since
+    with writing(path, "--junit", after_run=True):  # checked before the run; this covers what changed since
         path.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

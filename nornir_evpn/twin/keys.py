@@ -64,13 +64,6 @@ def _open_key(path: Path) -> int | None:
     return fd
 
 
-def check_key(state_file: str | Path | None = None) -> None:
-    """Refuse (UserInputError) a key file the twin would refuse, before it is started."""
-    fd = _open_key(key_path(state_file))
-    if fd is not None:
-        os.close(fd)
-
-
 def load_or_create_key(state_file: str | Path | None = None) -> Any:
     """The twin's host key (an asyncssh key), made and saved on first use."""
     import asyncssh
@@ -83,8 +76,13 @@ def load_or_create_key(state_file: str | Path | None = None) -> Any:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         except OSError as exc:
             raise UserInputError(f"the twin's host key {path}: cannot create: {exc.strerror or exc}") from None
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.export_private_key())
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key.export_private_key())
+        except OSError as exc:  # a full disk: no empty key left for the next `twin up` to refuse
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise UserInputError(f"the twin's host key {path}: cannot write: {exc.strerror or exc}") from None
         return key
     with os.fdopen(fd, "rb") as fh:
         data = fh.read()

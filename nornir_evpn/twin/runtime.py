@@ -8,9 +8,11 @@ process (`python -m nornir_evpn twin up`) found through its state file (`read_tw
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +30,7 @@ from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import CommitHook, NodeDatastore
 from nornir_evpn.twin.keys import write_known_hosts
 from nornir_evpn.twin.latency import Latency
+from nornir_evpn.twin.limits import open_files_needed, raise_open_files_limit
 from nornir_evpn.twin.releases import DEFAULT_RELEASE
 from nornir_evpn.twin.server import NodeServer
 from nornir_evpn.twin.server import host_key as server_host_key
@@ -69,19 +72,33 @@ class _ProviderProxy:
         return of(node) if of is not None else DEFAULT_RELEASE
 
 
-def raise_open_files_limit(needed: int) -> None:
-    """Raise this process's soft limit on open files toward `needed` (up to the hard limit):
-    one listening socket per node, and one per session. macOS starts shells at 256, which a
-    128-leaf topology's 257 nodes exceed before anyone connects."""
-    try:
-        import resource
-    except ImportError:  # not POSIX
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-    if soft != resource.RLIM_INFINITY and soft < want:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+log = logging.getLogger(__name__)
+
+
+class _AcceptErrors:
+    """The event loop's exception handler: asyncio logs a traceback for every `accept()`
+    that fails for want of file descriptors, as often as the listener is readable (hundreds
+    of MB of log in two minutes at `ulimit -n 48`). Those become one line per
+    ACCEPT_NOTE_EVERY_S with their count; anything else goes to the default handler."""
+
+    def __init__(self) -> None:
+        self.last = -math.inf
+        self.since = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "out of system resource" not in str(context.get("message", "")):
+            loop.default_exception_handler(context)
+            return
+        self.since += 1
+        now = time.monotonic()
+        if now - self.last >= ACCEPT_NOTE_EVERY_S:
+            exc = context.get("exception")
+            log.error("cannot accept SSH connections: %s (%d time(s)); raise `ulimit -n`",
+                      getattr(exc, "strerror", None) or exc, self.since)
+            self.last, self.since = now, 0
+
+
+ACCEPT_NOTE_EVERY_S = 10.0
 
 
 class Twin:
@@ -165,7 +182,10 @@ class Twin:
 
     # -- async lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        raise_open_files_limit(2 * len(self.servers) + 64)
+        raise_open_files_limit(open_files_needed(len(self.servers)))
+        loop = asyncio.get_running_loop()
+        if loop.get_exception_handler() is None:  # a loop of the caller's keeps its own
+            loop.set_exception_handler(_AcceptErrors())
         await asyncio.gather(*(s.start() for s in self.servers.values()))
 
     async def stop(self) -> None:

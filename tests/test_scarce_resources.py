@@ -1,0 +1,169 @@
+"""A machine running short: a full disk, too few file descriptors (the scarce-resources
+tester's findings; threads are in test_thread_shortage.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import io
+import json
+import logging
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.cli import main
+from nornir_evpn.commands.common import stop_logging_when_it_cannot_write
+from nornir_evpn.errors import UserInputError
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = ROOT / "inventory"
+LAB = INVENTORY / "evpn-mh01.clab.yml"
+FULL = OSError(errno.ENOSPC, "No space left on device")
+
+
+class _FullFile(io.StringIO):
+    def write(self, text: str) -> int:
+        raise FULL
+
+
+def _disk_full_for(monkeypatch: pytest.MonkeyPatch, module) -> None:  # type: ignore[no-untyped-def]
+    """Files `module` opens with os.fdopen take no byte (a full disk)."""
+    def fdopen(fd: int, *args: object, **kwargs: object) -> _FullFile:
+        os.close(fd)
+        return _FullFile()
+
+    monkeypatch.setattr(module.os, "fdopen", fdopen)
+
+
+def test_an_inventory_rewritten_on_a_full_disk_is_left_as_it_was(tmp_path, monkeypatch) -> None:
+    """hosts.yaml was cut mid-file (16,384 bytes), and over an existing inventory the user's
+    groups.yaml/defaults.yaml edits were lost."""
+    from nornir_evpn import outputs
+
+    inv = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, inv)
+    before = {p.name: p.read_bytes() for p in inv.glob("*.yaml")}
+    _disk_full_for(monkeypatch, outputs)
+    code = main(["inventory", "--topology", str(LAB), "--out", str(inv)])
+    assert code == 2
+    assert {p.name: p.read_bytes() for p in inv.glob("*.yaml")} == before
+    assert not list(inv.glob(".*.tmp"))
+
+
+def test_an_inventory_keeps_the_mode_of_the_files_it_replaces(tmp_path) -> None:
+    inv = tmp_path / "inventory"
+    assert main(["inventory", "--topology", str(LAB), "--out", str(inv)]) == 0
+    (inv / "groups.yaml").chmod(0o640)
+    assert main(["inventory", "--topology", str(LAB), "--out", str(inv)]) == 0
+    assert (inv / "groups.yaml").stat().st_mode & 0o777 == 0o640
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (inv / "hosts.yaml").stat().st_mode & 0o777 == 0o666 & ~umask  # not a state file's 0600
+
+
+def test_a_twin_key_that_cannot_be_written_leaves_no_empty_key(tmp_path, monkeypatch) -> None:
+    """The next `twin up` refused the 0-byte key ("is not a private key; delete it")."""
+    from nornir_evpn.twin import keys
+
+    state = tmp_path / "twin.json"
+    _disk_full_for(monkeypatch, keys)
+    with pytest.raises(UserInputError, match="cannot write: No space left on device"):
+        keys.load_or_create_key(state)
+    assert not keys.key_path(state).exists()
+
+
+@pytest.fixture
+def nornir_log(tmp_path: Path) -> Iterator[logging.FileHandler]:
+    logger = logging.getLogger("nornir")
+    handler = logging.FileHandler(tmp_path / "nornir.log")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+
+
+def test_a_log_file_on_a_full_disk_is_one_line_not_a_traceback_per_record(nornir_log, capsys) -> None:
+    """`verify -vv` with the log on a full disk: 206 "--- Logging error ---" tracebacks."""
+    nornir_log.stream = _FullFile()
+    stop_logging_when_it_cannot_write()
+    for i in range(50):
+        logging.getLogger("nornir.nornir_evpn.tasks").info("record %d", i)
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"note: --log-file {nornir_log.baseFilename}: cannot write: No space left on device; logging stopped"]
+    assert nornir_log not in logging.getLogger("nornir").handlers
+
+
+def test_a_junit_report_lost_after_the_commit_is_exit_1_and_one_json_document(tmp_path, capsys, monkeypatch) -> None:
+    """configure committed, then `--junit: cannot write` exited 2, which says "bad input,
+    nothing touched"; and --json printed a second document (the refusal's) after the run's."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.runtime import Twin
+
+    junit = tmp_path / "c.xml"
+    with Twin(LAB) as twin:
+        attach(twin)
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+
+        def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise FULL
+
+        monkeypatch.setattr(ET.ElementTree, "write", full)
+        capsys.readouterr()
+        code = main(["configure", "--twin", "--twin-state", str(state), "--inventory", str(INVENTORY),
+                     "--json", "--junit", str(junit)])
+        out, err = capsys.readouterr()
+        assert code == 1
+        doc = json.loads(out)  # one document: the run's
+        assert doc["ok"] is True and doc["hosts"]["leaf1"]["committed"] is True
+        assert err.splitlines()[-1] == f"nornir-evpn: error: --junit {junit}: cannot write: No space left on device"
+        assert "ethernet-segment ES-1" in "".join(twin.datastore("leaf1").running.flat())
+
+
+def test_the_twin_says_once_in_a_while_that_it_cannot_accept(caplog) -> None:
+    """Out of file descriptors, asyncio logged a traceback for every failed accept() (the
+    twin's log grew by 518 MB in two minutes at `ulimit -n 48`)."""
+    from nornir_evpn.twin.runtime import _AcceptErrors
+
+    loop = asyncio.new_event_loop()
+    try:
+        handler = _AcceptErrors()
+        context = {"message": "socket.accept() out of system resource",
+                   "exception": OSError(errno.EMFILE, "Too many open files")}
+        with caplog.at_level(logging.ERROR):
+            for _ in range(1000):
+                handler(loop, context)
+        [record] = caplog.records
+        assert record.getMessage() == ("cannot accept SSH connections: Too many open files (1 time(s)); "
+                                       "raise `ulimit -n`")
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):  # anything else: asyncio's own handling
+            handler(loop, {"message": "Task exception was never retrieved"})
+        assert "Task exception was never retrieved" in caplog.text
+    finally:
+        loop.close()
+
+
+def test_twin_up_says_when_the_open_files_limit_is_too_low(monkeypatch) -> None:
+    import resource
+
+    from nornir_evpn.twin.limits import open_files_needed, open_files_note
+
+    monkeypatch.setattr(resource, "getrlimit", lambda what: (48, 48))
+    assert open_files_note(30) == (
+        "note: open files are limited to 48 here (ulimit -n, hard limit): the twin's 30 nodes need "
+        f"{open_files_needed(30)} to serve a session to each at once; sessions beyond it time out. "
+        f"Raise it (`ulimit -n {open_files_needed(30)}`) and run `twin down`, `twin up` again")
+    monkeypatch.setattr(resource, "getrlimit", lambda what: (1024, 1024))
+    assert open_files_note(30) is None
