@@ -8,6 +8,7 @@ setting says so); `task_error` says a bug of ours as one (`nornir_evpn.internal`
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from nornir.core.exceptions import NornirSubTaskError
@@ -36,6 +37,9 @@ def host_error(host: Any, exc: BaseException) -> str:
     if setting is not None:
         value, where = connection_setting(host, setting)
         return f"timeout: no answer within {value:g}s ({setting} {where})"
+    if any(getattr(c, "errno", None) == errno.EMFILE for c in _chain(exc)):
+        # this process's limit, not the host's fault: a session per host stays open all run
+        return f"{text} (this process's open files limit, `ulimit -n`: a session per host stays open; raise it)"
     return text
 
 

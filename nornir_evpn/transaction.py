@@ -123,7 +123,9 @@ def _all_or_nothing(
     if not all(e["ok"] for e in validated.values()):
         for e in validated.values():
             e["changed"] = False
-        why = "interrupted" if cancel.is_set() else "validation failed on a host"
+        # a device that refused the change, or a host that never got to say (unreachable,
+        # a commit confirmed pending): "validation failed" read as the device's refusal
+        why = "interrupted" if cancel.is_set() else "a host failed in the validation phase (see its error)"
         return validated, [f"{why}: nothing was committed anywhere"]
     to_change = [h for h, e in validated.items() if e["changed"]]
     if not to_change:

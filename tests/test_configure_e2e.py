@@ -890,7 +890,7 @@ def test_all_or_nothing_and_dry_run_see_a_pending_commit_confirmed(lab, capsys):
     phase and committed leaf2 and leaf3, reporting ok: the timer then left a mixed fabric."""
     _leave_pending(lab)
     code, doc = lab.configure(capsys, "--all-or-nothing")
-    assert code == 1 and doc["notes"] == ["validation failed on a host: nothing was committed anywhere"]
+    assert code == 1 and doc["notes"] == ["a host failed in the validation phase (see its error): nothing was committed anywhere"]
     assert doc["hosts"]["leaf1"]["error"].startswith("a commit confirmed (commit 1) is pending")
     assert not any(e["committed"] for e in doc["hosts"].values())
     for node in ("leaf2", "leaf3", "spine1"):
@@ -906,7 +906,7 @@ def test_a_pending_commit_confirmed_fails_a_host_with_changes_before_anything_co
     would go with it when its timer ends. The host fails before any commit, in every mode."""
     _leave_pending(lab, config=["set / interface ethernet-1/9 description someone-else"])
     code, doc = lab.configure(capsys, "--all-or-nothing")
-    assert code == 1 and doc["notes"] == ["validation failed on a host: nothing was committed anywhere"]
+    assert code == 1 and doc["notes"] == ["a host failed in the validation phase (see its error): nothing was committed anywhere"]
     assert doc["hosts"]["leaf1"]["error"].startswith("a commit confirmed (commit 1) is pending")
     for node in ("leaf2", "leaf3"):
         assert lab.running(node) == startup(node) and not lab.twin.datastore(node).commits

@@ -167,3 +167,16 @@ def test_twin_up_says_when_the_open_files_limit_is_too_low(monkeypatch) -> None:
         f"Raise it (`ulimit -n {open_files_needed(30)}`) and run `twin down`, `twin up` again")
     monkeypatch.setattr(resource, "getrlimit", lambda what: (1024, 1024))
     assert open_files_note(30) is None
+
+
+def test_a_host_failing_for_want_of_file_descriptors_names_the_limit() -> None:
+    """Each host said `OSError: [Errno 24] Too many open files` with no hint that it is
+    this process's limit, not the device."""
+    from types import SimpleNamespace
+
+    from nornir_evpn.failures import host_error
+
+    host = SimpleNamespace(name="leaf7", hostname="127.0.0.1", port=22, connection_options={})
+    error = host_error(host, OSError(errno.EMFILE, "Too many open files"))
+    assert error.endswith("(this process's open files limit, `ulimit -n`: a session per host stays open; raise it)")
+    assert "Too many open files" in error

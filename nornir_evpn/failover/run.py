@@ -338,10 +338,14 @@ class _Run:
                     self.probe.start()
                 # the state file exists before the shut is sent: a SIGKILL at any later
                 # instant still leaves enough to undo it with --restore
-                write_state(options.state_file, {
-                    "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
-                    "interface": options.interface, "segment": self.es.name, "time": time.time(),
-                })
+                try:
+                    write_state(options.state_file, {
+                        "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
+                        "interface": options.interface, "segment": self.es.name, "time": time.time(),
+                    })
+                except OSError as exc:  # a full disk: said as such, not "OSError: [Errno 28] ..."
+                    raise _StepFailed(f"--state-file {options.state_file}: cannot write: "
+                                      f"{exc.strerror or exc}; {options.interface} was not shut") from None
                 shut_sent = True
                 sent_at = self.t0 = clock()
                 shut = run_on(nr, options.host, shut_interface, interface=options.interface)

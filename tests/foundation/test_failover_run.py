@@ -1189,3 +1189,24 @@ def test_configure_is_refused_by_a_failover_test_of_its_own_lab_only(tmp_path, m
     refuse_during_failover_test({"leaf1": None}, target("pod-b"))  # another fabric's test
     with pytest.raises(UserInputError, match="is running on leaf1 ethernet-1/1"):
         refuse_during_failover_test({"leaf1": None}, target("pod-a"))
+
+
+def test_a_state_file_that_cannot_be_written_shuts_nothing_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    """A full disk before the shut: the run refused (right) as `error: OSError: [Errno 28] No
+    space left on device`, naming neither the file nor that the link was left up."""
+    import errno
+
+    from nornir_evpn.failover import run as failover_run
+
+    def full(*_a: Any, **_k: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(failover_run, "write_state", full)
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    nr = FakeNornir()
+    state = tmp_path / "state.json"
+    report = run_failover(nr, fabric, lambda faults: {LAG: CheckOutcome(True, "", "down" if faults else "up")},  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=state))
+    assert not report.ok and nr.tasks == [] and not report.restore_attempted
+    assert report.error == (f"--state-file {state}: cannot write: No space left on device; "
+                            "ethernet-1/1 was not shut")
