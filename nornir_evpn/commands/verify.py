@@ -98,7 +98,12 @@ def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             for command, text in outputs.items():
-                (folder / output_file_name(command)).write_text(text if text.endswith("\n") else text + "\n")
+                file = folder / output_file_name(command)
+                try:
+                    file.write_text(text if text.endswith("\n") else text + "\n")
+                except OSError:  # a full disk: no empty or cut file to read as the device's answer
+                    file.unlink(missing_ok=True)
+                    raise
 
 
 def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
