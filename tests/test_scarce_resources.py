@@ -180,3 +180,17 @@ def test_a_host_failing_for_want_of_file_descriptors_names_the_limit() -> None:
     error = host_error(host, OSError(errno.EMFILE, "Too many open files"))
     assert error.endswith("(this process's open files limit, `ulimit -n`: a session per host stays open; raise it)")
     assert "Too many open files" in error
+
+
+def test_verify_outputs_on_a_full_disk_leave_no_empty_file(tmp_path, monkeypatch) -> None:
+    """A 0-byte output file read like the device's empty answer."""
+    from nornir_evpn.commands.verify import write_outputs
+
+    def full(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        self.touch()  # opened, then nothing fits
+        raise FULL
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(UserInputError, match="No space left on device"):
+        write_outputs(tmp_path, {"leaf1": {"outputs": {"show version": "Hostname leaf1"}}})
+    assert not list(tmp_path.rglob("*.txt"))
