@@ -134,6 +134,7 @@ class Snapshot:
         self._sessions: dict[tuple[str, str], Session] = {}
         self._peers: dict[str, list[tuple[str, str]]] = {}
         self._adv: dict[str, tuple[int, Counter[str]]] = {}
+        self._imet: dict[str, tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]] = {}
 
     # -- layer 1/2 -------------------------------------------------------------------------
     def port_admin(self, port: Port) -> bool:
@@ -433,6 +434,18 @@ class Snapshot:
                     out.append((r, addr))
         self._rib[node] = out
         return out
+
+    def imet(self, node: str) -> tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]:
+        """`node`'s IMET (RT3) paths as (originator, VNI) in RIB order, and per VTEP the
+        VNIs of its IMET routes: what every CE frame bridged over the fabric looks at (a
+        scan of the whole RIB per frame made a ping cost O(routes))."""
+        if node not in self._imet:
+            paths = [(r.originator, r.vni) for r, _a in self.rib(node) if r.type == 3]
+            vnis: dict[str, set[int | None]] = {}
+            for originator, vni in paths:
+                vnis.setdefault(originator, set()).add(vni)
+            self._imet[node] = paths, vnis
+        return self._imet[node]
 
     def advertised(self, node: str, address: str) -> list[Route]:
         """What `node` sends to neighbor `address` (its own routes; RRs also reflect)."""
