@@ -80,11 +80,7 @@ class Check:
         bad = [k for k, v in expected.items() if observed.get(k) != v]
         read: list[str] = []  # the commands behind a failure (none named for a pass)
         if bad:
-            detail = "; ".join(
-                f"{node.name} {k} - Expected: {_fmt(expected[k])} Actual: {_fmt(observed.get(k, ABSENT))}"
-                + (f" ({note})" if (note := getattr(observed.get(k), "note", "")) else "")
-                for k in bad
-            )
+            detail = "; ".join(mismatch_items(node.name, expected, observed, bad))
             # the commands it read (a failure rests on them), not all it may read
             may_read = self.commands(view, node)
             read = [c for c in may_read if c in reads] or may_read
@@ -95,6 +91,17 @@ class Check:
         else:
             detail = f"{node.name} " + ", ".join(f"{k}: {_fmt(v)}" for k, v in expected.items())
         return CheckResult(node.name, self.name, not bad, expected, observed, detail, read)
+
+
+def mismatch_items(host: str, expected: dict[str, Any], observed: dict[str, Any],
+                   keys: list[str]) -> list[str]:
+    """`<host> <item> - Expected: X Actual: Y` for each of `keys`, as a failed check's detail
+    joins them (the report shows the first few of a long one: `reporting.verify`)."""
+    return [
+        f"{host} {k} - Expected: {_fmt(expected[k])} Actual: {_fmt(observed.get(k, ABSENT))}"
+        + (f" ({note})" if (note := getattr(observed.get(k), "note", "")) else "")
+        for k in keys
+    ]
 
 
 def observe_bridged(obs: Observations, ifname: str) -> dict[str, str]:

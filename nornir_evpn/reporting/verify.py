@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nornir_evpn.checks.base import ABSENT
+from nornir_evpn.checks.base import ABSENT, mismatch_items
 from nornir_evpn.reporting.common import (
     JUnitCase,
     JUnitSuite,
@@ -217,7 +217,8 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
         for c in entry["checks"]:
             if not c["ok"]:
                 console.print(f"[red]{FAIL}[/red] {c['name']}: ", end="")
-                console.print(failure_text(c), markup=False, highlight=False, soft_wrap=True)
+                console.print(failure_text(c, limit=SHOWN_ITEMS), markup=False, highlight=False,
+                              soft_wrap=True)
     print_traffic_hint(console, traffic_hint, (c["detail"] for e in doc["hosts"].values()
                                                for c in e["checks"] if not c["ok"]), "verify again")
     for note in doc.get("notes") or []:
@@ -234,11 +235,44 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
     )
 
 
-def failure_text(check: dict[str, Any]) -> str:
+# failed items of one check on one host printed on the console; the rest are counted (a
+# fresh lab's mac.esi_remote on 16 leaves with 280 remote CEs each printed 709 KB in 16
+# lines of 44 KB, the command it read at the far end of each). --json and --junit keep all.
+SHOWN_ITEMS = 5
+
+
+def failure_text(check: dict[str, Any], limit: int | None = None) -> str:
     """A failed check's detail and the `show` commands it read, which `verify --outputs DIR`
-    keeps: `... (from: show interface lag1)`."""
+    keeps: `... (from: show interface lag1)`. With `limit`, the first `limit` failed items
+    and how many more there are (all of them are in --json's expected/observed)."""
     commands = check.get("commands") or []
-    return check["detail"] + (f" (from: {'; '.join(commands)})" if commands else "")
+    detail = check["detail"]
+    if limit is not None:
+        detail = _shortened(check, limit)
+    return detail + (f" (from: {'; '.join(commands)})" if commands else "")
+
+
+def _shortened(check: dict[str, Any], limit: int) -> str:
+    """`check`'s detail with only its first `limit` failed items; the detail unchanged when
+    it has no more, or when it is not made of the items (an error, an unreadable output)."""
+    expected, observed = check.get("expected") or {}, check.get("observed") or {}
+    bad = [k for k, v in expected.items() if observed.get(k) != v]
+    if len(bad) <= limit:
+        return check["detail"]
+    host = check["detail"].split(" ", 1)[0]
+    items = mismatch_items(host, expected, observed, bad)
+    joined = "; ".join(items)
+    if not check["detail"].startswith(joined):
+        return check["detail"]
+    causes = check["detail"][len(joined):]  # ` (why values are absent)`, when known
+    actual = {_actual(i) for i in items[limit:]}
+    alike = f", each Actual: {actual.pop()}" if len(actual) == 1 else ""
+    return ("; ".join(items[:limit]) + f"; ... and {len(bad) - limit} more item(s){alike} "
+            f"({len(bad)} in all: --json has each){causes}")
+
+
+def _actual(item: str) -> str:
+    return item.rsplit(" Actual: ", 1)[-1]
 
 
 def verify_junit(doc: dict[str, Any]) -> list[JUnitSuite]:

@@ -372,3 +372,31 @@ def test_a_failing_check_names_the_commands_it_read_not_all_it_may_read(mh01) ->
         "l2evpn_spine1_show_bgp_neighbor.txt")}, checks=["mac.esi_remote"])
     assert not r.ok and r.observed == {"mac-vrf-1 00:c1:ab:00:00:11": "evpn esi:01:11:11:11:11:11:11:00:00:09"}
     assert r.commands == [mac_table]
+
+
+def test_a_long_failure_is_shortened_on_the_console_only() -> None:
+    """A fresh lab's mac.esi_remote on 16 leaves with 280 remote CEs each printed 16 lines
+    of 44 KB: the console shows the first items and counts the rest; the detail (--json,
+    --junit) keeps every one."""
+    from nornir_evpn.checks.base import mismatch_items
+    from nornir_evpn.checks.model import CheckResult
+    from nornir_evpn.reporting.verify import SHOWN_ITEMS, failure_text
+
+    expected = {f"mac-vrf-1 00:c1:ab:00:00:{i:02x}": f"evpn esi:{i}" for i in range(40)}
+    observed = dict.fromkeys(expected, "absent")
+    observed["mac-vrf-1 00:c1:ab:00:00:00"] = "evpn esi:0"  # one holds
+    bad = [k for k in expected if observed[k] != expected[k]]
+    detail = "; ".join(mismatch_items("leaf3", expected, observed, bad)) + " (output unreadable)"
+    c = CheckResult("leaf3", "mac.esi_remote", False, expected, observed, detail, ["show x"]).as_dict()
+    full = failure_text(c)
+    assert full == detail + " (from: show x)"
+    short = failure_text(c, limit=SHOWN_ITEMS)
+    assert short.count(" - Expected: ") == SHOWN_ITEMS
+    assert short.startswith("leaf3 mac-vrf-1 00:c1:ab:00:00:01 - Expected: evpn esi:1 Actual: absent; ")
+    assert short.endswith(f"; ... and {39 - SHOWN_ITEMS} more item(s), each Actual: absent "
+                          "(39 in all: --json has each) (output unreadable) (from: show x)")
+    few = dict(c, expected=dict(list(expected.items())[:3]))
+    few["detail"] = "; ".join(mismatch_items("leaf3", few["expected"], observed, list(few["expected"])[1:]))
+    assert failure_text(few, limit=SHOWN_ITEMS) == few["detail"] + " (from: show x)"  # nothing to cut
+    odd = dict(c, detail="leaf3 could not read: Error: x")  # not made of the items: as it is
+    assert failure_text(odd, limit=SHOWN_ITEMS) == "leaf3 could not read: Error: x (from: show x)"
