@@ -16,6 +16,7 @@ from nornir_evpn.reporting.common import (
     host_entry,
     host_ranges,
     print_traffic_hint,
+    shorten_detail,
 )
 
 _STYLE = {
@@ -101,7 +102,7 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         for column in ("check", "host", "detail"):
             table.add_column(column, overflow="fold")
         for f in report.precheck_failures:
-            table.add_row(escape(f["check"]), escape(f["host"]), escape(f["detail"]))
+            table.add_row(escape(f["check"]), escape(f["host"]), escape(shorten_detail(f["detail"], f["host"])))
         if report.precheck_failures:  # refused for another reason (slow reads, no probe): no table
             console.print(table)
         print_traffic_hint(console, traffic_hint, (f["detail"] for f in report.precheck_failures),
@@ -138,7 +139,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         if phase is not None and phase.failing and not phase.reached:
             # with what the last poll saw: the link is restored by now, verify cannot tell
             table.add_row(label, escape("\n".join(
-                f"{c}@{h}" + (f": {report.failing_details[(c, h)]}" if (c, h) in report.failing_details else "")
+                f"{c}@{h}" + (f": {shorten_detail(report.failing_details[(c, h)], h)}"
+                              if (c, h) in report.failing_details else "")
                 for c, h in phase.failing)))
     if report.unreachable and not report.refused:
         # a host the polls could not read holds its expectations back: the times include it;

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from nornir_evpn.checks.base import ABSENT, mismatch_items
 from nornir_evpn.reporting.common import (
+    SHOWN_ITEMS,
     JUnitCase,
     JUnitSuite,
     host_entry,
@@ -233,12 +234,6 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
         f"{verdict}: {s['checks'] - s['checks_failed']}/{s['checks']} checks passed on "
         f"{s['hosts'] - s['hosts_failed']}/{s['hosts']} hosts{tail}"
     )
-
-
-# failed items of one check on one host printed on the console; the rest are counted (a
-# fresh lab's mac.esi_remote on 16 leaves with 280 remote CEs each printed 709 KB in 16
-# lines of 44 KB, the command it read at the far end of each). --json and --junit keep all.
-SHOWN_ITEMS = 5
 
 
 def failure_text(check: dict[str, Any], limit: int | None = None) -> str:

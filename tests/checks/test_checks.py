@@ -400,3 +400,16 @@ def test_a_long_failure_is_shortened_on_the_console_only() -> None:
     assert failure_text(few, limit=SHOWN_ITEMS) == few["detail"] + " (from: show x)"  # nothing to cut
     odd = dict(c, detail="leaf3 could not read: Error: x")  # not made of the items: as it is
     assert failure_text(odd, limit=SHOWN_ITEMS) == "leaf3 could not read: Error: x (from: show x)"
+
+
+def test_shorten_detail_cuts_at_items_of_its_host() -> None:
+    """failover-test's pre-check table and never-held rows: the first items, then a count."""
+    from nornir_evpn.reporting.common import shorten_detail
+
+    detail = "; ".join(f"leaf1 mac-vrf-1 m{i} - Expected: evpn Actual: absent" for i in range(8))
+    assert shorten_detail(detail, "leaf1", 8) == detail
+    assert shorten_detail(detail, "leaf1", 3) == (
+        "leaf1 mac-vrf-1 m0 - Expected: evpn Actual: absent; leaf1 mac-vrf-1 m1 - Expected: evpn "
+        "Actual: absent; leaf1 mac-vrf-1 m2 - Expected: evpn Actual: absent; ... and 5 more "
+        "item(s) (8 in all: --json has each)")
+    assert shorten_detail("leaf1 unreachable: timeout", "leaf1", 1) == "leaf1 unreachable: timeout"
