@@ -211,26 +211,28 @@ class EvpnReceived(Check):
         if totals == expected and not any(o.route_distinguisher for o in others) and only_intent_rows(
                 s.routes, node.mac_vrf.evi, {o.system_ip for o in others}, esis, imported):
             return totals
-        counts = intent_routes(s.routes, {o.rd for o in others}, esis, imported, valid_only=True)
+        counts = intent_routes(s.routes, {o.rd for o in others}, esis, imported, valid_only=True,
+                               types=(1, 3, 4))  # not the MAC routes: most of a RIB
         return {f"{node.mac_vrf.name} RT{t}": counts[t] for t in (1, 3, 4)}
 
 
 def intent_routes(routes: EvpnRouteSet, rds: set[str], rt1_esis: frozenset[str], rt4_esis: frozenset[str], *,
-                  valid_only: bool) -> dict[int, int]:
+                  valid_only: bool, types: tuple[int, ...] = (1, 2, 3, 4)) -> dict[int, int]:
     """Per route type, the routes of the intent's mac-vrf (RD in `rds`) and ESes, from the
     tables: a mac-vrf of the operator's own adds its RT1/RT2/RT3 (RD `<ip>:<its evi>`) and an
     ES of its own its RT1/RT4; neither is the intent's to judge. RT1 needs both the RD and
     an ESI of `rt1_esis`, RT4 an ESI of `rt4_esis` (RD `<ip>:0`, whatever the EVIs).
-    `valid_only`: the paths a RIB can use (`*` in Status), as its footers count them."""
+    `valid_only`: the paths a RIB can use (`*` in Status), as its footers count them.
+    `types`: the route types counted (only their tables are read)."""
     def usable(r: Any) -> bool:
         return not valid_only or "*" in r.status
 
-    return {
-        1: sum(1 for r in routes.of_type(1) if r.rd in rds and r.esi in rt1_esis and usable(r)),
-        2: sum(1 for r in routes.of_type(2) if r.rd in rds and usable(r)),
-        3: sum(1 for r in routes.of_type(3) if r.rd in rds and usable(r)),
-        4: sum(1 for r in routes.of_type(4) if r.esi in rt4_esis and usable(r)),
-    }
+    def wanted(t: int, r: Any) -> bool:
+        if t == 4:
+            return r.esi in rt4_esis
+        return r.rd in rds and (t != 1 or r.esi in rt1_esis)
+
+    return {t: sum(1 for r in routes.of_type(t) if wanted(t, r) and usable(r)) for t in types}
 
 
 # one row of each table, found without reading the tables (a 128-leaf RIB's rows cost 2 ms,

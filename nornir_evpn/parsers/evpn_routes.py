@@ -53,9 +53,17 @@ class EvpnRouteSet:
         self._text = text
 
     @cached_property
+    def _clean(self) -> list[str]:
+        return self._lines if self._lines is not None else clean_lines(self._text)
+
+    @cached_property
+    def _titles(self) -> list[tuple[int, int]]:
+        """(line index, route type) of each `Type N` title."""
+        return [(i, int(m.group(1))) for i, ln in enumerate(self._clean) if (m := _SECTION_RE.match(ln))]
+
+    @cached_property
     def routes(self) -> dict[int, list[EvpnRoute]]:
-        lines = self._lines if self._lines is not None else clean_lines(self._text)
-        titles = [(i, int(m.group(1))) for i, ln in enumerate(lines) if (m := _SECTION_RE.match(ln))]
+        lines, titles = self._clean, self._titles
         out: dict[int, list[EvpnRoute]] = {}
         for table in iter_tables(lines):
             before = [t for i, t in titles if i < table.start]
@@ -81,7 +89,25 @@ class EvpnRouteSet:
         return self._text if self._lines is None else None
 
     def of_type(self, route_type: int) -> list[EvpnRoute]:
-        return self.routes.get(route_type, [])
+        """The routes of one type, reading that type's tables alone (a check counting RT1,
+        RT3 and RT4 never builds the MAC routes: with tenants of one's own a leaf's RIB is
+        3 MB, 20k paths, most of them RT2)."""
+        if "routes" in self.__dict__:
+            return self.routes.get(route_type, [])
+        kept = self.__dict__.setdefault("_by_type", {})
+        if route_type not in kept:
+            lines, titles = self._clean, self._titles
+            if not titles or next(iter(iter_tables(lines[: titles[0][0]])), None) is not None:
+                return self.routes.get(route_type, [])  # no title, or a table before one: as there
+            found: list[EvpnRoute] = []
+            for n, (start, rtype) in enumerate(titles):
+                if rtype != route_type:
+                    continue
+                end = titles[n + 1][0] if n + 1 < len(titles) else len(lines)
+                for table in iter_tables(lines[start:end]):
+                    found.extend(_route(rtype, r) for r in table.records)
+            kept[route_type] = found
+        return kept[route_type]
 
     def count(self, route_type: int) -> int:
         return self.counts.get(route_type, 0)
