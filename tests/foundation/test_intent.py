@@ -423,7 +423,8 @@ def test_generated_ces_keep_their_segment_when_another_is_taken_out(tmp_path: Pa
     doc = generate_topology(2, 4, 2, ce_per_pair=2)
     before = derive_intent(load_topology(_write(tmp_path / "a.clab.yml", doc)))
     owner = {es.ce: (name, es.esi, es.lag) for name, es in before.ethernet_segments.items()}
-    assert owner["ce2x1"] == ("ES-3", "01:11:11:11:11:11:11:00:00:03", "lag1")  # lag k on its own pair
+    # CE k of pair p is number (p-1)*40 + k, whatever --ce-per-pair; lag k on its own pair
+    assert owner["ce2x1"] == ("ES-41", "01:11:11:11:11:11:11:00:00:29", "lag1")
     nodes = doc["topology"]["nodes"]
     for ce in ("ce1x1", "ce1x2"):
         del nodes[ce]
@@ -483,3 +484,18 @@ def test_the_intent_says_itself_in_one_short_line() -> None:
     fabric = derive_intent(load_topology(Path(__file__).resolve().parents[1] / "fixtures" / "fabric-2s4l2es.clab.yml"))
     assert repr(fabric) == ("FabricIntent(name='fabric-2s4l2es', overlay_mode='full-mesh', 4 leaves, 2 spines, "
                             "2 CEs, 2 ethernet segments)")
+
+
+def test_growing_ce_per_pair_keeps_every_ces_segment(tmp_path: Path) -> None:
+    """Numbered in a row, ce2x1 was ES-21 at --ce-per-pair 20 and ES-41 at 40: growing the
+    data renumbered every pair but the first (ESIs, LACP keys: 60 values a leaf replaced)."""
+    from nornir_evpn.generate import generate_topology
+
+    def segments(per_pair: int) -> dict[str, tuple[str, str, str]]:
+        path = _write(tmp_path / f"{per_pair}.clab.yml", generate_topology(2, 8, 4, ce_per_pair=per_pair))
+        fabric = derive_intent(load_topology(path))
+        return {es.ce: (name, es.esi, fabric.ces[es.ce].ips[0]) for name, es in fabric.ethernet_segments.items()}
+
+    fewer, more = segments(20), segments(40)
+    assert fewer == {ce: more[ce] for ce in fewer}
+    assert fewer["ce2x1"] == ("ES-41", "01:11:11:11:11:11:11:00:00:29", "172.30.0.51")
