@@ -615,9 +615,11 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
             if nodes[node].is_srl:
                 norm = normalise_srl_interface(iface)
                 if norm is None:
+                    breakout = re.fullmatch(r"e\d+-\d+-\d+|ethernet-\d+/\d+/\d+", iface)
                     raise TopologyError(
-                        f"{path}: field '{field}' has malformed interface {raw_ep!r} "
-                        "(expected e1-N or ethernet-1/N, N from 1 to 128)"
+                        f"{path}: field '{field}' has {'a breakout port' if breakout else 'malformed interface'} "
+                        f"{raw_ep!r} " + ("(breakout ports are not supported: wire the CE to e1-N)" if breakout
+                                          else "(expected e1-N or ethernet-1/N, N from 1 to 128)")
                     )
             else:
                 if not _LINUX_IF.match(iface):
