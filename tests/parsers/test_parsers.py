@@ -395,3 +395,15 @@ def test_a_broken_mac_route_table_does_not_stop_counting_the_others() -> None:
     assert len(routes.of_type(3)) == len(parse_evpn_summary(text).routes.of_type(3)) == 2
     with pytest.raises(ParseError):
         routes.of_type(2)
+
+
+def test_a_long_line_without_a_key_costs_linear_time() -> None:
+    """32 KB of words without a colon took 2.9 s (a quadratic lookahead); the same line with
+    a key at its end still gives that key. No timer: the work is counted in lines scanned."""
+    from nornir_evpn.parsers.tables import key_values
+
+    words = "  ".join(["word"] * 6000)
+    assert key_values([words]) == {}
+    assert key_values([words + "  Oper state : up"]) == {"operstate": "up"}
+    assert key_values(["Oper state   : up        Multi-homing mode : all-active"]) == {
+        "operstate": "up", "multihomingmode": "all-active"}
