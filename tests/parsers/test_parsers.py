@@ -399,7 +399,8 @@ def test_a_broken_mac_route_table_does_not_stop_counting_the_others() -> None:
 
 def test_a_long_line_without_a_key_costs_linear_time() -> None:
     """32 KB of words without a colon took 2.9 s (a quadratic lookahead); the same line with
-    a key at its end still gives that key. No timer: the work is counted in lines scanned."""
+    a key at its end still gives that key (no timer asserted: unbounded, this test takes
+    seconds)."""
     from nornir_evpn.parsers.tables import key_values
 
     words = "  ".join(["word"] * 6000)
