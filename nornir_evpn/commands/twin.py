@@ -96,8 +96,10 @@ def _optional(module: str) -> Any:
 
 
 def _state_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--state-file", type=Path, default=None, metavar="FILE",
-                   help="state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
+    # `--twin-state` too, as `twin traffic`/`twin fault` and every other command spell it: the
+    # README's "then --twin-state podB.json" made `twin down --twin-state podB.json` an error
+    p.add_argument("--state-file", "--twin-state", dest="state_file", type=Path, default=None, metavar="FILE",
+                   help="twin state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
 
 
 def _print_endpoints(state: TwinState) -> None:
