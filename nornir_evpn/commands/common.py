@@ -227,6 +227,11 @@ def build_target(
     args: argparse.Namespace, *, include_ce: bool = False, hosts_required: bool = True
 ) -> Target:
     """Load the inventory, validate it, apply --twin and filters, and init Nornir."""
+    if getattr(args, "twin_state", None) is not None and not args.twin:
+        # `twin traffic --twin-state X` needs no --twin; `verify --twin-state X` without it went
+        # to the lab's addresses (and `configure` would commit there), the option ignored
+        raise UserInputError(f"--twin-state {args.twin_state} without --twin: add --twin to target that "
+                             "twin (without it the command targets the inventory's devices)")
     if getattr(args, "junit", None):
         ensure_writable(args.junit, "--junit")
     from nornir_evpn import internal

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nornir_evpn.cli import COMMANDS, main
+from nornir_evpn.cli import COMMANDS, build_parser, main
 
 
 def test_a_command_loads_only_its_own_module() -> None:
@@ -325,3 +325,20 @@ def test_a_script_interrupted_while_main_starts_keeps_its_handlers(monkeypatch, 
     assert code == 130
     assert json.loads(capsys.readouterr().out)["interrupted"] == "SIGINT"
     assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+@pytest.mark.parametrize("command", ["verify", "configure", "rollback", "failover-test"])
+def test_twin_state_without_twin_is_refused_not_ignored(tmp_path, capsys, command) -> None:
+    """`twin traffic --twin-state X` needs no --twin; the same habit on `verify` went to the
+    inventory's devices with the option ignored (`configure` would have committed there)."""
+    code = main([command, "--twin-state", str(tmp_path / "pod.json")])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "without --twin" in err[0]
+
+
+@pytest.mark.parametrize("action", ["up", "down", "status", "traffic", "fault"])
+def test_every_twin_action_takes_twin_state_as_the_other_commands_spell_it(action) -> None:
+    argv = ["twin", action, *(["list"] if action == "fault" else []), "--twin-state", "pod.json"]
+    args = build_parser().parse_args(argv)
+    assert str(getattr(args, "state_file", None) or args.twin_state) == "pod.json"
