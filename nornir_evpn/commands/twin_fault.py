@@ -37,6 +37,7 @@ from nornir_evpn.twin.state import read_twin_state, state_path
 
 MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreachable
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
+RESTORABLE = ("unreachable", "reject-commit", "wrong-credentials")  # what --restore undoes
 
 
 # a unix socket's path is at most 104 bytes on macOS (108 on Linux), NUL included
@@ -215,6 +216,12 @@ def add_fault_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def build_request(action: str, targets: list[str], restore: bool = False) -> dict[str, Any]:
     """Validate the command line into a request; UserInputError names what is wrong."""
+    if restore and action not in RESTORABLE:
+        # `link-down A B --restore` pulled the cable it was meant to put back
+        undo = {"link-down": "link-up with the same endpoints", "link-up": "link-down with the same endpoints",
+                "slow": "slow NODE 0"}.get(action)
+        raise UserInputError(f"twin fault {action}: --restore undoes {', '.join(RESTORABLE)} only"
+                             + (f"; to undo {action}: {undo}" if undo else ""))
     if action in ("link-down", "link-up"):
         if len(targets) != 2 or not all(":" in t for t in targets):
             raise UserInputError(f"twin fault {action}: expected two endpoints node:interface node:interface")

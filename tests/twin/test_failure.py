@@ -188,6 +188,12 @@ def test_fault_cli_over_the_control_socket(tmp_path, capsys):
         with pytest.raises(UserInputError, match="seconds must be from 0 to 300"):
             build_request("slow", ["leaf1", bad])
     assert build_request("slow", ["leaf1", "0.5"])["seconds"] == 0.5
+    # --restore on a fault it does not undo was dropped: `link-down A B --restore` pulled the cable
+    with pytest.raises(UserInputError, match="to undo link-down: link-up"):
+        build_request("link-down", ["leaf1:e1-1", "ce1:eth1"], restore=True)
+    with pytest.raises(UserInputError, match="to undo slow: slow NODE 0"):
+        build_request("slow", ["leaf1", "1"], restore=True)
+    assert build_request("reject-commit", ["leaf1"], restore=True)["restore"] is True
 
 
 def test_mac_table_stands_still_with_the_state_and_follows_a_new_mac():
