@@ -45,6 +45,7 @@ from nornir_evpn.twin.state import (
 # (module under nornir_evpn.commands, its function adding an action to `twin`'s subparsers)
 EXTENSIONS = [("twin_fault", "add_fault_parser"), ("twin_traffic", "add_traffic_parser")]
 START_TIMEOUT_S = 30.0
+TIMINGS = ["instant", "fast", "realistic", "demo"]  # twin/timing.py's profiles, in --help's order
 STOP_TIMEOUT_S = 10.0
 
 
@@ -60,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     help="serve in this process until SIGTERM/Ctrl-C")
     up.add_argument("--profile", choices=sorted(PROFILES), default=None,
                     help="command latency profile (default fast: no added delay)")
-    up.add_argument("--timing", choices=["instant", "fast", "realistic", "demo"], default=None,
+    up.add_argument("--timing", choices=TIMINGS, default=None,
                     help="fabric convergence delays (LACP/BGP/ES/EVPN); default "
                          "$NORNIR_EVPN_TWIN_TIMING, else the --profile of the same name")
     up.add_argument("--release", choices=[IMAGE, *RELEASES], default=None,
@@ -173,7 +174,9 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace, state_file: Path) -> int:
-    timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING")
+    timing = args.timing or os.environ.get("NORNIR_EVPN_TWIN_TIMING") or None
+    if timing not in (None, *TIMINGS):  # the variable's value: said here, not in the child's log (exit 1)
+        raise UserInputError(f"$NORNIR_EVPN_TWIN_TIMING {timing!r}: expected one of {', '.join(TIMINGS)}")
     try:
         state = read_twin_state(state_file)
     except NotATwinStateFile as exc:  # another file, or a corrupt one: never overwritten

@@ -98,6 +98,17 @@ def test_up_with_bad_topology_is_one_line_exit_2(tmp_path: Path, text: str, mess
     assert len(r.stderr.strip().splitlines()) == 1 and "bad.clab.yml" in r.stderr and message in r.stderr
 
 
+def test_a_bad_timing_in_the_environment_is_one_line_exit_2(tmp_path: Path, monkeypatch) -> None:
+    """$NORNIR_EVPN_TWIN_TIMING=bogus started the child, which died on argparse: exit 1 and
+    the reason only in the child's log."""
+    monkeypatch.setenv("NORNIR_EVPN_TWIN_TIMING", "bogus")
+    r = twin_cmd("up", "--topology", str(LAB), cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == ("nornir-evpn: error: $NORNIR_EVPN_TWIN_TIMING 'bogus': expected one of "
+                        "instant, fast, realistic, demo\n")
+    assert not (tmp_path / ".nornir_evpn" / "twin.json.log").exists()
+
+
 def test_startup_configs_are_needed_by_the_twin_only(tmp_path: Path) -> None:
     """A topology copied without its configs/ (the lab is deployed elsewhere): inventory
     works; the twin, which boots the nodes from those files, says which one is missing."""
