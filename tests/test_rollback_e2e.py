@@ -373,6 +373,28 @@ def test_an_interrupt_while_reading_the_checkpoint_lists_says_nothing_changed(la
     assert lab.running("leaf1") == after
 
 
+def test_an_interrupt_during_the_checkpoint_reads_reports_no_host_without_its_checkpoint(lab, capsys, monkeypatch,
+                                                                                        tmp_path):
+    """A SIGTERM while the lists were read came back with what they read, taken for the
+    reverts' results: every host "no checkpoint" (`found: false`, JUnit skipped), "0 would
+    revert, 4 without the checkpoint", on hosts that held it (CLI consistency review)."""
+    from nornir_evpn.commands import rollback as command
+    from nornir_evpn.commands.configure import Interrupted
+
+    assert lab.run(capsys, "configure")[0] == 0
+    real = command.run_interruptible
+
+    def signalled_while_reading(work, cancel):
+        raise Interrupted(real(work, cancel))  # the reads ended, the signal came meanwhile
+
+    monkeypatch.setattr(command, "run_interruptible", signalled_while_reading)
+    junit = tmp_path / "rollback.xml"
+    code, doc, err = lab.run(capsys, "rollback", "--dry-run", "--junit", str(junit))
+    assert code == 130 and "rollback interrupted before any revert: nothing changed" in err
+    assert doc["hosts"] == {} and doc["dry_run"] is True and doc["ok"] is False
+    assert 'errors="1"' in junit.read_text()
+
+
 def test_an_interrupt_during_the_save_keeps_the_reverts_in_the_report(lab, capsys, monkeypatch):
     """An interrupt in `rollback --save`'s save step was reported as "interrupted before any
     revert: nothing changed", with every host reverted (reviewer)."""
@@ -466,9 +488,12 @@ def test_forget_marks_that_run_only_and_says_so_in_json(lab, capsys, tmp_path):
     b = _configure(lab, capsys, _intent(tmp_path, 8))
     code, _, err = lab.run(capsys, "rollback", "--forget", "--dry-run")
     assert code == 2 and "--forget with --dry-run" in err
-    code, doc, _ = lab.run(capsys, "rollback", "--forget", "--checkpoint", a["checkpoint"])
+    junit = tmp_path / "forget.xml"
+    junit.write_text('<testsuites><testsuite name="old" tests="0"/></testsuites>')  # a previous run's
+    code, doc, _ = lab.run(capsys, "rollback", "--forget", "--checkpoint", a["checkpoint"], "--junit", str(junit))
     assert code == 0 and doc == {**doc, "forget": ["leaf1", "leaf2", "leaf3"], "checkpoint": a["checkpoint"],
                                  "hosts": {}}
+    assert f'name="rollback --forget {a["checkpoint"]}" tests="3"' in junit.read_text()  # it was left as it was
     code, doc, _ = lab.run(capsys, "rollback")  # B still stands: it is the default
     assert code == 0 and doc["checkpoint"] == b["checkpoint"] and _ecmp(lab, "leaf1") == "4"
 

@@ -29,6 +29,7 @@ from nornir_evpn.commands.common import (
     build_target,
 )
 from nornir_evpn.commands.configure import (
+    Interrupted,
     interrupt_once,
     refuse_during_failover_test,
     run_interruptible,
@@ -36,6 +37,8 @@ from nornir_evpn.commands.configure import (
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
 from nornir_evpn.reporting.common import (
+    JUnitCase,
+    JUnitSuite,
     console_for,
     emit_json,
     host_entry,
@@ -135,7 +138,11 @@ def _choose(target: Any, lab: str, recorded: str | None, required: Any, *, expli
     or (no record: another machine's run) the devices' newest. Before any revert, a host the
     recorded run changed that lost its checkpoint stops it: reverting the others would leave
     the fabric half back (ES peers with different LACP settings)."""
-    listed = run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel)
+    try:
+        listed = run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel)
+    except Interrupted:
+        # what was read is no revert's result: it reported every host "no checkpoint"
+        raise Interrupted(None) from None
     target.nr.data.reset_failed_hosts()
     if recorded is None:
         return newest_checkpoint(listed)
@@ -179,12 +186,16 @@ def _forget(args: argparse.Namespace, target: Any, run_record: dict[str, Any] | 
     if args.json:
         emit_json({"command": "rollback", "ok": True, "target": target.describe(),
                    "checkpoint": run_record["checkpoint"], "forget": hosts, "hosts": {}})
+    if args.junit:  # --junit was accepted and left the previous run's file in place
+        write_junit(args.junit, [JUnitSuite(f"rollback --forget {run_record['checkpoint']}", [
+            JUnitCase("rollback", host, output="marked undone in the record; nothing sent") for host in hosts])])
     return EXIT_OK
 
 
-def _refused_doc(target: Any, name: str | None) -> dict[str, Any]:
+def _refused_doc(target: Any, name: str | None, dry_run: bool = False) -> dict[str, Any]:
     return {"command": "rollback", "ok": False, "target": target.describe(), "checkpoint": name,
-            "dry_run": False, "interrupted": True, "notes": [], "hosts": {}}
+            "dry_run": dry_run, "interrupted": True, "notes": [], "hosts": {},
+            "error": "interrupted before any revert: nothing changed"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -248,7 +259,10 @@ def run(args: argparse.Namespace) -> int:
             if result is None:  # while reading the checkpoint lists: no revert was sent
                 sys.stderr.write("rollback interrupted before any revert: nothing changed\n")
                 if args.json:
-                    emit_json(_refused_doc(target, name))
+                    emit_json(_refused_doc(target, name, bool(args.dry_run)))
+                if args.junit:  # as every run stopped before its report: no earlier file left as this one's
+                    write_junit(args.junit, [JUnitSuite("rollback", [JUnitCase(
+                        "nornir_evpn.rollback", "run", error="interrupted before any revert: nothing changed")])])
                 return EXIT_INTERRUPTED
             agg, interrupted = result, True
         saved: dict[str, tuple[bool, str | None]] = {}
