@@ -186,3 +186,22 @@ def test_ctrl_c_to_the_whole_group_mid_failover_restores_and_says_interrupted(tm
     doc = json.loads(out)
     assert (doc["ok"], doc["interrupted"]) == (False, True)
     assert _wait_gone(marker) == []
+
+
+def test_the_demos_steps_keep_their_records_in_its_temp_dir(tmp_path: Path, monkeypatch) -> None:
+    """An absolute $NORNIR_EVPN_CHECKPOINTS got the demo twin's configure run recorded under
+    lab evpn-mh01, which a `rollback` of the user's real evpn-mh01 lab then chose; the
+    variables are the user's again afterwards."""
+    from nornir_evpn import checkpoint_record, failover_state
+    from nornir_evpn.commands.demo import _cwd
+
+    mine = tmp_path / "mine.json"
+    monkeypatch.setenv("NORNIR_EVPN_CHECKPOINTS", str(mine))
+    monkeypatch.delenv("NORNIR_EVPN_FAILOVER_STATE", raising=False)
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir()
+    with _cwd(demo_dir):
+        assert checkpoint_record.record_path() == demo_dir / "checkpoints.json"
+        assert failover_state.state_file_path() == demo_dir / "failover-state.json"
+    assert checkpoint_record.record_path() == mine
+    assert "NORNIR_EVPN_FAILOVER_STATE" not in os.environ

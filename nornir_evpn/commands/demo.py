@@ -80,12 +80,27 @@ def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _cwd(path: Path) -> Iterator[None]:
+    """Run in `path`, with the record files a user's environment may point elsewhere kept
+    there too: `$NORNIR_EVPN_CHECKPOINTS` (an absolute one got the demo twin's configure run
+    recorded under lab evpn-mh01, which a `rollback` of the real lab then chose) and
+    `$NORNIR_EVPN_FAILOVER_STATE` (a real failover-test's would refuse the demo's configure)."""
+    from nornir_evpn.checkpoint_record import RECORD_ENV
+    from nornir_evpn.failover_state import STATE_ENV
+
     previous = Path.cwd()
+    saved = {name: os.environ.get(name) for name in (RECORD_ENV, STATE_ENV)}
     os.chdir(path)
+    os.environ[RECORD_ENV] = str(path / "checkpoints.json")
+    os.environ[STATE_ENV] = str(path / "failover-state.json")
     try:
         yield
     finally:
         os.chdir(previous)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _command(argv: list[str]) -> argparse.Namespace:
