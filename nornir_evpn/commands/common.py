@@ -86,7 +86,8 @@ def add_nornir_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--json", action="store_true", help="one JSON document on stdout, human output on stderr")
     g.add_argument("--junit", type=Path, default=None, metavar="FILE", help="write a JUnit XML report")
     g.add_argument("-v", "--verbose", action="count", default=0,
-                   help="more detail: diffs here, and Nornir's log (-v INFO, -vv DEBUG) appended to --log-file")
+                   help="more detail: Nornir's log (-v INFO, -vv DEBUG) appended to --log-file; "
+                        "configure also prints every host's diff")
     g.add_argument("--log-file", type=Path, default=Path("nornir.log"), metavar="FILE",
                    help="where -v appends Nornir's log (default ./nornir.log)")
 

@@ -54,8 +54,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="demo", choices=["demo", "realistic", "fast", "instant"],
                    help="twin timing profile (default demo: a few seconds of convergence)")
     # checked here as failover-test checks them: a bad value is refused before the twin starts
-    p.add_argument("--interval", type=positive_float, default=0.5, metavar="S", help="failover poll interval")
-    p.add_argument("--timeout", type=positive_float, default=30.0, metavar="S", help="failover timeouts")
+    p.add_argument("--interval", type=positive_float, default=0.5, metavar="S",
+                   help="failover-test's poll interval in seconds (default 0.5)")
+    p.add_argument("--timeout", type=positive_float, default=30.0, metavar="S",
+                   help="failover-test's --timeout in seconds (default 30)")
     p.add_argument("--json", action="store_true", help="one summary JSON document on stdout")
     p.set_defaults(func=run)
 

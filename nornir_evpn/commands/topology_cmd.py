@@ -26,14 +26,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="example: python -m nornir_evpn topology generate --spines 2 --leaves 4 --mh-pairs 2 --out fab.clab.yml",
         formatter_class=argparse.RawDescriptionHelpFormatter,  # the example stays one copyable line
     )
-    g.add_argument("--spines", type=positive_int, required=True, help="1 to 8")
-    g.add_argument("--leaves", type=positive_int, required=True,
+    g.add_argument("--spines", type=positive_int, required=True, metavar="N", help="1 to 8")
+    g.add_argument("--leaves", type=positive_int, required=True, metavar="N",
                    help=f"1 to {MAX_LEAVES} (a containerlab deploy: at most {SPINE_PORTS}, the spines' ports)")
-    g.add_argument("--mh-pairs", type=int, default=1,
-                   help="leaf pairs sharing multi-homed CEs (at most leaves/2)")
-    g.add_argument("--ce-per-pair", type=positive_int, default=1, help="1 to 40")
-    g.add_argument("--name", default=None, help="lab name (default gen-<S>s<L>l<P>p)")
-    g.add_argument("--out", type=Path, required=True, metavar="FILE")
+    g.add_argument("--mh-pairs", type=int, default=1, metavar="N",
+                   help="leaf pairs sharing multi-homed CEs (at most leaves/2; default 1)")
+    g.add_argument("--ce-per-pair", type=positive_int, default=1, metavar="N",
+                   help="multi-homed CEs per pair, 1 to 40 (default 1)")
+    g.add_argument("--name", default=None, metavar="NAME", help="lab name (default gen-<S>s<L>l<P>p)")
+    g.add_argument("--out", type=Path, required=True, metavar="FILE", help="the containerlab topology to write")
     g.set_defaults(func=run)
 
 
