@@ -131,6 +131,32 @@ def test_a_junit_report_lost_after_the_commit_is_exit_1_and_one_json_document(tm
         assert "ethernet-segment ES-1" in "".join(twin.datastore("leaf1").running.flat())
 
 
+
+def test_verify_with_a_junit_report_lost_still_prints_its_json(tmp_path, capsys, monkeypatch) -> None:
+    """verify wrote --junit before --json: a junit the disk refused left stdout empty (and
+    exit 1 skips the refusal's document), so a CI job parsing it read nothing."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.runtime import Twin
+
+    junit = tmp_path / "v.xml"
+    with Twin(LAB) as twin:
+        attach(twin)
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+
+        def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise FULL
+
+        monkeypatch.setattr(ET.ElementTree, "write", full)
+        capsys.readouterr()
+        code = main(["verify", "--twin", "--twin-state", str(state), "--inventory", str(INVENTORY),
+                     "--json", "--junit", str(junit)])
+        out, err = capsys.readouterr()
+        assert code == 1
+        doc = json.loads(out)  # the run's document, whatever its verdict
+        assert doc["command"] == "verify" and "hosts" in doc
+        assert err.splitlines()[-1] == f"nornir-evpn: error: --junit {junit}: cannot write: No space left on device"
+
 def test_the_twin_says_once_in_a_while_that_it_cannot_accept(caplog) -> None:
     """Out of file descriptors, asyncio logged a traceback for every failed accept() (the
     twin's log grew by 518 MB in two minutes at `ulimit -n 48`)."""

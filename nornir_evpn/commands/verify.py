@@ -160,8 +160,10 @@ def run(args: argparse.Namespace) -> int:
         except UserInputError as exc:  # the disk filled meanwhile: the verdict still stands
             doc["notes"].append(str(exc))
     print_verify(console_for(args.json), doc, checks, traffic_hint=traffic_hint(args))
-    if args.junit:
-        write_junit(args.junit, verify_junit(doc))
+    # the JSON first, as configure and failover-test do: a --junit the disk refuses now is
+    # exit 1 with the run reported (cli.py), not an empty stdout for a CI job to parse
     if args.json:
         emit_json(doc)
+    if args.junit:
+        write_junit(args.junit, verify_junit(doc))
     return EXIT_OK if doc["ok"] else EXIT_FAILED
