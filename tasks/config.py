@@ -18,10 +18,12 @@ from typing import Any, Literal
 
 from nornir.core.exceptions import NornirSubTaskError
 from nornir.core.task import Result, Task
-from nornir_evpn.tasks.cli_lines import (
+from nornir_evpn.tasks.cli_lines import (  # noqa: F401 - their 0.14 home (runbooks import them here)
     CONNECTION,
     DEFAULT_BATCH_LINES,
     INTERRUPTED,
+    SPARE_CONNECTION,
+    Loaded,
     answered,
     discard,
     drop_connection,
@@ -30,9 +32,11 @@ from nornir_evpn.tasks.cli_lines import (
     log_failure,
     one_command,
     run_commands,
+    running_session,
+    send_line,
     srl_connection,
 )
-from nornir_evpn.tasks.preflight import render_failure
+from nornir_evpn.tasks.preflight import RunRender, render_failure, render_run  # noqa: F401 - their 0.14 home
 
 from nornir_evpn import __version__, platform, uncommitted
 from nornir_evpn.errors import DeviceError, UnsafeValueError, UserInputError
