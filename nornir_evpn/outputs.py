@@ -74,7 +74,10 @@ def replace_atomically(path: Path, text: str, *, shared: bool = False) -> None:
     For the tool's state files: created 0600, in a directory created 0700 (own_files).
     `shared`: a file of the user's (an inventory): the mode it had, else what the umask
     gives a new file, in a directory made as `mkdir` makes it."""
-    path.parent.mkdir(mode=0o777 if shared else 0o700, parents=True, exist_ok=True)
+    if shared:
+        path.parent.mkdir(mode=0o777, parents=True, exist_ok=True)
+    else:
+        _private_directory(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if shared and hasattr(os, "fchmod"):
@@ -85,6 +88,19 @@ def replace_atomically(path: Path, text: str, *, shared: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _private_directory(directory: Path) -> None:
+    """Create `directory` and each missing parent 0700: `mkdir(parents=True)` makes the
+    parents under the umask, and `.nornir_evpn/` made by the yaml cache's
+    `.nornir_evpn/yaml-cache/` (the first command in a project) was 0775 under umask 002,
+    which the twin's state, key and control socket then lived in."""
+    missing = []
+    while not directory.is_dir() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
 
 
 def _mode_of(path: Path) -> int:

@@ -9,7 +9,8 @@ the file's name, time or place.
 
 Trusted like the other state files (`own_files`: this user's, writable by this user
 alone), written whole (0600, in a 0700 directory). Never kept: a parse holding a
-`password` key anywhere (no secret is copied), one JSON does not give back equal (a date,
+`password` key anywhere, or another key that names a secret (`auth_private_key_passphrase`
+in scrapli's extras): no secret is copied, one JSON does not give back equal (a date,
 an integer key), and anything when the directory cannot be written. Delete the directory
 at will: the next command parses again.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,9 +65,14 @@ def _keep(directory: Path, path: Path, key: str, value: Any) -> None:
         _prune(directory)
 
 
+# keys that hold a secret: Nornir's `password`, and scrapli's in `connection_options` extras
+# (`auth_password`, `auth_private_key_passphrase`, `auth_secondary`, the enable secret)
+_SECRET = re.compile(r"pass|secret|auth_secondary|token", re.IGNORECASE)
+
+
 def _has_password(value: Any) -> bool:
     if isinstance(value, dict):
-        return any(k == "password" or _has_password(v) for k, v in value.items())
+        return any((isinstance(k, str) and _SECRET.search(k)) or _has_password(v) for k, v in value.items())
     if isinstance(value, list):
         return any(_has_password(v) for v in value)
     return False

@@ -47,7 +47,23 @@ def test_small_texts_and_secrets_are_never_kept(tmp_path: Path) -> None:
     parsed("leaf1: {hostname: a}\n", parse, tmp_path)
     parsed(_big("leaf0x:\n  password: s3cret\n"), parse, tmp_path)
     parsed(_big("leaf0x:\n  connection_options: {scrapli: {password: s3cret}}\n"), parse, tmp_path)
+    # scrapli's other secrets, in a host's connection_options extras
+    for key in ("auth_private_key_passphrase", "auth_password", "auth_secondary"):
+        parsed(_big(f"leaf0x:\n  connection_options: {{scrapli: {{extras: {{{key}: s3cret}}}}}}\n"),
+               parse, tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_directories_it_makes_are_this_users_alone(tmp_path: Path) -> None:
+    """`.nornir_evpn/` made for `.nornir_evpn/yaml-cache/` (the first command run in a
+    project) was 0775 under umask 002: the twin's state, key and control socket go there."""
+    old = os.umask(0o002)
+    try:
+        parsed(_big(), Counting(), tmp_path / ".nornir_evpn" / "yaml-cache")
+    finally:
+        os.umask(old)
+    assert (tmp_path / ".nornir_evpn").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / ".nornir_evpn" / "yaml-cache").stat().st_mode & 0o777 == 0o700
 
 
 def test_what_json_does_not_give_back_is_not_kept(tmp_path: Path) -> None:
