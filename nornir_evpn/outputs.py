@@ -73,8 +73,12 @@ def replace_atomically(path: Path, text: str, *, shared: bool = False) -> None:
     next to it (a sibling `<name>.tmp` someone else owns is never touched), then renamed.
     For the tool's state files: created 0600, in a directory created 0700 (own_files).
     `shared`: a file of the user's (an inventory): the mode it had, else what the umask
-    gives a new file, in a directory made as `mkdir` makes it."""
+    gives a new file, in a directory made as `mkdir` makes it; a symlink's target is the
+    file replaced."""
     if shared:
+        # a symlinked inventory file (groups.yaml kept in a shared repository) is written
+        # where it points, as `write_text` did: the link is not replaced by a copy
+        path = Path(os.path.realpath(path))
         path.parent.mkdir(mode=0o777, parents=True, exist_ok=True)
     else:
         _private_directory(path.parent)

@@ -66,6 +66,20 @@ def test_an_inventory_keeps_the_mode_of_the_files_it_replaces(tmp_path) -> None:
     assert (inv / "hosts.yaml").stat().st_mode & 0o777 == 0o666 & ~umask  # not a state file's 0600
 
 
+
+def test_an_inventory_file_that_is_a_symlink_is_written_where_it_points(tmp_path) -> None:
+    """0.14 wrote through a symlinked groups.yaml (kept in a shared repository); the atomic
+    rewrite replaced the link with a copy and left the file it named as it was."""
+    inv = tmp_path / "inventory"
+    assert main(["inventory", "--topology", str(LAB), "--out", str(inv)]) == 0
+    shared = tmp_path / "shared-groups.yaml"
+    shared.write_text((inv / "groups.yaml").read_text() + "# kept\n")
+    (inv / "groups.yaml").unlink()
+    (inv / "groups.yaml").symlink_to(shared)
+    assert main(["inventory", "--topology", str(LAB), "--out", str(inv)]) == 0
+    assert (inv / "groups.yaml").is_symlink()
+    assert "# kept" not in shared.read_text() and "srl:" in shared.read_text()
+
 def test_a_twin_key_that_cannot_be_written_leaves_no_empty_key(tmp_path, monkeypatch) -> None:
     """The next `twin up` refused the 0-byte key ("is not a private key; delete it")."""
     from nornir_evpn.twin import keys
