@@ -101,3 +101,16 @@ def test_a_poll_runs_in_the_callers_thread_when_none_can_start(monkeypatch) -> N
 
     assert poller.bounded(poll, deadline=50.0)() == {("lag.up", "leaf1"): True}
     assert seen == [caller] and not poller.busy() and poller.join() is None
+
+
+def test_a_traffic_probe_without_a_thread_is_one_error_and_stops_cleanly(monkeypatch) -> None:
+    """failover-test started its probe before the shut: the thread not started, `stop` then
+    joined it ("cannot join thread before it is started") and the run ended in a traceback."""
+    from nornir_evpn.runner import ShortOfThreads
+    from nornir_evpn.traffic import TrafficProbe
+
+    _threads_capped(monkeypatch, "traffic-probe", 0)
+    probe = TrafficProbe(lambda ip, count, interval: "", ["192.168.0.21"])
+    with pytest.raises(ShortOfThreads, match=r"traffic probe's thread .*--no-traffic"):
+        probe.start()
+    assert probe.stop().sent == 0
