@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from nornir_evpn.ce_commands import parse_ce_commands
 from nornir_evpn.errors import IntentError
@@ -147,6 +147,16 @@ class NodeIntent(BaseModel):
     route_distinguisher: str | None = None
     access: list[AccessPort] = Field(default_factory=list)
     ethernet_segments: list[str] = Field(default_factory=list)  # ES names this leaf serves
+
+    @field_validator("route_distinguisher", mode="before")
+    @classmethod
+    def _rd_read_as_a_number(cls, value: object) -> object:
+        """YAML 1.1 reads an unquoted `65001:11` (a last part below 60) as a base-60 integer,
+        3900071: "Input should be a valid string" did not say why, nor what to write."""
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            raise ValueError(f"read as the number {value}: YAML reads an unquoted A:B whose B is below 60 "
+                             f"in base 60; quote it (route_distinguisher: \"{value // 60}:{value % 60}\")")
+        return value
 
     @property
     def rd(self) -> str:

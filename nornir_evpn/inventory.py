@@ -253,7 +253,7 @@ def fabric_from_docs(docs: dict[str, dict[str, Any]], source: str = "inventory")
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise InventoryError(f"{source}: host data field '{loc}': {err['msg']}") from None
+        raise InventoryError(f"{source}: host data field '{loc}': {err['msg'].removeprefix('Value error, ')}") from None
     validate_host_data(docs, fabric, merged)
     return fabric
 

@@ -83,6 +83,20 @@ def test_a_bad_or_shared_rd_is_refused_in_one_line(rds, message) -> None:
     assert str(err.value).startswith(message) and "\n" not in str(err.value), err.value
 
 
+
+def test_an_rd_yaml_read_as_a_number_says_to_quote_it(tmp_path) -> None:
+    """`route_distinguisher: 65001:11` unquoted is YAML 1.1's base-60 integer 3900071: the
+    error said "Input should be a valid string", not why."""
+    inv = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, inv)
+    hosts = inv / "hosts.yaml"
+    hosts.write_text(hosts.read_text().replace("    name: leaf1\n", "    name: leaf1\n    route_distinguisher: 65001:11\n", 1))
+    with pytest.raises(UserInputError) as err:
+        fabric_from_docs(load_inventory_docs(inv))
+    assert str(err.value).endswith("'nodes.leaf1.route_distinguisher': read as the number 3900071: YAML reads an "
+                                   'unquoted A:B whose B is below 60 in base 60; quote it (route_distinguisher: '
+                                   '"65001:11")'), err.value
+
 def test_configure_renders_the_rd_only_where_set() -> None:
     fabric = fabric_from_docs(_docs({"leaf1": "65001:111"}))
     line = "set / network-instance mac-vrf-1 protocols bgp-vpn bgp-instance 1 route-distinguisher rd 65001:111"
