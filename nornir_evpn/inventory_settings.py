@@ -129,3 +129,28 @@ def keep_connection_settings(docs: dict[str, dict[str, Any]], out_dir: Path) -> 
                 kept += [f"{fname} {p}" for p in _differences(
                     None if generated is _ABSENT else generated, final, here)]
     return kept
+
+
+# host data the operator adds that no topology derives: written again, the inventory keeps
+# it for the hosts still there (a brownfield leaf's RD, dropped without a word, failed every
+# other leaf's evpn.received with no hint that an RD was involved)
+HAND_SET_HOST_DATA = {"route_distinguisher": ("leaf",)}  # key: the roles it belongs to
+
+
+def keep_hand_set_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
+    """Carry HAND_SET_HOST_DATA of the hosts.yaml in `out_dir` into `docs`, for the hosts of
+    the same name and role; returns `leaf1 route_distinguisher` for each kept."""
+    path = out_dir / "hosts.yaml"
+    if not path.is_file():
+        return []
+    kept: list[str] = []
+    for name, old in _load(path).items():
+        new = docs["hosts"].get(name)
+        old_data = old.get("data") if isinstance(old, dict) else None
+        if new is None or not isinstance(old_data, dict) or old_data.get("role") != new["data"].get("role"):
+            continue
+        for key, roles in HAND_SET_HOST_DATA.items():
+            if key in old_data and key not in new["data"] and old_data.get("role") in roles:
+                new["data"][key] = old_data[key]
+                kept.append(f"{name} {key}")
+    return kept

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -115,6 +116,8 @@ class InterruptSafeRunner:
     def _short(self, text: str) -> None:
         if self.on_short_of_threads is not None:
             self.on_short_of_threads(text)
+        else:  # a runbook's own runner: its log says it, as Nornir's would
+            logging.getLogger("nornir.nornir_evpn.runner").warning("%s", text)
 
     def _start(self, task: Task, host: Host) -> MultiResult:
         _WORKER.runner = self

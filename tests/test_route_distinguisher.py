@@ -189,3 +189,20 @@ def test_configure_then_verify_on_the_twin(tmp_path, capsys) -> None:
         assert doc["ok"] and doc["summary"]["checks_failed"] == 0, doc["summary"]
         leaf3 = {c["name"]: c for c in doc["hosts"]["leaf3"]["checks"]}
         assert leaf3["evpn.received"]["observed"]["mac-vrf-1 RT3"] == 2
+
+
+def test_writing_the_inventory_again_keeps_a_leafs_rd(tmp_path, capsys) -> None:
+    """It was dropped without a word: configure saw nothing to change and verify failed every
+    other leaf's evpn.received, with no hint that an RD was involved (regression tester)."""
+    inv = tmp_path / "inv"
+    assert main(["inventory", "--topology", str(LAB), "--out", str(inv)]) == 0
+    hosts = yaml.safe_load((inv / "hosts.yaml").read_text())
+    hosts["leaf1"]["data"]["route_distinguisher"] = "65001:111"
+    hosts["ce1"]["data"]["route_distinguisher"] = "65009:1"  # not a leaf: not carried
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    capsys.readouterr()
+    assert main(["inventory", "--topology", str(LAB), "--out", str(inv)]) == 0
+    again = yaml.safe_load((inv / "hosts.yaml").read_text())
+    assert again["leaf1"]["data"]["route_distinguisher"] == "65001:111"
+    assert "route_distinguisher" not in again["leaf2"]["data"]
+    assert "note: kept your host data: leaf1 route_distinguisher" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.inventory_settings import (
     generated_settings,
     keep_connection_settings,
+    keep_hand_set_host_data,
     write_snapshot,
 )
 from nornir_evpn.outputs import ensure_directory, writing
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     docs = build_inventory(topology, fabric)
     generated = generated_settings(docs)
     kept = keep_connection_settings(docs, args.out) if args.out.is_dir() else []
+    hand_set = keep_hand_set_host_data(docs, args.out) if args.out.is_dir() else []
     with writing(ensure_directory(args.out, "--out"), "--out"):
         paths = write_inventory(docs, args.out)
         write_snapshot(generated, args.out)
@@ -48,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
     if kept:
         sys.stderr.write(f"note: kept your connection settings: {', '.join(kept)} (delete the "
                          "files to write the generated ones)\n")
+    if hand_set:
+        sys.stderr.write(f"note: kept your host data: {', '.join(hand_set)} (from the hosts.yaml "
+                         "written over; delete it there to drop it)\n")
     for note in topology.notes:
         sys.stderr.write(f"note: {note}\n")
     assumed = assumed_bonds(topology)
