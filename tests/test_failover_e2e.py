@@ -849,7 +849,7 @@ def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: st
     assert doc.pop("started_at") <= doc.pop("finished_at")
     if when == "precheck":
         assert doc == {"command": "failover-test", "ok": False, "hosts": {}, "interrupted": "SIGTERM",
-                       "error": "interrupted (SIGTERM) before the report"}
+                       "target": None, "notes": [], "error": "interrupted (SIGTERM) before the report"}
     else:
         assert doc["interrupted"] == "SIGTERM" and doc["unreachable"] == {}
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
@@ -881,8 +881,8 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     assert took < 4, took
     doc = json.loads(out)
     assert doc.pop("started_at") <= doc.pop("finished_at")
-    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT",
-                   "error": "interrupted (SIGINT) before the report"}
+    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT", "target": None,
+                   "notes": [], "error": "interrupted (SIGINT) before the report"}
     assert "Traceback" not in err
 
 

@@ -95,6 +95,19 @@ def console_for(json_mode: bool) -> Console:
     return Console(file=stream, highlight=False, soft_wrap=True, _environ=environ)
 
 
+# what every --json document has, whatever the command (a script read doc["error"] or
+# doc["target"]["lab"] and crashed on the commands that left one out): None, or empty, when
+# the command has none to give; each command's own keys follow
+STANDARD_KEYS: dict[str, Any] = {"error": None, "target": None, "interrupted": None, "notes": [], "hosts": {}}
+
+
+def standard_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with `command`, `ok` and STANDARD_KEYS first, missing ones filled in."""
+    head = {k: document[k] for k in ("command", "ok") if k in document}
+    head.update({k: document.get(k, json.loads(json.dumps(v))) for k, v in STANDARD_KEYS.items()})
+    return {**head, **document}
+
+
 def emit_json(document: dict[str, Any]) -> None:
     """The document on stdout: indented for a terminal, compact for a pipe or a file (the
     C encoder; with `indent` json falls back to pure Python, ~1 ms per host at 130 hosts).
@@ -103,7 +116,7 @@ def emit_json(document: dict[str, Any]) -> None:
     what to match against the devices' logs and `info from state system configuration
     commit` (whose `started`/`ended` are the devices' clocks)."""
     now = time.time()
-    document = {**document, "started_at": iso_utc(run_started(now)), "finished_at": iso_utc(now)}
+    document = {**standard_keys(document), "started_at": iso_utc(run_started(now)), "finished_at": iso_utc(now)}
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()

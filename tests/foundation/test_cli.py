@@ -176,7 +176,10 @@ def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
     assert r.returncode == 2 and r.stderr == f"nornir-evpn: error: {message}\n"
     doc = json.loads(r.stdout)
     assert doc.pop("started_at") <= doc.pop("finished_at")  # when it ran, even refused
-    assert doc == {"command": "verify", "ok": False, "error": message, "hosts": {}}
+    # every document has the standard keys, in this order (cliux review: scripts read
+    # doc["target"] and doc["notes"] on every command)
+    assert list(doc.items()) == [("command", "verify"), ("ok", False), ("error", message), ("target", None),
+                                 ("interrupted", None), ("notes", []), ("hosts", {})]
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     assert suite is not None and (suite.get("tests"), suite.get("errors")) == ("1", "1")
     assert suite.find("testcase/error").get("message") == message
@@ -342,3 +345,17 @@ def test_every_twin_action_takes_twin_state_as_the_other_commands_spell_it(actio
     argv = ["twin", action, *(["list"] if action == "fault" else []), "--twin-state", "pod.json"]
     args = build_parser().parse_args(argv)
     assert str(getattr(args, "state_file", None) or args.twin_state) == "pod.json"
+
+
+def test_every_document_starts_with_the_standard_keys() -> None:
+    """configure had no `error`, verify no `error`/`interrupted`, failover-test no `notes`,
+    demo and refusals no `target` (cliux review): filled in, the command's own kept."""
+    from nornir_evpn.reporting.common import standard_keys
+
+    doc = standard_keys({"command": "failover-test", "ok": True, "host": "leaf1", "interrupted": "SIGINT",
+                         "notes": ["n"], "hosts": {"leaf1": {}}})
+    assert list(doc) == ["command", "ok", "error", "target", "interrupted", "notes", "hosts", "host"]
+    assert (doc["error"], doc["target"], doc["interrupted"], doc["notes"]) == (None, None, "SIGINT", ["n"])
+    one, two = standard_keys({"command": "x", "ok": True}), standard_keys({"command": "y", "ok": True})
+    one["notes"].append("mine")
+    assert two["notes"] == []  # no default shared between documents

@@ -458,7 +458,7 @@ def test_demo_refuses_a_bad_interval_before_starting_anything(capsys):
     assert run.code == 2 and "Traceback" not in run.err
     doc = json.loads(run.out)
     assert doc.pop("started_at") <= doc.pop("finished_at")
-    assert doc == {"command": "demo", "ok": False, "hosts": {},
+    assert doc == {"command": "demo", "ok": False, "hosts": {}, "target": None, "interrupted": None, "notes": [],
                    "error": "argument --interval: must not be negative, got -1"}
 
 
@@ -498,7 +498,7 @@ def test_an_interrupt_before_the_report_still_answers_json_and_junit(monkeypatch
     assert run.code == 130 and run.err == "nornir-evpn: interrupted\n"
     doc = dict(run.doc)
     assert doc.pop("started_at") <= doc.pop("finished_at")
-    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": sig,
+    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": sig, "target": None, "notes": [],
                    "error": f"interrupted ({sig}) before the report"}
     assert f"interrupted ({sig}) before the report" in junit.read_text() and 'errors="1"' in junit.read_text()
     assert signal.getsignal(signal.SIGTERM) is before  # the CLI's handler is gone with it
