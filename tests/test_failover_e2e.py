@@ -682,6 +682,19 @@ def test_interface_not_in_an_es_is_a_usage_error(capsys: pytest.CaptureFixture[s
     assert len(err) == 1 and "leaf1 ethernet-1/49 is not a member of an ethernet segment" in err[0]
 
 
+@pytest.mark.parametrize("selection", [["--hosts", "leaf1"], ["--hosts", "leaf1,leaf3,spine1"]])
+def test_a_selection_without_the_segments_other_leaf_is_a_usage_error(selection, capsys, tmp_path) -> None:
+    """--hosts leaf1 left leaf2 (ES-1's other member) out: refused after the pre-check, exit 1,
+    where --role spine (leaving out --host) was exit 2 before anything (cliux review)."""
+    rc = cli_main(["failover-test", "--inventory", str(INVENTORY), *selection,
+                   "--state-file", str(tmp_path / "fo.json")])
+    assert rc == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == ("nornir-evpn: error: no other link of ES-1 would be checked: leaf2 left out by --hosts/--role, "
+                    "and shutting leaf1 ethernet-1/1 may cut ce1 off")
+    assert not (tmp_path / "fo.json").exists()
+
+
 # --------------------------------------------------------------------------- pieces
 
 

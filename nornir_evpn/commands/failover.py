@@ -127,6 +127,14 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
         raise UserInputError(f"--host {args.host} is excluded by --hosts/--role")
+    # the segment's other members are what keeps its CE on the fabric: a selection that
+    # leaves them out is bad input like the one above (it was refused only after the
+    # pre-check, exit 1)
+    unpolled = [leaf for leaf in segment.members if leaf not in target.nr.inventory.hosts]
+    if unpolled:
+        raise UserInputError(
+            f"no other link of {segment.name} would be checked: {', '.join(unpolled)} left out by "
+            f"--hosts/--role, and shutting {args.host} {args.interface} may cut {segment.ce} off")
     try:
         # inside the try: a SIGTERM/Ctrl-C right after the claim was written left it behind
         # (release_claim drops only this process's own claim: a refusal leaves the other's)
