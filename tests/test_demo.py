@@ -68,7 +68,7 @@ def _demo(tmp_path: Path, *extra: str, session: bool = False) -> tuple[subproces
     _temp(tmp_path).mkdir(exist_ok=True)  # the demo's own temp directory goes in here
     env = {**os.environ, MARKER: marker, "TMPDIR": str(_temp(tmp_path))}
     env.pop("NORNIR_EVPN_TWIN_STATE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "nornir_evpn", "demo", "--profile", "fast", *extra],
+    proc = subprocess.Popen([sys.executable, "-m", "nornir_evpn", "demo", "--timing", "fast", *extra],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             # Ctrl-C must work even when pytest was started with SIGINT ignored
                             # (a background job of a non-interactive shell)

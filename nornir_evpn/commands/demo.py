@@ -51,8 +51,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Start the evpn-mh01 digital twin on free ports, configure multi-homing, verify, "
                     "send CE traffic, run failover-test, print one summary and stop the twin.",
     )
-    p.add_argument("--profile", default="demo", choices=["demo", "realistic", "fast", "instant"],
-                   help="twin timing profile (default demo: a few seconds of convergence)")
+    # --timing, as `twin up` names the fabric's convergence delays (its --profile is command
+    # latency); --profile, the name 0.14 had, stays for scripts
+    p.add_argument("--timing", "--profile", dest="profile", default="demo",
+                   choices=["demo", "realistic", "fast", "instant"],
+                   help="the twin's convergence timing, as twin up --timing (default demo: a few "
+                        "seconds of convergence)")
     # checked here as failover-test checks them: a bad value is refused before the twin starts
     p.add_argument("--interval", type=positive_float, default=0.5, metavar="S",
                    help="failover-test's poll interval in seconds (default 0.5)")
