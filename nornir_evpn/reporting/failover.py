@@ -96,7 +96,6 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         for ev in report.timeline:
             print_event(console, ev)
     if report.refused:
-        console.print(f"[bold red]failover-test refused:[/] {escape(report.error or '')}")
         # device text is data (`/interface[name=lag1]` is not markup); long values wrap whole
         table = Table(title="failing pre-checks", title_justify="left")
         for column in ("check", "host", "detail"):
@@ -107,6 +106,8 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
             console.print(table)
         print_traffic_hint(console, traffic_hint, (f["detail"] for f in report.precheck_failures),
                            "run failover-test again")
+        # the verdict last, as every command's (`| tail -1` read a table border)
+        console.print(f"[bold red]failover-test refused:[/] {escape(report.error or '')}")
         return
     if report.restore_attempted and not report.restore_ok:
         console.print(

@@ -84,6 +84,8 @@ def test_refused_for_unlearnt_macs_offers_the_traffic_command(tmp_path: Path) ->
         print_report(Console(file=buf, width=300, color_system=None), report, traffic_hint=given)
         assert (f"hint: leaves learn MACs from CE traffic only; if none was sent, `{hint}` sends some, then run failover-test again"
                 in buf.getvalue()) is shown
+        # the verdict is the last line, as every command's (`| tail -1` read a table border)
+        assert buf.getvalue().splitlines()[-1].startswith("failover-test refused: ")
 
 
 def test_an_expectation_the_fault_only_narrows_is_unchanged(tmp_path: Path) -> None:
