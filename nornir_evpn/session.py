@@ -27,11 +27,25 @@ from nornir_evpn.errors import DeviceError
 PREFERRED_TRANSPORT = "ssh2"  # measured fastest (pyproject.toml); paramiko where it is missing
 
 
-@functools.cache
+_SSH2_IMPORT = threading.Lock()
+
+
 def ssh2_available() -> bool:
     """Whether ssh2-python imports: it has no wheel for macOS on Intel or Python 3.10/3.13,
-    where it is not installed (pyproject marker) and scrapli's paramiko transport serves."""
+    where it is not installed (pyproject marker) and scrapli's paramiko transport serves.
+
+    Imported by one thread at a time: ssh2's extension modules import each other, and two
+    threads importing them at once (`twin traffic`'s CEs, each asking for its transport)
+    ended in `_DeadlockError: deadlock detected by _ModuleLock('ssh2.session')` on one CE
+    and `KeyError: 'ssh2.channel'` on the other."""
+    with _SSH2_IMPORT:
+        return _ssh2_imports()
+
+
+@functools.cache
+def _ssh2_imports() -> bool:
     try:
+        import ssh2.channel
         import ssh2.session  # noqa: F401
     except ImportError:
         return False

@@ -161,3 +161,37 @@ def test_a_session_of_our_inventory_is_guarded_before_any_task_of_ours(tmp_path:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_ssh2_is_imported_by_one_thread_at_a_time(monkeypatch) -> None:
+    """twin traffic's CEs each asked for their transport at once: two threads importing
+    ssh2's extension modules (which import each other) ended in `_DeadlockError: deadlock
+    detected by _ModuleLock('ssh2.session')` and `KeyError: 'ssh2.channel'` (seen in CI)."""
+    import threading
+    import time
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def importing() -> bool:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.01)
+        with lock:
+            inside[0] -= 1
+        return True
+
+    monkeypatch.setattr(session, "_ssh2_imports", importing)
+    barrier = threading.Barrier(8)
+
+    def ask() -> None:
+        barrier.wait()
+        session.transport()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
