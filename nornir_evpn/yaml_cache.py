@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,7 @@ from nornir_evpn.own_files import NotOwnFile, read_own_text
 
 CACHE_DIR = Path(".nornir_evpn") / "yaml-cache"
 MIN_BYTES = 16 * 1024  # smaller files parse in a few milliseconds
-KEPT = 16  # parses kept; the oldest go first
+KEPT = 16  # parses kept; the least recently used go first
 _FORMAT = 1
 
 
@@ -45,6 +46,8 @@ def parsed(text: str, parse: Callable[[str], Any], cache_dir: Path | None = None
     with contextlib.suppress(OSError, ValueError, NotOwnFile):
         doc = json.loads(read_own_text(path))
         if isinstance(doc, dict) and doc.get("format") == _FORMAT and doc.get("sha256") == key:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # used now: pruned last (the oldest use goes first, not the oldest write)
             return doc["value"]
     value = parse(text)
     _keep(directory, path, key, value)

@@ -133,3 +133,21 @@ def test_an_inventory_reads_the_same_from_the_cache(tmp_path: Path, monkeypatch)
     first = load_inventory_docs(tmp_path / "inv")
     assert list((tmp_path / ".nornir_evpn" / "yaml-cache").glob("*.json"))
     assert load_inventory_docs(tmp_path / "inv") == first
+
+
+def test_a_parse_used_again_is_kept_over_newer_unused_ones(tmp_path: Path, monkeypatch) -> None:
+    """Pruned by last use, not by when it was written (regression tester)."""
+    monkeypatch.setattr(yaml_cache, "KEPT", 2)
+    parse = Counting()
+    texts = [_big(f"leaf0x: {{n: {i}}}\n") for i in range(3)]
+    parsed(texts[0], parse, tmp_path)
+    os.utime(next(tmp_path.glob("*.json")), (1000, 1000))  # written long ago
+    parsed(texts[1], parse, tmp_path)
+    for entry in tmp_path.glob("*.json"):  # written since (file times are coarse: set them)
+        if json.loads(entry.read_text())["value"]["leaf0x"]["n"] == 1:
+            os.utime(entry, (2000, 2000))
+    parsed(texts[0], parse, tmp_path)  # ...and used just now
+    parsed(texts[2], parse, tmp_path)  # a third: one of the others goes
+    assert parse.calls == 3  # texts[0] came from the cache
+    kept = sorted(json.loads(p.read_text())["value"]["leaf0x"]["n"] for p in tmp_path.glob("*.json"))
+    assert kept == [0, 2]
