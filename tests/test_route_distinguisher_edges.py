@@ -103,3 +103,30 @@ def test_received_fails_when_a_leaf_does_not_use_the_rd_the_intent_gives_it() ->
     right["hosts"]["leaf1"]["data"]["route_distinguisher"] = "65001:111"
     [r] = evaluate(fabric_from_docs(right), "leaf3", outputs, checks=["evpn.received"])
     assert r.ok, r.detail
+
+
+def test_writing_the_inventory_again_carries_an_rd_only_to_the_same_leaf(tmp_path, capsys) -> None:
+    """The hosts.yaml written over has a leaf the topology no longer has (leaf9) and a node
+    that was a leaf and is now a spine (spine1): the first is left out (the command crashed
+    on it under a mutant), the second does not get a leaf's RD (the next command would
+    refuse "route_distinguisher is set but the node has no mac_vrf")."""
+    import yaml
+
+    from nornir_evpn.cli import main
+
+    lab = INVENTORY / "evpn-mh01.clab.yml"
+    inv = tmp_path / "inv"
+    assert main(["inventory", "--topology", str(lab), "--out", str(inv)]) == 0
+    hosts = yaml.safe_load((inv / "hosts.yaml").read_text())
+    hosts["leaf1"]["data"]["route_distinguisher"] = "65001:111"
+    hosts["leaf9"] = copy.deepcopy(hosts["leaf3"])
+    hosts["leaf9"]["data"]["route_distinguisher"] = "65009:111"
+    hosts["spine1"]["data"] = {**hosts["leaf2"]["data"], "route_distinguisher": "65002:111"}
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    capsys.readouterr()
+    assert main(["inventory", "--topology", str(lab), "--out", str(inv)]) == 0
+    again = yaml.safe_load((inv / "hosts.yaml").read_text())
+    assert "leaf9" not in again and "route_distinguisher" not in again["spine1"]["data"]
+    assert again["leaf1"]["data"]["route_distinguisher"] == "65001:111"
+    assert "note: kept your host data: leaf1 route_distinguisher (" in capsys.readouterr().err
+    fabric_from_docs(load_inventory_docs(inv))  # what the next command reads: valid
