@@ -130,3 +130,34 @@ def test_writing_the_inventory_again_carries_an_rd_only_to_the_same_leaf(tmp_pat
     assert again["leaf1"]["data"]["route_distinguisher"] == "65001:111"
     assert "note: kept your host data: leaf1 route_distinguisher (" in capsys.readouterr().err
     fabric_from_docs(load_inventory_docs(inv))  # what the next command reads: valid
+
+
+def test_a_received_path_that_is_not_valid_is_not_counted(mh01) -> None:
+    """leaf2's IMET in leaf3's RIB is there but not valid (status `x`, stale: no `*`):
+    the footer says 1 valid, and the row by row count must not take it for a usable one."""
+    text = (FIXTURES / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
+    row = "| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.2  "
+    assert row in text
+    view = text.replace(row, row.replace("| u*>    |", "| x      |")).replace(
+        "2 Inclusive Multicast Ethernet Tag routes 2 used, 2 valid",
+        "2 Inclusive Multicast Ethernet Tag routes 1 used, 1 valid")
+    [r] = evaluate(mh01, "leaf3", {platform.SHOW_EVPN_SUMMARY: view}, checks=["evpn.received"])
+    assert not r.ok and r.observed["mac-vrf-1 RT3"] == 1, r.detail
+
+
+def test_the_inventory_snapshot_is_as_readable_as_the_inventory(tmp_path) -> None:
+    """`.generated-connection.yaml` is the inventory's, not the tool's state: a teammate's
+    `inventory` run reads it to keep what was edited, so it takes the umask as the YAML
+    files do (not 0600)."""
+    import os
+
+    from nornir_evpn.cli import main
+
+    old = os.umask(0o022)
+    try:
+        assert main(["inventory", "--topology", str(INVENTORY / "evpn-mh01.clab.yml"),
+                     "--out", str(tmp_path / "inv")]) == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "inv").iterdir() if p.is_file()}
+    assert modes[".generated-connection.yaml"] == modes["hosts.yaml"] == 0o644, modes
