@@ -77,3 +77,15 @@ def test_a_shared_candidate_edited_by_another_session_shows_in_the_prompt() -> N
     assert not _marker(mine)
     theirs.execute("set / interface ethernet-1/1 admin-state disable")
     assert _marker(mine)
+
+
+@pytest.mark.parametrize("ending", ["commit stay", "commit validate", "discard now", "discard stay"])
+def test_the_marker_follows_a_commit_or_discard(ending) -> None:
+    """After `commit stay` (still in candidate mode, a new transaction) the `*` goes; after
+    `commit validate` it stays (mut15: a kept marker over commit/discard was not caught)."""
+    s = _session()
+    s.execute("set / interface ethernet-1/1 admin-state disable")
+    assert _marker(s)
+    s.execute(ending)
+    assert _marker(s) == (s.kind is not None and s.candidate != s.base), ending
+    assert _marker(s) == (ending == "commit validate"), ending
