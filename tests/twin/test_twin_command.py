@@ -452,3 +452,17 @@ def test_an_unusable_state_location_is_one_line(tmp_path: Path) -> None:
     status = twin_cmd("status", "--state-file", str(tmp_path / "dir.json"), cwd=tmp_path)
     assert status.returncode == 2 and "cannot read: Is a directory" in status.stderr
     assert "no digital twin is running" not in status.stderr
+
+
+def test_an_empty_timing_in_the_environment_is_as_unset(tmp_path: Path, capsys, monkeypatch) -> None:
+    """`NORNIR_EVPN_TWIN_TIMING=` (set empty, as a shell script's default often is) means the
+    default, not the error of a bad value (mut15). In-process, with a topology that is not
+    there: the error is that one's, and no twin starts."""
+    from nornir_evpn.cli import main
+
+    monkeypatch.setenv("NORNIR_EVPN_TWIN_TIMING", "")
+    monkeypatch.chdir(tmp_path)
+    assert main(["twin", "up", "--topology", str(tmp_path / "missing.clab.yml")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.clab.yml" in err and "NORNIR_EVPN_TWIN_TIMING" not in err, err
+    assert not (tmp_path / ".nornir_evpn" / "twin.json").exists()
