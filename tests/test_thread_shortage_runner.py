@@ -33,7 +33,7 @@ def test_a_runbooks_own_runner_logs_the_shortage_once(monkeypatch, caplog) -> No
     """No CLI to tell (on_short_of_threads unset): Nornir's log says it, once."""
     _threads_capped(monkeypatch, 1)
     runner = InterruptSafeRunner(num_workers=4)
-    pool, kept = runner._workers()
+    pool, _kept = runner._workers()
     try:
         with caplog.at_level(logging.WARNING, logger="nornir.nornir_evpn.runner"):
             assert [f.result() for f in [pool.submit(lambda i=i: i * 2) for i in range(4)]] == [0, 2, 4, 6]

@@ -23,7 +23,7 @@ def test_a_table_before_any_type_title_is_refused_by_of_type_too() -> None:
     first = text.index("Type 1 ")
     garbled = text[:first] + STRAY + text[first:]
     with pytest.raises(ParseError, match="without a 'Type N' title"):
-        parse_evpn_summary(garbled).routes.routes
+        _ = parse_evpn_summary(garbled).routes.routes
     with pytest.raises(ParseError, match="without a 'Type N' title"):
         parse_evpn_summary(garbled).routes.of_type(3)
     # the output as it is: of_type gives what the whole parse gives
