@@ -34,13 +34,6 @@ class CeHost:
         """Interfaces that carry an IP (a bond or a plain port), in config order."""
         return [i for i in self.interfaces.values() if i.addresses]
 
-    def owner_of(self, ip: str) -> CeIf | None:
-        addr = ipaddress.IPv4Address(ip)
-        for i in self.interfaces.values():
-            if any(a.ip == addr for a in i.addresses):
-                return i
-        return None
-
     def ports_of(self, iface: CeIf) -> list[str]:
         """Physical ports under an L3 interface: bond members, or the port itself."""
         return list(iface.members) if iface.bond else [iface.name]
