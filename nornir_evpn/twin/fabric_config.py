@@ -53,7 +53,11 @@ class MacVrf:
     export_rt: str | None
     import_rt: str | None
     vni: int | None
-    rd: str | None = None  # route-distinguisher rd, when set (else derived: <system-ip>:<evi>)
+    rd: str | None = None  # route-distinguisher rd, when set (else derived: `rd_of`)
+
+    def rd_of(self, system_ip: str) -> str:
+        """The RD its routes carry: the one set, else SR Linux's `<system-ip>:<evi>`."""
+        return self.rd or f"{system_ip}:{self.evi}"
 
 
 @dataclass

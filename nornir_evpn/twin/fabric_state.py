@@ -384,14 +384,13 @@ class Snapshot:
                 # YANG says its per-ES routes carry the instance's RD and RTs)
                 for m in vrfs:
                     rt = frozenset({m.export_rt} if m.export_rt else ())
-                    rd = m.rd or f"{sip}:{m.evi}"
-                    out.append(Route(1, rd, sip, es.esi, 0, vni=m.vni, rts=rt))
-                    out.append(Route(1, rd, sip, es.esi, PER_ES_TAG, rts=rt))
+                    out.append(Route(1, m.rd_of(sip), sip, es.esi, 0, vni=m.vni, rts=rt))
+                    out.append(Route(1, m.rd_of(sip), sip, es.esi, PER_ES_TAG, rts=rt))
             out.append(Route(4, f"{sip}:0", sip, es.esi, rts=frozenset({es_import_rt(es.esi)})))
         es_by_if = {e.interface: e for e in self.es_local(node).values() if e.oper_up}
         for m in evpn_vrfs:
             rt = frozenset({m.export_rt} if m.export_rt else ())
-            rd = m.rd or f"{sip}:{m.evi}"
+            rd = m.rd_of(sip)
             out.append(Route(3, rd, sip, vni=m.vni, rts=rt))
             for mac, entry in sorted(self.local_macs(node, m.name).items()):
                 es = es_by_if.get(entry.destination.rsplit(".", 1)[0])
