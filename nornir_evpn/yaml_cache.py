@@ -10,8 +10,8 @@ the file's name, time or place.
 Trusted like the other state files (`own_files`: this user's, writable by this user
 alone), written whole (0600, in a 0700 directory). Never kept: a parse holding a
 `password` key anywhere, or another key that names a secret (`auth_private_key_passphrase`
-in scrapli's extras): no secret is copied, one JSON does not give back equal (a date,
-an integer key), and anything when the directory cannot be written. Delete the directory
+in scrapli's extras): no secret is copied; one JSON does not give back equal (a date,
+an integer key); and anything when the directory cannot be written. Delete the directory
 at will: the next command parses again.
 """
 
@@ -55,12 +55,10 @@ def parsed(text: str, parse: Callable[[str], Any], cache_dir: Path | None = None
 
 
 def _keep(directory: Path, path: Path, key: str, value: Any) -> None:
-    if _has_password(value):
+    if not _keepable(value):
         return
-    try:
+    try:  # a date, a set, bytes: TypeError (JSON has none of them)
         text = json.dumps({"format": _FORMAT, "sha256": key, "value": value}, separators=(",", ":"))
-        if json.loads(text)["value"] != value:  # an int key, a date: not what JSON gives back
-            return
     except (TypeError, ValueError, RecursionError):
         return
     with contextlib.suppress(OSError):
@@ -73,12 +71,14 @@ def _keep(directory: Path, path: Path, key: str, value: Any) -> None:
 _SECRET = re.compile(r"pass|secret|auth_secondary|token", re.IGNORECASE)
 
 
-def _has_password(value: Any) -> bool:
+def _keepable(value: Any) -> bool:
+    """No key names a secret, and every key is a string: JSON writes `1:` as `"1"`, which
+    would come back as another mapping (what else JSON cannot hold, `json.dumps` refuses)."""
     if isinstance(value, dict):
-        return any((isinstance(k, str) and _SECRET.search(k)) or _has_password(v) for k, v in value.items())
+        return all(isinstance(k, str) and not _SECRET.search(k) and _keepable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_password(v) for v in value)
-    return False
+        return all(_keepable(v) for v in value)
+    return True
 
 
 def _prune(directory: Path) -> None:
