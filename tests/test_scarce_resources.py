@@ -118,58 +118,52 @@ def test_a_log_file_on_a_full_disk_is_one_line_not_a_traceback_per_record(nornir
     assert nornir_log not in logging.getLogger("nornir").handlers
 
 
-def test_a_junit_report_lost_after_the_commit_is_exit_1_and_one_json_document(tmp_path, capsys, monkeypatch) -> None:
+@pytest.fixture
+def junit_on_a_full_disk(tmp_path, monkeypatch) -> Iterator[tuple[object, Path]]:
+    """A served twin of the lab, and a --junit the disk refuses (ElementTree's write)."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.runtime import Twin
+
+    with Twin(LAB) as twin:
+        attach(twin)
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+
+        def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise FULL
+
+        monkeypatch.setattr(ET.ElementTree, "write", full)
+        yield twin, state
+
+
+def _with_lost_junit(command: str, state: Path, junit: Path, capsys) -> tuple[int, dict, str]:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    code = main([command, "--twin", "--twin-state", str(state), "--inventory", str(INVENTORY),
+                 "--json", "--junit", str(junit)])
+    out, err = capsys.readouterr()
+    assert err.splitlines()[-1] == f"nornir-evpn: error: --junit {junit}: cannot write: No space left on device"
+    return code, json.loads(out), err  # one document: the run's
+
+
+def test_a_junit_report_lost_after_the_commit_is_exit_1_and_one_json_document(
+        junit_on_a_full_disk, tmp_path, capsys) -> None:
     """configure committed, then `--junit: cannot write` exited 2, which says "bad input,
     nothing touched"; and --json printed a second document (the refusal's) after the run's."""
-    from nornir_evpn.twin.fabric_lab import attach
-    from nornir_evpn.twin.runtime import Twin
-
-    junit = tmp_path / "c.xml"
-    with Twin(LAB) as twin:
-        attach(twin)
-        state = tmp_path / "twin.json"
-        twin.state().write(state)
-
-        def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            raise FULL
-
-        monkeypatch.setattr(ET.ElementTree, "write", full)
-        capsys.readouterr()
-        code = main(["configure", "--twin", "--twin-state", str(state), "--inventory", str(INVENTORY),
-                     "--json", "--junit", str(junit)])
-        out, err = capsys.readouterr()
-        assert code == 1
-        doc = json.loads(out)  # one document: the run's
-        assert doc["ok"] is True and doc["hosts"]["leaf1"]["committed"] is True
-        assert err.splitlines()[-1] == f"nornir-evpn: error: --junit {junit}: cannot write: No space left on device"
-        assert "ethernet-segment ES-1" in "".join(twin.datastore("leaf1").running.flat())
+    twin, state = junit_on_a_full_disk
+    code, doc, _ = _with_lost_junit("configure", state, tmp_path / "c.xml", capsys)
+    assert code == 1
+    assert doc["ok"] is True and doc["hosts"]["leaf1"]["committed"] is True
+    assert "ethernet-segment ES-1" in "".join(twin.datastore("leaf1").running.flat())  # type: ignore[attr-defined]
 
 
-
-def test_verify_with_a_junit_report_lost_still_prints_its_json(tmp_path, capsys, monkeypatch) -> None:
+def test_verify_with_a_junit_report_lost_still_prints_its_json(junit_on_a_full_disk, tmp_path, capsys) -> None:
     """verify wrote --junit before --json: a junit the disk refused left stdout empty (and
     exit 1 skips the refusal's document), so a CI job parsing it read nothing."""
-    from nornir_evpn.twin.fabric_lab import attach
-    from nornir_evpn.twin.runtime import Twin
+    _, state = junit_on_a_full_disk
+    code, doc, _ = _with_lost_junit("verify", state, tmp_path / "v.xml", capsys)
+    assert code == 1
+    assert doc["command"] == "verify" and "hosts" in doc  # the run's document, whatever its verdict
 
-    junit = tmp_path / "v.xml"
-    with Twin(LAB) as twin:
-        attach(twin)
-        state = tmp_path / "twin.json"
-        twin.state().write(state)
-
-        def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            raise FULL
-
-        monkeypatch.setattr(ET.ElementTree, "write", full)
-        capsys.readouterr()
-        code = main(["verify", "--twin", "--twin-state", str(state), "--inventory", str(INVENTORY),
-                     "--json", "--junit", str(junit)])
-        out, err = capsys.readouterr()
-        assert code == 1
-        doc = json.loads(out)  # the run's document, whatever its verdict
-        assert doc["command"] == "verify" and "hosts" in doc
-        assert err.splitlines()[-1] == f"nornir-evpn: error: --junit {junit}: cannot write: No space left on device"
 
 def test_the_twin_says_once_in_a_while_that_it_cannot_accept(caplog) -> None:
     """Out of file descriptors, asyncio logged a traceback for every failed accept() (the
