@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from nornir_evpn.outputs import directory_lock, replace_atomically
+from nornir_evpn.outputs import directory_lock, private_directory, replace_atomically
 from nornir_evpn.own_files import NotOwnFile, read_own_text
 
 # every checkpoint configure generates starts so; the rest is the run's UTC time, which sorts
@@ -59,6 +60,19 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 def _write(path: Path, runs: list[dict[str, Any]]) -> None:
     replace_atomically(path, json.dumps({"runs": runs[-KEEP:]}, indent=1) + "\n")
+
+
+def check_writable(path: Path | None = None) -> None:
+    """Before a commit: the record can be read, and a file can be made beside it, so the run
+    will be recorded for `rollback`. RecordUnreadable or OSError otherwise: found only after
+    the commits (a read-only working directory, a record someone else owns), the run stood
+    on the devices with nothing telling `rollback` which hosts it changed."""
+    path = path or record_path()
+    _read(path)
+    private_directory(path.parent)
+    fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+    os.close(fd)
+    os.unlink(probe)
 
 
 def record_run(lab: str, checkpoint: str, hosts: list[str], saved: bool | list[str], path: Path | None = None,

@@ -81,7 +81,7 @@ def replace_atomically(path: Path, text: str, *, shared: bool = False) -> None:
         path = Path(os.path.realpath(path))
         path.parent.mkdir(mode=0o777, parents=True, exist_ok=True)
     else:
-        _private_directory(path.parent)
+        private_directory(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if shared and hasattr(os, "fchmod"):
@@ -94,7 +94,7 @@ def replace_atomically(path: Path, text: str, *, shared: bool = False) -> None:
         raise
 
 
-def _private_directory(directory: Path) -> None:
+def private_directory(directory: Path) -> None:
     """Create `directory` and each missing parent 0700: `mkdir(parents=True)` makes the
     parents under the umask, and `.nornir_evpn/` made by the yaml cache's
     `.nornir_evpn/yaml-cache/` (the first command in a project) was 0775 under umask 002,

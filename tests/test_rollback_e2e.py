@@ -334,9 +334,36 @@ def test_a_corrupt_record_is_one_line_and_never_overwritten(lab, capsys, own_che
     own_checkpoint_record.write_text('{"runs": [{"lab": "evpn-mh01", "checkp')  # a truncated write
     code, _, err = lab.run(capsys, "rollback")
     assert code == 2 and err.count("\n") == 1 and "not a checkpoint record" in err
-    code, doc, _ = lab.run(capsys, "configure", "--features", "underlay")
-    assert any("not recorded in" in n for n in doc["notes"]) or doc["checkpoint"] is None
+    running = lab.running("leaf1")
+    # a run the record cannot hold is refused before any connection (it used to commit, then
+    # say the checkpoint was not recorded: rollback did not know which hosts it changed)
+    code, _, err = lab.run(capsys, "configure", "--features", "underlay,overlay", "--prune")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "not a checkpoint record" in err and "configure records its run there for rollback" in err
+    assert lab.running("leaf1") == running and len(lab.checkpoints("leaf1")) == 1
     assert own_checkpoint_record.read_text() == '{"runs": [{"lab": "evpn-mh01", "checkp'
+    # what commits nothing needs no record
+    assert lab.run(capsys, "configure", "--dry-run")[0] == 0
+
+
+def test_a_record_that_cannot_be_written_refuses_the_commit_up_front(lab, capsys, monkeypatch,
+                                                                     own_checkpoint_record):
+    from nornir_evpn import checkpoint_record
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(checkpoint_record.tempfile, "mkstemp", read_only)
+    running = lab.running("leaf1")
+    code, _, err = lab.run(capsys, "configure")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"checkpoint record {own_checkpoint_record} cannot be written (Read-only file system)" in err
+    assert "$NORNIR_EVPN_CHECKPOINTS" in err and "--no-checkpoint" in err
+    assert lab.running("leaf1") == running and lab.checkpoints("leaf1") == []
+    # without a checkpoint there is nothing to record: the run goes ahead
+    code, doc, _ = lab.run(capsys, "configure", "--no-checkpoint")
+    assert code == 0 and doc["hosts"]["leaf1"]["changed"] and doc["checkpoint"] is None
+    assert not own_checkpoint_record.exists()
 
 def test_rollback_after_a_saved_change_says_so_and_saves_when_asked(lab, capsys):
     assert lab.run(capsys, "configure", "--save")[0] == 0

@@ -213,6 +213,20 @@ def refuse_during_failover_test(hosts: Any, target: Any = None, command: str = "
             f"({path}); a commit now would re-enable the link it shut: run {command} once it has ended")
 
 
+def refuse_unrecordable_run() -> None:
+    """Exit 2 before any connection when the run could not be recorded for `rollback`."""
+    try:
+        checkpoint_record.check_writable()
+    except checkpoint_record.RecordUnreadable as exc:
+        raise UserInputError(f"{exc} (configure records its run there for rollback)") from None
+    except OSError as exc:
+        path = checkpoint_record.record_path()
+        raise UserInputError(
+            f"checkpoint record {path} cannot be written ({exc.strerror or exc}): rollback would not "
+            f"know this run; run from a writable directory, set ${checkpoint_record.RECORD_ENV} to a "
+            "writable file, or --no-checkpoint") from None
+
+
 def record_checkpoint(target: Any, hosts: dict[str, dict[str, Any]], checkpoint: str | None,
                       notes: list[str]) -> list[str]:
     """The hosts that keep the run's checkpoint (their change stands: `settle_checkpoints`
@@ -248,6 +262,8 @@ def run(args: argparse.Namespace) -> int:
     rendered_notes = preflight(target.nr, target.fabric, renderer, features)
     if mode in ("commit", "confirmed"):
         refuse_during_failover_test(target.nr.inventory.hosts, target)
+        if args.checkpoint:
+            refuse_unrecordable_run()
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end
