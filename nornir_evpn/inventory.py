@@ -281,6 +281,7 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
             _same_mac_vrf(name, node.mac_vrf, fabric.mac_vrf)
         else:
             assert_cli_safe(data, f"host {name}: data")
+            _no_node_settings(name, data)
     _distinct_route_distinguishers(fabric)
     # a hand-edited CE address: "192.168.0.21x" pinged nothing and "-f" became a ping
     # option, and the traffic verdict read "0 sent, 0 lost"
@@ -289,6 +290,18 @@ def validate_host_data(docs: dict[str, dict[str, Any]], fabric: FabricIntent,
             check_ce_addresses(ce, lambda name, kind: f"interfaces.{name}.{kind}")
         except ValueError as exc:
             raise InventoryError(f"host {ce.name}: data {exc}") from None
+
+
+def _no_node_settings(name: str, data: dict[str, Any]) -> None:
+    """A CE's data carries none of the settings a leaf's takes by hand: an RD put under the
+    CE beside a leaf's was ignored without a word, and the leaf's routes then went uncounted
+    (a spine's is refused by its node's validation)."""
+    from nornir_evpn.inventory_settings import HAND_SET_HOST_DATA
+
+    for key, roles in HAND_SET_HOST_DATA.items():
+        if key in data:
+            raise InventoryError(f"host {name}: data.{key} is a {' or '.join(roles)}'s setting; "
+                                 f"{name} is a {data.get('role') or 'non-SR Linux host'} (move it to the leaf it is for)")
 
 
 def _distinct_route_distinguishers(fabric: FabricIntent) -> None:

@@ -75,6 +75,9 @@ def test_the_inventory_carries_the_rds_into_the_intent() -> None:
     # set to the one leaf1 derives: the same RD on two leaves all the same
     ({"leaf2": "10.0.0.1:111"}, "hosts leaf1 and leaf2: both mac-vrfs have route distinguisher '10.0.0.1:111'"),
     ({"spine1": "65001:111"}, "host spine1: field 'route_distinguisher' is set but the node has no mac_vrf"),
+    # a CE's was ignored without a word
+    ({"ce1": "65001:111"}, "host ce1: data.route_distinguisher is a leaf's setting; ce1 is a ce (move it to the leaf "
+                           "it is for)"),
     ({"leaf1": "65001:111;commit"}, "host leaf1:"),
 ])
 def test_a_bad_or_shared_rd_is_refused_in_one_line(rds, message) -> None:
