@@ -97,7 +97,7 @@ def test_dry_run_human_output_shows_diff(lab, capsys):
     assert code == 0
     assert "insert / system network-instance protocols bgp-vpn bgp-instance 1" in out
     assert "would change" in out and "+36/-0" in out
-    assert "configure ok: 1 hosts, 1 would change, 0 failed" in out  # nothing was committed
+    assert "configure ok: 1 host, 1 would change, 0 failed" in out  # nothing was committed
 
 
 def test_a_running_value_the_change_replaces_is_named(lab, capsys):

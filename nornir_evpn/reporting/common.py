@@ -31,6 +31,11 @@ from nornir_evpn.timestamps import iso_utc, run_started
 SHOWN_ITEMS = 5
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 host`, `3 hosts`: a summary line's count."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def shorten_detail(detail: str, host: str, limit: int = SHOWN_ITEMS) -> str:
     """A failed check's detail (`<host> <item> - Expected: X Actual: Y; <host> ...`) cut to
     its first `limit` items, with how many more there are; unchanged when it has no more."""

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nornir_evpn import platform
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, host_ranges
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, host_ranges
 
 
 def _status(entry: dict[str, Any], mode: str) -> Text:
@@ -87,7 +87,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     replaced = (f" ({replacing} host{'s' * (replacing > 1)} "
                 f"{'replaced' if changed_word == 'changed' else 'would replace'} running values)") if replacing else ""
     console.print(
-        Text(f"configure {verdict}: {len(doc['hosts'])} hosts, {changed} {changed_word}{replaced}, "
+        Text(f"configure {verdict}: {counted(len(doc['hosts']), 'host')}, {changed} {changed_word}{replaced}, "
              f"{failed} failed{saved}",
              style="bold green" if doc["ok"] else "bold red")
     )

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted
 
 
 def _status(entry: dict[str, Any], dry_run: bool) -> Text:
@@ -46,7 +46,7 @@ def print_rollback(console: Console, doc: dict[str, Any]) -> None:
     done = f"{found} would revert" if doc["dry_run"] else f"{reverted} reverted"
     saved = f", {sum(1 for e in hosts if e.get('saved'))} saved to startup" if doc.get("save") else ""
     console.print(Text(
-        f"rollback {'ok' if doc['ok'] else 'FAILED'}: {len(doc['hosts'])} hosts, {done}, "
+        f"rollback {'ok' if doc['ok'] else 'FAILED'}: {counted(len(doc['hosts']), 'host')}, {done}, "
         f"{without} without the checkpoint, {failed} failed{saved}",
         style="bold green" if doc["ok"] else "bold red"))
 
