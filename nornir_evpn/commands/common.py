@@ -88,8 +88,8 @@ def add_nornir_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("-v", "--verbose", action="count", default=0,
                    help="more detail: Nornir's log (-v INFO, -vv DEBUG) appended to --log-file; "
                         "configure also prints every host's diff")
-    g.add_argument("--log-file", type=Path, default=Path("nornir.log"), metavar="FILE",
-                   help="where -v appends Nornir's log (default ./nornir.log)")
+    g.add_argument("--log-file", type=Path, default=None, metavar="FILE",
+                   help="append Nornir's log to FILE (INFO, -vv DEBUG; with -v alone: ./nornir.log)")
 
 
 @dataclass
@@ -247,10 +247,12 @@ def build_target(
     # workers than hosts the last hosts wait for a whole host's time (128 workers for 130
     # hosts doubled configure's wall time at 128 leaves). Threads start only as needed.
     workers = args.workers or max(1, min(MAX_WORKERS, len(docs.get("hosts") or {})))
-    logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose)}
-    if args.verbose:
+    # --log-file alone logs too: it was ignored without -v, and a user who asked for a log
+    # found no file after a failed run
+    logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose or args.log_file)}
+    if logging_cfg["enabled"]:
         # checked now: a read-only working directory was a PermissionError traceback
-        log_file = ensure_writable(args.log_file, "--log-file")
+        log_file = ensure_writable(args.log_file or Path("nornir.log"), "--log-file")
         logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False,
                             "log_file": str(log_file)})
     nr = InitNornir(
