@@ -249,10 +249,11 @@ def build_target(
     workers = args.workers or max(1, min(MAX_WORKERS, len(docs.get("hosts") or {})))
     # --log-file alone logs too: it was ignored without -v, and a user who asked for a log
     # found no file after a failed run
-    logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose or args.log_file)}
+    log_file_given = getattr(args, "log_file", None)  # (a Namespace made by hand may lack it)
+    logging_cfg: dict[str, Any] = {"enabled": bool(args.verbose or log_file_given)}
     if logging_cfg["enabled"]:
         # checked now: a read-only working directory was a PermissionError traceback
-        log_file = ensure_writable(args.log_file or Path("nornir.log"), "--log-file")
+        log_file = ensure_writable(log_file_given or Path("nornir.log"), "--log-file")
         logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False,
                             "log_file": str(log_file)})
     nr = InitNornir(
