@@ -384,9 +384,21 @@ def test_restore_after_sigkill(configured: Lab) -> None:
     # a new run must not overwrite what the killed one left to undo
     again = configured.run(*_fo_args(), "--no-traffic")
     assert again.returncode == 2 and "run `failover-test --restore" in again.stderr
-    # --restore needs nothing else: inventory and twin come from the state file
+    # another link named with --restore is refused (it was ignored: leaf1's link came back
+    # while the operator believed leaf2's was being restored)
+    for extra in (("--host", "leaf2"), ("--interface", "ethernet-1/2"), ("--force",)):
+        other = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore", *extra,
+                                "--state-file", str(configured.fo_state)],
+                               cwd=configured.tmp, capture_output=True, text=True, timeout=90, check=False)
+        assert other.returncode == 2 and other.stderr.count("\n") == 1, other.stderr
+        assert (f"--restore {' '.join(extra)}: {configured.fo_state} names leaf1 ethernet-1/1" in other.stderr
+                if extra[0] != "--force" else "a restore has no pre-check" in other.stderr), other.stderr
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
+    # --restore needs nothing else: inventory and twin come from the state file; the same
+    # link named (in containerlab's spelling too) is no conflict
     junit = configured.tmp / "restore.xml"
     done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore",
+                           "--host", "leaf1", "--interface", "e1-1",
                            "--state-file", str(configured.fo_state), "--interval", "0.2", "--json",
                            "--junit", str(junit)],
                           cwd=configured.tmp, capture_output=True, text=True, timeout=90, check=False)

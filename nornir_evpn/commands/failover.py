@@ -53,6 +53,9 @@ from nornir_evpn.reporting.failover import (
 from nornir_evpn.topology import container_name, normalise_srl_interface
 from nornir_evpn.traffic import PingRunner, TrafficProbe, docker_ping_runner, ssh_ping_runner
 
+DEFAULT_HOST = "leaf1"
+DEFAULT_INTERFACE = "ethernet-1/1"
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -62,8 +65,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "verify until the degraded state predicted from the intent holds, restore the "
                     "interface (always: also on Ctrl-C, SIGTERM, SIGHUP and errors) and poll until healthy.",
     )
-    p.add_argument("--host", default="leaf1", help="leaf whose interface is shut (default leaf1)")
-    p.add_argument("--interface", default="ethernet-1/1", help="ES member interface (default ethernet-1/1)")
+    # None when not given: --restore takes both from the state file, and refuses others
+    p.add_argument("--host", default=None, help=f"leaf whose interface is shut (default {DEFAULT_HOST})")
+    p.add_argument("--interface", default=None, help=f"ES member interface (default {DEFAULT_INTERFACE})")
     p.add_argument("--interval", type=positive_float, default=0.5, metavar="S",
                    help="poll interval in seconds (default 0.5)")
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
@@ -119,10 +123,12 @@ def run(args: argparse.Namespace) -> int:
 def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
     """The command body: (exit code, report); `demo` calls this to summarise the numbers."""
     state_file = state_file_path(args.state_file)
+    if args.interface is not None:  # containerlab spelling (e1-1) is accepted; the device and the intent use ethernet-1/1
+        args.interface = normalise_srl_interface(args.interface) or args.interface
     if args.restore:
         return run_restore(args, state_file), None
-    # containerlab spelling (e1-1) is accepted; the device and the intent use ethernet-1/1
-    args.interface = normalise_srl_interface(args.interface) or args.interface
+    args.host = args.host or DEFAULT_HOST
+    args.interface = args.interface or DEFAULT_INTERFACE
     target = build_target(args)
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:
@@ -205,6 +211,15 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
         remove_state(state_file, owner=doc)
         raise UserInputError(f"{state_file}: the failover-test that wrote it ended before its shut "
                              "(nothing to restore); file removed")
+    # what the state file names is restored: another --host/--interface was accepted and
+    # ignored, and `--restore --host leaf2` re-enabled leaf1's link without a word
+    for option, given, named in (("--host", args.host, doc.get("host")),
+                                 ("--interface", args.interface, doc.get("interface"))):
+        if given is not None and given != named:
+            raise UserInputError(f"--restore {option} {given}: {state_file} names {doc.get('host')} "
+                                 f"{doc.get('interface')}, the link the killed run shut; nothing restored")
+    if args.force:
+        raise UserInputError("--restore with --force: a restore has no pre-check to force past")
     if args.inventory is None and doc.get("inventory"):
         args.inventory = Path(doc["inventory"])
     if doc.get("twin"):
