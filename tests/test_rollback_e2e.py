@@ -515,6 +515,8 @@ def test_forget_marks_that_run_only_and_says_so_in_json(lab, capsys, tmp_path):
     b = _configure(lab, capsys, _intent(tmp_path, 8))
     code, _, err = lab.run(capsys, "rollback", "--forget", "--dry-run")
     assert code == 2 and "--forget with --dry-run" in err
+    code, _, err = lab.run(capsys, "rollback", "--forget", "--save")
+    assert code == 2 and "--forget with --save: --forget sends nothing to any host" in err
     junit = tmp_path / "forget.xml"
     junit.write_text('<testsuites><testsuite name="old" tests="0"/></testsuites>')  # a previous run's
     code, doc, _ = lab.run(capsys, "rollback", "--forget", "--checkpoint", a["checkpoint"], "--junit", str(junit))

@@ -173,6 +173,8 @@ def _forget(args: argparse.Namespace, target: Any, run_record: dict[str, Any] | 
     """`--forget`: that one run is marked rolled back, nothing is sent to any host."""
     if args.dry_run:
         raise UserInputError("--forget with --dry-run: --forget sends nothing to any host, it changes the record")
+    if args.save:  # accepted and ignored before: the operator believed the devices saved
+        raise UserInputError("--forget with --save: --forget sends nothing to any host, so nothing is saved")
     if run_record is None:
         raise UserInputError("--forget: no such run recorded here"
                              + (f" ({args.checkpoint})" if args.checkpoint else ""))
