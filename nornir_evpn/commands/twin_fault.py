@@ -258,4 +258,7 @@ def run_fault(args: argparse.Namespace) -> int:
             print(f"link-down {link}")
         for fault in reply.get("node_faults", []):
             print(fault)
+    else:  # success was silent: a script's log, or a slow reply, left "did it happen?"
+        restore = " --restore" if req.get("restore") else ""
+        print(f"twin fault {args.action} {' '.join(args.targets)}{restore}: done")
     return 0

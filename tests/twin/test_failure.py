@@ -162,9 +162,10 @@ def test_fault_cli_over_the_control_socket(tmp_path, capsys):
             assert not fabric.view().iface_up("leaf1", "ethernet-1/1")
             assert run_fault(parser.parse_args(["fault", "reject-commit", "leaf2", "--twin-state", str(state)])) == 0
             assert tw.datastores["leaf2"].reject_next_commit
+            capsys.readouterr()
             assert run_fault(parser.parse_args(["fault", "slow", "leaf3", "0.25", "--twin-state", str(state)])) == 0
             assert tw.servers["leaf3"].extra_delay == 0.25
-            capsys.readouterr()
+            assert capsys.readouterr().out == "twin fault slow leaf3 0.25: done\n"  # (success was silent)
             assert run_fault(parser.parse_args(["fault", "list", "--twin-state", str(state)])) == 0
             assert capsys.readouterr().out.splitlines() == [
                 "link-down ce1:eth1 leaf1:ethernet-1/1", "reject-commit leaf2", "slow leaf3 0.25"]
