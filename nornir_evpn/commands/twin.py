@@ -78,6 +78,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     status = sub.add_parser("status", help="show the running twin; exit 1 if none")
     _state_arg(status)
+    status.add_argument("--json", action="store_true",
+                        help="one JSON document on stdout: each node's kind, host, port and release")
     status.set_defaults(func=run_status)
 
     for name, func in EXTENSIONS:
@@ -321,13 +323,27 @@ def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant
 
 # -- status / down -----------------------------------------------------------------------------
 def run_status(args: argparse.Namespace) -> int:
+    from nornir_evpn.reporting.common import emit_json  # (rich: not for the other twin commands)
+
     try:
         state = read_twin_state(args.state_file)
     except NotATwinStateFile as exc:
         raise UserInputError(f"--state-file {exc}") from None
     except TwinNotRunningError as exc:
         sys.stderr.write(f"{exc}\n")
+        if args.json:
+            emit_json({"command": "twin status", "ok": False, "error": str(exc), "running": False})
         return EXIT_FAILED
+    if args.json:  # a script's ports without parsing the table (or the state file's layout)
+        note = other_version_note(state)
+        emit_json({"command": "twin status", "ok": True, "notes": [note] if note else [],
+                   "hosts": {node: {"kind": state.nodes[node].get("kind", ""), "host": host, "port": port,
+                                    "release": (state.releases or {}).get(node)}
+                             for node, (host, port) in state.endpoints.items()},
+                   "running": True, "lab": state.lab, "pid": state.pid, "username": state.username,
+                   "profile": state.profile, "timing": state.timing, "release": state.release,
+                   "state_file": str(state_path(args.state_file).resolve())})
+        return EXIT_OK
     _print_endpoints(state)
     return EXIT_OK
 

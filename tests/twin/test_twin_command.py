@@ -69,6 +69,14 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert newer.returncode == 2 and newer.stderr.rstrip().endswith("start one with release 24.10")
         status = twin_cmd("status", cwd=tmp_path)
         assert status.returncode == 0 and f"pid {state.pid}" in status.stdout
+        # a script's ports: one JSON document, the standard keys first
+        doc = json.loads(twin_cmd("status", "--json", cwd=tmp_path).stdout)
+        assert list(doc)[:7] == ["command", "ok", "error", "target", "interrupted", "notes", "hosts"]
+        assert doc["ok"] is True and doc["running"] is True and doc["pid"] == state.pid
+        assert doc["hosts"]["leaf1"] == {"kind": "srl", "host": "127.0.0.1", "port": state.endpoints["leaf1"][1],
+                                         "release": "23.7"}
+        assert doc["hosts"]["ce1"]["kind"] == "linux" and doc["hosts"]["ce1"]["release"] is None
+        assert doc["state_file"] == str(state_file.resolve()) and PASSWORD not in json.dumps(doc)
         # a reader that left before the output came (`| head -1` on a longer one) ends the
         # command quietly; `true` reads nothing and exits at once
         gone = subprocess.run(f"{sys.executable} -m nornir_evpn twin status | true", shell=True, cwd=tmp_path,
@@ -80,6 +88,9 @@ def test_up_status_down(tmp_path: Path) -> None:
     assert not pid_alive(state.pid)
     assert not state_file.exists()
     assert twin_cmd("status", cwd=tmp_path).returncode == 1
+    none = twin_cmd("status", "--json", cwd=tmp_path)
+    assert none.returncode == 1 and json.loads(none.stdout)["running"] is False
+    assert json.loads(none.stdout)["error"].startswith("no digital twin is running")
 
 
 @pytest.mark.parametrize(("text", "message"), [
