@@ -21,6 +21,7 @@ SPINE_TYPE = "ixrd3"
 SPINE_PORTS = 34  # 7220 IXR-D3: 32 x 100G + 2 x 10G, ethernet-1/1..1/34; leaf N is on e1-N
 CE_IMAGE = "ghcr.io/srl-labs/alpine:latest"
 MAX_LEAVES = ETHERNET_PORT_MAX  # leaf N sits on each spine's ethernet-1/N
+MAX_SPINES = 8  # spine S sits on each leaf's ethernet-1/(48+S): a 7220 IXR-D2's 8 x 100G uplinks
 
 
 def generate_topology(
@@ -32,9 +33,12 @@ def generate_topology(
         raise ValueError(f"{mh_pairs} multi-homing pairs need {mh_pairs * 2} leaves, got {leaves}")
     if ce_per_pair < 1 or ce_per_pair > 40:
         raise ValueError("ce-per-pair must be between 1 and 40")
-    if leaves > MAX_LEAVES or spines > 8:
-        raise ValueError(f"at most {MAX_LEAVES} leaves (a spine's ports: ethernet-1/1 to 1/{ETHERNET_PORT_MAX}) "
-                         "and 8 spines")
+    if leaves > MAX_LEAVES:
+        raise ValueError(f"at most {MAX_LEAVES} leaves (a spine's ports: ethernet-1/1 to 1/{ETHERNET_PORT_MAX}), "
+                         f"got {leaves}")
+    if spines > MAX_SPINES:  # (the message named the leaves' limit too, whichever was passed)
+        raise ValueError(f"at most {MAX_SPINES} spines (a leaf's uplinks: ethernet-1/49 to 1/{48 + MAX_SPINES}), "
+                         f"got {spines}")
     if name is not None and not NAME_RE.match(name):
         raise ValueError(f"--name {name!r}: a lab name is a letter, then letters, digits, '-' or '_'")
     name = name or f"gen-{spines}s{leaves}l{mh_pairs}p"

@@ -44,8 +44,12 @@ def test_generated_lags_are_numbered_per_leaf_pair(tmp_path: Path) -> None:
     lags = {es.ce: es.lag for es in fabric.ethernet_segments.values()}
     assert lags["ce1x1"] == lags["ce3x1"] == "lag1" and lags["ce3x40"] == "lag40"
     assert fabric.ethernet_segments["ES-120"].ce == "ce3x40"  # ES and ESI numbers stay fabric-wide
-    with pytest.raises(ValueError, match=r"at most 128 leaves \(a spine's ports: ethernet-1/1 to 1/128\)"):
+    with pytest.raises(ValueError, match=r"^at most 128 leaves \(a spine's ports: ethernet-1/1 to 1/128\), got 129$"):
         generate_topology(1, 129, 1)
+    # each limit named alone: --spines 9 was told of the leaves' too
+    with pytest.raises(ValueError, match=r"^at most 8 spines \(a leaf's uplinks: ethernet-1/49 to 1/56\), got 9$"):
+        generate_topology(9, 4, 1)
+    assert len([n for n in generate_topology(8, 2, 1)["topology"]["nodes"] if n.startswith("spine")]) == 8
 
 
 @pytest.mark.parametrize(("path", "refused"), [
