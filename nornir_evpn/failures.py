@@ -9,10 +9,12 @@ setting says so); `task_error` says a bug of ours as one (`nornir_evpn.internal`
 from __future__ import annotations
 
 import errno
+import os
 from typing import Any
 
 from nornir.core.exceptions import NornirSubTaskError
 
+from nornir_evpn import platform
 from nornir_evpn.device_text import visible
 from nornir_evpn.errors import NornirEvpnError
 from nornir_evpn.internal import internal_error
@@ -37,10 +39,26 @@ def host_error(host: Any, exc: BaseException) -> str:
     if setting is not None:
         value, where = connection_setting(host, setting)
         return f"timeout: no answer within {value:g}s ({setting} {where})"
+    if text.startswith("authentication failed") and _tried_the_factory_password(host):
+        # nothing set, so the documented default went out: the hint saves a hunt for where
+        # the password comes from
+        return (f"{text} (the password tried is SR Linux's factory default: set "
+                f"${platform.DEFAULT_PASSWORD_ENV} to the device's)")
     if any(getattr(c, "errno", None) == errno.EMFILE for c in _chain(exc)):
         # this process's limit, not the host's fault: a session per host stays open all run
         return f"{text} (this process's open files limit, `ulimit -n`: a session per host stays open; raise it)"
     return text
+
+
+def _tried_the_factory_password(host: Any) -> bool:
+    """`host` logged in with containerlab's SR Linux default because nothing else was set
+    (an operator's own choice of it, in the environment, is not second-guessed)."""
+    if os.environ.get(platform.DEFAULT_PASSWORD_ENV):
+        return False
+    try:
+        return host.password == platform.LAB_DEFAULT_PASSWORD
+    except AttributeError:
+        return False
 
 
 def task_error(host: str, exc: BaseException) -> str:

@@ -64,3 +64,26 @@ def test_the_kind_of_a_host_failure_is_told_by_the_words_host_error_puts_first()
                       (OSError("failed to determine socket address family"), "unreachable"),
                       (ValueError("x"), "error")):
         assert failure_kind(host_error(host, exc)) == kind, (exc, host_error(host, exc))
+
+
+def test_an_auth_failure_with_the_factory_password_says_where_to_set_another(monkeypatch) -> None:
+    """No $NORNIR_EVPN_PASSWORD, no password in the inventory: SR Linux's default went out
+    without a word, and "authentication failed" on every host left the operator hunting for
+    where the password comes from."""
+    from scrapli.exceptions import ScrapliAuthenticationFailed
+
+    from nornir_evpn.failures import failure_kind
+    from nornir_evpn.platform import LAB_DEFAULT_PASSWORD
+
+    monkeypatch.delenv("NORNIR_EVPN_PASSWORD", raising=False)
+    exc = ScrapliAuthenticationFailed("all authentication methods failed")
+    default = SimpleNamespace(name="leaf1", hostname="10.0.0.1", port=22, password=LAB_DEFAULT_PASSWORD)
+    said = host_error(default, exc)
+    assert said == ("authentication failed: all authentication methods failed (the password tried is SR "
+                    "Linux's factory default: set $NORNIR_EVPN_PASSWORD to the device's)")
+    assert LAB_DEFAULT_PASSWORD not in said and failure_kind(said) == "authentication failed"
+    # a password of the operator's own: no hint; nor the default chosen in the environment
+    own = SimpleNamespace(name="leaf1", hostname="10.0.0.1", port=22, password="another")
+    assert host_error(own, exc) == "authentication failed: all authentication methods failed"
+    monkeypatch.setenv("NORNIR_EVPN_PASSWORD", LAB_DEFAULT_PASSWORD)
+    assert host_error(default, exc) == "authentication failed: all authentication methods failed"
