@@ -225,7 +225,8 @@ def print_verify(console: Console, doc: dict[str, Any], check_names: list[str], 
     for note in doc.get("notes") or []:
         console.print(f"note: {note}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     s = doc["summary"]
-    verdict = "[green]PASS[/green]" if doc["ok"] else "[red]FAIL[/red]"
+    # named like `configure ok:` and `failover-test PASS:` (a CI log of several commands)
+    verdict = "verify [green]PASS[/green]" if doc["ok"] else "verify [red]FAIL[/red]"
     # a host that could not be reached ran no check: "FAIL: 21/21 checks passed" alone
     # read as a contradiction, so the verdict names it
     unreached = [h for h, e in doc["hosts"].items() if e["error"]]

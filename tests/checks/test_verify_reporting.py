@@ -43,7 +43,7 @@ def test_matrix_and_failures() -> None:
     assert "mac.local" not in rows  # no host ran it
     assert "✗ evpn.received: leaf3 mac-vrf-1 RT1 - Expected: 4 Actual: 2" in text
     assert "! leaf9: ScrapliAuthenticationFailed: password authentication failed" in text
-    assert text.rstrip().endswith("FAIL: 2/3 checks passed on 1/3 hosts; not checked: leaf9")
+    assert text.rstrip().endswith("verify FAIL: 2/3 checks passed on 1/3 hosts; not checked: leaf9")
 
 
 
@@ -158,7 +158,7 @@ def test_checks_that_cannot_look_at_a_ce_say_so() -> None:
     doc = dict(verify_document({"spine1": HOSTS["spine1"]}), notes=[note])
     buf = io.StringIO()
     print_verify(Console(file=buf, width=300, color_system=None), doc, NAMES)
-    assert f"note: {note}\nPASS: 1/1 checks passed on 1/1 hosts" in buf.getvalue()
+    assert f"note: {note}\nverify PASS: 1/1 checks passed on 1/1 hosts" in buf.getvalue()
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])

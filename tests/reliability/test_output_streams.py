@@ -45,6 +45,6 @@ def test_a_closed_stdout_still_runs_the_command(watch: Watch, capsys, monkeypatc
     code = main(_verify(watch))
     err = capsys.readouterr().err
     assert code in (0, 1) and "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith(("PASS:", "FAIL:"))
+    assert err.strip().splitlines()[-1].startswith(("verify PASS:", "verify FAIL:"))
     with pytest.raises(json.JSONDecodeError):  # nothing reached the captured stdout
         json.loads(capsys.readouterr().out)
