@@ -19,6 +19,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 from nornir_evpn.tasks.cli_lines import (
+    CONNECTION,
     DEFAULT_BATCH_LINES,
     drop_connection,
     log_failure,
@@ -26,7 +27,7 @@ from nornir_evpn.tasks.cli_lines import (
     running_session,
 )
 
-from nornir_evpn import platform
+from nornir_evpn import platform, uncommitted
 from nornir_evpn.checkpoint_record import CHECKPOINT_PREFIX
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import host_error
@@ -78,15 +79,18 @@ def _read_checkpoints(conn: Any, batch_lines: int) -> list[dict[str, Any]]:
     return checkpoints
 
 
-def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES,
+                     cancel: threading.Event | None = None) -> Result:
     """The host's checkpoints: result = {"checkpoints": [{"id", "name", "comment", "created"}],
-    "error"}, the error one line when the host cannot be read."""
+    "error"}, the error one line when the host cannot be read. `cancel`: a run's interrupt
+    (`uncommitted.cut`) may close the session under the read (it changes nothing); a slow
+    device held Ctrl-C for its answers (38 s with 8 s a command)."""
     try:
-        with running_session(task) as conn:
+        with uncommitted.before_commit(cancel, task.host, CONNECTION), running_session(task) as conn:
             checkpoints = _read_checkpoints(conn, batch_lines)
     except Exception as exc:
         drop_connection(task.host)
-        error = host_error(task.host, exc)
+        error = "interrupted: not read" if cancel is not None and cancel.is_set() else host_error(task.host, exc)
         log_failure(task, "checkpoints", error)
         return Result(host=task.host, failed=True, result={"checkpoints": [], "error": error})
     return Result(host=task.host, result={"checkpoints": checkpoints, "error": None})
@@ -156,7 +160,9 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     command = platform.revert_checkpoint(name)
     sent = False
     try:
-        with running_session(task) as conn:
+        # until the revert goes out an interrupt may cut the session (`uncommitted`): the
+        # host is left as it was; a revert sent is never cut (its answer says if it applied)
+        with uncommitted.before_commit(cancel, task.host, CONNECTION), running_session(task) as conn:
             held = _read_checkpoints(conn, batch_lines)
             out["found"] = any(c.get("name") == name for c in held)
             if not out["found"] and task.host.name in required:
@@ -166,12 +172,14 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
                             "it was cleared; not reverted")
             if not out["found"] or dry_run or task.is_dry_run():
                 return done()
-            if cancel is not None and cancel.is_set():
+            if not uncommitted.may_commit(cancel, task.host):
                 return done("interrupted: not reverted")
             sent = True
             [answer] = run_commands(conn, [command], batch_lines)
     except Exception as exc:
         drop_connection(task.host)
+        if not sent and cancel is not None and cancel.is_set():  # cut before its revert
+            return done("interrupted: not reverted")
         # the revert is one commit: sent and unanswered, it may or may not have applied
         return done(host_error(task.host, exc) + (
             f" after `{command}` was sent: it may have reverted; check {task.host.name}'s running config"

@@ -584,3 +584,77 @@ def test_forget_on_some_hosts_leaves_the_run_to_undo_on_the_others(lab, capsys, 
     assert code == 0 and doc["checkpoint"] == c["checkpoint"] and "leaf1" not in doc["hosts"]
     assert any(n.startswith("leaf1: reverted to") for n in doc["notes"])
     assert [_ecmp(lab, n) for n in ("leaf1", "leaf2", "leaf3")] == ["4", "2", "2"]
+
+
+SLOW_S = 5.0  # a device's answer to each command: longer than any wait below
+
+
+def test_ctrl_c_while_the_lists_are_read_from_a_slow_device_does_not_wait_for_its_answers(lab, capsys):
+    """The checkpoint lists change nothing: an interrupt cuts their sessions. A device
+    answering in 8 s a command held Ctrl-C for 38 s, then said "nothing changed"."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    assert lab.run(capsys, "configure")[0] == 0
+    after = lab.running("leaf1")
+    lab.twin.set_slow("leaf1", SLOW_S)
+    proc = subprocess.Popen([sys.executable, "-m", "nornir_evpn", "rollback", "--twin", "--twin-state", str(lab.state),
+                             "--inventory", str(INVENTORY)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)  # logged in, waiting on leaf1's first answer
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        proc.kill()
+        lab.twin.set_slow("leaf1", 0)
+    assert proc.returncode == 130 and "rollback interrupted before any revert: nothing changed" in err, err
+    assert waited < SLOW_S, f"waited {waited:.1f}s for the device's answer"
+    assert lab.running("leaf1") == after
+
+
+def test_an_interrupt_cuts_a_host_still_reading_before_its_revert_and_never_a_revert_sent(lab, capsys):
+    """rollback's reverts: a host still reading its list when the run is cancelled is cut
+    (left as it was, `interrupted: not reverted`); the hosts whose revert went out keep it."""
+    import argparse
+    import threading
+    import time
+
+    from nornir_evpn.tasks.checkpoint import rollback_checkpoint
+
+    from nornir_evpn import uncommitted
+    from nornir_evpn.commands.common import build_target
+
+    before = {n: lab.running(n) for n in NODES}
+    code, doc, _ = lab.run(capsys, "configure")
+    assert code == 0
+    changed = lab.running("leaf1")
+    target = build_target(argparse.Namespace(inventory=INVENTORY, twin=True, twin_state=lab.state, hosts=None,
+                                              role=None, workers=None, verbose=0))
+    lab.twin.set_slow("leaf1", SLOW_S)
+    cancel = threading.Event()
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.update(agg=target.nr.run(
+        task=rollback_checkpoint, checkpoint=doc["checkpoint"], cancel=cancel)))
+    try:
+        worker.start()
+        deadline = time.monotonic() + 30
+        while lab.running("leaf3") != before["leaf3"] and time.monotonic() < deadline:
+            time.sleep(0.05)  # the fast hosts have reverted; leaf1 waits on its first answer
+        cancel.set()
+        cut = uncommitted.cut(cancel)
+        worker.join(SLOW_S - 1)
+        assert not worker.is_alive(), "the interrupt waited for the slow device"
+    finally:
+        lab.twin.set_slow("leaf1", 0)
+        worker.join(60)
+        target.nr.close_connections(on_failed=True)
+    results = {h: m[0].result for h, m in box["agg"].items()}
+    assert cut == ["leaf1"]
+    assert results["leaf1"]["error"] == "interrupted: not reverted" and not results["leaf1"]["reverted"]
+    assert lab.running("leaf1") == changed  # left as it was
+    assert results["leaf2"]["reverted"] and results["leaf3"]["reverted"]
+    assert lab.running("leaf2") == before["leaf2"] and lab.running("leaf3") == before["leaf3"]

@@ -139,7 +139,7 @@ def _choose(target: Any, lab: str, recorded: str | None, required: Any, *, expli
     recorded run changed that lost its checkpoint stops it: reverting the others would leave
     the fabric half back (ES peers with different LACP settings)."""
     try:
-        listed = run_interruptible(lambda: target.nr.run(task=list_checkpoints), cancel)
+        listed = run_interruptible(lambda: target.nr.run(task=list_checkpoints, cancel=cancel), cancel)
     except Interrupted:
         # what was read is no revert's result: it reported every host "no checkpoint"
         raise Interrupted(None) from None
