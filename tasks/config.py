@@ -381,14 +381,17 @@ def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = Non
 
 
 def health_check(task: Task) -> Result:
-    """The device still answers on our session after a commit (no management lock-out)."""
+    """The device still answers on our session after a commit (no management lock-out).
+    result = {"ok": bool, "error": the failed answer in one line, or None}."""
     conn = srl_connection(task)
     with session_lock(conn):
         log_sent(conn, [platform.SHOW_VERSION])
         response = conn.send_command(
             platform.SHOW_VERSION, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
         )
-    return Result(host=task.host, failed=response.failed, result={"ok": not response.failed})
+    # the device's answer when it failed: "health_check failed" told the operator nothing
+    error = f"`{platform.SHOW_VERSION}`: {' '.join(response.result.split())[:200]}" if response.failed else None
+    return Result(host=task.host, failed=response.failed, result={"ok": not response.failed, "error": error})
 
 
 def save_startup(task: Task) -> Result:

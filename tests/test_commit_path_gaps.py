@@ -1,0 +1,96 @@
+"""Commit-path branches the rest of the suite never ran (found with branch coverage):
+configure_fabric as the README's runbook calls it (no `fabric`), a commit confirmed whose
+health check fails, a config line that is no one CLI line. Each against an in-process twin."""
+
+from __future__ import annotations
+
+import pytest
+from nornir.core.filter import F
+from nornir_evpn.tasks import apply_config, configure_fabric, confirm_commit
+from runbook_nornir import LAB, nornir_on_twin
+
+from nornir_evpn import platform
+from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.twin.cli_engine import CliSession
+from nornir_evpn.twin.runtime import Twin
+
+SRL = ("leaf1", "leaf2", "leaf3", "spine1")
+
+
+@pytest.fixture
+def twin():
+    with Twin(LAB) as t:
+        yield t
+
+
+def test_configure_fabric_without_a_fabric_renders_what_the_shared_intent_renders(twin: Twin) -> None:
+    """`nr.run(task=configure_fabric)` (the README's runbook line) builds the intent on each
+    host itself: that branch never ran. It must send exactly the lines the documented
+    `fabric=fabric_from_nornir(nr)` call sends, and commit them."""
+    nr = nornir_on_twin(twin)
+    srl = nr.filter(filter_func=lambda h: h.name in SRL)
+    try:
+        shared = srl.run(task=configure_fabric, fabric=fabric_from_nornir(nr), mode="dry-run")
+        alone = srl.run(task=configure_fabric)
+    finally:
+        nr.close_connections(on_failed=True)
+    assert not shared.failed and not alone.failed
+    for host in SRL:
+        assert alone[host][0].result["config"] == shared[host][0].result["config"], host
+        assert alone[host][0].result["error"] is None
+    assert {h: alone[h][0].result["committed"] for h in SRL} == {
+        "leaf1": True, "leaf2": True, "leaf3": True, "spine1": False}  # spine1: nothing to change
+    running = twin.datastore("leaf1").running.flat()
+    assert "set / interface lag1 lag lacp admin-key 11" in running
+
+
+def test_a_failed_health_check_leaves_the_confirmed_commit_pending_and_says_so(
+        twin: Twin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mode="confirmed": after the commit, `show version` must answer before the accept. When
+    it does not, the host fails, nothing is accepted, and the error says the commit rolls
+    back by itself (never ran: the accept path was the only one tested)."""
+    execute = CliSession.execute
+
+    def broken_show_version(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if self.ds.name == "leaf1" and line.strip() == platform.SHOW_VERSION:
+            return "Error: management server not ready"
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", broken_show_version)
+    nr = nornir_on_twin(twin)
+    before = twin.datastore("leaf1").running.copy()
+    try:
+        leaf1 = nr.filter(F(name="leaf1"))
+        multi = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), mode="confirmed",
+                          confirm_timeout=120)["leaf1"]
+        result = multi[0].result
+        assert multi.failed
+        assert (result["committed"], result["pending_confirm"]) == (True, True)
+        # the device's answer, not "health_check failed" (which said nothing of why)
+        assert result["error"] == ("`show version`: Error: management server not ready "
+                                   "(commit not accepted: it rolls back 120s after its commit)")
+        assert twin.datastore("leaf1").pending is not None  # left for the caller to settle
+        rejected = leaf1.run(task=confirm_commit, accept=False, on_failed=True)["leaf1"][0].result
+    finally:
+        nr.close_connections(on_failed=True)
+    assert rejected["rejected"] is True and twin.datastore("leaf1").pending is None
+    assert twin.datastore("leaf1").running == before
+
+
+def test_a_config_line_holding_a_newline_is_refused_before_any_login(twin: Twin) -> None:
+    """apply_config's own guard (the renderer's is another): a runbook's line with a newline
+    would type a second command. Refused with the documented dict, the device never reached."""
+    nr = nornir_on_twin(twin)
+    logins_before = dict(twin.state().endpoints)  # the twin is up; nothing below connects
+    try:
+        result = nr.filter(F(name="leaf1")).run(
+            task=apply_config, config=["set / interface ethernet-1/5 description a\nset / system name host-name x"])
+    finally:
+        nr.close_connections(on_failed=True)
+    out = result["leaf1"][0].result
+    assert result["leaf1"].failed
+    assert (out["reached"], out["committed"], out["changed"]) == (False, False, False)
+    assert out["error"].startswith("leaf1: config: 'set / interface ethernet-1/5 description a\\nset")
+    assert out["error"].endswith("is not one CLI line (it holds a control character)")
+    assert "scrapli" not in nr.inventory.hosts["leaf1"].connections
+    assert twin.state().endpoints == logins_before
