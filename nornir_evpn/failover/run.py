@@ -439,6 +439,8 @@ class _Run:
                     )
             except KeyboardInterrupt as exc:
                 report.note_interrupt(signame_of(exc), "recovery")
+            except Exception as exc:  # as in the degraded phase: the report (and the probe's stop) still come
+                report.error = report.error or f"{type(exc).__name__}: {exc} (while waiting for recovery)"
             if report.interrupted:
                 self.phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
                 self.poller.abort(self.nr)

@@ -1212,3 +1212,115 @@ def test_a_state_file_that_cannot_be_written_shuts_nothing_and_says_so(tmp_path:
     assert not report.ok and nr.tasks == [] and not report.restore_attempted
     assert report.error == (f"--state-file {state}: cannot write: No space left on device; "
                             "ethernet-1/1 was not shut")
+
+
+def test_an_exception_in_a_poll_after_the_shut_still_restores_and_fails_the_run(tmp_path: Path) -> None:
+    """The degraded phase's poll raising something no check catches (a bug, a library's own
+    error) went through the poller's thread and `except Exception` in shut_and_watch: never
+    run by any test. The link must still be restored, the state file removed with it, and
+    the run failed with the exception named (not a traceback, not a PASS)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        if faults:
+            raise RuntimeError("parser blew up on leaf2")
+        return {LAG: CheckOutcome(True, "", "up")}
+
+    nr = FakeNornir()
+    state = tmp_path / "state.json"
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=state))
+    assert nr.tasks == ["shut_interface", "restore_interface"]
+    assert report.error == "RuntimeError: parser blew up on leaf2"
+    assert report.restore_ok is True and report.ok is False
+    assert not state.exists()  # restored: nothing left for --restore
+    assert exit_code(report) == 1
+    # the restored fabric is still watched (recovery is a measure of its own)
+    assert [e.event for e in report.timeline if not e.check] == ["precheck", "shut", "restore", "recovered"]
+
+
+class RefusingRestoreNornir(FakeNornir):
+    """Every restore is refused by the device (`Error: ...`): refused for good, no retry."""
+
+    def run(self, task: Any, **_kw: Any) -> dict[str, Any]:
+        self.tasks.append(task.__name__)
+        return {"leaf1": _Multi("commit now: Error: commit rejected")}
+
+
+def _killed_run_state(path: Path) -> dict[str, Any]:
+    import json
+
+    doc = {"kind": "nornir_evpn failover-test state", "phase": "shut", "host": "leaf1",
+           "interface": "ethernet-1/1", "segment": "ES-1", "pid": 999_999_999, "pid_start": 1}
+    path.write_text(json.dumps(doc))
+    return doc
+
+
+def test_restore_from_state_that_fails_keeps_the_state_file(tmp_path: Path) -> None:
+    """`failover-test --restore` whose enable the device refuses: the file naming the link
+    still down must stay for the next attempt. Only the success path was tested."""
+    from nornir_evpn.failover.restore import restore_from_state
+
+    state = tmp_path / "state.json"
+    doc = _killed_run_state(state)
+    nr = RefusingRestoreNornir()
+    report = restore_from_state(nr, doc, state, evaluate=None, interval=0.01, timeout=1)  # type: ignore[arg-type]
+    assert nr.tasks == ["restore_interface"]  # a device's "Error:" is refused for good: once
+    assert (report.restore_ok, report.ok) == (False, False)
+    assert report.restore_error.endswith("commit now: Error: commit rejected")
+    assert [e.event for e in report.timeline] == ["restore-failed"]
+    assert state.exists()
+
+
+def test_restore_from_state_whose_fabric_never_recovers_fails_and_removes_the_file(tmp_path: Path) -> None:
+    """The enable went through but the fabric stays unhealthy: the run fails (no
+    "recovered" event), and the file goes: the link it names is enabled again."""
+    from nornir_evpn.failover.restore import restore_from_state
+
+    state = tmp_path / "state.json"
+    doc = _killed_run_state(state)
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(False, "leaf1 lag1 - Expected: up Actual: down", "up")}
+
+    report = restore_from_state(FakeNornir(), doc, state, evaluate, interval=0.01, timeout=0.2)  # type: ignore[arg-type]
+    assert report.restore_ok is True and report.ok is False
+    assert report.recovery is not None and not report.recovery.reached
+    assert LAG in report.recovery.failing
+    assert [e.event for e in report.timeline] == ["restore"]
+    assert not state.exists()
+
+
+def test_an_exception_in_a_recovery_poll_still_reports_and_stops_the_probe(tmp_path: Path) -> None:
+    """The same exception one phase later (after the restore) went out of run_failover: the
+    degraded phase catches it, recovery did not. The report with its measured convergence
+    was lost (no --json, no JUnit, a traceback) and the traffic probe never stopped."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    polls: list[bool] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        polls.append(bool(faults))
+        if not faults and True in polls:
+            raise RuntimeError("parser blew up on leaf2")
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    class Probe:
+        stopped = False
+
+        def start(self) -> None:
+            pass
+
+        def stop(self, recheck: bool = False) -> Any:
+            from nornir_evpn.traffic import TrafficStats
+
+            Probe.stopped = True
+            return TrafficStats()
+
+    state = tmp_path / "state.json"
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=2, state_file=state), probe=Probe())  # type: ignore[arg-type]
+    assert report.degraded is not None and report.degraded.reached  # measured before the error
+    assert report.restore_ok is True and not state.exists()
+    assert report.error == "RuntimeError: parser blew up on leaf2 (while waiting for recovery)"
+    assert report.ok is False and exit_code(report) == 1
+    assert Probe.stopped
