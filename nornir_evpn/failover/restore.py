@@ -37,13 +37,19 @@ RESTORE_RETRY_MAX_S = 5.0
 # a device error that says "not now" rather than "no": another session holds the candidate
 # (`enter candidate exclusive`) or a commit is in progress. Retried like a dropped session
 _BUSY = re.compile(r"\block|try again|in progress|\bbusy\b", re.IGNORECASE)
+# the device's own marker (`Error: ...`), not the end of a Python exception's name: a
+# transport error said as `OSError: [Errno 113] No route to host` or `EOFError: ...`
+# (`failures.one_line`) is a network problem, tried again like a dropped session
+_DEVICE_ERROR = re.compile(r"(?<![A-Za-z0-9_])Error:")
 
 
 def refused_for_good(error: str | None) -> bool:
     """The device refused the restore and will refuse it again (a validation error); not a
-    lock or a commit in progress, which end by themselves."""
+    lock or a commit in progress, which end by themselves, nor a network error."""
     text = str(error)
-    return "Error:" in text and not _BUSY.search(text)
+    if text.startswith("internal error ("):  # a bug of ours: the same again on every attempt
+        return True
+    return _DEVICE_ERROR.search(text) is not None and not _BUSY.search(text)
 
 
 class Step(NamedTuple):

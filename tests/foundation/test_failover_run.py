@@ -1324,3 +1324,49 @@ def test_an_exception_in_a_recovery_poll_still_reports_and_stops_the_probe(tmp_p
     assert report.error == "RuntimeError: parser blew up on leaf2 (while waiting for recovery)"
     assert report.ok is False and exit_code(report) == 1
     assert Probe.stopped
+
+
+@pytest.mark.parametrize(("error", "for_good"), [
+    ("leaf1: ethernet-1/1 admin-state enable not committed: commit now: Error: commit rejected", True),
+    ("Error: leafref ... does not exist", True),
+    ("Error: the candidate is locked by an exclusive session; try again later", False),
+    # a network error said with its exception's name (failures.one_line: `OSError: ...`)
+    ("leaf1: ethernet-1/1 admin-state enable not committed: OSError: [Errno 113] No route to host "
+     "while loading the candidate: nothing committed", False),
+    ("leaf1: ethernet-1/1 admin-state enable not committed: OSError: Socket is closed", False),
+    ("EOFError: ", False),
+    ("ConnectionRefusedError: [Errno 111] Connection refused", False),
+    ("connection lost", False),
+    ("internal error (KeyError: 'x'), see the traceback above", True),
+])
+def test_a_network_error_named_like_an_exception_is_not_a_device_refusal(error: str, for_good: bool) -> None:
+    """`refused_for_good` looked for "Error:" anywhere: `OSError: ...`, the one line
+    `failures.one_line` gives a socket error it has no words for (and which `internal` takes
+    for a network problem, not a bug), has it too, so such a restore was tried once and the
+    CE link left down where a dropped session is retried until --timeout."""
+    from nornir_evpn.failover.restore import refused_for_good
+    from nornir_evpn.failures import one_line
+
+    assert refused_for_good(error) is for_good
+    assert refused_for_good(one_line(OSError(113, "No route to host"))) is False
+
+
+def test_a_restore_that_hits_a_socket_error_is_tried_again(tmp_path: Path, monkeypatch) -> None:
+    """End to end through run_failover: the first restore fails with the one line an
+    OSError becomes, the second goes through; the CE link is restored, not left down."""
+    from nornir_evpn.failover import restore
+    from nornir_evpn.failures import one_line
+
+    monkeypatch.setattr(restore, "RESTORE_RETRY_DELAY_S", 0.01)
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    error = f"leaf1: ethernet-1/1 admin-state enable not committed: {one_line(OSError(113, 'No route to host'))}"
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = LockedOnce([error])
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "s.json"))
+    assert nr.tasks.count("restore_interface") == 2
+    assert report.restore_ok is True and report.ok is True
+    assert [e.event for e in report.timeline if e.event.startswith("restore")] == ["restore-retry", "restore"]
