@@ -543,3 +543,50 @@ def test_a_host_moved_out_of_the_lab_with_host_keys_unchecked_is_named_once(tmp_
         assert run.code == 1  # leaf2.invalid resolves nowhere; leaf1 has no lab running
         notes = [ln for ln in run.err.splitlines() if ln.startswith("note: SSH host keys are not checked")]
         assert notes == ([notes[0]] if named else []) and (not named or "for leaf2 (auth_strict_key: false" in notes[0])
+
+
+def test_restore_of_a_run_killed_in_its_pre_check_removes_its_claim_and_sends_nothing(watch: Watch, tmp_path, capsys):
+    """A run killed before its shut leaves only its claim (phase "pre-check"): `--restore`
+    must not enable anything (an operator may have shut that port since), and the file goes.
+    That branch of `--restore` never ran in a test."""
+    state = tmp_path / "failover-state.json"
+    state.write_text('{"kind": "nornir_evpn failover-test state", "phase": "pre-check", "host": "leaf1", '
+                     '"interface": "ethernet-1/1", "pid": 999999999, "pid_start": 1}')
+    refused_before_connecting(watch, capsys, "the failover-test that wrote it ended before its shut "
+                              "(nothing to restore); file removed",
+                              "failover-test", "--restore", "--state-file", str(state))
+    assert not state.exists()
+
+
+def test_restore_of_a_host_left_out_by_hosts_is_refused_and_keeps_the_file(watch: Watch, tmp_path, capsys):
+    """`--restore --hosts leaf2` of a file naming leaf1: refused before any login (it would
+    run the restore on no host and report nothing done), and the file still names the
+    link that is down."""
+    state = tmp_path / "failover-state.json"
+    state.write_text('{"kind": "nornir_evpn failover-test state", "phase": "shut", "host": "leaf1", '
+                     '"interface": "ethernet-1/1", "pid": 999999999, "pid_start": 1}')
+    refused_before_connecting(watch, capsys, "host 'leaf1' is not in the selected inventory",
+                              "failover-test", "--restore", "--state-file", str(state), "--hosts", "leaf2")
+    assert state.exists()
+
+
+def test_restore_from_a_state_file_others_may_write_is_refused(watch: Watch, tmp_path, capsys):
+    """The state file names the host and port `--restore` enables: one anyone may write could
+    point it at any port. read_state's refusal of it was never run."""
+    import os
+
+    state = tmp_path / "failover-state.json"
+    state.write_text('{"kind": "nornir_evpn failover-test state", "phase": "shut", "host": "leaf1", '
+                     '"interface": "ethernet-1/1", "pid": 999999999, "pid_start": 1}')
+    os.chmod(state, 0o666)
+    refused_before_connecting(watch, capsys, "writable by others",
+                              "failover-test", "--restore", "--state-file", str(state))
+    assert state.exists()
+
+
+def test_failover_state_file_that_is_a_directory_is_refused_before_the_pre_check(watch: Watch, tmp_path, capsys):
+    state = tmp_path / "a-dir"
+    state.mkdir()
+    refused_before_connecting(watch, capsys, f"--state-file {state}: is a directory, expected a file",
+                              "failover-test", "--no-traffic", "--state-file", str(state))
+    assert list(state.iterdir()) == []
