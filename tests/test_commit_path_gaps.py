@@ -94,3 +94,37 @@ def test_a_config_line_holding_a_newline_is_refused_before_any_login(twin: Twin)
     assert out["error"].endswith("is not one CLI line (it holds a control character)")
     assert "scrapli" not in nr.inventory.hosts["leaf1"].connections
     assert twin.state().endpoints == logins_before
+
+
+def test_a_check_that_raises_on_one_host_fails_that_host_loudly_in_a_poll(
+        twin: Twin, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """failover-test's evaluator: a bug in a check on one host (an exception out of the
+    task) must fail that host as `collect`, named as a bug, while the others are judged.
+    The branch never ran; were it to drop the host, the poll would judge the fabric
+    without it and could call a degraded state reached."""
+    from nornir_evpn.checks import resolve_checks
+    from nornir_evpn.failover.evaluator import verify_evaluator
+    from nornir_evpn.failover.model import NO_FAULTS
+
+    [check] = resolve_checks(["bgp.underlay_established"])
+    run = type(check).run
+
+    def buggy(self, view, node, obs):  # type: ignore[no-untyped-def]
+        if node.name == "spine1":
+            raise ZeroDivisionError("division by zero")
+        return run(self, view, node, obs)
+
+    monkeypatch.setattr(type(check), "run", buggy)
+    nr = nornir_on_twin(twin)
+    srl = nr.filter(filter_func=lambda h: h.name in SRL)
+    try:
+        evaluate = verify_evaluator(srl, fabric_from_nornir(nr), [check])
+        out = evaluate(NO_FAULTS)
+    finally:
+        nr.close_connections(on_failed=True)
+    assert out[("collect", "spine1")].ok is False
+    assert out[("collect", "spine1")].detail == (
+        "spine1: internal error (ZeroDivisionError: division by zero), see the traceback above")
+    assert not any(h == "spine1" for c, h in out if c != "collect")
+    assert {h for c, h in out if c == "bgp.underlay_established"} == {"leaf1", "leaf2", "leaf3"}
+    assert "internal error: a bug in nornir_evpn" in capsys.readouterr().err  # its traceback, once

@@ -413,3 +413,17 @@ def test_shorten_detail_cuts_at_items_of_its_host() -> None:
         "Actual: absent; leaf1 mac-vrf-1 m2 - Expected: evpn Actual: absent; ... and 5 more "
         "item(s) (8 in all: --json has each)")
     assert shorten_detail("leaf1 unreachable: timeout", "leaf1", 1) == "leaf1 unreachable: timeout"
+
+
+def test_a_lag_member_missing_from_the_lacp_table_fails_as_absent(mh01) -> None:
+    """The intent's member not listed under the LAG at all (its aggregate-id removed by hand,
+    the port re-cabled): no test reached that branch. It must fail, every value of it absent,
+    not pass on the LAG's own fields."""
+    rows = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt").splitlines()
+    first = next(i for i, ln in enumerate(rows) if ln.startswith("| ethernet-1/1 "))
+    text = "\n".join(rows[:first] + rows[first + 3:])
+    [r] = evaluate(mh01, "leaf1", {platform.show_lacp_state("lag1"): text}, checks=["lacp.members_in_sync"])
+    assert r.ok is False
+    assert r.observed["lag1 ethernet-1/1"] == "absent"
+    assert r.observed["lag1 system-id"] == "00:00:00:00:00:11"  # the LAG itself still read
+    assert r.detail.startswith("leaf1 lag1 ethernet-1/1 - Expected: IN_SYNC/True/True/True Actual: absent")
