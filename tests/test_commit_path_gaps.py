@@ -128,3 +128,31 @@ def test_a_check_that_raises_on_one_host_fails_that_host_loudly_in_a_poll(
     assert not any(h == "spine1" for c, h in out if c != "collect")
     assert {h for c, h in out if c == "bgp.underlay_established"} == {"leaf1", "leaf2", "leaf3"}
     assert "internal error: a bug in nornir_evpn" in capsys.readouterr().err  # its traceback, once
+
+
+def test_rollback_checkpoint_on_a_required_host_that_lost_it_fails_that_host_only(twin: Twin) -> None:
+    """The runbook task's own guard (the CLI refuses earlier, in its pre-read): a host the run
+    committed on whose checkpoint is gone fails with why, and is not reverted; a host that
+    still holds it reverts. The task-level branch never ran."""
+    from nornir_evpn.tasks.checkpoint import checkpoint_name, rollback_checkpoint
+
+    nr = nornir_on_twin(twin)
+    leaves = nr.filter(filter_func=lambda h: h.name in ("leaf1", "leaf2"))
+    name = checkpoint_name()
+    before = {n: twin.datastore(n).running.copy() for n in ("leaf1", "leaf2")}
+    try:
+        configured = leaves.run(task=configure_fabric, fabric=fabric_from_nornir(nr), checkpoint=name)
+        assert not configured.failed
+        after = twin.datastore("leaf1").running.copy()
+        twin.datastore("leaf1").clear_checkpoint(name)
+        back = leaves.run(task=rollback_checkpoint, checkpoint=name, required=("leaf1", "leaf2"))
+    finally:
+        nr.close_connections(on_failed=True)
+    leaf1, leaf2 = back["leaf1"][0].result, back["leaf2"][0].result
+    assert back["leaf1"].failed and (leaf1["found"], leaf1["reverted"]) == (False, False)
+    assert leaf1["error"].startswith(f"checkpoint {name} is no longer on leaf1 (")
+    assert leaf1["error"].endswith("later checkpoints pushed it out (a device keeps max-checkpoints, "
+                                   "10 by default), or it was cleared; not reverted")
+    assert twin.datastore("leaf1").running == after
+    assert not back["leaf2"].failed and leaf2["reverted"] is True
+    assert twin.datastore("leaf2").running == before["leaf2"]
