@@ -427,3 +427,25 @@ def test_a_lag_member_missing_from_the_lacp_table_fails_as_absent(mh01) -> None:
     assert r.observed["lag1 ethernet-1/1"] == "absent"
     assert r.observed["lag1 system-id"] == "00:00:00:00:00:11"  # the LAG itself still read
     assert r.detail.startswith("leaf1 lag1 ethernet-1/1 - Expected: IN_SYNC/True/True/True Actual: absent")
+
+
+def test_an_es_whose_candidates_name_no_df_fails_es_df(mh01) -> None:
+    """A DF election not finished (or lost from the output): no peer marked `(DF)`. The
+    parser's "no DF" answer never reached a check; es.df must fail on it, naming none."""
+    text = fx("tutorial_leaf1_show_es_ES-1_detail.txt").replace("10.0.0.2 (DF)", "10.0.0.2")
+    [r] = evaluate(mh01, "leaf1", {platform.show_ethernet_segment("ES-1"): text}, checks=["es.df"])
+    assert r.ok is False
+    assert r.observed == {"ES-1 mac-vrf-1 candidates": ["10.0.0.1", "10.0.0.2"], "ES-1 mac-vrf-1 DF": None}
+    assert r.detail == "leaf1 ES-1 mac-vrf-1 DF - Expected: 10.0.0.2 Actual: None"
+
+
+def test_a_table_cut_short_fails_its_check_and_says_so(mh01) -> None:
+    """An answer cut before its table's closing border (a session dropped mid-output): the
+    parser's "not closed" refusal was never reached by a test. The check must fail with
+    that cause, not judge the rows it happened to get."""
+    text = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt")
+    cut = text[:text.rindex("+--------------+")]
+    [r] = evaluate(mh01, "leaf1", {platform.show_lacp_state("lag1"): cut}, checks=["lacp.members_in_sync"])
+    assert r.ok is False
+    assert r.observed == {}
+    assert "is not closed" in r.detail and r.detail.startswith("leaf1 ")
