@@ -499,3 +499,21 @@ def test_growing_ce_per_pair_keeps_every_ces_segment(tmp_path: Path) -> None:
     fewer, more = segments(20), segments(40)
     assert fewer == {ce: more[ce] for ce in fewer}
     assert fewer["ce2x1"] == ("ES-41", "01:11:11:11:11:11:11:00:00:29", "172.30.0.51")
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    # mhce1's own ESI (its default)
+    ("{esi: '01:11:11:11:11:11:11:00:00:01'}", "CEs 'mhce1' and 'mhce2' have the same ESI 01:11:11:11:11:11:11:00:00:01"),
+    ("{es-name: ES-1}", "CEs 'mhce1' and 'mhce2' have the same ES name"),
+])
+def test_two_ces_with_one_esi_or_es_name_are_refused(tmp_path: Path, labels: str, message: str) -> None:
+    """Two CEs on one ESI would merge two segments into one on the leaves (the DF election
+    and aliasing across CEs that are not one); one ES name would make the second CE's lines
+    overwrite the first's. Neither refusal was ever run by a test."""
+    text = FABRIC.read_text().replace("    mhce2:\n      kind: linux\n",
+                                      f"    mhce2:\n      kind: linux\n      labels: {labels}\n")
+    p = tmp_path / "t.clab.yml"
+    p.write_text(text)
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(p))
+    assert message in str(err.value)
