@@ -292,3 +292,27 @@ def test_verify_isolates_a_faulty_host(watch: Watch, capsys, monkeypatch, fault)
         assert doc["hosts"][node]["checks"]
     assert watch.running() == before
     watch.assert_clean()
+
+
+def test_all_or_nothing_save_that_fails_on_one_host_keeps_its_commit_and_fails_it(watch: Watch, capsys, monkeypatch):
+    """`configure --all-or-nothing --save`: every host accepted, then leaf2's `save startup`
+    is refused. Its commit stands (all-or-nothing decides before the save) but it must fail
+    with why, and the others are saved. That branch of the transaction never ran."""
+    execute = CliSession.execute
+
+    def refusing_save(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if self.ds.name == "leaf2" and line.strip() == "save startup":
+            return "Error: /etc/opt/srlinux/config.json: No space left on device"
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", refusing_save)
+    code, doc = configure(watch, capsys, "--all-or-nothing", "--save")
+    assert code == 1
+    leaf2 = doc["hosts"]["leaf2"]
+    assert (leaf2["ok"], leaf2["committed"], leaf2["saved"]) == (False, True, False)
+    assert leaf2["error"] == ("committed, not saved to startup: Error: /etc/opt/srlinux/config.json: "
+                              "No space left on device")
+    assert watch.running()["leaf2"] == configured("leaf2")  # the commit stands
+    for node in ("leaf1", "leaf3", "spine1"):
+        assert doc["hosts"][node]["ok"] is True and doc["hosts"][node]["saved"] is True, node
+    watch.assert_clean()
