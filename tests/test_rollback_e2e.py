@@ -132,15 +132,17 @@ def test_a_rejected_commit_clears_its_checkpoint_and_the_others_keep_theirs(lab,
     assert lab.checkpoints("leaf1") == [doc["checkpoint"]]
 
 
-def test_a_checkpoint_the_device_refuses_fails_the_host_before_anything_is_loaded(lab, capsys, monkeypatch):
+@pytest.mark.parametrize("extra", [(), ("--batch-lines", "1")], ids=["pasted", "line-by-line"])
+def test_a_checkpoint_the_device_refuses_fails_the_host_before_anything_is_loaded(lab, capsys, monkeypatch, extra):
     """The name is taken on leaf1 (two runs within a millisecond, or by hand): leaf1 fails with
     the device's words and nothing committed, its checkpoint of that name is not ours to
-    clear, and the other hosts go on."""
+    clear, and the other hosts go on. Line by line (`--batch-lines 1`) the refusal is read
+    by another branch, which no test ran (branch coverage)."""
     name = checkpoint_name()
     monkeypatch.setattr("nornir_evpn.commands.configure.checkpoint_name", lambda: name)
     lab.twin.datastore("leaf1").generate_checkpoint(name, "by hand", "admin")
     before = lab.running("leaf1")
-    code, doc, _ = lab.run(capsys, "configure")
+    code, doc, _ = lab.run(capsys, "configure", *extra)
     leaf1 = doc["hosts"]["leaf1"]
     assert code == 1 and leaf1["ok"] is False and leaf1["committed"] is False
     assert leaf1["error"].startswith("tools system configuration generate-checkpoint name ")
