@@ -39,6 +39,7 @@ from nornir_evpn.tasks.cli_lines import (  # noqa: F401 - their 0.14 home (runbo
 from nornir_evpn.tasks.preflight import RunRender, render_failure, render_run  # noqa: F401 - their 0.14 home
 
 from nornir_evpn import __version__, platform, uncommitted
+from nornir_evpn.device_text import visible
 from nornir_evpn.errors import DeviceError, UnsafeValueError, UserInputError
 from nornir_evpn.failures import (  # noqa: F401 - also their 0.9 home
     LOST,
@@ -390,7 +391,8 @@ def health_check(task: Task) -> Result:
             platform.SHOW_VERSION, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS)
         )
     # the device's answer when it failed: "health_check failed" told the operator nothing
-    error = f"`{platform.SHOW_VERSION}`: {' '.join(response.result.split())[:200]}" if response.failed else None
+    # (written out like every answer read through cli_lines: it reaches a terminal)
+    error = f"`{platform.SHOW_VERSION}`: {' '.join(visible(response.result).split())[:200]}" if response.failed else None
     return Result(host=task.host, failed=response.failed, result={"ok": not response.failed, "error": error})
 
 
