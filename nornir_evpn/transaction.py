@@ -128,6 +128,12 @@ def _all_or_nothing(
         why = "interrupted" if cancel.is_set() else "a host failed in the validation phase (see its error)"
         return validated, [f"{why}: nothing was committed anywhere"]
     to_change = [h for h, e in validated.items() if e["changed"]]
+    if nr.data.dry_run:
+        # Nornir's dry-run switch: the validated diffs are the answer. Going on, the commit
+        # phase read its diffs and committed nothing, and the accept then failed every host
+        # ("there is no pending commit confirmed") as if its commit had rolled back
+        notes = ["Nornir's dry-run switch is on: validated everywhere, nothing committed"]
+        return validated, notes if to_change else []
     if not to_change:
         return save_everywhere(nr, validated) if save else validated, []
     sub = nr.filter(filter_func=lambda h: h.name in to_change)

@@ -111,9 +111,12 @@ def _bad_name(task: Task, checkpoint: Any) -> str | None:
 def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
     """Clear the host's checkpoint `checkpoint` if it holds one (a run that committed nothing
     left it: a commit confirmed rejected, an all-or-nothing rolled back). result =
-    {"cleared", "error"}: error one line when the host could not be read or refused."""
+    {"cleared", "error"}: error one line when the host could not be read or refused.
+    Under Nornir's dry-run switch nothing is sent: cleared is False."""
     if (bad := _bad_name(task, checkpoint)) is not None:
         return Result(host=task.host, failed=True, result={"cleared": False, "error": bad})
+    if task.is_dry_run():
+        return Result(host=task.host, result={"cleared": False, "error": None})
     try:
         with running_session(task) as conn:
             if not any(c.get("name") == checkpoint for c in _read_checkpoints(conn, batch_lines)):

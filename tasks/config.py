@@ -360,8 +360,13 @@ def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = Non
     reject that went through clears it (best effort; result["checkpoint_cleared"]), as
     nothing of that change stands.
     A host that cannot be reached fails with result["error"] in one line, like the other
-    tasks (the host that dropped after its commit is the case this step exists for)."""
+    tasks (the host that dropped after its commit is the case this step exists for).
+    Under Nornir's dry-run switch nothing is sent (an accept or reject changes what the
+    device runs): accepted and rejected are False, the host does not fail."""
     command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
+    if task.is_dry_run():
+        return Result(host=task.host, result={"accepted": False, "rejected": False, "device_error": None,
+                                              "error": None, "checkpoint_cleared": False})
     error, lost = one_command(task, command)
     cleared = False
     if not accept and checkpoint and error is None and lost is None:
@@ -375,7 +380,8 @@ def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = Non
             "accepted": False, "rejected": False, "device_error": None, "error": lost,
             "checkpoint_cleared": False})
     return Result(
-        host=task.host, failed=error is not None,
+        # a reject rolled the running configuration back: the device changed
+        host=task.host, failed=error is not None, changed=(not accept) and error is None,
         result={"accepted": accept and error is None, "rejected": (not accept) and error is None,
                 "device_error": error, "error": error, "checkpoint_cleared": cleared},
     )
@@ -399,7 +405,10 @@ def health_check(task: Task) -> Result:
 def save_startup(task: Task) -> Result:
     """`save startup`: the running configuration becomes the one the device boots from (a
     commit changes running only; without a save a reboot brings the old one back).
-    result = {"saved": bool, "error": one line or None}."""
+    result = {"saved": bool, "error": one line or None}. Under Nornir's dry-run switch
+    nothing is sent: saved is False, the host does not fail."""
+    if task.is_dry_run():
+        return Result(host=task.host, result={"saved": False, "error": None})
     error, lost = one_command(task, platform.SAVE_STARTUP)
     error = lost or error
     if error is not None:

@@ -1,0 +1,87 @@
+"""The tasks in a runbook written with Nornir's own idioms, against an in-process twin:
+Nornir's dry-run switch on every task that changes a device, a run on the whole inventory
+(CEs included), `nr.data.failed_hosts` kept across our helpers, `print_result` of a configure."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from nornir.core.filter import F
+from nornir_evpn.tasks import (
+    apply_config,
+    clear_checkpoint,
+    confirm_commit,
+    save_startup,
+)
+from runbook_nornir import nornir_on_twin
+
+from nornir_evpn.inventory import fabric_from_nornir
+from nornir_evpn.render import FEATURES, Renderer
+from nornir_evpn.transaction import all_or_nothing
+from nornir_evpn.twin.runtime import Twin
+
+LAB = Path(__file__).resolve().parent.parent / "inventory" / "evpn-mh01.clab.yml"
+DESCRIPTION = "set / interface ethernet-1/5 description idioms"
+SRL = ["leaf1", "leaf2", "leaf3", "spine1"]
+
+
+@pytest.fixture
+def twin():
+    with Twin(LAB) as t:  # stopped when the test ends, whatever it did
+        yield t
+
+
+def test_nornirs_dry_run_switch_sends_no_save_accept_reject_or_clear(twin: Twin) -> None:
+    """`InitNornir(dry_run=True)`: save_startup saved, clear_checkpoint cleared and
+    confirm_commit(accept=False) rolled the running configuration back (idioms tester)."""
+    nr = nornir_on_twin(twin)
+    try:
+        nr.filter(name="leaf1").run(task=apply_config, config=[DESCRIPTION], checkpoint="cp-idioms")
+        nr.filter(name="leaf2").run(task=apply_config, config=[DESCRIPTION], mode="confirmed", confirm_timeout=300)
+    finally:
+        nr.close_connections(on_failed=True)
+    leaf1, leaf2 = twin.datastore("leaf1"), twin.datastore("leaf2")
+    assert leaf1.unsaved and leaf2.pending is not None
+    running2 = leaf2.running.copy()
+
+    dry = nornir_on_twin(twin, dry_run=True)
+    try:
+        saved = dry.filter(name="leaf1").run(task=save_startup)["leaf1"]
+        cleared = dry.filter(name="leaf1").run(task=clear_checkpoint, checkpoint="cp-idioms")["leaf1"]
+        rejected = dry.filter(name="leaf2").run(task=confirm_commit, accept=False)["leaf2"]
+    finally:
+        dry.close_connections(on_failed=True)
+    assert (saved.failed, saved.changed, saved[0].result) == (False, False, {"saved": False, "error": None})
+    assert (cleared.failed, cleared[0].result) == (False, {"cleared": False, "error": None})
+    assert (rejected.failed, rejected.changed, rejected[0].result["rejected"]) == (False, False, False)
+    assert leaf1.unsaved is True
+    assert [c.name for c in leaf1.checkpoints] == ["cp-idioms"]
+    assert leaf2.pending is not None and leaf2.running == running2
+
+    # without the switch a reject goes out, and rolling the running config back is a change
+    nr = nornir_on_twin(twin)
+    try:
+        rejected = nr.filter(name="leaf2").run(task=confirm_commit, accept=False)["leaf2"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert (rejected.failed, rejected.changed, rejected[0].result["rejected"]) == (False, True, True)
+    assert leaf2.pending is None and leaf2.running != running2
+
+
+def test_all_or_nothing_under_nornirs_dry_run_validates_and_commits_nothing(twin: Twin) -> None:
+    """It went on to a commit phase that committed nothing, then failed every host with
+    "accept failed: there is no pending commit confirmed ... its commit rolled back"."""
+    nr = nornir_on_twin(twin, dry_run=True)
+    before = {n: twin.datastore(n).running.copy() for n in SRL}
+    try:
+        entries, notes = all_or_nothing(nr.filter(F(groups__contains="srl")), fabric_from_nornir(nr), Renderer(),
+                                        FEATURES, 60, threading.Event(), save=True)
+    finally:
+        nr.close_connections(on_failed=True)
+    assert notes == ["Nornir's dry-run switch is on: validated everywhere, nothing committed"]
+    assert {h: (e["ok"], e["committed"], e["saved"], e["error"]) for h, e in entries.items()} == \
+        dict.fromkeys(SRL, (True, False, False, None))
+    assert [h for h, e in entries.items() if e["changed"]] == ["leaf1", "leaf2", "leaf3"]
+    assert {n: twin.datastore(n).running == before[n] for n in SRL} == dict.fromkeys(SRL, True)
