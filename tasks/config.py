@@ -36,7 +36,12 @@ from nornir_evpn.tasks.cli_lines import (  # noqa: F401 - their 0.14 home (runbo
     send_line,
     srl_connection,
 )
-from nornir_evpn.tasks.preflight import RunRender, render_failure, render_run  # noqa: F401 - their 0.14 home
+from nornir_evpn.tasks.preflight import (  # noqa: F401 - RunRender, render_run: their 0.14 home
+    RunRender,
+    outside_fabric,
+    render_failure,
+    render_run,
+)
 
 from nornir_evpn import __version__, platform, uncommitted
 from nornir_evpn.device_text import visible
@@ -480,7 +485,11 @@ def configure_fabric(
         alone = fabric is None
         if alone:
             fabric = fabric_from_nornir(task.nornir)
-        else:
+        if outside_fabric(task.host, fabric):
+            # a CE or another device in the run (`nr.run` on the whole inventory): this host
+            # fails, the others go on (its render failing stopped every host)
+            return finish(True, f"{fabric.gap(task.host.name)}: nothing sent")
+        if not alone:
             failure = render_failure(task.nornir, fabric, renderer, features)
         if alone or (failure is not None and failure[0] != task.host.name):  # its own error first
             renderer.render(host_node(task.host), fabric, features)
@@ -567,7 +576,11 @@ def stale_config(task: Task, features: Sequence[str] = FEATURES,
     rendered `config` sets that it does not list, and what a CE taken out of the topology
     left attached to the mac-vrf (its LAG and ES, or its port's subinterface), and the
     routed link that faced a node taken out; result = {"pruned": [lines]}."""
-    node = host_node(task.host)
+    try:
+        node = host_node(task.host)
+    except UserInputError as exc:  # a CE, a host without a role: nothing is read, one line
+        log_failure(task, "prune (reading the device)", str(exc))
+        return Result(host=task.host, failed=True, result={"pruned": [], "error": str(exc)})
     lags = lag_commands(config) if "multihoming" in features else []
     attachments, links = attachment_commands(node, features), link_commands(features)
     reads = list(dict.fromkeys([*PRUNE_COMMANDS, *lags, *attachments, *links]))  # `interface *` once

@@ -10,7 +10,7 @@ from typing import Any
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
-from nornir_evpn.inventory import host_node
+from nornir_evpn.inventory import host_data, host_node
 from nornir_evpn.render import Renderer
 
 
@@ -33,6 +33,14 @@ _RUN_RENDERS_LOCK = threading.Lock()
 _RUN_RENDERS_KEPT = 8
 
 
+def outside_fabric(host: Any, fabric: FabricIntent) -> bool:
+    """`host` is no SR Linux node of `fabric` and has no leaf/spine role of its own (a CE,
+    a device of another kind in the runbook's inventory): configure_fabric fails it alone,
+    with that said, and the run's preflight leaves it out (its render failing is no
+    template error of the hosts that are)."""
+    return host.name not in fabric.nodes and host_data(host).get("role") not in ("leaf", "spine")
+
+
 def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
                features: tuple[str, ...]) -> RunRender:
     """Render every host of the run `nr` once: what the CLI's preflight checks before any
@@ -53,6 +61,8 @@ def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
         failure = None
         silent = set(features)
         for name in sorted(hosts, key=natural_key):
+            if outside_fabric(hosts[name], fabric):
+                continue
             try:
                 rendered = renderer.render(host_node(hosts[name]), fabric, features)
             except UserInputError as exc:

@@ -12,8 +12,10 @@ from nornir.core.filter import F
 from nornir_evpn.tasks import (
     apply_config,
     clear_checkpoint,
+    configure_fabric,
     confirm_commit,
     save_startup,
+    stale_config,
 )
 from runbook_nornir import nornir_on_twin
 
@@ -85,3 +87,24 @@ def test_all_or_nothing_under_nornirs_dry_run_validates_and_commits_nothing(twin
         dict.fromkeys(SRL, (True, False, False, None))
     assert [h for h, e in entries.items() if e["changed"]] == ["leaf1", "leaf2", "leaf3"]
     assert {n: twin.datastore(n).running == before[n] for n in SRL} == dict.fromkeys(SRL, True)
+
+
+def test_configure_fabric_on_the_whole_inventory_fails_the_ces_alone(twin: Twin) -> None:
+    """`nr.run(task=configure_fabric, fabric=...)` without filtering out the CEs: every host
+    failed with "not sent: ce1's configuration does not render: ... role ..."."""
+    nr = nornir_on_twin(twin)
+    try:
+        fabric = fabric_from_nornir(nr)
+        applied = nr.run(task=configure_fabric, fabric=fabric, mode="dry-run")
+        pruned = nr.filter(name="ce1").run(task=stale_config, on_failed=True)["ce1"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert {h: (m.failed, m[0].result["error"]) for h, m in applied.items()} == {
+        "ce1": (True, "ce1 is not an SR Linux node of the fabric intent: nothing sent"),
+        "ce2": (True, "ce2 is not an SR Linux node of the fabric intent: nothing sent"),
+        **dict.fromkeys(SRL, (False, None)),
+    }
+    assert [h for h, m in applied.items() if m[0].result["changed"]] == ["leaf1", "leaf2", "leaf3"]
+    # one line, not a traceback string
+    assert (pruned.failed, pruned[0].result) == (True, {
+        "pruned": [], "error": "host ce1: data field 'role': Input should be 'leaf' or 'spine'"})
