@@ -61,8 +61,10 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
 
 
 def run_phase(nr: Nornir, **kwargs: Any) -> dict[str, dict[str, Any]]:
-    nr.data.reset_failed_hosts()  # every phase runs on every selected host
-    return host_entries(nr.run(task=configure_fabric, **kwargs))
+    # every phase runs on every selected host, also one an earlier task failed (on_failed);
+    # `nr.data.reset_failed_hosts()` forgot the failures of the runbook's whole inventory,
+    # hosts outside `nr`'s filter too
+    return host_entries(nr.run(task=configure_fabric, on_failed=True, **kwargs))
 
 
 def settle_checkpoints(nr: Nornir, entries: dict[str, dict[str, Any]], checkpoint: str,
@@ -208,8 +210,7 @@ def accept_everywhere(sub: Nornir, entries: dict[str, dict[str, Any]], to_change
 
 def save_everywhere(nr: Nornir, entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """`save startup` on every host; one whose save fails is failed, its commit kept."""
-    nr.data.reset_failed_hosts()
-    for host, multi in nr.run(task=save_startup).items():
+    for host, multi in nr.run(task=save_startup, on_failed=True).items():
         own = multi[0]
         data = own.result if isinstance(own.result, dict) else {}
         entries[host]["saved"] = bool(data.get("saved"))
@@ -221,8 +222,7 @@ def save_everywhere(nr: Nornir, entries: dict[str, dict[str, Any]]) -> dict[str,
 
 
 def confirm_everywhere(nr: Nornir, *, accept: bool) -> dict[str, tuple[bool, str | None]]:
-    nr.data.reset_failed_hosts()
-    agg = nr.run(task=confirm_commit, accept=accept)
+    agg = nr.run(task=confirm_commit, accept=accept, on_failed=True)
     out = {}
     for host, multi in agg.items():
         own = multi[0]

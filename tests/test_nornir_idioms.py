@@ -89,6 +89,21 @@ def test_all_or_nothing_under_nornirs_dry_run_validates_and_commits_nothing(twin
     assert {n: twin.datastore(n).running == before[n] for n in SRL} == dict.fromkeys(SRL, True)
 
 
+def test_all_or_nothing_keeps_the_runbooks_failed_hosts(twin: Twin) -> None:
+    """Each phase reset `nr.data.failed_hosts`: a host an earlier task failed, outside the
+    filter all_or_nothing ran on, was no longer failed (Nornir ran the next task on it)."""
+    nr = nornir_on_twin(twin)
+    try:
+        nr.data.failed_hosts.add("leaf3")  # as an earlier task of the runbook failed it
+        entries, notes = all_or_nothing(nr.filter(F(name__any=["leaf1", "leaf2", "spine1"])), fabric_from_nornir(nr),
+                                        Renderer(), FEATURES, 60, threading.Event())
+    finally:
+        nr.close_connections(on_failed=True)
+    assert (notes, {h: e["committed"] for h, e in entries.items()}) == \
+        ([], {"leaf1": True, "leaf2": True, "spine1": False})
+    assert nr.data.failed_hosts == {"leaf3"}
+
+
 def test_configure_fabric_on_the_whole_inventory_fails_the_ces_alone(twin: Twin) -> None:
     """`nr.run(task=configure_fabric, fabric=...)` without filtering out the CEs: every host
     failed with "not sent: ce1's configuration does not render: ... role ..."."""
