@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -500,16 +501,19 @@ def configure_fabric(
                       else f"not sent: {failure[0]}'s configuration does not render: {failure[1]}")
     rendered = None
     try:
+        # the subtasks whose results this task's own holds (its config, pruned lines, diff)
+        # are DEBUG: `print_result` (INFO) printed a leaf's 110 config lines three times and its
+        # diff four, 560 lines a leaf; one that fails is ERROR, and printed
         rendered = task.run(
             task=render_config, features=features, templates_dir=templates_dir, fabric=fabric,
-            renderer=renderer,
+            renderer=renderer, severity_level=logging.DEBUG,
         )
         entry["config"] = rendered.result["config"]
         # the reads before the commit may be cut by an interrupt too (`nornir_evpn.uncommitted`)
         with uncommitted.before_commit(cancel, task.host, CONNECTION):
             if prune:
                 pruned = task.run(task=stale_config, features=features, batch_lines=batch_lines,
-                                  config=entry["config"])
+                                  config=entry["config"], severity_level=logging.DEBUG)
                 entry["pruned"] = pruned.result["pruned"]
                 # owned lists emptied and leftovers deleted first; the rendered lines then set what
                 # the intent has (a deleted subinterface it re-uses comes back with its lines only)
@@ -517,7 +521,7 @@ def configure_fabric(
             applied = task.run(
                 task=apply_config, config=entry["config"], mode=mode,
                 confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
-                checkpoint=checkpoint,
+                checkpoint=checkpoint, severity_level=logging.DEBUG,
             )
         entry.update({k: v for k, v in applied.result.items() if k != "error"})
         if mode == "confirmed" and entry["committed"] and accept:

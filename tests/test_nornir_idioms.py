@@ -4,6 +4,9 @@ Nornir's dry-run switch on every task that changes a device, a run on the whole 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import threading
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from nornir_evpn.tasks import (
     save_startup,
     stale_config,
 )
+from nornir_utils.plugins.functions import print_result
 from runbook_nornir import nornir_on_twin
 
 from nornir_evpn.inventory import fabric_from_nornir
@@ -123,3 +127,30 @@ def test_configure_fabric_on_the_whole_inventory_fails_the_ces_alone(twin: Twin)
     # one line, not a traceback string
     assert (pruned.failed, pruned[0].result) == (True, {
         "pruned": [], "error": "host ce1: data field 'role': Input should be 'leaf' or 'spine'"})
+
+
+def test_print_result_of_a_configure_shows_its_own_result_once(twin: Twin) -> None:
+    """render_config, stale_config and apply_config are in configure_fabric's own result:
+    printed at INFO they made a leaf's print_result 560 lines (its config three times)."""
+    nr = nornir_on_twin(twin)
+    try:
+        leaf1 = nr.filter(name="leaf1")
+        agg = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), mode="dry-run", prune=True)
+        twin.reject_next_commit("leaf1")
+        refused = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr))
+    finally:
+        nr.close_connections(on_failed=True)
+    multi = agg["leaf1"]
+    assert [(r.name, r.severity_level) for r in multi] == [
+        ("configure_fabric", logging.INFO), ("render_config", logging.DEBUG),
+        ("stale_config", logging.DEBUG), ("apply_config", logging.DEBUG)]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_result(agg)
+    text = out.getvalue()
+    assert "vvvv configure_fabric ** changed : True" in text
+    assert "render_config" not in text and "apply_config" not in text
+    assert text.count("set / interface lag1 lag lacp admin-key 11") == 1  # its config, once
+    # a subtask that fails is ERROR, and printed
+    assert [(r.name, r.severity_level) for r in refused["leaf1"]] == [
+        ("configure_fabric", logging.ERROR), ("render_config", logging.DEBUG), ("apply_config", logging.ERROR)]
