@@ -84,6 +84,18 @@ class ShortOfThreads(NornirEvpnError, RuntimeError):
 CUT_AGAIN_S = 0.05  # an interrupted run cuts the sessions that opened since, this often
 
 
+# the attribute each host's copy of a run's task carries: one object per `nr.run`, which
+# tells one run's hosts from the next run's (`nornir_evpn.tasks.preflight` keeps a run's
+# render for its hosts, and renders again for the next run whose data changed)
+RUN_ATTR = "nornir_evpn_run"
+
+
+def _copy_of_run(task: Task, run: object) -> Task:
+    copy = task.copy()
+    setattr(copy, RUN_ATTR, run)
+    return copy
+
+
 class InterruptSafeRunner:
     """Threaded runner; an interrupt waits for running hosts before it propagates.
 
@@ -131,13 +143,14 @@ class InterruptSafeRunner:
 
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
         result = AggregatedResult(task.name)
+        run = object()  # this run's token, on each host's copy of its task (RUN_ATTR)
         pool, kept = self._workers()
         futures: list[Future[MultiResult]] = []
         order = sorted(hosts, key=lambda h: h.name not in self.first)  # stable
         interrupt: BaseException | None = None
         try:
             for host in order:
-                futures.append(pool.submit(self._start, task.copy(), host))
+                futures.append(pool.submit(self._start, _copy_of_run(task, run), host))
         except BaseException as exc:  # interrupted while submitting
             interrupt = exc
         while True:

@@ -38,6 +38,7 @@ from nornir_evpn.tasks.cli_lines import (  # noqa: F401 - their 0.14 home (runbo
     srl_connection,
 )
 from nornir_evpn.tasks.preflight import (  # noqa: F401 - RunRender, render_run: their 0.14 home
+    RUN_ATTR,
     RunRender,
     outside_fabric,
     render_failure,
@@ -491,7 +492,7 @@ def configure_fabric(
             # fails, the others go on (its render failing stopped every host)
             return finish(True, f"{fabric.gap(task.host.name)}: nothing sent")
         if not alone:
-            failure = render_failure(task.nornir, fabric, renderer, features)
+            failure = render_failure(task.nornir, fabric, renderer, features, getattr(task, RUN_ATTR, None))
         if alone or (failure is not None and failure[0] != task.host.name):  # its own error first
             renderer.render(host_node(task.host), fabric, features)
     except UserInputError as exc:  # also an unknown feature, no such templates directory

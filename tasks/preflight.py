@@ -4,6 +4,7 @@ sends a line."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import host_data, host_node
 from nornir_evpn.render import Renderer
+from nornir_evpn.runner import RUN_ATTR  # noqa: F401 - the tasks read a run's token by it
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,32 @@ class RunRender:
 
 # (renderer, fabric, features, hosts) -> what rendering that run gave; the last few runs
 # only (a service configures one fabric over and over)
-_RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]],
-                   tuple[Any, Any, tuple[Any, ...], RunRender]] = {}
+_RUN_RENDERS: dict[tuple[int, int, tuple[str, ...], frozenset[str]], _Rendered] = {}
 _RUN_RENDERS_LOCK = threading.Lock()
 _RUN_RENDERS_KEPT = 8
+
+
+@dataclass
+class _Rendered:
+    renderer: Renderer
+    fabric: FabricIntent
+    templates: tuple[Any, ...]
+    data: bytes  # the hosts' and groups' data it rendered (`_data_of`)
+    outcome: RunRender
+    run: object | None = None  # the run whose hosts take it as it is
+
+
+def _data_of(nr: Any) -> bytes:
+    """The run's host and group data, as bytes to compare: a runbook that edits a host's data
+    between two runs of one Nornir object (a preview, then the commit) must not get the
+    first run's verdict (its other hosts committed, the edited one alone failing)."""
+    inventory = nr.inventory
+    data = ([(n, h.data, [g.name for g in h.groups]) for n, h in inventory.hosts.items()],
+            [(n, g.data) for n, g in inventory.groups.items()])
+    try:
+        return pickle.dumps(data, protocol=5)
+    except Exception:  # a value of the runbook's own that does not pickle
+        return repr(data).encode()
 
 
 def outside_fabric(host: Any, fabric: FabricIntent) -> bool:
@@ -42,11 +66,15 @@ def outside_fabric(host: Any, fabric: FabricIntent) -> bool:
 
 
 def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
-               features: tuple[str, ...]) -> RunRender:
+               features: tuple[str, ...], run: object | None = None) -> RunRender:
     """Render every host of the run `nr` once: what the CLI's preflight checks before any
     connection, and what a runbook's `nr.run(task=configure_fabric, fabric=...)` checks
     before its first host sends a line. Rendered once per run (renderer, fabric, features
-    and hosts), the hosts' tasks waiting for that one pass."""
+    and hosts), the hosts' tasks waiting for that one pass.
+
+    `run`: the run's token (`RUN_ATTR`), when its runner sets one: the hosts' data are
+    compared with what was rendered once per run; without one (another runner, a task run
+    as a subtask), at every call."""
     from nornir_evpn.intent import natural_key
 
     hosts = nr.inventory.hosts
@@ -56,8 +84,15 @@ def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
         # after the edit renders again, whatever the last run found
         templates = tuple(renderer.template(f) for f in features)
         seen = _RUN_RENDERS.get(key)
-        if seen is not None and seen[0] is renderer and seen[1] is fabric and seen[2] == templates:
-            return seen[3]
+        if seen is not None and seen.renderer is renderer and seen.fabric is fabric and seen.templates == templates:
+            if run is not None and seen.run is run:
+                return seen.outcome
+            data = _data_of(nr)
+            if data == seen.data:
+                seen.run = run
+                return seen.outcome
+        else:
+            data = _data_of(nr)
         failure = None
         silent = set(features)
         for name in sorted(hosts, key=natural_key):
@@ -70,15 +105,16 @@ def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
                 break
             silent -= {f for f, lines in rendered.items() if lines}
         outcome = RunRender(failure, frozenset() if failure else frozenset(silent))
+        _RUN_RENDERS.pop(key, None)  # (re-inserted: the newest last)
         if len(_RUN_RENDERS) >= _RUN_RENDERS_KEPT:
             _RUN_RENDERS.pop(next(iter(_RUN_RENDERS)))
-        _RUN_RENDERS[key] = (renderer, fabric, templates, outcome)
+        _RUN_RENDERS[key] = _Rendered(renderer, fabric, templates, data, outcome, run)
         return outcome
 
 
 def render_failure(nr: Any, fabric: FabricIntent, renderer: Renderer,
-                   features: tuple[str, ...]) -> tuple[str, str] | None:
+                   features: tuple[str, ...], run: object | None = None) -> tuple[str, str] | None:
     """(host, error) for the first host of the run `nr` whose configuration does not render,
     or None (`render_run`)."""
-    failure = render_run(nr, fabric, renderer, features).failure
+    failure = render_run(nr, fabric, renderer, features, run).failure
     return None if failure is None else (failure[0], str(failure[1]))

@@ -154,3 +154,26 @@ def test_print_result_of_a_configure_shows_its_own_result_once(twin: Twin) -> No
     # a subtask that fails is ERROR, and printed
     assert [(r.name, r.severity_level) for r in refused["leaf1"]] == [
         ("configure_fabric", logging.ERROR), ("render_config", logging.DEBUG), ("apply_config", logging.ERROR)]
+
+
+@pytest.mark.parametrize("runner", ["threaded", "nornir_evpn.threaded"])
+def test_host_data_edited_after_a_preview_is_rendered_again_before_any_commit(twin: Twin, runner: str) -> None:
+    """A preview, then a bad edit of one host's data, then the commit on the same Nornir
+    object: the run's render was the preview's, every other host committed and the edited
+    one alone failed (Nornir-idioms tester). The data are compared with what was rendered:
+    once a run with this project's runner, at each host's start with another."""
+    nr = nornir_on_twin(twin, runner=runner)
+    srl = nr.filter(F(groups__contains="srl"))
+    fabric = fabric_from_nornir(nr)
+    before = {h: set(twin.datastore(h).running.flat()) for h in SRL}
+    try:
+        preview = srl.run(task=configure_fabric, fabric=fabric, mode="dry-run")
+        assert not preview.failed and preview["leaf1"][0].result["changed"]
+        nr.inventory.hosts["leaf2"].data["system_ip"] = "10.0.0.2\nset / system x"
+        run = srl.run(task=configure_fabric, fabric=fabric, mode="commit")
+    finally:
+        nr.close_connections(on_failed=True)
+    results = {h: run[h][0].result for h in SRL}
+    assert not any(r["committed"] for r in results.values()), results
+    assert results["leaf1"]["error"].startswith("not sent: leaf2's configuration does not render")
+    assert {h: set(twin.datastore(h).running.flat()) for h in SRL} == before
