@@ -127,8 +127,10 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
         args.interface = normalise_srl_interface(args.interface) or args.interface
     if args.restore:
         return run_restore(args, state_file), None
-    args.host = args.host or DEFAULT_HOST
-    args.interface = args.interface or DEFAULT_INTERFACE
+    # only an option not given takes its default: `--host "$HOST"` with HOST unset (an empty
+    # string) is refused as an unknown host, never taken for leaf1's ethernet-1/1
+    args.host = DEFAULT_HOST if args.host is None else args.host
+    args.interface = DEFAULT_INTERFACE if args.interface is None else args.interface
     target = build_target(args)
     segment = segment_for(target.fabric, args.host, args.interface)  # exit 2 before touching anything
     if args.host not in target.nr.inventory.hosts:

@@ -403,6 +403,11 @@ FLAGS = [
      "--interface: leaf3 ethernet-1/1 is not a member of an ethernet segment"),
     ("failover-unknown-host", ["failover-test", "--host", "leaf9"],
      "--host: unknown host 'leaf9'"),
+    # an empty value (`--host "$HOST"`, HOST unset) is no option left out: refused, never
+    # leaf1's ethernet-1/1 shut in its place
+    ("failover-empty-host", ["failover-test", "--host", ""], "--host: unknown host ''"),
+    ("failover-empty-interface", ["failover-test", "--interface", ""],
+     "--interface: leaf1  is not a member of an ethernet segment"),
     ("failover-ce-host", ["failover-test", "--host", "ce1"],
      "--host: 'ce1' is a CE; failover-test shuts a leaf's link to it (--host leaf1 or leaf2)"),
     ("unknown-feature", ["configure", "--features", "vlans"], "unknown feature 'vlans'"),
