@@ -156,3 +156,33 @@ def test_rollback_checkpoint_on_a_required_host_that_lost_it_fails_that_host_onl
     assert twin.datastore("leaf1").running == after
     assert not back["leaf2"].failed and leaf2["reverted"] is True
     assert twin.datastore("leaf2").running == before["leaf2"]
+
+
+def test_a_restore_that_hits_a_bug_inside_apply_config_is_tried_once(
+        twin: Twin, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug of ours in the restore's apply_config (caught there, said as `internal error (...)`
+    after `leaf1: ethernet-1/1 admin-state enable not committed: `) is the same on every
+    attempt: tried once, like one the task lets out, not retried until --timeout."""
+    import time
+
+    from nornir_evpn.tasks import config as config_tasks
+
+    from nornir_evpn.failover import restore
+
+    loads: list[str] = []
+
+    def broken_load(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        loads.append("load")
+        raise KeyError("x")
+
+    monkeypatch.setattr(config_tasks, "load_lines", broken_load)
+    monkeypatch.setattr(restore, "RESTORE_RETRY_DELAY_S", 0.01)
+    nr = nornir_on_twin(twin)
+    try:
+        ok, error, _ = restore.enable_with_retries(nr, "leaf1", "ethernet-1/1", timeout=5, clock=time.monotonic)
+    finally:
+        nr.close_connections(on_failed=True)
+    assert not ok and error is not None
+    assert error.startswith("leaf1: ethernet-1/1 admin-state enable not committed: internal error (KeyError: 'x')")
+    assert loads == ["load"]  # 0.16's first cut retried it RESTORE_ATTEMPTS times
+    assert "internal error: a bug in nornir_evpn" in capsys.readouterr().err

@@ -41,13 +41,17 @@ _BUSY = re.compile(r"\block|try again|in progress|\bbusy\b", re.IGNORECASE)
 # transport error said as `OSError: [Errno 113] No route to host` or `EOFError: ...`
 # (`failures.one_line`) is a network problem, tried again like a dropped session
 _DEVICE_ERROR = re.compile(r"(?<![A-Za-z0-9_])Error:")
+# internal.internal_error's one line, at the start or after the step's context
+_INTERNAL = re.compile(r"(?:^|: )internal error \(")
 
 
 def refused_for_good(error: str | None) -> bool:
     """The device refused the restore and will refuse it again (a validation error); not a
     lock or a commit in progress, which end by themselves, nor a network error."""
     text = str(error)
-    if text.startswith("internal error ("):  # a bug of ours: the same again on every attempt
+    # a bug of ours: the same again on every attempt. Said alone when the task raised, and
+    # after `leaf1: ethernet-1/1 admin-state enable not committed: ` when apply_config caught it
+    if _INTERNAL.search(text):
         return True
     return _DEVICE_ERROR.search(text) is not None and not _BUSY.search(text)
 

@@ -1338,6 +1338,9 @@ def test_an_exception_in_a_recovery_poll_still_reports_and_stops_the_probe(tmp_p
     ("ConnectionRefusedError: [Errno 111] Connection refused", False),
     ("connection lost", False),
     ("internal error (KeyError: 'x'), see the traceback above", True),
+    # the same bug caught by apply_config, said after the step's context: not retried either
+    ("leaf1: ethernet-1/1 admin-state enable not committed: internal error (KeyError: 'x') while "
+     "loading the candidate: nothing committed, see the traceback above", True),
 ])
 def test_a_network_error_named_like_an_exception_is_not_a_device_refusal(error: str, for_good: bool) -> None:
     """`refused_for_good` looked for "Error:" anywhere: `OSError: ...`, the one line
