@@ -15,6 +15,7 @@ from nornir_evpn.inventory_settings import (
     write_snapshot,
 )
 from nornir_evpn.outputs import ensure_directory, writing
+from nornir_evpn.reporting.common import counted
 from nornir_evpn.topology import load_topology
 
 
@@ -43,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
         paths = write_inventory(docs, args.out)
         write_snapshot(generated, args.out)
     sys.stderr.write(
-        f"wrote {', '.join(str(p) for p in paths)}: {len(fabric.leaves)} leaves, "
-        f"{len(fabric.spines)} spines, {len(fabric.ces)} CEs, "
-        f"{len(fabric.ethernet_segments)} ethernet segments\n"
+        f"wrote {', '.join(str(p) for p in paths)}: {counted(len(fabric.leaves), 'leaf', 'leaves')}, "
+        f"{counted(len(fabric.spines), 'spine')}, {counted(len(fabric.ces), 'CE')}, "
+        f"{counted(len(fabric.ethernet_segments), 'ethernet segment')}\n"
     )
     if kept:
         sys.stderr.write(f"note: kept your connection settings: {', '.join(kept)} (delete the "

@@ -16,6 +16,7 @@ from nornir_evpn.generate import (
     write_topology,
 )
 from nornir_evpn.outputs import ensure_writable, writing
+from nornir_evpn.reporting.common import counted
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError(f"topology generate: {exc}") from None
     with writing(ensure_writable(args.out, "--out"), "--out"):
         path = write_topology(doc, args.out)
-    sys.stderr.write(f"wrote {path}: {args.spines} spines, {args.leaves} leaves, {args.mh_pairs} multi-homing pairs\n")
+    sys.stderr.write(f"wrote {path}: {counted(args.spines, 'spine')}, {counted(args.leaves, 'leaf', 'leaves')}, "
+                     f"{counted(args.mh_pairs, 'multi-homing pair')}\n")
     if args.leaves > SPINE_PORTS:
         sys.stderr.write(
             f"note: leaves {SPINE_PORTS + 1}-{args.leaves} sit on spine ports e1-{SPINE_PORTS + 1} and up, "

@@ -31,9 +31,9 @@ from nornir_evpn.timestamps import iso_utc, run_started
 SHOWN_ITEMS = 5
 
 
-def counted(n: int, noun: str) -> str:
-    """`1 host`, `3 hosts`: a summary line's count."""
-    return f"{n} {noun}{'s' * (n != 1)}"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 host`, `3 hosts` (`1 leaf`, `3 leaves` with `plural`): a summary line's count."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def shorten_detail(detail: str, host: str, limit: int = SHOWN_ITEMS) -> str:

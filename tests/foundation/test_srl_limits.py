@@ -78,3 +78,14 @@ def test_an_interface_in_no_segment_names_that_hosts_members_only(tmp_path: Path
     with pytest.raises(UserInputError) as err:
         segment_for(fabric, "leaf5", "ethernet-1/1")
     assert str(err.value).endswith("(leaf5 serves no ethernet segment; leaves that do: leaf1, leaf2, leaf3, leaf4)")
+
+
+def test_generate_and_inventory_count_in_the_singular_when_there_is_one(tmp_path: Path, capsys) -> None:
+    """`1 multi-homing pairs`, `1 spines` (review of the '1 host' fix)."""
+    from nornir_evpn.cli import main
+
+    topo = tmp_path / "t.yml"
+    assert main(["topology", "generate", "--spines", "1", "--leaves", "2", "--mh-pairs", "1", "--out", str(topo)]) == 0
+    assert capsys.readouterr().err == f"wrote {topo}: 1 spine, 2 leaves, 1 multi-homing pair\n"
+    assert main(["inventory", "--topology", str(topo), "--out", str(tmp_path / "inv")]) == 0
+    assert capsys.readouterr().err.rstrip().endswith(": 2 leaves, 1 spine, 1 CE, 1 ethernet segment")
