@@ -145,6 +145,8 @@ def _report_refusal(args: argparse.Namespace, command: str | None, message: str,
     from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, emit_json, write_junit
 
     name = command or "nornir-evpn"
+    if name == "twin" and getattr(args, "twin_action", None):  # `twin status --json`'s own name
+        name = f"twin {args.twin_action}"
     junit = getattr(args, "junit", None)
     if junit:
         with contextlib.suppress(OSError, NornirEvpnError):  # the path may be what was refused

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -221,10 +222,12 @@ def refuse_unrecordable_run() -> None:
         raise UserInputError(f"{exc} (configure records its run there for rollback)") from None
     except OSError as exc:
         path = checkpoint_record.record_path()
+        # the working directory is the way out only when the record is the default one there
+        where = ("" if os.environ.get(checkpoint_record.RECORD_ENV) else "run from a writable directory, ")
         raise UserInputError(
             f"checkpoint record {path} cannot be written ({exc.strerror or exc}): rollback would not "
-            f"know this run; run from a writable directory, set ${checkpoint_record.RECORD_ENV} to a "
-            "writable file, or --no-checkpoint") from None
+            f"know this run; {where}set ${checkpoint_record.RECORD_ENV} to a writable file, or "
+            "--no-checkpoint") from None
 
 
 def record_checkpoint(target: Any, hosts: dict[str, dict[str, Any]], checkpoint: str | None,

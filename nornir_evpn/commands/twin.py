@@ -336,7 +336,7 @@ def run_status(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if args.json:  # a script's ports without parsing the table (or the state file's layout)
         note = other_version_note(state)
-        emit_json({"command": "twin status", "ok": True, "notes": [note] if note else [],
+        emit_json({"command": "twin status", "ok": True, "notes": [note.removeprefix("note: ")] if note else [],
                    "hosts": {node: {"kind": state.nodes[node].get("kind", ""), "host": host, "port": port,
                                     "release": (state.releases or {}).get(node)}
                              for node, (host, port) in state.endpoints.items()},

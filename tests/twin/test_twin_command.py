@@ -91,6 +91,10 @@ def test_up_status_down(tmp_path: Path) -> None:
     none = twin_cmd("status", "--json", cwd=tmp_path)
     assert none.returncode == 1 and json.loads(none.stdout)["running"] is False
     assert json.loads(none.stdout)["error"].startswith("no digital twin is running")
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text("{bad")
+    refused = twin_cmd("status", "--json", "--state-file", str(corrupt), cwd=tmp_path)
+    assert refused.returncode == 2 and json.loads(refused.stdout)["command"] == "twin status"  # (was "twin")
 
 
 @pytest.mark.parametrize(("text", "message"), [
