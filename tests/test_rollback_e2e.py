@@ -101,6 +101,11 @@ def test_the_human_report_says_where_the_way_back_is(lab, capsys):
     out = capsys.readouterr().out
     assert f"rollback to {name}" in out
     assert "rollback ok: 4 hosts, 3 reverted, 1 without the checkpoint, 0 failed" in out
+    # one host is counted in the singular, like configure's summary
+    main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY)])
+    main(["rollback", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY), "--hosts", "leaf1"])
+    out = capsys.readouterr().out
+    assert "rollback ok: 1 host, 1 reverted, 0 without the checkpoint, 0 failed" in out
 
 
 @pytest.mark.parametrize("extra", [("--no-checkpoint",), ("--dry-run",), ("--validate-only",)])
@@ -226,6 +231,8 @@ def test_a_checkpoint_a_run_left_without_committing_is_never_the_default(lab, ca
     before = lab.running("leaf1")
     code, a, _ = lab.run(capsys, "configure")
     assert code == 0
+    # the check that the record can be written (a file made beside it) leaves nothing behind
+    assert sorted(p.name for p in own_checkpoint_record.parent.iterdir()) == ["checkpoints.json"]
     left = "nornir-evpn-29991231-235959.999"
     for leaf in ("leaf1", "leaf2", "leaf3"):  # what an interrupted run B left behind...
         lab.twin.datastore(leaf).generate_checkpoint(left, "", "admin")
@@ -367,6 +374,17 @@ def test_a_record_that_cannot_be_written_refuses_the_commit_up_front(lab, capsys
     code, doc, _ = lab.run(capsys, "configure", "--no-checkpoint")
     assert code == 0 and doc["hosts"]["leaf1"]["changed"] and doc["checkpoint"] is None
     assert not own_checkpoint_record.exists()
+
+def test_the_first_run_in_a_new_project_makes_the_records_directory(lab, capsys, tmp_path, monkeypatch):
+    """The check that the record can be written runs before the directory exists (a new
+    project has no ./.nornir_evpn/ yet): it makes it, private, rather than refusing the run."""
+    record = tmp_path / "new" / ".nornir_evpn" / "checkpoints.json"
+    monkeypatch.setenv("NORNIR_EVPN_CHECKPOINTS", str(record))
+    code, doc, err = lab.run(capsys, "configure")
+    assert code == 0, err
+    assert [r["checkpoint"] for r in json.loads(record.read_text())["runs"]] == [doc["checkpoint"]]
+    assert record.parent.stat().st_mode & 0o777 == 0o700
+
 
 def test_rollback_after_a_saved_change_says_so_and_saves_when_asked(lab, capsys):
     assert lab.run(capsys, "configure", "--save")[0] == 0
