@@ -186,3 +186,58 @@ def test_a_restore_that_hits_a_bug_inside_apply_config_is_tried_once(
     assert error.startswith("leaf1: ethernet-1/1 admin-state enable not committed: internal error (KeyError: 'x')")
     assert loads == ["load"]  # 0.16's first cut retried it RESTORE_ATTEMPTS times
     assert "internal error: a bug in nornir_evpn" in capsys.readouterr().err
+
+
+def test_list_checkpoints_cut_by_an_interrupt_says_so_not_a_lost_session(
+        twin: Twin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runbook's Ctrl-C (`uncommitted.cut`) closes the session of a host still reading its
+    list: its error is the interrupt, not "connection lost", which sent the operator looking
+    at a device that was fine."""
+    import threading
+
+    from nornir_evpn.tasks.checkpoint import list_checkpoints
+
+    from nornir_evpn import uncommitted
+
+    cancel = threading.Event()
+    cut: list[list[str]] = []
+    execute = CliSession.execute
+
+    def interrupted_while_leaf1_reads(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if self.ds.name == "leaf1" and line.strip() == platform.CHECKPOINT_STATE and not cancel.is_set():
+            cancel.set()  # the operator's Ctrl-C, while leaf1's answer is still to come
+            cut.append(uncommitted.cut(cancel))
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", interrupted_while_leaf1_reads)
+    nr = nornir_on_twin(twin)
+    try:
+        listed = nr.filter(F(name="leaf1")).run(task=list_checkpoints, cancel=cancel)["leaf1"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert cut == [["leaf1"]]
+    assert listed.failed and listed[0].result == {"checkpoints": [], "error": "interrupted: not read"}
+
+
+def test_a_failed_health_check_says_the_answer_in_one_line_with_its_controls_written_out(
+        twin: Twin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The device's answer goes into the host's error, which reaches a terminal: an answer of
+    several lines broke the report's one line per host, and a bell or a bidi override in it
+    acted on the operator's terminal (scrapli strips the escape sequences only)."""
+    from nornir_evpn.tasks.config import health_check
+
+    execute = CliSession.execute
+
+    def broken_show_version(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if self.ds.name == "leaf1" and line.strip() == platform.SHOW_VERSION:
+            return "Error: management server\n  not \u202eydaer\x07"
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", broken_show_version)
+    nr = nornir_on_twin(twin)
+    try:
+        checked = nr.filter(F(name="leaf1")).run(task=health_check)["leaf1"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert checked.failed
+    assert checked[0].result == {"ok": False, "error": "`show version`: Error: management server not \\u202eydaer\\x07"}
