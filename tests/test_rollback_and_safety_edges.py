@@ -145,6 +145,26 @@ def test_a_revert_sent_and_unanswered_says_it_may_have_reverted(twin: Twin, monk
         "it may have reverted; check leaf1's running config" in r.result["error"]
 
 
+def test_a_revert_sent_then_lost_during_an_interrupt_still_says_it_may_have_reverted(twin: Twin,
+                                                                                      monkeypatch) -> None:
+    """Ctrl-C while the revert is on its way, and the session then lost: the revert went out,
+    so "interrupted: not reverted" would tell the operator the host is as it was."""
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    real = checkpoint_tasks.run_commands
+    cancel = threading.Event()
+
+    def lost(conn, commands, batch_lines=1):  # type: ignore[no-untyped-def]
+        if commands[0].endswith(" revert"):
+            cancel.set()
+            raise EOFError("session closed")
+        return real(conn, commands, batch_lines)
+
+    monkeypatch.setattr(checkpoint_tasks, "run_commands", lost)
+    r = _one(twin, "leaf1", task=rollback_checkpoint, checkpoint="nornir-evpn-a", cancel=cancel)
+    assert r.failed and "after `tools system configuration checkpoint nornir-evpn-a revert` was sent: " \
+        "it may have reverted; check leaf1's running config" in r.result["error"]
+
+
 def test_clearing_a_checkpoint_the_host_lacks_is_no_failure(twin: Twin) -> None:
     r = _one(twin, "leaf1", task=clear_checkpoint, checkpoint="nornir-evpn-none")
     assert not r.failed and r.result == {"cleared": False, "error": None}
