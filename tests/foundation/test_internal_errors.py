@@ -87,3 +87,18 @@ def test_an_auth_failure_with_the_factory_password_says_where_to_set_another(mon
     assert host_error(own, exc) == "authentication failed: all authentication methods failed"
     monkeypatch.setenv("NORNIR_EVPN_PASSWORD", LAB_DEFAULT_PASSWORD)
     assert host_error(default, exc) == "authentication failed: all authentication methods failed"
+
+
+def test_the_factory_password_hint_is_for_a_refused_login_only(monkeypatch) -> None:
+    """A host that did not answer was never asked for the password: the hint there sent the
+    operator to change a password that was not the problem."""
+    from scrapli.exceptions import ScrapliConnectionError
+
+    from nornir_evpn.platform import LAB_DEFAULT_PASSWORD
+
+    monkeypatch.delenv("NORNIR_EVPN_PASSWORD", raising=False)
+    default = SimpleNamespace(name="leaf1", hostname="10.0.0.1", port=22, password=LAB_DEFAULT_PASSWORD,
+                              connection_options={})
+    for exc in (ConnectionRefusedError(111, "Connection refused"), ScrapliConnectionError("EOF")):
+        said = host_error(default, exc)
+        assert "factory default" not in said and "NORNIR_EVPN_PASSWORD" not in said, said
