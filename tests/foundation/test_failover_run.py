@@ -1239,6 +1239,30 @@ def test_an_exception_in_a_poll_after_the_shut_still_restores_and_fails_the_run(
     assert [e.event for e in report.timeline if not e.check] == ["precheck", "shut", "restore", "recovered"]
 
 
+def test_a_recovery_exception_after_a_degraded_one_keeps_the_first_error(tmp_path: Path) -> None:
+    """Both phases' polls raise: the report names the degraded phase's exception, the cause,
+    not the recovery's that followed from it."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        raise RuntimeError("degraded poll broke" if faults else "recovery poll broke")
+
+    calls = {"n": 0}
+
+    def healthy_once(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the pre-check
+            return {LAG: CheckOutcome(True, "", "up")}
+        return evaluate(faults)
+
+    state = tmp_path / "state.json"
+    report = run_failover(FakeNornir(), fabric, healthy_once,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=state))
+    assert report.restore_ok is True and not state.exists()
+    assert report.error == "RuntimeError: degraded poll broke"
+    assert report.ok is False and exit_code(report) == 1
+
+
 class RefusingRestoreNornir(FakeNornir):
     """Every restore is refused by the device (`Error: ...`): refused for good, no retry."""
 
