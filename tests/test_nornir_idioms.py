@@ -108,6 +108,23 @@ def test_all_or_nothing_keeps_the_runbooks_failed_hosts(twin: Twin) -> None:
     assert nr.data.failed_hosts == {"leaf3"}
 
 
+def test_all_or_nothing_accepts_and_saves_a_selected_host_the_runbook_failed_before(twin: Twin) -> None:
+    """Every phase runs on every selected host, one an earlier task failed too: the commit
+    phase (`on_failed=True`) committed leaf1, and an accept or save that skipped it (Nornir
+    skips failed hosts) left its commit to roll back by its timer, reported as kept."""
+    nr = nornir_on_twin(twin)
+    try:
+        nr.data.failed_hosts.add("leaf1")  # as an earlier task of the runbook failed it
+        entries, notes = all_or_nothing(nr.filter(F(name__any=["leaf1", "leaf2"])), fabric_from_nornir(nr),
+                                        Renderer(), FEATURES, 60, threading.Event(), save=True)
+    finally:
+        nr.close_connections(on_failed=True)
+    assert (notes, {h: (e["ok"], e["committed"], e["saved"], e["error"]) for h, e in entries.items()}) == \
+        ([], dict.fromkeys(["leaf1", "leaf2"], (True, True, True, None)))
+    for name in ("leaf1", "leaf2"):
+        assert twin.datastore(name).pending is None and not twin.datastore(name).unsaved, name
+
+
 def test_configure_fabric_on_the_whole_inventory_fails_the_ces_alone(twin: Twin) -> None:
     """`nr.run(task=configure_fabric, fabric=...)` without filtering out the CEs: every host
     failed with "not sent: ce1's configuration does not render: ... role ..."."""
@@ -127,6 +144,23 @@ def test_configure_fabric_on_the_whole_inventory_fails_the_ces_alone(twin: Twin)
     # one line, not a traceback string
     assert (pruned.failed, pruned[0].result) == (True, {
         "pruned": [], "error": "host ce1: data field 'role': Input should be 'leaf' or 'spine'"})
+
+
+def test_a_fabric_node_without_its_role_fails_with_the_field_named(twin: Twin) -> None:
+    """Only a host the intent does not know, with no leaf/spine role either, is outside the
+    fabric: a leaf of the intent whose inventory lost its role is told which field is
+    missing, not "None: nothing sent"."""
+    nr = nornir_on_twin(twin)
+    try:
+        fabric = fabric_from_nornir(nr)
+        leaf1 = nr.inventory.hosts["leaf1"]
+        leaf1.data.pop("role", None)
+        for group in leaf1.groups:
+            group.data.pop("role", None)
+        applied = nr.filter(name="leaf1").run(task=configure_fabric, fabric=fabric, mode="dry-run")["leaf1"]
+    finally:
+        nr.close_connections(on_failed=True)
+    assert applied.failed and applied[0].result["error"] == "host leaf1: data field 'role': Field required"
 
 
 def test_print_result_of_a_configure_shows_its_own_result_once(twin: Twin) -> None:
