@@ -290,7 +290,7 @@ def test_an_older_state_file_is_only_the_twin_started_for_it(tmp_path: Path) -> 
         other.wait()
 
 
-def test_a_state_file_of_a_later_version_is_still_read(tmp_path: Path) -> None:
+def test_a_state_file_of_a_later_version_is_still_read(tmp_path: Path, capsys) -> None:
     """An older tool read a newer twin's state file as "not a twin state file" (the new
     `release` field): it found no twin to talk to. Fields it does not know are left alone."""
     import os
@@ -304,6 +304,18 @@ def test_a_state_file_of_a_later_version_is_still_read(tmp_path: Path) -> None:
     state_file.write_text(json.dumps(doc))
     state = read_twin_state(state_file)
     assert (state.lab, state.endpoints) == ("l", {"leaf1": ("127.0.0.1", 2222)})
+    # a script reading `status --json` is told too that this twin models another version
+    import argparse
+
+    from nornir_evpn import __version__
+    from nornir_evpn.commands.twin import run_status
+
+    capsys.readouterr()
+    assert run_status(argparse.Namespace(state_file=state_file, json=True)) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["notes"] == [f"note: the twin was started by nornir_evpn before 0.4, this is {__version__}: "
+                            "restart it (`twin down`, `twin up`) to model the topology as this version reads it"]
+    assert doc["hosts"] == {"leaf1": {"kind": "", "host": "127.0.0.1", "port": 2222, "release": None}}
 
 
 def test_up_in_a_deep_directory_serves_its_fault_channel(tmp_path: Path) -> None:
