@@ -162,6 +162,13 @@ def test_fault_cli_over_the_control_socket(tmp_path, capsys):
             assert not fabric.view().iface_up("leaf1", "ethernet-1/1")
             assert run_fault(parser.parse_args(["fault", "reject-commit", "leaf2", "--twin-state", str(state)])) == 0
             assert tw.datastores["leaf2"].reject_next_commit
+            # an undo says it was one: "done" alone read as the fault applied again
+            capsys.readouterr()
+            assert run_fault(parser.parse_args(["fault", "reject-commit", "leaf2", "--restore",
+                                                "--twin-state", str(state)])) == 0
+            assert not tw.datastores["leaf2"].reject_next_commit
+            assert capsys.readouterr().out == "twin fault reject-commit leaf2 --restore: done\n"
+            assert run_fault(parser.parse_args(["fault", "reject-commit", "leaf2", "--twin-state", str(state)])) == 0
             capsys.readouterr()
             assert run_fault(parser.parse_args(["fault", "slow", "leaf3", "0.25", "--twin-state", str(state)])) == 0
             assert tw.servers["leaf3"].extra_delay == 0.25
