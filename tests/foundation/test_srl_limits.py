@@ -50,6 +50,10 @@ def test_generated_lags_are_numbered_per_leaf_pair(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^at most 8 spines \(a leaf's uplinks: ethernet-1/49 to 1/56\), got 9$"):
         generate_topology(9, 4, 1)
     assert len([n for n in generate_topology(8, 2, 1)["topology"]["nodes"] if n.startswith("spine")]) == 8
+    # each limit itself is allowed: 128 leaves fill a spine's ethernet-1/1 to 1/128
+    widest = generate_topology(1, 128, 1)["topology"]
+    assert len([n for n in widest["nodes"] if n.startswith("leaf")]) == 128
+    assert {"endpoints": ["leaf128:e1-49", "spine1:e1-128"]} in widest["links"]
 
 
 @pytest.mark.parametrize(("path", "refused"), [
