@@ -83,3 +83,10 @@ def test_every_json_document_says_when_the_command_ran(capsys) -> None:
     assert doc["started_at"] == "2026-11-27T06:13:20.000Z"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["finished_at"])
     assert doc["finished_at"] > doc["started_at"] and doc["command"] == "verify"
+
+
+def test_a_summary_count_is_plural_but_for_one() -> None:
+    """`configure ok: 1 host` and `rollback ok: 1 host`; none is plural too ("0 hosts")."""
+    from nornir_evpn.reporting.common import counted
+
+    assert [counted(n, "host") for n in (0, 1, 2, 130)] == ["0 hosts", "1 host", "2 hosts", "130 hosts"]
