@@ -684,15 +684,17 @@ def test_the_log_names_each_failure_and_what_was_sent_never_the_password(tmp_pat
                 capture_output=True, text=True, timeout=120, check=False, env=env)
             assert r.returncode == 1, (r.stdout + r.stderr)[-2000:]
             assert SECRET not in r.stdout + r.stderr
-        # --log-file without -v: INFO (it was ignored, and no file told why leaf3 failed)
-        plain = tmp_path / "plain.log"
-        r = subprocess.run(
-            [sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
-             "--twin", "--twin-state", str(state), "--log-file", str(plain)],
-            capture_output=True, text=True, timeout=120, check=False, env=env)
-        assert r.returncode == 1, (r.stdout + r.stderr)[-2000:]
-        assert "log_failure() - leaf3: verify (login, show commands): authentication failed" in plain.read_text()
-        assert " - DEBUG - " not in plain.read_text() and "> show" not in plain.read_text()
+        # --log-file without -v: INFO (it was ignored, and no file told why leaf3 failed); with
+        # -v alone INFO too, as its help says (-vv is DEBUG)
+        for verbose in ([], ["-v"]):
+            plain = tmp_path / f"plain{len(verbose)}.log"
+            r = subprocess.run(
+                [sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
+                 "--twin", "--twin-state", str(state), *verbose, "--log-file", str(plain)],
+                capture_output=True, text=True, timeout=120, check=False, env=env)
+            assert r.returncode == 1, (r.stdout + r.stderr)[-2000:]
+            assert "log_failure() - leaf3: verify (login, show commands): authentication failed" in plain.read_text()
+            assert " - DEBUG - " not in plain.read_text() and "> show" not in plain.read_text(), verbose
     text = log.read_text()
     lines = [line.split(" - ", 3)[1:] for line in text.splitlines() if " - " in line]
     warnings = [(who.strip(), what) for who, level, what in
