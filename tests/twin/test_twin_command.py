@@ -313,7 +313,8 @@ def test_a_state_file_of_a_later_version_is_still_read(tmp_path: Path, capsys) -
     capsys.readouterr()
     assert run_status(argparse.Namespace(state_file=state_file, json=True)) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["notes"] == [f"note: the twin was started by nornir_evpn before 0.4, this is {__version__}: "
+    # (without the console's `note: `, as in every other document's notes)
+    assert doc["notes"] == [f"the twin was started by nornir_evpn before 0.4, this is {__version__}: "
                             "restart it (`twin down`, `twin up`) to model the topology as this version reads it"]
     assert doc["hosts"] == {"leaf1": {"kind": "", "host": "127.0.0.1", "port": 2222, "release": None}}
 
