@@ -108,14 +108,15 @@ def _bad_name(task: Task, checkpoint: Any) -> str | None:
     return None
 
 
-def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BATCH_LINES) -> Result:
+def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BATCH_LINES,
+                     dry_run: bool | None = None) -> Result:
     """Clear the host's checkpoint `checkpoint` if it holds one (a run that committed nothing
     left it: a commit confirmed rejected, an all-or-nothing rolled back). result =
     {"cleared", "error"}: error one line when the host could not be read or refused.
     Under Nornir's dry-run switch nothing is sent: cleared is False."""
     if (bad := _bad_name(task, checkpoint)) is not None:
         return Result(host=task.host, failed=True, result={"cleared": False, "error": bad})
-    if task.is_dry_run():
+    if task.is_dry_run(dry_run):
         return Result(host=task.host, result={"cleared": False, "error": None})
     try:
         with running_session(task) as conn:

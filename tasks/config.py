@@ -117,6 +117,7 @@ def apply_config(
     batch_lines: int = DEFAULT_BATCH_LINES,
     connection: str = CONNECTION,
     checkpoint: str | None = None,
+    dry_run: bool | None = None,
 ) -> Result:
     """Load `config` into a private candidate, diff it, then act per `mode`.
 
@@ -129,8 +130,9 @@ def apply_config(
     lost), else None; result["checkpoint_left"] is its name when it may still be on the device
     though nothing was committed (the session lost or cut, its clear refused), else None.
 
-    Nornir's own dry-run switch (`InitNornir(dry_run=True)`) makes "commit" and "confirmed"
-    a "dry-run": the diff is read, nothing is committed.
+    Nornir's own dry-run switch (`InitNornir(dry_run=True)`, or this call's `dry_run`, which
+    overrides it as in Nornir's own tasks) makes "commit" and "confirmed" a "dry-run": the
+    diff is read, nothing is committed.
 
     result = {"changed", "diff", "committed", "device_error", "pending_confirm", "timings",
     "error", "reached", "commit_unknown", "replaced", "checkpoint", "checkpoint_left"}, also
@@ -143,7 +145,7 @@ def apply_config(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if mode in ("commit", "confirmed") and task.is_dry_run():
+    if mode in ("commit", "confirmed") and task.is_dry_run(dry_run):
         mode = "dry-run"
     t0 = time.monotonic()
     timings: dict[str, float] = {}
@@ -360,7 +362,8 @@ def _unconfirmed(doc: Any) -> list[Any]:
     return []
 
 
-def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = None) -> Result:
+def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = None,
+                   dry_run: bool | None = None) -> Result:
     """Accept (keep) or reject (roll back now) a pending `commit confirmed`.
 
     `checkpoint`: the one the commit was made with (`configure_fabric(checkpoint=...)`); a
@@ -371,7 +374,7 @@ def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = Non
     Under Nornir's dry-run switch nothing is sent (an accept or reject changes what the
     device runs): accepted and rejected are False, the host does not fail."""
     command = platform.CONFIRMED_ACCEPT if accept else platform.CONFIRMED_REJECT
-    if task.is_dry_run():
+    if task.is_dry_run(dry_run):
         return Result(host=task.host, result={"accepted": False, "rejected": False, "device_error": None,
                                               "error": None, "checkpoint_cleared": False})
     error, lost = one_command(task, command)
@@ -409,12 +412,12 @@ def health_check(task: Task) -> Result:
     return Result(host=task.host, failed=response.failed, result={"ok": not response.failed, "error": error})
 
 
-def save_startup(task: Task) -> Result:
+def save_startup(task: Task, dry_run: bool | None = None) -> Result:
     """`save startup`: the running configuration becomes the one the device boots from (a
     commit changes running only; without a save a reboot brings the old one back).
     result = {"saved": bool, "error": one line or None}. Under Nornir's dry-run switch
-    nothing is sent: saved is False, the host does not fail."""
-    if task.is_dry_run():
+    nothing is sent (`dry_run` overrides it): saved is False, the host does not fail."""
+    if task.is_dry_run(dry_run):
         return Result(host=task.host, result={"saved": False, "error": None})
     error, lost = one_command(task, platform.SAVE_STARTUP)
     error = lost or error
@@ -437,6 +440,7 @@ def configure_fabric(
     prune: bool = False,
     save: bool = False,
     checkpoint: str | None = None,
+    dry_run: bool | None = None,
 ) -> Result:
     """Render and apply the host's features in one go; the grouped task for runbooks.
 
@@ -456,6 +460,8 @@ def configure_fabric(
     checkpoint: a name (e.g. `checkpoint_name()`): modes "commit" and "confirmed" first
     generate a device checkpoint of that name, kept once the commit is made
     (result["checkpoint"]; `rollback_checkpoint` reverts to it), cleared if nothing changed.
+    dry_run: as in Nornir's own tasks, overrides its dry-run switch for this call (True: the
+    diff is read, nothing committed or saved).
     Result = apply_config's dict plus "config", "error", "saved" and "seconds".
     """
     t0 = time.monotonic()
@@ -522,15 +528,15 @@ def configure_fabric(
             applied = task.run(
                 task=apply_config, config=entry["config"], mode=mode,
                 confirm_timeout=confirm_timeout, cancel=cancel, batch_lines=batch_lines,
-                checkpoint=checkpoint, severity_level=logging.DEBUG,
+                checkpoint=checkpoint, dry_run=dry_run, severity_level=logging.DEBUG,
             )
         entry.update({k: v for k, v in applied.result.items() if k != "error"})
         if mode == "confirmed" and entry["committed"] and accept:
             task.run(task=health_check)
-            task.run(task=confirm_commit, accept=True)
+            task.run(task=confirm_commit, accept=True, dry_run=dry_run)
             entry["pending_confirm"] = False
-        if save and mode in ("commit", "confirmed") and accept and not task.is_dry_run():
-            saved = task.run(task=save_startup)
+        if save and mode in ("commit", "confirmed") and accept and not task.is_dry_run(dry_run):
+            saved = task.run(task=save_startup, dry_run=dry_run)
             entry["saved"] = saved.result["saved"]
     except NornirSubTaskError as exc:
         own = exc.result[0]  # the failed subtask's own Result

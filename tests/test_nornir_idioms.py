@@ -211,3 +211,32 @@ def test_host_data_edited_after_a_preview_is_rendered_again_before_any_commit(tw
     assert not any(r["committed"] for r in results.values()), results
     assert results["leaf1"]["error"].startswith("not sent: leaf2's configuration does not render")
     assert {h: set(twin.datastore(h).running.flat()) for h in SRL} == before
+
+
+def test_dry_run_per_call_overrides_nornirs_switch_as_its_own_tasks_do(twin: Twin) -> None:
+    """`nr.run(task=configure_fabric, dry_run=True)`, the way nornir_scrapli's and napalm's
+    tasks are called, was a TypeError; it now reads the diff and sends no commit and no save.
+    `dry_run=False` under `InitNornir(dry_run=True)` does act, as in Nornir's own tasks."""
+    nr = nornir_on_twin(twin)
+    srl = nr.filter(F(groups__contains="srl"))
+    fabric = fabric_from_nornir(nr)
+    before = {h: set(twin.datastore(h).running.flat()) for h in SRL}
+    try:
+        agg = srl.run(task=configure_fabric, fabric=fabric, dry_run=True, save=True)
+    finally:
+        nr.close_connections(on_failed=True)
+    assert not agg.failed
+    leaf1 = agg["leaf1"][0].result
+    assert leaf1["changed"] and "insert / interface ethernet-1/1" in leaf1["diff"] and not leaf1["committed"] and not leaf1["saved"]
+    assert {h: set(twin.datastore(h).running.flat()) for h in SRL} == before
+    assert twin.datastore("leaf1").unsaved is False  # nothing committed, nothing saved
+
+    switched = nornir_on_twin(twin, dry_run=True)
+    one = switched.filter(name="leaf1")
+    try:
+        committed = one.run(task=configure_fabric, fabric=fabric, dry_run=False)
+        saved = one.run(task=save_startup, dry_run=False)
+    finally:
+        switched.close_connections(on_failed=True)
+    assert committed["leaf1"][0].result["committed"] and set(twin.datastore("leaf1").running.flat()) != before["leaf1"]
+    assert saved["leaf1"][0].result["saved"] and twin.datastore("leaf1").unsaved is False
