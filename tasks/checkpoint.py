@@ -128,7 +128,7 @@ def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BAT
         return Result(host=task.host, failed=True, result={"cleared": False, "error": host_error(task.host, exc)})
     if platform.has_failure_marker(answer):
         return Result(host=task.host, failed=True, result={"cleared": False, "error": " ".join(answer.split())})
-    return Result(host=task.host, result={"cleared": True, "error": None})
+    return Result(host=task.host, changed=True, result={"cleared": True, "error": None})  # a checkpoint gone
 
 
 def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,

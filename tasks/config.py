@@ -423,7 +423,9 @@ def save_startup(task: Task, dry_run: bool | None = None) -> Result:
     error = lost or error
     if error is not None:
         log_failure(task, f"`{platform.SAVE_STARTUP}`", error)
-    return Result(host=task.host, failed=error is not None, result={"saved": error is None, "error": error})
+    # the startup configuration was written: a change of the device's, in Nornir's terms
+    return Result(host=task.host, failed=error is not None, changed=error is None,
+                  result={"saved": error is None, "error": error})
 
 
 def configure_fabric(

@@ -70,10 +70,14 @@ def test_nornirs_dry_run_switch_sends_no_save_accept_reject_or_clear(twin: Twin)
     nr = nornir_on_twin(twin)
     try:
         rejected = nr.filter(name="leaf2").run(task=confirm_commit, accept=False)["leaf2"]
+        cleared = nr.filter(name="leaf1").run(task=clear_checkpoint, checkpoint="cp-idioms")["leaf1"]
     finally:
         nr.close_connections(on_failed=True)
     assert (rejected.failed, rejected.changed, rejected[0].result["rejected"]) == (False, True, True)
     assert leaf2.pending is None and leaf2.running != running2
+    # a checkpoint cleared is a change of the device's too (0.15: changed False)
+    assert (cleared.failed, cleared.changed, cleared[0].result["cleared"]) == (False, True, True)
+    assert leaf1.checkpoints == []
 
 
 def test_all_or_nothing_under_nornirs_dry_run_validates_and_commits_nothing(twin: Twin) -> None:
@@ -240,3 +244,4 @@ def test_dry_run_per_call_overrides_nornirs_switch_as_its_own_tasks_do(twin: Twi
         switched.close_connections(on_failed=True)
     assert committed["leaf1"][0].result["committed"] and set(twin.datastore("leaf1").running.flat()) != before["leaf1"]
     assert saved["leaf1"][0].result["saved"] and twin.datastore("leaf1").unsaved is False
+    assert saved["leaf1"][0].changed  # the startup configuration was written (0.15: changed False)
