@@ -59,7 +59,8 @@ def generate_topology(
         a, b = 2 * p - 1, 2 * p
         for k in range(1, ce_per_pair + 1):
             ce = f"ce{p}x{k}" if ce_per_pair > 1 else f"mhce{p}"
-            host = 10 + (p - 1) * stride + k
+            number = (p - 1) * stride + k
+            host = 10 + number
             mac = f"00:c1:ab:01:{p:02x}:{k:02x}"
             nodes[ce] = {"kind": "linux", "exec": [
                 "ip link add bond0 type bond mode 802.3ad",
@@ -79,10 +80,9 @@ def generate_topology(
                 # (by position, ce2x1 became ES-1 once pair 1 was gone: an ESI leaf1 still had)
                 # lag k on its pair's two leaves: a LAG name need only be unique on its leaf,
                 # and SR Linux bounds N (lag1..lag1000; 1..64 on a 7220 D2/D3 running 23.7)
-                nodes[ce]["labels"] = {"number": (p - 1) * stride + k, "lag": f"lag{k}"}
+                nodes[ce]["labels"] = {"number": number, "lag": f"lag{k}"}
             links.append({"endpoints": [f"{ce}:eth1", f"leaf{a}:e1-{k}"]})
             links.append({"endpoints": [f"{ce}:eth2", f"leaf{b}:e1-{k}"]})
-    host = 10 + (mh_pairs - 1) * stride + ce_per_pair if mh_pairs else 10
     for leaf in range(2 * mh_pairs + 1, leaves + 1):
         ce = f"shce{leaf}"
         host += 1
