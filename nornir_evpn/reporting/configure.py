@@ -84,7 +84,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     saved = (f", {sum(1 for e in doc['hosts'].values() if e.get('saved'))} saved to startup"
              if doc.get("save") else "")
     replacing = sum(1 for e in doc["hosts"].values() if e["changed"] and e.get("replaced"))
-    replaced = (f" ({replacing} host{'s' * (replacing > 1)} "
+    replaced = (f" ({counted(replacing, 'host')} "
                 f"{'replaced' if changed_word == 'changed' else 'would replace'} running values)") if replacing else ""
     console.print(
         Text(f"configure {verdict}: {counted(len(doc['hosts']), 'host')}, {changed} {changed_word}{replaced}, "
@@ -116,7 +116,7 @@ def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, every
     if not values or not entry["changed"]:
         return
     verb = "replaced" if entry.get("committed") else "would replace"
-    console.print(Text(f"{host} {verb} {len(values)} running value{'s' * (len(values) > 1)}:", style="yellow"))
+    console.print(Text(f"{host} {verb} {counted(len(values), 'running value')}:", style="yellow"))
     shown = values if everything else values[:REPLACED_SHOWN]
     for r in shown:
         new = "deleted" if r["new"] is None else r["new"]  # a deleted leaf takes its default, if any
