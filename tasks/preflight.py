@@ -84,15 +84,15 @@ def render_run(nr: Any, fabric: FabricIntent, renderer: Renderer,
         # after the edit renders again, whatever the last run found
         templates = tuple(renderer.template(f) for f in features)
         seen = _RUN_RENDERS.get(key)
-        if seen is not None and seen.renderer is renderer and seen.fabric is fabric and seen.templates == templates:
-            if run is not None and seen.run is run:
-                return seen.outcome
-            data = _data_of(nr)
-            if data == seen.data:
-                seen.run = run
-                return seen.outcome
-        else:
-            data = _data_of(nr)
+        if seen is not None and not (seen.renderer is renderer and seen.fabric is fabric
+                                     and seen.templates == templates):
+            seen = None
+        if seen is not None and run is not None and seen.run is run:
+            return seen.outcome
+        data = _data_of(nr)
+        if seen is not None and seen.data == data:
+            seen.run = run
+            return seen.outcome
         failure = None
         silent = set(features)
         for name in sorted(hosts, key=natural_key):
