@@ -44,19 +44,24 @@ def test_configure_fabric_without_a_fabric_renders_what_the_shared_intent_render
     assert "set / interface lag1 lag lacp admin-key 11" in running
 
 
+def _leaf1_answers_show_version(monkeypatch: pytest.MonkeyPatch, answer: str) -> None:
+    """leaf1's twin answers `show version` with `answer` (the health check's command)."""
+    execute = CliSession.execute
+
+    def broken_show_version(self, line, tokens=None):  # type: ignore[no-untyped-def]
+        if self.ds.name == "leaf1" and line.strip() == platform.SHOW_VERSION:
+            return answer
+        return execute(self, line, tokens)
+
+    monkeypatch.setattr(CliSession, "execute", broken_show_version)
+
+
 def test_a_failed_health_check_leaves_the_confirmed_commit_pending_and_says_so(
         twin: Twin, monkeypatch: pytest.MonkeyPatch) -> None:
     """mode="confirmed": after the commit, `show version` must answer before the accept. When
     it does not, the host fails, nothing is accepted, and the error says the commit rolls
     back by itself (never ran: the accept path was the only one tested)."""
-    execute = CliSession.execute
-
-    def broken_show_version(self, line, tokens=None):  # type: ignore[no-untyped-def]
-        if self.ds.name == "leaf1" and line.strip() == platform.SHOW_VERSION:
-            return "Error: management server not ready"
-        return execute(self, line, tokens)
-
-    monkeypatch.setattr(CliSession, "execute", broken_show_version)
+    _leaf1_answers_show_version(monkeypatch, "Error: management server not ready")
     nr = nornir_on_twin(twin)
     before = twin.datastore("leaf1").running.copy()
     try:
@@ -226,14 +231,7 @@ def test_a_failed_health_check_says_the_answer_in_one_line_with_its_controls_wri
     acted on the operator's terminal (scrapli strips the escape sequences only)."""
     from nornir_evpn.tasks.config import health_check
 
-    execute = CliSession.execute
-
-    def broken_show_version(self, line, tokens=None):  # type: ignore[no-untyped-def]
-        if self.ds.name == "leaf1" and line.strip() == platform.SHOW_VERSION:
-            return "Error: management server\n  not \u202eydaer\x07"
-        return execute(self, line, tokens)
-
-    monkeypatch.setattr(CliSession, "execute", broken_show_version)
+    _leaf1_answers_show_version(monkeypatch, "Error: management server\n  not \u202eydaer\x07")
     nr = nornir_on_twin(twin)
     try:
         checked = nr.filter(F(name="leaf1")).run(task=health_check)["leaf1"]
