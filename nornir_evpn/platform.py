@@ -69,6 +69,12 @@ def clear_checkpoint(name: str) -> str:
     return f"tools system configuration checkpoint {name} clear"
 
 
+def load_checkpoint(name: str) -> str:
+    """In a candidate: replace it with the checkpoint's configuration (nothing committed), so
+    `diff` shows what reverting to it would change."""
+    return f"load checkpoint name {name}"
+
+
 # --- failure detection ----------------------------------------------------------------------
 # scrapli-community's platform only fails on MINOR/MAJOR/CRITICAL; SR Linux also prints
 # "Error:" and "Parsing error:" for rejected input, which must fail the task.
@@ -187,6 +193,15 @@ CE_SHELL_PROMPT_PATTERN = r"^[\w.@:~/-]*[#$]\s*$"  # `bash-5.0#` on the twin, ro
 # counted as an addition too, and `+`/`-` are the hierarchical `diff`'s spelling.
 DIFF_ADDED = ("+", "insert ", "replace ")
 DIFF_REMOVED = ("-", "delete ")
+
+
+def count_diff(diff: str) -> tuple[int, int]:
+    """(+ lines, - lines) of a `diff flat` (`DIFF_ADDED` / `DIFF_REMOVED`)."""
+    lines = [line.lstrip() for line in diff.splitlines()]
+    return (
+        sum(1 for line in lines if line.startswith(DIFF_ADDED)),
+        sum(1 for line in lines if line.startswith(DIFF_REMOVED)),
+    )
 
 
 # SR Linux's own bounds (YANG v23.7.1..v24.10.3; the twin, the intent and the generator all

@@ -31,7 +31,6 @@ from nornir_evpn.tasks.config import (
     commit_lost_reason,
     configure_fabric,
     confirm_commit,
-    count_diff,
     save_startup,
 )
 
@@ -48,7 +47,7 @@ def host_entries(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
         if own.failed and not error:
             error = task_error(host, own.exception) if own.exception else "failed"
         diff = data.get("diff") or ""
-        added, removed = count_diff(diff)
+        added, removed = platform.count_diff(diff)
         out[host] = host_entry(
             not own.failed, bool(data.get("changed")) and not own.failed, error,
             diff=diff, committed=bool(data.get("committed")), commit_unknown=bool(data.get("commit_unknown")),

@@ -4,7 +4,9 @@
 `checkpoint_name()` on each host before it commits, and clears it again on a host where
 nothing was committed. `rollback_checkpoint` reverts a host to such a checkpoint: SR Linux
 loads it and commits it as one transaction (`tools system configuration checkpoint <name>
-revert`), so a host is either back where it was or untouched.
+revert`), so a host is either back where it was or untouched. Before that it loads the
+checkpoint into a private candidate, reads its `diff flat` and discards it: what the revert
+changes (all a dry run does).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from nornir.core.task import Result, Task
 from nornir_evpn.tasks.cli_lines import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
+    INTERRUPTED,
+    discard,
     drop_connection,
+    load_lines,
     log_failure,
     run_commands,
     running_session,
@@ -131,6 +136,24 @@ def clear_checkpoint(task: Task, checkpoint: str, batch_lines: int = DEFAULT_BAT
     return Result(host=task.host, changed=True, result={"cleared": True, "error": None})  # a checkpoint gone
 
 
+def _revert_diff(conn: Any, name: str, batch_lines: int,
+                 cancel: threading.Event | None) -> tuple[str | None, str | None]:
+    """What reverting to checkpoint `name` would change: (its `diff flat`, None), or (None,
+    why it could not be read: one line). The checkpoint is loaded into a private candidate,
+    which is discarded: nothing is committed."""
+    try:
+        loaded = load_lines(conn, [platform.load_checkpoint(name)], batch_lines, cancel,
+                            reads=(platform.DIFF_FLAT,))
+    finally:
+        if cancel is None or not cancel.is_set():  # cut: the caller drops the session, and the candidate
+            discard(conn, batch_lines)
+    if loaded.error == INTERRUPTED:
+        raise ConnectionAbortedError(INTERRUPTED)
+    if loaded.error is not None:
+        return None, loaded.error
+    return loaded.reads[0].strip(), None
+
+
 def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
                         cancel: threading.Event | None = None,
                         batch_lines: int = DEFAULT_BATCH_LINES, required: Collection[str] = ()) -> Result:
@@ -143,19 +166,24 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     does not fail, unless it is one of `required` (the hosts that run committed on, from
     `nornir_evpn.checkpoint_record`): then the checkpoint was pushed out of the device's
     list by later ones, or cleared, and the host fails. `dry_run` (or Nornir's dry-run
-    switch) only reads whether it is there.
-    result = {"checkpoint", "found", "reverted", "device_error", "error", "seconds"}."""
+    switch) reads whether it is there and what reverting would change.
+    result = {"checkpoint", "found", "reverted", "diff", "diff_error", "added", "removed",
+    "device_error", "error", "seconds"}: `diff` is the `diff flat` of the revert ("" when the
+    running configuration is the checkpoint's already), None when not read (no checkpoint,
+    or `diff_error` says why: the revert still goes out); `changed` is a revert that changed
+    something."""
     name = checkpoint
     t0 = time.monotonic()
-    out: dict[str, Any] = {"checkpoint": name, "found": False, "reverted": False,
-                           "device_error": None, "error": None}
+    out: dict[str, Any] = {"checkpoint": name, "found": False, "reverted": False, "diff": None,
+                           "diff_error": None, "added": 0, "removed": 0, "device_error": None, "error": None}
 
     def done(error: str | None = None) -> Result:
         out["error"] = error
         out["seconds"] = round(time.monotonic() - t0, 3)
         if error is not None:
             log_failure(task, "rollback", error)
-        return Result(host=task.host, failed=error is not None, changed=out["reverted"], result=out)
+        return Result(host=task.host, failed=error is not None, changed=out["reverted"] and out["diff"] != "",
+                      diff=out["diff"] or "", result=out)
 
     if (bad := _bad_name(task, name)) is not None:
         return done(bad)
@@ -174,7 +202,11 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
                 return done(f"checkpoint {name} is no longer on {task.host.name} ({len(held)} kept there{oldest}): "
                             "later checkpoints pushed it out (a device keeps max-checkpoints, 10 by default), or "
                             "it was cleared; not reverted")
-            if not out["found"] or dry_run or task.is_dry_run():
+            if not out["found"]:
+                return done()
+            out["diff"], out["diff_error"] = _revert_diff(conn, name, batch_lines, cancel)
+            out["added"], out["removed"] = platform.count_diff(out["diff"] or "")
+            if dry_run or task.is_dry_run():
                 return done()
             if not uncommitted.may_commit(cancel, task.host):
                 return done("interrupted: not reverted")

@@ -99,13 +99,7 @@ def render_config(
     return Result(host=task.host, result={"config": lines, "features": rendered})
 
 
-def count_diff(diff: str) -> tuple[int, int]:
-    """(+ lines, - lines) of a `diff flat` (`platform.DIFF_ADDED` / `DIFF_REMOVED`)."""
-    lines = [line.lstrip() for line in diff.splitlines()]
-    return (
-        sum(1 for line in lines if line.startswith(platform.DIFF_ADDED)),
-        sum(1 for line in lines if line.startswith(platform.DIFF_REMOVED)),
-    )
+count_diff = platform.count_diff  # its 0.16 home (transaction and runbooks import it here)
 
 
 def apply_config(

@@ -91,6 +91,56 @@ def test_configure_keeps_a_checkpoint_where_it_commits_and_rollback_reverts_to_i
     assert code == 0 and again["hosts"]["leaf1"]["added"] == 36 and again["checkpoint"] is None
 
 
+def test_a_dry_run_shows_each_hosts_revert_diff_and_the_revert_changes_just_that(lab, capsys):
+    """`rollback --dry-run` said which hosts held the checkpoint, not what reverting would
+    change: the device's `diff flat` of the checkpoint loaded into a private candidate."""
+    code, doc, _ = lab.run(capsys, "configure")
+    assert code == 0
+    added = doc["hosts"]["leaf1"]["added"]
+    capsys.readouterr()
+    main(["rollback", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY), "--dry-run"])
+    out = capsys.readouterr().out
+    assert "leaf1 diff" in out and "delete / interface lag1" in out
+    code, dry, _ = lab.run(capsys, "rollback", "--dry-run")
+    leaf1 = dry["hosts"]["leaf1"]
+    assert (leaf1["found"], leaf1["changed"], leaf1["added"], leaf1["diff_error"]) == (True, False, 0, None)
+    assert leaf1["removed"] == len(leaf1["diff"].splitlines()) > 0
+    assert all(line.startswith("delete / ") for line in leaf1["diff"].splitlines())
+    assert dry["hosts"]["spine1"]["diff"] is None  # no checkpoint there
+    assert lab.checkpoints("leaf1") == [dry["checkpoint"]] and added > 0  # the preview committed nothing
+    code, back, _ = lab.run(capsys, "rollback")
+    assert code == 0
+    assert {h: (e["changed"], e["diff"]) for h, e in back["hosts"].items()} == {
+        h: (e["found"], e["diff"]) for h, e in dry["hosts"].items()}
+
+    # reverted already: the checkpoint is what runs, so nothing would change
+    code, again, _ = lab.run(capsys, "rollback", "--dry-run", "--checkpoint", dry["checkpoint"])
+    assert code == 0
+    assert {h: (e["diff"], e["changed"]) for h, e in again["hosts"].items() if e["found"]} == {
+        "leaf1": ("", False), "leaf2": ("", False), "leaf3": ("", False)}
+    main(["rollback", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY), "--dry-run",
+          "--checkpoint", dry["checkpoint"]])
+    out = capsys.readouterr().out
+    assert "nothing to revert" in out and "0 would revert" in out
+
+
+def test_a_device_that_cannot_preview_the_revert_still_reverts(lab, capsys, monkeypatch):
+    """The preview is information: a device refusing `load checkpoint` (an older release, a
+    lock) costs the diff, not the rollback, and says so."""
+    from nornir_evpn.twin.cli_engine import CliSession
+
+    lab.run(capsys, "configure")
+    monkeypatch.setattr(CliSession, "_load", lambda self, tokens: "Error: load is not supported here")
+    code, back, err = lab.run(capsys, "rollback", "--hosts", "leaf1")
+    leaf1 = back["hosts"]["leaf1"]
+    assert code == 0 and leaf1["reverted"] is True and leaf1["changed"] is True and leaf1["diff"] is None
+    assert leaf1["diff_error"].startswith("load checkpoint name nornir-evpn-")
+    assert leaf1["diff_error"].endswith("Error: load is not supported here")
+    assert "leaf1: what the revert changes was not read (load checkpoint name" in " ".join(err.split())
+    assert lab.twin.datastore("leaf1").checkpoints  # kept; and the session left the candidate:
+    assert lab.running("leaf1") == set(lab.twin.datastore("leaf1").checkpoints[0].config.flat())
+
+
 def test_the_human_report_says_where_the_way_back_is(lab, capsys):
     main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY)])
     out = capsys.readouterr().out

@@ -66,7 +66,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--forget", action="store_true",
                    help="revert nothing: mark that run rolled back in the record, so the default steps past it "
                         "(its checkpoints are gone: a device reloaded, a twin restarted)")
-    p.add_argument("--dry-run", action="store_true", help="say which hosts hold the checkpoint, revert nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="say which hosts hold the checkpoint and what reverting would change there (their diff), "
+                        "revert nothing")
     p.add_argument("--save", action="store_true",
                    help="then `save startup` on every host that reverted (a configure --save had saved the change)")
     add_nornir_options(p)
@@ -85,10 +87,11 @@ def _entries(agg: AggregatedResult, saved: dict[str, tuple[bool, str | None]]) -
         was_saved, save_error = saved.get(host, (False, None))
         if ok and save_error is not None:  # reverted, its startup not saved: failed, the revert kept
             ok, error = False, f"reverted, not saved to startup: {save_error}"
-        out[host] = host_entry(ok, bool(data.get("reverted")), error,
+        out[host] = host_entry(ok, bool(own.changed), error,
                                found=bool(data.get("found")), reverted=bool(data.get("reverted")),
-                               saved=was_saved, device_error=data.get("device_error"),
-                               seconds=data.get("seconds", 0.0))
+                               saved=was_saved, diff=data.get("diff"), diff_error=data.get("diff_error"),
+                               added=data.get("added", 0), removed=data.get("removed", 0),
+                               device_error=data.get("device_error"), seconds=data.get("seconds", 0.0))
     return out
 
 
@@ -307,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
         "notes": notes,
         "hosts": hosts,
     }
-    print_rollback(console, doc)
+    print_rollback(console, doc, show_diff=bool(args.dry_run or args.verbose))
     if args.json:
         emit_json(doc)
     if args.junit:

@@ -2,7 +2,8 @@
 
 Input is the report document the command builds (the --json contract):
 `{"command": "rollback", "ok", "target", "checkpoint", "dry_run", "save", "notes", "interrupted",
-"hosts": {h: {"ok", "changed", "error", "found", "reverted", "saved", "device_error", "seconds"}}}`.
+"hosts": {h: {"ok", "changed", "error", "found", "reverted", "saved", "diff", "diff_error", "added",
+"removed", "device_error", "seconds"}}}`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nornir_evpn import platform
 from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted
 
 
@@ -23,23 +25,44 @@ def _status(entry: dict[str, Any], dry_run: bool) -> Text:
         return Text("reverted", style="green")
     if not entry.get("found"):
         return Text("no checkpoint", style="dim")
+    if dry_run and entry.get("diff") == "":
+        return Text("nothing to revert", style="dim")  # running is the checkpoint's already
     return Text("would revert" if dry_run else "not reverted", style="yellow")
 
 
-def print_rollback(console: Console, doc: dict[str, Any]) -> None:
+def _counts(entry: dict[str, Any]) -> str:
+    """`+12/-3` of the revert's diff; `?` when it was not read; empty without a checkpoint."""
+    if entry.get("diff") is not None:
+        return f"+{entry.get('added', 0)}/-{entry.get('removed', 0)}"
+    return "?" if entry.get("found") else ""
+
+
+def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = False) -> None:
+    """The per-host table (each revert's +/- lines), each host's diff when asked for (a dry
+    run, -v), errors and notes in full, the summary line."""
     table = Table(title=f"rollback to {doc['checkpoint']}" + (" (dry run)" if doc["dry_run"] else ""))
-    for column, justify in (("host", "left"), ("status", "left"), ("seconds", "right")):
+    for column, justify in (("host", "left"), ("status", "left"), ("+/-", "right"), ("seconds", "right")):
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for host, entry in doc["hosts"].items():
-        table.add_row(Text(host), _status(entry, doc["dry_run"]), Text(f"{entry.get('seconds', 0.0):.2f}"))
+        table.add_row(Text(host), _status(entry, doc["dry_run"]), Text(_counts(entry)),
+                      Text(f"{entry.get('seconds', 0.0):.2f}"))
     console.print(table)
     for host, entry in doc["hosts"].items():
+        if show_diff and entry.get("diff"):
+            console.rule(f"{host} diff")
+            for line in entry["diff"].splitlines():
+                style = ("green" if line.lstrip().startswith(platform.DIFF_ADDED) else
+                         "red" if line.lstrip().startswith(platform.DIFF_REMOVED) else "")
+                console.print(Text(line, style=style), crop=False, soft_wrap=True)
+        if entry.get("diff_error"):
+            console.print(Text(f"{host}: what the revert changes was not read ({entry['diff_error']})",
+                               style="yellow"), crop=False, soft_wrap=True)
         if entry.get("error"):
             console.print(Text(f"{host}: {entry['error']}", style="red"), crop=False, soft_wrap=True)
     for note in doc.get("notes", []):
         console.print(Text(note, style="yellow"), crop=False, soft_wrap=True)
     hosts = doc["hosts"].values()
-    found = sum(1 for e in hosts if e.get("found"))
+    found = sum(1 for e in hosts if e.get("found") and e.get("diff") != "")
     reverted = sum(1 for e in hosts if e.get("reverted"))
     failed = sum(1 for e in hosts if not e["ok"])
     without = sum(1 for e in hosts if e["ok"] and not e.get("found"))  # a host not read is no such host

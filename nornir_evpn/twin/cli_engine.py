@@ -49,6 +49,7 @@ BANNER = (
 
 HELP = """This is the nornir_evpn digital twin of an SR Linux node: it answers what the tool sends.
   enter candidate [private|exclusive|shared], enter running, set / ..., delete / ...,
+  load checkpoint id|name CHECKPOINT,
   diff [flat], commit now|stay|save|validate|confirmed, discard now, save startup, info [flat|detail] [from running|state] ...,
   exit [all], quit
   show version
@@ -276,6 +277,7 @@ class CliSession:
             "diff": self._diff,
             "commit": self._commit,
             "discard": self._discard,
+            "load": self._load,
             "tools": self._tools,
             "save": self._save,
             "pwc": lambda t: "/" + " ".join(self.context),
@@ -471,6 +473,30 @@ class CliSession:
             self.context, self._blocks = (), []
             return MSG_DISCARDED_STAYING
         return _parse_error(action, ["now", "stay"])
+
+    def _load(self, tokens: list[str]) -> str:
+        """`load checkpoint id N` / `load checkpoint name NAME`: the candidate becomes the
+        checkpoint's configuration (a diff then shows what reverting to it changes)."""
+        if self.kind is None:
+            return "Error: load is only available in candidate mode"
+        if tokens[1:2] != ["checkpoint"]:
+            return _parse_error(tokens[1] if len(tokens) > 1 else "", ["checkpoint"])
+        if len(tokens) != 4 or tokens[2] not in ("id", "name"):
+            return _parse_error(" ".join(tokens[2:]), ["id", "name"])
+        key, ref = tokens[2], tokens[3]
+        if (key == "id") != ref.isdigit():
+            return f"Error: checkpoint '{ref}' does not exist"
+        try:
+            saved = self.ds.checkpoint(ref).config.copy()
+        except CommitError as exc:
+            return f"Error: {exc}"
+        if self.kind == "shared":
+            self.ds.shared_candidate()
+            self.ds.shared = saved
+        else:
+            self._candidate = saved
+        self.context, self._blocks = (), []
+        return ""
 
     def _save(self, tokens: list[str]) -> str:
         if len(tokens) < 2:

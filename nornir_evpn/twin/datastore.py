@@ -338,7 +338,7 @@ class NodeDatastore:
         return ("/system:\n    Generated checkpoint '/etc/opt/srlinux/checkpoint/checkpoint-0.json' "
                 f"with name '{name}' and comment '{comment}'")
 
-    def _checkpoint(self, ref: str) -> Checkpoint:
+    def checkpoint(self, ref: str) -> Checkpoint:
         """A checkpoint by its id or its name (the YANG key is a union of both)."""
         for i, cp in enumerate(self.checkpoints):
             if ref == cp.name or ref == str(i):
@@ -348,11 +348,11 @@ class NodeDatastore:
     def revert_checkpoint(self, ref: str) -> None:
         """`tools system configuration checkpoint <ref> revert`: load it and commit, one
         transaction (validated like any commit; refused while a commit confirmed waits)."""
-        saved = self._checkpoint(ref).config
+        saved = self.checkpoint(ref).config
         self.commit(self.running, saved.copy())
 
     def clear_checkpoint(self, ref: str) -> None:
-        cp = self._checkpoint(ref)
+        cp = self.checkpoint(ref)
         self.checkpoints = [c for c in self.checkpoints if c is not cp]
 
     def checkpoint_state(self) -> dict[str, object]:

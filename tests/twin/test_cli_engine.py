@@ -605,6 +605,34 @@ def test_a_checkpoint_keeps_running_and_its_revert_commits_it_back(leaf1_ds: Nod
     assert '"checkpoint": []' in cleared
 
 
+def test_a_checkpoint_loaded_into_a_candidate_diffs_as_its_revert_and_commits_nothing(
+        leaf1_ds: NodeDatastore) -> None:
+    """`load checkpoint name|id` (what rollback's preview sends): the candidate becomes the
+    checkpoint, `diff flat` is what a revert would change, `discard now` leaves running as it was."""
+    async def scenario() -> list[str]:
+        s = CliSession(leaf1_ds)
+        await s.handle_line(platform.generate_checkpoint("nornir-evpn-a", ""))
+        for line in ("enter candidate private", "set / interface lag9 admin-state enable", platform.COMMIT_NOW):
+            await s.handle_line(line)
+        answers = [await s.handle_line(platform.load_checkpoint("nornir-evpn-a"))]  # running mode
+        for line in ("enter candidate private", platform.load_checkpoint("nornir-evpn-a"), platform.DIFF_FLAT,
+                     "load checkpoint id 0", platform.DIFF_FLAT, platform.load_checkpoint("nornir-evpn-b"),
+                     "load checkpoint id 7", "load checkpoint file x", platform.DISCARD_NOW):
+            answers.append(await s.handle_line(line))
+        return answers
+
+    in_running, _, loaded, diff, by_id, diff_by_id, missing, no_id, bad_kind, discarded = run(scenario())
+    assert in_running.startswith("Error: load is only available in candidate mode")
+    assert not loaded.startswith(("Error", "Parsing error"))
+    assert diff.splitlines()[0] == "delete / interface lag9" and diff_by_id == diff
+    assert not by_id.startswith("Error")
+    assert missing.startswith("Error: checkpoint 'nornir-evpn-b' does not exist")
+    assert no_id.startswith("Error: checkpoint '7' does not exist")
+    assert bad_kind.startswith("Parsing error: Unknown token 'file x'")
+    assert discarded.startswith("All changes have been discarded")
+    assert leaf1_ds.running.exists(("interface", "lag9"))  # nothing committed
+
+
 def test_checkpoints_keep_the_newest_ten_and_refuse_a_name_twice(leaf1_ds: NodeDatastore) -> None:
     for i in range(12):
         leaf1_ds.generate_checkpoint(f"c{i}", "", "admin")
