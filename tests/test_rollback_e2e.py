@@ -108,10 +108,13 @@ def test_a_dry_run_shows_each_hosts_revert_diff_and_the_revert_changes_just_that
     assert all(line.startswith("delete / ") for line in leaf1["diff"].splitlines())
     assert dry["hosts"]["spine1"]["diff"] is None  # no checkpoint there
     assert lab.checkpoints("leaf1") == [dry["checkpoint"]] and added > 0  # the preview committed nothing
-    code, back, _ = lab.run(capsys, "rollback")
+    junit = lab.state.parent / "rollback.xml"
+    code, back, _ = lab.run(capsys, "rollback", "--junit", str(junit))
     assert code == 0
     assert {h: (e["changed"], e["diff"]) for h, e in back["hosts"].items()} == {
         h: (e["found"], e["diff"]) for h, e in dry["hosts"].items()}
+    out = ElementTree.parse(junit).getroot().find("testsuite/testcase[@name='leaf1']/system-out")
+    assert out is not None and out.text == leaf1["diff"]  # as configure's cases carry theirs
 
     # reverted already: the checkpoint is what runs, so nothing would change
     code, again, _ = lab.run(capsys, "rollback", "--dry-run", "--checkpoint", dry["checkpoint"])

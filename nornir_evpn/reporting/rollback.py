@@ -75,13 +75,13 @@ def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = F
 
 
 def rollback_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
-    """One test case per host: failure = its one-line error; a host without the checkpoint
-    is skipped (nothing of that run to undo there)."""
+    """One test case per host: failure = its one-line error, output = its revert's diff; a
+    host without the checkpoint is skipped (nothing of that run to undo there)."""
     suite = JUnitSuite(name=f"rollback {doc['checkpoint']}")
     for host, entry in doc["hosts"].items():
         suite.cases.append(JUnitCase(
             classname="rollback", name=host,
             failure=None if entry["ok"] else (entry.get("error") or "failed"),
             skipped=None if entry.get("found") or not entry["ok"] else "no such checkpoint on this host",
-            time_s=float(entry.get("seconds") or 0.0)))
+            output=entry.get("diff") or "", time_s=float(entry.get("seconds") or 0.0)))
     return [suite]
