@@ -58,7 +58,9 @@ def parse_checkpoints(answer: str) -> list[dict[str, Any]] | None:
     if platform.show_failed(text) or "{" not in text:
         return None
     try:
-        doc = json.loads(text[text.find("{"):text.rfind("}") + 1])
+        # the document alone: an answer read with its prompt (`--{ running }--[  ]--`, scrapli's
+        # send_commands with batch_lines=1) ends in braces of its own
+        doc, _ = json.JSONDecoder().raw_decode(text, text.find("{"))
     except ValueError:
         return None
     found: list[dict[str, Any]] = []

@@ -12,6 +12,7 @@ from nornir_evpn.tasks import (
     clear_checkpoint,
     configure_fabric,
     confirm_commit,
+    list_checkpoints,
     rollback_checkpoint,
 )
 from runbook_nornir import nornir_on_twin
@@ -93,3 +94,29 @@ def test_bad_input_to_rollback_is_one_line_in_the_dict(nr, kwargs, error) -> Non
     cleared = nr.filter(name="leaf1").run(task=clear_checkpoint, checkpoint=None, on_failed=True)["leaf1"][0]
     assert cleared.failed and cleared.result == {
         "cleared": False, "error": "checkpoint name: expected a non-empty string, got None"}
+
+
+def test_the_checkpoint_tasks_work_one_command_at_a_time(twin: Twin, nr) -> None:
+    """`batch_lines=1` (scrapli's send_commands, the answer read with its prompt): the list's
+    JSON was cut at the prompt's last brace (`--{ running }--`), and every checkpoint task
+    failed with "answered no checkpoint list" (a self-review of 0.16's runbook paths)."""
+    cp = checkpoint_name()
+    leaf1 = nr.filter(name="leaf1")
+    assert leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), checkpoint=cp)["leaf1"][0].result[
+        "committed"]
+    listed = leaf1.run(task=list_checkpoints, batch_lines=1)["leaf1"][0].result
+    assert [c["name"] for c in listed["checkpoints"]] == [cp] and listed["error"] is None
+    back = leaf1.run(task=rollback_checkpoint, checkpoint=cp, batch_lines=1)["leaf1"][0]
+    assert (back.failed, back.changed, back.result["reverted"]) == (False, True, True)
+    assert "delete / interface lag1" in back.result["diff"].splitlines()
+    cleared = leaf1.run(task=clear_checkpoint, checkpoint=cp, batch_lines=1)["leaf1"][0].result
+    assert cleared == {"cleared": True, "error": None} and held(twin)["leaf1"] == []
+
+
+def test_a_checkpoint_list_read_with_its_prompt_parses_as_without() -> None:
+    from nornir_evpn.tasks.checkpoint import parse_checkpoints
+
+    doc = '{\n  "checkpoint": [\n    {"id": 0, "name": "nornir-evpn-a", "comment": ""}\n  ]\n}'
+    prompt = "\n--{ + running }--[  ]--\nA:leaf1# "
+    assert parse_checkpoints(doc + prompt) == parse_checkpoints(doc) == [
+        {"id": 0, "name": "nornir-evpn-a", "comment": ""}]
