@@ -358,8 +358,31 @@ def _leaves_and_spines(topology: Topology) -> tuple[list[str], list[str]]:
     for name, role in roles.items():
         if role is None:
             roles[name] = "leaf" if any(m in spines for m in topology.neighbors(name)) else "spine"
+    _refuse_leaves_without_spine(topology, srl, roles)
     return ([n.name for n in srl if roles[n.name] == "leaf"],
             [n.name for n in srl if roles[n.name] == "spine"])
+
+
+def _refuse_leaves_without_spine(topology: Topology, srl: list[Node], roles: dict[str, str | None]) -> None:
+    """A leaf whose SR Linux neighbours are all leaves has no underlay: its links join leaf to
+    leaf, which the fabric leaves out. A linux node wired to a spine (a probe, a collector)
+    made that spine a leaf, and every leaf-spine link of the fabric vanished unsaid. The
+    node named is the one with the most such links (the spine, not one of its leaves)."""
+    stranded: list[tuple[Node, list[str]]] = []
+    for node in srl:
+        peers = sorted({m for m in topology.neighbors(node.name) if topology.nodes[m].is_srl}, key=natural_key)
+        if roles[node.name] == "leaf" and peers and not any(roles[m] == "spine" for m in peers):
+            stranded.append((node, peers))
+    if not stranded:
+        return
+    node, peers = max(stranded, key=lambda t: len(t[1]))  # the first of the most linked
+    linux = sorted({m for m in topology.neighbors(node.name) if not topology.nodes[m].is_srl}, key=natural_key)
+    why = ("is labelled role: leaf" if node.labels.get("role") is not None
+           else f"is taken as a leaf, as it is wired to linux node(s) {', '.join(linux)},")
+    raise IntentError(
+        f"{topology.path}: {node.name} {why} but links to no spine: its links to {', '.join(peers)} "
+        "join leaf to leaf and would be left out (no underlay). A linux node wired to a spine is "
+        "no CE: take that link out of the topology")
 
 
 def leaves_without_ce(topology: Topology) -> list[str]:

@@ -475,6 +475,32 @@ def test_roles_without_labels_follow_the_links(tmp_path: Path) -> None:
         "a": "leaf", "b": "leaf", "s1": "spine", "c": "spine"}
 
 
+@pytest.mark.parametrize(("spine1", "message"), [
+    ({"kind": "nokia_srlinux"}, "spine1 is taken as a leaf, as it is wired to linux node(s) probe, but links to "
+                                "no spine: its links to a, b join leaf to leaf and would be left out"),
+    ({"kind": "nokia_srlinux", "labels": {"role": "leaf"}}, "spine1 is labelled role: leaf but links to no spine"),
+])
+def test_a_leaf_that_links_to_no_spine_is_refused(tmp_path: Path, spine1: dict[str, object], message: str) -> None:
+    """A linux node on a spine's data port (a probe, a collector) made the spine a leaf: the
+    inventory said `3 leaves, 0 spines`, exit 0, and every leaf-spine link was dropped as
+    leaf-to-leaf, leaving no underlay anywhere."""
+    doc = {"name": "p", "topology": {
+        "nodes": {"spine1": spine1, "a": {"kind": "nokia_srlinux"}, "b": {"kind": "nokia_srlinux"},
+                  "h1": {"kind": "linux"}, "h2": {"kind": "linux"}, "probe": {"kind": "linux"}},
+        "links": [{"endpoints": ["a:e1-1", "h1:eth1"]}, {"endpoints": ["b:e1-1", "h2:eth1"]},
+                  {"endpoints": ["a:e1-49", "spine1:e1-1"]}, {"endpoints": ["b:e1-49", "spine1:e1-2"]},
+                  {"endpoints": ["probe:eth1", "spine1:e1-32"]}]}}
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(_write(tmp_path / "p.clab.yml", doc)))
+    assert message in str(err.value)
+    # without the probe's link the same nodes are a fabric; a leaf-to-leaf link beside the
+    # uplinks (an inter-switch link) is still left alone
+    doc["topology"]["links"] = [*doc["topology"]["links"][:4], {"endpoints": ["a:e1-50", "b:e1-50"]}]
+    doc["topology"]["nodes"]["spine1"] = {"kind": "nokia_srlinux"}
+    fabric = derive_intent(load_topology(_write(tmp_path / "q.clab.yml", doc)))
+    assert {n: node.role for n, node in fabric.nodes.items()} == {"a": "leaf", "b": "leaf", "spine1": "spine"}
+
+
 def test_the_intent_says_itself_in_one_short_line() -> None:
     """Nornir logs a run's arguments at INFO (`-v`): the whole intent of a 128-leaf fabric
     made that one line of nornir.log 390 KB."""
