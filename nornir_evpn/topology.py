@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nornir_evpn.errors import TopologyError
 from nornir_evpn.inputs import read_text
 from nornir_evpn.platform import ETHERNET_PORT_MAX
-from nornir_evpn.validation import NAME_RE
+from nornir_evpn.validation import NAME_RE, check_mac
 
 SRL_KINDS = {"srl", "nokia_srlinux"}
 LINUX_KINDS = {"linux"}
@@ -243,7 +243,11 @@ def parse_topology(text: str, path: Path) -> Topology:
                    and isinstance(g := spec.get("group"), str) and g not in levels["groups"]})
     if free:
         notes.append(f"group(s) {', '.join(free)}: not in topology.groups, nothing inherited from them")
-    links = _parse_links(path, topo.get("links") or [], nodes, notes)
+    macs: dict[tuple[str, str], str] = {}
+    links = _parse_links(path, topo.get("links") or [], nodes, notes, macs)
+    for (node_name, iface), mac in macs.items():  # containerlab gives the port its MAC before `exec` runs
+        node = nodes[node_name]
+        node.exec_lines = [f"ip link set dev {iface} address {mac}", *node.exec_lines]
     wired = {ep.node for link in links for ep in (link.a, link.b)}
     unwired = sorted(n for n, node in nodes.items() if node.kind == "linux" and n not in wired)
     if unwired:  # a collector, a dashboard: no CE, as nothing connects it to the fabric
@@ -568,10 +572,13 @@ OUTSIDE_LINK_TYPES = {"host", "mgmt-net", "macvlan", "vxlan", "vxlan-stitch", "d
 OUTSIDE_ENDPOINTS = {"host", "mgmt-net", "macvlan"}  # the brief form's `host:veth0`
 
 
-def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list[str]) -> list[Link]:
+def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list[str],
+                 macs: dict[tuple[str, str], str] | None = None) -> list[Link]:
     """The links between lab nodes, in containerlab's brief form (`endpoints: ["leaf1:e1-1",
     "ce1:eth1"]`) or its extended one (`type: veth`, `endpoints: [{node:, interface:}, ...]`).
-    Links to the outside (host, mgmt-net, macvlan, vxlan, dummy) are left out, with a note."""
+    Links to the outside (host, mgmt-net, macvlan, vxlan, dummy) are left out, with a note.
+    The `mac` an extended endpoint of a linux node gives its port goes in `macs`."""
+    macs = {} if macs is None else macs
     if not isinstance(raw_links, list):
         raise TopologyError(f"{path}: field 'topology.links' must be a list")
     used: dict[tuple[str, str], int] = {}
@@ -597,6 +604,13 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
                                     "{node: ..., interface: ...} (type: veth)")
             if any(e.get("ipv4") or e.get("ipv6") for e in eps):
                 addressed.append(f"links[{i}]")
+            for j, e in enumerate(eps):
+                if e.get("mac") is not None and e["node"] in nodes and not nodes[e["node"]].is_srl:
+                    try:
+                        mac = check_mac(e["mac"], f"topology.links[{i}].endpoints[{j}].mac")
+                    except ValueError as exc:
+                        raise TopologyError(f"{path}: {exc}") from None
+                    macs[(e["node"], e["interface"])] = mac.lower()
             eps = [f"{e['node']}:{e['interface']}" for e in eps]
         elif not isinstance(eps, list) or len(eps) != 2 or not all(isinstance(e, str) for e in eps):
             raise TopologyError(f"{path}: field '{field}' must be a list of two 'node:interface'")

@@ -9,7 +9,7 @@ from typing import Any
 from nornir_evpn import platform
 from nornir_evpn.checks.base import ABSENT, Check
 from nornir_evpn.checks.model import FabricView, Observations, Unavailable
-from nornir_evpn.intent import EthernetSegment, FabricIntent, NodeIntent
+from nornir_evpn.intent import CeIntent, EthernetSegment, FabricIntent, NodeIntent
 from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.parsers.mac_table import MacEntry, parse_mac_table
 
@@ -18,8 +18,14 @@ MAC_CHECKS = ("mac.esi_remote", "mac.local")
 
 def ces_without_mac(fabric: FabricIntent) -> list[str]:
     """CEs wired to the fabric whose MAC the intent does not know: the MAC checks (and the
-    LACP partner) cannot check them. The topology pins a MAC with `ip link set ... address`."""
-    return sorted(name for name, ce in fabric.ces.items() if ce.attachments and not ce.macs)
+    LACP partner) cannot check them. The topology pins a MAC with `ip link set ... address`
+    or an endpoint's `mac`. A multi-homed CE's is its bond's: its ports' own MACs are not it."""
+    def unknown(ce: CeIntent) -> bool:
+        if ce.ethernet_segment is not None and ce.ethernet_segment in fabric.ethernet_segments:
+            return fabric.ethernet_segments[ce.ethernet_segment].ce_mac is None
+        return not ce.macs
+
+    return sorted(name for name, ce in fabric.ces.items() if ce.attachments and unknown(ce))
 
 
 NOT_LEARNT = "absent (not learnt: no CE traffic yet, or the CE's link down?)"

@@ -124,7 +124,8 @@ def skipped_notes(fabric: Any, checks: list[str]) -> list[str]:
     if not missing:
         return []
     return [f"MAC checks skip {', '.join(missing)}: the topology gives no MAC for them "
-            f"(pin one with `ip link set dev <if> address <mac>` in the CE's exec)"]
+            f"(pin one with `ip link set dev <if> address <mac>` in the CE's exec, or `mac:` on its "
+            f"link's endpoint)"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -151,7 +151,7 @@ def test_checks_that_cannot_look_at_a_ce_say_so() -> None:
     text = "\n".join(ln for ln in lab.read_text().splitlines() if "ip link set address" not in ln)
     fabric = derive_intent(parse_topology(text, lab))
     note = ("MAC checks skip ce1, ce2: the topology gives no MAC for them "
-            "(pin one with `ip link set dev <if> address <mac>` in the CE's exec)")
+            "(pin one with `ip link set dev <if> address <mac>` in the CE's exec, or `mac:` on its link's endpoint)")
     assert skipped_notes(fabric, ["mac.local", "es.df"]) == [note]
     assert skipped_notes(fabric, ["es.df"]) == []  # no MAC check selected
     assert skipped_notes(derive_intent(parse_topology(lab.read_text(), lab)), ["mac.local"]) == []

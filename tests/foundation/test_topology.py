@@ -304,6 +304,42 @@ def test_git_variables_in_the_name(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert load_topology(other).name == "evpn-none-none"
 
 
+def test_an_endpoints_mac_is_the_ces_port_mac(tmp_path: Path) -> None:
+    """containerlab gives a port the `mac` of its extended endpoint before `exec` runs: a CE
+    pinned that way had no MAC in the intent (verify: "the topology gives no MAC", its MAC
+    checks skipped) and another on the twin. An `exec` MAC still wins; a bond's MAC is its own."""
+    from nornir_evpn.checks.mac import ces_without_mac
+    from nornir_evpn.intent import derive_intent
+    from nornir_evpn.twin.fabric_ce import parse_ce
+
+    text = LAB.read_text().replace("        - ip link set address 00:c1:ab:00:00:21 dev eth1\n", "")
+    text = text.replace('    - endpoints: ["ce2:eth1", "leaf3:e1-1"]\n',
+                        "    - type: veth\n      endpoints:\n"
+                        "        - {node: ce2, interface: eth1, mac: '00:C1:AB:00:00:21'}\n"
+                        "        - {node: leaf3, interface: e1-1}\n")
+    text = text.replace('    - endpoints: ["ce2:eth2", "leaf3:e1-2"]\n',  # exec's 00:c1:ab:00:00:22 wins
+                        "    - type: veth\n      endpoints:\n"
+                        "        - {node: ce2, interface: eth2, mac: '02:00:00:00:00:99'}\n"
+                        "        - {node: leaf3, interface: e1-2}\n")
+    topo = load_topology(_lab_copy(tmp_path, text))
+    brief = derive_intent(load_topology(LAB))
+    fabric = derive_intent(topo)
+    assert fabric.nodes["leaf3"].access == brief.nodes["leaf3"].access
+    assert fabric.ces["ce2"].interfaces["eth1"].mac == "00:c1:ab:00:00:21"
+    twin_ce = parse_ce("ce2", topo.nodes["ce2"].exec_lines)
+    assert (twin_ce.interfaces["eth1"].mac, twin_ce.interfaces["eth2"].mac) == ("00:C1:AB:00:00:21", "00:C1:AB:00:00:22")
+    # ce1's ports pinned, its bond not: its MAC (the bond's) is still unknown, and said so
+    bond = LAB.read_text().replace("        - ip link set address 00:c1:ab:00:00:11 dev bond0\n", "")
+    bond = bond.replace('    - endpoints: ["ce1:eth1", "leaf1:e1-1"]\n',
+                        "    - type: veth\n      endpoints:\n"
+                        "        - {node: ce1, interface: eth1, mac: '00:c1:ab:00:00:91'}\n"
+                        "        - {node: leaf1, interface: e1-1}\n")
+    assert ces_without_mac(derive_intent(load_topology(_lab_copy(tmp_path, bond, "b.clab.yml")))) == ["ce1"]
+    bad = _lab_copy(tmp_path, text.replace("'00:C1:AB:00:00:21'", "'00:C1:AB:00:00'"), "x.clab.yml")
+    with pytest.raises(TopologyError, match=r"links\[5\]\.endpoints\[0\]\.mac' has invalid MAC '00:C1:AB:00:00'"):
+        load_topology(bad)
+
+
 def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:
     """containerlab's extended link form (`type: veth`, endpoints as mappings) is the same
     fabric as the brief one; links to the host or the management network, a `mgmt` subnet
