@@ -632,7 +632,7 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
                     breakout = re.fullmatch(r"e\d+-\d+-\d+|ethernet-\d+/\d+/\d+", iface)
                     raise TopologyError(
                         f"{path}: field '{field}' has {'a breakout port' if breakout else 'malformed interface'} "
-                        f"{raw_ep!r} " + ("(breakout ports are not supported: wire the CE to e1-N)" if breakout
+                        f"{raw_ep!r} " + ("(breakout ports are not supported: wire the link to an e1-N port)" if breakout
                                           else "(expected e1-N or ethernet-1/N, N from 1 to 128)")
                     )
             else:

@@ -67,9 +67,11 @@ BAD_CASES = [
     (GOOD.replace('"ce1:eth1"', '"ce9:eth1"'), "names unknown node 'ce9'"),
     (GOOD.replace('"leaf1:e1-1"]', '"leaf1:e1-49"]'), "uses interface leaf1:ethernet-1/49 already used in topology.links[0]"),
     (GOOD.replace('"leaf1:e1-1"]', '"leaf1:e1-1a"]'), "malformed interface 'leaf1:e1-1a'"),
-    # a breakout port says so (a many-CE leaf often uses them)
+    # a breakout port says so (a many-CE leaf often uses them), on a CE's link or an uplink
     (GOOD.replace('"leaf1:e1-1"]', '"leaf1:e1-49-1"]'),
-     "has a breakout port 'leaf1:e1-49-1' (breakout ports are not supported: wire the CE to e1-N)"),
+     "has a breakout port 'leaf1:e1-49-1' (breakout ports are not supported: wire the link to an e1-N port)"),
+    (GOOD.replace('"leaf1:e1-49"', '"leaf1:e1-3-1"'),
+     "has a breakout port 'leaf1:e1-3-1' (breakout ports are not supported: wire the link to an e1-N port)"),
     (GOOD.replace("ce1: {kind: linux}", "ce1: {kind: ceos}"), "field 'topology.nodes.ce1.kind' has unknown kind 'ceos'"),
     (GOOD.replace("leaf1: {kind: srl}", "leaf1: {}"), "field 'topology.nodes.leaf1.kind' is missing"),
 ]
