@@ -205,9 +205,7 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
         # no --topology: it may not be the lab meant (another pod's twin on this state file)
         sys.stderr.write(f"a digital twin is already running: lab {state.lab} ({Path(state.topology).name}; "
                          f"{state_file})\n")
-        if (note := other_version_note(state)) is not None:  # (one before 0.14 cannot serve --twin)
-            sys.stderr.write(f"{note}\n")
-        _print_endpoints(state)
+        _print_endpoints(state)  # (with the note of a twin of another version: once)
         return EXIT_OK
     profile = args.profile or "fast"
     topology = Path(args.topology or default_topology()).resolve()
