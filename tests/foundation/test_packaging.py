@@ -50,3 +50,18 @@ def test_what_a_0_10_runbook_took_from_nornir_evpn_failover_is_still_there() -> 
                    "FabricIntent", "Nornir", "SerialRunner", "UserInputError", "cut_short", "handled",
                    "internal_error", "natural_key", "restore_interface", "shut_interface", "task_error"]
     assert [n for n in names_0_10 if not hasattr(failover, n)] == []
+
+
+def test_one_version_in_pyproject_the_package_and_the_changelog() -> None:
+    """A release bumps three places by hand: 0.14's pyproject said 0.14.0 while `--version`
+    (and the twin's state, which names the version that started it) still said 0.13.0. The
+    newest `## From A to B` section of CHANGELOG.md opens with `Version <version>.` (an
+    `## Unreleased` section above it is what the next release will say)."""
+    import re
+
+    from nornir_evpn import __version__
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    released = re.findall(r"^## From \S+ to (\S+)\n\nVersion (\S+)\.", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert __version__ == version
+    assert released and released[0] == (".".join(version.split(".")[:2]), version), released[:1]
