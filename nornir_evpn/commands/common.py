@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import math
 import sys
@@ -18,6 +17,7 @@ from nornir.core import Nornir
 from nornir.core.filter import F
 from nornir.core.plugins.inventory import InventoryPluginRegister
 
+from nornir_evpn import run_notes
 from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputError
 from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
 from nornir_evpn.intent import FabricIntent
@@ -138,9 +138,8 @@ def stop_logging_when_it_cannot_write() -> None:
                 if handler not in logger.handlers:
                     return
                 logger.removeHandler(handler)
-            with contextlib.suppress(Exception):  # stderr on that same disk
-                sys.stderr.write(f"note: --log-file {handler.baseFilename}: cannot write: "
-                                 f"{getattr(exc, 'strerror', None) or exc}; logging stopped\n")
+            run_notes.note(f"--log-file {handler.baseFilename}: cannot write: "
+                           f"{getattr(exc, 'strerror', None) or exc}; logging stopped")
 
         handler.handleError = handle_error  # type: ignore[method-assign]
 
@@ -153,7 +152,7 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     state = read_twin_state(state_file)
     note = other_version_note(state)
     if note is not None:
-        sys.stderr.write(f"{note}\n")
+        run_notes.note(note)
     endpoints = state.endpoints
     inv_lab = ((docs.get("defaults") or {}).get("data") or {}).get("lab")
     if inv_lab and state.lab and inv_lab != state.lab:
@@ -266,14 +265,14 @@ def build_target(
     quiet_library_logs()
     stop_logging_when_it_cannot_write()
     if isinstance(nr.runner, InterruptSafeRunner):
-        nr.runner.on_short_of_threads = lambda text: sys.stderr.write(f"note: {text}\n")
+        nr.runner.on_short_of_threads = run_notes.note
     for note in leave_out_rsa_keys(nr.inventory.hosts.values()):  # before any login: ssh2 crashes on one
-        sys.stderr.write(f"{note}\n")
+        run_notes.note(note)
     if args.inventory is None and Path(inv_dir) != Path("inventory"):
         # a cron job or unit started in $HOME: the packaged lab's intent, not yours, would be
         # configured without a word
-        sys.stderr.write(f"note: no ./inventory/hosts.yaml here: using the packaged evpn-mh01 "
-                         f"inventory ({inv_dir}); pass --inventory for yours\n")
+        run_notes.note(f"no ./inventory/hosts.yaml here: using the packaged evpn-mh01 inventory ({inv_dir}); "
+                       "pass --inventory for yours")
     everyone = nr.inventory.hosts
     if not include_ce:
         nr = nr.filter(F(groups__contains="srl"))
@@ -296,7 +295,7 @@ def build_target(
         lab_data = (docs.get("defaults") or {}).get("data") or {}
         srl_hosts = [h for h in nr.inventory.hosts.values() if "srl" in h.groups]
         if unchecked := unchecked_hosts(srl_hosts, lab_data):
-            sys.stderr.write(unchecked_note(unchecked) + "\n")
+            run_notes.note(unchecked_note(unchecked))
     if hosts_required and not nr.inventory.hosts:
         raise InventoryError(f"{inv_dir}: no hosts match the selection")
     twin_state = None

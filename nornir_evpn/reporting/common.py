@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 
 from rich.console import Console
 
+from nornir_evpn import run_notes
 from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.device_text import xml_safe
 from nornir_evpn.host_results import host_entry, host_ranges  # noqa: F401 - reporting's own names too
@@ -122,6 +123,10 @@ def emit_json(document: dict[str, Any]) -> None:
     commit` (whose `started`/`ended` are the devices' clocks)."""
     now = time.time()
     document = {**standard_keys(document), "started_at": iso_utc(run_started(now)), "finished_at": iso_utc(now)}
+    # what the run said on stderr before its report (the packaged inventory, a twin of
+    # another version, ...) first, then the command's own
+    said = run_notes.taken()
+    document["notes"] = [*said, *(n for n in document["notes"] if n.removeprefix(run_notes.PREFIX) not in said)]
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()

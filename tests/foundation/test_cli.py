@@ -361,3 +361,23 @@ def test_every_document_starts_with_the_standard_keys() -> None:
     one, two = standard_keys({"command": "x", "ok": True}), standard_keys({"command": "y", "ok": True})
     one["notes"].append("mine")
     assert two["notes"] == []  # no default shared between documents
+
+
+def test_the_notes_a_run_writes_on_stderr_are_in_its_json_document_too(tmp_path, capsys, monkeypatch) -> None:
+    """Run away from any ./inventory, `--json` said on stderr alone that it took the packaged
+    lab's intent: a script reading stdout never knew (release tester). The refusal that
+    follows carries it too; a second run in the same process does not carry the first's."""
+    import json
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["verify", "--json", "--hosts", "nope"])
+    first = capsys.readouterr()
+    inventory = Path(__file__).resolve().parents[2] / "inventory"
+    code2 = main(["verify", "--json", "--inventory", str(inventory), "--hosts", "nope"])
+    second = capsys.readouterr()
+    note = "no ./inventory/hosts.yaml here: using the packaged evpn-mh01 inventory"
+    assert code == 2 and f"note: {note}" in first.err
+    doc = json.loads(first.out)
+    assert doc["error"].startswith("--hosts: unknown host 'nope'") and doc["notes"][0].startswith(note)
+    assert code2 == 2 and json.loads(second.out)["notes"] == []
