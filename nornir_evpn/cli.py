@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from nornir_evpn import __version__, home, run_notes  # noqa: F401 - home: before nornir is imported
+from nornir_evpn import __version__, home, run_log, run_notes  # noqa: F401 - home: before nornir is imported
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, ReportNotWrittenError, UserInputError
 from nornir_evpn.signals import (  # noqa: F401
@@ -186,6 +186,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_notes.start_run()
     entry_point = argv is None  # `python -m nornir_evpn`, `nornir-evpn`; not a script's call
     argv = sys.argv[1:] if argv is None else list(argv)
+    run_log.begin(argv)  # --log-file's `start:` line (written once the file is set up) and `end:`
+    code: int | None = None
+    reason: list[str] = []
+    try:
+        code = _main(argv, entry_point, reason)
+        return code
+    finally:
+        run_log.log_end(code, reason[0] if reason else None)
+
+
+def _main(argv: list[str], entry_point: bool, reason: list[str]) -> int:
     # started with stdout or stderr closed (`>&-`): Python leaves it None, and the report's
     # first write was an AttributeError traceback; what is written there goes nowhere
     for name in ("stdout", "stderr"):
@@ -251,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except NornirEvpnError as exc:  # UserInputError (exit 2) is one
         message = _one_line(exc)
+        reason.append(message)
         sys.stderr.write(f"nornir-evpn: error: {message}\n")
         if isinstance(exc, ReportNotWrittenError):
             return 1  # the run reported on stdout (--json) already; the file refused is the junit

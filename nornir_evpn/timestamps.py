@@ -1,4 +1,5 @@
-"""When a command ran: the wall-clock times its --json document carries (UTC).
+"""When a command ran: the wall-clock times its --json document carries (UTC), and the
+run's id (`run_id`, also on each line of its --log-file).
 
 Kept apart from the reporting modules so the CLI can note its start before it imports
 them (they pull in rich)."""
@@ -6,14 +7,25 @@ them (they pull in rich)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 _RUN_STARTED: list[float] = []
+_RUN_ID: list[str] = []
 
 
 def mark_run_start(at: float | None = None) -> None:
-    """Note when this process's command started (`started_at`)."""
+    """Note when this process's command started (`started_at`), under a new run id."""
     _RUN_STARTED[:] = [time.time() if at is None else at]
+    _RUN_ID[:] = [os.urandom(6).hex()]
+
+
+def run_id() -> str:
+    """This run's id: 12 hex digits, in its --json document and on each line of its log, so
+    a log pipeline can tell apart two runs appending to one file and find a document's lines."""
+    if not _RUN_ID:
+        _RUN_ID.append(os.urandom(6).hex())
+    return _RUN_ID[0]
 
 
 def run_started(default: float) -> float:

@@ -871,7 +871,7 @@ def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: st
     assert proc.returncode == 130, err[-2000:]
     assert took < 8, took
     doc = json.loads(out)
-    assert doc.pop("started_at") <= doc.pop("finished_at")
+    assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12
     if when == "precheck":
         assert doc == {"command": "failover-test", "ok": False, "hosts": {}, "interrupted": "SIGTERM",
                        "target": None, "notes": [], "error": "interrupted (SIGTERM) before the report"}
@@ -905,7 +905,7 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     assert proc.returncode == 130, err[-2000:]
     assert took < 4, took
     doc = json.loads(out)
-    assert doc.pop("started_at") <= doc.pop("finished_at")
+    assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12
     assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT", "target": None,
                    "notes": [], "error": "interrupted (SIGINT) before the report"}
     assert "Traceback" not in err

@@ -24,6 +24,7 @@ from nornir_evpn.intent import FabricIntent
 from nornir_evpn.inventory import _extended_groups, fabric_from_docs, load_inventory_docs, password
 from nornir_evpn.inventory_plugin import DocsInventory
 from nornir_evpn.outputs import ensure_writable
+from nornir_evpn.run_log import log_format, log_start, own_the_log_file
 from nornir_evpn.runner import InterruptSafeRunner
 from nornir_evpn.ssh_keys import leave_out_rsa_keys
 
@@ -254,7 +255,7 @@ def build_target(
         # checked now: a read-only working directory was a PermissionError traceback
         log_file = ensure_writable(log_file_given or Path("nornir.log"), "--log-file")
         logging_cfg.update({"level": "DEBUG" if args.verbose > 1 else "INFO", "to_console": False,
-                            "log_file": str(log_file)})
+                            "log_file": str(log_file), "format": log_format()})
     nr = InitNornir(
         runner={"plugin": "nornir_evpn.threaded",
                 "options": {"num_workers": workers, "first": [n.name for n in fabric.spines]}},
@@ -264,6 +265,8 @@ def build_target(
     # after InitNornir: nornir skips its nornir.log handler when the logger has any handler
     quiet_library_logs()
     stop_logging_when_it_cannot_write()
+    own_the_log_file()  # UTC times, one line per record, the run's id
+    log_start()
     if isinstance(nr.runner, InterruptSafeRunner):
         nr.runner.on_short_of_threads = run_notes.note
     for note in leave_out_rsa_keys(nr.inventory.hosts.values()):  # before any login: ssh2 crashes on one

@@ -23,7 +23,7 @@ from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.device_text import xml_safe
 from nornir_evpn.host_results import host_entry, host_ranges  # noqa: F401 - reporting's own names too
 from nornir_evpn.outputs import writing
-from nornir_evpn.timestamps import iso_utc, run_started
+from nornir_evpn.timestamps import iso_utc, run_id, run_started
 
 # failed items of one check on one host a console report prints; the rest are counted
 # (`--json` and `--junit` keep each): a fabric of 320 CEs failing mac.esi_remote on 16
@@ -120,9 +120,11 @@ def emit_json(document: dict[str, Any]) -> None:
 
     It says when the command ran (`started_at`, `finished_at`, UTC): a change record, and
     what to match against the devices' logs and `info from state system configuration
-    commit` (whose `started`/`ended` are the devices' clocks)."""
+    commit` (whose `started`/`ended` are the devices' clocks); and `run_id`, which each line
+    of the run's --log-file carries (`run=<id>`)."""
     now = time.time()
-    document = {**standard_keys(document), "started_at": iso_utc(run_started(now)), "finished_at": iso_utc(now)}
+    document = {**standard_keys(document), "started_at": iso_utc(run_started(now)), "finished_at": iso_utc(now),
+                "run_id": run_id()}
     # what the run said on stderr before its report (the packaged inventory, a twin of
     # another version, ...) first, then the command's own
     said = run_notes.taken()

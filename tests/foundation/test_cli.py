@@ -175,7 +175,7 @@ def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
                f"`python -m nornir_evpn twin up --state-file {tmp_path / 'none.json'}`")
     assert r.returncode == 2 and r.stderr == f"nornir-evpn: error: {message}\n"
     doc = json.loads(r.stdout)
-    assert doc.pop("started_at") <= doc.pop("finished_at")  # when it ran, even refused
+    assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12  # when it ran, even refused
     # every document has the standard keys, in this order (cliux review: scripts read
     # doc["target"] and doc["notes"] on every command)
     assert list(doc.items()) == [("command", "verify"), ("ok", False), ("error", message), ("target", None),

@@ -462,7 +462,7 @@ def test_demo_refuses_a_bad_interval_before_starting_anything(capsys):
     run = run_cli(capsys, "demo", "--json", "--interval", "-1")
     assert run.code == 2 and "Traceback" not in run.err
     doc = json.loads(run.out)
-    assert doc.pop("started_at") <= doc.pop("finished_at")
+    assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12
     assert doc == {"command": "demo", "ok": False, "hosts": {}, "target": None, "interrupted": None, "notes": [],
                    "error": "argument --interval: must not be negative, got -1"}
 
@@ -502,7 +502,7 @@ def test_an_interrupt_before_the_report_still_answers_json_and_junit(monkeypatch
     run = run_cli(capsys, "verify", "--json", "--junit", str(junit))
     assert run.code == 130 and run.err == "nornir-evpn: interrupted\n"
     doc = dict(run.doc)
-    assert doc.pop("started_at") <= doc.pop("finished_at")
+    assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12
     assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": sig, "target": None, "notes": [],
                    "error": f"interrupted ({sig}) before the report"}
     assert f"interrupted ({sig}) before the report" in junit.read_text() and 'errors="1"' in junit.read_text()

@@ -1,0 +1,124 @@
+"""The --log-file as a log pipeline (Loki, ELK, Splunk) reads it: one event per line, times
+in UTC, each line carrying the run's id, and a `start:` and an `end:` line per command.
+
+Nornir writes the file (its handler on the `nornir` logger, its format or
+$NORNIR_LOGGING_FORMAT); this module only changes how a record becomes a line:
+- the time is `2026-11-28T05:22:58.276Z`, UTC as `--json`'s `started_at` (Nornir's is the
+  local time without its zone: a cron job under `TZ=America/New_York` logged 00:25 for
+  the document's 05:25Z);
+- a newline in a record (a traceback, a message quoting a device) is written `\\n`: a
+  multi-line record was split into several events, the first alone naming its level;
+- `%(run_id)s` is the run's id (timestamps.run_id), also `run_id` in --json.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+
+from nornir_evpn.timestamps import iso_utc, run_id
+
+# Nornir's default format, the time field followed by the run's id (the ` - ` separated
+# fields stay where they were)
+LOG_FORMAT = "%(asctime)s run=%(run_id)s - %(name)12s - %(levelname)8s - %(funcName)10s() - %(message)s"
+
+log = logging.getLogger("nornir.nornir_evpn.run")
+
+# what the exit codes mean (cli's EPILOG)
+_MEANING = {0: "ok", 1: "a host or check failed", 2: "bad input", 130: "interrupted"}
+
+_RUN: dict[str, object] = {}  # argv, started (monotonic), logged (the start line was written)
+
+
+# Nornir's line per `nr.run`: its args are the task's keyword arguments as Python reprs (an
+# intent, check objects at their memory addresses): 1 KB at every poll of a failover-test
+NORNIR_RUNNING = "Running task %r with args %s on %d hosts"
+
+
+class LogFormatter(logging.Formatter):
+    """UTC ISO-8601 times, one line per record, `run_id` given to every record. Below DEBUG
+    (`full_args` False) Nornir's `Running task` line leaves out the task's arguments."""
+
+    def __init__(self, fmt: str | None = None, full_args: bool = True) -> None:
+        super().__init__(fmt)
+        self.full_args = full_args
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return time.strftime(datefmt, time.gmtime(record.created))
+        return iso_utc(record.created)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "run_id"):
+            record.run_id = run_id()
+        if (not self.full_args and record.msg == NORNIR_RUNNING and isinstance(record.args, tuple)
+                and len(record.args) == 3):
+            record = logging.makeLogRecord({**record.__dict__, "msg": "Running task %r on %d hosts",
+                                            "args": (record.args[0], record.args[2])})
+        text = super().format(record)
+        if "\n" in text or "\r" in text:
+            text = text.replace("\r", "\\r").replace("\n", "\\n")
+        return text
+
+
+def log_format() -> str:
+    """The format Nornir is to use: $NORNIR_LOGGING_FORMAT if set (Nornir reads it), else ours."""
+    return os.environ.get("NORNIR_LOGGING_FORMAT") or LOG_FORMAT
+
+
+def own_the_log_file() -> None:
+    """Give every file handler of the `nornir` logger our formatter, keeping its format; the
+    tasks' arguments in Nornir's `Running task` lines only at DEBUG (-vv)."""
+    logger = logging.getLogger("nornir")
+    full_args = logger.getEffectiveLevel() <= logging.DEBUG
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler):
+            formatter = handler.formatter
+            if isinstance(formatter, LogFormatter):  # set up by an earlier run of this process
+                formatter.full_args = full_args
+                continue
+            fmt = formatter._fmt if formatter is not None else None
+            handler.setFormatter(LogFormatter(fmt or LOG_FORMAT, full_args=full_args))
+
+
+def begin(argv: Sequence[str]) -> None:
+    """Note the command line of the run the CLI starts (its `start:` line says it)."""
+    _RUN.clear()
+    _RUN.update(argv=list(argv), started=time.monotonic(), logged=False)
+
+
+def log_start() -> None:
+    """`start: nornir-evpn verify --twin ... (nornir_evpn 0.16.0, pid 1234)`, once per run,
+    when the log file is set up (a demo's steps set it up more than once)."""
+    if _RUN.get("logged") or "argv" not in _RUN:
+        return
+    from nornir_evpn import __version__
+
+    _RUN["logged"] = True
+    argv = _RUN["argv"]
+    assert isinstance(argv, list)
+    log.info("start: nornir-evpn %s (nornir_evpn %s, pid %d)", shlex.join(argv), __version__, os.getpid())
+
+
+def log_end(code: int | None, reason: str | None = None) -> None:
+    """`end: verify exit 1 (a host or check failed) in 0.42s`: INFO when 0, WARNING when
+    interrupted, ERROR otherwise; nothing when the run logged no start (no log file)."""
+    if not _RUN.pop("logged", False):
+        return
+    argv = _RUN.get("argv") or []
+    assert isinstance(argv, list)
+    command = " ".join(argv[:2] if argv[:1] == ["twin"] else argv[:1]) or "nornir-evpn"
+    started = _RUN.get("started")
+    took = f" in {time.monotonic() - started:.2f}s" if isinstance(started, float) else ""
+    if code is None:
+        exc = sys.exc_info()[1]
+        what = f"crashed ({type(exc).__name__})" if exc is not None else "crashed"
+        log.error("end: %s %s%s", command, what, took)
+        return
+    level = logging.INFO if code == 0 else logging.WARNING if code == 130 else logging.ERROR
+    meaning = _MEANING.get(code, "failed")
+    log.log(level, "end: %s exit %d (%s%s)%s", command, code, meaning, f": {reason}" if reason else "", took)

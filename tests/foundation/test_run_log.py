@@ -1,0 +1,130 @@
+"""--log-file as a log pipeline reads it (an SRE's review): one event per line, UTC times,
+the run's id on every line, a `start:` and an `end:` line, Nornir's per-run line short."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn import run_log
+from nornir_evpn.cli import main
+from nornir_evpn.timestamps import mark_run_start, run_id
+
+LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z run=[0-9a-f]{12} - ")
+
+
+def _record(msg: str, *args: object, level: int = logging.INFO, name: str = "nornir.nornir_evpn.tasks",
+            exc_info: object = None) -> logging.LogRecord:
+    return logging.getLogger(name).makeRecord(name, level, __file__, 1, msg, args, exc_info)  # type: ignore[arg-type]
+
+
+def test_a_line_is_utc_whatever_the_local_zone(monkeypatch) -> None:
+    """Nornir wrote the local time without its zone: under TZ=America/New_York a run at
+    05:25Z logged `00:25:07,749`, its --json `started_at` `05:25:07.612Z`."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        record = _record("leaf1: x")
+        record.created = 1795760000.25  # 2026-11-27T06:13:20.250Z
+        record.msecs = 250.0
+        line = run_log.LogFormatter(run_log.LOG_FORMAT).format(record)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert line.startswith(f"2026-11-27T06:13:20.250Z run={run_id()} - ")
+
+
+def test_a_record_of_several_lines_is_one_line() -> None:
+    """A traceback (an internal error, Nornir's `task failed with traceback`) or a message
+    quoting a device split into several lines: events without time or level in a pipeline."""
+    fmt = run_log.LogFormatter(run_log.LOG_FORMAT)
+    try:
+        raise KeyError("x")
+    except KeyError:
+        record = _record("leaf1: internal error:\n%s", "Traceback ...\r\n  File x", exc_info=sys.exc_info(),
+                         level=logging.ERROR)
+    line = fmt.format(record)
+    assert "\n" not in line and "\r" not in line
+    assert LINE.match(line) and "internal error:\\nTraceback ...\\r\\n  File x\\nTraceback" in line
+    assert line.endswith("KeyError: 'x'")
+
+
+def test_nornir_s_run_line_leaves_the_task_arguments_out_below_debug() -> None:
+    """`Running task 'collect_and_check' with args {'view': <...FabricView object at 0x7f..>,
+    'checks': [...]}`: 1 KB of reprs at every poll of a failover-test (22 of 24 KB of its INFO
+    log); -vv keeps them."""
+    record = _record(run_log.NORNIR_RUNNING, "collect_and_check", {"view": object()}, 10, name="nornir.core")
+    short = run_log.LogFormatter(run_log.LOG_FORMAT, full_args=False).format(record)
+    assert short.endswith(" - Running task 'collect_and_check' on 10 hosts")
+    full = run_log.LogFormatter(run_log.LOG_FORMAT).format(record)
+    assert "with args {'view': <object object at 0x" in full
+
+
+@pytest.fixture
+def nornir_file_log(tmp_path: Path) -> Iterator[Path]:
+    """A log file on the `nornir` logger, as InitNornir leaves it (its own formatter)."""
+    logger = logging.getLogger("nornir")
+    handler = logging.FileHandler(tmp_path / "run.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s - %(levelname)s - %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield tmp_path / "run.log"
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+
+
+def test_a_run_logs_its_start_and_its_end_with_the_verdict(nornir_file_log: Path) -> None:
+    """A pipeline could not tell a run's command, outcome or exit code from the log (no
+    line said either), nor two runs appending to one file apart."""
+    mark_run_start()
+    run_log.begin(["verify", "--twin", "--log-file", "x y.log"])
+    run_log.own_the_log_file()  # keeps the handler's format, with our times
+    run_log.log_start()
+    run_log.log_start()  # a demo's steps set the log up again: one start line
+    logging.getLogger("nornir.nornir_evpn.tasks").warning("leaf2: verify: timeout")
+    run_log.log_end(1)
+    run_log.log_end(0)  # once
+    lines = nornir_file_log.read_text().splitlines()
+    assert len(lines) == 3, lines
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z - ", line) for line in lines)
+    assert re.search(r"- INFO - start: nornir-evpn verify --twin --log-file 'x y.log' \(nornir_evpn \S+, pid \d+\)$",
+                     lines[0])
+    assert re.search(r"- ERROR - end: verify exit 1 \(a host or check failed\) in \d+\.\d\ds$", lines[2])
+
+
+@pytest.mark.parametrize(("code", "reason", "level", "says"), [
+    (0, None, "INFO", "end: twin status exit 0 (ok)"),
+    (130, None, "WARNING", "end: twin status exit 130 (interrupted)"),
+    (2, "--hosts: unknown host 'leaf9'", "ERROR", "end: twin status exit 2 (bad input: --hosts: unknown host 'leaf9')"),
+])
+def test_the_end_line_s_level_follows_the_exit_code(nornir_file_log, code, reason, level, says) -> None:
+    run_log.begin(["twin", "status", "--json"])
+    run_log.own_the_log_file()
+    run_log.log_start()
+    run_log.log_end(code, reason)
+    last = nornir_file_log.read_text().splitlines()[-1]
+    assert f"- {level} - {says} in " in last
+
+
+def test_no_end_line_without_a_log(capsys) -> None:
+    """A command that set up no log file (`inventory`, a refused `verify`) writes no end line:
+    with no handler on `nornir`, logging's last resort would print it on stderr."""
+    assert main(["verify", "--twin", "--twin-state", "/nonexistent/twin.json"]) == 2
+    assert "end:" not in capsys.readouterr().err
+
+
+def test_the_json_document_names_the_run(capsys) -> None:
+    """`run_id` in every --json document, as on each line of the run's log."""
+    assert main(["verify", "--json", "--twin", "--twin-state", "/nonexistent/twin.json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert re.fullmatch(r"[0-9a-f]{12}", doc["run_id"]) and doc["run_id"] == run_id()
