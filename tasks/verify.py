@@ -135,5 +135,9 @@ def verify_host(
         data["not_judged"] = evaluation.not_judged
     if keep_outputs:
         data["outputs"] = {c: o if isinstance(o, str) else o.reason for c, o in outputs.items()}
-    return Result(host=task.host, failed=not all(r.ok for r in results), result=data)
+    failing = list(dict.fromkeys(r.check for r in results if not r.ok))
+    if failing:  # the log named a host it could not read, not one whose checks failed
+        log_failure(task, "verify (checks)", f"{len(failing)} of {len({r.check for r in results})} "
+                    f"check(s) failed: {', '.join(failing)} (--json has each item)")
+    return Result(host=task.host, failed=bool(failing), result=data)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -517,6 +518,28 @@ def test_cli_verify_over_ssh(served, capsys, tmp_path) -> None:
     lacp = {c["name"]: c for c in doc["hosts"]["leaf2"]["checks"]}["lacp.members_in_sync"]
     assert lacp["expected"]["lag1 ethernet-1/1"] == "IN_SYNC/True/True/True"
     assert lacp["observed"]["lag1 ethernet-1/1"] != "IN_SYNC/True/True/True"
+
+
+def test_the_log_file_tells_a_pipeline_the_run_its_verdict_and_each_failed_host(served, tmp_path) -> None:
+    """An SRE ships --log-file to Loki/ELK: each line starts with its UTC time and the run's
+    id (the --json `run_id`), a start and an end line frame the run (command, exit code),
+    and a host whose checks failed is named at WARNING with the failed checks. 0.16's INFO
+    log was two lines of Nornir's task reprs: nothing said verify FAILed, or on which host."""
+    _, fabric, state = served
+    log = tmp_path / "verify.log"
+    with _link_down(fabric, ("leaf2:e1-1", "ce1:eth2")):
+        rc, doc = _cli(state, "--checks", "lacp.members_in_sync,lag.up", "--log-file", str(log))
+    assert rc == 1
+    lines = log.read_text().splitlines()
+    run = doc["run_id"]
+    assert all(re.match(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z run={run} - ", line) for line in lines), lines
+    assert " - start: nornir-evpn verify --inventory " in lines[0] and " INFO - " in lines[0]
+    assert re.search(r" ERROR - +log_end\(\) - end: verify exit 1 \(a host or check failed\) in \d+\.\d\ds$", lines[-1])
+    assert [line.split(" - ", 4)[-1] for line in lines if " WARNING - " in line] == [
+        "leaf2: verify (checks): 2 of 2 check(s) failed: lag.up, lacp.members_in_sync (--json has each item)"]
+    # Nornir's line per run without its 1 KB of reprs below -vv
+    assert any(line.endswith(" - Running task 'verify_host' on 4 hosts") for line in lines)
+    assert not any(" object at 0x" in line for line in lines)
 
 
 def _passes_as_on_23_7(served, release_state) -> dict:
