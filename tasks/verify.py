@@ -7,6 +7,7 @@ it); `verify_host` = collect + `nornir_evpn.checks.evaluate`.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -71,6 +72,10 @@ def _drop_if_current(host: Any, used: Any) -> None:
                 drop_connection(host)
 
 
+def cancelled(cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set()
+
+
 def verify_host(
     task: Task,
     fabric: FabricIntent,
@@ -78,6 +83,7 @@ def verify_host(
     faults: Iterable[Fault] = frozenset(),
     batch_lines: int = DEFAULT_BATCH_LINES,
     keep_outputs: bool = False,
+    cancel: threading.Event | None = None,
 ) -> Result:
     """Collect the `show` outputs the checks need and evaluate them (`batch_lines` as in
     `collect_outputs`). `keep_outputs`: result["outputs"] = {command: its raw output (a
@@ -86,7 +92,9 @@ def verify_host(
     `Result.result` = {"checks": [{name, ok, expected, observed, detail}], "error", "seconds"},
     and "not_judged": {check: why} when a check that applies could not be judged (its cause is
     another check's failure);
-    failed when a check fails or the host cannot be reached (error = one line).
+    failed when a check fails or the host cannot be reached (error = one line). `cancel`: the
+    run's interrupt, set before it cuts the reads in flight short (a read it cut is
+    `interrupted: not read`, not a connection the device lost).
     """
     started = time.monotonic()
 
@@ -109,14 +117,15 @@ def verify_host(
             except Exception as exc:
                 # a kept session the device ended meanwhile (a reboot, an idle timeout): only
                 # reads, so once more on a fresh one, not a false alarm in a scheduled verify
-                if used is None or not host_error(task.host, exc).startswith(LOST):
+                if used is None or cancelled(cancel) or not host_error(task.host, exc).startswith(LOST):
                     raise
                 _drop_if_current(task.host, used)
                 used = None
                 outputs = collect_outputs(task, commands, batch_lines)
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
             _drop_if_current(task.host, used)
-            return failed(host_error(task.host, exc), "verify (login, show commands)")
+            error = "interrupted: not read" if cancelled(cancel) else host_error(task.host, exc)
+            return failed(error, "verify (login, show commands)")
         evaluation = evaluate_host(fabric, task.host.name, outputs, faults, checks)
         results = evaluation.results
     except UserInputError as exc:  # an unsafe value of a hand-built intent, an unknown check

@@ -887,8 +887,9 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     CI cancel with a short grace period killed it before any report. verify only reads:
     its reads are cut short now."""
     configured.twin.set_slow("leaf3", 2.0)
+    log = configured.tmp / "interrupted-verify.log"
     argv = [sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(configured.inventory), "--twin",
-            "--twin-state", str(configured.twin_state), "--json"]
+            "--twin-state", str(configured.twin_state), "--json", "--log-file", str(log)]
     proc = subprocess.Popen(argv, cwd=configured.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -909,6 +910,13 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT", "target": None,
                    "notes": [], "error": "interrupted (SIGINT) before the report"}
     assert "Traceback" not in err
+    # the read the interrupt cut is said as such: the log said `leaf3: ... connection lost:
+    # encountered EOF ...; typically means the device closed the connection` (an alert on a
+    # healthy leaf in a log pipeline)
+    text = log.read_text()
+    assert "leaf3: verify (login, show commands): interrupted: not read" in text
+    assert "connection lost" not in text
+    assert " - end: verify exit 130 (interrupted) in " in text.splitlines()[-1]
 
 
 def test_a_signal_right_after_the_claim_leaves_no_state_file(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -140,13 +141,21 @@ def run(args: argparse.Namespace) -> int:
         named = ", ".join(hosts[:5]) + (f", ... ({len(hosts)} hosts)" if len(hosts) > 5 else "")
         raise UserInputError(f"no selected check applies to the selected hosts ({named}): nothing to verify")
     runner = target.nr.runner
+    cancel = threading.Event()
     if isinstance(runner, InterruptSafeRunner):
         # verify only reads: a Ctrl-C/SIGTERM cuts the reads in flight short rather than
-        # waiting for a slow host's answer (the exit came a whole run later)
-        runner.on_interrupt = lambda running: [cut_short(h, CONNECTION) for h in running]
+        # waiting for a slow host's answer (the exit came a whole run later); `cancel` first,
+        # so a read cut is logged as interrupted, not as a connection the device lost
+        def interrupt(running: Any) -> None:
+            cancel.set()
+            for h in running:
+                cut_short(h, CONNECTION)
+
+        runner.on_interrupt = interrupt
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
-                            batch_lines=args.batch_lines, keep_outputs=args.outputs is not None)
+                            batch_lines=args.batch_lines, keep_outputs=args.outputs is not None,
+                            cancel=cancel)
     finally:
         # Close explicitly: ssh2 sessions left to the garbage collector can block the GIL
         # while their peer (an in-process twin) waits to answer.
