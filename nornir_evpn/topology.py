@@ -585,6 +585,7 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
     links: list[Link] = []
     outside: list[str] = []
     addressed: list[str] = []
+    ce_addressed: list[str] = []
     for i, item in enumerate(raw_links):
         field = f"topology.links[{i}].endpoints"
         link_type = item.get("type") if isinstance(item, dict) else None
@@ -602,8 +603,12 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
                     for e in eps):
                 raise TopologyError(f"{path}: field '{field}' must be a list of two "
                                     "{node: ..., interface: ...} (type: veth)")
-            if any(e.get("ipv4") or e.get("ipv6") for e in eps):
+            on_srl = [e for e in eps if (e.get("ipv4") or e.get("ipv6"))
+                      and not (e["node"] in nodes and not nodes[e["node"]].is_srl)]
+            if on_srl:
                 addressed.append(f"links[{i}]")
+            ce_addressed += [f"links[{i}] ({e['node']})" for e in eps if (e.get("ipv4") or e.get("ipv6"))
+                             and e["node"] in nodes and not nodes[e["node"]].is_srl]
             for j, e in enumerate(eps):
                 if e.get("mac") is not None and e["node"] in nodes and not nodes[e["node"]].is_srl:
                     try:
@@ -656,4 +661,8 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
         notes.append(f"{', '.join(addressed)}: the link addresses the topology gives (ipv4/ipv6) are "
                      "not used: the intent derives the fabric's own, and containerlab's stay on the "
                      "device beside them: remove them from the topology")
+    if ce_addressed:
+        notes.append(f"{', '.join(ce_addressed)}: a CE's addresses are read from its exec commands "
+                     "(`ip addr add ADDR dev IF`), not from a link endpoint's ipv4/ipv6: give them there, "
+                     "or the tool knows no address of that CE")
     return links

@@ -364,3 +364,18 @@ def test_extended_links_and_links_to_the_outside(tmp_path: Path) -> None:
     bad = _lab_copy(tmp_path, text.replace("type: veth", "type: vethx"), "b.clab.yml")
     with pytest.raises(TopologyError, match=r"links\[0\]\.type' has unsupported link type 'vethx'"):
         load_topology(bad)
+
+
+def test_a_ce_endpoint_address_is_not_called_a_fabric_address_to_remove(tmp_path: Path) -> None:
+    """An `ipv4` on a CE's extended endpoint may be that CE's only address: the note told to
+    remove it as one of the fabric's, and the CE then had none the tool knew (hardware
+    tester). Its own note says where the tool reads a CE's addresses."""
+    text = LAB.read_text().replace('    - endpoints: ["ce1:eth1", "leaf1:e1-1"]\n',
+                                   "    - type: veth\n      endpoints:\n"
+                                   "        - {node: ce1, interface: eth1, ipv4: 192.168.0.99/24}\n"
+                                   "        - {node: leaf1, interface: e1-1}\n")
+    assert text != LAB.read_text()
+    notes = load_topology(_lab_copy(tmp_path, text)).notes
+    assert len(notes) == 1 and notes[0].startswith("links[")
+    assert "(ce1): a CE's addresses are read from its exec commands (`ip addr add ADDR dev IF`)" in notes[0]
+    assert "remove them from the topology" not in notes[0]
