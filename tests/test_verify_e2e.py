@@ -661,6 +661,11 @@ def test_a_twin_of_another_version_is_named(served, tmp_path) -> None:
                         capture_output=True, text=True, timeout=60, check=False)
     # it said "already running" alone, then (0.16.0) the note twice
     assert up.returncode == 0 and up.stderr.splitlines().count(note) == 1, up.stderr
+    # 0.16.0: verify --json said it on stderr alone
+    as_json = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--inventory", str(ROOT / "inventory"),
+                              "--twin", "--twin-state", str(old), "--checks", "lag.up", "--json"],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert json.loads(as_json.stdout)["notes"][0] == note.removeprefix("note: ")
 
 
 def test_cli_verify_over_ssh_on_a_fabric_halfway_through_an_upgrade(served, served_mixed) -> None:

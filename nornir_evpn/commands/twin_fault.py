@@ -32,8 +32,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from nornir_evpn import run_notes
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
-from nornir_evpn.twin.state import read_twin_state, state_path
+from nornir_evpn.twin.state import other_version_note, read_twin_state, state_path
 
 MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreachable
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
@@ -248,6 +249,9 @@ def run_fault(args: argparse.Namespace) -> int:
     node, no twin)."""
     req = build_request(args.action, list(args.targets), bool(getattr(args, "restore", False)))
     reply = send_fault(req, getattr(args, "twin_state", None))
+    with contextlib.suppress(Exception):  # the twin answered: its state file was just read
+        if (note := other_version_note(read_twin_state(getattr(args, "twin_state", None)))) is not None:
+            run_notes.note(note)
     if reply.get("failed"):  # the twin tried and could not: the fault is not what was asked
         sys.stderr.write(f"twin fault {args.action}: {reply.get('error')}\n")
         return 1
