@@ -638,7 +638,7 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
                     raise TopologyError(
                         f"{path}: field '{field}' has {'a breakout port' if breakout else 'malformed interface'} "
                         f"{raw_ep!r} " + ("(breakout ports are not supported: wire the link to an e1-N port)" if breakout
-                                          else "(expected e1-N or ethernet-1/N, N from 1 to 128)")
+                                          else "(expected eS-N or ethernet-S/N: slot S from 1 to 99, port N from 1 to 128)")
                     )
             else:
                 if not _LINUX_IF.match(iface):

@@ -110,8 +110,8 @@ TOPOLOGIES = [
     ("lag-1001", _ce1_labels("{lag: lag1001}"), "expected lagN, N from 1 to 1000"),
     ("es-name-33", _ce1_labels("{es-name: " + "E" * 33 + "}"),
      "an SR Linux ethernet-segment name has at most 32"),
-    ("port-129", LAB_TEXT.replace("leaf3:e1-1", "leaf3:e1-129"), "N from 1 to 128"),
-    ("port-0", LAB_TEXT.replace("leaf3:e1-1", "leaf3:e1-0"), "N from 1 to 128"),
+    ("port-129", LAB_TEXT.replace("leaf3:e1-1", "leaf3:e1-129"), "port N from 1 to 128"),
+    ("port-0", LAB_TEXT.replace("leaf3:e1-1", "leaf3:e1-0"), "port N from 1 to 128"),
     ("node-name-semicolon", LAB_TEXT.replace("leaf3", "leaf3;x"), "leaf3;x"),
     ("node-name-brace", LAB_TEXT.replace("leaf3", "leaf3{"), "leaf3{"),
 ]
