@@ -70,6 +70,7 @@ def test_configure_keeps_a_checkpoint_where_it_commits_and_rollback_reverts_to_i
 
     code, dry, _ = lab.run(capsys, "rollback", "--dry-run")
     assert code == 0 and dry["checkpoint"] == name and dry["dry_run"] is True
+    assert dry["interrupted"] is None  # null, as every other command's (0.16.0: false)
     assert {h: (e["found"], e["reverted"]) for h, e in dry["hosts"].items()} == {
         "leaf1": (True, False), "leaf2": (True, False), "leaf3": (True, False), "spine1": (False, False)}
     assert lab.running("leaf1") != before["leaf1"]  # a dry run reverts nothing

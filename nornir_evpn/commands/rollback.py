@@ -306,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
         "checkpoint": name,
         "dry_run": bool(args.dry_run),
         "save": bool(args.save),
-        "interrupted": interrupted,
+        "interrupted": True if interrupted else None,  # null when not, as in every other document
         "notes": notes,
         "hosts": hosts,
     }
