@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from nornir_evpn import __version__, home, run_log, run_notes  # noqa: F401 - home: before nornir is imported
+from nornir_evpn import __version__, home, run_context, run_log  # noqa: F401 - home: before nornir is imported
 from nornir_evpn.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 from nornir_evpn.errors import NornirEvpnError, ReportNotWrittenError, UserInputError
 from nornir_evpn.signals import (  # noqa: F401
@@ -183,7 +183,7 @@ _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 def main(argv: Sequence[str] | None = None) -> int:
     mark_run_start()
-    run_notes.start_run()
+    run_context.start_run()
     entry_point = argv is None  # `python -m nornir_evpn`, `nornir-evpn`; not a script's call
     argv = sys.argv[1:] if argv is None else list(argv)
     run_log.begin(argv)  # --log-file's `start:` line (written once the file is set up) and `end:`

@@ -873,12 +873,19 @@ def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: st
     doc = json.loads(out)
     assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12
     if when == "precheck":
+        # the target was known: named, as in a document that got to its report (0.16: null)
+        assert doc.pop("target") == _target_of(configured)
         assert doc == {"command": "failover-test", "ok": False, "hosts": {}, "interrupted": "SIGTERM",
-                       "target": None, "notes": [], "error": "interrupted (SIGTERM) before the report"}
+                       "notes": [], "error": "interrupted (SIGTERM) before the report"}
     else:
         assert doc["interrupted"] == "SIGTERM" and doc["unreachable"] == {}
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
     assert not configured.fo_state.exists()
+
+
+def _target_of(lab: Lab) -> dict[str, str]:
+    return {"lab": "evpn-mh01", "inventory": str(lab.inventory.resolve()),
+            "twin_state": str(lab.twin_state.resolve())}
 
 
 def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab) -> None:
@@ -907,7 +914,8 @@ def test_an_interrupted_verify_does_not_wait_behind_a_slow_host(configured: Lab)
     assert took < 4, took
     doc = json.loads(out)
     assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12
-    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT", "target": None,
+    assert doc.pop("target") == _target_of(configured)  # known before the interrupt (0.16: null)
+    assert doc == {"command": "verify", "ok": False, "hosts": {}, "interrupted": "SIGINT",
                    "notes": [], "error": "interrupted (SIGINT) before the report"}
     assert "Traceback" not in err
     # the read the interrupt cut is said as such: the log said `leaf3: ... connection lost:

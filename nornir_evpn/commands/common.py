@@ -17,7 +17,7 @@ from nornir.core import Nornir
 from nornir.core.filter import F
 from nornir.core.plugins.inventory import InventoryPluginRegister
 
-from nornir_evpn import run_notes
+from nornir_evpn import run_context
 from nornir_evpn.errors import InventoryError, TwinNotRunningError, UserInputError
 from nornir_evpn.host_keys import unchecked_hosts, unchecked_note
 from nornir_evpn.intent import FabricIntent
@@ -139,7 +139,7 @@ def stop_logging_when_it_cannot_write() -> None:
                 if handler not in logger.handlers:
                     return
                 logger.removeHandler(handler)
-            run_notes.note(f"--log-file {handler.baseFilename}: cannot write: "
+            run_context.note(f"--log-file {handler.baseFilename}: cannot write: "
                            f"{getattr(exc, 'strerror', None) or exc}; logging stopped")
 
         handler.handleError = handle_error  # type: ignore[method-assign]
@@ -153,7 +153,7 @@ def apply_twin_endpoints(docs: dict[str, dict[str, Any]], state_file: Path | Non
     state = read_twin_state(state_file)
     note = other_version_note(state)
     if note is not None:
-        run_notes.note(note)
+        run_context.note(note)
     endpoints = state.endpoints
     inv_lab = ((docs.get("defaults") or {}).get("data") or {}).get("lab")
     if inv_lab and state.lab and inv_lab != state.lab:
@@ -268,13 +268,13 @@ def build_target(
     own_the_log_file()  # UTC times, one line per record, the run's id
     log_start()
     if isinstance(nr.runner, InterruptSafeRunner):
-        nr.runner.on_short_of_threads = run_notes.note
+        nr.runner.on_short_of_threads = run_context.note
     for note in leave_out_rsa_keys(nr.inventory.hosts.values()):  # before any login: ssh2 crashes on one
-        run_notes.note(note)
+        run_context.note(note)
     if args.inventory is None and Path(inv_dir) != Path("inventory"):
         # a cron job or unit started in $HOME: the packaged lab's intent, not yours, would be
         # configured without a word
-        run_notes.note(f"no ./inventory/hosts.yaml here: using the packaged evpn-mh01 inventory ({inv_dir}); "
+        run_context.note(f"no ./inventory/hosts.yaml here: using the packaged evpn-mh01 inventory ({inv_dir}); "
                        "pass --inventory for yours")
     everyone = nr.inventory.hosts
     if not include_ce:
@@ -298,7 +298,7 @@ def build_target(
         lab_data = (docs.get("defaults") or {}).get("data") or {}
         srl_hosts = [h for h in nr.inventory.hosts.values() if "srl" in h.groups]
         if unchecked := unchecked_hosts(srl_hosts, lab_data):
-            run_notes.note(unchecked_note(unchecked))
+            run_context.note(unchecked_note(unchecked))
     if hosts_required and not nr.inventory.hosts:
         raise InventoryError(f"{inv_dir}: no hosts match the selection")
     twin_state = None
@@ -306,5 +306,7 @@ def build_target(
         from nornir_evpn.twin.state import state_path
 
         twin_state = state_path(getattr(args, "twin_state", None)).resolve()
-    return Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin,
-                  twin_state=twin_state)
+    target = Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin,
+                    twin_state=twin_state)
+    run_context.set_target(target.describe())  # a run interrupted before its report still names it
+    return target

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nornir_evpn import run_notes
+from nornir_evpn import run_context
 from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
@@ -115,7 +115,7 @@ def _print_endpoints(state: TwinState) -> None:
         sys.stdout.write(f"  {node:<12} {kind:<6} ssh -p {port} {state.username}@{host}\n")
     note = other_version_note(state)
     if note is not None:
-        run_notes.note(note)
+        run_context.note(note)
 
 
 def releases_line(state: TwinState) -> str:
@@ -336,7 +336,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:  # a script's ports without parsing the table (or the state file's layout)
         note = other_version_note(state)
         if note is not None:
-            run_notes.note(note)  # on stderr, and first in the document's notes
+            run_context.note(note)  # on stderr, and first in the document's notes
         emit_json({"command": "twin status", "ok": True,
                    "hosts": {node: {"kind": state.nodes[node].get("kind", ""), "host": host, "port": port,
                                     "release": (state.releases or {}).get(node)}

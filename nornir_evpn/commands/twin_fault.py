@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nornir_evpn import run_notes
+from nornir_evpn import run_context
 from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.twin.state import other_version_note, read_twin_state, state_path
 
@@ -251,7 +251,7 @@ def run_fault(args: argparse.Namespace) -> int:
     reply = send_fault(req, getattr(args, "twin_state", None))
     with contextlib.suppress(Exception):  # the twin answered: its state file was just read
         if (note := other_version_note(read_twin_state(getattr(args, "twin_state", None)))) is not None:
-            run_notes.note(note)
+            run_context.note(note)
     if reply.get("failed"):  # the twin tried and could not: the fault is not what was asked
         sys.stderr.write(f"twin fault {args.action}: {reply.get('error')}\n")
         return 1

@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from nornir_evpn import run_notes
+from nornir_evpn import run_context
 from nornir_evpn.commands.common import EXIT_FAILED, EXIT_OK, non_negative_float, positive_int
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.runner import BestEffortPool
@@ -52,7 +52,7 @@ def run_traffic(args: argparse.Namespace) -> int:
 
     state = read_twin_state(args.twin_state)
     if (note := other_version_note(state)) is not None:
-        run_notes.note(note)
+        run_context.note(note)
     known_hosts = twin_known_hosts(args.twin_state, scrapli=True)
     fabric = derive_intent(load_topology(state.topology))
     missing = sorted(set(fabric.ces) - set(state.endpoints))

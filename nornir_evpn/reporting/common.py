@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 
 from rich.console import Console
 
-from nornir_evpn import run_notes
+from nornir_evpn import run_context
 from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.device_text import xml_safe
 from nornir_evpn.host_results import host_entry, host_ranges  # noqa: F401 - reporting's own names too
@@ -127,8 +127,10 @@ def emit_json(document: dict[str, Any]) -> None:
                 "run_id": run_id()}
     # what the run said on stderr before its report (the packaged inventory, a twin of
     # another version, ...) first, then the command's own
-    said = run_notes.taken()
-    document["notes"] = [*said, *(n for n in document["notes"] if n.removeprefix(run_notes.PREFIX) not in said)]
+    if document["target"] is None:  # a run refused or interrupted after its inventory was read
+        document["target"] = run_context.target()
+    said = run_context.taken()
+    document["notes"] = [*said, *(n for n in document["notes"] if n.removeprefix(run_context.PREFIX) not in said)]
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
