@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import socket
@@ -27,6 +28,7 @@ from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.outputs import ensure_directory
 from nornir_evpn.own_files import open_own
+from nornir_evpn.timestamps import iso_utc
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.keys import load_or_create_key
 from nornir_evpn.twin.latency import PROFILES
@@ -269,11 +271,33 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release:
     return EXIT_FAILED
 
 
+class _TwinLogFormatter(logging.Formatter):
+    """`2026-11-28T05:26:51.812Z WARNING asyncio: socket.send() raised exception.`: the twin
+    log's lines had no time and no level (logging's last resort wrote the bare message), so
+    a line could not be matched with the run that met it."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return iso_utc(record.created)
+
+
+def log_to_stderr() -> logging.Handler:
+    """The twin process's log (its stderr is the `.log` file `twin up` names): warnings and
+    errors of every logger, each with its UTC time and level."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TwinLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    return handler
+
+
 def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant",
           release: str = IMAGE) -> int:
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
     from nornir_evpn.twin.runtime import Twin  # the SSH server: only where the twin runs
 
+    log_to_stderr()
     key = load_or_create_key(state_file)  # kept across restarts: clients check it (twin/keys.py)
 
     async def main() -> None:

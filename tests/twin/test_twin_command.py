@@ -494,3 +494,20 @@ def test_an_empty_timing_in_the_environment_is_as_unset(tmp_path: Path, capsys, 
     err = capsys.readouterr().err
     assert "missing.clab.yml" in err and "NORNIR_EVPN_TWIN_TIMING" not in err, err
     assert not (tmp_path / ".nornir_evpn" / "twin.json").exists()
+
+
+def test_the_twin_logs_each_line_with_its_utc_time_and_level(capsys) -> None:
+    """The twin's log had bare messages (`socket.send() raised exception.`): no time, no
+    level, nothing to match a client's run with (observability tester)."""
+    import logging
+
+    from nornir_evpn.commands.twin import log_to_stderr
+
+    handler = log_to_stderr()
+    try:
+        record = logging.LogRecord("asyncio", logging.WARNING, __file__, 1, "socket.send() raised exception.",
+                                   None, None)
+        record.created = 1795760000.5
+        assert handler.format(record) == "2026-11-27T06:13:20.500Z WARNING asyncio: socket.send() raised exception."
+    finally:
+        logging.getLogger().removeHandler(handler)
