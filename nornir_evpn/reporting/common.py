@@ -17,8 +17,9 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from rich.console import Console
+from rich.text import Text
 
-from nornir_evpn import run_context
+from nornir_evpn import platform, run_context
 from nornir_evpn.checks.mac import NOT_LEARNT
 from nornir_evpn.device_text import xml_safe
 from nornir_evpn.host_results import host_entry, host_ranges  # noqa: F401 - reporting's own names too
@@ -30,6 +31,15 @@ from nornir_evpn.timestamps import iso_utc, run_id, run_started
 # leaves printed 280 items per leaf, verify 16 lines of 44 KB (709 KB), failover-test's
 # refused pre-check table 1.4 MB
 SHOWN_ITEMS = 5
+
+
+def print_diff(console: Console, host: str, diff: str) -> None:
+    """A host's `diff flat` under a rule naming it: additions green, removals red."""
+    console.rule(f"{host} diff")
+    for line in diff.splitlines():
+        head = line.lstrip()
+        style = "green" if head.startswith(platform.DIFF_ADDED) else "red" if head.startswith(platform.DIFF_REMOVED) else ""
+        console.print(Text(line, style=style), crop=False, soft_wrap=True)
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nornir_evpn import platform
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, host_ranges
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, host_ranges, print_diff
 
 
 def _status(entry: dict[str, Any], mode: str) -> Text:
@@ -65,11 +64,7 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
         console.print(table)
     for host, entry in doc["hosts"].items():
         if show_diff and entry.get("diff"):
-            console.rule(f"{host} diff")
-            for line in entry["diff"].splitlines():
-                style = ("green" if line.startswith(platform.DIFF_ADDED) else
-                         "red" if line.startswith(platform.DIFF_REMOVED) else None)
-                console.print(Text(line, style=style or ""))
+            print_diff(console, host, entry["diff"])
         _print_replaced(console, host, entry, everything=show_diff)
         if entry.get("error"):
             console.print(Text(f"{host}: {entry['error']}", style="red"))

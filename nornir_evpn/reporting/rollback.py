@@ -14,8 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nornir_evpn import platform
-from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, print_diff
 
 
 def _status(entry: dict[str, Any], dry_run: bool) -> Text:
@@ -49,11 +48,7 @@ def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = F
     console.print(table)
     for host, entry in doc["hosts"].items():
         if show_diff and entry.get("diff"):
-            console.rule(f"{host} diff")
-            for line in entry["diff"].splitlines():
-                style = ("green" if line.lstrip().startswith(platform.DIFF_ADDED) else
-                         "red" if line.lstrip().startswith(platform.DIFF_REMOVED) else "")
-                console.print(Text(line, style=style), crop=False, soft_wrap=True)
+            print_diff(console, host, entry["diff"])
         if entry.get("diff_error"):
             console.print(Text(f"{host}: what the revert changes was not read ({entry['diff_error']})",
                                style="yellow"), crop=False, soft_wrap=True)
