@@ -46,6 +46,7 @@ from nornir_evpn.reporting.failover import (
     LivePrinter,
     failover_document,
     junit_suites,
+    log_event,
     print_report,
     print_restore,
     restore_junit,
@@ -180,11 +181,16 @@ def _claimed_run(args: argparse.Namespace, target: Target, segment: Any,
     console.print(f"failover-test: {args.host} {args.interface} ({segment.name}, CE {segment.ce}); "
                   f"interval {args.interval:g}s, timeout {args.timeout:g}s")
     printer = LivePrinter(console)
+
+    def on_event(ev: TimelineEvent) -> None:
+        printer(ev)
+        log_event(ev)
+
     try:
         report = run_failover(
             target.nr, target.fabric, verify_evaluator(target.nr, target.fabric), options,
             state_doc=_state_doc(args, target), probe=probe, warm_up=warm_up,
-            on_event=printer, on_poll=printer.flush,
+            on_event=on_event, on_poll=printer.flush,
         )
     finally:
         printer.flush()

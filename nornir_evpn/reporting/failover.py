@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rich.console import Console
@@ -222,6 +223,18 @@ def _failing(report: FailoverReport, phase: PollOutcome | None) -> list[dict[str
     if phase is None or phase.reached:
         return []
     return [{"check": c, "host": h, "detail": report.failing_details.get((c, h), "")} for c, h in phase.failing]
+
+
+log = logging.getLogger("nornir.nornir_evpn.failover")
+
+
+def log_event(ev: TimelineEvent) -> None:
+    """A timeline event in the --log-file as it happens (`t=1.250 converged: degraded state
+    reached`): the log said when the run started and ended, not how the fabric converged.
+    The phases at INFO; each check's event (`degraded leaf2 es.df`, ten a host) at DEBUG (-vv)."""
+    subject = " ".join(part for part in (ev.event, ev.host, ev.check) if part)
+    log.log(logging.DEBUG if ev.check else logging.INFO, "failover-test t=%.3f %s%s", ev.t, subject,
+            f": {ev.detail}" if ev.detail else "")
 
 
 def _commit_note(what: str, seconds: float | None) -> str:

@@ -128,3 +128,22 @@ def test_the_json_document_names_the_run(capsys) -> None:
     assert main(["verify", "--json", "--twin", "--twin-state", "/nonexistent/twin.json"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert re.fullmatch(r"[0-9a-f]{12}", doc["run_id"]) and doc["run_id"] == run_id()
+
+
+def test_failover_test_logs_its_phases_at_info_and_each_checks_event_at_debug(caplog) -> None:
+    """The log said when a failover-test started and ended, not when the fabric converged or
+    recovered (observability tester); a check's own event (ten a host) is -vv's."""
+    import logging
+
+    from nornir_evpn.failover.model import TimelineEvent
+    from nornir_evpn.reporting.failover import log_event
+
+    with caplog.at_level(logging.DEBUG, logger="nornir.nornir_evpn.failover"):
+        log_event(TimelineEvent(t=0.0, event="shut", host="leaf1", detail="ethernet-1/1 admin-state disable"))
+        log_event(TimelineEvent(t=1.25, event="degraded", host="leaf2", check="es.df"))
+        log_event(TimelineEvent(t=1.3, event="converged", detail="degraded state reached"))
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "failover-test t=0.000 shut leaf1: ethernet-1/1 admin-state disable"),
+        ("DEBUG", "failover-test t=1.250 degraded leaf2 es.df"),
+        ("INFO", "failover-test t=1.300 converged: degraded state reached"),
+    ]
