@@ -2,7 +2,8 @@
 
 Writing the inventory again after a topology change replaces hosts.yaml, groups.yaml and
 defaults.yaml; what an operator sets there to reach the devices (`transport: system` for a
-jump host, a known_hosts file, a password in defaults.yaml) must not go with them.
+jump host, a known_hosts file, a password in defaults.yaml, a host's production address or
+port in hosts.yaml) must not go with them.
 `inventory` keeps, beside the three files, what it generated for those settings
 (SNAPSHOT); the next run applies your changes to that (edited, added, deleted keys) onto
 what it generates now, so a default a newer version changes still reaches the settings you
@@ -24,23 +25,27 @@ from nornir_evpn.outputs import replace_atomically
 # what an operator sets beside the generated data in groups.yaml and defaults.yaml: how to
 # reach the devices (transport, keys, known_hosts, timeouts, user, password, port)
 CONNECTION_KEYS = ("connection_options", "username", "password", "port")
+# and of a host in hosts.yaml, where `inventory` writes the address (its `lab_hostnames`)
+HOST_CONNECTION_KEYS = ("hostname", *CONNECTION_KEYS)
 SNAPSHOT = ".generated-connection.yaml"
 _ABSENT: Any = object()
 
 
 def generated_settings(docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The CONNECTION_KEYS of the generated groups and defaults (a copy)."""
-    def pick(spec: dict[str, Any]) -> dict[str, Any]:
-        return {k: copy.deepcopy(spec[k]) for k in CONNECTION_KEYS if k in spec}
+    """The CONNECTION_KEYS of the generated groups and defaults, HOST_CONNECTION_KEYS of the
+    hosts (a copy)."""
+    def pick(spec: dict[str, Any], keys: tuple[str, ...] = CONNECTION_KEYS) -> dict[str, Any]:
+        return {k: copy.deepcopy(spec[k]) for k in keys if k in spec}
 
     return {"groups": {name: pick(spec) for name, spec in docs["groups"].items()},
-            "defaults": pick(docs["defaults"])}
+            "defaults": pick(docs["defaults"]),
+            "hosts": {name: pick(spec, HOST_CONNECTION_KEYS) for name, spec in docs["hosts"].items()}}
 
 
 def write_snapshot(settings: dict[str, Any], out_dir: Path) -> Path:
     path = out_dir / SNAPSHOT
     replace_atomically(path, "# what `nornir_evpn inventory` generated for the connection settings: the next run\n"
-                       "# keeps what you changed in groups.yaml/defaults.yaml against this\n"
+                       "# keeps what you changed in hosts.yaml/groups.yaml/defaults.yaml against this\n"
                        + yaml.safe_dump(json.loads(json.dumps(settings)), sort_keys=False, width=100),
                        shared=True)
     return path
@@ -93,41 +98,74 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def keep_connection_settings(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
-    """Carry the connection settings of the inventory in `out_dir` into `docs` (the groups
-    both have, and defaults). Returns where they differ from the generated ones, as
+    """Carry the connection settings of the inventory in `out_dir` into `docs` (the hosts and
+    groups both have, and defaults). Returns where they differ from the generated ones, as
     `groups.yaml srl.connection_options.scrapli.extras.transport` (never values)."""
     snapshot_path = out_dir / SNAPSHOT
     snapshot = _load(snapshot_path) if snapshot_path.is_file() else None
     kept: list[str] = []
-    for fname, key in (("groups.yaml", "groups"), ("defaults.yaml", "defaults")):
+    for fname, key in (("hosts.yaml", "hosts"), ("groups.yaml", "groups"), ("defaults.yaml", "defaults")):
         path = out_dir / fname
         if not path.is_file():
             continue
         old = _load(path)
+        if key == "hosts":
+            bases = _host_bases(old, snapshot, out_dir)
+            pairs = [(name, docs[key][name], spec, bases.get(name, {})) for name, spec in old.items()
+                     if name in docs[key] and isinstance(spec, dict)]
+            kept += _carry(fname, pairs, HOST_CONNECTION_KEYS, True)
+            continue
         base_doc = (snapshot or {}).get(key) or {}
         pairs = ([(name, docs[key][name], spec, base_doc.get(name)) for name, spec in old.items()
                   if name in docs[key] and isinstance(spec, dict)] if key == "groups"
                  else [("", docs[key], old, base_doc)])
-        for name, new, spec, base in pairs:
-            for setting in CONNECTION_KEYS:
-                generated = new.get(setting, _ABSENT)
-                mine = spec.get(setting, _ABSENT)
-                if snapshot is not None and isinstance(base, dict):
-                    was = base.get(setting, _ABSENT)
-                    final = generated if mine == was else (
-                        _ABSENT if mine is _ABSENT else _three_way(generated, was, mine))
-                elif mine is _ABSENT:
-                    continue
-                else:
-                    final = _own_wins(None if generated is _ABSENT else generated, mine)
-                here = f"{name}.{setting}" if name else setting
-                if final is _ABSENT:
-                    new.pop(setting, None)
-                    kept += [f"{fname} {here} (deleted)"] if generated is not _ABSENT else []
-                    continue
-                new[setting] = final
-                kept += [f"{fname} {p}" for p in _differences(
-                    None if generated is _ABSENT else generated, final, here)]
+        kept += _carry(fname, pairs, CONNECTION_KEYS, snapshot is not None)
+    return kept
+
+
+def _host_bases(old: dict[str, Any], snapshot: dict[str, Any] | None, out_dir: Path) -> dict[str, Any]:
+    """What `inventory` wrote last time for each host's connection settings: the snapshot's;
+    from a snapshot written before it had hosts (0.16), none but the address, which
+    defaults.yaml's `lab_hostnames` records for the SR Linux hosts (a host it lacks: the
+    address found is taken for the generated one)."""
+    recorded = (snapshot or {}).get("hosts")
+    if isinstance(recorded, dict):
+        return {name: base for name, base in recorded.items() if isinstance(base, dict)}
+    defaults_path = out_dir / "defaults.yaml"
+    defaults = _load(defaults_path) if defaults_path.is_file() else {}
+    data = defaults.get("data") if isinstance(defaults, dict) else None
+    written = (data or {}).get("lab_hostnames") if isinstance(data, dict) else None
+    written = written if isinstance(written, dict) else {}
+    return {name: ({"hostname": written[name]} if name in written
+                   else {"hostname": spec["hostname"]} if "hostname" in spec else {})
+            for name, spec in old.items() if isinstance(spec, dict)}
+
+
+def _carry(fname: str, pairs: list[tuple[str, dict[str, Any], dict[str, Any], Any]], keys: tuple[str, ...],
+           three_way: bool) -> list[str]:
+    """For each (name, generated spec, your spec, the spec generated last time), put your
+    changes of `keys` into the generated spec; returns where the result differs from it."""
+    kept: list[str] = []
+    for name, new, spec, base in pairs:
+        for setting in keys:
+            generated = new.get(setting, _ABSENT)
+            mine = spec.get(setting, _ABSENT)
+            if three_way and isinstance(base, dict):
+                was = base.get(setting, _ABSENT)
+                final = generated if mine == was else (
+                    _ABSENT if mine is _ABSENT else _three_way(generated, was, mine))
+            elif mine is _ABSENT:
+                continue
+            else:
+                final = _own_wins(None if generated is _ABSENT else generated, mine)
+            here = f"{name}.{setting}" if name else setting
+            if final is _ABSENT:
+                new.pop(setting, None)
+                kept += [f"{fname} {here} (deleted)"] if generated is not _ABSENT else []
+                continue
+            new[setting] = final
+            kept += [f"{fname} {p}" for p in _differences(
+                None if generated is _ABSENT else generated, final, here)]
     return kept
 
 

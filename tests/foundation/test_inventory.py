@@ -379,6 +379,84 @@ def test_writing_the_inventory_again_keeps_your_connection_settings(tmp_path: Pa
     assert yaml.safe_load((out / "groups.yaml").read_text()) == groups
 
 
+def test_writing_the_inventory_again_keeps_connection_settings_set_on_a_host(tmp_path: Path) -> None:
+    """hosts.yaml edited to production names (or a port, a user, a password of one host: the
+    README's first place for a password) went back to the container names, without a word,
+    the next time the inventory was written after a topology change: in a repository the
+    fabric's addresses were lost in an add-a-leaf review. A host's own connection settings are
+    kept now, like the groups' (edited, added, deleted); a hostname left alone follows the
+    generator (a lab deployed since: its management address)."""
+    import json
+    import shutil
+
+    shutil.copytree(LAB.parent / "configs", tmp_path / "configs")
+    topo_file = tmp_path / "evpn-mh01.clab.yml"
+    shutil.copy(LAB, topo_file)
+    out = tmp_path / "inv"
+    cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(topo_file), "--out", str(out)]
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    hosts["leaf1"]["hostname"] = "leaf1.dc1.example.net"
+    hosts["leaf2"]["port"] = 830
+    hosts["spine1"]["connection_options"] = {"scrapli": {"extras": {"transport": "system"}}}
+    hosts["ce1"].update(username="clab", password="Secret-pw-2")
+    (out / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    (tmp_path / "clab-evpn-mh01").mkdir()  # deployed since: leaf3 left alone takes its address
+    (tmp_path / "clab-evpn-mh01" / "topology-data.json").write_text(json.dumps({"nodes": {
+        "leaf1": {"mgmt-ipv4-address": "172.20.20.4"}, "leaf3": {"mgmt-ipv4-address": "172.20.20.6"}}}))
+
+    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert again.stderr.splitlines()[1] == (
+        "note: kept your connection settings: hosts.yaml ce1.username, hosts.yaml ce1.password, "
+        "hosts.yaml leaf1.hostname, hosts.yaml leaf2.port, hosts.yaml spine1.connection_options "
+        "(delete the files to write the generated ones)")
+    assert "Secret-pw-2" not in again.stderr + again.stdout
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    assert (hosts["leaf1"]["hostname"], hosts["leaf2"]["port"], hosts["leaf3"]["hostname"]) == (
+        "leaf1.dc1.example.net", 830, "172.20.20.6")
+    assert hosts["spine1"]["connection_options"] == {"scrapli": {"extras": {"transport": "system"}}}
+    assert (hosts["ce1"]["username"], hosts["ce1"]["password"]) == ("clab", "Secret-pw-2")
+    assert "port" not in hosts["leaf1"] and hosts["leaf2"]["hostname"] == "clab-evpn-mh01-leaf2"
+    # what `inventory` wrote stays the lab's address (host_keys names leaf1 as edited away)
+    lab_hostnames = yaml.safe_load((out / "defaults.yaml").read_text())["data"]["lab_hostnames"]
+    assert lab_hostnames["leaf1"] == "172.20.20.4"
+    # the same again: the same files, and your edit taken back follows the generator again
+    before = {f: (out / f).read_text() for f in ("hosts.yaml", "groups.yaml", "defaults.yaml")}
+    third = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert third.stderr.splitlines()[1] == again.stderr.splitlines()[1]
+    assert {f: (out / f).read_text() for f in before} == before
+    hosts["leaf1"]["hostname"] = "172.20.20.4"
+    del hosts["leaf2"]["port"]
+    (out / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    fourth = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "leaf1.hostname" not in fourth.stderr and "leaf2.port" not in fourth.stderr
+    (tmp_path / "clab-evpn-mh01" / "topology-data.json").unlink()
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    assert (hosts["leaf1"]["hostname"], hosts["leaf3"]["hostname"]) == ("clab-evpn-mh01-leaf1", "clab-evpn-mh01-leaf3")
+
+
+def test_an_older_snapshot_keeps_a_hosts_settings_and_an_edited_address(tmp_path: Path) -> None:
+    """An inventory written by 0.16 has no hosts in its snapshot: a host's own settings were
+    all the user's (it wrote none), and its address is the user's where it is not the one
+    `lab_hostnames` records."""
+    out = tmp_path / "inv"
+    cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    snapshot = yaml.safe_load((out / ".generated-connection.yaml").read_text())
+    del snapshot["hosts"]
+    (out / ".generated-connection.yaml").write_text(yaml.safe_dump(snapshot))
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    hosts["leaf1"]["hostname"] = "leaf1.dc1.example.net"
+    hosts["leaf2"]["port"] = 830
+    (out / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "hosts.yaml leaf1.hostname, hosts.yaml leaf2.port (delete" in again.stderr
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    assert (hosts["leaf1"]["hostname"], hosts["leaf2"]["port"], hosts["ce1"]["hostname"]) == (
+        "leaf1.dc1.example.net", 830, "clab-evpn-mh01-ce1")
+
+
 def test_an_inventory_of_0_8_keeps_every_setting_found_and_a_broken_one_is_one_line(tmp_path: Path) -> None:
     out = tmp_path / "inv"
     cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
