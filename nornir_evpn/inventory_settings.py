@@ -192,3 +192,19 @@ def keep_hand_set_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> l
                 new["data"][key] = old_data[key]
                 kept.append(f"{name} {key}")
     return kept
+
+
+OVERLAY_MODES = ("full-mesh", "route-reflector")
+
+
+def written_overlay(out_dir: Path) -> str | None:
+    """The overlay design of the inventory in `out_dir` (`fabric.overlay_mode` of its
+    defaults.yaml), None when there is none to read: written again without `--overlay`, a
+    route-reflector inventory stays one (a leaf added must not rewrite every leaf's peers)."""
+    path = out_dir / "defaults.yaml"
+    if not path.is_file():
+        return None
+    data = _load(path).get("data")
+    fabric = data.get("fabric") if isinstance(data, dict) else None
+    mode = fabric.get("overlay_mode") if isinstance(fabric, dict) else None
+    return mode if mode in OVERLAY_MODES else None

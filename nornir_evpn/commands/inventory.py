@@ -9,10 +9,12 @@ from pathlib import Path
 from nornir_evpn.intent import assumed_bonds, derive_intent, leaves_without_ce, positional_nodes
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.inventory_settings import (
+    OVERLAY_MODES,
     generated_settings,
     keep_connection_settings,
     keep_hand_set_host_data,
     write_snapshot,
+    written_overlay,
 )
 from nornir_evpn.outputs import ensure_directory, writing
 from nornir_evpn.reporting.common import counted
@@ -28,14 +30,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--topology", type=Path, required=True, metavar="FILE", help="containerlab *.clab.yml")
     p.add_argument("--out", type=Path, default=Path("inventory"), metavar="DIR", help="output directory")
-    p.add_argument("--overlay", choices=["full-mesh", "route-reflector"], default="full-mesh",
-                   help="iBGP overlay design (route-reflector: spines reflect, for big fabrics)")
+    p.add_argument("--overlay", choices=list(OVERLAY_MODES), default=None,
+                   help="iBGP overlay design (route-reflector: spines reflect, for big fabrics; "
+                        "default: the inventory's in --out, else full-mesh)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     topology = load_topology(args.topology)
-    fabric = derive_intent(topology, args.overlay)
+    written = written_overlay(args.out) if args.overlay is None and args.out.is_dir() else None
+    overlay = args.overlay or written or "full-mesh"
+    fabric = derive_intent(topology, overlay)
     docs = build_inventory(topology, fabric)
     generated = generated_settings(docs)
     kept = keep_connection_settings(docs, args.out) if args.out.is_dir() else []
@@ -48,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         f"{counted(len(fabric.spines), 'spine')}, {counted(len(fabric.ces), 'CE')}, "
         f"{counted(len(fabric.ethernet_segments), 'ethernet segment')}\n"
     )
+    if written and written != "full-mesh":
+        sys.stderr.write(f"note: overlay {written} as in the inventory written over (--overlay full-mesh "
+                         "to change it)\n")
     if kept:
         sys.stderr.write(f"note: kept your connection settings: {', '.join(kept)} (delete the "
                          "files to write the generated ones)\n")

@@ -457,6 +457,28 @@ def test_an_older_snapshot_keeps_a_hosts_settings_and_an_edited_address(tmp_path
         "leaf1.dc1.example.net", 830, "clab-evpn-mh01-ce1")
 
 
+@pytest.mark.parametrize(("first", "then", "written"), [
+    (["--overlay", "route-reflector"], [], "route-reflector"),  # kept, with a note
+    (["--overlay", "route-reflector"], ["--overlay", "full-mesh"], "full-mesh"),  # asked for
+    ([], [], "full-mesh"),
+    ([], ["--overlay", "route-reflector"], "route-reflector"),
+])
+def test_writing_the_inventory_again_keeps_its_overlay_design(tmp_path: Path, first, then, written) -> None:
+    """Written again without `--overlay` (a leaf added), a route-reflector inventory became a
+    full mesh without a word: every leaf's peers rewritten, and `configure` added a session to
+    every other leaf. The design of the inventory written over is kept unless asked."""
+    out = tmp_path / "inv"
+    cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
+    subprocess.run(cmd + first, capture_output=True, text=True, check=True)
+    again = subprocess.run(cmd + then, capture_output=True, text=True, check=True)
+    docs = load_inventory_docs(out)
+    assert docs["defaults"]["data"]["fabric"]["overlay_mode"] == written
+    assert docs["hosts"]["leaf1"]["data"]["overlay"]["mode"] == written
+    kept = ("note: overlay route-reflector as in the inventory written over (--overlay full-mesh "
+            "to change it)")
+    assert (kept in again.stderr.splitlines()) == (not then and written == "route-reflector")
+
+
 def test_an_inventory_of_0_8_keeps_every_setting_found_and_a_broken_one_is_one_line(tmp_path: Path) -> None:
     out = tmp_path / "inv"
     cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
