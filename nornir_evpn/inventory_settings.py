@@ -194,6 +194,23 @@ def keep_hand_set_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> l
     return kept
 
 
+def dropped_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
+    """Keys of a host's data in the hosts.yaml in `out_dir` that `docs` (written over it,
+    HAND_SET_HOST_DATA kept) lacks for that host: `leaf1 site` for a key you added, which
+    the topology does not derive and the inventory written again does not keep."""
+    path = out_dir / "hosts.yaml"
+    if not path.is_file():
+        return []
+    dropped: list[str] = []
+    for name, old in _load(path).items():
+        new = docs["hosts"].get(name)
+        old_data = old.get("data") if isinstance(old, dict) else None
+        if new is None or not isinstance(old_data, dict):
+            continue
+        dropped += [f"{name} {key}" for key in old_data if key not in new["data"]]
+    return dropped
+
+
 OVERLAY_MODES = ("full-mesh", "route-reflector")
 
 

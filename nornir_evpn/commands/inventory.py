@@ -10,6 +10,7 @@ from nornir_evpn.intent import assumed_bonds, derive_intent, leaves_without_ce, 
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.inventory_settings import (
     OVERLAY_MODES,
+    dropped_host_data,
     generated_settings,
     keep_connection_settings,
     keep_hand_set_host_data,
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     generated = generated_settings(docs)
     kept = keep_connection_settings(docs, args.out) if args.out.is_dir() else []
     hand_set = keep_hand_set_host_data(docs, args.out) if args.out.is_dir() else []
+    dropped = dropped_host_data(docs, args.out) if args.out.is_dir() else []
     with writing(ensure_directory(args.out, "--out"), "--out"):
         paths = write_inventory(docs, args.out)
         write_snapshot(generated, args.out)
@@ -62,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if hand_set:
         sys.stderr.write(f"note: kept your host data: {', '.join(hand_set)} (from the hosts.yaml "
                          "written over; delete it there to drop it)\n")
+    if dropped:
+        sys.stderr.write(f"note: not kept: host data {', '.join(dropped)} (no topology derives it; host "
+                         "data is the topology's again when the inventory is written)\n")
     for note in topology.notes:
         sys.stderr.write(f"note: {note}\n")
     assumed = assumed_bonds(topology)

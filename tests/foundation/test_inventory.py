@@ -479,6 +479,26 @@ def test_writing_the_inventory_again_keeps_its_overlay_design(tmp_path: Path, fi
     assert (kept in again.stderr.splitlines()) == (not then and written == "route-reflector")
 
 
+def test_host_data_you_added_is_named_when_the_inventory_is_written_again(tmp_path: Path) -> None:
+    """Every generated file says `edit host data freely`, and a key added to a host's data
+    (`site: paris`) went at the next write without a word: the inventory names it now (the
+    generated values edited are the topology's again, as the README says: no note)."""
+    out = tmp_path / "inv"
+    cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    hosts["leaf2"]["data"].update(site="paris", rack=12, asn=65002)
+    hosts["leaf1"]["data"]["route_distinguisher"] = "65001:111"  # kept: its own note
+    (out / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    notes = [ln for ln in again.stderr.splitlines() if ln.startswith("note: not kept")]
+    assert notes == ["note: not kept: host data leaf2 site, leaf2 rack (no topology derives it; host data "
+                     "is the topology's again when the inventory is written)"]
+    assert "leaf1 route_distinguisher" in again.stderr
+    third = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "not kept" not in third.stderr
+
+
 def test_an_inventory_of_0_8_keeps_every_setting_found_and_a_broken_one_is_one_line(tmp_path: Path) -> None:
     out = tmp_path / "inv"
     cmd = [sys.executable, "-m", "nornir_evpn", "inventory", "--topology", str(LAB), "--out", str(out)]
