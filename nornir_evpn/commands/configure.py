@@ -33,7 +33,7 @@ from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import FEATURES, Renderer, packaged_templates_dir, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
-from nornir_evpn.reporting.configure import configure_junit, print_configure
+from nornir_evpn.reporting.configure import configure_junit, print_configure, print_rendered
 from nornir_evpn.runner import CUT_AGAIN_S
 
 # (TERMINATION_SIGNALS, not_ignored, host_entries, host_entries_confirm: kept importable from
@@ -88,6 +88,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "host that commits keeps one, which `rollback` reverts to)")
     p.add_argument("--templates", type=_templates_dir, default=None, metavar="DIR",
                    help="directory with <feature>.j2 templates (default: the packaged ones)")
+    p.add_argument("--render-to", type=_templates_dir, default=None, metavar="DIR",
+                   help="write each selected host's configuration (the lines configure would load) to "
+                        "DIR/<host>.cfg and connect to no host: for review without a lab (the device's diff "
+                        "and --prune's deletes need the device)")
     p.add_argument("--batch-lines", type=positive_int, default=DEFAULT_BATCH_LINES, metavar="N",
                    help="config lines sent per round trip, like a paste; every line is still "
                         f"checked for errors (default {DEFAULT_BATCH_LINES}; 1 = wait for each prompt)")
@@ -261,6 +265,8 @@ def run(args: argparse.Namespace) -> int:
     if args.all_or_nothing and args.commit_confirmed is not None and args.commit_confirmed <= ACCEPT_MARGIN_S:
         raise UserInputError(f"--commit-confirmed {args.commit_confirmed} with --all-or-nothing: the accept "
                              f"needs {ACCEPT_MARGIN_S:g}s of the timer; give more than {ACCEPT_MARGIN_S:g}")
+    if getattr(args, "render_to", None) is not None:  # (a Namespace made by hand may lack it)
+        return _render_only(args, renderer, features)
     target = build_target(args)
     rendered_notes = preflight(target.nr, target.fabric, renderer, features)
     if mode in ("commit", "confirmed"):
@@ -272,6 +278,29 @@ def run(args: argparse.Namespace) -> int:
     # from here to the report, one interrupt ends the run and the next ones wait for its end
     with interrupt_once() as settle:
         return _run_and_report(args, target, renderer, features, mode, console, settle, rendered_notes)
+
+
+def _render_only(args: argparse.Namespace, renderer: Renderer, features: tuple[str, ...]) -> int:
+    """`--render-to DIR`: the selected hosts' configurations as files, no host connected to."""
+    from nornir_evpn.commands import render_to
+
+    render_to.refuse_device_options(args)
+    directory = render_to.prepare(args.render_to)
+    target = build_target(args)
+    rendered_notes = preflight(target.nr, target.fabric, renderer, features)  # a bad template: exit 2 here
+    hosts, notes = render_to.render_to(directory, target, renderer, features,
+                                       every_host=args.hosts is None and args.role is None)
+    doc: dict[str, Any] = {
+        "command": "configure", "ok": True, "target": target.describe(), "mode": "render",
+        "features": list(features), "render_to": str(directory), "notes": [*rendered_notes, *notes],
+        "hosts": hosts,
+    }
+    print_rendered(console_for(args.json), doc)
+    if args.json:
+        emit_json(doc)
+    if args.junit:
+        write_junit(args.junit, configure_junit(doc))
+    return EXIT_OK
 
 
 def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,

@@ -88,6 +88,20 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     )
 
 
+def print_rendered(console: Console, doc: dict[str, Any]) -> None:
+    """`configure --render-to DIR`: each host's file and its line count, the notes, the
+    summary line."""
+    for host, entry in doc["hosts"].items():
+        console.print(Text(f"{host}: {counted(entry['lines'], 'line')} -> {entry['file']}"), crop=False,
+                      soft_wrap=True)
+    for note in doc.get("notes", []):
+        console.print(Text(note, style="yellow"), crop=False, soft_wrap=True)
+    lines = sum(e["lines"] for e in doc["hosts"].values())
+    console.print(Text(f"configure rendered: {counted(len(doc['hosts']), 'host')}, {counted(lines, 'line')} "
+                       f"written to {doc['render_to']}; no host connected to", style="bold green"),
+                  crop=False, soft_wrap=True)
+
+
 def _print_checkpoint(console: Console, doc: dict[str, Any]) -> None:
     """Where the way back is: the hosts whose change stands, each with the checkpoint of the
     configuration it had before."""

@@ -1,0 +1,80 @@
+"""`configure --render-to DIR`: the configurations a GitOps review reads, no host connected to
+(the packaged inventory's hosts, clab-evpn-mh01-*, resolve nowhere here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.cli import main
+from nornir_evpn.render import FEATURES, Renderer
+
+INVENTORY = Path(__file__).resolve().parents[2] / "inventory"
+
+
+def _configure(capsys, *argv: str) -> tuple[int, dict, str]:
+    capsys.readouterr()
+    code = main(["configure", "--inventory", str(INVENTORY), "--json", *argv])
+    out = capsys.readouterr()
+    return code, json.loads(out.out) if out.out.strip() else {}, out.err
+
+
+def test_each_host_s_configuration_is_written_without_connecting(tmp_path, capsys) -> None:
+    """A CI job with no lab and no twin had no way to see what a merge request configures
+    (GitOps tester): --dry-run and --validate-only both log in."""
+    from nornir_evpn.inventory import fabric_from_docs, host_node, load_inventory_docs
+
+    out = tmp_path / "rendered"
+    code, doc, _ = _configure(capsys, "--render-to", str(out))
+    assert code == 0 and doc["ok"] is True and doc["mode"] == "render"
+    assert sorted(p.name for p in out.iterdir()) == ["leaf1.cfg", "leaf2.cfg", "leaf3.cfg", "spine1.cfg"]
+    docs = load_inventory_docs(INVENTORY)
+    fabric = fabric_from_docs(docs)
+    rendered = Renderer().render(host_node(_host(docs, "leaf1")), fabric, FEATURES)
+    lines = [line for feature in rendered.values() for line in feature]
+    assert (out / "leaf1.cfg").read_text().splitlines() == lines
+    assert doc["hosts"]["leaf1"] == {"ok": True, "changed": False, "error": None, "lines": len(lines),
+                                     "file": str(out / "leaf1.cfg")}
+    # a second run writes the same bytes (a review diffs two commits' files)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert _configure(capsys, "--render-to", str(out))[0] == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _host(docs: dict, name: str):  # a Nornir-like host for host_node: name, data, groups
+    from nornir.core.inventory import Host
+
+    return Host(name=name, data=docs["hosts"][name].get("data") or {})
+
+
+@pytest.mark.parametrize("option", [["--dry-run"], ["--validate-only"], ["--save"], ["--prune"],
+                                    ["--all-or-nothing"], ["--commit-confirmed", "30"]])
+def test_an_option_that_needs_a_device_is_refused(tmp_path, capsys, option) -> None:
+    code, doc, err = _configure(capsys, "--render-to", str(tmp_path / "r"), *option)
+    assert code == 2 and doc["ok"] is False
+    assert f"--render-to connects to no host: {option[0]} needs one" in err
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_a_selection_writes_its_hosts_and_a_file_for_no_host_is_named_not_deleted(tmp_path, capsys) -> None:
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "leaf9.cfg").write_text("set / system name host-name old\n")
+    code, doc, _ = _configure(capsys, "--render-to", str(out), "--hosts", "leaf1")
+    assert code == 0 and list(doc["hosts"]) == ["leaf1"] and doc["notes"] == []
+    code, doc, _ = _configure(capsys, "--render-to", str(out))
+    assert code == 0 and (out / "leaf9.cfg").exists()
+    assert doc["notes"] == [f"--render-to {out}: leaf9.cfg is for no host of the inventory (left as found: "
+                            "delete what was rendered for hosts taken out)"]
+
+
+def test_a_template_that_does_not_render_writes_nothing(tmp_path, capsys) -> None:
+    templates = tmp_path / "t"
+    templates.mkdir()
+    for feature in FEATURES:
+        (templates / f"{feature}.j2").write_text("set / {{ nope.missing }}\n")
+    code, _, err = _configure(capsys, "--render-to", str(tmp_path / "r"), "--templates", str(templates))
+    assert code == 2 and "underlay.j2:1: 'nope' is undefined" in err
+    assert not list((tmp_path / "r").glob("*.cfg"))
