@@ -4,7 +4,8 @@ Input is the plain report document the command builds (the --json contract):
 `{"command": "configure", "ok", "mode", "features", "hosts": {h: {"ok", "changed", "error",
 "diff", "committed", "device_error", "seconds", "added", "removed", "replaced", "pruned", "saved",
 "checkpoint"}}, "notes", "save", "checkpoint": null | name,
-"interrupted": null | {"committed": [hosts]}, ...}`.
+"interrupted": null | {"committed": [hosts]}, ...}`; mode `render` (`--render-to`) has
+`"render_to"` and each host `{"ok", "changed", "error", "lines", "file"}` instead.
 """
 
 from __future__ import annotations
