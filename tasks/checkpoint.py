@@ -173,18 +173,21 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     "device_error", "error", "seconds"}: `diff` is the `diff flat` of the revert ("" when the
     running configuration is the checkpoint's already), None when not read (no checkpoint,
     or `diff_error` says why: the revert still goes out); `changed` is a revert that changed
-    something."""
+    something, in a dry run one that would (as Nornir's own tasks say of a dry run's diff)."""
     name = checkpoint
     t0 = time.monotonic()
     out: dict[str, Any] = {"checkpoint": name, "found": False, "reverted": False, "diff": None,
                            "diff_error": None, "added": 0, "removed": 0, "device_error": None, "error": None}
+
+    previewing = dry_run or task.is_dry_run()
 
     def done(error: str | None = None) -> Result:
         out["error"] = error
         out["seconds"] = round(time.monotonic() - t0, 3)
         if error is not None:
             log_failure(task, "rollback", error)
-        return Result(host=task.host, failed=error is not None, changed=out["reverted"] and out["diff"] != "",
+        changed = bool(out["diff"]) if previewing else out["reverted"] and out["diff"] != ""
+        return Result(host=task.host, failed=error is not None, changed=error is None and changed,
                       diff=out["diff"] or "", result=out)
 
     if (bad := _bad_name(task, name)) is not None:
@@ -208,7 +211,7 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
                 return done()
             out["diff"], out["diff_error"] = _revert_diff(conn, name, batch_lines, cancel)
             out["added"], out["removed"] = platform.count_diff(out["diff"] or "")
-            if dry_run or task.is_dry_run():
+            if previewing:
                 return done()
             if not uncommitted.may_commit(cancel, task.host):
                 return done("interrupted: not reverted")
