@@ -90,13 +90,17 @@ _PROMPT_MAX = 1024  # longest prompt searched for again once more data came in (
 
 
 def paste(conn: Any, lines: Sequence[str], max_lines: int,
-          stop: Callable[[], bool] | None = None) -> Iterator[tuple[str, str, str]]:
+          stop: Callable[[], bool] | None = None,
+          hold: Callable[[], bool] | None = None) -> Iterator[tuple[str, str, str]]:
     """Type `lines` ahead of the device; yield (line, its echo + answer, the prompt after it)
     as prompts return.
 
     Once `stop()` is true the paste ends at once, typed lines unanswered (the caller sees
     fewer answers than lines): the session is then mid-answer and must be dropped, which
     on SR Linux also drops the private candidate those lines went into.
+    Once `hold()` is true no further line is typed, and the paste ends when the lines typed
+    already have answered (the caller sees fewer answers than lines, and the session is in
+    step: a line the device refused stops a load, and the next command's answer is its own).
 
     At most `max_lines` lines and `BATCH_MAX_BYTES` bytes are ever unanswered (typed but
     not yet answered by a prompt), so the device's input buffer never holds more than one
@@ -116,11 +120,14 @@ def paste(conn: Any, lines: Sequence[str], max_lines: int,
     while nxt < len(lines) or pending:
         if stop is not None and stop():
             return
+        held = hold is not None and hold()
+        if held and not pending:
+            return
         if pending and (len(buf) - pos > MAX_ANSWER_BYTES or time.monotonic() - answered_at > deadline_s):
             raise DeviceError(f"the answer to `{lines[pending[0]]}` went on past "
                               + (f"{MAX_ANSWER_BYTES >> 20} MiB" if len(buf) - pos > MAX_ANSWER_BYTES
                                  else f"{deadline_s:g}s") + " without a prompt: session dropped")
-        if nxt < len(lines) and (
+        if not held and nxt < len(lines) and (
             not pending or (len(pending) <= max_lines // 2 and in_flight <= BATCH_MAX_BYTES // 2)
         ):
             first = nxt

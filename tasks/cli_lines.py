@@ -147,26 +147,36 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
                    cancel: threading.Event | None = None, reads: int = 0) -> Loaded:
     """Paste `lines`, keep scrapli's mode in step with each prompt, stop at the first answer
     carrying a failure marker (reported as `<line>: <device text>`). The last `reads` lines
-    are read commands: their answers are kept, and fail only on their first line."""
+    are read commands: their answers are kept, and fail only on their first line.
+    After a failure nothing more is typed, and the answers of the lines typed ahead of it
+    are read (the device runs them all): the session's next command then reads its own
+    answer, not theirs (a rollback's revert read `diff flat`'s error as its own)."""
     last = ""
     answered = 0
     kept: list[str] = []
+    failed: list[str] = []  # the first failing line's error (the paste holds its typing then)
     first_read = len(lines) - reads
     mode_of = ""  # the prompt scrapli's mode was last set from (it changes a few times a load)
-    for line, segment, prompt in paste(conn, lines, batch_lines, None if cancel is None else cancel.is_set):
+    for line, segment, prompt in paste(conn, lines, batch_lines, None if cancel is None else cancel.is_set,
+                                       hold=lambda: bool(failed)):
         if prompt != mode_of:
             note_mode(conn, prompt)
             mode_of = prompt
+        if failed:
+            continue  # typed before the failure was read: answered, nothing more to check
         # a segment is the echoed line, then the device's answer to it
         _, _, answer = segment.partition("\n")
         if (_read_failed(answer) if answered >= first_read else platform.has_failure_marker(answer)):
-            return Loaded(_line_error(line, answer), "")
+            failed.append(_line_error(line, answer))
+            continue
         if answered >= first_read:
             kept.append(answer)
         answered += 1
         last = answer
-    if answered < len(lines):
-        return Loaded(INTERRUPTED, "")
+    if failed and not (cancel is not None and cancel.is_set()):
+        return Loaded(failed[0], "")
+    if failed or answered < len(lines):
+        return Loaded(INTERRUPTED, "")  # cut short, mid-answer: the caller drops the session
     return Loaded(None, last, kept)
 
 

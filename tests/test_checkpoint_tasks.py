@@ -15,6 +15,7 @@ from nornir_evpn.tasks import (
     list_checkpoints,
     rollback_checkpoint,
 )
+from nornir_evpn.tasks.cli_lines import DEFAULT_BATCH_LINES
 from runbook_nornir import nornir_on_twin
 
 from nornir_evpn.inventory import fabric_from_nornir
@@ -120,3 +121,35 @@ def test_a_checkpoint_list_read_with_its_prompt_parses_as_without() -> None:
     prompt = "\n--{ + running }--[  ]--\nA:leaf1# "
     assert parse_checkpoints(doc + prompt) == parse_checkpoints(doc) == [
         {"id": 0, "name": "nornir-evpn-a", "comment": ""}]
+
+
+
+def _refused_preview(twin: Twin, nr, batch_lines: int):  # type: ignore[no-untyped-def]
+    """leaf1 committed with a checkpoint, then reverted to it while another session holds an
+    exclusive candidate (the preview's `enter candidate private` refused) on a slow device
+    (the answers of the lines typed ahead come one by one): its rollback Result."""
+    cp = checkpoint_name()
+    leaf1 = nr.filter(name="leaf1")
+    assert leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), checkpoint=cp)["leaf1"][0].result[
+        "committed"]
+    ds = twin.datastore("leaf1")
+    ds.exclusive_owner = object()  # another operator's `enter candidate exclusive`
+    twin.set_slow("leaf1", 0.1)
+    try:
+        return leaf1.run(task=rollback_checkpoint, checkpoint=cp, batch_lines=batch_lines)["leaf1"][0]
+    finally:
+        twin.set_slow("leaf1", 0)
+        ds.exclusive_owner = None
+
+
+def test_a_refused_preview_leaves_the_revert_its_own_answer(twin: Twin, nr) -> None:
+    """The preview is pasted: `enter candidate private`, `load checkpoint`, `diff flat`. The
+    first refused, the paste stopped reading, and the two lines typed after it answered
+    later: a slow device's `diff flat` error was read as the revert's answer (the host
+    failed, `not reverted`, with its revert sent). The revert goes, and is read as sent."""
+    back = _refused_preview(twin, nr, DEFAULT_BATCH_LINES)
+    r = back.result
+    assert (back.failed, r["error"], r["reverted"], r["diff"]) == (False, None, True, None), r
+    assert r["diff_error"].startswith("enter candidate private: Error: the candidate is locked")
+    ds = twin.datastore("leaf1")
+    assert set(ds.running.flat()) == set(ds.checkpoints[0].config.flat())
