@@ -24,6 +24,7 @@ from nornir_evpn.tasks.cli_lines import (
     CONNECTION,
     DEFAULT_BATCH_LINES,
     INTERRUPTED,
+    Loaded,
     discard,
     drop_connection,
     load_lines,
@@ -31,6 +32,7 @@ from nornir_evpn.tasks.cli_lines import (
     run_commands,
     running_session,
 )
+from scrapli.exceptions import ScrapliPrivilegeError
 
 from nornir_evpn import platform, uncommitted
 from nornir_evpn.checkpoint_record import CHECKPOINT_PREFIX
@@ -144,8 +146,13 @@ def _revert_diff(conn: Any, name: str, batch_lines: int,
     why it could not be read: one line). The checkpoint is loaded into a private candidate,
     which is discarded: nothing is committed."""
     try:
-        loaded = load_lines(conn, [platform.load_checkpoint(name)], batch_lines, cancel,
-                            reads=(platform.DIFF_FLAT,))
+        try:
+            loaded = load_lines(conn, [platform.load_checkpoint(name)], batch_lines, cancel,
+                                reads=(platform.DIFF_FLAT,))
+        except ScrapliPrivilegeError as exc:
+            # `batch_lines=1`: scrapli's escalation to the candidate was refused (another
+            # session's exclusive candidate), each answer read: the session is in step
+            loaded = Loaded(f"{platform.ENTER_CANDIDATE_PRIVATE}: {type(exc).__name__}: {exc}", "")
     finally:
         if cancel is None or not cancel.is_set():  # cut: the caller drops the session, and the candidate
             discard(conn, batch_lines)

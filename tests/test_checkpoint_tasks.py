@@ -153,3 +153,15 @@ def test_a_refused_preview_leaves_the_revert_its_own_answer(twin: Twin, nr) -> N
     assert r["diff_error"].startswith("enter candidate private: Error: the candidate is locked")
     ds = twin.datastore("leaf1")
     assert set(ds.running.flat()) == set(ds.checkpoints[0].config.flat())
+
+
+def test_a_refused_preview_one_line_at_a_time_still_reverts(twin: Twin, nr) -> None:
+    """`batch_lines=1`: scrapli escalates to the candidate itself, and raised when the device
+    refused it (ScrapliPrivilegeError): the host failed before its revert, where the pasted
+    preview's refusal only costs the diff."""
+    back = _refused_preview(twin, nr, 1)
+    r = back.result
+    assert (back.failed, r["error"], r["reverted"], r["diff"]) == (False, None, True, None), r
+    assert r["diff_error"].startswith("enter candidate private: ScrapliPrivilegeError")
+    ds = twin.datastore("leaf1")
+    assert set(ds.running.flat()) == set(ds.checkpoints[0].config.flat())
