@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -367,21 +368,30 @@ def _refuse_leaves_without_spine(topology: Topology, srl: list[Node], roles: dic
     """A leaf whose SR Linux neighbours are all leaves has no underlay: its links join leaf to
     leaf, which the fabric leaves out. A linux node wired to a spine (a probe, a collector)
     made that spine a leaf, and every leaf-spine link of the fabric vanished unsaid. The
-    node named is the one with the most such links (the spine, not one of its leaves)."""
-    stranded: list[tuple[Node, list[str]]] = []
+    node named is the one most of those leaves link to (the spine, not one of its leaves):
+    itself without a spine, or, when a leaf without CE was taken as its spine, the one that
+    left the others none."""
+    stranded: dict[str, list[str]] = {}
     for node in srl:
         peers = sorted({m for m in topology.neighbors(node.name) if topology.nodes[m].is_srl}, key=natural_key)
         if roles[node.name] == "leaf" and peers and not any(roles[m] == "spine" for m in peers):
-            stranded.append((node, peers))
+            stranded[node.name] = peers
     if not stranded:
         return
-    node, peers = max(stranded, key=lambda t: len(t[1]))  # the first of the most linked
-    linux = sorted({m for m in topology.neighbors(node.name) if not topology.nodes[m].is_srl}, key=natural_key)
+    linked = Counter(m for peers in stranded.values() for m in peers)
+    hub = min(linked, key=lambda m: (-linked[m], natural_key(m)))  # the first of the most linked to
+    node = topology.nodes[hub]
+    linux = sorted({m for m in topology.neighbors(hub) if not topology.nodes[m].is_srl}, key=natural_key)
     why = ("is labelled role: leaf" if node.labels.get("role") is not None
-           else f"is taken as a leaf, as it is wired to linux node(s) {', '.join(linux)},")
+           else "is taken as a leaf" + (f", as it is wired to linux node(s) {', '.join(linux)}," if linux else ""))
+    if hub in stranded:
+        what = f"{hub} {why} but links to no spine: its links to {', '.join(stranded[hub])} join leaf to leaf"
+    else:  # it links to a leaf without CE, taken as a spine: its leaves have none
+        leaves = sorted((n for n, peers in stranded.items() if hub in peers), key=natural_key)
+        what = (f"{hub} {why} so {', '.join(leaves)} link{'s' if len(leaves) == 1 else ''} to no spine: "
+                f"{'its link' if len(leaves) == 1 else 'their links'} to {hub} join leaf to leaf")
     raise IntentError(
-        f"{topology.path}: {node.name} {why} but links to no spine: its links to {', '.join(peers)} "
-        "join leaf to leaf and would be left out (no underlay). A linux node wired to a spine is "
+        f"{topology.path}: {what} and would be left out (no underlay). A linux node wired to a spine is "
         "no CE: take that link out of the topology")
 
 

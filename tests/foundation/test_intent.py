@@ -543,3 +543,21 @@ def test_two_ces_with_one_esi_or_es_name_are_refused(tmp_path: Path, labels: str
     with pytest.raises(IntentError) as err:
         derive_intent(load_topology(p))
     assert message in str(err.value)
+
+
+def test_the_spine_a_probe_made_a_leaf_is_named_when_a_leaf_without_ce_became_its_spine(tmp_path: Path) -> None:
+    """A leaf without CE beside the probe: it was taken as the spine, the real spine (the
+    probe's) as a leaf, and the refusal named leaf `a`, `taken as a leaf, as it is wired to
+    linux node(s) h1, but links to no spine: its links to spine1 join leaf to leaf`: true of
+    a, and no word of the probe or of spine1 being taken as a leaf."""
+    doc = {"name": "p", "topology": {
+        "nodes": {"spine1": {"kind": "nokia_srlinux"}, "a": {"kind": "nokia_srlinux"},
+                  "b": {"kind": "nokia_srlinux"}, "c": {"kind": "nokia_srlinux"},
+                  "h1": {"kind": "linux"}, "h2": {"kind": "linux"}, "probe": {"kind": "linux"}},
+        "links": [{"endpoints": ["a:e1-1", "h1:eth1"]}, {"endpoints": ["b:e1-1", "h2:eth1"]},
+                  {"endpoints": ["a:e1-49", "spine1:e1-1"]}, {"endpoints": ["b:e1-49", "spine1:e1-2"]},
+                  {"endpoints": ["c:e1-49", "spine1:e1-3"]}, {"endpoints": ["probe:eth1", "spine1:e1-32"]}]}}
+    with pytest.raises(IntentError) as err:
+        derive_intent(load_topology(_write(tmp_path / "p.clab.yml", doc)))
+    assert ("spine1 is taken as a leaf, as it is wired to linux node(s) probe, so a, b link to no spine: "
+            "their links to spine1 join leaf to leaf and would be left out") in str(err.value)
