@@ -17,7 +17,7 @@ from typing import Any
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import natural_key
 from nornir_evpn.inventory import host_node
-from nornir_evpn.outputs import ensure_writable, replace_atomically, writing
+from nornir_evpn.outputs import ensure_directory, replace_atomically, writing
 from nornir_evpn.render import Renderer
 
 SUFFIX = ".cfg"
@@ -36,11 +36,10 @@ def refuse_device_options(args: argparse.Namespace) -> None:
 
 
 def prepare(directory: Path) -> Path:
-    """Create DIR now: a bad path is said before anything is rendered."""
+    """Create DIR now: a bad path is said before anything is rendered (naming DIR)."""
     if directory.exists() and not directory.is_dir():
         raise UserInputError(f"--render-to {directory}: is a file, expected a directory")
-    ensure_writable(directory / ".nornir-evpn-write-test", "--render-to")
-    return directory
+    return ensure_directory(directory, "--render-to")
 
 
 def render_to(directory: Path, target: Any, renderer: Renderer, features: tuple[str, ...],

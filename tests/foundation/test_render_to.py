@@ -78,3 +78,19 @@ def test_a_template_that_does_not_render_writes_nothing(tmp_path, capsys) -> Non
     code, _, err = _configure(capsys, "--render-to", str(tmp_path / "r"), "--templates", str(templates))
     assert code == 2 and "underlay.j2:1: 'nope' is undefined" in err
     assert not list((tmp_path / "r").glob("*.cfg"))
+
+
+def test_a_directory_that_cannot_be_written_is_named_itself(tmp_path, capsys, monkeypatch) -> None:
+    """The refusal named a probe file of ours (`DIR/.nornir-evpn-write-test: cannot write`)
+    where the directory is what the user gave and has to fix."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    out = tmp_path / "r"
+    code, doc, err = _configure(capsys, "--render-to", str(out))
+    assert code == 2 and doc["ok"] is False
+    assert f"--render-to {out}: directory is not writable: Permission denied" in err
+    assert ".nornir-evpn-write-test" not in err
