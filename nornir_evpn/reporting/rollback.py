@@ -61,7 +61,9 @@ def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = F
     reverted = sum(1 for e in hosts if e.get("reverted"))
     failed = sum(1 for e in hosts if not e["ok"])
     without = sum(1 for e in hosts if e["ok"] and not e.get("found"))  # a host not read is no such host
-    done = f"{found} would revert" if doc["dry_run"] else f"{reverted} reverted"
+    nothing = sum(1 for e in hosts if e.get("found") and e.get("diff") == "")  # running is the checkpoint's
+    done = (f"{found} would revert" + (f", {nothing} with nothing to revert" if nothing else "")
+            if doc["dry_run"] else f"{reverted} reverted")
     saved = f", {sum(1 for e in hosts if e.get('saved'))} saved to startup" if doc.get("save") else ""
     console.print(Text(
         f"rollback {'ok' if doc['ok'] else 'FAILED'}: {counted(len(doc['hosts']), 'host')}, {done}, "
