@@ -292,7 +292,8 @@ def _render_only(args: argparse.Namespace, renderer: Renderer, features: tuple[s
                                        every_host=args.hosts is None and args.role is None)
     doc: dict[str, Any] = {
         "command": "configure", "ok": True, "target": target.describe(), "mode": "render",
-        "features": list(features), "render_to": str(directory), "notes": [*rendered_notes, *notes],
+        "features": list(features), "all_or_nothing": False, "save": False, "checkpoint": None,
+        "render_to": str(directory), "notes": [*rendered_notes, *notes],
         "hosts": hosts,
     }
     print_rendered(console_for(args.json), doc)

@@ -5,7 +5,7 @@ Input is the plain report document the command builds (the --json contract):
 "diff", "committed", "device_error", "seconds", "added", "removed", "replaced", "pruned", "saved",
 "checkpoint"}}, "notes", "save", "checkpoint": null | name,
 "interrupted": null | {"committed": [hosts]}, ...}`; mode `render` (`--render-to`) has
-`"render_to"` and each host `{"ok", "changed", "error", "lines", "file"}` instead.
+`"render_to"` too, and each host `{"ok", "changed", "error", "lines", "file"}` instead.
 """
 
 from __future__ import annotations

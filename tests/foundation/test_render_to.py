@@ -29,6 +29,8 @@ def test_each_host_s_configuration_is_written_without_connecting(tmp_path, capsy
     out = tmp_path / "rendered"
     code, doc, _ = _configure(capsys, "--render-to", str(out))
     assert code == 0 and doc["ok"] is True and doc["mode"] == "render"
+    # the keys a script reads of every configure document are there (nothing committed, saved)
+    assert (doc["checkpoint"], doc["save"], doc["all_or_nothing"], doc["interrupted"]) == (None, False, False, None)
     assert sorted(p.name for p in out.iterdir()) == ["leaf1.cfg", "leaf2.cfg", "leaf3.cfg", "spine1.cfg"]
     docs = load_inventory_docs(INVENTORY)
     fabric = fabric_from_docs(docs)
