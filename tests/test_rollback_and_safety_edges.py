@@ -165,6 +165,57 @@ def test_a_revert_sent_then_lost_during_an_interrupt_still_says_it_may_have_reve
         "it may have reverted; check leaf1's running config" in r.result["error"]
 
 
+def _changed_since(twin: Twin, node: str) -> None:
+    """A commit on `node` after its checkpoint: reverting to it would change something."""
+    async def commit() -> None:
+        ds = twin.datastore(node)
+        changed = ds.running.copy()
+        changed.set(("interface", "lag9", "admin-state", "enable"))
+        ds.commit(ds.running, changed)
+
+    twin._run(commit())
+
+
+def test_a_revert_preview_is_discarded_and_its_diff_is_the_results(twin: Twin) -> None:
+    """A runbook's dry run (no cancel event) loads the checkpoint into a private candidate to
+    read its diff: the candidate is left again (the session back in running mode, not holding
+    the checkpoint's configuration for the next task), and Nornir's `Result.diff` is the
+    revert's, as configure_fabric's is its change."""
+    from nornir_evpn.tasks.cli_lines import CONNECTION
+
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    _changed_since(twin, "leaf1")
+    nr = nornir_on_twin(twin).filter(name="leaf1")
+    try:
+        r = nr.run(task=rollback_checkpoint, checkpoint="nornir-evpn-a", dry_run=True)["leaf1"][0]
+        conn = nr.inventory.hosts["leaf1"].connections[CONNECTION].connection
+        assert conn._current_priv_level.name == "exec"
+    finally:
+        nr.close_connections(on_failed=True)
+    assert not r.failed and not r.changed and r.result["diff"] == "delete / interface lag9"
+    assert r.diff == r.result["diff"]
+
+
+def test_an_interrupt_while_the_revert_is_previewed_ends_the_dry_run_as_interrupted(twin: Twin,
+                                                                                     monkeypatch) -> None:
+    """Ctrl-C while the checkpoint is loaded for its diff: the host is "interrupted: not
+    reverted" (its session dropped with the candidate), not a dry run that went well with
+    the interrupt as the reason its diff was not read."""
+    _generate(twin, "leaf1", "nornir-evpn-a")
+    _changed_since(twin, "leaf1")
+    cancel = threading.Event()
+    real = checkpoint_tasks.load_lines
+
+    def signalled(conn, lines, batch_lines, cut, **kwargs):  # type: ignore[no-untyped-def]
+        cancel.set()  # lands as the load starts
+        return real(conn, lines, batch_lines, cut, **kwargs)
+
+    monkeypatch.setattr(checkpoint_tasks, "load_lines", signalled)
+    r = _one(twin, "leaf1", task=rollback_checkpoint, checkpoint="nornir-evpn-a", dry_run=True, cancel=cancel)
+    assert r.failed and r.result["error"] == "interrupted: not reverted"
+    assert (r.result["diff"], r.result["diff_error"], r.result["reverted"]) == (None, None, False)
+
+
 def test_clearing_a_checkpoint_the_host_lacks_is_no_failure(twin: Twin) -> None:
     r = _one(twin, "leaf1", task=clear_checkpoint, checkpoint="nornir-evpn-none")
     assert not r.failed and r.result == {"cleared": False, "error": None}
@@ -312,6 +363,47 @@ def test_a_junit_failure_keeps_its_lines(tmp_path: Path) -> None:
     failure = ElementTree.parse(tmp_path / "r.xml").getroot().find("testsuite/testcase/failure")
     assert failure is not None and failure.text == "Expected: up\n\tActual: down"
     assert failure.get("message") == "Expected: up"
+
+
+def _rollback_table(hosts: dict, dry_run: bool, show_diff: bool = False) -> tuple[dict[str, list[str]], str]:
+    """print_rollback's rows ({host: [status, +/-, seconds]}) and its whole text."""
+    from rich.console import Console
+
+    from nornir_evpn.reporting.rollback import print_rollback
+
+    console = Console(record=True, width=200)
+    print_rollback(console, {"checkpoint": "nornir-evpn-a", "dry_run": dry_run, "save": False, "notes": [],
+                             "ok": all(e["ok"] for e in hosts.values()), "hosts": hosts}, show_diff=show_diff)
+    text = console.export_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.split("\u2502")[1:-1]]
+        if cells and cells[0] in hosts:
+            rows[cells[0]] = cells[1:]
+    return rows, text
+
+
+def _reverted(**kw):  # type: ignore[no-untyped-def]
+    return {"ok": True, "found": True, "reverted": False, "saved": False, "diff": None, "diff_error": None,
+            "added": 0, "removed": 0, "device_error": None, "error": None, "seconds": 0.0, **kw}
+
+
+def test_the_rollback_table_counts_each_reverts_lines_and_says_what_was_not_read() -> None:
+    """The +/- column: the revert's `+added/-removed`, `+0/-0` where running is the
+    checkpoint already ("nothing to revert", not counted as one that would revert), `?` where
+    the diff was not read (it would still revert), empty without the checkpoint. The diffs
+    are printed only when asked for (a dry run, -v)."""
+    hosts = {"leaf1": _reverted(diff="insert / interface lag7\ndelete / interface lag9\ndelete / interface lag8",
+                                added=1, removed=2),
+             "leaf2": _reverted(diff=""),
+             "leaf3": _reverted(diff_error="load checkpoint name nornir-evpn-a: Error: not supported"),
+             "spine1": _reverted(found=False)}
+    rows, text = _rollback_table(hosts, dry_run=True)
+    assert rows == {"leaf1": ["would revert", "+1/-2", "0.00"], "leaf2": ["nothing to revert", "+0/-0", "0.00"],
+                    "leaf3": ["would revert", "?", "0.00"], "spine1": ["no checkpoint", "", "0.00"]}
+    assert "4 hosts, 2 would revert, 1 without the checkpoint, 0 failed" in text
+    assert "leaf1 diff" not in text
+    assert "leaf1 diff" in _rollback_table(hosts, dry_run=True, show_diff=True)[1]
 
 
 # --- transaction.settle_checkpoints / all_or_nothing ---------------------------------------

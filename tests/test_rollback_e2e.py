@@ -131,6 +131,23 @@ def test_a_dry_run_shows_each_hosts_revert_diff_and_the_revert_changes_just_that
     assert "4 hosts, 0 would revert, 3 with nothing to revert, 1 without the checkpoint, 0 failed" in out
 
 
+def test_v_shows_each_revert_and_a_revert_to_what_runs_already_changes_nothing(lab, capsys, tmp_path):
+    """`rollback -v` prints each host's diff as a dry run does; reverted again to the same
+    checkpoint, the hosts revert (one commit each) but nothing changes: `changed` false, as
+    configure's is for a host it leaves as it was."""
+    code, doc, _ = lab.run(capsys, "configure")
+    assert code == 0
+    capsys.readouterr()
+    assert main(["rollback", "--twin", "--twin-state", str(lab.state), "--inventory", str(INVENTORY), "-v",
+                 "--log-file", str(tmp_path / "r.log")]) == 0
+    out = capsys.readouterr().out
+    assert "leaf1 diff" in out and "delete / interface lag1" in out
+    code, again, _ = lab.run(capsys, "rollback", "--checkpoint", doc["checkpoint"])
+    assert code == 0
+    assert {h: (e["reverted"], e["changed"], e["diff"]) for h, e in again["hosts"].items() if e["found"]} == {
+        "leaf1": (True, False, ""), "leaf2": (True, False, ""), "leaf3": (True, False, "")}
+
+
 def test_a_device_that_cannot_preview_the_revert_still_reverts(lab, capsys, monkeypatch):
     """The preview is information: a device refusing `load checkpoint` (an older release, a
     lock) costs the diff, not the rollback, and says so."""
