@@ -633,6 +633,36 @@ def test_a_checkpoint_loaded_into_a_candidate_diffs_as_its_revert_and_commits_no
     assert leaf1_ds.running.exists(("interface", "lag9"))  # nothing committed
 
 
+def test_a_checkpoint_load_takes_its_key_as_named_and_fills_the_candidate_in_use(
+        leaf1_ds: NodeDatastore) -> None:
+    """`load checkpoint id` takes a number and `name` a name (`id nornir-evpn-a` is no
+    checkpoint); a word too many, or another source than `checkpoint`, is a parsing error; in
+    a shared candidate the checkpoint becomes the shared candidate (its diff the revert's);
+    what the candidate changes after the load leaves the checkpoint as it was."""
+    async def scenario() -> list[str]:
+        s = CliSession(leaf1_ds)
+        await s.handle_line(platform.generate_checkpoint("nornir-evpn-a", ""))
+        for line in ("enter candidate private", "set / interface lag9 admin-state enable", platform.COMMIT_NOW):
+            await s.handle_line(line)
+        answers = []
+        for line in ("enter candidate private", "load checkpoint id nornir-evpn-a", "load checkpoint name 0",
+                     "load checkpoint name nornir-evpn-a now", "load file nornir-evpn-a",
+                     platform.load_checkpoint("nornir-evpn-a"), "set / interface lag7 admin-state enable",
+                     platform.DISCARD_NOW, "enter candidate shared", platform.load_checkpoint("nornir-evpn-a"),
+                     platform.DIFF_FLAT, platform.DISCARD_NOW):
+            answers.append(await s.handle_line(line))
+        return answers
+
+    _, by_id, by_name, extra, other, _, _, _, _, _, shared_diff, _ = run(scenario())
+    assert by_id.startswith("Error: checkpoint 'nornir-evpn-a' does not exist")
+    assert by_name.startswith("Error: checkpoint '0' does not exist")
+    assert extra.startswith("Parsing error") and "now" in extra
+    assert other.startswith("Parsing error: Unknown token 'file'")
+    assert shared_diff.splitlines()[0] == "delete / interface lag9"
+    assert not leaf1_ds.checkpoint("nornir-evpn-a").config.exists(("interface", "lag7"))
+    assert leaf1_ds.running.exists(("interface", "lag9"))  # nothing committed
+
+
 def test_checkpoints_keep_the_newest_ten_and_refuse_a_name_twice(leaf1_ds: NodeDatastore) -> None:
     for i in range(12):
         leaf1_ds.generate_checkpoint(f"c{i}", "", "admin")
