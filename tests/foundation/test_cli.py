@@ -381,3 +381,45 @@ def test_the_notes_a_run_writes_on_stderr_are_in_its_json_document_too(tmp_path,
     doc = json.loads(first.out)
     assert doc["error"].startswith("--hosts: unknown host 'nope'") and doc["notes"][0].startswith(note)
     assert code2 == 2 and json.loads(second.out)["notes"] == []
+
+
+def test_a_refused_run_names_the_target_it_read_and_the_next_run_does_not_inherit_it(tmp_path, capsys) -> None:
+    """A run refused after its inventory was read (a template that does not render) answers
+    its `target` (not null); a run of the same process refused before reading one does not
+    answer the earlier run's."""
+    import json
+    from pathlib import Path
+
+    from nornir_evpn.render import FEATURES
+
+    inventory = Path(__file__).resolve().parents[2] / "inventory"
+    templates = tmp_path / "t"
+    templates.mkdir()
+    for feature in FEATURES:
+        (templates / f"{feature}.j2").write_text("set / {{ nope.missing }}\n")
+    assert main(["configure", "--json", "--inventory", str(inventory), "--templates", str(templates),
+                 "--render-to", str(tmp_path / "r")]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["target"]["inventory"] == str(inventory.resolve())
+    assert main(["verify", "--json", "--twin", "--twin-state", str(tmp_path / "none.json")]) == 2
+    assert json.loads(capsys.readouterr().out)["target"] is None
+
+
+def test_a_note_said_on_stderr_is_once_and_first_in_the_document(capsys) -> None:
+    """A note said twice (`note: ` or not) is one; the notes said on stderr come first, and
+    the document's own that repeat one (with its `note: ` or not) are not said again."""
+    import json
+
+    from nornir_evpn import run_context
+    from nornir_evpn.reporting.common import emit_json
+
+    run_context.start_run()
+    try:
+        run_context.note("threads short")
+        run_context.note("note: threads short")
+        emit_json({"command": "verify", "ok": True, "notes": ["its own", "note: threads short", "threads short"]})
+        out = capsys.readouterr()
+    finally:
+        run_context.start_run()
+    assert out.err == "note: threads short\nnote: threads short\n"
+    assert json.loads(out.out)["notes"] == ["threads short", "its own"]

@@ -72,6 +72,43 @@ def test_a_selection_writes_its_hosts_and_a_file_for_no_host_is_named_not_delete
                             "delete what was rendered for hosts taken out)"]
 
 
+def test_files_for_no_host_are_named_in_natural_order_and_a_ce_s_is_not_one(tmp_path, capsys) -> None:
+    """leaf9 before leaf10, as everywhere else; a file named for a CE (rendered by no
+    configure, but a host of the inventory) is not said to be for a host taken out."""
+    out = tmp_path / "r"
+    out.mkdir()
+    for name in ("leaf10", "leaf9", "ce1"):
+        (out / f"{name}.cfg").write_text("# the user's\n")
+    code, doc, _ = _configure(capsys, "--render-to", str(out))
+    assert code == 0 and doc["notes"] == [f"--render-to {out}: leaf9.cfg, leaf10.cfg are for no host of the "
+                                          "inventory (left as found: delete what was rendered for hosts taken out)"]
+
+
+def test_each_file_ends_its_last_line_and_the_hosts_come_in_natural_order(tmp_path, capsys) -> None:
+    """A file whose last line has no newline diffs as `\\ No newline at end of file`; leaf10
+    after leaf9 in the document and the table, as every other report orders hosts."""
+    from nornir_evpn.commands.inventory import run as write_inventory
+    from nornir_evpn.generate import generate_topology, write_topology
+
+    topology = write_topology(generate_topology(1, 10, 1), tmp_path / "t.clab.yml")
+    import argparse
+
+    assert write_inventory(argparse.Namespace(topology=topology, out=tmp_path / "inv", overlay=None)) == 0
+    capsys.readouterr()
+    out = tmp_path / "r"
+    code = main(["configure", "--inventory", str(tmp_path / "inv"), "--json", "--render-to", str(out)])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and list(doc["hosts"]) == [*(f"leaf{i}" for i in range(1, 11)), "spine1"]
+    text = (out / "leaf10.cfg").read_text()
+    assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_a_file_given_as_the_directory_is_refused_as_such(tmp_path, capsys) -> None:
+    (tmp_path / "r").write_text("x\n")
+    code, _, err = _configure(capsys, "--render-to", str(tmp_path / "r"))
+    assert code == 2 and f"--render-to {tmp_path / 'r'}: is a file, expected a directory" in err
+
+
 def test_a_template_that_does_not_render_writes_nothing(tmp_path, capsys) -> None:
     templates = tmp_path / "t"
     templates.mkdir()

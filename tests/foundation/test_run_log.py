@@ -116,6 +116,41 @@ def test_the_end_line_s_level_follows_the_exit_code(nornir_file_log, code, reaso
     assert f"- {level} - {says} in " in last
 
 
+def test_a_crash_s_end_line_names_the_exception(nornir_file_log) -> None:
+    run_log.begin(["verify"])
+    run_log.own_the_log_file()
+    run_log.log_start()
+    try:
+        raise KeyError("x")
+    except KeyError:
+        run_log.log_end(None)
+    assert re.search(r"- ERROR - end: verify crashed \(KeyError\) in \d+\.\d\ds$",
+                     nornir_file_log.read_text().splitlines()[-1])
+
+
+def test_the_task_arguments_are_logged_from_debug_on_and_a_second_run_follows_its_own_level(
+        nornir_file_log) -> None:
+    """-vv (DEBUG) keeps the arguments of Nornir's `Running task` line; a second run in the
+    same process (a demo's steps) sets the formatter it left to its own level."""
+    logger = logging.getLogger("nornir")
+    [handler] = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
+    run_log.own_the_log_file()  # at INFO
+    assert isinstance(handler.formatter, run_log.LogFormatter) and handler.formatter.full_args is False
+    logger.setLevel(logging.DEBUG)
+    run_log.own_the_log_file()
+    assert handler.formatter.full_args is True
+
+
+def test_a_record_keeps_a_run_id_of_its_own_and_nornir_s_format_variable_is_honoured(monkeypatch) -> None:
+    record = _record("leaf1: x")
+    record.run_id = "0123456789ab"  # `extra={"run_id": ...}`: a runbook's own runs
+    assert " run=0123456789ab - " in run_log.LogFormatter(run_log.LOG_FORMAT).format(record)
+    monkeypatch.setenv("NORNIR_LOGGING_FORMAT", "%(levelname)s %(message)s")
+    assert run_log.log_format() == "%(levelname)s %(message)s"
+    monkeypatch.setenv("NORNIR_LOGGING_FORMAT", "")
+    assert run_log.log_format() == run_log.LOG_FORMAT
+
+
 def test_no_end_line_without_a_log(capsys) -> None:
     """A command that set up no log file (`inventory`, a refused `verify`) writes no end line:
     with no handler on `nornir`, logging's last resort would print it on stderr."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -511,3 +512,45 @@ def test_the_twin_logs_each_line_with_its_utc_time_and_level(capsys) -> None:
         assert handler.format(record) == "2026-11-27T06:13:20.500Z WARNING asyncio: socket.send() raised exception."
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+@pytest.mark.parametrize("level", [logging.NOTSET, logging.ERROR])
+def test_the_twin_log_takes_warnings_whatever_level_the_root_logger_had(level: int) -> None:
+    """Warnings and errors of every logger reach the twin's log: a root logger left at ERROR
+    (a library's choice) would drop asyncio's warnings, one at NOTSET would let every debug
+    line of asyncssh through."""
+    from nornir_evpn.commands.twin import log_to_stderr
+
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(level)
+    handler = log_to_stderr()
+    try:
+        assert root.level == logging.WARNING
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(before)
+
+
+def test_the_twin_process_logs_through_its_formatter_from_the_start(tmp_path: Path, monkeypatch) -> None:
+    """`serve` (the twin's process) sets its log up before anything can go wrong in it."""
+    from nornir_evpn.commands import twin as command
+
+    class Stop(Exception):
+        pass
+
+    def stop(state_file: Path) -> None:
+        raise Stop
+
+    monkeypatch.setattr(command, "load_or_create_key", stop)
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        with pytest.raises(Stop):
+            command.serve(tmp_path / "t.clab.yml", tmp_path / "twin.json", "fast")
+        added = [h for h in root.handlers if h not in before]
+        assert [type(h.formatter).__name__ for h in added] == ["_TwinLogFormatter"]
+    finally:
+        for h in root.handlers[:]:
+            if h not in before:
+                root.removeHandler(h)
