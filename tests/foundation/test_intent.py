@@ -501,6 +501,25 @@ def test_a_leaf_that_links_to_no_spine_is_refused(tmp_path: Path, spine1: dict[s
     assert {n: node.role for n, node in fabric.nodes.items()} == {"a": "leaf", "b": "leaf", "spine1": "spine"}
 
 
+def test_a_leaf_linked_to_no_sr_linux_node_at_all_is_no_stranded_leaf(tmp_path: Path) -> None:
+    """The refusal is for a leaf whose links to SR Linux nodes all join leaf to leaf: a
+    one-leaf lab (a leaf and its CE), or a leaf labelled so beside a fabric with only its CE
+    yet, has no such link to lose."""
+    one = {"name": "one", "topology": {"nodes": {"a": {"kind": "nokia_srlinux"}, "h1": {"kind": "linux"}},
+                                       "links": [{"endpoints": ["a:e1-1", "h1:eth1"]}]}}
+    assert {n: x.role for n, x in derive_intent(load_topology(_write(tmp_path / "o.clab.yml", one))).nodes.items()} \
+        == {"a": "leaf"}
+    beside = {"name": "b", "topology": {
+        "nodes": {"s1": {"kind": "nokia_srlinux"}, "a": {"kind": "nokia_srlinux"}, "b": {"kind": "nokia_srlinux"},
+                  "c": {"kind": "nokia_srlinux", "labels": {"role": "leaf"}},
+                  "h1": {"kind": "linux"}, "h2": {"kind": "linux"}, "h3": {"kind": "linux"}},
+        "links": [{"endpoints": ["a:e1-1", "h1:eth1"]}, {"endpoints": ["b:e1-1", "h2:eth1"]},
+                  {"endpoints": ["a:e1-49", "s1:e1-1"]}, {"endpoints": ["b:e1-49", "s1:e1-2"]},
+                  {"endpoints": ["c:e1-1", "h3:eth1"]}]}}
+    fabric = derive_intent(load_topology(_write(tmp_path / "b.clab.yml", beside)))
+    assert {n: x.role for n, x in fabric.nodes.items()} == {"a": "leaf", "b": "leaf", "c": "leaf", "s1": "spine"}
+
+
 def test_the_intent_says_itself_in_one_short_line() -> None:
     """Nornir logs a run's arguments at INFO (`-v`): the whole intent of a 128-leaf fabric
     made that one line of nornir.log 390 KB."""

@@ -560,3 +560,97 @@ def test_an_older_inventory_counts_containerlab_names_and_default_networks_as_th
     assert lab_address("clab-evpn-mh01-leaf1", "leaf1", old) and lab_address("172.20.20.4", "leaf1", old)
     assert lab_address("3fff:172:20:20::4", "leaf1", old)
     assert not lab_address("clab-other-leaf1", "leaf1", old) and not lab_address("10.1.1.1", "leaf1", old)
+
+
+def _write_again(out: Path, capsys, topology: Path = LAB) -> str:  # type: ignore[no-untyped-def]
+    """`inventory --topology ... --out OUT` in this process: its stderr."""
+    import argparse
+
+    from nornir_evpn.commands.inventory import run
+
+    capsys.readouterr()
+    assert run(argparse.Namespace(topology=topology, out=out, overlay=None)) == 0
+    return capsys.readouterr().err
+
+
+def _edit_hosts(out: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    edit(hosts)
+    (out / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+
+
+def test_a_hosts_file_with_odd_entries_is_written_over_without_a_traceback(tmp_path: Path, capsys) -> None:
+    """A host emptied to `null`, a host whose data is no mapping, a host the topology no longer
+    has (taken out with its data): none is a crash, and none is "host data not kept"."""
+    out = tmp_path / "inv"
+    _write_again(out, capsys)
+
+    def edit(hosts):  # type: ignore[no-untyped-def]
+        hosts["spine1"] = None
+        hosts["leaf2"]["data"] = None
+        hosts["leaf9"] = {"hostname": "leaf9.example.net", "data": {"site": "paris"}}
+
+    _edit_hosts(out, edit)
+    err = _write_again(out, capsys)
+    assert "not kept" not in err and "leaf9" not in err
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    assert "leaf9" not in hosts and hosts["spine1"]["hostname"] == "clab-evpn-mh01-spine1"
+    assert hosts["leaf2"]["data"]["role"] == "leaf"
+
+
+def test_a_ces_address_and_a_deleted_address_are_kept_and_named(tmp_path: Path, capsys) -> None:
+    """A CE is not in `lab_hostnames`: its edited address is yours against the snapshot (not
+    taken for the generated one); an address deleted stays deleted and is named so."""
+    out = tmp_path / "inv"
+    _write_again(out, capsys)
+
+    def edit(hosts):  # type: ignore[no-untyped-def]
+        hosts["ce1"]["hostname"] = "ce1.lab.example.net"
+        del hosts["leaf2"]["hostname"]
+
+    _edit_hosts(out, edit)
+    err = " ".join(_write_again(out, capsys).split())
+    assert "hosts.yaml ce1.hostname" in err and "hosts.yaml leaf2.hostname (deleted)" in err
+    hosts = yaml.safe_load((out / "hosts.yaml").read_text())
+    assert hosts["ce1"]["hostname"] == "ce1.lab.example.net" and "hostname" not in hosts["leaf2"]
+
+
+def test_an_older_snapshot_takes_a_ces_written_address_for_the_generated_one(tmp_path: Path, capsys) -> None:
+    """A snapshot of 0.16 has no hosts and `lab_hostnames` no CE: the CE's address found is the
+    one generated then, so a lab renamed since moves it to the new name (not "kept yours")."""
+    import shutil
+
+    shutil.copytree(LAB.parent / "configs", tmp_path / "configs")
+    out = tmp_path / "inv"
+    _write_again(out, capsys)
+    snapshot = yaml.safe_load((out / ".generated-connection.yaml").read_text())
+    del snapshot["hosts"]
+    (out / ".generated-connection.yaml").write_text(yaml.safe_dump(snapshot))
+    renamed = tmp_path / "evpn-mh02.clab.yml"
+    renamed.write_text(LAB.read_text().replace("name: evpn-mh01", "name: evpn-mh02", 1))
+    err = _write_again(out, capsys, renamed)
+    assert "ce1.hostname" not in err
+    assert yaml.safe_load((out / "hosts.yaml").read_text())["ce1"]["hostname"] == "clab-evpn-mh02-ce1"
+
+
+def test_an_overlay_design_this_version_does_not_know_is_not_kept(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "inv"
+    _write_again(out, capsys)
+    defaults = yaml.safe_load((out / "defaults.yaml").read_text())
+    defaults["data"]["fabric"]["overlay_mode"] = "spine-reflector"
+    (out / "defaults.yaml").write_text(yaml.safe_dump(defaults, sort_keys=False))
+    err = _write_again(out, capsys)
+    assert "note: overlay" not in err
+    assert load_inventory_docs(out)["defaults"]["data"]["fabric"]["overlay_mode"] == "full-mesh"
+
+
+def test_a_snapshot_entry_that_is_no_mapping_is_taken_as_none(tmp_path: Path, capsys) -> None:
+    """A hand-edited snapshot whose group entry is no mapping: that group's settings are kept
+    as without a snapshot, not a traceback."""
+    out = tmp_path / "inv"
+    _write_again(out, capsys)
+    snapshot = yaml.safe_load((out / ".generated-connection.yaml").read_text())
+    snapshot["groups"]["srl"] = "edited by hand"
+    (out / ".generated-connection.yaml").write_text(yaml.safe_dump(snapshot))
+    _write_again(out, capsys)
+    assert yaml.safe_load((out / "groups.yaml").read_text())["srl"]["connection_options"]
