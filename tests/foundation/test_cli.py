@@ -324,12 +324,18 @@ def test_a_script_interrupted_while_main_starts_keeps_its_handlers(monkeypatch, 
         signal.raise_signal(signal.SIGINT)
         return real(only)
 
-    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    monkeypatch.setattr(cli, "build_parser", interrupted)
-    code = cli.main(["verify", "--twin", "--twin-state", str(tmp_path / "none.json"), "--json"])
-    assert code == 130
-    assert json.loads(capsys.readouterr().out)["interrupted"] == "SIGINT"
-    assert {sig: signal.getsignal(sig) for sig in before} == before
+    # pytest started in the background of a script (`pytest &`) inherits SIGINT ignored, which
+    # main honours as a nohup'ed run's: this is about a caller Ctrl-C can stop
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        monkeypatch.setattr(cli, "build_parser", interrupted)
+        code = cli.main(["verify", "--twin", "--twin-state", str(tmp_path / "none.json"), "--json"])
+        assert code == 130
+        assert json.loads(capsys.readouterr().out)["interrupted"] == "SIGINT"
+        assert {sig: signal.getsignal(sig) for sig in before} == before
+    finally:
+        signal.signal(signal.SIGINT, inherited)
 
 
 @pytest.mark.parametrize("command", ["verify", "configure", "rollback", "failover-test"])
