@@ -107,8 +107,12 @@ class Target:
     def describe(self) -> dict[str, Any]:
         """Which fabric a report is about (`"target"` in --json): an operator of two pods
         could not tell their documents apart."""
-        return {"lab": self.fabric.name, "inventory": str(self.inventory_dir.resolve()),
-                "twin_state": None if self.twin_state is None else str(self.twin_state)}
+        return self.describe_of(self.fabric, self.inventory_dir, self.twin_state)
+
+    @staticmethod
+    def describe_of(fabric: FabricIntent, inventory_dir: Path, twin_state: Path | None) -> dict[str, Any]:
+        return {"lab": fabric.name, "inventory": str(inventory_dir.resolve()),
+                "twin_state": None if twin_state is None else str(twin_state)}
 
 
 InventoryPluginRegister.register("NornirEvpnDocs", DocsInventory)
@@ -241,6 +245,13 @@ def build_target(
     inv_dir = args.inventory or default_inventory_dir()
     docs = load_inventory_docs(Path(inv_dir))
     fabric = fabric_from_docs(docs, source=str(inv_dir))
+    twin_state = None
+    if args.twin:
+        from nornir_evpn.twin.state import state_path
+
+        twin_state = state_path(getattr(args, "twin_state", None)).resolve()
+    # known from here: a run refused (--hosts nope) or interrupted before its report names it
+    run_context.set_target(Target.describe_of(fabric, Path(inv_dir), twin_state))
     if args.twin:
         docs = apply_twin_endpoints(docs, getattr(args, "twin_state", None))
     # one worker per inventory host (CEs included, so any selection fits): with fewer
@@ -301,12 +312,5 @@ def build_target(
             run_context.note(unchecked_note(unchecked))
     if hosts_required and not nr.inventory.hosts:
         raise InventoryError(f"{inv_dir}: no hosts match the selection")
-    twin_state = None
-    if args.twin:
-        from nornir_evpn.twin.state import state_path
-
-        twin_state = state_path(getattr(args, "twin_state", None)).resolve()
-    target = Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin,
-                    twin_state=twin_state)
-    run_context.set_target(target.describe())  # a run interrupted before its report still names it
-    return target
+    return Target(nr=nr, fabric=fabric, docs=docs, inventory_dir=Path(inv_dir), twin=args.twin,
+                  twin_state=twin_state)

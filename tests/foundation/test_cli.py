@@ -387,6 +387,8 @@ def test_the_notes_a_run_writes_on_stderr_are_in_its_json_document_too(tmp_path,
     doc = json.loads(first.out)
     assert doc["error"].startswith("--hosts: unknown host 'nope'") and doc["notes"][0].startswith(note)
     assert code2 == 2 and json.loads(second.out)["notes"] == []
+    # the inventory was read before --hosts was refused: the document names it (mutation tester)
+    assert json.loads(second.out)["target"] == {"lab": "evpn-mh01", "inventory": str(inventory), "twin_state": None}
 
 
 def test_a_refused_run_names_the_target_it_read_and_the_next_run_does_not_inherit_it(tmp_path, capsys) -> None:
