@@ -178,7 +178,10 @@ def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
     assert doc.pop("started_at") <= doc.pop("finished_at") and len(doc.pop("run_id")) == 12  # when it ran, even refused
     # every document has the standard keys, in this order (cliux review: scripts read
     # doc["target"] and doc["notes"] on every command)
-    assert list(doc.items()) == [("command", "verify"), ("ok", False), ("error", message), ("target", None),
+    # the inventory was read before the twin was looked for: the target is named
+    target = doc["target"]
+    assert (target["lab"], target["twin_state"]) == ("evpn-mh01", str((tmp_path / "none.json").resolve()))
+    assert list(doc.items()) == [("command", "verify"), ("ok", False), ("error", message), ("target", target),
                                  ("interrupted", None), ("notes", []), ("hosts", {})]
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     assert suite is not None and (suite.get("tests"), suite.get("errors")) == ("1", "1")
@@ -409,7 +412,8 @@ def test_a_refused_run_names_the_target_it_read_and_the_next_run_does_not_inheri
                  "--render-to", str(tmp_path / "r")]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["target"]["inventory"] == str(inventory.resolve())
-    assert main(["verify", "--json", "--twin", "--twin-state", str(tmp_path / "none.json")]) == 2
+    # refused before any inventory is read (--twin-state without --twin)
+    assert main(["verify", "--json", "--twin-state", str(tmp_path / "none.json")]) == 2
     assert json.loads(capsys.readouterr().out)["target"] is None
 
 
