@@ -192,7 +192,8 @@ def test_a_revert_preview_is_discarded_and_its_diff_is_the_results(twin: Twin) -
         assert conn._current_priv_level.name == "exec"
     finally:
         nr.close_connections(on_failed=True)
-    assert not r.failed and not r.changed and r.result["diff"] == "delete / interface lag9"
+    # a dry run with a diff says changed (would change), as configure's does
+    assert not r.failed and r.changed and r.result["diff"] == "delete / interface lag9"
     assert r.diff == r.result["diff"]
 
 
@@ -401,7 +402,7 @@ def test_the_rollback_table_counts_each_reverts_lines_and_says_what_was_not_read
     rows, text = _rollback_table(hosts, dry_run=True)
     assert rows == {"leaf1": ["would revert", "+1/-2", "0.00"], "leaf2": ["nothing to revert", "+0/-0", "0.00"],
                     "leaf3": ["would revert", "?", "0.00"], "spine1": ["no checkpoint", "", "0.00"]}
-    assert "4 hosts, 2 would revert, 1 without the checkpoint, 0 failed" in text
+    assert "4 hosts, 2 would revert, 1 with nothing to revert, 1 without the checkpoint, 0 failed" in text
     assert "leaf1 diff" not in text
     assert "leaf1 diff" in _rollback_table(hosts, dry_run=True, show_diff=True)[1]
 
