@@ -131,6 +131,8 @@ def test_a_dry_run_shows_each_hosts_revert_diff_and_the_revert_changes_just_that
     assert "4 hosts, 0 would revert, 3 with nothing to revert, 1 without the checkpoint, 0 failed" in out
 
 
+# -v turns Nornir's log on, in pytest's process, whose root logger has pytest's handlers
+@pytest.mark.filterwarnings("ignore::nornir.core.exceptions.ConflictingConfigurationWarning")
 def test_v_shows_each_revert_and_a_revert_to_what_runs_already_changes_nothing(lab, capsys, tmp_path):
     """`rollback -v` prints each host's diff as a dry run does; reverted again to the same
     checkpoint, the hosts revert (one commit each) but nothing changes: `changed` false, as
