@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,21 +176,30 @@ def _carry(fname: str, pairs: list[tuple[str, dict[str, Any], dict[str, Any], An
 HAND_SET_HOST_DATA = {"route_distinguisher": ("leaf",)}  # key: the roles it belongs to
 
 
-def keep_hand_set_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
-    """Carry HAND_SET_HOST_DATA of the hosts.yaml in `out_dir` into `docs`, for the hosts of
-    the same name and role; returns `leaf1 route_distinguisher` for each kept."""
+def _written_host_data(docs: dict[str, dict[str, Any]],
+                       out_dir: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(host, its data in the hosts.yaml in `out_dir`, its data in `docs`) for each host in
+    both whose written data is a mapping (an inventory edited by hand may hold anything)."""
     path = out_dir / "hosts.yaml"
     if not path.is_file():
-        return []
-    kept: list[str] = []
+        return
     for name, old in _load(path).items():
         new = docs["hosts"].get(name)
         old_data = old.get("data") if isinstance(old, dict) else None
-        if new is None or not isinstance(old_data, dict) or old_data.get("role") != new["data"].get("role"):
+        if new is not None and isinstance(old_data, dict):
+            yield name, old_data, new["data"]
+
+
+def keep_hand_set_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[str]:
+    """Carry HAND_SET_HOST_DATA of the hosts.yaml in `out_dir` into `docs`, for the hosts of
+    the same name and role; returns `leaf1 route_distinguisher` for each kept."""
+    kept: list[str] = []
+    for name, old_data, new_data in _written_host_data(docs, out_dir):
+        if old_data.get("role") != new_data.get("role"):
             continue
         for key, roles in HAND_SET_HOST_DATA.items():
-            if key in old_data and key not in new["data"] and old_data.get("role") in roles:
-                new["data"][key] = old_data[key]
+            if key in old_data and key not in new_data and old_data.get("role") in roles:
+                new_data[key] = old_data[key]
                 kept.append(f"{name} {key}")
     return kept
 
@@ -198,17 +208,8 @@ def dropped_host_data(docs: dict[str, dict[str, Any]], out_dir: Path) -> list[st
     """Keys of a host's data in the hosts.yaml in `out_dir` that `docs` (written over it,
     HAND_SET_HOST_DATA kept) lacks for that host: `leaf1 site` for a key you added, which
     the topology does not derive and the inventory written again does not keep."""
-    path = out_dir / "hosts.yaml"
-    if not path.is_file():
-        return []
-    dropped: list[str] = []
-    for name, old in _load(path).items():
-        new = docs["hosts"].get(name)
-        old_data = old.get("data") if isinstance(old, dict) else None
-        if new is None or not isinstance(old_data, dict):
-            continue
-        dropped += [f"{name} {key}" for key in old_data if key not in new["data"]]
-    return dropped
+    return [f"{name} {key}" for name, old_data, new_data in _written_host_data(docs, out_dir)
+            for key in old_data if key not in new_data]
 
 
 OVERLAY_MODES = ("full-mesh", "route-reflector")
