@@ -55,6 +55,11 @@ def _leave(cancel: threading.Event, host: Any) -> None:
                 del _RUNS[id(cancel)]
 
 
+def cancelled(cancel: threading.Event | None) -> bool:
+    """The run of `cancel` (None: a run that cannot be interrupted) was interrupted."""
+    return cancel is not None and cancel.is_set()
+
+
 def may_commit(cancel: threading.Event | None, host: Any) -> bool:
     """`host` is about to send its commit: it can no longer be cut. False when the run was
     cancelled first (its session may already be cut): it must not commit."""

@@ -99,7 +99,7 @@ def list_checkpoints(task: Task, batch_lines: int = DEFAULT_BATCH_LINES,
             checkpoints = _read_checkpoints(conn, batch_lines)
     except Exception as exc:
         drop_connection(task.host)
-        error = "interrupted: not read" if cancel is not None and cancel.is_set() else host_error(task.host, exc)
+        error = "interrupted: not read" if uncommitted.cancelled(cancel) else host_error(task.host, exc)
         log_failure(task, "checkpoints", error)
         return Result(host=task.host, failed=True, result={"checkpoints": [], "error": error})
     return Result(host=task.host, result={"checkpoints": checkpoints, "error": None})
@@ -154,7 +154,7 @@ def _revert_diff(conn: Any, name: str, batch_lines: int,
             # session's exclusive candidate), each answer read: the session is in step
             loaded = Loaded(f"{platform.ENTER_CANDIDATE_PRIVATE}: {type(exc).__name__}: {exc}", "")
     finally:
-        if cancel is None or not cancel.is_set():  # cut: the caller drops the session, and the candidate
+        if not uncommitted.cancelled(cancel):  # cut: the caller drops the session, and the candidate
             discard(conn, batch_lines)
     if loaded.error == INTERRUPTED:
         raise ConnectionAbortedError(INTERRUPTED)
@@ -226,7 +226,7 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
             [answer] = run_commands(conn, [command], batch_lines)
     except Exception as exc:
         drop_connection(task.host)
-        if not sent and cancel is not None and cancel.is_set():  # cut before its revert
+        if not sent and uncommitted.cancelled(cancel):  # cut before its revert
             return done("interrupted: not reverted")
         # the revert is one commit: sent and unanswered, it may or may not have applied
         return done(host_error(task.host, exc) + (

@@ -21,7 +21,7 @@ from nornir_scrapli.connection import ScrapliCore
 from scrapli.driver.network.base_driver import PrivilegeLevel
 from scrapli.response import MultiResponse
 
-from nornir_evpn import platform, ssh2_guard
+from nornir_evpn import platform, ssh2_guard, uncommitted
 from nornir_evpn.device_text import visible
 from nornir_evpn.failures import host_error
 from nornir_evpn.session import host_lock, log_sent, name_session, note_mode, paste, session_lock
@@ -173,7 +173,7 @@ def _paste_checked(conn: Any, lines: Sequence[str], batch_lines: int,
             kept.append(answer)
         answered += 1
         last = answer
-    if failed and not (cancel is not None and cancel.is_set()):
+    if failed and not uncommitted.cancelled(cancel):
         return Loaded(failed[0], "")
     if failed or answered < len(lines):
         return Loaded(INTERRUPTED, "")  # cut short, mid-answer: the caller drops the session

@@ -167,7 +167,7 @@ def apply_config(
         """A read failed before the commit went out: the session is dropped (which ends its
         private candidate; a late answer cannot be trusted), `error` unless interrupted."""
         drop_connection(task.host, connection, abrupt=True)
-        return done(True, INTERRUPTED if cancel is not None and cancel.is_set() else error)
+        return done(True, INTERRUPTED if uncommitted.cancelled(cancel) else error)
 
     try:
         assert_one_line(config, f"{task.host.name}: config")
@@ -179,7 +179,7 @@ def apply_config(
         try:
             conn = srl_connection(task, connection)
         except Exception as exc:  # unreachable, auth, timeout: the documented dict, one line
-            return done(True, INTERRUPTED if cancel is not None and cancel.is_set() else host_error(task.host, exc))
+            return done(True, INTERRUPTED if uncommitted.cancelled(cancel) else host_error(task.host, exc))
         out["reached"] = True
         timings["connect"] = round(time.monotonic() - t0, 4)
         lock = session_lock(conn)  # the candidate is this run's alone from load to commit
@@ -295,7 +295,7 @@ def apply_config(
                     leave_candidate(conn)  # `commit now` left the candidate; scrapli may not know
             return done()
         except Exception:
-            if cuttable and cancel is not None and cancel.is_set():
+            if cuttable and uncommitted.cancelled(cancel):
                 # the interrupt closed the session under a read (a discard, a device error's
                 # way out): its candidate ended with it
                 out["changed"] = False
@@ -547,7 +547,7 @@ def configure_fabric(
         else:
             error = host_error(task.host, own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)
-        if cancel is not None and cancel.is_set() and not entry["committed"] and not entry["commit_unknown"]:
+        if uncommitted.cancelled(cancel) and not entry["committed"] and not entry["commit_unknown"]:
             error = INTERRUPTED  # whatever failed, the interrupt is why nothing was committed
         elif entry["pending_confirm"] and platform.NO_PENDING_CONFIRM in error:
             # the accept came after the rollback timer: the device has already undone it

@@ -21,7 +21,7 @@ from nornir_evpn.tasks.cli_lines import (
     run_commands,
 )
 
-from nornir_evpn import platform, ssh2_guard
+from nornir_evpn import platform, ssh2_guard, uncommitted
 from nornir_evpn.checks import CommandFailure, Fault, commands_for, evaluate_host
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import LOST, host_error
@@ -72,10 +72,6 @@ def _drop_if_current(host: Any, used: Any) -> None:
                 drop_connection(host)
 
 
-def cancelled(cancel: threading.Event | None) -> bool:
-    return cancel is not None and cancel.is_set()
-
-
 def verify_host(
     task: Task,
     fabric: FabricIntent,
@@ -117,14 +113,14 @@ def verify_host(
             except Exception as exc:
                 # a kept session the device ended meanwhile (a reboot, an idle timeout): only
                 # reads, so once more on a fresh one, not a false alarm in a scheduled verify
-                if used is None or cancelled(cancel) or not host_error(task.host, exc).startswith(LOST):
+                if used is None or uncommitted.cancelled(cancel) or not host_error(task.host, exc).startswith(LOST):
                     raise
                 _drop_if_current(task.host, used)
                 used = None
                 outputs = collect_outputs(task, commands, batch_lines)
         except Exception as exc:  # any transport/auth/timeout problem: one line, no traceback
             _drop_if_current(task.host, used)
-            error = "interrupted: not read" if cancelled(cancel) else host_error(task.host, exc)
+            error = "interrupted: not read" if uncommitted.cancelled(cancel) else host_error(task.host, exc)
             return failed(error, "verify (login, show commands)")
         evaluation = evaluate_host(fabric, task.host.name, outputs, faults, checks)
         results = evaluation.results
