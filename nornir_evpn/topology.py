@@ -573,12 +573,11 @@ OUTSIDE_ENDPOINTS = {"host", "mgmt-net", "macvlan"}  # the brief form's `host:ve
 
 
 def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list[str],
-                 macs: dict[tuple[str, str], str] | None = None) -> list[Link]:
+                 macs: dict[tuple[str, str], str]) -> list[Link]:
     """The links between lab nodes, in containerlab's brief form (`endpoints: ["leaf1:e1-1",
     "ce1:eth1"]`) or its extended one (`type: veth`, `endpoints: [{node:, interface:}, ...]`).
     Links to the outside (host, mgmt-net, macvlan, vxlan, dummy) are left out, with a note.
     The `mac` an extended endpoint of a linux node gives its port goes in `macs`."""
-    macs = {} if macs is None else macs
     if not isinstance(raw_links, list):
         raise TopologyError(f"{path}: field 'topology.links' must be a list")
     used: dict[tuple[str, str], int] = {}
@@ -603,19 +602,22 @@ def _parse_links(path: Path, raw_links: Any, nodes: dict[str, Node], notes: list
                     for e in eps):
                 raise TopologyError(f"{path}: field '{field}' must be a list of two "
                                     "{node: ..., interface: ...} (type: veth)")
-            on_srl = [e for e in eps if (e.get("ipv4") or e.get("ipv6"))
-                      and not (e["node"] in nodes and not nodes[e["node"]].is_srl)]
-            if on_srl:
-                addressed.append(f"links[{i}]")
-            ce_addressed += [f"links[{i}] ({e['node']})" for e in eps if (e.get("ipv4") or e.get("ipv6"))
-                             and e["node"] in nodes and not nodes[e["node"]].is_srl]
+            fabric_addressed = False
             for j, e in enumerate(eps):
-                if e.get("mac") is not None and e["node"] in nodes and not nodes[e["node"]].is_srl:
+                on_ce = e["node"] in nodes and not nodes[e["node"]].is_srl
+                if e.get("ipv4") or e.get("ipv6"):
+                    if on_ce:
+                        ce_addressed.append(f"links[{i}] ({e['node']})")
+                    else:
+                        fabric_addressed = True
+                if on_ce and e.get("mac") is not None:
                     try:
                         mac = check_mac(e["mac"], f"topology.links[{i}].endpoints[{j}].mac")
                     except ValueError as exc:
                         raise TopologyError(f"{path}: {exc}") from None
                     macs[(e["node"], e["interface"])] = mac.lower()
+            if fabric_addressed:
+                addressed.append(f"links[{i}]")
             eps = [f"{e['node']}:{e['interface']}" for e in eps]
         elif not isinstance(eps, list) or len(eps) != 2 or not all(isinstance(e, str) for e in eps):
             raise TopologyError(f"{path}: field '{field}' must be a list of two 'node:interface'")
