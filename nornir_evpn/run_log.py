@@ -39,18 +39,21 @@ _RUN: dict[str, object] = {}  # argv, started (monotonic), logged (the start lin
 NORNIR_RUNNING = "Running task %r with args %s on %d hosts"
 
 
-class LogFormatter(logging.Formatter):
+class UtcFormatter(logging.Formatter):
+    """`%(asctime)s` as `2026-11-28T05:22:58.276Z`: UTC, as --json's times (the CLI's log
+    file, and the twin's log)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return iso_utc(record.created)
+
+
+class LogFormatter(UtcFormatter):
     """UTC ISO-8601 times, one line per record, `run_id` given to every record. Below DEBUG
     (`full_args` False) Nornir's `Running task` line leaves out the task's arguments."""
 
     def __init__(self, fmt: str | None = None, full_args: bool = True) -> None:
         super().__init__(fmt)
         self.full_args = full_args
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        if datefmt:
-            return time.strftime(datefmt, time.gmtime(record.created))
-        return iso_utc(record.created)
 
     def format(self, record: logging.LogRecord) -> str:
         if not hasattr(record, "run_id"):

@@ -28,7 +28,7 @@ from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.intent import derive_intent
 from nornir_evpn.outputs import ensure_directory
 from nornir_evpn.own_files import open_own
-from nornir_evpn.timestamps import iso_utc
+from nornir_evpn.run_log import UtcFormatter
 from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.keys import load_or_create_key
 from nornir_evpn.twin.latency import PROFILES
@@ -271,13 +271,10 @@ def _spawn(topology: Path, state_file: Path, profile: str, timing: str, release:
     return EXIT_FAILED
 
 
-class _TwinLogFormatter(logging.Formatter):
+class _TwinLogFormatter(UtcFormatter):
     """`2026-11-28T05:26:51.812Z WARNING asyncio: socket.send() raised exception.`: the twin
     log's lines had no time and no level (logging's last resort wrote the bare message), so
     a line could not be matched with the run that met it."""
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return iso_utc(record.created)
 
 
 def log_to_stderr() -> logging.Handler:
