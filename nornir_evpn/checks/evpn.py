@@ -266,13 +266,17 @@ def only_intent_rows(routes: EvpnRouteSet, evi: int, leaves: set[str], esis: fro
             if routes.count(rtype):
                 return False  # counted, and no table to tell whose
             continue
-        end = min((i for i in (text.find("\nType ", start + 1), text.find("\n-", start)) if i >= 0),
-                  default=len(text))
+        # (the rule line is looked for before the next title only: not across the MAC routes)
+        end = text.find("\nType ", start + 1)
+        end = len(text) if end < 0 else end
+        rule = text.find("\n-", start, end)
+        end = end if rule < 0 else rule
         body = text.find("\n+=", start, end)
         if body < 0:
             return False
         rows = pattern.findall(text, body, end)
-        if len(rows) != text.count("\n|", body, end) or not all(map(wanted[rtype], rows)):
+        # (each distinct row judged once: an ES's RT1 comes from every leaf, over every path)
+        if len(rows) != text.count("\n|", body, end) or not all(map(wanted[rtype], set(rows))):
             return False
     return True
 
