@@ -55,24 +55,55 @@ COMMIT_STATE = "info from state system configuration commit | as json"
 # `revert` loads one and commits it as one transaction. A name must not start with a digit
 # (srl_nokia-common checkpoint-name).
 CHECKPOINT_STATE = "info from state system configuration checkpoint | as json"
+# a checkpoint name typed as it is: anything else (a space, `|`, `>`, `#`, a range's `{`/`[`)
+# would be read by the CLI as more than the name, so it goes in double quotes
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:@+=,/-]+")
+
+
+def checkpoint_word(name: str) -> str:
+    """`name` as one CLI word: itself when plain (configure's `nornir-evpn-<time>-<pid>`),
+    else double-quoted (`"before maint"`: a checkpoint-name is any string not starting with
+    a digit). A name holding a double quote or a backslash is refused (ValueError): how the
+    CLI escapes them inside quotes is not known here, and a guess could type another name."""
+    if _PLAIN_WORD.fullmatch(name):
+        return name
+    if '"' in name or "\\" in name:
+        raise ValueError(f"checkpoint name {name!r} holds a double quote or a backslash: not typed")
+    return f'"{name}"'
 
 
 def generate_checkpoint(name: str, comment: str) -> str:
-    return f'tools system configuration generate-checkpoint name {name} comment "{comment}"'
+    return f'tools system configuration generate-checkpoint name {checkpoint_word(name)} comment "{comment}"'
 
 
 def revert_checkpoint(name: str) -> str:
-    return f"tools system configuration checkpoint {name} revert"
+    return f"tools system configuration checkpoint {checkpoint_word(name)} revert"
 
 
 def clear_checkpoint(name: str) -> str:
-    return f"tools system configuration checkpoint {name} clear"
+    return f"tools system configuration checkpoint {checkpoint_word(name)} clear"
 
 
 def load_checkpoint(name: str) -> str:
     """In a candidate: replace it with the checkpoint's configuration (nothing committed), so
     `diff` shows what reverting to it would change."""
-    return f"load checkpoint name {name}"
+    return f"load checkpoint name {checkpoint_word(name)}"
+
+
+# What a revert answers (SR Linux 25.x, containerlab lab):
+#   /system/configuration/checkpoint[id=0]:
+#       Reverting to checkpoint 0 (name 'before_x' comment 'this is a checkpoint before x')
+#   /:
+#       Successfully reverted configuration
+# The `Reverting` line echoes the checkpoint's name and comment: an operator's words, which may
+# say `MAJOR:` or `Error:`, not the device's.
+REVERTING = "Reverting to checkpoint "
+
+
+def revert_failed(answer: str) -> bool:
+    """A revert's answer carries a failure marker outside the line echoing the checkpoint."""
+    return has_failure_marker("\n".join(
+        line for line in answer.splitlines() if not line.lstrip().startswith(REVERTING)))
 
 
 # --- failure detection ----------------------------------------------------------------------

@@ -57,7 +57,9 @@ def parse_checkpoints(answer: str) -> list[dict[str, Any]] | None:
     text = answer.strip()
     if not text:
         return []
-    if platform.show_failed(text) or "{" not in text:
+    # a read the device refuses answers its error on the first line; further on, a marker is a
+    # checkpoint's comment (`before fixing the MAJOR: alarm`), data like any other
+    if platform.has_failure_marker(text.partition("\n")[0]) or "{" not in text:
         return None
     try:
         # the document alone: an answer read with its prompt (`--{ running }--[  ]--`, scrapli's
@@ -112,7 +114,8 @@ def _bad_name(task: Task, checkpoint: Any) -> str | None:
         return f"checkpoint name: expected a non-empty string, got {checkpoint!r}"
     try:
         assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
-    except UserInputError as exc:
+        platform.checkpoint_word(checkpoint)
+    except (UserInputError, ValueError) as exc:
         return str(exc)
     return None
 
@@ -232,7 +235,7 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
         return done(host_error(task.host, exc) + (
             f" after `{command}` was sent: it may have reverted; check {task.host.name}'s running config"
             if sent else ""))
-    if platform.has_failure_marker(answer):
+    if platform.revert_failed(answer):  # (not the checkpoint's own comment, which the answer echoes)
         out["device_error"] = " ".join(answer.split())
         return done(out["device_error"])
     out["reverted"] = True

@@ -153,6 +153,10 @@ def apply_config(
         checkpoint = None
     elif checkpoint is not None:
         assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
+        try:
+            platform.checkpoint_word(checkpoint)
+        except ValueError as exc:  # as a control character is: before any connection
+            raise UnsafeValueError(f"{task.host.name}: {exc}") from None
 
     def done(failed: bool = False, error: str | None = None) -> Result:
         timings["total"] = round(time.monotonic() - t0, 4)
@@ -374,7 +378,7 @@ def confirm_commit(task: Task, accept: bool = True, checkpoint: str | None = Non
     error, lost = one_command(task, command)
     cleared = False
     if not accept and checkpoint and error is None and lost is None:
-        with contextlib.suppress(UserInputError):  # a name of two lines is sent nowhere
+        with contextlib.suppress(UserInputError, ValueError):  # a name of two lines (or a quote) is sent nowhere
             assert_one_line([checkpoint], f"{task.host.name}: checkpoint name")
             cleared = one_command(task, platform.clear_checkpoint(checkpoint)) == (None, None)
     if lost or error:

@@ -165,3 +165,87 @@ def test_a_refused_preview_one_line_at_a_time_still_reverts(twin: Twin, nr) -> N
     assert r["diff_error"].startswith("enter candidate private: ScrapliPrivilegeError")
     ds = twin.datastore("leaf1")
     assert set(ds.running.flat()) == set(ds.checkpoints[0].config.flat())
+
+
+def _own_checkpoint_then_configure(twin: Twin, nr, name: str, comment: str):  # type: ignore[no-untyped-def]
+    """leaf1 holds an operator's checkpoint `name` (made by hand: `generate-checkpoint name
+    "<name>" comment "<comment>"`), then a configure commits over it: leaf1's rollback to it."""
+    twin.datastore("leaf1").generate_checkpoint(name, comment, "admin")
+    leaf1 = nr.filter(name="leaf1")
+    assert leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr))["leaf1"][0].result["committed"]
+    return leaf1
+
+
+@pytest.mark.parametrize("name", ["before maint", "pre|post", "a#b", "x>y"])
+def test_a_checkpoint_name_that_is_not_one_word_is_typed_quoted(twin: Twin, nr, name: str) -> None:
+    """A checkpoint-name is any string not starting with a digit (srl_nokia-common): an
+    operator's `before maint` was typed bare, `load checkpoint name before maint` and
+    `tools system configuration checkpoint before maint revert` were parse errors on the
+    device (and `|`, `>`, `#` mean a pipe, a redirect, a comment to the CLI): the host held
+    the checkpoint and was failed, not reverted."""
+    leaf1 = _own_checkpoint_then_configure(twin, nr, name, "mine")
+    preview = leaf1.run(task=rollback_checkpoint, checkpoint=name, dry_run=True)["leaf1"][0].result
+    assert (preview["found"], preview["diff_error"]) == (True, None), preview
+    assert "delete / interface lag1" in preview["diff"].splitlines()
+    back = leaf1.run(task=rollback_checkpoint, checkpoint=name)["leaf1"][0]
+    assert (back.failed, back.result["reverted"]) == (False, True), back.result
+    ds = twin.datastore("leaf1")
+    assert set(ds.running.flat()) == set(ds.checkpoints[0].config.flat())
+    cleared = leaf1.run(task=clear_checkpoint, checkpoint=name)["leaf1"][0].result
+    assert cleared == {"cleared": True, "error": None} and held(twin)["leaf1"] == []
+
+
+def test_a_checkpoint_comment_that_says_error_does_not_fail_its_revert(twin: Twin, nr) -> None:
+    """SR Linux answers a revert with `Reverting to checkpoint 0 (name '...' comment '...')`:
+    the operator's comment, read for the failure markers, failed a revert that went through
+    (`before fixing the MAJOR: alarm` -> `MAJOR:`)."""
+    leaf1 = _own_checkpoint_then_configure(twin, nr, "before-fix", "before fixing the MAJOR: alarm (Error: x)")
+    back = leaf1.run(task=rollback_checkpoint, checkpoint="before-fix")["leaf1"][0]
+    assert (back.failed, back.result["reverted"], back.result["device_error"]) == (False, True, None), back.result
+
+
+def test_a_revert_the_device_refuses_still_fails_the_host(twin: Twin, nr) -> None:
+    """The echoed checkpoint line is all the revert check leaves out: the device's refusal
+    (here a commit confirmed pending) still fails the host with its words."""
+    cp = checkpoint_name()
+    leaf1 = nr.filter(name="leaf1")
+    assert leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), mode="confirmed", accept=False,
+                     checkpoint=cp)["leaf1"][0].result["pending_confirm"]
+    back = leaf1.run(task=rollback_checkpoint, checkpoint=cp)["leaf1"][0]
+    assert back.failed and not back.result["reverted"]
+    assert "a commit confirmed is pending" in back.result["device_error"]
+    leaf1.run(task=confirm_commit, accept=False, checkpoint=cp)
+
+
+def test_a_checkpoint_name_with_a_double_quote_is_sent_nowhere(nr) -> None:
+    leaf1 = nr.filter(name="leaf1")
+    back = leaf1.run(task=rollback_checkpoint, checkpoint='say "hi"')["leaf1"][0]
+    assert back.failed and back.result["error"] == (
+        "checkpoint name 'say \"hi\"' holds a double quote or a backslash: not typed")
+    cleared = leaf1.run(task=clear_checkpoint, checkpoint='say "hi"', on_failed=True)["leaf1"][0]
+    assert cleared.failed and cleared.result["cleared"] is False
+
+
+def test_checkpoint_words() -> None:
+    from nornir_evpn import platform
+
+    assert platform.revert_checkpoint("nornir-evpn-20261127-190512.123456-4242") == (
+        "tools system configuration checkpoint nornir-evpn-20261127-190512.123456-4242 revert")
+    assert platform.load_checkpoint("before maint") == 'load checkpoint name "before maint"'
+    assert platform.clear_checkpoint("a|b") == 'tools system configuration checkpoint "a|b" clear'
+    answer = ("/system/configuration/checkpoint[id=0]:\n"
+              "    Reverting to checkpoint 0 (name 'x' comment 'MAJOR: y')\n\n/:\n"
+              "    Successfully reverted configuration")
+    assert not platform.revert_failed(answer)
+    assert platform.revert_failed("Error: checkpoint 'x' does not exist")
+
+
+def test_a_checkpoint_list_whose_comment_says_error_is_a_list() -> None:
+    """A checkpoint commented `before fixing the MAJOR: alarm` on a host: its list was taken
+    for a refused read, and every rollback, `list_checkpoints` and `clear_checkpoint` there
+    failed with an internal error (`answered no checkpoint list`)."""
+    from nornir_evpn.tasks.checkpoint import parse_checkpoints
+
+    doc = '{\n  "checkpoint": [\n    {"id": 0, "name": "before-fix", "comment": "before fixing the MAJOR: alarm"}\n  ]\n}'
+    assert [c["name"] for c in parse_checkpoints(doc) or []] == ["before-fix"]
+    assert parse_checkpoints("Error: Path '/system configuration checkpoint' is not valid") is None

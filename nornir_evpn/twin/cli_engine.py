@@ -537,8 +537,7 @@ class CliSession:
             return self.ds.generate_checkpoint(options.get("name"), options.get("comment", ""), self.username)
         if args[0] == "checkpoint" and len(args) == 3 and args[2] in ("revert", "clear"):
             if args[2] == "revert":
-                self.ds.revert_checkpoint(args[1])
-                return ""
+                return self.ds.revert_checkpoint(args[1])
             self.ds.clear_checkpoint(args[1])
             return ""
         return _parse_error(args[-1], ["checkpoint", "confirmed-accept", "confirmed-reject", "generate-checkpoint"])

@@ -345,11 +345,16 @@ class NodeDatastore:
                 return cp
         raise CommitError(f"checkpoint '{ref}' does not exist")
 
-    def revert_checkpoint(self, ref: str) -> None:
+    def revert_checkpoint(self, ref: str) -> str:
         """`tools system configuration checkpoint <ref> revert`: load it and commit, one
-        transaction (validated like any commit; refused while a commit confirmed waits)."""
-        saved = self.checkpoint(ref).config
-        self.commit(self.running, saved.copy())
+        transaction (validated like any commit; refused while a commit confirmed waits).
+        Returns the device's answer: SR Linux 25.x's wording (a containerlab lab's transcript,
+        reverting by id: `[id=0]`, `Reverting to checkpoint 0`; the key as typed here)."""
+        cp = self.checkpoint(ref)
+        self.commit(self.running, cp.config.copy())
+        return (f"/system/configuration/checkpoint[id={ref}]:\n"
+                f"    {platform.REVERTING}{ref} (name '{cp.name}' comment '{cp.comment}')\n\n"
+                "/:\n    Successfully reverted configuration")
 
     def clear_checkpoint(self, ref: str) -> None:
         cp = self.checkpoint(ref)
