@@ -14,6 +14,7 @@ and rule lines with stray inner spaces (`---------    +`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,9 +68,13 @@ def is_rule(line: str) -> bool:
     return bool(_RULE_RE.match(line))
 
 
+_NOT_KEY_RE = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=512)  # (a few dozen headers, asked for ~100 times a host)
 def norm(header: str) -> str:
     """Normalised column key: `Route-distinguisher` -> `routedistinguisher`."""
-    return re.sub(r"[^a-z0-9]", "", header.lower())
+    return _NOT_KEY_RE.sub("", header.lower())
 
 
 def _row(line: str, lineno: int) -> list[str]:
