@@ -32,6 +32,7 @@ import concurrent.futures as cf
 import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -96,6 +97,18 @@ def _copy_of_run(task: Task, run: object) -> Task:
     return copy
 
 
+def _weak_call(method: Callable[[str], None]) -> Callable[[str], None]:
+    """`method`, called while its object lives, without keeping it alive."""
+    ref = weakref.WeakMethod(method)
+
+    def call(text: str) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(text)
+
+    return call
+
+
 class InterruptSafeRunner:
     """Threaded runner; an interrupt waits for running hosts before it propagates.
 
@@ -122,7 +135,12 @@ class InterruptSafeRunner:
         if getattr(_WORKER, "runner", None) is self:
             return BestEffortPool(self.num_workers, on_short=self._short), False
         if pool is None:
-            pool = self._pool = BestEffortPool(self.num_workers, thread_name_prefix="nornir_evpn", on_short=self._short)
+            # told through a weak reference: `on_short=self._short` made runner -> pool -> bound
+            # method -> runner a cycle, so a dropped Nornir object's idle workers lived on until
+            # the cyclic GC ran (a service making one per run: 6 threads a run, 88 at a time
+            # for a 6-host fabric between two full collections)
+            pool = self._pool = BestEffortPool(self.num_workers, thread_name_prefix="nornir_evpn",
+                                               on_short=_weak_call(self._short))
         return pool, True
 
     def _short(self, text: str) -> None:

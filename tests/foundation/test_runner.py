@@ -142,3 +142,28 @@ def test_an_interrupt_keeps_cutting_until_every_running_host_is_done() -> None:
         assert len(calls) >= 3 and calls[0] == ["h0", "h1"]
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_dropped_nornir_frees_its_workers_without_the_cyclic_gc() -> None:
+    """runner -> pool -> `on_short=runner._short` -> runner was a cycle: a service that makes
+    a Nornir object per run kept each one's idle workers until a full collection (88 threads
+    at once for 6 hosts); dropped, the runner now goes with its last reference."""
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        nr = _nornir(4, 4)
+        nr.run(task=lambda task: Result(host=task.host))
+        runner = weakref.ref(nr.runner)
+        threads = [t for t in threading.enumerate() if t.name.startswith("nornir_evpn")]
+        assert threads
+        del nr
+        assert runner() is None
+        deadline = time.monotonic() + 5
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        gc.enable()
