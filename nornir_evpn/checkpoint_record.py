@@ -25,7 +25,10 @@ from nornir_evpn.own_files import NotOwnFile, read_own_text
 CHECKPOINT_PREFIX = "nornir-evpn-"
 RECORD_ENV = "NORNIR_EVPN_CHECKPOINTS"
 DEFAULT_RECORD = Path(".nornir_evpn") / "checkpoints.json"
-KEEP = 50  # runs kept per file (a device keeps 10 checkpoints by default)
+KEEP = 50  # the newest runs kept per file, whatever they changed
+# and before them, each host's newest runs whose change on it stands: a device keeps 10
+# checkpoints by default (/system configuration max-checkpoints)
+KEEP_PER_HOST = 10
 
 
 def record_path() -> Path:
@@ -58,8 +61,31 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return [r for r in runs if isinstance(r, dict) and isinstance(r.get("checkpoint"), str)]
 
 
+def _kept(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs to keep: the newest KEEP, and each older one that is still one of the
+    KEEP_PER_HOST newest runs of its lab on a host whose change it holds and that is not
+    undone there. Cut at the newest 50 alone, 50 nightly runs changing leaf1 dropped the
+    one run that changed leaf2, whose checkpoint leaf2 still held: `rollback --hosts leaf2`
+    then said every run was "rolled back already"."""
+    if len(runs) <= KEEP:
+        return runs
+    seen: dict[tuple[Any, str], int] = {}
+    kept = []
+    for i in range(len(runs) - 1, -1, -1):
+        run = runs[i]
+        undone = set(run.get("undone") or ())
+        useful = i >= len(runs) - KEEP
+        for host in run.get("hosts") or ():
+            newer = seen.get((run.get("lab"), host), 0)
+            seen[(run.get("lab"), host)] = newer + 1
+            useful = useful or (newer < KEEP_PER_HOST and host not in undone)
+        if useful:
+            kept.append(run)
+    return kept[::-1]
+
+
 def _write(path: Path, runs: list[dict[str, Any]]) -> None:
-    replace_atomically(path, json.dumps({"runs": runs[-KEEP:]}, indent=1) + "\n")
+    replace_atomically(path, json.dumps({"runs": _kept(runs)}, indent=1) + "\n")
 
 
 def check_writable(path: Path | None = None) -> None:

@@ -47,6 +47,28 @@ def test_the_record_keeps_the_newest_runs_not_the_oldest(tmp_path: Path) -> None
     assert checkpoint_record.find("lab", path=path)["checkpoint"] == "nornir-evpn-050"  # rollback's default
 
 
+def test_the_record_keeps_a_hosts_last_run_past_other_hosts_newer_ones(tmp_path: Path) -> None:
+    """A nightly configure that changes leaf1 only: after 50 of them the record had dropped
+    the one run that changed leaf2 (its checkpoint still on leaf2), and `rollback --hosts
+    leaf2` said every run was rolled back already. A host's newest runs stay, up to the ten
+    a device keeps; one undone there, or older than those ten, goes."""
+    path = tmp_path / "checkpoints.json"
+    checkpoint_record.record_run("lab", "nornir-evpn-000", ["leaf1", "leaf2"], False, path=path)
+    checkpoint_record.record_run("lab", "nornir-evpn-001", ["leaf3"], False, path=path)
+    checkpoint_record.mark_undone("lab", "nornir-evpn-001", ["leaf3"], path=path)
+    for i in range(2, 2 + checkpoint_record.KEEP + checkpoint_record.KEEP_PER_HOST):
+        checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf1"], False, path=path)
+    names = [r["checkpoint"] for r in checkpoint_record.known_of("lab", path)]
+    assert names[0] == "nornir-evpn-000" and "nornir-evpn-001" not in names
+    assert len(names) == checkpoint_record.KEEP + 1
+    assert checkpoint_record.find("lab", path=path, selected={"leaf2"})["checkpoint"] == "nornir-evpn-000"
+    # leaf2 changed ten times since: its run of 000 is past what a device keeps, and goes
+    for i in range(100, 100 + checkpoint_record.KEEP_PER_HOST):
+        checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf2"], False, path=path)
+    names = [r["checkpoint"] for r in checkpoint_record.known_of("lab", path)]
+    assert "nornir-evpn-000" not in names and len(names) == checkpoint_record.KEEP
+
+
 @pytest.mark.parametrize("runs", [{"x": {"checkpoint": "nornir-evpn-1"}}, "nornir-evpn-1"])
 def test_a_record_whose_runs_is_no_list_is_unreadable_not_empty(tmp_path: Path, runs) -> None:
     path = tmp_path / "checkpoints.json"
