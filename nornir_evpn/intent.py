@@ -16,7 +16,7 @@ Rules (documented in the README, section "How the intent is derived"):
   two octets. For evpn-mh01 that is exactly the tutorial: ES-1, lag1, admin-key 11,
   00:00:00:00:00:11, priority 11, ESI 01:11:11:11:11:11:11:00:00:01.
   CE labels override: ``es-name``, ``esi``, ``lag``, ``lacp-admin-key``,
-  ``lacp-system-id-mac``, ``lacp-system-priority``.
+  ``lacp-system-id-mac``, ``lacp-system-priority``, ``lag-member-speed`` (10G, the tutorial's).
 * Every other CE link gets a plain bridged subinterface (``<if>.0``) in the mac-vrf.
 """
 
@@ -564,6 +564,9 @@ def _ethernet_segments(
             "esi": labels.get("esi", f"01:11:11:11:11:11:11:00:{k >> 8:02x}:{k & 0xFF:02x}"),
             "lag": labels.get("lag", f"lag{k}"),
             "lacp-system-id-mac": labels.get("lacp-system-id-mac", default_sys_mac),
+            # (the tutorial's 10G: a fabric of 25G or 100G members says so here, not in a
+            # template of its own; `25g` is 25G, as the YANG enum spells it)
+            "lag-member-speed": labels.get("lag-member-speed", "10G").upper(),
         }
         if "lag" not in labels and k > LAG_MAX:
             raise IntentError(
@@ -574,6 +577,9 @@ def _ethernet_segments(
             check_esi(values["esi"], f"{field}.esi")
             check_lag(values["lag"], f"{field}.lag")
             check_mac(values["lacp-system-id-mac"], f"{field}.lacp-system-id-mac")
+            if values["lag-member-speed"] not in MEMBER_SPEEDS:
+                raise ValueError(f"field '{field}.lag-member-speed' has invalid value "
+                                 f"{labels['lag-member-speed']!r} (expected one of {', '.join(MEMBER_SPEEDS)})")
         except ValueError as exc:
             raise IntentError(f"{topology.path}: {exc}") from None
         members: dict[str, list[str]] = {}
@@ -600,7 +606,7 @@ def _ethernet_segments(
         bond_mac = _bond_mac(ce)
         es = EthernetSegment(
             name=values["es-name"], esi=values["esi"].lower(), lag=values["lag"], ce=ce.name,
-            ce_mac=bond_mac,
+            ce_mac=bond_mac, member_speed=values["lag-member-speed"],
             lacp=Lacp(admin_key=admin_key, system_id_mac=values["lacp-system-id-mac"].lower(),
                       system_priority=priority),
             members={leaf: sorted(v, key=natural_key) for leaf, v in members.items()},

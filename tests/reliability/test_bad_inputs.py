@@ -77,6 +77,8 @@ TOPOLOGIES = [
     ("short-esi", _ce1_labels("{esi: '01:11:11:11:11:11:11:00:00'}"), "invalid ESI"),
     ("lacp-key-range", _ce1_labels("{lacp-admin-key: 70000}"),
      "field 'topology.nodes.ce1.labels.lacp-admin-key' is 70000, expected 1 to 65535"),
+    ("member-speed", _ce1_labels("{lag-member-speed: 30G}"),
+     "field 'topology.nodes.ce1.labels.lag-member-speed' has invalid value '30G' (expected one of 10M, "),
     ("esi-0", _ce1_labels("{esi: '00:00:00:00:00:00:00:00:00:00'}"), "reserved ESI '00:00:00:00:00:00:00:00:00:00'"),
     ("max-esi", _ce1_labels("{esi: 'FF:FF:FF:FF:FF:FF:FF:FF:FF:FF'}"), "reserved ESI"),
     ("esi-null-rt", _ce1_labels("{esi: '01:00:00:00:00:00:00:00:00:07'}"), "null ES-import route target"),

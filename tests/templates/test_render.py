@@ -91,6 +91,23 @@ def test_multihoming_is_exactly_the_tutorial(fabric, renderer, node):
         "delete / interface lag1 subinterface 0 admin-state", "delete / interface lag1 lag min-links"]
 
 
+def test_a_ce_label_sets_the_lag_member_speed(tmp_path, renderer):
+    """`lag member-speed` was the tutorial's 10G whatever the ports: a fabric of 25G members
+    needed a template of its own. The CE's `lag-member-speed` label sets it on every leaf of
+    its segment (`25g` spelt as the YANG enum: `25G`); the other segments keep 10G."""
+    text = (ROOT / "tests" / "fixtures" / "fabric-2s4l2es.clab.yml").read_text().replace(
+        "    mhce1:\n      kind: linux\n", "    mhce1:\n      kind: linux\n      labels: {lag-member-speed: 25g}\n")
+    assert "lag-member-speed" in text
+    (tmp_path / "t.clab.yml").write_text(text)
+    fabric = derive_intent(load_topology(tmp_path / "t.clab.yml"))
+    assert fabric.ethernet_segments["ES-1"].member_speed == "25G"
+    assert fabric.ethernet_segments["ES-2"].member_speed == "10G"
+    for leaf, speed in (("leaf1", "25G"), ("leaf2", "25G"), ("leaf3", "10G")):
+        lines = renderer.render(fabric.nodes[leaf], fabric, ["multihoming"])["multihoming"]
+        assert [ln for ln in lines if "member-speed" in ln] == [
+            f"set / interface lag{1 if speed == '25G' else 2} lag member-speed {speed}"], leaf
+
+
 def test_configure_puts_admin_states_back_to_their_defaults(fabric, renderer):
     """A port, subinterface or BGP session disabled by hand (`verify` names it) comes back
     with the next configure: the line goes back to its default, `enable`, so the published
