@@ -55,8 +55,9 @@ class Unavailable(Exception):
 
 
 # (command, parser) -> (length and hash of the text last parsed, its parse): the text itself
-# is not kept (a 128-leaf failover-test held 40 MB of last round's route tables for it)
-ParseMemo = dict[tuple[str, Callable[[str], Any]], tuple[tuple[int, int], Any]]
+# is not kept (a 128-leaf failover-test held 40 MB of last round's route tables for it);
+# ("derived", command, name) -> the same for a value `Observations.derived` drew from a text
+ParseMemo = dict[tuple[Any, ...], tuple[tuple[int, int], Any]]
 # parsers kept per command in a memo: a parser made anew each poll (a lambda, a partial) is a
 # new key every time, and a failover-test's memo lives for the whole run
 MEMO_PARSERS_PER_COMMAND = 4
@@ -113,6 +114,24 @@ class Observations:
             if cmd == command and isinstance(value, Unavailable):
                 return str(value)
         return None
+
+    def derived(self, command: str, name: Any, compute: Callable[[], T]) -> T:
+        """`compute()`: a value drawn from `command`'s output and the intent alone (not from
+        the faults), kept in `memo` from one poll to the next while that output is unchanged.
+        A parse too big to keep (the EVPN RIB: `parse_evpn_summary.memoise`) keeps what the
+        checks count in it: failover-test's polls counted a 128-leaf RIB's rows anew each
+        round, 1 ms a leaf a poll. `name` tells one such value from another of that output."""
+        out = self.outputs.get(command)
+        if self.memo is None or not isinstance(out, str):
+            return compute()
+        key = ("derived", command, name)
+        seen = (len(out), hash(out))
+        last = self.memo.get(key)
+        if last is not None and last[0] == seen:
+            return last[1]  # type: ignore[no-any-return]
+        value = compute()
+        self.memo[key] = (seen, value)
+        return value
 
     def _parse_memoised(self, key: tuple[str, Callable[[str], Any]]) -> Any:
         command, parser = key

@@ -94,3 +94,56 @@ def test_a_parser_made_anew_each_poll_does_not_grow_the_memo() -> None:
     for _ in range(3):
         Observations({CMD: MAC_TABLE}, memo).get(CMD, parser)
     assert parser.calls == 1 and len(memo) == MEMO_PARSERS_PER_COMMAND
+
+
+def test_a_value_drawn_from_an_output_is_kept_while_the_output_is_unchanged() -> None:
+    """`Observations.derived`: failover-test's polls counted a 128-leaf RIB's rows anew each
+    round (the view itself is too big to keep). Computed once for one text across polls,
+    again for a changed one, each time without a memo; its entries are not parsers of the
+    command (the parsers' pruning never takes them)."""
+    memo: dict = {}
+    calls: list[str] = []
+
+    def count(text: str) -> int:
+        calls.append(text)
+        return text.count("\n")
+
+    for text in (MAC_TABLE, "".join(list(MAC_TABLE)), MAC_TABLE + "\n"):
+        obs = Observations({CMD: text}, memo)
+        assert obs.derived(CMD, "lines", lambda obs=obs: count(obs.outputs[CMD])) == text.count("\n")
+    assert len(calls) == 2  # the equal copy was not counted again, the changed text was
+    for _ in range(100):
+        Observations({CMD: MAC_TABLE}, memo).get(CMD, lambda t: parse_mac_table(t))
+    assert ("derived", CMD, "lines") in memo
+    Observations({CMD: MAC_TABLE}).derived(CMD, "lines", lambda: count(MAC_TABLE))
+    Observations({CMD: MAC_TABLE}).derived(CMD, "lines", lambda: count(MAC_TABLE))
+    assert len(calls) == 4
+
+
+def test_evpn_received_counts_an_unchanged_rib_once_across_polls(monkeypatch) -> None:
+    """The RIB's rows are judged once while it is unchanged; a changed RIB is judged again and
+    the verdict follows it (never a stale count)."""
+    from nornir_evpn.checks import evpn
+    from nornir_evpn.checks.evpn import EvpnReceived
+
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    view, node = FabricView(fabric), fabric.nodes["leaf3"]
+    rib = (ROOT / "tests" / "fixtures" / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
+    judged: list[str] = []
+    for name in ("only_intent_rows", "intent_routes"):
+        real = getattr(evpn, name)
+        monkeypatch.setattr(evpn, name, lambda *a, real=real, name=name, **k: (judged.append(name), real(*a, **k))[1])
+    memo: dict = {}
+    check = EvpnReceived()
+    for _ in range(3):
+        result = check.run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: rib}, memo))
+        assert result is not None and result.ok, result
+    assert judged == ["only_intent_rows"]
+    # leaf1's ES down: it withdraws its RT1 routes, the counts are read again and fail
+    changed = "\n".join(ln for ln in rib.splitlines() if not ln.startswith("| u*>    | 10.0.0.1:111            | 01:")
+                        ).replace("4 Ethernet Auto-Discovery routes 4 used, 4 valid",
+                                  "2 Ethernet Auto-Discovery routes 2 used, 2 valid")
+    assert changed != rib
+    result = check.run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: changed}, memo))
+    assert result is not None and not result.ok
+    assert judged[1:] == ["intent_routes"]
