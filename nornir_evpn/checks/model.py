@@ -115,17 +115,20 @@ class Observations:
                 return str(value)
         return None
 
-    def derived(self, command: str, name: Any, compute: Callable[[], T]) -> T:
+    def derived(self, command: str, name: Any, compute: Callable[[], T],
+                part: Callable[[str], str] | None = None) -> T:
         """`compute()`: a value drawn from `command`'s output and the intent alone (not from
-        the faults), kept in `memo` from one poll to the next while that output is unchanged.
-        A parse too big to keep (the EVPN RIB: `parse_evpn_summary.memoise`) keeps what the
-        checks count in it: failover-test's polls counted a 128-leaf RIB's rows anew each
-        round, 1 ms a leaf a poll. `name` tells one such value from another of that output."""
+        the faults), kept in `memo` from one poll to the next while that output is unchanged
+        (with `part`, while `part(output)` is: the piece the value rests on). A parse too big
+        to keep (the EVPN RIB: `parse_evpn_summary.memoise`) keeps what the checks count in
+        it: failover-test's polls counted a 128-leaf RIB's rows anew each round, 1 ms a leaf
+        a poll. `name` tells one such value from another of that output."""
         out = self.outputs.get(command)
         if self.memo is None or not isinstance(out, str):
             return compute()
         key = ("derived", command, name)
-        seen = (len(out), hash(out))
+        basis = out if part is None else part(out)
+        seen = (len(basis), hash(basis))
         last = self.memo.get(key)
         if last is not None and last[0] == seen:
             return last[1]  # type: ignore[no-any-return]
