@@ -1,0 +1,93 @@
+"""evpn.received counts a RIB's RT1/RT3/RT4 rows without the table reader where every row
+reads as `_ROWS` expects, and gives the table reader's counts whatever the view."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.checks.evpn import _ABSENT, _rows_of, intent_routes, only_intent_rows
+from nornir_evpn.parsers.evpn_routes import EvpnRouteSet
+from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
+from nornir_evpn.parsers.tables import clean_lines
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+VIEWS = sorted(FIXTURES.glob("*bgp_routes_evpn_summary.txt"))
+ESI1, ESI2 = "01:11:11:11:11:11:11:00:00:01", "01:11:11:11:11:11:11:00:00:02"
+
+
+def _both(text: str) -> tuple[EvpnRouteSet, EvpnRouteSet]:
+    """The view as verify has it (its text: rows read fast) and as lines (tables read)."""
+    routes = parse_evpn_summary(text).routes
+    return routes, EvpnRouteSet(routes.counts, lines=clean_lines(text))
+
+
+def _wrapped(text: str) -> str:
+    """The first RT1 row with its ESI cell wrapped onto a continuation row, as SR Linux draws
+    a cell wider than its column."""
+    lines = text.split("\n")
+    i = next(i for i, ln in enumerate(lines) if ln.startswith("| u*>") and ESI1.upper() in ln.upper())
+    cells = lines[i].split("|")
+    esi_cell = cells[3]
+    cut = esi_cell.upper().index(ESI1.upper()) + 24
+    cont = [" " * len(c) for c in cells]
+    cont[0], cont[-1] = cells[0], cells[-1]
+    cont[3] = esi_cell[:1] + esi_cell[cut:] + " " * (len(esi_cell) - 1 - len(esi_cell[cut:]))
+    cells[3] = esi_cell[:cut] + " " * (len(esi_cell) - cut)
+    lines[i:i + 1] = ["|".join(cells), "|".join(cont)]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=lambda p: p.name)
+def test_rows_read_fast_count_as_the_tables_do(view: Path) -> None:
+    fast, tables = _both(view.read_text())
+    rds_seen = sorted({r.rd for t in (1, 3) for r in tables.of_type(t)})
+    for rds, esis, valid_only in itertools.product(
+            [set(rds_seen), set(rds_seen[:1]), set()], [frozenset({ESI1, ESI2}), frozenset({ESI2}), frozenset()],
+            [True, False]):
+        assert intent_routes(fast, rds, esis, esis, valid_only=valid_only, types=(1, 3, 4)) == \
+            intent_routes(tables, rds, esis, esis, valid_only=valid_only, types=(1, 3, 4)), (rds, esis, valid_only)
+
+
+def test_a_wrapped_row_is_left_to_the_table_reader() -> None:
+    text = (FIXTURES / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
+    fast, _ = _both(text)
+    assert [len(r) if r is not _ABSENT else "absent" for r in (_rows_of(fast, t) for t in (1, 3, 4))] == [4, 2, "absent"]
+    wrapped = _wrapped(text)
+    fast, tables = _both(wrapped)
+    assert _rows_of(fast, 1) is None  # the continuation row does not read as a row
+    assert [r.esi for r in tables.of_type(1)].count(ESI1) == 4  # the table reader joins it
+    args = ({"10.0.0.1:111", "10.0.0.2:111"}, frozenset({ESI1}), frozenset({ESI1}))
+    assert intent_routes(fast, *args, valid_only=True, types=(1, 3, 4)) == {1: 4, 3: 2, 4: 0}
+    # and the fast verdict is never "all the intent's" on a view it cannot read
+    assert only_intent_rows(fast, 111, {"10.0.0.1", "10.0.0.2"}, frozenset({ESI1}), frozenset({ESI1})) is False
+    assert only_intent_rows(_both(text)[0], 111, {"10.0.0.1", "10.0.0.2"}, frozenset({ESI1}), frozenset({ESI1}))
+
+
+@pytest.mark.parametrize(("change", "holds"), [
+    (lambda t: t, True),
+    (lambda t: t.replace("10.0.0.1:111  ", "10.0.0.1:222  ", 1), False),  # another EVI's RT1
+    (lambda t: t.replace(ESI1, ESI2, 1), False),  # an ESI not the intent's
+    (lambda t: t.replace("| 10.0.0.2            |", "| 10.0.0.9            |", 1), False),  # RT3 of no leaf
+    (lambda t: t.replace("10.0.0.1:111      ", "10.0.0.1111      ", 1), False),  # an RD without its EVI
+])
+def test_only_intent_rows_judges_each_row(change, holds: bool) -> None:
+    text = (FIXTURES / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
+    changed = change(text)
+    assert (changed == text) is holds
+    routes = parse_evpn_summary(changed).routes
+    assert only_intent_rows(routes, 111, {"10.0.0.1", "10.0.0.2"}, frozenset({ESI1}), frozenset({ESI1})) is holds
+
+
+def test_an_rt4_row_is_the_intents_with_an_rd_of_evi_0_only() -> None:
+    text = (FIXTURES / "tutorial_leaf2_show_bgp_routes_evpn_summary.txt").read_text()
+    routes = parse_evpn_summary(text).routes
+    args = (111, {"10.0.0.1", "10.0.0.3"}, frozenset({ESI1}), frozenset({ESI1}))
+    assert only_intent_rows(routes, *args)
+    rt4 = text[text.index("\nType 4 "):]
+    row = next(ln for ln in rt4.split("\n") if ln.startswith("| u*>"))
+    assert ":0 " in row
+    changed = text.replace(row, row.replace(":0 ", ":7 ", 1))
+    assert not only_intent_rows(parse_evpn_summary(changed).routes, *args)
