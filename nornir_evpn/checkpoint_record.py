@@ -26,8 +26,8 @@ CHECKPOINT_PREFIX = "nornir-evpn-"
 RECORD_ENV = "NORNIR_EVPN_CHECKPOINTS"
 DEFAULT_RECORD = Path(".nornir_evpn") / "checkpoints.json"
 KEEP = 50  # the newest runs kept per file, whatever they changed
-# and before them, each host's newest runs whose change on it stands: a device keeps 10
-# checkpoints by default (/system configuration max-checkpoints)
+# and before them, each host's newest runs (the checkpoints it may still hold): a device keeps
+# 10 checkpoints by default (/system configuration max-checkpoints)
 KEEP_PER_HOST = 10
 
 
@@ -63,22 +63,24 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 def _kept(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The runs to keep: the newest KEEP, and each older one that is still one of the
-    KEEP_PER_HOST newest runs of its lab on a host whose change it holds and that is not
-    undone there. Cut at the newest 50 alone, 50 nightly runs changing leaf1 dropped the
-    one run that changed leaf2, whose checkpoint leaf2 still held: `rollback --hosts leaf2`
-    then said every run was "rolled back already"."""
+    KEEP_PER_HOST newest runs of its lab on a host it generated its checkpoint on (`hosts`,
+    `left`, `failed`): that host may still hold the checkpoint. Cut at the newest 50 alone,
+    50 nightly runs changing leaf1 dropped the one run that changed leaf2, whose checkpoint
+    leaf2 still held: `rollback --hosts leaf2` then said every run was "rolled back already".
+    A run undone there is kept too: the host still holds its checkpoint, and dropped it read
+    as a newer one "not made by a configure from this directory", which stopped rollback's
+    default from reaching the run before it."""
     if len(runs) <= KEEP:
         return runs
     seen: dict[tuple[Any, str], int] = {}
     kept = []
     for i in range(len(runs) - 1, -1, -1):
         run = runs[i]
-        undone = set(run.get("undone") or ())
         useful = i >= len(runs) - KEEP
-        for host in run.get("hosts") or ():
+        for host in {*(run.get("hosts") or ()), *(run.get("left") or ()), *(run.get("failed") or ())}:
             newer = seen.get((run.get("lab"), host), 0)
             seen[(run.get("lab"), host)] = newer + 1
-            useful = useful or (newer < KEEP_PER_HOST and host not in undone)
+            useful = useful or newer < KEEP_PER_HOST
         if useful:
             kept.append(run)
     return kept[::-1]

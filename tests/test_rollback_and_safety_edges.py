@@ -51,7 +51,8 @@ def test_the_record_keeps_a_hosts_last_run_past_other_hosts_newer_ones(tmp_path:
     """A nightly configure that changes leaf1 only: after 50 of them the record had dropped
     the one run that changed leaf2 (its checkpoint still on leaf2), and `rollback --hosts
     leaf2` said every run was rolled back already. A host's newest runs stay, up to the ten
-    a device keeps; one undone there, or older than those ten, goes."""
+    a device keeps (one undone there too: the host still holds its checkpoint); older than
+    those ten, it goes."""
     path = tmp_path / "checkpoints.json"
     checkpoint_record.record_run("lab", "nornir-evpn-000", ["leaf1", "leaf2"], False, path=path)
     checkpoint_record.record_run("lab", "nornir-evpn-001", ["leaf3"], False, path=path)
@@ -59,14 +60,35 @@ def test_the_record_keeps_a_hosts_last_run_past_other_hosts_newer_ones(tmp_path:
     for i in range(2, 2 + checkpoint_record.KEEP + checkpoint_record.KEEP_PER_HOST):
         checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf1"], False, path=path)
     names = [r["checkpoint"] for r in checkpoint_record.known_of("lab", path)]
-    assert names[0] == "nornir-evpn-000" and "nornir-evpn-001" not in names
-    assert len(names) == checkpoint_record.KEEP + 1
+    assert names[:2] == ["nornir-evpn-000", "nornir-evpn-001"]
+    assert len(names) == checkpoint_record.KEEP + 2
     assert checkpoint_record.find("lab", path=path, selected={"leaf2"})["checkpoint"] == "nornir-evpn-000"
+    assert checkpoint_record.find("lab", path=path, selected={"leaf3"}) is None  # 001 is rolled back
     # leaf2 changed ten times since: its run of 000 is past what a device keeps, and goes
     for i in range(100, 100 + checkpoint_record.KEEP_PER_HOST):
         checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf2"], False, path=path)
     names = [r["checkpoint"] for r in checkpoint_record.known_of("lab", path)]
-    assert "nornir-evpn-000" not in names and len(names) == checkpoint_record.KEEP
+    assert "nornir-evpn-000" not in names and len(names) == checkpoint_record.KEEP + 1
+
+
+def test_the_record_keeps_a_run_undone_on_a_host_that_still_holds_its_checkpoint(tmp_path: Path) -> None:
+    """000 changed leaf1 and leaf2, 001 leaf2 alone, and `rollback --hosts leaf2` undid 001
+    (leaf2 keeps 001's checkpoint: a revert clears nothing); then 50 runs changed leaf1. The
+    record kept 000 for leaf2 but dropped 001, and `rollback --hosts leaf2` was refused:
+    leaf2 held 001's checkpoint, "newer than the last run recorded here and not made by a
+    configure from this directory" (review, 4-leaf twin)."""
+    path = tmp_path / "checkpoints.json"
+    checkpoint_record.record_run("lab", "nornir-evpn-000", ["leaf1", "leaf2"], False, path=path)
+    checkpoint_record.record_run("lab", "nornir-evpn-001", ["leaf2"], False, path=path)
+    checkpoint_record.mark_undone("lab", "nornir-evpn-001", ["leaf2"], path=path)
+    # and a run interrupted on leaf2 that left its checkpoint there, committing nothing
+    checkpoint_record.record_run("lab", "nornir-evpn-002", [], False, path=path, left=["leaf2"])
+    checkpoint_record.forget("lab", "nornir-evpn-002", ["leaf2"], path=path)
+    for i in range(3, 3 + checkpoint_record.KEEP):
+        checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf1"], False, path=path)
+    known = {r["checkpoint"] for r in checkpoint_record.known_of("lab", path)}
+    assert {"nornir-evpn-000", "nornir-evpn-001", "nornir-evpn-002"} <= known  # newer_unrecorded's view
+    assert checkpoint_record.find("lab", path=path, selected={"leaf2"})["checkpoint"] == "nornir-evpn-000"
 
 
 @pytest.mark.parametrize("runs", [{"x": {"checkpoint": "nornir-evpn-1"}}, "nornir-evpn-1"])
