@@ -480,6 +480,14 @@ def test_a_checkpoint_name_of_two_lines_is_one_line_of_bad_input(lab, capsys):
     assert code == 2 and err.count("\n") == 1 and "--checkpoint" in err
 
 
+@pytest.mark.parametrize("name", ['say "hi"', "a\\b"])
+def test_a_checkpoint_name_the_tool_will_not_type_is_one_line_of_bad_input(lab, capsys, name):
+    """README: a name holding a double quote or a backslash "is refused (one line, nothing
+    sent)"; it was one FAILED row and one line per host, exit 1 (review)."""
+    code, _, err = lab.run(capsys, "rollback", "--checkpoint", name)
+    assert code == 2 and err.count("\n") == 1 and "double quote or a backslash" in err, err
+
+
 def test_an_interrupt_while_reading_the_checkpoint_lists_says_nothing_changed(lab, capsys, monkeypatch,
                                                                               own_checkpoint_record):
     """Exit 130 with an empty stdout under --json (rollback reviewer)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from nornir.core.task import AggregatedResult
 
-from nornir_evpn import checkpoint_record
+from nornir_evpn import checkpoint_record, platform
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -208,6 +208,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.checkpoint.strip():
             raise UserInputError("--checkpoint: empty name")
         assert_one_line([args.checkpoint], "--checkpoint")
+        try:  # (a name the tool will not type: one line and exit 2, as a control character)
+            platform.checkpoint_word(args.checkpoint)
+        except ValueError as exc:
+            raise UserInputError(f"--checkpoint: {exc}") from None
     target = build_target(args)
     if not args.dry_run:
         refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback")
