@@ -98,12 +98,15 @@ def load_checkpoint(name: str) -> str:
 # The `Reverting` line echoes the checkpoint's name and comment: an operator's words, which may
 # say `MAJOR:` or `Error:`, not the device's.
 REVERTING = "Reverting to checkpoint "
+# the path line above it names the checkpoint too (the twin: by the key typed, a name
+# such as `fix MAJOR: alarm`)
+CHECKPOINT_PATH = "/system/configuration/checkpoint["
 
 
 def revert_failed(answer: str) -> bool:
-    """A revert's answer carries a failure marker outside the line echoing the checkpoint."""
+    """A revert's answer carries a failure marker outside the lines naming the checkpoint."""
     return has_failure_marker("\n".join(
-        line for line in answer.splitlines() if not line.lstrip().startswith(REVERTING)))
+        line for line in answer.splitlines() if not line.lstrip().startswith((REVERTING, CHECKPOINT_PATH))))
 
 
 # --- failure detection ----------------------------------------------------------------------

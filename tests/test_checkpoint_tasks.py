@@ -249,3 +249,13 @@ def test_a_checkpoint_list_whose_comment_says_error_is_a_list() -> None:
     doc = '{\n  "checkpoint": [\n    {"id": 0, "name": "before-fix", "comment": "before fixing the MAJOR: alarm"}\n  ]\n}'
     assert [c["name"] for c in parse_checkpoints(doc) or []] == ["before-fix"]
     assert parse_checkpoints("Error: Path '/system configuration checkpoint' is not valid") is None
+
+
+def test_a_checkpoint_name_that_says_error_does_not_fail_its_revert(twin: Twin, nr) -> None:
+    """The revert's path line names the checkpoint too (`checkpoint[id=fix MAJOR: alarm]:` on
+    the twin, which echoes the key typed): `rollback --checkpoint 'fix MAJOR: alarm'` reverted
+    leaf1 and failed it with `... Successfully reverted configuration` as the device's error
+    (review)."""
+    leaf1 = _own_checkpoint_then_configure(twin, nr, "fix MAJOR: alarm", "mine")
+    back = leaf1.run(task=rollback_checkpoint, checkpoint="fix MAJOR: alarm")["leaf1"][0]
+    assert (back.failed, back.result["reverted"], back.result["device_error"]) == (False, True, None), back.result
