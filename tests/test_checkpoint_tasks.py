@@ -252,10 +252,29 @@ def test_a_checkpoint_list_whose_comment_says_error_is_a_list() -> None:
 
 
 def test_a_checkpoint_name_that_says_error_does_not_fail_its_revert(twin: Twin, nr) -> None:
-    """The revert's path line names the checkpoint too (`checkpoint[id=fix MAJOR: alarm]:` on
-    the twin, which echoes the key typed): `rollback --checkpoint 'fix MAJOR: alarm'` reverted
-    leaf1 and failed it with `... Successfully reverted configuration` as the device's error
-    (review)."""
+    """The revert's answer names the checkpoint (`Reverting to checkpoint 0 (name 'fix MAJOR:
+    alarm' ...)`), and its path line holds the key (`checkpoint[id=0]:` as SR Linux 25.x
+    prints it; a device echoing the name typed would print `checkpoint[id=fix MAJOR:
+    alarm]:`): `rollback --checkpoint 'fix MAJOR: alarm'` reverted leaf1 and failed it with
+    `... Successfully reverted configuration` as the device's error (review)."""
+    from nornir_evpn import platform
+
     leaf1 = _own_checkpoint_then_configure(twin, nr, "fix MAJOR: alarm", "mine")
     back = leaf1.run(task=rollback_checkpoint, checkpoint="fix MAJOR: alarm")["leaf1"][0]
     assert (back.failed, back.result["reverted"], back.result["device_error"]) == (False, True, None), back.result
+    assert not platform.revert_failed("/system/configuration/checkpoint[id=fix MAJOR: alarm]:\n"
+                                      "    Reverting to checkpoint fix MAJOR: alarm (name 'fix MAJOR: alarm' "
+                                      "comment 'mine')\n\n/:\n    Successfully reverted configuration")
+
+
+def test_the_twin_answers_a_revert_with_the_checkpoints_id(twin: Twin) -> None:
+    """SR Linux 25.x (a containerlab lab's transcript) names the checkpoint by its id in a
+    revert's answer, whether it was reverted by id or by name: the twin echoed the key typed."""
+    ds = twin.datastores["leaf1"]
+    ds.generate_checkpoint("older", "first", "admin")
+    ds.generate_checkpoint("newer", "second", "admin")
+    assert ds.revert_checkpoint("older") == (
+        "/system/configuration/checkpoint[id=1]:\n    Reverting to checkpoint 1 (name 'older' comment 'first')"
+        "\n\n/:\n    Successfully reverted configuration")
+    assert ds.revert_checkpoint("0").startswith("/system/configuration/checkpoint[id=0]:\n"
+                                               "    Reverting to checkpoint 0 (name 'newer' ")

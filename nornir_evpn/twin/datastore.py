@@ -348,12 +348,13 @@ class NodeDatastore:
     def revert_checkpoint(self, ref: str) -> str:
         """`tools system configuration checkpoint <ref> revert`: load it and commit, one
         transaction (validated like any commit; refused while a commit confirmed waits).
-        Returns the device's answer: SR Linux 25.x's wording (a containerlab lab's transcript,
-        reverting by id: `[id=0]`, `Reverting to checkpoint 0`; the key as typed here)."""
+        Returns the device's answer: SR Linux 25.x's wording (a containerlab lab's transcript:
+        `[id=0]`, `Reverting to checkpoint 0`: the checkpoint's id, however it was named)."""
         cp = self.checkpoint(ref)
+        cp_id = self.checkpoints.index(cp)  # (before the revert's commit: its id as typed)
         self.commit(self.running, cp.config.copy())
-        return (f"/system/configuration/checkpoint[id={ref}]:\n"
-                f"    {platform.REVERTING}{ref} (name '{cp.name}' comment '{cp.comment}')\n\n"
+        return (f"/system/configuration/checkpoint[id={cp_id}]:\n"
+                f"    {platform.REVERTING}{cp_id} (name '{cp.name}' comment '{cp.comment}')\n\n"
                 "/:\n    Successfully reverted configuration")
 
     def clear_checkpoint(self, ref: str) -> None:
