@@ -26,7 +26,7 @@ from runbook_nornir import nornir_on_twin
 from nornir_evpn.inventory import fabric_from_nornir
 from nornir_evpn.render import FEATURES, Renderer
 from nornir_evpn.transaction import all_or_nothing
-from nornir_evpn.twin.runtime import Twin
+from nornir_evpn.twin.runtime import CLAB_INITIAL, Twin
 
 LAB = Path(__file__).resolve().parent.parent / "inventory" / "evpn-mh01.clab.yml"
 DESCRIPTION = "set / interface ethernet-1/5 description idioms"
@@ -63,7 +63,7 @@ def test_nornirs_dry_run_switch_sends_no_save_accept_reject_or_clear(twin: Twin)
     assert (cleared.failed, cleared[0].result) == (False, {"cleared": False, "error": None})
     assert (rejected.failed, rejected.changed, rejected[0].result["rejected"]) == (False, False, False)
     assert leaf1.unsaved is True
-    assert [c.name for c in leaf1.checkpoints] == ["cp-idioms"]
+    assert [c.name for c in leaf1.checkpoints] == ["cp-idioms", CLAB_INITIAL]
     assert leaf2.pending is not None and leaf2.running == running2
 
     # without the switch a reject goes out, and rolling the running config back is a change
@@ -77,7 +77,7 @@ def test_nornirs_dry_run_switch_sends_no_save_accept_reject_or_clear(twin: Twin)
     assert leaf2.pending is None and leaf2.running != running2
     # a checkpoint cleared is a change of the device's too (0.15: changed False)
     assert (cleared.failed, cleared.changed, cleared[0].result["cleared"]) == (False, True, True)
-    assert leaf1.checkpoints == []
+    assert [c.name for c in leaf1.checkpoints] == [CLAB_INITIAL]
 
 
 def test_all_or_nothing_under_nornirs_dry_run_validates_and_commits_nothing(twin: Twin) -> None:

@@ -16,7 +16,7 @@ from nornir_evpn.tasks.checkpoint import CHECKPOINT_PREFIX, checkpoint_name, par
 
 from nornir_evpn import checkpoint_record
 from nornir_evpn.cli import main
-from nornir_evpn.twin.runtime import Twin
+from nornir_evpn.twin.runtime import CLAB_INITIAL, CLAB_INITIAL_COMMENT, Twin
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = ROOT / "inventory"
@@ -39,7 +39,8 @@ class Lab:
         return set(self.twin.datastore(node).running.flat())
 
     def checkpoints(self, node: str) -> list[str]:
-        return [c.name for c in self.twin.datastore(node).checkpoints]
+        # (containerlab's own, on every node from the start, aside)
+        return [c.name for c in self.twin.datastore(node).checkpoints if c.name != CLAB_INITIAL]
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_a_device_that_cannot_preview_the_revert_still_reverts(lab, capsys, monk
     assert leaf1["diff_error"].startswith("load checkpoint name nornir-evpn-")
     assert leaf1["diff_error"].endswith("Error: load is not supported here")
     assert "leaf1: what the revert changes was not read (load checkpoint name" in " ".join(err.split())
-    assert lab.twin.datastore("leaf1").checkpoints  # kept; and the session left the candidate:
+    assert lab.checkpoints("leaf1")  # kept; and the session left the candidate:
     assert lab.running("leaf1") == set(lab.twin.datastore("leaf1").checkpoints[0].config.flat())
 
 
@@ -229,7 +230,7 @@ def test_a_checkpoint_the_device_refuses_fails_the_host_before_anything_is_loade
     assert leaf1["error"].startswith("tools system configuration generate-checkpoint name ")
     assert f"Error: a checkpoint named '{name}' exists already" in leaf1["error"]
     assert lab.running("leaf1") == before
-    assert [c.comment for c in lab.twin.datastore("leaf1").checkpoints] == ["by hand"]
+    assert [c.comment for c in lab.twin.datastore("leaf1").checkpoints] == ["by hand", CLAB_INITIAL_COMMENT]
     assert doc["hosts"]["leaf2"]["committed"] is True
 
 
@@ -778,3 +779,23 @@ def test_an_interrupt_cuts_a_host_still_reading_before_its_revert_and_never_a_re
     assert results["leaf1"]["error"] == "interrupted: not reverted" and not results["leaf1"]["reverted"]
     assert lab.running("leaf1") == changed  # left as it was
     assert results["leaf3"]["reverted"] and lab.running("leaf3") == before["leaf3"]
+
+
+def test_the_twin_has_containerlabs_initial_checkpoint_and_rollback_resets_the_lab_to_it(lab, capsys):
+    """containerlab checkpoints every SR Linux node once deployed (`clab-initial`, comment `set
+    by containerlab`): users reset a lab with it, and it is one of the device's ten. The twin
+    has it too, so `rollback --checkpoint clab-initial` (no record needed) resets a configured
+    twin as it resets a lab."""
+    startup = {n: lab.running(n) for n in NODES}
+    for n in NODES:
+        [initial] = lab.twin.datastore(n).checkpoints
+        assert (initial.name, initial.comment) == (CLAB_INITIAL, CLAB_INITIAL_COMMENT)
+        assert set(initial.config.flat()) == startup[n]
+    code, doc, _ = lab.run(capsys, "configure")
+    assert code == 0 and lab.running("leaf1") != startup["leaf1"]
+    code, back, _ = lab.run(capsys, "rollback", "--checkpoint", CLAB_INITIAL)
+    assert code == 0, back
+    assert {h: (e["found"], e["reverted"]) for h, e in back["hosts"].items()} == {n: (True, True) for n in NODES}
+    assert {n: lab.running(n) for n in NODES} == startup
+    # the run's own checkpoints stay (a revert clears none), containerlab's too
+    assert [c.name for c in lab.twin.datastore("leaf1").checkpoints] == [doc["checkpoint"], CLAB_INITIAL]

@@ -47,6 +47,12 @@ from nornir_evpn.twin.state import process_start as process_start
 from nornir_evpn.twin.state import read_twin_state as read_twin_state
 from nornir_evpn.twin.state import state_path as state_path
 
+# containerlab's post-deploy checkpoint of an SR Linux node (srl kind: `generate-checkpoint
+# name clab-initial comment "set by containerlab"`)
+CLAB_INITIAL = "clab-initial"
+CLAB_INITIAL_COMMENT = "set by containerlab"
+
+
 T = TypeVar("T")
 FIT_TERMINAL_ENV = "NORNIR_EVPN_TWIN_FIT_TERMINAL"
 
@@ -130,7 +136,11 @@ class Twin:
         for name, node in self.topology.nodes.items():
             if node.kind == "srl":
                 running = parse_flat(node.startup_text())
-                self.datastores[name] = NodeDatastore(name, running, Latency.of(latency))
+                ds = self.datastores[name] = NodeDatastore(name, running, Latency.of(latency))
+                # containerlab's own checkpoint of each SR Linux node once deployed (its
+                # startup configuration applied): what `checkpoint clab-initial revert`
+                # resets a lab to, and one of the device's ten
+                ds.generate_checkpoint(CLAB_INITIAL, CLAB_INITIAL_COMMENT, "admin")
         self._factories: dict[str, KindEngineFactory] = {
             "srl": self._srl_engine,
             "linux": LinuxShellPlaceholder,
