@@ -451,6 +451,23 @@ def test_the_rollback_table_counts_each_reverts_lines_and_says_what_was_not_read
     assert "leaf1 diff" in _rollback_table(hosts, dry_run=True, show_diff=True)[1]
 
 
+def test_a_revert_that_changed_nothing_says_so_in_the_table_and_the_summary() -> None:
+    """`rollback --checkpoint clab-initial` on a spine the run never changed: its revert
+    committed nothing, and the table said `reverted +0/-0` and counted it with the hosts
+    reverted; it says `nothing to revert`, as the dry run did."""
+    hosts = {"leaf1": _reverted(reverted=True, diff="delete / interface lag1", removed=1),
+             "spine1": _reverted(reverted=True, diff=""),
+             "leaf2": _reverted(reverted=True, diff_error="not read"),
+             "leaf3": _reverted(found=False)}
+    rows, text = _rollback_table(hosts, dry_run=False)
+    assert rows == {"leaf1": ["reverted", "+0/-1", "0.00"], "spine1": ["nothing to revert", "+0/-0", "0.00"],
+                    "leaf2": ["reverted", "?", "0.00"], "leaf3": ["no checkpoint", "", "0.00"]}
+    assert "4 hosts, 2 reverted, 1 with nothing to revert, 1 without the checkpoint, 0 failed" in text
+    failed = {"leaf1": _reverted(ok=False, diff="", error="timeout")}
+    rows, text = _rollback_table(failed, dry_run=False)
+    assert rows == {"leaf1": ["FAILED", "+0/-0", "0.00"]} and "0 reverted, 0 without the checkpoint, 1 failed" in text
+
+
 # --- transaction.settle_checkpoints / all_or_nothing ---------------------------------------
 
 def _entry(**kw):  # type: ignore[no-untyped-def]

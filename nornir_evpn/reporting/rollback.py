@@ -20,12 +20,13 @@ from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, print_d
 def _status(entry: dict[str, Any], dry_run: bool) -> Text:
     if not entry["ok"]:
         return Text("FAILED", style="bold red")
+    if entry.get("diff") == "" and (dry_run or entry.get("reverted")):
+        # running is the checkpoint's already (the revert committed nothing): not a change
+        return Text("nothing to revert", style="dim")
     if entry.get("reverted"):
         return Text("reverted", style="green")
     if not entry.get("found"):
         return Text("no checkpoint", style="dim")
-    if dry_run and entry.get("diff") == "":
-        return Text("nothing to revert", style="dim")  # running is the checkpoint's already
     return Text("would revert" if dry_run else "not reverted", style="yellow")
 
 
@@ -58,12 +59,12 @@ def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = F
         console.print(Text(note, style="yellow"), crop=False, soft_wrap=True)
     hosts = doc["hosts"].values()
     found = sum(1 for e in hosts if e.get("found") and e.get("diff") != "")
-    reverted = sum(1 for e in hosts if e.get("reverted"))
+    reverted = sum(1 for e in hosts if e.get("reverted") and e.get("diff") != "")
     failed = sum(1 for e in hosts if not e["ok"])
     without = sum(1 for e in hosts if e["ok"] and not e.get("found"))  # a host not read is no such host
-    nothing = sum(1 for e in hosts if e.get("found") and e.get("diff") == "")  # running is the checkpoint's
-    done = (f"{found} would revert" + (f", {nothing} with nothing to revert" if nothing else "")
-            if doc["dry_run"] else f"{reverted} reverted")
+    nothing = sum(1 for e in hosts if e["ok"] and e.get("found") and e.get("diff") == "")  # running is the checkpoint's
+    done = (f"{found} would revert" if doc["dry_run"] else f"{reverted} reverted") + (
+        f", {nothing} with nothing to revert" if nothing else "")
     saved = f", {sum(1 for e in hosts if e.get('saved'))} saved to startup" if doc.get("save") else ""
     console.print(Text(
         f"rollback {'ok' if doc['ok'] else 'FAILED'}: {counted(len(doc['hosts']), 'host')}, {done}, "
