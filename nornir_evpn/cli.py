@@ -144,14 +144,16 @@ def _report_refusal(args: argparse.Namespace, command: str | None, message: str,
     job must not read the previous run's passing JUnit file, or an empty stdout, as a pass."""
     from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, emit_json, write_junit
 
+    # a report the run wrote before it stopped (a second Ctrl-C while configure's report went
+    # out) stands: stdout holds one document, its JUnit file the run's own cases
     name = command or "nornir-evpn"
     if name == "twin" and getattr(args, "twin_action", None):  # `twin status --json`'s own name
         name = f"twin {args.twin_action}"
     junit = getattr(args, "junit", None)
-    if junit:
+    if junit and not run_context.reported("junit"):
         with contextlib.suppress(OSError, NornirEvpnError):  # the path may be what was refused
             write_junit(Path(junit), [JUnitSuite(name, [JUnitCase(f"nornir_evpn.{name}", "run", error=message)])])
-    if getattr(args, "json", False):
+    if getattr(args, "json", False) and not run_context.reported("json"):
         doc: dict[str, object] = {"command": name, "ok": False, "error": message, "hosts": {}}
         if interrupted:  # as in every report of an interrupted run: test it for truth
             doc["interrupted"] = interrupted
@@ -272,13 +274,16 @@ def _main(argv: list[str], entry_point: bool, reason: list[str]) -> int:
         # a command that ends on an interrupt with its report (configure, failover-test after
         # its shut) never gets here: this one stopped before it, and says so on --json/--junit
         signame = signame_of(exc)
+        code = EXIT_INTERRUPTED
         sys.stderr.write("nornir-evpn: interrupted\n")
         _report_refusal(args, _command_in(argv), f"interrupted ({signame}) before the report",
                         interrupted=signame)
-        return EXIT_INTERRUPTED
+        return code
     finally:
-        _restore(previous)
         if entry_point and code == EXIT_INTERRUPTED:
             # the run ended on an interrupt and reported it: a second Ctrl-C on the way out
-            # would only turn exit 130 into a death by signal (or a traceback)
+            # would only turn exit 130 into a death by signal (or a traceback). Ignored before
+            # anything else (restoring the handlers first left a moment for one to raise)
             ignore_all()
+        else:
+            _restore(previous)

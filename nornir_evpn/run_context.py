@@ -18,6 +18,7 @@ PREFIX = "note: "
 
 _NOTES: list[str] = []
 _TARGET: list[dict[str, Any]] = []
+_REPORTED: set[str] = set()  # the run's reports written: "json" (its document), "junit" (its file)
 _LOCK = threading.Lock()
 
 
@@ -26,6 +27,7 @@ def start_run() -> None:
     with _LOCK:
         _NOTES.clear()
         _TARGET.clear()
+        _REPORTED.clear()
 
 
 def set_target(target: dict[str, Any]) -> None:
@@ -53,3 +55,17 @@ def taken() -> list[str]:
     """This run's notes so far, in the order they were written."""
     with _LOCK:
         return list(_NOTES)
+
+
+def mark_reported(output: str) -> None:
+    """The run has written its `output` report: "json" (its --json document), "junit"."""
+    with _LOCK:
+        _REPORTED.add(output)
+
+
+def reported(output: str) -> bool:
+    """Whether the run has written its `output` report: a signal or an error after it (a
+    second Ctrl-C while configure's report goes out) must not answer --json with a second
+    document, or replace the run's JUnit file with "interrupted before the report"."""
+    with _LOCK:
+        return output in _REPORTED

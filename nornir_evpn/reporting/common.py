@@ -142,7 +142,9 @@ def emit_json(document: dict[str, Any]) -> None:
     said = run_context.taken()
     document["notes"] = [*said, *(n for n in document["notes"] if n.removeprefix(run_context.PREFIX) not in said)]
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n")
+    text = json.dumps(document, indent=indent, sort_keys=False, default=str) + "\n"
+    run_context.mark_reported("json")  # (before the write: a signal during it must not start a second one)
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -190,3 +192,4 @@ def write_junit(path: Path, suites: list[JUnitSuite]) -> None:
     with writing(path, "--junit", after_run=True):  # checked before the run; this covers what changed since
         path.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    run_context.mark_reported("junit")

@@ -156,6 +156,37 @@ sys.exit(main(["verify"]))
     assert (r.returncode, r.stdout, r.stderr) == (130, "", "")
 
 
+@pytest.mark.parametrize("after", ["KeyboardInterrupt()", "UserInputError('late')"])
+def test_a_run_stopped_after_its_report_leaves_that_report_alone(tmp_path, after: str) -> None:
+    """configure's report went out, then a second Ctrl-C landed on the way out (CI, under
+    load): stdout held two JSON documents, the run's and "interrupted before the report"
+    (a reader's json.loads failed with `Extra data`), and a JUnit file written by the run
+    could be replaced the same way. The run's report stands; the stop is said on stderr."""
+    junit = tmp_path / "r.xml"
+    code = f"""
+import sys
+from pathlib import Path
+import nornir_evpn.commands.verify as verify
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, emit_json, write_junit
+def run(args):
+    emit_json({{"command": "verify", "ok": True, "hosts": {{"leaf1": {{}}}}}})
+    write_junit(Path(args.junit), [JUnitSuite("verify", [JUnitCase("verify", "leaf1")])])
+    raise {after}
+verify.run = run
+from nornir_evpn.cli import main
+sys.exit(main(["verify", "--json", "--junit", {str(junit)!r}]))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    import json
+
+    doc = json.loads(r.stdout)  # one document
+    assert doc["ok"] is True and list(doc["hosts"]) == ["leaf1"], r.stdout
+    assert 'name="leaf1"' in junit.read_text() and "before the report" not in junit.read_text()
+    assert r.returncode == (130 if after.startswith("Keyboard") else 2), r.stderr
+    assert ("nornir-evpn: interrupted" if after.startswith("Keyboard") else "nornir-evpn: error: late") in r.stderr
+
+
 def test_a_refused_run_still_answers_json_and_junit(tmp_path) -> None:
     """A CI job keeping its workspace must not read the previous run's passing JUnit file
     (or an empty stdout) as the result of a run that stopped at its input."""
