@@ -331,6 +331,25 @@ def positional_nodes(topology: Topology) -> list[str]:
             for name in node_numbers(topology, names, limit)[1]]
 
 
+# the CE labels an ethernet segment takes (`_ethernet_segments`)
+ES_LABELS = ("es-name", "esi", "lag", "lacp-admin-key", "lacp-system-id-mac", "lacp-system-priority",
+             "lag-member-speed")
+
+
+def unused_es_labels(topology: Topology) -> list[str]:
+    """CEs with ethernet-segment labels that are no ethernet segment (single-homed, or using
+    their links one by one), each with those labels: `ce2 (lag-member-speed)`. Their labels
+    change nothing, not even checked: `inventory` names them (a label put on the wrong CE)."""
+    ces = _parse_ces(topology)
+    multihomed = {ce.name for ce in _multihomed_ces(topology, ces, _leaves_and_spines(topology)[0])}
+    out = []
+    for name in sorted(ces, key=natural_key):
+        labels = [label for label in ES_LABELS if label in topology.nodes[name].labels]
+        if labels and name not in multihomed:
+            out.append(f"{name} ({', '.join(labels)})")
+    return out
+
+
 def assumed_bonds(topology: Topology) -> list[str]:
     """Multi-homed CEs whose commands show no bond: taken as one LACP bond by default
     (`inventory` names them, so a CE using its links one by one is not made an ES unseen)."""

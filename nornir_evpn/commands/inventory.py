@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from nornir_evpn.intent import assumed_bonds, derive_intent, leaves_without_ce, positional_nodes
+from nornir_evpn.intent import (
+    assumed_bonds,
+    derive_intent,
+    leaves_without_ce,
+    positional_nodes,
+    unused_es_labels,
+)
 from nornir_evpn.inventory import build_inventory, write_inventory
 from nornir_evpn.inventory_settings import (
     OVERLAY_MODES,
@@ -75,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
             f"note: {', '.join(assumed)}: no bond in their commands (exec or bound scripts), taken "
             "as one LACP bond each (an ethernet segment); give each link an address or VRF of "
             "its own in the CE's commands to make it single-homed\n")
+    unused = unused_es_labels(topology)
+    if unused:
+        sys.stderr.write(
+            f"note: {', '.join(unused)}: ethernet-segment labels on a CE that is no ethernet segment "
+            "(bonded to two or more leaves): ignored\n")
     no_ce = leaves_without_ce(topology)
     if no_ce:
         sys.stderr.write(

@@ -580,3 +580,24 @@ def test_the_spine_a_probe_made_a_leaf_is_named_when_a_leaf_without_ce_became_it
         derive_intent(load_topology(_write(tmp_path / "p.clab.yml", doc)))
     assert ("spine1 is taken as a leaf, as it is wired to linux node(s) probe, so a, b link to no spine: "
             "their links to spine1 join leaf to leaf and would be left out") in str(err.value)
+
+
+def test_es_labels_on_a_ce_that_is_no_segment_are_named_by_inventory(tmp_path: Path, capsys) -> None:
+    """`lag-member-speed` (or `esi`, `lag`...) put on ce2, which uses its links one by one:
+    nothing took it, not even its check (`30G`); `inventory` says so, and the multi-homed
+    CE's labels are no note."""
+    from nornir_evpn.cli import main
+    from nornir_evpn.intent import unused_es_labels
+
+    text = LAB.read_text().replace("    ce2:\n      kind: linux\n", "    ce2:\n      kind: linux\n"
+                                   "      labels: {lag-member-speed: 30G, esi: '01:00'}\n")
+    text = text.replace("    ce1:\n      kind: linux\n", "    ce1:\n      kind: linux\n      labels: {lag-member-speed: 25G}\n")
+    lab = _write_text(tmp_path / "t.clab.yml", text)
+    assert unused_es_labels(load_topology(lab)) == ["ce2 (esi, lag-member-speed)"]
+    capsys.readouterr()
+    assert main(["inventory", "--topology", str(lab), "--out", str(tmp_path / "inv")]) == 0
+    err = capsys.readouterr().err
+    assert ("note: ce2 (esi, lag-member-speed): ethernet-segment labels on a CE that is no ethernet segment "
+            "(bonded to two or more leaves): ignored") in err
+    assert "ce1 (" not in err
+    assert unused_es_labels(load_topology(LAB)) == []
