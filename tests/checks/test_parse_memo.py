@@ -4,10 +4,12 @@ poll must not be parsed again, a changed one must (never a stale verdict)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from nornir_evpn import platform
 from nornir_evpn.checks.model import FabricView, Observations
 from nornir_evpn.intent import derive_intent
+from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.mac_table import parse_mac_table
 from nornir_evpn.topology import load_topology
 
@@ -177,3 +179,53 @@ def test_evpn_received_is_not_judged_again_for_mac_routes_alone(monkeypatch) -> 
         result = EvpnReceived().run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: text}, memo))
         assert result is not None and result.ok, result
     assert judged == ["rows"]
+
+
+def _leaf3_rib() -> tuple[FabricView, Any, str]:
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    rib = (ROOT / "tests" / "fixtures" / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
+    return FabricView(fabric), fabric.nodes["leaf3"], rib
+
+
+def _without_rt1_of(rib: str, ip: str, left: int) -> str:
+    return "\n".join(ln for ln in rib.splitlines() if not ln.startswith(f"| u*>    | {ip}:111            | 01:")
+                     ).replace("4 Ethernet Auto-Discovery routes 4 used, 4 valid",
+                               f"{left} Ethernet Auto-Discovery routes {left} used, {left} valid")
+
+
+def test_evpn_received_recounts_each_changed_degraded_rib_across_polls() -> None:
+    """A failover-test's polls of a degraded leaf: each changed RIB is counted anew (the
+    counts, kept while the RIB's RT1/RT3/RT4 are unchanged, never stale)."""
+    from nornir_evpn.checks.evpn import EvpnReceived
+
+    view, node, rib = _leaf3_rib()
+    one_gone = _without_rt1_of(rib, "10.0.0.1", 2)
+    both_gone = _without_rt1_of(one_gone, "10.0.0.2", 0).replace(
+        "2 Ethernet Auto-Discovery routes 2 used, 2 valid", "0 Ethernet Auto-Discovery routes 0 used, 0 valid")
+    memo: dict = {}
+    seen = []
+    for text in (one_gone, both_gone, one_gone, rib):
+        result = EvpnReceived().run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: text}, memo))
+        assert result is not None
+        seen.append((result.ok, result.observed["mac-vrf-1 RT1"]))
+    assert seen == [(False, 2), (False, 0), (False, 2), (True, 4)]
+
+
+def test_evpn_received_counts_the_rows_where_a_row_is_not_the_intents_across_polls() -> None:
+    """Footers as expected but a row not the intent's (an RT3 of no intent leaf): the rows
+    are counted, in every poll (the verdict "not all the intent's" and the counts are kept
+    apart in the memo)."""
+    from nornir_evpn.checks import evpn
+    from nornir_evpn.checks.evpn import EvpnReceived
+
+    view, node, rib = _leaf3_rib()
+    foreign = rib.replace("| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.2            |",
+                          "| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.9            |", 1)
+    assert foreign != rib
+    assert not evpn.only_intent_rows(parse_evpn_summary(foreign).routes, 111, {"10.0.0.1", "10.0.0.2"},
+                                     frozenset({"01:11:11:11:11:11:11:00:00:01"}), frozenset())
+    memo: dict = {}
+    for _ in range(2):
+        result = EvpnReceived().run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: foreign}, memo))
+        assert result is not None and result.ok, result
+        assert result.observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
