@@ -229,3 +229,27 @@ def test_evpn_received_counts_the_rows_where_a_row_is_not_the_intents_across_pol
         result = EvpnReceived().run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: foreign}, memo))
         assert result is not None and result.ok, result
         assert result.observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+
+
+def test_a_value_drawn_from_an_output_changed_in_place_is_drawn_again() -> None:
+    """An output of the same length (a MAC `learnt` then `static`; a path `u*>` then `u >`)
+    is another output: its value is drawn again, never the last poll's."""
+    memo: dict = {}
+    changed = MAC_TABLE.replace("learnt", "static", 1)
+    assert changed != MAC_TABLE and len(changed) == len(MAC_TABLE)
+    for text in (MAC_TABLE, changed):
+        obs = Observations({CMD: text}, memo)
+        assert obs.derived(CMD, "text", lambda obs=obs: obs.outputs[CMD]) == text
+
+
+def test_a_value_drawn_from_a_failed_command_is_computed_and_not_kept() -> None:
+    from nornir_evpn.checks.model import CommandFailure
+
+    memo: dict = {}
+    for answer in (CommandFailure("timed out"), None):
+        outputs = {CMD: answer} if answer is not None else {}
+        calls: list[int] = []
+        for _ in range(2):
+            assert Observations(outputs, memo).derived(CMD, "n", lambda calls=calls: calls.append(1) or 7) == 7
+        assert len(calls) == 2
+    assert not memo

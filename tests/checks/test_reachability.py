@@ -54,3 +54,22 @@ def test_a_link_listed_at_one_end_only_keeps_its_direction() -> None:
     for a in sorted(fabric.nodes):
         for b in sorted(fabric.nodes):
             assert view.reachable(a, b) == _per_node(view, a, b), (a, b)
+
+
+def test_a_link_whose_ends_disagree_keeps_its_direction() -> None:
+    """leaf1's entry for its spine1 link names the spine1 port that goes to leaf2 (a hand
+    edit's slip): both ends are listed, but not as one link, so the links do not go both
+    ways; with spine1's port to leaf1 and spine2's link to leaf1 down, leaf1 still reaches
+    the fabric and nothing reaches leaf1."""
+    fabric = derive_intent(load_topology(FABRIC))
+    spine1 = {u.peer: u.interface for u in fabric.nodes["spine1"].underlay}
+    to_spine1 = next(u for u in fabric.nodes["leaf1"].underlay if u.peer == "spine1")
+    to_spine1.peer_interface = spine1["leaf2"]
+    to_spine2 = next(u for u in fabric.nodes["leaf1"].underlay if u.peer == "spine2")
+    faults = [("spine1", spine1["leaf1"]), ("leaf1", to_spine2.interface)]
+    view = FabricView(fabric, faults)
+    assert view.reachable("leaf1", "leaf2")
+    for a in sorted(fabric.nodes):
+        for b in sorted(fabric.nodes):
+            assert view.reachable(a, b) == _per_node(view, a, b), (a, b)
+    assert not view.reachable("spine1", "leaf1")
