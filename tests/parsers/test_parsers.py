@@ -275,6 +275,28 @@ def test_broken_table_raises() -> None:
         list(iter_tables(clean_lines(text)))
 
 
+def test_a_row_cut_before_its_closing_bar_raises() -> None:
+    """`| 1  | 2` (an answer cut mid-row) is not read as cells `1` and ` `: one cell short
+    of its bar, the row is broken, as the old per-row reader said."""
+    text = "+----+----+\n| a  | b  |\n+====+====+\n| 1  | 2  |\n| 3  | 4\n+----+----+\n"
+    with pytest.raises(ParseError, match="line 5: expected a table row"):
+        list(iter_tables(clean_lines(text)))
+
+
+def test_a_first_row_with_an_empty_first_cell_is_a_record() -> None:
+    """The first row has no record to continue, whatever its first cell."""
+    text = "+----+----+\n| a  | b  |\n+====+====+\n|    | 2  |\n| 3  | 4  |\n+----+----+\n"
+    [table] = iter_tables(clean_lines(text))
+    assert table.records == [{"a": "", "b": "2"}, {"a": "3", "b": "4"}]
+
+
+def test_norm_keeps_digits() -> None:
+    from nornir_evpn.parsers.tables import norm
+
+    assert [norm(h) for h in ("Route-distinguisher", "IPv4 Address", "Path-id", "ES-1")] == [
+        "routedistinguisher", "ipv4address", "pathid", "es1"]
+
+
 # SR Linux 24.x transcripts from public labs (tests/fixtures/srl24_*): the layouts changed
 # after the tutorial's 23.x, and a real lab may run either. srl24_pe2_*: an SR Linux
 # 24.10.1 PE in a containerlab VM workshop's README; srl24_3stage_*: a 3-stage Clos
