@@ -239,6 +239,14 @@ def test_checkpoint_words() -> None:
               "    Successfully reverted configuration")
     assert not platform.revert_failed(answer)
     assert platform.revert_failed("Error: checkpoint 'x' does not exist")
+    # only a line that starts with the echo is left out: the device's words about it are read
+    assert platform.revert_failed("/:\n    Error: failed Reverting to checkpoint 0: validation failed")
+    assert platform.revert_failed("    Error: /system/configuration/checkpoint[id=0] is locked")
+    # configure's checkpoint is typed as the other checkpoint commands type it
+    assert platform.generate_checkpoint("before maint", "by nornir") == (
+        'tools system configuration generate-checkpoint name "before maint" comment "by nornir"')
+    with pytest.raises(ValueError, match="backslash"):
+        platform.checkpoint_word("a\\b")
 
 
 def test_a_checkpoint_list_whose_comment_says_error_is_a_list() -> None:
