@@ -91,6 +91,34 @@ def test_the_record_keeps_a_run_undone_on_a_host_that_still_holds_its_checkpoint
     assert checkpoint_record.find("lab", path=path, selected={"leaf2"})["checkpoint"] == "nornir-evpn-000"
 
 
+def test_the_record_keeps_a_run_that_failed_on_a_host(tmp_path: Path) -> None:
+    """A run that failed on leaf2 may have made its checkpoint there before failing: kept
+    for leaf2 past 50 newer runs of leaf1, as a run that changed leaf2 is."""
+    path = tmp_path / "checkpoints.json"
+    checkpoint_record.record_run("lab", "nornir-evpn-000", [], False, path=path, failed=["leaf2"])
+    for i in range(1, 1 + checkpoint_record.KEEP):
+        checkpoint_record.record_run("lab", f"nornir-evpn-{i:03d}", ["leaf1"], False, path=path)
+    names = [r["checkpoint"] for r in checkpoint_record.known_of("lab", path)]
+    assert names[0] == "nornir-evpn-000" and len(names) == checkpoint_record.KEEP + 1
+
+
+def test_the_record_counts_a_hosts_runs_per_lab(tmp_path: Path) -> None:
+    """Two labs in one record, each with a `leaf1`: lab b's runs on its leaf1 do not push
+    lab a's one run on its own leaf1 past the ten a device keeps."""
+    path = tmp_path / "checkpoints.json"
+    checkpoint_record.record_run("a", "nornir-evpn-000", ["leaf1"], False, path=path)
+    for i in range(1, 1 + checkpoint_record.KEEP + checkpoint_record.KEEP_PER_HOST):
+        checkpoint_record.record_run("b", f"nornir-evpn-{i:03d}", ["leaf1"], False, path=path)
+    assert [r["checkpoint"] for r in checkpoint_record.known_of("a", path)] == ["nornir-evpn-000"]
+    assert len(checkpoint_record.known_of("b", path)) == checkpoint_record.KEEP
+
+
+def test_the_record_keeps_per_host_the_checkpoints_a_device_keeps() -> None:
+    from nornir_evpn.twin.datastore import MAX_CHECKPOINTS
+
+    assert checkpoint_record.KEEP_PER_HOST == MAX_CHECKPOINTS == 10  # max-checkpoints' default
+
+
 @pytest.mark.parametrize("runs", [{"x": {"checkpoint": "nornir-evpn-1"}}, "nornir-evpn-1"])
 def test_a_record_whose_runs_is_no_list_is_unreadable_not_empty(tmp_path: Path, runs) -> None:
     path = tmp_path / "checkpoints.json"
