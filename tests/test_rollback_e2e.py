@@ -786,6 +786,8 @@ def test_the_twin_has_containerlabs_initial_checkpoint_and_rollback_resets_the_l
     by containerlab`): users reset a lab with it, and it is one of the device's ten. The twin
     has it too, so `rollback --checkpoint clab-initial` (no record needed) resets a configured
     twin as it resets a lab."""
+    # containerlab's srl kind: `generate-checkpoint name clab-initial comment "set by containerlab"`
+    assert (CLAB_INITIAL, CLAB_INITIAL_COMMENT) == ("clab-initial", "set by containerlab")
     startup = {n: lab.running(n) for n in NODES}
     for n in NODES:
         [initial] = lab.twin.datastore(n).checkpoints

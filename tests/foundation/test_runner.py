@@ -167,3 +167,23 @@ def test_a_dropped_nornir_frees_its_workers_without_the_cyclic_gc() -> None:
         assert not any(t.is_alive() for t in threads)
     finally:
         gc.enable()
+
+
+def test_a_weak_call_to_a_runner_gone_does_nothing() -> None:
+    """A pool outliving its runner (a caller that kept it) that runs short tells no one, and
+    does not fail the submit with a call of None."""
+    from nornir_evpn.runner import _weak_call
+
+    class Teller:
+        def __init__(self) -> None:
+            self.told: list[str] = []
+
+        def tell(self, text: str) -> None:
+            self.told.append(text)
+
+    teller = Teller()
+    call = _weak_call(teller.tell)
+    call("short")
+    assert teller.told == ["short"]
+    del teller
+    call("short again")  # nothing to tell, no error
