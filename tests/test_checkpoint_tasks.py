@@ -218,6 +218,33 @@ def test_a_revert_the_device_refuses_still_fails_the_host(twin: Twin, nr) -> Non
     leaf1.run(task=confirm_commit, accept=False, checkpoint=cp)
 
 
+def test_configure_refuses_a_checkpoint_name_with_a_double_quote_before_any_connection(twin: Twin, nr) -> None:
+    """As a name of two lines: refused before the host is reached (nothing sent, nothing
+    committed), with the words rollback uses."""
+    from nornir_evpn.errors import UnsafeValueError
+
+    leaf1 = nr.filter(name="leaf1")
+    before = set(twin.datastore("leaf1").running.flat())
+    result = leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), checkpoint='say "hi"')["leaf1"]
+    assert result.failed
+    errors = [r.exception for r in result if r.exception is not None]
+    assert errors and isinstance(errors[0], UnsafeValueError), [r.result for r in result]
+    assert "holds a double quote or a backslash: not typed" in str(errors[0])
+    assert set(twin.datastore("leaf1").running.flat()) == before
+    assert held(twin)["leaf1"] == [] and not nr.inventory.hosts["leaf1"].connections
+
+
+def test_rejecting_with_a_checkpoint_name_with_a_double_quote_rejects_and_clears_nothing(twin: Twin, nr) -> None:
+    cp = checkpoint_name()
+    leaf1 = nr.filter(name="leaf1")
+    assert leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), mode="confirmed", accept=False,
+                     checkpoint=cp)["leaf1"][0].result["pending_confirm"]
+    rejected = leaf1.run(task=confirm_commit, accept=False, checkpoint='say "hi"')["leaf1"][0]
+    assert not rejected.failed and rejected.exception is None, rejected.result
+    assert (rejected.result["rejected"], rejected.result["checkpoint_cleared"]) == (True, False)
+    assert held(twin)["leaf1"] == [cp]  # its own checkpoint stays: the name given was not it
+
+
 def test_a_checkpoint_name_with_a_double_quote_is_sent_nowhere(nr) -> None:
     leaf1 = nr.filter(name="leaf1")
     back = leaf1.run(task=rollback_checkpoint, checkpoint='say "hi"')["leaf1"][0]

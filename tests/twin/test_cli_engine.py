@@ -599,6 +599,10 @@ def test_a_checkpoint_keeps_running_and_its_revert_commits_it_back(leaf1_ds: Nod
     assert "with name 'nornir-evpn-a' and comment 'before lag9'" in made
     assert '"name": "nornir-evpn-a"' in listed and '"comment": "before lag9"' in listed
     assert not reverted.startswith("Error")
+    # the device's answer over the session, as SR Linux 25.x words it (what rollback reads)
+    assert reverted.startswith("/system/configuration/checkpoint[id=0]:\n"
+                               "    Reverting to checkpoint 0 (name 'nornir-evpn-a' comment 'before lag9')\n\n"
+                               "/:\n    Successfully reverted configuration")
     assert not leaf1_ds.running.exists(("interface", "lag9"))  # the revert undid the commit
     assert leaf1_ds.commit_state()["commit"][-1]["status"] == "complete"  # a commit of its own
     assert missing.startswith("Error: checkpoint 'nornir-evpn-b' does not exist")
