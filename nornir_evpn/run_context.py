@@ -2,7 +2,9 @@
 - the notes it wrote on stderr (the packaged inventory taken, a twin of another version,
   host keys not checked, threads short): a script reading only stdout missed every one;
 - its target (lab, inventory, twin state), once the inventory is loaded: a run interrupted
-  before its report answered `"target": null` though it was known.
+  before its report answered `"target": null` though it was known;
+- which of its reports (`--json`, `--junit`) it has written: a run stopped after them keeps
+  them, not answered a second time.
 
 Kept apart from the reporting modules, like `timestamps`, so the CLI can start a run before
 it imports them."""
