@@ -126,31 +126,30 @@ class Observations:
         out = self.outputs.get(command)
         if self.memo is None or not isinstance(out, str):
             return compute()
-        key = ("derived", command, name)
-        basis = out if part is None else part(out)
-        seen = (len(basis), hash(basis))
-        last = self.memo.get(key)
-        if last is not None and last[0] == seen:
-            return last[1]  # type: ignore[no-any-return]
-        value = compute()
-        self.memo[key] = (seen, value)
-        return value
+        return self._remembered(self.memo, ("derived", command, name), out if part is None else part(out), compute)
 
     def _parse_memoised(self, key: tuple[str, Callable[[str], Any]]) -> Any:
         command, parser = key
         out = self.outputs.get(command)
         if self.memo is None or not isinstance(out, str) or not getattr(parser, "memoise", True):
             return self._parse(command, parser)
-        seen = (len(out), hash(out))  # one pass over the text, far cheaper than a parse
-        last = self.memo.get(key)
-        if last is not None and last[0] == seen:
-            return last[1]
-        value = self._parse(command, parser)
-        if last is None:
+        if key not in self.memo:
             same = [k for k in self.memo if k[0] == command]
             for stale in same[: max(0, len(same) - MEMO_PARSERS_PER_COMMAND + 1)]:
                 del self.memo[stale]  # the oldest first (insertion order)
-        self.memo[key] = (seen, value)
+        return self._remembered(self.memo, key, out, lambda: self._parse(command, parser))
+
+    @staticmethod
+    def _remembered(memo: ParseMemo, key: tuple[Any, ...], basis: str, compute: Callable[[], T]) -> T:
+        """`memo[key]`'s value while `basis` (the text it was drawn from) is unchanged, else
+        `compute()`, kept under it: texts compare by length and hash, one pass over the text,
+        far cheaper than a parse."""
+        seen = (len(basis), hash(basis))
+        last = memo.get(key)
+        if last is not None and last[0] == seen:
+            return last[1]  # type: ignore[no-any-return]
+        value = compute()
+        memo[key] = (seen, value)
         return value
 
     def _parse(self, command: str, parser: Callable[[str], Any]) -> Any:
