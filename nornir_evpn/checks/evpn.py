@@ -227,13 +227,10 @@ _MAC_ROUTES_FOOTER = "MAC-IP Advertisement routes"
 def without_mac_routes(text: str) -> str:
     """The EVPN RIB view without its MAC routes' rows and count (RT2, which the clients'
     traffic changes from one poll to the next): all `evpn.received` judges is in the rest."""
-    start = text.find("\nType 2 ")
-    end = text.find("\nType ", start + 1) if start >= 0 else -1
-    end = len(text) if end < 0 else end
     # its table's rows: from the end of the `+===+` line under its header to its last border
     # (cut in two slices, not line by line: ~500 rows at 128 leaves, each poll); a view not
     # drawn so keeps them (more of the view in the key: judged again, never stale)
-    head = text.find("\n+=", start, end) if start >= 0 else -1
+    head, end = _section(text, 2) or (-1, -1)
     rows = text.find("\n", head + 1, end) if head >= 0 else -1
     last = text.rfind("\n+-", rows, end) if rows >= 0 else -1
     if last >= 0:
@@ -294,19 +291,29 @@ def _rows_of(routes: EvpnRouteSet, rtype: int) -> list[tuple[str, str, str]] | N
     text = routes.text
     if text is None:
         return None
+    section = _section(text, rtype)
+    if section is None:
+        return _ABSENT
+    body, end = section
+    if body < 0:
+        return None
+    rows = _ROWS[rtype].findall(text, body, end)
+    return rows if len(rows) == text.count("\n|", body, end) else None
+
+
+def _section(text: str, rtype: int) -> tuple[int, int] | None:
+    """In an EVPN route view, the `Type <rtype>` section's table body: (where the `+===+`
+    line under its header starts, or -1 without one; where the section ends: its rule line
+    or the next title). None without a `Type <rtype>` title."""
     start = text.rfind(f"\nType {rtype} ")
     if start < 0:
-        return _ABSENT
+        return None
     # (the rule line is looked for before the next title only: not across the MAC routes)
     end = text.find("\nType ", start + 1)
     end = len(text) if end < 0 else end
     rule = text.find("\n-", start, end)
     end = end if rule < 0 else rule
-    body = text.find("\n+=", start, end)
-    if body < 0:
-        return None
-    rows = _ROWS[rtype].findall(text, body, end)
-    return rows if len(rows) == text.count("\n|", body, end) else None
+    return text.find("\n+=", start, end), end
 
 
 def only_intent_rows(routes: EvpnRouteSet, evi: int, leaves: set[str], esis: frozenset[str],
