@@ -221,7 +221,7 @@ def test_all_or_nothing_never_accepts_after_a_timer_may_have_run_out(lab, capsys
     """leaf2 commits at once, leaf1 takes longer than --commit-confirmed: leaf2's timer runs
     out before anyone could accept, so the run must roll back everywhere rather than
     accept leaf1 and leave the fabric half changed."""
-    lab.twin.set_slow("leaf1", 0.25)  # ~25 lines: leaf1 commits about 6 s after leaf2
+    lab.twin.set_slow("leaf1", 0.1)  # ~25 lines: leaf1 commits about 2.5 s after leaf2, past 3 - 2 s
     try:
         code, doc = lab.configure(capsys, "--all-or-nothing", "--commit-confirmed", "3",
                                   "--features", "multihoming")
