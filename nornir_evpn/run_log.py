@@ -73,13 +73,33 @@ def log_format() -> str:
     return os.environ.get("NORNIR_LOGGING_FORMAT") or LOG_FORMAT
 
 
+def _utf8(handler: logging.FileHandler) -> None:
+    """Write the file in UTF-8 whatever the locale. Nornir opens it in the locale's encoding:
+    under `LANG=fr_FR.ISO-8859-1` (or `LC_ALL=C PYTHONUTF8=0`, ASCII) the first line holding
+    a character it cannot encode (a template's `description "... → ..."` at -vv, a project
+    path with an `é` in the start line) stopped the log for the rest of the run, and what it
+    could encode went in as latin-1 bytes amid other runs' UTF-8. A character UTF-8 cannot
+    hold either (a path's undecodable bytes, as Python escapes them) is written `\\udcc3`."""
+    if (handler.encoding or "").lower().replace("_", "-") in ("utf-8", "utf8") and handler.errors not in (None, "strict"):
+        return
+    handler.acquire()
+    try:
+        handler.encoding, handler.errors = "utf-8", "backslashreplace"  # also what a rollover opens
+        if handler.stream is not None:  # opened by Nornir in the locale's encoding: again, appending
+            handler.stream.close()
+            handler.stream = open(handler.baseFilename, "a", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+    finally:
+        handler.release()
+
+
 def own_the_log_file() -> None:
     """Give every file handler of the `nornir` logger our formatter, keeping its format; the
-    tasks' arguments in Nornir's `Running task` lines only at DEBUG (-vv)."""
+    tasks' arguments in Nornir's `Running task` lines only at DEBUG (-vv). The file is UTF-8."""
     logger = logging.getLogger("nornir")
     full_args = logger.getEffectiveLevel() <= logging.DEBUG
     for handler in logger.handlers:
         if isinstance(handler, logging.FileHandler):
+            _utf8(handler)
             formatter = handler.formatter
             if isinstance(formatter, LogFormatter):  # set up by an earlier run of this process
                 formatter.full_args = full_args

@@ -182,3 +182,35 @@ def test_failover_test_logs_its_phases_at_info_and_each_checks_event_at_debug(ca
         ("DEBUG", "failover-test t=1.250 degraded leaf2 es.df"),
         ("INFO", "failover-test t=1.300 converged: degraded state reached"),
     ]
+
+
+def test_the_log_file_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """Nornir opens the file in the locale's encoding: under `LANG=fr_FR.ISO-8859-1` a -vv
+    line typing a template's `description "... → ..."` (or, under `LC_ALL=C PYTHONUTF8=0`,
+    a project path with an `é` in the start line) stopped the log for the rest of the run
+    (`note: --log-file ...: cannot write: 'latin-1' codec can't encode ...; logging stopped`),
+    and what it could encode went in as latin-1 amid other runs' UTF-8."""
+    path = tmp_path / "run.log"
+    path.write_bytes("2026-11-28T05:00:00.000Z an earlier run's line, café\n".encode())
+    logger = logging.getLogger("nornir")
+    handler = logging.FileHandler(path, encoding="latin-1")  # what Nornir opens in that locale
+    failed: list[logging.LogRecord] = []
+    handler.handleError = failed.append  # type: ignore[method-assign]
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        run_log.own_the_log_file()
+        logging.getLogger("nornir.nornir_evpn.session").info(
+            'leaf1: > set / interface ethernet-1/49 description "Lien → spine1, café"')
+        logging.getLogger("nornir.nornir_evpn.run").info("start: nornir-evpn verify --inventory '/tmp/R\udcc3\udca9seau'")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+    assert not failed
+    lines = path.read_bytes().decode("utf-8").splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].endswith("line, café")  # appended to, not truncated
+    assert lines[1].endswith('description "Lien → spine1, café"')
+    assert lines[2].endswith("--inventory '/tmp/R\\udcc3\\udca9seau'")
