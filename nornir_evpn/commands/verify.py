@@ -100,8 +100,9 @@ def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             for command, text in outputs.items():
                 file = folder / output_file_name(command)
-                try:
-                    file.write_text(text if text.endswith("\n") else text + "\n")
+                try:  # UTF-8, as the device sent it, whatever the locale (a latin-1 one failed on a `→`)
+                    file.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8",
+                                    errors="backslashreplace")
                 except OSError:  # a full disk: no empty or cut file to read as the device's answer
                     file.unlink(missing_ok=True)
                     raise

@@ -1,6 +1,9 @@
 """`verify --outputs DIR`: this run's outputs only, one file per command, inside DIR."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from nornir_evpn.commands.verify import output_file_name, write_outputs
@@ -26,3 +29,18 @@ def test_a_host_name_never_leaves_the_directory(tmp_path: Path) -> None:
     write_outputs(out, {"..": {"outputs": {"show version": "x"}}, "a/../../b": {"outputs": {"show version": "y"}}})
     assert sorted(p.name for p in out.iterdir()) == ["_..", "a_.._.._b"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_outputs_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """A device's text (a BGP neighbor's `Description : Lien → RR, café` in the
+    advertised-routes output) was written in the locale's encoding: under `LC_ALL=C
+    PYTHONUTF8=0` (ASCII) or `LANG=fr_FR.ISO-8859-1` a `→` stopped verify with a
+    UnicodeEncodeError traceback after every host was read, and no report."""
+    code = ("import sys; from pathlib import Path; from nornir_evpn.commands.verify import write_outputs; "
+            "write_outputs(Path(sys.argv[1]), {'leaf1': {'outputs': {'show x': 'Description : Lien \\u2192 RR, caf\\u00e9'}}})")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONIOENCODING"))}
+    env.update(LC_ALL="C", PYTHONUTF8="0")  # no C.UTF-8 coercion with LC_ALL set: an ASCII locale
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert (tmp_path / "leaf1" / "show_x.txt").read_bytes().decode("utf-8") == "Description : Lien → RR, café\n"
