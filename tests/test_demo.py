@@ -205,3 +205,19 @@ def test_the_demos_steps_keep_their_records_in_its_temp_dir(tmp_path: Path, monk
         assert failover_state.state_file_path() == demo_dir / "failover-state.json"
     assert checkpoint_record.record_path() == mine
     assert "NORNIR_EVPN_FAILOVER_STATE" not in os.environ
+
+
+def test_the_demo_runs_from_a_directory_since_removed(tmp_path: Path, monkeypatch) -> None:
+    """`cd build && ... && rm -rf ../build`, then `demo`: the demo needs nothing of the working
+    directory, yet its step into its temp dir read it first and died with a
+    FileNotFoundError traceback from `Path.cwd()` (every other command runs there)."""
+    from nornir_evpn.commands.demo import _cwd
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir()
+    with _cwd(demo_dir):
+        assert Path.cwd() == demo_dir

@@ -93,7 +93,10 @@ def _cwd(path: Path) -> Iterator[None]:
     from nornir_evpn.checkpoint_record import RECORD_ENV
     from nornir_evpn.failover_state import STATE_ENV
 
-    previous = Path.cwd()
+    try:
+        previous: Path | None = Path.cwd()
+    except FileNotFoundError:  # started in a directory since removed: the demo needs none of it
+        previous = None
     saved = {name: os.environ.get(name) for name in (RECORD_ENV, STATE_ENV)}
     os.chdir(path)
     os.environ[RECORD_ENV] = str(path / "checkpoints.json")
@@ -101,7 +104,8 @@ def _cwd(path: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        os.chdir(previous)
+        if previous is not None:
+            os.chdir(previous)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
