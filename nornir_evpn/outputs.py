@@ -19,6 +19,19 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def path_text(path: str | Path) -> str:
+    """A path as a state file keeps it: its bytes read as UTF-8, not as this process's locale
+    decoded them. A twin (or failover-test) run under `LANG=fr_FR.ISO-8859-1` in `~/Réseau
+    lab` wrote `RÃ©seau lab`, which a shell in a UTF-8 locale could not find. Under UTF-8,
+    the locale almost everyone runs, the text is the path's as before."""
+    return os.fsencode(path).decode("utf-8", "surrogateescape")
+
+
+def native_path(text: str) -> str:
+    """A path `path_text` wrote, as this process names that file."""
+    return os.fsdecode(text.encode("utf-8", "surrogateescape"))
+
+
 def ensure_directory(path: Path, what: str, mode: int = 0o777) -> Path:
     """Create directory `path` (and its parents) or fail with one line naming `what`; `mode`
     is the new directory's (0o700 for the tool's state files)."""

@@ -41,6 +41,7 @@ from nornir_evpn.failover_state import (
 )
 from nornir_evpn.failures import one_line
 from nornir_evpn.inventory import password
+from nornir_evpn.outputs import native_path, path_text
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.failover import (
     LivePrinter,
@@ -105,8 +106,9 @@ def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[Ping
 def _state_doc(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     # the twin as this run found it (the default file, $NORNIR_EVPN_TWIN_STATE): a --restore
     # from elsewhere must reach this one
-    return {"inventory": str(target.inventory_dir.resolve()), "lab": target.fabric.name, "twin": bool(target.twin),
-            "twin_state": None if target.twin_state is None else str(target.twin_state)}
+    # (the paths as their bytes: a --restore from a shell in another locale finds them)
+    return {"inventory": path_text(target.inventory_dir.resolve()), "lab": target.fabric.name, "twin": bool(target.twin),
+            "twin_state": None if target.twin_state is None else path_text(target.twin_state)}
 
 
 def exit_code(report: FailoverReport) -> int:
@@ -229,11 +231,11 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
     if args.force:
         raise UserInputError("--restore with --force: a restore has no pre-check to force past")
     if args.inventory is None and doc.get("inventory"):
-        args.inventory = Path(doc["inventory"])
+        args.inventory = Path(native_path(doc["inventory"]))
     if doc.get("twin"):
         args.twin = True
         if getattr(args, "twin_state", None) is None and doc.get("twin_state"):
-            args.twin_state = Path(doc["twin_state"])
+            args.twin_state = Path(native_path(doc["twin_state"]))
     target = build_target(args)
     if doc["host"] not in target.nr.inventory.hosts:
         raise UserInputError(f"{state_file}: host {doc['host']!r} is not in the selected inventory")

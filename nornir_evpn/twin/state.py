@@ -16,7 +16,7 @@ from typing import Any
 
 from nornir_evpn import platform
 from nornir_evpn.errors import TwinNotRunningError
-from nornir_evpn.outputs import replace_atomically
+from nornir_evpn.outputs import native_path, path_text, replace_atomically
 from nornir_evpn.own_files import NotOwnFile, read_own_text
 from nornir_evpn.processes import pid_alive, process_start
 
@@ -64,7 +64,17 @@ class TwinState:
         return {n: (str(v["host"]), int(v["port"])) for n, v in self.nodes.items()}
 
     def write(self, path: Path) -> None:
-        replace_atomically(path, json.dumps(asdict(self), indent=2) + "\n")  # readers never see half a file
+        doc = asdict(self)
+        for name in PATH_FIELDS:
+            if isinstance(doc[name], str) and doc[name]:
+                doc[name] = path_text(doc[name])
+        replace_atomically(path, json.dumps(doc, indent=2) + "\n")  # readers never see half a file
+
+
+# the fields that hold a path: kept as its bytes (outputs.path_text), for a process in another
+# locale (a twin started under latin-1 in `Réseau lab`: `twin traffic` from a UTF-8 shell
+# found no topology, `twin fault` no control channel, `twin up` "run `twin down` first")
+PATH_FIELDS = ("topology", "control")
 
 
 def not_running(path: Path) -> str:
@@ -126,6 +136,9 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
         if not isinstance(state.pid, int) or not isinstance(state.pid_start, (int, type(None))) or not all(
                 0 < port < 65536 for _host, port in state.endpoints.values()):
             raise ValueError("a pid or port out of range")
+        for name in PATH_FIELDS:
+            if isinstance(getattr(state, name), str):
+                setattr(state, name, native_path(getattr(state, name)))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # a truncated write or a hand edit: say which file, not "no twin is running"
         reason = " ".join(str(exc).split())[:120]

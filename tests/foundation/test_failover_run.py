@@ -1397,3 +1397,43 @@ def test_a_restore_that_hits_a_socket_error_is_tried_again(tmp_path: Path, monke
     assert nr.tasks.count("restore_interface") == 2
     assert report.restore_ok is True and report.ok is True
     assert [e.event for e in report.timeline if e.event.startswith("restore")] == ["restore-retry", "restore"]
+
+
+def test_restore_finds_the_killed_run_s_inventory_from_a_shell_in_another_locale(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    """A failover-test killed after its shut under `LANG=fr_FR.ISO-8859-1` in `~/Réseau lab`
+    named its inventory and twin `RÃ©seau lab`: `--restore` from a UTF-8 shell said
+    `inventory directory not found` and left the link shut. The state file keeps the paths'
+    bytes; each process reads them as its own."""
+    import argparse
+    import json
+    import os
+
+    from nornir_evpn.commands import failover as failover_cmd
+    from nornir_evpn.failover_state import STATE_KIND
+    from nornir_evpn.outputs import replace_atomically
+
+    utf8 = tmp_path / "Réseau lab"
+    latin1 = Path(os.fsencode(utf8).decode("latin-1"))  # how a latin-1 process names it
+    real_encode = os.fsencode
+    monkeypatch.setattr(os, "fsencode", lambda p: os.fspath(p).encode("latin-1"))  # the killed run's locale
+    scope = failover_cmd._state_doc(argparse.Namespace(), SimpleNamespace(  # type: ignore[arg-type]
+        inventory_dir=latin1 / "inventory", fabric=SimpleNamespace(name="evpn-mh01"), twin=True,
+        twin_state=latin1 / ".nornir_evpn" / "twin.json"))
+    monkeypatch.setattr(os, "fsencode", real_encode)
+    state_file = tmp_path / "failover-state.json"
+    replace_atomically(state_file, json.dumps({"kind": STATE_KIND, **scope, "phase": "shut", "host": "leaf1",
+                                               "interface": "ethernet-1/1"}))  # (its pid is gone)
+
+    seen: list[argparse.Namespace] = []
+
+    def build_target(args: argparse.Namespace) -> Any:
+        seen.append(args)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(failover_cmd, "build_target", build_target)
+    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
+    with pytest.raises(RuntimeError, match="stop here"):
+        failover_cmd.run_restore(args, state_file)
+    assert (seen[0].inventory, seen[0].twin, seen[0].twin_state) == (
+        utf8 / "inventory", True, utf8 / ".nornir_evpn" / "twin.json")

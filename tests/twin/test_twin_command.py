@@ -573,3 +573,38 @@ def test_the_twin_process_logs_through_its_formatter_from_the_start(tmp_path: Pa
         for h in root.handlers[:]:
             if h not in before:
                 root.removeHandler(h)
+
+
+def test_the_state_file_s_paths_are_found_from_a_shell_in_another_locale(tmp_path: Path, monkeypatch) -> None:
+    """A twin started under `LANG=fr_FR.ISO-8859-1` in `~/Réseau lab` wrote its topology and
+    control socket as that locale decoded them, `RÃ©seau lab`: from a shell in a UTF-8 locale
+    `twin traffic` said the topology was not found, `twin fault` the control channel
+    unavailable. The file keeps a path's bytes (as UTF-8); each process reads them as its own."""
+    import os
+
+    from nornir_evpn.processes import process_start
+    from nornir_evpn.twin.state import TwinState
+
+    utf8 = "/srv/Réseau lab/fab.clab.yml"
+    latin1 = os.fsencode(utf8).decode("latin-1")  # how a latin-1 process sees the same bytes
+    real_encode, real_decode = os.fsencode, os.fsdecode
+
+    def in_latin1_locale() -> None:
+        monkeypatch.setattr(os, "fsencode", lambda p: os.fspath(p).encode("latin-1"))
+        monkeypatch.setattr(os, "fsdecode", lambda b: b.decode("latin-1") if isinstance(b, bytes) else b)
+
+    state_file = tmp_path / "twin.json"
+    state = TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology=latin1, lab="l",
+                      username="admin", control=latin1 + ".sock")
+    in_latin1_locale()
+    state.write(state_file)  # the twin, in the latin-1 locale
+    monkeypatch.setattr(os, "fsencode", real_encode)
+    monkeypatch.setattr(os, "fsdecode", real_decode)
+    read = read_twin_state(state_file)  # a shell in a UTF-8 locale
+    assert (read.topology, read.control) == (utf8, utf8 + ".sock")
+    assert json.loads(state_file.read_text())["topology"] == utf8  # as a UTF-8 process always wrote it
+
+    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology=utf8, lab="l",
+              username="admin").write(state_file)  # and the other way round
+    in_latin1_locale()
+    assert read_twin_state(state_file).topology == latin1
