@@ -256,6 +256,16 @@ def _main(argv: list[str], entry_point: bool, reason: list[str]) -> int:
             with contextlib.suppress(OSError):
                 sys.stderr.write(f"nornir-evpn: error: cannot write the output: {exc.strerror}\n")
             return 1
+        if exc.errno == errno.ENAMETOOLONG:
+            # a path given on the command line too long for the file system (a component over
+            # 255 bytes): pathlib's is_dir()/exists() raise it where they say False for a path
+            # that is not there, so the checks made before any device is touched let it through
+            # as a traceback. Bad input, named in one line, as any other unusable path.
+            message = f"{exc.filename}: {exc.strerror}"
+            reason.append(message)
+            sys.stderr.write(f"nornir-evpn: error: {message}\n")
+            _report_refusal(args, _command_in(argv), message)
+            return EXIT_USAGE
         if exc.errno != errno.EIO:
             raise
         # the terminal went away (SIGHUP: the operator's SSH session dropped) after the work

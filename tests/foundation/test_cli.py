@@ -466,3 +466,18 @@ def test_a_note_said_on_stderr_is_once_and_first_in_the_document(capsys) -> None
         run_context.start_run()
     assert out.err == "note: threads short\nnote: threads short\n"
     assert json.loads(out.out)["notes"] == ["threads short", "its own"]
+
+
+@pytest.mark.parametrize("option", ["--junit", "--log-file", "--outputs"])
+def test_a_path_too_long_for_the_file_system_is_one_line_and_exit_2(tmp_path, capsys, option) -> None:
+    """A file name over 255 bytes (a CI job naming its report after a long branch and job
+    name): pathlib's is_dir()/exists() raise ENAMETOOLONG, and the checks made before any
+    host is reached ended in an OSError traceback, no --json document."""
+    import json
+
+    long = tmp_path / ("x" * 300)
+    code = main(["verify", option, str(long), "--json"])  # (each refused before any host is reached)
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err == f"nornir-evpn: error: {long}: File name too long\n"
+    doc = json.loads(captured.out)
+    assert (doc["ok"], doc["error"]) == (False, f"{long}: File name too long")
