@@ -76,12 +76,11 @@ def _host_dir_name(host: str) -> str:
 
 def prepare_outputs_dir(path: Path) -> Path:
     """Create `--outputs DIR` now: a bad path is said before any host is read."""
-    from nornir_evpn.outputs import ensure_writable
+    from nornir_evpn.outputs import ensure_directory
 
     if path.exists() and not path.is_dir():
         raise UserInputError(f"--outputs {path}: is a file, expected a directory")
-    ensure_writable(path / ".nornir-evpn-write-test", "--outputs")
-    return path
+    return ensure_directory(path, "--outputs")
 
 
 def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:

@@ -44,3 +44,19 @@ def test_outputs_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr[-1500:]
     assert (tmp_path / "leaf1" / "show_x.txt").read_bytes().decode("utf-8") == "Description : Lien → RR, café\n"
+
+
+def test_a_directory_that_cannot_be_made_is_named_not_an_inner_probe_file(tmp_path: Path) -> None:
+    """`--outputs afile/sub` named `afile/sub/.nornir-evpn-write-test` (a file of the tool's
+    own check) in its one line; the user gave `afile/sub`, so that is the path it names."""
+    import pytest
+
+    from nornir_evpn.commands.verify import prepare_outputs_dir
+    from nornir_evpn.errors import UserInputError
+
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(UserInputError) as info:
+        prepare_outputs_dir(tmp_path / "afile" / "sub")
+    assert str(info.value) == f"--outputs {tmp_path / 'afile' / 'sub'}: cannot create directory: Not a directory"
+    assert prepare_outputs_dir(tmp_path / "new" / "dir").is_dir()
+    assert list((tmp_path / "new" / "dir").iterdir()) == []
