@@ -121,6 +121,13 @@ def _claim(path: Path, host: str | None, interface: str | None, scope: Mapping[s
             )
         with contextlib.suppress(FileNotFoundError):  # stopped before its shut: nothing to undo
             path.unlink()
+    # a configure or rollback of this project committing to `host` now would re-enable the
+    # link once shut (its candidate opened after the shut): under the lock it claims with
+    from nornir_evpn import commit_claims  # (here: it imports this module)
+
+    if host is not None:
+        commit_claims.refuse_while_committing((scope or {}).get("lab"), [host], "failover-test",
+                                              why="; a commit there would re-enable the link this test shuts")
     # not `ensure_writable`: its probe creates the file empty for a moment, and a run killed
     # then left an empty file that refused every later run. The claim below is the probe.
     claim = {"kind": STATE_KIND, **(scope or {}), "phase": PHASE_CLAIMED, "host": host, "interface": interface,

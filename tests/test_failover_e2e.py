@@ -840,6 +840,71 @@ def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> Non
     assert proc.returncode == 0, err[-2000:] + out[-2000:]
 
 
+def test_a_verify_during_a_failover_test_says_the_test_was_running(configured: Lab) -> None:
+    """A nightly verify that overlapped an on-call failover-test FAILed (the shut LAG, its ES,
+    its routes) with nothing saying a test of this directory had the link down."""
+    configured.twin.set_slow("leaf3", 0.5)  # the fault window outlasts verify's start-up under load
+    proc = configured.start(*_fo_args(), "--no-traffic")
+    try:
+        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
+        env = {**os.environ, "NORNIR_EVPN_FAILOVER_STATE": str(configured.fo_state)}
+        done = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--json", "--inventory",
+                               str(configured.inventory), "--twin", "--twin-state", str(configured.twin_state),
+                               "--hosts", "leaf1,leaf2"],
+                              cwd=configured.tmp, capture_output=True, text=True, timeout=60, env=env, check=False)
+        configured.twin.set_slow("leaf3", 0)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        configured.twin.set_slow("leaf3", 0)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert done.returncode == 1, done.stderr[-2000:]
+    notes = json.loads(done.stdout)["notes"]
+    assert any(n.startswith(f"a failover-test (pid {proc.pid}) of leaf1 ethernet-1/1 was running during this run")
+               for n in notes), notes
+    assert proc.returncode == 0, err[-2000:] + out[-2000:]
+
+
+@pytest.mark.parametrize("second", ["failover-test", "configure", "rollback"])
+def test_a_run_is_refused_while_a_configure_commits_to_its_hosts(configured: Lab, second: str) -> None:
+    """configure checked for a failover-test once, at its start: a failover-test started a
+    moment later shut leaf8's link, the configure's candidate there (opened after the shut)
+    re-enabled it, and the test PASSed on a link someone else had restored. Two configures
+    of one lab both said their change was committed (the last one's stood), and a rollback
+    was told the running configure's checkpoint came from "a runbook's, another machine's".
+    A committing configure now holds its hosts: each of these is refused, nothing sent."""
+    env = {**os.environ, "NORNIR_EVPN_FAILOVER_STATE": str(configured.fo_state)}
+    base = ["--inventory", str(configured.inventory), "--twin", "--twin-state", str(configured.twin_state)]
+
+    def cli(*argv: str) -> list[str]:
+        return [sys.executable, "-m", "nornir_evpn", *argv, *base]
+
+    configured.twin.set_slow("leaf1", 0.2)  # configure is still typing leaf1's lines
+    first = subprocess.Popen(cli("configure"), cwd=configured.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env)
+    try:
+        configured.wait_for(lambda: any(configured.tmp.glob("commit-*.json")))
+        argv = {"failover-test": [*_fo_args(), "--no-traffic", "--state-file", str(configured.fo_state)],
+                "configure": ["configure", "--hosts", "leaf1"], "rollback": ["rollback"]}[second]
+        done = subprocess.run(cli(*argv), cwd=configured.tmp, capture_output=True, text=True, timeout=60,
+                              env=env, check=False)
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert f"a configure (pid {first.pid}) is committing to leaf1" in done.stderr, done.stderr[-2000:]
+        assert f"run {second} once it has ended" in done.stderr
+        assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]  # the test shut nothing
+        assert not configured.fo_state.exists()
+        configured.twin.set_slow("leaf1", 0)
+        out, err = first.communicate(timeout=60)
+    finally:
+        configured.twin.set_slow("leaf1", 0)
+        if first.poll() is None:
+            first.kill()
+            first.communicate(timeout=30)
+    assert first.returncode == 0, err[-2000:] + out[-2000:]
+    assert not any(configured.tmp.glob("commit-*.json"))  # its claim gone with it
+
+
 @pytest.mark.parametrize("when", ["precheck", "recovery"])
 def test_an_interrupt_does_not_wait_behind_a_slow_host(configured: Lab, when: str) -> None:
     """SIGTERM while a poll waited on a slow leaf (2 s per command): the run sat out that

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from nornir.core import Nornir
 
-from nornir_evpn import checkpoint_record, uncommitted
+from nornir_evpn import checkpoint_record, commit_claims, uncommitted
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -269,14 +269,19 @@ def run(args: argparse.Namespace) -> int:
         return _render_only(args, renderer, features)
     target = build_target(args)
     rendered_notes = preflight(target.nr, target.fabric, renderer, features)
+    committing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if mode in ("commit", "confirmed"):
-        refuse_during_failover_test(target.nr.inventory.hosts, target)
         if args.checkpoint:
             refuse_unrecordable_run()
+        # a failover-test with a link shut, or another configure/rollback committing to one
+        # of these hosts: refused, and this run's claim keeps them off until it ends
+        committing = commit_claims.committing(
+            "configure", target.fabric.name, target.nr.inventory.hosts,
+            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target))
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end
-    with interrupt_once() as settle:
+    with committing, interrupt_once() as settle:
         return _run_and_report(args, target, renderer, features, mode, console, settle, rendered_notes)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from nornir.core.task import AggregatedResult
 
-from nornir_evpn import checkpoint_record, platform
+from nornir_evpn import checkpoint_record, commit_claims, platform
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -213,8 +213,20 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UserInputError(f"--checkpoint: {exc}") from None
     target = build_target(args)
-    if not args.dry_run:
+    if args.dry_run:
+        return _run(args, target)
+    if args.forget:  # (nothing committed: nothing to keep others off)
         refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback")
+        return _run(args, target)
+    # a failover-test with a link shut, or a configure/rollback committing to one of these
+    # hosts: refused, and this run's claim keeps them off until it ends
+    with commit_claims.committing(
+            "rollback", target.fabric.name, target.nr.inventory.hosts,
+            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback")):
+        return _run(args, target)
+
+
+def _run(args: argparse.Namespace, target: Any) -> int:
     console = console_for(args.json)
     cancel = threading.Event()
     lab = target.fabric.name

@@ -14,6 +14,7 @@ from typing import Any
 
 from nornir.core.task import AggregatedResult
 
+from nornir_evpn import commit_claims
 from nornir_evpn.checks import CHECK_NAMES, applicable, resolve_checks
 from nornir_evpn.checks.mac import MAC_CHECKS, ces_without_mac
 from nornir_evpn.commands.common import (
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
                 cut_short(h, CONNECTION)
 
         runner.on_interrupt = interrupt
+    busy = commit_claims.busy_notes(target.fabric.name, hosts)  # (and again after: one that started meanwhile)
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
                             batch_lines=args.batch_lines, keep_outputs=args.outputs is not None,
@@ -164,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     doc = {**verify_document(results), "target": target.describe()}
     doc["notes"] = (skipped_notes(target.fabric, checks) + not_judged_notes(doc["hosts"])
                     + absent_objects_note(doc["hosts"]))
+    doc["notes"] += list(dict.fromkeys(busy + commit_claims.busy_notes(target.fabric.name, hosts)))
     if args.outputs is not None:
         try:
             write_outputs(args.outputs, results)

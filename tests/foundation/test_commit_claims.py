@@ -1,0 +1,82 @@
+"""A committing configure/rollback holds its hosts (nornir_evpn.commit_claims)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn import commit_claims
+from nornir_evpn.errors import UserInputError
+from nornir_evpn.failover_state import prepare_state_file, state_file_path
+
+
+@pytest.fixture(autouse=True)
+def _here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NORNIR_EVPN_FAILOVER_STATE", raising=False)
+
+
+def test_a_failover_test_is_refused_on_a_host_a_configure_of_its_lab_holds() -> None:
+    with commit_claims.committing("configure", "pod-a", ["leaf1", "leaf2"]):
+        with pytest.raises(UserInputError, match=r"a configure \(pid \d+\) is committing to leaf1 of lab pod-a"):
+            prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1", {"lab": "pod-a"})
+        assert not state_file_path().exists()
+        prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1", {"lab": "pod-b"})  # another fabric's
+    assert not list(state_file_path().parent.glob("commit-*.json"))
+
+
+def test_a_configure_is_refused_while_another_holds_one_of_its_hosts() -> None:
+    with commit_claims.committing("rollback", "pod-a", ["leaf2"]):
+        with (pytest.raises(UserInputError, match=r"a rollback \(pid \d+\) is committing to leaf2 of lab pod-a"),
+              commit_claims.committing("configure", "pod-a", ["leaf1", "leaf2"])):
+            pass
+        with commit_claims.committing("configure", "pod-a", ["leaf3"]):  # other hosts: both go on
+            pass
+
+
+def test_the_check_runs_under_the_claim_and_a_refusal_leaves_no_claim() -> None:
+    def failover_running() -> None:
+        raise UserInputError("a failover-test is running")
+
+    with (pytest.raises(UserInputError, match="failover-test is running"),
+          commit_claims.committing("configure", "pod-a", ["leaf1"], check=failover_running)):
+        pass
+    assert not list(Path(".nornir_evpn").glob("commit-*.json"))
+
+
+def test_a_claim_a_killed_run_left_holds_nothing(tmp_path: Path) -> None:
+    directory = tmp_path / ".nornir_evpn"
+    directory.mkdir(mode=0o700)
+    stale = directory / "commit-1-1.json"
+    stale.write_text(json.dumps({"kind": commit_claims.CLAIM_KIND, "command": "configure", "lab": "pod-a",
+                                 "hosts": ["leaf1"], "pid": os.getpid(), "pid_start": -1}))
+    stale.chmod(0o600)
+    with commit_claims.committing("configure", "pod-a", ["leaf1"]):
+        pass
+    assert not stale.exists()
+
+
+def test_a_directory_that_cannot_be_written_holds_no_claim_and_the_run_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORNIR_EVPN_FAILOVER_STATE", str(tmp_path / "file" / "sub" / "state.json"))
+    (tmp_path / "file").write_text("not a directory\n")
+    checked = []
+    with commit_claims.committing("configure", "pod-a", ["leaf1"], check=lambda: checked.append(True)):
+        pass
+    assert checked == [True]
+
+
+def test_a_reading_run_is_told_of_a_failover_test_or_a_commit_of_its_hosts() -> None:
+    assert commit_claims.busy_notes("pod-a", ["leaf1"]) == []
+    with commit_claims.committing("configure", "pod-a", ["leaf1", "leaf2"]):
+        assert commit_claims.busy_notes("pod-b", ["leaf1"]) == []  # another fabric's
+        assert commit_claims.busy_notes("pod-a", ["leaf3"]) == []
+        [note] = commit_claims.busy_notes("pod-a", ["leaf2", "leaf3"])
+        assert note.startswith(f"a configure (pid {os.getpid()}) was committing to leaf2 during this run")
+    prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1", {"lab": "pod-a"})
+    [note] = commit_claims.busy_notes("pod-a", ["leaf1"])
+    assert note.startswith(f"a failover-test (pid {os.getpid()}) of leaf1 ethernet-1/1 was running during this run")
+    assert commit_claims.busy_notes("pod-b", ["leaf1"]) == []
