@@ -327,6 +327,29 @@ def test_a_checkpoint_a_run_left_without_committing_is_never_the_default(lab, ca
     assert lab.running("leaf1") == before
 
 
+def test_the_run_before_an_interrupted_one_is_the_one_recorded_before_it(lab, capsys):
+    """Two operators at once on disjoint hosts: run I (leaf1) started first and was
+    interrupted, run B (leaf2, leaf3) started a moment later and committed, and I's record came
+    last. The refusal said `--checkpoint <A>` "undoes the run before it", A being the run
+    before B (compared by checkpoint name, i.e. by start): reverting to it undid B and A on
+    leaf2 and leaf3. The run before is the one the default takes after `--forget`: B."""
+    code, a, _ = lab.run(capsys, "configure")
+    assert code == 0 and a["checkpoint"]
+    interrupted, b = "nornir-evpn-29991231-235959.000001-1", "nornir-evpn-29991231-235959.000002-2"
+    for leaf in ("leaf2", "leaf3"):
+        lab.twin.datastore(leaf).generate_checkpoint(b, "", "admin")
+    lab.twin.datastore("leaf1").generate_checkpoint(interrupted, "", "admin")
+    checkpoint_record.record_run("evpn-mh01", b, ["leaf2", "leaf3"], False)  # B ended first
+    checkpoint_record.record_run("evpn-mh01", interrupted, [], False, left=["leaf1"])
+    code, _, err = lab.run(capsys, "rollback")
+    assert code == 2, err
+    assert f"the last configure run here ({interrupted}) committed nothing (interrupted)" in err
+    assert f"`rollback --checkpoint {b}` undoes the run before it" in err, err
+    assert lab.run(capsys, "rollback", "--forget")[0] == 0
+    code, doc, err = lab.run(capsys, "rollback", "--dry-run")
+    assert code == 0 and doc["checkpoint"] == b, err
+
+
 def test_a_newer_checkpoint_this_directory_never_recorded_stops_the_default(lab, capsys):
     """A runbook (or another machine) changed leaf1 after the last recorded run: the record's
     default reverted past it and undid both changes without a word (runbook tester)."""

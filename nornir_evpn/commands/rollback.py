@@ -234,6 +234,7 @@ def _run(args: argparse.Namespace, target: Any) -> int:
     try:
         run_record = checkpoint_record.find(lab, args.checkpoint, selected=selected)
         recorded_runs = checkpoint_record.runs_of(lab)
+        recorded_order = [r["checkpoint"] for r in checkpoint_record.known_of(lab)]
     except checkpoint_record.RecordUnreadable as exc:
         raise UserInputError(str(exc)) from None
     if args.checkpoint is None and run_record is None and recorded_runs:
@@ -244,8 +245,15 @@ def _run(args: argparse.Namespace, target: Any) -> int:
     if args.forget:
         return _forget(args, target, run_record)
     if run_record is not None and not run_record["hosts"]:
+        # the run before it is the one recorded before it, which the default takes after
+        # `--forget`: by checkpoint name (by start), a run that began a moment later and
+        # ended first (another operator's, on other hosts) was skipped, and the one named
+        # undid both on its hosts
+        # (two reads of a file another run may append to meanwhile: a name not in it is last)
+        position = {n: i for i, n in enumerate(recorded_order)}
+        last = position.get(run_record["checkpoint"], len(recorded_order))
         before = next((r["checkpoint"] for r in reversed(recorded_runs) if set(checkpoint_record.pending(r))
-                       & selected and r["checkpoint"] < run_record["checkpoint"]), None)
+                       & selected and position.get(r["checkpoint"], len(recorded_order)) < last), None)
         raise UserInputError(
             f"the last configure run here ({run_record['checkpoint']}) committed nothing "
             f"({'failed on ' + host_ranges(run_record['failed']) if run_record.get('failed') else 'interrupted'}): "
