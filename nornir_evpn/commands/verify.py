@@ -93,7 +93,7 @@ def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
         for host, data in hosts.items():
             folder = path / _host_dir_name(host)
             for old in folder.glob("*.txt") if folder.is_dir() else ():
-                old.unlink()
+                old.unlink(missing_ok=True)  # (another verify writing here may have taken it)
             outputs = data.get("outputs") or {}
             if not outputs:
                 continue

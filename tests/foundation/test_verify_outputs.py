@@ -60,3 +60,16 @@ def test_a_directory_that_cannot_be_made_is_named_not_an_inner_probe_file(tmp_pa
     assert str(info.value) == f"--outputs {tmp_path / 'afile' / 'sub'}: cannot create directory: Not a directory"
     assert prepare_outputs_dir(tmp_path / "new" / "dir").is_dir()
     assert list((tmp_path / "new" / "dir").iterdir()) == []
+
+
+def test_a_file_another_verify_removed_meanwhile_is_no_error(tmp_path: Path, monkeypatch) -> None:
+    """Two verifies given one `--outputs DIR` (a cron job and an engineer): the other run may
+    delete a host's old file between this run listing it and removing it, which said
+    `--outputs DIR: cannot write` after the run."""
+    write_outputs(tmp_path, {"leaf1": {"outputs": {"show interface lag1": "old"}}})
+    listed = list((tmp_path / "leaf1").glob("*.txt"))
+    real_glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: [*real_glob(self, pattern), *(
+        p.with_name("gone.txt") for p in listed)])
+    write_outputs(tmp_path, {"leaf1": {"outputs": {"show interface lag1": "new"}}})
+    assert (tmp_path / "leaf1" / "show_interface_lag1.txt").read_text() == "new\n"
