@@ -27,14 +27,32 @@ from pathlib import Path
 from typing import Any
 
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.failover_state import run_alive, state_file_path
+from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
 from nornir_evpn.host_results import host_ranges
-from nornir_evpn.outputs import directory_lock, private_directory, replace_atomically
+from nornir_evpn.outputs import directory_lock, path_text, private_directory, replace_atomically
 from nornir_evpn.own_files import read_own_text
 from nornir_evpn.processes import process_start
 
 CLAIM_KIND = "nornir_evpn commit claim"
 _NUMBERS = itertools.count(1)  # two runs of one process (a runbook's threads) never share a file
+ANY_TWIN = object()  # `twin_state` of a caller that cannot tell: any fabric of the lab's name
+
+
+def twin_key(twin_state: str | Path | None) -> str | None:
+    """A run's twin state file as claims and failover state files keep it (None: the lab's
+    own devices)."""
+    return None if twin_state is None else path_text(twin_state)
+
+
+def of_fabric(doc: dict[str, Any], lab: str | None, twin_state: object = ANY_TWIN) -> bool:
+    """`doc` (a claim, a failover state file) is of the fabric `lab` (None: any) reached
+    through `twin_state` (`twin_key`'s text; None: the lab's devices). Two twins of one lab
+    name in one directory (`--twin-state`), or a twin and the lab it models, are two fabrics:
+    a configure of one was refused while the other's committed. A document that does not say
+    (an older version's) is of every fabric of its lab."""
+    if lab is not None and doc.get("lab") and doc.get("lab") != lab:
+        return False
+    return twin_state is ANY_TWIN or "twin_state" not in doc or doc.get("twin_state") == twin_state
 
 
 def claims_dir() -> Path:
@@ -43,8 +61,10 @@ def claims_dir() -> Path:
     return state_file_path().parent
 
 
-def live_claims(lab: str | None, directory: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
-    """The claims of runs still going, of `lab` (None: any); a dead run's file is removed."""
+def live_claims(lab: str | None, directory: Path | None = None,
+                twin_state: object = ANY_TWIN) -> list[tuple[Path, dict[str, Any]]]:
+    """The claims of runs still going, of the fabric `lab` (None: any) through `twin_state`
+    (`of_fabric`); a dead run's file is removed."""
     directory = directory or claims_dir()
     found = []
     for path in sorted(directory.glob("commit-*.json")):
@@ -58,16 +78,17 @@ def live_claims(lab: str | None, directory: Path | None = None) -> list[tuple[Pa
             with contextlib.suppress(OSError):
                 path.unlink()
             continue
-        if lab is None or doc.get("lab") == lab:
+        if of_fabric(doc, lab, twin_state):
             found.append((path, doc))
     return found
 
 
 def refuse_while_committing(lab: str | None, hosts: Iterable[str], command: str,
-                            directory: Path | None = None, why: str = "") -> None:
-    """UserInputError when a live configure/rollback of `lab` is committing to one of `hosts`."""
+                            directory: Path | None = None, why: str = "", twin_state: object = ANY_TWIN) -> None:
+    """UserInputError when a live configure/rollback of `lab` (through `twin_state`) is
+    committing to one of `hosts`."""
     wanted = set(hosts)
-    for path, doc in live_claims(lab, directory):
+    for path, doc in live_claims(lab, directory, twin_state):
         both = sorted(wanted & set(doc.get("hosts") or ()))
         if both:
             raise UserInputError(
@@ -77,13 +98,15 @@ def refuse_while_committing(lab: str | None, hosts: Iterable[str], command: str,
 
 @contextlib.contextmanager
 def committing(command: str, lab: str, hosts: Iterable[str],
-               check: Callable[[], None] | None = None) -> Iterator[None]:
+               check: Callable[[], None] | None = None, twin_state: str | Path | None = None) -> Iterator[None]:
     """While inside, this run holds `hosts` of `lab`: a failover-test, configure or rollback
     of this project wanting one of them is refused. `check` (the failover-test's state file)
     runs under the same lock, so a failover-test claiming its link at that moment is seen.
     A directory that cannot be written (a read-only checkout, `--no-checkpoint`) holds no
-    claim: the run goes on as before, with nothing to coordinate with there."""
+    claim: the run goes on as before, with nothing to coordinate with there. `twin_state`: the
+    twin's state file the run commits through (None: the lab's devices)."""
     hosts = sorted(set(hosts))
+    twin = twin_key(twin_state)
     directory = claims_dir()
     path = directory / f"commit-{os.getpid()}-{next(_NUMBERS)}.json"
     try:
@@ -98,10 +121,10 @@ def committing(command: str, lab: str, hosts: Iterable[str],
     with directory_lock(directory):
         if check is not None:
             check()
-        refuse_while_committing(lab, hosts, command, directory)
+        refuse_while_committing(lab, hosts, command, directory, twin_state=twin)
         try:
             replace_atomically(path, json.dumps({
-                "kind": CLAIM_KIND, "command": command, "lab": lab, "hosts": hosts,
+                "kind": CLAIM_KIND, "command": command, "lab": lab, "twin_state": twin, "hosts": hosts,
                 "pid": os.getpid(), "pid_start": process_start(os.getpid())}, indent=1) + "\n")
         except OSError:
             path = None  # type: ignore[assignment]
@@ -113,28 +136,25 @@ def committing(command: str, lab: str, hosts: Iterable[str],
                 path.unlink()
 
 
-def busy_notes(lab: str, hosts: Iterable[str]) -> list[str]:
+def busy_notes(lab: str, twin_state: object = ANY_TWIN) -> list[str]:
     """For a run that only reads (verify): the failover-test with a link shut, and the
-    configures and rollbacks committing, of this project on `lab`'s `hosts` now. A nightly
-    verify that overlapped an on-call failover-test FAILed with nothing saying why."""
-    from nornir_evpn.failover_state import failover_state_doc  # (as `_claim` imports this module)
-
-    wanted = set(hosts)
+    configures and rollbacks committing, of this project on the fabric `lab` (through
+    `twin_state`, `twin_key`'s text) now. A nightly verify that overlapped an on-call
+    failover-test FAILed with nothing saying why. Whichever hosts the verify reads: a link
+    shut on leaf1 withdraws the ethernet segment's routes leaf3 receives, and a commit on
+    leaf1 changes what the others learn from it."""
     notes = []
     doc = failover_state_doc(state_file_path())
-    if (doc is not None and run_alive(doc) and doc.get("host") in wanted
-            and (not doc.get("lab") or doc.get("lab") == lab)):
+    if doc is not None and run_alive(doc) and of_fabric(doc, lab, twin_state):
         notes.append(f"a failover-test (pid {doc.get('pid')}) of {doc.get('host')} {doc.get('interface')} was "
                      f"running during this run ({state_file_path()}): a failure may be the link it shuts; run "
                      "again once the test has ended")
     try:
-        claims = live_claims(lab)
+        claims = live_claims(lab, twin_state=twin_state)
     except OSError:
         claims = []
     for _path, claim in claims:
-        both = sorted(wanted & set(claim.get("hosts") or ()))
-        if both:
-            notes.append(f"a {claim.get('command')} (pid {claim.get('pid')}) was committing to {host_ranges(both)} "
-                         "during this run: what it read may be a change half-applied; run again once that "
-                         f"{claim.get('command')} has ended")
+        notes.append(f"a {claim.get('command')} (pid {claim.get('pid')}) was committing to "
+                     f"{host_ranges(sorted(claim.get('hosts') or ()))} during this run: what it read may be a "
+                     f"change half-applied; run again once that {claim.get('command')} has ended")
     return notes

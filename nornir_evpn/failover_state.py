@@ -126,8 +126,10 @@ def _claim(path: Path, host: str | None, interface: str | None, scope: Mapping[s
     from nornir_evpn import commit_claims  # (here: it imports this module)
 
     if host is not None:
-        commit_claims.refuse_while_committing((scope or {}).get("lab"), [host], "failover-test",
-                                              why="; a commit there would re-enable the link this test shuts")
+        scope = scope or {}
+        commit_claims.refuse_while_committing(scope.get("lab"), [host], "failover-test",
+                                              why="; a commit there would re-enable the link this test shuts",
+                                              twin_state=scope.get("twin_state", commit_claims.ANY_TWIN))
     # not `ensure_writable`: its probe creates the file empty for a moment, and a run killed
     # then left an empty file that refused every later run. The claim below is the probe.
     claim = {"kind": STATE_KIND, **(scope or {}), "phase": PHASE_CLAIMED, "host": host, "interface": interface,

@@ -210,8 +210,11 @@ def refuse_during_failover_test(hosts: Any, target: Any = None, command: str = "
     measures nothing true, and its restore is a no-op. Exit 2 before any connection."""
     path = state_file_path()
     doc = failover_state_doc(path)
-    if doc is not None and target is not None and doc.get("lab") and doc.get("lab") != target.fabric.name:
-        return  # another fabric's test (its lab), sharing this directory's state file
+    twin = getattr(target, "twin_state", commit_claims.ANY_TWIN)
+    if twin is not commit_claims.ANY_TWIN:
+        twin = commit_claims.twin_key(twin)
+    if doc is not None and target is not None and not commit_claims.of_fabric(doc, target.fabric.name, twin):
+        return  # another fabric's test (its lab, or another twin of it), sharing this directory's state file
     if doc is not None and run_alive(doc) and doc.get("host") in hosts:
         raise UserInputError(
             f"a failover-test (pid {doc.get('pid')}) is running on {doc.get('host')} {doc.get('interface')} "
@@ -277,7 +280,8 @@ def run(args: argparse.Namespace) -> int:
         # of these hosts: refused, and this run's claim keeps them off until it ends
         committing = commit_claims.committing(
             "configure", target.fabric.name, target.nr.inventory.hosts,
-            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target))
+            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target),
+            twin_state=target.twin_state)
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end

@@ -222,7 +222,8 @@ def run(args: argparse.Namespace) -> int:
     # hosts: refused, and this run's claim keeps them off until it ends
     with commit_claims.committing(
             "rollback", target.fabric.name, target.nr.inventory.hosts,
-            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback")):
+            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback"),
+            twin_state=target.twin_state):
         return _run(args, target)
 
 

@@ -69,14 +69,50 @@ def test_a_directory_that_cannot_be_written_holds_no_claim_and_the_run_goes_on(
     assert checked == [True]
 
 
-def test_a_reading_run_is_told_of_a_failover_test_or_a_commit_of_its_hosts() -> None:
-    assert commit_claims.busy_notes("pod-a", ["leaf1"]) == []
+def test_a_reading_run_is_told_of_a_failover_test_or_a_commit_of_its_lab() -> None:
+    """Whichever hosts it reads: `verify --hosts leaf3` during a failover-test of leaf1
+    FAILed evpn.received on leaf3 (the ethernet segment's routes withdrawn) with no note, as
+    the note looked only for a test or a commit of leaf3 itself."""
+    assert commit_claims.busy_notes("pod-a") == []
     with commit_claims.committing("configure", "pod-a", ["leaf1", "leaf2"]):
-        assert commit_claims.busy_notes("pod-b", ["leaf1"]) == []  # another fabric's
-        assert commit_claims.busy_notes("pod-a", ["leaf3"]) == []
-        [note] = commit_claims.busy_notes("pod-a", ["leaf2", "leaf3"])
-        assert note.startswith(f"a configure (pid {os.getpid()}) was committing to leaf2 during this run")
+        assert commit_claims.busy_notes("pod-b") == []  # another fabric's
+        [note] = commit_claims.busy_notes("pod-a")
+        assert note.startswith(f"a configure (pid {os.getpid()}) was committing to leaf1, leaf2 during this run")
     prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1", {"lab": "pod-a"})
-    [note] = commit_claims.busy_notes("pod-a", ["leaf1"])
+    [note] = commit_claims.busy_notes("pod-a")
     assert note.startswith(f"a failover-test (pid {os.getpid()}) of leaf1 ethernet-1/1 was running during this run")
-    assert commit_claims.busy_notes("pod-b", ["leaf1"]) == []
+    assert commit_claims.busy_notes("pod-b") == []
+
+
+def test_two_twins_of_one_lab_name_are_two_fabrics(tmp_path: Path) -> None:
+    """Two twins of evpn-mh01 served from one directory (`--twin-state`): a configure of
+    the second was refused while one of the first committed (`a configure (pid N) is
+    committing to leaf1 ... of lab evpn-mh01`), and a failover-test of the first refused a
+    configure of the second. The twin state file the run goes through tells them apart."""
+    import types
+
+    from nornir_evpn.commands.configure import refuse_during_failover_test
+
+    twin_a, twin_b = tmp_path / "a" / "twin.json", tmp_path / "b" / "twin.json"
+    with commit_claims.committing("configure", "pod-a", ["leaf1"], twin_state=twin_a):
+        with commit_claims.committing("configure", "pod-a", ["leaf1"], twin_state=twin_b):
+            pass
+        with commit_claims.committing("configure", "pod-a", ["leaf1"]):  # the lab's own devices
+            pass
+        with (pytest.raises(UserInputError, match=r"a configure \(pid \d+\) is committing to leaf1"),
+              commit_claims.committing("rollback", "pod-a", ["leaf1"], twin_state=twin_a)):
+            pass
+        assert commit_claims.busy_notes("pod-a", commit_claims.twin_key(twin_b)) == []
+        assert len(commit_claims.busy_notes("pod-a", commit_claims.twin_key(twin_a))) == 1
+        prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1",
+                           {"lab": "pod-a", "twin_state": commit_claims.twin_key(twin_b)})  # twin b's test
+        with pytest.raises(UserInputError, match=r"a configure .* is committing to leaf1"):
+            prepare_state_file(Path("other.json"), "leaf1", "ethernet-1/1",
+                               {"lab": "pod-a", "twin_state": commit_claims.twin_key(twin_a)})
+
+    def target(twin: Path) -> types.SimpleNamespace:
+        return types.SimpleNamespace(fabric=types.SimpleNamespace(name="pod-a"), twin_state=twin)
+
+    refuse_during_failover_test({"leaf1": None}, target(twin_a))  # twin b's test: not twin a's
+    with pytest.raises(UserInputError, match="is running on leaf1 ethernet-1/1"):
+        refuse_during_failover_test({"leaf1": None}, target(twin_b))
