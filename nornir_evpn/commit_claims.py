@@ -118,22 +118,22 @@ def committing(command: str, lab: str, hosts: Iterable[str],
             check()
         yield
         return
-    with directory_lock(directory):
-        if check is not None:
-            check()
-        refuse_while_committing(lab, hosts, command, directory, twin_state=twin)
-        try:
-            replace_atomically(path, json.dumps({
-                "kind": CLAIM_KIND, "command": command, "lab": lab, "twin_state": twin, "hosts": hosts,
-                "pid": os.getpid(), "pid_start": process_start(os.getpid())}, indent=1) + "\n")
-        except OSError:
-            path = None  # type: ignore[assignment]
+    # the name is this run's alone: removed in the `finally` whether or not it was written, so
+    # an interrupt (Ctrl-C in a runbook) right after the write leaves no claim that its
+    # still-living process would hold until it exits
     try:
+        with directory_lock(directory):
+            if check is not None:
+                check()
+            refuse_while_committing(lab, hosts, command, directory, twin_state=twin)
+            with contextlib.suppress(OSError):  # (not written: nothing held, the run goes on)
+                replace_atomically(path, json.dumps({
+                    "kind": CLAIM_KIND, "command": command, "lab": lab, "twin_state": twin, "hosts": hosts,
+                    "pid": os.getpid(), "pid_start": process_start(os.getpid())}, indent=1) + "\n")
         yield
     finally:
-        if path is not None:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def busy_notes(lab: str, twin_state: object = ANY_TWIN) -> list[str]:

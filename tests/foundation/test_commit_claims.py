@@ -47,6 +47,25 @@ def test_the_check_runs_under_the_claim_and_a_refusal_leaves_no_claim() -> None:
     assert not list(Path(".nornir_evpn").glob("commit-*.json"))
 
 
+def test_an_interrupt_just_after_the_claim_is_written_leaves_no_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in a runbook the moment the claim was written (before the `try` that removes
+    it): the file stayed, and as its process lived on, every later configure or rollback of
+    those hosts in that process was refused."""
+    written = commit_claims.replace_atomically
+
+    def write_then_interrupt(path: Path, text: str, **kwargs: object) -> None:
+        written(path, text, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commit_claims, "replace_atomically", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt), commit_claims.committing("configure", "pod-a", ["leaf1"]):
+        pass
+    assert not list(Path(".nornir_evpn").glob("commit-*.json"))
+    monkeypatch.setattr(commit_claims, "replace_atomically", written)
+    with commit_claims.committing("configure", "pod-a", ["leaf1"]):
+        pass
+
+
 def test_a_claim_a_killed_run_left_holds_nothing(tmp_path: Path) -> None:
     directory = tmp_path / ".nornir_evpn"
     directory.mkdir(mode=0o700)
