@@ -102,8 +102,9 @@ def committing(command: str, lab: str, hosts: Iterable[str],
     """While inside, this run holds `hosts` of `lab`: a failover-test, configure or rollback
     of this project wanting one of them is refused. `check` (the failover-test's state file)
     runs under the same lock, so a failover-test claiming its link at that moment is seen.
-    A directory that cannot be written (a read-only checkout, `--no-checkpoint`) holds no
-    claim: the run goes on as before, with nothing to coordinate with there. `twin_state`: the
+    A directory that cannot be written (a read-only checkout) holds no claim: the run goes on
+    as before, with nothing to coordinate with there. (`--no-checkpoint` claims as any run:
+    it commits all the same.) `twin_state`: the
     twin's state file the run commits through (None: the lab's devices)."""
     hosts = sorted(set(hosts))
     twin = twin_key(twin_state)

@@ -52,8 +52,9 @@ def _owner() -> dict[str, Any]:
 
 
 def run_alive(doc: Mapping[str, Any]) -> bool:
-    """The failover-test that wrote `doc` still runs. A file of an older version (no start
-    recorded) is taken as a stopped run, as that version did."""
+    """The run that wrote `doc` (a failover-test's state file, a configure's or rollback's
+    commit claim) still runs. A file of an older version (no start recorded) is taken as a
+    stopped run, as that version did."""
     pid, start = doc.get("pid"), doc.get("pid_start")
     if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(start, int):
         return False
