@@ -109,8 +109,9 @@ def committing(command: str, lab: str, hosts: Iterable[str],
     hosts = sorted(set(hosts))
     twin = twin_key(twin_state)
     directory = claims_dir()
-    path = directory / f"commit-{os.getpid()}-{next(_NUMBERS)}.json"
     try:
+        # absolute: a runbook thread that changes directory meanwhile left the claim behind
+        directory = directory.absolute()  # (a working directory since removed: no claim)
         private_directory(directory)
     except OSError:
         directory = None  # type: ignore[assignment]
@@ -119,6 +120,7 @@ def committing(command: str, lab: str, hosts: Iterable[str],
             check()
         yield
         return
+    path = directory / f"commit-{os.getpid()}-{next(_NUMBERS)}.json"
     # the name is this run's alone: removed in the `finally` whether or not it was written, so
     # an interrupt (Ctrl-C in a runbook) right after the write leaves no claim that its
     # still-living process would hold until it exits

@@ -66,6 +66,16 @@ def test_an_interrupt_just_after_the_claim_is_written_leaves_no_claim(monkeypatc
         pass
 
 
+def test_a_change_of_directory_during_the_run_leaves_no_claim(tmp_path: Path) -> None:
+    """A runbook thread changed directory while a configure committed: the claim (a path
+    relative to the old one) was not removed, and held leaf1 for the process's life."""
+    (tmp_path / "elsewhere").mkdir()
+    with commit_claims.committing("configure", "pod-a", ["leaf1"]):
+        os.chdir(tmp_path / "elsewhere")
+    os.chdir(tmp_path)
+    assert not list(Path(".nornir_evpn").glob("commit-*.json"))
+
+
 def test_a_claim_a_killed_run_left_holds_nothing(tmp_path: Path) -> None:
     directory = tmp_path / ".nornir_evpn"
     directory.mkdir(mode=0o700)
