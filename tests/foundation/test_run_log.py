@@ -214,3 +214,52 @@ def test_the_log_file_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
     assert lines[0].endswith("line, café")  # appended to, not truncated
     assert lines[1].endswith('description "Lien → spine1, café"')
     assert lines[2].endswith("--inventory '/tmp/R\\udcc3\\udca9seau'")
+
+
+def _own(handler: logging.FileHandler, *messages: str) -> list[logging.LogRecord]:
+    """Log `messages` through `handler` on the `nornir` logger after own_the_log_file; the
+    records the handler failed on."""
+    logger = logging.getLogger("nornir")
+    failed: list[logging.LogRecord] = []
+    handler.handleError = failed.append  # type: ignore[method-assign]
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        run_log.own_the_log_file()
+        for message in messages:
+            logging.getLogger("nornir.nornir_evpn.run").info(message)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+    return failed
+
+
+def test_a_utf8_log_file_opened_strict_writes_an_undecodable_path_escaped(tmp_path: Path) -> None:
+    """Under a UTF-8 locale Nornir's file is UTF-8 but strict: a path's undecodable bytes
+    (as Python escapes them) in the start line stopped the log as latin-1 did."""
+    path = tmp_path / "run.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    assert _own(handler, "start: nornir-evpn verify --inventory '/tmp/R\udce9seau'", "café →") == []
+    assert handler.errors == "backslashreplace"
+    lines = path.read_bytes().decode("utf-8").splitlines()
+    assert [line.split(" - ")[-1] for line in lines] == ["start: nornir-evpn verify --inventory '/tmp/R\\udce9seau'",
+                                                         "café →"]
+
+
+def test_a_log_file_not_opened_yet_opens_in_utf8(tmp_path: Path) -> None:
+    """A handler that opens its file at its first line (delay=True, a rollover's new file)
+    opens it in UTF-8 too, not in the locale's encoding."""
+    path = tmp_path / "run.log"
+    handler = logging.FileHandler(path, encoding="latin-1", delay=True)
+    assert _own(handler, 'description "Lien → spine1, café"') == []
+    assert (handler.encoding, handler.errors) == ("utf-8", "backslashreplace")
+    assert path.read_bytes().decode("utf-8").splitlines()[0].endswith('description "Lien → spine1, café"')
+
+
+def test_the_stream_opened_in_the_locale_s_encoding_is_closed_when_reopened(tmp_path: Path) -> None:
+    handler = logging.FileHandler(tmp_path / "run.log", encoding="latin-1")
+    first = handler.stream
+    assert _own(handler, "x") == []
+    assert first.closed
