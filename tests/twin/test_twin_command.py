@@ -608,3 +608,21 @@ def test_the_state_file_s_paths_are_found_from_a_shell_in_another_locale(tmp_pat
               username="admin").write(state_file)  # and the other way round
     in_latin1_locale()
     assert read_twin_state(state_file).topology == latin1
+
+
+def test_a_path_s_undecodable_bytes_round_trip_through_the_state_file(tmp_path: Path) -> None:
+    """A lab directory whose name is not UTF-8 (`R\\xe9seau`, made under latin-1, read from a
+    UTF-8 shell: Python names it `R\\udce9seau`): the state file is written, and read back as
+    the same path, not refused as unreadable (the twin that wrote it said it was running)."""
+    import os
+
+    from nornir_evpn.processes import process_start
+    from nornir_evpn.twin.state import TwinState
+
+    odd = os.fsdecode(b"/srv/R\xe9seau/fab.clab.yml")
+    state_file = tmp_path / "twin.json"
+    TwinState(pid=os.getpid(), pid_start=process_start(os.getpid()), topology=odd, lab="l", username="admin",
+              control=odd + ".sock").write(state_file)
+    read = read_twin_state(state_file)
+    assert (read.topology, read.control) == (odd, odd + ".sock")
+    assert os.fsencode(read.topology) == b"/srv/R\xe9seau/fab.clab.yml"
