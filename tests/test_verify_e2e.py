@@ -761,3 +761,28 @@ def test_outputs_dir_keeps_what_verify_read(served, tmp_path, capsys) -> None:
     assert lag["detail"] == "leaf2 lag1 - Expected: up Actual: down (no-active-links)"  # as before
     assert lag["commands"] == ["show interface lag1"]
     assert "outputs" not in doc["hosts"]["leaf2"]
+
+
+def test_verify_notes_a_run_busy_on_its_hosts_before_or_after_its_reads_once(served, capsys, monkeypatch) -> None:
+    """verify looks for a failover-test or a committing configure/rollback on its hosts
+    before its reads and again after (one that started meanwhile): what either saw is a note,
+    a run seen both times once."""
+    from nornir_evpn import commit_claims
+    from nornir_evpn.cli import main
+
+    _, _, state = served
+    seen: list[tuple[str, list[str]]] = []
+    before = "a failover-test (pid 1) of leaf1 ethernet-1/1 was running during this run"
+    after = "a configure (pid 2) was committing to leaf2 during this run"
+
+    def busy_notes(lab: str, hosts: list[str]) -> list[str]:
+        seen.append((lab, list(hosts)))
+        return [before] if len(seen) == 1 else [before, after]
+
+    monkeypatch.setattr(commit_claims, "busy_notes", busy_notes)
+    code = main(["verify", "--inventory", str(ROOT / "inventory"), "--twin", "--twin-state", str(state),
+                 "--hosts", "leaf1,leaf2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0, doc
+    assert seen == [("evpn-mh01", ["leaf1", "leaf2"])] * 2
+    assert doc["notes"][-2:] == [before, after] and doc["notes"].count(before) == 1
