@@ -824,3 +824,62 @@ def test_the_twin_has_containerlabs_initial_checkpoint_and_rollback_resets_the_l
     assert {n: lab.running(n) for n in NODES} == startup
     # the run's own checkpoints stay (a revert clears none), containerlab's too
     assert [c.name for c in lab.twin.datastore("leaf1").checkpoints] == [doc["checkpoint"], CLAB_INITIAL]
+
+
+def test_rollback_is_held_off_by_a_failover_test_or_a_commit_on_its_hosts_a_dry_run_is_not(
+        lab, capsys, tmp_path, monkeypatch):
+    """rollback commits: while a configure of this directory commits to one of its hosts, or
+    a failover-test has that host's link shut, it is refused (nothing sent); a dry run only
+    reads and goes on. `--forget` commits nothing: a configure's claim does not hold it off
+    (a failover-test does, as before)."""
+    import os
+
+    from nornir_evpn import commit_claims
+    from nornir_evpn.failover_state import prepare_state_file, state_file_path
+
+    monkeypatch.setenv("NORNIR_EVPN_FAILOVER_STATE", str(tmp_path / "fo" / "failover-state.json"))
+    code, a, _ = lab.run(capsys, "configure")
+    assert code == 0 and a["checkpoint"]
+    after = lab.running("leaf1")
+    with commit_claims.committing("configure", "evpn-mh01", ["leaf1"]):
+        code, _, err = lab.run(capsys, "rollback")
+        assert code == 2, err
+        assert f"a configure (pid {os.getpid()}) is committing to leaf1 of lab evpn-mh01" in err
+        assert err.rstrip().endswith("run rollback once it has ended")
+        code, dry, err = lab.run(capsys, "rollback", "--dry-run")
+        assert (code, dry["checkpoint"]) == (0, a["checkpoint"]), err
+    prepare_state_file(state_file_path(), "leaf1", "ethernet-1/1", {"lab": "evpn-mh01"})
+    for extra in ((), ("--forget",)):
+        code, _, err = lab.run(capsys, "rollback", *extra)
+        assert code == 2, err
+        assert f"a failover-test (pid {os.getpid()}) is running on leaf1 ethernet-1/1" in err
+        assert "run rollback once it has ended" in err
+    assert lab.run(capsys, "rollback", "--dry-run")[0] == 0
+    assert lab.running("leaf1") == after  # nothing reverted
+    state_file_path().unlink()
+    with commit_claims.committing("configure", "evpn-mh01", ["leaf1"]):
+        code, doc, err = lab.run(capsys, "rollback", "--forget")
+        assert (code, doc["checkpoint"], doc["forget"]) == (0, a["checkpoint"], ["leaf1", "leaf2", "leaf3"]), err
+    assert not list((tmp_path / "fo").glob("commit-*.json"))
+
+
+def test_rollback_holds_its_hosts_while_it_reverts(lab, capsys, tmp_path, monkeypatch):
+    """A failover-test, configure or rollback wanting one of the hosts a rollback reverts
+    is refused until it ends: its claim names them."""
+    from nornir_evpn import commit_claims
+    from nornir_evpn.commands import rollback
+
+    monkeypatch.setenv("NORNIR_EVPN_FAILOVER_STATE", str(tmp_path / "fo" / "failover-state.json"))
+    assert lab.run(capsys, "configure")[0] == 0
+    held: list[tuple[str, list[str]]] = []
+    real = rollback._run
+
+    def run(args, target):
+        held.extend((doc["command"], doc["hosts"]) for _, doc in commit_claims.live_claims("evpn-mh01"))
+        return real(args, target)
+
+    monkeypatch.setattr(rollback, "_run", run)
+    code, _, err = lab.run(capsys, "rollback", "--hosts", "leaf1,leaf2")
+    assert code == 0, err
+    assert held == [("rollback", ["leaf1", "leaf2"])]
+    assert commit_claims.live_claims("evpn-mh01") == []
