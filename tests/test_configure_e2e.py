@@ -1210,3 +1210,24 @@ def test_transport_and_device_errors_are_no_bug() -> None:
                 DeviceError("refused"), OSError("x")):
         assert internal.internal_error(exc, "leaf1") is None, exc
     assert internal.is_internal(AttributeError("x")) and internal.is_internal(IndexError("y"))
+
+
+def test_a_commit_confirmed_is_held_off_by_a_commit_on_its_hosts_a_dry_run_is_not(lab, capsys, tmp_path,
+                                                                                  monkeypatch) -> None:
+    """--commit-confirmed commits as a plain commit does: refused while a rollback of this
+    directory holds one of its hosts, nothing sent; a dry run only reads and goes on."""
+    import os
+
+    from nornir_evpn import commit_claims
+
+    monkeypatch.setenv("NORNIR_EVPN_FAILOVER_STATE", str(tmp_path / "fo" / "failover-state.json"))
+    before = lab.running("leaf2")
+    with commit_claims.committing("rollback", "evpn-mh01", ["leaf2"]):
+        for extra in ((), ("--commit-confirmed", "60")):
+            code, doc = lab.configure(capsys, *extra)
+            assert code == 2, doc
+            assert doc["error"].startswith(f"a rollback (pid {os.getpid()}) is committing to leaf2 of lab evpn-mh01 (")
+        code, doc = lab.configure(capsys, "--dry-run")
+        assert code == 0 and doc["hosts"]["leaf2"]["changed"], doc
+    assert lab.running("leaf2") == before
+    assert [p.name for p in (tmp_path / "fo").glob("commit-*.json")] == []
