@@ -73,3 +73,18 @@ def test_a_file_another_verify_removed_meanwhile_is_no_error(tmp_path: Path, mon
         p.with_name("gone.txt") for p in listed)])
     write_outputs(tmp_path, {"leaf1": {"outputs": {"show interface lag1": "new"}}})
     assert (tmp_path / "leaf1" / "show_interface_lag1.txt").read_text() == "new\n"
+
+
+def test_outputs_given_a_file_says_it_is_a_file(tmp_path: Path) -> None:
+    """`--outputs report.txt` (a file there): the one line says what the user gave is a file,
+    before any host is read, and leaves the file as it was."""
+    import pytest
+
+    from nornir_evpn.commands.verify import prepare_outputs_dir
+    from nornir_evpn.errors import UserInputError
+
+    (tmp_path / "report.txt").write_text("keep\n")
+    with pytest.raises(UserInputError) as info:
+        prepare_outputs_dir(tmp_path / "report.txt")
+    assert str(info.value) == f"--outputs {tmp_path / 'report.txt'}: is a file, expected a directory"
+    assert (tmp_path / "report.txt").read_text() == "keep\n"
