@@ -1437,3 +1437,41 @@ def test_restore_finds_the_killed_run_s_inventory_from_a_shell_in_another_locale
         failover_cmd.run_restore(args, state_file)
     assert (seen[0].inventory, seen[0].twin, seen[0].twin_state) == (
         utf8 / "inventory", True, utf8 / ".nornir_evpn" / "twin.json")
+
+
+def test_restore_from_a_shell_in_another_locale_names_the_paths_as_that_locale_does(tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    """The other way round: a failover-test killed under a UTF-8 locale in `~/Réseau lab`,
+    `--restore` from a shell under `LANG=fr_FR.ISO-8859-1`. The file's text is the paths'
+    bytes as UTF-8; that process names the same bytes `RÃ©seau lab`, and only that name
+    finds the inventory and the twin."""
+    import argparse
+    import json
+    import os
+
+    from nornir_evpn.commands import failover as failover_cmd
+    from nornir_evpn.failover_state import STATE_KIND
+    from nornir_evpn.outputs import replace_atomically
+
+    utf8 = tmp_path / "Réseau lab"
+    latin1 = Path(os.fsencode(utf8).decode("latin-1"))  # how a latin-1 process names it
+    scope = failover_cmd._state_doc(argparse.Namespace(), SimpleNamespace(  # type: ignore[arg-type]
+        inventory_dir=utf8 / "inventory", fabric=SimpleNamespace(name="evpn-mh01"), twin=True,
+        twin_state=utf8 / ".nornir_evpn" / "twin.json"))
+    state_file = tmp_path / "failover-state.json"
+    replace_atomically(state_file, json.dumps({"kind": STATE_KIND, **scope, "phase": "shut", "host": "leaf1",
+                                               "interface": "ethernet-1/1"}))  # (its pid is gone)
+
+    seen: list[argparse.Namespace] = []
+
+    def build_target(args: argparse.Namespace) -> Any:
+        seen.append(args)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(failover_cmd, "build_target", build_target)
+    monkeypatch.setattr(os, "fsdecode", lambda b: b.decode("latin-1") if isinstance(b, bytes) else b)  # its locale
+    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
+    with pytest.raises(RuntimeError, match="stop here"):
+        failover_cmd.run_restore(args, state_file)
+    assert (seen[0].inventory, seen[0].twin, seen[0].twin_state) == (
+        latin1 / "inventory", True, latin1 / ".nornir_evpn" / "twin.json")
