@@ -221,3 +221,17 @@ def test_the_demo_runs_from_a_directory_since_removed(tmp_path: Path, monkeypatc
     demo_dir.mkdir()
     with _cwd(demo_dir):
         assert Path.cwd() == demo_dir
+
+
+def test_the_demo_steps_back_to_the_directory_it_was_started_from(tmp_path: Path, monkeypatch) -> None:
+    """A runbook that calls the demo goes on where it was: its relative paths still resolve."""
+    from nornir_evpn.commands.demo import _cwd
+
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir()
+    with _cwd(demo_dir):
+        assert Path.cwd() == demo_dir
+    assert Path.cwd() == here
