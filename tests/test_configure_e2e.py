@@ -1222,7 +1222,7 @@ def test_a_commit_confirmed_is_held_off_by_a_commit_on_its_hosts_a_dry_run_is_no
 
     monkeypatch.setenv("NORNIR_EVPN_FAILOVER_STATE", str(tmp_path / "fo" / "failover-state.json"))
     before = lab.running("leaf2")
-    with commit_claims.committing("rollback", "evpn-mh01", ["leaf2"]):
+    with commit_claims.committing("rollback", "evpn-mh01", ["leaf2"], twin_state=lab.state.resolve()):
         for extra in ((), ("--commit-confirmed", "60")):
             code, doc = lab.configure(capsys, *extra)
             assert code == 2, doc

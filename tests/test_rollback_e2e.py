@@ -841,7 +841,7 @@ def test_rollback_is_held_off_by_a_failover_test_or_a_commit_on_its_hosts_a_dry_
     code, a, _ = lab.run(capsys, "configure")
     assert code == 0 and a["checkpoint"]
     after = lab.running("leaf1")
-    with commit_claims.committing("configure", "evpn-mh01", ["leaf1"]):
+    with commit_claims.committing("configure", "evpn-mh01", ["leaf1"], twin_state=lab.state.resolve()):
         code, _, err = lab.run(capsys, "rollback")
         assert code == 2, err
         assert f"a configure (pid {os.getpid()}) is committing to leaf1 of lab evpn-mh01" in err
@@ -857,7 +857,7 @@ def test_rollback_is_held_off_by_a_failover_test_or_a_commit_on_its_hosts_a_dry_
     assert lab.run(capsys, "rollback", "--dry-run")[0] == 0
     assert lab.running("leaf1") == after  # nothing reverted
     state_file_path().unlink()
-    with commit_claims.committing("configure", "evpn-mh01", ["leaf1"]):
+    with commit_claims.committing("configure", "evpn-mh01", ["leaf1"], twin_state=lab.state.resolve()):
         code, doc, err = lab.run(capsys, "rollback", "--forget")
         assert (code, doc["checkpoint"], doc["forget"]) == (0, a["checkpoint"], ["leaf1", "leaf2", "leaf3"]), err
     assert not list((tmp_path / "fo").glob("commit-*.json"))

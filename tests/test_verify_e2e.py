@@ -763,20 +763,20 @@ def test_outputs_dir_keeps_what_verify_read(served, tmp_path, capsys) -> None:
     assert "outputs" not in doc["hosts"]["leaf2"]
 
 
-def test_verify_notes_a_run_busy_on_its_hosts_before_or_after_its_reads_once(served, capsys, monkeypatch) -> None:
-    """verify looks for a failover-test or a committing configure/rollback on its hosts
+def test_verify_notes_a_run_busy_on_its_fabric_before_or_after_its_reads_once(served, capsys, monkeypatch) -> None:
+    """verify looks for a failover-test or a committing configure/rollback of its fabric
     before its reads and again after (one that started meanwhile): what either saw is a note,
     a run seen both times once."""
     from nornir_evpn import commit_claims
     from nornir_evpn.cli import main
 
     _, _, state = served
-    seen: list[tuple[str, list[str]]] = []
+    seen: list[tuple[str, str | None]] = []
     before = "a failover-test (pid 1) of leaf1 ethernet-1/1 was running during this run"
     after = "a configure (pid 2) was committing to leaf2 during this run"
 
-    def busy_notes(lab: str, hosts: list[str]) -> list[str]:
-        seen.append((lab, list(hosts)))
+    def busy_notes(lab: str, twin_state: str | None) -> list[str]:
+        seen.append((lab, twin_state))
         return [before] if len(seen) == 1 else [before, after]
 
     monkeypatch.setattr(commit_claims, "busy_notes", busy_notes)
@@ -784,5 +784,5 @@ def test_verify_notes_a_run_busy_on_its_hosts_before_or_after_its_reads_once(ser
                  "--hosts", "leaf1,leaf2", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0, doc
-    assert seen == [("evpn-mh01", ["leaf1", "leaf2"])] * 2
+    assert seen == [("evpn-mh01", str(state.resolve()))] * 2  # this twin's, whichever hosts it reads
     assert doc["notes"][-2:] == [before, after] and doc["notes"].count(before) == 1
