@@ -28,8 +28,13 @@ def path_text(path: str | Path) -> str:
 
 
 def native_path(text: str) -> str:
-    """A path `path_text` wrote, as this process names that file."""
-    return os.fsdecode(text.encode("utf-8", "surrogateescape"))
+    """A path `path_text` wrote, as this process names that file. Text no `path_text` makes
+    (a state file edited by hand: a lone `\ud800`) is taken as it is: its file is then not
+    found, said in one line, where encoding it raised a traceback."""
+    try:
+        return os.fsdecode(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return text
 
 
 def ensure_directory(path: Path, what: str, mode: int = 0o777) -> Path:

@@ -1475,3 +1475,31 @@ def test_restore_from_a_shell_in_another_locale_names_the_paths_as_that_locale_d
         failover_cmd.run_restore(args, state_file)
     assert (seen[0].inventory, seen[0].twin, seen[0].twin_state) == (
         latin1 / "inventory", True, latin1 / ".nornir_evpn" / "twin.json")
+
+
+def test_restore_of_a_state_file_edited_by_hand_with_a_lone_surrogate_names_its_path(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """A state file's path no `path_text` wrote (`"\\ud800"`, typed by hand) made `--restore`
+    a UnicodeEncodeError traceback; it is taken as it is, and the path is then not found."""
+    import argparse
+    import json
+
+    from nornir_evpn.commands import failover as failover_cmd
+    from nornir_evpn.failover_state import STATE_KIND
+    from nornir_evpn.outputs import replace_atomically
+
+    state_file = tmp_path / "failover-state.json"
+    replace_atomically(state_file, json.dumps({"kind": STATE_KIND, "inventory": "/lab/\ud800/inventory",
+                                               "lab": "evpn-mh01", "twin": False, "twin_state": None,
+                                               "phase": "shut", "host": "leaf1", "interface": "ethernet-1/1"}))
+    seen: list[argparse.Namespace] = []
+
+    def build_target(args: argparse.Namespace) -> Any:
+        seen.append(args)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(failover_cmd, "build_target", build_target)
+    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
+    with pytest.raises(RuntimeError, match="stop here"):
+        failover_cmd.run_restore(args, state_file)
+    assert seen[0].inventory == Path("/lab/\ud800/inventory")
