@@ -139,6 +139,13 @@ def committing(command: str, lab: str, hosts: Iterable[str],
             path.unlink(missing_ok=True)
 
 
+def running_failover_test(lab: str | None, twin_state: object = ANY_TWIN) -> dict[str, Any] | None:
+    """The state of the failover-test of this project (its default state file) still running
+    on the fabric `lab` (None: any) through `twin_state` (as `of_fabric`), else None."""
+    doc = failover_state_doc(state_file_path())
+    return doc if doc is not None and run_alive(doc) and of_fabric(doc, lab, twin_state) else None
+
+
 def busy_notes(lab: str, twin_state: object = ANY_TWIN) -> list[str]:
     """For a run that only reads (verify): the failover-test with a link shut, and the
     configures and rollbacks committing, of this project on the fabric `lab` (through
@@ -147,8 +154,8 @@ def busy_notes(lab: str, twin_state: object = ANY_TWIN) -> list[str]:
     shut on leaf1 withdraws the ethernet segment's routes leaf3 receives, and a commit on
     leaf1 changes what the others learn from it."""
     notes = []
-    doc = failover_state_doc(state_file_path())
-    if doc is not None and run_alive(doc) and of_fabric(doc, lab, twin_state):
+    doc = running_failover_test(lab, twin_state)
+    if doc is not None:
         notes.append(f"a failover-test (pid {doc.get('pid')}) of {doc.get('host')} {doc.get('interface')} was "
                      f"running during this run ({state_file_path()}): a failure may be the link it shuts; run "
                      "again once the test has ended")

@@ -29,7 +29,7 @@ from nornir_evpn.commands.common import (
     positive_int,
 )
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
+from nornir_evpn.failover_state import state_file_path
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.render import FEATURES, Renderer, packaged_templates_dir, parse_features
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
@@ -208,17 +208,16 @@ def refuse_during_failover_test(hosts: Any, target: Any = None, command: str = "
     """A commit while a failover-test (of this checkout: its default state file) has a link
     shut would re-enable that link (the intent says `admin-state enable`): the test then
     measures nothing true, and its restore is a no-op. Exit 2 before any connection."""
-    path = state_file_path()
-    doc = failover_state_doc(path)
     twin = getattr(target, "twin_state", commit_claims.ANY_TWIN)
     if twin is not commit_claims.ANY_TWIN:
         twin = commit_claims.twin_key(twin)
-    if doc is not None and target is not None and not commit_claims.of_fabric(doc, target.fabric.name, twin):
-        return  # another fabric's test (its lab, or another twin of it), sharing this directory's state file
-    if doc is not None and run_alive(doc) and doc.get("host") in hosts:
+    # (another fabric's test, its lab or another twin of it, sharing this directory's state
+    # file, is none of this run's)
+    doc = commit_claims.running_failover_test(None if target is None else target.fabric.name, twin)
+    if doc is not None and doc.get("host") in hosts:
         raise UserInputError(
             f"a failover-test (pid {doc.get('pid')}) is running on {doc.get('host')} {doc.get('interface')} "
-            f"({path}); a commit now would re-enable the link it shut: run {command} once it has ended")
+            f"({state_file_path()}); a commit now would re-enable the link it shut: run {command} once it has ended")
 
 
 def refuse_unrecordable_run() -> None:
