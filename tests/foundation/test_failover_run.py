@@ -1399,6 +1399,26 @@ def test_a_restore_that_hits_a_socket_error_is_tried_again(tmp_path: Path, monke
     assert [e.event for e in report.timeline if e.event.startswith("restore")] == ["restore-retry", "restore"]
 
 
+def _restore_args(monkeypatch: pytest.MonkeyPatch, state_file: Path) -> Any:
+    """What `failover-test --restore` of `state_file` goes on with (the inventory, twin and
+    twin state it read there), stopped before it connects."""
+    import argparse
+
+    from nornir_evpn.commands import failover as failover_cmd
+
+    seen: list[argparse.Namespace] = []
+
+    def build_target(args: argparse.Namespace) -> Any:
+        seen.append(args)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(failover_cmd, "build_target", build_target)
+    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
+    with pytest.raises(RuntimeError, match="stop here"):
+        failover_cmd.run_restore(args, state_file)
+    return seen[0]
+
+
 def test_restore_finds_the_killed_run_s_inventory_from_a_shell_in_another_locale(tmp_path: Path,
                                                                                   monkeypatch) -> None:
     """A failover-test killed after its shut under `LANG=fr_FR.ISO-8859-1` in `~/Réseau lab`
@@ -1425,17 +1445,8 @@ def test_restore_finds_the_killed_run_s_inventory_from_a_shell_in_another_locale
     replace_atomically(state_file, json.dumps({"kind": STATE_KIND, **scope, "phase": "shut", "host": "leaf1",
                                                "interface": "ethernet-1/1"}))  # (its pid is gone)
 
-    seen: list[argparse.Namespace] = []
-
-    def build_target(args: argparse.Namespace) -> Any:
-        seen.append(args)
-        raise RuntimeError("stop here")
-
-    monkeypatch.setattr(failover_cmd, "build_target", build_target)
-    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
-    with pytest.raises(RuntimeError, match="stop here"):
-        failover_cmd.run_restore(args, state_file)
-    assert (seen[0].inventory, seen[0].twin, seen[0].twin_state) == (
+    restored = _restore_args(monkeypatch, state_file)
+    assert (restored.inventory, restored.twin, restored.twin_state) == (
         utf8 / "inventory", True, utf8 / ".nornir_evpn" / "twin.json")
 
 
@@ -1462,18 +1473,9 @@ def test_restore_from_a_shell_in_another_locale_names_the_paths_as_that_locale_d
     replace_atomically(state_file, json.dumps({"kind": STATE_KIND, **scope, "phase": "shut", "host": "leaf1",
                                                "interface": "ethernet-1/1"}))  # (its pid is gone)
 
-    seen: list[argparse.Namespace] = []
-
-    def build_target(args: argparse.Namespace) -> Any:
-        seen.append(args)
-        raise RuntimeError("stop here")
-
-    monkeypatch.setattr(failover_cmd, "build_target", build_target)
     monkeypatch.setattr(os, "fsdecode", lambda b: b.decode("latin-1") if isinstance(b, bytes) else b)  # its locale
-    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
-    with pytest.raises(RuntimeError, match="stop here"):
-        failover_cmd.run_restore(args, state_file)
-    assert (seen[0].inventory, seen[0].twin, seen[0].twin_state) == (
+    restored = _restore_args(monkeypatch, state_file)
+    assert (restored.inventory, restored.twin, restored.twin_state) == (
         latin1 / "inventory", True, latin1 / ".nornir_evpn" / "twin.json")
 
 
@@ -1481,10 +1483,8 @@ def test_restore_of_a_state_file_edited_by_hand_with_a_lone_surrogate_names_its_
                                                                                    monkeypatch) -> None:
     """A state file's path no `path_text` wrote (`"\\ud800"`, typed by hand) made `--restore`
     a UnicodeEncodeError traceback; it is taken as it is, and the path is then not found."""
-    import argparse
     import json
 
-    from nornir_evpn.commands import failover as failover_cmd
     from nornir_evpn.failover_state import STATE_KIND
     from nornir_evpn.outputs import replace_atomically
 
@@ -1492,14 +1492,5 @@ def test_restore_of_a_state_file_edited_by_hand_with_a_lone_surrogate_names_its_
     replace_atomically(state_file, json.dumps({"kind": STATE_KIND, "inventory": "/lab/\ud800/inventory",
                                                "lab": "evpn-mh01", "twin": False, "twin_state": None,
                                                "phase": "shut", "host": "leaf1", "interface": "ethernet-1/1"}))
-    seen: list[argparse.Namespace] = []
-
-    def build_target(args: argparse.Namespace) -> Any:
-        seen.append(args)
-        raise RuntimeError("stop here")
-
-    monkeypatch.setattr(failover_cmd, "build_target", build_target)
-    args = argparse.Namespace(inventory=None, twin=False, twin_state=None, host=None, interface=None, force=False)
-    with pytest.raises(RuntimeError, match="stop here"):
-        failover_cmd.run_restore(args, state_file)
-    assert seen[0].inventory == Path("/lab/\ud800/inventory")
+    restored = _restore_args(monkeypatch, state_file)
+    assert restored.inventory == Path("/lab/\ud800/inventory")

@@ -192,23 +192,9 @@ def test_the_log_file_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
     and what it could encode went in as latin-1 amid other runs' UTF-8."""
     path = tmp_path / "run.log"
     path.write_bytes("2026-11-28T05:00:00.000Z an earlier run's line, café\n".encode())
-    logger = logging.getLogger("nornir")
     handler = logging.FileHandler(path, encoding="latin-1")  # what Nornir opens in that locale
-    failed: list[logging.LogRecord] = []
-    handler.handleError = failed.append  # type: ignore[method-assign]
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        run_log.own_the_log_file()
-        logging.getLogger("nornir.nornir_evpn.session").info(
-            'leaf1: > set / interface ethernet-1/49 description "Lien → spine1, café"')
-        logging.getLogger("nornir.nornir_evpn.run").info("start: nornir-evpn verify --inventory '/tmp/R\udcc3\udca9seau'")
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        handler.close()
-    assert not failed
+    assert not _own(handler, 'leaf1: > set / interface ethernet-1/49 description "Lien → spine1, café"',
+                    "start: nornir-evpn verify --inventory '/tmp/R\udcc3\udca9seau'")
     lines = path.read_bytes().decode("utf-8").splitlines()
     assert len(lines) == 3, lines
     assert lines[0].endswith("line, café")  # appended to, not truncated
