@@ -109,13 +109,14 @@ def test_demo_killed_mid_run_leaves_no_process(tmp_path: Path, sig: signal.Signa
     proc, marker = _demo(tmp_path)
     try:
         assert proc.stdout is not None
-        # wait until the twin child is up (demo prints the twin step header first)
+        # wait until the twin child serves (its state file written: its imports are done. A
+        # child still importing, stopped by the demo's Ctrl-C, died inside ctypes' library
+        # search and left that search's temp file in $TMPDIR)
         deadline = time.monotonic() + 60
-        while not _twin_child_up(marker):
+        while not (_twin_child_up(marker) and list(_temp(tmp_path).glob("nornir-evpn-demo-*/twin.json"))):
             assert time.monotonic() < deadline and proc.poll() is None, "demo twin never started"
             time.sleep(0.05)
-        time.sleep(0.3)
-        proc.send_signal(sig)
+        proc.send_signal(sig)  # at once: with --timing fast the demo's steps after it take about a second
         _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
