@@ -29,7 +29,7 @@ def path_text(path: str | Path) -> str:
 
 def native_path(text: str) -> str:
     """A path `path_text` wrote, as this process names that file. Text no `path_text` makes
-    (a state file edited by hand: a lone `\ud800`) is taken as it is: its file is then not
+    (a state file edited by hand: a lone `\\ud800`) is taken as it is: its file is then not
     found, said in one line, where encoding it raised a traceback."""
     try:
         return os.fsdecode(text.encode("utf-8", "surrogateescape"))

@@ -65,3 +65,19 @@ def test_one_version_in_pyproject_the_package_and_the_changelog() -> None:
     released = re.findall(r"^## From \S+ to (\S+)\n\nVersion (\S+)\.", (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert __version__ == version
     assert released and released[0] == (".".join(version.split(".")[:2]), version), released[:1]
+
+
+def test_no_docstring_holds_a_lone_surrogate() -> None:
+    """Python 3.13 dedents docstrings as it compiles them, through UTF-8: a docstring holding
+    a lone surrogate (`\\ud800` typed with one backslash) made the module fail to import
+    there (UnicodeEncodeError), while 3.11, the suite's, took it."""
+    import ast
+
+    found = []
+    for path in sorted([*(ROOT / "nornir_evpn").rglob("*.py"), *(ROOT / "tasks").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node, clean=False) or ""
+                if any(0xD800 <= ord(c) <= 0xDFFF for c in doc):
+                    found.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 1)}")
+    assert found == []
