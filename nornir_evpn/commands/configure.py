@@ -220,6 +220,15 @@ def refuse_during_failover_test(hosts: Any, target: Any = None, command: str = "
             f"({state_file_path()}); a commit now would re-enable the link it shut: run {command} once it has ended")
 
 
+def holding_hosts(target: Any, command: str = "configure") -> contextlib.AbstractContextManager[None]:
+    """While inside, this run holds the target's hosts for its commits (`commit_claims`):
+    refused first while a failover-test has one's link shut (`refuse_during_failover_test`,
+    under the claim's lock) or another configure/rollback of the fabric commits to one."""
+    hosts = target.nr.inventory.hosts
+    return commit_claims.committing(command, target.fabric.name, hosts, twin_state=target.twin_state,
+                                    check=lambda: refuse_during_failover_test(hosts, target, command=command))
+
+
 def refuse_unrecordable_run() -> None:
     """Exit 2 before any connection when the run could not be recorded for `rollback`."""
     try:
@@ -277,10 +286,7 @@ def run(args: argparse.Namespace) -> int:
             refuse_unrecordable_run()
         # a failover-test with a link shut, or another configure/rollback committing to one
         # of these hosts: refused, and this run's claim keeps them off until it ends
-        committing = commit_claims.committing(
-            "configure", target.fabric.name, target.nr.inventory.hosts,
-            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target),
-            twin_state=target.twin_state)
+        committing = holding_hosts(target)
 
     console = console_for(args.json)
     # from here to the report, one interrupt ends the run and the next ones wait for its end

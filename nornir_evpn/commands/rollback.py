@@ -20,7 +20,7 @@ from typing import Any
 
 from nornir.core.task import AggregatedResult
 
-from nornir_evpn import checkpoint_record, commit_claims, platform
+from nornir_evpn import checkpoint_record, platform
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -30,6 +30,7 @@ from nornir_evpn.commands.common import (
 )
 from nornir_evpn.commands.configure import (
     Interrupted,
+    holding_hosts,
     interrupt_once,
     refuse_during_failover_test,
     run_interruptible,
@@ -220,10 +221,7 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, target)
     # a failover-test with a link shut, or a configure/rollback committing to one of these
     # hosts: refused, and this run's claim keeps them off until it ends
-    with commit_claims.committing(
-            "rollback", target.fabric.name, target.nr.inventory.hosts,
-            check=lambda: refuse_during_failover_test(target.nr.inventory.hosts, target, command="rollback"),
-            twin_state=target.twin_state):
+    with holding_hosts(target, "rollback"):
         return _run(args, target)
 
 
