@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nornir_evpn import commit_claims
 from nornir_evpn.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -106,9 +107,10 @@ def ping_runner(args: argparse.Namespace, target: Target, ce: str) -> tuple[Ping
 def _state_doc(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     # the twin as this run found it (the default file, $NORNIR_EVPN_TWIN_STATE): a --restore
     # from elsewhere must reach this one
-    # (the paths as their bytes: a --restore from a shell in another locale finds them)
+    # (the paths as their bytes: a --restore from a shell in another locale finds them; the
+    # twin's as a commit claim names it, which `of_fabric` compares it with)
     return {"inventory": path_text(target.inventory_dir.resolve()), "lab": target.fabric.name, "twin": bool(target.twin),
-            "twin_state": None if target.twin_state is None else path_text(target.twin_state)}
+            "twin_state": commit_claims.twin_key(target.twin_state)}
 
 
 def exit_code(report: FailoverReport) -> int:

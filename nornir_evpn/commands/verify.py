@@ -154,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
 
         runner.on_interrupt = interrupt
     # (and again after: one that started meanwhile)
-    busy = commit_claims.busy_notes(target.fabric.name, commit_claims.twin_key(target.twin_state))
+    fabric = target.fabric.name, commit_claims.twin_key(target.twin_state)
+    busy = commit_claims.busy_notes(*fabric)
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
                             batch_lines=args.batch_lines, keep_outputs=args.outputs is not None,
@@ -167,8 +168,7 @@ def run(args: argparse.Namespace) -> int:
     doc = {**verify_document(results), "target": target.describe()}
     doc["notes"] = (skipped_notes(target.fabric, checks) + not_judged_notes(doc["hosts"])
                     + absent_objects_note(doc["hosts"]))
-    doc["notes"] += list(dict.fromkeys(
-        busy + commit_claims.busy_notes(target.fabric.name, commit_claims.twin_key(target.twin_state))))
+    doc["notes"] += list(dict.fromkeys(busy + commit_claims.busy_notes(*fabric)))
     if args.outputs is not None:
         try:
             write_outputs(args.outputs, results)
