@@ -55,6 +55,7 @@ EPILOG = """examples:
   python -m nornir_evpn rollback --twin            # back to before the last configure's commit
   python -m nornir_evpn failover-test --twin --host leaf1 --interface ethernet-1/1
 exit codes: 0 ok, 1 a host or check failed, 2 bad input, 130 interrupted
+(and 3 for configure --exit-code: a host changed or would change)
 """
 
 

@@ -29,7 +29,8 @@ LOG_FORMAT = "%(asctime)s run=%(run_id)s - %(name)12s - %(levelname)8s - %(funcN
 log = logging.getLogger("nornir.nornir_evpn.run")
 
 # what the exit codes mean (cli's EPILOG)
-_MEANING = {0: "ok", 1: "a host or check failed", 2: "bad input", 130: "interrupted"}
+_MEANING = {0: "ok", 1: "a host or check failed", 2: "bad input", 3: "a host changed or would change",
+            130: "interrupted"}
 
 _RUN: dict[str, object] = {}  # argv, started (monotonic), logged (the start line was written)
 
@@ -128,8 +129,9 @@ def log_start() -> None:
 
 
 def log_end(code: int | None, reason: str | None = None) -> None:
-    """`end: verify exit 1 (a host or check failed) in 0.42s`: INFO when 0, WARNING when
-    interrupted, ERROR otherwise; nothing when the run logged no start (no log file)."""
+    """`end: verify exit 1 (a host or check failed) in 0.42s`: INFO when 0 or 3 (configure
+    --exit-code's "changed"), WARNING when interrupted, ERROR otherwise; nothing when the run
+    logged no start (no log file)."""
     if not _RUN.pop("logged", False):
         return
     argv = _RUN.get("argv") or []
@@ -142,6 +144,6 @@ def log_end(code: int | None, reason: str | None = None) -> None:
         what = f"crashed ({type(exc).__name__})" if exc is not None else "crashed"
         log.error("end: %s %s%s", command, what, took)
         return
-    level = logging.INFO if code == 0 else logging.WARNING if code == 130 else logging.ERROR
+    level = logging.INFO if code in (0, 3) else logging.WARNING if code == 130 else logging.ERROR
     meaning = _MEANING.get(code, "failed")
     log.log(level, "end: %s exit %d (%s%s)%s", command, code, meaning, f": {reason}" if reason else "", took)

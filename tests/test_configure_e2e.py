@@ -90,6 +90,23 @@ def test_dry_run_then_commit_then_idempotent(lab, capsys):
     assert not any(e["changed"] or e["committed"] for e in doc["hosts"].values())
 
 
+def test_exit_code_says_whether_a_host_changed_or_would(lab, capsys):
+    """--exit-code: 3 while the fabric differs from the intent (a nightly drift check on
+    --dry-run), 0 once it does not; without it a dry run with a diff is 0."""
+    assert lab.configure(capsys, "--dry-run")[0] == 0
+    code, doc = lab.configure(capsys, "--dry-run", "--exit-code")
+    assert code == 3 and doc["ok"] and [h for h, e in doc["hosts"].items() if e["changed"]] == [
+        "leaf1", "leaf2", "leaf3"]
+    assert lab.configure(capsys, "--validate-only", "--exit-code")[0] == 3
+    code, doc = lab.configure(capsys, "--exit-code", "--hosts", "leaf3")  # commits, so changed
+    assert code == 3 and doc["hosts"]["leaf3"]["committed"]
+    code, doc = lab.configure(capsys, "--dry-run", "--exit-code", "--hosts", "leaf3,spine1")
+    assert code == 0 and not any(e["changed"] for e in doc["hosts"].values())
+    lab.twin.reject_next_commit("leaf1")  # a failed host is still 1, whatever the others did
+    code, doc = lab.configure(capsys, "--exit-code")
+    assert code == 1 and not doc["ok"] and doc["hosts"]["leaf2"]["committed"]
+
+
 def test_dry_run_human_output_shows_diff(lab, capsys):
     code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
                  str(lab.inventory), "--dry-run", "--hosts", "leaf1"])

@@ -31,6 +31,7 @@ from nornir_evpn.ssh_keys import leave_out_rsa_keys
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CHANGED = 3  # configure --exit-code: a host changed or would change (nothing failed)
 EXIT_INTERRUPTED = 130
 MAX_WORKERS = 512  # default workers: one per host up to this
 

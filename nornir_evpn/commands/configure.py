@@ -21,6 +21,7 @@ from nornir.core import Nornir
 
 from nornir_evpn import checkpoint_record, commit_claims, uncommitted
 from nornir_evpn.commands.common import (
+    EXIT_CHANGED,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -74,6 +75,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       help="commit with a rollback timer, accept after the device still answers")
     p.add_argument("--all-or-nothing", action="store_true",
                    help="validate everywhere first; commit everywhere or nowhere")
+    p.add_argument("--exit-code", action="store_true",
+                   help="exit 3 when a host changed or, with --dry-run/--validate-only, would change "
+                        "(drift from the intent), 0 when none; a failed host is still 1")
     p.add_argument("--save", action="store_true",
                    help="then `save startup` on every host (after the accept with --commit-confirmed): "
                         "a commit changes the running configuration only, and a reboot loads the startup one")
@@ -383,4 +387,8 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         sys.stderr.write("configure interrupted: open candidates discarded; " + (
             f"committed before the interrupt: {', '.join(interrupted)}\n" if interrupted else "nothing committed\n"))
         return EXIT_INTERRUPTED
-    return EXIT_OK if doc["ok"] else EXIT_FAILED
+    if not doc["ok"]:
+        return EXIT_FAILED
+    if getattr(args, "exit_code", False) and any(e["changed"] for e in hosts.values()):
+        return EXIT_CHANGED
+    return EXIT_OK

@@ -24,7 +24,7 @@ SUFFIX = ".cfg"
 # options that act on a device: with --render-to nothing is sent, so each would be ignored
 _NEED_A_DEVICE = (("dry_run", "--dry-run"), ("validate_only", "--validate-only"),
                   ("commit_confirmed", "--commit-confirmed"), ("all_or_nothing", "--all-or-nothing"),
-                  ("save", "--save"), ("prune", "--prune"))
+                  ("save", "--save"), ("prune", "--prune"), ("exit_code", "--exit-code"))
 
 
 def refuse_device_options(args: argparse.Namespace) -> None:

@@ -105,6 +105,7 @@ def test_a_run_logs_its_start_and_its_end_with_the_verdict(nornir_file_log: Path
 @pytest.mark.parametrize(("code", "reason", "level", "says"), [
     (0, None, "INFO", "end: twin status exit 0 (ok)"),
     (130, None, "WARNING", "end: twin status exit 130 (interrupted)"),
+    (3, None, "INFO", "end: twin status exit 3 (a host changed or would change)"),  # configure --exit-code
     (2, "--hosts: unknown host 'leaf9'", "ERROR", "end: twin status exit 2 (bad input: --hosts: unknown host 'leaf9')"),
 ])
 def test_the_end_line_s_level_follows_the_exit_code(nornir_file_log, code, reason, level, says) -> None:
