@@ -10,7 +10,16 @@ from __future__ import annotations
 import os
 
 
+def names_one_process(pid: object) -> bool:
+    """`pid` can be one process's id: to os.kill 0 is the caller's process group and -1
+    every process the user may signal (a hand-edited state file's `"pid": -1` made `twin
+    down` SIGTERM all of them), and one past the C long an OverflowError traceback."""
+    return isinstance(pid, int) and not isinstance(pid, bool) and 0 < pid < 2**31
+
+
 def pid_alive(pid: int) -> bool:
+    if not names_one_process(pid):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -36,6 +45,8 @@ def process_start(pid: int) -> int | None:
     times it never moves with the clock (NTP steps, a VM resumed). Without /proc (macOS)
     psutil's creation time in hundredths of a second (a process's own, fixed at its start);
     None when neither can tell (the process is gone)."""
+    if not names_one_process(pid):
+        return None
     fields = _proc_stat(pid)
     if fields is None and not os.path.isdir("/proc"):
         return _created_centiseconds(pid)

@@ -18,7 +18,7 @@ from nornir_evpn import platform
 from nornir_evpn.errors import TwinNotRunningError
 from nornir_evpn.outputs import native_path, path_text, replace_atomically
 from nornir_evpn.own_files import NotOwnFile, read_own_text
-from nornir_evpn.processes import pid_alive, process_start
+from nornir_evpn.processes import names_one_process, pid_alive, process_start
 
 STATE_ENV = "NORNIR_EVPN_TWIN_STATE"
 DEFAULT_STATE_FILE = Path(".nornir_evpn") / "twin.json"
@@ -133,7 +133,7 @@ def read_twin_state(path: str | Path | None = None) -> TwinState:
         known = {f.name for f in fields(TwinState)}
         state = TwinState(**{k: v for k, v in doc.items() if k in known}) if isinstance(doc, dict) \
             else TwinState(**doc)
-        if not isinstance(state.pid, int) or not isinstance(state.pid_start, (int, type(None))) or not all(
+        if not names_one_process(state.pid) or not isinstance(state.pid_start, (int, type(None))) or not all(
                 0 < port < 65536 for _host, port in state.endpoints.values()):
             raise ValueError("a pid or port out of range")
         for name in PATH_FIELDS:

@@ -23,3 +23,13 @@ def test_start_time_without_proc_comes_from_psutil(monkeypatch) -> None:
         child.kill()
         child.wait()
     assert processes.process_start(child.pid) is None  # gone: nothing to compare with
+
+
+def test_a_pid_that_names_no_single_process_is_never_alive() -> None:
+    """os.kill(0, 0) and os.kill(-1, 0) succeed (the caller's process group, every process
+    the user may signal): a state file saying `"pid": -1` read as a live twin, and `twin
+    down` sent SIGTERM to -1. A pid past the C long was an OverflowError traceback."""
+    for pid in (0, -1, -os.getpid(), 2**31, 10**20, True):
+        assert not processes.pid_alive(pid), pid
+        assert processes.process_start(pid) is None, pid
+    assert processes.pid_alive(os.getpid())

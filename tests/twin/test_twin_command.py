@@ -199,7 +199,15 @@ def test_traffic_returns_once_the_macs_have_spread_on_realistic_timing(tmp_path:
     ('{"pid": 1, "topology": "t", "lab": "l", "username": "admin", '
      '"nodes": {"leaf1": {"host": "127.0.0.1", "port": 99999}}}', "a pid or port out of range"),
     ('{"pid": 1, "lab": "caf\xe9"}', "not UTF-8 text"),
-], ids=["not-json", "port-not-a-number", "port-out-of-range", "not-utf8"])
+    # os.kill(-1, SIGTERM) signals every process of the user, os.kill(0, ...) the caller's
+    # group: `twin down` of such a hand edit sent SIGTERM to all of them
+    ('{"pid": -1, "topology": "t", "lab": "l", "username": "admin", "pid_start": 7}',
+     "a pid or port out of range"),
+    ('{"pid": 0, "topology": "t", "lab": "l", "username": "admin"}', "a pid or port out of range"),
+    ('{"pid": 99999999999999999999, "topology": "t", "lab": "l", "username": "admin"}',
+     "a pid or port out of range"),
+], ids=["not-json", "port-not-a-number", "port-out-of-range", "not-utf8", "pid-minus-one", "pid-zero",
+        "pid-too-large"])
 def test_a_corrupt_state_file_is_named(tmp_path: Path, text: str, reason: str) -> None:
     """A truncated or hand-edited state file: one line naming it (it said "no digital twin
     is running", or gave a traceback for a port that is not a number)."""
