@@ -45,9 +45,12 @@ def is_internal(exc: BaseException) -> bool:
 def _module_of(filename: str) -> str:
     """The top-level package a traceback frame's file belongs to (`.../scrapli/x.py` -> scrapli)."""
     parts = filename.replace("\\", "/").split("/")
-    if "site-packages" in parts:
-        return parts[parts.index("site-packages") + 1].removesuffix(".py")
-    return parts[-1].removesuffix(".py") if len(parts) >= 1 else ""
+    # (Debian's python and its pip install into `dist-packages`: there a ValueError raised in
+    # scrapli read as a bug of ours, with a traceback)
+    for root in ("site-packages", "dist-packages"):
+        if root in parts[:-1]:
+            return parts[parts.index(root) + 1].removesuffix(".py")
+    return parts[-1].removesuffix(".py")
 
 
 def internal_error(exc: BaseException, host: str | None = None) -> str | None:

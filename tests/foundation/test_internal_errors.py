@@ -26,6 +26,16 @@ def test_a_host_name_the_resolver_refuses_is_no_bug() -> None:
     assert host_error(host, exc).startswith("cannot connect: leaf1..lab.example: not a valid host name (")
 
 
+@pytest.mark.parametrize("root", ["/venv/lib/python3.12/site-packages", "/usr/lib/python3/dist-packages",
+                                  "/usr/local/lib/python3.11/dist-packages"])
+def test_a_builtin_error_raised_in_a_transport_library_is_no_bug(root: str) -> None:
+    """Debian's python (and its pip) installs into `dist-packages`: a ValueError raised in
+    scrapli there read `internal error: a bug in nornir_evpn`, with a traceback."""
+    ns: dict = {}
+    exec(compile("def f():\n    raise ValueError('x')\n", f"{root}/scrapli/driver/base/sync_driver.py", "exec"), ns)
+    assert not is_internal(_raised(ns["f"]))
+
+
 def test_a_builtin_error_in_our_own_code_is_one() -> None:
     assert is_internal(_raised(lambda: {}["x"]))
     assert is_internal(_raised(lambda: [].pop()))
