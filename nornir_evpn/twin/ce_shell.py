@@ -2,7 +2,7 @@
 
 Prompt `bash-5.0# ` (the tutorial's alpine CE). Commands:
 
-- `ping [-c N] [-i I] [-W S] [-q] [-I IF] IP`: iputils output (`64 bytes from ...` per reply,
+- `ping [-c N] [-i I] [-W S] [-q] [-I IF] IP` (`-c2`, `-qc 2` too): iputils output (`64 bytes from ...` per reply,
   then `--- IP ping statistics ---` and `N packets transmitted, M received, X% packet loss,
   time Tms`). Each probe asks the fabric model right now (so a ping spans a failover) and
   teaches the fabric the MACs on the way. Default count 4, default interval 1 s; probes are
@@ -14,6 +14,7 @@ Prompt `bash-5.0# ` (the tutorial's alpine CE). Commands:
 from __future__ import annotations
 
 import asyncio
+import getopt
 import ipaddress
 import shlex
 import time
@@ -63,24 +64,23 @@ class CeShell:
         return f"bash: {cmd}: command not found"
 
     async def ping(self, args: list[str]) -> str:
-        count, interval, quiet, target = 4, 1.0, False, None
-        it = iter(args)
-        try:
-            for a in it:
-                if a == "-c":
-                    count = int(next(it))
-                elif a == "-i":
-                    interval = float(next(it))
-                elif a in ("-W", "-w", "-I", "-s", "-t"):
-                    next(it)
-                elif a == "-q":
+        count, interval, quiet = 4, 1.0, False
+        value = ""
+        try:  # iputils' (GNU) getopt: `-c 2`, `-c2`, `-qc 2` and options after the address
+            opts, operands = getopt.gnu_getopt(args, "c:i:W:w:I:s:t:qn")
+            for opt, value in opts:
+                if opt == "-c":
+                    count = int(value)
+                elif opt == "-i":
+                    interval = float(value)
+                elif opt == "-q":
                     quiet = True
-                elif a.startswith("-"):
-                    return f"ping: invalid option -- '{a.lstrip('-')[:1]}'"
-                else:
-                    target = a
-        except (StopIteration, ValueError):
-            return "ping: option requires an argument"
+        except getopt.GetoptError as exc:
+            return (f"ping: option requires an argument -- '{exc.opt}'" if "requires" in exc.msg
+                    else f"ping: invalid option -- '{exc.opt[:1]}'")
+        except ValueError:
+            return f"ping: invalid argument: '{value}'"
+        target = operands[-1] if operands else None
         if target is None:
             return "ping: usage error: Destination address required"
         try:

@@ -91,6 +91,33 @@ def test_shell_misc_commands():
     assert run(shell.handle_line("exit")) == "" and shell.closed
 
 
+@pytest.mark.parametrize(("line", "want"), [
+    ("ping -c1 -W1 192.168.0.22", (1, 1, 0)),  # iputils takes a value glued to its option
+    ("ping -qc 2 -i 0 192.168.0.22", (2, 2, 0)),  # and grouped flags
+    ("ping 192.168.0.22 -c 1", (1, 1, 0)),  # and options after the address (GNU getopt)
+])
+def test_ping_takes_every_iputils_spelling_of_its_options(line: str, want: tuple[int, int, int]):
+    """`ping -c1 -W1 IP`, a usual spelling in scripts, answered `invalid option -- 'c'`."""
+    fabric, _running, _show = tutorial_fabric()
+
+    async def sleep(s: float) -> None:
+        return None
+
+    assert summary(run(CeShell(fabric, "ce1", sleep=sleep).handle_line(line))) == want
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ("ping -c", "ping: option requires an argument -- 'c'"),
+    ("ping -x 192.168.0.22", "ping: invalid option -- 'x'"),
+    ("ping -c many 192.168.0.22", "ping: invalid argument: 'many'"),
+    ("ping -c 0 192.168.0.22", "ping: bad number of packets to transmit."),
+    ("ping -q", "ping: usage error: Destination address required"),
+])
+def test_a_bad_ping_line_is_refused_as_iputils_does(line: str, error: str):
+    fabric, _ = boot_lab()
+    assert run(CeShell(fabric, "ce1").handle_line(line)) == f"{error}\n{PROMPT}"
+
+
 @pytest.fixture
 def live_twin():
     with Twin(default_topology(), password=TEST_PASSWORD, fit_terminal=False) as tw:  # the transcripts' rows
