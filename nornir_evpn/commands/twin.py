@@ -396,6 +396,8 @@ def run_down(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         os.kill(state.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it ended since it was read (another `twin down`): stopped
+        pass
     except PermissionError:
         raise UserInputError(f"the twin of {path} (pid {state.pid}) belongs to another user: "
                              "stop it as that user") from None

@@ -634,3 +634,33 @@ def test_a_path_s_undecodable_bytes_round_trip_through_the_state_file(tmp_path: 
     read = read_twin_state(state_file)
     assert (read.topology, read.control) == (odd, odd + ".sock")
     assert os.fsencode(read.topology) == b"/srv/R\xe9seau/fab.clab.yml"
+
+
+def test_down_of_a_twin_that_ends_meanwhile_is_no_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Two `twin down` at once (a cleanup trap and the user's): the twin the second one read
+    as running was gone when it signalled it, and ProcessLookupError escaped as a traceback."""
+    import argparse
+    import signal
+
+    from nornir_evpn.commands import twin as twin_command
+    from nornir_evpn.processes import process_start
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    state_file = tmp_path / "twin.json"
+    state_file.write_text(json.dumps({"pid": child.pid, "pid_start": process_start(child.pid), "topology": "t",
+                                      "lab": "l", "username": "admin"}))
+    real_kill = os.kill
+
+    def kill(pid: int, sig: int) -> None:
+        if sig == signal.SIGTERM and pid == child.pid:  # the other `twin down` was first
+            child.kill()
+            child.wait()
+        real_kill(pid, sig)
+
+    monkeypatch.setattr(os, "kill", kill)
+    try:
+        assert twin_command.run_down(argparse.Namespace(state_file=state_file)) == 0
+    finally:
+        child.kill()
+        child.wait()
+    assert f"(pid {child.pid}) stopped" in capsys.readouterr().err and not state_file.exists()
