@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nornir_evpn.errors import ParseError
 from nornir_evpn.parsers.tables import clean_lines, iter_tables
 
-_RAT_RE = re.compile(r"^\[(\d+)/(\d+)/(\d+)\]$")
+# `[39/39/13]`, one per address family: a session with two (24.x and later) wraps the
+# second onto a continuation row, read as `[39/39/13] [4/4/2]`
+_RAT_RE = re.compile(r"\[(\d+)/(\d+)/(\d+)\]")
 
 
 @dataclass
@@ -20,10 +22,12 @@ class BgpNeighbor:
     peer_as: str
     state: str
     uptime: str
-    afi_safi: str
-    received: int | None
+    afi_safi: str  # its address families, space separated (`evpn ipv4-unicast`)
+    received: int | None  # the counts summed over its address families (None: not shown)
     active: int | None
     sent: int | None
+    # per address family: (received, active, sent)
+    prefixes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     @property
     def established(self) -> bool:
@@ -48,12 +52,14 @@ def parse_bgp_neighbors(text: str) -> dict[str, BgpNeighbor]:
         table.require("Peer", "State", "Peer-AS")
         rat_key = next((k for k in table.column_keys() if k.startswith("rx")), None)
         for r in table.records:
-            m = _RAT_RE.match(r.get(rat_key or "", ""))
+            afi_safi = r.get("afisafi", "")
+            counts = [tuple(map(int, m)) for m in _RAT_RE.findall(r.get(rat_key or "", ""))]
+            totals = [sum(c[i] for c in counts) for i in range(3)] if counts else [None] * 3
             out[r["peer"]] = BgpNeighbor(
                 network_instance=r.get("netinst", ""), peer=r["peer"], group=r.get("group", ""),
                 flags=r.get("flags", ""), peer_as=r["peeras"], state=r["state"],
-                uptime=r.get("uptime", ""), afi_safi=r.get("afisafi", ""),
-                received=int(m[1]) if m else None, active=int(m[2]) if m else None,
-                sent=int(m[3]) if m else None,
+                uptime=r.get("uptime", ""), afi_safi=afi_safi,
+                received=totals[0], active=totals[1], sent=totals[2],
+                prefixes=dict(zip(afi_safi.split(), counts, strict=False)),
             )
     return out

@@ -129,7 +129,7 @@ def test_bgp_neighbors_spine_table() -> None:
     p = peers["192.168.11.1"]
     assert (p.group, p.flags, p.peer_as, p.state, p.uptime, p.afi_safi) == (
         "eBGP-underlay", "S", "101", "established", "0d:18h:20m:49s", "ipv4-unicast")
-    assert (p.received, p.active, p.sent) == (2, 1, 4)
+    assert (p.received, p.active, p.sent) == (2, 1, 4) and p.prefixes == {"ipv4-unicast": (2, 1, 4)}
     assert peers["192.168.12.1"].uptime == "0d:18h:20m:9s"
 
 
@@ -387,6 +387,10 @@ def test_bgp_neighbors_26x_session_with_two_address_families() -> None:
     assert {p: (s.group, s.state, s.afi_safi) for p, s in n.items()} == {
         "10.1.10.10": ("ebgp-evpn", "established", "evpn ipv4-unicast"),
         "10.1.20.20": ("ebgp-evpn", "established", "evpn ipv4-unicast")}
+    # the counts of both families: they read None (`[39/39/13] [4/4/2]` is not one count)
+    p = n["10.1.10.10"]
+    assert p.prefixes == {"evpn": (39, 39, 13), "ipv4-unicast": (4, 4, 2)}
+    assert (p.received, p.active, p.sent) == (43, 43, 15)
 
 
 _EVPN_VIEWS = [
