@@ -31,7 +31,7 @@ RANGES: dict[str, tuple[int, int]] = {
     "as-number": _UINT32,
     "vni": (1, 16_777_215),
     "evi": (1, 65_535),
-    "ecmp": (1, 8),  # SR Linux 23.x, the release the twin reports; 1..64 from 24.3
+    "ecmp": (1, 8),  # SR Linux 23.x (1..64 from 24.3, not kept per release: the intent stops at 8)
     "minimum-advertisement-interval": (1, 255),
     "min-links": (1, 64),  # srl_nokia-interfaces-lag.yang, every release
 }
