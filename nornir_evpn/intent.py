@@ -26,7 +26,7 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -250,6 +250,8 @@ class FabricIntent(BaseModel):
 
 def derive_intent(topology: Topology, overlay_mode: OverlayMode = "full-mesh") -> FabricIntent:
     """Compute the fabric intent from a validated topology."""
+    if overlay_mode not in get_args(OverlayMode):  # a runbook's typo: one line, not pydantic's dump
+        raise IntentError(f"overlay mode {overlay_mode!r}: expected one of {', '.join(get_args(OverlayMode))}")
     leaves, spines = _leaves_and_spines(topology)
     ces = _parse_ces(topology)
     segments = _ethernet_segments(topology, ces, leaves)

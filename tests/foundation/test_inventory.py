@@ -71,6 +71,18 @@ def test_no_secret_in_generated_files(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "password:" not in blob.lower()
 
 
+def test_a_runbook_s_unknown_overlay_mode_is_one_line() -> None:
+    """A typo in the plugin's options (`route_reflector`) was pydantic's multi-line dump
+    from deep inside FabricIntent; it is an IntentError naming the value and the choices."""
+    from nornir_evpn.errors import IntentError
+
+    with pytest.raises(IntentError) as err:
+        InitNornir(inventory={"plugin": "ContainerlabInventory",
+                              "options": {"topology_file": str(LAB), "overlay_mode": "route_reflector"}},
+                   logging={"enabled": False})
+    assert str(err.value) == "overlay mode 'route_reflector': expected one of full-mesh, route-reflector"
+
+
 def test_inventory_plugin_builds_the_same_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NORNIR_EVPN_PASSWORD", "from-env")
     nr = InitNornir(
