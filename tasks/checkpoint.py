@@ -181,8 +181,9 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
     switch) reads whether it is there and what reverting would change.
     result = {"checkpoint", "found", "reverted", "diff", "diff_error", "added", "removed",
     "device_error", "error", "seconds"}: `diff` is the `diff flat` of the revert ("" when the
-    running configuration is the checkpoint's already), None when not read (no checkpoint,
-    or `diff_error` says why: the revert still goes out); `changed` is a revert that changed
+    running configuration is the checkpoint's already: then no revert is sent, and the host
+    counts as reverted), None when not read (no checkpoint, or `diff_error` says why: the
+    revert still goes out); `changed` is a revert that changed
     something, in a dry run one that would (as Nornir's own tasks say of a dry run's diff)."""
     name = checkpoint
     t0 = time.monotonic()
@@ -222,6 +223,13 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
             out["diff"], out["diff_error"] = _revert_diff(conn, name, batch_lines, cancel)
             out["added"], out["removed"] = platform.count_diff(out["diff"] or "")
             if previewing:
+                return done()
+            if out["diff"] == "":
+                # the running configuration is the checkpoint's already: nothing to revert, and
+                # nothing sent. The revert is a commit: a second `rollback --checkpoint X` put
+                # one more (empty) commit in every host's history, which a change record or a
+                # commit alarm reads as a change. The host is back at the checkpoint: reverted.
+                out["reverted"] = True
                 return done()
             if not uncommitted.may_commit(cancel, task.host):
                 return done("interrupted: not reverted")

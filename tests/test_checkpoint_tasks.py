@@ -115,6 +115,22 @@ def test_the_checkpoint_tasks_work_one_command_at_a_time(twin: Twin, nr) -> None
     assert cleared == {"cleared": True, "error": None} and held(twin)["leaf1"] == []
 
 
+def test_a_second_revert_to_one_checkpoint_commits_nothing(twin: Twin, nr) -> None:
+    """Reverting a host whose running configuration is the checkpoint's already sent the
+    revert anyway: `nothing to revert` in the report, and one more commit in the device's
+    history at every `rollback --checkpoint X` run again (determinism tester)."""
+    cp = checkpoint_name()
+    leaf1 = nr.filter(name="leaf1")
+    assert leaf1.run(task=configure_fabric, fabric=fabric_from_nornir(nr), checkpoint=cp)["leaf1"][0].result[
+        "committed"]
+    first = leaf1.run(task=rollback_checkpoint, checkpoint=cp)["leaf1"][0]
+    assert (first.failed, first.changed, first.result["reverted"]) == (False, True, True)
+    commits = list(twin.datastore("leaf1").commits)
+    again = leaf1.run(task=rollback_checkpoint, checkpoint=cp)["leaf1"][0]
+    assert (again.failed, again.changed, again.result["reverted"], again.result["diff"]) == (False, False, True, "")
+    assert twin.datastore("leaf1").commits == commits
+
+
 def test_a_checkpoint_list_read_with_its_prompt_parses_as_without() -> None:
     from nornir_evpn.tasks.checkpoint import parse_checkpoints
 

@@ -204,6 +204,7 @@ def test_a_cancelled_rollback_sends_no_revert(twin: Twin) -> None:
 
 def test_a_revert_sent_and_unanswered_says_it_may_have_reverted(twin: Twin, monkeypatch) -> None:
     _generate(twin, "leaf1", "nornir-evpn-a")
+    _changed_since(twin, "leaf1")  # (nothing to revert sends no revert)
     real = checkpoint_tasks.run_commands
 
     def lost(conn, commands, batch_lines=1):  # type: ignore[no-untyped-def]
@@ -222,6 +223,7 @@ def test_a_revert_sent_then_lost_during_an_interrupt_still_says_it_may_have_reve
     """Ctrl-C while the revert is on its way, and the session then lost: the revert went out,
     so "interrupted: not reverted" would tell the operator the host is as it was."""
     _generate(twin, "leaf1", "nornir-evpn-a")
+    _changed_since(twin, "leaf1")  # (nothing to revert sends no revert)
     real = checkpoint_tasks.run_commands
     cancel = threading.Event()
 
