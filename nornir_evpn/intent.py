@@ -511,7 +511,11 @@ def _parse_ces(topology: Topology) -> dict[str, CeIntent]:
             continue
         ce = ce_from_commands(node.name, node.exec_lines)
         _check_ce_addresses(topology, ce)
-        for link in topology.links_of(node.name):
+        # in the CE's interface order, not the topology's link order: moving a link in the
+        # file reordered the CE's `attachments` in hosts.yaml and defaults.yaml (a diff in git
+        # for the same fabric)
+        wired = topology.links_of(node.name)
+        for link in sorted(wired, key=lambda link: natural_key(link.end(node.name).interface)):
             mine, other = link.end(node.name), link.other(node.name)
             if topology.nodes[other.node].is_srl:
                 ce.attachments[mine.interface] = (other.node, other.interface)

@@ -666,3 +666,32 @@ def test_a_snapshot_entry_that_is_no_mapping_is_taken_as_none(tmp_path: Path, ca
     (out / ".generated-connection.yaml").write_text(yaml.safe_dump(snapshot))
     _write_again(out, capsys)
     assert yaml.safe_load((out / "groups.yaml").read_text())["srl"]["connection_options"]
+
+
+def test_the_order_of_the_topologys_nodes_and_links_changes_no_inventory_file(tmp_path: Path) -> None:
+    """The same fabric written in another order (links moved, a link's endpoints swapped,
+    nodes reordered) is the same inventory, byte for byte: a CE's `attachments` followed
+    the order of its links in the file, a diff in git for no change (determinism tester)."""
+    import random
+
+    doc = yaml.safe_load(LAB.read_text())
+    for seed in range(3):
+        shuffled = yaml.safe_load(LAB.read_text())
+        rng = random.Random(seed)
+        nodes = list(shuffled["topology"]["nodes"].items())
+        rng.shuffle(nodes)
+        shuffled["topology"]["nodes"] = dict(nodes)
+        links = shuffled["topology"]["links"]
+        rng.shuffle(links)
+        for link in links:
+            link["endpoints"].reverse()
+        assert shuffled != doc
+        out = {}
+        for name, d in (("a", doc), ("b", shuffled)):
+            topo_file = tmp_path / name / LAB.name
+            topo_file.parent.mkdir(exist_ok=True)
+            topo_file.write_text(yaml.safe_dump(d, sort_keys=False))
+            topo = load_topology(topo_file)
+            write_inventory(build_inventory(topo, derive_intent(topo)), tmp_path / name / "inv")
+            out[name] = {f: (tmp_path / name / "inv" / f).read_text() for f in ("hosts.yaml", "defaults.yaml")}
+        assert out["a"] == out["b"], seed
