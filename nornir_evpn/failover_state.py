@@ -43,6 +43,10 @@ STATE_KIND = "nornir_evpn failover-test state"  # marks the files this module ma
 # written just before the shut (the link may be down until the restore)
 PHASE_CLAIMED = "pre-check"
 PHASE_SHUT = "shut"
+# true in the file of a run whose shut found no admin-state configured on the interface (the
+# default, enable, applied): the restore deletes the leaf rather than set `enable`, which
+# would leave the running configuration one line longer than before the test
+STATE_ADMIN_STATE_DEFAULT = "admin_state_default"
 
 
 def _owner() -> dict[str, Any]:

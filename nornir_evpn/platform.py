@@ -219,6 +219,11 @@ def set_interface_admin_state(interface: str, enabled: bool) -> str:
     return f"set / interface {interface} admin-state {'enable' if enabled else 'disable'}"
 
 
+def delete_interface_admin_state(interface: str) -> str:
+    """The interface back to its default admin-state (`enable`), with no value of its own."""
+    return f"delete / interface {interface} admin-state"
+
+
 CE_SHELL_PROMPT_PATTERN = r"^[\w.@:~/-]*[#$]\s*$"  # `bash-5.0#` on the twin, root shells on a lab
 
 

@@ -54,15 +54,20 @@ __all__ = [
 
 
 def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection: bool = False,
-                    spare_connection: bool = False) -> Result:
+                    spare_connection: bool = False, as_default: bool = False) -> Result:
     """Set `interface` admin-state through `apply_config` (private candidate, commit now).
+
+    `as_default` (with `enabled`): delete the leaf instead, which enables the interface as
+    its default does, for an interface whose configuration set no admin-state before.
 
     `fresh_connection` drops a cached session first: after an interrupted command the old
     channel may still hold half an answer, and a restore must not trip over it.
     `spare_connection` uses a second session, opened for this and closed after: for a
     restore while a poll still reads the host's session (which must not be closed under it).
-    result = {"interface", "admin_state", "committed", "diff", "error", "reached"}; reached is
-    False when the host could not be reached at all (nothing can have been applied).
+    result = {"interface", "admin_state", "committed", "diff", "error", "reached", "was"}; reached
+    is False when the host could not be reached at all (nothing can have been applied); was
+    is the running admin-state the commit replaced (`enable`), None when the configuration
+    had none (the default applied) or nothing changed.
     """
     state = "enable" if enabled else "disable"
     if not platform.INTERFACE_NAME_RE.match(interface):
@@ -70,21 +75,24 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
         error = f"{interface!r} is not an SR Linux interface name (ethernet-N/M, lagN, ...)"
         return Result(host=task.host, failed=True, changed=False, result={
             "interface": interface, "admin_state": state, "committed": False, "diff": "",
-            "error": error, "reached": False})
+            "error": error, "reached": False, "was": None})
     connection = SPARE_CONNECTION if spare_connection else CONNECTION
     if fresh_connection or spare_connection:
         drop_connection(task.host, connection)  # a broken session is exactly why we reconnect
     try:
-        applied = apply_config(task, [platform.set_interface_admin_state(interface, enabled)], mode="commit",
-                               connection=connection)
+        line = (platform.delete_interface_admin_state(interface) if enabled and as_default
+                else platform.set_interface_admin_state(interface, enabled))
+        applied = apply_config(task, [line], mode="commit", connection=connection)
     finally:
         if spare_connection:
             drop_connection(task.host, connection)
     out = applied.result or {}
     error = out.get("error") or out.get("device_error")
+    leaf = f"interface {interface} admin-state"
+    was = next((r.get("old") for r in out.get("replaced") or () if r.get("path") == leaf), None)
     result = {"interface": interface, "admin_state": state, "committed": bool(out.get("committed")),
               "diff": out.get("diff", ""), "error": error,
-              "reached": bool(out.get("reached"))}
+              "reached": bool(out.get("reached")), "was": was}
     if applied.failed:
         # apply_config ran as a plain call, in this task: it logged the failure already
         return Result(host=task.host, failed=True, changed=False, result=result,
@@ -100,11 +108,13 @@ def shut_interface(task: Task, interface: str) -> Result:
 
 
 def restore_interface(task: Task, interface: str, fresh_connection: bool = True,
-                      spare_connection: bool = False) -> Result:
+                      spare_connection: bool = False, as_default: bool = False) -> Result:
     """`admin-state enable` on one interface (on a fresh session by default; on a second
-    session with `spare_connection`, see `set_admin_state`)."""
+    session with `spare_connection`, see `set_admin_state`). `as_default`: the shut found no
+    admin-state in the configuration (its `was` None): the leaf is deleted, so the running
+    configuration is again what it was, not the same plus an explicit `enable`."""
     return set_admin_state(task, interface, enabled=True, fresh_connection=fresh_connection,
-                           spare_connection=spare_connection)
+                           spare_connection=spare_connection, as_default=as_default)
 
 
 # --------------------------------------------------------------------------- verify adapter

@@ -411,6 +411,52 @@ def test_restore_after_sigkill(configured: Lab) -> None:
     assert not configured.fo_state.exists()
 
 
+def _no_admin_state_on_leaf1_eth1(lab: Lab) -> list[str]:
+    """leaf1 ethernet-1/1 with no admin-state of its own (the default, enable, applies: a
+    fabric built by hand); leaf1's running configuration then, line by line."""
+    async def commit() -> None:
+        ds = lab.twin.datastore("leaf1")
+        changed = ds.running.copy()
+        assert changed.delete(("interface", "ethernet-1/1", "admin-state"))
+        ds.commit(ds.running, changed)
+
+    lab.twin._run(commit())
+    assert lab.leaf1_eth1() == []
+    return lab.twin.datastore("leaf1").running.flat()
+
+
+def test_a_link_with_no_admin_state_of_its_own_is_restored_as_it_was(configured: Lab) -> None:
+    """The restore set `admin-state enable` on a port whose configuration had none: the link
+    was up again, but the running configuration one line longer than before the test, a diff
+    for a test that must leave the device as it found it (determinism tester)."""
+    before = _no_admin_state_on_leaf1_eth1(configured)
+    done = configured.run(*_fo_args(), "--no-traffic")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert configured.twin.datastore("leaf1").running.flat() == before
+    assert configured.failing_checks() == []
+
+
+def test_restore_after_sigkill_of_a_link_with_no_admin_state_of_its_own(configured: Lab) -> None:
+    before = _no_admin_state_on_leaf1_eth1(configured)
+    proc = configured.start(*_fo_args(), "--no-traffic")
+
+    def said() -> bool:  # the file names the default once the shut's answer is read
+        return configured.fo_state.exists() and json.loads(configured.fo_state.read_text()).get(
+            "admin_state_default") is True
+
+    try:
+        configured.wait_for(said)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
+    done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore",
+                           "--state-file", str(configured.fo_state), "--interval", "0.2"],
+                          cwd=configured.tmp, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert configured.twin.datastore("leaf1").running.flat() == before
+
+
 def test_a_second_run_on_the_same_state_file_is_refused_while_the_first_runs(configured: Lab) -> None:
     """Two operators (or CI jobs) in one checkout: the second run, and a --restore, are told
     the first is running, instead of "stopped before its restore" and a restore that enabled

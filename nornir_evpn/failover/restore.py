@@ -22,7 +22,7 @@ from nornir_evpn.failover.model import (
     TimelineEvent,
     relearnt_from_traffic,
 )
-from nornir_evpn.failover_state import remove_state
+from nornir_evpn.failover_state import STATE_ADMIN_STATE_DEFAULT, remove_state
 from nornir_evpn.internal import internal_error
 from nornir_evpn.polling import CheckKey, wait_for_state
 from nornir_evpn.tasks.failover import restore_interface
@@ -58,12 +58,14 @@ def refused_for_good(error: str | None) -> bool:
 
 class Step(NamedTuple):
     """One task on one host: ok, a one-line error, whether the device's diff was not empty,
-    and whether the device was reached at all (False: nothing can have been applied)."""
+    whether the device was reached at all (False: nothing can have been applied), and the
+    task's result dict when it succeeded (None otherwise)."""
 
     ok: bool
     error: str | None
     changed: bool = False
     reached: bool = True
+    result: Mapping[str, Any] | None = None
 
 
 def run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> Step:
@@ -72,7 +74,8 @@ def run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> St
     result = nr.filter(name=host).run(task=task, on_failed=True, **kwargs)
     multi = result[host]
     if not multi.failed:
-        return Step(True, None, bool(multi.changed))
+        own = multi[0].result if isinstance(multi, list) and multi else None  # (a MultiResult is a list)
+        return Step(True, None, bool(multi.changed), result=own if isinstance(own, Mapping) else None)
     for r in multi:
         if r.failed:
             reached = not (isinstance(r.result, dict) and r.result.get("reached") is False)
@@ -91,7 +94,7 @@ def run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> St
 def enable_with_retries(
     nr: Nornir, host: str, interface: str, *, timeout: float, clock: Callable[[], float],
     fresh: bool = False, spare: bool = False, stop: Callable[[], bool] = lambda: False,
-    on_retry: Callable[[int, str | None, float], None] | None = None,
+    on_retry: Callable[[int, str | None, float], None] | None = None, as_default: bool = False,
 ) -> tuple[bool, str | None, float]:
     """`admin-state enable` until it applies or the device refuses it for good (a refused
     commit will be refused again; a dropped session or a locked candidate may not be), and
@@ -101,7 +104,8 @@ def enable_with_retries(
 
     `fresh`: the first attempt on a new session too (after an error or an interrupt the
     old one's state is unknown); `spare`: on a second session (see `set_admin_state`).
-    `on_retry(attempt, error, delay)` before each wait.
+    `on_retry(attempt, error, delay)` before each wait. `as_default`: the interface had no
+    admin-state of its own before the shut: the restore deletes the leaf (`restore_interface`).
     """
     deadline = time.monotonic() + timeout
     delay = RESTORE_RETRY_DELAY_S
@@ -110,7 +114,8 @@ def enable_with_retries(
         sent_at = clock()
         try:
             step = run_on(nr, host, restore_interface, interface=interface,
-                          fresh_connection=fresh or attempt > 0, spare_connection=spare)
+                          fresh_connection=fresh or attempt > 0, spare_connection=spare,
+                          as_default=as_default)
             ok, err = step.ok, step.error
         except Exception as exc:  # reported loudly, never swallowed
             ok, err = False, f"{type(exc).__name__}: {exc}"
@@ -129,11 +134,12 @@ def enable_with_retries(
 
 def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: float,
                        clock: Callable[[], float], emit: Callable[[TimelineEvent], None], *,
-                       spare: bool = False) -> None:
+                       spare: bool = False, as_default: bool = False) -> None:
     """Re-enable the interface with signals deferred; keep the state file if it fails.
 
     `spare`: a poll still reads the host's session, so the restore opens a second one and
     runs in this thread (not queued behind that poll's hosts in the worker pool).
+    `as_default`: the shut found no admin-state configured: the restore deletes the leaf.
     """
     if spare:
         nr = nr.with_runner(SerialRunner())
@@ -149,6 +155,7 @@ def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverRep
         ok, err, sent_at = enable_with_retries(
             nr, options.host, options.interface, timeout=options.timeout, clock=clock,
             fresh=suspect, spare=spare, stop=lambda: bool(received or report.interrupted),
+            as_default=as_default,
             on_retry=lambda attempt, err, delay: emit(TimelineEvent(
                 t=round(clock() - t0, 3), event="restore-retry", host=options.host,
                 detail=f"attempt {attempt} failed ({err}); again in {delay:g}s")))
@@ -173,7 +180,9 @@ def restore_from_state(
     t0 = time.monotonic()
     report.restore_attempted = True
     # a lock or a dropped session ends by itself: try again while the timeout lasts
-    ok, err, _sent_at = enable_with_retries(nr, host, interface, timeout=timeout, clock=time.monotonic)
+    # (a run that found no admin-state configured says so in the file after its shut)
+    ok, err, _sent_at = enable_with_retries(nr, host, interface, timeout=timeout, clock=time.monotonic,
+                                            as_default=doc.get(STATE_ADMIN_STATE_DEFAULT) is True)
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=f"{interface} admin-state enable" if ok else str(err)))

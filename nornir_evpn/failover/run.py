@@ -5,6 +5,7 @@ See the package's docstring for the safety rules.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from typing import Any
 
 from nornir.core import Nornir
 
+from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover.interrupts import signals_deferred, sigterm_raises
 from nornir_evpn.failover.model import (
     NO_FAULTS,
@@ -27,7 +29,13 @@ from nornir_evpn.failover.model import (
 from nornir_evpn.failover.poller import POLL_OVERRUN, Poller
 from nornir_evpn.failover.restore import restore_after_shut, run_on
 from nornir_evpn.failover.segment import ce_of_ip, ces_failing_before, links_left, segment_for
-from nornir_evpn.failover_state import PHASE_SHUT, STATE_KIND, remove_state, write_state
+from nornir_evpn.failover_state import (
+    PHASE_SHUT,
+    STATE_ADMIN_STATE_DEFAULT,
+    STATE_KIND,
+    remove_state,
+    write_state,
+)
 from nornir_evpn.failures import failure_kind
 from nornir_evpn.intent import FabricIntent
 from nornir_evpn.polling import CONNECT_CHECK, CheckKey, PollOutcome, wait_for_state
@@ -133,6 +141,9 @@ class _Run:
         self.poller = Poller(clock, getattr(evaluate, "in_flight", None))
         self.restored_at = self.joined_at = 0.0
         self.failed_before: dict[CheckKey, CheckOutcome] = {}
+        # the shut found no admin-state configured (the default applied): the restore deletes
+        # the leaf, and the running configuration is again byte for byte what it was
+        self.admin_state_default = False
 
     # -- the timeline and what the polls saw ---------------------------------------------------
     def now(self) -> float:
@@ -338,11 +349,12 @@ class _Run:
                     self.probe.start()
                 # the state file exists before the shut is sent: a SIGKILL at any later
                 # instant still leaves enough to undo it with --restore
+                shut_doc = {
+                    "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
+                    "interface": options.interface, "segment": self.es.name, "time": time.time(),
+                }
                 try:
-                    write_state(options.state_file, {
-                        "kind": STATE_KIND, **(state_doc or {}), "phase": PHASE_SHUT, "host": options.host,
-                        "interface": options.interface, "segment": self.es.name, "time": time.time(),
-                    })
+                    write_state(options.state_file, shut_doc)
                 except OSError as exc:  # a full disk: said as such, not "OSError: [Errno 28] ..."
                     raise _StepFailed(f"--state-file {options.state_file}: cannot write: "
                                       f"{exc.strerror or exc}; {options.interface} was not shut") from None
@@ -358,6 +370,13 @@ class _Run:
                         remove_state(options.state_file)
                     raise _StepFailed(f"shut failed: {shut.error}")
                 report.shut_commit_s = round(self.t0 - sent_at, 3)
+                if shut.changed and shut.result is not None and shut.result.get("was", "enable") is None:
+                    # no admin-state of its own before (the default, enable): the restore
+                    # deletes the leaf; --restore after a kill reads that from the state file
+                    # (killed before this write, it sets `enable`: the link comes up all the same)
+                    self.admin_state_default = True
+                    with contextlib.suppress(OSError, UserInputError):
+                        write_state(options.state_file, {**shut_doc, STATE_ADMIN_STATE_DEFAULT: True})
                 if not shut.changed:
                     # an empty diff: the interface was already disabled (an operator's shut). The
                     # fault is already there, so there is nothing to measure (with --force what it
@@ -388,7 +407,8 @@ class _Run:
                         self.poller.abort(nr)  # cut short by us: its hosts are not "unreachable"
                     # a poll still running at the timeout keeps its session: restore on a second
                     # one rather than hold the link down until that poll ends
-                    restore_after_shut(nr, options, report, self.t0, clock, self.emit, spare=self.poller.busy())
+                    restore_after_shut(nr, options, report, self.t0, clock, self.emit, spare=self.poller.busy(),
+                                       as_default=self.admin_state_default)
                     self.restored_at = clock()  # recovery counts from here, not from the end of the wait below
                     # before anything else uses the sessions it reads (joined whether or not the
                     # run was interrupted: `interrupted or join()` skipped it on an interrupt)
