@@ -41,13 +41,15 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
 def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
     """The IPv4 addresses of every CE but `ce`: pinging them teaches the fabric both ends'
     MACs (`ping` is IPv4; a CE's IPv6 address would fail every ping, fabric or not)."""
-    return [ip for name, other in sorted(fabric.ces.items()) if name != ce for ip in other.ips
-            if ":" not in ip]
+    # in natural name order, as every host list: the report's per-target rows read shce7
+    # before shce10 (a plain sort put shce10 first)
+    return [ip for name, other in sorted(fabric.ces.items(), key=lambda kv: natural_key(kv[0])) if name != ce
+            for ip in other.ips if ":" not in ip]
 
 
 def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:
     """{CE address: CE name}: the probe's targets named in the report."""
-    return {ip: name for name, ce in sorted(fabric.ces.items()) for ip in ce.ips}
+    return {ip: name for name, ce in sorted(fabric.ces.items(), key=lambda kv: natural_key(kv[0])) for ip in ce.ips}
 
 
 def ces_failing_before(fabric: FabricIntent, failed: Mapping[CheckKey, CheckOutcome]) -> set[str]:

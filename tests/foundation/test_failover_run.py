@@ -1494,3 +1494,20 @@ def test_restore_of_a_state_file_edited_by_hand_with_a_lone_surrogate_names_its_
                                                "phase": "shut", "host": "leaf1", "interface": "ethernet-1/1"}))
     restored = _restore_args(monkeypatch, state_file)
     assert restored.inventory == Path("/lab/\ud800/inventory")
+
+
+def test_probe_targets_follow_the_ces_in_natural_name_order() -> None:
+    """The traffic table's per-target rows (and `per_target` in --json) listed shce10's
+    address before shce7's: a plain sort of the CE names (determinism tester)."""
+    import tempfile
+
+    from nornir_evpn.failover import other_ce_ips
+    from nornir_evpn.failover.segment import ce_of_ip
+    from nornir_evpn.generate import generate_topology, write_topology
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_topology(generate_topology(1, 12, 1), Path(tmp) / "fab.clab.yml")
+        fabric = derive_intent(load_topology(path))
+    named = ce_of_ip(fabric)
+    assert [named[ip] for ip in other_ce_ips(fabric, "mhce1")] == [f"shce{n}" for n in range(3, 13)]
+    assert list(named.values()) == ["mhce1", *(f"shce{n}" for n in range(3, 13))]
