@@ -54,7 +54,6 @@ def generate_topology(
     # numbered in a row, growing it from 20 to 40 renumbered every pair but the first, and
     # with them their ESIs and LACP keys (configure then replaced 60 values a leaf)
     stride = 40 if ce_per_pair > 1 else 1
-    host = 10
     for p in range(1, mh_pairs + 1):
         a, b = 2 * p - 1, 2 * p
         for k in range(1, ce_per_pair + 1):
@@ -85,7 +84,10 @@ def generate_topology(
             links.append({"endpoints": [f"{ce}:eth2", f"leaf{b}:e1-{k}"]})
     for leaf in range(2 * mh_pairs + 1, leaves + 1):
         ce = f"shce{leaf}"
-        host += 1
+        # 172.30.200.<leaf>, from its leaf's number: counted on from the last multi-homed CE,
+        # one more pair (or CE per pair) readdressed every single-homed CE after it. Above the
+        # multi-homed CEs' 172.30.0.11 to 172.30.10.10 (64 pairs of 40)
+        host = 200 * 256 + leaf
         mac = f"00:c1:ab:02:{leaf >> 8:02x}:{leaf & 0xFF:02x}"
         nodes[ce] = {"kind": "linux", "exec": [
             f"ip link set address {mac} dev eth1",

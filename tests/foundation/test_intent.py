@@ -546,6 +546,22 @@ def test_growing_ce_per_pair_keeps_every_ces_segment(tmp_path: Path) -> None:
     assert fewer["ce2x1"] == ("ES-41", "01:11:11:11:11:11:11:00:00:29", "172.30.0.51")
 
 
+@pytest.mark.parametrize(("pairs", "per_pair"), [(2, 1), (3, 1), (2, 2), (2, 40)])
+def test_a_single_homed_ces_address_follows_its_leaf_not_the_multi_homed_ces(tmp_path: Path, pairs,
+                                                                              per_pair) -> None:
+    """shce9 was 172.30.0.95 with 3 pairs of 2 CEs and 172.30.0.133 with 4: counted on from
+    the last multi-homed CE, one more pair readdressed every single-homed CE after it (a
+    topology diff, and a new ping target, for CEs nothing changed; determinism tester)."""
+    from nornir_evpn.generate import generate_topology
+
+    path = _write(tmp_path / "g.clab.yml", generate_topology(2, 10, pairs, ce_per_pair=per_pair))
+    fabric = derive_intent(load_topology(path))
+    assert {name: ce.ips for name, ce in fabric.ces.items() if name.startswith("shce")} == {
+        f"shce{n}": [f"172.30.200.{n}"] for n in range(2 * pairs + 1, 11)}
+    every = [ip for ce in fabric.ces.values() for ip in ce.ips]
+    assert len(set(every)) == len(every)
+
+
 @pytest.mark.parametrize(("labels", "message"), [
     # mhce1's own ESI (its default)
     ("{esi: '01:11:11:11:11:11:11:00:00:01'}", "CEs 'mhce1' and 'mhce2' have the same ESI 01:11:11:11:11:11:11:00:00:01"),
