@@ -54,7 +54,9 @@ def wait_for_state(
     (`outcome.stopped`): the state can no longer be seen (a host that stays unreachable).
 
     Times are seconds since `t0`, taken when a poll *completes*: the outputs it read are
-    at least that old, so a measured convergence is never shorter than the real one.
+    at least that old, so a measured convergence is never shorter than the real one counted
+    from `t0` (failover-test's `t0` is the end of a commit, whose change may have applied
+    before its answer came: `FailoverReport.commit_bound`).
     """
     outcome = PollOutcome(reached=False, converged_s=None)
     deadline = t0 + timeout

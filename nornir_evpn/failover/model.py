@@ -163,6 +163,19 @@ class FailoverReport:
                 down.discard(ev.host)
         return sorted(out | down)
 
+    def commit_bound(self, phase: str) -> float | None:
+        """The phase's time counted from when its commit was *sent*, when that commit took
+        longer than the time measured after its end (None otherwise). The link changed at some
+        instant inside the commit's round trip: an answer held up on the way back (a stalled
+        WAN or VPN link, a slow management plane) moved the end, the count's start, past the
+        fabric's own convergence (a 6.8 s commit answer and "convergence 0.211s" for a fabric
+        that took 2.5 s). Measured from the send, the time is an upper bound again."""
+        measured, commit = ((self.convergence_s, self.shut_commit_s) if phase == "convergence"
+                            else (self.recovery_s, self.restore_commit_s))
+        if measured is None or commit is None or commit <= measured:
+            return None
+        return round(measured + commit, 3)
+
     def checks_times(self) -> dict[str, dict[str, dict[str, float | None]]]:
         """{check: {host: {"degraded_s", "recovered_s"}}}: when each expectation held for good,
         i.e. first held, or held again after its last break (an expectation that broke and held

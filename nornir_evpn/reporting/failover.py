@@ -122,9 +122,9 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table.add_column("value", overflow="fold")
     # both count from the end of the commit that changed the link (its own time apart)
     table.add_row("convergence", _secs(report.convergence_s) + _bound(report, "convergence")
-                  + _commit_note("shut", report.shut_commit_s))
+                  + _commit_note("shut", report.shut_commit_s, report.commit_bound("convergence")))
     table.add_row("recovery", _secs(report.recovery_s) + _bound(report, "recovery")
-                  + _commit_note("restore", report.restore_commit_s))
+                  + _commit_note("restore", report.restore_commit_s, report.commit_bound("recovery")))
     if report.traffic is not None:
         traffic = report.traffic
         table.add_row("traffic", f"{traffic.sent} sent, {traffic.lost} lost"
@@ -237,8 +237,13 @@ def log_event(ev: TimelineEvent) -> None:
             f": {ev.detail}" if ev.detail else "")
 
 
-def _commit_note(what: str, seconds: float | None) -> str:
-    return "" if seconds is None else f" (from the {what}'s commit, which took {seconds:.2f}s)"
+def _commit_note(what: str, seconds: float | None, bound: float | None = None) -> str:
+    if seconds is None:
+        return ""
+    if bound is not None:  # the commit outlasted what was measured after it: see commit_bound
+        return (f" (from the {what}'s commit, which took {seconds:.2f}s: the link may have changed "
+                f"before its answer came, so at most {bound:.3f}s from when it was sent)")
+    return f" (from the {what}'s commit, which took {seconds:.2f}s)"
 
 
 def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any]:
@@ -265,6 +270,10 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         # hosts no poll could read for part of the phase: its time above is an upper bound
         "convergence_unread": report.unread_hosts("convergence"),
         "recovery_unread": report.unread_hosts("recovery"),
+        # the commit took longer than the time measured after it: the time from its send
+        # (an upper bound), else null
+        "convergence_at_most_s": report.commit_bound("convergence"),
+        "recovery_at_most_s": report.commit_bound("recovery"),
         # the commits themselves; convergence_s and recovery_s count from their end
         "shut_commit_s": report.shut_commit_s,
         "restore_commit_s": report.restore_commit_s,

@@ -574,6 +574,45 @@ def test_convergence_and_recovery_count_from_the_end_of_their_commits(tmp_path: 
     assert events["shut"] == 0.0 and events["restore"] == 1.25  # the restore's commit ended then
 
 
+@pytest.mark.parametrize("commit_s", [6.0, 0.1])
+def test_a_commit_answered_later_than_the_fabric_converged_gives_an_upper_bound(
+        tmp_path: Path, commit_s: float) -> None:
+    """Over a VPN, the shut's `commit now` reached leaf1 and its answer stalled 6 s on the way
+    back: counted from the answer, the first poll found the fabric converged and the run said
+    `convergence 0.211s` for a fabric that took 2.5 s ("never shorter than the real one").
+    A commit longer than the time measured after it now gives the time from its send too."""
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    now = [0.0]
+
+    class Commits(FakeNornir):
+        def run(self, task: Any, **kw: Any) -> dict[str, Any]:
+            now[0] += commit_s
+            return super().run(task, **kw)
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        now[0] += 0.25  # a poll: the fabric is where the fault takes it already
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(
+        Commits(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+        clock=lambda: now[0],
+    )
+    assert report.ok and (report.convergence_s, report.recovery_s) == (0.25, 0.25)
+    doc = failover_document(report, ["leaf1"])
+    out = io.StringIO()
+    print_report(Console(file=out, width=300, color_system=None), report)
+    if commit_s > 0.25:
+        assert (doc["convergence_at_most_s"], doc["recovery_at_most_s"]) == (6.25, 6.25)
+        assert ("0.250s (from the shut's commit, which took 6.00s: the link may have changed before its "
+                "answer came, so at most 6.250s from when it was sent)") in out.getvalue()
+    else:  # a commit shorter than what was measured after it: the time stands alone
+        assert (doc["convergence_at_most_s"], doc["recovery_at_most_s"]) == (None, None)
+        assert "0.250s (from the shut's commit, which took 0.10s)" in out.getvalue()
+
+
 def test_what_never_held_is_reported_with_what_the_last_poll_saw(tmp_path: Path) -> None:
     """`never held │ es.df@leaf2` was all a FAIL said: no expected, no observed, and verify
     cannot tell afterwards (the link is back)."""
