@@ -100,7 +100,10 @@ def enable_with_retries(
     commit will be refused again; a dropped session or a locked candidate may not be), and
     at least RESTORE_ATTEMPTS times unless the timeout passes or `stop()` says so (then
     a wait between attempts ends early too). (ok, one-line error, when the last attempt
-    was sent: the commit's own time is the last attempt's, not the retries').
+    was sent: the commit's own time is the last attempt's, not the retries'; but when the
+    last attempt found the interface enabled already, an earlier one whose answer was lost
+    (`it may have committed`) changed the link: when the first attempt that reached the host
+    was sent, as the recovery may have begun any time after it).
 
     `fresh`: the first attempt on a new session too (after an error or an interrupt the
     old one's state is unknown); `spare`: on a second session (see `set_admin_state`).
@@ -110,16 +113,24 @@ def enable_with_retries(
     deadline = time.monotonic() + timeout
     delay = RESTORE_RETRY_DELAY_S
     attempt = 0
+    first_reached: float | None = None  # when the first attempt that reached the host was sent
     while True:
         sent_at = clock()
+        changed = reached = True  # an exception: it may have got anywhere
         try:
             step = run_on(nr, host, restore_interface, interface=interface,
                           fresh_connection=fresh or attempt > 0, spare_connection=spare,
                           as_default=as_default)
-            ok, err = step.ok, step.error
+            ok, err, changed, reached = step.ok, step.error, step.changed, step.reached
         except Exception as exc:  # reported loudly, never swallowed
             ok, err = False, f"{type(exc).__name__}: {exc}"
         attempt += 1
+        if ok and not changed and first_reached is not None:
+            # enabled already: an earlier attempt's commit applied and its answer was lost (a
+            # stalled link); the recovery began after that one was sent, not after this one
+            return ok, err, first_reached
+        if reached and first_reached is None:
+            first_reached = sent_at
         if ok or refused_for_good(err):
             return ok, err, sent_at
         if attempt >= RESTORE_ATTEMPTS and (stop() or time.monotonic() + delay > deadline):

@@ -1438,6 +1438,48 @@ def test_a_restore_that_hits_a_socket_error_is_tried_again(tmp_path: Path, monke
     assert [e.event for e in report.timeline if e.event.startswith("restore")] == ["restore-retry", "restore"]
 
 
+def test_a_restore_whose_lost_answer_had_applied_times_the_recovery_from_that_attempt(
+        tmp_path: Path, monkeypatch) -> None:
+    """Over a VPN the restore's `commit now` reached leaf1 and applied, its answer stalled:
+    after 30 s the attempt failed (`it may have committed`), the retry found the port enabled
+    already (an empty diff), and the recovery was counted from the retry: `recovery 0.211s
+    (from the restore's commit, which took 2.23s)` for a fabric that had been recovering for
+    30 s. The commit counts from the attempt that reached the host; the time is an upper
+    bound from there."""
+    from nornir_evpn.failover import restore
+
+    monkeypatch.setattr(restore, "RESTORE_RETRY_DELAY_S", 0.0)
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    now = [0.0]
+    error = ("leaf1: ethernet-1/1 admin-state enable not committed: timeout: no answer within 30s "
+             "(timeout_transport in groups.yaml) after `commit now` was sent: it may have committed; "
+             "check leaf1's running config")
+
+    class AnswerLost(FakeNornir):
+        def run(self, task: Any, **kw: Any) -> dict[str, Any]:
+            if task.__name__ == "restore_interface":
+                self.tasks.append(task.__name__)
+                if self.tasks.count("restore_interface") == 1:
+                    now[0] += 30.0  # applied at once; the answer never came
+                    return {"leaf1": _Multi(error)}
+                now[0] += 1.0
+                return {"leaf1": SimpleNamespace(failed=False, changed=False)}  # enabled already
+            return super().run(task, **kw)
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        now[0] += 0.25
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = AnswerLost()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=60, traffic=False, state_file=tmp_path / "s.json"),
+                          clock=lambda: now[0])
+    assert nr.tasks.count("restore_interface") == 2 and report.restore_ok is True
+    assert report.recovery_s == 0.25
+    assert report.restore_commit_s == 31.0  # from the first attempt's send, not the retry's 1.0
+    assert report.commit_bound("recovery") == 31.25
+
+
 def _restore_args(monkeypatch: pytest.MonkeyPatch, state_file: Path) -> Any:
     """What `failover-test --restore` of `state_file` goes on with (the inventory, twin and
     twin state it read there), stopped before it connects."""
