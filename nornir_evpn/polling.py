@@ -29,6 +29,13 @@ class PollOutcome:
     polls: int = 0
     error: str | None = None
     stopped: str | None = None  # why the wait ended before its timeout without the state
+    # when reached: the poll before the one that found the state saw it not holding, so it
+    # began to hold after that poll started (seconds since t0; 0 when the first poll found it)
+    converged_after_s: float | None = None
+    # the longer of those two polls: above `interval` (a host slow to answer, a stalled
+    # link), the time measured is that coarse, an upper bound that far from the lower one
+    slowest_poll_s: float = 0.0
+    interval: float = 0.0  # the interval asked for
 
 
 def wait_for_state(
@@ -56,15 +63,19 @@ def wait_for_state(
     Times are seconds since `t0`, taken when a poll *completes*: the outputs it read are
     at least that old, so a measured convergence is never shorter than the real one counted
     from `t0` (failover-test's `t0` is the end of a commit, whose change may have applied
-    before its answer came: `FailoverReport.commit_bound`).
+    before its answer came: `FailoverReport.commit_bound`). Nor is it longer than the real
+    one by more than the last two polls took (`converged_after_s`, `slowest_poll_s`): one
+    host slow to answer holds every expectation's time back to the end of its poll.
     """
-    outcome = PollOutcome(reached=False, converged_s=None)
+    outcome = PollOutcome(reached=False, converged_s=None, interval=interval)
     deadline = t0 + timeout
     broken: set[CheckKey] = set()
+    before: tuple[float, float] | None = None  # the previous poll's start and duration
     while True:
         started = clock()
         observed = state()
-        now = clock() - t0
+        ended = clock()
+        now = ended - t0
         outcome.polls += 1
         for key, ok in observed.items():
             if ok and key not in outcome.first_held:
@@ -81,10 +92,13 @@ def wait_for_state(
         outcome.failing = sorted(k for k, ok in observed.items() if not ok)
         if observed and not outcome.failing:
             outcome.reached, outcome.converged_s = True, now
+            outcome.converged_after_s = 0.0 if before is None else max(0.0, before[0] - t0)
+            outcome.slowest_poll_s = max(ended - started, 0.0 if before is None else before[1])
             return outcome
         if stop is not None and (why := stop()) is not None:
             outcome.stopped = why
             return outcome
+        before = (started, ended - started)
         if clock() >= deadline:
             return outcome
         sleep(max(0.0, min(started + interval, deadline) - clock()))

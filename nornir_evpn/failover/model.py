@@ -163,6 +163,18 @@ class FailoverReport:
                 down.discard(ev.host)
         return sorted(out | down)
 
+    def coarse(self, phase: str) -> tuple[float, float, float] | None:
+        """(after, slowest poll, interval) when the polls that timed a phase took longer than
+        the interval asked for, else None. All hosts are read in one poll: a host slow to
+        answer (a stalled VPN, a busy management plane) held every expectation's time back
+        to the end of its poll, so the time measured is only known to be after `after` (the
+        start of the poll that last saw the state not holding)."""
+        outcome = self.degraded if phase == "convergence" else self.recovery
+        if outcome is None or not outcome.reached or outcome.converged_after_s is None \
+                or outcome.slowest_poll_s <= outcome.interval:
+            return None
+        return outcome.converged_after_s, outcome.slowest_poll_s, outcome.interval
+
     def commit_bound(self, phase: str) -> float | None:
         """The phase's time counted from when its commit was *sent*, when that commit took
         longer than the time measured after its end (None otherwise). The link changed at some

@@ -122,8 +122,10 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     table.add_column("value", overflow="fold")
     # both count from the end of the commit that changed the link (its own time apart)
     table.add_row("convergence", _secs(report.convergence_s) + _bound(report, "convergence")
+                  + _coarse(report, "convergence")
                   + _commit_note("shut", report.shut_commit_s, report.commit_bound("convergence")))
     table.add_row("recovery", _secs(report.recovery_s) + _bound(report, "recovery")
+                  + _coarse(report, "recovery")
                   + _commit_note("restore", report.restore_commit_s, report.commit_bound("recovery")))
     if report.traffic is not None:
         traffic = report.traffic
@@ -179,8 +181,24 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
                       f"{report.host} {report.interface} {restored}")
         return
     why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
-    console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}, "
-                  f"recovery {_secs(report.recovery_s)}{why}")
+    console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}{_at_most(report, 'convergence')}, "
+                  f"recovery {_secs(report.recovery_s)}{_at_most(report, 'recovery')}{why}")
+
+
+def _at_most(report: FailoverReport, phase: str) -> str:
+    """The verdict line's mark of a time the table qualifies (a script reads `tail -1`)."""
+    qualified = (report.unread_hosts(phase) or report.coarse(phase) is not None
+                 or report.commit_bound(phase) is not None)
+    return " (an upper bound, see above)" if qualified else ""
+
+
+def _coarse(report: FailoverReport, phase: str) -> str:
+    coarse = report.coarse(phase)
+    if coarse is None:
+        return ""
+    after, slowest, interval = coarse
+    return (f" (held from some time after {after:.3f}s: a poll took {slowest:.2f}s, longer than "
+            f"the {interval:g}s interval)")
 
 
 def _bound(report: FailoverReport, phase: str) -> str:
@@ -237,6 +255,10 @@ def log_event(ev: TimelineEvent) -> None:
             f": {ev.detail}" if ev.detail else "")
 
 
+def _after(outcome: PollOutcome | None) -> float | None:
+    return None if outcome is None or outcome.converged_after_s is None else round(outcome.converged_after_s, 3)
+
+
 def _commit_note(what: str, seconds: float | None, bound: float | None = None) -> str:
     if seconds is None:
         return ""
@@ -273,6 +295,10 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         # the commit took longer than the time measured after it: the time from its send
         # (an upper bound), else null
         "convergence_at_most_s": report.commit_bound("convergence"),
+        # the state began to hold after this (the start of the poll that last saw it not
+        # holding): with convergence_s, the window the polls could time it to
+        "convergence_after_s": _after(report.degraded),
+        "recovery_after_s": _after(report.recovery),
         "recovery_at_most_s": report.commit_bound("recovery"),
         # the commits themselves; convergence_s and recovery_s count from their end
         "shut_commit_s": report.shut_commit_s,

@@ -368,6 +368,65 @@ def test_an_expectation_that_breaks_after_it_held_is_on_the_timeline() -> None:
     assert outcome.converged_s == 4.0
 
 
+def test_a_slow_poll_bounds_the_time_from_below_by_the_poll_before() -> None:
+    """All hosts are read in one poll: the poll that still saw the state broken started at
+    1.5 and took 6 s (one host stalled), the next one found it at 8.0. The state began to
+    hold after 1.5, not 'at 8.0': the outcome keeps both ends and the slow poll."""
+    from nornir_evpn.tasks.failover import wait_for_state
+
+    key = ("lag.up", "leaf1")
+    now = [0.0]
+    took = iter([1.0, 6.0, 0.5])  # each poll's duration; 0.5 s between their starts asked
+    seen = iter([False, False, True])
+
+    def state() -> dict[tuple[str, str], bool]:
+        now[0] += next(took)
+        return {key: next(seen)}
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    outcome = wait_for_state(state, t0=0.0, interval=0.5, timeout=50, clock=lambda: now[0], sleep=sleep)
+    assert outcome.reached and outcome.converged_s == 7.5
+    assert (outcome.converged_after_s, outcome.slowest_poll_s, outcome.interval) == (1.0, 6.0, 0.5)
+
+
+def test_a_stalled_host_s_poll_is_said_to_make_the_times_coarse(tmp_path: Path) -> None:
+    """Over a stalling VPN one host's read took 6 s during convergence: every expectation
+    was timed at that poll's end and the run said `convergence 6.25s` for a fabric that
+    degraded in the poll the stall held up, with nothing saying so (WAN tester). The
+    table now gives the lower end and the slow poll, --json `convergence_after_s`, and the
+    verdict line marks the time an upper bound; fast polls say nothing of the kind."""
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    now = [0.0]
+    polls = iter([(0.25, False), (6.0, False), (0.25, True)])  # the 2nd poll stalls 6 s
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        if not faults:
+            now[0] += 0.25
+            return {LAG: CheckOutcome(True, "", "up")}
+        took, degraded = next(polls, (0.25, True))
+        now[0] += took
+        return {LAG: CheckOutcome(degraded, "", "down" if degraded else "up")}
+
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.5, timeout=30, traffic=False, state_file=tmp_path / "s.json"),
+                          clock=lambda: now[0])  # (its sleeps do not move this clock)
+    assert report.ok and report.convergence_s == 6.5
+    assert report.coarse("convergence") == (0.25, 6.0, 0.5) and report.coarse("recovery") is None
+    doc = failover_document(report, ["leaf1"])
+    assert (doc["convergence_after_s"], doc["recovery_after_s"]) == (0.25, 0.0)
+    out = io.StringIO()
+    print_report(Console(file=out, width=300, color_system=None), report)
+    text = out.getvalue()
+    assert ("6.500s (held from some time after 0.250s: a poll took 6.00s, longer than the 0.5s interval)"
+            in text)
+    assert text.splitlines()[-1] == ("failover-test PASS: convergence 6.500s (an upper bound, see above), "
+                                     "recovery 0.250s")
+
+
 def test_the_timeline_shows_an_expectation_breaking_and_holding_again(tmp_path: Path) -> None:
     """mac.esi_remote on leaf3 holds at the shut, breaks on the next poll, holds again on
     the one after: the report's timeline carries both, so a convergence later than every
@@ -597,7 +656,8 @@ def test_a_commit_answered_later_than_the_fabric_converged_gives_an_upper_bound(
 
     report = run_failover(
         Commits(), fabric, evaluate,  # type: ignore[arg-type]
-        FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+        # (polls within the interval: the times are not coarse, only the commit bounds them)
+        FailoverOptions(interval=0.5, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
         clock=lambda: now[0],
     )
     assert report.ok and (report.convergence_s, report.recovery_s) == (0.25, 0.25)
