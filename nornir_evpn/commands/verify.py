@@ -27,6 +27,7 @@ from nornir_evpn.commands.common import (
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
+from nornir_evpn.intent import natural_key
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import (
     absent_objects_note,
@@ -84,11 +85,14 @@ def prepare_outputs_dir(path: Path) -> Path:
     return ensure_directory(path, "--outputs")
 
 
-def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
+def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> list[str]:
     """DIR/<host>/<command>.txt for every output a host gave this run. A host's directory is
-    emptied first (an earlier run's files are not this run's); a host not read has none."""
+    emptied first (an earlier run's files are not this run's); a host not read has none.
+    A note naming the directories of hosts this run did not select that hold an earlier
+    run's files (a diff of DIR would compare two runs), or none."""
     from nornir_evpn.outputs import writing
 
+    this_run = {_host_dir_name(h) for h in hosts}
     with writing(path, "--outputs"):
         for host, data in hosts.items():
             folder = path / _host_dir_name(host)
@@ -106,6 +110,12 @@ def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> None:
                 except OSError:  # a full disk: no empty or cut file to read as the device's answer
                     file.unlink(missing_ok=True)
                     raise
+        earlier = sorted((d.name for d in path.iterdir() if d.name not in this_run and d.is_dir()
+                          and any(d.glob("*.txt"))), key=natural_key)
+    if not earlier:
+        return []
+    return [f"--outputs {path}: {', '.join(earlier)} {'holds' if len(earlier) == 1 else 'hold'} an earlier "
+            "run's outputs (not selected this run)"]
 
 
 def host_results(agg: AggregatedResult) -> dict[str, dict[str, Any]]:
@@ -171,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     doc["notes"] += list(dict.fromkeys(busy + commit_claims.busy_notes(*fabric)))
     if args.outputs is not None:
         try:
-            write_outputs(args.outputs, results)
+            doc["notes"] += write_outputs(args.outputs, results)
         except UserInputError as exc:  # the disk filled meanwhile: the verdict still stands
             doc["notes"].append(str(exc))
     print_verify(console_for(args.json), doc, checks, traffic_hint=traffic_hint(args))

@@ -23,6 +23,21 @@ def test_a_host_not_read_this_run_keeps_no_file_of_the_last_one(tmp_path: Path) 
     assert (tmp_path / "leaf1" / "show_interface_lag1.txt").read_text() == "new\n"
 
 
+def test_hosts_left_from_an_earlier_run_are_named(tmp_path: Path) -> None:
+    """`verify --hosts leaf1 --outputs DIR` after a full run refreshed leaf1's folder and
+    left leaf2's and leaf10's from the run before, silently: a diff of DIR compared files of
+    two runs (determinism tester). The note names them, in host order; a host this run
+    selected but could not read is emptied, not named; a folder without outputs is not one."""
+    assert write_outputs(tmp_path, {h: {"outputs": {"show version": "old"}}
+                                    for h in ("leaf1", "leaf2", "leaf10")}) == []
+    (tmp_path / "notes").mkdir()  # the user's own, with no outputs in it
+    assert write_outputs(tmp_path, {"leaf1": {"outputs": {"show version": "new"}},
+                                    "leaf3": {"outputs": {}, "error": "cannot connect"}}) == [
+        f"--outputs {tmp_path}: leaf2, leaf10 hold an earlier run's outputs (not selected this run)"]
+    assert write_outputs(tmp_path, {h: {"outputs": {"show version": "x"}} for h in ("leaf2", "leaf10")}) == [
+        f"--outputs {tmp_path}: leaf1 holds an earlier run's outputs (not selected this run)"]
+
+
 def test_a_host_name_never_leaves_the_directory(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
