@@ -120,10 +120,17 @@ def load_lines(conn: Any, lines: Sequence[str], batch_lines: int = DEFAULT_BATCH
             response = conn.send_command(command, failed_when_contains=list(platform.FAILED_WHEN_CONTAINS))
             if response.failed:
                 return Loaded(_line_error(command, response.result), "")
-        responses = _send(conn, list(lines))
-        if responses.failed:
-            return Loaded(_device_error(responses), "")
-        answers = [visible(r.result) for r in responses]
+        answers: list[str] = []
+        if lines:
+            responses = _send(conn, list(lines))
+            if responses.failed:
+                return Loaded(_device_error(responses), "")
+            answers = [visible(r.result) for r in responses]
+        elif conn._current_priv_level.name != "configuration":
+            # nothing to type (a spine under `--features overlay` of a full mesh): scrapli's
+            # send_configs([]) raises IndexError; the candidate is entered all the same, as
+            # the paste path does, so the reads and the commit that follow find it
+            conn.acquire_priv("configuration")
         if reads:
             read = _send(conn, list(reads), checked=False)
             answers = [visible(r.result) for r in read]

@@ -1248,3 +1248,13 @@ def test_a_commit_confirmed_is_held_off_by_a_commit_on_its_hosts_a_dry_run_is_no
         assert code == 0 and doc["hosts"]["leaf2"]["changed"], doc
     assert lab.running("leaf2") == before
     assert [p.name for p in (tmp_path / "fo").glob("commit-*.json")] == []
+
+
+@pytest.mark.parametrize("mode", [[], ["--dry-run"]])
+def test_batch_lines_1_with_a_host_that_renders_nothing(lab, capsys, mode):
+    """`--features overlay --batch-lines 1`: spine1 (a full mesh: no overlay lines) failed with
+    `IndexError: list index out of range while loading the candidate` (scrapli's send_configs
+    of no line). It is unchanged, as with the default paste."""
+    code, doc = lab.configure(capsys, "--features", "overlay", "--batch-lines", "1", *mode)
+    assert code == 0 and doc["ok"], doc["hosts"]["spine1"]
+    assert (doc["hosts"]["spine1"]["ok"], doc["hosts"]["spine1"]["changed"]) == (True, False)
