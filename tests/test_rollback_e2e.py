@@ -883,3 +883,19 @@ def test_rollback_holds_its_hosts_while_it_reverts(lab, capsys, tmp_path, monkey
     assert code == 0, err
     assert held == [("rollback", ["leaf1", "leaf2"])]
     assert commit_claims.live_claims("evpn-mh01") == []
+
+
+def test_save_with_dry_run_is_refused_before_anything_is_read(lab, capsys, tmp_path):
+    """`rollback --dry-run --save` was accepted: exit 0 and "0 saved to startup", the --save
+    silently dropped (configure refuses the same pair). One line, exit 2, --json and --junit
+    answered, no host read."""
+    code, _, _ = lab.run(capsys, "configure")
+    assert code == 0
+    junit = tmp_path / "rb.xml"
+    code, doc, err = lab.run(capsys, "rollback", "--dry-run", "--save", "--junit", str(junit))
+    assert code == 2 and err.count("\n") == 1 and "--save with --dry-run" in err
+    assert doc["ok"] is False and "--save with --dry-run" in doc["error"]
+    assert 'failures="1"' in junit.read_text() or 'errors="1"' in junit.read_text()
+    # --forget says its own (it sends nothing at all)
+    code, _, err = lab.run(capsys, "rollback", "--forget", "--dry-run", "--save")
+    assert code == 2 and "--forget with --dry-run" in err

@@ -205,6 +205,9 @@ def _refused_doc(target: Any, name: str | None, dry_run: bool = False) -> dict[s
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dry_run and args.save and not args.forget:  # (--forget says its own)
+        # as configure's: accepted, the run said "0 saved to startup" and exited 0
+        raise UserInputError("--save with --dry-run: nothing is reverted, so nothing would be saved")
     if args.checkpoint is not None:
         if not args.checkpoint.strip():
             raise UserInputError("--checkpoint: empty name")
