@@ -19,6 +19,7 @@ from nornir_evpn.intent import natural_key
 from nornir_evpn.inventory import host_node
 from nornir_evpn.outputs import ensure_directory, replace_atomically, writing
 from nornir_evpn.render import Renderer
+from nornir_evpn.tasks.cli_lines import DEFAULT_BATCH_LINES
 
 SUFFIX = ".cfg"
 # options that act on a device: with --render-to nothing is sent, so each would be ignored
@@ -28,10 +29,20 @@ _NEED_A_DEVICE = (("dry_run", "--dry-run"), ("validate_only", "--validate-only")
 
 
 def refuse_device_options(args: argparse.Namespace) -> None:
-    """--render-to with an option that needs a device: one line, exit 2."""
+    """--render-to with an option that needs a device: one line, exit 2. Also those that only
+    steer how a device is reached or committed to: `--twin` (a twin had to be running, else
+    "no digital twin is running", for a run that reaches none), `--no-checkpoint` and a
+    `--batch-lines` of one's own were accepted and did nothing."""
     given = [flag for attr, flag in _NEED_A_DEVICE if getattr(args, attr, None) not in (None, False)]
+    if getattr(args, "twin", False):
+        given.append("--twin")
+    if getattr(args, "checkpoint", True) is False:
+        given.append("--no-checkpoint")
+    if getattr(args, "batch_lines", DEFAULT_BATCH_LINES) != DEFAULT_BATCH_LINES:
+        given.append("--batch-lines")
     if given:
-        raise UserInputError(f"--render-to connects to no host: {', '.join(given)} needs one "
+        raise UserInputError(f"--render-to connects to no host: {', '.join(given)} "
+                             f"{'needs' if len(given) == 1 else 'need'} one "
                              "(--render-to writes what configure would load; --dry-run shows the device's diff)")
 
 

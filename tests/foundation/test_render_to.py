@@ -53,7 +53,8 @@ def _host(docs: dict, name: str):  # a Nornir-like host for host_node: name, dat
 
 @pytest.mark.parametrize("option", [["--dry-run"], ["--validate-only"], ["--save"], ["--prune"],
                                     ["--all-or-nothing"], ["--commit-confirmed", "30"],
-                                    ["--exit-code"]])
+                                    ["--exit-code"], ["--no-checkpoint"], ["--batch-lines", "1"],
+                                    ["--twin"]])
 def test_an_option_that_needs_a_device_is_refused(tmp_path, capsys, option) -> None:
     code, doc, err = _configure(capsys, "--render-to", str(tmp_path / "r"), *option)
     assert code == 2 and doc["ok"] is False
