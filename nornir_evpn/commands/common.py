@@ -229,6 +229,44 @@ def traffic_hint(args: argparse.Namespace) -> str | None:
     return "python -m nornir_evpn twin traffic" + (f" --twin-state {state}" if state else "")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def refuse_reports_over_state_files(args: argparse.Namespace) -> None:
+    """`--junit`/`--log-file` naming a file the tool steers by, or one another: exit 2, and
+    the refusal's own JUnit case is not written there either. `verify --twin --junit
+    .nornir_evpn/twin.json` replaced the twin's state with XML ("no digital twin is
+    running", then `twin down` refused the file and the twin ran on, orphaned); `--junit F
+    --log-file F` appended the log after the XML (not XML any more)."""
+    from nornir_evpn import checkpoint_record, failover_state
+    from nornir_evpn.twin.state import state_path
+
+    protected: list[tuple[Path, str]] = [
+        (checkpoint_record.record_path(), "configure's checkpoint record"),
+        (failover_state.state_file_path(getattr(args, "state_file", None)), "the failover-test state file"),
+    ]
+    if getattr(args, "twin", False):
+        twin = state_path(getattr(args, "twin_state", None))
+        protected += [(twin, "the twin's state file"), (Path(f"{twin}.key"), "the twin's host key")]
+    junit, log_file = getattr(args, "junit", None), getattr(args, "log_file", None)
+    for flag, path in (("--junit", junit), ("--log-file", log_file)):
+        if path is None:
+            continue
+        for other, what in protected:
+            if _same_file(Path(path), other):
+                if flag == "--junit":
+                    run_context.mark_reported("junit")  # (the refusal's case would go there too)
+                raise UserInputError(f"{flag} {path}: is {what}; it would be overwritten (name another file)")
+    if junit is not None and log_file is not None and _same_file(Path(junit), Path(log_file)):
+        run_context.mark_reported("junit")
+        raise UserInputError(f"--junit and --log-file name one file ({junit}): the log would end the XML; "
+                             "name two files")
+
+
 def build_target(
     args: argparse.Namespace, *, include_ce: bool = False, hosts_required: bool = True
 ) -> Target:
@@ -238,6 +276,7 @@ def build_target(
         # to the lab's addresses (and `configure` would commit there), the option ignored
         raise UserInputError(f"--twin-state {args.twin_state} without --twin: add --twin to target that "
                              "twin (without it the command targets the inventory's devices)")
+    refuse_reports_over_state_files(args)
     if getattr(args, "junit", None):
         ensure_writable(args.junit, "--junit")
     from nornir_evpn import internal

@@ -481,3 +481,28 @@ def test_a_path_too_long_for_the_file_system_is_one_line_and_exit_2(tmp_path, ca
     assert code == 2 and captured.err == f"nornir-evpn: error: {long}: File name too long\n"
     doc = json.loads(captured.out)
     assert (doc["ok"], doc["error"]) == (False, f"{long}: File name too long")
+
+
+@pytest.mark.parametrize("command", [["verify"], ["configure", "--dry-run"], ["failover-test"], ["rollback"]])
+def test_a_report_is_never_written_over_a_state_file_or_the_log(tmp_path, monkeypatch, capsys, command,
+                                                               own_checkpoint_record) -> None:
+    """`verify --twin --junit .nornir_evpn/twin.json` wrote the JUnit XML over the twin's state
+    (then "no digital twin is running"; `twin down` refused the file and the twin ran on),
+    `--junit F --log-file F` ended the XML with the log. One line, exit 2, the file as it was."""
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / "twin.json"
+    state.write_text("{}")
+    record = own_checkpoint_record  # ($NORNIR_EVPN_CHECKPOINTS)
+    record.write_text("[]")
+    for extra, flag, what in (
+            (["--twin", "--twin-state", str(state), "--junit", str(state)], "--junit", "the twin's state file"),
+            (["--junit", str(record)], "--junit", "checkpoint record"),
+            (["--log-file", ".nornir_evpn/failover-state.json"], "--log-file", "failover-test state file"),
+            (["--junit", "r.xml", "--log-file", "./r.xml"], "--junit and --log-file", "name one file")):
+        capsys.readouterr()
+        assert main([*command, "--json", *extra]) == 2
+        out = capsys.readouterr()
+        assert out.err.startswith(f"nornir-evpn: error: {flag}") and what in out.err and out.err.count("\n") == 1
+        assert '"ok": false' in out.out
+    assert state.read_text() == "{}" and record.read_text() == "[]"
+    assert not (tmp_path / ".nornir_evpn" / "failover-state.json").exists() and not (tmp_path / "r.xml").exists()
