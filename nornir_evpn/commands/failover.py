@@ -75,7 +75,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="poll interval in seconds (default 0.5)")
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
                    help="max seconds to reach the degraded state, and again to recover (default 60)")
-    p.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=True,
+    # None when not given: `--restore --traffic` is refused (a restore sends no CE traffic)
+    p.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=None,
                    help="ping the other CEs from the multi-homed CE during the test (default on); "
                         "a target that never answers fails the run")
     p.add_argument("--force", action="store_true", help="run even if the pre-check fails (what fails before is left out of the targets)")
@@ -132,6 +133,7 @@ def execute(args: argparse.Namespace) -> tuple[int, FailoverReport | None]:
         args.interface = normalise_srl_interface(args.interface) or args.interface
     if args.restore:
         return run_restore(args, state_file), None
+    args.traffic = True if getattr(args, "traffic", None) is None else args.traffic
     # only an option not given takes its default: `--host "$HOST"` with HOST unset (an empty
     # string) is refused as an unknown host, never taken for leaf1's ethernet-1/1
     args.host = DEFAULT_HOST if args.host is None else args.host
@@ -232,6 +234,11 @@ def run_restore(args: argparse.Namespace, state_file: Path) -> int:
                                  f"{doc.get('interface')}, the link the killed run shut; nothing restored")
     if args.force:
         raise UserInputError("--restore with --force: a restore has no pre-check to force past")
+    if getattr(args, "traffic", None):
+        # it was accepted and dropped: the restore's report then said MAC checks were not judged
+        # "without CE traffic", to a user who had asked for it
+        raise UserInputError("--restore with --traffic: a restore sends no CE traffic (its MAC checks are "
+                             "not judged); run `twin traffic` or ping from the CEs, then verify")
     if args.inventory is None and doc.get("inventory"):
         args.inventory = Path(native_path(doc["inventory"]))
     if doc.get("twin"):

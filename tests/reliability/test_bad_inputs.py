@@ -7,6 +7,7 @@ Unit-level versions of the topology cases are in tests/foundation; these go thro
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -574,6 +575,20 @@ def test_restore_of_a_host_left_out_by_hosts_is_refused_and_keeps_the_file(watch
                      '"interface": "ethernet-1/1", "pid": 999999999, "pid_start": 1}')
     refused_before_connecting(watch, capsys, "host 'leaf1' is not in the selected inventory",
                               "failover-test", "--restore", "--state-file", str(state), "--hosts", "leaf2")
+    assert state.exists()
+
+
+@pytest.mark.parametrize("option, words", [(["--force"], "--restore with --force"),
+                                           (["--traffic"], "--restore with --traffic: a restore sends no CE traffic")])
+def test_restore_with_an_option_it_cannot_honour_is_refused_and_keeps_the_file(watch: Watch, tmp_path, capsys,
+                                                                               option, words):
+    """`--restore --traffic` was accepted and dropped: the restore's report said MAC checks
+    were not judged "without CE traffic", to a user who had asked for it."""
+    state = tmp_path / "failover-state.json"
+    state.write_text('{"kind": "nornir_evpn failover-test state", "phase": "shut", "host": "leaf1", '
+                     '"interface": "ethernet-1/1", "pid": 999999999, "pid_start": 1}')
+    os.chmod(state, 0o600)
+    refused_before_connecting(watch, capsys, words, "failover-test", "--restore", "--state-file", str(state), *option)
     assert state.exists()
 
 
