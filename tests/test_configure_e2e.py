@@ -1258,3 +1258,15 @@ def test_batch_lines_1_with_a_host_that_renders_nothing(lab, capsys, mode):
     code, doc = lab.configure(capsys, "--features", "overlay", "--batch-lines", "1", *mode)
     assert code == 0 and doc["ok"], doc["hosts"]["spine1"]
     assert (doc["hosts"]["spine1"]["ok"], doc["hosts"]["spine1"]["changed"]) == (True, False)
+
+
+@pytest.mark.parametrize("mode", ["--dry-run", "--validate-only"])
+def test_options_a_run_that_commits_nothing_leaves_idle_are_noted(lab, capsys, mode):
+    """`configure --dry-run --all-or-nothing` (or `--no-checkpoint`) was accepted without a
+    word, and --json said `"all_or_nothing": true` of a run that had no transaction."""
+    code, doc = lab.configure(capsys, mode, "--all-or-nothing", "--no-checkpoint")
+    assert code == 0 and doc["all_or_nothing"] is False
+    assert doc["notes"] == [f"--all-or-nothing and --no-checkpoint with {mode}: nothing is committed, "
+                            "so they change nothing in this run"]
+    code, doc = lab.configure(capsys, mode)
+    assert code == 0 and doc["notes"] == []

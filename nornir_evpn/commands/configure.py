@@ -283,7 +283,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "render_to", None) is not None:  # (a Namespace made by hand may lack it)
         return _render_only(args, renderer, features)
     target = build_target(args)
-    rendered_notes = preflight(target.nr, target.fabric, renderer, features)
+    rendered_notes = [*_idle_options(args, mode), *preflight(target.nr, target.fabric, renderer, features)]
     committing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if mode in ("commit", "confirmed"):
         if args.checkpoint:
@@ -296,6 +296,21 @@ def run(args: argparse.Namespace) -> int:
     # from here to the report, one interrupt ends the run and the next ones wait for its end
     with committing, interrupt_once() as settle:
         return _run_and_report(args, target, renderer, features, mode, console, settle, rendered_notes)
+
+
+def _idle_options(args: argparse.Namespace, mode: str) -> list[str]:
+    """A note for the options a run that commits nothing leaves idle: `--dry-run
+    --all-or-nothing` was accepted without a word (and its --json said `"all_or_nothing":
+    true`), as was `--no-checkpoint`; `--save` there is refused (it would be the one thing
+    the user expects to happen after)."""
+    if mode not in ("dry-run", "validate"):
+        return []
+    idle = [flag for flag, given in (("--all-or-nothing", args.all_or_nothing),
+                                     ("--no-checkpoint", not getattr(args, "checkpoint", True))) if given]
+    if not idle:
+        return []
+    return [f"{' and '.join(idle)} with --{'dry-run' if mode == 'dry-run' else 'validate-only'}: nothing is "
+            f"committed, so {'they change' if len(idle) > 1 else 'it changes'} nothing in this run"]
 
 
 def _render_only(args: argparse.Namespace, renderer: Renderer, features: tuple[str, ...]) -> int:
@@ -371,7 +386,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         "target": target.describe(),
         "mode": mode,
         "features": list(features),
-        "all_or_nothing": bool(args.all_or_nothing),
+        "all_or_nothing": bool(args.all_or_nothing) and mode in ("commit", "confirmed"),
         "save": bool(args.save),
         "checkpoint": checkpoint if kept else None,
         "notes": [*rendered_notes, *notes],
