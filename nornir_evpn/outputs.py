@@ -6,6 +6,7 @@ Checked before any device is touched, so a path the file system refuses is bad i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -154,3 +155,19 @@ def directory_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextmanager
+def removed_if_refused(directory: Path | None) -> Iterator[None]:
+    """Around the checks that may still refuse a run after its output directory was made
+    (`--outputs DIR`, `--render-to DIR`: made first, so a bad path is said first): a run
+    refused there (`--hosts nope`) took it away again when this run made it and it is still
+    empty, instead of leaving an empty directory behind for a run that touched nothing."""
+    made = directory is not None and not directory.exists()
+    try:
+        yield
+    except BaseException:
+        if made and directory is not None:
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # (only an empty one)
+        raise

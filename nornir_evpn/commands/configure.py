@@ -316,11 +316,13 @@ def _idle_options(args: argparse.Namespace, mode: str) -> list[str]:
 def _render_only(args: argparse.Namespace, renderer: Renderer, features: tuple[str, ...]) -> int:
     """`--render-to DIR`: the selected hosts' configurations as files, no host connected to."""
     from nornir_evpn.commands import render_to
+    from nornir_evpn.outputs import removed_if_refused
 
     render_to.refuse_device_options(args)
-    directory = render_to.prepare(args.render_to)
-    target = build_target(args)
-    rendered_notes = preflight(target.nr, target.fabric, renderer, features)  # a bad template: exit 2 here
+    with removed_if_refused(args.render_to):  # (a refusal leaves no empty DIR behind)
+        directory = render_to.prepare(args.render_to)
+        target = build_target(args)
+        rendered_notes = preflight(target.nr, target.fabric, renderer, features)  # a bad template: exit 2 here
     hosts, notes = render_to.render_to(directory, target, renderer, features,
                                        every_host=args.hosts is None and args.role is None)
     doc: dict[str, Any] = {

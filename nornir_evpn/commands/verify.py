@@ -143,14 +143,17 @@ def skipped_notes(fabric: Any, checks: list[str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     names = None if args.checks is None else [n for n in args.checks.split(",") if n.strip()]
     checks = [c.name for c in resolve_checks(names)]  # unknown name: UserInputError, exit 2
-    if args.outputs is not None:
-        prepare_outputs_dir(args.outputs)
-    target = build_target(args)
-    hosts = list(target.nr.inventory.hosts)
-    if not any(applicable(target.fabric, h, checks) for h in hosts):
-        # a PASS of 0/0 would turn a CI gate green on a typo'd selection
-        named = ", ".join(hosts[:5]) + (f", ... ({len(hosts)} hosts)" if len(hosts) > 5 else "")
-        raise UserInputError(f"no selected check applies to the selected hosts ({named}): nothing to verify")
+    from nornir_evpn.outputs import removed_if_refused
+
+    with removed_if_refused(args.outputs):  # (a refusal leaves no empty --outputs DIR behind)
+        if args.outputs is not None:
+            prepare_outputs_dir(args.outputs)
+        target = build_target(args)
+        hosts = list(target.nr.inventory.hosts)
+        if not any(applicable(target.fabric, h, checks) for h in hosts):
+            # a PASS of 0/0 would turn a CI gate green on a typo'd selection
+            named = ", ".join(hosts[:5]) + (f", ... ({len(hosts)} hosts)" if len(hosts) > 5 else "")
+            raise UserInputError(f"no selected check applies to the selected hosts ({named}): nothing to verify")
     runner = target.nr.runner
     cancel = threading.Event()
     if isinstance(runner, InterruptSafeRunner):

@@ -135,3 +135,16 @@ def test_a_directory_that_cannot_be_written_is_named_itself(tmp_path, capsys, mo
     assert code == 2 and doc["ok"] is False
     assert f"--render-to {out}: directory is not writable: Permission denied" in err
     assert ".nornir-evpn-write-test" not in err
+
+
+@pytest.mark.parametrize("command, option", [(["configure"], "--render-to"), (["verify"], "--outputs")])
+def test_a_run_refused_after_its_directory_was_made_leaves_none(tmp_path, capsys, command, option) -> None:
+    """`--render-to DIR --hosts nope` (or verify's `--outputs DIR`) is refused, exit 2, and
+    left DIR made and empty: a run that touched nothing. One DIR that was there stays."""
+    out = tmp_path / "made" / "here"
+    capsys.readouterr()
+    assert main([*command, "--inventory", str(INVENTORY), option, str(out), "--hosts", "nope"]) == 2
+    assert not out.exists()
+    out.mkdir(parents=True)
+    assert main([*command, "--inventory", str(INVENTORY), option, str(out), "--hosts", "nope"]) == 2
+    assert out.is_dir()
