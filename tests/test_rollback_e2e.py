@@ -899,3 +899,16 @@ def test_save_with_dry_run_is_refused_before_anything_is_read(lab, capsys, tmp_p
     # --forget says its own (it sends nothing at all)
     code, _, err = lab.run(capsys, "rollback", "--forget", "--dry-run", "--save")
     assert code == 2 and "--forget with --dry-run" in err
+
+
+def test_default_rollback_of_hosts_no_run_changed_says_so(lab, capsys):
+    """`rollback --role spine` after a configure that changed the leaves only said "every run
+    ... is rolled back already on the selected hosts": no run had ever changed spine1."""
+    assert lab.run(capsys, "configure")[0] == 0
+    code, doc, err = lab.run(capsys, "rollback", "--role", "spine")
+    assert code == 2 and err.count("\n") == 1
+    assert "no run of lab evpn-mh01 recorded in" in err and "changed the selected hosts (spine1)" in err
+    assert "rolled back already" not in doc["error"]
+    assert lab.run(capsys, "rollback")[0] == 0  # the leaves' change is undone
+    code, _, err = lab.run(capsys, "rollback", "--hosts", "leaf1")
+    assert code == 2 and "is rolled back already on the selected hosts" in err
