@@ -42,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.mh_pairs < 0:
         raise UserInputError(f"--mh-pairs: must not be negative, got {args.mh_pairs}")
+    if args.mh_pairs == 0 and args.ce_per_pair > 1:  # (it was ignored: no pair to put them on)
+        raise UserInputError(f"--ce-per-pair {args.ce_per_pair} with --mh-pairs 0: no leaf pair to multi-home "
+                             "CEs to (give --mh-pairs 1 or more)")
     try:
         doc = generate_topology(args.spines, args.leaves, args.mh_pairs, args.ce_per_pair, args.name)
     except ValueError as exc:

@@ -153,8 +153,11 @@ def test_bad_topology_in_a_real_process_has_no_traceback(tmp_path):
      "--name 'bad name/x': a lab name is a letter"),
     (["topology", "generate", "--spines", "1", "--leaves", "2", "--name", "", "--out", "t.yml"],
      "--name '': a lab name is a letter"),
+    # (--ce-per-pair was ignored: a topology with none of the CEs asked for; combinations tester)
+    (["topology", "generate", "--spines", "1", "--leaves", "2", "--mh-pairs", "0", "--ce-per-pair", "3",
+      "--out", "t.yml"], "--ce-per-pair 3 with --mh-pairs 0: no leaf pair to multi-home CEs to"),
 ], ids=["inventory-out-no-dir", "inventory-out-is-file", "generate-out-no-dir", "generate-out-is-dir",
-        "generate-bad-name", "generate-empty-name"])
+        "generate-bad-name", "generate-empty-name", "generate-ce-per-pair-without-pairs"])
 def test_unwritable_output_is_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
     assert_usage_error(run_cli(capsys, *argv), message)
