@@ -54,11 +54,14 @@ __all__ = [
 
 
 def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection: bool = False,
-                    spare_connection: bool = False, as_default: bool = False) -> Result:
+                    spare_connection: bool = False, as_default: bool = False,
+                    dry_run: bool | None = None) -> Result:
     """Set `interface` admin-state through `apply_config` (private candidate, commit now).
 
     `as_default` (with `enabled`): delete the leaf instead, which enables the interface as
     its default does, for an interface whose configuration set no admin-state before.
+    `dry_run` (as `apply_config`'s): nothing is committed; `was` still says what the running
+    configuration holds (`failover-test --restore` reads it before it deletes anything).
 
     `fresh_connection` drops a cached session first: after an interrupted command the old
     channel may still hold half an answer, and a restore must not trip over it.
@@ -82,7 +85,7 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     try:
         line = (platform.delete_interface_admin_state(interface) if enabled and as_default
                 else platform.set_interface_admin_state(interface, enabled))
-        applied = apply_config(task, [line], mode="commit", connection=connection)
+        applied = apply_config(task, [line], mode="commit", connection=connection, dry_run=dry_run)
     finally:
         if spare_connection:
             drop_connection(task.host, connection)

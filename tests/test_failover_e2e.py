@@ -457,6 +457,34 @@ def test_restore_after_sigkill_of_a_link_with_no_admin_state_of_its_own(configur
     assert configured.twin.datastore("leaf1").running.flat() == before
 
 
+def test_restore_after_sigkill_keeps_an_admin_state_enable_set_since(configured: Lab) -> None:
+    """The killed run's file says leaf1 ethernet-1/1 had no admin-state of its own; then a
+    `configure` enabled the port with the intent's `admin-state enable`. `--restore` deleted
+    that line (the port up, the running configuration off its intent): it is kept."""
+    _no_admin_state_on_leaf1_eth1(configured)
+    proc = configured.start(*_fo_args(), "--no-traffic")
+
+    def said() -> bool:
+        return configured.fo_state.exists() and json.loads(configured.fo_state.read_text()).get(
+            "admin_state_default") is True
+
+    try:
+        configured.wait_for(said)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    done = subprocess.run([sys.executable, "-m", "nornir_evpn", "configure", "--inventory", str(configured.inventory),
+                           "--twin", "--twin-state", str(configured.twin_state), "--hosts", "leaf1"],
+                          cwd=configured.tmp, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+    done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore",
+                           "--state-file", str(configured.fo_state), "--interval", "0.2"],
+                          cwd=configured.tmp, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+
+
 def test_a_second_run_on_the_same_state_file_is_refused_while_the_first_runs(configured: Lab) -> None:
     """Two operators (or CI jobs) in one checkout: the second run, and a --restore, are told
     the first is running, instead of "stopped before its restore" and a restore that enabled

@@ -25,7 +25,7 @@ from nornir_evpn.failover.model import (
 from nornir_evpn.failover_state import STATE_ADMIN_STATE_DEFAULT, remove_state
 from nornir_evpn.internal import internal_error
 from nornir_evpn.polling import CheckKey, wait_for_state
-from nornir_evpn.tasks.failover import restore_interface
+from nornir_evpn.tasks.failover import restore_interface, set_admin_state
 
 # A restore that cannot reach the leaf is tried again (a refused commit is not) for as long
 # as the run waited for the fabric (--timeout), at least RESTORE_ATTEMPTS times, RESTORE_RETRY_
@@ -143,6 +143,28 @@ def enable_with_retries(
         delay = min(delay * 2, RESTORE_RETRY_MAX_S)
 
 
+def restored_detail(interface: str, as_default: bool) -> str:
+    """The restore's timeline detail: what was sent (a deleted leaf is no `admin-state enable`
+    in the configuration, though the port is enabled all the same)."""
+    if as_default:
+        return f"{interface} admin-state enable (its default: the shut's admin-state deleted)"
+    return f"{interface} admin-state enable"
+
+
+def enabled_of_its_own(nr: Nornir, host: str, interface: str) -> bool:
+    """The running configuration sets `admin-state enable` on `interface` (read through a
+    dry run of the delete, nothing committed). A killed run's state file says the port had
+    no admin-state of its own; a `configure` since then (or an operator) may have enabled it
+    with one, which the delete would take away again: then the restore sets `enable`, a
+    no-op, instead. Unread (the host unreachable): False, and the restore says why."""
+    try:
+        step = run_on(nr, host, set_admin_state, interface=interface, enabled=True, as_default=True,
+                      dry_run=True)
+    except Exception:  # the restore's own attempts report it
+        return False
+    return step.ok and (step.result or {}).get("was") == "enable"
+
+
 def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: float,
                        clock: Callable[[], float], emit: Callable[[TimelineEvent], None], *,
                        spare: bool = False, as_default: bool = False) -> None:
@@ -175,7 +197,7 @@ def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverRep
     report.note_interrupt(received[0] if received else None, "restore")
     emit(TimelineEvent(t=round(clock() - t0, 3), event="restore" if ok else "restore-failed",
                        host=options.host,
-                       detail=f"{options.interface} admin-state enable" if ok else str(err)))
+                       detail=restored_detail(options.interface, as_default) if ok else str(err)))
     if ok:
         remove_state(options.state_file)
 
@@ -190,13 +212,15 @@ def restore_from_state(
                             state_file=str(state_file))
     t0 = time.monotonic()
     report.restore_attempted = True
+    # a run that found no admin-state configured says so in the file after its shut; but
+    # since the kill someone may have enabled the port with a value of its own
+    as_default = doc.get(STATE_ADMIN_STATE_DEFAULT) is True and not enabled_of_its_own(nr, host, interface)
     # a lock or a dropped session ends by itself: try again while the timeout lasts
-    # (a run that found no admin-state configured says so in the file after its shut)
     ok, err, _sent_at = enable_with_retries(nr, host, interface, timeout=timeout, clock=time.monotonic,
-                                            as_default=doc.get(STATE_ADMIN_STATE_DEFAULT) is True)
+                                            as_default=as_default)
     report.restore_ok, report.restore_error = ok, err
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
-                                         detail=f"{interface} admin-state enable" if ok else str(err)))
+                                         detail=restored_detail(interface, as_default) if ok else str(err)))
     if ok and evaluate is not None:
         def healthy() -> dict[CheckKey, bool]:  # no CE traffic here either: MACs are not judged
             observed = evaluate(NO_FAULTS)

@@ -1414,6 +1414,40 @@ def test_restore_from_state_whose_fabric_never_recovers_fails_and_removes_the_fi
     assert not state.exists()
 
 
+@pytest.mark.parametrize("running", ["disable", "enable"])
+def test_restore_from_state_keeps_an_admin_state_enable_set_since_the_kill(tmp_path: Path, running: str) -> None:
+    """A killed run's file says the port had no admin-state of its own; since the kill a
+    `configure` enabled it with `admin-state enable` (the intent's). `--restore` deleted that
+    line: the link stayed up, but the running configuration no longer matched the intent it
+    had just been configured to (`configure --dry-run --exit-code` exit 3). The restore reads
+    the running value first: the delete only when the port is still the shut's `disable`."""
+    from nornir_evpn.failover.restore import restore_from_state
+
+    state = tmp_path / "state.json"
+    doc = {**_killed_run_state(state), "admin_state_default": True}
+    sent: list[dict[str, Any]] = []
+
+    class Read(list):  # a MultiResult (a list) whose task's result is the dry run's
+        failed, changed = False, True
+
+    class Reads(FakeNornir):
+        def run(self, task: Any, **kw: Any) -> dict[str, Any]:
+            self.tasks.append(task.__name__)
+            sent.append(kw)
+            if kw.get("dry_run"):  # the delete's dry run: the running value it would take away
+                return {"leaf1": Read([SimpleNamespace(result={"was": running})])}
+            return {"leaf1": SimpleNamespace(failed=False, changed=running == "disable")}
+
+    nr = Reads()
+    report = restore_from_state(nr, doc, state, evaluate=None, interval=0.01, timeout=1)  # type: ignore[arg-type]
+    assert report.restore_ok is True
+    assert nr.tasks == ["set_admin_state", "restore_interface"]
+    assert sent[-1]["as_default"] is (running == "disable")
+    detail = report.timeline[0].detail
+    assert detail.startswith("ethernet-1/1 admin-state enable")
+    assert ("default" in detail) is (running == "disable")
+
+
 def test_an_exception_in_a_recovery_poll_still_reports_and_stops_the_probe(tmp_path: Path) -> None:
     """The same exception one phase later (after the restore) went out of run_failover: the
     degraded phase catches it, recovery did not. The report with its measured convergence
