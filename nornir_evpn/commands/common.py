@@ -245,13 +245,14 @@ def refuse_reports_over_state_files(args: argparse.Namespace) -> None:
     from nornir_evpn import checkpoint_record, failover_state
     from nornir_evpn.twin.state import state_path
 
+    # the twin's too without --twin: a run against the lab with `--junit .nornir_evpn/twin.json`
+    # overwrote the state of a twin running beside it all the same (`--twin-state` needs --twin)
+    twin = state_path(getattr(args, "twin_state", None))
     protected: list[tuple[Path, str]] = [
         (checkpoint_record.record_path(), "configure's checkpoint record"),
         (failover_state.state_file_path(getattr(args, "state_file", None)), "the failover-test state file"),
+        (twin, "the twin's state file"), (Path(f"{twin}.key"), "the twin's host key"),
     ]
-    if getattr(args, "twin", False):
-        twin = state_path(getattr(args, "twin_state", None))
-        protected += [(twin, "the twin's state file"), (Path(f"{twin}.key"), "the twin's host key")]
     junit, log_file = getattr(args, "junit", None), getattr(args, "log_file", None)
     for flag, path in (("--junit", junit), ("--log-file", log_file)):
         if path is None:

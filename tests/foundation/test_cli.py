@@ -497,6 +497,9 @@ def test_a_report_is_never_written_over_a_state_file_or_the_log(tmp_path, monkey
     for extra, flag, what in (
             (["--twin", "--twin-state", str(state), "--junit", str(state)], "--junit", "the twin's state file"),
             (["--junit", str(record)], "--junit", "checkpoint record"),
+            # without --twin, the twin's state file all the same ($NORNIR_EVPN_TWIN_STATE or
+            # .nornir_evpn/twin.json): a run against the lab wrote its XML over a twin beside it
+            (["--junit", ".nornir_evpn/twin.json"], "--junit", "the twin's state file"),
             (["--log-file", ".nornir_evpn/failover-state.json"], "--log-file", "failover-test state file"),
             (["--junit", "r.xml", "--log-file", "./r.xml"], "--junit and --log-file", "name one file")):
         capsys.readouterr()
