@@ -37,7 +37,6 @@ from nornir_evpn.commands.configure import (
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
-from nornir_evpn.intent import natural_key
 from nornir_evpn.reporting.common import (
     JUnitCase,
     JUnitSuite,
@@ -244,7 +243,7 @@ def _run(args: argparse.Namespace, target: Any) -> int:
         if not any(set(r.get("hosts") or ()) & selected for r in recorded_runs):
             # (`--role spine` after runs that changed leaves only: "rolled back already" was untrue)
             raise UserInputError(f"no run of lab {lab} recorded in {checkpoint_record.record_path()} changed the "
-                                 f"selected hosts ({', '.join(sorted(selected, key=natural_key))}): nothing to roll "
+                                 f"selected hosts ({host_ranges(selected)}): nothing to roll "
                                  "back (give --checkpoint NAME for another)")
         raise UserInputError(f"every run of lab {lab} recorded in {checkpoint_record.record_path()} is rolled "
                              "back already on the selected hosts: nothing to roll back (give --checkpoint NAME "

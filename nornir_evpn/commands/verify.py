@@ -27,7 +27,7 @@ from nornir_evpn.commands.common import (
 )
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failures import task_error
-from nornir_evpn.intent import natural_key
+from nornir_evpn.host_results import host_ranges
 from nornir_evpn.reporting.common import console_for, emit_json, write_junit
 from nornir_evpn.reporting.verify import (
     absent_objects_note,
@@ -110,11 +110,12 @@ def write_outputs(path: Path, hosts: dict[str, dict[str, Any]]) -> list[str]:
                 except OSError:  # a full disk: no empty or cut file to read as the device's answer
                     file.unlink(missing_ok=True)
                     raise
-        earlier = sorted((d.name for d in path.iterdir() if d.name not in this_run and d.is_dir()
-                          and any(d.glob("*.txt"))), key=natural_key)
+        earlier = [d.name for d in path.iterdir() if d.name not in this_run and d.is_dir()
+                   and any(d.glob("*.txt"))]
     if not earlier:
         return []
-    return [f"--outputs {path}: {', '.join(earlier)} {'holds' if len(earlier) == 1 else 'hold'} an earlier "
+    # (folded as every host list: `--hosts leaf1` after a 64-leaf run named 63 folders one by one)
+    return [f"--outputs {path}: {host_ranges(earlier)} {'holds' if len(earlier) == 1 else 'hold'} an earlier "
             "run's outputs (not selected this run)"]
 
 

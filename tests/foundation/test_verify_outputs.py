@@ -36,6 +36,10 @@ def test_hosts_left_from_an_earlier_run_are_named(tmp_path: Path) -> None:
         f"--outputs {tmp_path}: leaf2, leaf10 hold an earlier run's outputs (not selected this run)"]
     assert write_outputs(tmp_path, {h: {"outputs": {"show version": "x"}} for h in ("leaf2", "leaf10")}) == [
         f"--outputs {tmp_path}: leaf1 holds an earlier run's outputs (not selected this run)"]
+    # many folded as every host list is
+    write_outputs(tmp_path, {f"leaf{n}": {"outputs": {"show version": "x"}} for n in range(1, 17)})
+    assert write_outputs(tmp_path, {"leaf1": {"outputs": {"show version": "y"}}}) == [
+        f"--outputs {tmp_path}: leaf2 … leaf16 (15) hold an earlier run's outputs (not selected this run)"]
 
 
 def test_a_host_name_never_leaves_the_directory(tmp_path: Path) -> None:
