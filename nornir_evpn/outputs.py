@@ -6,7 +6,6 @@ Checked before any device is touched, so a path the file system refuses is bad i
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -163,11 +162,18 @@ def removed_if_refused(directory: Path | None) -> Iterator[None]:
     (`--outputs DIR`, `--render-to DIR`: made first, so a bad path is said first): a run
     refused there (`--hosts nope`) took it away again when this run made it and it is still
     empty, instead of leaving an empty directory behind for a run that touched nothing."""
-    made = directory is not None and not directory.exists()
+    # the directory and the parents it lacks, deepest first: `--render-to new/out` left `new`
+    made: list[Path] = []
+    missing = directory
+    while missing is not None and not missing.exists() and missing != missing.parent:
+        made.append(missing)
+        missing = missing.parent
     try:
         yield
     except BaseException:
-        if made and directory is not None:
-            with contextlib.suppress(OSError):
-                directory.rmdir()  # (only an empty one)
+        for path in made:
+            try:
+                path.rmdir()  # (only an empty one)
+            except OSError:
+                break  # not empty (or not ours to remove): nor are its parents
         raise
