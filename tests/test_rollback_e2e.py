@@ -499,6 +499,32 @@ def test_rollback_after_a_saved_change_says_so_and_saves_when_asked(lab, capsys)
     assert lab.twin.datastore("leaf1").unsaved is False
 
 
+def test_the_startup_note_s_command_saves_the_revert_and_reverts_nothing_more(lab, capsys):
+    """After `configure --save` and a `rollback`, the note said "`rollback --save` keeps the
+    revert": run as said, it chose the run before (this one is undone) and reverted that too.
+    The note names the checkpoint; that rollback finds nothing to revert, and saves."""
+    assert lab.run(capsys, "configure")[0] == 0
+
+    async def by_hand() -> None:  # a line taken away by hand: the next configure puts it back
+        ds = lab.twin.datastore("leaf1")
+        changed = ds.running.copy()
+        assert changed.delete(("interface", "ethernet-1/1", "admin-state"))
+        ds.commit(ds.running, changed)
+
+    lab.twin._run(by_hand())
+    assert lab.run(capsys, "configure", "--save")[0] == 0
+    code, doc, _ = lab.run(capsys, "rollback")
+    assert code == 0
+    [note] = [n for n in doc["notes"] if "configure saved that change" in n]
+    command = note.split("`")[1].split()
+    assert command[:2] == ["rollback", "--checkpoint"] and command[2] == doc["checkpoint"]
+    after = {h: lab.running(h) for h in ("leaf1", "spine1")}
+    code, doc, _ = lab.run(capsys, *command)
+    assert code == 0 and lab.twin.datastore("leaf1").unsaved is False
+    assert all(not e["changed"] for e in doc["hosts"].values())
+    assert {h: lab.running(h) for h in ("leaf1", "spine1")} == after
+
+
 def test_a_checkpoint_name_of_two_lines_is_one_line_of_bad_input(lab, capsys):
     code, _, err = lab.run(capsys, "rollback", "--checkpoint", "x\ny")
     assert code == 2 and err.count("\n") == 1 and "--checkpoint" in err

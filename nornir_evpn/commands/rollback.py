@@ -14,6 +14,7 @@ failed, 2 when no selected host holds it or the choice cannot be made.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 from typing import Any
@@ -308,7 +309,7 @@ def _run(args: argparse.Namespace, target: Any) -> int:
             except KeyboardInterrupt:  # the reverts stand: said as reverted, not saved
                 interrupted = True
                 notes.append("interrupted during the save: the reverted hosts' startup configuration is "
-                             "not saved (`save startup` on them, or `rollback --save` again)")
+                             f"not saved (`save startup` on them, or `rollback --checkpoint {shlex.quote(name)} --save`)")
         settle()
         target.nr.close_connections(on_failed=True)
     hosts = _entries(agg, saved)
@@ -320,7 +321,8 @@ def _run(args: argparse.Namespace, target: Any) -> int:
     boot_with_it = sorted(set(reverted) & set(_saved_hosts(run_record)))
     if boot_with_it and not args.save and not args.dry_run:
         notes.append(f"configure saved that change to the startup configuration: {host_ranges(boot_with_it)} "
-                     "would boot with it again; `rollback --save` (or `save startup`) keeps the revert")
+                     f"would boot with it again; `rollback --checkpoint {shlex.quote(name)} --save` (or `save "
+                     "startup`) keeps the revert (a plain `rollback --save` would revert the run before it too)")
     if reverted and not args.dry_run:
         if not name.startswith(CHECKPOINT_PREFIX) and checkpoint_record.runs_of(lab):
             notes.append(f"{name} is no checkpoint of configure's: the record counts every run it holds as "
