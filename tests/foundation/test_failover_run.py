@@ -427,6 +427,30 @@ def test_a_stalled_host_s_poll_is_said_to_make_the_times_coarse(tmp_path: Path) 
                                      "recovery 0.250s")
 
 
+@pytest.mark.parametrize(("polls", "coarse"), [
+    ((0.41, 0.41, 0.41), None),  # over a 0.2 s interval, but a 0.82 s window: as fine as it gets
+    ((0.41, 1.2, 0.41), (0.41, 1.2, 0.2)),  # a 1.61 s window
+])
+def test_a_time_is_coarse_only_past_the_interval_and_a_second_of_doubt(polls, coarse) -> None:
+    """A finer --interval got the louder caveat (review): 16 leaves polled every 0.2 s in
+    0.41 s were marked for a 0.82 s window, the default 0.5 s interval's 0.91 s was not."""
+    from nornir_evpn.tasks.failover import wait_for_state
+
+    from nornir_evpn.failover.model import FailoverReport
+
+    now = [0.0]
+    took, seen = iter(polls), iter([False, False, True])
+
+    def state() -> dict[tuple[str, str], bool]:
+        now[0] += next(took)
+        return {("lag.up", "leaf1"): next(seen)}
+
+    outcome = wait_for_state(state, t0=0.0, interval=0.2, timeout=50, clock=lambda: now[0],
+                             sleep=lambda s: now.__setitem__(0, now[0] + s))
+    report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", degraded=outcome)
+    assert report.coarse("convergence") == coarse
+
+
 def test_the_timeline_shows_an_expectation_breaking_and_holding_again(tmp_path: Path) -> None:
     """mac.esi_remote on leaf3 holds at the shut, breaks on the next poll, holds again on
     the one after: the report's timeline carries both, so a convergence later than every
