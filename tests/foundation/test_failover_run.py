@@ -1710,3 +1710,234 @@ def test_probe_targets_follow_the_ces_in_natural_name_order() -> None:
     named = ce_of_ip(fabric)
     assert [named[ip] for ip in other_ce_ips(fabric, "mhce1")] == [f"shce{n}" for n in range(3, 13)]
     assert list(named.values()) == ["mhce1", *(f"shce{n}" for n in range(3, 13))]
+
+
+# --------------------------------------------------------------------------- mutation-testing gaps
+# Each test below failed on a hand-made mutant of this stop's code that every other test passed.
+
+
+def _polls(durations: list[float], seen: list[bool], *, t0: float = 0.0, start: float = 0.0,
+           interval: float = 0.5) -> Any:
+    from nornir_evpn.tasks.failover import wait_for_state
+
+    now = [start]
+    took, held = iter(durations), iter(seen)
+
+    def state() -> dict[tuple[str, str], bool]:
+        now[0] += next(took)
+        return {LAG: next(held)}
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return wait_for_state(state, t0=t0, interval=interval, timeout=50, clock=lambda: now[0], sleep=sleep)
+
+
+def test_the_slow_poll_may_be_the_one_that_found_the_state() -> None:
+    """`slowest_poll_s` is the longer of the last two polls: here the last one (a stall while
+    it read the state holding), not only the one before it."""
+    outcome = _polls([0.25, 6.0], [False, True])
+    assert outcome.reached and outcome.converged_s == 6.5
+    assert (outcome.converged_after_s, outcome.slowest_poll_s) == (0.0, 6.0)
+
+
+def test_the_lower_end_is_never_before_the_phase_began() -> None:
+    """A poll that started before `t0` (the caller's clock read later than the poll began):
+    the state began to hold after the phase's start, not at a negative time."""
+    outcome = _polls([1.0, 0.25], [False, True], t0=0.5)
+    assert outcome.reached and outcome.converged_after_s == 0.0
+
+
+def _report(**kw: Any) -> Any:
+    from nornir_evpn.failover.model import FailoverReport, TimelineEvent
+    from nornir_evpn.polling import PollOutcome
+
+    def outcome(converged: float | None, after: float | None = 0.0, slowest: float = 0.1,
+                reached: bool = True) -> PollOutcome:
+        return PollOutcome(reached=reached, converged_s=converged, converged_after_s=after,
+                           slowest_poll_s=slowest, interval=0.5)
+
+    report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", ok=True,
+                            degraded=outcome(kw.pop("convergence", 0.5), **kw.pop("degraded", {})),
+                            recovery=outcome(kw.pop("recovery", 0.5), **kw.pop("recovered", {})),
+                            restore_attempted=True, restore_ok=True,
+                            timeline=[TimelineEvent(t=0.0, event="shut", host="leaf1"),
+                                      TimelineEvent(t=2.0, event="restore", host="leaf1"),
+                                      *kw.pop("events", [])])
+    for name, value in kw.items():
+        setattr(report, name, value)
+    return report
+
+
+def _printed(report: Any) -> str:
+    out = io.StringIO()
+    print_report(Console(file=out, width=300, color_system=None), report)
+    return out.getvalue()
+
+
+def test_a_poll_exactly_as_long_as_the_interval_is_not_coarse() -> None:
+    report = _report(degraded={"after": 0.1, "slowest": 0.5}, recovered={"after": 0.1, "slowest": 0.51})
+    assert report.coarse("convergence") is None
+    assert report.coarse("recovery") == (0.1, 0.51, 0.5)
+
+
+def test_a_phase_that_never_reached_its_state_is_not_coarse() -> None:
+    report = _report(degraded={"after": 0.1, "slowest": 6.0, "reached": False})
+    assert report.coarse("convergence") is None
+
+
+def test_a_commit_as_long_as_the_time_after_it_gives_no_bound() -> None:
+    report = _report(convergence=0.5, shut_commit_s=0.5, recovery=0.5, restore_commit_s=0.501)
+    assert report.commit_bound("convergence") is None
+    assert report.commit_bound("recovery") == 1.001
+
+
+def test_the_json_lower_ends_are_rounded_as_every_time() -> None:
+    from nornir_evpn.reporting.failover import failover_document
+
+    doc = failover_document(_report(degraded={"after": 0.1 + 0.2}, recovered={"after": 1 / 3}), ["leaf1"])
+    assert (doc["convergence_after_s"], doc["recovery_after_s"]) == (0.3, 0.333)
+
+
+def test_the_verdict_line_marks_each_kind_of_upper_bound() -> None:
+    """A script reads `tail -1`: a commit bound, or a host no poll could read, qualifies the
+    time there as the coarse polls do."""
+    from nornir_evpn.failover.model import TimelineEvent
+
+    plain = _printed(_report()).splitlines()[-1]
+    assert plain == "failover-test PASS: convergence 0.500s, recovery 0.500s"
+    bound = _printed(_report(restore_commit_s=6.0)).splitlines()[-1]
+    assert bound == "failover-test PASS: convergence 0.500s, recovery 0.500s (an upper bound, see above)"
+    unread = _printed(_report(events=[TimelineEvent(t=0.1, event="unreachable", host="leaf2"),
+                                      TimelineEvent(t=0.4, event="reachable", host="leaf2")]))
+    assert unread.splitlines()[-1] == ("failover-test PASS: convergence 0.500s (an upper bound, see above), "
+                                       "recovery 0.500s")
+
+
+def test_the_recovery_row_carries_its_own_bounds() -> None:
+    text = _printed(_report(restore_commit_s=6.0, recovered={"after": 0.25, "slowest": 3.0}))
+    row = next(line for line in text.splitlines() if "recovery" in line and "0.500s" in line)
+    assert "(held from some time after 0.250s: a poll took 3.00s, longer than the 0.5s interval)" in row
+    assert ("(from the restore's commit, which took 6.00s: the link may have changed before its answer "
+            "came, so at most 6.500s from when it was sent)") in row
+
+
+def _enable(monkeypatch: pytest.MonkeyPatch, steps: list[Any]) -> tuple[Any, list[float]]:
+    """enable_with_retries over `steps` (a Step, or an exception to raise), one a clock tick."""
+    from nornir_evpn.failover import restore
+
+    monkeypatch.setattr(restore, "RESTORE_RETRY_DELAY_S", 0.0)
+    answers = iter(steps)
+    now = [0.0]
+    sent: list[float] = []
+
+    def run_on(*_a: Any, **_kw: Any) -> Any:
+        sent.append(now[0])
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def clock() -> float:
+        now[0] += 1.0
+        return now[0]
+
+    monkeypatch.setattr(restore, "run_on", run_on)
+    return restore.enable_with_retries(None, "leaf1", "ethernet-1/1", timeout=60, clock=clock), sent
+
+
+BUSY = "Error: commit in progress"
+
+
+def test_a_retry_that_changed_the_link_counts_from_its_own_send(monkeypatch) -> None:
+    """The first attempt met a commit in progress (nothing applied), the second applied:
+    the commit is the second's, not the first's (only an attempt that found the link enabled
+    already points back to an earlier one)."""
+    from nornir_evpn.failover.restore import Step
+
+    (ok, err, sent_at), sent = _enable(monkeypatch, [Step(False, BUSY), Step(True, None, changed=True)])
+    assert ok and err is None and sent_at == sent[1]
+
+
+def test_an_attempt_that_never_reached_the_host_is_not_where_the_recovery_began(monkeypatch) -> None:
+    from nornir_evpn.failover.restore import Step
+
+    (ok, _err, sent_at), sent = _enable(monkeypatch, [
+        Step(False, "connection refused", reached=False),  # nothing can have been applied
+        Step(False, "timeout: it may have committed"),  # it reached leaf1: it may have applied
+        Step(True, None, changed=False),  # enabled already: the second one did it
+    ])
+    assert ok and sent_at == sent[1]
+
+
+def test_an_attempt_that_raised_may_have_reached_the_host(monkeypatch) -> None:
+    from nornir_evpn.failover.restore import Step
+
+    (ok, _err, sent_at), sent = _enable(monkeypatch, [OSError("socket closed"), Step(True, None, changed=False)])
+    assert ok and sent_at == sent[0]
+
+
+def test_a_full_disk_after_the_shut_still_restores_the_link_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    """The shut found no admin-state configured; writing that to the state file failed (a
+    full disk). The run goes on: the restore deletes the leaf, the link comes up."""
+    from nornir_evpn.failover import run as run_module
+    from nornir_evpn.failover_state import STATE_ADMIN_STATE_DEFAULT
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    real_write = run_module.write_state
+
+    def write_state(path: Path, doc: dict[str, Any]) -> None:
+        if doc.get(STATE_ADMIN_STATE_DEFAULT):
+            raise OSError(28, "No space left on device")
+        real_write(path, doc)
+
+    monkeypatch.setattr(run_module, "write_state", write_state)
+
+    class NoAdminState(FakeNornir):
+        def __init__(self) -> None:
+            super().__init__()
+            self.restore_kw: dict[str, Any] = {}
+
+        def run(self, task: Any, **kw: Any) -> Any:
+            if task.__name__ == "shut_interface":
+                self.tasks.append(task.__name__)
+                multi = _Multi(None)
+                multi[0].result = {"was": None}
+                return {"leaf1": multi}
+            if task.__name__ == "restore_interface":
+                self.restore_kw = kw
+            return super().run(task, **kw)
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    nr = NoAdminState()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "s.json"))
+    assert report.error is None and report.ok and report.restore_ok
+    assert nr.restore_kw.get("as_default") is True
+
+
+@pytest.mark.parametrize(("enabled", "line"), [
+    (False, "set / interface ethernet-1/1 admin-state disable"),  # `as_default` is the restore's
+    (True, "delete / interface ethernet-1/1 admin-state"),
+])
+def test_set_admin_state_deletes_the_leaf_only_to_enable(monkeypatch, enabled: bool, line: str) -> None:
+    """And `was` is the value the commit replaced (the `old` of the diff), not the new one."""
+    from nornir.core.task import Result
+    from nornir_evpn.tasks import failover as tasks_failover
+
+    sent: list[list[str]] = []
+
+    def apply_config(task: Any, lines: list[str], **_kw: Any) -> Result:
+        sent.append(lines)
+        old, new = ("enable", "disable") if not enabled else ("disable", None)
+        return Result(host=None, changed=True, result={
+            "committed": True, "reached": True, "diff": "~",
+            "replaced": [{"path": "interface ethernet-1/1 admin-state", "old": old, "new": new}]})
+
+    monkeypatch.setattr(tasks_failover, "apply_config", apply_config)
+    result = tasks_failover.set_admin_state(SimpleNamespace(host=None), "ethernet-1/1", enabled=enabled,
+                                            as_default=True)
+    assert sent == [[line]]
+    assert result.result["was"] == ("enable" if not enabled else "disable")

@@ -33,3 +33,13 @@ def test_a_pid_that_names_no_single_process_is_never_alive() -> None:
         assert not processes.pid_alive(pid), pid
         assert processes.process_start(pid) is None, pid
     assert processes.pid_alive(os.getpid())
+
+
+def test_without_proc_a_pid_that_names_no_single_process_has_no_start(monkeypatch) -> None:
+    """psutil's branch (macOS) must not see `-1` either: psutil.Process(-1) raises ValueError,
+    which no caller expects of process_start (mutation testing: the guard was untested there)."""
+    monkeypatch.setattr(processes, "_proc_stat", lambda pid: None)
+    real_isdir = os.path.isdir
+    monkeypatch.setattr(os.path, "isdir", lambda p: False if p == "/proc" else real_isdir(p))
+    for pid in (0, -1, -os.getpid(), 2**31, True):
+        assert processes.process_start(pid) is None, pid

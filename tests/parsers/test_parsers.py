@@ -434,3 +434,14 @@ def test_a_long_line_without_a_key_costs_linear_time() -> None:
     assert key_values([words + "  Oper state : up"]) == {"operstate": "up"}
     assert key_values(["Oper state   : up        Multi-homing mode : all-active"]) == {
         "operstate": "up", "multihomingmode": "all-active"}
+
+
+def test_bgp_neighbors_a_session_with_no_counts_shown_reads_none() -> None:
+    """A session that is not up shows no `[Rx/Active/Tx]`: its counts are unknown (None),
+    not 0 prefixes (mutation testing: `[0] * 3` passed every test)."""
+    lines = fx("l2evpn_spine1_show_bgp_neighbor.txt").splitlines()
+    row = next(i for i, line in enumerate(lines) if "192.168.12.1" in line)
+    lines[row] = lines[row].replace("established", "active     ").replace("[2/1/4]", "       ")
+    p = parse_bgp_neighbors("\n".join(lines) + "\n")["192.168.12.1"]
+    assert p.state == "active" and (p.received, p.active, p.sent) == (None, None, None)
+    assert p.prefixes == {}

@@ -159,3 +159,20 @@ def test_over_ssh_commit_then_ce_ping_then_show(live_twin):
         summ = conn.send_command(platform.SHOW_EVPN_SUMMARY).result
     assert "| 00:C1:AB:00:00:11  | vxlan-interface:vxlan1.1" in mac
     assert "4 Ethernet Auto-Discovery routes 4 used, 4 valid" in summ
+
+
+@pytest.mark.parametrize(("line", "want", "replies"), [
+    # -t (TTL) takes a value, after the address too: `64` is not the destination
+    ("ping -c 1 192.168.0.22 -t 64", (1, 1, 0), 1),
+    ("ping -qc 2 -i 0 192.168.0.22", (2, 2, 0), 0),  # -q: the summary alone, no reply lines
+])
+def test_ping_options_with_a_value_and_quiet_are_kept(line: str, want: tuple[int, int, int], replies: int):
+    """(mutation testing: `-t` read as a flag and `-q` ignored both passed every test)"""
+    fabric, _running, _show = tutorial_fabric()
+
+    async def sleep(s: float) -> None:
+        return None
+
+    out = run(CeShell(fabric, "ce1", sleep=sleep).handle_line(line))
+    assert summary(out) == want
+    assert out.count("bytes from") == replies
