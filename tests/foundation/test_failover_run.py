@@ -1941,3 +1941,32 @@ def test_set_admin_state_deletes_the_leaf_only_to_enable(monkeypatch, enabled: b
                                             as_default=True)
     assert sent == [[line]]
     assert result.result["was"] == ("enable" if not enabled else "disable")
+
+
+@pytest.mark.parametrize(("flag", "as_default"), [(True, True), ("yes", False), (1, False), (None, False)])
+def test_restore_from_state_deletes_the_leaf_only_for_a_literal_true(tmp_path: Path, flag: Any,
+                                                                     as_default: bool) -> None:
+    """Only a run's own `true` deletes the admin-state leaf; anything else a hand-edited file
+    says sets `enable`, which brings the link up all the same."""
+    from nornir_evpn.failover.restore import restore_from_state
+    from nornir_evpn.failover_state import STATE_ADMIN_STATE_DEFAULT
+
+    class Kwargs(FakeNornir):
+        def run(self, task: Any, **kw: Any) -> Any:
+            self.kw = kw
+            return super().run(task, **kw)
+
+    nr = Kwargs()
+    doc = {"host": "leaf1", "interface": "ethernet-1/1", STATE_ADMIN_STATE_DEFAULT: flag}
+    report = restore_from_state(nr, doc, tmp_path / "s.json", evaluate=None, interval=0.01, timeout=1)  # type: ignore[arg-type]
+    assert report.restore_ok and nr.kw["as_default"] is as_default
+
+
+def test_a_whole_second_interval_reads_as_such_in_the_coarse_note() -> None:
+    from nornir_evpn.failover.model import FailoverReport
+    from nornir_evpn.polling import PollOutcome
+
+    report = FailoverReport(host="leaf1", interface="ethernet-1/1", segment="ES-1", ok=True,
+                            degraded=PollOutcome(reached=True, converged_s=4.0, converged_after_s=1.0,
+                                                 slowest_poll_s=3.0, interval=2.0))
+    assert "a poll took 3.00s, longer than the 2s interval)" in _printed(report)

@@ -165,6 +165,7 @@ def test_over_ssh_commit_then_ce_ping_then_show(live_twin):
     # -t (TTL) takes a value, after the address too: `64` is not the destination
     ("ping -c 1 192.168.0.22 -t 64", (1, 1, 0), 1),
     ("ping -qc 2 -i 0 192.168.0.22", (2, 2, 0), 0),  # -q: the summary alone, no reply lines
+    ("ping -n -c 1 192.168.0.22", (1, 1, 0), 1),  # -n (numeric output) is a flag iputils takes
 ])
 def test_ping_options_with_a_value_and_quiet_are_kept(line: str, want: tuple[int, int, int], replies: int):
     """(mutation testing: `-t` read as a flag and `-q` ignored both passed every test)"""
