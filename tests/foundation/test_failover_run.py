@@ -1776,9 +1776,17 @@ def _printed(report: Any) -> str:
 
 
 def test_a_poll_exactly_as_long_as_the_interval_is_not_coarse() -> None:
-    report = _report(degraded={"after": 0.1, "slowest": 0.5}, recovered={"after": 0.1, "slowest": 0.51})
+    report = _report(convergence=3.0, recovery=3.0,
+                     degraded={"after": 0.1, "slowest": 0.5}, recovered={"after": 0.1, "slowest": 0.51})
     assert report.coarse("convergence") is None
     assert report.coarse("recovery") == (0.1, 0.51, 0.5)
+
+
+def test_a_window_of_a_second_exactly_is_not_coarse() -> None:
+    report = _report(convergence=1.5, recovery=1.51,
+                     degraded={"after": 0.5, "slowest": 3.0}, recovered={"after": 0.5, "slowest": 3.0})
+    assert report.coarse("convergence") is None
+    assert report.coarse("recovery") == (0.5, 3.0, 0.5)
 
 
 def test_a_phase_that_never_reached_its_state_is_not_coarse() -> None:
@@ -1815,11 +1823,11 @@ def test_the_verdict_line_marks_each_kind_of_upper_bound() -> None:
 
 
 def test_the_recovery_row_carries_its_own_bounds() -> None:
-    text = _printed(_report(restore_commit_s=6.0, recovered={"after": 0.25, "slowest": 3.0}))
-    row = next(line for line in text.splitlines() if "recovery" in line and "0.500s" in line)
+    text = _printed(_report(recovery=2.0, restore_commit_s=6.0, recovered={"after": 0.25, "slowest": 3.0}))
+    row = next(line for line in text.splitlines() if "recovery" in line and "2.000s" in line)
     assert "(held from some time after 0.250s: a poll took 3.00s, longer than the 0.5s interval)" in row
     assert ("(from the restore's commit, which took 6.00s: the link may have changed before its answer "
-            "came, so at most 6.500s from when it was sent)") in row
+            "came, so at most 8.000s from when it was sent)") in row
 
 
 def _enable(monkeypatch: pytest.MonkeyPatch, steps: list[Any]) -> tuple[Any, list[float]]:
