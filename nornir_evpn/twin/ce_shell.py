@@ -76,8 +76,10 @@ class CeShell:
                 elif opt == "-q":
                     quiet = True
         except getopt.GetoptError as exc:
+            if len(exc.opt) > 1:  # `--foo`: getopt names the long option without its dashes
+                return f"ping: unrecognized option '--{exc.opt}'"
             return (f"ping: option requires an argument -- '{exc.opt}'" if "requires" in exc.msg
-                    else f"ping: invalid option -- '{exc.opt[:1]}'")
+                    else f"ping: invalid option -- '{exc.opt}'")
         except ValueError:
             return f"ping: invalid argument: '{value}'"
         target = operands[-1] if operands else None

@@ -109,6 +109,7 @@ def test_ping_takes_every_iputils_spelling_of_its_options(line: str, want: tuple
 @pytest.mark.parametrize(("line", "error"), [
     ("ping -c", "ping: option requires an argument -- 'c'"),
     ("ping -x 192.168.0.22", "ping: invalid option -- 'x'"),
+    ("ping --foo 192.168.0.22", "ping: unrecognized option '--foo'"),  # (it said -- 'f')
     ("ping -c many 192.168.0.22", "ping: invalid argument: 'many'"),
     ("ping -c 0 192.168.0.22", "ping: bad number of packets to transmit."),
     ("ping -q", "ping: usage error: Destination address required"),
