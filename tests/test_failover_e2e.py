@@ -436,11 +436,12 @@ def test_a_link_with_no_admin_state_of_its_own_is_restored_as_it_was(configured:
     assert configured.failing_checks() == []
 
 
-def test_restore_after_sigkill_of_a_link_with_no_admin_state_of_its_own(configured: Lab) -> None:
-    before = _no_admin_state_on_leaf1_eth1(configured)
+def _kill_once_the_shut_found_no_admin_state(configured: Lab) -> None:
+    """A failover-test killed once its state file says the shut found no admin-state
+    configured on leaf1 ethernet-1/1 (written when the shut's answer is read)."""
     proc = configured.start(*_fo_args(), "--no-traffic")
 
-    def said() -> bool:  # the file names the default once the shut's answer is read
+    def said() -> bool:
         return configured.fo_state.exists() and json.loads(configured.fo_state.read_text()).get(
             "admin_state_default") is True
 
@@ -449,6 +450,11 @@ def test_restore_after_sigkill_of_a_link_with_no_admin_state_of_its_own(configur
     finally:
         proc.kill()
         proc.communicate(timeout=30)
+
+
+def test_restore_after_sigkill_of_a_link_with_no_admin_state_of_its_own(configured: Lab) -> None:
+    before = _no_admin_state_on_leaf1_eth1(configured)
+    _kill_once_the_shut_found_no_admin_state(configured)
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"]
     done = subprocess.run([sys.executable, "-m", "nornir_evpn", "failover-test", "--restore",
                            "--state-file", str(configured.fo_state), "--interval", "0.2"],
@@ -462,17 +468,7 @@ def test_restore_after_sigkill_keeps_an_admin_state_enable_set_since(configured:
     `configure` enabled the port with the intent's `admin-state enable`. `--restore` deleted
     that line (the port up, the running configuration off its intent): it is kept."""
     _no_admin_state_on_leaf1_eth1(configured)
-    proc = configured.start(*_fo_args(), "--no-traffic")
-
-    def said() -> bool:
-        return configured.fo_state.exists() and json.loads(configured.fo_state.read_text()).get(
-            "admin_state_default") is True
-
-    try:
-        configured.wait_for(said)
-    finally:
-        proc.kill()
-        proc.communicate(timeout=30)
+    _kill_once_the_shut_found_no_admin_state(configured)
     done = subprocess.run([sys.executable, "-m", "nornir_evpn", "configure", "--inventory", str(configured.inventory),
                            "--twin", "--twin-state", str(configured.twin_state), "--hosts", "leaf1"],
                           cwd=configured.tmp, capture_output=True, text=True, timeout=60, check=False)
