@@ -90,13 +90,19 @@ def test_dry_run_then_commit_then_idempotent(lab, capsys):
     assert not any(e["changed"] or e["committed"] for e in doc["hosts"].values())
 
 
-def test_exit_code_says_whether_a_host_changed_or_would(lab, capsys):
+def test_exit_code_says_whether_a_host_changed_or_would(lab, capsys, tmp_path):
     """--exit-code: 3 while the fabric differs from the intent (a nightly drift check on
-    --dry-run), 0 once it does not; without it a dry run with a diff is 0."""
-    assert lab.configure(capsys, "--dry-run")[0] == 0
-    code, doc = lab.configure(capsys, "--dry-run", "--exit-code")
+    --dry-run), 0 once it does not; without it a dry run with a diff is 0. Its JUnit file
+    fails each drifted host, as the exit code fails the job."""
+    junit = tmp_path / "drift.xml"
+    assert lab.configure(capsys, "--dry-run", "--junit", str(junit))[0] == 0
+    assert ElementTree.parse(junit).getroot().find("testsuite").get("failures") == "0"
+    code, doc = lab.configure(capsys, "--dry-run", "--exit-code", "--junit", str(junit))
     assert code == 3 and doc["ok"] and [h for h, e in doc["hosts"].items() if e["changed"]] == [
         "leaf1", "leaf2", "leaf3"]
+    cases = {c.get("name"): c.find("failure") for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert [h for h, f in cases.items() if f is not None] == ["leaf1", "leaf2", "leaf3"]
+    assert cases["leaf1"].get("message") == "drift from the intent: would change +36/-0"
     assert lab.configure(capsys, "--validate-only", "--exit-code")[0] == 3
     code, doc = lab.configure(capsys, "--exit-code", "--hosts", "leaf3")  # commits, so changed
     assert code == 3 and doc["hosts"]["leaf3"]["committed"]

@@ -77,7 +77,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="validate everywhere first; commit everywhere or nowhere")
     p.add_argument("--exit-code", action="store_true",
                    help="exit 3 when a host changed or, with --dry-run/--validate-only, would change "
-                        "(drift from the intent), 0 when none; a failed host is still 1")
+                        "(drift from the intent; --junit then fails each such host), 0 when none; a failed "
+                        "host is still 1")
     p.add_argument("--save", action="store_true",
                    help="then `save startup` on every host (after the accept with --commit-confirmed): "
                         "a commit changes the running configuration only, and a reboot loads the startup one")
@@ -399,7 +400,7 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
     if args.json:
         emit_json(doc)
     if args.junit:
-        write_junit(args.junit, configure_junit(doc))
+        write_junit(args.junit, configure_junit(doc, drift=bool(getattr(args, "exit_code", False))))
     if interrupted is not None:
         sys.stderr.write("configure interrupted: open candidates discarded; " + (
             f"committed before the interrupt: {', '.join(interrupted)}\n" if interrupted else "nothing committed\n"))

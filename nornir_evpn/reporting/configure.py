@@ -135,15 +135,36 @@ def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, every
         console.print(Text(f"  and {len(values) - len(shown)} more (-v lists them)", style="yellow"))
 
 
-def configure_junit(doc: dict[str, Any]) -> list[JUnitSuite]:
-    """One test case per host: failure = the host's one-line error, output = its diff."""
+def _drift(entry: dict[str, Any]) -> str:
+    """A host's drift as a JUnit failure: the summary line first (CI shows it as the
+    message), then each running value it would replace, old and new, then what --prune
+    would delete."""
+    lines = [f"drift from the intent: would change +{entry.get('added', 0)}/-{entry.get('removed', 0)}"]
+    for r in entry.get("replaced") or []:
+        lines.append(f"{r['path']}: {r['old']} -> {'deleted' if r['new'] is None else r['new']}")
+    lines.extend(entry.get("pruned") or [])
+    return "\n".join(lines)
+
+
+def configure_junit(doc: dict[str, Any], *, drift: bool = False) -> list[JUnitSuite]:
+    """One test case per host: failure = the host's one-line error, output = its diff.
+    `drift` (`--exit-code` with `--dry-run`/`--validate-only`, a drift check): a host that
+    would change fails too, as the exit code 3 does the CI job, so the report names the
+    drifted hosts instead of showing every case passed."""
     suite = JUnitSuite(name=f"configure {doc['mode']}")
+    judge_drift = drift and doc["mode"] in ("dry-run", "validate")
     for host, entry in doc["hosts"].items():
+        if not entry["ok"]:
+            failure: str | None = entry.get("error") or "failed"
+        elif judge_drift and entry["changed"]:
+            failure = _drift(entry)
+        else:
+            failure = None
         suite.cases.append(
             JUnitCase(
                 classname="configure",
                 name=host,
-                failure=None if entry["ok"] else (entry.get("error") or "failed"),
+                failure=failure,
                 time_s=float(entry.get("seconds") or 0.0),
                 output=entry.get("diff") or "",
             )

@@ -90,3 +90,31 @@ def test_a_summary_count_is_plural_but_for_one() -> None:
     from nornir_evpn.reporting.common import counted
 
     assert [counted(n, "host") for n in (0, 1, 2, 130)] == ["0 hosts", "1 host", "2 hosts", "130 hosts"]
+
+
+def test_junit_fails_a_drifted_host_only_in_a_drift_check() -> None:
+    """`configure --dry-run --exit-code --junit F` as a nightly drift check: the job exits 3,
+    and the JUnit file said every host passed (the drift was in system-out only), so CI showed
+    a failed job with all tests green. With --exit-code a host that would change is a failure
+    naming its replaced values; a committing run's change is no failure, nor a plain dry run's."""
+    from nornir_evpn.reporting.configure import configure_junit
+
+    replaced = [{"path": "interface ethernet-1/49 admin-state", "old": "disable", "new": None},
+                {"path": "network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp",
+                 "old": "4", "new": "2"}]
+    hosts = {"leaf1": _entry(changed=True, diff=DIFF, added=1, removed=1, replaced=replaced),
+             "leaf2": _entry(), "leaf3": _entry(ok=False, error="cannot connect: refused")}
+
+    def failures(mode: str, drift: bool) -> dict[str, str | None]:
+        doc = {"command": "configure", "ok": False, "mode": mode, "hosts": hosts}
+        [suite] = configure_junit(doc, drift=drift)
+        return {c.name: c.failure for c in suite.cases}
+
+    got = failures("dry-run", True)
+    assert got["leaf2"] is None and got["leaf3"] == "cannot connect: refused"
+    assert got["leaf1"] == ("drift from the intent: would change +1/-1\n"
+                            "interface ethernet-1/49 admin-state: disable -> deleted\n"
+                            "network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp: 4 -> 2")
+    assert failures("validate", True)["leaf1"] == got["leaf1"]
+    for mode, drift in (("dry-run", False), ("commit", True), ("confirmed", True)):
+        assert failures(mode, drift)["leaf1"] is None, (mode, drift)
