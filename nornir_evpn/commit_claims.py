@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.failover_state import failover_state_doc, run_alive, state_file_path
+from nornir_evpn.failover_state import PHASE_SHUT, failover_state_doc, run_alive, state_file_path
 from nornir_evpn.host_results import host_ranges
 from nornir_evpn.outputs import directory_lock, path_text, private_directory, replace_atomically
 from nornir_evpn.own_files import read_own_text
@@ -146,7 +146,17 @@ def running_failover_test(lab: str | None, twin_state: object = ANY_TWIN) -> dic
     return doc if doc is not None and run_alive(doc) and of_fabric(doc, lab, twin_state) else None
 
 
-def busy_notes(lab: str, twin_state: object = ANY_TWIN) -> list[str]:
+def killed_failover_test(lab: str, twin_state: object = ANY_TWIN) -> dict[str, Any] | None:
+    """The state of a failover-test of this project (its default state file) on the fabric
+    `lab` (through `twin_state`, as `of_fabric`) that ended after its shut without removing
+    it (killed: its link may still be shut), else None."""
+    doc = failover_state_doc(state_file_path())
+    if doc is None or doc.get("phase") != PHASE_SHUT or run_alive(doc) or not of_fabric(doc, lab, twin_state):
+        return None
+    return doc
+
+
+def busy_notes(lab: str, twin_state: object = ANY_TWIN, what: str = "a failure") -> list[str]:
     """For a run that only reads (verify): the failover-test with a link shut, and the
     configures and rollbacks committing, of this project on the fabric `lab` (through
     `twin_state`, `twin_key`'s text) now. A nightly verify that overlapped an on-call
@@ -157,7 +167,7 @@ def busy_notes(lab: str, twin_state: object = ANY_TWIN) -> list[str]:
     doc = running_failover_test(lab, twin_state)
     if doc is not None:
         notes.append(f"a failover-test (pid {doc.get('pid')}) of {doc.get('host')} {doc.get('interface')} was "
-                     f"running during this run ({state_file_path()}): a failure may be the link it shuts; run "
+                     f"running during this run ({state_file_path()}): {what} may be the link it shuts; run "
                      "again once the test has ended")
     try:
         claims = live_claims(lab, twin_state=twin_state)

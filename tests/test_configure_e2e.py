@@ -113,6 +113,33 @@ def test_exit_code_says_whether_a_host_changed_or_would(lab, capsys, tmp_path):
     assert code == 1 and not doc["ok"] and doc["hosts"]["leaf2"]["committed"]
 
 
+def test_a_drift_check_names_the_link_a_killed_failover_test_left_shut(lab, capsys, tmp_path, monkeypatch):
+    """A failover-test killed after its shut leaves the link down: the nightly drift check
+    said `admin-state: disable -> enable` on it, exit 3, and nothing said a test had shut it
+    nor that `failover-test --restore` puts it back as the test found it."""
+    import os
+
+    from nornir_evpn import commit_claims
+    from nornir_evpn.failover_state import STATE_KIND
+
+    state = tmp_path / "fo" / "failover-state.json"
+    monkeypatch.setenv("NORNIR_EVPN_FAILOVER_STATE", str(state))
+    assert lab.configure(capsys)[0] == 0
+    state.parent.mkdir(mode=0o700, exist_ok=True)  # (the commit made it: its claims live there)
+    state.write_text(json.dumps({  # as a run killed after its shut leaves it (its pid no longer that run)
+        "kind": STATE_KIND, "lab": "evpn-mh01", "twin": True,
+        "twin_state": commit_claims.twin_key(lab.state.resolve()), "phase": "shut", "host": "leaf1",
+        "interface": "ethernet-1/1", "segment": "ES-1", "pid": os.getpid(), "pid_start": -1}))
+    state.chmod(0o600)
+    assert lab.configure(capsys, "--dry-run", "--exit-code")[1]["notes"] == []  # the link is up
+    lab.twin.datastore("leaf1").running.set(("interface", "ethernet-1/1", "admin-state", "disable"))
+    code, doc = lab.configure(capsys, "--dry-run", "--exit-code")
+    assert code == 3 and doc["notes"] == [
+        f"leaf1 ethernet-1/1 was shut by a failover-test (pid {os.getpid()}) that ended before its restore "
+        f"({state}): `failover-test --restore` puts it back as it found it"]
+    assert lab.configure(capsys, "--dry-run", "--exit-code", "--hosts", "leaf2")[1]["notes"] == []
+
+
 def test_dry_run_human_output_shows_diff(lab, capsys):
     code = main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory",
                  str(lab.inventory), "--dry-run", "--hosts", "leaf1"])

@@ -284,7 +284,8 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "render_to", None) is not None:  # (a Namespace made by hand may lack it)
         return _render_only(args, renderer, features)
     target = build_target(args)
-    rendered_notes = [*_idle_options(args, mode), *preflight(target.nr, target.fabric, renderer, features)]
+    rendered_notes = [*_idle_options(args, mode), *preflight(target.nr, target.fabric, renderer, features),
+                      *_busy_notes(target, mode)]
     committing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if mode in ("commit", "confirmed"):
         if args.checkpoint:
@@ -297,6 +298,33 @@ def run(args: argparse.Namespace) -> int:
     # from here to the report, one interrupt ends the run and the next ones wait for its end
     with committing, interrupt_once() as settle:
         return _run_and_report(args, target, renderer, features, mode, console, settle, rendered_notes)
+
+
+def _busy_notes(target: Any, mode: str) -> list[str]:
+    """What else changes the fabric during a dry run or validate, as verify notes it: they
+    hold nothing, so a nightly drift check overlapping a failover-test (or another
+    configure's commit) reported the test's shut link as drift, exit 3, without a word (a
+    commit is refused during a test, and holds its hosts)."""
+    if mode not in ("dry-run", "validate"):
+        return []
+    return commit_claims.busy_notes(target.fabric.name, commit_claims.twin_key(target.twin_state),
+                                    what="a diff")
+
+
+def _killed_test_notes(target: Any, hosts: dict[str, dict[str, Any]]) -> list[str]:
+    """The link a killed failover-test left shut, when a host's diff would re-enable it: the
+    drift is the test's, and `--restore` is how to put it back as it was (it also clears the
+    test's state file, which a commit leaves)."""
+    doc = commit_claims.killed_failover_test(target.fabric.name, commit_claims.twin_key(target.twin_state))
+    if doc is None:
+        return []
+    entry = hosts.get(str(doc.get("host")))
+    path = f"interface {doc.get('interface')} admin-state"
+    if not entry or not any(r["path"] == path and r["old"] == "disable" for r in entry.get("replaced") or []):
+        return []
+    return [f"{doc.get('host')} {doc.get('interface')} was shut by a failover-test (pid {doc.get('pid')}) that "
+            f"ended before its restore ({state_file_path()}): `failover-test --restore` puts it back as it "
+            "found it"]
 
 
 def _idle_options(args: argparse.Namespace, mode: str) -> list[str]:
@@ -383,6 +411,8 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         # (an interrupted run starts no new sessions: what it may leave is never the default)
         notes.extend(settle_checkpoints(target.nr, hosts, checkpoint, clear=interrupted is None))
     kept = record_checkpoint(target, hosts, checkpoint, notes)
+    if mode in ("dry-run", "validate"):
+        notes.extend(_killed_test_notes(target, hosts))
     doc: dict[str, Any] = {
         "command": "configure",
         "ok": interrupted is None and all(e["ok"] for e in hosts.values()),
