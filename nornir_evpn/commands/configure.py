@@ -426,7 +426,8 @@ def _run_and_report(args: argparse.Namespace, target: Any, renderer: Renderer,
         "interrupted": None if interrupted is None else {"committed": interrupted},
         "hosts": hosts,
     }
-    print_configure(console, doc, show_diff=mode == "dry-run" or bool(args.verbose))
+    print_configure(console, doc, show_diff=mode == "dry-run" or bool(args.verbose),
+                    exit_code=bool(getattr(args, "exit_code", False)))
     if args.json:
         emit_json(doc)
     if args.junit:

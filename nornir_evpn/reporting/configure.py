@@ -34,12 +34,16 @@ def _status(entry: dict[str, Any], mode: str) -> Text:
     return Text(word, style="green")
 
 
-def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -> None:
-    """The summary table; each host's diff when asked for (dry-run or -v); errors in full."""
+def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool, exit_code: bool = False) -> None:
+    """The summary table; each host's diff when asked for (dry-run or -v); errors in full.
+    `exit_code` (`--exit-code`): the summary line says the exit 3 a change or drift gives."""
     mode = doc["mode"]
+    reads_only = mode in ("dry-run", "validate")
     rows = [
         (Text(host), _status(entry, mode),
-         Text("?" if entry.get("commit_unknown") else "yes" if entry["changed"] else "no"),
+         # a dry run's failed host was not (fully) read: whether it would change is unknown
+         Text("?" if entry.get("commit_unknown") or (reads_only and not entry["ok"] and not entry["changed"])
+              else "yes" if entry["changed"] else "no"),
          Text(f"+{entry.get('added', 0)}/-{entry.get('removed', 0)}"),
          Text(f"{entry.get('seconds', 0.0):.2f}"))
         for host, entry in doc["hosts"].items()
@@ -82,10 +86,11 @@ def print_configure(console: Console, doc: dict[str, Any], *, show_diff: bool) -
     replacing = sum(1 for e in doc["hosts"].values() if e["changed"] and e.get("replaced"))
     replaced = (f" ({counted(replacing, 'host')} "
                 f"{'replaced' if changed_word == 'changed' else 'would replace'} running values)") if replacing else ""
+    exit_3 = exit_code and doc["ok"] and changed > 0
     console.print(
         Text(f"configure {verdict}: {counted(len(doc['hosts']), 'host')}, {changed} {changed_word}{replaced}, "
-             f"{failed} failed{saved}",
-             style="bold green" if doc["ok"] else "bold red")
+             f"{failed} failed{saved}" + (" (--exit-code: exit 3)" if exit_3 else ""),
+             style="bold yellow" if exit_3 else "bold green" if doc["ok"] else "bold red")
     )
 
 

@@ -118,3 +118,27 @@ def test_junit_fails_a_drifted_host_only_in_a_drift_check() -> None:
     assert failures("validate", True)["leaf1"] == got["leaf1"]
     for mode, drift in (("dry-run", False), ("commit", True), ("confirmed", True)):
         assert failures(mode, drift)["leaf1"] is None, (mode, drift)
+
+
+def test_a_dry_run_s_unread_host_is_not_said_unchanged_and_exit_3_is_said() -> None:
+    """A drift check's unreachable host read `changed no` (it was never read: `?`), and its
+    summary line was a green `configure ok` while --exit-code exited 3 (drift tester)."""
+    hosts = {"leaf1": _entry(changed=True, diff=DIFF, added=1),
+             "leaf2": _entry(ok=False, error="leaf2: timeout: no answer within 30s")}
+
+    def printed(ok: bool, exit_code: bool, **entries):  # type: ignore[no-untyped-def]
+        doc = {"command": "configure", "ok": ok, "mode": "dry-run", "features": ["multihoming"],
+               "notes": [], "interrupted": None, "hosts": entries}
+        out = io.StringIO()
+        print_configure(Console(file=out, width=120, color_system=None), doc, show_diff=False, exit_code=exit_code)
+        lines = out.getvalue().splitlines()
+        return ({line.split("│")[1].strip(): line.split("│")[3].strip() for line in lines if line.startswith("│")},
+                lines[-1])
+
+    rows, last = printed(False, True, **hosts)
+    assert rows == {"leaf1": "yes", "leaf2": "?"}
+    assert last == "configure FAILED: 2 hosts, 1 would change, 1 failed"  # exit 1: no exit 3 said
+    rows, last = printed(True, True, leaf1=hosts["leaf1"])
+    assert last == "configure ok: 1 host, 1 would change, 0 failed (--exit-code: exit 3)"
+    assert printed(True, False, leaf1=hosts["leaf1"])[1] == "configure ok: 1 host, 1 would change, 0 failed"
+    assert printed(True, True, leaf1=_entry())[1] == "configure ok: 1 host, 0 would change, 0 failed"
