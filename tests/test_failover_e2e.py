@@ -910,15 +910,21 @@ def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> Non
     assert proc.returncode == 0, err[-2000:] + out[-2000:]
 
 
-def test_a_verify_during_a_failover_test_says_the_test_was_running(configured: Lab) -> None:
+@pytest.mark.parametrize(("command", "code", "what"), [
+    (["verify"], 1, "a failure"),
+    (["configure", "--dry-run", "--exit-code"], 3, "a diff"),
+], ids=["verify", "drift-check"])
+def test_a_read_during_a_failover_test_says_the_test_was_running(configured: Lab, command, code, what) -> None:
     """A nightly verify that overlapped an on-call failover-test FAILed (the shut LAG, its ES,
-    its routes) with nothing saying a test of this directory had the link down."""
-    configured.twin.set_slow("leaf3", 0.5)  # the fault window outlasts verify's start-up under load
+    its routes) with nothing saying a test of this directory had the link down; a nightly
+    drift check (`configure --dry-run --exit-code`, which holds nothing) reported the shut
+    link as drift (`admin-state: disable -> enable`, exit 3) the same way."""
+    configured.twin.set_slow("leaf3", 0.5)  # the fault window outlasts the read's start-up under load
     proc = configured.start(*_fo_args(), "--no-traffic")
     try:
         configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
         env = {**os.environ, "NORNIR_EVPN_FAILOVER_STATE": str(configured.fo_state)}
-        done = subprocess.run([sys.executable, "-m", "nornir_evpn", "verify", "--json", "--inventory",
+        done = subprocess.run([sys.executable, "-m", "nornir_evpn", *command, "--json", "--inventory",
                                str(configured.inventory), "--twin", "--twin-state", str(configured.twin_state),
                                "--hosts", "leaf1,leaf2"],
                               cwd=configured.tmp, capture_output=True, text=True, timeout=60, env=env, check=False)
@@ -929,38 +935,10 @@ def test_a_verify_during_a_failover_test_says_the_test_was_running(configured: L
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=30)
-    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.returncode == code, done.stderr[-2000:]
     notes = json.loads(done.stdout)["notes"]
     assert any(n.startswith(f"a failover-test (pid {proc.pid}) of leaf1 ethernet-1/1 was running during this run")
-               for n in notes), notes
-    assert proc.returncode == 0, err[-2000:] + out[-2000:]
-
-
-def test_a_drift_check_during_a_failover_test_says_the_test_was_running(configured: Lab) -> None:
-    """`configure --dry-run --exit-code`, a nightly drift check, holds nothing: overlapping an
-    on-call failover-test it reported the shut link as drift (`admin-state: disable ->
-    enable`, exit 3) with nothing saying a test of this directory had the link down, where
-    verify says so."""
-    configured.twin.set_slow("leaf3", 0.5)  # the fault window outlasts the check's start-up under load
-    proc = configured.start(*_fo_args(), "--no-traffic")
-    try:
-        configured.wait_for(lambda: configured.leaf1_eth1() == [f"{LEAF1_ETH1} disable"])
-        env = {**os.environ, "NORNIR_EVPN_FAILOVER_STATE": str(configured.fo_state)}
-        done = subprocess.run([sys.executable, "-m", "nornir_evpn", "configure", "--dry-run", "--exit-code",
-                               "--json", "--inventory", str(configured.inventory), "--twin", "--twin-state",
-                               str(configured.twin_state), "--hosts", "leaf1,leaf2"],
-                              cwd=configured.tmp, capture_output=True, text=True, timeout=60, env=env, check=False)
-        configured.twin.set_slow("leaf3", 0)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        configured.twin.set_slow("leaf3", 0)
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=30)
-    assert done.returncode == 3, done.stderr[-2000:]
-    notes = json.loads(done.stdout)["notes"]
-    assert any(n.startswith(f"a failover-test (pid {proc.pid}) of leaf1 ethernet-1/1 was running during this run")
-               and "a diff may be the link it shuts" in n for n in notes), notes
+               and f"{what} may be the link it shuts" in n for n in notes), notes
     assert proc.returncode == 0, err[-2000:] + out[-2000:]
 
 
