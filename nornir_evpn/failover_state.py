@@ -21,7 +21,7 @@ from typing import Any
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.outputs import directory_lock, replace_atomically
 from nornir_evpn.own_files import NotOwnFile, read_own_text
-from nornir_evpn.processes import pid_alive, process_start
+from nornir_evpn.processes import names_one_process, pid_alive, process_start
 from nornir_evpn.topology import normalise_srl_interface
 from nornir_evpn.validation import check_name
 
@@ -60,7 +60,7 @@ def run_alive(doc: Mapping[str, Any]) -> bool:
     commit claim) still runs. A file of an older version (no start recorded) is taken as a
     stopped run, as that version did."""
     pid, start = doc.get("pid"), doc.get("pid_start")
-    if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(start, int):
+    if not names_one_process(pid) or not isinstance(start, int):
         return False
     return pid_alive(pid) and process_start(pid) == start
 
