@@ -122,6 +122,12 @@ def _print_checkpoint(console: Console, doc: dict[str, Any]) -> None:
 REPLACED_SHOWN = 3  # per host without -v
 
 
+def _replaced_line(r: dict[str, Any]) -> str:
+    """`path: old -> new` for one running value a change replaces (`-> deleted`: the leaf
+    takes its default, if it has one)."""
+    return f"{r['path']}: {r['old']} -> {'deleted' if r['new'] is None else r['new']}"
+
+
 def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, everything: bool) -> None:
     """The running values a change replaces, which `diff flat` shows as inserts (`+64/-0`
     for a LAG member moved from a LAG of the fabric's own to the intent's), or deletes (a
@@ -134,8 +140,7 @@ def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, every
     console.print(Text(f"{host} {verb} {counted(len(values), 'running value')}:", style="yellow"))
     shown = values if everything else values[:REPLACED_SHOWN]
     for r in shown:
-        new = "deleted" if r["new"] is None else r["new"]  # a deleted leaf takes its default, if any
-        console.print(Text(f"  {r['path']}: {r['old']} -> {new}", style="yellow"), crop=False, soft_wrap=True)
+        console.print(Text(f"  {_replaced_line(r)}", style="yellow"), crop=False, soft_wrap=True)
     if len(shown) < len(values):
         console.print(Text(f"  and {len(values) - len(shown)} more (-v lists them)", style="yellow"))
 
@@ -145,8 +150,7 @@ def _drift(entry: dict[str, Any]) -> str:
     message), then each running value it would replace, old and new, then what --prune
     would delete."""
     lines = [f"drift from the intent: would change +{entry.get('added', 0)}/-{entry.get('removed', 0)}"]
-    for r in entry.get("replaced") or []:
-        lines.append(f"{r['path']}: {r['old']} -> {'deleted' if r['new'] is None else r['new']}")
+    lines.extend(_replaced_line(r) for r in entry.get("replaced") or [])
     lines.extend(entry.get("pruned") or [])
     return "\n".join(lines)
 
