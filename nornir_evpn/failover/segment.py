@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover.model import CheckOutcome
-from nornir_evpn.intent import EthernetSegment, FabricIntent, natural_key
+from nornir_evpn.intent import CeIntent, EthernetSegment, FabricIntent, natural_key
 from nornir_evpn.polling import CONNECT_CHECK, CheckKey
 
 
@@ -38,18 +38,21 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
     return es
 
 
+def _ces_by_name(fabric: FabricIntent) -> list[tuple[str, CeIntent]]:
+    """The CEs in natural name order, as every host list: the report's per-target rows read
+    shce7 before shce10 (a plain sort put shce10 first)."""
+    return sorted(fabric.ces.items(), key=lambda kv: natural_key(kv[0]))
+
+
 def other_ce_ips(fabric: FabricIntent, ce: str) -> list[str]:
     """The IPv4 addresses of every CE but `ce`: pinging them teaches the fabric both ends'
     MACs (`ping` is IPv4; a CE's IPv6 address would fail every ping, fabric or not)."""
-    # in natural name order, as every host list: the report's per-target rows read shce7
-    # before shce10 (a plain sort put shce10 first)
-    return [ip for name, other in sorted(fabric.ces.items(), key=lambda kv: natural_key(kv[0])) if name != ce
-            for ip in other.ips if ":" not in ip]
+    return [ip for name, other in _ces_by_name(fabric) if name != ce for ip in other.ips if ":" not in ip]
 
 
 def ce_of_ip(fabric: FabricIntent) -> dict[str, str]:
     """{CE address: CE name}: the probe's targets named in the report."""
-    return {ip: name for name, ce in sorted(fabric.ces.items(), key=lambda kv: natural_key(kv[0])) for ip in ce.ips}
+    return {ip: name for name, ce in _ces_by_name(fabric) for ip in ce.ips}
 
 
 def ces_failing_before(fabric: FabricIntent, failed: Mapping[CheckKey, CheckOutcome]) -> set[str]:
