@@ -44,6 +44,12 @@ def twin_key(twin_state: str | Path | None) -> str | None:
     return None if twin_state is None else path_text(twin_state)
 
 
+def fabric_of(target: Any) -> tuple[str, str | None]:
+    """(lab, twin) of a command's target as claims and failover state files name its
+    fabric: the arguments of `busy_notes`, `running_failover_test`, `killed_failover_test`."""
+    return target.fabric.name, twin_key(target.twin_state)
+
+
 def of_fabric(doc: dict[str, Any], lab: str | None, twin_state: object = ANY_TWIN) -> bool:
     """`doc` (a claim, a failover state file) is of the fabric `lab` (None: any) reached
     through `twin_state` (`twin_key`'s text; None: the lab's devices). Two twins of one lab

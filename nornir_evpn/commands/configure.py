@@ -307,15 +307,14 @@ def _busy_notes(target: Any, mode: str) -> list[str]:
     commit is refused during a test, and holds its hosts)."""
     if mode not in ("dry-run", "validate"):
         return []
-    return commit_claims.busy_notes(target.fabric.name, commit_claims.twin_key(target.twin_state),
-                                    what="a diff")
+    return commit_claims.busy_notes(*commit_claims.fabric_of(target), what="a diff")
 
 
 def _killed_test_notes(target: Any, hosts: dict[str, dict[str, Any]]) -> list[str]:
     """The link a killed failover-test left shut, when a host's diff would re-enable it: the
     drift is the test's, and `--restore` is how to put it back as it was (it also clears the
     test's state file, which a commit leaves)."""
-    doc = commit_claims.killed_failover_test(target.fabric.name, commit_claims.twin_key(target.twin_state))
+    doc = commit_claims.killed_failover_test(*commit_claims.fabric_of(target))
     if doc is None:
         return []
     entry = hosts.get(str(doc.get("host")))

@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
 
         runner.on_interrupt = interrupt
     # (and again after: one that started meanwhile)
-    fabric = target.fabric.name, commit_claims.twin_key(target.twin_state)
+    fabric = commit_claims.fabric_of(target)
     busy = commit_claims.busy_notes(*fabric)
     try:
         agg = target.nr.run(task=verify_host, fabric=target.fabric, checks=checks,
