@@ -19,9 +19,26 @@ line alone. Depth is read from the braces, not the indentation (the marks shift 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _MARKS = ("+", "-")
+
+# The leaves configure deletes to put a default back (the templates' `delete` lines), with
+# that default (srl_nokia-interfaces, srl_nokia-interfaces-lag, srl_nokia-bgp: every
+# release). Only these: many other admin-states default to `disable` (gnmi-server, a BGP
+# afi-safi), and a neighbor's afi-safi, deleted, follows its group's instead.
+_DEFAULTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"interface \S+ (subinterface \S+ )?admin-state"), "enable"),
+    (re.compile(r"interface \S+ lag min-links"), "1"),
+    (re.compile(r"network-instance \S+ protocols bgp ((group|neighbor) \S+ )?admin-state"), "enable"),
+)
+
+
+def default_of(path: str) -> str | None:
+    """The value the leaf at `path` takes once deleted, when it is one configure deletes to
+    put its default back; None otherwise (no default, or not one this module knows)."""
+    return next((value for pattern, value in _DEFAULTS if pattern.fullmatch(path)), None)
 
 
 @dataclass(frozen=True)
@@ -33,8 +50,14 @@ class Replaced:
     old: str
     new: str | None
 
+    @property
+    def default(self) -> str | None:
+        """Deleted: the default the leaf takes (`default_of`); None when it is replaced, or
+        its default is not known here."""
+        return default_of(self.path) if self.new is None else None
+
     def as_dict(self) -> dict[str, str | None]:
-        return {"path": self.path, "old": self.old, "new": self.new}
+        return {"path": self.path, "old": self.old, "new": self.new, "default": self.default}
 
 
 def _split(line: str) -> tuple[str, str]:

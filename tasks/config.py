@@ -133,8 +133,9 @@ def apply_config(
     when the host cannot be reached (error = one line, reached False: nothing can have been
     applied). commit_unknown: the
     session was lost after the commit was sent, so it may have been applied (the diff is
-    kept). replaced: [{"path", "old", "new"}] for each running value the candidate changes
-    (read from the hierarchical `diff`; `diff flat` shows them as inserts).
+    kept). replaced: [{"path", "old", "new", "default"}] for each running value the candidate
+    changes (read from the hierarchical `diff`; `diff flat` shows them as inserts); `new`
+    None: deleted, and `default` the value it then takes, when configure deletes it for that.
     No diff → nothing is committed and `changed` is False.
     """
     if mode not in MODES:

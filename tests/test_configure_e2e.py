@@ -161,22 +161,43 @@ def test_a_running_value_the_change_replaces_is_named(lab, capsys):
     code, doc = lab.configure(capsys, "--dry-run")
     assert code == 0
     assert doc["hosts"]["leaf1"]["replaced"] == [
-        {"path": "interface ethernet-1/1 ethernet aggregate-id", "old": "lag5", "new": "lag1"},
+        {"path": "interface ethernet-1/1 ethernet aggregate-id", "old": "lag5", "new": "lag1", "default": None},
         # configure puts it back to its default (`delete`), which brings the port up (day-2 tester)
-        {"path": "interface ethernet-1/49 admin-state", "old": "disable", "new": None}]
+        {"path": "interface ethernet-1/49 admin-state", "old": "disable", "new": None, "default": "enable"}]
     assert doc["hosts"]["leaf2"]["replaced"] == [] and doc["hosts"]["spine1"]["replaced"] == []
     assert "insert / interface ethernet-1/1 ethernet aggregate-id lag1" in doc["hosts"]["leaf1"]["diff"]
 
     main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory), "--dry-run"])
     out = capsys.readouterr().out
     assert ("leaf1 would replace 2 running values:\n  interface ethernet-1/1 ethernet aggregate-id: lag5 -> lag1\n"
-            "  interface ethernet-1/49 admin-state: disable -> deleted") in out
+            "  interface ethernet-1/49 admin-state: disable -> deleted (its default, enable)\n") in out
     assert "configure ok: 4 hosts, 3 would change (1 host would replace running values), 0 failed" in out
 
     code, doc = lab.configure(capsys)
     assert code == 0 and doc["hosts"]["leaf1"]["replaced"][0]["old"] == "lag5"
     main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory)])
     assert "replace" not in capsys.readouterr().out  # done: nothing left to replace
+
+
+def test_a_hand_typed_default_is_drift_said_to_have_no_effect(lab, capsys):
+    """`admin-state enable` and `min-links 1` typed on a device read `enable -> deleted` in
+    a drift check (exit 3), as if the port were to change (drift tester). The check still
+    counts them (configure deletes them: the configuration changes), and now says the leaf
+    takes its default, the value it has: no effect."""
+    assert lab.configure(capsys)[0] == 0
+    assert lab.configure(capsys, "--dry-run", "--exit-code")[0] == 0  # no drift
+    running = lab.twin.datastore("leaf1").running
+    running.set(("interface", "ethernet-1/49", "admin-state", "enable"))
+    running.set(("interface", "lag1", "lag", "min-links", "1"))
+    code, doc = lab.configure(capsys, "--dry-run", "--exit-code", "--hosts", "leaf1")
+    assert code == 3 and doc["hosts"]["leaf1"]["replaced"] == [
+        {"path": "interface ethernet-1/49 admin-state", "old": "enable", "new": None, "default": "enable"},
+        {"path": "interface lag1 lag min-links", "old": "1", "new": None, "default": "1"}]
+    main(["configure", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory),
+          "--dry-run", "--hosts", "leaf1"])
+    out = capsys.readouterr().out
+    assert ("  interface ethernet-1/49 admin-state: enable -> deleted (its default, enable: no effect)\n"
+            "  interface lag1 lag min-links: 1 -> deleted (its default, 1: no effect)\n") in out
 
 
 @pytest.mark.parametrize("batch", ["64", "1"])

@@ -124,8 +124,15 @@ REPLACED_SHOWN = 3  # per host without -v
 
 def _replaced_line(r: dict[str, Any]) -> str:
     """`path: old -> new` for one running value a change replaces (`-> deleted`: the leaf
-    takes its default, if it has one)."""
-    return f"{r['path']}: {r['old']} -> {'deleted' if r['new'] is None else r['new']}"
+    takes its default, if it has one; named when known: a hand-typed default, deleted, is
+    a change with no effect, which a drift check still counts)."""
+    if r["new"] is not None:
+        return f"{r['path']}: {r['old']} -> {r['new']}"
+    default = r.get("default")  # (absent in documents of 0.20 and earlier)
+    if default is None:
+        return f"{r['path']}: {r['old']} -> deleted"
+    effect = ": no effect" if r["old"] == default else ""
+    return f"{r['path']}: {r['old']} -> deleted (its default, {default}{effect})"
 
 
 def _print_replaced(console: Console, host: str, entry: dict[str, Any], *, everything: bool) -> None:

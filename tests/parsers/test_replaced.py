@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nornir_evpn.replaced import Replaced, replaced_values
+from nornir_evpn.replaced import Replaced, default_of, replaced_values
 from nornir_evpn.twin.config_tree import diff, parse_flat
 
 # the layout of learn-srlinux's `diff /` transcript (l2evpn fabric.md): context lines
@@ -92,3 +92,24 @@ def test_a_value_put_back_to_its_default_is_a_deleted_one():
     new = parse_flat("set / interface ethernet-1/49 description uplink\n")
     assert replaced_values(diff(old, new)) == [
         Replaced("interface ethernet-1/49 admin-state", "disable", None)]  # the neighbor went whole
+
+
+def test_the_defaults_named_are_those_of_the_leaves_configure_deletes():
+    """A deleted leaf's default is named only for the leaves the templates delete to put a
+    default back; other admin-states default to `disable` (gnmi-server, a BGP afi-safi) or,
+    on a neighbor's afi-safi, follow the group."""
+    for path in ("interface ethernet-1/49 admin-state", "interface lag1 subinterface 0 admin-state",
+                 "network-instance default protocols bgp admin-state",
+                 "network-instance default protocols bgp group eBGP-underlay admin-state",
+                 "network-instance default protocols bgp neighbor 10.0.0.1 admin-state"):
+        assert default_of(path) == "enable", path
+    assert default_of("interface lag1 lag min-links") == "1"
+    for path in ("system gnmi-server admin-state", "interface ethernet-1/1 description",
+                 "network-instance default protocols bgp afi-safi evpn admin-state",
+                 "network-instance default protocols bgp neighbor 10.0.0.1 afi-safi evpn admin-state",
+                 "network-instance mac-vrf-1 admin-state", "interface lag1 lag min-links extra"):
+        assert default_of(path) is None, path
+    assert Replaced("interface lag1 admin-state", "disable", None).default == "enable"
+    assert Replaced("interface lag1 admin-state", "disable", "enable").default is None  # replaced, not deleted
+    assert Replaced("interface lag1 lag min-links", "2", None).as_dict() == {
+        "path": "interface lag1 lag min-links", "old": "2", "new": None, "default": "1"}
