@@ -93,6 +93,7 @@ def validate(tree: ConfigTree) -> list[str]:
             errors.extend(f"network-instance {ni}: interface {sub} refers to a subinterface that does "
                           "not exist" for ni in nis)
     errors.extend(_overlapping_subnets(tree, owners))
+    errors.extend(_bgp_without_families(tree))
     for ni in tree.keys(("network-instance",)):
         vxs = tree.keys(("network-instance", ni, "vxlan-interface"))
         if len(vxs) > 1:  # YANG: list vxlan-interface { max-elements 1; }
@@ -124,6 +125,46 @@ def validate(tree: ConfigTree) -> list[str]:
                 for sub in tree.keys(("interface", ifname, "subinterface"))
                 for encap in tree.keys(("interface", ifname, "subinterface", sub, "vlan", "encap"))
             )
+    return errors
+
+
+BGP_FAMILIES = ("ipv4-unicast", "ipv6-unicast", "evpn")
+
+
+def _bgp_without_families(tree: ConfigTree) -> list[str]:
+    """YANG `must` on a BGP group's and a neighbor's admin-state (srl_nokia-bgp.yang): one
+    that is enabled (the default) carries an address family, where the neighbor's afi-safi
+    admin-state overrides its group's and the group's the BGP instance's. An overlay
+    neighbor's `afi-safi evpn admin-state disable` alone is refused where its group disables
+    ipv4-unicast, and so is deleting the `admin-state disable` that let it commit."""
+    errors: list[str] = []
+    for ni in tree.keys(("network-instance",)):
+        bgp = ("network-instance", ni, "protocols", "bgp")
+        if not tree.exists(bgp):
+            continue
+
+        def enabled(*levels: tuple[str, ...]) -> bool:
+            for afi in BGP_FAMILIES:
+                for level in levels:
+                    v = tree.value((*level, "afi-safi", afi, "admin-state"))
+                    if v is not None:
+                        if v == "enable":
+                            return True
+                        break
+            return False
+
+        for g in tree.keys((*bgp, "group")):
+            gp = (*bgp, "group", g)
+            if tree.value((*gp, "admin-state")) != "disable" and not enabled(gp, bgp):
+                errors.append(f"network-instance {ni} protocols bgp group {g} admin-state: "
+                              "One of the address families must be enabled.")
+        for n in tree.keys((*bgp, "neighbor")):
+            np_ = (*bgp, "neighbor", n)
+            group = tree.value((*np_, "peer-group"))
+            levels = (np_, (*bgp, "group", group), bgp) if group else (np_, bgp)
+            if tree.value((*np_, "admin-state")) != "disable" and not enabled(*levels):
+                errors.append(f"network-instance {ni} protocols bgp neighbor {n} admin-state: "
+                              "One of the address families must be enabled.")
     return errors
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from nornir_evpn.twin.config_tree import ConfigTree
 
 ZERO_ESI = "00:00:00:00:00:00:00:00:00:00"
+EVPN, IPV4 = "evpn", "ipv4-unicast"  # the afi-safi names the model reads
 
 
 @dataclass
@@ -66,10 +67,10 @@ class BgpGroup:
     peer_as: int | None
     local_as: int | None
     export_policy: bool
-    evpn: bool
-    ipv4: bool | None  # None: not set in group (inherits global)
     rr_client: bool
     cluster_id: str | None
+    # afi-safi name -> its admin-state is enable, where the group sets one
+    afi: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +80,8 @@ class BgpNeighbor:
     peer_as: int | None
     local_address: str | None
     admin: bool
+    # afi-safi name -> its admin-state is enable, where the neighbor sets one
+    afi: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,12 +104,13 @@ class NodeConfig:
     router_id: str | None
     groups: dict[str, BgpGroup]
     neighbors: dict[str, BgpNeighbor]
-    ipv4_unicast: bool
     ethernet_segments: dict[str, EsCfg]
     bgp_vpn: bool
     subif_ni: dict[str, str] = field(default_factory=dict)  # subif -> network-instance
     # vxlan-interface (vxlan1.1) -> (type, ingress VNI), as configured
     vxlan_interfaces: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
+    # afi-safi name -> its admin-state is enable, where the BGP instance sets one
+    afi: dict[str, bool] = field(default_factory=dict)
 
     def addresses(self) -> list[tuple[str, ipaddress.IPv4Interface]]:
         return [
@@ -127,6 +131,27 @@ class NodeConfig:
         if g and g.local_as is not None:
             return g.local_as
         return self.asn
+
+    def afi_enabled(self, nb: BgpNeighbor, afi: str, default: bool = False) -> bool:
+        """Whether `nb`'s session carries `afi`: SR Linux takes the neighbor's afi-safi
+        admin-state, else its group's, else the BGP instance's (srl_nokia-bgp.yang: none of
+        the three has a default). `default` where none sets one."""
+        if afi in nb.afi:
+            return nb.afi[afi]
+        g = self.group_of(nb)
+        if g is not None and afi in g.afi:
+            return g.afi[afi]
+        return self.afi.get(afi, default)
+
+
+def afi_states(tree: ConfigTree, path: tuple[str, ...]) -> dict[str, bool]:
+    """The afi-safi admin-states set under `path` (a BGP instance, group or neighbor)."""
+    out = {}
+    for name in tree.keys((*path, "afi-safi")):
+        v = tree.value((*path, "afi-safi", name, "admin-state"))
+        if v is not None:
+            out[name] = v == "enable"
+    return out
 
 
 def _int(v: str | None) -> int | None:
@@ -222,16 +247,14 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
     groups: dict[str, BgpGroup] = {}
     for g in tree.keys((*bgp, "group")):
         gp = (*bgp, "group", g)
-        ipv4 = tree.value((*gp, "afi-safi", "ipv4-unicast", "admin-state"))
         groups[g] = BgpGroup(
             name=g,
             peer_as=_int(tree.value((*gp, "peer-as"))),
             local_as=_int(tree.value((*gp, "local-as", "as-number"))),
             export_policy=bool(tree.keys((*gp, "export-policy"))),
-            evpn=tree.value((*gp, "afi-safi", "evpn", "admin-state")) == "enable",
-            ipv4=None if ipv4 is None else ipv4 == "enable",
             rr_client=tree.value((*gp, "route-reflector", "client")) == "true",
             cluster_id=tree.value((*gp, "route-reflector", "cluster-id")),
+            afi=afi_states(tree, gp),
         )
     neighbors: dict[str, BgpNeighbor] = {}
     for n in tree.keys((*bgp, "neighbor")):
@@ -246,6 +269,7 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
             # session down too (srl_nokia-bgp.yang)
             admin=_enabled(tree, np_) and _enabled(tree, bgp) and (
                 group is None or _enabled(tree, (*bgp, "group", group))),
+            afi=afi_states(tree, np_),
         )
 
     # the one ES bgp-instance (max-elements 1), 1 or 2
@@ -276,9 +300,9 @@ def read_node(name: str, tree: ConfigTree) -> NodeConfig:
         router_id=tree.value((*bgp, "router-id")),
         groups=groups,
         neighbors=neighbors,
-        ipv4_unicast=tree.value((*bgp, "afi-safi", "ipv4-unicast", "admin-state")) == "enable",
         ethernet_segments=segments,
         bgp_vpn=tree.exists(("system", "network-instance", "protocols", "bgp-vpn")),
         subif_ni=subif_ni,
         vxlan_interfaces=vxlan_interfaces,
+        afi=afi_states(tree, bgp),
     )

@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from nornir_evpn.twin.fabric_ce import CeHost
-from nornir_evpn.twin.fabric_config import ZERO_ESI, BgpNeighbor, NodeConfig
+from nornir_evpn.twin.fabric_config import EVPN, IPV4, ZERO_ESI, BgpNeighbor, NodeConfig
 from nornir_evpn.validation import es_import_rt as import_rt_of
 
 
@@ -77,9 +77,11 @@ class Session:
     local_as: int | None
     established: bool
     peer: str | None  # peer node name
-    overlay: bool  # evpn afi-safi session (iBGP overlay)
-    peer_evpn: bool = False  # the far end's group also enables evpn
+    overlay: bool  # this end enables the evpn afi-safi (the neighbor's, else its group's, ...)
+    peer_evpn: bool = False  # the far end enables it too: EVPN routes cross the session
     admin: bool = True  # admin-state (the neighbor's, its group's, BGP's): disabled is idle
+    ipv4: bool = True  # this end enables the ipv4-unicast afi-safi
+    peer_ipv4: bool = False  # the far end enables it too
 
     @property
     def state(self) -> str:
@@ -284,7 +286,7 @@ class Snapshot:
                 pair = self._pair(node, nb)
                 ok = False
                 if pair is not None:
-                    peer, _pnb, _lip, subif = pair
+                    peer, pnb, _lip, subif = pair
                     psubif = self.ip_owner[addr][1]
                     ifname, pifname = subif.rsplit(".", 1)[0], psubif.rsplit(".", 1)[0]
                     ok = (
@@ -293,8 +295,14 @@ class Snapshot:
                         and self.subif_up(peer, psubif)
                     )
                     g = cfg.group_of(nb)
-                    if ok and g is not None and g.export_policy:
-                        pg = self.cfg[peer].group_of(self.cfg[peer].neighbors[_lip])
+                    pcfg = self.cfg[peer]
+                    # routes cross only where both ends enable ipv4-unicast (an afi-safi
+                    # admin-state disable on the neighbor or its group stops them; where
+                    # nothing sets it, the twin takes it as enabled, as it always did)
+                    if (ok and g is not None and g.export_policy
+                            and cfg.afi_enabled(nb, IPV4, default=True)
+                            and pcfg.afi_enabled(pnb, IPV4, default=True)):
+                        pg = pcfg.group_of(pnb)
                         if pg is not None and pg.export_policy:
                             parent[find(node)] = find(peer)
                 est[(node, addr)] = ok
@@ -310,18 +318,19 @@ class Snapshot:
     def _session(self, node: str, address: str) -> Session:
         cfg = self.cfg[node]
         nb = cfg.neighbors[address]
-        g = cfg.group_of(nb)
-        overlay = bool(g and g.evpn)
+        # the neighbor's afi-safi evpn admin-state overrides its group's (srl_nokia-bgp.yang)
+        overlay = cfg.afi_enabled(nb, EVPN)
         pair = self._pair(node, nb)
         est_map, comp = self._underlay
         if nb.local_address is None:
             established = est_map.get((node, address), False)
         else:
             established = pair is not None and comp[node] == comp[pair[0]]
-        peer_evpn = False
+        peer_evpn = peer_ipv4 = False
         if pair is not None:
-            pg = self.cfg[pair[0]].group_of(pair[1])
-            peer_evpn = bool(pg and pg.evpn)
+            pcfg = self.cfg[pair[0]]
+            peer_evpn = pcfg.afi_enabled(pair[1], EVPN)
+            peer_ipv4 = pcfg.afi_enabled(pair[1], IPV4, default=True)
         return Session(
             node=node,
             address=address,
@@ -333,6 +342,8 @@ class Snapshot:
             overlay=overlay,
             peer_evpn=peer_evpn,
             admin=nb.admin,
+            ipv4=cfg.afi_enabled(nb, IPV4, default=True),
+            peer_ipv4=peer_ipv4,
         )
 
     def sessions(self, node: str) -> list[Session]:
@@ -449,7 +460,7 @@ class Snapshot:
     def advertised(self, node: str, address: str) -> list[Route]:
         """What `node` sends to neighbor `address` (its own routes; RRs also reflect)."""
         s = self.session(node, address)
-        if not (s.established and s.overlay) or s.peer is None:
+        if not (s.established and s.overlay and s.peer_evpn) or s.peer is None:
             return []
         routes = list(self.originated(node))
         if self._is_rr(node):
@@ -460,7 +471,7 @@ class Snapshot:
         """`len(self.advertised(node, address))` without building the list: the neighbor
         summary of a route reflector with 128 clients asked for it once per client."""
         s = self.session(node, address)
-        if not (s.established and s.overlay) or s.peer is None:
+        if not (s.established and s.overlay and s.peer_evpn) or s.peer is None:
             return 0
         own, reflected = self._advertisable(node)
         if not self._is_rr(node):

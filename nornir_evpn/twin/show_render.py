@@ -331,29 +331,34 @@ class FabricShow:
         for a in addrs:
             s = snap.session(node, a)
             est += s.established
+            # one line per address family this end enables (the neighbor's afi-safi, else
+            # its group's, else BGP's), evpn first, as 26.3 prints a session carrying both
+            # (tests/fixtures/srl26_iffirb_leaf1_show_bgp_neighbor.txt); a family the far
+            # end does not enable exchanges nothing: [0/0/0]
+            families: list[tuple[str, str]] = []
             if s.overlay:
-                afi = "evpn"
                 # Views lag each other by their delays: a neighbor just committed may
                 # not exist yet in the (older) EVPN view.
                 in_evpn = node in evpn.cfg and a in evpn.cfg[node].neighbors
-                if s.established and in_evpn and evpn.session(node, a).established:
+                counts = "[0/0/0]"
+                if s.established and s.peer_evpn and in_evpn and evpn.session(node, a).established:
                     if received is None:  # one pass over the RIB, not one per neighbor
                         received = Counter(via for _r, via in evpn.rib(node))
                     rx = received[a]
                     tx = evpn.advertised_count(node, a)
                     counts = f"[{rx}/{rx}/{tx}]"
-                else:
-                    counts = "[0/0/0]"
-            else:
-                afi = "ipv4-unicast"
-                counts = "[0/0/0]" if not s.established else "[1/1/1]"
+                families.append(("evpn", counts))
+            if s.ipv4:
+                families.append(("ipv4-unicast", "[1/1/1]" if s.peer_ipv4 else "[0/0/0]"))
+            if not s.established or not families:
+                families = [("-", "-")]
             rows.append([
                 "default", a, s.group or "-", "S", str(s.peer_as or "-"),
                 s.state,
                 _uptime(uptime) if s.established else "-",
-                afi if s.established else "-",
-                counts if s.established else "-",
+                *families[0],
             ])
+            rows.extend(["", "", "", "", "", "", "", *more] for more in families[1:])
         widths = [16, 23, 16, 6, 9, 13, 13, 11, 23]
         headers = ["Net-Inst", "Peer", "Group", "Flags", "Peer-AS", "State", "Uptime", "AFI/SAFI", "[Rx/Active/Tx]"]
         out += render_table(headers, widths, rows)

@@ -126,6 +126,33 @@ def test_rejected_commit_keeps_running_and_candidate(leaf1_ds: NodeDatastore) ->
     assert CONF_RE.search(reply)
 
 
+def test_a_bgp_session_left_with_no_address_family_is_refused(leaf1_ds: NodeDatastore) -> None:
+    """srl_nokia-bgp.yang's `must` on a neighbor's and a group's admin-state: one enabled
+    (the default) carries an address family, the neighbor's afi-safi over its group's over
+    BGP's (netlab#2074: SR Linux rejects a neighbor with none, unless it is disabled). The
+    overlay group disables ipv4-unicast, so `afi-safi evpn admin-state disable` alone on an
+    overlay neighbor is refused, and so is deleting the admin-state disable that let it in."""
+    bgp = "/ network-instance default protocols bgp"
+    refused = ("Error: network-instance default protocols bgp neighbor 10.0.0.2 admin-state: "
+               "One of the address families must be enabled.")
+
+    def commit(*lines: str) -> str:
+        s = CliSession(leaf1_ds)
+        for line in ("enter candidate private", *lines):
+            assert "rror" not in run(s.handle_line(line))
+        return run(s.handle_line("commit now"))
+
+    assert commit(f"set {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state disable").startswith(refused)
+    assert commit(f"set {bgp} group iBGP-overlay afi-safi evpn admin-state disable").startswith(
+        "Error: network-instance default protocols bgp group iBGP-overlay admin-state: "
+        "One of the address families must be enabled.")
+    assert "rror" not in commit(f"set {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state disable",
+                                f"set {bgp} neighbor 10.0.0.2 admin-state disable")
+    assert commit(f"delete {bgp} neighbor 10.0.0.2 admin-state").startswith(refused)
+    assert "rror" not in commit(f"delete {bgp} neighbor 10.0.0.2 admin-state",
+                                f"delete {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state")
+
+
 def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
     es1 = "set / system network-instance protocols evpn ethernet-segments bgp-instance 1 ethernet-segment ES-1 "
     cases = {
@@ -545,7 +572,9 @@ def test_set_export_policy_replaces_before_24_7_and_adds_after(release: str, pol
     ds = NodeDatastore("leaf1")
     s = CliSession(ds, _Release(release))  # type: ignore[arg-type]
     group = "/ network-instance default protocols bgp group g"
-    for line in ("enter candidate private", f"set {group} export-policy other", "commit now",
+    # a group carries an address family, or SR Linux refuses the commit
+    for line in ("enter candidate private", f"set {group} afi-safi evpn admin-state enable", "commit now",
+                 "enter candidate private", f"set {group} export-policy other", "commit now",
                  "enter candidate private", f"set {group} export-policy all", "commit now"):
         assert "rror" not in run(s.handle_line(line))
     held = ds.running.get(("network-instance", "default", "protocols", "bgp", "group", "g", "export-policy"))

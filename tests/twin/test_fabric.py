@@ -63,6 +63,56 @@ def test_a_disabled_bgp_group_or_instance_takes_its_sessions_down(line: str):
     assert (v.session("leaf3", "10.0.0.1").state, v.session("leaf1", "10.0.0.3").state) == ("idle", "active")
 
 
+BGP = "set / network-instance default protocols bgp"
+
+
+@pytest.mark.parametrize("lines", [
+    # the neighbor's afi-safi overrides its group's evpn enable (srl_nokia-bgp.yang); with
+    # ipv4-unicast enabled there instead, as SR Linux commits it
+    [f"{BGP} neighbor 10.0.0.1 afi-safi evpn admin-state disable",
+     f"{BGP} neighbor 10.0.0.1 afi-safi ipv4-unicast admin-state enable"],
+    # the group's: every session of it
+    [f"{BGP} group iBGP-overlay afi-safi evpn admin-state disable",
+     f"{BGP} group iBGP-overlay afi-safi ipv4-unicast admin-state enable"],
+])
+def test_an_evpn_address_family_disabled_on_a_session_stops_its_routes(lines: list[str]):
+    """`afi-safi evpn admin-state disable` on an overlay neighbor left the twin exchanging
+    EVPN routes over the session (it read the group's afi-safi only): verify PASSed where a
+    device loses the routes. The session stays up, carrying ipv4-unicast; the far end's
+    still enables evpn, so its neighbor table says evpn with nothing exchanged."""
+    fabric, running = boot_lab()
+    v = fabric.view()
+    assert {a for _r, a in v.rib("leaf3")} == {"10.0.0.1", "10.0.0.2"}
+    tree = running["leaf3"].copy()
+    tree.merge(parse_flat("\n".join(lines)))
+    fabric.on_commit("leaf3", tree)
+    v = fabric.view()
+    s, far = v.session("leaf3", "10.0.0.1"), v.session("leaf1", "10.0.0.3")
+    assert s.established and far.established
+    assert (s.overlay, s.ipv4, far.overlay, far.peer_evpn) == (False, True, True, False)
+    assert "10.0.0.1" not in {a for _r, a in v.rib("leaf3")}
+    assert "10.0.0.3" not in {a for _r, a in v.rib("leaf1")}
+    assert v.advertised("leaf1", "10.0.0.3") == [] and v.advertised_count("leaf1", "10.0.0.3") == 0
+    # the other session of the group keeps its routes where only the neighbor's changed
+    assert ("10.0.0.2" in {a for _r, a in v.rib("leaf3")}) == ("neighbor" in lines[0])
+
+
+def test_an_underlay_session_without_ipv4_unicast_carries_no_routes():
+    """An underlay neighbor's (or group's) ipv4-unicast disabled: no routes cross the
+    session, so the loopbacks behind it are unreachable and the overlay sessions over it
+    go down (leaf3 has one uplink)."""
+    fabric, running = boot_lab()
+    tree = running["leaf3"].copy()
+    tree.merge(parse_flat(f"{BGP} neighbor 192.168.13.2 afi-safi ipv4-unicast admin-state disable\n"
+                          f"{BGP} neighbor 192.168.13.2 afi-safi evpn admin-state enable"))
+    fabric.on_commit("leaf3", tree)
+    v = fabric.view()
+    assert v.session("leaf3", "192.168.13.2").established
+    assert not v.session("leaf3", "10.0.0.1").established
+    assert not v.session("leaf1", "10.0.0.3").established
+    assert v.session("leaf1", "10.0.0.2").established
+
+
 def test_a_mac_vrf_without_its_vxlan_interface_advertises_nothing():
     """bgp-evpn with no vxlan-interface in the mac-vrf is oper-down (no-vxlan-interface):
     the twin kept originating leaf3's RT3 (verify PASS after the edit)."""
