@@ -1324,3 +1324,116 @@ def test_options_a_run_that_commits_nothing_leaves_idle_are_noted(lab, capsys, m
                             "so they change nothing in this run"]
     code, doc = lab.configure(capsys, mode)
     assert code == 0 and doc["notes"] == []
+
+
+def _verify_evpn(lab: Lab, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, list[str]]]:
+    """verify's EVPN checks on the twin: its exit code and each failed item (`check item:
+    expected -> observed`), per host."""
+    capsys.readouterr()
+    code = main(["verify", "--twin", "--twin-state", str(lab.state), "--inventory", str(lab.inventory), "--json",
+                 "--checks", "bgp.overlay_established,evpn.advertised,evpn.received"])
+    doc = json.loads(capsys.readouterr().out)
+    return code, {host: [f"{c['name']} {k}: {v} -> {c['observed'].get(k)}"
+                         for c in h["checks"] for k, v in c["expected"].items() if c["observed"].get(k) != v]
+                  for host, h in doc["hosts"].items() if any(not c["ok"] for c in h["checks"])}
+
+
+@pytest.fixture
+def evpn_lab(tmp_path: Path) -> Iterator[Lab]:
+    """The lab on a twin that converges at once (verify right after a commit)."""
+    from nornir_evpn.twin.fabric_lab import attach
+    from nornir_evpn.twin.timing import get_profile
+
+    with Twin(LAB) as twin:
+        attach(twin, get_profile("instant"))
+        state = tmp_path / "twin.json"
+        twin.state().write(state)
+        yield Lab(twin, state, INVENTORY)
+
+
+def _commit_by_hand(lab: Lab, node: str, lines: list[str]) -> None:
+    from nornir_evpn.twin.fabric_lab import with_lines
+
+    async def edit() -> None:
+        ds = lab.twin.datastore(node)
+        ds.commit(ds.running, with_lines(ds.running, "".join(f"set / {x}\n" for x in lines)))
+
+    lab.twin._run(edit())
+
+
+def test_evpn_disabled_by_hand_on_one_session_fails_verify_until_configure_mends_it(evpn_lab, capsys):
+    """`afi-safi evpn admin-state disable` typed on leaf1's session to leaf2 (with
+    ipv4-unicast enabled there instead, or SR Linux refuses a session with no address
+    family): the neighbor's afi-safi overrides the group's, so the session stays up with no
+    EVPN routes across it. The twin kept exchanging them (verify PASS), the drift check saw
+    nothing (exit 0) and configure left the lines. Now verify names the routes each leaf
+    misses, the drift check exits 3 naming the two lines, configure deletes them, verify
+    passes and a second configure changes nothing."""
+    lab = evpn_lab
+    assert lab.configure(capsys)[0] == 0
+    assert _verify_evpn(lab, capsys) == (0, {})
+    bgp = "network-instance default protocols bgp"
+    edit = [f"{bgp} neighbor 10.0.0.2 afi-safi evpn admin-state disable",
+            f"{bgp} neighbor 10.0.0.2 afi-safi ipv4-unicast admin-state enable"]
+    before = lab.running("leaf1")
+    _commit_by_hand(lab, "leaf1", edit)
+    assert lab.running("leaf1") - before == {f"set / {x}" for x in edit}
+
+    code, failed = _verify_evpn(lab, capsys)
+    assert code == 1 and set(failed) == {"leaf1", "leaf2"}  # leaf3's sessions carry EVPN still
+    for host, peer in (("leaf1", "10.0.0.2"), ("leaf2", "10.0.0.1")):
+        # nothing crosses the session either way: the other ES leaf's A-D (RT1) and ES
+        # (RT4) routes are missing, and of the IMETs (RT3) leaf3's only is left
+        assert failed[host] == [
+            f"evpn.advertised to {peer} RT1: 2 -> 0", f"evpn.advertised to {peer} RT3: 1 -> 0",
+            f"evpn.advertised to {peer} RT4: 1 -> 0",
+            "evpn.received mac-vrf-1 RT1: 2 -> 0",
+            "evpn.received mac-vrf-1 RT3: 2 -> 1", "evpn.received mac-vrf-1 RT4: 1 -> 0"], host
+    # the session is up: leaf1 shows it carrying ipv4-unicast, leaf2 evpn with nothing over it
+    from nornir_evpn import platform
+    from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
+
+    shown = {n: parse_bgp_neighbors(lab.twin.show_provider.show(n, platform.SHOW_BGP_NEIGHBORS))
+             for n in ("leaf1", "leaf2")}
+    assert (shown["leaf1"]["10.0.0.2"].state, shown["leaf1"]["10.0.0.2"].prefixes) == (
+        "established", {"ipv4-unicast": (0, 0, 0)})
+    assert (shown["leaf2"]["10.0.0.1"].state, shown["leaf2"]["10.0.0.1"].prefixes) == (
+        "established", {"evpn": (0, 0, 0)})
+
+    code, doc = lab.configure(capsys, "--dry-run", "--exit-code")
+    assert code == 3 and [h for h, e in doc["hosts"].items() if e["changed"]] == ["leaf1"]
+    assert doc["hosts"]["leaf1"]["diff"].splitlines() == [
+        f"delete / {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state",
+        f"delete / {bgp} neighbor 10.0.0.2 afi-safi ipv4-unicast admin-state"]
+
+    code, doc = lab.configure(capsys)
+    assert code == 0 and doc["hosts"]["leaf1"]["committed"]
+    assert lab.running("leaf1") == before | {  # the afi-safi entries stay, holding nothing
+        f"set / {bgp} neighbor 10.0.0.2 afi-safi evpn", f"set / {bgp} neighbor 10.0.0.2 afi-safi ipv4-unicast"}
+    assert _verify_evpn(lab, capsys) == (0, {})
+    code, doc = lab.configure(capsys, "--exit-code")
+    assert code == 0 and not any(e["changed"] or e["committed"] for e in doc["hosts"].values())
+
+
+def test_a_session_disabled_by_hand_with_its_evpn_comes_back_whole(evpn_lab, capsys):
+    """A neighbor disabled with its evpn (what SR Linux commits without ipv4-unicast on it):
+    configure deleted the neighbor's admin-state only, leaving a session with no address
+    family, which SR Linux (and now the twin) refuses at commit; configure failed on leaf3
+    and the session stayed down. Both lines go, the commit passes, the routes come back."""
+    lab = evpn_lab
+    assert lab.configure(capsys)[0] == 0
+    bgp = "network-instance default protocols bgp"
+    before = lab.running("leaf3")
+    _commit_by_hand(lab, "leaf3", [f"{bgp} neighbor 10.0.0.1 admin-state disable",
+                                   f"{bgp} neighbor 10.0.0.1 afi-safi evpn admin-state disable"])
+    code, failed = _verify_evpn(lab, capsys)
+    assert code == 1 and failed["leaf3"][0] == "bgp.overlay_established overlay 10.0.0.1: established -> idle"
+
+    code, doc = lab.configure(capsys)
+    assert code == 0 and doc["ok"] and doc["hosts"]["leaf3"]["committed"], doc["hosts"]["leaf3"]
+    assert doc["hosts"]["leaf3"]["diff"].splitlines() == [
+        f"delete / {bgp} neighbor 10.0.0.1 admin-state",
+        f"delete / {bgp} neighbor 10.0.0.1 afi-safi evpn admin-state"]
+    assert lab.running("leaf3") == before | {f"set / {bgp} neighbor 10.0.0.1 afi-safi evpn"}
+    assert _verify_evpn(lab, capsys) == (0, {})
+    assert not any(e["changed"] for e in lab.configure(capsys)[1]["hosts"].values())

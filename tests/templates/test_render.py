@@ -130,6 +130,48 @@ def test_configure_puts_admin_states_back_to_their_defaults(fabric, renderer):
     assert deletes("leaf3", startup=True) == [] and deletes("spine1", startup=True) == []
 
 
+def test_configure_gives_each_session_its_groups_address_families_again(fabric, renderer):
+    """A neighbor's afi-safi admin-state overrides its group's (srl_nokia-bgp.yang): an
+    overlay session with `afi-safi evpn admin-state disable` typed on it carries no EVPN
+    although the group enables it, and an underlay one with ipv4-unicast disabled no
+    routes. configure deletes the neighbor's (and the underlay group's) afi-safi
+    admin-states, so the group's (and BGP's) hold again; the afi-safi entries stay, with
+    whatever else they hold. A startup config has none of these deletes."""
+    def rendered(node, startup=False):
+        return [line for f in renderer.render(fabric.nodes[node], fabric, STARTUP_FEATURES,
+                                              startup=startup).values() for line in f]
+    bgp = "/ network-instance default protocols bgp"
+    leaf1 = rendered("leaf1")
+    for peer in ("10.0.0.2", "10.0.0.3"):
+        assert f"delete {bgp} neighbor {peer} afi-safi evpn admin-state" in leaf1
+        assert f"delete {bgp} neighbor {peer} afi-safi ipv4-unicast admin-state" in leaf1
+    assert f"delete {bgp} group eBGP-underlay afi-safi ipv4-unicast admin-state" in leaf1
+    assert f"delete {bgp} neighbor 192.168.11.2 afi-safi ipv4-unicast admin-state" in leaf1
+    spine1 = rendered("spine1")
+    for peer in ("192.168.11.1", "192.168.12.1", "192.168.13.1"):
+        assert f"delete {bgp} neighbor {peer} afi-safi ipv4-unicast admin-state" in spine1
+    # never a whole afi-safi entry, never the group's evpn (set to enable above)
+    assert not [ln for ln in leaf1 + spine1 if ln.startswith("delete") and ln.endswith((" evpn", " ipv4-unicast"))]
+    assert not any("afi-safi" in ln for ln in rendered("leaf1", startup=True) if ln.startswith("delete"))
+
+    # the hand edit (SR Linux commits it: ipv4-unicast enabled on the session instead) and
+    # the rendered lines on top leave the neighbor as the intent has it
+    tree = parse_flat("\n".join(rendered("leaf1", startup=True)))
+    edit = [f"set {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state disable",
+            f"set {bgp} neighbor 10.0.0.2 afi-safi ipv4-unicast admin-state enable",
+            f"set {bgp} group eBGP-underlay afi-safi ipv4-unicast admin-state disable",
+            f"set {bgp} group eBGP-underlay afi-safi evpn admin-state enable"]
+    for line in edit:
+        tree.set(line.split()[2:])
+    for line in leaf1:
+        (tree.set if line.startswith("set ") else tree.delete)(line.split()[2:])
+    nb = ("network-instance", "default", "protocols", "bgp", "neighbor", "10.0.0.2", "afi-safi")
+    assert tree.value((*nb, "evpn", "admin-state")) is None
+    assert tree.value((*nb, "ipv4-unicast", "admin-state")) is None
+    group = ("network-instance", "default", "protocols", "bgp", "group", "eBGP-underlay", "afi-safi")
+    assert tree.value((*group, "ipv4-unicast", "admin-state")) is None
+
+
 def test_a_leaf_without_segments_gets_only_the_ecmp_for_aliasing(fabric, renderer):
     # learn-srlinux conf.md: "MAC-VRF ECMP configuration applied on all, leaf1, leaf2 and
     # leaf3": the remote leaf load-balances to the ES peers (aliasing)
@@ -155,6 +197,8 @@ def test_route_reflector_overlay():
         f"{bgp} neighbor 10.0.1.1 peer-group iBGP-overlay",
         f"{bgp} neighbor 10.0.1.1 transport local-address 10.0.0.1",
         "delete / network-instance default protocols bgp neighbor 10.0.1.1 admin-state",
+        "delete / network-instance default protocols bgp neighbor 10.0.1.1 afi-safi evpn admin-state",
+        "delete / network-instance default protocols bgp neighbor 10.0.1.1 afi-safi ipv4-unicast admin-state",
     ]
     assert not any("route-reflector" in ln for ln in leaf)
 
