@@ -109,8 +109,12 @@ class FailoverReport:
     shut_commit_s: float | None = None
     restore_commit_s: float | None = None
     # what the last poll saw of each expectation still failing at the end of its phase
-    # ("<host> <item> - Expected: ... Actual: ..."): verify cannot tell later, the link is back
-    failing_details: dict[CheckKey, str] = field(default_factory=dict)
+    # ("<host> <item> - Expected: ... Actual: ..."): verify cannot tell later, the link is back.
+    # One dict per phase: an expectation failing at the end of both (a --timeout shorter than
+    # the fabric's timers) is a different expectation in each (es.oper_up down, then up), and
+    # one dict gave "never held" the recovery's Expected/Actual
+    failing_details: dict[CheckKey, str] = field(default_factory=dict)  # the degraded phase's
+    recovery_failing_details: dict[CheckKey, str] = field(default_factory=dict)
     # checks left out of both targets because no CE traffic ran (RELEARNT_FROM_TRAFFIC)
     not_judged: list[str] = field(default_factory=list)
 

@@ -195,14 +195,16 @@ class _Run:
         self.last_seen.update(observed)
         return observed
 
-    def note_failing(self, outcome: PollOutcome | None) -> None:
+    def note_failing(self, outcome: PollOutcome | None, details: dict[CheckKey, str]) -> None:
+        """What the last poll saw of each expectation `outcome` ended with failing, into the
+        phase's own `details` (the report's failing_details or recovery_failing_details)."""
         for key in outcome.failing if outcome is not None and not outcome.reached else ():
             seen = self.last_seen.get(key)
             if seen is not None and seen.detail:
-                self.report.failing_details[key] = seen.detail
+                details[key] = seen.detail
             elif key[0] == POLL_OVERRUN:  # no poll result: say what kept it
                 took = self.read_seconds().get(key[1])
-                self.report.failing_details[key] = (
+                details[key] = (
                     f"{key[1]}: its read was still running at the {self.options.timeout:g}s timeout"
                     + (f" (its last whole read took {took:.1f}s)" if took is not None else ""))
 
@@ -425,7 +427,7 @@ class _Run:
             on_first_held=self.degraded_event, on_poll=self.on_poll, on_change=self.changed_event,
             stop=self.lost_host,
         )
-        self.note_failing(report.degraded)
+        self.note_failing(report.degraded, report.failing_details)
         if report.degraded.reached:
             self.emit(TimelineEvent(t=round(report.degraded.converged_s or 0.0, 3), event="converged",
                                     detail="degraded state reached"))
@@ -464,7 +466,7 @@ class _Run:
             if report.interrupted:
                 self.phase_over.set()  # the poll in flight is cut short by us: its hosts are not lost
                 self.poller.abort(self.nr)
-            self.note_failing(report.recovery)
+            self.note_failing(report.recovery, report.recovery_failing_details)
             if report.recovery is not None:
                 if report.recovery.reached:
                     self.emit(TimelineEvent(t=round(offset + (report.recovery.converged_s or 0.0), 3),

@@ -139,12 +139,12 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
                               f"{counts['sent']} sent, {counts['lost']} lost"
                               + (": never answered" if target in never else "")
                               + (" (broken before, --force: not judged)" if left_out else ""))
-    for label, phase in (("never held", report.degraded), ("not recovered", report.recovery)):
+    for label, phase, details in (("never held", report.degraded, report.failing_details),
+                                  ("not recovered", report.recovery, report.recovery_failing_details)):
         if phase is not None and phase.failing and not phase.reached:
-            # with what the last poll saw: the link is restored by now, verify cannot tell
+            # with what the last poll of that phase saw: the link is restored by now, verify cannot tell
             table.add_row(label, escape("\n".join(
-                f"{c}@{h}" + (f": {shorten_detail(report.failing_details[(c, h)], h)}"
-                              if (c, h) in report.failing_details else "")
+                f"{c}@{h}" + (f": {shorten_detail(details[(c, h)], h)}" if (c, h) in details else "")
                 for c, h in phase.failing)))
     if report.unreachable and not report.refused:
         # a host the polls could not read holds its expectations back: the times include it;
@@ -237,10 +237,10 @@ def host_entries(report: FailoverReport, hosts: list[str]) -> dict[str, dict[str
     }
 
 
-def _failing(report: FailoverReport, phase: PollOutcome | None) -> list[dict[str, str]]:
+def _failing(phase: PollOutcome | None, details: dict[Any, str]) -> list[dict[str, str]]:
     if phase is None or phase.reached:
         return []
-    return [{"check": c, "host": h, "detail": report.failing_details.get((c, h), "")} for c, h in phase.failing]
+    return [{"check": c, "host": h, "detail": details.get((c, h), "")} for c, h in phase.failing]
 
 
 log = logging.getLogger("nornir.nornir_evpn.failover")
@@ -310,8 +310,8 @@ def failover_document(report: FailoverReport, hosts: list[str]) -> dict[str, Any
         "not_judged": not_judged_entry(report),
         "precheck_failures": report.precheck_failures,
         # expectations still failing when a phase timed out, with what the last poll saw
-        "never_held": _failing(report, report.degraded),
-        "not_recovered": _failing(report, report.recovery),
+        "never_held": _failing(report.degraded, report.failing_details),
+        "not_recovered": _failing(report.recovery, report.recovery_failing_details),
         # hosts a poll could not reach or read (host: last reason); convergence and recovery
         # times include such an outage
         "unreachable": dict(sorted(report.unreachable.items())),

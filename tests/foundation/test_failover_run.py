@@ -726,6 +726,42 @@ def test_what_never_held_is_reported_with_what_the_last_poll_saw(tmp_path: Path)
     assert f"es.df@leaf2: {detail}" in out.getvalue()
 
 
+def test_an_expectation_failing_in_both_phases_is_reported_with_each_phase_s_poll(tmp_path: Path) -> None:
+    """A --timeout shorter than the fabric's ES timer: leaf1's ES was still up when the
+    degraded phase timed out, and still down when recovery did. `never held` read
+    `es.oper_up@leaf1: ... Expected: up Actual: down`, the recovery's poll: one dict held both
+    phases' details and the second overwrote the first (the matrix tester, --timeout 1.5)."""
+    import json
+
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    es = ("es.oper_up", "leaf1")
+    in_degraded = "leaf1 ES-1 oper-state - Expected: down Actual: up"
+    in_recovery = "leaf1 ES-1 oper-state - Expected: up Actual: down"
+
+    shut = [False]
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        shut[0] = shut[0] or bool(faults)  # healthy at the pre-check, then slower than the timeout
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
+                es: CheckOutcome(not shut[0], in_degraded if faults else in_recovery, "down" if faults else "up")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=0.05, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    assert not report.degraded.reached and not report.recovery.reached
+    doc = json.loads(json.dumps(failover_document(report, ["leaf1"])))
+    assert doc["never_held"] == [{"check": "es.oper_up", "host": "leaf1", "detail": in_degraded}]
+    assert doc["not_recovered"] == [{"check": "es.oper_up", "host": "leaf1", "detail": in_recovery}]
+    out = io.StringIO()
+    print_report(Console(file=out, width=250, color_system=None), report)
+    text = out.getvalue()
+    assert f"never held    │ es.oper_up@leaf1: {in_degraded}" in text
+    assert f"not recovered │ es.oper_up@leaf1: {in_recovery}" in text
+
+
 def test_a_check_that_broke_and_held_again_is_timed_when_it_held_for_good() -> None:
     """Its first hold was kept: the check that set the convergence carried an early time, and
     none carried the reported figure."""
