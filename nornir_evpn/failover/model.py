@@ -144,10 +144,19 @@ class FailoverReport:
               for t in stats.not_measured() if t not in self.traffic_left_out),
         ]
 
+    def never_read(self) -> set[str]:
+        """Hosts --force left out because the pre-check could not read them, and no poll read
+        since: none of their expectations was judged, so they held no time back."""
+        if self.refused:
+            return set()
+        came_back = {ev.host for ev in self.timeline if ev.event == "reachable"}
+        return {f["host"] for f in self.precheck_failures if f["check"] == CONNECT_CHECK} - came_back
+
     def unread_hosts(self, phase: str) -> list[str]:
         """Hosts no poll could read for part of a phase ("convergence": from the shut to the
         degraded state, "recovery": from the restore to health): the phase's time is then when
-        they could be read again, an upper bound of the fabric's own time."""
+        they could be read again, an upper bound of the fabric's own time. Not a host --force
+        left out and no poll ever read (`never_read`): its expectations were never waited for."""
         if phase == "convergence":
             start: float | None = 0.0
             length = self.convergence_s
@@ -169,7 +178,7 @@ class FailoverReport:
                 if ev.t >= start and ev.host in down:
                     out.add(ev.host)  # down when the phase began
                 down.discard(ev.host)
-        return sorted(out | down)
+        return sorted((out | down) - self.never_read())
 
     def coarse(self, phase: str) -> tuple[float, float, float] | None:
         """(after, slowest poll, interval) when the polls that timed a phase took longer than

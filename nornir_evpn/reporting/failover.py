@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_evpn.failover.model import NOT_JUDGED_WITHOUT_TRAFFIC, FailoverReport, TimelineEvent
-from nornir_evpn.polling import CONNECT_CHECK, PollOutcome
+from nornir_evpn.polling import PollOutcome
 from nornir_evpn.reporting.common import (
     JUnitCase,
     JUnitSuite,
@@ -149,8 +149,7 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     if report.unreachable and not report.refused:
         # a host the polls could not read holds its expectations back: the times include it;
         # one --force left out from the start (unreachable at the pre-check) was never judged
-        came_back = {ev.host for ev in report.timeline if ev.event == "reachable"}
-        left_out = {f["host"] for f in report.precheck_failures if f["check"] == CONNECT_CHECK} - came_back
+        left_out = report.never_read()
         for label, hosts, note in (("could not read", sorted(report.unreachable.keys() - left_out),
                                     " (times include it)"),
                                    ("never read", sorted(report.unreachable.keys() & left_out),

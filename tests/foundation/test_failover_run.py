@@ -1331,6 +1331,48 @@ def test_force_past_a_host_lost_before_the_test_still_measures(tmp_path: Path) -
     assert report.ok and report.degraded.stopped is None, report.error
 
 
+def test_a_host_force_left_out_unread_holds_no_time_back(tmp_path: Path) -> None:
+    """--force with leaf3 unreachable from the pre-check on: none of its expectations was
+    judged, yet both times read `(at most: leaf3 could not be read for part of it)` and the
+    verdict `(an upper bound, see above)`, in the same table as `never read ... leaf3
+    (--force: left out, not judged)` (--json: convergence_unread ["leaf3"]). A host that
+    comes back during the run is judged from then on, and does hold the time back."""
+    import json
+
+    from nornir_evpn.tasks.failover import CONNECT_CHECK
+
+    from nornir_evpn.reporting.failover import failover_document
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    lost = (CONNECT_CHECK, "leaf3")
+
+    def run(back_after: int | None) -> Any:
+        polls = [0]
+
+        def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+            polls[0] += 1
+            out = {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+            if back_after is None or polls[0] <= back_after:
+                out[lost] = CheckOutcome(False, "leaf3: cannot connect: refused", {"session": "open"})
+            return out
+
+        return run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                            FailoverOptions(interval=0.01, timeout=2, traffic=False, force=True,
+                                            state_file=tmp_path / "s.json"))
+
+    report = run(back_after=None)
+    assert report.ok
+    doc = json.loads(json.dumps(failover_document(report, ["leaf1", "leaf3"])))
+    assert doc["convergence_unread"] == [] and doc["recovery_unread"] == []
+    out = io.StringIO()
+    print_report(Console(file=out, width=250, color_system=None), report)
+    text = out.getvalue()
+    assert "never read" in text and "(--force: left out, not judged)" in text
+    assert "could not be read for part of it" not in text and "an upper bound" not in text
+    # read again by the second poll after the shut: from then on it is judged like any host
+    assert run(back_after=2).unread_hosts("convergence") == ["leaf3"]
+
+
 def test_configure_is_refused_by_a_failover_test_of_its_own_lab_only(tmp_path, monkeypatch) -> None:
     """Two fabrics' twins served from one directory share its default failover state file:
     pod A's test refused pod B's configure because both have a leaf1 (two-fabric tester). The
