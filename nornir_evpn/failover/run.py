@@ -60,6 +60,26 @@ def _narrowed(before: Any, after: Any) -> bool:
             and all(k in before and before[k] == v for k, v in after.items()))
 
 
+def _shown(value: Any) -> str:
+    """A value as the checks' details print it: `[10.0.0.1, 10.0.0.2]`, not `['10.0.0.1', ...]`."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def what_changed(before: Any, after: Any) -> str:
+    """What the fault changed in one expectation, for its `holds` line: `ES-1 mac-vrf-1
+    candidates: [10.0.0.1, 10.0.0.2] -> [10.0.0.2]` (a non-DF link: the DF stays) or with
+    `ES-1 mac-vrf-1 DF: 10.0.0.2 -> 10.0.0.1` too (the DF's link), `mac-vrf-1 RT1: 28 -> 26;
+    mac-vrf-1 RT4: 14 -> 13` (the shut leaf's RT1/RT4 withdrawn). Items the fault only stops
+    checking are left out; "" when the expectations are not item dicts."""
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return ""
+    parts = [f"{k}: {_shown(before[k])} -> {_shown(v)}" if k in before else f"{k}: {_shown(v)}"
+             for k, v in after.items() if k not in before or before[k] != v]
+    return "; ".join(parts)
+
+
 def _not_read(lost: list[dict[str, str]]) -> str:
     """`2 host(s) not read (1 timeout, 1 authentication failed)`."""
     kinds: dict[str, int] = {}
@@ -223,8 +243,12 @@ class _Run:
         # the one whose link is down): what is still checked held before the fault
         before, after = self.healthy_expected.get(key), self.degraded_expected.get(key)
         same = before is not None and (before == after or _narrowed(before, after))
+        # a "holds" line says what the fault changed: es.df on the DF's peer reads the same for
+        # a DF's link as for a non-DF's, unless it says whether the DF moved or only the
+        # candidates shrank
         self.emit(TimelineEvent(t=round(t, 3), event="unchanged" if same else "degraded",
-                                check=key[0], host=key[1]))
+                                check=key[0], host=key[1],
+                                detail="" if same else what_changed(before, after)))
 
     def changed_event(self, key: CheckKey, t: float, holds: bool) -> None:
         if key not in self.ignored:

@@ -697,6 +697,35 @@ def test_a_commit_answered_later_than_the_fabric_converged_gives_an_upper_bound(
         assert "0.250s (from the shut's commit, which took 0.10s)" in out.getvalue()
 
 
+@pytest.mark.parametrize("df,detail", [
+    ("10.0.0.2", "ES-1 mac-vrf-1 candidates: [10.0.0.1, 10.0.0.2] -> [10.0.0.2]"),
+    ("10.0.0.1", "ES-1 mac-vrf-1 candidates: [10.0.0.1, 10.0.0.2] -> [10.0.0.2]; ES-1 mac-vrf-1 DF: 10.0.0.1 -> 10.0.0.2"),
+])
+def test_the_holds_line_says_whether_the_df_moved(tmp_path: Path, df: str, detail: str) -> None:
+    """`holds es.df on leaf2` read the same for a non-DF's link (the candidates shrink, the DF
+    stays) as for the DF's (the DF moves to leaf2): a reader could not tell whether the test
+    expected a DF change (the matrix tester, 8 leaves, every MH link). leaf1's link is shut;
+    `df` is the DF before."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    peer = ("es.df", "leaf2")
+    healthy = {"ES-1 mac-vrf-1 candidates": ["10.0.0.1", "10.0.0.2"], "ES-1 mac-vrf-1 DF": df}
+    degraded = {"ES-1 mac-vrf-1 candidates": ["10.0.0.2"], "ES-1 mac-vrf-1 DF": "10.0.0.2"}
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {peer: CheckOutcome(True, "", degraded if faults else healthy),
+                LAG: CheckOutcome(True, "", {"lag1": "down" if faults else "up"})}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    held = {(e.check, e.host): e.detail for e in report.timeline if e.event == "degraded"}
+    assert held == {peer: detail, LAG: "lag1: up -> down"}
+    out = io.StringIO()
+    print_report(Console(file=out, width=250, color_system=None), report, timeline=True)
+    assert f"holds          es.df on leaf2 {detail}" in out.getvalue()
+
+
 def test_what_never_held_is_reported_with_what_the_last_poll_saw(tmp_path: Path) -> None:
     """`never held │ es.df@leaf2` was all a FAIL said: no expected, no observed, and verify
     cannot tell afterwards (the link is back)."""
