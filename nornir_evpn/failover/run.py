@@ -28,7 +28,13 @@ from nornir_evpn.failover.model import (
 )
 from nornir_evpn.failover.poller import POLL_OVERRUN, Poller
 from nornir_evpn.failover.restore import restore_after_shut, run_on
-from nornir_evpn.failover.segment import ce_of_ip, ces_failing_before, links_left, segment_for
+from nornir_evpn.failover.segment import (
+    ce_of_ip,
+    ces_failing_before,
+    links_left,
+    members_down_before,
+    segment_for,
+)
 from nornir_evpn.failover_state import (
     PHASE_SHUT,
     STATE_ADMIN_STATE_DEFAULT,
@@ -334,11 +340,18 @@ class _Run:
         self.ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
         # --force: what was broken before (none when the warm-up settled the pre-check)
         self.failed_before = {k: o for k, o in precheck.items() if not o.ok} if report.precheck_failures else {}
+        # --force: LAG members found out of sync are down in the degraded prediction too (the
+        # healthy one keeps the pre-check's view: their own checks are left out of both)
+        found_down = sorted(members_down_before(self.fabric, precheck) - self.fault) if self.failed_before else []
+        self.fault = self.fault | frozenset(found_down)
         if self.probe is None:  # --no-traffic, or no probe: nothing re-teaches a MAC the shut flushed
             report.not_judged = relearnt_from_traffic(healthy)
+        down_as_found = (f"; predicted with {', '.join(f'{h} {i}' for h, i in found_down)} down, as found"
+                         if found_down else "")
         self.emit(TimelineEvent(t=self.now(), event="precheck",
                                 detail="healthy" if not report.precheck_failures else
-                                f"{len(report.precheck_failures)} failing, --force: left out of the targets"))
+                                f"{len(report.precheck_failures)} failing, --force: left out of the targets"
+                                + down_as_found))
         return True
 
     def settle_with_traffic(self, warm_up: Callable[[], None]) -> Mapping[CheckKey, CheckOutcome] | None:

@@ -110,3 +110,19 @@ def links_left(es: EthernetSegment, shut: tuple[str, str],
         left += [(leaf, i) for i in interfaces
                  if (leaf, i) != shut and f"{es.lag} {i}" not in failing("lacp.members_in_sync", leaf)]
     return left
+
+
+def members_down_before(fabric: FabricIntent, precheck: Mapping[CheckKey, CheckOutcome]) -> set[tuple[str, str]]:
+    """ES member ports the pre-check saw not in sync (down, or up without LACP bundling them):
+    a LAG counts neither. With --force they are part of the fault the test predicts from: a
+    shut of the one member left in sync takes the LAG, and its ES, down, which the shut port
+    alone does not predict (`lag.up` up, the degraded state "reached" at the first poll).
+    Read from the items (`lag2 ethernet-1/3`), not from the failures' wording."""
+    out: set[tuple[str, str]] = set()
+    for es in fabric.ethernet_segments.values():
+        for leaf, interfaces in es.members.items():
+            outcome = precheck.get(("lacp.members_in_sync", leaf))
+            if outcome is None or outcome.ok:
+                continue
+            out.update((leaf, i) for i in interfaces if f"{es.lag} {i}" in outcome.failing)
+    return out

@@ -1402,6 +1402,65 @@ def test_a_host_force_left_out_unread_holds_no_time_back(tmp_path: Path) -> None
     assert run(back_after=2).unread_hosts("convergence") == ["leaf3"]
 
 
+TWO_MEMBERS_ON_LEAF1 = """\
+name: twomembers
+topology:
+  nodes:
+    spine1: {kind: srl}
+    leaf1: {kind: srl}
+    leaf2: {kind: srl}
+    ce1:
+      kind: linux
+      exec:
+      - ip link add bond0 type bond mode 802.3ad
+      - ip link set eth1 master bond0
+      - ip link set eth2 master bond0
+      - ip link set eth3 master bond0
+      - ip addr add 192.168.0.11/24 dev bond0
+  links:
+  - endpoints: [leaf1:e1-49, spine1:e1-1]
+  - endpoints: [leaf2:e1-49, spine1:e1-2]
+  - endpoints: [ce1:eth1, leaf1:e1-1]
+  - endpoints: [ce1:eth2, leaf1:e1-2]
+  - endpoints: [ce1:eth3, leaf2:e1-1]
+"""
+
+
+def test_force_predicts_from_the_lag_members_it_found_down(tmp_path: Path) -> None:
+    """--force with leaf1's ethernet-1/2 out of its LAG before the test, then a shut of
+    ethernet-1/1, the member left: the LAG and its ES go down on leaf1. The prediction had
+    the shut port alone down (lag.up up), so every expectation the shut changed was the one
+    failing before, left out: `converged` at the first poll (0.007s), the link restored 10 ms
+    after its shut, PASS, nothing measured (the matrix tester, a CE with two links to leaf1)."""
+    topo = tmp_path / "two.clab.yml"
+    topo.write_text(TWO_MEMBERS_ON_LEAF1)
+    fabric = derive_intent(load_topology(topo))
+    es = fabric.segment_of("leaf1", "ethernet-1/1")
+    assert es is not None and es.members["leaf1"] == ["ethernet-1/1", "ethernet-1/2"]
+    lacp, lag = ("lacp.members_in_sync", "leaf1"), ("lag.up", "leaf1")
+    seen: list[Faults] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        seen.append(faults)
+        both_down = {("leaf1", "ethernet-1/1"), ("leaf1", "ethernet-1/2")} <= faults
+        return {
+            # out of sync since before the test: fails whatever the prediction
+            lacp: CheckOutcome(False, f"leaf1 {es.lag} ethernet-1/2 - Expected: IN_SYNC Actual: not in sync",
+                               {f"{es.lag} ethernet-1/2": "IN_SYNC"}, (f"{es.lag} ethernet-1/2",)),
+            lag: CheckOutcome(True, "", {es.lag: "down" if both_down else "up"}),
+        }
+
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=2, traffic=False, force=True,
+                                          state_file=tmp_path / "s.json"))
+    assert report.ok, report.error
+    assert frozenset({("leaf1", "ethernet-1/1"), ("leaf1", "ethernet-1/2")}) in seen
+    held = {(e.check, e.host): e.detail for e in report.timeline if e.event == "degraded"}
+    assert held == {lag: f"{es.lag}: up -> down"}
+    [pre] = [e.detail for e in report.timeline if e.event == "precheck"]
+    assert pre.endswith("predicted with leaf1 ethernet-1/2 down, as found")
+
+
 def test_configure_is_refused_by_a_failover_test_of_its_own_lab_only(tmp_path, monkeypatch) -> None:
     """Two fabrics' twins served from one directory share its default failover state file:
     pod A's test refused pod B's configure because both have a leaf1 (two-fabric tester). The
