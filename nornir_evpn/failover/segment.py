@@ -32,8 +32,10 @@ def segment_for(fabric: FabricIntent, host: str, interface: str) -> EthernetSegm
             hint = (f"{host} serves no ethernet segment; leaves that do: "
                     + (", ".join(leaves[:8]) + (f" and {len(leaves) - 8} more" if len(leaves) > 8 else "")
                        if leaves else "none"))
+        ce = next((name for name, c in _ces_by_name(fabric) if (host, interface) in c.attachments.values()), None)
+        link = f": it is {ce}'s single-homed link" if ce is not None else ""
         raise UserInputError(
-            f"--interface: {host} {interface} is not a member of an ethernet segment ({hint})"
+            f"--interface: {host} {interface} is not a member of an ethernet segment{link} ({hint})"
         )
     return es
 

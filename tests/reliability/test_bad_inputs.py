@@ -406,7 +406,9 @@ FLAGS = [
     ("not-es-member", ["failover-test", "--interface", "ethernet-1/49"],
      "--interface: leaf1 ethernet-1/49 is not a member of an ethernet segment"),
     ("not-es-member-leaf3", ["failover-test", "--host", "leaf3"],
-     "--interface: leaf3 ethernet-1/1 is not a member of an ethernet segment"),
+     # named: the single-homed CE's link (matrix tester: the refusal said nothing of ce2)
+     "--interface: leaf3 ethernet-1/1 is not a member of an ethernet segment: it is ce2's single-homed link "
+     "(leaf3 serves no ethernet segment; leaves that do: leaf1, leaf2)"),
     ("failover-unknown-host", ["failover-test", "--host", "leaf9"],
      "--host: unknown host 'leaf9'"),
     # an empty value (`--host "$HOST"`, HOST unset) is no option left out: refused, never
