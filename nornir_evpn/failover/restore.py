@@ -222,14 +222,21 @@ def restore_from_state(
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=restored_detail(interface, as_default) if ok else str(err)))
     if ok and evaluate is not None:
+        last: dict[CheckKey, Any] = {}  # what the last poll saw: `not recovered` says it
+
         def healthy() -> dict[CheckKey, bool]:  # no CE traffic here either: MACs are not judged
             observed = evaluate(NO_FAULTS)
+            last.update(observed)
             report.not_judged = relearnt_from_traffic(observed)
             return {k: o.ok for k, o in observed.items() if k[0] not in report.not_judged}
 
         report.recovery = wait_for_state(healthy, t0=time.monotonic(), interval=interval, timeout=timeout)
         if report.recovery.reached:
             report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
+        else:
+            report.recovery_failing_details.update(
+                (key, last[key].detail) for key in report.recovery.failing
+                if key in last and getattr(last[key], "detail", ""))
     report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))
     if ok:
         remove_state(state_file, owner=doc)

@@ -1602,6 +1602,11 @@ def test_restore_from_state_whose_fabric_never_recovers_fails_and_removes_the_fi
     assert LAG in report.recovery.failing
     assert [e.event for e in report.timeline] == ["restore"]
     assert not state.exists()
+    # `not recovered` says what the last poll saw, as a whole run's does (matrix tester)
+    assert report.recovery_failing_details == {LAG: "leaf1 lag1 - Expected: up Actual: down"}
+    console = Console(record=True, width=200)
+    print_report(console, report)
+    assert "lag.up@leaf1: leaf1 lag1 - Expected: up Actual: down" in console.export_text()
 
 
 @pytest.mark.parametrize("running", ["disable", "enable"])
