@@ -275,3 +275,35 @@ def test_a_ce_mac_missing_says_whether_an_rt2_can_arrive(big, states, why) -> No
     [r] = evaluate(big, "leaf3", outs, checks=["mac.esi_remote"])
     assert r.ok is False
     assert r.observed["mac-vrf-1 00:c1:ab:01:01:01"] == why
+
+
+def test_a_ce_mac_from_one_vtep_not_the_esi_names_the_vtep(mh01) -> None:
+    """ES-1's CE MAC learnt from one VTEP (the ESI lost from its RT2: no aliasing, no fast
+    failover) fails, and says which VTEP: the whole destination, not its first word."""
+    esi = "esi:01:11:11:11:11:11:11:00:00:01 "
+    table = fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt").replace(esi, "vtep:10.0.0.1 vni:1".ljust(len(esi)))
+    [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): table}, checks=["mac.esi_remote"])
+    assert (r.ok, r.observed) == (False, {
+        "mac-vrf-1 00:c1:ab:00:00:11": "evpn vxlan-interface:vxlan1.1 vtep:10.0.0.1 vni:1"})
+
+
+def test_a_ce_wired_to_no_leaf_is_no_ce_without_a_mac(mh01) -> None:
+    """`ces_without_mac` names the CEs whose MAC the MAC checks cannot check: a CE in the
+    topology but wired to no leaf is not checked at all, and not named."""
+    from nornir_evpn.checks.mac import ces_without_mac
+
+    ce2 = mh01.ces["ce2"]
+    loose = ce2.model_copy(update={"name": "ce9", "attachments": {}, "interfaces": {}, "ethernet_segment": None})
+    fabric = mh01.model_copy(update={"ces": {**mh01.ces, "ce9": loose}})
+    assert ces_without_mac(fabric) == ces_without_mac(mh01) == []
+    lost = ce2.model_copy(update={"interfaces": {}})  # no MAC pinned on its ports
+    assert ces_without_mac(mh01.model_copy(update={"ces": {**mh01.ces, "ce2": lost}})) == ["ce2"]
+
+
+def test_a_ce_mac_of_another_type_against_the_esi_fails(mh01) -> None:
+    """mac.esi_remote wants a MAC the ES peers learnt from the CE (`evpn`); one configured
+    on them by hand arrives as `evpn-static` (sticky: it never moves), and is said as such."""
+    table = fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt").replace("| evpn       |", "| evpn-static|")
+    [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): table}, checks=["mac.esi_remote"])
+    assert (r.ok, r.observed) == (False, {"mac-vrf-1 00:c1:ab:00:00:11": "evpn-static esi:01:11:11:11:11:11:11:00:00:01"})
+
