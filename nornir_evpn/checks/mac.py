@@ -50,11 +50,12 @@ class _MacCheck(Check):
 
 def _no_route_in(view: FabricView, node: NodeIntent, obs: Observations, es: EthernetSegment) -> str | None:
     """Why `es`'s CE MAC cannot have arrived, when the device says so: every overlay session
-    that would bring its RT2 is down (the ES peers' in a full mesh, the reflectors' with
+    that would bring its RT2 is down (in a full mesh, those to the ES peers whose ES should
+    be up: a peer whose LAG is down learns no CE MAC to advertise; the reflectors' with
     route reflectors). Then no CE traffic would teach it, and the hint to send some misleads."""
     peers = node.overlay.peers
     if node.overlay.mode != "route-reflector":
-        members = {view.fabric.nodes[leaf].system_ip for leaf in es.members if leaf in view.fabric.nodes}
+        members = {view.fabric.nodes[leaf].system_ip for leaf in view.es_up_on(es) if leaf in view.fabric.nodes}
         peers = [ip for ip in peers if ip in members]
     if platform.SHOW_BGP_NEIGHBORS not in obs.outputs:  # optional here: not a cause when absent
         return None

@@ -307,3 +307,16 @@ def test_a_ce_mac_of_another_type_against_the_esi_fails(mh01) -> None:
     [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): table}, checks=["mac.esi_remote"])
     assert (r.ok, r.observed) == (False, {"mac-vrf-1 00:c1:ab:00:00:11": "evpn-static esi:01:11:11:11:11:11:11:00:00:01"})
 
+
+def test_no_rt2_can_arrive_from_an_es_peer_whose_lag_is_down(mh01) -> None:
+    """failover-test shuts leaf1's ES-1 member: leaf1 learns no CE MAC, so only leaf2's RT2
+    brings it to leaf3. leaf3's session to leaf2 down as well (a second failure): no RT2
+    can arrive, and the detail says so; it said `not learnt: no CE traffic yet`, because
+    the session to leaf1 (which has nothing to send) was up."""
+    outs = {platform.show_mac_table("mac-vrf-1"): fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt"),
+            platform.SHOW_BGP_NEIGHBORS: neighbor_table({"10.0.0.1": "established", "10.0.0.2": "active"})}
+    outs[platform.show_mac_table("mac-vrf-1")] = outs[platform.show_mac_table("mac-vrf-1")].replace(
+        "00:C1:AB:00:00:11", "00:C1:AB:00:00:99")
+    [r] = evaluate(mh01, "leaf3", outs, faults={("leaf1", "ethernet-1/1")}, checks=["mac.esi_remote"])
+    assert (r.ok, r.observed) == (False, {
+        "mac-vrf-1 00:c1:ab:00:00:11": "absent (no RT2 can arrive: overlay to 10.0.0.2 not established)"})
