@@ -320,3 +320,15 @@ def test_no_rt2_can_arrive_from_an_es_peer_whose_lag_is_down(mh01) -> None:
     [r] = evaluate(mh01, "leaf3", outs, faults={("leaf1", "ethernet-1/1")}, checks=["mac.esi_remote"])
     assert (r.ok, r.observed) == (False, {
         "mac-vrf-1 00:c1:ab:00:00:11": "absent (no RT2 can arrive: overlay to 10.0.0.2 not established)"})
+
+
+def test_a_node_whose_links_the_topology_dropped_still_has_its_underlay_judged(mh01) -> None:
+    """A spine left in the topology without links (being retired) expects no underlay
+    session; the ones an older configure left it are not in the intent and fail."""
+    nodes = {**mh01.nodes, "spine1": mh01.nodes["spine1"].model_copy(update={"underlay": []})}
+    fabric = mh01.model_copy(update={"nodes": nodes})
+    out = {platform.SHOW_BGP_NEIGHBORS: fx("l2evpn_spine1_show_bgp_neighbor.txt")}
+    [r] = evaluate(fabric, "spine1", out, checks=["bgp.underlay_established"])
+    assert r.ok is False
+    assert r.expected == {"underlay 192.168.11.1 (not in the intent)": "absent",
+                          "underlay 192.168.12.1 (not in the intent)": "absent"}
