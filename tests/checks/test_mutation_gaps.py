@@ -332,3 +332,13 @@ def test_a_node_whose_links_the_topology_dropped_still_has_its_underlay_judged(m
     assert r.ok is False
     assert r.expected == {"underlay 192.168.11.1 (not in the intent)": "absent",
                           "underlay 192.168.12.1 (not in the intent)": "absent"}
+
+
+def test_a_leaf_with_no_overlay_peer_receives_nothing(mh01) -> None:
+    """A leaf the inventory gives no iBGP peer (hosts.yaml edited) has no session to bring
+    it routes: it expects none, however reachable the other leaves are."""
+    leaf3 = mh01.nodes["leaf3"]
+    nodes = {**mh01.nodes, "leaf3": leaf3.model_copy(update={"overlay": leaf3.overlay.model_copy(update={"peers": []})})}
+    exp = expected_state(mh01.model_copy(update={"nodes": nodes}), "leaf3", checks=["evpn.received", "mac.esi_remote"])
+    assert exp == {"evpn.received": {"mac-vrf-1 RT1": 0, "mac-vrf-1 RT3": 0, "mac-vrf-1 RT4": 0},
+                   "mac.esi_remote": {"mac-vrf-1 00:c1:ab:00:00:11": "absent"}}
