@@ -342,3 +342,22 @@ def test_a_leaf_with_no_overlay_peer_receives_nothing(mh01) -> None:
     exp = expected_state(mh01.model_copy(update={"nodes": nodes}), "leaf3", checks=["evpn.received", "mac.esi_remote"])
     assert exp == {"evpn.received": {"mac-vrf-1 RT1": 0, "mac-vrf-1 RT3": 0, "mac-vrf-1 RT4": 0},
                    "mac.esi_remote": {"mac-vrf-1 00:c1:ab:00:00:11": "absent"}}
+
+
+def test_route_reflectors_bring_nothing_from_a_leaf_cut_off_from_them(big) -> None:
+    """fabric-2s4l2es with route reflectors, leaf1's two uplinks down: leaf3 gets leaf2's
+    and leaf4's routes over both reflectors, leaf1's over none (not one per reflector)."""
+    rr = derive_intent(load_topology(FIXTURES / "fabric-2s4l2es.clab.yml"), overlay_mode="route-reflector")
+    cut = {("leaf1", "ethernet-1/49"), ("leaf1", "ethernet-1/50")}
+    # RT1: ES-1 up on leaf2 only (leaf1's is up, unreachable) 2 x 2, ES-2's leaf4 2 x 2
+    assert expected_state(rr, "leaf3", cut, checks=["evpn.received"])["evpn.received"] == {
+        "mac-vrf-1 RT1": 8, "mac-vrf-1 RT3": 4, "mac-vrf-1 RT4": 4}
+
+
+def test_a_command_the_device_refuses_fails_the_check_with_its_error(mh01) -> None:
+    """SR Linux answers an unknown path with `Error: ...` on the first line: the check fails
+    saying the device's words, not that the output was unexpected."""
+    err = "Error: Path '/show/interface lag1' is not valid\n"
+    [r] = evaluate(mh01, "leaf1", {platform.show_interface("lag1"): err}, checks=["lag.up"])
+    assert r.ok is False
+    assert r.detail.endswith(f"(`{platform.show_interface('lag1')}`: Error: Path '/show/interface lag1' is not valid)")
