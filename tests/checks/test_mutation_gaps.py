@@ -361,3 +361,12 @@ def test_a_command_the_device_refuses_fails_the_check_with_its_error(mh01) -> No
     [r] = evaluate(mh01, "leaf1", {platform.show_interface("lag1"): err}, checks=["lag.up"])
     assert r.ok is False
     assert r.detail.endswith(f"(`{platform.show_interface('lag1')}`: Error: Path '/show/interface lag1' is not valid)")
+
+
+def test_a_member_in_sync_but_not_distributing_is_not_in_sync(mh01) -> None:
+    """`IN_SYNC/True/False/False`: synchronised, neither collecting nor distributing (the
+    partner's mux is not there yet): no frame crosses the member."""
+    text = fx(LACP_TEXT).replace("| rue/True/ |", "| rue/False |").replace("| True      |", "| /False    |")
+    [r] = evaluate(mh01, "leaf1", {LACP: text}, checks=["lacp.members_in_sync"])
+    assert (r.ok, r.detail) == (False, "leaf1 lag1 ethernet-1/1 - Expected: IN_SYNC/True/True/True "
+                                       "Actual: up IN_SYNC/True/False/False")
