@@ -1,0 +1,42 @@
+"""Parser behaviour no test held: each test kills a mutant of `nornir_evpn/parsers` that the
+rest of the suite let pass. Outputs are the verbatim transcripts (tests/fixtures), edited
+only where the test says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.errors import ParseError
+from nornir_evpn.parsers.ethernet_segment import parse_ethernet_segment
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def fx(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+ES_TEXT = "tutorial_leaf1_show_es_ES-1_detail.txt"
+
+
+@pytest.mark.parametrize("line", [
+    "mac-vrf-1              10.0.0.2 (DF) (standby)",  # more than a DF mark after the peer
+    "mac-vrf-1              (pending)",               # no peer address
+])
+def test_a_df_candidate_line_not_understood_is_refused_not_skipped(line) -> None:
+    """A DF candidate line the parser does not understand raises ParseError (es.df fails
+    saying the output was unexpected) instead of being dropped or half read: a candidate
+    lost, or a DF mark read where it was qualified, would change the DF verdict."""
+    text = fx(ES_TEXT).replace("mac-vrf-1              10.0.0.2 (DF)", line)
+    with pytest.raises(ParseError, match="bad DF candidate line"):
+        parse_ethernet_segment(text)
+
+
+def test_an_esi_shown_in_capitals_reads_in_lower_case() -> None:
+    """ESIs compare in lower case (the intent's, the MAC table's `esi:`, the route tables'):
+    one shown in capitals is the same ESI."""
+    text = fx(ES_TEXT).replace("01:11:11:11:11:11:11:00:00:01", "01:AB:11:11:11:11:11:00:00:01")
+    es = parse_ethernet_segment(text)
+    assert (es.esi, es.multi_homing, es.oper_multi_homing) == ("01:ab:11:11:11:11:11:00:00:01", "all-active", "all-active")
