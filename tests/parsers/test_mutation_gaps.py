@@ -40,3 +40,20 @@ def test_an_esi_shown_in_capitals_reads_in_lower_case() -> None:
     text = fx(ES_TEXT).replace("01:11:11:11:11:11:11:00:00:01", "01:AB:11:11:11:11:11:00:00:01")
     es = parse_ethernet_segment(text)
     assert (es.esi, es.multi_homing, es.oper_multi_homing) == ("01:ab:11:11:11:11:11:00:00:01", "all-active", "all-active")
+
+
+MAC_TEXT = "tutorial_leaf3_show_mac_table_mac-vrf-1.txt"
+
+
+def test_a_static_mac_is_local_and_an_esi_in_capitals_reads_in_lower_case() -> None:
+    """A MAC configured on a leaf (`static`) is advertised as an RT2 like a learnt one:
+    evpn.advertised counts both as the leaf's own. An `esi:` in capitals is the ESI the
+    intent gives in lower case."""
+    from nornir_evpn.parsers.mac_table import parse_mac_table
+
+    text = fx(MAC_TEXT).replace("| 5          | learnt     |", "| 5          | static     |").replace(
+        "esi:01:11:11:11:11:11:11:00:00:01", "esi:01:AB:11:11:11:11:11:00:00:01")
+    table = parse_mac_table(text)
+    assert sorted(e.address for e in table.local()) == ["00:C1:AB:00:00:21", "00:C1:AB:00:00:22", "00:C1:AB:00:00:23"]
+    assert table.entries["00:c1:ab:00:00:23"].type == "static"
+    assert table.entries["00:c1:ab:00:00:11"].esi == "01:ab:11:11:11:11:11:00:00:01"
