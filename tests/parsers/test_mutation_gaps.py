@@ -57,3 +57,22 @@ def test_a_static_mac_is_local_and_an_esi_in_capitals_reads_in_lower_case() -> N
     assert sorted(e.address for e in table.local()) == ["00:C1:AB:00:00:21", "00:C1:AB:00:00:22", "00:C1:AB:00:00:23"]
     assert table.entries["00:c1:ab:00:00:23"].type == "static"
     assert table.entries["00:c1:ab:00:00:11"].esi == "01:ab:11:11:11:11:11:00:00:01"
+
+
+def test_a_destination_wrapped_where_its_cell_is_full_keeps_its_fields_apart() -> None:
+    """`vxlan-interface:vxlan1.1` filling its cell reads like a word cut by the wrap, and
+    the next piece is glued to it; `vtep:`/`vni:`/`esi:` start a field: mac.esi_remote's
+    detail shows `... vxlan1.1 vtep:10.0.0.1 vni:1`, not `vxlan1.1vtep:...`."""
+    from nornir_evpn.parsers.mac_table import parse_mac_table
+
+    text = """\
+Mac-table of network instance mac-vrf-1
++-------------------+--------------------------+--------+
+|      Address      |       Destination        |  Type  |
++===================+==========================+========+
+| 00:C1:AB:00:00:11 | vxlan-interface:vxlan1.1 | evpn   |
+|                   | vtep:10.0.0.1 vni:1      |        |
++-------------------+--------------------------+--------+
+"""
+    entry = parse_mac_table(text).entries["00:c1:ab:00:00:11"]
+    assert (entry.destination, entry.esi) == ("vxlan-interface:vxlan1.1 vtep:10.0.0.1 vni:1", None)
