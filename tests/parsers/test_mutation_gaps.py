@@ -76,3 +76,15 @@ Mac-table of network instance mac-vrf-1
 """
     entry = parse_mac_table(text).entries["00:c1:ab:00:00:11"]
     assert (entry.destination, entry.esi) == ("vxlan-interface:vxlan1.1 vtep:10.0.0.1 vni:1", None)
+
+
+def test_a_table_without_its_closing_border_is_refused_even_with_text_after_it() -> None:
+    """A table whose closing `+---+` is missing (output cut, then the next prompt or
+    rule) raises: its last record may be cut too."""
+    from nornir_evpn.parsers.lacp import parse_lacp_state
+
+    lines = fx("tutorial_leaf1_show_lag_lag1_lacp_state.txt").splitlines()
+    last_border = max(i for i, ln in enumerate(lines) if ln.startswith("+-"))
+    assert lines[last_border + 1].startswith("---")  # the rule under the table stays
+    with pytest.raises(ParseError, match="is not closed"):
+        parse_lacp_state("\n".join(lines[:last_border] + lines[last_border + 1:]))
