@@ -32,11 +32,15 @@ NOT_LEARNT = "absent (not learnt: no CE traffic yet, or the CE's link down?)"
 
 
 def _describe(entry: MacEntry | None, via_esi: bool) -> str:
+    """What the table says of a MAC, as the expectations spell it (`evpn esi:<ESI>`,
+    `learnt ethernet-1/1.0`); an entry the device lists but did not program (`Active`
+    false: a duplicate MAC, a MAC limit) is said so, and matches no expectation."""
     if entry is None:
         return NOT_LEARNT
-    if via_esi and entry.esi:
-        return f"{entry.type} esi:{entry.esi}"
-    return f"{entry.type} {entry.destination}"
+    said = f"{entry.type} esi:{entry.esi}" if via_esi and entry.esi else f"{entry.type} {entry.destination}"
+    if not entry.active:
+        said += f" (not active: {entry.not_programmed})" if entry.not_programmed else " (not active)"
+    return said
 
 
 class _MacCheck(Check):

@@ -22,9 +22,10 @@ class MacEntry:
     destination: str  # e.g. `ethernet-1/1.0` or `vxlan-interface:vxlan1.1 esi:01:11:...`
     dest_index: str
     type: str  # learnt, evpn, static, ...
-    active: bool
+    active: bool  # `Active` false: in the table, not programmed (a view without the column: True)
     aging: str
     last_update: str
+    not_programmed: str = ""  # 25.x+ `Not-Programmed Reason` of an inactive entry; "" for `none`
 
     @property
     def esi(self) -> str | None:
@@ -39,8 +40,14 @@ class MacTable:
     totals: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (total, active)
 
     def local(self) -> list[MacEntry]:
-        """MACs learnt or configured on this node's own ports (what it advertises as RT2)."""
-        return [e for e in self.entries.values() if e.type in ("learnt", "static")]
+        """MACs learnt or configured on this node's own ports and programmed (what it
+        advertises as RT2: an inactive entry is neither forwarded to nor advertised)."""
+        return [e for e in self.entries.values() if e.type in ("learnt", "static") and e.active]
+
+
+def _reason(cell: str) -> str:
+    """A `Not-Programmed Reason` cell: "" for `none`/`N/A` (a programmed entry's)."""
+    return "" if cell.lower() in ("", "none", "n/a") else cell
 
 
 def parse_mac_table(text: str) -> MacTable:
@@ -56,8 +63,9 @@ def parse_mac_table(text: str) -> MacTable:
             mac = r["address"].lower()
             table.entries[mac] = MacEntry(
                 address=r["address"], destination=_DEST_FIELD_RE.sub(" ", r["destination"]), dest_index=r.get("destindex", ""),
-                type=r["type"], active=r.get("active", "") == "true", aging=r.get("aging", ""),
+                type=r["type"], active=r.get("active", "true") == "true", aging=r.get("aging", ""),
                 last_update=r.get("lastupdate", ""),
+                not_programmed=_reason(r.get("notprogrammedreason", "")),
             )
     for line in lines:
         m = _TOTAL_RE.match(line.strip()) if "Total" in line else None  # the few footer lines

@@ -370,3 +370,21 @@ def test_a_member_in_sync_but_not_distributing_is_not_in_sync(mh01) -> None:
     [r] = evaluate(mh01, "leaf1", {LACP: text}, checks=["lacp.members_in_sync"])
     assert (r.ok, r.detail) == (False, "leaf1 lag1 ethernet-1/1 - Expected: IN_SYNC/True/True/True "
                                        "Actual: up IN_SYNC/True/False/False")
+
+
+@pytest.mark.parametrize("check,mac,seen", [
+    ("mac.esi_remote", "00:c1:ab:00:00:11", "evpn esi:01:11:11:11:11:11:11:00:00:01 (not active)"),
+    ("mac.local", "00:c1:ab:00:00:21", "learnt ethernet-1/1.0 (not active)"),
+])
+def test_a_mac_the_device_lists_but_did_not_program_fails(mh01, check, mac, seen) -> None:
+    """The table's `Active` column was read by nothing: an entry present but `false` (not
+    programmed: a duplicate MAC, a MAC limit) passed the MAC checks (mutation tester)."""
+    lines = fx("tutorial_leaf3_show_mac_table_mac-vrf-1.txt").splitlines()
+    i = next(i for i, ln in enumerate(lines) if ln.startswith(f"| {mac.upper()}"))
+    lines[i] = lines[i].replace("| true    |", "| false   |")
+    table = "\n".join(lines)
+    [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): table}, checks=[check])
+    assert r.ok is False and r.observed[f"mac-vrf-1 {mac}"] == seen
+    [r] = evaluate(mh01, "leaf3", {platform.show_mac_table("mac-vrf-1"): "\n".join(
+        ln.replace("| false   |", "| true    |") for ln in lines)}, checks=[check])
+    assert r.ok is True

@@ -10,6 +10,7 @@ import pytest
 
 from nornir_evpn.errors import ParseError
 from nornir_evpn.parsers.ethernet_segment import parse_ethernet_segment
+from nornir_evpn.parsers.mac_table import parse_mac_table
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -88,3 +89,18 @@ def test_a_table_without_its_closing_border_is_refused_even_with_text_after_it()
     assert lines[last_border + 1].startswith("---")  # the rule under the table stays
     with pytest.raises(ParseError, match="is not closed"):
         parse_lacp_state("\n".join(lines[:last_border] + lines[last_border + 1:]))
+
+
+def test_an_entry_not_programmed_is_inactive_with_its_reason_and_not_the_leaf_s_own() -> None:
+    """25.x+ prints why an entry is not programmed; an inactive local MAC is not advertised,
+    so it is no RT2 of the leaf's (`local`). A view without the `Active` column reads active."""
+    text = fx("srl26_iffirb_leaf1_show_mac_table.txt")
+    row = next(ln for ln in text.splitlines() if ln.startswith("| AA:C1:AB:3E:6A:"))
+    cells = row.split("|")
+    cells[5] = " false".ljust(len(cells[5]))
+    cells[7] = " mac-dup".ljust(len(cells[7]))
+    t = parse_mac_table(text.replace(row, "|".join(cells)))
+    entry = t.entries["aa:c1:ab:3e:6a:2b"]
+    assert (entry.active, entry.not_programmed) == (False, "mac-dup")
+    assert t.local() == []
+    assert (t.entries["aa:c1:ab:12:df:09"].active, t.entries["aa:c1:ab:12:df:09"].not_programmed) == (True, "")
