@@ -204,7 +204,9 @@ def _configure_leaf1_leaf2(watch: Watch, cwd, sig: signal.Signals, disposition) 
 def test_signal_mid_configure_discards_candidates(watch: Watch, tmp_path, in_candidate, sig):
     for node in ("leaf1", "leaf2"):
         watch.twin.set_slow(node, 0.05)  # ~3 s to load the candidate: time to interrupt
-    proc = _configure_leaf1_leaf2(watch, tmp_path, signal.SIGINT, signal.SIG_DFL)
+    # `sig` at its default in the child whatever pytest inherited: run under `nohup` (SIGHUP
+    # ignored, as a background job may be), the child kept SIGHUP ignored and committed
+    proc = _configure_leaf1_leaf2(watch, tmp_path, sig, signal.SIG_DFL)
     try:
         assert in_candidate.wait(timeout=20), "configure never opened a candidate"
         time.sleep(0.3)
