@@ -116,7 +116,9 @@ class Lab:
 
     def start(self, *argv: str, ignore: tuple[signal.Signals, ...] = ()) -> subprocess.Popen[str]:
         def preexec() -> None:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            # defaults whatever pytest inherited (run under `nohup`, SIGHUP stayed ignored)
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_DFL)
             for sig in ignore:  # `nohup`: SIGHUP ignored from the start
                 signal.signal(sig, signal.SIG_IGN)
 
