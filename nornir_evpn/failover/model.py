@@ -156,7 +156,9 @@ class FailoverReport:
         """Hosts no poll could read for part of a phase ("convergence": from the shut to the
         degraded state, "recovery": from the restore to health): the phase's time is then when
         they could be read again, an upper bound of the fabric's own time. Not a host --force
-        left out and no poll ever read (`never_read`): its expectations were never waited for."""
+        left out and no poll read from the pre-check to the phase's end: none of its
+        expectations was waited for in it (one read again only in the recovery held the
+        convergence time no more than one never read again: `never_read`)."""
         if phase == "convergence":
             start: float | None = 0.0
             length = self.convergence_s
@@ -165,10 +167,26 @@ class FailoverReport:
             length = self.recovery_s
         if start is None or length is None:
             return []
+        # the events before the shut (the pre-check's) are timed on the clock of the test's
+        # start, not the shut's (TimelineEvent.t): read in their order, they say who was
+        # unread when the shut went out. Sorted with the rest, a pre-check's `unreachable`
+        # at 1.2 s fell after a convergence of 0.9 s, so a host read again at 0.5 s was no
+        # upper bound, and the time was one (flaky: the order depended on the clocks)
+        shut = next((i for i, ev in enumerate(self.timeline) if ev.event == "shut"), 0)
         down: set[str] = set()
+        for ev in self.timeline[:shut]:
+            if ev.event == "unreachable" and ev.host:
+                down.add(ev.host)
+            elif ev.event == "reachable" and ev.host:
+                down.discard(ev.host)
+        unread_throughout = set(down) if not self.refused else set()
         out: set[str] = set()
-        for ev in sorted(self.timeline, key=lambda e: e.t):
-            if ev.t > start + length:
+        # the phase's last poll says who it read just before the phase's end is taken; both
+        # times are rounded to the ms on the timeline (a host read again by that poll, taken
+        # for one read after the phase, would be one never read in it)
+        end = start + length + 0.001
+        for ev in sorted(self.timeline[shut:], key=lambda e: e.t):
+            if ev.t > end:
                 break
             if ev.event == "unreachable" and ev.host:
                 down.add(ev.host)
@@ -178,7 +196,8 @@ class FailoverReport:
                 if ev.t >= start and ev.host in down:
                     out.add(ev.host)  # down when the phase began
                 down.discard(ev.host)
-        return sorted((out | down) - self.never_read())
+                unread_throughout.discard(ev.host)
+        return sorted((out | down) - unread_throughout)
 
     def coarse(self, phase: str) -> tuple[float, float, float] | None:
         """(after, slowest poll, interval) when the polls that timed a phase took longer than

@@ -1375,12 +1375,15 @@ def test_a_host_force_left_out_unread_holds_no_time_back(tmp_path: Path) -> None
     fabric = derive_intent(load_topology(FABRIC_2S4L))
     lost = (CONNECT_CHECK, "leaf3")
 
-    def run(back_after: int | None) -> Any:
-        polls = [0]
+    def run(back_after: int | None, lag_down_from: int = 0) -> Any:
+        polls = [0]  # 1: the pre-check, 2: the first poll after the shut, ...
 
         def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
             polls[0] += 1
-            out = {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+            time.sleep(0.005)  # polls further apart than the timeline's ms rounding
+            # the fault shows from poll `lag_down_from` on: a convergence of several polls
+            slow = bool(faults) and polls[0] < lag_down_from
+            out = {LAG: CheckOutcome(not slow, "", "up" if slow or not faults else "down")}
             if back_after is None or polls[0] <= back_after:
                 out[lost] = CheckOutcome(False, "leaf3: cannot connect: refused", {"session": "open"})
             return out
@@ -1398,8 +1401,48 @@ def test_a_host_force_left_out_unread_holds_no_time_back(tmp_path: Path) -> None
     text = out.getvalue()
     assert "never read" in text and "(--force: left out, not judged)" in text
     assert "could not be read for part of it" not in text and "an upper bound" not in text
-    # read again by the second poll after the shut: from then on it is judged like any host
-    assert run(back_after=2).unread_hosts("convergence") == ["leaf3"]
+    # read again by the second poll after the shut, the state reached at the third: from then
+    # on it is judged like any host, and holds the convergence time back
+    report = run(back_after=2, lag_down_from=4)
+    assert report.ok and report.unread_hosts("convergence") == ["leaf3"]
+    assert report.unread_hosts("recovery") == []
+    # read again only by the recovery's first poll (the state reached at the first poll
+    # after the shut): none of its expectations was waited for in the convergence, each was
+    # in the recovery. This read the pre-check's `unreachable` (timed on the clock before the
+    # shut) as after the convergence whenever the pre-check took longer than it: flaky
+    for _ in range(20):
+        report = run(back_after=2)
+        assert report.ok and report.convergence_s is not None
+        assert (report.unread_hosts("convergence"), report.unread_hosts("recovery")) == ([], ["leaf3"])
+
+
+def test_a_host_read_again_during_the_convergence_bounds_it_whatever_the_pre_check_took() -> None:
+    """--force with leaf3 unreachable at the pre-check (1.2 s into the test, on the clock
+    before the shut) and read again 0.5 s after the shut, the degraded state reached at 0.9 s:
+    leaf3 held the time back, an upper bound. unread_hosts sorted the pre-check's
+    `unreachable` (t=1.2) after the convergence's end and left leaf3 out: whether a time was
+    marked depended on whether the pre-check took longer than the convergence."""
+    from nornir_evpn.failover.model import FailoverReport, TimelineEvent
+    from nornir_evpn.polling import PollOutcome
+    from nornir_evpn.tasks.failover import CONNECT_CHECK
+
+    def report(precheck_took: float) -> FailoverReport:
+        return FailoverReport(
+            host="leaf1", interface="ethernet-1/1", segment="ES-1",
+            precheck_failures=[{"check": CONNECT_CHECK, "host": "leaf3", "detail": "leaf3: cannot connect: refused"}],
+            degraded=PollOutcome(reached=True, converged_s=0.9),
+            recovery=PollOutcome(reached=True, converged_s=0.6),
+            timeline=[TimelineEvent(precheck_took, "unreachable", host="leaf3"),
+                      TimelineEvent(precheck_took, "precheck"),
+                      TimelineEvent(0.0, "shut", host="leaf1"),
+                      TimelineEvent(0.5, "reachable", host="leaf3"),
+                      TimelineEvent(0.9, "converged"),
+                      TimelineEvent(0.91, "restore", host="leaf1"),
+                      TimelineEvent(1.51, "recovered")])
+
+    for took in (0.2, 1.2):
+        r = report(took)
+        assert (r.unread_hosts("convergence"), r.unread_hosts("recovery"), r.never_read()) == (["leaf3"], [], set()), took
 
 
 TWO_MEMBERS_ON_LEAF1 = """\
