@@ -128,43 +128,50 @@ def validate(tree: ConfigTree) -> list[str]:
     return errors
 
 
-BGP_FAMILIES = ("ipv4-unicast", "ipv6-unicast", "evpn")
+def _families_enabled(tree: ConfigTree, families: set[str], *levels: tuple[str, ...]) -> bool:
+    """Whether one of `families` is enabled for the first of `levels` (a neighbor, then its
+    group, then the BGP instance) that sets its afi-safi admin-state."""
+    for afi in families:
+        for level in levels:
+            v = tree.value((*level, "afi-safi", afi, "admin-state"))
+            if v is not None:
+                if v == "enable":
+                    return True
+                break
+    return False
 
 
 def _bgp_without_families(tree: ConfigTree) -> list[str]:
-    """YANG `must` on a BGP group's and a neighbor's admin-state (srl_nokia-bgp.yang): one
-    that is enabled (the default) carries an address family, where the neighbor's afi-safi
-    admin-state overrides its group's and the group's the BGP instance's. An overlay
-    neighbor's `afi-safi evpn admin-state disable` alone is refused where its group disables
-    ipv4-unicast, and so is deleting the `admin-state disable` that let it commit."""
+    """YANG `must` on the BGP instance's, a group's and a neighbor's admin-state
+    (srl_nokia-bgp.yang): one that is enabled (the default) carries an address family, where
+    the neighbor's afi-safi admin-state overrides its group's and the group's the BGP
+    instance's. An overlay neighbor's `afi-safi evpn admin-state disable` alone is refused
+    where its group disables ipv4-unicast, and so is deleting the `admin-state disable` that
+    let it commit. Every afi-safi the tree names counts (l3vpn-*, labeled-unicast, ...: the
+    YANG lists more families than the twin models)."""
     errors: list[str] = []
+    refused = "admin-state: One of the address families must be enabled."
     for ni in tree.keys(("network-instance",)):
         bgp = ("network-instance", ni, "protocols", "bgp")
         if not tree.exists(bgp):
             continue
-
-        def enabled(*levels: tuple[str, ...]) -> bool:
-            for afi in BGP_FAMILIES:
-                for level in levels:
-                    v = tree.value((*level, "afi-safi", afi, "admin-state"))
-                    if v is not None:
-                        if v == "enable":
-                            return True
-                        break
-            return False
-
-        for g in tree.keys((*bgp, "group")):
+        groups = tree.keys((*bgp, "group"))
+        neighbors = tree.keys((*bgp, "neighbor"))
+        families = {afi for level in (bgp, *((*bgp, "group", g) for g in groups),
+                                      *((*bgp, "neighbor", n) for n in neighbors))
+                    for afi in tree.keys((*level, "afi-safi"))}
+        if tree.value((*bgp, "admin-state")) != "disable" and not _families_enabled(tree, families, bgp):
+            errors.append(f"network-instance {ni} protocols bgp {refused}")
+        for g in groups:
             gp = (*bgp, "group", g)
-            if tree.value((*gp, "admin-state")) != "disable" and not enabled(gp, bgp):
-                errors.append(f"network-instance {ni} protocols bgp group {g} admin-state: "
-                              "One of the address families must be enabled.")
-        for n in tree.keys((*bgp, "neighbor")):
+            if tree.value((*gp, "admin-state")) != "disable" and not _families_enabled(tree, families, gp, bgp):
+                errors.append(f"network-instance {ni} protocols bgp group {g} {refused}")
+        for n in neighbors:
             np_ = (*bgp, "neighbor", n)
             group = tree.value((*np_, "peer-group"))
             levels = (np_, (*bgp, "group", group), bgp) if group else (np_, bgp)
-            if tree.value((*np_, "admin-state")) != "disable" and not enabled(*levels):
-                errors.append(f"network-instance {ni} protocols bgp neighbor {n} admin-state: "
-                              "One of the address families must be enabled.")
+            if tree.value((*np_, "admin-state")) != "disable" and not _families_enabled(tree, families, *levels):
+                errors.append(f"network-instance {ni} protocols bgp neighbor {n} {refused}")
     return errors
 
 

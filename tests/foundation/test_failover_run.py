@@ -1422,9 +1422,10 @@ def test_a_host_read_again_during_the_convergence_bounds_it_whatever_the_pre_che
     leaf3 held the time back, an upper bound. unread_hosts sorted the pre-check's
     `unreachable` (t=1.2) after the convergence's end and left leaf3 out: whether a time was
     marked depended on whether the pre-check took longer than the convergence."""
+    from nornir_evpn.tasks.failover import CONNECT_CHECK
+
     from nornir_evpn.failover.model import FailoverReport, TimelineEvent
     from nornir_evpn.polling import PollOutcome
-    from nornir_evpn.tasks.failover import CONNECT_CHECK
 
     def report(precheck_took: float) -> FailoverReport:
         return FailoverReport(

@@ -151,6 +151,13 @@ def test_a_bgp_session_left_with_no_address_family_is_refused(leaf1_ds: NodeData
     assert commit(f"delete {bgp} neighbor 10.0.0.2 admin-state").startswith(refused)
     assert "rror" not in commit(f"delete {bgp} neighbor 10.0.0.2 admin-state",
                                 f"delete {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state")
+    # BGP itself carries one too (review: the twin committed a BGP with none), and any
+    # family the YANG lists counts, not only the three the twin models
+    assert commit(f"set {bgp} group eBGP-underlay afi-safi ipv4-unicast admin-state enable",
+                  f"set {bgp} afi-safi ipv4-unicast admin-state disable").startswith(
+        "Error: network-instance default protocols bgp admin-state: One of the address families must be enabled.")
+    assert "rror" not in commit(f"set {bgp} neighbor 10.0.0.2 afi-safi l3vpn-ipv4-unicast admin-state enable",
+                                f"set {bgp} neighbor 10.0.0.2 afi-safi evpn admin-state disable")
 
 
 def test_validation_rules(leaf1_ds: NodeDatastore) -> None:
@@ -572,8 +579,9 @@ def test_set_export_policy_replaces_before_24_7_and_adds_after(release: str, pol
     ds = NodeDatastore("leaf1")
     s = CliSession(ds, _Release(release))  # type: ignore[arg-type]
     group = "/ network-instance default protocols bgp group g"
-    # a group carries an address family, or SR Linux refuses the commit
-    for line in ("enter candidate private", f"set {group} afi-safi evpn admin-state enable", "commit now",
+    # BGP (and so its group) carries an address family, or SR Linux refuses the commit
+    for line in ("enter candidate private", "set / network-instance default protocols bgp afi-safi evpn "
+                 "admin-state enable", "commit now",
                  "enter candidate private", f"set {group} export-policy other", "commit now",
                  "enter candidate private", f"set {group} export-policy all", "commit now"):
         assert "rror" not in run(s.handle_line(line))
