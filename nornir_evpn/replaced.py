@@ -35,6 +35,20 @@ _DEFAULTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# The afi-safi admin-states configure deletes so that the level above applies again (a
+# neighbor's overrides its group's, a group's BGP's: srl_nokia-bgp.yang, none has a default)
+_INHERITED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"network-instance \S+ protocols bgp neighbor \S+ afi-safi \S+ admin-state"), "its group's"),
+    (re.compile(r"network-instance \S+ protocols bgp group \S+ afi-safi \S+ admin-state"), "BGP's"),
+)
+
+
+def inherited_from(path: str) -> str | None:
+    """Whose value the leaf at `path` follows once deleted (`its group's`, `BGP's`), when it
+    is one configure deletes for that; None otherwise."""
+    return next((whose for pattern, whose in _INHERITED if pattern.fullmatch(path)), None)
+
+
 def default_of(path: str) -> str | None:
     """The value the leaf at `path` takes once deleted, when it is one configure deletes to
     put its default back; None otherwise (no default, or not one this module knows)."""

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nornir_evpn.replaced import inherited_from
 from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, host_ranges, print_diff
 
 
@@ -130,7 +131,8 @@ def _replaced_line(r: dict[str, Any]) -> str:
         return f"{r['path']}: {r['old']} -> {r['new']}"
     default = r.get("default")  # (absent in documents of 0.20 and earlier)
     if default is None:
-        return f"{r['path']}: {r['old']} -> deleted"
+        whose = inherited_from(r["path"])  # a neighbor's afi-safi: its group's applies
+        return f"{r['path']}: {r['old']} -> deleted" + (f" ({whose} applies)" if whose else "")
     effect = ": no effect" if r["old"] == default else ""
     return f"{r['path']}: {r['old']} -> deleted (its default, {default}{effect})"
 

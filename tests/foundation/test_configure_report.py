@@ -102,6 +102,8 @@ def test_junit_fails_a_drifted_host_only_in_a_drift_check() -> None:
     replaced = [{"path": "interface ethernet-1/49 admin-state", "old": "disable", "new": None, "default": "enable"},
                 {"path": "interface lag1 lag min-links", "old": "1", "new": None, "default": "1"},
                 {"path": "interface lag1 description", "old": "x", "new": None},  # (a 0.20 document)
+                {"path": "network-instance default protocols bgp neighbor 10.0.0.2 afi-safi evpn admin-state",
+                 "old": "disable", "new": None, "default": None},
                 {"path": "network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp",
                  "old": "4", "new": "2"}]
     hosts = {"leaf1": _entry(changed=True, diff=DIFF, added=1, removed=1, replaced=replaced),
@@ -118,6 +120,8 @@ def test_junit_fails_a_drifted_host_only_in_a_drift_check() -> None:
                             "interface ethernet-1/49 admin-state: disable -> deleted (its default, enable)\n"
                             "interface lag1 lag min-links: 1 -> deleted (its default, 1: no effect)\n"
                             "interface lag1 description: x -> deleted\n"
+                            "network-instance default protocols bgp neighbor 10.0.0.2 afi-safi evpn admin-state: "
+                            "disable -> deleted (its group's applies)\n"
                             "network-instance mac-vrf-1 protocols bgp-evpn bgp-instance 1 ecmp: 4 -> 2")
     assert failures("validate", True)["leaf1"] == got["leaf1"]
     for mode, drift in (("dry-run", False), ("commit", True), ("confirmed", True)):

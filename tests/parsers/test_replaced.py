@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nornir_evpn.replaced import Replaced, default_of, replaced_values
+from nornir_evpn.replaced import Replaced, default_of, inherited_from, replaced_values
 from nornir_evpn.twin.config_tree import diff, parse_flat
 
 # the layout of learn-srlinux's `diff /` transcript (l2evpn fabric.md): context lines
@@ -113,3 +113,14 @@ def test_the_defaults_named_are_those_of_the_leaves_configure_deletes():
     assert Replaced("interface lag1 admin-state", "disable", "enable").default is None  # replaced, not deleted
     assert Replaced("interface lag1 lag min-links", "2", None).as_dict() == {
         "path": "interface lag1 lag min-links", "old": "2", "new": None, "default": "1"}
+
+
+def test_a_deleted_afi_safi_admin_state_follows_the_level_above():
+    """A neighbor's afi-safi admin-state, deleted, follows its group's, a group's BGP's: no
+    default of its own (review: `enable -> deleted` read like a family disabled)."""
+    bgp = "network-instance default protocols bgp"
+    assert inherited_from(f"{bgp} neighbor 10.0.0.2 afi-safi evpn admin-state") == "its group's"
+    assert inherited_from(f"{bgp} group eBGP-underlay afi-safi ipv4-unicast admin-state") == "BGP's"
+    for path in (f"{bgp} afi-safi evpn admin-state", f"{bgp} neighbor 10.0.0.2 admin-state",
+                 "interface ethernet-1/1 admin-state"):
+        assert inherited_from(path) is None, path
