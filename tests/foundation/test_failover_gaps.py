@@ -1,0 +1,100 @@
+"""failover-test's `holds` detail, --force's found-down prediction line and never-held
+details: cases the mutation tester found no test for."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from test_failover_run import FABRIC_2S4L, LAG, TWO_MEMBERS_ON_LEAF1, FakeNornir
+
+from nornir_evpn.failover import CheckOutcome, FailoverOptions, Faults, run_failover
+from nornir_evpn.failover.run import what_changed
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.reporting.failover import print_report
+from nornir_evpn.topology import load_topology
+
+
+def test_what_changed_names_items_the_fault_adds_and_none_of_a_non_dict():
+    """An item only the degraded expectation has is named with its value alone; an
+    expectation that is no item dict on either side (none before it: a check only the fault
+    brings) has nothing to compare."""
+    assert what_changed({"a": ["10.0.0.1", "10.0.0.2"], "c": 1}, {"a": ["10.0.0.2"], "b": "x", "c": 1}) == (
+        "a: [10.0.0.1, 10.0.0.2] -> [10.0.0.2]; b: x")
+    assert what_changed(None, {"a": 1}) == ""
+    assert what_changed("up", {"a": 1}) == what_changed({"a": 1}, "down") == ""
+
+
+def test_force_shutting_the_member_found_down_predicts_nothing_more(tmp_path: Path) -> None:
+    """--force, leaf1's ethernet-1/2 out of its LAG before the test, and the shut is of that
+    member itself: the fault already has it down, the pre-check line adds no `predicted with`
+    (it named the shut link as if found down besides)."""
+    topo = tmp_path / "two.clab.yml"
+    topo.write_text(TWO_MEMBERS_ON_LEAF1)
+    fabric = derive_intent(load_topology(topo))
+    es = fabric.segment_of("leaf1", "ethernet-1/2")
+    assert es is not None
+    lacp = ("lacp.members_in_sync", "leaf1")
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {
+            lacp: CheckOutcome(False, f"leaf1 {es.lag} ethernet-1/2 - Expected: IN_SYNC Actual: not in sync",
+                               {f"{es.lag} ethernet-1/2": "IN_SYNC"}, (f"{es.lag} ethernet-1/2",)),
+            ("lag.up", "leaf1"): CheckOutcome(True, "", {es.lag: "up"}),
+        }
+
+    report = run_failover(FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interface="ethernet-1/2", interval=0.01, timeout=2, traffic=False,
+                                          force=True, state_file=tmp_path / "s.json"))
+    assert report.ok, report.error
+    [pre] = [e.detail for e in report.timeline if e.event == "precheck"]
+    assert pre == "1 failing, --force: left out of the targets"
+
+
+def test_a_never_held_expectation_whose_poll_said_nothing_has_no_detail(tmp_path: Path) -> None:
+    """The last poll's outcome had no detail: no empty one is kept (`es.df@leaf2: ` with
+    nothing after the colon)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    df = ("es.df", "leaf2")
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up"),
+                df: CheckOutcome(not faults, "", "10.0.0.2")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=0.05, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    assert not report.degraded.reached and report.degraded.failing == [df]
+    assert report.failing_details == {}
+    out = io.StringIO()
+    print_report(Console(file=out, width=250, color_system=None), report)
+    assert "es.df@leaf2" in out.getvalue() and "es.df@leaf2:" not in out.getvalue()
+
+
+def test_a_recovery_poll_still_running_at_the_timeout_is_a_recovery_detail(tmp_path: Path) -> None:
+    """The recovery's poll of leaf2 outlasts its timeout: `not recovered` says its read was
+    still running, in the recovery's details, not in the degraded phase's (never held)."""
+    import time
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    shut_seen: list[bool] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        if faults:
+            shut_seen.append(True)
+        elif shut_seen:
+            time.sleep(1.6)  # the timeout, 0.2s, and the poller's 1s grace
+        return {LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    evaluate.in_flight = lambda: ["leaf2"]  # type: ignore[attr-defined]
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=0.2, traffic=False, state_file=tmp_path / "state.json"),
+    )
+    assert report.degraded.reached and not report.recovery.reached
+    assert report.failing_details == {}
+    assert list(report.recovery_failing_details) == [("poll", "leaf2")]
+    assert report.recovery_failing_details["poll", "leaf2"].startswith(
+        "leaf2: its read was still running at the 0.2s timeout")
