@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from rich.console import Console
-from test_failover_run import FABRIC_2S4L, LAG, TWO_MEMBERS_ON_LEAF1, FakeNornir
+from test_failover_run import FABRIC_2S4L, LAG, TWO_MEMBERS_ON_LEAF1, FakeNornir, _killed_run_state
 
 from nornir_evpn.failover import CheckOutcome, FailoverOptions, Faults, run_failover
 from nornir_evpn.failover.run import what_changed
@@ -98,3 +98,24 @@ def test_a_recovery_poll_still_running_at_the_timeout_is_a_recovery_detail(tmp_p
     assert list(report.recovery_failing_details) == [("poll", "leaf2")]
     assert report.recovery_failing_details["poll", "leaf2"].startswith(
         "leaf2: its read was still running at the 0.2s timeout")
+
+
+def test_a_restore_not_recovered_names_only_what_recovery_waited_for(tmp_path: Path) -> None:
+    """`failover-test --restore` whose fabric does not recover: its details are those of the
+    expectations recovery waited for and failed, with something said: not a MAC check left
+    unjudged (no CE traffic), nor one whose poll said nothing."""
+    from nornir_evpn.failover.restore import restore_from_state
+
+    state = tmp_path / "state.json"
+    doc = _killed_run_state(state)
+    df, mac = ("es.df", "leaf2"), ("mac.esi_remote", "leaf3")
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {LAG: CheckOutcome(False, "leaf1 lag1 - Expected: up Actual: down", "up"),
+                df: CheckOutcome(False, "", "10.0.0.2"),
+                mac: CheckOutcome(False, "leaf3 mac-vrf-1 aa:c1:ab:00:00:01 - Expected: evpn Actual: absent", "x")}
+
+    report = restore_from_state(FakeNornir(), doc, state, evaluate, interval=0.01, timeout=0.2)  # type: ignore[arg-type]
+    assert report.recovery is not None and set(report.recovery.failing) == {LAG, df}
+    assert report.not_judged == ["mac.esi_remote"]
+    assert report.recovery_failing_details == {LAG: "leaf1 lag1 - Expected: up Actual: down"}
