@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from test_failover_run import FABRIC_2S4L, LAG, TWO_MEMBERS_ON_LEAF1, FakeNornir, _killed_run_state
@@ -119,3 +120,40 @@ def test_a_restore_not_recovered_names_only_what_recovery_waited_for(tmp_path: P
     assert report.recovery is not None and set(report.recovery.failing) == {LAG, df}
     assert report.not_judged == ["mac.esi_remote"]
     assert report.recovery_failing_details == {LAG: "leaf1 lag1 - Expected: up Actual: down"}
+
+
+def _report_with(timeline: list[tuple[float, str, str | None]], convergence_s: float) -> Any:
+    from nornir_evpn.failover.model import FailoverReport, TimelineEvent
+    from nornir_evpn.polling import PollOutcome
+
+    return FailoverReport(
+        host="leaf1", interface="ethernet-1/1", segment="ES-1",
+        degraded=PollOutcome(reached=True, converged_s=convergence_s),
+        recovery=PollOutcome(reached=True, converged_s=0.5),
+        timeline=[TimelineEvent(t=t, event=e, host=h) for t, e, h in timeline])
+
+
+def test_a_host_unread_since_the_precheck_holds_back_only_the_phase_that_reads_it_again():
+    """Events before the shut count their time from the test's start, not the shut's: leaf3
+    unreachable at the pre-check's 4 ms (--force left it out), a convergence of 1 ms, and
+    leaf3 read again only in recovery. Sorted by time with the phase's events, its
+    `unreachable` fell after the convergence's end (flaky under load). None of its
+    expectations was waited for in the convergence: no upper bound there; the recovery's
+    polls waited for it once it was read again: an upper bound there."""
+    report = _report_with([(0.004, "unreachable", "leaf3"), (0.005, "precheck", None), (0.0, "shut", "leaf1"),
+                           (0.001, "converged", None), (0.002, "restore", "leaf1"),
+                           (0.003, "reachable", "leaf3"), (0.004, "recovered", None)], convergence_s=0.001)
+    assert report.unread_hosts("convergence") == []
+    assert report.unread_hosts("recovery") == ["leaf3"]
+
+
+def test_a_host_read_again_before_the_shut_is_not_unread_in_the_convergence():
+    """leaf3 unreachable at the pre-check's first read (1 s) and read again at its second
+    (3 s, the warm-up's), before the shut: every poll after the shut read it. Sorted with the
+    phase's events, the `reachable` at 3 s fell inside a 10 s convergence and marked it
+    unread there."""
+    report = _report_with([(1.0, "unreachable", "leaf3"), (3.0, "reachable", "leaf3"), (3.5, "precheck", None),
+                           (0.0, "shut", "leaf1"), (10.0, "converged", None), (10.5, "restore", "leaf1"),
+                           (11.0, "recovered", None)], convergence_s=10.0)
+    assert report.unread_hosts("convergence") == []
+    assert report.unread_hosts("recovery") == []
