@@ -7,6 +7,11 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
+def fx(name: str) -> str:
+    """A verbatim transcript of tests/fixtures."""
+    return (FIXTURES / name).read_text()
+
+
 def spine1_with_leftover_overlay_session() -> str:
     """The L2 EVPN tutorial's spine1 neighbor table plus an established iBGP-overlay session
     to 10.0.0.1: what a route-reflector intent leaves on a spine of a full-mesh one."""

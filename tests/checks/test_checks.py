@@ -12,24 +12,12 @@ from nornir_evpn.errors import UserInputError
 from nornir_evpn.intent import FabricIntent, derive_intent
 from nornir_evpn.topology import load_topology
 
+from .edited import fx
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 ESI1 = "01:11:11:11:11:11:11:00:00:01"
 DOWN = {("leaf1", "ethernet-1/1")}
-
-
-def fx(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-@pytest.fixture(scope="module")
-def mh01() -> FabricIntent:
-    return derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
-
-
-@pytest.fixture(scope="module")
-def big() -> FabricIntent:
-    return derive_intent(load_topology(FIXTURES / "fabric-2s4l2es.clab.yml"))
 
 
 LEAF1 = {

@@ -14,22 +14,10 @@ from nornir_evpn.checks import commands_for, evaluate, expected_state
 from nornir_evpn.intent import FabricIntent, derive_intent
 from nornir_evpn.topology import load_topology
 
+from .edited import fx
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-
-
-def fx(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-@pytest.fixture(scope="module")
-def mh01() -> FabricIntent:
-    return derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
-
-
-@pytest.fixture(scope="module")
-def big() -> FabricIntent:
-    return derive_intent(load_topology(FIXTURES / "fabric-2s4l2es.clab.yml"))
 
 
 def with_rds(fabric: FabricIntent, rds: dict[str, str]) -> FabricIntent:

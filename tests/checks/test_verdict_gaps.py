@@ -3,28 +3,12 @@ flipped (mutation testing of checks/ and parsers/). Verbatim transcripts, edited
 test needs a broken fabric."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nornir_evpn import platform
 from nornir_evpn.checks import CommandFailure, evaluate
-from nornir_evpn.intent import derive_intent
-from nornir_evpn.topology import load_topology
 
-from .edited import spine1_with_leftover_overlay_session
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-
-
-def fx(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-@pytest.fixture(scope="module")
-def mh01():
-    return derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+from .edited import fx, spine1_with_leftover_overlay_session
 
 
 # 1. a check whose command failed / was unparseable must FAIL, for the checks whose observe()

@@ -16,20 +16,11 @@ from nornir_evpn.prune import lag_commands, stale_member_lines
 from nornir_evpn.render import Renderer
 from nornir_evpn.topology import load_topology
 
-from .edited import spine1_with_leftover_overlay_session
+from .edited import fx, spine1_with_leftover_overlay_session
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 LACP = (FIXTURES / "tutorial_leaf1_show_lag_lag1_lacp_state.txt").read_text()
-
-
-def fx(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-@pytest.fixture(scope="module")
-def mh01():
-    return derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
 
 
 def _config(fabric, node: str) -> list[str]:
