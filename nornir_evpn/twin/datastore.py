@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from nornir_evpn import platform
 from nornir_evpn.twin.config_tree import ConfigTree, natural_key
+from nornir_evpn.twin.fabric_config import afi_states
 from nornir_evpn.twin.latency import Latency
 from nornir_evpn.validation import esi_refusal
 
@@ -128,17 +129,14 @@ def validate(tree: ConfigTree) -> list[str]:
     return errors
 
 
-def _families_enabled(tree: ConfigTree, families: set[str], *levels: tuple[str, ...]) -> bool:
-    """Whether one of `families` is enabled for the first of `levels` (a neighbor, then its
-    group, then the BGP instance) that sets its afi-safi admin-state."""
-    for afi in families:
-        for level in levels:
-            v = tree.value((*level, "afi-safi", afi, "admin-state"))
-            if v is not None:
-                if v == "enable":
-                    return True
-                break
-    return False
+def _families_enabled(tree: ConfigTree, *levels: tuple[str, ...]) -> bool:
+    """Whether a session at `levels` (a neighbor, then its group, then the BGP instance)
+    carries an address family: each family as the first level that sets its afi-safi
+    admin-state says (`afi_states`, as the twin's model reads them)."""
+    merged: dict[str, bool] = {}
+    for level in reversed(levels):  # the nearer level overrides
+        merged.update(afi_states(tree, level))
+    return any(merged.values())
 
 
 def _bgp_without_families(tree: ConfigTree) -> list[str]:
@@ -155,22 +153,17 @@ def _bgp_without_families(tree: ConfigTree) -> list[str]:
         bgp = ("network-instance", ni, "protocols", "bgp")
         if not tree.exists(bgp):
             continue
-        groups = tree.keys((*bgp, "group"))
-        neighbors = tree.keys((*bgp, "neighbor"))
-        families = {afi for level in (bgp, *((*bgp, "group", g) for g in groups),
-                                      *((*bgp, "neighbor", n) for n in neighbors))
-                    for afi in tree.keys((*level, "afi-safi"))}
-        if tree.value((*bgp, "admin-state")) != "disable" and not _families_enabled(tree, families, bgp):
+        if tree.value((*bgp, "admin-state")) != "disable" and not _families_enabled(tree, bgp):
             errors.append(f"network-instance {ni} protocols bgp {refused}")
-        for g in groups:
+        for g in tree.keys((*bgp, "group")):
             gp = (*bgp, "group", g)
-            if tree.value((*gp, "admin-state")) != "disable" and not _families_enabled(tree, families, gp, bgp):
+            if tree.value((*gp, "admin-state")) != "disable" and not _families_enabled(tree, gp, bgp):
                 errors.append(f"network-instance {ni} protocols bgp group {g} {refused}")
-        for n in neighbors:
+        for n in tree.keys((*bgp, "neighbor")):
             np_ = (*bgp, "neighbor", n)
             group = tree.value((*np_, "peer-group"))
             levels = (np_, (*bgp, "group", group), bgp) if group else (np_, bgp)
-            if tree.value((*np_, "admin-state")) != "disable" and not _families_enabled(tree, families, *levels):
+            if tree.value((*np_, "admin-state")) != "disable" and not _families_enabled(tree, *levels):
                 errors.append(f"network-instance {ni} protocols bgp neighbor {n} {refused}")
     return errors
 
