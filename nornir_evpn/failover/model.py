@@ -26,6 +26,13 @@ class CheckOutcome:
     failing: tuple[str, ...] = ()  # the items that did not match (`lag1`, `lag1 ethernet-1/1`)
 
 
+def last_details(outcome: PollOutcome, seen: Mapping[CheckKey, CheckOutcome]) -> dict[CheckKey, str]:
+    """What the last poll saw (`seen`) of each expectation a phase ended with failing, where
+    it said something: `never held` and `not recovered` name it (the link is restored by
+    then, so a `verify` afterwards cannot tell)."""
+    return {key: seen[key].detail for key in outcome.failing if key in seen and seen[key].detail}
+
+
 # faults -> {(check, host): outcome}; the verify adapter is failover.evaluator
 Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
 

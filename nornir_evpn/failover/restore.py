@@ -16,10 +16,12 @@ from nornir.plugins.runners import SerialRunner
 from nornir_evpn.failover.interrupts import signals_deferred
 from nornir_evpn.failover.model import (
     NO_FAULTS,
+    CheckOutcome,
     Evaluator,
     FailoverOptions,
     FailoverReport,
     TimelineEvent,
+    last_details,
     relearnt_from_traffic,
 )
 from nornir_evpn.failover_state import STATE_ADMIN_STATE_DEFAULT, remove_state
@@ -222,7 +224,7 @@ def restore_from_state(
     report.timeline.append(TimelineEvent(t=0.0, event="restore" if ok else "restore-failed", host=host,
                                          detail=restored_detail(interface, as_default) if ok else str(err)))
     if ok and evaluate is not None:
-        last: dict[CheckKey, Any] = {}  # what the last poll saw: `not recovered` says it
+        last: dict[CheckKey, CheckOutcome] = {}  # what the last poll saw: `not recovered` says it
 
         def healthy() -> dict[CheckKey, bool]:  # no CE traffic here either: MACs are not judged
             observed = evaluate(NO_FAULTS)
@@ -234,9 +236,7 @@ def restore_from_state(
         if report.recovery.reached:
             report.timeline.append(TimelineEvent(t=round(time.monotonic() - t0, 3), event="recovered"))
         else:
-            report.recovery_failing_details.update(
-                (key, last[key].detail) for key in report.recovery.failing
-                if key in last and getattr(last[key], "detail", ""))
+            report.recovery_failing_details.update(last_details(report.recovery, last))
     report.ok = bool(ok and (evaluate is None or (report.recovery and report.recovery.reached)))
     if ok:
         remove_state(state_file, owner=doc)

@@ -24,6 +24,7 @@ from nornir_evpn.failover.model import (
     FailoverReport,
     Faults,
     TimelineEvent,
+    last_details,
     relearnt_from_traffic,
 )
 from nornir_evpn.failover.poller import POLL_OVERRUN, Poller
@@ -224,11 +225,11 @@ class _Run:
     def note_failing(self, outcome: PollOutcome | None, details: dict[CheckKey, str]) -> None:
         """What the last poll saw of each expectation `outcome` ended with failing, into the
         phase's own `details` (the report's failing_details or recovery_failing_details)."""
-        for key in outcome.failing if outcome is not None and not outcome.reached else ():
-            seen = self.last_seen.get(key)
-            if seen is not None and seen.detail:
-                details[key] = seen.detail
-            elif key[0] == POLL_OVERRUN:  # no poll result: say what kept it
+        if outcome is None or outcome.reached:
+            return
+        details.update(last_details(outcome, self.last_seen))
+        for key in outcome.failing:
+            if key not in details and key[0] == POLL_OVERRUN:  # no poll result: say what kept it
                 took = self.read_seconds().get(key[1])
                 details[key] = (
                     f"{key[1]}: its read was still running at the {self.options.timeout:g}s timeout"
