@@ -90,6 +90,18 @@ def warm_up_traffic(runner: Callable[[str, int, float], str], targets: list[str]
     return run
 
 
+def _failing(precheck: Mapping[CheckKey, CheckOutcome], check: str, leaf: str) -> tuple[str, ...]:
+    """The items `check` found not matching on `leaf` at the pre-check (none when it was not run)."""
+    outcome = precheck.get((check, leaf))
+    return outcome.failing if outcome is not None else ()
+
+
+def _out_of_sync(precheck: Mapping[CheckKey, CheckOutcome], es: EthernetSegment, leaf: str, interface: str) -> bool:
+    """The pre-check saw `interface`, `es`'s member on `leaf`, not in sync: down, or up
+    without LACP bundling it (its `lacp.members_in_sync` item `lag1 ethernet-1/1`)."""
+    return f"{es.lag} {interface}" in _failing(precheck, "lacp.members_in_sync", leaf)
+
+
 def links_left(es: EthernetSegment, shut: tuple[str, str],
                precheck: Mapping[CheckKey, CheckOutcome],
                polled: Iterable[str] | None = None) -> list[tuple[str, str]]:
@@ -97,20 +109,16 @@ def links_left(es: EthernetSegment, shut: tuple[str, str],
     did not poll (`polled`: left out by --hosts/--role) or could not read, not with the LAG
     or ES down on their leaf or the member out of sync. Without one, shutting `shut` may cut
     the CE off (what failover-test must not do without a word)."""
-    def failing(check: str, leaf: str) -> tuple[str, ...]:
-        outcome = precheck.get((check, leaf))
-        return outcome.failing if outcome is not None else ()
-
     left = []
     for leaf, interfaces in es.members.items():
         if polled is not None and leaf not in polled:
             continue
         if any(not o.ok for (c, h), o in precheck.items() if h == leaf and c in (CONNECT_CHECK, "collect")):
             continue
-        if es.lag in failing("lag.up", leaf) or f"{es.name} oper-state" in failing("es.oper_up", leaf):
+        if es.lag in _failing(precheck, "lag.up", leaf) or \
+                f"{es.name} oper-state" in _failing(precheck, "es.oper_up", leaf):
             continue
-        left += [(leaf, i) for i in interfaces
-                 if (leaf, i) != shut and f"{es.lag} {i}" not in failing("lacp.members_in_sync", leaf)]
+        left += [(leaf, i) for i in interfaces if (leaf, i) != shut and not _out_of_sync(precheck, es, leaf, i)]
     return left
 
 
@@ -120,11 +128,5 @@ def members_down_before(fabric: FabricIntent, precheck: Mapping[CheckKey, CheckO
     shut of the one member left in sync takes the LAG, and its ES, down, which the shut port
     alone does not predict (`lag.up` up, the degraded state "reached" at the first poll).
     Read from the items (`lag2 ethernet-1/3`), not from the failures' wording."""
-    out: set[tuple[str, str]] = set()
-    for es in fabric.ethernet_segments.values():
-        for leaf, interfaces in es.members.items():
-            outcome = precheck.get(("lacp.members_in_sync", leaf))
-            if outcome is None or outcome.ok:
-                continue
-            out.update((leaf, i) for i in interfaces if f"{es.lag} {i}" in outcome.failing)
-    return out
+    return {(leaf, i) for es in fabric.ethernet_segments.values() for leaf, interfaces in es.members.items()
+            for i in interfaces if _out_of_sync(precheck, es, leaf, i)}
