@@ -11,6 +11,7 @@ reply line out. Only the local user can reach it (socket mode 0600), nothing lis
     twin fault slow leaf1 0.5                            # delay each command (0 restores)
     twin fault reject-commit leaf1 [--restore]           # next commit fails
     twin fault wrong-credentials leaf1 [--restore]       # server password changes
+    twin fault read-only leaf1 [--restore]               # the user may read, not write
     twin fault list                                      # pulled cables
 
 The `twin up` command starts the channel with `await serve_control(twin, state_file)`.
@@ -37,8 +38,9 @@ from nornir_evpn.errors import TwinNotRunningError, UserInputError
 from nornir_evpn.twin.state import other_version_note, read_twin_state, state_path
 
 MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreachable
-ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials", "list")
-RESTORABLE = ("unreachable", "reject-commit", "wrong-credentials")  # what --restore undoes
+ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials",
+           "read-only", "list")
+RESTORABLE = ("unreachable", "reject-commit", "wrong-credentials", "read-only")  # what --restore undoes
 
 
 # a unix socket's path is at most 104 bytes on macOS (108 on Linux), NUL included
@@ -118,6 +120,10 @@ class FaultController:
                 self.twin.reject_next_commit(node, not restore)
             elif action == "wrong-credentials":
                 self.twin.set_password(node, None if restore else "wrong-" + secrets.token_hex(8))
+            elif action == "read-only":
+                if node not in self.twin.datastores:
+                    return {"ok": False, "error": f"{node} has no SR Linux datastore"}
+                self.twin.set_read_only(node, not restore)
             else:
                 return {"ok": False, "error": f"unknown action {action!r}"}
         except (ValueError, KeyError) as exc:
@@ -139,6 +145,8 @@ class FaultController:
             datastore = self.twin.datastores.get(name)
             if datastore is not None and datastore.reject_next_commit:
                 out.append(f"reject-commit {name}")
+            if datastore is not None and datastore.read_only:
+                out.append(f"read-only {name}")
         return out
 
 
@@ -208,7 +216,7 @@ def add_fault_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="*", help="node, or two node:interface endpoints for link faults; "
                                               "`slow` takes node and seconds")
     p.add_argument("--restore", action="store_true", help="undo the fault (unreachable, reject-commit, "
-                                                            "wrong-credentials)")
+                                                            "wrong-credentials, read-only)")
     p.add_argument("--state-file", "--twin-state", dest="twin_state", type=Path, default=None, metavar="FILE",
                    help="twin state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
     p.set_defaults(func=run_fault)

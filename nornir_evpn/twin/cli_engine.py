@@ -41,6 +41,18 @@ MSG_VALIDATED = "All changes have been validated. No errors found."
 MSG_SAVED = "Saved current running configuration as initial (startup) configuration '/etc/opt/srlinux/config.json'"
 MSG_DISCARDED_LEAVING = "All changes have been discarded. Leaving candidate mode."
 MSG_DISCARDED_STAYING = "All changes have been discarded. Starting new transaction."
+# A user whose role may only read (`system configuration role viewer rule / action read`,
+# srl_nokia-configuration-role: `read` = "This path may be read by the role"): SR Linux lets
+# it `enter candidate`, `info` and `show`, and refuses the `set` itself (learn-srlinux, "User
+# Authentication and Authorization with RADIUS on SR Linux", user bob):
+#   A:srl# set / system information contact bob@clab
+#   Error: No authorization to execute command: 'delete / system information contact alice@clab'
+# (the device quotes the operation it was refused, there the delete of the leaf's old value;
+# the twin quotes the line typed). JSON-RPC's `set` is refused in the same words. A `tools`
+# command (a checkpoint, a revert, a confirmed-accept), a `load` into the candidate and `save`
+# write too and are refused likewise here; their wording on a device was not seen.
+NO_AUTHORIZATION = "Error: No authorization to execute command: '{}'"
+_WRITES = frozenset({"set", "delete", "tools", "load", "save"})
 BANNER = (
     "Welcome to the srlinux CLI.\n"
     "Type 'help' (and press <ENTER>) if you need any help using this.\n"
@@ -264,6 +276,8 @@ class CliSession:
 
     def _execute(self, line: str, tokens: list[str]) -> str:
         head = tokens[0]
+        if self.ds.read_only and head in _WRITES and (self.kind is not None or head not in ("set", "delete", "load")):
+            return NO_AUTHORIZATION.format(" ".join(line.split()))
         handler = {
             "environment": lambda t: "",
             "enter": self._enter,

@@ -250,6 +250,8 @@ class NodeDatastore:
     running: ConfigTree = field(default_factory=ConfigTree)
     latency: Latency = field(default_factory=Latency)
     reject_next_commit: bool = False
+    # the session's user may read only (`twin fault read-only`): see cli_engine.NO_AUTHORIZATION
+    read_only: bool = False
     hooks: list[CommitHook] = field(default_factory=list)
     # Shared candidate (`enter candidate` / `enter candidate shared`) and the running it
     # was forked from.

@@ -274,6 +274,11 @@ class Twin:
     def reject_next_commit(self, node: str, reject: bool = True) -> None:
         self.datastores[node].reject_next_commit = reject
 
+    def set_read_only(self, node: str, read_only: bool = True) -> None:
+        """`node` answers its user as one whose role may only read: every write is refused
+        (`Error: No authorization to execute command: ...`), reads are served."""
+        self.datastores[node].read_only = read_only
+
     def set_password(self, node: str, password: str | None) -> None:
         """Change the node's server-side password (None restores): clients get auth errors."""
         self.servers[node].password = password if password is not None else self.password
