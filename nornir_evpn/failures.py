@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from typing import Any
 
 from nornir.core.exceptions import NornirSubTaskError
@@ -59,6 +60,21 @@ def _tried_the_factory_password(host: Any) -> bool:
         return host.password == platform.LAB_DEFAULT_PASSWORD
     except AttributeError:
         return False
+
+
+# `<line typed>: Error: No authorization to execute command: '<what the device refused>'`
+_REFUSED = re.compile(r"(?P<line>.+?): (?P<said>Error: " + re.escape(platform.NO_AUTHORIZATION) + r": '(?P<what>.*)')$")
+
+
+def not_authorized(error: str, needs: str) -> str:
+    """A device's refusal for the user's role (`platform.not_authorized`), said as one: the
+    device's words (the line typed once, where the device quotes it itself) and `needs`, the
+    privilege the command takes. Any other error is returned as it is."""
+    if not platform.not_authorized(error):
+        return error
+    m = _REFUSED.match(error)
+    said = m.group("said") if m is not None and m.group("what") == m.group("line") else error
+    return f"not authorized: {said} ({needs})"
 
 
 def task_error(host: str, exc: BaseException) -> str:

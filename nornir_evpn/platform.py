@@ -121,6 +121,18 @@ SHOW_FAILURE_HEAD = 2048  # characters of a `show` answer searched for the marke
 _FAILED = re.compile("|".join(map(re.escape, FAILED_WHEN_CONTAINS)))
 
 
+# What SR Linux answers a command the user's role does not authorize (`system configuration
+# role <r> rule <path> action read|deny`): the `set` itself is refused, also in a candidate a
+# read-only user may enter (learn-srlinux, RADIUS post: `Error: No authorization to execute
+# command: '<command>'`; JSON-RPC's `set` says the same). An `Error:` line like any other.
+NO_AUTHORIZATION = "No authorization to execute command"
+
+
+def not_authorized(text: str) -> bool:
+    """`text` is SR Linux refusing a command for the user's role, not for its content."""
+    return NO_AUTHORIZATION in text
+
+
 def has_failure_marker(text: str) -> bool:
     """`text` carries one of the failure markers (`Error:`, `MINOR:`, ...)."""
     return _FAILED.search(text) is not None

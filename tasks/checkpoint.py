@@ -37,7 +37,7 @@ from scrapli.exceptions import ScrapliPrivilegeError
 from nornir_evpn import platform, uncommitted
 from nornir_evpn.checkpoint_record import CHECKPOINT_PREFIX
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.failures import host_error
+from nornir_evpn.failures import host_error, not_authorized
 from nornir_evpn.validation import assert_one_line
 
 
@@ -166,6 +166,11 @@ def _revert_diff(conn: Any, name: str, batch_lines: int,
     return loaded.reads[0].strip(), None
 
 
+# what a revert takes of the user (srl_nokia-configuration-role: `write` on the paths it changes)
+REVERT_NEEDS = ("a revert, and the preview that loads the checkpoint into a candidate, write the "
+                "configuration: it needs `tools system configuration` and write access to what the revert changes")
+
+
 def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
                         cancel: threading.Event | None = None,
                         batch_lines: int = DEFAULT_BATCH_LINES, required: Collection[str] = ()) -> Result:
@@ -221,9 +226,13 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
             if not out["found"]:
                 return done()
             out["diff"], out["diff_error"] = _revert_diff(conn, name, batch_lines, cancel)
+            if out["diff_error"] is not None:
+                out["diff_error"] = not_authorized(out["diff_error"], REVERT_NEEDS)
             out["added"], out["removed"] = platform.count_diff(out["diff"] or "")
             if previewing:
-                return done()
+                # refused for the user's role: its revert would be too, which a dry run is
+                # there to tell (not "would revert")
+                return done(out["diff_error"] if platform.not_authorized(out["diff_error"] or "") else None)
             if out["diff"] == "":
                 # the running configuration is the checkpoint's already: nothing to revert, and
                 # nothing sent. The revert is a commit: a second `rollback --checkpoint X` put
@@ -245,6 +254,6 @@ def rollback_checkpoint(task: Task, checkpoint: str, dry_run: bool = False,
             if sent else ""))
     if platform.revert_failed(answer):  # (not the checkpoint's own comment, which the answer echoes)
         out["device_error"] = " ".join(answer.split())
-        return done(out["device_error"])
+        return done(not_authorized(out["device_error"], f"{REVERT_NEEDS}; nothing was reverted"))
     out["reverted"] = True
     return done()

@@ -52,6 +52,7 @@ from nornir_evpn.failures import (  # noqa: F401 - also their 0.9 home
     LOST,
     connection_setting,
     host_error,
+    not_authorized,
     one_line,
     task_error,
     timeout_setting,
@@ -548,7 +549,8 @@ def configure_fabric(
             entry.update({k: v for k, v in own.result.items() if k in entry and k != "config"})
             error = own.result.get("error") or own.result.get("device_error") or f"{own.name} failed"
             if own.name == save_startup.__name__:  # committed (and accepted): only the save failed
-                error = f"{'committed' if entry['committed'] else 'unchanged'}, not saved to startup: {error}"
+                error = f"{'committed' if entry['committed'] else 'unchanged'}, not saved to startup: " + \
+                    not_authorized(error, "the user may not run `save startup`")
         else:
             error = host_error(task.host, own.exception or exc)
             drop_connection(task.host)  # session state unknown: drop it (discards candidates)
@@ -560,10 +562,23 @@ def configure_fabric(
             error = f"{error}: the commit rolled back, its {confirm_timeout}s timer ran out before the accept"
         elif entry["pending_confirm"]:
             error = f"{error} (commit not accepted: it rolls back {confirm_timeout}s after its commit)"
+        elif own.name == apply_config.__name__ and platform.not_authorized(error):
+            # the user's role, not the template: said as such, with the privilege it lacks
+            error = not_authorized(error, _privilege_needed(error))
         elif own.name == apply_config.__name__ and rendered is not None:
             error = _with_template(error, rendered.result["features"], renderer)
         return finish(True, error)
     return finish(False)
+
+
+def _privilege_needed(error: str) -> str:
+    """What configure needed of the user whose line SR Linux refused for its role."""
+    if error.startswith(platform.generate_checkpoint("", "").partition(" name ")[0]):
+        return ("configure makes a checkpoint before its commit, which needs `tools system configuration`: "
+                "`--no-checkpoint` goes without; nothing was changed")
+    return ("configure types the intent into a private candidate, a dry run's and a validate's too, and "
+            "SR Linux authorizes each line as it is typed: the user needs write access to what configure "
+            "sets (README, Privileges); nothing was changed")
 
 
 def _with_template(error: str, features: dict[str, list[str]], renderer: Renderer) -> str:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nornir_evpn import platform
 from nornir_evpn.reporting.common import JUnitCase, JUnitSuite, counted, print_diff
 
 
@@ -50,7 +51,8 @@ def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = F
     for host, entry in doc["hosts"].items():
         if show_diff and entry.get("diff"):
             print_diff(console, host, entry["diff"])
-        if entry.get("diff_error"):
+        # a host whose revert was refused for the user's role is said once, by its error
+        if entry.get("diff_error") and not (entry.get("error") and platform.not_authorized(entry["diff_error"])):
             console.print(Text(f"{host}: what the revert changes was not read ({entry['diff_error']})",
                                style="yellow"), crop=False, soft_wrap=True)
         if entry.get("error"):
@@ -58,7 +60,7 @@ def print_rollback(console: Console, doc: dict[str, Any], *, show_diff: bool = F
     for note in doc.get("notes", []):
         console.print(Text(note, style="yellow"), crop=False, soft_wrap=True)
     hosts = doc["hosts"].values()
-    found = sum(1 for e in hosts if e.get("found") and e.get("diff") != "")
+    found = sum(1 for e in hosts if e["ok"] and e.get("found") and e.get("diff") != "")
     reverted = sum(1 for e in hosts if e.get("reverted") and e.get("diff") != "")
     failed = sum(1 for e in hosts if not e["ok"])
     without = sum(1 for e in hosts if e["ok"] and not e.get("found"))  # a host not read is no such host
