@@ -23,7 +23,7 @@ from nornir_evpn.tasks.config import apply_config
 
 from nornir_evpn import platform
 from nornir_evpn.errors import DeviceError
-from nornir_evpn.failures import host_error
+from nornir_evpn.failures import host_error, not_authorized
 from nornir_evpn.polling import CONNECT_CHECK, CheckKey, PollOutcome, wait_for_state
 from nornir_evpn.traffic import (
     PingRunner,
@@ -67,10 +67,12 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     channel may still hold half an answer, and a restore must not trip over it.
     `spare_connection` uses a second session, opened for this and closed after: for a
     restore while a poll still reads the host's session (which must not be closed under it).
-    result = {"interface", "admin_state", "committed", "diff", "error", "reached", "was"}; reached
-    is False when the host could not be reached at all (nothing can have been applied); was
-    is the running admin-state the commit replaced (`enable`), None when the configuration
-    had none (the default applied) or nothing changed.
+    result = {"interface", "admin_state", "committed", "diff", "error", "reached", "refused",
+    "was"}; reached is False when the host could not be reached at all (nothing can have been
+    applied); refused is True when the device refused a line before the commit was sent (the
+    user's role may not write the interface, a candidate it cannot enter): nothing was applied
+    either; was is the running admin-state the commit replaced (`enable`), None when the
+    configuration had none (the default applied) or nothing changed.
     """
     state = "enable" if enabled else "disable"
     if not platform.INTERFACE_NAME_RE.match(interface):
@@ -78,7 +80,7 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
         error = f"{interface!r} is not an SR Linux interface name (ethernet-N/M, lagN, ...)"
         return Result(host=task.host, failed=True, changed=False, result={
             "interface": interface, "admin_state": state, "committed": False, "diff": "",
-            "error": error, "reached": False, "was": None})
+            "error": error, "reached": False, "refused": False, "was": None})
     connection = SPARE_CONNECTION if spare_connection else CONNECTION
     if fresh_connection or spare_connection:
         drop_connection(task.host, connection)  # a broken session is exactly why we reconnect
@@ -93,9 +95,16 @@ def set_admin_state(task: Task, interface: str, enabled: bool, fresh_connection:
     error = out.get("error") or out.get("device_error")
     leaf = f"interface {interface} admin-state"
     was = next((r.get("old") for r in out.get("replaced") or () if r.get("path") == leaf), None)
+    # the device's answer to a line of the load, before any commit went out (a refused commit
+    # is answered too, but is left to the restore, which costs nothing when it did not apply)
+    refused = bool(out.get("device_error")) and not out.get("commit_unknown") and \
+        not str(out["device_error"]).startswith(platform.COMMIT_NOW)
+    if refused and error is not None:
+        error = not_authorized(error, f"{'restoring' if enabled else 'shutting'} a link needs write access "
+                                      f"to / interface {interface} admin-state; nothing was changed")
     result = {"interface": interface, "admin_state": state, "committed": bool(out.get("committed")),
               "diff": out.get("diff", ""), "error": error,
-              "reached": bool(out.get("reached")), "was": was}
+              "reached": bool(out.get("reached")), "refused": refused, "was": was}
     if applied.failed:
         # apply_config ran as a plain call, in this task: it logged the failure already
         return Result(host=task.host, failed=True, changed=False, result=result,

@@ -890,6 +890,32 @@ def test_a_shut_that_never_reached_the_host_restores_nothing(configured: Lab) ->
     assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
 
 
+def test_a_shut_the_users_role_refuses_restores_nothing_and_blocks_no_next_run(configured: Lab) -> None:
+    """leaf1's user may only read (`twin fault read-only`): SR Linux refuses the shut's `set`
+    itself, before any commit. Nothing was applied, so no restore goes out (it would be
+    refused too, and said `RESTORE FAILED ... may still be admin-state disable` of a link
+    never shut), no state file is left (the next run was refused until a `--restore` that
+    the same user could not do), and the error names the privilege."""
+    configured.twin.set_read_only("leaf1")
+    try:
+        r = configured.run(*_fo_args(), "--no-traffic", "--json")
+        assert r.returncode == 1, r.stderr[-2000:]
+        assert "RESTORE FAILED" not in r.stderr and "Traceback" not in r.stderr
+        doc = json.loads(r.stdout)
+        assert doc["error"].startswith("shut failed: leaf1: ethernet-1/1 admin-state disable not committed: "
+                                       "not authorized: Error: No authorization to execute command: "
+                                       "'set / interface ethernet-1/1 admin-state disable' (shutting a link "
+                                       "needs write access"), doc["error"]
+        assert doc["error"].endswith("nothing was changed)")
+        assert not doc["restore"]["attempted"]
+        assert not configured.fo_state.exists()
+        assert configured.leaf1_eth1() == [f"{LEAF1_ETH1} enable"]
+        again = configured.run(*_fo_args(), "--no-traffic", "--json")  # not refused for a state file
+        assert again.returncode == 1 and json.loads(again.stdout)["error"].startswith("shut failed: leaf1")
+    finally:
+        configured.twin.set_read_only("leaf1", False)
+
+
 def test_configure_is_refused_while_a_failover_test_runs(configured: Lab) -> None:
     """configure next to a failover-test re-enabled the link the test had shut (the intent
     says enable): the test measured nothing true and its restore was a no-op."""

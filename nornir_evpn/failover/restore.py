@@ -60,14 +60,16 @@ def refused_for_good(error: str | None) -> bool:
 
 class Step(NamedTuple):
     """One task on one host: ok, a one-line error, whether the device's diff was not empty,
-    whether the device was reached at all (False: nothing can have been applied), and the
-    task's result dict when it succeeded (None otherwise)."""
+    whether the device was reached at all (False: nothing can have been applied), the
+    task's result dict when it succeeded (None otherwise), and whether the device refused a
+    line before any commit was sent (True: nothing was applied, see `set_admin_state`)."""
 
     ok: bool
     error: str | None
     changed: bool = False
     reached: bool = True
     result: Mapping[str, Any] | None = None
+    refused: bool = False
 
 
 def run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> Step:
@@ -81,15 +83,16 @@ def run_on(nr: Nornir, host: str, task: Callable[..., Any], **kwargs: Any) -> St
     for r in multi:
         if r.failed:
             reached = not (isinstance(r.result, dict) and r.result.get("reached") is False)
+            refused = isinstance(r.result, dict) and r.result.get("refused") is True
             if r.exception is not None:
                 internal = internal_error(r.exception, host)
                 if internal is not None:
                     return Step(False, internal, reached=reached)
                 text = str(r.exception).strip()
                 return Step(False, text.splitlines()[-1] if text else type(r.exception).__name__,
-                            reached=reached)
+                            reached=reached, refused=refused)
             err = (r.result or {}).get("error") if isinstance(r.result, dict) else None
-            return Step(False, err or "failed", reached=reached)
+            return Step(False, err or "failed", reached=reached, refused=refused)
     return Step(False, "failed")
 
 

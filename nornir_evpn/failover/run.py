@@ -405,7 +405,10 @@ class _Run:
                 self.t0 = clock()
                 if not shut.ok:
                     report.shut_error = shut.error
-                    if not shut.reached:  # never connected: nothing was applied, nothing to restore
+                    if not shut.reached or shut.refused:
+                        # never connected, or the device refused the line before any commit (a
+                        # role that may not write it): nothing was applied, nothing to restore.
+                        # A restore would be refused too, and said the link may still be down
                         shut_sent = False
                         remove_state(options.state_file)
                     raise _StepFailed(f"shut failed: {shut.error}")
