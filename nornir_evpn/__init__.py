@@ -2,7 +2,7 @@
 
 import logging
 
-__version__ = "0.21.0"
+__version__ = "0.22.0"
 
 # The tasks log a failing host under Nornir's logger (its nornir.log when a runbook enables
 # it). With no handler anywhere (`InitNornir(logging={"enabled": False})`), logging's last
