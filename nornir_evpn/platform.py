@@ -18,6 +18,9 @@ LAB_DEFAULT_PASSWORD = "NokiaSrl1!"
 # --- CLI environment (scrapli's nokia_srlinux on_open sends these) -----------------------
 ENV_CLI_ENGINE_BASIC = "environment cli-engine type basic"
 ENV_NO_COMPLETE_ON_SPACE = "environment complete-on-space false"
+# what nornir_evpn's on_open types at login, for its session only (never `environment save`):
+# the CLI environment the tool relies on, whatever the account saved for itself
+LOGIN_ENVIRONMENT = (ENV_CLI_ENGINE_BASIC, ENV_NO_COMPLETE_ON_SPACE)
 
 # --- candidate datastore ------------------------------------------------------------------
 ENTER_CANDIDATE_PRIVATE = "enter candidate private"

@@ -234,7 +234,9 @@ def cut_short(host: Any, connection: str) -> None:
 
 def on_open(conn: Any) -> None:
     """scrapli-community's SR Linux on_open (running mode, basic CLI engine, no completion on
-    space) with both `environment` commands in one round trip instead of two; and the socket
+    space) with both `environment` commands in one round trip instead of two, their answers
+    checked (a refused one fails the host: the tool relies on them), the login prompt read once
+    (`login_prompt`: one the tool does not read is said as such, not as a timeout); and the socket
     gets TCP_NODELAY (scrapli leaves Nagle on: a typed-ahead refill written while the previous
     one is unacknowledged waited for the peer's delayed ACK; serial verify 54 -> 48 ms/host)."""
     from nornir_evpn import ssh2_guard
@@ -251,13 +253,58 @@ def on_open(conn: Any) -> None:
     with _OPENING_LOCK:
         _OPENING[key] = conn.transport
     try:
-        conn.acquire_priv(conn.default_desired_privilege_level)  # reads the prompt
-        for _ in paste(conn, [platform.ENV_CLI_ENGINE_BASIC, platform.ENV_NO_COMPLETE_ON_SPACE], 2):
-            pass
+        login_prompt(conn)  # and its mode
+        if conn._current_priv_level.name != conn.default_desired_privilege_level:
+            conn.acquire_priv(conn.default_desired_privilege_level)  # a login in another mode
+        for line, answer, _ in paste(conn, list(platform.LOGIN_ENVIRONMENT), len(platform.LOGIN_ENVIRONMENT)):
+            said = answer.split("\n", 1)[1] if "\n" in answer else ""  # the echo left out
+            if platform.has_failure_marker(said):
+                raise DeviceError(f"`{line}` at login was refused: {' '.join(said.split())} (the tool "
+                                  "relies on it for this session; README, The account's CLI environment)")
     finally:
         with _OPENING_LOCK:
             if _OPENING.get(key) is conn.transport:
                 del _OPENING[key]
+
+
+def login_prompt(conn: Any) -> str:
+    """Read the prompt the device shows once logged in (an Enter answered), and tell scrapli
+    its mode. A prompt the tool does not read as SR Linux's (the account's saved CLI
+    environment sets its own, `environment prompt`) fails the host in words naming it,
+    once the read runs out (timeout_transport), not as a timeout of a device that answered."""
+    pattern = re.compile(conn.comms_prompt_pattern.encode(), flags=re.M | re.I)  # as scrapli's
+    buf = b""
+    log_sent(conn, [""])
+    conn.channel.send_return()
+    try:
+        while not (match := pattern.search(buf)):
+            buf += conn.channel.read()
+    except Exception as exc:
+        from nornir_evpn.failures import timeout_setting
+
+        seen = repeated_last_line(plain_text(buf))
+        if not seen or timeout_setting(exc) is None:  # no line shown again: not known for a prompt
+            raise
+        raise DeviceError(
+            f"the device's prompt {seen!r} is not SR Linux's two-line prompt the tool reads "
+            f"(`{platform.prompt('<host>').replace(chr(10), '` then `').rstrip()}`): the account's saved CLI "
+            "environment (`environment prompt`, ~/.srlinuxrc) sets its own? Log in as a user "
+            "with SR Linux's default prompt (README, The account's CLI environment)") from None
+    found = match.group().decode(errors="replace").strip()
+    conn._current_priv_level = conn.privilege_levels[conn._determine_current_priv(found)[0]]
+    return found
+
+
+def plain_text(buf: bytes) -> str:
+    return visible(buf.decode(errors="replace"))
+
+
+def repeated_last_line(text: str) -> str:
+    """The last non-blank line of `text` when it was shown before too (at most 120 characters):
+    a prompt, printed once logged in and again for the Enter sent; "" for a line shown once
+    (a device that printed its banner and hangs is a timeout, not a prompt of its own)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][-120:] if len(lines) > 1 and lines.count(lines[-1]) > 1 else ""
 
 
 def on_close(conn: Any) -> None:

@@ -12,6 +12,8 @@ reply line out. Only the local user can reach it (socket mode 0600), nothing lis
     twin fault reject-commit leaf1 [--restore]           # next commit fails
     twin fault wrong-credentials leaf1 [--restore]       # server password changes
     twin fault read-only leaf1 [--restore]               # the user may read, not write
+    twin fault saved-prompt leaf1 '{host}# ' / --restore # the user's saved CLI environment
+                                                         # sets `environment prompt VALUE`
     twin fault list                                      # pulled cables
 
 The `twin up` command starts the channel with `await serve_control(twin, state_file)`.
@@ -39,8 +41,8 @@ from nornir_evpn.twin.state import other_version_note, read_twin_state, state_pa
 
 MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreachable
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials",
-           "read-only", "list")
-RESTORABLE = ("unreachable", "reject-commit", "wrong-credentials", "read-only")  # what --restore undoes
+           "read-only", "saved-prompt", "list")
+RESTORABLE = ("unreachable", "reject-commit", "wrong-credentials", "read-only", "saved-prompt")  # what --restore undoes
 
 
 # a unix socket's path is at most 104 bytes on macOS (108 on Linux), NUL included
@@ -124,6 +126,10 @@ class FaultController:
                 if node not in self.twin.datastores:
                     return {"ok": False, "error": f"{node} has no SR Linux datastore"}
                 self.twin.set_read_only(node, not restore)
+            elif action == "saved-prompt":
+                if node not in self.twin.datastores:
+                    return {"ok": False, "error": f"{node} has no SR Linux datastore"}
+                self.twin.set_saved_prompt(node, None if restore else str(req.get("prompt", "")))
             else:
                 return {"ok": False, "error": f"unknown action {action!r}"}
         except (ValueError, KeyError) as exc:
@@ -147,6 +153,8 @@ class FaultController:
                 out.append(f"reject-commit {name}")
             if datastore is not None and datastore.read_only:
                 out.append(f"read-only {name}")
+            if datastore is not None and datastore.saved_prompt is not None:
+                out.append(f"saved-prompt {name} {json.dumps(datastore.saved_prompt)}")
         return out
 
 
@@ -216,7 +224,7 @@ def add_fault_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="*", help="node, or two node:interface endpoints for link faults; "
                                               "`slow` takes node and seconds")
     p.add_argument("--restore", action="store_true", help="undo the fault (unreachable, reject-commit, "
-                                                            "wrong-credentials, read-only)")
+                                                            "wrong-credentials, read-only, saved-prompt)")
     p.add_argument("--state-file", "--twin-state", dest="twin_state", type=Path, default=None, metavar="FILE",
                    help="twin state file (default ./.nornir_evpn/twin.json or $NORNIR_EVPN_TWIN_STATE)")
     p.set_defaults(func=run_fault)
@@ -247,6 +255,11 @@ def build_request(action: str, targets: list[str], restore: bool = False) -> dic
         if not 0 <= seconds <= MAX_SLOW_S:  # also refuses nan and inf
             raise UserInputError(f"twin fault slow: seconds must be from 0 to {MAX_SLOW_S:g}, got {targets[1]}")
         return {"action": "slow", "node": targets[0], "seconds": seconds}
+    if action == "saved-prompt" and not restore:
+        if len(targets) != 2 or not targets[1].strip():
+            raise UserInputError("twin fault saved-prompt: expected NODE PROMPT (an `environment prompt` "
+                                 "value such as '{host}# '), or NODE --restore")
+        return {"action": action, "node": targets[0], "prompt": targets[1]}
     if len(targets) != 1:
         raise UserInputError(f"twin fault {action}: expected one NODE")
     return {"action": action, "node": targets[0], "restore": restore}

@@ -57,6 +57,33 @@ BANNER = (
     "Welcome to the srlinux CLI.\n"
     "Type 'help' (and press <ENTER>) if you need any help using this.\n"
 )
+# what the CLI prints before its banner when it loads the user's saved environment (SR Linux
+# 21.x-24.x logins in public transcripts: `Using configuration file(s): ['/home/admin/.srlinuxrc']`)
+LOADED_ENVIRONMENT = "Using configuration file(s): ['/home/{}/.srlinuxrc']\n"
+
+# `environment prompt VALUE`: the prompt is a template whose keywords (`{host}`, `{pwc}`, ...)
+# the CLI fills in before every input line; `\n` is a newline, `{{`/`}}` a literal brace
+# (srl_nokia-system-cli.yang, leaf `prompt`, SR Linux 25.10; its default there is
+# `\n--{{ {modified_flags}{short_yang_models}{mode_and_session} }}--[ {pwc} ]--\n
+# {short_redundancy}{hw_slot}:{aaa_user}@{host}# `). The keywords the twin fills in; any other
+# is left as typed.
+PROMPT_KEYWORDS = ("aaa_user", "banner", "host", "hw_slot", "mode", "mode_and_session", "modified",
+                   "modified_flags", "pwc", "short_redundancy", "short_yang_models",
+                   "startup_config_state", "user")
+
+
+class _Keywords(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_prompt(template: str, values: dict[str, str]) -> str:
+    """`template` (an `environment prompt` value) with its keywords filled in from `values`."""
+    text = template.replace("\\n", "\n")
+    try:
+        return text.format_map(_Keywords(values))
+    except (ValueError, IndexError, AttributeError, KeyError):  # a lone brace: shown as typed
+        return text
 
 
 HELP = """This is the nornir_evpn digital twin of an SR Linux node: it answers what the tool sends.
@@ -208,6 +235,9 @@ class CliSession:
         # when they were equal, a re-run of a 3,000-line configure took 12 s a host
         self._dirty: bool | None = None
         self._unchanged = False  # the line running changed nothing in the candidate
+        # the session's `environment prompt` (None: SR Linux's default), first the one the
+        # user's saved environment sets, loaded at login
+        self.env_prompt: str | None = datastore.saved_prompt
 
     # -- candidate access ---------------------------------------------------------------------
     @property
@@ -237,11 +267,21 @@ class CliSession:
             dirty = self._dirty
         else:
             dirty = self._dirty = self.candidate != self.base
+        if self.env_prompt is not None:
+            flags = ("+" if self.ds.unsaved else "") + ("*" if dirty else "")
+            flags = f"{flags} " if flags else ""
+            return render_prompt(self.env_prompt, {
+                "aaa_user": self.username, "user": self.username, "host": self.hostname, "hw_slot": "A",
+                "banner": "", "startup_config_state": "", "short_redundancy": "", "short_yang_models": "",
+                "modified_flags": flags, "modified": flags, "mode_and_session": self.mode_label(),
+                "mode": "running" if self.kind is None else "candidate", "pwc": " ".join(self.context),
+            })
         return platform.prompt(self.hostname, self.mode_label(), " ".join(self.context), dirty,
                                unsaved=self.ds.unsaved)
 
     async def banner_and_prompt(self) -> str:
-        return f"{BANNER}\n{self.prompt()}"
+        loaded = LOADED_ENVIRONMENT.format(self.username) if self.ds.saved_prompt is not None else ""
+        return f"{loaded}{BANNER}\n{self.prompt()}"
 
     async def settle(self) -> None:
         """Wait until the answers handled so far are due (the server calls it before writing)."""
@@ -279,7 +319,7 @@ class CliSession:
         if self.ds.read_only and head in _WRITES and (self.kind is not None or head not in ("set", "delete", "load")):
             return NO_AUTHORIZATION.format(" ".join(line.split()))
         handler = {
-            "environment": lambda t: "",
+            "environment": lambda t: self._environment(line, t),
             "enter": self._enter,
             "quit": self._quit,
             "logout": self._quit,
@@ -301,6 +341,16 @@ class CliSession:
         if head in ("set", "delete"):
             return self._set_delete(tokens)
         return self._edit_or_navigate(tokens)
+
+    def _environment(self, line: str, tokens: list[str]) -> str:
+        """`environment prompt VALUE` changes this session's prompt (nothing saved); the other
+        `environment` settings are taken and change nothing the twin models."""
+        if tokens[1:2] == ["prompt"] and len(tokens) > 2:
+            value = line.split("prompt", 1)[1].strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            self.env_prompt = value
+        return ""
 
     # -- modes ---------------------------------------------------------------------------------------
     def _enter(self, tokens: list[str]) -> str:

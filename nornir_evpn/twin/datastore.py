@@ -252,6 +252,10 @@ class NodeDatastore:
     reject_next_commit: bool = False
     # the session's user may read only (`twin fault read-only`): see cli_engine.NO_AUTHORIZATION
     read_only: bool = False
+    # the prompt the user's saved CLI environment sets (`environment prompt VALUE` saved with
+    # `environment save home` into ~/.srlinuxrc, loaded at every login; `twin fault
+    # saved-prompt`): None, SR Linux's default prompt. See cli_engine.render_prompt
+    saved_prompt: str | None = None
     hooks: list[CommitHook] = field(default_factory=list)
     # Shared candidate (`enter candidate` / `enter candidate shared`) and the running it
     # was forked from.

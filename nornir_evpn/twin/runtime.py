@@ -279,6 +279,12 @@ class Twin:
         (`Error: No authorization to execute command: ...`), reads are served."""
         self.datastores[node].read_only = read_only
 
+    def set_saved_prompt(self, node: str, prompt: str | None) -> None:
+        """`node`'s user has saved `environment prompt PROMPT` in its CLI environment
+        (~/.srlinuxrc, loaded at every login): new sessions start with that prompt (None
+        restores SR Linux's default). Sessions already open keep theirs."""
+        self.datastores[node].saved_prompt = prompt
+
     def set_password(self, node: str, password: str | None) -> None:
         """Change the node's server-side password (None restores): clients get auth errors."""
         self.servers[node].password = password if password is not None else self.password
