@@ -14,14 +14,13 @@ from typing import Any
 
 from nornir_evpn import platform
 from nornir_evpn.checks.base import Check
-from nornir_evpn.checks.bgp import ESTABLISHED, OverlayEstablished, session_state
+from nornir_evpn.checks.bgp import ESTABLISHED, OverlayEstablished, session_state, sessions
+from nornir_evpn.checks.mac import local_mac_count
 from nornir_evpn.checks.model import FabricView, Observations, Unavailable
 from nornir_evpn.intent import NodeIntent
 from nornir_evpn.parsers.bgp_advertised import parse_advertised_evpn
-from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors
 from nornir_evpn.parsers.evpn_routes import EvpnRouteSet
 from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
-from nornir_evpn.parsers.mac_table import parse_mac_table
 from nornir_evpn.parsers.vxlan import parse_vxlan_brief
 from nornir_evpn.validation import es_import_rt
 
@@ -34,7 +33,12 @@ def _leaf_with_vrf(node: NodeIntent) -> bool:
 
 def advertise_peer(view: FabricView, node: NodeIntent) -> str | None:
     """The overlay peer whose advertised routes we read: an ES peer first (as the tutorial
-    does), else the first peer; only one whose session should be up."""
+    does), else the first peer; only one whose session should be up. Once per view (asked
+    four times a host a poll: its commands, expected, refine and observe)."""
+    return view.memoised(("evpn.advertise_peer", node.name), lambda: _advertise_peer(view, node))
+
+
+def _advertise_peer(view: FabricView, node: NodeIntent) -> str | None:
     es_peer_ips = [
         view.fabric.nodes[leaf].system_ip
         for name in node.ethernet_segments
@@ -49,7 +53,7 @@ def _session_down(obs: Observations, peer: str) -> bool:
     """The device shows the session to `peer` not established, or has none (a neighbor
     deleted by hand: bgp.overlay_established names it once); False when it cannot say."""
     try:
-        session = obs.get(platform.SHOW_BGP_NEIGHBORS, parse_bgp_neighbors).get(peer)
+        session = sessions(obs).get(peer)
     except Unavailable:
         return False
     return session is None or not session.established
@@ -108,7 +112,7 @@ class EvpnAdvertised(Check):
             return {_session_key(peer): ESTABLISHED}
         key = f"to {peer} RT2"
         try:
-            local = len(obs.get(platform.show_mac_table(node.mac_vrf.name), parse_mac_table).local())
+            local = local_mac_count(obs, node)
         except Unavailable:
             return {k: v for k, v in expected.items() if k != key}  # RT2 cannot be judged
         return {**expected, key: local}

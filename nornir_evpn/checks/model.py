@@ -57,7 +57,9 @@ class Unavailable(Exception):
 # (command, parser) -> (length and hash of the text last parsed, its parse): the text itself
 # is not kept (a 128-leaf failover-test held 40 MB of last round's route tables for it);
 # ("derived", command, name) -> the same for a value `Observations.derived` drew from a text
-ParseMemo = dict[tuple[Any, ...], tuple[tuple[int, int], Any]]
+# ("derived", ...) entries also keep the value before (`_remembered`'s `keep_earlier`):
+# (length and hash, value, (length and hash, value) or None)
+ParseMemo = dict[tuple[Any, ...], tuple[Any, ...]]
 # parsers kept per command in a memo: a parser made anew each poll (a lambda, a partial) is a
 # new key every time, and a failover-test's memo lives for the whole run
 MEMO_PARSERS_PER_COMMAND = 4
@@ -83,6 +85,8 @@ class Observations:
     # alongside reports the cause): said, not left as a silent "not applicable"
     not_judged: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
+    # (command, part) -> part(output), for `derived`: several values drawn from one piece
+    _parts: dict[tuple[str, Callable[[str], str]], str] = field(default_factory=dict)
     _read: list[str] | None = None  # while a check runs (`reading`): the commands it read
 
     def reading(self) -> list[str]:
@@ -122,11 +126,19 @@ class Observations:
         (with `part`, while `part(output)` is: the piece the value rests on). A parse too big
         to keep (the EVPN RIB: `parse_evpn_summary.memoise`) keeps what the checks count in
         it: failover-test's polls counted a 128-leaf RIB's rows anew each round, 1 ms a leaf
-        a poll. `name` tells one such value from another of that output."""
+        a poll. `name` tells one such value from another of that output.
+        The value before the last is kept too: a failover-test's recovery polls read again
+        what its pre-check read (the RIB of every leaf, judged anew after each change)."""
+        if self._read is not None and command not in self._read:
+            self._read.append(command)  # a verdict drawn from it rests on it (as `get` says)
         out = self.outputs.get(command)
         if self.memo is None or not isinstance(out, str):
             return compute()
-        return self._remembered(self.memo, ("derived", command, name), out if part is None else part(out), compute)
+        if part is None:
+            basis = out
+        elif (basis := self._parts.get((command, part))) is None:
+            basis = self._parts[(command, part)] = part(out)
+        return self._remembered(self.memo, ("derived", command, name), basis, compute, keep_earlier=True)
 
     def _parse_memoised(self, key: tuple[str, Callable[[str], Any]]) -> Any:
         command, parser = key
@@ -140,16 +152,24 @@ class Observations:
         return self._remembered(self.memo, key, out, lambda: self._parse(command, parser))
 
     @staticmethod
-    def _remembered(memo: ParseMemo, key: tuple[Any, ...], basis: str, compute: Callable[[], T]) -> T:
+    def _remembered(memo: ParseMemo, key: tuple[Any, ...], basis: str, compute: Callable[[], T],
+                    keep_earlier: bool = False) -> T:
         """`memo[key]`'s value while `basis` (the text it was drawn from) is unchanged, else
         `compute()`, kept under it: texts compare by length and hash, one pass over the text,
-        far cheaper than a parse."""
+        far cheaper than a parse. `keep_earlier` (small values only): the value of the text
+        before is kept as well, and serves when that text comes back (a link shut, then
+        restored)."""
         seen = (len(basis), hash(basis))
         last = memo.get(key)
-        if last is not None and last[0] == seen:
-            return last[1]  # type: ignore[no-any-return]
+        if last is not None:
+            if last[0] == seen:
+                return last[1]  # type: ignore[no-any-return]
+            earlier = last[2] if len(last) > 2 else None
+            if earlier is not None and earlier[0] == seen:
+                memo[key] = (seen, earlier[1], (last[0], last[1]))
+                return earlier[1]  # type: ignore[no-any-return]
         value = compute()
-        memo[key] = (seen, value)
+        memo[key] = (seen, value, (last[0], last[1]) if keep_earlier and last is not None else None)
         return value
 
     def _parse(self, command: str, parser: Callable[[str], Any]) -> Any:

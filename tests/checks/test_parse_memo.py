@@ -253,3 +253,109 @@ def test_a_value_drawn_from_a_failed_command_is_computed_and_not_kept() -> None:
             assert Observations(outputs, memo).derived(CMD, "n", lambda calls=calls: calls.append(1) or 7) == 7
         assert len(calls) == 2
     assert not memo
+
+
+def _mh01_leaf3() -> tuple[Any, Any]:
+    fabric = derive_intent(load_topology(ROOT / "inventory" / "evpn-mh01.clab.yml"))
+    return FabricView(fabric), fabric.nodes["leaf3"]
+
+
+def _retimed(table: str, when: str) -> str:
+    """The table as a later poll shows it: every entry re-timed (an EVPN update elsewhere)."""
+    import re
+
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", when, table)
+
+
+def test_mac_checks_do_not_parse_a_table_again_for_its_update_times_alone(monkeypatch) -> None:
+    """Each EVPN update (a failover-test's shut, its restore) re-times every entry of every
+    leaf's mac table: its polls parsed every table again although no entry changed. The MAC
+    checks and evpn.advertised's RT2 count keep what they drew from it; a changed entry is
+    read again and the verdict follows it."""
+    from nornir_evpn.checks import mac
+    from nornir_evpn.checks.mac import MacEsiRemote, MacLocal
+
+    view, node = _mh01_leaf3()
+    parsed: list[int] = []
+    real = mac.parse_mac_table
+    monkeypatch.setattr(mac, "parse_mac_table", lambda text: (parsed.append(1), real(text))[1])
+    later = _retimed(MAC_TABLE, "2023-11-28T19:09:31.176Z")
+    assert later != MAC_TABLE
+    memo: dict = {}
+    for text in (MAC_TABLE, later, _retimed(MAC_TABLE, "2023-11-28T19:09:32.5Z")):
+        obs = Observations({CMD: text}, memo)
+        for check in (MacEsiRemote(), MacLocal()):
+            result = check.run(view, node, obs)
+            assert result is not None and result.ok, result
+        assert mac.local_mac_count(obs, node) == 3
+    assert len(parsed) == 1
+    # a CE's MAC moved to another port: read again, and mac.local fails on it
+    moved = later.replace("| ethernet-1/2.0                        | 4 ", "| ethernet-1/9.0                        | 4 ")
+    assert moved != later
+    obs = Observations({CMD: moved}, memo)
+    result = MacLocal().run(view, node, obs)
+    assert result is not None and not result.ok
+    assert "mac-vrf-1 00:c1:ab:00:00:22 - Expected: learnt ethernet-1/2.0 Actual: learnt ethernet-1/9.0" in result.detail
+    assert result.commands == [CMD]  # the command its verdict rests on, kept value or not
+    assert len(parsed) == 2
+    # an entry gone: evpn.advertised's RT2 count follows (its table read once more at most)
+    gone = "\n".join(ln for ln in moved.splitlines() if "00:C1:AB:00:00:23" not in ln)
+    assert mac.local_mac_count(Observations({CMD: gone}, memo), node) == 2
+
+
+def test_a_failed_mac_check_names_its_table_when_the_value_was_kept() -> None:
+    """A verdict drawn from a kept value still rests on the command: a failing check lists
+    it (`CheckResult.commands`) as when it parsed the table itself."""
+    from nornir_evpn.checks.mac import MacLocal
+
+    view, node = _mh01_leaf3()
+    gone = "\n".join(ln for ln in MAC_TABLE.splitlines() if "00:C1:AB:00:00:22" not in ln)
+    memo: dict = {}
+    for text in (gone, _retimed(gone, "2023-11-28T19:09:31.176Z")):
+        result = MacLocal().run(view, node, Observations({CMD: text}, memo))
+        assert result is not None and not result.ok
+        assert result.commands == [CMD]
+
+
+NEIGHBORS = (ROOT / "tests" / "fixtures" / "l2evpn_spine1_show_bgp_neighbor.txt").read_text()
+
+
+def test_bgp_sessions_are_not_parsed_again_for_uptimes_and_route_counts(monkeypatch) -> None:
+    """The neighbor table's Uptime and [Rx/Active/Tx] change every poll; the sessions the
+    checks judge (peer, group, state) are kept while the rest is unchanged, a session's
+    state change is read again (wrapped uptimes too, as a device prints them)."""
+    from nornir_evpn.checks import bgp
+
+    parsed: list[int] = []
+    real = bgp.parse_bgp_neighbors
+    monkeypatch.setattr(bgp, "parse_bgp_neighbors", lambda text: (parsed.append(1), real(text))[1])
+    cmd = platform.SHOW_BGP_NEIGHBORS
+    later = (NEIGHBORS.replace("| 0d:18h:20m: |", "| 0d:18h:21m: |").replace("| 49s         |", "| 9s          |")
+             .replace("[2/1/4]               |", "[12/11/40]            |"))
+    assert later != NEIGHBORS and len(later.splitlines()) == len(NEIGHBORS.splitlines())
+    assert bgp.without_counters(later) == bgp.without_counters(NEIGHBORS)
+    memo: dict = {}
+    for text in (NEIGHBORS, later):
+        found = bgp.sessions(Observations({cmd: text}, memo))
+        assert {p: (s.group, s.state, s.established) for p, s in found.items()} == {
+            "192.168.11.1": ("eBGP-underlay", "established", True),
+            "192.168.12.1": ("eBGP-underlay", "established", True)}
+    assert len(parsed) == 1
+    down = later.replace("| established | 0d:18h:21m: |", "| active      | 0d:18h:21m: |", 1)
+    assert down != later
+    found = bgp.sessions(Observations({cmd: down}, memo))
+    assert found["192.168.11.1"].state == "active" and not found["192.168.11.1"].established
+    assert len(parsed) == 2
+
+
+def test_a_value_drawn_from_an_output_that_comes_back_is_not_drawn_again() -> None:
+    """A failover-test reads the fabric healthy, degraded, healthy again: the recovery polls
+    read what the pre-check read. `derived` keeps the value before the last one too, and
+    one from further back is drawn again."""
+    memo: dict = {}
+    calls: list[str] = []
+    texts = ("healthy", "degraded", "healthy", "degraded", "other", "healthy")
+    for text in texts:
+        obs = Observations({CMD: text}, memo)
+        assert obs.derived(CMD, "n", lambda text=text: calls.append(text) or text.upper()) == text.upper()
+    assert calls == ["healthy", "degraded", "other", "healthy"]
