@@ -58,7 +58,9 @@ class Unavailable(Exception):
 # is not kept (a 128-leaf failover-test held 40 MB of last round's route tables for it);
 # ("derived", command, name) -> the same for a value `Observations.derived` drew from a text
 # ("derived", ...) entries also keep the value before (`_remembered`'s `keep_earlier`):
-# (length and hash, value, (length and hash, value) or None)
+# (length and hash, value, (length and hash, value) or None); ("part", command, part) ->
+# (length and hash of the output, length and hash of part(output)): an output unchanged
+# since the last poll is not cut to its part again
 ParseMemo = dict[tuple[Any, ...], tuple[Any, ...]]
 # parsers kept per command in a memo: a parser made anew each poll (a lambda, a partial) is a
 # new key every time, and a failover-test's memo lives for the whole run
@@ -85,8 +87,9 @@ class Observations:
     # alongside reports the cause): said, not left as a silent "not applicable"
     not_judged: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
-    # (command, part) -> part(output), for `derived`: several values drawn from one piece
-    _parts: dict[tuple[str, Callable[[str], str]], str] = field(default_factory=dict)
+    # (command, part) -> length and hash of part(output), for `derived`: several values
+    # drawn from one piece
+    _parts: dict[tuple[str, Callable[[str], str]], tuple[int, int]] = field(default_factory=dict)
     _read: list[str] | None = None  # while a check runs (`reading`): the commands it read
 
     def reading(self) -> list[str]:
@@ -135,10 +138,23 @@ class Observations:
         if self.memo is None or not isinstance(out, str):
             return compute()
         if part is None:
-            basis = out
-        elif (basis := self._parts.get((command, part))) is None:
-            basis = self._parts[(command, part)] = part(out)
-        return self._remembered(self.memo, ("derived", command, name), basis, compute, keep_earlier=True)
+            seen = (len(out), hash(out))
+        elif (seen := self._parts.get((command, part))) is None:  # type: ignore[assignment]
+            seen = self._parts[(command, part)] = self._part_seen(self.memo, command, part, out)
+        return self._remembered(self.memo, ("derived", command, name), seen, compute, keep_earlier=True)
+
+    @staticmethod
+    def _part_seen(memo: ParseMemo, command: str, part: Callable[[str], str], out: str) -> tuple[int, int]:
+        """Length and hash of `part(out)`; the last one again while `out` is unchanged (a
+        steady fabric's polls: the cut costs more than the output's hash)."""
+        raw = (len(out), hash(out))
+        last = memo.get(("part", command, part))
+        if last is not None and last[0] == raw:
+            return last[1]  # type: ignore[no-any-return]
+        basis = part(out)
+        seen = (len(basis), hash(basis))
+        memo[("part", command, part)] = (raw, seen)
+        return seen
 
     def _parse_memoised(self, key: tuple[str, Callable[[str], Any]]) -> Any:
         command, parser = key
@@ -149,17 +165,16 @@ class Observations:
             same = [k for k in self.memo if k[0] == command]
             for stale in same[: max(0, len(same) - MEMO_PARSERS_PER_COMMAND + 1)]:
                 del self.memo[stale]  # the oldest first (insertion order)
-        return self._remembered(self.memo, key, out, lambda: self._parse(command, parser))
+        return self._remembered(self.memo, key, (len(out), hash(out)), lambda: self._parse(command, parser))
 
     @staticmethod
-    def _remembered(memo: ParseMemo, key: tuple[Any, ...], basis: str, compute: Callable[[], T],
+    def _remembered(memo: ParseMemo, key: tuple[Any, ...], seen: tuple[int, int], compute: Callable[[], T],
                     keep_earlier: bool = False) -> T:
-        """`memo[key]`'s value while `basis` (the text it was drawn from) is unchanged, else
-        `compute()`, kept under it: texts compare by length and hash, one pass over the text,
-        far cheaper than a parse. `keep_earlier` (small values only): the value of the text
-        before is kept as well, and serves when that text comes back (a link shut, then
-        restored)."""
-        seen = (len(basis), hash(basis))
+        """`memo[key]`'s value while the text it was drawn from is unchanged (`seen`: its
+        length and hash), else `compute()`, kept under it: texts compare by length and hash,
+        one pass over the text, far cheaper than a parse. `keep_earlier` (small values only):
+        the value of the text before is kept as well, and serves when that text comes back (a
+        link shut, then restored)."""
         last = memo.get(key)
         if last is not None:
             if last[0] == seen:
