@@ -1381,14 +1381,18 @@ def test_evpn_disabled_by_hand_on_one_session_fails_verify_until_configure_mends
 
     code, failed = _verify_evpn(lab, capsys)
     assert code == 1 and set(failed) == {"leaf1", "leaf2"}  # leaf3's sessions carry EVPN still
-    for host, peer in (("leaf1", "10.0.0.2"), ("leaf2", "10.0.0.1")):
+    for host, peer, other in (("leaf1", "10.0.0.2", "leaf2"), ("leaf2", "10.0.0.1", "leaf1")):
         # nothing crosses the session either way: the other ES leaf's A-D (RT1) and ES
-        # (RT4) routes are missing, and of the IMETs (RT3) leaf3's only is left
+        # (RT4) routes are missing, and of the IMETs (RT3) leaf3's only is left (the
+        # missing ones named by their leaf)
         assert failed[host] == [
             f"evpn.advertised to {peer} RT1: 2 -> 0", f"evpn.advertised to {peer} RT3: 1 -> 0",
             f"evpn.advertised to {peer} RT4: 1 -> 0",
             "evpn.received mac-vrf-1 RT1: 2 -> 0",
-            "evpn.received mac-vrf-1 RT3: 2 -> 1", "evpn.received mac-vrf-1 RT4: 1 -> 0"], host
+            "evpn.received mac-vrf-1 RT3: 2 -> 1", "evpn.received mac-vrf-1 RT4: 1 -> 0",
+            f"evpn.received mac-vrf-1 RT1 from {other} ES-1: 2 -> 0",
+            f"evpn.received mac-vrf-1 RT3 from {other}: 1 -> 0",
+            f"evpn.received mac-vrf-1 RT4 from {other} ES-1: 1 -> 0"], host
     # the session is up: leaf1 shows it carrying ipv4-unicast, leaf2 evpn with nothing over it
     from nornir_evpn import platform
     from nornir_evpn.parsers.bgp_neighbors import parse_bgp_neighbors

@@ -10,10 +10,11 @@ Only the intent's mac-vrf (RD `<system-ip>:<evi>`, or the one RD a leaf sends) a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from nornir_evpn import platform
-from nornir_evpn.checks.base import Check
+from nornir_evpn.checks.base import Check, Noted
 from nornir_evpn.checks.bgp import ESTABLISHED, OverlayEstablished, session_state, sessions
 from nornir_evpn.checks.mac import local_mac_count
 from nornir_evpn.checks.model import FabricView, Observations, Unavailable
@@ -130,8 +131,10 @@ class EvpnAdvertised(Check):
         # the intent's missing routes
         rd = node.rd
         rds = {r.rd for t in (1, 2, 3) for r in adv.routes.of_type(t)}
+        # (nor another leaf's RD: two leaves with one RD, RFC 7432 7.9, hide each other's RT1)
         if (node.route_distinguisher is None and rd not in rds and len(rds) == 1
-                and not (seen := next(iter(rds))).startswith(f"{node.system_ip}:")):
+                and not (seen := next(iter(rds))).startswith(f"{node.system_ip}:")
+                and seen not in _rd_owners(view, node)):
             rd = seen
         esis = _intent_esis(view)
         counts = intent_routes(adv.routes, {rd}, esis, esis, valid_only=False)
@@ -140,7 +143,13 @@ class EvpnAdvertised(Check):
 
 def expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     """RT1/RT3/RT4 counts in `node`'s EVPN RIB (routes of other leaves only)."""
-    return dict(view.memoised(("evpn.received", node.name), lambda: _expected_received(view, node)))
+    def compute() -> dict[int, int]:
+        totals = {1: 0, 3: 0, 4: 0}
+        for (rtype, _origin, _esi), n in expected_groups(view, node).items():
+            totals[rtype] += n
+        return totals
+
+    return dict(view.memoised(("evpn.received", node.name), compute))
 
 
 def _intent_esis(view: FabricView) -> frozenset[str]:
@@ -161,21 +170,92 @@ def _imported_esis(view: FabricView, node: NodeIntent) -> frozenset[str]:
     return view.memoised(("evpn.imported_esis", node.name), compute)
 
 
-def _expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
+Group = tuple[int, str, str]  # (route type, originator's system IP, ESI or "" for RT3)
+
+
+def expected_groups(view: FabricView, node: NodeIntent) -> dict[Group, int]:
+    """The paths `node`'s RIB holds per (route type, originator, ESI): per ES leaf whose ES is
+    up, its 2 RT1 (per EVI, per ES) of that ESI and, where `node` imports it, its RT4; each
+    leaf's RT3; times the overlay paths that bring them (1 per RR with route reflectors)."""
+    return view.memoised(("evpn.received.groups", node.name), lambda: _expected_groups(view, node))
+
+
+def _expected_groups(view: FabricView, node: NodeIntent) -> dict[Group, int]:
     fabric = view.fabric
-    rt1 = rt4 = rt3 = 0
+    out: dict[Group, int] = {}
     imported_esis = _imported_esis(view, node)
     for es in fabric.ethernet_segments.values():
-        imported = es.esi.lower() in imported_esis
+        esi = es.esi.lower()
         for leaf in view.es_up_on(es):
             paths = view.overlay_paths(node.name, leaf)
-            rt1 += 2 * paths
-            if imported:
-                rt4 += paths
+            if not paths:
+                continue
+            ip = fabric.nodes[leaf].system_ip
+            out[(1, ip, esi)] = out.get((1, ip, esi), 0) + 2 * paths
+            if esi in imported_esis:
+                out[(4, ip, esi)] = out.get((4, ip, esi), 0) + paths
     for other in fabric.leaves:
         if other.name != node.name and other.mac_vrf is not None:
-            rt3 += view.overlay_paths(node.name, other.name)
-    return {1: rt1, 3: rt3, 4: rt4}
+            if paths := view.overlay_paths(node.name, other.name):
+                out[(3, other.system_ip, "")] = paths
+    return out
+
+
+def _rd_owners(view: FabricView, node: NodeIntent) -> dict[str, str]:
+    """The intent's RD of each other leaf's mac-vrf -> that leaf's system IP."""
+    return view.memoised(("evpn.rd_owners", node.name), lambda: {
+        o.rd: o.system_ip for o in view.fabric.leaves if o.name != node.name and o.mac_vrf is not None})
+
+
+@dataclass(frozen=True)
+class RibGroups:
+    """The valid RT1/RT3/RT4 paths of a RIB that are the intent's, per `Group`: RT1 by the
+    leaf whose RD it carries and its ESI (an intent ESI), RT3 by its Originator-IP when its
+    RD is that leaf's own (an IMET is the originator's: RFC 7432 7.3, BUM goes to its IP),
+    RT4 by the IP of its RD (`<ip>:0`) and its ESI (one this leaf imports). `foreign_rds`:
+    per originator of an RT3 not counted so, the RDs it carries (an RD set by hand the intent
+    does not know, another leaf's RD): what the failure names."""
+
+    groups: dict[Group, int]
+    foreign_rds: dict[str, tuple[str, ...]]
+
+    def totals(self) -> dict[int, int]:
+        out = {1: 0, 3: 0, 4: 0}
+        for (rtype, _origin, _esi), n in self.groups.items():
+            out[rtype] += n
+        return out
+
+
+def rib_groups(routes: EvpnRouteSet, owners: dict[str, str], esis: frozenset[str],
+               imported: frozenset[str]) -> RibGroups:
+    """`RibGroups` of a RIB view: its rows read fast (`_ROWS`) where they all read so, else
+    from its tables. `owners`: the intent's RD -> system IP of each other leaf."""
+    groups: dict[Group, int] = {}
+    foreign: dict[str, set[str]] = {}
+    leaves = set(owners.values())
+
+    def add(key: Group) -> None:
+        groups[key] = groups.get(key, 0) + 1
+
+    for rtype in (1, 3, 4):
+        rows = _rows_of(routes, rtype)
+        if rows is None:  # read from the tables
+            rows = [(r.status, r.rd, r.originator if rtype == 3 else r.esi) for r in routes.of_type(rtype)]
+        for status, rd, key in rows:
+            if "*" not in status:
+                continue  # received, not usable (invalid, stale): as the footers count
+            if rtype == 1:
+                if (origin := owners.get(rd)) is not None and (esi := key.lower()) in esis:
+                    add((1, origin, esi))
+            elif rtype == 3:
+                if owners.get(rd) == key:
+                    add((3, key, ""))
+                elif key in leaves or rd in owners:
+                    foreign.setdefault(key, set()).add(rd)
+            elif (esi := key.lower()) in imported:
+                ip, _, number = rd.rpartition(":")
+                add((4, ip if number == "0" else rd, esi))  # an RD not `<ip>:0` tells no leaf
+    return RibGroups(groups, {ip: tuple(sorted(rds)) for ip, rds in sorted(foreign.items())})
 
 
 class EvpnReceived(Check):
@@ -199,30 +279,77 @@ class EvpnReceived(Check):
         assert node.mac_vrf is not None
         return {f"{node.mac_vrf.name} RT{t}": n for t, n in expected_received(view, node).items()}
 
+    def refine(self, view, node, obs: Observations, expected) -> dict[str, Any]:
+        """Where the RIB's paths per (type, originator, ESI) are not the intent's, also expect
+        each such group's count: totals that add up can hide a leaf's routes missing behind
+        another's extra ones, or carried under another leaf's RD (RFC 7432 7.9: an RD is one
+        PE's), and the failure then names the leaf."""
+        try:
+            rib = self._rib(view, node, obs)
+        except Unavailable:
+            return expected  # observe leaves the counts absent: the check fails already
+        want = expected_groups(view, node)
+        if rib.groups == want:
+            return expected
+        return {**expected, **{k: n for k, (n, _got, _key) in self._group_items(view, node, rib, want).items()}}
+
     def observe(self, view, node, obs: Observations, expected) -> dict[str, Any]:
         assert node.mac_vrf is not None
+        rib = self._rib(view, node, obs)
+        out: dict[str, Any] = {f"{node.mac_vrf.name} RT{t}": n for t, n in rib.totals().items()}
+        if len(expected) > len(out):  # refine added the groups that differ
+            for k, (_n, got, key) in self._group_items(view, node, rib, expected_groups(view, node)).items():
+                out[k] = _noted(view, node, rib, key, got)
+        return out
+
+    @staticmethod
+    def _rib(view: FabricView, node: NodeIntent, obs: Observations) -> RibGroups:
         s = obs.get(platform.SHOW_EVPN_SUMMARY, parse_evpn_summary)
-        totals = {f"{node.mac_vrf.name} RT{t}": s.routes.count(t) for t in (1, 3, 4)}
-        others = [o for o in view.fabric.leaves if o.name != node.name and o.mac_vrf is not None]
-        esis = _intent_esis(view)
-        # RT4 of the ESes this leaf imports, as expected (an ES configured by hand with the
-        # same octets 2-7 imports the intent's too: not the intent's to count)
-        imported = _imported_esis(view, node)
-        # the footers count every network-instance's routes: when they are what the intent
-        # gives and every RT1/RT3/RT4 row is the intent's, they are its counts (a 128-leaf
-        # RIB's rows cost 2 ms to read); else its routes are counted row by row (and always
-        # with RDs set by hand: the rows are told by derived RDs, `<ip>:<evi>`)
-        # (both drawn from the RIB's RT1/RT3/RT4 and the intent alone: failover-test's polls
-        # keep them while those are unchanged, `derived`; its probes' MAC routes change often)
-        if totals == expected and not any(o.route_distinguisher for o in others) and obs.derived(
-                platform.SHOW_EVPN_SUMMARY, ("evpn.only_intent_rows", node.name), lambda: only_intent_rows(
-                    s.routes, node.mac_vrf.evi, {o.system_ip for o in others}, esis, imported),
-                part=without_mac_routes):
-            return totals
-        counts = obs.derived(platform.SHOW_EVPN_SUMMARY, ("evpn.intent_routes", node.name), lambda: intent_routes(
-            s.routes, {o.rd for o in others}, esis, imported, valid_only=True,
-            types=(1, 3, 4)), part=without_mac_routes)  # not the MAC routes: most of a RIB
-        return {f"{node.mac_vrf.name} RT{t}": counts[t] for t in (1, 3, 4)}
+        # drawn from the RIB's RT1/RT3/RT4 rows and the intent alone: failover-test's polls
+        # keep it while those are unchanged (`derived`; its probes' MAC routes change often).
+        # The rows are read fast (a 128-leaf RIB's tables cost 2 ms to read, its rows 0.15)
+        return obs.derived(platform.SHOW_EVPN_SUMMARY, ("evpn.rib_groups", node.name), lambda: rib_groups(
+            s.routes, _rd_owners(view, node), _intent_esis(view), _imported_esis(view, node)),
+            part=without_mac_routes)
+
+    @staticmethod
+    def _group_items(view: FabricView, node: NodeIntent, rib: RibGroups,
+                     want: dict[Group, int]) -> dict[str, tuple[int, int, Group]]:
+        """`<mac-vrf> RT1 from leaf2 ES-1`: (expected, observed, group) of each group whose
+        counts differ."""
+        assert node.mac_vrf is not None
+        es_names = view.memoised("evpn.es_names", lambda: {
+            es.esi.lower(): es.name for es in view.fabric.ethernet_segments.values()})
+        out: dict[str, tuple[int, int, Group]] = {}
+        for key in sorted(set(want) | set(rib.groups)):
+            n, got = want.get(key, 0), rib.groups.get(key, 0)
+            if n != got:
+                rtype, origin, esi = key
+                who = view.node_of_ip(origin) or origin
+                where = f" {es_names.get(esi, esi)}" if esi else ""
+                out[f"{node.mac_vrf.name} RT{rtype} from {who}{where}"] = (n, got, key)
+        return out
+
+
+def _noted(view: FabricView, node: NodeIntent, rib: RibGroups, key: Group, got: int) -> Any:
+    """A group's observed count, with the RDs behind it when they tell why: the originator's
+    routes under an RD not its own (another leaf's, or one set by hand the intent does not
+    know), or its RD on another leaf's routes."""
+    _rtype, origin, _esi = key
+    name = view.node_of_ip(origin) or origin
+    owners = {**_rd_owners(view, node), node.rd: node.system_ip}
+    notes = []
+    if rds := rib.foreign_rds.get(origin):
+        own = next((rd for rd, ip in owners.items() if ip == origin), None)
+        said = ", ".join(f"{rd} ({view.node_of_ip(owners[rd]) or owners[rd]}'s)" if rd in owners else rd for rd in rds)
+        notes.append(f"{name}'s routes carry RD {said}" + (f", not {own}" if own else "")
+                     + ("" if all(rd in owners for rd in rds) else
+                        ": an RD set by hand is its route_distinguisher in hosts.yaml"))
+    others = sorted(view.node_of_ip(ip) or ip for ip, rds in rib.foreign_rds.items()
+                    if ip != origin and any(owners.get(rd) == origin for rd in rds))
+    if others:
+        notes.append(f"{name}'s RD is on routes of {', '.join(others)} too")
+    return Noted(str(got), "; ".join(notes)) if notes else got
 
 
 _MAC_ROUTES_FOOTER = "MAC-IP Advertisement routes"
@@ -327,30 +454,6 @@ def _section(text: str, rtype: int) -> tuple[int, int] | None:
 _NEXT_TITLE = re.compile("\nType ")
 _RULE = re.compile("\n-")
 _HEADER_RULE = re.compile("\n\\+=")
-
-
-def only_intent_rows(routes: EvpnRouteSet, evi: int, leaves: set[str], esis: frozenset[str],
-                     imported: frozenset[str]) -> bool:
-    """Every RT1, RT3 and RT4 row of the view is the intent's: RT1 of its EVI and an intent
-    ESI, RT3 of its EVI from an intent leaf (Originator-IP), RT4 (RD `<ip>:0`) of an ES
-    `imported` by this leaf. False when a row is not, or cannot be told without reading the
-    tables."""
-    own = str(evi)
-    wanted = {
-        1: lambda rd, esi: rd.rpartition(":")[2] == own and esi.lower() in esis,
-        3: lambda rd, originator: rd.rpartition(":")[2] == own and originator in leaves,
-        4: lambda rd, esi: rd.rpartition(":")[2] == "0" and esi.lower() in imported,
-    }
-    for rtype in _ROWS:
-        rows = _rows_of(routes, rtype)
-        if rows is None:
-            return False
-        if rows is _ABSENT and routes.count(rtype):
-            return False  # counted, and no table to tell whose
-        # (each distinct row judged once: an ES's RT1 comes from every leaf, over every path)
-        if not all(wanted[rtype](rd, key) for rd, key in {(rd, key) for _status, rd, key in rows}):
-            return False
-    return True
 
 
 class VxlanVni(Check):

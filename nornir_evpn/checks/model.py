@@ -91,6 +91,7 @@ class Observations:
     # drawn from one piece
     _parts: dict[tuple[str, Callable[[str], str]], tuple[int, int]] = field(default_factory=dict)
     _read: list[str] | None = None  # while a check runs (`reading`): the commands it read
+    _derived: dict[tuple[str, Any], Any] = field(default_factory=dict)  # this read's `derived`
 
     def reading(self) -> list[str]:
         """From now until the next call, the commands `get` is asked for, in order: the ones
@@ -134,14 +135,21 @@ class Observations:
         what its pre-check read (the RIB of every leaf, judged anew after each change)."""
         if self._read is not None and command not in self._read:
             self._read.append(command)  # a verdict drawn from it rests on it (as `get` says)
+        # once per read too: a check may ask in `refine` and again in `observe`
+        key = (command, name)
+        if key in self._derived:
+            return self._derived[key]  # type: ignore[no-any-return]
         out = self.outputs.get(command)
         if self.memo is None or not isinstance(out, str):
-            return compute()
-        if part is None:
-            seen = (len(out), hash(out))
-        elif (seen := self._parts.get((command, part))) is None:  # type: ignore[assignment]
-            seen = self._parts[(command, part)] = self._part_seen(self.memo, command, part, out)
-        return self._remembered(self.memo, ("derived", command, name), seen, compute, keep_earlier=True)
+            value = compute()
+        else:
+            if part is None:
+                seen = (len(out), hash(out))
+            elif (seen := self._parts.get((command, part))) is None:  # type: ignore[assignment]
+                seen = self._parts[(command, part)] = self._part_seen(self.memo, command, part, out)
+            value = self._remembered(self.memo, ("derived", command, name), seen, compute, keep_earlier=True)
+        self._derived[key] = value
+        return value
 
     @staticmethod
     def _part_seen(memo: ParseMemo, command: str, part: Callable[[str], str], out: str) -> tuple[int, int]:

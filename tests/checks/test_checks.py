@@ -82,9 +82,13 @@ def test_rt2_judged_against_local_macs(mh01) -> None:
 # ---------------------------------------------------------------- failures with precise messages
 @pytest.mark.parametrize("node,files,check,faults,detail", [
     # degraded fabric (leaf1 e1-1 down) but the healthy transcript: leaf1 must have withdrawn
-    ("leaf3", LEAF3, "evpn.received", DOWN, "leaf3 mac-vrf-1 RT1 - Expected: 2 Actual: 4"),
+    # (and which leaf's routes are not as expected: the totals alone do not say)
+    ("leaf3", LEAF3, "evpn.received", DOWN, "leaf3 mac-vrf-1 RT1 - Expected: 2 Actual: 4; "
+                                            "leaf3 mac-vrf-1 RT1 from leaf1 ES-1 - Expected: 0 Actual: 2"),
     ("leaf2", LEAF2, "evpn.received", DOWN, "leaf2 mac-vrf-1 RT1 - Expected: 0 Actual: 2; "
-                                            "leaf2 mac-vrf-1 RT4 - Expected: 0 Actual: 1"),
+                                            "leaf2 mac-vrf-1 RT4 - Expected: 0 Actual: 1; "
+                                            "leaf2 mac-vrf-1 RT1 from leaf1 ES-1 - Expected: 0 Actual: 2; "
+                                            "leaf2 mac-vrf-1 RT4 from leaf1 ES-1 - Expected: 0 Actual: 1"),
     ("leaf1", LEAF1, "lag.up", DOWN, "leaf1 lag1 - Expected: down Actual: up"),
     ("leaf1", LEAF1, "es.oper_up", DOWN, "leaf1 ES-1 oper-state - Expected: down Actual: up"),
     ("leaf1", LEAF1, "lacp.members_in_sync", DOWN,

@@ -132,15 +132,14 @@ def test_evpn_received_counts_an_unchanged_rib_once_across_polls(monkeypatch) ->
     view, node = FabricView(fabric), fabric.nodes["leaf3"]
     rib = (ROOT / "tests" / "fixtures" / "tutorial_leaf3_show_bgp_routes_evpn_summary.txt").read_text()
     judged: list[str] = []
-    for name in ("only_intent_rows", "intent_routes"):
-        real = getattr(evpn, name)
-        monkeypatch.setattr(evpn, name, lambda *a, real=real, name=name, **k: (judged.append(name), real(*a, **k))[1])
+    real = evpn.rib_groups
+    monkeypatch.setattr(evpn, "rib_groups", lambda *a, **k: (judged.append("rib_groups"), real(*a, **k))[1])
     memo: dict = {}
     check = EvpnReceived()
     for _ in range(3):
         result = check.run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: rib}, memo))
         assert result is not None and result.ok, result
-    assert judged == ["only_intent_rows"]
+    assert judged == ["rib_groups"]
     # leaf1's ES down: it withdraws its RT1 routes, the counts are read again and fail
     changed = "\n".join(ln for ln in rib.splitlines() if not ln.startswith("| u*>    | 10.0.0.1:111            | 01:")
                         ).replace("4 Ethernet Auto-Discovery routes 4 used, 4 valid",
@@ -148,7 +147,7 @@ def test_evpn_received_counts_an_unchanged_rib_once_across_polls(monkeypatch) ->
     assert changed != rib
     result = check.run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: changed}, memo))
     assert result is not None and not result.ok
-    assert judged[1:] == ["intent_routes"]
+    assert judged[1:] == ["rib_groups"]  # once, though refine and observe both read it
 
 
 def test_evpn_received_is_not_judged_again_for_mac_routes_alone(monkeypatch) -> None:
@@ -172,8 +171,8 @@ def test_evpn_received_is_not_judged_again_for_mac_routes_alone(monkeypatch) -> 
     rt1 = next(ln for ln in rib.splitlines() if ln.startswith("| u*>    | 10.0.0.1:111            | 01:"))
     assert without_mac_routes(rib.replace(rt1 + "\n", "", 1)) != without_mac_routes(rib)
     judged: list[str] = []
-    real = evpn.only_intent_rows
-    monkeypatch.setattr(evpn, "only_intent_rows", lambda *a, **k: (judged.append("rows"), real(*a, **k))[1])
+    real = evpn.rib_groups
+    monkeypatch.setattr(evpn, "rib_groups", lambda *a, **k: (judged.append("rows"), real(*a, **k))[1])
     memo: dict = {}
     for text in (rib, fewer, rib):
         result = EvpnReceived().run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: text}, memo))
@@ -212,23 +211,24 @@ def test_evpn_received_recounts_each_changed_degraded_rib_across_polls() -> None
 
 
 def test_evpn_received_counts_the_rows_where_a_row_is_not_the_intents_across_polls() -> None:
-    """Footers as expected but a row not the intent's (an RT3 of no intent leaf): the rows
-    are counted, in every poll (the verdict "not all the intent's" and the counts are kept
-    apart in the memo)."""
-    from nornir_evpn.checks import evpn
+    """Footers as expected but a row not the intent's (an RT3 with leaf2's RD from 10.0.0.9,
+    no leaf of the intent, where leaf2's own IMET should be): leaf2's IMET is missing, in
+    every poll (the kept value is the RIB's, the verdict is drawn from it each time). Before
+    0.22 this RT3 stood in for leaf2's: its RD was one of the intent's."""
     from nornir_evpn.checks.evpn import EvpnReceived
 
     view, node, rib = _leaf3_rib()
     foreign = rib.replace("| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.2            |",
                           "| u*>    | 10.0.0.2:111                         | 0          | 10.0.0.9            |", 1)
     assert foreign != rib
-    assert not evpn.only_intent_rows(parse_evpn_summary(foreign).routes, 111, {"10.0.0.1", "10.0.0.2"},
-                                     frozenset({"01:11:11:11:11:11:11:00:00:01"}), frozenset())
     memo: dict = {}
     for _ in range(2):
         result = EvpnReceived().run(view, node, Observations({platform.SHOW_EVPN_SUMMARY: foreign}, memo))
-        assert result is not None and result.ok, result
-        assert result.observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 2, "mac-vrf-1 RT4": 0}
+        assert result is not None and not result.ok, result
+        assert result.observed == {"mac-vrf-1 RT1": 4, "mac-vrf-1 RT3": 1, "mac-vrf-1 RT4": 0,
+                                   "mac-vrf-1 RT3 from leaf2": "0"}, result.observed
+        assert "leaf3 mac-vrf-1 RT3 from leaf2 - Expected: 1 Actual: 0 (leaf2's RD is on routes of 10.0.0.9 too)" \
+            in result.detail, result.detail
 
 
 def test_a_value_drawn_from_an_output_changed_in_place_is_drawn_again() -> None:

@@ -1,5 +1,9 @@
 """evpn.received counts a RIB's RT1/RT3/RT4 rows without the table reader where every row
-reads as `_ROWS` expects, and gives the table reader's counts whatever the view."""
+reads as `_ROWS` expects, and gives the table reader's counts whatever the view.
+
+`only_intent_rows` is 0.21's verdict "every valid row is the intent's" (its footers are
+then its counts), as 0.22's `rib_groups` gives it: the intent's rows per originator add
+up to the footers."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nornir_evpn.checks.evpn import _ABSENT, _rows_of, intent_routes, only_intent_rows
+from nornir_evpn.checks.evpn import _ABSENT, _rows_of, intent_routes, rib_groups
 from nornir_evpn.parsers.evpn_routes import EvpnRouteSet
 from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.tables import clean_lines
@@ -16,6 +20,15 @@ from nornir_evpn.parsers.tables import clean_lines
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VIEWS = sorted(FIXTURES.glob("*bgp_routes_evpn_summary.txt"))
 ESI1, ESI2 = "01:11:11:11:11:11:11:00:00:01", "01:11:11:11:11:11:11:00:00:02"
+
+
+def only_intent_rows(routes: EvpnRouteSet, evi: int, leaves: set[str], esis: frozenset[str],
+                     imported: frozenset[str]) -> bool:
+    """Every valid RT1/RT3/RT4 row of the view is one of the intent's (`leaves` with their
+    derived RDs `<ip>:<evi>`), so the footers count them."""
+    groups = rib_groups(routes, {f"{ip}:{evi}": ip for ip in leaves}, frozenset(esis), frozenset(imported))
+    return groups.totals() == {t: routes.count(t) for t in (1, 3, 4)} and all(
+        origin in leaves for _t, origin, _esi in groups.groups)
 
 
 def _both(text: str) -> tuple[EvpnRouteSet, EvpnRouteSet]:
@@ -61,9 +74,11 @@ def test_a_wrapped_row_is_left_to_the_table_reader() -> None:
     assert [r.esi for r in tables.of_type(1)].count(ESI1) == 4  # the table reader joins it
     args = ({"10.0.0.1:111", "10.0.0.2:111"}, frozenset({ESI1}), frozenset({ESI1}))
     assert intent_routes(fast, *args, valid_only=True, types=(1, 3, 4)) == {1: 4, 3: 2, 4: 0}
-    # and the fast verdict is never "all the intent's" on a view it cannot read
-    assert only_intent_rows(fast, 111, {"10.0.0.1", "10.0.0.2"}, frozenset({ESI1}), frozenset({ESI1})) is False
-    assert only_intent_rows(_both(text)[0], 111, {"10.0.0.1", "10.0.0.2"}, frozenset({ESI1}), frozenset({ESI1}))
+    # and the rows per originator are the table reader's on a view the fast rows cannot read
+    owners, esis = {"10.0.0.1:111": "10.0.0.1", "10.0.0.2:111": "10.0.0.2"}, frozenset({ESI1})
+    assert rib_groups(fast, owners, esis, esis) == rib_groups(_both(wrapped)[1], owners, esis, esis) == \
+        rib_groups(_both(text)[0], owners, esis, esis)
+    assert only_intent_rows(fast, 111, {"10.0.0.1", "10.0.0.2"}, frozenset({ESI1}), frozenset({ESI1}))
 
 
 @pytest.mark.parametrize(("change", "holds"), [
@@ -91,6 +106,8 @@ def test_an_rt4_row_is_the_intents_with_an_rd_of_evi_0_only() -> None:
     assert ":0 " in row
     changed = text.replace(row, row.replace(":0 ", ":7 ", 1))
     assert not only_intent_rows(parse_evpn_summary(changed).routes, *args)
+    groups = rib_groups(parse_evpn_summary(changed).routes, {"10.0.0.1:111": "10.0.0.1"}, args[2], args[3]).groups
+    assert groups[(4, "10.0.0.1:7", ESI1)] == 1 and (4, "10.0.0.1", ESI1) not in groups
 
 
 ESI_HEX = "01:ab:cd:ef:11:11:11:00:00:01"  # an ESI with letters (ESI1 has none)

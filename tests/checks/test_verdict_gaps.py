@@ -117,8 +117,9 @@ def test_an_empty_poll_never_reaches_a_state() -> None:
 # 7. a mac-vrf of the operator's own: its routes (RD <ip>:<its evi>) are told apart without
 #    reading a 128-leaf RIB's tables when there are none, and counted out when there are
 def test_the_footers_are_trusted_only_when_every_row_is_the_intents(mh01) -> None:
-    from nornir_evpn.checks.evpn import only_intent_rows
     from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
+
+    from .test_rib_rows import only_intent_rows
 
     leaves, esis = {"10.0.0.1", "10.0.0.2"}, {"01:11:11:11:11:11:11:00:00:01"}
     text = fx("tutorial_leaf3_show_bgp_routes_evpn_summary.txt")
