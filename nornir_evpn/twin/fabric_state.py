@@ -111,6 +111,25 @@ class MacEntry:
     wall_time: float = 0.0
 
 
+def nlri(r: Route) -> tuple[object, ...]:
+    """BGP's key of an EVPN route: its RD and the fields RFC 7432 7.1-7.4 key each route type
+    on (RT1 ESI and tag; RT2 tag and MAC; RT3 tag and originator IP; RT4 ESI and originator
+    IP). Two leaves' RT1 of one ES under one RD (an RD shared by hand) are one route with two
+    paths, of which BGP uses one: a route reflector reflects that one alone (RFC 4456)."""
+    if r.type == 1:
+        return (1, r.rd, r.esi, r.tag)
+    if r.type == 2:
+        return (2, r.rd, r.tag, r.mac)
+    return (r.type, r.rd, r.esi if r.type == 4 else r.tag, r.originator)
+
+
+def best_first(routes: list[Route]) -> list[Route]:
+    """The paths of one route, the one BGP selects first: alike in every attribute the twin
+    models, they are told apart by the lowest originator (RFC 4271 9.1.2.2 f, with RFC 4456
+    9's ORIGINATOR_ID), in arrival order otherwise."""
+    return sorted(routes, key=lambda r: ip_key(r.originator))
+
+
 def es_import_rt(esi: str) -> str:
     """ES-import route target of an RT4 (RFC 7432: ESI octets 2-7; see validation)."""
     return "es-import:" + import_rt_of(esi)
@@ -137,6 +156,7 @@ class Snapshot:
         self._peers: dict[str, list[tuple[str, str]]] = {}
         self._adv: dict[str, tuple[int, Counter[str]]] = {}
         self._imet: dict[str, tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]] = {}
+        self._reflected: dict[str, list[Route]] = {}
 
     # -- layer 1/2 -------------------------------------------------------------------------
     def port_admin(self, port: Port) -> bool:
@@ -435,15 +455,27 @@ class Snapshot:
         for peer, addr in self.evpn_peers(node):
             routes = list(self.originated(peer))
             if self._is_rr(peer):  # reflect what the RR learnt from its other clients
-                for p2, _a in self.evpn_peers(peer):
-                    if p2 != node:
-                        routes.extend(self.originated(p2))
+                routes.extend(self.reflected(peer))
             for r in routes:
                 if r.originator != own and (r, addr) not in seen and accepts(r):
                     seen.add((r, addr))
                     out.append((r, addr))
         self._rib[node] = out
         return out
+
+    def reflected(self, rr: str) -> list[Route]:
+        """What route reflector `rr` reflects to its clients: of each route its clients send,
+        the path it selects (`best_first`), in arrival order. A client drops the ones it
+        originated itself (ORIGINATOR_ID)."""
+        if rr not in self._reflected:
+            best: dict[tuple[object, ...], Route] = {}
+            for p2, _a in self.evpn_peers(rr):
+                for r in self.originated(p2):
+                    key = nlri(r)
+                    if key not in best or ip_key(r.originator) < ip_key(best[key].originator):
+                        best[key] = r
+            self._reflected[rr] = list(best.values())
+        return self._reflected[rr]
 
     def imet(self, node: str) -> tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]:
         """`node`'s IMET (RT3) paths as (originator, VNI) in RIB order, and per VTEP the
@@ -463,9 +495,9 @@ class Snapshot:
         if not (s.established and s.overlay and s.peer_evpn) or s.peer is None:
             return []
         routes = list(self.originated(node))
-        if self._is_rr(node):
-            routes.extend(r for r, _a in self.rib(node) if r.originator != self.cfg[s.peer].system_ip)
-        return list(dict.fromkeys(routes))  # an RR holding two paths advertises the route once
+        if self._is_rr(node):  # its best path of each route (an RR holding two sends one)
+            routes.extend(r for r in self.reflected(node) if r.originator != self.cfg[s.peer].system_ip)
+        return list(dict.fromkeys(routes))
 
     def advertised_count(self, node: str, address: str) -> int:
         """`len(self.advertised(node, address))` without building the list: the neighbor
@@ -483,7 +515,7 @@ class Snapshot:
         originate counted per originator)."""
         if node not in self._adv:
             own = dict.fromkeys(self.originated(node))
-            received = dict.fromkeys(r for r, _a in self.rib(node))
+            received = dict.fromkeys(self.reflected(node) if self._is_rr(node) else ())
             self._adv[node] = len(own), Counter(r.originator for r in received if r not in own)
         return self._adv[node]
 
@@ -530,13 +562,19 @@ class Snapshot:
         if mv is not None and mv.evpn_enabled and mv.import_rt:
             rib = [r for r, _a in self.rib(node) if mv.import_rt in r.rts]
             aliases: dict[str, set[str]] = {}
-            for r in rib:
-                if r.type == 1 and r.tag == 0:
-                    aliases.setdefault(r.esi, set()).add(r.originator)
+            used: dict[tuple[object, ...], Route] = {}  # per A-D route, the path BGP uses
+            for r in best_first([r for r in rib if r.type == 1 and r.tag == 0]):
+                used.setdefault(nlri(r), r)
+            for r in used.values():
+                aliases.setdefault(r.esi, set()).add(r.originator)
             local_es = {
                 e.esi: e for e in self.es_local(node).values() if e.oper_up and e.interface is not None
             }
+            seen: set[tuple[object, ...]] = set()  # a MAC route's other paths (a shared RD) are not used
             for r in sorted((r for r in rib if r.type == 2), key=lambda r: ip_key(r.originator)):
+                if (key := nlri(r)) in seen:
+                    continue
+                seen.add(key)
                 if r.mac in table:
                     if table[r.mac].kind == "evpn" and r.esi != ZERO_ESI and r.esi == table[r.mac].esi:
                         table[r.mac].vteps = tuple(sorted({*table[r.mac].vteps, r.originator}))

@@ -28,7 +28,7 @@ from nornir_evpn.timestamps import iso_utc
 from nornir_evpn.twin import timing as tm
 from nornir_evpn.twin.cli_engine import NoSuchEntry, UnknownCommand, show_version, unknown_word
 from nornir_evpn.twin.fabric import Fabric
-from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, ip_key
+from nornir_evpn.twin.fabric_state import PER_ES_TAG, Route, Snapshot, best_first, ip_key, nlri
 from nornir_evpn.twin.releases import DEFAULT_RELEASE, RELEASES, at_least
 from nornir_evpn.twin.show_table import TERMINAL_COLUMNS, render_table
 
@@ -442,6 +442,13 @@ class FabricShow:
         for r, a in rib:
             paths.setdefault(r, []).append(a)
         by_type = _by_type(list(paths))
+        own = {nlri(r) for r in snap.originated(node)}
+        best: set[Route] = set()
+        chosen: set[tuple[object, ...]] = set(own)
+        for r in best_first(list(paths)):
+            if (key := nlri(r)) not in chosen:
+                chosen.add(key)
+                best.add(r)
         out = [
             rule,
             'Show report for the BGP route table of network-instance "default"',
@@ -482,15 +489,17 @@ class FabricShow:
                 continue
             out.append(RT_TITLES[t])
             headers, widths, row = tables[t]
-            # the first path of a route is used and best; a second path (another RR) is valid
-            rows = [row(r, "u*>" if i == 0 else "*", a)
+            # one path of a route is used and best, any other valid: a second RR's, or another
+            # leaf's under the same key (an RD two leaves share); none where the route is this
+            # node's own (its local path is best; the summary lists received paths only)
+            rows = [row(r, "u*>" if i == 0 and r in best else "*", a)
                     for r in by_type[t] for i, a in enumerate(paths[r])]
             out += render_table(headers, widths, rows)
             if t != 1:
                 out.append(rule)
         # 25.x counts stale paths too (`3 MAC-IP Advertisement routes 1 used, 2 valid, 0 stale`)
         for t, name in (RT_COUNT_NAMES_25 if self._v25 else RT_COUNT_NAMES).items():
-            used = len(by_type.get(t, []))
+            used = sum(1 for r in by_type.get(t, []) if r in best)
             valid = sum(len(paths[r]) for r in by_type.get(t, []))
             stale = ", 0 stale" if self._v25 else ""
             out.append(f"{valid} {name} routes {used} used, {valid} valid{stale}")

@@ -1,0 +1,93 @@
+"""Two ES leaves with one RD (leaf3 given leaf4's by hand): their RT1 of the ES are one BGP
+route with two paths (RFC 7432 7.1: RD, ESI and tag are its key), of which a leaf uses one,
+and a route reflector reflects one (RFC 4456, no add-path). The twin kept both as two
+routes, each used: a remote leaf aliased the ES's MAC over both leaves and every reflector
+client held both leaves' paths, as a fabric with unique RDs does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nornir_evpn.failover import other_ce_ips
+from nornir_evpn.generate import generate_topology, write_topology
+from nornir_evpn.intent import derive_intent
+from nornir_evpn.render import FEATURES, Renderer
+from nornir_evpn.topology import load_topology
+from nornir_evpn.twin.fabric_lab import boot_lab, with_lines
+from nornir_evpn.twin.show_render import FabricShow
+
+SUMMARY = "show network-instance default protocols bgp routes evpn route-type summary"
+SHARED = "set / network-instance mac-vrf-1 protocols bgp-vpn bgp-instance 1 route-distinguisher rd 10.0.0.4:111\n"
+
+
+def _fabric(tmp_path: Path, overlay: str, shared_rd: bool):  # type: ignore[no-untyped-def]
+    topo = load_topology(write_topology(generate_topology(2, 6, 2), tmp_path / "g.clab.yml"))
+    fabric = derive_intent(topo, overlay)
+    twin, running = boot_lab(topo)
+    renderer = Renderer()
+    for name, node in fabric.nodes.items():
+        lines = "\n".join(line for block in renderer.render(node, fabric, FEATURES).values() for line in block)
+        running[name] = with_lines(running[name], lines + "\n" + (SHARED if shared_rd and name == "leaf3" else ""))
+        twin.on_commit(name, running[name])
+    for ce in fabric.ces:
+        for ip in other_ce_ips(fabric, ce):
+            assert twin.probe(ce, ip).delivered
+    return fabric, twin
+
+
+def _es2_rt1(twin, node: str) -> list[tuple[str, int, str]]:  # type: ignore[no-untyped-def]
+    """(RD, tag, originator) of each ES-2 RT1 path in `node`'s RIB."""
+    esi2 = "01:11:11:11:11:11:11:00:00:02"
+    return sorted((r.rd, r.tag, r.originator) for r, _a in twin.view().rib(node) if r.type == 1 and r.esi == esi2)
+
+
+def test_a_leaf_uses_one_path_of_a_route_two_leaves_share(tmp_path: Path) -> None:
+    fabric, twin = _fabric(tmp_path, "full-mesh", shared_rd=True)
+    # both paths are received and valid; one is used and best
+    rows = [ln for ln in FabricShow(twin).show("leaf1", SUMMARY).splitlines() if "| 10.0.0.4:111 " in ln and
+            "01:11:11:11:11:11:11:00:00:02" in ln]
+    assert [(ln.split("|")[1].strip(), ln.split("|")[6].strip()) for ln in rows] == [
+        ("u*>", "10.0.0.3"), ("u*>", "10.0.0.3"), ("*", "10.0.0.4"), ("*", "10.0.0.4")], rows
+    summary = FabricShow(twin).show("leaf1", SUMMARY)
+    assert "6 Ethernet Auto-Discovery routes 4 used, 6 valid" in summary, summary[-700:]
+    # aliasing: the per-EVI A-D path used is leaf3's; leaf4's MAC route of the CE is the same
+    # route as leaf3's (RD, MAC): the remote leaf reaches ES-2 through one leaf
+    ce_mac = fabric.ethernet_segments["ES-2"].ce_mac.upper()
+    entry = twin.view().mac_table("leaf1", "mac-vrf-1")[ce_mac]
+    assert entry.vteps == ("10.0.0.3",), entry
+    healthy = _fabric(tmp_path / "h", "full-mesh", shared_rd=False)[1]
+    assert healthy.view().mac_table("leaf1", "mac-vrf-1")[ce_mac].vteps == ("10.0.0.3", "10.0.0.4")
+
+
+def test_a_route_reflector_reflects_one_path_of_a_route_two_leaves_share(tmp_path: Path) -> None:
+    fabric, twin = _fabric(tmp_path, "route-reflector", shared_rd=True)
+    # each RR reflects its best path (the lower originator's), once per RR
+    assert _es2_rt1(twin, "leaf1") == [("10.0.0.4:111", 0, "10.0.0.3")] * 2 + [
+        ("10.0.0.4:111", 4294967295, "10.0.0.3")] * 2
+    # leaf3's own path is the best: it receives none; leaf4 receives leaf3's (valid, not
+    # used: its own route is)
+    assert _es2_rt1(twin, "leaf3") == []
+    assert _es2_rt1(twin, "leaf4") == [("10.0.0.4:111", 0, "10.0.0.3")] * 2 + [
+        ("10.0.0.4:111", 4294967295, "10.0.0.3")] * 2
+    rt1 = FabricShow(twin).show("leaf4", SUMMARY).split("Type 1 ")[1].split("Type 2 ")[0]
+    rows = [ln for ln in rt1.splitlines() if "| 10.0.0.4:111 " in ln]
+    assert len(rows) == 4 and all(ln.split("|")[1].strip() == "*" for ln in rows), rows
+    # what the reflector sends a client is what the client holds from it
+    snap = twin.view()
+    spine1 = fabric.nodes["spine1"].system_ip
+    for leaf in ("leaf1", "leaf3", "leaf4"):
+        sent = snap.advertised("spine1", fabric.nodes[leaf].system_ip)
+        held = [r for r, a in snap.rib(leaf) if a == spine1]
+        assert sorted(map(repr, sent)) == sorted(map(repr, held)), leaf
+        assert snap.advertised_count("spine1", fabric.nodes[leaf].system_ip) == len(sent)
+
+
+@pytest.mark.parametrize("overlay", ["full-mesh", "route-reflector"])
+def test_unique_rds_keep_every_leafs_paths(tmp_path: Path, overlay: str) -> None:
+    _, twin = _fabric(tmp_path, overlay, shared_rd=False)
+    per = 2 if overlay == "route-reflector" else 1
+    assert _es2_rt1(twin, "leaf1") == sorted(
+        [("10.0.0.3:111", t, "10.0.0.3") for t in (0, 4294967295)] * per
+        + [("10.0.0.4:111", t, "10.0.0.4") for t in (0, 4294967295)] * per)
