@@ -5,6 +5,9 @@ per EVI, tag 4294967295 per ES) and 1 RT4; 1 RT3 per mac-vrf; RT2 per local MAC.
 imported by the PEs configured with an ES of the same ES-import RT (ESI octets 2-7).
 Only the intent's mac-vrf (RD `<system-ip>:<evi>`, or the one RD a leaf sends) and ESes
 (ESI) count: a fabric's other tenants are not the intent's to judge (`intent_routes`).
+What a leaf receives is judged per (route type, originating leaf, ESI) too (`rib_groups`):
+each leaf's RT1/RT3 by its own RD, so totals that add up cannot hide a leaf's routes
+missing behind another's.
 """
 
 from __future__ import annotations
@@ -195,9 +198,9 @@ def _expected_groups(view: FabricView, node: NodeIntent) -> dict[Group, int]:
             if esi in imported_esis:
                 out[(4, ip, esi)] = out.get((4, ip, esi), 0) + paths
     for other in fabric.leaves:
-        if other.name != node.name and other.mac_vrf is not None:
-            if paths := view.overlay_paths(node.name, other.name):
-                out[(3, other.system_ip, "")] = paths
+        if (other.name != node.name and other.mac_vrf is not None
+                and (paths := view.overlay_paths(node.name, other.name))):
+            out[(3, other.system_ip, "")] = paths
     return out
 
 
@@ -260,7 +263,8 @@ def rib_groups(routes: EvpnRouteSet, owners: dict[str, str], esis: frozenset[str
 
 class EvpnReceived(Check):
     """`evpn.received`: RT1/RT3/RT4 counts in the leaf's BGP EVPN table (valid paths: an
-    invalid or stale path is received but not usable).
+    invalid or stale path is received but not usable), and per originating leaf and ESI
+    where those differ from the intent's (`expected_groups`, `rib_groups`).
 
     evpn-mh01 healthy: leaf3 RT1 4 / RT4 0, leaf2 RT1 2 / RT4 1; with leaf1's member down,
     leaf1 withdraws: leaf3 RT1 2, leaf2 RT4 0. RT2 depends on traffic and is not judged.

@@ -9,7 +9,6 @@ from typing import Any
 from nornir_evpn import platform
 from nornir_evpn.checks.model import FabricView, Observations
 from nornir_evpn.intent import derive_intent
-from nornir_evpn.parsers.evpn_summary import parse_evpn_summary
 from nornir_evpn.parsers.mac_table import parse_mac_table
 from nornir_evpn.topology import load_topology
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from nornir_evpn import platform
 from nornir_evpn.checks import commands_for, evaluate
 from nornir_evpn.generate import generate_topology, write_topology
 from nornir_evpn.intent import derive_intent
