@@ -172,8 +172,9 @@ def enabled_of_its_own(nr: Nornir, host: str, interface: str) -> bool:
 
 def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverReport, t0: float,
                        clock: Callable[[], float], emit: Callable[[TimelineEvent], None], *,
-                       spare: bool = False, as_default: bool = False) -> None:
+                       spare: bool = False, as_default: bool = False) -> float:
     """Re-enable the interface with signals deferred; keep the state file if it fails.
+    Returns the clock's time of the `restore` event: the recovery counts from that instant.
 
     `spare`: a poll still reads the host's session, so the restore opens a second one and
     runs in this thread (not queued behind that poll's hosts in the worker pool).
@@ -200,11 +201,13 @@ def restore_after_shut(nr: Nornir, options: FailoverOptions, report: FailoverRep
     report.restore_ok, report.restore_error = ok, err
     report.restore_commit_s = round(clock() - sent_at, 3)
     report.note_interrupt(received[0] if received else None, "restore")
-    emit(TimelineEvent(t=round(clock() - t0, 3), event="restore" if ok else "restore-failed",
+    restored_at = clock()
+    emit(TimelineEvent(t=round(restored_at - t0, 3), event="restore" if ok else "restore-failed",
                        host=options.host,
                        detail=restored_detail(options.interface, as_default) if ok else str(err)))
     if ok:
         remove_state(options.state_file)
+    return restored_at
 
 
 def restore_from_state(

@@ -450,9 +450,14 @@ class _Run:
                         self.poller.abort(nr)  # cut short by us: its hosts are not "unreachable"
                     # a poll still running at the timeout keeps its session: restore on a second
                     # one rather than hold the link down until that poll ends
-                    restore_after_shut(nr, options, report, self.t0, clock, self.emit, spare=self.poller.busy(),
-                                       as_default=self.admin_state_default)
-                    self.restored_at = clock()  # recovery counts from here, not from the end of the wait below
+                    # recovery counts from the restore event's instant, not from the end of the wait
+                    # below, nor from a clock read after the event was printed and the state file
+                    # removed: the recovery's polls are timed from here and the timeline's restore
+                    # event from there (unread_hosts' recovery window, a moment early under load,
+                    # left a host read again by the recovery's first poll out of it)
+                    self.restored_at = restore_after_shut(nr, options, report, self.t0, clock, self.emit,
+                                                          spare=self.poller.busy(),
+                                                          as_default=self.admin_state_default)
                     # before anything else uses the sessions it reads (joined whether or not the
                     # run was interrupted: `interrupted or join()` skipped it on an interrupt)
                     report.note_interrupt(self.poller.join(cutting=nr if report.interrupted else None), phase)
