@@ -23,12 +23,15 @@ from nornir_evpn.errors import UserInputError
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = ROOT / "inventory"
 LAB = INVENTORY / "evpn-mh01.clab.yml"
-FULL = OSError(errno.ENOSPC, "No space left on device")
+def enospc() -> OSError:
+    """A new ENOSPC each time: one module-level exception raised again kept its last
+    traceback (a run's Nornir and its pool threads) alive for the rest of the process."""
+    return OSError(errno.ENOSPC, "No space left on device")
 
 
 class _FullFile(io.StringIO):
     def write(self, text: str) -> int:
-        raise FULL
+        raise enospc()
 
 
 def _disk_full_for(monkeypatch: pytest.MonkeyPatch, module) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +133,7 @@ def junit_on_a_full_disk(tmp_path, monkeypatch) -> Iterator[tuple[object, Path]]
         twin.state().write(state)
 
         def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            raise FULL
+            raise enospc()
 
         monkeypatch.setattr(ET.ElementTree, "write", full)
         yield twin, state
@@ -222,7 +225,7 @@ def test_verify_outputs_on_a_full_disk_leave_no_empty_file(tmp_path, monkeypatch
 
     def full(self: Path, text: str, *args: object, **kwargs: object) -> int:
         self.touch()  # opened, then nothing fits
-        raise FULL
+        raise enospc()
 
     monkeypatch.setattr(Path, "write_text", full)
     with pytest.raises(UserInputError, match="No space left on device"):
