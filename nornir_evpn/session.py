@@ -299,12 +299,21 @@ def plain_text(buf: bytes) -> str:
     return visible(buf.decode(errors="replace"))
 
 
+PROMPT_LINES_MAX = 4  # lines of a prompt of the account's own that `repeated_last_line` tells
+
+
 def repeated_last_line(text: str) -> str:
-    """The last non-blank line of `text` when it was shown before too (at most 120 characters):
-    a prompt, printed once logged in and again for the Enter sent; "" for a line shown once
-    (a device that printed its banner and hangs is a timeout, not a prompt of its own)."""
+    """The last non-blank line of `text` when the lines ending `text` were shown just before
+    too (at most 120 characters): a prompt, printed once logged in and again for the Enter
+    sent (`leaf2# ` twice in a row; a prompt of up to `PROMPT_LINES_MAX` lines, both times
+    whole); "" otherwise: a device that printed its banner and hangs is a timeout, not a
+    prompt of its own, also when the banner's last line is one it has shown before (a frame
+    of `#####` or `.....` above and below its text)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][-120:] if len(lines) > 1 and lines.count(lines[-1]) > 1 else ""
+    for k in range(1, min(PROMPT_LINES_MAX, len(lines) // 2) + 1):
+        if lines[-k:] == lines[-2 * k:-k]:
+            return lines[-1][-120:]
+    return ""
 
 
 def on_close(conn: Any) -> None:

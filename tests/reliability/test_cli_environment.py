@@ -18,7 +18,7 @@ import yaml
 
 from nornir_evpn.commands.twin_fault import RESTORABLE, build_request
 from nornir_evpn.errors import UserInputError
-from nornir_evpn.session import repeated_last_line
+from nornir_evpn.session import login_prompt, repeated_last_line
 from nornir_evpn.twin.cli_engine import CliSession, render_prompt
 from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import NodeDatastore
@@ -76,6 +76,34 @@ def test_a_prompt_is_a_line_shown_again():
     assert repeated_last_line("Welcome\n\nleaf1# \nleaf1# ") == "leaf1#"
     assert repeated_last_line("Welcome to the srlinux CLI.\n") == ""  # a banner, then nothing
     assert repeated_last_line("") == ""
+    assert repeated_last_line("Welcome\n[leaf2 running]\n> \n[leaf2 running]\n> ") == ">"  # two lines
+
+
+def test_a_banner_framed_by_one_line_then_nothing_is_a_timeout():
+    """A login banner (a MOTD) framed by one line above and below, then no prompt before the
+    read timeout (a CLI still starting): a timeout, not `the device's prompt '#####...'`."""
+    frame = "#" * 40
+    assert repeated_last_line(f"{frame}\n# Authorized access only #\n{frame}\n") == ""
+    dots = "." * 64  # SR Linux's own login banner is framed so
+    assert repeated_last_line(f"{dots}\n:  Welcome to Nokia SR Linux!  :\n{dots}\n") == ""
+
+    class Channel:
+        chunks = [f"{frame}\n# Authorized access only #\n{frame}\n".encode()]
+
+        def send_return(self) -> None:
+            pass
+
+        def read(self) -> bytes:
+            if self.chunks:
+                return self.chunks.pop(0)
+            raise TimeoutError("timed out")  # a transport read that ran out
+
+    class Conn:
+        comms_prompt_pattern = r"^--{.*}--\[.*\]--\s*\n[abcd]:\S+#\s*$"
+        channel = Channel()
+
+    with pytest.raises(TimeoutError):
+        login_prompt(Conn())
 
 
 def test_srlinux_25_10_default_prompt_configures_and_verifies(watch: Watch, capsys):
