@@ -123,11 +123,12 @@ def nlri(r: Route) -> tuple[object, ...]:
     return (r.type, r.rd, r.esi if r.type == 4 else r.tag, r.originator)
 
 
-def best_first(routes: list[Route]) -> list[Route]:
+def best_first(routes: list[Route], bgp_id: Callable[[str], str] = str) -> list[Route]:
     """The paths of one route, the one BGP selects first: alike in every attribute the twin
-    models, they are told apart by the lowest originator (RFC 4271 9.1.2.2 f, with RFC 4456
-    9's ORIGINATOR_ID), in arrival order otherwise."""
-    return sorted(routes, key=lambda r: ip_key(r.originator))
+    models, they are told apart by the lowest BGP Identifier of their originator (RFC 4271
+    9.1.2.2 f, with RFC 4456 9's ORIGINATOR_ID: its router-id, `bgp_id` of its system IP, not
+    that IP), then the lowest originator, in arrival order otherwise."""
+    return sorted(routes, key=lambda r: (ip_key(bgp_id(r.originator)), ip_key(r.originator)))
 
 
 def es_import_rt(esi: str) -> str:
@@ -157,6 +158,7 @@ class Snapshot:
         self._adv: dict[str, tuple[int, Counter[str]]] = {}
         self._imet: dict[str, tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]] = {}
         self._reflected: dict[str, list[Route]] = {}
+        self._bgp_ids: dict[str, str] | None = None
 
     # -- layer 1/2 -------------------------------------------------------------------------
     def port_admin(self, port: Port) -> bool:
@@ -463,6 +465,13 @@ class Snapshot:
         self._rib[node] = out
         return out
 
+    def bgp_id(self, system_ip: str) -> str:
+        """The BGP Identifier (router-id) of the node whose system IP is `system_ip`, what BGP
+        tells two paths of one route apart by (the IP itself where no router-id is set)."""
+        if self._bgp_ids is None:
+            self._bgp_ids = {c.system_ip: c.router_id or c.system_ip for c in self.cfg.values() if c.system_ip}
+        return self._bgp_ids.get(system_ip, system_ip)
+
     def reflected(self, rr: str) -> list[Route]:
         """What route reflector `rr` reflects to its clients: of each route its clients send,
         the path it selects (`best_first`), in arrival order. A client drops the ones it
@@ -472,10 +481,15 @@ class Snapshot:
             for p2, _a in self.evpn_peers(rr):
                 for r in self.originated(p2):
                     key = nlri(r)
-                    if key not in best or ip_key(r.originator) < ip_key(best[key].originator):
+                    if key not in best or self._preferred(r, best[key]):
                         best[key] = r
             self._reflected[rr] = list(best.values())
         return self._reflected[rr]
+
+    def _preferred(self, r: Route, other: Route) -> bool:
+        """`r` is selected over `other`, another path of its route (`best_first`)."""
+        return (ip_key(self.bgp_id(r.originator)), ip_key(r.originator)) < \
+            (ip_key(self.bgp_id(other.originator)), ip_key(other.originator))
 
     def imet(self, node: str) -> tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]:
         """`node`'s IMET (RT3) paths as (originator, VNI) in RIB order, and per VTEP the
@@ -563,16 +577,20 @@ class Snapshot:
             rib = [r for r, _a in self.rib(node) if mv.import_rt in r.rts]
             aliases: dict[str, set[str]] = {}
             used: dict[tuple[object, ...], Route] = {}  # per A-D route, the path BGP uses
-            for r in best_first([r for r in rib if r.type == 1 and r.tag == 0]):
+            for r in best_first([r for r in rib if r.type == 1 and r.tag == 0], self.bgp_id):
                 used.setdefault(nlri(r), r)
             for r in used.values():
                 aliases.setdefault(r.esi, set()).add(r.originator)
             local_es = {
                 e.esi: e for e in self.es_local(node).values() if e.oper_up and e.interface is not None
             }
-            seen: set[tuple[object, ...]] = set()  # a MAC route's other paths (a shared RD) are not used
-            for r in sorted((r for r in rib if r.type == 2), key=lambda r: ip_key(r.originator)):
-                if (key := nlri(r)) in seen:
+            mac_routes = [r for r in rib if r.type == 2]
+            selected: dict[tuple[object, ...], Route] = {}  # a MAC route's other paths (a shared RD) are not used
+            for r in best_first(mac_routes, self.bgp_id):
+                selected.setdefault(nlri(r), r)
+            seen: set[tuple[object, ...]] = set()
+            for r in sorted(mac_routes, key=lambda r: ip_key(r.originator)):
+                if (key := nlri(r)) in seen or selected[key] != r:
                     continue
                 seen.add(key)
                 if r.mac in table:

@@ -445,7 +445,7 @@ class FabricShow:
         own = {nlri(r) for r in snap.originated(node)}
         best: set[Route] = set()
         chosen: set[tuple[object, ...]] = set(own)
-        for r in best_first(list(paths)):
+        for r in best_first(list(paths), snap.bgp_id):
             if (key := nlri(r)) not in chosen:
                 chosen.add(key)
                 best.add(r)

@@ -22,14 +22,15 @@ SUMMARY = "show network-instance default protocols bgp routes evpn route-type su
 SHARED = "set / network-instance mac-vrf-1 protocols bgp-vpn bgp-instance 1 route-distinguisher rd 10.0.0.4:111\n"
 
 
-def _fabric(tmp_path: Path, overlay: str, shared_rd: bool):  # type: ignore[no-untyped-def]
+def _fabric(tmp_path: Path, overlay: str, shared_rd: bool, leaf3_lines: str = ""):  # type: ignore[no-untyped-def]
     topo = load_topology(write_topology(generate_topology(2, 6, 2), tmp_path / "g.clab.yml"))
     fabric = derive_intent(topo, overlay)
     twin, running = boot_lab(topo)
     renderer = Renderer()
     for name, node in fabric.nodes.items():
         lines = "\n".join(line for block in renderer.render(node, fabric, FEATURES).values() for line in block)
-        running[name] = with_lines(running[name], lines + "\n" + (SHARED if shared_rd and name == "leaf3" else ""))
+        running[name] = with_lines(running[name], lines + "\n" + (SHARED if shared_rd and name == "leaf3" else "")
+                                    + (leaf3_lines if name == "leaf3" else ""))
         twin.on_commit(name, running[name])
     for ce in fabric.ces:
         for ip in other_ce_ips(fabric, ce):
@@ -91,3 +92,25 @@ def test_unique_rds_keep_every_leafs_paths(tmp_path: Path, overlay: str) -> None
     assert _es2_rt1(twin, "leaf1") == sorted(
         [("10.0.0.3:111", t, "10.0.0.3") for t in (0, 4294967295)] * per
         + [("10.0.0.4:111", t, "10.0.0.4") for t in (0, 4294967295)] * per)
+
+
+# leaf3 (system IP 10.0.0.3) with a router-id above leaf4's (10.0.0.4, its system IP)
+HIGH_ROUTER_ID = "set / network-instance default protocols bgp router-id 10.0.0.200\n"
+
+
+def test_the_path_selected_is_the_lowest_router_ids_not_the_lowest_system_ips(tmp_path: Path) -> None:
+    """RFC 4271 9.1.2.2 f compares BGP Identifiers (RFC 4456 9: the ORIGINATOR_ID, the
+    originator's router-id), not next hops or VTEP addresses: where a leaf's router-id is not
+    its system IP, the other leaf's path may be the one selected. The twin took the lowest
+    system IP's."""
+    fabric, twin = _fabric(tmp_path, "route-reflector", shared_rd=True, leaf3_lines=HIGH_ROUTER_ID)
+    assert _es2_rt1(twin, "leaf1") == [("10.0.0.4:111", 0, "10.0.0.4")] * 2 + [
+        ("10.0.0.4:111", 4294967295, "10.0.0.4")] * 2
+    assert _es2_rt1(twin, "leaf4") == []  # its own path is the one reflected
+    fabric, twin = _fabric(tmp_path / "m", "full-mesh", shared_rd=True, leaf3_lines=HIGH_ROUTER_ID)
+    rows = [ln for ln in FabricShow(twin).show("leaf1", SUMMARY).splitlines() if "| 10.0.0.4:111 " in ln and
+            "01:11:11:11:11:11:11:00:00:02" in ln]
+    assert sorted((ln.split("|")[1].strip(), ln.split("|")[6].strip()) for ln in rows) == [
+        ("*", "10.0.0.3"), ("*", "10.0.0.3"), ("u*>", "10.0.0.4"), ("u*>", "10.0.0.4")], rows
+    ce_mac = fabric.ethernet_segments["ES-2"].ce_mac.upper()
+    assert twin.view().mac_table("leaf1", "mac-vrf-1")[ce_mac].vteps == ("10.0.0.4",)
