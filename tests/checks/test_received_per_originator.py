@@ -9,13 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from twin.fabric_helpers import configured_fabric
 
 from nornir_evpn.checks import commands_for, evaluate
-from nornir_evpn.generate import generate_topology, write_topology
-from nornir_evpn.intent import derive_intent
-from nornir_evpn.render import FEATURES, Renderer
-from nornir_evpn.topology import load_topology
-from nornir_evpn.twin.fabric_lab import boot_lab, with_lines
+from nornir_evpn.twin.fabric_lab import with_lines
 from nornir_evpn.twin.show_render import FabricShow
 
 EVPN_CHECKS = ["evpn.advertised", "evpn.received", "es.df", "es.esi", "es.oper_up", "lag.up", "vxlan.vni"]
@@ -24,16 +21,7 @@ RT = "set / network-instance mac-vrf-1 protocols bgp-vpn bgp-instance 1"
 
 @pytest.fixture(scope="module", params=["full-mesh", "route-reflector"])
 def configured(request, tmp_path_factory):  # type: ignore[no-untyped-def]
-    tmp = tmp_path_factory.mktemp(request.param)
-    topo = load_topology(write_topology(generate_topology(2, 6, 2), Path(tmp) / "g.clab.yml"))
-    fabric = derive_intent(topo, request.param)
-    twin, running = boot_lab(topo)
-    renderer = Renderer()
-    for name, node in fabric.nodes.items():
-        lines = [line for block in renderer.render(node, fabric, FEATURES).values() for line in block]
-        running[name] = with_lines(running[name], "\n".join(lines))
-        twin.on_commit(name, running[name])
-    return fabric, twin, running
+    return configured_fabric(Path(tmp_path_factory.mktemp(request.param)), request.param)
 
 
 def _verdicts(fabric, twin, checks=EVPN_CHECKS):  # type: ignore[no-untyped-def]

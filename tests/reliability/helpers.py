@@ -145,3 +145,18 @@ class TwinProcess:
         self.proc.wait(timeout=20)
         if self.report_file.exists():
             self.report = json.loads(self.report_file.read_text())
+
+
+def short_timeout_inventory(tmp_path: Path, timeout_transport: float = 3) -> Path:
+    """The shipped inventory with a short read timeout (`timeout_transport`, 3 s): a silent
+    device, or a prompt the tool does not read, fails its host within the test."""
+    import yaml
+
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    for f in ("hosts.yaml", "defaults.yaml"):
+        (inv / f).write_text((INVENTORY / f).read_text())
+    groups = yaml.safe_load((INVENTORY / "groups.yaml").read_text())
+    groups["srl"]["connection_options"]["scrapli"]["extras"].update(timeout_transport=timeout_transport)
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    return inv

@@ -11,10 +11,7 @@ such a saved prompt.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from nornir_evpn.commands.twin_fault import RESTORABLE, build_request
 from nornir_evpn.errors import UserInputError
@@ -22,7 +19,7 @@ from nornir_evpn.session import login_prompt, repeated_last_line
 from nornir_evpn.twin.cli_engine import CliSession, render_prompt
 from nornir_evpn.twin.config_tree import parse_flat
 from nornir_evpn.twin.datastore import NodeDatastore
-from reliability.helpers import INVENTORY, Watch, run_cli
+from reliability.helpers import Watch, run_cli, short_timeout_inventory
 from reliability.test_faults import (
     assert_others_configured,
     configure,
@@ -34,18 +31,6 @@ from reliability.test_faults import (
 DEFAULT_25_10 = ("\\n--{{ {modified_flags}{short_yang_models}{mode_and_session} }}--[ {pwc} ]--\\n"
                  "{short_redundancy}{hw_slot}:{aaa_user}@{host}# ")
 UNREAD = "the device's prompt 'leaf2#' is not SR Linux's two-line prompt the tool reads"
-
-
-def short_timeout_inventory(tmp_path: Path) -> Path:
-    """The shipped inventory with a 3 s read timeout: the wait for a prompt is the transport's."""
-    inv = tmp_path / "inv"
-    inv.mkdir()
-    for f in ("hosts.yaml", "defaults.yaml"):
-        (inv / f).write_text((INVENTORY / f).read_text())
-    groups = yaml.safe_load((INVENTORY / "groups.yaml").read_text())
-    groups["srl"]["connection_options"]["scrapli"]["extras"].update(timeout_transport=3)
-    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
-    return inv
 
 
 def test_the_twin_renders_a_saved_prompt_from_its_keywords():

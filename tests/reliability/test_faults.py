@@ -15,11 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from nornir_evpn.twin.cli_engine import CliSession
 from nornir_evpn.twin.config_tree import parse_flat
-from reliability.helpers import INVENTORY, SRL_NODES, TwinProcess, Watch, run_cli
+from reliability.helpers import (
+    INVENTORY,
+    SRL_NODES,
+    TwinProcess,
+    Watch,
+    run_cli,
+    short_timeout_inventory,
+)
 
 TUTORIAL_MH = set((Path(__file__).resolve().parents[1] / "templates" / "test_render.py").read_text()
                   .split('TUTORIAL_MH = """\\\n', 1)[1].split('"""', 1)[0].splitlines())
@@ -109,15 +115,9 @@ def test_unreachable_host_leaves_the_others_clean(watch: Watch, capsys):
 
 
 def test_host_hanging_past_the_timeout_fails_alone(tmp_path, capsys):
-    inv = tmp_path / "inv"
-    inv.mkdir()
-    for f in ("hosts.yaml", "defaults.yaml"):
-        (inv / f).write_text((INVENTORY / f).read_text())
-    groups = yaml.safe_load((INVENTORY / "groups.yaml").read_text())
     # the transport's own read timeout bounds a silent device; scrapli's thread-based
     # timeout_ops (off in the inventory) raced ssh2's blocking read and could hang
-    groups["srl"]["connection_options"]["scrapli"]["extras"].update(timeout_transport=3)
-    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    inv = short_timeout_inventory(tmp_path)
     # leaf2 accepts the login, then never answers a line (within this test)
     with TwinProcess(tmp_path, {"slow": {"leaf2": 60.0}}) as tp:
         t0 = time.monotonic()

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from nornir_evpn.generate import generate_topology, write_topology
+from nornir_evpn.intent import FabricIntent, derive_intent
+from nornir_evpn.render import FEATURES, Renderer
+from nornir_evpn.topology import load_topology
 from nornir_evpn.twin.fabric import Fabric
 from nornir_evpn.twin.fabric_lab import MH_CONFIG, boot_lab, with_lines
 from nornir_evpn.twin.show_render import FabricShow
@@ -15,6 +21,22 @@ if not REFERENCE.exists():  # pragma: no cover - the repo copy for CI
     REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 TUTORIAL = REFERENCE / "000_6bcc7703818999df.txt"
 CE2_IPS = ("192.168.0.21", "192.168.0.22", "192.168.0.23")
+
+
+def configured_fabric(tmp_path: Path, overlay: str, extra: Mapping[str, str] | None = None,
+                      ) -> tuple[FabricIntent, Any, dict[str, Any]]:
+    """A generated 2-spine 6-leaf fabric (2 multi-homed pairs) in the twin's model, every
+    node's config as `configure` renders it committed, then `extra[node]`'s lines on that
+    node: (intent, twin, running configs)."""
+    topo = load_topology(write_topology(generate_topology(2, 6, 2), tmp_path / "g.clab.yml"))
+    fabric = derive_intent(topo, overlay)
+    twin, running = boot_lab(topo)
+    renderer = Renderer()
+    for name, node in fabric.nodes.items():
+        lines = [line for block in renderer.render(node, fabric, FEATURES).values() for line in block]
+        running[name] = with_lines(running[name], "\n".join(lines) + "\n" + (extra or {}).get(name, ""))
+        twin.on_commit(name, running[name])
+    return fabric, twin, running
 
 
 def transcript(path: Path, node: str, command: str) -> str:

@@ -5,31 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fabric_helpers import configured_fabric
 
 from nornir_evpn.failover import other_ce_ips
-from nornir_evpn.generate import generate_topology, write_topology
-from nornir_evpn.intent import derive_intent
-from nornir_evpn.render import FEATURES, Renderer
-from nornir_evpn.topology import load_topology
-from nornir_evpn.twin.fabric_lab import boot_lab, with_lines
-
-
-def _configured(tmp_path: Path, overlay: str):  # type: ignore[no-untyped-def]
-    """A generated 2-spine 6-leaf fabric's model with every node's rendered config committed."""
-    topo = load_topology(write_topology(generate_topology(2, 6, 2), tmp_path / "g.clab.yml"))
-    fabric = derive_intent(topo, overlay)
-    twin, running = boot_lab(topo)
-    renderer = Renderer()
-    for name, node in fabric.nodes.items():
-        lines = [line for block in renderer.render(node, fabric, FEATURES).values() for line in block]
-        running[name] = with_lines(running[name], "\n".join(lines))
-        twin.on_commit(name, running[name])
-    return fabric, twin
 
 
 @pytest.mark.parametrize("overlay", ["route-reflector", "full-mesh"])
 def test_advertised_count_is_the_advertised_routes(tmp_path: Path, overlay: str) -> None:
-    fabric, twin = _configured(tmp_path, overlay)
+    fabric, twin, _ = configured_fabric(tmp_path, overlay)
     for ce in fabric.ces:
         for ip in other_ce_ips(fabric, ce):
             assert twin.probe(ce, ip).delivered
@@ -52,7 +35,7 @@ def test_a_route_reflector_holds_what_it_reflects_rt4_included(tmp_path: Path) -
     from a leaf that sent 5. What a client sends is what its RR receives, RT4 too."""
     from nornir_evpn.twin.show_render import FabricShow
 
-    fabric, twin = _configured(tmp_path, "route-reflector")
+    fabric, twin, _ = configured_fabric(tmp_path, "route-reflector")
     snap = twin.view()
     es_leaves = sorted({leaf for es in fabric.ethernet_segments.values() for leaf in es.members})
     rr_rib = [r for r, _a in snap.rib("spine1")]

@@ -9,13 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fabric_helpers import configured_fabric
 
 from nornir_evpn.failover import other_ce_ips
-from nornir_evpn.generate import generate_topology, write_topology
-from nornir_evpn.intent import derive_intent
-from nornir_evpn.render import FEATURES, Renderer
-from nornir_evpn.topology import load_topology
-from nornir_evpn.twin.fabric_lab import boot_lab, with_lines
 from nornir_evpn.twin.show_render import FabricShow
 
 SUMMARY = "show network-instance default protocols bgp routes evpn route-type summary"
@@ -23,15 +19,7 @@ SHARED = "set / network-instance mac-vrf-1 protocols bgp-vpn bgp-instance 1 rout
 
 
 def _fabric(tmp_path: Path, overlay: str, shared_rd: bool, leaf3_lines: str = ""):  # type: ignore[no-untyped-def]
-    topo = load_topology(write_topology(generate_topology(2, 6, 2), tmp_path / "g.clab.yml"))
-    fabric = derive_intent(topo, overlay)
-    twin, running = boot_lab(topo)
-    renderer = Renderer()
-    for name, node in fabric.nodes.items():
-        lines = "\n".join(line for block in renderer.render(node, fabric, FEATURES).values() for line in block)
-        running[name] = with_lines(running[name], lines + "\n" + (SHARED if shared_rd and name == "leaf3" else "")
-                                    + (leaf3_lines if name == "leaf3" else ""))
-        twin.on_commit(name, running[name])
+    fabric, twin, _ = configured_fabric(tmp_path, overlay, {"leaf3": (SHARED if shared_rd else "") + leaf3_lines})
     for ce in fabric.ces:
         for ip in other_ce_ips(fabric, ce):
             assert twin.probe(ce, ip).delivered
