@@ -583,3 +583,22 @@ def test_a_runbook_run_with_no_change_leaves_no_checkpoint_on_the_device(twin: T
         nr.close_connections(on_failed=True)
     assert r["changed"] is False and (r["checkpoint"], r["checkpoint_left"]) == (None, None)
     assert cp not in [c.name for c in twin.datastore("leaf1").checkpoints]
+
+
+def test_a_preview_refused_for_the_role_is_said_once_and_only_when_the_host_failed() -> None:
+    """The revert's preview refused for the user's role: said once, by the host's error, when
+    the host failed; said as the preview's own line when the revert went through (a role
+    that may revert but not load into a candidate) and whenever the preview failed for
+    another cause, next to the host's error."""
+    refused = ("not authorized: Error: No authorization to execute command: 'load checkpoint name nornir-evpn-a' "
+               "(a revert ...)")
+    hosts = {"leaf1": _reverted(reverted=True, diff_error=refused),
+             "leaf2": _reverted(ok=False, diff_error="load checkpoint name nornir-evpn-a: Error: busy",
+                                error="revert refused: Error: busy"),
+             "leaf3": _reverted(ok=False, diff_error=refused, error="not authorized: ... nothing was reverted")}
+    _, text = _rollback_table(hosts, dry_run=False)
+    said = " ".join(text.split())
+    assert f"leaf1: what the revert changes was not read ({refused})" in said
+    assert "leaf2: what the revert changes was not read (load checkpoint name nornir-evpn-a: Error: busy)" in said
+    assert "leaf2: revert refused: Error: busy" in said
+    assert "leaf3: what the revert changes" not in said and "leaf3: not authorized: ... nothing was reverted" in said

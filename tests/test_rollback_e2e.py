@@ -158,6 +158,10 @@ def test_a_device_that_cannot_preview_the_revert_still_reverts(lab, capsys, monk
 
     lab.run(capsys, "configure")
     monkeypatch.setattr(CliSession, "_load", lambda self, tokens: "Error: load is not supported here")
+    # a dry run's preview refused for another cause than the user's role does not fail the host
+    code, dry, _ = lab.run(capsys, "rollback", "--hosts", "leaf1", "--dry-run")
+    assert code == 0 and dry["hosts"]["leaf1"]["ok"] is True and dry["hosts"]["leaf1"]["error"] is None
+    assert dry["hosts"]["leaf1"]["diff_error"].endswith("Error: load is not supported here")
     code, back, err = lab.run(capsys, "rollback", "--hosts", "leaf1")
     leaf1 = back["hosts"]["leaf1"]
     assert code == 0 and leaf1["reverted"] is True and leaf1["changed"] is True and leaf1["diff"] is None
