@@ -89,3 +89,30 @@ def test_a_refused_login_environment_command_fails_the_host_in_words(watch: Watc
     monkeypatch.undo()
     wait_sessions_closed(watch)
     watch.assert_clean()
+
+
+def test_a_login_in_another_mode_is_brought_to_running_mode_first(monkeypatch) -> None:
+    """A login that lands in a candidate (its prompt `--{ candidate ... }--`) is brought back to
+    running mode before the environment commands: they and every read assume it (mutation
+    testing: leaving the `acquire_priv` out lived)."""
+    from nornir_evpn import session
+
+    conn = driver(Script([]))
+    asked: list[str] = []
+
+    def in_candidate(c) -> str:  # type: ignore[no-untyped-def]
+        c._current_priv_level = c.privilege_levels["configuration"]
+        return "--{ candidate private private-admin }--[  ]--\nA:leaf1#"
+
+    class Stop(Exception):
+        pass
+
+    def acquire(level: str) -> None:
+        asked.append(level)
+        raise Stop
+
+    monkeypatch.setattr(session, "login_prompt", in_candidate)
+    monkeypatch.setattr(conn, "acquire_priv", acquire)
+    with pytest.raises(Stop):
+        session.on_open(conn)
+    assert asked == [conn.default_desired_privilege_level] == ["exec"]
