@@ -79,7 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=None,
                    help="ping the other CEs from the multi-homed CE during the test (default on); "
                         "a target that never answers fails the run")
-    p.add_argument("--force", action="store_true", help="run even if the pre-check fails (what fails before is left out of the targets)")
+    p.add_argument("--force", action="store_true", help="run even if the pre-check fails (the items failing before are left out of the targets, their checks' other items judged)")
     p.add_argument("--restore", action="store_true",
                    help="undo a killed run: re-enable the interface named in the state file, verify")
     p.add_argument("--state-file", type=Path, default=None, metavar="FILE",

@@ -22,6 +22,15 @@ def default_checks() -> list[Any]:
     return resolve_checks(None)
 
 
+def outcome_of(r: Any) -> CheckOutcome:
+    """A verify `CheckResult` as a failover expectation's outcome: a failed one keeps its
+    failing items and what was observed of them (--force judges the others)."""
+    if r.ok:
+        return CheckOutcome(True, r.detail, r.expected)
+    failing = tuple(k for k, v in r.expected.items() if r.observed.get(k) != v)
+    return CheckOutcome(False, r.detail, r.expected, failing, r.observed)
+
+
 def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None = None) -> Evaluator:
     """An `Evaluator` that runs the verify checks on every SR Linux host of `nr` once per call."""
     from nornir_evpn.checks.model import shared_view
@@ -58,9 +67,7 @@ def verify_evaluator(nr: Nornir, fabric: FabricIntent, checks: list[Any] | None 
                     False, f"{host}: {task_error(host, exc) if exc is not None else 'failed'}")
                 continue
             for r in multi[0].result:
-                out[(r.check, host)] = CheckOutcome(
-                    r.ok, r.detail, r.expected,
-                    () if r.ok else tuple(k for k, v in r.expected.items() if r.observed.get(k) != v))
+                out[(r.check, host)] = outcome_of(r)
         return out
 
     def in_flight() -> list[str]:

@@ -24,6 +24,7 @@ class CheckOutcome:
     detail: str = ""
     expected: Any = None  # what the intent predicts under the fault set (None: unknown)
     failing: tuple[str, ...] = ()  # the items that did not match (`lag1`, `lag1 ethernet-1/1`)
+    observed: Any = None  # what was observed, kept for a failed outcome (its items' details)
 
 
 def last_details(outcome: PollOutcome, seen: Mapping[CheckKey, CheckOutcome]) -> dict[CheckKey, str]:
@@ -89,7 +90,9 @@ class FailoverReport:
     segment: str | None
     ok: bool = False
     refused: bool = False
-    precheck_failures: list[dict[str, str]] = field(default_factory=list)
+    # {check, host, detail}; with --force, `left_out`: the items left out of the targets
+    # (their check's other items judged), None for the whole expectation (no items named)
+    precheck_failures: list[dict[str, Any]] = field(default_factory=list)
     shut_error: str | None = None
     # the shut committed nothing (the interface was already admin-state disable): nothing
     # was measured and nothing restored, the interface is left as it was found
@@ -240,6 +243,9 @@ class FailoverReport:
         i.e. first held, or held again after its last break (an expectation that broke and held
         again is the one that set the phase's time; its first hold is on the timeline)."""
         out: dict[str, dict[str, dict[str, float | None]]] = {}
+        # --force: an expectation left out whole was never judged (it "held" at the first poll
+        # of each phase, as far as the polls were concerned): no time, not a time of 0.01 s
+        whole = {(f["check"], f["host"]) for f in self.precheck_failures if not f.get("left_out")}
         for phase, outcome in (("degraded_s", self.degraded), ("recovered_s", self.recovery)):
             if outcome is None:
                 continue
@@ -250,6 +256,8 @@ class FailoverReport:
                 else:
                     settled.pop(key, None)  # broke and never held again: not settled
             for (check, host), t in settled.items():
+                if (check, host) in whole:
+                    continue
                 slot = out.setdefault(check, {}).setdefault(host, {"degraded_s": None, "recovered_s": None})
                 slot[phase] = round(t, 3)
         return out

@@ -13,6 +13,7 @@ from typing import Any
 
 from nornir.core import Nornir
 
+from nornir_evpn.checks.base import mismatch_items
 from nornir_evpn.errors import UserInputError
 from nornir_evpn.failover.interrupts import signals_deferred, sigterm_raises
 from nornir_evpn.failover.model import (
@@ -96,7 +97,7 @@ def _not_read(lost: list[dict[str, str]]) -> str:
     return f"{len(lost)} host(s) not read ({', '.join(f'{n} {k}' for k, n in kinds.items())})"
 
 
-def _failures(observed: Mapping[CheckKey, CheckOutcome]) -> list[dict[str, str]]:
+def _failures(observed: Mapping[CheckKey, CheckOutcome]) -> list[dict[str, Any]]:
     return [{"check": c, "host": h, "detail": o.detail}
             for (c, h), o in sorted(observed.items()) if not o.ok]
 
@@ -155,8 +156,13 @@ class _Run:
         self.healthy_expected: dict[CheckKey, Any] = {}
         self.degraded_expected: dict[CheckKey, Any] = {}
         # with --force, what failed before the fault is left out of both targets: it would
-        # otherwise hold neither target and cost two full timeouts for a certain FAIL
+        # otherwise hold neither target and cost two full timeouts for a certain FAIL. The
+        # items that failed, where the check named them (`ignored_items`: the check's other
+        # items are still judged: leaf7's routes missing everywhere must not leave leaf1's
+        # withdrawal unjudged); the whole expectation where it did not (`ignored`: a host not
+        # read, a check that failed without items)
         self.ignored: set[CheckKey] = set()
+        self.ignored_items: dict[CheckKey, frozenset[str]] = {}
         # seconds each host's last read took, when the evaluator says (verify_evaluator does)
         self.read_seconds: Callable[[], dict[str, float]] = getattr(evaluate, "read_seconds", dict)
         self.down: set[str] = set()  # hosts the last poll could not reach
@@ -228,6 +234,13 @@ class _Run:
         if outcome is None or outcome.reached:
             return
         details.update(last_details(outcome, self.last_seen))
+        for key in outcome.failing:  # --force: what is judged of it, not the items left out
+            seen = self.last_seen.get(key)
+            if key in self.ignored_items and seen is not None and isinstance(seen.observed, dict) \
+                    and isinstance(seen.expected, dict):
+                judged = [k for k in seen.failing if k not in self.ignored_items[key]]
+                if judged:
+                    details[key] = "; ".join(mismatch_items(key[1], seen.expected, seen.observed, judged))
         for key in outcome.failing:
             if key not in details and key[0] == POLL_OVERRUN:  # no poll result: say what kept it
                 took = self.read_seconds().get(key[1])
@@ -239,8 +252,21 @@ class _Run:
         observed = self.read_fabric(faults)
         if faults:
             self.degraded_expected.update({k: o.expected for k, o in observed.items()})
-        return {k: o.ok or k in self.ignored for k, o in observed.items()
+        return {k: o.ok or k in self.ignored or self.fails_as_before(k, o) for k, o in observed.items()
                 if k[0] not in self.report.not_judged}
+
+    def fails_as_before(self, key: CheckKey, outcome: CheckOutcome) -> bool:
+        """--force: every item `outcome` fails was failing at the pre-check (left out); the
+        rest of the expectation holds."""
+        left_out = self.ignored_items.get(key)
+        return left_out is not None and bool(outcome.failing) and left_out.issuperset(outcome.failing)
+
+    def judged(self, key: CheckKey, value: Any) -> Any:
+        """An expectation's items without those --force left out (`value` as is otherwise)."""
+        left_out = self.ignored_items.get(key)
+        if left_out is None or not isinstance(value, dict):
+            return value
+        return {k: v for k, v in value.items() if k not in left_out}
 
     def degraded_event(self, key: CheckKey, t: float) -> None:
         if key in self.ignored:
@@ -248,7 +274,8 @@ class _Run:
         # an expectation the fault does not change (BGP sessions...) is "unchanged"; so is
         # one the fault only shrinks (leaf1 keeps the DF of its other ES, and stops checking
         # the one whose link is down): what is still checked held before the fault
-        before, after = self.healthy_expected.get(key), self.degraded_expected.get(key)
+        before = self.judged(key, self.healthy_expected.get(key))
+        after = self.judged(key, self.degraded_expected.get(key))
         same = before is not None and (before == after or _narrowed(before, after))
         # a "holds" line says what the fault changed: es.df on the DF's peer reads the same for
         # a DF's link as for a non-DF's, unless it says whether the DF moved or only the
@@ -338,9 +365,17 @@ class _Run:
             return self.refuse(
                 f"--force: no other link of {es.name} passed the pre-check, so shutting "
                 f"{options.host} {options.interface} would cut {es.ce} off; nothing was changed")
-        self.ignored.update((f["check"], f["host"]) for f in report.precheck_failures)
         # --force: what was broken before (none when the warm-up settled the pre-check)
         self.failed_before = {k: o for k, o in precheck.items() if not o.ok} if report.precheck_failures else {}
+        for f in report.precheck_failures:
+            key = (f["check"], f["host"])
+            items = self.failed_before[key].failing if key in self.failed_before else ()
+            if items and key[0] != CONNECT_CHECK:
+                self.ignored_items[key] = frozenset(items)
+                f["left_out"] = list(items)  # --json: per host, item-level
+            else:
+                self.ignored.add(key)
+                f["left_out"] = None  # the whole expectation
         # --force: LAG members found out of sync are down in the degraded prediction too (the
         # healthy one keeps the pre-check's view: their own checks are left out of both)
         found_down = sorted(members_down_before(self.fabric, precheck) - self.fault) if self.failed_before else []
@@ -351,9 +386,21 @@ class _Run:
                          if found_down else "")
         self.emit(TimelineEvent(t=self.now(), event="precheck",
                                 detail="healthy" if not report.precheck_failures else
-                                f"{len(report.precheck_failures)} failing, --force: left out of the targets"
+                                f"{len(report.precheck_failures)} failing, --force: " + self.left_out_line()
                                 + down_as_found))
         return True
+
+    def left_out_line(self) -> str:
+        """What --force leaves out of the targets: `20 failing item(s) left out of the targets,
+        their checks' other items judged`, and the expectations left out whole."""
+        items = sum(len(v) for v in self.ignored_items.values())
+        parts = []
+        if items:
+            parts.append(f"{items} failing item(s) left out of the targets, their checks' other items judged")
+        if self.ignored:
+            parts.append("left out of the targets" if not items else
+                          f"{len(self.ignored)} expectation(s) left out whole")
+        return "; ".join(parts)
 
     def settle_with_traffic(self, warm_up: Callable[[], None]) -> Mapping[CheckKey, CheckOutcome] | None:
         """Only traffic-learnt state is missing (MACs age out on a quiet fabric): send some CE

@@ -160,8 +160,7 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
         # the convergence and recovery times never waited for these (multi-tenant tester: a
         # --force run left every evpn.* check out and its times looked complete)
         timed = " (the times above do not include them)" if report.degraded is not None else ""
-        table.add_row("ignored (--force)",
-                      escape(", ".join(f"{f['check']}@{f['host']}" for f in report.precheck_failures) + timed))
+        table.add_row("ignored (--force)", escape(left_out_summary(report.precheck_failures) + timed))
     if report.interrupted:
         during = f" during {report.interrupted_phase}" if report.interrupted_phase else ""
         table.add_row("interrupted", f"{report.interrupted}{during} (interface restored: {report.restore_ok})")
@@ -182,6 +181,30 @@ def print_report(console: Console, report: FailoverReport, *, timeline: bool = F
     why = "".join(f"; {escape(line)}" for line in report.traffic_failures)
     console.print(f"failover-test {verdict}: convergence {_secs(report.convergence_s)}{_at_most(report, 'convergence')}, "
                   f"recovery {_secs(report.recovery_s)}{_at_most(report, 'recovery')}{why}")
+
+
+# items of one check named on the console's `ignored (--force)` row (--json has them all)
+LEFT_OUT_SHOWN = 4
+
+
+def left_out_summary(failures: list[dict[str, Any]]) -> str:
+    """--force's pre-check failures, compactly: an expectation left out whole as
+    `bgp.overlay_established@leaf4`; the items left out of one, with the hosts that left out
+    the same ones, as `evpn.received@leaf1 … leaf6 (6): mac-vrf-1 RT1, mac-vrf-1 RT1 from
+    leaf7 ES-4` (the check's other items were judged)."""
+    groups: dict[tuple[str, tuple[str, ...] | None], list[str]] = {}
+    for f in failures:
+        items = f.get("left_out")
+        groups.setdefault((f["check"], tuple(items) if items else None), []).append(f["host"])
+    parts = []
+    for (check, items), hosts in groups.items():
+        if items is None:
+            parts.extend(f"{check}@{h}" for h in hosts)
+            continue
+        more = len(items) - LEFT_OUT_SHOWN
+        parts.append(f"{check}@{host_ranges(hosts)}: " + ", ".join(items[:LEFT_OUT_SHOWN])
+                     + (f" and {more} more item(s)" if more > 0 else ""))
+    return ", ".join(parts) if all(items is None for _c, items in groups) else "; ".join(parts)
 
 
 def _at_most(report: FailoverReport, phase: str) -> str:

@@ -50,7 +50,7 @@ def test_force_shutting_the_member_found_down_predicts_nothing_more(tmp_path: Pa
                                           force=True, state_file=tmp_path / "s.json"))
     assert report.ok, report.error
     [pre] = [e.detail for e in report.timeline if e.event == "precheck"]
-    assert pre == "1 failing, --force: left out of the targets"
+    assert pre == "1 failing, --force: 1 failing item(s) left out of the targets, their checks' other items judged"
 
 
 def test_a_never_held_expectation_whose_poll_said_nothing_has_no_detail(tmp_path: Path) -> None:

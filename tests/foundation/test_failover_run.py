@@ -134,6 +134,9 @@ def test_force_leaves_what_failed_before_out_of_the_targets(tmp_path: Path) -> N
     print_report(Console(file=out, width=120), report)
     assert "ignored (--force) │ bgp.overlay_established@leaf4" in out.getvalue()
     assert "(the times above do not include them)" in out.getvalue()
+    # no item named: left out whole (--json `left_out` null), and never timed (`checks`)
+    assert report.precheck_failures[0]["left_out"] is None
+    assert set(report.checks_times()) == {"lag.up"}
 
 
 def test_a_shut_that_changes_nothing_measures_nothing_and_restores_nothing(tmp_path: Path) -> None:
