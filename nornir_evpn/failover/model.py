@@ -37,8 +37,10 @@ def last_details(outcome: PollOutcome, seen: Mapping[CheckKey, CheckOutcome]) ->
 # faults -> {(check, host): outcome}; the verify adapter is failover.evaluator
 Evaluator = Callable[[Faults], Mapping[CheckKey, CheckOutcome]]
 
-# checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them)
-TRAFFIC_DEPENDENT = ("mac.", "evpn.")
+# checks that only pass once CE traffic taught the fabric its MACs (RT2 counts follow them);
+# not evpn.received: RT1/RT3/RT4 come from configuration, and a pre-check failing on it
+# alone waited out a 10 s warm-up of pings that could not mend it
+TRAFFIC_DEPENDENT = ("mac.", "evpn.advertised")
 # checks a fabric passes again after a change only once the CE sends: a leaf whose link went
 # down flushed the CE's MAC and learns it back from the CE's next frame only, and an ES peer
 # that merely synced it does not advertise it (RFC 7432), so it may leave the fabric. Without

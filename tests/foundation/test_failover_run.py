@@ -2196,3 +2196,24 @@ def test_a_whole_second_interval_reads_as_such_in_the_coarse_note() -> None:
                             degraded=PollOutcome(reached=True, converged_s=4.0, converged_after_s=1.0,
                                                  slowest_poll_s=3.0, interval=2.0))
     assert "a poll took 3.00s, longer than the 2s interval)" in _printed(report)
+
+
+def test_a_precheck_failing_on_received_routes_alone_is_refused_without_a_warm_up(tmp_path: Path) -> None:
+    """RT1/RT3/RT4 are not learnt from CE traffic: a pre-check failing on evpn.received alone
+    (a leaf's export route target changed) waited out the 10 s warm-up of pings before its
+    refusal (evpn.advertised, whose RT2 count follows the MACs, still warms up:
+    test_warm_up_refreshes_what_healthy_expects)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    warmed: list[int] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {("evpn.received", "leaf3"): CheckOutcome(False, "", {"x": 1}), LAG: CheckOutcome(True, "", "up")}
+
+    nr = FakeNornir()
+    report = run_failover(
+        nr, fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
+        warm_up=lambda: warmed.append(1),
+    )
+    assert not report.ok and nr.tasks == [] and warmed == []
+    assert report.refused and "fabric not healthy: 1 check(s) failing" in (report.error or "")
