@@ -244,7 +244,8 @@ def test_advertised_routes_round_trip(routes, peer, group, release, cols) -> Non
 def test_evpn_summary_round_trip(rib, rid, as_, release, cols) -> None:
     cfg = NS(router_id=rid, system_ip=None, asn=as_)
     # (the summary marks which path of a route is used against the node's own routes: none)
-    snap = _Snap(cfg={"leaf1": cfg}, rib=lambda n: list(rib), originated=lambda n: [])
+    snap = _Snap(cfg={"leaf1": cfg}, rib=lambda n: list(rib), originated=lambda n: [],
+                 bgp_id=lambda ip: ip)
     got = parse_evpn_summary(_fitted(cols, lambda: _show(snap, release).evpn_summary("leaf1")))
     assert (got.router_id, got.asn) == (rid, str(as_))
     for t in (1, 2, 3, 4):
