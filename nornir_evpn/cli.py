@@ -190,13 +190,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     entry_point = argv is None  # `python -m nornir_evpn`, `nornir-evpn`; not a script's call
     argv = sys.argv[1:] if argv is None else list(argv)
     run_log.begin(argv)  # --log-file's `start:` line (written once the file is set up) and `end:`
+    # a script's call leaves its loggers as it found them: the next call (or the script's own
+    # InitNornir) sets up its own log file
+    found = None if entry_point else run_log.loggers_as_found()
     code: int | None = None
     reason: list[str] = []
     try:
         code = _main(argv, entry_point, reason)
         return code
     finally:
-        run_log.log_end(code, reason[0] if reason else None)
+        try:
+            run_log.log_end(code, reason[0] if reason else None)
+        finally:
+            if found is not None:
+                run_log.put_back_loggers(found)
 
 
 def _main(argv: list[str], entry_point: bool, reason: list[str]) -> int:

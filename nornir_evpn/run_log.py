@@ -109,6 +109,34 @@ def own_the_log_file() -> None:
             handler.setFormatter(LogFormatter(fmt or LOG_FORMAT, full_args=full_args))
 
 
+# the loggers a run sets up: Nornir's (InitNornir's log file, level and propagate) and the
+# libraries `quiet_library_logs` gives a NullHandler
+RUN_LOGGERS = ("nornir", "scrapli", "asyncssh", "paramiko")
+
+LoggersFound = list[tuple[logging.Logger, list[logging.Handler], int, bool]]
+
+
+def loggers_as_found() -> LoggersFound:
+    """The run's loggers as they are before it sets them up, for `put_back_loggers`."""
+    return [(logger, list(logger.handlers), logger.level, logger.propagate)
+            for logger in map(logging.getLogger, RUN_LOGGERS)]
+
+
+def put_back_loggers(found: LoggersFound) -> None:
+    """Remove (and close) the handlers the run added, and give its loggers back their level and
+    propagation. `main([...])` called again in one process (a notebook, a service): InitNornir
+    adds its log file only to a `nornir` logger without a handler, so the first run's
+    NullHandler, or its --log-file, kept every later run's --log-file (and a runbook's own
+    `InitNornir` logging) from being written at all, or wrote it to the first run's file."""
+    for logger, handlers, level, propagate in found:
+        for handler in list(logger.handlers):
+            if handler not in handlers:
+                logger.removeHandler(handler)
+                handler.close()
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def begin(argv: Sequence[str]) -> None:
     """Note the command line of the run the CLI starts (its `start:` line says it)."""
     _RUN.clear()

@@ -170,3 +170,50 @@ def test_a_script_calling_the_cli_keeps_its_garbage_collectable(tmp_path: Path) 
     frozen = gc.get_freeze_count()
     assert main(["topology", "generate", "--spines", "1", "--leaves", "2", "--out", str(tmp_path / "t.clab.yml")]) == 0
     assert gc.get_freeze_count() == frozen
+
+
+@pytest.fixture
+def nornir_logger_bare(monkeypatch):  # type: ignore[no-untyped-def]
+    """The `nornir` logger as in a fresh process (no handler yet), whatever ran before here."""
+    import logging
+
+    logger = logging.getLogger("nornir")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    return logger
+
+
+@pytest.mark.filterwarnings("ignore::nornir.core.exceptions.ConflictingConfigurationWarning")  # pytest's root handler
+def test_a_script_calling_the_cli_again_gets_each_run_s_log_file(fabric_twin: Twin, tmp_path: Path,
+                                                                  nornir_logger_bare, capsys) -> None:
+    """A notebook's cells (or a service) calling `cli.main` one after another: InitNornir sets up
+    its log file only on a `nornir` logger without handlers, and the first run left its
+    NullHandler, or its own --log-file handler, there. A later run's --log-file was never
+    created, or its lines went to the first run's file; a runbook's own InitNornir logging
+    after that wrote nothing."""
+    from nornir import InitNornir
+
+    from nornir_evpn.cli import main
+
+    state = tmp_path / "twin.json"
+    fabric_twin.state().write(state)
+    verify = ["verify", "--twin", "--twin-state", str(state), "--inventory", str(ROOT / "inventory")]
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    assert main(verify) == 0  # no log asked
+    assert main([*verify, "--log-file", str(first)]) == 0
+    assert main([*verify, "--log-file", str(second)]) == 0
+    capsys.readouterr()
+    for log in (first, second):
+        starts = [line for line in log.read_text().splitlines() if " - start: nornir-evpn verify " in line]
+        assert len(starts) == 1 and f"--log-file {log}" in starts[0], log.read_text()
+    assert nornir_logger_bare.handlers == [] and nornir_logger_bare.propagate
+    own = tmp_path / "runbook.log"
+    nr = InitNornir(inventory={"plugin": "ContainerlabInventory", "options": {"topology_file": str(LAB)}},
+                    logging={"log_file": str(own), "to_console": False})
+    try:
+        nr.filter(name="leaf1").run(task=lambda task: None, name="runbook_task")
+    finally:
+        for handler in nornir_logger_bare.handlers:
+            handler.close()
+    assert "Running task 'runbook_task'" in own.read_text()
