@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -149,8 +150,30 @@ def refuse_native_windows() -> None:
                              "on Windows run nornir_evpn in WSL")
 
 
+def _refuse_foreground_here() -> None:
+    """`--foreground` serves until SIGTERM/SIGINT, caught by an event loop of its own in the
+    main thread. Called from a notebook (whose loop runs in the main thread) it was
+    `RuntimeError: asyncio.run() cannot be called from a running event loop`, with a handler
+    left on the root logger (every later warning of the notebook printed once more per call);
+    from another thread the loop cannot take signals: `RuntimeError: set_wakeup_fd only works
+    in main thread`, raised after the state file and control socket were written, both left
+    behind naming the calling process as the twin."""
+    try:
+        asyncio.get_running_loop()
+        where = "an event loop runs in this thread (a notebook's, an asyncio program's)"
+    except RuntimeError:
+        if threading.current_thread() is threading.main_thread():
+            return
+        where = "not in the main thread"
+    raise UserInputError(f"twin up --foreground serves in this process until SIGTERM/Ctrl-C, and {where}: "
+                         "run `twin up` (a background process), or embed the twin: `with Twin(...)` "
+                         "(nornir_evpn.twin.runtime; its own loop thread) or `await twin.start()`")
+
+
 def run_up(args: argparse.Namespace) -> int:
     refuse_native_windows()
+    if args.foreground:
+        _refuse_foreground_here()
     try:
         state_file = state_path(args.state_file).resolve()
     except OSError as exc:  # the working directory was removed under the shell
@@ -303,9 +326,19 @@ def log_to_stderr() -> logging.Handler:
 def serve(topology: Path, state_file: Path, profile: str, timing: str = "instant",
           release: str = IMAGE) -> int:
     """Run the twin in this process until SIGTERM/SIGINT; the state file lives as long."""
+    root = logging.getLogger()
+    level = root.level
+    handler = log_to_stderr()
+    try:
+        return _serve(topology, state_file, profile, timing, release)
+    finally:  # a script's `main([...])` goes on: its logging as it was
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _serve(topology: Path, state_file: Path, profile: str, timing: str, release: str) -> int:
     from nornir_evpn.twin.runtime import Twin  # the SSH server: only where the twin runs
 
-    log_to_stderr()
     key = load_or_create_key(state_file)  # kept across restarts: clients check it (twin/keys.py)
 
     async def main() -> None:

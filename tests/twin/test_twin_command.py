@@ -566,17 +566,20 @@ def test_the_twin_process_logs_through_its_formatter_from_the_start(tmp_path: Pa
     class Stop(Exception):
         pass
 
-    def stop(state_file: Path) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers)
+    added: list[logging.Handler] = []
+
+    def stop(state_file: Path) -> None:  # the first thing that can go wrong: the log is set up
+        added.extend(h for h in root.handlers if h not in before)
         raise Stop
 
     monkeypatch.setattr(command, "load_or_create_key", stop)
-    root = logging.getLogger()
-    before = list(root.handlers)
     try:
         with pytest.raises(Stop):
             command.serve(tmp_path / "t.clab.yml", tmp_path / "twin.json", "fast")
-        added = [h for h in root.handlers if h not in before]
         assert [type(h.formatter).__name__ for h in added] == ["_TwinLogFormatter"]
+        assert root.handlers == before  # and taken off again when serve returns (or raises)
     finally:
         for h in root.handlers[:]:
             if h not in before:
@@ -664,3 +667,67 @@ def test_down_of_a_twin_that_ends_meanwhile_is_no_traceback(tmp_path: Path, monk
         child.kill()
         child.wait()
     assert f"(pid {child.pid}) stopped" in capsys.readouterr().err and not state_file.exists()
+
+
+def test_foreground_from_a_running_loop_or_another_thread_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
+    """A notebook's cell (its event loop runs in the main thread) calling `main(["twin", "up",
+    "--foreground"])` got `RuntimeError: asyncio.run() cannot be called from a running event
+    loop`, and a handler left on the root logger each time (the notebook's warnings printed
+    twice, three times...). From another thread the twin's loop cannot catch SIGTERM/SIGINT."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nornir_evpn.cli import main
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    state = tmp_path / "fg" / "twin.json"
+    argv = ["twin", "up", "--foreground", "--state-file", str(state)]
+
+    async def in_a_loop() -> int:
+        return main(argv)
+
+    assert asyncio.run(in_a_loop()) == 2
+    assert "and an event loop runs in this thread" in capsys.readouterr().err
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(main, argv).result(timeout=30) == 2
+    err = capsys.readouterr().err
+    assert "twin up --foreground serves in this process until SIGTERM/Ctrl-C, and not in the main thread" in err
+    assert "`with Twin(...)`" in err and "Traceback" not in err
+    assert not state.exists() and not state.parent.exists()
+    assert (root.handlers, root.level) == (handlers, level)
+
+
+def test_foreground_stopped_leaves_the_caller_s_root_logger_as_it_was(tmp_path: Path, capsys) -> None:
+    """A script serving the twin (`main([... "--foreground"])`, stopped by SIGTERM) and going
+    on: the twin's stderr handler stayed on the root logger, each later warning printed with
+    the twin's format, once more per call."""
+    import signal
+    import threading
+    import time
+
+    from nornir_evpn.cli import main
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    state = tmp_path / "twin.json"
+    before = signal.getsignal(signal.SIGTERM)
+
+    def stop_when_served() -> None:  # SIGTERM once the twin's loop handles it, as `twin down` sends
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            # the loop's handler (asyncio's no-op, the loop reads the wakeup fd), not the
+            # CLI's `Terminated` installed before it
+            if state.exists() and getattr(signal.getsignal(signal.SIGTERM), "__name__", "") == "_sighandler_noop":
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.02)
+
+    stopper = threading.Thread(target=stop_when_served, daemon=True)
+    stopper.start()
+    assert main(["twin", "up", "--foreground", "--state-file", str(state), "--topology", str(LAB)]) == 0
+    stopper.join(timeout=5)
+    assert "serving 6 nodes" in capsys.readouterr().err
+    assert not state.exists()
+    assert (root.handlers, root.level) == (handlers, level)
+    assert signal.getsignal(signal.SIGTERM) is before
