@@ -213,6 +213,12 @@ class Twin:
 
     # -- sync lifecycle (loop in a background thread) ------------------------------------------------
     def __enter__(self) -> Twin:
+        if self._loop is not None:
+            # a notebook cell run again: a second loop thread took over `_loop`, the first one
+            # (serving every session) ran on after `__exit__`, which stopped the servers from
+            # the wrong loop
+            raise RuntimeError("this Twin is already started (`with Twin(...)` / __enter__): "
+                               "leave it (__exit__) first, or make another Twin")
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="twin-loop", daemon=True)

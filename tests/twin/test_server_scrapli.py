@@ -310,3 +310,30 @@ def test_nornir_scrapli_send_command(twin: Twin) -> None:
     assert not result.failed
     assert {h: f"Hostname             : {h}" in r[0].result for h, r in result.items()} == {
         "leaf1": True, "leaf2": True, "leaf3": True}
+
+
+def test_a_twin_entered_twice_refuses_and_leaves_no_loop_thread_behind() -> None:
+    """A notebook cell run again (`twin.__enter__()`): a second loop thread took the twin over
+    while the first, serving the nodes' listeners, ran on for good after `__exit__`."""
+    import threading
+
+    def loops() -> int:
+        return sum(t.name == "twin-loop" for t in threading.enumerate())
+
+    from nornir_evpn.twin.runtime import default_topology
+
+    before = loops()
+    twin = Twin(default_topology(), password=TEST_PASSWORD)
+    with twin:
+        port = twin.endpoints["leaf1"][1]
+        with pytest.raises(RuntimeError, match="already started"):
+            twin.__enter__()
+        assert loops() == before + 1
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # still served
+    deadline = time.monotonic() + 5
+    while loops() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert loops() == before
+    with twin, socket.create_connection(("127.0.0.1", twin.endpoints["leaf1"][1]), timeout=5):
+        pass  # and once left, it starts again
