@@ -167,3 +167,28 @@ def test_what_names_no_item_is_left_out_whole_and_a_new_failure_of_a_check_is_ju
     assert report.degraded is not None and report.degraded.failing == [df]
     assert report.failing_details[df] == "leaf3 ES-2 mac-vrf-1 DF - Expected: 10.0.0.3 Actual: 10.0.0.4"
     assert report.recovery is not None and report.recovery.reached and not report.ok
+
+
+def test_a_withdrawal_from_a_leaf_whose_rd_another_leaf_carries_passes(tmp_path: Path) -> None:
+    """leaf5's mac-vrf set by hand to leaf1's RD (unrelated to ES-1: every other leaf's
+    evpn.received fails on `mac-vrf-1 RT3 from leaf5`). The groups the shut changes are listed
+    whatever their count, and leaf1's groups carry the note `leaf1's RD is on routes of leaf5
+    too`: a withdrawn `RT1 from leaf1 ES-1` read `Expected: 0 Actual: 0 (...)`, which never
+    held, and a healthy --force run FAILed on every remote leaf."""
+    fabric, twin, running = configured_fabric(tmp_path, "full-mesh", {
+        "leaf5": f"{RT} route-distinguisher rd 10.0.0.1:111\n"})
+    assert fabric.nodes["leaf1"].rd == "10.0.0.1:111"
+    report = run_failover(FakeNornir(), fabric, model_evaluator(fabric, twin, running),
+                          FailoverOptions(interval=0.01, timeout=0.3, traffic=False, force=True,
+                                          state_file=tmp_path / "state.json"))
+    assert report.ok, report.failing_details
+    held = {e.host: e.detail for e in report.timeline if e.check == "evpn.received" and e.event == "degraded"}
+    assert held["leaf3"] == "mac-vrf-1 RT1: 6 -> 4; mac-vrf-1 RT4: 3 -> 2; mac-vrf-1 RT1 from leaf1 ES-1: 0; " \
+                            "mac-vrf-1 RT4 from leaf1 ES-1: 0"
+    # a RIB that keeps them still fails, with the note that tells why
+    kept = run_failover(FakeNornir(), fabric, model_evaluator(fabric, twin, running, withdraws=False),
+                        FailoverOptions(interval=0.01, timeout=0.3, traffic=False, force=True,
+                                        state_file=tmp_path / "state.json"))
+    assert not kept.ok
+    assert ("leaf6 mac-vrf-1 RT1 from leaf1 ES-1 - Expected: 0 Actual: 2 (leaf1's RD is on routes of leaf5 too)"
+            in kept.failing_details[("evpn.received", "leaf6")])
