@@ -316,9 +316,14 @@ class _Run:
         read_took = clock() - read_started
         self.healthy_expected = {k: o.expected for k, o in healthy.items()}
         report.precheck_failures = _failures(healthy)
+        # pings mend only traffic-learnt state: a pre-check failing on more is refused at once;
+        # --force warms up beside evpn.received too (as 0.21 did: the MACs a quiet fabric aged
+        # out are judged, not left out with a route-target fault beside them), not beside a
+        # link or a session down (the MACs behind it would hold the warm-up to its timeout)
+        mended = TRAFFIC_DEPENDENT + (("evpn.received",) if options.force else ())
         if report.precheck_failures and self.warm_up is not None and all(
-            f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures
-        ):
+            f["check"].startswith(mended) for f in report.precheck_failures
+        ) and any(f["check"].startswith(TRAFFIC_DEPENDENT) for f in report.precheck_failures):
             unsettled = self.settle_with_traffic(self.warm_up)
             if unsettled is not None:
                 precheck = unsettled
@@ -406,18 +411,27 @@ class _Run:
         """Only traffic-learnt state is missing (MACs age out on a quiet fabric): send some CE
         traffic and give the fabric a few polls to learn and advertise it. The pre-check read
         to judge by when the fabric did not settle (None: it did)."""
+        last: list[Mapping[CheckKey, CheckOutcome]] = []
+        force = self.options.force
+
         def settle_state() -> dict[CheckKey, bool]:
             warm_up()  # again each round: pings sent before the data plane was up teach nothing
             observed = self.read_now(NO_FAULTS)
+            last[:] = [observed]
             # what healthy means now: the RT2 and MAC counts expected follow the MACs learnt,
             # and the degraded phase tells "unchanged by the fault" by comparing with these
             self.healthy_expected.update({k: o.expected for k, o in observed.items()})
-            return {k: o.ok for k, o in observed.items()}
+            # --force: only what traffic can mend is waited for (a configuration fault beside
+            # it would hold the warm-up to its timeout); without, the whole fabric, as ever
+            return {k: o.ok or (force and not k[0].startswith(TRAFFIC_DEPENDENT)) for k, o in observed.items()}
 
         settle = wait_for_state(settle_state, t0=self.clock(), interval=self.options.interval,
                                 timeout=min(self.options.timeout, WARM_UP_TIMEOUT_S), clock=self.clock)
         precheck = None
-        if settle.reached:
+        if settle.reached and last and any(not o.ok for o in last[0].values()):
+            precheck = last[0]  # --force: the MACs are learnt, what else failed still does
+            self.report.precheck_failures = _failures(precheck)
+        elif settle.reached:
             self.report.precheck_failures = []
         else:
             precheck = self.read_now(NO_FAULTS)

@@ -2217,3 +2217,35 @@ def test_a_precheck_failing_on_received_routes_alone_is_refused_without_a_warm_u
     )
     assert not report.ok and nr.tasks == [] and warmed == []
     assert report.refused and "fabric not healthy: 1 check(s) failing" in (report.error or "")
+
+
+def test_force_still_warms_up_macs_beside_a_failing_received_check(tmp_path: Path) -> None:
+    """--force on a quiet fabric (leaf3's CE MAC aged out) with an unrelated configuration
+    fault (leaf5's evpn.received): the pings still teach the MACs, so mac.local is not left
+    out of the targets, and only evpn.received's items are. With TRAFFIC_DEPENDENT no longer
+    matching evpn.received, the warm-up was skipped and leaf3's MAC items were left out of
+    the targets, unjudged; the warm-up waits only for what traffic mends (no 10 s timeout)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    mac, received = ("mac.local", "leaf3"), ("evpn.received", "leaf5")
+    warmed: list[int] = []
+    healthy_reads: list[int] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        learnt = bool(warmed)
+        if not faults:
+            healthy_reads.append(1)
+        return {mac: CheckOutcome(learnt, "", {"mac-vrf-1 aa": "learnt"}, () if learnt else ("mac-vrf-1 aa",),
+                                  {"mac-vrf-1 aa": "learnt" if learnt else "absent"}),
+                received: CheckOutcome(False, "", {"mac-vrf-1 RT3": 4}, ("mac-vrf-1 RT3",), {"mac-vrf-1 RT3": 3}),
+                LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, force=True, state_file=tmp_path / "state.json"),
+        warm_up=lambda: warmed.append(1),
+    )
+    assert warmed == [1] and report.ok
+    assert [(f["check"], f["host"], f["left_out"]) for f in report.precheck_failures] == [
+        ("evpn.received", "leaf5", ["mac-vrf-1 RT3"])]
+    assert [e.event for e in report.timeline if not e.check][:2] == ["warm-up", "precheck"]
+    assert len(healthy_reads) <= 4  # the pre-check, one warm-up read, the recovery's: not 10 s of polls
