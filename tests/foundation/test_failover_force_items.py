@@ -192,3 +192,59 @@ def test_a_withdrawal_from_a_leaf_whose_rd_another_leaf_carries_passes(tmp_path:
     assert not kept.ok
     assert ("leaf6 mac-vrf-1 RT1 from leaf1 ES-1 - Expected: 0 Actual: 2 (leaf1's RD is on routes of leaf5 too)"
             in kept.failing_details[("evpn.received", "leaf6")])
+
+
+def test_a_check_left_out_by_items_that_fails_naming_none_is_judged(tmp_path: Path) -> None:
+    """leaf3's es.df failed the pre-check on its candidates (left out); after the shut it fails
+    without naming any item (nothing read of it, a parse that failed): nothing shows the rest
+    held, so it is not taken as failing "as before" (an empty set of failing items is a subset
+    of any) and never holds."""
+    from test_failover_run import FABRIC_2S4L, LAG
+
+    from nornir_evpn.intent import derive_intent
+    from nornir_evpn.topology import load_topology
+
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    df = ("es.df", "leaf3")
+    want = {"ES-2 mac-vrf-1 DF": "10.0.0.3", "ES-2 mac-vrf-1 candidates": ["10.0.0.3", "10.0.0.4"]}
+
+    def evaluate_fabric(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        outcome = (CheckOutcome(False, "leaf3: show output unreadable", want) if faults else
+                   CheckOutcome(False, "leaf3 ...", want, ("ES-2 mac-vrf-1 candidates",),
+                                {**want, "ES-2 mac-vrf-1 candidates": []}))
+        return {df: outcome, LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(FakeNornir(), fabric, evaluate_fabric,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=0.2, traffic=False, force=True,
+                                          state_file=tmp_path / "state.json"))
+    assert [f["left_out"] for f in report.precheck_failures] == [["ES-2 mac-vrf-1 candidates"]]
+    assert report.degraded is not None and report.degraded.failing == [df] and not report.ok
+    assert report.failing_details[df] == "leaf3: show output unreadable"
+
+
+def test_the_ignored_row_groups_hosts_and_counts_the_items_it_does_not_show() -> None:
+    from nornir_evpn.reporting.failover import LEFT_OUT_SHOWN, left_out_summary
+
+    items = [f"item{i}" for i in range(LEFT_OUT_SHOWN + 1)]
+    fails = [{"check": "evpn.received", "host": f"leaf{i}", "detail": "", "left_out": items} for i in range(1, 13)]
+    assert left_out_summary(fails) == (
+        "evpn.received@leaf1 … leaf12 (12): item0, item1, item2, item3 and 1 more item(s)")
+    whole = [{"check": "bgp.overlay_established", "host": h, "detail": "", "left_out": None} for h in ("leaf3", "leaf4")]
+    # only whole expectations: as 0.21 said them; with items beside: one part per group
+    assert left_out_summary(whole) == "bgp.overlay_established@leaf3, bgp.overlay_established@leaf4"
+    assert left_out_summary(whole[:1] + fails[:1]) == (
+        "bgp.overlay_established@leaf3; evpn.received@leaf1: item0, item1, item2, item3 and 1 more item(s)")
+
+
+def test_a_healthy_view_lists_no_group_for_a_fault_and_computes_nothing(broken) -> None:
+    """The healthy poll's CPU: without faults, `_fault_changed` neither compares the view
+    with itself nor memoises anything; with leaf1's link down, the groups it changes."""
+    from nornir_evpn.checks.evpn import _fault_changed
+    from nornir_evpn.checks.model import FabricView
+
+    fabric, _twin, _running = broken
+    view = FabricView(fabric, ())
+    assert _fault_changed(view, fabric.nodes["leaf5"]) == frozenset() and view._memo == {}
+    down = FabricView(fabric, frozenset({("leaf1", "ethernet-1/1")}))
+    assert _fault_changed(down, fabric.nodes["leaf5"]) == {(1, fabric.nodes["leaf1"].system_ip, next(
+        es.esi.lower() for es in fabric.ethernet_segments.values() if es.name == "ES-1"))}

@@ -2249,3 +2249,24 @@ def test_force_still_warms_up_macs_beside_a_failing_received_check(tmp_path: Pat
         ("evpn.received", "leaf5", ["mac-vrf-1 RT3"])]
     assert [e.event for e in report.timeline if not e.check][:2] == ["warm-up", "precheck"]
     assert len(healthy_reads) <= 4  # the pre-check, one warm-up read, the recovery's: not 10 s of polls
+
+
+def test_without_force_the_warm_up_waits_for_the_whole_fabric(tmp_path: Path) -> None:
+    """The warm-up waits only for the traffic-learnt checks with --force; without it, for
+    every check, as ever: bgp flapping at the first warm-up read (the MACs learnt already)
+    and holding at the next is a healthy fabric, not one refused."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    mac, bgp = ("mac.local", "leaf3"), ("bgp.overlay_established", "leaf4")
+    warmed: list[int] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {mac: CheckOutcome(bool(warmed), "", {"mac-vrf-1 aa": "learnt"}),
+                bgp: CheckOutcome(len(warmed) != 1, "", {"10.0.0.1": "established"}),
+                LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
+        warm_up=lambda: warmed.append(1),
+    )
+    assert len(warmed) >= 2 and not report.refused and report.ok and report.precheck_failures == []
