@@ -2270,3 +2270,39 @@ def test_without_force_the_warm_up_waits_for_the_whole_fabric(tmp_path: Path) ->
         warm_up=lambda: warmed.append(1),
     )
     assert len(warmed) >= 2 and not report.refused and report.ok and report.precheck_failures == []
+
+
+@pytest.mark.parametrize("failing", [("evpn.received",), ("mac.local", "lag.up")])
+def test_force_does_not_warm_up_what_pings_cannot_mend(tmp_path: Path, failing: tuple[str, ...]) -> None:
+    """--force warms up beside evpn.received only when a traffic-learnt check fails too; not
+    for evpn.received alone (nothing to learn), nor beside a LAG down (its CE's MACs would
+    hold the warm-up to its 10 s timeout: the link a --force run finds shut)."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    warmed: list[int] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        out = {(c, "leaf3"): CheckOutcome(False, "", {"x": 1}, ("x",), {"x": 0}) for c in failing}
+        return {**out, LAG: CheckOutcome(True, "", "down" if faults else "up")}
+
+    report = run_failover(
+        FakeNornir(), fabric, evaluate,  # type: ignore[arg-type]
+        FailoverOptions(interval=0.01, timeout=0.2, force=True, state_file=tmp_path / "state.json"),
+        warm_up=lambda: warmed.append(1),
+    )
+    assert warmed == [] and [f["check"] for f in report.precheck_failures] == sorted(failing)
+
+
+def test_without_force_macs_beside_a_failing_received_check_are_refused_at_once(tmp_path: Path) -> None:
+    """Without --force, evpn.received failing refuses the run whatever the pings teach: no
+    10 s warm-up first, MAC checks failing beside it or not."""
+    fabric = derive_intent(load_topology(FABRIC_2S4L))
+    warmed: list[int] = []
+
+    def evaluate(faults: Faults) -> dict[tuple[str, str], CheckOutcome]:
+        return {(c, "leaf3"): CheckOutcome(False, "", {"x": 1}, ("x",), {"x": 0}) for c in ("mac.local", "evpn.received")}
+
+    nr = FakeNornir()
+    report = run_failover(nr, fabric, evaluate,  # type: ignore[arg-type]
+                          FailoverOptions(interval=0.01, timeout=5, state_file=tmp_path / "state.json"),
+                          warm_up=lambda: warmed.append(1))
+    assert report.refused and warmed == [] and nr.tasks == []
