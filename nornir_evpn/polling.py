@@ -12,8 +12,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from nornir_evpn.intent import natural_key
+
 CheckKey = tuple[str, str]  # (check name, host)
 CONNECT_CHECK = "connect"  # the check name of a poll's host that could not be reached or read
+
+
+def _failing_order(key: CheckKey) -> tuple[str, list[object]]:
+    return key[0], natural_key(key[1])
 
 
 @dataclass
@@ -89,7 +95,9 @@ def wait_for_state(
                     on_change(key, now, ok)
         if on_poll is not None:
             on_poll()
-        outcome.failing = sorted(k for k, ok in observed.items() if not ok)
+        # by check, then host in natural order (leaf2 before leaf10: the `never held` rows
+        # and --json's never_held/not_recovered of a 10-leaf fabric read leaf1, leaf10, leaf2)
+        outcome.failing = sorted((k for k, ok in observed.items() if not ok), key=_failing_order)
         if observed and not outcome.failing:
             outcome.reached, outcome.converged_s = True, now
             outcome.converged_after_s = 0.0 if before is None else max(0.0, before[0] - t0)

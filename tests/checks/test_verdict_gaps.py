@@ -175,3 +175,16 @@ def test_the_received_counts_leave_out_another_evis_routes(mh01) -> None:
                             "3 Inclusive Multicast Ethernet Tag routes 3 used, 3 valid")
     [r] = evaluate(mh01, "leaf3", {platform.SHOW_EVPN_SUMMARY: tenant}, checks=["evpn.received"])
     assert r.ok and r.observed["mac-vrf-1 RT3"] == 2, r.detail
+
+
+def test_what_still_fails_is_listed_by_check_then_host_in_natural_order() -> None:
+    """`never held` rows and --json's never_held of a 10-leaf fabric read leaf1, leaf10, leaf2:
+    the hosts were sorted as text."""
+    from nornir_evpn.polling import wait_for_state
+
+    now = [0.0]
+    state = {("es.df", "leaf10"): False, ("es.df", "leaf2"): False, ("bgp.x", "leaf9"): False,
+             ("es.df", "leaf1"): False, ("lag.up", "leaf3"): True}
+    outcome = wait_for_state(lambda: state, t0=0.0, interval=1.0, timeout=1.0, clock=lambda: now[0],
+                             sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert outcome.failing == [("bgp.x", "leaf9"), ("es.df", "leaf1"), ("es.df", "leaf2"), ("es.df", "leaf10")]
