@@ -146,13 +146,7 @@ class EvpnAdvertised(Check):
 
 def expected_received(view: FabricView, node: NodeIntent) -> dict[int, int]:
     """RT1/RT3/RT4 counts in `node`'s EVPN RIB (routes of other leaves only)."""
-    def compute() -> dict[int, int]:
-        totals = {1: 0, 3: 0, 4: 0}
-        for (rtype, _origin, _esi), n in expected_groups(view, node).items():
-            totals[rtype] += n
-        return totals
-
-    return dict(view.memoised(("evpn.received", node.name), compute))
+    return dict(view.memoised(("evpn.received", node.name), lambda: type_totals(expected_groups(view, node))))
 
 
 def _intent_esis(view: FabricView) -> frozenset[str]:
@@ -174,6 +168,14 @@ def _imported_esis(view: FabricView, node: NodeIntent) -> frozenset[str]:
 
 
 Group = tuple[int, str, str]  # (route type, originator's system IP, ESI or "" for RT3)
+
+
+def type_totals(groups: dict[Group, int]) -> dict[int, int]:
+    """RT1/RT3/RT4 counts of `groups` (expected or found) per route type."""
+    out = {1: 0, 3: 0, 4: 0}
+    for (rtype, _origin, _esi), n in groups.items():
+        out[rtype] += n
+    return out
 
 
 def expected_groups(view: FabricView, node: NodeIntent) -> dict[Group, int]:
@@ -223,10 +225,7 @@ class RibGroups:
     foreign_rds: dict[str, tuple[str, ...]]
 
     def totals(self) -> dict[int, int]:
-        out = {1: 0, 3: 0, 4: 0}
-        for (rtype, _origin, _esi), n in self.groups.items():
-            out[rtype] += n
-        return out
+        return type_totals(self.groups)
 
 
 def rib_groups(routes: EvpnRouteSet, owners: dict[str, str], esis: frozenset[str],

@@ -87,9 +87,6 @@ class Observations:
     # alongside reports the cause): said, not left as a silent "not applicable"
     not_judged: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, Callable[[str], Any]], Any] = field(default_factory=dict)
-    # (command, part) -> length and hash of part(output), for `derived`: several values
-    # drawn from one piece
-    _parts: dict[tuple[str, Callable[[str], str]], tuple[int, int]] = field(default_factory=dict)
     _read: list[str] | None = None  # while a check runs (`reading`): the commands it read
     _derived: dict[tuple[str, Any], Any] = field(default_factory=dict)  # this read's `derived`
 
@@ -143,10 +140,8 @@ class Observations:
         if self.memo is None or not isinstance(out, str):
             value = compute()
         else:
-            if part is None:
-                seen = (len(out), hash(out))
-            elif (seen := self._parts.get((command, part))) is None:  # type: ignore[assignment]
-                seen = self._parts[(command, part)] = self._part_seen(self.memo, command, part, out)
+            # (several values drawn from one piece: the memo's ("part", ...) entry cuts it once)
+            seen = (len(out), hash(out)) if part is None else self._part_seen(self.memo, command, part, out)
             value = self._remembered(self.memo, ("derived", command, name), seen, compute, keep_earlier=True)
         self._derived[key] = value
         return value
@@ -187,7 +182,7 @@ class Observations:
         if last is not None:
             if last[0] == seen:
                 return last[1]  # type: ignore[no-any-return]
-            earlier = last[2] if len(last) > 2 else None
+            earlier = last[2]
             if earlier is not None and earlier[0] == seen:
                 memo[key] = (seen, earlier[1], (last[0], last[1]))
                 return earlier[1]  # type: ignore[no-any-return]
