@@ -128,7 +128,12 @@ def best_first(routes: list[Route], bgp_id: Callable[[str], str] = str) -> list[
     models, they are told apart by the lowest BGP Identifier of their originator (RFC 4271
     9.1.2.2 f, with RFC 4456 9's ORIGINATOR_ID: its router-id, `bgp_id` of its system IP, not
     that IP), then the lowest originator, in arrival order otherwise."""
-    return sorted(routes, key=lambda r: (ip_key(bgp_id(r.originator)), ip_key(r.originator)))
+    return sorted(routes, key=lambda r: path_rank(r, bgp_id))
+
+
+def path_rank(r: Route, bgp_id: Callable[[str], str] = str) -> tuple[int, int]:
+    """Where a path of a route stands in BGP's selection (`best_first`): lower is preferred."""
+    return ip_key(bgp_id(r.originator)), ip_key(r.originator)
 
 
 def es_import_rt(esi: str) -> str:
@@ -488,8 +493,7 @@ class Snapshot:
 
     def _preferred(self, r: Route, other: Route) -> bool:
         """`r` is selected over `other`, another path of its route (`best_first`)."""
-        return (ip_key(self.bgp_id(r.originator)), ip_key(r.originator)) < \
-            (ip_key(self.bgp_id(other.originator)), ip_key(other.originator))
+        return path_rank(r, self.bgp_id) < path_rank(other, self.bgp_id)
 
     def imet(self, node: str) -> tuple[list[tuple[str, int | None]], dict[str, set[int | None]]]:
         """`node`'s IMET (RT3) paths as (originator, VNI) in RIB order, and per VTEP the
