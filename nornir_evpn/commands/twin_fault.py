@@ -43,6 +43,7 @@ MAX_SLOW_S = 300.0  # beyond any command timeout: the node is as good as unreach
 ACTIONS = ("link-down", "link-up", "unreachable", "drop", "slow", "reject-commit", "wrong-credentials",
            "read-only", "saved-prompt", "list")
 RESTORABLE = ("unreachable", "reject-commit", "wrong-credentials", "read-only", "saved-prompt")  # what --restore undoes
+ON_DATASTORE = ("reject-commit", "read-only", "saved-prompt")  # faults of a node's SR Linux datastore
 
 
 # a unix socket's path is at most 104 bytes on macOS (108 on Linux), NUL included
@@ -110,6 +111,8 @@ class FaultController:
                         "node_faults": self._node_faults()}
             if node not in getattr(self.twin, "servers", {}):
                 return {"ok": False, "error": f"unknown node {node!r}"}
+            if action in ON_DATASTORE and node not in self.twin.datastores:
+                return {"ok": False, "error": f"{node} has no SR Linux datastore"}
             if action == "unreachable":
                 self.twin.set_unreachable(node, not restore)
             elif action == "drop":
@@ -117,18 +120,12 @@ class FaultController:
             elif action == "slow":
                 self.twin.set_slow(node, float(req.get("seconds", 0.0)))
             elif action == "reject-commit":
-                if node not in self.twin.datastores:
-                    return {"ok": False, "error": f"{node} has no SR Linux datastore"}
                 self.twin.reject_next_commit(node, not restore)
             elif action == "wrong-credentials":
                 self.twin.set_password(node, None if restore else "wrong-" + secrets.token_hex(8))
             elif action == "read-only":
-                if node not in self.twin.datastores:
-                    return {"ok": False, "error": f"{node} has no SR Linux datastore"}
                 self.twin.set_read_only(node, not restore)
             elif action == "saved-prompt":
-                if node not in self.twin.datastores:
-                    return {"ok": False, "error": f"{node} has no SR Linux datastore"}
                 self.twin.set_saved_prompt(node, None if restore else str(req.get("prompt", "")))
             else:
                 return {"ok": False, "error": f"unknown action {action!r}"}
